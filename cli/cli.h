@@ -1,0 +1,83 @@
+/*
+ * cli.h - what every runbundle subcommand shares: the command table entry,
+ * exit statuses, and the one shape of user-facing messages.
+ *
+ * Only the command layer (cli/, record/, replay/, inspect/) prints or
+ * chooses exit statuses. The libraries below it (bundle/, sandbox/,
+ * harness/) return -1 and store a message that the command prints with
+ * cli_error_from().
+ *
+ * Messages go to stderr as
+ *
+ *	runbundle: <what failed>: '<value>': <why>
+ *	hint: <the fix>
+ *
+ * lowercase, with no full stop. Control characters in the text are
+ * replaced by '?', because values in messages often come from untrusted
+ * bundles and file names.
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdio.h>
+
+/* Exit statuses shared by all subcommands; docs/cli.md lists them. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,	/* success, or "identical" */
+	CLI_EXIT_FAIL = 1,	/* the check ran and failed: verify found
+				 * problems, replay diverged, a gate rule
+				 * failed */
+	CLI_EXIT_USAGE = 2,	/* bad command line */
+	CLI_EXIT_ERROR = 3,	/* runtime error: cannot open, invalid input */
+	CLI_EXIT_RUNBUNDLE = 125, /* record, sandbox: runbundle itself failed,
+				   * so the agent's own status is unknown */
+};
+
+struct cli_command;
+typedef int (*cli_command_fn)(int argc, char **argv,
+			      const struct cli_command *self);
+
+/* One row of the subcommand table in cli/main.c. */
+struct cli_command {
+	const char *name;
+	cli_command_fn run;
+	const char *usage;	/* "runbundle verify [--json] BUNDLE" */
+	const char *summary;	/* one line for "runbundle help" */
+	const char *help;	/* option list for "runbundle help NAME" */
+};
+
+/* Print "runbundle: <formatted>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "hint: <formatted>" on stderr. */
+void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Print a library's stored message, and its hint when there is one.
+ * Either may be NULL. Returns CLI_EXIT_ERROR so callers can write
+ * "return cli_error_from(bundle_error(), bundle_error_hint());".
+ */
+int cli_error_from(const char *message, const char *hint);
+
+/*
+ * Print "runbundle: <formatted>" and the command's usage line on stderr.
+ * Returns CLI_EXIT_USAGE.
+ */
+int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print the usage line and the help text of one command on out. */
+void cli_print_help(FILE *out, const struct cli_command *self);
+
+/*
+ * Copy src into dst (dstlen bytes, always NUL-terminated, truncated when
+ * longer) with every ASCII control character replaced by '?', for
+ * echoing untrusted text.
+ */
+void cli_sanitize(char *dst, size_t dstlen, const char *src);
+
+/* Nonzero when colored output may go to stream: a terminal and no
+ * NO_COLOR in the environment. */
+int cli_use_color(FILE *stream);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * main.c - the runbundle executable: parse the global options, then look
+ * the subcommand up in the one table below and run it. Every subcommand
+ * lives in the library of its folder; this file does nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+#include "inspect/commands.h"
+#include "record/commands.h"
+
+static int cmd_help(int argc, char **argv, const struct cli_command *self);
+
+static const struct cli_command commands[] = {
+	{ "snapshot", cmd_snapshot,
+	  "runbundle snapshot [--json] [--level N] BUNDLE DIR",
+	  "Store a directory in a bundle as a snapshot (the bundle is created "
+	  "when missing).",
+	  NULL },
+	{ "checkout", cmd_checkout,
+	  "runbundle checkout [--force] BUNDLE SNAPSHOT DIR",
+	  "Recreate a stored snapshot in a directory.",
+	  NULL },
+	{ "verify", cmd_verify,
+	  "runbundle verify [--json] BUNDLE",
+	  "Re-hash every object and check every reference, the event chain "
+	  "and the root digest.",
+	  NULL },
+	{ "sandbox", cmd_sandbox,
+	  "runbundle sandbox [--policy FILE] [--workspace DIR] -- COMMAND "
+	  "[ARG...]",
+	  "Run a command in the least-privilege sandbox that a policy "
+	  "describes.",
+	  NULL },
+	{ "gateway", cmd_gateway,
+	  "runbundle gateway [--listen HOST:PORT] (--upstream NAME=URL | "
+	  "--model-script FILE)",
+	  "Serve the model gateway on its own, for testing agents.",
+	  NULL },
+	{ "trace", cmd_trace,
+	  "runbundle trace [--json] -- COMMAND [ARG...]",
+	  "Run a command and print every process it executes.",
+	  NULL },
+	{ "fingerprint", cmd_fingerprint,
+	  "runbundle fingerprint [--json]",
+	  "Print this machine's environment fingerprint.",
+	  NULL },
+	{ "help", cmd_help,
+	  "runbundle help [COMMAND]",
+	  "Show the commands, or the options of one command.",
+	  NULL },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+	fprintf(out, "usage: runbundle [--version] [--help] <command> "
+		     "[<args>]\n\nCommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\nRun 'runbundle help <command>' for its options.\n");
+}
+
+static int cmd_help(int argc, char **argv, const struct cli_command *self)
+{
+	const struct cli_command *cmd;
+
+	if (argc < 2) {
+		print_overview(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error(self, "too many arguments");
+
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		cli_error("unknown command: '%s'", argv[1]);
+		cli_hint("run 'runbundle help' for the list of commands");
+		return CLI_EXIT_USAGE;
+	}
+	cli_print_help(stdout, cmd);
+	return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("runbundle %s\n", RUNBUNDLE_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_overview(stdout);
+		return CLI_EXIT_OK;
+	}
+
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		cli_error("unknown command: '%s'", argv[1]);
+		cli_hint("run 'runbundle help' for the list of commands");
+		return CLI_EXIT_USAGE;
+	}
+	if (argc == 3 && (strcmp(argv[2], "--help") == 0 ||
+			  strcmp(argv[2], "-h") == 0)) {
+		cli_print_help(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
+	return cmd->run(argc - 1, argv + 1, cmd);
+}

@@ -1,0 +1,15 @@
+/*
+ * commands.h - the read-only subcommands over bundles and this machine.
+ * Each takes the argument vector from its own name on and returns an exit
+ * status from enum cli_exit.
+ */
+#ifndef INSPECT_COMMANDS_H
+#define INSPECT_COMMANDS_H
+
+#include "cli/cli.h"
+
+int cmd_verify(int argc, char **argv, const struct cli_command *self);
+int cmd_checkout(int argc, char **argv, const struct cli_command *self);
+int cmd_fingerprint(int argc, char **argv, const struct cli_command *self);
+
+#endif

@@ -1,0 +1,86 @@
+# lib.sh - sourced by every integration test.
+#
+# Provides $RUNBUNDLE (the binary under test), $TMP (a private directory
+# removed at exit, readable by the unprivileged test user), and helpers
+# that print what was expected and what came instead. Exit 77 to skip.
+set -eu
+
+: "${RUNBUNDLE:?RUNBUNDLE must name the runbundle binary under test}"
+TEST_NAME=$(basename "$0" .sh)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rbtest-$TEST_NAME.XXXXXX")
+chmod 755 "$TMP"
+
+cleanup() {
+	chmod -R u+rwX "$TMP" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $TEST_NAME: $*"
+	exit 77
+}
+
+# expect_eq EXPECTED ACTUAL WHAT
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# expect_status STATUS COMMAND [ARG...]: run the command with its output
+# in $TMP/out and $TMP/err, and check its exit status.
+expect_status() {
+	want=$1
+	shift
+	set +e
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	set -e
+	if [ "$got" != "$want" ]; then
+		echo "--- stdout" >&2; cat "$TMP/out" >&2
+		echo "--- stderr" >&2; cat "$TMP/err" >&2
+		fail "$*: expected exit status $want, got $got"
+	fi
+}
+
+# expect_grep PATTERN FILE: the file contains a line matching PATTERN.
+expect_grep() {
+	grep -q -e "$1" "$2" || {
+		cat "$2" >&2
+		fail "'$2' has no line matching '$1'"
+	}
+}
+
+# The unprivileged user that tests switch to when they run as root. The
+# binary is copied into $TMP, because the build directory may sit below
+# a home directory that this user cannot enter.
+TEST_USER=${RUNBUNDLE_TEST_USER:-rbtest}
+
+unpriv_setup() {
+	if [ "$(id -u)" -eq 0 ]; then
+		if ! id "$TEST_USER" >/dev/null 2>&1; then
+			useradd --system --user-group --no-create-home \
+				--shell /bin/sh "$TEST_USER" 2>/dev/null ||
+				id "$TEST_USER" >/dev/null
+		fi
+	fi
+	mkdir -p "$TMP/bin"
+	cp "$RUNBUNDLE" "$TMP/bin/runbundle"
+	chmod 755 "$TMP/bin" "$TMP/bin/runbundle"
+	UNPRIV_RUNBUNDLE=$TMP/bin/runbundle
+}
+
+# as_user COMMAND [ARG...]: run as the unprivileged test user when root,
+# and as ourselves otherwise.
+as_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid="$TEST_USER" --regid="$TEST_USER" \
+			--init-groups -- "$@"
+	else
+		"$@"
+	fi
+}
