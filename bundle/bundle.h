@@ -1,0 +1,148 @@
+/*
+ * bundle.h - the bundle store: one SQLite file of content-addressed,
+ * zstd-compressed objects and a hash-chained event log.
+ *
+ * Invariants (docs/bundle-format.md is the full description):
+ *  1. An object's id is the SHA-256 of its uncompressed content, so an
+ *     object is stored once however often it is added.
+ *  2. An event and every object it references are committed in one
+ *     SQLite transaction: a reader never sees an event whose objects are
+ *     missing, even after the writer was killed.
+ *  3. Events are numbered from 1 without gaps, and each records the hash
+ *     of the one before it. A finalized bundle stores the hash of its last
+ *     event as the root digest, and is never written again.
+ *
+ * States of a bundle file: created -> writing (WAL, events appended) ->
+ * finalized (WAL checkpointed, one self-contained file). A writer that
+ * dies leaves it in "writing"; it then opens read-only as incomplete and
+ * verifies up to its last committed event.
+ *
+ * Errors: functions return 0 on success and -1 on failure (or NULL), with
+ * the message in bundle_error(). Memory that a function returns through
+ * an out parameter belongs to the caller, who frees it with free() unless
+ * the function says otherwise. A struct bundle is used by one thread at
+ * a time.
+ */
+#ifndef BUNDLE_BUNDLE_H
+#define BUNDLE_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "bundle/error.h"
+
+#define BUNDLE_ID_LEN 32
+#define BUNDLE_ID_HEX_LEN 64
+
+/* A SHA-256 digest: an object id, an event hash or a root digest. */
+struct bundle_id {
+	unsigned char bytes[BUNDLE_ID_LEN];
+};
+
+/* What an object is; stored beside it so verify can check references. */
+enum bundle_kind {
+	BUNDLE_BLOB = 1,	/* file content or any opaque bytes */
+	BUNDLE_CHUNKS = 2,	/* the chunk list of a large file */
+	BUNDLE_TREE = 3,	/* one directory of a snapshot */
+	BUNDLE_JSON = 4,	/* a JSON document referenced by an event */
+};
+
+struct bundle;
+
+struct bundle_options {
+	int zstd_level;		/* 0 means the measured default */
+};
+
+enum bundle_open_mode {
+	BUNDLE_READ = 0,	/* read-only; works on incomplete bundles */
+	BUNDLE_APPEND = 1,	/* append events to a bundle not finalized */
+};
+
+/* Format an id as 64 lowercase hex digits plus NUL into hex. */
+void bundle_id_to_hex(const struct bundle_id *id,
+		      char hex[BUNDLE_ID_HEX_LEN + 1]);
+
+/* Parse 64 hex digits. Returns -1 when hex is not exactly that. */
+int bundle_id_from_hex(struct bundle_id *id, const char *hex);
+
+/* Create a new bundle at path; fails when the file exists. */
+struct bundle *bundle_create(const char *path,
+			     const struct bundle_options *options);
+
+/* Open an existing bundle. Fails with "'<path>': not a runbundle
+ * bundle" on any other file. */
+struct bundle *bundle_open(const char *path, enum bundle_open_mode mode);
+
+/* Close and free. Does not finalize: a bundle closed unfinalized stays
+ * incomplete. Accepts NULL. */
+void bundle_close(struct bundle *bundle);
+
+/* Nonzero when the bundle was finalized. */
+int bundle_is_finalized(const struct bundle *bundle);
+
+/*
+ * Transactions group objects with the event that references them.
+ * Objects put outside a transaction are committed at once. Nesting is not
+ * supported.
+ */
+int bundle_begin(struct bundle *bundle);
+int bundle_commit(struct bundle *bundle);
+void bundle_rollback(struct bundle *bundle);
+
+/* Store bytes as an object of the given kind, unless an object with the
+ * same id is already stored, and return its id. */
+int bundle_put(struct bundle *bundle, enum bundle_kind kind,
+	       const void *data, size_t len, struct bundle_id *id);
+
+/* Nonzero when the object is stored. */
+int bundle_has(struct bundle *bundle, const struct bundle_id *id);
+
+/* Load and decompress an object, checking its hash. *data is malloc'd
+ * (with a NUL after the last byte, for convenience) and owned by the
+ * caller. kind may be NULL. */
+int bundle_get(struct bundle *bundle, const struct bundle_id *id,
+	       void **data, size_t *len, enum bundle_kind *kind);
+
+/*
+ * Store the content of a file read from fd up to EOF. Small content
+ * becomes one BLOB; large content is split with content-defined chunking
+ * into BLOB chunks and one CHUNKS object. *ref is the id of that BLOB or
+ * CHUNKS object; *content is the SHA-256 of the whole content; *size is
+ * its length in bytes. content and size may be NULL.
+ */
+int bundle_put_fd(struct bundle *bundle, int fd, struct bundle_id *ref,
+		  struct bundle_id *content, uint64_t *size);
+
+/* Write the content that bundle_put_fd stored under ref to fd, chunk by
+ * chunk, in bounded memory. */
+int bundle_write_content(struct bundle *bundle, const struct bundle_id *ref,
+			 int fd);
+
+/*
+ * Append an event: a JSON object with "seq", "kind", "time" (RFC 3339
+ * UTC, microseconds), "prev" (hex hash of the previous event, absent for
+ * the first), "refs" (hex ids of objects it references, which must be
+ * stored) and "data" (a copy of data, or absent when data is NULL).
+ * *seq receives its sequence number; seq may be NULL.
+ */
+int bundle_append_event(struct bundle *bundle, const char *kind,
+			const cJSON *data, const struct bundle_id *refs,
+			size_t n_refs, uint64_t *seq);
+
+/* Number of committed events. */
+uint64_t bundle_event_count(struct bundle *bundle);
+
+/* Load event seq (1-based) as parsed JSON, owned by the caller (free
+ * with cJSON_Delete). */
+cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq);
+
+/* Checkpoint, store the root digest (the hash of the last event) and
+ * mark the bundle finalized. root may be NULL. */
+int bundle_finalize(struct bundle *bundle, struct bundle_id *root);
+
+/* The root digest of a finalized bundle. Fails when not finalized. */
+int bundle_root(struct bundle *bundle, struct bundle_id *root);
+
+#endif
