@@ -46,7 +46,7 @@ struct harness_request {
 	size_t body_len;
 };
 
-/* How an exchange ended. */
+/* The outcome of an exchange. */
 enum harness_outcome {
 	HARNESS_COMPLETE = 0,		/* the whole response was relayed */
 	HARNESS_UPSTREAM_FAILED,	/* no response: refused, DNS, TLS,
