@@ -1,0 +1,168 @@
+/*
+ * seccomp.h - the sandbox's system call filter, built with libseccomp.
+ *
+ * The filter is one classic BPF program, loaded by the sandbox's first
+ * child just before it executes the agent, and inherited by every
+ * process the agent starts. Its rules, in the order the kernel applies
+ * them:
+ *
+ *  1. A system call made through a foreign architecture (the i386 ABI
+ *     through int 0x80 on x86_64, for example) kills the process.
+ *  2. On x86_64, a system call number with the x32 bit (0x40000000) set
+ *     kills the process. The architecture check cannot catch these,
+ *     because x32 calls carry AUDIT_ARCH_X86_64, so they get a rule of
+ *     their own.
+ *  3. clone3 fails with ENOSYS, so that the C library falls back to
+ *     clone, whose flags the filter can inspect. This is routine libc
+ *     behaviour and is not counted as a violation.
+ *  4. The denied system calls (sandbox_seccomp_describe() lists them)
+ *     fail with EPERM. When notification is on, the kernel suspends the
+ *     caller and asks a supervisor on the host, which replies EPERM and
+ *     records the call as a violation. When it is off, the filter
+ *     returns EPERM itself and nothing is counted.
+ *  5. With exec tracing on, execve and execveat stop the process for a
+ *     ptrace tracer (SECCOMP_RET_TRACE), as `strace --seccomp-bpf` does.
+ *     NOTE: without an attached tracer the kernel fails these calls with
+ *     ENOSYS, so turn it on only when a tracer attaches to the child
+ *     before it loads the filter.
+ *  6. Everything else is allowed.
+ *
+ * Denied calls are counted with SECCOMP_RET_USER_NOTIF rather than
+ * SECCOMP_RET_LOG, because only a notification names the process and
+ * carries the arguments, and because it needs neither the audit log nor
+ * privilege. Invariants of the supervisor:
+ *
+ *  1. Every notification gets an answer of -EPERM, never "continue", so
+ *     a denied call never runs even if the supervisor misreads it.
+ *  2. Arguments are copied from the notification, never read from the
+ *     process's memory, so no pointer argument is dereferenced.
+ *  3. The number of violations stored is bounded; the count is not.
+ *  4. If the supervisor's end of the listener closes, the kernel fails
+ *     every pending and later denied call with ENOSYS: still denied.
+ *
+ * NOTE: the kernel allows one listener per filter chain, so an agent
+ * that stacks its own filter with SECCOMP_FILTER_FLAG_NEW_LISTENER gets
+ * EBUSY. Stacked filters without a listener work.
+ *
+ * Errors: functions return -1 (or NULL) and store a message that
+ * sandbox_error() returns. Nothing here prints or exits.
+ */
+#ifndef SANDBOX_SECCOMP_H
+#define SANDBOX_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+/* Options of the filter. Zero-initialised means the strictest filter:
+ * no nested namespaces, no exec tracing, denials returned as EPERM
+ * without a supervisor. */
+struct sandbox_seccomp_options {
+	/* Allow unshare, setns and clone with namespace flags, and the
+	 * mount system calls (mount, umount2, pivot_root and the new mount
+	 * API), so that an agent can build nested sandboxes with
+	 * bubblewrap. The kernel still limits each of these to namespaces
+	 * the agent owns; docs/policy.md describes what it opens. */
+	bool allow_nested_userns;
+
+	/* execve and execveat return SECCOMP_RET_TRACE (see rule 5). */
+	bool trace_exec;
+
+	/* Denied calls go to a supervisor through a listener fd (rule 4). */
+	bool notify;
+};
+
+/*
+ * Build the filter and load it into the calling thread, which must be
+ * the only thread of its process (the sandbox's child before exec).
+ * Sets no_new_privs first, as the kernel requires without CAP_SYS_ADMIN.
+ *
+ * With opts->notify, *listener receives the notification fd, which the
+ * caller passes to the host side (over SCM_RIGHTS) and then closes in
+ * the child before executing anything: a denied call blocks until the
+ * supervisor answers. Otherwise *listener is set to -1. listener may be
+ * NULL only without notify.
+ *
+ * Returns 0, or -1 with a message. On failure no filter was loaded.
+ */
+int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
+			 int *listener);
+
+/*
+ * Compute the SHA-256 digest of the exact BPF program that
+ * sandbox_seccomp_load() would load with these options on this machine
+ * (libseccomp's seccomp_export_bpf), and store it in hex as 64 lowercase
+ * hex digits and a NUL. Loads nothing. Returns 0, or -1 with a message.
+ */
+int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
+			   char hex[65]);
+
+/*
+ * Describe the rules as JSON for the sandbox description: the options,
+ * the architecture, the actions for foreign architectures and x32, each
+ * denied call with its condition and errno, and the digest. The caller
+ * owns the object (cJSON_Delete). Returns NULL with a message on
+ * failure.
+ */
+cJSON *sandbox_seccomp_describe(const struct sandbox_seccomp_options *opts);
+
+/* One denied system call, as the supervisor saw it. */
+struct sandbox_seccomp_violation {
+	pid_t pid;		/* in the supervisor's PID namespace */
+	int nr;			/* native system call number */
+	char syscall[32];	/* its name, or "syscall_<nr>" */
+	uint64_t args[6];	/* raw register values, never dereferenced */
+	int error;		/* errno the call returned: EPERM */
+};
+
+/* Called on the supervisor thread for each violation, after it is
+ * stored. It must not call back into the supervisor. */
+typedef void (*sandbox_seccomp_violation_fn)(
+	const struct sandbox_seccomp_violation *violation, void *arg);
+
+/* The host-side supervisor: one thread that replies to notifications. */
+struct sandbox_seccomp_supervisor;
+
+/* The number of violations a supervisor stores; later ones are counted
+ * and passed to the callback, but not stored. */
+#define SANDBOX_SECCOMP_MAX_STORED 1024
+
+/*
+ * Start a supervisor thread on listener, which it owns from now on
+ * (also on failure). on_violation may be NULL. Returns the supervisor,
+ * or NULL with a message. Free it with sandbox_seccomp_supervisor_free().
+ */
+struct sandbox_seccomp_supervisor *
+sandbox_seccomp_supervisor_start(int listener,
+				 sandbox_seccomp_violation_fn on_violation,
+				 void *arg);
+
+/* The number of violations so far, including those not stored. Safe to
+ * call while the supervisor runs. */
+uint64_t sandbox_seccomp_supervisor_count(
+	struct sandbox_seccomp_supervisor *sup);
+
+/*
+ * Copy the stored violations, oldest first, into a new array that the
+ * caller frees with free(). *out is NULL when there are none. Safe to
+ * call while the supervisor runs. Returns the number copied, or -1 with
+ * a message when memory ran out.
+ */
+ssize_t sandbox_seccomp_supervisor_violations(
+	struct sandbox_seccomp_supervisor *sup,
+	struct sandbox_seccomp_violation **out);
+
+/*
+ * Stop the thread and close the listener, so that pending and later
+ * denied calls fail with ENOSYS. The stored violations stay readable.
+ * Calling it twice is harmless.
+ */
+void sandbox_seccomp_supervisor_stop(struct sandbox_seccomp_supervisor *sup);
+
+/* Stop the supervisor if needed and free it. NULL is ignored. */
+void sandbox_seccomp_supervisor_free(struct sandbox_seccomp_supervisor *sup);
+
+#endif
