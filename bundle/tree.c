@@ -1,0 +1,601 @@
+/*
+ * tree.c - encode and parse tree objects.
+ *
+ * Integers are little-endian and nothing is padded. An object is the
+ * 8-byte magic "rbtree\0\1" and a u32 entry count, then the entries.
+ * Each entry is u8 kind, u8 name length, the name, u32 mode, u32 uid,
+ * u32 gid, i64 mtime seconds, u32 mtime nanoseconds and u64 size, then a
+ * part that depends on the kind (docs/bundle-format.md has the table).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bundle/tree.h"
+
+static const unsigned char tree_magic[8] = "rbtree\0\1";
+
+/* The blocks that a tree owns: one per added entry, or one for all the
+ * extents of a parsed tree. */
+struct tree_storage {
+	void **blocks;
+	size_t n, alloc;
+};
+
+void bundle_tree_init(struct bundle_tree *tree)
+{
+	memset(tree, 0, sizeof(*tree));
+}
+
+void bundle_tree_release(struct bundle_tree *tree)
+{
+	struct tree_storage *storage = tree->storage;
+
+	if (storage) {
+		for (size_t i = 0; i < storage->n; i++)
+			free(storage->blocks[i]);
+		free(storage->blocks);
+		free(storage);
+	}
+	free(tree->entries);
+	bundle_tree_init(tree);
+}
+
+static int tree_keep(struct bundle_tree *tree, void *block)
+{
+	struct tree_storage *storage = tree->storage;
+
+	if (!storage) {
+		storage = calloc(1, sizeof(*storage));
+		if (!storage)
+			goto nomem;
+		tree->storage = storage;
+	}
+	if (storage->n == storage->alloc) {
+		size_t alloc = storage->alloc ? storage->alloc * 2 : 16;
+		void **blocks = realloc(storage->blocks,
+					alloc * sizeof(*blocks));
+		if (!blocks)
+			goto nomem;
+		storage->blocks = blocks;
+		storage->alloc = alloc;
+	}
+	storage->blocks[storage->n++] = block;
+	return 0;
+
+nomem:
+	free(block);
+	bundle_set_error("cannot build tree: out of memory");
+	return -1;
+}
+
+static struct bundle_tree_entry *tree_grow(struct bundle_tree *tree)
+{
+	if (tree->n_entries == tree->alloc) {
+		size_t alloc = tree->alloc ? tree->alloc * 2 : 16;
+		struct bundle_tree_entry *entries;
+
+		entries = realloc(tree->entries, alloc * sizeof(*entries));
+		if (!entries) {
+			bundle_set_error("cannot build tree: out of memory");
+			return NULL;
+		}
+		tree->entries = entries;
+		tree->alloc = alloc;
+	}
+	return &tree->entries[tree->n_entries];
+}
+
+static int name_is_valid(const unsigned char *name, size_t len)
+{
+	if (len == 0 || len > BUNDLE_TREE_NAME_MAX)
+		return 0;
+	if (memchr(name, '/', len) || memchr(name, '\0', len))
+		return 0;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	return 1;
+}
+
+int bundle_tree_add(struct bundle_tree *tree,
+		    const struct bundle_tree_entry *entry)
+{
+	size_t ext_size = (size_t)entry->n_extents * sizeof(*entry->extents);
+	struct bundle_tree_entry *slot;
+	unsigned char *block;
+	char shown[64];
+
+	if (!name_is_valid(entry->name, entry->name_len)) {
+		bundle_name_escape(shown, sizeof(shown), entry->name,
+				   entry->name_len);
+		bundle_set_error("cannot add tree entry: '%s': invalid name",
+				 shown);
+		return -1;
+	}
+	if (entry->text_len > BUNDLE_TREE_TEXT_MAX) {
+		bundle_name_escape(shown, sizeof(shown), entry->name,
+				   entry->name_len);
+		bundle_set_error("cannot add tree entry: '%s': target or "
+				 "message longer than %d bytes",
+				 shown, BUNDLE_TREE_TEXT_MAX);
+		return -1;
+	}
+	slot = tree_grow(tree);
+	if (!slot)
+		return -1;
+
+	/* Extents first, so they stay aligned. */
+	block = malloc(ext_size + entry->name_len + entry->text_len + 1);
+	if (!block) {
+		bundle_set_error("cannot build tree: out of memory");
+		return -1;
+	}
+	if (tree_keep(tree, block) < 0)
+		return -1;
+
+	*slot = *entry;
+	if (ext_size) {
+		memcpy(block, entry->extents, ext_size);
+		slot->extents = (const struct bundle_extent *)block;
+	} else {
+		slot->extents = NULL;
+	}
+	memcpy(block + ext_size, entry->name, entry->name_len);
+	slot->name = block + ext_size;
+	if (entry->text_len)
+		memcpy(block + ext_size + entry->name_len, entry->text,
+		       entry->text_len);
+	slot->text = entry->text_len ? block + ext_size + entry->name_len
+				     : NULL;
+	tree->n_entries++;
+	return 0;
+}
+
+int bundle_tree_name_cmp(const unsigned char *a, size_t a_len,
+			 const unsigned char *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	if (c)
+		return c;
+	return a_len < b_len ? -1 : a_len > b_len;
+}
+
+static int entry_cmp(const void *x, const void *y)
+{
+	const struct bundle_tree_entry *a = x, *b = y;
+
+	return bundle_tree_name_cmp(a->name, a->name_len, b->name,
+				    b->name_len);
+}
+
+const struct bundle_tree_entry *
+bundle_tree_find(const struct bundle_tree *tree, const unsigned char *name,
+		 size_t name_len)
+{
+	size_t lo = 0, hi = tree->n_entries;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct bundle_tree_entry *e = &tree->entries[mid];
+		int c = bundle_tree_name_cmp(e->name, e->name_len, name,
+					     name_len);
+
+		if (c == 0)
+			return e;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Encoding: a growable byte buffer. */
+struct buf {
+	unsigned char *data;
+	size_t len, alloc;
+	int failed;
+};
+
+static void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n > b->alloc) {
+		size_t alloc = b->alloc ? b->alloc : 256;
+		unsigned char *data;
+
+		while (alloc < b->len + n)
+			alloc *= 2;
+		data = realloc(b->data, alloc);
+		if (!data) {
+			b->failed = 1;
+			return;
+		}
+		b->data = data;
+		b->alloc = alloc;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void buf_u8(struct buf *b, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+
+	buf_put(b, &c, 1);
+}
+
+static void buf_le(struct buf *b, uint64_t v, int bytes)
+{
+	unsigned char le[8];
+
+	for (int i = 0; i < bytes; i++)
+		le[i] = (unsigned char)(v >> (8 * i));
+	buf_put(b, le, (size_t)bytes);
+}
+
+static void encode_entry(struct buf *b, const struct bundle_tree_entry *e)
+{
+	buf_u8(b, e->kind);
+	buf_u8(b, (unsigned)e->name_len);
+	buf_put(b, e->name, e->name_len);
+	buf_le(b, e->mode, 4);
+	buf_le(b, e->uid, 4);
+	buf_le(b, e->gid, 4);
+	buf_le(b, (uint64_t)e->mtime_sec, 8);
+	buf_le(b, e->mtime_nsec, 4);
+	buf_le(b, e->size, 8);
+
+	switch (e->kind) {
+	case BUNDLE_ENTRY_FILE:
+		buf_u8(b, e->ref_kind);
+		buf_put(b, e->ref.bytes, BUNDLE_ID_LEN);
+		buf_le(b, e->n_extents, 4);
+		for (uint32_t i = 0; i < e->n_extents; i++) {
+			buf_le(b, e->extents[i].offset, 8);
+			buf_le(b, e->extents[i].length, 8);
+		}
+		break;
+	case BUNDLE_ENTRY_DIR:
+		buf_put(b, e->ref.bytes, BUNDLE_ID_LEN);
+		break;
+	case BUNDLE_ENTRY_SYMLINK:
+	case BUNDLE_ENTRY_HARDLINK:
+	case BUNDLE_ENTRY_ERROR:
+		buf_le(b, e->text_len, 2);
+		buf_put(b, e->text, e->text_len);
+		break;
+	case BUNDLE_ENTRY_SPECIAL:
+		buf_le(b, e->rdev, 8);
+		break;
+	case BUNDLE_ENTRY_CHANGED:
+		break;
+	}
+}
+
+int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len)
+{
+	struct buf b = { 0 };
+
+	if (tree->n_entries > UINT32_MAX) {
+		bundle_set_error("cannot encode tree: %zu entries: more "
+				 "than 2^32 - 1", tree->n_entries);
+		return -1;
+	}
+	if (tree->n_entries)
+		qsort(tree->entries, tree->n_entries, sizeof(*tree->entries),
+		      entry_cmp);
+	for (size_t i = 1; i < tree->n_entries; i++) {
+		if (entry_cmp(&tree->entries[i - 1], &tree->entries[i]) == 0) {
+			char shown[64];
+
+			bundle_name_escape(shown, sizeof(shown),
+					   tree->entries[i].name,
+					   tree->entries[i].name_len);
+			bundle_set_error("cannot encode tree: '%s': name "
+					 "occurs twice", shown);
+			return -1;
+		}
+	}
+
+	buf_put(&b, tree_magic, sizeof(tree_magic));
+	buf_le(&b, tree->n_entries, 4);
+	for (size_t i = 0; i < tree->n_entries; i++)
+		encode_entry(&b, &tree->entries[i]);
+	if (b.failed) {
+		free(b.data);
+		bundle_set_error("cannot encode tree: out of memory");
+		return -1;
+	}
+	*data = b.data;
+	*len = b.len;
+	return 0;
+}
+
+/* Parsing: a cursor that fails, once and for good, instead of reading
+ * past the end. */
+struct cursor {
+	const unsigned char *p;
+	size_t left;
+	const char *why; /* the first problem found, or NULL */
+};
+
+static const unsigned char *take(struct cursor *c, size_t n)
+{
+	const unsigned char *p = c->p;
+
+	if (c->why)
+		return NULL;
+	if (n > c->left) {
+		c->why = "truncated";
+		return NULL;
+	}
+	c->p += n;
+	c->left -= n;
+	return p;
+}
+
+static uint64_t take_le(struct cursor *c, int bytes)
+{
+	const unsigned char *p = take(c, (size_t)bytes);
+	uint64_t v = 0;
+
+	if (!p)
+		return 0;
+	for (int i = bytes - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int mode_fits_kind(enum bundle_entry_kind kind, uint32_t mode)
+{
+	switch (kind) {
+	case BUNDLE_ENTRY_FILE:
+	case BUNDLE_ENTRY_HARDLINK:
+		return S_ISREG(mode);
+	case BUNDLE_ENTRY_DIR:
+		return S_ISDIR(mode);
+	case BUNDLE_ENTRY_SYMLINK:
+		return S_ISLNK(mode);
+	case BUNDLE_ENTRY_SPECIAL:
+		return S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) ||
+		       S_ISSOCK(mode);
+	case BUNDLE_ENTRY_ERROR:
+	case BUNDLE_ENTRY_CHANGED:
+		return 1;
+	}
+	return 0;
+}
+
+/* The extents part of a FILE entry: allocated as one block the tree
+ * keeps, because the bytes are neither aligned nor in host order. */
+static int parse_extents(struct cursor *c, struct bundle_tree *tree,
+			 struct bundle_tree_entry *e)
+{
+	struct bundle_extent *ext;
+	uint64_t end = 0;
+
+	e->n_extents = (uint32_t)take_le(c, 4);
+	e->extents = NULL;
+	if (c->why || e->n_extents == 0)
+		return 0;
+	if (e->n_extents > c->left / 16) {
+		c->why = "truncated extent list";
+		return 0;
+	}
+	ext = malloc(e->n_extents * sizeof(*ext));
+	if (!ext || tree_keep(tree, ext) < 0) {
+		c->why = "out of memory";
+		return -1;
+	}
+	for (uint32_t i = 0; i < e->n_extents; i++) {
+		ext[i].offset = take_le(c, 8);
+		ext[i].length = take_le(c, 8);
+		if (ext[i].length == 0 || ext[i].offset < end ||
+		    ext[i].length > e->size ||
+		    ext[i].offset > e->size - ext[i].length) {
+			c->why = "extents out of order or past the size";
+			return 0;
+		}
+		end = ext[i].offset + ext[i].length;
+	}
+	e->extents = ext;
+	return 0;
+}
+
+static void parse_kind_part(struct cursor *c, struct bundle_tree *tree,
+			    struct bundle_tree_entry *e)
+{
+	const unsigned char *p;
+
+	switch (e->kind) {
+	case BUNDLE_ENTRY_FILE:
+		e->ref_kind = take_le(c, 1);
+		if (!c->why && e->ref_kind != BUNDLE_BLOB &&
+		    e->ref_kind != BUNDLE_CHUNKS)
+			c->why = "file content is neither blob nor chunks";
+		p = take(c, BUNDLE_ID_LEN);
+		if (p)
+			memcpy(e->ref.bytes, p, BUNDLE_ID_LEN);
+		parse_extents(c, tree, e);
+		break;
+	case BUNDLE_ENTRY_DIR:
+		e->ref_kind = BUNDLE_TREE;
+		p = take(c, BUNDLE_ID_LEN);
+		if (p)
+			memcpy(e->ref.bytes, p, BUNDLE_ID_LEN);
+		break;
+	case BUNDLE_ENTRY_SYMLINK:
+	case BUNDLE_ENTRY_HARDLINK:
+	case BUNDLE_ENTRY_ERROR:
+		e->text_len = take_le(c, 2);
+		e->text = take(c, e->text_len);
+		if (!c->why && e->kind != BUNDLE_ENTRY_ERROR &&
+		    (e->text_len == 0 || memchr(e->text, 0, e->text_len)))
+			c->why = "empty link target or NUL in it";
+		break;
+	case BUNDLE_ENTRY_SPECIAL:
+		e->rdev = take_le(c, 8);
+		break;
+	case BUNDLE_ENTRY_CHANGED:
+		break;
+	default:
+		c->why = "unknown entry kind";
+	}
+}
+
+static void parse_entry(struct cursor *c, struct bundle_tree *tree,
+			struct bundle_tree_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = take_le(c, 1);
+	e->name_len = take_le(c, 1);
+	e->name = take(c, e->name_len);
+	if (!c->why && !name_is_valid(e->name, e->name_len))
+		c->why = "invalid entry name";
+	e->mode = (uint32_t)take_le(c, 4);
+	e->uid = (uint32_t)take_le(c, 4);
+	e->gid = (uint32_t)take_le(c, 4);
+	e->mtime_sec = (int64_t)take_le(c, 8);
+	e->mtime_nsec = (uint32_t)take_le(c, 4);
+	e->size = take_le(c, 8);
+	if (!c->why && e->mtime_nsec >= 1000000000u)
+		c->why = "nanoseconds out of range";
+	if (!c->why && !mode_fits_kind(e->kind, e->mode))
+		c->why = "file type does not match entry kind";
+	parse_kind_part(c, tree, e);
+}
+
+int bundle_tree_parse(struct bundle_tree *tree, const void *data,
+		      size_t len)
+{
+	struct cursor c = { data, len, NULL };
+	const unsigned char *magic;
+	uint64_t count;
+
+	bundle_tree_init(tree);
+	magic = take(&c, sizeof(tree_magic));
+	if (magic && memcmp(magic, tree_magic, sizeof(tree_magic)) != 0)
+		c.why = "bad magic";
+	count = take_le(&c, 4);
+
+	/* The smallest entry is 35 bytes, so a count that the bytes cannot
+	 * hold is rejected before it sizes an allocation. */
+	if (!c.why && count > c.left / 35)
+		c.why = "entry count larger than the object";
+	if (!c.why && count) {
+		tree->entries = calloc(count, sizeof(*tree->entries));
+		if (!tree->entries)
+			c.why = "out of memory";
+		tree->alloc = count;
+	}
+	for (uint64_t i = 0; i < count && !c.why; i++) {
+		struct bundle_tree_entry *e = &tree->entries[i];
+
+		parse_entry(&c, tree, e);
+		tree->n_entries++;
+		if (!c.why && i > 0 && entry_cmp(e - 1, e) >= 0)
+			c.why = "entries out of order";
+	}
+	if (!c.why && c.left)
+		c.why = "trailing bytes";
+	if (c.why) {
+		bundle_tree_release(tree);
+		bundle_set_error("malformed tree object: %zu bytes: %s", len,
+				 c.why);
+		return -1;
+	}
+	return 0;
+}
+
+int bundle_tree_foreach_ref(const void *data, size_t len,
+			    int (*fn)(const struct bundle_id *ref,
+				      enum bundle_kind kind, void *arg),
+			    void *arg)
+{
+	struct bundle_tree tree;
+	int rc = 0;
+
+	if (bundle_tree_parse(&tree, data, len) < 0)
+		return -1;
+	for (size_t i = 0; i < tree.n_entries && rc == 0; i++) {
+		const struct bundle_tree_entry *e = &tree.entries[i];
+
+		if (e->kind == BUNDLE_ENTRY_FILE ||
+		    e->kind == BUNDLE_ENTRY_DIR)
+			rc = fn(&e->ref, e->ref_kind, arg);
+	}
+	bundle_tree_release(&tree);
+	return rc;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most left bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	if (p[0] < 0xe0)
+		n = 2;
+	else if (p[0] < 0xf0)
+		n = 3;
+	else
+		n = 4;
+	if (n > left)
+		return 0;
+	cp = p[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void bundle_name_escape(char *dst, size_t dstlen, const unsigned char *name,
+			size_t name_len)
+{
+	size_t out = 0;
+
+	if (dstlen == 0)
+		return;
+	for (size_t i = 0; i < name_len;) {
+		size_t n = utf8_len(name + i, name_len - i);
+		char esc[5];
+		const char *piece = esc;
+		size_t piece_len;
+
+		if (n) {
+			piece = (const char *)name + i;
+			piece_len = n;
+		} else if (name[i] == '\\') {
+			piece = "\\\\";
+			piece_len = 2;
+			n = 1;
+		} else if (name[i] >= 0x20 && name[i] < 0x7f) {
+			piece = (const char *)name + i;
+			piece_len = 1;
+			n = 1;
+		} else {
+			snprintf(esc, sizeof(esc), "\\x%02x", name[i]);
+			piece_len = 4;
+			n = 1;
+		}
+		if (out + piece_len >= dstlen)
+			break;
+		memcpy(dst + out, piece, piece_len);
+		out += piece_len;
+		i += n;
+	}
+	dst[out] = '\0';
+}
