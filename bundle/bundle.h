@@ -53,6 +53,9 @@ struct bundle;
 
 struct bundle_options {
 	int zstd_level;		/* 0 means the measured default */
+	uint32_t chunk_avg;	/* average chunk size in bytes, a power of
+				 * two from 4 KiB to 4 MiB; 0 means the
+				 * measured default */
 };
 
 enum bundle_open_mode {

@@ -1,0 +1,342 @@
+/*
+ * event.c - the hash-chained event log, finalize and the root digest.
+ *
+ * An event is stored as the exact text that cJSON_PrintUnformatted
+ * produced, and its hash is the SHA-256 of those bytes. Each event's
+ * "prev" is the hex hash of the event before, so changing any stored
+ * event breaks the chain after it, and the root digest of a finalized
+ * bundle (the hash of its last event) covers every event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "bundle/store.h"
+
+/* The root digest of a bundle finalized with no events: SHA-256 of the
+ * empty string, so every finalized bundle has one. */
+static void empty_root(struct bundle_id *root)
+{
+	store_sha256("", 0, root);
+}
+
+static void format_time(char *buf, size_t len)
+{
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06ldZ", now.tv_nsec / 1000);
+}
+
+/* The sequence number and hash of the last event; *seq = 0 when the log
+ * is empty. */
+static int last_event(struct bundle *bundle, uint64_t *seq,
+		      struct bundle_id *hash)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	*seq = 0;
+	rc = sqlite3_prepare_v2(bundle->db,
+				"SELECT seq, hash FROM events "
+				"ORDER BY seq DESC LIMIT 1",
+				-1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(bundle, "cannot read events");
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		sqlite3_int64 last = sqlite3_column_int64(stmt, 0);
+
+		if (last < 1 || sqlite3_column_bytes(stmt, 1) !=
+					BUNDLE_ID_LEN) {
+			sqlite3_finalize(stmt);
+			bundle_set_error("cannot read events: '%s': the last "
+					 "event row is malformed",
+					 bundle->path);
+			return -1;
+		}
+		*seq = (uint64_t)last;
+		memcpy(hash->bytes, sqlite3_column_blob(stmt, 1),
+		       BUNDLE_ID_LEN);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot read events");
+	return 0;
+}
+
+static int add_refs(struct bundle *bundle, cJSON *event,
+		    const struct bundle_id *refs, size_t n_refs)
+{
+	cJSON *array = cJSON_AddArrayToObject(event, "refs");
+
+	if (!array)
+		return -1;
+	for (size_t i = 0; i < n_refs; i++) {
+		char hex[BUNDLE_ID_HEX_LEN + 1];
+		cJSON *item;
+
+		bundle_id_to_hex(&refs[i], hex);
+		if (!bundle_has(bundle, &refs[i])) {
+			bundle_set_error("cannot append event: '%s': the "
+					 "object it references is not stored",
+					 hex);
+			return -1;
+		}
+		item = cJSON_CreateString(hex);
+		if (!item)
+			return -1;
+		cJSON_AddItemToArray(array, item);
+	}
+	return 0;
+}
+
+static cJSON *build_event(struct bundle *bundle, uint64_t seq,
+			  const struct bundle_id *prev, const char *kind,
+			  const cJSON *data, const struct bundle_id *refs,
+			  size_t n_refs)
+{
+	cJSON *event = cJSON_CreateObject();
+	char time[40];
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	format_time(time, sizeof(time));
+	if (!event || !cJSON_AddNumberToObject(event, "seq", (double)seq) ||
+	    !cJSON_AddStringToObject(event, "kind", kind) ||
+	    !cJSON_AddStringToObject(event, "time", time))
+		goto fail;
+	if (prev) {
+		bundle_id_to_hex(prev, hex);
+		if (!cJSON_AddStringToObject(event, "prev", hex))
+			goto fail;
+	}
+	if (add_refs(bundle, event, refs, n_refs))
+		goto fail_quiet;
+	if (data) {
+		cJSON *copy = cJSON_Duplicate(data, 1);
+
+		if (!copy)
+			goto fail;
+		cJSON_AddItemToObject(event, "data", copy);
+	}
+	return event;
+
+fail:
+	bundle_set_error("cannot append event: '%s': %s", kind,
+			 strerror(ENOMEM));
+fail_quiet:
+	cJSON_Delete(event);
+	return NULL;
+}
+
+static int insert_event(struct bundle *bundle, uint64_t seq,
+			const char *text)
+{
+	struct bundle_id hash;
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	store_sha256(text, strlen(text), &hash);
+	rc = sqlite3_prepare_v2(bundle->db,
+				"INSERT INTO events (seq, hash, event) "
+				"VALUES (?, ?, ?)",
+				-1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(bundle, "cannot append event");
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
+	sqlite3_bind_blob(stmt, 2, hash.bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot append event");
+	return 0;
+}
+
+struct append {
+	const char *kind;
+	const cJSON *data;
+	const struct bundle_id *refs;
+	size_t n_refs;
+	uint64_t seq;
+};
+
+static int append_body(struct bundle *bundle, void *arg)
+{
+	struct append *append = arg;
+	struct bundle_id prev;
+	uint64_t last;
+	cJSON *event;
+	char *text;
+	int rc;
+
+	if (last_event(bundle, &last, &prev))
+		return -1;
+	append->seq = last + 1;
+	event = build_event(bundle, append->seq, last ? &prev : NULL,
+			    append->kind, append->data, append->refs,
+			    append->n_refs);
+	if (!event)
+		return -1;
+	text = cJSON_PrintUnformatted(event);
+	cJSON_Delete(event);
+	if (!text) {
+		bundle_set_error("cannot append event: '%s': %s",
+				 append->kind, strerror(ENOMEM));
+		return -1;
+	}
+	rc = insert_event(bundle, append->seq, text);
+	cJSON_free(text);
+	return rc;
+}
+
+int bundle_append_event(struct bundle *bundle, const char *kind,
+			const cJSON *data, const struct bundle_id *refs,
+			size_t n_refs, uint64_t *seq)
+{
+	struct append append = { kind, data, refs, n_refs, 0 };
+
+	if (!kind || !*kind) {
+		bundle_set_error("cannot append event: '%s': the kind is "
+				 "empty", bundle->path);
+		return -1;
+	}
+	if (store_check_writable(bundle))
+		return -1;
+	if (store_in_transaction(bundle, append_body, &append))
+		return -1;
+	if (seq)
+		*seq = append.seq;
+	return 0;
+}
+
+uint64_t bundle_event_count(struct bundle *bundle)
+{
+	struct bundle_id hash;
+	uint64_t seq;
+
+	if (last_event(bundle, &seq, &hash))
+		return 0;
+	return seq;
+}
+
+cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq)
+{
+	sqlite3_stmt *stmt = NULL;
+	cJSON *event = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(bundle->db,
+				"SELECT event FROM events WHERE seq = ?", -1,
+				&stmt, NULL);
+	if (rc != SQLITE_OK) {
+		store_sql_error(bundle, "cannot read event");
+		return NULL;
+	}
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 0);
+
+		event = text ? cJSON_Parse(text) : NULL;
+		if (!event || !cJSON_IsObject(event)) {
+			cJSON_Delete(event);
+			event = NULL;
+			bundle_set_error("cannot read event: '%llu': not a "
+					 "JSON object",
+					 (unsigned long long)seq);
+		}
+	} else if (rc == SQLITE_DONE) {
+		bundle_set_error("cannot read event: '%llu': not found",
+				 (unsigned long long)seq);
+	} else {
+		store_sql_error(bundle, "cannot read event");
+	}
+	sqlite3_finalize(stmt);
+	return event;
+}
+
+static int finalize_body(struct bundle *bundle, void *arg)
+{
+	struct bundle_id *root = arg;
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+	char time[40];
+	uint64_t last;
+
+	if (last_event(bundle, &last, root))
+		return -1;
+	if (!last)
+		empty_root(root);
+	bundle_id_to_hex(root, hex);
+	format_time(time, sizeof(time));
+	if (store_set_meta(bundle, "root", hex) ||
+	    store_set_meta(bundle, "finalized", time))
+		return -1;
+	return store_set_meta(bundle, "state", "finalized");
+}
+
+/* Copy the WAL into the main file and go back to a rollback journal, so
+ * the finalized bundle is one self-contained file. */
+static int checkpoint(struct bundle *bundle)
+{
+	if (store_exec(bundle, "PRAGMA wal_checkpoint(TRUNCATE)",
+		       "cannot checkpoint bundle"))
+		return -1;
+	return store_exec(bundle, "PRAGMA journal_mode = DELETE",
+			  "cannot checkpoint bundle");
+}
+
+int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
+{
+	struct bundle_id digest;
+
+	if (store_check_writable(bundle))
+		return -1;
+	if (bundle->in_transaction) {
+		bundle_set_error("cannot finalize bundle: '%s': a transaction "
+				 "is open", bundle->path);
+		bundle_set_hint("commit or roll back first");
+		return -1;
+	}
+	if (store_in_transaction(bundle, finalize_body, &digest))
+		return -1;
+	bundle->finalized = 1;
+	if (checkpoint(bundle))
+		return -1;
+	if (root)
+		*root = digest;
+	return 0;
+}
+
+int bundle_root(struct bundle *bundle, struct bundle_id *root)
+{
+	int found;
+	char *hex;
+	int rc;
+
+	if (!bundle->finalized) {
+		bundle_set_error("cannot read root digest: '%s': the bundle "
+				 "is not finalized", bundle->path);
+		return -1;
+	}
+	hex = store_get_meta(bundle, "root", &found);
+	if (!hex) {
+		if (!found)
+			bundle_set_error("cannot read root digest: '%s': "
+					 "missing", bundle->path);
+		return -1;
+	}
+	rc = bundle_id_from_hex(root, hex);
+	if (rc)
+		bundle_set_error("cannot read root digest: '%s': invalid",
+				 hex);
+	free(hex);
+	return rc;
+}

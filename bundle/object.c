@@ -1,0 +1,349 @@
+/*
+ * object.c - content-addressed objects: SHA-256 ids, zstd compression,
+ * put, has and get.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "bundle/store.h"
+
+static const char *const kind_names[] = {
+	[BUNDLE_BLOB] = "blob",
+	[BUNDLE_CHUNKS] = "chunks",
+	[BUNDLE_TREE] = "tree",
+	[BUNDLE_JSON] = "json",
+};
+
+const char *store_kind_name(enum bundle_kind kind)
+{
+	if (kind < BUNDLE_BLOB || kind > BUNDLE_JSON)
+		return NULL;
+	return kind_names[kind];
+}
+
+int store_kind_from_name(const char *name, enum bundle_kind *kind)
+{
+	for (int k = BUNDLE_BLOB; k <= BUNDLE_JSON; k++) {
+		if (name && strcmp(name, kind_names[k]) == 0) {
+			*kind = (enum bundle_kind)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void store_sha256(const void *data, size_t len, struct bundle_id *id)
+{
+	unsigned int out_len = BUNDLE_ID_LEN;
+
+	/* EVP_Digest only fails on allocation; OpenSSL 3 then leaves the
+	 * output untouched, so clear it to never return stale bytes. */
+	if (!EVP_Digest(data, len, id->bytes, &out_len, EVP_sha256(), NULL))
+		memset(id->bytes, 0, sizeof(id->bytes));
+}
+
+void bundle_id_to_hex(const struct bundle_id *id,
+		      char hex[BUNDLE_ID_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < BUNDLE_ID_LEN; i++) {
+		hex[2 * i] = digits[id->bytes[i] >> 4];
+		hex[2 * i + 1] = digits[id->bytes[i] & 0xf];
+	}
+	hex[BUNDLE_ID_HEX_LEN] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int bundle_id_from_hex(struct bundle_id *id, const char *hex)
+{
+	if (!hex || strlen(hex) != BUNDLE_ID_HEX_LEN)
+		return -1;
+
+	for (size_t i = 0; i < BUNDLE_ID_LEN; i++) {
+		int high = hex_value(hex[2 * i]);
+		int low = hex_value(hex[2 * i + 1]);
+
+		if (high < 0 || low < 0)
+			return -1;
+		id->bytes[i] = (unsigned char)(high << 4 | low);
+	}
+	return 0;
+}
+
+static int prepare(struct bundle *bundle, sqlite3_stmt **stmt,
+		   const char *sql)
+{
+	if (*stmt) {
+		sqlite3_reset(*stmt);
+		sqlite3_clear_bindings(*stmt);
+		return 0;
+	}
+	if (sqlite3_prepare_v3(bundle->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       stmt, NULL) != SQLITE_OK)
+		return store_sql_error(bundle, "cannot read bundle");
+	return 0;
+}
+
+/* Returns 1 and the stored kind when the object is stored, 0 when not,
+ * -1 on failure. */
+static int lookup(struct bundle *bundle, const struct bundle_id *id,
+		  enum bundle_kind *kind)
+{
+	int rc;
+
+	if (prepare(bundle, &bundle->has_stmt,
+		    "SELECT kind FROM objects WHERE id = ?"))
+		return -1;
+	sqlite3_bind_blob(bundle->has_stmt, 1, id->bytes, BUNDLE_ID_LEN,
+			  SQLITE_STATIC);
+	rc = sqlite3_step(bundle->has_stmt);
+	if (rc == SQLITE_ROW) {
+		const char *name =
+			(const char *)sqlite3_column_text(bundle->has_stmt, 0);
+
+		if (kind && store_kind_from_name(name, kind))
+			*kind = BUNDLE_BLOB;
+		sqlite3_reset(bundle->has_stmt);
+		return 1;
+	}
+	sqlite3_reset(bundle->has_stmt);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_sql_error(bundle, "cannot read bundle");
+}
+
+int bundle_has(struct bundle *bundle, const struct bundle_id *id)
+{
+	return lookup(bundle, id, NULL) == 1;
+}
+
+/*
+ * The same bytes may be added as an opaque blob first and as a tree or
+ * chunk list later. The structural kind wins, because verify follows the
+ * references of trees and chunk lists and treats any object as a valid
+ * blob.
+ */
+static int upgrade_kind(struct bundle *bundle, const struct bundle_id *id,
+			enum bundle_kind stored, enum bundle_kind kind)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (stored == kind || kind == BUNDLE_BLOB || kind == BUNDLE_JSON)
+		return 0;
+
+	rc = sqlite3_prepare_v2(bundle->db,
+				"UPDATE objects SET kind = ? WHERE id = ?", -1,
+				&stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(bundle, "cannot write bundle");
+	sqlite3_bind_text(stmt, 1, store_kind_name(kind), -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, id->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot write bundle");
+	return 0;
+}
+
+static int insert(struct bundle *bundle, const struct bundle_id *id,
+		  enum bundle_kind kind, size_t len, const char *encoding,
+		  const void *data, size_t stored_len)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(bundle, &bundle->put_stmt,
+		    "INSERT INTO objects (id, kind, size, encoding, data) "
+		    "VALUES (?, ?, ?, ?, ?)"))
+		return -1;
+	stmt = bundle->put_stmt;
+	sqlite3_bind_blob(stmt, 1, id->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, store_kind_name(kind), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)len);
+	sqlite3_bind_text(stmt, 4, encoding, -1, SQLITE_STATIC);
+	/* A zero-length blob binds as NULL unless data is non-NULL. */
+	sqlite3_bind_blob64(stmt, 5, stored_len ? data : "", stored_len,
+			    SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot write bundle");
+	return 0;
+}
+
+static int store_object(struct bundle *bundle, enum bundle_kind kind,
+			const void *data, size_t len,
+			const struct bundle_id *id)
+{
+	size_t bound, clen;
+	void *cbuf;
+	int rc;
+
+	if (len < BUNDLE_RAW_BELOW)
+		return insert(bundle, id, kind, len, "raw", data, len);
+
+	bound = ZSTD_compressBound(len);
+	cbuf = malloc(bound);
+	if (!cbuf) {
+		bundle_set_error("cannot compress object: '%s': %s",
+				 bundle->path, strerror(ENOMEM));
+		return -1;
+	}
+	clen = ZSTD_compressCCtx(bundle->cctx, cbuf, bound, data, len,
+				 bundle->level);
+	if (ZSTD_isError(clen)) {
+		bundle_set_error("cannot compress object: '%s': %s",
+				 bundle->path, ZSTD_getErrorName(clen));
+		free(cbuf);
+		return -1;
+	}
+
+	/* Incompressible content is stored raw, which is smaller. */
+	if (clen >= len)
+		rc = insert(bundle, id, kind, len, "raw", data, len);
+	else
+		rc = insert(bundle, id, kind, len, "zstd", cbuf, clen);
+	free(cbuf);
+	return rc;
+}
+
+int bundle_put(struct bundle *bundle, enum bundle_kind kind,
+	       const void *data, size_t len, struct bundle_id *id)
+{
+	enum bundle_kind stored;
+	int found;
+
+	if (!store_kind_name(kind)) {
+		bundle_set_error("cannot store object: '%d': unknown kind",
+				 (int)kind);
+		return -1;
+	}
+	if (store_check_writable(bundle))
+		return -1;
+
+	store_sha256(data, len, id);
+	found = lookup(bundle, id, &stored);
+	if (found < 0)
+		return -1;
+	if (found)
+		return upgrade_kind(bundle, id, stored, kind);
+	return store_object(bundle, kind, data, len, id);
+}
+
+static int damaged(struct bundle *bundle, const struct bundle_id *id,
+		   const char *why)
+{
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	bundle_id_to_hex(id, hex);
+	bundle_set_error("cannot read object: '%s': %s", hex, why);
+	bundle_set_hint("run 'runbundle verify %s' to see the damage",
+			bundle->path);
+	return -1;
+}
+
+/* Decode a stored row into a new buffer of exactly size bytes plus a
+ * NUL, checking the hash. */
+static int decode(struct bundle *bundle, const struct bundle_id *id,
+		  sqlite3_stmt *stmt, void **data, size_t *len)
+{
+	const char *encoding = (const char *)sqlite3_column_text(stmt, 2);
+	sqlite3_int64 size = sqlite3_column_int64(stmt, 1);
+	const void *stored = sqlite3_column_blob(stmt, 3);
+	size_t stored_len = (size_t)sqlite3_column_bytes(stmt, 3);
+	struct bundle_id check;
+	unsigned char *buf;
+
+	if (size < 0 || (uint64_t)size > BUNDLE_MAX_GET)
+		return damaged(bundle, id, "invalid size");
+	buf = malloc((size_t)size + 1);
+	if (!buf) {
+		bundle_set_error("cannot read object: '%s': %s", bundle->path,
+				 strerror(ENOMEM));
+		return -1;
+	}
+
+	if (encoding && strcmp(encoding, "raw") == 0) {
+		if (stored_len != (size_t)size)
+			goto bad_length;
+		if (size)
+			memcpy(buf, stored, stored_len);
+	} else if (encoding && strcmp(encoding, "zstd") == 0) {
+		size_t n = ZSTD_decompressDCtx(bundle->dctx, buf, (size_t)size,
+					       stored, stored_len);
+
+		if (ZSTD_isError(n)) {
+			free(buf);
+			return damaged(bundle, id, "invalid zstd data");
+		}
+		if (n != (size_t)size)
+			goto bad_length;
+	} else {
+		free(buf);
+		return damaged(bundle, id, "unknown encoding");
+	}
+
+	buf[size] = '\0';
+	store_sha256(buf, (size_t)size, &check);
+	if (memcmp(check.bytes, id->bytes, BUNDLE_ID_LEN) != 0) {
+		free(buf);
+		return damaged(bundle, id, "content does not match its id");
+	}
+	*data = buf;
+	*len = (size_t)size;
+	return 0;
+
+bad_length:
+	free(buf);
+	return damaged(bundle, id, "length does not match its size column");
+}
+
+int bundle_get(struct bundle *bundle, const struct bundle_id *id,
+	       void **data, size_t *len, enum bundle_kind *kind)
+{
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(bundle, &bundle->get_stmt,
+		    "SELECT kind, size, encoding, data FROM objects "
+		    "WHERE id = ?"))
+		return -1;
+	stmt = bundle->get_stmt;
+	sqlite3_bind_blob(stmt, 1, id->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		bundle_id_to_hex(id, hex);
+		bundle_set_error("cannot read object: '%s': not found", hex);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		return store_sql_error(bundle, "cannot read bundle");
+	}
+
+	if (kind && store_kind_from_name(
+			    (const char *)sqlite3_column_text(stmt, 0), kind)) {
+		sqlite3_reset(stmt);
+		return damaged(bundle, id, "unknown kind");
+	}
+	rc = decode(bundle, id, stmt, data, len);
+	sqlite3_reset(stmt);
+	return rc;
+}

@@ -1,0 +1,547 @@
+/*
+ * store.c - the bundle file: create, open, close, transactions and the
+ * meta table.
+ *
+ * A bundle is created in rollback-journal mode, so the SQLite header
+ * with the application_id and user_version is on disk before anything
+ * else, and then switched to WAL for writing. bundle_open checks that
+ * header with a plain read before SQLite sees the file, and then checks
+ * the schema text, so a file of another application is rejected before
+ * any of its SQL runs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/chunk.h"
+#include "bundle/store.h"
+
+/*
+ * The schema of format version 1. bundle_open compares the stored text
+ * of each table with these strings, so changing a byte here is a format
+ * change.
+ */
+static const char *const schema[] = {
+	"CREATE TABLE meta (\n"
+	"\tkey TEXT PRIMARY KEY NOT NULL,\n"
+	"\tvalue TEXT NOT NULL\n"
+	")",
+	"CREATE TABLE objects (\n"
+	"\tid BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),\n"
+	"\tkind TEXT NOT NULL\n"
+	"\t\tCHECK (kind IN ('blob', 'chunks', 'tree', 'json')),\n"
+	"\tsize INTEGER NOT NULL CHECK (size >= 0),\n"
+	"\tencoding TEXT NOT NULL CHECK (encoding IN ('raw', 'zstd')),\n"
+	"\tdata BLOB NOT NULL\n"
+	")",
+	"CREATE TABLE events (\n"
+	"\tseq INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),\n"
+	"\thash BLOB NOT NULL CHECK (length(hash) = 32),\n"
+	"\tevent TEXT NOT NULL\n"
+	")",
+};
+
+static const char *const table_names[] = { "meta", "objects", "events" };
+
+#define N_TABLES (sizeof(schema) / sizeof(schema[0]))
+
+int store_sql_error(struct bundle *bundle, const char *what)
+{
+	int code = sqlite3_extended_errcode(bundle->db);
+
+	bundle_set_error("%s: '%s': %s", what, bundle->path,
+			 sqlite3_errmsg(bundle->db));
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+		bundle_set_hint("free space on the file system of '%s'; "
+				"everything committed before stays intact",
+				bundle->path);
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		bundle_set_hint("run 'runbundle verify %s' to see the damage",
+				bundle->path);
+		break;
+	case SQLITE_BUSY:
+		bundle_set_hint("another process is writing '%s'",
+				bundle->path);
+		break;
+	}
+	return -1;
+}
+
+int store_exec(struct bundle *bundle, const char *sql, const char *what)
+{
+	if (sqlite3_exec(bundle->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sql_error(bundle, what);
+	return 0;
+}
+
+int store_check_writable(struct bundle *bundle)
+{
+	if (bundle->mode != BUNDLE_APPEND) {
+		bundle_set_error("cannot write bundle: '%s': opened read-only",
+				 bundle->path);
+		return -1;
+	}
+	if (bundle->finalized) {
+		bundle_set_error("cannot write bundle: '%s': it is finalized",
+				 bundle->path);
+		bundle_set_hint("a finalized bundle is never written again; "
+				"create a new one");
+		return -1;
+	}
+	return 0;
+}
+
+char *store_get_meta(struct bundle *bundle, const char *key, int *found)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *value = NULL;
+	int rc;
+
+	*found = 1;
+	rc = sqlite3_prepare_v2(bundle->db,
+				"SELECT value FROM meta WHERE key = ?", -1,
+				&stmt, NULL);
+	if (rc != SQLITE_OK) {
+		store_sql_error(bundle, "cannot read bundle");
+		return NULL;
+	}
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 0);
+
+		value = strdup(text ? text : "");
+		if (!value)
+			bundle_set_error("cannot read bundle: '%s': %s",
+					 bundle->path, strerror(ENOMEM));
+	} else if (rc == SQLITE_DONE) {
+		*found = 0;
+	} else {
+		store_sql_error(bundle, "cannot read bundle");
+	}
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+int store_set_meta(struct bundle *bundle, const char *key,
+		   const char *value)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(bundle->db,
+				"INSERT OR REPLACE INTO meta (key, value) "
+				"VALUES (?, ?)",
+				-1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(bundle, "cannot write bundle");
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot write bundle");
+	return 0;
+}
+
+static void harden(sqlite3 *db)
+{
+	/* The file may come from anyone: no schema-defined SQL functions,
+	 * no writes to the schema, and page checks on every read. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	sqlite3_exec(db, "PRAGMA cell_size_check = ON", NULL, NULL, NULL);
+	sqlite3_busy_timeout(db, 5000);
+}
+
+static struct bundle *bundle_alloc(const char *path,
+				   enum bundle_open_mode mode)
+{
+	struct bundle *bundle = calloc(1, sizeof(*bundle));
+
+	if (!bundle || !(bundle->path = strdup(path))) {
+		free(bundle);
+		bundle_set_error("cannot open bundle: '%s': %s", path,
+				 strerror(ENOMEM));
+		return NULL;
+	}
+	bundle->mode = mode;
+	bundle->level = BUNDLE_DEFAULT_LEVEL;
+	bundle->chunk_avg = CHUNK_DEFAULT_AVG;
+	bundle->cctx = ZSTD_createCCtx();
+	bundle->dctx = ZSTD_createDCtx();
+	if (!bundle->cctx || !bundle->dctx) {
+		bundle_close(bundle);
+		bundle_set_error("cannot open bundle: '%s': %s", path,
+				 strerror(ENOMEM));
+		return NULL;
+	}
+	return bundle;
+}
+
+static int open_db(struct bundle *bundle, int flags)
+{
+	int rc = sqlite3_open_v2(bundle->path, &bundle->db,
+				 flags | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		if (!bundle->db) {
+			bundle_set_error("cannot open bundle: '%s': %s",
+					 bundle->path, sqlite3_errstr(rc));
+			return -1;
+		}
+		return store_sql_error(bundle, "cannot open bundle");
+	}
+	sqlite3_extended_result_codes(bundle->db, 1);
+	harden(bundle->db);
+	return 0;
+}
+
+/* Switch to the mode used while writing: WAL, so a killed writer loses
+ * only its open transaction, with a sync at every commit. */
+static int start_writing(struct bundle *bundle)
+{
+	if (store_exec(bundle, "PRAGMA journal_mode = WAL",
+		       "cannot open bundle for writing"))
+		return -1;
+	return store_exec(bundle, "PRAGMA synchronous = FULL",
+			  "cannot open bundle for writing");
+}
+
+static int create_schema(struct bundle *bundle)
+{
+	char sql[128];
+	char level_text[16];
+	char avg_text[24];
+
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 BUNDLE_APPLICATION_ID, BUNDLE_FORMAT_VERSION);
+	if (store_exec(bundle, "PRAGMA page_size = 16384", "cannot create "
+		       "bundle") ||
+	    store_exec(bundle, sql, "cannot create bundle") ||
+	    store_exec(bundle, "BEGIN", "cannot create bundle"))
+		return -1;
+
+	for (size_t i = 0; i < N_TABLES; i++) {
+		if (store_exec(bundle, schema[i], "cannot create bundle"))
+			goto fail;
+	}
+	snprintf(level_text, sizeof(level_text), "%d", bundle->level);
+	snprintf(avg_text, sizeof(avg_text), "%zu", bundle->chunk_avg);
+	if (store_set_meta(bundle, "format", "runbundle 1") ||
+	    store_set_meta(bundle, "state", "writing") ||
+	    store_set_meta(bundle, "zstd_level", level_text) ||
+	    store_set_meta(bundle, "chunk_avg", avg_text) ||
+	    store_exec(bundle, "COMMIT", "cannot create bundle"))
+		goto fail;
+	return 0;
+
+fail:
+	sqlite3_exec(bundle->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct bundle *bundle_create(const char *path,
+			     const struct bundle_options *options)
+{
+	struct bundle *bundle;
+	int level = BUNDLE_DEFAULT_LEVEL;
+	size_t avg = CHUNK_DEFAULT_AVG;
+	struct chunker chunker;
+	int fd;
+
+	if (options && options->chunk_avg) {
+		avg = options->chunk_avg;
+		if (chunker_init(&chunker, avg)) {
+			bundle_set_error("invalid average chunk size: '%zu': "
+					 "must be a power of two from %d to "
+					 "%d", avg, CHUNK_MIN_AVG,
+					 CHUNK_MAX_AVG);
+			return NULL;
+		}
+	}
+	if (options && options->zstd_level) {
+		level = options->zstd_level;
+		if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel()) {
+			bundle_set_error("invalid zstd level: '%d': must be "
+					 "from %d to %d", level,
+					 ZSTD_minCLevel(), ZSTD_maxCLevel());
+			return NULL;
+		}
+	}
+
+	/* O_EXCL, because SQLite would silently open an existing file. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		bundle_set_error("cannot create bundle: '%s': %s", path,
+				 strerror(errno));
+		if (errno == EEXIST)
+			bundle_set_hint("choose a new file name; a bundle "
+					"is never overwritten");
+		return NULL;
+	}
+	close(fd);
+
+	bundle = bundle_alloc(path, BUNDLE_APPEND);
+	if (!bundle)
+		goto fail_unlink;
+	bundle->level = level;
+	bundle->chunk_avg = avg;
+	if (open_db(bundle, SQLITE_OPEN_READWRITE) ||
+	    create_schema(bundle) || start_writing(bundle))
+		goto fail;
+	return bundle;
+
+fail:
+	bundle_close(bundle);
+fail_unlink:
+	unlink(path);
+	return NULL;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static int not_a_bundle(const char *path)
+{
+	bundle_set_error("cannot open bundle: '%s': not a runbundle bundle",
+			 path);
+	return -1;
+}
+
+/* Check the first 100 bytes (the SQLite header) with plain I/O. */
+static int check_header(const char *path)
+{
+	unsigned char header[100];
+	ssize_t n;
+	uint32_t version;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		bundle_set_error("cannot open bundle: '%s': %s", path,
+				 strerror(errno));
+		return -1;
+	}
+	n = pread(fd, header, sizeof(header), 0);
+	close(fd);
+
+	if (n != (ssize_t)sizeof(header) ||
+	    memcmp(header, "SQLite format 3", 16) != 0 ||
+	    get_be32(header + 68) != BUNDLE_APPLICATION_ID)
+		return not_a_bundle(path);
+
+	version = get_be32(header + 60);
+	if (version != BUNDLE_FORMAT_VERSION) {
+		bundle_set_error("cannot open bundle: '%s': unsupported "
+				 "format version %u (this runbundle reads "
+				 "version %d)",
+				 path, version, BUNDLE_FORMAT_VERSION);
+		if (version > BUNDLE_FORMAT_VERSION)
+			bundle_set_hint("upgrade runbundle to read it");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_table(struct bundle *bundle, sqlite3_stmt *stmt, size_t i)
+{
+	const char *sql;
+	int rc;
+
+	sqlite3_reset(stmt);
+	sqlite3_bind_text(stmt, 1, table_names[i], -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot open bundle");
+
+	sql = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0)
+			       : NULL;
+	if (!sql || strcmp(sql, schema[i]) != 0) {
+		bundle_set_error("cannot open bundle: '%s': table '%s' is "
+				 "%s", bundle->path, table_names[i],
+				 sql ? "not the one of format version 1"
+				     : "missing");
+		bundle_set_hint("the file was damaged or written by another "
+				"program");
+		return -1;
+	}
+	return 0;
+}
+
+/* Compare the stored schema with ours, so no query below ever runs on a
+ * table (or view) that a hostile file defines differently. */
+static int check_schema(struct bundle *bundle)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(bundle->db,
+			       "SELECT sql FROM sqlite_schema "
+			       "WHERE type = 'table' AND name = ?",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return store_sql_error(bundle, "cannot open bundle");
+
+	for (size_t i = 0; i < N_TABLES && rc == 0; i++)
+		rc = check_table(bundle, stmt, i);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int read_state(struct bundle *bundle)
+{
+	int found;
+	char *state = store_get_meta(bundle, "state", &found);
+	char *level;
+
+	if (!state) {
+		if (found)
+			return -1;
+		bundle_set_error("cannot open bundle: '%s': its state is "
+				 "missing", bundle->path);
+		return -1;
+	}
+	bundle->finalized = strcmp(state, "finalized") == 0;
+	free(state);
+
+	level = store_get_meta(bundle, "zstd_level", &found);
+	if (level) {
+		int value = atoi(level);
+
+		if (value >= ZSTD_minCLevel() && value <= ZSTD_maxCLevel() &&
+		    value != 0)
+			bundle->level = value;
+		free(level);
+	}
+
+	level = store_get_meta(bundle, "chunk_avg", &found);
+	if (level) {
+		struct chunker chunker;
+		size_t avg = strtoul(level, NULL, 10);
+
+		if (chunker_init(&chunker, avg) == 0)
+			bundle->chunk_avg = avg;
+		free(level);
+	}
+	return 0;
+}
+
+struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
+{
+	struct bundle *bundle;
+	int flags = mode == BUNDLE_APPEND ? SQLITE_OPEN_READWRITE
+					  : SQLITE_OPEN_READONLY;
+
+	if (check_header(path))
+		return NULL;
+
+	bundle = bundle_alloc(path, mode);
+	if (!bundle)
+		return NULL;
+	if (open_db(bundle, flags) || check_schema(bundle) ||
+	    read_state(bundle))
+		goto fail;
+
+	if (mode == BUNDLE_APPEND) {
+		if (store_check_writable(bundle) || start_writing(bundle))
+			goto fail;
+	}
+	return bundle;
+
+fail:
+	bundle_close(bundle);
+	return NULL;
+}
+
+void bundle_close(struct bundle *bundle)
+{
+	if (!bundle)
+		return;
+	if (bundle->in_transaction)
+		bundle_rollback(bundle);
+	sqlite3_finalize(bundle->put_stmt);
+	sqlite3_finalize(bundle->has_stmt);
+	sqlite3_finalize(bundle->get_stmt);
+	sqlite3_close(bundle->db);
+	ZSTD_freeCCtx(bundle->cctx);
+	ZSTD_freeDCtx(bundle->dctx);
+	free(bundle->path);
+	free(bundle);
+}
+
+int bundle_is_finalized(const struct bundle *bundle)
+{
+	return bundle->finalized;
+}
+
+int bundle_begin(struct bundle *bundle)
+{
+	if (store_check_writable(bundle))
+		return -1;
+	if (bundle->in_transaction) {
+		bundle_set_error("cannot begin transaction: '%s': one is "
+				 "already open", bundle->path);
+		return -1;
+	}
+	/* IMMEDIATE takes the write lock now, so a second writer fails
+	 * here and not in the middle of the transaction. */
+	if (store_exec(bundle, "BEGIN IMMEDIATE",
+		       "cannot begin transaction"))
+		return -1;
+	bundle->in_transaction = 1;
+	return 0;
+}
+
+int bundle_commit(struct bundle *bundle)
+{
+	if (!bundle->in_transaction) {
+		bundle_set_error("cannot commit: '%s': no transaction is "
+				 "open", bundle->path);
+		return -1;
+	}
+	if (store_exec(bundle, "COMMIT", "cannot commit")) {
+		/* A failed COMMIT may leave the transaction open; roll it
+		 * back so the bundle keeps its last committed state. */
+		bundle_rollback(bundle);
+		return -1;
+	}
+	bundle->in_transaction = 0;
+	return 0;
+}
+
+void bundle_rollback(struct bundle *bundle)
+{
+	if (!bundle->in_transaction)
+		return;
+	if (!sqlite3_get_autocommit(bundle->db))
+		sqlite3_exec(bundle->db, "ROLLBACK", NULL, NULL, NULL);
+	bundle->in_transaction = 0;
+}
+
+int store_in_transaction(struct bundle *bundle,
+			 int (*fn)(struct bundle *bundle, void *arg),
+			 void *arg)
+{
+	if (bundle->in_transaction)
+		return fn(bundle, arg);
+
+	if (bundle_begin(bundle))
+		return -1;
+	if (fn(bundle, arg)) {
+		bundle_rollback(bundle);
+		return -1;
+	}
+	return bundle_commit(bundle);
+}

@@ -1,0 +1,77 @@
+/*
+ * store.h - what the files of the bundle library share and nothing else
+ * includes: the open bundle, its SQLite schema constants, and helpers
+ * that turn SQLite failures into bundle_error() messages.
+ */
+#ifndef BUNDLE_STORE_H
+#define BUNDLE_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <zstd.h>
+
+#include "bundle/bundle.h"
+
+/* "RBND" in the SQLite header's application_id (offset 68, big-endian). */
+#define BUNDLE_APPLICATION_ID 0x52424e44
+/* The format version in user_version (offset 60); docs/bundle-format.md. */
+#define BUNDLE_FORMAT_VERSION 1
+
+/* The measured default zstd level; docs/benchmarks.md has the numbers. */
+#define BUNDLE_DEFAULT_LEVEL 3
+/* Objects shorter than this are stored raw: zstd's frame header and
+ * checksum-free block overhead leave nothing to gain below it. */
+#define BUNDLE_RAW_BELOW 64
+
+/* Objects that bundle_get will load into memory at once. Larger objects
+ * are only ever written by bundle_put, which callers keep small. */
+#define BUNDLE_MAX_GET ((uint64_t)1 << 32)
+
+struct bundle {
+	sqlite3 *db;
+	char *path;
+	enum bundle_open_mode mode;
+	int finalized;
+	int in_transaction;
+	int level;
+	size_t chunk_avg;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+	sqlite3_stmt *put_stmt;
+	sqlite3_stmt *has_stmt;
+	sqlite3_stmt *get_stmt;
+};
+
+/* Set bundle_error() from the connection's last SQLite failure, as
+ * "<what>: '<path>': <sqlite message>", with a hint for a full disk and
+ * for a damaged file. Returns -1. */
+int store_sql_error(struct bundle *bundle, const char *what);
+
+/* Run one SQL statement that returns no rows. */
+int store_exec(struct bundle *bundle, const char *sql, const char *what);
+
+/* Fail with a clear message unless the bundle was opened for writing
+ * and is not finalized. */
+int store_check_writable(struct bundle *bundle);
+
+/* Read and write one row of the meta table. store_get_meta returns a
+ * malloc'd string, or NULL with *found = 0 when the key is absent (and
+ * NULL with *found = 1 after a failure). */
+char *store_get_meta(struct bundle *bundle, const char *key, int *found);
+int store_set_meta(struct bundle *bundle, const char *key,
+		   const char *value);
+
+/* Run fn inside a transaction of its own unless the caller already
+ * holds one. */
+int store_in_transaction(struct bundle *bundle,
+			 int (*fn)(struct bundle *bundle, void *arg),
+			 void *arg);
+
+/* The names stored in the kind and encoding columns. */
+const char *store_kind_name(enum bundle_kind kind);
+int store_kind_from_name(const char *name, enum bundle_kind *kind);
+
+/* SHA-256 of one buffer. */
+void store_sha256(const void *data, size_t len, struct bundle_id *id);
+
+#endif
