@@ -102,7 +102,9 @@ static int name_is_valid(const unsigned char *name, size_t len)
 int bundle_tree_add(struct bundle_tree *tree,
 		    const struct bundle_tree_entry *entry)
 {
-	size_t ext_size = (size_t)entry->n_extents * sizeof(*entry->extents);
+	size_t ext_size = entry->sparse ? (size_t)entry->n_extents *
+						  sizeof(*entry->extents)
+				      : 0;
 	struct bundle_tree_entry *slot;
 	unsigned char *block;
 	char shown[64];
@@ -136,6 +138,8 @@ int bundle_tree_add(struct bundle_tree *tree,
 		return -1;
 
 	*slot = *entry;
+	if (!entry->sparse)
+		slot->n_extents = 0;
 	if (ext_size) {
 		memcpy(block, entry->extents, ext_size);
 		slot->extents = (const struct bundle_extent *)block;
@@ -254,6 +258,9 @@ static void encode_entry(struct buf *b, const struct bundle_tree_entry *e)
 	case BUNDLE_ENTRY_FILE:
 		buf_u8(b, e->ref_kind);
 		buf_put(b, e->ref.bytes, BUNDLE_ID_LEN);
+		buf_u8(b, e->sparse ? 1 : 0);
+		if (!e->sparse)
+			break;
 		buf_le(b, e->n_extents, 4);
 		for (uint32_t i = 0; i < e->n_extents; i++) {
 			buf_le(b, e->extents[i].offset, 8);
@@ -371,16 +378,23 @@ static int mode_fits_kind(enum bundle_entry_kind kind, uint32_t mode)
 	return 0;
 }
 
-/* The extents part of a FILE entry: allocated as one block the tree
+/* The flags and extents of a FILE entry: allocated as one block the tree
  * keeps, because the bytes are neither aligned nor in host order. */
 static int parse_extents(struct cursor *c, struct bundle_tree *tree,
 			 struct bundle_tree_entry *e)
 {
 	struct bundle_extent *ext;
 	uint64_t end = 0;
+	uint64_t flags = take_le(c, 1);
 
-	e->n_extents = (uint32_t)take_le(c, 4);
+	e->n_extents = 0;
 	e->extents = NULL;
+	if (!c->why && flags > 1)
+		c->why = "unknown file flags";
+	e->sparse = flags == 1;
+	if (!e->sparse)
+		return 0;
+	e->n_extents = (uint32_t)take_le(c, 4);
 	if (c->why || e->n_extents == 0)
 		return 0;
 	if (e->n_extents > c->left / 16) {

@@ -75,8 +75,9 @@ struct bundle_tree_entry {
 	uint64_t rdev;		   /* SPECIAL only */
 	const unsigned char *text; /* SYMLINK, HARDLINK and ERROR only */
 	size_t text_len;
-	const struct bundle_extent *extents; /* FILE: NULL unless sparse */
-	uint32_t n_extents;
+	int sparse;			     /* FILE: holes are not stored */
+	const struct bundle_extent *extents; /* FILE and sparse only */
+	uint32_t n_extents;		     /* 0 for a file of one hole */
 };
 
 /*

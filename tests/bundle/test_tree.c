@@ -50,6 +50,7 @@ static void add_every_kind(struct bundle_tree *tree)
 	e.size = 5368709120ull;
 	e.ref_kind = BUNDLE_CHUNKS;
 	memset(e.ref.bytes, 0xab, sizeof(e.ref.bytes));
+	e.sparse = 1;
 	e.extents = sparse_extents;
 	e.n_extents = 2;
 	assert_int_equal(bundle_tree_add(tree, &e), 0);
@@ -109,6 +110,7 @@ static void round_trip_every_kind(void **state)
 	assert_true(e->size == 5368709120ull);
 	assert_int_equal(e->ref_kind, BUNDLE_CHUNKS);
 	assert_int_equal(e->ref.bytes[31], 0xab);
+	assert_true(e->sparse);
 	assert_int_equal(e->n_extents, 2);
 	assert_true(e->extents[1].offset == 5368709120ull - 4096);
 	assert_int_equal(e->mtime_nsec, 123456789);
@@ -129,6 +131,8 @@ static void round_trip_every_kind(void **state)
 	e = bundle_tree_find(&tree, (const unsigned char *)"caf\xe9", 4);
 	assert_non_null(e);
 	assert_int_equal(e->mode, S_IFREG | 0600);
+	assert_false(e->sparse);
+	assert_null(e->extents);
 
 	assert_null(bundle_tree_find(&tree, (const unsigned char *)"x", 1));
 	bundle_tree_release(&tree);
