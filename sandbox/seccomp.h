@@ -86,16 +86,21 @@ struct sandbox_seccomp_options {
  * supervisor answers. Otherwise *listener is set to -1. listener may be
  * NULL only without notify.
  *
- * Returns 0, or -1 with a message. On failure no filter was loaded.
+ * Returns 0, or -1 with a message. The filter is one program loaded by
+ * one seccomp() call, so on failure no filter was loaded (no_new_privs
+ * may be set).
  */
 int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 			 int *listener);
 
 /*
  * Compute the SHA-256 digest of the exact BPF program that
- * sandbox_seccomp_load() would load with these options on this machine
- * (libseccomp's seccomp_export_bpf), and store it in hex as 64 lowercase
- * hex digits and a NUL. Loads nothing. Returns 0, or -1 with a message.
+ * sandbox_seccomp_load() would load with these options on this machine:
+ * the architecture guard followed by libseccomp's program as
+ * seccomp_export_bpf() writes it. Stores it in hex as 64 lowercase hex
+ * digits and a NUL. Loads nothing. Returns 0, or -1 with a message. The
+ * digest changes with the options, the libseccomp version and the
+ * architecture.
  */
 int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
 			   char hex[65]);

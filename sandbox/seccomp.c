@@ -1,0 +1,653 @@
+/*
+ * seccomp.c - build, describe, digest and load the system call filter.
+ *
+ * The rules come from one table, built by collect_rules() for a set of
+ * options, so the loaded program, its digest and its JSON description
+ * cannot disagree. libseccomp compiles the rules to BPF, and this file
+ * prepends a short guard of its own that kills the process on foreign
+ * architectures and x32 numbers. The combined program is loaded with one
+ * seccomp() call. So the digest covers exactly what the kernel runs, and
+ * a failed load leaves no partial filter behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "sandbox/error.h"
+#include "sandbox/seccomp.h"
+
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#define NATIVE_ARCH_NAME "x86_64"
+#define X32_SYSCALL_BIT 0x40000000U
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#define NATIVE_ARCH_NAME "aarch64"
+#else
+#error "the seccomp guard knows only x86_64 and aarch64"
+#endif
+
+/* The kernel's limit on a classic BPF program (BPF_MAXINSNS). */
+#define MAX_INSNS 4096
+#define MAX_RULES 96
+
+/* One libseccomp rule and its description. */
+struct filter_rule {
+	const char *syscall;
+	uint32_t action;
+	unsigned int arg_count;
+	struct scmp_arg_cmp args[2];
+	const char *when;	/* the condition in words, or NULL */
+};
+
+struct rule_list {
+	struct filter_rule rules[MAX_RULES];
+	size_t count;
+};
+
+/* A call denied whatever its arguments. Those marked nested are allowed
+ * when the policy allows nested user namespaces, because bubblewrap
+ * needs them. */
+struct denied_call {
+	const char *syscall;
+	bool nested;
+};
+
+static const struct denied_call denied_calls[] = {
+	{ "ptrace", false },
+	{ "process_vm_readv", false },
+	{ "process_vm_writev", false },
+	{ "pidfd_getfd", false },	/* takes another process's fds */
+	{ "mount", true },
+	{ "umount2", true },
+	{ "pivot_root", true },
+	{ "fsopen", true },
+	{ "fsmount", true },
+	{ "fsconfig", true },
+	{ "move_mount", true },
+	{ "open_tree", true },
+	{ "fspick", true },
+	{ "mount_setattr", true },
+	{ "setns", true },
+	{ "bpf", false },
+	{ "perf_event_open", false },
+	{ "kexec_load", false },
+	{ "kexec_file_load", false },
+	{ "init_module", false },
+	{ "finit_module", false },
+	{ "delete_module", false },
+	{ "keyctl", false },
+	{ "add_key", false },
+	{ "request_key", false },
+	{ "io_uring_setup", false },
+	{ "io_uring_enter", false },
+	{ "io_uring_register", false },
+	{ "userfaultfd", false },
+	{ "open_by_handle_at", false },
+};
+
+struct flag_name {
+	uint64_t flag;
+	const char *when;
+};
+
+/* CLONE_NEWTIME (0x80) is absent: for clone() that bit belongs to the
+ * exit signal, and only unshare and clone3 take it as a flag. */
+static const struct flag_name clone_ns_flags[] = {
+	{ CLONE_NEWNS, "flags & CLONE_NEWNS" },
+	{ CLONE_NEWCGROUP, "flags & CLONE_NEWCGROUP" },
+	{ CLONE_NEWUTS, "flags & CLONE_NEWUTS" },
+	{ CLONE_NEWIPC, "flags & CLONE_NEWIPC" },
+	{ CLONE_NEWUSER, "flags & CLONE_NEWUSER" },
+	{ CLONE_NEWPID, "flags & CLONE_NEWPID" },
+	{ CLONE_NEWNET, "flags & CLONE_NEWNET" },
+};
+
+static const struct flag_name unshare_ns_flags[] = {
+	{ CLONE_NEWNS, "flags & CLONE_NEWNS" },
+	{ CLONE_NEWCGROUP, "flags & CLONE_NEWCGROUP" },
+	{ CLONE_NEWUTS, "flags & CLONE_NEWUTS" },
+	{ CLONE_NEWIPC, "flags & CLONE_NEWIPC" },
+	{ CLONE_NEWUSER, "flags & CLONE_NEWUSER" },
+	{ CLONE_NEWPID, "flags & CLONE_NEWPID" },
+	{ CLONE_NEWNET, "flags & CLONE_NEWNET" },
+	{ CLONE_NEWTIME, "flags & CLONE_NEWTIME" },
+};
+
+/* Socket families denied one by one: every family below AF_NETLINK
+ * except AF_UNIX, AF_INET and AF_INET6. Those above it are denied by
+ * one range rule. */
+static const struct flag_name denied_families[] = {
+	{ AF_UNSPEC, "domain == AF_UNSPEC" },
+	{ AF_AX25, "domain == AF_AX25" },
+	{ AF_IPX, "domain == AF_IPX" },
+	{ AF_APPLETALK, "domain == AF_APPLETALK" },
+	{ AF_NETROM, "domain == AF_NETROM" },
+	{ AF_BRIDGE, "domain == AF_BRIDGE" },
+	{ AF_ATMPVC, "domain == AF_ATMPVC" },
+	{ AF_X25, "domain == AF_X25" },
+	{ AF_ROSE, "domain == AF_ROSE" },
+	{ AF_DECnet, "domain == AF_DECnet" },
+	{ AF_NETBEUI, "domain == AF_NETBEUI" },
+	{ AF_SECURITY, "domain == AF_SECURITY" },
+	{ AF_KEY, "domain == AF_KEY" },
+};
+
+static int add_rule(struct rule_list *list, const char *syscall,
+		    uint32_t action, const char *when, unsigned int arg_count,
+		    struct scmp_arg_cmp a, struct scmp_arg_cmp b)
+{
+	struct filter_rule *rule;
+
+	if (list->count == MAX_RULES) {
+		sandbox_set_error("cannot build seccomp filter: '%s': "
+				  "more than %d rules", syscall, MAX_RULES);
+		return -1;
+	}
+	rule = &list->rules[list->count++];
+	rule->syscall = syscall;
+	rule->action = action;
+	rule->when = when;
+	rule->arg_count = arg_count;
+	rule->args[0] = a;
+	rule->args[1] = b;
+	return 0;
+}
+
+static int add_plain(struct rule_list *list, const char *syscall,
+		     uint32_t action)
+{
+	struct scmp_arg_cmp none = { 0 };
+
+	return add_rule(list, syscall, action, NULL, 0, none, none);
+}
+
+static int add_one(struct rule_list *list, const char *syscall,
+		   uint32_t action, const char *when, struct scmp_arg_cmp a)
+{
+	struct scmp_arg_cmp none = { 0 };
+
+	return add_rule(list, syscall, action, when, 1, a, none);
+}
+
+static int collect_flag_rules(struct rule_list *list, const char *syscall,
+			      uint32_t deny, const struct flag_name *flags,
+			      size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ,
+						  flags[i].flag,
+						  flags[i].flag);
+
+		if (add_one(list, syscall, deny, flags[i].when, cmp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The kernel reads the ioctl request as a 32-bit unsigned int, so the
+ * mask drops the upper half: TIOCSTI | 1UL << 32 is still TIOCSTI.
+ */
+static int collect_ioctl_rules(struct rule_list *list, uint32_t deny)
+{
+	struct scmp_arg_cmp sti = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					  TIOCSTI);
+	struct scmp_arg_cmp linux_ = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					     TIOCLINUX);
+
+	if (add_one(list, "ioctl", deny, "request == TIOCSTI", sti) < 0)
+		return -1;
+	return add_one(list, "ioctl", deny, "request == TIOCLINUX", linux_);
+}
+
+/*
+ * Families are compared on all 64 bits, so that a value with any upper
+ * bit set is caught by the "domain > AF_NETLINK" rule even though the
+ * kernel would truncate it to an allowed family or a denied one.
+ * AF_NETLINK is allowed with NETLINK_ROUTE only: getaddrinfo() and ip(8)
+ * need it to list interfaces and addresses.
+ */
+static int collect_socket_rules(struct rule_list *list, const char *syscall,
+				uint32_t deny)
+{
+	size_t count = sizeof(denied_families) / sizeof(denied_families[0]);
+	struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_NETLINK);
+	struct scmp_arg_cmp netlink = SCMP_A0(SCMP_CMP_EQ, AF_NETLINK);
+	struct scmp_arg_cmp not_route = SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE);
+
+	for (size_t i = 0; i < count; i++) {
+		struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_EQ,
+						  denied_families[i].flag);
+
+		if (add_one(list, syscall, deny, denied_families[i].when,
+			    cmp) < 0)
+			return -1;
+	}
+	if (add_one(list, syscall, deny, "domain > AF_NETLINK", above) < 0)
+		return -1;
+	return add_rule(list, syscall, deny,
+			"domain == AF_NETLINK && protocol != NETLINK_ROUTE",
+			2, netlink, not_route);
+}
+
+static int collect_namespace_rules(struct rule_list *list, uint32_t deny)
+{
+	size_t clone_count = sizeof(clone_ns_flags) / sizeof(clone_ns_flags[0]);
+	size_t unshare_count =
+		sizeof(unshare_ns_flags) / sizeof(unshare_ns_flags[0]);
+
+	if (collect_flag_rules(list, "clone", deny, clone_ns_flags,
+			       clone_count) < 0)
+		return -1;
+	return collect_flag_rules(list, "unshare", deny, unshare_ns_flags,
+				  unshare_count);
+}
+
+static int collect_rules(const struct sandbox_seccomp_options *opts,
+			 struct rule_list *list)
+{
+	uint32_t deny = opts->notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
+	size_t count = sizeof(denied_calls) / sizeof(denied_calls[0]);
+
+	list->count = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (denied_calls[i].nested && opts->allow_nested_userns)
+			continue;
+		if (add_plain(list, denied_calls[i].syscall, deny) < 0)
+			return -1;
+	}
+	if (!opts->allow_nested_userns &&
+	    collect_namespace_rules(list, deny) < 0)
+		return -1;
+	if (add_plain(list, "clone3", SCMP_ACT_ERRNO(ENOSYS)) < 0 ||
+	    collect_ioctl_rules(list, deny) < 0 ||
+	    collect_socket_rules(list, "socket", deny) < 0 ||
+	    collect_socket_rules(list, "socketpair", deny) < 0)
+		return -1;
+	if (opts->trace_exec &&
+	    (add_plain(list, "execve", SCMP_ACT_TRACE(0)) < 0 ||
+	     add_plain(list, "execveat", SCMP_ACT_TRACE(0)) < 0))
+		return -1;
+	return 0;
+}
+
+static int apply_rule(scmp_filter_ctx ctx, const struct filter_rule *rule)
+{
+	int nr = seccomp_syscall_resolve_name(rule->syscall);
+	int rc;
+
+	if (nr == __NR_SCMP_ERROR) {
+		sandbox_set_error("cannot build seccomp filter: '%s': "
+				  "system call unknown to libseccomp %u.%u",
+				  rule->syscall, seccomp_version()->major,
+				  seccomp_version()->minor);
+		sandbox_set_hint("install libseccomp 2.5.4 or later");
+		return -1;
+	}
+	rc = seccomp_rule_add_array(ctx, rule->action, nr, rule->arg_count,
+				    rule->args);
+	if (rc < 0) {
+		sandbox_set_error("cannot add seccomp rule: '%s': %s",
+				  rule->syscall, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static scmp_filter_ctx build_context(const struct rule_list *list)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (!ctx) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "seccomp_init", strerror(ENOMEM));
+		return NULL;
+	}
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			     SCMP_ACT_KILL_PROCESS) < 0) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "SCMP_FLTATR_ACT_BADARCH", "rejected");
+		seccomp_release(ctx);
+		return NULL;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		if (apply_rule(ctx, &list->rules[i]) < 0) {
+			seccomp_release(ctx);
+			return NULL;
+		}
+	}
+	return ctx;
+}
+
+/*
+ * The guard runs before libseccomp's program and falls through into it.
+ * libseccomp emits an x32 check of its own today, but that is an
+ * implementation detail of its x86_64 code generator, so the guard does
+ * not rely on it. A system call number of -1 is what a tracer leaves
+ * when it skips a call; it passes, as in libseccomp's own check.
+ */
+static const struct sock_filter guard[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#ifdef X32_SYSCALL_BIT
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 2, 0),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+};
+
+#define GUARD_LEN (sizeof(guard) / sizeof(guard[0]))
+
+/* A compiled program: the guard followed by libseccomp's instructions. */
+struct program {
+	struct sock_filter insns[MAX_INSNS];
+	size_t len;
+};
+
+static int read_exported(int fd, struct program *prog)
+{
+	size_t room = (MAX_INSNS - GUARD_LEN) * sizeof(struct sock_filter);
+	char *dst = (char *)&prog->insns[GUARD_LEN];
+	size_t got = 0;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	while ((n = read(fd, dst + got, room - got)) > 0)
+		got += (size_t)n;
+	if (n < 0)
+		return -1;
+	if (got == room || got % sizeof(struct sock_filter) != 0) {
+		errno = E2BIG;
+		return -1;
+	}
+	prog->len = GUARD_LEN + got / sizeof(struct sock_filter);
+	return 0;
+}
+
+/* libseccomp 2.5 exports only to a file descriptor, so a memfd carries
+ * the program into memory. */
+static int export_program(scmp_filter_ctx ctx, struct program *prog)
+{
+	int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		sandbox_set_error("cannot export seccomp filter: '%s': %s",
+				  "memfd_create", strerror(errno));
+		return -1;
+	}
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0) {
+		sandbox_set_error("cannot export seccomp filter: '%s': %s",
+				  "seccomp_export_bpf", strerror(-rc));
+		close(fd);
+		return -1;
+	}
+	memcpy(prog->insns, guard, sizeof(guard));
+	if (read_exported(fd, prog) < 0) {
+		sandbox_set_error("cannot export seccomp filter: '%s': %s",
+				  "read", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int compile(const struct sandbox_seccomp_options *opts,
+		   struct program *prog)
+{
+	struct rule_list *list = malloc(sizeof(*list));
+	scmp_filter_ctx ctx = NULL;
+	int rc = -1;
+
+	if (!list) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "rules", strerror(ENOMEM));
+		return -1;
+	}
+	if (collect_rules(opts, list) < 0)
+		goto out;
+	ctx = build_context(list);
+	if (!ctx)
+		goto out;
+	rc = export_program(ctx, prog);
+out:
+	if (ctx)
+		seccomp_release(ctx);
+	free(list);
+	return rc;
+}
+
+static int install(const struct program *prog, bool notify)
+{
+	struct sock_fprog fprog = {
+		.len = (unsigned short)prog->len,
+		.filter = (struct sock_filter *)prog->insns,
+	};
+	unsigned long flags = notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+	long rc;
+
+	/* Without CAP_SYS_ADMIN the kernel accepts a filter only under
+	 * no_new_privs, and the sandbox wants it anyway. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		sandbox_set_error("cannot set no_new_privs: '%s': %s",
+				  "PR_SET_NO_NEW_PRIVS", strerror(errno));
+		return -1;
+	}
+	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+	if (rc < 0) {
+		sandbox_set_error("cannot load seccomp filter: '%zu "
+				  "instructions': %s", prog->len,
+				  strerror(errno));
+		if (errno == EBUSY)
+			sandbox_set_hint("another filter of this process "
+					 "already has a listener");
+		return -1;
+	}
+	return (int)rc;
+}
+
+int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
+			 int *listener)
+{
+	struct program *prog;
+	int rc;
+
+	if (listener)
+		*listener = -1;
+	if (opts->notify && !listener) {
+		sandbox_set_error("cannot load seccomp filter: '%s': %s",
+				  "notify", "no place for the listener");
+		return -1;
+	}
+	prog = malloc(sizeof(*prog));
+	if (!prog) {
+		sandbox_set_error("cannot load seccomp filter: '%s': %s",
+				  "program", strerror(ENOMEM));
+		return -1;
+	}
+	rc = compile(opts, prog);
+	if (rc == 0)
+		rc = install(prog, opts->notify);
+	free(prog);
+	if (rc < 0)
+		return -1;
+	if (opts->notify)
+		*listener = rc;
+	return 0;
+}
+
+static int hash_program(const struct program *prog, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	if (!EVP_Digest(prog->insns, prog->len * sizeof(struct sock_filter),
+			md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
+		sandbox_set_error("cannot hash seccomp filter: '%s': %s",
+				  "SHA-256", "EVP_Digest failed");
+		return -1;
+	}
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
+			   char hex[65])
+{
+	struct program *prog = malloc(sizeof(*prog));
+	int rc;
+
+	if (!prog) {
+		sandbox_set_error("cannot hash seccomp filter: '%s': %s",
+				  "program", strerror(ENOMEM));
+		return -1;
+	}
+	rc = compile(opts, prog);
+	if (rc == 0)
+		rc = hash_program(prog, hex);
+	free(prog);
+	return rc;
+}
+
+static const char *action_name(uint32_t action)
+{
+	if (action == SCMP_ACT_NOTIFY || action == SCMP_ACT_ERRNO(EPERM))
+		return "deny";
+	if (action == SCMP_ACT_ERRNO(ENOSYS))
+		return "enosys";
+	if (action == SCMP_ACT_TRACE(0))
+		return "trace";
+	return "other";
+}
+
+static cJSON *describe_rule(const struct filter_rule *rule)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	if (!obj)
+		return NULL;
+	cJSON_AddStringToObject(obj, "syscall", rule->syscall);
+	cJSON_AddStringToObject(obj, "action", action_name(rule->action));
+	if (rule->action == SCMP_ACT_NOTIFY ||
+	    rule->action == SCMP_ACT_ERRNO(EPERM))
+		cJSON_AddStringToObject(obj, "errno", "EPERM");
+	else if (rule->action == SCMP_ACT_ERRNO(ENOSYS))
+		cJSON_AddStringToObject(obj, "errno", "ENOSYS");
+	cJSON_AddBoolToObject(obj, "counted", rule->action == SCMP_ACT_NOTIFY);
+	if (rule->when)
+		cJSON_AddStringToObject(obj, "when", rule->when);
+	return obj;
+}
+
+static cJSON *describe_rules(const struct rule_list *list)
+{
+	cJSON *rules = cJSON_CreateArray();
+
+	if (!rules)
+		return NULL;
+	for (size_t i = 0; i < list->count; i++) {
+		cJSON *rule = describe_rule(&list->rules[i]);
+
+		if (!rule) {
+			cJSON_Delete(rules);
+			return NULL;
+		}
+		cJSON_AddItemToArray(rules, rule);
+	}
+	return rules;
+}
+
+static cJSON *describe_options(const struct sandbox_seccomp_options *opts)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	if (!obj)
+		return NULL;
+	cJSON_AddBoolToObject(obj, "allow_nested_userns",
+			      opts->allow_nested_userns);
+	cJSON_AddBoolToObject(obj, "trace_exec", opts->trace_exec);
+	cJSON_AddBoolToObject(obj, "notify", opts->notify);
+	return obj;
+}
+
+static int describe_into(cJSON *root,
+			 const struct sandbox_seccomp_options *opts)
+{
+	const struct scmp_version *version = seccomp_version();
+	struct rule_list *list = malloc(sizeof(*list));
+	char libseccomp[32];
+	char hex[65];
+	cJSON *rules;
+
+	if (!list) {
+		sandbox_set_error("cannot describe seccomp filter: '%s': %s",
+				  "rules", strerror(ENOMEM));
+		return -1;
+	}
+	if (collect_rules(opts, list) < 0 ||
+	    sandbox_seccomp_digest(opts, hex) < 0) {
+		free(list);
+		return -1;
+	}
+	rules = describe_rules(list);
+	free(list);
+	if (!rules) {
+		sandbox_set_error("cannot describe seccomp filter: '%s': %s",
+				  "rules", strerror(ENOMEM));
+		return -1;
+	}
+	snprintf(libseccomp, sizeof(libseccomp), "%u.%u.%u", version->major,
+		 version->minor, version->micro);
+	cJSON_AddStringToObject(root, "libseccomp", libseccomp);
+	cJSON_AddStringToObject(root, "arch", NATIVE_ARCH_NAME);
+	cJSON_AddItemToObject(root, "options", describe_options(opts));
+	cJSON_AddStringToObject(root, "default", "allow");
+	cJSON_AddStringToObject(root, "foreign_arch", "kill_process");
+#ifdef X32_SYSCALL_BIT
+	cJSON_AddStringToObject(root, "x32", "kill_process");
+#endif
+	cJSON_AddItemToObject(root, "rules", rules);
+	cJSON_AddStringToObject(root, "sha256", hex);
+	return 0;
+}
+
+cJSON *sandbox_seccomp_describe(const struct sandbox_seccomp_options *opts)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (!root) {
+		sandbox_set_error("cannot describe seccomp filter: '%s': %s",
+				  "root", strerror(ENOMEM));
+		return NULL;
+	}
+	if (describe_into(root, opts) < 0) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
