@@ -1,7 +1,8 @@
 #!/bin/sh
 # agent.sh - a minimal coding agent: it sends the conversation to an
 # OpenAI-compatible Chat Completions endpoint, runs the tool calls it gets
-# back, appends their results, and loops until the model replies with text only.
+# back, appends their results, and loops until the model replies with
+# text only.
 #
 # usage: agent.sh TASK
 #
