@@ -24,10 +24,14 @@ static const struct cli_command commands[] = {
 	  "Recreate a stored snapshot in a directory.",
 	  NULL },
 	{ "verify", cmd_verify,
-	  "runbundle verify [--json] BUNDLE",
+	  "runbundle verify [--json] [--allow-incomplete] BUNDLE",
 	  "Re-hash every object and check every reference, the event chain "
 	  "and the root digest.",
-	  NULL },
+	  "  --json              print the report as one JSON object\n"
+	  "  --allow-incomplete  exit 0 for an unfinalized bundle whose "
+	  "events are intact\n"
+	  "Exit status: 0 intact, 1 problems found or incomplete, 2 usage, "
+	  "3 cannot open.\n" },
 	{ "sandbox", cmd_sandbox,
 	  "runbundle sandbox [--policy FILE] [--workspace DIR] -- COMMAND "
 	  "[ARG...]",

@@ -1,0 +1,70 @@
+/*
+ * verify.h - check a whole bundle: every object, every reference, the
+ * event chain and the root digest.
+ *
+ * bundle_verify() reads the file and never writes it. It decompresses
+ * and re-hashes every object, parses every chunk list and tree and looks
+ * up what they reference, re-hashes the content behind every chunk list,
+ * checks each event's hash, sequence number, "prev" link and references,
+ * and compares the root digest of a finalized bundle with the hash of
+ * its last event. It runs SQLite's integrity_check for damage to the
+ * file's own structure and compares the file size with its header.
+ *
+ * Memory: about 60 bytes per object and 8 bytes per reference held in
+ * chunk lists and trees, plus one object at a time.
+ *
+ * Errors: bundle_verify returns -1 with bundle_error() set only when the
+ * file cannot be opened as a bundle at all. Damage that it finds is
+ * returned as problems in the report, and it returns 0.
+ */
+#ifndef BUNDLE_VERIFY_H
+#define BUNDLE_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle/bundle.h"
+
+/* The most affected events recorded per problem; the count goes on. */
+#define BUNDLE_VERIFY_MAX_AFFECTED 32
+
+/* An event whose references lead to a damaged or missing object. */
+struct bundle_verify_affected {
+	uint64_t seq;
+	char kind[32];		/* the event's kind, control characters
+				 * replaced by '?' */
+	int has_tree;		/* the event references a tree directly,
+				 * so it records a snapshot */
+	struct bundle_id tree;	/* that snapshot's root tree */
+};
+
+struct bundle_verify_problem {
+	char *message;		/* "content does not match its id" */
+	int has_object;
+	struct bundle_id object; /* the damaged or missing object */
+	uint64_t event;		/* the damaged event, or 0 */
+	struct bundle_verify_affected *affected;
+	size_t n_affected;	/* at most BUNDLE_VERIFY_MAX_AFFECTED */
+	uint64_t n_affected_total;
+};
+
+struct bundle_verify_report {
+	int finalized;
+	int has_root;
+	struct bundle_id root;	/* the stored root digest */
+	uint64_t n_objects;
+	uint64_t n_events;
+	uint64_t verified_events; /* events 1 to this one are intact and
+				   * reference only intact objects */
+	struct bundle_verify_problem *problems;
+	size_t n_problems;
+};
+
+/* Verify the bundle at path into *report, which the caller releases
+ * with bundle_verify_release() whenever this returns 0. */
+int bundle_verify(const char *path, struct bundle_verify_report *report);
+
+/* Free what the report holds and zero it. Accepts a zeroed report. */
+void bundle_verify_release(struct bundle_verify_report *report);
+
+#endif
