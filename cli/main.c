@@ -44,13 +44,31 @@ static const struct cli_command commands[] = {
 	  "Serve the model gateway on its own, for testing agents.",
 	  NULL },
 	{ "trace", cmd_trace,
-	  "runbundle trace [--json] -- COMMAND [ARG...]",
+	  "runbundle trace [--json] [-o FILE] [--secret PATTERN]... -- "
+	  "COMMAND [ARG...]",
 	  "Run a command and print every process it executes.",
-	  NULL },
+	  "  --json            print the process tree as JSON\n"
+	  "  -o FILE           write the tree to FILE (default: stderr, "
+	  "after the command)\n"
+	  "  --secret PATTERN  redact environment values whose names match "
+	  "this fnmatch\n"
+	  "                    pattern; repeatable; replaces the default "
+	  "list (*_KEY,\n"
+	  "                    *TOKEN*, *SECRET*, *PASSWORD*, ...)\n"
+	  "Exits with the command's status, or 128 + the signal that "
+	  "killed it.\n" },
 	{ "fingerprint", cmd_fingerprint,
-	  "runbundle fingerprint [--json]",
+	  "runbundle fingerprint [--json] [--compare FILE] "
+	  "[--secret PATTERN]...",
 	  "Print this machine's environment fingerprint.",
-	  NULL },
+	  "  --json            print JSON\n"
+	  "  --compare FILE    list what differs from the fingerprint in "
+	  "FILE, and exit\n"
+	  "                    with 1 when anything does\n"
+	  "  --secret PATTERN  redact environment values whose names match "
+	  "this fnmatch\n"
+	  "                    pattern; repeatable; replaces the default "
+	  "list\n" },
 	{ "help", cmd_help,
 	  "runbundle help [COMMAND]",
 	  "Show the commands, or the options of one command.",

@@ -1,13 +1,309 @@
 /*
- * cmd_trace.c - "runbundle trace".
+ * cmd_trace.c - "runbundle trace": run a command under the process
+ * tracer, exit with its status, and print the process tree.
+ *
+ * The tree goes to stderr after the command has ended (stdout belongs to
+ * the command), or to the file that -o names.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
+#include "harness/error.h"
+#include "harness/fingerprint.h"
+#include "harness/tracer.h"
 #include "record/commands.h"
+
+#define MAX_SECRETS 64
+
+struct trace_args {
+	bool json;
+	const char *output;
+	const char *secrets[MAX_SECRETS + 1];
+	size_t n_secrets;
+	char **command;
+};
+
+static struct harness_tracer *active_tracer;
+
+static int parse_args(int argc, char **argv, const struct cli_command *self,
+		      struct trace_args *args)
+{
+	int i;
+
+	memset(args, 0, sizeof(*args));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(a, "--json") == 0) {
+			args->json = true;
+		} else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+			args->output = argv[++i];
+		} else if (strcmp(a, "--secret") == 0 && i + 1 < argc) {
+			if (args->n_secrets == MAX_SECRETS)
+				return cli_usage_error(self, "too many "
+						       "--secret options");
+			args->secrets[args->n_secrets++] = argv[++i];
+		} else if (a[0] == '-') {
+			return cli_usage_error(self, "unknown option: '%s'",
+					       a);
+		} else {
+			break;
+		}
+	}
+	if (i >= argc)
+		return cli_usage_error(self, "no command to trace");
+	args->command = argv + i;
+	return 0;
+}
+
+/* The command's path, searched in PATH the way execvp does; NULL when
+ * not found. The caller frees. */
+static char *find_command(const char *name)
+{
+	const char *path = getenv("PATH");
+	struct stat st;
+
+	if (strchr(name, '/'))
+		return strdup(name);
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		char *full = malloc(len + strlen(name) + 3);
+
+		if (!full)
+			return NULL;
+		snprintf(full, len + strlen(name) + 3, "%.*s/%s", (int)len,
+			 len ? path : ".", name);
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(full, X_OK) == 0)
+			return full;
+		free(full);
+		path += len + (path[len] == ':');
+	}
+	return NULL;
+}
+
+static void forward_signal(int sig)
+{
+	if (active_tracer)
+		harness_tracer_signal_root(active_tracer, sig);
+}
+
+/* Ctrl-C and Ctrl-\ reach the command from the terminal already; a
+ * SIGTERM or SIGHUP sent to runbundle alone is passed on. */
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = forward_signal };
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static pid_t start_child(const char *path, char **command)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	if (harness_tracer_child_prepare() < 0) {
+		cli_error_from(harness_error(), harness_error_hint());
+		_exit(CLI_EXIT_RUNBUNDLE);
+	}
+	execv(path, command);
+	cli_error("cannot run command: '%s': %s", path, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Print s with control characters as '?', and at most max bytes. */
+static void put_clean(FILE *out, const char *s, size_t len, size_t max)
+{
+	for (size_t i = 0; i < len && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
+	}
+	if (len > max)
+		fputs("...", out);
+}
+
+static void print_exec(FILE *out, const struct harness_exec *exec,
+		       int depth)
+{
+	const char *path = exec->exe.path ? exec->exe.path : exec->attempted;
+
+	fprintf(out, "%*s", 2 * depth + 2, "");
+	if (exec->error) {
+		const char *name = strerrorname_np(exec->error);
+
+		fprintf(out, "exec failed %s: ", name ? name : "?");
+		put_clean(out, exec->resolved ? exec->resolved
+					      : exec->attempted,
+			  strlen(exec->resolved ? exec->resolved
+						: exec->attempted), 4096);
+		fputc('\n', out);
+		return;
+	}
+	fputs("exec ", out);
+	put_clean(out, path, strlen(path), 4096);
+	fputc(':', out);
+	for (size_t i = 0; i < exec->argc; i++) {
+		fputc(' ', out);
+		put_clean(out, exec->argv[i].data, exec->argv[i].len, 200);
+	}
+	fputc('\n', out);
+}
+
+static void print_end(FILE *out, const struct harness_process *p)
+{
+	switch (p->end) {
+	case HARNESS_END_EXITED:
+		fprintf(out, "exit %d", p->exit_code);
+		break;
+	case HARNESS_END_SIGNALED:
+		fprintf(out, "signal %s", sigabbrev_np(p->signal));
+		break;
+	default:
+		fputs(harness_end_name(p->end), out);
+	}
+}
+
+static void print_process(FILE *out, const struct harness_tracer *tracer,
+			  size_t index, int depth)
+{
+	const struct harness_process *p = harness_tracer_process(tracer,
+								 index);
+	size_t n = harness_tracer_count(tracer);
+
+	fprintf(out, "%*spid %d", 2 * depth, "", (int)p->pid);
+	if (p->ns_pid != p->pid)
+		fprintf(out, " (ns pid %d)", (int)p->ns_pid);
+	fputs(": ", out);
+	print_end(out, p);
+	fputc('\n', out);
+	for (size_t i = 0; i < p->n_execs; i++)
+		print_exec(out, &p->execs[i], depth);
+	for (size_t i = index + 1; i < n; i++) {
+		const struct harness_process *c;
+
+		c = harness_tracer_process(tracer, i);
+		if (c->parent == (long)index ||
+		    (index == 0 && c->parent < 0))
+			print_process(out, tracer, i, depth + 1);
+	}
+}
+
+static int write_json(FILE *out, const struct harness_tracer *tracer)
+{
+	cJSON *tree = harness_tracer_tree_json(tracer);
+	char *text = tree ? cJSON_PrintUnformatted(tree) : NULL;
+	int rc = text && fprintf(out, "%s\n", text) >= 0 ? 0 : -1;
+
+	free(text);
+	cJSON_Delete(tree);
+	return rc;
+}
+
+static int trace_write_tree(const struct harness_tracer *tracer, bool json,
+			    const char *output)
+{
+	FILE *out = output ? fopen(output, "we") : stderr;
+	int rc = 0;
+
+	if (!out) {
+		cli_error("cannot write the process tree: '%s': %s", output,
+			  strerror(errno));
+		return -1;
+	}
+	if (harness_tracer_count(tracer) == 0)
+		;
+	else if (json)
+		rc = write_json(out, tracer);
+	else
+		print_process(out, tracer, 0, 0);
+	if (fflush(out) != 0)
+		rc = -1;
+	if (output && fclose(out) != 0)
+		rc = -1;
+	if (rc != 0)
+		cli_error("cannot write the process tree: '%s': %s",
+			  output ? output : "stderr", strerror(errno));
+	return rc;
+}
 
 int cmd_trace(int argc, char **argv, const struct cli_command *self)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("%s: not implemented yet", self->name);
-	return CLI_EXIT_ERROR;
+	struct harness_tracer_options options = { 0 };
+	struct trace_args args;
+	struct harness_tracer *tracer;
+	int rc, status = 0;
+	char *path;
+	pid_t pid;
+
+	rc = parse_args(argc, argv, self, &args);
+	if (rc)
+		return rc;
+	path = find_command(args.command[0]);
+	if (!path) {
+		cli_error("command not found: '%s'", args.command[0]);
+		cli_hint("give a path, or check PATH");
+		return 127;
+	}
+
+	options.secret_names = args.n_secrets ? args.secrets
+					      : harness_default_secret_names;
+	tracer = harness_tracer_new(&options);
+	if (!tracer) {
+		free(path);
+		return cli_error_from(harness_error(), NULL);
+	}
+	pid = start_child(path, args.command);
+	free(path);
+	if (pid < 0) {
+		cli_error("cannot start command: '%s': %s", args.command[0],
+			  strerror(errno));
+		harness_tracer_free(tracer);
+		return CLI_EXIT_RUNBUNDLE;
+	}
+
+	if (harness_tracer_attach(tracer, pid) < 0) {
+		cli_error_from(harness_error(), harness_error_hint());
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		harness_tracer_free(tracer);
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	active_tracer = tracer;
+	setup_signals();
+	rc = harness_tracer_run(tracer, &status);
+	active_tracer = NULL;
+	if (rc < 0) {
+		cli_error_from(harness_error(), harness_error_hint());
+		harness_tracer_free(tracer);
+		return CLI_EXIT_RUNBUNDLE;
+	}
+
+	rc = trace_write_tree(tracer, args.json, args.output);
+	harness_tracer_free(tracer);
+	if (rc != 0)
+		return CLI_EXIT_RUNBUNDLE;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }

@@ -1,0 +1,579 @@
+/*
+ * tracer.c - the parent side of the tracer: seize, then one wait4 loop
+ * that turns ptrace stops into process records.
+ *
+ * Every stop is one of these, told apart by the wait status:
+ *
+ *	status>>16 == PTRACE_EVENT_STOP	group-stop when the signal is a
+ *		stop signal (resumed with PTRACE_LISTEN, so the process
+ *		stays stopped until SIGCONT), else the first stop of an
+ *		automatically attached thread or a SIGCONT notification
+ *	status>>16 == PTRACE_EVENT_SECCOMP	entry of execve or execveat
+ *	WSTOPSIG == SIGTRAP | 0x80	the syscall-exit stop of an exec,
+ *		requested only after its seccomp stop, to learn its errno
+ *	status>>16 == PTRACE_EVENT_EXEC	the exec succeeded
+ *	status>>16 == PTRACE_EVENT_{FORK,VFORK,CLONE,EXIT}
+ *	otherwise			signal-delivery-stop: the signal is
+ *		injected unchanged
+ *
+ * A successful exec also reports its syscall-exit stop, because the
+ * tracee was resumed with PTRACE_SYSCALL; that stop finds no exec in
+ * progress and only resumes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/error.h"
+#include "harness/tracer_internal.h"
+
+#define PTRACE_OPTIONS                                                   \
+	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | \
+	 PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL |    \
+	 PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD)
+
+struct harness_tracer *harness_tracer_new(
+	const struct harness_tracer_options *options)
+{
+	struct harness_tracer *tracer = calloc(1, sizeof(*tracer));
+
+	if (!tracer) {
+		harness_set_error("cannot create the tracer: out of memory");
+		return NULL;
+	}
+	if (options)
+		tracer->options = *options;
+	return tracer;
+}
+
+static struct tracee **bucket(struct harness_tracer *tracer, pid_t tid)
+{
+	return &tracer->tracees[(unsigned)tid % TRACEE_BUCKETS];
+}
+
+static struct tracee *find_tracee(struct harness_tracer *tracer, pid_t tid)
+{
+	struct tracee *t = *bucket(tracer, tid);
+
+	while (t && t->tid != tid)
+		t = t->next;
+	return t;
+}
+
+static void drop_tracee(struct harness_tracer *tracer, pid_t tid)
+{
+	struct tracee **p = bucket(tracer, tid);
+
+	while (*p && (*p)->tid != tid)
+		p = &(*p)->next;
+	if (*p) {
+		struct tracee *t = *p;
+
+		*p = t->next;
+		tracer_exec_release(&t->pending);
+		if (t->exec_fd >= 0)
+			close(t->exec_fd);
+		free(t);
+	}
+}
+
+static struct tracee *add_tracee(struct harness_tracer *tracer, pid_t tid,
+				 size_t process)
+{
+	struct tracee *t = calloc(1, sizeof(*t));
+	struct tracee **b = bucket(tracer, tid);
+
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	t->process = process;
+	t->exec_fd = -1;
+	t->next = *b;
+	*b = t;
+	return t;
+}
+
+static int emit(struct harness_tracer *tracer,
+		enum harness_trace_event_kind kind,
+		const struct harness_process *process,
+		const struct harness_exec *exec)
+{
+	struct harness_trace_event event = { kind, process, exec };
+
+	if (!tracer->options.on_event)
+		return 0;
+	return tracer->options.on_event(&event, tracer->options.userdata);
+}
+
+/* The open process record of pid: not yet ended. */
+static struct harness_process *live_process(struct harness_tracer *tracer,
+					    pid_t pid)
+{
+	for (size_t i = tracer->n_processes; i-- > 0;) {
+		struct harness_process *p = tracer->processes[i];
+
+		if (p->pid == pid && p->end == HARNESS_END_RUNNING)
+			return p;
+	}
+	return NULL;
+}
+
+static struct harness_process *new_process(struct harness_tracer *tracer,
+					   pid_t pid, long parent)
+{
+	struct harness_process *p;
+	pid_t tgid = 0, ppid = 0;
+
+	if (tracer->n_processes == tracer->capacity) {
+		size_t n = tracer->capacity ? 2 * tracer->capacity : 64;
+		void *bigger = realloc(tracer->processes, n * sizeof(p));
+
+		if (!bigger)
+			return NULL;
+		tracer->processes = bigger;
+		tracer->capacity = n;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->index = tracer->n_processes;
+	p->pid = pid;
+	p->ns_pid = pid;
+	p->parent = parent;
+	p->start_us = tracer_now_us();
+	tracer_proc_status(pid, &tgid, &ppid, &p->ns_pids, &p->n_ns_pids);
+	if (p->n_ns_pids > 0)
+		p->ns_pid = p->ns_pids[p->n_ns_pids - 1];
+	tracer->processes[tracer->n_processes++] = p;
+	tracer->n_live++;
+
+	/* Born while the rest is being killed: a fork that was in
+	 * progress. */
+	if (tracer->draining)
+		kill(pid, SIGKILL);
+	return p;
+}
+
+/* Track tid, a new thread or process, created by the thread creator or
+ * seen first in its own stop (creator 0). */
+static struct tracee *adopt(struct harness_tracer *tracer, pid_t tid,
+			    struct tracee *creator, bool is_process)
+{
+	struct harness_process *p;
+	struct tracee *t;
+	pid_t tgid = tid, ppid = 0, *ns = NULL;
+	size_t n_ns = 0;
+	long parent = creator ? (long)creator->process : -1;
+
+	if (!creator || !is_process) {
+		if (tracer_proc_status(tid, &tgid, &ppid, &ns, &n_ns) < 0)
+			goto gone;
+		free(ns);
+	}
+	if (tgid != tid) {
+		p = live_process(tracer, tgid);
+		return p ? add_tracee(tracer, tid, p->index) : NULL;
+	}
+	if (!creator) {
+		p = live_process(tracer, ppid);
+		parent = p ? (long)p->index : -1;
+	}
+	p = new_process(tracer, tid, parent);
+	if (!p)
+		goto oom;
+	if (emit(tracer, HARNESS_TRACE_STARTED, p, NULL) < 0)
+		return NULL;
+	t = add_tracee(tracer, tid, p->index);
+	if (t)
+		return t;
+oom:
+	harness_set_error("cannot record process: '%d': out of memory",
+			  (int)tid);
+	return NULL;
+gone:
+	harness_set_error("cannot read process: '%d': %s", (int)tid,
+			  strerror(errno));
+	return NULL;
+}
+
+/* A fork, vfork or clone event: the new tid may already be known, when
+ * its own first stop came first; its creator is the reliable parent. */
+static int on_new_child(struct harness_tracer *tracer, struct tracee *t,
+			int event)
+{
+	unsigned long msg = 0;
+	struct tracee *child;
+
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return 0;
+	child = find_tracee(tracer, (pid_t)msg);
+	if (child) {
+		struct harness_process *p = tracer->processes[child->process];
+
+		if (p->pid == (pid_t)msg)
+			p->parent = (long)t->process;
+		return 0;
+	}
+	return adopt(tracer, (pid_t)msg, t, event != PTRACE_EVENT_CLONE) ?
+		       0 : -1;
+}
+
+static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
+		       int error)
+{
+	struct harness_process *p = tracer->processes[t->process];
+	struct harness_exec *slot;
+	int rc;
+
+	if (p->n_execs == p->exec_capacity) {
+		size_t n = p->exec_capacity ? 2 * p->exec_capacity : 2;
+		void *bigger = realloc(p->execs, n * sizeof(*p->execs));
+
+		if (!bigger)
+			return -1;
+		p->execs = bigger;
+		p->exec_capacity = n;
+	}
+	slot = &p->execs[p->n_execs++];
+	*slot = t->pending;
+	slot->error = error;
+	memset(&t->pending, 0, sizeof(t->pending));
+	t->in_exec = false;
+	if (t->exec_fd >= 0)
+		close(t->exec_fd);
+	t->exec_fd = -1;
+	rc = emit(tracer, HARNESS_TRACE_EXEC, p, slot);
+	return rc;
+}
+
+/*
+ * A successful exec. When a thread other than the leader called it, the
+ * kernel has given it the leader's tid, and the old tid is never
+ * reported again; its pending exec moves to the leader.
+ */
+static int on_exec(struct harness_tracer *tracer, struct tracee *t)
+{
+	unsigned long former = (unsigned long)t->tid;
+	struct tracee *caller = t;
+
+	ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+	if ((pid_t)former != t->tid) {
+		struct tracee *old = find_tracee(tracer, (pid_t)former);
+
+		if (old && old->in_exec) {
+			tracer_exec_release(&t->pending);
+			if (t->exec_fd >= 0)
+				close(t->exec_fd);
+			t->pending = old->pending;
+			t->exec_fd = old->exec_fd;
+			t->in_exec = true;
+			memset(&old->pending, 0, sizeof(old->pending));
+			old->exec_fd = -1;
+		}
+		drop_tracee(tracer, (pid_t)former);
+	}
+	if (!caller->in_exec)
+		return 0;
+	tracer_exec_succeeded(tracer, caller, caller->tid);
+	return finish_exec(tracer, caller, 0);
+}
+
+/* The syscall-exit stop after an exec's seccomp stop: a failed exec. */
+static int on_syscall_exit(struct harness_tracer *tracer, struct tracee *t)
+{
+	struct __ptrace_syscall_info info;
+	long n;
+
+	if (!t->in_exec)
+		return 0;
+	n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
+	if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_EXIT ||
+	    !info.exit.is_error) {
+		/* Succeeded without an exec event: cannot happen with
+		 * PTRACE_O_TRACEEXEC, so record it as unknown. */
+		return finish_exec(tracer, t, 0);
+	}
+	return finish_exec(tracer, t, (int)-info.exit.rval);
+}
+
+static int end_process(struct harness_tracer *tracer, struct tracee *t,
+		       int status, const struct rusage *ru)
+{
+	struct harness_process *p = tracer->processes[t->process];
+
+	if (p->end != HARNESS_END_RUNNING || p->pid != t->tid)
+		return 0;
+	p->end_us = tracer_now_us();
+	p->rusage = *ru;
+	if (WIFEXITED(status)) {
+		p->end = HARNESS_END_EXITED;
+		p->exit_code = WEXITSTATUS(status);
+	} else {
+		p->end = HARNESS_END_SIGNALED;
+		p->signal = WTERMSIG(status);
+		p->core_dumped = WCOREDUMP(status);
+		if (tracer->draining && p->signal == SIGKILL &&
+		    p->pid != tracer->root_pid)
+			p->end = HARNESS_END_KILLED;
+	}
+	tracer->n_live--;
+	if (p->pid == tracer->root_pid) {
+		tracer->root_ended = true;
+		tracer->root_status = status;
+	}
+	return emit(tracer, HARNESS_TRACE_EXITED, p, NULL);
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	       sig == SIGTTOU;
+}
+
+static int on_stop(struct harness_tracer *tracer, struct tracee *t,
+		   int status)
+{
+	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+	int inject = 0, rc = 0;
+	enum __ptrace_request resume = PTRACE_CONT;
+
+	if (sig == (SIGTRAP | 0x80)) {
+		rc = on_syscall_exit(tracer, t);
+	} else if (event == PTRACE_EVENT_STOP) {
+		if (is_stop_signal(sig))
+			resume = PTRACE_LISTEN;
+	} else if (event == PTRACE_EVENT_SECCOMP) {
+		if (tracer_exec_enter(tracer, t) == 0)
+			resume = PTRACE_SYSCALL;
+	} else if (event == PTRACE_EVENT_EXEC) {
+		rc = on_exec(tracer, t);
+	} else if (event == PTRACE_EVENT_FORK ||
+		   event == PTRACE_EVENT_VFORK ||
+		   event == PTRACE_EVENT_CLONE) {
+		rc = on_new_child(tracer, t, event);
+	} else if (event == 0) {
+		inject = sig;
+	}
+
+	/* ESRCH: the tracee was killed meanwhile; its exit comes next. */
+	ptrace(resume, t->tid, 0, (void *)(long)inject);
+	return rc;
+}
+
+static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
+		   const struct rusage *ru)
+{
+	struct tracee *t = find_tracee(tracer, pid);
+	int rc = 0;
+
+	if (!t && WIFSTOPPED(status)) {
+		t = adopt(tracer, pid, NULL, true);
+		if (!t) {
+			/* Not ours to follow; let it go. */
+			ptrace(PTRACE_DETACH, pid, 0, 0);
+			return 0;
+		}
+	}
+	if (!t) {
+		if (tracer->options.on_untraced)
+			tracer->options.on_untraced(pid, status,
+						    tracer->options.userdata);
+		return 0;
+	}
+	if (WIFSTOPPED(status))
+		return on_stop(tracer, t, status);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		rc = end_process(tracer, t, status, ru);
+		drop_tracee(tracer, pid);
+	}
+	return rc;
+}
+
+/* Wait until pid is in a stop, reading /proc because it need not be a
+ * child of ours. */
+static int wait_stopped(pid_t pid)
+{
+	for (int i = 0; i < 10000; i++) {
+		char path[64], buf[512], *paren;
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			return -1;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		paren = strrchr(buf, ')');
+		if (paren && paren[1] == ' ' && paren[2] == 'T')
+			return 0;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
+{
+	struct harness_process *p;
+
+	if (wait_stopped(pid) < 0) {
+		harness_set_error("cannot attach to process: '%d': %s",
+				  (int)pid, strerror(errno));
+		harness_set_hint("the process must call "
+				 "harness_tracer_child_prepare() first");
+		return -1;
+	}
+	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)PTRACE_OPTIONS) < 0) {
+		harness_set_error("cannot trace process: '%d': %s", (int)pid,
+				  strerror(errno));
+		harness_set_hint("ptrace needs the same user or "
+				 "CAP_SYS_PTRACE, and Yama's ptrace_scope "
+				 "at 0 or 1 for a child");
+		return -1;
+	}
+	p = new_process(tracer, pid, -1);
+	if (!p || !add_tracee(tracer, pid, p->index)) {
+		harness_set_error("cannot trace process: '%d': out of memory",
+				  (int)pid);
+		return -1;
+	}
+	tracer->root_pid = pid;
+
+	/* Ends the stop of harness_tracer_child_prepare(); the tracee
+	 * reports it as a SIGCONT, which is injected like any signal. */
+	kill(pid, SIGCONT);
+	return emit(tracer, HARNESS_TRACE_STARTED, p, NULL);
+}
+
+/* Kill every process still running: the root has ended, or the run is
+ * being stopped. */
+static void drain(struct harness_tracer *tracer)
+{
+	tracer->draining = true;
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		struct harness_process *p = tracer->processes[i];
+
+		if (p->end == HARNESS_END_RUNNING)
+			kill(p->pid, SIGKILL);
+	}
+}
+
+/* wait4 has no more tracees while records are still open: the kernel
+ * lost them (a detach elsewhere), so close them as lost. */
+static void close_lost(struct harness_tracer *tracer)
+{
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		struct harness_process *p = tracer->processes[i];
+
+		if (p->end == HARNESS_END_RUNNING) {
+			p->end = HARNESS_END_LOST;
+			p->end_us = tracer_now_us();
+			tracer->n_live--;
+		}
+	}
+}
+
+int harness_tracer_run(struct harness_tracer *tracer, int *status)
+{
+	int failed = 0;
+	char message[1024] = "";
+
+	while (tracer->n_live > 0) {
+		struct rusage ru;
+		int st;
+		pid_t pid;
+
+		if ((tracer->root_ended || failed) && !tracer->draining)
+			drain(tracer);
+		pid = wait4(-1, &st, __WALL, &ru);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0 && errno == ECHILD) {
+			close_lost(tracer);
+			break;
+		}
+		if (pid < 0) {
+			harness_set_error("cannot wait for traced processes: "
+					  "%s", strerror(errno));
+			drain(tracer);
+			return -1;
+		}
+		if (on_wait(tracer, pid, st, &ru) < 0 && !failed) {
+			failed = 1;
+			snprintf(message, sizeof(message), "%s",
+				 harness_error());
+		}
+	}
+	if (failed) {
+		harness_set_error("%s", message);
+		return -1;
+	}
+	*status = tracer->root_status;
+	return 0;
+}
+
+void harness_tracer_signal_root(struct harness_tracer *tracer, int sig)
+{
+	if (tracer->root_pid > 0)
+		kill(tracer->root_pid, sig);
+}
+
+size_t harness_tracer_count(const struct harness_tracer *tracer)
+{
+	return tracer->n_processes;
+}
+
+const struct harness_process *harness_tracer_process(
+	const struct harness_tracer *tracer, size_t index)
+{
+	return index < tracer->n_processes ? tracer->processes[index] : NULL;
+}
+
+void harness_tracer_free(struct harness_tracer *tracer)
+{
+	if (!tracer)
+		return;
+	for (size_t i = 0; i < TRACEE_BUCKETS; i++) {
+		while (tracer->tracees[i])
+			drop_tracee(tracer, tracer->tracees[i]->tid);
+	}
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		struct harness_process *p = tracer->processes[i];
+
+		for (size_t j = 0; j < p->n_execs; j++)
+			tracer_exec_release(&p->execs[j]);
+		free(p->execs);
+		free(p->ns_pids);
+		free(p);
+	}
+	free(tracer->processes);
+	tracer_hashes_free(tracer);
+	free(tracer);
+}
+
+const char *harness_end_name(enum harness_end end)
+{
+	switch (end) {
+	case HARNESS_END_RUNNING:
+		return "running";
+	case HARNESS_END_EXITED:
+		return "exited";
+	case HARNESS_END_SIGNALED:
+		return "signaled";
+	case HARNESS_END_KILLED:
+		return "killed";
+	case HARNESS_END_LOST:
+		return "lost";
+	}
+	return "unknown";
+}

@@ -1,0 +1,228 @@
+/*
+ * tracer.h - record every process that a command starts, with ptrace.
+ *
+ * The tracer follows a process tree from the host side. The child side
+ * (harness_tracer_child_prepare(), called as the last step before execve)
+ * installs a seccomp filter that returns SECCOMP_RET_TRACE for execve and
+ * execveat only, and stops itself with SIGSTOP. The parent side
+ * (harness_tracer_attach() and harness_tracer_run()) seizes the stopped
+ * child with PTRACE_SEIZE and follows forks, vforks, clones, execs and
+ * exits. No other system call stops, which is what keeps the overhead low
+ * (the technique of "strace --seccomp-bpf").
+ *
+ * A run goes through these states:
+ *
+ *	created -> attached -> running -> draining -> finished
+ *
+ * "draining" starts when the root process exits: every process still
+ * traced (daemons that outlived the root) is killed with SIGKILL and
+ * recorded as killed by the tracer.
+ *
+ * Invariants:
+ *  1. A process is a thread group. Threads are followed, so that a thread
+ *     that calls execve is seen, but they are never recorded as
+ *     processes.
+ *  2. Every traced process is recorded once, from its fork (or the attach,
+ *     for the root) to its exit, even when it is still running when the
+ *     root exits.
+ *  3. Environment values whose names match a secret pattern never leave
+ *     the tracer: they are replaced by NULL as soon as they are read.
+ *  4. Every stop is resumed as soon as it is seen, in any order of
+ *     events: a vfork child runs before its parent's event is read.
+ *
+ * Errors: functions returning int return 0, or -1 with the message in
+ * harness_error(). The tracer never prints and never exits.
+ */
+#ifndef HARNESS_TRACER_H
+#define HARNESS_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct cJSON;
+
+/* A string that came from a traced process, as raw bytes. */
+struct harness_bytes {
+	char *data;		/* NUL-terminated; may hold any other byte */
+	size_t len;
+};
+
+/* One environment entry of an exec. */
+struct harness_env_entry {
+	char *name;		/* the bytes before the first '=' */
+	char *value;		/* NULL when redacted, or when the entry has
+				 * no '=' at all (then has_value is false) */
+	bool has_value;
+	bool redacted;
+};
+
+/* A file that an exec ran: the executable, or the script it named. */
+struct harness_file {
+	char *path;		/* resolved, absolute; NULL when unknown */
+	char sha256[65];	/* lowercase hex; "" when unreadable */
+};
+
+/* One execve or execveat call, successful or not. */
+struct harness_exec {
+	int64_t time_us;		/* wall clock at the call, Unix us */
+	char *attempted;		/* the path argument as given */
+	char *resolved;			/* attempted, made absolute against
+					 * the cwd or the directory fd; for
+					 * AT_EMPTY_PATH the fd's target */
+	bool empty_path;		/* execveat with AT_EMPTY_PATH, the way
+					 * fexecve works */
+	int error;			/* 0 on success, else the errno */
+	struct harness_bytes *argv;
+	size_t argc;
+	struct harness_env_entry *env;
+	size_t envc;
+	char *cwd;
+	struct harness_file exe;	/* what the kernel runs: the binary,
+					 * or the interpreter of a script */
+	struct harness_file script;	/* the #! file; path NULL when the
+					 * exec ran a binary */
+	char *interpreter;		/* the #! line's path as written */
+};
+
+/* How a process ended. */
+enum harness_end {
+	HARNESS_END_RUNNING = 0,	/* not yet ended */
+	HARNESS_END_EXITED,		/* exit_code is valid */
+	HARNESS_END_SIGNALED,		/* signal is valid */
+	HARNESS_END_KILLED,		/* still running when the root ended,
+					 * so the tracer killed it */
+	HARNESS_END_LOST,		/* vanished without an exit report,
+					 * which the kernel does only when
+					 * the tracer detaches */
+};
+
+/* One process (a thread group). */
+struct harness_process {
+	size_t index;			/* position in the run, from 0 */
+	pid_t pid;			/* host pid */
+	pid_t ns_pid;			/* the pid in the innermost PID
+					 * namespace, as the process saw it */
+	pid_t *ns_pids;			/* from /proc/PID/status NSpid:
+					 * host first, innermost last */
+	size_t n_ns_pids;
+	long parent;			/* index of the creating process, or
+					 * -1 for the root */
+	int64_t start_us;		/* wall clock, Unix microseconds */
+	int64_t end_us;
+	enum harness_end end;
+	int exit_code;
+	int signal;
+	bool core_dumped;
+	struct rusage rusage;		/* from wait4; zero until it ends */
+	struct harness_exec *execs;	/* in order; failed ones included */
+	size_t n_execs;
+	size_t exec_capacity;
+};
+
+enum harness_trace_event_kind {
+	HARNESS_TRACE_STARTED,		/* a new process; exec is NULL */
+	HARNESS_TRACE_EXEC,		/* exec->error tells success */
+	HARNESS_TRACE_EXITED,		/* the process has ended */
+};
+
+struct harness_trace_event {
+	enum harness_trace_event_kind kind;
+	const struct harness_process *process;
+	const struct harness_exec *exec;
+};
+
+/*
+ * Called for each event, in the order the tracer sees them. Pointers are
+ * valid until harness_tracer_free(). Return 0 to go on, or -1 to stop:
+ * then every traced process is killed and harness_tracer_run() fails
+ * with the message that the callback stored with harness_set_error().
+ */
+typedef int (*harness_trace_fn)(const struct harness_trace_event *event,
+				void *userdata);
+
+/*
+ * Called when wait4 reports a child of this process that is not traced,
+ * so that a caller with other children (a sandbox launcher) still gets
+ * their status.
+ */
+typedef void (*harness_untraced_fn)(pid_t pid, int status, void *userdata);
+
+struct harness_tracer_options {
+	/* fnmatch(3) patterns of environment names whose values are
+	 * secrets, NULL-terminated; NULL for none. */
+	const char *const *secret_names;
+	harness_trace_fn on_event;		/* may be NULL */
+	harness_untraced_fn on_untraced;	/* may be NULL */
+	void *userdata;
+};
+
+struct harness_tracer;
+
+/*
+ * Child side: install the exec-only seccomp filter and stop with SIGSTOP
+ * until the tracer has seized this process and sent SIGCONT. Call it in
+ * the child as the last step before execve, after any namespace or
+ * privilege change. Sets no_new_privs only when installing the filter
+ * needs it (without CAP_SYS_ADMIN). Async-signal-safe only in the sense
+ * of fork-safe: it allocates, so call it in a single-threaded child.
+ * Returns 0, or -1 with errno set and harness_error() filled.
+ */
+int harness_tracer_child_prepare(void);
+
+/* Allocate a tracer. Copies nothing from options but the pointers, which
+ * must stay valid until harness_tracer_free(). NULL when out of memory. */
+struct harness_tracer *harness_tracer_new(
+	const struct harness_tracer_options *options);
+
+/*
+ * Parent side: wait until pid has stopped itself in
+ * harness_tracer_child_prepare(), seize it, and let it continue. pid is
+ * a host pid; it may live in other PID and user namespaces, and need not
+ * be a child of the caller. Returns 0, or -1 when it cannot be seized
+ * (the hint then names the usual cause).
+ */
+int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid);
+
+/*
+ * Run the event loop until the root process has ended and every
+ * remaining process has been killed and reaped. Returns 0 with the
+ * root's wait status in *status, or -1 when waiting failed or the
+ * callback stopped the run (the traced processes are killed then too).
+ * A signal that interrupts wait4 is not an error: the loop goes on, and
+ * the caller's handler may call harness_tracer_kill().
+ */
+int harness_tracer_run(struct harness_tracer *tracer, int *status);
+
+/* Send sig to the root process (for forwarding SIGTERM). Safe to call
+ * from a signal handler. */
+void harness_tracer_signal_root(struct harness_tracer *tracer, int sig);
+
+/* The processes recorded so far, in order of their start; the tracer owns
+ * them. */
+size_t harness_tracer_count(const struct harness_tracer *tracer);
+const struct harness_process *harness_tracer_process(
+	const struct harness_tracer *tracer, size_t index);
+
+/*
+ * Build the process tree as JSON: the root object, with its children in
+ * "children", recursively. The caller owns the result (cJSON_Delete).
+ * NULL when out of memory. docs/tracing.md describes the fields.
+ */
+struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
+
+/* One process as a JSON object, without its children. The caller owns
+ * the result. */
+struct cJSON *harness_process_json(const struct harness_process *process);
+
+/* Release the tracer and every record. Kills nothing: call it after
+ * harness_tracer_run(). NULL is fine. */
+void harness_tracer_free(struct harness_tracer *tracer);
+
+/* The name of an end state as stored in JSON: "running", "exited",
+ * "signaled", "killed", "lost". */
+const char *harness_end_name(enum harness_end end);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * tracer_child.c - the child side of the tracer: the exec-only seccomp
+ * filter, and the stop that lets the parent seize.
+ */
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "harness/error.h"
+#include "harness/tracer.h"
+
+/*
+ * The 32-bit ABIs are in the filter too: without them libseccomp would
+ * kill a 32-bit program outright (its default bad-arch action), and with
+ * them their execs are traced like native ones.
+ */
+static int add_arches(scmp_filter_ctx ctx)
+{
+	static const uint32_t extra[] = { SCMP_ARCH_X86, SCMP_ARCH_X32 };
+	uint32_t native = seccomp_arch_native();
+
+	if (native != SCMP_ARCH_X86_64)
+		return 0;
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		int rc = seccomp_arch_add(ctx, extra[i]);
+
+		if (rc < 0 && rc != -EEXIST)
+			return rc;
+	}
+	return 0;
+}
+
+static scmp_filter_ctx build_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int rc;
+
+	if (!ctx)
+		return NULL;
+
+	/* no_new_privs is set below only when the filter needs it. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc == 0)
+		rc = add_arches(ctx);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0),
+				      SCMP_SYS(execve), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0),
+				      SCMP_SYS(execveat), 0);
+	if (rc < 0) {
+		seccomp_release(ctx);
+		errno = -rc;
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * Loading a filter needs CAP_SYS_ADMIN or no_new_privs. Without the
+ * capability, no_new_privs is set: a setuid program then runs without
+ * its privileges, which ptrace would deny it anyway.
+ */
+static int load_filter(scmp_filter_ctx ctx)
+{
+	int rc = seccomp_load(ctx);
+
+	if (rc == -EACCES || rc == -EPERM) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return -errno;
+		rc = seccomp_load(ctx);
+	}
+	return rc;
+}
+
+int harness_tracer_child_prepare(void)
+{
+	scmp_filter_ctx ctx = build_filter();
+	int rc;
+
+	if (!ctx) {
+		harness_set_error("cannot build the exec filter: %s",
+				  strerror(errno));
+		return -1;
+	}
+	rc = load_filter(ctx);
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		harness_set_error("cannot install the exec filter: %s",
+				  strerror(errno));
+		return -1;
+	}
+
+	/*
+	 * From here on every execve without a tracer fails with ENOSYS,
+	 * so stop until the tracer has seized this process. The tracer's
+	 * SIGCONT ends the stop.
+	 */
+	if (raise(SIGSTOP) != 0) {
+		harness_set_error("cannot stop for the tracer: %s",
+				  strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * tracer_internal.h - what the tracer's files share; not a public API.
+ */
+#ifndef HARNESS_TRACER_INTERNAL_H
+#define HARNESS_TRACER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "harness/tracer.h"
+
+/* One traced thread. A process's leader has tid == its pid. */
+struct tracee {
+	pid_t tid;
+	size_t process;			/* index into tracer->processes */
+	bool in_exec;			/* between the seccomp stop of an
+					 * exec and its end */
+	struct harness_exec pending;	/* the exec being attempted */
+	int exec_fd;			/* the file being executed, opened at
+					 * the seccomp stop; -1 when none */
+	struct tracee *next;		/* hash chain */
+};
+
+#define TRACEE_BUCKETS 1024
+
+/* One file hash, keyed by what stat says about the file. */
+struct hash_entry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	char sha256[65];
+	struct hash_entry *next;
+};
+
+struct harness_tracer {
+	struct harness_tracer_options options;
+	struct harness_process **processes;
+	size_t n_processes;
+	size_t capacity;
+	struct tracee *tracees[TRACEE_BUCKETS];
+	size_t n_live;			/* processes not yet ended */
+	volatile pid_t root_pid;	/* 0 before attach */
+	bool root_ended;
+	bool draining;
+	int root_status;
+	struct hash_entry *hashes;
+};
+
+/* Wall clock in Unix microseconds. */
+int64_t tracer_now_us(void);
+
+/* tracer_read.c: the tracee's memory and /proc. */
+
+/* Read a NUL-terminated string at addr in tid's memory. NULL on
+ * failure; the caller frees. */
+char *tracer_read_string(pid_t tid, uint64_t addr, size_t *len);
+
+/* Read a NULL-terminated array of pointers of ptr_size bytes. Returns
+ * the count, or -1; *out is the caller's to free. */
+long tracer_read_pointers(pid_t tid, uint64_t addr, unsigned ptr_size,
+			  uint64_t **out);
+
+/* readlink(/proc/PID/WHAT); NULL on failure; the caller frees. */
+char *tracer_proc_link(pid_t pid, const char *what);
+
+/* Parse /proc/TID/status: Tgid, PPid and NSpid. -1 when it is gone. */
+int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
+		       pid_t **ns_pids, size_t *n_ns_pids);
+
+/* tracer_exec.c: decoding exec calls. */
+
+/* At the seccomp stop of an exec: fill t->pending. -1 when the call
+ * cannot be read (the tracee died); the exec is skipped then. */
+int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
+
+/* After a successful exec: fill in the executable and its hash. */
+void tracer_exec_succeeded(struct harness_tracer *tracer,
+			   struct tracee *t, pid_t pid);
+
+/* Release an exec record's contents. */
+void tracer_exec_release(struct harness_exec *exec);
+
+/* Hash the file open at fd, using the cache. "" in out on failure. */
+void tracer_hash_fd(struct harness_tracer *tracer, int fd, char out[65]);
+
+void tracer_hashes_free(struct harness_tracer *tracer);
+
+#endif

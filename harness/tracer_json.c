@@ -1,0 +1,246 @@
+/*
+ * tracer_json.c - the recorded processes as JSON.
+ *
+ * Bytes from a traced process (argv, environment, paths) become a JSON
+ * string when they are valid UTF-8, and {"base64": "..."} otherwise, so
+ * that no byte is lost or altered.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "harness/tracer_internal.h"
+
+/* Whether s[0..len) is valid UTF-8 (no overlong forms, no surrogates). */
+static bool is_utf8(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			n = 1, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static cJSON *bytes_json(const char *data, size_t len)
+{
+	cJSON *obj;
+	char *b64;
+
+	if (!data)
+		return cJSON_CreateNull();
+	if (is_utf8((const unsigned char *)data, len) &&
+	    strlen(data) == len)
+		return cJSON_CreateString(data);
+
+	b64 = malloc(4 * ((len + 2) / 3) + 1);
+	if (!b64)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)data,
+			(int)len);
+	obj = cJSON_CreateObject();
+	if (obj && !cJSON_AddStringToObject(obj, "base64", b64)) {
+		cJSON_Delete(obj);
+		obj = NULL;
+	}
+	free(b64);
+	return obj;
+}
+
+static cJSON *text_json(const char *s)
+{
+	return bytes_json(s, s ? strlen(s) : 0);
+}
+
+static cJSON *file_json(const struct harness_file *file)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(obj, "path", text_json(file->path));
+	if (file->sha256[0])
+		cJSON_AddStringToObject(obj, "sha256", file->sha256);
+	else
+		cJSON_AddNullToObject(obj, "sha256");
+	return obj;
+}
+
+/* [name, value], [name, null] when redacted, [name] without '='. */
+static cJSON *env_json(const struct harness_exec *exec)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; i < exec->envc; i++) {
+		const struct harness_env_entry *e = &exec->env[i];
+		cJSON *pair = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(pair, text_json(e->name));
+		if (e->redacted)
+			cJSON_AddItemToArray(pair, cJSON_CreateNull());
+		else if (e->has_value)
+			cJSON_AddItemToArray(pair, text_json(e->value));
+		cJSON_AddItemToArray(list, pair);
+	}
+	return list;
+}
+
+static cJSON *exec_json(const struct harness_exec *exec)
+{
+	cJSON *obj = cJSON_CreateObject();
+	cJSON *argv = cJSON_AddArrayToObject(obj, "argv");
+
+	cJSON_AddNumberToObject(obj, "time_us", (double)exec->time_us);
+	cJSON_AddItemToObject(obj, "path", text_json(exec->attempted));
+	cJSON_AddItemToObject(obj, "resolved", text_json(exec->resolved));
+	cJSON_AddBoolToObject(obj, "empty_path", exec->empty_path);
+	if (exec->error) {
+		const char *name = strerrorname_np(exec->error);
+
+		cJSON_AddNumberToObject(obj, "errno", exec->error);
+		cJSON_AddStringToObject(obj, "error", name ? name : "?");
+	} else {
+		cJSON_AddNullToObject(obj, "error");
+	}
+	for (size_t i = 0; i < exec->argc; i++)
+		cJSON_AddItemToArray(argv, bytes_json(exec->argv[i].data,
+						      exec->argv[i].len));
+	cJSON_AddItemToObject(obj, "env", env_json(exec));
+	cJSON_AddItemToObject(obj, "cwd", text_json(exec->cwd));
+	if (!exec->error) {
+		cJSON_AddItemToObject(obj, "exe", file_json(&exec->exe));
+		if (exec->script.path || exec->interpreter) {
+			cJSON_AddItemToObject(obj, "script",
+					      file_json(&exec->script));
+			cJSON_AddItemToObject(obj, "interpreter",
+					      text_json(exec->interpreter));
+		}
+	}
+	return obj;
+}
+
+static double tv_us(struct timeval tv)
+{
+	return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
+}
+
+static cJSON *rusage_json(const struct rusage *ru)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(obj, "user_us", tv_us(ru->ru_utime));
+	cJSON_AddNumberToObject(obj, "system_us", tv_us(ru->ru_stime));
+	cJSON_AddNumberToObject(obj, "max_rss_kib", (double)ru->ru_maxrss);
+	cJSON_AddNumberToObject(obj, "minor_faults", (double)ru->ru_minflt);
+	cJSON_AddNumberToObject(obj, "major_faults", (double)ru->ru_majflt);
+	cJSON_AddNumberToObject(obj, "read_blocks", (double)ru->ru_inblock);
+	cJSON_AddNumberToObject(obj, "written_blocks",
+				(double)ru->ru_oublock);
+	cJSON_AddNumberToObject(obj, "voluntary_switches",
+				(double)ru->ru_nvcsw);
+	cJSON_AddNumberToObject(obj, "involuntary_switches",
+				(double)ru->ru_nivcsw);
+	return obj;
+}
+
+static void add_end(cJSON *obj, const struct harness_process *p)
+{
+	cJSON_AddStringToObject(obj, "end", harness_end_name(p->end));
+	if (p->end == HARNESS_END_EXITED)
+		cJSON_AddNumberToObject(obj, "exit_code", p->exit_code);
+	if (p->end == HARNESS_END_SIGNALED || p->end == HARNESS_END_KILLED) {
+		const char *abbrev = sigabbrev_np(p->signal);
+
+		cJSON_AddNumberToObject(obj, "signal", p->signal);
+		cJSON_AddStringToObject(obj, "signal_name",
+					abbrev ? abbrev : "?");
+		cJSON_AddBoolToObject(obj, "core_dumped", p->core_dumped);
+	}
+}
+
+cJSON *harness_process_json(const struct harness_process *p)
+{
+	cJSON *obj = cJSON_CreateObject();
+	cJSON *ns = cJSON_AddArrayToObject(obj, "ns_pids");
+	cJSON *execs = cJSON_AddArrayToObject(obj, "execs");
+
+	cJSON_AddNumberToObject(obj, "pid", p->pid);
+	cJSON_AddNumberToObject(obj, "ns_pid", p->ns_pid);
+	for (size_t i = 0; i < p->n_ns_pids; i++)
+		cJSON_AddItemToArray(ns, cJSON_CreateNumber(p->ns_pids[i]));
+	cJSON_AddNumberToObject(obj, "start_us", (double)p->start_us);
+	if (p->end != HARNESS_END_RUNNING)
+		cJSON_AddNumberToObject(obj, "end_us", (double)p->end_us);
+	add_end(obj, p);
+	cJSON_AddItemToObject(obj, "rusage", rusage_json(&p->rusage));
+	for (size_t i = 0; i < p->n_execs; i++)
+		cJSON_AddItemToArray(execs, exec_json(&p->execs[i]));
+	if (!execs || !ns || !cJSON_GetObjectItem(obj, "rusage")) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * Parents are recorded before their children, so one pass in index order
+ * attaches each process to an already built parent. A process whose
+ * parent was not traced hangs below the root.
+ */
+cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer)
+{
+	size_t n = tracer->n_processes;
+	cJSON **nodes = calloc(n ? n : 1, sizeof(*nodes));
+	cJSON *root = NULL;
+
+	if (!nodes || n == 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		nodes[i] = harness_process_json(tracer->processes[i]);
+		if (!nodes[i] || !cJSON_AddArrayToObject(nodes[i], "children"))
+			goto fail;
+	}
+	for (size_t i = 1; i < n; i++) {
+		long parent = tracer->processes[i]->parent;
+		cJSON *at = nodes[parent >= 0 && (size_t)parent < i ? parent
+								    : 0];
+
+		cJSON_AddItemToArray(cJSON_GetObjectItem(at, "children"),
+				     nodes[i]);
+		nodes[i] = NULL;
+	}
+	root = nodes[0];
+	goto done;
+fail:
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(nodes[i]);
+done:
+	free(nodes);
+	return root;
+}
