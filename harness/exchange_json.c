@@ -1,0 +1,427 @@
+/*
+ * exchange_json.c - serializing exchanges with cJSON, bodies in base64
+ * through OpenSSL.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "harness/error.h"
+#include "harness/exchange_json.h"
+
+static const enum harness_outcome outcomes[] = {
+	HARNESS_COMPLETE,	HARNESS_UPSTREAM_FAILED, HARNESS_UPSTREAM_CUT,
+	HARNESS_CLIENT_ABORTED, HARNESS_NO_SCRIPT_TURN,
+};
+
+int harness_outcome_parse(const char *name, enum harness_outcome *outcome)
+{
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(*outcomes); i++) {
+		if (strcmp(harness_outcome_name(outcomes[i]), name) == 0) {
+			*outcome = outcomes[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static cJSON *base64_string(const unsigned char *data, size_t len)
+{
+	size_t size = 4 * ((len + 2) / 3) + 1;
+	char *text = malloc(size);
+	cJSON *item;
+
+	if (!text)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)text, data, (int)len);
+	item = cJSON_CreateString(text);
+	free(text);
+	return item;
+}
+
+/* Decode base64 text into a fresh buffer. EVP_DecodeBlock counts the
+ * padding as zero bytes, so they are taken off again. */
+static int base64_decode(const char *text, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(text), pad = 0;
+	unsigned char *data;
+	int decoded;
+
+	if (n % 4 != 0)
+		return -1;
+	data = malloc(n / 4 * 3 + 1);
+	if (!data)
+		return -1;
+	if (n == 0) {
+		*out = data;
+		*len = 0;
+		return 0;
+	}
+	decoded = EVP_DecodeBlock(data, (const unsigned char *)text, (int)n);
+	if (decoded < 0) {
+		free(data);
+		return -1;
+	}
+	if (text[n - 1] == '=')
+		pad++;
+	if (text[n - 2] == '=')
+		pad++;
+	*out = data;
+	*len = (size_t)decoded - pad;
+	return 0;
+}
+
+static cJSON *headers_json(const struct harness_headers *headers)
+{
+	cJSON *array = cJSON_CreateArray();
+
+	for (size_t i = 0; array && i < headers->count; i++) {
+		const char *pair[2] = { headers->items[i].name,
+					headers->items[i].value };
+		cJSON *item = cJSON_CreateStringArray(pair, 2);
+
+		if (!item || !cJSON_AddItemToArray(array, item)) {
+			cJSON_Delete(item);
+			cJSON_Delete(array);
+			return NULL;
+		}
+	}
+	return array;
+}
+
+static cJSON *request_json(const struct harness_request *req)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	if (!obj)
+		return NULL;
+	cJSON_AddStringToObject(obj, "method", req->method);
+	cJSON_AddStringToObject(obj, "path", req->path);
+	if (req->query)
+		cJSON_AddStringToObject(obj, "query", req->query);
+	else
+		cJSON_AddNullToObject(obj, "query");
+	cJSON_AddItemToObject(obj, "headers", headers_json(&req->headers));
+	cJSON_AddItemToObject(obj, "body", base64_string(req->body,
+							  req->body_len));
+	return obj;
+}
+
+static cJSON *response_json(const struct harness_response *resp)
+{
+	cJSON *obj = cJSON_CreateObject();
+	cJSON *chunks = cJSON_CreateArray();
+
+	if (!obj || !chunks) {
+		cJSON_Delete(obj);
+		cJSON_Delete(chunks);
+		return NULL;
+	}
+	cJSON_AddNumberToObject(obj, "status", resp->status);
+	cJSON_AddItemToObject(obj, "headers", headers_json(&resp->headers));
+	for (size_t i = 0; i < resp->n_chunks; i++) {
+		cJSON *chunk = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(chunks, chunk);
+		cJSON_AddNumberToObject(chunk, "offset_us",
+					(double)resp->chunks[i].offset_us);
+		cJSON_AddItemToObject(chunk, "data",
+				      base64_string(resp->chunks[i].data,
+						    resp->chunks[i].len));
+	}
+	cJSON_AddItemToObject(obj, "chunks", chunks);
+	return obj;
+}
+
+char *harness_exchange_to_json(const struct harness_exchange *ex)
+{
+	cJSON *obj = cJSON_CreateObject();
+	char *text = NULL;
+
+	if (obj) {
+		cJSON_AddNumberToObject(obj, "seq", (double)ex->seq);
+		cJSON_AddStringToObject(obj, "upstream",
+					ex->upstream ? ex->upstream : "");
+		cJSON_AddNumberToObject(obj, "started_unix_us",
+					(double)ex->started_unix_us);
+		cJSON_AddNumberToObject(obj, "duration_us",
+					(double)ex->duration_us);
+		cJSON_AddStringToObject(obj, "outcome",
+					harness_outcome_name(ex->outcome));
+		if (ex->failure)
+			cJSON_AddStringToObject(obj, "failure", ex->failure);
+		else
+			cJSON_AddNullToObject(obj, "failure");
+		cJSON_AddItemToObject(obj, "request",
+				      request_json(&ex->request));
+		cJSON_AddItemToObject(obj, "response",
+				      response_json(&ex->response));
+		text = cJSON_PrintUnformatted(obj);
+		cJSON_Delete(obj);
+	}
+	if (!text)
+		harness_set_error("cannot serialize exchange: '%" PRIu64
+				  "': out of memory", ex->seq);
+	return text;
+}
+
+static int invalid(const char *field)
+{
+	harness_set_error("invalid exchange: '%s': missing or of the wrong "
+			  "type", field);
+	return -1;
+}
+
+static int parse_headers(const cJSON *array, struct harness_headers *out,
+			 const char *field)
+{
+	const cJSON *pair;
+
+	if (!cJSON_IsArray(array))
+		return invalid(field);
+	cJSON_ArrayForEach(pair, array)
+	{
+		const cJSON *name = cJSON_GetArrayItem(pair, 0);
+		const cJSON *value = cJSON_GetArrayItem(pair, 1);
+
+		if (!cJSON_IsString(name) || !cJSON_IsString(value))
+			return invalid(field);
+		if (harness_headers_add(out, name->valuestring,
+					value->valuestring) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_string(const cJSON *obj, const char *key, char **out,
+			int nullable)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (nullable && (!item || cJSON_IsNull(item))) {
+		*out = NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(item))
+		return invalid(key);
+	*out = strdup(item->valuestring);
+	if (!*out) {
+		harness_set_error("cannot load exchange: '%s': out of memory",
+				  key);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_number(const cJSON *obj, const char *key, double *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsNumber(item) || item->valuedouble < -9.2e18 ||
+	    item->valuedouble > 9.2e18)
+		return invalid(key);
+	*out = item->valuedouble;
+	return 0;
+}
+
+static int parse_body(const cJSON *obj, const char *key, unsigned char **out,
+		      size_t *len)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(item))
+		return invalid(key);
+	if (base64_decode(item->valuestring, out, len) < 0) {
+		harness_set_error("invalid exchange: '%s': not base64", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_request(const cJSON *obj, struct harness_request *req)
+{
+	if (!cJSON_IsObject(obj))
+		return invalid("request");
+	if (parse_string(obj, "method", &req->method, 0) < 0 ||
+	    parse_string(obj, "path", &req->path, 0) < 0 ||
+	    parse_string(obj, "query", &req->query, 1) < 0 ||
+	    parse_headers(cJSON_GetObjectItemCaseSensitive(obj, "headers"),
+			  &req->headers, "request.headers") < 0 ||
+	    parse_body(obj, "body", &req->body, &req->body_len) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_chunk(const cJSON *chunk, struct harness_response *resp)
+{
+	double offset;
+	unsigned char *data;
+	size_t len;
+	int rc;
+
+	if (parse_number(chunk, "offset_us", &offset) < 0 || offset < 0 ||
+	    parse_body(chunk, "data", &data, &len) < 0)
+		return invalid("response.chunks");
+	rc = harness_response_add_chunk(resp, data, len, (uint64_t)offset);
+	free(data);
+	return rc;
+}
+
+static int parse_response(const cJSON *obj, struct harness_response *resp)
+{
+	const cJSON *chunks, *chunk;
+	double status;
+
+	if (!cJSON_IsObject(obj))
+		return invalid("response");
+	if (parse_number(obj, "status", &status) < 0 || status < 0 ||
+	    status > 999)
+		return invalid("response.status");
+	resp->status = (int)status;
+	if (parse_headers(cJSON_GetObjectItemCaseSensitive(obj, "headers"),
+			  &resp->headers, "response.headers") < 0)
+		return -1;
+	chunks = cJSON_GetObjectItemCaseSensitive(obj, "chunks");
+	if (!cJSON_IsArray(chunks))
+		return invalid("response.chunks");
+	cJSON_ArrayForEach(chunk, chunks)
+	{
+		if (parse_chunk(chunk, resp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_exchange(const cJSON *obj, struct harness_exchange *ex)
+{
+	double seq, started, duration;
+	char *outcome;
+	int rc;
+
+	if (!cJSON_IsObject(obj))
+		return invalid("exchange");
+	if (parse_number(obj, "seq", &seq) < 0 || seq < 1 ||
+	    parse_number(obj, "started_unix_us", &started) < 0 ||
+	    parse_number(obj, "duration_us", &duration) < 0 || duration < 0 ||
+	    parse_string(obj, "upstream", &ex->upstream, 0) < 0 ||
+	    parse_string(obj, "failure", &ex->failure, 1) < 0 ||
+	    parse_string(obj, "outcome", &outcome, 0) < 0)
+		return -1;
+	ex->seq = (uint64_t)seq;
+	ex->started_unix_us = (int64_t)started;
+	ex->duration_us = (uint64_t)duration;
+	rc = harness_outcome_parse(outcome, &ex->outcome);
+	free(outcome);
+	if (rc < 0)
+		return invalid("outcome");
+	if (parse_request(cJSON_GetObjectItemCaseSensitive(obj, "request"),
+			  &ex->request) < 0 ||
+	    parse_response(cJSON_GetObjectItemCaseSensitive(obj, "response"),
+			   &ex->response) < 0)
+		return -1;
+	return 0;
+}
+
+int harness_exchange_from_json(const char *text, struct harness_exchange *ex)
+{
+	cJSON *obj = cJSON_Parse(text);
+	int rc;
+
+	memset(ex, 0, sizeof(*ex));
+	if (!obj) {
+		harness_set_error("invalid exchange: 'JSON': not valid JSON");
+		return -1;
+	}
+	rc = parse_exchange(obj, ex);
+	cJSON_Delete(obj);
+	if (rc < 0)
+		harness_exchange_release(ex);
+	return rc;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct harness_exchange *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int is_blank(const char *line)
+{
+	return line[strspn(line, " \t\r\n")] == '\0';
+}
+
+static int append(struct harness_exchange **items, size_t *count,
+		  size_t *capacity, const struct harness_exchange *ex)
+{
+	if (*count == *capacity) {
+		size_t more = *capacity ? *capacity * 2 : 16;
+		void *grown = realloc(*items, more * sizeof(**items));
+
+		if (!grown)
+			return -1;
+		*items = grown;
+		*capacity = more;
+	}
+	(*items)[(*count)++] = *ex;
+	return 0;
+}
+
+int harness_exchanges_load(const char *path, struct harness_exchange **out,
+			   size_t *count)
+{
+	FILE *file = fopen(path, "r");
+	struct harness_exchange *items = NULL, ex;
+	size_t n = 0, capacity = 0, size = 0, lineno = 0;
+	char *line = NULL;
+	int rc = 0;
+
+	if (!file) {
+		harness_set_error("cannot open exchanges: '%s': %s", path,
+				  strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &size, file) >= 0) {
+		lineno++;
+		if (is_blank(line))
+			continue;
+		if (harness_exchange_from_json(line, &ex) < 0) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", harness_error());
+			harness_set_error("cannot load exchanges: '%s:%zu': %s",
+					  path, lineno, why);
+			rc = -1;
+			break;
+		}
+		if (append(&items, &n, &capacity, &ex) < 0) {
+			harness_exchange_release(&ex);
+			harness_set_error("cannot load exchanges: '%s': out of "
+					  "memory", path);
+			rc = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(file);
+	if (rc < 0) {
+		harness_exchanges_free(items, n);
+		return -1;
+	}
+	qsort(items, n, sizeof(*items), by_seq);
+	*out = items;
+	*count = n;
+	return 0;
+}
+
+void harness_exchanges_free(struct harness_exchange *exchanges, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		harness_exchange_release(&exchanges[i]);
+	free(exchanges);
+}

@@ -1,0 +1,736 @@
+/*
+ * gateway.c - the gateway's HTTP server: accepting requests with
+ * libmicrohttpd, collecting them, dispatching them by mode, and handing
+ * each finished exchange to the sink.
+ *
+ * A request goes through these steps, all on its connection's thread:
+ *  1. uri_log: the raw URI arrives; the request state is created.
+ *  2. access (first call): headers are complete; the exchange gets its
+ *     seq and start time.
+ *  3. access (with data): the body is collected, up to the limit.
+ *  4. access (last call): the redacted copy is made, the sink's
+ *     before_forward runs, and the response is queued: forwarded,
+ *     replayed, scripted, or an error of the gateway.
+ *  5. the content reader relays the body (gateway_forward.c and
+ *     gateway_serve.c).
+ *  6. completed: the outcome is settled, the response is redacted and
+ *     the exchange goes to the sink.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/error.h"
+#include "harness/gateway_internal.h"
+
+#define DEFAULT_MAX_BODY ((size_t)64 << 20)
+/* Request headers and the relay buffer share this per connection. */
+#define CONNECTION_MEMORY (256 * 1024)
+
+/* Headers of one hop (RFC 9110, section 7.6.1), and those that
+ * libmicrohttpd or libcurl set themselves. */
+static const char *const hop_headers[] = {
+	"connection",	     "keep-alive", "proxy-connection", "te",
+	"trailer",	     "upgrade",	   "transfer-encoding", "content-length",
+	"proxy-authenticate",
+};
+
+int gateway_is_hop_header(const char *name)
+{
+	for (size_t i = 0; i < sizeof(hop_headers) / sizeof(*hop_headers); i++)
+		if (strcasecmp(name, hop_headers[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int gateway_add_headers(struct MHD_Response *response,
+			const struct harness_headers *headers)
+{
+	for (size_t i = 0; i < headers->count; i++) {
+		const struct harness_header *h = &headers->items[i];
+
+		if (gateway_is_hop_header(h->name))
+			continue;
+		if (MHD_add_response_header(response, h->name, h->value) !=
+		    MHD_YES)
+			return -1;
+	}
+	return 0;
+}
+
+static uint64_t timespec_us(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000;
+}
+
+uint64_t gateway_elapsed_us(const struct gateway_request *req)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return timespec_us(&now) - timespec_us(&req->t0);
+}
+
+void gateway_set_outcome(struct gateway_request *req,
+			 enum harness_outcome outcome, const char *failure)
+{
+	struct harness_exchange *ex = req->ex;
+
+	if (!ex || ex->outcome != HARNESS_COMPLETE)
+		return;
+	ex->outcome = outcome;
+	free(ex->failure);
+	ex->failure = failure ? strdup(failure) : NULL;
+}
+
+int gateway_client_gone(int fd, int *watch)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char byte;
+	ssize_t n;
+
+	if (fd < 0 || !*watch || poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if (pfd.revents & (POLLHUP | POLLERR | POLLRDHUP))
+		return 1;
+	n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return 1;
+	*watch = 0;
+	return 0;
+}
+
+static int record_local_response(struct gateway_request *req,
+				 unsigned status, const char *body)
+{
+	struct harness_response *resp = &req->ex->response;
+
+	resp->status = (int)status;
+	if (harness_headers_add(&resp->headers, "Content-Type",
+				"application/json") < 0)
+		return -1;
+	return harness_response_add_chunk(resp, body, strlen(body),
+					  gateway_elapsed_us(req));
+}
+
+enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,
+				    struct gateway_request *req,
+				    unsigned status, const char *code,
+				    const char *message, void *extra)
+{
+	cJSON *root = cJSON_CreateObject(), *error;
+	struct MHD_Response *response;
+	enum MHD_Result rc = MHD_NO;
+	char *text;
+
+	error = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(error, "type", "runbundle_gateway_error");
+	cJSON_AddStringToObject(error, "code", code);
+	cJSON_AddStringToObject(error, "message", message);
+	if (extra)
+		cJSON_AddItemToObject(error, "details", extra);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text)
+		return MHD_NO;
+
+	req->source = GATEWAY_LOCAL;
+	if (req->ex && req->ex->response.status == 0)
+		record_local_response(req, status, text);
+	response = MHD_create_response_from_buffer(strlen(text), text,
+						   MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, "Content-Type", "application/json");
+	rc = MHD_queue_response(connection, status, response);
+	MHD_destroy_response(response);
+	req->answered = 1;
+	return rc;
+}
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct gateway_request *req = calloc(1, sizeof(*req));
+	const union MHD_ConnectionInfo *info;
+
+	if (!req)
+		return NULL;
+	req->gw = cls;
+	req->uri = strdup(uri);
+	clock_gettime(CLOCK_MONOTONIC, &req->t0);
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (info)
+		req->conn = info->socket_context;
+	return req;
+}
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	struct harness_headers *headers = cls;
+
+	(void)kind;
+	return harness_headers_add(headers, key, value ? value : "") == 0
+		       ? MHD_YES
+		       : MHD_NO;
+}
+
+/* Split the raw URI into path and query, byte for byte as received. */
+static int split_uri(struct gateway_request *req, const char *method)
+{
+	const char *uri = req->uri ? req->uri : "/";
+	const char *q = strchr(uri, '?');
+
+	req->live.method = strdup(method);
+	req->live.path = q ? strndup(uri, (size_t)(q - uri)) : strdup(uri);
+	req->live.query = q ? strdup(q + 1) : NULL;
+	if (!req->live.method || !req->live.path || (q && !req->live.query))
+		return -1;
+	return 0;
+}
+
+static int start_exchange(struct gateway_request *req)
+{
+	struct harness_gateway *gw = req->gw;
+	struct timespec now;
+
+	req->ex = calloc(1, sizeof(*req->ex));
+	if (!req->ex)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	req->ex->started_unix_us = (int64_t)timespec_us(&now);
+	pthread_mutex_lock(&gw->lock);
+	req->ex->seq = ++gw->next_seq;
+	pthread_mutex_unlock(&gw->lock);
+	return 0;
+}
+
+static int parse_length(const char *text, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return errno || end == text || *end ? -1 : 0;
+}
+
+static enum MHD_Result first_call(struct MHD_Connection *c,
+				  struct gateway_request *req,
+				  const char *method)
+{
+	const char *length;
+	uint64_t n;
+
+	req->started = 1;
+	if (start_exchange(req) < 0 || split_uri(req, method) < 0 ||
+	    MHD_get_connection_values(c, MHD_HEADER_KIND, copy_header,
+				      &req->live.headers) < 0)
+		return MHD_NO;
+
+	length = harness_headers_get(&req->live.headers, "content-length");
+	if (length && parse_length(length, &n) == 0 &&
+	    n > req->gw->config.max_request_body)
+		req->too_large = 1;
+	return MHD_YES;
+}
+
+static int append_body(struct gateway_request *req, const char *data,
+		       size_t len)
+{
+	struct harness_request *live = &req->live;
+	size_t max = req->gw->config.max_request_body;
+
+	if (req->too_large || live->body_len + len > max) {
+		req->too_large = 1;
+		return 0;
+	}
+	if (live->body_len + len > req->body_capacity) {
+		size_t capacity = req->body_capacity ? req->body_capacity
+						     : 65536;
+		void *body;
+
+		while (capacity < live->body_len + len)
+			capacity *= 2;
+		body = realloc(live->body, capacity);
+		if (!body)
+			return -1;
+		live->body = body;
+		req->body_capacity = capacity;
+	}
+	memcpy(live->body + live->body_len, data, len);
+	live->body_len += len;
+	return 0;
+}
+
+static enum MHD_Result answer_too_large(struct MHD_Connection *c,
+					struct gateway_request *req)
+{
+	char message[160];
+
+	snprintf(message, sizeof(message),
+		 "request body over the gateway's limit of %zu bytes; raise "
+		 "it with --max-request-body",
+		 req->gw->config.max_request_body);
+	gateway_set_outcome(req, HARNESS_COMPLETE, NULL);
+	return gateway_queue_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "request_too_large", message, NULL);
+}
+
+static int copy_request(const struct harness_request *src,
+			struct harness_request *dst)
+{
+	dst->method = strdup(src->method);
+	dst->path = strdup(src->path);
+	dst->query = src->query ? strdup(src->query) : NULL;
+	dst->body = malloc(src->body_len ? src->body_len : 1);
+	if (!dst->method || !dst->path || (src->query && !dst->query) ||
+	    !dst->body)
+		return -1;
+	memcpy(dst->body, src->body ? src->body : (unsigned char *)"",
+	       src->body_len);
+	dst->body_len = src->body_len;
+	for (size_t i = 0; i < src->headers.count; i++) {
+		if (harness_headers_add(&dst->headers,
+					src->headers.items[i].name,
+					src->headers.items[i].value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const struct harness_upstream *find_upstream(
+	const struct harness_gateway *gw, const char *name, size_t len)
+{
+	for (size_t i = 0; i < gw->config.n_upstreams; i++) {
+		const char *candidate = gw->config.upstreams[i].name;
+
+		if (strlen(candidate) == len && strncmp(candidate, name, len) == 0)
+			return &gw->config.upstreams[i];
+	}
+	return NULL;
+}
+
+/* Choose the upstream as gateway.h describes. Returns -1 when the
+ * x-runbundle-upstream header names no upstream. */
+static int choose_upstream(struct gateway_request *req)
+{
+	struct harness_gateway *gw = req->gw;
+	const char *uri = req->uri ? req->uri : "/";
+	const char *named = harness_headers_get(&req->live.headers,
+						"x-runbundle-upstream");
+	size_t len = strcspn(uri + 1, "/?");
+
+	req->upstream_path = uri;
+	if (named) {
+		req->upstream = find_upstream(gw, named, strlen(named));
+		return req->upstream ? 0 : -1;
+	}
+	req->upstream = uri[0] == '/' ? find_upstream(gw, uri + 1, len) : NULL;
+	if (req->upstream)
+		req->upstream_path = uri + 1 + len;
+	else if (gw->config.n_upstreams > 0)
+		req->upstream = &gw->config.upstreams[0];
+	return 0;
+}
+
+static int call_before_forward(struct gateway_request *req)
+{
+	struct harness_gateway *gw = req->gw;
+	int rc = 0;
+
+	if (!gw->config.sink.before_forward)
+		return 0;
+	pthread_mutex_lock(&gw->sink_lock);
+	rc = gw->config.sink.before_forward(gw->config.sink.ctx, req->ex);
+	pthread_mutex_unlock(&gw->sink_lock);
+	return rc;
+}
+
+static enum MHD_Result dispatch(struct MHD_Connection *c,
+				struct gateway_request *req)
+{
+	struct harness_gateway *gw = req->gw;
+
+	if (choose_upstream(req) < 0)
+		return gateway_queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+					   "unknown_upstream",
+					   "the x-runbundle-upstream header "
+					   "names no configured upstream",
+					   NULL);
+	if (call_before_forward(req) != 0) {
+		gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED,
+				    "the recorder rejected the request");
+		return gateway_queue_error(c, req,
+					   MHD_HTTP_SERVICE_UNAVAILABLE,
+					   "recorder_failed",
+					   "the recorder could not record the "
+					   "request", NULL);
+	}
+	if (gw->config.script)
+		return gateway_serve_script(c, req);
+	if (gw->matcher)
+		return gateway_serve_replay(c, req);
+	return gateway_forward(c, req);
+}
+
+static enum MHD_Result last_call(struct MHD_Connection *c,
+				 struct gateway_request *req)
+{
+	struct harness_gateway *gw = req->gw;
+
+	if (copy_request(&req->live, &req->ex->request) < 0 ||
+	    harness_redact_request(&gw->secrets, &req->ex->request) < 0)
+		return MHD_NO;
+	if (req->too_large)
+		return answer_too_large(c, req);
+	return dispatch(c, req);
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
+				      const char *url, const char *method,
+				      const char *version,
+				      const char *upload_data,
+				      size_t *upload_data_size, void **con_cls)
+{
+	struct gateway_request *req = *con_cls;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (!req)
+		return MHD_NO;
+	if (!req->started)
+		return first_call(c, req, method);
+	if (*upload_data_size > 0) {
+		if (append_body(req, upload_data, *upload_data_size) < 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->answered)
+		return MHD_YES;
+	return last_call(c, req);
+}
+
+static void finish_exchange(struct gateway_request *req)
+{
+	struct harness_gateway *gw = req->gw;
+	struct harness_exchange *ex = req->ex;
+
+	req->ex = NULL;
+	ex->duration_us = gateway_elapsed_us(req);
+	if (!ex->request.method &&
+	    (copy_request(&req->live, &ex->request) < 0 ||
+	     harness_redact_request(&gw->secrets, &ex->request) < 0))
+		goto drop;
+	if (harness_redact_response(&gw->secrets, &ex->response) < 0)
+		goto drop;
+	if (!gw->config.sink.finished)
+		goto drop;
+	pthread_mutex_lock(&gw->sink_lock);
+	gw->config.sink.finished(gw->config.sink.ctx, ex);
+	pthread_mutex_unlock(&gw->sink_lock);
+	return;
+drop:
+	/* NOTE: an exchange that cannot be redacted (out of memory) is
+	 * dropped rather than stored with its secrets. */
+	harness_exchange_release(ex);
+	free(ex);
+}
+
+static void free_request(struct gateway_request *req)
+{
+	harness_request_release(&req->live);
+	harness_response_release(&req->playback.owned);
+	if (req->ex) {
+		harness_exchange_release(req->ex);
+		free(req->ex);
+	}
+	free(req->uri);
+	free(req);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct gateway_request *req = *con_cls;
+
+	(void)cls;
+	(void)c;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	if (req->source == GATEWAY_FORWARD)
+		gateway_forward_finish(req);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,
+				    "the agent closed the connection before "
+				    "the response ended");
+	if (req->ex && req->started)
+		finish_exchange(req);
+	free_request(req);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *c,
+			      void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct gateway_conn *conn = *socket_context;
+	const union MHD_ConnectionInfo *info;
+	int one = 1;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (conn)
+			gateway_conn_release(conn);
+		free(conn);
+		*socket_context = NULL;
+		return;
+	}
+	conn = calloc(1, sizeof(*conn));
+	if (!conn || gateway_conn_init(conn) < 0) {
+		free(conn);
+		return;
+	}
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	conn->fd = info ? info->connect_fd : -1;
+	/* Each relayed SSE event must leave at once, not wait for Nagle. */
+	if (conn->fd >= 0)
+		setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			   sizeof(one));
+	*socket_context = conn;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void init_curl(void)
+{
+	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Only numeric addresses are accepted, so that no name lookup leaves the
+ * machine; "localhost" means 127.0.0.1. */
+static int listen_on(const char *host, unsigned short port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int one = 1, fd;
+
+	if (!host || strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
+		sin.sin_port = htons(port);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+					   sizeof(one)) < 0 ||
+				bind(fd, (struct sockaddr *)&sin,
+				     sizeof(sin)) < 0))
+			goto fail;
+	} else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
+		sin6.sin6_port = htons(port);
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+					   sizeof(one)) < 0 ||
+				bind(fd, (struct sockaddr *)&sin6,
+				     sizeof(sin6)) < 0))
+			goto fail;
+	} else {
+		harness_set_error("cannot listen: '%s': not a numeric IP "
+				  "address", host);
+		return -1;
+	}
+	if (fd < 0 || listen(fd, 128) < 0)
+		goto fail;
+	return fd;
+fail:
+	harness_set_error("cannot listen: '%s:%u': %s", host, port,
+			  strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static unsigned short socket_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static int check_upstreams(const struct harness_gateway_config *config)
+{
+	for (size_t i = 0; i < config->n_upstreams; i++) {
+		const struct harness_upstream *u = &config->upstreams[i];
+
+		if (!u->name || !*u->name || strcspn(u->name, "/?") !=
+						     strlen(u->name)) {
+			harness_set_error("invalid upstream: '%s': the name "
+					  "must be non-empty without '/' or "
+					  "'?'", u->name ? u->name : "");
+			return -1;
+		}
+		if (!u->url || (strncmp(u->url, "http://", 7) != 0 &&
+				strncmp(u->url, "https://", 8) != 0)) {
+			harness_set_error("invalid upstream: '%s': the URL "
+					  "must start with http:// or "
+					  "https://", u->name);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(config->upstreams[j].name, u->name) == 0) {
+				harness_set_error("invalid upstream: '%s': "
+						  "named twice", u->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int collect_secrets(struct harness_gateway *gw)
+{
+	const struct harness_gateway_config *config = &gw->config;
+
+	for (size_t i = 0; i < config->n_upstreams; i++) {
+		const char *secret = config->upstreams[i].secret;
+
+		if (secret && harness_secrets_add(&gw->secrets, secret) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < config->n_secrets; i++) {
+		if (harness_secrets_add(&gw->secrets, config->secrets[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int start_daemon(struct harness_gateway *gw, int fd)
+{
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD |
+			 MHD_USE_THREAD_PER_CONNECTION;
+
+	gw->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, access_handler, gw,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log, gw,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, gw,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
+		MHD_OPTION_END);
+	if (!gw->daemon) {
+		harness_set_error("cannot start gateway: 'port %u': "
+				  "libmicrohttpd failed to start",
+				  socket_port(fd));
+		return -1;
+	}
+	return 0;
+}
+
+static struct harness_gateway *
+gateway_new(const struct harness_gateway_config *config)
+{
+	struct harness_gateway *gw = calloc(1, sizeof(*gw));
+
+	if (!gw) {
+		harness_set_error("cannot start gateway: 'memory': out of "
+				  "memory");
+		return NULL;
+	}
+	gw->config = *config;
+	gw->own_fd = -1;
+	if (!gw->config.max_request_body)
+		gw->config.max_request_body = DEFAULT_MAX_BODY;
+	if (!gw->config.connect_timeout_ms)
+		gw->config.connect_timeout_ms = 10000;
+	if (!gw->config.idle_timeout_ms)
+		gw->config.idle_timeout_ms = 300000;
+	pthread_mutex_init(&gw->lock, NULL);
+	pthread_mutex_init(&gw->sink_lock, NULL);
+	return gw;
+}
+
+struct harness_gateway *
+harness_gateway_start(const struct harness_gateway_config *config)
+{
+	struct harness_gateway *gw;
+	int fd = config->listen_fd;
+
+	pthread_once(&curl_once, init_curl);
+	if (curl_init_result != CURLE_OK) {
+		harness_set_error("cannot start gateway: 'libcurl': %s",
+				  curl_easy_strerror(curl_init_result));
+		return NULL;
+	}
+	if (check_upstreams(config) < 0)
+		return NULL;
+	gw = gateway_new(config);
+	if (!gw)
+		return NULL;
+	if (collect_secrets(gw) < 0 ||
+	    (config->recorded && gateway_replay_init(gw) < 0))
+		goto fail;
+	if (fd < 0) {
+		fd = gw->own_fd = listen_on(config->listen_host, config->port);
+		if (fd < 0)
+			goto fail;
+	}
+	gw->port = socket_port(fd);
+	if (start_daemon(gw, fd) < 0)
+		goto fail;
+	return gw;
+fail:
+	harness_gateway_stop(gw);
+	return NULL;
+}
+
+unsigned short harness_gateway_port(const struct harness_gateway *gateway)
+{
+	return gateway->port;
+}
+
+size_t harness_gateway_divergences(const struct harness_gateway *gateway)
+{
+	struct harness_gateway *gw = (struct harness_gateway *)gateway;
+	size_t n;
+
+	pthread_mutex_lock(&gw->lock);
+	n = gw->divergences;
+	pthread_mutex_unlock(&gw->lock);
+	return n;
+}
+
+void harness_gateway_stop(struct harness_gateway *gateway)
+{
+	if (!gateway)
+		return;
+	if (gateway->daemon)
+		MHD_stop_daemon(gateway->daemon);
+	if (gateway->own_fd >= 0)
+		close(gateway->own_fd);
+	gateway_replay_release(gateway);
+	harness_secrets_release(&gateway->secrets);
+	pthread_mutex_destroy(&gateway->lock);
+	pthread_mutex_destroy(&gateway->sink_lock);
+	free(gateway);
+}

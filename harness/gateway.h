@@ -1,0 +1,150 @@
+/*
+ * gateway.h - the model gateway: an HTTP/1.1 server that stands between
+ * an agent and its model API, and records, replays or scripts every
+ * exchange.
+ *
+ * Modes, chosen by the configuration:
+ *
+ *   record   forward each request to an upstream with libcurl, relay the
+ *            response to the agent as its bytes arrive, and record it;
+ *   replay   serve recorded exchanges without network access (a request
+ *            that matches none is a divergence, handled as configured);
+ *   script   answer from a model script, recorded like an upstream.
+ *
+ * Invariants:
+ *  1. Every exchange that reaches the sink is redacted: the credential
+ *     headers (Authorization, Proxy-Authorization, x-api-key, Cookie,
+ *     Set-Cookie) carry HARNESS_REDACTED, and every configured secret is
+ *     masked wherever it occurs, in headers, the query and both bodies.
+ *  2. Bodies are stored raw, chunk by chunk as relayed; a compressed
+ *     body is stored compressed, unless a secret was found inside it
+ *     (see docs/gateway.md: it is then stored decoded and masked).
+ *  3. Exchanges are numbered in the order their requests started (seq
+ *     from 1); the sink receives them in the order they finished.
+ *  4. The sink's callbacks never run concurrently with each other.
+ *
+ * Upstream selection: a request whose path starts with "/NAME/" goes to
+ * the upstream called NAME, with that prefix removed; a request with an
+ * "x-runbundle-upstream: NAME" header goes to NAME; any other request goes
+ * to the first upstream. The upstream's base URL path is prefixed to the
+ * remaining request path.
+ *
+ * Errors: harness_gateway_start() returns NULL and stores a message in
+ * harness_error(). Failures while serving are answered to the agent over
+ * HTTP and recorded; they never stop the gateway.
+ */
+#ifndef HARNESS_GATEWAY_H
+#define HARNESS_GATEWAY_H
+
+#include <stddef.h>
+
+#include "harness/exchange.h"
+
+/* What replaces a redacted header value. Masked secrets inside bodies
+ * keep their length (see harness_redact_bytes()). */
+#define HARNESS_REDACTED "[REDACTED]"
+
+struct harness_script;
+struct harness_gateway;
+
+/* One model API endpoint. The strings belong to the caller and must
+ * outlive the gateway. */
+struct harness_upstream {
+	const char *name;	 /* selects the upstream, see above */
+	const char *url;	 /* base URL: "http://127.0.0.1:8080/v1" */
+	const char *auth_header; /* the header the secret goes in, such as
+				  * "Authorization" or "x-api-key"; NULL
+				  * forwards the agent's own credentials */
+	const char *auth_prefix; /* put before the secret: "Bearer " */
+	const char *secret;	 /* the credential; NULL for none */
+};
+
+/* What a replaying gateway does with a request that matches nothing. */
+enum harness_divergence_action {
+	HARNESS_DIVERGE_STOP = 0, /* answer 400 with the report */
+	HARNESS_DIVERGE_CLOSEST,  /* serve the closest recording */
+	HARNESS_DIVERGE_FORWARD,  /* forward to the upstream and record */
+};
+
+/*
+ * Callbacks that receive what the gateway records. Any may be NULL. They
+ * are called from the gateway's connection threads, one at a time.
+ */
+struct harness_gateway_sink {
+	/* Called once the whole request has arrived and was redacted,
+	 * before it is forwarded or answered. A nonzero return stops the
+	 * request: the agent gets a 503 and the exchange is recorded as
+	 * failed. The exchange has no response yet. */
+	int (*before_forward)(void *ctx, const struct harness_exchange *ex);
+
+	/* Called with each finished exchange. The callee owns it and
+	 * releases it with harness_exchange_release() and free(). */
+	void (*finished)(void *ctx, struct harness_exchange *ex);
+
+	/* Called in replay mode for a request that matched no recording:
+	 * report is the JSON text of the divergence report (see
+	 * docs/gateway.md), owned by the gateway. */
+	void (*diverged)(void *ctx, const struct harness_exchange *ex,
+			 const char *report);
+	void *ctx;
+};
+
+struct harness_gateway_config {
+	const char *listen_host; /* "127.0.0.1" when NULL */
+	unsigned short port;	 /* 0 picks a free port */
+	int listen_fd;		 /* an already listening socket, used
+				  * instead of host and port; -1 for none.
+				  * The gateway does not close it. */
+
+	const struct harness_upstream *upstreams;
+	size_t n_upstreams;
+	const char *const *secrets; /* more values to mask, besides the
+				     * upstreams' own */
+	size_t n_secrets;
+
+	size_t max_request_body;     /* bytes; larger requests get 413 */
+	unsigned connect_timeout_ms; /* 0: 10 s */
+	unsigned idle_timeout_ms;    /* no byte from upstream for this long
+				      * ends the exchange; 0: 300 s */
+
+	/* Replay mode when recorded is not NULL. The gateway keeps the
+	 * pointer: the array must outlive it. */
+	const struct harness_exchange *recorded;
+	size_t n_recorded;
+	int fast;		/* nonzero: ignore the recorded pacing */
+	enum harness_divergence_action on_divergence;
+	const char *const *ignore_headers; /* more volatile header names */
+	size_t n_ignore_headers;
+	const char *const *match_rules; /* "regex:PATTERN" or "path:PATH",
+					 * see harness_normalizer_add_rule() */
+	size_t n_match_rules;
+
+	/* Script mode when script is not NULL. The caller keeps
+	 * ownership; the script must outlive the gateway. */
+	struct harness_script *script;
+
+	struct harness_gateway_sink sink;
+};
+
+/*
+ * Start serving in background threads. Returns the gateway, or NULL with
+ * a message in harness_error() when the configuration is invalid or the
+ * address cannot be bound.
+ */
+struct harness_gateway *
+harness_gateway_start(const struct harness_gateway_config *config);
+
+/* The TCP port the gateway listens on. */
+unsigned short harness_gateway_port(const struct harness_gateway *gateway);
+
+/* The number of requests that diverged in replay mode so far. */
+size_t harness_gateway_divergences(const struct harness_gateway *gateway);
+
+/* The number of recorded exchanges not yet served in replay mode. */
+size_t harness_gateway_unused(const struct harness_gateway *gateway);
+
+/* Stop accepting, end the open connections, wait for the threads and
+ * free the gateway. NULL is ignored. */
+void harness_gateway_stop(struct harness_gateway *gateway);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * gateway_forward.c - relaying a request to its upstream with libcurl and
+ * the response back to the agent as it arrives.
+ *
+ * The transfer runs on the connection's own thread through a curl multi
+ * handle: the access handler drives it until the response head arrives,
+ * then libmicrohttpd's content reader drives it for each piece of the
+ * body. So a byte goes out to the agent as soon as curl hands it over,
+ * and nothing is buffered beyond what one curl_multi_perform() reads.
+ * While waiting, the agent's socket is polled too, so that an agent that
+ * disconnects cancels the upstream transfer at once.
+ *
+ * libcurl is set up to stay out of the way: no content decoding (bodies
+ * are relayed and stored as sent), no redirects, no proxy from the
+ * environment, HTTP/1.1, and none of its default request headers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+
+#include "harness/error.h"
+#include "harness/gateway_internal.h"
+
+/* The content reader's preferred block size. */
+#define RELAY_BLOCK (32 * 1024)
+
+int gateway_conn_init(struct gateway_conn *conn)
+{
+	conn->fd = -1;
+	conn->easy = curl_easy_init();
+	conn->multi = curl_multi_init();
+	if (!conn->easy || !conn->multi) {
+		gateway_conn_release(conn);
+		return -1;
+	}
+	return 0;
+}
+
+void gateway_conn_release(struct gateway_conn *conn)
+{
+	if (conn->multi)
+		curl_multi_cleanup(conn->multi);
+	if (conn->easy)
+		curl_easy_cleanup(conn->easy);
+	conn->multi = NULL;
+	conn->easy = NULL;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *cls)
+{
+	struct gateway_request *req = cls;
+	struct gateway_forward *f = &req->forward;
+	size_t len = size * n;
+
+	if (harness_response_add_chunk(&req->ex->response, data, len,
+				       gateway_elapsed_us(req)) < 0)
+		return 0;
+	if (f->pending_len + len > f->pending_capacity) {
+		size_t capacity = f->pending_capacity ? f->pending_capacity
+						      : 65536;
+		void *grown;
+
+		while (capacity < f->pending_len + len)
+			capacity *= 2;
+		grown = realloc(f->pending, capacity);
+		if (!grown)
+			return 0;
+		f->pending = grown;
+		f->pending_capacity = capacity;
+	}
+	memcpy(f->pending + f->pending_len, data, len);
+	f->pending_len += len;
+	return len;
+}
+
+/* Store the head of the final response, in the order received. */
+static int store_head(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+	struct harness_response *resp = &req->ex->response;
+	struct curl_header *h = NULL;
+
+	harness_headers_release(&resp->headers);
+	while ((h = curl_easy_nextheader(f->easy, CURLH_HEADER, -1, h))) {
+		if (harness_headers_add(&resp->headers, h->name, h->value) < 0)
+			return -1;
+	}
+	resp->status = (int)f->status;
+	return 0;
+}
+
+/* Called for each header line; the empty line ends a head. Interim
+ * responses (100 Continue, 103 Early Hints) are skipped. */
+static size_t on_header(char *line, size_t size, size_t n, void *cls)
+{
+	struct gateway_request *req = cls;
+	struct gateway_forward *f = &req->forward;
+	size_t len = size * n;
+
+	if (f->headers_done || (len != 2 && len != 1))
+		return len;
+	if (strncmp(line, "\r\n", len) != 0 && strncmp(line, "\n", len) != 0)
+		return len;
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
+	if (f->status < 200)
+		return len;
+	if (store_head(req) < 0)
+		return 0;
+	f->headers_done = 1;
+	return len;
+}
+
+static int skip_request_header(const struct gateway_request *req,
+			       const char *name)
+{
+	if (gateway_is_hop_header(name) || strcasecmp(name, "host") == 0 ||
+	    strcasecmp(name, "expect") == 0 ||
+	    strcasecmp(name, "x-runbundle-upstream") == 0)
+		return 1;
+	/* The agent holds a placeholder key: its credentials are replaced
+	 * by the upstream's own. */
+	if (req->upstream->secret &&
+	    (strcasecmp(name, "authorization") == 0 ||
+	     strcasecmp(name, "x-api-key") == 0 ||
+	     strcasecmp(name, "api-key") == 0 ||
+	     strcasecmp(name, req->upstream->auth_header) == 0))
+		return 1;
+	return 0;
+}
+
+static int add_line(struct curl_slist **list, const char *name,
+		    const char *separator, const char *value,
+		    const char *value2)
+{
+	size_t len = strlen(name) + strlen(separator) + strlen(value) +
+		     strlen(value2) + 1;
+	char *line = malloc(len);
+	struct curl_slist *grown;
+
+	if (!line)
+		return -1;
+	snprintf(line, len, "%s%s%s%s", name, separator, value, value2);
+	grown = curl_slist_append(*list, line);
+	OPENSSL_cleanse(line, len);
+	free(line);
+	if (!grown)
+		return -1;
+	*list = grown;
+	return 0;
+}
+
+static int build_headers(struct gateway_request *req)
+{
+	const struct harness_headers *in = &req->live.headers;
+	const struct harness_upstream *up = req->upstream;
+	struct curl_slist **list = &req->forward.headers;
+
+	for (size_t i = 0; i < in->count; i++) {
+		const struct harness_header *h = &in->items[i];
+
+		if (skip_request_header(req, h->name))
+			continue;
+		/* curl sends "Name;" as a header with an empty value. */
+		if (add_line(list, h->name, *h->value ? ": " : ";", h->value,
+			     "") < 0)
+			return -1;
+	}
+	/* Suppress the headers curl would add of its own accord. */
+	if (add_line(list, "Expect", ":", "", "") < 0 ||
+	    (!harness_headers_get(in, "accept") &&
+	     add_line(list, "Accept", ":", "", "") < 0) ||
+	    (!harness_headers_get(in, "content-type") &&
+	     add_line(list, "Content-Type", ":", "", "") < 0))
+		return -1;
+	if (up->secret && up->auth_header &&
+	    add_line(list, up->auth_header, ": ",
+		     up->auth_prefix ? up->auth_prefix : "", up->secret) < 0)
+		return -1;
+	return 0;
+}
+
+static char *build_url(const struct gateway_request *req)
+{
+	const char *base = req->upstream->url, *path = req->upstream_path;
+	size_t base_len = strlen(base);
+	char *url;
+
+	while (base_len > 0 && base[base_len - 1] == '/')
+		base_len--;
+	url = malloc(base_len + strlen(path) + 2);
+	if (!url)
+		return NULL;
+	sprintf(url, "%.*s%s%s", (int)base_len, base,
+		*path == '/' || *path == '\0' ? "" : "/", path);
+	return url;
+}
+
+static void set_method(CURL *easy, const struct harness_request *live)
+{
+	if (strcmp(live->method, "HEAD") == 0) {
+		curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (live->body_len == 0 && strcmp(live->method, "POST") != 0) {
+		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+		if (strcmp(live->method, "GET") != 0)
+			curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
+					 live->method);
+		return;
+	}
+	curl_easy_setopt(easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS,
+			 live->body ? (char *)live->body : "");
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)live->body_len);
+	if (strcmp(live->method, "POST") != 0)
+		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, live->method);
+}
+
+static void set_options(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+	const struct harness_gateway_config *config = &req->gw->config;
+	CURL *easy = f->easy;
+
+	curl_easy_reset(easy);
+	curl_easy_setopt(easy, CURLOPT_URL, f->url);
+	curl_easy_setopt(easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)config->connect_timeout_ms);
+	/* An upstream silent for the idle timeout ends the exchange; a
+	 * total timeout would cut long streams. */
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+			 (long)((config->idle_timeout_ms + 999) / 1000));
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
+	set_method(easy, &req->live);
+}
+
+static const char *failure_code(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return "upstream_connection_refused";
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "upstream_dns_failed";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return "upstream_tls_failed";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "upstream_timed_out";
+	case CURLE_GOT_NOTHING:
+		return "upstream_sent_nothing";
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		return "upstream_connection_reset";
+	case CURLE_PARTIAL_FILE:
+		return "upstream_response_cut";
+	default:
+		return "upstream_failed";
+	}
+}
+
+/* "upstream 'openai': connection refused (Failed to connect ...)", with
+ * any secret masked, since curl's message may quote the URL. */
+static void describe_failure(struct gateway_request *req, char *out,
+			     size_t len)
+{
+	struct gateway_forward *f = &req->forward;
+
+	snprintf(out, len, "upstream '%s': %s: %s", req->upstream->name,
+		 curl_easy_strerror(f->result),
+		 f->error[0] ? f->error : "no detail");
+	harness_redact_bytes(&req->gw->secrets, (unsigned char *)out,
+			     strlen(out));
+}
+
+static void transfer_ended(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+	char failure[CURL_ERROR_SIZE + 256];
+
+	f->done = 1;
+	if (f->result == CURLE_OK)
+		return;
+	describe_failure(req, failure, sizeof(failure));
+	gateway_set_outcome(req,
+			    f->headers_done ? HARNESS_UPSTREAM_CUT
+					    : HARNESS_UPSTREAM_FAILED,
+			    failure);
+}
+
+/* Run the transfer a step: perform, and when that brought nothing new,
+ * wait for the upstream or the agent. Returns -1 when the agent is
+ * gone. */
+static int drive(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+	size_t before = f->pending_len;
+	int running = 0, queued;
+	struct curl_waitfd agent = { req->conn->fd, CURL_WAIT_POLLIN, 0 };
+	CURLMsg *msg;
+
+	curl_multi_perform(f->multi, &running);
+	while ((msg = curl_multi_info_read(f->multi, &queued))) {
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == f->easy) {
+			f->result = msg->data.result;
+			transfer_ended(req);
+		}
+	}
+	if (f->done || f->pending_len != before || f->headers_done_seen !=
+							   f->headers_done) {
+		f->headers_done_seen = f->headers_done;
+		return 0;
+	}
+	curl_multi_poll(f->multi, &agent, f->watch_client ? 1 : 0, 1000, NULL);
+	if (agent.revents && gateway_client_gone(agent.fd, &f->watch_client)) {
+		f->client_gone = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t relay(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gateway_request *req = cls;
+	struct gateway_forward *f = &req->forward;
+	size_t n;
+
+	(void)pos;
+	while (f->pending_off == f->pending_len) {
+		if (f->done)
+			return f->result == CURLE_OK
+				       ? MHD_CONTENT_READER_END_OF_STREAM
+				       : MHD_CONTENT_READER_END_WITH_ERROR;
+		if (drive(req) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	n = f->pending_len - f->pending_off;
+	if (n > max)
+		n = max;
+	memcpy(buf, f->pending + f->pending_off, n);
+	f->pending_off += n;
+	if (f->pending_off == f->pending_len)
+		f->pending_off = f->pending_len = 0;
+	return (ssize_t)n;
+}
+
+/* The body size to announce: the upstream's Content-Length when it sent
+ * one, so the agent gets the same framing; otherwise chunked. */
+static uint64_t announced_size(const struct harness_response *resp)
+{
+	const char *length = harness_headers_get(&resp->headers,
+						 "content-length");
+	char *end;
+	unsigned long long n;
+
+	if (!length || harness_headers_get(&resp->headers,
+					   "transfer-encoding"))
+		return MHD_SIZE_UNKNOWN;
+	n = strtoull(length, &end, 10);
+	return end != length && *end == '\0' ? n : MHD_SIZE_UNKNOWN;
+}
+
+static enum MHD_Result queue_relay(struct MHD_Connection *c,
+				   struct gateway_request *req)
+{
+	const struct harness_response *resp = &req->ex->response;
+	struct MHD_Response *response;
+	enum MHD_Result rc;
+
+	if (resp->status == 204 || resp->status == 304)
+		response = MHD_create_response_from_buffer(0, "",
+							   MHD_RESPMEM_PERSISTENT);
+	else
+		response = MHD_create_response_from_callback(
+			announced_size(resp), RELAY_BLOCK, relay, req, NULL);
+	if (!response)
+		return MHD_NO;
+	if (gateway_add_headers(response, &resp->headers) < 0) {
+		MHD_destroy_response(response);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, (unsigned)resp->status, response);
+	MHD_destroy_response(response);
+	req->answered = 1;
+	return rc;
+}
+
+static enum MHD_Result queue_failure(struct MHD_Connection *c,
+				     struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+	char message[CURL_ERROR_SIZE + 256];
+	cJSON *details = cJSON_CreateObject();
+
+	describe_failure(req, message, sizeof(message));
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	cJSON_AddNumberToObject(details, "curl_code", f->result);
+	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
+				   failure_code(f->result), message, details);
+}
+
+static int start_transfer(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+
+	f->easy = req->conn->easy;
+	f->multi = req->conn->multi;
+	f->watch_client = req->conn->fd >= 0;
+	f->url = build_url(req);
+	if (!f->url || build_headers(req) < 0)
+		return -1;
+	set_options(req);
+	if (curl_multi_add_handle(f->multi, f->easy) != CURLM_OK)
+		return -1;
+	req->source = GATEWAY_FORWARD;
+	return 0;
+}
+
+enum MHD_Result gateway_forward(struct MHD_Connection *c,
+				struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+
+	if (!req->upstream)
+		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
+					   "no_upstream",
+					   "the gateway has no upstream to "
+					   "forward to", NULL);
+	free(req->ex->upstream);
+	req->ex->upstream = strdup(req->upstream->name);
+	if (!req->conn || !req->ex->upstream || start_transfer(req) < 0)
+		return MHD_NO;
+
+	while (!f->headers_done && !f->done) {
+		if (drive(req) < 0)
+			return MHD_NO;
+	}
+	if (!f->headers_done) {
+		if (f->result == CURLE_OK) {
+			f->result = CURLE_GOT_NOTHING;
+			transfer_ended(req);
+		}
+		return queue_failure(c, req);
+	}
+	return queue_relay(c, req);
+}
+
+void gateway_forward_finish(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+
+	if (!f->done)
+		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,
+				    "the agent closed the connection; the "
+				    "upstream transfer was cancelled");
+	if (f->multi && f->easy)
+		curl_multi_remove_handle(f->multi, f->easy);
+	curl_slist_free_all(f->headers);
+	free(f->url);
+	free(f->pending);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,155 @@
+/*
+ * gateway_internal.h - what the gateway's files share: the gateway, the
+ * state of one TCP connection and of one request.
+ *
+ * Threads: libmicrohttpd runs one thread per agent connection, and every
+ * callback of a connection (the access handler, the content reader, the
+ * completion callback) runs on that thread. So a request's state needs no
+ * lock; only the gateway's counters, the matcher and the sink are shared.
+ */
+#ifndef HARNESS_GATEWAY_INTERNAL_H
+#define HARNESS_GATEWAY_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include "harness/gateway.h"
+#include "harness/redact.h"
+
+struct harness_matcher;
+struct harness_normalizer;
+
+struct harness_gateway {
+	struct MHD_Daemon *daemon;
+	struct harness_gateway_config config;
+	struct harness_secrets secrets;
+	unsigned short port;
+	int own_fd;		/* the socket listen_on() opened, or -1 */
+
+	pthread_mutex_t lock;	/* next_seq and divergences */
+	uint64_t next_seq;
+	size_t divergences;
+
+	pthread_mutex_t sink_lock; /* held while a sink callback runs */
+
+	struct harness_normalizer *normalizer; /* replay mode only */
+	struct harness_matcher *matcher;
+};
+
+/* One agent connection: its socket and the curl handles reused by its
+ * requests, so that keep-alive to the agent keeps the upstream
+ * connection alive too. */
+struct gateway_conn {
+	int fd;
+	CURL *easy;
+	CURLM *multi;
+};
+
+/* Where a request's response comes from. */
+enum gateway_source {
+	GATEWAY_NONE,	   /* not answered yet */
+	GATEWAY_LOCAL,	   /* an error made by the gateway */
+	GATEWAY_FORWARD,   /* relayed from an upstream */
+	GATEWAY_RECORDING, /* served from chunks: replay or script */
+};
+
+/* A response served from stored chunks, paced by their offsets. */
+struct gateway_playback {
+	const struct harness_response *response;
+	size_t chunk;
+	size_t offset;		/* bytes of chunk already sent */
+	int paced;
+	int cut;		/* end with an error, as the recording did */
+	struct harness_response owned; /* a scripted response */
+};
+
+/* A transfer to an upstream, driven from the connection's thread. */
+struct gateway_forward {
+	CURL *easy;
+	CURLM *multi;
+	struct curl_slist *headers;
+	char *url;
+	char error[CURL_ERROR_SIZE];
+	int headers_done;	/* the final response head arrived */
+	int headers_done_seen;	/* headers_done at the last drive() */
+	int done;		/* the transfer ended */
+	CURLcode result;
+	long status;
+	unsigned char *pending; /* received but not relayed yet */
+	size_t pending_len;
+	size_t pending_off;
+	size_t pending_capacity;
+	int client_gone;
+	int watch_client;	/* poll the agent's socket for a close */
+};
+
+struct gateway_request {
+	struct harness_gateway *gw;
+	struct gateway_conn *conn;
+	char *uri;		/* as received: path and query */
+	int started;		/* the first access handler call ran */
+	int answered;
+	struct timespec t0;	/* monotonic start */
+
+	struct harness_request live; /* as received, secrets included */
+	size_t body_capacity;
+	int too_large;
+
+	struct harness_exchange *ex; /* the redacted record */
+	const struct harness_upstream *upstream;
+	const char *upstream_path;   /* inside uri, after the prefix */
+
+	enum gateway_source source;
+	struct gateway_forward forward;
+	struct gateway_playback playback;
+};
+
+/* Microseconds since the request started. */
+uint64_t gateway_elapsed_us(const struct gateway_request *req);
+
+/* Set the exchange's outcome and failure text (copied; NULL for none),
+ * unless an outcome other than complete was set before. */
+void gateway_set_outcome(struct gateway_request *req,
+			 enum harness_outcome outcome, const char *failure);
+
+/* Queue a JSON error made by the gateway, and record it as the
+ * exchange's response: {"error": {"type": "runbundle_gateway_error",
+ * "code": code, "message": message}} plus extra members when not NULL
+ * (taken over). */
+enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,
+				    struct gateway_request *req,
+				    unsigned status, const char *code,
+				    const char *message, void *extra);
+
+/* Nonzero for headers that belong to one hop and are never relayed. */
+int gateway_is_hop_header(const char *name);
+
+/* Add the relayable headers of a stored response to an MHD response. */
+int gateway_add_headers(struct MHD_Response *response,
+			const struct harness_headers *headers);
+
+/* Nonzero when the agent closed its connection. Clears *watch when
+ * the socket carries a pipelined request instead, which makes it
+ * unusable as a close signal. */
+int gateway_client_gone(int fd, int *watch);
+
+/* Forwarding (gateway_forward.c). */
+int gateway_conn_init(struct gateway_conn *conn);
+void gateway_conn_release(struct gateway_conn *conn);
+enum MHD_Result gateway_forward(struct MHD_Connection *connection,
+				struct gateway_request *req);
+void gateway_forward_finish(struct gateway_request *req);
+
+/* Serving stored responses (gateway_serve.c). */
+enum MHD_Result gateway_serve_script(struct MHD_Connection *connection,
+				     struct gateway_request *req);
+enum MHD_Result gateway_serve_replay(struct MHD_Connection *connection,
+				     struct gateway_request *req);
+int gateway_replay_init(struct harness_gateway *gw);
+void gateway_replay_release(struct harness_gateway *gw);
+
+#endif

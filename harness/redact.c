@@ -1,0 +1,280 @@
+/*
+ * redact.c - masking credentials and secret values in exchanges.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "harness/decode.h"
+#include "harness/error.h"
+#include "harness/gateway.h"
+#include "harness/redact.h"
+
+/* The header that keeps the original Content-Encoding of a body that had
+ * to be stored decoded. */
+#define DECODED_HEADER "x-runbundle-decoded-content-encoding"
+
+static const char *const credential_headers[] = {
+	"authorization", "proxy-authorization", "x-api-key", "api-key",
+	"cookie",	 "set-cookie",		"x-goog-api-key",
+};
+
+int harness_secrets_add(struct harness_secrets *secrets, const char *value)
+{
+	char **values;
+
+	if (strlen(value) < HARNESS_SECRET_MIN) {
+		harness_set_error("invalid secret: '%zu characters': shorter "
+				  "than %d, too short to mask safely",
+				  strlen(value), HARNESS_SECRET_MIN);
+		return -1;
+	}
+	values = realloc(secrets->values,
+			 (secrets->count + 1) * sizeof(*values));
+	if (!values)
+		goto oom;
+	secrets->values = values;
+	values[secrets->count] = strdup(value);
+	if (!values[secrets->count])
+		goto oom;
+	secrets->count++;
+	return 0;
+oom:
+	harness_set_error("cannot store secret: 'secret': out of memory");
+	return -1;
+}
+
+void harness_secrets_release(struct harness_secrets *secrets)
+{
+	for (size_t i = 0; i < secrets->count; i++) {
+		OPENSSL_cleanse(secrets->values[i], strlen(secrets->values[i]));
+		free(secrets->values[i]);
+	}
+	free(secrets->values);
+	memset(secrets, 0, sizeof(*secrets));
+}
+
+static void mask(unsigned char *at, size_t len)
+{
+	static const char marker[] = HARNESS_REDACTED;
+
+	for (size_t i = 0; i < len; i++)
+		at[i] = len >= sizeof(marker) - 1 && i < sizeof(marker) - 1
+				? (unsigned char)marker[i]
+				: '*';
+}
+
+size_t harness_redact_bytes(const struct harness_secrets *secrets,
+			    unsigned char *data, size_t len)
+{
+	size_t masked = 0;
+
+	for (size_t i = 0; i < secrets->count; i++) {
+		const char *secret = secrets->values[i];
+		size_t n = strlen(secret);
+		unsigned char *p = data, *end = data + len;
+
+		while ((size_t)(end - p) >= n) {
+			unsigned char *hit = memmem(p, (size_t)(end - p),
+						    secret, n);
+
+			if (!hit)
+				break;
+			mask(hit, n);
+			masked++;
+			p = hit + n;
+		}
+	}
+	return masked;
+}
+
+int harness_is_credential_header(const char *name)
+{
+	size_t n = sizeof(credential_headers) / sizeof(*credential_headers);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(name, credential_headers[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int redact_headers(const struct harness_secrets *secrets,
+			  struct harness_headers *headers)
+{
+	for (size_t i = 0; i < headers->count; i++) {
+		struct harness_header *h = &headers->items[i];
+		char *value;
+
+		if (!harness_is_credential_header(h->name)) {
+			harness_redact_bytes(secrets, (unsigned char *)h->value,
+					     strlen(h->value));
+			continue;
+		}
+		value = strdup(HARNESS_REDACTED);
+		if (!value) {
+			harness_set_error("cannot redact header: '%s': out of "
+					  "memory", h->name);
+			return -1;
+		}
+		OPENSSL_cleanse(h->value, strlen(h->value));
+		free(h->value);
+		h->value = value;
+	}
+	return 0;
+}
+
+static void rename_encoding(struct harness_headers *headers)
+{
+	for (size_t i = 0; i < headers->count; i++) {
+		struct harness_header *h = &headers->items[i];
+		char *name;
+
+		if (strcasecmp(h->name, "content-encoding") != 0)
+			continue;
+		name = strdup(DECODED_HEADER);
+		if (name) {
+			free(h->name);
+			h->name = name;
+		}
+	}
+}
+
+/*
+ * A compressed body is scanned decoded. When it hides a secret, storing
+ * it compressed would keep the secret, so the decoded, masked body takes
+ * its place. Returns 1 when the body was replaced, 0 when it was kept,
+ * -1 when memory ran out. A body that cannot be decoded is kept: its
+ * raw bytes were masked already.
+ */
+static int redact_encoded(const struct harness_secrets *secrets,
+			  const struct harness_headers *headers,
+			  const unsigned char *body, size_t len,
+			  unsigned char **decoded, size_t *decoded_len)
+{
+	const char *encoding = harness_headers_get(headers,
+						   "content-encoding");
+
+	if (!encoding || secrets->count == 0)
+		return 0;
+	if (harness_decode_body(encoding, body, len, decoded, decoded_len) != 0)
+		return 0;
+	if (harness_redact_bytes(secrets, *decoded, *decoded_len) == 0) {
+		free(*decoded);
+		return 0;
+	}
+	return 1;
+}
+
+int harness_redact_request(const struct harness_secrets *secrets,
+			   struct harness_request *request)
+{
+	unsigned char *decoded;
+	size_t decoded_len;
+
+	if (redact_headers(secrets, &request->headers) < 0)
+		return -1;
+	if (request->query)
+		harness_redact_bytes(secrets, (unsigned char *)request->query,
+				     strlen(request->query));
+	harness_redact_bytes(secrets, request->body, request->body_len);
+	if (redact_encoded(secrets, &request->headers, request->body,
+			   request->body_len, &decoded, &decoded_len) == 1) {
+		free(request->body);
+		request->body = decoded;
+		request->body_len = decoded_len;
+		rename_encoding(&request->headers);
+	}
+	return 0;
+}
+
+/* Mask secrets across the whole body, so that one split over two chunks
+ * is found too, then copy the bytes back at the same boundaries. */
+static int redact_chunks(const struct harness_secrets *secrets,
+			 struct harness_response *response)
+{
+	size_t len = harness_response_body_len(response), at = 0;
+	unsigned char *body;
+
+	if (response->n_chunks == 1) {
+		harness_redact_bytes(secrets, response->chunks[0].data, len);
+		return 0;
+	}
+	body = malloc(len ? len : 1);
+	if (!body) {
+		harness_set_error("cannot redact response: '%zu bytes': out "
+				  "of memory", len);
+		return -1;
+	}
+	for (size_t i = 0; i < response->n_chunks; i++) {
+		memcpy(body + at, response->chunks[i].data,
+		       response->chunks[i].len);
+		at += response->chunks[i].len;
+	}
+	if (harness_redact_bytes(secrets, body, len) > 0) {
+		at = 0;
+		for (size_t i = 0; i < response->n_chunks; i++) {
+			memcpy(response->chunks[i].data, body + at,
+			       response->chunks[i].len);
+			at += response->chunks[i].len;
+		}
+	}
+	free(body);
+	return 0;
+}
+
+static int replace_chunks(struct harness_response *response,
+			  unsigned char *decoded, size_t decoded_len)
+{
+	uint64_t offset = response->n_chunks
+				  ? response->chunks[response->n_chunks - 1]
+					    .offset_us
+				  : 0;
+
+	for (size_t i = 0; i < response->n_chunks; i++)
+		free(response->chunks[i].data);
+	response->n_chunks = 0;
+	if (harness_response_add_chunk(response, decoded, decoded_len,
+				       offset) < 0) {
+		free(decoded);
+		return -1;
+	}
+	free(decoded);
+	rename_encoding(&response->headers);
+	return 0;
+}
+
+int harness_redact_response(const struct harness_secrets *secrets,
+			    struct harness_response *response)
+{
+	unsigned char *body, *decoded;
+	size_t len = harness_response_body_len(response), decoded_len, at = 0;
+	int rc;
+
+	if (redact_headers(secrets, &response->headers) < 0 ||
+	    redact_chunks(secrets, response) < 0)
+		return -1;
+	if (secrets->count == 0 ||
+	    !harness_headers_get(&response->headers, "content-encoding"))
+		return 0;
+
+	body = malloc(len ? len : 1);
+	if (!body) {
+		harness_set_error("cannot redact response: '%zu bytes': out "
+				  "of memory", len);
+		return -1;
+	}
+	for (size_t i = 0; i < response->n_chunks; i++) {
+		memcpy(body + at, response->chunks[i].data,
+		       response->chunks[i].len);
+		at += response->chunks[i].len;
+	}
+	rc = redact_encoded(secrets, &response->headers, body, len, &decoded,
+			    &decoded_len);
+	free(body);
+	if (rc == 1)
+		return replace_chunks(response, decoded, decoded_len);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * redact.h - removing secrets from exchanges before they are stored.
+ *
+ * A secret is masked in place by bytes of the same length (the start of
+ * "[REDACTED]", then '*'), so chunk boundaries and lengths survive and
+ * a masked body still parses where the secret sat inside a string.
+ */
+#ifndef HARNESS_REDACT_H
+#define HARNESS_REDACT_H
+
+#include <stddef.h>
+
+#include "harness/exchange.h"
+
+/* Secrets shorter than this are rejected: masking them would damage
+ * ordinary text. */
+#define HARNESS_SECRET_MIN 8
+
+struct harness_secrets {
+	char **values;
+	size_t count;
+};
+
+/* Add a copy of value. Returns 0, or -1 with a message in harness_error()
+ * when the value is shorter than HARNESS_SECRET_MIN or memory runs out.
+ * The message never contains the value. */
+int harness_secrets_add(struct harness_secrets *secrets, const char *value);
+
+/* Wipe and free the stored values. */
+void harness_secrets_release(struct harness_secrets *secrets);
+
+/* Mask every occurrence of every secret in data. Returns how many were
+ * masked. */
+size_t harness_redact_bytes(const struct harness_secrets *secrets,
+			    unsigned char *data, size_t len);
+
+/* Nonzero when the header's value is a credential that is always
+ * replaced by HARNESS_REDACTED, whatever it contains. */
+int harness_is_credential_header(const char *name);
+
+/*
+ * Redact a request or a response in place: credential headers, secrets
+ * in other headers and the query, and secrets in the body, also inside a
+ * compressed body (which is then stored decoded, see gateway.h). Returns
+ * 0, or -1 with a message in harness_error() when memory runs out.
+ */
+int harness_redact_request(const struct harness_secrets *secrets,
+			   struct harness_request *request);
+int harness_redact_response(const struct harness_secrets *secrets,
+			    struct harness_response *response);
+
+#endif
