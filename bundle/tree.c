@@ -99,6 +99,26 @@ static int name_is_valid(const unsigned char *name, size_t len)
 	return 1;
 }
 
+static int mode_fits_kind(enum bundle_entry_kind kind, uint32_t mode)
+{
+	switch (kind) {
+	case BUNDLE_ENTRY_FILE:
+	case BUNDLE_ENTRY_HARDLINK:
+		return S_ISREG(mode);
+	case BUNDLE_ENTRY_DIR:
+		return S_ISDIR(mode);
+	case BUNDLE_ENTRY_SYMLINK:
+		return S_ISLNK(mode);
+	case BUNDLE_ENTRY_SPECIAL:
+		return S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) ||
+		       S_ISSOCK(mode);
+	case BUNDLE_ENTRY_ERROR:
+	case BUNDLE_ENTRY_CHANGED:
+		return 1;
+	}
+	return 0;
+}
+
 int bundle_tree_add(struct bundle_tree *tree,
 		    const struct bundle_tree_entry *entry)
 {
@@ -114,6 +134,14 @@ int bundle_tree_add(struct bundle_tree *tree,
 				   entry->name_len);
 		bundle_set_error("cannot add tree entry: '%s': invalid name",
 				 shown);
+		return -1;
+	}
+	if (!mode_fits_kind(entry->kind, entry->mode)) {
+		bundle_name_escape(shown, sizeof(shown), entry->name,
+				   entry->name_len);
+		bundle_set_error("cannot add tree entry: '%s': kind %d does "
+				 "not fit mode %o", shown, (int)entry->kind,
+				 (unsigned)entry->mode);
 		return -1;
 	}
 	if (entry->text_len > BUNDLE_TREE_TEXT_MAX) {
@@ -356,26 +384,6 @@ static uint64_t take_le(struct cursor *c, int bytes)
 	for (int i = bytes - 1; i >= 0; i--)
 		v = (v << 8) | p[i];
 	return v;
-}
-
-static int mode_fits_kind(enum bundle_entry_kind kind, uint32_t mode)
-{
-	switch (kind) {
-	case BUNDLE_ENTRY_FILE:
-	case BUNDLE_ENTRY_HARDLINK:
-		return S_ISREG(mode);
-	case BUNDLE_ENTRY_DIR:
-		return S_ISDIR(mode);
-	case BUNDLE_ENTRY_SYMLINK:
-		return S_ISLNK(mode);
-	case BUNDLE_ENTRY_SPECIAL:
-		return S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) ||
-		       S_ISSOCK(mode);
-	case BUNDLE_ENTRY_ERROR:
-	case BUNDLE_ENTRY_CHANGED:
-		return 1;
-	}
-	return 0;
 }
 
 /* The flags and extents of a FILE entry: allocated as one block the tree

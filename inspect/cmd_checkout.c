@@ -1,13 +1,80 @@
 /*
- * cmd_checkout.c - "runbundle checkout".
+ * cmd_checkout.c - "runbundle checkout": recreate a stored snapshot.
+ *
+ * SNAPSHOT is "latest", the event number of a snapshot event, or a hex
+ * prefix (at least 4 digits) of a snapshot's root tree id, as
+ * bundle_snapshot_find() describes. Exit status 0 when every entry was
+ * recreated, 1 when some were skipped (entries that were unreadable or
+ * kept changing when snapshotted, and sockets), 2 for usage, 3 when the
+ * checkout failed.
  */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "bundle/bundle.h"
+#include "bundle/checkout.h"
+#include "bundle/snapshot.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
 
+static void print_skip(const char *path, enum bundle_entry_kind kind,
+		       const char *why, void *arg)
+{
+	(void)kind;
+	(void)arg;
+	cli_error("not checked out: '%s': %s", path, why);
+}
+
+static int run(const char *path, const char *name, const char *dir,
+	       const struct bundle_checkout_options *options)
+{
+	struct bundle_checkout_stats stats;
+	struct bundle_snapshot snapshot;
+	struct bundle *bundle = bundle_open(path, BUNDLE_READ);
+	int rc;
+
+	if (!bundle)
+		return cli_error_from(bundle_error(), bundle_error_hint());
+	rc = bundle_snapshot_find(bundle, name, &snapshot);
+	if (rc == 0)
+		rc = bundle_checkout(bundle, &snapshot.root, dir, options,
+				     &stats);
+	if (rc < 0) {
+		cli_error_from(bundle_error(), bundle_error_hint());
+		bundle_close(bundle);
+		return CLI_EXIT_ERROR;
+	}
+	bundle_close(bundle);
+	return stats.skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
 int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("%s: not implemented yet", self->name);
-	return CLI_EXIT_ERROR;
+	static const struct option long_options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "owner", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bundle_checkout_options options = { .on_skip = print_skip };
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			options.force = 1;
+			break;
+		case 'o':
+			options.owner = 1;
+			break;
+		default:
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 3)
+		return cli_usage_error(self, "expected BUNDLE, SNAPSHOT and "
+				       "DIR");
+	return run(argv[optind], argv[optind + 1], argv[optind + 2],
+		   &options);
 }

@@ -1,0 +1,467 @@
+/*
+ * checkout.c - write a snapshot tree to disk with archive_write_disk.
+ *
+ * Entries are written depth first in tree order, the same order in which
+ * the snapshot walker met them, so the first link of a hardlinked file
+ * exists before any HARDLINK entry that names it.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/checkout.h"
+#include "bundle/snapshot.h"
+#include "bundle/snapshot_internal.h"
+
+struct checkout {
+	struct bundle *bundle;
+	const struct bundle_checkout_options *options;
+	struct bundle_checkout_stats *stats;
+	struct archive *disk;
+	struct archive_entry *entry;
+	char *base; /* absolute target directory, no trailing '/' */
+	struct snapshot_path path;
+	int depth;
+	char *buf; /* COPY_BUF bytes for content on its way to disk */
+};
+
+#define COPY_BUF (256 * 1024)
+
+static void skip(struct checkout *c, enum bundle_entry_kind kind,
+		 const char *why)
+{
+	char shown[4096];
+
+	c->stats->skipped++;
+	if (!c->options->on_skip)
+		return;
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)c->path.data, c->path.len);
+	c->options->on_skip(shown, kind, why, c->options->arg);
+}
+
+static char *join(const char *base, const char *rel, size_t rel_len)
+{
+	size_t base_len = strlen(base);
+	char *full = malloc(base_len + 1 + rel_len + 1);
+
+	if (!full)
+		return NULL;
+	memcpy(full, base, base_len);
+	full[base_len] = '/';
+	memcpy(full + base_len + 1, rel, rel_len);
+	full[base_len + 1 + rel_len] = '\0';
+	return full;
+}
+
+static int disk_error(struct checkout *c, const char *what)
+{
+	char shown[4096];
+
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)c->path.data, c->path.len);
+	bundle_set_error("cannot check out %s: '%s': %s", what, shown,
+			 archive_error_string(c->disk)
+				 ? archive_error_string(c->disk)
+				 : "unknown libarchive error");
+	return -1;
+}
+
+/* The content thread: bundle_write_content into one end of a socket
+ * pair while the main thread hands the other end to libarchive. */
+struct content_feed {
+	struct bundle *bundle;
+	const struct bundle_id *ref;
+	int out;
+	int failed;
+	char message[1024];
+};
+
+static void *feed_run(void *arg)
+{
+	struct content_feed *f = arg;
+
+	/* bundle_error() is per thread, so a failure is copied out. */
+	if (bundle_write_content(f->bundle, f->ref, f->out) < 0) {
+		f->failed = 1;
+		snprintf(f->message, sizeof(f->message), "%s", bundle_error());
+	}
+	close(f->out);
+	return NULL;
+}
+
+/* Where byte pos of the stored content goes in the file, and how many
+ * bytes from there belong to the same extent. */
+static uint64_t place(const struct bundle_tree_entry *e, uint64_t pos,
+		      uint64_t *room)
+{
+	if (!e->sparse) {
+		*room = e->size - pos;
+		return pos;
+	}
+	for (uint32_t i = 0; i < e->n_extents; i++) {
+		if (pos < e->extents[i].length) {
+			*room = e->extents[i].length - pos;
+			return e->extents[i].offset + pos;
+		}
+		pos -= e->extents[i].length;
+	}
+	*room = 0;
+	return 0;
+}
+
+static uint64_t stored_size(const struct bundle_tree_entry *e)
+{
+	uint64_t n = 0;
+
+	if (!e->sparse)
+		return e->size;
+	for (uint32_t i = 0; i < e->n_extents; i++)
+		n += e->extents[i].length;
+	return n;
+}
+
+/* Copy the content from sock into the current archive entry. Returns 0,
+ * or -1 with *why set. */
+static int copy_content(struct checkout *c, int sock,
+			const struct bundle_tree_entry *e, const char **why)
+{
+	uint64_t pos = 0, expected = stored_size(e);
+	char *buf = c->buf;
+
+	for (;;) {
+		ssize_t got = read(sock, buf, COPY_BUF);
+		size_t used = 0;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		while (used < (size_t)got) {
+			uint64_t room, at = place(e, pos, &room);
+			size_t n = (size_t)got - used;
+
+			if (room == 0) {
+				*why = "content longer than its entry";
+				return -1;
+			}
+			if (n > room)
+				n = (size_t)room;
+			if (archive_write_data_block(c->disk, buf + used, n,
+						     (int64_t)at) < 0) {
+				*why = archive_error_string(c->disk);
+				return -1;
+			}
+			used += n;
+			pos += n;
+		}
+	}
+	if (pos != expected) {
+		*why = "content shorter than its entry";
+		return -1;
+	}
+	c->stats->bytes += pos;
+	return 0;
+}
+
+static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
+{
+	struct content_feed f = { .bundle = c->bundle, .ref = &e->ref };
+	const char *why = NULL;
+	pthread_t thread;
+	int sv[2], err, rc;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return disk_error(c, "file");
+	f.out = sv[1];
+	err = pthread_create(&thread, NULL, feed_run, &f);
+	if (err) {
+		close(sv[0]);
+		close(sv[1]);
+		bundle_set_error("cannot check out file: %s", strerror(err));
+		return -1;
+	}
+	rc = copy_content(c, sv[0], e, &why);
+
+	/* Closing our end makes a blocked writer fail instead of hang. */
+	close(sv[0]);
+	pthread_join(thread, NULL);
+	if (f.failed) {
+		bundle_set_error("%s", f.message);
+		return -1;
+	}
+	if (rc < 0) {
+		char shown[4096];
+
+		bundle_name_escape(shown, sizeof(shown),
+				   (const unsigned char *)c->path.data,
+				   c->path.len);
+		bundle_set_error("cannot check out file: '%s': %s", shown,
+				 why ? why : "write failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* A hardlink target: a relative path of plain names. */
+static int link_path_is_safe(const unsigned char *p, size_t len)
+{
+	size_t start = 0;
+
+	if (len == 0 || p[0] == '/')
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && p[i] != '/')
+			continue;
+		if (i == start || (i - start == 1 && p[start] == '.') ||
+		    (i - start == 2 && p[start] == '.' && p[start + 1] == '.'))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+static void set_metadata(struct checkout *c, const struct bundle_tree_entry *e)
+{
+	struct archive_entry *a = c->entry;
+
+	archive_entry_set_mode(a, e->mode);
+	archive_entry_set_uid(a, e->uid);
+	archive_entry_set_gid(a, e->gid);
+	archive_entry_set_mtime(a, (time_t)e->mtime_sec, e->mtime_nsec);
+	archive_entry_set_atime(a, (time_t)e->mtime_sec, e->mtime_nsec);
+}
+
+/* Set the kind-specific fields; returns 1 when the entry is skipped. */
+static int set_kind(struct checkout *c, const struct bundle_tree_entry *e,
+		    char **text)
+{
+	struct archive_entry *a = c->entry;
+
+	switch (e->kind) {
+	case BUNDLE_ENTRY_FILE:
+		archive_entry_set_size(a, (int64_t)e->size);
+		return 0;
+	case BUNDLE_ENTRY_DIR:
+		return 0;
+	case BUNDLE_ENTRY_SYMLINK:
+		*text = strndup((const char *)e->text, e->text_len);
+		archive_entry_set_symlink(a, *text);
+		return *text == NULL;
+	case BUNDLE_ENTRY_HARDLINK:
+		if (!link_path_is_safe(e->text, e->text_len)) {
+			skip(c, e->kind, "unsafe hardlink target");
+			return 1;
+		}
+		*text = join(c->base, (const char *)e->text, e->text_len);
+		archive_entry_set_hardlink(a, *text);
+		archive_entry_set_size(a, 0);
+		return *text == NULL;
+	case BUNDLE_ENTRY_SPECIAL:
+		if (S_ISSOCK(e->mode)) {
+			skip(c, e->kind, "sockets cannot be recreated");
+			return 1;
+		}
+		archive_entry_set_rdev(a, (dev_t)e->rdev);
+		return 0;
+	case BUNDLE_ENTRY_ERROR:
+		skip(c, e->kind, "could not be read when snapshotted");
+		return 1;
+	case BUNDLE_ENTRY_CHANGED:
+		skip(c, e->kind, "kept changing when snapshotted");
+		return 1;
+	}
+	return 1;
+}
+
+static void count(struct checkout *c, const struct bundle_tree_entry *e)
+{
+	switch (e->kind) {
+	case BUNDLE_ENTRY_FILE:
+	case BUNDLE_ENTRY_HARDLINK:
+		c->stats->files++;
+		break;
+	case BUNDLE_ENTRY_DIR:
+		c->stats->dirs++;
+		break;
+	case BUNDLE_ENTRY_SYMLINK:
+		c->stats->symlinks++;
+		break;
+	default:
+		c->stats->specials++;
+	}
+}
+
+static int checkout_tree(struct checkout *c, const struct bundle_id *id);
+
+static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
+{
+	char *full = join(c->base, c->path.data, c->path.len);
+	char *text = NULL;
+	int rc = 0;
+
+	if (!full) {
+		bundle_set_error("cannot check out: out of memory");
+		return -1;
+	}
+	archive_entry_clear(c->entry);
+	archive_entry_copy_pathname(c->entry, full);
+	set_metadata(c, e);
+	if (set_kind(c, e, &text))
+		goto out;
+
+	if (archive_write_header(c->disk, c->entry) < ARCHIVE_WARN) {
+		rc = disk_error(c, "entry");
+		goto out;
+	}
+	count(c, e);
+	if (e->kind == BUNDLE_ENTRY_FILE && stored_size(e) > 0)
+		rc = write_content(c, e);
+	if (rc == 0 && archive_write_finish_entry(c->disk) < ARCHIVE_WARN)
+		rc = disk_error(c, "entry");
+	if (rc == 0 && e->kind == BUNDLE_ENTRY_DIR)
+		rc = checkout_tree(c, &e->ref);
+out:
+	free(text);
+	free(full);
+	return rc;
+}
+
+static int checkout_tree(struct checkout *c, const struct bundle_id *id)
+{
+	struct bundle_tree tree;
+	enum bundle_kind kind;
+	size_t len, mark = c->path.len;
+	void *data;
+	int rc = 0;
+
+	if (c->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH) {
+		bundle_set_error("cannot check out: '%s': trees nested deeper "
+				 "than %d levels", c->path.data,
+				 BUNDLE_SNAPSHOT_MAX_DEPTH);
+		return -1;
+	}
+	if (bundle_get(c->bundle, id, &data, &len, &kind) < 0)
+		return -1;
+	if (kind != BUNDLE_TREE || bundle_tree_parse(&tree, data, len) < 0) {
+		char hex[BUNDLE_ID_HEX_LEN + 1];
+
+		bundle_id_to_hex(id, hex);
+		bundle_set_error("cannot check out tree: '%s': not a valid "
+				 "tree object", hex);
+		free(data);
+		return -1;
+	}
+
+	c->depth++;
+	for (size_t i = 0; i < tree.n_entries && rc == 0; i++) {
+		const struct bundle_tree_entry *e = &tree.entries[i];
+
+		rc = snapshot_path_push(&c->path, (const char *)e->name,
+					e->name_len);
+		if (rc == 0)
+			rc = checkout_entry(c, e);
+		snapshot_path_pop(&c->path, mark);
+	}
+	c->depth--;
+	bundle_tree_release(&tree);
+	free(data);
+	return rc;
+}
+
+/* Create dir when missing, and reject a non-empty one unless forced. */
+static int prepare_dir(const char *dir, int force)
+{
+	DIR *d;
+	struct dirent *de;
+	int empty = 1;
+
+	if (mkdir(dir, 0755) == 0 || force)
+		return 0;
+	if (errno != EEXIST)
+		goto fail;
+	d = opendir(dir);
+	if (!d)
+		goto fail;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	}
+	closedir(d);
+	if (empty)
+		return 0;
+	bundle_set_error("cannot check out into directory: '%s': not empty",
+			 dir);
+	bundle_set_hint("name a new directory, or pass --force to write "
+			"over what is there");
+	return -1;
+
+fail:
+	bundle_set_error("cannot check out into directory: '%s': %s", dir,
+			 strerror(errno));
+	return -1;
+}
+
+static int open_disk(struct checkout *c)
+{
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+		    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+		    ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+
+	if (c->options->owner)
+		flags |= ARCHIVE_EXTRACT_OWNER;
+	c->disk = archive_write_disk_new();
+	c->entry = archive_entry_new();
+	c->buf = malloc(COPY_BUF);
+	if (!c->disk || !c->entry || !c->buf ||
+	    archive_write_disk_set_options(c->disk, flags) != ARCHIVE_OK) {
+		bundle_set_error("cannot check out: libarchive setup failed");
+		return -1;
+	}
+	return 0;
+}
+
+int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
+		    const char *dir, const struct bundle_checkout_options *options,
+		    struct bundle_checkout_stats *stats)
+{
+	static const struct bundle_checkout_options no_options;
+	struct bundle_checkout_stats own_stats;
+	struct checkout c = { .bundle = bundle };
+	int rc = -1;
+
+	c.options = options ? options : &no_options;
+	c.stats = stats ? stats : &own_stats;
+	memset(c.stats, 0, sizeof(*c.stats));
+	if (prepare_dir(dir, c.options->force) < 0)
+		return -1;
+	c.base = realpath(dir, NULL);
+	if (!c.base) {
+		bundle_set_error("cannot check out into directory: '%s': %s",
+				 dir, strerror(errno));
+		return -1;
+	}
+	if (open_disk(&c) == 0)
+		rc = checkout_tree(&c, root);
+
+	/* Closing applies the deferred modes and mtimes of directories. */
+	if (c.disk && archive_write_close(c.disk) != ARCHIVE_OK && rc == 0)
+		rc = disk_error(&c, "directory metadata");
+	archive_write_free(c.disk);
+	archive_entry_free(c.entry);
+	free(c.buf);
+	snapshot_path_release(&c.path);
+	free(c.base);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/*
+ * checkout.h - recreate a stored snapshot in a directory.
+ *
+ * Files are written with libarchive's archive_write_disk, which restores
+ * modes, mtimes (to the nanosecond), symlinks, hardlinks and device
+ * nodes, and applies the modes and mtimes of directories after their
+ * content is written. Sparse files get their holes back: only the data
+ * extents are written, and the file is extended to its size.
+ *
+ * Invariants:
+ *  1. Nothing is written outside the target directory: names come from
+ *     trees that bundle_tree_parse() validated, hardlink targets with "."
+ *     or ".." components or a leading '/' are rejected, and libarchive
+ *     refuses to write through a symlink (ARCHIVE_EXTRACT_SECURE_SYMLINKS
+ *     and ARCHIVE_EXTRACT_SECURE_NODOTDOT).
+ *  2. File content streams from the bundle in chunks, so memory does not
+ *     grow with the size of a file.
+ *  3. Entries that cannot be recreated (ERROR and CHANGED entries, whose
+ *     content was never stored, and sockets) are skipped, reported
+ *     through on_skip and counted; the rest is still checked out.
+ *
+ * Errors: returns 0 on success and -1 on failure, with the message in
+ * bundle_error(). A failure leaves what was written so far in place.
+ */
+#ifndef BUNDLE_CHECKOUT_H
+#define BUNDLE_CHECKOUT_H
+
+#include <stdint.h>
+
+#include "bundle/bundle.h"
+#include "bundle/tree.h"
+
+struct bundle_checkout_options {
+	int force; /* write into a directory that is not empty */
+	int owner; /* restore uid and gid too (needs root) */
+
+	/* Called for each skipped entry, with its path escaped for display,
+	 * its kind and the reason. May be NULL. */
+	void (*on_skip)(const char *path, enum bundle_entry_kind kind,
+			const char *why, void *arg);
+	void *arg;
+};
+
+/* Counts of one checkout. */
+struct bundle_checkout_stats {
+	uint64_t files; /* regular files and hardlinks */
+	uint64_t dirs;
+	uint64_t symlinks;
+	uint64_t specials;
+	uint64_t skipped;
+	uint64_t bytes; /* content bytes written, holes not included */
+};
+
+/*
+ * Write the tree root and everything below it into dir, which is created
+ * when missing and must be empty unless options->force is set. options
+ * and stats may be NULL.
+ */
+int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
+		    const char *dir, const struct bundle_checkout_options *options,
+		    struct bundle_checkout_stats *stats);
+
+#endif

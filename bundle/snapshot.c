@@ -1,0 +1,606 @@
+/*
+ * snapshot.c - walk a directory and store it as tree objects.
+ *
+ * The walk holds an open descriptor per level and works with the *at()
+ * calls, so a path is never resolved twice and a directory renamed during
+ * the walk cannot redirect it. See snapshot.h for the invariants.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle/snapshot.h"
+#include "bundle/snapshot_internal.h"
+
+/* Sparse files with more data extents than this are stored whole, so a
+ * badly fragmented file cannot make its tree object huge. */
+#define MAX_EXTENTS 65536
+
+struct item {
+	char *name;
+	size_t name_len;
+	struct stat st;
+	int stat_errno;
+};
+
+struct walk {
+	struct bundle *bundle;
+	const struct bundle_snapshot_options *options;
+	struct bundle_snapshot_stats *stats;
+	int use_cache;
+	struct timespec racy; /* cached mtimes at or after this are racy */
+	struct snapshot_path path;
+	struct snapshot_links links;
+	int depth;
+};
+
+static void report(struct walk *w, enum bundle_entry_kind kind,
+		   const char *why)
+{
+	char shown[PATH_MAX];
+
+	if (kind == BUNDLE_ENTRY_ERROR)
+		w->stats->errors++;
+	else
+		w->stats->changed++;
+	if (!w->options->on_problem)
+		return;
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)w->path.data, w->path.len);
+	w->options->on_problem(shown, kind, why, w->options->arg);
+}
+
+static int is_excluded(struct walk *w, const char *name)
+{
+	for (size_t i = 0; i < w->options->n_excludes; i++) {
+		const char *pattern = w->options->excludes[i];
+
+		if (strchr(pattern, '/')) {
+			if (fnmatch(pattern, w->path.data, FNM_PATHNAME) == 0)
+				return 1;
+		} else if (fnmatch(pattern, name, 0) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void fill_stat(struct bundle_tree_entry *e, const struct stat *st)
+{
+	e->mode = st->st_mode;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mtime_sec = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	e->size = (uint64_t)st->st_size;
+}
+
+static int item_cmp(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+
+	return bundle_tree_name_cmp((const unsigned char *)a->name,
+				    a->name_len, (const unsigned char *)b->name,
+				    b->name_len);
+}
+
+static void free_items(struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i].name);
+	free(items);
+}
+
+/* Read the names of the directory open at fd, without "." and "..", and
+ * lstat each. Excluded entries are left out. */
+static int list_dir(struct walk *w, int fd, struct item **out, size_t *n_out)
+{
+	struct item *items = NULL;
+	size_t n = 0, alloc = 0;
+	struct dirent *d;
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+
+	if (!dir) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return -1;
+	}
+	errno = 0;
+	while ((d = readdir(dir))) {
+		size_t len = strlen(d->d_name);
+		size_t mark = w->path.len;
+		struct item *it;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (snapshot_path_push(&w->path, d->d_name, len) < 0)
+			goto fail;
+		if (is_excluded(w, d->d_name)) {
+			snapshot_path_pop(&w->path, mark);
+			continue;
+		}
+		snapshot_path_pop(&w->path, mark);
+
+		if (n == alloc) {
+			struct item *grown;
+
+			alloc = alloc ? alloc * 2 : 32;
+			grown = realloc(items, alloc * sizeof(*items));
+			if (!grown)
+				goto nomem;
+			items = grown;
+		}
+		it = &items[n];
+		it->name = strdup(d->d_name);
+		if (!it->name)
+			goto nomem;
+		it->name_len = len;
+		it->stat_errno = 0;
+		if (fstatat(fd, d->d_name, &it->st, AT_SYMLINK_NOFOLLOW) < 0)
+			it->stat_errno = errno;
+		n++;
+		errno = 0;
+	}
+	if (errno)
+		goto fail;
+	closedir(dir);
+	if (n)
+		qsort(items, n, sizeof(*items), item_cmp);
+	*out = items;
+	*n_out = n;
+	return 0;
+
+nomem:
+	errno = ENOMEM;
+fail: {
+	int saved = errno;
+
+	closedir(dir);
+	free_items(items, n);
+	errno = saved;
+	return -1;
+}
+}
+
+/* The data extents of a sparse file, found with SEEK_DATA and SEEK_HOLE.
+ * Returns the count, or -1 when the file should be read whole (not
+ * sparse, too fragmented, or the filesystem cannot tell). */
+static long find_extents(int fd, const struct stat *st,
+			 struct bundle_extent **out)
+{
+	struct bundle_extent *ext = NULL;
+	size_t n = 0, alloc = 0;
+	off_t off = 0;
+
+	*out = NULL;
+	if ((uint64_t)st->st_blocks * 512 >= (uint64_t)st->st_size)
+		return -1;
+	while (off < st->st_size) {
+		off_t data = lseek(fd, off, SEEK_DATA);
+		off_t hole;
+
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0 || data >= st->st_size)
+			goto whole;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > st->st_size)
+			hole = st->st_size;
+		if (n == alloc) {
+			struct bundle_extent *grown;
+
+			if (n == MAX_EXTENTS)
+				goto whole;
+			alloc = alloc ? alloc * 2 : 16;
+			grown = realloc(ext, alloc * sizeof(*ext));
+			if (!grown)
+				goto whole;
+			ext = grown;
+		}
+		ext[n].offset = (uint64_t)data;
+		ext[n].length = (uint64_t)(hole - data);
+		n++;
+		off = hole;
+	}
+	if (n == 1 && ext[0].offset == 0 &&
+	    ext[0].length == (uint64_t)st->st_size)
+		goto whole;
+	*out = ext;
+	return (long)n;
+
+whole:
+	free(ext);
+	return -1;
+}
+
+static int add_error(struct walk *w, struct bundle_tree *tree,
+		     struct bundle_tree_entry *e, const char *why)
+{
+	e->kind = BUNDLE_ENTRY_ERROR;
+	e->sparse = 0;
+	e->text = (const unsigned char *)why;
+	e->text_len = strlen(why);
+	report(w, BUNDLE_ENTRY_ERROR, why);
+	return bundle_tree_add(tree, e);
+}
+
+static int same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Read the file open at fd once and store its content in e. Returns 1
+ * when the file stayed the same while it was read, 0 when it changed
+ * (the caller reads again), -1 when storing failed.
+ */
+static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
+		     struct bundle_extent **extents)
+{
+	struct stat before, after;
+	struct bundle_id content;
+	uint64_t stored = 0;
+	long n;
+
+	if (fstat(fd, &before) < 0)
+		return 0;
+	if (!S_ISREG(before.st_mode))
+		return 0;
+	free(*extents);
+	n = find_extents(fd, &before, extents);
+	if (n >= 0) {
+		if (snapshot_put_extents(w->bundle, fd, *extents, (size_t)n,
+					 &e->ref, &content, &stored) < 0)
+			return -1;
+	} else {
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return 0;
+		if (bundle_put_fd(w->bundle, fd, &e->ref, &content,
+				  &stored) < 0)
+			return -1;
+	}
+
+	/* A single blob's id is the hash of the content itself; a chunk
+	 * list's id is the hash of the list. */
+	e->ref_kind = memcmp(&e->ref, &content, sizeof(content)) == 0
+			      ? BUNDLE_BLOB
+			      : BUNDLE_CHUNKS;
+	w->stats->bytes_read += stored;
+	if (fstat(fd, &after) < 0 || !same_file_state(&before, &after))
+		return 0;
+
+	fill_stat(e, &before);
+	e->sparse = n >= 0;
+	e->extents = n > 0 ? *extents : NULL;
+	e->n_extents = n > 0 ? (uint32_t)n : 0;
+	if (n < 0 && stored != (uint64_t)before.st_size)
+		return 0;
+	return 1;
+}
+
+static int open_file(int dirfd, const char *name)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+
+	/* O_NOATIME needs ownership or CAP_FOWNER. */
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd;
+}
+
+static int cache_hit(struct walk *w, const struct stat *st,
+		     const struct bundle_tree_entry *old)
+{
+	if (!old || old->kind != BUNDLE_ENTRY_FILE)
+		return 0;
+	if (old->mode != st->st_mode || old->uid != st->st_uid ||
+	    old->gid != st->st_gid || old->size != (uint64_t)st->st_size ||
+	    old->mtime_sec != st->st_mtim.tv_sec ||
+	    old->mtime_nsec != (uint32_t)st->st_mtim.tv_nsec)
+		return 0;
+	if (old->mtime_sec > w->racy.tv_sec ||
+	    (old->mtime_sec == w->racy.tv_sec &&
+	     old->mtime_nsec >= (uint32_t)w->racy.tv_nsec))
+		return 0;
+	return 1;
+}
+
+/* A regular file: from the cache, as a hardlink, or read. Returns -1
+ * only when the store failed; unreadable files become entries. */
+static int snap_file(struct walk *w, int dirfd, const struct item *it,
+		     const struct bundle_tree_entry *old,
+		     struct bundle_tree *tree, struct bundle_tree_entry *e)
+{
+	struct bundle_extent *extents = NULL;
+	const char *link;
+	int fd, rc = 0;
+
+	e->kind = BUNDLE_ENTRY_FILE;
+	w->stats->files++;
+	w->stats->bytes += (uint64_t)it->st.st_size;
+	if (it->st.st_nlink > 1) {
+		link = snapshot_links_find(&w->links, &it->st);
+		if (link) {
+			e->kind = BUNDLE_ENTRY_HARDLINK;
+			e->text = (const unsigned char *)link;
+			e->text_len = strlen(link);
+			return bundle_tree_add(tree, e);
+		}
+	}
+	if (w->use_cache && cache_hit(w, &it->st, old)) {
+		*e = *old;
+		w->stats->cached++;
+		goto stored;
+	}
+
+	fd = open_file(dirfd, it->name);
+	if (fd < 0)
+		return add_error(w, tree, e, strerror(errno));
+	for (int i = 0; i < BUNDLE_SNAPSHOT_READ_TRIES && rc == 0; i++)
+		rc = read_once(w, fd, e, &extents);
+	close(fd);
+	if (rc < 0) {
+		free(extents);
+		return -1;
+	}
+	if (rc == 0) {
+		e->kind = BUNDLE_ENTRY_CHANGED;
+		e->sparse = 0;
+		report(w, BUNDLE_ENTRY_CHANGED, "changed while it was read");
+		rc = bundle_tree_add(tree, e);
+		free(extents);
+		return rc;
+	}
+
+stored:
+	rc = bundle_tree_add(tree, e);
+	free(extents);
+	if (rc == 0 && it->st.st_nlink > 1)
+		rc = snapshot_links_add(&w->links, &it->st, w->path.data);
+	return rc;
+}
+
+static int snap_symlink(struct walk *w, int dirfd, const struct item *it,
+			struct bundle_tree *tree, struct bundle_tree_entry *e)
+{
+	size_t size = (size_t)it->st.st_size + 1;
+	ssize_t got;
+	char *target;
+	int rc;
+
+	w->stats->symlinks++;
+	for (;;) {
+		target = malloc(size);
+		if (!target)
+			return add_error(w, tree, e, "out of memory");
+		got = readlinkat(dirfd, it->name, target, size);
+		if (got < 0) {
+			free(target);
+			return add_error(w, tree, e, strerror(errno));
+		}
+		if ((size_t)got < size)
+			break;
+		free(target);
+		if (size > BUNDLE_TREE_TEXT_MAX)
+			return add_error(w, tree, e,
+						  "symlink target too long");
+		size *= 2;
+	}
+	e->kind = BUNDLE_ENTRY_SYMLINK;
+	e->size = (uint64_t)got;
+	e->text = (const unsigned char *)target;
+	e->text_len = (size_t)got;
+	if (got == 0)
+		rc = add_error(w, tree, e, "empty symlink target");
+	else
+		rc = bundle_tree_add(tree, e);
+	free(target);
+	return rc;
+}
+
+static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
+		    struct bundle_id *id);
+
+static int snap_dir(struct walk *w, int dirfd, const struct item *it,
+		    const struct bundle_tree_entry *old,
+		    struct bundle_tree *tree, struct bundle_tree_entry *e)
+{
+	const struct bundle_id *old_id = NULL;
+	int fd, rc;
+
+	w->stats->dirs++;
+	if (w->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH)
+		return add_error(w, tree, e,
+					  "nested too deep to snapshot");
+	fd = openat(dirfd, it->name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return add_error(w, tree, e, strerror(errno));
+	if (old && old->kind == BUNDLE_ENTRY_DIR)
+		old_id = &old->ref;
+
+	w->depth++;
+	rc = walk_dir(w, fd, old_id, &e->ref);
+	w->depth--;
+	close(fd);
+	if (rc == 1)
+		return add_error(w, tree, e, strerror(errno));
+	if (rc < 0)
+		return -1;
+	e->kind = BUNDLE_ENTRY_DIR;
+	e->ref_kind = BUNDLE_TREE;
+	return bundle_tree_add(tree, e);
+}
+
+static int snap_item(struct walk *w, int dirfd, const struct item *it,
+		     const struct bundle_tree *old_tree,
+		     struct bundle_tree *tree)
+{
+	const struct bundle_tree_entry *old = NULL;
+	struct bundle_tree_entry e;
+	mode_t type = it->st.st_mode & S_IFMT;
+
+	memset(&e, 0, sizeof(e));
+	e.name = (const unsigned char *)it->name;
+	e.name_len = it->name_len;
+	if (it->stat_errno)
+		return add_error(w, tree, &e,
+					  strerror(it->stat_errno));
+	fill_stat(&e, &it->st);
+	if (old_tree)
+		old = bundle_tree_find(old_tree, e.name, e.name_len);
+
+	switch (type) {
+	case S_IFREG:
+		return snap_file(w, dirfd, it, old, tree, &e);
+	case S_IFDIR:
+		return snap_dir(w, dirfd, it, old, tree, &e);
+	case S_IFLNK:
+		return snap_symlink(w, dirfd, it, tree, &e);
+	default:
+		w->stats->specials++;
+		e.kind = BUNDLE_ENTRY_SPECIAL;
+		e.size = 0;
+		e.rdev = it->st.st_rdev;
+		return bundle_tree_add(tree, &e);
+	}
+}
+
+/* The previous tree of this directory, or nothing when it cannot be
+ * loaded: the cache only saves reading, so a damaged one is ignored. */
+static int load_old_tree(struct walk *w, const struct bundle_id *old_id,
+			 struct bundle_tree *old, void **old_data)
+{
+	size_t len;
+	enum bundle_kind kind;
+
+	*old_data = NULL;
+	if (!old_id || !w->use_cache)
+		return 0;
+	if (bundle_get(w->bundle, old_id, old_data, &len, &kind) < 0 ||
+	    kind != BUNDLE_TREE || bundle_tree_parse(old, *old_data, len) < 0) {
+		free(*old_data);
+		*old_data = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Store the directory open at fd as a tree and return its id. Returns 1
+ * (with errno set) when the directory cannot be listed, so the caller
+ * records an ERROR entry, and -1 when the store failed.
+ */
+static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
+		    struct bundle_id *id)
+{
+	struct bundle_tree tree, old;
+	struct item *items;
+	size_t n_items;
+	void *old_data, *data = NULL;
+	size_t len;
+	int have_old, rc = 0;
+	size_t mark = w->path.len;
+
+	if (list_dir(w, fd, &items, &n_items) < 0)
+		return errno == ENOMEM ? -1 : 1;
+	have_old = load_old_tree(w, old_id, &old, &old_data);
+	bundle_tree_init(&tree);
+
+	for (size_t i = 0; i < n_items && rc == 0; i++) {
+		rc = snapshot_path_push(&w->path, items[i].name,
+					items[i].name_len);
+		if (rc == 0)
+			rc = snap_item(w, fd, &items[i],
+				       have_old ? &old : NULL, &tree);
+		snapshot_path_pop(&w->path, mark);
+	}
+	if (rc == 0)
+		rc = bundle_tree_encode(&tree, &data, &len);
+	if (rc == 0)
+		rc = bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+
+	free(data);
+	bundle_tree_release(&tree);
+	if (have_old)
+		bundle_tree_release(&old);
+	free(old_data);
+	free_items(items, n_items);
+	return rc < 0 ? -1 : 0;
+}
+
+static int walk_root(struct walk *w, const char *dir, const char *shown,
+		     const struct bundle_id *old_root, struct bundle_id *root)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		bundle_set_error("cannot open directory: '%s': %s", shown,
+				 strerror(errno));
+		return -1;
+	}
+	rc = walk_dir(w, fd, old_root, root);
+	close(fd);
+	if (rc == 1) {
+		bundle_set_error("cannot read directory: '%s': %s", shown,
+				 strerror(errno));
+		return -1;
+	}
+	return rc;
+}
+
+int bundle_snapshot_take(struct bundle *bundle, const char *dir,
+			 const struct bundle_snapshot_options *options,
+			 struct bundle_snapshot *snapshot)
+{
+	static const struct bundle_snapshot_options no_options;
+	struct snapshot_source src;
+	struct walk w;
+	int rc;
+
+	memset(snapshot, 0, sizeof(*snapshot));
+	memset(&w, 0, sizeof(w));
+	w.bundle = bundle;
+	w.options = options ? options : &no_options;
+	w.stats = &snapshot->stats;
+	if (snapshot_source_init(&src, bundle, dir) < 0)
+		return -1;
+	w.use_cache = src.have_previous && !w.options->no_cache;
+	w.racy = src.previous_start;
+	w.racy.tv_sec -= BUNDLE_SNAPSHOT_RACY_SEC;
+
+	if (bundle_begin(bundle) < 0) {
+		snapshot_source_release(&src);
+		return -1;
+	}
+	rc = walk_root(&w, src.path, src.shown,
+		       src.have_previous ? &src.previous_root : NULL,
+		       &snapshot->root);
+	if (rc == 0)
+		rc = snapshot_append_event(bundle, &src, w.options, snapshot);
+	if (rc == 0)
+		rc = bundle_commit(bundle);
+	if (rc < 0)
+		bundle_rollback(bundle);
+
+	snapshot_path_release(&w.path);
+	snapshot_links_release(&w.links);
+	snapshot_source_release(&src);
+	return rc;
+}

@@ -1,0 +1,337 @@
+/*
+ * snapshot_event.c - the "snapshot" event: write it, and find and load
+ * stored snapshots by name.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/snapshot_internal.h"
+
+#define SNAPSHOT_EVENT "snapshot"
+#define MIN_PREFIX 4
+
+static int parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
+		       const char **path, struct timespec *start)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(event, "kind");
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(event, "data");
+	const cJSON *root, *complete, *sec, *nsec, *where;
+
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, SNAPSHOT_EVENT))
+		return -1;
+	root = cJSON_GetObjectItemCaseSensitive(data, "root");
+	complete = cJSON_GetObjectItemCaseSensitive(data, "complete");
+	sec = cJSON_GetObjectItemCaseSensitive(data, "start_sec");
+	nsec = cJSON_GetObjectItemCaseSensitive(data, "start_nsec");
+	where = cJSON_GetObjectItemCaseSensitive(data, "path");
+	if (!cJSON_IsString(root) ||
+	    bundle_id_from_hex(&snapshot->root, root->valuestring) < 0 ||
+	    !cJSON_IsNumber(seq) || !cJSON_IsNumber(sec) ||
+	    !cJSON_IsNumber(nsec) || !cJSON_IsString(where))
+		return -1;
+	snapshot->seq = (uint64_t)seq->valuedouble;
+	snapshot->complete = cJSON_IsTrue(complete);
+	if (path)
+		*path = where->valuestring;
+	if (start) {
+		start->tv_sec = (time_t)sec->valuedouble;
+		start->tv_nsec = (long)nsec->valuedouble;
+	}
+	return 0;
+}
+
+/* Find the last snapshot of the same path, which serves as the stat
+ * cache. */
+static void find_previous(struct snapshot_source *src, struct bundle *bundle)
+{
+	/* NOTE: this loads events from the last one backwards, so a bundle
+	 * with many events after the previous snapshot pays for each. */
+	for (uint64_t seq = bundle_event_count(bundle); seq >= 1; seq--) {
+		cJSON *event = bundle_get_event(bundle, seq);
+		struct bundle_snapshot found;
+		const char *path;
+		int match;
+
+		if (!event)
+			return;
+		match = parse_event(event, &found, &path,
+				    &src->previous_start) == 0 &&
+			strcmp(path, src->shown) == 0;
+		cJSON_Delete(event);
+		if (match) {
+			src->have_previous = 1;
+			src->previous_root = found.root;
+			return;
+		}
+	}
+}
+
+int snapshot_source_init(struct snapshot_source *src, struct bundle *bundle,
+			 const char *dir)
+{
+	memset(src, 0, sizeof(*src));
+	clock_gettime(CLOCK_REALTIME, &src->start);
+	src->path = realpath(dir, NULL);
+	if (!src->path) {
+		char shown[PATH_MAX];
+
+		bundle_name_escape(shown, sizeof(shown),
+				   (const unsigned char *)dir, strlen(dir));
+		bundle_set_error("cannot snapshot directory: '%s': %s", shown,
+				 strerror(errno));
+		return -1;
+	}
+	bundle_name_escape(src->shown, sizeof(src->shown),
+			   (const unsigned char *)src->path, strlen(src->path));
+	find_previous(src, bundle);
+	return 0;
+}
+
+void snapshot_source_release(struct snapshot_source *src)
+{
+	free(src->path);
+	src->path = NULL;
+}
+
+static void add_count(cJSON *data, const char *name, uint64_t value)
+{
+	cJSON_AddNumberToObject(data, name, (double)value);
+}
+
+static cJSON *event_data(const struct snapshot_source *src,
+			 const struct bundle_snapshot_options *options,
+			 const struct bundle_snapshot *snapshot)
+{
+	const struct bundle_snapshot_stats *st = &snapshot->stats;
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+	cJSON *data = cJSON_CreateObject();
+	cJSON *excludes = cJSON_AddArrayToObject(data, "excludes");
+
+	bundle_id_to_hex(&snapshot->root, hex);
+	cJSON_AddStringToObject(data, "path", src->shown);
+	cJSON_AddStringToObject(data, "root", hex);
+	cJSON_AddBoolToObject(data, "complete",
+			      st->errors == 0 && st->changed == 0);
+	cJSON_AddNumberToObject(data, "start_sec", (double)src->start.tv_sec);
+	cJSON_AddNumberToObject(data, "start_nsec",
+				(double)src->start.tv_nsec);
+	for (size_t i = 0; excludes && i < options->n_excludes; i++)
+		cJSON_AddItemToArray(excludes, cJSON_CreateString(
+						       options->excludes[i]));
+	add_count(data, "files", st->files);
+	add_count(data, "dirs", st->dirs);
+	add_count(data, "symlinks", st->symlinks);
+	add_count(data, "specials", st->specials);
+	add_count(data, "errors", st->errors);
+	add_count(data, "changed", st->changed);
+	add_count(data, "bytes", st->bytes);
+	add_count(data, "bytes_read", st->bytes_read);
+	add_count(data, "cached", st->cached);
+	return data;
+}
+
+int snapshot_append_event(struct bundle *bundle,
+			  const struct snapshot_source *src,
+			  const struct bundle_snapshot_options *options,
+			  struct bundle_snapshot *snapshot)
+{
+	cJSON *data = event_data(src, options, snapshot);
+	int rc;
+
+	if (!data) {
+		bundle_set_error("cannot record snapshot: out of memory");
+		return -1;
+	}
+	rc = bundle_append_event(bundle, SNAPSHOT_EVENT, data, &snapshot->root,
+				 1, &snapshot->seq);
+	cJSON_Delete(data);
+	snapshot->complete = snapshot->stats.errors == 0 &&
+			     snapshot->stats.changed == 0;
+	return rc;
+}
+
+static void load_stats(const cJSON *data, struct bundle_snapshot_stats *st)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "files", offsetof(struct bundle_snapshot_stats, files) },
+		{ "dirs", offsetof(struct bundle_snapshot_stats, dirs) },
+		{ "symlinks", offsetof(struct bundle_snapshot_stats, symlinks) },
+		{ "specials", offsetof(struct bundle_snapshot_stats, specials) },
+		{ "errors", offsetof(struct bundle_snapshot_stats, errors) },
+		{ "changed", offsetof(struct bundle_snapshot_stats, changed) },
+		{ "bytes", offsetof(struct bundle_snapshot_stats, bytes) },
+		{ "bytes_read",
+		  offsetof(struct bundle_snapshot_stats, bytes_read) },
+		{ "cached", offsetof(struct bundle_snapshot_stats, cached) },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const cJSON *v =
+			cJSON_GetObjectItemCaseSensitive(data, fields[i].name);
+
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0)
+			*(uint64_t *)((char *)st + fields[i].offset) =
+				(uint64_t)v->valuedouble;
+	}
+}
+
+int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
+			 struct bundle_snapshot *snapshot)
+{
+	cJSON *event = bundle_get_event(bundle, seq);
+	int rc;
+
+	memset(snapshot, 0, sizeof(*snapshot));
+	if (!event)
+		return -1;
+	rc = parse_event(event, snapshot, NULL, NULL);
+	if (rc == 0)
+		load_stats(cJSON_GetObjectItemCaseSensitive(event, "data"),
+			   &snapshot->stats);
+	cJSON_Delete(event);
+	if (rc < 0)
+		bundle_set_error("cannot load snapshot: '%llu': event is not "
+				 "a snapshot",
+				 (unsigned long long)seq);
+	return rc;
+}
+
+static int find_latest(struct bundle *bundle, struct bundle_snapshot *out)
+{
+	for (uint64_t seq = bundle_event_count(bundle); seq >= 1; seq--) {
+		if (bundle_snapshot_load(bundle, seq, out) == 0)
+			return 0;
+	}
+	bundle_set_error("cannot find snapshot: 'latest': the bundle has no "
+			 "snapshot");
+	bundle_set_hint("store one with 'runbundle snapshot BUNDLE DIR'");
+	return -1;
+}
+
+static int is_hex(const char *s)
+{
+	for (; *s; s++) {
+		if (!isxdigit((unsigned char)*s))
+			return 0;
+	}
+	return 1;
+}
+
+static int hex_prefix_matches(const struct bundle_id *id, const char *prefix)
+{
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	bundle_id_to_hex(id, hex);
+	for (size_t i = 0; prefix[i]; i++) {
+		if (hex[i] != tolower((unsigned char)prefix[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* A root tree id prefix: every snapshot event is checked, so that an
+ * ambiguous prefix is rejected. */
+static int find_by_prefix(struct bundle *bundle, const char *shown,
+			  const char *prefix, struct bundle_snapshot *out)
+{
+	struct bundle_snapshot s;
+	int found = 0;
+
+	for (uint64_t seq = 1; seq <= bundle_event_count(bundle); seq++) {
+		if (bundle_snapshot_load(bundle, seq, &s) < 0 ||
+		    !hex_prefix_matches(&s.root, prefix))
+			continue;
+		if (found && memcmp(&out->root, &s.root, sizeof(s.root))) {
+			bundle_set_error("cannot find snapshot: '%s': prefix "
+					 "matches more than one root tree",
+					 shown);
+			bundle_set_hint("give more hex digits of the id");
+			return -1;
+		}
+		*out = s; /* the last snapshot of that root */
+		found = 1;
+	}
+	if (!found) {
+		bundle_set_error("cannot find snapshot: '%s': no snapshot "
+				 "has that root tree id", shown);
+		return -1;
+	}
+	return 0;
+}
+
+static int find_tree(struct bundle *bundle, const char *shown,
+		     const char *hex, struct bundle_snapshot *out)
+{
+	void *data;
+	size_t len;
+	enum bundle_kind kind;
+
+	if (find_by_prefix(bundle, shown, hex, out) == 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	if (bundle_id_from_hex(&out->root, hex) < 0 ||
+	    bundle_get(bundle, &out->root, &data, &len, &kind) < 0) {
+		bundle_set_error("cannot find snapshot: '%s': no tree object "
+				 "has that id", shown);
+		return -1;
+	}
+	free(data);
+	if (kind != BUNDLE_TREE) {
+		bundle_set_error("cannot find snapshot: '%s': the object is "
+				 "not a tree", shown);
+		return -1;
+	}
+	out->complete = 1;
+	return 0;
+}
+
+static int parse_seq(const char *name, uint64_t *seq)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*name || strspn(name, "0123456789") != strlen(name))
+		return -1;
+	errno = 0;
+	v = strtoull(name, &end, 10);
+	if (errno || *end || v == 0)
+		return -1;
+	*seq = v;
+	return 0;
+}
+
+int bundle_snapshot_find(struct bundle *bundle, const char *name,
+			 struct bundle_snapshot *snapshot)
+{
+	char shown[128];
+	uint64_t seq;
+	size_t len = strlen(name);
+
+	bundle_name_escape(shown, sizeof(shown), (const unsigned char *)name,
+			   len);
+	if (strcmp(name, "latest") == 0)
+		return find_latest(bundle, snapshot);
+	if (parse_seq(name, &seq) == 0 &&
+	    seq <= bundle_event_count(bundle) &&
+	    bundle_snapshot_load(bundle, seq, snapshot) == 0)
+		return 0;
+	if (len == BUNDLE_ID_HEX_LEN && is_hex(name))
+		return find_tree(bundle, shown, name, snapshot);
+	if (len >= MIN_PREFIX && len < BUNDLE_ID_HEX_LEN && is_hex(name))
+		return find_by_prefix(bundle, shown, name, snapshot);
+
+	bundle_set_error("cannot find snapshot: '%s': not 'latest', an "
+			 "event number of a snapshot, or a root tree id",
+			 shown);
+	bundle_set_hint("a root tree id prefix needs at least %d hex digits",
+			MIN_PREFIX);
+	return -1;
+}

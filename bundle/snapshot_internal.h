@@ -1,0 +1,74 @@
+/*
+ * snapshot_internal.h - what the files of the snapshot walker share and
+ * nothing else includes.
+ */
+#ifndef BUNDLE_SNAPSHOT_INTERNAL_H
+#define BUNDLE_SNAPSHOT_INTERNAL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "bundle/snapshot.h"
+
+/* A path from the snapshot root, raw bytes and NUL-terminated. */
+struct snapshot_path {
+	char *data;
+	size_t len, alloc;
+};
+
+/* Append "/name" (or "name" at the root). */
+int snapshot_path_push(struct snapshot_path *path, const char *name,
+		       size_t len);
+
+/* Cut the path back to len bytes, as it was before a push. */
+void snapshot_path_pop(struct snapshot_path *path, size_t len);
+void snapshot_path_release(struct snapshot_path *path);
+
+/* The first path seen of each file with more than one link, by device
+ * and inode: an open-addressing hash table. */
+struct snapshot_links {
+	struct snapshot_link *slots;
+	size_t n, alloc;
+};
+
+/* The path recorded for the file of st, or NULL. The table owns it. */
+const char *snapshot_links_find(const struct snapshot_links *links,
+				const struct stat *st);
+int snapshot_links_add(struct snapshot_links *links, const struct stat *st,
+		       const char *path);
+void snapshot_links_release(struct snapshot_links *links);
+
+/*
+ * Store the data extents of the file open at fd, one after the other,
+ * with bundle_put_fd (fed through a socket pair by a thread, so memory
+ * stays bounded). *content is the SHA-256 of those bytes and *stored
+ * their count. Fails like bundle_put_fd.
+ */
+int snapshot_put_extents(struct bundle *bundle, int fd,
+			 const struct bundle_extent *extents, size_t n,
+			 struct bundle_id *ref, struct bundle_id *content,
+			 uint64_t *stored);
+
+/* The directory being snapshotted, and the previous snapshot of it. */
+struct snapshot_source {
+	char *path;		      /* absolute, from realpath(3) */
+	char shown[4096];	      /* path escaped for display */
+	struct timespec start;	      /* when this snapshot started */
+	int have_previous;
+	struct bundle_id previous_root;
+	struct timespec previous_start;
+};
+
+int snapshot_source_init(struct snapshot_source *src, struct bundle *bundle,
+			 const char *dir);
+void snapshot_source_release(struct snapshot_source *src);
+
+/* Append the "snapshot" event of a finished walk and set snapshot->seq
+ * and snapshot->complete. */
+int snapshot_append_event(struct bundle *bundle,
+			  const struct snapshot_source *src,
+			  const struct bundle_snapshot_options *options,
+			  struct bundle_snapshot *snapshot);
+
+#endif
