@@ -62,9 +62,10 @@ struct harness_diff {
 /* Append the differences between recorded and live to diff, with paths
  * prefixed by prefix (NULL or "" for none; a prefix is joined as a member
  * would be, so "headers" gives "headers.model"). normalizer may be NULL,
- * which makes every difference divergent; ignore rules apply only when
- * prefix is empty. Either tree may be NULL for an absent document. Trees
- * deeper than HARNESS_JSON_MAX_DEPTH fail. */
+ * which makes every difference divergent. Ignore rules match paths from
+ * the root of the trees given, without the prefix. Either tree may be
+ * NULL for an absent document. Trees deeper than HARNESS_JSON_MAX_DEPTH
+ * fail. */
 int harness_jsondiff(const cJSON *recorded, const cJSON *live,
 		     const struct harness_normalizer *normalizer,
 		     const char *prefix, struct harness_diff *diff);
@@ -91,7 +92,8 @@ char *harness_diff_format(const struct harness_diff *diff, size_t context);
  * caller frees it with cJSON_Delete(). */
 cJSON *harness_diff_to_json(const struct harness_diff *diff);
 
-/* Append the path of steps to buf in the notation above. */
+/* Format the path of depth steps in the notation above into a new
+ * string *out, which the caller frees with free(). */
 int harness_path_format(const struct harness_path_step *steps, size_t depth,
 			char **out);
 

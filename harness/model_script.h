@@ -64,11 +64,14 @@ enum harness_api harness_api_from_path(const char *path);
 const char *harness_api_name(enum harness_api api);
 
 /* Build the response to request in *response, which must be zeroed (the
- * caller releases it with harness_response_release()). Each chunk is at
- * offset 0. *outcome is HARNESS_COMPLETE, or HARNESS_NO_SCRIPT_TURN when
- * the turns ran out (the response is then an error, status 500). A
- * request the script cannot answer gets a 4xx error response and
- * consumes no turn. Returns 0, or -1 when memory runs out. */
+ * caller releases it with harness_response_release()). Each chunk is one
+ * server-sent event (or the whole JSON body) at offset 0. *outcome is
+ * HARNESS_COMPLETE, or HARNESS_NO_SCRIPT_TURN when the turns ran out;
+ * the response is then an error with status 400, which the SDKs of these
+ * APIs do not retry, so the agent stops at once. A request the script
+ * cannot answer (unknown path 404, not POST 405, body not a JSON object
+ * 400) gets an error response too and consumes no turn. Returns 0, or -1
+ * when memory runs out. */
 int harness_script_respond(struct harness_script *script,
 			   const struct harness_request *request,
 			   struct harness_response *response,

@@ -109,6 +109,10 @@ const char *harness_volatile_name(enum harness_volatile_kind kind);
 bool harness_normalize_is_unix_time(
 	const struct harness_normalizer *normalizer, double value);
 
+/* Whether the normalizer has a built-in kind turned on. */
+bool harness_normalizer_has_kind(const struct harness_normalizer *normalizer,
+				 enum harness_volatile_kind kind);
+
 /* Whether the value at the path of depth steps is ignored by a rule. */
 bool harness_normalizer_ignores(const struct harness_normalizer *normalizer,
 				const struct harness_path_step *steps,

@@ -1,0 +1,69 @@
+/*
+ * model_script_internal.h - what model_script.c and model_script_wire.c
+ * share: the parsed script and the response builders.
+ */
+#ifndef HARNESS_MODEL_SCRIPT_INTERNAL_H
+#define HARNESS_MODEL_SCRIPT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/model_script.h"
+
+/* The "created" time of turn 1 when the script sets none: 2023-11-14,
+ * a fixed value so that responses never depend on the clock. */
+#define HARNESS_SCRIPT_CREATED 1700000000
+
+/* The most bytes of text or arguments in one stream delta by default. */
+#define HARNESS_SCRIPT_DELTA_BYTES 16
+
+struct script_call {
+	char *name;
+	char *id;		/* NULL: derived from the turn number */
+	char *arguments;	/* compact JSON text */
+};
+
+struct script_turn {
+	char *text;		/* NULL when the turn has only tool calls */
+	struct script_call *calls;
+	size_t n_calls;
+	long input_tokens;	/* -1 when the script gives none */
+	long output_tokens;
+};
+
+struct harness_script {
+	char *name;
+	char *model;		/* NULL: the request's model */
+	int64_t created;
+	size_t delta_bytes;
+	struct script_turn *turns;
+	size_t n_turns;
+	size_t next;		/* turns served; guarded by lock */
+	pthread_mutex_t lock;
+};
+
+/* One request being answered. */
+struct script_context {
+	const struct harness_script *script;
+	enum harness_api api;
+	const cJSON *body;	/* the request body; NULL when invalid */
+	size_t turn_number;	/* from 1 */
+	bool stream;
+	bool include_usage;	/* Chat Completions stream_options */
+};
+
+/* Build the response for turn into response. Returns 0 or -1. */
+int script_build(const struct script_context *context,
+		 const struct script_turn *turn,
+		 struct harness_response *response);
+
+/* Build an error response in the API's error shape (OpenAI's for an
+ * unknown API). Returns 0 or -1. */
+int script_error(const struct script_context *context,
+		 struct harness_response *response, int status,
+		 const char *type, const char *code, const char *message);
+
+#endif
