@@ -15,14 +15,30 @@ static int cmd_help(int argc, char **argv, const struct cli_command *self);
 
 static const struct cli_command commands[] = {
 	{ "snapshot", cmd_snapshot,
-	  "runbundle snapshot [--json] [--level N] BUNDLE DIR",
+	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "
+	  "[--no-cache] [--finalize] BUNDLE DIR",
 	  "Store a directory in a bundle as a snapshot (the bundle is created "
 	  "when missing).",
-	  NULL },
+	  "  --json             print the result as one JSON object\n"
+	  "  --level N          zstd level 1 to 19 of a new bundle\n"
+	  "  --exclude PATTERN  leave out names (or, with '/', paths from "
+	  "DIR) matching\n"
+	  "                     the fnmatch(3) pattern; may be repeated\n"
+	  "  --no-cache         read every file, trusting no stat cache\n"
+	  "  --finalize         finalize the bundle after the snapshot\n"
+	  "Prints 'snapshot EVENT ROOT-TREE-ID' and 'digest HASH' (the root "
+	  "digest when\nfinalized, else the hash of the last event).\n"
+	  "Exit status: 0 complete, 1 stored but incomplete (unreadable or "
+	  "changing\nfiles), 2 usage, 3 nothing stored.\n" },
 	{ "checkout", cmd_checkout,
-	  "runbundle checkout [--force] BUNDLE SNAPSHOT DIR",
+	  "runbundle checkout [--force] [--owner] BUNDLE SNAPSHOT DIR",
 	  "Recreate a stored snapshot in a directory.",
-	  NULL },
+	  "  --force  write into DIR even when it is not empty\n"
+	  "  --owner  restore file owners too (needs root)\n"
+	  "SNAPSHOT is 'latest', the event number of a snapshot, or a prefix "
+	  "of at least\n4 hex digits of its root tree id.\n"
+	  "Exit status: 0 all recreated, 1 some entries skipped, 2 usage, "
+	  "3 failed.\n" },
 	{ "verify", cmd_verify,
 	  "runbundle verify [--json] [--allow-incomplete] BUNDLE",
 	  "Re-hash every object and check every reference, the event chain "
