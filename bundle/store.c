@@ -251,61 +251,130 @@ fail:
 	return -1;
 }
 
+static int check_options(const struct bundle_options *options, int *level,
+			 size_t *avg)
+{
+	struct chunker chunker;
+
+	if (options && options->chunk_avg) {
+		*avg = options->chunk_avg;
+		if (chunker_init(&chunker, *avg)) {
+			bundle_set_error("invalid average chunk size: '%zu': "
+					 "must be a power of two from %d to "
+					 "%d", *avg, CHUNK_MIN_AVG,
+					 CHUNK_MAX_AVG);
+			return -1;
+		}
+	}
+	if (options && options->zstd_level) {
+		*level = options->zstd_level;
+		if (*level < ZSTD_minCLevel() || *level > ZSTD_maxCLevel()) {
+			bundle_set_error("invalid zstd level: '%d': must be "
+					 "from %d to %d", *level,
+					 ZSTD_minCLevel(), ZSTD_maxCLevel());
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int exists_error(const char *path, int error)
+{
+	bundle_set_error("cannot create bundle: '%s': %s", path,
+			 strerror(error));
+	if (error == EEXIST)
+		bundle_set_hint("choose a new file name; a bundle is never "
+				"overwritten");
+	return -1;
+}
+
+/* Create the empty file that the schema is written into. A file of the
+ * same name is left by a writer with our pid that died, so it is
+ * removed once. */
+static int create_temporary(const char *tmp)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			      0644);
+
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EEXIST || unlink(tmp) != 0)
+			break;
+	}
+	bundle_set_error("cannot create bundle: '%s': %s", tmp,
+			 strerror(errno));
+	return -1;
+}
+
+/* Write the schema into tmp and link it to path, so a writer killed at
+ * any moment leaves either no bundle or one that opens. link() fails
+ * when path exists, where rename() would replace it. */
+static int create_file(struct bundle *bundle, const char *tmp)
+{
+	int rc = sqlite3_open_v2(tmp, &bundle->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sql_error(bundle, "cannot create bundle");
+	sqlite3_extended_result_codes(bundle->db, 1);
+	if (create_schema(bundle))
+		return -1;
+	rc = sqlite3_close(bundle->db);
+	bundle->db = NULL;
+	if (rc != SQLITE_OK) {
+		bundle_set_error("cannot create bundle: '%s': %s",
+				 bundle->path, sqlite3_errstr(rc));
+		return -1;
+	}
+	if (link(tmp, bundle->path) != 0)
+		return exists_error(bundle->path, errno);
+	return 0;
+}
+
 struct bundle *bundle_create(const char *path,
 			     const struct bundle_options *options)
 {
 	struct bundle *bundle;
 	int level = BUNDLE_DEFAULT_LEVEL;
 	size_t avg = CHUNK_DEFAULT_AVG;
-	struct chunker chunker;
-	int fd;
+	char tmp[4096];
+	struct stat st;
 
-	if (options && options->chunk_avg) {
-		avg = options->chunk_avg;
-		if (chunker_init(&chunker, avg)) {
-			bundle_set_error("invalid average chunk size: '%zu': "
-					 "must be a power of two from %d to "
-					 "%d", avg, CHUNK_MIN_AVG,
-					 CHUNK_MAX_AVG);
-			return NULL;
-		}
-	}
-	if (options && options->zstd_level) {
-		level = options->zstd_level;
-		if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel()) {
-			bundle_set_error("invalid zstd level: '%d': must be "
-					 "from %d to %d", level,
-					 ZSTD_minCLevel(), ZSTD_maxCLevel());
-			return NULL;
-		}
-	}
-
-	/* O_EXCL, because SQLite would silently open an existing file. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		bundle_set_error("cannot create bundle: '%s': %s", path,
-				 strerror(errno));
-		if (errno == EEXIST)
-			bundle_set_hint("choose a new file name; a bundle "
-					"is never overwritten");
+	if (check_options(options, &level, &avg))
+		return NULL;
+	if (lstat(path, &st) == 0) {
+		exists_error(path, EEXIST);
 		return NULL;
 	}
-	close(fd);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new-%ld", path,
+			     (long)getpid()) >= sizeof(tmp)) {
+		exists_error(path, ENAMETOOLONG);
+		return NULL;
+	}
+	if (create_temporary(tmp))
+		return NULL;
 
 	bundle = bundle_alloc(path, BUNDLE_APPEND);
 	if (!bundle)
-		goto fail_unlink;
+		goto fail;
 	bundle->level = level;
 	bundle->chunk_avg = avg;
-	if (open_db(bundle, SQLITE_OPEN_READWRITE) ||
-	    create_schema(bundle) || start_writing(bundle))
+	if (create_file(bundle, tmp))
 		goto fail;
+	unlink(tmp);
+	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle)) {
+		bundle_close(bundle);
+		return NULL;
+	}
 	return bundle;
 
 fail:
 	bundle_close(bundle);
-fail_unlink:
-	unlink(path);
+	unlink(tmp);
 	return NULL;
 }
 

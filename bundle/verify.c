@@ -102,11 +102,23 @@ static uint32_t get_be(const unsigned char *p, int n)
 	return value;
 }
 
+/* Nonzero when path has a WAL file that is not empty. */
+static int has_wal(const char *path)
+{
+	char wal[4096];
+	struct stat st;
+
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+		return 0;
+	return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
 /*
  * Compare the file size with the page size and page count in the SQLite
  * header. Sets *truncated to a message when the file is shorter than the
- * header says. The page count is exact in a finalized bundle and may lag
- * behind the WAL in one being written, so only "shorter" is damage.
+ * header says. Only a file without a WAL is checked: a checkpoint writes
+ * the header before the pages, so a writer killed during one leaves a
+ * short file whose missing pages are still in the WAL.
  */
 static int check_size(const char *path, char *truncated, size_t len)
 {
@@ -139,7 +151,7 @@ static int check_size(const char *path, char *truncated, size_t len)
 	if (page_size == 1)
 		page_size = 65536;
 	expected = page_size * get_be(header + 28, 4);
-	if ((uint64_t)st.st_size < expected)
+	if ((uint64_t)st.st_size < expected && !has_wal(path))
 		snprintf(truncated, len,
 			 "the file is truncated: %llu bytes, but its header "
 			 "says %llu",

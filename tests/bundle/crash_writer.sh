@@ -1,0 +1,42 @@
+#!/bin/sh
+# crash_writer.sh - a writer killed with SIGKILL at 20 random moments
+# leaves a bundle that opens, verifies up to its last committed event
+# and reports itself incomplete.
+. "$TESTS_DIR/lib.sh"
+WRITER=$1
+
+for i in $(seq 1 20); do
+	bundle=$TMP/crash$i.rb
+	# 0 to 399 ms, so some kills land while the bundle is created.
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 400 ))
+	"$WRITER" loop "$bundle" "$i" >"$TMP/committed" 2>"$TMP/writer.err" &
+	pid=$!
+	sleep "$(printf '0.%03d' "$ms")"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	last=$(tail -n 1 "$TMP/committed")
+	last=${last:-0}
+
+	if [ ! -e "$bundle" ]; then
+		# Killed before the file was created: nothing to open.
+		[ "$last" = 0 ] || fail "run $i: events committed, no file"
+		continue
+	fi
+	expect_status 0 "$RUNBUNDLE" verify --allow-incomplete --json \
+		"$bundle"
+	expect_eq false "$(jq -r .finalized "$TMP/out")" \
+		"run $i (killed after $ms ms): finalized"
+	verified=$(jq .verified_events "$TMP/out")
+	events=$(jq .events "$TMP/out")
+	expect_eq "$events" "$verified" "run $i: verified events"
+	[ "$verified" -ge "$last" ] ||
+		fail "run $i: $last events committed, $verified verified"
+	expect_status 1 "$RUNBUNDLE" verify "$bundle"
+	expect_grep '^incomplete: ' "$TMP/out"
+done
+
+# A killed bundle can be appended to and finalized afterwards.
+"$WRITER" put "$TMP/crash20.rb" "$TMP/committed" >/dev/null
+"$WRITER" finalize "$TMP/crash20.rb" >/dev/null
+expect_status 0 "$RUNBUNDLE" verify "$TMP/crash20.rb"
+exit 0
