@@ -49,11 +49,25 @@ static const struct cli_command commands[] = {
 	  "Exit status: 0 intact, 1 problems found or incomplete, 2 usage, "
 	  "3 cannot open.\n" },
 	{ "sandbox", cmd_sandbox,
-	  "runbundle sandbox [--policy FILE] [--workspace DIR] -- COMMAND "
+	  "runbundle sandbox [--policy FILE] [--workspace DIR] "
+	  "[--description FILE] [--sandbox namespaces|none] -- COMMAND "
 	  "[ARG...]",
 	  "Run a command in the least-privilege sandbox that a policy "
 	  "describes.",
-	  NULL },
+	  "  --policy FILE       the policy (docs/policy.md); default: the "
+	  "built-in one\n"
+	  "  --workspace DIR     the directory bound read-write at the same "
+	  "path inside;\n"
+	  "                      default: the current directory\n"
+	  "  --description FILE  write what was enforced, and at the end the "
+	  "result\n"
+	  "                      and the policy violations, as JSON\n"
+	  "  --sandbox none      opt out of the sandbox: only the environment "
+	  "filter,\n"
+	  "                      the limits and fd closing apply\n"
+	  "Exits with the command's status (128 + N when killed by signal "
+	  "N), or 125\n"
+	  "when the sandbox itself failed.\n" },
 	{ "gateway", cmd_gateway,
 	  "runbundle gateway [--listen HOST:PORT] (--upstream NAME=URL | "
 	  "--model-script FILE)",

@@ -1,13 +1,357 @@
 /*
- * cmd_sandbox.c - "runbundle sandbox".
+ * cmd_sandbox.c - "runbundle sandbox": run one command in the sandbox
+ * that a policy describes, the way bwrap runs one, and exit with its
+ * status. When the policy allows network destinations, the egress
+ * proxy runs here on the host side and serves a port inside.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "record/commands.h"
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
+#include "sandbox/proxy.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp.h"
+
+/* The proxy's port inside the sandbox's own network namespace, where
+ * nothing else listens. */
+#define PROXY_PORT 3128
+
+/* Violations printed one by one; the rest are only counted. */
+#define MAX_PRINTED 20
+
+struct run {
+	struct sandbox_policy *policy;
+	struct sandbox_config config;
+	struct sandbox_child child;
+	struct sandbox_result result;
+	struct sandbox_proxy *proxy;
+	struct sandbox_seccomp_supervisor *supervisor;
+	const char *description_path;
+	uint64_t violations;
+};
+
+static volatile sig_atomic_t helper_pid;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (helper_pid > 0)
+		kill((pid_t)helper_pid, SIGKILL);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int parse_mode(const char *arg, enum sandbox_mode *mode)
+{
+	if (strcmp(arg, "none") == 0)
+		*mode = SANDBOX_MODE_NONE;
+	else if (strcmp(arg, "namespaces") == 0)
+		*mode = SANDBOX_MODE_NAMESPACES;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, const struct cli_command *self,
+		      struct run *run, const char **policy_path)
+{
+	static const struct option options[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "sandbox", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+		switch (c) {
+		case 'p': *policy_path = optarg; break;
+		case 'w': run->config.workspace = optarg; break;
+		case 'd': run->description_path = optarg; break;
+		case 's':
+			if (parse_mode(optarg, &run->config.mode) < 0)
+				return cli_usage_error(self, "invalid "
+					"--sandbox: '%s': expected "
+					"'namespaces' or 'none'", optarg);
+			break;
+		default:
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(self, "missing command");
+	run->config.argv = argv + optind;
+	return 0;
+}
+
+static int write_description(const struct run *run, cJSON *result)
+{
+	cJSON *copy = cJSON_Duplicate(run->child.description, 1);
+	char *text;
+	FILE *f;
+	int rc = 0;
+
+	if (!run->description_path || !copy) {
+		cJSON_Delete(copy);
+		cJSON_Delete(result);
+		return 0;
+	}
+	if (result)
+		cJSON_AddItemToObject(copy, "result", result);
+	text = cJSON_Print(copy);
+	f = fopen(run->description_path, "w");
+	if (!f || !text || fprintf(f, "%s\n", text) < 0)
+		rc = -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	if (rc < 0)
+		cli_error("cannot write the description: '%s': %s",
+			  run->description_path, strerror(errno));
+	free(text);
+	cJSON_Delete(copy);
+	return rc;
+}
+
+static int start_proxy(struct run *run)
+{
+	const struct sandbox_strings *allow = &run->policy->network_allow;
+
+	run->proxy = sandbox_proxy_new(NULL, NULL);
+	if (!run->proxy)
+		return -1;
+	for (size_t i = 0; i < allow->count; i++) {
+		if (sandbox_proxy_allow(run->proxy, allow->items[i]) < 0)
+			return -1;
+	}
+	if (sandbox_proxy_add_listener(run->proxy, run->child.port_fds[0]) < 0)
+		return -1;
+	run->child.n_port_fds = 0;
+	return sandbox_proxy_start(run->proxy);
+}
+
+static void violation(struct run *run, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void violation(struct run *run, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (++run->violations > MAX_PRINTED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	cli_error("policy violation: %s", text);
+}
+
+static void add_violation(cJSON *list, const char *kind, const char *what,
+			  const char *why)
+{
+	cJSON *v = cJSON_CreateObject();
+
+	if (!v)
+		return;
+	cJSON_AddStringToObject(v, "kind", kind);
+	cJSON_AddStringToObject(v, "what", what);
+	cJSON_AddStringToObject(v, "why", why);
+	cJSON_AddItemToArray(list, v);
+}
+
+static void report_seccomp(struct run *run, cJSON *list)
+{
+	struct sandbox_seccomp_violation *v = NULL;
+	ssize_t n;
+
+	if (!run->supervisor)
+		return;
+	sandbox_seccomp_supervisor_stop(run->supervisor);
+	n = sandbox_seccomp_supervisor_violations(run->supervisor, &v);
+	for (ssize_t i = 0; i < n; i++) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "denied by seccomp (pid %d)",
+			 (int)v[i].pid);
+		violation(run, "system call: '%s': %s", v[i].syscall, why);
+		add_violation(list, "syscall", v[i].syscall, why);
+	}
+	free(v);
+}
+
+static void report_proxy(struct run *run, cJSON *list)
+{
+	struct sandbox_proxy_violation *v = NULL;
+	ssize_t n;
+
+	if (!run->proxy)
+		return;
+	sandbox_proxy_stop(run->proxy);
+	n = sandbox_proxy_violations(run->proxy, &v);
+	for (ssize_t i = 0; i < n; i++) {
+		char what[300];
+
+		snprintf(what, sizeof(what), "%s:%u", v[i].host, v[i].port);
+		violation(run, "egress proxy: '%s': %s", what, v[i].reason);
+		add_violation(list, "network", what, v[i].reason);
+	}
+	free(v);
+}
+
+static void report_limits(struct run *run, cJSON *list)
+{
+	const struct sandbox_result *r = &run->result;
+	char what[64];
+
+	if (r->timed_out) {
+		snprintf(what, sizeof(what), "%llu seconds",
+			 (unsigned long long)
+				 run->policy->limits.timeout_seconds);
+		violation(run, "timeout: '%s': the command and every process "
+			       "it started were killed", what);
+		add_violation(list, "limit", "timeout_seconds", what);
+	}
+	if (r->process_limit_hits) {
+		snprintf(what, sizeof(what), "%llu forks refused",
+			 (unsigned long long)r->process_limit_hits);
+		violation(run, "process limit: '%llu': %s",
+			  (unsigned long long)run->policy->limits.processes,
+			  what);
+		add_violation(list, "limit", "processes", what);
+	}
+}
+
+static cJSON *report(struct run *run)
+{
+	cJSON *result = cJSON_CreateObject();
+	cJSON *list = cJSON_CreateArray();
+
+	report_seccomp(run, list);
+	report_proxy(run, list);
+	report_limits(run, list);
+	if (run->violations > MAX_PRINTED)
+		cli_error("policy violation: %llu in all, %d shown",
+			  (unsigned long long)run->violations, MAX_PRINTED);
+	if (run->result.exec_failed)
+		cli_error("%s", run->result.message);
+	if (!result || !list) {
+		cJSON_Delete(result);
+		cJSON_Delete(list);
+		return NULL;
+	}
+	cJSON_AddNumberToObject(result, "exit_code", run->result.exit_code);
+	cJSON_AddBoolToObject(result, "timed_out", run->result.timed_out);
+	cJSON_AddNumberToObject(result, "violation_count",
+				(double)run->violations);
+	cJSON_AddItemToObject(result, "violations", list);
+	return result;
+}
+
+static int launch(struct run *run)
+{
+	static const uint16_t ports[] = { PROXY_PORT };
+	bool proxy = run->policy->network_allow.count &&
+		     run->config.mode == SANDBOX_MODE_NAMESPACES;
+
+	run->config.policy = run->policy;
+	run->config.seccomp_notify = true;
+	if (proxy) {
+		run->config.ports = ports;
+		run->config.n_ports = 1;
+		run->config.proxy_port = PROXY_PORT;
+	}
+	if (sandbox_launch(&run->config, &run->child) < 0)
+		return -1;
+	helper_pid = run->child.pid;
+	if (run->child.notify_fd >= 0) {
+		run->supervisor = sandbox_seccomp_supervisor_start(
+			run->child.notify_fd, NULL, NULL);
+		run->child.notify_fd = -1;
+		if (!run->supervisor)
+			return -1;
+	}
+	if (proxy && start_proxy(run) < 0)
+		return -1;
+	return 0;
+}
+
+static int finish(struct run *run)
+{
+	int status;
+
+	if (sandbox_wait(&run->child, &run->result) < 0) {
+		cli_error_from(sandbox_error(), sandbox_error_hint());
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	helper_pid = 0;
+	status = run->result.exit_code;
+	if (write_description(run, report(run)) < 0)
+		status = CLI_EXIT_RUNBUNDLE;
+	return status;
+}
+
+static void cleanup(struct run *run)
+{
+	sandbox_proxy_free(run->proxy);
+	sandbox_seccomp_supervisor_free(run->supervisor);
+	for (size_t i = 0; i < run->child.n_port_fds; i++)
+		close(run->child.port_fds[i]);
+	sandbox_child_release(&run->child);
+	sandbox_policy_free(run->policy);
+}
 
 int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("%s: not implemented yet", self->name);
-	return CLI_EXIT_ERROR;
+	struct run run = { 0 };
+	const char *policy_path = NULL;
+	int rc;
+
+	rc = parse_args(argc, argv, self, &run, &policy_path);
+	if (rc)
+		return rc;
+	if (!run.config.workspace)
+		run.config.workspace = ".";
+	run.policy = policy_path ? sandbox_policy_load(policy_path)
+				 : sandbox_policy_default();
+	if (!run.policy) {
+		cli_error_from(sandbox_error(), sandbox_error_hint());
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	run.child.pid = -1;
+	run.child.control = -1;
+	install_signals();
+	if (launch(&run) < 0) {
+		cli_error_from(sandbox_error(), sandbox_error_hint());
+		cleanup(&run);
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	if (write_description(&run, NULL) < 0) {
+		sandbox_kill(&run.child);
+		cleanup(&run);
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	rc = finish(&run);
+	cleanup(&run);
+	return rc;
 }

@@ -1,0 +1,266 @@
+/*
+ * describe.c - the JSON description of what a sandbox enforced, and
+ * the comparison of two descriptions.
+ *
+ * The description states facts of the running sandbox, not the policy
+ * that asked for them: a Landlock ABI the kernel lacks shows as a lower
+ * number, a limit without a cgroup shows as an rlimit. Keys whose names
+ * start with "host_" hold host paths and ids that a replay on another
+ * machine may change; the comparison skips them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sandbox/error.h"
+#include "sandbox/internal.h"
+
+#define DESCRIPTION_VERSION 1
+
+static cJSON *strings(const struct sandbox_strings *list)
+{
+	cJSON *array = cJSON_CreateArray();
+
+	for (size_t i = 0; array && i < list->count; i++)
+		cJSON_AddItemToArray(array,
+				     cJSON_CreateString(list->items[i]));
+	return array;
+}
+
+static void add_ids(cJSON *d, const struct sandbox_plan *plan)
+{
+	cJSON *u = cJSON_AddObjectToObject(d, "uid_map");
+	cJSON *g = cJSON_AddObjectToObject(d, "gid_map");
+
+	if (u) {
+		cJSON_AddNumberToObject(u, "inside", plan->inside_uid);
+		cJSON_AddNumberToObject(u, "host_outside", plan->outside_uid);
+		cJSON_AddNumberToObject(u, "count", 1);
+	}
+	if (g) {
+		cJSON_AddNumberToObject(g, "inside", plan->inside_gid);
+		cJSON_AddNumberToObject(g, "host_outside", plan->outside_gid);
+		cJSON_AddNumberToObject(g, "count", 1);
+	}
+}
+
+static void add_network(cJSON *d, const struct sandbox_plan *plan)
+{
+	const struct sandbox_config *c = plan->config;
+	cJSON *n = cJSON_AddObjectToObject(d, "network");
+	cJSON *ports;
+
+	if (!n)
+		return;
+	cJSON_AddStringToObject(n, "interfaces", "lo");
+	ports = cJSON_AddArrayToObject(n, "listening");
+	for (size_t i = 0; ports && i < c->n_ports; i++)
+		cJSON_AddItemToArray(ports, cJSON_CreateNumber(c->ports[i]));
+	cJSON_AddNumberToObject(n, "proxy_port", c->proxy_port);
+	cJSON_AddItemToObject(n, "proxy_allow",
+			      strings(&plan->policy->network_allow));
+}
+
+static void add_privileges(cJSON *d, bool nested_userns)
+{
+	cJSON *p = cJSON_AddObjectToObject(d, "privileges");
+
+	if (!p)
+		return;
+	cJSON_AddBoolToObject(p, "no_new_privs", 1);
+	cJSON_AddStringToObject(p, "capabilities", "none");
+	cJSON_AddStringToObject(p, "securebits",
+				"noroot,no_setuid_fixup,keep_caps_locked,"
+				"no_cap_ambient_raise (all locked)");
+	cJSON_AddBoolToObject(p, "setsid", 1);
+	cJSON_AddNumberToObject(p, "fds_open_above_2", 0);
+	cJSON_AddBoolToObject(p, "nested_userns", nested_userns);
+}
+
+static void add_env(cJSON *d, const struct sandbox_plan *plan)
+{
+	cJSON *names = cJSON_AddArrayToObject(d, "env");
+
+	/* Names only: values may be credentials that a pass pattern let
+	 * in, and a description ends up in a bundle. */
+	for (size_t i = 0; names && plan->envp && plan->envp[i]; i++) {
+		const char *eq = strchr(plan->envp[i], '=');
+		size_t len = eq ? (size_t)(eq - plan->envp[i])
+				: strlen(plan->envp[i]);
+		char name[256];
+
+		if (len >= sizeof(name))
+			continue;
+		memcpy(name, plan->envp[i], len);
+		name[len] = '\0';
+		cJSON_AddItemToArray(names, cJSON_CreateString(name));
+	}
+}
+
+static cJSON *describe_none(const struct sandbox_plan *plan)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	if (!d)
+		return NULL;
+	cJSON_AddNumberToObject(d, "version", DESCRIPTION_VERSION);
+	cJSON_AddStringToObject(d, "sandbox", "none");
+	cJSON_AddItemToObject(d, "limits", sandbox_limits_describe(plan));
+	add_env(d, plan);
+	return d;
+}
+
+cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts)
+{
+	static const char *const ns[] = { "user", "mount", "pid", "net",
+					  "ipc", "uts" };
+	const struct sandbox_policy *p = plan->policy;
+	cJSON *d, *ws, *exec;
+
+	if (plan->config->mode == SANDBOX_MODE_NONE)
+		return describe_none(plan);
+	d = cJSON_CreateObject();
+	if (!d)
+		return NULL;
+	cJSON_AddNumberToObject(d, "version", DESCRIPTION_VERSION);
+	cJSON_AddStringToObject(d, "sandbox", "namespaces");
+	cJSON_AddItemToObject(d, "namespaces",
+			      cJSON_CreateStringArray(ns, 6));
+	add_ids(d, plan);
+	cJSON_AddStringToObject(d, "hostname", p->hostname);
+	ws = cJSON_AddObjectToObject(d, "workspace");
+	if (ws) {
+		cJSON_AddStringToObject(ws, "path", plan->inside);
+		cJSON_AddStringToObject(ws, "host_source", plan->workspace);
+	}
+	cJSON_AddStringToObject(d, "home", p->home_path);
+	cJSON_AddItemToObject(d, "landlock", sandbox_landlock_describe(plan));
+	cJSON_AddItemToObject(d, "seccomp",
+			      sandbox_seccomp_describe(&plan->seccomp));
+	cJSON_AddItemToObject(d, "limits", sandbox_limits_describe(plan));
+	add_network(d, plan);
+	exec = cJSON_AddObjectToObject(d, "exec");
+	if (exec) {
+		cJSON_AddItemToObject(exec, "allow", strings(&p->exec_allow));
+		cJSON_AddItemToObject(exec, "deny", strings(&p->exec_deny));
+	}
+	add_privileges(d, p->allow_nested_userns);
+	add_env(d, plan);
+	if (mounts)
+		cJSON_AddItemToObject(d, "mounts", mounts);
+	return d;
+}
+
+/* The differences found so far, one line each. */
+struct diff {
+	FILE *out;
+	int count;
+};
+
+static void print_value(FILE *out, const cJSON *v)
+{
+	char *text;
+
+	if (!v) {
+		fputs("missing", out);
+		return;
+	}
+	text = cJSON_PrintUnformatted(v);
+	fputs(text ? text : "?", out);
+	free(text);
+}
+
+static void report(struct diff *d, const char *path, const cJSON *a,
+		   const cJSON *b)
+{
+	d->count++;
+	if (!d->out)
+		return;
+	fprintf(d->out, "%s: recorded ", path[0] ? path : "(top)");
+	print_value(d->out, a);
+	fputs(", present ", d->out);
+	print_value(d->out, b);
+	fputc('\n', d->out);
+}
+
+static void compare(struct diff *d, const char *path, const cJSON *a,
+		    const cJSON *b);
+
+static void compare_objects(struct diff *d, const char *path,
+			    const cJSON *a, const cJSON *b)
+{
+	const cJSON *item;
+	char sub[512];
+
+	cJSON_ArrayForEach(item, a) {
+		if (strncmp(item->string, "host_", 5) == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "",
+			 item->string);
+		compare(d, sub, item,
+			cJSON_GetObjectItemCaseSensitive(b, item->string));
+	}
+	cJSON_ArrayForEach(item, b) {
+		if (strncmp(item->string, "host_", 5) == 0 ||
+		    cJSON_GetObjectItemCaseSensitive(a, item->string))
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "",
+			 item->string);
+		report(d, sub, NULL, item);
+	}
+}
+
+static void compare_arrays(struct diff *d, const char *path, const cJSON *a,
+			   const cJSON *b)
+{
+	int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+	char sub[512];
+
+	for (int i = 0; i < (na > nb ? na : nb); i++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+		compare(d, sub, cJSON_GetArrayItem(a, i),
+			cJSON_GetArrayItem(b, i));
+	}
+}
+
+static void compare(struct diff *d, const char *path, const cJSON *a,
+		    const cJSON *b)
+{
+	if (!a || !b) {
+		report(d, path, a, b);
+	} else if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+		compare_objects(d, path, a, b);
+	} else if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
+		compare_arrays(d, path, a, b);
+	} else if (!cJSON_Compare(a, b, 1)) {
+		report(d, path, a, b);
+	}
+}
+
+int sandbox_description_compare(const cJSON *recorded, const cJSON *present,
+				char **text)
+{
+	struct diff d = { 0 };
+	size_t len = 0;
+
+	if (text) {
+		*text = NULL;
+		d.out = open_memstream(text, &len);
+		if (!d.out) {
+			sandbox_set_error("cannot compare the descriptions: "
+					  "'%s': %s", "memstream",
+					  strerror(errno));
+			return -1;
+		}
+	}
+	compare(&d, "", recorded, present);
+	if (d.out && fclose(d.out) != 0) {
+		free(*text);
+		*text = NULL;
+		sandbox_set_error("cannot compare the descriptions: '%s': %s",
+				  "memstream", strerror(ENOMEM));
+		return -1;
+	}
+	return d.count;
+}

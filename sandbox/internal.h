@@ -1,0 +1,86 @@
+/*
+ * internal.h - what the files of the sandbox library share. Nothing
+ * here is part of the public interface (sandbox.h, policy.h).
+ *
+ * The parent computes a plan before it forks, so that the processes of
+ * the sandbox only carry it out. Functions that run inside the sandbox
+ * (marked "child") report failure like the rest of the library, and
+ * their caller sends the stored message to the parent.
+ */
+#ifndef SANDBOX_INTERNAL_H
+#define SANDBOX_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "sandbox/policy.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp.h"
+
+struct sandbox_plan {
+	const struct sandbox_config *config;
+	const struct sandbox_policy *policy;
+
+	char workspace[PATH_MAX];	/* host path, resolved */
+	char inside[PATH_MAX];		/* where it appears inside */
+
+	uid_t outside_uid, inside_uid;
+	gid_t outside_gid, inside_gid;
+
+	char **envp;			/* the agent's environment */
+
+	char cgroup[256];		/* the run's cgroup directory, or "" */
+	char cgroup_kind[8];		/* "cgroup2", "cgroup1" or "" */
+
+	int landlock_abi;		/* 0 when Landlock is missing */
+	struct sandbox_seccomp_options seccomp;
+};
+
+/* namespace.c */
+int sandbox_ns_unshare(void);				/* child */
+int sandbox_ns_map_ids(const struct sandbox_plan *plan); /* child */
+int sandbox_ns_setup_uts(const char *hostname);		/* child */
+int sandbox_ns_loopback_up(void);			/* child */
+int sandbox_ns_listen(uint16_t port);			/* child */
+void sandbox_ns_explain(int err, const char *step);
+
+/* mounts.c: assemble the root, pivot into it. Appends one object per
+ * mount to mounts. */
+int sandbox_mounts_build(const struct sandbox_plan *plan,
+			 cJSON *mounts);			/* child */
+
+/* landlock.c */
+int sandbox_landlock_abi(void);
+int sandbox_landlock_apply(const struct sandbox_plan *plan); /* child */
+cJSON *sandbox_landlock_describe(const struct sandbox_plan *plan);
+
+/* limits.c */
+int sandbox_limits_prepare(struct sandbox_plan *plan);
+int sandbox_limits_enter_cgroup(const struct sandbox_plan *plan); /* child */
+int sandbox_limits_apply(const struct sandbox_plan *plan);	/* child */
+cJSON *sandbox_limits_describe(const struct sandbox_plan *plan);
+uint64_t sandbox_limits_process_hits(const char *cgroup);
+void sandbox_limits_remove(const char *cgroup);
+
+/* env.c: the agent's environment. The caller frees it with
+ * sandbox_env_free(). Returns NULL with a message. */
+char **sandbox_env_build(const struct sandbox_plan *plan);
+void sandbox_env_free(char **envp);
+
+/* privs.c: drop every capability and set no_new_privs. */
+int sandbox_privs_drop(void);				/* child */
+
+/* describe.c */
+cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts);
+
+/* The PATH inside the sandbox, from env.set or the default. */
+const char *sandbox_plan_path(const struct sandbox_plan *plan);
+
+/* Write all of buf to path (a file under /proc or a cgroup). Returns 0
+ * or -1 with errno set. */
+int sandbox_write_file(const char *path, const char *buf);
+
+#endif

@@ -1,0 +1,784 @@
+/*
+ * launch.c - start a run, carry it through its states, and wait for it
+ * (sandbox.h describes the states).
+ *
+ * Three processes besides the caller:
+ *
+ *   helper  forked by the caller. Closes every fd but the control
+ *	     socket, enters the run's cgroup, unshares the namespaces,
+ *	     maps the ids, forks init and waits for it.
+ *   init    PID 1 of the new PID namespace. Sets up the network, the
+ *	     mounts and the session, forks the agent, forwards signals,
+ *	     enforces the timeout, and reaps everything; when the agent
+ *	     exits it kills what is left and exits itself, which makes the
+ *	     kernel kill the rest of the namespace.
+ *   agent   drops privileges, applies Landlock and seccomp, runs the
+ *	     hook and executes the command.
+ *
+ * They talk to the caller over one SOCK_SEQPACKET socketpair, one
+ * message per packet: a 4-byte type, then the payload. Only the
+ * sandbox side writes. The caller's end has SO_PASSCRED, so the
+ * agent's "ready" carries its pid translated into the caller's PID
+ * namespace by the kernel.
+ *
+ * The helper is forked, not cloned, because fork() in glibc leaves
+ * malloc usable in a child of a multithreaded caller, and libseccomp
+ * and cJSON allocate. With --sandbox none the helper skips the
+ * namespaces and acts as init itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/error.h"
+#include "sandbox/internal.h"
+
+extern char **environ;
+
+enum msg_type {
+	MSG_ERROR = 1,		/* message NUL hint NUL: setup failed */
+	MSG_PORTS,		/* SCM_RIGHTS: the listening sockets */
+	MSG_MOUNTS,		/* JSON array of the mounts */
+	MSG_READY,		/* SCM_CREDENTIALS, optional listener fd */
+	MSG_EXEC_FAILED,	/* errno, then the command name */
+	MSG_EXIT,		/* struct exit_report */
+};
+
+struct exit_report {
+	int status;
+	int timed_out;
+};
+
+/* Status of a process that failed before the command ran. */
+#define EXIT_SETUP 125
+
+#define MAX_FDS (SANDBOX_MAX_PORTS + 1)
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
+static int send_msg(int sock, int type, const void *data, size_t len,
+		    const int *fds, size_t nfds, bool creds)
+{
+	char buf[65536];
+	union {
+		char space[CMSG_SPACE(sizeof(int) * MAX_FDS) +
+			   CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	size_t clen = 0;
+
+	if (len > sizeof(buf) - 4)
+		len = sizeof(buf) - 4;
+	memcpy(buf, &type, 4);
+	if (len)
+		memcpy(buf + 4, data, len);
+	iov.iov_len = len + 4;
+	memset(&control, 0, sizeof(control));
+	msg.msg_control = control.space;
+	msg.msg_controllen = sizeof(control.space);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (nfds) {
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+		clen += CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_NXTHDR(&msg, cm);
+	}
+	if (creds) {
+		struct ucred uc = { getpid(), getuid(), getgid() };
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_CREDENTIALS;
+		cm->cmsg_len = CMSG_LEN(sizeof(uc));
+		memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+		clen += CMSG_SPACE(sizeof(uc));
+	}
+	msg.msg_controllen = clen;
+	if (!clen)
+		msg.msg_control = NULL;
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+/* Report the stored error to the caller and end this process. */
+static _Noreturn void child_fail(int sock)
+{
+	const char *hint = sandbox_error_hint();
+	char buf[2048];
+	size_t n;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "%s", sandbox_error()) + 1;
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s",
+				      hint ? hint : "") + 1;
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	send_msg(sock, MSG_ERROR, buf, n, NULL, 0, false);
+	_exit(EXIT_SETUP);
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_SETUP;
+}
+
+/* PR_SET_PDEATHSIG, then a check that the parent did not die before
+ * it was set: the parent holds the write end of alive open. */
+static void die_with_parent(int alive, int sock)
+{
+	struct pollfd p = { .fd = alive, .events = POLLIN };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		sandbox_set_error("cannot tie the sandbox to its parent: "
+				  "'%s': %s", "PR_SET_PDEATHSIG",
+				  strerror(errno));
+		child_fail(sock);
+	}
+	if (alive >= 0 && poll(&p, 1, 0) > 0)
+		_exit(EXIT_SETUP);
+}
+
+static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock)
+{
+	const struct sandbox_config *c = plan->config;
+	int listener = -1;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (chdir(plan->inside) < 0) {
+		sandbox_set_error("cannot enter the workspace: '%s': %s",
+				  plan->inside, strerror(errno));
+		child_fail(sock);
+	}
+	if (c->mode == SANDBOX_MODE_NAMESPACES &&
+	    (sandbox_privs_drop() < 0 || sandbox_landlock_apply(plan) < 0))
+		child_fail(sock);
+	if (sandbox_limits_apply(plan) < 0)
+		child_fail(sock);
+	if (c->mode == SANDBOX_MODE_NAMESPACES &&
+	    sandbox_seccomp_load(&plan->seccomp, &listener) < 0)
+		child_fail(sock);
+	if (send_msg(sock, MSG_READY, NULL, 0, &listener, listener >= 0,
+		     true) < 0)
+		_exit(EXIT_SETUP);
+	if (listener >= 0)
+		close(listener);
+	if (c->hook && c->hook(c->hook_arg) < 0) {
+		sandbox_set_error("the launch hook failed: '%s': %s",
+				  c->argv[0], strerror(errno));
+		child_fail(sock);
+	}
+	environ = plan->envp;
+	execvp(c->argv[0], c->argv);
+
+	int err = errno;
+	char buf[600];
+
+	memcpy(buf, &err, sizeof(err));
+	snprintf(buf + sizeof(err), sizeof(buf) - sizeof(err), "%s",
+		 c->argv[0]);
+	send_msg(sock, MSG_EXEC_FAILED, buf,
+		 sizeof(err) + strlen(buf + sizeof(err)) + 1, NULL, 0, false);
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Kill everything the run started but init: the whole PID namespace,
+ * or the agent's process group with --sandbox none. */
+static void kill_rest(const struct sandbox_plan *plan, pid_t agent)
+{
+	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
+		kill(-1, SIGKILL);
+	else
+		kill(-agent, SIGKILL);
+}
+
+static void reap(pid_t agent, int *status, bool *done)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == agent) {
+			*status = st;
+			*done = true;
+		}
+	}
+}
+
+static void start_timer(uint64_t seconds)
+{
+	struct itimerval it = { .it_value.tv_sec = (time_t)seconds };
+
+	if (seconds)
+		setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Wait for the agent while forwarding signals; returns its status. */
+static int supervise(const struct sandbox_plan *plan, pid_t agent,
+		     const sigset_t *set, int *timed_out)
+{
+	bool done = false;
+	int status = 0;
+
+	start_timer(plan->policy->limits.timeout_seconds);
+	while (!done) {
+		siginfo_t info;
+		int sig = sigwaitinfo(set, &info);
+
+		if (sig == SIGCHLD) {
+			reap(agent, &status, &done);
+		} else if (sig == SIGALRM) {
+			*timed_out = 1;
+			kill(agent, SIGKILL);
+			kill_rest(plan, agent);
+		} else if (sig > 0) {
+			kill(agent, sig);
+		}
+	}
+	return status;
+}
+
+static _Noreturn void run_init(const struct sandbox_plan *plan, int sock)
+{
+	struct exit_report report = { 0 };
+	sigset_t set, old;
+	pid_t agent;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGALRM);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
+		sigaddset(&set, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	/* A new session: the agent has no controlling terminal, so it
+	 * cannot push input into the caller's with TIOCSTI. */
+	if (setsid() < 0 && getpid() != getsid(0)) {
+		sandbox_set_error("cannot start a new session: '%s': %s",
+				  "setsid", strerror(errno));
+		child_fail(sock);
+	}
+	agent = fork();
+	if (agent < 0) {
+		sandbox_set_error("cannot start the command: '%s': %s",
+				  plan->config->argv[0], strerror(errno));
+		child_fail(sock);
+	}
+	if (agent == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (plan->config->mode == SANDBOX_MODE_NONE)
+			setpgid(0, 0);
+		run_agent(plan, sock);
+	}
+	report.status = supervise(plan, agent, &set, &report.timed_out);
+	kill_rest(plan, agent);
+	send_msg(sock, MSG_EXIT, &report, sizeof(report), NULL, 0, false);
+	_exit(exit_code(report.status));
+}
+
+static void setup_network(const struct sandbox_plan *plan, int sock)
+{
+	const struct sandbox_config *c = plan->config;
+	int fds[SANDBOX_MAX_PORTS];
+
+	if (sandbox_ns_setup_uts(plan->policy->hostname) < 0 ||
+	    sandbox_ns_loopback_up() < 0)
+		child_fail(sock);
+	for (size_t i = 0; i < c->n_ports; i++) {
+		fds[i] = sandbox_ns_listen(c->ports[i]);
+		if (fds[i] < 0)
+			child_fail(sock);
+	}
+	if (c->n_ports && send_msg(sock, MSG_PORTS, NULL, 0, fds, c->n_ports,
+				   false) < 0)
+		_exit(EXIT_SETUP);
+	for (size_t i = 0; i < c->n_ports; i++)
+		close(fds[i]);
+}
+
+static void setup_mounts(const struct sandbox_plan *plan, int sock)
+{
+	cJSON *mounts = cJSON_CreateArray();
+	char *text;
+
+	if (!mounts || sandbox_mounts_build(plan, mounts) < 0)
+		child_fail(sock);
+	text = cJSON_PrintUnformatted(mounts);
+	if (!text || send_msg(sock, MSG_MOUNTS, text, strlen(text) + 1, NULL,
+			      0, false) < 0)
+		_exit(EXIT_SETUP);
+	free(text);
+	cJSON_Delete(mounts);
+}
+
+static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
+					  int sock, int alive)
+{
+	die_with_parent(alive, sock);
+	close(alive);
+	setup_network(plan, sock);
+	setup_mounts(plan, sock);
+	run_init(plan, sock);
+}
+
+/* Close every fd above 2 except keep. */
+static void close_inherited(int keep)
+{
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
+
+static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
+				 pid_t parent)
+{
+	int alive[2], status;
+	pid_t init;
+
+	close_inherited(sock);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(EXIT_SETUP);
+	if (sandbox_limits_enter_cgroup(plan) < 0)
+		child_fail(sock);
+	if (plan->config->mode == SANDBOX_MODE_NONE)
+		run_init(plan, sock);
+	if (sandbox_ns_unshare() < 0 || sandbox_ns_map_ids(plan) < 0)
+		child_fail(sock);
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		sandbox_set_error("cannot create a pipe: '%s': %s", "pipe2",
+				  strerror(errno));
+		child_fail(sock);
+	}
+	init = fork();
+	if (init == 0) {
+		close(alive[1]);
+		run_namespaced_init(plan, sock, alive[0]);
+	}
+	close(alive[0]);
+	close(sock);
+	if (init < 0)
+		_exit(EXIT_SETUP);
+	while (waitpid(init, &status, 0) < 0) {
+		if (errno != EINTR)
+			_exit(EXIT_SETUP);
+	}
+	_exit(exit_code(status));
+}
+
+static bool path_is_clean(const char *path)
+{
+	return path[0] == '/' && !strstr(path, "//") && !strstr(path, "/./") &&
+	       !strstr(path, "/../") &&
+	       (strlen(path) < 3 || strcmp(path + strlen(path) - 3, "/..")) &&
+	       (strlen(path) < 2 || strcmp(path + strlen(path) - 2, "/."));
+}
+
+static int check_config(const struct sandbox_config *c)
+{
+	if (!c->policy || !c->argv || !c->argv[0] || !c->workspace) {
+		sandbox_set_error("cannot start the sandbox: '%s': %s",
+				  "config", "policy, argv or workspace missing");
+		return -1;
+	}
+	if (c->n_ports > SANDBOX_MAX_PORTS) {
+		sandbox_set_error("cannot start the sandbox: '%zu ports': "
+				  "more than %d", c->n_ports,
+				  SANDBOX_MAX_PORTS);
+		return -1;
+	}
+	for (size_t i = 0; c->proxy_port && i <= c->n_ports; i++) {
+		if (i == c->n_ports) {
+			sandbox_set_error("cannot start the sandbox: "
+					  "'proxy port %u': not among the "
+					  "ports to open",
+					  (unsigned)c->proxy_port);
+			return -1;
+		}
+		if (c->ports[i] == c->proxy_port)
+			break;
+	}
+	if (c->workspace_inside && (!path_is_clean(c->workspace_inside) ||
+				    strcmp(c->workspace_inside, "/") == 0)) {
+		sandbox_set_error("cannot start the sandbox: '%s': the "
+				  "workspace path inside must be absolute, "
+				  "normalised and not '/'",
+				  c->workspace_inside);
+		return -1;
+	}
+	return 0;
+}
+
+static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->config = c;
+	plan->policy = c->policy;
+	if (check_config(c) < 0)
+		return -1;
+	if (!realpath(c->workspace, plan->workspace)) {
+		sandbox_set_error("cannot open the workspace: '%s': %s",
+				  c->workspace, strerror(errno));
+		return -1;
+	}
+	snprintf(plan->inside, sizeof(plan->inside), "%s",
+		 c->workspace_inside ? c->workspace_inside : plan->workspace);
+	if (strcmp(plan->inside, "/") == 0) {
+		sandbox_set_error("cannot start the sandbox: '%s': the "
+				  "workspace cannot be the root directory",
+				  plan->inside);
+		return -1;
+	}
+	plan->outside_uid = geteuid();
+	plan->outside_gid = getegid();
+	plan->inside_uid = c->set_ids ? c->uid : plan->outside_uid;
+	plan->inside_gid = c->set_ids ? c->gid : plan->outside_gid;
+	plan->landlock_abi = sandbox_landlock_abi();
+	plan->seccomp.allow_nested_userns = c->policy->allow_nested_userns;
+	plan->seccomp.trace_exec = c->trace_exec;
+	plan->seccomp.notify = c->seccomp_notify;
+	plan->envp = sandbox_env_build(plan);
+	if (!plan->envp)
+		return -1;
+	if (sandbox_limits_prepare(plan) < 0) {
+		sandbox_env_free(plan->envp);
+		return -1;
+	}
+	return 0;
+}
+
+static void child_init(struct sandbox_child *child)
+{
+	memset(child, 0, sizeof(*child));
+	child->pid = -1;
+	child->agent_pid = -1;
+	child->notify_fd = -1;
+	child->control = -1;
+}
+
+/* The fds and credentials of one received packet. */
+struct packet {
+	char data[65536];
+	size_t len;
+	int type;
+	int fds[MAX_FDS];
+	size_t nfds;
+	pid_t pid;	/* sender, from SCM_CREDENTIALS, or -1 */
+};
+
+static void take_control(struct packet *p, struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_RIGHTS) {
+			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			if (n > MAX_FDS)
+				n = MAX_FDS;
+			memcpy(p->fds, CMSG_DATA(cm), n * sizeof(int));
+			p->nfds = n;
+		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			p->pid = uc.pid;
+		}
+	}
+}
+
+/* Receive one packet. Returns 1, 0 at end of stream, or -1. */
+static int recv_packet(int sock, struct packet *p, int flags)
+{
+	union {
+		char space[CMSG_SPACE(sizeof(int) * MAX_FDS) +
+			   CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = p->data,
+			     .iov_len = sizeof(p->data) - 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.space,
+		.msg_controllen = sizeof(control.space),
+	};
+	ssize_t n;
+
+	p->nfds = 0;
+	p->pid = -1;
+	do {
+		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n == 0 ? 0 : -1;
+	take_control(p, &msg);
+	if (n < 4) {
+		p->type = 0;
+		p->len = 0;
+		return 1;
+	}
+	memcpy(&p->type, p->data, 4);
+	p->len = (size_t)n - 4;
+	memmove(p->data, p->data + 4, p->len);
+	p->data[p->len] = '\0';
+	return 1;
+}
+
+static void close_fds(struct packet *p)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	p->nfds = 0;
+}
+
+static void store_remote_error(const struct packet *p)
+{
+	const char *hint = p->data + strlen(p->data) + 1;
+
+	sandbox_set_error("%s", p->data);
+	if (hint < p->data + p->len && *hint)
+		sandbox_set_hint("%s", hint);
+}
+
+static int handle_setup_packet(struct sandbox_child *child,
+			       struct packet *p, cJSON **mounts)
+{
+	switch (p->type) {
+	case MSG_ERROR:
+		store_remote_error(p);
+		close_fds(p);
+		return -1;
+	case MSG_PORTS:
+		memcpy(child->port_fds, p->fds, p->nfds * sizeof(int));
+		child->n_port_fds = p->nfds;
+		p->nfds = 0;
+		return 0;
+	case MSG_MOUNTS:
+		cJSON_Delete(*mounts);
+		*mounts = cJSON_Parse(p->data);
+		return 0;
+	case MSG_READY:
+		child->agent_pid = p->pid;
+		if (p->nfds)
+			child->notify_fd = p->fds[0];
+		for (size_t i = 1; i < p->nfds; i++)
+			close(p->fds[i]);
+		p->nfds = 0;
+		return 1;
+	default:
+		close_fds(p);
+		sandbox_set_error("cannot start the sandbox: '%d': unexpected "
+				  "message from the sandbox", p->type);
+		return -1;
+	}
+}
+
+/* Read setup messages until the agent is ready. Returns 0 or -1. */
+static int await_ready(struct sandbox_child *child, cJSON **mounts)
+{
+	struct packet *p = malloc(sizeof(*p));
+	int rc = -1;
+
+	if (!p) {
+		sandbox_set_error("cannot start the sandbox: '%s': %s",
+				  "packet", strerror(ENOMEM));
+		return -1;
+	}
+	for (;;) {
+		int got = recv_packet(child->control, p, 0);
+
+		if (got <= 0) {
+			sandbox_set_error("cannot start the sandbox: '%s': %s",
+					  "helper", got == 0 ?
+					  "it exited during setup" :
+					  strerror(errno));
+			break;
+		}
+		rc = handle_setup_packet(child, p, mounts);
+		if (rc != 0)
+			break;
+	}
+	free(p);
+	return rc > 0 ? 0 : -1;
+}
+
+static void reap_helper(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void abort_launch(struct sandbox_child *child,
+			 const struct sandbox_plan *plan)
+{
+	int status;
+
+	kill(child->pid, SIGKILL);
+	reap_helper(child->pid, &status);
+	for (size_t i = 0; i < child->n_port_fds; i++)
+		close(child->port_fds[i]);
+	if (child->notify_fd >= 0)
+		close(child->notify_fd);
+	close(child->control);
+	sandbox_limits_remove(plan->cgroup);
+	child_init(child);
+}
+
+static int open_control(int sv[2])
+{
+	int one = 1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) <
+		    0) {
+		sandbox_set_error("cannot create the control socket: '%s': "
+				  "%s", "socketpair", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int fork_helper(struct sandbox_child *child,
+		       const struct sandbox_plan *plan)
+{
+	pid_t parent = getpid();
+	int sv[2];
+
+	if (open_control(sv) < 0)
+		return -1;
+	child->pid = fork();
+	if (child->pid == 0) {
+		close(sv[0]);
+		run_helper(plan, sv[1], parent);
+	}
+	close(sv[1]);
+	if (child->pid < 0) {
+		sandbox_set_error("cannot start the sandbox: '%s': %s",
+				  "fork", strerror(errno));
+		close(sv[0]);
+		return -1;
+	}
+	child->control = sv[0];
+	return 0;
+}
+
+int sandbox_launch(const struct sandbox_config *config,
+		   struct sandbox_child *child)
+{
+	struct sandbox_plan plan;
+	cJSON *mounts = NULL;
+
+	child_init(child);
+	if (plan_init(&plan, config) < 0)
+		return -1;
+	if (fork_helper(child, &plan) < 0)
+		goto fail;
+	if (await_ready(child, &mounts) < 0) {
+		abort_launch(child, &plan);
+		goto fail;
+	}
+	child->description = sandbox_describe(&plan, mounts);
+	snprintf(child->cgroup, sizeof(child->cgroup), "%s", plan.cgroup);
+	snprintf(child->cgroup_kind, sizeof(child->cgroup_kind), "%s",
+		 plan.cgroup_kind);
+	sandbox_env_free(plan.envp);
+	return 0;
+fail:
+	cJSON_Delete(mounts);
+	sandbox_limits_remove(plan.cgroup);
+	sandbox_env_free(plan.envp);
+	return -1;
+}
+
+static void handle_final_packet(struct packet *p, struct sandbox_result *r,
+				bool *have_exit)
+{
+	if (p->type == MSG_EXIT && p->len >= sizeof(struct exit_report)) {
+		struct exit_report rep;
+
+		memcpy(&rep, p->data, sizeof(rep));
+		r->status = rep.status;
+		r->timed_out = rep.timed_out != 0;
+		*have_exit = true;
+	} else if (p->type == MSG_EXEC_FAILED && p->len > sizeof(int)) {
+		int err;
+
+		memcpy(&err, p->data, sizeof(err));
+		r->exec_failed = true;
+		snprintf(r->message, sizeof(r->message),
+			 "cannot run the command: '%s': %s",
+			 p->data + sizeof(int), strerror(err));
+	} else if (p->type == MSG_ERROR) {
+		snprintf(r->message, sizeof(r->message), "%.400s", p->data);
+	}
+	close_fds(p);
+}
+
+int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
+{
+	struct packet *p = malloc(sizeof(*p));
+	bool have_exit = false;
+	int status;
+
+	memset(result, 0, sizeof(*result));
+	if (!p) {
+		sandbox_set_error("cannot wait for the sandbox: '%s': %s",
+				  "packet", strerror(ENOMEM));
+		return -1;
+	}
+	if (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
+		reap_helper(child->pid, &status);
+	}
+	while (recv_packet(child->control, p, MSG_DONTWAIT) > 0)
+		handle_final_packet(p, result, &have_exit);
+	free(p);
+	if (!have_exit)
+		result->status = status;
+	result->exit_code = exit_code(result->status);
+	result->process_limit_hits =
+		sandbox_limits_process_hits(child->cgroup);
+	child->pid = -1;
+	return 0;
+}
+
+void sandbox_kill(struct sandbox_child *child)
+{
+	if (child->pid > 0)
+		kill(child->pid, SIGKILL);
+}
+
+void sandbox_child_release(struct sandbox_child *child)
+{
+	int status;
+
+	if (child->pid > 0) {
+		kill(child->pid, SIGKILL);
+		reap_helper(child->pid, &status);
+	}
+	if (child->control >= 0)
+		close(child->control);
+	sandbox_limits_remove(child->cgroup);
+	cJSON_Delete(child->description);
+	child_init(child);
+}

@@ -1,0 +1,264 @@
+/*
+ * limits.c - the resource limits of a run: a cgroup where one is
+ * writable, rlimits otherwise.
+ *
+ * The parent looks for a cgroup it can create a child in, first under
+ * its own cgroup v2 directory (a delegated subtree whose
+ * cgroup.subtree_control enables pids and memory), then, for the
+ * process limit only, under its cgroup v1 pids hierarchy. The helper
+ * moves itself into that cgroup before it creates the namespaces, so
+ * every process of the run is counted. What no cgroup covers is set
+ * as an rlimit in the agent just before execve().
+ *
+ * NOTE: RLIMIT_NPROC is not enforced for processes whose real uid is
+ * the host's root, so a root caller without a writable pids cgroup has
+ * no process limit; the description then says "rlimit (not enforced
+ * for root)".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/error.h"
+#include "sandbox/internal.h"
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The directory of this process's cgroup in the hierarchy mounted at
+ * mnt: the line of /proc/self/cgroup that starts with prefix ("0::" for
+ * v2, or ":pids:" inside a v1 line).
+ */
+static int own_cgroup(const char *mnt, const char *key, char *out,
+		      size_t len)
+{
+	char buf[4096], *line, *save = NULL;
+
+	if (read_line("/proc/self/cgroup", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p = strstr(line, key);
+
+		if (!p)
+			continue;
+		if (strcmp(key, "0::") == 0 && p != line)
+			continue;
+		p += strlen(key);
+		snprintf(out, len, "%s%s", mnt, strcmp(p, "/") ? p : "");
+		return 0;
+	}
+	return -1;
+}
+
+static bool lists_controllers(const char *dir)
+{
+	char path[512], buf[512];
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	if (read_line(path, buf, sizeof(buf)) < 0)
+		return false;
+	return strstr(buf, "pids") && strstr(buf, "memory");
+}
+
+static int try_cgroup(struct sandbox_plan *plan, const char *dir,
+		      const char *kind)
+{
+	char path[300];
+	int n;
+
+	if (access(dir, W_OK) < 0)
+		return -1;
+	n = snprintf(plan->cgroup, sizeof(plan->cgroup), "%s/runbundle-%d",
+		     dir, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(plan->cgroup))
+		goto fail;
+	if (mkdir(plan->cgroup, 0755) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", plan->cgroup);
+	if (access(path, W_OK) < 0) {
+		rmdir(plan->cgroup);
+		goto fail;
+	}
+	snprintf(plan->cgroup_kind, sizeof(plan->cgroup_kind), "%s", kind);
+	return 0;
+fail:
+	plan->cgroup[0] = '\0';
+	return -1;
+}
+
+static int write_limit(const char *cgroup, const char *file, uint64_t value)
+{
+	char path[320], buf[32];
+
+	snprintf(path, sizeof(path), "%s/%s", cgroup, file);
+	snprintf(buf, sizeof(buf), "%" PRIu64, value);
+	return sandbox_write_file(path, buf);
+}
+
+int sandbox_limits_prepare(struct sandbox_plan *plan)
+{
+	const struct sandbox_limits *l = &plan->policy->limits;
+	char dir[256];
+
+	plan->cgroup[0] = '\0';
+	plan->cgroup_kind[0] = '\0';
+	if (!l->processes && !l->memory_bytes)
+		return 0;
+	if (own_cgroup("/sys/fs/cgroup/unified", "0::", dir,
+		       sizeof(dir)) == 0 && lists_controllers(dir))
+		try_cgroup(plan, dir, "cgroup2");
+	if (!plan->cgroup[0] &&
+	    own_cgroup("/sys/fs/cgroup", "0::", dir, sizeof(dir)) == 0 &&
+	    lists_controllers(dir))
+		try_cgroup(plan, dir, "cgroup2");
+	if (!plan->cgroup[0] && l->processes &&
+	    own_cgroup("/sys/fs/cgroup/pids", ":pids:", dir,
+		       sizeof(dir)) == 0)
+		try_cgroup(plan, dir, "cgroup1");
+	if (!plan->cgroup[0])
+		return 0;
+	if ((l->processes &&
+	     write_limit(plan->cgroup, "pids.max", l->processes) < 0) ||
+	    (l->memory_bytes && strcmp(plan->cgroup_kind, "cgroup2") == 0 &&
+	     write_limit(plan->cgroup, "memory.max", l->memory_bytes) < 0)) {
+		sandbox_set_error("cannot set the cgroup limits: '%s': %s",
+				  plan->cgroup, strerror(errno));
+		rmdir(plan->cgroup);
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_limits_enter_cgroup(const struct sandbox_plan *plan)
+{
+	char path[320];
+
+	if (!plan->cgroup[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", plan->cgroup);
+	if (sandbox_write_file(path, "0") < 0) {
+		sandbox_set_error("cannot enter the cgroup: '%s': %s",
+				  plan->cgroup, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static bool memory_in_cgroup(const struct sandbox_plan *plan)
+{
+	return strcmp(plan->cgroup_kind, "cgroup2") == 0;
+}
+
+static int set_rlimit(int resource, uint64_t value, const char *name)
+{
+	struct rlimit rl = { .rlim_cur = value, .rlim_max = value };
+
+	if (!value)
+		return 0;
+	if (setrlimit(resource, &rl) < 0) {
+		sandbox_set_error("cannot set the limit: '%s': %s", name,
+				  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_limits_apply(const struct sandbox_plan *plan)
+{
+	const struct sandbox_limits *l = &plan->policy->limits;
+
+	if (set_rlimit(RLIMIT_CPU, l->cpu_seconds, "cpu_seconds") < 0 ||
+	    set_rlimit(RLIMIT_FSIZE, l->file_size_bytes,
+		       "file_size_bytes") < 0 ||
+	    set_rlimit(RLIMIT_NOFILE, l->open_files, "open_files") < 0)
+		return -1;
+	if (!memory_in_cgroup(plan) &&
+	    set_rlimit(RLIMIT_AS, l->memory_bytes, "memory_bytes") < 0)
+		return -1;
+	if (!plan->cgroup[0] &&
+	    set_rlimit(RLIMIT_NPROC, l->processes, "processes") < 0)
+		return -1;
+	return 0;
+}
+
+static void describe_one(cJSON *o, const char *name, uint64_t value,
+			 const char *via)
+{
+	cJSON *item = cJSON_AddObjectToObject(o, name);
+
+	if (!item)
+		return;
+	cJSON_AddNumberToObject(item, "value", (double)value);
+	cJSON_AddStringToObject(item, "via", value ? via : "none");
+}
+
+cJSON *sandbox_limits_describe(const struct sandbox_plan *plan)
+{
+	const struct sandbox_limits *l = &plan->policy->limits;
+	const char *procs = plan->cgroup[0] ? plan->cgroup_kind :
+			    plan->outside_uid == 0 ?
+			    "rlimit (not enforced for root)" : "rlimit";
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	describe_one(o, "timeout_seconds", l->timeout_seconds, "init timer");
+	describe_one(o, "cpu_seconds", l->cpu_seconds,
+		     "rlimit (per process)");
+	describe_one(o, "memory_bytes", l->memory_bytes,
+		     memory_in_cgroup(plan) ? "cgroup2" :
+		     "rlimit (address space, per process)");
+	describe_one(o, "processes", l->processes, procs);
+	describe_one(o, "file_size_bytes", l->file_size_bytes, "rlimit");
+	describe_one(o, "open_files", l->open_files,
+		     "rlimit (per process)");
+	return o;
+}
+
+uint64_t sandbox_limits_process_hits(const char *cgroup)
+{
+	char path[320], buf[256];
+	const char *p;
+
+	if (!cgroup[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/pids.events", cgroup);
+	if (read_line(path, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strstr(buf, "max ");
+	return p ? strtoull(p + 4, NULL, 10) : 0;
+}
+
+/* The run's processes are gone when the helper is reaped, but the
+ * kernel may free the cgroup a moment later: retry for up to 100 ms. */
+void sandbox_limits_remove(const char *cgroup)
+{
+	if (!cgroup[0])
+		return;
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(cgroup) == 0 || errno != EBUSY)
+			return;
+		usleep(1000);
+	}
+}

@@ -1,0 +1,705 @@
+/*
+ * mounts.c - assemble the sandbox's root on tmpfs and pivot into it.
+ *
+ * Runs in the sandbox's init, in its own mount namespace, before the
+ * pivot. The new root is a tmpfs mounted over /tmp of this namespace
+ * (the host's /tmp is untouched). Every host path is opened with O_PATH
+ * before that tmpfs hides anything, and bound through /proc/self/fd/N,
+ * so a bind takes exactly the file that was opened. Targets inside the
+ * new root are resolved with openat2(RESOLVE_IN_ROOT) or
+ * RESOLVE_BENEATH, so a symlink in the workspace cannot redirect a
+ * mount to the host's tree.
+ *
+ * The order matters: the private /tmp and HOME come before the
+ * workspace, which may lie below either; the hidden paths and the exec
+ * masks come last, over whatever is visible.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox/error.h"
+#include "sandbox/internal.h"
+
+/* The mount point of the new root before the pivot. */
+#define NEWROOT "/tmp"
+
+#define ATTR_RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+static const char *const device_nodes[] = {
+	"null", "zero", "full", "random", "urandom", "tty",
+};
+
+static const char *const device_links[][2] = {
+	{ "fd", "/proc/self/fd" },     { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+	{ "ptmx", "pts/ptmx" },       { "core", "/proc/kcore" },
+};
+
+/* Parts of /proc bound read-only over themselves, as bubblewrap does. */
+static const char *const proc_read_only[] = {
+	"sys", "sysrq-trigger", "irq", "bus",
+};
+
+struct build {
+	const struct sandbox_plan *plan;
+	cJSON *mounts;
+	int root;	/* O_PATH fd of NEWROOT */
+	dev_t root_dev;	/* its device, to tell its own directories */
+	dev_t devnull_rdev;
+	int devnull;	/* O_PATH fd of the host's /dev/null, the mask */
+	int ws;		/* O_PATH fd of the workspace */
+	int seed;	/* the HOME seed directory, or -1 */
+	int *ro;	/* per read_only entry: O_PATH fd, or -1 */
+	char **ro_link;	/* per read_only entry: symlink text, or NULL */
+};
+
+static void record(struct build *b, const char *path, const char *type,
+		   const char *options, const char *host_source)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	if (!m)
+		return;
+	cJSON_AddStringToObject(m, "path", path);
+	cJSON_AddStringToObject(m, "type", type);
+	if (options)
+		cJSON_AddStringToObject(m, "options", options);
+	if (host_source)
+		cJSON_AddStringToObject(m, "host_source", host_source);
+	cJSON_AddItemToArray(b->mounts, m);
+}
+
+static int fail(const char *what, const char *path)
+{
+	sandbox_set_error("cannot %s: '%s': %s", what, path, strerror(errno));
+	return -1;
+}
+
+static int openat2_path(int dirfd, const char *path, uint64_t resolve)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = resolve,
+	};
+
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static void fd_path(char *buf, size_t len, int fd)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/*
+ * Make a mount read-only, nosuid and nodev, with its submounts.
+ * mount_setattr() (Linux 5.12) adds flags without clearing the ones the
+ * kernel locked; the fallback remounts only the top mount and keeps
+ * those locked flags itself.
+ */
+static int set_attr(const char *target, uint64_t set, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = set };
+	struct statvfs sv;
+	unsigned long flags = MS_REMOUNT | MS_BIND;
+
+	if (mount_setattr(AT_FDCWD, target, recursive ? AT_RECURSIVE : 0,
+			  &attr, sizeof(attr)) == 0)
+		return 0;
+	if (errno != ENOSYS || statvfs(target, &sv) < 0)
+		return -1;
+	if (set & MOUNT_ATTR_RDONLY)
+		flags |= MS_RDONLY;
+	if ((set & MOUNT_ATTR_NOSUID) || (sv.f_flag & ST_NOSUID))
+		flags |= MS_NOSUID;
+	if ((set & MOUNT_ATTR_NODEV) || (sv.f_flag & ST_NODEV))
+		flags |= MS_NODEV;
+	if ((set & MOUNT_ATTR_NOEXEC) || (sv.f_flag & ST_NOEXEC))
+		flags |= MS_NOEXEC;
+	return mount(NULL, target, NULL, flags, NULL);
+}
+
+static const char *attr_text(uint64_t attr)
+{
+	if (attr & MOUNT_ATTR_NOEXEC)
+		return "ro,nosuid,noexec";
+	return (attr & MOUNT_ATTR_RDONLY) ? "ro,nosuid,nodev"
+					  : "rw,nosuid,nodev";
+}
+
+/* mkdir -p below NEWROOT; path is absolute inside the sandbox. */
+static int make_dirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX + sizeof(NEWROOT)];
+	char *p;
+
+	snprintf(buf, sizeof(buf), NEWROOT "%s", path);
+	for (p = buf + sizeof(NEWROOT); ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return fail("create the mount point", path);
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/* An empty regular file as the mount point of a file bind. */
+static int make_file(const char *path)
+{
+	char buf[PATH_MAX + sizeof(NEWROOT)];
+	char parent[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (make_dirs(parent, 0755) < 0)
+			return -1;
+	}
+	snprintf(buf, sizeof(buf), NEWROOT "%s", path);
+	fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("create the mount point", path);
+	close(fd);
+	return 0;
+}
+
+static int mount_tmpfs(struct build *b, const char *path, const char *opts,
+		       unsigned long flags)
+{
+	char target[PATH_MAX + sizeof(NEWROOT)];
+
+	if (make_dirs(path, 0755) < 0)
+		return -1;
+	snprintf(target, sizeof(target), NEWROOT "%s", path);
+	if (mount("tmpfs", target, "tmpfs", flags, opts) < 0)
+		return fail("mount a tmpfs", path);
+	record(b, path, "tmpfs", opts, NULL);
+	return 0;
+}
+
+/* Bind the file or directory open as src at path, with attributes. */
+static int bind_fd(struct build *b, int src, const char *path, uint64_t attr,
+		   const char *host_source)
+{
+	char from[64], target[PATH_MAX + sizeof(NEWROOT)];
+	struct stat st;
+
+	if (fstat(src, &st) < 0)
+		return fail("stat", host_source ? host_source : path);
+	if (S_ISDIR(st.st_mode) ? make_dirs(path, 0755) : make_file(path))
+		return -1;
+	fd_path(from, sizeof(from), src);
+	snprintf(target, sizeof(target), NEWROOT "%s", path);
+	if (mount(from, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail("bind", path);
+	if (attr && set_attr(target, attr, true) < 0)
+		return fail("restrict the mount", path);
+	record(b, path, "bind", attr_text(attr), host_source);
+	return 0;
+}
+
+static int bind_read_only(struct build *b, size_t i)
+{
+	const char *path = b->plan->policy->read_only.items[i];
+	char target[PATH_MAX + sizeof(NEWROOT)];
+
+	if (b->ro_link[i]) {
+		snprintf(target, sizeof(target), NEWROOT "%s", path);
+		if (symlink(b->ro_link[i], target) < 0 && errno != EEXIST)
+			return fail("create the symlink", path);
+		record(b, path, "symlink", b->ro_link[i], NULL);
+		return 0;
+	}
+	if (b->ro[i] < 0)
+		return 0;
+	return bind_fd(b, b->ro[i], path, ATTR_RO, path);
+}
+
+/* Open one read_only entry before the new root hides the host's /tmp;
+ * a missing entry is skipped, a symlink is recreated as it is. */
+static int open_read_only(struct build *b, size_t i)
+{
+	const char *path = b->plan->policy->read_only.items[i];
+	char link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : fail("stat", path);
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			return fail("read the symlink", path);
+		link[n] = '\0';
+		b->ro_link[i] = strdup(link);
+		return b->ro_link[i] ? 0 : fail("read the symlink", path);
+	}
+	b->ro[i] = open(path, O_PATH | O_CLOEXEC);
+	return b->ro[i] < 0 ? fail("open", path) : 0;
+}
+
+static int open_sources(struct build *b)
+{
+	const struct sandbox_policy *p = b->plan->policy;
+	size_t n = p->read_only.count;
+
+	b->ro = malloc((n + 1) * sizeof(*b->ro));
+	b->ro_link = calloc(n + 1, sizeof(*b->ro_link));
+	if (!b->ro || !b->ro_link) {
+		errno = ENOMEM;
+		return fail("open", "the read-only paths");
+	}
+	for (size_t i = 0; i < n; i++)
+		b->ro[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (open_read_only(b, i) < 0)
+			return -1;
+	}
+	b->ws = open(b->plan->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->ws < 0)
+		return fail("open the workspace", b->plan->workspace);
+	if (!p->home_seed)
+		return 0;
+	b->seed = open(p->home_seed, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return b->seed < 0 ? fail("open the HOME seed", p->home_seed) : 0;
+}
+
+static void close_sources(struct build *b)
+{
+	size_t n = b->plan->policy->read_only.count;
+
+	for (size_t i = 0; b->ro && i < n; i++) {
+		if (b->ro[i] >= 0)
+			close(b->ro[i]);
+	}
+	for (size_t i = 0; b->ro_link && i < n; i++)
+		free(b->ro_link[i]);
+	free(b->ro);
+	free(b->ro_link);
+	if (b->ws >= 0)
+		close(b->ws);
+	if (b->seed >= 0)
+		close(b->seed);
+}
+
+static int build_dev(struct build *b)
+{
+	char target[PATH_MAX];
+
+	if (mount_tmpfs(b, "/dev", "mode=0755,size=64k",
+			MS_NOSUID | MS_NOEXEC) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(device_nodes) / sizeof(*device_nodes);
+	     i++) {
+		char host[32], path[32];
+		int fd;
+
+		snprintf(host, sizeof(host), "/dev/%s", device_nodes[i]);
+		snprintf(path, sizeof(path), "/dev/%s", device_nodes[i]);
+		fd = open(host, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* Read-only blocks chmod of the host's node; writing to a
+		 * device on a read-only mount still works. */
+		if (bind_fd(b, fd, path, MOUNT_ATTR_RDONLY |
+			    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, host) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	for (size_t i = 0; i < sizeof(device_links) / sizeof(*device_links);
+	     i++) {
+		snprintf(target, sizeof(target), NEWROOT "/dev/%s",
+			 device_links[i][0]);
+		if (symlink(device_links[i][1], target) < 0)
+			return fail("create the symlink", target);
+	}
+	if (make_dirs("/dev/pts", 0755) < 0 ||
+	    mount("devpts", NEWROOT "/dev/pts", "devpts",
+		  MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+		    < 0)
+		return fail("mount devpts", "/dev/pts");
+	record(b, "/dev/pts", "devpts", "newinstance,ptmxmode=0666", NULL);
+	return mount_tmpfs(b, "/dev/shm", "mode=1777",
+			   MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+static int build_proc(struct build *b)
+{
+	char target[64];
+
+	if (make_dirs("/proc", 0555) < 0)
+		return -1;
+	if (mount("proc", NEWROOT "/proc", "proc",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return fail("mount proc", "/proc");
+	record(b, "/proc", "proc", "nosuid,nodev,noexec", NULL);
+	for (size_t i = 0;
+	     i < sizeof(proc_read_only) / sizeof(*proc_read_only); i++) {
+		snprintf(target, sizeof(target), NEWROOT "/proc/%s",
+			 proc_read_only[i]);
+		if (access(target, F_OK) < 0)
+			continue;
+		if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    set_attr(target, ATTR_RO | MOUNT_ATTR_NOEXEC, true) < 0)
+			return fail("make read-only", target);
+	}
+	return 0;
+}
+
+/* Copy state for the nftw() callback, which takes no argument. */
+static struct {
+	const char *from;
+	size_t from_len;
+	const char *to;
+} seed;
+
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char buf[65536];
+	ssize_t n = 0;
+	int in, out, rc = 0;
+
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	}
+	if (n < 0)
+		rc = -1;
+	close(in);
+	if (close(out) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int copy_entry(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	char dst[PATH_MAX * 2], link[PATH_MAX];
+	mode_t mode = st->st_mode & 0777;
+	ssize_t n;
+
+	(void)ftw;
+	snprintf(dst, sizeof(dst), "%s%s", seed.to, path + seed.from_len);
+	switch (type) {
+	case FTW_D:
+		if (path[seed.from_len] == '\0')
+			return 0;
+		return mkdir(dst, mode | 0700) < 0 ? -1 : 0;
+	case FTW_F:
+		if (!S_ISREG(st->st_mode))
+			return 0;
+		return copy_file(path, dst, mode);
+	case FTW_SL:
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			return -1;
+		link[n] = '\0';
+		return symlink(link, dst);
+	default:
+		errno = EACCES;
+		return -1;
+	}
+}
+
+/* HOME is a private tmpfs, seeded with a copy of the policy's host
+ * directory so that the agent's changes never reach the host. */
+static int build_home(struct build *b)
+{
+	const char *home = b->plan->policy->home_path;
+	const char *from = b->plan->policy->home_seed;
+	char to[PATH_MAX + sizeof(NEWROOT)], walk[64];
+
+	if (mount_tmpfs(b, home, "mode=0700", MS_NOSUID | MS_NODEV) < 0)
+		return -1;
+	if (b->seed < 0)
+		return 0;
+	snprintf(to, sizeof(to), NEWROOT "%s", home);
+	snprintf(walk, sizeof(walk), "/proc/self/fd/%d/", b->seed);
+	seed.from = walk;
+	seed.from_len = strlen(walk);
+	seed.to = to;
+	if (nftw(walk, copy_entry, 16, FTW_PHYS) != 0)
+		return fail("copy the HOME seed", from);
+	record(b, home, "seed", NULL, from);
+	return 0;
+}
+
+/* Open a workspace part relative to the workspace's host directory,
+ * refusing to leave it or to follow a symlink. */
+static int open_part(int ws, const char *rel)
+{
+	return openat2_path(ws, rel, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					     RESOLVE_NO_MAGICLINKS |
+					     RESOLVE_NO_XDEV);
+}
+
+static int bind_parts(struct build *b, int ws,
+		      const struct sandbox_strings *parts, uint64_t attr)
+{
+	const char *inside = b->plan->inside;
+
+	for (size_t i = 0; i < parts->count; i++) {
+		char path[PATH_MAX * 2];
+		int fd;
+
+		if (strcmp(parts->items[i], ".") == 0)
+			continue;
+		fd = open_part(ws, parts->items[i]);
+		snprintf(path, sizeof(path), "%s/%s", inside, parts->items[i]);
+		if (fd < 0 && errno == ENOENT) {
+			record(b, path, "absent", NULL, NULL);
+			continue;
+		}
+		if (fd < 0)
+			return fail("open the workspace part", path);
+		if (bind_fd(b, fd, path, attr, NULL) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static bool all_writable(const struct sandbox_policy *p)
+{
+	for (size_t i = 0; i < p->workspace_writable.count; i++) {
+		if (strcmp(p->workspace_writable.items[i], ".") == 0)
+			return true;
+	}
+	return false;
+}
+
+static int build_workspace(struct build *b)
+{
+	const struct sandbox_policy *p = b->plan->policy;
+	bool writable = all_writable(p);
+	int ws = b->ws, rc;
+
+	rc = bind_fd(b, ws, b->plan->inside,
+		     writable ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : ATTR_RO,
+		     b->plan->workspace);
+	if (rc == 0 && !writable)
+		rc = bind_parts(b, ws, &p->workspace_writable,
+				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (rc == 0)
+		rc = bind_parts(b, ws, &p->workspace_read_only, ATTR_RO);
+	return rc;
+}
+
+/* Make the mount now on top of path read-only and noexec. The path is
+ * opened again, because an fd opened before the mount refers to what
+ * lies beneath it. */
+static int restrict_top(struct build *b, const char *path)
+{
+	char target[64];
+	int fd, rc;
+
+	fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+						 RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return -1;
+	fd_path(target, sizeof(target), fd);
+	rc = set_attr(target, ATTR_RO | MOUNT_ATTR_NOEXEC, false);
+	close(fd);
+	return rc;
+}
+
+/* Cover one path inside the new root: a directory with an empty
+ * read-only tmpfs, anything else with the host's /dev/null. */
+static int mask(struct build *b, const char *path, const char *type)
+{
+	char target[64], from[64];
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+						 RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			fail("open the path to hide", path);
+	fd_path(target, sizeof(target), fd);
+	if (fstat(fd, &st) < 0) {
+		rc = fail("stat", path);
+	} else if (st.st_dev == b->root_dev ||
+		   (S_ISCHR(st.st_mode) && st.st_rdev == b->devnull_rdev)) {
+		/* A directory of the new root itself, made to hold the
+		 * workspace or HOME, or a path masked already. */
+		close(fd);
+		return 0;
+	} else if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID |
+			  MS_NODEV | MS_NOEXEC, "mode=0000,size=4k") < 0)
+			rc = fail("hide", path);
+	} else {
+		fd_path(from, sizeof(from), b->devnull);
+		if (mount(from, target, NULL, MS_BIND, NULL) < 0 ||
+		    restrict_top(b, path) < 0)
+			rc = fail("hide", path);
+	}
+	if (rc == 0)
+		record(b, path, type, NULL, NULL);
+	close(fd);
+	return rc;
+}
+
+static int build_hidden(struct build *b)
+{
+	const struct sandbox_policy *p = b->plan->policy;
+	char path[PATH_MAX * 2];
+
+	for (size_t i = 0; i < p->hidden.count; i++) {
+		if (mask(b, p->hidden.items[i], "hidden") < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < p->workspace_hidden.count; i++) {
+		snprintf(path, sizeof(path), "%s/%s", b->plan->inside,
+			 p->workspace_hidden.items[i]);
+		if (mask(b, path, "hidden") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Mask each denied command, so that exec by name, by path, through a
+ * symlink or with execveat all meet the same /dev/null and fail with
+ * EACCES. A name is looked up in every directory of the sandbox's PATH.
+ */
+static int build_exec_deny(struct build *b)
+{
+	const struct sandbox_strings *deny = &b->plan->policy->exec_deny;
+	const char *search = sandbox_plan_path(b->plan);
+
+	for (size_t i = 0; i < deny->count; i++) {
+		const char *name = deny->items[i];
+		char path[PATH_MAX * 2];
+		const char *dir = search;
+
+		if (name[0] == '/') {
+			if (mask(b, name, "exec-deny") < 0)
+				return -1;
+			continue;
+		}
+		while (*dir) {
+			size_t n = strcspn(dir, ":");
+
+			snprintf(path, sizeof(path), "%.*s/%s", (int)n, dir,
+				 name);
+			if (n && dir[0] == '/' &&
+			    mask(b, path, "exec-deny") < 0)
+				return -1;
+			dir += n;
+			if (*dir == ':')
+				dir++;
+		}
+	}
+	return 0;
+}
+
+static int pivot(void)
+{
+	if (chdir(NEWROOT) < 0)
+		return fail("enter the new root", NEWROOT);
+	/* pivot_root(".", ".") stacks the old root under the new one;
+	 * detaching "." then removes it without a directory for it. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail("pivot into the new root", NEWROOT);
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail("detach the old root", "/");
+	if (chdir("/") < 0)
+		return fail("enter the new root", "/");
+	return 0;
+}
+
+static int build_tree(struct build *b)
+{
+	const struct sandbox_policy *p = b->plan->policy;
+
+	if (build_proc(b) < 0 || build_dev(b) < 0 ||
+	    mount_tmpfs(b, "/tmp", "mode=1777", MS_NOSUID | MS_NODEV) < 0 ||
+	    build_home(b) < 0)
+		return -1;
+	for (size_t i = 0; i < p->read_only.count; i++) {
+		if (bind_read_only(b, i) < 0)
+			return -1;
+	}
+	if (build_workspace(b) < 0 || build_hidden(b) < 0 ||
+	    build_exec_deny(b) < 0)
+		return -1;
+	if (set_attr(NEWROOT, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				      MOUNT_ATTR_NODEV, false) < 0)
+		return fail("make the root read-only", "/");
+	return 0;
+}
+
+int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
+{
+	struct build b = { .plan = plan, .mounts = mounts, .root = -1,
+			   .ws = -1, .seed = -1 };
+	struct stat st;
+	int rc = -1;
+
+	/* Nothing mounted from here on may propagate to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail("make the mounts private", "/");
+	b.devnull = open("/dev/null", O_PATH | O_CLOEXEC);
+	if (b.devnull < 0)
+		return fail("open", "/dev/null");
+	if (fstat(b.devnull, &st) < 0) {
+		fail("stat", "/dev/null");
+		goto out;
+	}
+	b.devnull_rdev = st.st_rdev;
+	if (open_sources(&b) < 0)
+		goto out;
+	if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=0755,size=1m") < 0) {
+		fail("mount the new root", NEWROOT);
+		goto out;
+	}
+	record(&b, "/", "tmpfs", "ro,mode=0755", NULL);
+	b.root = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b.root < 0 || fstat(b.root, &st) < 0) {
+		fail("open the new root", NEWROOT);
+		goto out;
+	}
+	b.root_dev = st.st_dev;
+	if (build_tree(&b) == 0 && pivot() == 0)
+		rc = 0;
+out:
+	close_sources(&b);
+	close(b.devnull);
+	if (b.root >= 0)
+		close(b.root);
+	return rc;
+}

@@ -1,0 +1,871 @@
+/*
+ * policy.c - read, check and write the sandbox policy.
+ *
+ * A policy file starts from the built-in default: a key that the file
+ * leaves out keeps its default value, and a key that it sets replaces
+ * the default whole (lists are not merged).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
+
+/* The largest policy file read, in bytes. */
+#define POLICY_MAX_SIZE (1 << 20)
+
+static const char *const default_read_only[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+	"/etc", "/opt",
+};
+
+static const char *const default_hidden[] = {
+	"/home", "/root", "/run", "/var/run", "/etc/shadow", "/etc/shadow-",
+	"/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
+	"/etc/ssh", "/etc/ssl/private", "/etc/security/opasswd",
+};
+
+static const char *const default_exec_deny[] = {
+	"sudo", "su", "doas", "pkexec", "mount", "umount", "nsenter",
+	"unshare", "chroot", "setpriv", "capsh",
+};
+
+static const char *const default_env_pass[] = {
+	"LANG", "LC_*", "TERM", "TZ", "COLORTERM", "NO_COLOR",
+};
+
+static const char *const default_env_set[][2] = {
+	{ "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		  "/sbin:/bin" },
+	{ "TMPDIR", "/tmp" },
+};
+
+static const struct sandbox_limits default_limits = {
+	.timeout_seconds = 3600,
+	.cpu_seconds = 0,
+	.memory_bytes = 0,
+	.processes = 4096,
+	.file_size_bytes = 16ULL << 30,
+	.open_files = 4096,
+};
+
+/* Where the parser is, for messages: the file name and the JSON path. */
+struct parser {
+	const char *name;
+	char path[256];
+};
+
+static void strings_clear(struct sandbox_strings *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+static int strings_add(struct sandbox_strings *list, const char *value)
+{
+	char **grown;
+	char *copy;
+
+	copy = strdup(value);
+	grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
+	if (!copy || !grown) {
+		free(copy);
+		if (grown)
+			list->items = grown;
+		sandbox_set_error("cannot build the policy: '%s': %s", value,
+				  strerror(ENOMEM));
+		return -1;
+	}
+	list->items = grown;
+	list->items[list->count++] = copy;
+	return 0;
+}
+
+static int strings_set(struct sandbox_strings *list, const char *const *v,
+		       size_t n)
+{
+	strings_clear(list);
+	for (size_t i = 0; i < n; i++) {
+		if (strings_add(list, v[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void env_set_clear(struct sandbox_policy *policy)
+{
+	for (size_t i = 0; i < policy->env_set_count; i++) {
+		free(policy->env_set[i].name);
+		free(policy->env_set[i].value);
+	}
+	free(policy->env_set);
+	policy->env_set = NULL;
+	policy->env_set_count = 0;
+}
+
+static int env_set_add(struct sandbox_policy *policy, const char *name,
+		       const char *value)
+{
+	struct sandbox_env_pair *grown;
+	size_t n = policy->env_set_count;
+
+	grown = realloc(policy->env_set, (n + 1) * sizeof(*grown));
+	if (!grown)
+		goto nomem;
+	policy->env_set = grown;
+	grown[n].name = strdup(name);
+	grown[n].value = strdup(value);
+	policy->env_set_count++;
+	if (!grown[n].name || !grown[n].value)
+		goto nomem;
+	return 0;
+nomem:
+	sandbox_set_error("cannot build the policy: '%s': %s", name,
+			  strerror(ENOMEM));
+	return -1;
+}
+
+void sandbox_policy_free(struct sandbox_policy *policy)
+{
+	if (!policy)
+		return;
+	strings_clear(&policy->workspace_writable);
+	strings_clear(&policy->workspace_read_only);
+	strings_clear(&policy->workspace_hidden);
+	strings_clear(&policy->read_only);
+	strings_clear(&policy->hidden);
+	strings_clear(&policy->exec_allow);
+	strings_clear(&policy->exec_deny);
+	strings_clear(&policy->network_allow);
+	strings_clear(&policy->env_pass);
+	strings_clear(&policy->env_secrets);
+	env_set_clear(policy);
+	free(policy->home_path);
+	free(policy->home_seed);
+	free(policy->hostname);
+	free(policy);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+struct sandbox_policy *sandbox_policy_default(void)
+{
+	struct sandbox_policy *p = calloc(1, sizeof(*p));
+	static const char *const all[] = { "." };
+	static const char *const hooks[] = { ".git/hooks" };
+
+	if (!p)
+		return NULL;
+	p->limits = default_limits;
+	p->home_path = strdup("/home/agent");
+	p->hostname = strdup("runbundle");
+	if (!p->home_path || !p->hostname ||
+	    strings_set(&p->workspace_writable, all, 1) < 0 ||
+	    strings_set(&p->workspace_read_only, hooks, 1) < 0 ||
+	    strings_set(&p->read_only, default_read_only,
+			N(default_read_only)) < 0 ||
+	    strings_set(&p->hidden, default_hidden, N(default_hidden)) < 0 ||
+	    strings_set(&p->exec_deny, default_exec_deny,
+			N(default_exec_deny)) < 0 ||
+	    strings_set(&p->env_pass, default_env_pass,
+			N(default_env_pass)) < 0)
+		goto fail;
+	for (size_t i = 0; i < N(default_env_set); i++) {
+		if (env_set_add(p, default_env_set[i][0],
+				default_env_set[i][1]) < 0)
+			goto fail;
+	}
+	return p;
+fail:
+	sandbox_policy_free(p);
+	return NULL;
+}
+
+/* Report a bad value at the parser's current path. Returns -1. */
+static int bad(struct parser *ps, const cJSON *value, const char *why)
+{
+	char *text = value ? cJSON_PrintUnformatted(value) : NULL;
+
+	if (text && strlen(text) > 120)
+		strcpy(text + 117, "...");
+	if (text)
+		sandbox_set_error("%s: %s: %s: %s", ps->name, ps->path, text,
+				  why);
+	else
+		sandbox_set_error("%s: %s: %s", ps->name, ps->path, why);
+	free(text);
+	return -1;
+}
+
+/* Append ".key" or "[i]" to the path; returns the old length. */
+static size_t path_push(struct parser *ps, const char *key, int index)
+{
+	size_t len = strlen(ps->path);
+
+	if (key)
+		snprintf(ps->path + len, sizeof(ps->path) - len, "%s%s",
+			 len ? "." : "", key);
+	else
+		snprintf(ps->path + len, sizeof(ps->path) - len, "[%d]",
+			 index);
+	return len;
+}
+
+static void path_pop(struct parser *ps, size_t len)
+{
+	ps->path[len] = '\0';
+}
+
+/*
+ * Check that every key of object is in known (a NULL-terminated list).
+ */
+static int check_keys(struct parser *ps, const cJSON *object,
+		      const char *const *known)
+{
+	const cJSON *item;
+
+	if (!cJSON_IsObject(object))
+		return bad(ps, object, "not an object");
+	cJSON_ArrayForEach(item, object) {
+		size_t i;
+
+		for (i = 0; known[i]; i++) {
+			if (strcmp(item->string, known[i]) == 0)
+				break;
+		}
+		if (!known[i]) {
+			size_t len = path_push(ps, item->string, 0);
+
+			bad(ps, NULL, "unknown key");
+			path_pop(ps, len);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Normalised means no empty, "." or ".." component and no trailing '/'. */
+static bool path_is_normal(const char *path)
+{
+	const char *p = path;
+
+	if (*p == '/')
+		p++;
+	if (*p == '\0')
+		return path[0] == '/';
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/' && p[1] == '\0')
+			return false;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+enum path_kind { PATH_ABSOLUTE, PATH_RELATIVE, PATH_NAME_OR_ABSOLUTE };
+
+static int check_path(struct parser *ps, const cJSON *v, enum path_kind kind)
+{
+	const char *s = v->valuestring;
+
+	if (strlen(s) >= PATH_MAX)
+		return bad(ps, v, "path too long");
+	if (kind == PATH_RELATIVE) {
+		if (strcmp(s, ".") == 0)
+			return 0;
+		if (s[0] == '/')
+			return bad(ps, v, "not relative to the workspace");
+	} else if (kind == PATH_ABSOLUTE && s[0] != '/') {
+		return bad(ps, v, "not an absolute path");
+	} else if (kind == PATH_NAME_OR_ABSOLUTE && s[0] != '/') {
+		if (s[0] == '\0' || strchr(s, '/'))
+			return bad(ps, v, "neither a command name nor an "
+					  "absolute path");
+		return 0;
+	}
+	if (!path_is_normal(s))
+		return bad(ps, v, "not a normalised path (no '.', '..', "
+				  "'//' or trailing '/')");
+	return 0;
+}
+
+static int check_host_port(struct parser *ps, const cJSON *v)
+{
+	const char *s = v->valuestring;
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == s)
+		return bad(ps, v, "not host:port");
+	if (s[0] == '[' && colon[-1] != ']')
+		return bad(ps, v, "IPv6 address without a closing ']'");
+	if (s[0] != '[' && memchr(s, ':', (size_t)(colon - s)))
+		return bad(ps, v, "IPv6 address not in brackets");
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0')
+		return bad(ps, v, "port is not a number");
+	if (errno == ERANGE || port < 1 || port > 65535)
+		return bad(ps, v, "port out of range");
+	for (const char *p = s; p < colon; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '/' || *p == '@')
+			return bad(ps, v, "invalid character in host");
+	}
+	return 0;
+}
+
+enum item_check { ITEM_ANY, ITEM_ABS, ITEM_REL, ITEM_EXEC, ITEM_HOSTPORT,
+		  ITEM_ENVNAME };
+
+static bool env_name_is_valid(const char *s, bool allow_star)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p == '*' && allow_star && p[1] == '\0')
+			return true;
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return false;
+	}
+	return true;
+}
+
+static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
+{
+	switch (c) {
+	case ITEM_ABS:
+		return check_path(ps, v, PATH_ABSOLUTE);
+	case ITEM_REL:
+		return check_path(ps, v, PATH_RELATIVE);
+	case ITEM_EXEC:
+		return check_path(ps, v, PATH_NAME_OR_ABSOLUTE);
+	case ITEM_HOSTPORT:
+		return check_host_port(ps, v);
+	case ITEM_ENVNAME:
+		if (!env_name_is_valid(v->valuestring, true))
+			return bad(ps, v, "not a variable name (letters, "
+					  "digits, '_', optional final '*')");
+		return 0;
+	case ITEM_ANY:
+		break;
+	}
+	return 0;
+}
+
+/* Read an array of strings at key into list, when the key is present. */
+static int read_strings(struct parser *ps, const cJSON *object,
+			const char *key, struct sandbox_strings *list,
+			enum item_check check)
+{
+	const cJSON *array = cJSON_GetObjectItemCaseSensitive(object, key);
+	const cJSON *item;
+	size_t len;
+	int i = 0;
+
+	if (!array)
+		return 0;
+	len = path_push(ps, key, 0);
+	if (!cJSON_IsArray(array))
+		return bad(ps, array, "not an array of strings");
+	strings_clear(list);
+	cJSON_ArrayForEach(item, array) {
+		size_t len2 = path_push(ps, NULL, i++);
+
+		if (!cJSON_IsString(item))
+			return bad(ps, item, "not a string");
+		if (check_item(ps, item, check) < 0 ||
+		    strings_add(list, item->valuestring) < 0)
+			return -1;
+		path_pop(ps, len2);
+	}
+	path_pop(ps, len);
+	return 0;
+}
+
+static int read_string(struct parser *ps, const cJSON *object,
+		       const char *key, char **out, enum item_check check,
+		       bool nullable)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(object, key);
+	size_t len;
+	char *copy;
+
+	if (!v)
+		return 0;
+	len = path_push(ps, key, 0);
+	if (nullable && cJSON_IsNull(v)) {
+		free(*out);
+		*out = NULL;
+		path_pop(ps, len);
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return bad(ps, v, nullable ? "not a string or null"
+					   : "not a string");
+	if (check_item(ps, v, check) < 0)
+		return -1;
+	copy = strdup(v->valuestring);
+	if (!copy)
+		return bad(ps, NULL, strerror(ENOMEM));
+	free(*out);
+	*out = copy;
+	path_pop(ps, len);
+	return 0;
+}
+
+/*
+ * A size is a non-negative integer of bytes, or a string with a K, M,
+ * G or T suffix (powers of 1024).
+ */
+static int parse_size(const cJSON *v, bool bytes, uint64_t *out)
+{
+	const char *s;
+	char *end;
+	unsigned long long n;
+	int shift = 0;
+
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		if (d < 0 || d > 9007199254740992.0 || d != (double)(uint64_t)d)
+			return -1;
+		*out = (uint64_t)d;
+		return 0;
+	}
+	if (!bytes || !cJSON_IsString(v))
+		return -1;
+	s = v->valuestring;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	switch (*end) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end && end[1] != '\0')
+		return -1;
+	if (n > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
+static int read_limits(struct parser *ps, const cJSON *object,
+		       struct sandbox_limits *limits)
+{
+	static const char *const keys[] = {
+		"timeout_seconds", "cpu_seconds", "memory_bytes",
+		"processes", "file_size_bytes", "open_files", NULL,
+	};
+	uint64_t *fields[] = {
+		&limits->timeout_seconds, &limits->cpu_seconds,
+		&limits->memory_bytes, &limits->processes,
+		&limits->file_size_bytes, &limits->open_files,
+	};
+
+	if (check_keys(ps, object, keys) < 0)
+		return -1;
+	for (size_t i = 0; keys[i]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(object,
+								  keys[i]);
+		bool bytes = strstr(keys[i], "bytes") != NULL;
+		size_t len;
+
+		if (!v)
+			continue;
+		len = path_push(ps, keys[i], 0);
+		if (parse_size(v, bytes, fields[i]) < 0)
+			return bad(ps, v, bytes ?
+				"not a byte count (integer, or string with K, "
+				"M, G or T)" : "not a non-negative integer");
+		path_pop(ps, len);
+	}
+	return 0;
+}
+
+static int read_env_set(struct parser *ps, const cJSON *env,
+			struct sandbox_policy *p)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(env, "set");
+	const cJSON *item;
+	size_t len;
+
+	if (!set)
+		return 0;
+	len = path_push(ps, "set", 0);
+	if (!cJSON_IsObject(set))
+		return bad(ps, set, "not an object of strings");
+	env_set_clear(p);
+	cJSON_ArrayForEach(item, set) {
+		size_t len2 = path_push(ps, item->string, 0);
+
+		if (!env_name_is_valid(item->string, false))
+			return bad(ps, NULL, "not a variable name");
+		if (!cJSON_IsString(item))
+			return bad(ps, item, "not a string");
+		if (env_set_add(p, item->string, item->valuestring) < 0)
+			return -1;
+		path_pop(ps, len2);
+	}
+	path_pop(ps, len);
+	return 0;
+}
+
+/* Run fn on the object at key when present, with the path extended. */
+#define SECTION(ps, root, key, body)                                        \
+	do {                                                                \
+		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root,   \
+								    key);   \
+		if (sec) {                                                  \
+			size_t len_ = path_push(ps, key, 0);                \
+			if (body)                                           \
+				return -1;                                  \
+			path_pop(ps, len_);                                 \
+		}                                                           \
+	} while (0)
+
+static int read_workspace(struct parser *ps, const cJSON *o,
+			  struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "writable", "read_only",
+					    "hidden", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "writable", &p->workspace_writable,
+			    ITEM_REL) < 0 ||
+	       read_strings(ps, o, "read_only", &p->workspace_read_only,
+			    ITEM_REL) < 0 ||
+	       read_strings(ps, o, "hidden", &p->workspace_hidden,
+			    ITEM_REL) < 0;
+}
+
+static int read_filesystem(struct parser *ps, const cJSON *o,
+			   struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "read_only", "hidden", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "read_only", &p->read_only, ITEM_ABS) < 0 ||
+	       read_strings(ps, o, "hidden", &p->hidden, ITEM_ABS) < 0;
+}
+
+static int read_home(struct parser *ps, const cJSON *o,
+		     struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "path", "seed", NULL };
+
+	if (check_keys(ps, o, keys) < 0 ||
+	    read_string(ps, o, "path", &p->home_path, ITEM_ABS, false) < 0 ||
+	    read_string(ps, o, "seed", &p->home_seed, ITEM_ABS, true) < 0)
+		return -1;
+	if (strcmp(p->home_path, "/") == 0) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "path");
+		size_t len = path_push(ps, "path", 0);
+		int rc = bad(ps, v, "HOME cannot be the root directory");
+
+		path_pop(ps, len);
+		return rc;
+	}
+	return 0;
+}
+
+static int read_exec(struct parser *ps, const cJSON *o,
+		     struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "allow", "deny", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "allow", &p->exec_allow, ITEM_EXEC) < 0 ||
+	       read_strings(ps, o, "deny", &p->exec_deny, ITEM_EXEC) < 0;
+}
+
+static int read_network(struct parser *ps, const cJSON *o,
+			struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "allow", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "allow", &p->network_allow,
+			    ITEM_HOSTPORT) < 0;
+}
+
+static int read_env(struct parser *ps, const cJSON *o,
+		    struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "pass", "set", "secrets", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "pass", &p->env_pass, ITEM_ENVNAME) < 0 ||
+	       read_env_set(ps, o, p) < 0 ||
+	       read_strings(ps, o, "secrets", &p->env_secrets,
+			    ITEM_ENVNAME) < 0;
+}
+
+static int read_version(struct parser *ps, const cJSON *root)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
+	size_t len = path_push(ps, "version", 0);
+
+	if (!v)
+		return bad(ps, NULL, "missing (the current version is 1)");
+	if (!cJSON_IsNumber(v) || v->valuedouble != SANDBOX_POLICY_VERSION)
+		return bad(ps, v, "unsupported version (this runbundle "
+				  "reads version 1)");
+	path_pop(ps, len);
+	return 0;
+}
+
+static int read_top(struct parser *ps, const cJSON *root,
+		    struct sandbox_policy *p)
+{
+	static const char *const keys[] = {
+		"version", "hostname", "nested_userns", "workspace",
+		"filesystem", "home", "exec", "network", "limits", "env",
+		NULL,
+	};
+	const cJSON *nested;
+
+	if (check_keys(ps, root, keys) < 0 || read_version(ps, root) < 0 ||
+	    read_string(ps, root, "hostname", &p->hostname, ITEM_ANY,
+			false) < 0)
+		return -1;
+	if (strlen(p->hostname) == 0 || strlen(p->hostname) > 64) {
+		path_push(ps, "hostname", 0);
+		return bad(ps, cJSON_GetObjectItem(root, "hostname"),
+			   "not 1 to 64 characters");
+	}
+	nested = cJSON_GetObjectItemCaseSensitive(root, "nested_userns");
+	if (nested) {
+		path_push(ps, "nested_userns", 0);
+		if (!cJSON_IsBool(nested))
+			return bad(ps, nested, "not true or false");
+		p->allow_nested_userns = cJSON_IsTrue(nested);
+		path_pop(ps, 0);
+	}
+	SECTION(ps, root, "workspace", read_workspace(ps, sec, p));
+	SECTION(ps, root, "filesystem", read_filesystem(ps, sec, p));
+	SECTION(ps, root, "home", read_home(ps, sec, p));
+	SECTION(ps, root, "exec", read_exec(ps, sec, p));
+	SECTION(ps, root, "network", read_network(ps, sec, p));
+	SECTION(ps, root, "limits", read_limits(ps, sec, &p->limits));
+	SECTION(ps, root, "env", read_env(ps, sec, p));
+	return 0;
+}
+
+struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
+					    const char *name)
+{
+	struct parser ps = { .name = name };
+	struct sandbox_policy *p;
+	const char *end = NULL;
+	cJSON *root;
+
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		size_t at = end && end >= text ? (size_t)(end - text) : 0;
+
+		sandbox_set_error("%s: invalid JSON near byte %zu", name, at);
+		return NULL;
+	}
+	p = sandbox_policy_default();
+	if (!p) {
+		sandbox_set_error("%s: cannot read the policy: %s", name,
+				  strerror(ENOMEM));
+	} else if (!cJSON_IsObject(root)) {
+		bad(&ps, root, "the policy is not a JSON object");
+		sandbox_policy_free(p);
+		p = NULL;
+	} else if (read_top(&ps, root, p) < 0) {
+		sandbox_policy_free(p);
+		p = NULL;
+	}
+	cJSON_Delete(root);
+	return p;
+}
+
+static char *read_small_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size > POLICY_MAX_SIZE) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto fail;
+	while ((size_t)n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - (size_t)n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	buf[n] = '\0';
+	*len = (size_t)n;
+	close(fd);
+	return buf;
+fail:
+	sandbox_set_error("cannot read the policy: '%s': %s", path,
+			  errno == EFBIG ? "larger than 1 MiB" :
+			  errno == EINVAL ? "not a regular file" :
+			  strerror(errno));
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+struct sandbox_policy *sandbox_policy_load(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	struct sandbox_policy *p;
+	size_t len;
+	char *text;
+
+	text = read_small_file(path, &len);
+	if (!text)
+		return NULL;
+	p = sandbox_policy_parse(text, len, base ? base + 1 : path);
+	free(text);
+	return p;
+}
+
+bool sandbox_env_matches(const struct sandbox_strings *patterns,
+			 const char *name)
+{
+	for (size_t i = 0; i < patterns->count; i++) {
+		const char *pat = patterns->items[i];
+		size_t n = strlen(pat);
+
+		if (n && pat[n - 1] == '*') {
+			if (strncmp(pat, name, n - 1) == 0)
+				return true;
+		} else if (strcmp(pat, name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static cJSON *strings_json(const struct sandbox_strings *list)
+{
+	cJSON *array = cJSON_CreateArray();
+
+	for (size_t i = 0; array && i < list->count; i++)
+		cJSON_AddItemToArray(array,
+				     cJSON_CreateString(list->items[i]));
+	return array;
+}
+
+static void add_section(cJSON *root, const char *key, const char *const *k,
+			const struct sandbox_strings *const *v, size_t n)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, key);
+
+	for (size_t i = 0; o && i < n; i++)
+		cJSON_AddItemToObject(o, k[i], strings_json(v[i]));
+}
+
+static void add_limits(cJSON *root, const struct sandbox_limits *l)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "limits");
+
+	if (!o)
+		return;
+	cJSON_AddNumberToObject(o, "timeout_seconds",
+				(double)l->timeout_seconds);
+	cJSON_AddNumberToObject(o, "cpu_seconds", (double)l->cpu_seconds);
+	cJSON_AddNumberToObject(o, "memory_bytes", (double)l->memory_bytes);
+	cJSON_AddNumberToObject(o, "processes", (double)l->processes);
+	cJSON_AddNumberToObject(o, "file_size_bytes",
+				(double)l->file_size_bytes);
+	cJSON_AddNumberToObject(o, "open_files", (double)l->open_files);
+}
+
+static void add_env(cJSON *root, const struct sandbox_policy *p)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "env");
+	cJSON *set;
+
+	if (!o)
+		return;
+	cJSON_AddItemToObject(o, "pass", strings_json(&p->env_pass));
+	set = cJSON_AddObjectToObject(o, "set");
+	for (size_t i = 0; set && i < p->env_set_count; i++)
+		cJSON_AddStringToObject(set, p->env_set[i].name,
+					p->env_set[i].value);
+	cJSON_AddItemToObject(o, "secrets", strings_json(&p->env_secrets));
+}
+
+cJSON *sandbox_policy_to_json(const struct sandbox_policy *p)
+{
+	static const char *const ws_keys[] = { "writable", "read_only",
+					       "hidden" };
+	static const char *const fs_keys[] = { "read_only", "hidden" };
+	static const char *const ex_keys[] = { "allow", "deny" };
+	static const char *const net_keys[] = { "allow" };
+	const struct sandbox_strings *ws[] = { &p->workspace_writable,
+					       &p->workspace_read_only,
+					       &p->workspace_hidden };
+	const struct sandbox_strings *fs[] = { &p->read_only, &p->hidden };
+	const struct sandbox_strings *ex[] = { &p->exec_allow, &p->exec_deny };
+	const struct sandbox_strings *net[] = { &p->network_allow };
+	cJSON *root = cJSON_CreateObject();
+	cJSON *home;
+
+	if (!root)
+		return NULL;
+	cJSON_AddNumberToObject(root, "version", SANDBOX_POLICY_VERSION);
+	cJSON_AddStringToObject(root, "hostname", p->hostname);
+	cJSON_AddBoolToObject(root, "nested_userns", p->allow_nested_userns);
+	add_section(root, "workspace", ws_keys, ws, N(ws));
+	add_section(root, "filesystem", fs_keys, fs, N(fs));
+	home = cJSON_AddObjectToObject(root, "home");
+	if (home) {
+		cJSON_AddStringToObject(home, "path", p->home_path);
+		if (p->home_seed)
+			cJSON_AddStringToObject(home, "seed", p->home_seed);
+		else
+			cJSON_AddNullToObject(home, "seed");
+	}
+	add_section(root, "exec", ex_keys, ex, N(ex));
+	add_section(root, "network", net_keys, net, N(net));
+	add_limits(root, &p->limits);
+	add_env(root, p);
+	return root;
+}

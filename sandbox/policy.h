@@ -1,0 +1,111 @@
+/*
+ * policy.h - the sandbox policy: what an agent may see, write, execute
+ * and reach, read from a versioned JSON file (docs/policy.md).
+ *
+ * Invariants of a parsed policy:
+ *
+ *  1. Every path in filesystem.* and exec.* is absolute and normalised
+ *     (no ".", "..", empty or trailing components); every path in
+ *     workspace.* is relative to the workspace and normalised the same
+ *     way, "." meaning the whole workspace.
+ *  2. Every network.allow entry is "host:port" with port 1 to 65535.
+ *  3. A limit of 0 means "no limit".
+ *  4. Every string is owned by the policy and freed by
+ *     sandbox_policy_free().
+ *
+ * Errors: parsing functions return NULL and store a message that names
+ * the file, the JSON path and the reason, for example
+ *
+ *	policy.json: network.allow[2]: "example.com:99999": port out of range
+ */
+#ifndef SANDBOX_POLICY_H
+#define SANDBOX_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* The policy format version this library reads and writes. */
+#define SANDBOX_POLICY_VERSION 1
+
+/* A list of strings, owned by the policy. */
+struct sandbox_strings {
+	char **items;
+	size_t count;
+};
+
+/* One "NAME": "VALUE" pair of env.set. */
+struct sandbox_env_pair {
+	char *name;
+	char *value;
+};
+
+struct sandbox_limits {
+	uint64_t timeout_seconds;	/* wall clock, whole tree */
+	uint64_t cpu_seconds;		/* per process under rlimits */
+	uint64_t memory_bytes;
+	uint64_t processes;
+	uint64_t file_size_bytes;
+	uint64_t open_files;
+};
+
+struct sandbox_policy {
+	struct sandbox_strings workspace_writable;	/* relative */
+	struct sandbox_strings workspace_read_only;	/* relative */
+	struct sandbox_strings workspace_hidden;	/* relative */
+
+	struct sandbox_strings read_only;	/* host dirs bound read-only */
+	struct sandbox_strings hidden;		/* masked inside the sandbox */
+
+	char *home_path;	/* HOME inside the sandbox */
+	char *home_seed;	/* host directory copied into HOME, or NULL */
+
+	struct sandbox_strings exec_allow;	/* names or absolute paths;
+						 * empty: everything */
+	struct sandbox_strings exec_deny;	/* names or absolute paths */
+
+	struct sandbox_strings network_allow;	/* "host:port" via proxy */
+
+	struct sandbox_limits limits;
+
+	struct sandbox_strings env_pass;	/* names, "PREFIX*" */
+	struct sandbox_env_pair *env_set;
+	size_t env_set_count;
+	struct sandbox_strings env_secrets;	/* never inside */
+
+	char *hostname;
+	bool allow_nested_userns;
+};
+
+/*
+ * Read and check the policy file at path. The messages name the file
+ * by its base name. Returns a policy the caller frees with
+ * sandbox_policy_free(), or NULL with a message.
+ */
+struct sandbox_policy *sandbox_policy_load(const char *path);
+
+/*
+ * Parse and check a policy from JSON text; name is used in messages.
+ * Returns a policy the caller frees, or NULL with a message.
+ */
+struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
+					    const char *name);
+
+/* The built-in default policy (docs/policy.md lists it). Returns a
+ * policy the caller frees, or NULL when memory runs out. */
+struct sandbox_policy *sandbox_policy_default(void);
+
+/* The policy as JSON in the file format, every key written out. The
+ * caller owns the object. Returns NULL when memory runs out. */
+cJSON *sandbox_policy_to_json(const struct sandbox_policy *policy);
+
+void sandbox_policy_free(struct sandbox_policy *policy);
+
+/* True when the environment variable name matches a pattern list
+ * entry: an exact name, or a prefix ending in '*'. */
+bool sandbox_env_matches(const struct sandbox_strings *patterns,
+			 const char *name);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * sandbox.h - run one command in a least-privilege Linux sandbox built
+ * from a policy, without privilege, and describe what was enforced.
+ *
+ * A run goes through these states:
+ *
+ *   launch: the caller forks a helper, which unshares the user, mount,
+ *	PID, network, IPC and UTS namespaces, maps one uid and one gid,
+ *	and forks the sandbox's init (PID 1 of the new PID namespace).
+ *	Init brings loopback up, opens the requested listening sockets
+ *	and passes them out, assembles the new root on tmpfs, pivots into
+ *	it, and forks the agent process.
+ *   ready: the agent applies the limits, drops every capability, sets
+ *	no_new_privs, applies Landlock and the seccomp filter, and sends
+ *	"ready" with its own pid; sandbox_launch() returns here.
+ *   running: the agent runs the caller's hook, then execve(). Init
+ *	forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to it.
+ *   done: the agent exits, or the timeout expires. Init kills every
+ *	other process of the namespace and exits, and the kernel removes
+ *	what is left. sandbox_wait() returns the agent's status.
+ *
+ * Invariants:
+ *
+ *  1. The agent never sees the host's root: its root is a read-only
+ *     tmpfs holding read-only binds of the policy's directories, the
+ *     workspace, a private /tmp and HOME, a minimal /dev and a /proc of
+ *     its own PID namespace.
+ *  2. No file descriptor of the caller above 2 reaches the agent.
+ *  3. If the caller dies, the helper, init and so the whole tree die
+ *     (PR_SET_PDEATHSIG at each step). PR_SET_PDEATHSIG fires when the
+ *     thread that forked exits, so call sandbox_launch() from a thread
+ *     that outlives the sandbox.
+ *  4. Secrets (policy env.secrets) are removed from the environment
+ *     before anything runs inside.
+ *
+ * Errors: functions return -1 and store a message that sandbox_error()
+ * returns, with a hint when the fix is known. Nothing here prints or
+ * exits.
+ */
+#ifndef SANDBOX_SANDBOX_H
+#define SANDBOX_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "sandbox/policy.h"
+
+/* The largest number of loopback ports one launch opens. */
+#define SANDBOX_MAX_PORTS 16
+
+enum sandbox_mode {
+	SANDBOX_MODE_NAMESPACES = 0,	/* the whole sandbox */
+	SANDBOX_MODE_NONE,		/* explicit opt-out: environment
+					 * filtering, limits and fd closing
+					 * only; recorded as "none" */
+};
+
+/*
+ * Run in the agent process after every restriction is in place, as the
+ * last step before execve(); the process tracer uses it to stop the
+ * process for PTRACE_SEIZE. Return 0 to go on, or -1 with errno set to
+ * abort the run (the agent exits with status 125).
+ */
+typedef int (*sandbox_hook_fn)(void *arg);
+
+struct sandbox_config {
+	const struct sandbox_policy *policy;
+	enum sandbox_mode mode;
+
+	const char *workspace;		/* host directory */
+	const char *workspace_inside;	/* absolute path inside; NULL: the
+					 * same as workspace */
+	char *const *argv;		/* argv[0] is looked up in the
+					 * sandbox's PATH */
+	char *const *env;		/* host environment to filter;
+					 * NULL: environ */
+
+	const uint16_t *ports;		/* 127.0.0.1 ports to listen on */
+	size_t n_ports;
+	uint16_t proxy_port;		/* one of ports, announced through
+					 * HTTPS_PROXY and HTTP_PROXY; 0:
+					 * none */
+
+	bool set_ids;			/* use uid and gid below; otherwise
+					 * the caller's own */
+	uid_t uid;			/* inside the user namespace */
+	gid_t gid;
+
+	sandbox_hook_fn hook;		/* may be NULL */
+	void *hook_arg;
+	bool trace_exec;		/* the seccomp exec-tracing rule */
+	bool seccomp_notify;		/* count denials through a listener */
+};
+
+struct sandbox_child {
+	pid_t pid;		/* the helper: kill it to end the run */
+	pid_t agent_pid;	/* the command, in the caller's PID namespace */
+	int port_fds[SANDBOX_MAX_PORTS];	/* listening, in the order of
+						 * config->ports; owned by
+						 * the caller */
+	size_t n_port_fds;
+	int notify_fd;		/* seccomp listener, owned by the caller, or
+				 * -1 */
+	cJSON *description;	/* what is enforced; owned by the child,
+				 * freed by sandbox_child_release() */
+
+	/* Private to the library. */
+	int control;
+	char cgroup[256];
+	char cgroup_kind[8];
+};
+
+struct sandbox_result {
+	int status;		/* the agent's wait status */
+	int exit_code;		/* 0 to 255: the status as a shell reports
+				 * it, 128 + signal when killed */
+	bool timed_out;
+	bool exec_failed;	/* execve() failed: message says why */
+	uint64_t process_limit_hits;	/* forks refused by a cgroup */
+	char message[512];
+};
+
+/*
+ * Start config->argv in the sandbox. On success, fills *child (the
+ * caller releases it with sandbox_child_release() after
+ * sandbox_wait()) and returns 0. On failure returns -1 with a message,
+ * nothing is left running, and *child holds nothing to release.
+ */
+int sandbox_launch(const struct sandbox_config *config,
+		   struct sandbox_child *child);
+
+/*
+ * Wait for the run to end and fill *result. Returns 0, or -1 with a
+ * message when waiting failed.
+ */
+int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result);
+
+/* End the run now: the helper is killed, and with it the whole tree. */
+void sandbox_kill(struct sandbox_child *child);
+
+/* Free what sandbox_launch() allocated, and remove its cgroup. */
+void sandbox_child_release(struct sandbox_child *child);
+
+/*
+ * Compare a recorded description with the present one. Keys whose names
+ * start with "host_" (host paths and ids that replay may change) are
+ * ignored. Returns
+ * the number of differences, and when report is not NULL stores in it
+ * one line per difference ("landlock.abi: recorded 7, present 5"),
+ * which the caller frees. Returns -1 with a message when memory runs
+ * out.
+ */
+int sandbox_description_compare(const cJSON *recorded, const cJSON *present,
+				char **report);
+
+#endif
