@@ -11,7 +11,7 @@
  *
  * Every wait polls the stop pipe too. sandbox_proxy_stop() writes one
  * byte to it and never reads it back, so the pipe stays readable and
- * each thread sees the stop at its next wait. getaddrinfo() is the one
+ * each thread notices the stop at its next wait. getaddrinfo() is the one
  * wait that cannot watch the pipe.
  */
 #include <errno.h>

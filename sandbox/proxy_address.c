@@ -2,13 +2,16 @@
  * proxy_address.c - classify the destination addresses of the egress
  * proxy.
  *
- * The forbidden ranges, from the IANA special-purpose registries (RFC
- * 6890): 0.0.0.0/8 and :: (a connect there reaches the local host),
- * 169.254.0.0/16 and fe80::/10 (link-local, where cloud metadata
- * services such as 169.254.169.254 live), fc00::/7 (unique-local),
- * 224.0.0.0/4, 255.255.255.255 and ff00::/8 (multicast and broadcast),
- * 240.0.0.0/4 (reserved), and loopback unless the allowlist entry names
- * it.
+ * The forbidden ranges are these:
+ *
+ *	0.0.0.0/8, ::		unspecified (a connect there reaches the host)
+ *	169.254.0.0/16, fe80::/10  link-local, where cloud metadata
+ *				services such as 169.254.169.254 live
+ *	fc00::/7		unique-local
+ *	224.0.0.0/4, ff00::/8	multicast
+ *	255.255.255.255		broadcast
+ *	240.0.0.0/4		reserved
+ *	127.0.0.0/8, ::1	loopback, unless the allowlist entry names it
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -27,7 +27,7 @@ bool proxy_address_parse(const char *text, unsigned port,
 void proxy_address_format(const struct proxy_address *addr, char *buf,
 			  size_t len);
 
-/* True when both hold the same address; ports are ignored. */
+/* True when both contain the same address. Ports are ignored. */
 bool proxy_address_equal(const struct proxy_address *a,
 			 const struct proxy_address *b);
 

@@ -4,10 +4,10 @@
  *
  * The parser reads only a complete head (request line, header lines, an
  * empty line, all ended by CRLF) that fits in SANDBOX_PROXY_MAX_HEAD
- * bytes. It copies what it returns, never writes to the input, and
- * rejects anything outside RFC 9112's grammar that a proxy must not
- * guess about: bare LF, obsolete line folding, control characters,
- * whitespace before a colon, a missing or unknown HTTP version.
+ * bytes. It copies what it returns and never writes to the input. It
+ * rejects what a proxy must not guess about: bare LF, obsolete line
+ * folding, control characters, whitespace before a colon, and a missing
+ * or unknown HTTP version.
  */
 #ifndef SANDBOX_PROXY_REQUEST_H
 #define SANDBOX_PROXY_REQUEST_H

@@ -534,7 +534,7 @@ static void many_concurrent_tunnels(void **state)
 	fixture_start(f);
 
 	/* Every tunnel stays open until all are established, so the
-	 * proxy holds them at the same time. */
+	 * proxy serves them all at the same time. */
 	for (int i = 0; i < TUNNELS; i++) {
 		int len = snprintf(head, sizeof(head),
 				   "CONNECT 127.0.0.1:%u HTTP/1.1\r\n\r\n",
@@ -718,7 +718,7 @@ static void curl_tunnels_through_proxy(void **state)
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	assert_int_equal(code, 200);
 
-	/* A port that is not on the list: curl sees the 403. */
+	/* A port that is not on the list: curl gets the 403. */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", f->echo_port);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	assert_int_not_equal(curl_easy_perform(curl), CURLE_OK);
@@ -765,8 +765,6 @@ static void allowlist_entries_validated(void **state)
 					   "not-an-ip"), -1);
 	sandbox_proxy_free(proxy);
 }
-
-static void violation_callback_called(void **state);
 
 static void count_violation(const struct sandbox_proxy_violation *v,
 			    void *arg)
@@ -842,7 +840,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	isolated = isolate_network();
 	if (!isolated)
-		fprintf(stderr, "cannot make a network namespace: %s; the "
+		fprintf(stderr, "cannot make a network namespace: %s: the "
 			"cases with off-host addresses are skipped\n",
 			strerror(errno));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
