@@ -78,6 +78,8 @@ static void drop_tracee(struct harness_tracer *tracer, pid_t tid)
 		struct tracee *t = *p;
 
 		*p = t->next;
+		if (t->interrupting)
+			tracer->n_interrupting--;
 		tracer_exec_release(&t->pending);
 		if (t->exec_fd >= 0)
 			close(t->exec_fd);
@@ -388,8 +390,13 @@ static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
 						    tracer->options.userdata);
 		return 0;
 	}
-	if (WIFSTOPPED(status))
+	if (WIFSTOPPED(status)) {
+		if (t->interrupting) {
+			t->interrupting = false;
+			tracer->n_interrupting--;
+		}
 		return on_stop(tracer, t, status);
+	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		rc = end_process(tracer, t, status, ru);
 		drop_tracee(tracer, pid);
@@ -416,6 +423,11 @@ static int wait_stopped(pid_t pid)
 		paren = strrchr(buf, ')');
 		if (paren && paren[1] == ' ' && paren[2] == 'T')
 			return 0;
+		if (paren && paren[1] == ' ' &&
+		    (paren[2] == 'Z' || paren[2] == 'X')) {
+			errno = ESRCH;
+			return -1;
+		}
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
 	errno = ETIMEDOUT;
@@ -428,7 +440,9 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
 
 	if (wait_stopped(pid) < 0) {
 		harness_set_error("cannot attach to process: '%d': %s",
-				  (int)pid, strerror(errno));
+				  (int)pid,
+				  errno == ESRCH ? "it exited before it stopped"
+						 : strerror(errno));
 		harness_set_hint("the process must call "
 				 "harness_tracer_child_prepare() first");
 		return -1;
@@ -483,6 +497,36 @@ static void close_lost(struct harness_tracer *tracer)
 	}
 }
 
+/*
+ * Stop every tracee once before the kill. A daemon whose exec was under
+ * way when the root exited reports its exec event before the stop that
+ * PTRACE_INTERRUPT requests, and SIGKILL alone would discard that event.
+ */
+static int interrupt_all(struct harness_tracer *tracer)
+{
+	for (size_t i = 0; i < TRACEE_BUCKETS; i++) {
+		for (struct tracee *t = tracer->tracees[i]; t; t = t->next) {
+			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
+				t->interrupting = true;
+				tracer->n_interrupting++;
+			}
+		}
+	}
+	while (tracer->n_interrupting > 0) {
+		struct rusage ru;
+		int st;
+		pid_t pid = wait4(-1, &st, __WALL, &ru);
+
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return 0;
+		if (on_wait(tracer, pid, st, &ru) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int harness_tracer_run(struct harness_tracer *tracer, int *status)
 {
 	int failed = 0;
@@ -493,8 +537,14 @@ int harness_tracer_run(struct harness_tracer *tracer, int *status)
 		int st;
 		pid_t pid;
 
-		if ((tracer->root_ended || failed) && !tracer->draining)
+		if ((tracer->root_ended || failed) && !tracer->draining) {
+			if (!failed && interrupt_all(tracer) < 0) {
+				failed = 1;
+				snprintf(message, sizeof(message), "%s",
+					 harness_error());
+			}
 			drain(tracer);
+		}
 		pid = wait4(-1, &st, __WALL, &ru);
 		if (pid < 0 && errno == EINTR)
 			continue;

@@ -40,8 +40,11 @@ static scmp_filter_ctx build_filter(void)
 	if (!ctx)
 		return NULL;
 
-	/* no_new_privs is set below only when the filter needs it. */
+	/* no_new_privs is set below only when the filter needs it; the
+	 * kernel's own errno is wanted, not libseccomp's ECANCELED. */
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
 	if (rc == 0)
 		rc = add_arches(ctx);
 	if (rc == 0)

@@ -19,6 +19,8 @@ struct tracee {
 	struct harness_exec pending;	/* the exec being attempted */
 	int exec_fd;			/* the file being executed, opened at
 					 * the seccomp stop; -1 when none */
+	bool interrupting;		/* PTRACE_INTERRUPT sent, no stop
+					 * seen since */
 	struct tracee *next;		/* hash chain */
 };
 
@@ -45,6 +47,7 @@ struct harness_tracer {
 	volatile pid_t root_pid;	/* 0 before attach */
 	bool root_ended;
 	bool draining;
+	size_t n_interrupting;		/* tracees with interrupting set */
 	int root_status;
 	struct hash_entry *hashes;
 };

@@ -231,9 +231,10 @@ cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer)
 		cJSON *at = nodes[parent >= 0 && (size_t)parent < i ? parent
 								    : 0];
 
+		/* The tree owns nodes[i] from here on; the pointer stays
+		 * valid for attaching its own children. */
 		cJSON_AddItemToArray(cJSON_GetObjectItem(at, "children"),
 				     nodes[i]);
-		nodes[i] = NULL;
 	}
 	root = nodes[0];
 	goto done;

@@ -1,0 +1,190 @@
+/*
+ * test_tracer.c - the tracer's library interface: the child and parent
+ * sides, the event callback, redaction in the records, and failures.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "harness/error.h"
+#include "harness/tracer.h"
+
+#define MAX_EVENTS 64
+
+struct log {
+	char kinds[MAX_EVENTS + 1];	/* S started, E exec, X exited */
+	size_t n;
+	int fail_on_exec;
+};
+
+static int record_event(const struct harness_trace_event *event, void *data)
+{
+	struct log *log = data;
+	static const char letters[] = { 'S', 'E', 'X' };
+
+	if (log->n < MAX_EVENTS)
+		log->kinds[log->n++] = letters[event->kind];
+	if (event->kind == HARNESS_TRACE_EXEC && log->fail_on_exec) {
+		harness_set_error("cannot store event: 'test': disk full");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fork a child that prepares for tracing and runs sh -c script. */
+static pid_t start(const char *script, char *const env[])
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (harness_tracer_child_prepare() < 0)
+			_exit(99);
+		execle("/bin/sh", "sh", "-c", script, (char *)NULL, env);
+		_exit(98);
+	}
+	return pid;
+}
+
+static struct harness_tracer *run(const char *script, char *const env[],
+				  struct log *log, int *rc, int *status)
+{
+	static const char *secrets[] = { "*_SECRET", NULL };
+	struct harness_tracer_options o = { secrets, record_event, NULL,
+					    log };
+	struct harness_tracer *tracer = harness_tracer_new(&o);
+	pid_t pid = start(script, env);
+
+	assert_non_null(tracer);
+	assert_int_equal(harness_tracer_attach(tracer, pid), 0);
+	*rc = harness_tracer_run(tracer, status);
+	return tracer;
+}
+
+static void events_come_in_order(void **state)
+{
+	char *env[] = { "PATH=/bin:/usr/bin", NULL };
+	struct log log = { 0 };
+	int rc, status = 0;
+	struct harness_tracer *t = run("/bin/true; exit 5", env, &log, &rc,
+				       &status);
+	const struct harness_process *root, *child;
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 5);
+	assert_string_equal(log.kinds, "SESEXX");
+	assert_int_equal(harness_tracer_count(t), 2);
+	root = harness_tracer_process(t, 0);
+	child = harness_tracer_process(t, 1);
+	assert_int_equal(root->parent, -1);
+	assert_int_equal(child->parent, 0);
+	assert_int_equal(root->end, HARNESS_END_EXITED);
+	assert_int_equal(root->exit_code, 5);
+	assert_int_equal(child->n_execs, 1);
+	assert_string_equal(child->execs[0].attempted, "/bin/true");
+	assert_int_equal(child->execs[0].error, 0);
+	assert_int_equal(strlen(child->execs[0].exe.sha256), 64);
+	assert_true(child->end_us >= child->start_us);
+	assert_null(harness_tracer_process(t, 2));
+	harness_tracer_free(t);
+}
+
+static void records_redact_secret_values(void **state)
+{
+	char *env[] = { "DB_SECRET=hunter2", "OTHER=ok", "BARE", NULL };
+	struct log log = { 0 };
+	int rc, status;
+	struct harness_tracer *t = run("exit 0", env, &log, &rc, &status);
+	const struct harness_exec *e = &harness_tracer_process(t, 0)->execs[0];
+	cJSON *tree;
+	char *text;
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_int_equal(e->envc, 3);
+	assert_string_equal(e->env[0].name, "DB_SECRET");
+	assert_true(e->env[0].redacted);
+	assert_null(e->env[0].value);
+	assert_string_equal(e->env[1].value, "ok");
+	assert_false(e->env[2].has_value);
+	tree = harness_tracer_tree_json(t);
+	text = cJSON_PrintUnformatted(tree);
+	assert_null(strstr(text, "hunter2"));
+	assert_non_null(strstr(text, "[\"DB_SECRET\",null]"));
+	assert_non_null(strstr(text, "[\"BARE\"]"));
+	free(text);
+	cJSON_Delete(tree);
+	harness_tracer_free(t);
+}
+
+static void failing_callback_stops_the_run(void **state)
+{
+	char *env[] = { NULL };
+	struct log log = { .fail_on_exec = 1 };
+	int rc, status;
+	struct harness_tracer *t = run("/bin/sleep 60", env, &log, &rc,
+				       &status);
+
+	(void)state;
+	assert_int_equal(rc, -1);
+	assert_string_equal(harness_error(),
+			    "cannot store event: 'test': disk full");
+	assert_int_equal(harness_tracer_process(t, 0)->end,
+			 HARNESS_END_SIGNALED);
+	harness_tracer_free(t);
+}
+
+static void attach_fails_on_exited_process(void **state)
+{
+	struct harness_tracer *t = harness_tracer_new(NULL);
+	pid_t pid = fork();
+
+	(void)state;
+	if (pid == 0)
+		_exit(0);
+	/* A zombie: exited before it stopped. */
+	while (waitid(P_PID, pid, NULL, WEXITED | WNOWAIT | WNOHANG) != 0 ||
+	       0)
+		;
+	usleep(20000);
+	assert_int_equal(harness_tracer_attach(t, pid), -1);
+	assert_non_null(strstr(harness_error(), "cannot attach to process"));
+	assert_non_null(harness_error_hint());
+	waitpid(pid, NULL, 0);
+	harness_tracer_free(t);
+}
+
+static void end_names_are_stable(void **state)
+{
+	(void)state;
+	assert_string_equal(harness_end_name(HARNESS_END_EXITED), "exited");
+	assert_string_equal(harness_end_name(HARNESS_END_SIGNALED),
+			    "signaled");
+	assert_string_equal(harness_end_name(HARNESS_END_KILLED), "killed");
+	assert_string_equal(harness_end_name(HARNESS_END_LOST), "lost");
+	assert_string_equal(harness_end_name(HARNESS_END_RUNNING), "running");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(events_come_in_order),
+		cmocka_unit_test(records_redact_secret_values),
+		cmocka_unit_test(failing_callback_stops_the_run),
+		cmocka_unit_test(attach_fails_on_exited_process),
+		cmocka_unit_test(end_names_are_stable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,102 @@
+#!/bin/sh
+# runbundle trace on shell commands: the tree of a pipeline, exit
+# statuses, failed execs, the environment with secrets redacted, and the
+# executable's path and hash.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/trace_lib.sh"
+
+# A pipeline: dash forks one child per stage; echo is a builtin, so its
+# child never execs.
+trace_json "$TMP/pipe.json" sh -c 'echo a | tr a b | cat >/dev/null'
+expect_eq 0 "$status" "pipeline exit status"
+expect_shape "$TMP/pipe.json" \
+	'{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]},{"c":[],"x":["tr"]}],"x":["sh"]}'
+jq_eq "$TMP/pipe.json" '[.. | objects | select(has("execs"))] | length' 4
+jq_eq "$TMP/pipe.json" '.children[1].execs[0].argv | join(" ")' 'tr a b'
+jq_eq "$TMP/pipe.json" '[.. | objects | select(has("end")) | .end] | unique | join(",")' exited
+jq_eq "$TMP/pipe.json" '(.start_us > 0) and (.end_us >= .start_us)' true
+
+# The executable: resolved through the /bin symlink, hashed.
+sh_path=$(readlink -f /bin/sh)
+jq_eq "$TMP/pipe.json" '.execs[0].exe.path' "$sh_path"
+jq_eq "$TMP/pipe.json" '.execs[0].exe.sha256' \
+	"$(sha256sum "$sh_path" | cut -d' ' -f1)"
+jq_eq "$TMP/pipe.json" '.children[2].execs[0].exe.path' "$(readlink -f /bin/cat)"
+
+# Exit status and the working directory.
+mkdir "$TMP/work"
+trace_json "$TMP/exit.json" sh -c 'cd "$1" && /bin/true' sh "$TMP/work"
+jq_eq "$TMP/exit.json" '.execs[0].cwd' "$(pwd -P)"
+jq_eq "$TMP/exit.json" '.children[0].execs[0].cwd' \
+	"$(cd "$TMP/work" && pwd -P)"
+trace_json "$TMP/exit.json" sh -c 'exit 3'
+expect_eq 3 "$status" "exit status of 'exit 3'"
+jq_eq "$TMP/exit.json" '.end + " " + (.exit_code | tostring)' 'exited 3'
+jq_eq "$TMP/exit.json" '.rusage | has("user_us") and has("max_rss_kib")' true
+
+# Failed execs: a missing file, and one without execute permission.
+printf 'echo no\n' >"$TMP/noexec"
+trace_json "$TMP/fail.json" sh -c "$TMP/missing; $TMP/noexec; exit 0"
+expect_eq 0 "$status" "exit status after failed execs"
+jq_eq "$TMP/fail.json" '[.children[].execs[] | .error] | join(",")' \
+	'ENOENT,EACCES'
+jq_eq "$TMP/fail.json" '.children[0].execs[0].path' "$TMP/missing"
+jq_eq "$TMP/fail.json" '.children[0].execs[0].errno' 2
+jq_eq "$TMP/fail.json" '.children[1].execs[0].resolved' "$TMP/noexec"
+jq_eq "$TMP/fail.json" '[.children[].exit_code] | join(",")' '127,126'
+
+# Relative paths resolve against the working directory.
+cp /bin/true "$TMP/work/mytrue"
+trace_json "$TMP/rel.json" sh -c 'cd "$1" && ./mytrue' sh "$TMP/work"
+jq_eq "$TMP/rel.json" '.children[0].execs[0].path' ./mytrue
+jq_eq "$TMP/rel.json" '.children[0].execs[0].resolved' \
+	"$(cd "$TMP/work" && pwd -P)/./mytrue"
+jq_eq "$TMP/rel.json" '.children[0].execs[0].error' null
+
+# The environment: every name; the values of secrets never appear.
+OPENAI_API_KEY=sk-test-abc123 GITHUB_TOKEN=ghp-test-xyz PLAIN=visible \
+	trace_json "$TMP/env.json" /bin/true
+jq_eq "$TMP/env.json" '.execs[0].env | map(select(.[0] == "PLAIN"))[0][1]' visible
+jq_eq "$TMP/env.json" '.execs[0].env | map(select(.[0] == "OPENAI_API_KEY"))[0][1]' null
+jq_eq "$TMP/env.json" '.execs[0].env | map(select(.[0] == "GITHUB_TOKEN")) | length' 1
+if grep -q -e sk-test-abc123 -e ghp-test-xyz "$TMP/env.json"; then
+	fail "a secret value reached the tree"
+fi
+set +e
+MY_VAR=hidden-value "$RB" trace --json --secret 'MY_*' -o "$TMP/sec.json" \
+	-- /bin/true
+set -e
+jq_eq "$TMP/sec.json" '.execs[0].env | map(select(.[0] == "MY_VAR"))[0][1]' null
+grep -q hidden-value "$TMP/sec.json" && fail "--secret value reached the tree"
+
+# A program that ends by a signal, and the traced command killed while
+# a child still runs: the child is killed at the end and recorded so.
+trace_json "$TMP/sig.json" sh -c 'kill -USR1 $$'
+expect_eq 138 "$status" "exit status of a command killed by SIGUSR1"
+jq_eq "$TMP/sig.json" '.end + " " + .signal_name' 'signaled USR1'
+trace_json "$TMP/kill.json" sh -c '/bin/sleep 60 & sleep 0.2; kill -KILL $$'
+expect_eq 137 "$status" "exit status of a command killed by SIGKILL"
+jq_eq "$TMP/kill.json" '.end + " " + .signal_name' 'signaled KILL'
+jq_eq "$TMP/kill.json" '[.children[] | select(.execs[0].argv[0] == "/bin/sleep") | .end] | join(",")' killed
+
+# Raw bytes: an argument that is not UTF-8 comes back as base64.
+trace_json "$TMP/bytes.json" /bin/echo "$(printf 'a\377b')"
+jq_eq "$TMP/bytes.json" '.execs[0].argv[1].base64' "$(printf 'a\377b' | base64)"
+
+# The text form.
+set +e
+"$RB" trace -- sh -c 'echo a | tr a b >/dev/null' 2>"$TMP/text"
+set -e
+expect_grep '^pid [0-9]*: exit 0$' "$TMP/text"
+expect_grep "^  exec $sh_path: sh -c echo a | tr a b >/dev/null$" "$TMP/text"
+expect_grep "^    exec $(readlink -f /bin/tr): tr a b$" "$TMP/text"
+
+# Usage errors and a command that does not exist.
+expect_status 2 "$RB" trace
+expect_grep "no command to trace" "$TMP/err"
+expect_status 2 "$RB" trace --bogus -- true
+expect_grep "unknown option: '--bogus'" "$TMP/err"
+expect_status 127 "$RB" trace -- no-such-command-here
+expect_grep "^runbundle: command not found: 'no-such-command-here'$" "$TMP/err"
+expect_status 125 "$RB" trace -o "$TMP/no/such/dir/t.json" -- /bin/true
+expect_grep "cannot write the process tree: '$TMP/no/such/dir/t.json'" "$TMP/err"

@@ -1,0 +1,113 @@
+#!/bin/sh
+# runbundle trace on the hard cases: threads, a thread that execs, vfork
+# and posix_spawn, execveat and fexecve, a script whose interpreter is a
+# symlink, a daemon, a zombie, a long argv, and a stopped process group.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/trace_lib.sh"
+
+H=$TRACE_HELPER
+helper=$(basename "$H")
+true_path=$(readlink -f /bin/true)
+
+# Threads are not processes.
+trace_json "$TMP/threads.json" "$H" threads 8
+expect_eq 0 "$status" "threads exit status"
+expect_shape "$TMP/threads.json" "{\"c\":[],\"x\":[\"$helper\"]}"
+
+# A thread that is not the leader execs: the same process goes on with
+# the new program, and no thread shows up as a process.
+trace_json "$TMP/texec.json" "$H" thread-exec /bin/echo from-thread
+expect_eq 0 "$status" "thread-exec exit status"
+expect_grep '^from-thread$' "$TMP/cmd.out"
+expect_shape "$TMP/texec.json" "{\"c\":[],\"x\":[\"$helper\",\"echo\"]}"
+jq_eq "$TMP/texec.json" '.execs[1].argv | join(" ")' '/bin/echo from-thread'
+jq_eq "$TMP/texec.json" '.end + " " + (.exit_code | tostring)' 'exited 0'
+
+# vfork and posix_spawn: the child runs (and execs) before its parent
+# returns from the call.
+for how in vfork spawn; do
+	trace_json "$TMP/$how.json" "$H" $how /bin/true
+	expect_eq 0 "$status" "$how exit status"
+	expect_shape "$TMP/$how.json" \
+		"{\"c\":[{\"c\":[],\"x\":[\"true\"]}],\"x\":[\"$helper\"]}"
+	jq_eq "$TMP/$how.json" '.children[0].execs[0].exe.path' "$true_path"
+done
+
+# execveat with AT_EMPTY_PATH, and fexecve: the path is the descriptor's.
+for how in execveat fexecve; do
+	trace_json "$TMP/$how.json" "$H" $how /bin/true
+	expect_eq 0 "$status" "$how exit status"
+	expect_shape "$TMP/$how.json" "{\"c\":[],\"x\":[\"$helper\",\"true\"]}"
+	jq_eq "$TMP/$how.json" '.execs[1].error' null
+	jq_eq "$TMP/$how.json" '.execs[1].resolved' "$true_path"
+	jq_eq "$TMP/$how.json" '.execs[1].exe.sha256' \
+		"$(sha256sum "$true_path" | cut -d' ' -f1)"
+done
+jq_eq "$TMP/execveat.json" '.execs[1].empty_path' true
+
+# A script whose #! interpreter is a symlink: the exe is the real
+# interpreter, and the script is recorded with its own hash.
+mkdir "$TMP/bin"
+ln -s /bin/sh "$TMP/bin/mysh"
+printf '#!%s -e\necho from-script\n' "$TMP/bin/mysh" >"$TMP/script"
+chmod 755 "$TMP/script"
+trace_json "$TMP/script.json" "$TMP/script"
+expect_eq 0 "$status" "script exit status"
+expect_grep '^from-script$' "$TMP/cmd.out"
+jq_eq "$TMP/script.json" '.execs[0].interpreter' "$TMP/bin/mysh"
+jq_eq "$TMP/script.json" '.execs[0].exe.path' "$(readlink -f /bin/sh)"
+jq_eq "$TMP/script.json" '.execs[0].script.path' "$(readlink -f "$TMP/script")"
+jq_eq "$TMP/script.json" '.execs[0].script.sha256' \
+	"$(sha256sum "$TMP/script" | cut -d' ' -f1)"
+
+# A daemon (double fork, setsid) outlives the traced command: it is
+# recorded, then killed at the end, and trace does not wait for it.
+trace_json "$TMP/daemon.json" "$H" daemon /bin/sleep 600
+expect_eq 0 "$status" "daemon exit status"
+expect_shape "$TMP/daemon.json" \
+	"{\"c\":[{\"c\":[{\"c\":[],\"x\":[\"sleep\"]}],\"x\":[]}],\"x\":[\"$helper\"]}"
+jq_eq "$TMP/daemon.json" '.children[0].children[0].end' killed
+jq_eq "$TMP/daemon.json" '.children[0].children[0].signal_name' KILL
+jq_eq "$TMP/daemon.json" '.children[0].end' exited
+pgrep -f '^/bin/sleep 600$' >/dev/null && fail "the daemon still runs"
+
+# A zombie: the child's exit is recorded although its parent never
+# reaps it.
+trace_json "$TMP/zombie.json" "$H" zombie
+expect_eq 0 "$status" "zombie exit status"
+jq_eq "$TMP/zombie.json" '.children[0].end + " " + (.children[0].exit_code | tostring)' \
+	'exited 7'
+
+# An argv of 200 KB: every argument, every byte.
+trace_json "$TMP/long.json" "$H" long-argv 2000
+expect_eq 0 "$status" "long-argv exit status"
+jq_eq "$TMP/long.json" '.execs[1].argv | length' 2001
+jq_eq "$TMP/long.json" '[.execs[1].argv[1:][] | length] | add' 200000
+letter=$(echo abcdefghijklmnopqrstuvwxyz | cut -c$((2000 % 26 + 1)))
+jq_eq "$TMP/long.json" '.execs[1].argv[2000]' \
+	"$(printf '%100s' '' | tr ' ' "$letter")"
+
+# A stopped process group stays stopped until SIGCONT: group-stops are
+# resumed with PTRACE_LISTEN, not PTRACE_CONT.
+trace_json "$TMP/stop.json" "$H" stop-group
+expect_eq 0 "$status" "stop-group exit status"
+expect_grep '^stopped and continued$' "$TMP/cmd.out"
+jq_eq "$TMP/stop.json" '[.children[] | .signal_name] | join(",")' TERM,TERM
+
+# Python spawning children: subprocess (vfork in CPython 3.11), fork plus
+# exec, and a shell.
+cat >"$TMP/spawn.py" <<'PY'
+import os, subprocess
+subprocess.run(["/bin/echo", "from-subprocess"], check=True)
+pid = os.fork()
+if pid == 0:
+    os.execv("/bin/true", ["true", "from-fork"])
+os.waitpid(pid, 0)
+subprocess.run("exit 0", shell=True, check=True)
+PY
+trace_json "$TMP/py.json" /usr/bin/python3 "$TMP/spawn.py"
+expect_eq 0 "$status" "python exit status"
+expect_shape "$TMP/py.json" \
+	'{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["sh"]},{"c":[],"x":["true"]}],"x":["python3"]}'
+jq_eq "$TMP/py.json" '[.children[].execs[0].argv[-1]] | join(",")' \
+	'from-subprocess,from-fork,exit 0'
