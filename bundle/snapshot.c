@@ -444,6 +444,7 @@ static int snap_dir(struct walk *w, int dirfd, const struct item *it,
 		return -1;
 	e->kind = BUNDLE_ENTRY_DIR;
 	e->ref_kind = BUNDLE_TREE;
+	e->size = 0; /* it depends on the directory's history, not content */
 	return bundle_tree_add(tree, e);
 }
 

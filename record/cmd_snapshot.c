@@ -105,25 +105,14 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	return 0;
 }
 
+/* A finalized bundle fails to open for appending, with its own hint. */
 static struct bundle *open_or_create(const struct snapshot_args *args)
 {
 	struct bundle_options options = { .zstd_level = args->level };
-	struct bundle *bundle;
 
 	if (access(args->bundle, F_OK) != 0)
 		return bundle_create(args->bundle, &options);
-	bundle = bundle_open(args->bundle, BUNDLE_APPEND);
-	if (bundle && bundle_is_finalized(bundle)) {
-		char shown[512];
-
-		cli_sanitize(shown, sizeof(shown), args->bundle);
-		bundle_set_error("cannot add a snapshot: '%s': the bundle is "
-				 "finalized", shown);
-		bundle_set_hint("snapshot into a new bundle");
-		bundle_close(bundle);
-		return NULL;
-	}
-	return bundle;
+	return bundle_open(args->bundle, BUNDLE_APPEND);
 }
 
 /*
@@ -145,7 +134,11 @@ static int head_digest(struct bundle *bundle, struct bundle_id *digest)
 	ok = EVP_Digest(text, strlen(text), digest->bytes, &len, EVP_sha256(),
 			NULL);
 	cJSON_free(text);
-	return ok && len == BUNDLE_ID_LEN ? 0 : -1;
+	if (!ok || len != BUNDLE_ID_LEN) {
+		bundle_set_error("cannot compute digest: SHA-256 failed");
+		return -1;
+	}
+	return 0;
 }
 
 static void print_result(const struct snapshot_args *args,
