@@ -30,6 +30,8 @@ uint32_t verify_find(const struct verify *v, const struct bundle_id *id)
 	struct vnode key;
 	const struct vnode *found;
 
+	if (!v->n_nodes)
+		return NO_NODE;
 	memcpy(key.id.bytes, id->bytes, BUNDLE_ID_LEN);
 	found = bsearch(&key, v->nodes, v->n_nodes, sizeof(*v->nodes),
 			compare_nodes);
@@ -134,7 +136,8 @@ int verify_load_index(struct verify *v)
 	if (v->oom)
 		return -1;
 
-	qsort(v->nodes, v->n_nodes, sizeof(*v->nodes), compare_nodes);
+	if (v->n_nodes)
+		qsort(v->nodes, v->n_nodes, sizeof(*v->nodes), compare_nodes);
 	drop_duplicates(v);
 	v->report->n_objects = v->n_nodes;
 	return v->oom ? -1 : 0;
@@ -215,7 +218,8 @@ static int decompress_whole(struct verify *v, struct row *row)
 		if (row->len != size)
 			return bad(v, row, "its length does not match its "
 					   "size column");
-		memcpy(row->full, row->data, row->len);
+		if (row->len)
+			memcpy(row->full, row->data, row->len);
 		return 0;
 	}
 	n = ZSTD_decompressDCtx(v->bundle->dctx, row->full, (size_t)size,
