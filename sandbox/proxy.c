@@ -522,17 +522,21 @@ static int open_upstream(struct tunnel *t, const struct proxy_request *req)
 {
 	struct proxy_address addrs[16];
 	struct allow_entry key;
+	char shown[260];
 	struct allow_entry *e;
 	const char *reason = NULL;
 	int count;
 
+	/* Brackets keep "host:port" readable for an IPv6 literal. */
+	snprintf(shown, sizeof(shown), req->host_is_ipv6 ? "[%s]" : "%s",
+		 req->host);
 	memset(&key, 0, sizeof(key));
 	snprintf(key.host, sizeof(key.host), "%s", req->host);
 	key.port = req->port;
 	key.is_literal = proxy_address_parse(req->host, req->port,
 					     &key.literal);
 	if (!key.is_literal && req->host_is_ipv6) {
-		reject(t, "400 Bad Request", req->host, req->port,
+		reject(t, "400 Bad Request", shown, req->port,
 		       "invalid IPv6 address");
 		return -1;
 	}
@@ -540,7 +544,7 @@ static int open_upstream(struct tunnel *t, const struct proxy_request *req)
 		normalize_name(key.host);
 	e = find_entry(t->proxy, &key);
 	if (!e) {
-		reject(t, "403 Forbidden", req->host, req->port,
+		reject(t, "403 Forbidden", shown, req->port,
 		       key.is_literal ? "IP address not on the allowlist"
 				      : "host not on the allowlist");
 		return -1;
@@ -555,7 +559,7 @@ static int open_upstream(struct tunnel *t, const struct proxy_request *req)
 		snprintf(why, sizeof(why), "%s%s",
 			 e->is_literal || count < 0 ? "" : "name resolves to ",
 			 reason);
-		reject(t, "403 Forbidden", req->host, req->port, why);
+		reject(t, "403 Forbidden", shown, req->port, why);
 		return -1;
 	}
 

@@ -65,9 +65,9 @@
 
 struct sandbox_proxy;
 
-/* One rejected request. host is the host the client sent, with control
- * characters replaced by '?' and cut to fit. port is 0 when the request
- * had no valid port. */
+/* One rejected request. host is the host the client sent, an IPv6
+ * literal in brackets, with control characters replaced by '?' and cut
+ * to fit. port is 0 when the request had no valid port. */
 struct sandbox_proxy_violation {
 	char host[256];
 	unsigned port;

@@ -316,6 +316,9 @@ static void raw_ip_not_on_list_rejected(void **state)
 	assert_string_equal(v.host, "127.0.0.2");
 	assert_int_equal(v.port, f->echo_port);
 	assert_string_equal(v.reason, "IP address not on the allowlist");
+	assert_int_equal(connect_to(f, "[::2]:%u"), 403);
+	v = last_violation(f);
+	assert_string_equal(v.host, "[::2]");
 	assert_int_equal(connect_to(f, "127.0.0.1:%u"), 403);
 	assert_int_equal(connects(f), 0);
 	fixture_free(f);
