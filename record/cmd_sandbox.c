@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -225,12 +226,19 @@ static void report_limits(struct run *run, cJSON *list)
 	char what[64];
 
 	if (r->timed_out) {
-		snprintf(what, sizeof(what), "%llu seconds",
+		snprintf(what, sizeof(what), "%llu",
 			 (unsigned long long)
 				 run->policy->limits.timeout_seconds);
-		violation(run, "timeout: '%s': the command and every process "
-			       "it started were killed", what);
+		violation(run, "timeout_seconds: '%s': the command and every "
+			       "process it started were killed", what);
 		add_violation(list, "limit", "timeout_seconds", what);
+	}
+	if (!r->timed_out && WIFSIGNALED(r->status) &&
+	    WTERMSIG(r->status) == SIGSYS) {
+		violation(run, "system call: '%s': killed by seccomp (a "
+			       "foreign architecture or x32 number)", "SIGSYS");
+		add_violation(list, "syscall", "SIGSYS",
+			      "foreign architecture or x32 number");
 	}
 	if (r->process_limit_hits) {
 		snprintf(what, sizeof(what), "%llu forks refused",

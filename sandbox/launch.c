@@ -174,10 +174,12 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock)
 	if (c->mode == SANDBOX_MODE_NAMESPACES &&
 	    (sandbox_privs_drop() < 0 || sandbox_landlock_apply(plan) < 0))
 		child_fail(sock);
-	if (sandbox_limits_apply(plan) < 0)
-		child_fail(sock);
 	if (c->mode == SANDBOX_MODE_NAMESPACES &&
 	    sandbox_seccomp_load(&plan->seccomp, &listener) < 0)
+		child_fail(sock);
+	/* Last, because a low address-space limit would make the
+	 * allocations of libseccomp fail. */
+	if (sandbox_limits_apply(plan) < 0)
 		child_fail(sock);
 	if (send_msg(sock, MSG_READY, NULL, 0, &listener, listener >= 0,
 		     true) < 0)

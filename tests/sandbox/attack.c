@@ -1,0 +1,290 @@
+/*
+ * attack.c - escape attempts that the sandbox tests run inside
+ * "runbundle sandbox". Each attack prints "blocked: <what stopped it>"
+ * and exits 0 when the sandbox stopped it, or prints "ESCAPED: ..." and
+ * exits 1 when it worked. Usage: attack NAME [ARG...].
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+static int blocked(const char *what, int err)
+{
+	printf("blocked: %s: %s\n", what, strerror(err));
+	return 0;
+}
+
+static int escaped(const char *what)
+{
+	printf("ESCAPED: %s\n", what);
+	return 1;
+}
+
+static int tiocsti(unsigned long extra)
+{
+	char c = 'x';
+
+	if (ioctl(0, TIOCSTI | extra, &c) < 0)
+		return blocked("TIOCSTI", errno);
+	return escaped("TIOCSTI pushed a byte into the terminal");
+}
+
+static int x32(void)
+{
+	/* The x32 bit with getpid: the filter kills the process, so
+	 * reaching the next line means it failed. */
+	long r = syscall(0x40000000 | SYS_getpid);
+
+	if (r < 0)
+		return blocked("x32 getpid", errno);
+	return escaped("x32 system call ran");
+}
+
+static int io_uring(void)
+{
+	struct io_uring_params p = { 0 };
+	long fd = syscall(SYS_io_uring_setup, 4, &p);
+
+	/* Without a ring neither IORING_OP_OPENAT nor IORING_OP_CONNECT
+	 * can be submitted. */
+	if (fd < 0)
+		return blocked("io_uring_setup", errno);
+	return escaped("io_uring ring created");
+}
+
+static int vsock(void)
+{
+	int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return blocked("socket(AF_VSOCK)", errno);
+	return escaped("AF_VSOCK socket created");
+}
+
+static int abstract_unix(const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(name);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memcpy(sa.sun_path + 1, name, len);
+	if (connect(fd, (struct sockaddr *)&sa,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				len)) < 0)
+		return blocked("connect to the abstract socket", errno);
+	return escaped("connected to the host's abstract socket");
+}
+
+static int tcp(const char *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)atoi(port)),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return blocked("connect to 127.0.0.1", errno);
+	return escaped("connected to the host's loopback server");
+}
+
+static int dns(const char *name)
+{
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(name, "443", NULL, &res);
+
+	if (rc != 0) {
+		printf("blocked: getaddrinfo: %s\n", gai_strerror(rc));
+		return 0;
+	}
+	freeaddrinfo(res);
+	return escaped("a name resolved");
+}
+
+static int ptrace_sibling(void)
+{
+	pid_t child = fork();
+	int rc;
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	if (ptrace(PTRACE_ATTACH, child, 0, 0) < 0)
+		rc = blocked("ptrace of a sibling", errno);
+	else
+		rc = escaped("attached to a sandbox process");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	return rc;
+}
+
+static int ptrace_parent(void)
+{
+	if (ptrace(PTRACE_ATTACH, getppid(), 0, 0) < 0)
+		return blocked("ptrace of the parent", errno);
+	return escaped("attached to the parent");
+}
+
+static int proc1_mem(void)
+{
+	int fd = open("/proc/1/mem", O_RDWR);
+
+	if (fd < 0)
+		return blocked("open /proc/1/mem", errno);
+	return escaped("opened /proc/1/mem for writing");
+}
+
+static int userns(void)
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		return blocked("unshare(CLONE_NEWUSER)", errno);
+	return escaped("created a nested user namespace");
+}
+
+static int do_mount(void)
+{
+	if (mount("tmpfs", "/tmp", "tmpfs", 0, NULL) < 0)
+		return blocked("mount", errno);
+	return escaped("mounted a tmpfs");
+}
+
+/* Copy a denied program into a memfd and run it with execveat. */
+static int memfd_exec(const char *path)
+{
+	char buf[65536];
+	char *const argv[] = { (char *)path, NULL };
+	ssize_t n;
+	int in, mfd;
+
+	in = open(path, O_RDONLY);
+	if (in < 0)
+		return blocked("reading the denied program", errno);
+	mfd = (int)syscall(SYS_memfd_create, "x", 0);
+	if (mfd < 0)
+		return blocked("memfd_create", errno);
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(mfd, buf, (size_t)n) != n)
+			return blocked("writing the memfd", errno);
+	}
+	if (n < 0)
+		return blocked("reading the denied program", errno);
+	syscall(SYS_execveat, mfd, "", argv, NULL, AT_EMPTY_PATH);
+	return blocked("execveat of the memfd", errno);
+}
+
+/* execveat on an fd of the denied path itself. */
+static int execveat_path(const char *path)
+{
+	char *const argv[] = { (char *)path, NULL };
+	int fd = open(path, O_PATH);
+
+	if (fd < 0)
+		return blocked("opening the denied program", errno);
+	syscall(SYS_execveat, fd, "", argv, NULL, AT_EMPTY_PATH);
+	return blocked("execveat of the denied program", errno);
+}
+
+/* Run as a setuid binary: privilege gained means a changed euid or any
+ * effective capability. */
+static int setuid_check(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	int caps = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "CapEff:", 7) == 0)
+			caps = strtoull(line + 7, NULL, 16) != 0;
+	}
+	if (f)
+		fclose(f);
+	if (geteuid() != getuid() || caps)
+		return escaped("the setuid bit gave privileges");
+	if (setuid(0) == 0 && getuid() != 0)
+		return escaped("setuid(0) worked");
+	printf("blocked: setuid: euid %d, no capabilities\n", (int)geteuid());
+	return 0;
+}
+
+static int fork_bomb(void)
+{
+	int n;
+
+	for (n = 0; n < 100000; n++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	if (n == 100000)
+		return escaped("100000 processes started");
+	printf("blocked: fork failed after %d processes: %s\n", n,
+	       strerror(errno));
+	return 0;
+}
+
+static int memory(const char *mib)
+{
+	size_t len = (size_t)atol(mib) << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return blocked("mmap", errno);
+	memset(p, 1, len);
+	return escaped("the memory was allocated and touched");
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : "";
+	const char *arg = argc > 2 ? argv[2] : "";
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(name, "tiocsti")) return tiocsti(0);
+	if (!strcmp(name, "tiocsti-high")) return tiocsti(1UL << 32);
+	if (!strcmp(name, "x32")) return x32();
+	if (!strcmp(name, "io_uring")) return io_uring();
+	if (!strcmp(name, "vsock")) return vsock();
+	if (!strcmp(name, "abstract")) return abstract_unix(arg);
+	if (!strcmp(name, "tcp")) return tcp(arg);
+	if (!strcmp(name, "dns")) return dns(arg);
+	if (!strcmp(name, "ptrace-sibling")) return ptrace_sibling();
+	if (!strcmp(name, "ptrace-parent")) return ptrace_parent();
+	if (!strcmp(name, "proc1-mem")) return proc1_mem();
+	if (!strcmp(name, "userns")) return userns();
+	if (!strcmp(name, "mount")) return do_mount();
+	if (!strcmp(name, "memfd-exec")) return memfd_exec(arg);
+	if (!strcmp(name, "execveat")) return execveat_path(arg);
+	if (!strcmp(name, "setuid")) return setuid_check();
+	if (!strcmp(name, "fork-bomb")) return fork_bomb();
+	if (!strcmp(name, "memory")) return memory(arg);
+	fprintf(stderr, "attack: unknown attack: '%s'\n", name);
+	return 2;
+}

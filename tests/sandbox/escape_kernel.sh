@@ -1,0 +1,48 @@
+#!/bin/sh
+# Escape attempts through the kernel's interfaces: terminal injection,
+# foreign system call numbers, io_uring, ptrace, /proc/1/mem, nested
+# namespaces, mount, setuid. Each must fail, and the seccomp denials
+# must be reported as policy violations.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/sandbox/escape_lib.sh"
+
+for who in $IDENTITIES; do
+	blocked "$who" tiocsti
+	violation "ioctl"
+	blocked "$who" tiocsti-high
+	violation "ioctl"
+
+	# The filter kills an x32 system call with SIGSYS (128 + 31).
+	expect_status 159 sandbox "$who" -- ./attack x32
+	violation "SIGSYS"
+
+	blocked "$who" io_uring
+	violation "io_uring_setup"
+	blocked "$who" vsock
+	violation "socket"
+	blocked "$who" ptrace-sibling
+	violation "ptrace"
+	blocked "$who" ptrace-parent
+	violation "ptrace"
+	blocked "$who" proc1-mem
+	blocked "$who" userns
+	violation "unshare"
+	blocked "$who" mount
+	violation "mount"
+
+	# No controlling terminal after setsid, so /dev/tty cannot open.
+	refused "$who" -- sh -c 'exec 3</dev/tty'
+done
+
+# A setuid-root copy of the attack program gains nothing: the
+# workspace is nosuid and no_new_privs is set.
+if [ "$(id -u)" -eq 0 ]; then
+	for who in $IDENTITIES; do
+		ws=$(workspace "$who")
+		cp "$ATTACK" "$ws/suid"
+		chown root:root "$ws/suid"
+		chmod 4755 "$ws/suid"
+		expect_status 0 sandbox "$who" -- ./suid setuid
+		expect_grep '^blocked: setuid' "$TMP/out"
+	done
+fi

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Limits: a fork bomb stopped by the process limit, the memory limit,
+# and a timeout that kills the whole tree, including a daemonized
+# grandchild.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/sandbox/escape_lib.sh"
+
+p=$(policy procs '{"version": 1, "limits": {"processes": 64}}')
+for who in $IDENTITIES; do
+	expect_status 0 sandbox "$who" --policy "$p" -- ./attack fork-bomb
+	expect_grep '^blocked: fork failed after [0-9]* processes' "$TMP/out"
+	n=$(sed -n 's/^blocked: fork failed after \([0-9]*\).*/\1/p' \
+		"$TMP/out")
+	[ "$n" -lt 64 ] || fail "$who: $n processes started under a limit of 64"
+done
+
+p=$(policy memory '{"version": 1, "limits": {"memory_bytes": "256M"}}')
+for who in $IDENTITIES; do
+	expect_status 0 sandbox "$who" --policy "$p" -- ./attack memory 1024
+	expect_grep '^blocked: mmap' "$TMP/out"
+done
+
+# The grandchild leaves the session and sleeps; when the timeout kills
+# the tree, no process of the run may remain on the host.
+p=$(policy timeout '{"version": 1, "limits": {"timeout_seconds": 1}}')
+marker="sleep 7$$"
+for who in $IDENTITIES; do
+	expect_status 137 sandbox "$who" --policy "$p" -- sh -c \
+		"setsid sh -c 'exec $marker' </dev/null >/dev/null 2>&1 &
+		 exec sleep 60"
+	violation "timeout_seconds: '1'"
+	if pgrep -f "$marker" >/dev/null; then
+		fail "$who: a daemonized grandchild survived the timeout"
+	fi
+done
