@@ -1,0 +1,316 @@
+/*
+ * test_tree_diff.c - unit tests of snapshot diffs and of the stat cache,
+ * on real directories and a real bundle.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bundle/snapshot.h"
+
+struct fixture {
+	char dir[64];
+	char src[96];
+	char path[96];
+	struct bundle *bundle;
+};
+
+static void write_file(struct fixture *f, const char *name, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", f->src, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void make_dir(struct fixture *f, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", f->src, name);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/* Set a file's mtime to seconds before now. */
+static void age(struct fixture *f, const char *name, time_t seconds)
+{
+	struct timespec times[2];
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", f->src, name);
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= seconds;
+	times[0].tv_nsec = 0;
+	times[1] = times[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rbtest-diff.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->src, sizeof(f->src), "%s/src", f->dir);
+	snprintf(f->path, sizeof(f->path), "%s/b.rb", f->dir);
+	assert_int_equal(mkdir(f->src, 0755), 0);
+	f->bundle = bundle_create(f->path, NULL);
+	assert_non_null(f->bundle);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	bundle_close(f->bundle);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void take(struct fixture *f, struct bundle_snapshot *s)
+{
+	assert_int_equal(bundle_snapshot_take(f->bundle, f->src, NULL, s), 0);
+}
+
+/* The changes a diff reported, as "X path" lines. */
+struct changes {
+	char text[2048];
+};
+
+static int collect(const unsigned char *path, size_t path_len,
+		   enum bundle_change change,
+		   const struct bundle_tree_entry *old,
+		   const struct bundle_tree_entry *new, void *arg)
+{
+	struct changes *c = arg;
+	size_t used = strlen(c->text);
+
+	if (change == BUNDLE_CHANGE_ADDED)
+		assert_null(old);
+	if (change == BUNDLE_CHANGE_DELETED)
+		assert_null(new);
+	snprintf(c->text + used, sizeof(c->text) - used, "%c %.*s\n",
+		 (char)change, (int)path_len, (const char *)path);
+	return 0;
+}
+
+static void diff(struct fixture *f, const struct bundle_snapshot *a,
+		 const struct bundle_snapshot *b, struct changes *c)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(bundle_snapshot_diff(f->bundle, a ? &a->root : NULL,
+					      &b->root, collect, c),
+			 0);
+}
+
+static void diff_lists_each_change(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two;
+	struct changes c;
+	char path[256];
+
+	make_dir(f, "kept");
+	make_dir(f, "gone");
+	write_file(f, "kept/same", "same\n");
+	write_file(f, "kept/edit", "before\n");
+	write_file(f, "kept/mode", "mode\n");
+	write_file(f, "gone/a", "a\n");
+	write_file(f, "gone/b", "b\n");
+	take(f, &one);
+
+	write_file(f, "kept/edit", "after, longer\n");
+	snprintf(path, sizeof(path), "%s/kept/mode", f->src);
+	assert_int_equal(chmod(path, 0700), 0);
+	snprintf(path, sizeof(path), "rm -r '%s/gone'", f->src);
+	assert_int_equal(system(path), 0);
+	make_dir(f, "new");
+	write_file(f, "new/file", "new\n");
+	make_dir(f, "new/empty");
+	take(f, &two);
+
+	diff(f, &one, &two, &c);
+	assert_string_equal(c.text, "D gone/a\n"
+				    "D gone/b\n"
+				    "M kept/edit\n"
+				    "T kept/mode\n"
+				    "A new/empty\n"
+				    "A new/file\n");
+}
+
+static void diff_from_nothing_adds_all(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one;
+	struct changes c;
+
+	make_dir(f, "d");
+	write_file(f, "d/x", "x\n");
+	write_file(f, "top", "t\n");
+	take(f, &one);
+	diff(f, NULL, &one, &c);
+	assert_string_equal(c.text, "A d/x\nA top\n");
+}
+
+static void diff_of_same_tree_is_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two;
+	struct changes c;
+
+	write_file(f, "x", "x\n");
+	take(f, &one);
+	take(f, &two);
+	assert_memory_equal(&one.root, &two.root, sizeof(one.root));
+	diff(f, &one, &two, &c);
+	assert_string_equal(c.text, "");
+}
+
+static void file_replaced_by_dir(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two;
+	struct changes c;
+	char path[256];
+
+	write_file(f, "x", "x\n");
+	take(f, &one);
+	snprintf(path, sizeof(path), "%s/x", f->src);
+	assert_int_equal(unlink(path), 0);
+	make_dir(f, "x");
+	write_file(f, "x/inner", "i\n");
+	take(f, &two);
+	diff(f, &one, &two, &c);
+	assert_string_equal(c.text, "D x\nA x/inner\n");
+}
+
+/* Old files come from the cache; nothing is read again. */
+static void cache_skips_old_files(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two;
+
+	write_file(f, "a", "aaaa\n");
+	write_file(f, "b", "bbbb\n");
+	age(f, "a", 3600);
+	age(f, "b", 3600);
+	take(f, &one);
+	assert_int_equal(one.stats.cached, 0);
+	take(f, &two);
+	assert_int_equal(two.stats.cached, 2);
+	assert_int_equal(two.stats.bytes_read, 0);
+	assert_memory_equal(&one.root, &two.root, sizeof(one.root));
+}
+
+/*
+ * git's racy rule: a file whose mtime is within the racy window of the
+ * previous snapshot is read again, so a same-size rewrite that keeps the
+ * mtime is still found.
+ */
+static void racy_file_is_read_again(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two;
+	struct changes c;
+	struct stat st;
+	struct timespec times[2];
+	char path[256];
+
+	write_file(f, "racy", "1111\n");
+	take(f, &one);
+
+	snprintf(path, sizeof(path), "%s/racy", f->src);
+	assert_int_equal(stat(path, &st), 0);
+	write_file(f, "racy", "2222\n");
+	times[0] = st.st_mtim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	take(f, &two);
+
+	assert_int_equal(two.stats.cached, 0);
+	diff(f, &one, &two, &c);
+	assert_string_equal(c.text, "M racy\n");
+}
+
+static void changed_size_is_read_again(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two;
+	struct changes c;
+
+	write_file(f, "grow", "1\n");
+	age(f, "grow", 3600);
+	take(f, &one);
+	write_file(f, "grow", "12\n");
+	age(f, "grow", 3600);
+	take(f, &two);
+	assert_int_equal(two.stats.cached, 0);
+	diff(f, &one, &two, &c);
+	assert_string_equal(c.text, "M grow\n");
+}
+
+static void find_names_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_snapshot one, two, found;
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	write_file(f, "x", "1\n");
+	take(f, &one);
+	write_file(f, "x", "22\n");
+	take(f, &two);
+
+	assert_int_equal(bundle_snapshot_find(f->bundle, "latest", &found), 0);
+	assert_int_equal(found.seq, two.seq);
+	assert_int_equal(bundle_snapshot_find(f->bundle, "1", &found), 0);
+	assert_memory_equal(&found.root, &one.root, sizeof(one.root));
+	bundle_id_to_hex(&two.root, hex);
+	hex[10] = '\0';
+	assert_int_equal(bundle_snapshot_find(f->bundle, hex, &found), 0);
+	assert_int_equal(found.seq, two.seq);
+	assert_int_equal(bundle_snapshot_find(f->bundle, "9", &found), -1);
+	assert_int_equal(bundle_snapshot_find(f->bundle, "xyz!", &found), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(diff_lists_each_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(diff_from_nothing_adds_all,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(diff_of_same_tree_is_empty,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(file_replaced_by_dir, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(cache_skips_old_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(racy_file_is_read_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(changed_size_is_read_again,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(find_names_snapshots, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
