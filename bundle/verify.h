@@ -10,8 +10,8 @@
  * its last event. It runs SQLite's integrity_check for damage to the
  * file's own structure and compares the file size with its header.
  *
- * Memory: about 60 bytes per object and 8 bytes per reference held in
- * chunk lists and trees, plus one object at a time.
+ * Memory: about 64 bytes per object and 4 bytes per reference held in
+ * chunk lists, trees and events, plus one object at a time.
  *
  * Errors: bundle_verify returns -1 with bundle_error() set only when the
  * file cannot be opened as a bundle at all. Damage that it finds is
