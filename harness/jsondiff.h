@@ -6,7 +6,9 @@
  * as members and indexes from the root: "messages[7].content",
  * "input[12].output", "metadata[\"user-id\"]" for a key that is not an
  * identifier, and "" for the root itself. Objects are compared member by
- * member in key order; arrays element by element by index, so an array
+ * member, in the recorded document's order and then the members only the
+ * live one has (so canonical trees give key order); arrays element by
+ * element by index, so an array
  * that grew has one difference per extra element, with the value absent
  * on the shorter side. A change of type is one difference at that path.
  *

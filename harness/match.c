@@ -691,7 +691,8 @@ static int diff_header(const struct harness_matcher *matcher,
 
 	ja = a && !any->is_volatile ? json_header(a->value) : NULL;
 	jb = b && !any->is_volatile ? json_header(b->value) : NULL;
-	if (ja && jb)
+	if (ja && jb && harness_canon_sort(ja) == 0 &&
+	    harness_canon_sort(jb) == 0)
 		rc = harness_jsondiff(ja, jb, matcher->normalizer, path, diff);
 	else
 		rc = harness_diff_strings(path, a ? a->value : NULL,
@@ -793,18 +794,22 @@ static int build_diff(const struct harness_matcher *matcher,
 	return diff_bodies(matcher, r, l, diff);
 }
 
-/* Whether candidate c is closer to live than the best so far. */
+/* Whether candidate c is closer to live than the best so far: a longer
+ * common conversation prefix, then fewer divergent differences, then
+ * not yet consumed. A consumed recording can be the closest, which tells
+ * the user that the agent sent one request more than it did when
+ * recorded. */
 static bool closer(const struct prepared *c, size_t c_prefix,
 		   size_t c_divergent, const struct prepared *best,
 		   size_t best_prefix, size_t best_divergent)
 {
 	if (!best)
 		return true;
-	if (c->consumed != best->consumed)
-		return !c->consumed;
 	if (c_prefix != best_prefix)
 		return c_prefix > best_prefix;
-	return c_divergent < best_divergent;
+	if (c_divergent != best_divergent)
+		return c_divergent < best_divergent;
+	return best->consumed && !c->consumed;
 }
 
 /* Pick the closest recording for a diverged request and diff it. The
@@ -825,10 +830,7 @@ static int find_closest(const struct harness_matcher *matcher,
 		if (!same_endpoint(c, live))
 			continue;
 		prefix = common_prefix(c, live);
-		if (best && (c->consumed && !best->consumed))
-			continue;
-		if (best && c->consumed == best->consumed &&
-		    prefix < best_prefix)
+		if (best && prefix < best_prefix)
 			continue;
 		if (build_diff(matcher, c, live, &diff) < 0) {
 			harness_diff_release(&diff);

@@ -54,7 +54,8 @@ struct harness_match {
 	 * none. An index into the array given to harness_matcher_new(). */
 	size_t index;
 	uint64_t seq;		/* that exchange's seq; 0 when none */
-	bool consumed;		/* the exchange is now used up */
+	bool consumed;		/* the exchange is used up: by this match,
+				 * or for a divergence by an earlier one */
 	/* For a divergence: how many leading conversation items ("messages"
 	 * or "input") the closest recording shares with the request. */
 	size_t common_prefix;
@@ -79,9 +80,11 @@ void harness_matcher_free(struct harness_matcher *matcher);
 
 /* Find the recording for a live request and fill *match. A match (either
  * verdict but HARNESS_DIVERGED) is consumed at once. A divergence
- * consumes nothing; harness_matcher_consume() takes the closest recording
- * when the user chooses to continue with it. Returns 0, or -1 when the
- * request cannot be compared (out of memory). */
+ * consumes nothing: the closest recording is the one with the longest
+ * common conversation prefix, then the fewest divergent differences,
+ * then one not yet consumed, then the earliest. harness_matcher_consume()
+ * takes it when the user chooses to continue with it. Returns 0, or -1
+ * when the request cannot be compared (out of memory). */
 int harness_matcher_find(struct harness_matcher *matcher,
 			 const struct harness_request *request,
 			 struct harness_match *match);

@@ -90,8 +90,9 @@ static const char pid_pattern[] =
 	"(?i)" NOT_AFTER_WORD "(?:pid|ppid|process id)\\s*[:=#]?\\s*\\K"
 	"\\d{1,7}" NOT_BEFORE_WORD;
 
-/* Unix times from 2000-01-01 to 2100-01-01, in seconds. */
-#define UNIX_TIME_MIN 946684800.0
+/* Unix times from 2001-09-09 (the first 10-digit second) to 2100-01-01,
+ * in seconds. */
+#define UNIX_TIME_MIN 1000000000.0
 #define UNIX_TIME_MAX 4102444800.0
 
 typedef int (*validator)(const char *text, size_t len);

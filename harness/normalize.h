@@ -31,7 +31,7 @@ enum harness_volatile_kind {
 	HARNESS_VOLATILE_TIMESTAMP,	/* ISO 8601, HTTP dates, clock
 					 * times, "June 2, 2025" */
 	HARNESS_VOLATILE_UNIX_TIME,	/* seconds or milliseconds since
-					 * 1970, from 2000 to 2100 */
+					 * 1970, from 2001-09-09 to 2100 */
 	HARNESS_VOLATILE_UUID,		/* 8-4-4-4-12 hex, any version */
 	HARNESS_VOLATILE_ULID,		/* 26 Crockford base32 digits */
 	HARNESS_VOLATILE_HEX,		/* 16 or more hex digits, 0x and 8 */
@@ -105,7 +105,7 @@ const char *harness_volatile_placeholder(enum harness_volatile_kind kind);
 const char *harness_volatile_name(enum harness_volatile_kind kind);
 
 /* Whether a JSON number is a Unix time in seconds or milliseconds between
- * 2000-01-01 and 2100-01-01, and the normalizer has that kind on. */
+ * 2001-09-09 and 2100-01-01, and the normalizer has that kind on. */
 bool harness_normalize_is_unix_time(
 	const struct harness_normalizer *normalizer, double value);
 

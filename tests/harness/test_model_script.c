@@ -1,0 +1,867 @@
+/*
+ * test_model_script.c - unit tests of the scripted model: every wire
+ * format, streaming and not, checked byte for byte and parsed back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <zlib.h>
+
+#include "harness/error.h"
+#include "harness/model_script.h"
+
+/* One parsed server-sent event. */
+struct event {
+	char name[64];		/* "" when the event has no event: line */
+	char *data;
+	cJSON *json;		/* NULL for "[DONE]" */
+};
+
+struct stream {
+	struct event events[128];
+	size_t count;
+};
+
+static struct harness_script *parse(const char *text)
+{
+	struct harness_script *script =
+		harness_script_parse(text, strlen(text), "test.json");
+
+	if (!script)
+		fail_msg("script rejected: %s", harness_error());
+	return script;
+}
+
+static struct harness_response respond(struct harness_script *script,
+				       const char *path, const char *body,
+				       enum harness_outcome *outcome)
+{
+	struct harness_request request = { 0 };
+	struct harness_response response = { 0 };
+
+	request.method = "POST";
+	request.path = (char *)path;
+	request.body = (unsigned char *)body;
+	request.body_len = strlen(body);
+	assert_int_equal(harness_script_respond(script, &request, &response,
+						outcome), 0);
+	return response;
+}
+
+static char *joined(const struct harness_response *response)
+{
+	size_t len = harness_response_body_len(response), at = 0;
+	char *text = malloc(len + 1);
+
+	assert_non_null(text);
+	for (size_t i = 0; i < response->n_chunks; i++) {
+		memcpy(text + at, response->chunks[i].data,
+		       response->chunks[i].len);
+		at += response->chunks[i].len;
+	}
+	text[at] = '\0';
+	return text;
+}
+
+/* Parse every chunk as exactly one event: an optional "event: NAME"
+ * line, one "data: ..." line, and the blank line that ends it. */
+static void parse_stream(const struct harness_response *response,
+			 struct stream *stream)
+{
+	memset(stream, 0, sizeof(*stream));
+	assert_true(response->n_chunks <= 128);
+	for (size_t i = 0; i < response->n_chunks; i++) {
+		struct event *e = &stream->events[stream->count++];
+		char *chunk = strndup((char *)response->chunks[i].data,
+				      response->chunks[i].len);
+		char *p = chunk, *end;
+
+		assert_non_null(chunk);
+		if (strncmp(p, "event: ", 7) == 0) {
+			end = strchr(p, '\n');
+			assert_non_null(end);
+			assert_true((size_t)(end - p - 7) < sizeof(e->name));
+			memcpy(e->name, p + 7, (size_t)(end - p - 7));
+			p = end + 1;
+		}
+		assert_true(strncmp(p, "data: ", 6) == 0);
+		p += 6;
+		end = strstr(p, "\n\n");
+		assert_non_null(end);
+		assert_string_equal(end, "\n\n");
+		assert_null(memchr(p, '\n', (size_t)(end - p)));
+		e->data = strndup(p, (size_t)(end - p));
+		if (strcmp(e->data, "[DONE]") != 0) {
+			e->json = cJSON_Parse(e->data);
+			assert_non_null(e->json);
+		}
+		free(chunk);
+	}
+}
+
+static void release_stream(struct stream *stream)
+{
+	for (size_t i = 0; i < stream->count; i++) {
+		free(stream->events[i].data);
+		cJSON_Delete(stream->events[i].json);
+	}
+}
+
+/* The value at a path of members and indexes, as in "a.0.b". */
+static const cJSON *at(const cJSON *json, const char *path)
+{
+	char copy[256];
+	char *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (char *step = strtok_r(copy, ".", &save); step && json;
+	     step = strtok_r(NULL, ".", &save)) {
+		if (*step >= '0' && *step <= '9')
+			json = cJSON_GetArrayItem(json, atoi(step));
+		else
+			json = cJSON_GetObjectItemCaseSensitive(json, step);
+	}
+	return json;
+}
+
+static const char *string_at(const cJSON *json, const char *path)
+{
+	const cJSON *item = at(json, path);
+
+	if (!cJSON_IsString(item))
+		fail_msg("no string at %s", path);
+	return item->valuestring;
+}
+
+static double number_at(const cJSON *json, const char *path)
+{
+	const cJSON *item = at(json, path);
+
+	if (!cJSON_IsNumber(item))
+		fail_msg("no number at %s", path);
+	return item->valuedouble;
+}
+
+static const char *header(const struct harness_response *response,
+			  const char *name)
+{
+	return harness_headers_get(&response->headers, name);
+}
+
+static const char chat_text_stream[] =
+	"data: {\"id\":\"chatcmpl-script-1\",\"object\":"
+	"\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"m\","
+	"\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+	"\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+	"data: {\"id\":\"chatcmpl-script-1\",\"object\":"
+	"\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"m\","
+	"\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi t\"},"
+	"\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+	"data: {\"id\":\"chatcmpl-script-1\",\"object\":"
+	"\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"m\","
+	"\"choices\":[{\"index\":0,\"delta\":{\"content\":\"here\"},"
+	"\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+	"data: {\"id\":\"chatcmpl-script-1\",\"object\":"
+	"\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"m\","
+	"\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,"
+	"\"finish_reason\":\"stop\"}]}\n\n"
+	"data: [DONE]\n\n";
+
+static void chat_stream_exact_bytes(void **state)
+{
+	struct harness_script *script =
+		parse("{\"delta_bytes\":4,\"turns\":[{\"text\":\"Hi there\"}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/chat/completions",
+					    "{\"model\":\"m\",\"stream\":true}",
+					    &outcome);
+	char *text = joined(&r);
+
+	(void)state;
+	assert_int_equal(outcome, HARNESS_COMPLETE);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.n_chunks, 5);
+	assert_string_equal(header(&r, "Content-Type"),
+			    "text/event-stream; charset=utf-8");
+	assert_string_equal(text, chat_text_stream);
+	free(text);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void chat_stream_tool_calls_and_usage(void **state)
+{
+	struct harness_script *script = parse(
+		"{\"delta_bytes\":5,\"turns\":[{\"tool_calls\":["
+		"{\"name\":\"bash\",\"arguments\":{\"cmd\":\"ls -la /tmp\"}},"
+		"{\"name\":\"read\",\"arguments\":{\"path\":\"a.c\"},"
+		"\"id\":\"call_fixed\"}],"
+		"\"usage\":{\"input_tokens\":12,\"output_tokens\":3}}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(
+		script, "/v1/chat/completions",
+		"{\"model\":\"gpt\",\"stream\":true,"
+		"\"stream_options\":{\"include_usage\":true}}",
+		&outcome);
+	struct stream s;
+	char args[2][128] = { "", "" };
+	size_t last;
+	const cJSON *first;
+
+	(void)state;
+	parse_stream(&r, &s);
+	last = s.count - 1;
+	assert_string_equal(s.events[last].data, "[DONE]");
+	assert_null(s.events[last].json);
+
+	first = s.events[0].json;
+	assert_string_equal(string_at(first, "choices.0.delta.role"),
+			    "assistant");
+	assert_true(cJSON_IsNull(at(first, "choices.0.delta.content")));
+	assert_int_equal(number_at(first,
+				   "choices.0.delta.tool_calls.0.index"), 0);
+	assert_string_equal(string_at(first,
+				      "choices.0.delta.tool_calls.0.id"),
+			    "call_script_1_0");
+	assert_string_equal(
+		string_at(first, "choices.0.delta.tool_calls.0.function.name"),
+		"bash");
+
+	for (size_t i = 0; i + 2 < last; i++) {
+		const cJSON *e = s.events[i].json;
+		const cJSON *call = at(e, "choices.0.delta.tool_calls.0");
+		int index = (int)number_at(call, "index");
+
+		assert_string_equal(string_at(e, "object"),
+				    "chat.completion.chunk");
+		assert_string_equal(string_at(e, "id"), "chatcmpl-script-1");
+		assert_true(cJSON_IsNull(at(e, "usage")));
+		assert_true(cJSON_IsNull(at(e, "choices.0.finish_reason")));
+		assert_true(index == 0 || index == 1);
+		strcat(args[index], string_at(call, "function.arguments"));
+		if (at(call, "id") && index == 1)
+			assert_string_equal(string_at(call, "id"),
+					    "call_fixed");
+	}
+	assert_string_equal(args[0], "{\"cmd\":\"ls -la /tmp\"}");
+	assert_string_equal(args[1], "{\"path\":\"a.c\"}");
+
+	assert_string_equal(string_at(s.events[last - 2].json,
+				      "choices.0.finish_reason"),
+			    "tool_calls");
+	assert_int_equal(cJSON_GetArraySize(at(s.events[last - 1].json,
+					       "choices")), 0);
+	assert_int_equal(number_at(s.events[last - 1].json,
+				   "usage.prompt_tokens"), 12);
+	assert_int_equal(number_at(s.events[last - 1].json,
+				   "usage.completion_tokens"), 3);
+	assert_int_equal(number_at(s.events[last - 1].json,
+				   "usage.total_tokens"), 15);
+	release_stream(&s);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void chat_body_exact_bytes(void **state)
+{
+	struct harness_script *script = parse(
+		"[{\"text\":\"Done.\"},{\"tool_calls\":[{\"name\":\"ls\","
+		"\"arguments\":\"{\\\"d\\\": \\\"/\\\"}\"}]}]");
+	enum harness_outcome outcome;
+	struct harness_response r1 = respond(script, "/v1/chat/completions",
+					     "{\"model\":\"m\"}", &outcome);
+	struct harness_response r2 = respond(script, "/v1/chat/completions",
+					     "{\"model\":\"m\",\"stream\":false}",
+					     &outcome);
+	char *t1 = joined(&r1), *t2 = joined(&r2);
+
+	(void)state;
+	assert_int_equal(r1.n_chunks, 1);
+	assert_string_equal(header(&r1, "Content-Type"), "application/json");
+	assert_string_equal(
+		t1, "{\"id\":\"chatcmpl-script-1\",\"object\":"
+		    "\"chat.completion\",\"created\":1700000000,\"model\":"
+		    "\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+		    "\"assistant\",\"content\":\"Done.\",\"refusal\":null},"
+		    "\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+		    "\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":2,"
+		    "\"total_tokens\":2}}");
+	assert_string_equal(
+		t2, "{\"id\":\"chatcmpl-script-2\",\"object\":"
+		    "\"chat.completion\",\"created\":1700000001,\"model\":"
+		    "\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+		    "\"assistant\",\"content\":null,\"refusal\":null,"
+		    "\"tool_calls\":[{\"id\":\"call_script_2_0\",\"type\":"
+		    "\"function\",\"function\":{\"name\":\"ls\",\"arguments\":"
+		    "\"{\\\"d\\\":\\\"/\\\"}\"}}]},\"logprobs\":null,"
+		    "\"finish_reason\":\"tool_calls\"}],\"usage\":"
+		    "{\"prompt_tokens\":0,\"completion_tokens\":3,"
+		    "\"total_tokens\":3}}");
+	free(t1);
+	free(t2);
+	harness_response_release(&r1);
+	harness_response_release(&r2);
+	harness_script_free(script);
+}
+
+static const char *const responses_events[] = {
+	"response.created",
+	"response.in_progress",
+	"response.output_item.added",
+	"response.content_part.added",
+	"response.output_text.delta",
+	"response.output_text.delta",
+	"response.output_text.done",
+	"response.content_part.done",
+	"response.output_item.done",
+	"response.output_item.added",
+	"response.function_call_arguments.delta",
+	"response.function_call_arguments.delta",
+	"response.function_call_arguments.delta",
+	"response.function_call_arguments.done",
+	"response.output_item.done",
+	"response.completed",
+};
+
+static void responses_stream_events(void **state)
+{
+	struct harness_script *script = parse(
+		"{\"delta_bytes\":4,\"model\":\"scripted\",\"turns\":["
+		"{\"text\":\"Let me\",\"tool_calls\":[{\"name\":\"ls\","
+		"\"arguments\":{\"d\":\"/\"}}]}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/responses",
+					    "{\"model\":\"gpt\",\"stream\":true}",
+					    &outcome);
+	struct stream s;
+	char text[64] = "", args[64] = "";
+	const cJSON *done;
+	size_t n = sizeof(responses_events) / sizeof(responses_events[0]);
+
+	(void)state;
+	parse_stream(&r, &s);
+	assert_int_equal(s.count, n);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = s.events[i].json;
+
+		assert_string_equal(s.events[i].name, responses_events[i]);
+		assert_non_null(e);
+		assert_string_equal(string_at(e, "type"), responses_events[i]);
+		assert_int_equal(number_at(e, "sequence_number"), i);
+		if (strcmp(s.events[i].name, "response.output_text.delta") == 0)
+			strcat(text, string_at(e, "delta"));
+		if (strcmp(s.events[i].name,
+			   "response.function_call_arguments.delta") == 0) {
+			assert_string_equal(string_at(e, "item_id"),
+					    "fc_script_1_0");
+			assert_int_equal(number_at(e, "output_index"), 1);
+			strcat(args, string_at(e, "delta"));
+		}
+	}
+	assert_string_equal(text, "Let me");
+	assert_string_equal(args, "{\"d\":\"/\"}");
+
+	assert_string_equal(string_at(s.events[0].json, "response.status"),
+			    "in_progress");
+	assert_string_equal(string_at(s.events[0].json, "response.model"),
+			    "scripted");
+	assert_string_equal(string_at(s.events[2].json, "item.type"),
+			    "message");
+	assert_string_equal(string_at(s.events[3].json, "part.type"),
+			    "output_text");
+	assert_string_equal(string_at(s.events[9].json, "item.call_id"),
+			    "call_script_1_0");
+	assert_string_equal(string_at(s.events[9].json, "item.arguments"),
+			    "");
+	assert_string_equal(string_at(s.events[13].json, "arguments"),
+			    "{\"d\":\"/\"}");
+	done = s.events[n - 1].json;
+	assert_string_equal(string_at(done, "response.id"), "resp_script_1");
+	assert_string_equal(string_at(done, "response.status"), "completed");
+	assert_string_equal(string_at(done, "response.output.0.content.0.text"),
+			    "Let me");
+	assert_string_equal(string_at(done, "response.output.1.name"), "ls");
+	assert_int_equal(number_at(done, "response.usage.output_tokens"), 5);
+	assert_int_equal(number_at(done, "response.usage.total_tokens"), 5);
+	for (size_t i = 0; i < s.count; i++)
+		assert_string_not_equal(s.events[i].data, "[DONE]");
+	release_stream(&s);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void responses_body_exact_bytes(void **state)
+{
+	struct harness_script *script =
+		parse("[{\"text\":\"ok\",\"usage\":{\"input_tokens\":9,"
+		      "\"output_tokens\":1}}]");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/responses",
+					    "{\"model\":\"m\"}", &outcome);
+	char *text = joined(&r);
+
+	(void)state;
+	assert_string_equal(
+		text,
+		"{\"id\":\"resp_script_1\",\"object\":\"response\","
+		"\"created_at\":1700000000,\"status\":\"completed\","
+		"\"error\":null,\"incomplete_details\":null,\"model\":\"m\","
+		"\"output\":[{\"id\":\"msg_script_1\",\"type\":\"message\","
+		"\"status\":\"completed\",\"role\":\"assistant\",\"content\":"
+		"[{\"type\":\"output_text\",\"annotations\":[],\"text\":"
+		"\"ok\"}]}],\"parallel_tool_calls\":true,"
+		"\"previous_response_id\":null,\"usage\":{\"input_tokens\":9,"
+		"\"input_tokens_details\":{\"cached_tokens\":0},"
+		"\"output_tokens\":1,\"output_tokens_details\":"
+		"{\"reasoning_tokens\":0},\"total_tokens\":10}}");
+	free(text);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static const char messages_text_stream[] =
+	"event: message_start\n"
+	"data: {\"type\":\"message_start\",\"message\":{\"id\":"
+	"\"msg_script_1\",\"type\":\"message\",\"role\":\"assistant\","
+	"\"model\":\"m\",\"content\":[],\"stop_reason\":null,"
+	"\"stop_sequence\":null,\"usage\":{\"input_tokens\":7,"
+	"\"output_tokens\":1}}}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":0,"
+	"\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+	"event: ping\n"
+	"data: {\"type\":\"ping\"}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+	"{\"type\":\"text_delta\",\"text\":\"Hi t\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+	"{\"type\":\"text_delta\",\"text\":\"here\"}}\n\n"
+	"event: content_block_stop\n"
+	"data: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+	"event: message_delta\n"
+	"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+	"\"end_turn\",\"stop_sequence\":null},\"usage\":"
+	"{\"output_tokens\":2}}\n\n"
+	"event: message_stop\n"
+	"data: {\"type\":\"message_stop\"}\n\n";
+
+static void messages_stream_exact_bytes(void **state)
+{
+	struct harness_script *script =
+		parse("{\"delta_bytes\":4,\"turns\":[{\"text\":\"Hi there\","
+		      "\"usage\":{\"input_tokens\":7,\"output_tokens\":2}}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/messages",
+					    "{\"model\":\"m\",\"stream\":true}",
+					    &outcome);
+	char *text = joined(&r);
+
+	(void)state;
+	assert_int_equal(r.n_chunks, 8);
+	assert_string_equal(text, messages_text_stream);
+	free(text);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static const char *const messages_events[] = {
+	"message_start",       "content_block_start", "ping",
+	"content_block_delta", "content_block_stop",  "content_block_start",
+	"content_block_delta", "content_block_delta", "content_block_stop",
+	"content_block_start", "content_block_delta", "content_block_stop",
+	"message_delta",       "message_stop",
+};
+
+static void messages_stream_tool_use(void **state)
+{
+	struct harness_script *script = parse(
+		"{\"delta_bytes\":6,\"turns\":[{\"text\":\"Run.\","
+		"\"tool_calls\":[{\"name\":\"bash\",\"arguments\":"
+		"{\"cmd\":\"ls\"}},{\"name\":\"noop\"}]}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/messages",
+					    "{\"model\":\"c\",\"stream\":true}",
+					    &outcome);
+	struct stream s;
+	char input[2][64] = { "", "" };
+	size_t n = sizeof(messages_events) / sizeof(messages_events[0]);
+	cJSON *parsed;
+
+	(void)state;
+	parse_stream(&r, &s);
+	assert_int_equal(s.count, n);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = s.events[i].json;
+
+		assert_string_equal(s.events[i].name, messages_events[i]);
+		assert_string_equal(string_at(e, "type"), messages_events[i]);
+		assert_null(at(e, "sequence_number"));
+		if (strcmp(s.events[i].name, "content_block_delta") == 0 &&
+		    number_at(e, "index") > 0) {
+			int block = (int)number_at(e, "index") - 1;
+
+			assert_string_equal(string_at(e, "delta.type"),
+					    "input_json_delta");
+			strcat(input[block], string_at(e, "delta.partial_json"));
+		}
+	}
+	assert_string_equal(string_at(s.events[3].json, "delta.type"),
+			    "text_delta");
+	assert_string_equal(string_at(s.events[5].json, "content_block.type"),
+			    "tool_use");
+	assert_string_equal(string_at(s.events[5].json, "content_block.id"),
+			    "toolu_script_1_0");
+	assert_true(cJSON_IsObject(at(s.events[5].json,
+				      "content_block.input")));
+	assert_string_equal(string_at(s.events[9].json, "content_block.name"),
+			    "noop");
+	parsed = cJSON_Parse(input[0]);
+	assert_string_equal(string_at(parsed, "cmd"), "ls");
+	cJSON_Delete(parsed);
+	assert_string_equal(input[1], "{}");
+	assert_string_equal(string_at(s.events[12].json, "delta.stop_reason"),
+			    "tool_use");
+	assert_true(cJSON_IsNumber(at(s.events[12].json,
+				      "usage.output_tokens")));
+	release_stream(&s);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void messages_body_exact_bytes(void **state)
+{
+	struct harness_script *script = parse(
+		"[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":{}},"
+		"{\"name\":\"b\",\"arguments\":{\"x\":[1,2]}}]}]");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/messages",
+					    "{\"model\":\"claude\"}", &outcome);
+	char *text = joined(&r);
+
+	(void)state;
+	assert_string_equal(
+		text,
+		"{\"id\":\"msg_script_1\",\"type\":\"message\",\"role\":"
+		"\"assistant\",\"model\":\"claude\",\"content\":[{\"type\":"
+		"\"tool_use\",\"id\":\"toolu_script_1_0\",\"name\":\"a\","
+		"\"input\":{}},{\"type\":\"tool_use\",\"id\":"
+		"\"toolu_script_1_1\",\"name\":\"b\",\"input\":{\"x\":"
+		"[1,2]}}],\"stop_reason\":\"tool_use\",\"stop_sequence\":"
+		"null,\"usage\":{\"input_tokens\":0,\"output_tokens\":4}}");
+	free(text);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void out_of_turns_in_each_shape(void **state)
+{
+	static const char *const paths[] = { "/v1/chat/completions",
+					     "/v1/responses", "/v1/messages" };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct harness_script *script = parse("[{\"text\":\"x\"}]");
+		enum harness_outcome outcome;
+		struct harness_response r1 = respond(script, paths[i],
+						     "{\"stream\":true}",
+						     &outcome);
+		struct harness_response r2 = respond(script, paths[i],
+						     "{\"stream\":true}",
+						     &outcome);
+		char *text = joined(&r2);
+		cJSON *body = cJSON_Parse(text);
+
+		assert_int_equal(outcome, HARNESS_NO_SCRIPT_TURN);
+		assert_int_equal(r2.status, 400);
+		assert_int_equal(r2.n_chunks, 1);
+		assert_string_equal(header(&r2, "Content-Type"),
+				    "application/json");
+		assert_non_null(body);
+		assert_non_null(strstr(string_at(body, "error.message"),
+				       "no turn left"));
+		if (i == 2) {
+			assert_string_equal(string_at(body, "type"), "error");
+			assert_string_equal(string_at(body, "error.type"),
+					    "invalid_request_error");
+		} else {
+			assert_string_equal(string_at(body, "error.code"),
+					    "no_script_turn");
+			assert_true(cJSON_IsNull(at(body, "error.param")));
+		}
+		assert_int_equal(harness_script_served(script), 1);
+		cJSON_Delete(body);
+		free(text);
+		harness_response_release(&r1);
+		harness_response_release(&r2);
+		harness_script_free(script);
+	}
+}
+
+static void bad_requests_consume_no_turn(void **state)
+{
+	struct harness_script *script = parse("[{\"text\":\"x\"}]");
+	enum harness_outcome outcome;
+	struct harness_request request = { 0 };
+	struct harness_response r = respond(script, "/v1/models", "{}",
+					    &outcome);
+
+	(void)state;
+	assert_int_equal(r.status, 404);
+	assert_int_equal(outcome, HARNESS_COMPLETE);
+	harness_response_release(&r);
+
+	r = respond(script, "/v1/messages", "{\"messages\": [", &outcome);
+	assert_int_equal(r.status, 400);
+	harness_response_release(&r);
+
+	r = respond(script, "/v1/messages", "[1]", &outcome);
+	assert_int_equal(r.status, 400);
+	harness_response_release(&r);
+
+	request.method = "GET";
+	request.path = "/v1/responses";
+	assert_int_equal(harness_script_respond(script, &request, &r,
+						&outcome), 0);
+	assert_int_equal(r.status, 405);
+	harness_response_release(&r);
+
+	assert_int_equal(harness_script_served(script), 0);
+	r = respond(script, "/v1/messages", "{}", &outcome);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(harness_script_served(script), 1);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void responses_are_deterministic(void **state)
+{
+	static const char text[] =
+		"{\"turns\":[{\"text\":\"one\"},{\"tool_calls\":[{\"name\":"
+		"\"t\",\"arguments\":{\"a\":1}}]}]}";
+	static const char *const paths[] = { "/v1/chat/completions",
+					     "/v1/responses", "/v1/messages" };
+
+	(void)state;
+	for (size_t p = 0; p < 3; p++) {
+		struct harness_script *a = parse(text), *b = parse(text);
+
+		for (int turn = 0; turn < 2; turn++) {
+			enum harness_outcome outcome;
+			struct harness_response ra = respond(
+				a, paths[p], "{\"stream\":true}", &outcome);
+			struct harness_response rb = respond(
+				b, paths[p], "{\"stream\":true}", &outcome);
+			char *ta = joined(&ra), *tb = joined(&rb);
+
+			assert_string_equal(ta, tb);
+			assert_int_equal(ra.n_chunks, rb.n_chunks);
+			free(ta);
+			free(tb);
+			harness_response_release(&ra);
+			harness_response_release(&rb);
+		}
+		harness_script_free(a);
+		harness_script_free(b);
+	}
+}
+
+static void deltas_keep_utf8_whole(void **state)
+{
+	/* Each of these characters is 2, 3 or 4 bytes long. */
+	struct harness_script *script = parse(
+		"{\"delta_bytes\":1,\"turns\":[{\"text\":\"\xc3\xa9\xe2\x82"
+		"\xac\xf0\x9f\x98\x80" "a\"}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/messages",
+					    "{\"stream\":true}", &outcome);
+	struct stream s;
+	char text[32] = "";
+	size_t deltas = 0;
+
+	(void)state;
+	parse_stream(&r, &s);
+	for (size_t i = 0; i < s.count; i++) {
+		if (strcmp(s.events[i].name, "content_block_delta") != 0)
+			continue;
+		deltas++;
+		strcat(text, string_at(s.events[i].json, "delta.text"));
+	}
+	assert_int_equal(deltas, 4);
+	assert_string_equal(text, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" "a");
+	release_stream(&s);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void gzip_request_body_is_decoded(void **state)
+{
+	static const char body[] = "{\"model\":\"zipped\",\"stream\":false}";
+	struct harness_script *script = parse("[{\"text\":\"x\"}]");
+	unsigned char packed[256];
+	struct harness_request request = { 0 };
+	struct harness_response r = { 0 };
+	enum harness_outcome outcome;
+	z_stream z;
+	char *text;
+
+	(void)state;
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
+				      Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (unsigned char *)body;
+	z.avail_in = sizeof(body) - 1;
+	z.next_out = packed;
+	z.avail_out = sizeof(packed);
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	request.body_len = z.total_out;
+	deflateEnd(&z);
+
+	request.method = "POST";
+	request.path = "/v1/chat/completions";
+	request.body = packed;
+	assert_int_equal(harness_headers_add(&request.headers,
+					     "Content-Encoding", "gzip"), 0);
+	assert_int_equal(harness_script_respond(script, &request, &r,
+						&outcome), 0);
+	text = joined(&r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(text, "\"model\":\"zipped\""));
+	free(text);
+	harness_headers_release(&request.headers);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
+static void invalid_scripts_are_rejected(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *expected;
+	} cases[] = {
+		{ "", "invalid model script" },
+		{ "{\"turns\": [", "invalid model script" },
+		{ "[]", "non-empty array" },
+		{ "{}", "non-empty array" },
+		{ "[{}]", "needs \"text\" or \"tool_calls\"" },
+		{ "[{\"txt\":\"a\"}]", "unknown member \"txt\"" },
+		{ "[{\"text\":5}]", "\"text\" must be a string" },
+		{ "[\"hello\"]", "a turn must be an object" },
+		{ "[{\"tool_calls\":[]}]", "non-empty array" },
+		{ "[{\"tool_calls\":[{\"arguments\":{}}]}]", "needs a \"name\"" },
+		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":[1]}]}]",
+		  "must be an object or a string of JSON" },
+		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":\"{x\"}]}]",
+		  "string is not JSON" },
+		{ "[{\"text\":\"a\",\"usage\":{\"input_tokens\":-1}}]",
+		  "whole numbers" },
+		{ "[{\"text\":\"a\",\"usage\":{\"input_tokens\":1.5}}]",
+		  "whole numbers" },
+		{ "{\"delta_bytes\":0,\"turns\":[{\"text\":\"a\"}]}",
+		  "delta_bytes" },
+		{ "{\"modle\":\"x\",\"turns\":[{\"text\":\"a\"}]}",
+		  "unknown member \"modle\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct harness_script *script = harness_script_parse(
+			cases[i].text, strlen(cases[i].text), "bad.json");
+
+		if (script)
+			fail_msg("accepted: %s", cases[i].text);
+		if (!strstr(harness_error(), cases[i].expected))
+			fail_msg("case %zu: message '%s' lacks '%s'", i,
+				 harness_error(), cases[i].expected);
+		assert_non_null(strstr(harness_error(), "bad.json"));
+	}
+}
+
+static void deep_script_is_rejected(void **state)
+{
+	size_t depth = 5000;
+	char *text = malloc(depth * 2 + 1);
+
+	(void)state;
+	memset(text, '[', depth);
+	memset(text + depth, ']', depth);
+	text[depth * 2] = '\0';
+	assert_null(harness_script_parse(text, depth * 2, "deep.json"));
+	assert_non_null(strstr(harness_error(), "deep.json"));
+	free(text);
+}
+
+static void load_reads_file(void **state)
+{
+	char path[] = "/tmp/test_model_script_XXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "{\"turns\":[{\"text\":\"from a file\"}]}";
+	struct harness_script *script;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1),
+			 (ssize_t)sizeof(text) - 1);
+	close(fd);
+	script = harness_script_load(path);
+	assert_non_null(script);
+	assert_int_equal(harness_script_turns(script), 1);
+	harness_script_free(script);
+	unlink(path);
+
+	assert_null(harness_script_load(path));
+	assert_non_null(strstr(harness_error(), "cannot open model script"));
+	assert_null(harness_script_load("/tmp"));
+	assert_non_null(strstr(harness_error(), "not a regular file"));
+}
+
+static void api_is_chosen_by_path(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_api_from_path("/v1/chat/completions"),
+			 HARNESS_API_CHAT);
+	assert_int_equal(harness_api_from_path("/openai/v1/responses"),
+			 HARNESS_API_RESPONSES);
+	assert_int_equal(harness_api_from_path("/v1/messages"),
+			 HARNESS_API_MESSAGES);
+	assert_int_equal(harness_api_from_path("/v1/messages/count_tokens"),
+			 HARNESS_API_UNKNOWN);
+	assert_int_equal(harness_api_from_path("/v1/responses/resp_1"),
+			 HARNESS_API_UNKNOWN);
+	assert_int_equal(harness_api_from_path(NULL), HARNESS_API_UNKNOWN);
+	assert_string_equal(harness_api_name(HARNESS_API_RESPONSES),
+			    "responses");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(chat_stream_exact_bytes),
+		cmocka_unit_test(chat_stream_tool_calls_and_usage),
+		cmocka_unit_test(chat_body_exact_bytes),
+		cmocka_unit_test(responses_stream_events),
+		cmocka_unit_test(responses_body_exact_bytes),
+		cmocka_unit_test(messages_stream_exact_bytes),
+		cmocka_unit_test(messages_stream_tool_use),
+		cmocka_unit_test(messages_body_exact_bytes),
+		cmocka_unit_test(out_of_turns_in_each_shape),
+		cmocka_unit_test(bad_requests_consume_no_turn),
+		cmocka_unit_test(responses_are_deterministic),
+		cmocka_unit_test(deltas_keep_utf8_whole),
+		cmocka_unit_test(gzip_request_body_is_decoded),
+		cmocka_unit_test(invalid_scripts_are_rejected),
+		cmocka_unit_test(deep_script_is_rejected),
+		cmocka_unit_test(load_reads_file),
+		cmocka_unit_test(api_is_chosen_by_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
