@@ -14,6 +14,26 @@
 static int cmd_help(int argc, char **argv, const struct cli_command *self);
 
 static const struct cli_command commands[] = {
+	{ "record", cmd_record,
+	  "runbundle record [-o FILE] [--policy FILE] [--workspace DIR] "
+	  "[--upstream NAME=URL | --model-script FILE] [--label KEY=VALUE]... "
+	  "-- AGENT [ARG...]",
+	  "Run an agent in the sandbox with the gateway and the tracer, and "
+	  "write one bundle.",
+	  "  -o FILE               the bundle to write (default: "
+	  "run-<UTC time>.rb)\n"
+	  "  --policy FILE         the sandbox policy (default: the built-in "
+	  "one)\n"
+	  "  --workspace DIR       the agent's workspace (default: the "
+	  "current directory)\n"
+	  "  --upstream NAME=URL   forward model requests to URL; "
+	  "repeatable\n"
+	  "  --model-script FILE   answer model requests from a script\n"
+	  "  --label KEY=VALUE     store a label in the bundle; repeatable\n"
+	  "  --sandbox none        run without the sandbox (recorded)\n"
+	  "Exits with the agent's status (128 + signal when killed), or 125 "
+	  "when the\nrecording itself failed. docs/record.md has the "
+	  "details.\n" },
 	{ "snapshot", cmd_snapshot,
 	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "
 	  "[--no-cache] [--finalize] BUNDLE DIR",

@@ -1,0 +1,221 @@
+/*
+ * cmd_record.c - "runbundle record": run an agent with the tracer, the
+ * gateway and workspace snapshots, and write one finalized bundle.
+ *
+ * Exits with the agent's status (128 + the signal that killed it), or
+ * with CLI_EXIT_RUNBUNDLE when the recording itself failed: the bundle
+ * then stays unfinalized and verifies up to its last committed event.
+ * The closing lines go to stderr, because stdout is the agent's.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "record/commands.h"
+#include "record/record.h"
+#include "record/record_gateway.h"
+#include "record/record_run.h"
+
+struct record_args {
+	struct record_config config;
+	char output[64];	/* the default name */
+	char workspace[PATH_MAX];
+};
+
+static int add_pair(const struct cli_command *self, const char **list,
+		    size_t *n, size_t max, const char *opt, const char *value)
+{
+	const char *eq = strchr(value, '=');
+
+	if (!eq || eq == value)
+		return cli_usage_error(self, "%s needs NAME=VALUE: '%s'", opt,
+				       value);
+	if (*n == max)
+		return cli_usage_error(self, "too many %s options", opt);
+	list[(*n)++] = value;
+	return 0;
+}
+
+static int parse_option(const struct cli_command *self, struct record_args *a,
+			char **argv, int *i)
+{
+	struct record_config *c = &a->config;
+	const char *opt = argv[*i], *val = argv[*i + 1];
+
+	if (!val)
+		return cli_usage_error(self, "%s needs a value", opt);
+	(*i)++;
+	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0)
+		c->output = val;
+	else if (strcmp(opt, "--policy") == 0)
+		c->policy_path = val;
+	else if (strcmp(opt, "--workspace") == 0)
+		c->workspace = val;
+	else if (strcmp(opt, "--model-script") == 0)
+		c->model_script = val;
+	else if (strcmp(opt, "--upstream") == 0)
+		return add_pair(self, c->upstreams, &c->n_upstreams,
+				RECORD_MAX_UPSTREAMS, opt, val);
+	else if (strcmp(opt, "--label") == 0)
+		return add_pair(self, c->labels, &c->n_labels,
+				RECORD_MAX_LABELS, opt, val);
+	else if (strcmp(opt, "--sandbox") == 0 && strcmp(val, "none") == 0)
+		c->no_sandbox = true;
+	else if (strcmp(opt, "--sandbox") == 0 &&
+		 strcmp(val, "namespaces") != 0)
+		return cli_usage_error(self, "unknown sandbox mode: '%s'",
+				       val);
+	else if (strcmp(opt, "--sandbox") != 0)
+		return cli_usage_error(self, "unknown option: '%s'", opt);
+	return 0;
+}
+
+static void default_output(struct record_args *a)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(a->output, sizeof(a->output), "run-%Y%m%dT%H%M%SZ.rb", &tm);
+	a->config.output = a->output;
+}
+
+static int resolve_workspace(struct record_args *a)
+{
+	const char *dir = a->config.workspace ? a->config.workspace : ".";
+
+	if (!realpath(dir, a->workspace)) {
+		cli_error("cannot use the workspace: '%s': %m", dir);
+		cli_hint("give an existing directory with --workspace");
+		return CLI_EXIT_ERROR;
+	}
+	a->config.workspace = a->workspace;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, const struct cli_command *self,
+		      struct record_args *a)
+{
+	int i, rc;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (argv[i][0] != '-')
+			break;
+		rc = parse_option(self, a, argv, &i);
+		if (rc)
+			return rc;
+	}
+	if (i >= argc)
+		return cli_usage_error(self, "no agent command given");
+	if (a->config.model_script && a->config.n_upstreams)
+		return cli_usage_error(self, "--upstream and --model-script "
+				       "exclude each other");
+	a->config.argv = argv + i;
+	/* TODO: remove once record() launches the sandbox. */
+	a->config.no_sandbox = true;
+	if (!a->config.output)
+		default_output(a);
+	return resolve_workspace(a);
+}
+
+static void print_summary(const struct record_session *s,
+			  const struct record_result *r)
+{
+	const struct record_counts *c = &s->counts;
+	double secs = (double)(r->end_us - s->start_us) / 1e6;
+
+	fprintf(stderr,
+		"summary: %.1f s, %llu model call%s, %llu process%s, "
+		"%llu file%s changed, %llu policy violation%s\n",
+		secs, (unsigned long long)c->model_calls,
+		c->model_calls == 1 ? "" : "s",
+		(unsigned long long)c->processes,
+		c->processes == 1 ? "" : "es",
+		(unsigned long long)c->files_changed,
+		c->files_changed == 1 ? "" : "s",
+		(unsigned long long)c->violations,
+		c->violations == 1 ? "" : "s");
+}
+
+static void print_done(const struct record_session *s,
+		       const struct record_result *r,
+		       const struct bundle_id *root)
+{
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	bundle_id_to_hex(root, hex);
+	fprintf(stderr, "bundle: %s\nroot: %s\n", s->config->output, hex);
+	print_summary(s, r);
+}
+
+static int print_failed(struct record_session *s,
+			const struct record_result *r)
+{
+	cli_error_from(s->failure, s->failure_hint[0] ? s->failure_hint
+						       : NULL);
+	if (s->bundle) {
+		fprintf(stderr, "bundle: %s (incomplete: %llu events "
+				"committed)\n",
+			s->config->output,
+			(unsigned long long)bundle_event_count(s->bundle));
+		print_summary(s, r);
+	}
+	return CLI_EXIT_RUNBUNDLE;
+}
+
+static int record(struct record_session *s, const struct record_config *c)
+{
+	struct record_result result = { .end_us = record_now_us() };
+	struct record_gateway *gateway = NULL;
+	struct bundle_id root;
+	char **env = NULL;
+	int rc;
+
+	if (record_session_open(s, c) < 0)
+		return print_failed(s, &result);
+	if (record_gateway_start(s, -1, &gateway) < 0)
+		return print_failed(s, &result);
+	env = record_agent_env(record_gateway_env(gateway, 0));
+	if (!env) {
+		record_gateway_stop(gateway);
+		cli_error("cannot prepare the agent's environment: out of "
+			  "memory");
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	/* TODO: run in the sandbox (sandbox_launch with the tracer's hook,
+	 * trace_exec and the gateway's port) once sandbox/ builds the
+	 * launcher; until then every run is what --sandbox none gives. */
+	rc = record_run_direct(s, env, &result);
+	record_gateway_stop(gateway);
+	free(env);
+	if (rc == 0)
+		rc = record_session_finish(s, &result, &root);
+	if (rc < 0)
+		return print_failed(s, &result);
+	print_done(s, &result, &root);
+	return result.exit_code;
+}
+
+int cmd_record(int argc, char **argv, const struct cli_command *self)
+{
+	struct record_session session;
+	struct record_args args;
+	int rc;
+
+	rc = parse_args(argc, argv, self, &args);
+	if (rc)
+		return rc;
+	record_signals_block();
+	rc = record(&session, &args.config);
+	record_session_close(&session);
+	return rc;
+}

@@ -1,0 +1,469 @@
+/*
+ * record.c - the recording session: create the bundle, append events
+ * under one lock, and finalize.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "bundle/bundle.h"
+#include "config.h"
+#include "harness/error.h"
+#include "harness/fingerprint.h"
+#include "harness/tracer.h"
+#include "record/record.h"
+
+/* A policy file larger than this is not a policy. */
+#define MAX_POLICY_BYTES (1 << 20)
+
+int64_t record_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void record_fail_locked(struct record_session *s, const char *message,
+			const char *hint)
+{
+	if (s->failed)
+		return;
+	__atomic_store_n(&s->failed, true, __ATOMIC_RELAXED);
+	snprintf(s->failure, sizeof(s->failure), "%s",
+		 message ? message : "recording failed");
+	snprintf(s->failure_hint, sizeof(s->failure_hint), "%s",
+		 hint ? hint : "");
+
+	/* The tracer kills what is left once the root has ended. */
+	if (s->tracer)
+		harness_tracer_signal_root(s->tracer, SIGKILL);
+}
+
+void record_count(struct record_session *s, uint64_t *counter, uint64_t n)
+{
+	pthread_mutex_lock(&s->qlock);
+	*counter += n;
+	pthread_mutex_unlock(&s->qlock);
+}
+
+static int put_json(struct bundle *bundle, const cJSON *object,
+		    struct bundle_id *id)
+{
+	char *text = cJSON_PrintUnformatted(object);
+	int rc;
+
+	if (!text) {
+		bundle_set_error("cannot encode an event object: out of "
+				 "memory");
+		return -1;
+	}
+	rc = bundle_put(bundle, BUNDLE_JSON, text, strlen(text), id);
+	free(text);
+	return rc;
+}
+
+int record_put_event(struct record_session *s, const char *kind,
+		     const cJSON *data, const cJSON *object,
+		     enum bundle_kind bytes_kind, const void *bytes,
+		     size_t len, const struct bundle_id *extra,
+		     size_t n_extra, uint64_t *seq)
+{
+	struct bundle_id refs[8];
+	size_t n = 0;
+
+	if (n_extra > 6) {
+		bundle_set_error("cannot append event: '%s': too many "
+				 "references", kind);
+		return -1;
+	}
+	if (object && put_json(s->bundle, object, &refs[n++]) < 0)
+		return -1;
+	if (bytes && bundle_put(s->bundle, bytes_kind, bytes, len,
+				&refs[n++]) < 0)
+		return -1;
+	for (size_t i = 0; i < n_extra; i++)
+		refs[n++] = extra[i];
+	return bundle_append_event(s->bundle, kind, data, refs, n, seq);
+}
+
+/* Append one event with its objects in one transaction, after every
+ * queued one. */
+static int event_locked(struct record_session *s, const char *kind,
+			const cJSON *data, const cJSON *object,
+			enum bundle_kind bytes_kind, const void *bytes,
+			size_t len, const struct bundle_id *extra,
+			size_t n_extra, uint64_t *seq)
+{
+	record_flush_locked(s);
+	if (s->failed)
+		return -1;
+	if (bundle_begin(s->bundle) < 0)
+		goto fail;
+	if (record_put_event(s, kind, data, object, bytes_kind, bytes, len,
+			     extra, n_extra, seq) < 0 ||
+	    bundle_commit(s->bundle) < 0) {
+		bundle_rollback(s->bundle);
+		goto fail;
+	}
+	return 0;
+fail:
+	record_fail_locked(s, bundle_error(), bundle_error_hint());
+	return -1;
+}
+
+int record_event_locked(struct record_session *s, const char *kind,
+			const cJSON *data, const cJSON *object,
+			const struct bundle_id *extra, size_t n_extra,
+			uint64_t *seq)
+{
+	return event_locked(s, kind, data, object, BUNDLE_BLOB, NULL, 0,
+			    extra, n_extra, seq);
+}
+
+int record_event(struct record_session *s, const char *kind,
+		 const cJSON *data, const cJSON *object,
+		 const struct bundle_id *extra, size_t n_extra, uint64_t *seq)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = event_locked(s, kind, data, object, BUNDLE_BLOB, NULL, 0,
+			  extra, n_extra, seq);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static void fail_harness(struct record_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	record_fail_locked(s, harness_error(), harness_error_hint());
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void fail_errno(struct record_session *s, const char *what,
+		       const char *value)
+{
+	char message[1024];
+
+	snprintf(message, sizeof(message), "%s: '%s': %s", what, value,
+		 strerror(errno));
+	pthread_mutex_lock(&s->lock);
+	record_fail_locked(s, message, NULL);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Read a whole small file; the caller frees *text. */
+static int read_small_file(const char *path, char **text, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *buf = NULL;
+	ssize_t got = 1;
+
+	if (fd < 0)
+		return -1;
+	while (got > 0 && n < MAX_POLICY_BYTES) {
+		char *grown = realloc(buf, cap + 1);
+
+		if (!grown)
+			break;
+		buf = grown;
+		got = read(fd, buf + n, cap - n);
+		if (got > 0)
+			n += (size_t)got;
+		if (n == cap)
+			cap *= 2;
+	}
+	close(fd);
+	if (got != 0) {
+		free(buf);
+		errno = got < 0 ? errno : EFBIG;
+		return -1;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static void sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < md_len && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * The policy's digest and content go into the fingerprint, so that a
+ * replay can demand the same rules.
+ * TODO: with no --policy, record the built-in policy from
+ * sandbox_policy_to_json() once sandbox/policy.c is part of the build.
+ */
+static int add_policy(struct record_session *s)
+{
+	char hex[65] = "", *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!s->config->policy_path)
+		return harness_fingerprint_set_policy(s->fingerprint, NULL,
+						      NULL);
+	if (read_small_file(s->config->policy_path, &text, &len) < 0) {
+		fail_errno(s, "cannot read the policy",
+			   s->config->policy_path);
+		return -1;
+	}
+	sha256_hex(text, len, hex);
+	rc = harness_fingerprint_set_policy(s->fingerprint, hex, text);
+	free(text);
+	return rc;
+}
+
+static cJSON *string_array(char *const *items, size_t n)
+{
+	cJSON *array = cJSON_CreateArray();
+
+	for (size_t i = 0; array && i < n; i++)
+		cJSON_AddItemToArray(array, cJSON_CreateString(items[i]));
+	return array;
+}
+
+/* "KEY=VALUE" pairs as an object. */
+static cJSON *pairs_object(const char *const *pairs, size_t n)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	for (size_t i = 0; obj && i < n; i++) {
+		const char *eq = strchr(pairs[i], '=');
+		char *key = strndup(pairs[i], (size_t)(eq - pairs[i]));
+
+		if (key)
+			cJSON_AddStringToObject(obj, key, eq + 1);
+		free(key);
+	}
+	return obj;
+}
+
+static int record_start_event(struct record_session *s)
+{
+	const struct record_config *c = s->config;
+	cJSON *data = cJSON_CreateObject();
+	size_t argc = 0;
+	int rc;
+
+	while (c->argv[argc])
+		argc++;
+	cJSON_AddStringToObject(data, "runbundle", RUNBUNDLE_VERSION);
+	cJSON_AddItemToObject(data, "argv", string_array(c->argv, argc));
+	cJSON_AddStringToObject(data, "workspace", c->workspace);
+	cJSON_AddItemToObject(data, "labels",
+			      pairs_object(c->labels, c->n_labels));
+	cJSON_AddItemToObject(data, "upstreams",
+			      pairs_object(c->upstreams, c->n_upstreams));
+	if (c->model_script)
+		cJSON_AddStringToObject(data, "model_script",
+					c->model_script);
+	cJSON_AddStringToObject(data, "stdin",
+				isatty(STDIN_FILENO) ? "terminal" : "null");
+	cJSON_AddStringToObject(data, "sandbox",
+				c->no_sandbox ? "none" : "namespaces");
+	rc = record_event(s, "record", data, NULL, NULL, 0, NULL);
+	cJSON_Delete(data);
+	return rc;
+}
+
+static int fingerprint_event(struct record_session *s, const char *at)
+{
+	cJSON *data = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddStringToObject(data, "at", at);
+	rc = record_event(s, "fingerprint", data, s->fingerprint, NULL, 0,
+			  NULL);
+	cJSON_Delete(data);
+	return rc;
+}
+
+static int escape_pattern(char *dst, size_t len, const char *src)
+{
+	size_t n = 0;
+
+	for (; *src; src++) {
+		if (strchr("*?[\\", *src) && n + 1 < len)
+			dst[n++] = '\\';
+		if (n + 1 >= len)
+			return -1;
+		dst[n++] = *src;
+	}
+	dst[n] = '\0';
+	return 0;
+}
+
+static int add_exclude(struct record_session *s, const char *pattern)
+{
+	char *copy;
+
+	if (s->n_excludes == RECORD_MAX_EXCLUDES)
+		return -1;
+	copy = strdup(pattern);
+	if (!copy)
+		return -1;
+	s->exclude_storage[s->n_excludes] = copy;
+	s->excludes[s->n_excludes++] = copy;
+	return 0;
+}
+
+/*
+ * A bundle written inside the workspace must stay out of its own
+ * snapshots, with its SQLite side files.
+ */
+static int exclude_bundle(struct record_session *s)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm",
+						"-journal" };
+	char dir[PATH_MAX], *slash, *real;
+	char escaped[PATH_MAX * 2], pat[PATH_MAX * 2];
+	const char *base, *ws = s->config->workspace;
+	size_t ws_len = strlen(ws);
+
+	snprintf(dir, sizeof(dir), "%s", s->config->output);
+	slash = strrchr(dir, '/');
+	base = slash ? slash + 1 : dir;
+	if (slash)
+		*slash = '\0';
+	real = realpath(slash ? (dir[0] ? dir : "/") : ".", NULL);
+	if (!real)
+		return 0;
+	snprintf(pat, sizeof(pat), "%s/%s", real, base);
+	free(real);
+	if (strncmp(pat, ws, ws_len) != 0 || pat[ws_len] != '/')
+		return 0;
+	if (escape_pattern(escaped, sizeof(escaped), pat + ws_len + 1) < 0)
+		return -1;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(pat, sizeof(pat), "%s%s", escaped, suffixes[i]);
+		if (add_exclude(s, pat) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int record_session_open(struct record_session *s,
+			const struct record_config *config)
+{
+	struct harness_fingerprint_options fo = {
+		.secret_names = harness_default_secret_names,
+	};
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	s->config = config;
+	s->start_us = record_now_us();
+
+	s->bundle = bundle_create(config->output, NULL);
+	if (!s->bundle) {
+		record_fail_locked(s, bundle_error(), bundle_error_hint());
+		return -1;
+	}
+	if (exclude_bundle(s) < 0) {
+		record_fail_locked(s, "too many snapshot excludes", NULL);
+		return -1;
+	}
+	if (record_start_event(s) < 0)
+		return -1;
+
+	s->fingerprint = harness_fingerprint_collect(&fo);
+	if (!s->fingerprint || add_policy(s) < 0) {
+		if (!s->failed)
+			fail_harness(s);
+		return -1;
+	}
+	if (fingerprint_event(s, "start") < 0 ||
+	    record_snapshot_workspace(s, "initial", 0) < 0)
+		return -1;
+	if (record_writer_start(s) < 0) {
+		fail_errno(s, "cannot start the bundle writer", "thread");
+		return -1;
+	}
+	return 0;
+}
+
+static int end_event(struct record_session *s, const struct record_result *r)
+{
+	cJSON *data = cJSON_CreateObject();
+	cJSON *counts = cJSON_AddObjectToObject(data, "counts");
+	int rc;
+
+	cJSON_AddBoolToObject(data, "started", r->started);
+	cJSON_AddNumberToObject(data, "exit_code", r->exit_code);
+	if (r->started && WIFSIGNALED(r->wait_status))
+		cJSON_AddStringToObject(data, "signal",
+					sigabbrev_np(WTERMSIG(r->wait_status)));
+	cJSON_AddNumberToObject(data, "interrupts", r->interrupts);
+	cJSON_AddNumberToObject(data, "duration_us",
+				(double)(r->end_us - s->start_us));
+	cJSON_AddNumberToObject(counts, "model_calls",
+				(double)s->counts.model_calls);
+	cJSON_AddNumberToObject(counts, "processes",
+				(double)s->counts.processes);
+	cJSON_AddNumberToObject(counts, "files_changed",
+				(double)s->counts.files_changed);
+	cJSON_AddNumberToObject(counts, "violations",
+				(double)s->counts.violations);
+	cJSON_AddNumberToObject(counts, "snapshots",
+				(double)s->counts.snapshots);
+	rc = record_event(s, "end", data, NULL, NULL, 0, NULL);
+	cJSON_Delete(data);
+	return rc;
+}
+
+int record_session_finish(struct record_session *s,
+			  const struct record_result *result,
+			  struct bundle_id *root)
+{
+	record_writer_stop(s);
+	if (record_snapshot_workspace(s, "final", 0) < 0)
+		return -1;
+	if (record_add_executables(s) < 0) {
+		fail_harness(s);
+		return -1;
+	}
+	if (fingerprint_event(s, "end") < 0 || end_event(s, result) < 0)
+		return -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->failed && bundle_finalize(s->bundle, root) < 0)
+		record_fail_locked(s, bundle_error(), bundle_error_hint());
+	pthread_mutex_unlock(&s->lock);
+	return s->failed ? -1 : 0;
+}
+
+void record_session_close(struct record_session *s)
+{
+	record_writer_stop(s);
+	bundle_close(s->bundle);
+	s->bundle = NULL;
+	cJSON_Delete(s->fingerprint);
+	s->fingerprint = NULL;
+	for (size_t i = 0; i < s->n_excludes; i++)
+		free(s->exclude_storage[i]);
+	s->n_excludes = 0;
+	pthread_cond_destroy(&s->qcond);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_mutex_destroy(&s->lock);
+}

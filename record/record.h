@@ -1,0 +1,215 @@
+/*
+ * record.h - one recording session: the bundle being written, and what
+ * feeds it while the agent runs.
+ *
+ * A session goes through these states:
+ *
+ *   open: the bundle is created, the "record" event names the command,
+ *	the first "fingerprint" event describes the machine, and the
+ *	initial snapshots of the workspace (and the HOME seed) are taken.
+ *   running: the agent runs. The tracer (main thread), the output pump
+ *	(one thread) and the gateway (its own threads) append events.
+ *   ending: the agent has ended. The final snapshot, the final
+ *	fingerprint (with every executable that ran) and the "end" event
+ *	are appended, then the bundle is finalized.
+ *
+ * Invariants:
+ *  1. Every write to the bundle holds session->lock, so the bundle is
+ *     used by one thread at a time, and an event is committed together
+ *     with the objects it references (bundle.h, invariant 2).
+ *  2. The first write that fails marks the session failed, keeps its
+ *     message, and stops the agent; later writes are skipped. What was
+ *     committed before stays committed, and the bundle stays
+ *     unfinalized: verifiable up to its last event.
+ *  3. Nothing in a session prints, except the snapshot progress line on
+ *     a terminal; cmd_record.c prints the result.
+ *
+ * docs/record.md lists the event kinds and their fields.
+ */
+#ifndef RECORD_RECORD_H
+#define RECORD_RECORD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "bundle/bundle.h"
+
+#define RECORD_MAX_LABELS 64
+#define RECORD_MAX_UPSTREAMS 8
+#define RECORD_MAX_EXCLUDES 64
+
+/* What the command line asked for; strings belong to argv. */
+struct record_config {
+	const char *output;		/* bundle path */
+	const char *workspace;		/* absolute, resolved */
+	const char *policy_path;	/* NULL: the built-in policy */
+	const char *model_script;	/* NULL unless --model-script */
+	const char *upstreams[RECORD_MAX_UPSTREAMS];	/* "NAME=URL" */
+	size_t n_upstreams;
+	const char *labels[RECORD_MAX_LABELS];		/* "KEY=VALUE" */
+	size_t n_labels;
+	bool no_sandbox;		/* --sandbox none */
+	char **argv;			/* the agent's command */
+};
+
+/* The numbers of the closing summary line. */
+struct record_counts {
+	uint64_t model_calls;
+	uint64_t processes;
+	uint64_t files_changed;	/* paths changed from initial to final */
+	uint64_t violations;
+	uint64_t snapshots;
+};
+
+struct record_output;
+struct record_gateway;
+struct record_pending;
+struct harness_tracer;
+
+struct record_session {
+	const struct record_config *config;
+	struct bundle *bundle;
+	pthread_mutex_t lock;		/* guards the bundle and every
+					 * field below but the queue's */
+
+	int64_t start_us;		/* wall clock, Unix microseconds */
+	bool failed;
+	char failure[1024];		/* the first failure, for the user */
+	char failure_hint[512];
+
+	cJSON *fingerprint;		/* grows with each executable */
+	const char *excludes[RECORD_MAX_EXCLUDES];
+	size_t n_excludes;
+	char *exclude_storage[RECORD_MAX_EXCLUDES];
+	uint64_t initial_seq;		/* the initial workspace snapshot */
+	struct bundle_id initial_root;
+	struct bundle_id last_root;	/* the latest workspace snapshot */
+	struct record_counts counts;	/* guarded by qlock */
+
+	/* The write queue (record_queue.c), guarded by qlock. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct record_pending *queue_head, *queue_tail;
+	pthread_t writer;
+	bool writer_running, writer_stop;
+
+	/* Set once the agent runs; read by other threads and by the
+	 * signal handler to stop it. */
+	struct harness_tracer *tracer;
+	volatile sig_atomic_t stop_requested;
+};
+
+/* How the agent ended, for the "end" event and the exit status. */
+struct record_result {
+	int wait_status;	/* as from waitpid, when started */
+	bool started;
+	int exit_code;		/* 0..255, 128 + signal when killed */
+	int interrupts;		/* SIGINT and SIGTERM received */
+	int64_t end_us;
+};
+
+/* Create the bundle and take the initial state. Returns 0, or -1 with
+ * the failure in session->failure; the session must be closed either
+ * way. */
+int record_session_open(struct record_session *session,
+			const struct record_config *config);
+
+/* Take the final state, append the "end" event and finalize. Returns 0,
+ * or -1 with the failure in session->failure. */
+int record_session_finish(struct record_session *session,
+			  const struct record_result *result,
+			  struct bundle_id *root);
+
+/* Close the bundle (finalized or not) and free the session. */
+void record_session_close(struct record_session *session);
+
+/*
+ * Append an event with data (not consumed) and, when object is not
+ * NULL, that JSON document stored as an object and referenced, plus any
+ * of extra_refs, all in one transaction. Thread-safe. Returns 0, or -1
+ * when the session failed (now or before). seq may be NULL.
+ */
+int record_event(struct record_session *session, const char *kind,
+		 const cJSON *data, const cJSON *object,
+		 const struct bundle_id *extra_refs, size_t n_extra,
+		 uint64_t *seq);
+
+/*
+ * Queue an event for the writer thread, without waiting for the disk.
+ * Takes ownership of data, object (stored as a JSON object) and bytes
+ * (malloc'd, stored as an object of bytes_kind), any of which may be
+ * NULL, also on failure. Thread-safe. Returns 0, or -1 when the session
+ * has failed.
+ */
+int record_submit(struct record_session *session, const char *kind,
+		  cJSON *data, cJSON *object, enum bundle_kind bytes_kind,
+		  void *bytes, size_t len);
+
+/* Write every queued event now, in one transaction. Call with
+ * session->lock held. */
+void record_flush_locked(struct record_session *session);
+
+/* Start and stop the writer thread; stopping writes what is queued. */
+int record_writer_start(struct record_session *session);
+void record_writer_stop(struct record_session *session);
+
+/* Store the objects of one event and append it, inside a transaction
+ * the caller opened. Returns 0, or -1 with bundle_error() set. */
+int record_put_event(struct record_session *session, const char *kind,
+		     const cJSON *data, const cJSON *object,
+		     enum bundle_kind bytes_kind, const void *bytes,
+		     size_t len, const struct bundle_id *extra,
+		     size_t n_extra, uint64_t *seq);
+
+/* Add n to one of the counts; thread-safe. */
+void record_count(struct record_session *session, uint64_t *counter,
+		  uint64_t n);
+
+/* record_event(), with the caller holding session->lock. */
+int record_event_locked(struct record_session *session, const char *kind,
+			const cJSON *data, const cJSON *object,
+			const struct bundle_id *extra_refs, size_t n_extra,
+			uint64_t *seq);
+
+/* Mark the session failed with a message (the first one wins) and
+ * stop the agent. Call with session->lock held. */
+void record_fail_locked(struct record_session *session, const char *message,
+			const char *hint);
+
+/* Wall clock in Unix microseconds. */
+int64_t record_now_us(void);
+
+/*
+ * Snapshot the workspace into the bundle as one "snapshot" event
+ * followed by a "workspace" event that says why it was taken ("at":
+ * "initial", "request" or "final"), for which exchange (0 for none) and
+ * what changed since the previous one. Thread-safe. Returns 0 or -1
+ * (the session has failed).
+ */
+int record_snapshot_workspace(struct record_session *session, const char *at,
+			      uint64_t exchange);
+
+/* Snapshot the HOME seed directory once, before the agent starts. */
+int record_snapshot_home(struct record_session *session, const char *dir);
+
+/* Output pump: the agent's stdout and stderr, shown live and stored as
+ * "output" events. */
+struct record_output *record_output_start(struct record_session *session,
+					  int fds[2]);
+/* Read to EOF on both pipes, store what is left, and free. */
+void record_output_finish(struct record_output *output);
+
+/* Process events from the tracer. */
+struct harness_trace_event;
+int record_on_trace(const struct harness_trace_event *event, void *arg);
+
+/* Add every executable that ran to the fingerprint. */
+int record_add_executables(struct record_session *session);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * record_gateway.c - the model gateway of a recording.
+ *
+ * Each upstream NAME=URL is reached at http://127.0.0.1:PORT/NAME, which
+ * stands for URL: the gateway strips "/NAME" and puts the rest of the
+ * path after URL's own. OPENAI_BASE_URL is announced for "openai",
+ * ANTHROPIC_BASE_URL for "anthropic", RUNBUNDLE_<NAME>_BASE_URL for any
+ * other name. The real key comes from runbundle's environment
+ * (OPENAI_API_KEY, ANTHROPIC_API_KEY, <NAME>_API_KEY) and is injected by
+ * the gateway; the agent gets a placeholder. A model script answers
+ * every path, so both base URLs point at the gateway's root.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/error.h"
+#include "harness/exchange_json.h"
+#include "harness/gateway.h"
+#include "harness/model_script.h"
+#include "record/record_gateway.h"
+
+#define PLACEHOLDER_KEY "runbundle-placeholder-key"
+#define MAX_ENV (2 * RECORD_MAX_UPSTREAMS + 8)
+
+struct record_gateway {
+	struct record_session *session;
+	struct harness_gateway *gateway;
+	struct harness_script *script;
+	struct harness_upstream upstreams[RECORD_MAX_UPSTREAMS];
+	char *names[RECORD_MAX_UPSTREAMS];
+	char *env[MAX_ENV + 1];
+	size_t n_env;
+};
+
+static void fail(struct record_session *s, const char *message,
+		 const char *hint)
+{
+	pthread_mutex_lock(&s->lock);
+	record_fail_locked(s, message, hint);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The state the model is asked about: a snapshot before forwarding. */
+static int before_forward(void *ctx, const struct harness_exchange *ex)
+{
+	struct record_gateway *g = ctx;
+
+	return record_snapshot_workspace(g->session, "request", ex->seq);
+}
+
+static cJSON *exchange_data(const struct harness_exchange *ex)
+{
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(data, "seq", (double)ex->seq);
+	cJSON_AddStringToObject(data, "upstream", ex->upstream);
+	cJSON_AddStringToObject(data, "method", ex->request.method);
+	cJSON_AddStringToObject(data, "path", ex->request.path);
+	cJSON_AddNumberToObject(data, "status", ex->response.status);
+	cJSON_AddStringToObject(data, "outcome",
+				harness_outcome_name(ex->outcome));
+	if (ex->failure)
+		cJSON_AddStringToObject(data, "failure", ex->failure);
+	cJSON_AddNumberToObject(data, "started_unix_us",
+				(double)ex->started_unix_us);
+	cJSON_AddNumberToObject(data, "duration_us",
+				(double)ex->duration_us);
+	return data;
+}
+
+/* The exchange goes in as its byte-exact JSON form (exchange_json.h). */
+static void finished(void *ctx, struct harness_exchange *ex)
+{
+	struct record_gateway *g = ctx;
+	struct record_session *s = g->session;
+	char *text = harness_exchange_to_json(ex);
+	cJSON *data = exchange_data(ex);
+
+	if (!text) {
+		cJSON_Delete(data);
+		fail(s, harness_error(), NULL);
+	} else {
+		record_count(s, &s->counts.model_calls, 1);
+		record_submit(s, "exchange", data, NULL, BUNDLE_JSON, text,
+			      strlen(text));
+	}
+	harness_exchange_release(ex);
+	free(ex);
+}
+
+static int add_env(struct record_gateway *g, const char *name,
+		   const char *value)
+{
+	size_t len = strlen(name) + strlen(value) + 2;
+	char *entry = malloc(len);
+
+	if (!entry || g->n_env == MAX_ENV) {
+		free(entry);
+		return -1;
+	}
+	snprintf(entry, len, "%s=%s", name, value);
+	g->env[g->n_env++] = entry;
+	return 0;
+}
+
+/* "openai" -> "OPENAI"; other characters become '_'. */
+static void upper_name(char *dst, size_t len, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < len; i++)
+		dst[i] = isalnum((unsigned char)name[i])
+				 ? (char)toupper((unsigned char)name[i])
+				 : '_';
+	dst[i] = '\0';
+}
+
+static int set_upstream(struct record_gateway *g, size_t i, const char *pair)
+{
+	struct harness_upstream *u = &g->upstreams[i];
+	const char *eq = strchr(pair, '=');
+	char key[160], upper[128];
+
+	g->names[i] = strndup(pair, (size_t)(eq - pair));
+	if (!g->names[i])
+		return -1;
+	u->name = g->names[i];
+	u->url = eq + 1;
+	upper_name(upper, sizeof(upper), u->name);
+	snprintf(key, sizeof(key), "%s_API_KEY", upper);
+	u->secret = getenv(key);
+	if (!u->secret)
+		return 0;
+	if (strcmp(u->name, "anthropic") == 0) {
+		u->auth_header = "x-api-key";
+		u->auth_prefix = "";
+	} else {
+		u->auth_header = "Authorization";
+		u->auth_prefix = "Bearer ";
+	}
+	return 0;
+}
+
+static int announce(struct record_gateway *g, unsigned short port)
+{
+	const struct record_config *c = g->session->config;
+	char url[256], name[192], upper[128];
+	int rc = 0;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)port);
+	rc |= add_env(g, "RUNBUNDLE_GATEWAY_URL", url);
+	rc |= add_env(g, "OPENAI_API_KEY", PLACEHOLDER_KEY);
+	rc |= add_env(g, "ANTHROPIC_API_KEY", PLACEHOLDER_KEY);
+	if (c->model_script) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1",
+			 (unsigned)port);
+		rc |= add_env(g, "OPENAI_BASE_URL", url);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u",
+			 (unsigned)port);
+		return rc | add_env(g, "ANTHROPIC_BASE_URL", url);
+	}
+	for (size_t i = 0; i < c->n_upstreams; i++) {
+		const char *n = g->upstreams[i].name;
+
+		upper_name(upper, sizeof(upper), n);
+		snprintf(name, sizeof(name), "%s%s_BASE_URL",
+			 strcmp(n, "openai") && strcmp(n, "anthropic")
+				 ? "RUNBUNDLE_" : "", upper);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/%s",
+			 (unsigned)port, n);
+		rc |= add_env(g, name, url);
+	}
+	return rc;
+}
+
+static int load_script(struct record_gateway *g)
+{
+	const char *path = g->session->config->model_script;
+
+	if (!path)
+		return 0;
+	g->script = harness_script_load(path);
+	return g->script ? 0 : -1;
+}
+
+static int start(struct record_gateway *g, int listen_fd)
+{
+	const struct record_config *c = g->session->config;
+	struct harness_gateway_config gc = {
+		.listen_fd = listen_fd,
+		.upstreams = g->upstreams,
+		.n_upstreams = c->n_upstreams,
+		.sink = { .before_forward = before_forward,
+			  .finished = finished,
+			  .ctx = g },
+	};
+
+	for (size_t i = 0; i < c->n_upstreams; i++) {
+		if (set_upstream(g, i, c->upstreams[i]) < 0)
+			return -1;
+	}
+	if (load_script(g) < 0)
+		return -1;
+	gc.script = g->script;
+	g->gateway = harness_gateway_start(&gc);
+	return g->gateway ? 0 : -1;
+}
+
+int record_gateway_start(struct record_session *s, int listen_fd,
+			 struct record_gateway **out)
+{
+	const struct record_config *c = s->config;
+	struct record_gateway *g;
+
+	*out = NULL;
+	if (!c->model_script && c->n_upstreams == 0)
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		fail(s, "cannot start the model gateway: out of memory", NULL);
+		return -1;
+	}
+	g->session = s;
+	if (start(g, listen_fd) < 0) {
+		fail(s, harness_error(), harness_error_hint());
+		record_gateway_stop(g);
+		return -1;
+	}
+	*out = g;
+	return 0;
+}
+
+char *const *record_gateway_env(struct record_gateway *g,
+				unsigned short port)
+{
+	if (!g)
+		return NULL;
+	if (g->n_env == 0 &&
+	    announce(g, port ? port : harness_gateway_port(g->gateway)) < 0)
+		return NULL;
+	return g->env;
+}
+
+void record_gateway_stop(struct record_gateway *g)
+{
+	if (!g)
+		return;
+	harness_gateway_stop(g->gateway);
+	harness_script_free(g->script);
+	for (size_t i = 0; i < RECORD_MAX_UPSTREAMS; i++)
+		free(g->names[i]);
+	for (size_t i = 0; i < g->n_env; i++)
+		free(g->env[i]);
+	free(g);
+}

@@ -1,0 +1,34 @@
+/*
+ * record_gateway.h - the model gateway of a recording: started when
+ * --upstream or --model-script asks for it, announced to the agent
+ * through the base URL variables that agents read, and feeding the
+ * session a snapshot before each request and an "exchange" event after.
+ */
+#ifndef RECORD_RECORD_GATEWAY_H
+#define RECORD_RECORD_GATEWAY_H
+
+#include "record/record.h"
+
+/*
+ * Start the gateway when the configuration asks for one, listening on
+ * listen_fd (a socket the sandbox passed out) or, when it is -1, on a
+ * free port of 127.0.0.1. *out is NULL when no gateway was asked for.
+ * Returns 0, or -1 with the failure stored in the session.
+ */
+int record_gateway_start(struct record_session *session, int listen_fd,
+			 struct record_gateway **out);
+
+/*
+ * "NAME=VALUE" entries that announce the gateway to the agent
+ * (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, placeholder keys, ...),
+ * NULL-terminated, owned by the gateway; NULL without a gateway. port
+ * is the port the agent connects to: the gateway's own when 0.
+ */
+char *const *record_gateway_env(struct record_gateway *gateway,
+				unsigned short port);
+
+/* Stop serving, wait for the exchanges in flight, and free. NULL is
+ * ignored. */
+void record_gateway_stop(struct record_gateway *gateway);
+
+#endif

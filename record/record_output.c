@@ -1,0 +1,198 @@
+/*
+ * record_output.c - the agent's stdout and stderr: copied to ours as
+ * they arrive, and stored as "output" events, each one BLOB of bytes
+ * plus the time and length of every read that made it up.
+ *
+ * One thread reads both pipes. It never stops reading while the agent
+ * runs, also after the session has failed (then nothing more is
+ * stored), so that a full disk cannot block the agent on a full pipe.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record/record.h"
+
+/* A stream is stored when this much is buffered, or when its oldest
+ * unstored byte is this old. */
+#define FLUSH_BYTES (256 * 1024)
+#define FLUSH_CHUNKS 4096
+#define FLUSH_AGE_MS 250
+
+struct stream {
+	const char *name;	/* "stdout" or "stderr" */
+	int in;			/* read end of the agent's pipe */
+	int out;		/* our own fd 1 or 2 */
+	unsigned char *buf;
+	size_t len;
+	cJSON *chunks;		/* [[offset_us, length], ...] */
+	size_t n_chunks;
+	int64_t first_us;	/* when the oldest unstored byte came */
+};
+
+struct record_output {
+	struct record_session *session;
+	struct stream streams[2];
+	pthread_t thread;
+};
+
+static void write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* our stdout is gone: keep storing */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The buffer goes to the queue, and a new one takes its place. */
+static void flush_stream(struct record_session *s, struct stream *st)
+{
+	unsigned char *fresh;
+	cJSON *data;
+
+	if (st->len == 0)
+		return;
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "stream", st->name);
+	cJSON_AddItemToObject(data, "chunks", st->chunks);
+	fresh = malloc(FLUSH_BYTES);
+	if (fresh) {
+		record_submit(s, "output", data, NULL, BUNDLE_BLOB, st->buf,
+			      st->len);
+		st->buf = fresh;
+	} else {
+		cJSON_Delete(data);
+		pthread_mutex_lock(&s->lock);
+		record_fail_locked(s, "cannot store the agent's output: out "
+				   "of memory", NULL);
+		pthread_mutex_unlock(&s->lock);
+	}
+	st->chunks = cJSON_CreateArray();
+	st->len = 0;
+	st->n_chunks = 0;
+}
+
+static void add_chunk(struct record_session *s, struct stream *st,
+		      const unsigned char *p, size_t n)
+{
+	int64_t now = record_now_us();
+	cJSON *pair = cJSON_CreateArray();
+
+	if (st->len == 0)
+		st->first_us = now;
+	memcpy(st->buf + st->len, p, n);
+	st->len += n;
+	cJSON_AddItemToArray(pair,
+			     cJSON_CreateNumber((double)(now - s->start_us)));
+	cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)n));
+	cJSON_AddItemToArray(st->chunks, pair);
+	st->n_chunks++;
+}
+
+/* Read once; returns 0 at EOF, 1 otherwise. */
+static int pump(struct record_session *s, struct stream *st)
+{
+	unsigned char tmp[64 * 1024];
+	ssize_t n = read(st->in, tmp, sizeof(tmp));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0)
+		return 0;
+	write_all(st->out, tmp, (size_t)n);
+	if (st->len + (size_t)n > FLUSH_BYTES)
+		flush_stream(s, st);
+	add_chunk(s, st, tmp, (size_t)n);
+	if (st->len >= FLUSH_BYTES || st->n_chunks >= FLUSH_CHUNKS)
+		flush_stream(s, st);
+	return 1;
+}
+
+static void flush_old(struct record_session *s, struct stream *st)
+{
+	if (st->len && record_now_us() - st->first_us >= FLUSH_AGE_MS * 1000)
+		flush_stream(s, st);
+}
+
+static void *output_main(void *arg)
+{
+	struct record_output *o = arg;
+	struct pollfd p[2];
+	int open = 2;
+
+	for (int i = 0; i < 2; i++)
+		p[i] = (struct pollfd){ .fd = o->streams[i].in,
+					.events = POLLIN };
+	while (open > 0) {
+		int n = poll(p, 2, FLUSH_AGE_MS / 2);
+
+		for (int i = 0; n > 0 && i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (!pump(o->session, &o->streams[i])) {
+				p[i].fd = -1;
+				open--;
+			}
+		}
+		for (int i = 0; i < 2; i++)
+			flush_old(o->session, &o->streams[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		flush_stream(o->session, &o->streams[i]);
+	return NULL;
+}
+
+static void free_output(struct record_output *o)
+{
+	for (int i = 0; i < 2; i++) {
+		free(o->streams[i].buf);
+		cJSON_Delete(o->streams[i].chunks);
+		if (o->streams[i].in >= 0)
+			close(o->streams[i].in);
+	}
+	free(o);
+}
+
+struct record_output *record_output_start(struct record_session *s,
+					  int fds[2])
+{
+	struct record_output *o = calloc(1, sizeof(*o));
+	static const char *const names[] = { "stdout", "stderr" };
+
+	if (!o)
+		return NULL;
+	o->session = s;
+	for (int i = 0; i < 2; i++) {
+		struct stream *st = &o->streams[i];
+
+		st->name = names[i];
+		st->in = fds[i];
+		st->out = i + 1;
+		st->buf = malloc(FLUSH_BYTES);
+		st->chunks = cJSON_CreateArray();
+		if (!st->buf || !st->chunks)
+			goto fail;
+	}
+	if (pthread_create(&o->thread, NULL, output_main, o) != 0)
+		goto fail;
+	return o;
+fail:
+	free_output(o);
+	return NULL;
+}
+
+void record_output_finish(struct record_output *o)
+{
+	if (!o)
+		return;
+	pthread_join(o->thread, NULL);
+	free_output(o);
+}

@@ -1,0 +1,159 @@
+/*
+ * record_queue.c - events that must not wait for the disk.
+ *
+ * The bundle commits with a full fsync, a few milliseconds each, and a
+ * traced process stays stopped until its exec event is handled. So the
+ * tracer, the output pump and the gateway queue their events, and one
+ * writer thread commits whatever has gathered in one transaction: group
+ * commit. Each event still commits together with its objects
+ * (bundle.h, invariant 2); a failed batch rolls back as a whole, so the
+ * bundle stays consistent up to the last batch committed.
+ *
+ * Order: events are written in the order they were queued, and every
+ * synchronous write (record_event(), the snapshots) writes the queue
+ * first, so the event log keeps the order in which things happened.
+ * Lock order: session->lock before session->qlock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/record.h"
+
+struct record_pending {
+	struct record_pending *next;
+	char kind[32];
+	cJSON *data;
+	cJSON *object;
+	enum bundle_kind bytes_kind;
+	void *bytes;
+	size_t len;
+};
+
+static void pending_free(struct record_pending *p)
+{
+	while (p) {
+		struct record_pending *next = p->next;
+
+		cJSON_Delete(p->data);
+		cJSON_Delete(p->object);
+		free(p->bytes);
+		free(p);
+		p = next;
+	}
+}
+
+static struct record_pending *take_all(struct record_session *s)
+{
+	struct record_pending *list;
+
+	pthread_mutex_lock(&s->qlock);
+	list = s->queue_head;
+	s->queue_head = s->queue_tail = NULL;
+	pthread_mutex_unlock(&s->qlock);
+	return list;
+}
+
+static void write_list_locked(struct record_session *s,
+			      struct record_pending *list)
+{
+	if (!list || s->failed)
+		goto out;
+	if (bundle_begin(s->bundle) < 0)
+		goto fail;
+	for (struct record_pending *p = list; p; p = p->next) {
+		if (record_put_event(s, p->kind, p->data, p->object,
+				     p->bytes_kind, p->bytes, p->len, NULL, 0,
+				     NULL) < 0) {
+			bundle_rollback(s->bundle);
+			goto fail;
+		}
+	}
+	if (bundle_commit(s->bundle) < 0) {
+		bundle_rollback(s->bundle);
+		goto fail;
+	}
+	goto out;
+fail:
+	record_fail_locked(s, bundle_error(), bundle_error_hint());
+out:
+	pending_free(list);
+}
+
+void record_flush_locked(struct record_session *s)
+{
+	write_list_locked(s, take_all(s));
+}
+
+int record_submit(struct record_session *s, const char *kind, cJSON *data,
+		  cJSON *object, enum bundle_kind bytes_kind, void *bytes,
+		  size_t len)
+{
+	struct record_pending *p = calloc(1, sizeof(*p));
+
+	if (!p || __atomic_load_n(&s->failed, __ATOMIC_RELAXED)) {
+		cJSON_Delete(data);
+		cJSON_Delete(object);
+		free(bytes);
+		free(p);
+		return -1;
+	}
+	snprintf(p->kind, sizeof(p->kind), "%s", kind);
+	p->data = data;
+	p->object = object;
+	p->bytes_kind = bytes_kind;
+	p->bytes = bytes;
+	p->len = len;
+
+	pthread_mutex_lock(&s->qlock);
+	if (s->queue_tail)
+		s->queue_tail->next = p;
+	else
+		s->queue_head = p;
+	s->queue_tail = p;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct record_session *s = arg;
+
+	for (;;) {
+		bool stop;
+
+		pthread_mutex_lock(&s->qlock);
+		while (!s->queue_head && !s->writer_stop)
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		stop = s->writer_stop && !s->queue_head;
+		pthread_mutex_unlock(&s->qlock);
+		if (stop)
+			return NULL;
+
+		pthread_mutex_lock(&s->lock);
+		record_flush_locked(s);
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+int record_writer_start(struct record_session *s)
+{
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
+		return -1;
+	s->writer_running = true;
+	return 0;
+}
+
+void record_writer_stop(struct record_session *s)
+{
+	if (!s->writer_running)
+		return;
+	pthread_mutex_lock(&s->qlock);
+	s->writer_stop = true;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	pthread_join(s->writer, NULL);
+	s->writer_running = false;
+	pending_free(take_all(s));
+}

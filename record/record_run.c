@@ -1,0 +1,272 @@
+/*
+ * record_run.c - start the agent under the tracer, pump its output, and
+ * turn SIGINT and SIGTERM into a stop that still finalizes the bundle.
+ *
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread from
+ * the start (record_signals_block(), before the gateway and the output
+ * pump create theirs), and unblocked only in the main thread while it
+ * waits in the tracer loop, so the handler runs there. The agent runs in
+ * a session of its own, so the terminal's Ctrl-C reaches runbundle only,
+ * which forwards the first one and kills the tree on the second.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "harness/error.h"
+#include "harness/fingerprint.h"
+#include "harness/tracer.h"
+#include "record/record.h"
+#include "record/record_run.h"
+
+static struct record_session *signal_session;
+static volatile sig_atomic_t signal_count;
+
+static void on_signal(int sig)
+{
+	struct record_session *s = signal_session;
+
+	signal_count++;
+	if (!s || !s->tracer)
+		return;
+	s->stop_requested = 1;
+	harness_tracer_signal_root(s->tracer,
+				   signal_count > 1 ? SIGKILL : sig);
+}
+
+static void signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void record_signals_block(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t set;
+
+	signal_set(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void signals_unblock(void)
+{
+	sigset_t set;
+
+	signal_set(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* The child gets the signal dispositions and mask a shell would give. */
+static void child_signals_reset(void)
+{
+	sigset_t set;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+static bool is_secret_name(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	char name[256];
+
+	if (!eq || (size_t)(eq - entry) >= sizeof(name))
+		return false;
+	memcpy(name, entry, (size_t)(eq - entry));
+	name[eq - entry] = '\0';
+	for (size_t i = 0; harness_default_secret_names[i]; i++) {
+		if (fnmatch(harness_default_secret_names[i], name, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool overridden(const char *entry, char *const *extra)
+{
+	size_t len = strcspn(entry, "=");
+
+	for (size_t i = 0; extra && extra[i]; i++) {
+		if (strncmp(extra[i], entry, len) == 0 &&
+		    extra[i][len] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **record_agent_env(char *const *extra)
+{
+	extern char **environ;
+	size_t n = 0, k = 0, m = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	while (extra && extra[m])
+		m++;
+	env = calloc(n + m + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_secret_name(environ[i]) &&
+		    !overridden(environ[i], extra))
+			env[k++] = environ[i];
+	}
+	for (size_t i = 0; i < m; i++)
+		env[k++] = extra[i];
+	return env;
+}
+
+/* In the child: never returns. */
+static void run_child(struct record_session *s, int out[2], int err[2],
+		      int in, char **env)
+{
+	char **argv = s->config->argv;
+
+	child_signals_reset();
+	setsid();
+	if (dup2(in, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
+	    dup2(err[1], STDERR_FILENO) < 0)
+		_exit(CLI_EXIT_RUNBUNDLE);
+	if (chdir(s->config->workspace) < 0) {
+		cli_error("cannot enter the workspace: '%s': %s",
+			  s->config->workspace, strerror(errno));
+		_exit(CLI_EXIT_RUNBUNDLE);
+	}
+	if (harness_tracer_child_prepare() < 0) {
+		cli_error_from(harness_error(), harness_error_hint());
+		_exit(CLI_EXIT_RUNBUNDLE);
+	}
+	execvpe(argv[0], argv, env);
+	cli_error("cannot run the agent: '%s': %s", argv[0],
+		  strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* A terminal stdin is the agent's; anything else is not recorded, so
+ * the agent reads /dev/null and a replay sees the same input. */
+static int agent_stdin(void)
+{
+	if (isatty(STDIN_FILENO))
+		return dup(STDIN_FILENO);
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void fail(struct record_session *s, const char *message,
+		 const char *hint)
+{
+	pthread_mutex_lock(&s->lock);
+	record_fail_locked(s, message, hint);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void fail_errno(struct record_session *s, const char *what)
+{
+	char message[512];
+
+	snprintf(message, sizeof(message), "%s: %s", what, strerror(errno));
+	fail(s, message, NULL);
+}
+
+static void close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+static int trace_agent(struct record_session *s, pid_t pid,
+		       struct record_result *r)
+{
+	if (harness_tracer_attach(s->tracer, pid) < 0) {
+		fail(s, harness_error(), harness_error_hint());
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	r->started = true;
+	signal_session = s;
+	signals_unblock();
+	if (harness_tracer_run(s->tracer, &r->wait_status) < 0 && !s->failed)
+		fail(s, harness_error(), harness_error_hint());
+	record_signals_block();
+	signal_session = NULL;
+	return 0;
+}
+
+static void set_exit_code(struct record_result *r)
+{
+	int st = r->wait_status;
+
+	if (!r->started)
+		r->exit_code = CLI_EXIT_RUNBUNDLE;
+	else if (WIFSIGNALED(st))
+		r->exit_code = 128 + WTERMSIG(st);
+	else
+		r->exit_code = WEXITSTATUS(st);
+}
+
+int record_run_direct(struct record_session *s, char **env,
+		      struct record_result *r)
+{
+	struct harness_tracer_options to = {
+		.secret_names = harness_default_secret_names,
+		.on_event = record_on_trace,
+		.userdata = s,
+	};
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in = -1;
+	struct record_output *output = NULL;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	s->tracer = harness_tracer_new(&to);
+	if (!s->tracer || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0 || (in = agent_stdin()) < 0) {
+		fail_errno(s, "cannot prepare the agent");
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0)
+		run_child(s, out, err, in, env);
+	if (pid < 0) {
+		fail_errno(s, "cannot start the agent");
+		goto out;
+	}
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	output = record_output_start(s, (int[2]){ out[0], err[0] });
+	out[0] = err[0] = -1;
+	if (!output)
+		fail_errno(s, "cannot read the agent's output");
+	trace_agent(s, pid, r);
+out:
+	record_output_finish(output);
+	close_pair(out);
+	close_pair(err);
+	if (in >= 0)
+		close(in);
+	r->interrupts = signal_count;
+	r->end_us = record_now_us();
+	set_exit_code(r);
+	return s->failed ? -1 : 0;
+}

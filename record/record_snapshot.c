@@ -1,0 +1,198 @@
+/*
+ * record_snapshot.c - snapshots of the workspace and of the HOME seed,
+ * each followed by an event that says why it was taken and what changed.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle/snapshot.h"
+#include "record/record.h"
+
+/* The changed paths listed in one event; the counts go on. */
+#define MAX_LISTED 1000
+
+struct changes {
+	uint64_t added, modified, deleted, mode;
+	cJSON *paths;
+	uint64_t listed;
+};
+
+static int on_change(const unsigned char *path, size_t len,
+		     enum bundle_change change,
+		     const struct bundle_tree_entry *old,
+		     const struct bundle_tree_entry *new, void *arg)
+{
+	struct changes *c = arg;
+	char shown[4096], code[2] = { (char)change, '\0' };
+	cJSON *item;
+
+	(void)old;
+	(void)new;
+	if (change == BUNDLE_CHANGE_ADDED)
+		c->added++;
+	else if (change == BUNDLE_CHANGE_DELETED)
+		c->deleted++;
+	else if (change == BUNDLE_CHANGE_MODE)
+		c->mode++;
+	else
+		c->modified++;
+	if (!c->paths || c->listed == MAX_LISTED)
+		return 0;
+	bundle_name_escape(shown, sizeof(shown), path, len);
+	item = cJSON_CreateArray();
+	cJSON_AddItemToArray(item, cJSON_CreateString(code));
+	cJSON_AddItemToArray(item, cJSON_CreateString(shown));
+	cJSON_AddItemToArray(c->paths, item);
+	c->listed++;
+	return 0;
+}
+
+static uint64_t changes_total(const struct changes *c)
+{
+	return c->added + c->modified + c->deleted + c->mode;
+}
+
+static void add_changes(cJSON *data, const struct changes *c)
+{
+	cJSON *obj = cJSON_AddObjectToObject(data, "changes");
+
+	cJSON_AddNumberToObject(obj, "added", (double)c->added);
+	cJSON_AddNumberToObject(obj, "modified", (double)c->modified);
+	cJSON_AddNumberToObject(obj, "deleted", (double)c->deleted);
+	cJSON_AddNumberToObject(obj, "mode", (double)c->mode);
+	cJSON_AddItemToObject(obj, "paths", c->paths);
+	cJSON_AddBoolToObject(obj, "truncated",
+			      changes_total(c) > c->listed);
+}
+
+/* Count the paths changed from old to new; 0 or -1 (session failed). */
+static int diff_locked(struct record_session *s, const struct bundle_id *old,
+		       const struct bundle_id *new, struct changes *c)
+{
+	if (bundle_snapshot_diff(s->bundle, old, new, on_change, c) < 0) {
+		record_fail_locked(s, bundle_error(), bundle_error_hint());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * TODO: the snapshot API has no progress callback yet, so a long
+ * snapshot shows one line before it starts rather than a running count.
+ */
+static void progress(const char *what, const char *dir)
+{
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "runbundle: taking the %s snapshot of '%s'\r",
+			what, dir);
+}
+
+static void progress_done(void)
+{
+	if (isatty(STDERR_FILENO))
+		fputs("\033[K", stderr);
+}
+
+static int take_locked(struct record_session *s, const char *dir,
+		       const char *at, struct bundle_snapshot *snap)
+{
+	struct bundle_snapshot_options o = {
+		.excludes = s->excludes,
+		.n_excludes = s->n_excludes,
+	};
+	int rc;
+
+	record_flush_locked(s);
+	if (s->failed)
+		return -1;
+	progress(at, dir);
+	rc = bundle_snapshot_take(s->bundle, dir, &o, snap);
+	progress_done();
+	if (rc < 0) {
+		record_fail_locked(s, bundle_error(), bundle_error_hint());
+		return -1;
+	}
+	record_count(s, &s->counts.snapshots, 1);
+	return 0;
+}
+
+static cJSON *snapshot_data(const char *at, uint64_t exchange,
+			    const struct bundle_snapshot *snap)
+{
+	cJSON *data = cJSON_CreateObject();
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	bundle_id_to_hex(&snap->root, hex);
+	cJSON_AddStringToObject(data, "at", at);
+	cJSON_AddNumberToObject(data, "snapshot", (double)snap->seq);
+	cJSON_AddStringToObject(data, "root", hex);
+	cJSON_AddBoolToObject(data, "complete", snap->complete);
+	if (exchange)
+		cJSON_AddNumberToObject(data, "exchange", (double)exchange);
+	return data;
+}
+
+static int workspace_locked(struct record_session *s, const char *at,
+			    uint64_t exchange)
+{
+	struct bundle_snapshot snap;
+	struct changes c = { 0 };
+	bool initial = strcmp(at, "initial") == 0;
+	cJSON *data;
+	int rc = -1;
+
+	if (take_locked(s, s->config->workspace, at, &snap) < 0)
+		return -1;
+	data = snapshot_data(at, exchange, &snap);
+	c.paths = cJSON_CreateArray();
+	if (!initial && diff_locked(s, &s->last_root, &snap.root, &c) < 0)
+		goto out;
+	add_changes(data, &c);
+	c.paths = NULL;
+	if (initial) {
+		s->initial_seq = snap.seq;
+		s->initial_root = snap.root;
+	}
+	s->last_root = snap.root;
+	rc = record_event_locked(s, "workspace", data, NULL, NULL, 0, NULL);
+	if (rc == 0 && strcmp(at, "final") == 0) {
+		struct changes total = { 0 };
+
+		rc = diff_locked(s, &s->initial_root, &snap.root, &total);
+		record_count(s, &s->counts.files_changed,
+			     changes_total(&total));
+	}
+out:
+	cJSON_Delete(c.paths);
+	cJSON_Delete(data);
+	return rc;
+}
+
+int record_snapshot_workspace(struct record_session *s, const char *at,
+			      uint64_t exchange)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = workspace_locked(s, at, exchange);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int record_snapshot_home(struct record_session *s, const char *dir)
+{
+	struct bundle_snapshot snap;
+	cJSON *data;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (take_locked(s, dir, "home seed", &snap) == 0) {
+		data = snapshot_data("initial", 0, &snap);
+		cJSON_AddStringToObject(data, "path", dir);
+		rc = record_event_locked(s, "home", data, NULL, NULL, 0, NULL);
+		cJSON_Delete(data);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}

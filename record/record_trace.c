@@ -1,0 +1,163 @@
+/*
+ * record_trace.c - the tracer's events as bundle events: one when a
+ * process starts, one per exec (failed ones included), one when it ends;
+ * and the executables that ran, for the fingerprint.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "harness/error.h"
+#include "harness/fingerprint.h"
+#include "harness/tracer.h"
+#include "record/record.h"
+
+static cJSON *process_data(const struct harness_process *p)
+{
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(data, "index", (double)p->index);
+	cJSON_AddNumberToObject(data, "pid", p->pid);
+	cJSON_AddNumberToObject(data, "ns_pid", p->ns_pid);
+	cJSON_AddNumberToObject(data, "parent", (double)p->parent);
+	return data;
+}
+
+/* The JSON of one exec, as harness_process_json() writes it. */
+static cJSON *exec_object(const struct harness_process *p,
+			  const struct harness_exec *exec)
+{
+	cJSON *proc = harness_process_json(p);
+	cJSON *execs = cJSON_GetObjectItem(proc, "execs");
+	cJSON *item = NULL;
+	int i = 0;
+
+	for (cJSON *e = execs ? execs->child : NULL; e; e = e->next, i++) {
+		if (&p->execs[i] == exec) {
+			item = cJSON_DetachItemViaPointer(execs, e);
+			break;
+		}
+	}
+	cJSON_Delete(proc);
+	return item;
+}
+
+static int on_started(struct record_session *s,
+		      const struct harness_process *p)
+{
+	cJSON *data = process_data(p);
+
+	cJSON_AddNumberToObject(data, "start_us", (double)p->start_us);
+	record_count(s, &s->counts.processes, 1);
+	return record_submit(s, "process-start", data, NULL, BUNDLE_BLOB,
+			     NULL, 0);
+}
+
+/*
+ * Under the sandbox, EACCES from an exec is Landlock's execute right or a
+ * masked binary: the policy denied it. Without the sandbox it is only
+ * the file's permissions.
+ */
+static int denied_exec(struct record_session *s,
+		       const struct harness_process *p,
+		       const struct harness_exec *exec)
+{
+	cJSON *data;
+
+	if (s->config->no_sandbox || exec->error != EACCES)
+		return 0;
+	data = process_data(p);
+	cJSON_AddStringToObject(data, "source", "exec");
+	cJSON_AddStringToObject(data, "command", exec->attempted);
+	if (exec->resolved)
+		cJSON_AddStringToObject(data, "resolved", exec->resolved);
+	record_count(s, &s->counts.violations, 1);
+	return record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+}
+
+static int on_exec(struct record_session *s, const struct harness_process *p,
+		   const struct harness_exec *exec)
+{
+	cJSON *data = process_data(p);
+	cJSON *object = exec_object(p, exec);
+	int rc;
+
+	cJSON_AddNumberToObject(data, "time_us", (double)exec->time_us);
+	cJSON_AddStringToObject(data, "path",
+				exec->exe.path ? exec->exe.path
+					       : exec->attempted);
+	if (exec->error) {
+		const char *name = strerrorname_np(exec->error);
+
+		cJSON_AddStringToObject(data, "error", name ? name : "?");
+	}
+	rc = record_submit(s, "exec", data, object, BUNDLE_BLOB, NULL, 0);
+	if (rc == 0)
+		rc = denied_exec(s, p, exec);
+	return rc;
+}
+
+static int on_exited(struct record_session *s,
+		     const struct harness_process *p)
+{
+	cJSON *data = process_data(p);
+	cJSON *object = harness_process_json(p);
+
+	cJSON_AddStringToObject(data, "end", harness_end_name(p->end));
+	if (p->end == HARNESS_END_EXITED)
+		cJSON_AddNumberToObject(data, "exit_code", p->exit_code);
+	else if (p->end != HARNESS_END_LOST)
+		cJSON_AddStringToObject(data, "signal",
+					sigabbrev_np(p->signal));
+	return record_submit(s, "process-end", data, object, BUNDLE_BLOB,
+			     NULL, 0);
+}
+
+int record_on_trace(const struct harness_trace_event *event, void *arg)
+{
+	struct record_session *s = arg;
+	int rc = 0;
+
+	switch (event->kind) {
+	case HARNESS_TRACE_STARTED:
+		rc = on_started(s, event->process);
+		break;
+	case HARNESS_TRACE_EXEC:
+		rc = on_exec(s, event->process, event->exec);
+		break;
+	case HARNESS_TRACE_EXITED:
+		rc = on_exited(s, event->process);
+		break;
+	}
+	if (rc < 0)
+		harness_set_error("%s", s->failure);
+	return rc;
+}
+
+static int add_file(struct record_session *s, const struct harness_file *f)
+{
+	if (!f->path || !f->sha256[0])
+		return 0;
+	return harness_fingerprint_add_executable(s->fingerprint, f->path,
+						  f->sha256);
+}
+
+int record_add_executables(struct record_session *s)
+{
+	size_t n = s->tracer ? harness_tracer_count(s->tracer) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct harness_process *p;
+
+		p = harness_tracer_process(s->tracer, i);
+		for (size_t k = 0; k < p->n_execs; k++) {
+			const struct harness_exec *e = &p->execs[k];
+
+			if (e->error)
+				continue;
+			if (add_file(s, &e->exe) < 0 ||
+			    add_file(s, &e->script) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
