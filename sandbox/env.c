@@ -1,7 +1,8 @@
 /*
  * env.c - the agent's environment: the variables the policy passes
  * through, then the ones it sets, then HOME and the proxy variables.
- * A secret never enters, even when a pass pattern matches it.
+ * A secret never enters, even when a pass pattern matches it. PATH is
+ * always set, to SANDBOX_DEFAULT_PATH when the policy sets none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,6 +117,15 @@ static int add_proxy(struct env *e, uint16_t port)
 	       env_put2(e, "no_proxy", "localhost,127.0.0.1,::1") < 0 ? -1 : 0;
 }
 
+static bool has_path(const struct env *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		if (strncmp(e->v[i], "PATH=", 5) == 0)
+			return true;
+	}
+	return false;
+}
+
 char **sandbox_env_build(const struct sandbox_plan *plan)
 {
 	const struct sandbox_policy *p = plan->policy;
@@ -130,6 +140,8 @@ char **sandbox_env_build(const struct sandbox_plan *plan)
 			goto fail;
 	}
 	if (env_put2(&e, "HOME", p->home_path) < 0)
+		goto fail;
+	if (!has_path(&e) && env_put2(&e, "PATH", SANDBOX_DEFAULT_PATH) < 0)
 		goto fail;
 	if (plan->config->proxy_port && add_proxy(&e, plan->config->proxy_port))
 		goto fail;
@@ -157,5 +169,5 @@ const char *sandbox_plan_path(const struct sandbox_plan *plan)
 		if (strncmp(plan->envp[i], "PATH=", 5) == 0)
 			return plan->envp[i] + 5;
 	}
-	return "/usr/local/bin:/usr/bin:/bin";
+	return SANDBOX_DEFAULT_PATH;
 }

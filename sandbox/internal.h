@@ -76,6 +76,9 @@ int sandbox_privs_drop(void);				/* child */
 /* describe.c */
 cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts);
 
+#define SANDBOX_DEFAULT_PATH \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* The PATH inside the sandbox, from env.set or the default. */
 const char *sandbox_plan_path(const struct sandbox_plan *plan);
 

@@ -443,7 +443,8 @@ static int build_home(struct build *b)
 	if (b->seed < 0)
 		return 0;
 	snprintf(to, sizeof(to), NEWROOT "%s", home);
-	snprintf(walk, sizeof(walk), "/proc/self/fd/%d/", b->seed);
+	/* The trailing "/." makes nftw() follow the magic link. */
+	snprintf(walk, sizeof(walk), "/proc/self/fd/%d/.", b->seed);
 	seed.from = walk;
 	seed.from_len = strlen(walk);
 	seed.to = to;

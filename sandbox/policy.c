@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sandbox/error.h"
+#include "sandbox/internal.h"
 #include "sandbox/policy.h"
 
 /* The largest policy file read, in bytes. */
@@ -42,8 +43,7 @@ static const char *const default_env_pass[] = {
 };
 
 static const char *const default_env_set[][2] = {
-	{ "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		  "/sbin:/bin" },
+	{ "PATH", SANDBOX_DEFAULT_PATH },
 	{ "TMPDIR", "/tmp" },
 };
 

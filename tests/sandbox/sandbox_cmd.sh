@@ -1,0 +1,68 @@
+#!/bin/sh
+# runbundle sandbox as a command: exit statuses, policy errors, the
+# description file, HOME, --sandbox none, and the message when the
+# kernel refuses user namespaces. As root and as the test user.
+. "$TESTS_DIR/lib.sh"
+ATTACK=/bin/true
+. "$TESTS_DIR/sandbox/escape_lib.sh"
+
+for who in $IDENTITIES; do
+	expect_status 0 sandbox "$who" -- true
+	expect_status 3 sandbox "$who" -- sh -c 'exit 3'
+	expect_status 143 sandbox "$who" -- sh -c 'kill -TERM $$'
+
+	# The description names what was enforced, and the result.
+	d=$(workspace "$who")/description.json
+	expect_status 0 sandbox "$who" --description "$d" -- true
+	expect_eq namespaces "$(jq -r .sandbox "$d")" "$who: sandbox"
+	expect_eq 6 "$(jq '.namespaces | length' "$d")" "$who: namespaces"
+	expect_eq "$(jq -r '.seccomp.sha256' "$d")" \
+		"$(jq -r '.seccomp.sha256' "$d" | grep -E '^[0-9a-f]{64}$')" \
+		"$who: seccomp digest"
+	jq -e '.landlock.abi >= 1' "$d" >/dev/null ||
+		fail "$who: no Landlock ABI in the description"
+	expect_eq 0 "$(jq .result.exit_code "$d")" "$who: result"
+	expect_eq true "$(jq '[.mounts[] | select(.path == "/usr")][0].options
+		== "ro,nosuid,nodev"' "$d")" "$who: /usr read-only"
+
+	# --sandbox none is an explicit opt-out, and it is recorded.
+	expect_status 0 sandbox "$who" --sandbox none --description "$d" -- \
+		true
+	expect_eq none "$(jq -r .sandbox "$d")" "$who: opt-out recorded"
+
+	# HOME is private and writable, and seeded from the policy's
+	# directory without changing it.
+	seed=$TMP/seed
+	mkdir -p "$seed/.config"
+	echo token-free >"$seed/.config/agent.toml"
+	chmod -R a+rX "$seed"
+	p=$(policy home "{\"version\": 1, \"home\": {\"seed\": \"$seed\"}}")
+	expect_status 0 sandbox "$who" --policy "$p" -- sh -c \
+		'cat ~/.config/agent.toml && echo new > ~/.config/agent.toml'
+	expect_eq token-free "$(cat "$TMP/out")" "$who: HOME seed"
+	expect_eq token-free "$(cat "$seed/.config/agent.toml")" \
+		"$who: the seed is unchanged"
+
+	# Bad policies and usage fail with 125 or 2 before anything runs.
+	p=$(policy bad '{"version": 1, "network": {"allow":
+		["a.org:443", "b.org:443", "example.com:99999"]}}')
+	expect_status 125 sandbox "$who" --policy "$p" -- true
+	expect_grep "^runbundle: bad.json: network.allow\[2\]: \"example.com:99999\": port out of range$" "$TMP/err"
+	expect_status 125 sandbox "$who" --policy "$TMP/missing.json" -- true
+	expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': No such file or directory$" "$TMP/err"
+	expect_status 2 sandbox "$who" --sandbox maybe -- true
+	expect_status 2 sandbox "$who"
+	expect_status 127 sandbox "$who" -- no-such-command
+	expect_grep "^runbundle: cannot run the command: 'no-such-command': No such file or directory$" "$TMP/err"
+done
+
+# A kernel that refuses user namespaces: user.max_user_namespaces is a
+# per-namespace limit, so a test namespace can set it to 0 for itself.
+if unshare -U -r true 2>/dev/null; then
+	ws=$(workspace root)
+	expect_status 125 unshare -U -r sh -c \
+		"echo 0 > /proc/sys/user/max_user_namespaces &&
+		 cd '$ws' && '$RUNBUNDLE' sandbox -- true"
+	expect_grep "^runbundle: cannot create the user namespace: 'unshare': user.max_user_namespaces is 0$" "$TMP/err"
+	expect_grep "^hint: .*--sandbox none" "$TMP/err"
+fi

@@ -1,0 +1,324 @@
+/*
+ * test_sandbox.c - unit tests of the policy reader, the description
+ * comparison and the launch API (real sandboxes, real sockets).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
+#include "sandbox/sandbox.h"
+
+static struct sandbox_policy *parse(const char *json)
+{
+	return sandbox_policy_parse(json, strlen(json), "policy.json");
+}
+
+static void expect_error(const char *json, const char *message)
+{
+	struct sandbox_policy *p = parse(json);
+
+	assert_null(p);
+	assert_string_equal(sandbox_error(), message);
+}
+
+static void policy_port_out_of_range(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"a.org:443\", \"b.org:80\", \"example.com:99999\"]}}",
+		     "policy.json: network.allow[2]: \"example.com:99999\": "
+		     "port out of range");
+}
+
+static void policy_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"filesystem\": {\"readonly\": []}}",
+		     "policy.json: filesystem.readonly: unknown key");
+	expect_error("{\"version\": 1, \"colour\": 1}",
+		     "policy.json: colour: unknown key");
+}
+
+static void policy_bad_values(void **state)
+{
+	(void)state;
+	expect_error("{}", "policy.json: version: missing (the current "
+			   "version is 1)");
+	expect_error("{\"version\": 2}", "policy.json: version: 2: "
+		     "unsupported version (this runbundle reads version 1)");
+	expect_error("{\"version\": 1, \"filesystem\": {\"read_only\": "
+		     "[\"usr\"]}}", "policy.json: filesystem.read_only[0]: "
+		     "\"usr\": not an absolute path");
+	expect_error("{\"version\": 1, \"workspace\": {\"read_only\": "
+		     "[\"../x\"]}}", "policy.json: workspace.read_only[0]: "
+		     "\"../x\": not a normalised path (no '.', '..', '//' or "
+		     "trailing '/')");
+	expect_error("{\"version\": 1, \"limits\": {\"processes\": -1}}",
+		     "policy.json: limits.processes: -1: not a non-negative "
+		     "integer");
+	expect_error("{\"version\": 1, \"exec\": {\"deny\": [\"bin/su\"]}}",
+		     "policy.json: exec.deny[0]: \"bin/su\": neither a "
+		     "command name nor an absolute path");
+	expect_error("{\"version\": 1, \"env\": {\"set\": {\"A B\": \"x\"}}}",
+		     "policy.json: env.set.A B: not a variable name");
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"::1:80\"]}}", "policy.json: network.allow[0]: "
+		     "\"::1:80\": IPv6 address not in brackets");
+	expect_error("[1]", "policy.json: : [1]: the policy is not a JSON "
+			    "object");
+	expect_error("{\"version\": 1,", "policy.json: invalid JSON near "
+					 "byte 13");
+}
+
+static void policy_defaults_and_sizes(void **state)
+{
+	struct sandbox_policy *p;
+
+	(void)state;
+	p = parse("{\"version\": 1, \"limits\": {\"memory_bytes\": \"4G\", "
+		  "\"processes\": 10}}");
+	assert_non_null(p);
+	assert_int_equal(p->limits.memory_bytes, 4ULL << 30);
+	assert_int_equal(p->limits.processes, 10);
+	assert_int_equal(p->limits.timeout_seconds, 3600);
+	assert_string_equal(p->read_only.items[0], "/usr");
+	assert_string_equal(p->home_path, "/home/agent");
+	assert_true(sandbox_env_matches(&p->env_pass, "LC_ALL"));
+	assert_false(sandbox_env_matches(&p->env_pass, "OPENAI_API_KEY"));
+	sandbox_policy_free(p);
+}
+
+static void policy_round_trip(void **state)
+{
+	struct sandbox_policy *a = sandbox_policy_default(), *b;
+	cJSON *ja, *jb;
+	char *text;
+
+	(void)state;
+	ja = sandbox_policy_to_json(a);
+	text = cJSON_PrintUnformatted(ja);
+	b = parse(text);
+	assert_non_null(b);
+	jb = sandbox_policy_to_json(b);
+	assert_true(cJSON_Compare(ja, jb, 1));
+	free(text);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	sandbox_policy_free(a);
+	sandbox_policy_free(b);
+}
+
+static void compare_reports_each_difference(void **state)
+{
+	cJSON *a = cJSON_Parse("{\"landlock\": {\"abi\": 7}, \"hostname\": "
+			       "\"x\", \"mounts\": [{\"path\": \"/w\", "
+			       "\"host_source\": \"/a\"}]}");
+	cJSON *b = cJSON_Parse("{\"landlock\": {\"abi\": 5}, \"hostname\": "
+			       "\"x\", \"mounts\": [{\"path\": \"/w\", "
+			       "\"host_source\": \"/b\"}, {\"path\": \"/z\"}]}");
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(sandbox_description_compare(a, a, NULL), 0);
+	assert_int_equal(sandbox_description_compare(a, b, &text), 2);
+	assert_non_null(strstr(text, "landlock.abi: recorded 7, present 5\n"));
+	assert_non_null(strstr(text, "mounts[1]: recorded missing, present "
+				     "{\"path\":\"/z\"}\n"));
+	free(text);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+/* A temporary workspace that every identity can use. */
+static char *make_workspace(void)
+{
+	char *dir = strdup("/tmp/rbtest-launch.XXXXXX");
+
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0777);
+	return dir;
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+	static char buf[4096];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void remove_workspace(char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+static int run(struct sandbox_config *c, struct sandbox_result *r)
+{
+	struct sandbox_child child;
+
+	if (sandbox_launch(c, &child) < 0)
+		return -1;
+	assert_true(child.agent_pid > 0);
+	assert_true(child.agent_pid != child.pid);
+	assert_int_equal(sandbox_wait(&child, r), 0);
+	sandbox_child_release(&child);
+	return 0;
+}
+
+static void launch_maps_ids_and_workspace(void **state)
+{
+	struct sandbox_policy *p = sandbox_policy_default();
+	char *ws = make_workspace();
+	char *argv[] = { "sh", "-c", "echo $(id -u) $(id -g) $(pwd) "
+		"$(hostname) > out; exit 7", NULL };
+	struct sandbox_config c = {
+		.policy = p, .workspace = ws,
+		.workspace_inside = "/work/replayed", .argv = argv,
+		.set_ids = true, .uid = 1234, .gid = 2345,
+	};
+	struct sandbox_result r;
+
+	(void)state;
+	assert_int_equal(run(&c, &r), 0);
+	assert_int_equal(r.exit_code, 7);
+	assert_false(r.timed_out);
+	assert_string_equal(read_text(ws, "out"),
+			    "1234 2345 /work/replayed runbundle\n");
+	remove_workspace(ws);
+	sandbox_policy_free(p);
+}
+
+/* The parent serves a port that the agent connects to inside. */
+static void launch_passes_listening_sockets(void **state)
+{
+	struct sandbox_policy *p = sandbox_policy_default();
+	char *ws = make_workspace();
+	char *argv[] = { "/usr/bin/python3", "-c",
+		"import socket\n"
+		"s = socket.create_connection(('127.0.0.1', 4711))\n"
+		"open('out', 'wb').write(s.recv(5))\n", NULL };
+	static const uint16_t ports[] = { 4711, 4712 };
+	struct sandbox_config c = {
+		.policy = p, .workspace = ws, .argv = argv,
+		.ports = ports, .n_ports = 2,
+	};
+	struct sandbox_child child;
+	struct sandbox_result r;
+	int conn;
+
+	(void)state;
+	assert_int_equal(sandbox_launch(&c, &child), 0);
+	assert_int_equal(child.n_port_fds, 2);
+	conn = accept(child.port_fds[0], NULL, NULL);
+	assert_true(conn >= 0);
+	assert_int_equal(write(conn, "hello", 5), 5);
+	close(conn);
+	assert_int_equal(sandbox_wait(&child, &r), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(read_text(ws, "out"), "hello");
+	close(child.port_fds[0]);
+	close(child.port_fds[1]);
+	sandbox_child_release(&child);
+	remove_workspace(ws);
+	sandbox_policy_free(p);
+}
+
+static int failing_hook(void *arg)
+{
+	(void)arg;
+	errno = EPROTO;
+	return -1;
+}
+
+static void launch_reports_hook_and_exec_failures(void **state)
+{
+	struct sandbox_policy *p = sandbox_policy_default();
+	char *ws = make_workspace();
+	char *argv[] = { "no-such-command-here", NULL };
+	char *argv_true[] = { "true", NULL };
+	struct sandbox_config c = { .policy = p, .workspace = ws,
+				    .argv = argv };
+	struct sandbox_result r;
+
+	(void)state;
+	assert_int_equal(run(&c, &r), 0);
+	assert_int_equal(r.exit_code, 127);
+	assert_true(r.exec_failed);
+	assert_string_equal(r.message, "cannot run the command: "
+			    "'no-such-command-here': No such file or "
+			    "directory");
+
+	c.argv = argv_true;
+	c.hook = failing_hook;
+	assert_int_equal(run(&c, &r), 0);
+	assert_int_equal(r.exit_code, 125);
+	assert_non_null(strstr(r.message, "the launch hook failed"));
+	remove_workspace(ws);
+	sandbox_policy_free(p);
+}
+
+static void launch_filters_secrets(void **state)
+{
+	struct sandbox_policy *p = parse("{\"version\": 1, \"env\": {"
+		"\"pass\": [\"RB_*\"], \"secrets\": [\"RB_SECRET\"], "
+		"\"set\": {\"RB_SET\": \"v\"}}}");
+	char *ws = make_workspace();
+	char *env[] = { "RB_PLAIN=1", "RB_SECRET=hunter2", "OTHER=x", NULL };
+	char *argv[] = { "sh", "-c", "env | sort | grep -v '^PWD=' > out",
+			 NULL };
+	struct sandbox_config c = { .policy = p, .workspace = ws,
+				    .argv = argv, .env = env };
+	struct sandbox_result r;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(run(&c, &r), 0);
+	assert_string_equal(read_text(ws, "out"),
+			    "HOME=/home/agent\nPATH=/usr/local/sbin:/usr/local/"
+			    "bin:/usr/sbin:/usr/bin:/sbin:/bin\nRB_PLAIN=1\n"
+			    "RB_SET=v\n");
+	remove_workspace(ws);
+	sandbox_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(policy_port_out_of_range),
+		cmocka_unit_test(policy_unknown_key),
+		cmocka_unit_test(policy_bad_values),
+		cmocka_unit_test(policy_defaults_and_sizes),
+		cmocka_unit_test(policy_round_trip),
+		cmocka_unit_test(compare_reports_each_difference),
+		cmocka_unit_test(launch_maps_ids_and_workspace),
+		cmocka_unit_test(launch_passes_listening_sockets),
+		cmocka_unit_test(launch_reports_hook_and_exec_failures),
+		cmocka_unit_test(launch_filters_secrets),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
