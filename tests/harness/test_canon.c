@@ -198,9 +198,9 @@ static void huge_strings_survive(void **state)
 
 	(void)state;
 	assert_non_null(text);
-	strcpy(text, "{\"b\":\"");
-	memset(text + 6, 'x', len);
-	strcpy(text + 6 + len, "\",\"a\":1}");
+	memset(text, 'x', len + 16);
+	memcpy(text, "{\"b\":\"", 6);
+	memcpy(text + 6 + len, "\",\"a\":1}", 9);
 	canon = harness_canon_text(text, strlen(text));
 	assert_non_null(canon);
 	assert_int_equal(strlen(canon), len + 14);
