@@ -211,9 +211,10 @@ static int start_exchange(struct gateway_request *req)
 	req->ex = calloc(1, sizeof(*req->ex));
 	if (!req->ex)
 		return -1;
+	/* Under the lock, so that seq and the start time agree. */
+	pthread_mutex_lock(&gw->lock);
 	clock_gettime(CLOCK_REALTIME, &now);
 	req->ex->started_unix_us = (int64_t)timespec_us(&now);
-	pthread_mutex_lock(&gw->lock);
 	req->ex->seq = ++gw->next_seq;
 	pthread_mutex_unlock(&gw->lock);
 	return 0;
@@ -387,13 +388,33 @@ static enum MHD_Result dispatch(struct MHD_Connection *c,
 	return gateway_forward(c, req);
 }
 
+/* The values to mask in this exchange: the configured secrets, and the
+ * credentials the agent sent, which an upstream may echo back. */
+static struct harness_secrets *request_secrets(struct gateway_request *req)
+{
+	if (req->have_secrets)
+		return &req->secrets;
+	if (harness_secrets_copy(&req->secrets, &req->gw->secrets) < 0 ||
+	    harness_secrets_add_credentials(&req->secrets,
+					    &req->live.headers) < 0)
+		return NULL;
+	req->have_secrets = 1;
+	return &req->secrets;
+}
+
+static int record_request(struct gateway_request *req)
+{
+	struct harness_secrets *secrets = request_secrets(req);
+
+	if (!secrets || copy_request(&req->live, &req->ex->request) < 0)
+		return -1;
+	return harness_redact_request(secrets, &req->ex->request);
+}
+
 static enum MHD_Result last_call(struct MHD_Connection *c,
 				 struct gateway_request *req)
 {
-	struct harness_gateway *gw = req->gw;
-
-	if (copy_request(&req->live, &req->ex->request) < 0 ||
-	    harness_redact_request(&gw->secrets, &req->ex->request) < 0)
+	if (record_request(req) < 0)
 		return MHD_NO;
 	if (req->too_large)
 		return answer_too_large(c, req);
@@ -426,35 +447,44 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 	return last_call(c, req);
 }
 
+static int redact_exchange(struct gateway_request *req)
+{
+	struct harness_exchange *ex = req->ex;
+
+	if (!ex->request.method && record_request(req) < 0)
+		return -1;
+	if (!request_secrets(req) ||
+	    harness_secrets_add_credentials(&req->secrets,
+					    &ex->response.headers) < 0)
+		return -1;
+	return harness_redact_response(&req->secrets, &ex->response);
+}
+
 static void finish_exchange(struct gateway_request *req)
 {
 	struct harness_gateway *gw = req->gw;
 	struct harness_exchange *ex = req->ex;
+	int rc;
 
-	req->ex = NULL;
 	ex->duration_us = gateway_elapsed_us(req);
-	if (!ex->request.method &&
-	    (copy_request(&req->live, &ex->request) < 0 ||
-	     harness_redact_request(&gw->secrets, &ex->request) < 0))
-		goto drop;
-	if (harness_redact_response(&gw->secrets, &ex->response) < 0)
-		goto drop;
-	if (!gw->config.sink.finished)
-		goto drop;
+	rc = redact_exchange(req);
+	req->ex = NULL;
+	/* NOTE: an exchange that cannot be redacted (out of memory) is
+	 * dropped rather than stored with its secrets. */
+	if (rc < 0 || !gw->config.sink.finished) {
+		harness_exchange_release(ex);
+		free(ex);
+		return;
+	}
 	pthread_mutex_lock(&gw->sink_lock);
 	gw->config.sink.finished(gw->config.sink.ctx, ex);
 	pthread_mutex_unlock(&gw->sink_lock);
-	return;
-drop:
-	/* NOTE: an exchange that cannot be redacted (out of memory) is
-	 * dropped rather than stored with its secrets. */
-	harness_exchange_release(ex);
-	free(ex);
 }
 
 static void free_request(struct gateway_request *req)
 {
 	harness_request_release(&req->live);
+	harness_secrets_release(&req->secrets);
 	harness_response_release(&req->playback.owned);
 	if (req->ex) {
 		harness_exchange_release(req->ex);

@@ -100,6 +100,9 @@ struct gateway_request {
 	int too_large;
 
 	struct harness_exchange *ex; /* the redacted record */
+	struct harness_secrets secrets; /* the gateway's, and the
+					 * credentials this request carried */
+	int have_secrets;
 	const struct harness_upstream *upstream;
 	const char *upstream_path;   /* inside uri, after the prefix */
 

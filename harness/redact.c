@@ -46,6 +46,86 @@ oom:
 	return -1;
 }
 
+int harness_secrets_copy(struct harness_secrets *secrets,
+			 const struct harness_secrets *from)
+{
+	for (size_t i = 0; i < from->count; i++) {
+		if (harness_secrets_add(secrets, from->values[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Add len bytes at value unless they are too short to mask safely. */
+static int add_span(struct harness_secrets *secrets, const char *value,
+		    size_t len)
+{
+	char *copy;
+	int rc;
+
+	while (len > 0 && (*value == ' ' || *value == '\t')) {
+		value++;
+		len--;
+	}
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len < HARNESS_SECRET_MIN)
+		return 0;
+	copy = strndup(value, len);
+	if (!copy) {
+		harness_set_error("cannot store secret: 'credential': out of "
+				  "memory");
+		return -1;
+	}
+	rc = harness_secrets_add(secrets, copy);
+	OPENSSL_cleanse(copy, len);
+	free(copy);
+	return rc;
+}
+
+/* "a=1; b=2" for Cookie, "a=1; Path=/; HttpOnly" for Set-Cookie: each
+ * value after '=' is a credential. */
+static int add_cookie_values(struct harness_secrets *secrets,
+			     const char *value)
+{
+	while (*value) {
+		size_t len = strcspn(value, ";");
+		const char *eq = memchr(value, '=', len);
+
+		if (eq && add_span(secrets, eq + 1,
+				   len - (size_t)(eq + 1 - value)) < 0)
+			return -1;
+		value += len;
+		if (*value == ';')
+			value++;
+	}
+	return 0;
+}
+
+int harness_secrets_add_credentials(struct harness_secrets *secrets,
+				    const struct harness_headers *headers)
+{
+	for (size_t i = 0; i < headers->count; i++) {
+		const char *name = headers->items[i].name;
+		const char *value = headers->items[i].value;
+		const char *space = strchr(value, ' ');
+
+		if (!harness_is_credential_header(name))
+			continue;
+		if (strcasecmp(name, "cookie") == 0 ||
+		    strcasecmp(name, "set-cookie") == 0) {
+			if (add_cookie_values(secrets, value) < 0)
+				return -1;
+			continue;
+		}
+		if (add_span(secrets, value, strlen(value)) < 0 ||
+		    (space && add_span(secrets, space + 1,
+				       strlen(space + 1)) < 0))
+			return -1;
+	}
+	return 0;
+}
+
 void harness_secrets_release(struct harness_secrets *secrets)
 {
 	for (size_t i = 0; i < secrets->count; i++) {

@@ -26,6 +26,18 @@ struct harness_secrets {
  * The message never contains the value. */
 int harness_secrets_add(struct harness_secrets *secrets, const char *value);
 
+/* Add copies of every value in from. Returns 0 or -1 as above. */
+int harness_secrets_copy(struct harness_secrets *secrets,
+			 const struct harness_secrets *from);
+
+/* Add the credentials that headers carry, so that they are masked in
+ * bodies too: the values of the credential headers (see below), the token
+ * after an authorization scheme such as "Bearer", and each cookie value.
+ * Values shorter than HARNESS_SECRET_MIN are skipped. Returns 0, or -1
+ * when memory runs out. */
+int harness_secrets_add_credentials(struct harness_secrets *secrets,
+				    const struct harness_headers *headers);
+
 /* Wipe and free the stored values. */
 void harness_secrets_release(struct harness_secrets *secrets);
 

@@ -13,7 +13,8 @@ formats the gateway must relay byte for byte, and fails on request:
                               and sequence_number, no [DONE])
   POST .../messages           Anthropic Messages (SSE from message_start
                               to message_stop, with ping events)
-  any  /echo                  JSON describing the request it received
+  any  .../echo               JSON describing the request it received
+                              (gzip-compressed with ?gzip=1)
   GET  /gzip, /br             a JSON body compressed with that coding
   GET  /binary?size=N         N bytes of every value 0..255, repeated
   GET  /empty                 200 with an empty body; /no-content: 204
@@ -30,7 +31,9 @@ formats the gateway must relay byte for byte, and fails on request:
 A streamed body is sent with chunked transfer coding, one chunk per event
 with a pause between them (x-test-delay-ms, 5 ms by default), so that TCP
 keeps the event boundaries that the tests compare. A request whose JSON
-body is invalid gets 400. The request header x-test-echo makes the value
+body is invalid gets 400. A response that is not streamed carries
+request_number, the count of requests so far, so that identical requests
+get different answers. The request header x-test-echo makes the value
 of the request's Authorization header appear in the response body and in
 a Set-Cookie header, for the secret tests.
 """
@@ -215,8 +218,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         path = url.path
-        if path == "/echo":
-            return self.echo(body)
+        if path.endswith("/echo"):
+            return self.echo(body, query)
         if path == "/stats":
             with LOCK:
                 return self.send_json(200, dict(STATS))
@@ -230,12 +233,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                   + path}})
         return handler(query)
 
-    def echo(self, body):
+    def echo(self, body, query):
         headers = [[k, v] for k, v in self.headers.items()]
-        self.send_json(200, {
-            "method": self.command, "path": self.path, "headers": headers,
-            "body_length": len(body),
-            "body_sha256": hashlib.sha256(body).hexdigest()})
+        reply = {"method": self.command, "path": self.path,
+                 "headers": headers, "body_length": len(body),
+                 "body_sha256": hashlib.sha256(body).hexdigest()}
+        if not query.get("gzip"):
+            return self.send_json(200, reply)
+        self.send_body(200, gzip.compress(json.dumps(reply).encode()),
+                       extra=[("Content-Encoding", "gzip")])
 
     def model(self, body, events):
         try:
@@ -252,8 +258,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             echo = [("Set-Cookie", "session=" + secret)]
             model = model + " " + secret
         if not request.get("stream"):
+            with LOCK:
+                number = STATS["requests"]
             return self.send_json(200, {"id": "test1", "model": model,
-                                        "content": "Hello."}, extra=echo)
+                                        "content": "Hello.",
+                                        "request_number": number},
+                                  extra=echo)
         delay = int(self.headers.get("x-test-delay-ms", "5")) / 1000
         self.start_chunked()
         for event in events(model):

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Bodies of every kind: compressed ones stored as sent, chunked request
+# bodies, HEAD and empty bodies, binary bytes and a 50 MiB body, each
+# the same through the gateway, in the record and on replay.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/gateway_lib.sh"
+
+start_upstream
+start_gateway rec --upstream test="$UPSTREAM"
+REC=$GATEWAY REC_PID=$GATEWAY_PID
+
+# 1, 2: compressed bodies pass through and are stored compressed.
+for coding in gzip br; do
+	curl -sS "$UPSTREAM/$coding" -o "$TMP/direct.$coding"
+	curl -sS -D "$TMP/head.$coding" "$REC/$coding" -o "$TMP/gw.$coding"
+	cmp "$TMP/direct.$coding" "$TMP/gw.$coding" ||
+		fail "the $coding body was changed on the way"
+	grep -qi "^content-encoding: $coding" "$TMP/head.$coding" ||
+		fail "the agent did not get Content-Encoding: $coding"
+done
+$RECORDS body "$TMP/rec.jsonl" 1 | cmp - "$TMP/direct.gzip" ||
+	fail "the stored gzip body is not the compressed bytes"
+$RECORDS body "$TMP/rec.jsonl" 2 | cmp - "$TMP/direct.br" ||
+	fail "the stored brotli body is not the compressed bytes"
+"$PYTHON" -c 'import brotli, sys; sys.stdout.buffer.write(
+	brotli.decompress(open(sys.argv[1], "rb").read()))' "$TMP/gw.br" |
+	grep -q '"coding": "br"' || fail "the brotli body does not decode"
+
+# 3: a chunked request body arrives whole.
+head -c 300000 /dev/urandom >"$TMP/upload.bin"
+curl -sS -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/upload.bin" \
+	"$REC/echo" >"$TMP/echo.json"
+sum=$(sha256sum <"$TMP/upload.bin" | cut -d' ' -f1)
+expect_grep "\"body_sha256\": \"$sum\"" "$TMP/echo.json"
+$RECORDS request-body "$TMP/rec.jsonl" 3 | cmp - "$TMP/upload.bin" ||
+	fail "the stored chunked request body differs"
+
+# 4, 5, 6: HEAD, an empty 200 and a 204.
+curl -sS -I "$REC/binary?size=1000" >"$TMP/head.txt"
+expect_grep '^Content-Length: 1000' "$TMP/head.txt"
+expect_eq HEAD "$($RECORDS field "$TMP/rec.jsonl" 4 request.method)" \
+	"HEAD method"
+expect_eq "" "$($RECORDS chunks "$TMP/rec.jsonl" 4)" "HEAD body chunks"
+expect_eq 0 "$(curl -sS "$REC/empty" | wc -c)" "empty body length"
+expect_eq 204 "$(curl -sS -o /dev/null -w '%{http_code}' "$REC/no-content")" \
+	"no-content status"
+
+# 7: binary bytes, all 256 values.
+curl -sS "$UPSTREAM/binary?size=70000" -o "$TMP/direct.bin"
+curl -sS "$REC/binary?size=70000" -o "$TMP/gw.bin"
+cmp "$TMP/direct.bin" "$TMP/gw.bin" || fail "the binary body was changed"
+expect_eq "size=70000" "$($RECORDS field "$TMP/rec.jsonl" 7 request.query)" \
+	"recorded query"
+
+# 8: 50 MiB.
+big=$((50 * 1024 * 1024))
+curl -sS "$REC/binary?size=$big" -o "$TMP/gw.big"
+expect_eq "$big" "$(wc -c <"$TMP/gw.big")" "50 MiB body length"
+"$PYTHON" -c 'import sys
+p = bytes(range(256)); n = int(sys.argv[2])
+sys.exit(open(sys.argv[1], "rb").read() != (p * (n // 256 + 1))[:n])' \
+	"$TMP/gw.big" "$big" || fail "the 50 MiB body differs"
+stop_gateway "$REC_PID"
+expect_eq 8 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
+
+# Replay serves every body the same, the 50 MiB one included.
+start_gateway replay --replay "$TMP/rec.jsonl" --timing fast
+curl -sS "$GATEWAY/gzip" -o "$TMP/replay.gzip"
+cmp "$TMP/direct.gzip" "$TMP/replay.gzip" || fail "replayed gzip differs"
+curl -sS -D "$TMP/rhead.br" "$GATEWAY/br" -o "$TMP/replay.br"
+cmp "$TMP/direct.br" "$TMP/replay.br" || fail "replayed brotli differs"
+grep -qi '^content-encoding: br' "$TMP/rhead.br" ||
+	fail "the replayed brotli body lost its Content-Encoding"
+curl -sS -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/upload.bin" \
+	"$GATEWAY/echo" >"$TMP/replay.echo"
+cmp "$TMP/echo.json" "$TMP/replay.echo" || fail "replayed echo differs"
+curl -sS -I "$GATEWAY/binary?size=1000" >"$TMP/rhead.txt"
+expect_grep '^Content-Length: 1000' "$TMP/rhead.txt"
+expect_eq 0 "$(curl -sS "$GATEWAY/empty" | wc -c)" "replayed empty body"
+expect_eq 204 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' "$GATEWAY/no-content")" \
+	"replayed no-content status"
+curl -sS "$GATEWAY/binary?size=70000" -o "$TMP/replay.bin"
+cmp "$TMP/direct.bin" "$TMP/replay.bin" || fail "replayed binary differs"
+curl -sS "$GATEWAY/binary?size=$big" -o "$TMP/replay.big"
+cmp "$TMP/gw.big" "$TMP/replay.big" || fail "replayed 50 MiB body differs"
+stop_gateway "$GATEWAY_PID"

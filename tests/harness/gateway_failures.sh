@@ -1,0 +1,109 @@
+#!/bin/sh
+# Upstream failures are relayed as the agent would see them and stored
+# with their outcome: refused, TLS, timeout, 429 retries, a reset midway,
+# and an agent that disconnects. Replay serves the same failures.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/gateway_lib.sh"
+
+# A loopback port that nothing listens on.
+closed_port=$("$PYTHON" -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+start_upstream
+https=$(echo "$UPSTREAM" | sed 's/^http:/https:/')
+start_gateway rec --upstream test="$UPSTREAM" \
+	--upstream refused="http://127.0.0.1:$closed_port" \
+	--upstream tls="$https" --idle-timeout 1000
+REC=$GATEWAY REC_PID=$GATEWAY_PID
+
+# 1: connection refused gets a 502 that names the failure.
+code=$(curl -sS -o "$TMP/refused.json" -w '%{http_code}' \
+	"$REC/refused/v1/models")
+expect_eq 502 "$code" "status for a refused connection"
+expect_grep '"code":"upstream_connection_refused"' "$TMP/refused.json"
+expect_grep '"upstream":"refused"' "$TMP/refused.json"
+
+# 2: a TLS handshake with a plain HTTP server fails.
+code=$(curl -sS -o "$TMP/tls.json" -w '%{http_code}' "$REC/tls/v1/models")
+expect_eq 502 "$code" "status for a TLS failure"
+expect_grep '"code":"upstream_tls_failed"' "$TMP/tls.json"
+
+# 3: an upstream that never answers times out.
+code=$(curl -sS -o "$TMP/hang.json" -w '%{http_code}' "$REC/hang")
+expect_eq 502 "$code" "status for a silent upstream"
+expect_grep '"code":"upstream_timed_out"' "$TMP/hang.json"
+
+# 4, 5, 6: an agent that retries after 429 makes one exchange per try.
+for i in 1 2; do
+	curl -sS -D "$TMP/429.$i" -o /dev/null \
+		"$REC/status?code=429&retry_after=7"
+	grep -qi '^retry-after: 7' "$TMP/429.$i" ||
+		fail "try $i: Retry-After was not relayed"
+done
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$REC/status?code=503")
+expect_eq 503 "$code" "relayed 503"
+
+# 7, 8: resets in the middle of a body, framed by length and chunked.
+for mode in length chunked; do
+	set +e
+	curl -sS "$REC/cut?mode=$mode" -o "$TMP/cut.$mode" 2>/dev/null
+	got=$?
+	set -e
+	[ "$got" -ne 0 ] || fail "cut $mode: the agent saw a complete body"
+	expect_grep 'partial' "$TMP/cut.$mode"
+done
+
+# 9: an agent that disconnects mid-stream cancels the upstream transfer.
+set +e
+curl -sS -N -m 0.5 "$REC/slow?events=100&delay_ms=20" -o /dev/null \
+	2>/dev/null
+set -e
+i=0
+until curl -sS "$UPSTREAM/stats" | grep -q '"aborted": 1'; do
+	i=$((i + 1))
+	[ "$i" -le 100 ] || fail "the upstream transfer was not cancelled"
+	sleep 0.05
+done
+stop_gateway "$REC_PID"
+
+f=$TMP/rec.jsonl
+expect_eq 1,2,3,4,5,6,7,8,9 "$($RECORDS seqs "$f")" "exchange order"
+expect_eq upstream-failed "$($RECORDS field "$f" 1 outcome)" "refused"
+expect_eq upstream-failed "$($RECORDS field "$f" 2 outcome)" "tls"
+expect_eq upstream-failed "$($RECORDS field "$f" 3 outcome)" "timeout"
+expect_eq 502 "$($RECORDS field "$f" 1 response.status)" "stored 502"
+for seq in 4 5; do
+	expect_eq complete "$($RECORDS field "$f" $seq outcome)" "429 outcome"
+	expect_eq 429 "$($RECORDS field "$f" $seq response.status)" \
+		"429 try $seq"
+	expect_eq 7 "$($RECORDS header "$f" $seq response Retry-After)" \
+		"stored Retry-After"
+done
+expect_eq upstream-cut "$($RECORDS field "$f" 7 outcome)" "cut by length"
+expect_eq upstream-cut "$($RECORDS field "$f" 8 outcome)" "cut chunked"
+$RECORDS field "$f" 7 failure | grep -q 'reset' ||
+	fail "the cut exchange does not say the connection was reset"
+expect_eq client-aborted "$($RECORDS field "$f" 9 outcome)" "disconnect"
+
+# Replay serves the same failures without any upstream.
+stop_servers
+start_gateway replay --replay "$f" --timing fast
+code=$(curl -sS -o "$TMP/replay.json" -w '%{http_code}' \
+	"$GATEWAY/refused/v1/models")
+expect_eq 502 "$code" "replayed refusal"
+cmp "$TMP/refused.json" "$TMP/replay.json" || fail "replayed 502 differs"
+curl -sS -o /dev/null "$GATEWAY/tls/v1/models"
+curl -sS -o /dev/null "$GATEWAY/hang"
+for i in 1 2; do
+	curl -sS -D "$TMP/r429.$i" -o /dev/null \
+		"$GATEWAY/status?code=429&retry_after=7"
+	grep -qi '^retry-after: 7' "$TMP/r429.$i" ||
+		fail "replayed try $i lost Retry-After"
+done
+set +e
+curl -sS "$GATEWAY/cut?mode=length" -o "$TMP/rcut" 2>/dev/null
+got=$?
+set -e
+[ "$got" -ne 0 ] || fail "the replayed cut body arrived complete"
+cmp "$TMP/cut.length" "$TMP/rcut" || fail "the replayed cut body differs"
+stop_gateway "$GATEWAY_PID"

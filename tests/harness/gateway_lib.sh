@@ -1,0 +1,89 @@
+# gateway_lib.sh - sourced by the gateway tests, after lib.sh.
+#
+# Starts the test upstream (upstream.py) and gateways on loopback, and
+# stops them at exit. Every server writes its port to a file once it
+# listens; the helpers wait for that file.
+
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || skip "$PYTHON is missing"
+"$PYTHON" -c 'import brotli' 2>/dev/null ||
+	skip "python3-brotli is missing (scripts/setup installs it)"
+command -v curl >/dev/null || skip "curl is missing"
+
+RECORDS="$PYTHON $TESTS_DIR/harness/gateway_records.py"
+SERVER_PIDS=""
+
+stop_servers() {
+	for pid in $SERVER_PIDS; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $SERVER_PIDS; do
+		wait "$pid" 2>/dev/null || true
+	done
+	SERVER_PIDS=""
+}
+
+gateway_cleanup() {
+	stop_servers
+	cleanup
+}
+trap gateway_cleanup EXIT
+
+# Helpers keep their variables under a "_" prefix, because sh has no
+# local variables.
+
+# wait_port FILE: print the port written to FILE, waiting up to 10 s.
+wait_port() {
+	_wait_tries=0
+	while [ ! -s "$1" ]; do
+		_wait_tries=$((_wait_tries + 1))
+		[ "$_wait_tries" -le 200 ] || fail "no port in '$1' after 10 s"
+		sleep 0.05
+	done
+	cat "$1"
+}
+
+# start_upstream: start upstream.py; sets UPSTREAM to its base URL.
+start_upstream() {
+	"$PYTHON" "$TESTS_DIR/harness/upstream.py" "$TMP/upstream.port" \
+		2>"$TMP/upstream.err" &
+	SERVER_PIDS="$SERVER_PIDS $!"
+	UPSTREAM=http://127.0.0.1:$(wait_port "$TMP/upstream.port")
+}
+
+# start_gateway NAME [OPTION...]: start "runbundle gateway" with the
+# options, recording to $TMP/NAME.jsonl; sets GATEWAY to its base URL
+# and GATEWAY_PID.
+start_gateway() {
+	_gateway_name=$1
+	shift
+	rm -f "$TMP/$_gateway_name.port"
+	"$RUNBUNDLE" gateway --port-file "$TMP/$_gateway_name.port" \
+		--record "$TMP/$_gateway_name.jsonl" "$@" \
+		>"$TMP/$_gateway_name.out" 2>"$TMP/$_gateway_name.err" &
+	GATEWAY_PID=$!
+	SERVER_PIDS="$SERVER_PIDS $GATEWAY_PID"
+	GATEWAY=http://127.0.0.1:$(wait_port "$TMP/$_gateway_name.port")
+}
+
+# stop_gateway PID [STATUS]: stop a gateway with SIGTERM and check its
+# exit status (0 by default), so that a crash fails the test.
+stop_gateway() {
+	kill -TERM "$1"
+	set +e
+	wait "$1"
+	_gateway_status=$?
+	set -e
+	[ "$_gateway_status" = "${2:-0}" ] ||
+		fail "gateway $1 exited with status $_gateway_status," \
+			"expected ${2:-0}"
+}
+
+# post URL JSON [CURL OPTION...]: POST a JSON body, output to stdout.
+post() {
+	_post_url=$1
+	_post_body=$2
+	shift 2
+	curl -sS -N -H 'Content-Type: application/json' \
+		--data-binary "$_post_body" "$@" "$_post_url"
+}

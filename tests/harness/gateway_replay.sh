@@ -1,0 +1,118 @@
+#!/bin/sh
+# Replay matching: identical requests are served in recorded order,
+# requests arriving out of order find their own recording, volatile
+# values still match, and a divergence is reported with the exact JSON
+# paths, then stopped, served the closest recording, or forwarded.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/gateway_lib.sh"
+
+# chat CONTENT2 [EXTRA]: a conversation of three messages whose last
+# content is CONTENT2, with EXTRA members added to the request.
+chat() {
+	printf '{"model":"m","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"user","content":"%s"}]%s}' \
+		"$1" "${2:+,$2}"
+}
+volatile='"metadata":{"user_id":"session_0c8e4a6e-3b1f-4c2a-9d0e-5f6a7b8c9d0e","x-trace":"plain"}'
+volatile2='"metadata":{"user_id":"session_9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d","x-trace":"plain"}'
+
+start_upstream
+start_gateway rec --upstream test="$UPSTREAM"
+for i in 1 2 3; do
+	post "$GATEWAY/v1/chat/completions" "$(chat same)" >"$TMP/rec.same.$i"
+done
+post "$GATEWAY/v1/chat/completions" "$(chat alpha)" >"$TMP/rec.alpha"
+post "$GATEWAY/v1/chat/completions" "$(chat beta)" >"$TMP/rec.beta"
+post "$GATEWAY/v1/chat/completions" "$(chat vol "$volatile")" \
+	>"$TMP/rec.vol"
+stop_gateway "$GATEWAY_PID"
+expect_eq 6 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
+cmp -s "$TMP/rec.same.1" "$TMP/rec.same.2" &&
+	fail "the upstream gave identical requests identical answers"
+
+start_gateway replay --replay "$TMP/rec.jsonl" --timing fast \
+	--divergences "$TMP/div.jsonl"
+PLAY=$GATEWAY PLAY_PID=$GATEWAY_PID
+
+# The Nth identical request gets the Nth response.
+for i in 1 2 3; do
+	post "$PLAY/v1/chat/completions" "$(chat same)" >"$TMP/play.same.$i"
+	cmp "$TMP/rec.same.$i" "$TMP/play.same.$i" ||
+		fail "identical request $i got another response"
+done
+# Out of order, and at the same time.
+post "$PLAY/v1/chat/completions" "$(chat beta)" >"$TMP/play.beta" &
+beta=$!
+post "$PLAY/v1/chat/completions" "$(chat alpha)" >"$TMP/play.alpha"
+wait "$beta"
+cmp "$TMP/rec.alpha" "$TMP/play.alpha" || fail "alpha got another response"
+cmp "$TMP/rec.beta" "$TMP/play.beta" || fail "beta got another response"
+# Another session UUID is a volatile difference only.
+post "$PLAY/v1/chat/completions" "$(chat vol "$volatile2")" >"$TMP/play.vol"
+cmp "$TMP/rec.vol" "$TMP/play.vol" ||
+	fail "a request differing in a UUID was not served its recording"
+
+# Divergences: a changed message, a key that is not an identifier, and
+# a conversation that grew by one message.
+code=$(post "$PLAY/v1/chat/completions" "$(chat gamma)" -o "$TMP/div1" \
+	-w '%{http_code}')
+expect_eq 400 "$code" "status for a diverged request"
+expect_grep '"code":"replay_diverged"' "$TMP/div1"
+post "$PLAY/v1/chat/completions" \
+	"$(chat vol "$(echo "$volatile2" | sed 's/plain/other/')")" \
+	-o /dev/null
+post "$PLAY/v1/chat/completions" \
+	'{"model":"m","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"user","content":"same"},{"role":"user","content":"more"}]}' \
+	-o /dev/null
+stop_gateway "$PLAY_PID" 1
+
+"$PYTHON" - "$TMP/div.jsonl" <<'PY' || fail "divergence reports are wrong"
+import json, sys
+reports = [json.loads(line) for line in open(sys.argv[1])]
+assert len(reports) == 3, reports
+
+def divergent(report):
+    return [d["path"] for d in report["differences"]
+            if d["class"] == "divergent"]
+
+first, second, third = reports
+assert first["verdict"] == "diverged", first
+assert first["request"]["path"] == "/v1/chat/completions", first
+assert divergent(first) == ["messages[2].content"], first
+diff = [d for d in first["differences"]
+        if d["path"] == "messages[2].content"][0]
+assert diff["live"] == "gamma", diff
+assert diff["recorded"] in ("alpha", "beta", "same", "vol"), diff
+assert first["closest"]["common_prefix"] == 2, first
+
+assert divergent(second) == ['metadata["x-trace"]'], second
+assert second["closest"]["seq"] == 6, second
+volatile = [d["path"] for d in second["differences"]
+            if d["class"] == "volatile"]
+assert volatile == ["metadata.user_id"], second
+
+assert divergent(third) == ["messages[3]"], third
+assert third["closest"]["common_prefix"] == 3, third
+assert [d for d in third["differences"]
+        if d["path"] == "messages[3]"][0].get("recorded") is None, third
+PY
+expect_grep "replay diverged: 'POST /v1/chat/completions'" "$TMP/replay.err"
+expect_grep '^  divergent messages\[2\].content$' "$TMP/replay.err"
+
+# --on-divergence closest serves the closest recording.
+start_gateway closest --replay "$TMP/rec.jsonl" --timing fast \
+	--on-divergence closest
+post "$GATEWAY/v1/chat/completions" "$(chat alphx)" >"$TMP/closest"
+stop_gateway "$GATEWAY_PID" 1
+# Every recording shares the first two messages; the earliest wins.
+expect_grep 'closest recording is exchange 1$' "$TMP/closest.err"
+cmp "$TMP/rec.same.1" "$TMP/closest" ||
+	fail "the closest recording was not served"
+
+# --on-divergence forward asks the upstream and records the answer.
+start_gateway forward --replay "$TMP/rec.jsonl" --timing fast \
+	--on-divergence forward --upstream test="$UPSTREAM"
+post "$GATEWAY/v1/chat/completions" "$(chat new)" >"$TMP/forward"
+stop_gateway "$GATEWAY_PID" 1
+expect_grep '"request_number"' "$TMP/forward"
+expect_eq test "$($RECORDS field "$TMP/forward.jsonl" 1 upstream)" \
+	"upstream of the forwarded request"

@@ -1,0 +1,437 @@
+/*
+ * test_gateway.c - unit tests of redaction, the exchange JSON form, and
+ * the gateway's library interface: configuration errors and the sink.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include "harness/error.h"
+#include "harness/exchange_json.h"
+#include "harness/gateway.h"
+#include "harness/model_script.h"
+#include "harness/redact.h"
+
+#define SECRET "sk-unit-secret-0123456789"
+
+static void add_secret(struct harness_secrets *secrets)
+{
+	assert_int_equal(harness_secrets_add(secrets, SECRET), 0);
+}
+
+static void redact_masks_same_length(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+	char text[] = "key=" SECRET "&again=" SECRET;
+	size_t len = strlen(text);
+
+	(void)state;
+	add_secret(&secrets);
+	assert_int_equal(harness_redact_bytes(&secrets, (unsigned char *)text,
+					      len),
+			 2);
+	assert_int_equal(strlen(text), len);
+	assert_null(strstr(text, SECRET));
+	assert_non_null(strstr(text, "key=[REDACTED]***************&"));
+	harness_secrets_release(&secrets);
+}
+
+static void redact_rejects_short_secret(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+
+	(void)state;
+	assert_int_equal(harness_secrets_add(&secrets, "short"), -1);
+	assert_non_null(strstr(harness_error(), "too short"));
+	assert_null(strstr(harness_error(), "short'"));
+	assert_int_equal(secrets.count, 0);
+}
+
+static void redact_replaces_credential_headers(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+	struct harness_request req = { 0 };
+
+	(void)state;
+	add_secret(&secrets);
+	req.method = strdup("POST");
+	req.path = strdup("/v1/messages");
+	req.query = strdup("api_key=" SECRET);
+	harness_headers_add(&req.headers, "Authorization", "Bearer abc");
+	harness_headers_add(&req.headers, "X-Api-Key", "anything");
+	harness_headers_add(&req.headers, "Cookie", "a=b");
+	harness_headers_add(&req.headers, "X-Other", "t " SECRET);
+	harness_headers_add(&req.headers, "Accept", "*/*");
+	req.body = (unsigned char *)strdup("{\"k\":\"" SECRET "\"}");
+	req.body_len = strlen((char *)req.body);
+
+	assert_int_equal(harness_redact_request(&secrets, &req), 0);
+	assert_string_equal(harness_headers_get(&req.headers, "authorization"),
+			    HARNESS_REDACTED);
+	assert_string_equal(harness_headers_get(&req.headers, "x-api-key"),
+			    HARNESS_REDACTED);
+	assert_string_equal(harness_headers_get(&req.headers, "cookie"),
+			    HARNESS_REDACTED);
+	assert_null(strstr(harness_headers_get(&req.headers, "x-other"),
+			   SECRET));
+	assert_string_equal(harness_headers_get(&req.headers, "accept"),
+			    "*/*");
+	assert_null(strstr(req.query, SECRET));
+	assert_null(memmem(req.body, req.body_len, SECRET, strlen(SECRET)));
+	harness_request_release(&req);
+	harness_secrets_release(&secrets);
+}
+
+static void redact_finds_secret_across_chunks(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+	struct harness_response resp = { 0 };
+	const char *body = "data: " SECRET "\n\n";
+	size_t split = 10;
+
+	(void)state;
+	add_secret(&secrets);
+	harness_response_add_chunk(&resp, body, split, 1);
+	harness_response_add_chunk(&resp, body + split, strlen(body) - split,
+				   2);
+	assert_int_equal(harness_redact_response(&secrets, &resp), 0);
+	assert_int_equal(resp.n_chunks, 2);
+	assert_int_equal(resp.chunks[0].len, split);
+	assert_memory_equal(resp.chunks[0].data, "data: [RED", split);
+	assert_null(memmem(resp.chunks[1].data, resp.chunks[1].len, "0123",
+			   4));
+	harness_response_release(&resp);
+	harness_secrets_release(&secrets);
+}
+
+/* Compress text with gzip framing through zlib. */
+static size_t gzip_text(const char *text, unsigned char *out, size_t size)
+{
+	z_stream zs = { 0 };
+
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+				      Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	zs.next_in = (unsigned char *)text;
+	zs.avail_in = (uInt)strlen(text);
+	zs.next_out = out;
+	zs.avail_out = (uInt)size;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&zs);
+	return size - zs.avail_out;
+}
+
+static void redact_decodes_compressed_secret(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+	struct harness_response resp = { 0 };
+	unsigned char gz[256];
+	size_t len = gzip_text("{\"echo\":\"" SECRET "\"}", gz, sizeof(gz));
+
+	(void)state;
+	add_secret(&secrets);
+	harness_headers_add(&resp.headers, "Content-Encoding", "gzip");
+	harness_response_add_chunk(&resp, gz, len, 5);
+	assert_int_equal(harness_redact_response(&secrets, &resp), 0);
+	assert_null(harness_headers_get(&resp.headers, "content-encoding"));
+	assert_string_equal(
+		harness_headers_get(&resp.headers,
+				    "x-runbundle-decoded-content-encoding"),
+		"gzip");
+	assert_int_equal(resp.n_chunks, 1);
+	assert_memory_equal(resp.chunks[0].data, "{\"echo\":\"[REDACTED]", 19);
+	harness_response_release(&resp);
+	harness_secrets_release(&secrets);
+}
+
+static void redact_keeps_clean_compressed_body(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+	struct harness_response resp = { 0 };
+	unsigned char gz[256];
+	size_t len = gzip_text("{\"clean\":true}", gz, sizeof(gz));
+
+	(void)state;
+	add_secret(&secrets);
+	harness_headers_add(&resp.headers, "Content-Encoding", "gzip");
+	harness_response_add_chunk(&resp, gz, len, 5);
+	assert_int_equal(harness_redact_response(&secrets, &resp), 0);
+	assert_string_equal(harness_headers_get(&resp.headers,
+						"content-encoding"),
+			    "gzip");
+	assert_memory_equal(resp.chunks[0].data, gz, len);
+	harness_response_release(&resp);
+	harness_secrets_release(&secrets);
+}
+
+static void credentials_become_secrets(void **state)
+{
+	struct harness_secrets secrets = { 0 };
+	struct harness_headers headers = { 0 };
+
+	(void)state;
+	harness_headers_add(&headers, "Authorization", "Bearer token-abcdefgh");
+	harness_headers_add(&headers, "Cookie", "a=cookie-one-123; b=short");
+	assert_int_equal(harness_secrets_add_credentials(&secrets, &headers),
+			 0);
+	assert_int_equal(secrets.count, 3);
+	assert_string_equal(secrets.values[0], "Bearer token-abcdefgh");
+	assert_string_equal(secrets.values[1], "token-abcdefgh");
+	assert_string_equal(secrets.values[2], "cookie-one-123");
+	harness_headers_release(&headers);
+	harness_secrets_release(&secrets);
+}
+
+static void fill_exchange(struct harness_exchange *ex)
+{
+	static const unsigned char binary[] = { 0, 1, 2, 0xff, '\n', 0x80 };
+
+	memset(ex, 0, sizeof(*ex));
+	ex->seq = 7;
+	ex->upstream = strdup("openai");
+	ex->started_unix_us = 1700000000123456;
+	ex->duration_us = 4242;
+	ex->outcome = HARNESS_UPSTREAM_CUT;
+	ex->failure = strdup("reset");
+	ex->request.method = strdup("POST");
+	ex->request.path = strdup("/v1/chat/completions");
+	harness_headers_add(&ex->request.headers, "Content-Type",
+			    "application/json");
+	ex->request.body = malloc(sizeof(binary));
+	memcpy(ex->request.body, binary, sizeof(binary));
+	ex->request.body_len = sizeof(binary);
+	ex->response.status = 200;
+	harness_headers_add(&ex->response.headers, "X-Empty", "");
+	harness_response_add_chunk(&ex->response, "a", 1, 10);
+	harness_response_add_chunk(&ex->response, "", 0, 11);
+	harness_response_add_chunk(&ex->response, binary, sizeof(binary), 12);
+}
+
+static void json_round_trip_is_exact(void **state)
+{
+	struct harness_exchange ex, back;
+	char *text;
+
+	(void)state;
+	fill_exchange(&ex);
+	text = harness_exchange_to_json(&ex);
+	assert_non_null(text);
+	assert_int_equal(harness_exchange_from_json(text, &back), 0);
+
+	assert_int_equal(back.seq, 7);
+	assert_string_equal(back.upstream, "openai");
+	assert_int_equal(back.started_unix_us, 1700000000123456);
+	assert_int_equal(back.duration_us, 4242);
+	assert_int_equal(back.outcome, HARNESS_UPSTREAM_CUT);
+	assert_string_equal(back.failure, "reset");
+	assert_null(back.request.query);
+	assert_int_equal(back.request.body_len, ex.request.body_len);
+	assert_memory_equal(back.request.body, ex.request.body,
+			    ex.request.body_len);
+	assert_string_equal(harness_headers_get(&back.response.headers,
+						"x-empty"),
+			    "");
+	assert_int_equal(back.response.n_chunks, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(back.response.chunks[i].len,
+				 ex.response.chunks[i].len);
+		assert_int_equal(back.response.chunks[i].offset_us, 10 + i);
+		assert_memory_equal(back.response.chunks[i].data,
+				    ex.response.chunks[i].data,
+				    ex.response.chunks[i].len);
+	}
+	free(text);
+	harness_exchange_release(&ex);
+	harness_exchange_release(&back);
+}
+
+static void json_rejects_bad_fields(void **state)
+{
+	struct harness_exchange ex;
+
+	(void)state;
+	assert_int_equal(harness_exchange_from_json("{", &ex), -1);
+	assert_non_null(strstr(harness_error(), "not valid JSON"));
+	assert_int_equal(harness_exchange_from_json("{\"seq\":1}", &ex), -1);
+	assert_non_null(strstr(harness_error(), "started_unix_us"));
+	assert_int_equal(
+		harness_exchange_from_json(
+			"{\"seq\":1,\"started_unix_us\":0,\"duration_us\":0,"
+			"\"upstream\":\"u\",\"failure\":null,"
+			"\"outcome\":\"exploded\"}",
+			&ex),
+		-1);
+	assert_non_null(strstr(harness_error(), "'outcome'"));
+}
+
+static void load_names_the_bad_line(void **state)
+{
+	char path[] = "/tmp/test_gateway.XXXXXX";
+	struct harness_exchange ex, *loaded = NULL;
+	int fd = mkstemp(path);
+	char *text;
+	FILE *file;
+	size_t n = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	file = fdopen(fd, "w");
+	fill_exchange(&ex);
+	text = harness_exchange_to_json(&ex);
+	fprintf(file, "%s\n\n%s\nnot json\n", text, text);
+	fclose(file);
+	assert_int_equal(harness_exchanges_load(path, &loaded, &n), -1);
+	assert_non_null(strstr(harness_error(), ":4'"));
+	unlink(path);
+	free(text);
+	harness_exchange_release(&ex);
+}
+
+static void start_rejects_bad_config(void **state)
+{
+	struct harness_upstream bad_url = { .name = "x", .url = "ftp://h" };
+	struct harness_upstream bad_name = { .name = "a/b",
+					     .url = "http://127.0.0.1:1" };
+	struct harness_upstream twice[2] = {
+		{ .name = "a", .url = "http://127.0.0.1:1" },
+		{ .name = "a", .url = "http://127.0.0.1:2" },
+	};
+	struct harness_gateway_config config = { .listen_fd = -1 };
+
+	(void)state;
+	config.upstreams = &bad_url;
+	config.n_upstreams = 1;
+	assert_null(harness_gateway_start(&config));
+	assert_non_null(strstr(harness_error(), "http://"));
+	config.upstreams = &bad_name;
+	assert_null(harness_gateway_start(&config));
+	assert_non_null(strstr(harness_error(), "'a/b'"));
+	config.upstreams = twice;
+	config.n_upstreams = 2;
+	assert_null(harness_gateway_start(&config));
+	assert_non_null(strstr(harness_error(), "named twice"));
+	config.n_upstreams = 0;
+	config.listen_host = "example.invalid";
+	assert_null(harness_gateway_start(&config));
+	assert_non_null(strstr(harness_error(), "not a numeric IP"));
+}
+
+struct recorder {
+	int before_calls;
+	int refuse;
+	struct harness_exchange *finished[4];
+	int n_finished;
+};
+
+static int before_forward(void *ctx, const struct harness_exchange *ex)
+{
+	struct recorder *rec = ctx;
+
+	rec->before_calls++;
+	assert_null(ex->response.chunks);
+	assert_non_null(ex->request.method);
+	return rec->refuse;
+}
+
+static void finished(void *ctx, struct harness_exchange *ex)
+{
+	struct recorder *rec = ctx;
+
+	assert_true(rec->n_finished < 4);
+	rec->finished[rec->n_finished++] = ex;
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *cls)
+{
+	(void)data;
+	(void)cls;
+	return size * n;
+}
+
+static long post_to(unsigned short port, const char *path)
+{
+	CURL *curl = curl_easy_init();
+	char url[128];
+	long status = 0;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+			 "{\"model\":\"m\",\"messages\":[]}");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(curl);
+	return status;
+}
+
+static void sink_sees_each_exchange(void **state)
+{
+	static const char script_text[] = "{\"turns\":[{\"text\":\"One.\"}]}";
+	struct harness_script *script = harness_script_parse(
+		script_text, strlen(script_text), "unit");
+	struct recorder rec = { 0 };
+	struct harness_gateway_config config = { .listen_fd = -1 };
+	struct harness_gateway *gw;
+	unsigned short port;
+
+	(void)state;
+	assert_non_null(script);
+	config.script = script;
+	config.sink.before_forward = before_forward;
+	config.sink.finished = finished;
+	config.sink.ctx = &rec;
+	gw = harness_gateway_start(&config);
+	assert_non_null(gw);
+	port = harness_gateway_port(gw);
+	assert_true(port > 0);
+
+	assert_int_equal(post_to(port, "/v1/chat/completions"), 200);
+	rec.refuse = 1;
+	assert_int_equal(post_to(port, "/v1/chat/completions"), 503);
+	harness_gateway_stop(gw);
+
+	assert_int_equal(rec.before_calls, 2);
+	assert_int_equal(rec.n_finished, 2);
+	assert_int_equal(rec.finished[0]->seq, 1);
+	assert_string_equal(rec.finished[0]->upstream, "script");
+	assert_int_equal(rec.finished[0]->outcome, HARNESS_COMPLETE);
+	assert_int_equal(rec.finished[1]->seq, 2);
+	assert_int_equal(rec.finished[1]->response.status, 503);
+	assert_int_equal(rec.finished[1]->outcome, HARNESS_UPSTREAM_FAILED);
+	for (int i = 0; i < rec.n_finished; i++) {
+		harness_exchange_release(rec.finished[i]);
+		free(rec.finished[i]);
+	}
+	harness_script_free(script);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(redact_masks_same_length),
+		cmocka_unit_test(redact_rejects_short_secret),
+		cmocka_unit_test(redact_replaces_credential_headers),
+		cmocka_unit_test(redact_finds_secret_across_chunks),
+		cmocka_unit_test(redact_decodes_compressed_secret),
+		cmocka_unit_test(redact_keeps_clean_compressed_body),
+		cmocka_unit_test(credentials_become_secrets),
+		cmocka_unit_test(json_round_trip_is_exact),
+		cmocka_unit_test(json_rejects_bad_fields),
+		cmocka_unit_test(load_names_the_bad_line),
+		cmocka_unit_test(start_rejects_bad_config),
+		cmocka_unit_test(sink_sees_each_exchange),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
