@@ -19,6 +19,8 @@
 #include "record/record.h"
 #include "record/record_gateway.h"
 #include "record/record_run.h"
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
 
 struct record_args {
 	struct record_config config;
@@ -120,8 +122,6 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		return cli_usage_error(self, "--upstream and --model-script "
 				       "exclude each other");
 	a->config.argv = argv + i;
-	/* TODO: remove once record() launches the sandbox. */
-	a->config.no_sandbox = true;
 	if (!a->config.output)
 		default_output(a);
 	return resolve_workspace(a);
@@ -177,26 +177,16 @@ static int record(struct record_session *s, const struct record_config *c)
 	struct record_result result = { .end_us = record_now_us() };
 	struct record_gateway *gateway = NULL;
 	struct bundle_id root;
-	char **env = NULL;
 	int rc;
 
-	if (record_session_open(s, c) < 0)
+	if (record_session_open(s, c) < 0 ||
+	    record_gateway_new(s, &gateway) < 0)
 		return print_failed(s, &result);
-	if (record_gateway_start(s, -1, &gateway) < 0)
-		return print_failed(s, &result);
-	env = record_agent_env(record_gateway_env(gateway, 0));
-	if (!env) {
-		record_gateway_stop(gateway);
-		cli_error("cannot prepare the agent's environment: out of "
-			  "memory");
-		return CLI_EXIT_RUNBUNDLE;
-	}
-	/* TODO: run in the sandbox (sandbox_launch with the tracer's hook,
-	 * trace_exec and the gateway's port) once sandbox/ builds the
-	 * launcher; until then every run is what --sandbox none gives. */
-	rc = record_run_direct(s, env, &result);
+	if (c->no_sandbox)
+		rc = record_run_direct(s, gateway, &result);
+	else
+		rc = record_run_sandbox(s, gateway, &result);
 	record_gateway_stop(gateway);
-	free(env);
 	if (rc == 0)
 		rc = record_session_finish(s, &result, &root);
 	if (rc < 0)
@@ -205,17 +195,33 @@ static int record(struct record_session *s, const struct record_config *c)
 	return result.exit_code;
 }
 
+static struct sandbox_policy *load_policy(const char *path)
+{
+	struct sandbox_policy *policy = path ? sandbox_policy_load(path)
+					     : sandbox_policy_default();
+
+	if (!policy)
+		cli_error_from(sandbox_error(), sandbox_error_hint());
+	return policy;
+}
+
 int cmd_record(int argc, char **argv, const struct cli_command *self)
 {
 	struct record_session session;
+	struct sandbox_policy *policy;
 	struct record_args args;
 	int rc;
 
 	rc = parse_args(argc, argv, self, &args);
 	if (rc)
 		return rc;
+	policy = load_policy(args.config.policy_path);
+	if (!policy)
+		return CLI_EXIT_ERROR;
+	args.config.policy = policy;
 	record_signals_block();
 	rc = record(&session, &args.config);
 	record_session_close(&session);
+	sandbox_policy_free(policy);
 	return rc;
 }

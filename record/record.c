@@ -21,6 +21,7 @@
 #include "harness/fingerprint.h"
 #include "harness/tracer.h"
 #include "record/record.h"
+#include "sandbox/policy.h"
 
 /* A policy file larger than this is not a policy. */
 #define MAX_POLICY_BYTES (1 << 20)
@@ -206,24 +207,35 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-/*
- * The policy's digest and content go into the fingerprint, so that a
- * replay can demand the same rules.
- * TODO: with no --policy, record the built-in policy from
- * sandbox_policy_to_json() once sandbox/policy.c is part of the build.
- */
+/* The built-in policy, in the file format. */
+static char *default_policy_text(const struct sandbox_policy *policy)
+{
+	cJSON *json = sandbox_policy_to_json(policy);
+	char *text = json ? cJSON_Print(json) : NULL;
+
+	cJSON_Delete(json);
+	return text;
+}
+
+/* The policy's digest and content go into the fingerprint, so that a
+ * replay can demand the same rules. */
 static int add_policy(struct record_session *s)
 {
+	const char *path = s->config->policy_path;
 	char hex[65] = "", *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (!s->config->policy_path)
-		return harness_fingerprint_set_policy(s->fingerprint, NULL,
-						      NULL);
-	if (read_small_file(s->config->policy_path, &text, &len) < 0) {
-		fail_errno(s, "cannot read the policy",
-			   s->config->policy_path);
+	if (path && read_small_file(path, &text, &len) < 0) {
+		fail_errno(s, "cannot read the policy", path);
+		return -1;
+	}
+	if (!path) {
+		text = default_policy_text(s->config->policy);
+		len = text ? strlen(text) : 0;
+	}
+	if (!text) {
+		harness_set_error("cannot encode the policy: out of memory");
 		return -1;
 	}
 	sha256_hex(text, len, hex);
@@ -395,6 +407,9 @@ int record_session_open(struct record_session *s,
 	}
 	if (fingerprint_event(s, "start") < 0 ||
 	    record_snapshot_workspace(s, "initial", 0) < 0)
+		return -1;
+	if (config->policy->home_seed &&
+	    record_snapshot_home(s, config->policy->home_seed) < 0)
 		return -1;
 	if (record_writer_start(s) < 0) {
 		fail_errno(s, "cannot start the bundle writer", "thread");

@@ -55,6 +55,7 @@ struct record_config {
 	const char *labels[RECORD_MAX_LABELS];		/* "KEY=VALUE" */
 	size_t n_labels;
 	bool no_sandbox;		/* --sandbox none */
+	const struct sandbox_policy *policy;	/* loaded, never NULL */
 	char **argv;			/* the agent's command */
 };
 
@@ -71,6 +72,7 @@ struct record_output;
 struct record_gateway;
 struct record_pending;
 struct harness_tracer;
+struct sandbox_policy;
 
 struct record_session {
 	const struct record_config *config;
@@ -103,6 +105,8 @@ struct record_session {
 	 * signal handler to stop it. */
 	struct harness_tracer *tracer;
 	volatile sig_atomic_t stop_requested;
+	pid_t kill_pid;			/* killed on a second interrupt: the
+					 * sandbox helper, or -pgid */
 };
 
 /* How the agent ended, for the "end" event and the exit status. */
@@ -111,6 +115,7 @@ struct record_result {
 	bool started;
 	int exit_code;		/* 0..255, 128 + signal when killed */
 	int interrupts;		/* SIGINT and SIGTERM received */
+	bool timed_out;		/* the policy's wall-clock limit */
 	int64_t end_us;
 };
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/error.h"
 #include "harness/exchange_json.h"
@@ -32,6 +33,7 @@ struct record_gateway {
 	char *names[RECORD_MAX_UPSTREAMS];
 	char *env[MAX_ENV + 1];
 	size_t n_env;
+	int listen_fd;		/* owned, or -1 */
 };
 
 static void fail(struct record_session *s, const char *message,
@@ -185,31 +187,18 @@ static int load_script(struct record_gateway *g)
 	return g->script ? 0 : -1;
 }
 
-static int start(struct record_gateway *g, int listen_fd)
+static int prepare(struct record_gateway *g)
 {
 	const struct record_config *c = g->session->config;
-	struct harness_gateway_config gc = {
-		.listen_fd = listen_fd,
-		.upstreams = g->upstreams,
-		.n_upstreams = c->n_upstreams,
-		.sink = { .before_forward = before_forward,
-			  .finished = finished,
-			  .ctx = g },
-	};
 
 	for (size_t i = 0; i < c->n_upstreams; i++) {
 		if (set_upstream(g, i, c->upstreams[i]) < 0)
 			return -1;
 	}
-	if (load_script(g) < 0)
-		return -1;
-	gc.script = g->script;
-	g->gateway = harness_gateway_start(&gc);
-	return g->gateway ? 0 : -1;
+	return load_script(g);
 }
 
-int record_gateway_start(struct record_session *s, int listen_fd,
-			 struct record_gateway **out)
+int record_gateway_new(struct record_session *s, struct record_gateway **out)
 {
 	const struct record_config *c = s->config;
 	struct record_gateway *g;
@@ -223,12 +212,34 @@ int record_gateway_start(struct record_session *s, int listen_fd,
 		return -1;
 	}
 	g->session = s;
-	if (start(g, listen_fd) < 0) {
+	g->listen_fd = -1;
+	if (prepare(g) < 0) {
 		fail(s, harness_error(), harness_error_hint());
 		record_gateway_stop(g);
 		return -1;
 	}
 	*out = g;
+	return 0;
+}
+
+int record_gateway_listen(struct record_gateway *g, int listen_fd)
+{
+	struct harness_gateway_config gc = {
+		.listen_fd = listen_fd,
+		.upstreams = g->upstreams,
+		.n_upstreams = g->session->config->n_upstreams,
+		.script = g->script,
+		.sink = { .before_forward = before_forward,
+			  .finished = finished,
+			  .ctx = g },
+	};
+
+	g->listen_fd = listen_fd;
+	g->gateway = harness_gateway_start(&gc);
+	if (!g->gateway) {
+		fail(g->session, harness_error(), harness_error_hint());
+		return -1;
+	}
 	return 0;
 }
 
@@ -248,6 +259,8 @@ void record_gateway_stop(struct record_gateway *g)
 	if (!g)
 		return;
 	harness_gateway_stop(g->gateway);
+	if (g->listen_fd >= 0)
+		close(g->listen_fd);
 	harness_script_free(g->script);
 	for (size_t i = 0; i < RECORD_MAX_UPSTREAMS; i++)
 		free(g->names[i]);

@@ -10,19 +10,28 @@
 #include "record/record.h"
 
 /*
- * Start the gateway when the configuration asks for one, listening on
- * listen_fd (a socket the sandbox passed out) or, when it is -1, on a
- * free port of 127.0.0.1. *out is NULL when no gateway was asked for.
- * Returns 0, or -1 with the failure stored in the session.
+ * Prepare the gateway when the configuration asks for one: the
+ * upstreams and their keys, or the model script. *out is NULL when none
+ * was asked for. Returns 0, or -1 with the failure stored in the
+ * session.
  */
-int record_gateway_start(struct record_session *session, int listen_fd,
-			 struct record_gateway **out);
+int record_gateway_new(struct record_session *session,
+		       struct record_gateway **out);
+
+/*
+ * Start serving on listen_fd (a socket the sandbox passed out, which the
+ * gateway owns from now on, also on failure) or, when it is -1, on a
+ * free port of 127.0.0.1. Returns 0, or -1 with the failure stored in
+ * the session.
+ */
+int record_gateway_listen(struct record_gateway *gateway, int listen_fd);
 
 /*
  * "NAME=VALUE" entries that announce the gateway to the agent
  * (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, placeholder keys, ...),
  * NULL-terminated, owned by the gateway; NULL without a gateway. port
- * is the port the agent connects to: the gateway's own when 0.
+ * is the port the agent connects to; 0 means the port the gateway
+ * listens on, and then it must be listening already.
  */
 char *const *record_gateway_env(struct record_gateway *gateway,
 				unsigned short port);

@@ -24,6 +24,7 @@
 #include "harness/fingerprint.h"
 #include "harness/tracer.h"
 #include "record/record.h"
+#include "record/record_gateway.h"
 #include "record/record_run.h"
 
 static struct record_session *signal_session;
@@ -39,6 +40,8 @@ static void on_signal(int sig)
 	s->stop_requested = 1;
 	harness_tracer_signal_root(s->tracer,
 				   signal_count > 1 ? SIGKILL : sig);
+	if (signal_count > 1 && s->kill_pid > 0)
+		kill(s->kill_pid, SIGKILL);
 }
 
 static void signal_set(sigset_t *set)
@@ -136,15 +139,16 @@ char **record_agent_env(char *const *extra)
 }
 
 /* In the child: never returns. */
-static void run_child(struct record_session *s, int out[2], int err[2],
-		      int in, char **env)
+static void run_child(struct record_session *s, struct record_stdio *io,
+		      char **env)
 {
 	char **argv = s->config->argv;
 
 	child_signals_reset();
 	setsid();
-	if (dup2(in, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
-	    dup2(err[1], STDERR_FILENO) < 0)
+	if (dup2(io->in, STDIN_FILENO) < 0 ||
+	    dup2(io->out[1], STDOUT_FILENO) < 0 ||
+	    dup2(io->err[1], STDERR_FILENO) < 0)
 		_exit(CLI_EXIT_RUNBUNDLE);
 	if (chdir(s->config->workspace) < 0) {
 		cli_error("cannot enter the workspace: '%s': %s",
@@ -166,11 +170,11 @@ static void run_child(struct record_session *s, int out[2], int err[2],
 static int agent_stdin(void)
 {
 	if (isatty(STDIN_FILENO))
-		return dup(STDIN_FILENO);
+		return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void fail(struct record_session *s, const char *message,
+void record_fail(struct record_session *s, const char *message,
 		 const char *hint)
 {
 	pthread_mutex_lock(&s->lock);
@@ -183,40 +187,79 @@ static void fail_errno(struct record_session *s, const char *what)
 	char message[512];
 
 	snprintf(message, sizeof(message), "%s: %s", what, strerror(errno));
-	fail(s, message, NULL);
+	record_fail(s, message, NULL);
 }
 
-static void close_pair(int p[2])
+static void close_fd(int *fd)
 {
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-static int trace_agent(struct record_session *s, pid_t pid,
+int record_stdio_open(struct record_session *s, struct record_stdio *io)
+{
+	io->in = agent_stdin();
+	io->out[0] = io->out[1] = io->err[0] = io->err[1] = -1;
+	io->output = NULL;
+	if (io->in < 0 || pipe2(io->out, O_CLOEXEC) < 0 ||
+	    pipe2(io->err, O_CLOEXEC) < 0) {
+		fail_errno(s, "cannot prepare the agent's input and output");
+		record_stdio_close(io);
+		return -1;
+	}
+	return 0;
+}
+
+int record_stdio_pump(struct record_session *s, struct record_stdio *io)
+{
+	close_fd(&io->in);
+	close_fd(&io->out[1]);
+	close_fd(&io->err[1]);
+	io->output = record_output_start(s, (int[2]){ io->out[0],
+						      io->err[0] });
+	io->out[0] = io->err[0] = -1;
+	if (!io->output) {
+		fail_errno(s, "cannot read the agent's output");
+		return -1;
+	}
+	return 0;
+}
+
+void record_stdio_close(struct record_stdio *io)
+{
+	close_fd(&io->in);
+	close_fd(&io->out[1]);
+	close_fd(&io->err[1]);
+	record_output_finish(io->output);
+	io->output = NULL;
+	close_fd(&io->out[0]);
+	close_fd(&io->err[0]);
+}
+
+int record_trace_agent(struct record_session *s, pid_t pid,
 		       struct record_result *r)
 {
 	if (harness_tracer_attach(s->tracer, pid) < 0) {
-		fail(s, harness_error(), harness_error_hint());
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		record_fail(s, harness_error(), harness_error_hint());
 		return -1;
 	}
 	r->started = true;
 	signal_session = s;
 	signals_unblock();
 	if (harness_tracer_run(s->tracer, &r->wait_status) < 0 && !s->failed)
-		fail(s, harness_error(), harness_error_hint());
+		record_fail(s, harness_error(), harness_error_hint());
 	record_signals_block();
 	signal_session = NULL;
 	return 0;
 }
 
-static void set_exit_code(struct record_result *r)
+void record_result_close(struct record_result *r)
 {
 	int st = r->wait_status;
 
+	r->interrupts = signal_count;
+	r->end_us = record_now_us();
 	if (!r->started)
 		r->exit_code = CLI_EXIT_RUNBUNDLE;
 	else if (WIFSIGNALED(st))
@@ -225,48 +268,67 @@ static void set_exit_code(struct record_result *r)
 		r->exit_code = WEXITSTATUS(st);
 }
 
-int record_run_direct(struct record_session *s, char **env,
-		      struct record_result *r)
+struct harness_tracer *record_tracer_new(struct record_session *s,
+					 harness_untraced_fn on_untraced)
 {
 	struct harness_tracer_options to = {
 		.secret_names = harness_default_secret_names,
 		.on_event = record_on_trace,
+		.on_untraced = on_untraced,
 		.userdata = s,
 	};
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in = -1;
-	struct record_output *output = NULL;
+
+	s->tracer = harness_tracer_new(&to);
+	if (!s->tracer)
+		record_fail(s, "cannot start the tracer: out of memory",
+			    NULL);
+	return s->tracer;
+}
+
+static int run_direct(struct record_session *s, char **env,
+		      struct record_result *r)
+{
+	struct record_stdio io;
 	pid_t pid;
 
-	memset(r, 0, sizeof(*r));
-	s->tracer = harness_tracer_new(&to);
-	if (!s->tracer || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0 || (in = agent_stdin()) < 0) {
-		fail_errno(s, "cannot prepare the agent");
-		goto out;
-	}
+	if (!record_tracer_new(s, NULL) || record_stdio_open(s, &io) < 0)
+		return -1;
 	pid = fork();
 	if (pid == 0)
-		run_child(s, out, err, in, env);
+		run_child(s, &io, env);
 	if (pid < 0) {
 		fail_errno(s, "cannot start the agent");
+		record_stdio_close(&io);
+		return -1;
+	}
+	s->kill_pid = -pid;
+	record_stdio_pump(s, &io);
+	if (record_trace_agent(s, pid, r) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	s->kill_pid = 0;
+	record_stdio_close(&io);
+	return 0;
+}
+
+int record_run_direct(struct record_session *s, struct record_gateway *g,
+		      struct record_result *r)
+{
+	char **env = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (g && record_gateway_listen(g, -1) < 0)
+		goto out;
+	env = record_agent_env(record_gateway_env(g, 0));
+	if (!env) {
+		record_fail(s, "cannot prepare the agent's environment: out "
+			    "of memory", NULL);
 		goto out;
 	}
-	close(out[1]);
-	close(err[1]);
-	out[1] = err[1] = -1;
-	output = record_output_start(s, (int[2]){ out[0], err[0] });
-	out[0] = err[0] = -1;
-	if (!output)
-		fail_errno(s, "cannot read the agent's output");
-	trace_agent(s, pid, r);
+	run_direct(s, env, r);
 out:
-	record_output_finish(output);
-	close_pair(out);
-	close_pair(err);
-	if (in >= 0)
-		close(in);
-	r->interrupts = signal_count;
-	r->end_us = record_now_us();
-	set_exit_code(r);
+	free(env);
+	record_result_close(r);
 	return s->failed ? -1 : 0;
 }

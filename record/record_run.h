@@ -5,6 +5,7 @@
 #ifndef RECORD_RECORD_RUN_H
 #define RECORD_RECORD_RUN_H
 
+#include "harness/tracer.h"
 #include "record/record.h"
 
 /*
@@ -22,13 +23,65 @@ void record_signals_block(void);
  */
 char **record_agent_env(char *const *extra);
 
+struct record_gateway;
+struct record_output;
+
+/* The agent's stdin (the terminal, or /dev/null) and the pipes of its
+ * stdout and stderr. */
+struct record_stdio {
+	int in;
+	int out[2];
+	int err[2];
+	struct record_output *output;
+};
+
+/* Open the agent's ends and ours. Returns 0, or -1 with the session
+ * failed. */
+int record_stdio_open(struct record_session *session,
+		      struct record_stdio *io);
+
+/* Once the agent holds its ends: close them here and start the output
+ * pump on ours. Returns 0, or -1 with the session failed. */
+int record_stdio_pump(struct record_session *session,
+		      struct record_stdio *io);
+
+/* Wait for the pump to read both pipes to their end, and close all. */
+void record_stdio_close(struct record_stdio *io);
+
+/* Make session->tracer with the session's callbacks. NULL with the
+ * session failed. */
+struct harness_tracer *record_tracer_new(struct record_session *session,
+					 harness_untraced_fn on_untraced);
+
+/*
+ * Seize pid, which is stopped for the tracer, and trace it and all it
+ * starts to the end, with SIGINT, SIGTERM and SIGHUP forwarded. Fills
+ * the wait status in *result. Returns 0, or -1 when pid could not be
+ * seized (it is still stopped then: the caller kills it).
+ */
+int record_trace_agent(struct record_session *session, pid_t pid,
+		       struct record_result *result);
+
+/* Fill the exit code, the end time and the interrupts of *result. */
+void record_result_close(struct record_result *result);
+
+/* record_fail_locked() for callers that do not hold the lock. */
+void record_fail(struct record_session *session, const char *message,
+		 const char *hint);
+
 /*
  * Run the agent without the sandbox: in its own session, in the
- * workspace, under the tracer, its output pumped into the session.
- * Fills *result, also on failure. Returns 0, or -1 when the session
- * failed.
+ * workspace, under the tracer, with the gateway (NULL for none) on a
+ * free loopback port. Fills *result, also on failure. Returns 0, or -1
+ * when the session failed.
  */
-int record_run_direct(struct record_session *session, char **env,
+int record_run_direct(struct record_session *session,
+		      struct record_gateway *gateway,
 		      struct record_result *result);
+
+/* The same in the sandbox that the policy describes (record_sandbox.c). */
+int record_run_sandbox(struct record_session *session,
+		       struct record_gateway *gateway,
+		       struct record_result *result);
 
 #endif

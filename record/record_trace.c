@@ -11,6 +11,9 @@
 #include "harness/tracer.h"
 #include "record/record.h"
 
+/* Bytes of argv copied into an exec event's data. */
+#define MAX_INLINE_ARGV 4096
+
 static cJSON *process_data(const struct harness_process *p)
 {
 	cJSON *data = cJSON_CreateObject();
@@ -74,12 +77,34 @@ static int denied_exec(struct record_session *s,
 	return record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
 }
 
+/* argv goes into the event itself while short; the object always has
+ * it whole, with the environment. */
+static void add_argv(cJSON *data, const struct harness_exec *exec,
+		     const cJSON *object)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < exec->argc; i++)
+		total += exec->argv[i].len + 1;
+	if (total > MAX_INLINE_ARGV) {
+		cJSON_AddBoolToObject(data, "argv_truncated", true);
+		return;
+	}
+	cJSON_AddItemToObject(data, "argv",
+			      cJSON_Duplicate(cJSON_GetObjectItem(object,
+								  "argv"),
+					      1));
+}
+
 static int on_exec(struct record_session *s, const struct harness_process *p,
 		   const struct harness_exec *exec)
 {
 	cJSON *data = process_data(p);
 	cJSON *object = exec_object(p, exec);
 	int rc;
+
+	if (object)
+		add_argv(data, exec, object);
 
 	cJSON_AddNumberToObject(data, "time_us", (double)exec->time_us);
 	cJSON_AddStringToObject(data, "path",

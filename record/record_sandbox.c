@@ -1,0 +1,335 @@
+/*
+ * record_sandbox.c - run the agent in the sandbox: the gateway and the
+ * egress proxy serve sockets that the sandbox opened inside its network
+ * namespace, the seccomp supervisor counts denied calls, and the tracer
+ * seizes the agent where the sandbox's hook stops it.
+ *
+ * The sandbox's own seccomp filter carries the exec-tracing rule
+ * (trace_exec), so the hook only has to stop the agent for PTRACE_SEIZE;
+ * a second, tracer-only filter would cost a second BPF run on every
+ * system call.
+ *
+ * The agent inherits fds 0 to 2 and nothing above (sandbox.h, invariant
+ * 2), so its stdin and the pipes of its output are put there for the
+ * moment of the launch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/fingerprint.h"
+#include "record/record_gateway.h"
+#include "record/record_run.h"
+#include "sandbox/error.h"
+#include "sandbox/proxy.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp.h"
+
+/* Ports inside the sandbox's own network namespace, where nothing else
+ * listens. Fixed, so that a replay announces the same URLs. */
+#define GATEWAY_PORT 8765
+#define PROXY_PORT 3128
+
+#define MAX_ENV 64
+
+struct boxed {
+	struct record_session *session;
+	struct sandbox_policy policy;	/* the user's, with more env.set */
+	struct sandbox_env_pair env[MAX_ENV];
+	char *env_copy[MAX_ENV];
+	struct sandbox_config config;
+	struct sandbox_child child;
+	struct sandbox_seccomp_supervisor *supervisor;
+	struct sandbox_proxy *proxy;
+	uint16_t ports[2];
+	int gateway_fd;
+	int helper_status;
+	bool helper_reaped;
+};
+
+static void fail_sandbox(struct record_session *s)
+{
+	record_fail(s, sandbox_error(), sandbox_error_hint());
+}
+
+/*
+ * The gateway's variables must reach the agent whatever env.pass says,
+ * so they join the policy's env.set in a shallow copy of the policy.
+ */
+static int extend_env(struct boxed *b, char *const *extra)
+{
+	const struct sandbox_policy *p = b->session->config->policy;
+	size_t n = 0;
+
+	b->policy = *p;
+	for (size_t i = 0; i < p->env_set_count && n < MAX_ENV; i++)
+		b->env[n++] = p->env_set[i];
+	for (size_t i = 0; extra && extra[i]; i++) {
+		char *copy = strdup(extra[i]), *eq;
+
+		if (!copy || n == MAX_ENV) {
+			free(copy);
+			return -1;
+		}
+		b->env_copy[i] = copy;
+		eq = strchr(copy, '=');
+		*eq = '\0';
+		b->env[n++] = (struct sandbox_env_pair){ copy, eq + 1 };
+	}
+	b->policy.env_set = b->env;
+	b->policy.env_set_count = n;
+	return 0;
+}
+
+static int stop_for_tracer(void *arg)
+{
+	(void)arg;
+	return raise(SIGSTOP);
+}
+
+static void on_seccomp(const struct sandbox_seccomp_violation *v, void *arg)
+{
+	struct record_session *s = arg;
+	cJSON *data = cJSON_CreateObject();
+	cJSON *args = cJSON_AddArrayToObject(data, "args");
+
+	cJSON_AddStringToObject(data, "source", "seccomp");
+	cJSON_AddNumberToObject(data, "pid", v->pid);
+	cJSON_AddStringToObject(data, "syscall", v->syscall);
+	cJSON_AddNumberToObject(data, "nr", v->nr);
+	for (int i = 0; i < 6; i++) {
+		char hex[24];
+
+		snprintf(hex, sizeof(hex), "0x%llx",
+			 (unsigned long long)v->args[i]);
+		cJSON_AddItemToArray(args, cJSON_CreateString(hex));
+	}
+	cJSON_AddStringToObject(data, "error", strerrorname_np(v->error));
+	record_count(s, &s->counts.violations, 1);
+	record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+}
+
+static void on_proxy(const struct sandbox_proxy_violation *v, void *arg)
+{
+	struct record_session *s = arg;
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(data, "source", "proxy");
+	cJSON_AddStringToObject(data, "host", v->host);
+	cJSON_AddNumberToObject(data, "port", v->port);
+	cJSON_AddStringToObject(data, "reason", v->reason);
+	record_count(s, &s->counts.violations, 1);
+	record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+}
+
+static bool wants_proxy(const struct boxed *b)
+{
+	return b->policy.network_allow.count > 0;
+}
+
+static void plan_ports(struct boxed *b, bool gateway)
+{
+	struct sandbox_config *c = &b->config;
+
+	b->gateway_fd = -1;
+	if (gateway)
+		b->ports[c->n_ports++] = GATEWAY_PORT;
+	if (wants_proxy(b)) {
+		c->proxy_port = PROXY_PORT;
+		b->ports[c->n_ports++] = PROXY_PORT;
+	}
+	c->ports = b->ports;
+}
+
+static void plan(struct boxed *b, bool gateway)
+{
+	const struct record_config *rc = b->session->config;
+	struct sandbox_config *c = &b->config;
+
+	c->policy = &b->policy;
+	c->mode = SANDBOX_MODE_NAMESPACES;
+	c->workspace = rc->workspace;
+	c->argv = rc->argv;
+	c->hook = stop_for_tracer;
+	c->trace_exec = true;
+	c->seccomp_notify = true;
+	plan_ports(b, gateway);
+}
+
+static int start_proxy(struct boxed *b, int fd)
+{
+	const struct sandbox_strings *allow = &b->policy.network_allow;
+
+	b->proxy = sandbox_proxy_new(on_proxy, b->session);
+	if (!b->proxy) {
+		close(fd);
+		return -1;
+	}
+	if (sandbox_proxy_add_listener(b->proxy, fd) < 0)
+		return -1;
+	for (size_t i = 0; i < allow->count; i++) {
+		if (sandbox_proxy_allow(b->proxy, allow->items[i]) < 0)
+			return -1;
+	}
+	return sandbox_proxy_start(b->proxy);
+}
+
+/* Take over what the launch handed out: sockets and the listener. */
+static int serve(struct boxed *b, struct record_gateway *g)
+{
+	struct sandbox_child *ch = &b->child;
+	size_t next = 0;
+
+	if (g) {
+		b->gateway_fd = ch->port_fds[next++];
+		if (record_gateway_listen(g, b->gateway_fd) < 0)
+			return -1;
+	}
+	if (wants_proxy(b) && start_proxy(b, ch->port_fds[next++]) < 0)
+		goto fail;
+	ch->n_port_fds = 0;
+	if (ch->notify_fd >= 0) {
+		b->supervisor = sandbox_seccomp_supervisor_start(
+			ch->notify_fd, on_seccomp, b->session);
+		ch->notify_fd = -1;
+		if (!b->supervisor)
+			goto fail;
+	}
+	return 0;
+fail:
+	fail_sandbox(b->session);
+	return -1;
+}
+
+/* The description goes into the fingerprint and into its own event. */
+static void describe(struct boxed *b)
+{
+	struct record_session *s = b->session;
+	cJSON *copy = cJSON_Duplicate(b->child.description, 1);
+	cJSON *event = cJSON_Duplicate(b->child.description, 1);
+
+	pthread_mutex_lock(&s->lock);
+	harness_fingerprint_set_sandbox(s->fingerprint, copy);
+	pthread_mutex_unlock(&s->lock);
+	record_submit(s, "sandbox", NULL, event, BUNDLE_BLOB, NULL, 0);
+}
+
+/* Put the agent's stdio on fds 0 to 2 for the launch only. */
+static int launch(struct boxed *b, struct record_stdio *io)
+{
+	int saved[3], rc = -1;
+
+	for (int i = 0; i < 3; i++)
+		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+	if (saved[0] >= 0 && saved[1] >= 0 && saved[2] >= 0 &&
+	    dup2(io->in, 0) == 0 && dup2(io->out[1], 1) == 1 &&
+	    dup2(io->err[1], 2) == 2)
+		rc = sandbox_launch(&b->config, &b->child);
+	for (int i = 0; i < 3; i++) {
+		if (saved[i] >= 0) {
+			dup2(saved[i], i);
+			close(saved[i]);
+		}
+	}
+	if (rc < 0)
+		fail_sandbox(b->session);
+	return rc;
+}
+
+static struct boxed *helper_box;
+
+/* The tracer's wait4 may reap the sandbox's helper, our only other
+ * child; sandbox_wait() then reads the agent's status from its socket. */
+static void on_untraced(pid_t pid, int status, void *arg)
+{
+	(void)arg;
+	if (helper_box && pid == helper_box->child.pid) {
+		helper_box->helper_status = status;
+		helper_box->helper_reaped = true;
+	}
+}
+
+static void finish(struct boxed *b, struct record_result *r)
+{
+	struct sandbox_result res;
+
+	if (b->child.pid > 0 && sandbox_wait(&b->child, &res) == 0)
+		r->timed_out = res.timed_out;
+	if (b->supervisor)
+		sandbox_seccomp_supervisor_stop(b->supervisor);
+	if (b->proxy)
+		sandbox_proxy_stop(b->proxy);
+}
+
+static void release(struct boxed *b)
+{
+	sandbox_seccomp_supervisor_free(b->supervisor);
+	sandbox_proxy_free(b->proxy);
+	for (size_t i = 0; i < b->child.n_port_fds; i++)
+		close(b->child.port_fds[i]);
+	b->child.n_port_fds = 0;
+	if (b->child.pid > 0 && b->helper_reaped)
+		b->child.pid = -1;
+	sandbox_child_release(&b->child);
+	for (size_t i = 0; i < MAX_ENV; i++)
+		free(b->env_copy[i]);
+}
+
+static void run(struct boxed *b, struct record_gateway *g,
+		struct record_result *r)
+{
+	struct record_session *s = b->session;
+	struct record_stdio io;
+
+	if (extend_env(b, record_gateway_env(g, GATEWAY_PORT)) < 0) {
+		record_fail(s, "cannot prepare the agent's environment: out "
+			    "of memory", NULL);
+		return;
+	}
+	plan(b, g != NULL);
+	if (!record_tracer_new(s, on_untraced) ||
+	    record_stdio_open(s, &io) < 0)
+		return;
+	if (launch(b, &io) < 0) {
+		record_stdio_close(&io);
+		return;
+	}
+	helper_box = b;
+	s->kill_pid = b->child.pid;
+	if (record_stdio_pump(s, &io) == 0 && serve(b, g) == 0)
+		describe(b);
+	if (s->failed || record_trace_agent(s, b->child.agent_pid, r) < 0)
+		sandbox_kill(&b->child);
+	s->kill_pid = 0;
+	finish(b, r);
+	helper_box = NULL;
+	record_stdio_close(&io);
+}
+
+int record_run_sandbox(struct record_session *s, struct record_gateway *g,
+		       struct record_result *r)
+{
+	struct boxed *b = calloc(1, sizeof(*b));
+
+	memset(r, 0, sizeof(*r));
+	if (!b) {
+		record_fail(s, "cannot start the sandbox: out of memory",
+			    NULL);
+		record_result_close(r);
+		return -1;
+	}
+	b->session = s;
+	b->child.pid = -1;
+	b->child.control = -1;
+	b->child.notify_fd = -1;
+	run(b, g, r);
+	release(b);
+	free(b);
+	record_result_close(r);
+	return s->failed ? -1 : 0;
+}
