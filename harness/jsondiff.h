@@ -5,12 +5,14 @@
  * Each difference names the JSON path where the documents part, written
  * as members and indexes from the root: "messages[7].content",
  * "input[12].output", "metadata[\"user-id\"]" for a key that is not an
- * identifier, and "" for the root itself. Objects are compared member by
- * member, in the recorded document's order and then the members only the
- * live one has (so canonical trees give key order); arrays element by
- * element by index, so an array
- * that grew has one difference per extra element, with the value absent
- * on the shorter side. A change of type is one difference at that path.
+ * identifier, and "" for the root itself.
+ *
+ * Objects are compared member by member, in the recorded document's
+ * order and then the members only the live one has, so canonical trees
+ * come out in key order. Arrays are compared element by element by
+ * index, so an array that grew has one difference per extra element,
+ * with the value absent on the shorter side. A change of type is one
+ * difference at that path.
  *
  * Each difference is volatile when a normalizer explains it (both values
  * normalize to the same thing, or the path is ignored) and divergent
@@ -32,7 +34,8 @@
 
 #include "harness/normalize.h"
 
-/* The most differences one diff stores; later ones are only counted. */
+/* The maximum number of differences one diff stores. Later ones are
+ * only counted. */
 #define HARNESS_DIFF_MAX_ENTRIES 1000
 
 enum harness_diff_class {
@@ -61,13 +64,13 @@ struct harness_diff {
 	size_t divergent;	/* of those, how many are divergent */
 };
 
-/* Append the differences between recorded and live to diff, with paths
- * prefixed by prefix (NULL or "" for none; a prefix is joined as a member
- * would be, so "headers" gives "headers.model"). normalizer may be NULL,
- * which makes every difference divergent. Ignore rules match paths from
- * the root of the trees given, without the prefix. Either tree may be
- * NULL for an absent document. Trees deeper than HARNESS_JSON_MAX_DEPTH
- * fail. */
+/* Append the differences between recorded and live to diff. Paths start
+ * with prefix when it is neither NULL nor "", joined as a member would
+ * be, so the prefix "headers" gives "headers.model". A NULL normalizer
+ * makes every difference divergent. Ignore rules match paths from the
+ * root of the trees given, without the prefix. Either tree may be NULL
+ * for an absent document. Trees deeper than HARNESS_JSON_MAX_DEPTH fail.
+ */
 int harness_jsondiff(const cJSON *recorded, const cJSON *live,
 		     const struct harness_normalizer *normalizer,
 		     const char *prefix, struct harness_diff *diff);

@@ -3,11 +3,11 @@
  *
  * Each recorded request is prepared once: its body decoded, parsed and
  * put in canonical form, its compared headers sorted, and two SHA-256
- * keys taken. The strict key covers the canonical request; the loose key
- * the same after the normalizers ran and the volatile headers were left
- * out. A live request is prepared the same way and looked up by key, so
- * matching costs one preparation and a scan of the keys; the diff is
- * computed only to report a volatile match or a divergence.
+ * keys taken. The strict key covers the canonical request. The loose key
+ * covers it after the normalizers ran, without the volatile headers. A
+ * live request is prepared the same way and looked up by key, so a
+ * match costs one preparation and a scan of the keys. The diff is built
+ * only to report a volatile match or a divergence.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -796,9 +796,8 @@ static int build_diff(const struct harness_matcher *matcher,
 
 /* Whether candidate c is closer to live than the best so far: a longer
  * common conversation prefix, then fewer divergent differences, then
- * not yet consumed. A consumed recording can be the closest, which tells
- * the user that the agent sent one request more than it did when
- * recorded. */
+ * not yet consumed. A consumed recording can be the closest, which shows
+ * that the agent sent one request more than it did when recorded. */
 static bool closer(const struct prepared *c, size_t c_prefix,
 		   size_t c_divergent, const struct prepared *best,
 		   size_t best_prefix, size_t best_divergent)

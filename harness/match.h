@@ -1,6 +1,6 @@
 /*
- * match.h - finding the recorded exchange that answers a replayed
- * request.
+ * match.h - finding the recorded exchange whose response is served for
+ * a replayed request.
  *
  * Two requests match when they have the same method and path and are
  * equal after these steps, applied to both:
@@ -38,9 +38,6 @@
 #include "harness/jsondiff.h"
 #include "harness/normalize.h"
 
-/* The largest decoded request body compared, in bytes. */
-#define HARNESS_MATCH_MAX_BODY ((size_t)256 << 20)
-
 enum harness_verdict {
 	HARNESS_IDENTICAL,
 	HARNESS_VOLATILE_ONLY,
@@ -66,11 +63,11 @@ struct harness_match {
 
 struct harness_matcher;
 
-/* A matcher over n recorded exchanges, comparing with normalizer (which
- * must outlive the matcher; NULL for none) and treating the headers named
- * in volatile_headers (n_volatile of them, compared without case; a
- * trailing '*' matches any rest) as volatile in addition to the built-in
- * list. Free it with harness_matcher_free(). */
+/* A matcher over n recorded exchanges that compares with normalizer,
+ * which must outlive the matcher (NULL for none). The n_volatile names in
+ * volatile_headers are volatile headers in addition to the built-in
+ * list. They are compared without case, and a trailing '*' matches any
+ * rest. Free the matcher with harness_matcher_free(). */
 struct harness_matcher *harness_matcher_new(
 	const struct harness_exchange *exchanges, size_t n,
 	const struct harness_normalizer *normalizer,

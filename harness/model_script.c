@@ -1,9 +1,9 @@
 /*
  * model_script.c - loading a model script and serving its turns.
  *
- * The response builders for the three APIs live in model_script_wire.c;
- * this file reads the script, picks the turn and handles the requests
- * that get an error instead.
+ * The response builders for the three APIs live in model_script_wire.c.
+ * This file reads the script, picks the turn, and builds the error
+ * responses for requests that get no turn.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,8 +113,8 @@ static int parse_usage(const char *name, const char *what,
 	return 0;
 }
 
-/* The arguments as compact JSON text: an object, or a string that holds
- * JSON. */
+/* The arguments as compact JSON text, from an object or from a string
+ * that contains JSON. */
 static char *arguments_text(const char *name, const char *what,
 			    const cJSON *arguments)
 {

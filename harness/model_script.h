@@ -1,7 +1,7 @@
 /*
- * model_script.h - the scripted model: an offline upstream that answers
- * each request with the next turn of a script, in the wire format of the
- * request.
+ * model_script.h - the scripted model: an offline upstream that responds
+ * to each request with the next turn of a script, in the wire format of
+ * the request.
  *
  * A script is a JSON file (docs/model-script.md) with an ordered list of
  * turns; each turn is a text answer or one or more tool calls, with
@@ -65,13 +65,14 @@ const char *harness_api_name(enum harness_api api);
 
 /* Build the response to request in *response, which must be zeroed (the
  * caller releases it with harness_response_release()). Each chunk is one
- * server-sent event (or the whole JSON body) at offset 0. *outcome is
- * HARNESS_COMPLETE, or HARNESS_NO_SCRIPT_TURN when the turns ran out;
- * the response is then an error with status 400, which the SDKs of these
- * APIs do not retry, so the agent stops at once. A request the script
- * cannot answer (unknown path 404, not POST 405, body not a JSON object
- * 400) gets an error response too and consumes no turn. Returns 0, or -1
- * when memory runs out. */
+ * server-sent event, or the whole JSON body, at offset 0. *outcome is
+ * HARNESS_COMPLETE, or HARNESS_NO_SCRIPT_TURN when the turns ran out.
+ * The response is then an error with status 400, because the SDKs of
+ * these APIs do not retry a 400 and the agent stops at once. A request
+ * the script cannot serve gets an error response too and consumes no
+ * turn: 404 for an unknown path, 405 for a method other than POST, 400
+ * for a body that is not a JSON object. Returns 0, or -1 when memory
+ * runs out. */
 int harness_script_respond(struct harness_script *script,
 			   const struct harness_request *request,
 			   struct harness_response *response,

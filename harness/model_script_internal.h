@@ -17,7 +17,7 @@
  * a fixed value so that responses never depend on the clock. */
 #define HARNESS_SCRIPT_CREATED 1700000000
 
-/* The most bytes of text or arguments in one stream delta by default. */
+/* The default maximum number of bytes in one stream delta. */
 #define HARNESS_SCRIPT_DELTA_BYTES 16
 
 struct script_call {
@@ -45,7 +45,7 @@ struct harness_script {
 	pthread_mutex_t lock;
 };
 
-/* One request being answered. */
+/* The request being served. */
 struct script_context {
 	const struct harness_script *script;
 	enum harness_api api;

@@ -5,7 +5,7 @@
  * Streams are server-sent events, one event per response chunk:
  *  - Chat Completions: "data: {chat.completion.chunk}" frames (the role
  *    first, then content or tool_calls deltas, then one with
- *    finish_reason, then the usage chunk when stream_options asks for
+ *    finish_reason, then the usage chunk when stream_options requests
  *    it) and a final "data: [DONE]".
  *  - Responses: "event: TYPE" and "data: {...}" with a sequence_number
  *    from 0, from response.created to response.completed, no [DONE].

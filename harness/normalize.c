@@ -1,11 +1,11 @@
 /*
  * normalize.c - built-in and user normalizers, matched with PCRE2.
  *
- * Each rule is one compiled pattern; a validator may reject a match that
- * the pattern alone cannot judge (the range of a Unix time, a hex run
- * without a digit). A scan walks the text once: it keeps the next match
- * of every rule, takes the earliest (longest on a tie), and moves past
- * it, so spans come out ordered and never overlap.
+ * Each rule is one compiled pattern. A validator may reject a match that
+ * the pattern alone cannot judge, such as the range of a Unix time or a
+ * hex run without a digit. A scan walks the text once. It keeps the next
+ * match of every rule, takes the earliest (the longest on a tie) and
+ * moves past it, so spans come out ordered and never overlap.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -172,7 +172,7 @@ static void deep_objects_are_bounded(void **state)
 	free(text);
 }
 
-static void sort_refuses_built_deep_trees(void **state)
+static void sort_rejects_built_deep_trees(void **state)
 {
 	cJSON *root = cJSON_CreateArray();
 	cJSON *at = root;
@@ -235,7 +235,7 @@ int main(void)
 		cmocka_unit_test(length_bounds_the_parse),
 		cmocka_unit_test(deep_nesting_is_bounded),
 		cmocka_unit_test(deep_objects_are_bounded),
-		cmocka_unit_test(sort_refuses_built_deep_trees),
+		cmocka_unit_test(sort_rejects_built_deep_trees),
 		cmocka_unit_test(huge_strings_survive),
 		cmocka_unit_test(oversized_input_is_rejected),
 		cmocka_unit_test(unicode_escapes_are_decoded),
