@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -87,6 +89,14 @@ struct content_feed {
 static void *feed_run(void *arg)
 {
 	struct content_feed *f = arg;
+	sigset_t pipe_signal;
+
+	/* A reader that gave up must not kill the process with SIGPIPE:
+	 * blocked here, the signal stays pending on this thread, which
+	 * discards it when it exits, and the write fails with EPIPE. */
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL);
 
 	/* bundle_error() is per thread, so a failure is copied out. */
 	if (bundle_write_content(f->bundle, f->ref, f->out) < 0) {
@@ -197,10 +207,7 @@ static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
 	/* Closing our end makes a blocked writer fail instead of hang. */
 	close(sv[0]);
 	pthread_join(thread, NULL);
-	if (f.failed) {
-		bundle_set_error("%s", f.message);
-		return -1;
-	}
+	/* A failed reader makes the writer fail too, so its reason wins. */
 	if (rc < 0) {
 		char shown[4096];
 
@@ -209,6 +216,10 @@ static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
 				   c->path.len);
 		bundle_set_error("cannot check out file: '%s': %s", shown,
 				 why ? why : "write failed");
+		return -1;
+	}
+	if (f.failed) {
+		bundle_set_error("%s", f.message);
 		return -1;
 	}
 	return 0;

@@ -15,9 +15,10 @@
  *     and ARCHIVE_EXTRACT_SECURE_NODOTDOT).
  *  2. File content streams from the bundle in chunks, so memory does not
  *     grow with the size of a file.
- *  3. Entries that cannot be recreated (ERROR and CHANGED entries, whose
- *     content was never stored, and sockets) are skipped, reported
- *     through on_skip and counted; the rest is still checked out.
+ *  3. Entries that cannot be recreated are skipped, reported through
+ *     on_skip and counted, and the rest is still checked out. They are
+ *     ERROR and CHANGED entries, whose content was never stored, and
+ *     sockets.
  *
  * Errors: returns 0 on success and -1 on failure, with the message in
  * bundle_error(). A failure leaves what was written so far in place.

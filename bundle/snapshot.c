@@ -1,7 +1,7 @@
 /*
  * snapshot.c - walk a directory and store it as tree objects.
  *
- * The walk holds an open descriptor per level and works with the *at()
+ * The walk keeps an open descriptor per level and works with the *at()
  * calls, so a path is never resolved twice and a directory renamed during
  * the walk cannot redirect it. See snapshot.h for the invariants.
  */

@@ -16,7 +16,7 @@
  *     differs after reading is read again, up to
  *     BUNDLE_SNAPSHOT_READ_TRIES times, and becomes a CHANGED entry when
  *     it keeps changing. Either makes the snapshot incomplete, and the
- *     event says so.
+ *     event records that.
  *  3. Stat cache: the previous snapshot of the same directory (by its
  *     absolute path) serves as the cache, like git's index. A file whose
  *     mode, uid, gid, size and mtime (in nanoseconds) equal its entry
@@ -115,7 +115,7 @@ int bundle_snapshot_find(struct bundle *bundle, const char *name,
 int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
 			 struct bundle_snapshot *snapshot);
 
-/* What changed between two snapshots for one path. */
+/* The kind of change at one path between two snapshots. */
 enum bundle_change {
 	BUNDLE_CHANGE_ADDED = 'A',
 	BUNDLE_CHANGE_DELETED = 'D',
