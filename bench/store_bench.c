@@ -4,7 +4,7 @@
  *
  *	store_bench LEVEL CHUNK_AVG BUNDLE FILE...
  *
- * Prints one line: seconds, bytes read, bundle bytes, objects added.
+ * Prints one line: seconds, bytes read, bundle bytes.
  * Each FILE is stored in its own transaction, as a snapshot would.
  */
 #include <fcntl.h>

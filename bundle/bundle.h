@@ -75,7 +75,8 @@ struct bundle *bundle_create(const char *path,
 			     const struct bundle_options *options);
 
 /* Open an existing bundle. Fails with "'<path>': not a runbundle
- * bundle" on any other file. */
+ * bundle" on any other file. BUNDLE_READ never writes, except to let
+ * SQLite roll back a hot journal that a killed writer left. */
 struct bundle *bundle_open(const char *path, enum bundle_open_mode mode);
 
 /* Close and free. Does not finalize: a bundle closed unfinalized stays

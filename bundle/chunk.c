@@ -2,7 +2,7 @@
  * chunk.c - streaming file content into the store: FastCDC chunking,
  * chunk lists, and writing content back out in bounded memory.
  *
- * Memory: bundle_put_fd holds two maximum-size chunks of content, one
+ * Memory: bundle_put_fd keeps two maximum-size chunks of content, one
  * compression buffer, and 40 bytes per chunk for the list it builds
  * (about 160 KiB per GiB of content at the default sizes).
  */
@@ -20,7 +20,7 @@
  * The gear table: 256 pseudo-random 64-bit values from splitmix64 seeded
  * with the constant below. Changing the seed moves every cut point, so
  * bundles written before would share no chunks with bundles written
- * after; it never changes what a bundle means.
+ * after. It never changes what a bundle means.
  */
 #define GEAR_SEED 0x72756e62756e646cULL /* "runbundl" */
 

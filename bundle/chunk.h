@@ -4,9 +4,9 @@
  *
  * The chunker is FastCDC with normalized chunking (Xia et al., "FastCDC:
  * a Fast and Efficient Content-Defined Chunking Approach for Data
- * Deduplication", USENIX ATC 2016): a gear hash over the bytes after the
- * minimum size, a stricter mask before the average size and a looser one
- * after it, and a cut at the maximum size at the latest.
+ * Deduplication", USENIX ATC 2016). A gear hash runs over the bytes after
+ * the minimum size. A stricter mask applies before the average size and
+ * a looser one after it, and the maximum size forces a cut.
  *
  * A chunk list (kind "chunks") is, with integers big-endian:
  *

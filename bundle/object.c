@@ -39,8 +39,8 @@ void store_sha256(const void *data, size_t len, struct bundle_id *id)
 {
 	unsigned int out_len = BUNDLE_ID_LEN;
 
-	/* EVP_Digest only fails on allocation; OpenSSL 3 then leaves the
-	 * output untouched, so clear it to never return stale bytes. */
+	/* Clear the output when EVP_Digest fails, so that no stale bytes
+	 * are ever returned as an id. */
 	if (!EVP_Digest(data, len, id->bytes, &out_len, EVP_sha256(), NULL))
 		memset(id->bytes, 0, sizeof(id->bytes));
 }

@@ -2,10 +2,12 @@
  * store.c - the bundle file: create, open, close, transactions and the
  * meta table.
  *
- * A bundle is created in rollback-journal mode, so the SQLite header
- * with the application_id and user_version is on disk before anything
- * else, and then switched to WAL for writing. bundle_open checks that
- * header with a plain read before SQLite sees the file, and then checks
+ * A bundle is created under a temporary name in rollback-journal mode,
+ * so the SQLite header with the application_id and user_version is on
+ * disk before anything else. It is switched to WAL and only then linked
+ * to its name, so a writer killed at any moment leaves either no bundle
+ * or one that opens read-only. bundle_open checks that
+ * header with a plain read before SQLite opens the file, and then checks
  * the schema text, so a file of another application is rejected before
  * any of its SQL runs.
  */
@@ -321,7 +323,12 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	if (rc != SQLITE_OK)
 		return store_sql_error(bundle, "cannot create bundle");
 	sqlite3_extended_result_codes(bundle->db, 1);
-	if (create_schema(bundle))
+	/* Switch to WAL before the file gets its name: the switch writes
+	 * the header through a rollback journal, and a writer killed then
+	 * would leave a hot journal that only a writer can roll back. */
+	if (create_schema(bundle) ||
+	    store_exec(bundle, "PRAGMA journal_mode = WAL",
+		       "cannot create bundle"))
 		return -1;
 	rc = sqlite3_close(bundle->db);
 	bundle->db = NULL;
@@ -507,6 +514,28 @@ static int read_state(struct bundle *bundle)
 	return 0;
 }
 
+/*
+ * A writer killed while switching journal modes (in finalize) leaves a
+ * hot rollback journal, which a read-only connection cannot roll back.
+ * When the file is writable, open it read-write once so that SQLite
+ * rolls the journal back, and then forbid writes on the connection.
+ * Rolling back restores the last committed state, so nothing committed
+ * changes.
+ */
+static int recover_read_only(struct bundle *bundle)
+{
+	if ((sqlite3_extended_errcode(bundle->db) & 0xff) != SQLITE_READONLY ||
+	    access(bundle->path, W_OK) != 0)
+		return -1;
+
+	sqlite3_close(bundle->db);
+	bundle->db = NULL;
+	if (open_db(bundle, SQLITE_OPEN_READWRITE) ||
+	    store_exec(bundle, "PRAGMA query_only = ON", "cannot open bundle"))
+		return -1;
+	return check_schema(bundle);
+}
+
 struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
 {
 	struct bundle *bundle;
@@ -519,8 +548,12 @@ struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
 	bundle = bundle_alloc(path, mode);
 	if (!bundle)
 		return NULL;
-	if (open_db(bundle, flags) || check_schema(bundle) ||
-	    read_state(bundle))
+	if (open_db(bundle, flags))
+		goto fail;
+	if (check_schema(bundle) && mode == BUNDLE_READ &&
+	    recover_read_only(bundle))
+		goto fail;
+	if (read_state(bundle))
 		goto fail;
 
 	if (mode == BUNDLE_APPEND) {

@@ -19,8 +19,9 @@
 
 /* The measured default zstd level; docs/benchmarks.md has the numbers. */
 #define BUNDLE_DEFAULT_LEVEL 3
-/* Objects shorter than this are stored raw: zstd's frame header and
- * checksum-free block overhead leave nothing to gain below it. */
+/* Objects shorter than this are stored raw, because a zstd frame adds
+ * a header of its own and short content rarely compresses (an estimate,
+ * not measured). */
 #define BUNDLE_RAW_BELOW 64
 
 /* Objects that bundle_get will load into memory at once. Larger objects
@@ -62,7 +63,7 @@ int store_set_meta(struct bundle *bundle, const char *key,
 		   const char *value);
 
 /* Run fn inside a transaction of its own unless the caller already
- * holds one. */
+ * has one open. */
 int store_in_transaction(struct bundle *bundle,
 			 int (*fn)(struct bundle *bundle, void *arg),
 			 void *arg);

@@ -4,9 +4,9 @@
  *
  * Passes, in order: the file size against the SQLite header, SQLite's
  * integrity_check, the object index, every object (verify_objects.c),
- * the content behind every chunk list, the events, and last the walk
- * from each event's references that lists the events a damaged object
- * affects. A pass that SQLite cannot finish records a problem and the
+ * the content behind every chunk list, and the events. The last pass
+ * walks from each event's references to list the events that a damaged
+ * object affects. A pass that SQLite cannot finish records a problem and the
  * next pass runs anyway, so one damaged page hides as little as
  * possible.
  */
@@ -115,8 +115,8 @@ static int has_wal(const char *path)
 
 /*
  * Compare the file size with the page size and page count in the SQLite
- * header. Sets *truncated to a message when the file is shorter than the
- * header says. Only a file without a WAL is checked: a checkpoint writes
+ * header. Sets *truncated to a message when the file is shorter than its
+ * header records. Only a file without a WAL is checked: a checkpoint writes
  * the header before the pages, so a writer killed during one leaves a
  * short file whose missing pages are still in the WAL.
  */

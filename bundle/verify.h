@@ -2,12 +2,13 @@
  * verify.h - check a whole bundle: every object, every reference, the
  * event chain and the root digest.
  *
- * bundle_verify() reads the file and never writes it. It decompresses
- * and re-hashes every object, parses every chunk list and tree and looks
- * up what they reference, re-hashes the content behind every chunk list,
- * checks each event's hash, sequence number, "prev" link and references,
- * and compares the root digest of a finalized bundle with the hash of
- * its last event. It runs SQLite's integrity_check for damage to the
+ * bundle_verify() reads the file. It writes only to roll back a hot
+ * journal that a killed writer left, as bundle_open does. It decompresses
+ * and re-hashes every object, and parses every chunk list and tree to
+ * look up what they reference. It re-hashes the content behind every
+ * chunk list and checks each event's hash, sequence number, "prev" link
+ * and references. Last, it compares the root digest of a finalized
+ * bundle with the hash of its last event. It runs SQLite's integrity_check for damage to the
  * file's own structure and compares the file size with its header.
  *
  * Memory: about 64 bytes per object and 4 bytes per reference held in
@@ -64,7 +65,7 @@ struct bundle_verify_report {
  * with bundle_verify_release() whenever this returns 0. */
 int bundle_verify(const char *path, struct bundle_verify_report *report);
 
-/* Free what the report holds and zero it. Accepts a zeroed report. */
+/* Free what the report owns and zero it. Accepts a zeroed report. */
 void bundle_verify_release(struct bundle_verify_report *report);
 
 #endif

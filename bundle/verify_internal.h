@@ -1,10 +1,10 @@
 /*
  * verify_internal.h - the state that the passes of verify share.
  *
- * Objects are indexed by id in one sorted array (nodes), and the
- * references of chunk lists and trees are kept as node indices in edges,
- * so the later passes can find which events lead to which damage without
- * reading objects again.
+ * Objects are indexed by id in one sorted array (nodes). The references
+ * of chunk lists and trees are kept as node indices in edges, so the
+ * later passes find which events lead to which damage without reading
+ * objects again.
  */
 #ifndef BUNDLE_VERIFY_INTERNAL_H
 #define BUNDLE_VERIFY_INTERNAL_H

@@ -3,10 +3,10 @@
  * decompress and re-hash each object and check the references of chunk
  * lists and trees.
  *
- * Every value read from the file is treated as hostile: lengths are
- * checked before use, objects of opaque kinds are hashed in a streaming
- * pass through a fixed buffer, and only chunk lists and trees, which must
- * be parsed, are decompressed whole (up to BUNDLE_MAX_GET bytes).
+ * Every value read from the file is treated as hostile, so lengths are
+ * checked before use. Objects of opaque kinds are hashed in a streaming
+ * pass through a fixed buffer. Only chunk lists and trees, which must be
+ * parsed, are decompressed whole (up to BUNDLE_MAX_GET bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -183,7 +183,7 @@ static int stream_zstd(struct verify *v, struct row *row, EVP_MD_CTX *sha,
 		if (out.pos == 0 && in.pos == in.size)
 			break;
 	}
-	/* Flush what the decoder still holds once all input is read. */
+	/* Flush what the decoder still buffers once all input is read. */
 	while (ret != 0) {
 		ZSTD_outBuffer out = { v->buf, STREAM_BUF, 0 };
 
@@ -337,7 +337,7 @@ static int check_tree_ref(const struct bundle_id *ref, enum bundle_kind kind,
 		return v->oom ? -1 : 0;
 	}
 	/* Any object is valid as blob content; trees and chunk lists must
-	 * be what the tree says, because they are followed. */
+	 * be what the tree records, because they are followed. */
 	if ((kind == BUNDLE_TREE || kind == BUNDLE_CHUNKS) &&
 	    v->nodes[child].kind != kind) {
 		v->nodes[parent].bad = 1;

@@ -2,10 +2,10 @@
  * cmd_verify.c - "runbundle verify": check a bundle and print OK or each
  * problem with the events and snapshots it affects.
  *
- * Exit statuses: 0 when the bundle is intact and finalized (or intact
- * and --allow-incomplete is given), 1 when problems were found or the
- * bundle is incomplete, 2 for a bad command line, 3 when the file cannot
- * be opened as a bundle at all.
+ * Exit statuses: 0 when the bundle is intact and finalized, or intact
+ * with --allow-incomplete given. 1 when problems were found or the
+ * bundle is incomplete, 2 for a bad command line, and 3 when the file
+ * cannot be opened as a bundle at all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +90,10 @@ static void print_text(const struct verify_args *args,
 		printf("%s\n", p->message);
 		print_affected(p);
 	}
-	if (!report->finalized)
+	if (!report->finalized && report->n_events == 0)
+		printf("incomplete: '%s' was not finalized and has no "
+		       "events\n", path);
+	else if (!report->finalized)
 		printf("incomplete: '%s' was not finalized, so no root digest "
 		       "covers its last events; events 1 to %llu of %llu are "
 		       "intact\n",

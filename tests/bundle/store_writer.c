@@ -44,6 +44,7 @@ static struct bundle *open_or_create(const char *path)
 static int put_file(struct bundle *bundle, const char *path,
 		    struct bundle_id *ref, struct bundle_tree_entry *entry)
 {
+	struct bundle_id content;
 	struct stat st;
 	uint64_t size;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -53,7 +54,7 @@ static int put_file(struct bundle *bundle, const char *path,
 		perror(path);
 		return -1;
 	}
-	rc = bundle_put_fd(bundle, fd, ref, NULL, &size);
+	rc = bundle_put_fd(bundle, fd, ref, &content, &size);
 	if (rc == 0 && entry && fstat(fd, &st) == 0) {
 		const char *name = strrchr(path, '/');
 
@@ -66,8 +67,10 @@ static int put_file(struct bundle *bundle, const char *path,
 		entry->mtime_sec = st.st_mtim.tv_sec;
 		entry->size = size;
 		entry->ref = *ref;
-		entry->ref_kind = size > 1024 * 1024 ? BUNDLE_CHUNKS
-						     : BUNDLE_BLOB;
+		/* Only chunked content has a ref other than its hash. */
+		entry->ref_kind = memcmp(ref, &content, sizeof(content)) == 0
+					  ? BUNDLE_BLOB
+					  : BUNDLE_CHUNKS;
 	}
 	close(fd);
 	return rc;
