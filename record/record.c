@@ -447,6 +447,26 @@ static int end_event(struct record_session *s, const struct record_result *r)
 	return rc;
 }
 
+/* The whole tree once more, as the tracer builds it, for readers that
+ * want it without replaying the process events. */
+static int tree_event(struct record_session *s)
+{
+	cJSON *tree, *data;
+	int rc;
+
+	if (!s->tracer || harness_tracer_count(s->tracer) == 0)
+		return 0;
+	tree = harness_tracer_tree_json(s->tracer);
+	data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "processes",
+				(double)harness_tracer_count(s->tracer));
+	rc = tree ? record_event(s, "process-tree", data, tree, NULL, 0, NULL)
+		  : -1;
+	cJSON_Delete(tree);
+	cJSON_Delete(data);
+	return rc;
+}
+
 int record_session_finish(struct record_session *s,
 			  const struct record_result *result,
 			  struct bundle_id *root)
@@ -458,7 +478,8 @@ int record_session_finish(struct record_session *s,
 		fail_harness(s);
 		return -1;
 	}
-	if (fingerprint_event(s, "end") < 0 || end_event(s, result) < 0)
+	if (tree_event(s) < 0 || fingerprint_event(s, "end") < 0 ||
+	    end_event(s, result) < 0)
 		return -1;
 
 	pthread_mutex_lock(&s->lock);
@@ -471,6 +492,8 @@ int record_session_finish(struct record_session *s,
 void record_session_close(struct record_session *s)
 {
 	record_writer_stop(s);
+	harness_tracer_free(s->tracer);
+	s->tracer = NULL;
 	bundle_close(s->bundle);
 	s->bundle = NULL;
 	cJSON_Delete(s->fingerprint);

@@ -1,0 +1,70 @@
+#!/bin/sh
+# The smallest recordings: exit statuses, the agent's output, stdin, and
+# the closing lines.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/record/record_lib.sh"
+
+ws=$TMP/ws
+mkdir "$ws"
+cd "$ws"
+
+record "$TMP/hi.rb" -- sh -c 'echo hi; echo oops >&2'
+expect_recorded 0
+expect_eq "hi" "$(cat "$TMP/out")" "the agent's stdout shown live"
+expect_grep '^oops$' "$TMP/err"
+expect_grep "^bundle: $TMP/hi.rb\$" "$TMP/err"
+expect_grep '^summary: .* 0 model calls, 1 process, 0 files changed, 0 policy violations$' \
+	"$TMP/err"
+expect_eq "hi" "$($EVENTS "$TMP/hi.rb" output stdout)" "stored stdout"
+expect_eq "oops" "$($EVENTS "$TMP/hi.rb" output stderr)" "stored stderr"
+expect_eq "record fingerprint snapshot workspace" \
+	"$($EVENTS "$TMP/hi.rb" kinds | head -4 | awk '{ print $2 }' |
+	   tr '\n' ' ' | sed 's/ $//')" "the first events"
+expect_eq "end" "$($EVENTS "$TMP/hi.rb" kinds | tail -1 | awk '{ print $2 }')" \
+	"the last event"
+expect_eq "0" "$(last_data "$TMP/hi.rb" end .exit_code)" "end.exit_code"
+
+# The agent's status is runbundle's.
+record "$TMP/seven.rb" -- sh -c 'exit 7'
+expect_recorded 7
+record "$TMP/killed.rb" -- sh -c 'kill -KILL $$'
+expect_recorded 137
+expect_eq "KILL" "$(last_data "$TMP/killed.rb" end .signal)" "end.signal"
+record "$TMP/missing.rb" -- no-such-agent-here
+expect_recorded 127
+expect_eq "ENOENT" \
+	"$($EVENTS "$TMP/missing.rb" last exec | jq -r .error)" "failed exec"
+
+# A stdin that is not a terminal is not the agent's: it reads /dev/null.
+set +e
+echo secret-input | "$RB" record -o "$TMP/stdin.rb" -- cat \
+	>"$TMP/out" 2>"$TMP/err"
+status=$?
+set -e
+bundle=$TMP/stdin.rb
+expect_recorded 0
+expect_eq "" "$(cat "$TMP/out")" "the agent's stdin"
+expect_eq "null" "$($EVENTS "$TMP/stdin.rb" data 1 | jq -r .stdin)" \
+	"record.stdin"
+
+# Labels and the command line are in the first event.
+record "$TMP/labels.rb" --label ci=yes --label job=42 -- true
+expect_recorded 0
+expect_eq '{"ci":"yes","job":"42"}' \
+	"$($EVENTS "$TMP/labels.rb" data 1 | jq -c .labels)" "labels"
+expect_eq '["true"]' "$($EVENTS "$TMP/labels.rb" data 1 | jq -c .argv)" "argv"
+
+# The recording itself failing is 125, and an existing bundle is never
+# overwritten.
+record "$TMP/hi.rb" -- true
+expect_eq 125 "$status" "record onto an existing bundle"
+expect_grep "^runbundle: .*hi.rb" "$TMP/err"
+"$RB" verify "$TMP/hi.rb" >/dev/null || fail "the existing bundle changed"
+
+# Usage errors.
+expect_status 2 "$RB" record
+expect_status 2 "$RB" record --label nokey -- true
+expect_status 2 "$RB" record --upstream a=http://127.0.0.1:9 \
+	--model-script x.json -- true
+expect_status 3 "$RB" record --workspace "$TMP/nowhere" -- true
+exit 0

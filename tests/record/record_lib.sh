@@ -1,0 +1,57 @@
+# record_lib.sh - helpers for the tests of runbundle record, sourced after
+# lib.sh.
+EVENTS="/usr/bin/python3 $TESTS_DIR/record/events.py"
+RB=${RB:-$RUNBUNDLE}
+
+# record BUNDLE [OPTION...] -- COMMAND...: record, leaving the agent's
+# output in $TMP/out and $TMP/err and the exit status in $status.
+record() {
+	bundle=$1
+	shift
+	set +e
+	"$RB" record -o "$bundle" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	status=$?
+	set -e
+}
+
+# expect_recorded STATUS: the last record exited with STATUS and wrote a
+# finalized bundle that verifies.
+expect_recorded() {
+	if [ "$status" != "$1" ]; then
+		cat "$TMP/err" >&2
+		fail "record: expected exit status $1, got $status"
+	fi
+	"$RB" verify "$bundle" >"$TMP/verify" 2>&1 || {
+		cat "$TMP/verify" >&2
+		fail "verify '$bundle' failed"
+	}
+	expect_grep '^root: [0-9a-f]\{64\}$' "$TMP/err"
+	expect_grep '^summary: ' "$TMP/err"
+}
+
+# tree_json BUNDLE OUT: the recorded process tree as the tracer's JSON.
+tree_json() {
+	seq=$($EVENTS "$1" kinds | awk '$2 == "process-tree" { print $1 }')
+	[ -n "$seq" ] || fail "'$1' has no process-tree event"
+	$EVENTS "$1" object "$seq" >"$2"
+}
+
+# The tree reduced to what it is made of: for each process, the base
+# names of argv[0] of its successful execs, and its children, sorted so
+# that parallel children compare equal in any order.
+SHAPE='def base: split("/") | last;
+def s: {x: [.execs[] | select(.error == null) | .argv[0] | base],
+	c: ([.children[] | s] | sort)};
+s'
+
+# expect_shape BUNDLE EXPECTED: the recorded tree has exactly this shape.
+expect_shape() {
+	tree_json "$1" "$TMP/tree.json"
+	got=$(jq -cS "$SHAPE" "$TMP/tree.json")
+	expect_eq "$2" "$got" "process tree of $1"
+}
+
+# last_data BUNDLE KIND FILTER: one jq value of the last KIND event.
+last_data() {
+	$EVENTS "$1" last "$2" | jq -r "$3"
+}
