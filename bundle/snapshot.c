@@ -11,6 +11,7 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,7 +65,11 @@ static int is_excluded(struct walk *w, const char *name)
 	for (size_t i = 0; i < w->options->n_excludes; i++) {
 		const char *pattern = w->options->excludes[i];
 
-		if (strchr(pattern, '/')) {
+		if (pattern[0] == '/') {
+			if (fnmatch(pattern + 1, w->path.data, FNM_PATHNAME) ==
+			    0)
+				return 1;
+		} else if (strchr(pattern, '/')) {
 			if (fnmatch(pattern, w->path.data, FNM_PATHNAME) == 0)
 				return 1;
 		} else if (fnmatch(pattern, name, 0) == 0) {
@@ -234,6 +239,18 @@ static int add_error(struct walk *w, struct bundle_tree *tree,
 	return bundle_tree_add(tree, e);
 }
 
+/* Name the file in the message of a failed store. Returns -1. */
+static int store_failed(struct walk *w)
+{
+	char shown[PATH_MAX], why[1024];
+
+	snprintf(why, sizeof(why), "%s", bundle_error());
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)w->path.data, w->path.len);
+	bundle_set_error("cannot snapshot file: '%s': %s", shown, why);
+	return -1;
+}
+
 static int same_file_state(const struct stat *a, const struct stat *b)
 {
 	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
@@ -356,7 +373,7 @@ static int snap_file(struct walk *w, int dirfd, const struct item *it,
 	close(fd);
 	if (rc < 0) {
 		free(extents);
-		return -1;
+		return store_failed(w);
 	}
 	if (rc == 0) {
 		e->kind = BUNDLE_ENTRY_CHANGED;

@@ -56,7 +56,8 @@
 struct bundle_snapshot_options {
 	/* Patterns for fnmatch(3). One without '/' is matched against each
 	 * name, one with '/' against the whole path from the snapshot root
-	 * (FNM_PATHNAME). A matching entry, and everything below a matching
+	 * (FNM_PATHNAME), and a leading '/' only anchors the pattern there,
+	 * as in gitignore. A matching entry, and everything below a matching
 	 * directory, is left out. The patterns are recorded in the event. */
 	const char *const *excludes;
 	size_t n_excludes;

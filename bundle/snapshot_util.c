@@ -233,7 +233,6 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 	return 0;
 
 fail:
-	bundle_set_error("cannot read sparse file: '%d': %s", fd,
-			 strerror(errno));
+	bundle_set_error("cannot read sparse file: %s", strerror(errno));
 	return -1;
 }

@@ -23,6 +23,11 @@
 #include "cli/cli.h"
 #include "record/commands.h"
 
+/* The bundle's own files, excluded when they lie inside DIR. */
+static const char *const bundle_suffixes[] = { "", "-wal", "-shm",
+					       "-journal" };
+#define N_SUFFIXES (sizeof(bundle_suffixes) / sizeof(bundle_suffixes[0]))
+
 struct snapshot_args {
 	int json;
 	int finalize;
@@ -30,6 +35,7 @@ struct snapshot_args {
 	int no_cache;
 	const char **excludes;
 	size_t n_excludes;
+	char *own[N_SUFFIXES]; /* patterns for the bundle's own files */
 	const char *bundle;
 	const char *dir;
 };
@@ -171,11 +177,61 @@ static void print_result(const struct snapshot_args *args,
 	       (unsigned long long)st->cached);
 }
 
-static int run(const struct snapshot_args *args)
+/* An fnmatch(3) pattern that matches exactly path from the root. */
+static char *anchored_pattern(const char *path, const char *suffix)
+{
+	size_t len = strlen(path) + strlen(suffix);
+	char *pattern = malloc(2 * len + 2);
+	char *p = pattern;
+
+	if (!pattern)
+		return NULL;
+	*p++ = '/';
+	for (const char *s = path; *s; s++) {
+		if (strchr("*?[\\", *s))
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	for (const char *s = suffix; *s; s++)
+		*p++ = *s;
+	*p = '\0';
+	return pattern;
+}
+
+/*
+ * Snapshotting a directory that holds the bundle would read the bundle
+ * while it is written, so its files are excluded and the exclusion is
+ * recorded like any other. The bundle must exist already.
+ */
+static int exclude_own_files(struct snapshot_args *args)
+{
+	char *dir = realpath(args->dir, NULL);
+	char *bundle = realpath(args->bundle, NULL);
+	size_t len = dir ? strlen(dir) : 0;
+	int rc = 0;
+
+	if (dir && bundle && strncmp(bundle, dir, len) == 0 &&
+	    bundle[len] == '/') {
+		for (size_t i = 0; i < N_SUFFIXES && rc == 0; i++) {
+			args->own[i] = anchored_pattern(bundle + len + 1,
+							bundle_suffixes[i]);
+			if (!args->own[i])
+				rc = -1;
+			else
+				args->excludes[args->n_excludes++] =
+					args->own[i];
+		}
+	}
+	free(dir);
+	free(bundle);
+	if (rc < 0)
+		bundle_set_error("cannot snapshot: out of memory");
+	return rc;
+}
+
+static int run(struct snapshot_args *args)
 {
 	struct bundle_snapshot_options options = {
-		.excludes = args->excludes,
-		.n_excludes = args->n_excludes,
 		.no_cache = args->no_cache,
 		.on_problem = print_problem,
 	};
@@ -186,6 +242,12 @@ static int run(const struct snapshot_args *args)
 
 	if (!bundle)
 		return cli_error_from(bundle_error(), bundle_error_hint());
+	if (exclude_own_files(args) < 0) {
+		bundle_close(bundle);
+		return cli_error_from(bundle_error(), NULL);
+	}
+	options.excludes = args->excludes;
+	options.n_excludes = args->n_excludes;
 	rc = bundle_snapshot_take(bundle, args->dir, &options, &snapshot);
 	if (rc == 0 && args->finalize)
 		rc = bundle_finalize(bundle, &digest);
@@ -206,8 +268,10 @@ int cmd_snapshot(int argc, char **argv, const struct cli_command *self)
 	struct snapshot_args args = { 0 };
 	int rc;
 
-	/* Every argument could be an --exclude, so argc bounds them. */
-	args.excludes = calloc((size_t)argc, sizeof(*args.excludes));
+	/* Every argument could be an --exclude, so argc bounds them, plus
+	 * the patterns for the bundle's own files. */
+	args.excludes = calloc((size_t)argc + N_SUFFIXES,
+			       sizeof(*args.excludes));
 	if (!args.excludes) {
 		cli_error("cannot snapshot: out of memory");
 		return CLI_EXIT_ERROR;
@@ -215,6 +279,8 @@ int cmd_snapshot(int argc, char **argv, const struct cli_command *self)
 	rc = parse_args(argc, argv, self, &args);
 	if (rc == 0)
 		rc = run(&args);
+	for (size_t i = 0; i < N_SUFFIXES; i++)
+		free(args.own[i]);
 	free(args.excludes);
 	return rc;
 }

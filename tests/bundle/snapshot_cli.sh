@@ -55,3 +55,23 @@ expect_grep "invalid zstd level: '99'" "$TMP/err"
 expect_status 2 "$RUNBUNDLE" snapshot --bogus "$TMP/b2.rb" "$src"
 expect_grep "unknown option: '--bogus'" "$TMP/err"
 [ ! -e "$TMP/b2.rb" ] || fail "a usage error created a bundle"
+
+# A bundle inside the directory leaves itself out, and says so.
+mkdir -p "$TMP/ws/sub"
+printf 's\n' >"$TMP/ws/sub/s"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/ws/in[1].rb" "$TMP/ws"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/ws/in[1].rb" "$TMP/ws"
+expect_eq '/in\[1].rb' "$(sqlite3 "$TMP/ws/in[1].rb" \
+	"SELECT json_extract(event, '\$.data.excludes[0]') FROM events
+	 WHERE seq = 2")" "pattern for the bundle itself"
+expect_status 0 "$RUNBUNDLE" checkout "$TMP/ws/in[1].rb" latest "$TMP/wsout"
+expect_eq "sub" "$(ls "$TMP/wsout")" "checkout of a directory with its bundle"
+
+# A leading '/' anchors a pattern at the root.
+mkdir -p "$TMP/anchor/deep"
+printf 'top\n' >"$TMP/anchor/x"
+printf 'deep\n' >"$TMP/anchor/deep/x"
+expect_status 0 "$RUNBUNDLE" snapshot --exclude /x "$TMP/a.rb" "$TMP/anchor"
+expect_status 0 "$RUNBUNDLE" checkout "$TMP/a.rb" latest "$TMP/aout"
+[ ! -e "$TMP/aout/x" ] || fail "anchored pattern kept the top file"
+[ -f "$TMP/aout/deep/x" ] || fail "anchored pattern left out a deeper file"
