@@ -146,7 +146,6 @@ enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,
 	if (!text)
 		return MHD_NO;
 
-	req->source = GATEWAY_LOCAL;
 	if (req->ex && req->ex->response.status == 0)
 		record_local_response(req, status, text);
 	response = MHD_create_response_from_buffer(strlen(text), text,
@@ -504,7 +503,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
-	if (req->source == GATEWAY_FORWARD)
+	/* A transfer that failed before a response head was answered by
+	 * the gateway itself, but still holds its curl state. */
+	if (req->forward.multi)
 		gateway_forward_finish(req);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,

@@ -430,7 +430,6 @@ static int start_transfer(struct gateway_request *req)
 	set_options(req);
 	if (curl_multi_add_handle(f->multi, f->easy) != CURLM_OK)
 		return -1;
-	req->source = GATEWAY_FORWARD;
 	return 0;
 }
 

@@ -49,14 +49,6 @@ struct gateway_conn {
 	CURLM *multi;
 };
 
-/* Where a request's response comes from. */
-enum gateway_source {
-	GATEWAY_NONE,	   /* not answered yet */
-	GATEWAY_LOCAL,	   /* an error made by the gateway */
-	GATEWAY_FORWARD,   /* relayed from an upstream */
-	GATEWAY_RECORDING, /* served from chunks: replay or script */
-};
-
 /* A response served from stored chunks, paced by their offsets. */
 struct gateway_playback {
 	const struct harness_response *response;
@@ -106,7 +98,6 @@ struct gateway_request {
 	const struct harness_upstream *upstream;
 	const char *upstream_path;   /* inside uri, after the prefix */
 
-	enum gateway_source source;
 	struct gateway_forward forward;
 	struct gateway_playback playback;
 };

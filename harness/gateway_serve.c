@@ -140,7 +140,6 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 		MHD_destroy_response(response);
 		return MHD_NO;
 	}
-	req->source = GATEWAY_RECORDING;
 	rc = MHD_queue_response(c, (unsigned)resp->status, response);
 	MHD_destroy_response(response);
 	req->answered = 1;

@@ -74,9 +74,11 @@ stop_gateway() {
 	wait "$1"
 	_gateway_status=$?
 	set -e
-	[ "$_gateway_status" = "${2:-0}" ] ||
+	if [ "$_gateway_status" != "${2:-0}" ]; then
+		tail -n 40 "$TMP"/*.err >&2
 		fail "gateway $1 exited with status $_gateway_status," \
 			"expected ${2:-0}"
+	fi
 }
 
 # post URL JSON [CURL OPTION...]: POST a JSON body, output to stdout.
