@@ -6,6 +6,7 @@
  *	                                  event; print one ref per file
  *	store_writer tree BUNDLE FILE...  store the files, a tree of them
  *	                                  and one "snapshot" event
+ *	store_writer cat BUNDLE REF       write stored content to stdout
  *	store_writer finalize BUNDLE      finalize; print the root digest
  *	store_writer loop BUNDLE SEED     append events with random objects
  *	                                  until killed, printing each
@@ -156,6 +157,24 @@ static int cmd_loop(struct bundle *bundle, const char *seed_text)
 	}
 }
 
+static int cmd_cat(const char *path, const char *hex)
+{
+	struct bundle *bundle = bundle_open(path, BUNDLE_READ);
+	struct bundle_id ref;
+	int rc = 0;
+
+	if (!bundle)
+		return failed(path);
+	if (bundle_id_from_hex(&ref, hex)) {
+		fprintf(stderr, "store_writer: invalid id: '%s'\n", hex);
+		rc = 2;
+	} else if (bundle_write_content(bundle, &ref, STDOUT_FILENO)) {
+		rc = failed(hex);
+	}
+	bundle_close(bundle);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct bundle *bundle;
@@ -168,6 +187,8 @@ int main(int argc, char **argv)
 				"BUNDLE [ARG...]\n");
 		return 2;
 	}
+	if (strcmp(argv[1], "cat") == 0 && argc == 4)
+		return cmd_cat(argv[2], argv[3]);
 	bundle = open_or_create(argv[2]);
 	if (!bundle)
 		return failed(argv[2]);
