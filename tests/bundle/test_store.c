@@ -18,6 +18,7 @@
 
 #include "bundle/bundle.h"
 #include "bundle/chunk.h"
+#include "bundle/verify.h"
 
 struct fixture {
 	char dir[64];
@@ -485,6 +486,89 @@ static void invalid_options_fail(void **state)
 	bundle_close(bundle_create(path, &options));
 }
 
+static void put_be64_at(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static void chunk_list_rejects_malformed(void **state)
+{
+	unsigned char list[CHUNK_HEADER_LEN + 2 * CHUNK_RECORD_LEN];
+	unsigned char *first = list + CHUNK_HEADER_LEN;
+	unsigned char *second = first + CHUNK_RECORD_LEN;
+	struct chunk_list parsed;
+
+	(void)state;
+	memset(list, 0, sizeof(list));
+	memcpy(list, CHUNK_MAGIC, 8);
+	put_be64_at(list + 8, 300);
+	put_be64_at(first + 32, 100);
+	put_be64_at(second + 32, 200);
+	assert_int_equal(chunk_list_parse(list, sizeof(list), &parsed), 0);
+	assert_int_equal(parsed.n_chunks, 2);
+	assert_int_equal(parsed.size, 300);
+
+	assert_int_equal(chunk_list_parse(list, 10, &parsed), -1);
+	assert_int_equal(chunk_list_parse(list, sizeof(list) - 1, &parsed),
+			 -1);
+	put_be64_at(list + 8, 301);
+	assert_int_equal(chunk_list_parse(list, sizeof(list), &parsed), -1);
+	put_be64_at(list + 8, 300);
+
+	/* Sizes that wrap around 2^64 must not add up to the total. */
+	put_be64_at(first + 32, UINT64_MAX);
+	put_be64_at(second + 32, 301);
+	assert_int_equal(chunk_list_parse(list, sizeof(list), &parsed), -1);
+	put_be64_at(first + 32, 0);
+	put_be64_at(second + 32, 300);
+	assert_int_equal(chunk_list_parse(list, sizeof(list), &parsed), -1);
+
+	list[0] = 'X';
+	assert_int_equal(chunk_list_parse(list, sizeof(list), &parsed), -1);
+}
+
+static void verify_intact_bundle(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_verify_report report;
+	struct bundle_id id, root;
+
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "abc", 3, &id), 0);
+	assert_int_equal(bundle_append_event(f->bundle, "test", NULL, &id, 1,
+					     NULL),
+			 0);
+	assert_int_equal(bundle_verify(f->path, &report), 0);
+	assert_int_equal(report.n_problems, 0);
+	assert_false(report.finalized);
+	assert_int_equal(report.verified_events, 1);
+	bundle_verify_release(&report);
+
+	assert_int_equal(bundle_finalize(f->bundle, &root), 0);
+	assert_int_equal(bundle_verify(f->path, &report), 0);
+	assert_int_equal(report.n_problems, 0);
+	assert_true(report.finalized);
+	assert_true(report.has_root);
+	assert_memory_equal(report.root.bytes, root.bytes, BUNDLE_ID_LEN);
+	assert_int_equal(report.n_objects, 1);
+	bundle_verify_release(&report);
+}
+
+static void verify_empty_bundle(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_verify_report report;
+	struct bundle_id root;
+
+	assert_int_equal(bundle_finalize(f->bundle, &root), 0);
+	assert_int_equal(bundle_verify(f->path, &report), 0);
+	assert_int_equal(report.n_problems, 0);
+	assert_int_equal(report.n_events, 0);
+	bundle_verify_release(&report);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -492,6 +576,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(id_hex_round_trip),
 		cmocka_unit_test(chunker_respects_limits),
+		cmocka_unit_test(chunk_list_rejects_malformed),
 		TEST(put_returns_sha256_id),
 		TEST(put_twice_stores_once),
 		TEST(get_round_trips),
@@ -508,6 +593,8 @@ int main(void)
 		TEST(create_existing_fails),
 		TEST(open_other_file_fails),
 		TEST(invalid_options_fail),
+		TEST(verify_intact_bundle),
+		TEST(verify_empty_bundle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
