@@ -63,7 +63,8 @@ struct prepared {
 	unsigned char *body;	/* decoded */
 	size_t body_len;
 	cJSON *tree;		/* canonical body, NULL unless JSON */
-	char **items;		/* normalized conversation items */
+	unsigned char (*items)[32]; /* SHA-256 of each normalized
+				     * conversation item */
 	size_t n_items;
 	unsigned char strict_key[32];
 	unsigned char loose_key[32];
@@ -182,8 +183,6 @@ static void release_prepared(struct prepared *p)
 	free(p->headers);
 	free(p->body);
 	cJSON_Delete(p->tree);
-	for (size_t i = 0; i < p->n_items; i++)
-		free(p->items[i]);
 	free(p->items);
 	memset(p, 0, sizeof(*p));
 }
@@ -335,6 +334,59 @@ static int add_normalized(const struct harness_normalizer *normalizer,
 	return 0;
 }
 
+static void serialize(struct buffer *buffer, const cJSON *item);
+
+/* Append a length and bytes, so that no two sequences of strings give
+ * the same bytes. */
+static void serialize_bytes(struct buffer *buffer, char tag, const char *s)
+{
+	uint64_t len = s ? strlen(s) : 0;
+
+	buffer_add(buffer, &tag, 1);
+	buffer_add(buffer, &len, sizeof(len));
+	buffer_add(buffer, s, (size_t)len);
+}
+
+/* Append an unambiguous encoding of a sorted tree, for hashing. It is
+ * much cheaper than printing JSON because strings are copied, not
+ * escaped. The depth was bounded when the tree was parsed. */
+static void serialize(struct buffer *buffer, const cJSON *item)
+{
+	double number;
+
+	switch (item->type & 0xff) {
+	case cJSON_NULL:
+		buffer_add(buffer, "n", 1);
+		return;
+	case cJSON_True:
+		buffer_add(buffer, "t", 1);
+		return;
+	case cJSON_False:
+		buffer_add(buffer, "f", 1);
+		return;
+	case cJSON_Number:
+		/* 0.0 and -0.0 are the same JSON number. */
+		number = item->valuedouble == 0 ? 0 : item->valuedouble;
+		buffer_add(buffer, "d", 1);
+		buffer_add(buffer, &number, sizeof(number));
+		return;
+	case cJSON_String:
+		serialize_bytes(buffer, 's', item->valuestring);
+		return;
+	case cJSON_Array:
+	case cJSON_Object:
+		buffer_add(buffer, cJSON_IsArray(item) ? "[" : "{", 1);
+		for (const cJSON *c = item->child; c; c = c->next) {
+			if (cJSON_IsObject(item))
+				serialize_bytes(buffer, 'k', c->string);
+			serialize(buffer, c);
+		}
+		buffer_add(buffer, "]", 1);
+		return;
+	}
+	buffer_add(buffer, "?", 1);
+}
+
 /* A normalized, canonical copy of tree; NULL after an error. */
 static cJSON *normalized_copy(const struct harness_normalizer *normalizer,
 			      const cJSON *tree)
@@ -380,9 +432,15 @@ static int keep_items(struct prepared *p, const cJSON *normalized)
 	if (!p->items)
 		return out_of_memory("conversation");
 	for (const cJSON *item = items->child; item; item = item->next) {
-		p->items[i] = cJSON_PrintUnformatted(item);
-		if (!p->items[i])
+		struct buffer bytes = { NULL, 0, 0, 0 };
+
+		serialize(&bytes, item);
+		if (bytes.failed) {
+			free(bytes.data);
 			return out_of_memory("conversation");
+		}
+		sha256(&bytes, p->items[i]);
+		free(bytes.data);
 		p->n_items = ++i;
 	}
 	return 0;
@@ -393,7 +451,7 @@ static int add_body_keys(const struct harness_normalizer *normalizer,
 			 struct buffer *loose)
 {
 	cJSON *normalized;
-	char *text;
+	int rc;
 
 	buffer_add_string(strict, "body");
 	buffer_add_string(loose, "body");
@@ -407,25 +465,15 @@ static int add_body_keys(const struct harness_normalizer *normalizer,
 				      p->body_len, true);
 	}
 
-	text = cJSON_PrintUnformatted(p->tree);
-	if (!text)
-		return out_of_memory("body");
-	buffer_add_string(strict, text);
-	free(text);
+	serialize(strict, p->tree);
 
 	normalized = normalized_copy(normalizer, p->tree);
 	if (!normalized)
 		return -1;
-	text = cJSON_PrintUnformatted(normalized);
-	if (!text || keep_items(p, normalized) < 0) {
-		free(text);
-		cJSON_Delete(normalized);
-		return out_of_memory("body");
-	}
-	buffer_add_string(loose, text);
-	free(text);
+	serialize(loose, normalized);
+	rc = keep_items(p, normalized);
 	cJSON_Delete(normalized);
-	return 0;
+	return rc;
 }
 
 /* A header value that is a JSON object or array, parsed; NULL for any
@@ -446,7 +494,6 @@ static int add_header_keys(const struct harness_normalizer *normalizer,
 	for (size_t i = 0; i < p->n_headers; i++) {
 		const struct compared_header *h = &p->headers[i];
 		cJSON *json, *normalized;
-		char *text;
 
 		buffer_add_string(strict, h->name);
 		buffer_add_string(strict, h->value);
@@ -463,12 +510,10 @@ static int add_header_keys(const struct harness_normalizer *normalizer,
 		}
 		normalized = normalized_copy(normalizer, json);
 		cJSON_Delete(json);
-		text = normalized ? cJSON_PrintUnformatted(normalized) : NULL;
+		if (!normalized)
+			return -1;
+		serialize(loose, normalized);
 		cJSON_Delete(normalized);
-		if (!text)
-			return out_of_memory(h->name);
-		buffer_add_string(loose, text);
-		free(text);
 	}
 	return 0;
 }
@@ -665,7 +710,7 @@ static size_t common_prefix(const struct prepared *a,
 	size_t n = 0;
 
 	while (n < a->n_items && n < b->n_items &&
-	       strcmp(a->items[n], b->items[n]) == 0)
+	       memcmp(a->items[n], b->items[n], 32) == 0)
 		n++;
 	return n;
 }
@@ -884,13 +929,17 @@ int harness_matcher_find(struct harness_matcher *matcher,
 		match->seq = r->seq;
 		match->consumed = true;
 		match->common_prefix = r->n_items;
-		if (match->verdict == HARNESS_VOLATILE_ONLY)
-			rc = build_diff(matcher, r, &live, &match->diff);
 	} else {
 		match->verdict = HARNESS_DIVERGED;
 		rc = find_closest(matcher, &live, match);
 	}
 	pthread_mutex_unlock(&matcher->lock);
+
+	/* A recording never changes after harness_matcher_new() but for
+	 * its consumed flag, so its diff needs no lock. */
+	if (match->verdict == HARNESS_VOLATILE_ONLY)
+		rc = build_diff(matcher, &matcher->recorded[index], &live,
+				&match->diff);
 
 	release_prepared(&live);
 	if (rc < 0)
