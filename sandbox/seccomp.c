@@ -329,6 +329,15 @@ static scmp_filter_ctx build_context(const struct rule_list *list)
 		seccomp_release(ctx);
 		return NULL;
 	}
+	/* A binary tree of system call numbers instead of a linear list:
+	 * an allowed call like read runs 16 instructions instead of 46
+	 * (bench/seccomp_bench). */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "SCMP_FLTATR_CTL_OPTIMIZE", "rejected");
+		seccomp_release(ctx);
+		return NULL;
+	}
 	for (size_t i = 0; i < list->count; i++) {
 		if (apply_rule(ctx, &list->rules[i]) < 0) {
 			seccomp_release(ctx);
