@@ -498,6 +498,7 @@ void record_session_close(struct record_session *s)
 	s->bundle = NULL;
 	cJSON_Delete(s->fingerprint);
 	s->fingerprint = NULL;
+	harness_secrets_release(&s->secrets);
 	for (size_t i = 0; i < s->n_excludes; i++)
 		free(s->exclude_storage[i]);
 	s->n_excludes = 0;

@@ -39,6 +39,7 @@
 #include <cjson/cJSON.h>
 
 #include "bundle/bundle.h"
+#include "harness/redact.h"
 
 #define RECORD_MAX_LABELS 64
 #define RECORD_MAX_UPSTREAMS 8
@@ -86,6 +87,9 @@ struct record_session {
 	char failure_hint[512];
 
 	cJSON *fingerprint;		/* grows with each executable */
+	struct harness_secrets secrets;	/* upstream keys, masked in the
+					 * stored output; fixed once the
+					 * agent runs */
 	const char *excludes[RECORD_MAX_EXCLUDES];
 	size_t n_excludes;
 	char *exclude_storage[RECORD_MAX_EXCLUDES];

@@ -135,6 +135,9 @@ static int set_upstream(struct record_gateway *g, size_t i, const char *pair)
 	u->secret = getenv(key);
 	if (!u->secret)
 		return 0;
+	if (strlen(u->secret) >= HARNESS_SECRET_MIN &&
+	    harness_secrets_add(&g->session->secrets, u->secret) < 0)
+		return -1;
 	if (strcmp(u->name, "anthropic") == 0) {
 		u->auth_header = "x-api-key";
 		u->auth_prefix = "";

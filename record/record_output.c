@@ -60,6 +60,9 @@ static void flush_stream(struct record_session *s, struct stream *st)
 
 	if (st->len == 0)
 		return;
+	/* The agent may print what an upstream echoed back.
+	 * NOTE: a secret split across two stored pieces is not masked. */
+	harness_redact_bytes(&s->secrets, st->buf, st->len);
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "stream", st->name);
 	cJSON_AddItemToObject(data, "chunks", st->chunks);

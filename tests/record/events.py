@@ -7,6 +7,8 @@ usage: events.py BUNDLE kinds          one line per event: SEQ KIND
        events.py BUNDLE object SEQ [N] the Nth object the event
                                        references (default 0), as stored
        events.py BUNDLE output STREAM  the agent's stdout or stderr bytes
+       events.py BUNDLE all            every event and every object,
+                                       decompressed, for searching
        events.py BUNDLE steps          the order of model steps: one line
                                        per exec of curl, request snapshot
                                        and exchange
@@ -77,6 +79,11 @@ def main():
         for e in events(db):
             if e["kind"] == "output" and e["data"]["stream"] == sys.argv[3]:
                 sys.stdout.buffer.write(load_object(db, e["refs"][0]))
+    elif what == "all":
+        for (text,) in db.execute("SELECT event FROM events"):
+            sys.stdout.buffer.write(text.encode() + b"\n")
+        for (hex_id,) in db.execute("SELECT hex(id) FROM objects"):
+            sys.stdout.buffer.write(load_object(db, hex_id.lower()))
     elif what == "steps":
         steps(db)
     else:
