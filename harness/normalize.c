@@ -7,6 +7,7 @@
  * match of every rule, takes the earliest (the longest on a tie) and
  * moves past it, so spans come out ordered and never overlap.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -566,6 +567,38 @@ struct pending {
 	int found;
 };
 
+static pthread_key_t match_data_key;
+static pthread_once_t match_data_once = PTHREAD_ONCE_INIT;
+
+static void free_match_data(void *data)
+{
+	pcre2_match_data_free(data);
+}
+
+static void make_match_data_key(void)
+{
+	pthread_key_create(&match_data_key, free_match_data);
+}
+
+/* The match data of this thread, made at its first scan and freed when
+ * it exits: a scan runs for every string of every request, and making
+ * the match data each time would cost more than many of the matches. */
+static pcre2_match_data *thread_match_data(void)
+{
+	pcre2_match_data *data;
+
+	pthread_once(&match_data_once, make_match_data_key);
+	data = pthread_getspecific(match_data_key);
+	if (data)
+		return data;
+	data = pcre2_match_data_create(2, NULL);
+	if (data && pthread_setspecific(match_data_key, data) != 0) {
+		pcre2_match_data_free(data);
+		return NULL;
+	}
+	return data;
+}
+
 long harness_normalize_scan(const struct harness_normalizer *normalizer,
 			    const char *text, size_t len,
 			    struct harness_span *spans, size_t max)
@@ -587,7 +620,7 @@ long harness_normalize_scan(const struct harness_normalizer *normalizer,
 			return -1;
 		}
 	}
-	data = pcre2_match_data_create(2, NULL);
+	data = thread_match_data();
 	if (!data) {
 		count = -1;
 		harness_set_error("cannot run normalizer: 'match data': out "
@@ -635,7 +668,6 @@ long harness_normalize_scan(const struct harness_normalizer *normalizer,
 	}
 
 out:
-	pcre2_match_data_free(data);
 	if (pending != stack_pending)
 		free(pending);
 	return count;
