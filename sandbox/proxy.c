@@ -550,14 +550,20 @@ static int open_upstream(struct tunnel *t, const struct proxy_request *req)
 		return -1;
 	}
 
+	/* A lookup that fails is the network's fault, not the agent's, so
+	 * it gets 502 and is no violation. */
 	count = resolve(e, addrs, 16, &reason);
+	if (count < 0) {
+		reply(t, "502 Bad Gateway", reason);
+		return -1;
+	}
 	for (int i = 0; i < count && !reason; i++)
 		reason = proxy_address_forbidden(&addrs[i], e->loopback_ok);
 	if (reason) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "%s%s",
-			 e->is_literal || count < 0 ? "" : "name resolves to ",
+			 e->is_literal ? "" : "name resolves to ",
 			 reason);
 		reject(t, "403 Forbidden", shown, req->port, why);
 		return -1;
@@ -824,7 +830,8 @@ int sandbox_proxy_start(struct sandbox_proxy *proxy)
 
 	if (proxy->running || proxy->stopping) {
 		sandbox_set_error("cannot start egress proxy: '%s': %s",
-				  "state", "already started");
+				  "state", proxy->running ? "already running"
+				  : "a stopped proxy cannot start again");
 		return -1;
 	}
 	if (pipe2(proxy->stop_pipe, O_CLOEXEC) < 0) {

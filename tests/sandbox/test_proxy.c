@@ -425,6 +425,27 @@ static void name_resolving_to_forbidden_rejected(void **state)
 	fixture_free(f);
 }
 
+/* Only in the private namespace, where a DNS query cannot leave the
+ * host: the lookup fails, which is no violation. */
+static void unresolvable_name_gets_502(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct sandbox_proxy_stats stats;
+
+	(void)state;
+	if (!isolated) {
+		fixture_free(f);
+		skip();
+	}
+	allow(f, "nothing.invalid:443");
+	fixture_start(f);
+	assert_int_equal(connect_to(f, "nothing.invalid:443"), 502);
+	sandbox_proxy_stats(f->proxy, &stats);
+	assert_int_equal(stats.violations, 0);
+	assert_int_equal(stats.connects, 0);
+	fixture_free(f);
+}
+
 static void pinned_name_tunnels(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -828,6 +849,7 @@ int main(void)
 		cmocka_unit_test(forbidden_addresses_never_connected),
 		cmocka_unit_test(metadata_not_on_list_rejected),
 		cmocka_unit_test(name_resolving_to_forbidden_rejected),
+		cmocka_unit_test(unresolvable_name_gets_502),
 		cmocka_unit_test(pinned_name_tunnels),
 		cmocka_unit_test(malformed_requests_get_400),
 		cmocka_unit_test(oversized_head_gets_431),
