@@ -11,8 +11,9 @@
  * Invariants:
  *  1. Environment values whose names match a secret pattern are stored
  *     as null, never as their value.
- *  2. A field that cannot be read (no /etc/os-release, say) is null, not
- *     missing, so that a comparison can say "unknown".
+ *  2. A field that cannot be read (when /etc/os-release is missing, for
+ *     example) is null, not absent, so that a comparison reports it as
+ *     unknown.
  *
  * Errors: functions return NULL or -1 when memory runs out or an
  * argument is invalid, with the message in harness_error().

@@ -2,7 +2,7 @@
  * tracer.c - the parent side of the tracer: seize, then one wait4 loop
  * that turns ptrace stops into process records.
  *
- * Every stop is one of these, told apart by the wait status:
+ * The wait status distinguishes these stops:
  *
  *	status>>16 == PTRACE_EVENT_STOP	group-stop when the signal is a
  *		stop signal (resumed with PTRACE_LISTEN, so the process
@@ -16,9 +16,11 @@
  *	otherwise			signal-delivery-stop: the signal is
  *		injected unchanged
  *
- * A successful exec also reports its syscall-exit stop, because the
- * tracee was resumed with PTRACE_SYSCALL; that stop finds no exec in
- * progress and only resumes.
+ * A successful exec reports no syscall-exit stop: the PTRACE_CONT at its
+ * exec event clears the syscall tracing that PTRACE_SYSCALL set. So each
+ * process costs about seven stops: the fork event in the parent, the
+ * child's first stop, the seccomp stop and exec event of each exec, the
+ * exit event, the exit, and the parent's SIGCHLD.
  */
 #include <errno.h>
 #include <signal.h>
@@ -206,8 +208,8 @@ gone:
 	return NULL;
 }
 
-/* A fork, vfork or clone event: the new tid may already be known, when
- * its own first stop came first; its creator is the reliable parent. */
+/* Handle a fork, vfork or clone event. The new tid is already known when
+ * its own first stop came first, but only the event names its parent. */
 static int on_new_child(struct harness_tracer *tracer, struct tracee *t,
 			int event)
 {
@@ -257,9 +259,9 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 }
 
 /*
- * A successful exec. When a thread other than the leader called it, the
- * kernel has given it the leader's tid, and the old tid is never
- * reported again; its pending exec moves to the leader.
+ * Record a successful exec. When a thread other than the leader called
+ * it, the kernel has given that thread the leader's tid. The old tid is
+ * never reported again, so its pending exec moves to the leader.
  */
 static int on_exec(struct harness_tracer *tracer, struct tracee *t)
 {
@@ -299,8 +301,9 @@ static int on_syscall_exit(struct harness_tracer *tracer, struct tracee *t)
 	n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
 	if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_EXIT ||
 	    !info.exit.is_error) {
-		/* Succeeded without an exec event: cannot happen with
-		 * PTRACE_O_TRACEEXEC, so record it as unknown. */
+		/* A success reports an exec event instead of this stop
+		 * (PTRACE_O_TRACEEXEC); should one end here, it is
+		 * recorded as a success. */
 		return finish_exec(tracer, t, 0);
 	}
 	return finish_exec(tracer, t, (int)-info.exit.rval);

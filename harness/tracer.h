@@ -87,16 +87,16 @@ struct harness_exec {
 	char *interpreter;		/* the #! line's path as written */
 };
 
-/* How a process ended. */
+/* The end state of a process. */
 enum harness_end {
 	HARNESS_END_RUNNING = 0,	/* not yet ended */
 	HARNESS_END_EXITED,		/* exit_code is valid */
 	HARNESS_END_SIGNALED,		/* signal is valid */
 	HARNESS_END_KILLED,		/* still running when the root ended,
 					 * so the tracer killed it */
-	HARNESS_END_LOST,		/* vanished without an exit report,
-					 * which the kernel does only when
-					 * the tracer detaches */
+	HARNESS_END_LOST,		/* vanished without an exit report:
+					 * wait4 had no tracees left, which
+					 * happens only after a detach */
 };
 
 /* One process (a thread group). */
@@ -166,9 +166,9 @@ struct harness_tracer;
  * until the tracer has seized this process and sent SIGCONT. Call it in
  * the child as the last step before execve, after any namespace or
  * privilege change. Sets no_new_privs only when installing the filter
- * needs it (without CAP_SYS_ADMIN). Async-signal-safe only in the sense
- * of fork-safe: it allocates, so call it in a single-threaded child.
- * Returns 0, or -1 with errno set and harness_error() filled.
+ * needs it (without CAP_SYS_ADMIN). It allocates memory, so call it in
+ * a single-threaded child. Returns 0 once the tracer has resumed the
+ * process, or -1 with errno set and harness_error() filled.
  */
 int harness_tracer_child_prepare(void);
 

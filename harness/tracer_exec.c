@@ -22,7 +22,7 @@
 /* x32 system calls carry this bit in their number. */
 #define X32_SYSCALL_BIT 0x40000000u
 
-/* What a seccomp stop says about the call. */
+/* The exec call that a seccomp stop reports. */
 struct exec_call {
 	bool at;		/* execveat */
 	unsigned ptr_size;	/* 4 for the 32-bit ABIs */
@@ -84,11 +84,11 @@ static bool is_secret(const struct harness_tracer *tracer, const char *name)
 	return false;
 }
 
-static int read_argv(pid_t tid, const struct exec_call *call,
+static int read_argv(struct tracer_mem *mem, const struct exec_call *call,
 		     struct harness_exec *exec)
 {
 	uint64_t *ptrs;
-	long n = tracer_read_pointers(tid, call->argv, call->ptr_size, &ptrs);
+	long n = tracer_read_pointers(mem, call->argv, call->ptr_size, &ptrs);
 
 	if (n < 0)
 		return -1;
@@ -100,7 +100,7 @@ static int read_argv(pid_t tid, const struct exec_call *call,
 	for (long i = 0; i < n; i++) {
 		struct harness_bytes *b = &exec->argv[exec->argc];
 
-		b->data = tracer_read_string(tid, ptrs[i], &b->len);
+		b->data = tracer_read_string(mem, ptrs[i], &b->len);
 		if (!b->data)
 			break;
 		exec->argc++;
@@ -130,11 +130,12 @@ static void split_env(const struct harness_tracer *tracer, char *s,
 	explicit_bzero(eq + 1, len - (size_t)(eq + 1 - s));
 }
 
-static int read_env(const struct harness_tracer *tracer, pid_t tid,
-		    const struct exec_call *call, struct harness_exec *exec)
+static int read_env(const struct harness_tracer *tracer,
+		    struct tracer_mem *mem, const struct exec_call *call,
+		    struct harness_exec *exec)
 {
 	uint64_t *ptrs;
-	long n = tracer_read_pointers(tid, call->envp, call->ptr_size, &ptrs);
+	long n = tracer_read_pointers(mem, call->envp, call->ptr_size, &ptrs);
 
 	if (n < 0)
 		return -1;
@@ -145,7 +146,7 @@ static int read_env(const struct harness_tracer *tracer, pid_t tid,
 	}
 	for (long i = 0; i < n; i++) {
 		size_t len;
-		char *s = tracer_read_string(tid, ptrs[i], &len);
+		char *s = tracer_read_string(mem, ptrs[i], &len);
 
 		if (!s)
 			break;
@@ -241,6 +242,7 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	struct __ptrace_syscall_info info;
 	struct harness_exec *exec = &t->pending;
 	struct exec_call call;
+	struct tracer_mem *mem;
 	size_t len;
 	long n;
 
@@ -249,15 +251,17 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	    decode_call(&info, &call) < 0)
 		return -1;
 
+	mem = &tracer->mem;
+	tracer_mem_init(mem, t->tid);
 	memset(exec, 0, sizeof(*exec));
 	exec->time_us = tracer_now_us();
-	exec->attempted = tracer_read_string(t->tid, call.path, &len);
+	exec->attempted = tracer_read_string(mem, call.path, &len);
 	if (!exec->attempted)
 		exec->attempted = strdup("");
 	if (!exec->attempted)
 		return -1;
-	if (read_argv(t->tid, &call, exec) < 0 ||
-	    read_env(tracer, t->tid, &call, exec) < 0) {
+	if (read_argv(mem, &call, exec) < 0 ||
+	    read_env(tracer, mem, &call, exec) < 0) {
 		tracer_exec_release(exec);
 		return -1;
 	}

@@ -26,7 +26,7 @@ struct tracee {
 
 #define TRACEE_BUCKETS 1024
 
-/* One file hash, keyed by what stat says about the file. */
+/* One file hash, keyed by the file's stat data. */
 struct hash_entry {
 	dev_t dev;
 	ino_t ino;
@@ -35,6 +35,17 @@ struct hash_entry {
 	int64_t ctime_ns;
 	char sha256[65];
 	struct hash_entry *next;
+};
+
+/* A small cache of pages of one tracee's memory, because the strings of
+ * an argv or environment mostly share a few pages. */
+#define TRACER_MEM_PAGES 8
+struct tracer_mem {
+	pid_t tid;
+	unsigned next;
+	uint64_t base[TRACER_MEM_PAGES];
+	bool valid[TRACER_MEM_PAGES];
+	unsigned char data[TRACER_MEM_PAGES][4096];
 };
 
 struct harness_tracer {
@@ -50,6 +61,7 @@ struct harness_tracer {
 	size_t n_interrupting;		/* tracees with interrupting set */
 	int root_status;
 	struct hash_entry *hashes;
+	struct tracer_mem mem;		/* scratch for one exec's strings */
 };
 
 /* Wall clock in Unix microseconds. */
@@ -57,14 +69,16 @@ int64_t tracer_now_us(void);
 
 /* tracer_read.c: the tracee's memory and /proc. */
 
-/* Read a NUL-terminated string at addr in tid's memory. NULL on
- * failure; the caller frees. */
-char *tracer_read_string(pid_t tid, uint64_t addr, size_t *len);
+void tracer_mem_init(struct tracer_mem *mem, pid_t tid);
+
+/* Read a NUL-terminated string at addr. NULL on failure; the caller
+ * frees. */
+char *tracer_read_string(struct tracer_mem *mem, uint64_t addr, size_t *len);
 
 /* Read a NULL-terminated array of pointers of ptr_size bytes. Returns
  * the count, or -1; *out is the caller's to free. */
-long tracer_read_pointers(pid_t tid, uint64_t addr, unsigned ptr_size,
-			  uint64_t **out);
+long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
+			  unsigned ptr_size, uint64_t **out);
 
 /* readlink(/proc/PID/WHAT); NULL on failure; the caller frees. */
 char *tracer_proc_link(pid_t pid, const char *what);

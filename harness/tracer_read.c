@@ -13,9 +13,9 @@
 
 /*
  * The kernel caps one argv or envp string at 32 pages (MAX_ARG_STRLEN)
- * and the arrays at a quarter of the stack limit, so these caps are far
- * above anything an exec can pass; they bound what a process that lies
- * at the seccomp stop can make the tracer allocate.
+ * and the arrays at a quarter of the stack limit. These caps are far
+ * above that, and bound what a process that passes garbage to execve
+ * can make the tracer allocate.
  */
 #define MAX_STRING (1u << 20)
 #define MAX_POINTERS (1u << 20)
@@ -29,51 +29,70 @@ int64_t tracer_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Read up to len bytes at addr, never across a page end, so that an
- * unmapped next page cannot fail the read of this one. */
-static ssize_t read_chunk(pid_t tid, uint64_t addr, void *buf, size_t len)
+void tracer_mem_init(struct tracer_mem *mem, pid_t tid)
 {
-	size_t to_page_end = PAGE - (addr % PAGE);
-	struct iovec local, remote;
-
-	if (len > to_page_end)
-		len = to_page_end;
-	local.iov_base = buf;
-	local.iov_len = len;
-	remote.iov_base = (void *)(uintptr_t)addr;
-	remote.iov_len = len;
-	return process_vm_readv(tid, &local, 1, &remote, 1, 0);
+	memset(mem->valid, 0, sizeof(mem->valid));
+	mem->tid = tid;
+	mem->next = 0;
 }
 
-char *tracer_read_string(pid_t tid, uint64_t addr, size_t *len)
+/* The page at base (page-aligned) of the tracee's memory, from the cache
+ * or read whole: a page is mapped entirely or not at all. */
+static const unsigned char *read_page(struct tracer_mem *mem, uint64_t base)
 {
-	size_t used = 0, capacity = 2 * PAGE;
-	char *s = malloc(capacity);
+	struct iovec local, remote;
+	unsigned slot;
 
-	while (s) {
-		ssize_t n;
-		char *nul;
+	for (unsigned i = 0; i < TRACER_MEM_PAGES; i++) {
+		if (mem->valid[i] && mem->base[i] == base)
+			return mem->data[i];
+	}
+	slot = mem->next;
+	mem->next = (slot + 1) % TRACER_MEM_PAGES;
+	local.iov_base = mem->data[slot];
+	local.iov_len = PAGE;
+	remote.iov_base = (void *)(uintptr_t)base;
+	remote.iov_len = PAGE;
+	mem->valid[slot] = false;
+	if (process_vm_readv(mem->tid, &local, 1, &remote, 1, 0) != PAGE)
+		return NULL;
+	mem->base[slot] = base;
+	mem->valid[slot] = true;
+	return mem->data[slot];
+}
 
-		/* capacity - used >= PAGE holds at every read. */
-		if (capacity - used < PAGE) {
-			char *bigger = realloc(s, capacity * 2);
+char *tracer_read_string(struct tracer_mem *mem, uint64_t addr, size_t *len)
+{
+	size_t used = 0, capacity = 0;
+	char *s = NULL;
+
+	while (used < MAX_STRING) {
+		uint64_t base = addr & ~(uint64_t)(PAGE - 1);
+		size_t off = (size_t)(addr - base), n;
+		const unsigned char *page = read_page(mem, base);
+		const unsigned char *nul;
+
+		if (!page)
+			break;
+		nul = memchr(page + off, '\0', PAGE - off);
+		n = nul ? (size_t)(nul - (page + off)) : PAGE - off;
+		if (used + n + 1 > capacity) {
+			size_t want = used + n + 1;
+			char *bigger = realloc(s, want);
 
 			if (!bigger)
 				break;
 			s = bigger;
-			capacity *= 2;
+			capacity = want;
 		}
-		n = read_chunk(tid, addr + used, s + used, PAGE);
-		if (n <= 0)
-			break;
-		nul = memchr(s + used, '\0', (size_t)n);
+		memcpy(s + used, page + off, n);
+		used += n;
 		if (nul) {
-			*len = used + (size_t)(nul - (s + used));
+			s[used] = '\0';
+			*len = used;
 			return s;
 		}
-		used += (size_t)n;
-		if (used >= MAX_STRING)
-			break;
+		addr += n;
 	}
 	free(s);
 	return NULL;
@@ -92,43 +111,46 @@ static uint64_t pointer_at(const unsigned char *p, unsigned ptr_size)
 	return p64;
 }
 
-long tracer_read_pointers(pid_t tid, uint64_t addr, unsigned ptr_size,
-			  uint64_t **out)
+long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
+			  unsigned ptr_size, uint64_t **out)
 {
 	size_t count = 0, capacity = 64;
 	uint64_t *v = malloc(capacity * sizeof(*v));
-	unsigned char buf[PAGE];
 
 	*out = NULL;
-	if (addr == 0) {
-		*out = v;
-		return v ? 0 : -1;
-	}
 	while (v && count < MAX_POINTERS) {
 		uint64_t at = addr + count * ptr_size;
-		ssize_t n = read_chunk(tid, at, buf, sizeof(buf));
+		uint64_t base = at & ~(uint64_t)(PAGE - 1);
+		const unsigned char *page;
+		uint64_t p;
 
-		if (n < (ssize_t)ptr_size)
+		if (addr == 0)
 			break;
-		for (size_t i = 0; i + ptr_size <= (size_t)n; i += ptr_size) {
-			uint64_t p = pointer_at(buf + i, ptr_size);
+		/* An aligned array never has a pointer across a page end;
+		 * a misaligned one is read as the kernel would fail it. */
+		if (at % ptr_size != 0)
+			goto fail;
+		page = read_page(mem, base);
+		if (!page)
+			goto fail;
+		p = pointer_at(page + (at - base), ptr_size);
+		if (p == 0)
+			break;
+		if (count == capacity) {
+			uint64_t *bigger = realloc(v, 2 * capacity *
+							      sizeof(*v));
 
-			if (p == 0) {
-				*out = v;
-				return (long)count;
-			}
-			if (count == capacity) {
-				uint64_t *bigger;
-
-				bigger = realloc(v, 2 * capacity * sizeof(*v));
-				if (!bigger)
-					goto fail;
-				v = bigger;
-				capacity *= 2;
-			}
-			v[count++] = p;
+			if (!bigger)
+				goto fail;
+			v = bigger;
+			capacity *= 2;
 		}
+		v[count++] = p;
 	}
+	if (!v || count >= MAX_POINTERS)
+		goto fail;
+	*out = v;
+	return (long)count;
 fail:
 	free(v);
 	return -1;

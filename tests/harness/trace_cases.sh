@@ -69,7 +69,8 @@ expect_shape "$TMP/daemon.json" \
 jq_eq "$TMP/daemon.json" '.children[0].children[0].end' killed
 jq_eq "$TMP/daemon.json" '.children[0].children[0].signal_name' KILL
 jq_eq "$TMP/daemon.json" '.children[0].end' exited
-pgrep -f '^/bin/sleep 600$' >/dev/null && fail "the daemon still runs"
+daemon_pid=$(jq '.children[0].children[0].pid' "$TMP/daemon.json")
+kill -0 "$daemon_pid" 2>/dev/null && fail "the daemon still runs"
 
 # A zombie: the child's exit is recorded although its parent never
 # reaps it.
@@ -111,3 +112,18 @@ expect_shape "$TMP/py.json" \
 	'{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["sh"]},{"c":[],"x":["true"]}],"x":["python3"]}'
 jq_eq "$TMP/py.json" '[.children[].execs[0].argv[-1]] | join(",")' \
 	'from-subprocess,from-fork,exit 0'
+
+# New user and PID namespaces: each process is recorded with its host
+# pid and with the pid it saw, from /proc/PID/status NSpid.
+if unshare --user --map-root-user --pid --fork true 2>/dev/null; then
+	trace_json "$TMP/ns.json" unshare --user --map-root-user --pid \
+		--fork --mount-proc sh -c '/bin/echo $$'
+	expect_eq 0 "$status" "unshare exit status"
+	expect_grep '^1$' "$TMP/cmd.out"
+	expect_shape "$TMP/ns.json" \
+		'{"c":[{"c":[{"c":[],"x":["echo"]}],"x":["sh"]}],"x":["unshare"]}'
+	jq_eq "$TMP/ns.json" '.children[0].ns_pid' 1
+	jq_eq "$TMP/ns.json" '.children[0].ns_pids | length' 2
+	jq_eq "$TMP/ns.json" '.children[0].ns_pids[0] == .children[0].pid' true
+	jq_eq "$TMP/ns.json" '.children[0].children[0].ns_pid' 2
+fi

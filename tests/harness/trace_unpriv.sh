@@ -46,6 +46,16 @@ run_user "$TMP/spawn.json" "$H" spawn /bin/true
 expect_shape "$TMP/spawn.json" \
 	'{"c":[{"c":[],"x":["true"]}],"x":["trace_helper"]}'
 
+# A traced process that enters new user and PID namespaces.
+if as_user unshare --user --map-root-user --pid --fork true 2>/dev/null
+then
+	run_user "$TMP/ns.json" unshare --user --map-root-user --pid --fork \
+		--mount-proc sh -c '/bin/echo $$'
+	expect_eq 0 "$status" "unshare exit status"
+	jq_eq "$TMP/ns.json" '.children[0].ns_pid' 1
+	jq_eq "$TMP/ns.json" '.children[0].children[0].ns_pid' 2
+fi
+
 # A setuid program runs without its privileges under no_new_privs, and
 # the tracer still records it.
 if [ -u /usr/bin/passwd ]; then
