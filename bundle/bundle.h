@@ -88,8 +88,9 @@ int bundle_is_finalized(const struct bundle *bundle);
 
 /*
  * Transactions group objects with the event that references them.
- * Objects put outside a transaction are committed at once. Nesting is not
- * supported.
+ * Objects put outside a transaction are committed at once, each with its
+ * own sync to disk, so batch them in one. Nesting is not supported. After
+ * a failed call inside a transaction, call bundle_rollback().
  */
 int bundle_begin(struct bundle *bundle);
 int bundle_commit(struct bundle *bundle);

@@ -286,11 +286,35 @@ static int finalize_body(struct bundle *bundle, void *arg)
  * the finalized bundle is one self-contained file. */
 static int checkpoint(struct bundle *bundle)
 {
+	sqlite3_stmt *stmt = NULL;
+	const char *mode;
+	int rc, ok;
+
 	if (store_exec(bundle, "PRAGMA wal_checkpoint(TRUNCATE)",
 		       "cannot checkpoint bundle"))
 		return -1;
-	return store_exec(bundle, "PRAGMA journal_mode = DELETE",
-			  "cannot checkpoint bundle");
+
+	/* SQLite keeps WAL mode, and returns "wal", while another
+	 * connection has the file open. */
+	if (sqlite3_prepare_v2(bundle->db, "PRAGMA journal_mode = DELETE", -1,
+			       &stmt, NULL) != SQLITE_OK) {
+		return store_sql_error(bundle, "cannot checkpoint bundle");
+	}
+	rc = sqlite3_step(stmt);
+	mode = (const char *)sqlite3_column_text(stmt, 0);
+	ok = rc == SQLITE_ROW && mode && strcmp(mode, "delete") == 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && (sqlite3_errcode(bundle->db) & 0xff) !=
+					SQLITE_BUSY)
+		return store_sql_error(bundle, "cannot checkpoint bundle");
+	if (!ok) {
+		bundle_set_error("cannot checkpoint bundle: '%s': another "
+				 "process has it open", bundle->path);
+		bundle_set_hint("the bundle is finalized, but keep its -wal "
+				"file beside it until every reader closed it");
+		return -1;
+	}
+	return 0;
 }
 
 int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
