@@ -56,7 +56,7 @@ expect_status 2 "$RUNBUNDLE" snapshot --bogus "$TMP/b2.rb" "$src"
 expect_grep "unknown option: '--bogus'" "$TMP/err"
 [ ! -e "$TMP/b2.rb" ] || fail "a usage error created a bundle"
 
-# A bundle inside the directory leaves itself out, and says so.
+# A bundle inside the directory leaves itself out and records that.
 mkdir -p "$TMP/ws/sub"
 printf 's\n' >"$TMP/ws/sub/s"
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/ws/in[1].rb" "$TMP/ws"

@@ -34,7 +34,7 @@ expect_status 0 "$RUNBUNDLE" checkout "$TMP/b.rb" latest "$TMP/dst"
 expect_eq "file X" "$(cat "$TMP/dst/a/b/c/f1")" "changed file"
 cmp "$src/other/big" "$TMP/dst/other/big" || fail "big file differs"
 
-# The unchanged subtree kept its id: the two roots list the same "other".
+# Unchanged snapshots share their root tree; the change made a new one.
 tree_of() {
 	sqlite3 "$TMP/b.rb" "SELECT json_extract(event, '$.data.root')
 		FROM events WHERE seq = $1"
