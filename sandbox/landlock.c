@@ -6,9 +6,10 @@
  * namespace shows it. Writes of every kind are handled and granted only
  * beneath the writable parts of the workspace, /tmp, HOME and the
  * devices. Execution is handled only when the policy has an exec
- * allowlist; then it is granted on the listed programs and the dynamic
- * loaders, which the kernel opens for execution too. From ABI 6 the
- * ruleset also scopes abstract Unix sockets and signals to the sandbox.
+ * allowlist. It is then granted on the listed programs and on the
+ * dynamic loaders, because the kernel opens those for execution too.
+ * From ABI 6 the ruleset also scopes abstract Unix sockets and signals
+ * to the sandbox.
  *
  * The Debian 12 headers define rights up to ABI 2 only, so the newer
  * constants and the three-field ruleset attribute are defined here
@@ -264,8 +265,8 @@ cJSON *sandbox_landlock_describe(const struct sandbox_plan *plan)
 		   handled_rights(plan));
 	scoped = cJSON_AddArrayToObject(o, "scoped");
 	if (plan->landlock_abi >= 6) {
-		cJSON_AddItemToArray(scoped,
-				     cJSON_CreateString("abstract_unix_socket"));
+		cJSON_AddItemToArray(
+			scoped, cJSON_CreateString("abstract_unix_socket"));
 		cJSON_AddItemToArray(scoped, cJSON_CreateString("signal"));
 	}
 	return o;

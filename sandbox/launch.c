@@ -9,9 +9,9 @@
  *	     maps the ids, forks init and waits for it.
  *   init    PID 1 of the new PID namespace. Sets up the network, the
  *	     mounts and the session, forks the agent, forwards signals,
- *	     enforces the timeout, and reaps everything; when the agent
- *	     exits it kills what is left and exits itself, which makes the
- *	     kernel kill the rest of the namespace.
+ *	     enforces the timeout, and reaps everything. When the agent
+ *	     exits, init kills what is left and exits too, and the kernel
+ *	     then kills anything still in the namespace.
  *   agent   drops privileges, applies Landlock and seccomp, runs the
  *	     hook and executes the command.
  *
@@ -142,8 +142,8 @@ static int exit_code(int status)
 	return EXIT_SETUP;
 }
 
-/* PR_SET_PDEATHSIG, then a check that the parent did not die before
- * it was set: the parent holds the write end of alive open. */
+/* Set PR_SET_PDEATHSIG, then check that the parent did not die before
+ * it was set. The parent keeps the write end of alive open. */
 static void die_with_parent(int alive, int sock)
 {
 	struct pollfd p = { .fd = alive, .events = POLLIN };
@@ -399,7 +399,8 @@ static int check_config(const struct sandbox_config *c)
 {
 	if (!c->policy || !c->argv || !c->argv[0] || !c->workspace) {
 		sandbox_set_error("cannot start the sandbox: '%s': %s",
-				  "config", "policy, argv or workspace missing");
+				  "config",
+				  "policy, argv or workspace missing");
 		return -1;
 	}
 	if (c->n_ports > SANDBOX_MAX_PORTS) {

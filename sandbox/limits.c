@@ -12,8 +12,8 @@
  *
  * NOTE: RLIMIT_NPROC is not enforced for processes whose real uid is
  * the host's root, so a root caller without a writable pids cgroup has
- * no process limit; the description then says "rlimit (not enforced
- * for root)".
+ * no process limit, and the description then reads "rlimit (not
+ * enforced for root)".
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -10,9 +10,9 @@
  * RESOLVE_BENEATH, so a symlink in the workspace cannot redirect a
  * mount to the host's tree.
  *
- * The order matters: the private /tmp and HOME come before the
- * workspace, which may lie below either; the hidden paths and the exec
- * masks come last, over whatever is visible.
+ * The order matters. The private /tmp and HOME come before the
+ * workspace, because it may lie below either. The hidden paths and the
+ * exec masks come last, so that they cover whatever became visible.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -56,7 +56,7 @@ static const struct sandbox_limits default_limits = {
 	.open_files = 4096,
 };
 
-/* Where the parser is, for messages: the file name and the JSON path. */
+/* The parser's position for messages: the file name and the JSON path. */
 struct parser {
 	const char *name;
 	char path[256];

@@ -4,10 +4,10 @@
  *
  * Invariants of a parsed policy:
  *
- *  1. Every path in filesystem.* and exec.* is absolute and normalised
- *     (no ".", "..", empty or trailing components); every path in
+ *  1. Every path in filesystem.* and exec.* is absolute and normalised:
+ *     no ".", "..", empty or trailing components. Every path in
  *     workspace.* is relative to the workspace and normalised the same
- *     way, "." meaning the whole workspace.
+ *     way, and "." means the whole workspace.
  *  2. Every network.allow entry is "host:port" with port 1 to 65535.
  *  3. A limit of 0 means "no limit".
  *  4. Every string is owned by the policy and freed by

@@ -1,7 +1,7 @@
 /*
  * privs.c - drop every privilege the agent could use, in stages.
  *
- * After unshare(CLONE_NEWUSER) the process holds every capability in
+ * After unshare(CLONE_NEWUSER) the process has every capability in
  * its own user namespace (none on the host). Before execve() they all
  * go: the securebits first, so that a uid of 0 inside the namespace
  * never regains capabilities through execve(); then the bounding and

@@ -10,9 +10,9 @@
  *	Init brings loopback up, opens the requested listening sockets
  *	and passes them out, assembles the new root on tmpfs, pivots into
  *	it, and forks the agent process.
- *   ready: the agent applies the limits, drops every capability, sets
- *	no_new_privs, applies Landlock and the seccomp filter, and sends
- *	"ready" with its own pid; sandbox_launch() returns here.
+ *   ready: the agent drops every capability, sets no_new_privs, applies
+ *	Landlock, the seccomp filter and the rlimits, and sends "ready"
+ *	with its own pid. sandbox_launch() returns here.
  *   running: the agent runs the caller's hook, then execve(). Init
  *	forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to it.
  *   done: the agent exits, or the timeout expires. Init kills every
@@ -61,9 +61,11 @@ enum sandbox_mode {
 
 /*
  * Run in the agent process after every restriction is in place, as the
- * last step before execve(); the process tracer uses it to stop the
- * process for PTRACE_SEIZE. Return 0 to go on, or -1 with errno set to
- * abort the run (the agent exits with status 125).
+ * last step before execve(). The process tracer uses it to stop the
+ * process for PTRACE_SEIZE, which also suits the seccomp exec-tracing
+ * rule: the tracer is attached before the first execve(). Return 0 to
+ * go on, or -1 with errno set to abort the run (the agent exits with
+ * status 125).
  */
 typedef int (*sandbox_hook_fn)(void *arg);
 

@@ -10,7 +10,7 @@ PY=/usr/bin/python3
 abstract=rbtest-$$
 
 # One host-side server: TCP on an ephemeral loopback port, and an
-# abstract Unix socket; both answer "hello". It prints its port.
+# abstract Unix socket; both reply "hello". It prints its port.
 $PY -c '
 import socket, sys, threading
 t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(16)

@@ -126,7 +126,8 @@ static void compare_reports_each_difference(void **state)
 			       "\"host_source\": \"/a\"}]}");
 	cJSON *b = cJSON_Parse("{\"landlock\": {\"abi\": 5}, \"hostname\": "
 			       "\"x\", \"mounts\": [{\"path\": \"/w\", "
-			       "\"host_source\": \"/b\"}, {\"path\": \"/z\"}]}");
+			       "\"host_source\": \"/b\"}, "
+			       "{\"path\": \"/z\"}]}");
 	char *text = NULL;
 
 	(void)state;
