@@ -34,6 +34,7 @@ struct trace_args {
 };
 
 static struct harness_tracer *active_tracer;
+static volatile sig_atomic_t attached, pending_signal;
 
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct trace_args *args)
@@ -97,10 +98,14 @@ static char *find_command(const char *name)
 	return NULL;
 }
 
+/* A signal that comes before the attach waits for it, so that none is
+ * lost between the fork and the tracer's first stop. */
 static void forward_signal(int sig)
 {
-	if (active_tracer)
+	if (attached)
 		harness_tracer_signal_root(active_tracer, sig);
+	else
+		pending_signal = sig;
 }
 
 /* Ctrl-C and Ctrl-\ reach the command from the terminal already; a
@@ -282,6 +287,8 @@ int cmd_trace(int argc, char **argv, const struct cli_command *self)
 		return CLI_EXIT_RUNBUNDLE;
 	}
 
+	active_tracer = tracer;
+	setup_signals();
 	if (harness_tracer_attach(tracer, pid) < 0) {
 		cli_error_from(harness_error(), harness_error_hint());
 		kill(pid, SIGKILL);
@@ -289,10 +296,11 @@ int cmd_trace(int argc, char **argv, const struct cli_command *self)
 		harness_tracer_free(tracer);
 		return CLI_EXIT_RUNBUNDLE;
 	}
-	active_tracer = tracer;
-	setup_signals();
+	attached = 1;
+	if (pending_signal)
+		harness_tracer_signal_root(tracer, pending_signal);
 	rc = harness_tracer_run(tracer, &status);
-	active_tracer = NULL;
+	attached = 0;
 	if (rc < 0) {
 		cli_error_from(harness_error(), harness_error_hint());
 		harness_tracer_free(tracer);

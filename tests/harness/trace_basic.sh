@@ -79,6 +79,30 @@ expect_eq 137 "$status" "exit status of a command killed by SIGKILL"
 jq_eq "$TMP/kill.json" '.end + " " + .signal_name' 'signaled KILL'
 jq_eq "$TMP/kill.json" '[.children[] | select(.execs[0].argv[0] == "/bin/sleep") | .end] | join(",")' killed
 
+# SIGTERM sent to runbundle alone is passed on to the command.
+"$RB" trace -o "$TMP/term.txt" -- /bin/sleep 60 &
+rb_pid=$!
+# The name of the child of runbundle: "sleep" once it has exec'd, and
+# so once runbundle forwards signals.
+child_comm() {
+	for f in $(grep -l "^PPid:	$rb_pid$" /proc/[0-9]*/status 2>/dev/null); do
+		cat "${f%status}comm" 2>/dev/null || true
+	done
+}
+n=0
+until [ "$(child_comm)" = sleep ]; do
+	n=$((n + 1))
+	[ $n -lt 500 ] || fail "the traced sleep never started"
+	sleep 0.01
+done
+kill -TERM "$rb_pid"
+set +e
+wait "$rb_pid"
+status=$?
+set -e
+expect_eq 143 "$status" "exit status after SIGTERM"
+expect_grep '^pid [0-9]*: signal TERM$' "$TMP/term.txt"
+
 # Raw bytes: an argument that is not UTF-8 comes back as base64.
 trace_json "$TMP/bytes.json" /bin/echo "$(printf 'a\377b')"
 jq_eq "$TMP/bytes.json" '.execs[0].argv[1].base64' "$(printf 'a\377b' | base64)"
