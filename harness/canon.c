@@ -51,9 +51,11 @@ cJSON *harness_json_parse(const void *text, size_t len)
 		return NULL;
 	}
 
+	/* A NUL byte counts as text too: only len matters, so
+	 * "[1]\0junk" is rejected. */
 	while (end < start + len && is_json_space((unsigned char)*end))
 		end++;
-	if (end < start + len && *end != '\0') {
+	if (end < start + len) {
 		harness_set_error("cannot parse JSON: 'byte %zu': text after "
 				  "the document", (size_t)(end - start));
 		cJSON_Delete(tree);

@@ -111,6 +111,14 @@ static void trailing_text_names_its_offset(void **state)
 					     "text after the document");
 }
 
+static void nul_before_length_is_rejected(void **state)
+{
+	(void)state;
+	assert_null(harness_json_parse("[1]\0junk", 8));
+	assert_null(harness_json_parse("[1] \0", 5));
+	assert_non_null(strstr(harness_error(), "text after the document"));
+}
+
 static void length_bounds_the_parse(void **state)
 {
 	/* The bytes after len must not be read, even without a NUL. */
@@ -232,6 +240,7 @@ int main(void)
 		cmocka_unit_test(sorted_tree_keeps_links),
 		cmocka_unit_test(malformed_json_is_rejected),
 		cmocka_unit_test(trailing_text_names_its_offset),
+		cmocka_unit_test(nul_before_length_is_rejected),
 		cmocka_unit_test(length_bounds_the_parse),
 		cmocka_unit_test(deep_nesting_is_bounded),
 		cmocka_unit_test(deep_objects_are_bounded),

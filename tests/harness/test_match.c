@@ -772,6 +772,58 @@ static void deep_body_is_compared_as_bytes(void **state)
 	free(deep);
 }
 
+/* A fixed pseudo-random sequence, so a failure can be replayed. */
+static uint32_t next_random(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return *state >> 8;
+}
+
+static void mutated_requests_never_crash(void **state)
+{
+	struct fixture *f = *state;
+	static const char body[] =
+		"{\"model\":\"m\",\"metadata\":{\"user_id\":\"f47ac10b-58cc-"
+		"4372-a567-0e02b2c3d479\"},\"messages\":[{\"role\":\"user\","
+		"\"content\":[{\"type\":\"text\",\"text\":\"2025-06-01 in "
+		"0.5s pid 7 /tmp/x/y\"}]},{\"role\":\"assistant\",\"content\":"
+		"\"\\u00e9\\n\"}],\"n\":[1,2.5,-0,true,null]}";
+	static const char *const headers[] = { "X-Meta: {\"a\":[1,{\"b\":2}]}",
+					       NULL };
+	struct harness_matcher *m;
+	uint32_t seed = 12345;
+	char mutated[sizeof(body)];
+
+	record(f, chat, body, headers);
+	record(f, chat, "{\"messages\":[]}", NULL);
+	m = matcher_for(f);
+	for (int i = 0; i < 3000; i++) {
+		struct harness_request r;
+		struct harness_match match;
+		size_t len = sizeof(body) - 1;
+		int edits = 1 + (int)(next_random(&seed) % 4);
+
+		memcpy(mutated, body, sizeof(body));
+		for (int e = 0; e < edits; e++)
+			mutated[next_random(&seed) % len] =
+				(char)(next_random(&seed) % 256);
+		if (next_random(&seed) % 4 == 0)
+			len = next_random(&seed) % len;
+
+		set_request(&r, chat, mutated, len);
+		add_headers(&r, headers);
+		assert_int_equal(harness_matcher_find(m, &r, &match), 0);
+		assert_true(match.verdict == HARNESS_DIVERGED ||
+			    match.index < 2);
+		if (match.consumed && match.verdict != HARNESS_DIVERGED)
+			assert_int_equal(harness_matcher_consume(m, match.index),
+					 -1);
+		harness_match_release(&match);
+		harness_request_release(&r);
+	}
+	harness_matcher_free(m);
+}
+
 static void verdict_names(void **state)
 {
 	(void)state;
@@ -809,6 +861,7 @@ int main(void)
 		TEST(without_normalizer_volatile_diverges),
 		TEST(identical_beats_earlier_volatile),
 		TEST(deep_body_is_compared_as_bytes),
+		TEST(mutated_requests_never_crash),
 		cmocka_unit_test(verdict_names),
 	};
 

@@ -823,6 +823,62 @@ static void load_reads_file(void **state)
 	assert_non_null(strstr(harness_error(), "not a regular file"));
 }
 
+static uint32_t next_random(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return *state >> 8;
+}
+
+/* Mutated scripts and request bodies get an error or a response, never
+ * a crash. */
+static void mutated_input_never_crashes(void **state)
+{
+	static const char script_text[] =
+		"{\"delta_bytes\":3,\"turns\":[{\"text\":\"h\\u00e9llo\","
+		"\"tool_calls\":[{\"name\":\"t\",\"arguments\":{\"a\":[1]}}],"
+		"\"usage\":{\"input_tokens\":1}}]}";
+	static const char body[] = "{\"model\":\"m\",\"stream\":true,"
+				   "\"stream_options\":{\"include_usage\":true}}";
+	static const char *const paths[] = { "/v1/chat/completions",
+					     "/v1/responses", "/v1/messages" };
+	uint32_t seed = 99;
+	char mutated[sizeof(script_text)];
+
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		struct harness_script *script;
+		struct harness_request request = { 0 };
+		struct harness_response response = { 0 };
+		enum harness_outcome outcome;
+		char request_body[sizeof(body)];
+		size_t len = sizeof(script_text) - 1;
+
+		memcpy(mutated, script_text, sizeof(script_text));
+		mutated[next_random(&seed) % len] =
+			(char)(next_random(&seed) % 256);
+		script = harness_script_parse(mutated, len, "fuzz.json");
+		if (!script) {
+			assert_true(strlen(harness_error()) > 0);
+			continue;
+		}
+		memcpy(request_body, body, sizeof(body));
+		if (i % 2)
+			request_body[next_random(&seed) % (sizeof(body) - 1)] =
+				(char)(next_random(&seed) % 256);
+		request.method = "POST";
+		request.path = (char *)paths[i % 3];
+		request.body = (unsigned char *)request_body;
+		request.body_len = sizeof(body) - 1;
+		assert_int_equal(harness_script_respond(script, &request,
+							&response, &outcome),
+				 0);
+		assert_true(response.status == 200 || response.status == 400);
+		assert_true(response.n_chunks >= 1);
+		harness_response_release(&response);
+		harness_script_free(script);
+	}
+}
+
 static void api_is_chosen_by_path(void **state)
 {
 	(void)state;
@@ -860,6 +916,7 @@ int main(void)
 		cmocka_unit_test(invalid_scripts_are_rejected),
 		cmocka_unit_test(deep_script_is_rejected),
 		cmocka_unit_test(load_reads_file),
+		cmocka_unit_test(mutated_input_never_crashes),
 		cmocka_unit_test(api_is_chosen_by_path),
 	};
 
