@@ -35,6 +35,32 @@ for i in $(seq 1 20); do
 	expect_grep '^incomplete: ' "$TMP/out"
 done
 
+# Killed while finalizing, in the checkpoint or the switch of journal
+# mode: finalized and intact, or still incomplete and intact.
+for i in $(seq 1 5); do
+	bundle=$TMP/final$i.rb
+	"$WRITER" loop "$bundle" "$i" >"$TMP/committed" 2>"$TMP/writer.err" &
+	pid=$!
+	sleep 0.5
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 60 ))
+	"$WRITER" finalize "$bundle" >/dev/null 2>"$TMP/writer.err" &
+	pid=$!
+	sleep "$(printf '0.%03d' "$ms")"
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+
+	expect_status 0 "$RUNBUNDLE" verify --allow-incomplete --json \
+		"$bundle"
+	expect_eq "$(jq .events "$TMP/out")" \
+		"$(jq .verified_events "$TMP/out")" \
+		"finalize killed after $ms ms: verified events"
+	if [ "$(jq -r .finalized "$TMP/out")" = true ]; then
+		expect_status 0 "$RUNBUNDLE" verify "$bundle"
+	fi
+done
+
 # A killed bundle can be appended to and finalized afterwards.
 "$WRITER" put "$TMP/crash20.rb" "$TMP/committed" >/dev/null
 "$WRITER" finalize "$TMP/crash20.rb" >/dev/null
