@@ -79,6 +79,9 @@ struct sandbox_proxy {
 	sandbox_proxy_violation_fn on_violation;
 	void *arg;
 
+	int64_t head_ms;
+	int64_t connect_ms;
+
 	_Atomic uint64_t accepted;
 	_Atomic uint64_t tunnels_made;
 	_Atomic uint64_t connects;
@@ -102,6 +105,8 @@ struct sandbox_proxy *sandbox_proxy_new(sandbox_proxy_violation_fn
 	proxy->stop_pipe[0] = proxy->stop_pipe[1] = -1;
 	proxy->on_violation = on_violation;
 	proxy->arg = arg;
+	proxy->head_ms = SANDBOX_PROXY_HEAD_TIMEOUT * 1000;
+	proxy->connect_ms = SANDBOX_PROXY_CONNECT_TIMEOUT * 1000;
 	pthread_mutex_init(&proxy->lock, NULL);
 	pthread_cond_init(&proxy->slot_free, NULL);
 	return proxy;
@@ -339,7 +344,7 @@ static int wait_fd(struct sandbox_proxy *proxy, int fd, short events,
 static void write_all(struct sandbox_proxy *proxy, int fd, const char *buf,
 		      size_t len)
 {
-	int64_t deadline = now_ms() + SANDBOX_PROXY_HEAD_TIMEOUT * 1000;
+	int64_t deadline = now_ms() + proxy->head_ms;
 
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -415,7 +420,7 @@ static void reject(struct tunnel *t, const char *status, const char *host,
 static ssize_t read_head(struct tunnel *t, char *buf,
 			 struct proxy_request *req)
 {
-	int64_t deadline = now_ms() + SANDBOX_PROXY_HEAD_TIMEOUT * 1000;
+	int64_t deadline = now_ms() + t->proxy->head_ms;
 	size_t len = 0;
 
 	for (;;) {
@@ -495,7 +500,7 @@ static int resolve(const struct allow_entry *e, struct proxy_address *out,
 /* Connect to addr with a deadline. Returns the socket, or -1. */
 static int connect_one(struct tunnel *t, const struct proxy_address *addr)
 {
-	int64_t deadline = now_ms() + SANDBOX_PROXY_CONNECT_TIMEOUT * 1000;
+	int64_t deadline = now_ms() + t->proxy->connect_ms;
 	int fd = socket(addr->ss.ss_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = 0;
@@ -822,6 +827,21 @@ static void *acceptor_main(void *data)
 		accept_ready(proxy, fds);
 	}
 	return NULL;
+}
+
+int sandbox_proxy_set_timeouts(struct sandbox_proxy *proxy,
+			       unsigned head_ms, unsigned connect_ms)
+{
+	if (proxy->running || head_ms == 0 || connect_ms == 0) {
+		sandbox_set_error("cannot set proxy timeouts: '%u ms, %u ms': "
+				  "%s", head_ms, connect_ms,
+				  proxy->running ? "the proxy is running"
+						 : "a timeout of 0");
+		return -1;
+	}
+	proxy->head_ms = head_ms;
+	proxy->connect_ms = connect_ms;
+	return 0;
 }
 
 int sandbox_proxy_start(struct sandbox_proxy *proxy)

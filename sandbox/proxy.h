@@ -60,8 +60,8 @@
 #define SANDBOX_PROXY_MAX_TUNNELS 256
 #define SANDBOX_PROXY_MAX_LISTENERS 8
 #define SANDBOX_PROXY_MAX_STORED 1024	/* violations kept in memory */
-#define SANDBOX_PROXY_HEAD_TIMEOUT 10	/* seconds to send the head */
-#define SANDBOX_PROXY_CONNECT_TIMEOUT 10 /* seconds per address */
+#define SANDBOX_PROXY_HEAD_TIMEOUT 10	/* default seconds to send the head */
+#define SANDBOX_PROXY_CONNECT_TIMEOUT 10 /* default seconds per address */
 
 struct sandbox_proxy;
 
@@ -107,6 +107,16 @@ int sandbox_proxy_pin(struct sandbox_proxy *proxy, const char *entry,
  * SANDBOX_PROXY_MAX_LISTENERS are added. Only before start.
  */
 int sandbox_proxy_add_listener(struct sandbox_proxy *proxy, int fd);
+
+/*
+ * Set the time a client has to send its request head and the time each
+ * connect to a destination address may take, in milliseconds (at least
+ * 1). The defaults are SANDBOX_PROXY_HEAD_TIMEOUT and
+ * SANDBOX_PROXY_CONNECT_TIMEOUT seconds. Returns 0, or -1 with a
+ * message. Only before start.
+ */
+int sandbox_proxy_set_timeouts(struct sandbox_proxy *proxy,
+			       unsigned head_ms, unsigned connect_ms);
 
 /* Start the acceptor thread. Returns 0, or -1 with a message. */
 int sandbox_proxy_start(struct sandbox_proxy *proxy);

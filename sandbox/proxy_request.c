@@ -109,7 +109,8 @@ static enum proxy_parse parse_authority(struct proxy_request *req)
 	} else {
 		colon = strchr(t, ':');
 		if (!colon || strchr(colon + 1, ':'))
-			return malformed(req, "CONNECT target is not host:port");
+			return malformed(req,
+					 "CONNECT target is not host:port");
 		host_len = (size_t)(colon - t);
 		if (!is_name(t, host_len))
 			return malformed(req, "invalid host name");

@@ -83,7 +83,8 @@ static void record(struct sandbox_seccomp_supervisor *sup,
  * failure of its wrappers as ECANCELED, which hides ENOENT.
  */
 static int handle_one(struct sandbox_seccomp_supervisor *sup,
-		      struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+		      struct seccomp_notif *req,
+		      struct seccomp_notif_resp *resp)
 {
 	int rc;
 

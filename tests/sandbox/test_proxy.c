@@ -524,6 +524,27 @@ static void oversized_head_gets_431(void **state)
 	fixture_free(f);
 }
 
+static void slow_head_gets_408(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct sandbox_proxy_violation v;
+	int fd;
+
+	(void)state;
+	assert_int_equal(sandbox_proxy_set_timeouts(f->proxy, 0, 1), -1);
+	assert_int_equal(sandbox_proxy_set_timeouts(f->proxy, 100, 1000), 0);
+	allow(f, "127.0.0.1:%u");
+	fixture_start(f);
+	fd = connect_proxy(f);
+	send_all(fd, "CONNECT 127.0.0.1:", 18);
+	assert_int_equal(read_status(fd), 408);
+	close(fd);
+	v = last_violation(f);
+	assert_string_equal(v.reason, "request head timed out");
+	assert_int_equal(connects(f), 0);
+	fixture_free(f);
+}
+
 static void plain_http_rejected(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -853,6 +874,7 @@ int main(void)
 		cmocka_unit_test(pinned_name_tunnels),
 		cmocka_unit_test(malformed_requests_get_400),
 		cmocka_unit_test(oversized_head_gets_431),
+		cmocka_unit_test(slow_head_gets_408),
 		cmocka_unit_test(plain_http_rejected),
 		cmocka_unit_test(many_concurrent_tunnels),
 		cmocka_unit_test(both_directions_at_once),
