@@ -98,6 +98,32 @@ static void add_env(cJSON *d, const struct sandbox_plan *plan)
 	}
 }
 
+/* The mounts, and the sysctls that init set, which come in the same
+ * list from the sandbox. Takes ownership of mounts. */
+static void add_mounts(cJSON *d, cJSON *mounts)
+{
+	cJSON *sysctls = cJSON_AddObjectToObject(d, "sysctls");
+	cJSON *m = mounts->child;
+
+	while (m) {
+		cJSON *next = m->next;
+		const char *type = cJSON_GetStringValue(
+			cJSON_GetObjectItem(m, "type"));
+
+		if (type && strcmp(type, "sysctl") == 0) {
+			cJSON_DetachItemViaPointer(mounts, m);
+			cJSON_AddStringToObject(sysctls,
+				cJSON_GetStringValue(cJSON_GetObjectItem(
+					m, "path")),
+				cJSON_GetStringValue(cJSON_GetObjectItem(
+					m, "options")));
+			cJSON_Delete(m);
+		}
+		m = next;
+	}
+	cJSON_AddItemToObject(d, "mounts", mounts);
+}
+
 static cJSON *describe_none(const struct sandbox_plan *plan)
 {
 	cJSON *d = cJSON_CreateObject();
@@ -148,7 +174,7 @@ cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts)
 	add_privileges(d, p->allow_nested_userns);
 	add_env(d, plan);
 	if (mounts)
-		cJSON_AddItemToObject(d, "mounts", mounts);
+		add_mounts(d, mounts);
 	return d;
 }
 

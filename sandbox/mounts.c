@@ -342,6 +342,32 @@ static int build_dev(struct build *b)
 			   MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
+/*
+ * vm.memfd_noexec = 2 in the sandbox's PID namespace: no memfd can be
+ * executed, which closes the one way around the exec allowlist that
+ * Landlock cannot see. Only a caller that is root on the host may write
+ * it, so elsewhere it stays as the host set it, and the description
+ * records which.
+ */
+static void set_memfd_noexec(struct build *b)
+{
+	const char *path = NEWROOT "/proc/sys/vm/memfd_noexec";
+	char value[16] = "";
+	int fd;
+
+	sandbox_write_file(path, "2");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, value, sizeof(value) - 1);
+
+		value[n > 0 ? n : 0] = '\0';
+		value[strcspn(value, "\n")] = '\0';
+		close(fd);
+	}
+	record(b, "/proc/sys/vm/memfd_noexec", "sysctl",
+	       value[0] ? value : "unsupported", NULL);
+}
+
 static int build_proc(struct build *b)
 {
 	char target[64];
@@ -352,6 +378,7 @@ static int build_proc(struct build *b)
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return fail("mount proc", "/proc");
 	record(b, "/proc", "proc", "nosuid,nodev,noexec", NULL);
+	set_memfd_noexec(b);
 	for (size_t i = 0;
 	     i < sizeof(proc_read_only) / sizeof(*proc_read_only); i++) {
 		snprintf(target, sizeof(target), NEWROOT "/proc/%s",
