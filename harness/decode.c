@@ -184,13 +184,15 @@ static int decode_one(const char *coding, const unsigned char *in,
 	return -1;
 }
 
-/* Split "gzip, br" into names; returns how many, at most max. */
+/* Split "gzip, br" into names. Returns how many, or max + 1 when there
+ * are more than max. */
 static size_t split_codings(char *list, char **names, size_t max)
 {
 	size_t n = 0;
+	char *save = NULL;
 
-	for (char *token = strtok(list, ","); token && n < max;
-	     token = strtok(NULL, ",")) {
+	for (char *token = strtok_r(list, ",", &save); token;
+	     token = strtok_r(NULL, ",", &save)) {
 		char *end;
 
 		while (isspace((unsigned char)*token))
@@ -198,8 +200,11 @@ static size_t split_codings(char *list, char **names, size_t max)
 		end = token + strlen(token);
 		while (end > token && isspace((unsigned char)end[-1]))
 			*--end = '\0';
-		if (*token && strcasecmp(token, "identity") != 0)
-			names[n++] = token;
+		if (!*token || strcasecmp(token, "identity") == 0)
+			continue;
+		if (n == max)
+			return max + 1;
+		names[n++] = token;
 	}
 	return n;
 }
@@ -242,6 +247,12 @@ int harness_decode_body(const char *encoding, const void *data, size_t len,
 	n = split_codings(list, names, sizeof(names) / sizeof(names[0]));
 	if (n == 0)
 		return 1;
+	if (n > sizeof(names) / sizeof(names[0])) {
+		harness_set_error("cannot decode body: '%s': more than %zu "
+				  "codings", encoding,
+				  sizeof(names) / sizeof(names[0]));
+		return -1;
+	}
 
 	if (copy_out(data, len, &current, &current_len) < 0)
 		return -1;

@@ -114,7 +114,7 @@ static int parse_usage(const char *name, const char *what,
 }
 
 /* The arguments as compact JSON text, from an object or from a string
- * that contains JSON. */
+ * that contains a JSON object (tool input is an object in every API). */
 static char *arguments_text(const char *name, const char *what,
 			    const cJSON *arguments)
 {
@@ -127,9 +127,10 @@ static char *arguments_text(const char *name, const char *what,
 			arguments->valuestring,
 			strlen(arguments->valuestring));
 
-		if (!parsed) {
+		if (!cJSON_IsObject(parsed)) {
+			cJSON_Delete(parsed);
 			invalid(name, what, "\"arguments\" string is not "
-				"JSON");
+				"a JSON object");
 			return NULL;
 		}
 		text = cJSON_PrintUnformatted(parsed);

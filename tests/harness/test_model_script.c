@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <zlib.h>
 
 #include "harness/error.h"
@@ -606,6 +607,79 @@ static void out_of_turns_in_each_shape(void **state)
 	}
 }
 
+struct responder {
+	struct harness_script *script;
+	char id[64];
+	int status;
+};
+
+static void *respond_once(void *arg)
+{
+	struct responder *r = arg;
+	struct harness_request request = { 0 };
+	struct harness_response response = { 0 };
+	enum harness_outcome outcome;
+	char *text;
+	cJSON *body;
+
+	request.method = "POST";
+	request.path = "/v1/responses";
+	request.body = (unsigned char *)"{}";
+	request.body_len = 2;
+	if (harness_script_respond(r->script, &request, &response,
+				   &outcome) == 0) {
+		r->status = response.status;
+		text = joined(&response);
+		body = cJSON_Parse(text);
+		if (cJSON_IsString(cJSON_GetObjectItem(body, "id")))
+			snprintf(r->id, sizeof(r->id), "%s",
+				 cJSON_GetObjectItem(body, "id")->valuestring);
+		cJSON_Delete(body);
+		free(text);
+	}
+	harness_response_release(&response);
+	return NULL;
+}
+
+/* Concurrent requests each take a different turn, and the ones past the
+ * end get the error. */
+static void concurrent_requests_take_distinct_turns(void **state)
+{
+	struct harness_script *script =
+		parse("[{\"text\":\"1\"},{\"text\":\"2\"},{\"text\":\"3\"},"
+		      "{\"text\":\"4\"},{\"text\":\"5\"},{\"text\":\"6\"}]");
+	struct responder responders[8];
+	pthread_t threads[8];
+	int seen[7] = { 0 }, errors = 0;
+
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		responders[i] = (struct responder){ script, "", 0 };
+		assert_int_equal(pthread_create(&threads[i], NULL, respond_once,
+						&responders[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(threads[i], NULL);
+	for (int i = 0; i < 8; i++) {
+		int turn = 0;
+
+		if (responders[i].status == 400) {
+			errors++;
+			continue;
+		}
+		assert_int_equal(responders[i].status, 200);
+		assert_int_equal(sscanf(responders[i].id, "resp_script_%d",
+					&turn), 1);
+		assert_true(turn >= 1 && turn <= 6);
+		seen[turn]++;
+	}
+	assert_int_equal(errors, 2);
+	for (int t = 1; t <= 6; t++)
+		assert_int_equal(seen[t], 1);
+	assert_int_equal(harness_script_served(script), 6);
+	harness_script_free(script);
+}
+
 static void bad_requests_consume_no_turn(void **state)
 {
 	struct harness_script *script = parse("[{\"text\":\"x\"}]");
@@ -760,7 +834,16 @@ static void invalid_scripts_are_rejected(void **state)
 		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":[1]}]}]",
 		  "must be an object or a string of JSON" },
 		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":\"{x\"}]}]",
-		  "string is not JSON" },
+		  "string is not a JSON object" },
+		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":\"[1]\"}]}]",
+		  "string is not a JSON object" },
+		{ "[{\"tool_calls\":[{\"name\":\"a\",\"id\":\"\"}]}]",
+		  "\"id\" must be a non-empty string" },
+		{ "{\"model\":\"\",\"turns\":[{\"text\":\"a\"}]}",
+		  "\"model\"" },
+		{ "{\"created\":\"now\",\"turns\":[{\"text\":\"a\"}]}",
+		  "must be Unix seconds" },
+		{ "[{\"text\":\"a\",\"usage\":[]}]", "must be an object" },
 		{ "[{\"text\":\"a\",\"usage\":{\"input_tokens\":-1}}]",
 		  "whole numbers" },
 		{ "[{\"text\":\"a\",\"usage\":{\"input_tokens\":1.5}}]",
@@ -909,6 +992,7 @@ int main(void)
 		cmocka_unit_test(messages_stream_tool_use),
 		cmocka_unit_test(messages_body_exact_bytes),
 		cmocka_unit_test(out_of_turns_in_each_shape),
+		cmocka_unit_test(concurrent_requests_take_distinct_turns),
 		cmocka_unit_test(bad_requests_consume_no_turn),
 		cmocka_unit_test(responses_are_deterministic),
 		cmocka_unit_test(deltas_keep_utf8_whole),
