@@ -89,10 +89,48 @@ static const struct cli_command commands[] = {
 	  "N), or 125\n"
 	  "when the sandbox itself failed.\n" },
 	{ "gateway", cmd_gateway,
-	  "runbundle gateway [--listen HOST:PORT] (--upstream NAME=URL | "
-	  "--model-script FILE)",
+	  "runbundle gateway [OPTION...] (--upstream NAME=URL... | "
+	  "--model-script FILE | --replay FILE)",
 	  "Serve the model gateway on its own, for testing agents.",
-	  NULL },
+	  "  --listen HOST:PORT      numeric address to listen on (default: "
+	  "127.0.0.1:0,\n"
+	  "                          a free port)\n"
+	  "  --listen-fd FD          serve on this already listening socket\n"
+	  "  --upstream NAME=URL     forward requests under /NAME/ to URL "
+	  "(the first\n"
+	  "                          upstream takes the rest); repeatable\n"
+	  "  --auth NAME=VAR[:HEADER]\n"
+	  "                          send upstream NAME the key in the "
+	  "environment\n"
+	  "                          variable VAR (default header: "
+	  "Authorization: Bearer)\n"
+	  "  --redact-env VAR        also mask the value of VAR in records; "
+	  "repeatable\n"
+	  "  --model-script FILE     answer from a model script\n"
+	  "  --replay FILE           serve the exchanges recorded in FILE\n"
+	  "  --timing recorded|fast  replay pacing (default: recorded)\n"
+	  "  --on-divergence stop|closest|forward\n"
+	  "                          answer to an unmatched request in a "
+	  "replay\n"
+	  "                          (default: stop, a 400 error)\n"
+	  "  --divergences FILE      write divergence reports there, one JSON "
+	  "a line\n"
+	  "  --ignore-header NAME    treat header NAME as volatile; "
+	  "repeatable\n"
+	  "  --match-rule RULE       volatile values: regex:PATTERN or "
+	  "path:JSONPATH\n"
+	  "  --record PATH           write exchanges to a JSON Lines file, or "
+	  "one file\n"
+	  "                          each when PATH is a directory\n"
+	  "  --port-file FILE        write the port there once listening\n"
+	  "  --max-request-body N    bytes; larger requests get 413 "
+	  "(default: 64 MiB)\n"
+	  "  --connect-timeout MS    upstream connect timeout (default: "
+	  "10000)\n"
+	  "  --idle-timeout MS       end an upstream silent this long "
+	  "(default: 300000)\n"
+	  "Serves until SIGINT or SIGTERM, and exits 1 when a replay "
+	  "diverged.\ndocs/gateway.md has the details.\n" },
 	{ "trace", cmd_trace,
 	  "runbundle trace [--json] [-o FILE] [--secret PATTERN]... -- "
 	  "COMMAND [ARG...]",

@@ -10,6 +10,10 @@ PYTHON=/usr/bin/python3
 	skip "python3-brotli is missing (scripts/setup installs it)"
 command -v curl >/dev/null || skip "curl is missing"
 
+# Everything stays on loopback: no proxy from the environment.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY='*' no_proxy='*'
+
 RECORDS="$PYTHON $TESTS_DIR/harness/gateway_records.py"
 SERVER_PIDS=""
 

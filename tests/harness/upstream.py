@@ -23,9 +23,11 @@ formats the gateway must relay byte for byte, and fails on request:
   GET  /cut?mode=length|chunked
                               starts a body, then resets the connection
   GET  /hang                  reads the request and never answers
-  GET  /slow?events=N&delay_ms=D
+  GET  /slow?events=N&delay_ms=D[&stamp=1]
                               N SSE events D ms apart; counts clients
-                              that disconnect before the end
+                              that disconnect before the end; with
+                              stamp, each event carries "t", the
+                              CLOCK_MONOTONIC nanoseconds when sent
   GET  /stats                 counters: requests, aborted
 
 A streamed body is sent with chunked transfer coding, one chunk per event
@@ -142,6 +144,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes; without this,
+        # Nagle's algorithm holds the body back for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY,
+                                   1)
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -328,6 +337,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.start_chunked()
         try:
             for i in range(events):
+                if query.get("stamp"):
+                    self.chunk(b"data: {\"n\": %d, \"t\": %d}\n\n"
+                               % (i, time.monotonic_ns()))
+                    time.sleep(delay)
+                    continue
                 self.chunk(b"data: {\"n\": %d}\n\n" % i)
                 time.sleep(delay)
             self.end_chunked()

@@ -1,0 +1,101 @@
+#!/bin/sh
+# runbundle gateway's command line: usage errors, missing credentials,
+# listening on an address, on ::1 and on a socket it is handed, and
+# records written one file per exchange into a directory.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/gateway_lib.sh"
+
+expect_status 2 "$RUNBUNDLE" gateway
+expect_grep "^runbundle: missing mode" "$TMP/err"
+expect_grep "^usage: runbundle gateway" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream nourl
+expect_grep "invalid upstream: 'nourl': expected NAME=URL" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--model-script x.json
+expect_grep "conflicting modes" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --model-script x.json --timing slow
+expect_grep "invalid --timing: 'slow'" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--auth b=KEY
+expect_grep "no --upstream has that name" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --replay x.jsonl \
+	--on-divergence forward
+expect_grep "needs an --upstream" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--listen nowhere
+expect_grep "invalid --listen: 'nowhere'" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--max-request-body -5
+expect_grep "invalid --max-request-body: '-5'" "$TMP/err"
+
+unset RB_TEST_MISSING_KEY 2>/dev/null || true
+expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--auth a=RB_TEST_MISSING_KEY
+expect_grep "missing credential: 'RB_TEST_MISSING_KEY'" "$TMP/err"
+expect_grep "^hint: export RB_TEST_MISSING_KEY" "$TMP/err"
+expect_status 3 "$RUNBUNDLE" gateway --upstream a=ftp://127.0.0.1:1
+expect_grep "invalid upstream: 'a': the URL must start with http" "$TMP/err"
+expect_status 3 "$RUNBUNDLE" gateway --replay "$TMP/missing.jsonl"
+expect_grep "cannot open exchanges: '$TMP/missing.jsonl'" "$TMP/err"
+echo '{"seq": 1}' >"$TMP/bad.jsonl"
+expect_status 3 "$RUNBUNDLE" gateway --replay "$TMP/bad.jsonl"
+expect_grep "cannot load exchanges: '$TMP/bad.jsonl:1'" "$TMP/err"
+echo '[]' >"$TMP/bad-script.json"
+expect_status 3 "$RUNBUNDLE" gateway --model-script "$TMP/bad-script.json"
+expect_grep "invalid model script" "$TMP/err"
+
+start_upstream
+
+# An explicit address and port, and a directory of records.
+port=$("$PYTHON" -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir "$TMP/records"
+"$RUNBUNDLE" gateway --listen "127.0.0.1:$port" --upstream t="$UPSTREAM" \
+	--record "$TMP/records" --port-file "$TMP/fixed.port" \
+	>"$TMP/fixed.out" 2>"$TMP/fixed.err" &
+pid=$!
+SERVER_PIDS="$SERVER_PIDS $pid"
+expect_eq "$port" "$(wait_port "$TMP/fixed.port")" "the port listened on"
+expect_grep "^gateway: listening on http://127.0.0.1:$port$" "$TMP/fixed.out"
+curl -sS -o /dev/null "http://127.0.0.1:$port/empty"
+curl -sS -o /dev/null "http://127.0.0.1:$port/echo"
+stop_gateway "$pid"
+[ -f "$TMP/records/000001.json" ] || fail "no record file for exchange 1"
+expect_eq /echo "$($RECORDS field "$TMP/records/000002.json" 2 request.path)" \
+	"path in the second record file"
+
+# IPv6 loopback, where the machine has it.
+if "$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+	2>/dev/null; then
+	"$RUNBUNDLE" gateway --listen "[::1]:0" --upstream t="$UPSTREAM" \
+		--port-file "$TMP/v6.port" >/dev/null 2>"$TMP/v6.err" &
+	pid=$!
+	SERVER_PIDS="$SERVER_PIDS $pid"
+	v6=$(wait_port "$TMP/v6.port")
+	expect_eq 200 "$(curl -sS -o /dev/null -w '%{http_code}' \
+		"http://[::1]:$v6/empty")" "status over IPv6"
+	stop_gateway "$pid"
+fi
+
+# A socket handed over already listening, as the sandbox does.
+"$PYTHON" - "$RUNBUNDLE" "$UPSTREAM" "$TMP" <<'PY' || fail "--listen-fd failed"
+import os, socket, subprocess, sys, time, urllib.request
+runbundle, upstream, tmp = sys.argv[1:]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+port = s.getsockname()[1]
+gw = subprocess.Popen([runbundle, "gateway", "--listen-fd", str(s.fileno()),
+                       "--upstream", "t=" + upstream,
+                       "--port-file", tmp + "/fd.port"],
+                      pass_fds=[s.fileno()], stdout=subprocess.DEVNULL)
+s.close()
+while not os.path.exists(tmp + "/fd.port"):
+    time.sleep(0.05)
+assert int(open(tmp + "/fd.port").read()) == port
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open("http://127.0.0.1:%d/empty" % port) as r:
+    assert r.status == 200
+gw.terminate()
+assert gw.wait() == 0
+PY
