@@ -373,6 +373,31 @@ static int exclude_bundle(struct record_session *s)
 	return 0;
 }
 
+/*
+ * SQLite replays a WAL file that it finds beside a new database, so the
+ * side files of a removed bundle whose writer was killed would put that
+ * bundle's events into this one.
+ */
+static int check_leftovers(struct record_session *s, const char *path)
+{
+	static const char *const suffixes[] = { "-wal", "-shm" };
+	char side[PATH_MAX + 8], message[PATH_MAX + 128], hint[PATH_MAX + 64];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+		if (access(side, F_OK) != 0)
+			continue;
+		snprintf(message, sizeof(message), "cannot create the bundle: "
+			 "'%s': a leftover '%s' file is beside it", path,
+			 suffixes[i] + 1);
+		snprintf(hint, sizeof(hint), "remove '%s', or choose another "
+			 "name with -o", side);
+		record_fail_locked(s, message, hint);
+		return -1;
+	}
+	return 0;
+}
+
 int record_session_open(struct record_session *s,
 			const struct record_config *config)
 {
@@ -387,6 +412,8 @@ int record_session_open(struct record_session *s,
 	s->config = config;
 	s->start_us = record_now_us();
 
+	if (check_leftovers(s, config->output) < 0)
+		return -1;
 	s->bundle = bundle_create(config->output, NULL);
 	if (!s->bundle) {
 		record_fail_locked(s, bundle_error(), bundle_error_hint());

@@ -61,6 +61,13 @@ expect_eq 125 "$status" "record onto an existing bundle"
 expect_grep "^runbundle: .*hi.rb" "$TMP/err"
 "$RB" verify "$TMP/hi.rb" >/dev/null || fail "the existing bundle changed"
 
+# The side files of a removed bundle would be replayed into a new one.
+: >"$TMP/left.rb-wal"
+record "$TMP/left.rb" -- true
+expect_eq 125 "$status" "record beside a leftover WAL"
+expect_grep "leftover 'wal' file" "$TMP/err"
+[ -e "$TMP/left.rb" ] && fail "a bundle was created beside the leftover"
+
 # Usage errors.
 expect_status 2 "$RB" record
 expect_status 2 "$RB" record --label nokey -- true
