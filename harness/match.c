@@ -839,63 +839,102 @@ static int build_diff(const struct harness_matcher *matcher,
 	return diff_bodies(matcher, r, l, diff);
 }
 
-/* Whether candidate c is closer to live than the best so far: a longer
- * common conversation prefix, then fewer divergent differences, then
- * not yet consumed. A consumed recording can be the closest, which shows
- * that the agent sent one request more than it did when recorded. */
-static bool closer(const struct prepared *c, size_t c_prefix,
-		   size_t c_divergent, const struct prepared *best,
-		   size_t best_prefix, size_t best_divergent)
+/* Whether candidate c, with the same common prefix as the best so far,
+ * is closer: fewer divergent differences, then not yet consumed. A
+ * consumed recording can be the closest, which shows that the agent sent
+ * one request more than it did when recorded. */
+static bool closer(const struct prepared *c, size_t c_divergent,
+		   const struct prepared *best, size_t best_divergent)
 {
 	if (!best)
 		return true;
-	if (c_prefix != best_prefix)
-		return c_prefix > best_prefix;
 	if (c_divergent != best_divergent)
 		return c_divergent < best_divergent;
 	return best->consumed && !c->consumed;
 }
 
-/* Pick the closest recording for a diverged request and diff it. The
- * caller holds the lock. */
-static int find_closest(const struct harness_matcher *matcher,
-			const struct prepared *live,
-			struct harness_match *match)
-{
-	const struct prepared *best = NULL;
-	size_t best_prefix = 0;
+/* The maximum number of candidates that one divergence diffs, among
+ * those that share the longest prefix. It keeps a long recording of an
+ * endpoint without a conversation from costing one diff per exchange. */
+#define MAX_CLOSEST_DIFFS 32
 
-	for (size_t k = 0; k < matcher->n; k++) {
-		size_t index = matcher->order[k];
-		const struct prepared *c = &matcher->recorded[index];
-		struct harness_diff diff = { 0 };
+/* The longest common conversation prefix of live with any recording of
+ * its endpoint; SIZE_MAX when there is no such recording. */
+static size_t longest_prefix(const struct harness_matcher *matcher,
+			     const struct prepared *live)
+{
+	size_t longest = SIZE_MAX;
+
+	for (size_t i = 0; i < matcher->n; i++) {
+		const struct prepared *c = &matcher->recorded[i];
 		size_t prefix;
 
 		if (!same_endpoint(c, live))
 			continue;
 		prefix = common_prefix(c, live);
-		if (best && prefix < best_prefix)
-			continue;
-		if (build_diff(matcher, c, live, &diff) < 0) {
-			harness_diff_release(&diff);
-			return -1;
-		}
-		if (!closer(c, prefix, diff.divergent, best, best_prefix,
-			    match->diff.divergent)) {
-			harness_diff_release(&diff);
-			continue;
-		}
-		harness_diff_release(&match->diff);
-		match->diff = diff;
-		match->index = index;
-		best = c;
-		best_prefix = prefix;
+		if (longest == SIZE_MAX || prefix > longest)
+			longest = prefix;
 	}
-	if (best) {
-		match->seq = best->seq;
-		match->consumed = best->consumed;
-		match->common_prefix = best_prefix;
+	return longest;
+}
+
+/* Diff candidate index and keep it in match when it is closer. */
+static int try_candidate(const struct harness_matcher *matcher,
+			 const struct prepared *live, size_t index,
+			 struct harness_match *match)
+{
+	const struct prepared *c = &matcher->recorded[index];
+	const struct prepared *best = match->index == SIZE_MAX
+					      ? NULL
+					      : &matcher->recorded[match->index];
+	struct harness_diff diff = { 0 };
+
+	if (build_diff(matcher, c, live, &diff) < 0) {
+		harness_diff_release(&diff);
+		return -1;
 	}
+	if (!closer(c, diff.divergent, best, match->diff.divergent)) {
+		harness_diff_release(&diff);
+		return 0;
+	}
+	harness_diff_release(&match->diff);
+	match->diff = diff;
+	match->index = index;
+	return 0;
+}
+
+/* Pick the closest recording for a diverged request and diff it: among
+ * the recordings with the longest common prefix, the unconsumed ones
+ * first, then the consumed ones, up to MAX_CLOSEST_DIFFS in all. The
+ * caller holds the lock. */
+static int find_closest(const struct harness_matcher *matcher,
+			const struct prepared *live,
+			struct harness_match *match)
+{
+	size_t prefix = longest_prefix(matcher, live);
+	size_t tried = 0;
+
+	if (prefix == SIZE_MAX)
+		return 0;
+	match->common_prefix = prefix;
+	for (int consumed = 0; consumed <= 1; consumed++) {
+		for (size_t k = 0; k < matcher->n; k++) {
+			size_t index = matcher->order[k];
+			const struct prepared *c = &matcher->recorded[index];
+
+			if (tried == MAX_CLOSEST_DIFFS)
+				break;
+			if (c->consumed != (consumed == 1) ||
+			    !same_endpoint(c, live) ||
+			    common_prefix(c, live) != prefix)
+				continue;
+			tried++;
+			if (try_candidate(matcher, live, index, match) < 0)
+				return -1;
+		}
+	}
+	match->seq = matcher->recorded[match->index].seq;
+	match->consumed = matcher->recorded[match->index].consumed;
 	return 0;
 }
 

@@ -6,9 +6,9 @@
  * equal after these steps, applied to both:
  *  1. a compressed body is decoded (see decode.h);
  *  2. a JSON body is put in canonical form (see canon.h);
- *  3. transport headers (Host, Content-Length, Connection, credentials,
- *     ...) are dropped; volatile headers (the built-in list in
- *     docs/matching.md plus the names the user adds) are compared, but a
+ *  3. transport headers (Host, Content-Length, Connection, credentials
+ *     and the like) are dropped. Volatile headers, the built-in list in
+ *     docs/matching.md plus the names the user adds, are compared, but a
  *     difference there is always volatile;
  *  4. the normalizer replaces volatile values in the body, the query and
  *     the remaining headers (a header whose value is JSON is compared as
@@ -16,11 +16,12 @@
  * Requests equal before step 4 are "identical"; equal only after it,
  * "volatile differences only"; otherwise the request "diverged".
  *
- * Invariants: each recorded exchange answers at most one request. Among
- * recorded exchanges that match, the earliest unconsumed one (lowest seq)
- * is chosen, so the Nth identical request gets the Nth response, and a
- * request that arrives out of order still finds its own recording. A
- * matcher is safe to use from several threads at once.
+ * Invariants: each recorded exchange serves at most one request. Among
+ * recorded exchanges that match, an identical one is preferred, then the
+ * earliest unconsumed one (lowest seq). So the Nth identical request gets
+ * the Nth response, and a request that arrives out of order still finds
+ * its own recording. A matcher is safe to use from several threads at
+ * once.
  *
  * Memory: the matcher copies what it needs from the exchanges it is given
  * and owns the copies. A struct harness_match owns its diff; release it
@@ -79,9 +80,11 @@ void harness_matcher_free(struct harness_matcher *matcher);
  * verdict but HARNESS_DIVERGED) is consumed at once. A divergence
  * consumes nothing: the closest recording is the one with the longest
  * common conversation prefix, then the fewest divergent differences,
- * then one not yet consumed, then the earliest. harness_matcher_consume()
- * takes it when the user chooses to continue with it. Returns 0, or -1
- * when the request cannot be compared (out of memory). */
+ * then one not yet consumed, then the earliest. Only the first 32 that
+ * share the longest prefix are diffed, unconsumed ones first.
+ * harness_matcher_consume() takes the closest when the user chooses to
+ * continue with it. Returns 0, or -1 when the request cannot be compared
+ * (out of memory). */
 int harness_matcher_find(struct harness_matcher *matcher,
 			 const struct harness_request *request,
 			 struct harness_match *match);

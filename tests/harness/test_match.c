@@ -20,7 +20,7 @@
 #include "harness/error.h"
 #include "harness/match.h"
 
-#define MAX_EXCHANGES 16
+#define MAX_EXCHANGES 48
 
 struct fixture {
 	struct harness_exchange exchanges[MAX_EXCHANGES];
@@ -521,6 +521,31 @@ static void closest_prefers_fewer_differences(void **state)
 	harness_matcher_free(m);
 }
 
+static void closest_diffs_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct harness_matcher *m;
+	struct harness_match match;
+	char body[64];
+
+	/* Forty recordings without a conversation: the one that differs
+	 * least is the 40th, past the 32 that are diffed. */
+	for (int i = 0; i < 39; i++) {
+		snprintf(body, sizeof(body), "{\"a\":%d,\"b\":%d}", i, i + 50);
+		record(f, chat, body, NULL);
+	}
+	record(f, chat, "{\"a\":100,\"b\":7}", NULL);
+	m = matcher_for(f);
+	find(m, chat, "{\"a\":100,\"b\":8}", NULL, &match);
+	assert_int_equal(match.verdict, HARNESS_DIVERGED);
+	assert_int_equal(match.index, 0);
+	assert_int_equal(match.common_prefix, 0);
+	assert_int_equal(match.diff.divergent, 2);
+	harness_match_release(&match);
+
+	harness_matcher_free(m);
+}
+
 static void no_recording_for_endpoint(void **state)
 {
 	struct fixture *f = *state;
@@ -852,6 +877,7 @@ int main(void)
 		TEST(item_ids_and_json_header),
 		TEST(closest_has_longest_prefix),
 		TEST(closest_prefers_fewer_differences),
+		TEST(closest_diffs_are_bounded),
 		TEST(no_recording_for_endpoint),
 		TEST(compressed_bodies_are_decoded),
 		TEST(text_bodies_are_normalized),
