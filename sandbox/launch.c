@@ -366,6 +366,10 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 		run_init(plan, sock);
 	if (sandbox_ns_unshare() < 0 || sandbox_ns_map_ids(plan) < 0)
 		child_fail(sock);
+	/* Gaining the new namespace's capabilities is a credential change,
+	 * which clears the parent-death signal of an unprivileged caller. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(EXIT_SETUP);
 	if (pipe2(alive, O_CLOEXEC) < 0) {
 		sandbox_set_error("cannot create a pipe: '%s': %s", "pipe2",
 				  strerror(errno));

@@ -34,6 +34,14 @@ for who in $IDENTITIES; do
 	refused "$who" -- sh -c 'exec 3</dev/tty'
 done
 
+# With nested_userns the same attack works, because the policy allows
+# it: the attack program reports that as "ESCAPED" and exits 1.
+p=$(policy nested '{"version": 1, "nested_userns": true}')
+for who in $IDENTITIES; do
+	expect_status 1 sandbox "$who" --policy "$p" -- ./attack userns
+	expect_grep '^ESCAPED: created a nested user namespace' "$TMP/out"
+done
+
 # A setuid-root copy of the attack program gains nothing: the
 # workspace is nosuid and no_new_privs is set.
 if [ "$(id -u)" -eq 0 ]; then

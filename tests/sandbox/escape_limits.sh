@@ -33,3 +33,31 @@ for who in $IDENTITIES; do
 		fail "$who: a daemonized grandchild survived the timeout"
 	fi
 done
+
+# When runbundle itself dies, the whole tree dies with it. runbundle
+# runs in the background directly (setpriv executes it), so $! is its
+# own pid.
+marker="sleep 8$$"
+for who in $IDENTITIES; do
+	ws=$(workspace "$who")
+	if [ "$who" = user ] && [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid="$TEST_USER" --regid="$TEST_USER" \
+			--init-groups -- "$UNPRIV_RUNBUNDLE" sandbox \
+			--workspace "$ws" -- sh -c "$marker" >/dev/null 2>&1 &
+	else
+		"$RUNBUNDLE" sandbox --workspace "$ws" -- sh -c "$marker" \
+			>/dev/null 2>&1 &
+	fi
+	pid=$!
+	while ! pgrep -f "^$marker\$" >/dev/null; do sleep 0.05; done
+	kill -KILL $pid
+	wait $pid 2>/dev/null || true
+	n=0
+	while pgrep -f "^$marker\$" >/dev/null && [ $n -lt 100 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if pgrep -f "^$marker\$" >/dev/null; then
+		fail "$who: the sandbox outlived runbundle"
+	fi
+done

@@ -66,3 +66,11 @@ if unshare -U -r true 2>/dev/null; then
 	expect_grep "^runbundle: cannot create the user namespace: 'unshare': user.max_user_namespaces is 0$" "$TMP/err"
 	expect_grep "^hint: .*--sandbox none" "$TMP/err"
 fi
+
+for who in $IDENTITIES; do
+	# No inherited file descriptor above 2 reaches the command: ls
+	# lists 0, 1, 2 and the directory it reads.
+	expect_status 0 sandbox "$who" -- sh -c 'ls /proc/self/fd' 5</dev/null
+	expect_eq "0 1 2 3" "$(tr '\n' ' ' <"$TMP/out" | sed 's/ $//')" \
+		"$who: open file descriptors"
+done
