@@ -57,6 +57,7 @@ struct run {
 	uint64_t count;
 	struct sandbox_seccomp_violation *violations;
 	ssize_t stored;
+	int callbacks;		/* calls of the violation callback */
 };
 
 typedef long (*probe_fn)(void *arg);
@@ -134,6 +135,15 @@ static void child_main(int sock, const struct sandbox_seccomp_options *opts,
 	_exit(0);
 }
 
+static void count_callback(const struct sandbox_seccomp_violation *v,
+			   void *arg)
+{
+	struct run *run = arg;
+
+	if (v->error == EPERM)
+		run->callbacks++;
+}
+
 /*
  * Run probe in a filtered child. With supervise false and notify on,
  * the parent closes the listener unanswered.
@@ -161,8 +171,8 @@ static void run_probe_with(const struct sandbox_seccomp_options *opts,
 
 		assert_true(listener >= 0);
 		if (supervise) {
-			sup = sandbox_seccomp_supervisor_start(listener, NULL,
-							       NULL);
+			sup = sandbox_seccomp_supervisor_start(
+				listener, count_callback, run);
 			assert_non_null(sup);
 		} else {
 			close(listener);
@@ -223,6 +233,7 @@ static void assert_denied(const struct call *c)
 	assert_int_equal(run.outcome.error, c->expected);
 	assert_int_equal(run.count, 1);
 	assert_int_equal(run.stored, 1);
+	assert_int_equal(run.callbacks, 1);
 	assert_string_equal(run.violations[0].syscall, c->name);
 	assert_int_equal(run.violations[0].pid, run.pid);
 	assert_int_equal(run.violations[0].error, EPERM);
@@ -406,6 +417,7 @@ static void stored_violations_are_bounded(void **state)
 	assert_true(run.reported);
 	assert_int_equal(run.outcome.rc, 0);
 	assert_int_equal(run.count, MANY_DENIALS);
+	assert_int_equal(run.callbacks, MANY_DENIALS);
 	assert_int_equal(run.stored, SANDBOX_SECCOMP_MAX_STORED);
 	assert_int_equal(run.violations[7].args[1], 7);
 	free(run.violations);
