@@ -3,8 +3,8 @@
  *
  * The filter is one classic BPF program, loaded by the sandbox's first
  * child just before it executes the agent, and inherited by every
- * process the agent starts. Its rules, in the order the kernel applies
- * them:
+ * process the agent starts. A guard of this library runs first (rules
+ * 1 and 2), then libseccomp's program for the other rules:
  *
  *  1. A system call made through a foreign architecture (the i386 ABI
  *     through int 0x80 on x86_64, for example) kills the process.
@@ -32,7 +32,7 @@
  * carries the arguments, and because it needs neither the audit log nor
  * privilege. Invariants of the supervisor:
  *
- *  1. Every notification gets an answer of -EPERM, never "continue", so
+ *  1. Every notification gets the reply -EPERM, never "continue", so
  *     a denied call never runs even if the supervisor misreads it.
  *  2. Arguments are copied from the notification, never read from the
  *     process's memory, so no pointer argument is dereferenced.
