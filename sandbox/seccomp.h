@@ -80,11 +80,12 @@ struct sandbox_seccomp_options {
  * the only thread of its process (the sandbox's child before exec).
  * Sets no_new_privs first, as the kernel requires without CAP_SYS_ADMIN.
  *
- * With opts->notify, *listener receives the notification fd, which the
- * caller passes to the host side (over SCM_RIGHTS) and then closes in
- * the child before executing anything: a denied call blocks until the
- * supervisor answers. Otherwise *listener is set to -1. listener may be
- * NULL only without notify.
+ * With opts->notify, *listener receives the notification fd. The caller
+ * passes it to the host side (over SCM_RIGHTS) and then closes it in the
+ * child before executing anything, because a process holding it could
+ * reply to its own notifications. A denied call blocks until the
+ * supervisor replies. Without notify, *listener is set to -1, and
+ * listener may be NULL.
  *
  * Returns 0, or -1 with a message. The filter is one program loaded by
  * one seccomp() call, so on failure no filter was loaded (no_new_privs
