@@ -26,13 +26,6 @@
  * badly fragmented file cannot make its tree object huge. */
 #define MAX_EXTENTS 65536
 
-struct item {
-	char *name;
-	size_t name_len;
-	struct stat st;
-	int stat_errno;
-};
-
 struct walk {
 	struct bundle *bundle;
 	const struct bundle_snapshot_options *options;
@@ -41,6 +34,7 @@ struct walk {
 	struct timespec racy; /* cached mtimes at or after this are racy */
 	struct snapshot_path path;
 	struct snapshot_links links;
+	struct snapshot_stat_worker *stat_worker;
 	int depth;
 };
 
@@ -91,14 +85,14 @@ static void fill_stat(struct bundle_tree_entry *e, const struct stat *st)
 
 static int item_cmp(const void *x, const void *y)
 {
-	const struct item *a = x, *b = y;
+	const struct snapshot_item *a = x, *b = y;
 
 	return bundle_tree_name_cmp((const unsigned char *)a->name,
 				    a->name_len, (const unsigned char *)b->name,
 				    b->name_len);
 }
 
-static void free_items(struct item *items, size_t n)
+static void free_items(struct snapshot_item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(items[i].name);
@@ -107,9 +101,9 @@ static void free_items(struct item *items, size_t n)
 
 /* Read the names of the directory open at fd, without "." and "..", and
  * lstat each. Excluded entries are left out. */
-static int list_dir(struct walk *w, int fd, struct item **out, size_t *n_out)
+static int list_dir(struct walk *w, int fd, struct snapshot_item **out, size_t *n_out)
 {
-	struct item *items = NULL;
+	struct snapshot_item *items = NULL;
 	size_t n = 0, alloc = 0;
 	struct dirent *d;
 	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -124,7 +118,7 @@ static int list_dir(struct walk *w, int fd, struct item **out, size_t *n_out)
 	while ((d = readdir(dir))) {
 		size_t len = strlen(d->d_name);
 		size_t mark = w->path.len;
-		struct item *it;
+		struct snapshot_item *it;
 
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
@@ -137,7 +131,7 @@ static int list_dir(struct walk *w, int fd, struct item **out, size_t *n_out)
 		snapshot_path_pop(&w->path, mark);
 
 		if (n == alloc) {
-			struct item *grown;
+			struct snapshot_item *grown;
 
 			alloc = alloc ? alloc * 2 : 32;
 			grown = realloc(items, alloc * sizeof(*items));
@@ -150,15 +144,13 @@ static int list_dir(struct walk *w, int fd, struct item **out, size_t *n_out)
 		if (!it->name)
 			goto nomem;
 		it->name_len = len;
-		it->stat_errno = 0;
-		if (fstatat(fd, d->d_name, &it->st, AT_SYMLINK_NOFOLLOW) < 0)
-			it->stat_errno = errno;
 		n++;
 		errno = 0;
 	}
 	if (errno)
 		goto fail;
 	closedir(dir);
+	snapshot_stat_items(&w->stat_worker, fd, items, n);
 	if (n)
 		qsort(items, n, sizeof(*items), item_cmp);
 	*out = items;
@@ -339,7 +331,7 @@ static int cache_hit(struct walk *w, const struct stat *st,
 
 /* A regular file: from the cache, as a hardlink, or read. Returns -1
  * only when the store failed; unreadable files become entries. */
-static int snap_file(struct walk *w, int dirfd, const struct item *it,
+static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 		     const struct bundle_tree_entry *old,
 		     struct bundle_tree *tree, struct bundle_tree_entry *e)
 {
@@ -392,7 +384,7 @@ stored:
 	return rc;
 }
 
-static int snap_symlink(struct walk *w, int dirfd, const struct item *it,
+static int snap_symlink(struct walk *w, int dirfd, const struct snapshot_item *it,
 			struct bundle_tree *tree, struct bundle_tree_entry *e)
 {
 	size_t size = (size_t)it->st.st_size + 1;
@@ -433,7 +425,7 @@ static int snap_symlink(struct walk *w, int dirfd, const struct item *it,
 static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 		    struct bundle_id *id);
 
-static int snap_dir(struct walk *w, int dirfd, const struct item *it,
+static int snap_dir(struct walk *w, int dirfd, const struct snapshot_item *it,
 		    const struct bundle_tree_entry *old,
 		    struct bundle_tree *tree, struct bundle_tree_entry *e)
 {
@@ -465,7 +457,7 @@ static int snap_dir(struct walk *w, int dirfd, const struct item *it,
 	return bundle_tree_add(tree, e);
 }
 
-static int snap_item(struct walk *w, int dirfd, const struct item *it,
+static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
 		     const struct bundle_tree *old_tree,
 		     struct bundle_tree *tree)
 {
@@ -528,7 +520,7 @@ static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 		    struct bundle_id *id)
 {
 	struct bundle_tree tree, old;
-	struct item *items;
+	struct snapshot_item *items;
 	size_t n_items;
 	void *old_data, *data = NULL;
 	size_t len;
@@ -619,6 +611,7 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 
 	snapshot_path_release(&w.path);
 	snapshot_links_release(&w.links);
+	snapshot_stat_stop(w.stat_worker);
 	snapshot_source_release(&src);
 	return rc;
 }

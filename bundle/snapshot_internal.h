@@ -11,6 +11,26 @@
 
 #include "bundle/snapshot.h"
 
+/* One directory entry as listed, before it is stored. */
+struct snapshot_item {
+	char *name;
+	size_t name_len;
+	struct stat st;
+	int stat_errno; /* errno of a failed lstat, or 0 */
+};
+
+/* The helper thread of snapshot_stat_items(); opaque. */
+struct snapshot_stat_worker;
+
+/*
+ * lstat items[0..n) relative to dirfd, filling st or stat_errno. Large
+ * directories are split with a helper thread, started on first use in
+ * *worker (which starts NULL) and stopped with snapshot_stat_stop().
+ */
+void snapshot_stat_items(struct snapshot_stat_worker **worker, int dirfd,
+			 struct snapshot_item *items, size_t n);
+void snapshot_stat_stop(struct snapshot_stat_worker *worker);
+
 /* A path from the snapshot root, raw bytes and NUL-terminated. */
 struct snapshot_path {
 	char *data;

@@ -24,6 +24,14 @@ ln -s loop-a "$src/dir/../loop-b"
 ln -s /nonexistent/target "$src/dangling"
 ln -s dir/sub/file "$src/relative-link"
 mkfifo "$src/fifo"
+# Enough entries that the walk splits their lstat calls across threads.
+mkdir "$src/many"
+i=0
+while [ $i -lt 150 ]; do
+	printf '%s\n' $i >"$src/many/f$i"
+	[ $((i % 10)) -ne 0 ] || ln -s "f$i" "$src/many/l$i"
+	i=$((i + 1))
+done
 if [ "$(id -u)" -eq 0 ]; then
 	mknod "$src/null-device" c 1 3
 fi
