@@ -343,6 +343,18 @@ static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
 	run_init(plan, sock);
 }
 
+/* Give every signal its default action. The caller may ignore some
+ * (SIGPIPE, often), and an ignored signal stays ignored across
+ * execve(); an ignored SIGCHLD would also reap children behind init's
+ * back. */
+static void reset_signals(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	}
+}
+
 /* Close every fd above 2 except keep. */
 static void close_inherited(int keep)
 {
@@ -358,6 +370,7 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	pid_t init;
 
 	close_inherited(sock);
+	reset_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_SETUP);
 	if (sandbox_limits_enter_cgroup(plan) < 0)
@@ -754,8 +767,13 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 				  "packet", strerror(ENOMEM));
 		return -1;
 	}
-	if (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
-		reap_helper(child->pid, &status);
+	while (waitpid(child->pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		sandbox_set_error("cannot wait for the sandbox: '%d': %s",
+				  (int)child->pid, strerror(errno));
+		free(p);
+		return -1;
 	}
 	while (recv_packet(child->control, p, MSG_DONTWAIT) > 0)
 		handle_final_packet(p, result, &have_exit);

@@ -73,4 +73,8 @@ for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" -- sh -c 'ls /proc/self/fd' 5</dev/null
 	expect_eq "0 1 2 3" "$(tr '\n' ' ' <"$TMP/out" | sed 's/ $//')" \
 		"$who: open file descriptors"
+
+	# runbundle ignores SIGPIPE; the command must not inherit that.
+	expect_status 0 sandbox "$who" -- grep SigIgn /proc/self/status
+	expect_grep '^SigIgn:.0000000000000000$' "$TMP/out"
 done
