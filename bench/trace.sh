@@ -44,15 +44,15 @@ clean:
 	rm -f *.o prog
 MK
 
-# (c) A unittest suite: 40 tests, half of which run a subprocess.
+# (c) A unittest suite: 80 modules, half of which run a subprocess.
 mkdir "$W/py"
 i=0
-while [ $i -lt 40 ]; do
+while [ $i -lt 80 ]; do
 	cat >"$W/py/test_m$i.py" <<PYEOF
 import subprocess, unittest, json, hashlib
 class T(unittest.TestCase):
     def test_compute(self):
-        data = json.dumps(list(range(20000)))
+        data = json.dumps(list(range(200000)))
         self.assertEqual(len(hashlib.sha256(data.encode()).hexdigest()), 64)
     def test_spawn(self):
         if $i % 2:
@@ -112,7 +112,7 @@ for w in a b c; do
 	case $w in
 	a) name="make -j2, 300 C files" ;;
 	b) name="sh loop, 2000 execs" ;;
-	c) name="python3 unittest, 40 tests" ;;
+	c) name="python3 unittest, 80 files" ;;
 	esac
 	printf '%-28s %7d %7d %7d %7s %7s | %6d %6d %6d %6s %6s\n' \
 		"$name" "$b" "$t" "$s" "$(ratio "$t" "$b")" "$(ratio "$s" "$b")" \

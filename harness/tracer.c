@@ -241,8 +241,11 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 		size_t n = p->exec_capacity ? 2 * p->exec_capacity : 2;
 		void *bigger = realloc(p->execs, n * sizeof(*p->execs));
 
-		if (!bigger)
+		if (!bigger) {
+			harness_set_error("cannot record exec: '%d': out of "
+					  "memory", (int)p->pid);
 			return -1;
+		}
 		p->execs = bigger;
 		p->exec_capacity = n;
 	}

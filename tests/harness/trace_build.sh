@@ -25,7 +25,7 @@ expect_eq 0 "$status" "make exit status"
 "$TMP/proj/prog" || fail "the built program does not run"
 
 # The Debian 12 gcc driver runs cc1 and as for each object, and collect2
-# then ld for the link; make runs each recipe without a shell.
+# then ld for the link. Make runs each recipe without a shell.
 compile='{"c":[{"c":[],"x":["as"]},{"c":[],"x":["cc1"]}],"x":["cc"]}'
 link='{"c":[{"c":[{"c":[],"x":["ld"]}],"x":["collect2"]}],"x":["cc"]}'
 expect_shape "$TMP/make.json" \
@@ -39,3 +39,11 @@ jq_eq "$TMP/make.json" \
 jq_eq "$TMP/make.json" \
 	'[.children[].execs[-1].argv | join(" ")] | sort | join(",")' \
 	'cc -c -o f1.o f1.c,cc -c -o f2.o f2.c,cc -c -o f3.o f3.c,cc -c -o main.o main.c,cc -o prog main.o f1.o f2.o f3.o'
+# Resource usage comes from wait4 for every process, children of other
+# processes included.
+jq_eq "$TMP/make.json" \
+	'[.. | objects | select(has("rusage")) | .rusage.max_rss_kib > 0] | all' \
+	true
+jq_eq "$TMP/make.json" \
+	'[.children[].children[] | select(.execs[0].argv[0] | endswith("cc1")) | .rusage.user_us + .rusage.system_us > 0] | all' \
+	true
