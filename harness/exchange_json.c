@@ -81,8 +81,8 @@ static cJSON *headers_json(const struct harness_headers *headers)
 	cJSON *array = cJSON_CreateArray();
 
 	for (size_t i = 0; array && i < headers->count; i++) {
-		const char *pair[2] = { headers->items[i].name,
-					headers->items[i].value };
+		const char *pair[2] = {headers->items[i].name,
+				       headers->items[i].value};
 		cJSON *item = cJSON_CreateStringArray(pair, 2);
 
 		if (!item || !cJSON_AddItemToArray(array, item)) {
@@ -107,8 +107,8 @@ static cJSON *request_json(const struct harness_request *req)
 	else
 		cJSON_AddNullToObject(obj, "query");
 	cJSON_AddItemToObject(obj, "headers", headers_json(&req->headers));
-	cJSON_AddItemToObject(obj, "body", base64_string(req->body,
-							  req->body_len));
+	cJSON_AddItemToObject(obj, "body",
+			      base64_string(req->body, req->body_len));
 	return obj;
 }
 
@@ -166,14 +166,16 @@ char *harness_exchange_to_json(const struct harness_exchange *ex)
 	}
 	if (!text)
 		harness_set_error("cannot serialize exchange: '%" PRIu64
-				  "': out of memory", ex->seq);
+				  "': out of memory",
+				  ex->seq);
 	return text;
 }
 
 static int invalid(const char *field)
 {
 	harness_set_error("invalid exchange: '%s': missing or of the wrong "
-			  "type", field);
+			  "type",
+			  field);
 	return -1;
 }
 
@@ -402,7 +404,8 @@ int harness_exchanges_load(const char *path, struct harness_exchange **out,
 		if (append(&items, &n, &capacity, &ex) < 0) {
 			harness_exchange_release(&ex);
 			harness_set_error("cannot load exchanges: '%s': out of "
-					  "memory", path);
+					  "memory",
+					  path);
 			rc = -1;
 			break;
 		}

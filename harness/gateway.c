@@ -16,6 +16,7 @@
  *  6. completed: the outcome is settled, the response is redacted and
  *     the exchange goes to the sink.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -28,7 +29,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <cjson/cJSON.h>
 
@@ -42,8 +42,14 @@
 /* Headers of one hop (RFC 9110, section 7.6.1), and those that
  * libmicrohttpd or libcurl set themselves. */
 static const char *const hop_headers[] = {
-	"connection",	     "keep-alive", "proxy-connection", "te",
-	"trailer",	     "upgrade",	   "transfer-encoding", "content-length",
+	"connection",
+	"keep-alive",
+	"proxy-connection",
+	"te",
+	"trailer",
+	"upgrade",
+	"transfer-encoding",
+	"content-length",
 	"proxy-authenticate",
 };
 
@@ -97,7 +103,7 @@ void gateway_set_outcome(struct gateway_request *req,
 
 int gateway_client_gone(int fd, int *watch)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
 	char byte;
 	ssize_t n;
 
@@ -112,8 +118,8 @@ int gateway_client_gone(int fd, int *watch)
 	return 0;
 }
 
-static int record_local_response(struct gateway_request *req,
-				 unsigned status, const char *body)
+static int record_local_response(struct gateway_request *req, unsigned status,
+				 const char *body)
 {
 	struct harness_response *resp = &req->ex->response;
 
@@ -259,8 +265,8 @@ static int append_body(struct gateway_request *req, const char *data,
 		return 0;
 	}
 	if (live->body_len + len > req->body_capacity) {
-		size_t capacity = req->body_capacity ? req->body_capacity
-						     : 65536;
+		size_t capacity =
+			req->body_capacity ? req->body_capacity : 65536;
 		void *body;
 
 		while (capacity < live->body_len + len)
@@ -312,13 +318,14 @@ static int copy_request(const struct harness_request *src,
 	return 0;
 }
 
-static const struct harness_upstream *find_upstream(
-	const struct harness_gateway *gw, const char *name, size_t len)
+static const struct harness_upstream *
+find_upstream(const struct harness_gateway *gw, const char *name, size_t len)
 {
 	for (size_t i = 0; i < gw->config.n_upstreams; i++) {
 		const char *candidate = gw->config.upstreams[i].name;
 
-		if (strlen(candidate) == len && strncmp(candidate, name, len) == 0)
+		if (strlen(candidate) == len &&
+		    strncmp(candidate, name, len) == 0)
 			return &gw->config.upstreams[i];
 	}
 	return NULL;
@@ -330,8 +337,8 @@ static int choose_upstream(struct gateway_request *req)
 {
 	struct harness_gateway *gw = req->gw;
 	const char *uri = req->uri ? req->uri : "/";
-	const char *named = harness_headers_get(&req->live.headers,
-						"x-runbundle-upstream");
+	const char *named =
+		harness_headers_get(&req->live.headers, "x-runbundle-upstream");
 	size_t len = strcspn(uri + 1, "/?");
 
 	req->upstream_path = uri;
@@ -374,11 +381,11 @@ static enum MHD_Result dispatch(struct MHD_Connection *c,
 	if (call_before_forward(req) != 0) {
 		gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED,
 				    "the recorder rejected the request");
-		return gateway_queue_error(c, req,
-					   MHD_HTTP_SERVICE_UNAVAILABLE,
+		return gateway_queue_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
 					   "recorder_failed",
 					   "the recorder could not record the "
-					   "request", NULL);
+					   "request",
+					   NULL);
 	}
 	if (gw->config.script)
 		return gateway_serve_script(c, req);
@@ -394,8 +401,8 @@ static struct harness_secrets *request_secrets(struct gateway_request *req)
 	if (req->have_secrets)
 		return &req->secrets;
 	if (harness_secrets_copy(&req->secrets, &req->gw->secrets) < 0 ||
-	    harness_secrets_add_credentials(&req->secrets,
-					    &req->live.headers) < 0)
+	    harness_secrets_add_credentials(&req->secrets, &req->live.headers) <
+		    0)
 		return NULL;
 	req->have_secrets = 1;
 	return &req->secrets;
@@ -503,8 +510,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
-	/* A transfer that failed before a response head was answered by
-	 * the gateway itself, but still holds its curl state. */
+	/* A transfer that failed before a response head got the gateway's
+	 * own error response, but still has its curl state. */
 	if (req->forward.multi)
 		gateway_forward_finish(req);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -558,8 +565,8 @@ static void init_curl(void)
  * machine; "localhost" means 127.0.0.1. */
 static int listen_on(const char *host, unsigned short port)
 {
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
 	int one = 1, fd;
 
 	if (!host || strcmp(host, "localhost") == 0)
@@ -567,22 +574,23 @@ static int listen_on(const char *host, unsigned short port)
 	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
 		sin.sin_port = htons(port);
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-					   sizeof(one)) < 0 ||
-				bind(fd, (struct sockaddr *)&sin,
-				     sizeof(sin)) < 0))
+		if (fd >= 0 &&
+		    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one)) < 0 ||
+		     bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0))
 			goto fail;
 	} else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
 		sin6.sin6_port = htons(port);
 		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-					   sizeof(one)) < 0 ||
-				bind(fd, (struct sockaddr *)&sin6,
-				     sizeof(sin6)) < 0))
+		if (fd >= 0 &&
+		    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one)) < 0 ||
+		     bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0))
 			goto fail;
 	} else {
 		harness_set_error("cannot listen: '%s': not a numeric IP "
-				  "address", host);
+				  "address",
+				  host);
 		return -1;
 	}
 	if (fd < 0 || listen(fd, 128) < 0)
@@ -613,24 +621,27 @@ static int check_upstreams(const struct harness_gateway_config *config)
 	for (size_t i = 0; i < config->n_upstreams; i++) {
 		const struct harness_upstream *u = &config->upstreams[i];
 
-		if (!u->name || !*u->name || strcspn(u->name, "/?") !=
-						     strlen(u->name)) {
+		if (!u->name || !*u->name ||
+		    strcspn(u->name, "/?") != strlen(u->name)) {
 			harness_set_error("invalid upstream: '%s': the name "
 					  "must be non-empty without '/' or "
-					  "'?'", u->name ? u->name : "");
+					  "'?'",
+					  u->name ? u->name : "");
 			return -1;
 		}
 		if (!u->url || (strncmp(u->url, "http://", 7) != 0 &&
 				strncmp(u->url, "https://", 8) != 0)) {
 			harness_set_error("invalid upstream: '%s': the URL "
 					  "must start with http:// or "
-					  "https://", u->name);
+					  "https://",
+					  u->name);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(config->upstreams[j].name, u->name) == 0) {
 				harness_set_error("invalid upstream: '%s': "
-						  "named twice", u->name);
+						  "named twice",
+						  u->name);
 				return -1;
 			}
 		}
@@ -657,18 +668,16 @@ static int collect_secrets(struct harness_gateway *gw)
 
 static int start_daemon(struct harness_gateway *gw, int fd)
 {
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD |
-			 MHD_USE_THREAD_PER_CONNECTION;
+	unsigned flags =
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 
 	gw->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_handler, gw,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log, gw,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
+		uri_log, gw, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, gw,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
-		MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600, MHD_OPTION_END);
 	if (!gw->daemon) {
 		harness_set_error("cannot start gateway: 'port %u': "
 				  "libmicrohttpd failed to start",

@@ -1,7 +1,6 @@
 /*
- * gateway.h - the model gateway: an HTTP/1.1 server that stands between
- * an agent and its model API, and records, replays or scripts every
- * exchange.
+ * gateway.h - the model gateway: an HTTP/1.1 server between an agent and
+ * its model API that records, replays or scripts every exchange.
  *
  * Modes, chosen by the configuration:
  *
@@ -40,8 +39,8 @@
 
 #include "harness/exchange.h"
 
-/* What replaces a redacted header value. Masked secrets inside bodies
- * keep their length (see harness_redact_bytes()). */
+/* The marker that replaces a redacted header value. Masked secrets inside
+ * bodies keep their length (see harness_redact_bytes()). */
 #define HARNESS_REDACTED "[REDACTED]"
 
 struct harness_script;
@@ -59,9 +58,9 @@ struct harness_upstream {
 	const char *secret;	 /* the credential; NULL for none */
 };
 
-/* What a replaying gateway does with a request that matches nothing. */
+/* The action of a replaying gateway on a request that matches nothing. */
 enum harness_divergence_action {
-	HARNESS_DIVERGE_STOP = 0, /* answer 400 with the report */
+	HARNESS_DIVERGE_STOP = 0, /* respond 400 with the report */
 	HARNESS_DIVERGE_CLOSEST,  /* serve the closest recording */
 	HARNESS_DIVERGE_FORWARD,  /* forward to the upstream and record */
 };
@@ -72,7 +71,7 @@ enum harness_divergence_action {
  */
 struct harness_gateway_sink {
 	/* Called once the whole request has arrived and was redacted,
-	 * before it is forwarded or answered. A nonzero return stops the
+	 * before any response is sent. A nonzero return stops the
 	 * request: the agent gets a 503 and the exchange is recorded as
 	 * failed. The exchange has no response yet. */
 	int (*before_forward)(void *ctx, const struct harness_exchange *ex);
@@ -111,7 +110,7 @@ struct harness_gateway_config {
 	 * pointer: the array must outlive it. */
 	const struct harness_exchange *recorded;
 	size_t n_recorded;
-	int fast;		/* nonzero: ignore the recorded pacing */
+	int fast; /* nonzero: ignore the recorded pacing */
 	enum harness_divergence_action on_divergence;
 	const char *const *ignore_headers; /* more volatile header names */
 	size_t n_ignore_headers;

@@ -60,8 +60,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 				       gateway_elapsed_us(req)) < 0)
 		return 0;
 	if (f->pending_len + len > f->pending_capacity) {
-		size_t capacity = f->pending_capacity ? f->pending_capacity
-						      : 65536;
+		size_t capacity =
+			f->pending_capacity ? f->pending_capacity : 65536;
 		void *grown;
 
 		while (capacity < f->pending_len + len)
@@ -121,8 +121,8 @@ static int skip_request_header(const struct gateway_request *req,
 	    strcasecmp(name, "expect") == 0 ||
 	    strcasecmp(name, "x-runbundle-upstream") == 0)
 		return 1;
-	/* The agent holds a placeholder key: its credentials are replaced
-	 * by the upstream's own. */
+	/* The agent has only a placeholder key, so its credentials are
+	 * replaced by the upstream's own. */
 	if (req->upstream->secret &&
 	    (strcasecmp(name, "authorization") == 0 ||
 	     strcasecmp(name, "x-api-key") == 0 ||
@@ -279,8 +279,7 @@ static const char *failure_code(CURLcode rc)
 
 /* "upstream 'openai': connection refused (Failed to connect ...)", with
  * any secret masked, since curl's message may quote the URL. */
-static void describe_failure(struct gateway_request *req, char *out,
-			     size_t len)
+static void describe_failure(struct gateway_request *req, char *out, size_t len)
 {
 	struct gateway_forward *f = &req->forward;
 
@@ -314,7 +313,7 @@ static int drive(struct gateway_request *req)
 	struct gateway_forward *f = &req->forward;
 	size_t before = f->pending_len;
 	int running = 0, queued;
-	struct curl_waitfd agent = { req->conn->fd, CURL_WAIT_POLLIN, 0 };
+	struct curl_waitfd agent = {req->conn->fd, CURL_WAIT_POLLIN, 0};
 	CURLMsg *msg;
 
 	curl_multi_perform(f->multi, &running);
@@ -324,8 +323,8 @@ static int drive(struct gateway_request *req)
 			transfer_ended(req);
 		}
 	}
-	if (f->done || f->pending_len != before || f->headers_done_seen !=
-							   f->headers_done) {
+	if (f->done || f->pending_len != before ||
+	    f->headers_done_seen != f->headers_done) {
 		f->headers_done_seen = f->headers_done;
 		return 0;
 	}
@@ -366,13 +365,12 @@ static ssize_t relay(void *cls, uint64_t pos, char *buf, size_t max)
  * one, so the agent gets the same framing; otherwise chunked. */
 static uint64_t announced_size(const struct harness_response *resp)
 {
-	const char *length = harness_headers_get(&resp->headers,
-						 "content-length");
+	const char *length =
+		harness_headers_get(&resp->headers, "content-length");
 	char *end;
 	unsigned long long n;
 
-	if (!length || harness_headers_get(&resp->headers,
-					   "transfer-encoding"))
+	if (!length || harness_headers_get(&resp->headers, "transfer-encoding"))
 		return MHD_SIZE_UNKNOWN;
 	n = strtoull(length, &end, 10);
 	return end != length && *end == '\0' ? n : MHD_SIZE_UNKNOWN;
@@ -386,8 +384,8 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 	enum MHD_Result rc;
 
 	if (resp->status == 204 || resp->status == 304)
-		response = MHD_create_response_from_buffer(0, "",
-							   MHD_RESPMEM_PERSISTENT);
+		response = MHD_create_response_from_buffer(
+			0, "", MHD_RESPMEM_PERSISTENT);
 	else
 		response = MHD_create_response_from_callback(
 			announced_size(resp), RELAY_BLOCK, relay, req, NULL);
@@ -442,7 +440,8 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
 					   "no_upstream",
 					   "the gateway has no upstream to "
-					   "forward to", NULL);
+					   "forward to",
+					   NULL);
 	free(req->ex->upstream);
 	req->ex->upstream = strdup(req->upstream->name);
 	if (!req->conn || !req->ex->upstream || start_transfer(req) < 0)

@@ -28,9 +28,9 @@ struct harness_gateway {
 	struct harness_gateway_config config;
 	struct harness_secrets secrets;
 	unsigned short port;
-	int own_fd;		/* the socket listen_on() opened, or -1 */
+	int own_fd; /* the socket listen_on() opened, or -1 */
 
-	pthread_mutex_t lock;	/* next_seq and divergences */
+	pthread_mutex_t lock; /* next_seq and divergences */
 	uint64_t next_seq;
 	size_t divergences;
 
@@ -53,9 +53,9 @@ struct gateway_conn {
 struct gateway_playback {
 	const struct harness_response *response;
 	size_t chunk;
-	size_t offset;		/* bytes of chunk already sent */
+	size_t offset; /* bytes of chunk already sent */
 	int paced;
-	int cut;		/* end with an error, as the recording did */
+	int cut; /* end with an error, as the recording did */
 	struct harness_response owned; /* a scripted response */
 };
 
@@ -66,9 +66,9 @@ struct gateway_forward {
 	struct curl_slist *headers;
 	char *url;
 	char error[CURL_ERROR_SIZE];
-	int headers_done;	/* the final response head arrived */
-	int headers_done_seen;	/* headers_done at the last drive() */
-	int done;		/* the transfer ended */
+	int headers_done;      /* the final response head arrived */
+	int headers_done_seen; /* headers_done at the last drive() */
+	int done;	       /* the transfer ended */
 	CURLcode result;
 	long status;
 	unsigned char *pending; /* received but not relayed yet */
@@ -76,27 +76,27 @@ struct gateway_forward {
 	size_t pending_off;
 	size_t pending_capacity;
 	int client_gone;
-	int watch_client;	/* poll the agent's socket for a close */
+	int watch_client; /* poll the agent's socket for a close */
 };
 
 struct gateway_request {
 	struct harness_gateway *gw;
 	struct gateway_conn *conn;
-	char *uri;		/* as received: path and query */
-	int started;		/* the first access handler call ran */
+	char *uri;   /* as received: path and query */
+	int started; /* the first access handler call ran */
 	int answered;
-	struct timespec t0;	/* monotonic start */
+	struct timespec t0; /* monotonic start */
 
 	struct harness_request live; /* as received, secrets included */
 	size_t body_capacity;
 	int too_large;
 
-	struct harness_exchange *ex; /* the redacted record */
+	struct harness_exchange *ex;	/* the redacted record */
 	struct harness_secrets secrets; /* the gateway's, and the
 					 * credentials this request carried */
 	int have_secrets;
 	const struct harness_upstream *upstream;
-	const char *upstream_path;   /* inside uri, after the prefix */
+	const char *upstream_path; /* inside uri, after the prefix */
 
 	struct gateway_forward forward;
 	struct gateway_playback playback;

@@ -32,8 +32,8 @@ static int wait_until(struct gateway_request *req, uint64_t offset_us)
 
 	for (;;) {
 		uint64_t now = gateway_elapsed_us(req);
-		struct pollfd pfd = { .fd = watch ? req->conn->fd : -1,
-				      .events = POLLRDHUP };
+		struct pollfd pfd = {.fd = watch ? req->conn->fd : -1,
+				     .events = POLLRDHUP};
 		struct timespec wait;
 
 		if (now >= offset_us)
@@ -84,21 +84,20 @@ static ssize_t play(void *cls, uint64_t pos, char *buf, size_t max)
 static uint64_t stored_size(const struct gateway_request *req,
 			    const struct harness_response *resp)
 {
-	const char *length = harness_headers_get(&resp->headers,
-						 "content-length");
+	const char *length =
+		harness_headers_get(&resp->headers, "content-length");
 	size_t total = harness_response_body_len(resp);
 	char *end;
 	unsigned long long n;
 
-	if (!length || harness_headers_get(&resp->headers,
-					   "transfer-encoding"))
+	if (!length || harness_headers_get(&resp->headers, "transfer-encoding"))
 		return MHD_SIZE_UNKNOWN;
 	n = strtoull(length, &end, 10);
 	if (end == length || *end != '\0')
 		return MHD_SIZE_UNKNOWN;
 	/* A HEAD response announces the length of a body it never sends,
-	 * and a cut one the length it failed to reach; a body stored
-	 * decoded no longer has the length announced and goes out
+	 * and a cut one the length it failed to reach. A body stored
+	 * decoded no longer has the announced length, so it goes out
 	 * chunked. */
 	if (strcmp(req->live.method, "HEAD") != 0 && !req->playback.cut &&
 	    n != total)
@@ -129,8 +128,8 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 	if (copy_head(&req->ex->response, resp) < 0)
 		return MHD_NO;
 	if (resp->status == 204 || resp->status == 304)
-		response = MHD_create_response_from_buffer(0, "",
-							   MHD_RESPMEM_PERSISTENT);
+		response = MHD_create_response_from_buffer(
+			0, "", MHD_RESPMEM_PERSISTENT);
 	else
 		response = MHD_create_response_from_callback(
 			stored_size(req, resp), PLAY_BLOCK, play, req, NULL);
@@ -156,10 +155,9 @@ enum MHD_Result gateway_serve_script(struct MHD_Connection *c,
 	req->ex->upstream = strdup("script");
 	if (harness_script_respond(req->gw->config.script, &req->ex->request,
 				   &p->owned, &outcome) < 0)
-		return gateway_queue_error(c, req,
-					   MHD_HTTP_INTERNAL_SERVER_ERROR,
-					   "script_failed", harness_error(),
-					   NULL);
+		return gateway_queue_error(
+			c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "script_failed",
+			harness_error(), NULL);
 	if (outcome == HARNESS_NO_SCRIPT_TURN)
 		gateway_set_outcome(req, outcome,
 				    "the model script has no turn left for "
@@ -169,8 +167,7 @@ enum MHD_Result gateway_serve_script(struct MHD_Connection *c,
 }
 
 static enum MHD_Result serve_recorded(struct MHD_Connection *c,
-				      struct gateway_request *req,
-				      size_t index)
+				      struct gateway_request *req, size_t index)
 {
 	const struct harness_exchange *rec = &req->gw->config.recorded[index];
 	struct gateway_playback *p = &req->playback;
@@ -266,14 +263,13 @@ static enum MHD_Result diverged(struct MHD_Connection *c,
 enum MHD_Result gateway_serve_replay(struct MHD_Connection *c,
 				     struct gateway_request *req)
 {
-	struct harness_match m = { 0 };
+	struct harness_match m = {0};
 	enum MHD_Result rc;
 
 	if (harness_matcher_find(req->gw->matcher, &req->ex->request, &m) < 0)
-		return gateway_queue_error(c, req,
-					   MHD_HTTP_INTERNAL_SERVER_ERROR,
-					   "match_failed", harness_error(),
-					   NULL);
+		return gateway_queue_error(
+			c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "match_failed",
+			harness_error(), NULL);
 	if (m.verdict == HARNESS_DIVERGED)
 		rc = diverged(c, req, &m);
 	else
@@ -294,10 +290,9 @@ int gateway_replay_init(struct harness_gateway *gw)
 						config->match_rules[i]) < 0)
 			return -1;
 	}
-	gw->matcher = harness_matcher_new(config->recorded, config->n_recorded,
-					  gw->normalizer,
-					  config->ignore_headers,
-					  config->n_ignore_headers);
+	gw->matcher = harness_matcher_new(
+		config->recorded, config->n_recorded, gw->normalizer,
+		config->ignore_headers, config->n_ignore_headers);
 	return gw->matcher ? 0 : -1;
 }
 

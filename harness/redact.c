@@ -17,7 +17,7 @@
 #define DECODED_HEADER "x-runbundle-decoded-content-encoding"
 
 static const char *const credential_headers[] = {
-	"authorization", "proxy-authorization", "x-api-key", "api-key",
+	"authorization", "proxy-authorization", "x-api-key",	  "api-key",
 	"cookie",	 "set-cookie",		"x-goog-api-key",
 };
 
@@ -85,8 +85,7 @@ static int add_span(struct harness_secrets *secrets, const char *value,
 
 /* "a=1; b=2" for Cookie, "a=1; Path=/; HttpOnly" for Set-Cookie: each
  * value after '=' is a credential. */
-static int add_cookie_values(struct harness_secrets *secrets,
-			     const char *value)
+static int add_cookie_values(struct harness_secrets *secrets, const char *value)
 {
 	while (*value) {
 		size_t len = strcspn(value, ";");
@@ -119,8 +118,8 @@ int harness_secrets_add_credentials(struct harness_secrets *secrets,
 			continue;
 		}
 		if (add_span(secrets, value, strlen(value)) < 0 ||
-		    (space && add_span(secrets, space + 1,
-				       strlen(space + 1)) < 0))
+		    (space &&
+		     add_span(secrets, space + 1, strlen(space + 1)) < 0))
 			return -1;
 	}
 	return 0;
@@ -157,8 +156,8 @@ size_t harness_redact_bytes(const struct harness_secrets *secrets,
 		unsigned char *p = data, *end = data + len;
 
 		while ((size_t)(end - p) >= n) {
-			unsigned char *hit = memmem(p, (size_t)(end - p),
-						    secret, n);
+			unsigned char *hit =
+				memmem(p, (size_t)(end - p), secret, n);
 
 			if (!hit)
 				break;
@@ -196,7 +195,8 @@ static int redact_headers(const struct harness_secrets *secrets,
 		value = strdup(HARNESS_REDACTED);
 		if (!value) {
 			harness_set_error("cannot redact header: '%s': out of "
-					  "memory", h->name);
+					  "memory",
+					  h->name);
 			return -1;
 		}
 		OPENSSL_cleanse(h->value, strlen(h->value));
@@ -234,8 +234,7 @@ static int redact_encoded(const struct harness_secrets *secrets,
 			  const unsigned char *body, size_t len,
 			  unsigned char **decoded, size_t *decoded_len)
 {
-	const char *encoding = harness_headers_get(headers,
-						   "content-encoding");
+	const char *encoding = harness_headers_get(headers, "content-encoding");
 
 	if (!encoding || secrets->count == 0)
 		return 0;
@@ -285,7 +284,8 @@ static int redact_chunks(const struct harness_secrets *secrets,
 	body = malloc(len ? len : 1);
 	if (!body) {
 		harness_set_error("cannot redact response: '%zu bytes': out "
-				  "of memory", len);
+				  "of memory",
+				  len);
 		return -1;
 	}
 	for (size_t i = 0; i < response->n_chunks; i++) {
@@ -308,16 +308,16 @@ static int redact_chunks(const struct harness_secrets *secrets,
 static int replace_chunks(struct harness_response *response,
 			  unsigned char *decoded, size_t decoded_len)
 {
-	uint64_t offset = response->n_chunks
-				  ? response->chunks[response->n_chunks - 1]
-					    .offset_us
-				  : 0;
+	uint64_t offset =
+		response->n_chunks
+			? response->chunks[response->n_chunks - 1].offset_us
+			: 0;
 
 	for (size_t i = 0; i < response->n_chunks; i++)
 		free(response->chunks[i].data);
 	response->n_chunks = 0;
-	if (harness_response_add_chunk(response, decoded, decoded_len,
-				       offset) < 0) {
+	if (harness_response_add_chunk(response, decoded, decoded_len, offset) <
+	    0) {
 		free(decoded);
 		return -1;
 	}
@@ -343,7 +343,8 @@ int harness_redact_response(const struct harness_secrets *secrets,
 	body = malloc(len ? len : 1);
 	if (!body) {
 		harness_set_error("cannot redact response: '%zu bytes': out "
-				  "of memory", len);
+				  "of memory",
+				  len);
 		return -1;
 	}
 	for (size_t i = 0; i < response->n_chunks; i++) {

@@ -52,12 +52,13 @@ struct options {
 	unsigned idle_timeout_ms;
 };
 
-/* Where finished exchanges and divergence reports go. */
+/* The destinations of finished exchanges and divergence reports. */
 struct output {
 	FILE *record;		/* JSON Lines, or NULL */
 	const char *record_dir; /* one file per exchange, or NULL */
 	FILE *divergences;
-	int failed;		/* writes that failed, reported at exit */
+	size_t exchanges;	    /* finished so far */
+	int failed;		    /* writes that failed, reported at exit */
 	char failed_path[PATH_MAX]; /* the first one */
 	char failed_why[256];
 };
@@ -81,44 +82,48 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "listen", required_argument, NULL, 'l' },
-	{ "listen-fd", required_argument, NULL, OPT_LISTEN_FD },
-	{ "upstream", required_argument, NULL, 'u' },
-	{ "auth", required_argument, NULL, OPT_AUTH },
-	{ "redact-env", required_argument, NULL, OPT_REDACT_ENV },
-	{ "ignore-header", required_argument, NULL, OPT_IGNORE_HEADER },
-	{ "match-rule", required_argument, NULL, OPT_MATCH_RULE },
-	{ "model-script", required_argument, NULL, OPT_MODEL_SCRIPT },
-	{ "replay", required_argument, NULL, OPT_REPLAY },
-	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "divergences", required_argument, NULL, OPT_DIVERGENCES },
-	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
-	{ "timing", required_argument, NULL, OPT_TIMING },
-	{ "on-divergence", required_argument, NULL, OPT_ON_DIVERGENCE },
-	{ "max-request-body", required_argument, NULL, OPT_MAX_BODY },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-	{ NULL, 0, NULL, 0 },
+	{"listen", required_argument, NULL, 'l'},
+	{"listen-fd", required_argument, NULL, OPT_LISTEN_FD},
+	{"upstream", required_argument, NULL, 'u'},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"redact-env", required_argument, NULL, OPT_REDACT_ENV},
+	{"ignore-header", required_argument, NULL, OPT_IGNORE_HEADER},
+	{"match-rule", required_argument, NULL, OPT_MATCH_RULE},
+	{"model-script", required_argument, NULL, OPT_MODEL_SCRIPT},
+	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"divergences", required_argument, NULL, OPT_DIVERGENCES},
+	{"port-file", required_argument, NULL, OPT_PORT_FILE},
+	{"timing", required_argument, NULL, OPT_TIMING},
+	{"on-divergence", required_argument, NULL, OPT_ON_DIVERGENCE},
+	{"max-request-body", required_argument, NULL, OPT_MAX_BODY},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{NULL, 0, NULL, 0},
 };
 
 static int add_to_list(const struct cli_command *self, const char **list,
 		       size_t *count, const char *value)
 {
 	if (*count == MAX_LIST)
-		return cli_usage_error(self, "too many values: '%s': at most "
-				       "%d of each option", value, MAX_LIST);
+		return cli_usage_error(self,
+				       "too many values: '%s': at most "
+				       "%d of each option",
+				       value, MAX_LIST);
 	list[(*count)++] = value;
 	return 0;
 }
 
-static int parse_upstream(const struct cli_command *self,
-			  struct options *o, char *arg)
+static int parse_upstream(const struct cli_command *self, struct options *o,
+			  char *arg)
 {
 	char *eq = strchr(arg, '=');
 
 	if (!eq || eq == arg || !eq[1])
-		return cli_usage_error(self, "invalid upstream: '%s': "
-				       "expected NAME=URL", arg);
+		return cli_usage_error(self,
+				       "invalid upstream: '%s': "
+				       "expected NAME=URL",
+				       arg);
 	if (o->n_upstreams == MAX_LIST)
 		return cli_usage_error(self, "too many upstreams: '%s'", arg);
 	*eq = '\0';
@@ -137,9 +142,10 @@ static int parse_number(const struct cli_command *self, const char *option,
 	errno = 0;
 	*out = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || *out > max)
-		return cli_usage_error(self, "invalid %s: '%s': expected a "
-				       "whole number up to %llu", option, arg,
-				       max);
+		return cli_usage_error(self,
+				       "invalid %s: '%s': expected a "
+				       "whole number up to %llu",
+				       option, arg, max);
 	return 0;
 }
 
@@ -151,8 +157,10 @@ static int parse_choice(const struct cli_command *self, struct options *o,
 			o->fast = strcmp(arg, "fast") == 0;
 			return 0;
 		}
-		return cli_usage_error(self, "invalid --timing: '%s': expected "
-				       "'recorded' or 'fast'", arg);
+		return cli_usage_error(self,
+				       "invalid --timing: '%s': expected "
+				       "'recorded' or 'fast'",
+				       arg);
 	}
 	if (strcmp(arg, "stop") == 0)
 		o->on_divergence = HARNESS_DIVERGE_STOP;
@@ -161,9 +169,11 @@ static int parse_choice(const struct cli_command *self, struct options *o,
 	else if (strcmp(arg, "forward") == 0)
 		o->on_divergence = HARNESS_DIVERGE_FORWARD;
 	else
-		return cli_usage_error(self, "invalid --on-divergence: '%s': "
+		return cli_usage_error(self,
+				       "invalid --on-divergence: '%s': "
 				       "expected 'stop', 'closest' or "
-				       "'forward'", arg);
+				       "'forward'",
+				       arg);
 	return 0;
 }
 
@@ -179,13 +189,16 @@ static int parse_limit(const struct cli_command *self, struct options *o,
 		o->max_request_body = (size_t)n;
 		return 0;
 	}
-	if (parse_number(self, opt == OPT_CONNECT_TIMEOUT ? "--connect-timeout"
-							  : "--idle-timeout",
+	if (parse_number(self,
+			 opt == OPT_CONNECT_TIMEOUT ? "--connect-timeout"
+						    : "--idle-timeout",
 			 arg, UINT_MAX, &n) != 0)
 		return CLI_EXIT_USAGE;
 	if (n == 0)
-		return cli_usage_error(self, "invalid timeout: '%s': must be "
-				       "at least 1 ms", arg);
+		return cli_usage_error(self,
+				       "invalid timeout: '%s': must be "
+				       "at least 1 ms",
+				       arg);
 	if (opt == OPT_CONNECT_TIMEOUT)
 		o->connect_timeout_ms = (unsigned)n;
 	else
@@ -266,23 +279,30 @@ static int apply_auth(const struct cli_command *self, struct options *o,
 	size_t len;
 
 	if (!eq || eq == arg || !eq[1])
-		return cli_usage_error(self, "invalid --auth: '%s': expected "
-				       "NAME=VARIABLE[:HEADER]", arg);
+		return cli_usage_error(self,
+				       "invalid --auth: '%s': expected "
+				       "NAME=VARIABLE[:HEADER]",
+				       arg);
 	up = find_upstream(o, arg, (size_t)(eq - arg));
 	if (!up)
-		return cli_usage_error(self, "invalid --auth: '%s': no "
-				       "--upstream has that name", arg);
+		return cli_usage_error(self,
+				       "invalid --auth: '%s': no "
+				       "--upstream has that name",
+				       arg);
 	colon = strchr(eq + 1, ':');
 	len = colon ? (size_t)(colon - eq - 1) : strlen(eq + 1);
 	if (len == 0 || len >= sizeof(names[0]) || n_names == MAX_LIST)
-		return cli_usage_error(self, "invalid --auth: '%s': expected "
-				       "NAME=VARIABLE[:HEADER]", arg);
+		return cli_usage_error(self,
+				       "invalid --auth: '%s': expected "
+				       "NAME=VARIABLE[:HEADER]",
+				       arg);
 	memcpy(names[n_names], eq + 1, len);
 	names[n_names][len] = '\0';
 	value = getenv(names[n_names]);
 	if (!value || !*value) {
 		cli_error("missing credential: '%s': the environment "
-			  "variable is not set", names[n_names]);
+			  "variable is not set",
+			  names[n_names]);
 		cli_hint("export %s with the upstream's API key",
 			 names[n_names]);
 		return CLI_EXIT_ERROR;
@@ -296,8 +316,7 @@ static int apply_auth(const struct cli_command *self, struct options *o,
 	return 0;
 }
 
-static int resolve_secrets(const struct cli_command *self,
-			   struct options *o)
+static int resolve_secrets(const struct cli_command *self, struct options *o)
 {
 	int rc;
 
@@ -311,7 +330,8 @@ static int resolve_secrets(const struct cli_command *self,
 
 		if (!value || !*value) {
 			cli_error("missing secret: '%s': the environment "
-				  "variable is not set", o->secrets[i]);
+				  "variable is not set",
+				  o->secrets[i]);
 			cli_hint("export it, or drop --redact-env %s",
 				 o->secrets[i]);
 			return CLI_EXIT_ERROR;
@@ -321,22 +341,21 @@ static int resolve_secrets(const struct cli_command *self,
 	return 0;
 }
 
-static int check_mode(const struct cli_command *self,
-		      const struct options *o)
+static int check_mode(const struct cli_command *self, const struct options *o)
 {
-	int modes = (o->n_upstreams > 0 && !o->replay) + !!o->script +
-		    !!o->replay;
+	int modes =
+		(o->n_upstreams > 0 && !o->replay) + !!o->script + !!o->replay;
 
 	if (modes == 0)
 		return cli_usage_error(self, "missing mode: give --upstream, "
-				       "--model-script or --replay");
+					     "--model-script or --replay");
 	if (modes > 1 || (o->script && o->n_upstreams))
 		return cli_usage_error(self, "conflicting modes: give one of "
-				       "--upstream, --model-script and "
-				       "--replay");
+					     "--upstream, --model-script and "
+					     "--replay");
 	if (o->on_divergence == HARNESS_DIVERGE_FORWARD && !o->n_upstreams)
 		return cli_usage_error(self, "--on-divergence forward needs "
-				       "an --upstream to forward to");
+					     "an --upstream to forward to");
 	return 0;
 }
 
@@ -373,15 +392,19 @@ static int parse_listen(const struct cli_command *self, const char *arg,
 	unsigned long long n;
 
 	if (!colon)
-		return cli_usage_error(self, "invalid --listen: '%s': expected "
-				       "HOST:PORT", arg);
+		return cli_usage_error(self,
+				       "invalid --listen: '%s': expected "
+				       "HOST:PORT",
+				       arg);
 	if (*arg == '[' && colon > arg && colon[-1] == ']') {
 		start = arg + 1;
 		end = colon - 1;
 	}
 	if ((size_t)(end - start) >= host_len)
-		return cli_usage_error(self, "invalid --listen: '%s': host "
-				       "too long", arg);
+		return cli_usage_error(self,
+				       "invalid --listen: '%s': host "
+				       "too long",
+				       arg);
 	snprintf(host, host_len, "%.*s", (int)(end - start), start);
 	if (!*host)
 		snprintf(host, host_len, "127.0.0.1");
@@ -391,8 +414,7 @@ static int parse_listen(const struct cli_command *self, const char *arg,
 	return 0;
 }
 
-static void note_failure(struct output *out, const char *what,
-			 const char *why)
+static void note_failure(struct output *out, const char *what, const char *why)
 {
 	if (out->failed++)
 		return;
@@ -419,11 +441,28 @@ static void write_to_dir(struct output *out, const struct harness_exchange *ex,
 		note_failure(out, path, strerror(errno));
 }
 
+/* Log an exchange that did not complete; its failure text is redacted
+ * already. */
+static void log_failure(const struct harness_exchange *ex)
+{
+	char path[256], failure[512];
+
+	if (ex->outcome == HARNESS_COMPLETE)
+		return;
+	cli_sanitize(path, sizeof(path), ex->request.path);
+	cli_sanitize(failure, sizeof(failure), ex->failure ? ex->failure : "");
+	fprintf(stderr, "gateway: exchange %" PRIu64 " (%s %s): %s: %s\n",
+		ex->seq, ex->request.method, path,
+		harness_outcome_name(ex->outcome), failure);
+}
+
 static void on_finished(void *ctx, struct harness_exchange *ex)
 {
 	struct output *out = ctx;
 	char *json = harness_exchange_to_json(ex);
 
+	out->exchanges++;
+	log_failure(ex);
 	if (!json) {
 		note_failure(out, "exchange", harness_error());
 	} else if (out->record_dir) {
@@ -450,11 +489,13 @@ static void print_divergence(const struct harness_exchange *ex,
 	cli_sanitize(target, sizeof(target), ex->request.path);
 	if (cJSON_IsObject(closest))
 		cli_error("replay diverged: '%s %s': closest recording is "
-			  "exchange %.0f", ex->request.method, target,
+			  "exchange %.0f",
+			  ex->request.method, target,
 			  cJSON_GetObjectItem(closest, "seq")->valuedouble);
 	else
 		cli_error("replay diverged: '%s %s': no recording for this "
-			  "endpoint", ex->request.method, target);
+			  "endpoint",
+			  ex->request.method, target);
 	cJSON_ArrayForEach(diff, diffs)
 	{
 		const cJSON *path = cJSON_GetObjectItem(diff, "path");
@@ -558,10 +599,10 @@ static void fill_config(const struct options *o, struct output *out,
 /* Serve until SIGINT or SIGTERM, which are blocked in every thread and
  * taken here with sigwait(). */
 static int serve(const struct options *o, struct harness_gateway_config *c,
-		 const sigset_t *stop)
+		 struct output *out, const sigset_t *stop)
 {
 	struct harness_gateway *gw;
-	size_t diverged;
+	size_t diverged, unused;
 	int sig;
 
 	gw = harness_gateway_start(c);
@@ -578,7 +619,13 @@ static int serve(const struct options *o, struct harness_gateway_config *c,
 	}
 	sigwait(stop, &sig);
 	diverged = harness_gateway_divergences(gw);
+	unused = harness_gateway_unused(gw);
 	harness_gateway_stop(gw);
+	fprintf(stderr, "gateway: stopped after %zu exchanges", out->exchanges);
+	if (c->recorded)
+		fprintf(stderr, "; %zu diverged, %zu recordings unused",
+			diverged, unused);
+	fputc('\n', stderr);
 	return diverged > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
@@ -606,15 +653,15 @@ static int load_inputs(const struct options *o,
 
 static int run(const struct cli_command *self, struct options *o)
 {
-	struct harness_gateway_config config = { 0 };
-	struct output out = { 0 };
+	struct harness_gateway_config config = {0};
+	struct output out = {0};
 	struct harness_exchange *recorded = NULL;
 	char host[256] = "127.0.0.1";
 	sigset_t stop;
 	int rc;
 
-	if (o->listen && (rc = parse_listen(self, o->listen, host,
-					    sizeof(host), &config.port)))
+	if (o->listen && (rc = parse_listen(self, o->listen, host, sizeof(host),
+					    &config.port)))
 		return rc;
 	config.listen_host = host;
 	fill_config(o, &out, &config);
@@ -626,13 +673,13 @@ static int run(const struct cli_command *self, struct options *o)
 		sigaddset(&stop, SIGINT);
 		sigaddset(&stop, SIGTERM);
 		pthread_sigmask(SIG_BLOCK, &stop, NULL);
-		rc = serve(o, &config, &stop);
+		rc = serve(o, &config, &out, &stop);
 	}
 	close_outputs(&out);
 	if (out.failed && rc != CLI_EXIT_USAGE) {
 		cli_error("cannot write exchange: '%s': %s (%d writes "
-			  "failed)", out.failed_path, out.failed_why,
-			  out.failed);
+			  "failed)",
+			  out.failed_path, out.failed_why, out.failed);
 		rc = CLI_EXIT_ERROR;
 	}
 	harness_exchanges_free(recorded, config.n_recorded);
@@ -642,7 +689,7 @@ static int run(const struct cli_command *self, struct options *o)
 
 int cmd_gateway(int argc, char **argv, const struct cli_command *self)
 {
-	struct options o = { 0 };
+	struct options o = {0};
 	int rc = parse_options(self, &o, argc, argv);
 
 	return rc ? rc : run(self, &o);

@@ -65,8 +65,8 @@ expect_eq /echo "$($RECORDS field "$TMP/records/000002.json" 2 request.path)" \
 	"path in the second record file"
 
 # IPv6 loopback, where the machine has it.
-if "$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-	2>/dev/null; then
+if "$PYTHON" -c 'import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	"$RUNBUNDLE" gateway --listen "[::1]:0" --upstream t="$UPSTREAM" \
 		--port-file "$TMP/v6.port" >/dev/null 2>"$TMP/v6.err" &
 	pid=$!

@@ -28,7 +28,7 @@ code=$(curl -sS -o "$TMP/tls.json" -w '%{http_code}' "$REC/tls/v1/models")
 expect_eq 502 "$code" "status for a TLS failure"
 expect_grep '"code":"upstream_tls_failed"' "$TMP/tls.json"
 
-# 3: an upstream that never answers times out.
+# 3: an upstream that never responds times out.
 code=$(curl -sS -o "$TMP/hang.json" -w '%{http_code}' "$REC/hang")
 expect_eq 502 "$code" "status for a silent upstream"
 expect_grep '"code":"upstream_timed_out"' "$TMP/hang.json"

@@ -59,8 +59,8 @@ expect_raw bad-version 505 'GET / HTTP/9.9\r\nHost: x\r\n\r\n'
 expect_raw bad-header 400 'GET /empty HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n'
 expect_raw bad-length 400 \
 	'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'
-expect_raw bad-chunk 400 \
-	'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'
+expect_raw bad-chunk 400 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Transfer-Encoding: chunked\r\n\r\nzz\r\n'
 # NOTE: libmicrohttpd closes the connection without a response for a
 # request line that has no target; this case only checks the gateway
 # survives it.

@@ -8,12 +8,16 @@
 
 # chat CONTENT2 [EXTRA]: a conversation of three messages whose last
 # content is CONTENT2, with EXTRA members added to the request.
+system='{"role":"system","content":"You are terse."}'
+first='{"role":"user","content":"first"}'
 chat() {
-	printf '{"model":"m","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"user","content":"%s"}]%s}' \
-		"$1" "${2:+,$2}"
+	printf '{"model":"m","messages":[%s,%s,{"role":"user","content":"%s"}]%s}' \
+		"$system" "$first" "$1" "${2:+,$2}"
 }
-volatile='"metadata":{"user_id":"session_0c8e4a6e-3b1f-4c2a-9d0e-5f6a7b8c9d0e","x-trace":"plain"}'
-volatile2='"metadata":{"user_id":"session_9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d","x-trace":"plain"}'
+uuid1=0c8e4a6e-3b1f-4c2a-9d0e-5f6a7b8c9d0e
+uuid2=9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d
+volatile='"metadata":{"user_id":"session_'$uuid1'","x-trace":"plain"}'
+volatile2='"metadata":{"user_id":"session_'$uuid2'","x-trace":"plain"}'
 
 start_upstream
 start_gateway rec --upstream test="$UPSTREAM"
@@ -60,9 +64,10 @@ expect_grep '"code":"replay_diverged"' "$TMP/div1"
 post "$PLAY/v1/chat/completions" \
 	"$(chat vol "$(echo "$volatile2" | sed 's/plain/other/')")" \
 	-o /dev/null
+same='{"role":"user","content":"same"}'
+more='{"role":"user","content":"more"}'
 post "$PLAY/v1/chat/completions" \
-	'{"model":"m","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"user","content":"same"},{"role":"user","content":"more"}]}' \
-	-o /dev/null
+	"{\"model\":\"m\",\"messages\":[$system,$first,$same,$more]}" -o /dev/null
 stop_gateway "$PLAY_PID" 1
 
 "$PYTHON" - "$TMP/div.jsonl" <<'PY' || fail "divergence reports are wrong"
@@ -108,7 +113,7 @@ expect_grep 'closest recording is exchange 1$' "$TMP/closest.err"
 cmp "$TMP/rec.same.1" "$TMP/closest" ||
 	fail "the closest recording was not served"
 
-# --on-divergence forward asks the upstream and records the answer.
+# --on-divergence forward sends the request upstream and records it.
 start_gateway forward --replay "$TMP/rec.jsonl" --timing fast \
 	--on-divergence forward --upstream test="$UPSTREAM"
 post "$GATEWAY/v1/chat/completions" "$(chat new)" >"$TMP/forward"

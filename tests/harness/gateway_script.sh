@@ -1,6 +1,6 @@
 #!/bin/sh
-# Scripted-model mode: turns answered in the wire format of each
-# request, recorded like an upstream; running out of turns is an error
+# Scripted-model mode: turns are served in the wire format of each
+# request and recorded like an upstream. Running out of turns is an error
 # response and an outcome in the record. The record replays the same.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"

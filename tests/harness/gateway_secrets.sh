@@ -15,7 +15,8 @@ cookie=canary-cookie-value-13c9fd
 
 start_upstream
 start_gateway rec --upstream openai="$UPSTREAM/v1" --auth openai=KEY_CANARY \
-	--upstream anthropic="$UPSTREAM/v1" --auth anthropic=KEY_CANARY:x-api-key \
+	--upstream anthropic="$UPSTREAM/v1" \
+	--auth anthropic=KEY_CANARY:x-api-key \
 	--upstream plain="$UPSTREAM" --redact-env EXTRA_CANARY
 REC=$GATEWAY REC_PID=$GATEWAY_PID
 
@@ -34,8 +35,8 @@ post "$REC/anthropic/messages" '{"model":"m","stream":true}' \
 expect_grep "$KEY_CANARY" "$TMP/r2"
 
 # 3: the agent's own credentials, a cookie, a custom header, the query
-# and the body, through an upstream without injection; the echo shows
-# they reached it.
+# and the body go through an upstream without injection. The echo shows
+# that they reached it.
 post "$REC/plain/echo?key=$EXTRA_CANARY&x=1" "{\"token\":\"$EXTRA_CANARY\"}" \
 	-H "Authorization: Bearer $agent_auth" -H "x-api-key: $agent_xkey" \
 	-H "Cookie: session=$cookie" -H "X-Custom-Token: t-$EXTRA_CANARY" \
@@ -83,6 +84,6 @@ expect_eq 'key=[REDACTED]****************&x=1' \
 $RECORDS body "$f" 2 | grep -q 'event: ping' ||
 	fail "the masked stream lost its events"
 # The compressed response that held a secret is stored decoded.
-expect_eq gzip \
-	"$($RECORDS header "$f" 4 response x-runbundle-decoded-content-encoding)" \
+decoded=x-runbundle-decoded-content-encoding
+expect_eq gzip "$($RECORDS header "$f" 4 response $decoded)" \
 	"original coding of the decoded body"

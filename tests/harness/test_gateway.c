@@ -30,15 +30,14 @@ static void add_secret(struct harness_secrets *secrets)
 
 static void redact_masks_same_length(void **state)
 {
-	struct harness_secrets secrets = { 0 };
+	struct harness_secrets secrets = {0};
 	char text[] = "key=" SECRET "&again=" SECRET;
 	size_t len = strlen(text);
 
 	(void)state;
 	add_secret(&secrets);
-	assert_int_equal(harness_redact_bytes(&secrets, (unsigned char *)text,
-					      len),
-			 2);
+	assert_int_equal(
+		harness_redact_bytes(&secrets, (unsigned char *)text, len), 2);
 	assert_int_equal(strlen(text), len);
 	assert_null(strstr(text, SECRET));
 	assert_non_null(strstr(text, "key=[REDACTED]***************&"));
@@ -47,7 +46,7 @@ static void redact_masks_same_length(void **state)
 
 static void redact_rejects_short_secret(void **state)
 {
-	struct harness_secrets secrets = { 0 };
+	struct harness_secrets secrets = {0};
 
 	(void)state;
 	assert_int_equal(harness_secrets_add(&secrets, "short"), -1);
@@ -58,8 +57,8 @@ static void redact_rejects_short_secret(void **state)
 
 static void redact_replaces_credential_headers(void **state)
 {
-	struct harness_secrets secrets = { 0 };
-	struct harness_request req = { 0 };
+	struct harness_secrets secrets = {0};
+	struct harness_request req = {0};
 
 	(void)state;
 	add_secret(&secrets);
@@ -81,10 +80,9 @@ static void redact_replaces_credential_headers(void **state)
 			    HARNESS_REDACTED);
 	assert_string_equal(harness_headers_get(&req.headers, "cookie"),
 			    HARNESS_REDACTED);
-	assert_null(strstr(harness_headers_get(&req.headers, "x-other"),
-			   SECRET));
-	assert_string_equal(harness_headers_get(&req.headers, "accept"),
-			    "*/*");
+	assert_null(
+		strstr(harness_headers_get(&req.headers, "x-other"), SECRET));
+	assert_string_equal(harness_headers_get(&req.headers, "accept"), "*/*");
 	assert_null(strstr(req.query, SECRET));
 	assert_null(memmem(req.body, req.body_len, SECRET, strlen(SECRET)));
 	harness_request_release(&req);
@@ -93,8 +91,8 @@ static void redact_replaces_credential_headers(void **state)
 
 static void redact_finds_secret_across_chunks(void **state)
 {
-	struct harness_secrets secrets = { 0 };
-	struct harness_response resp = { 0 };
+	struct harness_secrets secrets = {0};
+	struct harness_response resp = {0};
 	const char *body = "data: " SECRET "\n\n";
 	size_t split = 10;
 
@@ -107,8 +105,7 @@ static void redact_finds_secret_across_chunks(void **state)
 	assert_int_equal(resp.n_chunks, 2);
 	assert_int_equal(resp.chunks[0].len, split);
 	assert_memory_equal(resp.chunks[0].data, "data: [RED", split);
-	assert_null(memmem(resp.chunks[1].data, resp.chunks[1].len, "0123",
-			   4));
+	assert_null(memmem(resp.chunks[1].data, resp.chunks[1].len, "0123", 4));
 	harness_response_release(&resp);
 	harness_secrets_release(&secrets);
 }
@@ -116,7 +113,7 @@ static void redact_finds_secret_across_chunks(void **state)
 /* Compress text with gzip framing through zlib. */
 static size_t gzip_text(const char *text, unsigned char *out, size_t size)
 {
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 
 	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
 				      Z_DEFAULT_STRATEGY),
@@ -132,8 +129,8 @@ static size_t gzip_text(const char *text, unsigned char *out, size_t size)
 
 static void redact_decodes_compressed_secret(void **state)
 {
-	struct harness_secrets secrets = { 0 };
-	struct harness_response resp = { 0 };
+	struct harness_secrets secrets = {0};
+	struct harness_response resp = {0};
 	unsigned char gz[256];
 	size_t len = gzip_text("{\"echo\":\"" SECRET "\"}", gz, sizeof(gz));
 
@@ -155,8 +152,8 @@ static void redact_decodes_compressed_secret(void **state)
 
 static void redact_keeps_clean_compressed_body(void **state)
 {
-	struct harness_secrets secrets = { 0 };
-	struct harness_response resp = { 0 };
+	struct harness_secrets secrets = {0};
+	struct harness_response resp = {0};
 	unsigned char gz[256];
 	size_t len = gzip_text("{\"clean\":true}", gz, sizeof(gz));
 
@@ -165,9 +162,8 @@ static void redact_keeps_clean_compressed_body(void **state)
 	harness_headers_add(&resp.headers, "Content-Encoding", "gzip");
 	harness_response_add_chunk(&resp, gz, len, 5);
 	assert_int_equal(harness_redact_response(&secrets, &resp), 0);
-	assert_string_equal(harness_headers_get(&resp.headers,
-						"content-encoding"),
-			    "gzip");
+	assert_string_equal(
+		harness_headers_get(&resp.headers, "content-encoding"), "gzip");
 	assert_memory_equal(resp.chunks[0].data, gz, len);
 	harness_response_release(&resp);
 	harness_secrets_release(&secrets);
@@ -175,8 +171,8 @@ static void redact_keeps_clean_compressed_body(void **state)
 
 static void credentials_become_secrets(void **state)
 {
-	struct harness_secrets secrets = { 0 };
-	struct harness_headers headers = { 0 };
+	struct harness_secrets secrets = {0};
+	struct harness_headers headers = {0};
 
 	(void)state;
 	harness_headers_add(&headers, "Authorization", "Bearer token-abcdefgh");
@@ -193,7 +189,7 @@ static void credentials_become_secrets(void **state)
 
 static void fill_exchange(struct harness_exchange *ex)
 {
-	static const unsigned char binary[] = { 0, 1, 2, 0xff, '\n', 0x80 };
+	static const unsigned char binary[] = {0, 1, 2, 0xff, '\n', 0x80};
 
 	memset(ex, 0, sizeof(*ex));
 	ex->seq = 7;
@@ -237,9 +233,8 @@ static void json_round_trip_is_exact(void **state)
 	assert_int_equal(back.request.body_len, ex.request.body_len);
 	assert_memory_equal(back.request.body, ex.request.body,
 			    ex.request.body_len);
-	assert_string_equal(harness_headers_get(&back.response.headers,
-						"x-empty"),
-			    "");
+	assert_string_equal(
+		harness_headers_get(&back.response.headers, "x-empty"), "");
 	assert_int_equal(back.response.n_chunks, 3);
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(back.response.chunks[i].len,
@@ -298,14 +293,14 @@ static void load_names_the_bad_line(void **state)
 
 static void start_rejects_bad_config(void **state)
 {
-	struct harness_upstream bad_url = { .name = "x", .url = "ftp://h" };
-	struct harness_upstream bad_name = { .name = "a/b",
-					     .url = "http://127.0.0.1:1" };
+	struct harness_upstream bad_url = {.name = "x", .url = "ftp://h"};
+	struct harness_upstream bad_name = {.name = "a/b",
+					    .url = "http://127.0.0.1:1"};
 	struct harness_upstream twice[2] = {
-		{ .name = "a", .url = "http://127.0.0.1:1" },
-		{ .name = "a", .url = "http://127.0.0.1:2" },
+		{.name = "a", .url = "http://127.0.0.1:1"},
+		{.name = "a", .url = "http://127.0.0.1:2"},
 	};
-	struct harness_gateway_config config = { .listen_fd = -1 };
+	struct harness_gateway_config config = {.listen_fd = -1};
 
 	(void)state;
 	config.upstreams = &bad_url;
@@ -378,10 +373,10 @@ static long post_to(unsigned short port, const char *path)
 static void sink_sees_each_exchange(void **state)
 {
 	static const char script_text[] = "{\"turns\":[{\"text\":\"One.\"}]}";
-	struct harness_script *script = harness_script_parse(
-		script_text, strlen(script_text), "unit");
-	struct recorder rec = { 0 };
-	struct harness_gateway_config config = { .listen_fd = -1 };
+	struct harness_script *script =
+		harness_script_parse(script_text, strlen(script_text), "unit");
+	struct recorder rec = {0};
+	struct harness_gateway_config config = {.listen_fd = -1};
 	struct harness_gateway *gw;
 	unsigned short port;
 

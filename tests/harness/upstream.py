@@ -22,7 +22,7 @@ formats the gateway must relay byte for byte, and fails on request:
                               an error status with an error body
   GET  /cut?mode=length|chunked
                               starts a body, then resets the connection
-  GET  /hang                  reads the request and never answers
+  GET  /hang                  reads the request and never responds
   GET  /slow?events=N&delay_ms=D[&stamp=1]
                               N SSE events D ms apart; counts clients
                               that disconnect before the end; with
@@ -147,8 +147,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        # Headers and body go out in separate writes; without this,
-        # Nagle's algorithm holds the body back for a delayed ACK.
+        # Headers and body go out in separate writes, so without this
+        # Nagle's algorithm delays the body until the client's delayed
+        # ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY,
                                    1)
 
