@@ -51,7 +51,7 @@ static int put(struct bundle *bundle, const char *path, uint64_t *total)
 
 int main(int argc, char **argv)
 {
-	struct bundle_options options = { 0 };
+	struct bundle_options options = {0};
 	struct bundle *bundle;
 	uint64_t total = 0;
 	struct stat st;

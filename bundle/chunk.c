@@ -125,12 +125,14 @@ int chunk_list_parse(const void *data, size_t len, struct chunk_list *list)
 
 	if (len < CHUNK_HEADER_LEN || memcmp(p, CHUNK_MAGIC, 8) != 0) {
 		bundle_set_error("invalid chunk list: '%zu bytes': no "
-				 "RBCHUNK1 header", len);
+				 "RBCHUNK1 header",
+				 len);
 		return -1;
 	}
 	if ((len - CHUNK_HEADER_LEN) % CHUNK_RECORD_LEN != 0) {
 		bundle_set_error("invalid chunk list: '%zu bytes': not a whole "
-				 "number of records", len);
+				 "number of records",
+				 len);
 		return -1;
 	}
 	list->size = get_be64(p + 8);
@@ -139,13 +141,13 @@ int chunk_list_parse(const void *data, size_t len, struct chunk_list *list)
 	list->records = p + CHUNK_HEADER_LEN;
 
 	for (size_t i = 0; i < list->n_chunks; i++) {
-		uint64_t size = get_be64(list->records +
-					 i * CHUNK_RECORD_LEN + 32);
+		uint64_t size =
+			get_be64(list->records + i * CHUNK_RECORD_LEN + 32);
 
 		if (size == 0 || size > UINT64_MAX - total) {
 			bundle_set_error("invalid chunk list: 'chunk %zu': "
-					 "invalid size %llu", i,
-					 (unsigned long long)size);
+					 "invalid size %llu",
+					 i, (unsigned long long)size);
 			return -1;
 		}
 		total += size;
@@ -173,12 +175,12 @@ void chunk_list_get(const struct chunk_list *list, size_t i,
 struct put_fd {
 	int fd;
 	struct chunker chunker;
-	unsigned char *buf;	/* 2 * max bytes */
+	unsigned char *buf; /* 2 * max bytes */
 	size_t have, pos;
 	int eof;
 	uint64_t size;
 	EVP_MD_CTX *sha;
-	unsigned char *list;	/* the chunk list being built */
+	unsigned char *list; /* the chunk list being built */
 	size_t list_len, list_cap;
 	struct bundle_id ref, content;
 };
@@ -189,14 +191,15 @@ static int fill(struct bundle *bundle, struct put_fd *put)
 	size_t cap = 2 * put->chunker.max;
 
 	while (!put->eof && put->have < cap) {
-		ssize_t n = read(put->fd, put->buf + put->have,
-				 cap - put->have);
+		ssize_t n =
+			read(put->fd, put->buf + put->have, cap - put->have);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			bundle_set_error("cannot read file for bundle: '%s': "
-					 "%s", bundle->path, strerror(errno));
+					 "%s",
+					 bundle->path, strerror(errno));
 			return -1;
 		}
 		if (n == 0) {
@@ -302,14 +305,15 @@ static int put_fd_body(struct bundle *bundle, void *arg)
 int bundle_put_fd(struct bundle *bundle, int fd, struct bundle_id *ref,
 		  struct bundle_id *content, uint64_t *size)
 {
-	struct put_fd put = { .fd = fd };
+	struct put_fd put = {.fd = fd};
 	int rc = -1;
 
 	if (store_check_writable(bundle))
 		return -1;
 	if (chunker_init(&put.chunker, bundle->chunk_avg)) {
 		bundle_set_error("cannot store file: '%zu': invalid average "
-				 "chunk size", bundle->chunk_avg);
+				 "chunk size",
+				 bundle->chunk_avg);
 		return -1;
 	}
 	put.buf = malloc(2 * put.chunker.max);
@@ -377,8 +381,8 @@ static int write_chunk(struct bundle *bundle, const struct chunk_list *list,
 
 		bundle_id_to_hex(&id, hex);
 		bundle_set_error("cannot read chunk: '%s': %zu bytes, its "
-				 "chunk list says %llu", hex, len,
-				 (unsigned long long)expected);
+				 "chunk list says %llu",
+				 hex, len, (unsigned long long)expected);
 		free(data);
 		return -1;
 	}
@@ -421,7 +425,8 @@ static int write_chunked(struct bundle *bundle, const struct bundle_id *ref,
 
 		bundle_id_to_hex(ref, hex);
 		bundle_set_error("cannot read chunk list: '%s': the content "
-				 "does not match its hash", hex);
+				 "does not match its hash",
+				 hex);
 		goto out;
 	}
 	rc = 0;

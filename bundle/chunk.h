@@ -25,14 +25,14 @@
 
 #include "bundle/bundle.h"
 
-#define CHUNK_MAGIC "RBCHUNK1"
+#define CHUNK_MAGIC	 "RBCHUNK1"
 #define CHUNK_HEADER_LEN 48
 #define CHUNK_RECORD_LEN 40
 
 /* The measured default average chunk size; docs/benchmarks.md. */
 #define CHUNK_DEFAULT_AVG (256 * 1024)
-#define CHUNK_MIN_AVG (4 * 1024)
-#define CHUNK_MAX_AVG (4 * 1024 * 1024)
+#define CHUNK_MIN_AVG	  (4 * 1024)
+#define CHUNK_MAX_AVG	  (4 * 1024 * 1024)
 
 struct chunker {
 	size_t min, avg, max;

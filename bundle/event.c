@@ -54,8 +54,8 @@ static int last_event(struct bundle *bundle, uint64_t *seq,
 	if (rc == SQLITE_ROW) {
 		sqlite3_int64 last = sqlite3_column_int64(stmt, 0);
 
-		if (last < 1 || sqlite3_column_bytes(stmt, 1) !=
-					BUNDLE_ID_LEN) {
+		if (last < 1 ||
+		    sqlite3_column_bytes(stmt, 1) != BUNDLE_ID_LEN) {
 			sqlite3_finalize(stmt);
 			bundle_set_error("cannot read events: '%s': the last "
 					 "event row is malformed",
@@ -136,8 +136,7 @@ fail_quiet:
 	return NULL;
 }
 
-static int insert_event(struct bundle *bundle, uint64_t seq,
-			const char *text)
+static int insert_event(struct bundle *bundle, uint64_t seq, const char *text)
 {
 	struct bundle_id hash;
 	sqlite3_stmt *stmt = NULL;
@@ -188,8 +187,8 @@ static int append_body(struct bundle *bundle, void *arg)
 	text = cJSON_PrintUnformatted(event);
 	cJSON_Delete(event);
 	if (!text) {
-		bundle_set_error("cannot append event: '%s': %s",
-				 append->kind, strerror(ENOMEM));
+		bundle_set_error("cannot append event: '%s': %s", append->kind,
+				 strerror(ENOMEM));
 		return -1;
 	}
 	rc = insert_event(bundle, append->seq, text);
@@ -201,11 +200,12 @@ int bundle_append_event(struct bundle *bundle, const char *kind,
 			const cJSON *data, const struct bundle_id *refs,
 			size_t n_refs, uint64_t *seq)
 {
-	struct append append = { kind, data, refs, n_refs, 0 };
+	struct append append = {kind, data, refs, n_refs, 0};
 
 	if (!kind || !*kind) {
 		bundle_set_error("cannot append event: '%s': the kind is "
-				 "empty", bundle->path);
+				 "empty",
+				 bundle->path);
 		return -1;
 	}
 	if (store_check_writable(bundle))
@@ -304,12 +304,13 @@ static int checkpoint(struct bundle *bundle)
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	ok = rc == SQLITE_ROW && mode && strcmp(mode, "delete") == 0;
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && (sqlite3_errcode(bundle->db) & 0xff) !=
-					SQLITE_BUSY)
+	if (rc != SQLITE_ROW &&
+	    (sqlite3_errcode(bundle->db) & 0xff) != SQLITE_BUSY)
 		return store_sql_error(bundle, "cannot checkpoint bundle");
 	if (!ok) {
 		bundle_set_error("cannot checkpoint bundle: '%s': another "
-				 "process has it open", bundle->path);
+				 "process has it open",
+				 bundle->path);
 		bundle_set_hint("the bundle is finalized, but keep its -wal "
 				"file beside it until every reader closed it");
 		return -1;
@@ -325,7 +326,8 @@ int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
 		return -1;
 	if (bundle->in_transaction) {
 		bundle_set_error("cannot finalize bundle: '%s': a transaction "
-				 "is open", bundle->path);
+				 "is open",
+				 bundle->path);
 		bundle_set_hint("commit or roll back first");
 		return -1;
 	}
@@ -347,20 +349,21 @@ int bundle_root(struct bundle *bundle, struct bundle_id *root)
 
 	if (!bundle->finalized) {
 		bundle_set_error("cannot read root digest: '%s': the bundle "
-				 "is not finalized", bundle->path);
+				 "is not finalized",
+				 bundle->path);
 		return -1;
 	}
 	hex = store_get_meta(bundle, "root", &found);
 	if (!hex) {
 		if (!found)
 			bundle_set_error("cannot read root digest: '%s': "
-					 "missing", bundle->path);
+					 "missing",
+					 bundle->path);
 		return -1;
 	}
 	rc = bundle_id_from_hex(root, hex);
 	if (rc)
-		bundle_set_error("cannot read root digest: '%s': invalid",
-				 hex);
+		bundle_set_error("cannot read root digest: '%s': invalid", hex);
 	free(hex);
 	return rc;
 }

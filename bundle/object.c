@@ -84,8 +84,7 @@ int bundle_id_from_hex(struct bundle_id *id, const char *hex)
 	return 0;
 }
 
-static int prepare(struct bundle *bundle, sqlite3_stmt **stmt,
-		   const char *sql)
+static int prepare(struct bundle *bundle, sqlite3_stmt **stmt, const char *sql)
 {
 	if (*stmt) {
 		sqlite3_reset(*stmt);
@@ -222,8 +221,8 @@ static int store_object(struct bundle *bundle, enum bundle_kind kind,
 	return rc;
 }
 
-int bundle_put(struct bundle *bundle, enum bundle_kind kind,
-	       const void *data, size_t len, struct bundle_id *id)
+int bundle_put(struct bundle *bundle, enum bundle_kind kind, const void *data,
+	       size_t len, struct bundle_id *id)
 {
 	enum bundle_kind stored;
 	int found;
@@ -313,8 +312,8 @@ bad_length:
 	return damaged(bundle, id, "length does not match its size column");
 }
 
-int bundle_get(struct bundle *bundle, const struct bundle_id *id,
-	       void **data, size_t *len, enum bundle_kind *kind)
+int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
+	       size_t *len, enum bundle_kind *kind)
 {
 	char hex[BUNDLE_ID_HEX_LEN + 1];
 	sqlite3_stmt *stmt;

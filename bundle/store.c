@@ -12,8 +12,8 @@
  * any of its SQL runs.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,7 +47,7 @@ static const char *const schema[] = {
 	")",
 };
 
-static const char *const table_names[] = { "meta", "objects", "events" };
+static const char *const table_names[] = {"meta", "objects", "events"};
 
 #define N_TABLES (sizeof(schema) / sizeof(schema[0]))
 
@@ -132,8 +132,7 @@ char *store_get_meta(struct bundle *bundle, const char *key, int *found)
 	return value;
 }
 
-int store_set_meta(struct bundle *bundle, const char *key,
-		   const char *value)
+int store_set_meta(struct bundle *bundle, const char *key, const char *value)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc;
@@ -165,8 +164,7 @@ static void harden(sqlite3 *db)
 	sqlite3_busy_timeout(db, 5000);
 }
 
-static struct bundle *bundle_alloc(const char *path,
-				   enum bundle_open_mode mode)
+static struct bundle *bundle_alloc(const char *path, enum bundle_open_mode mode)
 {
 	struct bundle *bundle = calloc(1, sizeof(*bundle));
 
@@ -228,7 +226,8 @@ static int create_schema(struct bundle *bundle)
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA application_id = %d; PRAGMA user_version = %d",
 		 BUNDLE_APPLICATION_ID, BUNDLE_FORMAT_VERSION);
-	if (store_exec(bundle, "PRAGMA page_size = 16384", "cannot create "
+	if (store_exec(bundle, "PRAGMA page_size = 16384",
+		       "cannot create "
 		       "bundle") ||
 	    store_exec(bundle, sql, "cannot create bundle") ||
 	    store_exec(bundle, "BEGIN", "cannot create bundle"))
@@ -263,8 +262,8 @@ static int check_options(const struct bundle_options *options, int *level,
 		if (chunker_init(&chunker, *avg)) {
 			bundle_set_error("invalid average chunk size: '%zu': "
 					 "must be a power of two from %d to "
-					 "%d", *avg, CHUNK_MIN_AVG,
-					 CHUNK_MAX_AVG);
+					 "%d",
+					 *avg, CHUNK_MIN_AVG, CHUNK_MAX_AVG);
 			return -1;
 		}
 	}
@@ -272,8 +271,9 @@ static int check_options(const struct bundle_options *options, int *level,
 		*level = options->zstd_level;
 		if (*level < ZSTD_minCLevel() || *level > ZSTD_maxCLevel()) {
 			bundle_set_error("invalid zstd level: '%d': must be "
-					 "from %d to %d", *level,
-					 ZSTD_minCLevel(), ZSTD_maxCLevel());
+					 "from %d to %d",
+					 *level, ZSTD_minCLevel(),
+					 ZSTD_maxCLevel());
 			return -1;
 		}
 	}
@@ -333,8 +333,8 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	rc = sqlite3_close(bundle->db);
 	bundle->db = NULL;
 	if (rc != SQLITE_OK) {
-		bundle_set_error("cannot create bundle: '%s': %s",
-				 bundle->path, sqlite3_errstr(rc));
+		bundle_set_error("cannot create bundle: '%s': %s", bundle->path,
+				 sqlite3_errstr(rc));
 		return -1;
 	}
 	if (link(tmp, bundle->path) != 0)
@@ -447,7 +447,8 @@ static int check_table(struct bundle *bundle, sqlite3_stmt *stmt, size_t i)
 			       : NULL;
 	if (!sql || strcmp(sql, schema[i]) != 0) {
 		bundle_set_error("cannot open bundle: '%s': table '%s' is "
-				 "%s", bundle->path, table_names[i],
+				 "%s",
+				 bundle->path, table_names[i],
 				 sql ? "not the one of format version 1"
 				     : "missing");
 		bundle_set_hint("the file was damaged or written by another "
@@ -486,7 +487,8 @@ static int read_state(struct bundle *bundle)
 		if (found)
 			return -1;
 		bundle_set_error("cannot open bundle: '%s': its state is "
-				 "missing", bundle->path);
+				 "missing",
+				 bundle->path);
 		return -1;
 	}
 	bundle->finalized = strcmp(state, "finalized") == 0;
@@ -594,13 +596,13 @@ int bundle_begin(struct bundle *bundle)
 		return -1;
 	if (bundle->in_transaction) {
 		bundle_set_error("cannot begin transaction: '%s': one is "
-				 "already open", bundle->path);
+				 "already open",
+				 bundle->path);
 		return -1;
 	}
 	/* IMMEDIATE takes the write lock now, so a second writer fails
 	 * here and not in the middle of the transaction. */
-	if (store_exec(bundle, "BEGIN IMMEDIATE",
-		       "cannot begin transaction"))
+	if (store_exec(bundle, "BEGIN IMMEDIATE", "cannot begin transaction"))
 		return -1;
 	bundle->in_transaction = 1;
 	return 0;
@@ -610,7 +612,8 @@ int bundle_commit(struct bundle *bundle)
 {
 	if (!bundle->in_transaction) {
 		bundle_set_error("cannot commit: '%s': no transaction is "
-				 "open", bundle->path);
+				 "open",
+				 bundle->path);
 		return -1;
 	}
 	if (store_exec(bundle, "COMMIT", "cannot commit")) {
@@ -633,8 +636,7 @@ void bundle_rollback(struct bundle *bundle)
 }
 
 int store_in_transaction(struct bundle *bundle,
-			 int (*fn)(struct bundle *bundle, void *arg),
-			 void *arg)
+			 int (*fn)(struct bundle *bundle, void *arg), void *arg)
 {
 	if (bundle->in_transaction)
 		return fn(bundle, arg);

@@ -59,8 +59,7 @@ int store_check_writable(struct bundle *bundle);
  * malloc'd string, or NULL with *found = 0 when the key is absent (and
  * NULL with *found = 1 after a failure). */
 char *store_get_meta(struct bundle *bundle, const char *key, int *found);
-int store_set_meta(struct bundle *bundle, const char *key,
-		   const char *value);
+int store_set_meta(struct bundle *bundle, const char *key, const char *value);
 
 /* Run fn inside a transaction of its own unless the caller already
  * has one open. */

@@ -143,7 +143,8 @@ static int check_size(const char *path, char *truncated, size_t len)
 	if (n < (ssize_t)sizeof(header)) {
 		snprintf(truncated, len,
 			 "the file is truncated: %zd bytes, shorter than its "
-			 "header", n);
+			 "header",
+			 n);
 		return 0;
 	}
 
@@ -165,8 +166,8 @@ static void integrity_check(struct verify *v)
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(v->bundle->db, "PRAGMA integrity_check(100)",
-			       -1, &stmt, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->bundle->db, "PRAGMA integrity_check(100)", -1,
+			       &stmt, NULL) != SQLITE_OK) {
 		verify_sql_problem(v, "cannot check the database structure");
 		return;
 	}
@@ -188,8 +189,8 @@ static struct vevent *new_event(struct verify *v, uint64_t seq)
 
 	if (v->n_events == v->events_cap) {
 		size_t cap = v->events_cap ? 2 * v->events_cap : 64;
-		struct vevent *grown = realloc(v->events,
-					       cap * sizeof(*v->events));
+		struct vevent *grown =
+			realloc(v->events, cap * sizeof(*v->events));
 
 		if (!grown) {
 			v->oom = 1;
@@ -211,12 +212,11 @@ static void event_problem(struct verify *v, struct vevent *event,
 	struct bundle_verify_problem *problem;
 
 	event->bad = 1;
-	problem = verify_problem(v, NO_NODE, object, event->seq, "%s",
-				 message);
+	problem = verify_problem(v, NO_NODE, object, event->seq, "%s", message);
 	if (!problem)
 		return;
-	problem->affected = calloc(BUNDLE_VERIFY_MAX_AFFECTED,
-				   sizeof(*problem->affected));
+	problem->affected =
+		calloc(BUNDLE_VERIFY_MAX_AFFECTED, sizeof(*problem->affected));
 	if (!problem->affected) {
 		v->oom = 1;
 		return;
@@ -239,8 +239,7 @@ static void copy_kind(struct vevent *event, const cJSON *doc)
 	}
 }
 
-static void check_refs(struct verify *v, struct vevent *event,
-		       const cJSON *doc)
+static void check_refs(struct verify *v, struct vevent *event, const cJSON *doc)
 {
 	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(doc, "refs");
 	const cJSON *ref;
@@ -294,12 +293,14 @@ static void check_document(struct verify *v, struct vevent *event,
 
 	if (!prev) {
 		if (link)
-			event_problem(v, event, NULL, "the first event has a "
+			event_problem(v, event, NULL,
+				      "the first event has a "
 				      "prev link");
 	} else if (!cJSON_IsString(link) ||
 		   bundle_id_from_hex(&linked, link->valuestring) ||
 		   memcmp(linked.bytes, prev->bytes, BUNDLE_ID_LEN) != 0) {
-		event_problem(v, event, NULL, "its prev does not match the "
+		event_problem(v, event, NULL,
+			      "its prev does not match the "
 			      "hash of the event before: the chain is "
 			      "broken");
 	}
@@ -308,8 +309,8 @@ static void check_document(struct verify *v, struct vevent *event,
 
 /* Check one row; *prev becomes this event's hash, the one the next
  * event must link to. */
-static void check_event(struct verify *v, sqlite3_stmt *stmt,
-			uint64_t expected, struct bundle_id *prev)
+static void check_event(struct verify *v, sqlite3_stmt *stmt, uint64_t expected,
+			struct bundle_id *prev)
 {
 	uint64_t seq = (uint64_t)sqlite3_column_int64(stmt, 0);
 	const char *text = (const char *)sqlite3_column_text(stmt, 2);
@@ -321,15 +322,16 @@ static void check_event(struct verify *v, sqlite3_stmt *stmt,
 	if (!event)
 		return;
 	if (seq != expected)
-		event_problem(v, event, NULL, seq > expected
-			      ? "events before it are missing"
-			      : "its seq is out of order");
+		event_problem(v, event, NULL,
+			      seq > expected ? "events before it are missing"
+					     : "its seq is out of order");
 
 	store_sha256(text ? text : "", text ? (size_t)text_len : 0, &hash);
 	if (sqlite3_column_bytes(stmt, 1) != BUNDLE_ID_LEN ||
-	    memcmp(sqlite3_column_blob(stmt, 1), hash.bytes,
-		   BUNDLE_ID_LEN) != 0)
-		event_problem(v, event, NULL, "its hash does not match its "
+	    memcmp(sqlite3_column_blob(stmt, 1), hash.bytes, BUNDLE_ID_LEN) !=
+		    0)
+		event_problem(v, event, NULL,
+			      "its hash does not match its "
 			      "text");
 
 	doc = text ? cJSON_ParseWithLength(text, (size_t)text_len) : NULL;
@@ -350,7 +352,8 @@ static void check_root(struct verify *v, uint64_t last,
 	if (!report->finalized)
 		return;
 	if (bundle_root(v->bundle, &report->root)) {
-		verify_problem(v, NO_NODE, NULL, 0, "the bundle is finalized "
+		verify_problem(v, NO_NODE, NULL, 0,
+			       "the bundle is finalized "
 			       "but its root digest is missing or invalid");
 		return;
 	}
@@ -366,7 +369,7 @@ static void check_root(struct verify *v, uint64_t last,
 static void check_events(struct verify *v)
 {
 	sqlite3_stmt *stmt = NULL;
-	struct bundle_id prev = { { 0 } };
+	struct bundle_id prev = {{0}};
 	uint64_t expected = 1;
 	int rc;
 
@@ -405,8 +408,8 @@ static int compute_reach(struct verify *v, uint32_t start, uint32_t *stack,
 		struct vnode *n = &v->nodes[stack[depth - 1]];
 
 		if (pos[depth - 1] < n->n_edges) {
-			uint32_t child = v->edges[n->first_edge +
-						  pos[depth - 1]++];
+			uint32_t child =
+				v->edges[n->first_edge + pos[depth - 1]++];
 
 			if (v->nodes[child].reach == REACH_UNKNOWN) {
 				v->nodes[child].reach = REACH_VISITING;
@@ -431,8 +434,7 @@ static void add_affected(struct verify *v, uint32_t node,
 {
 	for (uint32_t p = v->nodes[node].first_problem; p != NO_NODE;
 	     p = v->problem_next[p]) {
-		struct bundle_verify_problem *problem =
-			&v->report->problems[p];
+		struct bundle_verify_problem *problem = &v->report->problems[p];
 		struct bundle_verify_affected *a;
 
 		problem->n_affected_total++;
@@ -455,8 +457,8 @@ static void add_affected(struct verify *v, uint32_t node,
 }
 
 /* Visit the damaged part below one event's references, once per node. */
-static void mark_event(struct verify *v, struct vevent *event,
-		       uint32_t stamp, uint32_t *stack)
+static void mark_event(struct verify *v, struct vevent *event, uint32_t stamp,
+		       uint32_t *stack)
 {
 	size_t depth = 0;
 
@@ -537,7 +539,7 @@ static int run_passes(struct verify *v)
 
 int bundle_verify(const char *path, struct bundle_verify_report *report)
 {
-	struct verify v = { .report = report };
+	struct verify v = {.report = report};
 	char truncated[160];
 
 	memset(report, 0, sizeof(*report));

@@ -8,8 +8,9 @@
  * look up what they reference. It re-hashes the content behind every
  * chunk list and checks each event's hash, sequence number, "prev" link
  * and references. Last, it compares the root digest of a finalized
- * bundle with the hash of its last event. It runs SQLite's integrity_check for damage to the
- * file's own structure and compares the file size with its header.
+ * bundle with the hash of its last event. It runs SQLite's
+ * integrity_check for damage to the file's own structure, and compares
+ * the file size with its header.
  *
  * Memory: about 64 bytes per object and 4 bytes per reference held in
  * chunk lists, trees and events, plus one object at a time.
@@ -32,27 +33,27 @@
 /* An event whose references lead to a damaged or missing object. */
 struct bundle_verify_affected {
 	uint64_t seq;
-	char kind[32];		/* the event's kind, control characters
-				 * replaced by '?' */
-	int has_tree;		/* the event references a tree directly,
-				 * so it records a snapshot */
-	struct bundle_id tree;	/* that snapshot's root tree */
+	char kind[32];	       /* the event's kind, control characters
+				* replaced by '?' */
+	int has_tree;	       /* the event references a tree directly,
+				* so it records a snapshot */
+	struct bundle_id tree; /* that snapshot's root tree */
 };
 
 struct bundle_verify_problem {
-	char *message;		/* "content does not match its id" */
+	char *message; /* "content does not match its id" */
 	int has_object;
 	struct bundle_id object; /* the damaged or missing object */
-	uint64_t event;		/* the damaged event, or 0 */
+	uint64_t event;		 /* the damaged event, or 0 */
 	struct bundle_verify_affected *affected;
-	size_t n_affected;	/* at most BUNDLE_VERIFY_MAX_AFFECTED */
+	size_t n_affected; /* at most BUNDLE_VERIFY_MAX_AFFECTED */
 	uint64_t n_affected_total;
 };
 
 struct bundle_verify_report {
 	int finalized;
 	int has_root;
-	struct bundle_id root;	/* the stored root digest */
+	struct bundle_id root; /* the stored root digest */
 	uint64_t n_objects;
 	uint64_t n_events;
 	uint64_t verified_events; /* events 1 to this one are intact and

@@ -20,15 +20,15 @@ enum reach {
 	REACH_UNKNOWN = 0,
 	REACH_VISITING,
 	REACH_INTACT,
-	REACH_DAMAGE,	/* damaged itself, or something below it is */
+	REACH_DAMAGE, /* damaged itself, or something below it is */
 };
 
 struct vnode {
 	struct bundle_id id;
-	uint64_t size;		/* the size column */
+	uint64_t size; /* the size column */
 	uint32_t first_edge, n_edges;
-	uint32_t first_problem;	/* index into problem_next, or NO_NODE */
-	uint32_t stamp;		/* the last event that visited it, plus 1 */
+	uint32_t first_problem; /* index into problem_next, or NO_NODE */
+	uint32_t stamp;		/* last visiting event index + 1 */
 	uint8_t kind;		/* enum bundle_kind, 0 when unknown */
 	uint8_t checked;	/* pass 1 saw its row */
 	uint8_t bad;
@@ -55,19 +55,18 @@ struct verify {
 	size_t n_events, events_cap;
 	uint32_t *event_refs;
 	size_t n_event_refs, event_refs_cap;
-	uint32_t *problem_next;	/* per problem: the next one on its node */
+	uint32_t *problem_next; /* per problem: the next one on its node */
 	size_t problems_cap;
-	unsigned char *buf;	/* streaming decompression output */
+	unsigned char *buf; /* streaming decompression output */
 	int oom;
 };
 
 /* Record a problem, attached to node (NO_NODE for none) so that the
  * events leading to that node are listed. object and event may be NULL
  * and 0. Returns the problem, or NULL when out of memory. */
-struct bundle_verify_problem *verify_problem(struct verify *v, uint32_t node,
-					     const struct bundle_id *object,
-					     uint64_t event, const char *fmt,
-					     ...)
+struct bundle_verify_problem *
+verify_problem(struct verify *v, uint32_t node, const struct bundle_id *object,
+	       uint64_t event, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
 /* Record a failed SQLite step as a problem of the file. */

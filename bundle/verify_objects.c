@@ -91,9 +91,9 @@ static void drop_duplicates(struct verify *v)
 	size_t out = 0;
 
 	for (size_t i = 0; i < v->n_nodes; i++) {
-		if (out > 0 && memcmp(v->nodes[out - 1].id.bytes,
-				      v->nodes[i].id.bytes,
-				      BUNDLE_ID_LEN) == 0) {
+		if (out > 0 &&
+		    memcmp(v->nodes[out - 1].id.bytes, v->nodes[i].id.bytes,
+			   BUNDLE_ID_LEN) == 0) {
 			verify_problem(v, NO_NODE, &v->nodes[i].id, 0,
 				       "stored more than once");
 			continue;
@@ -110,8 +110,8 @@ int verify_load_index(struct verify *v)
 	int rc;
 
 	if (sqlite3_prepare_v2(v->bundle->db,
-			       "SELECT rowid, id, kind, size FROM objects",
-			       -1, &stmt, NULL) != SQLITE_OK) {
+			       "SELECT rowid, id, kind, size FROM objects", -1,
+			       &stmt, NULL) != SQLITE_OK) {
 		verify_sql_problem(v, "cannot list objects");
 		return 0;
 	}
@@ -149,15 +149,14 @@ struct row {
 	const char *encoding;
 	const unsigned char *data;
 	size_t len;
-	void *full;		/* the whole content, for chunks and trees */
+	void *full; /* the whole content, for chunks and trees */
 	size_t full_len;
 };
 
 static int bad(struct verify *v, struct row *row, const char *message)
 {
 	v->nodes[row->node].bad = 1;
-	verify_problem(v, row->node, &v->nodes[row->node].id, 0, "%s",
-		       message);
+	verify_problem(v, row->node, &v->nodes[row->node].id, 0, "%s", message);
 	return -1;
 }
 
@@ -165,12 +164,12 @@ static int bad(struct verify *v, struct row *row, const char *message)
 static int stream_zstd(struct verify *v, struct row *row, EVP_MD_CTX *sha,
 		       uint64_t *out_len)
 {
-	ZSTD_inBuffer in = { row->data, row->len, 0 };
+	ZSTD_inBuffer in = {row->data, row->len, 0};
 	size_t ret = 1;
 
 	ZSTD_DCtx_reset(v->bundle->dctx, ZSTD_reset_session_only);
 	while (in.pos < in.size) {
-		ZSTD_outBuffer out = { v->buf, STREAM_BUF, 0 };
+		ZSTD_outBuffer out = {v->buf, STREAM_BUF, 0};
 
 		ret = ZSTD_decompressStream(v->bundle->dctx, &out, &in);
 		if (ZSTD_isError(ret))
@@ -178,14 +177,15 @@ static int stream_zstd(struct verify *v, struct row *row, EVP_MD_CTX *sha,
 		EVP_DigestUpdate(sha, v->buf, out.pos);
 		*out_len += out.pos;
 		if (*out_len > v->nodes[row->node].size)
-			return bad(v, row, "decompresses to more bytes than "
-					   "its size column");
+			return bad(v, row,
+				   "decompresses to more bytes than "
+				   "its size column");
 		if (out.pos == 0 && in.pos == in.size)
 			break;
 	}
 	/* Flush what the decoder still buffers once all input is read. */
 	while (ret != 0) {
-		ZSTD_outBuffer out = { v->buf, STREAM_BUF, 0 };
+		ZSTD_outBuffer out = {v->buf, STREAM_BUF, 0};
 
 		ret = ZSTD_decompressStream(v->bundle->dctx, &out, &in);
 		if (ZSTD_isError(ret))
@@ -195,8 +195,9 @@ static int stream_zstd(struct verify *v, struct row *row, EVP_MD_CTX *sha,
 		EVP_DigestUpdate(sha, v->buf, out.pos);
 		*out_len += out.pos;
 		if (*out_len > v->nodes[row->node].size)
-			return bad(v, row, "decompresses to more bytes than "
-					   "its size column");
+			return bad(v, row,
+				   "decompresses to more bytes than "
+				   "its size column");
 	}
 	return 0;
 }
@@ -216,8 +217,9 @@ static int decompress_whole(struct verify *v, struct row *row)
 	row->full_len = (size_t)size;
 	if (strcmp(row->encoding, "raw") == 0) {
 		if (row->len != size)
-			return bad(v, row, "its length does not match its "
-					   "size column");
+			return bad(v, row,
+				   "its length does not match its "
+				   "size column");
 		if (row->len)
 			memcpy(row->full, row->data, row->len);
 		return 0;
@@ -227,16 +229,17 @@ static int decompress_whole(struct verify *v, struct row *row)
 	if (ZSTD_isError(n))
 		return bad(v, row, "invalid zstd data");
 	if (n != size)
-		return bad(v, row, "decompresses to a length other than its "
-				   "size column");
+		return bad(v, row,
+			   "decompresses to a length other than its "
+			   "size column");
 	return 0;
 }
 
 static int check_hash(struct verify *v, struct row *row)
 {
 	struct vnode *node = &v->nodes[row->node];
-	int structural = node->kind == BUNDLE_CHUNKS ||
-			 node->kind == BUNDLE_TREE;
+	int structural =
+		node->kind == BUNDLE_CHUNKS || node->kind == BUNDLE_TREE;
 	struct bundle_id id;
 	unsigned int id_len = BUNDLE_ID_LEN;
 	uint64_t out_len = 0;
@@ -265,8 +268,9 @@ static int check_hash(struct verify *v, struct row *row)
 		if (rc)
 			return -1;
 		if (out_len != node->size)
-			return bad(v, row, "its length does not match its "
-					   "size column");
+			return bad(v, row,
+				   "its length does not match its "
+				   "size column");
 	}
 	if (memcmp(id.bytes, node->id.bytes, BUNDLE_ID_LEN) != 0)
 		return bad(v, row, "content does not match its id");
@@ -300,14 +304,16 @@ static void check_chunk_list(struct verify *v, struct row *row)
 			v->nodes[row->node].bad = 1;
 			verify_problem(v, row->node, &id, 0,
 				       "missing, but chunk list %s "
-				       "references it", hex);
+				       "references it",
+				       hex);
 			continue;
 		}
 		if (v->nodes[child].size != size) {
 			v->nodes[row->node].bad = 1;
-			verify_problem(v, row->node, &v->nodes[row->node].id,
-				       0, "chunk %zu is %llu bytes, but the "
-				       "list says %llu", i,
+			verify_problem(v, row->node, &v->nodes[row->node].id, 0,
+				       "chunk %zu is %llu bytes, but the "
+				       "list says %llu",
+				       i,
 				       (unsigned long long)v->nodes[child].size,
 				       (unsigned long long)size);
 		}
@@ -342,8 +348,8 @@ static int check_tree_ref(const struct bundle_id *ref, enum bundle_kind kind,
 	    v->nodes[child].kind != kind) {
 		v->nodes[parent].bad = 1;
 		verify_problem(v, parent, ref, 0,
-			       "tree %s references it as %s, but it is %s",
-			       hex, store_kind_name(kind),
+			       "tree %s references it as %s, but it is %s", hex,
+			       store_kind_name(kind),
 			       v->nodes[child].kind
 				       ? store_kind_name(v->nodes[child].kind)
 				       : "of unknown kind");
@@ -354,7 +360,7 @@ static int check_tree_ref(const struct bundle_id *ref, enum bundle_kind kind,
 
 static void check_tree(struct verify *v, struct row *row)
 {
-	struct tree_walk walk = { v, row };
+	struct tree_walk walk = {v, row};
 
 	if (bundle_tree_foreach_ref(row->full, row->full_len, check_tree_ref,
 				    &walk) < 0 &&
@@ -365,7 +371,7 @@ static void check_tree(struct verify *v, struct row *row)
 static void check_row(struct verify *v, sqlite3_stmt *stmt, uint32_t node)
 {
 	struct vnode *n = &v->nodes[node];
-	struct row row = { .node = node };
+	struct row row = {.node = node};
 
 	n->checked = 1;
 	n->first_edge = (uint32_t)v->n_edges;
@@ -465,7 +471,8 @@ static void check_chunked(struct verify *v, uint32_t node)
 	if (memcmp(content.bytes, list.content.bytes, BUNDLE_ID_LEN) == 0)
 		goto out;
 	n->bad = 1;
-	verify_problem(v, node, &n->id, 0, "its chunks do not hash to the "
+	verify_problem(v, node, &n->id, 0,
+		       "its chunks do not hash to the "
 		       "content id it records");
 	goto out;
 

@@ -92,7 +92,8 @@ static void print_text(const struct verify_args *args,
 	}
 	if (!report->finalized && report->n_events == 0)
 		printf("incomplete: '%s' was not finalized and has no "
-		       "events\n", path);
+		       "events\n",
+		       path);
 	else if (!report->finalized)
 		printf("incomplete: '%s' was not finalized, so no root digest "
 		       "covers its last events; events 1 to %llu of %llu are "
@@ -195,7 +196,7 @@ static int print_json(const struct verify_args *args,
 
 int cmd_verify(int argc, char **argv, const struct cli_command *self)
 {
-	struct verify_args args = { 0 };
+	struct verify_args args = {0};
 	struct bundle_verify_report report;
 	int rc, ok;
 

@@ -66,8 +66,7 @@ static uint64_t count_objects(const char *path)
 	sqlite3_stmt *stmt;
 	uint64_t n;
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-					 NULL),
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM objects",
 					    -1, &stmt, NULL),
@@ -117,13 +116,11 @@ static void put_twice_stores_once(void **state)
 	uint64_t before;
 
 	memset(buf, 'x', sizeof(buf));
-	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, buf, sizeof(buf),
-				    &a),
-			 0);
+	assert_int_equal(
+		bundle_put(f->bundle, BUNDLE_BLOB, buf, sizeof(buf), &a), 0);
 	before = count_objects(f->path);
-	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, buf, sizeof(buf),
-				    &b),
-			 0);
+	assert_int_equal(
+		bundle_put(f->bundle, BUNDLE_BLOB, buf, sizeof(buf), &b), 0);
 	assert_memory_equal(a.bytes, b.bytes, BUNDLE_ID_LEN);
 	assert_int_equal(count_objects(f->path), before);
 }
@@ -132,7 +129,7 @@ static void get_round_trips(void **state)
 {
 	struct fixture *f = *state;
 	static unsigned char buf[300000];
-	size_t sizes[] = { 0, 1, 63, 64, 1000, sizeof(buf) };
+	size_t sizes[] = {0, 1, 63, 64, 1000, sizeof(buf)};
 
 	fill_random(buf, sizeof(buf) / 2, 7);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -141,11 +138,10 @@ static void get_round_trips(void **state)
 		void *data;
 		size_t len;
 
-		assert_int_equal(bundle_put(f->bundle, BUNDLE_JSON, buf,
-					    sizes[i], &id),
-				 0);
-		assert_int_equal(bundle_get(f->bundle, &id, &data, &len,
-					    &kind),
+		assert_int_equal(
+			bundle_put(f->bundle, BUNDLE_JSON, buf, sizes[i], &id),
+			0);
+		assert_int_equal(bundle_get(f->bundle, &id, &data, &len, &kind),
 				 0);
 		assert_int_equal(len, sizes[i]);
 		assert_int_equal(kind, BUNDLE_JSON);
@@ -176,10 +172,8 @@ static void structural_kind_wins(void **state)
 	void *data;
 	size_t len;
 
-	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "same", 4, &id),
-			 0);
-	assert_int_equal(bundle_put(f->bundle, BUNDLE_TREE, "same", 4, &id),
-			 0);
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "same", 4, &id), 0);
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_TREE, "same", 4, &id), 0);
 	assert_int_equal(bundle_get(f->bundle, &id, &data, &len, &kind), 0);
 	assert_int_equal(kind, BUNDLE_TREE);
 	free(data);
@@ -187,8 +181,7 @@ static void structural_kind_wins(void **state)
 
 /* Write len pseudo-random bytes (seed) to a new file, with insert bytes
  * of other content in front. Returns an fd open for reading at 0. */
-static int make_file(const char *dir, size_t len, uint64_t seed,
-		     size_t insert)
+static int make_file(const char *dir, size_t len, uint64_t seed, size_t insert)
 {
 	char path[128];
 	unsigned char *buf = malloc(len + insert);
@@ -307,8 +300,8 @@ static void chunker_respects_limits(void **state)
 	assert_int_equal(chunker_init(&chunker, 65536), 0);
 	fill_random(buf, sizeof(buf), 9);
 	while (pos < sizeof(buf)) {
-		size_t cut = chunker_cut(&chunker, buf + pos,
-					 sizeof(buf) - pos);
+		size_t cut =
+			chunker_cut(&chunker, buf + pos, sizeof(buf) - pos);
 
 		assert_true(cut <= chunker.max);
 		if (pos + cut < sizeof(buf))
@@ -332,13 +325,11 @@ static void events_chain(void **state)
 
 	cJSON_AddStringToObject(data, "path", "a.txt");
 	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "a", 1, &id), 0);
-	assert_int_equal(bundle_append_event(f->bundle, "test", data, &id, 1,
-					     &seq),
-			 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", data, &id, 1, &seq), 0);
 	assert_int_equal(seq, 1);
-	assert_int_equal(bundle_append_event(f->bundle, "test", NULL, NULL, 0,
-					     &seq),
-			 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, NULL, 0, &seq), 0);
 	assert_int_equal(seq, 2);
 	assert_int_equal(bundle_event_count(f->bundle), 2);
 
@@ -366,9 +357,8 @@ static void event_with_missing_ref_fails(void **state)
 	struct bundle_id id;
 
 	memset(&id, 1, sizeof(id));
-	assert_int_equal(bundle_append_event(f->bundle, "test", NULL, &id, 1,
-					     NULL),
-			 -1);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, &id, 1, NULL), -1);
 	assert_non_null(strstr(bundle_error(), "not stored"));
 	assert_int_equal(bundle_event_count(f->bundle), 0);
 }
@@ -380,8 +370,7 @@ static void rollback_drops_objects(void **state)
 
 	assert_int_equal(bundle_begin(f->bundle), 0);
 	assert_int_equal(bundle_begin(f->bundle), -1);
-	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "gone", 4, &id),
-			 0);
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "gone", 4, &id), 0);
 	bundle_rollback(f->bundle);
 	assert_false(bundle_has(f->bundle, &id));
 }
@@ -393,9 +382,8 @@ static void finalize_then_read_only(void **state)
 	char wal[128];
 	struct stat st;
 
-	assert_int_equal(bundle_append_event(f->bundle, "test", NULL, NULL, 0,
-					     NULL),
-			 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, NULL, 0, NULL), 0);
 	assert_int_equal(bundle_root(f->bundle, &root), -1);
 	assert_int_equal(bundle_finalize(f->bundle, &root), 0);
 	assert_true(bundle_is_finalized(f->bundle));
@@ -421,16 +409,14 @@ static void reopen_appends(void **state)
 	struct fixture *f = *state;
 	uint64_t seq;
 
-	assert_int_equal(bundle_append_event(f->bundle, "a", NULL, NULL, 0,
-					     NULL),
-			 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "a", NULL, NULL, 0, NULL), 0);
 	bundle_close(f->bundle);
 	f->bundle = bundle_open(f->path, BUNDLE_APPEND);
 	assert_non_null(f->bundle);
 	assert_false(bundle_is_finalized(f->bundle));
-	assert_int_equal(bundle_append_event(f->bundle, "b", NULL, NULL, 0,
-					     &seq),
-			 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "b", NULL, NULL, 0, &seq), 0);
 	assert_int_equal(seq, 2);
 }
 
@@ -459,9 +445,9 @@ static void open_other_file_fails(void **state)
 
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(db);
 	assert_null(bundle_open(path, BUNDLE_READ));
 	assert_non_null(strstr(bundle_error(), "not a runbundle bundle"));
@@ -474,7 +460,7 @@ static void open_other_file_fails(void **state)
 static void invalid_options_fail(void **state)
 {
 	struct fixture *f = *state;
-	struct bundle_options options = { .zstd_level = 99 };
+	struct bundle_options options = {.zstd_level = 99};
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/c.rb", f->dir);
@@ -512,8 +498,7 @@ static void chunk_list_rejects_malformed(void **state)
 	assert_int_equal(parsed.size, 300);
 
 	assert_int_equal(chunk_list_parse(list, 10, &parsed), -1);
-	assert_int_equal(chunk_list_parse(list, sizeof(list) - 1, &parsed),
-			 -1);
+	assert_int_equal(chunk_list_parse(list, sizeof(list) - 1, &parsed), -1);
 	put_be64_at(list + 8, 301);
 	assert_int_equal(chunk_list_parse(list, sizeof(list), &parsed), -1);
 	put_be64_at(list + 8, 300);
@@ -537,9 +522,8 @@ static void verify_intact_bundle(void **state)
 	struct bundle_id id, root;
 
 	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "abc", 3, &id), 0);
-	assert_int_equal(bundle_append_event(f->bundle, "test", NULL, &id, 1,
-					     NULL),
-			 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, &id, 1, NULL), 0);
 	assert_int_equal(bundle_verify(f->path, &report), 0);
 	assert_int_equal(report.n_problems, 0);
 	assert_false(report.finalized);
