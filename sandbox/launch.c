@@ -770,6 +770,13 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 	while (waitpid(child->pid, &status, 0) < 0) {
 		if (errno == EINTR)
 			continue;
+		/* A caller's wait for any child (a ptrace tracer's, say) may
+		 * have reaped the helper already; init's report of the
+		 * agent's status is then in the socket. */
+		if (errno == ECHILD) {
+			status = EXIT_SETUP << 8;
+			break;
+		}
 		sandbox_set_error("cannot wait for the sandbox: '%d': %s",
 				  (int)child->pid, strerror(errno));
 		free(p);

@@ -136,8 +136,10 @@ int sandbox_launch(const struct sandbox_config *config,
 		   struct sandbox_child *child);
 
 /*
- * Wait for the run to end and fill *result. Returns 0, or -1 with a
- * message when waiting failed.
+ * Wait for the run to end and fill *result. A caller that reaps the
+ * helper itself (with waitpid(-1), say) may still call this: the status
+ * then comes from init's report over the control socket, or is 125 when
+ * init left none. Returns 0, or -1 with a message when waiting failed.
  */
 int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result);
 
