@@ -503,6 +503,8 @@ static int bind_parts(struct build *b, int ws,
 			continue;
 		fd = open_part(ws, parts->items[i]);
 		snprintf(path, sizeof(path), "%s/%s", inside, parts->items[i]);
+		/* NOTE: a missing part cannot be covered without creating it
+		 * in the host's workspace, so the agent may create it. */
 		if (fd < 0 && errno == ENOENT) {
 			record(b, path, "absent", NULL, NULL);
 			continue;
