@@ -527,14 +527,24 @@ static void free_state(struct verify *v)
 
 static int run_passes(struct verify *v)
 {
+	int rc = -1;
+
+	/* One read transaction, so that every pass sees the same snapshot
+	 * while a writer appends to the bundle. */
+	if (sqlite3_exec(v->bundle->db, "BEGIN", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		verify_sql_problem(v, "cannot start reading");
 	integrity_check(v);
 	if (verify_load_index(v) || verify_check_objects(v) ||
 	    verify_check_chunked_content(v))
-		return -1;
+		goto out;
 	check_events(v);
-	if (v->oom)
-		return -1;
-	return find_affected(v);
+	if (!v->oom)
+		rc = find_affected(v);
+out:
+	if (!sqlite3_get_autocommit(v->bundle->db))
+		sqlite3_exec(v->bundle->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
 }
 
 int bundle_verify(const char *path, struct bundle_verify_report *report)
