@@ -187,7 +187,7 @@ static int copy_content(struct checkout *c, int sock,
 
 static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
 {
-	struct content_feed f = { .bundle = c->bundle, .ref = &e->ref };
+	struct content_feed f = {.bundle = c->bundle, .ref = &e->ref};
 	const char *why = NULL;
 	pthread_t thread;
 	int sv[2], err, rc;
@@ -359,8 +359,8 @@ static int checkout_tree(struct checkout *c, const struct bundle_id *id)
 
 	if (c->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH) {
 		bundle_set_error("cannot check out: '%s': trees nested deeper "
-				 "than %d levels", c->path.data,
-				 BUNDLE_SNAPSHOT_MAX_DEPTH);
+				 "than %d levels",
+				 c->path.data, BUNDLE_SNAPSHOT_MAX_DEPTH);
 		return -1;
 	}
 	if (bundle_get(c->bundle, id, &data, &len, &kind) < 0)
@@ -370,7 +370,8 @@ static int checkout_tree(struct checkout *c, const struct bundle_id *id)
 
 		bundle_id_to_hex(id, hex);
 		bundle_set_error("cannot check out tree: '%s': not a valid "
-				 "tree object", hex);
+				 "tree object",
+				 hex);
 		free(data);
 		return -1;
 	}
@@ -444,12 +445,13 @@ static int open_disk(struct checkout *c)
 }
 
 int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
-		    const char *dir, const struct bundle_checkout_options *options,
+		    const char *dir,
+		    const struct bundle_checkout_options *options,
 		    struct bundle_checkout_stats *stats)
 {
 	static const struct bundle_checkout_options no_options;
 	struct bundle_checkout_stats own_stats;
-	struct checkout c = { .bundle = bundle };
+	struct checkout c = {.bundle = bundle};
 	int rc = -1;
 
 	c.options = options ? options : &no_options;

@@ -58,7 +58,8 @@ struct bundle_checkout_stats {
  * and stats may be NULL.
  */
 int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
-		    const char *dir, const struct bundle_checkout_options *options,
+		    const char *dir,
+		    const struct bundle_checkout_options *options,
 		    struct bundle_checkout_stats *stats);
 
 #endif

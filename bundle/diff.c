@@ -34,7 +34,8 @@ static int load_tree(struct bundle *bundle, const struct bundle_id *id,
 	if (kind != BUNDLE_TREE) {
 		bundle_id_to_hex(id, hex);
 		bundle_set_error("cannot compare snapshots: '%s': object is "
-				 "not a tree", hex);
+				 "not a tree",
+				 hex);
 		free(*data);
 		*data = NULL;
 		return -1;
@@ -69,18 +70,18 @@ static int one_side(struct diff *d, const struct bundle_tree_entry *e,
 	size_t n;
 
 	if (e->kind != BUNDLE_ENTRY_DIR)
-		return report(d, added ? BUNDLE_CHANGE_ADDED
-				       : BUNDLE_CHANGE_DELETED,
-			      old, new);
+		return report(
+			d, added ? BUNDLE_CHANGE_ADDED : BUNDLE_CHANGE_DELETED,
+			old, new);
 	if (load_tree(d->bundle, &e->ref, &tree, &data) < 0)
 		return -1;
 	n = tree.n_entries;
 	bundle_tree_release(&tree);
 	free(data);
 	if (n == 0)
-		return report(d, added ? BUNDLE_CHANGE_ADDED
-				       : BUNDLE_CHANGE_DELETED,
-			      old, new);
+		return report(
+			d, added ? BUNDLE_CHANGE_ADDED : BUNDLE_CHANGE_DELETED,
+			old, new);
 	if (added)
 		return diff_trees(d, NULL, &e->ref);
 	return diff_trees(d, &e->ref, NULL);
@@ -194,7 +195,7 @@ int bundle_snapshot_diff(struct bundle *bundle,
 			 const struct bundle_id *new_root, bundle_diff_fn fn,
 			 void *arg)
 {
-	struct diff d = { bundle, fn, arg, { 0 } };
+	struct diff d = {bundle, fn, arg, {0}};
 	int rc = diff_trees(&d, old_root, new_root);
 
 	snapshot_path_release(&d.path);

@@ -38,8 +38,7 @@ struct walk {
 	int depth;
 };
 
-static void report(struct walk *w, enum bundle_entry_kind kind,
-		   const char *why)
+static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
 {
 	char shown[PATH_MAX];
 
@@ -87,8 +86,8 @@ static int item_cmp(const void *x, const void *y)
 {
 	const struct snapshot_item *a = x, *b = y;
 
-	return bundle_tree_name_cmp((const unsigned char *)a->name,
-				    a->name_len, (const unsigned char *)b->name,
+	return bundle_tree_name_cmp((const unsigned char *)a->name, a->name_len,
+				    (const unsigned char *)b->name,
 				    b->name_len);
 }
 
@@ -101,7 +100,8 @@ static void free_items(struct snapshot_item *items, size_t n)
 
 /* Read the names of the directory open at fd, without "." and "..", and
  * lstat each. Excluded entries are left out. */
-static int list_dir(struct walk *w, int fd, struct snapshot_item **out, size_t *n_out)
+static int list_dir(struct walk *w, int fd, struct snapshot_item **out,
+		    size_t *n_out)
 {
 	struct snapshot_item *items = NULL;
 	size_t n = 0, alloc = 0;
@@ -159,7 +159,7 @@ static int list_dir(struct walk *w, int fd, struct snapshot_item **out, size_t *
 
 nomem:
 	errno = ENOMEM;
-fail: {
+fail : {
 	int saved = errno;
 
 	closedir(dir);
@@ -278,8 +278,8 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 	} else {
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return 0;
-		if (bundle_put_fd(w->bundle, fd, &e->ref, &content,
-				  &stored) < 0)
+		if (bundle_put_fd(w->bundle, fd, &e->ref, &content, &stored) <
+		    0)
 			return -1;
 	}
 
@@ -384,7 +384,8 @@ stored:
 	return rc;
 }
 
-static int snap_symlink(struct walk *w, int dirfd, const struct snapshot_item *it,
+static int snap_symlink(struct walk *w, int dirfd,
+			const struct snapshot_item *it,
 			struct bundle_tree *tree, struct bundle_tree_entry *e)
 {
 	size_t size = (size_t)it->st.st_size + 1;
@@ -406,8 +407,7 @@ static int snap_symlink(struct walk *w, int dirfd, const struct snapshot_item *i
 			break;
 		free(target);
 		if (size > BUNDLE_TREE_TEXT_MAX)
-			return add_error(w, tree, e,
-						  "symlink target too long");
+			return add_error(w, tree, e, "symlink target too long");
 		size *= 2;
 	}
 	e->kind = BUNDLE_ENTRY_SYMLINK;
@@ -434,8 +434,7 @@ static int snap_dir(struct walk *w, int dirfd, const struct snapshot_item *it,
 
 	w->stats->dirs++;
 	if (w->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH)
-		return add_error(w, tree, e,
-					  "nested too deep to snapshot");
+		return add_error(w, tree, e, "nested too deep to snapshot");
 	fd = openat(dirfd, it->name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -469,8 +468,7 @@ static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
 	e.name = (const unsigned char *)it->name;
 	e.name_len = it->name_len;
 	if (it->stat_errno)
-		return add_error(w, tree, &e,
-					  strerror(it->stat_errno));
+		return add_error(w, tree, &e, strerror(it->stat_errno));
 	fill_stat(&e, &it->st);
 	if (old_tree)
 		old = bundle_tree_find(old_tree, e.name, e.name_len);
@@ -536,14 +534,16 @@ static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 		rc = snapshot_path_push(&w->path, items[i].name,
 					items[i].name_len);
 		if (rc == 0)
-			rc = snap_item(w, fd, &items[i],
-				       have_old ? &old : NULL, &tree);
+			rc = snap_item(w, fd, &items[i], have_old ? &old : NULL,
+				       &tree);
 		snapshot_path_pop(&w->path, mark);
 	}
 	if (rc == 0)
 		rc = bundle_tree_encode(&tree, &data, &len);
 	if (rc == 0)
 		rc = bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+	if (rc == 0 && w->options->on_progress)
+		w->options->on_progress(w->stats, w->options->arg);
 
 	free(data);
 	bundle_tree_release(&tree);

@@ -48,10 +48,23 @@
 #include "bundle/tree.h"
 
 #define BUNDLE_SNAPSHOT_READ_TRIES 3
-#define BUNDLE_SNAPSHOT_MAX_DEPTH 512
+#define BUNDLE_SNAPSHOT_MAX_DEPTH  512
 /* Two seconds: the coarsest mtime granularity of a common Linux
  * filesystem (FAT); ext4 and tmpfs are much finer. */
 #define BUNDLE_SNAPSHOT_RACY_SEC 2
+
+/* Counts of one snapshot; bytes are file sizes, holes included. */
+struct bundle_snapshot_stats {
+	uint64_t files; /* regular files, hardlinks included */
+	uint64_t dirs;	/* directories below the root */
+	uint64_t symlinks;
+	uint64_t specials;
+	uint64_t errors;     /* ERROR entries */
+	uint64_t changed;    /* CHANGED entries */
+	uint64_t bytes;	     /* total size of the regular files */
+	uint64_t bytes_read; /* bytes read this time, not from the cache */
+	uint64_t cached;     /* files whose content came from the cache */
+};
 
 struct bundle_snapshot_options {
 	/* Patterns for fnmatch(3). One without '/' is matched against each
@@ -68,27 +81,19 @@ struct bundle_snapshot_options {
 	 * CHANGED) and the reason. May be NULL. */
 	void (*on_problem)(const char *path, enum bundle_entry_kind kind,
 			   const char *why, void *arg);
-	void *arg;
-};
 
-/* Counts of one snapshot; bytes are file sizes, holes included. */
-struct bundle_snapshot_stats {
-	uint64_t files;	    /* regular files, hardlinks included */
-	uint64_t dirs;	    /* directories below the root */
-	uint64_t symlinks;
-	uint64_t specials;
-	uint64_t errors;    /* ERROR entries */
-	uint64_t changed;   /* CHANGED entries */
-	uint64_t bytes;	    /* total size of the regular files */
-	uint64_t bytes_read; /* bytes read this time, not from the cache */
-	uint64_t cached;    /* files whose content came from the cache */
+	/* Called after each directory is stored, with the counts so far,
+	 * for progress display. May be NULL. */
+	void (*on_progress)(const struct bundle_snapshot_stats *stats,
+			    void *arg);
+	void *arg; /* passed to on_problem and on_progress */
 };
 
 /* A stored snapshot. */
 struct bundle_snapshot {
-	uint64_t seq;		/* its event */
-	struct bundle_id root;	/* its root tree */
-	int complete;		/* no ERROR or CHANGED entry */
+	uint64_t seq;	       /* its event */
+	struct bundle_id root; /* its root tree */
+	int complete;	       /* no ERROR or CHANGED entry */
 	struct bundle_snapshot_stats stats;
 };
 

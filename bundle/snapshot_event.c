@@ -12,7 +12,7 @@
 #include "bundle/snapshot_internal.h"
 
 #define SNAPSHOT_EVENT "snapshot"
-#define MIN_PREFIX 4
+#define MIN_PREFIX     4
 
 static int parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
 		       const char **path, struct timespec *start)
@@ -118,11 +118,10 @@ static cJSON *event_data(const struct snapshot_source *src,
 	cJSON_AddBoolToObject(data, "complete",
 			      st->errors == 0 && st->changed == 0);
 	cJSON_AddNumberToObject(data, "start_sec", (double)src->start.tv_sec);
-	cJSON_AddNumberToObject(data, "start_nsec",
-				(double)src->start.tv_nsec);
+	cJSON_AddNumberToObject(data, "start_nsec", (double)src->start.tv_nsec);
 	for (size_t i = 0; excludes && i < options->n_excludes; i++)
-		cJSON_AddItemToArray(excludes, cJSON_CreateString(
-						       options->excludes[i]));
+		cJSON_AddItemToArray(excludes,
+				     cJSON_CreateString(options->excludes[i]));
 	add_count(data, "files", st->files);
 	add_count(data, "dirs", st->dirs);
 	add_count(data, "symlinks", st->symlinks);
@@ -150,8 +149,8 @@ int snapshot_append_event(struct bundle *bundle,
 	rc = bundle_append_event(bundle, SNAPSHOT_EVENT, data, &snapshot->root,
 				 1, &snapshot->seq);
 	cJSON_Delete(data);
-	snapshot->complete = snapshot->stats.errors == 0 &&
-			     snapshot->stats.changed == 0;
+	snapshot->complete =
+		snapshot->stats.errors == 0 && snapshot->stats.changed == 0;
 	return rc;
 }
 
@@ -161,16 +160,16 @@ static void load_stats(const cJSON *data, struct bundle_snapshot_stats *st)
 		const char *name;
 		size_t offset;
 	} fields[] = {
-		{ "files", offsetof(struct bundle_snapshot_stats, files) },
-		{ "dirs", offsetof(struct bundle_snapshot_stats, dirs) },
-		{ "symlinks", offsetof(struct bundle_snapshot_stats, symlinks) },
-		{ "specials", offsetof(struct bundle_snapshot_stats, specials) },
-		{ "errors", offsetof(struct bundle_snapshot_stats, errors) },
-		{ "changed", offsetof(struct bundle_snapshot_stats, changed) },
-		{ "bytes", offsetof(struct bundle_snapshot_stats, bytes) },
-		{ "bytes_read",
-		  offsetof(struct bundle_snapshot_stats, bytes_read) },
-		{ "cached", offsetof(struct bundle_snapshot_stats, cached) },
+		{"files", offsetof(struct bundle_snapshot_stats, files)},
+		{"dirs", offsetof(struct bundle_snapshot_stats, dirs)},
+		{"symlinks", offsetof(struct bundle_snapshot_stats, symlinks)},
+		{"specials", offsetof(struct bundle_snapshot_stats, specials)},
+		{"errors", offsetof(struct bundle_snapshot_stats, errors)},
+		{"changed", offsetof(struct bundle_snapshot_stats, changed)},
+		{"bytes", offsetof(struct bundle_snapshot_stats, bytes)},
+		{"bytes_read",
+		 offsetof(struct bundle_snapshot_stats, bytes_read)},
+		{"cached", offsetof(struct bundle_snapshot_stats, cached)},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -261,14 +260,15 @@ static int find_by_prefix(struct bundle *bundle, const char *shown,
 	}
 	if (!found) {
 		bundle_set_error("cannot find snapshot: '%s': no snapshot "
-				 "has that root tree id", shown);
+				 "has that root tree id",
+				 shown);
 		return -1;
 	}
 	return 0;
 }
 
-static int find_tree(struct bundle *bundle, const char *shown,
-		     const char *hex, struct bundle_snapshot *out)
+static int find_tree(struct bundle *bundle, const char *shown, const char *hex,
+		     struct bundle_snapshot *out)
 {
 	void *data;
 	size_t len;
@@ -280,13 +280,15 @@ static int find_tree(struct bundle *bundle, const char *shown,
 	if (bundle_id_from_hex(&out->root, hex) < 0 ||
 	    bundle_get(bundle, &out->root, &data, &len, &kind) < 0) {
 		bundle_set_error("cannot find snapshot: '%s': no tree object "
-				 "has that id", shown);
+				 "has that id",
+				 shown);
 		return -1;
 	}
 	free(data);
 	if (kind != BUNDLE_TREE) {
 		bundle_set_error("cannot find snapshot: '%s': the object is "
-				 "not a tree", shown);
+				 "not a tree",
+				 shown);
 		return -1;
 	}
 	out->complete = 1;
@@ -319,8 +321,7 @@ int bundle_snapshot_find(struct bundle *bundle, const char *name,
 			   len);
 	if (strcmp(name, "latest") == 0)
 		return find_latest(bundle, snapshot);
-	if (parse_seq(name, &seq) == 0 &&
-	    seq <= bundle_event_count(bundle) &&
+	if (parse_seq(name, &seq) == 0 && seq <= bundle_event_count(bundle) &&
 	    bundle_snapshot_load(bundle, seq, snapshot) == 0)
 		return 0;
 	if (len == BUNDLE_ID_HEX_LEN && is_hex(name))

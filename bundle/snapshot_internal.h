@@ -72,9 +72,9 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 
 /* The directory being snapshotted, and the previous snapshot of it. */
 struct snapshot_source {
-	char *path;		      /* absolute, from realpath(3) */
-	char shown[4096];	      /* path escaped for display */
-	struct timespec start;	      /* when this snapshot started */
+	char *path;	       /* absolute, from realpath(3) */
+	char shown[4096];      /* path escaped for display */
+	struct timespec start; /* when this snapshot started */
 	int have_previous;
 	struct bundle_id previous_root;
 	struct timespec previous_start;

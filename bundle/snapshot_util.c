@@ -11,8 +11,7 @@
 
 #include "bundle/snapshot_internal.h"
 
-int snapshot_path_push(struct snapshot_path *path, const char *name,
-		       size_t len)
+int snapshot_path_push(struct snapshot_path *path, const char *name, size_t len)
 {
 	size_t need = path->len + 1 + len + 1;
 
@@ -111,7 +110,7 @@ static int links_grow(struct snapshot_links *links)
 int snapshot_links_add(struct snapshot_links *links, const struct stat *st,
 		       const char *path)
 {
-	struct snapshot_link link = { st->st_dev, st->st_ino, strdup(path) };
+	struct snapshot_link link = {st->st_dev, st->st_ino, strdup(path)};
 
 	if (!link.path ||
 	    ((links->n + 1) * 2 > links->alloc && links_grow(links) < 0)) {
@@ -167,8 +166,8 @@ static int feed_extent(struct feeder *f, const struct bundle_extent *ext,
 		size_t want = ext->length - done < buf_len
 				      ? (size_t)(ext->length - done)
 				      : buf_len;
-		ssize_t got = pread(f->fd, buf, want,
-				    (off_t)(ext->offset + done));
+		ssize_t got =
+			pread(f->fd, buf, want, (off_t)(ext->offset + done));
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -205,7 +204,7 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 			 struct bundle_id *ref, struct bundle_id *content,
 			 uint64_t *stored)
 {
-	struct feeder f = { .fd = fd, .extents = extents, .n = n };
+	struct feeder f = {.fd = fd, .extents = extents, .n = n};
 	pthread_t thread;
 	int sv[2], rc, err;
 

@@ -54,8 +54,8 @@ static int tree_keep(struct bundle_tree *tree, void *block)
 	}
 	if (storage->n == storage->alloc) {
 		size_t alloc = storage->alloc ? storage->alloc * 2 : 16;
-		void **blocks = realloc(storage->blocks,
-					alloc * sizeof(*blocks));
+		void **blocks =
+			realloc(storage->blocks, alloc * sizeof(*blocks));
 		if (!blocks)
 			goto nomem;
 		storage->blocks = blocks;
@@ -124,7 +124,7 @@ int bundle_tree_add(struct bundle_tree *tree,
 {
 	size_t ext_size = entry->sparse ? (size_t)entry->n_extents *
 						  sizeof(*entry->extents)
-				      : 0;
+					: 0;
 	struct bundle_tree_entry *slot;
 	unsigned char *block;
 	char shown[64];
@@ -140,7 +140,8 @@ int bundle_tree_add(struct bundle_tree *tree,
 		bundle_name_escape(shown, sizeof(shown), entry->name,
 				   entry->name_len);
 		bundle_set_error("cannot add tree entry: '%s': kind %d does "
-				 "not fit mode %o", shown, (int)entry->kind,
+				 "not fit mode %o",
+				 shown, (int)entry->kind,
 				 (unsigned)entry->mode);
 		return -1;
 	}
@@ -179,8 +180,8 @@ int bundle_tree_add(struct bundle_tree *tree,
 	if (entry->text_len)
 		memcpy(block + ext_size + entry->name_len, entry->text,
 		       entry->text_len);
-	slot->text = entry->text_len ? block + ext_size + entry->name_len
-				     : NULL;
+	slot->text =
+		entry->text_len ? block + ext_size + entry->name_len : NULL;
 	tree->n_entries++;
 	return 0;
 }
@@ -199,13 +200,12 @@ static int entry_cmp(const void *x, const void *y)
 {
 	const struct bundle_tree_entry *a = x, *b = y;
 
-	return bundle_tree_name_cmp(a->name, a->name_len, b->name,
-				    b->name_len);
+	return bundle_tree_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
-const struct bundle_tree_entry *
-bundle_tree_find(const struct bundle_tree *tree, const unsigned char *name,
-		 size_t name_len)
+const struct bundle_tree_entry *bundle_tree_find(const struct bundle_tree *tree,
+						 const unsigned char *name,
+						 size_t name_len)
 {
 	size_t lo = 0, hi = tree->n_entries;
 
@@ -314,11 +314,12 @@ static void encode_entry(struct buf *b, const struct bundle_tree_entry *e)
 
 int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 
 	if (tree->n_entries > UINT32_MAX) {
 		bundle_set_error("cannot encode tree: %zu entries: more "
-				 "than 2^32 - 1", tree->n_entries);
+				 "than 2^32 - 1",
+				 tree->n_entries);
 		return -1;
 	}
 	if (tree->n_entries)
@@ -332,7 +333,8 @@ int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len)
 					   tree->entries[i].name,
 					   tree->entries[i].name_len);
 			bundle_set_error("cannot encode tree: '%s': name "
-					 "occurs twice", shown);
+					 "occurs twice",
+					 shown);
 			return -1;
 		}
 	}
@@ -492,10 +494,9 @@ static void parse_entry(struct cursor *c, struct bundle_tree *tree,
 	parse_kind_part(c, tree, e);
 }
 
-int bundle_tree_parse(struct bundle_tree *tree, const void *data,
-		      size_t len)
+int bundle_tree_parse(struct bundle_tree *tree, const void *data, size_t len)
 {
-	struct cursor c = { data, len, NULL };
+	struct cursor c = {data, len, NULL};
 	const unsigned char *magic;
 	uint64_t count;
 
@@ -547,8 +548,7 @@ int bundle_tree_foreach_ref(const void *data, size_t len,
 	for (size_t i = 0; i < tree.n_entries && rc == 0; i++) {
 		const struct bundle_tree_entry *e = &tree.entries[i];
 
-		if (e->kind == BUNDLE_ENTRY_FILE ||
-		    e->kind == BUNDLE_ENTRY_DIR)
+		if (e->kind == BUNDLE_ENTRY_FILE || e->kind == BUNDLE_ENTRY_DIR)
 			rc = fn(&e->ref, e->ref_kind, arg);
 	}
 	bundle_tree_release(&tree);

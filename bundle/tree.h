@@ -116,13 +116,12 @@ int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len);
  * tree; free them with bundle_tree_release(). Fails, with nothing to
  * release, on any violation of the invariants above.
  */
-int bundle_tree_parse(struct bundle_tree *tree, const void *data,
-		      size_t len);
+int bundle_tree_parse(struct bundle_tree *tree, const void *data, size_t len);
 
 /* Find an entry by name in a sorted tree (binary search); NULL if none. */
-const struct bundle_tree_entry *
-bundle_tree_find(const struct bundle_tree *tree, const unsigned char *name,
-		 size_t name_len);
+const struct bundle_tree_entry *bundle_tree_find(const struct bundle_tree *tree,
+						 const unsigned char *name,
+						 size_t name_len);
 
 /* Compare two names as tree order does: <0, 0 or >0. */
 int bundle_tree_name_cmp(const unsigned char *a, size_t a_len,

@@ -51,11 +51,11 @@ static int run(const char *path, const char *name, const char *dir,
 int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 {
 	static const struct option long_options[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "owner", no_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+		{"force", no_argument, NULL, 'f'},
+		{"owner", no_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
 	};
-	struct bundle_checkout_options options = { .on_skip = print_skip };
+	struct bundle_checkout_options options = {.on_skip = print_skip};
 	int c;
 
 	opterr = 0;
@@ -74,7 +74,6 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 	}
 	if (argc - optind != 3)
 		return cli_usage_error(self, "expected BUNDLE, SNAPSHOT and "
-				       "DIR");
-	return run(argv[optind], argv[optind + 1], argv[optind + 2],
-		   &options);
+					     "DIR");
+	return run(argv[optind], argv[optind + 1], argv[optind + 2], &options);
 }

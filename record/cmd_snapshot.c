@@ -24,8 +24,7 @@
 #include "record/commands.h"
 
 /* The bundle's own files, excluded when they lie inside DIR. */
-static const char *const bundle_suffixes[] = { "", "-wal", "-shm",
-					       "-journal" };
+static const char *const bundle_suffixes[] = {"", "-wal", "-shm", "-journal"};
 #define N_SUFFIXES (sizeof(bundle_suffixes) / sizeof(bundle_suffixes[0]))
 
 struct snapshot_args {
@@ -46,7 +45,8 @@ static void print_problem(const char *path, enum bundle_entry_kind kind,
 	(void)arg;
 	if (kind == BUNDLE_ENTRY_CHANGED)
 		cli_error("file kept changing while it was read: '%s': "
-			  "recorded as changed", path);
+			  "recorded as changed",
+			  path);
 	else
 		cli_error("cannot read: '%s': %s: recorded as an error entry",
 			  path, why);
@@ -61,8 +61,10 @@ static int parse_level(const struct cli_command *self, const char *text,
 	errno = 0;
 	v = strtol(text, &end, 10);
 	if (errno || *end || v < 1 || v > 19)
-		return cli_usage_error(self, "invalid zstd level: '%s': "
-				       "expected 1 to 19", text);
+		return cli_usage_error(self,
+				       "invalid zstd level: '%s': "
+				       "expected 1 to 19",
+				       text);
 	*level = (int)v;
 	return 0;
 }
@@ -71,12 +73,12 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct snapshot_args *args)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "level", required_argument, NULL, 'l' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "finalize", no_argument, NULL, 'f' },
-		{ "no-cache", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{"level", required_argument, NULL, 'l'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"finalize", no_argument, NULL, 'f'},
+		{"no-cache", no_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -114,7 +116,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 /* A finalized bundle fails to open for appending, with its own hint. */
 static struct bundle *open_or_create(const struct snapshot_args *args)
 {
-	struct bundle_options options = { .zstd_level = args->level };
+	struct bundle_options options = {.zstd_level = args->level};
 
 	if (access(args->bundle, F_OK) != 0)
 		return bundle_create(args->bundle, &options);
@@ -170,9 +172,8 @@ static void print_result(const struct snapshot_args *args,
 	       args->finalize ? "true" : "false",
 	       s->complete ? "true" : "false", (unsigned long long)st->files,
 	       (unsigned long long)st->dirs, (unsigned long long)st->symlinks,
-	       (unsigned long long)st->specials,
-	       (unsigned long long)st->errors, (unsigned long long)st->changed,
-	       (unsigned long long)st->bytes,
+	       (unsigned long long)st->specials, (unsigned long long)st->errors,
+	       (unsigned long long)st->changed, (unsigned long long)st->bytes,
 	       (unsigned long long)st->bytes_read,
 	       (unsigned long long)st->cached);
 }
@@ -265,13 +266,13 @@ static int run(struct snapshot_args *args)
 
 int cmd_snapshot(int argc, char **argv, const struct cli_command *self)
 {
-	struct snapshot_args args = { 0 };
+	struct snapshot_args args = {0};
 	int rc;
 
 	/* Every argument could be an --exclude, so argc bounds them, plus
 	 * the patterns for the bundle's own files. */
-	args.excludes = calloc((size_t)argc + N_SUFFIXES,
-			       sizeof(*args.excludes));
+	args.excludes =
+		calloc((size_t)argc + N_SUFFIXES, sizeof(*args.excludes));
 	if (!args.excludes) {
 		cli_error("cannot snapshot: out of memory");
 		return CLI_EXIT_ERROR;

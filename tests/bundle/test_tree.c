@@ -31,8 +31,8 @@ static struct bundle_tree_entry entry(enum bundle_entry_kind kind,
 }
 
 static const struct bundle_extent sparse_extents[] = {
-	{ 0, 4096 },
-	{ 5368709120ull - 4096, 4096 },
+	{0, 4096},
+	{5368709120ull - 4096, 4096},
 };
 
 /* One entry of every kind, added out of order. */
@@ -142,8 +142,8 @@ static void round_trip_every_kind(void **state)
 static void entries_sort_by_raw_bytes(void **state)
 {
 	struct bundle_tree tree;
-	const char *names[] = { "b", "a\xff", "a", "B", "ab" };
-	const char *sorted[] = { "B", "a", "ab", "a\xff", "b" };
+	const char *names[] = {"b", "a\xff", "a", "B", "ab"};
+	const char *sorted[] = {"B", "a", "ab", "a\xff", "b"};
 	void *data;
 	size_t len;
 
@@ -199,7 +199,7 @@ static void duplicate_name_rejected(void **state)
 
 static void invalid_names_rejected(void **state)
 {
-	const char *bad[] = { "", ".", "..", "a/b" };
+	const char *bad[] = {"", ".", "..", "a/b"};
 	struct bundle_tree tree;
 
 	(void)state;
@@ -225,7 +225,7 @@ static int count_ref(const struct bundle_id *ref, enum bundle_kind kind,
 
 static void foreach_ref_lists_content_and_subtrees(void **state)
 {
-	int counts[5] = { 0 };
+	int counts[5] = {0};
 	void *data;
 	size_t len;
 
@@ -263,9 +263,9 @@ static void hostile_bytes_never_crash(void **state)
 	for (size_t cut = 0; cut < len; cut++) {
 		copy = malloc(cut ? cut : 1);
 		memcpy(copy, data, cut);
-		assert_int_equal(bundle_tree_foreach_ref(copy, cut, count_any,
-							 &calls),
-				 -1);
+		assert_int_equal(
+			bundle_tree_foreach_ref(copy, cut, count_any, &calls),
+			-1);
 		free(copy);
 	}
 	for (size_t bit = 0; bit < len * 8; bit++) {

@@ -141,8 +141,7 @@ static void dotdot_hardlink_skipped(void **state)
 	struct fixture *f = *state;
 	struct bundle_checkout_stats stats;
 
-	add(f, BUNDLE_ENTRY_HARDLINK, "b", S_IFREG | 0644,
-	    "../outside/secret");
+	add(f, BUNDLE_ENTRY_HARDLINK, "b", S_IFREG | 0644, "../outside/secret");
 	add(f, BUNDLE_ENTRY_HARDLINK, "c", S_IFREG | 0644, "/etc/passwd");
 	add(f, BUNDLE_ENTRY_HARDLINK, "d", S_IFREG | 0644, "x//y");
 	add_file(f, "e", "kept\n", 5);
