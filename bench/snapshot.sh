@@ -22,8 +22,9 @@ for tool in tar zstd git restic borg sqlite3 /usr/bin/python3; do
 	}
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rb-bench.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/rb-snapshot-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 src=$work/src
 export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$work/restic-cache
 export BORG_PASSPHRASE='' BORG_BASE_DIR=$work/borg-base
