@@ -771,7 +771,7 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 		if (errno == EINTR)
 			continue;
 		/* A caller's wait for any child (a ptrace tracer's, say) may
-		 * have reaped the helper already; init's report of the
+		 * have reaped the helper already. Init's report of the
 		 * agent's status is then in the socket. */
 		if (errno == ECHILD) {
 			status = EXIT_SETUP << 8;
