@@ -167,8 +167,8 @@ static int add_exec_rule(int ruleset, const struct sandbox_plan *plan,
 	return 0;
 }
 
-/* NOTE: a memfd lies outside every rule, so the allowlist holds against
- * memfd_create() and execveat() only where init could set
+/* NOTE: a memfd lies outside every rule, so the allowlist stops
+ * memfd_create() plus execveat() only where init could set
  * vm.memfd_noexec (mounts.c), which needs a caller that is host root. */
 static int add_exec_rules(int ruleset, const struct sandbox_plan *plan,
 			  uint64_t handled)

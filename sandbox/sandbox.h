@@ -21,8 +21,8 @@
  *
  * Invariants:
  *
- *  1. The agent never sees the host's root: its root is a read-only
- *     tmpfs holding read-only binds of the policy's directories, the
+ *  1. The host's root is not visible to the agent. Its root is a
+ *     read-only tmpfs with read-only binds of the policy's directories, the
  *     workspace, a private /tmp and HOME, a minimal /dev and a /proc of
  *     its own PID namespace.
  *  2. No file descriptor of the caller above 2 reaches the agent.
