@@ -320,7 +320,7 @@ static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
 {
 	char *full = join(c->base, c->path.data, c->path.len);
 	char *text = NULL;
-	int rc = 0;
+	int rc = 0, status;
 
 	if (!full) {
 		bundle_set_error("cannot check out: out of memory");
@@ -332,7 +332,17 @@ static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
 	if (set_kind(c, e, &text))
 		goto out;
 
-	if (archive_write_header(c->disk, c->entry) < ARCHIVE_WARN) {
+	status = archive_write_header(c->disk, c->entry);
+	if (status == ARCHIVE_FAILED) {
+		/* Only this entry failed, such as a device node without the
+		 * privilege or a path through a symlink: skip it, and what
+		 * is below it. */
+		const char *why = archive_error_string(c->disk);
+
+		skip(c, e->kind, why ? why : "libarchive cannot create it");
+		goto out;
+	}
+	if (status < ARCHIVE_WARN) {
 		rc = disk_error(c, "entry");
 		goto out;
 	}

@@ -17,8 +17,10 @@
  *     grow with the size of a file.
  *  3. Entries that cannot be recreated are skipped, reported through
  *     on_skip and counted, and the rest is still checked out. They are
- *     ERROR and CHANGED entries, whose content was never stored, and
- *     sockets.
+ *     ERROR and CHANGED entries, whose content was never stored, sockets,
+ *     and entries that libarchive rejects alone (ARCHIVE_FAILED), such as
+ *     a device node without privilege or a path through a symlink; a
+ *     skipped directory takes its content with it.
  *
  * Errors: returns 0 on success and -1 on failure, with the message in
  * bundle_error(). A failure leaves what was written so far in place.

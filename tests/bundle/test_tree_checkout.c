@@ -131,8 +131,10 @@ static void hardlink_through_symlink_rejected(void **state)
 
 	add(f, BUNDLE_ENTRY_SYMLINK, "a", S_IFLNK | 0777, f->outside);
 	add(f, BUNDLE_ENTRY_HARDLINK, "b", S_IFREG | 0644, "a/secret");
-	assert_int_equal(checkout(f, &stats), -1);
-	assert_non_null(strstr(bundle_error(), "'b'"));
+	assert_int_equal(checkout(f, &stats), 0);
+	assert_int_equal(stats.symlinks, 1);
+	assert_int_equal(stats.skipped, 1);
+	assert_int_equal(stats.files, 0);
 	assert_outside_untouched(f);
 }
 
