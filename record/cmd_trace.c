@@ -225,41 +225,86 @@ static int write_json(FILE *out, const struct harness_tracer *tracer)
 	return rc;
 }
 
+/* Write the tree to out. The caller closes out. */
 static int trace_write_tree(const struct harness_tracer *tracer, bool json,
-			    const char *output)
+			    FILE *out)
 {
-	FILE *out = output ? fopen(output, "we") : stderr;
 	int rc = 0;
 
-	if (!out) {
-		cli_error("cannot write the process tree: '%s': %s", output,
-			  strerror(errno));
-		return -1;
-	}
 	if (harness_tracer_count(tracer) == 0)
-		;
-	else if (json)
+		return 0;
+	if (json)
 		rc = write_json(out, tracer);
 	else
 		print_process(out, tracer, 0, 0);
 	if (fflush(out) != 0)
 		rc = -1;
-	if (output && fclose(out) != 0)
-		rc = -1;
-	if (rc != 0)
+	return rc;
+}
+
+/* The exit status of runbundle trace for the root's wait status. */
+static int exit_status(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Run path traced and write the tree to out. Returns the exit status. */
+static int trace_command(const struct trace_args *args, const char *path,
+			 FILE *out)
+{
+	struct harness_tracer_options options = { 0 };
+	struct harness_tracer *tracer;
+	int rc = CLI_EXIT_RUNBUNDLE, status = 0;
+	pid_t pid;
+
+	options.secret_names = args->n_secrets ? args->secrets
+					       : harness_default_secret_names;
+	tracer = harness_tracer_new(&options);
+	if (!tracer)
+		return cli_error_from(harness_error(), NULL);
+	pid = start_child(path, args->command);
+	if (pid < 0) {
+		cli_error("cannot start command: '%s': %s", args->command[0],
+			  strerror(errno));
+		goto done;
+	}
+
+	active_tracer = tracer;
+	setup_signals();
+	if (harness_tracer_attach(tracer, pid) < 0) {
+		cli_error_from(harness_error(), harness_error_hint());
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto done;
+	}
+	attached = 1;
+	if (pending_signal)
+		harness_tracer_signal_root(tracer, pending_signal);
+	if (harness_tracer_run(tracer, &status) < 0) {
+		cli_error_from(harness_error(), harness_error_hint());
+		goto done;
+	}
+
+	if (trace_write_tree(tracer, args->json, out) == 0)
+		rc = exit_status(status);
+	else
 		cli_error("cannot write the process tree: '%s': %s",
-			  output ? output : "stderr", strerror(errno));
+			  args->output ? args->output : "stderr",
+			  strerror(errno));
+done:
+	attached = 0;
+	harness_tracer_free(tracer);
 	return rc;
 }
 
 int cmd_trace(int argc, char **argv, const struct cli_command *self)
 {
-	struct harness_tracer_options options = { 0 };
 	struct trace_args args;
-	struct harness_tracer *tracer;
-	int rc, status = 0;
 	char *path;
-	pid_t pid;
+	FILE *out;
+	int rc;
 
 	rc = parse_args(argc, argv, self, &args);
 	if (rc)
@@ -271,47 +316,20 @@ int cmd_trace(int argc, char **argv, const struct cli_command *self)
 		return 127;
 	}
 
-	options.secret_names = args.n_secrets ? args.secrets
-					      : harness_default_secret_names;
-	tracer = harness_tracer_new(&options);
-	if (!tracer) {
+	/* Opened first, so that a bad -o fails before the command runs. */
+	out = args.output ? fopen(args.output, "we") : stderr;
+	if (!out) {
+		cli_error("cannot write the process tree: '%s': %s",
+			  args.output, strerror(errno));
 		free(path);
-		return cli_error_from(harness_error(), NULL);
+		return CLI_EXIT_ERROR;
 	}
-	pid = start_child(path, args.command);
+	rc = trace_command(&args, path, out);
 	free(path);
-	if (pid < 0) {
-		cli_error("cannot start command: '%s': %s", args.command[0],
-			  strerror(errno));
-		harness_tracer_free(tracer);
-		return CLI_EXIT_RUNBUNDLE;
+	if (args.output && fclose(out) != 0 && rc != CLI_EXIT_RUNBUNDLE) {
+		cli_error("cannot write the process tree: '%s': %s",
+			  args.output, strerror(errno));
+		rc = CLI_EXIT_RUNBUNDLE;
 	}
-
-	active_tracer = tracer;
-	setup_signals();
-	if (harness_tracer_attach(tracer, pid) < 0) {
-		cli_error_from(harness_error(), harness_error_hint());
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		harness_tracer_free(tracer);
-		return CLI_EXIT_RUNBUNDLE;
-	}
-	attached = 1;
-	if (pending_signal)
-		harness_tracer_signal_root(tracer, pending_signal);
-	rc = harness_tracer_run(tracer, &status);
-	attached = 0;
-	if (rc < 0) {
-		cli_error_from(harness_error(), harness_error_hint());
-		harness_tracer_free(tracer);
-		return CLI_EXIT_RUNBUNDLE;
-	}
-
-	rc = trace_write_tree(tracer, args.json, args.output);
-	harness_tracer_free(tracer);
-	if (rc != 0)
-		return CLI_EXIT_RUNBUNDLE;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return rc;
 }

@@ -122,5 +122,7 @@ expect_status 2 "$RB" trace --bogus -- true
 expect_grep "unknown option: '--bogus'" "$TMP/err"
 expect_status 127 "$RB" trace -- no-such-command-here
 expect_grep "^runbundle: command not found: 'no-such-command-here'$" "$TMP/err"
-expect_status 125 "$RB" trace -o "$TMP/no/such/dir/t.json" -- /bin/true
+expect_status 3 "$RB" trace -o "$TMP/no/such/dir/t.json" -- \
+	sh -c ': >"$1"' sh "$TMP/ran"
 expect_grep "cannot write the process tree: '$TMP/no/such/dir/t.json'" "$TMP/err"
+[ ! -e "$TMP/ran" ] || fail "the command ran although -o was invalid"
