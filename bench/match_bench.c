@@ -10,8 +10,9 @@
  * its recording in those volatile values only. Prints the time to build
  * the matcher, the find rate on one and two threads, and the scripted
  * model's rate. Times are CPU seconds of the process, except for the
- * two-thread run, which is timed on the wall clock. OUT.json, when given, receives the largest request body,
- * for comparing canonicalization with other tools.
+ * two-thread run, which is timed on the wall clock. OUT.json, when
+ * given, receives the largest request body, for comparing canonical JSON
+ * with other tools.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -85,7 +86,8 @@ static char *conversation(int i, int messages, int day, int session)
 		snprintf(text, sizeof(text), "%s%s conversation %d turn %d "
 			 "ran in 0.%02ds", tool_output, tool_output, i, t,
 			 (day * 7 + t) % 100);
-		cJSON_AddStringToObject(m, "role", t % 2 ? "assistant" : "user");
+		cJSON_AddStringToObject(m, "role",
+					t % 2 ? "assistant" : "user");
 		cJSON_AddStringToObject(m, "content", text);
 		cJSON_AddItemToArray(list, m);
 	}
@@ -209,7 +211,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++) {
 		exchanges[i].seq = (uint64_t)i + 1;
-		fill(&exchanges[i].request, conversation(i, messages, 1, 0x1111));
+		fill(&exchanges[i].request,
+		     conversation(i, messages, 1, 0x1111));
 		fill(&live[i], conversation(i, messages, 2, 0x2222));
 		bytes += live[i].body_len;
 		if (live[i].body_len > live[largest].body_len)
@@ -227,9 +230,9 @@ int main(int argc, char **argv)
 
 	for (int threads = 1; threads <= 2; threads++) {
 		seconds = find_all(exchanges, n, normalizer, live, threads);
-		printf("find, %d thread%s: %.3f s, %.0f requests/s, %.1f MB/s\n",
-		       threads, threads > 1 ? "s" : "", seconds, n / seconds,
-		       bytes / seconds / 1e6);
+		printf("find, %d thread%s: %.3f s, %.0f requests/s, "
+		       "%.1f MB/s\n", threads, threads > 1 ? "s" : "",
+		       seconds, n / seconds, bytes / seconds / 1e6);
 	}
 
 	start = cpu();

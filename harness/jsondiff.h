@@ -45,8 +45,8 @@ enum harness_diff_class {
 
 struct harness_diff_entry {
 	char *path;
-	char *recorded;		/* compact JSON of the value, NULL when the
-				 * recorded document has none there */
+	char *recorded;		/* compact JSON of the value, NULL when
+				 * the recorded document has none there */
 	char *live;		/* likewise for the live document */
 	enum harness_diff_class class;
 	bool has_span;		/* both values are strings */

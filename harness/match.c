@@ -693,13 +693,14 @@ static size_t find_key(const struct harness_matcher *matcher,
 		       const struct prepared *live, bool strict)
 {
 	for (size_t k = 0; k < matcher->n; k++) {
-		const struct prepared *r = &matcher->recorded[matcher->order[k]];
+		size_t index = matcher->order[k];
+		const struct prepared *r = &matcher->recorded[index];
 		const unsigned char *a = strict ? r->strict_key : r->loose_key;
 		const unsigned char *b = strict ? live->strict_key
 						: live->loose_key;
 
 		if (!r->consumed && memcmp(a, b, 32) == 0)
-			return matcher->order[k];
+			return index;
 	}
 	return SIZE_MAX;
 }
@@ -884,11 +885,11 @@ static int try_candidate(const struct harness_matcher *matcher,
 			 struct harness_match *match)
 {
 	const struct prepared *c = &matcher->recorded[index];
-	const struct prepared *best = match->index == SIZE_MAX
-					      ? NULL
-					      : &matcher->recorded[match->index];
+	const struct prepared *best = NULL;
 	struct harness_diff diff = { 0 };
 
+	if (match->index != SIZE_MAX)
+		best = &matcher->recorded[match->index];
 	if (build_diff(matcher, c, live, &diff) < 0) {
 		harness_diff_release(&diff);
 		return -1;

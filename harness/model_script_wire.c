@@ -123,6 +123,22 @@ static size_t piece_len(const char *text, size_t len, size_t max)
 	return n;
 }
 
+/* Cut the next delta off *text, which has *len bytes left. Returns a
+ * copy the caller frees, or "" with e->failed set when memory runs out. */
+static char *next_piece(struct emitter *e, const char **text, size_t *len)
+{
+	size_t n = piece_len(*text, *len, e->context->script->delta_bytes);
+	char *piece = strndup(*text, n);
+
+	*text += n;
+	*len -= n;
+	if (!piece) {
+		e->failed = 1;
+		return strdup("");
+	}
+	return piece;
+}
+
 static int set_headers(struct harness_response *response, bool stream)
 {
 	if (stream)
@@ -307,16 +323,12 @@ static void chat_stream_text(struct emitter *e,
 	emit(e, NULL, chat_chunk(e->context, delta, NULL));
 
 	while (len > 0) {
-		size_t n = piece_len(text, len, e->context->script->delta_bytes);
-		char *piece = strndup(text, n);
+		char *piece = next_piece(e, &text, &len);
 
 		delta = cJSON_CreateObject();
 		cJSON_AddStringToObject(delta, "content", piece ? piece : "");
-		e->failed |= !piece;
 		emit(e, NULL, chat_chunk(e->context, delta, NULL));
 		free(piece);
-		text += n;
-		len -= n;
 	}
 }
 
@@ -358,20 +370,13 @@ static void chat_stream_calls(struct emitter *e,
 				chat_call_delta(e->context, turn, i, "", true),
 				NULL));
 		while (len > 0) {
-			size_t n = piece_len(args, len,
-					     e->context->script->delta_bytes);
-			char *piece = strndup(args, n);
+			char *piece = next_piece(e, &args, &len);
+			cJSON *delta = chat_call_delta(e->context, turn, i,
+						       piece ? piece : "",
+						       false);
 
-			e->failed |= !piece;
-			emit(e, NULL,
-			     chat_chunk(e->context,
-					chat_call_delta(e->context, turn, i,
-							piece ? piece : "",
-							false),
-					NULL));
+			emit(e, NULL, chat_chunk(e->context, delta, NULL));
 			free(piece);
-			args += n;
-			len -= n;
 		}
 	}
 }
@@ -561,16 +566,12 @@ static void responses_stream_text(struct emitter *e,
 	emit(e, "response.content_part.added", event);
 
 	while (len > 0) {
-		size_t n = piece_len(text, len, e->context->script->delta_bytes);
-		char *piece = strndup(text, n);
+		char *piece = next_piece(e, &text, &len);
 
-		e->failed |= !piece;
 		event = part_event(e, "response.output_text.delta");
 		cJSON_AddStringToObject(event, "delta", piece ? piece : "");
 		emit(e, "response.output_text.delta", event);
 		free(piece);
-		text += n;
-		len -= n;
 	}
 
 	event = part_event(e, "response.output_text.done");
@@ -613,18 +614,14 @@ static void responses_stream_call(struct emitter *e,
 	emit(e, "response.output_item.added", event);
 
 	while (len > 0) {
-		size_t n = piece_len(args, len, e->context->script->delta_bytes);
-		char *piece = strndup(args, n);
+		char *piece = next_piece(e, &args, &len);
 
-		e->failed |= !piece;
 		event = arguments_event(e,
 					"response.function_call_arguments."
 					"delta", i, output_index);
 		cJSON_AddStringToObject(event, "delta", piece ? piece : "");
 		emit(e, "response.function_call_arguments.delta", event);
 		free(piece);
-		args += n;
-		len -= n;
 	}
 
 	event = arguments_event(e, "response.function_call_arguments.done", i,
@@ -772,14 +769,10 @@ static void block_deltas(struct emitter *e, size_t index, const char *type,
 	size_t len = strlen(text);
 
 	while (len > 0) {
-		size_t n = piece_len(text, len, e->context->script->delta_bytes);
-		char *piece = strndup(text, n);
+		char *piece = next_piece(e, &text, &len);
 
-		e->failed |= !piece;
 		block_delta(e, index, type, member, piece ? piece : "");
 		free(piece);
-		text += n;
-		len -= n;
 	}
 }
 

@@ -34,7 +34,8 @@ enum harness_volatile_kind {
 					 * 1970, from 2001-09-09 to 2100 */
 	HARNESS_VOLATILE_UUID,		/* 8-4-4-4-12 hex, any version */
 	HARNESS_VOLATILE_ULID,		/* 26 Crockford base32 digits */
-	HARNESS_VOLATILE_HEX,		/* 16 or more hex digits, 0x and 8 */
+	HARNESS_VOLATILE_HEX,		/* 16 or more hex digits, or 0x and
+					 * 8 or more */
 	HARNESS_VOLATILE_TMP_PATH,	/* the first component under /tmp,
 					 * /var/tmp, /var/folders, /dev/shm */
 	HARNESS_VOLATILE_PID,		/* the number in "pid 1234" */

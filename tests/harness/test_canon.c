@@ -47,7 +47,8 @@ static void whitespace_is_dropped(void **state)
 static void equal_documents_share_one_form(void **state)
 {
 	static const char a[] = "{\"model\":\"m\",\"messages\":[{\"role\":"
-				"\"user\",\"content\":\"hi\"}],\"stream\":true}";
+				"\"user\",\"content\":\"hi\"}],"
+				"\"stream\":true}";
 	static const char b[] = "{ \"stream\" : true , \"messages\" : [ {"
 				"\"content\":\"hi\", \"role\":\"user\"} ], "
 				"\"model\": \"m\" }";

@@ -106,7 +106,8 @@ static void messages_seven_content(void **state)
 			 i ? "," : "", i);
 		strcat(a, item);
 		if (i == 7)
-			snprintf(item, sizeof(item), ",{\"content\":\"changed\"}");
+			snprintf(item, sizeof(item),
+				 ",{\"content\":\"changed\"}");
 		strcat(b, item);
 	}
 	strcat(a, "]}");

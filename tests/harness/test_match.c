@@ -293,9 +293,9 @@ static void volatile_headers_are_volatile(void **state)
 static void transport_headers_are_ignored(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const recorded[] = { "Host: a:1", "Connection: "
-						"keep-alive", "Accept-Encoding: gzip",
-						NULL };
+	static const char *const recorded[] = {
+		"Host: a:1", "Connection: keep-alive", "Accept-Encoding: gzip",
+		NULL };
 	static const char *const live[] = { "Host: b:2", "Transfer-Encoding: "
 					    "chunked", "Cookie: x=1", NULL };
 	struct harness_matcher *m;
@@ -368,7 +368,8 @@ static void session_id_and_date_in_body(void **state)
 
 	record(f, "/v1/messages",
 	       "{\"model\":\"claude\",\"metadata\":{\"user_id\":\"user_"
-	       "2a9f0c1e7b3d4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c"
+	       "2a9f0c1e7b3d4f5a6b7c8d9e0f1a2b3c"
+	       "4d5e6f708192a3b4c5d6e7f8091a2b3c"
 	       "_account__session_f47ac10b-58cc-4372-a567-0e02b2c3d479\"},"
 	       "\"system\":[{\"type\":\"text\",\"text\":\"You are an agent.\"},"
 	       "{\"type\":\"text\",\"text\":\"Today's date is 2025-06-01.\"}],"
@@ -841,8 +842,8 @@ static void mutated_requests_never_crash(void **state)
 		assert_true(match.verdict == HARNESS_DIVERGED ||
 			    match.index < 2);
 		if (match.consumed && match.verdict != HARNESS_DIVERGED)
-			assert_int_equal(harness_matcher_consume(m, match.index),
-					 -1);
+			assert_int_equal(
+				harness_matcher_consume(m, match.index), -1);
 		harness_match_release(&match);
 		harness_request_release(&r);
 	}

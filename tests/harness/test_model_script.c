@@ -179,7 +179,8 @@ static const char chat_text_stream[] =
 static void chat_stream_exact_bytes(void **state)
 {
 	struct harness_script *script =
-		parse("{\"delta_bytes\":4,\"turns\":[{\"text\":\"Hi there\"}]}");
+		parse("{\"delta_bytes\":4,\"turns\":"
+		      "[{\"text\":\"Hi there\"}]}");
 	enum harness_outcome outcome;
 	struct harness_response r = respond(script, "/v1/chat/completions",
 					    "{\"model\":\"m\",\"stream\":true}",
@@ -280,7 +281,8 @@ static void chat_body_exact_bytes(void **state)
 	struct harness_response r1 = respond(script, "/v1/chat/completions",
 					     "{\"model\":\"m\"}", &outcome);
 	struct harness_response r2 = respond(script, "/v1/chat/completions",
-					     "{\"model\":\"m\",\"stream\":false}",
+					     "{\"model\":\"m\","
+					     "\"stream\":false}",
 					     &outcome);
 	char *t1 = joined(&r1), *t2 = joined(&r2);
 
@@ -340,7 +342,8 @@ static void responses_stream_events(void **state)
 		"\"arguments\":{\"d\":\"/\"}}]}]}");
 	enum harness_outcome outcome;
 	struct harness_response r = respond(script, "/v1/responses",
-					    "{\"model\":\"gpt\",\"stream\":true}",
+					    "{\"model\":\"gpt\","
+					    "\"stream\":true}",
 					    &outcome);
 	struct stream s;
 	char text[64] = "", args[64] = "";
@@ -512,7 +515,8 @@ static void messages_stream_tool_use(void **state)
 
 			assert_string_equal(string_at(e, "delta.type"),
 					    "input_json_delta");
-			strcat(input[block], string_at(e, "delta.partial_json"));
+			strcat(input[block],
+			       string_at(e, "delta.partial_json"));
 		}
 	}
 	assert_string_equal(string_at(s.events[3].json, "delta.type"),
@@ -830,7 +834,8 @@ static void invalid_scripts_are_rejected(void **state)
 		{ "[{\"text\":5}]", "\"text\" must be a string" },
 		{ "[\"hello\"]", "a turn must be an object" },
 		{ "[{\"tool_calls\":[]}]", "non-empty array" },
-		{ "[{\"tool_calls\":[{\"arguments\":{}}]}]", "needs a \"name\"" },
+		{ "[{\"tool_calls\":[{\"arguments\":{}}]}]",
+		  "needs a \"name\"" },
 		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":[1]}]}]",
 		  "must be an object or a string of JSON" },
 		{ "[{\"tool_calls\":[{\"name\":\"a\",\"arguments\":\"{x\"}]}]",
@@ -920,8 +925,9 @@ static void mutated_input_never_crashes(void **state)
 		"{\"delta_bytes\":3,\"turns\":[{\"text\":\"h\\u00e9llo\","
 		"\"tool_calls\":[{\"name\":\"t\",\"arguments\":{\"a\":[1]}}],"
 		"\"usage\":{\"input_tokens\":1}}]}";
-	static const char body[] = "{\"model\":\"m\",\"stream\":true,"
-				   "\"stream_options\":{\"include_usage\":true}}";
+	static const char body[] =
+		"{\"model\":\"m\",\"stream\":true,"
+		"\"stream_options\":{\"include_usage\":true}}";
 	static const char *const paths[] = { "/v1/chat/completions",
 					     "/v1/responses", "/v1/messages" };
 	uint32_t seed = 99;

@@ -201,7 +201,8 @@ static void hex_ids_are_volatile(void **state)
 static void tmp_paths_and_pids_are_volatile(void **state)
 {
 	static const struct normalize_case cases[] = {
-		{ "cd /tmp/tmp.Xa12bC/src && make", "cd <tmp-path>/src && make" },
+		{ "cd /tmp/tmp.Xa12bC/src && make",
+		  "cd <tmp-path>/src && make" },
 		{ "/var/tmp/build-77/out.o", "<tmp-path>/out.o" },
 		{ "/dev/shm/sem.x1", "<tmp-path>" },
 		{ "/private/tmp/abc/def", "<tmp-path>/def" },
