@@ -19,7 +19,7 @@
  *     on_skip and counted, and the rest is still checked out. They are
  *     ERROR and CHANGED entries, whose content was never stored, sockets,
  *     and entries that libarchive rejects alone (ARCHIVE_FAILED), such as
- *     a device node without privilege or a path through a symlink; a
+ *     a device node without privilege or a path through a symlink. A
  *     skipped directory takes its content with it.
  *
  * Errors: returns 0 on success and -1 on failure, with the message in
