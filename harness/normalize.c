@@ -102,6 +102,7 @@ struct rule {
 	enum harness_volatile_kind kind;
 	pcre2_code *code;
 	validator validate;
+	char *name;		/* the kind's name, or a user's pattern */
 };
 
 struct ignore_step {
@@ -232,18 +233,22 @@ static int add_rule(struct harness_normalizer *normalizer,
 {
 	struct rule *rules;
 	pcre2_code *code = compile(pattern, what);
+	char *name = code ? strdup(what) : NULL;
 
 	if (!code)
 		return -1;
-	rules = realloc(normalizer->rules,
-			(normalizer->n_rules + 1) * sizeof(*rules));
+	rules = name ? realloc(normalizer->rules,
+			       (normalizer->n_rules + 1) * sizeof(*rules))
+		     : NULL;
 	if (!rules) {
 		pcre2_code_free(code);
+		free(name);
 		harness_set_error("cannot add rule: '%s': out of memory",
 				  what);
 		return -1;
 	}
-	rules[normalizer->n_rules++] = (struct rule){ kind, code, validate };
+	rules[normalizer->n_rules++] = (struct rule){ kind, code, validate,
+						      name };
 	normalizer->rules = rules;
 	return 0;
 }
@@ -291,8 +296,10 @@ void harness_normalizer_free(struct harness_normalizer *normalizer)
 {
 	if (!normalizer)
 		return;
-	for (size_t i = 0; i < normalizer->n_rules; i++)
+	for (size_t i = 0; i < normalizer->n_rules; i++) {
 		pcre2_code_free(normalizer->rules[i].code);
+		free(normalizer->rules[i].name);
+	}
 	for (size_t i = 0; i < normalizer->n_ignores; i++) {
 		for (size_t j = 0; j < normalizer->ignores[i].depth; j++)
 			free(normalizer->ignores[i].steps[j].key);
@@ -544,8 +551,10 @@ static int find_next(const struct rule *rule, pcre2_match_data *data,
 
 			pcre2_get_error_message(rc, why, sizeof(why));
 			harness_set_error("cannot run normalizer: '%s': %s",
-					  harness_volatile_name(rule->kind),
-					  (char *)why);
+					  rule->name, (char *)why);
+			harness_set_hint("a pattern with nested repeats such "
+					 "as '(a+)+' backtracks without end; "
+					 "rewrite it without them");
 			return -1;
 		}
 		ov = pcre2_get_ovector_pointer(data);

@@ -300,6 +300,23 @@ static void user_regex_rules_apply(void **state)
 	harness_normalizer_free(n);
 }
 
+static void runaway_regex_fails_cleanly(void **state)
+{
+	struct harness_normalizer *n = harness_normalizer_new(0);
+	char text[64];
+
+	(void)state;
+	assert_int_equal(harness_normalizer_add_regex(n, "(a+)+$"), 0);
+	memset(text, 'a', 40);
+	strcpy(text + 40, "b");
+	assert_int_equal(harness_normalize_scan(n, text, 41, NULL, 0), -1);
+	assert_string_equal(harness_error(), "cannot run normalizer: "
+					     "'(a+)+$': match limit exceeded");
+	assert_non_null(harness_error_hint());
+	assert_null(harness_normalize_string(n, text, 41, NULL, NULL));
+	harness_normalizer_free(n);
+}
+
 static void ignore_paths_parse_and_match(void **state)
 {
 	struct harness_normalizer *n = harness_normalizer_new(0);
@@ -450,6 +467,7 @@ int main(void)
 		cmocka_unit_test(scan_reports_spans_in_order),
 		cmocka_unit_test(kinds_can_be_turned_off),
 		cmocka_unit_test(user_regex_rules_apply),
+		cmocka_unit_test(runaway_regex_fails_cleanly),
 		cmocka_unit_test(ignore_paths_parse_and_match),
 		cmocka_unit_test(json_is_normalized_in_place),
 		cmocka_unit_test(member_names_are_normalized),
