@@ -5,7 +5,8 @@
  * Threads: libmicrohttpd runs one thread per agent connection, and every
  * callback of a connection (the access handler, the content reader, the
  * completion callback) runs on that thread. So a request's state needs no
- * lock; only the gateway's counters, the matcher and the sink are shared.
+ * lock; only the gateway's counters, its pool of idle curl handles, the
+ * matcher and the sink are shared.
  */
 #ifndef HARNESS_GATEWAY_INTERNAL_H
 #define HARNESS_GATEWAY_INTERNAL_H
@@ -30,11 +31,17 @@ struct harness_gateway {
 	unsigned short port;
 	int own_fd; /* the socket listen_on() opened, or -1 */
 
-	pthread_mutex_t lock; /* next_seq and divergences */
+	pthread_mutex_t lock; /* next_seq, divergences and the idle pool */
 	uint64_t next_seq;
 	size_t divergences;
 
 	pthread_mutex_t sink_lock; /* held while a sink callback runs */
+
+	/* Curl handles of closed agent connections, with their upstream
+	 * connections still open, for the next agent connection to reuse;
+	 * under lock. */
+	struct gateway_conn *idle;
+	size_t n_idle;
 
 	struct harness_normalizer *normalizer; /* replay mode only */
 	struct harness_matcher *matcher;
@@ -47,6 +54,7 @@ struct gateway_conn {
 	int fd;
 	CURL *easy;
 	CURLM *multi;
+	struct gateway_conn *next; /* in the gateway's idle pool */
 };
 
 /* A response served from stored chunks, paced by their offsets. */
