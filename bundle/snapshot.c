@@ -252,6 +252,20 @@ static int same_file_state(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* The bytes that reading a file should store: its size, or the length
+ * of its data extents when it is sparse. */
+static uint64_t expected_bytes(const struct stat *st,
+			       const struct bundle_extent *extents, long n)
+{
+	uint64_t sum = 0;
+
+	if (n < 0)
+		return (uint64_t)st->st_size;
+	for (long i = 0; i < n; i++)
+		sum += extents[i].length;
+	return sum;
+}
+
 /*
  * Read the file open at fd once and store its content in e. Returns 1
  * when the file stayed the same while it was read, 0 when it changed
@@ -296,9 +310,7 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 	e->sparse = n >= 0;
 	e->extents = n > 0 ? *extents : NULL;
 	e->n_extents = n > 0 ? (uint32_t)n : 0;
-	if (n < 0 && stored != (uint64_t)before.st_size)
-		return 0;
-	return 1;
+	return stored == expected_bytes(&before, *extents, n);
 }
 
 static int open_file(int dirfd, const char *name)
