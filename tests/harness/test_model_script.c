@@ -402,6 +402,90 @@ static void responses_stream_events(void **state)
 	harness_script_free(script);
 }
 
+static const char responses_call_stream[] =
+	"event: response.created\n"
+	"data: {\"type\":\"response.created\",\"sequence_number\":0,"
+	"\"response\":{\"id\":\"resp_script_1\","
+	"\"object\":\"response\",\"created_at\":1700000000,"
+	"\"status\":\"in_progress\",\"error\":null,"
+	"\"incomplete_details\":null,\"model\":\"m\",\"output\":[],"
+	"\"parallel_tool_calls\":true,\"previous_response_id\":null,"
+	"\"usage\":null}}\n\n"
+	"event: response.in_progress\n"
+	"data: {\"type\":\"response.in_progress\","
+	"\"sequence_number\":1,\"response\":{\"id\":\"resp_script_1\","
+	"\"object\":\"response\",\"created_at\":1700000000,"
+	"\"status\":\"in_progress\",\"error\":null,"
+	"\"incomplete_details\":null,\"model\":\"m\",\"output\":[],"
+	"\"parallel_tool_calls\":true,\"previous_response_id\":null,"
+	"\"usage\":null}}\n\n"
+	"event: response.output_item.added\n"
+	"data: {\"type\":\"response.output_item.added\","
+	"\"sequence_number\":2,\"output_index\":0,"
+	"\"item\":{\"id\":\"fc_script_1_0\",\"type\":\"function_call\","
+	"\"status\":\"in_progress\",\"arguments\":\"\","
+	"\"call_id\":\"call_script_1_0\",\"name\":\"ls\"}}\n\n"
+	"event: response.function_call_arguments.delta\n"
+	"data: {\"type\":\"response.function_call_arguments.delta\","
+	"\"sequence_number\":3,\"item_id\":\"fc_script_1_0\","
+	"\"output_index\":0,\"delta\":\"{\\\"d\\\"\"}\n\n"
+	"event: response.function_call_arguments.delta\n"
+	"data: {\"type\":\"response.function_call_arguments.delta\","
+	"\"sequence_number\":4,\"item_id\":\"fc_script_1_0\","
+	"\"output_index\":0,\"delta\":\":\\\"/\\\"\"}\n\n"
+	"event: response.function_call_arguments.delta\n"
+	"data: {\"type\":\"response.function_call_arguments.delta\","
+	"\"sequence_number\":5,\"item_id\":\"fc_script_1_0\","
+	"\"output_index\":0,\"delta\":\"}\"}\n\n"
+	"event: response.function_call_arguments.done\n"
+	"data: {\"type\":\"response.function_call_arguments.done\","
+	"\"sequence_number\":6,\"item_id\":\"fc_script_1_0\","
+	"\"output_index\":0,\"name\":\"ls\","
+	"\"arguments\":\"{\\\"d\\\":\\\"/\\\"}\"}\n\n"
+	"event: response.output_item.done\n"
+	"data: {\"type\":\"response.output_item.done\","
+	"\"sequence_number\":7,\"output_index\":0,"
+	"\"item\":{\"id\":\"fc_script_1_0\",\"type\":\"function_call\","
+	"\"status\":\"completed\","
+	"\"arguments\":\"{\\\"d\\\":\\\"/\\\"}\","
+	"\"call_id\":\"call_script_1_0\",\"name\":\"ls\"}}\n\n"
+	"event: response.completed\n"
+	"data: {\"type\":\"response.completed\",\"sequence_number\":8,"
+	"\"response\":{\"id\":\"resp_script_1\","
+	"\"object\":\"response\",\"created_at\":1700000000,"
+	"\"status\":\"completed\",\"error\":null,"
+	"\"incomplete_details\":null,\"model\":\"m\","
+	"\"output\":[{\"id\":\"fc_script_1_0\","
+	"\"type\":\"function_call\",\"status\":\"completed\","
+	"\"arguments\":\"{\\\"d\\\":\\\"/\\\"}\","
+	"\"call_id\":\"call_script_1_0\",\"name\":\"ls\"}],"
+	"\"parallel_tool_calls\":true,\"previous_response_id\":null,"
+	"\"usage\":{\"input_tokens\":0,"
+	"\"input_tokens_details\":{\"cached_tokens\":0},"
+	"\"output_tokens\":3,"
+	"\"output_tokens_details\":{\"reasoning_tokens\":0},"
+	"\"total_tokens\":3}}}\n\n";
+
+static void responses_stream_exact_bytes(void **state)
+{
+	struct harness_script *script = parse(
+		"{\"delta_bytes\":4,\"turns\":[{\"tool_calls\":[{\"name\":"
+		"\"ls\",\"arguments\":{\"d\":\"/\"}}]}]}");
+	enum harness_outcome outcome;
+	struct harness_response r = respond(script, "/v1/responses",
+					    "{\"model\":\"m\","
+					    "\"stream\":true}",
+					    &outcome);
+	char *text = joined(&r);
+
+	(void)state;
+	assert_int_equal(r.n_chunks, 9);
+	assert_string_equal(text, responses_call_stream);
+	free(text);
+	harness_response_release(&r);
+	harness_script_free(script);
+}
+
 static void responses_body_exact_bytes(void **state)
 {
 	struct harness_script *script =
@@ -993,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(chat_stream_tool_calls_and_usage),
 		cmocka_unit_test(chat_body_exact_bytes),
 		cmocka_unit_test(responses_stream_events),
+		cmocka_unit_test(responses_stream_exact_bytes),
 		cmocka_unit_test(responses_body_exact_bytes),
 		cmocka_unit_test(messages_stream_exact_bytes),
 		cmocka_unit_test(messages_stream_tool_use),
