@@ -146,9 +146,11 @@ static int start_proxy(struct run *run)
 		if (sandbox_proxy_allow(run->proxy, allow->items[i]) < 0)
 			return -1;
 	}
+	/* The proxy owns the listener from here on, even when adding it
+	 * fails, so cleanup must not close it again. */
+	run->child.n_port_fds = 0;
 	if (sandbox_proxy_add_listener(run->proxy, run->child.port_fds[0]) < 0)
 		return -1;
-	run->child.n_port_fds = 0;
 	return sandbox_proxy_start(run->proxy);
 }
 
