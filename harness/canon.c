@@ -12,19 +12,31 @@ static int is_json_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-int harness_json_depth(const cJSON *item)
+/* The depth of item, counting from level, but no deeper than limit + 1,
+ * so that a tree built deeper than any parse allows cannot exhaust the
+ * stack. */
+static int depth_upto(const cJSON *item, int level, int limit)
 {
-	int deepest = 0;
+	int deepest = level;
 
-	if (!item)
-		return 0;
+	if (level > limit)
+		return level;
 	for (const cJSON *child = item->child; child; child = child->next) {
-		int depth = harness_json_depth(child);
+		int depth = depth_upto(child, level + 1, limit);
 
 		if (depth > deepest)
 			deepest = depth;
+		if (deepest > limit)
+			break;
 	}
-	return deepest + 1;
+	return deepest;
+}
+
+int harness_json_depth(const cJSON *item)
+{
+	if (!item)
+		return 0;
+	return depth_upto(item, 1, HARNESS_JSON_MAX_DEPTH);
 }
 
 cJSON *harness_json_parse(const void *text, size_t len)

@@ -33,7 +33,8 @@
  * that the caller frees with cJSON_Delete(), or NULL. */
 cJSON *harness_json_parse(const void *text, size_t len);
 
-/* The nesting depth of a tree: 0 for NULL, 1 for a scalar. */
+/* The nesting depth of a tree: 0 for NULL, 1 for a scalar, and
+ * HARNESS_JSON_MAX_DEPTH + 1 for any tree deeper than the limit. */
 int harness_json_depth(const cJSON *item);
 
 /* Sort the members of every object in the tree by key, in place. Fails

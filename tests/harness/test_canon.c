@@ -181,6 +181,30 @@ static void deep_objects_are_bounded(void **state)
 	free(text);
 }
 
+static void depth_of_built_tree_is_capped(void **state)
+{
+	cJSON *root = cJSON_CreateArray();
+	cJSON *at = root;
+
+	(void)state;
+	assert_int_equal(harness_json_depth(NULL), 0);
+	assert_int_equal(harness_json_depth(root), 1);
+	for (int i = 0; i < 100000; i++) {
+		cJSON *child = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(at, child);
+		at = child;
+	}
+	assert_int_equal(harness_json_depth(root), HARNESS_JSON_MAX_DEPTH + 1);
+	/* cJSON_Delete recurses, so the tree is taken apart from the top. */
+	while (root) {
+		cJSON *child = cJSON_DetachItemFromArray(root, 0);
+
+		cJSON_Delete(root);
+		root = child;
+	}
+}
+
 static void sort_rejects_built_deep_trees(void **state)
 {
 	cJSON *root = cJSON_CreateArray();
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(length_bounds_the_parse),
 		cmocka_unit_test(deep_nesting_is_bounded),
 		cmocka_unit_test(deep_objects_are_bounded),
+		cmocka_unit_test(depth_of_built_tree_is_capped),
 		cmocka_unit_test(sort_rejects_built_deep_trees),
 		cmocka_unit_test(huge_strings_survive),
 		cmocka_unit_test(oversized_input_is_rejected),
