@@ -4,7 +4,7 @@
  * the request.
  *
  * A script is a JSON file (docs/model-script.md) with an ordered list of
- * turns; each turn is a text answer or one or more tool calls, with
+ * turns; each turn is a text reply, one or more tool calls, or both, with
  * optional usage numbers. The API is chosen by the request path:
  *   .../chat/completions   OpenAI Chat Completions
  *   .../responses          OpenAI Responses
