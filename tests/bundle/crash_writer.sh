@@ -19,7 +19,12 @@ for i in $(seq 1 20); do
 
 	if [ ! -e "$bundle" ]; then
 		# Killed before the file was created: nothing to open.
-		[ "$last" = 0 ] || fail "run $i: events committed, no file"
+		if [ "$last" != 0 ]; then
+			ls -la "$TMP" >&2
+			cat "$TMP/writer.err" >&2
+			fail "run $i (killed after $ms ms): $last events" \
+				"committed, but '$bundle' does not exist"
+		fi
 		continue
 	fi
 	expect_status 0 "$RUNBUNDLE" verify --allow-incomplete --json \
