@@ -260,6 +260,9 @@ static int append_body(struct gateway_request *req, const char *data,
 	struct harness_request *live = &req->live;
 	size_t max = req->gw->config.max_request_body;
 
+	/* NOTE: the rest of an oversized body is read and dropped, because
+	 * clients that are still sending miss a 413 queued early (curl sees
+	 * a broken pipe). */
 	if (req->too_large || live->body_len + len > max) {
 		req->too_large = 1;
 		return 0;

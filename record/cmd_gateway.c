@@ -621,7 +621,8 @@ static int serve(const struct options *o, struct harness_gateway_config *c,
 	diverged = harness_gateway_divergences(gw);
 	unused = harness_gateway_unused(gw);
 	harness_gateway_stop(gw);
-	fprintf(stderr, "gateway: stopped after %zu exchanges", out->exchanges);
+	fprintf(stderr, "gateway: stopped after %zu exchange%s",
+		out->exchanges, out->exchanges == 1 ? "" : "s");
 	if (c->recorded)
 		fprintf(stderr, "; %zu diverged, %zu recordings unused",
 			diverged, unused);

@@ -64,6 +64,28 @@ stop_gateway "$pid"
 expect_eq /echo "$($RECORDS field "$TMP/records/000002.json" 2 request.path)" \
 	"path in the second record file"
 
+# The x-runbundle-upstream header picks the upstream over the path, and
+# is not forwarded.
+"$RUNBUNDLE" gateway --upstream refused=http://127.0.0.1:1 \
+	--upstream t="$UPSTREAM" --record "$TMP/header.jsonl" \
+	--port-file "$TMP/header.port" >/dev/null 2>"$TMP/header.err" &
+pid=$!
+SERVER_PIDS="$SERVER_PIDS $pid"
+gw=http://127.0.0.1:$(wait_port "$TMP/header.port")
+curl -sS -H 'x-runbundle-upstream: t' "$gw/echo" >"$TMP/header.echo"
+expect_grep '"path": "/echo"' "$TMP/header.echo"
+if grep -qi 'x-runbundle-upstream' "$TMP/header.echo"; then
+	fail "the x-runbundle-upstream header reached the upstream"
+fi
+expect_eq 400 "$(curl -sS -o "$TMP/unknown.json" -w '%{http_code}' \
+	-H 'x-runbundle-upstream: nope' "$gw/echo")" "unknown upstream status"
+expect_grep '"code":"unknown_upstream"' "$TMP/unknown.json"
+expect_eq 502 "$(curl -sS -o /dev/null -w '%{http_code}' "$gw/echo")" \
+	"status without the header, through the first upstream"
+stop_gateway "$pid"
+expect_eq t "$($RECORDS field "$TMP/header.jsonl" 1 upstream)" \
+	"upstream chosen by the header"
+
 # IPv6 loopback, where the machine has it.
 if "$PYTHON" -c 'import socket
 socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
@@ -88,7 +110,8 @@ port = s.getsockname()[1]
 gw = subprocess.Popen([runbundle, "gateway", "--listen-fd", str(s.fileno()),
                        "--upstream", "t=" + upstream,
                        "--port-file", tmp + "/fd.port"],
-                      pass_fds=[s.fileno()], stdout=subprocess.DEVNULL)
+                      pass_fds=[s.fileno()], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
 s.close()
 while not os.path.exists(tmp + "/fd.port"):
     time.sleep(0.05)
