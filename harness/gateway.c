@@ -261,7 +261,7 @@ static int append_body(struct gateway_request *req, const char *data,
 	size_t max = req->gw->config.max_request_body;
 
 	/* NOTE: the rest of an oversized body is read and dropped, because
-	 * clients that are still sending miss a 413 queued early (curl sees
+	 * clients that are still sending miss a 413 queued early (curl reports
 	 * a broken pipe). */
 	if (req->too_large || live->body_len + len > max) {
 		req->too_large = 1;
