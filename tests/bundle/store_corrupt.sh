@@ -134,6 +134,22 @@ fresh
 sql "DELETE FROM events WHERE seq = 2"
 verify_reports "^problem: event 3: events before it are missing"
 
+# A writer killed in the middle of a transaction on a finalized bundle
+# leaves a hot rollback journal and half-written pages. A read-only open
+# rolls the journal back, and the bundle is intact again.
+fresh
+$PY - "$TMP/bad.rb" <<'PY' || true
+import os, signal, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA cache_size = 1")
+db.execute("BEGIN")
+db.execute("UPDATE objects SET data = zeroblob(length(data))")
+os.kill(os.getpid(), signal.SIGKILL)
+PY
+[ -s "$TMP/bad.rb-journal" ] || fail "no hot journal to roll back"
+expect_status 0 "$RUNBUNDLE" verify "$TMP/bad.rb"
+[ ! -e "$TMP/bad.rb-journal" ] || fail "the hot journal is still there"
+
 # Truncated at many lengths: always reported, never a crash.
 size=$(stat -c %s "$TMP/good.rb")
 for len in 0 10 50 99 100 4096 16384 16385 32768 65536 100000 \
