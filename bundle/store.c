@@ -293,7 +293,7 @@ static int exists_error(const char *path, int error)
 /* Create the empty file that the schema is written into. A file of the
  * same name is left by a writer with our pid that died, so it is
  * removed once. */
-static int create_temporary(const char *tmp)
+static int create_temporary(const char *path, const char *tmp)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -306,7 +306,7 @@ static int create_temporary(const char *tmp)
 		if (errno != EEXIST || unlink(tmp) != 0)
 			break;
 	}
-	bundle_set_error("cannot create bundle: '%s': %s", tmp,
+	bundle_set_error("cannot create bundle: '%s': %s", path,
 			 strerror(errno));
 	return -1;
 }
@@ -362,7 +362,7 @@ struct bundle *bundle_create(const char *path,
 		exists_error(path, ENAMETOOLONG);
 		return NULL;
 	}
-	if (create_temporary(tmp))
+	if (create_temporary(path, tmp))
 		return NULL;
 
 	bundle = bundle_alloc(path, BUNDLE_APPEND);
