@@ -250,13 +250,13 @@ static int prepare_headers(const struct harness_matcher *matcher,
 {
 	for (size_t i = 0; i < headers->count; i++) {
 		const struct harness_header *h = &headers->items[i];
+		bool is_volatile;
 
 		if (harness_match_is_transport_header(h->name))
 			continue;
-		if (add_header(p, h->name, h->value,
-			       harness_matcher_is_volatile_header(matcher,
-								  h->name)) <
-		    0)
+		is_volatile = harness_matcher_is_volatile_header(matcher,
+								 h->name);
+		if (add_header(p, h->name, h->value, is_volatile) < 0)
 			return -1;
 	}
 	if (p->n_headers)
@@ -288,7 +288,8 @@ static int prepare_body(const struct harness_request *request,
 	p->body = decoded;
 	p->body_len = decoded_len;
 
-	/* A body that is not JSON is compared as bytes. */
+	/* A body that is not JSON has no tree and is compared as text, or
+	 * as bytes when it holds a NUL (see add_body_keys()). */
 	if (decoded_len) {
 		p->tree = harness_json_parse(decoded, decoded_len);
 		if (p->tree && harness_canon_sort(p->tree) < 0) {
@@ -312,15 +313,14 @@ static bool has_binary(const unsigned char *data, size_t len)
 	return memchr(data, '\0', len) != NULL;
 }
 
-/* Add text to a key, normalized when loose. */
+/* Add text to a key, normalized when there is a normalizer. */
 static int add_normalized(const struct harness_normalizer *normalizer,
-			  struct buffer *key, const char *text, size_t len,
-			  bool loose)
+			  struct buffer *key, const char *text, size_t len)
 {
 	char *normalized;
 	size_t normalized_len;
 
-	if (!loose || !normalizer) {
+	if (!normalizer) {
 		buffer_add(key, text, len);
 		buffer_add(key, "", 1);
 		return 0;
@@ -462,7 +462,7 @@ static int add_body_keys(const struct harness_normalizer *normalizer,
 			return 0;
 		}
 		return add_normalized(normalizer, loose, (char *)p->body,
-				      p->body_len, true);
+				      p->body_len);
 	}
 
 	serialize(strict, p->tree);
@@ -504,7 +504,7 @@ static int add_header_keys(const struct harness_normalizer *normalizer,
 		json = json_header(h->value);
 		if (!json) {
 			if (add_normalized(normalizer, loose, h->value,
-					   strlen(h->value), true) < 0)
+					   strlen(h->value)) < 0)
 				return -1;
 			continue;
 		}
@@ -543,8 +543,8 @@ static int prepare(const struct harness_matcher *matcher,
 	buffer_add_string(&strict, p->query);
 	buffer_add_string(&loose, p->method);
 	buffer_add_string(&loose, p->path);
-	if (add_normalized(normalizer, &loose, p->query, strlen(p->query),
-			   true) < 0 ||
+	if (add_normalized(normalizer, &loose, p->query,
+			   strlen(p->query)) < 0 ||
 	    add_header_keys(normalizer, p, &strict, &loose) < 0 ||
 	    add_body_keys(normalizer, p, &strict, &loose) < 0)
 		goto out;
