@@ -513,6 +513,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
+	if (req->gw->stopping && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,
+				    "the gateway stopped before the response "
+				    "ended");
 	/* A transfer that failed before a response head got the gateway's
 	 * own error response, but still has its curl state. */
 	if (req->forward.multi)
@@ -808,6 +812,7 @@ void harness_gateway_stop(struct harness_gateway *gateway)
 {
 	if (!gateway)
 		return;
+	gateway->stopping = 1;
 	if (gateway->daemon)
 		MHD_stop_daemon(gateway->daemon);
 	if (gateway->own_fd >= 0)

@@ -12,6 +12,7 @@
 #define HARNESS_GATEWAY_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,7 @@ struct harness_gateway {
 	struct harness_gateway_config config;
 	struct harness_secrets secrets;
 	unsigned short port;
+	volatile sig_atomic_t stopping; /* harness_gateway_stop() began */
 	int own_fd; /* the socket listen_on() opened, or -1 */
 
 	pthread_mutex_t lock; /* next_seq, divergences and the idle pool */
