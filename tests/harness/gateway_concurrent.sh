@@ -11,7 +11,7 @@ start_gateway rec --upstream test="$UPSTREAM"
 pids=""
 i=1
 while [ "$i" -le "$n" ]; do
-	curl -sS -N "$GATEWAY/slow?events=10&delay_ms=30&agent=$i" \
+	curl -sS -N "$GATEWAY/slow?events=10&delay_ms=100&agent=$i" \
 		-o "$TMP/agent.$i" &
 	pids="$pids $!"
 	i=$((i + 1))
@@ -36,12 +36,12 @@ by_seq = sorted(exchanges, key=lambda e: e["seq"])
 assert [e["seq"] for e in by_seq] == list(range(1, n + 1)), by_seq
 starts = [e["started_unix_us"] for e in by_seq]
 assert starts == sorted(starts), "seq does not follow the start order"
-# Every request ran 300 ms or so; they all overlap when the last one
+# Every request ran a second or so; they all overlap when the last one
 # started before the first one ended.
 first_end = min(e["started_unix_us"] + e["duration_us"] for e in by_seq)
 assert max(starts) < first_end, (starts, first_end)
 agents = sorted(e["request"]["query"] for e in by_seq)
-assert agents == sorted("events=10&delay_ms=30&agent=%d" % i
+assert agents == sorted("events=10&delay_ms=100&agent=%d" % i
                         for i in range(1, n + 1)), agents
 for e in by_seq:
     assert e["outcome"] == "complete", e["outcome"]

@@ -10,10 +10,13 @@ start_gateway rec --upstream openai="$UPSTREAM/v1" \
 REC=$GATEWAY REC_PID=$GATEWAY_PID
 
 body='{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}'
-post "$UPSTREAM/v1/chat/completions" "$body" >"$TMP/direct.chat"
-post "$REC/openai/chat/completions" "$body" >"$TMP/gw.chat"
-post "$REC/openai/responses" "$body" >"$TMP/gw.responses"
-post "$REC/anthropic/messages" "$body" >"$TMP/gw.messages"
+# Events 40 ms apart, so that TCP keeps them apart even on a busy machine
+# and the chunk boundaries can be compared.
+pace='x-test-delay-ms: 40'
+post "$UPSTREAM/v1/chat/completions" "$body" -H "$pace" >"$TMP/direct.chat"
+post "$REC/openai/chat/completions" "$body" -H "$pace" >"$TMP/gw.chat"
+post "$REC/openai/responses" "$body" -H "$pace" >"$TMP/gw.responses"
+post "$REC/anthropic/messages" "$body" -H "$pace" >"$TMP/gw.messages"
 stop_gateway "$REC_PID"
 
 cmp "$TMP/direct.chat" "$TMP/gw.chat" ||
@@ -44,9 +47,9 @@ start_gateway replay --replay "$TMP/rec.jsonl" --timing recorded
 PLAY=$GATEWAY PLAY_PID=$GATEWAY_PID
 start_gateway rerec --upstream replay="$PLAY"
 REREC=$GATEWAY REREC_PID=$GATEWAY_PID
-post "$REREC/openai/chat/completions" "$body" >"$TMP/replay.chat"
-post "$REREC/openai/responses" "$body" >"$TMP/replay.responses"
-post "$REREC/anthropic/messages" "$body" >"$TMP/replay.messages"
+post "$REREC/openai/chat/completions" "$body" -H "$pace" >"$TMP/replay.chat"
+post "$REREC/openai/responses" "$body" -H "$pace" >"$TMP/replay.responses"
+post "$REREC/anthropic/messages" "$body" -H "$pace" >"$TMP/replay.messages"
 stop_gateway "$REREC_PID"
 stop_gateway "$PLAY_PID"
 
@@ -61,8 +64,8 @@ expect_eq "$(grep -c '^event: ping$' "$TMP/gw.messages")" \
 
 # Fast timing serves the same bytes.
 start_gateway fast --replay "$TMP/rec.jsonl" --timing fast
-post "$GATEWAY/anthropic/messages" "$body" >/dev/null
-post "$GATEWAY/openai/chat/completions" "$body" >"$TMP/fast.chat"
+post "$GATEWAY/anthropic/messages" "$body" -H "$pace" >/dev/null
+post "$GATEWAY/openai/chat/completions" "$body" -H "$pace" >"$TMP/fast.chat"
 stop_gateway "$GATEWAY_PID"
 cmp "$TMP/gw.chat" "$TMP/fast.chat" ||
 	fail "the fast replay differs from the recording"
