@@ -596,6 +596,24 @@ static void fill_config(const struct options *o, struct output *out,
 	config->sink.ctx = out;
 }
 
+/* Print the base URL, and the one of each upstream for the agent's
+ * OPENAI_BASE_URL and the like. */
+static void print_addresses(const struct harness_gateway_config *c,
+			    unsigned short port)
+{
+	const char *host = c->listen_host ? c->listen_host : "127.0.0.1";
+	char base[300];
+
+	snprintf(base, sizeof(base),
+		 strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
+		 port);
+	printf("gateway: listening on %s\n", base);
+	for (size_t i = 0; i < c->n_upstreams; i++)
+		printf("gateway: upstream '%s' at %s/%s\n",
+		       c->upstreams[i].name, base, c->upstreams[i].name);
+	fflush(stdout);
+}
+
 /* Serve until SIGINT or SIGTERM, which are blocked in every thread and
  * taken here with sigwait(). */
 static int serve(const struct options *o, struct harness_gateway_config *c,
@@ -608,10 +626,7 @@ static int serve(const struct options *o, struct harness_gateway_config *c,
 	gw = harness_gateway_start(c);
 	if (!gw)
 		return cli_error_from(harness_error(), harness_error_hint());
-	printf("gateway: listening on http://%s:%u\n",
-	       c->listen_host ? c->listen_host : "127.0.0.1",
-	       harness_gateway_port(gw));
-	fflush(stdout);
+	print_addresses(c, harness_gateway_port(gw));
 	if (o->port_file &&
 	    write_port_file(o->port_file, harness_gateway_port(gw)) != 0) {
 		harness_gateway_stop(gw);
@@ -621,8 +636,8 @@ static int serve(const struct options *o, struct harness_gateway_config *c,
 	diverged = harness_gateway_divergences(gw);
 	unused = harness_gateway_unused(gw);
 	harness_gateway_stop(gw);
-	fprintf(stderr, "gateway: stopped after %zu exchange%s",
-		out->exchanges, out->exchanges == 1 ? "" : "s");
+	fprintf(stderr, "gateway: stopped after %zu exchange%s", out->exchanges,
+		out->exchanges == 1 ? "" : "s");
 	if (c->recorded)
 		fprintf(stderr, "; %zu diverged, %zu recordings unused",
 			diverged, unused);

@@ -57,6 +57,8 @@ pid=$!
 SERVER_PIDS="$SERVER_PIDS $pid"
 expect_eq "$port" "$(wait_port "$TMP/fixed.port")" "the port listened on"
 expect_grep "^gateway: listening on http://127.0.0.1:$port$" "$TMP/fixed.out"
+expect_grep "^gateway: upstream 't' at http://127.0.0.1:$port/t$" \
+	"$TMP/fixed.out"
 curl -sS -o /dev/null "http://127.0.0.1:$port/empty"
 curl -sS -o /dev/null "http://127.0.0.1:$port/echo"
 stop_gateway "$pid"
