@@ -157,6 +157,64 @@ static const struct cli_command commands[] = {
 	  "this fnmatch\n"
 	  "                    pattern; repeatable; replaces the default "
 	  "list\n" },
+	{ "inspect", cmd_inspect,
+	  "runbundle inspect [--json] BUNDLE",
+	  "Summarize a run: command, time, model calls, processes, files, "
+	  "violations.",
+	  "  --json  print the summary as one JSON object (docs/inspect.md)\n" },
+	{ "log", cmd_log,
+	  "runbundle log [--json] [--kind KIND]... [--step STEP] "
+	  "[--process PID] BUNDLE",
+	  "Print the timeline, one line per event, grouped by step.",
+	  "  --json           print the timeline as one JSON object\n"
+	  "  --kind KIND      only events of this kind; repeatable\n"
+	  "  --step STEP      only this step: a number, 'initial' or "
+	  "'final'\n"
+	  "  --process PID    only events of this process (host or sandbox "
+	  "pid)\n" },
+	{ "show", cmd_show,
+	  "runbundle show [--json] BUNDLE EVENT",
+	  "Print one event in full, with its bodies decoded.",
+	  "  --json  print the event and what it references as JSON\n" },
+	{ "patch", cmd_patch,
+	  "runbundle patch [--json] [--from STEP] [--to STEP] BUNDLE "
+	  "[PATH...]",
+	  "Print the workspace diff between two steps for git apply or "
+	  "patch -p1.",
+	  "  --from STEP  the old side (default: initial)\n"
+	  "  --to STEP    the new side (default: final)\n"
+	  "  --json       print the changed files and the diff as JSON\n"
+	  "PATH limits the diff to these files and directories.\n" },
+	{ "ls", cmd_ls,
+	  "runbundle ls [--json] [-r] BUNDLE [STEP] [PATH]",
+	  "List a directory of the workspace at one step (default: final).",
+	  "  -r, --recursive  list everything below PATH\n"
+	  "  --json           print the entries as JSON\n" },
+	{ "cat", cmd_cat,
+	  "runbundle cat [--json] BUNDLE [STEP] PATH",
+	  "Print one file of the workspace at one step (default: final).",
+	  "  --json  print the content base64-encoded in a JSON object\n" },
+	{ "export", cmd_export,
+	  "runbundle export [--json] --format tar|tar.zst|dir [--step STEP] "
+	  "-o OUT BUNDLE",
+	  "Write the workspace at one step as a tar archive or a directory.",
+	  "  --format FORMAT  tar, tar.zst or dir\n"
+	  "  --step STEP      the step (default: final)\n"
+	  "  -o OUT           the file or directory to create\n"
+	  "  --json           print what was written as JSON\n" },
+	{ "export-bundle", cmd_export_bundle,
+	  "runbundle export-bundle [--json] -o FILE.tar.zst BUNDLE",
+	  "Write the whole bundle in the open layout, for tools without "
+	  "SQLite.",
+	  "  -o FILE  the tar.zst to create (docs/bundle-format.md, "
+	  "\"Open layout\")\n"
+	  "  --json   print what was written as JSON\n" },
+	{ "import", cmd_import,
+	  "runbundle import [--json] -o BUNDLE FILE.tar.zst",
+	  "Turn an export-bundle archive back into a bundle with the same "
+	  "root digest.",
+	  "  -o BUNDLE  the bundle to create\n"
+	  "  --json     print what was imported as JSON\n" },
 	{ "help", cmd_help,
 	  "runbundle help [COMMAND]",
 	  "Show the commands, or the options of one command.",

@@ -11,5 +11,15 @@
 int cmd_verify(int argc, char **argv, const struct cli_command *self);
 int cmd_checkout(int argc, char **argv, const struct cli_command *self);
 int cmd_fingerprint(int argc, char **argv, const struct cli_command *self);
+int cmd_inspect(int argc, char **argv, const struct cli_command *self);
+int cmd_log(int argc, char **argv, const struct cli_command *self);
+int cmd_show(int argc, char **argv, const struct cli_command *self);
+int cmd_patch(int argc, char **argv, const struct cli_command *self);
+int cmd_ls(int argc, char **argv, const struct cli_command *self);
+int cmd_cat(int argc, char **argv, const struct cli_command *self);
+int cmd_export(int argc, char **argv, const struct cli_command *self);
+int cmd_export_bundle(int argc, char **argv,
+		      const struct cli_command *self);
+int cmd_import(int argc, char **argv, const struct cli_command *self);
 
 #endif

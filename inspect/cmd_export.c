@@ -1,0 +1,269 @@
+/*
+ * cmd_export.c - "runbundle export": the workspace at one step as a tar
+ * archive (pax format, optionally zstd-compressed) written with
+ * libarchive, or as a directory (bundle_checkout).
+ *
+ * The archive keeps modes, owners, mtimes with nanoseconds, symlinks,
+ * hardlinks and special files. Entries whose content was never stored
+ * (unreadable, or changing while read) are left out and reported. A
+ * sparse file is written with its holes as zeros.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/checkout.h"
+#include "cli/cli.h"
+#include "inspect/commands.h"
+#include "inspect/content.h"
+#include "inspect/error.h"
+#include "inspect/output.h"
+
+struct export_ctx {
+	struct bundle *bundle;
+	struct archive *ar;
+	struct archive_entry *entry;
+	uint64_t files, dirs, symlinks, specials, skipped, bytes;
+};
+
+static int ar_fail(struct export_ctx *c, const char *path)
+{
+	inspect_set_error("cannot write archive entry: '%s': %s", path,
+			  archive_error_string(c->ar));
+	return -1;
+}
+
+static int write_data(const void *data, size_t len, void *arg)
+{
+	struct export_ctx *c = arg;
+
+	if (archive_write_data(c->ar, data, len) != (la_ssize_t)len) {
+		inspect_set_error("cannot write archive: %s",
+				  archive_error_string(c->ar));
+		return -1;
+	}
+	c->bytes += len;
+	return 0;
+}
+
+static void fill(struct archive_entry *ae, const char *path,
+		 const struct bundle_tree_entry *e)
+{
+	archive_entry_clear(ae);
+	archive_entry_set_pathname(ae, path);
+	archive_entry_set_mode(ae, e->mode);
+	archive_entry_set_uid(ae, e->uid);
+	archive_entry_set_gid(ae, e->gid);
+	archive_entry_set_mtime(ae, e->mtime_sec, e->mtime_nsec);
+	if (e->kind == BUNDLE_ENTRY_FILE)
+		archive_entry_set_size(ae, (la_int64_t)e->size);
+	else
+		archive_entry_set_size(ae, 0);
+}
+
+static int on_entry(const char *path, const struct bundle_tree_entry *e,
+		    void *arg)
+{
+	struct export_ctx *c = arg;
+	char text[BUNDLE_TREE_TEXT_MAX + 1];
+
+	if (e->kind == BUNDLE_ENTRY_ERROR || e->kind == BUNDLE_ENTRY_CHANGED ||
+	    (e->kind == BUNDLE_ENTRY_SPECIAL && S_ISSOCK(e->mode))) {
+		char name[1024];
+
+		bundle_name_escape(name, sizeof(name),
+				   (const unsigned char *)path, strlen(path));
+		cli_error("not exported: '%s': %s", name,
+			  S_ISSOCK(e->mode) ? "a socket" :
+			  "its content was not stored");
+		c->skipped++;
+		return 0;
+	}
+	fill(c->entry, path, e);
+	memcpy(text, e->text, e->text_len);
+	text[e->text_len] = '\0';
+	if (e->kind == BUNDLE_ENTRY_SYMLINK)
+		archive_entry_set_symlink(c->entry, text);
+	if (e->kind == BUNDLE_ENTRY_HARDLINK) {
+		archive_entry_set_hardlink(c->entry, text);
+		archive_entry_set_mode(c->entry, (e->mode & 07777) | S_IFREG);
+	}
+	if (e->kind == BUNDLE_ENTRY_SPECIAL)
+		archive_entry_set_rdev(c->entry, (dev_t)e->rdev);
+	if (archive_write_header(c->ar, c->entry) != ARCHIVE_OK)
+		return ar_fail(c, path);
+	c->files += e->kind == BUNDLE_ENTRY_FILE ||
+		    e->kind == BUNDLE_ENTRY_HARDLINK;
+	c->dirs += e->kind == BUNDLE_ENTRY_DIR;
+	c->symlinks += e->kind == BUNDLE_ENTRY_SYMLINK;
+	c->specials += e->kind == BUNDLE_ENTRY_SPECIAL;
+	if (e->kind == BUNDLE_ENTRY_FILE)
+		return inspect_content_stream(c->bundle, e, write_data, c);
+	return 0;
+}
+
+static int open_archive(struct export_ctx *c, const char *format,
+			const char *out)
+{
+	struct stat st;
+
+	if (lstat(out, &st) == 0) {
+		inspect_set_error("cannot create archive: '%s': it exists",
+				  out);
+		inspect_set_hint("remove it or name another file with -o");
+		return -1;
+	}
+	c->ar = archive_write_new();
+	c->entry = archive_entry_new();
+	if (!c->ar || !c->entry) {
+		inspect_set_error("cannot create archive: out of memory");
+		return -1;
+	}
+	if (archive_write_set_format_pax_restricted(c->ar) != ARCHIVE_OK ||
+	    (strcmp(format, "tar.zst") == 0 &&
+	     archive_write_add_filter_zstd(c->ar) != ARCHIVE_OK) ||
+	    archive_write_open_filename(c->ar, out) != ARCHIVE_OK) {
+		inspect_set_error("cannot create archive: '%s': %s", out,
+				  archive_error_string(c->ar));
+		return -1;
+	}
+	return 0;
+}
+
+static int export_tar(struct export_ctx *c, const struct bundle_id *root,
+		      const char *format, const char *out)
+{
+	int rc = open_archive(c, format, out);
+
+	if (rc == 0)
+		rc = inspect_tree_walk(c->bundle, root, "", on_entry, c);
+	if (c->ar && archive_write_close(c->ar) != ARCHIVE_OK && rc == 0) {
+		inspect_set_error("cannot write archive: '%s': %s", out,
+				  archive_error_string(c->ar));
+		rc = -1;
+	}
+	archive_write_free(c->ar);
+	archive_entry_free(c->entry);
+	/* A half-written archive is worse than none. */
+	if (rc && c->ar)
+		unlink(out);
+	return rc ? -1 : 0;
+}
+
+static void print_skip(const char *path, enum bundle_entry_kind kind,
+		       const char *why, void *arg)
+{
+	(void)kind;
+	((struct export_ctx *)arg)->skipped++;
+	cli_error("not exported: '%s': %s", path, why);
+}
+
+static int export_dir(struct export_ctx *c, const struct bundle_id *root,
+		      const char *out)
+{
+	struct bundle_checkout_options opts = { .on_skip = print_skip,
+						.arg = c };
+	struct bundle_checkout_stats st;
+
+	c->skipped = 0;
+	if (bundle_checkout(c->bundle, root, out, &opts, &st) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	c->files = st.files;
+	c->dirs = st.dirs;
+	c->symlinks = st.symlinks;
+	c->specials = st.specials;
+	c->bytes = st.bytes;
+	return 0;
+}
+
+static void print_result(const struct export_ctx *c, const char *format,
+			 const char *out, size_t step, int json)
+{
+	cJSON *o;
+
+	if (!json) {
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%s (%s): step %zu, %llu files, "
+			 "%llu dirs, %llu symlinks, %llu bytes", out, format,
+			 step, (unsigned long long)c->files,
+			 (unsigned long long)c->dirs,
+			 (unsigned long long)c->symlinks,
+			 (unsigned long long)c->bytes);
+		out_field("exported ", 9, line);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "out", out);
+	cJSON_AddStringToObject(o, "format", format);
+	out_add_num(o, "step", step);
+	out_add_num(o, "files", c->files);
+	out_add_num(o, "dirs", c->dirs);
+	out_add_num(o, "symlinks", c->symlinks);
+	out_add_num(o, "specials", c->specials);
+	out_add_num(o, "skipped", c->skipped);
+	out_add_num(o, "bytes", c->bytes);
+	out_json(o);
+}
+
+static int run(const char *path, const char *format, const char *step_name,
+	       const char *out, int json)
+{
+	struct export_ctx c = { 0 };
+	struct inspect_view v;
+	size_t step;
+	int rc = out_open(&v, path);
+
+	if (rc)
+		return rc;
+	c.bundle = v.bundle;
+	if (inspect_view_step(&v, step_name, &step) < 0)
+		rc = -1;
+	else if (strcmp(format, "dir") == 0)
+		rc = export_dir(&c, &v.steps[step].root, out);
+	else
+		rc = export_tar(&c, &v.steps[step].root, format, out);
+	inspect_view_close(&v);
+	if (rc < 0)
+		return out_fail();
+	print_result(&c, format, out, step, json);
+	return c.skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cmd_export(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "step", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL, *step = "final", *out = NULL;
+	int c, json = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'f': format = optarg; break;
+		case 's': step = optarg; break;
+		case 'o': out = optarg; break;
+		default:
+			return cli_usage_error(self, "invalid option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (!format || (strcmp(format, "tar") != 0 &&
+			strcmp(format, "tar.zst") != 0 &&
+			strcmp(format, "dir") != 0))
+		return cli_usage_error(self, "--format must be tar, tar.zst "
+				       "or dir: '%s'", format ? format : "");
+	if (!out)
+		return cli_usage_error(self, "missing -o OUT");
+	if (argc - optind != 1)
+		return cli_usage_error(self, "expected one BUNDLE");
+	return run(argv[optind], format, step, out, json);
+}

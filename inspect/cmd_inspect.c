@@ -1,0 +1,235 @@
+/*
+ * cmd_inspect.c - "runbundle inspect": the summary of one run. The
+ * summary is built as one JSON object, which --json prints and the
+ * text output lays out, so both always say the same (docs/inspect.md
+ * has the schema).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "inspect/answer.h"
+#include "inspect/commands.h"
+#include "inspect/error.h"
+#include "inspect/output.h"
+#include "inspect/patch.h"
+#include "inspect/summary.h"
+
+static void print_model(const cJSON *model)
+{
+	const cJSON *row;
+	char lat[32];
+
+	printf("model calls %d, %.0f input and %.0f output tokens\n",
+	       (int)inspect_json_num(model, "calls", 0),
+	       inspect_json_num(model, "input_tokens", 0),
+	       inspect_json_num(model, "output_tokens", 0));
+	if (!cJSON_GetArraySize(cJSON_GetObjectItem(model, "by_endpoint")))
+		return;
+	printf("  %-28s %-16s %5s %7s %7s %9s\n", "ENDPOINT", "MODEL",
+	       "CALLS", "IN", "OUT", "LATENCY");
+	cJSON_ArrayForEach(row, cJSON_GetObjectItem(model, "by_endpoint")) {
+		char ep[64], name[64];
+
+		out_trim(ep, sizeof(ep), inspect_json_str(row, "endpoint"),
+			 28);
+		out_trim(name, sizeof(name), inspect_json_str(row, "model"),
+			 16);
+		out_duration(lat, sizeof(lat),
+			     inspect_json_num(row, "latency_us", -1));
+		printf("  %-28s %-16s %5.0f %7.0f %7.0f %9s\n", ep,
+		       name[0] ? name : "-", inspect_json_num(row, "calls", 0),
+		       inspect_json_num(row, "input_tokens", 0),
+		       inspect_json_num(row, "output_tokens", 0), lat);
+	}
+}
+
+static void print_processes(const cJSON *p)
+{
+	const cJSON *row;
+	char line[512] = "";
+	size_t at = 0;
+
+	printf("processes   %.0f, %.0f execs, %.0f failed execs\n",
+	       inspect_json_num(p, "count", 0),
+	       inspect_json_num(p, "execs", 0),
+	       inspect_json_num(p, "failed_execs", 0));
+	cJSON_ArrayForEach(row, cJSON_GetObjectItem(p, "top")) {
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s %.0f",
+				       at ? ", " : "",
+				       inspect_json_str(row, "command"),
+				       inspect_json_num(row, "count", 0));
+		if (at >= sizeof(line))
+			break;
+	}
+	if (line[0])
+		out_field("  top", 12, line);
+}
+
+static void print_files(const cJSON *f)
+{
+	printf("files       %.0f changed: %.0f added, %.0f modified, %.0f "
+	       "deleted, %.0f mode\n",
+	       inspect_json_num(f, "changed", 0),
+	       inspect_json_num(f, "added", 0),
+	       inspect_json_num(f, "modified", 0),
+	       inspect_json_num(f, "deleted", 0),
+	       inspect_json_num(f, "mode", 0));
+	printf("  lines     +%.0f -%.0f%s\n",
+	       inspect_json_num(f, "lines_added", 0),
+	       inspect_json_num(f, "lines_removed", 0),
+	       inspect_json_num(f, "binary", 0) > 0 ? ", binary files too" :
+						       "");
+}
+
+static void print_violations(const cJSON *v, const struct out_style *st)
+{
+	const cJSON *row;
+	int n = cJSON_GetArraySize(v);
+
+	printf("violations  %s%d%s\n", n ? st->red : "", n, n ? st->reset : "");
+	cJSON_ArrayForEach(row, v) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s: %s",
+			 inspect_json_str(row, "source"),
+			 inspect_json_str(row, "what"));
+		out_field("  ", 2, what);
+	}
+}
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static void print_sandbox(const cJSON *sb)
+{
+	const cJSON *ns;
+	char line[512];
+	size_t at = 0;
+
+	line[0] = '\0';
+	cJSON_ArrayForEach(ns, cJSON_GetObjectItem(sb, "namespaces")) {
+		if (cJSON_IsString(ns) && at < sizeof(line))
+			at += (size_t)snprintf(line + at, sizeof(line) - at,
+					       "%s%s", at ? " " : "",
+					       ns->valuestring);
+	}
+	if (!inspect_json_str(sb, "mode")) {
+		out_field("sandbox", 12, "none recorded");
+		return;
+	}
+	out_field("sandbox", 12, inspect_json_str(sb, "mode"));
+	out_field("  ns", 12, line[0] ? line : "none");
+	snprintf(line, sizeof(line), "Landlock ABI %.0f, %.0f seccomp rules",
+		 inspect_json_num(sb, "landlock_abi", 0),
+		 inspect_json_num(sb, "seccomp_rules", 0));
+	out_field("  limits", 12, line);
+}
+
+static void print_machine(const cJSON *fp)
+{
+	char line[512];
+
+	out_field("machine", 12, or_dash(inspect_json_str(fp, "os")));
+	snprintf(line, sizeof(line), "Linux %s %s, glibc %s",
+		 or_dash(inspect_json_str(fp, "kernel")),
+		 or_dash(inspect_json_str(fp, "arch")),
+		 or_dash(inspect_json_str(fp, "libc")));
+	out_field("  kernel", 12, line);
+	snprintf(line, sizeof(line), "%.0f x %s, host %s",
+		 inspect_json_num(fp, "cpus", 0),
+		 or_dash(inspect_json_str(fp, "cpu")),
+		 or_dash(inspect_json_str(fp, "hostname")));
+	out_field("  cpu", 12, line);
+}
+
+static void print_labels(const cJSON *labels)
+{
+	const cJSON *l;
+	char buf[512] = "";
+	size_t at = 0;
+
+	cJSON_ArrayForEach(l, labels) {
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s%s=%s",
+				       at ? " " : "", l->string,
+				       cJSON_IsString(l) ? l->valuestring : "");
+		if (at >= sizeof(buf))
+			break;
+	}
+	out_field("labels", 12, buf[0] ? buf : "-");
+}
+
+static void print_text(const cJSON *s)
+{
+	const cJSON *run = cJSON_GetObjectItem(s, "run");
+	const char *state = inspect_json_str(s, "state");
+	struct out_style st;
+	char buf[64];
+	double code = inspect_json_num(run, "exit_code", -1);
+
+	out_style_init(&st);
+	out_field("bundle", 12, inspect_json_str(s, "bundle"));
+	printf("%-12s%s%s%s\n", "state",
+	       strcmp(state, "finalized") == 0 ? st.green : st.yellow, state,
+	       st.reset);
+	out_field("root", 12, inspect_json_str(s, "root") ?
+				      inspect_json_str(s, "root") : "-");
+	print_labels(cJSON_GetObjectItem(run, "labels"));
+	out_field("command", 12, inspect_json_str(run, "command"));
+	out_field("workspace", 12, inspect_json_str(run, "workspace"));
+	out_field("started", 12, inspect_json_str(run, "started"));
+	out_field("ended", 12, inspect_json_str(run, "ended"));
+	out_duration(buf, sizeof(buf), inspect_json_num(run, "duration_us",
+							-1));
+	out_field("duration", 12, buf);
+	if (inspect_json_str(run, "signal"))
+		snprintf(buf, sizeof(buf), "killed by SIG%s",
+			 inspect_json_str(run, "signal"));
+	else if (code >= 0)
+		snprintf(buf, sizeof(buf), "%.0f", code);
+	else
+		snprintf(buf, sizeof(buf), "unknown");
+	out_field("exit", 12, buf);
+	print_model(cJSON_GetObjectItem(s, "model"));
+	print_processes(cJSON_GetObjectItem(s, "processes"));
+	print_files(cJSON_GetObjectItem(s, "files"));
+	print_violations(cJSON_GetObjectItem(s, "violations"), &st);
+	print_sandbox(cJSON_GetObjectItem(s, "sandbox"));
+	print_machine(cJSON_GetObjectItem(s, "fingerprint"));
+}
+
+int cmd_inspect(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct inspect_view view;
+	cJSON *summary;
+	int c, json = 0, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[optind - 1]);
+		json = 1;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(self, "expected one BUNDLE");
+	rc = out_open(&view, argv[optind]);
+	if (rc)
+		return rc;
+	summary = inspect_summary(&view, argv[optind]);
+	inspect_view_close(&view);
+	if (!summary)
+		return out_fail();
+	if (json)
+		return out_json(summary);
+	print_text(summary);
+	cJSON_Delete(summary);
+	return CLI_EXIT_OK;
+}

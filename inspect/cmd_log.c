@@ -1,0 +1,305 @@
+/*
+ * cmd_log.c - "runbundle log": the timeline, one line per event, grouped
+ * by step, with the model's text answers and tool calls under each
+ * exchange.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "inspect/answer.h"
+#include "inspect/commands.h"
+#include "inspect/describe.h"
+#include "inspect/error.h"
+#include "inspect/output.h"
+
+/* Columns: seq (6), time (12), kind (13), then the description. */
+#define LOG_INDENT 36
+
+struct log_args {
+	const char *path;
+	const char *kinds[16];
+	size_t n_kinds;
+	const char *step;
+	long long pid;
+	int json;
+};
+
+static int wanted(const struct log_args *a, const struct inspect_event *ev,
+		  size_t step, int has_step)
+{
+	int kind_ok = a->n_kinds == 0;
+
+	for (size_t i = 0; i < a->n_kinds; i++)
+		kind_ok |= strcmp(a->kinds[i], ev->kind) == 0;
+	if (!kind_ok || (has_step && ev->step != step))
+		return 0;
+	if (a->pid >= 0 &&
+	    inspect_json_num(ev->data, "pid", -1) != (double)a->pid &&
+	    inspect_json_num(ev->data, "ns_pid", -1) != (double)a->pid)
+		return 0;
+	return 1;
+}
+
+static cJSON *answer_json(const struct inspect_answer *an)
+{
+	cJSON *o = cJSON_CreateObject(), *calls;
+
+	cJSON_AddStringToObject(o, "api", an->api);
+	cJSON_AddBoolToObject(o, "streamed", an->streamed);
+	if (an->model)
+		cJSON_AddStringToObject(o, "model", an->model);
+	else
+		cJSON_AddNullToObject(o, "model");
+	cJSON_AddStringToObject(o, "text", an->text);
+	calls = cJSON_AddArrayToObject(o, "tool_calls");
+	for (size_t i = 0; i < an->n_calls; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "name", an->calls[i].name);
+		cJSON_AddStringToObject(c, "arguments",
+					an->calls[i].arguments);
+		if (an->calls[i].id)
+			cJSON_AddStringToObject(c, "id", an->calls[i].id);
+		cJSON_AddItemToArray(calls, c);
+	}
+	if (an->input_tokens >= 0)
+		out_add_num(o, "input_tokens", an->input_tokens);
+	else
+		cJSON_AddNullToObject(o, "input_tokens");
+	if (an->output_tokens >= 0)
+		out_add_num(o, "output_tokens", an->output_tokens);
+	else
+		cJSON_AddNullToObject(o, "output_tokens");
+	return o;
+}
+
+/* The answer of an exchange event. When it cannot be read, the caller
+ * shows why and the timeline goes on past the damaged exchange. */
+static int load_answer(const struct inspect_view *v,
+		       const struct inspect_event *ev, struct inspect_answer *an)
+{
+	struct harness_exchange ex;
+	int rc;
+
+	if (inspect_view_exchange(v, ev, &ex) < 0)
+		return -1;
+	rc = inspect_answer_parse(&ex, an);
+	harness_exchange_release(&ex);
+	return rc;
+}
+
+static void print_answer(const struct inspect_answer *an,
+			 const struct out_style *st)
+{
+	char pad[LOG_INDENT + 1];
+	char line[1024];
+
+	memset(pad, ' ', LOG_INDENT);
+	pad[LOG_INDENT] = '\0';
+	if (an->text[0]) {
+		snprintf(line, sizeof(line), "text: %s", an->text);
+		printf("%s", st->cyan);
+		out_field(pad, LOG_INDENT, line);
+		printf("%s", st->reset);
+	}
+	for (size_t i = 0; i < an->n_calls; i++) {
+		snprintf(line, sizeof(line), "call: %s %s", an->calls[i].name,
+			 an->calls[i].arguments);
+		printf("%s", st->yellow);
+		out_field(pad, LOG_INDENT, line);
+		printf("%s", st->reset);
+	}
+}
+
+static void print_step(const struct inspect_view *v, size_t i,
+		       const struct out_style *st)
+{
+	const struct inspect_step *s = &v->steps[i];
+	char root[BUNDLE_ID_HEX_LEN + 1];
+
+	bundle_id_to_hex(&s->root, root);
+	if (s->exchange >= 0)
+		printf("%sstep %zu: %s %lld, snapshot %llu (%.12s)%s\n",
+		       st->bold, i, s->at, (long long)s->exchange,
+		       (unsigned long long)s->snapshot, root, st->reset);
+	else
+		printf("%sstep %zu: %s, snapshot %llu (%.12s)%s\n", st->bold,
+		       i, s->at, (unsigned long long)s->snapshot, root,
+		       st->reset);
+}
+
+static void print_event(const struct inspect_view *v,
+			const struct inspect_event *ev,
+			const struct out_style *st)
+{
+	char *text = inspect_describe(ev);
+	char line[2048], kind[32];
+	const char *t = strchr(ev->time, 'T');
+	struct inspect_answer an;
+	int red = strcmp(ev->kind, "violation") == 0;
+
+	cli_sanitize(kind, sizeof(kind), ev->kind);
+	snprintf(line, sizeof(line), "%6llu  %-12.12s  %-13s %s",
+		 (unsigned long long)ev->seq, t ? t + 1 : ev->time, kind,
+		 text ? text : "");
+	free(text);
+	printf("%s", red ? st->red : "");
+	out_field("", 0, line);
+	printf("%s", red ? st->reset : "");
+	if (strcmp(ev->kind, "exchange") != 0)
+		return;
+	if (load_answer(v, ev, &an) < 0) {
+		snprintf(line, sizeof(line), "%*s(unreadable: %s)", LOG_INDENT,
+			 "", inspect_error());
+		out_field("", 0, line);
+		return;
+	}
+	print_answer(&an, st);
+	inspect_answer_release(&an);
+}
+
+static cJSON *event_json(const struct inspect_view *v,
+			 const struct inspect_event *ev)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text = inspect_describe(ev);
+	struct inspect_answer an;
+
+	out_add_num(o, "seq", ev->seq);
+	cJSON_AddStringToObject(o, "kind", ev->kind);
+	cJSON_AddStringToObject(o, "time", ev->time);
+	out_add_num(o, "step", ev->step);
+	cJSON_AddStringToObject(o, "summary", text ? text : "");
+	free(text);
+	if (ev->data)
+		cJSON_AddItemToObject(o, "data", cJSON_Duplicate(ev->data, 1));
+	if (strcmp(ev->kind, "exchange") != 0)
+		return o;
+	if (load_answer(v, ev, &an) < 0) {
+		cJSON_AddStringToObject(o, "answer_error", inspect_error());
+		return o;
+	}
+	cJSON_AddItemToObject(o, "answer", answer_json(&an));
+	inspect_answer_release(&an);
+	return o;
+}
+
+static cJSON *step_json(const struct inspect_view *v, size_t i)
+{
+	const struct inspect_step *s = &v->steps[i];
+	char root[BUNDLE_ID_HEX_LEN + 1];
+	cJSON *o = cJSON_CreateObject();
+
+	bundle_id_to_hex(&s->root, root);
+	out_add_num(o, "step", i);
+	cJSON_AddStringToObject(o, "at", s->at);
+	out_add_num(o, "snapshot", s->snapshot);
+	cJSON_AddStringToObject(o, "root", root);
+	if (s->exchange >= 0)
+		out_add_num(o, "exchange", s->exchange);
+	else
+		cJSON_AddNullToObject(o, "exchange");
+	cJSON_AddBoolToObject(o, "complete", s->complete);
+	cJSON_AddArrayToObject(o, "events");
+	return o;
+}
+
+static int run(const struct log_args *a)
+{
+	struct inspect_view v;
+	struct out_style st;
+	size_t step = 0, shown = (size_t)-1;
+	cJSON *root = NULL, *steps = NULL, *cur = NULL;
+	int rc = out_open(&v, a->path);
+
+	if (rc)
+		return rc;
+	if (a->step && inspect_view_step(&v, a->step, &step) < 0) {
+		inspect_view_close(&v);
+		return out_fail();
+	}
+	out_style_init(&st);
+	if (a->json) {
+		root = cJSON_CreateObject();
+		steps = cJSON_AddArrayToObject(root, "steps");
+	}
+	for (size_t i = 0; i < v.n_events; i++) {
+		const struct inspect_event *ev = &v.events[i];
+
+		if (!wanted(a, ev, step, a->step != NULL))
+			continue;
+		if (ev->step != shown && v.n_steps) {
+			shown = ev->step;
+			if (a->json)
+				cJSON_AddItemToArray(steps, cur = step_json(
+							     &v, shown));
+			else
+				print_step(&v, shown, &st);
+		}
+		if (a->json && !cur) {
+			/* Events of a bundle without snapshots. */
+			cur = cJSON_CreateObject();
+			cJSON_AddArrayToObject(cur, "events");
+			cJSON_AddItemToArray(steps, cur);
+		}
+		if (a->json)
+			cJSON_AddItemToArray(cJSON_GetObjectItem(cur, "events"),
+					     event_json(&v, ev));
+		else
+			print_event(&v, ev, &st);
+	}
+	inspect_view_close(&v);
+	return a->json ? out_json(root) : CLI_EXIT_OK;
+}
+
+static int parse_pid(const char *s, long long *pid)
+{
+	char *end;
+
+	*pid = strtoll(s, &end, 10);
+	return *s && !*end && *pid >= 0 ? 0 : -1;
+}
+
+int cmd_log(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "step", required_argument, NULL, 's' },
+		{ "process", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct log_args a = { .pid = -1 };
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a.json = 1;
+			break;
+		case 'k':
+			if (a.n_kinds == sizeof(a.kinds) / sizeof(a.kinds[0]))
+				return cli_usage_error(self, "too many --kind");
+			a.kinds[a.n_kinds++] = optarg;
+			break;
+		case 's':
+			a.step = optarg;
+			break;
+		case 'p':
+			if (parse_pid(optarg, &a.pid) < 0)
+				return cli_usage_error(self, "invalid pid: "
+						       "'%s'", optarg);
+			break;
+		default:
+			return cli_usage_error(self, "invalid option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(self, "expected one BUNDLE");
+	a.path = argv[optind];
+	return run(&a);
+}

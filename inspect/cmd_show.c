@@ -1,0 +1,342 @@
+/*
+ * cmd_show.c - "runbundle show": one event in full, with what it
+ * references: JSON documents pretty-printed, exchanges with their
+ * bodies decoded and the model's answer reassembled, output as text.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "harness/decode.h"
+#include "harness/error.h"
+#include "inspect/answer.h"
+#include "inspect/commands.h"
+#include "inspect/error.h"
+#include "inspect/output.h"
+
+/* Print bytes as text, with control characters other than newline and
+ * tab replaced, since they come from an untrusted bundle. */
+static void put_text(const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		putchar(c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f) ?
+				c : '?');
+	}
+	if (len && p[len - 1] != '\n')
+		putchar('\n');
+}
+
+static int is_text(const unsigned char *p, size_t len)
+{
+	return memchr(p, '\0', len) == NULL;
+}
+
+/* A body as JSON, a string or a note, for --json. */
+static cJSON *body_json(const unsigned char *p, size_t len)
+{
+	cJSON *json = cJSON_ParseWithLength((const char *)p, len);
+	char note[64];
+
+	if (json)
+		return json;
+	if (is_text(p, len))
+		return cJSON_CreateString((const char *)p);
+	snprintf(note, sizeof(note), "(%zu bytes of binary data)", len);
+	return cJSON_CreateString(note);
+}
+
+static void print_body(const unsigned char *p, size_t len)
+{
+	cJSON *json = cJSON_ParseWithLength((const char *)p, len);
+	char *text = json ? out_json_text(json) : NULL;
+
+	cJSON_Delete(json);
+	if (text)
+		put_text((const unsigned char *)text, strlen(text));
+	else if (is_text(p, len))
+		put_text(p, len);
+	else
+		printf("(%zu bytes of binary data)\n", len);
+	free(text);
+}
+
+/* Decode a body for display; *out is a NUL-terminated copy. */
+static int decoded(const struct harness_headers *h, const unsigned char *p,
+		   size_t len, unsigned char **out, size_t *out_len)
+{
+	const char *enc = harness_headers_get(h, "Content-Encoding");
+	int rc = harness_decode_body(enc, p, len, out, out_len);
+	unsigned char *copy;
+
+	if (rc < 0)
+		return inspect_take_error(harness_error(),
+					  harness_error_hint());
+	if (rc == 0) {
+		copy = realloc(*out, *out_len + 1);
+		if (!copy) {
+			free(*out);
+			return inspect_take_error("cannot decode: out of "
+						  "memory", NULL);
+		}
+		copy[*out_len] = '\0';
+		*out = copy;
+		return 0;
+	}
+	*out = malloc(len + 1);
+	if (!*out)
+		return inspect_take_error("cannot decode: out of memory",
+					  NULL);
+	if (len)
+		memcpy(*out, p, len);
+	(*out)[len] = '\0';
+	*out_len = len;
+	return 0;
+}
+
+static void print_headers(const struct harness_headers *h)
+{
+	for (size_t i = 0; i < h->count; i++) {
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%s: %s", h->items[i].name,
+			 h->items[i].value);
+		out_field("  ", 2, line);
+	}
+}
+
+static int join(const struct harness_response *r, unsigned char **out,
+		size_t *len)
+{
+	size_t at = 0;
+
+	*len = harness_response_body_len(r);
+	*out = malloc(*len + 1);
+	if (!*out)
+		return inspect_take_error("cannot read body: out of memory",
+					  NULL);
+	for (size_t i = 0; i < r->n_chunks; i++) {
+		memcpy(*out + at, r->chunks[i].data, r->chunks[i].len);
+		at += r->chunks[i].len;
+	}
+	return 0;
+}
+
+struct bodies {
+	unsigned char *req, *resp;
+	size_t req_len, resp_len;
+};
+
+static int load_bodies(const struct harness_exchange *ex, struct bodies *b)
+{
+	unsigned char *raw;
+	size_t len;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (decoded(&ex->request.headers, ex->request.body,
+		    ex->request.body_len, &b->req, &b->req_len) < 0)
+		return -1;
+	if (join(&ex->response, &raw, &len) < 0)
+		return -1;
+	rc = decoded(&ex->response.headers, raw, len, &b->resp, &b->resp_len);
+	free(raw);
+	return rc;
+}
+
+static void print_exchange(const struct harness_exchange *ex,
+			   const struct bodies *b,
+			   const struct inspect_answer *an)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s %s%s%s (upstream %s)",
+		 ex->request.method, ex->request.path,
+		 ex->request.query ? "?" : "",
+		 ex->request.query ? ex->request.query : "", ex->upstream);
+	out_field("request     ", 12, line);
+	print_headers(&ex->request.headers);
+	print_body(b->req, b->req_len);
+	snprintf(line, sizeof(line), "%d, %s, %zu chunks, %llu us",
+		 ex->response.status, harness_outcome_name(ex->outcome),
+		 ex->response.n_chunks, (unsigned long long)ex->duration_us);
+	out_field("response    ", 12, line);
+	if (ex->failure)
+		out_field("failure     ", 12, ex->failure);
+	print_headers(&ex->response.headers);
+	print_body(b->resp, b->resp_len);
+	printf("answer      %s%s, model %s, tokens in %lld out %lld\n",
+	       an->api, an->streamed ? " (streamed)" : "",
+	       an->model ? an->model : "-", (long long)an->input_tokens,
+	       (long long)an->output_tokens);
+	if (an->text[0]) {
+		printf("text\n");
+		put_text((const unsigned char *)an->text, strlen(an->text));
+	}
+	for (size_t i = 0; i < an->n_calls; i++) {
+		snprintf(line, sizeof(line), "%s %s", an->calls[i].name,
+			 an->calls[i].arguments);
+		out_field("tool call   ", 12, line);
+	}
+}
+
+static cJSON *headers_json(const struct harness_headers *h)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < h->count; i++) {
+		const char *pair[2] = { h->items[i].name, h->items[i].value };
+
+		cJSON_AddItemToArray(a, cJSON_CreateStringArray(pair, 2));
+	}
+	return a;
+}
+
+static cJSON *exchange_json(const struct harness_exchange *ex,
+			    const struct bodies *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *req = cJSON_AddObjectToObject(o, "request");
+	cJSON *resp = cJSON_AddObjectToObject(o, "response");
+
+	cJSON_AddStringToObject(req, "method", ex->request.method);
+	cJSON_AddStringToObject(req, "path", ex->request.path);
+	cJSON_AddItemToObject(req, "headers",
+			      headers_json(&ex->request.headers));
+	cJSON_AddItemToObject(req, "body", body_json(b->req, b->req_len));
+	out_add_num(resp, "status", ex->response.status);
+	cJSON_AddStringToObject(resp, "outcome",
+				harness_outcome_name(ex->outcome));
+	cJSON_AddItemToObject(resp, "headers",
+			      headers_json(&ex->response.headers));
+	out_add_num(resp, "chunks", ex->response.n_chunks);
+	cJSON_AddItemToObject(resp, "body", body_json(b->resp, b->resp_len));
+	return o;
+}
+
+static int show_exchange(const struct inspect_view *v,
+			 const struct inspect_event *ev, cJSON *json)
+{
+	struct harness_exchange ex;
+	struct inspect_answer an;
+	struct bodies b;
+	int rc = -1;
+
+	if (inspect_view_exchange(v, ev, &ex) < 0)
+		return -1;
+	if (load_bodies(&ex, &b) < 0 || inspect_answer_parse(&ex, &an) < 0)
+		goto out;
+	if (json) {
+		cJSON *o = exchange_json(&ex, &b);
+
+		cJSON_AddStringToObject(o, "answer_text", an.text);
+		cJSON_AddItemToObject(json, "exchange", o);
+	} else {
+		print_exchange(&ex, &b, &an);
+	}
+	inspect_answer_release(&an);
+	rc = 0;
+out:
+	free(b.req);
+	free(b.resp);
+	harness_exchange_release(&ex);
+	return rc;
+}
+
+static int show_refs(const struct inspect_view *v,
+		     const struct inspect_event *ev, cJSON *json)
+{
+	int n = cJSON_GetArraySize(cJSON_GetObjectItem(ev->json, "refs"));
+	cJSON *objects = json ? cJSON_AddArrayToObject(json, "objects") : NULL;
+
+	for (int i = 0; i < n; i++) {
+		const char *id = cJSON_GetArrayItem(
+			cJSON_GetObjectItem(ev->json, "refs"), i)->valuestring;
+		void *data;
+		size_t len;
+
+		if (strcmp(ev->kind, "snapshot") == 0) {
+			if (!json)
+				printf("object %s: the root tree; 'runbundle "
+				       "ls' lists it\n", id ? id : "?");
+			continue;
+		}
+		if (inspect_view_ref(v, ev, (size_t)i, &data, &len) < 0)
+			return -1;
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "id", id);
+			out_add_num(o, "size", len);
+			cJSON_AddItemToObject(o, "content",
+					      body_json(data, len));
+			cJSON_AddItemToArray(objects, o);
+		} else {
+			printf("object %s, %zu bytes\n", id, len);
+			print_body(data, len);
+		}
+		free(data);
+	}
+	return 0;
+}
+
+static int run(const char *path, const char *name, int json)
+{
+	struct inspect_view v;
+	const struct inspect_event *ev;
+	cJSON *out = json ? cJSON_CreateObject() : NULL;
+	char *end;
+	unsigned long long seq = strtoull(name, &end, 10);
+	int rc = out_open(&v, path);
+
+	if (rc) {
+		cJSON_Delete(out);
+		return rc;
+	}
+	ev = *end || !*name ? NULL : inspect_view_event(&v, seq);
+	if (!ev && (*end || !*name))
+		inspect_set_error("no such event: '%s': not a number", name);
+	if (!ev)
+		goto fail;
+	if (json)
+		cJSON_AddItemToObject(out, "event",
+				      cJSON_Duplicate(ev->json, 1));
+	else {
+		char *text = out_json_text(ev->json);
+
+		if (text)
+			put_text((unsigned char *)text, strlen(text));
+		free(text);
+	}
+	if (strcmp(ev->kind, "exchange") == 0 ? show_exchange(&v, ev, out) :
+						show_refs(&v, ev, out))
+		goto fail;
+	inspect_view_close(&v);
+	return json ? out_json(out) : CLI_EXIT_OK;
+fail:
+	cJSON_Delete(out);
+	inspect_view_close(&v);
+	return out_fail();
+}
+
+int cmd_show(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, json = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage_error(self, "invalid option: '%s'",
+					       argv[optind - 1]);
+		json = 1;
+	}
+	if (argc - optind != 2)
+		return cli_usage_error(self, "expected BUNDLE and EVENT");
+	return run(argv[optind], argv[optind + 1], json);
+}

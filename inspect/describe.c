@@ -1,0 +1,161 @@
+/*
+ * describe.c - one-line descriptions of events, by kind (the kinds of
+ * docs/record.md and docs/bundle-format.md).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect/describe.h"
+#include "inspect/output.h"
+#include "inspect/summary.h"
+
+static const char *str(const cJSON *d, const char *name)
+{
+	const char *s = inspect_json_str(d, name);
+
+	return s ? s : "?";
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, f);
+	n = vasprintf(&s, f, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+static char *exec_line(const cJSON *d)
+{
+	const cJSON *argv = cJSON_GetObjectItem(d, "argv");
+	char *words, *s;
+
+	if (inspect_json_str(d, "error"))
+		return fmt("[%.0f] %s %s", inspect_json_num(d, "index", -1),
+			   str(d, "error"), str(d, "path"));
+	words = argv ? out_argv(argv) : strdup(str(d, "path"));
+	if (!words)
+		return NULL;
+	s = fmt("[%.0f] %s", inspect_json_num(d, "index", -1), words);
+	free(words);
+	return s;
+}
+
+static char *end_line(const cJSON *d)
+{
+	if (inspect_json_str(d, "signal"))
+		return fmt("[%.0f] pid %.0f %s by SIG%s",
+			   inspect_json_num(d, "index", -1),
+			   inspect_json_num(d, "ns_pid", -1), str(d, "end"),
+			   str(d, "signal"));
+	return fmt("[%.0f] pid %.0f %s %.0f", inspect_json_num(d, "index", -1),
+		   inspect_json_num(d, "ns_pid", -1), str(d, "end"),
+		   inspect_json_num(d, "exit_code", -1));
+}
+
+static char *exchange_line(const cJSON *d)
+{
+	const char *outcome = str(d, "outcome");
+	char dur[32];
+
+	out_duration(dur, sizeof(dur), inspect_json_num(d, "duration_us", -1));
+	return fmt("%.0f %s %s %s %.0f%s%s, %s",
+		   inspect_json_num(d, "seq", -1), str(d, "upstream"),
+		   str(d, "method"), str(d, "path"),
+		   inspect_json_num(d, "status", 0),
+		   strcmp(outcome, "complete") == 0 ? "" : " ",
+		   strcmp(outcome, "complete") == 0 ? "" : outcome, dur);
+}
+
+static char *workspace_line(const cJSON *d)
+{
+	const cJSON *c = cJSON_GetObjectItem(d, "changes");
+
+	return fmt("%s, snapshot %.0f: %.0f added, %.0f modified, %.0f "
+		   "deleted, %.0f mode", str(d, "at"),
+		   inspect_json_num(d, "snapshot", -1),
+		   inspect_json_num(c, "added", 0),
+		   inspect_json_num(c, "modified", 0),
+		   inspect_json_num(c, "deleted", 0),
+		   inspect_json_num(c, "mode", 0));
+}
+
+static char *output_line(const cJSON *d)
+{
+	const cJSON *chunk;
+	double bytes = 0;
+
+	cJSON_ArrayForEach(chunk, cJSON_GetObjectItem(d, "chunks"))
+		bytes += cJSON_IsNumber(cJSON_GetArrayItem(chunk, 1)) ?
+				 cJSON_GetArrayItem(chunk, 1)->valuedouble :
+				 0;
+	return fmt("%s, %.0f bytes", str(d, "stream"), bytes);
+}
+
+static char *end_event_line(const cJSON *d)
+{
+	char dur[32];
+
+	out_duration(dur, sizeof(dur), inspect_json_num(d, "duration_us", -1));
+	if (inspect_json_str(d, "signal"))
+		return fmt("agent killed by SIG%s after %s", str(d, "signal"),
+			   dur);
+	return fmt("agent exited %.0f after %s",
+		   inspect_json_num(d, "exit_code", -1), dur);
+}
+
+char *inspect_describe(const struct inspect_event *ev)
+{
+	const cJSON *d = ev->data;
+	const char *k = ev->kind;
+
+	if (strcmp(k, "record") == 0) {
+		const cJSON *argv = cJSON_GetObjectItem(d, "argv");
+
+		return argv ? out_argv(argv) : strdup("");
+	}
+	if (strcmp(k, "exec") == 0)
+		return exec_line(d);
+	if (strcmp(k, "process-start") == 0 &&
+	    inspect_json_num(d, "parent", -1) < 0)
+		return fmt("[%.0f] pid %.0f, the agent",
+			   inspect_json_num(d, "index", -1),
+			   inspect_json_num(d, "ns_pid", -1));
+	if (strcmp(k, "process-start") == 0)
+		return fmt("[%.0f] pid %.0f, child of [%.0f]",
+			   inspect_json_num(d, "index", -1),
+			   inspect_json_num(d, "ns_pid", -1),
+			   inspect_json_num(d, "parent", -1));
+	if (strcmp(k, "process-end") == 0)
+		return end_line(d);
+	if (strcmp(k, "exchange") == 0)
+		return exchange_line(d);
+	if (strcmp(k, "workspace") == 0 || strcmp(k, "home") == 0)
+		return workspace_line(d);
+	if (strcmp(k, "snapshot") == 0)
+		return fmt("%.12s, %.0f files, %.0f bytes%s", str(d, "root"),
+			   inspect_json_num(d, "files", 0),
+			   inspect_json_num(d, "bytes", 0),
+			   inspect_json_bool(d, "complete", 1) ? "" :
+								 ", incomplete");
+	if (strcmp(k, "output") == 0)
+		return output_line(d);
+	if (strcmp(k, "violation") == 0)
+		return inspect_violation_text(d);
+	if (strcmp(k, "fingerprint") == 0)
+		return fmt("at %s", str(d, "at"));
+	if (strcmp(k, "process-tree") == 0)
+		return fmt("%.0f processes", inspect_json_num(d, "processes", 0));
+	if (strcmp(k, "end") == 0)
+		return end_event_line(d);
+	if (strcmp(k, "sandbox") == 0)
+		return strdup("what the sandbox enforced");
+	return strdup("");
+}

@@ -1,0 +1,18 @@
+/*
+ * describe.h - one line of plain text about an event, for timelines:
+ * "exec [3] /usr/bin/make -j2", "exchange 2 POST /v1/responses 200".
+ *
+ * The text is built from the event's own data only (no object is
+ * loaded), so it never fails on a damaged reference. Control characters
+ * in it are left for the printer to replace.
+ */
+#ifndef INSPECT_DESCRIBE_H
+#define INSPECT_DESCRIBE_H
+
+#include "inspect/view.h"
+
+/* The description, malloc'd (the caller frees it), or NULL when memory
+ * runs out. */
+char *inspect_describe(const struct inspect_event *ev);
+
+#endif

@@ -1,0 +1,577 @@
+/*
+ * layout.c - the open layout of layout.h: export, and the checks of the
+ * manifest and the event lines that import relies on.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/tree.h"
+#include "inspect/content.h"
+#include "inspect/error.h"
+#include "inspect/layout.h"
+#include "inspect/view.h"
+
+static const char *const kind_names[] = {
+	[BUNDLE_BLOB] = "blob",
+	[BUNDLE_CHUNKS] = "chunks",
+	[BUNDLE_TREE] = "tree",
+	[BUNDLE_JSON] = "json",
+};
+
+static int kind_from_name(const char *name, enum bundle_kind *kind)
+{
+	for (int k = BUNDLE_BLOB; k <= BUNDLE_JSON; k++) {
+		if (name && strcmp(name, kind_names[k]) == 0) {
+			*kind = (enum bundle_kind)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Ids already exported: open addressing on the first 8 bytes, which
+ * are uniformly distributed because they are SHA-256 output. */
+struct idset {
+	struct bundle_id *slots;
+	unsigned char *used;
+	size_t cap, n;
+};
+
+static size_t slot_of(const struct idset *s, const struct bundle_id *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id->bytes, sizeof(h));
+	return (size_t)(h & (s->cap - 1));
+}
+
+static int idset_grow(struct idset *s)
+{
+	struct idset bigger = { 0 };
+
+	bigger.cap = s->cap ? s->cap * 2 : 1024;
+	bigger.slots = malloc(bigger.cap * sizeof(*bigger.slots));
+	bigger.used = calloc(bigger.cap, 1);
+	if (!bigger.slots || !bigger.used) {
+		free(bigger.slots);
+		free(bigger.used);
+		inspect_set_error("cannot export: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		size_t j;
+
+		if (!s->used[i])
+			continue;
+		for (j = slot_of(&bigger, &s->slots[i]); bigger.used[j];
+		     j = (j + 1) & (bigger.cap - 1))
+			;
+		bigger.slots[j] = s->slots[i];
+		bigger.used[j] = 1;
+	}
+	bigger.n = s->n;
+	free(s->slots);
+	free(s->used);
+	*s = bigger;
+	return 0;
+}
+
+/* 1 when id was added, 0 when it was there, -1 on failure. */
+static int idset_add(struct idset *s, const struct bundle_id *id)
+{
+	size_t j;
+
+	if ((s->n + 1) * 2 > s->cap && idset_grow(s) < 0)
+		return -1;
+	for (j = slot_of(s, id); s->used[j]; j = (j + 1) & (s->cap - 1)) {
+		if (memcmp(&s->slots[j], id, sizeof(*id)) == 0)
+			return 0;
+	}
+	s->slots[j] = *id;
+	s->used[j] = 1;
+	s->n++;
+	return 1;
+}
+
+struct exporter {
+	struct bundle *bundle;
+	struct archive *ar;
+	struct archive_entry *entry;
+	struct idset seen;
+	cJSON *objects;
+	struct inspect_layout_stats *stats;
+};
+
+static int add_file(struct exporter *x, const char *name, const void *data,
+		    size_t len)
+{
+	archive_entry_clear(x->entry);
+	archive_entry_set_pathname(x->entry, name);
+	archive_entry_set_filetype(x->entry, AE_IFREG);
+	archive_entry_set_perm(x->entry, 0644);
+	archive_entry_set_size(x->entry, (la_int64_t)len);
+	if (archive_write_header(x->ar, x->entry) != ARCHIVE_OK ||
+	    (len && archive_write_data(x->ar, data, len) != (la_ssize_t)len)) {
+		inspect_set_error("cannot write archive: '%s': %s", name,
+				  archive_error_string(x->ar));
+		return -1;
+	}
+	return 0;
+}
+
+static int visit(const struct bundle_id *id, void *arg);
+
+static int visit_kind(const struct bundle_id *id, enum bundle_kind kind,
+		      void *arg)
+{
+	(void)kind;
+	return visit(id, arg);
+}
+
+static int record_object(struct exporter *x, const struct bundle_id *id,
+			 enum bundle_kind kind, size_t len)
+{
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+	cJSON *o = cJSON_CreateObject();
+
+	bundle_id_to_hex(id, hex);
+	cJSON_AddStringToObject(o, "id", hex);
+	cJSON_AddStringToObject(o, "kind", kind_names[kind]);
+	cJSON_AddNumberToObject(o, "size", (double)len);
+	cJSON_AddItemToArray(x->objects, o);
+	x->stats->objects++;
+	x->stats->bytes += len;
+	return 0;
+}
+
+static int visit(const struct bundle_id *id, void *arg)
+{
+	struct exporter *x = arg;
+	char name[32 + BUNDLE_ID_HEX_LEN], hex[BUNDLE_ID_HEX_LEN + 1];
+	enum bundle_kind kind;
+	void *data;
+	size_t len;
+	int rc = idset_add(&x->seen, id);
+
+	if (rc <= 0)
+		return rc;
+	if (bundle_get(x->bundle, id, &data, &len, &kind) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	bundle_id_to_hex(id, hex);
+	snprintf(name, sizeof(name), "objects/sha256/%s", hex);
+	rc = kind < BUNDLE_BLOB || kind > BUNDLE_JSON ? -1 :
+	     add_file(x, name, data, len);
+	if (rc == 0)
+		rc = record_object(x, id, kind, len);
+	if (rc == 0 && kind == BUNDLE_TREE) {
+		rc = bundle_tree_foreach_ref(data, len, visit_kind, x);
+		if (rc < 0 && !inspect_error()[0])
+			inspect_take_error(bundle_error(), NULL);
+	}
+	if (rc == 0 && kind == BUNDLE_CHUNKS)
+		rc = inspect_chunks_foreach(data, len, visit, x);
+	free(data);
+	return rc;
+}
+
+static void sha256(const void *data, size_t len, struct bundle_id *id)
+{
+	SHA256(data, len, id->bytes);
+}
+
+/* Append event seq's text to events, checking it against the hash the
+ * previous event records. */
+static int export_event(struct exporter *x, uint64_t seq, FILE *events,
+			struct bundle_id *prev)
+{
+	cJSON *ev = bundle_get_event(x->bundle, seq), *ref;
+	char *text = ev ? cJSON_PrintUnformatted(ev) : NULL;
+	const char *want = inspect_json_str(ev, "prev");
+	struct bundle_id hash, id;
+	int rc = -1;
+
+	if (!text) {
+		inspect_take_error(ev ? "cannot export: out of memory" :
+					bundle_error(), NULL);
+		goto out;
+	}
+	sha256(text, strlen(text), &hash);
+	if (seq > 1 && (!want || bundle_id_from_hex(&id, want) < 0 ||
+			memcmp(&id, prev, sizeof(id)) != 0)) {
+		inspect_set_error("cannot export event: '%llu': its text "
+				  "does not hash to what the next event "
+				  "records", (unsigned long long)seq - 1);
+		inspect_set_hint("run 'runbundle verify' on the bundle");
+		goto out;
+	}
+	*prev = hash;
+	fprintf(events, "%s\n", text);
+	rc = 0;
+	cJSON_ArrayForEach(ref, cJSON_GetObjectItem(ev, "refs")) {
+		if (!cJSON_IsString(ref) ||
+		    bundle_id_from_hex(&id, ref->valuestring) < 0) {
+			inspect_set_error("cannot export event: '%llu': a ref "
+					  "is not an id",
+					  (unsigned long long)seq);
+			rc = -1;
+		}
+		if (rc == 0)
+			rc = visit(&id, x);
+		if (rc)
+			break;
+	}
+out:
+	free(text);
+	cJSON_Delete(ev);
+	return rc ? -1 : 0;
+}
+
+static cJSON *manifest(const struct exporter *x)
+{
+	cJSON *m = cJSON_CreateObject();
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+
+	cJSON_AddStringToObject(m, "layout", INSPECT_LAYOUT_NAME);
+	cJSON_AddNumberToObject(m, "format", 1);
+	cJSON_AddStringToObject(m, "state", x->stats->finalized ? "finalized" :
+								  "writing");
+	if (x->stats->has_root) {
+		bundle_id_to_hex(&x->stats->root, hex);
+		cJSON_AddStringToObject(m, "root", hex);
+	} else {
+		cJSON_AddNullToObject(m, "root");
+	}
+	cJSON_AddNumberToObject(m, "events", (double)x->stats->events);
+	return m;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(inspect_json_str(*(cJSON *const *)a, "id"),
+		      inspect_json_str(*(cJSON *const *)b, "id"));
+}
+
+/* Sort the object list by id, so that the manifest of a bundle is the
+ * same whatever order the walk found its objects in. */
+static cJSON *sorted(cJSON *objects)
+{
+	int n = cJSON_GetArraySize(objects), i = 0;
+	cJSON **items = calloc((size_t)n + 1, sizeof(*items));
+	cJSON *out = cJSON_CreateArray(), *o;
+
+	if (!items || !out) {
+		free(items);
+		cJSON_Delete(out);
+		return NULL;
+	}
+	cJSON_ArrayForEach(o, objects)
+		items[i++] = o;
+	qsort(items, (size_t)n, sizeof(*items), by_id);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(out, cJSON_Duplicate(items[i], 1));
+	free(items);
+	return out;
+}
+
+static int write_index(struct exporter *x, const char *events, size_t len)
+{
+	cJSON *m = manifest(x), *list = sorted(x->objects);
+	char *text;
+	int rc;
+
+	if (!m || !list) {
+		cJSON_Delete(m);
+		cJSON_Delete(list);
+		inspect_set_error("cannot export: out of memory");
+		return -1;
+	}
+	cJSON_AddItemToObject(m, "objects", list);
+	text = cJSON_Print(m);
+	cJSON_Delete(m);
+	if (!text) {
+		inspect_set_error("cannot export: out of memory");
+		return -1;
+	}
+	rc = add_file(x, "events.jsonl", events, len);
+	if (rc == 0)
+		rc = add_file(x, "manifest.json", text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static int export_all(struct exporter *x)
+{
+	struct bundle_id prev;
+	uint64_t n = bundle_event_count(x->bundle);
+	char *events = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&events, &len);
+	int rc = f ? 0 : -1;
+
+	for (uint64_t seq = 1; seq <= n && rc == 0; seq++)
+		rc = export_event(x, seq, f, &prev);
+	if (f && fclose(f) != 0)
+		rc = -1;
+	x->stats->events = n;
+	if (rc == 0 && x->stats->has_root && n &&
+	    memcmp(&prev, &x->stats->root, sizeof(prev)) != 0) {
+		inspect_set_error("cannot export: the last event does not "
+				  "hash to the root digest");
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = write_index(x, events ? events : "", len);
+	free(events);
+	return rc;
+}
+
+static int open_out(struct exporter *x, const char *out)
+{
+	struct stat st;
+
+	if (lstat(out, &st) == 0) {
+		inspect_set_error("cannot create archive: '%s': it exists",
+				  out);
+		inspect_set_hint("remove it or name another file with -o");
+		return -1;
+	}
+	x->ar = archive_write_new();
+	x->entry = archive_entry_new();
+	x->objects = cJSON_CreateArray();
+	if (!x->ar || !x->entry || !x->objects ||
+	    archive_write_set_format_pax_restricted(x->ar) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(x->ar) != ARCHIVE_OK ||
+	    archive_write_open_filename(x->ar, out) != ARCHIVE_OK) {
+		inspect_set_error("cannot create archive: '%s': %s", out,
+				  x->ar ? archive_error_string(x->ar) :
+					  "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int inspect_layout_export(const char *path, const char *out,
+			  struct inspect_layout_stats *stats)
+{
+	struct exporter x = { .stats = stats };
+	int rc, opened = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	inspect_set_error("%s", "");
+	x.bundle = bundle_open(path, BUNDLE_READ);
+	if (!x.bundle)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	stats->finalized = bundle_is_finalized(x.bundle);
+	stats->has_root = stats->finalized &&
+			  bundle_root(x.bundle, &stats->root) == 0;
+	rc = open_out(&x, out);
+	opened = rc == 0 || x.ar;
+	if (rc == 0)
+		rc = export_all(&x);
+	if (x.ar && archive_write_close(x.ar) != ARCHIVE_OK && rc == 0) {
+		inspect_set_error("cannot write archive: '%s': %s", out,
+				  archive_error_string(x.ar));
+		rc = -1;
+	}
+	archive_write_free(x.ar);
+	archive_entry_free(x.entry);
+	cJSON_Delete(x.objects);
+	free(x.seen.slots);
+	free(x.seen.used);
+	bundle_close(x.bundle);
+	if (rc && opened)
+		unlink(out);
+	return rc ? -1 : 0;
+}
+
+static int parse_object(const cJSON *o, struct inspect_layout_object *obj)
+{
+	double size = inspect_json_num(o, "size", -1);
+
+	if (!inspect_json_str(o, "id") ||
+	    bundle_id_from_hex(&obj->id, inspect_json_str(o, "id")) < 0 ||
+	    kind_from_name(inspect_json_str(o, "kind"), &obj->kind) < 0 ||
+	    size < 0 || size > (double)INSPECT_LAYOUT_MAX_OBJECT)
+		return -1;
+	obj->size = (uint64_t)size;
+	obj->seen = 0;
+	return 0;
+}
+
+static int parse_head(const cJSON *j, struct inspect_layout_manifest *m)
+{
+	const char *layout = inspect_json_str(j, "layout");
+	const char *state = inspect_json_str(j, "state");
+	const char *root = inspect_json_str(j, "root");
+	double events = inspect_json_num(j, "events", -1);
+	const char *why = NULL;
+
+	if (!layout || strcmp(layout, INSPECT_LAYOUT_NAME) != 0)
+		why = "not a runbundle open layout";
+	else if (inspect_json_num(j, "format", 0) != 1)
+		why = "unsupported format version";
+	else if (!state || (strcmp(state, "finalized") != 0 &&
+			    strcmp(state, "writing") != 0) ||
+		 events < 0 || events > 1e15)
+		why = "invalid state or event count";
+	else if (strcmp(state, "finalized") == 0 &&
+		 (!root || bundle_id_from_hex(&m->root, root) < 0))
+		why = "a finalized bundle needs a root";
+	if (why) {
+		inspect_set_error("cannot import: 'manifest.json': %s", why);
+		return -1;
+	}
+	m->finalized = strcmp(state, "finalized") == 0;
+	m->has_root = m->finalized;
+	m->events = (uint64_t)events;
+	return 0;
+}
+
+static int cmp_object(const void *a, const void *b)
+{
+	return memcmp(&((const struct inspect_layout_object *)a)->id,
+		      &((const struct inspect_layout_object *)b)->id,
+		      sizeof(struct bundle_id));
+}
+
+int inspect_layout_manifest_parse(const char *text, size_t len,
+				  struct inspect_layout_manifest *m)
+{
+	cJSON *j = cJSON_ParseWithLength(text, len);
+	const cJSON *list = cJSON_GetObjectItem(j, "objects"), *o;
+	size_t i = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (!cJSON_IsObject(j) || !cJSON_IsArray(list)) {
+		cJSON_Delete(j);
+		inspect_set_error("cannot import: 'manifest.json': not a "
+				  "JSON object with an object list");
+		return -1;
+	}
+	if (parse_head(j, m) < 0)
+		goto fail;
+	m->objects = calloc((size_t)cJSON_GetArraySize(list) + 1,
+			    sizeof(*m->objects));
+	if (!m->objects)
+		goto fail;
+	cJSON_ArrayForEach(o, list) {
+		if (parse_object(o, &m->objects[i]) < 0) {
+			inspect_set_error("cannot import: 'manifest.json': "
+					  "object %zu is invalid", i);
+			goto fail;
+		}
+		i++;
+	}
+	m->n_objects = i;
+	qsort(m->objects, i, sizeof(*m->objects), cmp_object);
+	for (i = 1; i < m->n_objects; i++) {
+		if (cmp_object(&m->objects[i - 1], &m->objects[i]) == 0) {
+			inspect_set_error("cannot import: 'manifest.json': an "
+					  "object is listed twice");
+			goto fail;
+		}
+	}
+	cJSON_Delete(j);
+	return 0;
+fail:
+	cJSON_Delete(j);
+	inspect_layout_manifest_release(m);
+	return -1;
+}
+
+void inspect_layout_manifest_release(struct inspect_layout_manifest *m)
+{
+	free(m->objects);
+	memset(m, 0, sizeof(*m));
+}
+
+struct inspect_layout_object *
+inspect_layout_manifest_find(const struct inspect_layout_manifest *m,
+			     const struct bundle_id *id)
+{
+	struct inspect_layout_object key = { .id = *id };
+
+	return bsearch(&key, m->objects, m->n_objects, sizeof(key),
+		       cmp_object);
+}
+
+static int check_line(const char *line, size_t len, uint64_t seq,
+		      const struct bundle_id *prev,
+		      const struct inspect_layout_manifest *m)
+{
+	cJSON *ev = cJSON_ParseWithLength(line, len), *ref;
+	const char *want = inspect_json_str(ev, "prev");
+	struct bundle_id id;
+	int ok = cJSON_IsObject(ev) &&
+		 inspect_json_num(ev, "seq", 0) == (double)seq &&
+		 inspect_json_str(ev, "kind") && memchr(line, '\0', len) == NULL;
+
+	if (ok && seq > 1)
+		ok = want && bundle_id_from_hex(&id, want) == 0 &&
+		     memcmp(&id, prev, sizeof(id)) == 0;
+	if (ok && seq == 1)
+		ok = want == NULL;
+	cJSON_ArrayForEach(ref, cJSON_GetObjectItem(ev, "refs")) {
+		if (ok)
+			ok = cJSON_IsString(ref) &&
+			     bundle_id_from_hex(&id, ref->valuestring) == 0 &&
+			     inspect_layout_manifest_find(m, &id) != NULL;
+	}
+	cJSON_Delete(ev);
+	if (!ok) {
+		inspect_set_error("cannot import: 'events.jsonl': line %llu "
+				  "is not the next event of the chain, or "
+				  "references an object the archive lacks",
+				  (unsigned long long)seq);
+		return -1;
+	}
+	return 0;
+}
+
+int inspect_layout_events_check(const char *text, size_t len,
+				const struct inspect_layout_manifest *m,
+				int (*fn)(uint64_t seq, const char *line,
+					  size_t line_len,
+					  const struct bundle_id *hash,
+					  void *arg),
+				void *arg)
+{
+	const char *p = text, *end = text + len;
+	struct bundle_id prev;
+	uint64_t seq = 0;
+	int rc;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl) {
+			inspect_set_error("cannot import: 'events.jsonl': the "
+					  "last line has no newline");
+			return -1;
+		}
+		if (check_line(p, (size_t)(nl - p), ++seq, &prev, m) < 0)
+			return -1;
+		sha256(p, (size_t)(nl - p), &prev);
+		if (fn && (rc = fn(seq, p, (size_t)(nl - p), &prev, arg)))
+			return rc;
+		p = nl + 1;
+	}
+	if (seq != m->events) {
+		inspect_set_error("cannot import: 'events.jsonl': %llu events, "
+				  "the manifest says %llu",
+				  (unsigned long long)seq,
+				  (unsigned long long)m->events);
+		return -1;
+	}
+	if (m->finalized && seq && memcmp(&prev, &m->root, sizeof(prev))) {
+		inspect_set_error("cannot import: 'events.jsonl': the last "
+				  "event does not hash to the root digest");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,361 @@
+/*
+ * layout_import.c - turn an open-layout archive (layout.h) back into a
+ * bundle with the same root digest.
+ *
+ * Objects go in through bundle_put. Events cannot: bundle_append_event
+ * stamps a new time, which would change every hash, so their lines are
+ * inserted into the events table as they are, in the schema of
+ * docs/bundle-format.md, and bundle_finalize() then computes the root
+ * from them.
+ * NOTE: this is the one place outside bundle/ that writes a bundle's
+ * tables; a bundle_import_event() in bundle/ would let it go.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle/verify.h"
+#include "inspect/error.h"
+#include "inspect/layout.h"
+
+/* events.jsonl of up to this size is held in memory. */
+#define IMPORT_MAX_EVENTS ((size_t)1 << 30)
+#define OBJECT_PREFIX "objects/sha256/"
+
+static struct archive *open_archive(const char *path)
+{
+	struct archive *ar = archive_read_new();
+
+	if (!ar) {
+		inspect_set_error("cannot read archive: out of memory");
+		return NULL;
+	}
+	archive_read_support_filter_all(ar);
+	archive_read_support_format_tar(ar);
+	if (archive_read_open_filename(ar, path, 65536) != ARCHIVE_OK) {
+		inspect_set_error("cannot read archive: '%s': %s", path,
+				  archive_error_string(ar));
+		archive_read_free(ar);
+		return NULL;
+	}
+	return ar;
+}
+
+/* Read the current entry's data, at most max bytes. */
+static int read_entry(struct archive *ar, struct archive_entry *e,
+		      size_t max, char **data, size_t *len)
+{
+	la_int64_t size = archive_entry_size(e);
+	la_ssize_t n;
+
+	if (size < 0 || (uint64_t)size > max) {
+		inspect_set_error("cannot import: '%s': larger than %zu bytes",
+				  archive_entry_pathname(e), max);
+		return -1;
+	}
+	*data = malloc((size_t)size + 1);
+	if (!*data) {
+		inspect_set_error("cannot import: out of memory");
+		return -1;
+	}
+	n = archive_read_data(ar, *data, (size_t)size);
+	if (n != size) {
+		free(*data);
+		inspect_set_error("cannot import: '%s': %s",
+				  archive_entry_pathname(e),
+				  n < 0 ? archive_error_string(ar) :
+					  "truncated");
+		return -1;
+	}
+	(*data)[size] = '\0';
+	*len = (size_t)size;
+	return 0;
+}
+
+struct index {
+	char *manifest, *events;
+	size_t manifest_len, events_len;
+};
+
+static int read_index(const char *path, struct index *ix)
+{
+	struct archive *ar = open_archive(path);
+	struct archive_entry *e;
+	int r, rc = 0;
+
+	if (!ar)
+		return -1;
+	while (rc == 0 && (r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+
+		if (name && strcmp(name, "manifest.json") == 0 && !ix->manifest)
+			rc = read_entry(ar, e, INSPECT_LAYOUT_MAX_OBJECT,
+					&ix->manifest, &ix->manifest_len);
+		else if (name && strcmp(name, "events.jsonl") == 0 &&
+			 !ix->events)
+			rc = read_entry(ar, e, IMPORT_MAX_EVENTS, &ix->events,
+					&ix->events_len);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF) {
+		inspect_set_error("cannot read archive: '%s': %s", path,
+				  archive_error_string(ar));
+		rc = -1;
+	}
+	archive_read_free(ar);
+	if (rc == 0 && (!ix->manifest || !ix->events)) {
+		inspect_set_error("cannot import: '%s': no %s", path,
+				  ix->manifest ? "events.jsonl" :
+						 "manifest.json");
+		inspect_set_hint("write the archive with 'runbundle "
+				 "export-bundle'");
+		rc = -1;
+	}
+	return rc;
+}
+
+static int put_object(struct bundle *b, struct inspect_layout_manifest *m,
+		      const char *name, const char *data, size_t len)
+{
+	struct inspect_layout_object *obj;
+	struct bundle_id id, got;
+
+	if (bundle_id_from_hex(&id, name + strlen(OBJECT_PREFIX)) < 0 ||
+	    !(obj = inspect_layout_manifest_find(m, &id))) {
+		inspect_set_error("cannot import: '%s': not an object the "
+				  "manifest lists", name);
+		return -1;
+	}
+	if (obj->seen || obj->size != len) {
+		inspect_set_error("cannot import: '%s': %s", name,
+				  obj->seen ? "stored twice" :
+					      "its size differs from the "
+					      "manifest's");
+		return -1;
+	}
+	if (bundle_put(b, obj->kind, data, len, &got) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	if (memcmp(&got, &id, sizeof(id)) != 0) {
+		inspect_set_error("cannot import: '%s': content does not "
+				  "match its id", name);
+		return -1;
+	}
+	obj->seen = 1;
+	return 0;
+}
+
+static int is_index(const char *name)
+{
+	return strcmp(name, "manifest.json") == 0 ||
+	       strcmp(name, "events.jsonl") == 0;
+}
+
+static int read_objects(const char *path, struct bundle *b,
+			struct inspect_layout_manifest *m)
+{
+	struct archive *ar = open_archive(path);
+	struct archive_entry *e;
+	int r, rc = 0;
+
+	if (!ar)
+		return -1;
+	while (rc == 0 && (r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		char *data;
+		size_t len;
+
+		if (!name || is_index(name) ||
+		    archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (strncmp(name, OBJECT_PREFIX, strlen(OBJECT_PREFIX)) != 0 ||
+		    archive_entry_filetype(e) != AE_IFREG) {
+			inspect_set_error("cannot import: '%s': not part of "
+					  "the open layout", name);
+			rc = -1;
+			break;
+		}
+		rc = read_entry(ar, e, INSPECT_LAYOUT_MAX_OBJECT, &data, &len);
+		if (rc == 0) {
+			rc = put_object(b, m, name, data, len);
+			free(data);
+		}
+	}
+	if (rc == 0 && r != ARCHIVE_EOF) {
+		inspect_set_error("cannot read archive: '%s': %s", path,
+				  archive_error_string(ar));
+		rc = -1;
+	}
+	archive_read_free(ar);
+	for (size_t i = 0; rc == 0 && i < m->n_objects; i++) {
+		if (!m->objects[i].seen) {
+			char hex[BUNDLE_ID_HEX_LEN + 1];
+
+			bundle_id_to_hex(&m->objects[i].id, hex);
+			inspect_set_error("cannot import: '%s': the manifest "
+					  "lists an object the archive lacks",
+					  hex);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static int insert_line(uint64_t seq, const char *line, size_t len,
+		       const struct bundle_id *hash, void *arg)
+{
+	sqlite3_stmt *stmt = arg;
+
+	sqlite3_reset(stmt);
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
+	sqlite3_bind_blob(stmt, 2, hash->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, line, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		inspect_set_error("cannot import event: '%llu': %s",
+				  (unsigned long long)seq,
+				  sqlite3_errmsg(sqlite3_db_handle(stmt)));
+		return -1;
+	}
+	return 0;
+}
+
+static int insert_events(const char *out, const struct index *ix,
+			 const struct inspect_layout_manifest *m)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	if (ix->events_len > INT32_MAX) {
+		inspect_set_error("cannot import: 'events.jsonl': too large");
+		return -1;
+	}
+	if (sqlite3_open_v2(out, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO events (seq, hash, event) "
+			       "VALUES (?, ?, ?)", -1, &stmt, NULL) != SQLITE_OK) {
+		inspect_set_error("cannot import: '%s': %s", out,
+				  db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	rc = inspect_layout_events_check(ix->events, ix->events_len, m,
+					 insert_line, stmt);
+	if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		inspect_set_error("cannot import: '%s': %s", out,
+				  sqlite3_errmsg(db));
+		rc = -1;
+	}
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return rc ? -1 : 0;
+}
+
+static int finalize(const char *out, const struct inspect_layout_manifest *m,
+		    struct inspect_layout_stats *stats)
+{
+	struct bundle *b;
+	struct bundle_id root;
+
+	if (!m->finalized)
+		return 0;
+	b = bundle_open(out, BUNDLE_APPEND);
+	if (!b || bundle_finalize(b, &root) < 0) {
+		inspect_take_error(bundle_error(), bundle_error_hint());
+		bundle_close(b);
+		return -1;
+	}
+	bundle_close(b);
+	if (memcmp(&root, &m->root, sizeof(root)) != 0) {
+		inspect_set_error("cannot import: '%s': the root digest "
+				  "differs from the manifest's", out);
+		return -1;
+	}
+	stats->has_root = 1;
+	stats->root = root;
+	return 0;
+}
+
+static int verify(const char *out)
+{
+	struct bundle_verify_report report;
+	int ok;
+
+	if (bundle_verify(out, &report) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	ok = report.n_problems == 0;
+	if (!ok)
+		inspect_set_error("cannot import: '%s': the imported bundle "
+				  "does not verify: %s", out,
+				  report.problems[0].message);
+	bundle_verify_release(&report);
+	return ok ? 0 : -1;
+}
+
+static int store_objects(const char *path, const char *out,
+			 struct inspect_layout_manifest *m, int *created)
+{
+	struct bundle *b = bundle_create(out, NULL);
+	int rc;
+
+	if (!b)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	*created = 1;
+	rc = bundle_begin(b) == 0 ? read_objects(path, b, m) :
+		inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc == 0 && bundle_commit(b) < 0)
+		rc = inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc)
+		bundle_rollback(b);
+	bundle_close(b);
+	return rc;
+}
+
+static void remove_bundle(const char *out)
+{
+	const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char name[4096];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+		snprintf(name, sizeof(name), "%s%s", out, suffixes[i]);
+		unlink(name);
+	}
+}
+
+int inspect_layout_import(const char *path, const char *out,
+			  struct inspect_layout_stats *stats)
+{
+	struct inspect_layout_manifest m;
+	struct index ix = { 0 };
+	int rc, created = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&m, 0, sizeof(m));
+	rc = read_index(path, &ix);
+	if (rc == 0)
+		rc = inspect_layout_manifest_parse(ix.manifest,
+						   ix.manifest_len, &m);
+	if (rc == 0)
+		rc = inspect_layout_events_check(ix.events, ix.events_len, &m,
+						 NULL, NULL);
+	if (rc == 0)
+		rc = store_objects(path, out, &m, &created);
+	if (rc == 0)
+		rc = insert_events(out, &ix, &m);
+	if (rc == 0)
+		rc = finalize(out, &m, stats);
+	if (rc == 0)
+		rc = verify(out);
+	stats->events = m.events;
+	stats->objects = m.n_objects;
+	stats->finalized = m.finalized;
+	for (size_t i = 0; i < m.n_objects; i++)
+		stats->bytes += m.objects[i].size;
+	if (rc && created)
+		remove_bundle(out);
+	inspect_layout_manifest_release(&m);
+	free(ix.manifest);
+	free(ix.events);
+	return rc ? -1 : 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * output.c - printing helpers of the inspect commands.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "inspect/error.h"
+#include "inspect/output.h"
+
+void out_style_init(struct out_style *s)
+{
+	int on = cli_use_color(stdout);
+
+	s->bold = on ? "\033[1m" : "";
+	s->red = on ? "\033[31m" : "";
+	s->green = on ? "\033[32m" : "";
+	s->yellow = on ? "\033[33m" : "";
+	s->cyan = on ? "\033[36m" : "";
+	s->dim = on ? "\033[2m" : "";
+	s->reset = on ? "\033[0m" : "";
+}
+
+int out_fail(void)
+{
+	return cli_error_from(inspect_error(), inspect_error_hint());
+}
+
+int out_open(struct inspect_view *view, const char *path)
+{
+	if (inspect_view_open(view, path) < 0)
+		return out_fail();
+	return 0;
+}
+
+char *out_json_text(const cJSON *json)
+{
+	char *text = cJSON_Print(json), *out, *q;
+	int leading = 1;
+
+	if (!text)
+		return NULL;
+	/* Literal tabs in cJSON's output are all formatting: tabs inside
+	 * strings are escaped as \t. */
+	out = malloc(strlen(text) * 2 + 1);
+	if (!out) {
+		free(text);
+		return NULL;
+	}
+	q = out;
+	for (const char *p = text; *p; p++) {
+		if (*p == '\t') {
+			*q++ = ' ';
+			if (leading)
+				*q++ = ' ';
+			continue;
+		}
+		leading = *p == '\n';
+		*q++ = *p;
+	}
+	*q = '\0';
+	free(text);
+	return out;
+}
+
+int out_json(cJSON *json)
+{
+	char *text = json ? out_json_text(json) : NULL;
+
+	cJSON_Delete(json);
+	if (!text) {
+		cli_error("cannot print JSON: out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	puts(text);
+	free(text);
+	return 0;
+}
+
+/* Columns of a UTF-8 string, counting each code point as one. */
+static size_t columns(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+void out_trim(char *dst, size_t cap, const char *src, size_t width)
+{
+	size_t len;
+
+	cli_sanitize(dst, cap, src ? src : "");
+	len = strlen(dst);
+	if (width < 4 || columns(dst, len) <= width)
+		return;
+	/* Cut at width - 3 columns, never inside a UTF-8 sequence. */
+	for (size_t i = 0, cols = 0; i < len; i++) {
+		if (((unsigned char)dst[i] & 0xc0) == 0x80)
+			continue;
+		if (cols++ == width - 3) {
+			if (i + 4 <= cap)
+				memcpy(dst + i, "...", 4);
+			return;
+		}
+	}
+}
+
+void out_field(const char *label, int width, const char *value)
+{
+	char buf[1024];
+
+	out_trim(buf, sizeof(buf), value, (size_t)(OUT_WIDTH - width));
+	printf("%-*s%s\n", width, label, buf);
+}
+
+void out_duration(char *dst, size_t cap, double us)
+{
+	if (us < 0)
+		snprintf(dst, cap, "-");
+	else if (us >= 1e6)
+		snprintf(dst, cap, "%.2f s", us / 1e6);
+	else if (us >= 1e3)
+		snprintf(dst, cap, "%.0f ms", us / 1e3);
+	else
+		snprintf(dst, cap, "%.0f us", us);
+}
+
+static int plain_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789-_./=:,+@%", *s))
+			return 0;
+	}
+	return 1;
+}
+
+char *out_argv(const cJSON *argv)
+{
+	const cJSON *word;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int first = 1;
+
+	if (!f)
+		return NULL;
+	cJSON_ArrayForEach(word, argv) {
+		const char *w = cJSON_IsString(word) ? word->valuestring : "?";
+
+		fputs(first ? "" : " ", f);
+		first = 0;
+		if (plain_word(w)) {
+			fputs(w, f);
+			continue;
+		}
+		fputc('\'', f);
+		for (const char *p = w; *p; p++)
+			fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, f);
+		fputc('\'', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int is_step_name(const char *s)
+{
+	if (strcmp(s, "initial") == 0 || strcmp(s, "final") == 0)
+		return 1;
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+	}
+	return 1;
+}
+
+int out_step_path(const struct inspect_view *view, char **words, int n,
+		  size_t *step, const char **path)
+{
+	const char *name = "final";
+
+	*path = "";
+	if (n == 2) {
+		name = words[0];
+		*path = words[1];
+	} else if (n == 1 && is_step_name(words[0])) {
+		name = words[0];
+	} else if (n == 1) {
+		*path = words[0];
+	}
+	return inspect_view_step(view, name, step);
+}

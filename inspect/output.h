@@ -1,0 +1,70 @@
+/*
+ * output.h - what the inspect commands share when they print: opening a
+ * view with the error printed, JSON on stdout, colors, and fields
+ * trimmed to 80 columns. Command layer only: these functions print.
+ */
+#ifndef INSPECT_OUTPUT_H
+#define INSPECT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "inspect/view.h"
+
+#define OUT_WIDTH 80
+
+/* ANSI colors, or "" when color is off. */
+struct out_style {
+	const char *bold, *red, *green, *yellow, *cyan, *dim, *reset;
+};
+
+/* Colors for stdout: on a terminal without NO_COLOR only. */
+void out_style_init(struct out_style *style);
+
+/* Open the bundle, printing the error when that fails. Returns 0 or
+ * CLI_EXIT_ERROR. */
+int out_open(struct inspect_view *view, const char *path);
+
+/* Print the library's error and return CLI_EXIT_ERROR. */
+int out_fail(void);
+
+/* Print json formatted, with a newline, and delete it. Returns 0, or
+ * CLI_EXIT_ERROR when it could not be printed. */
+int out_json(cJSON *json);
+
+/* json formatted with two spaces per level instead of cJSON's tabs,
+ * so that nested documents stay narrow; malloc'd, or NULL when memory
+ * runs out. */
+char *out_json_text(const cJSON *json);
+
+/* "label" padded to width, then value with control characters replaced
+ * and trimmed to end by column OUT_WIDTH with "...". */
+void out_field(const char *label, int width, const char *value);
+
+/* Copy src to dst (cap bytes) for display: control characters become
+ * '?', and text longer than width columns ends with "...". */
+void out_trim(char *dst, size_t cap, const char *src, size_t width);
+
+/* "3.09 s", "120 ms", "850 us". */
+void out_duration(char *dst, size_t cap, double us);
+
+/* The shell-quoted words of argv joined by spaces, malloc'd. */
+char *out_argv(const cJSON *argv);
+
+/* Take cJSON_Add* results as given: they return NULL only when memory
+ * runs out, which out_json then reports. */
+#define out_add_num(obj, name, v) cJSON_AddNumberToObject(obj, name, (double)(v))
+
+/*
+ * Read "[STEP] [PATH]" (n is 0, 1 or 2 words): with one word, it is a
+ * step when it names one ("initial", "final" or a number) and a path
+ * otherwise. The step defaults to the final one and the path to the
+ * root. Returns 0 or -1 with the message in inspect_error().
+ */
+int out_step_path(const struct inspect_view *view, char **words, int n,
+		  size_t *step, const char **path);
+
+#endif

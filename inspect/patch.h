@@ -1,0 +1,66 @@
+/*
+ * patch.h - the workspace diff between two snapshots as a unified diff
+ * in git's extended format, which both "git apply" and "patch -p1"
+ * apply.
+ *
+ * Which changes come out as what:
+ *  - a file or symlink added, deleted or modified: "diff --git" with
+ *    "new file mode", "deleted file mode" or "old mode"/"new mode", and
+ *    the hunks of "diff -u" (diffutils) run on the two contents. A
+ *    symlink is mode 120000 with its target as content, as git writes it.
+ *  - a change of kind (file to symlink, for example): a deletion, then
+ *    an addition, as git does without rename detection.
+ *  - a binary file (a NUL byte in its first 8000 bytes, git's rule):
+ *    "Binary files a/P and b/P differ", which neither tool applies.
+ *  - directories, fifos, devices and unreadable entries: left out and
+ *    counted in skipped; git does not track them either.
+ *
+ * Names are quoted the way git quotes them (C escapes inside double
+ * quotes) when they hold a control character, a quote, a backslash or a
+ * byte above 0x7f, and a name with a space gets a tab after it on the
+ * "---" and "+++" lines so that patch(1) finds where it ends.
+ *
+ * Why diff(1): Debian packages no diff library (no libxdiff), diffutils
+ * is an essential package present on every Debian system, and its
+ * output is the reference that patch(1) was written against. Each
+ * changed text file costs one diff process and two temporary files.
+ *
+ * Errors: returns 0, or -1 with the message in inspect_error().
+ */
+#ifndef INSPECT_PATCH_H
+#define INSPECT_PATCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bundle/bundle.h"
+
+struct inspect_patch_stats {
+	uint64_t added, deleted, modified, mode; /* paths, by change */
+	uint64_t binary;			 /* of those, binary */
+	uint64_t skipped;			 /* not files */
+	uint64_t lines_added, lines_removed;
+};
+
+/* A callback per changed path, for --json; may be NULL. path is raw;
+ * change is 'A', 'D', 'M' or 'T'. */
+typedef void (*inspect_patch_file_fn)(const char *path, int change,
+				      int binary, uint64_t lines_added,
+				      uint64_t lines_removed, void *arg);
+
+struct inspect_patch_options {
+	const char *const *paths; /* limit to these paths and below */
+	size_t n_paths;
+	FILE *out;		  /* where the diff goes; NULL: count only */
+	inspect_patch_file_fn on_file;
+	void *arg;
+};
+
+/* Diff tree old_root (NULL: empty) against new_root into options->out
+ * and fill *stats (zeroed first). */
+int inspect_patch(struct bundle *bundle, const struct bundle_id *old_root,
+		  const struct bundle_id *new_root,
+		  const struct inspect_patch_options *options,
+		  struct inspect_patch_stats *stats);
+
+#endif
