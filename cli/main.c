@@ -215,6 +215,30 @@ static const struct cli_command commands[] = {
 	  "root digest.",
 	  "  -o BUNDLE  the bundle to create\n"
 	  "  --json     print what was imported as JSON\n" },
+	{ "gate", cmd_gate,
+	  "runbundle gate [--rules FILE] [--json] BUNDLE",
+	  "Check a run against CI approval rules; exit 1 when one fails.",
+	  "  --rules FILE  the rules (docs/gate.md); the built-in ones by "
+	  "default\n"
+	  "  --json        print every rule's result as one JSON object\n"
+	  "Exit status: 0 all rules passed, 1 a rule failed, 2 usage, 3 "
+	  "error.\n" },
+	{ "apply", cmd_apply,
+	  "runbundle apply [--to DIR] [--dry-run] [--json] BUNDLE",
+	  "Apply the run's final changes to a checkout of its initial state.",
+	  "  --to DIR   the checkout to change (default: the current "
+	  "directory)\n"
+	  "  --dry-run  check the target and list the changes, write "
+	  "nothing\n"
+	  "  --json     print the changes and conflicts as JSON "
+	  "(docs/gate.md)\n"
+	  "Exit status: 0 applied, 1 the target differs from the initial "
+	  "snapshot\n(nothing written), 2 usage, 3 error.\n" },
+	{ "report", cmd_report,
+	  "runbundle report -o FILE BUNDLE",
+	  "Write one self-contained HTML report of a run for auditors.",
+	  "  -o FILE  the HTML file to create (docs/gate.md, \"The "
+	  "report\")\n" },
 	{ "help", cmd_help,
 	  "runbundle help [COMMAND]",
 	  "Show the commands, or the options of one command.",

@@ -21,5 +21,8 @@ int cmd_export(int argc, char **argv, const struct cli_command *self);
 int cmd_export_bundle(int argc, char **argv,
 		      const struct cli_command *self);
 int cmd_import(int argc, char **argv, const struct cli_command *self);
+int cmd_gate(int argc, char **argv, const struct cli_command *self);
+int cmd_apply(int argc, char **argv, const struct cli_command *self);
+int cmd_report(int argc, char **argv, const struct cli_command *self);
 
 #endif

@@ -1,0 +1,588 @@
+/*
+ * cmd_apply.c - "runbundle apply": write the run's final changes into a
+ * checkout that is in the recorded initial state. This is the approval
+ * step: the agent proposed, a person applies.
+ *
+ * Two passes over the changes from the initial to the final snapshot.
+ * The first compares every changed path of the target with the initial
+ * snapshot and refuses, naming each path that differs; other paths are
+ * not compared, as with "git apply". The second writes the final state
+ * of each path: a file goes to a temporary name beside it, is synced,
+ * and is renamed over the old one, so each file is either old or new.
+ *
+ * Invariants: paths come from trees that bundle_tree_parse() checked (no
+ * "..", no '/' in a name), and every directory on the way is opened with
+ * O_NOFOLLOW, so a symlink in the target never leads a write outside it.
+ * Setuid and setgid bits from the bundle are dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bundle/snapshot.h"
+#include "cli/cli.h"
+#include "inspect/commands.h"
+#include "inspect/content.h"
+#include "inspect/error.h"
+#include "inspect/view.h"
+
+#define APPLY_MAX_SHOWN 20
+#define APPLY_PATH_MAX 4096
+
+struct apply {
+	const struct inspect_view *view;
+	const struct bundle_id *final;
+	int root_fd;
+	int writing;  /* second pass */
+	int json;
+	int failed;   /* the second pass stopped; the message is set */
+	cJSON *changes;
+	cJSON *conflicts;
+	uint64_t counts[4]; /* A, M, D, T */
+};
+
+static int change_index(enum bundle_change change)
+{
+	switch (change) {
+	case BUNDLE_CHANGE_ADDED: return 0;
+	case BUNDLE_CHANGE_MODIFIED: return 1;
+	case BUNDLE_CHANGE_DELETED: return 2;
+	case BUNDLE_CHANGE_MODE: return 3;
+	}
+	return 1;
+}
+
+/*
+ * Open the directory that holds path's last component, below root_fd,
+ * never following a symlink. With create, missing directories are made.
+ * Returns the fd (or -1 with errno) and points *name at the last
+ * component inside buf.
+ */
+static int open_parent(int root_fd, const char *path, int create, char *buf,
+		       const char **name)
+{
+	int fd = dup(root_fd);
+	char *p = buf, *slash;
+
+	snprintf(buf, APPLY_PATH_MAX, "%s", path);
+	while (fd >= 0 && (slash = strchr(p, '/'))) {
+		int next;
+
+		*slash = '\0';
+		if (create && mkdirat(fd, p, 0755) < 0 && errno != EEXIST)
+			next = -1;
+		else
+			next = openat(fd, p, O_RDONLY | O_DIRECTORY |
+				      O_NOFOLLOW | O_CLOEXEC);
+		*slash = '/';
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+	*name = p;
+	return fd;
+}
+
+static void conflict(struct apply *a, const char *shown, const char *why)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "path", shown);
+	cJSON_AddStringToObject(o, "reason", why);
+	cJSON_AddItemToArray(a->conflicts, o);
+}
+
+struct cmp {
+	int fd;
+	int differs;
+};
+
+static int compare_chunk(const void *data, size_t len, void *arg)
+{
+	struct cmp *c = arg;
+	unsigned char buf[65536];
+
+	while (len > 0 && !c->differs) {
+		size_t want = len < sizeof(buf) ? len : sizeof(buf);
+		ssize_t n = read(c->fd, buf, want);
+
+		if (n <= 0 || memcmp(buf, data, (size_t)n) != 0) {
+			c->differs = 1;
+			break;
+		}
+		data = (const unsigned char *)data + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Nonzero when the file at dirfd/name has other bytes than entry. */
+static int content_differs(struct apply *a, int dirfd, const char *name,
+			   const struct bundle_tree_entry *entry)
+{
+	struct cmp c = {.fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
+				     O_CLOEXEC)};
+	char extra;
+
+	if (c.fd < 0)
+		return 1;
+	if (inspect_content_stream(a->view->bundle, entry, compare_chunk,
+				   &c) < 0)
+		c.differs = -1;
+	else if (!c.differs && read(c.fd, &extra, 1) != 0)
+		c.differs = 1;
+	close(c.fd);
+	return c.differs;
+}
+
+static const char *symlink_differs(int dirfd, const char *name,
+				   const struct bundle_tree_entry *entry)
+{
+	char target[BUNDLE_TREE_TEXT_MAX + 1];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
+
+	if (n < 0 || (size_t)n != entry->text_len ||
+	    memcmp(target, entry->text, (size_t)n) != 0)
+		return "points elsewhere than in the initial snapshot";
+	return NULL;
+}
+
+/* Why the target's path is not in the initial state old, or NULL. */
+static const char *differs(struct apply *a, int dirfd, const char *name,
+			   const struct bundle_tree_entry *old,
+			   enum bundle_change change)
+{
+	struct stat st;
+	int rc;
+
+	if (dirfd < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return old ? "missing from the target" : NULL;
+	if (!old)
+		return "exists in the target, but not in the initial "
+		       "snapshot";
+	if ((old->mode & S_IFMT) != (st.st_mode & S_IFMT))
+		return "is of another type than in the initial snapshot";
+	if (change == BUNDLE_CHANGE_MODE &&
+	    (old->mode & 07777) != (st.st_mode & 07777))
+		return "has other permissions than in the initial snapshot";
+	switch (old->kind) {
+	case BUNDLE_ENTRY_FILE:
+		if ((uint64_t)st.st_size != old->size)
+			return "has other content than in the initial "
+			       "snapshot";
+		rc = content_differs(a, dirfd, name, old);
+		if (rc < 0)
+			return "cannot be compared: the bundle is damaged";
+		return rc ? "has other content than in the initial snapshot" :
+			    NULL;
+	case BUNDLE_ENTRY_SYMLINK:
+		return symlink_differs(dirfd, name, old);
+	case BUNDLE_ENTRY_DIR:
+		return NULL;
+	default:
+		return "is not a file, a directory or a symlink";
+	}
+}
+
+static const char *unwritable(const struct bundle_tree_entry *new)
+{
+	if (!new)
+		return NULL;
+	switch (new->kind) {
+	case BUNDLE_ENTRY_FILE:
+	case BUNDLE_ENTRY_DIR:
+	case BUNDLE_ENTRY_SYMLINK:
+	case BUNDLE_ENTRY_HARDLINK:
+		return NULL;
+	case BUNDLE_ENTRY_ERROR:
+	case BUNDLE_ENTRY_CHANGED:
+		return "the final snapshot could not read it";
+	default:
+		return "is a special file in the final snapshot";
+	}
+}
+
+static int write_fd(const void *data, size_t len, void *arg)
+{
+	const unsigned char *p = data;
+	int fd = *(int *)arg;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int temp_name(char *buf, size_t len, const char *name)
+{
+	static unsigned counter;
+
+	return snprintf(buf, len, ".%.200s.runbundle-%ld-%u", name,
+			(long)getpid(), counter++) >= (int)len ? -1 : 0;
+}
+
+/* Write a file entry's content to a temporary file and rename it. */
+static int put_file(struct apply *a, int dirfd, const char *name,
+		    const struct bundle_tree_entry *entry)
+{
+	const struct bundle_tree_entry *src = entry;
+	struct inspect_node node = {0};
+	char tmp[300];
+	int fd, rc = -1;
+
+	if (entry->kind == BUNDLE_ENTRY_HARDLINK) {
+		/* NOTE: a hardlink is written as a copy of its target. */
+		char target[APPLY_PATH_MAX];
+
+		snprintf(target, sizeof(target), "%.*s",
+			 (int)entry->text_len, (const char *)entry->text);
+		if (inspect_node_find(a->view->bundle, a->final, target,
+				      &node) < 0 || node.is_root ||
+		    node.entry.kind != BUNDLE_ENTRY_FILE) {
+			inspect_node_release(&node);
+			errno = EINVAL;
+			return -1;
+		}
+		src = &node.entry;
+	}
+	if (temp_name(tmp, sizeof(tmp), name) < 0)
+		goto out;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (inspect_content_stream(a->view->bundle, src, write_fd, &fd) ||
+	    fchmod(fd, src->mode & 0777) < 0 || fsync(fd) < 0) {
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		goto out;
+	}
+	close(fd);
+	rc = renameat(dirfd, tmp, dirfd, name);
+	if (rc < 0)
+		unlinkat(dirfd, tmp, 0);
+out:
+	inspect_node_release(&node);
+	return rc;
+}
+
+static int put_symlink(int dirfd, const char *name,
+		       const struct bundle_tree_entry *entry)
+{
+	char target[BUNDLE_TREE_TEXT_MAX + 1], tmp[300];
+
+	memcpy(target, entry->text, entry->text_len);
+	target[entry->text_len] = '\0';
+	if (temp_name(tmp, sizeof(tmp), name) < 0 ||
+	    symlinkat(target, dirfd, tmp) < 0)
+		return -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int put_entry(struct apply *a, int dirfd, const char *name,
+		     enum bundle_change change,
+		     const struct bundle_tree_entry *new)
+{
+	struct stat st;
+
+	if (change == BUNDLE_CHANGE_DELETED) {
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return unlinkat(dirfd, name, AT_REMOVEDIR);
+		return unlinkat(dirfd, name, 0);
+	}
+	if (change == BUNDLE_CHANGE_MODE)
+		return fchmodat(dirfd, name, new->mode & 0777, 0);
+	/* A directory that the final state replaces by a file must go
+	 * first; it can only be empty here, because the diff lists what
+	 * was below it as deleted. */
+	if (new->kind != BUNDLE_ENTRY_DIR &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+		return -1;
+	switch (new->kind) {
+	case BUNDLE_ENTRY_DIR:
+		if (mkdirat(dirfd, name, new->mode & 0777) < 0 &&
+		    errno != EEXIST)
+			return -1;
+		return 0;
+	case BUNDLE_ENTRY_SYMLINK:
+		return put_symlink(dirfd, name, new);
+	default:
+		return put_file(a, dirfd, name, new);
+	}
+}
+
+static void record_change(struct apply *a, enum bundle_change change,
+			  const char *shown)
+{
+	char code[2] = {(char)change, '\0'};
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "change", code);
+	cJSON_AddStringToObject(o, "path", shown);
+	cJSON_AddItemToArray(a->changes, o);
+	a->counts[change_index(change)]++;
+}
+
+/* Remove the directories above a deleted path that the final state no
+ * longer has, once they are empty. */
+static void prune_parents(struct apply *a, char *raw)
+{
+	char buf[APPLY_PATH_MAX];
+	const char *name;
+	char *slash;
+
+	while ((slash = strrchr(raw, '/'))) {
+		struct inspect_node node = {0};
+		int dirfd, kept;
+
+		*slash = '\0';
+		kept = inspect_node_find(a->view->bundle, a->final, raw,
+					 &node) == 0;
+		inspect_node_release(&node);
+		if (kept)
+			return;
+		dirfd = open_parent(a->root_fd, raw, 0, buf, &name);
+		if (dirfd < 0)
+			return;
+		kept = unlinkat(dirfd, name, AT_REMOVEDIR) < 0;
+		close(dirfd);
+		if (kept)
+			return;
+	}
+}
+
+static int on_change(const unsigned char *path, size_t path_len,
+		     enum bundle_change change,
+		     const struct bundle_tree_entry *old,
+		     const struct bundle_tree_entry *new, void *arg)
+{
+	struct apply *a = arg;
+	char raw[APPLY_PATH_MAX], buf[APPLY_PATH_MAX], shown[APPLY_PATH_MAX];
+	const char *name, *why;
+	int dirfd;
+
+	bundle_name_escape(shown, sizeof(shown), path, path_len);
+	if (path_len >= sizeof(raw)) {
+		conflict(a, shown, "the path is too long");
+		return 0;
+	}
+	memcpy(raw, path, path_len);
+	raw[path_len] = '\0';
+	dirfd = open_parent(a->root_fd, raw, a->writing &&
+			    change != BUNDLE_CHANGE_DELETED, buf, &name);
+	if (!a->writing) {
+		why = unwritable(new);
+		if (!why)
+			why = differs(a, dirfd, name, old, change);
+		if (why)
+			conflict(a, shown, why);
+		else
+			record_change(a, change, shown);
+	} else if (dirfd < 0 || put_entry(a, dirfd, name, change, new) < 0) {
+		inspect_set_error("cannot apply: '%s': %s", shown,
+				  strerror(errno));
+		inspect_set_hint("the changes before this one are applied; "
+				 "'runbundle apply --dry-run' lists them all");
+		if (dirfd >= 0)
+			close(dirfd);
+		a->failed = 1;
+		return -1;
+	} else if (change == BUNDLE_CHANGE_DELETED) {
+		prune_parents(a, raw);
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	return 0;
+}
+
+static int diff(struct apply *a)
+{
+	const struct inspect_view *v = a->view;
+	int rc = bundle_snapshot_diff(v->bundle, &v->steps[0].root, a->final,
+				      on_change, a);
+
+	if (rc < 0 && !a->failed)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	return rc < 0 ? -1 : 0;
+}
+
+static void print_human(const struct apply *a, int dry_run, int refused)
+{
+	const cJSON *item;
+	int shown = 0, total = cJSON_GetArraySize(a->conflicts);
+
+	if (refused) {
+		cJSON_ArrayForEach(item, a->conflicts) {
+			if (shown++ == APPLY_MAX_SHOWN)
+				break;
+			cli_error("target differs from the initial snapshot: "
+				  "'%s': %s",
+				  inspect_json_str(item, "path"),
+				  inspect_json_str(item, "reason"));
+		}
+		if (total > APPLY_MAX_SHOWN)
+			cli_error("%d more paths differ",
+				  total - APPLY_MAX_SHOWN);
+		cli_hint("apply to a checkout of the commit the run started "
+			 "from, with no local changes");
+		return;
+	}
+	cJSON_ArrayForEach(item, a->changes)
+		printf("%s  %s\n", inspect_json_str(item, "change"),
+		       inspect_json_str(item, "path"));
+	printf("%s %llu added, %llu modified, %llu deleted, %llu mode "
+	       "changed\n", dry_run ? "would apply:" : "applied:",
+	       (unsigned long long)a->counts[0],
+	       (unsigned long long)a->counts[1],
+	       (unsigned long long)a->counts[2],
+	       (unsigned long long)a->counts[3]);
+}
+
+static int print_json(const struct apply *a, const char *bundle,
+		      const char *dir, int dry_run, int refused)
+{
+	cJSON *out = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(out, "bundle", bundle);
+	cJSON_AddStringToObject(out, "target", dir);
+	cJSON_AddBoolToObject(out, "dry_run", dry_run);
+	cJSON_AddBoolToObject(out, "applied", !dry_run && !refused);
+	cJSON_AddItemToObject(out, "changes",
+			      cJSON_Duplicate(a->changes, 1));
+	cJSON_AddItemToObject(out, "conflicts",
+			      cJSON_Duplicate(a->conflicts, 1));
+	text = cJSON_Print(out);
+	cJSON_Delete(out);
+	if (!text)
+		return -1;
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+static int check_view(const struct inspect_view *v, const char *path)
+{
+	if (v->n_steps < 1) {
+		inspect_set_error("cannot apply: '%s': the bundle has no "
+				  "snapshot", path);
+		return -1;
+	}
+	if (!v->finalized || strcmp(v->steps[v->n_steps - 1].at,
+				   "request") == 0) {
+		inspect_set_error("cannot apply: '%s': the run is "
+				  "incomplete, so its final state is unknown",
+				  path);
+		inspect_set_hint("'runbundle gate' shows why");
+		return -1;
+	}
+	if (!v->steps[0].complete || !v->steps[v->n_steps - 1].complete) {
+		inspect_set_error("cannot apply: '%s': the %s snapshot has "
+				  "unreadable files", path,
+				  v->steps[0].complete ? "final" : "initial");
+		return -1;
+	}
+	return 0;
+}
+
+static int run(const char *path, const char *dir, int dry_run, int json)
+{
+	struct inspect_view view;
+	struct apply a = {.root_fd = -1};
+	int rc = CLI_EXIT_ERROR, refused;
+
+	if (inspect_view_open(&view, path) < 0)
+		return cli_error_from(inspect_error(), inspect_error_hint());
+	if (check_view(&view, path) < 0) {
+		cli_error_from(inspect_error(), inspect_error_hint());
+		goto out;
+	}
+	a.view = &view;
+	a.final = &view.steps[view.n_steps - 1].root;
+	a.json = json;
+	a.changes = cJSON_CreateArray();
+	a.conflicts = cJSON_CreateArray();
+	a.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a.root_fd < 0) {
+		cli_error("cannot apply: '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (diff(&a) < 0) {
+		cli_error_from(inspect_error(), inspect_error_hint());
+		goto out;
+	}
+	refused = cJSON_GetArraySize(a.conflicts) > 0;
+	if (!refused && !dry_run) {
+		a.writing = 1;
+		if (diff(&a) < 0 || fsync(a.root_fd) < 0) {
+			cli_error_from(inspect_error(), inspect_error_hint());
+			goto out;
+		}
+	}
+	if (json ? print_json(&a, path, dir, dry_run, refused) :
+		   (print_human(&a, dry_run, refused), 0)) {
+		cli_error("cannot print the result: out of memory");
+		goto out;
+	}
+	rc = refused ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+	if (a.root_fd >= 0)
+		close(a.root_fd);
+	cJSON_Delete(a.changes);
+	cJSON_Delete(a.conflicts);
+	inspect_view_close(&view);
+	return rc;
+}
+
+int cmd_apply(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{"to", required_argument, NULL, 't'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ".";
+	int dry_run = 0, json = 0, c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			dir = optarg;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(self, "expected one BUNDLE");
+	return run(argv[optind], dir, dry_run, json);
+}

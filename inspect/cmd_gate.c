@@ -1,0 +1,386 @@
+/*
+ * cmd_gate.c - "runbundle gate": check a bundle against CI approval rules
+ * (inspect/gate.h, docs/gate.md) and exit 1 with one line per failed rule.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "bundle/snapshot.h"
+#include "cli/cli.h"
+#include "inspect/commands.h"
+#include "inspect/error.h"
+#include "inspect/gate.h"
+#include "inspect/view.h"
+
+/* Items kept per rule for --json and the human line; the count is kept
+ * whole. */
+#define GATE_MAX_ITEMS 1000
+#define GATE_NAME_WIDTH 16
+
+enum { FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE, DIVERGED,
+       N_RULES };
+
+static const char *const rule_names[N_RULES] = {
+	"files-changed", "protected-path", "write-outside", "denied-command",
+	"network", "incomplete", "diverged",
+};
+
+struct rule {
+	int enabled;
+	uint64_t hits;
+	char detail[160];
+	cJSON *items; /* strings: paths, commands, destinations, reasons */
+};
+
+struct gate {
+	const struct inspect_gate_rules *rules;
+	const struct inspect_view *view;
+	struct rule r[N_RULES];
+	uint64_t changed;
+};
+
+static void hit(struct rule *rule, const char *what)
+{
+	char clean[512];
+
+	rule->hits++;
+	if (cJSON_GetArraySize(rule->items) >= GATE_MAX_ITEMS)
+		return;
+	cli_sanitize(clean, sizeof(clean), what);
+	cJSON_AddItemToArray(rule->items, cJSON_CreateString(clean));
+}
+
+static int any_match(const struct inspect_gate_list *list, const char *path,
+		     int (*match)(const char *, const char *))
+{
+	for (size_t i = 0; i < list->count; i++) {
+		if (match(list->items[i], path))
+			return 1;
+	}
+	return 0;
+}
+
+static int on_change(const unsigned char *path, size_t path_len,
+		     enum bundle_change change,
+		     const struct bundle_tree_entry *old,
+		     const struct bundle_tree_entry *new, void *arg)
+{
+	struct gate *g = arg;
+	char raw[8192], shown[8192];
+
+	(void)change, (void)old, (void)new;
+	if (path_len >= sizeof(raw))
+		path_len = sizeof(raw) - 1;
+	memcpy(raw, path, path_len);
+	raw[path_len] = '\0';
+	bundle_name_escape(shown, sizeof(shown), path, path_len);
+	g->changed++;
+	if (any_match(&g->rules->protected_paths, raw,
+		      inspect_gate_path_match))
+		hit(&g->r[PROTECTED], shown);
+	if (!any_match(&g->rules->allowed_paths, raw, inspect_gate_path_match))
+		hit(&g->r[OUTSIDE], shown);
+	return 0;
+}
+
+static int check_changes(struct gate *g)
+{
+	const struct inspect_view *v = g->view;
+
+	if (v->n_steps < 2)
+		return 0;
+	if (bundle_snapshot_diff(v->bundle, &v->steps[0].root,
+				 &v->steps[v->n_steps - 1].root, on_change,
+				 g) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	if (g->rules->max_files_changed >= 0 &&
+	    g->changed > (uint64_t)g->rules->max_files_changed)
+		g->r[FILES].hits = g->changed;
+	return 0;
+}
+
+static void check_exec(struct gate *g, const struct inspect_event *ev)
+{
+	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(ev->data, "argv");
+	const cJSON *arg0 = cJSON_GetArrayItem(argv, 0);
+	const char *path = inspect_json_str(ev->data, "path");
+	const struct inspect_gate_list *deny = &g->rules->denied_commands;
+
+	if (path && any_match(deny, path, inspect_gate_command_match))
+		hit(&g->r[COMMAND], path);
+	else if (cJSON_IsString(arg0) &&
+		 any_match(deny, arg0->valuestring,
+			   inspect_gate_command_match))
+		hit(&g->r[COMMAND], arg0->valuestring);
+}
+
+static void check_violation(struct gate *g, const struct inspect_event *ev)
+{
+	const char *source = inspect_json_str(ev->data, "source");
+	char what[600];
+
+	if (!source)
+		return;
+	if (strcmp(source, "exec") == 0) {
+		const char *cmd = inspect_json_str(ev->data, "command");
+
+		hit(&g->r[COMMAND], cmd ? cmd : "(unnamed command)");
+	} else if (strcmp(source, "proxy") == 0) {
+		const char *host = inspect_json_str(ev->data, "host");
+
+		snprintf(what, sizeof(what), "%s:%.0f", host ? host : "?",
+			 inspect_json_num(ev->data, "port", 0));
+		hit(&g->r[NETWORK], what);
+	}
+}
+
+static int diverged(const struct inspect_event *ev)
+{
+	const char *verdict = inspect_json_str(ev->data, "verdict");
+
+	return strcmp(ev->kind, "divergence") == 0 ||
+	       (verdict && strcmp(verdict, "diverged") == 0);
+}
+
+static void check_events(struct gate *g)
+{
+	const struct inspect_view *v = g->view;
+
+	for (size_t i = 0; i < v->n_events; i++) {
+		const struct inspect_event *ev = &v->events[i];
+
+		if (strcmp(ev->kind, "exec") == 0)
+			check_exec(g, ev);
+		else if (strcmp(ev->kind, "violation") == 0)
+			check_violation(g, ev);
+		if (diverged(ev))
+			hit(&g->r[DIVERGED], ev->kind);
+	}
+}
+
+static void check_complete(struct gate *g)
+{
+	const struct inspect_view *v = g->view;
+	struct rule *r = &g->r[INCOMPLETE];
+
+	if (!v->finalized)
+		hit(r, "the bundle is not finalized");
+	if (!inspect_view_last(v, "end"))
+		hit(r, "the run has no end event");
+	if (v->n_steps == 0)
+		hit(r, "the run has no snapshot");
+	for (size_t i = 0; i < v->n_steps; i++) {
+		if (!v->steps[i].complete) {
+			hit(r, "a snapshot has unreadable or changing files");
+			break;
+		}
+	}
+}
+
+/* Join the first items into the detail line after a lead-in. */
+static void describe_items(struct rule *r, const char *lead)
+{
+	size_t len = (size_t)snprintf(r->detail, sizeof(r->detail), "%s",
+				      lead);
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, r->items) {
+		if (len + strlen(item->valuestring) + 4 >= sizeof(r->detail))
+			break;
+		len += (size_t)snprintf(r->detail + len,
+					sizeof(r->detail) - len, "%s'%s'",
+					item == r->items->child ? ": " : ", ",
+					item->valuestring);
+	}
+}
+
+static void describe(struct gate *g)
+{
+	const struct inspect_gate_rules *rules = g->rules;
+	char lead[96];
+
+	snprintf(g->r[FILES].detail, sizeof(g->r[FILES].detail),
+		 "%llu files changed, more than the %lld allowed",
+		 (unsigned long long)g->changed,
+		 (long long)rules->max_files_changed);
+	snprintf(lead, sizeof(lead), "%llu protected path%s changed",
+		 (unsigned long long)g->r[PROTECTED].hits,
+		 g->r[PROTECTED].hits == 1 ? "" : "s");
+	describe_items(&g->r[PROTECTED], lead);
+	snprintf(lead, sizeof(lead), "%llu path%s changed outside the "
+		 "allowed ones", (unsigned long long)g->r[OUTSIDE].hits,
+		 g->r[OUTSIDE].hits == 1 ? "" : "s");
+	describe_items(&g->r[OUTSIDE], lead);
+	snprintf(lead, sizeof(lead), "%llu denied command%s attempted",
+		 (unsigned long long)g->r[COMMAND].hits,
+		 g->r[COMMAND].hits == 1 ? "" : "s");
+	describe_items(&g->r[COMMAND], lead);
+	snprintf(lead, sizeof(lead), "%llu network access%s refused",
+		 (unsigned long long)g->r[NETWORK].hits,
+		 g->r[NETWORK].hits == 1 ? "" : "es");
+	describe_items(&g->r[NETWORK], lead);
+	describe_items(&g->r[INCOMPLETE], "the run is incomplete");
+	snprintf(g->r[DIVERGED].detail, sizeof(g->r[DIVERGED].detail),
+		 "the replay recorded %llu divergence%s",
+		 (unsigned long long)g->r[DIVERGED].hits,
+		 g->r[DIVERGED].hits == 1 ? "" : "s");
+}
+
+static int evaluate(struct gate *g)
+{
+	const struct inspect_gate_rules *rules = g->rules;
+
+	for (int i = 0; i < N_RULES; i++) {
+		g->r[i].enabled = 1;
+		g->r[i].items = cJSON_CreateArray();
+		if (!g->r[i].items) {
+			inspect_set_error("cannot check the rules: out of "
+					  "memory");
+			return -1;
+		}
+	}
+	g->r[FILES].enabled = rules->max_files_changed >= 0;
+	g->r[PROTECTED].enabled = rules->protected_paths.count > 0;
+	g->r[COMMAND].enabled = 1;
+	g->r[NETWORK].enabled = !rules->allow_network;
+	g->r[INCOMPLETE].enabled = rules->require_complete;
+	g->r[DIVERGED].enabled = rules->require_identical;
+	if (check_changes(g) < 0)
+		return -1;
+	check_events(g);
+	check_complete(g);
+	describe(g);
+	return 0;
+}
+
+static int failed(const struct rule *r)
+{
+	return r->enabled && r->hits > 0;
+}
+
+static int print_json(const struct gate *g, const char *path, int n_failed)
+{
+	cJSON *out = cJSON_CreateObject(), *list;
+	char *text;
+
+	cJSON_AddStringToObject(out, "bundle", path);
+	cJSON_AddBoolToObject(out, "passed", n_failed == 0);
+	cJSON_AddNumberToObject(out, "failed", n_failed);
+	cJSON_AddNumberToObject(out, "files_changed", (double)g->changed);
+	list = cJSON_AddArrayToObject(out, "rules");
+	for (int i = 0; i < N_RULES; i++) {
+		const struct rule *r = &g->r[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "rule", rule_names[i]);
+		cJSON_AddBoolToObject(o, "enabled", r->enabled);
+		cJSON_AddBoolToObject(o, "passed", !failed(r));
+		cJSON_AddNumberToObject(o, "count", (double)r->hits);
+		cJSON_AddStringToObject(o, "detail",
+					failed(r) ? r->detail : "");
+		cJSON_AddItemToObject(o, "items",
+				      cJSON_Duplicate(r->items, 1));
+		cJSON_AddItemToArray(list, o);
+	}
+	text = cJSON_Print(out);
+	cJSON_Delete(out);
+	if (!text)
+		return cli_error_from("cannot print the result: out of memory",
+				      NULL);
+	printf("%s\n", text);
+	free(text);
+	return n_failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int print_human(const struct gate *g, int n_failed)
+{
+	int color = cli_use_color(stdout);
+
+	for (int i = 0; i < N_RULES; i++) {
+		const struct rule *r = &g->r[i];
+		int room = 80 - GATE_NAME_WIDTH - 1;
+
+		if (!failed(r))
+			continue;
+		printf("%s%-*s%s %.*s%s\n", color ? "\033[31m" : "",
+		       GATE_NAME_WIDTH, rule_names[i], color ? "\033[0m" : "",
+		       (int)strlen(r->detail) > room ? room - 3 : room,
+		       r->detail, (int)strlen(r->detail) > room ? "..." : "");
+	}
+	if (n_failed)
+		fprintf(stderr, "gate: %d of %d rules failed\n", n_failed,
+			N_RULES);
+	else
+		printf("gate: all %d rules passed\n", N_RULES);
+	return n_failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int run(const char *path, const char *rules_path, int json)
+{
+	struct inspect_gate_rules rules;
+	struct inspect_view view;
+	struct gate g;
+	int rc = CLI_EXIT_ERROR, n_failed = 0;
+
+	memset(&g, 0, sizeof(g));
+	if (inspect_gate_rules_default(&rules) < 0)
+		return cli_error_from(inspect_error(), inspect_error_hint());
+	if (rules_path && inspect_gate_rules_load(&rules, rules_path) < 0) {
+		cli_error_from(inspect_error(), inspect_error_hint());
+		inspect_gate_rules_release(&rules);
+		return CLI_EXIT_ERROR;
+	}
+	if (inspect_view_open(&view, path) < 0) {
+		cli_error_from(inspect_error(), inspect_error_hint());
+		inspect_gate_rules_release(&rules);
+		return CLI_EXIT_ERROR;
+	}
+	g.rules = &rules;
+	g.view = &view;
+	if (evaluate(&g) < 0) {
+		cli_error_from(inspect_error(), inspect_error_hint());
+	} else {
+		for (int i = 0; i < N_RULES; i++)
+			n_failed += failed(&g.r[i]);
+		rc = json ? print_json(&g, path, n_failed) :
+			    print_human(&g, n_failed);
+	}
+	for (int i = 0; i < N_RULES; i++)
+		cJSON_Delete(g.r[i].items);
+	inspect_view_close(&view);
+	inspect_gate_rules_release(&rules);
+	return rc;
+}
+
+int cmd_gate(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{"rules", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *rules = NULL;
+	int json = 0, c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rules = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(self, "expected one BUNDLE");
+	return run(argv[optind], rules, json);
+}

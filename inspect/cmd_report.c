@@ -1,0 +1,225 @@
+/*
+ * cmd_report.c - "runbundle report": write one self-contained HTML file
+ * about a run for auditors.
+ *
+ * The page holds the data (report_data.h) as JSON in a
+ * <script type="application/json"> element and a small inline script
+ * that renders it (report_page.c). Escaping, because the bundle is
+ * untrusted:
+ *  - in the JSON, '<', '>' and '&' are written as \u003c, \u003e and
+ *    \u0026, and U+2028 and U+2029 as escapes too, so no bundle string
+ *    can close the element or start a comment; JSON has these bytes only
+ *    inside strings, so the escapes keep the same value;
+ *  - the few strings written into the HTML itself (the title and the
+ *    header) are HTML-escaped;
+ *  - a Content-Security-Policy allows only the page's own inline style
+ *    and the one script whose SHA-256 it names, and no fetch at all.
+ *
+ * The file is written to a temporary name beside the output, synced and
+ * renamed, so a failed report never leaves half a page.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli/cli.h"
+#include "inspect/commands.h"
+#include "inspect/error.h"
+#include "inspect/report_data.h"
+#include "inspect/report_page.h"
+#include "inspect/view.h"
+
+static void put_html(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+/* JSON text safe inside a <script> element (see the top of the file). */
+static void put_script_json(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		const unsigned char *u = (const unsigned char *)s;
+
+		if (*s == '<')
+			fputs("\\u003c", out);
+		else if (*s == '>')
+			fputs("\\u003e", out);
+		else if (*s == '&')
+			fputs("\\u0026", out);
+		else if (u[0] == 0xe2 && u[1] == 0x80 &&
+			 (u[2] == 0xa8 || u[2] == 0xa9)) {
+			fputs(u[2] == 0xa8 ? "\\u2028" : "\\u2029", out);
+			s += 2;
+		} else {
+			fputc(*s, out);
+		}
+	}
+}
+
+/* The CSP source of the inline script: 'sha256-BASE64'. */
+static void script_hash(char out[64])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	EVP_Digest(report_js, strlen(report_js), md, &len, EVP_sha256(),
+		   NULL);
+	EVP_EncodeBlock((unsigned char *)out, md, (int)len);
+}
+
+static const char *summary_str(const cJSON *doc, const char *name)
+{
+	const char *s = inspect_json_str(cJSON_GetObjectItem(doc, "summary"),
+					 name);
+
+	return s ? s : "";
+}
+
+static void write_page(FILE *out, const cJSON *doc, const char *json,
+		       const char *name)
+{
+	char hash[64];
+
+	script_hash(hash);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	      "<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" "
+	      "content=\"default-src 'none'; style-src 'unsafe-inline'; "
+	      "img-src data:; script-src 'sha256-", out);
+	fputs(hash, out);
+	fputs("'\">\n<title>runbundle report: ", out);
+	put_html(out, name);
+	fputs("</title>\n<style>\n", out);
+	fputs(report_css, out);
+	fputs("</style>\n</head>\n<body>\n<header>\n<h1>runbundle report</h1>"
+	      "\n<span class=\"mono\">", out);
+	put_html(out, name);
+	fputs("</span>\n<span class=\"mono\">root ", out);
+	put_html(out, summary_str(doc, "root"));
+	fputs("</span>\n<input id=\"search\" type=\"search\" "
+	      "placeholder=\"Search steps: commands, files, model text\" "
+	      "aria-label=\"Search\">\n<span id=\"matches\"></span>\n"
+	      "</header>\n<main id=\"app\">\n<noscript><p>This report "
+	      "needs JavaScript to show the run; the data is in the "
+	      "page source.</p></noscript>\n</main>\n"
+	      "<script type=\"application/json\" id=\"data\">", out);
+	put_script_json(out, json);
+	fputs("</script>\n<script>", out);
+	fputs(report_js, out);
+	fputs("</script>\n</body>\n</html>\n", out);
+}
+
+static int write_file(const char *path, const cJSON *doc, const char *json,
+		      const char *name)
+{
+	size_t len = strlen(path) + 32;
+	char *tmp = malloc(len);
+	FILE *out;
+	int fd, rc = -1;
+
+	if (!tmp)
+		return -1;
+	snprintf(tmp, len, "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp);
+	out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		cli_error("cannot write the report: '%s': %s", path,
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	write_page(out, doc, json, name);
+	if (fflush(out) != 0 || fsync(fd) < 0 || fchmod(fd, 0644) < 0) {
+		cli_error("cannot write the report: '%s': %s", path,
+			  strerror(errno));
+		fclose(out);
+		unlink(tmp);
+		goto out;
+	}
+	fclose(out);
+	if (rename(tmp, path) < 0) {
+		cli_error("cannot write the report: '%s': %s", path,
+			  strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+static int run(const char *bundle, const char *output)
+{
+	struct inspect_view view;
+	const char *name = strrchr(bundle, '/');
+	char *json;
+	cJSON *doc;
+	int rc;
+
+	if (inspect_view_open(&view, bundle) < 0)
+		return cli_error_from(inspect_error(), inspect_error_hint());
+	doc = inspect_report_data(&view, bundle);
+	inspect_view_close(&view);
+	if (!doc)
+		return cli_error_from(inspect_error(), inspect_error_hint());
+	json = cJSON_PrintUnformatted(doc);
+	if (!json) {
+		cJSON_Delete(doc);
+		return cli_error_from("cannot build the report: out of memory",
+				      NULL);
+	}
+	rc = write_file(output, doc, json, name ? name + 1 : bundle);
+	free(json);
+	cJSON_Delete(doc);
+	if (rc < 0)
+		return CLI_EXIT_ERROR;
+	fprintf(stderr, "report: %s\n", output);
+	return CLI_EXIT_OK;
+}
+
+int cmd_report(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option long_options[] = {
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *output = NULL;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:", long_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		default:
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (!output)
+		return cli_usage_error(self, "expected -o FILE");
+	if (argc - optind != 1)
+		return cli_usage_error(self, "expected one BUNDLE");
+	return run(argv[optind], output);
+}
