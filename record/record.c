@@ -280,7 +280,9 @@ static int record_start_event(struct record_session *s)
 		argc++;
 	cJSON_AddStringToObject(data, "runbundle", RUNBUNDLE_VERSION);
 	cJSON_AddItemToObject(data, "argv", string_array(c->argv, argc));
-	cJSON_AddStringToObject(data, "workspace", c->workspace);
+	cJSON_AddStringToObject(data, "workspace", c->workspace_inside
+							? c->workspace_inside
+							: c->workspace);
 	cJSON_AddItemToObject(data, "labels",
 			      pairs_object(c->labels, c->n_labels));
 	cJSON_AddItemToObject(data, "upstreams",
@@ -457,6 +459,7 @@ static int end_event(struct record_session *s, const struct record_result *r)
 		cJSON_AddStringToObject(data, "signal",
 					sigabbrev_np(WTERMSIG(r->wait_status)));
 	cJSON_AddNumberToObject(data, "interrupts", r->interrupts);
+	cJSON_AddBoolToObject(data, "timed_out", r->timed_out);
 	cJSON_AddNumberToObject(data, "duration_us",
 				(double)(r->end_us - s->start_us));
 	cJSON_AddNumberToObject(counts, "model_calls",

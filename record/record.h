@@ -45,7 +45,7 @@
 #define RECORD_MAX_UPSTREAMS 8
 #define RECORD_MAX_EXCLUDES 64
 
-/* What the command line asked for; strings belong to argv. */
+/* The command line's options; the strings belong to argv. */
 struct record_config {
 	const char *output;		/* bundle path */
 	const char *workspace;		/* absolute, resolved */
@@ -58,6 +58,20 @@ struct record_config {
 	bool no_sandbox;		/* --sandbox none */
 	const struct sandbox_policy *policy;	/* loaded, never NULL */
 	char **argv;			/* the agent's command */
+
+	/* Set by a replay (replay/); zero when recording. */
+	const char *workspace_inside;	/* recorded path of the workspace
+					 * in the sandbox; NULL: workspace */
+	char *const *env;		/* environment to filter; NULL:
+					 * environ */
+	bool set_ids;			/* uid and gid inside the sandbox */
+	uid_t uid;
+	gid_t gid;
+	const struct harness_exchange *replay;	/* serve these, owned by
+						 * the caller */
+	size_t n_replay;
+	bool replay_fast;		/* ignore the recorded pacing */
+	int on_divergence;		/* enum harness_divergence_action */
 };
 
 /* The numbers of the closing summary line. */
@@ -72,6 +86,7 @@ struct record_counts {
 struct record_output;
 struct record_gateway;
 struct record_pending;
+struct harness_exchange;
 struct harness_tracer;
 struct sandbox_policy;
 

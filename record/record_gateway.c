@@ -7,7 +7,7 @@
  * ANTHROPIC_BASE_URL for "anthropic", RUNBUNDLE_<NAME>_BASE_URL for any
  * other name. The real key comes from runbundle's environment
  * (OPENAI_API_KEY, ANTHROPIC_API_KEY, <NAME>_API_KEY) and is injected by
- * the gateway; the agent gets a placeholder. A model script answers
+ * the gateway; the agent gets a placeholder. A model script serves
  * every path, so both base URLs point at the gateway's root.
  */
 #include <ctype.h>
@@ -184,7 +184,7 @@ static int load_script(struct record_gateway *g)
 {
 	const char *path = g->session->config->model_script;
 
-	if (!path)
+	if (!path || g->session->config->replay)
 		return 0;
 	g->script = harness_script_load(path);
 	return g->script ? 0 : -1;
@@ -207,7 +207,7 @@ int record_gateway_new(struct record_session *s, struct record_gateway **out)
 	struct record_gateway *g;
 
 	*out = NULL;
-	if (!c->model_script && c->n_upstreams == 0)
+	if (!c->model_script && c->n_upstreams == 0 && !c->replay)
 		return 0;
 	g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -232,6 +232,10 @@ int record_gateway_listen(struct record_gateway *g, int listen_fd)
 		.upstreams = g->upstreams,
 		.n_upstreams = g->session->config->n_upstreams,
 		.script = g->script,
+		.recorded = g->session->config->replay,
+		.n_recorded = g->session->config->n_replay,
+		.fast = g->session->config->replay_fast,
+		.on_divergence = g->session->config->on_divergence,
 		.sink = { .before_forward = before_forward,
 			  .finished = finished,
 			  .ctx = g },

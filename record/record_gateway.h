@@ -1,6 +1,6 @@
 /*
  * record_gateway.h - the model gateway of a recording: started when
- * --upstream or --model-script asks for it, announced to the agent
+ * --upstream or --model-script requests it, announced to the agent
  * through the base URL variables that agents read, and feeding the
  * session a snapshot before each request and an "exchange" event after.
  */
@@ -10,9 +10,9 @@
 #include "record/record.h"
 
 /*
- * Prepare the gateway when the configuration asks for one: the
+ * Prepare the gateway when the command line requests one: the
  * upstreams and their keys, or the model script. *out is NULL when none
- * was asked for. Returns 0, or -1 with the failure stored in the
+ * was requested. Returns 0, or -1 with the failure stored in the
  * session.
  */
 int record_gateway_new(struct record_session *session,

@@ -129,12 +129,12 @@ static void *output_main(void *arg)
 {
 	struct record_output *o = arg;
 	struct pollfd p[2];
-	int open = 2;
+	int n_open = 2;
 
 	for (int i = 0; i < 2; i++)
 		p[i] = (struct pollfd){ .fd = o->streams[i].in,
 					.events = POLLIN };
-	while (open > 0) {
+	while (n_open > 0) {
 		int n = poll(p, 2, FLUSH_AGE_MS / 2);
 
 		for (int i = 0; n > 0 && i < 2; i++) {
@@ -142,7 +142,7 @@ static void *output_main(void *arg)
 				continue;
 			if (!pump(o->session, &o->streams[i])) {
 				p[i].fd = -1;
-				open--;
+				n_open--;
 			}
 		}
 		for (int i = 0; i < 2; i++)

@@ -6,7 +6,7 @@
  * tracer, the output pump and the gateway queue their events, and one
  * writer thread commits whatever has gathered in one transaction: group
  * commit. Each event still commits together with its objects
- * (bundle.h, invariant 2); a failed batch rolls back as a whole, so the
+ * (bundle.h, invariant 2). A failed batch rolls back as a whole, so the
  * bundle stays consistent up to the last batch committed.
  *
  * Order: events are written in the order they were queued, and every
@@ -17,8 +17,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "record/record.h"
+
+/*
+ * How long the writer lets events gather before it commits them: each
+ * commit writes whole 16 KiB pages and waits for fsync, so one commit
+ * per exec would cost more than the exec. A writer killed with SIGKILL
+ * loses at most this much of the queue; a snapshot and the end of the
+ * run write it at once.
+ */
+#define BATCH_MS 50
 
 struct record_pending {
 	struct record_pending *next;
@@ -105,15 +115,36 @@ int record_submit(struct record_session *s, const char *kind, cJSON *data,
 	p->bytes = bytes;
 	p->len = len;
 
+	/* Only the first event wakes the writer, which then lets the
+	 * others gather: a wakeup per event would cost a context switch
+	 * each. */
 	pthread_mutex_lock(&s->qlock);
-	if (s->queue_tail)
+	if (s->queue_tail) {
 		s->queue_tail->next = p;
-	else
+	} else {
 		s->queue_head = p;
+		pthread_cond_signal(&s->qcond);
+	}
 	s->queue_tail = p;
-	pthread_cond_signal(&s->qcond);
 	pthread_mutex_unlock(&s->qlock);
 	return 0;
+}
+
+/* Let events gather for BATCH_MS after the first, unless the writer is
+ * being stopped. */
+static void gather(struct record_session *s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += BATCH_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!s->writer_stop &&
+	       pthread_cond_timedwait(&s->qcond, &s->qlock, &until) == 0)
+		;	/* woken early: by record_writer_stop(), or spuriously */
 }
 
 static void *writer_main(void *arg)
@@ -126,6 +157,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&s->qlock);
 		while (!s->queue_head && !s->writer_stop)
 			pthread_cond_wait(&s->qcond, &s->qlock);
+		gather(s);
 		stop = s->writer_stop && !s->queue_head;
 		pthread_mutex_unlock(&s->qlock);
 		if (stop)

@@ -2,10 +2,10 @@
  * record_run.c - start the agent under the tracer, pump its output, and
  * turn SIGINT and SIGTERM into a stop that still finalizes the bundle.
  *
- * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread from
- * the start (record_signals_block(), before the gateway and the output
- * pump create theirs), and unblocked only in the main thread while it
- * waits in the tracer loop, so the handler runs there. The agent runs in
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start
+ * (record_signals_block()), before the gateway and the output pump create
+ * their threads, which inherit the mask. Only the main thread unblocks
+ * them, while it waits in the tracer loop, so the handler runs there. The agent runs in
  * a session of its own, so the terminal's Ctrl-C reaches runbundle only,
  * which forwards the first one and kills the tree on the second.
  */
@@ -165,8 +165,8 @@ static void run_child(struct record_session *s, struct record_stdio *io,
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* A terminal stdin is the agent's; anything else is not recorded, so
- * the agent reads /dev/null and a replay sees the same input. */
+/* A terminal stdin goes to the agent. Any other stdin would not be
+ * recorded, so the agent reads /dev/null, as a replay can give it. */
 static int agent_stdin(void)
 {
 	if (isatty(STDIN_FILENO))

@@ -40,7 +40,7 @@ struct record_stdio {
 int record_stdio_open(struct record_session *session,
 		      struct record_stdio *io);
 
-/* Once the agent holds its ends: close them here and start the output
+/* Once the agent has its ends: close them here and start the output
  * pump on ours. Returns 0, or -1 with the session failed. */
 int record_stdio_pump(struct record_session *session,
 		      struct record_stdio *io);

@@ -4,10 +4,12 @@
  * namespace, the seccomp supervisor counts denied calls, and the tracer
  * seizes the agent where the sandbox's hook stops it.
  *
- * The sandbox's own seccomp filter carries the exec-tracing rule
- * (trace_exec), so the hook only has to stop the agent for PTRACE_SEIZE;
- * a second, tracer-only filter would cost a second BPF run on every
- * system call.
+ * The hook is the tracer's child side, which loads its exec-only filter
+ * and waits for PTRACE_SEIZE in the tracer's own protocol. The sandbox's
+ * filter carries the same exec-tracing rule (trace_exec), so an exec
+ * stops for the tracer whichever filter the kernel consults first.
+ * NOTE: that makes two BPF programs per system call. A tracer call that
+ * only waits, without its filter, would save one.
  *
  * The agent inherits fds 0 to 2 and nothing above (sandbox.h, invariant
  * 2), so its stdin and the pipes of its output are put there for the
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "harness/fingerprint.h"
+#include "harness/tracer.h"
 #include "record/record_gateway.h"
 #include "record/record_run.h"
 #include "sandbox/error.h"
@@ -58,7 +61,7 @@ static void fail_sandbox(struct record_session *s)
 }
 
 /*
- * The gateway's variables must reach the agent whatever env.pass says,
+ * The gateway's variables must reach the agent whatever env.pass lists,
  * so they join the policy's env.set in a shallow copy of the policy.
  */
 static int extend_env(struct boxed *b, char *const *extra)
@@ -86,10 +89,10 @@ static int extend_env(struct boxed *b, char *const *extra)
 	return 0;
 }
 
-static int stop_for_tracer(void *arg)
+static int prepare_for_tracer(void *arg)
 {
 	(void)arg;
-	return raise(SIGSTOP);
+	return harness_tracer_child_prepare();
 }
 
 static void on_seccomp(const struct sandbox_seccomp_violation *v, void *arg)
@@ -154,8 +157,13 @@ static void plan(struct boxed *b, bool gateway)
 	c->policy = &b->policy;
 	c->mode = SANDBOX_MODE_NAMESPACES;
 	c->workspace = rc->workspace;
+	c->workspace_inside = rc->workspace_inside;
+	c->env = rc->env;
+	c->set_ids = rc->set_ids;
+	c->uid = rc->uid;
+	c->gid = rc->gid;
 	c->argv = rc->argv;
-	c->hook = stop_for_tracer;
+	c->hook = prepare_for_tracer;
 	c->trace_exec = true;
 	c->seccomp_notify = true;
 	plan_ports(b, gateway);

@@ -1,6 +1,7 @@
 /*
  * record_snapshot.c - snapshots of the workspace and of the HOME seed,
- * each followed by an event that says why it was taken and what changed.
+ * each followed by an event that records why it was taken and what
+ * changed.
  */
 #include <stdio.h>
 #include <string.h>

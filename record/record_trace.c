@@ -121,20 +121,32 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 	return rc;
 }
 
+static double tv_us(struct timeval tv)
+{
+	return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
+}
+
+/* The execs are in their own events and the whole record is in the
+ * process tree at the end, so this event carries only the outcome. */
 static int on_exited(struct record_session *s,
 		     const struct harness_process *p)
 {
 	cJSON *data = process_data(p);
-	cJSON *object = harness_process_json(p);
 
+	cJSON_AddNumberToObject(data, "end_us", (double)p->end_us);
 	cJSON_AddStringToObject(data, "end", harness_end_name(p->end));
 	if (p->end == HARNESS_END_EXITED)
 		cJSON_AddNumberToObject(data, "exit_code", p->exit_code);
 	else if (p->end != HARNESS_END_LOST)
 		cJSON_AddStringToObject(data, "signal",
 					sigabbrev_np(p->signal));
-	return record_submit(s, "process-end", data, object, BUNDLE_BLOB,
-			     NULL, 0);
+	cJSON_AddNumberToObject(data, "user_us", tv_us(p->rusage.ru_utime));
+	cJSON_AddNumberToObject(data, "system_us",
+				tv_us(p->rusage.ru_stime));
+	cJSON_AddNumberToObject(data, "max_rss_kib",
+				(double)p->rusage.ru_maxrss);
+	return record_submit(s, "process-end", data, NULL, BUNDLE_BLOB, NULL,
+			     0);
 }
 
 int record_on_trace(const struct harness_trace_event *event, void *arg)

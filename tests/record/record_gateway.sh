@@ -1,9 +1,9 @@
 #!/bin/sh
-# A session through the gateway: the example shell agent against the
-# scripted model, whose model exchanges, request snapshots and processes
-# must interleave in the order they happened; and a real upstream on
-# loopback, which must get runbundle's key while the agent and the
-# bundle only ever see a placeholder.
+# A session through the gateway. The example shell agent runs against
+# the scripted model, and its model exchanges, request snapshots and
+# processes must interleave in the order they happened. A real upstream
+# on loopback must get runbundle's key, while the agent and the bundle
+# only get a placeholder.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 command -v curl >/dev/null || skip "curl is missing"
@@ -43,7 +43,7 @@ curl
 snapshot 3
 exchange 3 complete" "$($EVENTS "$TMP/agent.rb" steps)" "the order of steps"
 
-# The snapshot before request 2 already holds the file the first tool
+# The snapshot before request 2 already contains the file the first tool
 # call wrote, and only that change.
 expect_eq '[["A","notes.txt"]]' "$($EVENTS "$TMP/agent.rb" kinds |
 	while read -r seq kind; do
@@ -59,8 +59,8 @@ grep -q "$OPENAI_API_KEY" "$TMP/all" && fail "the key is in the bundle"
 grep -q runbundle-placeholder-key "$TMP/all" ||
 	fail "the agent's placeholder key is not in the bundle"
 
-# A real upstream, on loopback: it sees runbundle's key, the agent and
-# the bundle see the placeholder.
+# A real upstream on loopback gets runbundle's key, and the agent and
+# the bundle get the placeholder.
 /usr/bin/python3 "$TESTS_DIR/harness/upstream.py" "$TMP/port" \
 	2>"$TMP/upstream.err" &
 upstream_pid=$!

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Signals: SIGTERM and a first Ctrl-C are forwarded to the agent and the
-# bundle is finalized; a second Ctrl-C kills the tree and still
-# finalizes; a SIGKILLed runbundle leaves the bundle incomplete but
+# Signals. SIGTERM and a first Ctrl-C are forwarded to the agent, and the
+# bundle is finalized. A second Ctrl-C kills the tree and still
+# finalizes. A SIGKILLed runbundle leaves the bundle incomplete but
 # verifiable, and the agent dead.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"

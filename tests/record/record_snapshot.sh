@@ -1,7 +1,7 @@
 #!/bin/sh
-# Workspace snapshots: the final one, checked out, equals the real
-# workspace byte for byte with its metadata; each step lists what
-# changed; and a bundle written inside the workspace stays out of it.
+# Workspace snapshots. The final one, checked out, equals the real
+# workspace byte for byte with its metadata. Each step lists what
+# changed, and a bundle written inside the workspace stays out of it.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""tree_compare.py A B - exit 1, listing each difference, unless the
-directory trees A and B hold the same entries with the same type, mode,
-size, content, symlink target, hardlink grouping and mtime (to the
-nanosecond; for directories too)."""
+"""tree_compare.py A B - compare two directory trees.
+
+Exits 1, listing each difference, unless A and B contain the same
+entries with the same type, mode, size, content, symlink target,
+hardlink grouping and mtime. Mtimes are compared to the nanosecond, for
+directories too."""
 import os
 import stat
 import sys
