@@ -1,7 +1,9 @@
 #!/bin/sh
 # Upstream failures are relayed as the agent would see them and stored
-# with their outcome: refused, TLS, timeout, 429 retries, a reset midway,
-# and an agent that disconnects. Replay serves the same failures.
+# with their outcome: refused, TLS, a silent upstream, a connect timeout,
+# 429 retries, a reset midway, and an agent that disconnects. Replay
+# serves the same failures. DNS failures are not tested, because a name
+# lookup would leave the machine.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -84,6 +86,38 @@ expect_eq upstream-cut "$($RECORDS field "$f" 8 outcome)" "cut chunked"
 $RECORDS field "$f" 7 failure | grep -q 'reset' ||
 	fail "the cut exchange does not say the connection was reset"
 expect_eq client-aborted "$($RECORDS field "$f" 9 outcome)" "disconnect"
+
+# A connect that never completes: a loopback listener whose accept
+# queue is full drops further SYNs, so the connect timeout ends it.
+"$PYTHON" - "$TMP/full.port" <<'PY' &
+import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+held = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(s.getsockname())
+    except BlockingIOError:
+        pass
+    held.append(c)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+PY
+SERVER_PIDS="$SERVER_PIDS $!"
+full=$(wait_port "$TMP/full.port")
+start_gateway connect --upstream full="http://127.0.0.1:$full" \
+	--connect-timeout 500
+code=$(curl -sS -o "$TMP/connect.json" -w '%{http_code}' "$GATEWAY/x")
+stop_gateway "$GATEWAY_PID"
+expect_eq 502 "$code" "status for a connect timeout"
+expect_grep '"code":"upstream_timed_out"' "$TMP/connect.json"
+expect_eq upstream-failed "$($RECORDS field "$TMP/connect.jsonl" 1 outcome)" \
+	"connect timeout outcome"
 
 # Replay serves the same failures without any upstream.
 stop_servers
