@@ -458,6 +458,13 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 		}
 		return queue_failure(c, req);
 	}
+	/* A response without a body never reaches the content reader, so
+	 * its transfer is finished here, where its end is seen. */
+	while (!f->done && (strcmp(req->live.method, "HEAD") == 0 ||
+			    f->status == 204 || f->status == 304)) {
+		if (drive(req) < 0)
+			return MHD_NO;
+	}
 	return queue_relay(c, req);
 }
 

@@ -41,6 +41,8 @@ expect_grep '^Content-Length: 1000' "$TMP/head.txt"
 expect_eq HEAD "$($RECORDS field "$TMP/rec.jsonl" 4 request.method)" \
 	"HEAD method"
 expect_eq "" "$($RECORDS chunks "$TMP/rec.jsonl" 4)" "HEAD body chunks"
+expect_eq complete "$($RECORDS field "$TMP/rec.jsonl" 4 outcome)" \
+	"HEAD outcome"
 expect_eq 0 "$(curl -sS "$REC/empty" | wc -c)" "empty body length"
 expect_eq 204 "$(curl -sS -o /dev/null -w '%{http_code}' "$REC/no-content")" \
 	"no-content status"
@@ -62,6 +64,10 @@ sys.exit(open(sys.argv[1], "rb").read() != (p * (n // 256 + 1))[:n])' \
 	"$TMP/gw.big" "$big" || fail "the 50 MiB body differs"
 stop_gateway "$REC_PID"
 expect_eq 8 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
+for seq in 1 2 3 4 5 6 7 8; do
+	expect_eq complete "$($RECORDS field "$TMP/rec.jsonl" $seq outcome)" \
+		"outcome of exchange $seq"
+done
 
 # Replay serves every body the same, the 50 MiB one included.
 start_gateway replay --replay "$TMP/rec.jsonl" --timing fast
