@@ -59,6 +59,16 @@ n_procs=$(jq '[.. | objects | select(has("execs"))] | length' \
 expect_eq "$n_procs" "$(last_data "$TMP/make.rb" end .counts.processes)" \
 	"the process count"
 
+# A daemon (a double fork and setsid) that outlives the agent is
+# recorded, then killed when the agent ends.
+record "$TMP/daemon.rb" -- sh -c '(setsid sh -c "touch up; sleep 60" &)
+	while [ ! -e up ]; do sleep 0.05; done'
+expect_recorded 0
+tree_json "$TMP/daemon.rb" "$TMP/tree.json"
+expect_eq "KILL" "$(jq -r '.. | objects | select(has("execs")) |
+	select([.execs[] | select(.error == null) | .argv] == [["sleep", "60"]]) |
+	.signal_name' "$TMP/tree.json")" "the daemon's end"
+
 # A Python script that spawns children, one of them by vfork
 # (posix_spawn); the shell's echo is a builtin in a forked subshell.
 cat >spawn.py <<'P'

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Policy violations become events: an exec that the policy denies, a
+# system call that seccomp denies, and requests that the egress proxy
+# rejects. The agent's own run goes on, and runbundle exits with its
+# status.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/record/record_lib.sh"
+command -v curl >/dev/null || skip "curl is missing"
+
+mkdir "$TMP/ws"
+cd "$TMP/ws"
+# The allowlist names a loopback port where nothing listens, so that the
+# proxy runs; nothing is sent anywhere else.
+cat >"$TMP/policy.json" <<'JSON'
+{"version": 1, "exec": {"deny": ["wget"]},
+ "network": {"allow": ["127.0.0.1:9"]}}
+JSON
+record "$TMP/v.rb" --policy "$TMP/policy.json" -- sh -c '
+	/usr/bin/wget -q http://127.0.0.1:9/
+	/usr/bin/python3 -c "import ctypes
+print(ctypes.CDLL(None).unshare(0x10000000))"
+	curl -sS -m 5 https://169.254.169.254/
+	echo done'
+expect_recorded 0
+expect_grep '^done$' "$TMP/out"
+expect_grep ' 3 policy violations$' "$TMP/err"
+
+$EVENTS "$TMP/v.rb" kinds | awk '$2 == "violation" { print $1 }' |
+	while read -r seq; do
+		$EVENTS "$TMP/v.rb" data "$seq"
+	done >"$TMP/violations"
+expect_eq 3 "$(wc -l <"$TMP/violations")" "violation events"
+expect_eq /usr/bin/wget \
+	"$(jq -r 'select(.source == "exec") | .command' "$TMP/violations")" \
+	"the denied exec"
+expect_eq "unshare EPERM" \
+	"$(jq -r 'select(.source == "seccomp") | "\(.syscall) \(.error)"' \
+		"$TMP/violations")" "the denied system call"
+expect_eq "169.254.169.254 443" \
+	"$(jq -r 'select(.source == "proxy") | "\(.host) \(.port)"' \
+		"$TMP/violations")" "the rejected CONNECT"
+expect_eq 3 "$(last_data "$TMP/v.rb" end .counts.violations)" \
+	"end.counts.violations"
+exit 0
