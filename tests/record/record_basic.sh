@@ -47,6 +47,16 @@ expect_eq "" "$(cat "$TMP/out")" "the agent's stdin"
 expect_eq "null" "$($EVENTS "$TMP/stdin.rb" data 1 | jq -r .stdin)" \
 	"record.stdin"
 
+# A terminal stdin is the agent's; script(1) provides the terminal.
+if command -v script >/dev/null; then
+	printf 'typed\n' | script -qec "'$RB' record -o '$TMP/tty.rb' -- \
+		sh -c 'read line; echo got:\$line'" /dev/null >"$TMP/out" 2>&1 ||
+		fail "record with a terminal stdin failed"
+	expect_grep 'got:typed' "$TMP/out"
+	expect_eq "terminal" "$($EVENTS "$TMP/tty.rb" data 1 | jq -r .stdin)" \
+		"record.stdin with a terminal"
+fi
+
 # Labels and the command line are in the first event.
 record "$TMP/labels.rb" --label ci=yes --label job=42 -- true
 expect_recorded 0
