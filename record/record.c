@@ -343,6 +343,8 @@ static int add_exclude(struct record_session *s, const char *pattern)
 /*
  * A bundle written inside the workspace must stay out of its own
  * snapshots, with its SQLite side files.
+ * TODO: add the policy's snapshot excludes here once the policy format
+ * has a field for them.
  */
 static int exclude_bundle(struct record_session *s)
 {

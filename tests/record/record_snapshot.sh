@@ -50,6 +50,20 @@ first=$($EVENTS "$TMP/s.rb" data 4 | jq -r .snapshot)
 [ -f "$TMP/first/doomed.txt" ] || fail "the initial snapshot lacks doomed.txt"
 expect_eq "one" "$(cat "$TMP/first/src/one.txt")" "initial src/one.txt"
 
+# A HOME seed that the policy names is snapshotted once, before the
+# agent starts.
+mkdir -p "$TMP/seed/.config"
+printf 'model = "x"\n' >"$TMP/seed/.config/agent.toml"
+printf '{"version": 1, "home": {"path": "/home/agent", "seed": "%s"}}\n' \
+	"$TMP/seed" >"$TMP/home-policy.json"
+record "$TMP/home.rb" --policy "$TMP/home-policy.json" -- true
+expect_recorded 0
+expect_eq "$TMP/seed" "$(last_data "$TMP/home.rb" home .path)" "home.path"
+"$RB" checkout "$TMP/home.rb" "$(last_data "$TMP/home.rb" home .snapshot)" \
+	"$TMP/home-out" >/dev/null 2>&1 || fail "checkout of the HOME seed failed"
+/usr/bin/python3 "$TESTS_DIR/record/tree_compare.py" "$TMP/seed" \
+	"$TMP/home-out" || fail "the HOME seed snapshot differs from the seed"
+
 # A bundle inside the workspace is not snapshotted, nor its side files.
 record "$ws/inside.rb" -- sh -c 'echo x >x.txt'
 expect_recorded 0
