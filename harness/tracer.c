@@ -410,30 +410,45 @@ static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
 	return rc;
 }
 
-/* Wait until pid is in a stop, reading /proc because it need not be a
- * child of ours. */
-static int wait_stopped(pid_t pid)
+/* Whether the hex signal set after "Sig...:" in a status line has sig. */
+static bool has_signal(const char *line, int sig)
 {
-	for (int i = 0; i < 10000; i++) {
-		char path[64], buf[512], *paren;
-		FILE *f;
-		size_t n;
+	unsigned long long set = strtoull(strchr(line, ':') + 1, NULL, 16);
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		f = fopen(path, "re");
+	return (set >> (sig - 1)) & 1;
+}
+
+/*
+ * Wait until pid waits in harness_tracer_child_prepare(), which shows in
+ * /proc/PID/status as SIGCONT caught. The child blocks SIGCONT before it
+ * installs the handler, so a SIGCONT sent from then on is not lost.
+ * /proc is read because pid need not be a child of ours. Polls every
+ * millisecond, for up to 10 seconds.
+ */
+static int wait_ready(pid_t pid)
+{
+	char path[64], line[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0; i < 10000; i++) {
+		FILE *f = fopen(path, "re");
+		bool caught = false, dead = false;
+
 		if (!f)
 			return -1;
-		n = fread(buf, 1, sizeof(buf) - 1, f);
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "State:", 6) == 0)
+				dead = strpbrk(line + 6, "ZX") != NULL;
+			else if (strncmp(line, "SigCgt:", 7) == 0)
+				caught = has_signal(line, SIGCONT);
+		}
 		fclose(f);
-		buf[n] = '\0';
-		paren = strrchr(buf, ')');
-		if (paren && paren[1] == ' ' && paren[2] == 'T')
-			return 0;
-		if (paren && paren[1] == ' ' &&
-		    (paren[2] == 'Z' || paren[2] == 'X')) {
+		if (dead) {
 			errno = ESRCH;
 			return -1;
 		}
+		if (caught)
+			return 0;
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
 	errno = ETIMEDOUT;
@@ -444,10 +459,10 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
 {
 	struct harness_process *p;
 
-	if (wait_stopped(pid) < 0) {
+	if (wait_ready(pid) < 0) {
 		harness_set_error("cannot attach to process: '%d': %s",
 				  (int)pid,
-				  errno == ESRCH ? "it exited before it stopped"
+				  errno == ESRCH ? "it exited before it was ready"
 						 : strerror(errno));
 		harness_set_hint("the process must call "
 				 "harness_tracer_child_prepare() first");
@@ -469,8 +484,8 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
 	}
 	tracer->root_pid = pid;
 
-	/* Ends the stop of harness_tracer_child_prepare(); the tracee
-	 * reports it as a SIGCONT, which is injected like any signal. */
+	/* Ends the wait in harness_tracer_child_prepare(). The tracee
+	 * reports the SIGCONT, which is injected like any signal. */
 	kill(pid, SIGCONT);
 	return emit(tracer, HARNESS_TRACE_STARTED, p, NULL);
 }

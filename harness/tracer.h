@@ -4,7 +4,7 @@
  * The tracer follows a process tree from the host side. The child side
  * (harness_tracer_child_prepare(), called as the last step before execve)
  * installs a seccomp filter that returns SECCOMP_RET_TRACE for execve and
- * execveat only, and stops itself with SIGSTOP. The parent side
+ * execveat only, and waits for the tracer's SIGCONT. The parent side
  * (harness_tracer_attach() and harness_tracer_run()) seizes the stopped
  * child with PTRACE_SEIZE and follows forks, vforks, clones, execs and
  * exits. No other system call stops, which is what keeps the overhead low
@@ -162,13 +162,17 @@ struct harness_tracer_options {
 struct harness_tracer;
 
 /*
- * Child side: install the exec-only seccomp filter and stop with SIGSTOP
- * until the tracer has seized this process and sent SIGCONT. Call it in
- * the child as the last step before execve, after any namespace or
- * privilege change. Sets no_new_privs only when installing the filter
- * needs it (without CAP_SYS_ADMIN). It allocates memory, so call it in
- * a single-threaded child. Returns 0 once the tracer has resumed the
- * process, or -1 with errno set and harness_error() filled.
+ * Child side: install the exec-only seccomp filter, then wait (with a
+ * SIGCONT handler, in sigsuspend) until the tracer has seized this
+ * process and sent SIGCONT. Works in the init of a new PID namespace.
+ * Call it in the child as the last step before execve, after any
+ * namespace or privilege change. The SIGCONT disposition and the signal
+ * mask are restored before it returns. Sets no_new_privs only when
+ * installing the filter needs it (without CAP_SYS_ADMIN). It allocates
+ * memory, so call it in a single-threaded child. It waits for as long
+ * as no tracer comes, so a parent whose attach fails must kill the
+ * child. Returns 0 once the tracer has resumed the process, or -1 with
+ * errno set and harness_error() filled.
  */
 int harness_tracer_child_prepare(void);
 
@@ -178,8 +182,8 @@ struct harness_tracer *harness_tracer_new(
 	const struct harness_tracer_options *options);
 
 /*
- * Parent side: wait until pid has stopped itself in
- * harness_tracer_child_prepare(), seize it, and let it continue. pid is
+ * Parent side: wait until pid waits in harness_tracer_child_prepare()
+ * (for up to 10 seconds), seize it, and let it continue. pid is
  * a host pid; it may live in other PID and user namespaces, and need not
  * be a child of the caller. Returns 0, or -1 when it cannot be seized
  * (the hint then names the usual cause).

@@ -78,6 +78,48 @@ static int load_filter(scmp_filter_ctx ctx)
 	return rc;
 }
 
+static volatile sig_atomic_t resumed;
+
+static void on_sigcont(int sig)
+{
+	(void)sig;
+	resumed = 1;
+}
+
+/*
+ * Wait for the tracer's SIGCONT with a handler, not in a SIGSTOP: the
+ * init of a PID namespace ignores a SIGSTOP that it sends itself, and
+ * the sandbox's child is often that init. SIGCONT stays blocked outside
+ * sigsuspend(), so that it cannot come between the check and the wait.
+ * The tracer sees the handler in /proc/PID/status (SigCgt) and only then
+ * seizes and signals.
+ */
+static int wait_for_tracer(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigcont }, old_action;
+	sigset_t block, old_mask, wait_mask;
+
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCONT);
+	if (sigprocmask(SIG_BLOCK, &block, &old_mask) < 0)
+		return -1;
+	resumed = 0;
+	if (sigaction(SIGCONT, &sa, &old_action) < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		return -1;
+	}
+	wait_mask = old_mask;
+	sigdelset(&wait_mask, SIGCONT);
+	while (!resumed)
+		sigsuspend(&wait_mask);
+
+	/* The caller's own disposition and mask carry over to the exec. */
+	sigaction(SIGCONT, &old_action, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	return 0;
+}
+
 int harness_tracer_child_prepare(void)
 {
 	scmp_filter_ctx ctx = build_filter();
@@ -97,13 +139,9 @@ int harness_tracer_child_prepare(void)
 		return -1;
 	}
 
-	/*
-	 * From here on every execve without a tracer fails with ENOSYS,
-	 * so stop until the tracer has seized this process. The tracer's
-	 * SIGCONT ends the stop.
-	 */
-	if (raise(SIGSTOP) != 0) {
-		harness_set_error("cannot stop for the tracer: %s",
+	/* From here on every execve without a tracer fails with ENOSYS. */
+	if (wait_for_tracer() < 0) {
+		harness_set_error("cannot wait for the tracer: %s",
 				  strerror(errno));
 		return -1;
 	}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -163,6 +164,90 @@ static void attach_fails_on_exited_process(void **state)
 	harness_tracer_free(t);
 }
 
+static void note_untraced(pid_t pid, int status, void *data)
+{
+	int *count = data;
+
+	(void)pid;
+	(void)status;
+	(*count)++;
+}
+
+/*
+ * The sandbox's pattern: an intermediate process enters new user and
+ * PID namespaces and forks pid 1 there, which prepares and execs. The
+ * tracer attaches to that grandchild by its host pid.
+ */
+static pid_t start_in_namespaces(int *ready)
+{
+	int fds[2];
+	pid_t mid, inner;
+
+	assert_int_equal(pipe(fds), 0);
+	mid = fork();
+	assert_true(mid >= 0);
+	if (mid == 0) {
+		int status;
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
+			_exit(77);
+		inner = fork();
+		if (inner == 0) {
+			if (harness_tracer_child_prepare() < 0)
+				_exit(99);
+			execl("/bin/sh", "sh", "-c", "/bin/true; exit 4",
+			      (char *)NULL);
+			_exit(98);
+		}
+		if (write(fds[1], &inner, sizeof(inner)) != sizeof(inner))
+			_exit(97);
+		waitpid(inner, &status, 0);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 96);
+	}
+	close(fds[1]);
+	if (read(fds[0], &inner, sizeof(inner)) != sizeof(inner))
+		inner = -1;
+	close(fds[0]);
+	*ready = inner > 0;
+	return inner;
+}
+
+static void attach_in_other_namespaces(void **state)
+{
+	int untraced = 0, ready, status = 0;
+	struct harness_tracer_options o = { NULL, NULL, note_untraced,
+					    &untraced };
+	struct harness_tracer *t = harness_tracer_new(&o);
+	pid_t pid = start_in_namespaces(&ready);
+	const struct harness_process *root, *child;
+
+	(void)state;
+	if (!ready) {
+		harness_tracer_free(t);
+		skip();
+	}
+	assert_int_equal(harness_tracer_attach(t, pid), 0);
+	assert_int_equal(harness_tracer_run(t, &status), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 4);
+	assert_int_equal(harness_tracer_count(t), 2);
+	root = harness_tracer_process(t, 0);
+	child = harness_tracer_process(t, 1);
+	assert_int_equal(root->pid, pid);
+	assert_int_equal(root->ns_pid, 1);
+	assert_int_equal(root->n_ns_pids, 2);
+	assert_int_equal(root->ns_pids[0], pid);
+	assert_int_equal(child->ns_pid, 2);
+	assert_int_equal(child->parent, 0);
+	assert_string_equal(child->execs[0].attempted, "/bin/true");
+	/* The intermediate is a child of this process, not a tracee. */
+	while (untraced == 0 && waitpid(-1, NULL, 0) > 0)
+		untraced++;
+	assert_int_equal(untraced, 1);
+	harness_tracer_free(t);
+}
+
 static void end_names_are_stable(void **state)
 {
 	(void)state;
@@ -181,6 +266,7 @@ int main(void)
 		cmocka_unit_test(records_redact_secret_values),
 		cmocka_unit_test(failing_callback_stops_the_run),
 		cmocka_unit_test(attach_fails_on_exited_process),
+		cmocka_unit_test(attach_in_other_namespaces),
 		cmocka_unit_test(end_names_are_stable),
 	};
 
