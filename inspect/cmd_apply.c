@@ -70,6 +70,7 @@ static int open_parent(int root_fd, const char *path, int create, char *buf,
 {
 	int fd = dup(root_fd);
 	char *p = buf, *slash;
+	int saved;
 
 	snprintf(buf, APPLY_PATH_MAX, "%s", path);
 	while (fd >= 0 && (slash = strchr(p, '/'))) {
@@ -82,7 +83,9 @@ static int open_parent(int root_fd, const char *path, int create, char *buf,
 			next = openat(fd, p, O_RDONLY | O_DIRECTORY |
 				      O_NOFOLLOW | O_CLOEXEC);
 		*slash = '/';
+		saved = errno;
 		close(fd);
+		errno = saved;
 		fd = next;
 		p = slash + 1;
 	}
@@ -392,6 +395,8 @@ static int on_change(const unsigned char *path, size_t path_len,
 			    change != BUNDLE_CHANGE_DELETED, buf, &name);
 	if (!a->writing) {
 		why = unwritable(new);
+		if (!why && dirfd < 0 && errno != ENOENT)
+			why = "is below a symlink or a file in the target";
 		if (!why)
 			why = differs(a, dirfd, name, old, change);
 		if (why)

@@ -1,0 +1,130 @@
+#!/bin/sh
+# Each built-in gate rule fires on a run that breaks it and stays quiet
+# on one that does not; the exit status and the one line per failed
+# rule say which.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/inspect/gate_lib.sh"
+command -v jq >/dev/null || skip "jq is missing"
+
+# new_run NAME: DIR with a before and an after tree that differ in one
+# ordinary file.
+new_run() {
+	d=$TMP/$1
+	mkdir -p "$d/before/src" "$d/after/src"
+	echo one >"$d/before/src/a.c"
+	echo two >"$d/after/src/a.c"
+}
+
+# gate_fails NAME RULE [GATE-OPTION...]: gate exits 1 with exactly one
+# line, for RULE.
+gate_fails() {
+	b=$TMP/$1/b.rb
+	shift
+	rule=$1
+	shift
+	expect_status 1 "$RUNBUNDLE" gate "$@" "$b"
+	expect_eq 1 "$(wc -l <"$TMP/out")" "lines for one failed rule"
+	expect_eq "$rule" "$(awk '{print $1}' "$TMP/out")" "failed rule"
+}
+
+# A clean run passes every rule.
+new_run clean
+run_spec "$TMP/clean" --exec /usr/bin/make make
+run_finish "$TMP/clean"
+forge "$TMP/clean/b.rb" "$TMP/clean/spec"
+expect_status 0 "$RUNBUNDLE" gate "$TMP/clean/b.rb"
+expect_grep '^gate: all 7 rules passed$' "$TMP/out"
+"$RUNBUNDLE" gate --json "$TMP/clean/b.rb" >"$TMP/json"
+expect_eq true "$(jq .passed "$TMP/json")" "passed in JSON"
+expect_eq 7 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
+	"rules passed in JSON"
+expect_eq 1 "$(jq .files_changed "$TMP/json")" "files changed in JSON"
+
+# A lockfile anywhere in the tree is protected by default.
+new_run lock
+echo '{}' >"$TMP/lock/after/src/package-lock.json"
+run_spec "$TMP/lock"
+run_finish "$TMP/lock"
+forge "$TMP/lock/b.rb" "$TMP/lock/spec"
+gate_fails lock protected-path
+expect_grep "'src/package-lock.json'" "$TMP/out"
+
+# A denied command, by the path of its exec and by a policy violation.
+new_run sudo
+run_spec "$TMP/sudo" --exec /usr/bin/sudo sudo
+run_finish "$TMP/sudo"
+forge "$TMP/sudo/b.rb" "$TMP/sudo/spec"
+gate_fails sudo denied-command
+expect_grep "'/usr/bin/sudo'" "$TMP/out"
+new_run denied
+run_spec "$TMP/denied" --denied mount
+run_finish "$TMP/denied"
+forge "$TMP/denied/b.rb" "$TMP/denied/spec"
+gate_fails denied denied-command
+expect_grep "'mount'" "$TMP/out"
+
+# Network access through the proxy.
+new_run net
+run_spec "$TMP/net" --network example.com:443
+run_finish "$TMP/net"
+forge "$TMP/net/b.rb" "$TMP/net/spec"
+gate_fails net network
+expect_grep "'example.com:443'" "$TMP/out"
+
+# A run that never ended.
+new_run cut
+run_spec "$TMP/cut" --no-end
+run_finish "$TMP/cut"
+forge "$TMP/cut/b.rb" "$TMP/cut/spec"
+gate_fails cut incomplete
+expect_grep "not finalized" "$TMP/out"
+
+# A replay that diverged.
+new_run div
+run_spec "$TMP/div" --divergence
+run_finish "$TMP/div"
+forge "$TMP/div/b.rb" "$TMP/div/spec"
+gate_fails div diverged
+
+# More files than the limit: 101 files changed against a limit of 100.
+new_run many
+i=0
+while [ $i -lt 101 ]; do
+	echo "$i" >"$TMP/many/after/f$i"
+	i=$((i + 1))
+done
+rm "$TMP/many/after/src/a.c"
+cp "$TMP/many/before/src/a.c" "$TMP/many/after/src/a.c"
+run_spec "$TMP/many"
+run_finish "$TMP/many"
+forge "$TMP/many/b.rb" "$TMP/many/spec"
+gate_fails many files-changed
+expect_grep "101 files changed, more than the 100 allowed" "$TMP/out"
+
+# Several failures: one line each, in the order of the rules, and the
+# JSON names the same ones.
+new_run all
+echo x >"$TMP/all/after/yarn.lock"
+run_spec "$TMP/all" --exec /bin/su su --network 10.0.0.1:22 --divergence
+run_finish "$TMP/all"
+forge "$TMP/all/b.rb" "$TMP/all/spec"
+expect_status 1 "$RUNBUNDLE" gate "$TMP/all/b.rb"
+expect_eq "protected-path denied-command network diverged" \
+	"$(awk '{print $1}' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" \
+	"failed rules"
+expect_grep '^gate: 4 of 7 rules failed$' "$TMP/err"
+"$RUNBUNDLE" gate --json "$TMP/all/b.rb" >"$TMP/json" || true
+expect_eq '["protected-path","denied-command","network","diverged"]' \
+	"$(jq -c '[.rules[] | select(.passed | not) | .rule]' "$TMP/json")" \
+	"failed rules in JSON"
+
+# Lines fit in 80 columns, and no color reaches a file or NO_COLOR.
+awk 'length > 80 { exit 1 }' "$TMP/out" || fail "a line is over 80 columns"
+grep -q "$(printf '\033')" "$TMP/out" && fail "color in a file"
+
+# Not a bundle: an error, not a failed rule.
+echo "not sqlite" >"$TMP/junk.rb"
+expect_status 3 "$RUNBUNDLE" gate "$TMP/junk.rb"
+expect_grep '^runbundle: ' "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gate
+exit 0

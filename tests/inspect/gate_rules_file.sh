@@ -1,0 +1,89 @@
+#!/bin/sh
+# A rules file replaces the defaults it names: each rule can be made
+# stricter or turned off, and a wrong key or value is rejected with the
+# file name and the JSON path.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/inspect/gate_lib.sh"
+command -v jq >/dev/null || skip "jq is missing"
+
+d=$TMP/run
+mkdir -p "$d/before/src" "$d/after/src" "$d/after/docs"
+echo one >"$d/before/src/a.c"
+echo two >"$d/after/src/a.c"
+echo new >"$d/after/docs/notes.md"
+echo x >"$d/after/Cargo.lock"
+run_spec "$d" --exec /usr/bin/make make --network pypi.org:443 --no-end
+run_finish "$d"
+forge "$d/b.rb" "$d/spec"
+
+# rules TEXT: write the rules file.
+rules() {
+	printf '%s\n' "$1" >"$TMP/rules.json"
+}
+
+# Defaults: the lockfile, the proxy and the missing end fail.
+expect_status 1 "$RUNBUNDLE" gate "$d/b.rb"
+expect_eq "protected-path network incomplete" \
+	"$(awk '{print $1}' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" \
+	"failed rules by default"
+
+# Every one of them turned off, so the run passes.
+rules '{"version": 1, "protected_paths": [], "allow_network": true,
+	"require_complete": false}'
+expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+
+# Stricter: a limit of 2 files, writes only below src/ (docs/notes.md
+# and Cargo.lock are outside), and make is denied.
+rules '{"version": 1, "protected_paths": [], "allow_network": true,
+	"require_complete": false, "max_files_changed": 2,
+	"allowed_paths": ["src/*"], "denied_commands": ["make", "/opt/*"]}'
+expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+expect_eq "files-changed write-outside denied-command" \
+	"$(awk '{print $1}' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" \
+	"failed stricter rules"
+expect_grep "^write-outside .*2 paths changed outside the allowed ones: \
+'Cargo.lock', 'doc\.\.\.$" "$TMP/out"
+"$RUNBUNDLE" gate --json --rules "$TMP/rules.json" "$d/b.rb" >"$TMP/json" &&
+	fail "gate --json passed"
+expect_eq '["Cargo.lock","docs/notes.md"]' "$(jq -c '.rules[] |
+	select(.rule == "write-outside") | .items' "$TMP/json")" \
+	"paths outside in JSON"
+expect_grep "^files-changed .*3 files changed, more than the 2 allowed" \
+	"$TMP/out"
+
+# A path pattern with '/' is anchored at the workspace root and covers
+# what is below a match.
+rules '{"version": 1, "allow_network": true, "require_complete": false,
+	"protected_paths": ["docs"]}'
+expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+rules '{"version": 1, "allow_network": true, "require_complete": false,
+	"protected_paths": ["/docs/*"]}'
+expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+expect_grep "^protected-path .*'docs/notes.md'" "$TMP/out"
+
+# Wrong files: status 3, the file name, the JSON path and the reason.
+bad_rules() {
+	rules "$1"
+	expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+	expect_grep "^runbundle: $TMP/rules.json: $2" "$TMP/err"
+	expect_eq "" "$(cat "$TMP/out")" "output of rejected rules"
+}
+bad_rules '{"version": 1, "max_files": 3}' 'max_files: unknown key'
+bad_rules '{"version": 1, "max_files_changed": -1}' \
+	'max_files_changed: -1: expected a whole number'
+bad_rules '{"version": 1, "allowed_paths": ["src", 7]}' \
+	'allowed_paths\[1\]: 7: expected a string'
+bad_rules '{"version": 1, "allow_network": "yes"}' \
+	'allow_network: "yes": expected true or false'
+bad_rules '{"allow_network": true}' 'version: missing'
+bad_rules '{"version": 2}' 'version: 2: expected 1'
+bad_rules '{"version": 1,' 'invalid JSON near byte'
+expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/missing.json" "$d/b.rb"
+expect_grep "cannot read the gate rules: '$TMP/missing.json'" "$TMP/err"
+
+# The example of docs/gate.md is a valid rules file.
+sed -n '/^```json$/,/^```$/p' "$SOURCE_DIR/docs/gate.md" | sed '1d;$d' \
+	>"$TMP/example.json"
+[ -s "$TMP/example.json" ] || fail "docs/gate.md has no JSON example"
+expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/example.json" "$d/b.rb"
+exit 0
