@@ -485,9 +485,7 @@ static void finish_exchange(struct gateway_request *req)
 		free(ex);
 		return;
 	}
-	pthread_mutex_lock(&gw->sink_lock);
-	gw->config.sink.finished(gw->config.sink.ctx, ex);
-	pthread_mutex_unlock(&gw->sink_lock);
+	gateway_sink_push(gw, ex);
 }
 
 static void free_request(struct gateway_request *req)
@@ -784,6 +782,11 @@ harness_gateway_start(const struct harness_gateway_config *config)
 			goto fail;
 	}
 	gw->port = socket_port(fd);
+	if (gateway_sink_start(gw) < 0) {
+		harness_set_error("cannot start gateway: 'sink thread': %s",
+				  strerror(errno));
+		goto fail;
+	}
 	if (start_daemon(gw, fd) < 0)
 		goto fail;
 	return gw;
@@ -815,6 +818,7 @@ void harness_gateway_stop(struct harness_gateway *gateway)
 	gateway->stopping = 1;
 	if (gateway->daemon)
 		MHD_stop_daemon(gateway->daemon);
+	gateway_sink_stop(gateway);
 	if (gateway->own_fd >= 0)
 		close(gateway->own_fd);
 	while (gateway->idle) {

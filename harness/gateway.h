@@ -21,6 +21,10 @@
  *  3. Exchanges are numbered in the order their requests started (seq
  *     from 1); the sink receives them in the order they finished.
  *  4. The sink's callbacks never run concurrently with each other.
+ *     before_forward and diverged run on the request's connection
+ *     thread; finished runs on a sink thread of its own, so a slow sink
+ *     does not delay the next request, and every exchange has been
+ *     delivered when harness_gateway_stop() returns.
  *
  * Upstream selection: a request whose path starts with "/NAME/" goes to
  * the upstream called NAME, with that prefix removed; a request with an
@@ -67,7 +71,7 @@ enum harness_divergence_action {
 
 /*
  * Callbacks that receive what the gateway records. Any may be NULL. They
- * are called from the gateway's connection threads, one at a time.
+ * are called one at a time (see invariant 4 for the threads).
  */
 struct harness_gateway_sink {
 	/* Called once the whole request has arrived and was redacted,

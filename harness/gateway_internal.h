@@ -24,6 +24,7 @@
 
 struct harness_matcher;
 struct harness_normalizer;
+struct gateway_sink_item;
 
 struct harness_gateway {
 	struct MHD_Daemon *daemon;
@@ -38,6 +39,17 @@ struct harness_gateway {
 	size_t divergences;
 
 	pthread_mutex_t sink_lock; /* held while a sink callback runs */
+
+	/* Finished exchanges on their way to the sink thread
+	 * (gateway_sink.c), under queue_lock. */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct gateway_sink_item *queue_head;
+	struct gateway_sink_item *queue_tail;
+	int queue_closed;
+	int queue_ready; /* the lock and condition exist */
+	pthread_t sink_thread;
+	int sink_running;
 
 	/* Curl handles of closed agent connections, with their upstream
 	 * connections still open, for the next agent connection to reuse;
@@ -147,6 +159,13 @@ void gateway_conn_release(struct gateway_conn *conn);
 enum MHD_Result gateway_forward(struct MHD_Connection *connection,
 				struct gateway_request *req);
 void gateway_forward_finish(struct gateway_request *req);
+
+/* The sink thread (gateway_sink.c). gateway_sink_push() takes over the
+ * exchange; gateway_sink_stop() delivers what is queued, then ends the
+ * thread. */
+int gateway_sink_start(struct harness_gateway *gw);
+void gateway_sink_push(struct harness_gateway *gw, struct harness_exchange *ex);
+void gateway_sink_stop(struct harness_gateway *gw);
 
 /* Serving stored responses (gateway_serve.c). */
 enum MHD_Result gateway_serve_script(struct MHD_Connection *connection,
