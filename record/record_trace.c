@@ -1,7 +1,9 @@
 /*
- * record_trace.c - the tracer's events as bundle events: one when a
- * process starts, one per exec (failed ones included), one when it ends;
- * and the executables that ran, for the fingerprint.
+ * record_trace.c - the tracer's events as bundle events: one per exec
+ * (failed ones included) and one when a process ends, each naming the
+ * process, its parent and its start; and the executables that ran, for
+ * the fingerprint. A process start is no event of its own, because each
+ * event costs a database insert while the agent waits for its exec.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +24,7 @@ static cJSON *process_data(const struct harness_process *p)
 	cJSON_AddNumberToObject(data, "pid", p->pid);
 	cJSON_AddNumberToObject(data, "ns_pid", p->ns_pid);
 	cJSON_AddNumberToObject(data, "parent", (double)p->parent);
+	cJSON_AddNumberToObject(data, "start_us", (double)p->start_us);
 	return data;
 }
 
@@ -44,15 +47,10 @@ static cJSON *exec_object(const struct harness_process *p,
 	return item;
 }
 
-static int on_started(struct record_session *s,
-		      const struct harness_process *p)
+static int on_started(struct record_session *s)
 {
-	cJSON *data = process_data(p);
-
-	cJSON_AddNumberToObject(data, "start_us", (double)p->start_us);
 	record_count(s, &s->counts.processes, 1);
-	return record_submit(s, "process-start", data, NULL, BUNDLE_BLOB,
-			     NULL, 0);
+	return 0;
 }
 
 /*
@@ -156,7 +154,7 @@ int record_on_trace(const struct harness_trace_event *event, void *arg)
 
 	switch (event->kind) {
 	case HARNESS_TRACE_STARTED:
-		rc = on_started(s, event->process);
+		rc = on_started(s);
 		break;
 	case HARNESS_TRACE_EXEC:
 		rc = on_exec(s, event->process, event->exec);
