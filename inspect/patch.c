@@ -319,30 +319,39 @@ static void header(FILE *out, const char *path, const struct side *old,
 			new->mode);
 }
 
+/* A binary file is only noted: without git's "index" line of blob ids
+ * neither tool can apply it, and git apply refuses a whole patch with
+ * one such entry inside. Outside a "diff --git" header both tools skip
+ * the line as text between patches. */
+static void note_binary(struct patch_ctx *c, const char *path,
+			const struct side *old, const struct side *new)
+{
+	char *a = old ? label("a/", path) : strdup("/dev/null");
+	char *b = new ? label("b/", path) : strdup("/dev/null");
+
+	c->binary = 1;
+	if (c->opts->out)
+		fprintf(c->opts->out, "Binary files %s and %s differ\n",
+			a ? a : "?", b ? b : "?");
+	free(a);
+	free(b);
+}
+
 static int emit(struct patch_ctx *c, const char *path, const struct side *old,
 		const struct side *new)
 {
 	FILE *out = c->opts->out;
 	const struct side *some = old ? old : new;
 
+	if ((old && is_binary(old)) || (new && is_binary(new))) {
+		note_binary(c, path, old, new);
+		return 0;
+	}
 	if (out)
 		header(out, path, old, new);
 	if (old && new && old->len == new->len &&
 	    memcmp(old->data, new->data, old->len) == 0)
 		return 0;
-	if ((old && is_binary(old)) || (new && is_binary(new))) {
-		c->binary = 1;
-		if (out) {
-			char *a = old ? label("a/", path) : strdup("/dev/null");
-			char *b = new ? label("b/", path) : strdup("/dev/null");
-
-			fprintf(out, "Binary files %s and %s differ\n",
-				a ? a : "?", b ? b : "?");
-			free(a);
-			free(b);
-		}
-		return 0;
-	}
 	if (!(old && new) && some->len == 0)
 		return 0;
 	if (out)
@@ -361,8 +370,12 @@ static int change(struct patch_ctx *c, const char *path,
 		goto out;
 	if (new && load_side(c, c->new_root, new, &n) < 0)
 		goto out;
-	if (old && new && (old->kind == BUNDLE_ENTRY_SYMLINK) !=
-				  (new->kind == BUNDLE_ENTRY_SYMLINK)) {
+	/* A symlink that changes is deleted and added again, with its mode
+	 * on both: patch(1) refuses to patch a symlink in place. */
+	if (old && new && (old->kind == BUNDLE_ENTRY_SYMLINK ||
+			   new->kind == BUNDLE_ENTRY_SYMLINK) &&
+	    (old->kind != new->kind || o.len != n.len ||
+	     memcmp(o.data, n.data, o.len) != 0)) {
 		rc = emit(c, path, &o, NULL);
 		if (rc == 0)
 			rc = emit(c, path, NULL, &n);

@@ -8,10 +8,12 @@
  *    "new file mode", "deleted file mode" or "old mode"/"new mode", and
  *    the hunks of "diff -u" (diffutils) run on the two contents. A
  *    symlink is mode 120000 with its target as content, as git writes it.
- *  - a change of kind (file to symlink, for example): a deletion, then
- *    an addition, as git does without rename detection.
- *  - a binary file (a NUL byte in its first 8000 bytes, git's rule):
- *    "Binary files a/P and b/P differ", which neither tool applies.
+ *  - a change of kind (file to symlink, for example) or of a symlink's
+ *    target: a deletion, then an addition, because patch(1) does not
+ *    patch a symlink in place.
+ *  - a binary file (a NUL byte in its first 8000 bytes, git's rule): the
+ *    line "Binary files a/P and b/P differ" alone, which both tools
+ *    skip; the file is not changed by applying the patch.
  *  - directories, fifos, devices and unreadable entries: left out and
  *    counted in skipped; git does not track them either.
  *

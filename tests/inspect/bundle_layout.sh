@@ -1,0 +1,98 @@
+#!/bin/sh
+# runbundle export-bundle and import: a bundle goes to the open layout
+# and back with the identical root digest, finalized or incomplete, and
+# an archive that was tampered with is refused without leaving a bundle.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/inspect/inspect_lib.sh"
+command -v jq >/dev/null || skip "jq is missing"
+command -v zstd >/dev/null || skip "zstd is missing"
+
+make_tree "$TMP/w"
+head -c 3000000 /dev/urandom >"$TMP/w/large"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/w"
+change_tree "$TMP/w"
+expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/b.rb" "$TMP/w"
+root=$("$RUNBUNDLE" inspect --json "$TMP/b.rb" | jq -r .root)
+
+expect_status 0 "$RUNBUNDLE" export-bundle -o "$TMP/b.tar.zst" "$TMP/b.rb"
+expect_grep "^root     $root$" "$TMP/out"
+mkdir "$TMP/layout"
+tar -xf "$TMP/b.tar.zst" -C "$TMP/layout"
+expect_eq 'events.jsonl manifest.json objects' \
+	"$(ls "$TMP/layout" | tr '\n' ' ' | sed 's/ $//')" "the layout"
+expect_eq "runbundle-open-layout 1 finalized $root 2" \
+	"$(jq -r '"\(.layout) \(.state) \(.root) \(.events)"' \
+	"$TMP/layout/manifest.json")" "the manifest"
+# Every object's name is the SHA-256 of its content, and the last event
+# line hashes to the root digest.
+for f in "$TMP"/layout/objects/sha256/*; do
+	expect_eq "$(basename "$f")" "$(sha256sum <"$f" | cut -c1-64)" \
+		"an object's name"
+done
+expect_eq "$root" "$(tail -n 1 "$TMP/layout/events.jsonl" | tr -d '\n' |
+	sha256sum | cut -c1-64)" "the hash of the last line"
+
+expect_status 0 "$RUNBUNDLE" import -o "$TMP/i.rb" "$TMP/b.tar.zst"
+expect_status 0 "$RUNBUNDLE" verify "$TMP/i.rb"
+expect_eq "$root" "$("$RUNBUNDLE" inspect --json "$TMP/i.rb" | jq -r .root)" \
+	"the root digest after import"
+"$RUNBUNDLE" cat "$TMP/i.rb" large | cmp -s - "$TMP/w/large" ||
+	fail "a chunked file after import"
+expect_status 3 "$RUNBUNDLE" import -o "$TMP/i.rb" "$TMP/b.tar.zst"
+expect_grep "exists" "$TMP/err"
+
+# An incomplete bundle stays incomplete, with the same events.
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/inc.rb" "$TMP/w"
+expect_status 0 "$RUNBUNDLE" export-bundle --json -o "$TMP/inc.tar.zst" \
+	"$TMP/inc.rb"
+expect_eq 'writing null' "$(jq -r '"\(.state) \(.root)"' "$TMP/out")" \
+	"export of an incomplete bundle"
+expect_status 0 "$RUNBUNDLE" import -o "$TMP/inc2.rb" "$TMP/inc.tar.zst"
+expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/inc2.rb"
+expect_eq "$("$RUNBUNDLE" log --json "$TMP/inc.rb")" \
+	"$("$RUNBUNDLE" log --json "$TMP/inc2.rb")" "the imported events"
+
+# repack NAME: the layout directory back into $TMP/NAME.tar.zst.
+repack() {
+	(cd "$TMP/t" && tar -cf - manifest.json events.jsonl objects) |
+		zstd -q >"$TMP/$1.tar.zst"
+}
+# tamper NAME WHY: a changed copy of the layout must be refused.
+tamper() {
+	repack "$1"
+	expect_status 3 "$RUNBUNDLE" import -o "$TMP/$1.rb" "$TMP/$1.tar.zst"
+	expect_grep "$2" "$TMP/err"
+	[ -e "$TMP/$1.rb" ] && fail "import of $1 left a bundle"
+	rm -rf "$TMP/t"
+}
+obj=$(ls "$TMP/layout/objects/sha256" | head -n 1)
+
+cp -a "$TMP/layout" "$TMP/t"
+printf 'x' >>"$TMP/t/objects/sha256/$obj"
+tamper object "its size differs\|does not match its id"
+
+cp -a "$TMP/layout" "$TMP/t"
+rm "$TMP/t/objects/sha256/$obj"
+tamper missing "lists an object the archive lacks"
+
+cp -a "$TMP/layout" "$TMP/t"
+sed -i 's/"seq":1,/"seq":1,"x":1,/' "$TMP/t/events.jsonl"
+tamper event "line 2 is not the next event"
+
+cp -a "$TMP/layout" "$TMP/t"
+head -n 1 "$TMP/layout/events.jsonl" >"$TMP/t/events.jsonl"
+tamper truncated "1 events, the manifest says 2"
+
+cp -a "$TMP/layout" "$TMP/t"
+jq '.layout = "other"' "$TMP/layout/manifest.json" >"$TMP/t/manifest.json"
+tamper manifest "not a runbundle open layout"
+
+cp -a "$TMP/layout" "$TMP/t"
+echo extra >"$TMP/t/objects/sha256/notes"
+repack extra
+expect_status 3 "$RUNBUNDLE" import -o "$TMP/extra.rb" "$TMP/extra.tar.zst"
+expect_grep "not an object the manifest lists" "$TMP/err"
+
+echo 'not an archive' >"$TMP/junk.tar.zst"
+expect_status 3 "$RUNBUNDLE" import -o "$TMP/junk.rb" "$TMP/junk.tar.zst"
+expect_grep "^runbundle: cannot read archive: " "$TMP/err"
