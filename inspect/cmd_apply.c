@@ -5,10 +5,11 @@
  *
  * Two passes over the changes from the initial to the final snapshot.
  * The first compares every changed path of the target with the initial
- * snapshot and refuses, naming each path that differs; other paths are
- * not compared, as with "git apply". The second writes the final state
- * of each path: a file goes to a temporary name beside it, is synced,
- * and is renamed over the old one, so each file is either old or new.
+ * snapshot and rejects the target, naming each path that differs. Other
+ * paths are not compared, as with "git apply". The second writes the
+ * final state of each path: a file goes to a temporary name beside it,
+ * is synced, and is renamed over the old one, so each file is either old
+ * or new.
  *
  * Invariants: paths come from trees that bundle_tree_parse() checked (no
  * "..", no '/' in a name), and every directory on the way is opened with

@@ -2,7 +2,7 @@
  * gate.h - the rules of "runbundle gate": what a run may do and still be
  * approved. docs/gate.md describes the file format and the defaults.
  *
- * Invariants: a parsed rules structure always holds every rule, with
+ * Invariants: a parsed rules structure contains every rule, with
  * the built-in default for each key the file leaves out; a key that the
  * file sets replaces the default whole (lists are not merged). Unknown
  * keys and values of the wrong type or range are rejected, naming the
