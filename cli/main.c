@@ -10,6 +10,7 @@
 #include "config.h"
 #include "inspect/commands.h"
 #include "record/commands.h"
+#include "replay/commands.h"
 
 static int cmd_help(int argc, char **argv, const struct cli_command *self);
 
@@ -239,6 +240,39 @@ static const struct cli_command commands[] = {
 	  "Write one self-contained HTML report of a run for auditors.",
 	  "  -o FILE  the HTML file to create (docs/gate.md, \"The "
 	  "report\")\n" },
+	{ "replay", cmd_replay,
+	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
+	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
+	  "[--step K] [--keep] BUNDLE",
+	  "Re-run a recorded agent on its recorded model responses; name the "
+	  "first divergence.",
+	  "  -o OUT                the replay's bundle (with --repeat or "
+	  "--step: a\n"
+	  "                        directory for replay-N.rb); default: kept "
+	  "only with --keep\n"
+	  "  --json                print the report as one JSON object\n"
+	  "  --timing recorded|fast  model response pacing (default: fast)\n"
+	  "  --on-mismatch stop|closest|forward\n"
+	  "                        answer to a request that matches no "
+	  "recording\n"
+	  "                        (default: stop, a 400 error)\n"
+	  "  --repeat N            replay N times and count where they "
+	  "diverge\n"
+	  "  -j J                  run J replays at once\n"
+	  "  --step K              re-run only the commands of step K, from "
+	  "the\n"
+	  "                        snapshot before it (N times with "
+	  "--repeat)\n"
+	  "  --keep                keep the replay's workspace\n"
+	  "Exit status: 0 identical or volatile differences only, 1 "
+	  "diverged, 2 usage,\n3 the replay could not run. docs/replay.md "
+	  "has the details.\n" },
+	{ "diff", cmd_diff,
+	  "runbundle diff [--json] A B",
+	  "Compare two recorded runs step by step, as replay does.",
+	  "  --json  print the report as one JSON object\n"
+	  "Exit status: 0 identical or volatile differences only, 1 "
+	  "diverged, 2 usage,\n3 cannot read a bundle.\n" },
 	{ "help", cmd_help,
 	  "runbundle help [COMMAND]",
 	  "Show the commands, or the options of one command.",

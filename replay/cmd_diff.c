@@ -1,0 +1,53 @@
+/*
+ * cmd_diff.c - "runbundle diff A B": compare two recorded runs step by
+ * step, as a replay compares itself with its recording.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/commands.h"
+#include "replay/output.h"
+#include "replay/replay.h"
+
+int cmd_diff(int argc, char **argv, const struct cli_command *self)
+{
+	const char *paths[2] = { NULL, NULL };
+	struct replay_run *a = NULL, *b = NULL;
+	struct replay_comparison cmp;
+	bool json = false;
+	size_t n = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error(self, "unknown option: '%s'",
+					       argv[i]);
+		else if (n == 2)
+			return cli_usage_error(self, "too many bundles: '%s'",
+					       argv[i]);
+		else
+			paths[n++] = argv[i];
+	}
+	if (n != 2)
+		return cli_usage_error(self, "two bundles are needed");
+	a = replay_run_load(paths[0]);
+	b = a ? replay_run_load(paths[1]) : NULL;
+	if (!b) {
+		replay_run_free(a);
+		return cli_error_from(replay_error(), replay_error_hint());
+	}
+	rc = replay_compare(a, b, &cmp);
+	if (rc == 0) {
+		rc = replay_print_comparison(&cmp, json, NULL);
+		replay_comparison_release(&cmp);
+	} else {
+		rc = cli_error_from(replay_error(), replay_error_hint());
+	}
+	replay_run_free(a);
+	replay_run_free(b);
+	return rc;
+}

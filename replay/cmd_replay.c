@@ -1,0 +1,239 @@
+/*
+ * cmd_replay.c - "runbundle replay BUNDLE": run a recorded agent again
+ * in the recorded sandbox against the recorded model responses, and
+ * name the first step where the replay diverges from the recording.
+ *
+ * Exit status: 0 identical or volatile differences only, 1 diverged, 2
+ * usage, 3 the replay could not run (docs/replay.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/fingerprint.h"
+#include "harness/gateway.h"
+#include "record/record_run.h"
+#include "replay/commands.h"
+#include "replay/output.h"
+#include "replay/repeat.h"
+#include "replay/session.h"
+
+static int parse_number(const struct cli_command *self, const char *opt,
+			const char *val, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+	unsigned long n = val ? strtoul(val, &end, 10) : 0;
+
+	if (!val || !*val || *end || n == 0 || n > max)
+		return cli_usage_error(self, "%s needs a number from 1 to %lu: "
+				       "'%s'", opt, max, val ? val : "");
+	*out = n;
+	return 0;
+}
+
+static int parse_choice(const struct cli_command *self,
+			struct replay_args *a, const char *opt,
+			const char *val)
+{
+	if (strcmp(opt, "--timing") == 0 && strcmp(val, "fast") == 0)
+		a->opts.fast = true;
+	else if (strcmp(opt, "--timing") == 0 && strcmp(val, "recorded") == 0)
+		a->opts.fast = false;
+	else if (strcmp(opt, "--on-mismatch") == 0 && strcmp(val, "stop") == 0)
+		a->opts.on_mismatch = HARNESS_DIVERGE_STOP;
+	else if (strcmp(opt, "--on-mismatch") == 0 &&
+		 strcmp(val, "closest") == 0)
+		a->opts.on_mismatch = HARNESS_DIVERGE_CLOSEST;
+	else if (strcmp(opt, "--on-mismatch") == 0 &&
+		 strcmp(val, "forward") == 0)
+		a->opts.on_mismatch = HARNESS_DIVERGE_FORWARD;
+	else
+		return cli_usage_error(self, "unknown %s value: '%s'", opt,
+				       val);
+	return 0;
+}
+
+static int parse_option(const struct cli_command *self, struct replay_args *a,
+			char **argv, int *i)
+{
+	const char *opt = argv[*i], *val = argv[*i + 1];
+	unsigned long n = 0;
+	int rc;
+
+	if (strcmp(opt, "--json") == 0) {
+		a->json = true;
+		return 0;
+	}
+	if (strcmp(opt, "--keep") == 0) {
+		a->opts.keep = true;
+		return 0;
+	}
+	if (!val)
+		return cli_usage_error(self, "%s needs a value", opt);
+	(*i)++;
+	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0) {
+		a->output = val;
+		return 0;
+	}
+	if (strcmp(opt, "--timing") == 0 || strcmp(opt, "--on-mismatch") == 0)
+		return parse_choice(self, a, opt, val);
+	if (strcmp(opt, "--repeat") == 0 || strcmp(opt, "-j") == 0 ||
+	    strcmp(opt, "--step") == 0) {
+		rc = parse_number(self, opt, val, 100000, &n);
+		if (rc)
+			return rc;
+		if (strcmp(opt, "--repeat") == 0)
+			a->repeat = (unsigned)n;
+		else if (strcmp(opt, "-j") == 0)
+			a->jobs = (unsigned)n;
+		else
+			a->step = n;
+		return 0;
+	}
+	return cli_usage_error(self, "unknown option: '%s'", opt);
+}
+
+static int parse_args(int argc, char **argv, const struct cli_command *self,
+		      struct replay_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->opts.fast = true;
+	for (int i = 1; i < argc; i++) {
+		int rc;
+
+		if (argv[i][0] != '-' || !argv[i][1]) {
+			if (a->bundle)
+				return cli_usage_error(self, "one bundle only: "
+						       "'%s'", argv[i]);
+			a->bundle = argv[i];
+			continue;
+		}
+		rc = parse_option(self, a, argv, &i);
+		if (rc)
+			return rc;
+	}
+	if (!a->bundle)
+		return cli_usage_error(self, "no bundle given");
+	if (a->jobs && !a->repeat)
+		return cli_usage_error(self, "-j needs --repeat");
+	if (!a->repeat)
+		a->repeat = a->step ? 1 : 0;
+	if (!a->jobs)
+		a->jobs = 1;
+	return 0;
+}
+
+/* Print every difference of this host that could change the run. */
+static cJSON *check_host(const struct replay_run *run, const char *host_ws)
+{
+	struct replay_host_map map = {
+		.inside = cJSON_GetStringValue(
+			cJSON_GetObjectItem(run->record, "workspace")),
+		.host = host_ws,
+	};
+	cJSON *diff = replay_host_differences(run->fingerprint, &map);
+	char *text;
+
+	if (!diff) {
+		cli_error_from(replay_error(), NULL);
+		return NULL;
+	}
+	if (cJSON_GetArraySize(diff) == 0)
+		return diff;
+	text = harness_fingerprint_diff_text(diff);
+	fprintf(stderr, "note: this host differs from the recording where "
+		"the run may notice:\n%s", text ? text : "");
+	if (text && text[0] && text[strlen(text) - 1] != '\n')
+		fputc('\n', stderr);
+	free(text);
+	return diff;
+}
+
+static int compare_and_print(const struct replay_run *a, const char *path,
+			     bool json, cJSON *extra)
+{
+	struct replay_run *b = replay_run_load(path);
+	struct replay_comparison cmp;
+	int rc;
+
+	if (!b) {
+		cJSON_Delete(extra);
+		return cli_error_from(replay_error(), replay_error_hint());
+	}
+	if (replay_compare(a, b, &cmp) < 0) {
+		replay_run_free(b);
+		cJSON_Delete(extra);
+		return cli_error_from(replay_error(), replay_error_hint());
+	}
+	rc = replay_print_comparison(&cmp, json, extra);
+	if (!json && cmp.first) {
+		char *why = replay_explain(&cmp);
+
+		if (why)
+			fprintf(stdout, "first divergence: %s\n", why);
+		free(why);
+	}
+	replay_comparison_release(&cmp);
+	replay_run_free(b);
+	return rc;
+}
+
+static int replay_once(struct replay_run *a, struct replay_args *args,
+		       cJSON *host)
+{
+	struct replay_outcome out;
+	char path[4200];
+	cJSON *extra = cJSON_CreateObject();
+	int rc;
+
+	args->opts.output = args->output;
+	if (replay_session_run(a, &args->opts, &out) < 0) {
+		cJSON_Delete(extra);
+		rc = cli_error_from(replay_error(), replay_error_hint());
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s", args->output ? args->output
+			 : out.workdir);
+	if (!args->output)
+		strncat(path, "/replay.rb", sizeof(path) - strlen(path) - 1);
+	cJSON_AddStringToObject(extra, "bundle", path);
+	if (args->opts.keep)
+		cJSON_AddStringToObject(extra, "workspace", out.workspace);
+	cJSON_AddItemToObject(extra, "host", cJSON_Duplicate(host, 1));
+	rc = compare_and_print(a, path, args->json, extra);
+	if (args->opts.keep)
+		fprintf(stderr, "workspace: %s\n", out.workspace);
+out:
+	if (out.workdir[0] && !args->opts.keep)
+		replay_remove_tree(out.workdir);
+	return rc;
+}
+
+int cmd_replay(int argc, char **argv, const struct cli_command *self)
+{
+	struct replay_args args;
+	struct replay_run *a;
+	cJSON *host;
+	int rc;
+
+	rc = parse_args(argc, argv, self, &args);
+	if (rc)
+		return rc;
+	a = replay_run_load(args.bundle);
+	if (!a)
+		return cli_error_from(replay_error(), replay_error_hint());
+	host = check_host(a, NULL);
+	if (!host) {
+		replay_run_free(a);
+		return CLI_EXIT_ERROR;
+	}
+	record_signals_block();
+	if (args.repeat)
+		rc = replay_repeat(a, &args, host);
+	else
+		rc = replay_once(a, &args, host);
+	cJSON_Delete(host);
+	replay_run_free(a);
+	return rc;
+}

@@ -1,0 +1,515 @@
+/*
+ * compare.c - the step-by-step comparison of two runs (replay.h): the
+ * request, the processes, the workspace, and at the end the exit status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/snapshot.h"
+#include "harness/decode.h"
+#include "harness/error.h"
+#include "harness/normalize.h"
+#include "replay/replay.h"
+
+/* One entry of a flattened snapshot. */
+struct flat_entry {
+	char *path;
+	int kind;
+	uint32_t mode;
+	struct bundle_id ref;
+	char *text;		/* symlink target and the like */
+};
+
+struct flat {
+	struct flat_entry *items;
+	size_t n, cap;
+};
+
+struct cmp_state {
+	const struct replay_run *a, *b;
+	struct harness_normalizer *normalizer;
+	struct replay_comparison *out;
+	struct replay_file_diff *prev;	/* the last step's file diffs */
+	size_t n_prev;
+};
+
+static int oom(void)
+{
+	replay_set_error("cannot compare the runs: out of memory");
+	return -1;
+}
+
+static int flat_add(const unsigned char *path, size_t len,
+		    enum bundle_change change, const struct bundle_tree_entry *old,
+		    const struct bundle_tree_entry *new, void *arg)
+{
+	struct flat *f = arg;
+	struct flat_entry *e;
+
+	(void)change;
+	(void)old;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		void *grown = realloc(f->items, cap * sizeof(*f->items));
+
+		if (!grown)
+			return 1;
+		f->items = grown;
+		f->cap = cap;
+	}
+	e = &f->items[f->n];
+	memset(e, 0, sizeof(*e));
+	e->path = strndup((const char *)path, len);
+	if (!e->path)
+		return 1;
+	e->kind = new->kind;
+	e->mode = new->mode;
+	e->ref = new->ref;
+	if (new->text)
+		e->text = strndup((const char *)new->text, new->text_len);
+	f->n++;
+	return 0;
+}
+
+static void flat_free(struct flat *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->items[i].path);
+		free(f->items[i].text);
+	}
+	free(f->items);
+}
+
+static int by_path(const void *x, const void *y)
+{
+	return strcmp(((const struct flat_entry *)x)->path,
+		      ((const struct flat_entry *)y)->path);
+}
+
+static int flatten(const struct replay_run *run, const struct bundle_id *root,
+		   struct flat *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (bundle_snapshot_diff(run->bundle, NULL, root, flat_add, f) != 0) {
+		replay_set_error("cannot read a snapshot: '%s': %s", run->path,
+				 bundle_error());
+		flat_free(f);
+		return -1;
+	}
+	qsort(f->items, f->n, sizeof(*f->items), by_path);
+	return 0;
+}
+
+static const char *entry_change(const struct flat_entry *x,
+				const struct flat_entry *y)
+{
+	if (x->kind != y->kind)
+		return "type";
+	if (memcmp(&x->ref, &y->ref, sizeof(x->ref)) != 0 ||
+	    (x->text && (!y->text || strcmp(x->text, y->text) != 0)))
+		return "content";
+	if ((x->mode & 07777) != (y->mode & 07777))
+		return "mode";
+	return NULL;
+}
+
+static size_t since_of(const struct cmp_state *st, const char *path,
+		       size_t step)
+{
+	for (size_t i = 0; i < st->n_prev; i++) {
+		if (strcmp(st->prev[i].path, path) == 0)
+			return st->prev[i].since;
+	}
+	return step;
+}
+
+static int add_file(struct cmp_state *st, struct replay_step_cmp *sc,
+		    const char *path, const char *what)
+{
+	struct replay_file_diff *d;
+	void *grown = realloc(sc->files, (sc->n_files + 1) * sizeof(*d));
+
+	if (!grown)
+		return oom();
+	sc->files = grown;
+	d = &sc->files[sc->n_files];
+	d->path = strdup(path);
+	d->what = strdup(what);
+	d->since = since_of(st, path, sc->step);
+	if (!d->path || !d->what) {
+		free(d->path);
+		free(d->what);
+		return oom();
+	}
+	sc->n_files++;
+	return 0;
+}
+
+/* Merge the two sorted lists: "added" is only in the replay. */
+static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
+		       const struct flat *x, const struct flat *y)
+{
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	while (rc == 0 && (i < x->n || j < y->n)) {
+		int c = i == x->n ? 1 : j == y->n ? -1
+			: strcmp(x->items[i].path, y->items[j].path);
+		const char *what;
+
+		if (c < 0) {
+			rc = add_file(st, sc, x->items[i++].path, "deleted");
+		} else if (c > 0) {
+			rc = add_file(st, sc, y->items[j++].path, "added");
+		} else {
+			what = entry_change(&x->items[i], &y->items[j]);
+			if (what)
+				rc = add_file(st, sc, x->items[i].path, what);
+			i++;
+			j++;
+		}
+	}
+	return rc;
+}
+
+static int compare_files(struct cmp_state *st, struct replay_step_cmp *sc,
+			 const struct replay_step *x,
+			 const struct replay_step *y)
+{
+	struct flat fx, fy;
+	int rc;
+
+	if (!x || !y || !x->has_root || !y->has_root ||
+	    memcmp(&x->root, &y->root, sizeof(x->root)) == 0)
+		return 0;
+	if (flatten(st->a, &x->root, &fx) < 0)
+		return -1;
+	if (flatten(st->b, &y->root, &fy) < 0) {
+		flat_free(&fx);
+		return -1;
+	}
+	rc = merge_files(st, sc, &fx, &fy);
+	flat_free(&fx);
+	flat_free(&fy);
+	return rc;
+}
+
+/* A body as JSON, decoded first when it is compressed; NULL when it is
+ * not JSON. */
+static cJSON *body_json(const struct harness_request *r)
+{
+	const char *enc = harness_headers_get(&r->headers, "content-encoding");
+	unsigned char *plain = NULL;
+	size_t len = 0;
+	cJSON *json;
+
+	if (!r->body)
+		return NULL;
+	if (enc && harness_decode_body(enc, r->body, r->body_len, &plain,
+				       &len) == 0) {
+		json = cJSON_ParseWithLength((const char *)plain, len);
+		free(plain);
+		return json;
+	}
+	return cJSON_ParseWithLength((const char *)r->body, r->body_len);
+}
+
+static int diff_raw(struct cmp_state *st, struct replay_step_cmp *sc,
+		    const struct harness_request *x,
+		    const struct harness_request *y)
+{
+	char *sx, *sy;
+	int rc;
+
+	if (x->body_len == y->body_len &&
+	    (x->body_len == 0 || memcmp(x->body, y->body, x->body_len) == 0))
+		return 0;
+	sx = strndup(x->body ? (const char *)x->body : "", x->body_len);
+	sy = strndup(y->body ? (const char *)y->body : "", y->body_len);
+	rc = sx && sy ? harness_diff_strings("", sx, sy, st->normalizer,
+					     &sc->request)
+		      : oom();
+	free(sx);
+	free(sy);
+	return rc;
+}
+
+static int note(struct replay_step_cmp *sc, const char *text)
+{
+	sc->request_note = strdup(text);
+	return sc->request_note ? 0 : oom();
+}
+
+static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
+			   const struct replay_step *x,
+			   const struct replay_step *y)
+{
+	const struct harness_request *rx, *ry;
+	char buf[1024];
+	cJSON *jx, *jy;
+	int rc;
+
+	if ((!x || !x->has_exchange) && (!y || !y->has_exchange))
+		return 0;
+	if (!y || !y->has_exchange)
+		return note(sc, "the other run made no request here");
+	if (!x || !x->has_exchange)
+		return note(sc, "the other run made a request that the "
+				"recording does not have");
+	rx = &x->exchange.request;
+	ry = &y->exchange.request;
+	if (strcmp(rx->method, ry->method) != 0 ||
+	    strcmp(rx->path, ry->path) != 0) {
+		snprintf(buf, sizeof(buf), "the request went to %s %s, "
+			 "recorded %s %s", ry->method, ry->path, rx->method,
+			 rx->path);
+		return note(sc, buf);
+	}
+	jx = body_json(rx);
+	jy = body_json(ry);
+	if (jx && jy)
+		rc = harness_jsondiff(jx, jy, st->normalizer, NULL,
+				      &sc->request);
+	else
+		rc = diff_raw(st, sc, rx, ry);
+	cJSON_Delete(jx);
+	cJSON_Delete(jy);
+	if (rc < 0)
+		replay_set_error("cannot compare request %zu: %s", sc->step,
+				 harness_error());
+	return rc;
+}
+
+/* "exit 0", "signaled by SIGKILL", "running". */
+void replay_proc_status(const struct replay_proc *p, char *buf, size_t len)
+{
+	if (!p->end)
+		snprintf(buf, len, "no end");
+	else if (strcmp(p->end, "exited") == 0)
+		snprintf(buf, len, "exit %d", p->exit_code);
+	else
+		snprintf(buf, len, "%s", p->end);
+}
+
+static int add_proc(struct replay_step_cmp *sc, const struct replay_proc *p,
+		    const char *kind, const char *what, const char *recorded,
+		    const char *other)
+{
+	struct replay_proc_diff *d;
+	void *grown = realloc(sc->procs, (sc->n_procs + 1) * sizeof(*d));
+
+	if (!grown)
+		return oom();
+	sc->procs = grown;
+	d = &sc->procs[sc->n_procs];
+	d->position = strdup(p->position);
+	d->command = strdup(p->command ? p->command : "?");
+	d->what = strdup(what);
+	d->json = cJSON_CreateObject();
+	if (!d->position || !d->command || !d->what || !d->json)
+		return oom();
+	cJSON_AddStringToObject(d->json, "position", p->position);
+	cJSON_AddStringToObject(d->json, "command", d->command);
+	cJSON_AddStringToObject(d->json, "difference", kind);
+	if (recorded)
+		cJSON_AddStringToObject(d->json, "recorded", recorded);
+	if (other)
+		cJSON_AddStringToObject(d->json, "other", other);
+	sc->n_procs++;
+	return 0;
+}
+
+static int compare_proc(struct replay_step_cmp *sc,
+			const struct replay_proc *x,
+			const struct replay_proc *y)
+{
+	char sx[96], sy[96], what[512];
+
+	if (!y)
+		return add_proc(sc, x, "missing", "did not run in the other "
+				"run", x->command, NULL);
+	if (!cJSON_Compare(x->argv, y->argv, 1)) {
+		snprintf(what, sizeof(what), "ran as `%s`",
+			 y->command ? y->command : "?");
+		return add_proc(sc, x, "argv", what, x->command, y->command);
+	}
+	if (x->exe_sha256 && y->exe_sha256 &&
+	    strcmp(x->exe_sha256, y->exe_sha256) != 0) {
+		snprintf(what, sizeof(what), "ran another binary: %s has "
+			 "sha256 %.12s, recorded %.12s",
+			 y->exe_path ? y->exe_path : "?", y->exe_sha256,
+			 x->exe_sha256);
+		if (add_proc(sc, x, "binary", what, x->exe_sha256,
+			     y->exe_sha256) < 0)
+			return -1;
+	}
+	replay_proc_status(x, sx, sizeof(sx));
+	replay_proc_status(y, sy, sizeof(sy));
+	if (strcmp(sx, sy) == 0)
+		return 0;
+	snprintf(what, sizeof(what), "%s, recorded %s", sy, sx);
+	return add_proc(sc, x, "status", what, sx, sy);
+}
+
+/* The step of a process in the numbering of the comparison, where the
+ * final step of each run is step n. */
+static size_t proc_step(const struct replay_run *run,
+			const struct replay_proc *p, size_t n)
+{
+	return p->step >= run->n_steps ? n : p->step;
+}
+
+static int compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
+			 size_t n)
+{
+	const struct replay_run *a = st->a, *b = st->b;
+
+	for (size_t i = 0; i < a->n_procs; i++) {
+		const struct replay_proc *x = &a->procs[i];
+
+		if (proc_step(a, x, n) == sc->step &&
+		    compare_proc(sc, x, replay_run_find(b, x->position)) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < b->n_procs; i++) {
+		const struct replay_proc *y = &b->procs[i];
+
+		if (proc_step(b, y, n) == sc->step &&
+		    !replay_run_find(a, y->position) &&
+		    add_proc(sc, y, "extra", "ran only in the other run",
+			     NULL, y->command) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void judge(struct replay_step_cmp *sc)
+{
+	if (sc->request_note || sc->request.divergent || sc->n_procs ||
+	    sc->n_files || sc->exit_differs)
+		sc->verdict = REPLAY_DIVERGED;
+	else if (sc->request.total)
+		sc->verdict = REPLAY_VOLATILE;
+	else
+		sc->verdict = REPLAY_IDENTICAL;
+}
+
+/* Step numbers of the final step differ when one run made more
+ * requests: final is compared with final. */
+static const struct replay_step *step_at(const struct replay_run *run,
+					 size_t k, bool final)
+{
+	if (final)
+		return &run->steps[run->n_steps - 1];
+	return k < run->n_steps ? &run->steps[k - 1] : NULL;
+}
+
+static void keep_files(struct cmp_state *st, const struct replay_step_cmp *sc)
+{
+	st->prev = sc->files;
+	st->n_prev = sc->n_files;
+}
+
+static int compare_step(struct cmp_state *st, struct replay_step_cmp *sc,
+			size_t n)
+{
+	const struct replay_step *x, *y;
+
+	sc->final = sc->step == n;
+	x = step_at(st->a, sc->step, sc->final);
+	y = step_at(st->b, sc->step, sc->final);
+	if (compare_request(st, sc, x, y) < 0 || compare_procs(st, sc, n) < 0 ||
+	    compare_files(st, sc, x, y) < 0)
+		return -1;
+	if (sc->final) {
+		sc->exit_a = st->a->exit_code;
+		sc->exit_b = st->b->exit_code;
+		sc->exit_differs = sc->exit_a != sc->exit_b;
+	}
+	judge(sc);
+	keep_files(st, sc);
+	return 0;
+}
+
+static void summarize(struct replay_comparison *out)
+{
+	for (size_t i = 0; i < out->n_steps; i++) {
+		enum replay_verdict v = out->steps[i].verdict;
+
+		if (v == REPLAY_DIVERGED && !out->first)
+			out->first = out->steps[i].step;
+		if (v > out->verdict)
+			out->verdict = v;
+	}
+}
+
+int replay_compare(const struct replay_run *a, const struct replay_run *b,
+		   struct replay_comparison *out)
+{
+	struct cmp_state st = { .a = a, .b = b, .out = out };
+	size_t n = a->n_steps > b->n_steps ? a->n_steps : b->n_steps;
+
+	memset(out, 0, sizeof(*out));
+	st.normalizer = harness_normalizer_new(HARNESS_VOLATILE_BUILTINS);
+	out->steps = calloc(n, sizeof(*out->steps));
+	if (!st.normalizer || !out->steps) {
+		harness_normalizer_free(st.normalizer);
+		free(out->steps);
+		return oom();
+	}
+	for (size_t k = 1; k <= n; k++) {
+		struct replay_step_cmp *sc = &out->steps[k - 1];
+
+		sc->step = k;
+		out->n_steps = k;
+		if (compare_step(&st, sc, n) < 0) {
+			harness_normalizer_free(st.normalizer);
+			replay_comparison_release(out);
+			return -1;
+		}
+	}
+	harness_normalizer_free(st.normalizer);
+	summarize(out);
+	return 0;
+}
+
+void replay_comparison_release(struct replay_comparison *cmp)
+{
+	for (size_t i = 0; i < cmp->n_steps; i++)
+		replay_step_cmp_release(&cmp->steps[i]);
+	free(cmp->steps);
+	memset(cmp, 0, sizeof(*cmp));
+}
+
+void replay_step_cmp_release(struct replay_step_cmp *sc)
+{
+	free(sc->request_note);
+	harness_diff_release(&sc->request);
+	for (size_t j = 0; j < sc->n_procs; j++) {
+		free(sc->procs[j].position);
+		free(sc->procs[j].command);
+		free(sc->procs[j].what);
+		cJSON_Delete(sc->procs[j].json);
+	}
+	free(sc->procs);
+	for (size_t j = 0; j < sc->n_files; j++) {
+		free(sc->files[j].path);
+		free(sc->files[j].what);
+	}
+	free(sc->files);
+	memset(sc, 0, sizeof(*sc));
+}
+
+int replay_compare_trees(const struct replay_run *a,
+			 const struct bundle_id *ra,
+			 const struct replay_run *b,
+			 const struct bundle_id *rb,
+			 struct replay_step_cmp *sc)
+{
+	struct cmp_state st = { .a = a, .b = b };
+	struct replay_step x = { .has_root = true, .root = *ra };
+	struct replay_step y = { .has_root = true, .root = *rb };
+
+	return compare_files(&st, sc, &x, &y);
+}

@@ -1,0 +1,448 @@
+/*
+ * load.c - read a recorded run back from its bundle as steps and a
+ * process tree (replay.h). The event kinds are those of docs/record.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/bundle.h"
+#include "harness/error.h"
+#include "harness/exchange_json.h"
+#include "replay/replay.h"
+
+struct loader {
+	struct replay_run *run;
+	size_t cap_steps, cap_procs;
+	uint64_t *step_exchange;	/* per step: the exchange's seq */
+	bool has_final;
+	struct bundle_id final_root;
+};
+
+static int fail_bundle(const char *path)
+{
+	replay_set_error("cannot read the bundle: '%s': %s", path,
+			 bundle_error());
+	if (bundle_error_hint())
+		replay_set_hint("%s", bundle_error_hint());
+	return -1;
+}
+
+static int oom(void)
+{
+	replay_set_error("cannot load the run: out of memory");
+	return -1;
+}
+
+/* Load the event's first object, NUL-terminated; the caller frees. */
+static char *first_object(struct replay_run *run, const cJSON *event,
+			  size_t *len)
+{
+	const cJSON *refs = cJSON_GetObjectItem(event, "refs");
+	const cJSON *ref = cJSON_GetArrayItem(refs, 0);
+	struct bundle_id id;
+	void *data = NULL;
+	size_t n = 0;
+
+	if (!cJSON_IsString(ref) ||
+	    bundle_id_from_hex(&id, ref->valuestring) < 0 ||
+	    bundle_get(run->bundle, &id, &data, &n, NULL) < 0)
+		return NULL;
+	if (len)
+		*len = n;
+	return data;
+}
+
+static cJSON *first_json(struct replay_run *run, const cJSON *event)
+{
+	size_t len = 0;
+	char *text = first_object(run, event, &len);
+	cJSON *json = text ? cJSON_ParseWithLength(text, len) : NULL;
+
+	free(text);
+	return json;
+}
+
+static double number(const cJSON *obj, const char *name, double dflt)
+{
+	const cJSON *item = cJSON_GetObjectItem(obj, name);
+
+	return cJSON_IsNumber(item) ? item->valuedouble : dflt;
+}
+
+static const char *string(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItem(obj, name);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* Open a new step at the end; steps start empty. */
+static struct replay_step *add_step(struct loader *l)
+{
+	struct replay_run *run = l->run;
+
+	if (run->n_steps == l->cap_steps) {
+		size_t cap = l->cap_steps ? 2 * l->cap_steps : 16;
+		void *s = realloc(run->steps, cap * sizeof(*run->steps));
+		void *e = s ? realloc(l->step_exchange, cap * sizeof(uint64_t))
+			    : NULL;
+
+		if (s)
+			run->steps = s;
+		if (!e)
+			return NULL;
+		l->step_exchange = e;
+		l->cap_steps = cap;
+	}
+	memset(&run->steps[run->n_steps], 0, sizeof(*run->steps));
+	l->step_exchange[run->n_steps] = 0;
+	return &run->steps[run->n_steps++];
+}
+
+static int on_workspace(struct loader *l, const cJSON *data)
+{
+	const char *at = string(data, "at"), *root = string(data, "root");
+	struct replay_run *run = l->run;
+	struct replay_step *step;
+	struct bundle_id id;
+
+	if (!at || !root || bundle_id_from_hex(&id, root) < 0)
+		return 0;
+	if (strcmp(at, "initial") == 0) {
+		run->initial = id;
+		run->has_initial = true;
+		return 0;
+	}
+	if (strcmp(at, "final") == 0) {
+		l->final_root = id;
+		l->has_final = true;
+		return 0;
+	}
+	step = add_step(l);
+	if (!step)
+		return oom();
+	step->root = id;
+	step->has_root = true;
+	l->step_exchange[run->n_steps - 1] =
+		(uint64_t)number(data, "exchange", 0);
+	return 0;
+}
+
+static struct replay_proc *find_index(struct replay_run *run, int64_t index)
+{
+	for (size_t i = run->n_procs; i > 0; i--) {
+		if (run->procs[i - 1].index == index)
+			return &run->procs[i - 1];
+	}
+	return NULL;
+}
+
+static char *position_of(struct replay_run *run, int64_t parent)
+{
+	struct replay_proc *p = parent < 0 ? NULL : find_index(run, parent);
+	char buf[4096];
+
+	if (!p)
+		return strdup("0");
+	snprintf(buf, sizeof(buf), "%s.%zu", p->position, p->n_children++);
+	return strdup(buf);
+}
+
+static int on_start(struct loader *l, const cJSON *data)
+{
+	struct replay_run *run = l->run;
+	struct replay_proc *p;
+
+	if (run->n_procs == l->cap_procs) {
+		size_t cap = l->cap_procs ? 2 * l->cap_procs : 64;
+		void *grown = realloc(run->procs, cap * sizeof(*run->procs));
+
+		if (!grown)
+			return oom();
+		run->procs = grown;
+		l->cap_procs = cap;
+	}
+	p = &run->procs[run->n_procs];
+	memset(p, 0, sizeof(*p));
+	p->index = (int64_t)number(data, "index", -1);
+	p->parent = (int64_t)number(data, "parent", -1);
+	p->step = run->n_steps + 1;
+	p->exit_code = -1;
+	p->position = position_of(run, p->parent);
+	if (!p->position)
+		return oom();
+	run->n_procs++;
+	return 0;
+}
+
+static char *join_argv(const cJSON *argv)
+{
+	size_t len = 1;
+	const cJSON *a;
+	char *out;
+
+	cJSON_ArrayForEach(a, argv)
+		len += (cJSON_IsString(a) ? strlen(a->valuestring) : 3) + 1;
+	out = calloc(1, len);
+	if (!out)
+		return NULL;
+	cJSON_ArrayForEach(a, argv) {
+		if (out[0])
+			strcat(out, " ");
+		strcat(out, cJSON_IsString(a) ? a->valuestring : "?");
+	}
+	return out;
+}
+
+/* A failed exec does not replace the program that a process runs. */
+static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
+{
+	struct replay_proc *p = find_index(l->run,
+					   (int64_t)number(data, "index", -1));
+	const cJSON *exe;
+	cJSON *exec;
+
+	if (!p || (p->exec && string(data, "error")))
+		return 0;
+	exec = first_json(l->run, event);
+	if (!exec)
+		return fail_bundle(l->run->path);
+	cJSON_Delete(p->exec);
+	free(p->command);
+	free(p->exe_sha256);
+	free(p->exe_path);
+	p->exec = exec;
+	p->argv = cJSON_GetObjectItem(exec, "argv");
+	p->command = join_argv(p->argv);
+	exe = cJSON_GetObjectItem(exec, "exe");
+	p->exe_sha256 = string(exe, "sha256") ? strdup(string(exe, "sha256"))
+					      : NULL;
+	p->exe_path = string(exe, "path") ? strdup(string(exe, "path")) : NULL;
+	return p->command ? 0 : oom();
+}
+
+static int on_end(struct loader *l, const cJSON *data)
+{
+	struct replay_proc *p = find_index(l->run,
+					   (int64_t)number(data, "index", -1));
+	const char *end = string(data, "end"), *sig = string(data, "signal");
+	char buf[64];
+
+	if (!p || !end)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s%s%s", end, sig ? " by SIG" : "",
+		 sig ? sig : "");
+	free(p->end);
+	p->end = strdup(buf);
+	p->exit_code = (int)number(data, "exit_code", -1);
+	return p->end ? 0 : oom();
+}
+
+static int on_exchange(struct loader *l, const cJSON *event,
+		       const cJSON *data)
+{
+	struct replay_run *run = l->run;
+	uint64_t seq = (uint64_t)number(data, "seq", 0);
+	char *text;
+
+	for (size_t i = 0; i < run->n_steps; i++) {
+		struct replay_step *s = &run->steps[i];
+
+		if (l->step_exchange[i] != seq || s->has_exchange)
+			continue;
+		text = first_object(run, event, NULL);
+		if (!text)
+			return fail_bundle(run->path);
+		if (harness_exchange_from_json(text, &s->exchange) < 0) {
+			free(text);
+			replay_set_error("cannot read exchange %llu: '%s': %s",
+					 (unsigned long long)seq, run->path,
+					 harness_error());
+			return -1;
+		}
+		free(text);
+		s->has_exchange = true;
+		return 0;
+	}
+	return 0;
+}
+
+static int keep_object(struct replay_run *run, const cJSON *event,
+		       cJSON **slot)
+{
+	cJSON *json = first_json(run, event);
+
+	if (!json)
+		return fail_bundle(run->path);
+	cJSON_Delete(*slot);
+	*slot = json;
+	return 0;
+}
+
+static int on_home(struct replay_run *run, const cJSON *data)
+{
+	const char *root = string(data, "root");
+
+	if (root && bundle_id_from_hex(&run->home, root) == 0)
+		run->has_home = true;
+	return 0;
+}
+
+static int on_event(struct loader *l, const cJSON *event)
+{
+	const char *kind = string(event, "kind");
+	const cJSON *data = cJSON_GetObjectItem(event, "data");
+	struct replay_run *run = l->run;
+
+	if (!kind)
+		return 0;
+	if (strcmp(kind, "record") == 0 && !run->record) {
+		run->record = cJSON_Duplicate(data, 1);
+		return run->record ? 0 : oom();
+	}
+	if (strcmp(kind, "fingerprint") == 0)
+		return keep_object(run, event, &run->fingerprint);
+	if (strcmp(kind, "sandbox") == 0)
+		return keep_object(run, event, &run->description);
+	if (strcmp(kind, "workspace") == 0)
+		return on_workspace(l, data);
+	if (strcmp(kind, "home") == 0)
+		return on_home(run, data);
+	if (strcmp(kind, "process-start") == 0)
+		return on_start(l, data);
+	if (strcmp(kind, "exec") == 0)
+		return on_exec(l, event, data);
+	if (strcmp(kind, "process-end") == 0)
+		return on_end(l, data);
+	if (strcmp(kind, "exchange") == 0)
+		return on_exchange(l, event, data);
+	if (strcmp(kind, "end") == 0) {
+		run->ended = true;
+		run->exit_code = (int)number(data, "exit_code", -1);
+	}
+	return 0;
+}
+
+static int load_events(struct loader *l)
+{
+	struct replay_run *run = l->run;
+	uint64_t n = bundle_event_count(run->bundle);
+
+	for (uint64_t seq = 1; seq <= n; seq++) {
+		cJSON *event = bundle_get_event(run->bundle, seq);
+		int rc;
+
+		if (!event)
+			return fail_bundle(run->path);
+		rc = on_event(l, event);
+		cJSON_Delete(event);
+		if (rc < 0)
+			return -1;
+	}
+	if (!run->record) {
+		replay_set_error("cannot read the run: '%s': the bundle has "
+				 "no record event", run->path);
+		replay_set_hint("give a bundle written by runbundle record");
+		return -1;
+	}
+	return 0;
+}
+
+/* The final step: after the last request, with the final snapshot. */
+static int close_steps(struct loader *l)
+{
+	struct replay_step *step = add_step(l);
+
+	if (!step)
+		return oom();
+	l->step_exchange[l->run->n_steps - 1] = UINT64_MAX;
+	step->root = l->final_root;
+	step->has_root = l->has_final;
+	return 0;
+}
+
+struct replay_run *replay_run_load(const char *path)
+{
+	struct replay_run *run = calloc(1, sizeof(*run));
+	struct loader l = { .run = run };
+
+	if (!run || !(run->path = strdup(path))) {
+		free(run);
+		oom();
+		return NULL;
+	}
+	run->exit_code = -1;
+	run->bundle = bundle_open(path, BUNDLE_READ);
+	if (!run->bundle) {
+		fail_bundle(path);
+		replay_run_free(run);
+		return NULL;
+	}
+	if (load_events(&l) < 0 || close_steps(&l) < 0) {
+		free(l.step_exchange);
+		replay_run_free(run);
+		return NULL;
+	}
+	free(l.step_exchange);
+	return run;
+}
+
+const struct replay_proc *replay_run_find(const struct replay_run *run,
+					  const char *position)
+{
+	for (size_t i = 0; i < run->n_procs; i++) {
+		if (strcmp(run->procs[i].position, position) == 0)
+			return &run->procs[i];
+	}
+	return NULL;
+}
+
+struct harness_exchange *replay_run_exchanges(struct replay_run *run,
+					      size_t *n)
+{
+	struct harness_exchange *list;
+	size_t count = 0;
+
+	*n = 0;
+	list = calloc(run->n_steps + 1, sizeof(*list));
+	if (!list) {
+		oom();
+		return NULL;
+	}
+	/* Shallow copies: the run keeps owning what they point to. */
+	for (size_t i = 0; i < run->n_steps; i++) {
+		if (run->steps[i].has_exchange)
+			list[count++] = run->steps[i].exchange;
+	}
+	*n = count;
+	return list;
+}
+
+void replay_run_free(struct replay_run *run)
+{
+	if (!run)
+		return;
+	for (size_t i = 0; i < run->n_steps; i++) {
+		if (run->steps[i].has_exchange)
+			harness_exchange_release(&run->steps[i].exchange);
+	}
+	for (size_t i = 0; i < run->n_procs; i++) {
+		struct replay_proc *p = &run->procs[i];
+
+		free(p->position);
+		free(p->command);
+		free(p->exe_sha256);
+		free(p->exe_path);
+		free(p->end);
+		cJSON_Delete(p->exec);
+	}
+	free(run->steps);
+	free(run->procs);
+	cJSON_Delete(run->record);
+	cJSON_Delete(run->fingerprint);
+	cJSON_Delete(run->description);
+	bundle_close(run->bundle);
+	free(run->path);
+	free(run);
+}

@@ -1,0 +1,38 @@
+/*
+ * output.c - printing a comparison (output.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "replay/output.h"
+
+int replay_print_comparison(const struct replay_comparison *cmp, bool json,
+			    cJSON *extra)
+{
+	char *text;
+
+	if (json) {
+		cJSON *obj = replay_comparison_json(cmp);
+		cJSON *item;
+
+		while (obj && extra && (item = extra->child)) {
+			cJSON_DetachItemViaPointer(extra, item);
+			cJSON_AddItemToObject(obj, item->string, item);
+		}
+		text = obj ? cJSON_Print(obj) : NULL;
+		cJSON_Delete(obj);
+	} else {
+		text = replay_comparison_text(cmp);
+	}
+	cJSON_Delete(extra);
+	if (!text) {
+		cli_error("cannot write the report: out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	fputs(text, stdout);
+	if (json)
+		fputc('\n', stdout);
+	free(text);
+	return cmp->verdict == REPLAY_DIVERGED ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

@@ -1,0 +1,19 @@
+/*
+ * output.h - printing a comparison for the replay and diff commands.
+ */
+#ifndef REPLAY_OUTPUT_H
+#define REPLAY_OUTPUT_H
+
+#include <stdbool.h>
+
+#include "replay/replay.h"
+
+/* Print cmp on stdout, as text or as one JSON object with the members
+ * of extra added (extra, which may be NULL, is consumed), and return the
+ * exit status it stands for: CLI_EXIT_OK for identical or volatile
+ * differences only, CLI_EXIT_FAIL for a divergence, CLI_EXIT_ERROR when
+ * the report could not be written. */
+int replay_print_comparison(const struct replay_comparison *cmp, bool json,
+			    cJSON *extra);
+
+#endif

@@ -1,0 +1,615 @@
+/*
+ * repeat.c - many replays of one run (repeat.h). Each replay runs in a
+ * child process of its own, so that -j can run several at once and a
+ * replay's signal state and threads never meet another's. The parent
+ * then loads every replay's bundle and counts, per step, the replays
+ * that first diverged there (identical explanations grouped), and per
+ * command the exit statuses it had.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "replay/repeat.h"
+
+#define MAX_VALUES 16
+
+/* How often one value was seen. */
+struct tally {
+	char *value;
+	unsigned count;
+};
+
+struct tallies {
+	struct tally items[MAX_VALUES];
+	size_t n;
+	unsigned other;		/* values past MAX_VALUES */
+};
+
+/* One command of the recording and the statuses it had in the replays. */
+struct command_stats {
+	const struct replay_proc *rec;
+	char recorded[96];
+	struct tallies statuses;
+};
+
+struct stats {
+	unsigned runs, failed, identical, volatile_only, diverged;
+	struct tallies *steps;		/* per step: first divergences */
+	size_t n_steps;
+	struct command_stats *commands;
+	size_t n_commands;
+	struct tallies files;		/* --step: the file differences */
+};
+
+static void tally(struct tallies *t, const char *value)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->items[i].value, value) == 0) {
+			t->items[i].count++;
+			return;
+		}
+	}
+	if (t->n == MAX_VALUES || !(t->items[t->n].value = strdup(value))) {
+		t->other++;
+		return;
+	}
+	t->items[t->n++].count = 1;
+}
+
+static void tallies_free(struct tallies *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->items[i].value);
+}
+
+/* Run one replay in a child, its output into LOG; never returns. */
+static void child(struct replay_run *run, struct replay_options opts,
+		  const char *dir, unsigned i)
+{
+	char out[4200], log[4200];
+	struct replay_outcome res;
+	int fd, rc;
+
+	snprintf(out, sizeof(out), "%s/replay-%u.rb", dir, i + 1);
+	snprintf(log, sizeof(log), "%s/replay-%u.log", dir, i + 1);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	opts.output = out;
+	rc = replay_session_run(run, &opts, &res);
+	if (rc < 0)
+		fprintf(stderr, "runbundle: %s\n", replay_error());
+	if (res.workdir[0] && !opts.keep)
+		replay_remove_tree(res.workdir);
+	fflush(NULL);
+	_exit(rc < 0 ? CLI_EXIT_ERROR : 0);
+}
+
+/* Run n replays, jobs at once. status[i] gets each child's status. */
+static int run_all(struct replay_run *run, const struct replay_options *o,
+		   const char *dir, unsigned n, unsigned jobs, int *status)
+{
+	pid_t *pids = calloc(n, sizeof(*pids));
+	unsigned started = 0, running = 0;
+
+	if (!pids)
+		return -1;
+	fflush(NULL);
+	while (started < n || running > 0) {
+		int st;
+		pid_t pid;
+
+		if (started < n && running < jobs) {
+			pid = fork();
+			if (pid == 0)
+				child(run, *o, dir, started);
+			if (pid < 0)
+				break;
+			pids[started++] = pid;
+			running++;
+			continue;
+		}
+		pid = waitpid(-1, &st, 0);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break;
+		for (unsigned i = 0; i < started; i++) {
+			if (pids[i] == pid) {
+				status[i] = st;
+				running--;
+			}
+		}
+	}
+	free(pids);
+	return running ? -1 : 0;
+}
+
+static int init_stats(struct stats *s, const struct replay_run *run)
+{
+	memset(s, 0, sizeof(*s));
+	s->n_steps = run->n_steps;
+	s->steps = calloc(run->n_steps + 1, sizeof(*s->steps));
+	s->commands = calloc(run->n_procs + 1, sizeof(*s->commands));
+	if (!s->steps || !s->commands)
+		return -1;
+	return 0;
+}
+
+static void stats_free(struct stats *s)
+{
+	for (size_t i = 0; i < s->n_steps; i++)
+		tallies_free(&s->steps[i]);
+	for (size_t i = 0; i < s->n_commands; i++)
+		tallies_free(&s->commands[i].statuses);
+	tallies_free(&s->files);
+	free(s->steps);
+	free(s->commands);
+}
+
+static struct command_stats *command(struct stats *s,
+				     const struct replay_proc *rec)
+{
+	for (size_t i = 0; i < s->n_commands; i++) {
+		if (s->commands[i].rec == rec)
+			return &s->commands[i];
+	}
+	s->commands[s->n_commands].rec = rec;
+	replay_proc_status(rec, s->commands[s->n_commands].recorded,
+			   sizeof(s->commands[0].recorded));
+	return &s->commands[s->n_commands++];
+}
+
+/* Tally the status of the process at the recorded one's position. */
+static void count_command(struct stats *s, const struct replay_proc *rec,
+			  const struct replay_run *b, const char *position)
+{
+	const struct replay_proc *p = replay_run_find(b, position);
+	char status[96] = "did not run";
+
+	if (p)
+		replay_proc_status(p, status, sizeof(status));
+	tally(&command(s, rec)->statuses, status);
+}
+
+static void count_whole(struct stats *s, const struct replay_run *a,
+			const struct replay_run *b,
+			const struct replay_comparison *cmp)
+{
+	char *why;
+
+	if (cmp->verdict == REPLAY_IDENTICAL)
+		s->identical++;
+	else if (cmp->verdict == REPLAY_VOLATILE)
+		s->volatile_only++;
+	else
+		s->diverged++;
+	if (cmp->first && cmp->first <= s->n_steps) {
+		why = replay_explain(cmp);
+		tally(&s->steps[cmp->first - 1], why ? why : "?");
+		free(why);
+	}
+	for (size_t i = 0; i < a->n_procs; i++)
+		count_command(s, &a->procs[i], b, a->procs[i].position);
+}
+
+/* The commands that --step K re-runs: those the agent started itself
+ * in step K, in order. */
+static size_t step_commands(const struct replay_run *a, size_t k,
+			    const struct replay_proc **out, size_t max)
+{
+	const struct replay_proc *agent = replay_run_find(a, "0");
+	size_t n = 0;
+
+	for (size_t i = 0; agent && i < a->n_procs && n < max; i++) {
+		const struct replay_proc *p = &a->procs[i];
+
+		if (p->step == k && p->parent == agent->index && p->argv)
+			out[n++] = p;
+	}
+	return n;
+}
+
+static void count_step(struct stats *s, const struct replay_run *a,
+		       const struct replay_run *b, size_t k)
+{
+	const struct replay_proc *cmds[256];
+	size_t n = step_commands(a, k, cmds, 256);
+	const struct replay_step *want = &a->steps[k - 1];
+	const struct replay_step *got = &b->steps[b->n_steps - 1];
+	struct replay_step_cmp sc = { .step = 1 };
+	bool same = true;
+	char pos[32];
+
+	for (size_t i = 0; i < n; i++) {
+		char rec[96], now[96] = "did not run";
+		const struct replay_proc *p;
+
+		snprintf(pos, sizeof(pos), "0.%zu", i);
+		p = replay_run_find(b, pos);
+		if (p)
+			replay_proc_status(p, now, sizeof(now));
+		replay_proc_status(cmds[i], rec, sizeof(rec));
+		same = same && strcmp(rec, now) == 0;
+		tally(&command(s, cmds[i])->statuses, now);
+	}
+	if (want->has_root && got->has_root &&
+	    replay_compare_trees(a, &want->root, b, &got->root, &sc) == 0) {
+		char line[1024] = "";
+
+		for (size_t i = 0; i < sc.n_files && strlen(line) < 900; i++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 "%s%s (%s)", i ? ", " : "", sc.files[i].path,
+				 sc.files[i].what);
+		tally(&s->files, sc.n_files ? line : "as recorded");
+		same = same && sc.n_files == 0;
+	}
+	replay_step_cmp_release(&sc);
+	if (same)
+		s->identical++;
+	else
+		s->diverged++;
+}
+
+/* Load replay i and add it to the statistics. */
+static void count_one(struct stats *s, const struct replay_run *a,
+		      const struct replay_args *args, const char *path)
+{
+	struct replay_run *b = replay_run_load(path);
+	struct replay_comparison cmp;
+
+	if (!b) {
+		cli_error_from(replay_error(), replay_error_hint());
+		s->failed++;
+		return;
+	}
+	if (args->step) {
+		count_step(s, a, b, args->step);
+	} else if (replay_compare(a, b, &cmp) == 0) {
+		count_whole(s, a, b, &cmp);
+		replay_comparison_release(&cmp);
+	} else {
+		cli_error_from(replay_error(), NULL);
+		s->failed++;
+	}
+	replay_run_free(b);
+}
+
+/* A command is worth a line when a replay saw it end otherwise. */
+static bool varied(const struct command_stats *c)
+{
+	return c->statuses.other || c->statuses.n > 1 ||
+	       (c->statuses.n == 1 &&
+		strcmp(c->statuses.items[0].value, c->recorded) != 0);
+}
+
+static cJSON *tallies_json(const struct tallies *t, const char *key)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; list && i < t->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, key, t->items[i].value);
+		cJSON_AddNumberToObject(o, "count", t->items[i].count);
+		cJSON_AddItemToArray(list, o);
+	}
+	return list;
+}
+
+static cJSON *commands_json(const struct stats *s, bool all)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; list && i < s->n_commands; i++) {
+		const struct command_stats *c = &s->commands[i];
+		cJSON *o;
+
+		if (!all && !varied(c))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "command", c->rec->command
+							      ? c->rec->command
+							      : "?");
+		cJSON_AddStringToObject(o, "position", c->rec->position);
+		cJSON_AddNumberToObject(o, "step", (double)c->rec->step);
+		cJSON_AddStringToObject(o, "recorded", c->recorded);
+		cJSON_AddItemToObject(o, "statuses",
+				      tallies_json(&c->statuses, "status"));
+		cJSON_AddItemToArray(list, o);
+	}
+	return list;
+}
+
+static void print_json(const struct stats *s, const struct replay_args *a,
+		       const cJSON *host)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+	char *text;
+
+	cJSON_AddNumberToObject(o, "replays", s->runs);
+	cJSON_AddNumberToObject(o, "failed", s->failed);
+	cJSON_AddNumberToObject(o, "identical", s->identical);
+	cJSON_AddNumberToObject(o, "volatile_only", s->volatile_only);
+	cJSON_AddNumberToObject(o, "diverged", s->diverged);
+	if (a->step) {
+		cJSON_AddNumberToObject(o, "step", (double)a->step);
+		cJSON_AddItemToObject(o, "files",
+				      tallies_json(&s->files, "files"));
+	}
+	for (size_t i = 0; steps && i < s->n_steps; i++) {
+		const struct tallies *t = &s->steps[i];
+		cJSON *st;
+		unsigned n = t->other;
+
+		if (!t->n)
+			continue;
+		for (size_t j = 0; j < t->n; j++)
+			n += t->items[j].count;
+		st = cJSON_CreateObject();
+		cJSON_AddNumberToObject(st, "step", (double)(i + 1));
+		cJSON_AddNumberToObject(st, "diverged", n);
+		cJSON_AddItemToObject(st, "how",
+				      tallies_json(t, "explanation"));
+		cJSON_AddItemToArray(steps, st);
+	}
+	cJSON_AddItemToObject(o, "commands", commands_json(s, a->step != 0));
+	cJSON_AddItemToObject(o, "host", cJSON_Duplicate(host, 1));
+	text = cJSON_Print(o);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	cJSON_Delete(o);
+}
+
+static void print_command(const struct command_stats *c)
+{
+	printf("`%s` (step %zu, process %s):", c->rec->command
+						    ? c->rec->command : "?",
+	       c->rec->step, c->rec->position);
+	for (size_t j = 0; j < c->statuses.n; j++)
+		printf("%s %s %u time%s", j ? "," : "",
+		       c->statuses.items[j].value, c->statuses.items[j].count,
+		       c->statuses.items[j].count == 1 ? "" : "s");
+	printf("; recorded %s\n", c->recorded);
+}
+
+static void print_text(const struct stats *s, const struct replay_args *a)
+{
+	if (a->step)
+		printf("step %zu re-run %u times: %u as recorded, %u "
+		       "differed, %u failed to run\n", a->step, s->runs,
+		       s->identical, s->diverged, s->failed);
+	else
+		printf("%u replays: %u identical, %u volatile differences "
+		       "only, %u diverged, %u failed to run\n", s->runs,
+		       s->identical, s->volatile_only, s->diverged,
+		       s->failed);
+	for (size_t i = 0; i < s->n_steps; i++) {
+		const struct tallies *t = &s->steps[i];
+		unsigned n = t->other;
+
+		for (size_t j = 0; j < t->n; j++)
+			n += t->items[j].count;
+		if (n)
+			printf("step %zu diverged in %u of %u replays:\n",
+			       i + 1, n, s->runs);
+		for (size_t j = 0; j < t->n; j++)
+			printf("  %u times: %s\n", t->items[j].count,
+			       t->items[j].value);
+	}
+	for (size_t i = 0; i < s->n_commands; i++) {
+		if (a->step || varied(&s->commands[i]))
+			print_command(&s->commands[i]);
+	}
+	for (size_t i = 0; i < s->files.n; i++)
+		printf("files: %s, %u time%s\n", s->files.items[i].value,
+		       s->files.items[i].count,
+		       s->files.items[i].count == 1 ? "" : "s");
+}
+
+/* Append 'text' to buf, quoted for sh. */
+static int quote(char **buf, size_t *len, const char *text)
+{
+	size_t need = strlen(text) * 4 + 3;
+	char *grown = realloc(*buf, *len + need + 2);
+	char *p;
+
+	if (!grown)
+		return -1;
+	*buf = grown;
+	p = grown + *len;
+	*p++ = '\'';
+	for (; *text; text++) {
+		if (*text == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *text;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	*len = (size_t)(p - grown);
+	return 0;
+}
+
+static int append(char **buf, size_t *len, const char *text)
+{
+	size_t n = strlen(text);
+	char *grown = realloc(*buf, *len + n + 1);
+
+	if (!grown)
+		return -1;
+	memcpy(grown + *len, text, n + 1);
+	*buf = grown;
+	*len += n;
+	return 0;
+}
+
+/*
+ * The script that --step runs: each command in a subshell of its own,
+ * in its recorded cwd, so that each is one child of the shell at the
+ * position "0.N". The final ':' keeps the shell from replacing itself
+ * with the last command.
+ */
+static char *step_script(const struct replay_proc **cmds, size_t n,
+			 const char *workspace)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *cwd = cJSON_GetStringValue(
+			cJSON_GetObjectItem(cmds[i]->exec, "cwd"));
+		const cJSON *arg;
+
+		rc |= append(&buf, &len, "(cd ");
+		rc |= quote(&buf, &len, cwd ? cwd : workspace);
+		rc |= append(&buf, &len, " && exec");
+		cJSON_ArrayForEach(arg, cmds[i]->argv) {
+			rc |= append(&buf, &len, " ");
+			rc |= quote(&buf, &len, cJSON_GetStringValue(arg)
+							? arg->valuestring
+							: "");
+		}
+		rc |= append(&buf, &len, ")\n");
+	}
+	rc |= append(&buf, &len, ":\n");
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+struct step_plan {
+	char *script;
+	char *argv[4];
+};
+
+static int plan_step(struct replay_run *a, struct replay_args *args,
+		     struct step_plan *plan)
+{
+	const struct replay_proc *cmds[256];
+	size_t k = args->step, n;
+	const char *ws = cJSON_GetStringValue(
+		cJSON_GetObjectItem(a->record, "workspace"));
+
+	if (k > a->n_steps) {
+		cli_error("no such step: '%zu': the run has %zu steps", k,
+			  a->n_steps);
+		cli_hint("the last step is the final one, %zu", a->n_steps);
+		return CLI_EXIT_USAGE;
+	}
+	n = step_commands(a, k, cmds, 256);
+	if (n == 0) {
+		cli_error("cannot re-run step %zu: '%s': the agent ran no "
+			  "command in it", k, a->path);
+		return CLI_EXIT_ERROR;
+	}
+	plan->script = step_script(cmds, n, ws ? ws : "/");
+	if (!plan->script) {
+		cli_error("cannot re-run step %zu: out of memory", k);
+		return CLI_EXIT_ERROR;
+	}
+	plan->argv[0] = "/bin/sh";
+	plan->argv[1] = "-c";
+	plan->argv[2] = plan->script;
+	args->opts.argv = plan->argv;
+	args->opts.env = cJSON_GetObjectItem(cmds[0]->exec, "env");
+	args->opts.start = k == 1 ? &a->initial : &a->steps[k - 2].root;
+	args->opts.no_gateway = true;
+	return 0;
+}
+
+static int make_dir(const struct replay_args *args, char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (args->output) {
+		snprintf(dir, len, "%s", args->output);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			cli_error("cannot create the directory: '%s': %m", dir);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(dir, len, "%s/runbundle-repeat-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		cli_error("cannot create the directory: '%s': %m", dir);
+		cli_hint("set TMPDIR to a writable directory");
+		return -1;
+	}
+	return 0;
+}
+
+static int run_and_count(struct replay_run *a, struct replay_args *args,
+			 const char *dir, struct stats *s)
+{
+	int *status = calloc(args->repeat, sizeof(*status));
+	char path[4200];
+
+	if (!status || run_all(a, &args->opts, dir, args->repeat, args->jobs,
+			       status) < 0) {
+		free(status);
+		cli_error("cannot start the replays: '%s': %m", dir);
+		return -1;
+	}
+	s->runs = args->repeat;
+	for (unsigned i = 0; i < args->repeat; i++) {
+		snprintf(path, sizeof(path), "%s/replay-%u.rb", dir, i + 1);
+		if (WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0) {
+			count_one(s, a, args, path);
+			continue;
+		}
+		cli_error("replay %u failed: '%s/replay-%u.log' says why",
+			  i + 1, dir, i + 1);
+		s->failed++;
+	}
+	free(status);
+	return 0;
+}
+
+int replay_repeat(struct replay_run *a, struct replay_args *args,
+		  const cJSON *host)
+{
+	struct step_plan plan = { 0 };
+	struct stats s;
+	char dir[4096];
+	int rc;
+
+	if (args->step && (rc = plan_step(a, args, &plan)) != 0)
+		return rc;
+	if (init_stats(&s, a) < 0 || make_dir(args, dir, sizeof(dir)) < 0) {
+		free(plan.script);
+		stats_free(&s);
+		return CLI_EXIT_ERROR;
+	}
+	rc = run_and_count(a, args, dir, &s);
+	if (rc == 0 && args->json)
+		print_json(&s, args, host);
+	else if (rc == 0)
+		print_text(&s, args);
+	if (!args->output && !args->opts.keep)
+		replay_remove_tree(dir);
+	rc = rc < 0 || s.failed ? CLI_EXIT_ERROR
+	     : s.diverged       ? CLI_EXIT_FAIL
+				: CLI_EXIT_OK;
+	free(plan.script);
+	stats_free(&s);
+	return rc;
+}

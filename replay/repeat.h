@@ -1,0 +1,32 @@
+/*
+ * repeat.h - many replays of one run, for flakiness: --repeat N [-j J]
+ * replays the whole run, --step K re-runs the commands of one step.
+ */
+#ifndef REPLAY_REPEAT_H
+#define REPLAY_REPEAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "replay/session.h"
+
+/* The command line of runbundle replay. */
+struct replay_args {
+	const char *bundle;
+	const char *output;	/* the bundle, or with --repeat a directory
+				 * for replay-N.rb */
+	bool json;
+	unsigned repeat;	/* 0: one replay, compared in full */
+	unsigned jobs;		/* replays at once */
+	size_t step;		/* 0: the whole run */
+	struct replay_options opts;
+};
+
+/* Run the replays that args asks for, print the statistics (as JSON
+ * with --json, host being the host's differences) and return the exit
+ * status: 0 when every replay matched the recording, 1 when one
+ * diverged, 3 when a replay could not run. */
+int replay_repeat(struct replay_run *run, struct replay_args *args,
+		  const cJSON *host);
+
+#endif

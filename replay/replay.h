@@ -1,0 +1,190 @@
+/*
+ * replay.h - a recorded run read back from its bundle as steps, and the
+ * step-by-step comparison of two runs.
+ *
+ * A run has n_steps steps. Step k (from 1) is what happened from the
+ * previous model request (or the start) up to and including model
+ * request k: the processes started in that time, the workspace snapshot
+ * taken before request k, and request k itself. The last step, "final",
+ * runs from the last request to the end and has no request: its snapshot
+ * is the final one and its result the agent's exit status.
+ *
+ * Processes are named by their position in the tree: the agent is "0",
+ * its third child "0.2", that child's first child "0.2.0", counted in
+ * the order the processes started. Two runs are compared position by
+ * position, so a command that ran in the same place is compared with
+ * its own recording even when the pids differ.
+ *
+ * Invariants:
+ *  1. A run owns everything it points to; free it with replay_run_free().
+ *  2. Loading never writes to the bundle, and works on unfinalized
+ *     bundles: a run that did not end has no exit status (ended false).
+ *
+ * Errors: functions return NULL or -1 and store a message that
+ * replay_error() returns, with a hint in replay_error_hint() when the fix
+ * is known. Nothing here prints.
+ */
+#ifndef REPLAY_REPLAY_H
+#define REPLAY_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "bundle/bundle.h"
+#include "harness/exchange.h"
+#include "harness/jsondiff.h"
+
+/* One process of the tree, as its last exec left it. */
+struct replay_proc {
+	char *position;		/* "0.2.1", see above */
+	int64_t index;		/* the tracer's index */
+	int64_t parent;		/* index, -1 for the agent */
+	size_t step;		/* the step it started in, from 1 */
+	char *command;		/* argv joined with spaces, for people */
+	cJSON *argv;		/* array of strings, or NULL when unknown */
+	cJSON *exec;		/* the last exec as the tracer's JSON (argv,
+				 * env, cwd, exe), or NULL */
+	char *exe_sha256;	/* of the executable, or NULL */
+	char *exe_path;
+	char *end;		/* "exited", "signaled", "killed", "lost" or
+				 * NULL while running */
+	int exit_code;		/* 0..255, 128 + signal when signaled */
+	size_t n_children;	/* so far, to name the next child */
+};
+
+struct replay_step {
+	bool has_exchange;	/* every step but the final one */
+	struct harness_exchange exchange;
+	bool has_root;		/* the snapshot was found */
+	struct bundle_id root;	/* the workspace before the request */
+};
+
+struct replay_run {
+	struct bundle *bundle;	/* open read-only */
+	char *path;
+	cJSON *record;		/* the "record" event's data */
+	cJSON *fingerprint;	/* the last fingerprint (with the
+				 * executables), or NULL */
+	cJSON *description;	/* the sandbox's, or NULL */
+	struct bundle_id initial;	/* the initial workspace */
+	bool has_initial;
+	bool has_home;
+	struct bundle_id home;	/* the HOME seed */
+	struct replay_step *steps;	/* n_steps, the final one last */
+	size_t n_steps;
+	struct replay_proc *procs;	/* in order of start */
+	size_t n_procs;
+	bool ended;
+	int exit_code;
+};
+
+/* Open path read-only and load the run. NULL on failure. */
+struct replay_run *replay_run_load(const char *path);
+void replay_run_free(struct replay_run *run);
+
+/* The process at position, or NULL. */
+const struct replay_proc *replay_run_find(const struct replay_run *run,
+					  const char *position);
+
+/* How a process ended, for people and for grouping: "exit 0",
+ * "signaled by SIGKILL", "no end". */
+void replay_proc_status(const struct replay_proc *p, char *buf, size_t len);
+
+/* The recorded exchanges as an array for the gateway's replay mode:
+ * pointers into run, valid while it lives. *n gets the count. */
+struct harness_exchange *replay_run_exchanges(struct replay_run *run,
+					      size_t *n);
+
+enum replay_verdict {
+	REPLAY_IDENTICAL = 0,
+	REPLAY_VOLATILE = 1,	/* volatile differences only */
+	REPLAY_DIVERGED = 2,
+};
+
+/* One process that differs: missing, extra, other argv, exit status or
+ * binary. Strings are owned by the comparison. */
+struct replay_proc_diff {
+	char *position;
+	char *command;		/* the recorded one, else the other */
+	char *what;		/* "exit status 1, recorded 0" */
+	cJSON *json;		/* the same as an object */
+};
+
+/* One workspace path that differs at a step. */
+struct replay_file_diff {
+	char *path;
+	char *what;		/* "content", "added", "deleted", "mode" */
+	size_t since;		/* the first step where it differed */
+};
+
+struct replay_step_cmp {
+	size_t step;
+	bool final;
+	enum replay_verdict verdict;
+	char *request_note;	/* a request missing on one side, other
+				 * method or path; NULL when none */
+	struct harness_diff request;	/* the body's differences */
+	struct replay_proc_diff *procs;
+	size_t n_procs;
+	struct replay_file_diff *files;
+	size_t n_files;
+	bool exit_differs;	/* final step only */
+	int exit_a, exit_b;
+};
+
+struct replay_comparison {
+	enum replay_verdict verdict;
+	size_t first;		/* the first divergent step, 0 for none */
+	struct replay_step_cmp *steps;	/* one per step of the longer run */
+	size_t n_steps;
+};
+
+/*
+ * Compare run b (a replay, or another run) with run a (the recording),
+ * step by step: the request, the processes of the step, the workspace,
+ * and for the final step the exit status. Request differences that the
+ * gateway's built-in normalizers explain are volatile. Returns 0 and
+ * fills *out, which the caller releases with replay_comparison_release(),
+ * or -1.
+ */
+int replay_compare(const struct replay_run *a, const struct replay_run *b,
+		   struct replay_comparison *out);
+void replay_comparison_release(struct replay_comparison *cmp);
+
+/* Append to sc->files the paths that differ between tree ra of run a
+ * and tree rb of run b (sc->step numbers them). Returns 0 or -1. */
+int replay_compare_trees(const struct replay_run *a,
+			 const struct bundle_id *ra,
+			 const struct replay_run *b,
+			 const struct bundle_id *rb,
+			 struct replay_step_cmp *sc);
+
+/* Release what one step's comparison holds. */
+void replay_step_cmp_release(struct replay_step_cmp *sc);
+
+/* The one-paragraph explanation of the first divergence, as in
+ * "step 5: the request differs at messages[4].content; `pytest -q`
+ * exited 1, recorded 0; tests/test_io.py has differed since step 4".
+ * NULL when nothing diverged. The caller frees it. */
+char *replay_explain(const struct replay_comparison *cmp);
+
+/* The whole comparison as text, for people, into a new string. */
+char *replay_comparison_text(const struct replay_comparison *cmp);
+
+/* The comparison as JSON (docs/replay.md). The caller owns it. */
+cJSON *replay_comparison_json(const struct replay_comparison *cmp);
+
+/* "identical", "volatile-only", "diverged". */
+const char *replay_verdict_name(enum replay_verdict verdict);
+
+const char *replay_error(void);
+const char *replay_error_hint(void);
+void replay_set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void replay_set_hint(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+#endif

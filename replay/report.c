@@ -1,0 +1,279 @@
+/*
+ * report.c - a comparison of two runs as text and as JSON (replay.h,
+ * docs/replay.md).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/replay.h"
+
+/* At most this many items of each kind in one explanation. */
+#define EXPLAIN_MAX 3
+
+/* A growing string; on failure ok turns false and appends stop. */
+struct text {
+	char *buf;
+	size_t len, cap;
+	bool ok;
+};
+
+static void put(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!t->ok)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = (t->len + (size_t)n + 1) * 2;
+		char *grown = realloc(t->buf, cap);
+
+		if (!grown) {
+			t->ok = false;
+			return;
+		}
+		t->buf = grown;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+static char *finish(struct text *t)
+{
+	if (!t->ok || !t->buf) {
+		free(t->buf);
+		replay_set_error("cannot write the report: out of memory");
+		return NULL;
+	}
+	return t->buf;
+}
+
+const char *replay_verdict_name(enum replay_verdict verdict)
+{
+	switch (verdict) {
+	case REPLAY_IDENTICAL:
+		return "identical";
+	case REPLAY_VOLATILE:
+		return "volatile-only";
+	default:
+		return "diverged";
+	}
+}
+
+static void put_request(struct text *t, const struct replay_step_cmp *sc,
+			const char **sep)
+{
+	size_t shown = 0;
+
+	if (sc->request_note) {
+		put(t, "%s%s", *sep, sc->request_note);
+		*sep = "; ";
+		return;
+	}
+	if (!sc->request.divergent)
+		return;
+	put(t, "%sthe request differs at ", *sep);
+	for (size_t i = 0; i < sc->request.count && shown < EXPLAIN_MAX; i++) {
+		const struct harness_diff_entry *e = &sc->request.entries[i];
+
+		if (e->class != HARNESS_DIFF_DIVERGENT)
+			continue;
+		put(t, "%s%s", shown ? ", " : "", e->path[0] ? e->path
+							      : "the body");
+		shown++;
+	}
+	if (sc->request.divergent > shown)
+		put(t, " and %zu more", sc->request.divergent - shown);
+	*sep = "; ";
+}
+
+static void put_procs(struct text *t, const struct replay_step_cmp *sc,
+		      const char **sep)
+{
+	for (size_t i = 0; i < sc->n_procs && i < EXPLAIN_MAX; i++) {
+		put(t, "%s`%s` %s", *sep, sc->procs[i].command,
+		    sc->procs[i].what);
+		*sep = "; ";
+	}
+	if (sc->n_procs > EXPLAIN_MAX)
+		put(t, "%s%zu more processes differ", *sep,
+		    sc->n_procs - EXPLAIN_MAX);
+}
+
+static void put_files(struct text *t, const struct replay_step_cmp *sc,
+		      const char **sep)
+{
+	for (size_t i = 0; i < sc->n_files && i < EXPLAIN_MAX; i++) {
+		const struct replay_file_diff *f = &sc->files[i];
+
+		if (f->since == sc->step)
+			put(t, "%s%s differs from the recording (%s)", *sep,
+			    f->path, f->what);
+		else
+			put(t, "%s%s has differed from the recording since "
+			    "step %zu", *sep, f->path, f->since);
+		*sep = "; ";
+	}
+	if (sc->n_files > EXPLAIN_MAX)
+		put(t, "%s%zu more files differ", *sep,
+		    sc->n_files - EXPLAIN_MAX);
+}
+
+static void put_step(struct text *t, const struct replay_step_cmp *sc)
+{
+	const char *sep = ": ";
+
+	if (sc->final)
+		put(t, "step %zu (final)", sc->step);
+	else
+		put(t, "step %zu", sc->step);
+	put_request(t, sc, &sep);
+	put_procs(t, sc, &sep);
+	put_files(t, sc, &sep);
+	if (sc->exit_differs) {
+		put(t, "%sthe exit status is %d, recorded %d", sep, sc->exit_b,
+		    sc->exit_a);
+		sep = "; ";
+	}
+	if (sep[0] == ':')
+		put(t, ": volatile differences only");
+}
+
+char *replay_explain(const struct replay_comparison *cmp)
+{
+	struct text t = { .ok = true };
+
+	if (!cmp->first)
+		return NULL;
+	put_step(&t, &cmp->steps[cmp->first - 1]);
+	return finish(&t);
+}
+
+static void put_details(struct text *t, const struct replay_step_cmp *sc)
+{
+	char *diff;
+
+	if (sc->request.total) {
+		diff = harness_diff_format(&sc->request, 40);
+		if (diff)
+			put(t, "  request:\n%s", diff);
+		free(diff);
+	}
+	for (size_t i = 0; i < sc->n_procs; i++)
+		put(t, "  process %s `%s`: %s\n", sc->procs[i].position,
+		    sc->procs[i].command, sc->procs[i].what);
+	for (size_t i = 0; i < sc->n_files; i++)
+		put(t, "  file %s: %s (since step %zu)\n", sc->files[i].path,
+		    sc->files[i].what, sc->files[i].since);
+}
+
+char *replay_comparison_text(const struct replay_comparison *cmp)
+{
+	struct text t = { .ok = true };
+
+	if (cmp->verdict == REPLAY_IDENTICAL)
+		put(&t, "identical: %zu steps\n", cmp->n_steps);
+	else if (cmp->verdict == REPLAY_VOLATILE)
+		put(&t, "volatile differences only: %zu steps\n",
+		    cmp->n_steps);
+	else
+		put(&t, "diverged at step %zu of %zu\n", cmp->first,
+		    cmp->n_steps);
+	for (size_t i = 0; i < cmp->n_steps; i++) {
+		const struct replay_step_cmp *sc = &cmp->steps[i];
+
+		if (sc->verdict == REPLAY_IDENTICAL)
+			continue;
+		put_step(&t, sc);
+		put(&t, " [%s]\n", replay_verdict_name(sc->verdict));
+		put_details(&t, sc);
+	}
+	return finish(&t);
+}
+
+static cJSON *files_json(const struct replay_step_cmp *sc)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; list && i < sc->n_files; i++) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "path", sc->files[i].path);
+		cJSON_AddStringToObject(f, "change", sc->files[i].what);
+		cJSON_AddNumberToObject(f, "since", (double)sc->files[i].since);
+		cJSON_AddItemToArray(list, f);
+	}
+	return list;
+}
+
+static cJSON *procs_json(const struct replay_step_cmp *sc)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; list && i < sc->n_procs; i++)
+		cJSON_AddItemToArray(list,
+				     cJSON_Duplicate(sc->procs[i].json, 1));
+	return list;
+}
+
+static cJSON *step_json(const struct replay_step_cmp *sc)
+{
+	cJSON *obj = cJSON_CreateObject();
+	cJSON *req = cJSON_AddObjectToObject(obj, "request");
+	struct text t = { .ok = true };
+	char *why;
+
+	cJSON_AddNumberToObject(obj, "step", (double)sc->step);
+	cJSON_AddBoolToObject(obj, "final", sc->final);
+	cJSON_AddStringToObject(obj, "verdict",
+				replay_verdict_name(sc->verdict));
+	put_step(&t, sc);
+	why = finish(&t);
+	if (why)
+		cJSON_AddStringToObject(obj, "explanation", why);
+	free(why);
+	if (sc->request_note)
+		cJSON_AddStringToObject(req, "note", sc->request_note);
+	cJSON_AddItemToObject(req, "differences",
+			      harness_diff_to_json(&sc->request));
+	cJSON_AddItemToObject(obj, "processes", procs_json(sc));
+	cJSON_AddItemToObject(obj, "files", files_json(sc));
+	if (sc->final) {
+		cJSON *exit = cJSON_AddObjectToObject(obj, "exit");
+
+		cJSON_AddNumberToObject(exit, "recorded", sc->exit_a);
+		cJSON_AddNumberToObject(exit, "other", sc->exit_b);
+	}
+	return obj;
+}
+
+cJSON *replay_comparison_json(const struct replay_comparison *cmp)
+{
+	cJSON *obj = cJSON_CreateObject();
+	cJSON *steps = cJSON_AddArrayToObject(obj, "differences");
+
+	cJSON_AddStringToObject(obj, "verdict",
+				replay_verdict_name(cmp->verdict));
+	cJSON_AddNumberToObject(obj, "steps", (double)cmp->n_steps);
+	if (cmp->first)
+		cJSON_AddItemToObject(obj, "first_divergence",
+				      step_json(&cmp->steps[cmp->first - 1]));
+	else
+		cJSON_AddNullToObject(obj, "first_divergence");
+	for (size_t i = 0; steps && i < cmp->n_steps; i++) {
+		if (cmp->steps[i].verdict != REPLAY_IDENTICAL)
+			cJSON_AddItemToArray(steps, step_json(&cmp->steps[i]));
+	}
+	return obj;
+}

@@ -1,0 +1,395 @@
+/*
+ * session.c - one replay (session.h). The run goes through record/'s
+ * session: the same bundle events, the same sandbox, the same tracer.
+ * What a replay changes is set in struct record_config: the workspace
+ * is a fresh checkout mounted at the recorded path, the environment and
+ * the ids inside the sandbox are the recorded ones, and the gateway
+ * serves the recorded exchanges.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle/checkout.h"
+#include "record/record.h"
+#include "record/record_gateway.h"
+#include "record/record_run.h"
+#include "replay/session.h"
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
+
+/* What a secret's value becomes: the recording never had it. */
+#define SECRET_PLACEHOLDER "runbundle-placeholder-secret"
+#define MAX_LIST 4096
+
+struct prepared {
+	struct record_config config;
+	struct sandbox_policy *policy;
+	char *argv[MAX_LIST + 1];
+	char *env[MAX_LIST + 1];
+	char *upstreams[RECORD_MAX_UPSTREAMS];
+	struct harness_exchange *exchanges;
+	char policy_path[4200];
+	char output[4200];
+	char home[4200];
+	char label[64];
+};
+
+static int fail_errno(const char *what, const char *value)
+{
+	replay_set_error("%s: '%s': %s", what, value, strerror(errno));
+	return -1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void replay_remove_tree(const char *dir)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int make_workdir(struct replay_outcome *out)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(out->workdir, sizeof(out->workdir),
+		 "%s/runbundle-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(out->workdir)) {
+		fail_errno("cannot create the replay's directory",
+			   out->workdir);
+		replay_set_hint("set TMPDIR to a writable directory");
+		return -1;
+	}
+	snprintf(out->workspace, sizeof(out->workspace), "%s/workspace",
+		 out->workdir);
+	return 0;
+}
+
+static int checkout(struct replay_run *run, const struct bundle_id *root,
+		    const char *dir)
+{
+	struct bundle_checkout_options o = { .owner = geteuid() == 0 };
+
+	if (bundle_checkout(run->bundle, root, dir, &o, NULL) < 0) {
+		replay_set_error("cannot rebuild the workspace: '%s': %s", dir,
+				 bundle_error());
+		return -1;
+	}
+	return 0;
+}
+
+static const char *text_of(const cJSON *obj, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItem(obj, name));
+}
+
+/* The recorded policy, from the fingerprint, written to a file so that
+ * the replay's fingerprint has the same digest. */
+static int load_policy(struct prepared *p, struct replay_run *run,
+		       const char *workdir)
+{
+	const cJSON *pol = cJSON_GetObjectItem(run->fingerprint, "policy");
+	const char *text = text_of(pol, "content");
+	FILE *f;
+
+	if (!text) {
+		p->policy = sandbox_policy_default();
+		goto check;
+	}
+	snprintf(p->policy_path, sizeof(p->policy_path), "%s/policy.json",
+		 workdir);
+	f = fopen(p->policy_path, "we");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		return fail_errno("cannot write the recorded policy",
+				  p->policy_path);
+	p->policy = sandbox_policy_load(p->policy_path);
+	p->config.policy_path = p->policy_path;
+check:
+	if (!p->policy) {
+		replay_set_error("%s", sandbox_error());
+		return -1;
+	}
+	return 0;
+}
+
+static int seed_home(struct prepared *p, struct replay_run *run,
+		     const char *workdir)
+{
+	if (!run->has_home || !p->policy->home_seed)
+		return 0;
+	snprintf(p->home, sizeof(p->home), "%s/home", workdir);
+	if (checkout(run, &run->home, p->home) < 0)
+		return -1;
+	free(p->policy->home_seed);
+	p->policy->home_seed = strdup(p->home);
+	return p->policy->home_seed ? 0 : -1;
+}
+
+static int add_env(struct prepared *p, size_t *n, const char *name,
+		   const char *value)
+{
+	size_t len = strlen(name) + strlen(value) + 2;
+
+	if (*n == MAX_LIST || !(p->env[*n] = malloc(len)))
+		return -1;
+	snprintf(p->env[(*n)++], len, "%s=%s", name, value);
+	return 0;
+}
+
+/* [name, value] pairs; null is a redacted secret. A value that is not
+ * text (base64) cannot be given back and is left out. */
+static int build_env(struct prepared *p, const cJSON *list)
+{
+	const cJSON *pair;
+	size_t n = 0;
+
+	if (!list)
+		return 0;
+	cJSON_ArrayForEach(pair, list) {
+		const char *name = cJSON_GetStringValue(
+			cJSON_GetArrayItem(pair, 0));
+		const cJSON *value = cJSON_GetArrayItem(pair, 1);
+
+		if (!name || !value)
+			continue;
+		if (cJSON_IsNull(value) &&
+		    add_env(p, &n, name, SECRET_PLACEHOLDER) < 0)
+			return -1;
+		if (cJSON_IsString(value) &&
+		    add_env(p, &n, name, value->valuestring) < 0)
+			return -1;
+	}
+	p->config.env = p->env;
+	return 0;
+}
+
+static int build_argv(struct prepared *p, const cJSON *argv)
+{
+	const cJSON *a;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(a, argv) {
+		if (!cJSON_IsString(a) || n == MAX_LIST ||
+		    !(p->argv[n++] = strdup(a->valuestring)))
+			return -1;
+	}
+	if (n == 0) {
+		replay_set_error("cannot replay: the recording names no "
+				 "command");
+		return -1;
+	}
+	p->config.argv = p->argv;
+	return 0;
+}
+
+static int build_upstreams(struct prepared *p, const cJSON *obj)
+{
+	const cJSON *u;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(u, obj) {
+		size_t len;
+
+		if (!cJSON_IsString(u) || n == RECORD_MAX_UPSTREAMS)
+			continue;
+		len = strlen(u->string) + strlen(u->valuestring) + 2;
+		p->upstreams[n] = malloc(len);
+		if (!p->upstreams[n])
+			return -1;
+		snprintf(p->upstreams[n], len, "%s=%s", u->string,
+			 u->valuestring);
+		p->config.upstreams[n] = p->upstreams[n];
+		n++;
+	}
+	p->config.n_upstreams = n;
+	return 0;
+}
+
+/* The ids the agent had inside the sandbox, from its description. */
+static void set_ids(struct prepared *p, const struct replay_run *run)
+{
+	const cJSON *u = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(run->description, "uid_map"), "inside");
+	const cJSON *g = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(run->description, "gid_map"), "inside");
+
+	if (!cJSON_IsNumber(u) || !cJSON_IsNumber(g))
+		return;
+	p->config.set_ids = true;
+	p->config.uid = (uid_t)u->valuedouble;
+	p->config.gid = (gid_t)g->valuedouble;
+}
+
+static const cJSON *agent_env(const struct replay_run *run,
+			      const struct replay_options *opts)
+{
+	const struct replay_proc *agent = replay_run_find(run, "0");
+
+	if (opts->env)
+		return opts->env;
+	return agent ? cJSON_GetObjectItem(agent->exec, "env") : NULL;
+}
+
+static int gateway(struct prepared *p, struct replay_run *run,
+		   const struct replay_options *opts)
+{
+	if (opts->no_gateway) {
+		p->config.model_script = NULL;
+		p->config.n_upstreams = 0;
+		return 0;
+	}
+	p->exchanges = replay_run_exchanges(run, &p->config.n_replay);
+	if (!p->exchanges)
+		return -1;
+	p->config.replay = p->config.n_replay ? p->exchanges : NULL;
+	p->config.replay_fast = opts->fast;
+	p->config.on_divergence = opts->on_mismatch;
+	return 0;
+}
+
+static int prepare(struct prepared *p, struct replay_run *run,
+		   const struct replay_options *opts,
+		   struct replay_outcome *out)
+{
+	struct record_config *c = &p->config;
+	const cJSON *rec = run->record;
+	const char *sandbox = text_of(rec, "sandbox");
+
+	c->workspace = out->workspace;
+	c->workspace_inside = text_of(rec, "workspace");
+	c->model_script = text_of(rec, "model_script");
+	c->no_sandbox = sandbox && strcmp(sandbox, "none") == 0;
+	if (c->no_sandbox)
+		c->workspace_inside = NULL;
+	if (opts->output)
+		snprintf(p->output, sizeof(p->output), "%s", opts->output);
+	else
+		snprintf(p->output, sizeof(p->output), "%s/replay.rb",
+			 out->workdir);
+	c->output = p->output;
+	snprintf(p->label, sizeof(p->label), "replay=1");
+	c->labels[c->n_labels++] = p->label;
+	if (load_policy(p, run, out->workdir) < 0 ||
+	    seed_home(p, run, out->workdir) < 0)
+		return -1;
+	c->policy = p->policy;
+	if ((opts->argv ? 0 : build_argv(p, cJSON_GetObjectItem(rec, "argv")))
+		    < 0 ||
+	    build_env(p, agent_env(run, opts)) < 0 ||
+	    build_upstreams(p, cJSON_GetObjectItem(rec, "upstreams")) < 0)
+		goto oom;
+	if (opts->argv)
+		c->argv = (char **)opts->argv;
+	set_ids(p, run);
+	return gateway(p, run, opts);
+oom:
+	if (!replay_error()[0])
+		replay_set_error("cannot prepare the replay: out of memory");
+	return -1;
+}
+
+static void release(struct prepared *p)
+{
+	for (size_t i = 0; p->argv[i]; i++)
+		free(p->argv[i]);
+	for (size_t i = 0; p->env[i]; i++)
+		free(p->env[i]);
+	for (size_t i = 0; i < RECORD_MAX_UPSTREAMS; i++)
+		free(p->upstreams[i]);
+	free(p->exchanges);
+	sandbox_policy_free(p->policy);
+}
+
+/* The session as cmd_record.c drives it. */
+static int run_session(struct record_session *s,
+		       const struct record_config *c)
+{
+	struct record_result result = { .end_us = record_now_us() };
+	struct record_gateway *gw = NULL;
+	struct bundle_id root;
+	int rc;
+
+	if (record_session_open(s, c) < 0 || record_gateway_new(s, &gw) < 0)
+		return -1;
+	if (c->no_sandbox)
+		rc = record_run_direct(s, gw, &result);
+	else
+		rc = record_run_sandbox(s, gw, &result);
+	record_gateway_stop(gw);
+	if (rc == 0)
+		rc = record_session_finish(s, &result, &root);
+	return rc;
+}
+
+/* The agent's stdout goes to stderr while it runs: stdout is the
+ * report's. */
+static int run_quietly(struct record_session *s,
+		       const struct record_config *c)
+{
+	int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	int rc;
+
+	fflush(stdout);
+	if (saved >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	rc = run_session(s, c);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	if (rc < 0) {
+		replay_set_error("%s", s->failure);
+		if (s->failure_hint[0])
+			replay_set_hint("%s", s->failure_hint);
+	}
+	return rc;
+}
+
+int replay_session_run(struct replay_run *run,
+		       const struct replay_options *opts,
+		       struct replay_outcome *out)
+{
+	struct prepared *p = calloc(1, sizeof(*p));
+	const struct bundle_id *start = opts->start ? opts->start
+						    : &run->initial;
+	struct record_session session;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!p) {
+		replay_set_error("cannot prepare the replay: out of memory");
+		return -1;
+	}
+	if (!run->has_initial && !opts->start) {
+		replay_set_error("cannot replay: '%s': the bundle has no "
+				 "initial workspace snapshot", run->path);
+		free(p);
+		return -1;
+	}
+	if (make_workdir(out) < 0)
+		goto out;
+	if (checkout(run, start, out->workspace) == 0 &&
+	    prepare(p, run, opts, out) == 0) {
+		rc = run_quietly(&session, &p->config);
+		record_session_close(&session);
+	}
+	out->kept = opts->keep;
+out:
+	release(p);
+	free(p);
+	return rc;
+}

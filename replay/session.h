@@ -1,0 +1,61 @@
+/*
+ * session.h - one replay of a recorded run: the recorded workspace
+ * rebuilt in a fresh directory, the agent run again through record/'s
+ * session with the gateway serving the recorded responses, and the
+ * replay's own bundle written.
+ *
+ * Errors: functions return -1 (or NULL) with the message in
+ * replay_error(). Nothing here prints, except what the agent prints.
+ */
+#ifndef REPLAY_SESSION_H
+#define REPLAY_SESSION_H
+
+#include <stdbool.h>
+
+#include "replay/replay.h"
+
+struct replay_options {
+	const char *output;	/* the replay's bundle, which must not exist */
+	bool fast;		/* --timing fast */
+	int on_mismatch;	/* enum harness_divergence_action */
+	bool keep;		/* leave the work directory */
+	char *const *argv;	/* NULL: the recorded command; else run this
+				 * instead (the re-run of one step) */
+	const cJSON *env;	/* NULL: the agent's recorded environment;
+				 * else the tracer's env list of an exec */
+	const struct bundle_id *start;	/* NULL: the initial workspace */
+	bool no_gateway;	/* serve no model exchanges */
+};
+
+/* Where the recorded workspace is on this host. */
+struct replay_host_map {
+	const char *inside;	/* the recorded path */
+	const char *host;	/* the directory that stands for it */
+};
+
+/* The result of one replay. */
+struct replay_outcome {
+	char workdir[4096];	/* the work directory, when kept */
+	char workspace[4200];	/* the workspace in it */
+	bool kept;
+};
+
+/*
+ * Replay run as opts says, writing opts->output. Returns 0 when the
+ * replay ran to its end and its bundle was finalized (whatever the
+ * agent did), or -1.
+ */
+int replay_session_run(struct replay_run *run,
+		       const struct replay_options *opts,
+		       struct replay_outcome *outcome);
+
+/* Every difference between the recorded fingerprint and this host that
+ * could change behaviour, as harness_fingerprint_compare() lists them,
+ * with the executables the run executed hashed here. NULL on failure. */
+cJSON *replay_host_differences(const cJSON *recorded,
+			       const struct replay_host_map *map);
+
+/* Remove a directory tree; errors are ignored. */
+void replay_remove_tree(const char *dir);
+
+#endif
