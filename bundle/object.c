@@ -127,6 +127,8 @@ static int lookup(struct bundle *bundle, const struct bundle_id *id,
 
 int bundle_has(struct bundle *bundle, const struct bundle_id *id)
 {
+	if (store_pipeline_find(bundle, id, BUNDLE_BLOB))
+		return 1;
 	return lookup(bundle, id, NULL) == 1;
 }
 
@@ -159,9 +161,9 @@ static int upgrade_kind(struct bundle *bundle, const struct bundle_id *id,
 	return 0;
 }
 
-static int insert(struct bundle *bundle, const struct bundle_id *id,
-		  enum bundle_kind kind, size_t len, const char *encoding,
-		  const void *data, size_t stored_len)
+int store_insert(struct bundle *bundle, const struct bundle_id *id,
+		 enum bundle_kind kind, size_t len, const char *encoding,
+		 const void *data, size_t stored_len)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -194,7 +196,14 @@ static int store_object(struct bundle *bundle, enum bundle_kind kind,
 	int rc;
 
 	if (len < BUNDLE_RAW_BELOW)
-		return insert(bundle, id, kind, len, "raw", data, len);
+		return store_insert(bundle, id, kind, len, "raw", data, len);
+
+	/* Inside a transaction, compress in the second thread. */
+	if (bundle->in_transaction) {
+		rc = store_pipeline_put(bundle, id, kind, data, len);
+		if (rc <= 0)
+			return rc;
+	}
 
 	bound = ZSTD_compressBound(len);
 	cbuf = malloc(bound);
@@ -214,9 +223,9 @@ static int store_object(struct bundle *bundle, enum bundle_kind kind,
 
 	/* Incompressible content is stored raw, which is smaller. */
 	if (clen >= len)
-		rc = insert(bundle, id, kind, len, "raw", data, len);
+		rc = store_insert(bundle, id, kind, len, "raw", data, len);
 	else
-		rc = insert(bundle, id, kind, len, "zstd", cbuf, clen);
+		rc = store_insert(bundle, id, kind, len, "zstd", cbuf, clen);
 	free(cbuf);
 	return rc;
 }
@@ -236,6 +245,8 @@ int bundle_put(struct bundle *bundle, enum bundle_kind kind, const void *data,
 		return -1;
 
 	store_sha256(data, len, id);
+	if (store_pipeline_find(bundle, id, kind))
+		return 0;
 	found = lookup(bundle, id, &stored);
 	if (found < 0)
 		return -1;
@@ -319,6 +330,9 @@ int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
 	sqlite3_stmt *stmt;
 	int rc;
 
+	/* Objects still queued for compression are not rows yet. */
+	if (store_pipeline_flush(bundle))
+		return -1;
 	if (prepare(bundle, &bundle->get_stmt,
 		    "SELECT kind, size, encoding, data FROM objects "
 		    "WHERE id = ?"))

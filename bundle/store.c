@@ -575,6 +575,7 @@ void bundle_close(struct bundle *bundle)
 		return;
 	if (bundle->in_transaction)
 		bundle_rollback(bundle);
+	store_pipeline_stop(bundle);
 	sqlite3_finalize(bundle->put_stmt);
 	sqlite3_finalize(bundle->has_stmt);
 	sqlite3_finalize(bundle->get_stmt);
@@ -616,7 +617,8 @@ int bundle_commit(struct bundle *bundle)
 				 bundle->path);
 		return -1;
 	}
-	if (store_exec(bundle, "COMMIT", "cannot commit")) {
+	if (store_pipeline_flush(bundle) ||
+	    store_exec(bundle, "COMMIT", "cannot commit")) {
 		/* A failed COMMIT may leave the transaction open; roll it
 		 * back so the bundle keeps its last committed state. */
 		bundle_rollback(bundle);
@@ -628,6 +630,7 @@ int bundle_commit(struct bundle *bundle)
 
 void bundle_rollback(struct bundle *bundle)
 {
+	store_pipeline_discard(bundle);
 	if (!bundle->in_transaction)
 		return;
 	if (!sqlite3_get_autocommit(bundle->db))

@@ -41,6 +41,7 @@ struct bundle {
 	sqlite3_stmt *put_stmt;
 	sqlite3_stmt *has_stmt;
 	sqlite3_stmt *get_stmt;
+	struct pipeline *pipeline; /* compress.c; NULL until first used */
 };
 
 /* Set bundle_error() from the connection's last SQLite failure, as
@@ -70,6 +71,29 @@ int store_in_transaction(struct bundle *bundle,
 /* The names stored in the kind and encoding columns. */
 const char *store_kind_name(enum bundle_kind kind);
 int store_kind_from_name(const char *name, enum bundle_kind *kind);
+
+/* Insert one object row; data is stored_len bytes in that encoding. */
+int store_insert(struct bundle *bundle, const struct bundle_id *id,
+		 enum bundle_kind kind, size_t len, const char *encoding,
+		 const void *data, size_t stored_len);
+
+/*
+ * The compression pipeline of compress.c, for objects put inside a
+ * transaction. store_pipeline_put queues a copy of data: it returns 0
+ * when queued, 1 when the pipeline is unavailable (store the object at
+ * once instead), and -1 when inserting an earlier job failed.
+ * store_pipeline_find returns 1 when the id is queued, and gives the job
+ * a structural kind. store_pipeline_flush inserts every queued job;
+ * store_pipeline_discard drops them; store_pipeline_stop also ends the
+ * thread.
+ */
+int store_pipeline_put(struct bundle *bundle, const struct bundle_id *id,
+		       enum bundle_kind kind, const void *data, size_t len);
+int store_pipeline_find(struct bundle *bundle, const struct bundle_id *id,
+			enum bundle_kind kind);
+int store_pipeline_flush(struct bundle *bundle);
+void store_pipeline_discard(struct bundle *bundle);
+void store_pipeline_stop(struct bundle *bundle);
 
 /* SHA-256 of one buffer. */
 void store_sha256(const void *data, size_t len, struct bundle_id *id);
