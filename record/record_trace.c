@@ -94,6 +94,23 @@ static void add_argv(cJSON *data, const struct harness_exec *exec,
 					      1));
 }
 
+/*
+ * The environment goes in as an object of its own, the exec's second
+ * reference. Most execs inherit it unchanged, and the store keeps one
+ * copy of identical content, so it is compressed and written once.
+ */
+static int submit_exec(struct record_session *s, cJSON *data,
+		       cJSON *object)
+{
+	cJSON *env = object ? cJSON_DetachItemFromObject(object, "env")
+			    : NULL;
+	char *text = env ? cJSON_PrintUnformatted(env) : NULL;
+
+	cJSON_Delete(env);
+	return record_submit(s, "exec", data, object, BUNDLE_JSON, text,
+			     text ? strlen(text) : 0);
+}
+
 static int on_exec(struct record_session *s, const struct harness_process *p,
 		   const struct harness_exec *exec)
 {
@@ -113,7 +130,7 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 
 		cJSON_AddStringToObject(data, "error", name ? name : "?");
 	}
-	rc = record_submit(s, "exec", data, object, BUNDLE_BLOB, NULL, 0);
+	rc = submit_exec(s, data, object);
 	if (rc == 0)
 		rc = denied_exec(s, p, exec);
 	return rc;
