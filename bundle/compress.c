@@ -10,8 +10,8 @@
  * transaction ends, so a commit covers exactly the objects put in it.
  *
  * Invariants: at most PIPELINE_JOBS jobs and PIPELINE_BYTES bytes of
- * content are queued; a job's id is in exactly one of the database and
- * the queue until it is inserted.
+ * content are queued, except for a single larger object. An id is never both queued and in the database,
+ * because bundle_put looks in both before it queues.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -177,10 +177,10 @@ static int insert_job(struct bundle *bundle, struct job *job)
 }
 
 /*
- * Insert the finished jobs at the head of the queue, in order; with wait,
- * wait for every job. Called with the lock held, which is dropped around
- * each insert so the worker keeps compressing. Only the main thread adds
- * and removes jobs, so a job taken off the queue is its own.
+ * Insert the finished jobs at the head of the queue, in order. With
+ * wait, wait for every job. The caller holds the lock, which is dropped
+ * around each insert so that the worker keeps compressing. Only the main
+ * thread adds and removes jobs, so a job taken off the queue is its own.
  */
 static int drain(struct bundle *bundle, struct pipeline *p, int wait)
 {
