@@ -92,8 +92,7 @@ hostile_bundle() {
 		exchange: {path: "/v1/chat/completions", request: $q,
 		response: $r}}'
 	jq -cn '{kind: "exec", data: {index: 0, pid: 10, path: "/bin/sh",
-		argv: ["sh", "-c", "echo \"<script>alert(4)</script>\" > '"'"'x'"'"'"],
-		time_us: 1700000000000000}}'
+		argv: ["sh", "-c", "echo \"<script>alert(4)</script>\" > '"'"'x'"'"'"]}}'
 	echo '{"kind": "process-end", "data": {"index": 0, "pid": 10,
 		"end": "exited", "exit_code": 3}}' | jq -c .
 	jq -cn '{kind: "violation", data: {source: "exec", index: 0,
