@@ -9,7 +9,6 @@
 
 #include "inspect/describe.h"
 #include "inspect/output.h"
-#include "inspect/summary.h"
 
 static const char *str(const cJSON *d, const char *name)
 {
@@ -109,6 +108,32 @@ static char *end_event_line(const cJSON *d)
 			   dur);
 	return fmt("agent exited %.0f after %s",
 		   inspect_json_num(d, "exit_code", -1), dur);
+}
+
+char *inspect_violation_text(const cJSON *d)
+{
+	const char *source = inspect_json_str(d, "source");
+	char *text = NULL;
+	int n = -1;
+
+	if (source && strcmp(source, "exec") == 0)
+		n = asprintf(&text, "exec of '%s' denied",
+			     inspect_json_str(d, "command") ?
+				     inspect_json_str(d, "command") : "?");
+	else if (source && strcmp(source, "seccomp") == 0)
+		n = asprintf(&text, "system call %s denied",
+			     inspect_json_str(d, "syscall") ?
+				     inspect_json_str(d, "syscall") : "?");
+	else if (source && strcmp(source, "proxy") == 0)
+		n = asprintf(&text, "connection to %s:%.0f refused: %s",
+			     inspect_json_str(d, "host") ?
+				     inspect_json_str(d, "host") : "?",
+			     inspect_json_num(d, "port", 0),
+			     inspect_json_str(d, "reason") ?
+				     inspect_json_str(d, "reason") : "?");
+	else
+		n = asprintf(&text, "%s", "unknown violation");
+	return n < 0 ? NULL : text;
 }
 
 char *inspect_describe(const struct inspect_event *ev)

@@ -15,4 +15,8 @@
  * runs out. */
 char *inspect_describe(const struct inspect_event *ev);
 
+/* One line about a violation event's data: the command, syscall or
+ * host that was denied; malloc'd, or NULL when memory runs out. */
+char *inspect_violation_text(const cJSON *data);
+
 #endif

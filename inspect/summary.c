@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "inspect/answer.h"
+#include "inspect/describe.h"
 #include "inspect/error.h"
 #include "inspect/output.h"
 #include "inspect/patch.h"
@@ -251,32 +252,6 @@ static int add_files(const struct inspect_view *v, cJSON *s)
 	out_add_num(f, "lines_added", st.lines_added);
 	out_add_num(f, "lines_removed", st.lines_removed);
 	return 0;
-}
-
-char *inspect_violation_text(const cJSON *d)
-{
-	const char *source = inspect_json_str(d, "source");
-	char *text = NULL;
-	int n = -1;
-
-	if (source && strcmp(source, "exec") == 0)
-		n = asprintf(&text, "exec of '%s' denied",
-			     inspect_json_str(d, "command") ?
-				     inspect_json_str(d, "command") : "?");
-	else if (source && strcmp(source, "seccomp") == 0)
-		n = asprintf(&text, "system call %s denied",
-			     inspect_json_str(d, "syscall") ?
-				     inspect_json_str(d, "syscall") : "?");
-	else if (source && strcmp(source, "proxy") == 0)
-		n = asprintf(&text, "connection to %s:%.0f refused: %s",
-			     inspect_json_str(d, "host") ?
-				     inspect_json_str(d, "host") : "?",
-			     inspect_json_num(d, "port", 0),
-			     inspect_json_str(d, "reason") ?
-				     inspect_json_str(d, "reason") : "?");
-	else
-		n = asprintf(&text, "%s", "unknown violation");
-	return n < 0 ? NULL : text;
 }
 
 static void add_violations(const struct inspect_view *v, cJSON *s)

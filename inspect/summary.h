@@ -18,12 +18,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "inspect/describe.h" /* inspect_violation_text() */
 #include "inspect/view.h"
 
 cJSON *inspect_summary(const struct inspect_view *view, const char *path);
-
-/* One line about a violation event's data: the command, syscall or
- * host that was denied. The caller frees it. */
-char *inspect_violation_text(const cJSON *data);
 
 #endif
