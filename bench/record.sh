@@ -24,7 +24,10 @@ for tool in strace make "$PY" /usr/bin/time; do
 	}
 done
 RB=$(cd "$(dirname "$RB")" && pwd)/$(basename "$RB")
-[ -x "$RB" ] || { echo "bench: no runbundle at '$RB'" >&2; exit 1; }
+if [ ! -x "$RB" ]; then
+	echo "bench: runbundle not found: '$RB'" >&2
+	exit 1
+fi
 
 # The workloads live in the workspace, because the sandbox shows only
 # the workspace and the system directories; bundles go beside it.

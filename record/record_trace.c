@@ -1,9 +1,10 @@
 /*
- * record_trace.c - the tracer's events as bundle events: one per exec
- * (failed ones included) and one when a process ends, each naming the
- * process, its parent and its start; and the executables that ran, for
- * the fingerprint. A process start is no event of its own, because each
- * event costs a database insert while the agent waits for its exec.
+ * record_trace.c - the tracer's events as bundle events, and the
+ * executables that ran, for the fingerprint.
+ *
+ * Each exec (failed ones included) and each process end is one event,
+ * which names the process, its parent and its start. A process start is
+ * no event of its own, because each event costs a database insert.
  */
 #include <errno.h>
 #include <string.h>
