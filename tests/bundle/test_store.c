@@ -553,6 +553,50 @@ static void verify_empty_bundle(void **state)
 	bundle_verify_release(&report);
 }
 
+static void transaction_queues_objects(void **state)
+{
+	struct fixture *f = *state;
+	static unsigned char buf[200000];
+	struct bundle_id ids[40], kept;
+	enum bundle_kind kind;
+	void *data;
+	size_t len;
+
+	assert_int_equal(bundle_begin(f->bundle), 0);
+	for (int i = 0; i < 40; i++) {
+		fill_random(buf, sizeof(buf) / 2, (uint64_t)i);
+		assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, buf,
+					    sizeof(buf), &ids[i]),
+				 0);
+		assert_true(bundle_has(f->bundle, &ids[i]));
+	}
+	/* A queued object takes a structural kind too. */
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_TREE, buf, sizeof(buf),
+				    &kept),
+			 0);
+	assert_memory_equal(kept.bytes, ids[39].bytes, BUNDLE_ID_LEN);
+	assert_int_equal(bundle_get(f->bundle, &ids[0], &data, &len, &kind),
+			 0);
+	assert_int_equal(len, sizeof(buf));
+	free(data);
+	assert_int_equal(bundle_commit(f->bundle), 0);
+	assert_int_equal(count_objects(f->path), 40);
+	assert_int_equal(bundle_get(f->bundle, &ids[39], &data, &len, &kind),
+			 0);
+	assert_int_equal(kind, BUNDLE_TREE);
+	free(data);
+
+	/* Rolled back while queued: gone. */
+	assert_int_equal(bundle_begin(f->bundle), 0);
+	fill_random(buf, sizeof(buf), 99);
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, buf, sizeof(buf),
+				    &kept),
+			 0);
+	bundle_rollback(f->bundle);
+	assert_false(bundle_has(f->bundle, &kept));
+	assert_int_equal(count_objects(f->path), 40);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -572,6 +616,7 @@ int main(void)
 		TEST(events_chain),
 		TEST(event_with_missing_ref_fails),
 		TEST(rollback_drops_objects),
+		TEST(transaction_queues_objects),
 		TEST(finalize_then_read_only),
 		TEST(reopen_appends),
 		TEST(create_existing_fails),
