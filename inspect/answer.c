@@ -347,7 +347,7 @@ static void stream_event(struct builder *b, const cJSON *ev)
 		messages_event(b, ev);
 }
 
-/* Server-sent events: each "data:" line of the body holds one JSON
+/* Server-sent events: each "data:" line of the body contains one JSON
  * document in all three APIs; "event:" lines repeat its type. */
 static void parse_stream(struct builder *b, const char *body, size_t len)
 {

@@ -1,7 +1,7 @@
 /*
  * cmd_inspect.c - "runbundle inspect": the summary of one run. The
  * summary is built as one JSON object, which --json prints and the
- * text output lays out, so both always say the same (docs/inspect.md
+ * text output lays out, so both always show the same numbers (docs/inspect.md
  * has the schema).
  */
 #include <getopt.h>

@@ -7,8 +7,8 @@
  *     raw bytes; "", "." and "/" name the root. No component may be
  *     ".." and nothing outside the tree is ever reached.
  *  2. Walks stop at BUNDLE_SNAPSHOT_MAX_DEPTH levels, so a hostile tree
- *     cannot exhaust the stack; a tree that references itself is
- *     impossible, because an id is the hash of the content.
+ *     cannot exhaust the stack. A tree cannot reference itself, because
+ *     an id is the hash of the content.
  *  3. File content streams chunk by chunk (one chunk in memory at a
  *     time); a sparse file's holes come out as zero bytes.
  *
@@ -46,9 +46,9 @@ void inspect_node_release(struct inspect_node *node);
 int inspect_tree_load(struct bundle *bundle, const struct bundle_id *id,
 		      struct bundle_tree *tree, void **data);
 
-/* Called for every entry below a tree, depth first in tree order; path
- * is the raw path from where the walk started (NUL-terminated, without
- * a leading '/'). Directories come before their entries. */
+/* Called for every entry below a tree, depth first in tree order. path
+ * is the raw path from where the walk started, NUL-terminated and
+ * without a leading '/'. Directories come before their entries. */
 typedef int (*inspect_walk_fn)(const char *path,
 			       const struct bundle_tree_entry *entry,
 			       void *arg);

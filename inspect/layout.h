@@ -1,7 +1,7 @@
 /*
  * layout.h - the open layout of a whole bundle: one tar.zst with
  *
- *	manifest.json		what the archive holds (below)
+ *	manifest.json		what the archive contains (below)
  *	events.jsonl		every event, one a line, byte for byte as
  *				stored, so each line hashes to its event hash
  *	objects/sha256/<id>	every object reachable from the events,
@@ -41,9 +41,12 @@
 #include "bundle/bundle.h"
 
 #define INSPECT_LAYOUT_NAME "runbundle-open-layout 1"
-/* The largest object import puts into memory at once; export never
- * writes larger ones, because chunks are at most 4 MiB and trees and
- * JSON documents are small. */
+/* The largest object import loads into memory; larger ones are
+ * rejected. File content is stored in pieces of at most 16 MiB (four
+ * times the largest average chunk size), so only a JSON document could
+ * be larger, such as an exchange whose request body exceeded the
+ * gateway's default limit of 64 MiB.
+ * NOTE: export writes such an object anyway, and import then rejects it. */
 #define INSPECT_LAYOUT_MAX_OBJECT ((size_t)256 << 20)
 
 struct inspect_layout_stats {

@@ -12,8 +12,8 @@
  *    target: a deletion, then an addition, because patch(1) does not
  *    patch a symlink in place.
  *  - a binary file (a NUL byte in its first 8000 bytes, git's rule): the
- *    line "Binary files a/P and b/P differ" alone, which both tools
- *    skip; the file is not changed by applying the patch.
+ *    line "Binary files a/P and b/P differ" alone. Both tools skip it,
+ *    so applying the patch leaves that file unchanged.
  *  - directories, fifos, devices and unreadable entries: left out and
  *    counted in skipped; git does not track them either.
  *

@@ -21,7 +21,7 @@
  *
  * Memory: every event is held parsed, about 1 KiB per event; objects
  * are loaded one at a time, on request. Everything returned through
- * out parameters belongs to the caller unless said otherwise.
+ * out parameters belongs to the caller unless stated otherwise.
  *
  * Errors: functions return 0, or -1 with the message in inspect_error().
  */

@@ -4,9 +4,9 @@
 # bodies, event JSON, tree objects and chunk lists, and the index files
 # of the open layout. Skips (77) without clang and its fuzzer runtime.
 #
-# RUNBUNDLE_FUZZ_SECONDS sets the time per target (default 10); a
-# crash, leak or sanitizer report fails the test and leaves the input
-# that caused it in the log.
+# RUNBUNDLE_FUZZ_SECONDS sets the time per target (default 10). A
+# crash, leak or sanitizer report fails the test, and the log shows the
+# input that caused it.
 . "$TESTS_DIR/lib.sh"
 command -v clang >/dev/null || skip "clang is missing"
 seconds=${RUNBUNDLE_FUZZ_SECONDS:-10}

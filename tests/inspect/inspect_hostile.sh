@@ -1,8 +1,8 @@
 #!/bin/sh
-# Every inspect command on hostile, damaged and incomplete bundles: each
-# prints what it can or a clear error, exits 0 or 3, never crashes
-# (the sanitizer build aborts on any memory error), and never echoes a
-# control character from the bundle.
+# Every inspect command on hostile, damaged and incomplete bundles. Each
+# prints what it can or a clear error and exits 0, 1 or 3. None crashes,
+# which the sanitizer build turns into an abort on any memory error, and
+# none echoes a control character from the bundle.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/inspect/inspect_lib.sh"
 forge=$1

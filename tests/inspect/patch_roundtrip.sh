@@ -1,9 +1,10 @@
 #!/bin/sh
 # runbundle patch between two snapshots applies with git apply and with
-# patch -p1, and in reverse with git apply -R: added, deleted, renamed (as delete
-# plus add), mode changes, a file without a trailing newline, names with
-# spaces and quotes, symlinks retargeted and a file turned into a
-# symlink. A binary file is noted and left alone by both tools.
+# patch -p1, and git apply -R reverts it. The changes cover added,
+# deleted and renamed files (a rename is a deletion plus an addition),
+# mode changes, a file without a trailing newline, names with spaces and
+# quotes, a retargeted symlink and a file turned into a symlink. A
+# binary file is noted, and both tools leave it alone.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/inspect/inspect_lib.sh"
 command -v git >/dev/null || skip "git is missing"
@@ -38,7 +39,7 @@ cp "$TMP/initial/blob.bin" "$TMP/git/blob.bin"
 expect_eq "$(tree_listing "$TMP/initial")" "$(tree_listing "$TMP/git")" \
 	"the tree after git apply -R"
 
-# GNU patch does not delete a file that was already empty (it asks
+# GNU patch does not delete a file that was already empty (it prompts
 # whether the patch is reversed), so that one file is removed by hand.
 cp -a "$TMP/initial" "$TMP/patch"
 (cd "$TMP/patch" && patch -p1 -s -f <"$TMP/p.diff" >/dev/null) || true
