@@ -61,9 +61,6 @@ static int cat(struct bundle *b, const struct inspect_node *node,
 			      e->kind != BUNDLE_ENTRY_SYMLINK)) {
 		cli_error("cannot print: '%s': it is a %s", path,
 			  node->is_root ? "dir" : inspect_kind_name(e->kind));
-		if (!node->is_root && e->kind == BUNDLE_ENTRY_HARDLINK)
-			cli_hint("print the first link, which 'runbundle ls' "
-				 "names after '=>'");
 		return CLI_EXIT_ERROR;
 	}
 	if (e->kind == BUNDLE_ENTRY_SYMLINK) {
@@ -80,6 +77,31 @@ static int cat(struct bundle *b, const struct inspect_node *node,
 	return CLI_EXIT_OK;
 }
 
+/* A hardlink entry names the path of the first link to the same file,
+ * which contains the content. */
+static int follow_hardlink(struct bundle *b, const struct bundle_id *root,
+			   struct inspect_node *node)
+{
+	struct inspect_node target;
+	char *path;
+	int rc;
+
+	if (node->is_root || node->entry.kind != BUNDLE_ENTRY_HARDLINK)
+		return 0;
+	path = strndup((const char *)node->entry.text, node->entry.text_len);
+	if (!path) {
+		inspect_set_error("cannot print: out of memory");
+		return -1;
+	}
+	rc = inspect_node_find(b, root, path, &target);
+	free(path);
+	if (rc < 0)
+		return -1;
+	inspect_node_release(node);
+	*node = target;
+	return 0;
+}
+
 static int run(char **words, int n, int json)
 {
 	struct inspect_node node;
@@ -92,6 +114,10 @@ static int run(char **words, int n, int json)
 		return rc;
 	if (out_step_path(&v, words + 1, n - 1, &step, &path) < 0 ||
 	    inspect_node_find(v.bundle, &v.steps[step].root, path, &node) < 0) {
+		inspect_view_close(&v);
+		return out_fail();
+	}
+	if (follow_hardlink(v.bundle, &v.steps[step].root, &node) < 0) {
 		inspect_view_close(&v);
 		return out_fail();
 	}

@@ -75,3 +75,12 @@ expect_status 3 "$RUNBUNDLE" export --format tar -o "$TMP/i.tar" "$TMP/b.rb"
 expect_grep "^runbundle: cannot create archive: '.*i.tar': it exists$" \
 	"$TMP/err"
 expect_status 2 "$RUNBUNDLE" export --format zip -o "$TMP/z" "$TMP/b.rb"
+
+# A hardlink lists its first link, and cat follows it to the content.
+mkdir "$TMP/h"
+printf 'linked\n' >"$TMP/h/a"
+ln "$TMP/h/a" "$TMP/h/b"
+expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/h.rb" "$TMP/h"
+expect_status 0 "$RUNBUNDLE" ls "$TMP/h.rb"
+expect_grep '^-rw-r--r--            7  b => a$' "$TMP/out"
+expect_eq linked "$("$RUNBUNDLE" cat "$TMP/h.rb" b)" "cat of a hardlink"
