@@ -28,6 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "bundle/snapshot.h"
+#include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/content.h"
@@ -511,13 +512,33 @@ static int check_view(const struct inspect_view *v, const char *path)
 	return 0;
 }
 
+/* Nothing is applied from a bundle that fails verification, because its
+ * snapshots may not be what was recorded. */
+static int check_verified(const char *path)
+{
+	struct bundle_verify_report report;
+	int rc = 0;
+
+	if (bundle_verify(path, &report) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	if (report.n_problems > 0) {
+		inspect_set_error("cannot apply: '%s': the bundle is damaged: "
+				  "%s", path, report.problems[0].message);
+		inspect_set_hint("'runbundle verify %s' lists the damage",
+				 path);
+		rc = -1;
+	}
+	bundle_verify_release(&report);
+	return rc;
+}
+
 static int run(const char *path, const char *dir, int dry_run, int json)
 {
 	struct inspect_view view;
 	struct apply a = {.root_fd = -1};
 	int rc = CLI_EXIT_ERROR, refused;
 
-	if (inspect_view_open(&view, path) < 0)
+	if (check_verified(path) < 0 || inspect_view_open(&view, path) < 0)
 		return cli_error_from(inspect_error(), inspect_error_hint());
 	if (check_view(&view, path) < 0) {
 		cli_error_from(inspect_error(), inspect_error_hint());
@@ -572,7 +593,7 @@ int cmd_apply(int argc, char **argv, const struct cli_command *self)
 	int dry_run = 0, json = 0, c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			dir = optarg;
@@ -583,6 +604,9 @@ int cmd_apply(int argc, char **argv, const struct cli_command *self)
 		case 'j':
 			json = 1;
 			break;
+		case ':':
+			return cli_usage_error(self, "missing value: '%s'",
+					       argv[optind - 1]);
 		default:
 			return cli_usage_error(self, "unknown option: '%s'",
 					       argv[optind - 1]);

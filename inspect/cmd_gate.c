@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "bundle/snapshot.h"
+#include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/error.h"
@@ -21,12 +22,12 @@
 #define GATE_MAX_ITEMS 1000
 #define GATE_NAME_WIDTH 16
 
-enum { FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE, DIVERGED,
-       N_RULES };
+enum { DAMAGED, FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE,
+       DIVERGED, N_RULES };
 
 static const char *const rule_names[N_RULES] = {
-	"files-changed", "protected-path", "write-outside", "denied-command",
-	"network", "incomplete", "diverged",
+	"damaged", "files-changed", "protected-path", "write-outside",
+	"denied-command", "network", "incomplete", "diverged",
 };
 
 struct rule {
@@ -181,6 +182,20 @@ static void check_complete(struct gate *g)
 	}
 }
 
+/* A bundle that fails verification is never approved, whatever the
+ * rules say, because its events may not be what was recorded. */
+static int check_verified(struct gate *g, const char *path)
+{
+	struct bundle_verify_report report;
+
+	if (bundle_verify(path, &report) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	for (size_t i = 0; i < report.n_problems; i++)
+		hit(&g->r[DAMAGED], report.problems[i].message);
+	bundle_verify_release(&report);
+	return 0;
+}
+
 /* Join the first items into the detail line after a lead-in. */
 static void describe_items(struct rule *r, const char *lead)
 {
@@ -224,13 +239,17 @@ static void describe(struct gate *g)
 		 g->r[NETWORK].hits == 1 ? "" : "es");
 	describe_items(&g->r[NETWORK], lead);
 	describe_items(&g->r[INCOMPLETE], "the run is incomplete");
+	snprintf(lead, sizeof(lead), "verification found %llu problem%s",
+		 (unsigned long long)g->r[DAMAGED].hits,
+		 g->r[DAMAGED].hits == 1 ? "" : "s");
+	describe_items(&g->r[DAMAGED], lead);
 	snprintf(g->r[DIVERGED].detail, sizeof(g->r[DIVERGED].detail),
 		 "the replay recorded %llu divergence%s",
 		 (unsigned long long)g->r[DIVERGED].hits,
 		 g->r[DIVERGED].hits == 1 ? "" : "s");
 }
 
-static int evaluate(struct gate *g)
+static int evaluate(struct gate *g, const char *path)
 {
 	const struct inspect_gate_rules *rules = g->rules;
 
@@ -249,7 +268,7 @@ static int evaluate(struct gate *g)
 	g->r[NETWORK].enabled = !rules->allow_network;
 	g->r[INCOMPLETE].enabled = rules->require_complete;
 	g->r[DIVERGED].enabled = rules->require_identical;
-	if (check_changes(g) < 0)
+	if (check_verified(g, path) < 0 || check_changes(g) < 0)
 		return -1;
 	check_events(g);
 	check_complete(g);
@@ -341,7 +360,7 @@ static int run(const char *path, const char *rules_path, int json)
 	}
 	g.rules = &rules;
 	g.view = &view;
-	if (evaluate(&g) < 0) {
+	if (evaluate(&g, path) < 0) {
 		cli_error_from(inspect_error(), inspect_error_hint());
 	} else {
 		for (int i = 0; i < N_RULES; i++)
@@ -367,7 +386,7 @@ int cmd_gate(int argc, char **argv, const struct cli_command *self)
 	int json = 0, c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rules = optarg;
@@ -375,6 +394,9 @@ int cmd_gate(int argc, char **argv, const struct cli_command *self)
 		case 'j':
 			json = 1;
 			break;
+		case ':':
+			return cli_usage_error(self, "missing value: '%s'",
+					       argv[optind - 1]);
 		default:
 			return cli_usage_error(self, "unknown option: '%s'",
 					       argv[optind - 1]);

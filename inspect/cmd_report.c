@@ -206,12 +206,15 @@ int cmd_report(int argc, char **argv, const struct cli_command *self)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:", long_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+:o:", long_options, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
 			break;
+		case ':':
+			return cli_usage_error(self, "missing value: '%s'",
+					       argv[optind - 1]);
 		default:
 			return cli_usage_error(self, "unknown option: '%s'",
 					       argv[optind - 1]);

@@ -33,10 +33,10 @@ run_spec "$TMP/clean" --exec /usr/bin/make make
 run_finish "$TMP/clean"
 forge "$TMP/clean/b.rb" "$TMP/clean/spec"
 expect_status 0 "$RUNBUNDLE" gate "$TMP/clean/b.rb"
-expect_grep '^gate: all 7 rules passed$' "$TMP/out"
+expect_grep '^gate: all 8 rules passed$' "$TMP/out"
 "$RUNBUNDLE" gate --json "$TMP/clean/b.rb" >"$TMP/json"
 expect_eq true "$(jq .passed "$TMP/json")" "passed in JSON"
-expect_eq 7 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
+expect_eq 8 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
 	"rules passed in JSON"
 expect_eq 1 "$(jq .files_changed "$TMP/json")" "files changed in JSON"
 
@@ -112,7 +112,7 @@ expect_status 1 "$RUNBUNDLE" gate "$TMP/all/b.rb"
 expect_eq "protected-path denied-command network diverged" \
 	"$(awk '{print $1}' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" \
 	"failed rules"
-expect_grep '^gate: 4 of 7 rules failed$' "$TMP/err"
+expect_grep '^gate: 4 of 8 rules failed$' "$TMP/err"
 "$RUNBUNDLE" gate --json "$TMP/all/b.rb" >"$TMP/json" || true
 expect_eq '["protected-path","denied-command","network","diverged"]' \
 	"$(jq -c '[.rules[] | select(.passed | not) | .rule]' "$TMP/json")" \
@@ -121,6 +121,20 @@ expect_eq '["protected-path","denied-command","network","diverged"]' \
 # Lines fit in 80 columns, and no color reaches a file or NO_COLOR.
 awk 'length > 80 { exit 1 }' "$TMP/out" || fail "a line is over 80 columns"
 grep -q "$(printf '\033')" "$TMP/out" && fail "color in a file"
+
+# On a terminal the rule names are red, unless NO_COLOR is set.
+if command -v script >/dev/null; then
+	esc=$(printf '\033')
+	script -qec "env -u NO_COLOR '$RUNBUNDLE' gate '$TMP/all/b.rb'" \
+		/dev/null >"$TMP/tty" || true
+	grep -q "^${esc}\[31mprotected-path" "$TMP/tty" ||
+		fail "no color on a terminal"
+	script -qec "env NO_COLOR=1 '$RUNBUNDLE' gate '$TMP/all/b.rb'" \
+		/dev/null >"$TMP/tty" || true
+	grep -q "$esc" "$TMP/tty" && fail "color with NO_COLOR set"
+	grep -q "^protected-path" "$TMP/tty" ||
+		fail "no output on a terminal with NO_COLOR"
+fi
 
 # Not a bundle: an error, not a failed rule.
 echo "not sqlite" >"$TMP/junk.rb"
