@@ -75,6 +75,8 @@ static void add_run(const struct inspect_view *v, cJSON *s)
 			      dup_or_null(cJSON_GetObjectItem(ed, "exit_code")));
 	add_str_or_null(run, "signal", inspect_json_str(ed, "signal"));
 	out_add_num(run, "interrupts", inspect_json_num(ed, "interrupts", 0));
+	cJSON_AddBoolToObject(run, "timed_out",
+			      inspect_json_bool(ed, "timed_out", 0));
 }
 
 static cJSON *endpoint_row(cJSON *rows, const char *endpoint,
@@ -202,6 +204,7 @@ static void add_processes(const struct inspect_view *v, cJSON *s)
 {
 	cJSON *p = cJSON_AddObjectToObject(s, "processes");
 	cJSON *counts = cJSON_CreateObject();
+	const struct inspect_event *tree;
 	double started = 0, execs = 0, failed = 0;
 
 	for (size_t i = 0; i < v->n_events; i++) {
@@ -212,8 +215,13 @@ static void add_processes(const struct inspect_view *v, cJSON *s)
 		const char *name = cJSON_IsString(argv0) ? argv0->valuestring :
 							   path;
 
-		if (strcmp(ev->kind, "process-start") == 0)
-			started++;
+		/* Processes are numbered from 0 in order of start, and
+		 * every one has an exec or an end event. */
+		if (inspect_json_num(ev->data, "index", -1) >= started &&
+		    (strcmp(ev->kind, "exec") == 0 ||
+		     strcmp(ev->kind, "process-start") == 0 ||
+		     strcmp(ev->kind, "process-end") == 0))
+			started = inspect_json_num(ev->data, "index", 0) + 1;
 		if (strcmp(ev->kind, "exec") != 0)
 			continue;
 		if (inspect_json_str(ev->data, "error")) {
@@ -224,7 +232,10 @@ static void add_processes(const struct inspect_view *v, cJSON *s)
 		if (name && *base_name(name))
 			bump(counts, base_name(name), 1);
 	}
-	out_add_num(p, "count", started);
+	tree = inspect_view_last(v, "process-tree");
+	out_add_num(p, "count", tree ? inspect_json_num(tree->data, "processes",
+							started) :
+				       started);
 	out_add_num(p, "execs", execs);
 	out_add_num(p, "failed_execs", failed);
 	add_top(p, counts);

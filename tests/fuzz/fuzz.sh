@@ -38,17 +38,21 @@ for f in $sources; do
 	if [ ! -e "$o" ] || [ -n "$(find "$src" -name '*.[ch]' -newer "$o" \
 	     -path "*/$(dirname "${f#"$src"/}")/*" | head -n 1)" ]; then
 		# shellcheck disable=SC2086
-		clang $cflags -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
+		clang $cflags -fsanitize=fuzzer-no-link -c "$f" -o "$o.$$" ||
 			fail "cannot compile '$f' with clang"
+		mv -f "$o.$$" "$o"
 	fi
 	objects="$objects $o"
 done
 
 for name in exchange event tree layout; do
 	# shellcheck disable=SC2086
+	# Linked under a temporary name and renamed, so that another run of
+	# this test can keep executing the previous binary.
 	clang $cflags -fsanitize=fuzzer "$TESTS_DIR/fuzz/fuzz_$name.c" \
-		$objects $libs -o "$out/fuzz_$name" ||
+		$objects $libs -o "$out/fuzz_$name.$$" ||
 		fail "cannot link fuzz_$name"
+	mv -f "$out/fuzz_$name.$$" "$out/fuzz_$name"
 	# The corpus in the repository stays as committed; new inputs go
 	# to a copy.
 	mkdir -p "$TMP/corpus/$name"
