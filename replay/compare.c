@@ -320,16 +320,43 @@ static int add_proc(struct replay_step_cmp *sc, const struct replay_proc *p,
 	return 0;
 }
 
-static int compare_proc(struct replay_step_cmp *sc,
-			const struct replay_proc *x,
-			const struct replay_proc *y)
+/* Whether two argument vectors differ in more than volatile values
+ * (a temporary directory's name, a timestamp): -1 on failure, else 1
+ * or 0, counting volatile-only differences in sc. */
+static int argv_diverges(struct cmp_state *st, struct replay_step_cmp *sc,
+			 const cJSON *x, const cJSON *y)
 {
-	char sx[96], sy[96], what[512];
+	struct harness_diff d = { 0 };
+	int rc;
+
+	if (cJSON_Compare(x, y, 1) || (!x && !y))
+		return 0;
+	if (harness_jsondiff(x, y, st->normalizer, "argv", &d) < 0) {
+		replay_set_error("cannot compare argv: %s", harness_error());
+		return -1;
+	}
+	rc = d.divergent > 0;
+	if (!rc && d.total)
+		sc->volatile_procs++;
+	harness_diff_release(&d);
+	return rc;
+}
+
+/* What a process ran: compared in the step it started in. */
+static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
+			 const struct replay_proc *x,
+			 const struct replay_proc *y)
+{
+	char what[512];
+	int rc;
 
 	if (!y)
 		return add_proc(sc, x, "missing", "did not run in the other "
 				"run", x->command, NULL);
-	if (!cJSON_Compare(x->argv, y->argv, 1)) {
+	rc = argv_diverges(st, sc, x->argv, y->argv);
+	if (rc < 0)
+		return -1;
+	if (rc) {
 		snprintf(what, sizeof(what), "ran as `%s`",
 			 y->command ? y->command : "?");
 		return add_proc(sc, x, "argv", what, x->command, y->command);
@@ -340,10 +367,22 @@ static int compare_proc(struct replay_step_cmp *sc,
 			 "sha256 %.12s, recorded %.12s",
 			 y->exe_path ? y->exe_path : "?", y->exe_sha256,
 			 x->exe_sha256);
-		if (add_proc(sc, x, "binary", what, x->exe_sha256,
-			     y->exe_sha256) < 0)
-			return -1;
+		return add_proc(sc, x, "binary", what, x->exe_sha256,
+				y->exe_sha256);
 	}
+	return 0;
+}
+
+/* How it ended: compared in the step it ended in, so the agent's own
+ * status counts in the final step. */
+static int compare_end(struct replay_step_cmp *sc,
+		       const struct replay_proc *x,
+		       const struct replay_proc *y)
+{
+	char sx[96], sy[96], what[512];
+
+	if (!y)
+		return 0;
 	replay_proc_status(x, sx, sizeof(sx));
 	replay_proc_status(y, sy, sizeof(sy));
 	if (strcmp(sx, sy) == 0)
@@ -352,12 +391,12 @@ static int compare_proc(struct replay_step_cmp *sc,
 	return add_proc(sc, x, "status", what, sx, sy);
 }
 
-/* The step of a process in the numbering of the comparison, where the
- * final step of each run is step n. */
-static size_t proc_step(const struct replay_run *run,
-			const struct replay_proc *p, size_t n)
+/* A step of a run in the numbering of the comparison, where the final
+ * step of each run is step n. A process still running at the end ends
+ * in the final step. */
+static size_t in_cmp(const struct replay_run *run, size_t step, size_t n)
 {
-	return p->step >= run->n_steps ? n : p->step;
+	return step == 0 || step >= run->n_steps ? n : step;
 }
 
 static int compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
@@ -368,14 +407,19 @@ static int compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
 	for (size_t i = 0; i < a->n_procs; i++) {
 		const struct replay_proc *x = &a->procs[i];
 
-		if (proc_step(a, x, n) == sc->step &&
-		    compare_proc(sc, x, replay_run_find(b, x->position)) < 0)
+		const struct replay_proc *y = replay_run_find(b, x->position);
+
+		if (in_cmp(a, x->step, n) == sc->step &&
+		    compare_start(st, sc, x, y) < 0)
+			return -1;
+		if (in_cmp(a, x->end_step, n) == sc->step &&
+		    compare_end(sc, x, y) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->n_procs; i++) {
 		const struct replay_proc *y = &b->procs[i];
 
-		if (proc_step(b, y, n) == sc->step &&
+		if (in_cmp(b, y->step, n) == sc->step &&
 		    !replay_run_find(a, y->position) &&
 		    add_proc(sc, y, "extra", "ran only in the other run",
 			     NULL, y->command) < 0)
@@ -389,7 +433,7 @@ static void judge(struct replay_step_cmp *sc)
 	if (sc->request_note || sc->request.divergent || sc->n_procs ||
 	    sc->n_files || sc->exit_differs)
 		sc->verdict = REPLAY_DIVERGED;
-	else if (sc->request.total)
+	else if (sc->request.total || sc->volatile_procs)
 		sc->verdict = REPLAY_VOLATILE;
 	else
 		sc->verdict = REPLAY_IDENTICAL;

@@ -138,41 +138,75 @@ static struct replay_proc *find_index(struct replay_run *run, int64_t index)
 	return NULL;
 }
 
-static char *position_of(struct replay_run *run, int64_t parent)
-{
-	struct replay_proc *p = parent < 0 ? NULL : find_index(run, parent);
-	char buf[4096];
-
-	if (!p)
-		return strdup("0");
-	snprintf(buf, sizeof(buf), "%s.%zu", p->position, p->n_children++);
-	return strdup(buf);
-}
-
-static int on_start(struct loader *l, const cJSON *data)
+/* The process of an event, created at the first event that names it:
+ * "process-start" where the recording has it, else its first exec or
+ * its end. The step is the one open at that moment. */
+static struct replay_proc *proc_of(struct loader *l, const cJSON *data)
 {
 	struct replay_run *run = l->run;
-	struct replay_proc *p;
+	int64_t index = (int64_t)number(data, "index", -1);
+	struct replay_proc *p = index < 0 ? NULL : find_index(run, index);
 
+	if (p || index < 0)
+		return p;
 	if (run->n_procs == l->cap_procs) {
 		size_t cap = l->cap_procs ? 2 * l->cap_procs : 64;
 		void *grown = realloc(run->procs, cap * sizeof(*run->procs));
 
 		if (!grown)
-			return oom();
+			return NULL;
 		run->procs = grown;
 		l->cap_procs = cap;
 	}
-	p = &run->procs[run->n_procs];
+	p = &run->procs[run->n_procs++];
 	memset(p, 0, sizeof(*p));
-	p->index = (int64_t)number(data, "index", -1);
+	p->index = index;
 	p->parent = (int64_t)number(data, "parent", -1);
 	p->step = run->n_steps + 1;
 	p->exit_code = -1;
-	p->position = position_of(run, p->parent);
-	if (!p->position)
-		return oom();
-	run->n_procs++;
+	return p;
+}
+
+static int on_start(struct loader *l, const cJSON *data)
+{
+	return proc_of(l, data) || number(data, "index", -1) < 0 ? 0 : oom();
+}
+
+static int by_index(const void *x, const void *y)
+{
+	int64_t a = ((const struct replay_proc *)x)->index;
+	int64_t b = ((const struct replay_proc *)y)->index;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Positions in the tree, once every process is known: the tracer
+ * numbers processes in the order they started, so siblings are counted
+ * in index order, and a parent always comes before its children. */
+static int name_positions(struct replay_run *run)
+{
+	char buf[4096];
+
+	qsort(run->procs, run->n_procs, sizeof(*run->procs), by_index);
+	for (size_t i = 0; i < run->n_procs; i++) {
+		struct replay_proc *p = &run->procs[i];
+		struct replay_proc *parent = p->parent < 0 ? NULL
+				: find_index(run, p->parent);
+
+		if (parent && parent->position)
+			snprintf(buf, sizeof(buf), "%s.%zu", parent->position,
+				 parent->n_children++);
+		else if (p->parent < 0 && i == 0)
+			snprintf(buf, sizeof(buf), "0");
+		else
+			snprintf(buf, sizeof(buf), "?%lld",
+				 (long long)p->index);
+		p->position = strdup(buf);
+		if (!p->command)
+			p->command = strdup("(a fork that ran no program)");
+		if (!p->position || !p->command)
+			return oom();
+	}
 	return 0;
 }
 
@@ -198,8 +232,7 @@ static char *join_argv(const cJSON *argv)
 /* A failed exec does not replace the program that a process runs. */
 static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 {
-	struct replay_proc *p = find_index(l->run,
-					   (int64_t)number(data, "index", -1));
+	struct replay_proc *p = proc_of(l, data);
 	const cJSON *exe;
 	cJSON *exec;
 
@@ -224,8 +257,7 @@ static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 
 static int on_end(struct loader *l, const cJSON *data)
 {
-	struct replay_proc *p = find_index(l->run,
-					   (int64_t)number(data, "index", -1));
+	struct replay_proc *p = proc_of(l, data);
 	const char *end = string(data, "end"), *sig = string(data, "signal");
 	char buf[64];
 
@@ -236,6 +268,7 @@ static int on_end(struct loader *l, const cJSON *data)
 	free(p->end);
 	p->end = strdup(buf);
 	p->exit_code = (int)number(data, "exit_code", -1);
+	p->end_step = l->run->n_steps + 1;
 	return p->end ? 0 : oom();
 }
 
@@ -305,6 +338,8 @@ static int on_event(struct loader *l, const cJSON *event)
 		return keep_object(run, event, &run->fingerprint);
 	if (strcmp(kind, "sandbox") == 0)
 		return keep_object(run, event, &run->description);
+	if (strcmp(kind, "process-tree") == 0)
+		return keep_object(run, event, &run->tree);
 	if (strcmp(kind, "workspace") == 0)
 		return on_workspace(l, data);
 	if (strcmp(kind, "home") == 0)
@@ -379,13 +414,29 @@ struct replay_run *replay_run_load(const char *path)
 		replay_run_free(run);
 		return NULL;
 	}
-	if (load_events(&l) < 0 || close_steps(&l) < 0) {
+	if (load_events(&l) < 0 || close_steps(&l) < 0 ||
+	    name_positions(run) < 0) {
 		free(l.step_exchange);
 		replay_run_free(run);
 		return NULL;
 	}
 	free(l.step_exchange);
 	return run;
+}
+
+const cJSON *replay_run_agent_env(const struct replay_run *run)
+{
+	const cJSON *execs = cJSON_GetObjectItem(run->tree, "execs");
+	const cJSON *exec, *env = NULL;
+
+	cJSON_ArrayForEach(exec, execs) {
+		const cJSON *error = cJSON_GetObjectItem(exec, "error");
+
+		if ((!error || cJSON_IsNull(error)) &&
+		    cJSON_IsArray(cJSON_GetObjectItem(exec, "env")))
+			env = cJSON_GetObjectItem(exec, "env");
+	}
+	return env;
 }
 
 const struct replay_proc *replay_run_find(const struct replay_run *run,
@@ -442,6 +493,7 @@ void replay_run_free(struct replay_run *run)
 	cJSON_Delete(run->record);
 	cJSON_Delete(run->fingerprint);
 	cJSON_Delete(run->description);
+	cJSON_Delete(run->tree);
 	bundle_close(run->bundle);
 	free(run->path);
 	free(run);

@@ -203,8 +203,10 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 		count_command(s, &a->procs[i], b, a->procs[i].position);
 }
 
-/* The commands that --step K re-runs: those the agent started itself
- * in step K, in order. */
+/* The commands that --step K re-runs: the programs that the agent
+ * started itself in step K and that had ended when the step's model
+ * request came. One still running then is the one making the request
+ * (curl in a shell agent), or a background job, and is left out. */
 static size_t step_commands(const struct replay_run *a, size_t k,
 			    const struct replay_proc **out, size_t max)
 {
@@ -214,7 +216,8 @@ static size_t step_commands(const struct replay_run *a, size_t k,
 	for (size_t i = 0; agent && i < a->n_procs && n < max; i++) {
 		const struct replay_proc *p = &a->procs[i];
 
-		if (p->step == k && p->parent == agent->index && p->argv)
+		if (p->step == k && p->end_step == k &&
+		    p->parent == agent->index && p->argv)
 			out[n++] = p;
 	}
 	return n;
@@ -529,7 +532,6 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 	plan->argv[1] = "-c";
 	plan->argv[2] = plan->script;
 	args->opts.argv = plan->argv;
-	args->opts.env = cJSON_GetObjectItem(cmds[0]->exec, "env");
 	args->opts.start = k == 1 ? &a->initial : &a->steps[k - 2].root;
 	args->opts.no_gateway = true;
 	return 0;

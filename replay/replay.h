@@ -43,6 +43,7 @@ struct replay_proc {
 	int64_t index;		/* the tracer's index */
 	int64_t parent;		/* index, -1 for the agent */
 	size_t step;		/* the step it started in, from 1 */
+	size_t end_step;	/* the step it ended in; 0 while running */
 	char *command;		/* argv joined with spaces, for people */
 	cJSON *argv;		/* array of strings, or NULL when unknown */
 	cJSON *exec;		/* the last exec as the tracer's JSON (argv,
@@ -69,6 +70,7 @@ struct replay_run {
 	cJSON *fingerprint;	/* the last fingerprint (with the
 				 * executables), or NULL */
 	cJSON *description;	/* the sandbox's, or NULL */
+	cJSON *tree;		/* the "process-tree" object, or NULL */
 	struct bundle_id initial;	/* the initial workspace */
 	bool has_initial;
 	bool has_home;
@@ -84,6 +86,11 @@ struct replay_run {
 /* Open path read-only and load the run. NULL on failure. */
 struct replay_run *replay_run_load(const char *path);
 void replay_run_free(struct replay_run *run);
+
+/* The agent's environment as the tracer's list of [name, value]
+ * pairs (value null for a secret), from its last successful exec in the
+ * process tree; NULL when the bundle has none. Owned by run. */
+const cJSON *replay_run_agent_env(const struct replay_run *run);
 
 /* The process at position, or NULL. */
 const struct replay_proc *replay_run_find(const struct replay_run *run,
@@ -129,6 +136,7 @@ struct replay_step_cmp {
 	struct harness_diff request;	/* the body's differences */
 	struct replay_proc_diff *procs;
 	size_t n_procs;
+	size_t volatile_procs;	/* argv differing in volatile values only */
 	struct replay_file_diff *files;
 	size_t n_files;
 	bool exit_differs;	/* final step only */

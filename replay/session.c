@@ -79,10 +79,18 @@ static int make_workdir(struct replay_outcome *out)
 	return 0;
 }
 
+/*
+ * The files belong to the user who replays, as they belonged to the one
+ * who recorded: inside the sandbox both are the recorded uid. Restoring
+ * the recorded owners would show files of the recording user as
+ * unmapped (65534) when another user replays.
+ * NOTE: a workspace whose files had several owners shows them all as
+ * the agent's.
+ */
 static int checkout(struct replay_run *run, const struct bundle_id *root,
 		    const char *dir)
 {
-	struct bundle_checkout_options o = { .owner = geteuid() == 0 };
+	struct bundle_checkout_options o = { .owner = 0 };
 
 	if (bundle_checkout(run->bundle, root, dir, &o, NULL) < 0) {
 		replay_set_error("cannot rebuild the workspace: '%s': %s", dir,
@@ -237,11 +245,7 @@ static void set_ids(struct prepared *p, const struct replay_run *run)
 static const cJSON *agent_env(const struct replay_run *run,
 			      const struct replay_options *opts)
 {
-	const struct replay_proc *agent = replay_run_find(run, "0");
-
-	if (opts->env)
-		return opts->env;
-	return agent ? cJSON_GetObjectItem(agent->exec, "env") : NULL;
+	return opts->env ? opts->env : replay_run_agent_env(run);
 }
 
 static int gateway(struct prepared *p, struct replay_run *run,

@@ -1,0 +1,90 @@
+#!/bin/sh
+# Injected nondeterminism: the report names the first divergent step,
+# the command responsible and the JSON paths exactly. A file written
+# with the current time; a command whose binary changed between record
+# and replay; an environment variable that differs between two runs.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/replay/replay_lib.sh"
+
+# Step 2 writes the time into a file; step 3 shows it to the model.
+new_workspace "$TMP/time" 'echo start' 'date +%s%N >stamp.txt' \
+	'cat stamp.txt'
+record_in "$TMP/time" "$TMP/time.rb"
+replay_json "$TMP/time.rb"
+expect_replay_status 1
+expect_eq diverged "$(jqr .verdict)" "verdict"
+expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step"
+expect_eq "stamp.txt content 2" \
+	"$(jqr '.first_divergence.files[0] | "\(.path) \(.change) \(.since)"')" \
+	"the file that differs"
+expect_eq 0 "$(jqr '.first_divergence.request.differences | length')" \
+	"request 2 is the same"
+expect_eq "messages[3].content" \
+	"$(jqr '.differences[] | select(.step == 3) |
+		.request.differences[0].path')" "the path in request 3"
+# The time itself is a Unix timestamp, which the normalizers know.
+expect_eq volatile "$(jqr '.differences[] | select(.step == 3) |
+		.request.differences[0].class')" "the class of that difference"
+jqr '.differences[] | select(.step == 3) | .explanation' >"$TMP/why"
+expect_grep 'stamp.txt has differed from the recording since step 2' \
+	"$TMP/why"
+
+# The text report says the same.
+set +e
+"$RUNBUNDLE" replay "$TMP/time.rb" >"$TMP/text" 2>"$TMP/err"
+status=$?
+set -e
+expect_eq 1 "$status" "exit status of a diverged replay"
+expect_grep '^first divergence: step 2: stamp.txt differs from the recording (content)$' \
+	"$TMP/text"
+
+# A tool outside the workspace, bound read-only by the policy, is
+# another binary at replay: the host check names it, and step 2 diverges
+# at that command, its exit status and the output the model saw.
+mkdir "$TMP/tools"
+cp /bin/true "$TMP/tools/mytool"
+jq -n --arg tools "$TMP/tools" '{version: 1, filesystem: {read_only:
+	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", $tools]}}' \
+	>"$TMP/policy.json"
+new_workspace "$TMP/bin" 'echo start' "$TMP/tools/mytool; echo \$?" 'true'
+record_in "$TMP/bin" "$TMP/bin.rb" --policy "$TMP/policy.json"
+cp /bin/false "$TMP/tools/mytool"
+replay_json "$TMP/bin.rb"
+expect_replay_status 1
+expect_grep "executables.$TMP/tools/mytool" "$TMP/replay.err"
+expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step"
+expect_eq "messages[2].content" \
+	"$(jqr '.first_divergence.request.differences[0].path')" \
+	"the path in request 2"
+expect_eq '["0\n[exit 0]","1\n[exit 0]"]' \
+	"$(jq -c '.first_divergence.request.differences[0] |
+		[.recorded, .live]' "$TMP/json")" "both values"
+expect_eq "binary status" \
+	"$(jqr '[.first_divergence.processes[] |
+		select(.command == "'"$TMP/tools/mytool"'") | .difference] |
+		join(" ")')" "what differs in the tool's process"
+expect_eq "exit 0 exit 1" \
+	"$(jqr '.first_divergence.processes[] | select(.difference ==
+		"status") | "\(.recorded) \(.other)"')" "its exit status"
+
+# Two runs that differ in one variable, compared with diff: the step
+# that prints it differs at its message; the replay itself gives the
+# recorded value back whatever this host has.
+jq -n '{version: 1, env: {pass: ["LANG", "MYVAR"]}}' >"$TMP/env.json"
+new_workspace "$TMP/env" 'echo start' 'echo "$MYVAR"' 'true'
+MYVAR=first record_in "$TMP/env" "$TMP/env1.rb" --policy "$TMP/env.json"
+MYVAR=second record_in "$TMP/env" "$TMP/env2.rb" --policy "$TMP/env.json"
+set +e
+"$RUNBUNDLE" diff --json "$TMP/env1.rb" "$TMP/env2.rb" >"$TMP/json"
+status=$?
+set -e
+expect_eq 1 "$status" "exit status of diff"
+expect_eq "2 messages[2].content" \
+	"$(jqr '"\(.first_divergence.step) \(.first_divergence.request.differences[0].path)"')" \
+	"where the two runs part"
+expect_eq '["first\n[exit 0]","second\n[exit 0]"]' \
+	"$(jq -c '.first_divergence.request.differences[0] |
+		[.recorded, .live]' "$TMP/json")" "both values"
+MYVAR=third replay_json "$TMP/env1.rb"
+expect_replay_status 0
+expect_eq identical "$(jqr .verdict)" "replay with another MYVAR here"

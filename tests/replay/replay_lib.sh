@@ -1,0 +1,70 @@
+# replay_lib.sh - helpers for the tests of runbundle replay and diff,
+# sourced after lib.sh.
+command -v curl >/dev/null || skip "curl is missing"
+command -v jq >/dev/null || skip "jq is missing"
+
+# Replays make their directories here, so that $TMP's cleanup takes
+# along what --keep leaves; any user may write into it.
+mkdir -p "$TMP/tmp"
+chmod 1777 "$TMP/tmp"
+export TMPDIR="$TMP/tmp"
+
+# A model script of n text turns: one answer for every request.
+# script_of N FILE
+script_of() {
+	jq -n --argjson n "$1" '{turns: [range($n) | {text: "ok"}]}' >"$2"
+}
+
+# new_workspace DIR COMMAND...: a workspace with the test agent and one
+# step per COMMAND, and a model script for them in DIR.script.json.
+new_workspace() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	cp "$TESTS_DIR/replay/steps_agent.sh" "$dir/agent.sh"
+	: >"$dir/steps.txt"
+	for c in "$@"; do
+		printf '%s\n' "$c" >>"$dir/steps.txt"
+	done
+	script_of $# "$dir.script.json"
+}
+
+# record_in DIR BUNDLE [OPTION...]: record the test agent in DIR.
+record_in() {
+	dir=$1
+	out=$2
+	shift 2
+	(cd "$dir" && "$RUNBUNDLE" record -o "$out" \
+		--model-script "$dir.script.json" "$@" -- sh ./agent.sh \
+		</dev/null >"$TMP/record.out" 2>"$TMP/record.err") || {
+		rc=$?
+		# The agent's own status is fine: the bundle must exist.
+		[ -f "$out" ] || { cat "$TMP/record.err" >&2;
+			fail "record exited $rc"; }
+	}
+	"$RUNBUNDLE" verify "$out" >/dev/null 2>&1 ||
+		fail "the recording '$out' does not verify"
+}
+
+# replay_json BUNDLE [OPTION...]: replay with --json into $TMP/json,
+# the exit status in $status.
+replay_json() {
+	b=$1
+	shift
+	set +e
+	"$RUNBUNDLE" replay --json "$@" "$b" >"$TMP/json" 2>"$TMP/replay.err"
+	status=$?
+	set -e
+}
+
+# jqr FILTER: one raw value of $TMP/json.
+jqr() {
+	jq -r "$1" "$TMP/json"
+}
+
+expect_replay_status() {
+	[ "$status" = "$1" ] || {
+		cat "$TMP/replay.err" "$TMP/json" >&2
+		fail "replay: expected exit status $1, got $status"
+	}
+}

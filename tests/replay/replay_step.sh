@@ -1,0 +1,40 @@
+#!/bin/sh
+# --step K restores the snapshot taken before step K and re-runs only
+# the commands that the agent ran in step K, comparing their exit
+# statuses and file changes with the recording.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/replay/replay_lib.sh"
+
+new_workspace "$TMP/ws" 'echo one >one.txt' \
+	'mkdir -p out; cat one.txt >out/copy.txt; exit 3' \
+	'date +%s%N >stamp.txt' 'true'
+record_in "$TMP/ws" "$TMP/run.rb"
+
+# Step 2 needs the file of step 1 and changes the workspace the same way
+# each time.
+replay_json "$TMP/run.rb" --step 2 --repeat 3 -j 2
+expect_replay_status 0
+expect_eq "3 3 0 0" \
+	"$(jqr '"\(.replays) \(.identical) \(.diverged) \(.failed)"')" \
+	"re-runs of step 2"
+expect_eq 'sh -c mkdir -p out; cat one.txt >out/copy.txt; exit 3' \
+	"$(jqr '.commands[0].command')" "the command of step 2"
+expect_eq "exit 3 exit 3 3" \
+	"$(jqr '.commands[0] | "\(.recorded) \(.statuses[0].status) \(.statuses[0].count)"')" \
+	"its statuses"
+expect_eq "as recorded 3" "$(jqr '.files[0] | "\(.files) \(.count)"')" \
+	"the file changes"
+
+# Step 3 writes the time: each re-run changes the file otherwise.
+replay_json "$TMP/run.rb" --step 3 --repeat 2
+expect_replay_status 1
+expect_eq "2 0 2" "$(jqr '"\(.replays) \(.identical) \(.diverged)"')" \
+	"re-runs of step 3"
+expect_eq "stamp.txt (content) 2" \
+	"$(jqr '.files[0] | "\(.files) \(.count)"')" "the file that differs"
+
+# Without --repeat, one re-run, reported as text.
+expect_status 0 "$RUNBUNDLE" replay --step 2 "$TMP/run.rb"
+expect_grep '^step 2 re-run 1 times: 1 as recorded' "$TMP/out"
+expect_status 2 "$RUNBUNDLE" replay --step 9 "$TMP/run.rb"
+expect_grep 'no such step' "$TMP/err"
