@@ -447,7 +447,8 @@ static int join_body(const struct harness_response *r, unsigned char **out,
 		return -1;
 	}
 	for (size_t i = 0; i < r->n_chunks; i++) {
-		memcpy(*out + at, r->chunks[i].data, r->chunks[i].len);
+		if (r->chunks[i].len)
+			memcpy(*out + at, r->chunks[i].data, r->chunks[i].len);
 		at += r->chunks[i].len;
 	}
 	(*out)[at] = '\0';

@@ -83,7 +83,8 @@ static int on_entry(const char *path, const struct bundle_tree_entry *e,
 		return 0;
 	}
 	fill(c->entry, path, e);
-	memcpy(text, e->text, e->text_len);
+	if (e->text_len)
+		memcpy(text, e->text, e->text_len);
 	text[e->text_len] = '\0';
 	if (e->kind == BUNDLE_ENTRY_SYMLINK)
 		archive_entry_set_symlink(c->entry, text);

@@ -118,7 +118,8 @@ static int join(const struct harness_response *r, unsigned char **out,
 		return inspect_take_error("cannot read body: out of memory",
 					  NULL);
 	for (size_t i = 0; i < r->n_chunks; i++) {
-		memcpy(*out + at, r->chunks[i].data, r->chunks[i].len);
+		if (r->chunks[i].len)
+			memcpy(*out + at, r->chunks[i].data, r->chunks[i].len);
 		at += r->chunks[i].len;
 	}
 	return 0;
