@@ -166,6 +166,38 @@ static struct harness_process *new_process(struct harness_tracer *tracer,
 	return p;
 }
 
+static int note_early(struct harness_tracer *tracer, pid_t tid,
+		      long process)
+{
+	if (tracer->n_early == tracer->early_capacity) {
+		size_t n = tracer->early_capacity ? 2 * tracer->early_capacity
+						  : 16;
+		void *bigger = realloc(tracer->early, n * sizeof(*tracer->early));
+
+		if (!bigger)
+			return -1;
+		tracer->early = bigger;
+		tracer->early_capacity = n;
+	}
+	tracer->early[tracer->n_early++] = (struct early_tid){ tid, process };
+	return 0;
+}
+
+/* Remove tid from the early list. Returns its entry's process, -1 for a
+ * thread, or -2 when tid is not in the list. */
+static long take_early(struct harness_tracer *tracer, pid_t tid)
+{
+	for (size_t i = 0; i < tracer->n_early; i++) {
+		long process = tracer->early[i].process;
+
+		if (tracer->early[i].tid != tid)
+			continue;
+		tracer->early[i] = tracer->early[--tracer->n_early];
+		return process;
+	}
+	return -2;
+}
+
 /* Track tid, a new thread or process, created by the thread creator or
  * seen first in its own stop (creator 0). */
 static struct tracee *adopt(struct harness_tracer *tracer, pid_t tid,
@@ -184,14 +216,16 @@ static struct tracee *adopt(struct harness_tracer *tracer, pid_t tid,
 	}
 	if (tgid != tid) {
 		p = live_process(tracer, tgid);
-		return p ? add_tracee(tracer, tid, p->index) : NULL;
+		if (!p || (!creator && note_early(tracer, tid, -1) < 0))
+			return NULL;
+		return add_tracee(tracer, tid, p->index);
 	}
 	if (!creator) {
 		p = live_process(tracer, ppid);
 		parent = p ? (long)p->index : -1;
 	}
 	p = new_process(tracer, tid, parent);
-	if (!p)
+	if (!p || (!creator && note_early(tracer, tid, (long)p->index) < 0))
 		goto oom;
 	if (emit(tracer, HARNESS_TRACE_STARTED, p, NULL) < 0)
 		return NULL;
@@ -214,18 +248,18 @@ static int on_new_child(struct harness_tracer *tracer, struct tracee *t,
 			int event)
 {
 	unsigned long msg = 0;
-	struct tracee *child;
+	long early;
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
 		return 0;
-	child = find_tracee(tracer, (pid_t)msg);
-	if (child) {
-		struct harness_process *p = tracer->processes[child->process];
 
-		if (p->pid == (pid_t)msg)
-			p->parent = (long)t->process;
+	/* Seen already, and perhaps ended already: only the parent is
+	 * new information. */
+	early = take_early(tracer, (pid_t)msg);
+	if (early >= 0)
+		tracer->processes[early]->parent = (long)t->process;
+	if (early != -2)
 		return 0;
-	}
 	return adopt(tracer, (pid_t)msg, t, event != PTRACE_EVENT_CLONE) ?
 		       0 : -1;
 }
@@ -628,6 +662,7 @@ void harness_tracer_free(struct harness_tracer *tracer)
 		free(p);
 	}
 	free(tracer->processes);
+	free(tracer->early);
 	tracer_hashes_free(tracer);
 	free(tracer);
 }

@@ -5,7 +5,7 @@
  * (harness_tracer_child_prepare(), called as the last step before execve)
  * installs a seccomp filter that returns SECCOMP_RET_TRACE for execve and
  * execveat only, and waits for the tracer's SIGCONT. The parent side
- * (harness_tracer_attach() and harness_tracer_run()) seizes the stopped
+ * (harness_tracer_attach() and harness_tracer_run()) seizes the waiting
  * child with PTRACE_SEIZE and follows forks, vforks, clones, execs and
  * exits. No other system call stops, which is what keeps the overhead low
  * (the technique of "strace --seccomp-bpf").
@@ -14,9 +14,11 @@
  *
  *	created -> attached -> running -> draining -> finished
  *
- * "draining" starts when the root process exits: every process still
- * traced (daemons that outlived the root) is killed with SIGKILL and
- * recorded as killed by the tracer.
+ * "draining" starts when the root process exits. Every process still
+ * traced (daemons that outlived the root) is interrupted once, so that
+ * an exec under way is recorded, then killed with SIGKILL and recorded
+ * as killed by the tracer. A failing event callback starts it too, and
+ * then the root is killed as well, without the interruption.
  *
  * Invariants:
  *  1. A process is a thread group. Threads are followed, so that a thread

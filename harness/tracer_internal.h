@@ -59,6 +59,14 @@ struct harness_tracer {
 	bool root_ended;
 	bool draining;
 	size_t n_interrupting;		/* tracees with interrupting set */
+	/* Tids whose own first stop came before their creator's fork,
+	 * vfork or clone event, so that the late event neither records
+	 * them twice nor revives one that has already ended. */
+	struct early_tid {
+		pid_t tid;
+		long process;		/* its process, or -1 for a thread */
+	} *early;
+	size_t n_early, early_capacity;
 	int root_status;
 	struct hash_entry *hashes;
 	struct tracer_mem mem;		/* scratch for one exec's strings */

@@ -23,6 +23,15 @@ jq_eq "$TMP/pipe.json" '.execs[0].exe.sha256' \
 	"$(sha256sum "$sh_path" | cut -d' ' -f1)"
 jq_eq "$TMP/pipe.json" '.children[2].execs[0].exe.path' "$(readlink -f /bin/cat)"
 
+# Many short children: each recorded once, whatever order the kernel
+# reports a child's first stop, its exit and its parent's fork event in.
+trace_json "$TMP/many.json" sh -c \
+	'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i + 1)); done'
+jq_eq "$TMP/many.json" '.children | length' 300
+jq_eq "$TMP/many.json" '[.children[] | .end + ":" + (.execs | length | tostring)] | unique | join(",")' \
+	'exited:1'
+jq_eq "$TMP/many.json" '[.children[].pid] | unique | length' 300
+
 # Exit status and the working directory.
 mkdir "$TMP/work"
 trace_json "$TMP/exit.json" sh -c 'cd "$1" && /bin/true' sh "$TMP/work"
