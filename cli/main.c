@@ -160,8 +160,7 @@ static const struct cli_command commands[] = {
 	  "list\n" },
 	{ "inspect", cmd_inspect,
 	  "runbundle inspect [--json] BUNDLE",
-	  "Summarize a run: command, time, model calls, processes, files, "
-	  "violations.",
+	  "Summarize a run: time, model calls, processes, files, violations.",
 	  "  --json  print the summary as one JSON object (docs/inspect.md)\n" },
 	{ "log", cmd_log,
 	  "runbundle log [--json] [--kind KIND]... [--step STEP] "
@@ -180,8 +179,7 @@ static const struct cli_command commands[] = {
 	{ "patch", cmd_patch,
 	  "runbundle patch [--json] [--from STEP] [--to STEP] BUNDLE "
 	  "[PATH...]",
-	  "Print the workspace diff between two steps for git apply or "
-	  "patch -p1.",
+	  "Print the workspace diff between two steps as a unified diff.",
 	  "  --from STEP  the old side (default: initial)\n"
 	  "  --to STEP    the new side (default: final)\n"
 	  "  --json       print the changed files and the diff as JSON\n"
@@ -205,15 +203,13 @@ static const struct cli_command commands[] = {
 	  "  --json           print what was written as JSON\n" },
 	{ "export-bundle", cmd_export_bundle,
 	  "runbundle export-bundle [--json] -o FILE.tar.zst BUNDLE",
-	  "Write the whole bundle in the open layout, for tools without "
-	  "SQLite.",
+	  "Write the whole bundle as a tar.zst of plain files.",
 	  "  -o FILE  the tar.zst to create (docs/bundle-format.md, "
 	  "\"Open layout\")\n"
 	  "  --json   print what was written as JSON\n" },
 	{ "import", cmd_import,
 	  "runbundle import [--json] -o BUNDLE FILE.tar.zst",
-	  "Turn an export-bundle archive back into a bundle with the same "
-	  "root digest.",
+	  "Turn an export-bundle archive back into a bundle.",
 	  "  -o BUNDLE  the bundle to create\n"
 	  "  --json     print what was imported as JSON\n" },
 	{ "gate", cmd_gate,

@@ -59,6 +59,16 @@ awk 'length > 80 { print; bad = 1 } END { exit bad }' "$TMP/out" ||
 	fail "inspect printed lines longer than 80 columns"
 grep -q "$(printf '\033')" "$TMP/out" && fail "color without a terminal"
 
+# The unprivileged test user reads a bundle it does not own.
+unpriv_setup
+chmod 644 "$TMP/run.rb"
+as_user "$UNPRIV_RUNBUNDLE" inspect --json "$TMP/run.rb" >"$TMP/user" ||
+	fail "inspect as the unprivileged user failed"
+expect_eq "$root" "$(jq -r .root "$TMP/user")" "the root read as the user"
+as_user "$UNPRIV_RUNBUNDLE" patch "$TMP/run.rb" >"$TMP/user" ||
+	fail "patch as the unprivileged user failed"
+expect_grep '^+++ b/added.txt$' "$TMP/user"
+
 # On a terminal (script(1) gives one) violations are red, unless
 # NO_COLOR is set.
 command -v script >/dev/null || skip "script is missing"
