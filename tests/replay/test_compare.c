@@ -1,0 +1,378 @@
+/*
+ * test_compare.c - unit tests of replay/: runs written as bundles with
+ * the events that record writes, loaded back as steps and compared.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bundle/bundle.h"
+#include "bundle/snapshot.h"
+#include "harness/exchange_json.h"
+#include "replay/replay.h"
+
+/* What a synthetic run is made of: one request, one command, one file. */
+struct spec {
+	const char *body;	/* request 1's JSON body */
+	const char *file;	/* the workspace's one file, at request 1 */
+	const char *tool_sha; /* the command's executable */
+	int tool_exit;
+	int exit_code;		/* the agent's */
+};
+
+static const struct spec base = {
+	.body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+		"\"content\":\"go\"},{\"role\":\"tool\",\"content\":\"ok\"}]}",
+	.file = "one\n",
+	.tool_sha = "aaaa",
+	.tool_exit = 0,
+	.exit_code = 0,
+};
+
+static char dir[] = "/tmp/rbtest-compare.XXXXXX";
+
+static void event(struct bundle *b, const char *kind, cJSON *data,
+		  const char *object)
+{
+	struct bundle_id ref;
+	size_t n = 0;
+
+	if (object) {
+		assert_int_equal(bundle_put(b, BUNDLE_JSON, object,
+					    strlen(object), &ref), 0);
+		n = 1;
+	}
+	assert_int_equal(bundle_append_event(b, kind, data, &ref, n, NULL), 0);
+	cJSON_Delete(data);
+}
+
+static void workspace(struct bundle *b, const char *at, const char *file,
+		      int exchange)
+{
+	char ws[300], path[320], hex[BUNDLE_ID_HEX_LEN + 1];
+	struct bundle_snapshot snap;
+	cJSON *data = cJSON_CreateObject();
+	FILE *f;
+
+	snprintf(ws, sizeof(ws), "%s/ws-%s", dir, at);
+	mkdir(ws, 0755);
+	snprintf(path, sizeof(path), "%s/notes.txt", ws);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(file, f);
+	fclose(f);
+	assert_int_equal(bundle_snapshot_take(b, ws, NULL, &snap), 0);
+	bundle_id_to_hex(&snap.root, hex);
+	cJSON_AddStringToObject(data, "at", at);
+	cJSON_AddStringToObject(data, "root", hex);
+	if (exchange)
+		cJSON_AddNumberToObject(data, "exchange", exchange);
+	event(b, "workspace", data, NULL);
+}
+
+static cJSON *proc(int index, int parent)
+{
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(data, "index", index);
+	cJSON_AddNumberToObject(data, "parent", parent);
+	return data;
+}
+
+static void exec(struct bundle *b, int index, int parent, const char *argv0,
+		 const char *sha)
+{
+	char object[256];
+
+	snprintf(object, sizeof(object), "{\"argv\":[\"%s\"],\"error\":null,"
+		 "\"exe\":{\"path\":\"/bin/%s\",\"sha256\":\"%s\"}}", argv0,
+		 argv0, sha);
+	event(b, "exec", proc(index, parent), object);
+}
+
+static void end(struct bundle *b, int index, int parent, int code)
+{
+	cJSON *data = proc(index, parent);
+
+	cJSON_AddStringToObject(data, "end", "exited");
+	cJSON_AddNumberToObject(data, "exit_code", code);
+	event(b, "process-end", data, NULL);
+}
+
+static void exchange(struct bundle *b, const char *body)
+{
+	struct harness_exchange ex = {
+		.seq = 1,
+		.upstream = "script",
+		.request = { .method = "POST", .path = "/v1/chat/completions",
+			     .body = (unsigned char *)body,
+			     .body_len = strlen(body) },
+		.response = { .status = 200 },
+	};
+	char *text = harness_exchange_to_json(&ex);
+	cJSON *data = cJSON_CreateObject();
+
+	assert_non_null(text);
+	cJSON_AddNumberToObject(data, "seq", 1);
+	event(b, "exchange", data, text);
+	free(text);
+}
+
+/* Write a run: the agent runs a tool, asks the model once, ends. */
+static char *write_run(const char *name, const struct spec *s)
+{
+	char *path = malloc(300);
+	struct bundle *b;
+	cJSON *data;
+
+	snprintf(path, 300, "%s/%s.rb", dir, name);
+	b = bundle_create(path, NULL);
+	assert_non_null(b);
+	data = cJSON_CreateObject();
+	cJSON_AddItemToObject(data, "argv", cJSON_CreateStringArray(
+		(const char *[]){ "agent" }, 1));
+	cJSON_AddStringToObject(data, "workspace", "/w");
+	event(b, "record", data, NULL);
+	workspace(b, "initial", "", 0);
+	exec(b, 0, -1, "agent", "cccc");
+	exec(b, 1, 0, "tool", s->tool_sha);
+	end(b, 1, 0, s->tool_exit);
+	workspace(b, "request", s->file, 1);
+	exchange(b, s->body);
+	end(b, 0, -1, s->exit_code);
+	workspace(b, "final", s->file, 0);
+	data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "exit_code", s->exit_code);
+	event(b, "end", data, NULL);
+	assert_int_equal(bundle_finalize(b, NULL), 0);
+	bundle_close(b);
+	return path;
+}
+
+/* Compare a run written from spec s with one written from a. */
+static void compare_specs(const struct spec *sa, const char *name,
+			  const struct spec *s, struct replay_comparison *cmp)
+{
+	char *pa = write_run("base", sa), *pb = write_run(name, s);
+	struct replay_run *a = replay_run_load(pa);
+	struct replay_run *b = replay_run_load(pb);
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(replay_compare(a, b, cmp), 0);
+	replay_run_free(a);
+	replay_run_free(b);
+	unlink(pa);
+	unlink(pb);
+	free(pa);
+	free(pb);
+}
+
+static void compare_with_base(const char *name, const struct spec *s,
+			      struct replay_comparison *cmp)
+{
+	compare_specs(&base, name, s, cmp);
+}
+
+static void load_steps_and_positions(void **state)
+{
+	char *path = write_run("load", &base);
+	struct replay_run *run = replay_run_load(path);
+
+	(void)state;
+	assert_non_null(run);
+	assert_int_equal(run->n_steps, 2);
+	assert_true(run->steps[0].has_exchange);
+	assert_false(run->steps[1].has_exchange);
+	assert_true(run->ended);
+	assert_int_equal(run->n_procs, 2);
+	assert_string_equal(run->procs[0].position, "0");
+	assert_string_equal(run->procs[1].position, "0.0");
+	assert_int_equal(run->procs[1].step, 1);
+	assert_int_equal(run->procs[0].end_step, 2);
+	assert_string_equal(run->procs[1].command, "tool");
+	replay_run_free(run);
+	unlink(path);
+	free(path);
+}
+
+static void identical_runs(void **state)
+{
+	struct replay_comparison cmp;
+
+	(void)state;
+	compare_with_base("same", &base, &cmp);
+	assert_int_equal(cmp.verdict, REPLAY_IDENTICAL);
+	assert_int_equal(cmp.first, 0);
+	assert_null(replay_explain(&cmp));
+	replay_comparison_release(&cmp);
+}
+
+static void request_diverges_at_path(void **state)
+{
+	struct spec s = base;
+	struct replay_comparison cmp;
+	char *why;
+
+	(void)state;
+	s.body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+		 "\"content\":\"go\"},{\"role\":\"tool\",\"content\":\"no\"}]}";
+	compare_with_base("body", &s, &cmp);
+	assert_int_equal(cmp.verdict, REPLAY_DIVERGED);
+	assert_int_equal(cmp.first, 1);
+	assert_int_equal(cmp.steps[0].request.divergent, 1);
+	assert_string_equal(cmp.steps[0].request.entries[0].path,
+			    "messages[1].content");
+	why = replay_explain(&cmp);
+	assert_string_equal(why, "step 1: the request differs at "
+				 "messages[1].content");
+	free(why);
+	replay_comparison_release(&cmp);
+}
+
+static void uuid_is_volatile(void **state)
+{
+	struct spec x = base, y = base;
+	struct replay_comparison cmp;
+
+	(void)state;
+	x.body = "{\"metadata\":{\"id\":"
+		 "\"0b9e6d8c-2a8f-4c1e-9d7b-3f5a6e7c8d9e\"}}";
+	y.body = "{\"metadata\":{\"id\":"
+		 "\"5d2c1b0a-9e8f-4a7b-8c6d-1e2f3a4b5c6d\"}}";
+	compare_specs(&x, "uuid", &y, &cmp);
+	assert_int_equal(cmp.verdict, REPLAY_VOLATILE);
+	assert_int_equal(cmp.first, 0);
+	assert_int_equal(cmp.steps[0].request.total, 1);
+	assert_int_equal(cmp.steps[0].request.divergent, 0);
+	replay_comparison_release(&cmp);
+}
+
+static void exit_status_in_final_step(void **state)
+{
+	struct spec s = base;
+	struct replay_comparison cmp;
+	char *why;
+
+	(void)state;
+	s.exit_code = 1;
+	compare_with_base("exit", &s, &cmp);
+	assert_int_equal(cmp.first, 2);
+	assert_true(cmp.steps[1].final);
+	assert_true(cmp.steps[1].exit_differs);
+	why = replay_explain(&cmp);
+	assert_string_equal(why, "step 2 (final): `agent` exit 1, recorded "
+				 "exit 0; the exit status is 1, recorded 0");
+	free(why);
+	replay_comparison_release(&cmp);
+}
+
+static void binary_and_status_of_command(void **state)
+{
+	struct spec s = base;
+	struct replay_comparison cmp;
+
+	(void)state;
+	s.tool_sha = "bbbb";
+	s.tool_exit = 2;
+	compare_with_base("tool", &s, &cmp);
+	assert_int_equal(cmp.first, 1);
+	assert_int_equal(cmp.steps[0].n_procs, 2);
+	assert_string_equal(cmp.steps[0].procs[0].position, "0.0");
+	assert_string_equal(cmp.steps[0].procs[0].what,
+			    "ran another binary: /bin/tool has sha256 bbbb, "
+			    "recorded aaaa");
+	assert_string_equal(cmp.steps[0].procs[1].what,
+			    "exit 2, recorded exit 0");
+	replay_comparison_release(&cmp);
+}
+
+static void file_differs_since_step(void **state)
+{
+	struct spec s = base;
+	struct replay_comparison cmp;
+
+	(void)state;
+	s.file = "two\n";
+	compare_with_base("file", &s, &cmp);
+	assert_int_equal(cmp.first, 1);
+	assert_int_equal(cmp.steps[0].n_files, 1);
+	assert_string_equal(cmp.steps[0].files[0].path, "notes.txt");
+	assert_string_equal(cmp.steps[0].files[0].what, "content");
+	assert_int_equal(cmp.steps[1].files[0].since, 1);
+	replay_comparison_release(&cmp);
+}
+
+static void json_report_shape(void **state)
+{
+	struct spec s = base;
+	struct replay_comparison cmp;
+	cJSON *json, *first;
+
+	(void)state;
+	s.file = "two\n";
+	compare_with_base("json", &s, &cmp);
+	json = replay_comparison_json(&cmp);
+	assert_string_equal(cJSON_GetObjectItem(json, "verdict")->valuestring,
+			    "diverged");
+	first = cJSON_GetObjectItem(json, "first_divergence");
+	assert_int_equal(cJSON_GetObjectItem(first, "step")->valueint, 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(first, "files"), 0), "path")->valuestring,
+		"notes.txt");
+	cJSON_Delete(json);
+	replay_comparison_release(&cmp);
+}
+
+static void not_a_bundle(void **state)
+{
+	char path[300];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/junk.rb", dir);
+	f = fopen(path, "w");
+	fputs("not sqlite", f);
+	fclose(f);
+	assert_null(replay_run_load(path));
+	assert_non_null(strstr(replay_error(), path));
+	unlink(path);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(load_steps_and_positions),
+		cmocka_unit_test(identical_runs),
+		cmocka_unit_test(request_diverges_at_path),
+		cmocka_unit_test(uuid_is_volatile),
+		cmocka_unit_test(exit_status_in_final_step),
+		cmocka_unit_test(binary_and_status_of_command),
+		cmocka_unit_test(file_differs_since_step),
+		cmocka_unit_test(json_report_shape),
+		cmocka_unit_test(not_a_bundle),
+	};
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}
