@@ -103,3 +103,13 @@ hostile_bundle() {
 	} >"$h/spec"
 	forge "$h/b.rb" "$h/spec"
 }
+
+# chromium ARG...: the browser without anything that reaches a network,
+# on a profile of its own. Its logs go to $TMP/chromium.log.
+chromium_run() {
+	timeout 120 chromium --headless --no-sandbox --disable-gpu \
+		--disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync \
+		--user-data-dir="$(mktemp -d "$TMP/profile.XXXXXX")" \
+		--enable-logging=stderr --v=0 "$@" 2>>"$TMP/chromium.log"
+}
