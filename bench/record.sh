@@ -11,7 +11,10 @@
 # a new bundle each time), and under
 # "strace -f --seccomp-bpf -e trace=execve". The modes alternate within
 # each round, so that load from other work spreads over all of them.
-# Prints the median wall time of RUNS rounds (default 5) and the ratios.
+# Prints the median wall time of RUNS rounds (default 5) and the ratios,
+# then the same for CPU time: user plus system time of every process of
+# the run, runbundle's and strace's own included, which load from other
+# work disturbs less than the wall clock.
 set -eu
 
 RB=${1:-build/runbundle}
@@ -81,19 +84,20 @@ prefix_sandbox='"$RB" sandbox --workspace "$W" --'
 prefix_record='"$RB" record -o "$TOP/bundles/$n.rb" --workspace "$W" --'
 prefix_strace='strace -f --seccomp-bpf -e trace=execve -o /dev/null'
 
-# time_one WORKLOAD MODE: append the wall time in milliseconds to
-# $TOP/WORKLOAD-MODE.
+# time_one WORKLOAD MODE: append the wall and the CPU time in
+# milliseconds to $TOP/WORKLOAD-MODE and $TOP/WORKLOAD-MODE.cpu.
 n=0
 time_one() {
 	n=$((n + 1))
 	[ "$1" = a ] && make -s -C "$W/proj" clean >/dev/null
 	eval "cmd=\$cmd_$1 prefix=\$prefix_$2"
-	(cd "$W" && eval "/usr/bin/time -f %e -o \"\$TOP/t\" $prefix $cmd" \
-		>/dev/null 2>&1) || {
+	(cd "$W" && eval "/usr/bin/time -f '%e %U %S' -o \"\$TOP/t\" \
+		$prefix $cmd" >/dev/null 2>&1) || {
 		echo "bench: workload $1 failed under $2" >&2
 		exit 1
 	}
 	awk '{ printf "%d\n", $1 * 1000 }' "$TOP/t" >>"$TOP/$1-$2"
+	awk '{ printf "%d\n", ($2 + $3) * 1000 }' "$TOP/t" >>"$TOP/$1-$2.cpu"
 	rm -f "$TOP/bundles/$n.rb"
 }
 
@@ -113,16 +117,23 @@ while [ $round -lt "$RUNS" ]; do
 	round=$((round + 1))
 done
 
-printf '| workload | bare ms | sandbox ms | record ms | strace ms |'
-printf ' record / bare | record / strace |\n'
-printf '|---|---|---|---|---|---|---|\n'
-for w in a b c; do
-	bare=$(median "$TOP/$w-bare")
-	sandbox=$(median "$TOP/$w-sandbox")
-	record=$(median "$TOP/$w-record")
-	strace=$(median "$TOP/$w-strace")
-	awk -v w="$w" -v b="$bare" -v s="$sandbox" -v r="$record" \
-	    -v t="$strace" 'BEGIN {
-		printf "| %s | %d | %d | %d | %d | %.2f | %.2f |\n",
-		       w, b, s, r, t, r / b, r / t }'
-done
+# table SUFFIX WHAT: the medians and ratios of one measure.
+table() {
+	printf '| workload | bare %s | sandbox | record | strace |' "$2"
+	printf ' record / bare | record / strace |\n'
+	printf '|---|---|---|---|---|---|---|\n'
+	for w in a b c; do
+		bare=$(median "$TOP/$w-bare$1")
+		sandbox=$(median "$TOP/$w-sandbox$1")
+		record=$(median "$TOP/$w-record$1")
+		strace=$(median "$TOP/$w-strace$1")
+		awk -v w="$w" -v b="$bare" -v s="$sandbox" -v r="$record" \
+		    -v t="$strace" 'BEGIN {
+			printf "| %s | %d | %d | %d | %d | %.2f | %.2f |\n",
+			       w, b, s, r, t, r / b, r / t }'
+	done
+}
+
+table "" "wall ms"
+echo
+table .cpu "CPU ms"
