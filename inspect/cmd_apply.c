@@ -62,7 +62,7 @@ static int change_index(enum bundle_change change)
 }
 
 /*
- * Open the directory that holds path's last component, below root_fd,
+ * Open the directory that contains path's last component, below root_fd,
  * never following a symlink. With create, missing directories are made.
  * Returns the fd (or -1 with errno) and points *name at the last
  * component inside buf.
@@ -95,12 +95,12 @@ static int open_parent(int root_fd, const char *path, int create, char *buf,
 	return fd;
 }
 
-static void conflict(struct apply *a, const char *shown, const char *why)
+static void conflict(struct apply *a, const char *display, const char *reason)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "path", shown);
-	cJSON_AddStringToObject(o, "reason", why);
+	cJSON_AddStringToObject(o, "path", display);
+	cJSON_AddStringToObject(o, "reason", reason);
 	cJSON_AddItemToArray(a->conflicts, o);
 }
 
@@ -317,8 +317,8 @@ static int put_entry(struct apply *a, int dirfd, const char *name,
 	if (change == BUNDLE_CHANGE_MODE)
 		return fchmodat(dirfd, name, new->mode & 0777, 0);
 	/* A directory that the final state replaces by a file must go
-	 * first; it can only be empty here, because the diff lists what
-	 * was below it as deleted. */
+	 * first. It is empty here, because the diff lists what was below
+	 * it as deleted. */
 	if (new->kind != BUNDLE_ENTRY_DIR &&
 	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode) && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
@@ -337,13 +337,13 @@ static int put_entry(struct apply *a, int dirfd, const char *name,
 }
 
 static void record_change(struct apply *a, enum bundle_change change,
-			  const char *shown)
+			  const char *display)
 {
 	char code[2] = {(char)change, '\0'};
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "change", code);
-	cJSON_AddStringToObject(o, "path", shown);
+	cJSON_AddStringToObject(o, "path", display);
 	cJSON_AddItemToArray(a->changes, o);
 	a->counts[change_index(change)]++;
 }
@@ -358,20 +358,20 @@ static void prune_parents(struct apply *a, char *raw)
 
 	while ((slash = strrchr(raw, '/'))) {
 		struct inspect_node node = {0};
-		int dirfd, kept;
+		int dirfd, in_final, not_empty;
 
 		*slash = '\0';
-		kept = inspect_node_find(a->view->bundle, a->final, raw,
-					 &node) == 0;
+		in_final = inspect_node_find(a->view->bundle, a->final, raw,
+					     &node) == 0;
 		inspect_node_release(&node);
-		if (kept)
+		if (in_final)
 			return;
 		dirfd = open_parent(a->root_fd, raw, 0, buf, &name);
 		if (dirfd < 0)
 			return;
-		kept = unlinkat(dirfd, name, AT_REMOVEDIR) < 0;
+		not_empty = unlinkat(dirfd, name, AT_REMOVEDIR) < 0;
 		close(dirfd);
-		if (kept)
+		if (not_empty)
 			return;
 	}
 }
@@ -382,13 +382,13 @@ static int on_change(const unsigned char *path, size_t path_len,
 		     const struct bundle_tree_entry *new, void *arg)
 {
 	struct apply *a = arg;
-	char raw[APPLY_PATH_MAX], buf[APPLY_PATH_MAX], shown[APPLY_PATH_MAX];
-	const char *name, *why;
+	char raw[APPLY_PATH_MAX], buf[APPLY_PATH_MAX], display[APPLY_PATH_MAX];
+	const char *name, *reason;
 	int dirfd;
 
-	bundle_name_escape(shown, sizeof(shown), path, path_len);
+	bundle_name_escape(display, sizeof(display), path, path_len);
 	if (path_len >= sizeof(raw)) {
-		conflict(a, shown, "the path is too long");
+		conflict(a, display, "the path is too long");
 		return 0;
 	}
 	memcpy(raw, path, path_len);
@@ -396,17 +396,17 @@ static int on_change(const unsigned char *path, size_t path_len,
 	dirfd = open_parent(a->root_fd, raw, a->writing &&
 			    change != BUNDLE_CHANGE_DELETED, buf, &name);
 	if (!a->writing) {
-		why = unwritable(new);
-		if (!why && dirfd < 0 && errno != ENOENT)
-			why = "is below a symlink or a file in the target";
-		if (!why)
-			why = differs(a, dirfd, name, old, change);
-		if (why)
-			conflict(a, shown, why);
+		reason = unwritable(new);
+		if (!reason && dirfd < 0 && errno != ENOENT)
+			reason = "is below a symlink or a file in the target";
+		if (!reason)
+			reason = differs(a, dirfd, name, old, change);
+		if (reason)
+			conflict(a, display, reason);
 		else
-			record_change(a, change, shown);
+			record_change(a, change, display);
 	} else if (dirfd < 0 || put_entry(a, dirfd, name, change, new) < 0) {
-		inspect_set_error("cannot apply: '%s': %s", shown,
+		inspect_set_error("cannot apply: '%s': %s", display,
 				  strerror(errno));
 		inspect_set_hint("the changes before this one are applied; "
 				 "'runbundle apply --dry-run' lists them all");
@@ -433,14 +433,14 @@ static int diff(struct apply *a)
 	return rc < 0 ? -1 : 0;
 }
 
-static void print_human(const struct apply *a, int dry_run, int refused)
+static void print_human(const struct apply *a, int dry_run, int rejected)
 {
 	const cJSON *item;
-	int shown = 0, total = cJSON_GetArraySize(a->conflicts);
+	int display = 0, total = cJSON_GetArraySize(a->conflicts);
 
-	if (refused) {
+	if (rejected) {
 		cJSON_ArrayForEach(item, a->conflicts) {
-			if (shown++ == APPLY_MAX_SHOWN)
+			if (display++ == APPLY_MAX_SHOWN)
 				break;
 			cli_error("target differs from the initial snapshot: "
 				  "'%s': %s",
@@ -466,7 +466,7 @@ static void print_human(const struct apply *a, int dry_run, int refused)
 }
 
 static int print_json(const struct apply *a, const char *bundle,
-		      const char *dir, int dry_run, int refused)
+		      const char *dir, int dry_run, int rejected)
 {
 	cJSON *out = cJSON_CreateObject();
 	char *text;
@@ -474,7 +474,7 @@ static int print_json(const struct apply *a, const char *bundle,
 	cJSON_AddStringToObject(out, "bundle", bundle);
 	cJSON_AddStringToObject(out, "target", dir);
 	cJSON_AddBoolToObject(out, "dry_run", dry_run);
-	cJSON_AddBoolToObject(out, "applied", !dry_run && !refused);
+	cJSON_AddBoolToObject(out, "applied", !dry_run && !rejected);
 	cJSON_AddItemToObject(out, "changes",
 			      cJSON_Duplicate(a->changes, 1));
 	cJSON_AddItemToObject(out, "conflicts",
@@ -500,7 +500,7 @@ static int check_view(const struct inspect_view *v, const char *path)
 		inspect_set_error("cannot apply: '%s': the run is "
 				  "incomplete, so its final state is unknown",
 				  path);
-		inspect_set_hint("'runbundle gate' shows why");
+		inspect_set_hint("'runbundle gate' shows reason");
 		return -1;
 	}
 	if (!v->steps[0].complete || !v->steps[v->n_steps - 1].complete) {
@@ -536,7 +536,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 {
 	struct inspect_view view;
 	struct apply a = {.root_fd = -1};
-	int rc = CLI_EXIT_ERROR, refused;
+	int rc = CLI_EXIT_ERROR, rejected;
 
 	if (check_verified(path) < 0 || inspect_view_open(&view, path) < 0)
 		return cli_error_from(inspect_error(), inspect_error_hint());
@@ -558,20 +558,20 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 		cli_error_from(inspect_error(), inspect_error_hint());
 		goto out;
 	}
-	refused = cJSON_GetArraySize(a.conflicts) > 0;
-	if (!refused && !dry_run) {
+	rejected = cJSON_GetArraySize(a.conflicts) > 0;
+	if (!rejected && !dry_run) {
 		a.writing = 1;
 		if (diff(&a) < 0 || fsync(a.root_fd) < 0) {
 			cli_error_from(inspect_error(), inspect_error_hint());
 			goto out;
 		}
 	}
-	if (json ? print_json(&a, path, dir, dry_run, refused) :
-		   (print_human(&a, dry_run, refused), 0)) {
+	if (json ? print_json(&a, path, dir, dry_run, rejected) :
+		   (print_human(&a, dry_run, rejected), 0)) {
 		cli_error("cannot print the result: out of memory");
 		goto out;
 	}
-	rc = refused ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	rc = rejected ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
 	if (a.root_fd >= 0)
 		close(a.root_fd);

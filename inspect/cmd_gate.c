@@ -44,14 +44,14 @@ struct gate {
 	uint64_t changed;
 };
 
-static void hit(struct rule *rule, const char *what)
+static void hit(struct rule *rule, const char *item)
 {
 	char clean[512];
 
 	rule->hits++;
 	if (cJSON_GetArraySize(rule->items) >= GATE_MAX_ITEMS)
 		return;
-	cli_sanitize(clean, sizeof(clean), what);
+	cli_sanitize(clean, sizeof(clean), item);
 	cJSON_AddItemToArray(rule->items, cJSON_CreateString(clean));
 }
 
@@ -122,7 +122,7 @@ static void check_exec(struct gate *g, const struct inspect_event *ev)
 static void check_violation(struct gate *g, const struct inspect_event *ev)
 {
 	const char *source = inspect_json_str(ev->data, "source");
-	char what[600];
+	char destination[600];
 
 	if (!source)
 		return;
@@ -133,9 +133,10 @@ static void check_violation(struct gate *g, const struct inspect_event *ev)
 	} else if (strcmp(source, "proxy") == 0) {
 		const char *host = inspect_json_str(ev->data, "host");
 
-		snprintf(what, sizeof(what), "%s:%.0f", host ? host : "?",
+		snprintf(destination, sizeof(destination), "%s:%.0f",
+			 host ? host : "?",
 			 inspect_json_num(ev->data, "port", 0));
-		hit(&g->r[NETWORK], what);
+		hit(&g->r[NETWORK], destination);
 	}
 }
 
@@ -183,7 +184,7 @@ static void check_complete(struct gate *g)
 }
 
 /* A bundle that fails verification is never approved, whatever the
- * rules say, because its events may not be what was recorded. */
+ * rules file sets, because its events may not be what was recorded. */
 static int check_verified(struct gate *g, const char *path)
 {
 	struct bundle_verify_report report;

@@ -2,7 +2,7 @@
  * cmd_report.c - "runbundle report": write one self-contained HTML file
  * about a run for auditors.
  *
- * The page holds the data (report_data.h) as JSON in a
+ * The page contains the data (report_data.h) as JSON in a
  * <script type="application/json"> element and a small inline script
  * that renders it (report_page.c). Escaping, because the bundle is
  * untrusted:

@@ -5,7 +5,7 @@
  *
  *	forge BUNDLE SPEC
  *
- * SPEC holds one JSON object a line, applied in order:
+ * SPEC contains one JSON object a line, applied in order:
  *
  *	{"snapshot": DIR, "at": AT, "exchange": N}
  *		snapshot DIR, then a "workspace" event as record writes it
