@@ -33,7 +33,7 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 			paths[n++] = argv[i];
 	}
 	if (n != 2)
-		return cli_usage_error(self, "two bundles are needed");
+		return cli_usage_error(self, "expected two bundles, A and B");
 	a = replay_run_load(paths[0]);
 	b = a ? replay_run_load(paths[1]) : NULL;
 	if (!b) {

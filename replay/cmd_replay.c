@@ -104,8 +104,9 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 
 		if (argv[i][0] != '-' || !argv[i][1]) {
 			if (a->bundle)
-				return cli_usage_error(self, "one bundle only: "
-						       "'%s'", argv[i]);
+				return cli_usage_error(self, "too many "
+						       "bundles: '%s'",
+						       argv[i]);
 			a->bundle = argv[i];
 			continue;
 		}

@@ -281,7 +281,7 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 	return rc;
 }
 
-/* "exit 0", "signaled by SIGKILL", "running". */
+/* "exit 0", "signaled by SIGKILL", "no end". */
 void replay_proc_status(const struct replay_proc *p, char *buf, size_t len)
 {
 	if (!p->end)

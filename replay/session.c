@@ -22,7 +22,8 @@
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
 
-/* What a secret's value becomes: the recording never had it. */
+/* The value of a variable whose value was a secret, which the
+ * recording never stored. */
 #define SECRET_PLACEHOLDER "runbundle-placeholder-secret"
 #define MAX_LIST 4096
 

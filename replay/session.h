@@ -27,7 +27,7 @@ struct replay_options {
 	bool no_gateway;	/* serve no model exchanges */
 };
 
-/* Where the recorded workspace is on this host. */
+/* The directory that stands for the recorded workspace on this host. */
 struct replay_host_map {
 	const char *inside;	/* the recorded path */
 	const char *host;	/* the directory that stands for it */
@@ -41,7 +41,7 @@ struct replay_outcome {
 };
 
 /*
- * Replay run as opts says, writing opts->output. Returns 0 when the
+ * Replay run with the options in opts, writing opts->output. Returns 0 when the
  * replay ran to its end and its bundle was finalized (whatever the
  * agent did), or -1.
  */
