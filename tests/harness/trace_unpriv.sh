@@ -62,3 +62,14 @@ if [ -u /usr/bin/passwd ]; then
 	run_user "$TMP/suid.json" /usr/bin/passwd --help
 	jq_eq "$TMP/suid.json" '.execs[0].error' null
 fi
+
+# The library tests, attach into new namespaces included, as the user.
+if [ -x "${BUILD_DIR:-}/tests/harness/test_tracer" ]; then
+	cp "$BUILD_DIR/tests/harness/test_tracer" "$TMP/bin/test_tracer"
+	chmod 755 "$TMP/bin/test_tracer"
+	(cd "$TMP" && as_user "$TMP/bin/test_tracer") >"$TMP/unit.out" 2>&1 || {
+		cat "$TMP/unit.out" >&2
+		fail "test_tracer failed as $TEST_USER"
+	}
+	expect_grep 'PASSED.*6 test' "$TMP/unit.out"
+fi
