@@ -98,3 +98,12 @@ expect_eq 'answer number 6' "$(jq -r .exchange.answer_text "$TMP/out")" \
 	"show --json's answer"
 expect_status 3 "$RUNBUNDLE" show "$TMP/run.rb" 100000
 expect_grep "^runbundle: no such event: '100000'" "$TMP/err"
+
+# The recorded bundle survives the open layout with its root digest.
+expect_status 0 "$RUNBUNDLE" export-bundle --json -o "$TMP/run.tar.zst" \
+	"$TMP/run.rb"
+root=$(jq -r .root "$TMP/out")
+expect_status 0 "$RUNBUNDLE" import --json -o "$TMP/copy.rb" "$TMP/run.tar.zst"
+expect_eq "$root" "$(jq -r .root "$TMP/out")" "the root digest after import"
+expect_eq "$("$RUNBUNDLE" log --json "$TMP/run.rb")" \
+	"$("$RUNBUNDLE" log --json "$TMP/copy.rb")" "the imported timeline"
