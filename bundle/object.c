@@ -84,7 +84,7 @@ int bundle_id_from_hex(struct bundle_id *id, const char *hex)
 	return 0;
 }
 
-static int prepare(struct bundle *bundle, sqlite3_stmt **stmt, const char *sql)
+int store_prepare(struct bundle *bundle, sqlite3_stmt **stmt, const char *sql)
 {
 	if (*stmt) {
 		sqlite3_reset(*stmt);
@@ -104,7 +104,7 @@ static int lookup(struct bundle *bundle, const struct bundle_id *id,
 {
 	int rc;
 
-	if (prepare(bundle, &bundle->has_stmt,
+	if (store_prepare(bundle, &bundle->has_stmt,
 		    "SELECT kind FROM objects WHERE id = ?"))
 		return -1;
 	sqlite3_bind_blob(bundle->has_stmt, 1, id->bytes, BUNDLE_ID_LEN,
@@ -168,7 +168,7 @@ int store_insert(struct bundle *bundle, const struct bundle_id *id,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (prepare(bundle, &bundle->put_stmt,
+	if (store_prepare(bundle, &bundle->put_stmt,
 		    "INSERT INTO objects (id, kind, size, encoding, data) "
 		    "VALUES (?, ?, ?, ?, ?)"))
 		return -1;
@@ -333,7 +333,7 @@ int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
 	/* Objects still queued for compression are not rows yet. */
 	if (store_pipeline_flush(bundle))
 		return -1;
-	if (prepare(bundle, &bundle->get_stmt,
+	if (store_prepare(bundle, &bundle->get_stmt,
 		    "SELECT kind, size, encoding, data FROM objects "
 		    "WHERE id = ?"))
 		return -1;

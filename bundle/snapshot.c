@@ -21,6 +21,7 @@
 
 #include "bundle/snapshot.h"
 #include "bundle/snapshot_internal.h"
+#include "bundle/store.h"
 
 /* Sparse files with more data extents than this are stored whole, so a
  * badly fragmented file cannot make its tree object huge. */
@@ -324,28 +325,36 @@ static int open_file(int dirfd, const char *name)
 	return fd;
 }
 
-static int cache_hit(struct walk *w, const struct stat *st,
-		     const struct bundle_tree_entry *old)
+static int is_racy(const struct walk *w, int64_t sec, uint32_t nsec)
 {
-	if (!old || old->kind != BUNDLE_ENTRY_FILE)
+	return sec > w->racy.tv_sec ||
+	       (sec == w->racy.tv_sec && nsec >= (uint32_t)w->racy.tv_nsec);
+}
+
+/* git's rule: every field of the stat data must match, ctime, inode and
+ * device included, because cp -p, tar -x and touch -r can give new
+ * content the old size, mode and mtime. */
+static int cache_hit(struct walk *w, const struct stat *st,
+		     const struct bundle_tree_entry *old,
+		     const unsigned char *rec)
+{
+	if (!old || old->kind != BUNDLE_ENTRY_FILE || !rec ||
+	    !snapshot_cache_matches(rec, st))
 		return 0;
 	if (old->mode != st->st_mode || old->uid != st->st_uid ||
 	    old->gid != st->st_gid || old->size != (uint64_t)st->st_size ||
 	    old->mtime_sec != st->st_mtim.tv_sec ||
 	    old->mtime_nsec != (uint32_t)st->st_mtim.tv_nsec)
 		return 0;
-	if (old->mtime_sec > w->racy.tv_sec ||
-	    (old->mtime_sec == w->racy.tv_sec &&
-	     old->mtime_nsec >= (uint32_t)w->racy.tv_nsec))
-		return 0;
-	return 1;
+	return !is_racy(w, old->mtime_sec, old->mtime_nsec);
 }
 
 /* A regular file: from the cache, as a hardlink, or read. Returns -1
  * only when the store failed; unreadable files become entries. */
 static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 		     const struct bundle_tree_entry *old,
-		     struct bundle_tree *tree, struct bundle_tree_entry *e)
+		     const unsigned char *rec, struct bundle_tree *tree,
+		     struct bundle_tree_entry *e)
 {
 	struct bundle_extent *extents = NULL;
 	const char *link;
@@ -363,7 +372,7 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 			return bundle_tree_add(tree, e);
 		}
 	}
-	if (w->use_cache && cache_hit(w, &it->st, old)) {
+	if (w->use_cache && cache_hit(w, &it->st, old, rec)) {
 		*e = *old;
 		w->stats->cached++;
 		goto stored;
@@ -468,11 +477,20 @@ static int snap_dir(struct walk *w, int dirfd, const struct snapshot_item *it,
 	return bundle_tree_add(tree, e);
 }
 
+/* The previous tree of the directory being walked, and the stat cache
+ * records of its entries (NULL when it has none). */
+struct old_dir {
+	struct bundle_tree tree;
+	void *data;
+	unsigned char *records;
+	int have;
+};
+
 static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
-		     const struct bundle_tree *old_tree,
-		     struct bundle_tree *tree)
+		     const struct old_dir *old_dir, struct bundle_tree *tree)
 {
 	const struct bundle_tree_entry *old = NULL;
+	const unsigned char *rec = NULL;
 	struct bundle_tree_entry e;
 	mode_t type = it->st.st_mode & S_IFMT;
 
@@ -482,12 +500,15 @@ static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
 	if (it->stat_errno)
 		return add_error(w, tree, &e, strerror(it->stat_errno));
 	fill_stat(&e, &it->st);
-	if (old_tree)
-		old = bundle_tree_find(old_tree, e.name, e.name_len);
+	if (old_dir->have)
+		old = bundle_tree_find(&old_dir->tree, e.name, e.name_len);
+	if (old && old_dir->records)
+		rec = old_dir->records + (size_t)(old - old_dir->tree.entries) *
+						 SNAPSHOT_CACHE_RECORD;
 
 	switch (type) {
 	case S_IFREG:
-		return snap_file(w, dirfd, it, old, tree, &e);
+		return snap_file(w, dirfd, it, old, rec, tree, &e);
 	case S_IFDIR:
 		return snap_dir(w, dirfd, it, old, tree, &e);
 	case S_IFLNK:
@@ -503,22 +524,67 @@ static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
 
 /* The previous tree of this directory, or nothing when it cannot be
  * loaded: the cache only saves reading, so a damaged one is ignored. */
-static int load_old_tree(struct walk *w, const struct bundle_id *old_id,
-			 struct bundle_tree *old, void **old_data)
+static int load_old_dir(struct walk *w, const struct bundle_id *old_id,
+			struct old_dir *old)
 {
 	size_t len;
 	enum bundle_kind kind;
 
-	*old_data = NULL;
+	memset(old, 0, sizeof(*old));
 	if (!old_id || !w->use_cache)
 		return 0;
-	if (bundle_get(w->bundle, old_id, old_data, &len, &kind) < 0 ||
-	    kind != BUNDLE_TREE || bundle_tree_parse(old, *old_data, len) < 0) {
-		free(*old_data);
-		*old_data = NULL;
+	if (bundle_get(w->bundle, old_id, &old->data, &len, &kind) < 0 ||
+	    kind != BUNDLE_TREE ||
+	    bundle_tree_parse(&old->tree, old->data, len) < 0) {
+		free(old->data);
+		old->data = NULL;
 		return 0;
 	}
-	return 1;
+	old->have = 1;
+	return snapshot_cache_load(w->bundle, old_id, old->tree.n_entries,
+				   &old->records);
+}
+
+static void release_old_dir(struct old_dir *old)
+{
+	if (old->have)
+		bundle_tree_release(&old->tree);
+	free(old->data);
+	free(old->records);
+}
+
+/*
+ * Store the stat cache records of the tree just stored, unless the
+ * previous snapshot left the same ones. items and tree->entries are both
+ * in tree order, one entry per item.
+ */
+static int store_records(struct walk *w, const struct snapshot_item *items,
+			 const struct bundle_tree *tree,
+			 const struct bundle_id *id, const struct bundle_id *old_id,
+			 const struct old_dir *old)
+{
+	size_t n = tree->n_entries;
+	unsigned char *records;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	records = malloc(n * SNAPSHOT_CACHE_RECORD);
+	if (!records) {
+		bundle_set_error("cannot store stat cache: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		snapshot_cache_record(records + i * SNAPSHOT_CACHE_RECORD,
+				      tree->entries[i].kind ==
+						      BUNDLE_ENTRY_FILE
+					      ? &items[i].st
+					      : NULL);
+	if (!old_id || memcmp(old_id, id, sizeof(*id)) || !old->records ||
+	    memcmp(old->records, records, n * SNAPSHOT_CACHE_RECORD))
+		rc = snapshot_cache_store(w->bundle, id, records, n);
+	free(records);
+	return rc;
 }
 
 /*
@@ -529,39 +595,39 @@ static int load_old_tree(struct walk *w, const struct bundle_id *old_id,
 static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 		    struct bundle_id *id)
 {
-	struct bundle_tree tree, old;
+	struct bundle_tree tree;
+	struct old_dir old;
 	struct snapshot_item *items;
 	size_t n_items;
-	void *old_data, *data = NULL;
+	void *data = NULL;
 	size_t len;
-	int have_old, rc = 0;
+	int rc;
 	size_t mark = w->path.len;
 
 	if (list_dir(w, fd, &items, &n_items) < 0)
 		return errno == ENOMEM ? -1 : 1;
-	have_old = load_old_tree(w, old_id, &old, &old_data);
+	rc = load_old_dir(w, old_id, &old);
 	bundle_tree_init(&tree);
 
 	for (size_t i = 0; i < n_items && rc == 0; i++) {
 		rc = snapshot_path_push(&w->path, items[i].name,
 					items[i].name_len);
 		if (rc == 0)
-			rc = snap_item(w, fd, &items[i], have_old ? &old : NULL,
-				       &tree);
+			rc = snap_item(w, fd, &items[i], &old, &tree);
 		snapshot_path_pop(&w->path, mark);
 	}
 	if (rc == 0)
 		rc = bundle_tree_encode(&tree, &data, &len);
 	if (rc == 0)
 		rc = bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+	if (rc == 0 && tree.n_entries == n_items)
+		rc = store_records(w, items, &tree, id, old_id, &old);
 	if (rc == 0 && w->options->on_progress)
 		w->options->on_progress(w->stats, w->options->arg);
 
 	free(data);
 	bundle_tree_release(&tree);
-	if (have_old)
-		bundle_tree_release(&old);
-	free(old_data);
+	release_old_dir(&old);
 	free_items(items, n_items);
 	return rc < 0 ? -1 : 0;
 }

@@ -20,13 +20,13 @@
  *  3. Stat cache: the previous snapshot of the same directory (by its
  *     absolute path) serves as the cache, like git's index. A file whose
  *     mode, uid, gid, size and mtime (in nanoseconds) equal its entry
- *     there reuses that entry's content without being read. The
+ *     there, and whose device, inode and ctime equal the record kept
+ *     beside that tree (the stat_cache table), reuses that entry's
+ *     content without being read. The
  *     exception is git's rule for racy timestamps: an mtime less than
  *     BUNDLE_SNAPSHOT_RACY_SEC before the previous snapshot started is
  *     not trusted, because a file written within the timestamp
  *     granularity of its last read may have changed without a new mtime.
- *     NOTE: ctime and the inode are not compared, so content replaced
- *     with the same size, mode and mtime (cp -p, tar -x) is missed.
  *  4. Memory: the walk keeps one directory listing and one tree per level
  *     of nesting, plus the path of every file with more than one link, so
  *     it grows with the size of the largest directories and the number of

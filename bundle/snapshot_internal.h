@@ -70,6 +70,29 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 			 struct bundle_id *ref, struct bundle_id *content,
 			 uint64_t *stored);
 
+/*
+ * The stat cache beside each tree (snapshot_cache.c): one record per
+ * entry, in tree order, of the device, inode and ctime of a regular file
+ * (zeros for other entries), each a big-endian 64-bit number.
+ */
+#define SNAPSHOT_CACHE_RECORD 32
+
+/* Fill rec from st, or with zeros when st is NULL. */
+void snapshot_cache_record(unsigned char *rec, const struct stat *st);
+
+/* Nonzero when rec holds the device, inode and ctime of st. */
+int snapshot_cache_matches(const unsigned char *rec, const struct stat *st);
+
+/* Load the records of tree, which has n_entries entries, into *records
+ * (malloc'd, owned by the caller). *records is NULL when the tree has no
+ * row or one of another length: then nothing is cached. */
+int snapshot_cache_load(struct bundle *bundle, const struct bundle_id *tree,
+			size_t n_entries, unsigned char **records);
+
+/* Store the records of tree, replacing those of an earlier snapshot. */
+int snapshot_cache_store(struct bundle *bundle, const struct bundle_id *tree,
+			 const unsigned char *records, size_t n_entries);
+
 /* The directory being snapshotted, and the previous snapshot of it. */
 struct snapshot_source {
 	char *path;	       /* absolute, from realpath(3) */

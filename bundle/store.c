@@ -45,9 +45,14 @@ static const char *const schema[] = {
 	"\thash BLOB NOT NULL CHECK (length(hash) = 32),\n"
 	"\tevent TEXT NOT NULL\n"
 	")",
+	"CREATE TABLE stat_cache (\n"
+	"\ttree BLOB PRIMARY KEY NOT NULL CHECK (length(tree) = 32),\n"
+	"\tdata BLOB NOT NULL\n"
+	") WITHOUT ROWID",
 };
 
-static const char *const table_names[] = {"meta", "objects", "events"};
+static const char *const table_names[] = {"meta", "objects", "events",
+					   "stat_cache"};
 
 #define N_TABLES (sizeof(schema) / sizeof(schema[0]))
 
@@ -579,6 +584,8 @@ void bundle_close(struct bundle *bundle)
 	sqlite3_finalize(bundle->put_stmt);
 	sqlite3_finalize(bundle->has_stmt);
 	sqlite3_finalize(bundle->get_stmt);
+	sqlite3_finalize(bundle->cache_get_stmt);
+	sqlite3_finalize(bundle->cache_put_stmt);
 	sqlite3_close(bundle->db);
 	ZSTD_freeCCtx(bundle->cctx);
 	ZSTD_freeDCtx(bundle->dctx);

@@ -41,6 +41,8 @@ struct bundle {
 	sqlite3_stmt *put_stmt;
 	sqlite3_stmt *has_stmt;
 	sqlite3_stmt *get_stmt;
+	sqlite3_stmt *cache_get_stmt; /* snapshot_cache.c */
+	sqlite3_stmt *cache_put_stmt;
 	struct pipeline *pipeline; /* compress.c; NULL until first used */
 };
 
@@ -48,6 +50,10 @@ struct bundle {
  * "<what>: '<path>': <sqlite message>", with a hint for a full disk and
  * for a damaged file. Returns -1. */
 int store_sql_error(struct bundle *bundle, const char *what);
+
+/* Prepare sql into *stmt once and keep it for the life of the bundle;
+ * later calls reset it and clear its bindings. */
+int store_prepare(struct bundle *bundle, sqlite3_stmt **stmt, const char *sql);
 
 /* Run one SQL statement that returns no rows. */
 int store_exec(struct bundle *bundle, const char *sql, const char *what);

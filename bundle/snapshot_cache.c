@@ -1,0 +1,101 @@
+/*
+ * snapshot_cache.c - the part of the stat cache that tree objects do not
+ * hold: the ctime, inode and device of each regular file, stored per tree
+ * in the stat_cache table (docs/bundle-format.md).
+ *
+ * A tree object records what checkout needs, and ctime, inode and device
+ * are not that: two trees with the same content must have the same id
+ * wherever they were taken. So they live beside the tree, keyed by its
+ * id. The last snapshot that stored a tree overwrites its row. When two
+ * directories share a tree id, the inodes of the other one do not match,
+ * so its files are read again: slower, but never wrong.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/snapshot_internal.h"
+#include "bundle/store.h"
+
+static void put_be64(unsigned char *p, uint64_t value)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)value;
+		value >>= 8;
+	}
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void snapshot_cache_record(unsigned char *record, const struct stat *st)
+{
+	memset(record, 0, SNAPSHOT_CACHE_RECORD);
+	if (!st)
+		return;
+	put_be64(record, (uint64_t)st->st_dev);
+	put_be64(record + 8, (uint64_t)st->st_ino);
+	put_be64(record + 16, (uint64_t)st->st_ctim.tv_sec);
+	put_be64(record + 24, (uint64_t)st->st_ctim.tv_nsec);
+}
+
+int snapshot_cache_matches(const unsigned char *record, const struct stat *st)
+{
+	return get_be64(record) == (uint64_t)st->st_dev &&
+	       get_be64(record + 8) == (uint64_t)st->st_ino &&
+	       get_be64(record + 16) == (uint64_t)st->st_ctim.tv_sec &&
+	       get_be64(record + 24) == (uint64_t)st->st_ctim.tv_nsec;
+}
+
+int snapshot_cache_load(struct bundle *bundle, const struct bundle_id *tree,
+			size_t n_entries, unsigned char **records)
+{
+	sqlite3_stmt *stmt;
+	size_t want = n_entries * SNAPSHOT_CACHE_RECORD;
+	int rc;
+
+	*records = NULL;
+	if (store_prepare(bundle, &bundle->cache_get_stmt,
+			  "SELECT data FROM stat_cache WHERE tree = ?"))
+		return -1;
+	stmt = bundle->cache_get_stmt;
+	sqlite3_bind_blob(stmt, 1, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW &&
+	    (size_t)sqlite3_column_bytes(stmt, 0) == want && want > 0) {
+		*records = malloc(want);
+		if (*records)
+			memcpy(*records, sqlite3_column_blob(stmt, 0), want);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot read stat cache");
+	return 0;
+}
+
+int snapshot_cache_store(struct bundle *bundle, const struct bundle_id *tree,
+			 const unsigned char *records, size_t n_entries)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_prepare(bundle, &bundle->cache_put_stmt,
+			  "INSERT OR REPLACE INTO stat_cache (tree, data) "
+			  "VALUES (?, ?)"))
+		return -1;
+	stmt = bundle->cache_put_stmt;
+	sqlite3_bind_blob(stmt, 1, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, records,
+			  (int)(n_entries * SNAPSHOT_CACHE_RECORD),
+			  SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(bundle, "cannot write stat cache");
+	return 0;
+}
