@@ -88,7 +88,7 @@ replay() {
 	t0=$(now)
 	"$RB" replay --timing fast -o "$TOP/bundles/rep.rb" \
 		"$TOP/bundles/rec.rb" >"$TOP/replay.out" 2>"$TOP/replay.err" || {
-		cat "$TOP/replay.out" >&2
+		cat "$TOP/replay.out" "$TOP/replay.err" >&2
 		echo "bench: the replay diverged or failed" >&2
 		exit 1
 	}

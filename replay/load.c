@@ -230,29 +230,34 @@ static char *join_argv(const cJSON *argv)
 	return out;
 }
 
-/* A failed exec does not replace the program that a process runs. */
+/*
+ * A failed exec does not replace the program that a process runs. The
+ * event's data has the argv unless it was long; only then is the
+ * tracer's object loaded, so that a long run loads quickly.
+ */
 static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 {
 	struct replay_proc *p = proc_of(l, data);
-	const cJSON *exe;
-	cJSON *exec;
+	const cJSON *argv = cJSON_GetObjectItem(data, "argv");
+	const char *path = string(data, "path");
+	cJSON *exec = NULL;
 
-	if (!p || (p->exec && string(data, "error")))
+	if (!p || (p->exec_seq && string(data, "error")))
 		return 0;
-	exec = first_json(l->run, event);
-	if (!exec)
-		return fail_bundle(l->run->path);
-	cJSON_Delete(p->exec);
+	if (!cJSON_IsArray(argv)) {
+		exec = first_json(l->run, event);
+		if (!exec)
+			return fail_bundle(l->run->path);
+		argv = cJSON_GetObjectItem(exec, "argv");
+	}
+	cJSON_Delete(p->argv);
 	free(p->command);
-	free(p->exe_sha256);
 	free(p->exe_path);
-	p->exec = exec;
-	p->argv = cJSON_GetObjectItem(exec, "argv");
+	p->argv = cJSON_Duplicate(argv, 1);
 	p->command = join_argv(p->argv);
-	exe = cJSON_GetObjectItem(exec, "exe");
-	p->exe_sha256 = string(exe, "sha256") ? strdup(string(exe, "sha256"))
-					      : NULL;
-	p->exe_path = string(exe, "path") ? strdup(string(exe, "path")) : NULL;
+	p->exe_path = path ? strdup(path) : NULL;
+	p->exec_seq = (uint64_t)number(event, "seq", 0);
+	cJSON_Delete(exec);
 	return p->command ? 0 : oom();
 }
 
@@ -398,6 +403,33 @@ static int close_steps(struct loader *l)
 	return 0;
 }
 
+/* The executables' hashes come from the last fingerprint, which lists
+ * every one that ran, by path. */
+static int add_hashes(struct replay_run *run)
+{
+	const cJSON *list = cJSON_GetObjectItem(run->fingerprint,
+						"executables");
+
+	for (size_t i = 0; list && i < run->n_procs; i++) {
+		struct replay_proc *p = &run->procs[i];
+		const cJSON *item;
+
+		cJSON_ArrayForEach(item, list) {
+			const char *path = string(item, "path");
+			const char *sha = string(item, "sha256");
+
+			if (!p->exe_path || !path || !sha ||
+			    strcmp(path, p->exe_path) != 0)
+				continue;
+			p->exe_sha256 = strdup(sha);
+			if (!p->exe_sha256)
+				return oom();
+			break;
+		}
+	}
+	return 0;
+}
+
 struct replay_run *replay_run_load(const char *path)
 {
 	struct replay_run *run = calloc(1, sizeof(*run));
@@ -416,7 +448,7 @@ struct replay_run *replay_run_load(const char *path)
 		return NULL;
 	}
 	if (load_events(&l) < 0 || close_steps(&l) < 0 ||
-	    name_positions(run) < 0) {
+	    name_positions(run) < 0 || add_hashes(run) < 0) {
 		free(l.step_exchange);
 		replay_run_free(run);
 		return NULL;
@@ -438,6 +470,21 @@ const cJSON *replay_run_agent_env(const struct replay_run *run)
 			env = cJSON_GetObjectItem(exec, "env");
 	}
 	return env;
+}
+
+cJSON *replay_run_exec(const struct replay_run *run,
+		       const struct replay_proc *p)
+{
+	cJSON *event, *exec;
+
+	if (!p->exec_seq)
+		return NULL;
+	event = bundle_get_event(run->bundle, p->exec_seq);
+	exec = event ? first_json((struct replay_run *)run, event) : NULL;
+	if (!exec)
+		fail_bundle(run->path);
+	cJSON_Delete(event);
+	return exec;
 }
 
 const struct replay_proc *replay_run_find(const struct replay_run *run,
@@ -487,7 +534,7 @@ void replay_run_free(struct replay_run *run)
 		free(p->exe_sha256);
 		free(p->exe_path);
 		free(p->end);
-		cJSON_Delete(p->exec);
+		cJSON_Delete(p->argv);
 	}
 	free(run->steps);
 	free(run->procs);

@@ -467,7 +467,8 @@ static int append(char **buf, size_t *len, const char *text)
  * position "0.N". The final ':' keeps the shell from replacing itself
  * with the last command.
  */
-static char *step_script(const struct replay_proc **cmds, size_t n,
+static char *step_script(const struct replay_run *run,
+			 const struct replay_proc **cmds, size_t n,
 			 const char *workspace)
 {
 	char *buf = NULL;
@@ -475,12 +476,14 @@ static char *step_script(const struct replay_proc **cmds, size_t n,
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
+		cJSON *exec = replay_run_exec(run, cmds[i]);
 		const char *cwd = cJSON_GetStringValue(
-			cJSON_GetObjectItem(cmds[i]->exec, "cwd"));
+			cJSON_GetObjectItem(exec, "cwd"));
 		const cJSON *arg;
 
 		rc |= append(&buf, &len, "(cd ");
 		rc |= quote(&buf, &len, cwd ? cwd : workspace);
+		cJSON_Delete(exec);
 		rc |= append(&buf, &len, " && exec");
 		cJSON_ArrayForEach(arg, cmds[i]->argv) {
 			rc |= append(&buf, &len, " ");
@@ -523,7 +526,7 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 			  "command in it", k, a->path);
 		return CLI_EXIT_ERROR;
 	}
-	plan->script = step_script(cmds, n, ws ? ws : "/");
+	plan->script = step_script(a, cmds, n, ws ? ws : "/");
 	if (!plan->script) {
 		cli_error("cannot re-run step %zu: out of memory", k);
 		return CLI_EXIT_ERROR;

@@ -46,9 +46,9 @@ struct replay_proc {
 	size_t end_step;	/* the step it ended in; 0 while running */
 	char *command;		/* argv joined with spaces, for people */
 	cJSON *argv;		/* array of strings, or NULL when unknown */
-	cJSON *exec;		/* the last exec as the tracer's JSON (argv,
-				 * env, cwd, exe), or NULL */
-	char *exe_sha256;	/* of the executable, or NULL */
+	uint64_t exec_seq;	/* the event of its last exec, 0 for none */
+	char *exe_sha256;	/* of the executable, from the fingerprint,
+				 * or NULL */
 	char *exe_path;
 	char *end;		/* "exited", "signaled", "killed", "lost" or
 				 * NULL while running */
@@ -91,6 +91,11 @@ void replay_run_free(struct replay_run *run);
  * pairs (value null for a secret), from its last successful exec in the
  * process tree; NULL when the bundle has none. Owned by run. */
 const cJSON *replay_run_agent_env(const struct replay_run *run);
+
+/* The last exec of p as the tracer's JSON (argv, env, cwd, exe), which
+ * the caller frees; NULL when p ran no program or on failure. */
+cJSON *replay_run_exec(const struct replay_run *run,
+		       const struct replay_proc *p);
 
 /* The process at position, or NULL. */
 const struct replay_proc *replay_run_find(const struct replay_run *run,

@@ -88,15 +88,17 @@ static cJSON *proc(int index, int parent)
 	return data;
 }
 
-static void exec(struct bundle *b, int index, int parent, const char *argv0,
-		 const char *sha)
+/* The hashes of the executables are in the run's fingerprint. */
+static void exec(struct bundle *b, int index, int parent, const char *argv0)
 {
-	char object[256];
+	cJSON *data = proc(index, parent);
+	char object[256], path[64];
 
 	snprintf(object, sizeof(object), "{\"argv\":[\"%s\"],\"error\":null,"
-		 "\"exe\":{\"path\":\"/bin/%s\",\"sha256\":\"%s\"}}", argv0,
-		 argv0, sha);
-	event(b, "exec", proc(index, parent), object);
+		 "\"cwd\":\"/w\"}", argv0);
+	snprintf(path, sizeof(path), "/bin/%s", argv0);
+	cJSON_AddStringToObject(data, "path", path);
+	event(b, "exec", data, object);
 }
 
 static void end(struct bundle *b, int index, int parent, int code)
@@ -130,7 +132,7 @@ static void exchange(struct bundle *b, const char *body)
 /* Write a run: the agent runs a tool, asks the model once, ends. */
 static char *write_run(const char *name, const struct spec *s)
 {
-	char *path = malloc(300);
+	char *path = malloc(300), fingerprint[256];
 	struct bundle *b;
 	cJSON *data;
 
@@ -143,13 +145,18 @@ static char *write_run(const char *name, const struct spec *s)
 	cJSON_AddStringToObject(data, "workspace", "/w");
 	event(b, "record", data, NULL);
 	workspace(b, "initial", "", 0);
-	exec(b, 0, -1, "agent", "cccc");
-	exec(b, 1, 0, "tool", s->tool_sha);
+	exec(b, 0, -1, "agent");
+	exec(b, 1, 0, "tool");
 	end(b, 1, 0, s->tool_exit);
 	workspace(b, "request", s->file, 1);
 	exchange(b, s->body);
 	end(b, 0, -1, s->exit_code);
 	workspace(b, "final", s->file, 0);
+	snprintf(fingerprint, sizeof(fingerprint), "{\"executables\":["
+		 "{\"path\":\"/bin/agent\",\"sha256\":\"cccc\"},"
+		 "{\"path\":\"/bin/tool\",\"sha256\":\"%s\"}]}",
+		 s->tool_sha);
+	event(b, "fingerprint", NULL, fingerprint);
 	data = cJSON_CreateObject();
 	cJSON_AddNumberToObject(data, "exit_code", s->exit_code);
 	event(b, "end", data, NULL);
@@ -200,6 +207,7 @@ static void load_steps_and_positions(void **state)
 	assert_int_equal(run->procs[1].step, 1);
 	assert_int_equal(run->procs[0].end_step, 2);
 	assert_string_equal(run->procs[1].command, "tool");
+	assert_string_equal(run->procs[1].exe_sha256, "aaaa");
 	replay_run_free(run);
 	unlink(path);
 	free(path);
