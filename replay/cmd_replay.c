@@ -126,12 +126,11 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 }
 
 /* Print every difference of this host that could change the run. */
-static cJSON *check_host(const struct replay_run *run, const char *host_ws)
+static cJSON *check_host(const struct replay_run *run)
 {
 	struct replay_host_map map = {
 		.inside = cJSON_GetStringValue(
 			cJSON_GetObjectItem(run->record, "workspace")),
-		.host = host_ws,
 	};
 	cJSON *diff = replay_host_differences(run->fingerprint, &map);
 	char *text;
@@ -224,7 +223,7 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 	a = replay_run_load(args.bundle);
 	if (!a)
 		return cli_error_from(replay_error(), replay_error_hint());
-	host = check_host(a, NULL);
+	host = check_host(a);
 	if (!host) {
 		replay_run_free(a);
 		return CLI_EXIT_ERROR;

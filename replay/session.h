@@ -27,10 +27,9 @@ struct replay_options {
 	bool no_gateway;	/* serve no model exchanges */
 };
 
-/* The directory that stands for the recorded workspace on this host. */
+/* The recorded workspace, whose executables come from the bundle. */
 struct replay_host_map {
 	const char *inside;	/* the recorded path */
-	const char *host;	/* the directory that stands for it */
 };
 
 /* The result of one replay. */
