@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -230,6 +231,24 @@ static int exclude_own_files(struct snapshot_args *args)
 	return rc;
 }
 
+/* Check DIR before a new bundle is created, so that a typo leaves no
+ * empty bundle behind. */
+static int check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		cli_error("cannot snapshot: '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_error("cannot snapshot: '%s': not a directory", dir);
+		cli_hint("name the directory to store, not a file in it");
+		return -1;
+	}
+	return 0;
+}
+
 static int run(struct snapshot_args *args)
 {
 	struct bundle_snapshot_options options = {
@@ -238,9 +257,12 @@ static int run(struct snapshot_args *args)
 	};
 	struct bundle_snapshot snapshot;
 	struct bundle_id digest;
-	struct bundle *bundle = open_or_create(args);
+	struct bundle *bundle;
 	int rc;
 
+	if (check_dir(args->dir) < 0)
+		return CLI_EXIT_ERROR;
+	bundle = open_or_create(args);
 	if (!bundle)
 		return cli_error_from(bundle_error(), bundle_error_hint());
 	if (exclude_own_files(args) < 0) {
