@@ -59,6 +59,18 @@ awk 'length > 80 { print; bad = 1 } END { exit bad }' "$TMP/out" ||
 	fail "inspect printed lines longer than 80 columns"
 grep -q "$(printf '\033')" "$TMP/out" && fail "color without a terminal"
 
+# log --process keeps the events of one process, by its pid in the
+# sandbox or on the host.
+"$RUNBUNDLE" log --json --kind exec "$TMP/run.rb" >"$TMP/execs"
+for field in ns_pid pid; do
+	pid=$(jq -r '.steps[].events[] | select(.data.argv[0] == "rm") |
+		.data.'"$field" "$TMP/execs")
+	expect_status 0 "$RUNBUNDLE" log --process "$pid" --kind exec \
+		"$TMP/run.rb"
+	expect_eq 1 "$(grep -c ' exec  ' "$TMP/out")" "execs of $field $pid"
+	expect_grep '] rm gone.txt$' "$TMP/out"
+done
+
 # The unprivileged test user reads a bundle it does not own.
 unpriv_setup
 chmod 644 "$TMP/run.rb"
