@@ -13,7 +13,7 @@
 
 int cmd_diff(int argc, char **argv, const struct cli_command *self)
 {
-	const char *paths[2] = { NULL, NULL };
+	const char *paths[2] = {NULL, NULL};
 	struct replay_run *a = NULL, *b = NULL;
 	struct replay_comparison cmp;
 	bool json = false;

@@ -26,15 +26,16 @@ static int parse_number(const struct cli_command *self, const char *opt,
 	unsigned long n = val ? strtoul(val, &end, 10) : 0;
 
 	if (!val || !*val || *end || n == 0 || n > max)
-		return cli_usage_error(self, "%s needs a number from 1 to %lu: "
-				       "'%s'", opt, max, val ? val : "");
+		return cli_usage_error(self,
+				       "%s needs a number from 1 to %lu: "
+				       "'%s'",
+				       opt, max, val ? val : "");
 	*out = n;
 	return 0;
 }
 
-static int parse_choice(const struct cli_command *self,
-			struct replay_args *a, const char *opt,
-			const char *val)
+static int parse_choice(const struct cli_command *self, struct replay_args *a,
+			const char *opt, const char *val)
 {
 	if (strcmp(opt, "--timing") == 0 && strcmp(val, "fast") == 0)
 		a->opts.fast = true;
@@ -104,7 +105,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 
 		if (argv[i][0] != '-' || !argv[i][1]) {
 			if (a->bundle)
-				return cli_usage_error(self, "too many "
+				return cli_usage_error(self,
+						       "too many "
 						       "bundles: '%s'",
 						       argv[i]);
 			a->bundle = argv[i];
@@ -142,8 +144,10 @@ static cJSON *check_host(const struct replay_run *run)
 	if (cJSON_GetArraySize(diff) == 0)
 		return diff;
 	text = harness_fingerprint_diff_text(diff);
-	fprintf(stderr, "note: this host differs from the recording where "
-		"the run may notice:\n%s", text ? text : "");
+	fprintf(stderr,
+		"note: this host differs from the recording where "
+		"the run may notice:\n%s",
+		text ? text : "");
 	if (text && text[0] && text[strlen(text) - 1] != '\n')
 		fputc('\n', stderr);
 	free(text);
@@ -193,8 +197,8 @@ static int replay_once(struct replay_run *a, struct replay_args *args,
 		rc = cli_error_from(replay_error(), replay_error_hint());
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s", args->output ? args->output
-			 : out.workdir);
+	snprintf(path, sizeof(path), "%s",
+		 args->output ? args->output : out.workdir);
 	if (!args->output)
 		strncat(path, "/replay.rb", sizeof(path) - strlen(path) - 1);
 	cJSON_AddStringToObject(extra, "bundle", path);

@@ -18,7 +18,7 @@ struct flat_entry {
 	int kind;
 	uint32_t mode;
 	struct bundle_id ref;
-	char *text;		/* symlink target and the like */
+	char *text; /* symlink target and the like */
 };
 
 struct flat {
@@ -30,7 +30,7 @@ struct cmp_state {
 	const struct replay_run *a, *b;
 	struct harness_normalizer *normalizer;
 	struct replay_comparison *out;
-	struct replay_file_diff *prev;	/* the last step's file diffs */
+	struct replay_file_diff *prev; /* the last step's file diffs */
 	size_t n_prev;
 };
 
@@ -41,7 +41,8 @@ static int oom(void)
 }
 
 static int flat_add(const unsigned char *path, size_t len,
-		    enum bundle_change change, const struct bundle_tree_entry *old,
+		    enum bundle_change change,
+		    const struct bundle_tree_entry *old,
 		    const struct bundle_tree_entry *new, void *arg)
 {
 	struct flat *f = arg;
@@ -154,8 +155,10 @@ static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 	int rc = 0;
 
 	while (rc == 0 && (i < x->n || j < y->n)) {
-		int c = i == x->n ? 1 : j == y->n ? -1
-			: strcmp(x->items[i].path, y->items[j].path);
+		int c = i == x->n ? 1
+			: j == y->n
+				? -1
+				: strcmp(x->items[i].path, y->items[j].path);
 		const char *what;
 
 		if (c < 0) {
@@ -206,8 +209,8 @@ static cJSON *body_json(const struct harness_request *r)
 
 	if (!r->body)
 		return NULL;
-	if (enc && harness_decode_body(enc, r->body, r->body_len, &plain,
-				       &len) == 0) {
+	if (enc &&
+	    harness_decode_body(enc, r->body, r->body_len, &plain, &len) == 0) {
 		json = cJSON_ParseWithLength((const char *)plain, len);
 		free(plain);
 		return json;
@@ -261,9 +264,10 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 	ry = &y->exchange.request;
 	if (strcmp(rx->method, ry->method) != 0 ||
 	    strcmp(rx->path, ry->path) != 0) {
-		snprintf(buf, sizeof(buf), "the request went to %s %s, "
-			 "recorded %s %s", ry->method, ry->path, rx->method,
-			 rx->path);
+		snprintf(buf, sizeof(buf),
+			 "the request went to %s %s, "
+			 "recorded %s %s",
+			 ry->method, ry->path, rx->method, rx->path);
 		return note(sc, buf);
 	}
 	jx = body_json(rx);
@@ -326,7 +330,7 @@ static int add_proc(struct replay_step_cmp *sc, const struct replay_proc *p,
 static int argv_diverges(struct cmp_state *st, struct replay_step_cmp *sc,
 			 const cJSON *x, const cJSON *y)
 {
-	struct harness_diff d = { 0 };
+	struct harness_diff d = {0};
 	int rc;
 
 	if (cJSON_Compare(x, y, 1) || (!x && !y))
@@ -351,8 +355,10 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 	int rc;
 
 	if (!y)
-		return add_proc(sc, x, "missing", "did not run in the other "
-				"run", x->command, NULL);
+		return add_proc(sc, x, "missing",
+				"did not run in the other "
+				"run",
+				x->command, NULL);
 	rc = argv_diverges(st, sc, x->argv, y->argv);
 	if (rc < 0)
 		return -1;
@@ -363,7 +369,8 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 	}
 	if (x->exe_sha256 && y->exe_sha256 &&
 	    strcmp(x->exe_sha256, y->exe_sha256) != 0) {
-		snprintf(what, sizeof(what), "ran another binary: %s has "
+		snprintf(what, sizeof(what),
+			 "ran another binary: %s has "
 			 "sha256 %.12s, recorded %.12s",
 			 y->exe_path ? y->exe_path : "?", y->exe_sha256,
 			 x->exe_sha256);
@@ -375,8 +382,7 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 
 /* How it ended: compared in the step it ended in, so the agent's own
  * status counts in the final step. */
-static int compare_end(struct replay_step_cmp *sc,
-		       const struct replay_proc *x,
+static int compare_end(struct replay_step_cmp *sc, const struct replay_proc *x,
 		       const struct replay_proc *y)
 {
 	char sx[96], sy[96], what[512];
@@ -421,8 +427,8 @@ static int compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
 
 		if (in_cmp(b, y->step, n) == sc->step &&
 		    !replay_run_find(a, y->position) &&
-		    add_proc(sc, y, "extra", "ran only in the other run",
-			     NULL, y->command) < 0)
+		    add_proc(sc, y, "extra", "ran only in the other run", NULL,
+			     y->command) < 0)
 			return -1;
 	}
 	return 0;
@@ -441,8 +447,8 @@ static void judge(struct replay_step_cmp *sc)
 
 /* Step numbers of the final step differ when one run made more
  * requests: final is compared with final. */
-static const struct replay_step *step_at(const struct replay_run *run,
-					 size_t k, bool final)
+static const struct replay_step *step_at(const struct replay_run *run, size_t k,
+					 bool final)
 {
 	if (final)
 		return &run->steps[run->n_steps - 1];
@@ -491,7 +497,7 @@ static void summarize(struct replay_comparison *out)
 int replay_compare(const struct replay_run *a, const struct replay_run *b,
 		   struct replay_comparison *out)
 {
-	struct cmp_state st = { .a = a, .b = b, .out = out };
+	struct cmp_state st = {.a = a, .b = b, .out = out};
 	size_t n = a->n_steps > b->n_steps ? a->n_steps : b->n_steps;
 
 	memset(out, 0, sizeof(*out));
@@ -545,15 +551,13 @@ void replay_step_cmp_release(struct replay_step_cmp *sc)
 	memset(sc, 0, sizeof(*sc));
 }
 
-int replay_compare_trees(const struct replay_run *a,
-			 const struct bundle_id *ra,
-			 const struct replay_run *b,
-			 const struct bundle_id *rb,
+int replay_compare_trees(const struct replay_run *a, const struct bundle_id *ra,
+			 const struct replay_run *b, const struct bundle_id *rb,
 			 struct replay_step_cmp *sc)
 {
-	struct cmp_state st = { .a = a, .b = b };
-	struct replay_step x = { .has_root = true, .root = *ra };
-	struct replay_step y = { .has_root = true, .root = *rb };
+	struct cmp_state st = {.a = a, .b = b};
+	struct replay_step x = {.has_root = true, .root = *ra};
+	struct replay_step y = {.has_root = true, .root = *rb};
 
 	return compare_files(&st, sc, &x, &y);
 }

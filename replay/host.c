@@ -57,15 +57,18 @@ static int add_executables(cJSON *current, const cJSON *recorded,
 	const cJSON *item;
 	char hex[65];
 
-	cJSON_ArrayForEach(item, list) {
-		const char *p = cJSON_GetStringValue(
-			cJSON_GetObjectItem(item, "path"));
+	cJSON_ArrayForEach(item, list)
+	{
+		const char *p =
+			cJSON_GetStringValue(cJSON_GetObjectItem(item, "path"));
 
 		if (!p)
 			continue;
 		if (in_workspace(map, p))
-			snprintf(hex, sizeof(hex), "%s", cJSON_GetStringValue(
-				cJSON_GetObjectItem(item, "sha256")) ?: "");
+			snprintf(hex, sizeof(hex), "%s",
+				 cJSON_GetStringValue(
+					 cJSON_GetObjectItem(item, "sha256"))
+					 ?: "");
 		else
 			hash_file(p, hex);
 		if (hex[0] &&
@@ -76,8 +79,7 @@ static int add_executables(cJSON *current, const cJSON *recorded,
 }
 
 /* What the replay takes from the recording is no difference. */
-static void copy_field(cJSON *current, const cJSON *recorded,
-		       const char *name)
+static void copy_field(cJSON *current, const cJSON *recorded, const char *name)
 {
 	const cJSON *item = cJSON_GetObjectItem(recorded, name);
 

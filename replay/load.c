@@ -14,7 +14,7 @@
 struct loader {
 	struct replay_run *run;
 	size_t cap_steps, cap_procs;
-	uint64_t *step_exchange;	/* per step: the exchange's seq */
+	uint64_t *step_exchange; /* per step: the exchange's seq */
 	bool has_final;
 	struct bundle_id final_root;
 };
@@ -191,8 +191,8 @@ static int name_positions(struct replay_run *run)
 	qsort(run->procs, run->n_procs, sizeof(*run->procs), by_index);
 	for (size_t i = 0; i < run->n_procs; i++) {
 		struct replay_proc *p = &run->procs[i];
-		struct replay_proc *parent = p->parent < 0 ? NULL
-				: find_index(run, p->parent);
+		struct replay_proc *parent =
+			p->parent < 0 ? NULL : find_index(run, p->parent);
 
 		if (parent && parent->position)
 			snprintf(buf, sizeof(buf), "%s.%zu", parent->position,
@@ -217,12 +217,13 @@ static char *join_argv(const cJSON *argv)
 	const cJSON *a;
 	char *out;
 
-	cJSON_ArrayForEach(a, argv)
-		len += (cJSON_IsString(a) ? strlen(a->valuestring) : 3) + 1;
+	cJSON_ArrayForEach(a, argv) len +=
+		(cJSON_IsString(a) ? strlen(a->valuestring) : 3) + 1;
 	out = calloc(1, len);
 	if (!out)
 		return NULL;
-	cJSON_ArrayForEach(a, argv) {
+	cJSON_ArrayForEach(a, argv)
+	{
 		if (out[0])
 			strcat(out, " ");
 		strcat(out, cJSON_IsString(a) ? a->valuestring : "?");
@@ -278,8 +279,7 @@ static int on_end(struct loader *l, const cJSON *data)
 	return p->end ? 0 : oom();
 }
 
-static int on_exchange(struct loader *l, const cJSON *event,
-		       const cJSON *data)
+static int on_exchange(struct loader *l, const cJSON *event, const cJSON *data)
 {
 	struct replay_run *run = l->run;
 	uint64_t seq = (uint64_t)number(data, "seq", 0);
@@ -307,8 +307,7 @@ static int on_exchange(struct loader *l, const cJSON *event,
 	return 0;
 }
 
-static int keep_object(struct replay_run *run, const cJSON *event,
-		       cJSON **slot)
+static int keep_object(struct replay_run *run, const cJSON *event, cJSON **slot)
 {
 	cJSON *json = first_json(run, event);
 
@@ -383,7 +382,8 @@ static int load_events(struct loader *l)
 	}
 	if (!run->record) {
 		replay_set_error("cannot read the run: '%s': the bundle has "
-				 "no record event", run->path);
+				 "no record event",
+				 run->path);
 		replay_set_hint("give a bundle written by runbundle record");
 		return -1;
 	}
@@ -407,14 +407,15 @@ static int close_steps(struct loader *l)
  * every one that ran, by path. */
 static int add_hashes(struct replay_run *run)
 {
-	const cJSON *list = cJSON_GetObjectItem(run->fingerprint,
-						"executables");
+	const cJSON *list =
+		cJSON_GetObjectItem(run->fingerprint, "executables");
 
 	for (size_t i = 0; list && i < run->n_procs; i++) {
 		struct replay_proc *p = &run->procs[i];
 		const cJSON *item;
 
-		cJSON_ArrayForEach(item, list) {
+		cJSON_ArrayForEach(item, list)
+		{
 			const char *path = string(item, "path");
 			const char *sha = string(item, "sha256");
 
@@ -433,7 +434,7 @@ static int add_hashes(struct replay_run *run)
 struct replay_run *replay_run_load(const char *path)
 {
 	struct replay_run *run = calloc(1, sizeof(*run));
-	struct loader l = { .run = run };
+	struct loader l = {.run = run};
 
 	if (!run || !(run->path = strdup(path))) {
 		free(run);
@@ -462,7 +463,8 @@ const cJSON *replay_run_agent_env(const struct replay_run *run)
 	const cJSON *execs = cJSON_GetObjectItem(run->tree, "execs");
 	const cJSON *exec, *env = NULL;
 
-	cJSON_ArrayForEach(exec, execs) {
+	cJSON_ArrayForEach(exec, execs)
+	{
 		const cJSON *error = cJSON_GetObjectItem(exec, "error");
 
 		if ((!error || cJSON_IsNull(error)) &&
@@ -497,8 +499,7 @@ const struct replay_proc *replay_run_find(const struct replay_run *run,
 	return NULL;
 }
 
-struct harness_exchange *replay_run_exchanges(struct replay_run *run,
-					      size_t *n)
+struct harness_exchange *replay_run_exchanges(struct replay_run *run, size_t *n)
 {
 	struct harness_exchange *list;
 	size_t count = 0;

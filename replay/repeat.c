@@ -29,7 +29,7 @@ struct tally {
 struct tallies {
 	struct tally items[MAX_VALUES];
 	size_t n;
-	unsigned other;		/* values past MAX_VALUES */
+	unsigned other; /* values past MAX_VALUES */
 };
 
 /* One command of the recording and the statuses it had in the replays. */
@@ -41,11 +41,11 @@ struct command_stats {
 
 struct stats {
 	unsigned runs, failed, identical, volatile_only, diverged;
-	struct tallies *steps;		/* per step: first divergences */
+	struct tallies *steps; /* per step: first divergences */
 	size_t n_steps;
 	struct command_stats *commands;
 	size_t n_commands;
-	struct tallies files;		/* --step: the file differences */
+	struct tallies files; /* --step: the file differences */
 };
 
 static void tally(struct tallies *t, const char *value)
@@ -230,7 +230,7 @@ static void count_step(struct stats *s, const struct replay_run *a,
 	size_t n = step_commands(a, k, cmds, 256);
 	const struct replay_step *want = &a->steps[k - 1];
 	const struct replay_step *got = &b->steps[b->n_steps - 1];
-	struct replay_step_cmp sc = { .step = 1 };
+	struct replay_step_cmp sc = {.step = 1};
 	bool same = true;
 	char pos[32];
 
@@ -251,8 +251,9 @@ static void count_step(struct stats *s, const struct replay_run *a,
 		char line[1024] = "";
 
 		for (size_t i = 0; i < sc.n_files && strlen(line) < 900; i++)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line),
-				 "%s%s (%s)", i ? ", " : "", sc.files[i].path,
+			snprintf(line + strlen(line),
+				 sizeof(line) - strlen(line), "%s%s (%s)",
+				 i ? ", " : "", sc.files[i].path,
 				 sc.files[i].what);
 		tally(&s->files, sc.n_files ? line : "as recorded");
 		same = same && sc.n_files == 0;
@@ -321,9 +322,8 @@ static cJSON *commands_json(const struct stats *s, bool all)
 		if (!all && !varied(c))
 			continue;
 		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "command", c->rec->command
-							      ? c->rec->command
-							      : "?");
+		cJSON_AddStringToObject(
+			o, "command", c->rec->command ? c->rec->command : "?");
 		cJSON_AddStringToObject(o, "position", c->rec->position);
 		cJSON_AddNumberToObject(o, "step", (double)c->rec->step);
 		cJSON_AddStringToObject(o, "recorded", c->recorded);
@@ -378,9 +378,9 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 
 static void print_command(const struct command_stats *c)
 {
-	printf("`%s` (step %zu, process %s):", c->rec->command
-						    ? c->rec->command : "?",
-	       c->rec->step, c->rec->position);
+	printf("`%s` (step %zu, process %s):",
+	       c->rec->command ? c->rec->command : "?", c->rec->step,
+	       c->rec->position);
 	for (size_t j = 0; j < c->statuses.n; j++)
 		printf("%s %s %u time%s", j ? "," : "",
 		       c->statuses.items[j].value, c->statuses.items[j].count,
@@ -392,12 +392,12 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 {
 	if (a->step)
 		printf("step %zu re-run %u times: %u as recorded, %u "
-		       "differed, %u failed to run\n", a->step, s->runs,
-		       s->identical, s->diverged, s->failed);
+		       "differed, %u failed to run\n",
+		       a->step, s->runs, s->identical, s->diverged, s->failed);
 	else
 		printf("%u replays: %u identical, %u volatile differences "
-		       "only, %u diverged, %u failed to run\n", s->runs,
-		       s->identical, s->volatile_only, s->diverged,
+		       "only, %u diverged, %u failed to run\n",
+		       s->runs, s->identical, s->volatile_only, s->diverged,
 		       s->failed);
 	for (size_t i = 0; i < s->n_steps; i++) {
 		const struct tallies *t = &s->steps[i];
@@ -477,19 +477,20 @@ static char *step_script(const struct replay_run *run,
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		cJSON *exec = replay_run_exec(run, cmds[i]);
-		const char *cwd = cJSON_GetStringValue(
-			cJSON_GetObjectItem(exec, "cwd"));
+		const char *cwd =
+			cJSON_GetStringValue(cJSON_GetObjectItem(exec, "cwd"));
 		const cJSON *arg;
 
 		rc |= append(&buf, &len, "(cd ");
 		rc |= quote(&buf, &len, cwd ? cwd : workspace);
 		cJSON_Delete(exec);
 		rc |= append(&buf, &len, " && exec");
-		cJSON_ArrayForEach(arg, cmds[i]->argv) {
+		cJSON_ArrayForEach(arg, cmds[i]->argv)
+		{
 			rc |= append(&buf, &len, " ");
-			rc |= quote(&buf, &len, cJSON_GetStringValue(arg)
-							? arg->valuestring
-							: "");
+			rc |= quote(&buf, &len,
+				    cJSON_GetStringValue(arg) ? arg->valuestring
+							      : "");
 		}
 		rc |= append(&buf, &len, ")\n");
 	}
@@ -523,7 +524,8 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 	n = step_commands(a, k, cmds, 256);
 	if (n == 0) {
 		cli_error("cannot re-run step %zu: '%s': the agent ran no "
-			  "command in it", k, a->path);
+			  "command in it",
+			  k, a->path);
 		return CLI_EXIT_ERROR;
 	}
 	plan->script = step_script(a, cmds, n, ws ? ws : "/");
@@ -592,7 +594,7 @@ static int run_and_count(struct replay_run *a, struct replay_args *args,
 int replay_repeat(struct replay_run *a, struct replay_args *args,
 		  const cJSON *host)
 {
-	struct step_plan plan = { 0 };
+	struct step_plan plan = {0};
 	struct stats s;
 	char dir[4096];
 	int rc;
@@ -612,7 +614,7 @@ int replay_repeat(struct replay_run *a, struct replay_args *args,
 	if (!args->output && !args->opts.keep)
 		replay_remove_tree(dir);
 	rc = rc < 0 || s.failed ? CLI_EXIT_ERROR
-	     : s.diverged       ? CLI_EXIT_FAIL
+	     : s.diverged	? CLI_EXIT_FAIL
 				: CLI_EXIT_OK;
 	free(plan.script);
 	stats_free(&s);

@@ -13,12 +13,12 @@
 /* The command line of runbundle replay. */
 struct replay_args {
 	const char *bundle;
-	const char *output;	/* the bundle, or with --repeat a directory
-				 * for replay-N.rb */
+	const char *output; /* the bundle, or with --repeat a directory
+			     * for replay-N.rb */
 	bool json;
-	unsigned repeat;	/* 0: one replay, compared in full */
-	unsigned jobs;		/* replays at once */
-	size_t step;		/* 0: the whole run */
+	unsigned repeat; /* 0: one replay, compared in full */
+	unsigned jobs;	 /* replays at once */
+	size_t step;	 /* 0: the whole run */
 	struct replay_options opts;
 };
 

@@ -39,45 +39,45 @@
 
 /* One process of the tree, as its last exec left it. */
 struct replay_proc {
-	char *position;		/* "0.2.1", see above */
-	int64_t index;		/* the tracer's index */
-	int64_t parent;		/* index, -1 for the agent */
-	size_t step;		/* the step it started in, from 1 */
-	size_t end_step;	/* the step it ended in; 0 while running */
-	char *command;		/* argv joined with spaces, for people */
-	cJSON *argv;		/* array of strings, or NULL when unknown */
-	uint64_t exec_seq;	/* the event of its last exec, 0 for none */
-	char *exe_sha256;	/* of the executable, from the fingerprint,
-				 * or NULL */
+	char *position;	   /* "0.2.1", see above */
+	int64_t index;	   /* the tracer's index */
+	int64_t parent;	   /* index, -1 for the agent */
+	size_t step;	   /* the step it started in, from 1 */
+	size_t end_step;   /* the step it ended in; 0 while running */
+	char *command;	   /* argv joined with spaces, for people */
+	cJSON *argv;	   /* array of strings, or NULL when unknown */
+	uint64_t exec_seq; /* the event of its last exec, 0 for none */
+	char *exe_sha256;  /* of the executable, from the fingerprint,
+			    * or NULL */
 	char *exe_path;
-	char *end;		/* "exited", "signaled", "killed", "lost" or
-				 * NULL while running */
-	int exit_code;		/* 0..255, 128 + signal when signaled */
-	size_t n_children;	/* so far, to name the next child */
+	char *end;	   /* "exited", "signaled", "killed", "lost" or
+			    * NULL while running */
+	int exit_code;	   /* 0..255, 128 + signal when signaled */
+	size_t n_children; /* so far, to name the next child */
 };
 
 struct replay_step {
-	bool has_exchange;	/* every step but the final one */
+	bool has_exchange; /* every step but the final one */
 	struct harness_exchange exchange;
-	bool has_root;		/* the snapshot was found */
-	struct bundle_id root;	/* the workspace before the request */
+	bool has_root;	       /* the snapshot was found */
+	struct bundle_id root; /* the workspace before the request */
 };
 
 struct replay_run {
-	struct bundle *bundle;	/* open read-only */
+	struct bundle *bundle; /* open read-only */
 	char *path;
-	cJSON *record;		/* the "record" event's data */
-	cJSON *fingerprint;	/* the last fingerprint (with the
-				 * executables), or NULL */
-	cJSON *description;	/* the sandbox's, or NULL */
-	cJSON *tree;		/* the "process-tree" object, or NULL */
-	struct bundle_id initial;	/* the initial workspace */
+	cJSON *record;		  /* the "record" event's data */
+	cJSON *fingerprint;	  /* the last fingerprint (with the
+				   * executables), or NULL */
+	cJSON *description;	  /* the sandbox's, or NULL */
+	cJSON *tree;		  /* the "process-tree" object, or NULL */
+	struct bundle_id initial; /* the initial workspace */
 	bool has_initial;
 	bool has_home;
-	struct bundle_id home;	/* the HOME seed */
-	struct replay_step *steps;	/* n_steps, the final one last */
+	struct bundle_id home;	   /* the HOME seed */
+	struct replay_step *steps; /* n_steps, the final one last */
 	size_t n_steps;
-	struct replay_proc *procs;	/* in order of start */
+	struct replay_proc *procs; /* in order of start */
 	size_t n_procs;
 	bool ended;
 	int exit_code;
@@ -112,7 +112,7 @@ struct harness_exchange *replay_run_exchanges(struct replay_run *run,
 
 enum replay_verdict {
 	REPLAY_IDENTICAL = 0,
-	REPLAY_VOLATILE = 1,	/* volatile differences only */
+	REPLAY_VOLATILE = 1, /* volatile differences only */
 	REPLAY_DIVERGED = 2,
 };
 
@@ -120,38 +120,38 @@ enum replay_verdict {
  * binary. Strings are owned by the comparison. */
 struct replay_proc_diff {
 	char *position;
-	char *command;		/* the recorded one, else the other */
-	char *what;		/* "exit status 1, recorded 0" */
-	cJSON *json;		/* the same as an object */
+	char *command; /* the recorded one, else the other */
+	char *what;    /* "exit status 1, recorded 0" */
+	cJSON *json;   /* the same as an object */
 };
 
 /* One workspace path that differs at a step. */
 struct replay_file_diff {
 	char *path;
-	char *what;		/* "content", "added", "deleted", "mode" */
-	size_t since;		/* the first step where it differed */
+	char *what;   /* "content", "added", "deleted", "mode" */
+	size_t since; /* the first step where it differed */
 };
 
 struct replay_step_cmp {
 	size_t step;
 	bool final;
 	enum replay_verdict verdict;
-	char *request_note;	/* a request missing on one side, other
-				 * method or path; NULL when none */
-	struct harness_diff request;	/* the body's differences */
+	char *request_note;	     /* a request missing on one side, other
+				      * method or path; NULL when none */
+	struct harness_diff request; /* the body's differences */
 	struct replay_proc_diff *procs;
 	size_t n_procs;
-	size_t volatile_procs;	/* argv differing in volatile values only */
+	size_t volatile_procs; /* argv differing in volatile values only */
 	struct replay_file_diff *files;
 	size_t n_files;
-	bool exit_differs;	/* final step only */
+	bool exit_differs; /* final step only */
 	int exit_a, exit_b;
 };
 
 struct replay_comparison {
 	enum replay_verdict verdict;
-	size_t first;		/* the first divergent step, 0 for none */
-	struct replay_step_cmp *steps;	/* one per step of the longer run */
+	size_t first; /* the first divergent step, 0 for none */
+	struct replay_step_cmp *steps; /* one per step of the longer run */
 	size_t n_steps;
 };
 
@@ -169,10 +169,8 @@ void replay_comparison_release(struct replay_comparison *cmp);
 
 /* Append to sc->files the paths that differ between tree ra of run a
  * and tree rb of run b (sc->step numbers them). Returns 0 or -1. */
-int replay_compare_trees(const struct replay_run *a,
-			 const struct bundle_id *ra,
-			 const struct replay_run *b,
-			 const struct bundle_id *rb,
+int replay_compare_trees(const struct replay_run *a, const struct bundle_id *ra,
+			 const struct replay_run *b, const struct bundle_id *rb,
 			 struct replay_step_cmp *sc);
 
 /* Release what one step's comparison holds. */

@@ -89,8 +89,8 @@ static void put_request(struct text *t, const struct replay_step_cmp *sc,
 
 		if (e->class != HARNESS_DIFF_DIVERGENT)
 			continue;
-		put(t, "%s%s", shown ? ", " : "", e->path[0] ? e->path
-							      : "the body");
+		put(t, "%s%s", shown ? ", " : "",
+		    e->path[0] ? e->path : "the body");
 		shown++;
 	}
 	if (sc->request.divergent > shown)
@@ -121,8 +121,10 @@ static void put_files(struct text *t, const struct replay_step_cmp *sc,
 			put(t, "%s%s differs from the recording (%s)", *sep,
 			    f->path, f->what);
 		else
-			put(t, "%s%s has differed from the recording since "
-			    "step %zu", *sep, f->path, f->since);
+			put(t,
+			    "%s%s has differed from the recording since "
+			    "step %zu",
+			    *sep, f->path, f->since);
 		*sep = "; ";
 	}
 	if (sc->n_files > EXPLAIN_MAX)
@@ -152,7 +154,7 @@ static void put_step(struct text *t, const struct replay_step_cmp *sc)
 
 char *replay_explain(const struct replay_comparison *cmp)
 {
-	struct text t = { .ok = true };
+	struct text t = {.ok = true};
 
 	if (!cmp->first)
 		return NULL;
@@ -180,13 +182,12 @@ static void put_details(struct text *t, const struct replay_step_cmp *sc)
 
 char *replay_comparison_text(const struct replay_comparison *cmp)
 {
-	struct text t = { .ok = true };
+	struct text t = {.ok = true};
 
 	if (cmp->verdict == REPLAY_IDENTICAL)
 		put(&t, "identical: %zu steps\n", cmp->n_steps);
 	else if (cmp->verdict == REPLAY_VOLATILE)
-		put(&t, "volatile differences only: %zu steps\n",
-		    cmp->n_steps);
+		put(&t, "volatile differences only: %zu steps\n", cmp->n_steps);
 	else
 		put(&t, "diverged at step %zu of %zu\n", cmp->first,
 		    cmp->n_steps);
@@ -231,7 +232,7 @@ static cJSON *step_json(const struct replay_step_cmp *sc)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *req = cJSON_AddObjectToObject(obj, "request");
-	struct text t = { .ok = true };
+	struct text t = {.ok = true};
 	char *why;
 
 	cJSON_AddNumberToObject(obj, "step", (double)sc->step);

@@ -25,7 +25,7 @@
 /* The value of a variable whose value was a secret, which the
  * recording never stored. */
 #define SECRET_PLACEHOLDER "runbundle-placeholder-secret"
-#define MAX_LIST 4096
+#define MAX_LIST	   4096
 
 struct prepared {
 	struct record_config config;
@@ -91,7 +91,7 @@ static int make_workdir(struct replay_outcome *out)
 static int checkout(struct replay_run *run, const struct bundle_id *root,
 		    const char *dir)
 {
-	struct bundle_checkout_options o = { .owner = 0 };
+	struct bundle_checkout_options o = {.owner = 0};
 
 	if (bundle_checkout(run->bundle, root, dir, &o, NULL) < 0) {
 		replay_set_error("cannot rebuild the workspace: '%s': %s", dir,
@@ -168,9 +168,10 @@ static int build_env(struct prepared *p, const cJSON *list)
 
 	if (!list)
 		return 0;
-	cJSON_ArrayForEach(pair, list) {
-		const char *name = cJSON_GetStringValue(
-			cJSON_GetArrayItem(pair, 0));
+	cJSON_ArrayForEach(pair, list)
+	{
+		const char *name =
+			cJSON_GetStringValue(cJSON_GetArrayItem(pair, 0));
 		const cJSON *value = cJSON_GetArrayItem(pair, 1);
 
 		if (!name || !value)
@@ -191,7 +192,8 @@ static int build_argv(struct prepared *p, const cJSON *argv)
 	const cJSON *a;
 	size_t n = 0;
 
-	cJSON_ArrayForEach(a, argv) {
+	cJSON_ArrayForEach(a, argv)
+	{
 		if (!cJSON_IsString(a) || n == MAX_LIST ||
 		    !(p->argv[n++] = strdup(a->valuestring)))
 			return -1;
@@ -210,7 +212,8 @@ static int build_upstreams(struct prepared *p, const cJSON *obj)
 	const cJSON *u;
 	size_t n = 0;
 
-	cJSON_ArrayForEach(u, obj) {
+	cJSON_ArrayForEach(u, obj)
+	{
 		size_t len;
 
 		if (!cJSON_IsString(u) || n == RECORD_MAX_UPSTREAMS)
@@ -292,8 +295,8 @@ static int prepare(struct prepared *p, struct replay_run *run,
 	    seed_home(p, run, out->workdir) < 0)
 		return -1;
 	c->policy = p->policy;
-	if ((opts->argv ? 0 : build_argv(p, cJSON_GetObjectItem(rec, "argv")))
-		    < 0 ||
+	if ((opts->argv ? 0 : build_argv(p, cJSON_GetObjectItem(rec, "argv"))) <
+		    0 ||
 	    build_env(p, agent_env(run, opts)) < 0 ||
 	    build_upstreams(p, cJSON_GetObjectItem(rec, "upstreams")) < 0)
 		goto oom;
@@ -320,10 +323,9 @@ static void release(struct prepared *p)
 }
 
 /* The session as cmd_record.c drives it. */
-static int run_session(struct record_session *s,
-		       const struct record_config *c)
+static int run_session(struct record_session *s, const struct record_config *c)
 {
-	struct record_result result = { .end_us = record_now_us() };
+	struct record_result result = {.end_us = record_now_us()};
 	struct record_gateway *gw = NULL;
 	struct bundle_id root;
 	int rc;
@@ -342,8 +344,7 @@ static int run_session(struct record_session *s,
 
 /* The agent's stdout goes to stderr while it runs: stdout is the
  * report's. */
-static int run_quietly(struct record_session *s,
-		       const struct record_config *c)
+static int run_quietly(struct record_session *s, const struct record_config *c)
 {
 	int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	int rc;
@@ -369,8 +370,8 @@ int replay_session_run(struct replay_run *run,
 		       struct replay_outcome *out)
 {
 	struct prepared *p = calloc(1, sizeof(*p));
-	const struct bundle_id *start = opts->start ? opts->start
-						    : &run->initial;
+	const struct bundle_id *start =
+		opts->start ? opts->start : &run->initial;
 	struct record_session session;
 	int rc = -1;
 
@@ -381,7 +382,8 @@ int replay_session_run(struct replay_run *run,
 	}
 	if (!run->has_initial && !opts->start) {
 		replay_set_error("cannot replay: '%s': the bundle has no "
-				 "initial workspace snapshot", run->path);
+				 "initial workspace snapshot",
+				 run->path);
 		free(p);
 		return -1;
 	}

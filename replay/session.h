@@ -15,27 +15,27 @@
 #include "replay/replay.h"
 
 struct replay_options {
-	const char *output;	/* the replay's bundle, which must not exist */
-	bool fast;		/* --timing fast */
-	int on_mismatch;	/* enum harness_divergence_action */
-	bool keep;		/* leave the work directory */
-	char *const *argv;	/* NULL: the recorded command; else run this
-				 * instead (the re-run of one step) */
-	const cJSON *env;	/* NULL: the agent's recorded environment;
-				 * else the tracer's env list of an exec */
-	const struct bundle_id *start;	/* NULL: the initial workspace */
-	bool no_gateway;	/* serve no model exchanges */
+	const char *output; /* the replay's bundle, which must not exist */
+	bool fast;	    /* --timing fast */
+	int on_mismatch;    /* enum harness_divergence_action */
+	bool keep;	    /* leave the work directory */
+	char *const *argv;  /* NULL: the recorded command; else run this
+			     * instead (the re-run of one step) */
+	const cJSON *env;   /* NULL: the agent's recorded environment;
+			     * else the tracer's env list of an exec */
+	const struct bundle_id *start; /* NULL: the initial workspace */
+	bool no_gateway;	       /* serve no model exchanges */
 };
 
 /* The recorded workspace, whose executables come from the bundle. */
 struct replay_host_map {
-	const char *inside;	/* the recorded path */
+	const char *inside; /* the recorded path */
 };
 
 /* The result of one replay. */
 struct replay_outcome {
-	char workdir[4096];	/* the work directory, when kept */
-	char workspace[4200];	/* the workspace in it */
+	char workdir[4096];   /* the work directory, when kept */
+	char workspace[4200]; /* the workspace in it */
 	bool kept;
 };
 

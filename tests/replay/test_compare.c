@@ -2,6 +2,7 @@
  * test_compare.c - unit tests of replay/: runs written as bundles with
  * the events that record writes, loaded back as steps and compared.
  */
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,11 +22,11 @@
 
 /* What a synthetic run is made of: one request, one command, one file. */
 struct spec {
-	const char *body;	/* request 1's JSON body */
-	const char *file;	/* the workspace's one file, at request 1 */
+	const char *body;     /* request 1's JSON body */
+	const char *file;     /* the workspace's one file, at request 1 */
 	const char *tool_sha; /* the command's executable */
 	int tool_exit;
-	int exit_code;		/* the agent's */
+	int exit_code; /* the agent's */
 };
 
 static const struct spec base = {
@@ -48,7 +48,8 @@ static void event(struct bundle *b, const char *kind, cJSON *data,
 
 	if (object) {
 		assert_int_equal(bundle_put(b, BUNDLE_JSON, object,
-					    strlen(object), &ref), 0);
+					    strlen(object), &ref),
+				 0);
 		n = 1;
 	}
 	assert_int_equal(bundle_append_event(b, kind, data, &ref, n, NULL), 0);
@@ -94,8 +95,10 @@ static void exec(struct bundle *b, int index, int parent, const char *argv0)
 	cJSON *data = proc(index, parent);
 	char object[256], path[64];
 
-	snprintf(object, sizeof(object), "{\"argv\":[\"%s\"],\"error\":null,"
-		 "\"cwd\":\"/w\"}", argv0);
+	snprintf(object, sizeof(object),
+		 "{\"argv\":[\"%s\"],\"error\":null,"
+		 "\"cwd\":\"/w\"}",
+		 argv0);
 	snprintf(path, sizeof(path), "/bin/%s", argv0);
 	cJSON_AddStringToObject(data, "path", path);
 	event(b, "exec", data, object);
@@ -115,10 +118,11 @@ static void exchange(struct bundle *b, const char *body)
 	struct harness_exchange ex = {
 		.seq = 1,
 		.upstream = "script",
-		.request = { .method = "POST", .path = "/v1/chat/completions",
-			     .body = (unsigned char *)body,
-			     .body_len = strlen(body) },
-		.response = { .status = 200 },
+		.request = {.method = "POST",
+			    .path = "/v1/chat/completions",
+			    .body = (unsigned char *)body,
+			    .body_len = strlen(body)},
+		.response = {.status = 200},
 	};
 	char *text = harness_exchange_to_json(&ex);
 	cJSON *data = cJSON_CreateObject();
@@ -140,8 +144,9 @@ static char *write_run(const char *name, const struct spec *s)
 	b = bundle_create(path, NULL);
 	assert_non_null(b);
 	data = cJSON_CreateObject();
-	cJSON_AddItemToObject(data, "argv", cJSON_CreateStringArray(
-		(const char *[]){ "agent" }, 1));
+	cJSON_AddItemToObject(
+		data, "argv",
+		cJSON_CreateStringArray((const char *[]){"agent"}, 1));
 	cJSON_AddStringToObject(data, "workspace", "/w");
 	event(b, "record", data, NULL);
 	workspace(b, "initial", "", 0);
@@ -152,7 +157,8 @@ static char *write_run(const char *name, const struct spec *s)
 	exchange(b, s->body);
 	end(b, 0, -1, s->exit_code);
 	workspace(b, "final", s->file, 0);
-	snprintf(fingerprint, sizeof(fingerprint), "{\"executables\":["
+	snprintf(fingerprint, sizeof(fingerprint),
+		 "{\"executables\":["
 		 "{\"path\":\"/bin/agent\",\"sha256\":\"cccc\"},"
 		 "{\"path\":\"/bin/tool\",\"sha256\":\"%s\"}]}",
 		 s->tool_sha);
@@ -334,8 +340,12 @@ static void json_report_shape(void **state)
 			    "diverged");
 	first = cJSON_GetObjectItem(json, "first_divergence");
 	assert_int_equal(cJSON_GetObjectItem(first, "step")->valueint, 1);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
-		cJSON_GetObjectItem(first, "files"), 0), "path")->valuestring,
+	assert_string_equal(
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(first, "files"),
+					   0),
+			"path")
+			->valuestring,
 		"notes.txt");
 	cJSON_Delete(json);
 	replay_comparison_release(&cmp);
