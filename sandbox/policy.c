@@ -254,6 +254,32 @@ static int check_keys(struct parser *ps, const cJSON *object,
 	return 0;
 }
 
+/*
+ * Reject a key that appears twice in one object, anywhere in the tree.
+ * cJSON keeps both members and its lookups return the first, while jq
+ * and Python return the last, so a reviewer would read another policy.
+ */
+static int check_duplicates(struct parser *ps, const cJSON *node)
+{
+	const cJSON *item;
+	int i = 0;
+
+	cJSON_ArrayForEach(item, node) {
+		size_t len = path_push(ps, cJSON_IsObject(node) ? item->string
+								: NULL, i++);
+
+		for (const cJSON *later = item->next;
+		     cJSON_IsObject(node) && later; later = later->next) {
+			if (strcmp(item->string, later->string) == 0)
+				return bad(ps, NULL, "duplicate key");
+		}
+		if (check_duplicates(ps, item) < 0)
+			return -1;
+		path_pop(ps, len);
+	}
+	return 0;
+}
+
 /* Normalised means no empty, "." or ".." component and no trailing '/'. */
 static bool path_is_normal(const char *path)
 {
@@ -701,7 +727,8 @@ struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 		bad(&ps, root, "the policy is not a JSON object");
 		sandbox_policy_free(p);
 		p = NULL;
-	} else if (read_top(&ps, root, p) < 0) {
+	} else if (check_duplicates(&ps, root) < 0 ||
+		   read_top(&ps, root, p) < 0) {
 		sandbox_policy_free(p);
 		p = NULL;
 	}

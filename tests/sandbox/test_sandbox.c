@@ -81,6 +81,18 @@ static void policy_bad_values(void **state)
 					 "byte 13");
 }
 
+static void policy_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"limits\": {\"timeout_seconds\": 2}, "
+		     "\"limits\": {}}", "policy.json: limits: duplicate key");
+	expect_error("{\"version\": 1, \"hostname\": \"first\", "
+		     "\"hostname\": \"second\"}",
+		     "policy.json: hostname: duplicate key");
+	expect_error("{\"version\": 1, \"env\": {\"set\": {\"A\": \"1\", "
+		     "\"A\": \"2\"}}}", "policy.json: env.set.A: duplicate key");
+}
+
 static void policy_defaults_and_sizes(void **state)
 {
 	struct sandbox_policy *p;
@@ -312,6 +324,7 @@ int main(void)
 		cmocka_unit_test(policy_port_out_of_range),
 		cmocka_unit_test(policy_unknown_key),
 		cmocka_unit_test(policy_bad_values),
+		cmocka_unit_test(policy_duplicate_key),
 		cmocka_unit_test(policy_defaults_and_sizes),
 		cmocka_unit_test(policy_round_trip),
 		cmocka_unit_test(compare_reports_each_difference),
