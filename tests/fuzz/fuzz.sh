@@ -65,8 +65,9 @@ for name in exchange event tree layout; do
 		tail -n 60 "$TMP/fuzz_$name.log" >&2
 		for a in "$TMP"/crash-* "$TMP"/leak-* "$TMP"/timeout-* \
 			"$TMP"/oom-*; do
-			[ -e "$a" ] && { echo "input: $a" >&2; od -c "$a" |
-				head -n 20 >&2; }
+			[ -e "$a" ] || continue
+			echo "input: $a" >&2
+			od -c "$a" | head -n 20 >&2
 		done
 		fail "fuzz_$name found a problem"
 	}

@@ -1,8 +1,8 @@
 #!/bin/sh
 # runbundle inspect on a recorded run that changes files, runs a denied
-# command and exits 3: every field of the summary, in JSON and in text,
-# against what the agent did; and color only on a terminal without
-# NO_COLOR.
+# command and exits 3. Every field of the summary, in JSON and in text,
+# must match what the agent did, and color must appear only on a
+# terminal without NO_COLOR.
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 
