@@ -704,6 +704,19 @@ static int read_top(struct parser *ps, const cJSON *root,
 	return 0;
 }
 
+/*
+ * Reject text after the top-level value, which a truncated paste or two
+ * concatenated files leave. cJSON 1.7.15's require_null_terminated flag
+ * also rejects a buffer of exactly len bytes with no NUL, so the end is
+ * checked here. Moves *end past trailing whitespace.
+ */
+static int trailing_text(const char *text, size_t len, const char **end)
+{
+	while (*end < text + len && strchr(" \t\r\n", **end) && **end)
+		(*end)++;
+	return *end < text + len ? -1 : 0;
+}
+
 struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 					    const char *name)
 {
@@ -717,6 +730,13 @@ struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
 
 		sandbox_set_error("%s: invalid JSON near byte %zu", name, at);
+		return NULL;
+	}
+	if (trailing_text(text, len, &end) < 0) {
+		sandbox_set_error("%s: invalid JSON near byte %zu: text after "
+				  "the end of the policy", name,
+				  (size_t)(end - text));
+		cJSON_Delete(root);
 		return NULL;
 	}
 	p = sandbox_policy_default();

@@ -93,6 +93,22 @@ static void policy_duplicate_key(void **state)
 		     "\"A\": \"2\"}}}", "policy.json: env.set.A: duplicate key");
 }
 
+static void policy_trailing_text(void **state)
+{
+	(void)state;
+	expect_error("{\"version\":1} x", "policy.json: invalid JSON near "
+		     "byte 14: text after the end of the policy");
+	expect_error("{\"version\":1}{}", "policy.json: invalid JSON near "
+		     "byte 13: text after the end of the policy");
+	assert_null(sandbox_policy_parse("{\"version\":1}\0x", 15,
+					 "policy.json"));
+
+	struct sandbox_policy *p = parse("{\"version\":1}\n\t \n");
+
+	assert_non_null(p);
+	sandbox_policy_free(p);
+}
+
 static void policy_defaults_and_sizes(void **state)
 {
 	struct sandbox_policy *p;
@@ -325,6 +341,7 @@ int main(void)
 		cmocka_unit_test(policy_unknown_key),
 		cmocka_unit_test(policy_bad_values),
 		cmocka_unit_test(policy_duplicate_key),
+		cmocka_unit_test(policy_trailing_text),
 		cmocka_unit_test(policy_defaults_and_sizes),
 		cmocka_unit_test(policy_round_trip),
 		cmocka_unit_test(compare_reports_each_difference),
