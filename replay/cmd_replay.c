@@ -18,6 +18,7 @@
 #include "replay/output.h"
 #include "replay/repeat.h"
 #include "replay/session.h"
+#include "sandbox/sandbox.h"
 
 static int parse_number(const struct cli_command *self, const char *opt,
 			const char *val, unsigned long max, unsigned long *out)
@@ -154,6 +155,32 @@ static cJSON *check_host(const struct replay_run *run)
 	return diff;
 }
 
+/*
+ * What the replay's sandbox enforced that the recorded one did not (a
+ * lower Landlock ABI, say), on stderr and as the "sandbox" member: only
+ * the launch can tell.
+ */
+static void check_sandbox(const struct replay_run *a,
+			  const struct replay_run *b, cJSON *extra)
+{
+	char *report = NULL;
+	int n;
+
+	if (!a->description || !b->description)
+		return;
+	n = sandbox_description_compare(a->description, b->description,
+					&report);
+	if (n > 0 && report) {
+		fprintf(stderr, "note: the sandbox differs from the "
+				"recording's:\n%s",
+			report);
+		if (report[strlen(report) - 1] != '\n')
+			fputc('\n', stderr);
+		cJSON_AddStringToObject(extra, "sandbox", report);
+	}
+	free(report);
+}
+
 static int compare_and_print(const struct replay_run *a, const char *path,
 			     bool json, cJSON *extra)
 {
@@ -170,6 +197,7 @@ static int compare_and_print(const struct replay_run *a, const char *path,
 		cJSON_Delete(extra);
 		return cli_error_from(replay_error(), replay_error_hint());
 	}
+	check_sandbox(a, b, extra);
 	rc = replay_print_comparison(&cmp, json, extra);
 	if (!json && cmp.first) {
 		char *why = replay_explain(&cmp);
