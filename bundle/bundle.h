@@ -120,6 +120,16 @@ int bundle_get(struct bundle *bundle, const struct bundle_id *id,
 int bundle_put_fd(struct bundle *bundle, int fd, struct bundle_id *ref,
 		  struct bundle_id *content, uint64_t *size);
 
+/*
+ * bundle_put_fd, telling a failure to read fd from a failure of the
+ * store: when reading fd failed, *read_errno is its errno and the bundle
+ * can still be written (chunks stored before the failure stay, without
+ * a reference). After a store failure, and on success, it is 0.
+ */
+int bundle_put_fd_errno(struct bundle *bundle, int fd, struct bundle_id *ref,
+			struct bundle_id *content, uint64_t *size,
+			int *read_errno);
+
 /* Write the content that bundle_put_fd stored under ref to fd, chunk by
  * chunk, in bounded memory. */
 int bundle_write_content(struct bundle *bundle, const struct bundle_id *ref,

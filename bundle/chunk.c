@@ -178,6 +178,7 @@ struct put_fd {
 	unsigned char *buf; /* 2 * max bytes */
 	size_t have, pos;
 	int eof;
+	int read_errno; /* errno of a failed read(2), or 0 */
 	uint64_t size;
 	EVP_MD_CTX *sha;
 	unsigned char *list; /* the chunk list being built */
@@ -197,6 +198,7 @@ static int fill(struct bundle *bundle, struct put_fd *put)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			put->read_errno = errno ? errno : EIO;
 			bundle_set_error("cannot read file for bundle: '%s': "
 					 "%s",
 					 bundle->path, strerror(errno));
@@ -305,9 +307,18 @@ static int put_fd_body(struct bundle *bundle, void *arg)
 int bundle_put_fd(struct bundle *bundle, int fd, struct bundle_id *ref,
 		  struct bundle_id *content, uint64_t *size)
 {
+	return bundle_put_fd_errno(bundle, fd, ref, content, size, NULL);
+}
+
+int bundle_put_fd_errno(struct bundle *bundle, int fd, struct bundle_id *ref,
+			struct bundle_id *content, uint64_t *size,
+			int *read_errno)
+{
 	struct put_fd put = {.fd = fd};
 	int rc = -1;
 
+	if (read_errno)
+		*read_errno = 0;
 	if (store_check_writable(bundle))
 		return -1;
 	if (chunker_init(&put.chunker, bundle->chunk_avg)) {
@@ -328,6 +339,8 @@ int bundle_put_fd(struct bundle *bundle, int fd, struct bundle_id *ref,
 	/* The chunks and their list commit together, so a killed writer
 	 * leaves no half-stored file behind a reference. */
 	rc = store_in_transaction(bundle, put_fd_body, &put);
+	if (rc < 0 && read_errno)
+		*read_errno = put.read_errno;
 	if (rc == 0) {
 		*ref = put.ref;
 		if (content)

@@ -270,10 +270,11 @@ static uint64_t expected_bytes(const struct stat *st,
 /*
  * Read the file open at fd once and store its content in e. Returns 1
  * when the file stayed the same while it was read, 0 when it changed
- * (the caller reads again), -1 when storing failed.
+ * (the caller reads again), -1 when storing failed, and -2 with
+ * *read_errno set when reading the file failed.
  */
 static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
-		     struct bundle_extent **extents)
+		     struct bundle_extent **extents, int *read_errno)
 {
 	struct stat before, after;
 	struct bundle_id content;
@@ -288,14 +289,15 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 	n = find_extents(fd, &before, extents);
 	if (n >= 0) {
 		if (snapshot_put_extents(w->bundle, fd, *extents, (size_t)n,
-					 &e->ref, &content, &stored) < 0)
-			return -1;
+					 &e->ref, &content, &stored,
+					 read_errno) < 0)
+			return *read_errno ? -2 : -1;
 	} else {
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return 0;
-		if (bundle_put_fd(w->bundle, fd, &e->ref, &content, &stored) <
-		    0)
-			return -1;
+		if (bundle_put_fd_errno(w->bundle, fd, &e->ref, &content,
+					&stored, read_errno) < 0)
+			return *read_errno ? -2 : -1;
 	}
 
 	/* A single blob's id is the hash of the content itself; a chunk
@@ -358,7 +360,7 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 {
 	struct bundle_extent *extents = NULL;
 	const char *link;
-	int fd, rc = 0;
+	int fd, read_errno = 0, rc = 0;
 
 	e->kind = BUNDLE_ENTRY_FILE;
 	w->stats->files++;
@@ -382,8 +384,12 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 	if (fd < 0)
 		return add_error(w, tree, e, strerror(errno));
 	for (int i = 0; i < BUNDLE_SNAPSHOT_READ_TRIES && rc == 0; i++)
-		rc = read_once(w, fd, e, &extents);
+		rc = read_once(w, fd, e, &extents, &read_errno);
 	close(fd);
+	if (rc == -2) {
+		free(extents);
+		return add_error(w, tree, e, strerror(read_errno));
+	}
 	if (rc < 0) {
 		free(extents);
 		return store_failed(w);

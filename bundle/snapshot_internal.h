@@ -63,12 +63,12 @@ void snapshot_links_release(struct snapshot_links *links);
  * Store the data extents of the file open at fd, one after the other,
  * with bundle_put_fd (fed through a socket pair by a thread, so memory
  * stays bounded). *content is the SHA-256 of those bytes and *stored
- * their count. Fails like bundle_put_fd.
+ * their count. Fails like bundle_put_fd_errno.
  */
 int snapshot_put_extents(struct bundle *bundle, int fd,
 			 const struct bundle_extent *extents, size_t n,
 			 struct bundle_id *ref, struct bundle_id *content,
-			 uint64_t *stored);
+			 uint64_t *stored, int *read_errno);
 
 /*
  * The stat cache beside each tree (snapshot_cache.c): one record per

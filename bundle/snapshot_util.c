@@ -202,7 +202,7 @@ static void *feeder_run(void *arg)
 int snapshot_put_extents(struct bundle *bundle, int fd,
 			 const struct bundle_extent *extents, size_t n,
 			 struct bundle_id *ref, struct bundle_id *content,
-			 uint64_t *stored)
+			 uint64_t *stored, int *read_errno)
 {
 	struct feeder f = {.fd = fd, .extents = extents, .n = n};
 	pthread_t thread;
@@ -218,6 +218,7 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 		errno = err;
 		goto fail;
 	}
+	*read_errno = 0;
 	rc = bundle_put_fd(bundle, sv[0], ref, content, stored);
 
 	/* Closing our end first unblocks a feeder whose reader failed. */
@@ -226,8 +227,11 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 	if (rc < 0)
 		return -1;
 	if (f.error) {
-		errno = f.error;
-		goto fail;
+		/* A failed pread, or ENOMEM: the store itself is fine. */
+		*read_errno = f.error;
+		bundle_set_error("cannot read sparse file: %s",
+				 strerror(f.error));
+		return -1;
 	}
 	return 0;
 

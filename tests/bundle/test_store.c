@@ -272,6 +272,42 @@ static void put_fd_large_round_trips(void **state)
 	close(out);
 }
 
+/* A descriptor that fails to read (a directory gives EISDIR) is a read
+ * failure, not a store failure: the bundle stays usable. */
+static void put_fd_read_error_reported(void **state)
+{
+	struct fixture *f = *state;
+	int fd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	struct bundle_id ref, id;
+	int read_errno = -1;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bundle_begin(f->bundle), 0);
+	assert_int_equal(bundle_put_fd_errno(f->bundle, fd, &ref, NULL, NULL,
+					     &read_errno),
+			 -1);
+	assert_int_equal(read_errno, EISDIR);
+	assert_int_equal(bundle_put(f->bundle, BUNDLE_BLOB, "after", 5, &id),
+			 0);
+	assert_int_equal(bundle_commit(f->bundle), 0);
+	assert_true(bundle_has(f->bundle, &id));
+	close(fd);
+}
+
+static void put_fd_success_clears_read_errno(void **state)
+{
+	struct fixture *f = *state;
+	int fd = make_file(f->dir, 100, 4, 0);
+	struct bundle_id ref;
+	int read_errno = -1;
+
+	assert_int_equal(bundle_put_fd_errno(f->bundle, fd, &ref, NULL, NULL,
+					     &read_errno),
+			 0);
+	assert_int_equal(read_errno, 0);
+	close(fd);
+}
+
 static void insert_at_front_adds_few_chunks(void **state)
 {
 	struct fixture *f = *state;
@@ -612,6 +648,8 @@ int main(void)
 		TEST(structural_kind_wins),
 		TEST(put_fd_small_is_one_blob),
 		TEST(put_fd_large_round_trips),
+		TEST(put_fd_read_error_reported),
+		TEST(put_fd_success_clears_read_errno),
 		TEST(insert_at_front_adds_few_chunks),
 		TEST(events_chain),
 		TEST(event_with_missing_ref_fails),
