@@ -67,6 +67,14 @@ expect_eq "exit 0 exit 1" \
 	"$(jqr '.first_divergence.processes[] | select(.difference ==
 		"status") | "\(.recorded) \(.other)"')" "its exit status"
 
+# Served the closest recording, the agent goes on to its end: the final
+# step, with its exit status, is as recorded.
+replay_json "$TMP/bin.rb" --on-mismatch closest
+expect_replay_status 1
+expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step, closest"
+expect_eq 0 "$(jqr '[.differences[] | select(.final)] | length')" \
+	"differences in the final step, closest"
+
 # Two runs that differ in one variable, compared with diff: the step
 # that prints it differs at its message; the replay itself gives the
 # recorded value back whatever this host has.
