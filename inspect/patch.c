@@ -1,6 +1,6 @@
 /*
  * patch.c - write the diff between two snapshots in git's format, with
- * the hunks from diff(1). patch.h says why diff(1).
+ * the hunks from diff(1). patch.h explains why diff(1).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,8 @@
 #include "inspect/error.h"
 #include "inspect/patch.h"
 
-/* The largest file content held in memory to be diffed. */
+/* The largest file content held in memory to be diffed; a larger file
+ * is noted as binary. */
 #define PATCH_MAX_FILE ((size_t)1 << 30)
 /* git looks for a NUL byte in this many leading bytes (xdiff's
  * FIRST_FEW_BYTES) to call content binary. */
@@ -359,12 +360,25 @@ static int emit(struct patch_ctx *c, const char *path, const struct side *old,
 	return hunks(c, old, new);
 }
 
+static int too_large(const struct bundle_tree_entry *e)
+{
+	return e && e->kind == BUNDLE_ENTRY_FILE && e->size > PATCH_MAX_FILE;
+}
+
 static int change(struct patch_ctx *c, const char *path,
 		  const struct bundle_tree_entry *old,
 		  const struct bundle_tree_entry *new)
 {
 	struct side o = { 0 }, n = { 0 };
 	int rc = -1;
+
+	/* Noted like a binary file, so that the rest of the diff applies. */
+	if (too_large(old) || too_large(new)) {
+		struct side stub = { .mode = "100644" };
+
+		note_binary(c, path, old ? &stub : NULL, new ? &stub : NULL);
+		return 0;
+	}
 
 	if (old && load_side(c, c->old_root, old, &o) < 0)
 		goto out;

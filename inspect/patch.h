@@ -13,14 +13,15 @@
  *    patch a symlink in place.
  *  - a binary file (a NUL byte in its first 8000 bytes, git's rule): the
  *    line "Binary files a/P and b/P differ" alone. Both tools skip it,
- *    so applying the patch leaves that file unchanged.
+ *    so applying the patch leaves that file unchanged. A file larger
+ *    than 1 GiB is noted the same way instead of being diffed.
  *  - directories, fifos, devices and unreadable entries: left out and
  *    counted in skipped; git does not track them either.
  *
- * Names are quoted the way git quotes them (C escapes inside double
- * quotes) when they hold a control character, a quote, a backslash or a
- * byte above 0x7f, and a name with a space gets a tab after it on the
- * "---" and "+++" lines so that patch(1) finds where it ends.
+ * Names are quoted the way git quotes them, with C escapes inside double
+ * quotes, when they contain a control character, a quote, a backslash or
+ * a byte above 0x7f. A name with a space gets a tab after it on the
+ * "---" and "+++" lines, so that patch(1) finds where the name ends.
  *
  * Why diff(1): Debian packages no diff library (no libxdiff), diffutils
  * is an essential package present on every Debian system, and its
