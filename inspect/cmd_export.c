@@ -31,7 +31,11 @@ struct export_ctx {
 
 static int ar_fail(struct export_ctx *c, const char *path)
 {
-	inspect_set_error("cannot write archive entry: '%s': %s", path,
+	char name[1024];
+
+	bundle_name_escape(name, sizeof(name), (const unsigned char *)path,
+			   strlen(path));
+	inspect_set_error("cannot write archive entry: '%s': %s", name,
 			  archive_error_string(c->ar));
 	return -1;
 }
@@ -69,6 +73,7 @@ static int on_entry(const char *path, const struct bundle_tree_entry *e,
 {
 	struct export_ctx *c = arg;
 	char text[BUNDLE_TREE_TEXT_MAX + 1];
+	int rc;
 
 	if (e->kind == BUNDLE_ENTRY_ERROR || e->kind == BUNDLE_ENTRY_CHANGED ||
 	    (e->kind == BUNDLE_ENTRY_SPECIAL && S_ISSOCK(e->mode))) {
@@ -94,7 +99,11 @@ static int on_entry(const char *path, const struct bundle_tree_entry *e,
 	}
 	if (e->kind == BUNDLE_ENTRY_SPECIAL)
 		archive_entry_set_rdev(c->entry, (dev_t)e->rdev);
-	if (archive_write_header(c->ar, c->entry) != ARCHIVE_OK)
+	/* ARCHIVE_WARN is a name that is not valid in the locale's
+	 * charset: the pax writer then stores its bytes as they are, with
+	 * hdrcharset=BINARY, which is what a snapshot's raw names need. */
+	rc = archive_write_header(c->ar, c->entry);
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
 		return ar_fail(c, path);
 	c->files += e->kind == BUNDLE_ENTRY_FILE ||
 		    e->kind == BUNDLE_ENTRY_HARDLINK;

@@ -77,10 +77,19 @@ expect_grep "^runbundle: cannot create archive: '.*i.tar': it exists$" \
 expect_status 2 "$RUNBUNDLE" export --format zip -o "$TMP/z" "$TMP/b.rb"
 
 # A hardlink lists its first link, and cat follows it to the content.
+# A name that is not UTF-8 is listed escaped and exported as it is.
 mkdir "$TMP/h"
 printf 'linked\n' >"$TMP/h/a"
 ln "$TMP/h/a" "$TMP/h/b"
+printf 'raw\n' >"$TMP/h/$(printf 'not\377utf8')"
 expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/h.rb" "$TMP/h"
 expect_status 0 "$RUNBUNDLE" ls "$TMP/h.rb"
 expect_grep '^-rw-r--r--            7  b => a$' "$TMP/out"
+expect_grep '^-rw-r--r--            4  not\\xffutf8$' "$TMP/out"
 expect_eq linked "$("$RUNBUNDLE" cat "$TMP/h.rb" b)" "cat of a hardlink"
+LC_ALL=C expect_status 0 "$RUNBUNDLE" export --format tar -o "$TMP/h.tar" \
+	"$TMP/h.rb"
+mkdir "$TMP/x.h"
+tar -xf "$TMP/h.tar" -C "$TMP/x.h" 2>/dev/null
+expect_eq "$(tree_listing "$TMP/h")" "$(tree_listing "$TMP/x.h")" \
+	"export of a name that is not UTF-8"
