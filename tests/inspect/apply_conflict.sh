@@ -1,6 +1,6 @@
 #!/bin/sh
-# apply refuses a target that is not in the initial state, naming every
-# path that differs and writing nothing; and never writes through a
+# apply rejects a target that is not in the initial state, naming every
+# path that differs and writing nothing. It never writes through a
 # symlink that the target has where the run wrote a directory.
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"

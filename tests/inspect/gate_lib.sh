@@ -70,6 +70,8 @@ hostile_bundle() {
 	echo '<script>alert("file")</script>' >"$h/s1/<script>alert(1)<\script>.txt"
 	cp -a "$h/s1/." "$h/s2/"
 	echo "it's \"quoted\"" >"$h/s2/a\"b'c.txt"
+
+	# An exchange whose request and answer carry markup.
 	request='{"model": "m", "messages": [{"role": "system",
 		"content": "</script><script>alert(2)</script>"},
 		{"role": "user", "content": "fix it \u2028 <!--"}]}'
@@ -81,6 +83,8 @@ hostile_bundle() {
 		 "arguments": "{\"cmd\": \"</script>\"}"}}]},
 		"finish_reason": "tool_calls"}],
 		"usage": {"prompt_tokens": 5, "completion_tokens": 7}}'
+
+	# Three steps: the exchange, a command and a violation in step 1.
 	{
 	echo '{"kind": "record", "data": {"argv": ["<script>agent"]}}'
 	echo "{\"snapshot\": \"$h/s0\", \"at\": \"initial\"}"

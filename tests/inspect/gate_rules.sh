@@ -1,7 +1,7 @@
 #!/bin/sh
 # Each built-in gate rule fires on a run that breaks it and stays quiet
-# on one that does not; the exit status and the one line per failed
-# rule say which.
+# on one that does not. The exit status and the one line per failed
+# rule show which.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/inspect/gate_lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
