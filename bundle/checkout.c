@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -454,6 +455,30 @@ static int open_disk(struct checkout *c)
 	return 0;
 }
 
+/* Give the target directory the snapshot root's metadata. */
+static int apply_root_meta(struct checkout *c)
+{
+	const struct bundle_root_meta *m = c->options->root;
+	struct timespec times[2];
+
+	if (!m || !m->have)
+		return 0;
+	if (c->options->owner && chown(c->base, m->uid, m->gid) < 0)
+		goto fail;
+	if (chmod(c->base, m->mode & 07777) < 0)
+		goto fail;
+	times[0].tv_sec = times[1].tv_sec = (time_t)m->mtime_sec;
+	times[0].tv_nsec = times[1].tv_nsec = (long)m->mtime_nsec;
+	if (utimensat(AT_FDCWD, c->base, times, 0) < 0)
+		goto fail;
+	return 0;
+
+fail:
+	bundle_set_error("cannot restore directory metadata: '%s': %s",
+			 c->base, strerror(errno));
+	return -1;
+}
+
 int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 		    const char *dir,
 		    const struct bundle_checkout_options *options,
@@ -481,6 +506,8 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 	/* Closing applies the deferred modes and mtimes of directories. */
 	if (c.disk && archive_write_close(c.disk) != ARCHIVE_OK && rc == 0)
 		rc = disk_error(&c, "directory metadata");
+	if (rc == 0)
+		rc = apply_root_meta(&c);
 	archive_write_free(c.disk);
 	archive_entry_free(c.entry);
 	free(c.buf);

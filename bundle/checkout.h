@@ -33,6 +33,17 @@
 #include "bundle/bundle.h"
 #include "bundle/tree.h"
 
+/* The metadata of a snapshot's root directory, which is in no tree
+ * entry (see struct bundle_snapshot). */
+struct bundle_root_meta {
+	int have; /* 0 for snapshots that did not record it */
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+};
+
 struct bundle_checkout_options {
 	int force; /* write into a directory that is not empty */
 	int owner; /* restore uid and gid too (needs root) */
@@ -42,6 +53,10 @@ struct bundle_checkout_options {
 	void (*on_skip)(const char *path, enum bundle_entry_kind kind,
 			const char *why, void *arg);
 	void *arg;
+	/* Applied to dir itself once everything below it is written: the
+	 * permission bits and mtime, and the owner too with owner set. May
+	 * be NULL, and is ignored unless root->have. */
+	const struct bundle_root_meta *root;
 };
 
 /* Counts of one checkout. */

@@ -638,8 +638,24 @@ static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 	return rc < 0 ? -1 : 0;
 }
 
+static void fill_root_meta(struct bundle_root_meta *meta, int fd)
+{
+	struct stat st;
+
+	memset(meta, 0, sizeof(*meta));
+	if (fstat(fd, &st) < 0)
+		return;
+	meta->have = 1;
+	meta->mode = st.st_mode;
+	meta->uid = st.st_uid;
+	meta->gid = st.st_gid;
+	meta->mtime_sec = st.st_mtim.tv_sec;
+	meta->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+}
+
 static int walk_root(struct walk *w, const char *dir, const char *shown,
-		     const struct bundle_id *old_root, struct bundle_id *root)
+		     const struct bundle_id *old_root,
+		     struct bundle_snapshot *snapshot)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc;
@@ -649,7 +665,10 @@ static int walk_root(struct walk *w, const char *dir, const char *shown,
 				 strerror(errno));
 		return -1;
 	}
-	rc = walk_dir(w, fd, old_root, root);
+
+	/* Before the walk: listing the directory changes only its atime. */
+	fill_root_meta(&snapshot->root_meta, fd);
+	rc = walk_dir(w, fd, old_root, &snapshot->root);
 	close(fd);
 	if (rc == 1) {
 		bundle_set_error("cannot read directory: '%s': %s", shown,
@@ -684,8 +703,7 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 		return -1;
 	}
 	rc = walk_root(&w, src.path, src.shown,
-		       src.have_previous ? &src.previous_root : NULL,
-		       &snapshot->root);
+		       src.have_previous ? &src.previous_root : NULL, snapshot);
 	if (rc == 0)
 		rc = snapshot_append_event(bundle, &src, w.options, snapshot);
 	if (rc == 0)

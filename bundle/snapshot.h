@@ -34,7 +34,9 @@
  *
  * The event data of a snapshot (docs/bundle-format.md) has "path",
  * "root" (hex tree id), "complete", "start_sec", "start_nsec",
- * "excludes" and the counts of struct bundle_snapshot_stats.
+ * "excludes", the counts of struct bundle_snapshot_stats, and the root
+ * directory's "root_mode", "root_uid", "root_gid", "root_mtime_sec" and
+ * "root_mtime_nsec".
  *
  * Errors: functions return 0 on success and -1 on failure, with the
  * message in bundle_error(). Problems with single files are not failures:
@@ -47,6 +49,7 @@
 #include <stdint.h>
 
 #include "bundle/bundle.h"
+#include "bundle/checkout.h"
 #include "bundle/tree.h"
 
 #define BUNDLE_SNAPSHOT_READ_TRIES 3
@@ -97,6 +100,9 @@ struct bundle_snapshot {
 	struct bundle_id root; /* its root tree */
 	int complete;	       /* no ERROR or CHANGED entry */
 	struct bundle_snapshot_stats stats;
+	/* The root directory's own mode, owner and mtime; pass it to
+	 * bundle_checkout as options.root to restore them. */
+	struct bundle_root_meta root_meta;
 };
 
 /*

@@ -131,6 +131,16 @@ static cJSON *event_data(const struct snapshot_source *src,
 	add_count(data, "bytes", st->bytes);
 	add_count(data, "bytes_read", st->bytes_read);
 	add_count(data, "cached", st->cached);
+	if (snapshot->root_meta.have) {
+		const struct bundle_root_meta *m = &snapshot->root_meta;
+
+		add_count(data, "root_mode", m->mode);
+		add_count(data, "root_uid", m->uid);
+		add_count(data, "root_gid", m->gid);
+		cJSON_AddNumberToObject(data, "root_mtime_sec",
+					(double)m->mtime_sec);
+		add_count(data, "root_mtime_nsec", m->mtime_nsec);
+	}
 	return data;
 }
 
@@ -182,6 +192,34 @@ static void load_stats(const cJSON *data, struct bundle_snapshot_stats *st)
 	}
 }
 
+/* The root directory's metadata, when the event has all of it in
+ * range. */
+static void load_root_meta(const cJSON *data, struct bundle_root_meta *meta)
+{
+	const char *names[] = {"root_mode", "root_uid", "root_gid",
+			       "root_mtime_sec", "root_mtime_nsec"};
+	double v[5];
+
+	for (size_t i = 0; i < 5; i++) {
+		const cJSON *item =
+			cJSON_GetObjectItemCaseSensitive(data, names[i]);
+
+		if (!cJSON_IsNumber(item))
+			return;
+		v[i] = item->valuedouble;
+	}
+	if (v[0] < 0 || v[0] > UINT32_MAX || v[1] < 0 || v[1] > UINT32_MAX ||
+	    v[2] < 0 || v[2] > UINT32_MAX || v[3] < -9.0e15 || v[3] > 9.0e15 ||
+	    v[4] < 0 || v[4] >= 1e9)
+		return;
+	meta->have = 1;
+	meta->mode = (uint32_t)v[0];
+	meta->uid = (uint32_t)v[1];
+	meta->gid = (uint32_t)v[2];
+	meta->mtime_sec = (int64_t)v[3];
+	meta->mtime_nsec = (uint32_t)v[4];
+}
+
 int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
 			 struct bundle_snapshot *snapshot)
 {
@@ -192,9 +230,13 @@ int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
 	if (!event)
 		return -1;
 	rc = parse_event(event, snapshot, NULL, NULL);
-	if (rc == 0)
-		load_stats(cJSON_GetObjectItemCaseSensitive(event, "data"),
-			   &snapshot->stats);
+	if (rc == 0) {
+		const cJSON *data =
+			cJSON_GetObjectItemCaseSensitive(event, "data");
+
+		load_stats(data, &snapshot->stats);
+		load_root_meta(data, &snapshot->root_meta);
+	}
 	cJSON_Delete(event);
 	if (rc < 0)
 		bundle_set_error("cannot load snapshot: '%llu': event is not "

@@ -291,6 +291,41 @@ static void find_names_snapshots(void **state)
 	assert_int_equal(bundle_snapshot_find(f->bundle, "xyz!", &found), -1);
 }
 
+/* The root directory's mode and mtime are recorded, loaded and restored
+ * by checkout. */
+static void root_metadata_round_trips(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_checkout_options options = {0};
+	struct timespec times[2] = {{1577836800, 123456789},
+				    {1577836800, 123456789}};
+	struct bundle_snapshot taken, found;
+	char target[128];
+	struct stat st;
+
+	write_file(f, "x", "1\n");
+	assert_int_equal(chmod(f->src, 0750), 0);
+	assert_int_equal(utimensat(AT_FDCWD, f->src, times, 0), 0);
+	take(f, &taken);
+	assert_true(taken.root_meta.have);
+
+	assert_int_equal(bundle_snapshot_find(f->bundle, "latest", &found), 0);
+	assert_true(found.root_meta.have);
+	assert_int_equal(found.root_meta.mode & 07777, 0750);
+	assert_int_equal(found.root_meta.mtime_sec, 1577836800);
+	assert_int_equal(found.root_meta.mtime_nsec, 123456789);
+
+	snprintf(target, sizeof(target), "%s/out", f->dir);
+	options.root = &found.root_meta;
+	assert_int_equal(bundle_checkout(f->bundle, &found.root, target,
+					 &options, NULL),
+			 0);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_mtim.tv_sec, 1577836800);
+	assert_int_equal(st.st_mtim.tv_nsec, 123456789);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +345,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(find_names_snapshots, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(root_metadata_round_trips,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
