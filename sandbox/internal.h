@@ -73,6 +73,21 @@ void sandbox_env_free(char **envp);
 /* privs.c: drop every capability and set no_new_privs. */
 int sandbox_privs_drop(void);				/* child */
 
+/* placement.c: sandbox_path_within() returns whether path equals dir
+ * or lies inside it (both normalised and absolute).
+ * sandbox_placement_conflict() returns the system, read-only or (with
+ * hidden_too) hidden path of p that path equals, contains or lies
+ * inside (a hidden path only counts when path equals or contains it),
+ * or NULL; resolve also compares the paths of p that exist on the host
+ * as realpath() resolves them. sandbox_placement_check() rejects a
+ * workspace or HOME that would cover a system path or each other,
+ * with a message and a hint. */
+bool sandbox_path_within(const char *path, const char *dir);
+const char *sandbox_placement_conflict(const char *path,
+				       const struct sandbox_policy *p,
+				       bool resolve, bool hidden_too);
+int sandbox_placement_check(const struct sandbox_plan *plan);
+
 /* describe.c */
 cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts);
 

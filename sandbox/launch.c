@@ -468,6 +468,8 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 				  plan->inside);
 		return -1;
 	}
+	if (sandbox_placement_check(plan) < 0)
+		return -1;
 	plan->outside_uid = geteuid();
 	plan->outside_gid = getegid();
 	plan->inside_uid = c->set_ids ? c->uid : plan->outside_uid;

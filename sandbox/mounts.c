@@ -608,6 +608,11 @@ static int build_hidden(struct build *b)
 	char path[PATH_MAX * 2];
 
 	for (size_t i = 0; i < p->hidden.count; i++) {
+		/* A hidden path that contains the workspace, such as /home
+		 * or a folder on the private /tmp, shows only the folders
+		 * made to hold it, so covering it would hide the workspace. */
+		if (sandbox_path_within(b->plan->inside, p->hidden.items[i]))
+			continue;
 		if (mask(b, p->hidden.items[i], "hidden") < 0)
 			return -1;
 	}
