@@ -61,7 +61,15 @@ expect_eq "$n_procs" "$(last_data "$TMP/make.rb" end .counts.processes)" \
 
 # A daemon (a double fork and setsid) that outlives the agent is
 # recorded, then killed when the agent ends.
-record "$TMP/daemon.rb" -- sh -c '(setsid sh -c "touch up; sleep 60" &)
+# The daemon signals "up" once sleep has really been executed, so that
+# the agent cannot end before the exec.
+cat >daemon.sh <<'SH'
+sleep 60 &
+while [ "$(readlink /proc/$!/exe)" != /usr/bin/sleep ]; do :; done
+touch up
+wait
+SH
+record "$TMP/daemon.rb" -- sh -c '(setsid sh daemon.sh &)
 	while [ ! -e up ]; do sleep 0.05; done'
 expect_recorded 0
 tree_json "$TMP/daemon.rb" "$TMP/tree.json"
