@@ -125,5 +125,15 @@ int sandbox_placement_check(const struct sandbox_plan *plan)
 	conflict = sandbox_placement_conflict(plan->inside, p, false, true);
 	if (conflict)
 		return reject_workspace(plan->inside, conflict);
+	if (paths_overlap(p->home_path, plan->inside)) {
+		sandbox_set_error("cannot start the sandbox: '%s': HOME would "
+				  "be, contain or lie inside the workspace "
+				  "'%s', whose files its tmpfs would hide",
+				  p->home_path, plan->inside);
+		sandbox_set_hint("set home.path in the policy to a path "
+				 "outside the workspace, such as "
+				 "/home/agent");
+		return -1;
+	}
 	return 0;
 }

@@ -653,6 +653,29 @@ static int read_env(struct parser *ps, const cJSON *o,
 			    ITEM_ENVNAME) < 0;
 }
 
+/*
+ * HOME is a fresh tmpfs, so over a read-only or system path it would
+ * hide the toolchain. The workspace is checked at launch, when its path
+ * inside is known.
+ */
+static int check_home(struct parser *ps, const cJSON *root,
+		      const struct sandbox_policy *p)
+{
+	const char *conflict;
+	char reason[PATH_MAX + 64];
+	const cJSON *home, *v;
+
+	conflict = sandbox_placement_conflict(p->home_path, p, false, false);
+	if (!conflict)
+		return 0;
+	home = cJSON_GetObjectItemCaseSensitive(root, "home");
+	v = cJSON_GetObjectItemCaseSensitive(home, "path");
+	snprintf(ps->path, sizeof(ps->path), "home.path");
+	snprintf(reason, sizeof(reason), "HOME cannot be, contain or lie inside "
+		 "the system or read-only path '%s'", conflict);
+	return bad(ps, v, reason);
+}
+
 static int read_version(struct parser *ps, const cJSON *root)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
@@ -701,7 +724,7 @@ static int read_top(struct parser *ps, const cJSON *root,
 	SECTION(ps, root, "network", read_network(ps, sec, p));
 	SECTION(ps, root, "limits", read_limits(ps, sec, &p->limits));
 	SECTION(ps, root, "env", read_env(ps, sec, p));
-	return 0;
+	return check_home(ps, root, p);
 }
 
 /*

@@ -49,4 +49,20 @@ for who in $IDENTITIES; do
 	p=$(policy hidden "{\"version\": 1, \"filesystem\":
 		{\"hidden\": [\"/root\", \"$TMP\"]}}")
 	expect_status 0 sandbox "$who" --policy "$p" -- test -d "$ro"
+
+	# HOME is a tmpfs, so over the workspace it would hide it.
+	ws=$(workspace "$who")
+	for home in "$ws" "$ws/home" "$(dirname "$ws")"; do
+		p=$(policy home "{\"version\": 1, \"home\":
+			{\"path\": \"$home\"}}")
+		expect_status 125 sandbox "$who" --policy "$p" -- true
+		expect_grep "^runbundle: cannot start the sandbox: '$home': HOME would be, contain or lie inside the workspace '$ws'" "$TMP/err"
+		expect_grep "^hint: set home.path in the policy" "$TMP/err"
+	done
+	for home in /etc /usr/local/home /proc/home /tmp; do
+		p=$(policy home "{\"version\": 1, \"home\":
+			{\"path\": \"$home\"}}")
+		expect_status 125 sandbox "$who" --policy "$p" -- true
+		expect_grep "^runbundle: home.json: home.path: \"$home\": HOME cannot be, contain or lie inside the system or read-only path " "$TMP/err"
+	done
 done

@@ -109,6 +109,29 @@ static void policy_trailing_text(void **state)
 	sandbox_policy_free(p);
 }
 
+static void policy_home_over_read_only(void **state)
+{
+	struct sandbox_policy *p;
+
+	(void)state;
+	expect_error("{\"version\": 1, \"home\": {\"path\": \"/etc\"}}",
+		     "policy.json: home.path: \"/etc\": HOME cannot be, "
+		     "contain or lie inside the system or read-only path "
+		     "'/etc'");
+	expect_error("{\"version\": 1, \"home\": {\"path\": \"/opt/h\"}}",
+		     "policy.json: home.path: \"/opt/h\": HOME cannot be, "
+		     "contain or lie inside the system or read-only path "
+		     "'/opt'");
+	expect_error("{\"version\": 1, \"home\": {\"path\": \"/srv\"}, "
+		     "\"filesystem\": {\"read_only\": [\"/srv/tools\"]}}",
+		     "policy.json: home.path: \"/srv\": HOME cannot be, "
+		     "contain or lie inside the system or read-only path "
+		     "'/srv/tools'");
+	p = parse("{\"version\": 1, \"home\": {\"path\": \"/srv/h\"}}");
+	assert_non_null(p);
+	sandbox_policy_free(p);
+}
+
 static void policy_defaults_and_sizes(void **state)
 {
 	struct sandbox_policy *p;
@@ -342,6 +365,7 @@ int main(void)
 		cmocka_unit_test(policy_bad_values),
 		cmocka_unit_test(policy_duplicate_key),
 		cmocka_unit_test(policy_trailing_text),
+		cmocka_unit_test(policy_home_over_read_only),
 		cmocka_unit_test(policy_defaults_and_sizes),
 		cmocka_unit_test(policy_round_trip),
 		cmocka_unit_test(compare_reports_each_difference),
