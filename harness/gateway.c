@@ -667,22 +667,8 @@ static int check_upstreams(const struct harness_gateway_config *config)
 	for (size_t i = 0; i < config->n_upstreams; i++) {
 		const struct harness_upstream *u = &config->upstreams[i];
 
-		if (!u->name || !*u->name ||
-		    strcspn(u->name, "/?") != strlen(u->name)) {
-			harness_set_error("invalid upstream: '%s': the name "
-					  "must be non-empty without '/' or "
-					  "'?'",
-					  u->name ? u->name : "");
+		if (harness_upstream_check(u) < 0)
 			return -1;
-		}
-		if (!u->url || (strncmp(u->url, "http://", 7) != 0 &&
-				strncmp(u->url, "https://", 8) != 0)) {
-			harness_set_error("invalid upstream: '%s': the URL "
-					  "must start with http:// or "
-					  "https://",
-					  u->name);
-			return -1;
-		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(config->upstreams[j].name, u->name) == 0) {
 				harness_set_error("invalid upstream: '%s': "

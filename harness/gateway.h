@@ -137,6 +137,15 @@ struct harness_gateway_config {
 struct harness_gateway *
 harness_gateway_start(const struct harness_gateway_config *config);
 
+/*
+ * Check an upstream's name and URL without starting anything: an http or
+ * https URL that libcurl parses, with no empty port and no user name or
+ * password (credentials go in auth_header and secret, which are masked).
+ * Returns 0, or -1 with a message and a hint that never quote the URL.
+ * harness_gateway_start() runs it on each upstream.
+ */
+int harness_upstream_check(const struct harness_upstream *upstream);
+
 /* The TCP port the gateway listens on. */
 unsigned short harness_gateway_port(const struct harness_gateway *gateway);
 

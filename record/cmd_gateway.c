@@ -4,6 +4,7 @@
  * finished exchange to a JSON Lines file or a directory (one JSON file
  * per exchange), in the form that exchange_json.h describes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -129,6 +130,12 @@ static int parse_upstream(const struct cli_command *self, struct options *o,
 	*eq = '\0';
 	o->upstreams[o->n_upstreams].name = arg;
 	o->upstreams[o->n_upstreams].url = eq + 1;
+	if (harness_upstream_check(&o->upstreams[o->n_upstreams]) < 0) {
+		int rc = cli_usage_error(self, "%s", harness_error());
+
+		cli_hint("%s", harness_error_hint());
+		return rc;
+	}
 	o->n_upstreams++;
 	return 0;
 }
@@ -389,6 +396,7 @@ static int parse_listen(const struct cli_command *self, const char *arg,
 {
 	const char *colon = strrchr(arg, ':');
 	const char *start = arg, *end = colon;
+	struct in6_addr addr;
 	unsigned long long n;
 
 	if (!colon)
@@ -406,8 +414,16 @@ static int parse_listen(const struct cli_command *self, const char *arg,
 				       "too long",
 				       arg);
 	snprintf(host, host_len, "%.*s", (int)(end - start), start);
-	if (!*host)
+	if (!*host || strcmp(host, "localhost") == 0)
 		snprintf(host, host_len, "127.0.0.1");
+	/* Checked here, before any file is opened; the gateway binds only
+	 * numeric addresses, so that no name lookup leaves the machine. */
+	if (inet_pton(AF_INET, host, &addr) != 1 &&
+	    inet_pton(AF_INET6, host, &addr) != 1)
+		return cli_usage_error(self,
+				       "invalid --listen: '%s': the host is "
+				       "not a numeric IP address",
+				       arg);
 	if (parse_number(self, "--listen port", colon + 1, 65535, &n) != 0)
 		return CLI_EXIT_USAGE;
 	*port = (unsigned short)n;

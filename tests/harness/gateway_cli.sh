@@ -33,8 +33,35 @@ expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 	--auth a=RB_TEST_MISSING_KEY
 expect_grep "missing credential: 'RB_TEST_MISSING_KEY'" "$TMP/err"
 expect_grep "^hint: export RB_TEST_MISSING_KEY" "$TMP/err"
-expect_status 3 "$RUNBUNDLE" gateway --upstream a=ftp://127.0.0.1:1
+
+# Every bad --upstream or --listen is a usage error, found before any
+# file is opened.
+for url in ftp://127.0.0.1:1 127.0.0.1:1 http://127.0.0.1: \
+	http://127.0.0.1:/v1 http://127.0.0.1:99999; do
+	expect_status 2 "$RUNBUNDLE" gateway --upstream "a=$url" \
+		--record "$TMP/never.jsonl"
+	expect_grep "^runbundle: invalid upstream: 'a': " "$TMP/err"
+	expect_grep "^usage: runbundle gateway" "$TMP/err"
+done
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=ftp://127.0.0.1:1
 expect_grep "invalid upstream: 'a': the URL must start with http" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:
+expect_grep "invalid upstream: 'a': the URL has an empty port" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --listen 1.2.3:99 \
+	--model-script "$TMP/missing.json"
+expect_grep "invalid --listen: '1.2.3:99'" "$TMP/err"
+[ ! -e "$TMP/never.jsonl" ] || fail "a bad option left a record file"
+
+# Credentials in the URL would go upstream unmasked: refused, and the
+# message names neither the user nor the password.
+expect_status 2 "$RUNBUNDLE" gateway \
+	--upstream 'a=http://canaryuser:Canary5ecretPw@127.0.0.1:1' \
+	--record "$TMP/never.jsonl"
+expect_grep "invalid upstream: 'a': the URL carries a user name" "$TMP/err"
+expect_grep "^hint: .*--auth a=VARIABLE" "$TMP/err"
+if grep -e canaryuser -e Canary5ecretPw "$TMP/err"; then
+	fail "the credentials of the URL reached the message"
+fi
 expect_status 3 "$RUNBUNDLE" gateway --replay "$TMP/missing.jsonl"
 expect_grep "cannot open exchanges: '$TMP/missing.jsonl'" "$TMP/err"
 echo '{"seq": 1}' >"$TMP/bad.jsonl"

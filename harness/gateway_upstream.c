@@ -1,0 +1,92 @@
+/*
+ * gateway_upstream.c - checking an upstream's name and base URL before
+ * the gateway starts, with libcurl's URL parser.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "harness/error.h"
+#include "harness/gateway.h"
+
+/* libcurl takes "http://host:" as the default port; an empty port is a
+ * typing mistake more often than a choice, so it is refused. */
+static int has_empty_port(const char *url)
+{
+	const char *start = strstr(url, "://");
+	size_t len;
+
+	if (!start)
+		return 0;
+	start += 3;
+	len = strcspn(start, "/?#");
+	return len > 0 && start[len - 1] == ':';
+}
+
+static int has_credentials(CURLU *u)
+{
+	char *part = NULL;
+	int found = 0;
+
+	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK)
+		found = 1;
+	curl_free(part);
+	part = NULL;
+	if (curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+		found = 1;
+	curl_free(part);
+	return found;
+}
+
+/* The reason the URL cannot be used, or NULL. Never quotes the URL: it
+ * may hold a password. */
+static const char *check_url(const char *url)
+{
+	CURLU *u;
+	CURLUcode rc;
+	const char *why = NULL;
+
+	if (strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return "the URL must start with http:// or https://";
+	if (has_empty_port(url))
+		return "the URL has an empty port";
+	u = curl_url();
+	if (!u)
+		return "out of memory";
+	rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (rc != CURLUE_OK)
+		why = curl_url_strerror(rc);
+	else if (has_credentials(u))
+		why = "the URL carries a user name or password, which would "
+		      "be sent upstream unmasked";
+	curl_url_cleanup(u);
+	return why;
+}
+
+int harness_upstream_check(const struct harness_upstream *upstream)
+{
+	const char *name = upstream->name ? upstream->name : "";
+	const char *why;
+
+	if (!*name || strcspn(name, "/?") != strlen(name)) {
+		harness_set_error("invalid upstream: '%s': the name must be "
+				  "non-empty without '/' or '?'",
+				  name);
+		return -1;
+	}
+	why = upstream->url ? check_url(upstream->url) : "no URL";
+	if (!why)
+		return 0;
+	harness_set_error("invalid upstream: '%s': %s", name, why);
+	if (strstr(why, "password"))
+		harness_set_hint("drop the credentials from the URL and give "
+				 "the key with --auth %s=VARIABLE[:HEADER]",
+				 name);
+	else
+		harness_set_hint("give it as NAME=http://HOST:PORT/PATH or "
+				 "NAME=https://HOST:PORT/PATH");
+	return -1;
+}
