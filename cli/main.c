@@ -291,7 +291,7 @@ static void print_overview(FILE *out)
 	fprintf(out, "usage: runbundle [--version] [--help] <command> "
 		     "[<args>]\n\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-12s %s\n", commands[i].name,
+		fprintf(out, "  %-14s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "\nRun 'runbundle help <command>' for its options.\n");
 }
