@@ -161,6 +161,9 @@ enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,
 		return MHD_NO;
 	}
 	MHD_add_response_header(response, "Content-Type", "application/json");
+	if (req->close)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	rc = MHD_queue_response(connection, status, response);
 	MHD_destroy_response(response);
 	req->answered = 1;
@@ -192,6 +195,34 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
 	return harness_headers_add(headers, key, value ? value : "") == 0
 		       ? MHD_YES
 		       : MHD_NO;
+}
+
+/* The framing checks of RFC 9112, section 6.3, that libmicrohttpd
+ * 0.9.75 leaves out: it reads the first Content-Length and lets a
+ * second one, or a Transfer-Encoding beside it, pass. A request framed
+ * two ways could be read one way here and another way upstream, so it
+ * is refused and the connection closed. */
+static const char *check_framing(const struct harness_headers *headers)
+{
+	const char *length = NULL;
+	int chunked = 0;
+
+	for (size_t i = 0; i < headers->count; i++) {
+		const struct harness_header *h = &headers->items[i];
+
+		if (strcasecmp(h->name, "transfer-encoding") == 0)
+			chunked = 1;
+		if (strcasecmp(h->name, "content-length") != 0)
+			continue;
+		if (length && strcmp(length, h->value) != 0)
+			return "the request has two different Content-Length "
+			       "values";
+		length = h->value;
+	}
+	if (length && chunked)
+		return "the request has both Content-Length and "
+		       "Transfer-Encoding";
+	return NULL;
 }
 
 /* Split the raw URI into path and query, byte for byte as received. */
@@ -234,17 +265,33 @@ static int parse_length(const char *text, uint64_t *out)
 	return errno || end == text || *end ? -1 : 0;
 }
 
+/* A request the gateway refuses before reading its body is neither
+ * forwarded nor recorded, since what arrived cannot be stored as it
+ * was sent. */
+static enum MHD_Result refuse(struct MHD_Connection *c,
+			      struct gateway_request *req, const char *why)
+{
+	req->close = 1;
+	return gateway_queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+				   "invalid_request", why, NULL);
+}
+
 static enum MHD_Result first_call(struct MHD_Connection *c,
 				  struct gateway_request *req,
 				  const char *method)
 {
-	const char *length;
+	const char *length, *why;
 	uint64_t n;
 
 	req->started = 1;
-	if (start_exchange(req) < 0 || split_uri(req, method) < 0 ||
-	    MHD_get_connection_values(c, MHD_HEADER_KIND, copy_header,
+	if (MHD_get_connection_values(c, MHD_HEADER_KIND, copy_header,
 				      &req->live.headers) < 0)
+		return MHD_NO;
+	why = check_framing(&req->live.headers);
+	if (why)
+		return refuse(c, req, why);
+
+	if (start_exchange(req) < 0 || split_uri(req, method) < 0)
 		return MHD_NO;
 
 	length = harness_headers_get(&req->live.headers, "content-length");

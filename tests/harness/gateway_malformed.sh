@@ -66,6 +66,51 @@ expect_raw bad-chunk 400 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 # survives it.
 expect_raw no-target closed 'GARBAGE\r\n\r\n'
 
+# whole NAME REQUEST: send REQUEST (printf format) raw and read until the
+# gateway closes; store "STATUS LINES END" in $TMP/NAME.whole, where
+# LINES counts the status lines in the reply and END is "closed", or
+# "open" when the connection was still open after 5 s.
+whole() {
+	printf "$2" >"$TMP/$1.req"
+	"$PYTHON" - "$port" "$TMP/$1.req" >"$TMP/$1.whole" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)
+s.sendall(open(sys.argv[2], "rb").read())
+data, end = b"", "open"
+try:
+    while True:
+        more = s.recv(65536)
+        if not more:
+            end = "closed"
+            break
+        data += more
+except socket.timeout:
+    pass
+except ConnectionResetError:
+    end = "closed"
+status = data.split(b" ")[1].decode() if data.startswith(b"HTTP/") else "-"
+print(status, data.count(b"HTTP/1.1 "), end)
+PY
+}
+
+# expect_whole NAME REPLY REQUEST: expect the "STATUS LINES END" of
+# whole() for REQUEST.
+expect_whole() {
+	whole "$1" "$3"
+	expect_eq "$2" "$(cat "$TMP/$1.whole")" "reply to $1"
+}
+
+# A request framed two ways is refused, and the connection closed before
+# the rest is read as another request.
+expect_whole two-lengths '400 1 closed' 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde'
+expect_whole length-and-chunked '400 1 closed' 'POST /echo HTTP/1.1\r\n'\
+'Host: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'\
+'0\r\n\r\n'
+expect_raw same-length-twice 200 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc'
+
 # Bodies over the limit, announced by Content-Length or chunked.
 head -c 200000 /dev/zero >"$TMP/big.bin"
 code=$(curl -sS -o "$TMP/413.json" -w '%{http_code}' \
