@@ -186,13 +186,54 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 	return req;
 }
 
-static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
-				   const char *key, const char *value)
+/* RFC 9110, section 5.6.2: the bytes of a token (a method, a header
+ * name). */
+static int is_token(const char *s, size_t len)
 {
-	struct harness_headers *headers = cls;
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!(ch >= '0' && ch <= '9') && !(ch >= 'a' && ch <= 'z') &&
+		    !(ch >= 'A' && ch <= 'Z') && !(ch && strchr(extra, ch)))
+			return 0;
+	}
+	return 1;
+}
+
+/* RFC 9110, section 5.5: a field value has no control byte but HTAB. */
+static int is_field_value(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* Collects the headers and notes the first one that cannot be relayed
+ * byte for byte. libmicrohttpd 0.9.75 cuts a value at a NUL byte; the
+ * length it reports still counts the bytes after it. */
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
+				   const char *key, size_t key_size,
+				   const char *value, size_t value_size)
+{
+	struct gateway_request *req = cls;
 
 	(void)kind;
-	return harness_headers_add(headers, key, value ? value : "") == 0
+	if (!value)
+		value = "";
+	if (!req->invalid && (!is_token(key, key_size) ||
+			      strlen(key) != key_size ||
+			      strlen(value) != value_size ||
+			      !is_field_value(value, value_size)))
+		req->invalid = "a header name or value has a control byte";
+	return harness_headers_add(&req->live.headers, key, value) == 0
 		       ? MHD_YES
 		       : MHD_NO;
 }
@@ -263,42 +304,6 @@ static int parse_length(const char *text, uint64_t *out)
 	errno = 0;
 	*out = strtoull(text, &end, 10);
 	return errno || end == text || *end ? -1 : 0;
-}
-
-/* A request the gateway refuses before reading its body is neither
- * forwarded nor recorded, since what arrived cannot be stored as it
- * was sent. */
-static enum MHD_Result refuse(struct MHD_Connection *c,
-			      struct gateway_request *req, const char *why)
-{
-	req->close = 1;
-	return gateway_queue_error(c, req, MHD_HTTP_BAD_REQUEST,
-				   "invalid_request", why, NULL);
-}
-
-static enum MHD_Result first_call(struct MHD_Connection *c,
-				  struct gateway_request *req,
-				  const char *method)
-{
-	const char *length, *why;
-	uint64_t n;
-
-	req->started = 1;
-	if (MHD_get_connection_values(c, MHD_HEADER_KIND, copy_header,
-				      &req->live.headers) < 0)
-		return MHD_NO;
-	why = check_framing(&req->live.headers);
-	if (why)
-		return refuse(c, req, why);
-
-	if (start_exchange(req) < 0 || split_uri(req, method) < 0)
-		return MHD_NO;
-
-	length = harness_headers_get(&req->live.headers, "content-length");
-	if (length && parse_length(length, &n) == 0 &&
-	    n > req->gw->config.max_request_body)
-		req->too_large = 1;
-	return MHD_YES;
 }
 
 static int append_body(struct gateway_request *req, const char *data,
@@ -465,6 +470,45 @@ static int record_request(struct gateway_request *req)
 	if (!secrets || copy_request(&req->live, &req->ex->request) < 0)
 		return -1;
 	return harness_redact_request(secrets, &req->ex->request);
+}
+
+/* A request the gateway refuses before reading its body is neither
+ * forwarded nor recorded, since what arrived cannot be stored as it
+ * was sent. */
+static enum MHD_Result refuse(struct MHD_Connection *c,
+			      struct gateway_request *req, const char *why)
+{
+	req->close = 1;
+	return gateway_queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+				   "invalid_request", why, NULL);
+}
+
+static enum MHD_Result first_call(struct MHD_Connection *c,
+				  struct gateway_request *req,
+				  const char *method)
+{
+	const char *length, *why;
+	uint64_t n;
+
+	req->started = 1;
+	if (MHD_get_connection_values_n(c, MHD_HEADER_KIND, copy_header,
+					req) < 0)
+		return MHD_NO;
+	why = req->invalid;
+	if (!why && !is_token(method, strlen(method)))
+		why = "the method has a byte that is not allowed in a token";
+	if (!why)
+		why = check_framing(&req->live.headers);
+	if (why)
+		return refuse(c, req, why);
+
+	if (start_exchange(req) < 0 || split_uri(req, method) < 0)
+		return MHD_NO;
+	length = harness_headers_get(&req->live.headers, "content-length");
+	if (length && parse_length(length, &n) == 0 &&
+	    n > req->gw->config.max_request_body)
+		req->too_large = 1;
+	return MHD_YES;
 }
 
 static enum MHD_Result last_call(struct MHD_Connection *c,

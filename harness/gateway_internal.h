@@ -112,7 +112,8 @@ struct gateway_request {
 	struct harness_request live; /* as received, secrets included */
 	size_t body_capacity;
 	int too_large;
-	int close; /* close the connection after the response */
+	const char *invalid; /* why a header cannot be relayed, or NULL */
+	int close;	     /* close the connection after the response */
 
 	struct harness_exchange *ex;	/* the redacted record */
 	struct harness_secrets secrets; /* the gateway's, and the
