@@ -506,8 +506,14 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 		return MHD_NO;
 	length = harness_headers_get(&req->live.headers, "content-length");
 	if (length && parse_length(length, &n) == 0 &&
-	    n > req->gw->config.max_request_body)
+	    n > req->gw->config.max_request_body) {
+		/* Answered from the header alone; the body is not read. */
 		req->too_large = 1;
+		req->close = 1;
+		if (record_request(req) < 0)
+			return MHD_NO;
+		return answer_too_large(c, req);
+	}
 	return MHD_YES;
 }
 

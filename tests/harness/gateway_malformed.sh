@@ -122,6 +122,23 @@ expect_whole control-in-method '400 1 closed' 'G\001T /echo HTTP/1.1\r\n'\
 expect_raw tab-and-latin1 200 'GET /echo HTTP/1.1\r\nHost: x\r\n'\
 'X-A: b\tc\351\r\n\r\n'
 
+# A declared length over the limit gets its 413 from the header alone,
+# without the body, and the connection is closed.
+expect_whole declared-too-large '413 1 closed' 'POST /echo HTTP/1.1\r\n'\
+'Host: x\r\nContent-Length: 7000000\r\n\r\n'
+
+# A length that libmicrohttpd cannot parse gets its own reply.
+# NOTE: libmicrohttpd 0.9.75 writes the header block of that reply twice
+# and never calls the gateway, so only the status and the close are
+# checked here.
+for case in 'negative-length 400 -5' \
+	'huge-length 413 99999999999999999999999'; do
+	set -- $case
+	whole "$1" "POST /echo HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: $3\\r\\n\\r\\n"
+	set -- "$1" "$2" $(cat "$TMP/$1.whole")
+	expect_eq "$2 closed" "$3 $5" "reply to $1"
+done
+
 # Bodies over the limit, announced by Content-Length or chunked.
 head -c 200000 /dev/zero >"$TMP/big.bin"
 code=$(curl -sS -o "$TMP/413.json" -w '%{http_code}' \
