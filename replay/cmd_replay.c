@@ -156,9 +156,9 @@ static cJSON *check_host(const struct replay_run *run)
 }
 
 /*
- * What the replay's sandbox enforced that the recorded one did not (a
- * lower Landlock ABI, say), on stderr and as the "sandbox" member: only
- * the launch can tell.
+ * Report where the replay's sandbox enforced something else than the
+ * recorded one (a lower Landlock ABI, say), on stderr and as the
+ * "sandbox" member. Only the launch can tell, so this runs afterwards.
  */
 static void check_sandbox(const struct replay_run *a,
 			  const struct replay_run *b, cJSON *extra)
