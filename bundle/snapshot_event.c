@@ -14,8 +14,8 @@
 #define SNAPSHOT_EVENT "snapshot"
 #define MIN_PREFIX     4
 
-static int parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
-		       const char **path, struct timespec *start)
+int snapshot_parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
+			 const char **path, struct timespec *start)
 {
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(event, "kind");
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
@@ -45,13 +45,34 @@ static int parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
 	return 0;
 }
 
+/* Load the snapshot event seq found in the index as the previous one. */
+static void load_previous(struct snapshot_source *src, struct bundle *bundle,
+			  uint64_t seq)
+{
+	cJSON *event = bundle_get_event(bundle, seq);
+	struct bundle_snapshot found;
+
+	if (event && snapshot_parse_event(event, &found, NULL,
+					  &src->previous_start) == 0) {
+		src->have_previous = 1;
+		src->previous_root = found.root;
+	}
+	cJSON_Delete(event);
+}
+
 /* Find the last snapshot of the same path, which serves as the stat
- * cache. */
+ * cache: from the index, or by loading events from the last one
+ * backwards in a read-only bundle without it. */
 static void find_previous(struct snapshot_source *src, struct bundle *bundle)
 {
-	/* NOTE: this loads events from the last one backwards, so a bundle
-	 * with many events after the previous snapshot pays for each. */
-	for (uint64_t seq = bundle_event_count(bundle); seq >= 1; seq--) {
+	uint64_t seq;
+
+	if (src->indexed) {
+		if (snapshot_index_previous(bundle, src->shown, &seq) == 1)
+			load_previous(src, bundle, seq);
+		return;
+	}
+	for (seq = bundle_event_count(bundle); seq >= 1; seq--) {
 		cJSON *event = bundle_get_event(bundle, seq);
 		struct bundle_snapshot found;
 		const char *path;
@@ -59,7 +80,7 @@ static void find_previous(struct snapshot_source *src, struct bundle *bundle)
 
 		if (!event)
 			return;
-		match = parse_event(event, &found, &path,
+		match = snapshot_parse_event(event, &found, &path,
 				    &src->previous_start) == 0 &&
 			strcmp(path, src->shown) == 0;
 		cJSON_Delete(event);
@@ -88,6 +109,11 @@ int snapshot_source_init(struct snapshot_source *src, struct bundle *bundle,
 	}
 	bundle_name_escape(src->shown, sizeof(src->shown),
 			   (const unsigned char *)src->path, strlen(src->path));
+	src->indexed = snapshot_index_open(bundle);
+	if (src->indexed < 0) {
+		snapshot_source_release(src);
+		return -1;
+	}
 	find_previous(src, bundle);
 	return 0;
 }
@@ -159,6 +185,9 @@ int snapshot_append_event(struct bundle *bundle,
 	rc = bundle_append_event(bundle, SNAPSHOT_EVENT, data, &snapshot->root,
 				 1, &snapshot->seq);
 	cJSON_Delete(data);
+	if (rc == 0 && src->indexed)
+		rc = snapshot_index_add(bundle, snapshot->seq, src->shown,
+					&snapshot->root);
 	snapshot->complete =
 		snapshot->stats.errors == 0 && snapshot->stats.changed == 0;
 	return rc;
@@ -229,7 +258,7 @@ int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
 	memset(snapshot, 0, sizeof(*snapshot));
 	if (!event)
 		return -1;
-	rc = parse_event(event, snapshot, NULL, NULL);
+	rc = snapshot_parse_event(event, snapshot, NULL, NULL);
 	if (rc == 0) {
 		const cJSON *data =
 			cJSON_GetObjectItemCaseSensitive(event, "data");
@@ -247,7 +276,15 @@ int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
 
 static int find_latest(struct bundle *bundle, struct bundle_snapshot *out)
 {
-	for (uint64_t seq = bundle_event_count(bundle); seq >= 1; seq--) {
+	uint64_t last;
+	int indexed = snapshot_index_open(bundle);
+
+	if (indexed < 0)
+		return -1;
+	if (indexed && snapshot_index_latest(bundle, &last) == 1)
+		return bundle_snapshot_load(bundle, last, out);
+	for (uint64_t seq = indexed ? 0 : bundle_event_count(bundle); seq >= 1;
+	     seq--) {
 		if (bundle_snapshot_load(bundle, seq, out) == 0)
 			return 0;
 	}
@@ -278,9 +315,24 @@ static int hex_prefix_matches(const struct bundle_id *id, const char *prefix)
 	return 1;
 }
 
+static int prefix_error(const char *shown, int ambiguous)
+{
+	if (ambiguous) {
+		bundle_set_error("cannot find snapshot: '%s': prefix matches "
+				 "more than one root tree",
+				 shown);
+		bundle_set_hint("give more hex digits of the id");
+	} else {
+		bundle_set_error("cannot find snapshot: '%s': no snapshot has "
+				 "that root tree id",
+				 shown);
+	}
+	return -1;
+}
+
 /* A root tree id prefix: every snapshot event is checked, so that an
  * ambiguous prefix is rejected. */
-static int find_by_prefix(struct bundle *bundle, const char *shown,
+static int scan_by_prefix(struct bundle *bundle, const char *shown,
 			  const char *prefix, struct bundle_snapshot *out)
 {
 	struct bundle_snapshot s;
@@ -290,23 +342,31 @@ static int find_by_prefix(struct bundle *bundle, const char *shown,
 		if (bundle_snapshot_load(bundle, seq, &s) < 0 ||
 		    !hex_prefix_matches(&s.root, prefix))
 			continue;
-		if (found && memcmp(&out->root, &s.root, sizeof(s.root))) {
-			bundle_set_error("cannot find snapshot: '%s': prefix "
-					 "matches more than one root tree",
-					 shown);
-			bundle_set_hint("give more hex digits of the id");
-			return -1;
-		}
+		if (found && memcmp(&out->root, &s.root, sizeof(s.root)))
+			return prefix_error(shown, 1);
 		*out = s; /* the last snapshot of that root */
 		found = 1;
 	}
-	if (!found) {
-		bundle_set_error("cannot find snapshot: '%s': no snapshot "
-				 "has that root tree id",
-				 shown);
+	return found ? 0 : prefix_error(shown, 0);
+}
+
+static int find_by_prefix(struct bundle *bundle, const char *shown,
+			  const char *prefix, struct bundle_snapshot *out)
+{
+	int indexed = snapshot_index_open(bundle);
+	int ambiguous, rc;
+	uint64_t seq;
+
+	if (indexed < 0)
 		return -1;
-	}
-	return 0;
+	if (!indexed)
+		return scan_by_prefix(bundle, shown, prefix, out);
+	rc = snapshot_index_prefix(bundle, prefix, &seq, &ambiguous);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || ambiguous)
+		return prefix_error(shown, ambiguous);
+	return bundle_snapshot_load(bundle, seq, out);
 }
 
 static int find_tree(struct bundle *bundle, const char *shown, const char *hex,

@@ -98,6 +98,7 @@ struct snapshot_source {
 	char *path;	       /* absolute, from realpath(3) */
 	char shown[4096];      /* path escaped for display */
 	struct timespec start; /* when this snapshot started */
+	int indexed; /* the bundle has the snapshot_index table */
 	int have_previous;
 	struct bundle_id previous_root;
 	struct timespec previous_start;
@@ -106,6 +107,31 @@ struct snapshot_source {
 int snapshot_source_init(struct snapshot_source *src, struct bundle *bundle,
 			 const char *dir);
 void snapshot_source_release(struct snapshot_source *src);
+
+/* Parse a "snapshot" event into snapshot; *path (the "path" field,
+ * owned by event) and *start may be NULL. Returns -1 for any other
+ * event. */
+int snapshot_parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
+			 const char **path, struct timespec *start);
+
+/*
+ * The snapshot index (snapshot_index.c). snapshot_index_open returns 1
+ * when the bundle has the table, creating it (and indexing the snapshot
+ * events already stored) in a bundle open for appending, 0 when it has
+ * none (then scan the events), and -1 on failure. The look-ups return 1
+ * and *seq when a snapshot matches, 0 when none does, -1 on failure.
+ */
+int snapshot_index_open(struct bundle *bundle);
+int snapshot_index_add(struct bundle *bundle, uint64_t seq, const char *path,
+		       const struct bundle_id *root);
+int snapshot_index_previous(struct bundle *bundle, const char *path,
+			    uint64_t *seq);
+int snapshot_index_latest(struct bundle *bundle, uint64_t *seq);
+
+/* The last snapshot of the only root tree id that starts with the hex
+ * prefix; *ambiguous is set when more than one root does. */
+int snapshot_index_prefix(struct bundle *bundle, const char *prefix,
+			  uint64_t *seq, int *ambiguous);
 
 /* Append the "snapshot" event of a finished walk and set snapshot->seq
  * and snapshot->complete. */

@@ -539,6 +539,7 @@ static int run_passes(struct verify *v)
 	    verify_check_chunked_content(v))
 		goto out;
 	check_events(v);
+	verify_check_snapshot_index(v);
 	if (!v->oom)
 		rc = find_affected(v);
 out:

@@ -82,6 +82,9 @@ int verify_push(struct verify *v, uint32_t **array, size_t *n, size_t *cap,
 /* Pass 0 and 1: index every object row, then check each one. */
 int verify_load_index(struct verify *v);
 int verify_check_objects(struct verify *v);
+/* Check that the snapshot_index table agrees with the events. */
+void verify_check_snapshot_index(struct verify *v);
+
 /* Re-hash the content behind every intact chunk list. */
 int verify_check_chunked_content(struct verify *v);
 
