@@ -542,6 +542,8 @@ static int run_passes(struct verify *v)
 	verify_check_snapshot_index(v);
 	if (!v->oom)
 		rc = find_affected(v);
+	if (rc == 0)
+		rc = verify_count_unreferenced(v);
 out:
 	if (!sqlite3_get_autocommit(v->bundle->db))
 		sqlite3_exec(v->bundle->db, "COMMIT", NULL, NULL, NULL);

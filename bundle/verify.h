@@ -60,6 +60,11 @@ struct bundle_verify_report {
 				   * reference only intact objects */
 	struct bundle_verify_problem *problems;
 	size_t n_problems;
+	/* Objects that no event references, directly or through trees and
+	 * chunk lists: the chunks of a file that failed or changed while it
+	 * was read, or of a writer killed mid-transaction. They are intact
+	 * and harmless, so they are not problems, only wasted space. */
+	uint64_t n_unreferenced;
 };
 
 /* Verify the bundle at path into *report, which the caller releases

@@ -33,6 +33,7 @@ struct vnode {
 	uint8_t checked;	/* pass 1 saw its row */
 	uint8_t bad;
 	uint8_t reach;
+	uint8_t referenced; /* reachable from an event's refs */
 };
 
 struct vevent {
@@ -82,6 +83,9 @@ int verify_push(struct verify *v, uint32_t **array, size_t *n, size_t *cap,
 /* Pass 0 and 1: index every object row, then check each one. */
 int verify_load_index(struct verify *v);
 int verify_check_objects(struct verify *v);
+/* Count the objects that no event reaches, into the report. */
+int verify_count_unreferenced(struct verify *v);
+
 /* Check that the snapshot_index table agrees with the events. */
 void verify_check_snapshot_index(struct verify *v);
 

@@ -576,6 +576,31 @@ static void verify_intact_bundle(void **state)
 	bundle_verify_release(&report);
 }
 
+/* An object that no event references is counted, not a problem; one
+ * behind a chunk list that an event references is referenced. */
+static void verify_counts_unreferenced(void **state)
+{
+	struct fixture *f = *state;
+	int fd = make_file(f->dir, 3 * 1024 * 1024, 5, 0);
+	struct bundle_verify_report report;
+	struct bundle_id orphan, ref;
+
+	assert_int_equal(bundle_put_fd(f->bundle, fd, &ref, NULL, NULL), 0);
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, &ref, 1, NULL), 0);
+	assert_int_equal(bundle_verify(f->path, &report), 0);
+	assert_int_equal(report.n_unreferenced, 0);
+	bundle_verify_release(&report);
+
+	assert_int_equal(
+		bundle_put(f->bundle, BUNDLE_BLOB, "orphan", 6, &orphan), 0);
+	assert_int_equal(bundle_verify(f->path, &report), 0);
+	assert_int_equal(report.n_problems, 0);
+	assert_int_equal(report.n_unreferenced, 1);
+	bundle_verify_release(&report);
+	close(fd);
+}
+
 static void verify_empty_bundle(void **state)
 {
 	struct fixture *f = *state;
@@ -662,6 +687,7 @@ int main(void)
 		TEST(invalid_options_fail),
 		TEST(verify_intact_bundle),
 		TEST(verify_empty_bundle),
+		TEST(verify_counts_unreferenced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
