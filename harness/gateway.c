@@ -228,10 +228,9 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
 	(void)kind;
 	if (!value)
 		value = "";
-	if (!req->invalid && (!is_token(key, key_size) ||
-			      strlen(key) != key_size ||
-			      strlen(value) != value_size ||
-			      !is_field_value(value, value_size)))
+	if (!req->invalid &&
+	    (!is_token(key, key_size) || strlen(key) != key_size ||
+	     strlen(value) != value_size || !is_field_value(value, value_size)))
 		req->invalid = "a header name or value has a control byte";
 	return harness_headers_add(&req->live.headers, key, value) == 0
 		       ? MHD_YES
@@ -242,7 +241,7 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
  * 0.9.75 leaves out: it reads the first Content-Length and lets a
  * second one, or a Transfer-Encoding beside it, pass. A request framed
  * two ways could be read one way here and another way upstream, so it
- * is refused and the connection closed. */
+ * is rejected and the connection closed. */
 static const char *check_framing(const struct harness_headers *headers)
 {
 	const char *length = NULL;
@@ -312,9 +311,10 @@ static int append_body(struct gateway_request *req, const char *data,
 	struct harness_request *live = &req->live;
 	size_t max = req->gw->config.max_request_body;
 
-	/* NOTE: the rest of an oversized body is read and dropped, because
-	 * clients that are still sending miss a 413 queued early (curl reports
-	 * a broken pipe). */
+	/* NOTE: the rest of an oversized chunked body is read and dropped,
+	 * because clients that are still sending miss a 413 queued early
+	 * (curl reports a broken pipe). A declared length over the limit
+	 * never gets here: first_call() answers it. */
 	if (req->too_large || live->body_len + len > max) {
 		req->too_large = 1;
 		return 0;
@@ -472,11 +472,12 @@ static int record_request(struct gateway_request *req)
 	return harness_redact_request(secrets, &req->ex->request);
 }
 
-/* A request the gateway refuses before reading its body is neither
+/* A request the gateway rejects before reading its body is neither
  * forwarded nor recorded, since what arrived cannot be stored as it
  * was sent. */
-static enum MHD_Result refuse(struct MHD_Connection *c,
-			      struct gateway_request *req, const char *why)
+static enum MHD_Result reject_request(struct MHD_Connection *c,
+				      struct gateway_request *req,
+				      const char *why)
 {
 	req->close = 1;
 	return gateway_queue_error(c, req, MHD_HTTP_BAD_REQUEST,
@@ -491,8 +492,8 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 	uint64_t n;
 
 	req->started = 1;
-	if (MHD_get_connection_values_n(c, MHD_HEADER_KIND, copy_header,
-					req) < 0)
+	if (MHD_get_connection_values_n(c, MHD_HEADER_KIND, copy_header, req) <
+	    0)
 		return MHD_NO;
 	why = req->invalid;
 	if (!why && !is_token(method, strlen(method)))
@@ -500,7 +501,7 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 	if (!why)
 		why = check_framing(&req->live.headers);
 	if (why)
-		return refuse(c, req, why);
+		return reject_request(c, req, why);
 
 	if (start_exchange(req) < 0 || split_uri(req, method) < 0)
 		return MHD_NO;

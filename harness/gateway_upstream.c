@@ -11,8 +11,8 @@
 #include "harness/error.h"
 #include "harness/gateway.h"
 
-/* libcurl takes "http://host:" as the default port; an empty port is a
- * typing mistake more often than a choice, so it is refused. */
+/* libcurl takes "http://host:" for the default port. An empty port is
+ * more likely a typing mistake than a choice, so it is rejected. */
 static int has_empty_port(const char *url)
 {
 	const char *start = strstr(url, "://");
@@ -40,13 +40,13 @@ static int has_credentials(CURLU *u)
 	return found;
 }
 
-/* The reason the URL cannot be used, or NULL. Never quotes the URL: it
- * may hold a password. */
+/* Returns the reason the URL cannot be used, or NULL. The reason never
+ * quotes the URL, because the URL may contain a password. */
 static const char *check_url(const char *url)
 {
 	CURLU *u;
 	CURLUcode rc;
-	const char *why = NULL;
+	const char *reason = NULL;
 
 	if (strncasecmp(url, "http://", 7) != 0 &&
 	    strncasecmp(url, "https://", 8) != 0)
@@ -58,18 +58,18 @@ static const char *check_url(const char *url)
 		return "out of memory";
 	rc = curl_url_set(u, CURLUPART_URL, url, 0);
 	if (rc != CURLUE_OK)
-		why = curl_url_strerror(rc);
+		reason = curl_url_strerror(rc);
 	else if (has_credentials(u))
-		why = "the URL carries a user name or password, which would "
-		      "be sent upstream unmasked";
+		reason = "the URL carries a user name or password, which would "
+			 "be sent upstream unmasked";
 	curl_url_cleanup(u);
-	return why;
+	return reason;
 }
 
 int harness_upstream_check(const struct harness_upstream *upstream)
 {
 	const char *name = upstream->name ? upstream->name : "";
-	const char *why;
+	const char *reason;
 
 	if (!*name || strcspn(name, "/?") != strlen(name)) {
 		harness_set_error("invalid upstream: '%s': the name must be "
@@ -77,11 +77,11 @@ int harness_upstream_check(const struct harness_upstream *upstream)
 				  name);
 		return -1;
 	}
-	why = upstream->url ? check_url(upstream->url) : "no URL";
-	if (!why)
+	reason = upstream->url ? check_url(upstream->url) : "no URL";
+	if (!reason)
 		return 0;
-	harness_set_error("invalid upstream: '%s': %s", name, why);
-	if (strstr(why, "password"))
+	harness_set_error("invalid upstream: '%s': %s", name, reason);
+	if (strstr(reason, "password"))
 		harness_set_hint("drop the credentials from the URL and give "
 				 "the key with --auth %s=VARIABLE[:HEADER]",
 				 name);

@@ -52,7 +52,7 @@ expect_status 2 "$RUNBUNDLE" gateway --listen 1.2.3:99 \
 expect_grep "invalid --listen: '1.2.3:99'" "$TMP/err"
 [ ! -e "$TMP/never.jsonl" ] || fail "a bad option left a record file"
 
-# Credentials in the URL would go upstream unmasked: refused, and the
+# Credentials in the URL would go upstream unmasked: rejected, and the
 # message names neither the user nor the password.
 expect_status 2 "$RUNBUNDLE" gateway \
 	--upstream 'a=http://canaryuser:Canary5ecretPw@127.0.0.1:1' \

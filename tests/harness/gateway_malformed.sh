@@ -101,7 +101,7 @@ expect_whole() {
 	expect_eq "$2" "$(cat "$TMP/$1.whole")" "reply to $1"
 }
 
-# A request framed two ways is refused, and the connection closed before
+# A request framed two ways is rejected, and the connection is closed before
 # the rest is read as another request.
 expect_whole two-lengths '400 1 closed' 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 'Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde'
@@ -111,7 +111,7 @@ expect_whole length-and-chunked '400 1 closed' 'POST /echo HTTP/1.1\r\n'\
 expect_raw same-length-twice 200 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 'Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc'
 
-# Control bytes in a header or the method: refused, never relayed cut.
+# Control bytes in a header or the method: rejected, never relayed cut.
 # NOTE: libmicrohttpd 0.9.75 cuts a header value at a NUL byte and
 # reports the cut length, so "X-A: b\0c" still reaches the upstream as
 # "X-A: b"; the gateway cannot see the NUL.
