@@ -88,6 +88,15 @@ const char *sandbox_placement_conflict(const char *path,
 				       bool resolve, bool hidden_too);
 int sandbox_placement_check(const struct sandbox_plan *plan);
 
+/* cmdline.c: sandbox_cmdline_hide() saves this process's argument
+ * area, overwrites it with name and sets the command name, so that
+ * /proc/PID/cmdline shows no host detail. The argv strings of the
+ * config point into that area: sandbox_cmdline_restore() puts it back
+ * in a forked process that needs them, such as the agent before its
+ * execvp(). */
+int sandbox_cmdline_hide(const char *name);		/* child */
+void sandbox_cmdline_restore(void);			/* child */
+
 /* describe.c */
 cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts);
 

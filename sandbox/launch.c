@@ -164,6 +164,8 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock)
 	int listener = -1;
 	sigset_t none;
 
+	/* No other process of the sandbox runs yet to read it. */
+	sandbox_cmdline_restore();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (chdir(plan->inside) < 0) {
@@ -373,6 +375,9 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	reset_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_SETUP);
+	/* Before init is forked, so that init inherits the new area. */
+	if (sandbox_cmdline_hide("sandbox-init") < 0)
+		child_fail(sock);
 	if (sandbox_limits_enter_cgroup(plan) < 0)
 		child_fail(sock);
 	if (plan->config->mode == SANDBOX_MODE_NONE)

@@ -25,6 +25,15 @@ for who in $IDENTITIES; do
 	expect_eq true "$(jq '[.mounts[] | select(.path == "/usr")][0].options
 		== "ro,nosuid,nodev"' "$d")" "$who: /usr read-only"
 
+	# Init shows no host path or option in its command line.
+	expect_status 0 sandbox "$who" --description "$d" -- sh -c \
+		'tr "\0" "\n" </proc/1/cmdline; cat /proc/1/comm'
+	if grep -q -e / -e description -e -- "$TMP/out"; then
+		cat "$TMP/out" >&2
+		fail "$who: /proc/1/cmdline shows the host's command line"
+	fi
+	expect_grep '^sandbox-init$' "$TMP/out"
+
 	# --sandbox none is an explicit opt-out, and it is recorded.
 	expect_status 0 sandbox "$who" --sandbox none --description "$d" -- \
 		true
