@@ -2,8 +2,8 @@
 # Upstream failures are relayed as the agent would see them and stored
 # with their outcome: refused, TLS, a silent upstream, a connect timeout,
 # 429 retries, a reset midway, and an agent that disconnects. Replay
-# serves the same failures. DNS failures are not tested, because a name
-# lookup would leave the machine.
+# serves the same failures. A DNS failure is tested in a network
+# namespace that has only loopback.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -141,3 +141,39 @@ set -e
 [ "$got" -ne 0 ] || fail "the replayed cut body arrived complete"
 cmp "$TMP/cut.length" "$TMP/rcut" || fail "the replayed cut body differs"
 stop_gateway "$GATEWAY_PID"
+
+# A host name that does not resolve gets a 502 that names the DNS
+# failure. The gateway and its client run in a new network namespace
+# with only loopback, where the query to the resolver of resolv.conf
+# fails with ENETUNREACH before anything is sent. A lookup through nscd
+# or another resolver daemon would go through its socket to the host's
+# network, so the case is skipped where such a daemon may run.
+dns_isolated() {
+	[ ! -e /var/run/nscd/socket ] && [ ! -e /run/nscd/socket ] &&
+		grep -Eq '^hosts:[[:space:]]+files[[:space:]]+dns[[:space:]]*$' \
+			/etc/nsswitch.conf &&
+		command -v ip >/dev/null && unshare -rn true 2>/dev/null
+}
+if dns_isolated; then
+	DNS_DIR=$TMP unshare -rn sh -c '
+		ip link set lo up || exit 1
+		"$RUNBUNDLE" gateway --port-file "$DNS_DIR/dns.port" \
+			--upstream dns=http://no-such-host.invalid \
+			>"$DNS_DIR/dns.out" 2>"$DNS_DIR/dns.err" &
+		pid=$!
+		tries=0
+		while [ ! -s "$DNS_DIR/dns.port" ] && [ "$tries" -lt 200 ]; do
+			sleep 0.05
+			tries=$((tries + 1))
+		done
+		curl -sS -o "$DNS_DIR/dns.json" -w "%{http_code}" \
+			"http://127.0.0.1:$(cat "$DNS_DIR/dns.port")/dns/v1" \
+			>"$DNS_DIR/dns.code"
+		kill -TERM "$pid"
+		wait "$pid"
+	' || fail "the gateway in a network namespace failed"
+	expect_eq 502 "$(cat "$TMP/dns.code")" "status for a DNS failure"
+	expect_grep '"code":"upstream_dns_failed"' "$TMP/dns.json"
+else
+	echo "note: DNS failure not tested: a lookup could leave the machine"
+fi
