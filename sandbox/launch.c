@@ -133,6 +133,25 @@ static _Noreturn void child_fail(int sock)
 	_exit(EXIT_SETUP);
 }
 
+/*
+ * Report a failed fork() of the sandbox's own processes. EAGAIN there
+ * is most often limits.processes, which the helper, init and the
+ * command count against from the start.
+ */
+static _Noreturn void fork_failed(int sock, const char *what)
+{
+	int err = errno;
+
+	sandbox_set_error("cannot start the sandbox: '%s': fork failed: %s",
+			  what, strerror(err));
+	if (err == EAGAIN)
+		sandbox_set_hint("raise limits.processes in the policy: the "
+				 "sandbox itself needs %d processes, and the "
+				 "command needs more for its own children",
+				 SANDBOX_MIN_PROCESSES);
+	child_fail(sock);
+}
+
 static int exit_code(int status)
 {
 	if (WIFEXITED(status))
@@ -283,11 +302,8 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock)
 		child_fail(sock);
 	}
 	agent = fork();
-	if (agent < 0) {
-		sandbox_set_error("cannot start the command: '%s': %s",
-				  plan->config->argv[0], strerror(errno));
-		child_fail(sock);
-	}
+	if (agent < 0)
+		fork_failed(sock, "the command");
 	if (agent == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (plan->config->mode == SANDBOX_MODE_NONE)
@@ -398,10 +414,10 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 		close(alive[1]);
 		run_namespaced_init(plan, sock, alive[0]);
 	}
+	if (init < 0)
+		fork_failed(sock, "init");
 	close(alive[0]);
 	close(sock);
-	if (init < 0)
-		_exit(EXIT_SETUP);
 	while (waitpid(init, &status, 0) < 0) {
 		if (errno != EINTR)
 			_exit(EXIT_SETUP);

@@ -22,6 +22,9 @@
 /* The largest policy file read, in bytes. */
 #define POLICY_MAX_SIZE (1 << 20)
 
+/* The deepest nesting of arrays and objects: a policy needs 3. */
+#define POLICY_MAX_DEPTH 16
+
 static const char *const default_read_only[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 	"/etc", "/opt",
@@ -198,11 +201,15 @@ static int bad(struct parser *ps, const cJSON *value, const char *why)
 
 	if (text && strlen(text) > 120)
 		strcpy(text + 117, "...");
-	if (text)
+	if (text && ps->path[0])
 		sandbox_set_error("%s: %s: %s: %s", ps->name, ps->path, text,
 				  why);
-	else
+	else if (text)
+		sandbox_set_error("%s: %s: %s", ps->name, text, why);
+	else if (ps->path[0])
 		sandbox_set_error("%s: %s: %s", ps->name, ps->path, why);
+	else
+		sandbox_set_error("%s: %s", ps->name, why);
 	free(text);
 	return -1;
 }
@@ -530,6 +537,11 @@ static int read_limits(struct parser *ps, const cJSON *object,
 			return bad(ps, v, bytes ?
 				"not a byte count (integer, or string with K, "
 				"M, G or T)" : "not a non-negative integer");
+		if (fields[i] == &limits->processes && limits->processes &&
+		    limits->processes < SANDBOX_MIN_PROCESSES)
+			return bad(ps, v, "too small: the sandbox's helper, "
+				   "init and the command count against it, so "
+				   "raise it to at least 3, or 0 for no limit");
 		path_pop(ps, len);
 	}
 	return 0;
@@ -671,8 +683,8 @@ static int check_home(struct parser *ps, const cJSON *root,
 	home = cJSON_GetObjectItemCaseSensitive(root, "home");
 	v = cJSON_GetObjectItemCaseSensitive(home, "path");
 	snprintf(ps->path, sizeof(ps->path), "home.path");
-	snprintf(reason, sizeof(reason), "HOME cannot be, contain or lie inside "
-		 "the system or read-only path '%s'", conflict);
+	snprintf(reason, sizeof(reason), "HOME cannot be, contain or lie "
+		 "inside the system or read-only path '%s'", conflict);
 	return bad(ps, v, reason);
 }
 
@@ -690,6 +702,21 @@ static int read_version(struct parser *ps, const cJSON *root)
 	return 0;
 }
 
+/* An RFC 1123 host name label: what sethostname() gets inside. */
+static bool hostname_is_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (const char *c = s; *c; c++) {
+		if (!(*c == '-' || (*c >= 'a' && *c <= 'z') ||
+		      (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+			return false;
+	}
+	return true;
+}
+
 static int read_top(struct parser *ps, const cJSON *root,
 		    struct sandbox_policy *p)
 {
@@ -704,10 +731,11 @@ static int read_top(struct parser *ps, const cJSON *root,
 	    read_string(ps, root, "hostname", &p->hostname, ITEM_ANY,
 			false) < 0)
 		return -1;
-	if (strlen(p->hostname) == 0 || strlen(p->hostname) > 64) {
+	if (!hostname_is_label(p->hostname)) {
 		path_push(ps, "hostname", 0);
 		return bad(ps, cJSON_GetObjectItem(root, "hostname"),
-			   "not 1 to 64 characters");
+			   "not a host name label (1 to 63 letters, digits "
+			   "and '-', not starting or ending with '-')");
 	}
 	nested = cJSON_GetObjectItemCaseSensitive(root, "nested_userns");
 	if (nested) {
@@ -725,6 +753,47 @@ static int read_top(struct parser *ps, const cJSON *root,
 	SECTION(ps, root, "limits", read_limits(ps, sec, &p->limits));
 	SECTION(ps, root, "env", read_env(ps, sec, p));
 	return check_home(ps, root, p);
+}
+
+/*
+ * Reject nesting deeper than POLICY_MAX_DEPTH, which cJSON reports only
+ * as invalid JSON past its own limit of 1000, and a NUL byte or a
+ * \u0000 escape, which cJSON keeps in the decoded string, so that the
+ * string is silently cut short. Scans the raw text, because the parsed
+ * tree shows neither.
+ */
+static int scan_text(const char *name, const char *text, size_t len)
+{
+	bool in_string = false;
+	int depth = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (c == '\0' || (in_string && c == '\\' && len - i > 5 &&
+				   memcmp(text + i + 1, "u0000", 5) == 0))
+			goto nul;
+		if (in_string && c == '\\')
+			i++;
+		else if (c == '"')
+			in_string = !in_string;
+		else if (!in_string && (c == '[' || c == '{') &&
+			 ++depth > POLICY_MAX_DEPTH)
+			goto deep;
+		else if (!in_string && (c == ']' || c == '}'))
+			depth--;
+	}
+	return 0;
+nul:
+	sandbox_set_error("%s: invalid JSON near byte %zu: a NUL character "
+			  "(\\u0000), which no policy value may contain",
+			  name, i);
+	return -1;
+deep:
+	sandbox_set_error("%s: invalid JSON near byte %zu: nested too deep "
+			  "(more than %d levels)", name, i, POLICY_MAX_DEPTH);
+	return -1;
 }
 
 /*
@@ -748,6 +817,8 @@ struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 	const char *end = NULL;
 	cJSON *root;
 
+	if (scan_text(name, text, len) < 0)
+		return NULL;
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
@@ -767,7 +838,7 @@ struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 		sandbox_set_error("%s: cannot read the policy: %s", name,
 				  strerror(ENOMEM));
 	} else if (!cJSON_IsObject(root)) {
-		bad(&ps, root, "the policy is not a JSON object");
+		bad(&ps, NULL, "the policy must be a JSON object");
 		sandbox_policy_free(p);
 		p = NULL;
 	} else if (check_duplicates(&ps, root) < 0 ||

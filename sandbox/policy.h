@@ -42,6 +42,10 @@ struct sandbox_env_pair {
 	char *value;
 };
 
+/* The sandbox's helper, init and the command count against
+ * limits.processes from the start, so a smaller limit is rejected. */
+#define SANDBOX_MIN_PROCESSES 3
+
 struct sandbox_limits {
 	uint64_t timeout_seconds;	/* wall clock, whole tree */
 	uint64_t cpu_seconds;		/* per process under rlimits */

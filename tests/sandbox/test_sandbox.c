@@ -75,8 +75,8 @@ static void policy_bad_values(void **state)
 	expect_error("{\"version\": 1, \"network\": {\"allow\": "
 		     "[\"::1:80\"]}}", "policy.json: network.allow[0]: "
 		     "\"::1:80\": IPv6 address not in brackets");
-	expect_error("[1]", "policy.json: : [1]: the policy is not a JSON "
-			    "object");
+	expect_error("[1]", "policy.json: the policy must be a JSON object");
+	expect_error("[]", "policy.json: the policy must be a JSON object");
 	expect_error("{\"version\": 1,", "policy.json: invalid JSON near "
 					 "byte 13");
 }
@@ -128,6 +128,69 @@ static void policy_home_over_read_only(void **state)
 		     "contain or lie inside the system or read-only path "
 		     "'/srv/tools'");
 	p = parse("{\"version\": 1, \"home\": {\"path\": \"/srv/h\"}}");
+	assert_non_null(p);
+	sandbox_policy_free(p);
+}
+
+static void policy_hostname_label(void **state)
+{
+	static const char *const bad_names[] = {
+		"\"a\\u0000b\"", "\"a/b\"", "\"a b\"", "\"a\\nb\"", "\"\"",
+		"\"-a\"", "\"a-\"", "\"a.b\"",
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+	};
+	struct sandbox_policy *p;
+	char json[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(*bad_names); i++) {
+		snprintf(json, sizeof(json), "{\"version\": 1, "
+			 "\"hostname\": %s}", bad_names[i]);
+		assert_null(parse(json));
+		assert_non_null(strstr(sandbox_error(), "policy.json: "));
+	}
+	expect_error("{\"version\": 1, \"hostname\": \"a b\"}",
+		     "policy.json: hostname: \"a b\": not a host name label "
+		     "(1 to 63 letters, digits and '-', not starting or ending "
+		     "with '-')");
+	expect_error("{\"version\": 1, \"hostname\": \"a\\u0000b\"}",
+		     "policy.json: invalid JSON near byte 29: a NUL character "
+		     "(\\u0000), which no policy value may contain");
+	p = parse("{\"version\": 1, \"hostname\": \"build-01\"}");
+	assert_non_null(p);
+	assert_string_equal(p->hostname, "build-01");
+	sandbox_policy_free(p);
+}
+
+static void policy_nested_too_deep(void **state)
+{
+	char json[4096];
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(json, sizeof(json), "{\"version\": 1, \"x\": ");
+	for (int i = 0; i < 2000 && n < sizeof(json) - 1; i++)
+		json[n++] = '[';
+	json[n] = '\0';
+	expect_error(json, "policy.json: invalid JSON near byte 35: nested "
+			   "too deep (more than 16 levels)");
+	expect_error("{\"version\": 1, \"x\": \"[[[[[[[[[[[[[[[[[[[[\"}",
+		     "policy.json: x: unknown key");
+}
+
+static void policy_processes_minimum(void **state)
+{
+	struct sandbox_policy *p;
+
+	(void)state;
+	expect_error("{\"version\": 1, \"limits\": {\"processes\": 2}}",
+		     "policy.json: limits.processes: 2: too small: the "
+		     "sandbox's helper, init and the command count against "
+		     "it, so raise it to at least 3, or 0 for no limit");
+	p = parse("{\"version\": 1, \"limits\": {\"processes\": 0}}");
+	assert_non_null(p);
+	sandbox_policy_free(p);
+	p = parse("{\"version\": 1, \"limits\": {\"processes\": 3}}");
 	assert_non_null(p);
 	sandbox_policy_free(p);
 }
@@ -366,6 +429,9 @@ int main(void)
 		cmocka_unit_test(policy_duplicate_key),
 		cmocka_unit_test(policy_trailing_text),
 		cmocka_unit_test(policy_home_over_read_only),
+		cmocka_unit_test(policy_hostname_label),
+		cmocka_unit_test(policy_nested_too_deep),
+		cmocka_unit_test(policy_processes_minimum),
 		cmocka_unit_test(policy_defaults_and_sizes),
 		cmocka_unit_test(policy_round_trip),
 		cmocka_unit_test(compare_reports_each_difference),
