@@ -320,6 +320,54 @@ static void start_rejects_bad_config(void **state)
 	assert_non_null(strstr(harness_error(), "not a numeric IP"));
 }
 
+/* Each URL that harness_upstream_check() rejects, with a word from the
+ * reason. */
+static void upstream_check_rejects_urls(void **state)
+{
+	static const struct {
+		const char *url;
+		const char *reason;
+	} bad[] = {
+		{"ftp://127.0.0.1:9", "http://"},
+		{"127.0.0.1:9", "http://"},
+		{"http://127.0.0.1:", "empty port"},
+		{"http://127.0.0.1:/v1", "empty port"},
+		{"http://[::1]:", "empty port"},
+		{"http://127.0.0.1:99999", "65535"},
+		{"http://", "host"},
+		{"http://canaryuser:Canary5ecret@127.0.0.1:9", "password"},
+		{"http://:Canary5ecret@127.0.0.1:9", "password"},
+	};
+	struct harness_upstream up = {.name = "a"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		up.url = bad[i].url;
+		assert_int_equal(harness_upstream_check(&up), -1);
+		assert_non_null(strstr(harness_error(), bad[i].reason));
+		assert_null(strstr(harness_error(), "Canary5ecret"));
+		assert_null(strstr(harness_error(), "canaryuser"));
+		assert_non_null(harness_error_hint());
+	}
+	assert_non_null(strstr(harness_error_hint(), "--auth a="));
+}
+
+static void upstream_check_accepts_urls(void **state)
+{
+	static const char *const good[] = {
+		"http://127.0.0.1:9",	     "https://127.0.0.1/v1",
+		"http://[::1]:8080/x",	     "HTTP://127.0.0.1:9",
+		"http://127.0.0.1:9/v1?a=b",
+	};
+	struct harness_upstream up = {.name = "a"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		up.url = good[i];
+		assert_int_equal(harness_upstream_check(&up), 0);
+	}
+}
+
 struct recorder {
 	int before_calls;
 	int refuse;
@@ -433,6 +481,8 @@ int main(void)
 		cmocka_unit_test(json_rejects_bad_fields),
 		cmocka_unit_test(load_names_the_bad_line),
 		cmocka_unit_test(start_rejects_bad_config),
+		cmocka_unit_test(upstream_check_rejects_urls),
+		cmocka_unit_test(upstream_check_accepts_urls),
 		cmocka_unit_test(sink_sees_each_exchange),
 	};
 
