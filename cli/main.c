@@ -269,6 +269,16 @@ static const struct cli_command commands[] = {
 	  "  --json  print the report as one JSON object\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 cannot read a bundle.\n" },
+	{ "demo", cmd_demo,
+	  "runbundle demo [--output DIR] [--example DIR]",
+	  "Record, inspect, replay and report the bundled example agent.",
+	  "  --output DIR   where everything goes (default: a new "
+	  "runbundle-demo-XXXXXX\n"
+	  "                 in $TMPDIR or /tmp); must be new or empty\n"
+	  "  --example DIR  the example (default: examples/shell-agent of "
+	  "the source tree)\n"
+	  "Exit status: 0 the demo ran as it should, 1 a step did not, 3 "
+	  "error.\n" },
 	{ "help", cmd_help,
 	  "runbundle help [COMMAND]",
 	  "Show the commands, or the options of one command.",

@@ -13,5 +13,6 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self);
 int cmd_gateway(int argc, char **argv, const struct cli_command *self);
 int cmd_trace(int argc, char **argv, const struct cli_command *self);
 int cmd_record(int argc, char **argv, const struct cli_command *self);
+int cmd_demo(int argc, char **argv, const struct cli_command *self);
 
 #endif

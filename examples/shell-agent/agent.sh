@@ -9,7 +9,8 @@
 # Environment: OPENAI_BASE_URL (for example http://127.0.0.1:8080/v1),
 # OPENAI_API_KEY (runbundle's gateway hands the agent a placeholder and
 # injects the real key itself), AGENT_MODEL (default "gpt-4.1"),
-# AGENT_MAX_TURNS (default 20). Needs curl and jq.
+# AGENT_MAX_TURNS (default 20), AGENT_STATE_DIR (the conversation's
+# files, default /tmp/shell-agent, removed at the end). Needs curl and jq.
 #
 # Tools offered to the model:
 #   run_command {"command": "..."}          sh -c, output and exit status
@@ -21,7 +22,12 @@ task=${1:?usage: agent.sh TASK}
 base=${OPENAI_BASE_URL:?OPENAI_BASE_URL must point at the model endpoint}
 model=${AGENT_MODEL:-gpt-4.1}
 max_turns=${AGENT_MAX_TURNS:-20}
-state=$(mktemp -d)
+# A fixed path, not mktemp: its name reaches the argv of every curl and
+# jq call, and a random one would make each replay differ from its
+# recording. Inside the sandbox /tmp is private to the run.
+state=${AGENT_STATE_DIR:-/tmp/shell-agent}
+rm -rf "$state"
+mkdir -p "$state"
 trap 'rm -rf "$state"' EXIT
 
 tools='[
@@ -78,9 +84,13 @@ while [ "$turn" -lt "$max_turns" ]; do
 		-H 'Content-Type: application/json' \
 		--data-binary @"$state/request.json" >"$state/response.json"
 
-	message=$(jq -c '.choices[0].message' "$state/response.json")
-	jq --argjson m "$message" '. + [$m]' "$state/messages.json" \
-		>"$state/next.json"
+	# Texts go through files, not argv: the tracer records every argv,
+	# and a divergence report would quote whole tool outputs.
+	jq -c '.choices[0].message' "$state/response.json" \
+		>"$state/message.json"
+	message=$(cat "$state/message.json")
+	jq --slurpfile m "$state/message.json" '. + $m' \
+		"$state/messages.json" >"$state/next.json"
 	mv "$state/next.json" "$state/messages.json"
 
 	calls=$(printf '%s' "$message" | jq -c '.tool_calls // [] | .[]')
@@ -94,8 +104,8 @@ while [ "$turn" -lt "$max_turns" ]; do
 		name=$(printf '%s' "$call" | jq -r .function.name)
 		arguments=$(printf '%s' "$call" | jq -r .function.arguments)
 		echo "agent: $name $arguments" >&2
-		result=$(run_tool "$name" "$arguments")
-		jq --arg id "$id" --arg content "$result" \
+		run_tool "$name" "$arguments" >"$state/result.txt"
+		jq --arg id "$id" --rawfile content "$state/result.txt" \
 			'. + [{"role":"tool","tool_call_id":$id,"content":$content}]' \
 			"$state/messages.json" >"$state/next.json"
 		mv "$state/next.json" "$state/messages.json"
