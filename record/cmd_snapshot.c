@@ -238,11 +238,13 @@ static int check_dir(const char *dir)
 	struct stat st;
 
 	if (stat(dir, &st) != 0) {
-		cli_error("cannot snapshot: '%s': %s", dir, strerror(errno));
+		cli_error("cannot snapshot directory: '%s': %s", dir,
+			  strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		cli_error("cannot snapshot: '%s': not a directory", dir);
+		cli_error("cannot snapshot directory: '%s': not a directory",
+			  dir);
 		cli_hint("name the directory to store, not a file in it");
 		return -1;
 	}

@@ -4,7 +4,7 @@
 . "$TESTS_DIR/lib.sh"
 
 expect_status 3 "$RUNBUNDLE" snapshot "$TMP/a.rb" "$TMP/missing"
-expect_grep "^runbundle: cannot snapshot: '$TMP/missing': " "$TMP/err"
+expect_grep "^runbundle: cannot snapshot directory: '$TMP/missing': " "$TMP/err"
 [ ! -e "$TMP/a.rb" ] || fail "a bundle was created for a missing DIR"
 
 echo text >"$TMP/file"
