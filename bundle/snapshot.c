@@ -33,6 +33,7 @@ struct walk {
 	struct bundle_snapshot_stats *stats;
 	int use_cache;
 	struct timespec racy; /* cached mtimes at or after this are racy */
+	const char *root_path; /* absolute: the stat cache's key prefix */
 	struct snapshot_path path;
 	struct snapshot_links links;
 	struct snapshot_stat_worker *stat_worker;
@@ -528,13 +529,34 @@ static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
 	}
 }
 
+/* The stat cache key of the directory being walked: its absolute path,
+ * raw bytes without a NUL. Returns NULL when out of memory. */
+static char *dir_key(const struct walk *w, size_t *len)
+{
+	size_t root_len = strlen(w->root_path);
+	char *key = malloc(root_len + 1 + w->path.len + 1);
+
+	if (!key)
+		return NULL;
+	memcpy(key, w->root_path, root_len);
+	*len = root_len;
+	if (w->path.len) {
+		key[(*len)++] = '/';
+		memcpy(key + *len, w->path.data, w->path.len);
+		*len += w->path.len;
+	}
+	return key;
+}
+
 /* The previous tree of this directory, or nothing when it cannot be
  * loaded: the cache only saves reading, so a damaged one is ignored. */
 static int load_old_dir(struct walk *w, const struct bundle_id *old_id,
 			struct old_dir *old)
 {
-	size_t len;
+	size_t len, key_len;
 	enum bundle_kind kind;
+	char *key;
+	int rc;
 
 	memset(old, 0, sizeof(*old));
 	if (!old_id || !w->use_cache)
@@ -547,8 +569,13 @@ static int load_old_dir(struct walk *w, const struct bundle_id *old_id,
 		return 0;
 	}
 	old->have = 1;
-	return snapshot_cache_load(w->bundle, old_id, old->tree.n_entries,
-				   &old->records);
+	key = dir_key(w, &key_len);
+	if (!key)
+		return 0; /* nothing cached: every file is read */
+	rc = snapshot_cache_load(w->bundle, key, key_len, old_id,
+				 old->tree.n_entries, &old->records);
+	free(key);
+	return rc;
 }
 
 static void release_old_dir(struct old_dir *old)
@@ -569,8 +596,9 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 			 const struct bundle_id *id, const struct bundle_id *old_id,
 			 const struct old_dir *old)
 {
-	size_t n = tree->n_entries;
+	size_t n = tree->n_entries, key_len;
 	unsigned char *records;
+	char *key;
 	int rc = 0;
 
 	if (n == 0)
@@ -587,8 +615,16 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 					      ? &items[i].st
 					      : NULL);
 	if (!old_id || memcmp(old_id, id, sizeof(*id)) || !old->records ||
-	    memcmp(old->records, records, n * SNAPSHOT_CACHE_RECORD))
-		rc = snapshot_cache_store(w->bundle, id, records, n);
+	    memcmp(old->records, records, n * SNAPSHOT_CACHE_RECORD)) {
+		key = dir_key(w, &key_len);
+		rc = key ? snapshot_cache_store(w->bundle, key, key_len, id,
+						records, n)
+			 : -1;
+		if (!key)
+			bundle_set_error("cannot store stat cache: out of "
+					 "memory");
+		free(key);
+	}
 	free(records);
 	return rc;
 }
@@ -694,6 +730,7 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	w.stats = &snapshot->stats;
 	if (snapshot_source_init(&src, bundle, dir) < 0)
 		return -1;
+	w.root_path = src.path;
 	w.use_cache = src.have_previous && !w.options->no_cache;
 	w.racy = src.previous_start;
 	w.racy.tv_sec -= BUNDLE_SNAPSHOT_RACY_SEC;

@@ -1,14 +1,14 @@
 /*
  * snapshot_cache.c - the part of the stat cache that tree objects do not
- * hold: the ctime, inode and device of each regular file, stored per tree
- * in the stat_cache table (docs/bundle-format.md).
+ * hold: the ctime, inode and device of each regular file, stored per
+ * directory in the stat_cache table (docs/bundle-format.md).
  *
  * A tree object records what checkout needs, and ctime, inode and device
  * are not that: two trees with the same content must have the same id
- * wherever they were taken. So they live beside the tree, keyed by its
- * id. The last snapshot that stored a tree overwrites its row. When two
- * directories share a tree id, the inodes of the other one do not match,
- * so its files are read again: slower, but never wrong.
+ * wherever they were taken. So they live beside the tree, in one row per
+ * directory, keyed by its absolute path and naming the tree they were
+ * taken with. A row whose tree is not the previous tree of that directory
+ * is ignored, so its files are read again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,8 @@ int snapshot_cache_matches(const unsigned char *record, const struct stat *st)
 	       get_be64(record + 24) == (uint64_t)st->st_ctim.tv_nsec;
 }
 
-int snapshot_cache_load(struct bundle *bundle, const struct bundle_id *tree,
+int snapshot_cache_load(struct bundle *bundle, const char *dir,
+			size_t dir_len, const struct bundle_id *tree,
 			size_t n_entries, unsigned char **records)
 {
 	sqlite3_stmt *stmt;
@@ -61,10 +62,12 @@ int snapshot_cache_load(struct bundle *bundle, const struct bundle_id *tree,
 
 	*records = NULL;
 	if (store_prepare(bundle, &bundle->cache_get_stmt,
-			  "SELECT data FROM stat_cache WHERE tree = ?"))
+			  "SELECT data FROM stat_cache "
+			  "WHERE dir = ? AND tree = ?"))
 		return -1;
 	stmt = bundle->cache_get_stmt;
-	sqlite3_bind_blob(stmt, 1, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 1, dir, (int)dir_len, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW &&
 	    (size_t)sqlite3_column_bytes(stmt, 0) == want && want > 0) {
@@ -78,19 +81,21 @@ int snapshot_cache_load(struct bundle *bundle, const struct bundle_id *tree,
 	return 0;
 }
 
-int snapshot_cache_store(struct bundle *bundle, const struct bundle_id *tree,
+int snapshot_cache_store(struct bundle *bundle, const char *dir,
+			 size_t dir_len, const struct bundle_id *tree,
 			 const unsigned char *records, size_t n_entries)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
 	if (store_prepare(bundle, &bundle->cache_put_stmt,
-			  "INSERT OR REPLACE INTO stat_cache (tree, data) "
-			  "VALUES (?, ?)"))
+			  "INSERT OR REPLACE INTO stat_cache (dir, tree, "
+			  "data) VALUES (?, ?, ?)"))
 		return -1;
 	stmt = bundle->cache_put_stmt;
-	sqlite3_bind_blob(stmt, 1, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 2, records,
+	sqlite3_bind_blob(stmt, 1, dir, (int)dir_len, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, records,
 			  (int)(n_entries * SNAPSHOT_CACHE_RECORD),
 			  SQLITE_STATIC);
 	rc = sqlite3_step(stmt);

@@ -83,14 +83,19 @@ void snapshot_cache_record(unsigned char *rec, const struct stat *st);
 /* Nonzero when rec holds the device, inode and ctime of st. */
 int snapshot_cache_matches(const unsigned char *rec, const struct stat *st);
 
-/* Load the records of tree, which has n_entries entries, into *records
- * (malloc'd, owned by the caller). *records is NULL when the tree has no
- * row or one of another length: then nothing is cached. */
-int snapshot_cache_load(struct bundle *bundle, const struct bundle_id *tree,
+/* Load the records that the directory dir (an absolute path of dir_len
+ * raw bytes) had when it was stored as tree, which has n_entries
+ * entries, into *records (malloc'd, owned by the caller). *records is
+ * NULL when the row is missing, names another tree or has another
+ * length: then nothing is cached. */
+int snapshot_cache_load(struct bundle *bundle, const char *dir,
+			size_t dir_len, const struct bundle_id *tree,
 			size_t n_entries, unsigned char **records);
 
-/* Store the records of tree, replacing those of an earlier snapshot. */
-int snapshot_cache_store(struct bundle *bundle, const struct bundle_id *tree,
+/* Store the records of dir as tree, replacing those of an earlier
+ * snapshot. */
+int snapshot_cache_store(struct bundle *bundle, const char *dir,
+			 size_t dir_len, const struct bundle_id *tree,
 			 const unsigned char *records, size_t n_entries);
 
 /* The directory being snapshotted, and the previous snapshot of it. */

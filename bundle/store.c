@@ -46,7 +46,8 @@ static const char *const schema[] = {
 	"\tevent TEXT NOT NULL\n"
 	")",
 	"CREATE TABLE stat_cache (\n"
-	"\ttree BLOB PRIMARY KEY NOT NULL CHECK (length(tree) = 32),\n"
+	"\tdir BLOB PRIMARY KEY NOT NULL,\n"
+	"\ttree BLOB NOT NULL CHECK (length(tree) = 32),\n"
 	"\tdata BLOB NOT NULL\n"
 	") WITHOUT ROWID",
 };
