@@ -37,6 +37,14 @@ expect_grep '&lt;img src=x onerror=alert(3)&gt;' "$TMP/dom.html"
 expect_grep 'tool call: &lt;b&gt;bold&lt;/b&gt;' "$TMP/dom.html"
 expect_grep 'class="violation"' "$TMP/dom.html"
 
+# The search box, filled from the address: only step 1 ran the command.
+chromium_run --dump-dom "file://$TMP/r.html#q=alert(4)" >"$TMP/search.html" ||
+	fail "chromium failed: $(tail -5 "$TMP/chromium.log")"
+expect_grep '1 of 3 steps match' "$TMP/search.html"
+expect_eq 2 "$(grep -o '<section class="step[^"]*hidden' "$TMP/search.html" |
+	wc -l)" "steps hidden by the search"
+grep CONSOLE "$TMP/chromium.log" && fail "the search logged to the console"
+
 # The screenshot, kept as an artifact of the test run.
 logs=${BUILD_DIR:-$TMP}/meson-logs
 mkdir -p "$logs"
