@@ -90,7 +90,8 @@ static void policy_duplicate_key(void **state)
 		     "\"hostname\": \"second\"}",
 		     "policy.json: hostname: duplicate key");
 	expect_error("{\"version\": 1, \"env\": {\"set\": {\"A\": \"1\", "
-		     "\"A\": \"2\"}}}", "policy.json: env.set.A: duplicate key");
+		     "\"A\": \"2\"}}}",
+		     "policy.json: env.set.A: duplicate key");
 }
 
 static void policy_trailing_text(void **state)
@@ -137,7 +138,9 @@ static void policy_hostname_label(void **state)
 	static const char *const bad_names[] = {
 		"\"a\\u0000b\"", "\"a/b\"", "\"a b\"", "\"a\\nb\"", "\"\"",
 		"\"-a\"", "\"a-\"", "\"a.b\"",
-		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+		/* 64 letters, one more than a label may have */
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
 	};
 	struct sandbox_policy *p;
 	char json[256];
