@@ -5,15 +5,17 @@
  * Three processes besides the caller:
  *
  *   helper  forked by the caller. Closes every fd but the control
- *	     socket, enters the run's cgroup, unshares the namespaces,
- *	     maps the ids, forks init and waits for it.
+ *	     socket, replaces its command line with "sandbox-init",
+ *	     enters the run's cgroup, unshares the namespaces, maps the
+ *	     ids, forks init and waits for it.
  *   init    PID 1 of the new PID namespace. Sets up the network, the
  *	     mounts and the session, forks the agent, forwards signals,
  *	     enforces the timeout, and reaps everything. When the agent
  *	     exits, init kills what is left and exits too, and the kernel
  *	     then kills anything still in the namespace.
- *   agent   drops privileges, applies Landlock and seccomp, runs the
- *	     hook and executes the command.
+ *   agent   puts the caller's command line back, drops privileges,
+ *	     applies Landlock and seccomp, runs the hook and executes the
+ *	     command.
  *
  * They talk to the caller over one SOCK_SEQPACKET socketpair, one
  * message per packet: a 4-byte type, then the payload. Only the

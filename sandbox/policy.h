@@ -9,8 +9,15 @@
  *     workspace.* is relative to the workspace and normalised the same
  *     way, and "." means the whole workspace.
  *  2. Every network.allow entry is "host:port" with port 1 to 65535.
- *  3. A limit of 0 means "no limit".
- *  4. Every string is owned by the policy and freed by
+ *  3. A limit of 0 means "no limit". limits.processes is 0 or at least
+ *     SANDBOX_MIN_PROCESSES.
+ *  4. hostname is an RFC 1123 label, no string contains a NUL, and no
+ *     object repeats a key.
+ *  5. home.path is not, does not contain and does not lie inside a
+ *     system path or a path of filesystem.read_only, and is not and
+ *     does not contain / or /tmp. Whether it overlaps the workspace is
+ *     checked at launch.
+ *  6. Every string is owned by the policy and freed by
  *     sandbox_policy_free().
  *
  * Errors: parsing functions return NULL and store a message that names
