@@ -194,9 +194,9 @@ static struct bundle *bundle_alloc(const char *path, enum bundle_open_mode mode)
 	return bundle;
 }
 
-static int open_db(struct bundle *bundle, int flags)
+static int open_name(struct bundle *bundle, const char *name, int flags)
 {
-	int rc = sqlite3_open_v2(bundle->path, &bundle->db,
+	int rc = sqlite3_open_v2(name, &bundle->db,
 				 flags | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK) {
@@ -210,6 +210,11 @@ static int open_db(struct bundle *bundle, int flags)
 	sqlite3_extended_result_codes(bundle->db, 1);
 	harden(bundle->db);
 	return 0;
+}
+
+static int open_db(struct bundle *bundle, int flags)
+{
+	return open_name(bundle, bundle->path, flags);
 }
 
 /* Switch to the mode used while writing: WAL, so a killed writer loses
@@ -404,19 +409,104 @@ static int not_a_bundle(const char *path)
 	return -1;
 }
 
-/* Check the first 100 bytes (the SQLite header) with plain I/O. */
-static int check_header(const char *path)
+/* The files beside a bundle, as bundle_open finds them before SQLite
+ * opens it. */
+struct file_state {
+	int wal;        /* a BUNDLE-wal file exists */
+	int empty_wal;  /* ... and it is empty, so it contains no frame */
+	int journal;    /* a BUNDLE-journal file exists */
+};
+
+/* Set *exists, and *empty for a file of size 0, for path plus suffix. */
+static void sidecar(const char *path, const char *suffix, int *exists,
+		    int *empty)
 {
-	unsigned char header[100];
-	ssize_t n;
-	uint32_t version;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char name[4096];
+	struct stat st;
+
+	*exists = 0;
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
+	    sizeof(name))
+		return;
+	if (lstat(name, &st) == 0) {
+		*exists = 1;
+		if (empty)
+			*empty = st.st_size == 0;
+	}
+}
+
+/* Reject anything but a regular file. O_NONBLOCK keeps a FIFO from
+ * blocking the open until a writer appears. */
+static int open_regular(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	const char *why = NULL;
 
 	if (fd < 0) {
 		bundle_set_error("cannot open bundle: '%s': %s", path,
 				 strerror(errno));
 		return -1;
 	}
+	if (fstat(fd, st) != 0)
+		why = strerror(errno);
+	else if (S_ISDIR(st->st_mode))
+		why = "is a directory";
+	else if (!S_ISREG(st->st_mode))
+		why = "not a regular file";
+	if (why) {
+		bundle_set_error("cannot open bundle: '%s': %s", path, why);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A file longer than the page count in its header has bytes that SQLite
+ * never reads, so verify would not cover them. The count is exact only
+ * in rollback-journal mode (bytes 18 and 19 are 1, a finalized bundle),
+ * where each commit writes it. It also needs no journal beside the file,
+ * and offset 92 equal to the change counter at offset 24, which marks
+ * the count valid. In WAL mode only checkpoints write the header. A
+ * short file is left to verify, which names the truncation.
+ */
+static int check_length(const char *path, const unsigned char *header,
+			const struct stat *st, const struct file_state *fs)
+{
+	uint64_t page_size = (uint64_t)header[16] << 8 | header[17];
+	uint64_t expected;
+
+	if (header[18] != 1 || header[19] != 1 || fs->wal || fs->journal ||
+	    get_be32(header + 92) != get_be32(header + 24))
+		return 0;
+	if (page_size == 1)
+		page_size = 65536;
+	expected = page_size * get_be32(header + 28);
+	if (expected == 0 || (uint64_t)st->st_size <= expected)
+		return 0;
+	bundle_set_error("cannot open bundle: '%s': bytes follow its last "
+			 "page: the file is %llu bytes, but its header says "
+			 "%llu",
+			 path, (unsigned long long)st->st_size,
+			 (unsigned long long)expected);
+	bundle_set_hint("the file was damaged or had data appended; to read "
+			"it, cut a copy of it with 'truncate -s %llu COPY'",
+			(unsigned long long)expected);
+	return -1;
+}
+
+/* Check the first 100 bytes (the SQLite header) with plain I/O, and
+ * the files that SQLite keeps beside the bundle. */
+static int check_header(const char *path, struct file_state *fs)
+{
+	unsigned char header[100];
+	struct stat st;
+	ssize_t n;
+	uint32_t version;
+	int fd = open_regular(path, &st);
+
+	if (fd < 0)
+		return -1;
 	n = pread(fd, header, sizeof(header), 0);
 	close(fd);
 
@@ -435,7 +525,11 @@ static int check_header(const char *path)
 			bundle_set_hint("upgrade runbundle to read it");
 		return -1;
 	}
-	return 0;
+
+	fs->empty_wal = 0;
+	sidecar(path, "-wal", &fs->wal, &fs->empty_wal);
+	sidecar(path, "-journal", &fs->journal, NULL);
+	return check_length(path, header, &st, fs);
 }
 
 static int check_table(struct bundle *bundle, sqlite3_stmt *stmt, size_t i)
@@ -544,24 +638,107 @@ static int recover_read_only(struct bundle *bundle)
 	return check_schema(bundle);
 }
 
+/*
+ * Open path read-only as an SQLite URI with immutable=1: SQLite then
+ * takes no lock and creates no -wal or -shm file, so a reader needs no
+ * write access and leaves nothing behind. It reads the main file alone,
+ * which contains every committed event when no WAL or rollback journal is
+ * beside it. Characters that a URI reserves are percent-encoded.
+ */
+static int open_immutable(struct bundle *bundle)
+{
+	static const char suffix[] = "?immutable=1";
+	const char *p = bundle->path;
+	size_t len = strlen(p);
+	char *uri = malloc(8 + 3 * len + sizeof(suffix));
+	char *q = uri;
+	int rc;
+
+	if (!uri) {
+		bundle_set_error("cannot open bundle: '%s': %s", p,
+				 strerror(ENOMEM));
+		return -1;
+	}
+	/* "file:///abs" keeps a path that starts with "//" from being read
+	 * as an authority. */
+	q += sprintf(q, "%s", p[0] == '/' ? "file://" : "file:");
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '/' || c == '-' || c == '.' || c == '_' ||
+		    c == '~' || (c >= '0' && c <= '9') ||
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			*q++ = (char)c;
+		else
+			q += sprintf(q, "%%%02X", c);
+	}
+	memcpy(q, suffix, sizeof(suffix));
+	rc = open_name(bundle, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+	free(uri);
+	if (rc)
+		return -1;
+	return check_schema(bundle);
+}
+
+/*
+ * A WAL that is not empty contains committed events that the main file
+ * lacks. SQLite reads it read-only only through its -shm file, which it
+ * creates when the folder is writable. Without either, fail: opening
+ * the main file alone would show an older bundle as if it were whole.
+ */
+static int wal_unreadable(struct bundle *bundle)
+{
+	bundle_set_error("cannot open bundle: '%s': its write-ahead log "
+			 "'%s-wal' is readable only with '%s-shm' beside it "
+			 "or write access to the folder (%s)",
+			 bundle->path, bundle->path, bundle->path,
+			 sqlite3_errmsg(bundle->db));
+	bundle_set_hint("copy '%s' and '%s-wal' together to a folder you "
+			"can write, and run the command on the copy",
+			bundle->path, bundle->path);
+	return -1;
+}
+
+/* Open for reading, writing nothing. See docs/bundle-format.md. */
+static int open_read(struct bundle *bundle, const struct file_state *fs)
+{
+	if (!fs->wal && !fs->journal)
+		return open_immutable(bundle);
+
+	if (open_db(bundle, SQLITE_OPEN_READONLY))
+		return -1;
+	if (check_schema(bundle) == 0)
+		return 0;
+	if (!fs->wal)
+		return recover_read_only(bundle);
+
+	/* An empty WAL contains nothing that the main file lacks. */
+	if (fs->empty_wal) {
+		sqlite3_close(bundle->db);
+		bundle->db = NULL;
+		return open_immutable(bundle);
+	}
+	return wal_unreadable(bundle);
+}
+
 struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
 {
 	struct bundle *bundle;
-	int flags = mode == BUNDLE_APPEND ? SQLITE_OPEN_READWRITE
-					  : SQLITE_OPEN_READONLY;
+	struct file_state fs;
+	int rc;
 
-	if (check_header(path))
+	if (check_header(path, &fs))
 		return NULL;
 
 	bundle = bundle_alloc(path, mode);
 	if (!bundle)
 		return NULL;
-	if (open_db(bundle, flags))
-		goto fail;
-	if (check_schema(bundle) && mode == BUNDLE_READ &&
-	    recover_read_only(bundle))
-		goto fail;
-	if (read_state(bundle))
+	if (mode == BUNDLE_READ)
+		rc = open_read(bundle, &fs);
+	else
+		rc = open_db(bundle, SQLITE_OPEN_READWRITE) ||
+		     check_schema(bundle);
+	if (rc || read_state(bundle))
 		goto fail;
 
 	if (mode == BUNDLE_APPEND) {

@@ -1,0 +1,66 @@
+#!/bin/sh
+# open_readonly.sh - verify and inspect open an unfinalized bundle as a
+# user who cannot write its folder or the file, and leave no file behind.
+. "$TESTS_DIR/lib.sh"
+WRITER=$1
+
+[ "$(id -u)" -eq 0 ] || skip "needs root to make a folder the user cannot write"
+unpriv_setup
+chmod 755 "$TMP"
+
+# A bundle closed by its writer: still in WAL mode, with no -wal file.
+mkdir "$TMP/dir" "$TMP/ro" "$TMP/rw"
+echo hello >"$TMP/dir/a"
+"$RUNBUNDLE" snapshot "$TMP/ro/closed.rb" "$TMP/dir" >/dev/null ||
+	fail "snapshot failed"
+# Bytes 18 and 19 of the header are 2 in WAL mode.
+expect_eq "2 2" "$(od -An -j18 -N2 -tu1 "$TMP/ro/closed.rb" | xargs)" \
+	"WAL mode of an unfinalized bundle"
+[ ! -e "$TMP/ro/closed.rb-wal" ] || fail "snapshot left a WAL file"
+
+# A bundle whose writer was killed: its -wal and -shm stay beside it.
+: >"$TMP/committed"
+"$WRITER" loop "$TMP/ro/killed.rb" 7 >"$TMP/committed" 2>"$TMP/writer.err" &
+pid=$!
+while [ "$(wc -l <"$TMP/committed")" -lt 3 ]; do sleep 0.05; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+[ -s "$TMP/ro/killed.rb-wal" ] || fail "the killed writer left no WAL"
+committed=$(tail -n 1 "$TMP/committed")
+
+chmod 444 "$TMP/ro/closed.rb"
+chmod 644 "$TMP/ro/killed.rb" "$TMP/ro/killed.rb-wal" "$TMP/ro/killed.rb-shm"
+ls -A "$TMP/ro" >"$TMP/before"
+
+# As a user who can write neither the folder nor the files.
+for name in closed killed; do
+	expect_status 0 as_user "$UNPRIV_RUNBUNDLE" verify --allow-incomplete \
+		"$TMP/ro/$name.rb"
+	expect_grep '^OK: ' "$TMP/out"
+done
+expect_status 0 as_user "$UNPRIV_RUNBUNDLE" verify --allow-incomplete --json \
+	"$TMP/ro/killed.rb"
+verified=$(jq .verified_events "$TMP/out")
+[ "$verified" -ge "$committed" ] ||
+	fail "$committed events committed, $verified verified"
+expect_status 0 as_user "$UNPRIV_RUNBUNDLE" log "$TMP/ro/closed.rb"
+ls -A "$TMP/ro" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" ||
+	fail "a read left files behind: $(comm -13 "$TMP/before" "$TMP/after")"
+
+# The WAL cannot be read without its -shm or a folder to create it in:
+# rejected with the fix, never read without its committed events.
+rm "$TMP/ro/killed.rb-shm"
+expect_status 3 as_user "$UNPRIV_RUNBUNDLE" verify --allow-incomplete \
+	"$TMP/ro/killed.rb"
+expect_grep "cannot open bundle: '$TMP/ro/killed.rb': .*killed.rb-wal" \
+	"$TMP/err"
+expect_grep '^hint: copy ' "$TMP/err"
+
+# As root, or any reader who can write the folder, a bundle without a
+# -wal file leaves nothing behind either.
+cp "$TMP/ro/closed.rb" "$TMP/rw/closed.rb"
+chmod 444 "$TMP/rw/closed.rb"
+expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/rw/closed.rb"
+expect_eq closed.rb "$(ls -A "$TMP/rw")" "files after a read-only verify"
+exit 0
