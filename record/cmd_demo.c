@@ -3,12 +3,12 @@
  * to end, in one directory.
  *
  * It records examples/shell-agent/agent.sh in the sandbox with the
- * scripted model, prints the summary, replays the bundle (identical),
- * records a variant with a flaky test, makes the test fail by planting
- * a file, replays the variant (diverged at a known step), and writes the
- * HTML report. Each step runs this same executable (/proc/self/exe) as a
- * child, exactly as a user would type the command, so the demo shows the
- * real commands and their real output.
+ * scripted model, prints the summary and replays the bundle (identical).
+ * Then it records a variant with a flaky test, makes the test fail by
+ * planting a file, and replays the variant, which diverges at a known
+ * step. Last it writes the HTML report. Each step runs this same
+ * executable (/proc/self/exe) as a child, with the arguments a user
+ * would type, so the demo shows the real commands and their output.
  *
  * Everything goes into the output directory, the temporary files of the
  * children too (TMPDIR points inside it):
@@ -22,6 +22,7 @@
  *	flaky-workspace/, flaky.rb, flaky-record.log, flaky-replay.txt,
  *	flaky-replay.log	the same for the flaky variant
  *	report.html	the report of run.rb
+ *	tmp/		TMPDIR of the commands, empty at the end
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,7 @@ struct demo {
 	char example[PATH_MAX];	/* examples/shell-agent */
 };
 
-/* snprintf into a PATH_MAX buffer; a path that does not fit is fatal. */
+/* Joins a and b into out. A path longer than PATH_MAX is an error. */
 static int join(char out[PATH_MAX], const char *a, const char *b)
 {
 	int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
@@ -93,9 +94,17 @@ static int run(const char *program, char *const argv[], const char *cwd,
 		return -1;
 	}
 	if (pid == 0) {
-		if ((cwd && chdir(cwd) < 0) || redirect(1, out) < 0 ||
-		    redirect(2, err) < 0)
+		if ((cwd && chdir(cwd) < 0) || redirect(1, out) < 0)
 			_exit(127);
+
+		/* One file for both streams must be one open file, so
+		 * that the two writers share its offset. */
+		if (err && out && strcmp(err, out) == 0) {
+			if (dup2(1, 2) < 0)
+				_exit(127);
+		} else if (redirect(2, err) < 0) {
+			_exit(127);
+		}
 		execvp(program, argv);
 		_exit(127);
 	}
@@ -140,7 +149,7 @@ static int make_dir(const struct demo *d, const char *name)
 	return 0;
 }
 
-/* An existing DIR is used when it is empty (rmdir fails otherwise). */
+/* Reuses an existing, empty DIR: rmdir fails on one that is not. */
 static int reuse_empty(const char *dir)
 {
 	if (errno == EEXIST && rmdir(dir) == 0 && mkdir(dir, 0755) == 0)
@@ -155,7 +164,7 @@ static int reuse_empty(const char *dir)
 	return 0;
 }
 
-/* The output directory: DIR made or empty, else a new one in TMPDIR. */
+/* Opens DIR, new or empty, or else a new directory in TMPDIR. */
 static int open_output(struct demo *d, const char *dir)
 {
 	char tmpl[PATH_MAX];
@@ -182,7 +191,7 @@ static int open_output(struct demo *d, const char *dir)
 	return 0;
 }
 
-/* The default policy plus read-only binds of agent/ and flake/. */
+/* Writes the default policy plus read-only binds of agent/ and flake/. */
 static int write_policy(const struct demo *d)
 {
 	static const char *system[] = { "/usr", "/bin", "/sbin", "/lib",
@@ -224,7 +233,7 @@ out:
 	return rc;
 }
 
-/* agent/, flake/, policy.json, workspace/, flaky-workspace/. */
+/* Creates agent/, flake/, tmp/, policy.json and both workspaces. */
 static int lay_out(const struct demo *d)
 {
 	char from[PATH_MAX], to[PATH_MAX];
@@ -291,7 +300,10 @@ static int print_file(const char *path)
 	return 0;
 }
 
-/* Replay BUNDLE, report into TXT, agent's output into LOG; the status. */
+/*
+ * Replays BUNDLE with the report in TXT and the agent's output in LOG.
+ * Returns the replay's status (0 or 1), or -1 when it could not run.
+ */
 static int replay(const struct demo *d, const char *bundle, const char *txt,
 		  const char *log)
 {

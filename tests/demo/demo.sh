@@ -5,7 +5,7 @@
 # outside the output directory.
 . "$TESTS_DIR/lib.sh"
 
-# check_demo DIR: the demo in DIR did what it says.
+# check_demo DIR: check every output of the demo in DIR.
 check_demo() {
 	dir=$1
 	cp "$TMP/out" "$TMP/demo.out"
