@@ -36,3 +36,18 @@ expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$src"
 cached=$(sqlite3 "$TMP/b.rb" "SELECT json_extract(event, '$.data.cached')
 	FROM events ORDER BY seq DESC LIMIT 1")
 [ "$cached" -ge 1 ] || fail "no file came from the cache: $cached"
+
+# Directories with the same content share a tree id, and each keeps its
+# own records: every file of both comes from the cache.
+same=$TMP/same
+mkdir -p "$same/one" "$same/two"
+for d in one two; do
+	printf 'x\n' >"$same/$d/a"
+	printf 'y\n' >"$same/$d/b"
+done
+touch -d '2020-01-01 00:00:00' "$same"/*/*
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/same.rb" "$same"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/same.rb" "$same"
+cached=$(sqlite3 "$TMP/same.rb" "SELECT json_extract(event, '$.data.cached')
+	FROM events WHERE seq = 2")
+expect_eq 4 "$cached" "files of identical directories from the cache"
