@@ -71,17 +71,18 @@ int snapshot_put_extents(struct bundle *bundle, int fd,
 			 uint64_t *stored, int *read_errno);
 
 /*
- * The stat cache beside each tree (snapshot_cache.c): one record per
- * entry, in tree order, of the device, inode and ctime of a regular file
- * (zeros for other entries), each a big-endian 64-bit number.
+ * The stat cache beside each directory's tree (snapshot_cache.c): one
+ * record per entry, in tree order, of the device, inode and ctime of a
+ * regular file (zeros for other entries), each a big-endian 64-bit
+ * number.
  */
 #define SNAPSHOT_CACHE_RECORD 32
 
-/* Fill rec from st, or with zeros when st is NULL. */
-void snapshot_cache_record(unsigned char *rec, const struct stat *st);
+/* Fill record from st, or with zeros when st is NULL. */
+void snapshot_cache_record(unsigned char *record, const struct stat *st);
 
-/* Nonzero when rec holds the device, inode and ctime of st. */
-int snapshot_cache_matches(const unsigned char *rec, const struct stat *st);
+/* Nonzero when record contains the device, inode and ctime of st. */
+int snapshot_cache_matches(const unsigned char *record, const struct stat *st);
 
 /* Load the records that the directory dir (an absolute path of dir_len
  * raw bytes) had when it was stored as tree, which has n_entries
