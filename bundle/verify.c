@@ -126,7 +126,9 @@ static int check_size(const char *path, char *truncated, size_t len)
 	struct stat st;
 	uint64_t page_size, expected;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK, because opening a FIFO for reading would otherwise
+	 * wait for a writer forever. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	truncated[0] = '\0';
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -135,6 +137,11 @@ static int check_size(const char *path, char *truncated, size_t len)
 		if (fd >= 0)
 			close(fd);
 		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* bundle_open names what the file is instead. */
+		close(fd);
+		return 0;
 	}
 	n = pread(fd, header, sizeof(header), 0);
 	close(fd);
