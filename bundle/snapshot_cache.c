@@ -52,9 +52,9 @@ int snapshot_cache_matches(const unsigned char *record, const struct stat *st)
 	       get_be64(record + 24) == (uint64_t)st->st_ctim.tv_nsec;
 }
 
-int snapshot_cache_load(struct bundle *bundle, const char *dir,
-			size_t dir_len, const struct bundle_id *tree,
-			size_t n_entries, unsigned char **records)
+int snapshot_cache_load(struct bundle *bundle, const char *dir, size_t dir_len,
+			const struct bundle_id *tree, size_t n_entries,
+			unsigned char **records)
 {
 	sqlite3_stmt *stmt;
 	size_t want = n_entries * SNAPSHOT_CACHE_RECORD;
@@ -69,8 +69,8 @@ int snapshot_cache_load(struct bundle *bundle, const char *dir,
 	sqlite3_bind_blob(stmt, 1, dir, (int)dir_len, SQLITE_STATIC);
 	sqlite3_bind_blob(stmt, 2, tree->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW &&
-	    (size_t)sqlite3_column_bytes(stmt, 0) == want && want > 0) {
+	if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(stmt, 0) == want &&
+	    want > 0) {
 		*records = malloc(want);
 		if (*records)
 			memcpy(*records, sqlite3_column_blob(stmt, 0), want);
@@ -81,8 +81,8 @@ int snapshot_cache_load(struct bundle *bundle, const char *dir,
 	return 0;
 }
 
-int snapshot_cache_store(struct bundle *bundle, const char *dir,
-			 size_t dir_len, const struct bundle_id *tree,
+int snapshot_cache_store(struct bundle *bundle, const char *dir, size_t dir_len,
+			 const struct bundle_id *tree,
 			 const unsigned char *records, size_t n_entries)
 {
 	sqlite3_stmt *stmt;

@@ -89,8 +89,9 @@ static int backfill(struct bundle *bundle)
 
 static int create(struct bundle *bundle)
 {
-	if (store_exec(bundle, "BEGIN IMMEDIATE", "cannot create snapshot "
-						  "index") ||
+	if (store_exec(bundle, "BEGIN IMMEDIATE",
+		       "cannot create snapshot "
+		       "index") ||
 	    store_exec(bundle, table_sql, "cannot create snapshot index") ||
 	    store_exec(bundle, index_sql[0], "cannot create snapshot index") ||
 	    store_exec(bundle, index_sql[1], "cannot create snapshot index") ||
