@@ -301,6 +301,31 @@ static int exists_error(const char *path, int error)
 	return -1;
 }
 
+/*
+ * Reject a path that still has a -wal or -shm file beside it, left by a
+ * writer that was killed before its bundle was removed: SQLite would
+ * replay that log into the new bundle.
+ */
+static int check_leftover_log(const char *path)
+{
+	static const char *const suffixes[] = { "-wal", "-shm" };
+	char name[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+		if (lstat(name, &st) != 0)
+			continue;
+		bundle_set_error("cannot create bundle: '%s': '%s' of an "
+				 "earlier bundle is still there",
+				 path, name);
+		bundle_set_hint("remove '%s', or choose another file name",
+				name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Create the empty file that the schema is written into. A file of the
  * same name is left by a writer with our pid that died, so it is
  * removed once. */
@@ -368,6 +393,8 @@ struct bundle *bundle_create(const char *path,
 		exists_error(path, EEXIST);
 		return NULL;
 	}
+	if (check_leftover_log(path))
+		return NULL;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new-%ld", path,
 			     (long)getpid()) >= sizeof(tmp)) {
 		exists_error(path, ENAMETOOLONG);
