@@ -28,6 +28,7 @@ static void print_skip(const char *path, enum bundle_entry_kind kind,
 static int run(const char *path, const char *name, const char *dir,
 	       const struct bundle_checkout_options *options)
 {
+	struct bundle_checkout_options with_root = *options;
 	struct bundle_checkout_stats stats;
 	struct bundle_snapshot snapshot;
 	struct bundle *bundle = bundle_open(path, BUNDLE_READ);
@@ -36,8 +37,9 @@ static int run(const char *path, const char *name, const char *dir,
 	if (!bundle)
 		return cli_error_from(bundle_error(), bundle_error_hint());
 	rc = bundle_snapshot_find(bundle, name, &snapshot);
+	with_root.root = &snapshot.root_meta;
 	if (rc == 0)
-		rc = bundle_checkout(bundle, &snapshot.root, dir, options,
+		rc = bundle_checkout(bundle, &snapshot.root, dir, &with_root,
 				     &stats);
 	if (rc < 0) {
 		cli_error_from(bundle_error(), bundle_error_hint());

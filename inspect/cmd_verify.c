@@ -118,6 +118,11 @@ static void print_text(const struct verify_args *args,
 		printf(", root digest %s", hex);
 	}
 	printf("\n");
+	/* Chunks stored by a read of a file that kept changing are left
+	 * without a reference; they are harmless, so only counted. */
+	if (report->n_unreferenced)
+		printf("note: %llu unreferenced objects\n",
+		       (unsigned long long)report->n_unreferenced);
 }
 
 static cJSON *hex_or_null(int has, const struct bundle_id *id)
