@@ -19,8 +19,7 @@ static const struct cli_command commands[] = {
 	  "runbundle record [-o FILE] [--policy FILE] [--workspace DIR] "
 	  "[--upstream NAME=URL | --model-script FILE] [--label KEY=VALUE]... "
 	  "-- AGENT [ARG...]",
-	  "Run an agent in the sandbox with the gateway and the tracer, and "
-	  "write one bundle.",
+	  "Run an agent sandboxed, traced and recorded into one bundle.",
 	  "  -o FILE               the bundle to write (default: "
 	  "run-<UTC time>.rb)\n"
 	  "  --policy FILE         the sandbox policy (default: the built-in "
@@ -38,8 +37,7 @@ static const struct cli_command commands[] = {
 	{ "snapshot", cmd_snapshot,
 	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "
 	  "[--no-cache] [--finalize] BUNDLE DIR",
-	  "Store a directory in a bundle as a snapshot (the bundle is created "
-	  "when missing).",
+	  "Store a directory in a bundle (created when missing).",
 	  "  --json             print the result as one JSON object\n"
 	  "  --level N          zstd level 1 to 19 of a new bundle\n"
 	  "  --exclude PATTERN  leave out names (or, with '/', paths from "
@@ -62,8 +60,7 @@ static const struct cli_command commands[] = {
 	  "3 failed.\n" },
 	{ "verify", cmd_verify,
 	  "runbundle verify [--json] [--allow-incomplete] BUNDLE",
-	  "Re-hash every object and check every reference, the event chain "
-	  "and the root digest.",
+	  "Re-hash every object; check references and the event chain.",
 	  "  --json              print the report as one JSON object\n"
 	  "  --allow-incomplete  exit 0 for an unfinalized bundle whose "
 	  "events are intact\n"
@@ -73,8 +70,7 @@ static const struct cli_command commands[] = {
 	  "runbundle sandbox [--policy FILE] [--workspace DIR] "
 	  "[--description FILE] [--sandbox namespaces|none] -- COMMAND "
 	  "[ARG...]",
-	  "Run a command in the least-privilege sandbox that a policy "
-	  "describes.",
+	  "Run a command in the sandbox that a policy describes.",
 	  "  --policy FILE       the policy (docs/policy.md); default: the "
 	  "built-in one\n"
 	  "  --workspace DIR     the directory bound read-write at the same "
@@ -160,7 +156,7 @@ static const struct cli_command commands[] = {
 	  "list\n" },
 	{ "inspect", cmd_inspect,
 	  "runbundle inspect [--json] BUNDLE",
-	  "Summarize a run: time, model calls, processes, files, violations.",
+	  "Summarize a run: model calls, processes, files, violations.",
 	  "  --json  print the summary as one JSON object (docs/inspect.md)\n" },
 	{ "log", cmd_log,
 	  "runbundle log [--json] [--kind KIND]... [--step STEP] "
@@ -196,7 +192,7 @@ static const struct cli_command commands[] = {
 	{ "export", cmd_export,
 	  "runbundle export [--json] --format tar|tar.zst|dir [--step STEP] "
 	  "-o OUT BUNDLE",
-	  "Write the workspace at one step as a tar archive or a directory.",
+	  "Write the workspace at one step as a tar or a directory.",
 	  "  --format FORMAT  tar, tar.zst or dir\n"
 	  "  --step STEP      the step (default: final)\n"
 	  "  -o OUT           the file or directory to create\n"
@@ -222,7 +218,7 @@ static const struct cli_command commands[] = {
 	  "error.\n" },
 	{ "apply", cmd_apply,
 	  "runbundle apply [--to DIR] [--dry-run] [--json] BUNDLE",
-	  "Apply the run's final changes to a checkout of its initial state.",
+	  "Apply the run's changes to a checkout of its initial state.",
 	  "  --to DIR   the checkout to change (default: the current "
 	  "directory)\n"
 	  "  --dry-run  check the target and list the changes, write "
@@ -240,8 +236,7 @@ static const struct cli_command commands[] = {
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
 	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
 	  "[--step K] [--keep] BUNDLE",
-	  "Re-run a recorded agent on its recorded model responses; name the "
-	  "first divergence.",
+	  "Re-run a recorded agent and name the first divergence.",
 	  "  -o OUT                the replay's bundle (with --repeat or "
 	  "--step: a\n"
 	  "                        directory for replay-N.rb); default: kept "
