@@ -92,6 +92,32 @@ static void finished(void *ctx, struct harness_exchange *ex)
 	free(ex);
 }
 
+/*
+ * Store a replayed request that matched no recording as a "divergence"
+ * event, with the gateway's report as its object, so that the replay's
+ * bundle says on its own that it diverged (gate reads it).
+ */
+static void diverged(void *ctx, const struct harness_exchange *ex,
+		     const char *report)
+{
+	struct record_gateway *g = ctx;
+	cJSON *data = cJSON_CreateObject();
+	char *bytes = strdup(report);
+
+	if (!data || !bytes) {
+		cJSON_Delete(data);
+		free(bytes);
+		fail(g->session, "cannot record a divergence: out of memory",
+		     NULL);
+		return;
+	}
+	cJSON_AddStringToObject(data, "verdict", "diverged");
+	cJSON_AddStringToObject(data, "method", ex->request.method);
+	cJSON_AddStringToObject(data, "path", ex->request.path);
+	record_submit(g->session, "divergence", data, NULL, BUNDLE_JSON,
+		      bytes, strlen(bytes));
+}
+
 static int add_env(struct record_gateway *g, const char *name,
 		   const char *value)
 {
@@ -238,6 +264,7 @@ int record_gateway_listen(struct record_gateway *g, int listen_fd)
 		.on_divergence = g->session->config->on_divergence,
 		.sink = { .before_forward = before_forward,
 			  .finished = finished,
+			  .diverged = diverged,
 			  .ctx = g },
 	};
 
