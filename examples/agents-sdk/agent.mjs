@@ -12,15 +12,20 @@
 //   AGENT_API         "responses" (the SDK's default) or
 //                     "chat_completions"
 //   AGENT_MODEL       the model name, "gpt-4.1" by default
-//   AGENT_MAX_TURNS   the most model calls, 12 by default
-// Tracing is off: its exporter would post every run to api.openai.com.
+//   AGENT_MAX_TURNS   the maximum number of model calls, 12 by default
+//   AGENT_TRACING     "1" leaves the SDK's tracing on
+// Tracing is off by default, because its exporter would post every run
+// to api.openai.com.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   Agent, run, setOpenAIAPI, setTracingDisabled, tool,
 } from '@openai/agents';
 
-setTracingDisabled(true);
+// AGENT_TRACING=1 leaves tracing on, so that a test can check that
+// egress-guard.mjs reports the export.
+if (process.env.AGENT_TRACING !== '1')
+  setTracingDisabled(true);
 
 const api = process.env.AGENT_API ?? 'responses';
 if (api !== 'responses' && api !== 'chat_completions') {
@@ -38,7 +43,7 @@ function logCall(name, args) {
 
 const runCommand = tool({
   name: 'run_command',
-  description: 'Run a shell command in the workspace; returns its ' +
+  description: 'Run a shell command in the workspace and return its ' +
     'output and exit status',
   parameters: {
     type: 'object',

@@ -14,8 +14,8 @@ chmod 1777 "$TMP/tmp"
 export TMPDIR="$TMP/tmp"
 
 # sdk_record DIR [RECORD-OPTION...]: record the example into DIR/run.rb
-# (run.sh's layout), with AGENT_API and FLAKY taken from the caller. The
-# agent must succeed, and the bundle must verify.
+# (run.sh's layout), with AGENT_API, FLAKY and TRACING taken from the
+# caller. The agent must succeed, and the bundle must verify.
 sdk_record() {
 	RUNBUNDLE=$RUNBUNDLE "$EXAMPLE/run.sh" "$@" </dev/null \
 		>"$TMP/record.out" 2>"$TMP/record.err" || {

@@ -19,8 +19,8 @@ expect_eq 10 "$(jqr '.identical + .volatile_only + .diverged')" \
 diverged=$(jqr .diverged)
 [ "$diverged" -ge 1 ] || fail "no replay diverged"
 
-# Step 2 asks the model about the first test run, step 5 about the
-# second; no other step may diverge.
+# Step 2 sends the model the output of the first test run, and step 5
+# that of the second. No other step may diverge.
 expect_eq "$diverged" "$(jqr '[.steps[] | select(.step == 2 or .step == 5) |
 	.diverged] | add')" "divergences at the test runs"
 expect_eq 0 "$(jqr '[.steps[] | select(.step != 2 and .step != 5)] |

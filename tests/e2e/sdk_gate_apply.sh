@@ -1,8 +1,8 @@
 #!/bin/sh
-# gate and apply on the Agents SDK example's bundle: the run passes the
-# built-in rules, its change applies to a fresh copy of the workspace
-# and makes the tests pass there, and a copy that was changed since the
-# recording is refused with nothing written.
+# gate and apply on the Agents SDK example's bundle. The run passes the
+# built-in rules, and its change applies to a fresh copy of the
+# workspace and makes the tests pass there. A copy that was changed
+# since the recording is rejected with nothing written.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/e2e/e2e_lib.sh"
 
