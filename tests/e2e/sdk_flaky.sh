@@ -21,8 +21,12 @@ diverged=$(jqr .diverged)
 
 # Step 2 sends the model the output of the first test run, and step 5
 # that of the second. No other step may diverge.
-expect_eq "$diverged" "$(jqr '[.steps[] | select(.step == 2 or .step == 5) |
-	.diverged] | add')" "divergences at the test runs"
+# On a failure, the steps and their explanations say where it went.
+jqr '[.steps[] | {step, diverged, how: [.how[].explanation]}]' >"$TMP/steps"
+at_tests=$(jqr '[.steps[] | select(.step == 2 or .step == 5) | .diverged] |
+	add')
+[ "$at_tests" = "$diverged" ] || cat "$TMP/steps" >&2
+expect_eq "$diverged" "$at_tests" "divergences at the test runs"
 expect_eq 0 "$(jqr '[.steps[] | select(.step != 2 and .step != 5)] |
 	length')" "divergences elsewhere"
 jqr '.steps[].how[].explanation' >"$TMP/how"
