@@ -234,10 +234,21 @@ static int launch(struct boxed *b, struct record_stdio *io)
 
 	for (int i = 0; i < 3; i++)
 		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+	/*
+	 * The launch forks, and the child allocates memory before it
+	 * executes the agent. Holding the session lock after a flush keeps
+	 * the writer thread and the store's compression thread out of the
+	 * allocator at the moment of the fork: glibc's malloc is fork-safe
+	 * by itself, but the allocator of the sanitizer builds of GCC 12 is
+	 * not, and a child forked while it was locked hung for ever.
+	 */
+	pthread_mutex_lock(&b->session->lock);
+	record_flush_locked(b->session);
 	if (saved[0] >= 0 && saved[1] >= 0 && saved[2] >= 0 &&
 	    dup2(io->in, 0) == 0 && dup2(io->out[1], 1) == 1 &&
 	    dup2(io->err[1], 2) == 2)
 		rc = sandbox_launch(&b->config, &b->child);
+	pthread_mutex_unlock(&b->session->lock);
 	for (int i = 0; i < 3; i++) {
 		if (saved[i] >= 0) {
 			dup2(saved[i], i);
