@@ -17,10 +17,12 @@ mkdir -p "$out"
 cflags="-std=c17 -D_GNU_SOURCE -g -O1 -I$src -I$BUILD_DIR
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 libs="-lsqlite3 -lzstd -lcrypto -larchive -lcjson -lz -lbrotlidec -lpthread"
-sources="$(ls "$src"/bundle/*.c) $src/cli/util.c
-	$src/harness/error.c $src/harness/exchange.c
+# Each library's error.c is generated into the build directory.
+sources="$(ls "$src"/bundle/*.c) $BUILD_DIR/bundle/error.c $src/cli/util.c
+	$BUILD_DIR/harness/error.c $src/harness/exchange.c
 	$src/harness/exchange_json.c $src/harness/decode.c
-	$src/inspect/error.c $src/inspect/json.c $src/inspect/answer.c
+	$BUILD_DIR/inspect/error.c $src/inspect/error_take.c
+	$src/inspect/json.c $src/inspect/answer.c
 	$src/inspect/describe.c $src/inspect/output.c $src/inspect/content.c
 	$src/inspect/layout.c $src/inspect/view.c"
 
