@@ -20,8 +20,8 @@
  * Errors: functions return 0 on success and -1 on failure (or NULL), with
  * the message in bundle_error(). Memory that a function returns through
  * an out parameter belongs to the caller, who frees it with free() unless
- * the function says otherwise. A struct bundle is used by one thread at
- * a time.
+ * the function's comment names another release function. A struct bundle
+ * is used by one thread at a time.
  */
 #ifndef BUNDLE_BUNDLE_H
 #define BUNDLE_BUNDLE_H
@@ -41,7 +41,7 @@ struct bundle_id {
 	unsigned char bytes[BUNDLE_ID_LEN];
 };
 
-/* What an object is; stored beside it so verify can check references. */
+/* The kind of an object, stored beside it so verify can check references. */
 enum bundle_kind {
 	BUNDLE_BLOB = 1,	/* file content or any opaque bytes */
 	BUNDLE_CHUNKS = 2,	/* the chunk list of a large file */

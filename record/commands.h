@@ -1,7 +1,7 @@
 /*
  * commands.h - the subcommands that run things and write bundles. Each
  * takes the argument vector from its own name on and returns an exit
- * status from enum cli_exit, or the child's status where its help says so.
+ * status from enum cli_exit, or the child's status where its help states it.
  */
 #ifndef RECORD_COMMANDS_H
 #define RECORD_COMMANDS_H

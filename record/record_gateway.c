@@ -95,7 +95,7 @@ static void finished(void *ctx, struct harness_exchange *ex)
 /*
  * Store a replayed request that matched no recording as a "divergence"
  * event, with the gateway's report as its object, so that the replay's
- * bundle says on its own that it diverged (gate reads it).
+ * bundle records on its own that it diverged (gate reads it).
  */
 static void diverged(void *ctx, const struct harness_exchange *ex,
 		     const char *report)
