@@ -61,7 +61,7 @@ machine() {
 	versions
 }
 
-# section TITLE COMMAND...: one section with the load around it.
+# Run COMMAND as one section titled TITLE, with the load around it.
 section() {
 	title=$1
 	shift
@@ -80,8 +80,8 @@ section() {
 		"$(cut -d' ' -f1-3 /proc/loadavg)."
 }
 
-# The sandbox as the unprivileged user of the test suite, when there is
-# one: ordinary users are who replay bundles.
+# Run the sandbox bench as the test suite's unprivileged user, when
+# there is one, because ordinary users are the ones who replay bundles.
 sandbox_unpriv() {
 	if [ "$(id -u)" -ne 0 ] || ! id rbtest >/dev/null 2>&1; then
 		echo "(no unprivileged user rbtest: skipped)"
