@@ -152,6 +152,7 @@ void sandbox_policy_free(struct sandbox_policy *policy)
 	strings_clear(&policy->network_allow);
 	strings_clear(&policy->env_pass);
 	strings_clear(&policy->env_secrets);
+	strings_clear(&policy->match_rules);
 	env_set_clear(policy);
 	free(policy->home_path);
 	free(policy->home_seed);
@@ -366,7 +367,7 @@ static int check_host_port(struct parser *ps, const cJSON *v)
 }
 
 enum item_check { ITEM_ANY, ITEM_ABS, ITEM_REL, ITEM_EXEC, ITEM_HOSTPORT,
-		  ITEM_ENVNAME };
+		  ITEM_ENVNAME, ITEM_MATCH_RULE };
 
 static bool env_name_is_valid(const char *s, bool allow_star)
 {
@@ -382,6 +383,21 @@ static bool env_name_is_valid(const char *s, bool allow_star)
 	return true;
 }
 
+/*
+ * Only the rule's kind is checked here: the sandbox does not link the
+ * regular expression engine, so the gateway compiles the pattern, and
+ * names the policy's rule when it does not compile.
+ */
+static int check_match_rule(struct parser *ps, const cJSON *v)
+{
+	const char *s = v->valuestring;
+
+	if ((strncmp(s, "regex:", 6) == 0 && s[6]) ||
+	    (strncmp(s, "path:", 5) == 0 && s[5]))
+		return 0;
+	return bad(ps, v, "not a rule ('regex:PATTERN' or 'path:JSONPATH')");
+}
+
 static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
 {
 	switch (c) {
@@ -393,6 +409,8 @@ static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
 		return check_path(ps, v, PATH_NAME_OR_ABSOLUTE);
 	case ITEM_HOSTPORT:
 		return check_host_port(ps, v);
+	case ITEM_MATCH_RULE:
+		return check_match_rule(ps, v);
 	case ITEM_ENVNAME:
 		if (!env_name_is_valid(v->valuestring, true))
 			return bad(ps, v, "not a variable name (letters, "
@@ -653,6 +671,16 @@ static int read_network(struct parser *ps, const cJSON *o,
 			    ITEM_HOSTPORT) < 0;
 }
 
+static int read_matching(struct parser *ps, const cJSON *o,
+			 struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "rules", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "rules", &p->match_rules,
+			    ITEM_MATCH_RULE) < 0;
+}
+
 static int read_env(struct parser *ps, const cJSON *o,
 		    struct sandbox_policy *p)
 {
@@ -723,7 +751,7 @@ static int read_top(struct parser *ps, const cJSON *root,
 	static const char *const keys[] = {
 		"version", "hostname", "nested_userns", "workspace",
 		"filesystem", "home", "exec", "network", "limits", "env",
-		NULL,
+		"matching", NULL,
 	};
 	const cJSON *nested;
 
@@ -752,6 +780,7 @@ static int read_top(struct parser *ps, const cJSON *root,
 	SECTION(ps, root, "network", read_network(ps, sec, p));
 	SECTION(ps, root, "limits", read_limits(ps, sec, &p->limits));
 	SECTION(ps, root, "env", read_env(ps, sec, p));
+	SECTION(ps, root, "matching", read_matching(ps, sec, p));
 	return check_home(ps, root, p);
 }
 
@@ -980,12 +1009,14 @@ cJSON *sandbox_policy_to_json(const struct sandbox_policy *p)
 	static const char *const fs_keys[] = { "read_only", "hidden" };
 	static const char *const ex_keys[] = { "allow", "deny" };
 	static const char *const net_keys[] = { "allow" };
+	static const char *const match_keys[] = { "rules" };
 	const struct sandbox_strings *ws[] = { &p->workspace_writable,
 					       &p->workspace_read_only,
 					       &p->workspace_hidden };
 	const struct sandbox_strings *fs[] = { &p->read_only, &p->hidden };
 	const struct sandbox_strings *ex[] = { &p->exec_allow, &p->exec_deny };
 	const struct sandbox_strings *net[] = { &p->network_allow };
+	const struct sandbox_strings *match[] = { &p->match_rules };
 	cJSON *root = cJSON_CreateObject();
 	cJSON *home;
 
@@ -1008,5 +1039,6 @@ cJSON *sandbox_policy_to_json(const struct sandbox_policy *p)
 	add_section(root, "network", net_keys, net, N(net));
 	add_limits(root, &p->limits);
 	add_env(root, p);
+	add_section(root, "matching", match_keys, match, N(match));
 	return root;
 }

@@ -88,6 +88,9 @@ struct sandbox_policy {
 
 	char *hostname;
 	bool allow_nested_userns;
+
+	struct sandbox_strings match_rules;	/* "regex:..." or "path:...",
+						 * for replay's matcher */
 };
 
 /*
