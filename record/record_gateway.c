@@ -20,7 +20,9 @@
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
 #include "harness/model_script.h"
+#include "harness/normalize.h"
 #include "record/record_gateway.h"
+#include "sandbox/policy.h"
 
 #define PLACEHOLDER_KEY "runbundle-placeholder-key"
 #define MAX_ENV (2 * RECORD_MAX_UPSTREAMS + 8)
@@ -216,6 +218,22 @@ static int load_script(struct record_gateway *g)
 	return g->script ? 0 : -1;
 }
 
+/*
+ * Compile the policy's matching rules once while recording, although
+ * only a replay applies them, so that a broken rule stops this run
+ * instead of every later replay of its bundle.
+ */
+static int check_rules(const struct sandbox_policy *policy)
+{
+	struct harness_normalizer *n = harness_normalizer_new(0);
+	int rc = n ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < policy->match_rules.count; i++)
+		rc = harness_normalizer_add_rule(n, policy->match_rules.items[i]);
+	harness_normalizer_free(n);
+	return rc;
+}
+
 static int prepare(struct record_gateway *g)
 {
 	const struct record_config *c = g->session->config;
@@ -224,6 +242,8 @@ static int prepare(struct record_gateway *g)
 		if (set_upstream(g, i, c->upstreams[i]) < 0)
 			return -1;
 	}
+	if (check_rules(c->policy) < 0)
+		return -1;
 	return load_script(g);
 }
 
@@ -253,6 +273,8 @@ int record_gateway_new(struct record_session *s, struct record_gateway **out)
 
 int record_gateway_listen(struct record_gateway *g, int listen_fd)
 {
+	const struct sandbox_strings *rules =
+		&g->session->config->policy->match_rules;
 	struct harness_gateway_config gc = {
 		.listen_fd = listen_fd,
 		.upstreams = g->upstreams,
@@ -262,6 +284,8 @@ int record_gateway_listen(struct record_gateway *g, int listen_fd)
 		.n_recorded = g->session->config->n_replay,
 		.fast = g->session->config->replay_fast,
 		.on_divergence = g->session->config->on_divergence,
+		.match_rules = (const char *const *)rules->items,
+		.n_match_rules = rules->count,
 		.sink = { .before_forward = before_forward,
 			  .finished = finished,
 			  .diverged = diverged,

@@ -494,6 +494,38 @@ static void summarize(struct replay_comparison *out)
 	}
 }
 
+/*
+ * Add the matching rules of the policy recorded in run, the same ones
+ * that the replay's gateway applied to the requests, so that a value
+ * the gateway served as volatile is not reported as a divergence here.
+ */
+static int add_policy_rules(struct harness_normalizer *normalizer,
+			    const struct replay_run *run)
+{
+	const cJSON *pol = cJSON_GetObjectItem(run->fingerprint, "policy");
+	const char *text = cJSON_GetStringValue(
+		cJSON_GetObjectItem(pol, "content"));
+	cJSON *root = text ? cJSON_Parse(text) : NULL;
+	const cJSON *rules, *rule;
+	int rc = 0;
+
+	rules = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "matching"),
+				    "rules");
+	cJSON_ArrayForEach(rule, rules) {
+		const char *r = cJSON_GetStringValue(rule);
+
+		if (r && harness_normalizer_add_rule(normalizer, r) < 0) {
+			replay_set_error("invalid matching rule in the "
+					 "recorded policy: '%s': %s", r,
+					 harness_error());
+			rc = -1;
+			break;
+		}
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
 int replay_compare(const struct replay_run *a, const struct replay_run *b,
 		   struct replay_comparison *out)
 {
@@ -507,6 +539,11 @@ int replay_compare(const struct replay_run *a, const struct replay_run *b,
 		harness_normalizer_free(st.normalizer);
 		free(out->steps);
 		return oom();
+	}
+	if (add_policy_rules(st.normalizer, a) < 0) {
+		harness_normalizer_free(st.normalizer);
+		free(out->steps);
+		return -1;
 	}
 	for (size_t k = 1; k <= n; k++) {
 		struct replay_step_cmp *sc = &out->steps[k - 1];
