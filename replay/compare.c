@@ -10,6 +10,7 @@
 #include "harness/decode.h"
 #include "harness/error.h"
 #include "harness/normalize.h"
+#include "replay/pair.h"
 #include "replay/replay.h"
 
 /* One entry of a flattened snapshot. */
@@ -32,6 +33,8 @@ struct cmp_state {
 	struct replay_comparison *out;
 	struct replay_file_diff *prev; /* the last step's file diffs */
 	size_t n_prev;
+	const struct replay_proc **pairs; /* b's process for each of a's */
+	bool *b_paired;			  /* b's processes that have one */
 };
 
 static int oom(void)
@@ -412,8 +415,7 @@ static int compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
 
 	for (size_t i = 0; i < a->n_procs; i++) {
 		const struct replay_proc *x = &a->procs[i];
-
-		const struct replay_proc *y = replay_run_find(b, x->position);
+		const struct replay_proc *y = st->pairs[i];
 
 		if (in_cmp(a, x->step, n) == sc->step &&
 		    compare_start(st, sc, x, y) < 0)
@@ -425,8 +427,7 @@ static int compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
 	for (size_t i = 0; i < b->n_procs; i++) {
 		const struct replay_proc *y = &b->procs[i];
 
-		if (in_cmp(b, y->step, n) == sc->step &&
-		    !replay_run_find(a, y->position) &&
+		if (in_cmp(b, y->step, n) == sc->step && !st->b_paired[i] &&
 		    add_proc(sc, y, "extra", "ran only in the other run", NULL,
 			     y->command) < 0)
 			return -1;
@@ -526,6 +527,34 @@ static int add_policy_rules(struct harness_normalizer *normalizer,
 	return rc;
 }
 
+/* The normalizer with the recorded rules, and the pairs of processes. */
+static int state_init(struct cmp_state *st)
+{
+	const struct replay_run *a = st->a, *b = st->b;
+
+	st->normalizer = harness_normalizer_new(HARNESS_VOLATILE_BUILTINS);
+	st->pairs = calloc(a->n_procs + 1, sizeof(*st->pairs));
+	st->b_paired = calloc(b->n_procs + 1, sizeof(*st->b_paired));
+	if (!st->normalizer || !st->pairs || !st->b_paired)
+		return oom();
+
+	if (add_policy_rules(st->normalizer, a) < 0 ||
+	    replay_pair_procs(a, b, st->normalizer, st->pairs) < 0)
+		return -1;
+	for (size_t i = 0; i < a->n_procs; i++) {
+		if (st->pairs[i])
+			st->b_paired[st->pairs[i] - b->procs] = true;
+	}
+	return 0;
+}
+
+static void state_release(struct cmp_state *st)
+{
+	harness_normalizer_free(st->normalizer);
+	free(st->pairs);
+	free(st->b_paired);
+}
+
 int replay_compare(const struct replay_run *a, const struct replay_run *b,
 		   struct replay_comparison *out)
 {
@@ -533,30 +562,28 @@ int replay_compare(const struct replay_run *a, const struct replay_run *b,
 	size_t n = a->n_steps > b->n_steps ? a->n_steps : b->n_steps;
 
 	memset(out, 0, sizeof(*out));
-	st.normalizer = harness_normalizer_new(HARNESS_VOLATILE_BUILTINS);
 	out->steps = calloc(n, sizeof(*out->steps));
-	if (!st.normalizer || !out->steps) {
-		harness_normalizer_free(st.normalizer);
+	if (!out->steps || state_init(&st) < 0) {
+		if (!out->steps)
+			oom();
+		state_release(&st);
 		free(out->steps);
-		return oom();
-	}
-	if (add_policy_rules(st.normalizer, a) < 0) {
-		harness_normalizer_free(st.normalizer);
-		free(out->steps);
+		out->steps = NULL;
 		return -1;
 	}
+
 	for (size_t k = 1; k <= n; k++) {
 		struct replay_step_cmp *sc = &out->steps[k - 1];
 
 		sc->step = k;
 		out->n_steps = k;
 		if (compare_step(&st, sc, n) < 0) {
-			harness_normalizer_free(st.normalizer);
+			state_release(&st);
 			replay_comparison_release(out);
 			return -1;
 		}
 	}
-	harness_normalizer_free(st.normalizer);
+	state_release(&st);
 	summarize(out);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "replay/pair.h"
 #include "replay/repeat.h"
 
 #define MAX_VALUES 16
@@ -170,11 +171,10 @@ static struct command_stats *command(struct stats *s,
 	return &s->commands[s->n_commands++];
 }
 
-/* Tally the status of the process at the recorded one's position. */
+/* Tally the status of the process paired with the recorded one. */
 static void count_command(struct stats *s, const struct replay_proc *rec,
-			  const struct replay_run *b, const char *position)
+			  const struct replay_proc *p)
 {
-	const struct replay_proc *p = replay_run_find(b, position);
 	char status[96] = "did not run";
 
 	if (p)
@@ -186,6 +186,7 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 			const struct replay_run *b,
 			const struct replay_comparison *cmp)
 {
+	const struct replay_proc **pairs;
 	char *why;
 
 	if (cmp->verdict == REPLAY_IDENTICAL)
@@ -199,8 +200,16 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 		tally(&s->steps[cmp->first - 1], why ? why : "?");
 		free(why);
 	}
+	pairs = calloc(a->n_procs + 1, sizeof(*pairs));
+	if (!pairs || replay_pair_procs(a, b, NULL, pairs) < 0) {
+		/* Without pairs, each command counts as not run, which the
+		 * report shows, so the other counts stay usable. */
+		free(pairs);
+		pairs = NULL;
+	}
 	for (size_t i = 0; i < a->n_procs; i++)
-		count_command(s, &a->procs[i], b, a->procs[i].position);
+		count_command(s, &a->procs[i], pairs ? pairs[i] : NULL);
+	free(pairs);
 }
 
 /* The commands that --step K re-runs: the programs that the agent
