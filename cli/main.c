@@ -2,20 +2,33 @@
  * main.c - the runbundle executable: parse the global options, then look
  * the subcommand up in the one table below and run it. Every subcommand
  * lives in the library of its folder; this file does nothing else.
+ *
+ * The executable links only the light commands (sandbox, help), so that
+ * they start without loading libcurl, libmicrohttpd, libarchive and
+ * SQLite. The others are in the commands module, which is opened with
+ * dlopen() when one of them runs (docs/architecture.md).
  */
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "config.h"
+#include "module_config.h"
 #include "inspect/commands.h"
 #include "record/commands.h"
 #include "replay/commands.h"
 
 static int cmd_help(int argc, char **argv, const struct cli_command *self);
 
+/* A command in the commands module: the row has no function, and
+ * load_command() finds cmd_NAME there ('-' in NAME read as '_'). */
+#define IN_MODULE(fn) NULL
+
 static const struct cli_command commands[] = {
-	{ "record", cmd_record,
+	{ "record", IN_MODULE(cmd_record),
 	  "runbundle record [-o FILE] [--policy FILE] [--workspace DIR] "
 	  "[--upstream NAME=URL | --model-script FILE] [--label KEY=VALUE]... "
 	  "-- AGENT [ARG...]",
@@ -34,7 +47,7 @@ static const struct cli_command commands[] = {
 	  "Exits with the agent's status (128 + signal when killed), or 125 "
 	  "when the\nrecording itself failed. docs/record.md has the "
 	  "details.\n" },
-	{ "snapshot", cmd_snapshot,
+	{ "snapshot", IN_MODULE(cmd_snapshot),
 	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "
 	  "[--no-cache] [--finalize] BUNDLE DIR",
 	  "Store a directory in a bundle (created when missing).",
@@ -49,7 +62,7 @@ static const struct cli_command commands[] = {
 	  "digest when\nfinalized, else the hash of the last event).\n"
 	  "Exit status: 0 complete, 1 stored but incomplete (unreadable or "
 	  "changing\nfiles), 2 usage, 3 nothing stored.\n" },
-	{ "checkout", cmd_checkout,
+	{ "checkout", IN_MODULE(cmd_checkout),
 	  "runbundle checkout [--force] [--owner] BUNDLE SNAPSHOT DIR",
 	  "Recreate a stored snapshot in a directory.",
 	  "  --force  write into DIR even when it is not empty\n"
@@ -58,7 +71,7 @@ static const struct cli_command commands[] = {
 	  "of at least\n4 hex digits of its root tree id.\n"
 	  "Exit status: 0 all recreated, 1 some entries skipped, 2 usage, "
 	  "3 failed.\n" },
-	{ "verify", cmd_verify,
+	{ "verify", IN_MODULE(cmd_verify),
 	  "runbundle verify [--json] [--allow-incomplete] BUNDLE",
 	  "Re-hash every object; check references and the event chain.",
 	  "  --json              print the report as one JSON object\n"
@@ -85,7 +98,7 @@ static const struct cli_command commands[] = {
 	  "Exits with the command's status (128 + N when killed by signal "
 	  "N), or 125\n"
 	  "when the sandbox itself failed.\n" },
-	{ "gateway", cmd_gateway,
+	{ "gateway", IN_MODULE(cmd_gateway),
 	  "runbundle gateway [OPTION...] (--upstream NAME=URL... | "
 	  "--model-script FILE | --replay FILE)",
 	  "Serve the model gateway on its own, for testing agents.",
@@ -128,7 +141,7 @@ static const struct cli_command commands[] = {
 	  "(default: 300000)\n"
 	  "Serves until SIGINT or SIGTERM, and exits 1 when a replay "
 	  "diverged.\ndocs/gateway.md has the details.\n" },
-	{ "trace", cmd_trace,
+	{ "trace", IN_MODULE(cmd_trace),
 	  "runbundle trace [--json] [-o FILE] [--secret PATTERN]... -- "
 	  "COMMAND [ARG...]",
 	  "Run a command and print every process it executes.",
@@ -142,7 +155,7 @@ static const struct cli_command commands[] = {
 	  "                    *TOKEN*, *SECRET*, *PASSWORD*, ...)\n"
 	  "Exits with the command's status, or 128 + the signal that "
 	  "killed it.\n" },
-	{ "fingerprint", cmd_fingerprint,
+	{ "fingerprint", IN_MODULE(cmd_fingerprint),
 	  "runbundle fingerprint [--json] [--compare FILE] "
 	  "[--secret PATTERN]...",
 	  "Print this machine's environment fingerprint.",
@@ -154,11 +167,11 @@ static const struct cli_command commands[] = {
 	  "this fnmatch\n"
 	  "                    pattern; repeatable; replaces the default "
 	  "list\n" },
-	{ "inspect", cmd_inspect,
+	{ "inspect", IN_MODULE(cmd_inspect),
 	  "runbundle inspect [--json] BUNDLE",
 	  "Summarize a run: model calls, processes, files, violations.",
 	  "  --json  print the summary as one JSON object (docs/inspect.md)\n" },
-	{ "log", cmd_log,
+	{ "log", IN_MODULE(cmd_log),
 	  "runbundle log [--json] [--kind KIND]... [--step STEP] "
 	  "[--process PID] BUNDLE",
 	  "Print the timeline, one line per event, grouped by step.",
@@ -168,11 +181,11 @@ static const struct cli_command commands[] = {
 	  "'final'\n"
 	  "  --process PID    only events of this process (host or sandbox "
 	  "pid)\n" },
-	{ "show", cmd_show,
+	{ "show", IN_MODULE(cmd_show),
 	  "runbundle show [--json] BUNDLE EVENT",
 	  "Print one event in full, with its bodies decoded.",
 	  "  --json  print the event and what it references as JSON\n" },
-	{ "patch", cmd_patch,
+	{ "patch", IN_MODULE(cmd_patch),
 	  "runbundle patch [--json] [--from STEP] [--to STEP] BUNDLE "
 	  "[PATH...]",
 	  "Print the workspace diff between two steps as a unified diff.",
@@ -180,16 +193,16 @@ static const struct cli_command commands[] = {
 	  "  --to STEP    the new side (default: final)\n"
 	  "  --json       print the changed files and the diff as JSON\n"
 	  "PATH limits the diff to these files and directories.\n" },
-	{ "ls", cmd_ls,
+	{ "ls", IN_MODULE(cmd_ls),
 	  "runbundle ls [--json] [-r] BUNDLE [STEP] [PATH]",
 	  "List a directory of the workspace at one step (default: final).",
 	  "  -r, --recursive  list everything below PATH\n"
 	  "  --json           print the entries as JSON\n" },
-	{ "cat", cmd_cat,
+	{ "cat", IN_MODULE(cmd_cat),
 	  "runbundle cat [--json] BUNDLE [STEP] PATH",
 	  "Print one file of the workspace at one step (default: final).",
 	  "  --json  print the content base64-encoded in a JSON object\n" },
-	{ "export", cmd_export,
+	{ "export", IN_MODULE(cmd_export),
 	  "runbundle export [--json] --format tar|tar.zst|dir [--step STEP] "
 	  "-o OUT BUNDLE",
 	  "Write the workspace at one step as a tar or a directory.",
@@ -197,18 +210,18 @@ static const struct cli_command commands[] = {
 	  "  --step STEP      the step (default: final)\n"
 	  "  -o OUT           the file or directory to create\n"
 	  "  --json           print what was written as JSON\n" },
-	{ "export-bundle", cmd_export_bundle,
+	{ "export-bundle", IN_MODULE(cmd_export_bundle),
 	  "runbundle export-bundle [--json] -o FILE.tar.zst BUNDLE",
 	  "Write the whole bundle as a tar.zst of plain files.",
 	  "  -o FILE  the tar.zst to create (docs/bundle-format.md, "
 	  "\"Open layout\")\n"
 	  "  --json   print what was written as JSON\n" },
-	{ "import", cmd_import,
+	{ "import", IN_MODULE(cmd_import),
 	  "runbundle import [--json] -o BUNDLE FILE.tar.zst",
 	  "Turn an export-bundle archive back into a bundle.",
 	  "  -o BUNDLE  the bundle to create\n"
 	  "  --json     print what was imported as JSON\n" },
-	{ "gate", cmd_gate,
+	{ "gate", IN_MODULE(cmd_gate),
 	  "runbundle gate [--rules FILE] [--json] BUNDLE",
 	  "Check a run against CI approval rules; exit 1 when one fails.",
 	  "  --rules FILE  the rules (docs/gate.md); the built-in ones by "
@@ -216,7 +229,7 @@ static const struct cli_command commands[] = {
 	  "  --json        print every rule's result as one JSON object\n"
 	  "Exit status: 0 all rules passed, 1 a rule failed, 2 usage, 3 "
 	  "error.\n" },
-	{ "apply", cmd_apply,
+	{ "apply", IN_MODULE(cmd_apply),
 	  "runbundle apply [--to DIR] [--dry-run] [--json] BUNDLE",
 	  "Apply the run's changes to a checkout of its initial state.",
 	  "  --to DIR   the checkout to change (default: the current "
@@ -227,12 +240,13 @@ static const struct cli_command commands[] = {
 	  "(docs/gate.md)\n"
 	  "Exit status: 0 applied, 1 the target differs from the initial "
 	  "snapshot\n(nothing written), 2 usage, 3 error.\n" },
-	{ "report", cmd_report,
-	  "runbundle report -o FILE BUNDLE",
+	{ "report", IN_MODULE(cmd_report),
+	  "runbundle report [--json] -o FILE BUNDLE",
 	  "Write one self-contained HTML report of a run for auditors.",
 	  "  -o FILE  the HTML file to create (docs/gate.md, \"The "
-	  "report\")\n" },
-	{ "replay", cmd_replay,
+	  "report\")\n"
+	  "  --json   also print the page's data as JSON\n" },
+	{ "replay", IN_MODULE(cmd_replay),
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
 	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
 	  "[--step K] [--keep] BUNDLE",
@@ -258,13 +272,13 @@ static const struct cli_command commands[] = {
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 the replay could not run. docs/replay.md "
 	  "has the details.\n" },
-	{ "diff", cmd_diff,
+	{ "diff", IN_MODULE(cmd_diff),
 	  "runbundle diff [--json] A B",
 	  "Compare two recorded runs step by step, as replay does.",
 	  "  --json  print the report as one JSON object\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 cannot read a bundle.\n" },
-	{ "demo", cmd_demo,
+	{ "demo", IN_MODULE(cmd_demo),
 	  "runbundle demo [--output DIR] [--example DIR]",
 	  "Record, inspect, replay and report the bundled example agent.",
 	  "  --output DIR   where everything goes (default: a new "
@@ -322,8 +336,79 @@ static int cmd_help(int argc, char **argv, const struct cli_command *self)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * Open the commands module: beside the executable in the build tree,
+ * else where meson install put it, relative to the executable. Both
+ * paths come from /proc/self/exe, never from PATH or the current
+ * directory, so the module is always the executable's own. The module
+ * is never closed: its command runs until the process exits.
+ */
+static void *open_module(char *path, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n < 0) {
+		snprintf(path, len, "/proc/self/exe");
+		return NULL;
+	}
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(path, len, "%s/%s", exe, RUNBUNDLE_MODULE_NAME);
+	if (access(path, F_OK) == 0)
+		return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (RUNBUNDLE_MODULE_DIR[0] == '/')
+		snprintf(path, len, "%s/%s", RUNBUNDLE_MODULE_DIR,
+			 RUNBUNDLE_MODULE_NAME);
+	else
+		snprintf(path, len, "%s/%s/%s", exe, RUNBUNDLE_MODULE_DIR,
+			 RUNBUNDLE_MODULE_NAME);
+	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
+/* Look up a command's function in the module. Returns it, or NULL after
+ * printing the reason. */
+static cli_command_fn load_command(const struct cli_command *cmd)
+{
+	char path[PATH_MAX + 64], symbol[64];
+	cli_command_fn fn = NULL;
+	void *module = open_module(path, sizeof(path));
+	const char *reason;
+
+	if (!module) {
+		/* dlerror() starts with the path, which the message has already. */
+		reason = dlerror();
+		if (reason && strncmp(reason, path, strlen(path)) == 0 &&
+		    strncmp(reason + strlen(path), ": ", 2) == 0)
+			reason += strlen(path) + 2;
+		cli_error("cannot load the commands module: '%s': %s", path,
+			  reason ? reason : "cannot find the executable");
+		cli_hint("build it with ninja, or install runbundle again "
+			 "with meson install");
+		return NULL;
+	}
+	snprintf(symbol, sizeof(symbol), "cmd_%s", cmd->name);
+	for (char *p = symbol; *p; p++) {
+		if (*p == '-')
+			*p = '_';
+	}
+	/* POSIX's way to turn dlsym()'s object pointer into a function. */
+	*(void **)&fn = dlsym(module, symbol);
+	if (!fn) {
+		cli_error("cannot find the command in the commands module: "
+			  "'%s': %s", symbol, path);
+		cli_hint("the module does not belong to this executable; "
+			 "install runbundle again with meson install");
+	}
+	return fn;
+}
+
 int main(int argc, char **argv)
 {
+	cli_command_fn run;
 	const struct cli_command *cmd;
 
 	if (argc < 2) {
@@ -350,5 +435,8 @@ int main(int argc, char **argv)
 		cli_print_help(stdout, cmd);
 		return CLI_EXIT_OK;
 	}
-	return cmd->run(argc - 1, argv + 1, cmd);
+	run = cmd->run ? cmd->run : load_command(cmd);
+	if (!run)
+		return CLI_EXIT_ERROR;
+	return run(argc - 1, argv + 1, cmd);
 }

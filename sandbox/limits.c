@@ -95,7 +95,9 @@ static int try_cgroup(struct sandbox_plan *plan, const char *dir,
 		goto fail;
 	if (mkdir(plan->cgroup, 0755) < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", plan->cgroup);
+	/* The file that sandbox_limits_enter_cgroup() writes. */
+	snprintf(path, sizeof(path), "%s/%s", plan->cgroup,
+		 strcmp(kind, "cgroup1") == 0 ? "tasks" : "cgroup.procs");
 	if (access(path, W_OK) < 0) {
 		rmdir(plan->cgroup);
 		goto fail;
@@ -150,13 +152,25 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 	return 0;
 }
 
+/*
+ * Move the calling process into the run's cgroup. It is the helper, a
+ * single thread (fork() copies only the calling thread), so moving the
+ * thread moves the process. In cgroup v1 the write goes to "tasks",
+ * because a write to cgroup.procs takes the kernel's global threadgroup
+ * lock, which waits for an RCU grace period: 6 to 14 ms on Linux 6.18
+ * here. Moving the writer's own thread skips that lock and took about
+ * 0.05 ms. cgroup v2 accepts threads only in threaded subtrees, so it
+ * keeps cgroup.procs.
+ */
 int sandbox_limits_enter_cgroup(const struct sandbox_plan *plan)
 {
+	bool version1 = strcmp(plan->cgroup_kind, "cgroup1") == 0;
 	char path[320];
 
 	if (!plan->cgroup[0])
 		return 0;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", plan->cgroup);
+	snprintf(path, sizeof(path), "%s/%s", plan->cgroup,
+		 version1 ? "tasks" : "cgroup.procs");
 	if (sandbox_write_file(path, "0") < 0) {
 		sandbox_set_error("cannot enter the cgroup: '%s': %s",
 				  plan->cgroup, strerror(errno));

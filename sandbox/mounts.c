@@ -490,6 +490,48 @@ static int open_part(int ws, const char *rel)
 					     RESOLVE_NO_XDEV);
 }
 
+/*
+ * Protect a read-only part that does not exist: a mount needs an
+ * existing mount point, and creating one would write to the host's
+ * workspace. So the deepest existing directory above the part is bound
+ * read-only instead, which keeps its content visible and makes the
+ * whole of it read-only, the part included.
+ */
+static int protect_absent(struct build *b, int ws, const char *rel)
+{
+	char parent[PATH_MAX], path[PATH_MAX * 2];
+	char *slash;
+	int fd = -1;
+
+	snprintf(parent, sizeof(parent), "%s", rel);
+	while ((slash = strrchr(parent, '/'))) {
+		*slash = '\0';
+		fd = open_part(ws, parent);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+	}
+	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
+	/* NOTE: when even the part's first component is missing, the only
+	 * directory above it is the workspace itself, which must stay
+	 * writable, so the agent may create the part. */
+	if (!slash) {
+		record(b, path, "absent", NULL, NULL);
+		return 0;
+	}
+	if (fd < 0)
+		return fail("open the workspace part", path);
+	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, parent);
+	if (bind_fd(b, fd, path, ATTR_RO, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	/* The description names the absent part that this mount covers. */
+	cJSON_AddStringToObject(cJSON_GetArrayItem(b->mounts,
+			cJSON_GetArraySize(b->mounts) - 1), "covers", rel);
+	return 0;
+}
+
 static int bind_parts(struct build *b, int ws,
 		      const struct sandbox_strings *parts, uint64_t attr)
 {
@@ -503,8 +545,11 @@ static int bind_parts(struct build *b, int ws,
 			continue;
 		fd = open_part(ws, parts->items[i]);
 		snprintf(path, sizeof(path), "%s/%s", inside, parts->items[i]);
-		/* NOTE: a missing part cannot be covered without creating it
-		 * in the host's workspace, so the agent may create it. */
+		if (fd < 0 && errno == ENOENT && attr == ATTR_RO) {
+			if (protect_absent(b, ws, parts->items[i]) < 0)
+				return -1;
+			continue;
+		}
 		if (fd < 0 && errno == ENOENT) {
 			record(b, path, "absent", NULL, NULL);
 			continue;

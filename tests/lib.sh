@@ -56,8 +56,8 @@ expect_grep() {
 }
 
 # The unprivileged user that tests switch to when they run as root. The
-# binary is copied into $TMP, because the build directory may sit below
-# a home directory that this user cannot enter.
+# binary and its commands module are copied into $TMP, because the build
+# directory may sit below a home directory that this user cannot enter.
 TEST_USER=${RUNBUNDLE_TEST_USER:-rbtest}
 
 unpriv_setup() {
@@ -70,6 +70,8 @@ unpriv_setup() {
 	fi
 	mkdir -p "$TMP/bin"
 	cp "$RUNBUNDLE" "$TMP/bin/runbundle"
+	# The commands module is loaded from beside the executable.
+	cp "$(dirname "$RUNBUNDLE")/runbundle-commands.so" "$TMP/bin/"
 	chmod 755 "$TMP/bin" "$TMP/bin/runbundle"
 	UNPRIV_RUNBUNDLE=$TMP/bin/runbundle
 }

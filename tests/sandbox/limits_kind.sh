@@ -1,0 +1,62 @@
+#!/bin/sh
+# The description says how the process and memory limits were applied:
+# a delegated cgroup v2 when one is writable, else a cgroup v1 pids
+# child for the process limit, else rlimits. The expectation is worked
+# out here from /proc/self/cgroup and the cgroup files, independently
+# of limits.c, for root and for the unprivileged user.
+. "$TESTS_DIR/lib.sh"
+ATTACK=/bin/true
+. "$TESTS_DIR/sandbox/escape_lib.sh"
+
+limits=$(policy limits '{"version": 1, "limits": {"processes": 64,
+	"memory_bytes": "1G"}}')
+
+# writable WHO PATH: PATH is writable by WHO.
+writable() {
+	if [ "$1" = user ]; then
+		as_user test -w "$2"
+	else
+		test -w "$2"
+	fi
+}
+
+# v2_delegated WHO MOUNT: WHO's cgroup v2 under MOUNT enables pids and
+# memory for its children and WHO may create one.
+v2_delegated() {
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	[ -n "$own" ] || return 1
+	dir=$2${own%/}
+	control=$(cat "$dir/cgroup.subtree_control" 2>/dev/null) || return 1
+	case $control in *pids*) ;; *) return 1 ;; esac
+	case $control in *memory*) ;; *) return 1 ;; esac
+	writable "$1" "$dir"
+}
+
+# expected WHO: the "via" of limits.processes and limits.memory_bytes.
+expected() {
+	if v2_delegated "$1" /sys/fs/cgroup/unified ||
+	   v2_delegated "$1" /sys/fs/cgroup; then
+		echo "cgroup2 cgroup2"
+		return
+	fi
+	memory="rlimit (address space, per process)"
+	pids=$(sed -n 's/^[0-9]*:pids:\(.*\)$/\1/p' /proc/self/cgroup)
+	if [ -n "$pids" ] &&
+	   writable "$1" "/sys/fs/cgroup/pids${pids%/}"; then
+		echo "cgroup1 $memory"
+	elif [ "$1" = root ]; then
+		echo "rlimit (not enforced for root) $memory"
+	else
+		echo "rlimit $memory"
+	fi
+}
+
+for who in $IDENTITIES; do
+	ws=$(workspace "$who")
+	expect_status 0 sandbox "$who" --policy "$limits" \
+		--description "$ws/desc.json" -- true
+	got=$(jq -r '"\(.limits.processes.via) \(.limits.memory_bytes.via)"' \
+		"$ws/desc.json")
+	expect_eq "$(expected "$who")" "$got" "$who: how the limits apply"
+	echo "$who: $got"
+done
