@@ -4,11 +4,14 @@
 #
 # usage: bench/match.sh [BUILD_DIR]
 #
-# Runs bench/match_bench for 200 conversations of up to 40 messages and
-# for 1,000 single-message requests, then canonicalizes the largest
-# request body 200 times with "jq -cS ." (one process reading 200
-# copies) and with Python's json module (sort_keys, compact separators),
-# the peers for step 3 of matching.
+# Runs bench/match_bench for 200 conversations of up to 40 messages.
+# Then it prints a markdown table of the find rate for 10, 1,000 and
+# 100,000 recorded single-message requests (SIZES overrides the list),
+# which shows whether the rate falls with the size of the recording.
+# Last, it canonicalizes the largest request body 200 times with
+# "jq -cS ." (one process reading 200 copies) and with Python's json
+# module (sort_keys, compact separators), the peers for step 3 of
+# matching.
 set -eu
 
 BUILD=${1:-build}
@@ -22,8 +25,21 @@ trap 'rm -rf "$W"' EXIT
 
 echo "== 200 conversations of up to 40 messages"
 "$BENCH" 200 40 "$W/largest.json"
-echo "== 1000 requests of one message"
-MATCH_BENCH_NO_SCRIPT=1 "$BENCH" 1000 1
+
+echo
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| recordings | finds | CPU s | requests/s | matcher_new ms a recording |"
+echo "|---:|---:|---:|---:|---:|"
+for n in ${SIZES:-10 1000 100000}; do
+	MATCH_BENCH_NO_SCRIPT=1 MATCH_BENCH_ONE=1 "$BENCH" "$n" 1 >"$W/n.out"
+	awk -v n="$n" '
+		/^matcher_new/ { build = $4 }
+		/^find, 1 thread/ { found = $4; secs = $6; rate = $8 }
+		END { printf "| %s | %s | %s | %s | %s |\n", n, found, secs,
+			rate, build }' "$W/n.out"
+done
+echo
 
 size=$(wc -c <"$W/largest.json")
 i=0

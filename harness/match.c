@@ -5,9 +5,11 @@
  * put in canonical form, its compared headers sorted, and two SHA-256
  * keys taken. The strict key covers the canonical request. The loose key
  * covers it after the normalizers ran, without the volatile headers. A
- * live request is prepared the same way and looked up by key, so a
- * match costs one preparation and a scan of the keys. The diff is built
- * only to report a volatile match or a divergence.
+ * live request is prepared the same way and looked up by key in hash
+ * tables (match_index.h), so a match costs one preparation and a lookup,
+ * whatever the number of recordings. A divergence looks only at the
+ * recordings of its endpoint, found through a third table. The diff is
+ * built only to report a volatile match or a divergence.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "harness/decode.h"
 #include "harness/error.h"
 #include "harness/match.h"
+#include "harness/match_index.h"
 
 /* Headers that describe the connection or carry credentials, not the
  * request: they differ between runs for reasons the agent does not
@@ -68,6 +71,7 @@ struct prepared {
 	size_t n_items;
 	unsigned char strict_key[32];
 	unsigned char loose_key[32];
+	unsigned char endpoint_key[32]; /* method and path */
 	uint64_t seq;
 	bool consumed;
 };
@@ -80,6 +84,10 @@ struct harness_matcher {
 	size_t *order;		/* indexes of recorded, by seq */
 	size_t n;
 	size_t remaining;
+	/* Indexes of recorded by key, each list in seq order. */
+	struct match_index by_strict;
+	struct match_index by_loose;
+	struct match_index by_endpoint;
 	pthread_mutex_t lock;
 };
 
@@ -518,6 +526,22 @@ static int add_header_keys(const struct harness_normalizer *normalizer,
 	return 0;
 }
 
+static void endpoint_key(struct prepared *p)
+{
+	struct buffer buffer = { NULL, 0, 0, 0 };
+	unsigned int len = 32;
+
+	buffer_add_string(&buffer, p->method);
+	buffer_add_string(&buffer, p->path);
+	/* Without memory for the buffer, every endpoint gets the digest of
+	 * nothing, which only makes the table slower. */
+	EVP_Digest(buffer.failed || !buffer.data ? (unsigned char *)""
+						 : buffer.data,
+		   buffer.failed ? 0 : buffer.len, p->endpoint_key, &len,
+		   EVP_sha256(), NULL);
+	free(buffer.data);
+}
+
 static int prepare(const struct harness_matcher *matcher,
 		   const struct harness_request *request, struct prepared *p)
 {
@@ -555,6 +579,7 @@ static int prepare(const struct harness_matcher *matcher,
 
 	sha256(&strict, p->strict_key);
 	sha256(&loose, p->loose_key);
+	endpoint_key(p);
 	rc = 0;
 out:
 	free(strict.data);
@@ -586,6 +611,29 @@ static int copy_names(struct harness_matcher *matcher,
 		if (!matcher->extra_volatile[i])
 			return out_of_memory(names[i]);
 		matcher->n_extra = i + 1;
+	}
+	return 0;
+}
+
+/* Fill the three tables, visiting the recordings in seq order so that
+ * each list is in seq order too. */
+static int build_indexes(struct harness_matcher *matcher)
+{
+	if (match_index_init(&matcher->by_strict, matcher->n) < 0 ||
+	    match_index_init(&matcher->by_loose, matcher->n) < 0 ||
+	    match_index_init(&matcher->by_endpoint, 16) < 0)
+		return -1;
+	for (size_t k = 0; k < matcher->n; k++) {
+		size_t index = matcher->order[k];
+		const struct prepared *r = &matcher->recorded[index];
+
+		if (match_index_add(&matcher->by_strict, r->strict_key,
+				    index) < 0 ||
+		    match_index_add(&matcher->by_loose, r->loose_key,
+				    index) < 0 ||
+		    match_index_add(&matcher->by_endpoint, r->endpoint_key,
+				    index) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -622,6 +670,8 @@ struct harness_matcher *harness_matcher_new(
 	}
 	qsort_r(matcher->order, n, sizeof(*matcher->order), compare_seq,
 		matcher->recorded);
+	if (build_indexes(matcher) < 0)
+		goto fail;
 	matcher->remaining = n;
 	return matcher;
 
@@ -641,6 +691,9 @@ void harness_matcher_free(struct harness_matcher *matcher)
 	free(matcher->extra_volatile);
 	free(matcher->recorded);
 	free(matcher->order);
+	match_index_release(&matcher->by_strict);
+	match_index_release(&matcher->by_loose);
+	match_index_release(&matcher->by_endpoint);
 	pthread_mutex_destroy(&matcher->lock);
 	free(matcher);
 }
@@ -687,22 +740,28 @@ static bool same_endpoint(const struct prepared *a, const struct prepared *b)
 	       strcmp(a->path, b->path) == 0;
 }
 
+static bool is_consumed(const void *ctx, size_t index)
+{
+	const struct harness_matcher *matcher = ctx;
+
+	return matcher->recorded[index].consumed;
+}
+
 /* The earliest unconsumed recording whose key equals live's; SIZE_MAX
  * when there is none. The caller holds the lock. */
-static size_t find_key(const struct harness_matcher *matcher,
+static size_t find_key(struct harness_matcher *matcher,
 		       const struct prepared *live, bool strict)
 {
-	for (size_t k = 0; k < matcher->n; k++) {
-		size_t index = matcher->order[k];
-		const struct prepared *r = &matcher->recorded[index];
-		const unsigned char *a = strict ? r->strict_key : r->loose_key;
-		const unsigned char *b = strict ? live->strict_key
-						: live->loose_key;
+	struct match_list *list =
+		strict ? match_index_get(&matcher->by_strict, live->strict_key)
+		       : match_index_get(&matcher->by_loose, live->loose_key);
 
-		if (!r->consumed && memcmp(a, b, 32) == 0)
-			return index;
-	}
-	return SIZE_MAX;
+	if (!list)
+		return SIZE_MAX;
+	/* Recordings consumed through the other table or as the closest
+	 * one are skipped here too. */
+	match_list_skip(list, is_consumed, matcher);
+	return list->cursor < list->n ? list->values[list->cursor] : SIZE_MAX;
 }
 
 static size_t common_prefix(const struct prepared *a,
@@ -860,14 +919,15 @@ static bool closer(const struct prepared *c, size_t c_divergent,
 #define MAX_CLOSEST_DIFFS 32
 
 /* The longest common conversation prefix of live with any recording of
- * its endpoint; SIZE_MAX when there is no such recording. */
+ * its endpoint, those in list; SIZE_MAX when there is none. */
 static size_t longest_prefix(const struct harness_matcher *matcher,
+			     const struct match_list *list,
 			     const struct prepared *live)
 {
 	size_t longest = SIZE_MAX;
 
-	for (size_t i = 0; i < matcher->n; i++) {
-		const struct prepared *c = &matcher->recorded[i];
+	for (size_t i = 0; i < list->n; i++) {
+		const struct prepared *c = &matcher->recorded[list->values[i]];
 		size_t prefix;
 
 		if (!same_endpoint(c, live))
@@ -912,15 +972,17 @@ static int find_closest(const struct harness_matcher *matcher,
 			const struct prepared *live,
 			struct harness_match *match)
 {
-	size_t prefix = longest_prefix(matcher, live);
+	const struct match_list *list =
+		match_index_get(&matcher->by_endpoint, live->endpoint_key);
+	size_t prefix = list ? longest_prefix(matcher, list, live) : SIZE_MAX;
 	size_t tried = 0;
 
 	if (prefix == SIZE_MAX)
 		return 0;
 	match->common_prefix = prefix;
 	for (int consumed = 0; consumed <= 1; consumed++) {
-		for (size_t k = 0; k < matcher->n; k++) {
-			size_t index = matcher->order[k];
+		for (size_t k = 0; k < list->n; k++) {
+			size_t index = list->values[k];
 			const struct prepared *c = &matcher->recorded[index];
 
 			if (tried == MAX_CLOSEST_DIFFS)

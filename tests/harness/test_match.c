@@ -778,6 +778,68 @@ static void identical_beats_earlier_volatile(void **state)
 	harness_matcher_free(m);
 }
 
+/* Recordings used up through one lookup table, or as the closest one,
+ * are skipped by the others. */
+static void used_recordings_are_skipped_everywhere(void **state)
+{
+	struct fixture *f = *state;
+	struct harness_matcher *m;
+	struct harness_match match;
+
+	record(f, chat, "{\"t\":\"2025-06-01\"}", NULL);
+	record(f, chat, "{\"t\":\"2025-06-02\"}", NULL);
+	record(f, chat, "{\"t\":\"2025-06-03\"}", NULL);
+	record(f, chat, "{\"other\":1}", NULL);
+	m = matcher_for(f);
+	assert_int_equal(harness_matcher_consume(m, 0), 0);
+	find(m, chat, "{\"t\":\"2025-06-02\"}", NULL, &match);
+	assert_int_equal(match.verdict, HARNESS_IDENTICAL);
+	assert_int_equal(match.index, 1);
+	harness_match_release(&match);
+	find(m, chat, "{\"t\":\"2025-06-09\"}", NULL, &match);
+	assert_int_equal(match.verdict, HARNESS_VOLATILE_ONLY);
+	assert_int_equal(match.index, 2);
+	harness_match_release(&match);
+	/* Every recording of its shape is used up, so it diverges, and the
+	 * closest is the earliest of those, not the unused one of another
+	 * shape. */
+	find(m, chat, "{\"t\":\"2025-06-03\"}", NULL, &match);
+	assert_int_equal(match.verdict, HARNESS_DIVERGED);
+	assert_true(match.consumed);
+	assert_int_equal(match.index, 0);
+	harness_match_release(&match);
+	assert_int_equal(harness_matcher_remaining(m), 1);
+	harness_matcher_free(m);
+}
+
+/* More endpoints and bodies than the tables start with, found in reverse
+ * order: each request finds its own recording. */
+static void many_recordings_found_in_any_order(void **state)
+{
+	struct fixture *f = *state;
+	struct harness_matcher *m;
+	char path[64], body[64];
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), "/v1/endpoint%d", i % 20);
+		snprintf(body, sizeof(body), "{\"n\":%d}", i);
+		record(f, path, body, NULL);
+	}
+	m = matcher_for(f);
+	for (int i = 39; i >= 0; i--) {
+		struct harness_match match;
+
+		snprintf(path, sizeof(path), "/v1/endpoint%d", i % 20);
+		snprintf(body, sizeof(body), "{ \"n\": %d }", i);
+		find(m, path, body, NULL, &match);
+		assert_int_equal(match.verdict, HARNESS_IDENTICAL);
+		assert_int_equal(match.index, (size_t)i);
+		harness_match_release(&match);
+	}
+	assert_int_equal(harness_matcher_remaining(m), 0);
+	harness_matcher_free(m);
+}
+
 static void deep_body_is_compared_as_bytes(void **state)
 {
 	struct fixture *f = *state;
@@ -887,6 +949,8 @@ int main(void)
 		TEST(ignore_rules_make_matches),
 		TEST(without_normalizer_volatile_diverges),
 		TEST(identical_beats_earlier_volatile),
+		TEST(used_recordings_are_skipped_everywhere),
+		TEST(many_recordings_found_in_any_order),
 		TEST(deep_body_is_compared_as_bytes),
 		TEST(mutated_requests_never_crash),
 		cmocka_unit_test(verdict_names),
