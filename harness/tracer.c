@@ -664,6 +664,8 @@ void harness_tracer_free(struct harness_tracer *tracer)
 	free(tracer->processes);
 	free(tracer->early);
 	tracer_hashes_free(tracer);
+	tracer_secrets_free(tracer);
+	tracer_env_text_free(tracer);
 	free(tracer);
 }
 

@@ -223,6 +223,22 @@ struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
  * the result. */
 struct cJSON *harness_process_json(const struct harness_process *process);
 
+/* One exec as a JSON object, as it appears in its process's "execs",
+ * without its "env" unless with_env. The caller owns the result. */
+struct cJSON *harness_exec_json(const struct harness_exec *exec,
+				bool with_env);
+
+/*
+ * The environment of exec as JSON text: the "env" array of
+ * harness_exec_json(). Successive execs mostly pass the same
+ * environment, and then the text is the one returned before, found by
+ * comparing bytes. The tracer owns the text, which stays valid until
+ * the next call or harness_tracer_free(). Call it from the thread that
+ * runs the tracer (the event callback). NULL when out of memory.
+ */
+const char *harness_tracer_env_text(struct harness_tracer *tracer,
+				    const struct harness_exec *exec);
+
 /* Release the tracer and every record. Kills nothing: call it after
  * harness_tracer_run(). NULL is fine. */
 void harness_tracer_free(struct harness_tracer *tracer);

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <linux/audit.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -73,17 +72,6 @@ static int decode_call(const struct __ptrace_syscall_info *info,
 	return 0;
 }
 
-static bool is_secret(const struct harness_tracer *tracer, const char *name)
-{
-	const char *const *p = tracer->options.secret_names;
-
-	for (; p && *p; p++) {
-		if (fnmatch(*p, name, 0) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int read_argv(struct tracer_mem *mem, const struct exec_call *call,
 		     struct harness_exec *exec)
 {
@@ -111,7 +99,7 @@ static int read_argv(struct tracer_mem *mem, const struct exec_call *call,
 
 /* Split one "NAME=VALUE" string into e, wiping the value of a secret
  * from memory before it is freed. Takes ownership of s. */
-static void split_env(const struct harness_tracer *tracer, char *s,
+static void split_env(struct harness_tracer *tracer, char *s,
 		      size_t len, struct harness_env_entry *e)
 {
 	char *eq = strchr(s, '=');
@@ -121,7 +109,7 @@ static void split_env(const struct harness_tracer *tracer, char *s,
 		return;
 	*eq = '\0';
 	e->has_value = true;
-	if (is_secret(tracer, s)) {
+	if (tracer_is_secret(tracer, s)) {
 		explicit_bzero(eq + 1, len - (size_t)(eq + 1 - s));
 		e->redacted = true;
 		return;
@@ -130,7 +118,7 @@ static void split_env(const struct harness_tracer *tracer, char *s,
 	explicit_bzero(eq + 1, len - (size_t)(eq + 1 - s));
 }
 
-static int read_env(const struct harness_tracer *tracer,
+static int read_env(struct harness_tracer *tracer,
 		    struct tracer_mem *mem, const struct exec_call *call,
 		    struct harness_exec *exec)
 {

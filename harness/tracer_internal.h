@@ -37,6 +37,21 @@ struct hash_entry {
 	struct hash_entry *next;
 };
 
+/*
+ * Whether an environment name is a secret, remembered by name, because
+ * nearly every exec passes the same names, and matching each against
+ * every pattern with fnmatch(3) took more instructions than reading the
+ * environment (callgrind). The table uses open addressing. Once
+ * SECRET_SLOTS * 3 / 4 names are known, new ones are matched without
+ * being remembered.
+ */
+#define SECRET_SLOTS 1024
+struct secret_slot {
+	char *name;		/* NULL when the slot is free */
+	uint32_t hash;
+	bool secret;
+};
+
 /* A small cache of pages of one tracee's memory, because the strings of
  * an argv or environment mostly share a few pages. */
 #define TRACER_MEM_PAGES 8
@@ -46,6 +61,12 @@ struct tracer_mem {
 	uint64_t base[TRACER_MEM_PAGES];
 	bool valid[TRACER_MEM_PAGES];
 	unsigned char data[TRACER_MEM_PAGES][4096];
+};
+
+/* One environment flattened, to compare it with the one before. */
+struct tracer_env_key {
+	char *data;
+	size_t len, capacity;
 };
 
 struct harness_tracer {
@@ -69,7 +90,13 @@ struct harness_tracer {
 	size_t n_early, early_capacity;
 	int root_status;
 	struct hash_entry *hashes;
+	struct secret_slot *secrets;	/* SECRET_SLOTS; NULL until used */
+	size_t n_secrets;
 	struct tracer_mem mem;		/* scratch for one exec's strings */
+	/* harness_tracer_env_text(): the last environment's key and text,
+	 * and scratch for the next key. */
+	struct tracer_env_key env_last, env_next;
+	char *env_text;
 };
 
 /* Wall clock in Unix microseconds. */
@@ -112,5 +139,14 @@ void tracer_exec_release(struct harness_exec *exec);
 void tracer_hash_fd(struct harness_tracer *tracer, int fd, char out[65]);
 
 void tracer_hashes_free(struct harness_tracer *tracer);
+
+/* Whether the value of the environment variable name is a secret, by
+ * the options' patterns. */
+bool tracer_is_secret(struct harness_tracer *tracer, const char *name);
+
+void tracer_secrets_free(struct harness_tracer *tracer);
+
+/* tracer_json.c */
+void tracer_env_text_free(struct harness_tracer *tracer);
 
 #endif

@@ -111,7 +111,7 @@ static cJSON *env_json(const struct harness_exec *exec)
 	return list;
 }
 
-static cJSON *exec_json(const struct harness_exec *exec)
+cJSON *harness_exec_json(const struct harness_exec *exec, bool with_env)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *argv = cJSON_AddArrayToObject(obj, "argv");
@@ -131,7 +131,8 @@ static cJSON *exec_json(const struct harness_exec *exec)
 	for (size_t i = 0; i < exec->argc; i++)
 		cJSON_AddItemToArray(argv, bytes_json(exec->argv[i].data,
 						      exec->argv[i].len));
-	cJSON_AddItemToObject(obj, "env", env_json(exec));
+	if (with_env)
+		cJSON_AddItemToObject(obj, "env", env_json(exec));
 	cJSON_AddItemToObject(obj, "cwd", text_json(exec->cwd));
 	if (!exec->error) {
 		cJSON_AddItemToObject(obj, "exe", file_json(&exec->exe));
@@ -143,6 +144,79 @@ static cJSON *exec_json(const struct harness_exec *exec)
 		}
 	}
 	return obj;
+}
+
+static int key_add(struct tracer_env_key *key, const void *data, size_t len)
+{
+	if (key->len + len > key->capacity) {
+		size_t n = 2 * (key->len + len);
+		char *bigger = realloc(key->data, n);
+
+		if (!bigger)
+			return -1;
+		key->data = bigger;
+		key->capacity = n;
+	}
+	memcpy(key->data + key->len, data, len);
+	key->len += len;
+	return 0;
+}
+
+/* Flatten exec's environment into key: each entry as its name, a NUL,
+ * then 'r' (redacted), 'n' (no '='), or 'v', the value and a NUL. Two
+ * environments are equal exactly when their keys are. */
+static int env_key(struct tracer_env_key *key,
+		   const struct harness_exec *exec)
+{
+	key->len = 0;
+	for (size_t i = 0; i < exec->envc; i++) {
+		const struct harness_env_entry *e = &exec->env[i];
+		char state = 'n';
+
+		if (e->redacted)
+			state = 'r';
+		else if (e->has_value)
+			state = 'v';
+
+		if (key_add(key, e->name, strlen(e->name) + 1) < 0 ||
+		    key_add(key, &state, 1) < 0)
+			return -1;
+		if (state == 'v' &&
+		    key_add(key, e->value, strlen(e->value) + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+const char *harness_tracer_env_text(struct harness_tracer *tracer,
+				    const struct harness_exec *exec)
+{
+	struct tracer_env_key swap;
+	cJSON *env;
+
+	if (env_key(&tracer->env_next, exec) < 0)
+		return NULL;
+	if (tracer->env_text && tracer->env_next.len == tracer->env_last.len &&
+	    memcmp(tracer->env_next.data, tracer->env_last.data,
+		   tracer->env_last.len) == 0)
+		return tracer->env_text;
+
+	/* env_last always describes env_text, when there is one. */
+	swap = tracer->env_last;
+	tracer->env_last = tracer->env_next;
+	tracer->env_next = swap;
+	cJSON_free(tracer->env_text);
+	env = env_json(exec);
+	tracer->env_text = env ? cJSON_PrintUnformatted(env) : NULL;
+	cJSON_Delete(env);
+	return tracer->env_text;
+}
+
+void tracer_env_text_free(struct harness_tracer *tracer)
+{
+	free(tracer->env_last.data);
+	free(tracer->env_next.data);
+	cJSON_free(tracer->env_text);
 }
 
 static double tv_us(struct timeval tv)
@@ -200,7 +274,8 @@ cJSON *harness_process_json(const struct harness_process *p)
 	add_end(obj, p);
 	cJSON_AddItemToObject(obj, "rusage", rusage_json(&p->rusage));
 	for (size_t i = 0; i < p->n_execs; i++)
-		cJSON_AddItemToArray(execs, exec_json(&p->execs[i]));
+		cJSON_AddItemToArray(execs,
+				     harness_exec_json(&p->execs[i], true));
 	if (!execs || !ns || !cJSON_GetObjectItem(obj, "rusage")) {
 		cJSON_Delete(obj);
 		return NULL;

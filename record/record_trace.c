@@ -29,25 +29,6 @@ static cJSON *process_data(const struct harness_process *p)
 	return data;
 }
 
-/* The JSON of one exec, as harness_process_json() writes it. */
-static cJSON *exec_object(const struct harness_process *p,
-			  const struct harness_exec *exec)
-{
-	cJSON *proc = harness_process_json(p);
-	cJSON *execs = cJSON_GetObjectItem(proc, "execs");
-	cJSON *item = NULL;
-	int i = 0;
-
-	for (cJSON *e = execs ? execs->child : NULL; e; e = e->next, i++) {
-		if (&p->execs[i] == exec) {
-			item = cJSON_DetachItemViaPointer(execs, e);
-			break;
-		}
-	}
-	cJSON_Delete(proc);
-	return item;
-}
-
 static int on_started(struct record_session *s)
 {
 	record_count(s, &s->counts.processes, 1);
@@ -97,17 +78,16 @@ static void add_argv(cJSON *data, const struct harness_exec *exec,
 
 /*
  * The environment goes in as an object of its own, the exec's second
- * reference. Most execs inherit it unchanged, and the store keeps one
- * copy of identical content, so it is compressed and written once.
+ * reference. Most execs inherit it unchanged, so the tracer hands back
+ * the text it made for the exec before, and the store keeps one copy
+ * of identical content: it is encoded and compressed once.
  */
 static int submit_exec(struct record_session *s, cJSON *data,
-		       cJSON *object)
+		       cJSON *object, const struct harness_exec *exec)
 {
-	cJSON *env = object ? cJSON_DetachItemFromObject(object, "env")
-			    : NULL;
-	char *text = env ? cJSON_PrintUnformatted(env) : NULL;
+	const char *env = harness_tracer_env_text(s->tracer, exec);
+	char *text = env ? strdup(env) : NULL;
 
-	cJSON_Delete(env);
 	return record_submit(s, "exec", data, object, BUNDLE_JSON, text,
 			     text ? strlen(text) : 0);
 }
@@ -116,7 +96,7 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 		   const struct harness_exec *exec)
 {
 	cJSON *data = process_data(p);
-	cJSON *object = exec_object(p, exec);
+	cJSON *object = harness_exec_json(exec, false);
 	int rc;
 
 	if (object)
@@ -131,7 +111,7 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 
 		cJSON_AddStringToObject(data, "error", name ? name : "?");
 	}
-	rc = submit_exec(s, data, object);
+	rc = submit_exec(s, data, object, exec);
 	if (rc == 0)
 		rc = denied_exec(s, p, exec);
 	return rc;

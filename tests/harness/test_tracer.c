@@ -248,6 +248,72 @@ static void attach_in_other_namespaces(void **state)
 	harness_tracer_free(t);
 }
 
+/* An exec with the environment given as NAME=VALUE, NAME (no '='), or
+ * NAME=- (redacted). */
+static struct harness_exec env_exec(struct harness_env_entry *entries,
+				    const char *const *list)
+{
+	struct harness_exec e = { .env = entries };
+
+	for (; *list; list++, e.envc++) {
+		struct harness_env_entry *x = &entries[e.envc];
+		const char *eq = strchr(*list, '=');
+
+		*x = (struct harness_env_entry){ .name = (char *)*list };
+		if (!eq)
+			continue;
+		x->name = strndup(*list, (size_t)(eq - *list));
+		x->has_value = true;
+		x->redacted = strcmp(eq + 1, "-") == 0;
+		x->value = x->redacted ? NULL : (char *)eq + 1;
+	}
+	return e;
+}
+
+static void env_exec_free(struct harness_exec *e)
+{
+	for (size_t i = 0; i < e->envc; i++) {
+		if (e->env[i].has_value)
+			free(e->env[i].name);
+	}
+}
+
+static void env_text_is_reused_only_when_equal(void **state)
+{
+	static const char *const a[] = { "A=1", "B=2", NULL };
+	static const char *const b[] = { "A=1", "B=3", NULL };
+	static const char *const c[] = { "A=1", "B", NULL };
+	static const char *const d[] = { "A=1", "B=-", NULL };
+	static const char *const e[] = { "A=1B", "=2", NULL };
+	struct harness_env_entry ea[2], eb[2], ec[2], ed[2], ee[2];
+	struct harness_exec xa = env_exec(ea, a), xb = env_exec(eb, b);
+	struct harness_exec xc = env_exec(ec, c), xd = env_exec(ed, d);
+	struct harness_exec xe = env_exec(ee, e);
+	struct harness_tracer *t = harness_tracer_new(NULL);
+	const char *first;
+
+	(void)state;
+	first = harness_tracer_env_text(t, &xa);
+	assert_string_equal(first, "[[\"A\",\"1\"],[\"B\",\"2\"]]");
+	assert_ptr_equal(harness_tracer_env_text(t, &xa), first);
+	assert_string_equal(harness_tracer_env_text(t, &xb),
+			    "[[\"A\",\"1\"],[\"B\",\"3\"]]");
+	assert_string_equal(harness_tracer_env_text(t, &xc),
+			    "[[\"A\",\"1\"],[\"B\"]]");
+	assert_string_equal(harness_tracer_env_text(t, &xd),
+			    "[[\"A\",\"1\"],[\"B\",null]]");
+	assert_string_equal(harness_tracer_env_text(t, &xe),
+			    "[[\"A\",\"1B\"],[\"\",\"2\"]]");
+	assert_string_equal(harness_tracer_env_text(t, &xa),
+			    "[[\"A\",\"1\"],[\"B\",\"2\"]]");
+	harness_tracer_free(t);
+	env_exec_free(&xa);
+	env_exec_free(&xb);
+	env_exec_free(&xc);
+	env_exec_free(&xd);
+	env_exec_free(&xe);
+}
+
 static void end_names_are_stable(void **state)
 {
 	(void)state;
@@ -267,6 +333,7 @@ int main(void)
 		cmocka_unit_test(failing_callback_stops_the_run),
 		cmocka_unit_test(attach_fails_on_exited_process),
 		cmocka_unit_test(attach_in_other_namespaces),
+		cmocka_unit_test(env_text_is_reused_only_when_equal),
 		cmocka_unit_test(end_names_are_stable),
 	};
 

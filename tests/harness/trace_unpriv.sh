@@ -71,5 +71,5 @@ if [ -x "${BUILD_DIR:-}/tests/harness/test_tracer" ]; then
 		cat "$TMP/unit.out" >&2
 		fail "test_tracer failed as $TEST_USER"
 	}
-	expect_grep 'PASSED.*6 test' "$TMP/unit.out"
+	expect_grep 'PASSED.*7 test' "$TMP/unit.out"
 fi
