@@ -13,19 +13,30 @@
  * reads the loaded program back with PTRACE_SECCOMP_GET_FILTER and runs
  * it in a small classic BPF interpreter.
  *
+ * Then it prints the cost of reporting write and network attempts
+ * (seccomp.h, rule 4b) as a markdown table, with medians of interleaved
+ * runs without a filter, with the filter, and with the filter and
+ * reports. One case is a loop of write-opens in a directory, each of
+ * which pays a round trip to the supervisor. The other is `make -j2` of
+ * a generated project of small C files.
+ *
  * Usage: seccomp_bench [CALLS]   (default 2000000 allowed calls; denied
- * calls through the supervisor run CALLS / 100 times)
+ * calls through the supervisor run CALLS / 100 times, write-opens CALLS
+ * / 100 times per run)
  */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -243,6 +254,235 @@ static void print_path_lengths(void)
 	}
 }
 
+/* The three filters of the reporting table. */
+enum mode { NO_FILTER, FILTER, REPORT, MODES };
+
+static const char *const mode_names[MODES] = {
+	"no filter", "filter", "filter, reports",
+};
+
+#define MEDIAN_RUNS 9
+#define MAKE_RUNS 5
+#define MAKE_FILES 60
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), compare);
+	return v[n / 2];
+}
+
+/* Load the filter of mode in a fresh child and hand the listener to the
+ * parent over sock. */
+static void load_mode(enum mode mode, int sock)
+{
+	struct sandbox_seccomp_options opts = {
+		.notify = true, .report = mode == REPORT,
+	};
+	int listener;
+
+	if (mode == NO_FILTER)
+		return;
+	if (sandbox_seccomp_load(&opts, &listener) < 0) {
+		fprintf(stderr, "seccomp_bench: %s\n", sandbox_error());
+		_exit(1);
+	}
+	if (send_fd(sock, listener) < 0)
+		_exit(1);
+	close(listener);
+}
+
+static double write_opens(const char *dir, long calls)
+{
+	char path[4096];
+	double start = now_ns();
+
+	snprintf(path, sizeof(path), "%s/file", dir);
+	for (long i = 0; i < calls; i++) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0600);
+
+		if (fd < 0)
+			_exit(1);
+		close(fd);
+	}
+	return (now_ns() - start) / (double)calls;
+}
+
+static double cpu_of(const struct rusage *ru)
+{
+	return ((double)ru->ru_utime.tv_sec + (double)ru->ru_stime.tv_sec) *
+		       1e9 +
+	       ((double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_usec) *
+		       1e3;
+}
+
+/* One timed child: write-opens in dir, or make in dir. */
+struct job {
+	enum mode mode;
+	const char *dir;
+	long calls;
+	bool make;
+};
+
+static _Noreturn void run_job(const struct job *job, int sock, int out)
+{
+	load_mode(job->mode, sock);
+	if (job->make) {
+		dup2(open("/dev/null", O_WRONLY), 1);
+		execlp("make", "make", "-s", "-j2", "-C", job->dir, "all",
+		       (char *)NULL);
+		_exit(127);
+	}
+	double ns = write_opens(job->dir, job->calls);
+
+	if (write(out, &ns, sizeof(ns)) != sizeof(ns))
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * Fork a child that loads the job's filter and runs it, supervised by
+ * this process. Returns the ns per write-open, or make's wall time in
+ * ns, and the CPU time of the child and its descendants in *cpu_ns.
+ */
+static double time_job(const struct job *job, double *cpu_ns)
+{
+	struct sandbox_seccomp_supervisor *sup = NULL;
+	double start = now_ns(), wall, result = 0;
+	int sv[2], pipefd[2], status;
+	struct rusage ru, self_start, self_end;
+	pid_t pid;
+
+	getrusage(RUSAGE_SELF, &self_start);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(pipefd, O_CLOEXEC) < 0)
+		exit(1);
+	pid = fork();
+	if (pid == 0)
+		run_job(job, sv[1], pipefd[1]);
+	close(sv[1]);
+	close(pipefd[1]);
+	if (job->mode != NO_FILTER)
+		sup = sandbox_seccomp_supervisor_start(recv_fd(sv[0]), NULL,
+						       NULL);
+	if (!job->make && read(pipefd[0], &result, sizeof(result)) !=
+			  sizeof(result))
+		result = -1;
+	wait4(pid, &status, 0, &ru);
+	wall = now_ns() - start;
+	sandbox_seccomp_supervisor_free(sup);
+	close(sv[0]);
+	close(pipefd[0]);
+	getrusage(RUSAGE_SELF, &self_end);
+	/* The supervisor thread's time counts too: it is this process's. */
+	*cpu_ns = cpu_of(&ru) + cpu_of(&self_end) - cpu_of(&self_start);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "seccomp_bench: a %s job failed\n",
+			mode_names[job->mode]);
+		exit(1);
+	}
+	return job->make ? wall : result;
+}
+
+/* A project of MAKE_FILES small C files and a Makefile that builds them
+ * into one program. */
+static void write_project(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+
+	for (int i = 0; i < MAKE_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d.c", dir, i);
+		f = fopen(path, "w");
+		if (!f)
+			exit(1);
+		fprintf(f, "#include <stdio.h>\n#include <string.h>\n"
+			   "int f%d(const char *s)\n{\n\tint n = 0;\n"
+			   "\tfor (size_t i = 0; i < strlen(s); i++)\n"
+			   "\t\tn += s[i] * %d;\n\treturn n;\n}\n", i,
+			i + 1);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/main.c", dir);
+	f = fopen(path, "w");
+	if (!f)
+		exit(1);
+	fprintf(f, "int main(void)\n{\n\treturn 0;\n}\n");
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/Makefile", dir);
+	f = fopen(path, "w");
+	if (!f)
+		exit(1);
+	fprintf(f, "OBJS = main.o $(patsubst %%.c,%%.o,$(wildcard f*.c))\n"
+		   "all: prog\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n"
+		   "%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\n"
+		   "clean:\n\trm -f prog *.o\n");
+	fclose(f);
+}
+
+static void make_clean(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "make -s -C '%s' clean", dir);
+	if (system(cmd) != 0)
+		exit(1);
+}
+
+static void print_row(const char *what, const char *unit,
+		      const double v[MODES])
+{
+	printf("| %s | %.1f %s | %.1f %s | %.1f %s | %.3f |\n", what,
+	       v[NO_FILTER], unit, v[FILTER], unit, v[REPORT], unit,
+	       v[REPORT] / v[FILTER]);
+}
+
+static void print_report_table(long calls)
+{
+	char dir[] = "/tmp/seccomp_bench.XXXXXX";
+	double opens[MODES][MEDIAN_RUNS], wall[MODES][MAKE_RUNS];
+	double cpu[MODES][MAKE_RUNS], cpu_open, med[3][MODES];
+	char cmd[4200];
+
+	if (!mkdtemp(dir))
+		exit(1);
+	/* Interleaved, so that a change in the machine's load hits every
+	 * mode alike. */
+	for (int r = 0; r < MEDIAN_RUNS; r++) {
+		for (int m = 0; m < MODES; m++) {
+			struct job job = { (enum mode)m, dir, calls, false };
+
+			opens[m][r] = time_job(&job, &cpu_open);
+		}
+	}
+	write_project(dir);
+	for (int r = 0; r < MAKE_RUNS; r++) {
+		for (int m = 0; m < MODES; m++) {
+			struct job job = { (enum mode)m, dir, 0, true };
+
+			make_clean(dir);
+			wall[m][r] = time_job(&job, &cpu[m][r]) / 1e6;
+			cpu[m][r] /= 1e6;
+		}
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		exit(1);
+	for (int m = 0; m < MODES; m++) {
+		med[0][m] = median(opens[m], MEDIAN_RUNS);
+		med[1][m] = median(wall[m], MAKE_RUNS);
+		med[2][m] = median(cpu[m], MAKE_RUNS);
+	}
+	printf("\n| case | %s | %s | %s | reports / filter |\n",
+	       mode_names[NO_FILTER], mode_names[FILTER], mode_names[REPORT]);
+	printf("|---|---|---|---|---|\n");
+	print_row("write-open + close, median of 9", "us", (double[MODES]){
+		med[0][0] / 1e3, med[0][1] / 1e3, med[0][2] / 1e3 });
+	print_row("make -j2, 61 files, wall, median of 5", "ms", med[1]);
+	print_row("make -j2, 61 files, CPU with the supervisor's, median of 5",
+		  "ms", med[2]);
+}
+
 int main(int argc, char **argv)
 {
 	long calls = argc > 1 ? atol(argv[1]) : 2000000;
@@ -269,5 +509,6 @@ int main(int argc, char **argv)
 	waitpid(pid, NULL, 0);
 
 	print_path_lengths();
+	print_report_table(calls / 100);
 	return 0;
 }

@@ -501,6 +501,14 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 	plan->seccomp.allow_nested_userns = c->policy->allow_nested_userns;
 	plan->seccomp.trace_exec = c->trace_exec;
 	plan->seccomp.notify = c->seccomp_notify;
+	plan->seccomp.report = c->seccomp_notify;
+	plan->seccomp.seal_memfd = c->policy->exec_allow.count > 0 &&
+				   !sandbox_seccomp_memfd_sysctl();
+	/* Compiled once here: the agent inherits it, and the description
+	 * reuses its digest. */
+	if (c->mode == SANDBOX_MODE_NAMESPACES &&
+	    sandbox_seccomp_prepare(&plan->seccomp) < 0)
+		return -1;
 	plan->envp = sandbox_env_build(plan);
 	if (!plan->envp)
 		return -1;

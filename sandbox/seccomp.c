@@ -18,6 +18,7 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,15 @@
 #error "the seccomp guard knows only x86_64 and aarch64"
 #endif
 
+/* From the kernel's include/uapi/linux/memfd.h (Linux 6.3), which the
+ * Debian 12 headers predate. */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
 /* The kernel's limit on a classic BPF program (BPF_MAXINSNS). */
 #define MAX_INSNS 4096
-#define MAX_RULES 96
+#define MAX_RULES 160
 
 /* One libseccomp rule and its description. */
 struct filter_rule {
@@ -56,6 +63,7 @@ struct filter_rule {
 	unsigned int arg_count;
 	struct scmp_arg_cmp args[2];
 	const char *when;	/* the condition in words, or NULL */
+	bool report;		/* rule 4b: notify, then continue */
 };
 
 struct rule_list {
@@ -169,6 +177,7 @@ static int add_rule(struct rule_list *list, const char *syscall,
 	rule->arg_count = arg_count;
 	rule->args[0] = a;
 	rule->args[1] = b;
+	rule->report = false;
 	return 0;
 }
 
@@ -262,6 +271,97 @@ static int collect_namespace_rules(struct rule_list *list, uint32_t deny)
 				  unshare_count);
 }
 
+/* Calls that notify for a report whatever their arguments (rule 4b).
+ * Those that take a path, or a pointer to flags, cannot be filtered on
+ * it, so the supervisor reads it. The names the x86_64 ABI lacks on
+ * aarch64 (open, mkdir and the like) are skipped there. */
+static const char *const reported_calls[] = {
+	"creat", "openat2", "mkdir", "mkdirat", "mknod", "mknodat",
+	"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
+	"link", "linkat", "symlink", "symlinkat", "truncate", "chmod",
+	"fchmodat", "chown", "lchown", "fchownat", "utime", "utimes",
+	"futimesat", "setxattr", "lsetxattr", "removexattr", "lremovexattr",
+	"connect",
+};
+
+/* The open flags that ask for writing or creating. O_TMPFILE and
+ * O_APPEND need O_WRONLY or O_RDWR, so these four catch them too. */
+static const struct flag_name write_flags[] = {
+	{ O_WRONLY, "flags & O_WRONLY" },
+	{ O_RDWR, "flags & O_RDWR" },
+	{ O_CREAT, "flags & O_CREAT" },
+	{ O_TRUNC, "flags & O_TRUNC" },
+};
+
+static int collect_open_rules(struct rule_list *list, const char *syscall,
+			      unsigned int flags_arg)
+{
+	size_t count = sizeof(write_flags) / sizeof(write_flags[0]);
+
+	for (size_t i = 0; i < count; i++) {
+		struct scmp_arg_cmp cmp = {
+			.arg = flags_arg, .op = SCMP_CMP_MASKED_EQ,
+			.datum_a = (scmp_datum_t)write_flags[i].flag,
+			.datum_b = (scmp_datum_t)write_flags[i].flag,
+		};
+
+		if (add_one(list, syscall, SCMP_ACT_NOTIFY,
+			    write_flags[i].when, cmp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int collect_report_calls(struct rule_list *list)
+{
+	size_t count = sizeof(reported_calls) / sizeof(reported_calls[0]);
+	struct scmp_arg_cmp has_path = SCMP_A1(SCMP_CMP_NE, 0);
+	struct scmp_arg_cmp has_dest = SCMP_A4(SCMP_CMP_NE, 0);
+
+	for (size_t i = 0; i < count; i++) {
+		if (seccomp_syscall_resolve_name(reported_calls[i]) < 0)
+			continue;
+		if (add_plain(list, reported_calls[i], SCMP_ACT_NOTIFY) < 0)
+			return -1;
+	}
+	if (seccomp_syscall_resolve_name("open") >= 0 &&
+	    collect_open_rules(list, "open", 1) < 0)
+		return -1;
+	if (collect_open_rules(list, "openat", 2) < 0)
+		return -1;
+	/* utimensat with a NULL path works on the fd, opened before. */
+	if (add_one(list, "utimensat", SCMP_ACT_NOTIFY, "path != NULL",
+		    has_path) < 0)
+		return -1;
+	return add_one(list, "sendto", SCMP_ACT_NOTIFY, "dest_addr != NULL",
+		       has_dest);
+}
+
+static int collect_report_rules(struct rule_list *list)
+{
+	size_t first = list->count;
+
+	if (collect_report_calls(list) < 0)
+		return -1;
+	for (size_t i = first; i < list->count; i++)
+		list->rules[i].report = true;
+	return 0;
+}
+
+/*
+ * MFD_NOEXEC_SEAL makes the memfd non-executable for good (mode 0666
+ * and F_SEAL_EXEC), which is what vm.memfd_noexec = 2 does to every
+ * memfd. The flags are a register value, so the check cannot race.
+ */
+static int collect_memfd_rule(struct rule_list *list)
+{
+	struct scmp_arg_cmp unsealed = SCMP_A1(SCMP_CMP_MASKED_EQ,
+					       MFD_NOEXEC_SEAL, 0);
+
+	return add_one(list, "memfd_create", SCMP_ACT_ERRNO(EPERM),
+		       "!(flags & MFD_NOEXEC_SEAL)", unsealed);
+}
+
 static int collect_rules(const struct sandbox_seccomp_options *opts,
 			 struct rule_list *list)
 {
@@ -282,6 +382,10 @@ static int collect_rules(const struct sandbox_seccomp_options *opts,
 	    collect_ioctl_rules(list, deny) < 0 ||
 	    collect_socket_rules(list, "socket", deny) < 0 ||
 	    collect_socket_rules(list, "socketpair", deny) < 0)
+		return -1;
+	if (opts->seal_memfd && collect_memfd_rule(list) < 0)
+		return -1;
+	if (opts->notify && opts->report && collect_report_rules(list) < 0)
 		return -1;
 	if (opts->trace_exec &&
 	    (add_plain(list, "execve", SCMP_ACT_TRACE(0)) < 0 ||
@@ -450,6 +554,81 @@ out:
 	return rc;
 }
 
+/* A compiled program and its digest, kept for the life of the process
+ * in one slot per combination of options. */
+struct compiled {
+	struct program prog;
+	char hex[65];
+};
+
+#define OPTION_BITS 5
+
+static _Atomic(struct compiled *) compiled_cache[1U << OPTION_BITS];
+
+static unsigned int option_index(const struct sandbox_seccomp_options *o)
+{
+	return (unsigned int)o->allow_nested_userns |
+	       (unsigned int)o->trace_exec << 1 |
+	       (unsigned int)o->notify << 2 | (unsigned int)o->report << 3 |
+	       (unsigned int)o->seal_memfd << 4;
+}
+
+static int hash_program(const struct program *prog, char hex[65]);
+
+/*
+ * Return the compiled program for opts, compiling it on first use. The
+ * slot is published with one atomic exchange of a pointer and never
+ * freed, so a reader takes no lock: a child forked in the middle of a
+ * compilation in another thread sees either NULL, and compiles its own,
+ * or a finished program. Two threads that compile at once keep the
+ * first and free the second.
+ */
+static const struct compiled *
+compiled_get(const struct sandbox_seccomp_options *opts)
+{
+	_Atomic(struct compiled *) *slot = &compiled_cache[option_index(opts)];
+	struct compiled *c = atomic_load(slot), *expected = NULL;
+
+	if (c)
+		return c;
+	c = malloc(sizeof(*c));
+	if (!c) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "program", strerror(ENOMEM));
+		return NULL;
+	}
+	if (compile(opts, &c->prog) < 0 || hash_program(&c->prog, c->hex) < 0) {
+		free(c);
+		return NULL;
+	}
+	if (!atomic_compare_exchange_strong(slot, &expected, c)) {
+		free(c);
+		return expected;
+	}
+	return c;
+}
+
+int sandbox_seccomp_prepare(const struct sandbox_seccomp_options *opts)
+{
+	return compiled_get(opts) ? 0 : -1;
+}
+
+bool sandbox_seccomp_memfd_sysctl(void)
+{
+	const char *path = "/proc/sys/vm/memfd_noexec";
+	char value[16] = "";
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, value, sizeof(value) - 1);
+	close(fd);
+	if (n > 0 && atoi(value) >= 2)
+		return true;
+	return access(path, W_OK) == 0;
+}
+
 static int install(const struct program *prog, bool notify)
 {
 	struct sock_fprog fprog = {
@@ -482,7 +661,7 @@ static int install(const struct program *prog, bool notify)
 int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 			 int *listener)
 {
-	struct program *prog;
+	const struct compiled *compiled;
 	int rc;
 
 	if (listener)
@@ -492,16 +671,10 @@ int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 				  "notify", "no place for the listener");
 		return -1;
 	}
-	prog = malloc(sizeof(*prog));
-	if (!prog) {
-		sandbox_set_error("cannot load seccomp filter: '%s': %s",
-				  "program", strerror(ENOMEM));
+	compiled = compiled_get(opts);
+	if (!compiled)
 		return -1;
-	}
-	rc = compile(opts, prog);
-	if (rc == 0)
-		rc = install(prog, opts->notify);
-	free(prog);
+	rc = install(&compiled->prog, opts->notify);
 	if (rc < 0)
 		return -1;
 	if (opts->notify)
@@ -528,23 +701,20 @@ static int hash_program(const struct program *prog, char hex[65])
 int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
 			   char hex[65])
 {
-	struct program *prog = malloc(sizeof(*prog));
-	int rc;
+	const struct compiled *compiled = compiled_get(opts);
 
-	if (!prog) {
-		sandbox_set_error("cannot hash seccomp filter: '%s': %s",
-				  "program", strerror(ENOMEM));
+	if (!compiled)
 		return -1;
-	}
-	rc = compile(opts, prog);
-	if (rc == 0)
-		rc = hash_program(prog, hex);
-	free(prog);
-	return rc;
+	memcpy(hex, compiled->hex, 65);
+	return 0;
 }
 
-static const char *action_name(uint32_t action)
+static const char *action_name(const struct filter_rule *rule)
 {
+	uint32_t action = rule->action;
+
+	if (rule->report)
+		return "report";
 	if (action == SCMP_ACT_NOTIFY || action == SCMP_ACT_ERRNO(EPERM))
 		return "deny";
 	if (action == SCMP_ACT_ERRNO(ENOSYS))
@@ -561,9 +731,9 @@ static cJSON *describe_rule(const struct filter_rule *rule)
 	if (!obj)
 		return NULL;
 	cJSON_AddStringToObject(obj, "syscall", rule->syscall);
-	cJSON_AddStringToObject(obj, "action", action_name(rule->action));
-	if (rule->action == SCMP_ACT_NOTIFY ||
-	    rule->action == SCMP_ACT_ERRNO(EPERM))
+	cJSON_AddStringToObject(obj, "action", action_name(rule));
+	if (!rule->report && (rule->action == SCMP_ACT_NOTIFY ||
+			      rule->action == SCMP_ACT_ERRNO(EPERM)))
 		cJSON_AddStringToObject(obj, "errno", "EPERM");
 	else if (rule->action == SCMP_ACT_ERRNO(ENOSYS))
 		cJSON_AddStringToObject(obj, "errno", "ENOSYS");
@@ -601,6 +771,8 @@ static cJSON *describe_options(const struct sandbox_seccomp_options *opts)
 			      opts->allow_nested_userns);
 	cJSON_AddBoolToObject(obj, "trace_exec", opts->trace_exec);
 	cJSON_AddBoolToObject(obj, "notify", opts->notify);
+	cJSON_AddBoolToObject(obj, "report", opts->report);
+	cJSON_AddBoolToObject(obj, "seal_memfd", opts->seal_memfd);
 	return obj;
 }
 

@@ -20,6 +20,16 @@
  *     caller and asks a supervisor on the host, which replies EPERM and
  *     records the call as a violation. When it is off, the filter
  *     returns EPERM itself and nothing is counted.
+ *  4a. memfd_create without MFD_NOEXEC_SEAL fails with EPERM, uncounted,
+ *     when the seal_memfd option is on (see the option).
+ *  4b. With report on (and notify), the write-intent calls (open,
+ *     openat and creat only when their flags ask for writing or
+ *     creating; openat2; mkdir, unlink, rename, link, symlink, truncate,
+ *     chmod, chown, utimes, setxattr and their *at variants), connect,
+ *     and sendto with a destination address notify the supervisor for
+ *     a report only: it records an attempt outside the writable paths
+ *     or to a destination nobody listens on inside the sandbox, then
+ *     lets the call go on, so that Landlock and the mounts decide.
  *  5. With exec tracing on, execve and execveat stop the process for a
  *     ptrace tracer (SECCOMP_RET_TRACE), as `strace --seccomp-bpf` does.
  *     NOTE: without an attached tracer the kernel fails these calls with
@@ -32,10 +42,19 @@
  * carries the arguments, and because it needs neither the audit log nor
  * privilege. Invariants of the supervisor:
  *
- *  1. Every notification gets the reply -EPERM, never "continue", so
- *     a denied call never runs even if the supervisor misreads it.
- *  2. Arguments are copied from the notification, never read from the
- *     process's memory, so no pointer argument is dereferenced.
+ *  1. A notification of a denied call gets the reply -EPERM, never
+ *     "continue", so a denied call never runs even if the supervisor
+ *     misreads it. Only the calls of rule 4b get "continue", and the
+ *     two sets of system calls are disjoint, so the system call number
+ *     alone tells them apart. Rule 4b enforces nothing: Landlock and
+ *     the mounts do, so a report read from a racing process's memory
+ *     may be wrong but cannot open anything.
+ *  2. The arguments of a denied call are copied from the notification,
+ *     never read from the process's memory. For a report, the
+ *     supervisor reads the path or address from the process's memory
+ *     through process_vm_readv(2) and /proc/PID, which is racy: another
+ *     thread may change the bytes after the kernel read them. That is
+ *     fine for a report, and the reason rule 4b never denies.
  *  3. The number of violations stored is bounded; the count is not.
  *  4. If the supervisor's end of the listener closes, the kernel fails
  *     every pending and later denied call with ENOSYS: still denied.
@@ -57,9 +76,9 @@
 
 #include <cjson/cJSON.h>
 
-/* Options of the filter. Zero-initialised means the strictest filter:
- * no nested namespaces, no exec tracing, denials returned as EPERM
- * without a supervisor. */
+/* Options of the filter. Zero-initialised means no nested namespaces,
+ * no exec tracing, denials returned as EPERM without a supervisor, no
+ * reports and memfd_create() allowed. */
 struct sandbox_seccomp_options {
 	/* Allow unshare, setns and clone with namespace flags, and the
 	 * mount system calls (mount, umount2, pivot_root and the new mount
@@ -73,7 +92,37 @@ struct sandbox_seccomp_options {
 
 	/* Denied calls go to a supervisor through a listener fd (rule 4). */
 	bool notify;
+
+	/* With notify, report write and network attempts (rule 4b). Every
+	 * write-open then costs a round trip to the supervisor thread:
+	 * docs/benchmarks.md has the measurement. */
+	bool report;
+
+	/* Deny memfd_create() without MFD_NOEXEC_SEAL (rule 4a). For an
+	 * exec allowlist where vm.memfd_noexec cannot be 2 in the sandbox,
+	 * because a memfd lies outside every Landlock rule: see
+	 * sandbox_seccomp_memfd_sysctl(). */
+	bool seal_memfd;
 };
+
+/*
+ * Compile the filter for these options and keep it, with its digest,
+ * for the life of the process, so that a later sandbox_seccomp_load()
+ * in a forked child and sandbox_seccomp_digest() or
+ * sandbox_seccomp_describe() in the parent reuse it instead of
+ * compiling again. Thread-safe, and safe to read in a child forked
+ * while another thread prepares. Returns 0, or -1 with a message.
+ */
+int sandbox_seccomp_prepare(const struct sandbox_seccomp_options *opts);
+
+/*
+ * Return whether vm.memfd_noexec will be 2 in a new PID namespace of
+ * this caller. It will when the caller's own value is 2 already, which
+ * a child namespace inherits, or when the caller may write the sysctl,
+ * which only host root may, and the sandbox's init then sets it. False
+ * on kernels before 6.3, which lack it.
+ */
+bool sandbox_seccomp_memfd_sysctl(void);
 
 /*
  * Build the filter and load it into the calling thread, which must be
@@ -115,17 +164,42 @@ int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
  */
 cJSON *sandbox_seccomp_describe(const struct sandbox_seccomp_options *opts);
 
-/* One denied system call, as the supervisor saw it. */
+enum sandbox_seccomp_attempt_kind {
+	SANDBOX_SECCOMP_WRITE = 1,	/* outside the writable paths */
+	SANDBOX_SECCOMP_NETWORK,	/* to nobody listening inside */
+};
+
+/* The target of a reported attempt (rule 4b), as read from the
+ * process's memory. */
+struct sandbox_seccomp_attempt {
+	enum sandbox_seccomp_attempt_kind kind;
+	/* write: the absolute path inside the sandbox, with symbolic links
+	 * resolved as far as they resolve from the host */
+	char path[4096];
+	/* network: "inet", "inet6" or "unix" */
+	char family[8];
+	/* network: an IP address, or "@name" for an abstract socket */
+	char address[112];
+	int port;		/* network, inet and inet6 only; else 0 */
+};
+
+/* One denied system call, or one reported attempt, as the supervisor
+ * saw it. */
 struct sandbox_seccomp_violation {
 	pid_t pid;		/* in the supervisor's PID namespace */
 	int nr;			/* native system call number */
 	char syscall[32];	/* its name, or "syscall_<nr>" */
 	uint64_t args[6];	/* raw register values, never dereferenced */
-	int error;		/* errno the call returned: EPERM */
+	int error;		/* errno the call returned: EPERM, or 0 for
+				 * an attempt, which went on */
+	/* An attempt's target, or NULL for a denied call. It points into
+	 * the supervisor and is valid only during the callback. */
+	const struct sandbox_seccomp_attempt *attempt;
 };
 
-/* Called on the supervisor thread for each violation, after it is
- * stored. It must not call back into the supervisor. */
+/* Called on the supervisor thread for each denied call, after it is
+ * stored, and for each reported attempt, which is counted apart and
+ * not stored. It must not call back into the supervisor. */
 typedef void (*sandbox_seccomp_violation_fn)(
 	const struct sandbox_seccomp_violation *violation, void *arg);
 
@@ -146,9 +220,14 @@ sandbox_seccomp_supervisor_start(int listener,
 				 sandbox_seccomp_violation_fn on_violation,
 				 void *arg);
 
-/* The number of violations so far, including those not stored. Safe to
- * call while the supervisor runs. */
+/* The number of denied calls so far, including those not stored. Safe
+ * to call while the supervisor runs. */
 uint64_t sandbox_seccomp_supervisor_count(
+	struct sandbox_seccomp_supervisor *sup);
+
+/* The number of attempts reported so far (rule 4b). Safe to call while
+ * the supervisor runs. */
+uint64_t sandbox_seccomp_supervisor_attempts(
 	struct sandbox_seccomp_supervisor *sup);
 
 /*

@@ -1,12 +1,13 @@
 /*
  * seccomp_supervisor.c - the host-side thread that replies EPERM to each
- * seccomp notification and records it as a violation.
+ * notification of a denied call and records it as a violation, and lets
+ * each reported call go on after inspecting it (seccomp_report.c).
  *
- * The thread polls the listener and a wake pipe. It stores a violation
- * before it replies, so that once the denied call has returned in the
- * sandbox, the count already includes it. It ends when stopped, or when
- * the listener reports POLLHUP because no process uses the filter any
- * more.
+ * The thread polls the listener and a wake pipe. It stores a violation,
+ * or passes an attempt to the callback, before it replies, so that once
+ * the call has returned in the sandbox, the count already includes it.
+ * It ends when stopped, or when the listener reports POLLHUP because no
+ * process uses the filter any more.
  */
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -23,7 +24,7 @@
 #include <unistd.h>
 
 #include "sandbox/error.h"
-#include "sandbox/seccomp.h"
+#include "sandbox/seccomp_internal.h"
 
 struct sandbox_seccomp_supervisor {
 	int listener;		/* closed by the thread when it ends */
@@ -40,6 +41,8 @@ struct sandbox_seccomp_supervisor {
 	struct sandbox_seccomp_violation *stored;
 	size_t stored_count;
 	_Atomic uint64_t count;
+	_Atomic uint64_t attempts;
+	struct sandbox_seccomp_attempt attempt;	/* the thread's scratch */
 };
 
 static void name_syscall(struct sandbox_seccomp_violation *v, uint32_t arch)
@@ -75,6 +78,24 @@ static void record(struct sandbox_seccomp_supervisor *sup,
 		sup->on_violation(&v, sup->arg);
 }
 
+static void report(struct sandbox_seccomp_supervisor *sup,
+		   const struct seccomp_notif *req)
+{
+	struct sandbox_seccomp_violation v = {
+		.pid = (pid_t)req->pid,
+		.nr = req->data.nr,
+		.attempt = &sup->attempt,
+	};
+
+	if (!sandbox_seccomp_inspect(sup->listener, req, &sup->attempt))
+		return;
+	memcpy(v.args, req->data.args, sizeof(v.args));
+	name_syscall(&v, req->data.arch);
+	atomic_fetch_add(&sup->attempts, 1);
+	if (sup->on_violation)
+		sup->on_violation(&v, sup->arg);
+}
+
 /*
  * Receive and reply to one notification. Returns -1 when the listener
  * is unusable. ENOENT means the caller died, or was interrupted by a
@@ -93,11 +114,15 @@ static int handle_one(struct sandbox_seccomp_supervisor *sup,
 	if (rc < 0)
 		return (errno == ENOENT || errno == EINTR) ? 0 : -1;
 
-	record(sup, req);
-
 	memset(resp, 0, sup->resp_size);
 	resp->id = req->id;
-	resp->error = -EPERM;
+	if (sandbox_seccomp_is_reported(req->data.nr)) {
+		report(sup, req);
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else {
+		record(sup, req);
+		resp->error = -EPERM;
+	}
 	rc = ioctl(sup->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
 	if (rc < 0 && errno != ENOENT && errno != EINTR)
 		return -1;
@@ -215,6 +240,12 @@ uint64_t sandbox_seccomp_supervisor_count(
 	struct sandbox_seccomp_supervisor *sup)
 {
 	return atomic_load(&sup->count);
+}
+
+uint64_t sandbox_seccomp_supervisor_attempts(
+	struct sandbox_seccomp_supervisor *sup)
+{
+	return atomic_load(&sup->attempts);
 }
 
 ssize_t sandbox_seccomp_supervisor_violations(

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -170,28 +172,100 @@ static int do_mount(void)
 	return escaped("mounted a tmpfs");
 }
 
-/* Copy a denied program into a memfd and run it with execveat. */
-static int memfd_exec(const char *path)
+/* From the kernel's include/uapi/linux/memfd.h (Linux 6.3). */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+/* Copy the program at path into out, and make it executable. Returns
+ * 0, or -1 with errno set and *what naming the step that failed. */
+static int copy_program(const char *path, int out, const char **what)
 {
 	char buf[65536];
-	char *const argv[] = { (char *)path, NULL };
 	ssize_t n;
-	int in, mfd;
+	int in = open(path, O_RDONLY);
 
-	in = open(path, O_RDONLY);
+	*what = "reading the denied program";
 	if (in < 0)
-		return blocked("reading the denied program", errno);
-	mfd = (int)syscall(SYS_memfd_create, "x", 0);
-	if (mfd < 0)
-		return blocked("memfd_create", errno);
+		return -1;
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		if (write(mfd, buf, (size_t)n) != n)
-			return blocked("writing the memfd", errno);
+		if (write(out, buf, (size_t)n) != n) {
+			*what = "writing the copy";
+			return -1;
+		}
 	}
 	if (n < 0)
-		return blocked("reading the denied program", errno);
-	syscall(SYS_execveat, mfd, "", argv, NULL, AT_EMPTY_PATH);
-	return blocked("execveat of the memfd", errno);
+		return -1;
+	close(in);
+	*what = "chmod of the copy";
+	return fchmod(out, 0755);
+}
+
+/* Run the program in fd: with execveat(AT_EMPTY_PATH), or through its
+ * /proc/self/fd link. Returns only on failure. */
+static int exec_fd(int fd, const char *path, bool via_proc,
+		   const char *what)
+{
+	char *const argv[] = { (char *)path, NULL };
+	char link[64];
+
+	if (via_proc) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		execve(link, argv, NULL);
+	} else {
+		syscall(SYS_execveat, fd, "", argv, NULL, AT_EMPTY_PATH);
+	}
+	return blocked(what, errno);
+}
+
+/*
+ * Copy a denied program into a memfd and run it. flags are those of
+ * memfd_create: 0 or MFD_EXEC ask for an executable memfd, and with
+ * MFD_NOEXEC_SEAL the chmod must fail, so the exec must too.
+ */
+static int memfd_exec(const char *path, unsigned int flags, bool via_proc)
+{
+	const char *what;
+	int mfd = (int)syscall(SYS_memfd_create, "x", flags);
+
+	if (mfd < 0)
+		return blocked("memfd_create", errno);
+	if (copy_program(path, mfd, &what) < 0 && errno != EPERM)
+		return blocked(what, errno);
+	return exec_fd(mfd, path, via_proc,
+		       via_proc ? "exec of the memfd's /proc/self/fd link" :
+				  "execveat of the memfd");
+}
+
+/* The same with an unnamed file (O_TMPFILE) in dir, or with a file in
+ * /dev/shm as shm_open() makes them. */
+static int tmpfile_exec(const char *dir, const char *path)
+{
+	const char *what;
+	int fd = open(dir, O_TMPFILE | O_RDWR, 0700);
+
+	if (fd < 0)
+		return blocked("O_TMPFILE", errno);
+	if (copy_program(path, fd, &what) < 0)
+		return blocked(what, errno);
+	return exec_fd(fd, path, false, "execveat of the O_TMPFILE file");
+}
+
+static int shm_exec(const char *path)
+{
+	const char *what;
+	int fd = open("/dev/shm/attack", O_CREAT | O_RDWR | O_TRUNC, 0700);
+
+	if (fd < 0)
+		return blocked("creating /dev/shm/attack", errno);
+	if (copy_program(path, fd, &what) < 0)
+		return blocked(what, errno);
+	close(fd);
+	execl("/dev/shm/attack", path, (char *)NULL);
+	return blocked("exec of /dev/shm/attack", errno);
 }
 
 /* execveat on an fd of the denied path itself. */
@@ -280,7 +354,15 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "proc1-mem")) return proc1_mem();
 	if (!strcmp(name, "userns")) return userns();
 	if (!strcmp(name, "mount")) return do_mount();
-	if (!strcmp(name, "memfd-exec")) return memfd_exec(arg);
+	if (!strcmp(name, "memfd-exec")) return memfd_exec(arg, 0, false);
+	if (!strcmp(name, "memfd-exec-flag"))
+		return memfd_exec(arg, MFD_EXEC, false);
+	if (!strcmp(name, "memfd-sealed"))
+		return memfd_exec(arg, MFD_NOEXEC_SEAL, false);
+	if (!strcmp(name, "memfd-proc")) return memfd_exec(arg, 0, true);
+	if (!strcmp(name, "tmpfile-exec"))
+		return tmpfile_exec(arg, argc > 3 ? argv[3] : "");
+	if (!strcmp(name, "shm-exec")) return shm_exec(arg);
 	if (!strcmp(name, "execveat")) return execveat_path(arg);
 	if (!strcmp(name, "setuid")) return setuid_check();
 	if (!strcmp(name, "fork-bomb")) return fork_bomb();

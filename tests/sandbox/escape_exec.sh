@@ -35,17 +35,42 @@ for who in $IDENTITIES; do
 	refused "$who" --policy "$p" -- sh -c 'exec cat /dev/null'
 done
 
-# A program copied into a memfd is not under Landlock's execute right,
-# so vm.memfd_noexec = 2 stops it. Only a root caller can set that
-# sysctl; the unprivileged case is a known gap (docs/policy.md).
-if [ "$(id -u)" -eq 0 ]; then
-	ws=$(workspace root)
+# A program copied into a memfd, an O_TMPFILE file or /dev/shm is not
+# under Landlock's execute right. vm.memfd_noexec = 2 stops a memfd where
+# init can set it (a root caller). Elsewhere seccomp denies memfd_create
+# without MFD_NOEXEC_SEAL. The O_TMPFILE file lies in a directory
+# without the execute right, and /dev/shm is mounted noexec.
+for who in $IDENTITIES; do
+	ws=$(workspace "$who")
 	d=$ws/description.json
 	p=$(policy memfd "{\"version\": 1,
 		\"exec\": {\"allow\": [\"$ws/attack\"]}}")
-	expect_status 0 sandbox root --policy "$p" --description "$d" -- \
-		./attack memfd-exec /usr/bin/cat
-	expect_grep '^blocked: execveat of the memfd' "$TMP/out"
-	expect_eq 2 "$(jq -r '.sysctls["/proc/sys/vm/memfd_noexec"]' "$d")" \
-		"memfd_noexec in the description"
-fi
+	for attack in memfd-exec memfd-exec-flag memfd-sealed memfd-proc \
+		shm-exec; do
+		expect_status 0 sandbox "$who" --policy "$p" -- \
+			./attack "$attack" /usr/bin/cat
+		expect_grep '^blocked: ' "$TMP/out"
+	done
+	for dir in /tmp "$ws"; do
+		expect_status 0 sandbox "$who" --policy "$p" -- \
+			./attack tmpfile-exec "$dir" /usr/bin/cat
+		expect_grep '^blocked: ' "$TMP/out"
+	done
+	# The allowlisted program itself still runs.
+	expect_status 0 sandbox "$who" --policy "$p" --description "$d" -- \
+		./attack setuid
+	sysctl=$(jq -r '.sysctls["/proc/sys/vm/memfd_noexec"]' "$d")
+	seal=$(jq -r '.seccomp.options.seal_memfd' "$d")
+	if [ "$sysctl" = 2 ]; then
+		expect_eq false "$seal" "$who: seal_memfd with the sysctl"
+	else
+		expect_eq true "$seal" "$who: seal_memfd without the sysctl"
+		expect_status 0 sandbox "$who" --policy "$p" -- \
+			./attack memfd-exec /usr/bin/cat
+		expect_grep '^blocked: memfd_create: Operation not permitted' \
+			"$TMP/out"
+	fi
+	if [ "$who" = root ]; then
+		expect_eq 2 "$sysctl" "root: memfd_noexec in the description"
+	fi
+done

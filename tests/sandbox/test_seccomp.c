@@ -8,7 +8,9 @@
  * this program again as the unprivileged test user.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/netlink.h>
@@ -22,11 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +62,9 @@ struct run {
 	struct sandbox_seccomp_violation *violations;
 	ssize_t stored;
 	int callbacks;		/* calls of the violation callback */
+	int attempts;		/* reported attempts */
+	struct sandbox_seccomp_attempt attempt;	/* the last one */
+	char attempt_syscall[32];
 };
 
 typedef long (*probe_fn)(void *arg);
@@ -140,8 +147,15 @@ static void count_callback(const struct sandbox_seccomp_violation *v,
 {
 	struct run *run = arg;
 
-	if (v->error == EPERM)
+	if (v->attempt) {
+		assert_int_equal(v->error, 0);
+		run->attempts++;
+		run->attempt = *v->attempt;
+		snprintf(run->attempt_syscall, sizeof(run->attempt_syscall),
+			 "%s", v->syscall);
+	} else if (v->error == EPERM) {
 		run->callbacks++;
+	}
 }
 
 /*
@@ -730,6 +744,270 @@ static void describe_lists_rules_and_digest(void **state)
 	cJSON_Delete(root);
 }
 
+static const struct sandbox_seccomp_options report_opts = {
+	.notify = true, .report = true,
+};
+
+static long probe_write_proc(void *arg)
+{
+	(void)arg;
+	return open("/proc/version", O_WRONLY | O_CLOEXEC);
+}
+
+/* The outcome of probe without a filter, in this process. */
+static struct outcome unfiltered(probe_fn probe, void *arg)
+{
+	struct outcome out;
+
+	errno = 0;
+	out.rc = probe(arg);
+	out.error = errno;
+	if (out.rc >= 0)
+		close((int)out.rc);
+	return out;
+}
+
+/* The filtered call returned what the kernel returns without a filter:
+ * a report goes on and enforces nothing. */
+static void assert_unfiltered(const struct run *run, probe_fn probe,
+			      void *arg)
+{
+	struct outcome out = unfiltered(probe, arg);
+
+	assert_true(run->reported);
+	assert_int_equal(run->outcome.rc < 0, out.rc < 0);
+	if (out.rc < 0)
+		assert_int_equal(run->outcome.error, out.error);
+}
+
+static void write_outside_reported_and_continued(void **state)
+{
+	struct run run;
+
+	(void)state;
+	run_probe(&report_opts, probe_write_proc, NULL, &run);
+	assert_unfiltered(&run, probe_write_proc, NULL);
+	assert_int_equal(run.count, 0);
+	assert_int_equal(run.attempts, 1);
+	assert_int_equal(run.attempt.kind, SANDBOX_SECCOMP_WRITE);
+	assert_string_equal(run.attempt.path, "/proc/version");
+	assert_string_equal(run.attempt_syscall, "openat");
+}
+
+/* A relative path is joined to the directory that its dirfd names. */
+static long probe_write_dirfd(void *arg)
+{
+	int dir = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	(void)arg;
+	if (dir < 0)
+		return -10;
+	return openat(dir, "./version", O_RDWR | O_CLOEXEC);
+}
+
+static void write_dirfd_path_resolved(void **state)
+{
+	struct run run;
+
+	(void)state;
+	run_probe(&report_opts, probe_write_dirfd, NULL, &run);
+	assert_unfiltered(&run, probe_write_dirfd, NULL);
+	assert_int_equal(run.attempts, 1);
+	assert_string_equal(run.attempt.path, "/proc/version");
+}
+
+/* Reads, and writes where the mount is writable, are not reported. */
+static long probe_write_allowed(void *arg)
+{
+	const char *dir = arg;
+	char path[PATH_MAX];
+	int fd;
+
+	if (open("/proc/version", O_RDONLY | O_CLOEXEC) < 0)
+		return -10;
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -11;
+	close(fd);
+	if (unlink(path) < 0)
+		return -12;
+	return 0;
+}
+
+static void write_inside_not_reported(void **state)
+{
+	char dir[] = "/tmp/test_seccomp.XXXXXX";
+	struct run run;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	run_probe(&report_opts, probe_write_allowed, dir, &run);
+	rmdir(dir);
+	assert_true(run.reported);
+	assert_int_equal(run.outcome.rc, 0);
+	assert_int_equal(run.attempts, 0);
+	assert_int_equal(run.count, 0);
+}
+
+static long probe_connect(void *arg)
+{
+	const struct sockaddr_in *sa = arg;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	long rc;
+
+	if (fd < 0)
+		return -10;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	return rc;
+}
+
+/* A loopback port where nothing listens in this network namespace. */
+static uint16_t closed_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void connect_unserved_reported(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(closed_port()),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct run run;
+
+	(void)state;
+	run_probe(&report_opts, probe_connect, &sa, &run);
+	assert_true(run.reported);
+	assert_int_equal(run.outcome.error, ECONNREFUSED);
+	assert_int_equal(run.attempts, 1);
+	assert_int_equal(run.attempt.kind, SANDBOX_SECCOMP_NETWORK);
+	assert_string_equal(run.attempt.family, "inet");
+	assert_string_equal(run.attempt.address, "127.0.0.1");
+	assert_int_equal(run.attempt.port, ntohs(sa.sin_port));
+	assert_string_equal(run.attempt_syscall, "connect");
+}
+
+static void connect_listener_not_reported(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct run run;
+
+	(void)state;
+	assert_true(server >= 0);
+	assert_int_equal(bind(server, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(server, 4), 0);
+	assert_int_equal(getsockname(server, (struct sockaddr *)&sa, &len), 0);
+	run_probe(&report_opts, probe_connect, &sa, &run);
+	close(server);
+	assert_true(run.reported);
+	assert_int_equal(run.outcome.rc, 0);
+	assert_int_equal(run.attempts, 0);
+}
+
+static long probe_abstract(void *arg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *name = arg;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	long rc;
+
+	if (fd < 0)
+		return -10;
+	memcpy(sa.sun_path + 1, name, strlen(name));
+	rc = connect(fd, (struct sockaddr *)&sa,
+		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				 strlen(name)));
+	close(fd);
+	return rc;
+}
+
+static void connect_abstract_reported(void **state)
+{
+	char name[64];
+	struct run run;
+
+	(void)state;
+	snprintf(name, sizeof(name), "test_seccomp-none-%d", (int)getpid());
+	run_probe(&report_opts, probe_abstract, name, &run);
+	assert_true(run.reported);
+	assert_int_equal(run.outcome.error, ECONNREFUSED);
+	assert_int_equal(run.attempts, 1);
+	assert_string_equal(run.attempt.family, "unix");
+	assert_int_equal(run.attempt.address[0], '@');
+	assert_string_equal(run.attempt.address + 1, name);
+}
+
+/* Without report, the same write-open is not even notified. */
+static void report_off_notifies_nothing(void **state)
+{
+	struct run run;
+
+	(void)state;
+	run_probe(&notify_opts, probe_write_proc, NULL, &run);
+	assert_unfiltered(&run, probe_write_proc, NULL);
+	assert_int_equal(run.attempts, 0);
+}
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
+static long probe_memfd(void *arg)
+{
+	unsigned int flags = *(const unsigned int *)arg;
+
+	return syscall(SYS_memfd_create, "test", flags);
+}
+
+static void memfd_without_seal_denied(void **state)
+{
+	struct sandbox_seccomp_options opts = { .notify = true,
+						.seal_memfd = true };
+	unsigned int plain = MFD_CLOEXEC, sealed = MFD_NOEXEC_SEAL;
+	struct run run;
+
+	(void)state;
+	run_probe(&opts, probe_memfd, &plain, &run);
+	assert_true(run.reported);
+	assert_int_equal(run.outcome.rc, -1);
+	assert_int_equal(run.outcome.error, EPERM);
+	assert_int_equal(run.count, 0);
+	run_probe(&opts, probe_memfd, &sealed, &run);
+	assert_true(run.reported);
+	assert_true(run.outcome.rc >= 0);
+	run_probe(&notify_opts, probe_memfd, &plain, &run);
+	assert_true(run.outcome.rc >= 0);
+}
+
+/* A prepared filter is what the digest and a forked child use. */
+static void prepared_filter_reused(void **state)
+{
+	struct sandbox_seccomp_options opts = { .notify = true, .report = true,
+						.seal_memfd = true };
+	char a[65], b[65];
+
+	(void)state;
+	assert_int_equal(sandbox_seccomp_prepare(&opts), 0);
+	assert_int_equal(sandbox_seccomp_digest(&opts, a), 0);
+	assert_int_equal(sandbox_seccomp_digest(&report_opts, b), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(sandbox_seccomp_digest(&opts, b), 0);
+	assert_string_equal(a, b);
+}
+
 static void load_without_listener_rejected(void **state)
 {
 	(void)state;
@@ -755,6 +1033,15 @@ int main(void)
 		cmocka_unit_test(digest_matches_loaded_program),
 		cmocka_unit_test(describe_lists_rules_and_digest),
 		cmocka_unit_test(load_without_listener_rejected),
+		cmocka_unit_test(write_outside_reported_and_continued),
+		cmocka_unit_test(write_dirfd_path_resolved),
+		cmocka_unit_test(write_inside_not_reported),
+		cmocka_unit_test(connect_unserved_reported),
+		cmocka_unit_test(connect_listener_not_reported),
+		cmocka_unit_test(connect_abstract_reported),
+		cmocka_unit_test(report_off_notifies_nothing),
+		cmocka_unit_test(memfd_without_seal_denied),
+		cmocka_unit_test(prepared_filter_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
