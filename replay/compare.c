@@ -91,11 +91,14 @@ static int by_path(const void *x, const void *y)
 		      ((const struct flat_entry *)y)->path);
 }
 
-static int flatten(const struct replay_run *run, const struct bundle_id *root,
+static int flatten(const struct replay_run *run, const struct replay_step *step,
 		   struct flat *f)
 {
+	struct bundle *objects = step->objects ? step->objects : run->bundle;
+
 	memset(f, 0, sizeof(*f));
-	if (bundle_snapshot_diff(run->bundle, NULL, root, flat_add, f) != 0) {
+	if (bundle_snapshot_diff(objects, NULL, &step->root, flat_add, f) !=
+	    0) {
 		replay_set_error("cannot read a snapshot: '%s': %s", run->path,
 				 bundle_error());
 		flat_free(f);
@@ -189,9 +192,9 @@ static int compare_files(struct cmp_state *st, struct replay_step_cmp *sc,
 	if (!x || !y || !x->has_root || !y->has_root ||
 	    memcmp(&x->root, &y->root, sizeof(x->root)) == 0)
 		return 0;
-	if (flatten(st->a, &x->root, &fx) < 0)
+	if (flatten(st->a, x, &fx) < 0)
 		return -1;
-	if (flatten(st->b, &y->root, &fy) < 0) {
+	if (flatten(st->b, y, &fy) < 0) {
 		flat_free(&fx);
 		return -1;
 	}
@@ -201,9 +204,7 @@ static int compare_files(struct cmp_state *st, struct replay_step_cmp *sc,
 	return rc;
 }
 
-/* A body as JSON, decoded first when it is compressed; NULL when it is
- * not JSON. */
-static cJSON *body_json(const struct harness_request *r)
+cJSON *replay_request_json(const struct harness_request *r)
 {
 	const char *enc = harness_headers_get(&r->headers, "content-encoding");
 	unsigned char *plain = NULL;
@@ -273,8 +274,8 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 			 ry->method, ry->path, rx->method, rx->path);
 		return note(sc, buf);
 	}
-	jx = body_json(rx);
-	jy = body_json(ry);
+	jx = replay_request_json(rx);
+	jy = replay_request_json(ry);
 	if (jx && jy)
 		rc = harness_jsondiff(jx, jy, st->normalizer, NULL,
 				      &sc->request);
@@ -471,7 +472,8 @@ static int compare_step(struct cmp_state *st, struct replay_step_cmp *sc,
 	x = step_at(st->a, sc->step, sc->final);
 	y = step_at(st->b, sc->step, sc->final);
 	if (compare_request(st, sc, x, y) < 0 || compare_procs(st, sc, n) < 0 ||
-	    compare_files(st, sc, x, y) < 0)
+	    compare_files(st, sc, x, y) < 0 ||
+	    replay_find_cause(st->a, st->b, st->pairs, x, y, sc) < 0)
 		return -1;
 	if (sc->final) {
 		sc->exit_a = st->a->exit_code;
@@ -600,6 +602,7 @@ void replay_step_cmp_release(struct replay_step_cmp *sc)
 {
 	free(sc->request_note);
 	harness_diff_release(&sc->request);
+	replay_cause_release(&sc->cause);
 	for (size_t j = 0; j < sc->n_procs; j++) {
 		free(sc->procs[j].position);
 		free(sc->procs[j].command);

@@ -35,12 +35,12 @@ static int oom(void)
 	return -1;
 }
 
-/* Load the event's first object, NUL-terminated; the caller frees. */
-static char *first_object(struct replay_run *run, const cJSON *event,
-			  size_t *len)
+/* Load the event's object number i, NUL-terminated; the caller frees. */
+static char *nth_object(struct replay_run *run, const cJSON *event, int i,
+			size_t *len)
 {
 	const cJSON *refs = cJSON_GetObjectItem(event, "refs");
-	const cJSON *ref = cJSON_GetArrayItem(refs, 0);
+	const cJSON *ref = cJSON_GetArrayItem(refs, i);
 	struct bundle_id id;
 	void *data = NULL;
 	size_t n = 0;
@@ -54,14 +54,25 @@ static char *first_object(struct replay_run *run, const cJSON *event,
 	return data;
 }
 
-static cJSON *first_json(struct replay_run *run, const cJSON *event)
+static char *first_object(struct replay_run *run, const cJSON *event,
+			  size_t *len)
+{
+	return nth_object(run, event, 0, len);
+}
+
+static cJSON *nth_json(struct replay_run *run, const cJSON *event, int i)
 {
 	size_t len = 0;
-	char *text = first_object(run, event, &len);
+	char *text = nth_object(run, event, i, &len);
 	cJSON *json = text ? cJSON_ParseWithLength(text, len) : NULL;
 
 	free(text);
 	return json;
+}
+
+static cJSON *first_json(struct replay_run *run, const cJSON *event)
+{
+	return nth_json(run, event, 0);
 }
 
 static double number(const cJSON *obj, const char *name, double dflt)
@@ -458,6 +469,22 @@ struct replay_run *replay_run_load(const char *path)
 	return run;
 }
 
+int replay_run_use_fingerprint(struct replay_run *run,
+			       const cJSON *fingerprint)
+{
+	cJSON *copy = cJSON_Duplicate(fingerprint, 1);
+
+	if (!copy)
+		return oom();
+	cJSON_Delete(run->fingerprint);
+	run->fingerprint = copy;
+	for (size_t i = 0; i < run->n_procs; i++) {
+		free(run->procs[i].exe_sha256);
+		run->procs[i].exe_sha256 = NULL;
+	}
+	return add_hashes(run);
+}
+
 const cJSON *replay_run_agent_env(const struct replay_run *run)
 {
 	const cJSON *execs = cJSON_GetObjectItem(run->tree, "execs");
@@ -485,6 +512,16 @@ cJSON *replay_run_exec(const struct replay_run *run,
 	exec = event ? first_json((struct replay_run *)run, event) : NULL;
 	if (!exec)
 		fail_bundle(run->path);
+	/* The environment is the event's second object, shared by the
+	 * execs that had the same one (docs/record.md). */
+	if (exec && !cJSON_GetObjectItem(exec, "env")) {
+		cJSON *env = nth_json((struct replay_run *)run, event, 1);
+
+		if (cJSON_IsArray(env))
+			cJSON_AddItemToObject(exec, "env", env);
+		else
+			cJSON_Delete(env);
+	}
 	cJSON_Delete(event);
 	return exec;
 }

@@ -470,11 +470,69 @@ static int append(char **buf, size_t *len, const char *text)
 	return 0;
 }
 
+/* Append "NAME=VALUE" for each variable of a recorded exec's env list,
+ * quoted. A secret gets the placeholder, and a value that is not text
+ * is left out, as in a whole replay. */
+static int append_env(char **buf, size_t *len, const cJSON *env)
+{
+	const cJSON *pair;
+	int rc = 0;
+
+	cJSON_ArrayForEach(pair, env)
+	{
+		const char *name =
+			cJSON_GetStringValue(cJSON_GetArrayItem(pair, 0));
+		const cJSON *value = cJSON_GetArrayItem(pair, 1);
+		const char *text = cJSON_IsNull(value)
+					   ? REPLAY_SECRET_PLACEHOLDER
+					   : cJSON_GetStringValue(value);
+		char *entry;
+
+		if (!name || !text || !*name || strchr(name, '='))
+			continue;
+		entry = malloc(strlen(name) + strlen(text) + 2);
+		if (!entry)
+			return -1;
+		sprintf(entry, "%s=%s", name, text);
+		rc |= append(buf, len, " ");
+		rc |= quote(buf, len, entry);
+		free(entry);
+	}
+	return rc;
+}
+
+/* One command in a subshell, in its recorded cwd, with its recorded
+ * environment alone (env -i) and its recorded argv. */
+static int append_command(char **buf, size_t *len, const cJSON *exec,
+			  const struct replay_proc *p, const char *workspace)
+{
+	const char *cwd =
+		cJSON_GetStringValue(cJSON_GetObjectItem(exec, "cwd"));
+	const cJSON *env = cJSON_GetObjectItem(exec, "env");
+	const cJSON *arg;
+	int rc = 0;
+
+	rc |= append(buf, len, "(cd ");
+	rc |= quote(buf, len, cwd ? cwd : workspace);
+	rc |= append(buf, len, " && exec");
+	if (cJSON_IsArray(env)) {
+		rc |= append(buf, len, " /usr/bin/env -i");
+		rc |= append_env(buf, len, env);
+	}
+	cJSON_ArrayForEach(arg, p->argv)
+	{
+		rc |= append(buf, len, " ");
+		rc |= quote(buf, len,
+			    cJSON_GetStringValue(arg) ? arg->valuestring : "");
+	}
+	return rc | append(buf, len, ")\n");
+}
+
 /*
  * The script that --step runs: each command in a subshell of its own,
- * in its recorded cwd, so that each is one child of the shell at the
- * position "0.N". The final ':' keeps the shell from replacing itself
- * with the last command.
+ * so that each is one child of the shell at the position "0.N". The
+ * final ':' keeps the shell from replacing itself with the last
+ * command.
  */
 static char *step_script(const struct replay_run *run,
 			 const struct replay_proc **cmds, size_t n,
@@ -486,22 +544,11 @@ static char *step_script(const struct replay_run *run,
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		cJSON *exec = replay_run_exec(run, cmds[i]);
-		const char *cwd =
-			cJSON_GetStringValue(cJSON_GetObjectItem(exec, "cwd"));
-		const cJSON *arg;
 
-		rc |= append(&buf, &len, "(cd ");
-		rc |= quote(&buf, &len, cwd ? cwd : workspace);
+		/* Without its exec (a damaged bundle), the command runs
+		 * with the shell's environment in the workspace. */
+		rc = append_command(&buf, &len, exec, cmds[i], workspace);
 		cJSON_Delete(exec);
-		rc |= append(&buf, &len, " && exec");
-		cJSON_ArrayForEach(arg, cmds[i]->argv)
-		{
-			rc |= append(&buf, &len, " ");
-			rc |= quote(&buf, &len,
-				    cJSON_GetStringValue(arg) ? arg->valuestring
-							      : "");
-		}
-		rc |= append(&buf, &len, ")\n");
 	}
 	rc |= append(&buf, &len, ":\n");
 	if (rc) {

@@ -61,6 +61,8 @@ struct replay_step {
 	struct harness_exchange exchange;
 	bool has_root;	       /* the snapshot was found */
 	struct bundle_id root; /* the workspace before the request */
+	struct bundle *objects; /* where root's objects are: NULL for the
+				 * run's own bundle */
 };
 
 struct replay_run {
@@ -86,6 +88,12 @@ struct replay_run {
 /* Open path read-only and load the run. NULL on failure. */
 struct replay_run *replay_run_load(const char *path);
 void replay_run_free(struct replay_run *run);
+
+/* Take the executables' hashes from fingerprint (not consumed) instead
+ * of the bundle's last one, for a run whose bundle is still being
+ * written. Returns 0 or -1. */
+int replay_run_use_fingerprint(struct replay_run *run,
+			       const cJSON *fingerprint);
 
 /* The agent's environment as the tracer's list of [name, value]
  * pairs (value null for a secret), from its last successful exec in the
@@ -132,8 +140,31 @@ struct replay_file_diff {
 	size_t since; /* the first step where it differed */
 };
 
+/*
+ * The command behind the first divergent path of a step's request. A
+ * tool result in the request names the tool call it replies to (Chat
+ * Completions "tool_call_id", Responses "call_id", Anthropic
+ * "tool_use_id"); the recorded response that made that call, and the
+ * call's arguments, give the step and the command. Without such an id
+ * the command is a guess: the one of the step whose command line the
+ * recorded value quotes, else whose exit status differs, else the last
+ * one before the request. tie is NULL for a guess.
+ */
+struct replay_cause {
+	bool found;
+	char *path;	    /* the request's JSON path */
+	const char *tie;    /* "tool_call_id", "call_id", "tool_use_id" */
+	char *call_id;	    /* NULL for a guess */
+	size_t step;	    /* the step the command ran in */
+	char *position;
+	char *command;
+	char *recorded;	    /* its recorded status, "exit 0" */
+	char *other;	    /* its status in the other run */
+};
+
 struct replay_step_cmp {
 	size_t step;
+	struct replay_cause cause; /* when the request diverged */
 	bool final;
 	enum replay_verdict verdict;
 	char *request_note;	     /* a request missing on one side, other
@@ -173,6 +204,20 @@ int replay_compare_trees(const struct replay_run *a, const struct bundle_id *ra,
 			 const struct replay_run *b, const struct bundle_id *rb,
 			 struct replay_step_cmp *sc);
 
+/* A request's body as JSON, decoded first when it is compressed; NULL
+ * when it is not JSON. The caller frees it. */
+cJSON *replay_request_json(const struct harness_request *r);
+
+/* Fill sc->cause for the first divergent path of sc->request, x and y
+ * being the step in run a and in run b, and pairs[i] b's process paired
+ * with a->procs[i] (pair.h). Returns 0 (cause.found false when no
+ * command is behind it), or -1. */
+int replay_find_cause(const struct replay_run *a, const struct replay_run *b,
+		      const struct replay_proc *const *pairs,
+		      const struct replay_step *x, const struct replay_step *y,
+		      struct replay_step_cmp *sc);
+void replay_cause_release(struct replay_cause *cause);
+
 /* Release what one step's comparison holds. */
 void replay_step_cmp_release(struct replay_step_cmp *sc);
 
@@ -184,6 +229,10 @@ char *replay_explain(const struct replay_comparison *cmp);
 
 /* The whole comparison as text, for people, into a new string. */
 char *replay_comparison_text(const struct replay_comparison *cmp);
+
+/* One step's comparison as JSON, as in the "differences" list of
+ * replay_comparison_json(). The caller owns it. */
+cJSON *replay_step_json(const struct replay_step_cmp *sc);
 
 /* The comparison as JSON (docs/replay.md). The caller owns it. */
 cJSON *replay_comparison_json(const struct replay_comparison *cmp);

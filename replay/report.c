@@ -11,6 +11,8 @@
 
 /* At most this many items of each kind in one explanation. */
 #define EXPLAIN_MAX 3
+/* Bytes of a command line shown in an explanation; --json has all. */
+#define COMMAND_MAX 72
 
 /* A growing string; on failure ok turns false and appends stop. */
 struct text {
@@ -71,6 +73,30 @@ const char *replay_verdict_name(enum replay_verdict verdict)
 	}
 }
 
+/* "exit 1, recorded exit 0", or "exit 0, as recorded". */
+static void put_status(struct text *t, const struct replay_cause *c)
+{
+	if (strcmp(c->recorded, c->other) == 0)
+		put(t, "%s, as recorded", c->other);
+	else
+		put(t, "%s, recorded %s", c->other, c->recorded);
+}
+
+static void put_cause(struct text *t, const struct replay_cause *c,
+		      size_t step)
+{
+	if (!c->found)
+		return;
+	put(t, ", which is %sthe output of `%s` (", c->tie ? "" : "probably ",
+	    c->command);
+	put_status(t, c);
+	if (c->step != step)
+		put(t, ", in step %zu", c->step);
+	if (!c->tie)
+		put(t, "; a guess: no tool call id ties them");
+	put(t, ")");
+}
+
 static void put_request(struct text *t, const struct replay_step_cmp *sc,
 			const char **sep)
 {
@@ -95,15 +121,48 @@ static void put_request(struct text *t, const struct replay_step_cmp *sc,
 	}
 	if (sc->request.divergent > shown)
 		put(t, " and %zu more", sc->request.divergent - shown);
+	put_cause(t, &sc->cause, sc->step);
 	*sep = "; ";
+}
+
+/* Whether d is a status difference that the cause reports already. */
+static bool told(const struct replay_cause *c, const struct replay_step_cmp *sc,
+		 const struct replay_proc_diff *d)
+{
+	const char *kind = cJSON_GetStringValue(
+		cJSON_GetObjectItem(d->json, "difference"));
+
+	return c->found && c->step == sc->step && kind &&
+	       strcmp(kind, "status") == 0 &&
+	       strcmp(c->position, d->position) == 0;
+}
+
+/* A command line, cut to COMMAND_MAX bytes on a character boundary. */
+static void put_command(struct text *t, const char *command)
+{
+	size_t n = strlen(command);
+
+	if (n <= COMMAND_MAX) {
+		put(t, "`%s`", command);
+		return;
+	}
+	n = COMMAND_MAX;
+	while (n > 0 && ((unsigned char)command[n] & 0xc0) == 0x80)
+		n--;
+	put(t, "`%.*s...`", (int)n, command);
 }
 
 static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		      const char **sep)
 {
+	const struct replay_cause *c = &sc->cause;
+
 	for (size_t i = 0; i < sc->n_procs && i < EXPLAIN_MAX; i++) {
-		put(t, "%s`%s` %s", *sep, sc->procs[i].command,
-		    sc->procs[i].what);
+		if (told(c, sc, &sc->procs[i]))
+			continue;
+		put(t, "%s", *sep);
+		put_command(t, sc->procs[i].command);
+		put(t, " %s", sc->procs[i].what);
 		*sep = "; ";
 	}
 	if (sc->n_procs > EXPLAIN_MAX)
@@ -228,7 +287,27 @@ static cJSON *procs_json(const struct replay_step_cmp *sc)
 	return list;
 }
 
-static cJSON *step_json(const struct replay_step_cmp *sc)
+static cJSON *cause_json(const struct replay_cause *c)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(obj, "path", c->path);
+	cJSON_AddStringToObject(obj, "command", c->command);
+	cJSON_AddStringToObject(obj, "position", c->position);
+	cJSON_AddNumberToObject(obj, "step", (double)c->step);
+	cJSON_AddStringToObject(obj, "recorded", c->recorded);
+	cJSON_AddStringToObject(obj, "other", c->other);
+	if (c->tie) {
+		cJSON_AddStringToObject(obj, "tie", c->tie);
+		cJSON_AddStringToObject(obj, "call_id", c->call_id);
+	} else {
+		cJSON_AddNullToObject(obj, "tie");
+	}
+	cJSON_AddBoolToObject(obj, "guess", !c->tie);
+	return obj;
+}
+
+cJSON *replay_step_json(const struct replay_step_cmp *sc)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *req = cJSON_AddObjectToObject(obj, "request");
@@ -248,6 +327,10 @@ static cJSON *step_json(const struct replay_step_cmp *sc)
 		cJSON_AddStringToObject(req, "note", sc->request_note);
 	cJSON_AddItemToObject(req, "differences",
 			      harness_diff_to_json(&sc->request));
+	if (sc->cause.found)
+		cJSON_AddItemToObject(req, "cause", cause_json(&sc->cause));
+	else
+		cJSON_AddNullToObject(req, "cause");
 	cJSON_AddItemToObject(obj, "processes", procs_json(sc));
 	cJSON_AddItemToObject(obj, "files", files_json(sc));
 	if (sc->final) {
@@ -269,12 +352,12 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp)
 	cJSON_AddNumberToObject(obj, "steps", (double)cmp->n_steps);
 	if (cmp->first)
 		cJSON_AddItemToObject(obj, "first_divergence",
-				      step_json(&cmp->steps[cmp->first - 1]));
+				      replay_step_json(&cmp->steps[cmp->first - 1]));
 	else
 		cJSON_AddNullToObject(obj, "first_divergence");
 	for (size_t i = 0; steps && i < cmp->n_steps; i++) {
 		if (cmp->steps[i].verdict != REPLAY_IDENTICAL)
-			cJSON_AddItemToArray(steps, step_json(&cmp->steps[i]));
+			cJSON_AddItemToArray(steps, replay_step_json(&cmp->steps[i]));
 	}
 	return obj;
 }

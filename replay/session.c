@@ -22,9 +22,6 @@
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
 
-/* The value of a variable whose value was a secret, which the
- * recording never stored. */
-#define SECRET_PLACEHOLDER "runbundle-placeholder-secret"
 #define MAX_LIST	   4096
 
 struct prepared {
@@ -177,7 +174,7 @@ static int build_env(struct prepared *p, const cJSON *list)
 		if (!name || !value)
 			continue;
 		if (cJSON_IsNull(value) &&
-		    add_env(p, &n, name, SECRET_PLACEHOLDER) < 0)
+		    add_env(p, &n, name, REPLAY_SECRET_PLACEHOLDER) < 0)
 			return -1;
 		if (cJSON_IsString(value) &&
 		    add_env(p, &n, name, value->valuestring) < 0)
@@ -322,8 +319,10 @@ static void release(struct prepared *p)
 	sandbox_policy_free(p->policy);
 }
 
-/* The session as cmd_record.c drives it. */
-static int run_session(struct record_session *s, const struct record_config *c)
+/* The session as cmd_record.c drives it. A whole replay stores its
+ * divergences in its bundle before the session finishes it. */
+static int run_session(struct record_session *s, const struct record_config *c,
+		       const struct replay_run *run, const char *dir)
 {
 	struct record_result result = {.end_us = record_now_us()};
 	struct record_gateway *gw = NULL;
@@ -337,6 +336,11 @@ static int run_session(struct record_session *s, const struct record_config *c)
 	else
 		rc = record_run_sandbox(s, gw, &result);
 	record_gateway_stop(gw);
+	if (rc == 0 && run &&
+	    replay_store_divergences(s, run, result.exit_code, dir) < 0) {
+		record_fail(s, replay_error(), NULL);
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = record_session_finish(s, &result, &root);
 	return rc;
@@ -344,7 +348,8 @@ static int run_session(struct record_session *s, const struct record_config *c)
 
 /* The agent's stdout goes to stderr while it runs: stdout is the
  * report's. */
-static int run_quietly(struct record_session *s, const struct record_config *c)
+static int run_quietly(struct record_session *s, const struct record_config *c,
+		       const struct replay_run *run, const char *dir)
 {
 	int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	int rc;
@@ -352,7 +357,7 @@ static int run_quietly(struct record_session *s, const struct record_config *c)
 	fflush(stdout);
 	if (saved >= 0)
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-	rc = run_session(s, c);
+	rc = run_session(s, c, run, dir);
 	if (saved >= 0) {
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
@@ -391,7 +396,9 @@ int replay_session_run(struct replay_run *run,
 		goto out;
 	if (checkout(run, start, out->workspace) == 0 &&
 	    prepare(p, run, opts, out) == 0) {
-		rc = run_quietly(&session, &p->config);
+		/* A re-run of one step is compared by repeat.c. */
+		rc = run_quietly(&session, &p->config,
+				 opts->argv ? NULL : run, out->workdir);
 		record_session_close(&session);
 	}
 	out->kept = opts->keep;

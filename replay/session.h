@@ -14,6 +14,10 @@
 
 #include "replay/replay.h"
 
+/* The value given back for a variable whose value was a secret, which
+ * the recording never stored. */
+#define REPLAY_SECRET_PLACEHOLDER "runbundle-placeholder-secret"
+
 struct replay_options {
 	const char *output; /* the replay's bundle, which must not exist */
 	bool fast;	    /* --timing fast */
@@ -53,6 +57,18 @@ int replay_session_run(struct replay_run *run,
  * with the executables the run executed hashed here. NULL on failure. */
 cJSON *replay_host_differences(const cJSON *recorded,
 			       const struct replay_host_map *map);
+
+struct record_session;
+
+/*
+ * Compare the replay that session s is writing with the recording a,
+ * once the agent has ended (with exit_code) and before the session
+ * finishes, and store one "divergence" event in the replay's bundle for
+ * each step that diverged. dir is a scratch directory. Returns 0 or -1.
+ */
+int replay_store_divergences(struct record_session *s,
+			     const struct replay_run *a, int exit_code,
+			     const char *dir);
 
 /* Remove a directory tree; errors are ignored. */
 void replay_remove_tree(const char *dir);

@@ -38,3 +38,20 @@ expect_status 0 "$RUNBUNDLE" replay --step 2 "$TMP/run.rb"
 expect_grep '^step 2 re-run 1 times: 1 as recorded' "$TMP/out"
 expect_status 2 "$RUNBUNDLE" replay --step 9 "$TMP/run.rb"
 expect_grep 'no such step' "$TMP/err"
+
+# Each command re-runs with its own recorded environment, not the
+# agent's: the command of step 2 had a variable that the agent never
+# had, and writes it into the workspace.
+unset FLAVOR
+new_workspace "$TMP/env" 'echo start' \
+	"FLAVOR=mint exec sh -c 'echo \"flavor \$FLAVOR\" >flavor.txt'"
+record_in "$TMP/env" "$TMP/env.rb"
+replay_json "$TMP/env.rb" --step 2 -o "$TMP/env-replays"
+expect_replay_status 0
+expect_eq "1 1 as recorded" \
+	"$(jqr '"\(.replays) \(.identical) \(.files[0].files)"')" \
+	"the re-run of a command with its own variable"
+"$RUNBUNDLE" checkout "$TMP/env-replays/replay-1.rb" latest "$TMP/env-out" \
+	>/dev/null 2>&1 || fail "cannot check out the re-run's workspace"
+expect_eq "flavor mint" "$(cat "$TMP/env-out/flavor.txt")" \
+	"what the re-run wrote"

@@ -248,7 +248,9 @@ static void request_diverges_at_path(void **state)
 			    "messages[1].content");
 	why = replay_explain(&cmp);
 	assert_string_equal(why, "step 1: the request differs at "
-				 "messages[1].content");
+				 "messages[1].content, which is probably "
+				 "the output of `tool` (exit 0, as recorded; "
+				 "a guess: no tool call id ties them)");
 	free(why);
 	replay_comparison_release(&cmp);
 }

@@ -1,0 +1,142 @@
+/*
+ * divergences.c - the comparison of a replay with its recording, stored
+ * in the replay's own bundle as "divergence" events before the bundle
+ * is finalized, so that the bundle alone shows that the replay diverged
+ * and where (gate's "diverged" rule reads them).
+ *
+ * The comparison runs when the agent has ended but before the recorder
+ * takes the final snapshot, writes the final fingerprint and finalizes:
+ * a finalized bundle is never written again. So the final step is
+ * completed here from what the session already knows: the exit status,
+ * the executables (the fingerprint in memory) and a snapshot of the
+ * workspace as it is now, taken into a scratch bundle. The recorder's
+ * final snapshot that follows has the same root, because nothing runs
+ * in between and both use the session's excludes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle/snapshot.h"
+#include "harness/error.h"
+#include "record/record.h"
+#include "record/record_run.h"
+#include "replay/session.h"
+
+/* The final workspace, snapshotted into a scratch bundle in dir. */
+struct scratch {
+	char path[4200];
+	struct bundle *bundle;
+	struct bundle_id root;
+};
+
+static int take_final(struct record_session *s, const char *dir,
+		      struct scratch *sc)
+{
+	struct bundle_snapshot_options o = {
+		.excludes = (const char *const *)s->excludes,
+		.n_excludes = s->n_excludes,
+	};
+	struct bundle_snapshot snap;
+
+	snprintf(sc->path, sizeof(sc->path), "%s/final.rb", dir);
+	sc->bundle = bundle_create(sc->path, NULL);
+	if (!sc->bundle ||
+	    bundle_snapshot_take(sc->bundle, s->config->workspace, &o,
+				 &snap) < 0) {
+		replay_set_error("cannot compare the final workspace: %s",
+				 bundle_error());
+		return -1;
+	}
+	sc->root = snap.root;
+	return 0;
+}
+
+/* The replay so far, read back from its bundle, with the final step
+ * completed from the session. */
+static struct replay_run *load_so_far(struct record_session *s,
+				      const struct scratch *sc, int exit_code)
+{
+	struct replay_run *b = replay_run_load(s->config->output);
+	struct replay_step *final;
+
+	if (!b)
+		return NULL;
+	if (replay_run_use_fingerprint(b, s->fingerprint) < 0) {
+		replay_run_free(b);
+		return NULL;
+	}
+	final = &b->steps[b->n_steps - 1];
+	final->root = sc->root;
+	final->has_root = true;
+	final->objects = sc->bundle;
+	b->ended = true;
+	b->exit_code = exit_code;
+	return b;
+}
+
+/* One event for each step that diverged, with the step's comparison,
+ * as replay --json prints it, as its object. */
+static int store(struct record_session *s, const struct replay_comparison *cmp)
+{
+	for (size_t i = 0; i < cmp->n_steps; i++) {
+		const struct replay_step_cmp *sc = &cmp->steps[i];
+		cJSON *data, *obj;
+		int rc;
+
+		if (sc->verdict != REPLAY_DIVERGED)
+			continue;
+		obj = replay_step_json(sc);
+		data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "verdict", "diverged");
+		cJSON_AddStringToObject(data, "source", "comparison");
+		cJSON_AddNumberToObject(data, "step", (double)sc->step);
+		cJSON_AddBoolToObject(data, "final", sc->final);
+		cJSON_AddBoolToObject(data, "first", sc->step == cmp->first);
+		rc = obj && data ? record_event(s, "divergence", data, obj,
+						NULL, 0, NULL)
+				 : -1;
+		cJSON_Delete(obj);
+		cJSON_Delete(data);
+		if (rc < 0) {
+			replay_set_error("%s", s->failure[0]
+						       ? s->failure
+						       : "cannot store a "
+							 "divergence: out of "
+							 "memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int replay_store_divergences(struct record_session *s,
+			     const struct replay_run *a, int exit_code,
+			     const char *dir)
+{
+	struct scratch sc = {0};
+	struct replay_comparison cmp;
+	struct replay_run *b = NULL;
+	int rc = -1;
+
+	record_writer_stop(s);
+	if (record_add_executables(s) < 0) {
+		replay_set_error("cannot compare the executables: %s",
+				 harness_error());
+		return -1;
+	}
+	if (take_final(s, dir, &sc) == 0 &&
+	    (b = load_so_far(s, &sc, exit_code)) &&
+	    replay_compare(a, b, &cmp) == 0) {
+		rc = store(s, &cmp);
+		replay_comparison_release(&cmp);
+	}
+	replay_run_free(b);
+	bundle_close(sc.bundle);
+	if (sc.path[0])
+		unlink(sc.path);
+	strncat(sc.path, "-wal", sizeof(sc.path) - strlen(sc.path) - 1);
+	unlink(sc.path);
+	return rc;
+}
