@@ -47,6 +47,8 @@ enum bundle_kind {
 	BUNDLE_CHUNKS = 2,	/* the chunk list of a large file */
 	BUNDLE_TREE = 3,	/* one directory of a snapshot */
 	BUNDLE_JSON = 4,	/* a JSON document referenced by an event */
+	BUNDLE_DICT = 5,	/* a zstd dictionary that objects were
+				 * compressed with; only the store puts it */
 };
 
 struct bundle;

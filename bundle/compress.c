@@ -4,14 +4,18 @@
  *
  * Only objects put inside a transaction go through this pipeline,
  * because their rows need not exist before the commit. The main thread
- * hashes an object, queues a copy, and inserts finished jobs in queue
- * order. The worker thread only compresses: it never touches the SQLite
- * connection. Every job is inserted, or discarded, before the
- * transaction ends, so a commit covers exactly the objects put in it.
+ * hashes an object and queues a copy; the worker thread compresses jobs
+ * in queue order and never touches the SQLite connection. The main
+ * thread inserts finished jobs only when the queue is full and at the
+ * end, and then the one that best fills the last leaf page of the
+ * objects table (pack.c), so rows leave little room unused. Every job
+ * is inserted, or discarded, before the transaction ends, so a commit
+ * covers exactly the objects put in it.
  *
  * Invariants: at most PIPELINE_JOBS jobs and PIPELINE_BYTES bytes of
- * content are queued, except for a single larger object. An id is never both queued and in the database,
- * because bundle_put looks in both before it queues.
+ * content are queued, except for a single larger object. An id is never
+ * both queued and in the database, because bundle_put looks in both
+ * before it queues.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,9 +26,10 @@
 #include "bundle/store.h"
 
 #define PIPELINE_JOBS  64
-#define PIPELINE_BYTES (16 * 1024 * 1024)
+#define PIPELINE_BYTES (8 * 1024 * 1024)
 
 enum job_state {
+	JOB_FREE, /* an empty slot */
 	JOB_QUEUED,
 	JOB_WORKING,
 	JOB_DONE,
@@ -34,10 +39,13 @@ struct job {
 	struct bundle_id id;
 	enum bundle_kind kind;
 	enum job_state state;
+	uint64_t seq; /* queue order */
 	void *data;
 	size_t len;
 	void *out; /* compressed bytes, or NULL to store data raw */
 	size_t out_len;
+	const ZSTD_CDict *cdict; /* the dictionary to use, or NULL */
+	struct bundle_id dict;	 /* its id */
 };
 
 struct pipeline {
@@ -46,17 +54,13 @@ struct pipeline {
 	pthread_cond_t queued; /* a job was queued, or stop was set */
 	pthread_cond_t done;   /* a job finished */
 	struct job jobs[PIPELINE_JOBS];
-	size_t head, count; /* the oldest job, and how many there are */
+	size_t count; /* slots in use */
+	uint64_t next_seq;
 	size_t bytes;
 	int level;
 	int stop;
 	ZSTD_CCtx *cctx;
 };
-
-static struct job *job_at(struct pipeline *p, size_t i)
-{
-	return &p->jobs[(p->head + i) % PIPELINE_JOBS];
-}
 
 /* Compress one job, outside the lock. Incompressible content is stored
  * raw, so out stays NULL. */
@@ -69,8 +73,8 @@ static void compress_job(struct pipeline *p, struct job *job)
 	job->out = NULL;
 	if (!out)
 		return;
-	n = ZSTD_compressCCtx(p->cctx, out, bound, job->data, job->len,
-			      p->level);
+	n = store_compress(p->cctx, job->cdict, p->level, out, bound,
+			   job->data, job->len);
 	if (ZSTD_isError(n) || n >= job->len) {
 		free(out);
 		return;
@@ -81,13 +85,16 @@ static void compress_job(struct pipeline *p, struct job *job)
 
 static struct job *next_queued(struct pipeline *p)
 {
-	for (size_t i = 0; i < p->count; i++) {
-		struct job *job = job_at(p, i);
+	struct job *first = NULL;
 
-		if (job->state == JOB_QUEUED)
-			return job;
+	for (size_t i = 0; i < PIPELINE_JOBS; i++) {
+		struct job *job = &p->jobs[i];
+
+		if (job->state == JOB_QUEUED &&
+		    (!first || job->seq < first->seq))
+			first = job;
 	}
-	return NULL;
+	return first;
 }
 
 static void *worker(void *arg)
@@ -167,52 +174,111 @@ static void free_job(struct job *job)
 	job->out = NULL;
 }
 
+static struct store_cell job_cell(struct bundle *bundle,
+				   const struct job *job)
+{
+	if (job->out)
+		return store_pack_cell(bundle, job->kind, job->len, "zstd",
+				       job->out_len, job->cdict != NULL);
+	return store_pack_cell(bundle, job->kind, job->len, "raw", job->len,
+			       0);
+}
+
+/*
+ * The finished job to insert next: the largest that fits in the room
+ * left on the last leaf page, or else, once every job is finished, the
+ * largest, which starts a new page. NULL means wait for the worker:
+ * when it is behind, only a few jobs are finished, and one that is
+ * still compressing may fill the gap.
+ */
+static struct job *best_done(struct bundle *bundle, struct pipeline *p)
+{
+	struct job *fit = NULL, *largest = NULL;
+	size_t fit_bytes = 0, largest_bytes = 0;
+	int pending = 0;
+
+	for (size_t i = 0; i < PIPELINE_JOBS; i++) {
+		struct job *job = &p->jobs[i];
+		size_t bytes;
+
+		if (job->state == JOB_QUEUED || job->state == JOB_WORKING)
+			pending = 1;
+		if (job->state != JOB_DONE)
+			continue;
+		bytes = job_cell(bundle, job).bytes;
+		if (!largest || bytes > largest_bytes) {
+			largest = job;
+			largest_bytes = bytes;
+		}
+		if ((int64_t)bytes <= bundle->pack_free &&
+		    (!fit || bytes > fit_bytes)) {
+			fit = job;
+			fit_bytes = bytes;
+		}
+	}
+	return fit ? fit : pending ? NULL : largest;
+}
+
 static int insert_job(struct bundle *bundle, struct job *job)
 {
 	if (job->out)
 		return store_insert(bundle, &job->id, job->kind, job->len,
-				    "zstd", job->out, job->out_len);
+				    "zstd", job->out, job->out_len,
+				    job->cdict ? &job->dict : NULL);
 	return store_insert(bundle, &job->id, job->kind, job->len, "raw",
-			    job->data, job->len);
+			    job->data, job->len, NULL);
 }
 
 /*
- * Insert the finished jobs at the head of the queue, in order. With
- * wait, wait for every job. The caller holds the lock, which is dropped
- * around each insert so that the worker keeps compressing. Only the main
- * thread adds and removes jobs, so a job taken off the queue is its own.
+ * Insert one finished job, waiting for one when none is. The caller
+ * holds the lock, which is dropped around the insert so that the worker
+ * keeps compressing. Only the main thread adds and removes jobs, and
+ * the worker writes a job only until it is done, so a finished job taken
+ * off the queue is the main thread's own.
  */
-static int drain(struct bundle *bundle, struct pipeline *p, int wait)
+static int insert_one(struct bundle *bundle, struct pipeline *p)
 {
-	int rc = 0;
+	struct job *slot, job;
+	int rc;
 
-	while (p->count > 0) {
-		struct job job;
+	while (!(slot = best_done(bundle, p)))
+		pthread_cond_wait(&p->done, &p->lock);
+	job = *slot;
+	slot->state = JOB_FREE;
+	slot->data = slot->out = NULL;
+	p->count--;
+	p->bytes -= job.len;
 
-		/* The worker writes a job's output until it is done, so copy
-		 * only a finished one. */
-		if (job_at(p, 0)->state != JOB_DONE) {
-			if (!wait)
-				break;
-			pthread_cond_wait(&p->done, &p->lock);
-			continue;
-		}
-		job = *job_at(p, 0);
-		p->head = (p->head + 1) % PIPELINE_JOBS;
-		p->count--;
-		p->bytes -= job.len;
-
-		pthread_mutex_unlock(&p->lock);
-		if (rc == 0)
-			rc = insert_job(bundle, &job);
-		free_job(&job);
-		pthread_mutex_lock(&p->lock);
-	}
+	pthread_mutex_unlock(&p->lock);
+	rc = insert_job(bundle, &job);
+	free_job(&job);
+	pthread_mutex_lock(&p->lock);
 	return rc;
 }
 
+/* Insert every job. After a failure the rest are dropped, and the
+ * caller rolls the transaction back. */
+static int drain(struct bundle *bundle, struct pipeline *p)
+{
+	int rc = 0;
+
+	while (p->count > 0 && rc == 0)
+		rc = insert_one(bundle, p);
+	return rc;
+}
+
+static struct job *free_slot(struct pipeline *p)
+{
+	for (size_t i = 0; i < PIPELINE_JOBS; i++) {
+		if (p->jobs[i].state == JOB_FREE)
+			return &p->jobs[i];
+	}
+	return NULL;
+}
+
 int store_pipeline_put(struct bundle *bundle, const struct bundle_id *id,
-		       enum bundle_kind kind, const void *data, size_t len)
+		       enum bundle_kind kind, const void *data, size_t len,
+		       const ZSTD_CDict *cdict, const struct bundle_id *dict)
 {
 	struct pipeline *p = start(bundle);
 	struct job *job;
@@ -227,19 +293,22 @@ int store_pipeline_put(struct bundle *bundle, const struct bundle_id *id,
 	memcpy(copy, data, len);
 
 	pthread_mutex_lock(&p->lock);
-	rc = drain(bundle, p, 0);
+	rc = 0;
 	while (rc == 0 && p->count > 0 &&
-	       (p->count == PIPELINE_JOBS || p->bytes + len > PIPELINE_BYTES)) {
-		pthread_cond_wait(&p->done, &p->lock);
-		rc = drain(bundle, p, 0);
-	}
+	       (p->count == PIPELINE_JOBS || p->bytes + len > PIPELINE_BYTES))
+		rc = insert_one(bundle, p);
 	if (rc == 0) {
-		job = job_at(p, p->count++);
+		job = free_slot(p);
+		p->count++;
+		job->seq = p->next_seq++;
 		job->id = *id;
 		job->kind = kind;
 		job->data = copy;
 		job->len = len;
 		job->out = NULL;
+		job->cdict = cdict;
+		if (cdict)
+			job->dict = *dict;
 		job->state = JOB_QUEUED;
 		p->bytes += len;
 		pthread_cond_signal(&p->queued);
@@ -259,10 +328,11 @@ int store_pipeline_find(struct bundle *bundle, const struct bundle_id *id,
 	if (!p)
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	for (size_t i = 0; i < p->count && !found; i++) {
-		struct job *job = job_at(p, i);
+	for (size_t i = 0; i < PIPELINE_JOBS && !found; i++) {
+		struct job *job = &p->jobs[i];
 
-		if (memcmp(job->id.bytes, id->bytes, BUNDLE_ID_LEN) != 0)
+		if (job->state == JOB_FREE ||
+		    memcmp(job->id.bytes, id->bytes, BUNDLE_ID_LEN) != 0)
 			continue;
 		found = 1;
 		/* The structural kind wins, as in bundle_put. */
@@ -281,8 +351,10 @@ int store_pipeline_flush(struct bundle *bundle)
 	if (!p)
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	rc = drain(bundle, p, 1);
+	rc = drain(bundle, p);
 	pthread_mutex_unlock(&p->lock);
+	if (rc)
+		store_pipeline_discard(bundle);
 	return rc;
 }
 
@@ -294,16 +366,25 @@ void store_pipeline_discard(struct bundle *bundle)
 		return;
 	pthread_mutex_lock(&p->lock);
 	while (p->count > 0) {
-		struct job *job = job_at(p, 0);
+		int waiting = 0;
 
-		if (job->state != JOB_DONE) {
-			pthread_cond_wait(&p->done, &p->lock);
-			continue;
+		for (size_t i = 0; i < PIPELINE_JOBS; i++) {
+			struct job *job = &p->jobs[i];
+
+			if (job->state == JOB_QUEUED ||
+			    job->state == JOB_WORKING) {
+				waiting = 1;
+				continue;
+			}
+			if (job->state != JOB_DONE)
+				continue;
+			p->bytes -= job->len;
+			free_job(job);
+			job->state = JOB_FREE;
+			p->count--;
 		}
-		p->bytes -= job->len;
-		free_job(job);
-		p->head = (p->head + 1) % PIPELINE_JOBS;
-		p->count--;
+		if (waiting)
+			pthread_cond_wait(&p->done, &p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
 }

@@ -15,18 +15,19 @@ static const char *const kind_names[] = {
 	[BUNDLE_CHUNKS] = "chunks",
 	[BUNDLE_TREE] = "tree",
 	[BUNDLE_JSON] = "json",
+	[BUNDLE_DICT] = "dict",
 };
 
 const char *store_kind_name(enum bundle_kind kind)
 {
-	if (kind < BUNDLE_BLOB || kind > BUNDLE_JSON)
+	if (kind < BUNDLE_BLOB || kind > BUNDLE_DICT)
 		return NULL;
 	return kind_names[kind];
 }
 
 int store_kind_from_name(const char *name, enum bundle_kind *kind)
 {
-	for (int k = BUNDLE_BLOB; k <= BUNDLE_JSON; k++) {
+	for (int k = BUNDLE_BLOB; k <= BUNDLE_DICT; k++) {
 		if (name && strcmp(name, kind_names[k]) == 0) {
 			*kind = (enum bundle_kind)k;
 			return 0;
@@ -163,14 +164,18 @@ static int upgrade_kind(struct bundle *bundle, const struct bundle_id *id,
 
 int store_insert(struct bundle *bundle, const struct bundle_id *id,
 		 enum bundle_kind kind, size_t len, const char *encoding,
-		 const void *data, size_t stored_len)
+		 const void *data, size_t stored_len,
+		 const struct bundle_id *dict)
 {
+	struct store_cell cell = store_pack_cell(bundle, kind, len, encoding,
+						 stored_len, dict != NULL);
+	int64_t pages = store_pack_pages(bundle);
 	sqlite3_stmt *stmt;
 	int rc;
 
 	if (store_prepare(bundle, &bundle->put_stmt,
-		    "INSERT INTO objects (id, kind, size, encoding, data) "
-		    "VALUES (?, ?, ?, ?, ?)"))
+		    "INSERT INTO objects (id, kind, size, encoding, data, "
+		    "dict) VALUES (?, ?, ?, ?, ?, ?)"))
 		return -1;
 	stmt = bundle->put_stmt;
 	sqlite3_bind_blob(stmt, 1, id->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
@@ -180,10 +185,14 @@ int store_insert(struct bundle *bundle, const struct bundle_id *id,
 	/* A zero-length blob binds as NULL unless data is non-NULL. */
 	sqlite3_bind_blob64(stmt, 5, stored_len ? data : "", stored_len,
 			    SQLITE_STATIC);
+	if (dict)
+		sqlite3_bind_blob(stmt, 6, dict->bytes, BUNDLE_ID_LEN,
+				  SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(bundle, "cannot write bundle");
+	store_pack_account(bundle, &cell, pages);
 	return 0;
 }
 
@@ -191,16 +200,26 @@ static int store_object(struct bundle *bundle, enum bundle_kind kind,
 			const void *data, size_t len,
 			const struct bundle_id *id)
 {
+	const ZSTD_CDict *cdict;
+	struct bundle_id dict;
 	size_t bound, clen;
 	void *cbuf;
 	int rc;
 
 	if (len < BUNDLE_RAW_BELOW)
-		return store_insert(bundle, id, kind, len, "raw", data, len);
+		return store_insert(bundle, id, kind, len, "raw", data, len,
+				    NULL);
+
+	/* This may train the dictionary, and then this object is the
+	 * first one compressed with it. */
+	if (store_dict_sample(bundle, kind, data, len))
+		return -1;
+	cdict = store_dict_for(bundle, kind, len, &dict);
 
 	/* Inside a transaction, compress in the second thread. */
 	if (bundle->in_transaction) {
-		rc = store_pipeline_put(bundle, id, kind, data, len);
+		rc = store_pipeline_put(bundle, id, kind, data, len, cdict,
+					&dict);
 		if (rc <= 0)
 			return rc;
 	}
@@ -212,8 +231,8 @@ static int store_object(struct bundle *bundle, enum bundle_kind kind,
 				 bundle->path, strerror(ENOMEM));
 		return -1;
 	}
-	clen = ZSTD_compressCCtx(bundle->cctx, cbuf, bound, data, len,
-				 bundle->level);
+	clen = store_compress(bundle->cctx, cdict, bundle->level, cbuf, bound,
+			      data, len);
 	if (ZSTD_isError(clen)) {
 		bundle_set_error("cannot compress object: '%s': %s",
 				 bundle->path, ZSTD_getErrorName(clen));
@@ -223,9 +242,11 @@ static int store_object(struct bundle *bundle, enum bundle_kind kind,
 
 	/* Incompressible content is stored raw, which is smaller. */
 	if (clen >= len)
-		rc = store_insert(bundle, id, kind, len, "raw", data, len);
+		rc = store_insert(bundle, id, kind, len, "raw", data, len,
+				  NULL);
 	else
-		rc = store_insert(bundle, id, kind, len, "zstd", cbuf, clen);
+		rc = store_insert(bundle, id, kind, len, "zstd", cbuf, clen,
+				  cdict ? &dict : NULL);
 	free(cbuf);
 	return rc;
 }
@@ -236,7 +257,7 @@ int bundle_put(struct bundle *bundle, enum bundle_kind kind, const void *data,
 	enum bundle_kind stored;
 	int found;
 
-	if (!store_kind_name(kind)) {
+	if (!store_kind_name(kind) || kind == BUNDLE_DICT) {
 		bundle_set_error("cannot store object: '%d': unknown kind",
 				 (int)kind);
 		return -1;
@@ -267,6 +288,16 @@ static int damaged(struct bundle *bundle, const struct bundle_id *id,
 	return -1;
 }
 
+/* The dictionary that column 4 of stmt names, or NULL with
+ * bundle_error() set. */
+static const ZSTD_DDict *dictionary(struct bundle *bundle, sqlite3_stmt *stmt)
+{
+	struct bundle_id dict;
+
+	memcpy(dict.bytes, sqlite3_column_blob(stmt, 4), BUNDLE_ID_LEN);
+	return store_dict_ddict(bundle, &dict);
+}
+
 /* Decode a stored row into a new buffer of exactly size bytes plus a
  * NUL, checking the hash. */
 static int decode(struct bundle *bundle, const struct bundle_id *id,
@@ -294,8 +325,17 @@ static int decode(struct bundle *bundle, const struct bundle_id *id,
 		if (size)
 			memcpy(buf, stored, stored_len);
 	} else if (encoding && strcmp(encoding, "zstd") == 0) {
-		size_t n = ZSTD_decompressDCtx(bundle->dctx, buf, (size_t)size,
-					       stored, stored_len);
+		const ZSTD_DDict *ddict = NULL;
+		size_t n;
+
+		if (sqlite3_column_type(stmt, 4) != SQLITE_NULL &&
+		    (sqlite3_column_bytes(stmt, 4) != BUNDLE_ID_LEN ||
+		     !(ddict = dictionary(bundle, stmt)))) {
+			free(buf);
+			return -1;
+		}
+		n = ZSTD_decompress_usingDDict(bundle->dctx, buf, (size_t)size,
+					       stored, stored_len, ddict);
 
 		if (ZSTD_isError(n)) {
 			free(buf);
@@ -333,9 +373,13 @@ int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
 	/* Objects still queued for compression are not rows yet. */
 	if (store_pipeline_flush(bundle))
 		return -1;
+	/* Version 1 has no dict column. */
 	if (store_prepare(bundle, &bundle->get_stmt,
-		    "SELECT kind, size, encoding, data FROM objects "
-		    "WHERE id = ?"))
+		    bundle->version >= 2
+			    ? "SELECT kind, size, encoding, data, dict "
+			      "FROM objects WHERE id = ?"
+			    : "SELECT kind, size, encoding, data, NULL "
+			      "FROM objects WHERE id = ?"))
 		return -1;
 	stmt = bundle->get_stmt;
 	sqlite3_bind_blob(stmt, 1, id->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);

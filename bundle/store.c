@@ -23,7 +23,7 @@
 #include "bundle/store.h"
 
 /*
- * The schema of format version 1. bundle_open compares the stored text
+ * The schema of format version 2. bundle_open compares the stored text
  * of each table with these strings, so changing a byte here is a format
  * change.
  */
@@ -35,10 +35,12 @@ static const char *const schema[] = {
 	"CREATE TABLE objects (\n"
 	"\tid BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),\n"
 	"\tkind TEXT NOT NULL\n"
-	"\t\tCHECK (kind IN ('blob', 'chunks', 'tree', 'json')),\n"
+	"\t\tCHECK (kind IN ('blob', 'chunks', 'tree', 'json', 'dict')),\n"
 	"\tsize INTEGER NOT NULL CHECK (size >= 0),\n"
 	"\tencoding TEXT NOT NULL CHECK (encoding IN ('raw', 'zstd')),\n"
-	"\tdata BLOB NOT NULL\n"
+	"\tdata BLOB NOT NULL,\n"
+	"\tdict BLOB CHECK (dict IS NULL OR\n"
+	"\t\t(length(dict) = 32 AND encoding = 'zstd'))\n"
 	")",
 	"CREATE TABLE events (\n"
 	"\tseq INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),\n"
@@ -51,6 +53,17 @@ static const char *const schema[] = {
 	"\tdata BLOB NOT NULL\n"
 	") WITHOUT ROWID",
 };
+
+/* Version 1 differs in the objects table only: no dictionaries. */
+static const char schema_v1_objects[] =
+	"CREATE TABLE objects (\n"
+	"\tid BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),\n"
+	"\tkind TEXT NOT NULL\n"
+	"\t\tCHECK (kind IN ('blob', 'chunks', 'tree', 'json')),\n"
+	"\tsize INTEGER NOT NULL CHECK (size >= 0),\n"
+	"\tencoding TEXT NOT NULL CHECK (encoding IN ('raw', 'zstd')),\n"
+	"\tdata BLOB NOT NULL\n"
+	")";
 
 static const char *const table_names[] = {"meta", "objects", "events",
 					   "stat_cache"};
@@ -181,6 +194,7 @@ static struct bundle *bundle_alloc(const char *path, enum bundle_open_mode mode)
 		return NULL;
 	}
 	bundle->mode = mode;
+	bundle->version = BUNDLE_FORMAT_VERSION;
 	bundle->level = BUNDLE_DEFAULT_LEVEL;
 	bundle->chunk_avg = CHUNK_DEFAULT_AVG;
 	bundle->cctx = ZSTD_createCCtx();
@@ -250,7 +264,7 @@ static int create_schema(struct bundle *bundle)
 	}
 	snprintf(level_text, sizeof(level_text), "%d", bundle->level);
 	snprintf(avg_text, sizeof(avg_text), "%zu", bundle->chunk_avg);
-	if (store_set_meta(bundle, "format", "runbundle 1") ||
+	if (store_set_meta(bundle, "format", "runbundle 2") ||
 	    store_set_meta(bundle, "state", "writing") ||
 	    store_set_meta(bundle, "zstd_level", level_text) ||
 	    store_set_meta(bundle, "chunk_avg", avg_text) ||
@@ -411,7 +425,8 @@ struct bundle *bundle_create(const char *path,
 	if (create_file(bundle, tmp))
 		goto fail;
 	unlink(tmp);
-	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle)) {
+	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle) ||
+	    store_dict_init(bundle)) {
 		bundle_close(bundle);
 		return NULL;
 	}
@@ -442,6 +457,7 @@ struct file_state {
 	int wal;        /* a BUNDLE-wal file exists */
 	int empty_wal;  /* ... and it is empty, so it contains no frame */
 	int journal;    /* a BUNDLE-journal file exists */
+	int version;    /* user_version */
 };
 
 /* Set *exists, and *empty for a file of size 0, for path plus suffix. */
@@ -543,7 +559,9 @@ static int check_header(const char *path, struct file_state *fs)
 		return not_a_bundle(path);
 
 	version = get_be32(header + 60);
-	if (version != BUNDLE_FORMAT_VERSION) {
+	fs->version = (int)version;
+	if (version < BUNDLE_OLDEST_VERSION ||
+	    version > BUNDLE_FORMAT_VERSION) {
 		bundle_set_error("cannot open bundle: '%s': unsupported "
 				 "format version %u (this runbundle reads "
 				 "version %d)",
@@ -561,8 +579,12 @@ static int check_header(const char *path, struct file_state *fs)
 
 static int check_table(struct bundle *bundle, sqlite3_stmt *stmt, size_t i)
 {
+	const char *want = schema[i];
 	const char *sql;
 	int rc;
+
+	if (bundle->version == 1 && strcmp(table_names[i], "objects") == 0)
+		want = schema_v1_objects;
 
 	sqlite3_reset(stmt);
 	sqlite3_bind_text(stmt, 1, table_names[i], -1, SQLITE_STATIC);
@@ -572,12 +594,13 @@ static int check_table(struct bundle *bundle, sqlite3_stmt *stmt, size_t i)
 
 	sql = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0)
 			       : NULL;
-	if (!sql || strcmp(sql, schema[i]) != 0) {
+	if (!sql || strcmp(sql, want) != 0) {
 		bundle_set_error("cannot open bundle: '%s': table '%s' is "
-				 "%s",
+				 "%s%d",
 				 bundle->path, table_names[i],
-				 sql ? "not the one of format version 1"
-				     : "missing");
+				 sql ? "not the one of format version "
+				     : "missing in format version ",
+				 bundle->version);
 		bundle_set_hint("the file was damaged or written by another "
 				"program");
 		return -1;
@@ -748,6 +771,18 @@ static int open_read(struct bundle *bundle, const struct file_state *fs)
 	return wal_unreadable(bundle);
 }
 
+/* Older versions are read, and verified, but never written: a writer
+ * would mix two formats in one file. */
+static struct bundle *old_version(const char *path, int version)
+{
+	bundle_set_error("cannot write bundle: '%s': it is format version %d; "
+			 "this runbundle writes version %d",
+			 path, version, BUNDLE_FORMAT_VERSION);
+	bundle_set_hint("write into a new bundle; this one can still be "
+			"read and verified");
+	return NULL;
+}
+
 struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
 {
 	struct bundle *bundle;
@@ -757,9 +792,12 @@ struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
 	if (check_header(path, &fs))
 		return NULL;
 
+	if (mode == BUNDLE_APPEND && fs.version != BUNDLE_FORMAT_VERSION)
+		return old_version(path, fs.version);
 	bundle = bundle_alloc(path, mode);
 	if (!bundle)
 		return NULL;
+	bundle->version = fs.version;
 	if (mode == BUNDLE_READ)
 		rc = open_read(bundle, &fs);
 	else
@@ -772,6 +810,8 @@ struct bundle *bundle_open(const char *path, enum bundle_open_mode mode)
 		if (store_check_writable(bundle) || start_writing(bundle))
 			goto fail;
 	}
+	if (store_dict_init(bundle))
+		goto fail;
 	return bundle;
 
 fail:
@@ -786,7 +826,9 @@ void bundle_close(struct bundle *bundle)
 	if (bundle->in_transaction)
 		bundle_rollback(bundle);
 	store_pipeline_stop(bundle);
+	store_dict_free(bundle);
 	sqlite3_finalize(bundle->put_stmt);
+	sqlite3_finalize(bundle->pages_stmt);
 	sqlite3_finalize(bundle->has_stmt);
 	sqlite3_finalize(bundle->get_stmt);
 	sqlite3_finalize(bundle->cache_get_stmt);
@@ -837,12 +879,14 @@ int bundle_commit(struct bundle *bundle)
 		return -1;
 	}
 	bundle->in_transaction = 0;
+	store_dict_end_transaction(bundle, 1);
 	return 0;
 }
 
 void bundle_rollback(struct bundle *bundle)
 {
 	store_pipeline_discard(bundle);
+	store_dict_end_transaction(bundle, 0);
 	if (!bundle->in_transaction)
 		return;
 	if (!sqlite3_get_autocommit(bundle->db))

@@ -14,8 +14,10 @@
 
 /* "RBND" in the SQLite header's application_id (offset 68, big-endian). */
 #define BUNDLE_APPLICATION_ID 0x52424e44
-/* The format version in user_version (offset 60); docs/bundle-format.md. */
-#define BUNDLE_FORMAT_VERSION 1
+/* The format version in user_version (offset 60); docs/bundle-format.md.
+ * Version 1 (no dictionaries) is still read, never written. */
+#define BUNDLE_FORMAT_VERSION 2
+#define BUNDLE_OLDEST_VERSION 1
 
 /* The measured default zstd level; docs/benchmarks.md has the numbers. */
 #define BUNDLE_DEFAULT_LEVEL 3
@@ -32,6 +34,7 @@ struct bundle {
 	sqlite3 *db;
 	char *path;
 	enum bundle_open_mode mode;
+	int version; /* the file's format version */
 	int finalized;
 	int in_transaction;
 	int level;
@@ -44,6 +47,10 @@ struct bundle {
 	sqlite3_stmt *cache_get_stmt; /* snapshot_cache.c */
 	sqlite3_stmt *cache_put_stmt;
 	struct pipeline *pipeline; /* compress.c; NULL until first used */
+	struct store_dict *dict;   /* dict.c */
+	sqlite3_stmt *pages_stmt;  /* pack.c */
+	int pack_usable;	   /* usable bytes per page; -1 unknown */
+	int64_t pack_free;	   /* estimated room on the last leaf */
 };
 
 /* Set bundle_error() from the connection's last SQLite failure, as
@@ -78,10 +85,57 @@ int store_in_transaction(struct bundle *bundle,
 const char *store_kind_name(enum bundle_kind kind);
 int store_kind_from_name(const char *name, enum bundle_kind *kind);
 
-/* Insert one object row; data is stored_len bytes in that encoding. */
+/* Insert one object row; data is stored_len bytes in that encoding,
+ * compressed with dictionary dict (NULL for none). */
 int store_insert(struct bundle *bundle, const struct bundle_id *id,
 		 enum bundle_kind kind, size_t len, const char *encoding,
-		 const void *data, size_t stored_len);
+		 const void *data, size_t stored_len,
+		 const struct bundle_id *dict);
+
+/*
+ * The zstd dictionary of dict.c. store_dict_init sets it up after the
+ * bundle's state is read (a writer loads meta.dict); store_dict_free
+ * undoes it. store_dict_sample keeps a copy of a blob put inside a
+ * transaction, until there are enough to train the dictionary, which it
+ * then stores in that transaction. store_dict_for returns the CDict to
+ * compress an object with, and its id in *id, or NULL for none; the
+ * CDict lives until store_dict_free or a rollback of the transaction
+ * that trained it (store_dict_end_transaction, called at commit and
+ * rollback after the pipeline is empty). store_dict_ddict loads a
+ * dictionary for reading; it stays valid until the next call with
+ * another id. All return -1 or NULL with bundle_error() set.
+ */
+int store_dict_init(struct bundle *bundle);
+void store_dict_free(struct bundle *bundle);
+int store_dict_sample(struct bundle *bundle, enum bundle_kind kind,
+		      const void *data, size_t len);
+const ZSTD_CDict *store_dict_for(struct bundle *bundle, enum bundle_kind kind,
+				 size_t len, struct bundle_id *id);
+void store_dict_end_transaction(struct bundle *bundle, int committed);
+const ZSTD_DDict *store_dict_ddict(struct bundle *bundle,
+				   const struct bundle_id *id);
+
+/*
+ * The room that a row takes on a leaf page of the objects table, as
+ * pack.c estimates it: bytes (cell and pointer) and overflow pages.
+ * store_insert calls store_pack_pages before it inserts a row and
+ * store_pack_account after, which updates bundle->pack_free.
+ */
+struct store_cell {
+	size_t bytes;
+	size_t overflow;
+};
+struct store_cell store_pack_cell(struct bundle *bundle, enum bundle_kind kind,
+				  uint64_t size, const char *encoding,
+				  size_t stored_len, int has_dict);
+int64_t store_pack_pages(struct bundle *bundle);
+void store_pack_account(struct bundle *bundle, const struct store_cell *cell,
+			int64_t pages_before);
+
+/* Compress src into one frame, with cdict when it is not NULL. Returns
+ * the length or a zstd error code. */
+size_t store_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *cdict, int level,
+		      void *dst, size_t cap, const void *src, size_t len);
 
 /*
  * The compression pipeline of compress.c, for objects put inside a
@@ -94,7 +148,8 @@ int store_insert(struct bundle *bundle, const struct bundle_id *id,
  * thread.
  */
 int store_pipeline_put(struct bundle *bundle, const struct bundle_id *id,
-		       enum bundle_kind kind, const void *data, size_t len);
+		       enum bundle_kind kind, const void *data, size_t len,
+		       const ZSTD_CDict *cdict, const struct bundle_id *dict);
 int store_pipeline_find(struct bundle *bundle, const struct bundle_id *id,
 			enum bundle_kind kind);
 int store_pipeline_flush(struct bundle *bundle);

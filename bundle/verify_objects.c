@@ -151,6 +151,7 @@ struct row {
 	size_t len;
 	void *full; /* the whole content, for chunks and trees */
 	size_t full_len;
+	const ZSTD_DDict *ddict; /* its dictionary, or NULL */
 };
 
 static int bad(struct verify *v, struct row *row, const char *message)
@@ -168,6 +169,7 @@ static int stream_zstd(struct verify *v, struct row *row, EVP_MD_CTX *sha,
 	size_t ret = 1;
 
 	ZSTD_DCtx_reset(v->bundle->dctx, ZSTD_reset_session_only);
+	ZSTD_DCtx_refDDict(v->bundle->dctx, row->ddict);
 	while (in.pos < in.size) {
 		ZSTD_outBuffer out = {v->buf, STREAM_BUF, 0};
 
@@ -224,8 +226,9 @@ static int decompress_whole(struct verify *v, struct row *row)
 			memcpy(row->full, row->data, row->len);
 		return 0;
 	}
-	n = ZSTD_decompressDCtx(v->bundle->dctx, row->full, (size_t)size,
-				row->data, row->len);
+	n = ZSTD_decompress_usingDDict(v->bundle->dctx, row->full,
+				       (size_t)size, row->data, row->len,
+				       row->ddict);
 	if (ZSTD_isError(n))
 		return bad(v, row, "invalid zstd data");
 	if (n != size)
@@ -262,6 +265,8 @@ static int check_hash(struct verify *v, struct row *row)
 			out_len = row->len;
 		} else {
 			rc = stream_zstd(v, row, sha, &out_len);
+			/* The next row sets its own dictionary. */
+			ZSTD_DCtx_refDDict(v->bundle->dctx, NULL);
 		}
 		EVP_DigestFinal_ex(sha, id.bytes, &id_len);
 		EVP_MD_CTX_free(sha);
@@ -368,6 +373,53 @@ static void check_tree(struct verify *v, struct row *row)
 		bad(v, row, bundle_error());
 }
 
+/*
+ * Column 6 names the dictionary that the row was compressed with. It
+ * must be a stored object of kind dict, itself compressed without one.
+ * The edge to it lists the events that a damaged dictionary affects.
+ */
+static int check_dict(struct verify *v, struct row *row, sqlite3_stmt *stmt)
+{
+	struct vnode *n = &v->nodes[row->node];
+	char hex[BUNDLE_ID_HEX_LEN + 1];
+	struct bundle_id id;
+	uint32_t dict;
+
+	if (sqlite3_column_type(stmt, 6) == SQLITE_NULL)
+		return 0;
+	if (sqlite3_column_type(stmt, 6) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(stmt, 6) != BUNDLE_ID_LEN)
+		return bad(v, row, "its dict column is not an object id");
+	if (n->kind == BUNDLE_DICT)
+		return bad(v, row, "a dictionary compressed with a dictionary");
+	if (strcmp(row->encoding, "zstd") != 0)
+		return bad(v, row, "names a dictionary, but is not zstd");
+
+	memcpy(id.bytes, sqlite3_column_blob(stmt, 6), BUNDLE_ID_LEN);
+	bundle_id_to_hex(&id, hex);
+	dict = verify_find(v, &id);
+	if (dict == NO_NODE) {
+		n->bad = 1;
+		verify_problem(v, row->node, &n->id, 0,
+			       "its dictionary %s is missing", hex);
+		return -1;
+	}
+	add_edge(v, row->node, dict);
+	if (v->nodes[dict].kind != BUNDLE_DICT) {
+		n->bad = 1;
+		verify_problem(v, row->node, &n->id, 0,
+			       "its dictionary %s is not of kind dict", hex);
+		return -1;
+	}
+	row->ddict = store_dict_ddict(v->bundle, &id);
+	if (!row->ddict) {
+		n->bad = 1;
+		verify_problem(v, row->node, &n->id, 0, "%s", bundle_error());
+		return -1;
+	}
+	return 0;
+}
+
 static void check_row(struct verify *v, sqlite3_stmt *stmt, uint32_t node)
 {
 	struct vnode *n = &v->nodes[node];
@@ -392,6 +444,8 @@ static void check_row(struct verify *v, sqlite3_stmt *stmt, uint32_t node)
 		bad(v, &row, "unknown encoding");
 		return;
 	}
+	if (check_dict(v, &row, stmt))
+		return;
 	if (check_hash(v, &row) == 0) {
 		if (n->kind == BUNDLE_CHUNKS)
 			check_chunk_list(v, &row);
@@ -411,9 +465,13 @@ int verify_check_objects(struct verify *v)
 		v->oom = 1;
 		return -1;
 	}
+	/* Version 1 has no dict column. */
 	if (sqlite3_prepare_v2(v->bundle->db,
-			       "SELECT rowid, id, kind, size, encoding, data "
-			       "FROM objects",
+			       v->bundle->version >= 2
+				       ? "SELECT rowid, id, kind, size, "
+					 "encoding, data, dict FROM objects"
+				       : "SELECT rowid, id, kind, size, "
+					 "encoding, data, NULL FROM objects",
 			       -1, &stmt, NULL) != SQLITE_OK) {
 		verify_sql_problem(v, "cannot read objects");
 		return 0;

@@ -95,9 +95,11 @@ verify_reports "^problem: object $small: .*size column"
 # Rows of the wrong shape, written past the CHECK constraints.
 fresh
 sql "PRAGMA ignore_check_constraints = ON;
-	INSERT INTO objects VALUES (x'0102', 'blob', 0, 'raw', x'');
-	INSERT INTO objects VALUES (randomblob(32), 'bogus', 1, 'raw', x'00');
-	INSERT INTO objects VALUES (randomblob(32), 'blob', 1, 'lz4', x'00');
+	INSERT INTO objects VALUES (x'0102', 'blob', 0, 'raw', x'', NULL);
+	INSERT INTO objects VALUES (randomblob(32), 'bogus', 1, 'raw', x'00',
+		NULL);
+	INSERT INTO objects VALUES (randomblob(32), 'blob', 1, 'lz4', x'00',
+		NULL);
 	UPDATE events SET hash = x'00' WHERE seq = 3"
 verify_reports "^problem: object row [0-9]*: its id is 2 bytes, not 32"
 verify_reports "unknown kind"

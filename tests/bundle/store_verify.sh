@@ -44,7 +44,7 @@ sqlite3 -readonly "$TMP/b.rb" \
 	 WHERE id = x'$big'" >/dev/null
 expect_eq "$big" "$(zstd -dc "$TMP/obj.zst" | sha256sum | cut -d' ' -f1)" \
 	"zstd object id"
-expect_eq 1 "$(sqlite3 -readonly "$TMP/b.rb" 'PRAGMA user_version')" \
+expect_eq 2 "$(sqlite3 -readonly "$TMP/b.rb" 'PRAGMA user_version')" \
 	"user_version"
 expect_eq 1380077124 \
 	"$(sqlite3 -readonly "$TMP/b.rb" 'PRAGMA application_id')" \
