@@ -1,11 +1,15 @@
 #!/bin/sh
 # Start-up and teardown of `true` in runbundle's sandbox, against bare
-# `true`, bubblewrap and unshare(1): the median wall time of N runs each
-# (default 100), and each as a ratio to bwrap.
+# `true`, bubblewrap and unshare(1). Each row gives the median wall time
+# of N runs (default 100), its ratio to bwrap, and the mean CPU time of
+# the run and its children (user plus system, from wait4(2)). The kernel
+# samples CPU time per tick, so one run's value is coarse, but the mean
+# of many is not, and under load it is the steadier number.
 #
-# The last row times sandbox_launch() and sandbox_wait() inside one
-# process (bench/sandbox_launch.c), as the recorder calls them, without
-# the start-up of the runbundle executable.
+# `runbundle --version` shows the start-up of the executable alone. The
+# last row times sandbox_launch() and sandbox_wait() inside one process
+# (bench/sandbox_launch.c), as the recorder calls them, without the
+# start-up of the runbundle executable.
 #
 # usage: bench/sandbox.sh [BUILD_DIR] [N]
 set -eu
@@ -27,30 +31,55 @@ done
 # One Python process times every run, so the timer's own start-up is
 # not measured; runs of the peers are interleaved to share the noise.
 $PY - "$N" "$ws" "$RUNBUNDLE" "$LAUNCH" <<'PYEOF'
-import statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, time
 n, ws, rb, launch = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 cases = [
     ("true", ["true"]),
     ("unshare -Urnpf true", ["unshare", "-Urnpf", "true"]),
     ("bwrap --unshare-all --ro-bind / / true",
      ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"]),
+    ("runbundle --version", [rb, "--version"]),
     ("runbundle sandbox -- true",
      [rb, "sandbox", "--workspace", ws, "--", "true"]),
 ]
-times = {name: [] for name, _ in cases}
+wall = {name: [] for name, _ in cases}
+cpu = {name: [] for name, _ in cases}
+devnull = os.open(os.devnull, os.O_WRONLY)
+os.chdir(ws)
+
+
+def run(argv):
+    """Run argv in ws; return its wall time and its CPU time, in s.
+    posix_spawn() starts it with vfork semantics, so the CPU time of a
+    forked copy of this interpreter is not counted."""
+    start = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ,
+                          file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("bench: %s failed with status %d" % (argv, status))
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
 for _ in range(n):
     for name, argv in cases:
-        t = time.perf_counter()
-        subprocess.run(argv, check=True, cwd=ws)
-        times[name].append(time.perf_counter() - t)
-bwrap = statistics.median(times[cases[2][0]])
-print("| command | median (ms) | ratio to bwrap |")
-print("|---|---|---|")
+        elapsed, used = run(argv)
+        wall[name].append(elapsed)
+        cpu[name].append(used)
+bwrap = statistics.median(wall[cases[2][0]])
+load = open("/proc/loadavg").read().split()[:3]
+print("%d runs each, load average %s before the last row." %
+      (n, " ".join(load)))
+print()
+print("| command | median wall (ms) | ratio to bwrap | mean CPU (ms) |")
+print("|---|---|---|---|")
 for name, _ in cases:
-    m = statistics.median(times[name])
-    print("| `%s` | %.2f | %.2f |" % (name, m * 1000, m / bwrap))
+    m = statistics.median(wall[name])
+    print("| `%s` | %.2f | %.2f | %.2f |" %
+          (name, m * 1000, m / bwrap, statistics.mean(cpu[name]) * 1000))
 in_process = float(subprocess.run([launch, ws, str(n)], check=True,
                               capture_output=True, text=True).stdout) / 1000
-print("| `sandbox_launch()` + `sandbox_wait()` in one process | %.2f | %.2f |"
-      % (in_process * 1000, in_process / bwrap))
+print("| `sandbox_launch()` + `sandbox_wait()` in one process | %.2f | %.2f "
+      "| |" % (in_process * 1000, in_process / bwrap))
 PYEOF

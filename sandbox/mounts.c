@@ -56,7 +56,8 @@ struct build {
 	int root;	/* O_PATH fd of NEWROOT */
 	dev_t root_dev;	/* its device, to tell its own directories */
 	dev_t devnull_rdev;
-	int devnull;	/* O_PATH fd of the host's /dev/null, the mask */
+	int devnull;	/* O_PATH fd of the host's /dev/null */
+	int mask_file;	/* O_PATH fd of the first masked file, or -1 */
 	int ws;		/* O_PATH fd of the workspace */
 	int seed;	/* the HOME seed directory, or -1 */
 	int *ro;	/* per read_only entry: O_PATH fd, or -1 */
@@ -635,11 +636,22 @@ static int mask(struct build *b, const char *path, const char *type)
 		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID |
 			  MS_NODEV | MS_NOEXEC, "mode=0000,size=4k") < 0)
 			rc = fail("hide", path);
+	} else if (b->mask_file >= 0) {
+		/* A bind copies the flags of its source mount, so a bind of
+		 * the first mask is read-only, nosuid, nodev and noexec
+		 * without restricting it again. */
+		fd_path(from, sizeof(from), b->mask_file);
+		if (mount(from, target, NULL, MS_BIND, NULL) < 0)
+			rc = fail("hide", path);
 	} else {
 		fd_path(from, sizeof(from), b->devnull);
 		if (mount(from, target, NULL, MS_BIND, NULL) < 0 ||
 		    restrict_top(b, path) < 0)
 			rc = fail("hide", path);
+		else
+			b->mask_file = openat2_path(b->root, path,
+						    RESOLVE_IN_ROOT |
+						    RESOLVE_NO_MAGICLINKS);
 	}
 	if (rc == 0)
 		record(b, path, type, NULL, NULL);
@@ -745,7 +757,7 @@ static int build_tree(struct build *b)
 int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
 {
 	struct build b = { .plan = plan, .mounts = mounts, .root = -1,
-			   .ws = -1, .seed = -1 };
+			   .ws = -1, .seed = -1, .mask_file = -1 };
 	struct stat st;
 	int rc = -1;
 
@@ -779,6 +791,8 @@ int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
 out:
 	close_sources(&b);
 	close(b.devnull);
+	if (b.mask_file >= 0)
+		close(b.mask_file);
 	if (b.root >= 0)
 		close(b.root);
 	return rc;
