@@ -665,7 +665,7 @@ void harness_tracer_free(struct harness_tracer *tracer)
 	free(tracer->early);
 	tracer_hashes_free(tracer);
 	tracer_secrets_free(tracer);
-	tracer_env_text_free(tracer);
+	tracer_env_cache_release(&tracer->env_cache);
 	free(tracer);
 }
 

@@ -214,8 +214,11 @@ const struct harness_process *harness_tracer_process(
 
 /*
  * Build the process tree as JSON: the root object, with its children in
- * "children", recursively. The caller owns the result (cJSON_Delete).
- * NULL when out of memory. docs/tracing.md describes the fields.
+ * "children", recursively. Each exec's "env" is a raw item (cJSON_Raw)
+ * that contains the array's text, because successive execs share that text:
+ * print the tree to read the environments. The caller owns the result
+ * (cJSON_Delete). NULL when out of memory. docs/tracing.md describes the
+ * fields.
  */
 struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
 

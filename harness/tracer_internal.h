@@ -69,6 +69,13 @@ struct tracer_env_key {
 	size_t len, capacity;
 };
 
+/* The last environment's key and JSON text, and scratch for the next
+ * key. */
+struct tracer_env_cache {
+	struct tracer_env_key last, next;
+	char *text;		/* NULL before the first */
+};
+
 struct harness_tracer {
 	struct harness_tracer_options options;
 	struct harness_process **processes;
@@ -93,10 +100,7 @@ struct harness_tracer {
 	struct secret_slot *secrets;	/* SECRET_SLOTS; NULL until used */
 	size_t n_secrets;
 	struct tracer_mem mem;		/* scratch for one exec's strings */
-	/* harness_tracer_env_text(): the last environment's key and text,
-	 * and scratch for the next key. */
-	struct tracer_env_key env_last, env_next;
-	char *env_text;
+	struct tracer_env_cache env_cache; /* harness_tracer_env_text() */
 };
 
 /* Wall clock in Unix microseconds. */
@@ -147,6 +151,6 @@ bool tracer_is_secret(struct harness_tracer *tracer, const char *name);
 void tracer_secrets_free(struct harness_tracer *tracer);
 
 /* tracer_json.c */
-void tracer_env_text_free(struct harness_tracer *tracer);
+void tracer_env_cache_release(struct tracer_env_cache *cache);
 
 #endif

@@ -111,7 +111,10 @@ static cJSON *env_json(const struct harness_exec *exec)
 	return list;
 }
 
-cJSON *harness_exec_json(const struct harness_exec *exec, bool with_env)
+/* Build one exec's object. Its "env" is left out unless with_env, and
+ * is env_text as a raw item when that is not NULL. */
+static cJSON *exec_object(const struct harness_exec *exec, bool with_env,
+			  const char *env_text)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *argv = cJSON_AddArrayToObject(obj, "argv");
@@ -132,7 +135,9 @@ cJSON *harness_exec_json(const struct harness_exec *exec, bool with_env)
 		cJSON_AddItemToArray(argv, bytes_json(exec->argv[i].data,
 						      exec->argv[i].len));
 	if (with_env)
-		cJSON_AddItemToObject(obj, "env", env_json(exec));
+		cJSON_AddItemToObject(obj, "env", env_text ?
+						  cJSON_CreateRaw(env_text) :
+						  env_json(exec));
 	cJSON_AddItemToObject(obj, "cwd", text_json(exec->cwd));
 	if (!exec->error) {
 		cJSON_AddItemToObject(obj, "exe", file_json(&exec->exe));
@@ -144,6 +149,11 @@ cJSON *harness_exec_json(const struct harness_exec *exec, bool with_env)
 		}
 	}
 	return obj;
+}
+
+cJSON *harness_exec_json(const struct harness_exec *exec, bool with_env)
+{
+	return exec_object(exec, with_env, NULL);
 }
 
 static int key_add(struct tracer_env_key *key, const void *data, size_t len)
@@ -188,35 +198,44 @@ static int env_key(struct tracer_env_key *key,
 	return 0;
 }
 
-const char *harness_tracer_env_text(struct harness_tracer *tracer,
-				    const struct harness_exec *exec)
+/* The text of exec's environment: the one in cache when the
+ * environment is the same as the last one, else a new one. NULL when
+ * out of memory. */
+static const char *env_text(struct tracer_env_cache *cache,
+			    const struct harness_exec *exec)
 {
 	struct tracer_env_key swap;
 	cJSON *env;
 
-	if (env_key(&tracer->env_next, exec) < 0)
+	if (env_key(&cache->next, exec) < 0)
 		return NULL;
-	if (tracer->env_text && tracer->env_next.len == tracer->env_last.len &&
-	    memcmp(tracer->env_next.data, tracer->env_last.data,
-		   tracer->env_last.len) == 0)
-		return tracer->env_text;
+	if (cache->text && cache->next.len == cache->last.len &&
+	    memcmp(cache->next.data, cache->last.data, cache->last.len) == 0)
+		return cache->text;
 
-	/* env_last always describes env_text, when there is one. */
-	swap = tracer->env_last;
-	tracer->env_last = tracer->env_next;
-	tracer->env_next = swap;
-	cJSON_free(tracer->env_text);
+	/* last always describes text, when there is one. */
+	swap = cache->last;
+	cache->last = cache->next;
+	cache->next = swap;
+	cJSON_free(cache->text);
 	env = env_json(exec);
-	tracer->env_text = env ? cJSON_PrintUnformatted(env) : NULL;
+	cache->text = env ? cJSON_PrintUnformatted(env) : NULL;
 	cJSON_Delete(env);
-	return tracer->env_text;
+	return cache->text;
 }
 
-void tracer_env_text_free(struct harness_tracer *tracer)
+void tracer_env_cache_release(struct tracer_env_cache *cache)
 {
-	free(tracer->env_last.data);
-	free(tracer->env_next.data);
-	cJSON_free(tracer->env_text);
+	free(cache->last.data);
+	free(cache->next.data);
+	cJSON_free(cache->text);
+	memset(cache, 0, sizeof(*cache));
+}
+
+const char *harness_tracer_env_text(struct harness_tracer *tracer,
+				    const struct harness_exec *exec)
+{
+	return env_text(&tracer->env_cache, exec);
 }
 
 static double tv_us(struct timeval tv)
@@ -258,7 +277,10 @@ static void add_end(cJSON *obj, const struct harness_process *p)
 	}
 }
 
-cJSON *harness_process_json(const struct harness_process *p)
+/* Build one process's object. With a cache, each environment goes in
+ * as raw text, which successive execs share. */
+static cJSON *process_object(const struct harness_process *p,
+			     struct tracer_env_cache *cache)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *ns = cJSON_AddArrayToObject(obj, "ns_pids");
@@ -273,14 +295,25 @@ cJSON *harness_process_json(const struct harness_process *p)
 		cJSON_AddNumberToObject(obj, "end_us", (double)p->end_us);
 	add_end(obj, p);
 	cJSON_AddItemToObject(obj, "rusage", rusage_json(&p->rusage));
-	for (size_t i = 0; i < p->n_execs; i++)
+	for (size_t i = 0; i < p->n_execs; i++) {
+		const char *text = cache ? env_text(cache, &p->execs[i]) : NULL;
+
+		if (cache && !text)
+			goto fail;
 		cJSON_AddItemToArray(execs,
-				     harness_exec_json(&p->execs[i], true));
-	if (!execs || !ns || !cJSON_GetObjectItem(obj, "rusage")) {
-		cJSON_Delete(obj);
-		return NULL;
+				     exec_object(&p->execs[i], true, text));
 	}
+	if (!execs || !ns || !cJSON_GetObjectItem(obj, "rusage"))
+		goto fail;
 	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+cJSON *harness_process_json(const struct harness_process *p)
+{
+	return process_object(p, NULL);
 }
 
 /*
@@ -292,12 +325,13 @@ cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer)
 {
 	size_t n = tracer->n_processes;
 	cJSON **nodes = calloc(n ? n : 1, sizeof(*nodes));
+	struct tracer_env_cache cache = { 0 };
 	cJSON *root = NULL;
 
 	if (!nodes || n == 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		nodes[i] = harness_process_json(tracer->processes[i]);
+		nodes[i] = process_object(tracer->processes[i], &cache);
 		if (!nodes[i] || !cJSON_AddArrayToObject(nodes[i], "children"))
 			goto fail;
 	}
@@ -317,6 +351,7 @@ fail:
 	for (size_t i = 0; i < n; i++)
 		cJSON_Delete(nodes[i]);
 done:
+	tracer_env_cache_release(&cache);
 	free(nodes);
 	return root;
 }
