@@ -153,6 +153,7 @@ void sandbox_policy_free(struct sandbox_policy *policy)
 	strings_clear(&policy->env_pass);
 	strings_clear(&policy->env_secrets);
 	strings_clear(&policy->match_rules);
+	strings_clear(&policy->snapshot_exclude);
 	env_set_clear(policy);
 	free(policy->home_path);
 	free(policy->home_seed);
@@ -367,7 +368,7 @@ static int check_host_port(struct parser *ps, const cJSON *v)
 }
 
 enum item_check { ITEM_ANY, ITEM_ABS, ITEM_REL, ITEM_EXEC, ITEM_HOSTPORT,
-		  ITEM_ENVNAME, ITEM_MATCH_RULE };
+		  ITEM_ENVNAME, ITEM_MATCH_RULE, ITEM_EXCLUDE };
 
 static bool env_name_is_valid(const char *s, bool allow_star)
 {
@@ -398,6 +399,35 @@ static int check_match_rule(struct parser *ps, const cJSON *v)
 	return bad(ps, v, "not a rule ('regex:PATTERN' or 'path:JSONPATH')");
 }
 
+/*
+ * A snapshot exclude is an fnmatch(3) pattern in the snapshot code's
+ * syntax (bundle/snapshot.h): a name, or with '/' a path from the
+ * snapshot's root. Reject what would never match there.
+ */
+static int check_exclude(struct parser *ps, const cJSON *v)
+{
+	const char *s = v->valuestring;
+	size_t len = strlen(s);
+	const char *rest = s[0] == '/' ? s + 1 : s;
+
+	if (!*rest)
+		return bad(ps, v, "not a pattern: give a name or a path "
+			   "relative to the workspace");
+	if (len >= PATH_MAX)
+		return bad(ps, v, "too long: a path has at most PATH_MAX "
+			   "bytes");
+	if (s[len - 1] == '/')
+		return bad(ps, v, "ends with '/': a pattern matches "
+			   "directories and files alike, so drop it");
+	if (strstr(s, "//") || strcmp(rest, ".") == 0 ||
+	    strcmp(rest, "..") == 0 || strncmp(rest, "./", 2) == 0 ||
+	    strncmp(rest, "../", 3) == 0 || strstr(rest, "/./") ||
+	    strstr(rest, "/../"))
+		return bad(ps, v, "has an empty, '.' or '..' component, "
+			   "which no path in a snapshot has");
+	return 0;
+}
+
 static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
 {
 	switch (c) {
@@ -411,6 +441,8 @@ static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
 		return check_host_port(ps, v);
 	case ITEM_MATCH_RULE:
 		return check_match_rule(ps, v);
+	case ITEM_EXCLUDE:
+		return check_exclude(ps, v);
 	case ITEM_ENVNAME:
 		if (!env_name_is_valid(v->valuestring, true))
 			return bad(ps, v, "not a variable name (letters, "
@@ -681,6 +713,16 @@ static int read_matching(struct parser *ps, const cJSON *o,
 			    ITEM_MATCH_RULE) < 0;
 }
 
+static int read_snapshot(struct parser *ps, const cJSON *o,
+			 struct sandbox_policy *p)
+{
+	static const char *const keys[] = { "exclude", NULL };
+
+	return check_keys(ps, o, keys) < 0 ||
+	       read_strings(ps, o, "exclude", &p->snapshot_exclude,
+			    ITEM_EXCLUDE) < 0;
+}
+
 static int read_env(struct parser *ps, const cJSON *o,
 		    struct sandbox_policy *p)
 {
@@ -751,7 +793,7 @@ static int read_top(struct parser *ps, const cJSON *root,
 	static const char *const keys[] = {
 		"version", "hostname", "nested_userns", "workspace",
 		"filesystem", "home", "exec", "network", "limits", "env",
-		"matching", NULL,
+		"matching", "snapshot", NULL,
 	};
 	const cJSON *nested;
 
@@ -781,6 +823,7 @@ static int read_top(struct parser *ps, const cJSON *root,
 	SECTION(ps, root, "limits", read_limits(ps, sec, &p->limits));
 	SECTION(ps, root, "env", read_env(ps, sec, p));
 	SECTION(ps, root, "matching", read_matching(ps, sec, p));
+	SECTION(ps, root, "snapshot", read_snapshot(ps, sec, p));
 	return check_home(ps, root, p);
 }
 
@@ -1010,6 +1053,7 @@ cJSON *sandbox_policy_to_json(const struct sandbox_policy *p)
 	static const char *const ex_keys[] = { "allow", "deny" };
 	static const char *const net_keys[] = { "allow" };
 	static const char *const match_keys[] = { "rules" };
+	static const char *const snap_keys[] = { "exclude" };
 	const struct sandbox_strings *ws[] = { &p->workspace_writable,
 					       &p->workspace_read_only,
 					       &p->workspace_hidden };
@@ -1017,6 +1061,7 @@ cJSON *sandbox_policy_to_json(const struct sandbox_policy *p)
 	const struct sandbox_strings *ex[] = { &p->exec_allow, &p->exec_deny };
 	const struct sandbox_strings *net[] = { &p->network_allow };
 	const struct sandbox_strings *match[] = { &p->match_rules };
+	const struct sandbox_strings *snap[] = { &p->snapshot_exclude };
 	cJSON *root = cJSON_CreateObject();
 	cJSON *home;
 
@@ -1040,5 +1085,6 @@ cJSON *sandbox_policy_to_json(const struct sandbox_policy *p)
 	add_limits(root, &p->limits);
 	add_env(root, p);
 	add_section(root, "matching", match_keys, match, N(match));
+	add_section(root, "snapshot", snap_keys, snap, N(snap));
 	return root;
 }

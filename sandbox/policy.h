@@ -91,6 +91,11 @@ struct sandbox_policy {
 
 	struct sandbox_strings match_rules;	/* "regex:..." or "path:...",
 						 * for replay's matcher */
+
+	struct sandbox_strings snapshot_exclude;	/* fnmatch(3) patterns
+							 * that the recorder
+							 * leaves out of its
+							 * snapshots */
 };
 
 /*
