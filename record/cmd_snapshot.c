@@ -23,6 +23,7 @@
 #include "bundle/snapshot.h"
 #include "cli/cli.h"
 #include "record/commands.h"
+#include "record/record_progress.h"
 
 /* The bundle's own files, excluded when they lie inside DIR. */
 static const char *const bundle_suffixes[] = {"", "-wal", "-shm", "-journal"};
@@ -40,10 +41,11 @@ struct snapshot_args {
 	const char *dir;
 };
 
+/* A problem clears the progress line, which the next update redraws. */
 static void print_problem(const char *path, enum bundle_entry_kind kind,
 			  const char *why, void *arg)
 {
-	(void)arg;
+	record_progress_end(arg);
 	if (kind == BUNDLE_ENTRY_CHANGED)
 		cli_error("file kept changing while it was read: '%s': "
 			  "recorded as changed",
@@ -51,6 +53,12 @@ static void print_problem(const char *path, enum bundle_entry_kind kind,
 	else
 		cli_error("cannot read: '%s': %s: recorded as an error entry",
 			  path, why);
+}
+
+static void show_progress(const struct bundle_snapshot_stats *stats,
+			  void *arg)
+{
+	record_progress_update(arg, stats);
 }
 
 static int parse_level(const struct cli_command *self, const char *text,
@@ -253,9 +261,12 @@ static int check_dir(const char *dir)
 
 static int run(struct snapshot_args *args)
 {
+	struct record_progress progress;
 	struct bundle_snapshot_options options = {
 		.no_cache = args->no_cache,
 		.on_problem = print_problem,
+		.on_progress = show_progress,
+		.arg = &progress,
 	};
 	struct bundle_snapshot snapshot;
 	struct bundle_id digest;
@@ -273,7 +284,9 @@ static int run(struct snapshot_args *args)
 	}
 	options.excludes = args->excludes;
 	options.n_excludes = args->n_excludes;
+	record_progress_begin(&progress, args->dir);
 	rc = bundle_snapshot_take(bundle, args->dir, &options, &snapshot);
+	record_progress_end(&progress);
 	if (rc == 0 && args->finalize)
 		rc = bundle_finalize(bundle, &digest);
 	else if (rc == 0)

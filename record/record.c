@@ -21,6 +21,7 @@
 #include "harness/fingerprint.h"
 #include "harness/tracer.h"
 #include "record/record.h"
+#include "record/record_run.h"
 #include "sandbox/policy.h"
 
 /* A policy file larger than this is not a policy. */
@@ -294,6 +295,8 @@ static int record_start_event(struct record_session *s)
 				isatty(STDIN_FILENO) ? "terminal" : "null");
 	cJSON_AddStringToObject(data, "sandbox",
 				c->no_sandbox ? "none" : "namespaces");
+	cJSON_AddItemToObject(data, "snapshot_excludes",
+			      string_array(s->excludes, s->n_excludes));
 	rc = record_event(s, "record", data, NULL, NULL, 0, NULL);
 	cJSON_Delete(data);
 	return rc;
@@ -328,24 +331,21 @@ static int escape_pattern(char *dst, size_t len, const char *src)
 
 static int add_exclude(struct record_session *s, const char *pattern)
 {
-	char *copy;
+	char **grown = realloc(s->excludes,
+			       (s->n_excludes + 1) * sizeof(*grown));
 
-	if (s->n_excludes == RECORD_MAX_EXCLUDES)
+	if (!grown)
 		return -1;
-	copy = strdup(pattern);
-	if (!copy)
+	s->excludes = grown;
+	s->excludes[s->n_excludes] = strdup(pattern);
+	if (!s->excludes[s->n_excludes])
 		return -1;
-	s->exclude_storage[s->n_excludes] = copy;
-	s->excludes[s->n_excludes++] = copy;
+	s->n_excludes++;
 	return 0;
 }
 
-/*
- * A bundle written inside the workspace must stay out of its own
- * snapshots, with its SQLite side files.
- * TODO: add the policy's snapshot excludes here once the policy format
- * has a field for them.
- */
+/* A bundle written inside the workspace must stay out of its own
+ * snapshots, with its SQLite side files. */
 static int exclude_bundle(struct record_session *s)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm",
@@ -372,6 +372,21 @@ static int exclude_bundle(struct record_session *s)
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(pat, sizeof(pat), "%s%s", escaped, suffixes[i]);
 		if (add_exclude(s, pat) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The policy's snapshot excludes follow the bundle's own, from
+ * s->excludes + s->n_own_excludes. */
+static int exclude_policy(struct record_session *s)
+{
+	const struct sandbox_strings *ex =
+		&s->config->policy->snapshot_exclude;
+
+	s->n_own_excludes = s->n_excludes;
+	for (size_t i = 0; i < ex->count; i++) {
+		if (add_exclude(s, ex->items[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -423,30 +438,46 @@ int record_session_open(struct record_session *s,
 		record_fail_locked(s, bundle_error(), bundle_error_hint());
 		return -1;
 	}
-	if (exclude_bundle(s) < 0) {
-		record_fail_locked(s, "too many snapshot excludes", NULL);
+	if (exclude_bundle(s) < 0 || exclude_policy(s) < 0) {
+		record_fail_locked(s, "cannot add the snapshot excludes: out "
+				   "of memory", NULL);
 		return -1;
 	}
+
+	/* An event without objects starts none of the store's threads. */
 	if (record_start_event(s) < 0)
 		return -1;
-
 	s->fingerprint = harness_fingerprint_collect(&fo);
 	if (!s->fingerprint || add_policy(s) < 0) {
 		if (!s->failed)
 			fail_harness(s);
 		return -1;
 	}
-	if (fingerprint_event(s, "start") < 0 ||
+	return 0;
+}
+
+int record_session_start(struct record_session *s)
+{
+	const char *seed = s->config->policy->home_seed;
+
+	s->starting = true;
+	if (record_signals_poll(s) || fingerprint_event(s, "start") < 0)
+		goto out;
+	if (record_signals_poll(s) ||
 	    record_snapshot_workspace(s, "initial", 0) < 0)
-		return -1;
-	if (config->policy->home_seed &&
-	    record_snapshot_home(s, config->policy->home_seed) < 0)
-		return -1;
+		goto out;
+	if (seed && (record_signals_poll(s) ||
+		     record_snapshot_home(s, seed) < 0))
+		goto out;
+	if (record_signals_poll(s))
+		goto out;
 	if (record_writer_start(s) < 0) {
 		fail_errno(s, "cannot start the bundle writer", "thread");
-		return -1;
+		goto out;
 	}
-	return 0;
+out:
+	s->starting = false;
+	return s->failed ? -1 : 0;
 }
 
 static int end_event(struct record_session *s, const struct record_result *r)
@@ -460,6 +491,9 @@ static int end_event(struct record_session *s, const struct record_result *r)
 	if (r->started && WIFSIGNALED(r->wait_status))
 		cJSON_AddStringToObject(data, "signal",
 					sigabbrev_np(WTERMSIG(r->wait_status)));
+	if (r->stop_signal)
+		cJSON_AddStringToObject(data, "stopped_by",
+					sigabbrev_np(r->stop_signal));
 	cJSON_AddNumberToObject(data, "interrupts", r->interrupts);
 	cJSON_AddBoolToObject(data, "timed_out", r->timed_out);
 	cJSON_AddNumberToObject(data, "duration_us",
@@ -504,7 +538,7 @@ int record_session_finish(struct record_session *s,
 			  struct bundle_id *root)
 {
 	record_writer_stop(s);
-	if (record_snapshot_workspace(s, "final", 0) < 0)
+	if (result->started && record_snapshot_workspace(s, "final", 0) < 0)
 		return -1;
 	if (record_add_executables(s) < 0) {
 		fail_harness(s);
@@ -532,7 +566,9 @@ void record_session_close(struct record_session *s)
 	s->fingerprint = NULL;
 	harness_secrets_release(&s->secrets);
 	for (size_t i = 0; i < s->n_excludes; i++)
-		free(s->exclude_storage[i]);
+		free(s->excludes[i]);
+	free(s->excludes);
+	s->excludes = NULL;
 	s->n_excludes = 0;
 	pthread_cond_destroy(&s->qcond);
 	pthread_mutex_destroy(&s->qlock);

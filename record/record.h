@@ -4,9 +4,14 @@
  *
  * A session goes through these states:
  *
- *   open: the bundle is created, the "record" event names the command,
- *	the first "fingerprint" event describes the machine, and the
- *	initial snapshots of the workspace (and the HOME seed) are taken.
+ *   open: the bundle is created, the "record" event names the command
+ *	and the fingerprint is collected. No thread runs yet, so the
+ *	caller forks the agent's process (or the sandbox's helper) now.
+ *   starting: the agent's process waits for the tracer. The first
+ *	"fingerprint" event describes the machine, the initial snapshots
+ *	of the workspace (and the HOME seed) are taken, and the writer
+ *	thread starts. A SIGINT, SIGTERM or SIGHUP here ends the session
+ *	before the agent runs.
  *   running: the agent runs. The tracer (main thread), the output pump
  *	(one thread) and the gateway (its own threads) append events.
  *   ending: the agent has ended. The final snapshot, the final
@@ -23,6 +28,10 @@
  *     unfinalized: verifiable up to its last event.
  *  3. Nothing in a session prints, except the snapshot progress line on
  *     a terminal; cmd_record.c prints the result.
+ *  4. Every fork happens while the main thread is the only thread: a
+ *     child forked beside other threads may inherit a lock that one of
+ *     them held, and the allocator of GCC 12's sanitizers has no fork
+ *     handlers to release it.
  *
  * docs/record.md lists the event kinds and their fields.
  */
@@ -43,7 +52,6 @@
 
 #define RECORD_MAX_LABELS 64
 #define RECORD_MAX_UPSTREAMS 8
-#define RECORD_MAX_EXCLUDES 64
 
 /* The command line's options; the strings belong to argv. */
 struct record_config {
@@ -105,9 +113,10 @@ struct record_session {
 	struct harness_secrets secrets;	/* upstream keys, masked in the
 					 * stored output; fixed once the
 					 * agent runs */
-	const char *excludes[RECORD_MAX_EXCLUDES];
+	char **excludes;		/* snapshot excludes: the bundle's own
+					 * files, then the policy's */
 	size_t n_excludes;
-	char *exclude_storage[RECORD_MAX_EXCLUDES];
+	size_t n_own_excludes;		/* the bundle's: workspace only */
 	uint64_t initial_seq;		/* the initial workspace snapshot */
 	struct bundle_id initial_root;
 	struct bundle_id last_root;	/* the latest workspace snapshot */
@@ -124,6 +133,10 @@ struct record_session {
 	 * signal handler to stop it. */
 	struct harness_tracer *tracer;
 	volatile sig_atomic_t stop_requested;
+	int stop_signal;		/* the first signal that arrived while
+					 * starting, or 0 */
+	bool starting;			/* the state "starting": the snapshot
+					 * progress polls for signals */
 	pid_t kill_pid;			/* killed on a second interrupt: the
 					 * sandbox helper, or -pgid */
 };
@@ -134,18 +147,29 @@ struct record_result {
 	bool started;
 	int exit_code;		/* 0..255, 128 + signal when killed */
 	int interrupts;		/* SIGINT and SIGTERM received */
+	int stop_signal;	/* ended by this signal before the agent
+				 * started, or 0 */
 	bool timed_out;		/* the policy's wall-clock limit */
 	int64_t end_us;
 };
 
-/* Create the bundle and take the initial state. Returns 0, or -1 with
- * the failure in session->failure; the session must be closed either
- * way. */
+/* Create the bundle, write the "record" event and collect the
+ * fingerprint, starting no thread. Returns 0, or -1 with the failure in
+ * session->failure; the session must be closed either way. */
 int record_session_open(struct record_session *session,
 			const struct record_config *config);
 
-/* Take the final state, append the "end" event and finalize. Returns 0,
- * or -1 with the failure in session->failure. */
+/*
+ * Take the initial state, once the agent's process exists and waits for
+ * the tracer, and start the writer thread. Returns 0, or -1 when the
+ * session failed. A signal that arrived meanwhile is in
+ * session->stop_signal: the agent must not run then.
+ */
+int record_session_start(struct record_session *session);
+
+/* Take the final state (unless the agent never started), append the
+ * "end" event and finalize. Returns 0, or -1 with the failure in
+ * session->failure. */
 int record_session_finish(struct record_session *session,
 			  const struct record_result *result,
 			  struct bundle_id *root);

@@ -5,9 +5,13 @@
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start
  * (record_signals_block()), before the gateway and the output pump create
  * their threads, which inherit the mask. Only the main thread unblocks
- * them, while it waits in the tracer loop, so the handler runs there. The agent runs in
- * a session of its own, so the terminal's Ctrl-C reaches runbundle only,
- * which forwards the first one and kills the tree on the second.
+ * them, while it waits in the tracer loop, so the handler runs there. The
+ * agent runs in a session of its own, so the terminal's Ctrl-C reaches
+ * runbundle only, which forwards the first one and kills the tree on the
+ * second. Before the agent starts, the main thread takes them with
+ * record_signals_poll() between its steps and after each directory of a
+ * snapshot: the first ends the session before the agent runs, the second
+ * ends runbundle at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "cli/cli.h"
 #include "harness/error.h"
@@ -64,6 +71,45 @@ void record_signals_block(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * A second signal before the agent started: the snapshot under way
+ * cannot be cut short, so runbundle exits now. What was committed stays
+ * verifiable, as after SIGKILL.
+ */
+static _Noreturn void stop_now(struct record_session *s, int sig)
+{
+	/* -pgid names the agent's group, which exists only once the
+	 * agent's process has called setsid(): kill the process too. */
+	if (s->kill_pid)
+		kill(s->kill_pid, SIGKILL);
+	if (s->kill_pid < 0)
+		kill(-s->kill_pid, SIGKILL);
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	cli_error("recording stopped: '%s': a second SIG%s before the "
+		  "agent started", s->config->output, sigabbrev_np(sig));
+	cli_hint("the bundle is incomplete: 'runbundle verify "
+		 "--allow-incomplete %s' checks what was committed",
+		 s->config->output);
+	_exit(CLI_EXIT_RUNBUNDLE);
+}
+
+int record_signals_poll(struct record_session *s)
+{
+	const struct timespec no_wait = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	signal_set(&set);
+	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
+		signal_count++;
+		if (s->stop_signal)
+			stop_now(s, sig);
+		s->stop_signal = sig;
+	}
+	return s->stop_signal;
 }
 
 static void signals_unblock(void)
@@ -260,7 +306,9 @@ void record_result_close(struct record_result *r)
 
 	r->interrupts = signal_count;
 	r->end_us = record_now_us();
-	if (!r->started)
+	if (!r->started && r->stop_signal)
+		r->exit_code = 128 + r->stop_signal;
+	else if (!r->started)
 		r->exit_code = CLI_EXIT_RUNBUNDLE;
 	else if (WIFSIGNALED(st))
 		r->exit_code = 128 + WTERMSIG(st);
@@ -285,48 +333,109 @@ struct harness_tracer *record_tracer_new(struct record_session *s,
 	return s->tracer;
 }
 
-static int run_direct(struct record_session *s, char **env,
+/* Kill the agent's process, which never ran: it waits for the tracer. */
+static void kill_unstarted(struct record_session *s, pid_t pid,
+			   struct record_result *r)
+{
+	r->stop_signal = s->stop_signal;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Serve the gateway on gateway_fd (owned, -1 for none) once the
+ * session has started and no signal stopped it. */
+static void serve_direct(struct record_session *s, struct record_gateway *g,
+			 int gateway_fd)
+{
+	if (record_session_start(s) == 0 && !s->stop_signal && g) {
+		record_gateway_listen(g, gateway_fd);
+		gateway_fd = -1;
+	}
+	if (gateway_fd >= 0)
+		close(gateway_fd);
+}
+
+static int run_direct(struct record_session *s, int gateway_fd,
+		      struct record_gateway *g, char **env,
 		      struct record_result *r)
 {
 	struct record_stdio io;
 	pid_t pid;
 
 	if (!record_tracer_new(s, NULL) || record_stdio_open(s, &io) < 0)
-		return -1;
+		goto fail;
 	pid = fork();
 	if (pid == 0)
 		run_child(s, &io, env);
 	if (pid < 0) {
 		fail_errno(s, "cannot start the agent");
 		record_stdio_close(&io);
-		return -1;
+		goto fail;
 	}
 	s->kill_pid = -pid;
-	record_stdio_pump(s, &io);
-	if (record_trace_agent(s, pid, r) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	serve_direct(s, g, gateway_fd);
+	if (s->failed || s->stop_signal) {
+		kill_unstarted(s, pid, r);
+	} else {
+		record_stdio_pump(s, &io);
+		if (record_trace_agent(s, pid, r) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
 	}
 	s->kill_pid = 0;
 	record_stdio_close(&io);
-	return 0;
+	return s->failed ? -1 : 0;
+fail:
+	if (gateway_fd >= 0)
+		close(gateway_fd);
+	return -1;
+}
+
+/* A listening socket on a free port of 127.0.0.1, for the gateway to
+ * serve once the agent's process exists. Returns the fd, or -1. */
+static int listen_loopback(unsigned short *port)
+{
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(fd, SOMAXCONN) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(addr.sin_port);
+	return fd;
 }
 
 int record_run_direct(struct record_session *s, struct record_gateway *g,
 		      struct record_result *r)
 {
+	unsigned short port = 0;
+	int fd = -1;
 	char **env = NULL;
 
 	memset(r, 0, sizeof(*r));
-	if (g && record_gateway_listen(g, -1) < 0)
+	if (g && (fd = listen_loopback(&port)) < 0) {
+		fail_errno(s, "cannot start the model gateway");
 		goto out;
-	env = record_agent_env(record_gateway_env(g, 0));
+	}
+	env = record_agent_env(record_gateway_env(g, port));
 	if (!env) {
 		record_fail(s, "cannot prepare the agent's environment: out "
 			    "of memory", NULL);
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
-	run_direct(s, env, r);
+	run_direct(s, fd, g, env, r);
 out:
 	free(env);
 	record_result_close(r);

@@ -16,6 +16,15 @@
 void record_signals_block(void);
 
 /*
+ * Take the SIGINT, SIGTERM and SIGHUP that are pending, before the agent
+ * started: the first is stored in session->stop_signal, and a second one
+ * kills session->kill_pid and exits with CLI_EXIT_RUNBUNDLE, leaving the
+ * bundle incomplete. Call it from the main thread, where they are
+ * blocked. Returns session->stop_signal.
+ */
+int record_signals_poll(struct record_session *session);
+
+/*
  * The agent's environment: this process's, without the variables whose
  * names match harness_default_secret_names, with each "NAME=VALUE" of
  * extra (NULL-terminated, may be NULL) set. The array is malloc'd, the
@@ -72,14 +81,18 @@ void record_fail(struct record_session *session, const char *message,
 /*
  * Run the agent without the sandbox: in its own session, in the
  * workspace, under the tracer, with the gateway (NULL for none) on a
- * free loopback port. Fills *result, also on failure. Returns 0, or -1
- * when the session failed.
+ * free loopback port. The agent's process is forked first, then
+ * record_session_start() takes the initial state. Fills *result, also
+ * on failure; result->stop_signal says when a signal ended the run
+ * before the agent started. Returns 0, or -1 when the session failed.
  */
 int record_run_direct(struct record_session *session,
 		      struct record_gateway *gateway,
 		      struct record_result *result);
 
-/* The same in the sandbox that the policy describes (record_sandbox.c). */
+/* The same in the sandbox that the policy describes (record_sandbox.c):
+ * the sandbox is launched first, and the agent waits in it for the
+ * tracer while the initial state is taken. */
 int record_run_sandbox(struct record_session *session,
 		       struct record_gateway *gateway,
 		       struct record_result *result);

@@ -95,12 +95,41 @@ static int prepare_for_tracer(void *arg)
 	return harness_tracer_child_prepare();
 }
 
+/* The data of an attempt that the sandbox reported and let go on, so
+ * that Landlock, the mounts or the empty network decided it. */
+static cJSON *attempt_data(const struct sandbox_seccomp_violation *v)
+{
+	const struct sandbox_seccomp_attempt *a = v->attempt;
+	cJSON *data = cJSON_CreateObject();
+	bool write = a->kind == SANDBOX_SECCOMP_WRITE;
+
+	cJSON_AddStringToObject(data, "source", write ? "write" : "network");
+	cJSON_AddNumberToObject(data, "pid", v->pid);
+	cJSON_AddStringToObject(data, "syscall", v->syscall);
+	if (write) {
+		cJSON_AddStringToObject(data, "path", a->path);
+		return data;
+	}
+	cJSON_AddStringToObject(data, "family", a->family);
+	cJSON_AddStringToObject(data, "address", a->address);
+	if (strcmp(a->family, "unix") != 0)
+		cJSON_AddNumberToObject(data, "port", a->port);
+	return data;
+}
+
 static void on_seccomp(const struct sandbox_seccomp_violation *v, void *arg)
 {
 	struct record_session *s = arg;
-	cJSON *data = cJSON_CreateObject();
-	cJSON *args = cJSON_AddArrayToObject(data, "args");
+	cJSON *data, *args;
 
+	if (v->attempt) {
+		record_count(s, &s->counts.violations, 1);
+		record_submit(s, "violation", attempt_data(v), NULL,
+			      BUNDLE_BLOB, NULL, 0);
+		return;
+	}
+	data = cJSON_CreateObject();
+	args = cJSON_AddArrayToObject(data, "args");
 	cJSON_AddStringToObject(data, "source", "seccomp");
 	cJSON_AddNumberToObject(data, "pid", v->pid);
 	cJSON_AddStringToObject(data, "syscall", v->syscall);
@@ -234,21 +263,12 @@ static int launch(struct boxed *b, struct record_stdio *io)
 
 	for (int i = 0; i < 3; i++)
 		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
-	/*
-	 * The launch forks, and the child allocates memory before it
-	 * executes the agent. Holding the session lock after a flush keeps
-	 * the writer thread and the store's compression thread out of the
-	 * allocator at the moment of the fork: glibc's malloc is fork-safe
-	 * by itself, but the allocator of the sanitizer builds of GCC 12 is
-	 * not, and a child forked while it was locked hung for ever.
-	 */
-	pthread_mutex_lock(&b->session->lock);
-	record_flush_locked(b->session);
+	/* No thread runs yet (record.h, invariant 4): the sandbox's
+	 * processes allocate memory before they execute the agent. */
 	if (saved[0] >= 0 && saved[1] >= 0 && saved[2] >= 0 &&
 	    dup2(io->in, 0) == 0 && dup2(io->out[1], 1) == 1 &&
 	    dup2(io->err[1], 2) == 2)
 		rc = sandbox_launch(&b->config, &b->child);
-	pthread_mutex_unlock(&b->session->lock);
 	for (int i = 0; i < 3; i++) {
 		if (saved[i] >= 0) {
 			dup2(saved[i], i);
@@ -320,9 +340,12 @@ static void run(struct boxed *b, struct record_gateway *g,
 	}
 	helper_box = b;
 	s->kill_pid = b->child.pid;
-	if (record_stdio_pump(s, &io) == 0 && serve(b, g) == 0)
+	if (record_session_start(s) == 0 && !s->stop_signal &&
+	    record_stdio_pump(s, &io) == 0 && serve(b, g) == 0)
 		describe(b);
-	if (s->failed || record_trace_agent(s, b->child.agent_pid, r) < 0)
+	r->stop_signal = s->failed ? 0 : s->stop_signal;
+	if (s->failed || s->stop_signal ||
+	    record_trace_agent(s, b->child.agent_pid, r) < 0)
 		sandbox_kill(&b->child);
 	s->kill_pid = 0;
 	finish(b, r);

@@ -9,6 +9,8 @@
 
 #include "bundle/snapshot.h"
 #include "record/record.h"
+#include "record/record_progress.h"
+#include "record/record_run.h"
 
 /* The changed paths listed in one event; the counts go on. */
 #define MAX_LISTED 1000
@@ -78,38 +80,42 @@ static int diff_locked(struct record_session *s, const struct bundle_id *old,
 	return 0;
 }
 
-/*
- * TODO: the snapshot API has no progress callback yet, so a long
- * snapshot shows one line before it starts rather than a running count.
- */
-static void progress(const char *what, const char *dir)
+struct take {
+	struct record_session *session;
+	struct record_progress progress;
+};
+
+/* After each directory: the progress line, and while the session starts,
+ * the signals that stop it (a second one ends runbundle at once). */
+static void on_progress(const struct bundle_snapshot_stats *stats, void *arg)
 {
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "runbundle: taking the %s snapshot of '%s'\r",
-			what, dir);
+	struct take *t = arg;
+
+	if (t->session->starting)
+		record_signals_poll(t->session);
+	record_progress_update(&t->progress, stats);
 }
 
-static void progress_done(void)
-{
-	if (isatty(STDERR_FILENO))
-		fputs("\033[K", stderr);
-}
-
+/* Snapshot dir with the n excludes at excludes. */
 static int take_locked(struct record_session *s, const char *dir,
-		       const char *at, struct bundle_snapshot *snap)
+		       const char *what, char *const *excludes, size_t n,
+		       struct bundle_snapshot *snap)
 {
+	struct take t = { .session = s };
 	struct bundle_snapshot_options o = {
-		.excludes = s->excludes,
-		.n_excludes = s->n_excludes,
+		.excludes = (const char *const *)excludes,
+		.n_excludes = n,
+		.on_progress = on_progress,
+		.arg = &t,
 	};
 	int rc;
 
 	record_flush_locked(s);
 	if (s->failed)
 		return -1;
-	progress(at, dir);
+	record_progress_begin(&t.progress, what);
 	rc = bundle_snapshot_take(s->bundle, dir, &o, snap);
-	progress_done();
+	record_progress_end(&t.progress);
 	if (rc < 0) {
 		record_fail_locked(s, bundle_error(), bundle_error_hint());
 		return -1;
@@ -143,7 +149,8 @@ static int workspace_locked(struct record_session *s, const char *at,
 	cJSON *data;
 	int rc = -1;
 
-	if (take_locked(s, s->config->workspace, at, &snap) < 0)
+	if (take_locked(s, s->config->workspace, "the workspace", s->excludes,
+			s->n_excludes, &snap) < 0)
 		return -1;
 	data = snapshot_data(at, exchange, &snap);
 	c.paths = cJSON_CreateArray();
@@ -188,7 +195,9 @@ int record_snapshot_home(struct record_session *s, const char *dir)
 	int rc = -1;
 
 	pthread_mutex_lock(&s->lock);
-	if (take_locked(s, dir, "home seed", &snap) == 0) {
+	if (take_locked(s, dir, "the HOME seed",
+			s->excludes + s->n_own_excludes,
+			s->n_excludes - s->n_own_excludes, &snap) == 0) {
 		data = snapshot_data("initial", 0, &snap);
 		cJSON_AddStringToObject(data, "path", dir);
 		rc = record_event_locked(s, "home", data, NULL, NULL, 0, NULL);
