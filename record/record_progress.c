@@ -73,7 +73,7 @@ void record_progress_update(struct record_progress *p,
 		return;
 	p->next_ns = now + INTERVAL_NS;
 	snprintf(line, sizeof(line),
-		 "snapshot of %s: %llu files, %llu directories, %.1f MiB "
+		 "snapshot of %s: %llu files, %llu dirs, %.1f MiB "
 		 "read, %.0f s",
 		 p->what, (unsigned long long)st->files,
 		 (unsigned long long)st->dirs,
