@@ -27,7 +27,8 @@
  *     committed before stays committed, and the bundle stays
  *     unfinalized: verifiable up to its last event.
  *  3. Nothing in a session prints, except the snapshot progress line on
- *     a terminal; cmd_record.c prints the result.
+ *     a terminal and the message of record_signals_poll() when a second
+ *     signal ends runbundle; cmd_record.c prints the result.
  *  4. Every fork happens while the main thread is the only thread: a
  *     child forked beside other threads may inherit a lock that one of
  *     them held, and the allocator of GCC 12's sanitizers has no fork
