@@ -9,15 +9,19 @@
 # "runbundle gateway --model-script" on loopback, without sandbox or
 # tracer), under "runbundle record", and as "runbundle replay
 # --timing fast" of that recording. The modes alternate within each
-# round, so that load from other work spreads over all of them. Prints
-# the median wall time of RUNS rounds (default 3), the time per step
-# and the ratios.
+# round, so that load from other work spreads over all of them. The
+# script prints a markdown table of the median wall time and the median
+# CPU time (user plus system, from /usr/bin/time) of RUNS rounds
+# (default 3), per run and per step, with the ratios to the recording.
+# The load average before and after comes first. The bare run's CPU
+# time leaves out the gateway, which runs beside it as a separate
+# process.
 set -eu
 
 RB=${1:-build/runbundle}
 STEPS=${2:-500}
 RUNS=${3:-3}
-for tool in curl jq; do
+for tool in curl jq /usr/bin/time; do
 	command -v "$tool" >/dev/null || {
 		echo "bench: $tool is missing" >&2
 		exit 1
@@ -53,8 +57,12 @@ sed -i 's/"\$STEPS"/"$1"/' "$W/agent.sh"
 jq -n --argjson n "$STEPS" '{turns: [range($n) | {text: "ok"}]}' \
 	>"$TOP/script.json"
 
-now() {
-	date +%s.%N
+# timed FILE COMMAND...: run COMMAND, append "WALL CPU" in seconds.
+timed() {
+	out=$1
+	shift
+	/usr/bin/time -f '%e %U %S' -o "$TOP/time" "$@"
+	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$TOP/time" >>"$out"
 }
 
 bare() {
@@ -62,65 +70,66 @@ bare() {
 		--port-file "$TOP/port" >/dev/null 2>&1 &
 	gateway_pid=$!
 	while [ ! -s "$TOP/port" ]; do sleep 0.01; done
-	t0=$(now)
-	(cd "$W" && OPENAI_BASE_URL="http://127.0.0.1:$(cat "$TOP/port")/v1" \
-		sh ./agent.sh "$STEPS")
-	t1=$(now)
+	(cd "$W" &&
+		export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$TOP/port")/v1" &&
+		timed "$TOP/bare" sh ./agent.sh "$STEPS")
 	kill "$gateway_pid"
 	wait "$gateway_pid" 2>/dev/null || true
 	gateway_pid=
 	rm -f "$TOP/port"
-	echo "$t0 $t1" | awk '{ print $2 - $1 }'
 }
 
 record() {
 	rm -f "$TOP/bundles/rec.rb"
-	t0=$(now)
-	(cd "$W" && "$RB" record -o "$TOP/bundles/rec.rb" \
+	(cd "$W" && timed "$TOP/record" "$RB" record -o "$TOP/bundles/rec.rb" \
 		--model-script "$TOP/script.json" -- sh ./agent.sh "$STEPS" \
 		</dev/null >/dev/null 2>"$TOP/record.err")
-	t1=$(now)
-	echo "$t0 $t1" | awk '{ print $2 - $1 }'
 }
 
 replay() {
 	rm -f "$TOP/bundles/rep.rb"
-	t0=$(now)
-	"$RB" replay --timing fast -o "$TOP/bundles/rep.rb" \
+	timed "$TOP/replay" "$RB" replay --timing fast -o "$TOP/bundles/rep.rb" \
 		"$TOP/bundles/rec.rb" >"$TOP/replay.out" 2>"$TOP/replay.err" || {
 		cat "$TOP/replay.out" "$TOP/replay.err" >&2
 		echo "bench: the replay diverged or failed" >&2
 		exit 1
 	}
-	t1=$(now)
-	echo "$t0 $t1" | awk '{ print $2 - $1 }'
 }
 
+# median COLUMN FILE
 median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	cut -d' ' -f"$1" "$2" | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+load() {
+	cut -d' ' -f1-3 /proc/loadavg
 }
 
 : >"$TOP/bare"
 : >"$TOP/record"
 : >"$TOP/replay"
+load_before=$(load)
 r=0
 while [ $r -lt "$RUNS" ]; do
-	bare >>"$TOP/bare"
-	record >>"$TOP/record"
-	replay >>"$TOP/replay"
+	bare
+	record
+	replay
 	r=$((r + 1))
 done
+load_after=$(load)
 
-b=$(median <"$TOP/bare")
-c=$(median <"$TOP/record")
-p=$(median <"$TOP/replay")
-echo "steps $STEPS, median of $RUNS runs"
-printf '%-8s %8s s %8s ms/step\n' bare "$b" \
-	"$(echo "$b $STEPS" | awk '{ printf "%.2f", $1 * 1000 / $2 }')"
-printf '%-8s %8s s %8s ms/step\n' record "$c" \
-	"$(echo "$c $STEPS" | awk '{ printf "%.2f", $1 * 1000 / $2 }')"
-printf '%-8s %8s s %8s ms/step\n' replay "$p" \
-	"$(echo "$p $STEPS" | awk '{ printf "%.2f", $1 * 1000 / $2 }')"
-echo "replay/record $(echo "$p $c" | awk '{ printf "%.2f", $1 / $2 }')" \
-	"replay/bare $(echo "$p $b" | awk '{ printf "%.2f", $1 / $2 }')" \
-	"record/bare $(echo "$c $b" | awk '{ printf "%.2f", $1 / $2 }')"
+rw=$(median 1 "$TOP/record")
+rc=$(median 2 "$TOP/record")
+echo "$STEPS steps, median of $RUNS rounds; load average $load_before" \
+	"before, $load_after after"
+echo
+echo "| mode | wall s | ms/step | wall / record | cpu s | cpu / record |"
+echo "|---|---:|---:|---:|---:|---:|"
+for mode in bare record replay; do
+	w=$(median 1 "$TOP/$mode")
+	c=$(median 2 "$TOP/$mode")
+	echo "$mode $w $c $rw $rc $STEPS" | awk '{
+		printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+			$1, $2, $2 * 1000 / $6, $2 / $4, $3, $3 / $5 }'
+done

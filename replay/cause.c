@@ -211,16 +211,17 @@ static bool same_argv(const struct runs *r, const struct replay_proc *p)
 	return q && cJSON_Compare(p->argv, q->argv, 1);
 }
 
-/* Without an id, guess in this order: the command that the recorded
- * value quotes, the one that ended otherwise or ran another binary
- * (itself or below it), the last one that ran with the same argv, the
- * last one. */
+/* Guess without an id. First comes the command that the recorded value
+ * quotes and that ran with the same argv. Then the one that ended
+ * otherwise or ran another binary (itself or below it), then the last
+ * one that ran with the same argv, and last the last one. */
 static const struct replay_proc *
 by_guess(const struct runs *r, const struct replay_proc **cmds, size_t n,
 	 const char *value)
 {
 	for (size_t i = n; i > 0; i--) {
-		if (names(cmds[i - 1], value, false))
+		if (same_argv(r, cmds[i - 1]) &&
+		    names(cmds[i - 1], value, false))
 			return cmds[i - 1];
 	}
 	for (size_t i = n; i > 0; i--) {

@@ -351,13 +351,15 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp)
 				replay_verdict_name(cmp->verdict));
 	cJSON_AddNumberToObject(obj, "steps", (double)cmp->n_steps);
 	if (cmp->first)
-		cJSON_AddItemToObject(obj, "first_divergence",
-				      replay_step_json(&cmp->steps[cmp->first - 1]));
+		cJSON_AddItemToObject(
+			obj, "first_divergence",
+			replay_step_json(&cmp->steps[cmp->first - 1]));
 	else
 		cJSON_AddNullToObject(obj, "first_divergence");
 	for (size_t i = 0; steps && i < cmp->n_steps; i++) {
 		if (cmp->steps[i].verdict != REPLAY_IDENTICAL)
-			cJSON_AddItemToArray(steps, replay_step_json(&cmp->steps[i]));
+			cJSON_AddItemToArray(steps,
+					     replay_step_json(&cmp->steps[i]));
 	}
 	return obj;
 }

@@ -40,12 +40,13 @@ check() {
 	echo 1 >"$tools/code"
 	replay_json "$TMP/$api.rb" --on-mismatch closest
 	expect_replay_status 1
-	expect_eq "2 $want" \
-		"$(jqr '.first_divergence | "\(.step) \(.request.differences[0].path)"')" \
+	expect_eq "2 $want" "$(jqr '.first_divergence |
+		"\(.step) \(.request.differences[0].path)"')" \
 		"$api: where the request differs"
 	expect_eq "$want|sh -c $second|exit 1|exit 0|2|false" \
 		"$(jqr '.first_divergence.request.cause |
-			"\(.path)|\(.command)|\(.other)|\(.recorded)|\(.step)|\(.guess)"')" \
+			"\(.path)|\(.command)|\(.other)|" +
+			"\(.recorded)|\(.step)|\(.guess)"')" \
 		"$api: the command behind it"
 	expect_eq "$3" "$(jqr '.first_divergence.request.cause.tie')" \
 		"$api: what ties them"
@@ -55,7 +56,8 @@ check() {
 		>"$TMP/text" 2>"$TMP/err"
 	set -e
 	line="first divergence: step 2: the request differs at $want, which"
-	line="$line is the output of \`sh -c $second\` (exit 1, recorded exit 0)"
+	line="$line is the output of \`sh -c $second\`"
+	line="$line (exit 1, recorded exit 0)"
 	grep -qF "$line" "$TMP/text" ||
 		fail "$api: the text report does not say '$line'"
 }

@@ -99,6 +99,10 @@ expect_eq "2 messages[2].content" \
 expect_eq '["first\n[exit 0]","second\n[exit 0]"]' \
 	"$(jq -c '.first_divergence.request.differences[0] |
 		[.recorded, .live]' "$TMP/json")" "both values"
+expect_eq 'sh -c echo "$MYVAR"|exit 0|true' \
+	"$(jqr '.first_divergence.request.cause |
+		"\(.command)|\(.other)|\(.guess)"')" \
+	"the command behind the variable's message"
 MYVAR=third replay_json "$TMP/env1.rb"
 expect_replay_status 0
 expect_eq identical "$(jqr .verdict)" "replay with another MYVAR here"

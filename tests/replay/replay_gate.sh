@@ -37,8 +37,8 @@ record_in "$TMP/quiet" "$TMP/quiet.rb" --policy "$TMP/policy.json"
 rm "$flag"
 replay_json "$TMP/quiet.rb" -o "$TMP/quiet-replay.rb"
 expect_replay_status 1
-expect_eq "2 0" \
-	"$(jqr '"\(.first_divergence.step) \(.first_divergence.request.differences | length)"')" \
+expect_eq "2 0" "$(jqr '.first_divergence |
+	"\(.step) \(.request.differences | length)"')" \
 	"a divergence without a request difference"
 expect_status 1 "$RUNBUNDLE" gate "$TMP/quiet-replay.rb"
 expect_grep '^diverged ' "$TMP/out"

@@ -30,6 +30,11 @@ expect_eq 0 "$(jqr '[.steps[] | select(.step != 2)] | length')" \
 jqr '.steps[].how[].explanation' >"$TMP/how"
 [ "$diverged" -eq 0 ] || expect_grep '^step 2: ' "$TMP/how"
 [ "$diverged" -eq 0 ] || expect_grep '`awk BEGIN' "$TMP/how"
+# The path is the awk command's message, and the explanation ties the
+# two together.
+why='^step 2: the request differs at messages\[2\]\.content, which is'
+why="$why probably the output of \`sh -c awk \"BEGIN"
+[ "$diverged" -eq 0 ] || expect_grep "$why" "$TMP/how"
 # One explanation for all of them, since the diff is the same.
 expect_eq "$([ "$diverged" -gt 0 ] && echo 1 || echo 0)" \
 	"$(jqr '[.steps[].how[]] | length')" "groups of explanations"

@@ -39,7 +39,7 @@ new_workspace "$TMP/random" 'echo start' \
 (cd "$TMP/random" && "$RUNBUNDLE" record -o "$TMP/random.rb" \
 	--upstream "openai=$url" -- sh ./agent.sh \
 	</dev/null >"$TMP/record.out" 2>"$TMP/record.err") ||
-	{ cat "$TMP/record.err" >&2; fail "recording with the upstream failed"; }
+	{ cat "$TMP/record.err" >&2; fail "recording with an upstream failed"; }
 expect_eq 2 "$(wc -l <"$TMP/plain.log")" "requests while recording"
 
 replay_json "$TMP/random.rb" --on-mismatch forward -o "$TMP/forward.rb"
@@ -83,7 +83,7 @@ workspace=$(jqr .workspace)
 i=0
 while read -r ms; do
 	[ "$ms" -ge $((i * 240)) ] ||
-		fail "event $i arrived after $ms ms, sooner than $((i * 240)) ms"
+		fail "event $i arrived after $ms ms, before $((i * 240)) ms"
 	i=$((i + 1))
 done <"$workspace/times.txt"
 expect_eq 4 "$i" "events timed"
