@@ -1,8 +1,8 @@
 /*
  * divergences.c - the comparison of a replay with its recording, stored
  * in the replay's own bundle as "divergence" events before the bundle
- * is finalized, so that the bundle alone shows that the replay diverged
- * and where (gate's "diverged" rule reads them).
+ * is finalized. The bundle alone then shows that the replay diverged
+ * and where, which gate's "diverged" rule reads.
  *
  * The comparison runs when the agent has ended but before the recorder
  * takes the final snapshot, writes the final fingerprint and finalizes:
@@ -31,6 +31,9 @@ struct scratch {
 	struct bundle_id root;
 };
 
+/* NOTE: the workspace is read and hashed twice at the end of a replay,
+ * here and in the recorder's final snapshot, which costs time on a
+ * large workspace. */
 static int take_final(struct record_session *s, const char *dir,
 		      struct scratch *sc)
 {
@@ -111,6 +114,31 @@ static int store(struct record_session *s, const struct replay_comparison *cmp)
 	return 0;
 }
 
+/*
+ * A comparison that could not run stores a divergence of verdict
+ * "unknown" with the reason, so that gate rejects the bundle rather than
+ * pass a replay that was never compared. The replay's own report compares
+ * again once the bundle is finalized.
+ */
+static int store_failure(struct record_session *s)
+{
+	cJSON *data = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddStringToObject(data, "verdict", "unknown");
+	cJSON_AddStringToObject(data, "source", "comparison");
+	cJSON_AddStringToObject(data, "error", replay_error());
+	rc = data ? record_event(s, "divergence", data, NULL, NULL, 0, NULL)
+		  : -1;
+	cJSON_Delete(data);
+	if (rc < 0)
+		replay_set_error("%s", s->failure[0] ? s->failure
+						     : "cannot store a "
+						       "divergence: out of "
+						       "memory");
+	return rc;
+}
+
 int replay_store_divergences(struct record_session *s,
 			     const struct replay_run *a, int exit_code,
 			     const char *dir)
@@ -124,13 +152,15 @@ int replay_store_divergences(struct record_session *s,
 	if (record_add_executables(s) < 0) {
 		replay_set_error("cannot compare the executables: %s",
 				 harness_error());
-		return -1;
+		return store_failure(s);
 	}
 	if (take_final(s, dir, &sc) == 0 &&
 	    (b = load_so_far(s, &sc, exit_code)) &&
 	    replay_compare(a, b, &cmp) == 0) {
 		rc = store(s, &cmp);
 		replay_comparison_release(&cmp);
+	} else {
+		rc = store_failure(s);
 	}
 	replay_run_free(b);
 	bundle_close(sc.bundle);

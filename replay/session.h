@@ -64,7 +64,9 @@ struct record_session;
  * Compare the replay that session s is writing with the recording a,
  * once the agent has ended (with exit_code) and before the session
  * finishes, and store one "divergence" event in the replay's bundle for
- * each step that diverged. dir is a scratch directory. Returns 0 or -1.
+ * each step that diverged. When the comparison fails, one "divergence"
+ * event of verdict "unknown" says why. dir is a scratch directory.
+ * Returns 0, or -1 when no event could be stored.
  */
 int replay_store_divergences(struct record_session *s,
 			     const struct replay_run *a, int exit_code,
