@@ -201,7 +201,8 @@ static int count_insns(const struct sock_filter *prog, long len,
 	return -1;
 }
 
-static void print_path_lengths(void)
+static void print_path_lengths(const struct sandbox_seccomp_options *opts,
+			       const char *label)
 {
 	static const struct {
 		const char *name;
@@ -213,7 +214,6 @@ static void print_path_lengths(void)
 		{ "ptrace", SYS_ptrace },
 	};
 	static struct sock_filter prog[4096];
-	struct sandbox_seccomp_options opts = { .notify = true };
 	int go[2];
 	long len;
 	char byte;
@@ -225,7 +225,7 @@ static void print_path_lengths(void)
 	if (pid == 0) {
 		int listener;
 
-		if (sandbox_seccomp_load(&opts, &listener) < 0 ||
+		if (sandbox_seccomp_load(opts, &listener) < 0 ||
 		    write(go[1], "l", 1) != 1)
 			_exit(1);
 		pause();
@@ -242,6 +242,7 @@ static void print_path_lengths(void)
 	if (len <= 0)
 		return;
 
+	printf("%s:\n", label);
 	printf("program                    %8ld instructions\n", len);
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		struct seccomp_data data = {
@@ -508,7 +509,11 @@ int main(int argc, char **argv)
 		child_errno(calls);
 	waitpid(pid, NULL, 0);
 
-	print_path_lengths();
+	print_path_lengths(&(struct sandbox_seccomp_options){ .notify = true },
+			   "filter");
+	print_path_lengths(&(struct sandbox_seccomp_options){ .notify = true,
+							      .report = true },
+			   "filter with reports");
 	print_report_table(calls / 100);
 	return 0;
 }

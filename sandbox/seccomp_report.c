@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -45,6 +46,9 @@ struct path_arg {
 	int path_arg;
 	bool follow;		/* a symbolic link in the last component is
 				 * followed */
+	bool if_missing;	/* writes only when the last component does
+				 * not exist: mkdir fails with EEXIST, and
+				 * O_CREAT without a write mode just opens */
 };
 
 /* The paths that a write-intent call touches. content is true when it
@@ -78,16 +82,32 @@ bool sandbox_seccomp_is_reported(int nr)
 	}
 }
 
-static struct path_arg at(int dirfd_arg, int path_arg, bool follow)
-{
-	return (struct path_arg){ dirfd_arg, path_arg, follow };
-}
-
 static bool open_follows(uint64_t flags)
 {
 	return !(flags & O_NOFOLLOW) &&
 	       (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
 }
+
+static struct path_arg at(int dirfd_arg, int path_arg, bool follow)
+{
+	return (struct path_arg){ dirfd_arg, path_arg, follow, false };
+}
+
+/* A path argument that the call creates, and so writes only when it is
+ * missing. */
+static struct path_arg created(int dirfd_arg, int path_arg)
+{
+	return (struct path_arg){ dirfd_arg, path_arg, false, true };
+}
+
+static struct path_arg opened(int dirfd_arg, int path_arg, uint64_t flags)
+{
+	bool writes = (flags & (O_WRONLY | O_RDWR | O_TRUNC)) != 0;
+
+	return (struct path_arg){ dirfd_arg, path_arg, open_follows(flags),
+				  !writes || (flags & O_EXCL) };
+}
+
 
 static bool open_writes(uint64_t flags)
 {
@@ -141,23 +161,31 @@ static int describe_write(const struct seccomp_notif *req,
 	switch (req->data.nr) {
 #ifdef __NR_open
 	case __NR_open:
-		op->paths[0] = at(-1, 0, open_follows(a[1]));
+		op->paths[0] = opened(-1, 0, a[1]);
 		op->content = true;
 		return open_writes(a[1]) ? 0 : -1;
 	case __NR_creat:
 		op->paths[0] = at(-1, 0, true);
 		op->content = true;
 		return 0;
-	case __NR_mkdir: case __NR_mknod: case __NR_unlink: case __NR_rmdir:
+	case __NR_mkdir: case __NR_mknod:
+		op->paths[0] = created(-1, 0);
+		return 0;
+	case __NR_unlink: case __NR_rmdir:
 		op->paths[0] = at(-1, 0, false);
 		return 0;
-	case __NR_rename: case __NR_link:
+	case __NR_rename:
 		op->paths[0] = at(-1, 0, false);
 		op->paths[1] = at(-1, 1, false);
 		op->count = 2;
 		return 0;
+	case __NR_link:
+		op->paths[0] = at(-1, 0, false);
+		op->paths[1] = created(-1, 1);
+		op->count = 2;
+		return 0;
 	case __NR_symlink:
-		op->paths[0] = at(-1, 1, false);
+		op->paths[0] = created(-1, 1);
 		return 0;
 	case __NR_chmod: case __NR_chown: case __NR_utime: case __NR_utimes:
 		op->paths[0] = at(-1, 0, true);
@@ -170,7 +198,7 @@ static int describe_write(const struct seccomp_notif *req,
 		return 0;
 #endif
 	case __NR_openat:
-		op->paths[0] = at(0, 1, open_follows(a[2]));
+		op->paths[0] = opened(0, 1, a[2]);
 		op->content = true;
 		return open_writes(a[2]) ? 0 : -1;
 	case __NR_openat2:
@@ -178,10 +206,13 @@ static int describe_write(const struct seccomp_notif *req,
 				false) != sizeof(how.flags) ||
 		    !open_writes(how.flags))
 			return -1;
-		op->paths[0] = at(0, 1, open_follows(how.flags));
+		op->paths[0] = opened(0, 1, how.flags);
 		op->content = true;
 		return 0;
-	case __NR_mkdirat: case __NR_mknodat: case __NR_unlinkat:
+	case __NR_mkdirat: case __NR_mknodat:
+		op->paths[0] = created(0, 1);
+		return 0;
+	case __NR_unlinkat:
 		op->paths[0] = at(0, 1, false);
 		return 0;
 	case __NR_renameat: case __NR_renameat2:
@@ -191,11 +222,11 @@ static int describe_write(const struct seccomp_notif *req,
 		return 0;
 	case __NR_linkat:
 		op->paths[0] = at(0, 1, (a[4] & AT_SYMLINK_FOLLOW) != 0);
-		op->paths[1] = at(2, 3, false);
+		op->paths[1] = created(2, 3);
 		op->count = 2;
 		return 0;
 	case __NR_symlinkat:
-		op->paths[0] = at(1, 2, false);
+		op->paths[0] = created(1, 2);
 		return 0;
 	case __NR_truncate:
 		op->paths[0] = at(-1, 0, true);
@@ -323,12 +354,34 @@ static bool beneath(const char *path, const char *dir)
 	       (path[n] == '\0' || path[n] == '/');
 }
 
+/* Whether path is /proc/PID/fd/N, /proc/self/fd/N or the like: opening
+ * it reopens a file that the process holds open already, as a shell's
+ * >/proc/self/fd/1 does, and the open of that file was checked. */
+static bool is_proc_fd(const char *path)
+{
+	const char *rest = path + strlen("/proc/");
+
+	if (!beneath(path, "/proc") || strlen(path) <= strlen("/proc/"))
+		return false;
+	rest += strcspn(rest, "/");
+	return strncmp(rest, "/fd/", 4) == 0;
+}
+
 /* Whether Landlock and the mount let the sandbox write at path. */
 static bool writable(int fd, const char *path, bool content)
 {
 	struct statvfs st;
+	struct stat node;
 
-	if (fd < 0 || fstatvfs(fd, &st) < 0 || (st.f_flag & ST_RDONLY))
+	if (content && is_proc_fd(path))
+		return true;
+	if (fd < 0)
+		return false;
+	/* A read-only mount does not stop writes to a device node. */
+	if (content && beneath(path, "/dev") && fstat(fd, &node) == 0 &&
+	    (S_ISCHR(node.st_mode) || S_ISBLK(node.st_mode)))
+		return true;
+	if (fstatvfs(fd, &st) < 0 || (st.f_flag & ST_RDONLY))
 		return false;
 	if (beneath(path, "/proc"))
 		return false;
@@ -357,6 +410,13 @@ static int check_path(const struct seccomp_notif *req, int root,
 		return 0;	/* AT_EMPTY_PATH: the fd, opened before */
 	if (absolute_path(pid, dirfd, path, abs, sizeof(abs)) < 0)
 		return -1;
+	if (arg->if_missing) {
+		fd = open_in_root(root, abs, arg->follow ? 0 : O_NOFOLLOW);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+	}
 	fd = resolve(root, abs, arg->follow, attempt->path,
 		     sizeof(attempt->path));
 	ok = writable(fd, attempt->path, content);

@@ -3,7 +3,8 @@
 # bundle: writes outside the workspace (directly, through a symlink,
 # through /proc/self/root and through a hardlink), a TCP connect to a
 # server on the host's loopback, an abstract Unix socket on the host,
-# and a DNS lookup. Every attempt also fails, and writes inside the
+# a DNS lookup, /proc/1/mem, the system calls that seccomp denies and a
+# denied command. Every attempt also fails, and writes inside the
 # workspace and the connections to the gateway are not reported.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/sandbox/escape_lib.sh"
@@ -32,19 +33,19 @@ port=$(cat "$TMP/port")
 
 chmod 777 "$TMP"
 
-# record_as WHO BUNDLE -- COMMAND...: runbundle record as WHO, in WHO's
-# workspace.
+# record_as WHO BUNDLE [OPTION...] -- COMMAND...: runbundle record as
+# WHO, in WHO's workspace.
 record_as() {
 	who=$1
 	bundle=$2
-	shift 3
+	shift 2
 	ws=$(workspace "$who")
 	set +e
 	if [ "$who" = user ]; then
 		(cd "$ws" && as_user "$UNPRIV_RUNBUNDLE" record -o "$bundle" \
-			-- "$@")
+			"$@")
 	else
-		(cd "$ws" && "$RUNBUNDLE" record -o "$bundle" -- "$@")
+		(cd "$ws" && "$RUNBUNDLE" record -o "$bundle" "$@")
 	fi >"$TMP/out" 2>"$TMP/err" </dev/null
 	got=$?
 	set -e
@@ -83,6 +84,11 @@ for who in $IDENTITIES; do
 		ln /etc/passwd hard
 		mkdir /usr/newdir
 		echo ok > inside
+		echo benign > /dev/null
+		echo benign > /dev/stdout
+		echo benign > /proc/self/fd/1
+		echo benign > /tmp/benign
+		mkdir -p /tmp/a/b
 		./attack tcp $port
 		./attack abstract $abstract
 		./attack dns example.com
@@ -117,12 +123,19 @@ for who in $IDENTITIES; do
 	expect_violation "$TMP/v-$who" \
 		'.source == "network" and .port == 53' "$who: a DNS lookup"
 
-	# Nothing inside the workspace is reported, and no attempt worked.
+	# Nothing writable is reported: the workspace, /tmp, a device, or
+	# an fd reopened through /proc. mkdir -p tries mkdir on /tmp too,
+	# which fails with EEXIST. No attempt worked.
 	if jq -s -e 'any(.[]; .source == "write" and
-		     (.path | startswith("'"$ws"'")))' "$TMP/v-$who" >/dev/null
+		     ((.path | startswith("'"$ws"'", "/tmp", "/dev/")) or
+		      (.path | test("^/proc/[^/]+/fd/"))))' "$TMP/v-$who" \
+		>/dev/null
 	then
-		fail "$who: a write inside the workspace was reported"
+		cat "$TMP/v-$who" >&2
+		fail "$who: a write to a writable path was reported"
 	fi
+	expect_eq 2 "$(grep -c '^benign$' "$TMP/out")" \
+		"$who: benign writes to stdout"
 	expect_eq ok "$(cat "$ws/inside")" "$who: the write inside"
 	[ ! -e /etc/x ] && [ ! -e /etc/via-link ] && [ ! -e /etc/via-proc ] ||
 		fail "$who: a file appeared in the host's /etc"
@@ -132,6 +145,35 @@ for who in $IDENTITIES; do
 	if grep -q '^ESCAPED' "$TMP/out"; then
 		fail "$who: $(grep '^ESCAPED' "$TMP/out")"
 	fi
+done
+
+# The attacks that seccomp denies, /proc/1/mem and a denied command are
+# in the bundle too, each with its own source.
+p=$(policy deny '{"version": 1, "exec": {"deny": ["su"]}}')
+for who in $IDENTITIES; do
+	bundle=$TMP/kernel-$who.rb
+	rm -f "$bundle"
+	# By absolute path: for a name, dash finds the masked file not
+	# executable and fails without calling exec at all.
+	record_as "$who" "$bundle" --policy "$p" -- sh -c '
+		/usr/bin/su
+		./attack vsock
+		./attack ptrace-parent
+		./attack proc1-mem
+		true' 2>/dev/null
+	violations "$bundle" >"$TMP/k-$who"
+	expect_eq 3 "$(grep -c '^blocked: ' "$TMP/out")" \
+		"$who: blocked kernel attacks"
+	expect_violation "$TMP/k-$who" \
+		'.source == "exec" and .command == "/usr/bin/su"' \
+		"$who: a denied command"
+	expect_violation "$TMP/k-$who" \
+		'.source == "seccomp" and .syscall == "socket"' "$who: AF_VSOCK"
+	expect_violation "$TMP/k-$who" \
+		'.source == "seccomp" and .syscall == "ptrace"' "$who: ptrace"
+	expect_violation "$TMP/k-$who" \
+		'.source == "write" and .path == "/proc/1/mem"' \
+		"$who: /proc/1/mem opened for writing"
 done
 
 # A sandbox process's own server on loopback is not an attempt: the
