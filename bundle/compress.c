@@ -79,7 +79,11 @@ static void compress_job(struct pipeline *p, struct job *job)
 		free(out);
 		return;
 	}
-	job->out = out;
+	/* A finished job may wait in the queue for its turn, so give back
+	 * the rest of the compressBound-sized buffer. */
+	job->out = realloc(out, n);
+	if (!job->out)
+		job->out = out;
 	job->out_len = n;
 }
 
@@ -216,7 +220,11 @@ static struct job *best_done(struct bundle *bundle, struct pipeline *p)
 			fit_bytes = bytes;
 		}
 	}
-	return fit ? fit : pending ? NULL : largest;
+	if (fit)
+		return fit;
+	if (pending)
+		return NULL;
+	return largest;
 }
 
 static int insert_job(struct bundle *bundle, struct job *job)

@@ -260,9 +260,11 @@ static int store_trained(struct bundle *bundle, const void *dict, size_t len)
 }
 
 /*
- * Train on the samples. Fixed fastCover parameters (k = 200, d = 8, the
- * values zstd's own search most often picks) make this one pass instead
- * of a search. A training failure only means no dictionary.
+ * Train on the samples. Fixed fastCover parameters make this one pass
+ * instead of zstd's search over k and d. On 4 MiB of bench/snapshot.sh's
+ * files, f = 16 and accel = 2 took 26 ms of CPU time against 86 ms for
+ * f = 20 and accel = 1, and the stored data grew by 0.03%. A training
+ * failure only means no dictionary.
  */
 static int train(struct bundle *bundle)
 {
@@ -277,8 +279,8 @@ static int train(struct bundle *bundle)
 	memset(&params, 0, sizeof(params));
 	params.k = 200;
 	params.d = 8;
-	params.f = 20;
-	params.accel = 1;
+	params.f = 16;
+	params.accel = 2;
 	params.zParams.compressionLevel = bundle->level;
 	len = ZDICT_trainFromBuffer_fastCover(dict, DICT_SIZE, d->samples,
 					      d->sizes, (unsigned)d->n_samples,
