@@ -241,6 +241,9 @@ by_guess(const struct runs *r, const struct replay_proc **cmds, size_t n,
 static char *find_call(const struct replay_run *a, size_t k, const char *id,
 		       size_t *step)
 {
+	/* NOTE: each lookup parses the responses again, newest first, so
+	 * a run whose every step diverges at an id from its first
+	 * response takes time quadratic in its steps. */
 	for (size_t j = k; j > 1; j--) {
 		const struct replay_step *s = &a->steps[j - 2];
 		struct inspect_answer ans;
