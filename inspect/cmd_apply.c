@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@
 #include "inspect/commands.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
+#include "inspect/options.h"
 #include "inspect/view.h"
 
 #define APPLY_MAX_SHOWN 20
@@ -583,36 +583,18 @@ out:
 
 int cmd_apply(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option long_options[] = {
-		{"to", required_argument, NULL, 't'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *dir = ".";
-	int dry_run = 0, json = 0, c;
+	int dry_run = 0, json = 0, first;
+	const struct inspect_option options[] = {
+		{ "to", 0, &dir, NULL },
+		{ "dry-run", 0, NULL, &dry_run },
+		{ "json", 0, NULL, &json },
+		{ NULL, 0, NULL, NULL },
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			dir = optarg;
-			break;
-		case 'n':
-			dry_run = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case ':':
-			return cli_usage_error(self, "missing value: '%s'",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one BUNDLE");
-	return run(argv[optind], dir, dry_run, json);
+	first = inspect_options_parse(argc, argv, self, options, 1,
+				      "one BUNDLE");
+	if (first < 0)
+		return CLI_EXIT_USAGE;
+	return run(argv[first], dir, dry_run, json);
 }

@@ -2,7 +2,6 @@
  * cmd_gate.c - "runbundle gate": check a bundle against CI approval rules
  * (inspect/gate.h, docs/gate.md) and exit 1 with one line per failed rule.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,10 @@
 #include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
+#include "inspect/describe.h"
 #include "inspect/error.h"
 #include "inspect/gate.h"
+#include "inspect/options.h"
 #include "inspect/view.h"
 
 /* Items kept per rule for --json and the human line; the count is kept
@@ -42,6 +43,8 @@ struct gate {
 	const struct inspect_view *view;
 	struct rule r[N_RULES];
 	uint64_t changed;
+	uint64_t write_attempts; /* hits of write-outside that are refused
+				  * writes, not changed paths */
 };
 
 static void hit(struct rule *rule, const char *item)
@@ -122,21 +125,20 @@ static void check_exec(struct gate *g, const struct inspect_event *ev)
 static void check_violation(struct gate *g, const struct inspect_event *ev)
 {
 	const char *source = inspect_json_str(ev->data, "source");
-	char destination[600];
+	char target[600];
 
 	if (!source)
 		return;
+	inspect_violation_target(target, sizeof(target), ev->data);
 	if (strcmp(source, "exec") == 0) {
-		const char *cmd = inspect_json_str(ev->data, "command");
-
-		hit(&g->r[COMMAND], cmd ? cmd : "(unnamed command)");
-	} else if (strcmp(source, "proxy") == 0) {
-		const char *host = inspect_json_str(ev->data, "host");
-
-		snprintf(destination, sizeof(destination), "%s:%.0f",
-			 host ? host : "?",
-			 inspect_json_num(ev->data, "port", 0));
-		hit(&g->r[NETWORK], destination);
+		hit(&g->r[COMMAND], strcmp(target, "?") ? target :
+							  "(unnamed command)");
+	} else if (strcmp(source, "write") == 0) {
+		g->write_attempts++;
+		hit(&g->r[OUTSIDE], target);
+	} else if (strcmp(source, "proxy") == 0 ||
+		   strcmp(source, "network") == 0) {
+		hit(&g->r[NETWORK], target);
 	}
 }
 
@@ -214,6 +216,33 @@ static void describe_items(struct rule *r, const char *lead)
 	}
 }
 
+/* write-outside counts two things: changed paths that no allowed
+ * pattern covers, which come first in its items, and writes that the
+ * sandbox refused. */
+static void describe_outside(struct gate *g)
+{
+	struct rule *r = &g->r[OUTSIDE];
+	uint64_t changed = r->hits - g->write_attempts;
+	uint64_t attempts = g->write_attempts;
+	char lead[128];
+
+	if (attempts == 0)
+		snprintf(lead, sizeof(lead), "%llu path%s changed outside "
+			 "the allowed ones", (unsigned long long)changed,
+			 changed == 1 ? "" : "s");
+	else if (changed == 0)
+		snprintf(lead, sizeof(lead), "%llu write%s refused",
+			 (unsigned long long)attempts,
+			 attempts == 1 ? "" : "s");
+	else
+		snprintf(lead, sizeof(lead), "%llu path%s changed outside "
+			 "the allowed ones, %llu write%s refused",
+			 (unsigned long long)changed, changed == 1 ? "" : "s",
+			 (unsigned long long)attempts,
+			 attempts == 1 ? "" : "s");
+	describe_items(r, lead);
+}
+
 static void describe(struct gate *g)
 {
 	const struct inspect_gate_rules *rules = g->rules;
@@ -227,10 +256,7 @@ static void describe(struct gate *g)
 		 (unsigned long long)g->r[PROTECTED].hits,
 		 g->r[PROTECTED].hits == 1 ? "" : "s");
 	describe_items(&g->r[PROTECTED], lead);
-	snprintf(lead, sizeof(lead), "%llu path%s changed outside the "
-		 "allowed ones", (unsigned long long)g->r[OUTSIDE].hits,
-		 g->r[OUTSIDE].hits == 1 ? "" : "s");
-	describe_items(&g->r[OUTSIDE], lead);
+	describe_outside(g);
 	snprintf(lead, sizeof(lead), "%llu denied command%s attempted",
 		 (unsigned long long)g->r[COMMAND].hits,
 		 g->r[COMMAND].hits == 1 ? "" : "s");
@@ -378,32 +404,15 @@ static int run(const char *path, const char *rules_path, int json)
 
 int cmd_gate(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option long_options[] = {
-		{"rules", required_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *rules = NULL;
-	int json = 0, c;
+	int json = 0, first;
+	const struct inspect_option options[] = {
+		{ "rules", 0, &rules, NULL },
+		{ "json", 0, NULL, &json },
+		{ NULL, 0, NULL, NULL },
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			rules = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case ':':
-			return cli_usage_error(self, "missing value: '%s'",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one BUNDLE");
-	return run(argv[optind], rules, json);
+	first = inspect_options_parse(argc, argv, self, options, 1,
+				      "one BUNDLE");
+	return first < 0 ? CLI_EXIT_USAGE : run(argv[first], rules, json);
 }

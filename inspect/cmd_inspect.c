@@ -95,7 +95,9 @@ static void print_violations(const cJSON *v, const struct out_style *st)
 		snprintf(what, sizeof(what), "%s: %s",
 			 inspect_json_str(row, "source"),
 			 inspect_json_str(row, "what"));
+		printf("%s", st->red);
 		out_field("  ", 2, what);
+		printf("%s", st->reset);
 	}
 }
 

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,8 @@
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/error.h"
+#include "inspect/options.h"
+#include "inspect/output.h"
 #include "inspect/report_data.h"
 #include "inspect/report_page.h"
 #include "inspect/view.h"
@@ -167,7 +168,25 @@ out:
 	return rc;
 }
 
-static int run(const char *bundle, const char *output)
+/* The --json result: where the page went, its size, and the document
+ * that the page renders. */
+static int print_json(const char *output, cJSON *doc)
+{
+	cJSON *out = cJSON_CreateObject();
+	struct stat st;
+
+	cJSON_AddStringToObject(out, "output", output);
+	out_add_num(out, "bytes", stat(output, &st) == 0 ? st.st_size : 0);
+	out_add_num(out, "steps",
+		    cJSON_GetArraySize(cJSON_GetObjectItem(doc, "steps")));
+	out_add_num(out, "violations",
+		    cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+							   "violations")));
+	cJSON_AddItemToObject(out, "data", doc);
+	return out_json(out);
+}
+
+static int run(const char *bundle, const char *output, int json_out)
 {
 	struct inspect_view view;
 	const char *name = strrchr(bundle, '/');
@@ -189,40 +208,32 @@ static int run(const char *bundle, const char *output)
 	}
 	rc = write_file(output, doc, json, name ? name + 1 : bundle);
 	free(json);
-	cJSON_Delete(doc);
-	if (rc < 0)
+	if (rc < 0) {
+		cJSON_Delete(doc);
 		return CLI_EXIT_ERROR;
+	}
 	fprintf(stderr, "report: %s\n", output);
+	if (json_out)
+		return print_json(output, doc);
+	cJSON_Delete(doc);
 	return CLI_EXIT_OK;
 }
 
 int cmd_report(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option long_options[] = {
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *output = NULL;
-	int c;
+	int json = 0, first;
+	const struct inspect_option options[] = {
+		{ "output", 'o', &output, NULL },
+		{ "json", 0, NULL, &json },
+		{ NULL, 0, NULL, NULL },
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:", long_options, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case ':':
-			return cli_usage_error(self, "missing value: '%s'",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
-		}
-	}
+	first = inspect_options_parse(argc, argv, self, options, 1,
+				      "one BUNDLE");
+	if (first < 0)
+		return CLI_EXIT_USAGE;
 	if (!output)
 		return cli_usage_error(self, "expected -o FILE");
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one BUNDLE");
-	return run(argv[optind], output);
+	return run(argv[first], output, json);
 }

@@ -12,6 +12,7 @@
 #include "harness/error.h"
 #include "inspect/answer.h"
 #include "inspect/commands.h"
+#include "inspect/describe.h"
 #include "inspect/error.h"
 #include "inspect/output.h"
 
@@ -283,6 +284,22 @@ static int show_refs(const struct inspect_view *v,
 	return 0;
 }
 
+/* The one-line summary of a violation, red on a terminal, above its
+ * event. */
+static void print_violation(const struct inspect_event *ev)
+{
+	struct out_style st;
+	char *text = inspect_violation_text(ev->data);
+	char line[OUT_WIDTH * 4];
+
+	out_style_init(&st);
+	snprintf(line, sizeof(line), "violation: %s", text ? text : "?");
+	free(text);
+	printf("%s", st.red);
+	out_field("", 0, line);
+	printf("%s", st.reset);
+}
+
 static int run(const char *path, const char *name, int json)
 {
 	struct inspect_view v;
@@ -306,6 +323,9 @@ static int run(const char *path, const char *name, int json)
 				      cJSON_Duplicate(ev->json, 1));
 	else {
 		char *text = out_json_text(ev->json);
+
+		if (strcmp(ev->kind, "violation") == 0)
+			print_violation(ev);
 
 		if (text)
 			put_text((unsigned char *)text, strlen(text));

@@ -110,30 +110,60 @@ static char *end_event_line(const cJSON *d)
 		   inspect_json_num(d, "exit_code", -1), dur);
 }
 
+/* "host:port", or "[host]:port" for an IPv6 address so that its colons
+ * do not run into the port's. */
+static void host_port(char *buf, size_t len, const char *host, double port)
+{
+	if (strchr(host, ':'))
+		snprintf(buf, len, "[%s]:%.0f", host, port);
+	else
+		snprintf(buf, len, "%s:%.0f", host, port);
+}
+
+void inspect_violation_target(char *buf, size_t len, const cJSON *d)
+{
+	const char *source = str(d, "source");
+	const char *family = str(d, "family");
+
+	if (strcmp(source, "exec") == 0)
+		snprintf(buf, len, "%s", str(d, "command"));
+	else if (strcmp(source, "seccomp") == 0)
+		snprintf(buf, len, "%s", str(d, "syscall"));
+	else if (strcmp(source, "write") == 0)
+		snprintf(buf, len, "%s", str(d, "path"));
+	else if (strcmp(source, "proxy") == 0)
+		host_port(buf, len, str(d, "host"),
+			  inspect_json_num(d, "port", 0));
+	else if (strcmp(source, "network") == 0 && strcmp(family, "unix"))
+		host_port(buf, len, str(d, "address"),
+			  inspect_json_num(d, "port", 0));
+	else if (strcmp(source, "network") == 0)
+		snprintf(buf, len, "%s", str(d, "address"));
+	else
+		snprintf(buf, len, "%s", source);
+}
+
 char *inspect_violation_text(const cJSON *d)
 {
-	const char *source = inspect_json_str(d, "source");
-	char *text = NULL;
-	int n = -1;
+	const char *source = str(d, "source");
+	char target[600];
 
-	if (source && strcmp(source, "exec") == 0)
-		n = asprintf(&text, "exec of '%s' denied",
-			     inspect_json_str(d, "command") ?
-				     inspect_json_str(d, "command") : "?");
-	else if (source && strcmp(source, "seccomp") == 0)
-		n = asprintf(&text, "system call %s denied",
-			     inspect_json_str(d, "syscall") ?
-				     inspect_json_str(d, "syscall") : "?");
-	else if (source && strcmp(source, "proxy") == 0)
-		n = asprintf(&text, "connection to %s:%.0f refused: %s",
-			     inspect_json_str(d, "host") ?
-				     inspect_json_str(d, "host") : "?",
-			     inspect_json_num(d, "port", 0),
-			     inspect_json_str(d, "reason") ?
-				     inspect_json_str(d, "reason") : "?");
-	else
-		n = asprintf(&text, "%s", "unknown violation");
-	return n < 0 ? NULL : text;
+	inspect_violation_target(target, sizeof(target), d);
+	if (strcmp(source, "exec") == 0)
+		return fmt("exec of '%s' denied", target);
+	if (strcmp(source, "seccomp") == 0)
+		return fmt("system call %s denied", target);
+	if (strcmp(source, "write") == 0)
+		return fmt("write to '%s' denied (%s)", target,
+			   str(d, "syscall"));
+	if (strcmp(source, "proxy") == 0)
+		return fmt("connection to %s refused: %s", target,
+			   str(d, "reason"));
+	if (strcmp(source, "network") == 0)
+		return fmt("%s to %s denied%s", str(d, "syscall"), target,
+			   strcmp(str(d, "family"), "unix") ? "" :
+							      " (unix socket)");
+	return fmt("%s", "unknown violation");
 }
 
 char *inspect_describe(const struct inspect_event *ev)

@@ -15,8 +15,15 @@
  * runs out. */
 char *inspect_describe(const struct inspect_event *ev);
 
-/* One line about a violation event's data: the command, syscall or
- * host that was denied; malloc'd, or NULL when memory runs out. */
+/* One line about a violation event's data: the command, syscall, path
+ * or destination that was denied; malloc'd, or NULL when memory runs
+ * out. */
 char *inspect_violation_text(const cJSON *data);
+
+/* What a violation was about, into buf (len bytes, always terminated):
+ * the command of "exec", the syscall of "seccomp", the path of "write",
+ * "host:port" of "proxy", and of "network" "address:port" or, for a
+ * unix socket, its path or "@name". */
+void inspect_violation_target(char *buf, size_t len, const cJSON *data);
 
 #endif

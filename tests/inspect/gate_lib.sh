@@ -13,6 +13,9 @@ forge() {
 #	--exec PATH ARGV0     an exec event
 #	--denied CMD          an exec violation
 #	--network HOST:PORT   a proxy violation
+#	--write PATH          a refused write, as the sandbox reports it
+#	--connect FAMILY ADDRESS PORT
+#	                      a refused connect(2), as the sandbox reports it
 #	--divergence          a divergence event
 #	--no-end              no end event, no finalize
 run_spec() {
@@ -41,6 +44,19 @@ run_spec() {
 				host: $h, port: $p, reason: "not allowed"}}' \
 				>>"$spec"
 			shift ;;
+		--write)
+			jq -cn --arg p "$2" '{kind: "violation",
+				data: {source: "write", pid: 10,
+				syscall: "openat", path: $p, flags: "O_WRONLY",
+				error: "EACCES"}}' >>"$spec"
+			shift ;;
+		--connect)
+			jq -cn --arg f "$2" --arg a "$3" --argjson p "$4" \
+				'{kind: "violation", data: {source: "network",
+				pid: 10, syscall: "connect", family: $f,
+				address: $a, port: $p, error: "EACCES"}}' \
+				>>"$spec"
+			shift 3 ;;
 		--divergence)
 			echo '{"kind": "divergence", "data": {"verdict":
 				"diverged"}}' | jq -c . >>"$spec" ;;
@@ -108,12 +124,18 @@ hostile_bundle() {
 	forge "$h/b.rb" "$h/spec"
 }
 
-# chromium ARG...: the browser without anything that reaches a network,
-# on a profile of its own. Its logs go to $TMP/chromium.log.
-chromium_run() {
-	timeout 120 chromium --headless --no-sandbox --disable-gpu \
-		--disable-quic --no-first-run --disable-background-networking \
-		--disable-component-update --disable-sync \
-		--user-data-dir="$(mktemp -d "$TMP/profile.XXXXXX")" \
-		--enable-logging=stderr --v=0 "$@" 2>>"$TMP/chromium.log"
+# expect_red_on_tty RED PLAIN COMMAND: on a terminal, COMMAND (one shell
+# string) prints the red escape right before text matching RED; with
+# NO_COLOR set it prints no escape and a line matching PLAIN. Without
+# script(1) there is no terminal to test, and nothing is checked.
+expect_red_on_tty() {
+	command -v script >/dev/null || return 0
+	esc=$(printf '\033')
+	script -qec "env -u NO_COLOR $3" /dev/null >"$TMP/tty" || true
+	grep -q "${esc}\[31m$1" "$TMP/tty" ||
+		fail "no red on a terminal: $3"
+	script -qec "env NO_COLOR=1 $3" /dev/null >"$TMP/tty" || true
+	grep -q "$esc" "$TMP/tty" && fail "color with NO_COLOR set: $3"
+	grep -q "$2" "$TMP/tty" ||
+		fail "no output on a terminal with NO_COLOR: $3"
 }

@@ -5,30 +5,13 @@
 # kept in the build directory's meson-logs.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/inspect/gate_lib.sh"
+. "$TESTS_DIR/inspect/report_lib.sh"
 command -v chromium >/dev/null || skip "chromium is not installed"
 command -v jq >/dev/null || skip "jq is missing"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
 hostile_bundle "$TMP/h"
-"$RUNBUNDLE" report -o "$TMP/r.html" "$TMP/h/b.rb" 2>"$TMP/err" ||
-	fail "report failed: $(cat "$TMP/err")"
-
-chromium_run --dump-dom "file://$TMP/r.html" >"$TMP/dom.html" ||
-	fail "chromium failed: $(tail -5 "$TMP/chromium.log")"
-if grep 'CONSOLE' "$TMP/chromium.log" >"$TMP/console"; then
-	cat "$TMP/console" >&2
-	fail "the page logged to the console"
-fi
-
-# The script ran to its end and rendered every step: as many as the
-# bundle has workspace events.
-steps=$(sqlite3 "file:$TMP/h/b.rb?mode=ro" \
-	"SELECT count(*) FROM events WHERE json_extract(event, '$.kind') =
-	'workspace'") || fail "cannot count the steps of the bundle"
-expect_eq 3 "$steps" "steps in the bundle"
-expect_grep "data-rendered=\"$steps\"" "$TMP/dom.html"
-expect_eq "$steps" "$(grep -o '<section class="step[ "]' "$TMP/dom.html" |
-	wc -l)" "steps shown"
+report_render "$TMP/h/b.rb" "$TMP/r.html" 3
 
 # Markup from the bundle is text in the DOM, not elements.
 grep -q '<img' "$TMP/dom.html" && fail "an img element from the bundle"

@@ -34,6 +34,16 @@ expect_eq 'exit_code 3' "$(jq -r '.steps[1].commands[0] |
 jq -r '.steps[1].changes[].path' "$TMP/data.json" | grep -q 'a"b'"'"'c.txt' ||
 	fail "the quoted file name is missing"
 
+# --json prints where the page went and the data it renders.
+expect_status 0 "$RUNBUNDLE" report --json -o "$TMP/json.html" "$TMP/h/b.rb"
+expect_eq "$TMP/json.html" "$(jq -r .output "$TMP/out")" "the output in JSON"
+expect_eq "$(wc -c <"$TMP/json.html")" "$(jq -r .bytes "$TMP/out")" \
+	"the page's size in JSON"
+expect_eq '3 1' "$(jq -r '"\(.steps) \(.violations)"' "$TMP/out")" \
+	"steps and violations in JSON"
+expect_eq "$(jq -c . "$TMP/data.json")" "$(jq -c .data "$TMP/out")" \
+	"the page's data in JSON"
+
 # A damaged bundle gets an error, and no file.
 echo junk >"$TMP/junk.rb"
 expect_status 3 "$RUNBUNDLE" report -o "$TMP/j.html" "$TMP/junk.rb"

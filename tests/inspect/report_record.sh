@@ -3,6 +3,7 @@
 # scripted model, then gate, apply and report on its bundle.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/inspect/gate_lib.sh"
+. "$TESTS_DIR/inspect/report_lib.sh"
 command -v curl >/dev/null || skip "curl is missing"
 command -v jq >/dev/null || skip "jq is missing"
 

@@ -1,0 +1,59 @@
+#!/bin/sh
+# A recorded run that tries to write outside its workspace and to
+# connect past the gateway fails the gate's write-outside and network
+# rules, although neither attempt changed a file or reached a host, and
+# inspect shows both. The connect goes to a port of the sandbox's own
+# loopback, so nothing leaves the machine.
+. "$TESTS_DIR/lib.sh"
+command -v jq >/dev/null || skip "jq is missing"
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip "$PY is missing"
+
+outside=/etc/rbgate$$
+trap 'rm -f "$outside"; cleanup' EXIT
+mkdir "$TMP/ws"
+echo keep >"$TMP/ws/keep.txt"
+cat >"$TMP/ws/agent.sh" <<SH
+#!/bin/sh
+echo x >$outside 2>/dev/null
+$PY -c '
+import socket
+s = socket.socket()
+s.settimeout(2)
+s.connect_ex(("127.0.0.1", 9))
+'
+echo done >inside.txt
+exit 0
+SH
+cd "$TMP/ws"
+expect_status 0 "$RUNBUNDLE" record -o "$TMP/run.rb" -- sh ./agent.sh
+[ -e "$outside" ] && fail "the write outside the workspace succeeded"
+
+# The sandbox reports attempts only where it supervises the system
+# calls that make them; without that there is nothing to check.
+"$RUNBUNDLE" inspect --json "$TMP/run.rb" >"$TMP/summary.json" ||
+	fail "inspect failed"
+jq -e '[.violations[] | select(.source == "write")] | length > 0' \
+	"$TMP/summary.json" >/dev/null ||
+	skip "the sandbox reported no write attempt"
+
+expect_status 1 "$RUNBUNDLE" gate --json "$TMP/run.rb"
+expect_eq false "$(jq -r '.rules[] | select(.rule == "write-outside") |
+	.passed' "$TMP/out")" "write-outside passed"
+expect_eq true "$(jq --arg p "$outside" '.rules[] |
+	select(.rule == "write-outside") | .items | index($p) != null' \
+	"$TMP/out")" "the refused path among the items"
+expect_eq false "$(jq -r '.rules[] | select(.rule == "network") |
+	.passed' "$TMP/out")" "network passed"
+expect_eq true "$(jq '.rules[] | select(.rule == "network") | .items |
+	index("127.0.0.1:9") != null' "$TMP/out")" \
+	"the refused destination among the items"
+
+# The human lines name them too, and inspect lists them.
+expect_status 1 "$RUNBUNDLE" gate "$TMP/run.rb"
+expect_grep "^write-outside .*'$outside'" "$TMP/out"
+expect_grep "^network .*'127.0.0.1:9'" "$TMP/out"
+expect_status 0 "$RUNBUNDLE" inspect "$TMP/run.rb"
+expect_grep "^  write: write to '$outside' denied" "$TMP/out"
+expect_grep "^  network: connect to 127.0.0.1:9 denied$" "$TMP/out"
+exit 0
