@@ -148,6 +148,19 @@ int bundle_append_event(struct bundle *bundle, const char *kind,
 			const cJSON *data, const struct bundle_id *refs,
 			size_t n_refs, uint64_t *seq);
 
+/*
+ * Append an event that another bundle chained, as its exact text of len
+ * bytes without a NUL. The text must be a JSON object with a "kind" and
+ * a "time", whose "seq" is the next number and whose "prev" is the hash
+ * of the last event stored (absent for the first). Every id in its
+ * "refs" must be a stored object. The text is stored byte for byte, so
+ * its hash (the SHA-256 of those bytes) is the one the other bundle
+ * had, and *hash receives it unless hash is NULL. "runbundle import"
+ * rebuilds a bundle from an export with it.
+ */
+int bundle_import_event(struct bundle *bundle, const char *text, size_t len,
+			struct bundle_id *hash);
+
 /* Number of committed events. */
 uint64_t bundle_event_count(struct bundle *bundle);
 

@@ -2,17 +2,13 @@
  * layout_import.c - turn an open-layout archive (layout.h) back into a
  * bundle with the same root digest.
  *
- * Objects go in through bundle_put. Events cannot: bundle_append_event
- * stamps a new time, which would change every hash, so their lines are
- * inserted into the events table as they are, in the schema of
- * docs/bundle-format.md, and bundle_finalize() then computes the root
- * from them.
- * NOTE: this is the one place outside bundle/ that writes a bundle's
- * tables; a bundle_import_event() in bundle/ would let it go.
+ * Objects go in through bundle_put. Events go in through
+ * bundle_import_event(), which keeps each line's text and so its hash,
+ * because bundle_append_event() would stamp a new time and change every
+ * hash. bundle_finalize() then computes the root from them.
  */
 #include <archive.h>
 #include <archive_entry.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,71 +198,50 @@ static int read_objects(const char *path, struct bundle *b,
 	return rc;
 }
 
-static int insert_line(uint64_t seq, const char *line, size_t len,
+static int import_line(uint64_t seq, const char *line, size_t len,
 		       const struct bundle_id *hash, void *arg)
 {
-	sqlite3_stmt *stmt = arg;
+	struct bundle *b = arg;
+	struct bundle_id got;
 
-	sqlite3_reset(stmt);
-	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
-	sqlite3_bind_blob(stmt, 2, hash->bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, line, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		inspect_set_error("cannot import event: '%llu': %s",
-				  (unsigned long long)seq,
-				  sqlite3_errmsg(sqlite3_db_handle(stmt)));
+	if (bundle_import_event(b, line, len, &got) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
+	if (memcmp(&got, hash, sizeof(got)) != 0) {
+		inspect_set_error("cannot import event: '%llu': its hash "
+				  "differs from the archive's chain",
+				  (unsigned long long)seq);
 		return -1;
 	}
 	return 0;
 }
 
-static int insert_events(const char *out, const struct index *ix,
+/* All events in one transaction, so a failure leaves none of them. */
+static int import_events(struct bundle *b, const struct index *ix,
 			 const struct inspect_layout_manifest *m)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int rc = -1;
+	int rc;
 
-	if (ix->events_len > INT32_MAX) {
-		inspect_set_error("cannot import: 'events.jsonl': too large");
-		return -1;
-	}
-	if (sqlite3_open_v2(out, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO events (seq, hash, event) "
-			       "VALUES (?, ?, ?)", -1, &stmt, NULL) != SQLITE_OK) {
-		inspect_set_error("cannot import: '%s': %s", out,
-				  db ? sqlite3_errmsg(db) : "out of memory");
-		goto out;
-	}
+	if (bundle_begin(b) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
 	rc = inspect_layout_events_check(ix->events, ix->events_len, m,
-					 insert_line, stmt);
-	if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		inspect_set_error("cannot import: '%s': %s", out,
-				  sqlite3_errmsg(db));
-		rc = -1;
-	}
-out:
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+					 import_line, b);
+	if (rc == 0 && bundle_commit(b) < 0)
+		rc = inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc)
+		bundle_rollback(b);
 	return rc ? -1 : 0;
 }
 
-static int finalize(const char *out, const struct inspect_layout_manifest *m,
+static int finalize(struct bundle *b, const char *out,
+		    const struct inspect_layout_manifest *m,
 		    struct inspect_layout_stats *stats)
 {
-	struct bundle *b;
 	struct bundle_id root;
 
 	if (!m->finalized)
 		return 0;
-	b = bundle_open(out, BUNDLE_APPEND);
-	if (!b || bundle_finalize(b, &root) < 0) {
-		inspect_take_error(bundle_error(), bundle_error_hint());
-		bundle_close(b);
-		return -1;
-	}
-	bundle_close(b);
+	if (bundle_finalize(b, &root) < 0)
+		return inspect_take_error(bundle_error(), bundle_error_hint());
 	if (memcmp(&root, &m->root, sizeof(root)) != 0) {
 		inspect_set_error("cannot import: '%s': the root digest "
 				  "differs from the manifest's", out);
@@ -293,8 +268,25 @@ static int verify(const char *out)
 	return ok ? 0 : -1;
 }
 
-static int store_objects(const char *path, const char *out,
-			 struct inspect_layout_manifest *m, int *created)
+static int store_objects(struct bundle *b, const char *path,
+			 struct inspect_layout_manifest *m)
+{
+	int rc;
+
+	rc = bundle_begin(b) == 0 ? read_objects(path, b, m) :
+		inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc == 0 && bundle_commit(b) < 0)
+		rc = inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc)
+		bundle_rollback(b);
+	return rc;
+}
+
+/* Objects first, so that every event's refs are stored when it goes
+ * in, then the events, then the root digest. */
+static int store(const char *path, const char *out, const struct index *ix,
+		 struct inspect_layout_manifest *m,
+		 struct inspect_layout_stats *stats, int *created)
 {
 	struct bundle *b = bundle_create(out, NULL);
 	int rc;
@@ -302,12 +294,11 @@ static int store_objects(const char *path, const char *out,
 	if (!b)
 		return inspect_take_error(bundle_error(), bundle_error_hint());
 	*created = 1;
-	rc = bundle_begin(b) == 0 ? read_objects(path, b, m) :
-		inspect_take_error(bundle_error(), bundle_error_hint());
-	if (rc == 0 && bundle_commit(b) < 0)
-		rc = inspect_take_error(bundle_error(), bundle_error_hint());
-	if (rc)
-		bundle_rollback(b);
+	rc = store_objects(b, path, m);
+	if (rc == 0)
+		rc = import_events(b, ix, m);
+	if (rc == 0)
+		rc = finalize(b, out, m, stats);
 	bundle_close(b);
 	return rc;
 }
@@ -340,11 +331,7 @@ int inspect_layout_import(const char *path, const char *out,
 		rc = inspect_layout_events_check(ix.events, ix.events_len, &m,
 						 NULL, NULL);
 	if (rc == 0)
-		rc = store_objects(path, out, &m, &created);
-	if (rc == 0)
-		rc = insert_events(out, &ix, &m);
-	if (rc == 0)
-		rc = finalize(out, &m, stats);
+		rc = store(path, out, &ix, &m, stats, &created);
 	if (rc == 0)
 		rc = verify(out);
 	stats->events = m.events;
