@@ -501,6 +501,9 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 	plan->seccomp.allow_nested_userns = c->policy->allow_nested_userns;
 	plan->seccomp.trace_exec = c->trace_exec;
 	plan->seccomp.notify = c->seccomp_notify;
+	/* NOTE: with reports, a caller that asks for notification must run
+	 * the supervisor, or every write-open waits for it and then fails
+	 * with ENOSYS when the listener closes. */
 	plan->seccomp.report = c->seccomp_notify;
 	plan->seccomp.seal_memfd = c->policy->exec_allow.count > 0 &&
 				   !sandbox_seccomp_memfd_sysctl();
