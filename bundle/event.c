@@ -36,27 +36,27 @@ static void format_time(char *buf, size_t len)
 }
 
 /* The sequence number and hash of the last event; *seq = 0 when the log
- * is empty. */
+ * is empty. The statement is kept for the bundle's life, and reset
+ * before returning so that it keeps no read lock open. */
 static int last_event(struct bundle *bundle, uint64_t *seq,
 		      struct bundle_id *hash)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 	int rc;
 
 	*seq = 0;
-	rc = sqlite3_prepare_v2(bundle->db,
-				"SELECT seq, hash FROM events "
-				"ORDER BY seq DESC LIMIT 1",
-				-1, &stmt, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_error(bundle, "cannot read events");
+	if (store_prepare(bundle, &bundle->last_event_stmt,
+			  "SELECT seq, hash FROM events "
+			  "ORDER BY seq DESC LIMIT 1"))
+		return -1;
+	stmt = bundle->last_event_stmt;
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		sqlite3_int64 last = sqlite3_column_int64(stmt, 0);
 
 		if (last < 1 ||
 		    sqlite3_column_bytes(stmt, 1) != BUNDLE_ID_LEN) {
-			sqlite3_finalize(stmt);
+			sqlite3_reset(stmt);
 			bundle_set_error("cannot read events: '%s': the last "
 					 "event row is malformed",
 					 bundle->path);
@@ -66,7 +66,7 @@ static int last_event(struct bundle *bundle, uint64_t *seq,
 		memcpy(hash->bytes, sqlite3_column_blob(stmt, 1),
 		       BUNDLE_ID_LEN);
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_sql_error(bundle, "cannot read events");
 	return 0;
@@ -139,21 +139,23 @@ fail_quiet:
 static int insert_event(struct bundle *bundle, uint64_t seq, const char *text)
 {
 	struct bundle_id hash;
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 	int rc;
 
 	store_sha256(text, strlen(text), &hash);
-	rc = sqlite3_prepare_v2(bundle->db,
-				"INSERT INTO events (seq, hash, event) "
-				"VALUES (?, ?, ?)",
-				-1, &stmt, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_error(bundle, "cannot append event");
+	if (store_prepare(bundle, &bundle->insert_event_stmt,
+			  "INSERT INTO events (seq, hash, event) "
+			  "VALUES (?, ?, ?)"))
+		return -1;
+	stmt = bundle->insert_event_stmt;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
 	sqlite3_bind_blob(stmt, 2, hash.bytes, BUNDLE_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+
+	/* The bindings point at text, which the caller frees. */
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(bundle, "cannot append event");
 	return 0;

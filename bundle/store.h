@@ -46,6 +46,8 @@ struct bundle {
 	sqlite3_stmt *get_stmt;
 	sqlite3_stmt *cache_get_stmt; /* snapshot_cache.c */
 	sqlite3_stmt *cache_put_stmt;
+	sqlite3_stmt *last_event_stmt; /* event.c */
+	sqlite3_stmt *insert_event_stmt;
 	struct pipeline *pipeline; /* compress.c; NULL until first used */
 	struct store_dict *dict;   /* dict.c */
 	sqlite3_stmt *pages_stmt;  /* pack.c */
