@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,7 +41,17 @@ struct run {
 	struct sandbox_seccomp_supervisor *supervisor;
 	const char *description_path;
 	uint64_t violations;
+
+	/* The write and network attempts, which the supervisor passes to
+	 * its callback only: [{"kind", "what", "why"}], at most
+	 * MAX_ATTEMPTS of them, guarded by attempts_lock. */
+	pthread_mutex_t attempts_lock;
+	cJSON *attempts;
+	uint64_t attempts_dropped;	/* past MAX_ATTEMPTS */
 };
+
+/* The most attempts kept for the report; later ones are only counted. */
+#define MAX_ATTEMPTS 1024
 
 static volatile sig_atomic_t helper_pid;
 
@@ -185,6 +196,58 @@ static void add_violation(cJSON *list, const char *kind, const char *what,
 	cJSON_AddItemToArray(list, v);
 }
 
+/* Keep one attempt for the report. Runs on the supervisor thread. */
+static void on_attempt(const struct sandbox_seccomp_violation *v, void *arg)
+{
+	const struct sandbox_seccomp_attempt *a = v->attempt;
+	struct run *run = arg;
+	char what[4200], why[96];
+	const char *kind;
+
+	if (!a)
+		return;
+	if (a->kind == SANDBOX_SECCOMP_WRITE) {
+		kind = "write";
+		snprintf(what, sizeof(what), "%s", a->path);
+		snprintf(why, sizeof(why), "outside the writable paths (%s, "
+			 "pid %d)", v->syscall, (int)v->pid);
+	} else {
+		kind = "network";
+		if (strcmp(a->family, "unix") == 0)
+			snprintf(what, sizeof(what), "%s", a->address);
+		else
+			snprintf(what, sizeof(what), "%s:%d", a->address,
+				 a->port);
+		snprintf(why, sizeof(why), "not the gateway or the proxy "
+			 "(%s, pid %d)", v->syscall, (int)v->pid);
+	}
+
+	pthread_mutex_lock(&run->attempts_lock);
+	if (run->attempts && cJSON_GetArraySize(run->attempts) < MAX_ATTEMPTS)
+		add_violation(run->attempts, kind, what, why);
+	else
+		run->attempts_dropped++;
+	pthread_mutex_unlock(&run->attempts_lock);
+}
+
+static void report_attempts(struct run *run, cJSON *list)
+{
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, run->attempts) {
+		const char *kind = cJSON_GetStringValue(
+			cJSON_GetObjectItem(a, "kind"));
+		const char *what = cJSON_GetStringValue(
+			cJSON_GetObjectItem(a, "what"));
+		const char *why = cJSON_GetStringValue(
+			cJSON_GetObjectItem(a, "why"));
+
+		violation(run, "%s attempt: '%s': %s", kind, what, why);
+		add_violation(list, kind, what, why);
+	}
+	run->violations += run->attempts_dropped;
+}
+
 static void report_seccomp(struct run *run, cJSON *list)
 {
 	struct sandbox_seccomp_violation *v = NULL;
@@ -203,6 +266,7 @@ static void report_seccomp(struct run *run, cJSON *list)
 		add_violation(list, "syscall", v[i].syscall, why);
 	}
 	free(v);
+	report_attempts(run, list);
 }
 
 static void report_proxy(struct run *run, cJSON *list)
@@ -298,7 +362,7 @@ static int launch(struct run *run)
 	helper_pid = run->child.pid;
 	if (run->child.notify_fd >= 0) {
 		run->supervisor = sandbox_seccomp_supervisor_start(
-			run->child.notify_fd, NULL, NULL);
+			run->child.notify_fd, on_attempt, run);
 		run->child.notify_fd = -1;
 		if (!run->supervisor)
 			return -1;
@@ -331,6 +395,8 @@ static void cleanup(struct run *run)
 		close(run->child.port_fds[i]);
 	sandbox_child_release(&run->child);
 	sandbox_policy_free(run->policy);
+	cJSON_Delete(run->attempts);
+	pthread_mutex_destroy(&run->attempts_lock);
 }
 
 int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
@@ -356,6 +422,8 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 	}
 	run.child.pid = -1;
 	run.child.control = -1;
+	pthread_mutex_init(&run.attempts_lock, NULL);
+	run.attempts = cJSON_CreateArray();
 	install_signals();
 	if (launch(&run) < 0) {
 		cli_error_from(sandbox_error(), sandbox_error_hint());

@@ -87,3 +87,11 @@ for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" -- grep SigIgn /proc/self/status
 	expect_grep '^SigIgn:.0000000000000000$' "$TMP/out"
 done
+
+for who in $IDENTITIES; do
+	# The command prints each attempt that the supervisor reports: a
+	# write outside the writable paths, refused by the kernel, is then
+	# named on stderr.
+	expect_status 0 sandbox "$who" -- sh -c 'echo x >/etc/rbwrite; true'
+	expect_grep "^runbundle: policy violation: write attempt: '/etc/rbwrite': outside the writable paths (openat, pid [0-9]*)$" "$TMP/err"
+done
