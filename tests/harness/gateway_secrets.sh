@@ -52,10 +52,22 @@ curl -sS --data-binary @"$TMP/body.gz" -H 'Content-Encoding: gzip' \
 	-o "$TMP/r4.gz"
 gzip -dc <"$TMP/r4.gz" | grep -q "Bearer $KEY_CANARY" ||
 	fail "the compressed echo does not carry the injected key"
+
+# 5: the same with brotli, both ways.
+printf '{"token":"%s"}' "$EXTRA_CANARY" | "$PYTHON" -c 'import brotli, sys
+sys.stdout.buffer.write(brotli.compress(sys.stdin.buffer.read()))' \
+	>"$TMP/body.br"
+curl -sS --data-binary @"$TMP/body.br" -H 'Content-Encoding: br' \
+	-H 'Content-Type: application/json' "$REC/openai/echo?br=1" \
+	-o "$TMP/r5.br"
+"$PYTHON" -c 'import brotli, sys
+sys.stdout.buffer.write(brotli.decompress(open(sys.argv[1], "rb").read()))' \
+	"$TMP/r5.br" | grep -q "Bearer $KEY_CANARY" ||
+	fail "the brotli echo does not carry the injected key"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 4 "$($RECORDS count "$f")" "recorded exchanges"
+expect_eq 5 "$($RECORDS count "$f")" "recorded exchanges"
 if ! $RECORDS secrets "$f" "$KEY_CANARY" "$EXTRA_CANARY" "$agent_auth" \
 	"$agent_xkey" "$cookie" >"$TMP/found"; then
 	cat "$TMP/found" >&2
@@ -83,7 +95,9 @@ expect_eq 'key=[REDACTED]****************&x=1' \
 	"$($RECORDS field "$f" 3 request.query)" "masked secret in the query"
 $RECORDS body "$f" 2 | grep -q 'event: ping' ||
 	fail "the masked stream lost its events"
-# The compressed response that held a secret is stored decoded.
+# The compressed responses that held a secret are stored decoded.
 decoded=x-runbundle-decoded-content-encoding
 expect_eq gzip "$($RECORDS header "$f" 4 response $decoded)" \
 	"original coding of the decoded body"
+expect_eq br "$($RECORDS header "$f" 5 response $decoded)" \
+	"original coding of the decoded brotli body"

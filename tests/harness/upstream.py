@@ -14,7 +14,8 @@ formats the gateway must relay byte for byte, and fails on request:
   POST .../messages           Anthropic Messages (SSE from message_start
                               to message_stop, with ping events)
   any  .../echo               JSON describing the request it received
-                              (gzip-compressed with ?gzip=1)
+                              (gzip-compressed with ?gzip=1, brotli
+                              with ?br=1)
   GET  /gzip, /br             a JSON body compressed with that coding
   GET  /binary?size=N         N bytes of every value 0..255, repeated
   GET  /empty                 200 with an empty body; /no-content: 204
@@ -248,6 +249,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         reply = {"method": self.command, "path": self.path,
                  "headers": headers, "body_length": len(body),
                  "body_sha256": hashlib.sha256(body).hexdigest()}
+        if query.get("br"):
+            return self.send_body(200,
+                                  brotli.compress(json.dumps(reply).encode()),
+                                  extra=[("Content-Encoding", "br")])
         if not query.get("gzip"):
             return self.send_json(200, reply)
         self.send_body(200, gzip.compress(json.dumps(reply).encode()),
