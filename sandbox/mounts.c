@@ -494,9 +494,12 @@ static int open_part(int ws, const char *rel)
 /*
  * Protect a read-only part that does not exist: a mount needs an
  * existing mount point, and creating one would write to the host's
- * workspace. So the deepest existing directory above the part is bound
+ * workspace. So the deepest existing entry above the part is bound
  * read-only instead, which keeps its content visible and makes the
- * whole of it read-only, the part included.
+ * whole of it read-only, the part included. That entry may be a file:
+ * in a git worktree or submodule, .git is a file, so .git/hooks cannot
+ * exist, and binding the file keeps the agent from replacing it with a
+ * directory.
  */
 static int protect_absent(struct build *b, int ws, const char *rel)
 {
@@ -508,7 +511,7 @@ static int protect_absent(struct build *b, int ws, const char *rel)
 	while ((slash = strrchr(parent, '/'))) {
 		*slash = '\0';
 		fd = open_part(ws, parent);
-		if (fd >= 0 || errno != ENOENT)
+		if (fd >= 0 || (errno != ENOENT && errno != ENOTDIR))
 			break;
 	}
 	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
@@ -546,7 +549,8 @@ static int bind_parts(struct build *b, int ws,
 			continue;
 		fd = open_part(ws, parts->items[i]);
 		snprintf(path, sizeof(path), "%s/%s", inside, parts->items[i]);
-		if (fd < 0 && errno == ENOENT && attr == ATTR_RO) {
+		if (fd < 0 && (errno == ENOENT || errno == ENOTDIR) &&
+		    attr == ATTR_RO) {
 			if (protect_absent(b, ws, parts->items[i]) < 0)
 				return -1;
 			continue;

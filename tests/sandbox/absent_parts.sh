@@ -70,3 +70,17 @@ infra/prod ro,nosuid,nodev" "$covers" "$who: covering mounts"
 		"$ws/desc.json")
 	expect_eq "$ws/top/level" "$absent" "$who: absent part"
 done
+
+for who in $IDENTITIES; do
+	# In a git worktree or submodule .git is a file, so .git/hooks
+	# cannot exist: the file itself is bound read-only, and the agent
+	# can neither replace it with a directory nor change it.
+	ws=$(workspace "$who")
+	rm -rf "$ws/.git"
+	echo "gitdir: /elsewhere/.git/worktrees/ws" >"$ws/.git"
+	[ "$who" = user ] && chown "$TEST_USER" "$ws/.git"
+	attempt "$who" -- sh -c 'echo x >.git'
+	refused "$who" -- sh -c 'rm -f .git && mkdir -p .git/hooks'
+	expect_eq "gitdir: /elsewhere/.git/worktrees/ws" "$(cat "$ws/.git")" \
+		"$who: the .git file"
+done
