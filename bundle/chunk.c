@@ -208,7 +208,6 @@ static int fill(struct bundle *bundle, struct put_fd *put)
 			put->eof = 1;
 			break;
 		}
-		EVP_DigestUpdate(put->sha, put->buf + put->have, (size_t)n);
 		put->have += (size_t)n;
 		put->size += (uint64_t)n;
 	}
@@ -246,6 +245,9 @@ static int store_chunks(struct bundle *bundle, struct put_fd *put)
 					 put->have - put->pos);
 		struct bundle_id id;
 
+		/* The content hash covers each chunk once, in order. A single
+		 * blob needs none: its id is the content's hash. */
+		EVP_DigestUpdate(put->sha, put->buf + put->pos, cut);
 		if (bundle_put(bundle, BUNDLE_BLOB, put->buf + put->pos, cut,
 			       &id) ||
 		    append_record(bundle, put, &id, cut))
