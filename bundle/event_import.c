@@ -29,7 +29,13 @@ static int import_fail(uint64_t seq, const char *reason)
 	return -1;
 }
 
-/* The highest seq stored and its hash; *seq = 0 for an empty log. */
+/*
+ * The last event's seq and hash; *seq = 0 for an empty log.
+ * NOTE: this statement and the insert are prepared on every call. For
+ * 20,000 small events that is about 175 of import's 940 million
+ * instructions (callgrind). Statements kept in struct bundle, as
+ * store_prepare() keeps others, would remove that cost.
+ */
 static int chain_head(struct bundle *bundle, uint64_t *seq,
 		      struct bundle_id *hash)
 {
@@ -37,31 +43,26 @@ static int chain_head(struct bundle *bundle, uint64_t *seq,
 	int rc;
 
 	*seq = 0;
-	if (sqlite3_prepare_v2(bundle->db, "SELECT max(seq) FROM events", -1,
-			       &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(bundle->db, "SELECT seq, hash FROM events "
+			       "ORDER BY seq DESC LIMIT 1", -1, &stmt,
+			       NULL) != SQLITE_OK)
 		return store_sql_error(bundle, "cannot import event");
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 1) == BUNDLE_ID_LEN &&
+	    sqlite3_column_int64(stmt, 0) >= 1) {
 		*seq = (uint64_t)sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return store_sql_error(bundle, "cannot import event");
-	if (*seq == 0)
-		return 0;
-
-	if (sqlite3_prepare_v2(bundle->db,
-			       "SELECT hash FROM events WHERE seq = ?", -1,
-			       &stmt, NULL) != SQLITE_OK)
-		return store_sql_error(bundle, "cannot import event");
-	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)*seq);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == BUNDLE_ID_LEN)
-		memcpy(hash->bytes, sqlite3_column_blob(stmt, 0),
+		memcpy(hash->bytes, sqlite3_column_blob(stmt, 1),
 		       BUNDLE_ID_LEN);
-	else if (rc == SQLITE_ROW)
-		rc = SQLITE_CORRUPT;
+		rc = SQLITE_DONE;
+	} else if (rc == SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		bundle_set_error("cannot import event: '%s': the last event "
+				 "row is malformed", bundle->path);
+		bundle_set_hint("run 'runbundle verify' on the bundle");
+		return -1;
+	}
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
+	if (rc != SQLITE_DONE)
 		return store_sql_error(bundle, "cannot import event");
 	return 0;
 }
