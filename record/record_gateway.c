@@ -114,6 +114,8 @@ static void diverged(void *ctx, const struct harness_exchange *ex,
 		return;
 	}
 	cJSON_AddStringToObject(data, "verdict", "diverged");
+	/* Request k of a run ends its step k (replay/replay.h). */
+	cJSON_AddNumberToObject(data, "step", (double)ex->seq);
 	cJSON_AddStringToObject(data, "method", ex->request.method);
 	cJSON_AddStringToObject(data, "path", ex->request.path);
 	record_submit(g->session, "divergence", data, NULL, BUNDLE_JSON,

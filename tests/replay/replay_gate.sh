@@ -63,3 +63,11 @@ expect_grep "/usr/bin/test -e $flag" "$TMP/event"
 expect_grep '"exit 1"' "$TMP/event"
 "$RUNBUNDLE" verify "$TMP/quiet-replay.rb" >/dev/null ||
 	fail "the replay's bundle with its divergences does not verify"
+
+# The gateway's own event for the request that matched no recording
+# names its step too.
+"$RUNBUNDLE" log --json "$TMP/random-replay.rb" >"$TMP/log.json" ||
+	fail "cannot read the random replay's log"
+expect_eq "[1]" "$(jq -c '[.. | objects | select(.kind? == "divergence") |
+	.data | select(.source == null) | .step]' "$TMP/log.json")" \
+	"the step of the gateway's divergence"
