@@ -44,7 +44,8 @@ expect_eq "10 10 0" \
 # A plain shell agent whose steps read and write the workspace.
 new_workspace "$TMP/plain" 'echo one >one.txt' 'ls' 'cat one.txt; pwd'
 record_in "$TMP/plain" "$TMP/plain.rb"
-replay_json "$TMP/plain.rb" --repeat 10 -j 2
+# One after another this time: ten in a row.
+replay_json "$TMP/plain.rb" --repeat 10
 expect_replay_status 0
 expect_eq "10 10 0" "$(jqr '"\(.replays) \(.identical) \(.diverged)"')" \
 	"ten replays of the plain agent"
