@@ -11,8 +11,8 @@
 
 #include "record/record_progress.h"
 
-#define NS_PER_SEC 1000000000LL
-#define INTERVAL_NS (NS_PER_SEC / 4)
+#define NS_PER_SEC	  1000000000LL
+#define INTERVAL_NS	  (NS_PER_SEC / 4)
 #define DEFAULT_DELAY_SEC 1
 
 static int64_t now_ns(void)

@@ -20,17 +20,16 @@
 #include "bundle/snapshot.h"
 
 struct record_progress {
-	const char *what;	/* what is snapshotted, for the line;
-				 * borrowed */
-	int64_t start_ns;	/* CLOCK_MONOTONIC */
-	int64_t next_ns;	/* no line before this time */
+	const char *what; /* what is snapshotted, for the line;
+			   * borrowed */
+	int64_t start_ns; /* CLOCK_MONOTONIC */
+	int64_t next_ns;  /* no line before this time */
 	bool tty;
-	bool shown;		/* a line is on the terminal */
+	bool shown; /* a line is on the terminal */
 };
 
 /* Start timing a snapshot of what ("the workspace", a path). */
-void record_progress_begin(struct record_progress *progress,
-			   const char *what);
+void record_progress_begin(struct record_progress *progress, const char *what);
 
 /* Show the counts so far, when the line is due. */
 void record_progress_update(struct record_progress *progress,
