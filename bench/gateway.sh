@@ -9,7 +9,9 @@
 # usage: bench/gateway.sh [RUNBUNDLE]
 #   RUNBUNDLE defaults to build/runbundle; needs wrk (scripts/setup
 #   --bench) and /usr/bin/python3 with brotli. DURATION (seconds of
-#   each wrk run, 10) and STREAMS (SSE streams, 40) change the size.
+#   each wrk run, 10), STREAMS (SSE streams, 40) and ROUNDS (rounds of
+#   the latency runs, direct and gateway interleaved, 3) change the
+#   size.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +20,7 @@ python=/usr/bin/python3
 client="$python $root/bench/gateway_client.py"
 streams=${STREAMS:-40}
 duration=${DURATION:-10}
+rounds=${ROUNDS:-3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rbbench-gateway.XXXXXX")
 pids=""
 
@@ -76,27 +79,51 @@ latency() {
 	echo "$(us_of "$p50") $(us_of "$p99") $n"
 }
 
-set -- $(latency "$up/echo")
-d50=$1 d99=$2
-ticks=$(cpu_ticks "$gw_pid")
-set -- $(latency "$gw/echo")
-g50=$1 g99=$2 requests=$3
-ticks=$(($(cpu_ticks "$gw_pid") - ticks))
-hz=$(getconf CLK_TCK)
-cpu_us=$((ticks * 1000000 / hz / requests))
+# keep NAME VALUE: add VALUE to the values of NAME, one per round.
+keep() {
+	echo "$2" >>"$tmp/v.$1"
+}
 
-# sse MODE: the SSE timings directly and through the gateway, each
-# stream on a new connection (sse) or all on one (sse-keep-alive):
-# "first-p50 first-p99 event-p50 event-p99" for each, in that order.
+# small: one round of small requests, directly and through the gateway,
+# kept as small.d50, small.g50, small.a50 (the added time) and so on.
+small() {
+	set -- $(latency "$up/echo")
+	keep small.d50 "$1"
+	keep small.d99 "$2"
+	t0=$(cpu_ticks "$gw_pid")
+	set -- $(latency "$gw/echo")
+	t1=$(cpu_ticks "$gw_pid")
+	keep small.g50 "$1"
+	keep small.g99 "$2"
+	keep small.a50 "$(($1 - $(tail -n 1 "$tmp/v.small.d50")))"
+	keep small.a99 "$(($2 - $(tail -n 1 "$tmp/v.small.d99")))"
+	keep cpu "$(((t1 - t0) * 1000000 / $(getconf CLK_TCK) / $3))"
+}
+
+# sse MODE: one round of SSE streams, directly and through the gateway,
+# each on a new connection (sse) or all on one (sse-keep-alive). Kept
+# under the name in $mode: $mode.d1 to $mode.d4 directly (first event
+# p50 and p99, event delay p50 and p99), .g1 to .g4 through the gateway
+# and .a1 to .a4 added.
 sse() {
 	path="/slow?events=20&delay_ms=5&stamp=1"
-	echo $($client "$1" "$up$path" "$streams") \
+	set -- $($client "$1" "$up$path" "$streams") \
 		$($client "$1" "$gw$path" "$streams")
+	for k in 1 2 3 4; do
+		eval "d=\${$k} g=\${$((k + 4))}"
+		keep "$mode.d$k" "$d"
+		keep "$mode.g$k" "$g"
+		keep "$mode.a$k" "$((g - d))"
+	done
 }
-set -- $(sse sse)
-n1=$1 n2=$2 n3=$3 n4=$4 n5=$5 n6=$6 n7=$7 n8=$8
-set -- $(sse sse-keep-alive)
-k1=$1 k2=$2 k3=$3 k4=$4 k5=$5 k6=$6 k7=$7 k8=$8
+
+round=0
+while [ "$round" -lt "$rounds" ]; do
+	small
+	mode=sse sse sse
+	mode=keep sse sse-keep-alive
+	round=$((round + 1))
+done
 
 # Replay: one recorded small exchange, repeated so that every request
 # wrk sends has its own recording.
@@ -117,22 +144,41 @@ rate() {
 direct_rate=$(rate "$up/binary?size=256")
 replay_rate=$(rate "$rp/binary?size=256")
 
-# row NAME DIRECT GATEWAY TARGET: a table row with the added time.
-row() {
-	printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(($3 - $2))" "$4"
+# median NAME, spread NAME: the median of the kept values, and their
+# range as "MIN to MAX".
+median() {
+	sort -n "$tmp/v.$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-echo "| us | direct | gateway | added | target (added) |"
-echo "|---|---:|---:|---:|---:|"
-row "small request (GET /echo), p50" "$d50" "$g50" 200
-row "small request (GET /echo), p99" "$d99" "$g99" 2000
-row "SSE first event, new connection, p50" "$n1" "$n5" 1000
-row "SSE first event, new connection, p99" "$n2" "$n6" 1000
-row "SSE first event, keep-alive, p50" "$k1" "$k5" 1000
-row "SSE first event, keep-alive, p99" "$k2" "$k6" 1000
-row "SSE event relay delay, new connection, p50" "$n3" "$n7" 1000
-row "SSE event relay delay, new connection, p99" "$n4" "$n8" 1000
-row "SSE event relay delay, keep-alive, p50" "$k3" "$k7" 1000
-row "SSE event relay delay, keep-alive, p99" "$k4" "$k8" 1000
+spread() {
+	sort -n "$tmp/v.$1" | awk 'NR == 1 { min = $1 } { max = $1 }
+		END { print min " to " max }'
+}
+
+# row LABEL NAME N TARGET: the medians of NAME.dN and NAME.gN, the
+# median and spread of NAME.aN, and the target for the added time.
+row() {
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$(median "$2.d$3")" \
+		"$(median "$2.g$3")" "$(median "$2.a$3")" \
+		"$(spread "$2.a$3")" "$4"
+}
+echo "Medians of $rounds rounds; the spread is the range of the added time."
+echo
+echo "| us | direct | gateway | added | added, spread | target (added) |"
+echo "|---|---:|---:|---:|---:|---:|"
+printf '| %s | %s | %s | %s | %s | %s |\n' "small request (GET /echo), p50" \
+	"$(median small.d50)" "$(median small.g50)" "$(median small.a50)" \
+	"$(spread small.a50)" 200
+printf '| %s | %s | %s | %s | %s | %s |\n' "small request (GET /echo), p99" \
+	"$(median small.d99)" "$(median small.g99)" "$(median small.a99)" \
+	"$(spread small.a99)" 2000
+row "SSE first event, new connection, p50" sse 1 1000
+row "SSE first event, new connection, p99" sse 2 1000
+row "SSE first event, keep-alive, p50" keep 1 1000
+row "SSE first event, keep-alive, p99" keep 2 1000
+row "SSE event relay delay, new connection, p50" sse 3 1000
+row "SSE event relay delay, new connection, p99" sse 4 1000
+row "SSE event relay delay, keep-alive, p50" keep 3 1000
+row "SSE event relay delay, keep-alive, p99" keep 4 1000
 echo
 echo "| replay, GET /binary?size=256, wrk -t2 -c8 | req/s | target |"
 echo "|---|---:|---:|"
@@ -140,5 +186,6 @@ echo "| upstream.py directly | $direct_rate | |"
 echo "| \`runbundle gateway --replay --timing fast\` | $replay_rate | 5,000 |"
 echo
 echo "gateway CPU time a small request (user + system, sink thread" \
-	"included): $cpu_us us over $requests requests"
+	"included), median of $rounds rounds: $(median cpu) us" \
+	"(spread $(spread cpu))"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
