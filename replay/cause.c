@@ -175,9 +175,10 @@ by_arguments(const struct replay_proc **cmds, size_t n, const char *args)
 	return found;
 }
 
-/* Whether p, or a process below it, ended otherwise in run b or ran
- * another binary there. */
-static bool subtree_differs(const struct runs *r, const struct replay_proc *p)
+/* Return the first of p and the processes below it that ended otherwise
+ * in run b or ran another binary there, or NULL. */
+static const struct replay_proc *first_differing(const struct runs *r,
+						 const struct replay_proc *p)
 {
 	size_t len = strlen(p->position);
 
@@ -196,9 +197,9 @@ static bool subtree_differs(const struct runs *r, const struct replay_proc *p)
 		if (strcmp(sx, sy) != 0 ||
 		    (y && x->exe_sha256 && y->exe_sha256 &&
 		     strcmp(x->exe_sha256, y->exe_sha256) != 0))
-			return true;
+			return x;
 	}
-	return false;
+	return NULL;
 }
 
 /* Whether p ran with the same argv in run b. A command whose argv
@@ -225,7 +226,7 @@ by_guess(const struct runs *r, const struct replay_proc **cmds, size_t n,
 			return cmds[i - 1];
 	}
 	for (size_t i = n; i > 0; i--) {
-		if (subtree_differs(r, cmds[i - 1]))
+		if (first_differing(r, cmds[i - 1]))
 			return cmds[i - 1];
 	}
 	for (size_t i = n; i > 0; i--) {
@@ -369,6 +370,10 @@ int replay_find_cause(const struct replay_run *a, const struct replay_run *b,
 	cJSON_Delete(docs[0]);
 	cJSON_Delete(docs[1]);
 	cJSON_Delete(recorded);
+	/* A tool's shell pipeline ends as recorded when the test inside it
+	 * failed: name the process that ended otherwise. */
+	if (p && first_differing(&r, p))
+		p = first_differing(&r, p);
 	if (rc == 0 && p) {
 		c->path = strdup(e->path);
 		rc = c->path ? fill(c, &r, p) : -1;
