@@ -255,6 +255,36 @@ static void request_diverges_at_path(void **state)
 	replay_comparison_release(&cmp);
 }
 
+static void cause_names_failed_tool(void **state)
+{
+	struct spec s = base;
+	struct replay_comparison cmp;
+	const struct replay_cause *c;
+	char *why;
+
+	(void)state;
+	s.body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+		 "\"content\":\"go\"},{\"role\":\"tool\",\"content\":\"no\"}]}";
+	s.tool_exit = 1;
+	compare_with_base("cause", &s, &cmp);
+	c = &cmp.steps[0].cause;
+	assert_true(c->found);
+	assert_string_equal(c->path, "messages[1].content");
+	assert_string_equal(c->command, "tool");
+	assert_string_equal(c->position, "0.0");
+	assert_string_equal(c->recorded, "exit 0");
+	assert_string_equal(c->other, "exit 1");
+	assert_null(c->tie);
+	why = replay_explain(&cmp);
+	assert_string_equal(why, "step 1: the request differs at "
+				 "messages[1].content, which is probably "
+				 "the output of `tool` (exit 1, recorded "
+				 "exit 0; a guess: no tool call id ties "
+				 "them)");
+	free(why);
+	replay_comparison_release(&cmp);
+}
+
 static void uuid_is_volatile(void **state)
 {
 	struct spec x = base, y = base;
@@ -382,6 +412,7 @@ int main(void)
 		cmocka_unit_test(load_steps_and_positions),
 		cmocka_unit_test(identical_runs),
 		cmocka_unit_test(request_diverges_at_path),
+		cmocka_unit_test(cause_names_failed_tool),
 		cmocka_unit_test(uuid_is_volatile),
 		cmocka_unit_test(exit_status_in_final_step),
 		cmocka_unit_test(binary_and_status_of_command),
