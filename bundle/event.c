@@ -98,6 +98,17 @@ static int add_refs(struct bundle *bundle, cJSON *event,
 	return 0;
 }
 
+/* The event's "data" item. An object or array is only referenced, since
+ * the event is printed and deleted before the caller's data is. */
+static cJSON *data_item(const cJSON *data)
+{
+	if (cJSON_IsObject(data))
+		return cJSON_CreateObjectReference(data->child);
+	if (cJSON_IsArray(data))
+		return cJSON_CreateArrayReference(data->child);
+	return cJSON_Duplicate(data, 1);
+}
+
 static cJSON *build_event(struct bundle *bundle, uint64_t seq,
 			  const struct bundle_id *prev, const char *kind,
 			  const cJSON *data, const struct bundle_id *refs,
@@ -120,7 +131,7 @@ static cJSON *build_event(struct bundle *bundle, uint64_t seq,
 	if (add_refs(bundle, event, refs, n_refs))
 		goto fail_quiet;
 	if (data) {
-		cJSON *copy = cJSON_Duplicate(data, 1);
+		cJSON *copy = data_item(data);
 
 		if (!copy)
 			goto fail;
