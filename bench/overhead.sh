@@ -2,11 +2,12 @@
 # the three workloads, the timing of interleaved modes, medians, and the
 # tables. Sourced, not run.
 #
-# A script sets RB (the runbundle binary) and RUNS, sources this file,
-# calls overhead_setup NAME, sets prefix_MODE for each of its modes (a
-# command prefix, evaluated in the workspace $W, where $n numbers the
-# run), then calls overhead_run MODE... and overhead_tables FOCUS
-# MODE..., whose first mode must be bare.
+# A script sources this file and calls overhead_setup NAME [RUNBUNDLE]
+# [RUNS] with its own arguments. It then sets prefix_MODE for each of
+# its modes other than bare and strace: a command prefix, evaluated in
+# the workspace $W, where $n numbers the run. Last it calls overhead_run
+# MODE... and overhead_tables FOCUS MODE..., whose first mode must be
+# bare.
 #
 # The workloads, all run from $W: (a) make -j2 of a generated 300-file
 # C project, (b) a shell loop of 2,000 short execs, (c) a Python
@@ -73,9 +74,13 @@ PYEOF
 	done
 }
 
-# overhead_setup NAME: check the tools, and make $TOP with the
-# workspace $W and the workloads in it. $TOP is removed on exit.
+# overhead_setup NAME [RUNBUNDLE] [RUNS]: set RB (default
+# build/runbundle) and RUNS (default 5), check the tools, and make $TOP
+# with the workspace $W and the workloads in it. $TOP is removed on
+# exit.
 overhead_setup() {
+	RB=${2:-build/runbundle}
+	RUNS=${3:-5}
 	overhead_check
 	TOP=$(mktemp -d "${TMPDIR:-/tmp}/rbbench-$1.XXXXXX")
 	W=$TOP/ws
@@ -90,6 +95,8 @@ overhead_setup() {
 	name_a='(a) `make -j2`, 300 C files'
 	name_b='(b) sh loop, 2,000 execs'
 	name_c='(c) `python3 -m unittest`, 80 files'
+	prefix_bare=''
+	prefix_strace='strace -f --seccomp-bpf -e trace=execve -o /dev/null'
 	n=0
 }
 

@@ -12,17 +12,13 @@
 # times as markdown tables, with the ratios.
 set -eu
 
-RB=${1:-build/runbundle}
-RUNS=${2:-5}
 . "$(dirname "$0")/overhead.sh"
-overhead_setup record
+overhead_setup record "$@"
 
 # The sandbox shows only the workspace and the system directories, so
 # the workloads run in it, and bundles go beside it.
-prefix_bare=''
 prefix_sandbox='"$RB" sandbox --workspace "$W" --'
 prefix_record='"$RB" record -o "$TOP/out/$n.rb" --workspace "$W" --'
-prefix_strace='strace -f --seccomp-bpf -e trace=execve -o /dev/null'
 
 overhead_run bare sandbox record strace
 overhead_tables record bare sandbox record strace

@@ -10,14 +10,10 @@
 # the number of processes that the last traced run recorded.
 set -eu
 
-RB=${1:-build/runbundle}
-RUNS=${2:-5}
 . "$(dirname "$0")/overhead.sh"
-overhead_setup trace
+overhead_setup trace "$@"
 
-prefix_bare=''
 prefix_trace='"$RB" trace --json -o "$TOP/out/tree.json" --'
-prefix_strace='strace -f --seccomp-bpf -e trace=execve -o /dev/null'
 
 overhead_run bare trace strace
 overhead_tables trace bare trace strace
