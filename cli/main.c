@@ -249,7 +249,7 @@ static const struct cli_command commands[] = {
 	{ "replay", IN_MODULE(cmd_replay),
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
 	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
-	  "[--step K] [--keep] BUNDLE",
+	  "[--step K] [--match-rule RULE]... [--keep] BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
 	  "  -o OUT                the replay's bundle (with --repeat or "
 	  "--step: a\n"
@@ -268,14 +268,21 @@ static const struct cli_command commands[] = {
 	  "the\n"
 	  "                        snapshot before it (N times with "
 	  "--repeat)\n"
+	  "  --match-rule RULE     also count as volatile: regex:PATTERN or "
+	  "path:JSONPATH\n"
+	  "                        (docs/matching.md), beside the policy's "
+	  "rules\n"
 	  "  --keep                keep the replay's workspace\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 the replay could not run. docs/replay.md "
 	  "has the details.\n" },
 	{ "diff", IN_MODULE(cmd_diff),
-	  "runbundle diff [--json] A B",
+	  "runbundle diff [--json] [--match-rule RULE]... A B",
 	  "Compare two recorded runs step by step, as replay does.",
-	  "  --json  print the report as one JSON object\n"
+	  "  --json             print the report as one JSON object\n"
+	  "  --match-rule RULE  also count as volatile (docs/matching.md), "
+	  "beside A's\n"
+	  "                     policy's rules\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 cannot read a bundle.\n" },
 	{ "demo", IN_MODULE(cmd_demo),

@@ -10,10 +10,13 @@
 #include "replay/commands.h"
 #include "replay/output.h"
 #include "replay/replay.h"
+#include "replay/repeat.h"
 
 int cmd_diff(int argc, char **argv, const struct cli_command *self)
 {
 	const char *paths[2] = {NULL, NULL};
+	const char *rules[REPLAY_MAX_MATCH_RULES];
+	size_t n_rules = 0;
 	struct replay_run *a = NULL, *b = NULL;
 	struct replay_comparison cmp;
 	bool json = false;
@@ -23,6 +26,16 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--match-rule") == 0 && !argv[i + 1])
+			return cli_usage_error(self, "--match-rule needs a "
+						     "value");
+		else if (strcmp(argv[i], "--match-rule") == 0 &&
+			 n_rules == REPLAY_MAX_MATCH_RULES)
+			return cli_usage_error(self, "too many --match-rule "
+						     "options: '%s'",
+					       argv[i + 1]);
+		else if (strcmp(argv[i], "--match-rule") == 0)
+			rules[n_rules++] = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error(self, "unknown option: '%s'",
 					       argv[i]);
@@ -40,6 +53,8 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 		replay_run_free(a);
 		return cli_error_from(replay_error(), replay_error_hint());
 	}
+	a->match_rules = rules;
+	a->n_match_rules = n_rules;
 	rc = replay_compare(a, b, &cmp);
 	if (rc == 0) {
 		rc = replay_print_comparison(&cmp, json, NULL);

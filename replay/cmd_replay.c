@@ -80,6 +80,13 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 	}
 	if (strcmp(opt, "--timing") == 0 || strcmp(opt, "--on-mismatch") == 0)
 		return parse_choice(self, a, opt, val);
+	if (strcmp(opt, "--match-rule") == 0) {
+		if (a->n_match_rules == REPLAY_MAX_MATCH_RULES)
+			return cli_usage_error(self, "too many --match-rule "
+						     "options: '%s'", val);
+		a->match_rules[a->n_match_rules++] = val;
+		return 0;
+	}
 	if (strcmp(opt, "--repeat") == 0 || strcmp(opt, "-j") == 0 ||
 	    strcmp(opt, "--step") == 0) {
 		rc = parse_number(self, opt, val, 100000, &n);
@@ -255,6 +262,8 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 	a = replay_run_load(args.bundle);
 	if (!a)
 		return cli_error_from(replay_error(), replay_error_hint());
+	a->match_rules = args.match_rules;
+	a->n_match_rules = args.n_match_rules;
 	host = check_host(a);
 	if (!host) {
 		replay_run_free(a);

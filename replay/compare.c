@@ -498,9 +498,10 @@ static void summarize(struct replay_comparison *out)
 }
 
 /*
- * Add the matching rules of the policy recorded in run, the same ones
- * that the replay's gateway applied to the requests, so that a value
- * the gateway served as volatile is not reported as a divergence here.
+ * Add the matching rules of the policy recorded in run and those given
+ * on the command line, the same ones that the replay's gateway applied
+ * to the requests, so that a value the gateway served as volatile is
+ * not reported as a divergence here.
  */
 static int add_policy_rules(struct harness_normalizer *normalizer,
 			    const struct replay_run *run)
@@ -526,6 +527,15 @@ static int add_policy_rules(struct harness_normalizer *normalizer,
 		}
 	}
 	cJSON_Delete(root);
+
+	for (size_t i = 0; rc == 0 && i < run->n_match_rules; i++) {
+		if (harness_normalizer_add_rule(normalizer,
+						run->match_rules[i]) < 0) {
+			replay_set_error("invalid matching rule: '%s': %s",
+					 run->match_rules[i], harness_error());
+			rc = -1;
+		}
+	}
 	return rc;
 }
 

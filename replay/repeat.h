@@ -11,6 +11,9 @@
 #include "replay/session.h"
 
 /* The command line of runbundle replay. */
+/* The most --match-rule options one command takes. */
+#define REPLAY_MAX_MATCH_RULES 64
+
 struct replay_args {
 	const char *bundle;
 	const char *output; /* the bundle, or with --repeat a directory
@@ -20,6 +23,8 @@ struct replay_args {
 	unsigned jobs;	 /* replays at once */
 	size_t step;	 /* 0: the whole run */
 	struct replay_options opts;
+	const char *match_rules[REPLAY_MAX_MATCH_RULES]; /* --match-rule */
+	size_t n_match_rules;
 };
 
 /* Run the replays that args asks for, print the statistics (as JSON

@@ -83,6 +83,12 @@ struct replay_run {
 	size_t n_procs;
 	bool ended;
 	int exit_code;
+
+	/* Matching rules from the command line ("regex:..." or "path:..."),
+	 * applied beside the recorded policy's when this run is the
+	 * recording; owned by the caller. */
+	const char *const *match_rules;
+	size_t n_match_rules;
 };
 
 /* Open path read-only and load the run. NULL on failure. */

@@ -103,6 +103,32 @@ static const char *text_of(const cJSON *obj, const char *name)
 	return cJSON_GetStringValue(cJSON_GetObjectItem(obj, name));
 }
 
+/* Append the command line's matching rules to the policy's, for the
+ * gateway. The policy file keeps the recorded text, so that its digest
+ * stays the recorded one. */
+static int add_rules(struct sandbox_policy *policy,
+		     const struct replay_run *run)
+{
+	struct sandbox_strings *rules = &policy->match_rules;
+	size_t n = rules->count + run->n_match_rules;
+	char **items;
+
+	if (run->n_match_rules == 0)
+		return 0;
+	items = realloc(rules->items, (n + 1) * sizeof(*items));
+	if (!items)
+		return fail_errno("cannot add the matching rules", "--match-rule");
+	rules->items = items;
+	for (size_t i = 0; i < run->n_match_rules; i++) {
+		items[rules->count] = strdup(run->match_rules[i]);
+		if (!items[rules->count])
+			return fail_errno("cannot add the matching rules",
+					  run->match_rules[i]);
+		rules->count++;
+	}
+	return 0;
+}
+
 /* The recorded policy, from the fingerprint, written to a file so that
  * the replay's fingerprint has the same digest. */
 static int load_policy(struct prepared *p, struct replay_run *run,
@@ -129,7 +155,7 @@ check:
 		replay_set_error("%s", sandbox_error());
 		return -1;
 	}
-	return 0;
+	return add_rules(p->policy, run);
 }
 
 static int seed_home(struct prepared *p, struct replay_run *run,

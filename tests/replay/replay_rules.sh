@@ -55,6 +55,21 @@ set -e
 [ "$status" -eq 0 ] || { cat "$TMP/diff.out" >&2;
 	fail "diff of two runs with the rules exited $status"; }
 
+# The same rules on the command line serve a bundle recorded without
+# them: replay and diff apply them beside the recorded policy's.
+replay_json "$TMP/plain.rb" --match-rule 'regex:(?<=Chunk ID: )[0-9a-f]+' \
+	--match-rule 'regex:token-[0-9a-f]+'
+expect_replay_status 0
+expect_eq volatile-only "$(jqr .verdict)" "verdict with --match-rule"
+record_in "$TMP/plain" "$TMP/plain2.rb" --policy "$TMP/plain.json"
+expect_status 1 "$RUNBUNDLE" diff "$TMP/plain.rb" "$TMP/plain2.rb"
+expect_status 0 "$RUNBUNDLE" diff \
+	--match-rule 'regex:(?<=Chunk ID: )[0-9a-f]+' \
+	--match-rule 'regex:token-[0-9a-f]+' "$TMP/plain.rb" "$TMP/plain2.rb"
+expect_status 3 "$RUNBUNDLE" diff --match-rule 'regex:(' \
+	"$TMP/plain.rb" "$TMP/plain2.rb"
+expect_grep "invalid matching rule: 'regex:('" "$TMP/err"
+
 # A pattern that does not compile is rejected before the agent starts.
 cat >"$TMP/bad.json" <<JSON
 {"version": 1, "matching": {"rules": ["regex:(unclosed"]}}
