@@ -161,6 +161,13 @@ int bundle_append_event(struct bundle *bundle, const char *kind,
 int bundle_import_event(struct bundle *bundle, const char *text, size_t len,
 			struct bundle_id *hash);
 
+/* bundle_import_event() for each line of text (len bytes, every line
+ * ended by '\n'), in one transaction, so all are appended or none. *hash
+ * receives the last one's hash. When text is empty, it receives the
+ * hash of the last event stored, or all zero bytes when there is none. */
+int bundle_import_events(struct bundle *bundle, const char *text,
+			 size_t len, struct bundle_id *hash);
+
 /* Number of committed events. */
 uint64_t bundle_event_count(struct bundle *bundle);
 

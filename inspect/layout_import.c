@@ -3,7 +3,7 @@
  * bundle with the same root digest.
  *
  * Objects go in through bundle_put. Events go in through
- * bundle_import_event(), which keeps each line's text and so its hash,
+ * bundle_import_events(), which keeps each line's text and so its hash,
  * because bundle_append_event() would stamp a new time and change every
  * hash. bundle_finalize() then computes the root from them.
  */
@@ -198,38 +198,13 @@ static int read_objects(const char *path, struct bundle *b,
 	return rc;
 }
 
-static int import_line(uint64_t seq, const char *line, size_t len,
-		       const struct bundle_id *hash, void *arg)
+/* Every line was checked against the manifest before, so the store
+ * only checks the chain again as it appends. */
+static int import_events(struct bundle *b, const struct index *ix)
 {
-	struct bundle *b = arg;
-	struct bundle_id got;
-
-	if (bundle_import_event(b, line, len, &got) < 0)
+	if (bundle_import_events(b, ix->events, ix->events_len, NULL) < 0)
 		return inspect_take_error(bundle_error(), bundle_error_hint());
-	if (memcmp(&got, hash, sizeof(got)) != 0) {
-		inspect_set_error("cannot import event: '%llu': its hash "
-				  "differs from the archive's chain",
-				  (unsigned long long)seq);
-		return -1;
-	}
 	return 0;
-}
-
-/* All events in one transaction, so a failure leaves none of them. */
-static int import_events(struct bundle *b, const struct index *ix,
-			 const struct inspect_layout_manifest *m)
-{
-	int rc;
-
-	if (bundle_begin(b) < 0)
-		return inspect_take_error(bundle_error(), bundle_error_hint());
-	rc = inspect_layout_events_check(ix->events, ix->events_len, m,
-					 import_line, b);
-	if (rc == 0 && bundle_commit(b) < 0)
-		rc = inspect_take_error(bundle_error(), bundle_error_hint());
-	if (rc)
-		bundle_rollback(b);
-	return rc ? -1 : 0;
 }
 
 static int finalize(struct bundle *b, const char *out,
@@ -296,7 +271,7 @@ static int store(const char *path, const char *out, const struct index *ix,
 	*created = 1;
 	rc = store_objects(b, path, m);
 	if (rc == 0)
-		rc = import_events(b, ix, m);
+		rc = import_events(b, ix);
 	if (rc == 0)
 		rc = finalize(b, out, m, stats);
 	bundle_close(b);

@@ -1,8 +1,8 @@
 /*
- * test_import_event.c - unit tests of bundle_import_event(), which
- * "runbundle import" uses: a chain copied event by event keeps its root
- * digest, and a line that is not the next link is rejected without
- * being stored.
+ * test_import_event.c - unit tests of bundle_import_event() and
+ * bundle_import_events(), which "runbundle import" uses: a chain copied
+ * event by event or as lines keeps its root digest, and a line that is
+ * not the next link is rejected without being stored.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,6 +206,75 @@ static void rejects_read_only(void **state)
 	free(text);
 }
 
+/* The source's events 1 to 3 as lines, malloc'd. */
+static char *source_lines(struct pair *p)
+{
+	char *lines[3], *all;
+	size_t len = 0;
+
+	for (int i = 0; i < 3; i++) {
+		lines[i] = source_text(p, (uint64_t)i + 1);
+		len += strlen(lines[i]) + 1;
+	}
+	all = calloc(1, len + 1);
+	assert_non_null(all);
+	for (int i = 0; i < 3; i++) {
+		strcat(all, lines[i]);
+		strcat(all, "\n");
+		free(lines[i]);
+	}
+	return all;
+}
+
+static void lines_keep_root(void **state)
+{
+	struct pair *p = *state;
+	struct bundle_id want, got, last, ref;
+	char *all = source_lines(p);
+
+	assert_int_equal(bundle_put(p->target, BUNDLE_JSON, "{}", 2, &ref), 0);
+	assert_int_equal(bundle_import_events(p->target, all, strlen(all),
+					      &last), 0);
+	free(all);
+	assert_int_equal(bundle_event_count(p->target), 3);
+	assert_int_equal(bundle_finalize(p->source, &want), 0);
+	assert_int_equal(bundle_finalize(p->target, &got), 0);
+	assert_memory_equal(want.bytes, got.bytes, BUNDLE_ID_LEN);
+	assert_memory_equal(want.bytes, last.bytes, BUNDLE_ID_LEN);
+}
+
+static void lines_all_or_none(void **state)
+{
+	struct pair *p = *state;
+	char *all = source_lines(p);
+
+	/* Event 2 references an object that the target lacks. */
+	assert_int_equal(bundle_import_events(p->target, all, strlen(all),
+					      NULL), -1);
+	assert_non_null(strstr(bundle_error(), "'2'"));
+	assert_int_equal(bundle_event_count(p->target), 0);
+
+	/* Without the last newline, nothing is imported. */
+	all[strlen(all) - 1] = '\0';
+	assert_int_equal(bundle_import_events(p->target, all, strlen(all),
+					      NULL), -1);
+	assert_non_null(strstr(bundle_error(), "newline"));
+	assert_int_equal(bundle_event_count(p->target), 0);
+	free(all);
+}
+
+static void rejects_newline_in_event(void **state)
+{
+	struct pair *p = *state;
+	const char *two = "{\"seq\":1,\"kind\":\"x\",\"time\":\"t\"}\n{}";
+
+	assert_int_equal(bundle_import_event(p->target, two, strlen(two),
+					     NULL), -1);
+	assert_non_null(strstr(bundle_error(), "newline"));
+	assert_int_equal(bundle_import_event(p->target, "", 0, NULL), -1);
+	assert_int_equal(bundle_event_count(p->target), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +291,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rejects_bad_text, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(rejects_read_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(lines_keep_root, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(lines_all_or_none, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(rejects_newline_in_event, setup,
 						teardown),
 	};
 
