@@ -103,8 +103,8 @@ all() {
 		sandbox_unpriv "$(rounds 5 100)"
 	section "Model gateway" sh bench/gateway.sh "$RB"
 	section "Request matching" sh bench/match.sh "$BUILD"
-	section "Process tracer" sh bench/trace.sh "$RB" "$(rounds 1 5)"
-	section "Recording" sh bench/record.sh "$RB" "$(rounds 1 5)"
+	section "Process tracer" sh bench/trace.sh "$RB" "$(rounds 1 3)"
+	section "Recording" sh bench/record.sh "$RB" "$(rounds 1 3)"
 	section "Replay" sh bench/replay.sh "$RB" "$(rounds 20 500)" \
 		"$(rounds 1 3)"
 	section "Reading commands" sh bench/inspect.sh "$RB"
