@@ -76,3 +76,24 @@ refused() {
 		fail "$*: expected a failure, got exit status $got"
 	fi
 }
+
+# host_servers NAME: start one host-side server, TCP on an ephemeral
+# loopback port and an abstract Unix socket named NAME, both replying
+# "hello". Sets $port, and stops the server when the test exits.
+host_servers() {
+	/usr/bin/python3 -c '
+import socket, sys, threading
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(16)
+u = socket.socket(socket.AF_UNIX); u.bind("\0" + sys.argv[1]); u.listen(16)
+print(t.getsockname()[1], flush=True)
+def serve(s):
+    while True:
+        c, _ = s.accept(); c.sendall(b"hello\n"); c.close()
+threading.Thread(target=serve, args=(u,), daemon=True).start()
+serve(t)
+' "$1" >"$TMP/port" &
+	server=$!
+	trap 'kill $server 2>/dev/null; cleanup' EXIT
+	while [ ! -s "$TMP/port" ]; do sleep 0.05; done
+	port=$(cat "$TMP/port")
+}

@@ -9,23 +9,7 @@
 PY=/usr/bin/python3
 abstract=rbtest-$$
 
-# One host-side server: TCP on an ephemeral loopback port, and an
-# abstract Unix socket; both reply "hello". It prints its port.
-$PY -c '
-import socket, sys, threading
-t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(16)
-u = socket.socket(socket.AF_UNIX); u.bind("\0" + sys.argv[1]); u.listen(16)
-print(t.getsockname()[1], flush=True)
-def serve(s):
-    while True:
-        c, _ = s.accept(); c.sendall(b"hello\n"); c.close()
-threading.Thread(target=serve, args=(u,), daemon=True).start()
-serve(t)
-' "$abstract" >"$TMP/port" &
-server=$!
-trap 'kill $server 2>/dev/null; cleanup' EXIT
-while [ ! -s "$TMP/port" ]; do sleep 0.05; done
-port=$(cat "$TMP/port")
+host_servers "$abstract"
 
 # The servers work from the host, so a failure inside is the sandbox.
 $PY -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",
