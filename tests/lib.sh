@@ -86,3 +86,15 @@ as_user() {
 		"$@"
 	fi
 }
+
+# wait_port FILE: print the port that a server wrote to FILE, waiting
+# up to 10 s.
+wait_port() {
+	_wait_tries=0
+	while [ ! -s "$1" ]; do
+		_wait_tries=$((_wait_tries + 1))
+		[ "$_wait_tries" -le 200 ] || fail "no port in '$1' after 10 s"
+		sleep 0.05
+	done
+	cat "$1"
+}

@@ -36,17 +36,6 @@ trap gateway_cleanup EXIT
 # Helpers keep their variables under a "_" prefix, because sh has no
 # local variables.
 
-# wait_port FILE: print the port written to FILE, waiting up to 10 s.
-wait_port() {
-	_wait_tries=0
-	while [ ! -s "$1" ]; do
-		_wait_tries=$((_wait_tries + 1))
-		[ "$_wait_tries" -le 200 ] || fail "no port in '$1' after 10 s"
-		sleep 0.05
-	done
-	cat "$1"
-}
-
 # start_upstream: start upstream.py; sets UPSTREAM to its base URL.
 start_upstream() {
 	"$PYTHON" "$TESTS_DIR/harness/upstream.py" "$TMP/upstream.port" \

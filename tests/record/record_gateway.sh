@@ -65,13 +65,7 @@ grep -q runbundle-placeholder-key "$TMP/all" ||
 	2>"$TMP/upstream.err" &
 upstream_pid=$!
 trap 'kill $upstream_pid 2>/dev/null || true; cleanup' EXIT
-tries=0
-while [ ! -s "$TMP/port" ]; do
-	tries=$((tries + 1))
-	[ "$tries" -le 200 ] || fail "the test upstream did not start"
-	sleep 0.05
-done
-upstream=http://127.0.0.1:$(cat "$TMP/port")/v1
+upstream=http://127.0.0.1:$(wait_port "$TMP/port")/v1
 record "$TMP/up.rb" --upstream "openai=$upstream" -- sh -c '
 	echo "$OPENAI_API_KEY"
 	curl -sS -X POST -H "Authorization: Bearer $OPENAI_API_KEY" \

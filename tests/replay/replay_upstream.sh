@@ -22,13 +22,7 @@ start_upstream() {
 	/usr/bin/python3 "$TESTS_DIR/replay/upstream.py" "$TMP/$1.port" \
 		"$TMP/$1.log" ${2:-} &
 	pids="$pids $!"
-	tries=0
-	while [ ! -s "$TMP/$1.port" ]; do
-		tries=$((tries + 1))
-		[ "$tries" -lt 100 ] || fail "the upstream $1 did not start"
-		sleep 0.1
-	done
-	url=http://127.0.0.1:$(cat "$TMP/$1.port")
+	url=http://127.0.0.1:$(wait_port "$TMP/$1.port")
 }
 
 # Random lowercase letters: no normalizer takes them for an id, a time

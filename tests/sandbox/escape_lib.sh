@@ -94,6 +94,5 @@ serve(t)
 ' "$1" >"$TMP/port" &
 	server=$!
 	trap 'kill $server 2>/dev/null; cleanup' EXIT
-	while [ ! -s "$TMP/port" ]; do sleep 0.05; done
-	port=$(cat "$TMP/port")
+	port=$(wait_port "$TMP/port")
 }
