@@ -131,7 +131,10 @@ static void print_summary(const struct record_session *s,
 			  const struct record_result *r)
 {
 	const struct record_counts *c = &s->counts;
-	double secs = (double)(r->end_us - s->start_us) / 1e6;
+	/* A recording that failed before its end has no end time. */
+	double secs = r->end_us > s->start_us
+			      ? (double)(r->end_us - s->start_us) / 1e6
+			      : 0.0;
 
 	fprintf(stderr,
 		"summary: %.1f s, %llu model call%s, %llu process%s, "
