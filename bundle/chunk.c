@@ -332,7 +332,7 @@ int bundle_put_fd_errno(struct bundle *bundle, int fd, struct bundle_id *ref,
 	put.buf = malloc(2 * put.chunker.max);
 	put.sha = EVP_MD_CTX_new();
 	if (!put.buf || !put.sha ||
-	    !EVP_DigestInit_ex(put.sha, EVP_sha256(), NULL)) {
+	    !EVP_DigestInit_ex(put.sha, store_sha256_md(), NULL)) {
 		bundle_set_error("cannot store file: '%s': %s", bundle->path,
 				 strerror(ENOMEM));
 		goto out;
@@ -425,7 +425,7 @@ static int write_chunked(struct bundle *bundle, const struct bundle_id *ref,
 		return -1;
 	}
 	sha = EVP_MD_CTX_new();
-	if (!sha || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+	if (!sha || !EVP_DigestInit_ex(sha, store_sha256_md(), NULL)) {
 		bundle_set_error("cannot read content: '%s': %s", bundle->path,
 				 strerror(ENOMEM));
 		goto out;

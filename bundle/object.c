@@ -3,6 +3,7 @@
  * put, has and get.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,13 +37,33 @@ int store_kind_from_name(const char *name, enum bundle_kind *kind)
 	return -1;
 }
 
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched;
+
+static void sha256_fetch(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/*
+ * OpenSSL 3 looks EVP_sha256() up in its provider tables on every use,
+ * which costs about as much as hashing a small object, so the store
+ * fetches it once for the life of the process and never frees it.
+ */
+const EVP_MD *store_sha256_md(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
+
 void store_sha256(const void *data, size_t len, struct bundle_id *id)
 {
 	unsigned int out_len = BUNDLE_ID_LEN;
 
 	/* Clear the output when EVP_Digest fails, so that no stale bytes
 	 * are ever returned as an id. */
-	if (!EVP_Digest(data, len, id->bytes, &out_len, EVP_sha256(), NULL))
+	if (!EVP_Digest(data, len, id->bytes, &out_len, store_sha256_md(),
+			NULL))
 		memset(id->bytes, 0, sizeof(id->bytes));
 }
 

@@ -161,4 +161,8 @@ void store_pipeline_stop(struct bundle *bundle);
 /* SHA-256 of one buffer. */
 void store_sha256(const void *data, size_t len, struct bundle_id *id);
 
+/* SHA-256 for EVP_DigestInit_ex(), fetched once; never NULL. */
+struct evp_md_st;
+const struct evp_md_st *store_sha256_md(void);
+
 #endif

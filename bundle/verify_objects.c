@@ -255,7 +255,7 @@ static int check_hash(struct verify *v, struct row *row)
 		store_sha256(row->full, row->full_len, &id);
 	} else {
 		sha = EVP_MD_CTX_new();
-		if (!sha || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+		if (!sha || !EVP_DigestInit_ex(sha, store_sha256_md(), NULL)) {
 			EVP_MD_CTX_free(sha);
 			v->oom = 1;
 			return -1;
@@ -506,7 +506,7 @@ static void check_chunked(struct verify *v, uint32_t node)
 	void *data = NULL;
 	size_t len;
 
-	if (!sha || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+	if (!sha || !EVP_DigestInit_ex(sha, store_sha256_md(), NULL)) {
 		v->oom = 1;
 		goto out;
 	}
