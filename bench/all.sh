@@ -109,6 +109,8 @@ all() {
 		"$(rounds 1 3)"
 	section "Reading commands" sh bench/inspect.sh "$RB"
 	section "Gate, apply and report" sh bench/gate.sh "$RB"
+	section "Syscall filter" "$BUILD/bench/seccomp_bench"
+	section "Egress proxy" "$BUILD/bench/proxy_bench"
 }
 
 build
