@@ -13,12 +13,8 @@ set -eu
 
 rb=$(realpath "${1:-build/runbundle}")
 src=${2:-/usr/include}
-for tool in git /usr/bin/time; do
-	command -v "$tool" >/dev/null || {
-		echo "bench/gate.sh: missing tool: '$tool'" >&2
-		exit 1
-	}
-done
+. "$(dirname "$0")/lib.sh"
+bench_require git /usr/bin/time
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rb-gate-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -14,12 +14,8 @@ set -eu
 
 rb=$(realpath "${1:-build/runbundle}")
 src=${2:-/usr/include}
-for tool in git diff tar; do
-	command -v "$tool" >/dev/null || {
-		echo "bench/inspect.sh: missing tool: '$tool'" >&2
-		exit 1
-	}
-done
+. "$(dirname "$0")/lib.sh"
+bench_require git diff tar
 work=$(mktemp -d "${TMPDIR:-/tmp}/rb-inspect-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM

@@ -19,19 +19,11 @@
 # which load from other work disturbs less than the wall clock.
 
 PY=/usr/bin/python3
+. "$(dirname "$0")/lib.sh"
 
 overhead_check() {
-	for tool in strace make jq "$PY" /usr/bin/time; do
-		command -v "$tool" >/dev/null || {
-			echo "bench: $tool is missing" >&2
-			exit 1
-		}
-	done
-	RB=$(cd "$(dirname "$RB")" && pwd)/$(basename "$RB")
-	if [ ! -x "$RB" ]; then
-		echo "bench: runbundle not found: '$RB'" >&2
-		exit 1
-	fi
+	bench_require strace make jq "$PY" /usr/bin/time
+	bench_runbundle
 }
 
 overhead_make_project() {

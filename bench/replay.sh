@@ -21,17 +21,9 @@ set -eu
 RB=${1:-build/runbundle}
 STEPS=${2:-500}
 RUNS=${3:-3}
-for tool in curl jq /usr/bin/time; do
-	command -v "$tool" >/dev/null || {
-		echo "bench: $tool is missing" >&2
-		exit 1
-	}
-done
-RB=$(cd "$(dirname "$RB")" && pwd)/$(basename "$RB")
-if [ ! -x "$RB" ]; then
-	echo "bench: runbundle not found: '$RB'" >&2
-	exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+bench_require curl jq /usr/bin/time
+bench_runbundle
 
 TOP=$(mktemp -d "${TMPDIR:-/tmp}/rbbench-replay.XXXXXX")
 W=$TOP/ws

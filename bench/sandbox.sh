@@ -22,11 +22,8 @@ PY=/usr/bin/python3
 ws=$(mktemp -d "${TMPDIR:-/tmp}/rbbench.XXXXXX")
 trap 'rm -rf "$ws"' EXIT
 
-for tool in bwrap unshare; do
-	command -v "$tool" >/dev/null ||
-		{ echo "bench: missing '$tool' (scripts/setup --bench)" >&2;
-		  exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+bench_require bwrap unshare
 
 # One Python process times every run, so the timer's own start-up is
 # not measured; runs of the peers are interleaved to share the noise.
