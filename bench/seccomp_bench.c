@@ -121,20 +121,29 @@ static int recv_fd(int sock)
 	return cmsg ? *(int *)CMSG_DATA(cmsg) : -1;
 }
 
-static void child(int sock, long calls)
+/* Load the filter of opts in this child and hand the listener to the
+ * parent over sock, or exit. */
+static void load_and_send(const struct sandbox_seccomp_options *opts,
+			  int sock)
 {
-	struct sandbox_seccomp_options opts = { .notify = true };
-	double bare = time_call(SYS_getpid, calls);
-	double filtered, denied;
 	int listener;
 
-	if (sandbox_seccomp_load(&opts, &listener) < 0) {
+	if (sandbox_seccomp_load(opts, &listener) < 0) {
 		fprintf(stderr, "seccomp_bench: %s\n", sandbox_error());
 		_exit(1);
 	}
 	if (send_fd(sock, listener) < 0)
 		_exit(1);
 	close(listener);
+}
+
+static void child(int sock, long calls)
+{
+	struct sandbox_seccomp_options opts = { .notify = true };
+	double bare = time_call(SYS_getpid, calls);
+	double filtered, denied;
+
+	load_and_send(&opts, sock);
 	filtered = time_call(SYS_getpid, calls);
 	denied = time_call(SYS_ptrace, calls / 100);
 	printf("getpid, no filter          %8.1f ns\n", bare);
@@ -279,17 +288,9 @@ static void load_mode(enum mode mode, int sock)
 	struct sandbox_seccomp_options opts = {
 		.notify = true, .report = mode == REPORT,
 	};
-	int listener;
 
-	if (mode == NO_FILTER)
-		return;
-	if (sandbox_seccomp_load(&opts, &listener) < 0) {
-		fprintf(stderr, "seccomp_bench: %s\n", sandbox_error());
-		_exit(1);
-	}
-	if (send_fd(sock, listener) < 0)
-		_exit(1);
-	close(listener);
+	if (mode != NO_FILTER)
+		load_and_send(&opts, sock);
 }
 
 static double write_opens(const char *dir, long calls)
