@@ -1,14 +1,14 @@
 #!/bin/sh
 # The scripted model's streams and bodies, read by the official OpenAI
-# and Anthropic SDKs for Node through the gateway on loopback. Skipped
-# unless RUNBUNDLE_SDK_DIR names a folder where
+# and Anthropic SDKs for Node through the gateway on loopback. The SDKs
+# are not Debian packages: scripts/setup installs them, pinned, into
+# tests/harness/sdk, and RUNBUNDLE_SDK_DIR may name another folder where
 #   npm install --prefix DIR openai @anthropic-ai/sdk
-# was run, because the SDKs are not Debian packages.
+# was run. Skipped when neither has them.
 . "$TESTS_DIR/lib.sh"
 
 command -v node >/dev/null || skip "node is missing"
-SDK=${RUNBUNDLE_SDK_DIR:-}
-[ -n "$SDK" ] || skip "RUNBUNDLE_SDK_DIR is not set"
+SDK=${RUNBUNDLE_SDK_DIR:-$TESTS_DIR/harness/sdk}
 [ -d "$SDK/node_modules/openai" ] && [ -d "$SDK/node_modules/@anthropic-ai/sdk" ] ||
 	skip "no openai and @anthropic-ai/sdk under '$SDK/node_modules'"
 . "$TESTS_DIR/harness/gateway_lib.sh"
