@@ -526,6 +526,12 @@ cJSON *replay_run_exec(const struct replay_run *run,
 	return exec;
 }
 
+const struct replay_proc *replay_run_by_index(const struct replay_run *run,
+					      int64_t index)
+{
+	return find_index((struct replay_run *)run, index);
+}
+
 const struct replay_proc *replay_run_find(const struct replay_run *run,
 					  const char *position)
 {

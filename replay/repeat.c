@@ -216,6 +216,23 @@ static void count_whole(struct stats *s, const struct replay_run *a,
  * started itself in step K and that had ended when the step's model
  * request came. One still running then is the one making the request
  * (curl in a shell agent), or a background job, and is left out. */
+/* Whether the agent started p itself: p's parent is the agent, or a
+ * fork of the agent that ran no program, as a shell's command
+ * substitution `$(sh -c "$command")` is. */
+static bool started_by_agent(const struct replay_run *a,
+			     const struct replay_proc *p,
+			     const struct replay_proc *agent)
+{
+	for (int depth = 0; p && depth < 64; depth++) {
+		if (p->parent == agent->index)
+			return true;
+		p = replay_run_by_index(a, p->parent);
+		if (p && p->exec_seq)
+			return false;
+	}
+	return false;
+}
+
 static size_t step_commands(const struct replay_run *a, size_t k,
 			    const struct replay_proc **out, size_t max)
 {
@@ -225,8 +242,8 @@ static size_t step_commands(const struct replay_run *a, size_t k,
 	for (size_t i = 0; agent && i < a->n_procs && n < max; i++) {
 		const struct replay_proc *p = &a->procs[i];
 
-		if (p->step == k && p->end_step == k &&
-		    p->parent == agent->index && p->argv)
+		if (p->step == k && p->end_step == k && p->argv &&
+		    started_by_agent(a, p, agent))
 			out[n++] = p;
 	}
 	return n;

@@ -115,6 +115,10 @@ cJSON *replay_run_exec(const struct replay_run *run,
 const struct replay_proc *replay_run_find(const struct replay_run *run,
 					  const char *position);
 
+/* The process with the tracer's index, or NULL. */
+const struct replay_proc *replay_run_by_index(const struct replay_run *run,
+					      int64_t index);
+
 /* How a process ended, for people and for grouping: "exit 0",
  * "signaled by SIGKILL", "no end". */
 void replay_proc_status(const struct replay_proc *p, char *buf, size_t len);

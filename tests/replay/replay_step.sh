@@ -55,3 +55,20 @@ expect_eq "1 1 as recorded" \
 	>/dev/null 2>&1 || fail "cannot check out the re-run's workspace"
 expect_eq "flavor mint" "$(cat "$TMP/env-out/flavor.txt")" \
 	"what the re-run wrote"
+
+# An agent that runs each tool in a command substitution with more than
+# one command, as examples/shell-agent does, forks a subshell that runs
+# no program: the tool's `sh -c` is its child, and still one of the
+# commands that step K re-runs.
+new_workspace "$TMP/sub" 'echo one >one.txt' 'echo more >>one.txt'
+sed 's|output=$(sh -c "$command" 2>&1)|output=$(sh -c "$command" 2>\&1; :)|' \
+	"$TMP/sub/agent.sh" >"$TMP/sub/agent2.sh"
+mv "$TMP/sub/agent2.sh" "$TMP/sub/agent.sh"
+grep -q '2>&1; :)' "$TMP/sub/agent.sh" || fail "the agent was not changed"
+record_in "$TMP/sub" "$TMP/sub.rb"
+replay_json "$TMP/sub.rb" --step 2
+expect_replay_status 0
+expect_eq 'sh -c echo more >>one.txt' "$(jqr '.commands[0].command')" \
+	"the tool command inside the substitution"
+expect_eq "as recorded" "$(jqr '.files[0].files')" \
+	"the file changes of the substitution's command"
