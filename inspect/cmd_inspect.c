@@ -187,7 +187,11 @@ static void print_text(const cJSON *s)
 	out_duration(buf, sizeof(buf), inspect_json_num(run, "duration_us",
 							-1));
 	out_field("duration", 12, buf);
-	if (inspect_json_str(run, "signal"))
+	if (inspect_json_str(run, "stopped_before_start"))
+		snprintf(buf, sizeof(buf), "none: stopped by SIG%s before "
+			 "the agent started",
+			 inspect_json_str(run, "stopped_before_start"));
+	else if (inspect_json_str(run, "signal"))
 		snprintf(buf, sizeof(buf), "killed by SIG%s",
 			 inspect_json_str(run, "signal"));
 	else if (code >= 0)

@@ -103,6 +103,15 @@ static char *end_event_line(const cJSON *d)
 	char dur[32];
 
 	out_duration(dur, sizeof(dur), inspect_json_num(d, "duration_us", -1));
+	/* A recording stopped before the agent started has no agent
+	 * status, whatever exit code the recorder chose for itself. */
+	if (cJSON_IsFalse(cJSON_GetObjectItem(d, "started")))
+		return fmt("stopped by SIG%s before the agent started, "
+			   "after %s",
+			   inspect_json_str(d, "stopped_by")
+				   ? str(d, "stopped_by")
+				   : "?",
+			   dur);
 	if (inspect_json_str(d, "signal"))
 		return fmt("agent killed by SIG%s after %s", str(d, "signal"),
 			   dur);

@@ -71,8 +71,17 @@ static void add_run(const struct inspect_view *v, cJSON *s)
 		out_add_num(run, "duration_us", time_us(last) - time_us(first));
 	else
 		cJSON_AddNullToObject(run, "duration_us");
-	cJSON_AddItemToObject(run, "exit_code",
-			      dup_or_null(cJSON_GetObjectItem(ed, "exit_code")));
+	/* Stopped before the agent started: the code is the recorder's. */
+	if (cJSON_IsFalse(cJSON_GetObjectItem(ed, "started"))) {
+		cJSON_AddNullToObject(run, "exit_code");
+		add_str_or_null(run, "stopped_before_start",
+				inspect_json_str(ed, "stopped_by"));
+	} else {
+		cJSON_AddItemToObject(run, "exit_code",
+				      dup_or_null(cJSON_GetObjectItem(
+					      ed, "exit_code")));
+		cJSON_AddNullToObject(run, "stopped_before_start");
+	}
 	add_str_or_null(run, "signal", inspect_json_str(ed, "signal"));
 	out_add_num(run, "interrupts", inspect_json_num(ed, "interrupts", 0));
 	cJSON_AddBoolToObject(run, "timed_out",

@@ -215,6 +215,9 @@ static void on_attempt(const struct sandbox_seccomp_violation *v, void *arg)
 		kind = "network";
 		if (strcmp(a->family, "unix") == 0)
 			snprintf(what, sizeof(what), "%s", a->address);
+		else if (strcmp(a->family, "inet6") == 0)
+			snprintf(what, sizeof(what), "[%s]:%d", a->address,
+				 a->port);
 		else
 			snprintf(what, sizeof(what), "%s:%d", a->address,
 				 a->port);

@@ -146,6 +146,14 @@ expect_stopped_early() {
 		"$name: end.stopped_by"
 	expect_grep "^stopped: SIG$1 before the agent started" "$TMP/err"
 	expect_no_leftovers "$name"
+
+	# The reading commands say so too, and give no agent exit status.
+	"$RB" inspect --json "$bundle" >"$TMP/summary.json"
+	expect_eq "$1 null" "$(jq -r '.run | "\(.stopped_before_start) \(.exit_code)"' \
+		"$TMP/summary.json")" "$name: inspect's run"
+	"$RB" log "$bundle" >"$TMP/log.txt"
+	expect_grep "end  *stopped by SIG$1 before the agent" \
+		"$TMP/log.txt"
 }
 
 # early NAME SIGNALS [OPTION...]: record the agent with SIGNALS pending
