@@ -855,3 +855,18 @@ long harness_normalize_json(const struct harness_normalizer *normalizer,
 				  "memory");
 	return changes;
 }
+
+int harness_rule_check(const char *rule)
+{
+	struct harness_normalizer *n = harness_normalizer_new(0);
+	int rc;
+
+	if (!n) {
+		harness_set_error("cannot check the rule: '%s': out of memory",
+				  rule);
+		return -1;
+	}
+	rc = harness_normalizer_add_rule(n, rule);
+	harness_normalizer_free(n);
+	return rc;
+}

@@ -84,6 +84,10 @@ int harness_normalizer_add_ignore(struct harness_normalizer *normalizer,
 int harness_normalizer_add_rule(struct harness_normalizer *normalizer,
 				const char *rule);
 
+/* Check that a user rule compiles, as harness_normalizer_add_rule()
+ * would take it. Returns 0, or -1 with a message from harness_error(). */
+int harness_rule_check(const char *rule);
+
 /* Find the volatile spans of len bytes of text, in order. Stores up to
  * max spans and returns how many there are in all (which may exceed max),
  * or -1 when a regular expression fails to run. */

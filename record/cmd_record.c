@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "harness/error.h"
+#include "harness/normalize.h"
 #include "record/commands.h"
 #include "record/record.h"
 #include "record/record_gateway.h"
@@ -201,13 +203,43 @@ static int record(struct record_session *s, const struct record_config *c)
 	return result.exit_code;
 }
 
+/*
+ * Compile the policy's matching rules, although only a replay applies
+ * them, so that a broken rule stops this run before its bundle exists
+ * instead of every later replay of it. The sandbox checks only their
+ * form, because it does not link the regular expression engine.
+ */
+static int check_rules(const struct sandbox_policy *policy, const char *path)
+{
+	const struct sandbox_strings *rules = &policy->match_rules;
+	const char *name = path && strrchr(path, '/') ? strrchr(path, '/') + 1
+						     : path;
+
+	for (size_t i = 0; i < rules->count; i++) {
+		if (harness_rule_check(rules->items[i]) == 0)
+			continue;
+		cli_error("%s: matching.rules[%zu]: \"%s\": %s",
+			  name ? name : "policy", i, rules->items[i],
+			  harness_error());
+		cli_hint("fix the rule; docs/matching.md describes them");
+		return -1;
+	}
+	return 0;
+}
+
 static struct sandbox_policy *load_policy(const char *path)
 {
 	struct sandbox_policy *policy = path ? sandbox_policy_load(path)
 					     : sandbox_policy_default();
 
-	if (!policy)
+	if (!policy) {
 		cli_error_from(sandbox_error(), sandbox_error_hint());
+		return NULL;
+	}
+	if (check_rules(policy, path) < 0) {
+		sandbox_policy_free(policy);
+		return NULL;
+	}
 	return policy;
 }
 

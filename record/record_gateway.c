@@ -20,7 +20,6 @@
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
 #include "harness/model_script.h"
-#include "harness/normalize.h"
 #include "record/record_gateway.h"
 #include "sandbox/policy.h"
 
@@ -220,22 +219,6 @@ static int load_script(struct record_gateway *g)
 	return g->script ? 0 : -1;
 }
 
-/*
- * Compile the policy's matching rules once while recording, although
- * only a replay applies them, so that a broken rule stops this run
- * instead of every later replay of its bundle.
- */
-static int check_rules(const struct sandbox_policy *policy)
-{
-	struct harness_normalizer *n = harness_normalizer_new(0);
-	int rc = n ? 0 : -1;
-
-	for (size_t i = 0; rc == 0 && i < policy->match_rules.count; i++)
-		rc = harness_normalizer_add_rule(n, policy->match_rules.items[i]);
-	harness_normalizer_free(n);
-	return rc;
-}
-
 static int prepare(struct record_gateway *g)
 {
 	const struct record_config *c = g->session->config;
@@ -244,8 +227,6 @@ static int prepare(struct record_gateway *g)
 		if (set_upstream(g, i, c->upstreams[i]) < 0)
 			return -1;
 	}
-	if (check_rules(c->policy) < 0)
-		return -1;
 	return load_script(g);
 }
 

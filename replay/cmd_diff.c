@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/error.h"
+#include "harness/normalize.h"
 #include "replay/commands.h"
 #include "replay/output.h"
 #include "replay/replay.h"
@@ -34,6 +36,10 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 			return cli_usage_error(self, "too many --match-rule "
 						     "options: '%s'",
 					       argv[i + 1]);
+		else if (strcmp(argv[i], "--match-rule") == 0 &&
+			 harness_rule_check(argv[i + 1]) < 0)
+			return cli_usage_error(self, "invalid --match-rule: "
+					       "%s", harness_error());
 		else if (strcmp(argv[i], "--match-rule") == 0)
 			rules[n_rules++] = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "harness/fingerprint.h"
+#include "harness/error.h"
 #include "harness/gateway.h"
+#include "harness/normalize.h"
 #include "record/record_run.h"
 #include "replay/commands.h"
 #include "replay/output.h"
@@ -84,6 +86,9 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		if (a->n_match_rules == REPLAY_MAX_MATCH_RULES)
 			return cli_usage_error(self, "too many --match-rule "
 						     "options: '%s'", val);
+		if (harness_rule_check(val) < 0)
+			return cli_usage_error(self, "invalid --match-rule: "
+					       "%s", harness_error());
 		a->match_rules[a->n_match_rules++] = val;
 		return 0;
 	}

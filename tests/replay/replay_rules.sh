@@ -66,9 +66,12 @@ expect_status 1 "$RUNBUNDLE" diff "$TMP/plain.rb" "$TMP/plain2.rb"
 expect_status 0 "$RUNBUNDLE" diff \
 	--match-rule 'regex:(?<=Chunk ID: )[0-9a-f]+' \
 	--match-rule 'regex:token-[0-9a-f]+' "$TMP/plain.rb" "$TMP/plain2.rb"
-expect_status 3 "$RUNBUNDLE" diff --match-rule 'regex:(' \
+expect_status 2 "$RUNBUNDLE" diff --match-rule 'regex:(' \
 	"$TMP/plain.rb" "$TMP/plain2.rb"
-expect_grep "invalid matching rule: 'regex:('" "$TMP/err"
+expect_grep "invalid --match-rule: .*'('" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" replay --match-rule 'path:messages[' \
+	"$TMP/plain.rb"
+expect_grep "invalid --match-rule" "$TMP/err"
 
 # A pattern that does not compile is rejected before the agent starts.
 cat >"$TMP/bad.json" <<JSON
@@ -80,5 +83,7 @@ set +e
 	-- true) >"$TMP/bad.out" 2>&1
 status=$?
 set -e
-[ "$status" -ne 0 ] || fail "a policy with a broken rule was accepted"
-expect_grep "(unclosed" "$TMP/bad.out"
+expect_eq 3 "$status" "exit status of a policy with a broken rule"
+expect_grep '^runbundle: bad.json: matching.rules\[0\]: "regex:(unclosed": ' \
+	"$TMP/bad.out"
+[ ! -e "$TMP/bad.rb" ] || fail "a bundle was created for a broken rule"
