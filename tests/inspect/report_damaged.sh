@@ -25,6 +25,8 @@ jq -e '.steps[0].exchanges[0].error | test("exchange")' "$TMP/data.json" \
 	>/dev/null || fail "the broken exchange shows no error"
 expect_eq 2 "$(jq '.steps | length' "$TMP/data.json")" "steps"
 expect_status 0 "$RUNBUNDLE" gate "$d/b.rb"
+expect_eq false "$(jq '.verify.damaged' "$TMP/data.json")" \
+	"the verify result of an intact bundle"
 
 # An object altered on disk: the file's content no longer hashes to its
 # id. gate never approves it; apply and report fail with a message or
@@ -39,10 +41,15 @@ echo a >"$TMP/target/a"
 expect_status 3 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/altered.rb"
 expect_grep '^runbundle: ' "$TMP/err"
 expect_eq a "$(cat "$TMP/target/a")" "the target after a failed apply"
-"$RUNBUNDLE" report -o "$TMP/altered.html" "$TMP/altered.rb" \
-	>"$TMP/out" 2>"$TMP/err" || true
-[ -s "$TMP/altered.html" ] && ! grep -q '"error"' "$TMP/altered.html" &&
-	fail "the report does not show the damage"
+expect_status 1 "$RUNBUNDLE" report -o "$TMP/altered.html" "$TMP/altered.rb"
+expect_grep "^runbundle: the bundle is damaged: '$TMP/altered.rb': [0-9]* problem" \
+	"$TMP/err"
+sed -n 's/^<script type="application\/json" id="data">\(.*\)<\/script>$/\1/p' \
+	"$TMP/altered.html" >"$TMP/altered.json"
+expect_eq true "$(jq '.verify.damaged' "$TMP/altered.json")" \
+	"the report's verify result"
+[ "$(jq '.verify.problems | length' "$TMP/altered.json")" -gt 0 ] ||
+	fail "the report lists no problem"
 
 # A bundle cut in half: not a bundle any more.
 size=$(stat -c %s "$d/b.rb")
