@@ -284,7 +284,7 @@ static const struct cli_command commands[] = {
 	  "beside A's\n"
 	  "                     policy's rules\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
-	  "diverged, 2 usage,\n3 cannot read a bundle.\n" },
+	  "diverged, 2 usage,\n3 a bundle cannot be read or is damaged.\n" },
 	{ "demo", IN_MODULE(cmd_demo),
 	  "runbundle demo [--output DIR] [--example DIR]",
 	  "Record, inspect, replay and report the bundled example agent.",
