@@ -73,10 +73,11 @@ void record_progress_update(struct record_progress *p,
 		return;
 	p->next_ns = now + INTERVAL_NS;
 	snprintf(line, sizeof(line),
-		 "snapshot of %s: %llu files, %llu dirs, %.1f MiB "
+		 "snapshot of %s: %llu file%s, %llu director%s, %.1f MiB "
 		 "read, %.0f s",
 		 p->what, (unsigned long long)st->files,
-		 (unsigned long long)st->dirs,
+		 st->files == 1 ? "" : "s", (unsigned long long)st->dirs,
+		 st->dirs == 1 ? "y" : "ies",
 		 (double)st->bytes_read / (1024.0 * 1024.0),
 		 (double)(now - p->start_ns) / NS_PER_SEC);
 	if (width < sizeof(line))

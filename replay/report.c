@@ -244,9 +244,11 @@ char *replay_comparison_text(const struct replay_comparison *cmp)
 	struct text t = {.ok = true};
 
 	if (cmp->verdict == REPLAY_IDENTICAL)
-		put(&t, "identical: %zu steps\n", cmp->n_steps);
+		put(&t, "identical: %zu step%s\n", cmp->n_steps,
+		    cmp->n_steps == 1 ? "" : "s");
 	else if (cmp->verdict == REPLAY_VOLATILE)
-		put(&t, "volatile differences only: %zu steps\n", cmp->n_steps);
+		put(&t, "volatile differences only: %zu step%s\n",
+		    cmp->n_steps, cmp->n_steps == 1 ? "" : "s");
 	else
 		put(&t, "diverged at step %zu of %zu\n", cmp->first,
 		    cmp->n_steps);

@@ -42,7 +42,7 @@ PY
 
 export RUNBUNDLE_PROGRESS_DELAY=0
 on_tty "$TMP/snap.log" "'$RB' snapshot '$TMP/s1.rb' '$ws'"
-expect_grep "snapshot of $ws: [0-9]* files, [0-9]* dirs" "$TMP/snap.log"
+expect_grep "snapshot of $ws: [0-9]* files, [0-9]* director" "$TMP/snap.log"
 check_cleared "$TMP/snap.log"
 
 on_tty "$TMP/narrow.log" "stty cols 30; '$RB' snapshot '$TMP/s2.rb' '$ws'"
