@@ -164,6 +164,20 @@ static void print_labels(const cJSON *labels)
 	out_field("labels", 12, buf[0] ? buf : "-");
 }
 
+/* One line: intact, or damaged with the count, in red on a terminal. */
+static void print_verify(const cJSON *v, const struct out_style *st)
+{
+	double n = inspect_json_num(v, "n_problems", 0);
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(v, "damaged"))) {
+		printf("%-12s%sintact%s\n", "verify", st->green, st->reset);
+		return;
+	}
+	printf("%-12s%sdamaged: %.0f problem%s, which runbundle verify "
+	       "lists%s\n", "verify", st->red, n, n == 1 ? "" : "s",
+	       st->reset);
+}
+
 static void print_text(const cJSON *s)
 {
 	const cJSON *run = cJSON_GetObjectItem(s, "run");
@@ -177,6 +191,7 @@ static void print_text(const cJSON *s)
 	printf("%-12s%s%s%s\n", "state",
 	       strcmp(state, "finalized") == 0 ? st.green : st.yellow, state,
 	       st.reset);
+	print_verify(cJSON_GetObjectItem(s, "verify"), &st);
 	out_field("root", 12, inspect_json_str(s, "root") ?
 				      inspect_json_str(s, "root") : "-");
 	print_labels(cJSON_GetObjectItem(run, "labels"));
@@ -214,8 +229,8 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct inspect_view view;
-	cJSON *summary;
-	int c, json = 0, rc;
+	cJSON *summary, *verify;
+	int c, json = 0, rc, damaged;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -233,9 +248,18 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	inspect_view_close(&view);
 	if (!summary)
 		return out_fail();
-	if (json)
-		return out_json(summary);
+	verify = inspect_verify_json(argv[optind]);
+	if (!verify) {
+		cJSON_Delete(summary);
+		return out_fail();
+	}
+	damaged = cJSON_IsTrue(cJSON_GetObjectItem(verify, "damaged"));
+	cJSON_AddItemToObject(summary, "verify", verify);
+	if (json) {
+		rc = out_json(summary);
+		return rc ? rc : damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	}
 	print_text(summary);
 	cJSON_Delete(summary);
-	return CLI_EXIT_OK;
+	return damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

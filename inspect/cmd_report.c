@@ -28,8 +28,6 @@
 
 #include <openssl/evp.h>
 
-#include "bundle/error.h"
-#include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/error.h"
@@ -37,6 +35,7 @@
 #include "inspect/output.h"
 #include "inspect/report_data.h"
 #include "inspect/report_page.h"
+#include "inspect/summary.h"
 #include "inspect/view.h"
 
 static void put_html(FILE *out, const char *s)
@@ -188,35 +187,21 @@ static int print_json(const char *output, cJSON *doc)
 	return out_json(out);
 }
 
-/* The problems that runbundle verify reports, at most this many in the
- * page; the count goes on. */
-#define REPORT_MAX_PROBLEMS 20
-
 /*
- * Verify the bundle the way runbundle verify does and add the result to
- * the page's data as "verify": {damaged, problems, n_problems,
- * verified_events}, so that an auditor who opens the page sees a
- * damaged bundle as damaged, whatever its events say. Returns the
- * number of problems, or -1 when the bundle cannot be verified.
+ * Add runbundle verify's result to the page's data as "verify", so that
+ * an auditor who opens the page sees a damaged bundle as damaged,
+ * whatever its events say. Returns the number of problems, or -1 when
+ * the bundle cannot be verified.
  */
 static long add_verify(cJSON *doc, const char *bundle)
 {
-	struct bundle_verify_report vr;
-	cJSON *v, *list;
+	cJSON *v = inspect_verify_json(bundle);
 
-	if (bundle_verify(bundle, &vr) < 0) {
-		cli_error_from(bundle_error(), bundle_error_hint());
+	if (!v) {
+		cli_error_from(inspect_error(), inspect_error_hint());
 		return -1;
 	}
-	v = cJSON_AddObjectToObject(doc, "verify");
-	cJSON_AddBoolToObject(v, "damaged", vr.n_problems > 0);
-	out_add_num(v, "n_problems", (double)vr.n_problems);
-	out_add_num(v, "verified_events", (double)vr.verified_events);
-	list = cJSON_AddArrayToObject(v, "problems");
-	for (size_t i = 0; i < vr.n_problems && i < REPORT_MAX_PROBLEMS; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(
-						   vr.problems[i].message));
-	bundle_verify_release(&vr);
+	cJSON_AddItemToObject(doc, "verify", v);
 	return (long)cJSON_GetNumberValue(cJSON_GetObjectItem(v,
 							      "n_problems"));
 }

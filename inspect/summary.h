@@ -23,4 +23,12 @@
 
 cJSON *inspect_summary(const struct inspect_view *view, const char *path);
 
+/*
+ * Verify the bundle at path as runbundle verify does: {"damaged",
+ * "n_problems", "verified_events", "problems"} with the first 20 of the
+ * problems' messages. The caller frees it. NULL with a message in
+ * inspect_error() when the bundle cannot be verified at all.
+ */
+cJSON *inspect_verify_json(const char *path);
+
 #endif

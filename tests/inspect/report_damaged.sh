@@ -50,6 +50,24 @@ expect_eq true "$(jq '.verify.damaged' "$TMP/altered.json")" \
 	"the report's verify result"
 [ "$(jq '.verify.problems | length' "$TMP/altered.json")" -gt 0 ] ||
 	fail "the report lists no problem"
+# inspect verifies too: a bundle whose events read well but whose root
+# digest is wrong gets its summary, marked damaged, and exit status 1.
+ok=$TMP/ok
+mkdir -p "$ok/before" "$ok/after"
+echo a >"$ok/before/a"
+echo b >"$ok/after/a"
+run_spec "$ok"
+run_finish "$ok"
+forge "$ok/ok.rb" "$ok/spec"
+expect_status 0 "$RUNBUNDLE" inspect "$ok/ok.rb"
+expect_grep '^verify  *intact$' "$TMP/out"
+cp "$ok/ok.rb" "$TMP/rooted.rb"
+sqlite3 "$TMP/rooted.rb" "UPDATE meta SET value = '$(printf '%064d' 0)'
+	WHERE key = 'root'" || fail "cannot alter the root"
+expect_status 1 "$RUNBUNDLE" inspect "$TMP/rooted.rb"
+expect_grep '^verify  *damaged: [0-9]* problem' "$TMP/out"
+expect_status 1 "$RUNBUNDLE" inspect --json "$TMP/rooted.rb"
+expect_eq true "$(jq .verify.damaged "$TMP/out")" "inspect --json's verify"
 
 # A bundle cut in half: not a bundle any more.
 size=$(stat -c %s "$d/b.rb")
