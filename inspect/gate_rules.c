@@ -20,7 +20,7 @@ static const char *const default_protected[] = {
 	"package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
 	"pnpm-lock.yaml", "bun.lockb", "Cargo.lock", "Gemfile.lock",
 	"poetry.lock", "Pipfile.lock", "uv.lock", "composer.lock", "go.sum",
-	"flake.lock", "/.github/*", "/.gitlab-ci.yml",
+	"flake.lock", "/.github/*", "/.gitlab-ci.yml", "/.runbundle/*",
 };
 
 /* The sandbox policy's default exec denylist (docs/policy.md). */

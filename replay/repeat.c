@@ -417,9 +417,10 @@ static void print_command(const struct command_stats *c)
 static void print_text(const struct stats *s, const struct replay_args *a)
 {
 	if (a->step)
-		printf("step %zu re-run %u times: %u as recorded, %u "
+		printf("step %zu re-run %u time%s: %u as recorded, %u "
 		       "differed, %u failed to run\n",
-		       a->step, s->runs, s->identical, s->diverged, s->failed);
+		       a->step, s->runs, s->runs == 1 ? "" : "s",
+		       s->identical, s->diverged, s->failed);
 	else
 		printf("%u replays: %u identical, %u volatile differences "
 		       "only, %u diverged, %u failed to run\n",
@@ -435,7 +436,8 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 			printf("step %zu diverged in %u of %u replays:\n",
 			       i + 1, n, s->runs);
 		for (size_t j = 0; j < t->n; j++)
-			printf("  %u times: %s\n", t->items[j].count,
+			printf("  %u time%s: %s\n", t->items[j].count,
+			       t->items[j].count == 1 ? "" : "s",
 			       t->items[j].value);
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {

@@ -49,6 +49,17 @@ forge "$TMP/lock/b.rb" "$TMP/lock/spec"
 gate_fails lock protected-path
 expect_grep "'src/package-lock.json'" "$TMP/out"
 
+# So is the rules file where docs/ci.md keeps it, which an agent could
+# otherwise rewrite to pass its own gate.
+new_run rules
+mkdir -p "$TMP/rules/after/.runbundle"
+echo '{"version": 1}' >"$TMP/rules/after/.runbundle/gate.json"
+run_spec "$TMP/rules"
+run_finish "$TMP/rules"
+forge "$TMP/rules/b.rb" "$TMP/rules/spec"
+gate_fails rules protected-path
+expect_grep "'.runbundle/gate.json'" "$TMP/out"
+
 # A denied command, by the path of its exec and by a policy violation.
 new_run sudo
 run_spec "$TMP/sudo" --exec /usr/bin/sudo sudo

@@ -35,7 +35,7 @@ expect_eq "stamp.txt (content) 2" \
 
 # Without --repeat, one re-run, reported as text.
 expect_status 0 "$RUNBUNDLE" replay --step 2 "$TMP/run.rb"
-expect_grep '^step 2 re-run 1 times: 1 as recorded' "$TMP/out"
+expect_grep '^step 2 re-run 1 time: 1 as recorded' "$TMP/out"
 expect_status 2 "$RUNBUNDLE" replay --step 9 "$TMP/run.rb"
 expect_grep 'no such step' "$TMP/err"
 
