@@ -79,7 +79,7 @@ void bundle_id_to_hex(const struct bundle_id *id,
 	hex[BUNDLE_ID_HEX_LEN] = '\0';
 }
 
-static int hex_value(char c)
+int store_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -96,8 +96,8 @@ int bundle_id_from_hex(struct bundle_id *id, const char *hex)
 		return -1;
 
 	for (size_t i = 0; i < BUNDLE_ID_LEN; i++) {
-		int high = hex_value(hex[2 * i]);
-		int low = hex_value(hex[2 * i + 1]);
+		int high = store_hex_value(hex[2 * i]);
+		int low = store_hex_value(hex[2 * i + 1]);
 
 		if (high < 0 || low < 0)
 			return -1;

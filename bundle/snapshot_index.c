@@ -179,17 +179,6 @@ int snapshot_index_latest(struct bundle *bundle, uint64_t *seq)
 	return query_seq(bundle, stmt, seq);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The smallest and largest ids that start with the hex prefix. */
 static void prefix_range(const char *prefix, unsigned char *low,
 			 unsigned char *high)
@@ -197,7 +186,7 @@ static void prefix_range(const char *prefix, unsigned char *low,
 	memset(low, 0, BUNDLE_ID_LEN);
 	memset(high, 0xff, BUNDLE_ID_LEN);
 	for (size_t i = 0; prefix[i] && i < BUNDLE_ID_HEX_LEN; i++) {
-		int v = hex_value(prefix[i]);
+		int v = store_hex_value(prefix[i]);
 		unsigned char *lo = &low[i / 2], *hi = &high[i / 2];
 
 		if (i % 2 == 0) {

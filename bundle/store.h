@@ -161,6 +161,9 @@ void store_pipeline_stop(struct bundle *bundle);
 /* SHA-256 of one buffer. */
 void store_sha256(const void *data, size_t len, struct bundle_id *id);
 
+/* The value of one hex digit, either case, or -1 for another byte. */
+int store_hex_value(char c);
+
 /* SHA-256 for EVP_DigestInit_ex(), fetched once; never NULL. */
 struct evp_md_st;
 const struct evp_md_st *store_sha256_md(void);

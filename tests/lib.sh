@@ -98,3 +98,19 @@ wait_port() {
 	done
 	cat "$1"
 }
+
+# replay_json BUNDLE [OPTION...]: replay with --json into $TMP/json,
+# the exit status in $status.
+replay_json() {
+	b=$1
+	shift
+	set +e
+	"$RUNBUNDLE" replay --json "$@" "$b" >"$TMP/json" 2>"$TMP/replay.err"
+	status=$?
+	set -e
+}
+
+# jqr FILTER: one raw value of $TMP/json.
+jqr() {
+	jq -r "$1" "$TMP/json"
+}

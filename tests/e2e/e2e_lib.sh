@@ -25,19 +25,3 @@ sdk_record() {
 	"$RUNBUNDLE" verify "$1/run.rb" >/dev/null 2>&1 ||
 		fail "the recording '$1/run.rb' does not verify"
 }
-
-# replay_json BUNDLE [OPTION...]: replay with --json into $TMP/json,
-# the exit status in $status.
-replay_json() {
-	b=$1
-	shift
-	set +e
-	"$RUNBUNDLE" replay --json "$@" "$b" >"$TMP/json" 2>"$TMP/replay.err"
-	status=$?
-	set -e
-}
-
-# jqr FILTER: one raw value of $TMP/json.
-jqr() {
-	jq -r "$1" "$TMP/json"
-}

@@ -46,22 +46,6 @@ record_in() {
 		fail "the recording '$out' does not verify"
 }
 
-# replay_json BUNDLE [OPTION...]: replay with --json into $TMP/json,
-# the exit status in $status.
-replay_json() {
-	b=$1
-	shift
-	set +e
-	"$RUNBUNDLE" replay --json "$@" "$b" >"$TMP/json" 2>"$TMP/replay.err"
-	status=$?
-	set -e
-}
-
-# jqr FILTER: one raw value of $TMP/json.
-jqr() {
-	jq -r "$1" "$TMP/json"
-}
-
 expect_replay_status() {
 	[ "$status" = "$1" ] || {
 		cat "$TMP/replay.err" "$TMP/json" >&2
