@@ -257,7 +257,9 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	cJSON_AddItemToObject(summary, "verify", verify);
 	if (json) {
 		rc = out_json(summary);
-		return rc ? rc : damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+		if (rc)
+			return rc;
+		return damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
 	print_text(summary);
 	cJSON_Delete(summary);

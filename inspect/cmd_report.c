@@ -189,8 +189,8 @@ static int print_json(const char *output, cJSON *doc)
 
 /*
  * Add runbundle verify's result to the page's data as "verify", so that
- * an auditor who opens the page sees a damaged bundle as damaged,
- * whatever its events say. Returns the number of problems, or -1 when
+ * an auditor who opens the page finds a damaged bundle marked damaged,
+ * whatever its events contain. Returns the number of problems, or -1 when
  * the bundle cannot be verified.
  */
 static long add_verify(cJSON *doc, const char *bundle)

@@ -1,7 +1,7 @@
 /*
  * verify_json.c - the result of "runbundle verify" as one JSON object,
  * for the commands that show a bundle to a person (inspect, report), so
- * that a damaged bundle is shown as damaged whatever its events say.
+ * that a damaged bundle is shown as damaged whatever its events contain.
  */
 #include "bundle/error.h"
 #include "bundle/verify.h"

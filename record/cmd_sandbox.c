@@ -50,7 +50,8 @@ struct run {
 	uint64_t attempts_dropped;	/* past MAX_ATTEMPTS */
 };
 
-/* The most attempts kept for the report; later ones are only counted. */
+/* The maximum number of attempts kept for the report; later ones are
+ * only counted. */
 #define MAX_ATTEMPTS 1024
 
 static volatile sig_atomic_t helper_pid;

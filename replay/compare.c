@@ -499,9 +499,9 @@ static void summarize(struct replay_comparison *out)
 
 /*
  * Add the matching rules of the policy recorded in run and those given
- * on the command line, the same ones that the replay's gateway applied
- * to the requests, so that a value the gateway served as volatile is
- * not reported as a divergence here.
+ * on the command line. The replay's gateway applied the same rules to
+ * the requests, so a value it served as volatile is not reported as a
+ * divergence here.
  */
 static int add_policy_rules(struct harness_normalizer *normalizer,
 			    const struct replay_run *run)

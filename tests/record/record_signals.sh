@@ -135,8 +135,8 @@ expect_no_leftovers() {
 	done
 }
 
-# expect_stopped_early SIGNAL: the agent never ran and the finalized
-# bundle says that SIGNAL stopped the recording.
+# expect_stopped_early SIGNAL: the agent never ran, and the finalized
+# bundle records that SIGNAL stopped the recording.
 expect_stopped_early() {
 	expect_recorded "$status"
 	[ ! -e "$early/ran" ] || fail "$name: the agent ran"
@@ -147,7 +147,7 @@ expect_stopped_early() {
 	expect_grep "^stopped: SIG$1 before the agent started" "$TMP/err"
 	expect_no_leftovers "$name"
 
-	# The reading commands say so too, and give no agent exit status.
+	# The reading commands report the same, with no agent exit status.
 	"$RB" inspect --json "$bundle" >"$TMP/summary.json"
 	expect_eq "$1 null" "$(jq -r '.run | "\(.stopped_before_start) \(.exit_code)"' \
 		"$TMP/summary.json")" "$name: inspect's run"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# runbundle diff refuses a damaged bundle instead of comparing what its
-# events still say, and names it.
+# runbundle diff rejects a damaged bundle, and names it, instead of
+# comparing the events that remain readable.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"

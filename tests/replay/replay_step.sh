@@ -56,10 +56,10 @@ expect_eq "1 1 as recorded" \
 expect_eq "flavor mint" "$(cat "$TMP/env-out/flavor.txt")" \
 	"what the re-run wrote"
 
-# An agent that runs each tool in a command substitution with more than
+# An agent that runs each tool in a command substitution of more than
 # one command, as examples/shell-agent does, forks a subshell that runs
-# no program: the tool's `sh -c` is its child, and still one of the
-# commands that step K re-runs.
+# no program. The tool's `sh -c` is that subshell's child, and is still
+# one of the commands that step K re-runs.
 new_workspace "$TMP/sub" 'echo one >one.txt' 'echo more >>one.txt'
 sed 's|output=$(sh -c "$command" 2>&1)|output=$(sh -c "$command" 2>\&1; :)|' \
 	"$TMP/sub/agent.sh" >"$TMP/sub/agent2.sh"
