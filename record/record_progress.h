@@ -1,10 +1,10 @@
 /*
  * record_progress.h - the progress line of a long snapshot.
  *
- * The line goes to stderr only when stderr is a terminal, only after the
- * snapshot has run for RUNBUNDLE_PROGRESS_DELAY seconds (1 when the
- * variable is unset or not a number; git's GIT_PROGRESS_DELAY works the
- * same way), and at most four times a second. It is one line, rewritten
+ * The line goes to stderr only when stderr is a terminal, and only after
+ * the snapshot has run for RUNBUNDLE_PROGRESS_DELAY seconds (1 when the
+ * variable is unset or not a number, like git's GIT_PROGRESS_DELAY). It
+ * is updated at most four times a second. It is one line, rewritten
  * after a carriage return, cut to the terminal's width, and cleared when
  * the snapshot ends, so the next output starts on a clean line.
  *

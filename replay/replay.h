@@ -154,7 +154,7 @@ struct replay_file_diff {
  * The command behind the first divergent path of a step's request. A
  * tool result in the request names the tool call it replies to (Chat
  * Completions "tool_call_id", Responses "call_id", Anthropic
- * "tool_use_id"); the recorded response that made that call, and the
+ * "tool_use_id"). The recorded response that made that call, and the
  * call's arguments, give the step and the command. Without such an id
  * the command is a guess: the one of the step whose command line the
  * recorded value quotes, else whose exit status differs, else the last
