@@ -15,8 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "cli/cli.h"
 #include "record/commands.h"
 #include "sandbox/error.h"
@@ -412,12 +410,9 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 	rc = parse_args(argc, argv, self, &run, &policy_path);
 	if (rc)
 		return rc;
-	/* libcrypto serves only the SHA-256 digest of the seccomp filter
-	 * here, which needs no system configuration: skipping
-	 * openssl.cnf saves about 0.3 ms of every start. */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	if (!run.config.workspace)
 		run.config.workspace = ".";
+	run.config.skip_description = !run.description_path;
 	run.policy = policy_path ? sandbox_policy_load(policy_path)
 				 : sandbox_policy_default();
 	if (!run.policy) {

@@ -754,7 +754,11 @@ int sandbox_launch(const struct sandbox_config *config,
 		abort_launch(child, &plan);
 		goto fail;
 	}
-	child->description = sandbox_describe(&plan, mounts);
+	/* sandbox_describe() takes ownership of mounts. */
+	if (config->skip_description)
+		cJSON_Delete(mounts);
+	else
+		child->description = sandbox_describe(&plan, mounts);
 	snprintf(child->cgroup, sizeof(child->cgroup), "%s", plan.cgroup);
 	snprintf(child->cgroup_kind, sizeof(child->cgroup_kind), "%s",
 		 plan.cgroup_kind);

@@ -96,6 +96,9 @@ struct sandbox_config {
 	void *hook_arg;
 	bool trace_exec;		/* the seccomp exec-tracing rule */
 	bool seccomp_notify;		/* count denials through a listener */
+	bool skip_description;		/* leave child->description NULL,
+					 * which spares computing the
+					 * seccomp filter's digest */
 };
 
 struct sandbox_child {
@@ -107,8 +110,9 @@ struct sandbox_child {
 	size_t n_port_fds;
 	int notify_fd;		/* seccomp listener, owned by the caller, or
 				 * -1 */
-	cJSON *description;	/* what is enforced; owned by the child,
-				 * freed by sandbox_child_release() */
+	cJSON *description;	/* what is enforced, or NULL with
+				 * config->skip_description; owned by the
+				 * child, freed by sandbox_child_release() */
 
 	/* Private to the library. */
 	int control;

@@ -30,8 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "sandbox/digest.h"
 #include "sandbox/error.h"
 #include "sandbox/seccomp.h"
 
@@ -554,11 +553,10 @@ out:
 	return rc;
 }
 
-/* A compiled program and its digest, kept for the life of the process
- * in one slot per combination of options. */
+/* A compiled program, kept for the life of the process in one slot
+ * per combination of options. */
 struct compiled {
 	struct program prog;
-	char hex[65];
 };
 
 #define OPTION_BITS 5
@@ -572,8 +570,6 @@ static unsigned int option_index(const struct sandbox_seccomp_options *o)
 	       (unsigned int)o->notify << 2 | (unsigned int)o->report << 3 |
 	       (unsigned int)o->seal_memfd << 4;
 }
-
-static int hash_program(const struct program *prog, char hex[65]);
 
 /*
  * Return the compiled program for opts, compiling it on first use. The
@@ -597,7 +593,7 @@ compiled_get(const struct sandbox_seccomp_options *opts)
 				  "program", strerror(ENOMEM));
 		return NULL;
 	}
-	if (compile(opts, &c->prog) < 0 || hash_program(&c->prog, c->hex) < 0) {
+	if (compile(opts, &c->prog) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -682,22 +678,6 @@ int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 	return 0;
 }
 
-static int hash_program(const struct program *prog, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-
-	if (!EVP_Digest(prog->insns, prog->len * sizeof(struct sock_filter),
-			md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
-		sandbox_set_error("cannot hash seccomp filter: '%s': %s",
-				  "SHA-256", "EVP_Digest failed");
-		return -1;
-	}
-	for (unsigned int i = 0; i < md_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
 			   char hex[65])
 {
@@ -705,8 +685,10 @@ int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
 
 	if (!compiled)
 		return -1;
-	memcpy(hex, compiled->hex, 65);
-	return 0;
+	return sandbox_sha256_hex(compiled->prog.insns,
+				  compiled->prog.len *
+					  sizeof(struct sock_filter),
+				  hex);
 }
 
 static const char *action_name(const struct filter_rule *rule)

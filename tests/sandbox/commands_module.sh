@@ -16,6 +16,19 @@ expect_status 0 "$TMP/alone/runbundle" help record
 expect_status 0 "$TMP/alone/runbundle" record --help
 expect_status 0 "$TMP/alone/runbundle" sandbox --workspace "$TMP" -- true
 
+# libcrypto is opened only for the seccomp filter's digest, which only a
+# description needs, so a plain run does not load it at all.
+expect_status 0 env LD_DEBUG=files "$TMP/alone/runbundle" sandbox \
+	--workspace "$TMP" -- true
+expect_grep 'file=libseccomp' "$TMP/err"
+if grep -q 'file=libcrypto' "$TMP/err"; then
+	fail "a run without --description loaded libcrypto"
+fi
+expect_status 0 env LD_DEBUG=files "$TMP/alone/runbundle" sandbox \
+	--workspace "$TMP" --description "$TMP/described.json" -- true
+expect_grep 'file=libcrypto' "$TMP/err"
+expect_grep '"sha256":[[:space:]]*"[0-9a-f]\{64\}"' "$TMP/described.json"
+
 # The other commands name the missing file and the fix.
 expect_status 3 "$TMP/alone/runbundle" verify "$TMP/none.rb"
 expect_grep "^runbundle: cannot load the commands module: '$TMP/alone/../" \
