@@ -106,11 +106,11 @@ struct sandbox_seccomp_options {
 };
 
 /*
- * Compile the filter for these options and keep it, with its digest,
- * for the life of the process, so that a later sandbox_seccomp_load()
- * in a forked child and sandbox_seccomp_digest() or
- * sandbox_seccomp_describe() in the parent reuse it instead of
- * compiling again. Thread-safe, and safe to read in a child forked
+ * Compile the filter for these options and keep it for the life of
+ * the process, so that a later sandbox_seccomp_load() in a forked child
+ * and sandbox_seccomp_digest() or sandbox_seccomp_describe() in the
+ * parent reuse it instead of compiling again. The digest is computed
+ * only when one of the last two asks for it. Thread-safe, and safe to read in a child forked
  * while another thread prepares. Returns 0, or -1 with a message.
  */
 int sandbox_seccomp_prepare(const struct sandbox_seccomp_options *opts);
