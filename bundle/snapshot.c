@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -36,7 +35,7 @@ struct walk {
 	const char *root_path; /* absolute: the stat cache's key prefix */
 	struct snapshot_path path;
 	struct snapshot_links links;
-	struct snapshot_stat_worker *stat_worker;
+	struct snapshot_lister lister;
 	int depth;
 };
 
@@ -55,25 +54,6 @@ static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
 	w->options->on_problem(shown, kind, why, w->options->arg);
 }
 
-static int is_excluded(struct walk *w, const char *name)
-{
-	for (size_t i = 0; i < w->options->n_excludes; i++) {
-		const char *pattern = w->options->excludes[i];
-
-		if (pattern[0] == '/') {
-			if (fnmatch(pattern + 1, w->path.data, FNM_PATHNAME) ==
-			    0)
-				return 1;
-		} else if (strchr(pattern, '/')) {
-			if (fnmatch(pattern, w->path.data, FNM_PATHNAME) == 0)
-				return 1;
-		} else if (fnmatch(pattern, name, 0) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static void fill_stat(struct bundle_tree_entry *e, const struct stat *st)
 {
 	e->mode = st->st_mode;
@@ -82,93 +62,6 @@ static void fill_stat(struct bundle_tree_entry *e, const struct stat *st)
 	e->mtime_sec = st->st_mtim.tv_sec;
 	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 	e->size = (uint64_t)st->st_size;
-}
-
-static int item_cmp(const void *x, const void *y)
-{
-	const struct snapshot_item *a = x, *b = y;
-
-	return bundle_tree_name_cmp((const unsigned char *)a->name, a->name_len,
-				    (const unsigned char *)b->name,
-				    b->name_len);
-}
-
-static void free_items(struct snapshot_item *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(items[i].name);
-	free(items);
-}
-
-/* Read the names of the directory open at fd, without "." and "..", and
- * lstat each. Excluded entries are left out. */
-static int list_dir(struct walk *w, int fd, struct snapshot_item **out,
-		    size_t *n_out)
-{
-	struct snapshot_item *items = NULL;
-	size_t n = 0, alloc = 0;
-	struct dirent *d;
-	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
-
-	if (!dir) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return -1;
-	}
-	errno = 0;
-	while ((d = readdir(dir))) {
-		size_t len = strlen(d->d_name);
-		size_t mark = w->path.len;
-		struct snapshot_item *it;
-
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (snapshot_path_push(&w->path, d->d_name, len) < 0)
-			goto fail;
-		if (is_excluded(w, d->d_name)) {
-			snapshot_path_pop(&w->path, mark);
-			continue;
-		}
-		snapshot_path_pop(&w->path, mark);
-
-		if (n == alloc) {
-			struct snapshot_item *grown;
-
-			alloc = alloc ? alloc * 2 : 32;
-			grown = realloc(items, alloc * sizeof(*items));
-			if (!grown)
-				goto nomem;
-			items = grown;
-		}
-		it = &items[n];
-		it->name = strdup(d->d_name);
-		if (!it->name)
-			goto nomem;
-		it->name_len = len;
-		n++;
-		errno = 0;
-	}
-	if (errno)
-		goto fail;
-	closedir(dir);
-	snapshot_stat_items(&w->stat_worker, fd, items, n);
-	if (n)
-		qsort(items, n, sizeof(*items), item_cmp);
-	*out = items;
-	*n_out = n;
-	return 0;
-
-nomem:
-	errno = ENOMEM;
-fail : {
-	int saved = errno;
-
-	closedir(dir);
-	free_items(items, n);
-	errno = saved;
-	return -1;
-}
 }
 
 /* The data extents of a sparse file, found with SEEK_DATA and SEEK_HOLE.
@@ -450,32 +343,44 @@ static int snap_symlink(struct walk *w, int dirfd,
 	return rc;
 }
 
-static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
-		    struct bundle_id *id);
+static int walk_dir(struct walk *w, struct snapshot_listing *listing,
+		    const struct bundle_id *old_id, struct bundle_id *id);
 
-static int snap_dir(struct walk *w, int dirfd, const struct snapshot_item *it,
+static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 		    const struct bundle_tree_entry *old,
 		    struct bundle_tree *tree, struct bundle_tree_entry *e)
 {
 	const struct bundle_id *old_id = NULL;
-	int fd, rc;
+	struct snapshot_listing listing;
+	int rc;
 
 	w->stats->dirs++;
 	if (w->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH)
 		return add_error(w, tree, e, "nested too deep to snapshot");
-	fd = openat(dirfd, it->name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return add_error(w, tree, e, strerror(errno));
+	if (it->job)
+		snapshot_lister_take(&w->lister, it, &listing);
+	else
+		snapshot_list_at(w->options, dirfd, it->name, w->path.data,
+				 w->path.len, &listing);
+	if (listing.fd < 0)
+		return add_error(w, tree, e, strerror(listing.open_errno));
+	if (listing.list_errno) {
+		int why = listing.list_errno;
+
+		snapshot_listing_release(&listing);
+		if (why == ENOMEM) {
+			bundle_set_error("cannot snapshot: out of memory");
+			return -1;
+		}
+		return add_error(w, tree, e, strerror(why));
+	}
 	if (old && old->kind == BUNDLE_ENTRY_DIR)
 		old_id = &old->ref;
 
 	w->depth++;
-	rc = walk_dir(w, fd, old_id, &e->ref);
+	rc = walk_dir(w, &listing, old_id, &e->ref);
 	w->depth--;
-	close(fd);
-	if (rc == 1)
-		return add_error(w, tree, e, strerror(errno));
+	snapshot_listing_release(&listing);
 	if (rc < 0)
 		return -1;
 	e->kind = BUNDLE_ENTRY_DIR;
@@ -489,11 +394,12 @@ static int snap_dir(struct walk *w, int dirfd, const struct snapshot_item *it,
 struct old_dir {
 	struct bundle_tree tree;
 	void *data;
+	size_t len; /* of data: the encoded tree */
 	unsigned char *records;
 	int have;
 };
 
-static int snap_item(struct walk *w, int dirfd, const struct snapshot_item *it,
+static int snap_item(struct walk *w, int dirfd, struct snapshot_item *it,
 		     const struct old_dir *old_dir, struct bundle_tree *tree)
 {
 	const struct bundle_tree_entry *old = NULL;
@@ -553,7 +459,7 @@ static char *dir_key(const struct walk *w, size_t *len)
 static int load_old_dir(struct walk *w, const struct bundle_id *old_id,
 			struct old_dir *old)
 {
-	size_t len, key_len;
+	size_t key_len;
 	enum bundle_kind kind;
 	char *key;
 	int rc;
@@ -561,9 +467,9 @@ static int load_old_dir(struct walk *w, const struct bundle_id *old_id,
 	memset(old, 0, sizeof(*old));
 	if (!old_id || !w->use_cache)
 		return 0;
-	if (bundle_get(w->bundle, old_id, &old->data, &len, &kind) < 0 ||
+	if (bundle_get(w->bundle, old_id, &old->data, &old->len, &kind) < 0 ||
 	    kind != BUNDLE_TREE ||
-	    bundle_tree_parse(&old->tree, old->data, len) < 0) {
+	    bundle_tree_parse(&old->tree, old->data, old->len) < 0) {
 		free(old->data);
 		old->data = NULL;
 		return 0;
@@ -630,24 +536,40 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 }
 
 /*
- * Store the directory open at fd as a tree and return its id. Returns 1
- * (with errno set) when the directory cannot be listed, so the caller
- * records an ERROR entry, and -1 when the store failed.
+ * Store the encoded tree, or take the previous tree's id when the bytes
+ * are the same: bundle_get() checked that those bytes hash to old_id, so
+ * the id is that of data, and hashing it again would only repeat that.
  */
-static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
+static int put_tree(struct walk *w, const void *data, size_t len,
+		    const struct bundle_id *old_id, const struct old_dir *old,
 		    struct bundle_id *id)
 {
+	if (old_id && old->have && old->len == len &&
+	    memcmp(old->data, data, len) == 0) {
+		*id = *old_id;
+		return 0;
+	}
+	return bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+}
+
+/*
+ * Store the listed directory as a tree and return its id. Returns -1 when
+ * the store failed. The listing keeps its descriptor and items.
+ */
+static int walk_dir(struct walk *w, struct snapshot_listing *listing,
+		    const struct bundle_id *old_id, struct bundle_id *id)
+{
+	struct snapshot_item *items = listing->items;
+	size_t n_items = listing->n, mark = w->path.len;
 	struct bundle_tree tree;
 	struct old_dir old;
-	struct snapshot_item *items;
-	size_t n_items;
 	void *data = NULL;
 	size_t len;
 	int rc;
-	size_t mark = w->path.len;
 
-	if (list_dir(w, fd, &items, &n_items) < 0)
-		return errno == ENOMEM ? -1 : 1;
+	if (w->depth < BUNDLE_SNAPSHOT_MAX_DEPTH)
+		snapshot_lister_queue(&w->lister, listing->fd, &w->path, items,
+				      n_items);
 	rc = load_old_dir(w, old_id, &old);
 	bundle_tree_init(&tree);
 
@@ -655,13 +577,14 @@ static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 		rc = snapshot_path_push(&w->path, items[i].name,
 					items[i].name_len);
 		if (rc == 0)
-			rc = snap_item(w, fd, &items[i], &old, &tree);
+			rc = snap_item(w, listing->fd, &items[i], &old, &tree);
 		snapshot_path_pop(&w->path, mark);
 	}
+	snapshot_lister_cancel(&w->lister, items, n_items);
 	if (rc == 0)
 		rc = bundle_tree_encode(&tree, &data, &len);
 	if (rc == 0)
-		rc = bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+		rc = put_tree(w, data, len, old_id, &old, id);
 	if (rc == 0 && tree.n_entries == n_items)
 		rc = store_records(w, items, &tree, id, old_id, &old);
 	if (rc == 0 && w->options->on_progress)
@@ -670,7 +593,6 @@ static int walk_dir(struct walk *w, int fd, const struct bundle_id *old_id,
 	free(data);
 	bundle_tree_release(&tree);
 	release_old_dir(&old);
-	free_items(items, n_items);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -694,6 +616,7 @@ static int walk_root(struct walk *w, const char *dir, const char *shown,
 		     struct bundle_snapshot *snapshot)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct snapshot_listing listing;
 	int rc;
 
 	if (fd < 0) {
@@ -704,13 +627,14 @@ static int walk_root(struct walk *w, const char *dir, const char *shown,
 
 	/* Before the walk: listing the directory changes only its atime. */
 	fill_root_meta(&snapshot->root_meta, fd);
-	rc = walk_dir(w, fd, old_root, &snapshot->root);
-	close(fd);
-	if (rc == 1) {
+	if (snapshot_list(w->options, fd, "", 0, &listing) < 0) {
 		bundle_set_error("cannot read directory: '%s': %s", shown,
-				 strerror(errno));
+				 strerror(listing.list_errno));
+		snapshot_listing_release(&listing);
 		return -1;
 	}
+	rc = walk_dir(w, &listing, old_root, &snapshot->root);
+	snapshot_listing_release(&listing);
 	return rc;
 }
 
@@ -739,6 +663,7 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 		snapshot_source_release(&src);
 		return -1;
 	}
+	snapshot_lister_init(&w.lister, w.options);
 	rc = walk_root(&w, src.path, src.shown,
 		       src.have_previous ? &src.previous_root : NULL, snapshot);
 	if (rc == 0)
@@ -750,7 +675,7 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 
 	snapshot_path_release(&w.path);
 	snapshot_links_release(&w.links);
-	snapshot_stat_stop(w.stat_worker);
+	snapshot_lister_release(&w.lister);
 	snapshot_source_release(&src);
 	return rc;
 }

@@ -5,31 +5,12 @@
 #ifndef BUNDLE_SNAPSHOT_INTERNAL_H
 #define BUNDLE_SNAPSHOT_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "bundle/snapshot.h"
-
-/* One directory entry as listed, before it is stored. */
-struct snapshot_item {
-	char *name;
-	size_t name_len;
-	struct stat st;
-	int stat_errno; /* errno of a failed lstat, or 0 */
-};
-
-/* The helper thread of snapshot_stat_items(); opaque. */
-struct snapshot_stat_worker;
-
-/*
- * lstat items[0..n) relative to dirfd, filling st or stat_errno. Large
- * directories are split with a helper thread, started on first use in
- * *worker (which starts NULL) and stopped with snapshot_stat_stop().
- */
-void snapshot_stat_items(struct snapshot_stat_worker **worker, int dirfd,
-			 struct snapshot_item *items, size_t n);
-void snapshot_stat_stop(struct snapshot_stat_worker *worker);
 
 /* A path from the snapshot root, raw bytes and NUL-terminated. */
 struct snapshot_path {
@@ -44,6 +25,84 @@ int snapshot_path_push(struct snapshot_path *path, const char *name,
 /* Cut the path back to len bytes, as it was before a push. */
 void snapshot_path_pop(struct snapshot_path *path, size_t len);
 void snapshot_path_release(struct snapshot_path *path);
+
+struct snapshot_job;
+
+/* One directory entry as listed, before it is stored. */
+struct snapshot_item {
+	char *name;
+	size_t name_len;
+	struct stat st;
+	int stat_errno;		  /* errno of a failed lstat, or 0 */
+	struct snapshot_job *job; /* its listing, queued, or NULL */
+};
+
+/* A directory, open and listed: the items without the excluded ones,
+ * lstat'd and in tree order. */
+struct snapshot_listing {
+	int fd;		/* the directory, or -1 when it cannot be opened */
+	int open_errno; /* why not */
+	int list_errno; /* errno of a failed listing (then no items), or 0 */
+	struct snapshot_item *items;
+	size_t n;
+};
+
+/*
+ * List the directory open at fd, whose path from the snapshot root is
+ * path (path_len raw bytes, 0 at the root), into listing, which takes
+ * over fd. Returns -1 with listing->list_errno set when it fails.
+ * snapshot_list_at() opens the directory name in parent_fd first, never
+ * following a symlink, and sets listing->open_errno when that fails.
+ * Neither sets bundle_error(), so they may run on any thread.
+ */
+int snapshot_list(const struct bundle_snapshot_options *options, int fd,
+		  const char *path, size_t path_len,
+		  struct snapshot_listing *listing);
+void snapshot_list_at(const struct bundle_snapshot_options *options,
+		      int parent_fd, const char *name, const char *path,
+		      size_t path_len, struct snapshot_listing *listing);
+
+/* Close the directory and free the items. */
+void snapshot_listing_release(struct snapshot_listing *listing);
+void snapshot_items_free(struct snapshot_item *items, size_t n);
+
+/*
+ * Directories listed ahead of the walk by a helper thread
+ * (snapshot_stat.c has the invariants). The walk queues the
+ * subdirectories of each directory it lists, takes the listing of each
+ * when it gets there (listing it itself when the helper has not begun),
+ * and cancels the jobs it does not take before it closes the directory
+ * they are in. Without a thread, nothing is queued.
+ */
+struct snapshot_lister {
+	const struct bundle_snapshot_options *options;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct snapshot_job *head; /* the queue, in the walk's order */
+	size_t ahead;		   /* jobs running or done */
+	int quit, started, have_thread;
+	pthread_t thread;
+};
+
+void snapshot_lister_init(struct snapshot_lister *lister,
+			  const struct bundle_snapshot_options *options);
+void snapshot_lister_release(struct snapshot_lister *lister);
+
+/* Queue the subdirectories among items[0..n), which are in dirfd, whose
+ * path from the snapshot root is dir. Sets each one's job. */
+void snapshot_lister_queue(struct snapshot_lister *lister, int dirfd,
+			   const struct snapshot_path *dir,
+			   struct snapshot_item *items, size_t n);
+
+/* The listing of the item, whose job is set; clears the job. */
+void snapshot_lister_take(struct snapshot_lister *lister,
+			  struct snapshot_item *it,
+			  struct snapshot_listing *listing);
+
+/* Drop the jobs still set among items[0..n). */
+void snapshot_lister_cancel(struct snapshot_lister *lister,
+			    struct snapshot_item *items, size_t n);
+
 
 /* The first path seen of each file with more than one link, by device
  * and inode: an open-addressing hash table. */
