@@ -222,6 +222,16 @@ const struct harness_process *harness_tracer_process(
  */
 struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
 
+/*
+ * Add value to object as name, or with object NULL only create the item:
+ * a raw item (cJSON_Raw) with the digits that cJSON would print for the
+ * number, made without printf. The JSON builders here use it for every
+ * integer, so read their numbers from the printed text, not from the
+ * items. Returns the item, or NULL when out of memory.
+ */
+struct cJSON *harness_json_add_integer(struct cJSON *object,
+				       const char *name, int64_t value);
+
 /* One process as a JSON object, without its children. The caller owns
  * the result. */
 struct cJSON *harness_process_json(const struct harness_process *process);

@@ -75,6 +75,34 @@ static cJSON *bytes_json(const char *data, size_t len)
 	return obj;
 }
 
+/*
+ * cJSON prints a number with sprintf("%1.15g"), reads it back with
+ * sscanf, and prints the 16 digits of a time in microseconds again with
+ * "%1.17g": in callgrind, most of the instructions that encode an exec
+ * event. The integers here print as the same digits, as raw items.
+ */
+cJSON *harness_json_add_integer(cJSON *object, const char *name,
+				int64_t value)
+{
+	char buf[24], *at = buf + sizeof(buf) - 1;
+	uint64_t u = value < 0 ? -(uint64_t)value : (uint64_t)value;
+	cJSON *item;
+
+	*at = '\0';
+	do {
+		*--at = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (value < 0)
+		*--at = '-';
+	item = cJSON_CreateRaw(at);
+	if (item && object && !cJSON_AddItemToObject(object, name, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
 static cJSON *text_json(const char *s)
 {
 	return bytes_json(s, s ? strlen(s) : 0);
@@ -119,14 +147,14 @@ static cJSON *exec_object(const struct harness_exec *exec, bool with_env,
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *argv = cJSON_AddArrayToObject(obj, "argv");
 
-	cJSON_AddNumberToObject(obj, "time_us", (double)exec->time_us);
+	harness_json_add_integer(obj, "time_us", exec->time_us);
 	cJSON_AddItemToObject(obj, "path", text_json(exec->attempted));
 	cJSON_AddItemToObject(obj, "resolved", text_json(exec->resolved));
 	cJSON_AddBoolToObject(obj, "empty_path", exec->empty_path);
 	if (exec->error) {
 		const char *name = strerrorname_np(exec->error);
 
-		cJSON_AddNumberToObject(obj, "errno", exec->error);
+		harness_json_add_integer(obj, "errno", exec->error);
 		cJSON_AddStringToObject(obj, "error", name ? name : "?");
 	} else {
 		cJSON_AddNullToObject(obj, "error");
@@ -238,27 +266,24 @@ const char *harness_tracer_env_text(struct harness_tracer *tracer,
 	return env_text(&tracer->env_cache, exec);
 }
 
-static double tv_us(struct timeval tv)
+static int64_t tv_us(struct timeval tv)
 {
-	return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
 static cJSON *rusage_json(const struct rusage *ru)
 {
 	cJSON *obj = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(obj, "user_us", tv_us(ru->ru_utime));
-	cJSON_AddNumberToObject(obj, "system_us", tv_us(ru->ru_stime));
-	cJSON_AddNumberToObject(obj, "max_rss_kib", (double)ru->ru_maxrss);
-	cJSON_AddNumberToObject(obj, "minor_faults", (double)ru->ru_minflt);
-	cJSON_AddNumberToObject(obj, "major_faults", (double)ru->ru_majflt);
-	cJSON_AddNumberToObject(obj, "read_blocks", (double)ru->ru_inblock);
-	cJSON_AddNumberToObject(obj, "written_blocks",
-				(double)ru->ru_oublock);
-	cJSON_AddNumberToObject(obj, "voluntary_switches",
-				(double)ru->ru_nvcsw);
-	cJSON_AddNumberToObject(obj, "involuntary_switches",
-				(double)ru->ru_nivcsw);
+	harness_json_add_integer(obj, "user_us", tv_us(ru->ru_utime));
+	harness_json_add_integer(obj, "system_us", tv_us(ru->ru_stime));
+	harness_json_add_integer(obj, "max_rss_kib", ru->ru_maxrss);
+	harness_json_add_integer(obj, "minor_faults", ru->ru_minflt);
+	harness_json_add_integer(obj, "major_faults", ru->ru_majflt);
+	harness_json_add_integer(obj, "read_blocks", ru->ru_inblock);
+	harness_json_add_integer(obj, "written_blocks", ru->ru_oublock);
+	harness_json_add_integer(obj, "voluntary_switches", ru->ru_nvcsw);
+	harness_json_add_integer(obj, "involuntary_switches", ru->ru_nivcsw);
 	return obj;
 }
 
@@ -266,11 +291,11 @@ static void add_end(cJSON *obj, const struct harness_process *p)
 {
 	cJSON_AddStringToObject(obj, "end", harness_end_name(p->end));
 	if (p->end == HARNESS_END_EXITED)
-		cJSON_AddNumberToObject(obj, "exit_code", p->exit_code);
+		harness_json_add_integer(obj, "exit_code", p->exit_code);
 	if (p->end == HARNESS_END_SIGNALED || p->end == HARNESS_END_KILLED) {
 		const char *abbrev = sigabbrev_np(p->signal);
 
-		cJSON_AddNumberToObject(obj, "signal", p->signal);
+		harness_json_add_integer(obj, "signal", p->signal);
 		cJSON_AddStringToObject(obj, "signal_name",
 					abbrev ? abbrev : "?");
 		cJSON_AddBoolToObject(obj, "core_dumped", p->core_dumped);
@@ -286,13 +311,14 @@ static cJSON *process_object(const struct harness_process *p,
 	cJSON *ns = cJSON_AddArrayToObject(obj, "ns_pids");
 	cJSON *execs = cJSON_AddArrayToObject(obj, "execs");
 
-	cJSON_AddNumberToObject(obj, "pid", p->pid);
-	cJSON_AddNumberToObject(obj, "ns_pid", p->ns_pid);
+	harness_json_add_integer(obj, "pid", p->pid);
+	harness_json_add_integer(obj, "ns_pid", p->ns_pid);
 	for (size_t i = 0; i < p->n_ns_pids; i++)
-		cJSON_AddItemToArray(ns, cJSON_CreateNumber(p->ns_pids[i]));
-	cJSON_AddNumberToObject(obj, "start_us", (double)p->start_us);
+		cJSON_AddItemToArray(ns, harness_json_add_integer(
+						 NULL, NULL, p->ns_pids[i]));
+	harness_json_add_integer(obj, "start_us", p->start_us);
 	if (p->end != HARNESS_END_RUNNING)
-		cJSON_AddNumberToObject(obj, "end_us", (double)p->end_us);
+		harness_json_add_integer(obj, "end_us", p->end_us);
 	add_end(obj, p);
 	cJSON_AddItemToObject(obj, "rusage", rusage_json(&p->rusage));
 	for (size_t i = 0; i < p->n_execs; i++) {

@@ -123,6 +123,12 @@ struct record_session {
 	struct bundle_id last_root;	/* the latest workspace snapshot */
 	struct record_counts counts;	/* guarded by qlock */
 
+	/* The last JSON bytes stored, and their id: an exec's
+	 * environment is mostly the one before (record.c). */
+	void *last_json;
+	size_t last_json_len;
+	struct bundle_id last_json_id;
+
 	/* The write queue (record_queue.c), guarded by qlock. */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
@@ -215,6 +221,10 @@ int record_put_event(struct record_session *session, const char *kind,
 		     enum bundle_kind bytes_kind, const void *bytes,
 		     size_t len, const struct bundle_id *extra,
 		     size_t n_extra, uint64_t *seq);
+
+/* Roll the open transaction back and forget what it stored. Call with
+ * session->lock held. */
+void record_rollback_locked(struct record_session *session);
 
 /* Add n to one of the counts; thread-safe. */
 void record_count(struct record_session *session, uint64_t *counter,

@@ -75,12 +75,12 @@ static void write_list_locked(struct record_session *s,
 		if (record_put_event(s, p->kind, p->data, p->object,
 				     p->bytes_kind, p->bytes, p->len, NULL, 0,
 				     NULL) < 0) {
-			bundle_rollback(s->bundle);
+			record_rollback_locked(s);
 			goto fail;
 		}
 	}
 	if (bundle_commit(s->bundle) < 0) {
-		bundle_rollback(s->bundle);
+		record_rollback_locked(s);
 		goto fail;
 	}
 	goto out;

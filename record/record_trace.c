@@ -21,11 +21,11 @@ static cJSON *process_data(const struct harness_process *p)
 {
 	cJSON *data = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(data, "index", (double)p->index);
-	cJSON_AddNumberToObject(data, "pid", p->pid);
-	cJSON_AddNumberToObject(data, "ns_pid", p->ns_pid);
-	cJSON_AddNumberToObject(data, "parent", (double)p->parent);
-	cJSON_AddNumberToObject(data, "start_us", (double)p->start_us);
+	harness_json_add_integer(data, "index", p->index);
+	harness_json_add_integer(data, "pid", p->pid);
+	harness_json_add_integer(data, "ns_pid", p->ns_pid);
+	harness_json_add_integer(data, "parent", p->parent);
+	harness_json_add_integer(data, "start_us", p->start_us);
 	return data;
 }
 
@@ -102,7 +102,7 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 	if (object)
 		add_argv(data, exec, object);
 
-	cJSON_AddNumberToObject(data, "time_us", (double)exec->time_us);
+	harness_json_add_integer(data, "time_us", exec->time_us);
 	cJSON_AddStringToObject(data, "path",
 				exec->exe.path ? exec->exe.path
 					       : exec->attempted);
@@ -117,9 +117,9 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 	return rc;
 }
 
-static double tv_us(struct timeval tv)
+static int64_t tv_us(struct timeval tv)
 {
-	return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
 /* The execs are in their own events and the whole record is in the
@@ -129,18 +129,17 @@ static int on_exited(struct record_session *s,
 {
 	cJSON *data = process_data(p);
 
-	cJSON_AddNumberToObject(data, "end_us", (double)p->end_us);
+	harness_json_add_integer(data, "end_us", p->end_us);
 	cJSON_AddStringToObject(data, "end", harness_end_name(p->end));
 	if (p->end == HARNESS_END_EXITED)
-		cJSON_AddNumberToObject(data, "exit_code", p->exit_code);
+		harness_json_add_integer(data, "exit_code", p->exit_code);
 	else if (p->end != HARNESS_END_LOST)
 		cJSON_AddStringToObject(data, "signal",
 					sigabbrev_np(p->signal));
-	cJSON_AddNumberToObject(data, "user_us", tv_us(p->rusage.ru_utime));
-	cJSON_AddNumberToObject(data, "system_us",
-				tv_us(p->rusage.ru_stime));
-	cJSON_AddNumberToObject(data, "max_rss_kib",
-				(double)p->rusage.ru_maxrss);
+	harness_json_add_integer(data, "user_us", tv_us(p->rusage.ru_utime));
+	harness_json_add_integer(data, "system_us",
+				 tv_us(p->rusage.ru_stime));
+	harness_json_add_integer(data, "max_rss_kib", p->rusage.ru_maxrss);
 	return record_submit(s, "process-end", data, NULL, BUNDLE_BLOB, NULL,
 			     0);
 }
