@@ -80,4 +80,12 @@ void cli_sanitize(char *dst, size_t dstlen, const char *src);
  * NO_COLOR in the environment. */
 int cli_use_color(FILE *stream);
 
+/*
+ * Open the commands module and look up one of the symbols it exports
+ * (cli/module.map). Returns its address, or NULL after printing the
+ * reason and the fix. Defined by the executable only, so code in the
+ * module itself cannot call it.
+ */
+void *cli_module_symbol(const char *symbol);
+
 #endif

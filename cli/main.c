@@ -376,14 +376,12 @@ static void *open_module(char *path, size_t len)
 	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
 }
 
-/* Look up a command's function in the module. Returns it, or NULL after
- * printing the reason. */
-static cli_command_fn load_command(const struct cli_command *cmd)
+void *cli_module_symbol(const char *symbol)
 {
-	char path[PATH_MAX + 64], symbol[64];
-	cli_command_fn fn = NULL;
+	char path[PATH_MAX + 64];
 	void *module = open_module(path, sizeof(path));
 	const char *reason;
+	void *address;
 
 	if (!module) {
 		/* dlerror() starts with the path, which the message has already. */
@@ -397,19 +395,30 @@ static cli_command_fn load_command(const struct cli_command *cmd)
 			 "with meson install");
 		return NULL;
 	}
+	address = dlsym(module, symbol);
+	if (!address) {
+		cli_error("cannot find the symbol in the commands module: "
+			  "'%s': %s", symbol, path);
+		cli_hint("the module does not belong to this executable; "
+			 "install runbundle again with meson install");
+	}
+	return address;
+}
+
+/* Look up a command's function in the module. Returns it, or NULL after
+ * printing the reason. */
+static cli_command_fn load_command(const struct cli_command *cmd)
+{
+	char symbol[64];
+	cli_command_fn fn = NULL;
+
 	snprintf(symbol, sizeof(symbol), "cmd_%s", cmd->name);
 	for (char *p = symbol; *p; p++) {
 		if (*p == '-')
 			*p = '_';
 	}
 	/* POSIX's way to turn dlsym()'s object pointer into a function. */
-	*(void **)&fn = dlsym(module, symbol);
-	if (!fn) {
-		cli_error("cannot find the command in the commands module: "
-			  "'%s': %s", symbol, path);
-		cli_hint("the module does not belong to this executable; "
-			 "install runbundle again with meson install");
-	}
+	*(void **)&fn = cli_module_symbol(symbol);
 	return fn;
 }
 

@@ -389,6 +389,36 @@ static int finish(struct run *run)
 	return status;
 }
 
+/*
+ * Compile the policy's matching rules, as `runbundle record` does, so
+ * that a rule the recorder would reject is rejected here too. The
+ * regular expression engine lives in the commands module, which is
+ * opened only when the policy has rules.
+ */
+static int check_rules(const struct sandbox_policy *policy, const char *path)
+{
+	const struct sandbox_strings *rules = &policy->match_rules;
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int (*rule_check)(const char *rule);
+	const char *(*rule_error)(void);
+
+	if (!rules->count)
+		return 0;
+	*(void **)&rule_check = cli_module_symbol("harness_rule_check");
+	*(void **)&rule_error = cli_module_symbol("harness_error");
+	if (!rule_check || !rule_error)
+		return -1;
+	for (size_t i = 0; i < rules->count; i++) {
+		if (rule_check(rules->items[i]) == 0)
+			continue;
+		cli_error("%s: matching.rules[%zu]: \"%s\": %s", name, i,
+			  rules->items[i], rule_error());
+		cli_hint("fix the rule; docs/matching.md describes them");
+		return -1;
+	}
+	return 0;
+}
+
 static void cleanup(struct run *run)
 {
 	sandbox_proxy_free(run->proxy);
@@ -417,6 +447,10 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 				 : sandbox_policy_default();
 	if (!run.policy) {
 		cli_error_from(sandbox_error(), sandbox_error_hint());
+		return CLI_EXIT_RUNBUNDLE;
+	}
+	if (policy_path && check_rules(run.policy, policy_path) < 0) {
+		sandbox_policy_free(run.policy);
 		return CLI_EXIT_RUNBUNDLE;
 	}
 	run.child.pid = -1;

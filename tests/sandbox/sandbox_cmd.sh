@@ -57,6 +57,16 @@ for who in $IDENTITIES; do
 		["a.org:443", "b.org:443", "example.com:99999"]}}')
 	expect_status 125 sandbox "$who" --policy "$p" -- true
 	expect_grep "^runbundle: bad.json: network.allow\[2\]: \"example.com:99999\": port out of range$" "$TMP/err"
+
+	# A matching rule is compiled, as the recorder compiles it, and a
+	# pattern that does not compile is rejected with its place.
+	p=$(policy rules '{"version": 1, "matching": {"rules":
+		["regex:build-[0-9]+", "regex:(unclosed"]}}')
+	expect_status 125 sandbox "$who" --policy "$p" -- true
+	expect_grep "^runbundle: rules.json: matching.rules\[1\]: \"regex:(unclosed\": invalid regular expression: '(unclosed': missing closing parenthesis" "$TMP/err"
+	p=$(policy rules '{"version": 1, "matching": {"rules":
+		["regex:build-[0-9]+"]}}')
+	expect_status 0 sandbox "$who" --policy "$p" -- true
 	expect_status 125 sandbox "$who" --policy "$TMP/missing.json" -- true
 	expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': No such file or directory$" "$TMP/err"
 	expect_status 2 sandbox "$who" --sandbox maybe -- true
