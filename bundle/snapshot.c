@@ -399,8 +399,25 @@ struct old_dir {
 	int have;
 };
 
+/* The previous entry of the same name: most often the one at the same
+ * index, since both lists are in tree order. */
+static const struct bundle_tree_entry *
+find_old(const struct bundle_tree *old, size_t index,
+	 const struct bundle_tree_entry *e)
+{
+	if (index < old->n_entries) {
+		const struct bundle_tree_entry *guess = &old->entries[index];
+
+		if (guess->name_len == e->name_len &&
+		    memcmp(guess->name, e->name, e->name_len) == 0)
+			return guess;
+	}
+	return bundle_tree_find(old, e->name, e->name_len);
+}
+
 static int snap_item(struct walk *w, int dirfd, struct snapshot_item *it,
-		     const struct old_dir *old_dir, struct bundle_tree *tree)
+		     size_t index, const struct old_dir *old_dir,
+		     struct bundle_tree *tree)
 {
 	const struct bundle_tree_entry *old = NULL;
 	const unsigned char *rec = NULL;
@@ -414,7 +431,7 @@ static int snap_item(struct walk *w, int dirfd, struct snapshot_item *it,
 		return add_error(w, tree, &e, strerror(it->stat_errno));
 	fill_stat(&e, &it->st);
 	if (old_dir->have)
-		old = bundle_tree_find(&old_dir->tree, e.name, e.name_len);
+		old = find_old(&old_dir->tree, index, &e);
 	if (old && old_dir->records)
 		rec = old_dir->records + (size_t)(old - old_dir->tree.entries) *
 						 SNAPSHOT_CACHE_RECORD;
@@ -577,7 +594,8 @@ static int walk_dir(struct walk *w, struct snapshot_listing *listing,
 		rc = snapshot_path_push(&w->path, items[i].name,
 					items[i].name_len);
 		if (rc == 0)
-			rc = snap_item(w, listing->fd, &items[i], &old, &tree);
+			rc = snap_item(w, listing->fd, &items[i], i, &old,
+				       &tree);
 		snapshot_path_pop(&w->path, mark);
 	}
 	snapshot_lister_cancel(&w->lister, items, n_items);

@@ -10,6 +10,7 @@
  * taken with. A row whose tree is not the previous tree of that directory
  * is ignored, so its files are read again.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,26 +19,16 @@
 
 static void put_be64(unsigned char *p, uint64_t value)
 {
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)value;
-		value >>= 8;
-	}
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	value = htobe64(value);
+	memcpy(p, &value, sizeof(value));
 }
 
 void snapshot_cache_record(unsigned char *record, const struct stat *st)
 {
-	memset(record, 0, SNAPSHOT_CACHE_RECORD);
-	if (!st)
+	if (!st) {
+		memset(record, 0, SNAPSHOT_CACHE_RECORD);
 		return;
+	}
 	put_be64(record, (uint64_t)st->st_dev);
 	put_be64(record + 8, (uint64_t)st->st_ino);
 	put_be64(record + 16, (uint64_t)st->st_ctim.tv_sec);
@@ -46,10 +37,10 @@ void snapshot_cache_record(unsigned char *record, const struct stat *st)
 
 int snapshot_cache_matches(const unsigned char *record, const struct stat *st)
 {
-	return get_be64(record) == (uint64_t)st->st_dev &&
-	       get_be64(record + 8) == (uint64_t)st->st_ino &&
-	       get_be64(record + 16) == (uint64_t)st->st_ctim.tv_sec &&
-	       get_be64(record + 24) == (uint64_t)st->st_ctim.tv_nsec;
+	unsigned char mine[SNAPSHOT_CACHE_RECORD];
+
+	snapshot_cache_record(mine, st);
+	return memcmp(record, mine, sizeof(mine)) == 0;
 }
 
 int snapshot_cache_load(struct bundle *bundle, const char *dir, size_t dir_len,

@@ -45,6 +45,7 @@ struct snapshot_listing {
 	int list_errno; /* errno of a failed listing (then no items), or 0 */
 	struct snapshot_item *items;
 	size_t n;
+	char *names; /* the items' names, one after the other */
 };
 
 /*
@@ -64,7 +65,6 @@ void snapshot_list_at(const struct bundle_snapshot_options *options,
 
 /* Close the directory and free the items. */
 void snapshot_listing_release(struct snapshot_listing *listing);
-void snapshot_items_free(struct snapshot_item *items, size_t n);
 
 /*
  * Directories listed ahead of the walk by a helper thread

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,22 +71,6 @@ static int is_excluded(const struct bundle_snapshot_options *options,
 	return 0;
 }
 
-static int item_cmp(const void *x, const void *y)
-{
-	const struct snapshot_item *a = x, *b = y;
-
-	return bundle_tree_name_cmp((const unsigned char *)a->name, a->name_len,
-				    (const unsigned char *)b->name,
-				    b->name_len);
-}
-
-void snapshot_items_free(struct snapshot_item *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(items[i].name);
-	free(items);
-}
-
 /*
  * The path of an entry from the snapshot root, for the excludes: the
  * directory's path and room for "/" and the longest name, so it is built
@@ -116,57 +101,77 @@ static const char *entry_path_of(struct entry_path *p, const char *name,
 	return p->data;
 }
 
-/* Append a copy of name to items, unless the excludes leave it out. */
+/*
+ * The names of a directory as read: one buffer of NUL-terminated names,
+ * and a small reference to each, which is what gets sorted.
+ */
+struct name_ref {
+	uint32_t offset, len;
+};
+
+struct names {
+	char *bytes;
+	size_t used, size;
+	struct name_ref *refs;
+	size_t n, alloc;
+};
+
+static int name_ref_cmp(const void *x, const void *y, void *arg)
+{
+	const struct name_ref *a = x, *b = y;
+	const unsigned char *bytes = arg;
+
+	return bundle_tree_name_cmp(bytes + a->offset, a->len,
+				    bytes + b->offset, b->len);
+}
+
+static int grow(void **p, size_t *alloc, size_t need, size_t unit)
+{
+	size_t size = *alloc ? *alloc : 64;
+	void *grown;
+
+	if (need <= *alloc)
+		return 0;
+	while (size < need)
+		size *= 2;
+	grown = realloc(*p, size * unit);
+	if (!grown)
+		return -1;
+	*p = grown;
+	*alloc = size;
+	return 0;
+}
+
+/* Append a copy of name, unless the excludes leave it out. */
 static int add_name(const struct bundle_snapshot_options *options,
-		    struct entry_path *path, const char *name,
-		    struct snapshot_item **items, size_t *n, size_t *alloc)
+		    struct entry_path *path, struct names *names,
+		    const char *name)
 {
 	size_t len = strlen(name);
-	struct snapshot_item *it;
 
 	if (options->n_excludes && len <= BUNDLE_TREE_NAME_MAX &&
 	    is_excluded(options, entry_path_of(path, name, len), name))
 		return 0;
-	if (*n == *alloc) {
-		size_t grow = *alloc ? *alloc * 2 : 32;
-		struct snapshot_item *grown =
-			realloc(*items, grow * sizeof(**items));
-
-		if (!grown)
-			return -1;
-		*items = grown;
-		*alloc = grow;
-	}
-	it = &(*items)[*n];
-	memset(it, 0, sizeof(*it));
-	it->name = strdup(name);
-	if (!it->name)
+	if (names->used + len + 1 > UINT32_MAX ||
+	    grow((void **)&names->bytes, &names->size, names->used + len + 1,
+		 1) < 0 ||
+	    grow((void **)&names->refs, &names->alloc, names->n + 1,
+		 sizeof(*names->refs)) < 0)
 		return -1;
-	it->name_len = len;
-	(*n)++;
+	names->refs[names->n].offset = (uint32_t)names->used;
+	names->refs[names->n].len = (uint32_t)len;
+	names->n++;
+	memcpy(names->bytes + names->used, name, len + 1);
+	names->used += len + 1;
 	return 0;
 }
 
-static void stat_items(int dirfd, struct snapshot_item *items, size_t n)
+static int read_names(const struct bundle_snapshot_options *options, int fd,
+		      struct entry_path *path, struct names *names)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (fstatat(dirfd, items[i].name, &items[i].st,
-			    AT_SYMLINK_NOFOLLOW) < 0)
-			items[i].stat_errno = errno;
-	}
-}
-
-/* Read the names of the directory open at fd, lstat each and sort them.
- * Fails with errno set. */
-static int list_fd(const struct bundle_snapshot_options *options, int fd,
-		   struct entry_path *path, struct snapshot_item **out,
-		   size_t *n_out)
-{
-	struct snapshot_item *items = NULL;
-	size_t n = 0, alloc = 0;
-	struct dirent *d;
 	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+	struct dirent *d;
 	int saved;
 
 	if (!dir) {
@@ -183,7 +188,7 @@ static int list_fd(const struct bundle_snapshot_options *options, int fd,
 		if (name[0] == '.' &&
 		    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
 			continue;
-		if (add_name(options, path, name, &items, &n, &alloc) < 0) {
+		if (add_name(options, path, names, name) < 0) {
 			errno = ENOMEM;
 			break;
 		}
@@ -191,18 +196,51 @@ static int list_fd(const struct bundle_snapshot_options *options, int fd,
 	}
 	saved = errno;
 	closedir(dir);
-	if (saved) {
-		snapshot_items_free(items, n);
-		errno = saved;
-		return -1;
+	errno = saved;
+	return saved ? -1 : 0;
+}
+
+/* Read the names of the directory open at fd, sort them, and lstat each
+ * into listing. Fails with errno set. */
+static int list_fd(const struct bundle_snapshot_options *options, int fd,
+		   struct entry_path *path, struct snapshot_listing *listing)
+{
+	struct names names = {0};
+	struct snapshot_item *items;
+
+	if (read_names(options, fd, path, &names) < 0)
+		goto fail;
+	if (names.n > 1)
+		qsort_r(names.refs, names.n, sizeof(*names.refs), name_ref_cmp,
+			names.bytes);
+	items = calloc(names.n ? names.n : 1, sizeof(*items));
+	if (!items) {
+		errno = ENOMEM;
+		goto fail;
 	}
 
-	stat_items(fd, items, n);
-	if (n > 1)
-		qsort(items, n, sizeof(*items), item_cmp);
-	*out = items;
-	*n_out = n;
+	for (size_t i = 0; i < names.n; i++) {
+		struct snapshot_item *it = &items[i];
+
+		it->name = names.bytes + names.refs[i].offset;
+		it->name_len = names.refs[i].len;
+		if (fstatat(fd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) < 0)
+			it->stat_errno = errno;
+	}
+	free(names.refs);
+	listing->names = names.bytes;
+	listing->items = items;
+	listing->n = names.n;
 	return 0;
+
+fail : {
+	int saved = errno;
+
+	free(names.bytes);
+	free(names.refs);
+	errno = saved;
+	return -1;
+}
 }
 
 int snapshot_list(const struct bundle_snapshot_options *options, int fd,
@@ -218,7 +256,7 @@ int snapshot_list(const struct bundle_snapshot_options *options, int fd,
 		listing->list_errno = ENOMEM;
 		return -1;
 	}
-	rc = list_fd(options, fd, &p, &listing->items, &listing->n);
+	rc = list_fd(options, fd, &p, listing);
 	if (rc < 0)
 		listing->list_errno = errno;
 	free(p.data);
@@ -413,7 +451,8 @@ void snapshot_listing_release(struct snapshot_listing *listing)
 {
 	if (listing->fd >= 0)
 		close(listing->fd);
-	snapshot_items_free(listing->items, listing->n);
+	free(listing->items);
+	free(listing->names);
 	memset(listing, 0, sizeof(*listing));
 	listing->fd = -1;
 }

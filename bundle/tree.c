@@ -16,12 +16,18 @@
 
 static const unsigned char tree_magic[8] = "rbtree\0\1";
 
-/* The blocks that a tree owns: one per added entry, or one for all the
- * extents of a parsed tree. */
+/* The blocks that a tree owns: chunks that added entries are carved
+ * from, blocks for large ones, and the extents of a parsed tree. */
 struct tree_storage {
 	void **blocks;
 	size_t n, alloc;
+	unsigned char *chunk; /* the chunk being carved, or NULL */
+	size_t chunk_used;
 };
+
+/* Bytes per chunk. An entry that needs more than a quarter of one gets a
+ * block of its own, so at most a quarter of a chunk is left unused. */
+#define TREE_CHUNK 16384
 
 void bundle_tree_init(struct bundle_tree *tree)
 {
@@ -68,6 +74,35 @@ nomem:
 	free(block);
 	bundle_set_error("cannot build tree: out of memory");
 	return -1;
+}
+
+/* Room for len bytes that the tree owns, aligned for extents. */
+static unsigned char *tree_alloc(struct bundle_tree *tree, size_t len)
+{
+	struct tree_storage *storage;
+	unsigned char *block;
+
+	len = (len + 7) & ~(size_t)7;
+	storage = tree->storage;
+	if (storage && storage->chunk &&
+	    TREE_CHUNK - storage->chunk_used >= len) {
+		block = storage->chunk + storage->chunk_used;
+		storage->chunk_used += len;
+		return block;
+	}
+	block = malloc(len > TREE_CHUNK / 4 ? len : TREE_CHUNK);
+	if (!block) {
+		bundle_set_error("cannot build tree: out of memory");
+		return NULL;
+	}
+	if (tree_keep(tree, block) < 0)
+		return NULL;
+	if (len > TREE_CHUNK / 4)
+		return block;
+	storage = tree->storage;
+	storage->chunk = block;
+	storage->chunk_used = len;
+	return block;
 }
 
 static struct bundle_tree_entry *tree_grow(struct bundle_tree *tree)
@@ -158,12 +193,8 @@ int bundle_tree_add(struct bundle_tree *tree,
 		return -1;
 
 	/* Extents first, so they stay aligned. */
-	block = malloc(ext_size + entry->name_len + entry->text_len + 1);
-	if (!block) {
-		bundle_set_error("cannot build tree: out of memory");
-		return -1;
-	}
-	if (tree_keep(tree, block) < 0)
+	block = tree_alloc(tree, ext_size + entry->name_len + entry->text_len);
+	if (!block)
 		return -1;
 
 	*slot = *entry;
@@ -225,107 +256,106 @@ const struct bundle_tree_entry *bundle_tree_find(const struct bundle_tree *tree,
 	return NULL;
 }
 
-/* Encoding: a growable byte buffer. */
-struct buf {
-	unsigned char *data;
-	size_t len, alloc;
-	int failed;
-};
-
-static void buf_put(struct buf *b, const void *p, size_t n)
+/* Encoding: the size of each entry is known, so the object is sized
+ * first and then written without checks. */
+static size_t entry_size(const struct bundle_tree_entry *e)
 {
-	if (b->failed)
-		return;
-	if (b->len + n > b->alloc) {
-		size_t alloc = b->alloc ? b->alloc : 256;
-		unsigned char *data;
-
-		while (alloc < b->len + n)
-			alloc *= 2;
-		data = realloc(b->data, alloc);
-		if (!data) {
-			b->failed = 1;
-			return;
-		}
-		b->data = data;
-		b->alloc = alloc;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-static void buf_u8(struct buf *b, unsigned v)
-{
-	unsigned char c = (unsigned char)v;
-
-	buf_put(b, &c, 1);
-}
-
-static void buf_le(struct buf *b, uint64_t v, int bytes)
-{
-	unsigned char le[8];
-
-	for (int i = 0; i < bytes; i++)
-		le[i] = (unsigned char)(v >> (8 * i));
-	buf_put(b, le, (size_t)bytes);
-}
-
-static void encode_entry(struct buf *b, const struct bundle_tree_entry *e)
-{
-	buf_u8(b, e->kind);
-	buf_u8(b, (unsigned)e->name_len);
-	buf_put(b, e->name, e->name_len);
-	buf_le(b, e->mode, 4);
-	buf_le(b, e->uid, 4);
-	buf_le(b, e->gid, 4);
-	buf_le(b, (uint64_t)e->mtime_sec, 8);
-	buf_le(b, e->mtime_nsec, 4);
-	buf_le(b, e->size, 8);
+	size_t size = 34 + e->name_len;
 
 	switch (e->kind) {
 	case BUNDLE_ENTRY_FILE:
-		buf_u8(b, e->ref_kind);
-		buf_put(b, e->ref.bytes, BUNDLE_ID_LEN);
-		buf_u8(b, e->sparse ? 1 : 0);
-		if (!e->sparse)
-			break;
-		buf_le(b, e->n_extents, 4);
-		for (uint32_t i = 0; i < e->n_extents; i++) {
-			buf_le(b, e->extents[i].offset, 8);
-			buf_le(b, e->extents[i].length, 8);
-		}
+		size += 1 + BUNDLE_ID_LEN + 1;
+		if (e->sparse)
+			size += 4 + (size_t)e->n_extents * 16;
 		break;
 	case BUNDLE_ENTRY_DIR:
-		buf_put(b, e->ref.bytes, BUNDLE_ID_LEN);
+		size += BUNDLE_ID_LEN;
 		break;
 	case BUNDLE_ENTRY_SYMLINK:
 	case BUNDLE_ENTRY_HARDLINK:
 	case BUNDLE_ENTRY_ERROR:
-		buf_le(b, e->text_len, 2);
-		buf_put(b, e->text, e->text_len);
+		size += 2 + e->text_len;
 		break;
 	case BUNDLE_ENTRY_SPECIAL:
-		buf_le(b, e->rdev, 8);
+		size += 8;
 		break;
 	case BUNDLE_ENTRY_CHANGED:
 		break;
 	}
+	return size;
 }
 
-int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len)
+static unsigned char *put_bytes(unsigned char *p, const void *src, size_t n)
 {
-	struct buf b = {0};
+	memcpy(p, src, n);
+	return p + n;
+}
 
-	if (tree->n_entries > UINT32_MAX) {
-		bundle_set_error("cannot encode tree: %zu entries: more "
-				 "than 2^32 - 1",
-				 tree->n_entries);
-		return -1;
+static unsigned char *put_le(unsigned char *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + bytes;
+}
+
+static unsigned char *encode_entry(unsigned char *p,
+				   const struct bundle_tree_entry *e)
+{
+	*p++ = (unsigned char)e->kind;
+	*p++ = (unsigned char)e->name_len;
+	p = put_bytes(p, e->name, e->name_len);
+	p = put_le(p, e->mode, 4);
+	p = put_le(p, e->uid, 4);
+	p = put_le(p, e->gid, 4);
+	p = put_le(p, (uint64_t)e->mtime_sec, 8);
+	p = put_le(p, e->mtime_nsec, 4);
+	p = put_le(p, e->size, 8);
+
+	switch (e->kind) {
+	case BUNDLE_ENTRY_FILE:
+		*p++ = (unsigned char)e->ref_kind;
+		p = put_bytes(p, e->ref.bytes, BUNDLE_ID_LEN);
+		*p++ = e->sparse ? 1 : 0;
+		if (!e->sparse)
+			break;
+		p = put_le(p, e->n_extents, 4);
+		for (uint32_t i = 0; i < e->n_extents; i++) {
+			p = put_le(p, e->extents[i].offset, 8);
+			p = put_le(p, e->extents[i].length, 8);
+		}
+		break;
+	case BUNDLE_ENTRY_DIR:
+		p = put_bytes(p, e->ref.bytes, BUNDLE_ID_LEN);
+		break;
+	case BUNDLE_ENTRY_SYMLINK:
+	case BUNDLE_ENTRY_HARDLINK:
+	case BUNDLE_ENTRY_ERROR:
+		p = put_le(p, e->text_len, 2);
+		if (e->text_len)
+			p = put_bytes(p, e->text, e->text_len);
+		break;
+	case BUNDLE_ENTRY_SPECIAL:
+		p = put_le(p, e->rdev, 8);
+		break;
+	case BUNDLE_ENTRY_CHANGED:
+		break;
 	}
-	if (tree->n_entries)
-		qsort(tree->entries, tree->n_entries, sizeof(*tree->entries),
-		      entry_cmp);
-	for (size_t i = 1; i < tree->n_entries; i++) {
+	return p;
+}
+
+/* Sort the entries unless they are in order already, as a walk that
+ * lists names sorted adds them, and reject a name that occurs twice. */
+static int sort_entries(struct bundle_tree *tree)
+{
+	size_t i, n = tree->n_entries;
+
+	for (i = 1; i < n; i++)
+		if (entry_cmp(&tree->entries[i - 1], &tree->entries[i]) >= 0)
+			break;
+	if (i >= n)
+		return 0;
+	qsort(tree->entries, n, sizeof(*tree->entries), entry_cmp);
+	for (i = 1; i < n; i++) {
 		if (entry_cmp(&tree->entries[i - 1], &tree->entries[i]) == 0) {
 			char shown[64];
 
@@ -338,18 +368,36 @@ int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len)
 			return -1;
 		}
 	}
+	return 0;
+}
 
-	buf_put(&b, tree_magic, sizeof(tree_magic));
-	buf_le(&b, tree->n_entries, 4);
+int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len)
+{
+	size_t size = sizeof(tree_magic) + 4;
+	unsigned char *buf, *p;
+
+	if (tree->n_entries > UINT32_MAX) {
+		bundle_set_error("cannot encode tree: %zu entries: more "
+				 "than 2^32 - 1",
+				 tree->n_entries);
+		return -1;
+	}
+	if (sort_entries(tree) < 0)
+		return -1;
+
 	for (size_t i = 0; i < tree->n_entries; i++)
-		encode_entry(&b, &tree->entries[i]);
-	if (b.failed) {
-		free(b.data);
+		size += entry_size(&tree->entries[i]);
+	buf = malloc(size);
+	if (!buf) {
 		bundle_set_error("cannot encode tree: out of memory");
 		return -1;
 	}
-	*data = b.data;
-	*len = b.len;
+	p = put_bytes(buf, tree_magic, sizeof(tree_magic));
+	p = put_le(p, tree->n_entries, 4);
+	for (size_t i = 0; i < tree->n_entries; i++)
+		p = encode_entry(p, &tree->entries[i]);
+	*data = buf;
+	*len = (size_t)(p - buf);
 	return 0;
 }
 
