@@ -443,6 +443,7 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 	if (!run.config.workspace)
 		run.config.workspace = ".";
 	run.config.skip_description = !run.description_path;
+	run.config.create_missing_parts = true;
 	run.policy = policy_path ? sandbox_policy_load(policy_path)
 				 : sandbox_policy_default();
 	if (!run.policy) {

@@ -73,6 +73,13 @@ void sandbox_env_free(char **envp);
 /* privs.c: drop every capability and set no_new_privs. */
 int sandbox_privs_drop(void);				/* child */
 
+/* created.c: sandbox_created_collect() keeps the parts that the
+ * mounts list as created for the run, and sandbox_created_remove()
+ * removes them from the host's workspace after it, if still empty. */
+int sandbox_created_collect(struct sandbox_child *child, const cJSON *mounts,
+			    const char *workspace);
+void sandbox_created_remove(struct sandbox_child *child);
+
 /* placement.c: sandbox_path_within() returns whether path equals dir
  * or lies inside it (both normalised and absolute).
  * sandbox_placement_conflict() returns the system, read-only or (with

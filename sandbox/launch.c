@@ -692,6 +692,7 @@ static void abort_launch(struct sandbox_child *child,
 
 	kill(child->pid, SIGKILL);
 	reap_helper(child->pid, &status);
+	sandbox_created_remove(child);
 	for (size_t i = 0; i < child->n_port_fds; i++)
 		close(child->port_fds[i]);
 	if (child->notify_fd >= 0)
@@ -744,13 +745,18 @@ int sandbox_launch(const struct sandbox_config *config,
 {
 	struct sandbox_plan plan;
 	cJSON *mounts = NULL;
+	int rc;
 
 	child_init(child);
 	if (plan_init(&plan, config) < 0)
 		return -1;
 	if (fork_helper(child, &plan) < 0)
 		goto fail;
-	if (await_ready(child, &mounts) < 0) {
+	/* Parts may have been created even when a later step failed. */
+	rc = await_ready(child, &mounts);
+	if (sandbox_created_collect(child, mounts, plan.workspace) < 0)
+		rc = -1;
+	if (rc < 0) {
 		abort_launch(child, &plan);
 		goto fail;
 	}
@@ -822,6 +828,9 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 		free(p);
 		return -1;
 	}
+	/* The helper was the last process of the sandbox, so its mounts
+	 * are gone and the parts it created can be removed. */
+	sandbox_created_remove(child);
 	while (recv_packet(child->control, p, MSG_DONTWAIT) > 0)
 		handle_final_packet(p, result, &have_exit);
 	free(p);
@@ -848,6 +857,7 @@ void sandbox_child_release(struct sandbox_child *child)
 		kill(child->pid, SIGKILL);
 		reap_helper(child->pid, &status);
 	}
+	sandbox_created_remove(child);
 	if (child->control >= 0)
 		close(child->control);
 	sandbox_limits_remove(child->cgroup);

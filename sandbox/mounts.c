@@ -482,6 +482,21 @@ static int build_home(struct build *b)
 	return 0;
 }
 
+/* Whether the mounts so far have one at path. */
+static bool pinned(const struct build *b, const char *path)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, b->mounts) {
+		const char *at = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(m, "path"));
+
+		if (at && strcmp(at, path) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Open a workspace part relative to the workspace's host directory,
  * refusing to leave it or to follow a symlink. */
 static int open_part(int ws, const char *rel)
@@ -489,6 +504,93 @@ static int open_part(int ws, const char *rel)
 	return openat2_path(ws, rel, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 					     RESOLVE_NO_MAGICLINKS |
 					     RESOLVE_NO_XDEV);
+}
+
+/*
+ * Bind every directory above rel in the workspace onto itself,
+ * writable as before. A mount point cannot be renamed or removed
+ * (EBUSY), so the agent cannot move a read-only part aside, with the
+ * directory that contains it, and create an unprotected one in its
+ * place. A directory bound already is left alone.
+ */
+static int pin_ancestors(struct build *b, int ws, const char *rel)
+{
+	char prefix[PATH_MAX], path[PATH_MAX * 2];
+	struct stat st;
+
+	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+		int fd;
+
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(p - rel), rel);
+		snprintf(path, sizeof(path), "%s/%s", b->plan->inside, prefix);
+		if (pinned(b, path))
+			continue;
+		fd = open_part(ws, prefix);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			if (fd >= 0)
+				close(fd);
+			return fail("open the workspace part", path);
+		}
+		if (bind_fd(b, fd, path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+			    NULL) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		cJSON_AddStringToObject(cJSON_GetArrayItem(b->mounts,
+				cJSON_GetArraySize(b->mounts) - 1), "pins",
+				rel);
+	}
+	return 0;
+}
+
+/*
+ * Protect a read-only part whose first component is missing too, so
+ * that the only directory above it is the workspace, which must stay
+ * writable. The part is created in the host's workspace, as an empty
+ * directory owned by the caller, and bound read-only. The mount's
+ * "created" names the first directory made for it: after the run,
+ * sandbox_wait() removes the chain again, deepest first, as far as the
+ * directories are still empty. No agent process exists yet, and every
+ * step refuses symlinks, so the part is the directory that was made.
+ */
+static int protect_created(struct build *b, int ws, const char *rel)
+{
+	char prefix[PATH_MAX], path[PATH_MAX * 2], created[PATH_MAX] = "";
+	size_t len = strlen(rel);
+	cJSON *m;
+	int fd;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (rel[i] != '/' && rel[i] != '\0')
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, rel);
+		fd = open_part(ws, prefix);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT || mkdirat(ws, prefix, 0755) < 0)
+			return fail("create the read-only part", prefix);
+		if (!created[0])
+			snprintf(created, sizeof(created), "%s", prefix);
+	}
+	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
+	if (pin_ancestors(b, ws, rel) < 0)
+		return -1;
+	fd = open_part(ws, rel);
+	if (fd < 0)
+		return fail("open the workspace part", path);
+	if (bind_fd(b, fd, path, ATTR_RO, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	m = cJSON_GetArrayItem(b->mounts, cJSON_GetArraySize(b->mounts) - 1);
+	cJSON_AddStringToObject(m, "covers", rel);
+	if (created[0])
+		cJSON_AddStringToObject(m, "created", created);
+	return 0;
 }
 
 /*
@@ -515,8 +617,10 @@ static int protect_absent(struct build *b, int ws, const char *rel)
 			break;
 	}
 	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
-	/* NOTE: when even the part's first component is missing, the only
-	 * directory above it is the workspace itself, which must stay
+	if (!slash && b->plan->config->create_missing_parts)
+		return protect_created(b, ws, rel);
+	/* NOTE: without create_missing_parts, a part whose first component
+	 * is missing has only the workspace above it, which must stay
 	 * writable, so the agent may create the part. */
 	if (!slash) {
 		record(b, path, "absent", NULL, NULL);
@@ -525,6 +629,10 @@ static int protect_absent(struct build *b, int ws, const char *rel)
 	if (fd < 0)
 		return fail("open the workspace part", path);
 	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, parent);
+	if (pin_ancestors(b, ws, parent) < 0) {
+		close(fd);
+		return -1;
+	}
 	if (bind_fd(b, fd, path, ATTR_RO, NULL) < 0) {
 		close(fd);
 		return -1;
@@ -561,6 +669,11 @@ static int bind_parts(struct build *b, int ws,
 		}
 		if (fd < 0)
 			return fail("open the workspace part", path);
+		if (attr == ATTR_RO &&
+		    pin_ancestors(b, ws, parts->items[i]) < 0) {
+			close(fd);
+			return -1;
+		}
 		if (bind_fd(b, fd, path, attr, NULL) < 0) {
 			close(fd);
 			return -1;

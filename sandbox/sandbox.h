@@ -99,6 +99,11 @@ struct sandbox_config {
 	bool skip_description;		/* leave child->description NULL,
 					 * which spares computing the
 					 * seccomp filter's digest */
+	bool create_missing_parts;	/* create a read-only part whose
+					 * first component is missing in
+					 * the host's workspace for the
+					 * run, to protect it; see
+					 * docs/policy.md */
 };
 
 struct sandbox_child {
@@ -118,6 +123,9 @@ struct sandbox_child {
 	int control;
 	char cgroup[256];
 	char cgroup_kind[8];
+	cJSON *created;		/* parts created in the workspace for the
+				 * run: [{"covers", "created"}], or NULL */
+	char workspace[4096];	/* the workspace's host path */
 };
 
 struct sandbox_result {

@@ -1,8 +1,8 @@
 #!/bin/sh
 # A read-only workspace part that does not exist when the sandbox starts
 # cannot be created or written inside it: the deepest existing directory
-# above it is bound read-only. Nothing is created in the host's
-# workspace for it.
+# above it is bound read-only, or, when only the workspace is above it,
+# the part is created for the run and removed after it.
 . "$TESTS_DIR/lib.sh"
 ATTACK=/bin/true
 . "$TESTS_DIR/sandbox/escape_lib.sh"
@@ -60,15 +60,46 @@ for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" --policy "$parts" \
 		--description "$ws/desc.json" -- true
 	covers=$(jq -r '.mounts[] | select(.covers) |
-		"\(.covers) \(.options)"' "$ws/desc.json" | sort)
-	expect_eq "a/b/c ro,nosuid,nodev
-infra/prod ro,nosuid,nodev" "$covers" "$who: covering mounts"
-	# NOTE: a part whose first component is missing has only the
-	# workspace above it, which stays writable, so it is recorded as
-	# absent and not protected.
-	absent=$(jq -r '.mounts[] | select(.type == "absent") | .path' \
+		"\(.covers) \(.options) \(.created)"' "$ws/desc.json" | sort)
+	expect_eq "a/b/c ro,nosuid,nodev null
+infra/prod ro,nosuid,nodev null
+top/level ro,nosuid,nodev top" "$covers" "$who: covering mounts"
+	absent=$(jq '[.mounts[] | select(.type == "absent")] | length' \
 		"$ws/desc.json")
-	expect_eq "$ws/top/level" "$absent" "$who: absent part"
+	expect_eq 0 "$absent" "$who: no absent part"
+	[ ! -e "$ws/top" ] || fail "$who: top was left in the workspace"
+done
+
+for who in $IDENTITIES; do
+	# A part whose first component is missing too is created for the
+	# run, bound read-only, and removed after it.
+	ws=$(workspace "$who")
+	rm -rf "$ws/.git"
+	attempt "$who" -- sh -c 'test -d .git/hooks && echo x >.git/hooks/pre-commit'
+	attempt "$who" -- sh -c 'rmdir .git/hooks; mkdir -p .git/hooks; echo x >.git/hooks/pre-commit'
+	[ ! -e "$ws/.git" ] || fail "$who: .git was left in the workspace"
+
+	# Its directories are mount points, so they cannot be moved aside
+	# for an unprotected copy.
+	refused "$who" -- sh -c 'mv .git .gitx'
+	expect_grep 'busy' "$TMP/err"
+	refused "$who" -- sh -c 'mv .git/hooks .git/old'
+	expect_grep 'busy' "$TMP/err"
+	[ ! -e "$ws/.gitx" ] || fail "$who: .git was moved"
+	[ ! -e "$ws/.git" ] || fail "$who: .git was left in the workspace"
+
+	# What the agent writes beside the part stays, and so do the
+	# directories that then hold it.
+	expect_status 0 sandbox "$who" -- sh -c 'echo x >.git/config'
+	expect_eq x "$(cat "$ws/.git/config")" "$who: .git/config"
+	[ ! -e "$ws/.git/hooks" ] || fail "$who: .git/hooks was left"
+	rm -rf "$ws/.git"
+
+	# An existing part's directory is pinned in the same way.
+	prepare "$who" infra/prod
+	refused "$who" --policy "$parts" -- sh -c 'mv infra infra.old'
+	expect_grep 'busy' "$TMP/err"
+	[ -d "$ws/infra/prod" ] || fail "$who: infra/prod was moved"
 done
 
 for who in $IDENTITIES; do

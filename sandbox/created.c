@@ -1,0 +1,116 @@
+/*
+ * created.c - remove after the run the read-only parts that the sandbox
+ * created in the host's workspace (mounts.c describes when it does).
+ *
+ * The mounts that init reports carry "covers", the part, and "created",
+ * the first directory made for it. After the run, every directory from
+ * the part up to that one is removed, deepest first, while it is empty.
+ * The agent may have renamed or replaced them, so each step opens the
+ * parent beneath the workspace without following a symlink, and
+ * rmdir() removes only an empty directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox/internal.h"
+
+int sandbox_created_collect(struct sandbox_child *child, const cJSON *mounts,
+			    const char *workspace)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, mounts) {
+		const cJSON *covers = cJSON_GetObjectItemCaseSensitive(m,
+								      "covers");
+		const cJSON *created = cJSON_GetObjectItemCaseSensitive(
+			m, "created");
+		cJSON *entry;
+
+		if (!cJSON_IsString(covers) || !cJSON_IsString(created))
+			continue;
+		if (!child->created)
+			child->created = cJSON_CreateArray();
+		entry = cJSON_CreateObject();
+		if (!child->created || !entry) {
+			cJSON_Delete(entry);
+			return -1;
+		}
+		cJSON_AddStringToObject(entry, "covers", covers->valuestring);
+		cJSON_AddStringToObject(entry, "created",
+					created->valuestring);
+		cJSON_AddItemToArray(child->created, entry);
+	}
+	snprintf(child->workspace, sizeof(child->workspace), "%s", workspace);
+	return 0;
+}
+
+/* Remove the empty directory rel below ws. Returns 0, or -1 when it is
+ * not there, not empty or not a directory. */
+static int remove_empty(int ws, char *rel)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	char *slash = strrchr(rel, '/');
+	int parent = ws, rc;
+
+	if (slash) {
+		*slash = '\0';
+		parent = (int)syscall(SYS_openat2, ws, rel, &how, sizeof(how));
+		*slash = '/';
+		if (parent < 0)
+			return -1;
+	}
+	rc = unlinkat(parent, slash ? slash + 1 : rel, AT_REMOVEDIR);
+	if (parent != ws)
+		close(parent);
+	return rc;
+}
+
+static void remove_chain(int ws, const char *covers, const char *created)
+{
+	char rel[PATH_MAX];
+	size_t stop = strlen(created);
+
+	snprintf(rel, sizeof(rel), "%s", covers);
+	while (strlen(rel) >= stop) {
+		char *slash;
+
+		if (remove_empty(ws, rel) < 0)
+			return;
+		slash = strrchr(rel, '/');
+		if (!slash)
+			return;
+		*slash = '\0';
+	}
+}
+
+void sandbox_created_remove(struct sandbox_child *child)
+{
+	const cJSON *entry;
+	int ws;
+
+	if (!child->created)
+		return;
+	ws = open(child->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ws >= 0) {
+		cJSON_ArrayForEach(entry, child->created) {
+			const char *covers = cJSON_GetStringValue(
+				cJSON_GetObjectItem(entry, "covers"));
+			const char *created = cJSON_GetStringValue(
+				cJSON_GetObjectItem(entry, "created"));
+
+			remove_chain(ws, covers, created);
+		}
+		close(ws);
+	}
+	cJSON_Delete(child->created);
+	child->created = NULL;
+}
