@@ -296,11 +296,12 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 }
 
 /*
- * Record a successful exec. When a thread other than the leader called
- * it, the kernel has given that thread the leader's tid. The old tid is
- * never reported again, so its pending exec moves to the leader.
+ * Identify a successful exec while the tracee is stopped. Returns true
+ * when it has an exec to finish. When a thread other than the leader
+ * called it, the kernel has given that thread the leader's tid. The old
+ * tid is never reported again, so its pending exec moves to the leader.
  */
-static int on_exec(struct harness_tracer *tracer, struct tracee *t)
+static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 {
 	unsigned long former = (unsigned long)t->tid;
 	struct tracee *caller = t;
@@ -322,28 +323,29 @@ static int on_exec(struct harness_tracer *tracer, struct tracee *t)
 		drop_tracee(tracer, (pid_t)former);
 	}
 	if (!caller->in_exec)
-		return 0;
+		return false;
 	tracer_exec_succeeded(tracer, caller, caller->tid);
-	return finish_exec(tracer, caller, 0);
+	return true;
 }
 
-/* The syscall-exit stop after an exec's seccomp stop: a failed exec. */
-static int on_syscall_exit(struct harness_tracer *tracer, struct tracee *t)
+/* Read the errno of a failed exec at the syscall-exit stop after its
+ * seccomp stop. Returns true when the tracee has an exec to finish. */
+static bool on_syscall_exit(struct tracee *t, int *error)
 {
 	struct __ptrace_syscall_info info;
 	long n;
 
 	if (!t->in_exec)
-		return 0;
+		return false;
 	n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
-	if (n <= 0 || info.op != PTRACE_SYSCALL_INFO_EXIT ||
-	    !info.exit.is_error) {
-		/* A success reports an exec event instead of this stop
-		 * (PTRACE_O_TRACEEXEC); should one end here, it is
-		 * recorded as a success. */
-		return finish_exec(tracer, t, 0);
-	}
-	return finish_exec(tracer, t, (int)-info.exit.rval);
+
+	/* A success reports an exec event instead of this stop
+	 * (PTRACE_O_TRACEEXEC). Should one end here, it is recorded as a
+	 * success. */
+	if (n > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT &&
+	    info.exit.is_error)
+		*error = (int)-info.exit.rval;
+	return true;
 }
 
 static int end_process(struct harness_tracer *tracer, struct tracee *t,
@@ -384,11 +386,12 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   int status)
 {
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
-	int inject = 0, rc = 0;
+	int inject = 0, rc = 0, error = 0;
 	enum __ptrace_request resume = PTRACE_CONT;
+	bool finish = false;
 
 	if (sig == (SIGTRAP | 0x80)) {
-		rc = on_syscall_exit(tracer, t);
+		finish = on_syscall_exit(t, &error);
 	} else if (event == PTRACE_EVENT_STOP) {
 		if (is_stop_signal(sig))
 			resume = PTRACE_LISTEN;
@@ -396,7 +399,7 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		if (tracer_exec_enter(tracer, t) == 0)
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
-		rc = on_exec(tracer, t);
+		finish = on_exec(tracer, t);
 	} else if (event == PTRACE_EVENT_FORK ||
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
@@ -407,6 +410,12 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 
 	/* ESRCH: the tracee was killed meanwhile; its exit comes next. */
 	ptrace(resume, t->tid, 0, (void *)(long)inject);
+
+	/* The exec's record is complete, so the event is handed on with
+	 * the tracee already running. t stays valid until this loop reaps
+	 * the tracee's exit, later. */
+	if (finish)
+		rc = finish_exec(tracer, t, error);
 	return rc;
 }
 

@@ -138,7 +138,9 @@ struct harness_trace_event {
 
 /*
  * Called for each event, in the order the tracer sees them. Pointers are
- * valid until harness_tracer_free(). Return 0 to go on, or -1 to stop:
+ * valid until harness_tracer_free(). An exec's event comes once the
+ * process runs again, so the callback's time adds no stop to the
+ * process that ran the exec. Return 0 to go on, or -1 to stop:
  * then every traced process is killed and harness_tracer_run() fails
  * with the message that the callback stored with harness_set_error().
  */
