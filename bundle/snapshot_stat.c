@@ -166,38 +166,43 @@ static int add_name(const struct bundle_snapshot_options *options,
 	return 0;
 }
 
+/* Bytes of directory entries read per getdents64 call: a directory of a
+ * few hundred short names takes one call and the one that ends it. */
+#define DENTS_BUF 32768
+
+/*
+ * Read the names of the directory open at fd with getdents64 itself: the
+ * descriptor is this walk's own and read once from the start, so a DIR
+ * stream (a duplicate descriptor, an fstat and a close) buys nothing.
+ */
 static int read_names(const struct bundle_snapshot_options *options, int fd,
 		      struct entry_path *path, struct names *names)
 {
-	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
-	struct dirent *d;
-	int saved;
+	char *buf = malloc(DENTS_BUF);
+	ssize_t got;
 
-	if (!dir) {
-		saved = errno;
-		if (dup_fd >= 0)
-			close(dup_fd);
-		errno = saved;
+	if (!buf)
 		return -1;
-	}
-	errno = 0;
-	while ((d = readdir(dir))) {
-		const char *name = d->d_name;
+	while ((got = getdents64(fd, buf, DENTS_BUF)) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			const struct dirent64 *d =
+				(const struct dirent64 *)(buf + off);
+			const char *name = d->d_name;
 
-		if (name[0] == '.' &&
-		    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-			continue;
-		if (add_name(options, path, names, name) < 0) {
-			errno = ENOMEM;
-			break;
+			off += d->d_reclen;
+			if (name[0] == '.' &&
+			    (name[1] == '\0' ||
+			     (name[1] == '.' && name[2] == '\0')))
+				continue;
+			if (add_name(options, path, names, name) < 0) {
+				free(buf);
+				errno = ENOMEM;
+				return -1;
+			}
 		}
-		errno = 0;
 	}
-	saved = errno;
-	closedir(dir);
-	errno = saved;
-	return saved ? -1 : 0;
+	free(buf);
+	return got < 0 ? -1 : 0;
 }
 
 /* Read the names of the directory open at fd, sort them, and lstat each
@@ -213,7 +218,7 @@ static int list_fd(const struct bundle_snapshot_options *options, int fd,
 	if (names.n > 1)
 		qsort_r(names.refs, names.n, sizeof(*names.refs), name_ref_cmp,
 			names.bytes);
-	items = calloc(names.n ? names.n : 1, sizeof(*items));
+	items = malloc((names.n ? names.n : 1) * sizeof(*items));
 	if (!items) {
 		errno = ENOMEM;
 		goto fail;
@@ -224,6 +229,8 @@ static int list_fd(const struct bundle_snapshot_options *options, int fd,
 
 		it->name = names.bytes + names.refs[i].offset;
 		it->name_len = names.refs[i].len;
+		it->stat_errno = 0;
+		it->job = NULL;
 		if (fstatat(fd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) < 0)
 			it->stat_errno = errno;
 	}
