@@ -190,7 +190,6 @@ int store_insert(struct bundle *bundle, const struct bundle_id *id,
 {
 	struct store_cell cell = store_pack_cell(bundle, kind, len, encoding,
 						 stored_len, dict != NULL);
-	int64_t pages = store_pack_pages(bundle);
 	sqlite3_stmt *stmt;
 	int rc;
 
@@ -213,7 +212,7 @@ int store_insert(struct bundle *bundle, const struct bundle_id *id,
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(bundle, "cannot write bundle");
-	store_pack_account(bundle, &cell, pages);
+	store_pack_account(bundle, &cell);
 	return 0;
 }
 

@@ -828,7 +828,6 @@ void bundle_close(struct bundle *bundle)
 	store_pipeline_stop(bundle);
 	store_dict_free(bundle);
 	sqlite3_finalize(bundle->put_stmt);
-	sqlite3_finalize(bundle->pages_stmt);
 	sqlite3_finalize(bundle->has_stmt);
 	sqlite3_finalize(bundle->get_stmt);
 	sqlite3_finalize(bundle->cache_get_stmt);

@@ -49,9 +49,9 @@ struct bundle {
 	sqlite3_stmt *last_event_stmt; /* event.c */
 	sqlite3_stmt *insert_event_stmt;
 	struct pipeline *pipeline; /* compress.c; NULL until first used */
+	int workers;		   /* compress.c's threads; 0: the default */
 	struct store_dict *dict;   /* dict.c */
-	sqlite3_stmt *pages_stmt;  /* pack.c */
-	int pack_usable;	   /* usable bytes per page; -1 unknown */
+	int pack_usable;	   /* pack.c: usable bytes per page; -1 unknown */
 	int64_t pack_free;	   /* estimated room on the last leaf */
 };
 
@@ -120,8 +120,8 @@ const ZSTD_DDict *store_dict_ddict(struct bundle *bundle,
 /*
  * The room that a row takes on a leaf page of the objects table, as
  * pack.c estimates it: bytes (cell and pointer) and overflow pages.
- * store_insert calls store_pack_pages before it inserts a row and
- * store_pack_account after, which updates bundle->pack_free.
+ * store_insert calls store_pack_account after it inserts a row, which
+ * updates bundle->pack_free.
  */
 struct store_cell {
 	size_t bytes;
@@ -130,9 +130,7 @@ struct store_cell {
 struct store_cell store_pack_cell(struct bundle *bundle, enum bundle_kind kind,
 				  uint64_t size, const char *encoding,
 				  size_t stored_len, int has_dict);
-int64_t store_pack_pages(struct bundle *bundle);
-void store_pack_account(struct bundle *bundle, const struct store_cell *cell,
-			int64_t pages_before);
+void store_pack_account(struct bundle *bundle, const struct store_cell *cell);
 
 /* Compress src into one frame, with cdict when it is not NULL. Returns
  * the length or a zstd error code. */
