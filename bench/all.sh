@@ -95,6 +95,8 @@ all() {
 	machine
 	section "Bundle store: snapshots" \
 		sh bench/snapshot.sh "$RB"
+	section "Bundle store: first snapshot against tar, interleaved" \
+		sh bench/first_snapshot.sh "$RB" "$(rounds 2 11)"
 	section "Bundle store: zstd level and chunk size" \
 		sh bench/chunking.sh "$BUILD"
 	section "Sandbox, as root" \
