@@ -570,10 +570,27 @@ static int protect_created(struct build *b, int ws, const char *rel)
 			close(fd);
 			continue;
 		}
-		if (errno != ENOENT || mkdirat(ws, prefix, 0755) < 0)
-			return fail("create the read-only part", prefix);
-		if (!created[0])
-			snprintf(created, sizeof(created), "%s", prefix);
+		if (errno != ENOENT)
+			return fail("open the workspace part", prefix);
+		if (mkdirat(ws, prefix, 0755) == 0) {
+			if (!created[0])
+				snprintf(created, sizeof(created), "%s",
+					 prefix);
+			continue;
+		}
+		/* A workspace where this process cannot create the part is
+		 * one where the agent, with the same ids or fewer rights,
+		 * cannot either. */
+		if (!created[0] && (errno == EACCES || errno == EPERM ||
+				    errno == EROFS)) {
+			snprintf(path, sizeof(path), "%s/%s", b->plan->inside,
+				 rel);
+			record(b, path, "absent", NULL, NULL);
+			return 0;
+		}
+		/* NOTE: the directories made so far stay behind, because
+		 * the caller learns of them only from a finished build. */
+		return fail("create the read-only part", prefix);
 	}
 	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
 	if (pin_ancestors(b, ws, rel) < 0)

@@ -95,6 +95,21 @@ for who in $IDENTITIES; do
 	[ ! -e "$ws/.git/hooks" ] || fail "$who: .git/hooks was left"
 	rm -rf "$ws/.git"
 
+	# Where the caller cannot create the part, the agent cannot
+	# either: the run goes on and the part is recorded as absent.
+	if [ "$who" = root ] && id "$TEST_USER" >/dev/null 2>&1; then
+		foreign=$TMP/foreign
+		mkdir -p "$foreign"
+		chown "$TEST_USER" "$foreign"
+		chmod 755 "$foreign"
+		expect_status 0 "$RUNBUNDLE" sandbox --workspace "$foreign" \
+			--description "$TMP/foreign.json" -- true
+		expect_eq "$foreign/.git/hooks" "$(jq -r '.mounts[] |
+			select(.type == "absent") | .path' "$TMP/foreign.json")" \
+			"root: absent part in a foreign workspace"
+		[ ! -e "$foreign/.git" ] || fail "root: .git was created"
+	fi
+
 	# An existing part's directory is pinned in the same way.
 	prepare "$who" infra/prod
 	refused "$who" --policy "$parts" -- sh -c 'mv infra infra.old'
