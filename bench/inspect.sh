@@ -56,6 +56,7 @@ rb_dir=$(median_ms "$rb" export --format dir -o "$work/out" "$work/b.rb")
 cp_a=$(median_ms cp -a "$work/new" "$work/out")
 rb_inspect=$(median_ms "$rb" inspect "$work/b.rb")
 rb_log=$(median_ms "$rb" log "$work/b.rb")
+rb_log_verify=$(median_ms "$rb" log --verify "$work/b.rb")
 rb_eb=$(median_ms sh -c "rm -f '$work/x.tar.zst'; '$rb' export-bundle -o '$work/x.tar.zst' '$work/b.rb'")
 rb_import=$(median_ms "$rb" import -o "$work/i.rb" "$work/e.tar.zst")
 
@@ -75,5 +76,6 @@ echo "| Task | runbundle (ms) |"
 echo "|---|---|"
 echo "| inspect | $rb_inspect |"
 echo "| log | $rb_log |"
+echo "| log --verify | $rb_log_verify |"
 echo "| export-bundle | $rb_eb |"
 echo "| import | $rb_import |"

@@ -173,18 +173,32 @@ static const struct cli_command commands[] = {
 	  "  --json  print the summary as one JSON object (docs/inspect.md)\n" },
 	{ "log", IN_MODULE(cmd_log),
 	  "runbundle log [--json] [--kind KIND]... [--step STEP] "
-	  "[--process PID] BUNDLE",
+	  "[--process PID] [--verify] [--allow-incomplete] BUNDLE",
 	  "Print the timeline, one line per event, grouped by step.",
-	  "  --json           print the timeline as one JSON object\n"
-	  "  --kind KIND      only events of this kind; repeatable\n"
-	  "  --step STEP      only this step: a number, 'initial' or "
+	  "  --json              print the timeline as one JSON object\n"
+	  "  --kind KIND         only events of this kind; repeatable\n"
+	  "  --step STEP         only this step: a number, 'initial' or "
 	  "'final'\n"
-	  "  --process PID    only events of this process (host or sandbox "
-	  "pid)\n" },
+	  "  --process PID       only events of this process (host or "
+	  "sandbox pid)\n"
+	  "  --verify            check every object too, as runbundle "
+	  "verify does\n"
+	  "  --allow-incomplete  accept a bundle that was not finalized\n"
+	  "The event chain and root digest are always checked. Damage, and "
+	  "a bundle\nthat was not finalized, is reported on stderr after the "
+	  "output, with exit\nstatus 1.\n" },
 	{ "show", IN_MODULE(cmd_show),
-	  "runbundle show [--json] BUNDLE EVENT",
+	  "runbundle show [--json] [--verify] [--allow-incomplete] BUNDLE "
+	  "EVENT",
 	  "Print one event in full, with its bodies decoded.",
-	  "  --json  print the event and what it references as JSON\n" },
+	  "  --json              print the event and what it references as "
+	  "JSON\n"
+	  "  --verify            check every object too, as runbundle "
+	  "verify does\n"
+	  "  --allow-incomplete  accept a bundle that was not finalized\n"
+	  "The event chain and root digest are always checked. Damage, and "
+	  "a bundle\nthat was not finalized, is reported on stderr after the "
+	  "output, with exit\nstatus 1.\n" },
 	{ "patch", IN_MODULE(cmd_patch),
 	  "runbundle patch [--json] [--from STEP] [--to STEP] BUNDLE "
 	  "[PATH...]",
@@ -194,14 +208,29 @@ static const struct cli_command commands[] = {
 	  "  --json       print the changed files and the diff as JSON\n"
 	  "PATH limits the diff to these files and directories.\n" },
 	{ "ls", IN_MODULE(cmd_ls),
-	  "runbundle ls [--json] [-r] BUNDLE [STEP] [PATH]",
+	  "runbundle ls [--json] [-r] [--verify] [--allow-incomplete] BUNDLE "
+	  "[STEP] [PATH]",
 	  "List a directory of the workspace at one step (default: final).",
-	  "  -r, --recursive  list everything below PATH\n"
-	  "  --json           print the entries as JSON\n" },
+	  "  -r, --recursive     list everything below PATH\n"
+	  "  --json              print the entries as JSON\n"
+	  "  --verify            check every object too, as runbundle "
+	  "verify does\n"
+	  "  --allow-incomplete  accept a bundle that was not finalized\n"
+	  "The event chain and root digest are always checked. Damage, and "
+	  "a bundle\nthat was not finalized, is reported on stderr after the "
+	  "output, with exit\nstatus 1.\n" },
 	{ "cat", IN_MODULE(cmd_cat),
-	  "runbundle cat [--json] BUNDLE [STEP] PATH",
+	  "runbundle cat [--json] [--verify] [--allow-incomplete] BUNDLE "
+	  "[STEP] PATH",
 	  "Print one file of the workspace at one step (default: final).",
-	  "  --json  print the content base64-encoded in a JSON object\n" },
+	  "  --json              print the content base64-encoded in a JSON "
+	  "object\n"
+	  "  --verify            check every object too, as runbundle "
+	  "verify does\n"
+	  "  --allow-incomplete  accept a bundle that was not finalized\n"
+	  "The event chain and root digest are always checked. Damage, and "
+	  "a bundle\nthat was not finalized, is reported on stderr after the "
+	  "output, with exit\nstatus 1.\n" },
 	{ "export", IN_MODULE(cmd_export),
 	  "runbundle export [--json] --format tar|tar.zst|dir [--step STEP] "
 	  "-o OUT BUNDLE",

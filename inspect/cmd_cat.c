@@ -11,6 +11,7 @@
 #include "inspect/commands.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 
 /* The largest file --json puts in memory to encode. */
@@ -102,7 +103,7 @@ static int follow_hardlink(struct bundle *b, const struct bundle_id *root,
 	return 0;
 }
 
-static int run(char **words, int n, int json)
+static int run(char **words, int n, int json, int checks)
 {
 	struct inspect_node node;
 	struct inspect_view v;
@@ -123,6 +124,8 @@ static int run(char **words, int n, int json)
 	}
 	rc = cat(v.bundle, &node, path, step, json);
 	inspect_node_release(&node);
+	if (rc == CLI_EXIT_OK)
+		rc = inspect_integrity_warn(&v, words[0], checks);
 	inspect_view_close(&v);
 	return rc;
 }
@@ -131,16 +134,18 @@ int cmd_cat(int argc, char **argv, const struct cli_command *self)
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, json = 0;
+	int c, json = 0, checks = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j')
+			json = 1;
+		else if (!inspect_check_option(c, &checks))
 			return cli_usage_error(self, "invalid option: '%s'",
 					       argv[optind - 1]);
-		json = 1;
 	}
 	if (argc - optind < 2 || argc - optind > 3)
 		return cli_usage_error(self, "expected BUNDLE [STEP] PATH");
@@ -148,7 +153,7 @@ int cmd_cat(int argc, char **argv, const struct cli_command *self)
 		char *words[3] = { argv[optind], (char *)"final",
 				   argv[optind + 1] };
 
-		return run(words, 3, json);
+		return run(words, 3, json, checks);
 	}
-	return run(argv + optind, argc - optind, json);
+	return run(argv + optind, argc - optind, json, checks);
 }

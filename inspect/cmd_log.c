@@ -12,6 +12,7 @@
 #include "inspect/commands.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 
 /* Columns: seq (6), time (12), kind (13), then the description. */
@@ -24,6 +25,7 @@ struct log_args {
 	const char *step;
 	long long pid;
 	int json;
+	int checks; /* enum inspect_check_flags */
 };
 
 static int wanted(const struct log_args *a, const struct inspect_event *ev,
@@ -250,8 +252,11 @@ static int run(const struct log_args *a)
 		else
 			print_event(&v, ev, &st);
 	}
+	rc = a->json ? out_json(root) : CLI_EXIT_OK;
+	if (rc == CLI_EXIT_OK)
+		rc = inspect_integrity_warn(&v, a->path, a->checks);
 	inspect_view_close(&v);
-	return a->json ? out_json(root) : CLI_EXIT_OK;
+	return rc;
 }
 
 static int parse_pid(const char *s, long long *pid)
@@ -269,6 +274,7 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "step", required_argument, NULL, 's' },
 		{ "process", required_argument, NULL, 'p' },
+		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct log_args a = { .pid = -1 };
@@ -276,6 +282,8 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		if (inspect_check_option(c, &a.checks))
+			continue;
 		switch (c) {
 		case 'j':
 			a.json = 1;

@@ -11,6 +11,7 @@
 #include "inspect/commands.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 
 struct ls_ctx {
@@ -109,7 +110,7 @@ static int list_one(struct bundle *b, const struct bundle_id *tree,
 	return rc;
 }
 
-static int run(char **words, int n, int json, int recursive)
+static int run(char **words, int n, int json, int recursive, int checks)
 {
 	struct ls_ctx c = { json ? cJSON_CreateArray() : NULL, recursive };
 	struct inspect_node node;
@@ -134,15 +135,17 @@ static int run(char **words, int n, int json, int recursive)
 	inspect_node_release(&node);
 	if (rc)
 		goto fail;
-	inspect_view_close(&v);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 
 		out_add_num(o, "step", step);
 		cJSON_AddItemToObject(o, "entries", c.entries);
-		return out_json(o);
+		rc = out_json(o);
 	}
-	return CLI_EXIT_OK;
+	if (rc == CLI_EXIT_OK)
+		rc = inspect_integrity_warn(&v, words[0], checks);
+	inspect_view_close(&v);
+	return rc;
 fail:
 	cJSON_Delete(c.entries);
 	inspect_view_close(&v);
@@ -154,9 +157,10 @@ int cmd_ls(int argc, char **argv, const struct cli_command *self)
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "recursive", no_argument, NULL, 'r' },
+		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, json = 0, recursive = 0;
+	int c, json = 0, recursive = 0, checks = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "r", long_options, NULL)) != -1) {
@@ -164,11 +168,11 @@ int cmd_ls(int argc, char **argv, const struct cli_command *self)
 			json = 1;
 		else if (c == 'r')
 			recursive = 1;
-		else
+		else if (!inspect_check_option(c, &checks))
 			return cli_usage_error(self, "invalid option: '%s'",
 					       argv[optind - 1]);
 	}
 	if (argc - optind < 1 || argc - optind > 3)
 		return cli_usage_error(self, "expected BUNDLE [STEP] [PATH]");
-	return run(argv + optind, argc - optind, json, recursive);
+	return run(argv + optind, argc - optind, json, recursive, checks);
 }

@@ -14,6 +14,7 @@
 #include "inspect/commands.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 
 /* Print bytes as text, with control characters other than newline and
@@ -300,7 +301,7 @@ static void print_violation(const struct inspect_event *ev)
 	printf("%s", st.reset);
 }
 
-static int run(const char *path, const char *name, int json)
+static int run(const char *path, const char *name, int json, int checks)
 {
 	struct inspect_view v;
 	const struct inspect_event *ev;
@@ -334,8 +335,11 @@ static int run(const char *path, const char *name, int json)
 	if (strcmp(ev->kind, "exchange") == 0 ? show_exchange(&v, ev, out) :
 						show_refs(&v, ev, out))
 		goto fail;
+	rc = json ? out_json(out) : CLI_EXIT_OK;
+	if (rc == CLI_EXIT_OK)
+		rc = inspect_integrity_warn(&v, path, checks);
 	inspect_view_close(&v);
-	return json ? out_json(out) : CLI_EXIT_OK;
+	return rc;
 fail:
 	cJSON_Delete(out);
 	inspect_view_close(&v);
@@ -346,18 +350,20 @@ int cmd_show(int argc, char **argv, const struct cli_command *self)
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, json = 0;
+	int c, json = 0, checks = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j')
+			json = 1;
+		else if (!inspect_check_option(c, &checks))
 			return cli_usage_error(self, "invalid option: '%s'",
 					       argv[optind - 1]);
-		json = 1;
 	}
 	if (argc - optind != 2)
 		return cli_usage_error(self, "expected BUNDLE and EVENT");
-	return run(argv[optind], argv[optind + 1], json);
+	return run(argv[optind], argv[optind + 1], json, checks);
 }

@@ -1,0 +1,78 @@
+/*
+ * integrity.h - the checks that the reading commands (log, show, ls,
+ * cat) run on a bundle they have printed from, so that a damaged,
+ * forged or incomplete bundle is never shown as if it were sound.
+ *
+ * Each object these commands read is already checked against its id,
+ * and SQLite rejects a file shorter than its header records when it is
+ * opened. The quick check costs one SHA-256 per event. It compares each
+ * event's stored text with its stored hash, its "seq" with its row and
+ * its "prev" link with the hash of the event before. It compares the
+ * root digest with the hash of the last event, and notes whether the
+ * bundle was finalized. It reads no object that the command did not
+ * print, so damage there is found only by the full check (--verify),
+ * which runs bundle_verify() and re-hashes every object too.
+ *
+ * Command layer: inspect_integrity_warn() prints on stderr.
+ */
+#ifndef INSPECT_INTEGRITY_H
+#define INSPECT_INTEGRITY_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "inspect/view.h"
+
+/* Options of the reading commands that change the checks. */
+enum inspect_check_flags {
+	INSPECT_CHECK_FULL = 1,		  /* --verify */
+	INSPECT_CHECK_ALLOW_INCOMPLETE = 2, /* --allow-incomplete */
+};
+
+/* The getopt_long entries of those options, for a command's table. */
+#define INSPECT_CHECK_OPTIONS                                               \
+	{ "verify", no_argument, NULL, INSPECT_CHECK_OPT_VERIFY },           \
+	{ "allow-incomplete", no_argument, NULL, INSPECT_CHECK_OPT_ALLOW }
+
+/* Values that getopt_long returns for them, outside the range of
+ * characters. */
+#define INSPECT_CHECK_OPT_VERIFY 0x100
+#define INSPECT_CHECK_OPT_ALLOW 0x101
+
+/* Add the flag of option c, as getopt_long returned it, to *flags.
+ * Returns 1 when c is one of these options, else 0. */
+int inspect_check_option(int c, int *flags);
+
+/* The most problems stored and printed, one a line; any more are only
+ * counted. */
+#define INSPECT_INTEGRITY_LISTED 4
+
+struct inspect_integrity {
+	int incomplete;	   /* not finalized: no root digest covers the
+			    * last events */
+	size_t n_problems; /* damage found, all of it counted */
+	char problems[INSPECT_INTEGRITY_LISTED][256];
+};
+
+/*
+ * Check the bundle at path, open as view, into *out: the quick check,
+ * or bundle_verify() when full is nonzero. Returns 0, or -1 with the
+ * message in inspect_error() when the check itself could not run (out
+ * of memory, or a file that bundle_verify() cannot open).
+ */
+int inspect_integrity_check(const struct inspect_view *view, const char *path,
+			    int full, struct inspect_integrity *out);
+
+/*
+ * Run inspect_integrity_check(), the full one when flags has
+ * INSPECT_CHECK_FULL, and print each problem found on stderr as
+ * "runbundle: the bundle is damaged: '<path>': <why>" (or "is
+ * incomplete", unless flags has INSPECT_CHECK_ALLOW_INCOMPLETE), then
+ * "hint: runbundle verify <path>". Prints nothing for a sound bundle.
+ * Returns CLI_EXIT_OK when sound, CLI_EXIT_FAIL when damaged or
+ * incomplete, CLI_EXIT_ERROR when the check could not run.
+ */
+int inspect_integrity_warn(const struct inspect_view *view, const char *path,
+			   int flags);
+
+#endif
