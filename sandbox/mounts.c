@@ -483,7 +483,7 @@ static int build_home(struct build *b)
 }
 
 /* Whether the mounts so far have one at path. */
-static bool pinned(const struct build *b, const char *path)
+static bool has_mount(const struct build *b, const char *path)
 {
 	const cJSON *m;
 
@@ -523,7 +523,7 @@ static int pin_ancestors(struct build *b, int ws, const char *rel)
 
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)(p - rel), rel);
 		snprintf(path, sizeof(path), "%s/%s", b->plan->inside, prefix);
-		if (pinned(b, path))
+		if (has_mount(b, path))
 			continue;
 		fd = open_part(ws, prefix);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
