@@ -308,8 +308,13 @@ void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 	}
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	exec->exe.path = tracer_proc_link(pid, "exe");
+
+	/* Most execs run a file that was hashed before, and its stat data
+	 * finds the hash without opening it. */
+	if (tracer_hash_stat(tracer, path, exec->exe.sha256) == 0)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		tracer_hash_fd(tracer, fd, exec->exe.sha256);
 		close(fd);
@@ -372,23 +377,40 @@ done:
  * taken to have unchanged content, so that a shell loop running the same
  * binary thousands of times hashes it once. Any write changes ctime.
  */
+static bool cached_hash(const struct harness_tracer *tracer,
+			const struct stat *st, char out[65])
+{
+	for (struct hash_entry *e = tracer->hashes; e; e = e->next) {
+		if (e->dev == st->st_dev && e->ino == st->st_ino &&
+		    e->size == st->st_size &&
+		    e->mtime_ns == ns_of(st->st_mtim) &&
+		    e->ctime_ns == ns_of(st->st_ctim)) {
+			memcpy(out, e->sha256, 65);
+			return true;
+		}
+	}
+	return false;
+}
+
+int tracer_hash_stat(struct harness_tracer *tracer, const char *path,
+		     char out[65])
+{
+	struct stat st;
+
+	out[0] = '\0';
+	if (stat(path, &st) < 0 || !cached_hash(tracer, &st, out))
+		return -1;
+	return 0;
+}
+
 void tracer_hash_fd(struct harness_tracer *tracer, int fd, char out[65])
 {
 	struct hash_entry *e;
 	struct stat st;
 
 	out[0] = '\0';
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 || cached_hash(tracer, &st, out))
 		return;
-	for (e = tracer->hashes; e; e = e->next) {
-		if (e->dev == st.st_dev && e->ino == st.st_ino &&
-		    e->size == st.st_size &&
-		    e->mtime_ns == ns_of(st.st_mtim) &&
-		    e->ctime_ns == ns_of(st.st_ctim)) {
-			memcpy(out, e->sha256, 65);
-			return;
-		}
-	}
 	hash_contents(fd, out);
 	e = calloc(1, sizeof(*e));
 	if (!e || !out[0]) {

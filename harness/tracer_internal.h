@@ -142,6 +142,11 @@ void tracer_exec_release(struct harness_exec *exec);
 /* Hash the file open at fd, using the cache. "" in out on failure. */
 void tracer_hash_fd(struct harness_tracer *tracer, int fd, char out[65]);
 
+/* The cached hash of the file at path, found by its stat data. -1 when
+ * the cache has none: then hash the file with tracer_hash_fd(). */
+int tracer_hash_stat(struct harness_tracer *tracer, const char *path,
+		     char out[65]);
+
 void tracer_hashes_free(struct harness_tracer *tracer);
 
 /* Whether the value of the environment variable name is a secret, by

@@ -116,6 +116,16 @@ expect_shape "$TMP/py.json" \
 	'{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["sh"]},{"c":[],"x":["true"]}],"x":["python3"]}'
 jq_eq "$TMP/py.json" '[.children[].execs[0].argv[-1]] | join(",")' \
 	'from-subprocess,from-fork,exit 0'
+# A program overwritten in place between two runs: the second exec is
+# hashed again, although its stat data is looked up in the cache first.
+cp /bin/true "$TMP/prog"
+true_sum=$(sha256sum "$TMP/prog" | cut -d' ' -f1)
+trace_json "$TMP/rewrite.json" sh -c "'$TMP/prog'; cat /bin/false >'$TMP/prog'
+	'$TMP/prog'; exit 0"
+expect_eq 0 "$status" "rewrite exit status"
+jq_eq "$TMP/rewrite.json" '.children[0].execs[0].exe.sha256' "$true_sum"
+jq_eq "$TMP/rewrite.json" '.children[2].execs[0].exe.sha256' \
+	"$(sha256sum "$TMP/prog" | cut -d' ' -f1)"
 
 # New user and PID namespaces: each process is recorded with its host
 # pid and with the pid it saw, from /proc/PID/status NSpid.
