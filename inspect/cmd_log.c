@@ -77,19 +77,49 @@ static cJSON *answer_json(const struct inspect_answer *an)
 	return o;
 }
 
+/* The exchanges whose answer could not be read, reported after the
+ * timeline. */
+struct unreadable {
+	size_t count;
+	char first[512]; /* the first one's message */
+};
+
 /* The answer of an exchange event. When it cannot be read, the caller
  * shows why and the timeline goes on past the damaged exchange. */
 static int load_answer(const struct inspect_view *v,
-		       const struct inspect_event *ev, struct inspect_answer *an)
+		       const struct inspect_event *ev, struct inspect_answer *an,
+		       struct unreadable *bad)
 {
 	struct harness_exchange ex;
+	int rc = -1;
+
+	if (inspect_view_exchange(v, ev, &ex) == 0) {
+		rc = inspect_answer_parse(&ex, an);
+		harness_exchange_release(&ex);
+	}
+	if (rc < 0 && bad->count++ == 0)
+		snprintf(bad->first, sizeof(bad->first), "%s",
+			 inspect_error());
+	return rc;
+}
+
+/* After the timeline: report the exchanges that could not be read, then
+ * check the bundle. Returns the exit status. */
+static int check(const struct inspect_view *v, const struct log_args *a,
+		 const struct unreadable *bad)
+{
 	int rc;
 
-	if (inspect_view_exchange(v, ev, &ex) < 0)
-		return -1;
-	rc = inspect_answer_parse(&ex, an);
-	harness_exchange_release(&ex);
-	return rc;
+	fflush(stdout);
+	if (bad->count)
+		cli_error("%s", bad->first);
+	if (bad->count > 1)
+		cli_error("cannot read exchanges: %zu more", bad->count - 1);
+	rc = inspect_integrity_warn(v, a->path, a->checks);
+	if (rc != CLI_EXIT_OK || !bad->count)
+		return rc;
+	cli_hint("runbundle verify %s", a->path);
+	return CLI_EXIT_FAIL;
 }
 
 static void print_answer(const struct inspect_answer *an,
@@ -134,7 +164,7 @@ static void print_step(const struct inspect_view *v, size_t i,
 
 static void print_event(const struct inspect_view *v,
 			const struct inspect_event *ev,
-			const struct out_style *st)
+			const struct out_style *st, struct unreadable *bad)
 {
 	char *text = inspect_describe(ev);
 	char line[2048], kind[32];
@@ -152,7 +182,7 @@ static void print_event(const struct inspect_view *v,
 	printf("%s", red ? st->reset : "");
 	if (strcmp(ev->kind, "exchange") != 0)
 		return;
-	if (load_answer(v, ev, &an) < 0) {
+	if (load_answer(v, ev, &an, bad) < 0) {
 		snprintf(line, sizeof(line), "%*s(unreadable: %s)", LOG_INDENT,
 			 "", inspect_error());
 		out_field("", 0, line);
@@ -163,7 +193,7 @@ static void print_event(const struct inspect_view *v,
 }
 
 static cJSON *event_json(const struct inspect_view *v,
-			 const struct inspect_event *ev)
+			 const struct inspect_event *ev, struct unreadable *bad)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *text = inspect_describe(ev);
@@ -179,7 +209,7 @@ static cJSON *event_json(const struct inspect_view *v,
 		cJSON_AddItemToObject(o, "data", cJSON_Duplicate(ev->data, 1));
 	if (strcmp(ev->kind, "exchange") != 0)
 		return o;
-	if (load_answer(v, ev, &an) < 0) {
+	if (load_answer(v, ev, &an, bad) < 0) {
 		cJSON_AddStringToObject(o, "answer_error", inspect_error());
 		return o;
 	}
@@ -214,6 +244,7 @@ static int run(const struct log_args *a)
 	struct out_style st;
 	size_t step = 0, shown = (size_t)-1;
 	cJSON *root = NULL, *steps = NULL, *cur = NULL;
+	struct unreadable bad = { 0 };
 	int rc = out_open(&v, a->path);
 
 	if (rc)
@@ -248,13 +279,13 @@ static int run(const struct log_args *a)
 		}
 		if (a->json)
 			cJSON_AddItemToArray(cJSON_GetObjectItem(cur, "events"),
-					     event_json(&v, ev));
+					     event_json(&v, ev, &bad));
 		else
-			print_event(&v, ev, &st);
+			print_event(&v, ev, &st, &bad);
 	}
 	rc = a->json ? out_json(root) : CLI_EXIT_OK;
 	if (rc == CLI_EXIT_OK)
-		rc = inspect_integrity_warn(&v, a->path, a->checks);
+		rc = check(&v, a, &bad);
 	inspect_view_close(&v);
 	return rc;
 }

@@ -122,6 +122,26 @@ for f in "$TMP"/*.out; do
 done
 keep_out "$TMP/flipped-verify"
 
+# A damaged object that log reads: the exchange of event 5. log prints
+# the whole timeline with the exchange marked unreadable, names it on
+# stderr and exits 1. show cannot print that event at all.
+b=$(sound_copy exchange)
+ex=$(sqlite3 "$b" "SELECT json_extract(event, '\$.refs[0]') FROM events
+	WHERE seq = 5")
+expect_eq 1 "$(sqlite3 "$b" "UPDATE objects SET data = CAST(x'00' || data
+	AS BLOB) WHERE id = x'$ex'; SELECT changes()")" "exchanges flipped"
+expect_status 1 "$RUNBUNDLE" log "$b"
+expect_grep "^runbundle: cannot read object: '$ex': " "$TMP/err"
+expect_grep "^hint: runbundle verify $b\$" "$TMP/err"
+expect_grep '^ *(unreadable: cannot read object: ' "$TMP/out"
+expect_grep 'end  *agent exited 0' "$TMP/out"
+expect_status 1 "$RUNBUNDLE" log --json "$b"
+expect_grep "^runbundle: cannot read object: '$ex': " "$TMP/err"
+jq -e '.steps[0].events[4].answer_error | test("cannot read object")' \
+	"$TMP/out" >/dev/null || fail "log --json shows no answer_error"
+expect_status 3 "$RUNBUNDLE" show "$b" 5
+expect_grep "^runbundle: cannot read object: '$ex': " "$TMP/err"
+
 # A broken chain link: event 4 changed, with its stored hash updated to
 # match, so only the prev link of event 5 shows it. Each command still
 # prints, and show prints the changed event.
