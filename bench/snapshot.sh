@@ -227,8 +227,8 @@ ns_ms() {
 }
 
 # 15 rounds of the three, interleaved so that other load on the machine
-# falls on all of them alike; then the median and the least of each
-# (the wall and CPU columns are sorted apart).
+# falls on all of them alike. The tables give the median and the least
+# of each, with the wall and CPU columns sorted apart.
 rounds=15
 for _ in $(seq $rounds); do
 	ns_ms "'$rb' snapshot '$work/c.rb' '$big'" >>"$work/t.rb"
@@ -239,8 +239,9 @@ done
 pick() {
 	for col in 1 2; do
 		cut -d' ' -f$col "$1" | sort -n |
-			awk -v how="$2" '{ v[NR] = $1 }
-			END { print how == "least" ? v[1] : v[int((NR + 1) / 2)] }'
+			awk -v statistic="$2" '{ v[NR] = $1 } END {
+				i = statistic == "least" ? 1 : int((NR + 1) / 2)
+				print v[i] }'
 	done | paste -sd' '
 }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -249,11 +250,11 @@ echo "rounds, load average $load before them."
 echo
 echo "| no change, 50,000 files | wall ms | CPU ms | wall / git | CPU / git |"
 echo "|---|---:|---:|---:|---:|"
-for how in median least; do
-	git_t=$(pick "$work/t.git" $how)
-	time_row "runbundle snapshot ($how)" "$(pick "$work/t.rb" $how)" \
-		"$git_t"
-	time_row "git status --porcelain ($how)" "$git_t" "$git_t"
-	time_row "runbundle snapshot, empty directory ($how)" \
-		"$(pick "$work/t.empty" $how)" "$git_t"
+for statistic in median least; do
+	git_t=$(pick "$work/t.git" $statistic)
+	time_row "runbundle snapshot ($statistic)" \
+		"$(pick "$work/t.rb" $statistic)" "$git_t"
+	time_row "git status --porcelain ($statistic)" "$git_t" "$git_t"
+	time_row "runbundle snapshot, empty directory ($statistic)" \
+		"$(pick "$work/t.empty" $statistic)" "$git_t"
 done

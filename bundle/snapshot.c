@@ -365,14 +365,14 @@ static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 	if (listing.fd < 0)
 		return add_error(w, tree, e, strerror(listing.open_errno));
 	if (listing.list_errno) {
-		int why = listing.list_errno;
+		int list_errno = listing.list_errno;
 
 		snapshot_listing_release(&listing);
-		if (why == ENOMEM) {
+		if (list_errno == ENOMEM) {
 			bundle_set_error("cannot snapshot: out of memory");
 			return -1;
 		}
-		return add_error(w, tree, e, strerror(why));
+		return add_error(w, tree, e, strerror(list_errno));
 	}
 	if (old && old->kind == BUNDLE_ENTRY_DIR)
 		old_id = &old->ref;
@@ -399,8 +399,8 @@ struct old_dir {
 	int have;
 };
 
-/* The previous entry of the same name: most often the one at the same
- * index, since both lists are in tree order. */
+/* Find the previous entry of the same name. Both lists are in tree
+ * order, so it is most often the one at the same index. */
 static const struct bundle_tree_entry *
 find_old(const struct bundle_tree *old, size_t index,
 	 const struct bundle_tree_entry *e)
@@ -554,8 +554,8 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 
 /*
  * Store the encoded tree, or take the previous tree's id when the bytes
- * are the same: bundle_get() checked that those bytes hash to old_id, so
- * the id is that of data, and hashing it again would only repeat that.
+ * are the same. bundle_get() checked that those bytes hash to old_id, so
+ * hashing them again would only repeat that check.
  */
 static int put_tree(struct walk *w, const void *data, size_t len,
 		    const struct bundle_id *old_id, const struct old_dir *old,

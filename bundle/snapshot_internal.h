@@ -34,7 +34,7 @@ struct snapshot_item {
 	size_t name_len;
 	struct stat st;
 	int stat_errno;		  /* errno of a failed lstat, or 0 */
-	struct snapshot_job *job; /* its listing, queued, or NULL */
+	struct snapshot_job *job; /* the queued listing of a directory */
 };
 
 /* A directory, open and listed: the items without the excluded ones,
@@ -69,10 +69,11 @@ void snapshot_listing_release(struct snapshot_listing *listing);
 /*
  * Directories listed ahead of the walk by a helper thread
  * (snapshot_stat.c has the invariants). The walk queues the
- * subdirectories of each directory it lists, takes the listing of each
- * when it gets there (listing it itself when the helper has not begun),
- * and cancels the jobs it does not take before it closes the directory
- * they are in. Without a thread, nothing is queued.
+ * subdirectories of each directory it lists and takes the listing of
+ * each when it gets there. When the helper has not begun that one, the
+ * walk lists it itself. Before it closes a directory, the walk cancels
+ * the jobs of it that it did not take. Without a thread, nothing is
+ * queued.
  */
 struct snapshot_lister {
 	const struct bundle_snapshot_options *options;
@@ -94,12 +95,12 @@ void snapshot_lister_queue(struct snapshot_lister *lister, int dirfd,
 			   const struct snapshot_path *dir,
 			   struct snapshot_item *items, size_t n);
 
-/* The listing of the item, whose job is set; clears the job. */
+/* Return the listing of it, whose job is set, and clear the job. */
 void snapshot_lister_take(struct snapshot_lister *lister,
 			  struct snapshot_item *it,
 			  struct snapshot_listing *listing);
 
-/* Drop the jobs still set among items[0..n). */
+/* Cancel the jobs still set among items[0..n). */
 void snapshot_lister_cancel(struct snapshot_lister *lister,
 			    struct snapshot_item *items, size_t n);
 

@@ -17,7 +17,7 @@
  *  2. A job is QUEUED, RUNNING (on either thread) or DONE. Only the
  *     thread that moved it to RUNNING touches its listing until it is
  *     DONE; the mutex orders those writes before the walk reads them.
- *  3. At most WINDOW jobs are RUNNING or DONE ahead of the walk, so the
+ *  3. At most MAX_AHEAD jobs are RUNNING or DONE ahead of the walk, so the
  *     open descriptors and the listings held stay bounded.
  *  4. A job's parent descriptor and name belong to the directory that
  *     queued it, which is on the walk's stack until every one of its
@@ -37,8 +37,8 @@
 #include "bundle/snapshot_internal.h"
 #include "bundle/tree.h"
 
-/* Directories listed ahead of the walk, at most. */
-#define WINDOW 16
+/* The most directories listed ahead of the walk. */
+#define MAX_AHEAD 16
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -73,8 +73,8 @@ static int is_excluded(const struct bundle_snapshot_options *options,
 
 /*
  * The path of an entry from the snapshot root, for the excludes: the
- * directory's path and room for "/" and the longest name, so it is built
- * without bundle_set_error(), which is not for the helper thread.
+ * directory's path with room for "/" and the longest name. It never
+ * grows, so it needs no bundle_set_error(), which is not thread-safe.
  */
 struct entry_path {
 	char *data;
@@ -102,8 +102,8 @@ static const char *entry_path_of(struct entry_path *p, const char *name,
 }
 
 /*
- * The names of a directory as read: one buffer of NUL-terminated names,
- * and a small reference to each, which is what gets sorted.
+ * The names of a directory as read: one buffer of NUL-terminated names
+ * and a small reference to each. Sorting moves only the references.
  */
 struct name_ref {
 	uint32_t offset, len;
@@ -166,8 +166,8 @@ static int add_name(const struct bundle_snapshot_options *options,
 	return 0;
 }
 
-/* Bytes of directory entries read per getdents64 call: a directory of a
- * few hundred short names takes one call and the one that ends it. */
+/* Bytes of directory entries read per getdents64 call. An entry takes
+ * 24 bytes and its name, so a directory of 500 short names fits in one. */
 #define DENTS_BUF 32768
 
 /*
@@ -303,11 +303,11 @@ static void unlink_job(struct snapshot_lister *lister, struct snapshot_job *job)
 		job->next->prev = job->prev;
 }
 
-/* The first QUEUED job, when the window has room for it; NULL if none.
- * Called with the lock held. */
+/* Return the first QUEUED job, or NULL when there is none or MAX_AHEAD
+ * are listed already. Called with the lock held. */
 static struct snapshot_job *next_queued(struct snapshot_lister *lister)
 {
-	if (lister->ahead >= WINDOW)
+	if (lister->ahead >= MAX_AHEAD)
 		return NULL;
 	for (struct snapshot_job *job = lister->head; job; job = job->next)
 		if (job->state == JOB_QUEUED)
@@ -382,7 +382,7 @@ void snapshot_lister_queue(struct snapshot_lister *lister, int dirfd,
 			return;
 		job = calloc(1, sizeof(*job) + len + 1);
 		if (!job)
-			break; /* the rest are listed when they are walked */
+			break; /* the walk lists the rest itself */
 		job->parent_fd = dirfd;
 		job->name = it->name;
 		job->path_len = len;

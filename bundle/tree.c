@@ -76,7 +76,7 @@ nomem:
 	return -1;
 }
 
-/* Room for len bytes that the tree owns, aligned for extents. */
+/* Return room for len bytes that the tree owns, aligned for extents. */
 static unsigned char *tree_alloc(struct bundle_tree *tree, size_t len)
 {
 	struct tree_storage *storage;
@@ -343,8 +343,8 @@ static unsigned char *encode_entry(unsigned char *p,
 	return p;
 }
 
-/* Sort the entries unless they are in order already, as a walk that
- * lists names sorted adds them, and reject a name that occurs twice. */
+/* Sort the entries unless they are in order already (the snapshot walk
+ * adds them sorted), and reject a name that occurs twice. */
 static int sort_entries(struct bundle_tree *tree)
 {
 	size_t i, n = tree->n_entries;
@@ -436,8 +436,8 @@ static uint64_t take_le(struct cursor *c, int bytes)
 	return v;
 }
 
-/* The fixed part of an entry, in one bounds check: the compiler turns
- * these shifts into plain loads. */
+/* Read fixed-width fields of a span already bounds-checked. Compilers
+ * usually merge these shifts into one load. */
 static uint32_t le32_at(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |

@@ -1,7 +1,8 @@
 #!/bin/sh
-# A re-snapshot reuses the previous tree ids only where nothing changed:
-# a racy file is read again, and a new mode, a new entry or excluded
-# names deep in a wide tree all show in the new snapshot.
+# A re-snapshot reuses the previous tree ids only where nothing changed.
+# A racy file is read again, and a new mode, a new entry or excluded
+# names deep in a wide tree all show in the new snapshot. A tree deeper
+# than the walk goes ends in one error entry.
 . "$TESTS_DIR/lib.sh"
 
 src=$TMP/src
@@ -93,3 +94,15 @@ removed=$(snap)
 [ "$removed" != "$added" ] || fail "a removed directory kept the root id"
 check_out
 [ ! -e "$TMP/dst/d40" ] || fail "removed directory came back"
+
+# Directories nested deeper than the walk goes become one error entry,
+# whichever thread listed the levels above it, and the snapshot exits 1
+# as incomplete.
+deep=$TMP/deep
+path=$deep
+for _ in $(seq 1 514); do
+	path=$path/a
+done
+mkdir -p "$path"
+expect_status 1 "$RUNBUNDLE" snapshot --json "$TMP/deep.rb" "$deep"
+expect_eq 1 "$(jq .errors "$TMP/out")" "error entries of a deep tree"
