@@ -9,7 +9,8 @@
 # MODE... and overhead_tables FOCUS MODE..., whose first mode must be
 # bare.
 #
-# The workloads, all run from $W: (a) make -j2 of a generated 300-file
+# The workloads, all run from $W: (0) one exec of true, whose time over
+# bare is the fixed cost of a mode, (a) make -j2 of a generated 300-file
 # C project, (b) a shell loop of 2,000 short execs, (c) a Python
 # unittest run of 80 modules, half of whose tests start a subprocess.
 # Each round times every workload in every mode, the modes alternating,
@@ -80,10 +81,12 @@ overhead_setup() {
 	trap 'rm -rf "$TOP"' EXIT
 	overhead_make_project
 	overhead_make_tests
+	cmd_0=/bin/true
 	cmd_a='make -s -C proj -j2'
 	cmd_b="sh -c 'i=0; while [ \$i -lt 2000 ]; do /bin/true;"
 	cmd_b="$cmd_b i=\$((i+1)); done'"
 	cmd_c="$PY -B -m unittest discover -s py -t py -q"
+	name_0='(0) `true`, one exec'
 	name_a='(a) `make -j2`, 300 C files'
 	name_b='(b) sh loop, 2,000 execs'
 	name_c='(c) `python3 -m unittest`, 80 files'
@@ -116,7 +119,7 @@ overhead_run() {
 	: >"$TOP/a-bare"
 	round=0
 	while [ $round -lt "$RUNS" ]; do
-		for w in a b c; do
+		for w in 0 a b c; do
 			for m in "$@"; do
 				time_one "$w" "$m"
 			done
@@ -132,11 +135,12 @@ median() {
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# ratio COLUMN WORKLOAD MODE OVER: the median of MODE over that of OVER.
+# ratio COLUMN WORKLOAD MODE OVER: the median of MODE over that of OVER,
+# or - when that of OVER is 0 (below the timer's 10 ms).
 ratio() {
 	awk -v a="$(median "$1" "$TOP/$2-$3")" \
 	    -v b="$(median "$1" "$TOP/$2-$4")" \
-	    'BEGIN { printf "%.2f", a / b }'
+	    'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'
 }
 
 # table COLUMN WHAT FOCUS MODE...: the medians of one measure, each mode
@@ -153,7 +157,7 @@ table() {
 	done
 	echo "$head $focus / strace | load (1 min) |"
 	echo "$rule---|---|"
-	for w in a b c; do
+	for w in 0 a b c; do
 		eval "line=\"| \$name_$w |\""
 		for m in "$@"; do
 			line="$line $(median "$col" "$TOP/$w-$m" |
@@ -171,8 +175,26 @@ table() {
 	done
 }
 
-# overhead_tables FOCUS MODE...: the wall and the CPU table, in
-# markdown, with the machine and the rounds above them.
+# split_costs MODE...: each mode's fixed cost, its median wall time on (0)
+# over bare, and its cost per exec on (b), what it adds to bare beyond
+# the fixed cost, over the 2,000 execs.
+split_costs() {
+	echo "| mode | fixed (ms) | per exec on (b) (µs) |"
+	echo "|---|---|---|"
+	for m in "$@"; do
+		[ "$m" = bare ] && continue
+		awk -v m="$m" -v z="$(median 1 "$TOP/0-$m")" \
+		    -v z0="$(median 1 "$TOP/0-bare")" \
+		    -v b="$(median 1 "$TOP/b-$m")" \
+		    -v b0="$(median 1 "$TOP/b-bare")" 'BEGIN {
+			printf "| %s | %d | %d |\n", m, z - z0,
+				((b - b0) - (z - z0)) * 1000 / 2000 }'
+	done
+}
+
+# overhead_tables FOCUS MODE...: the wall and the CPU table, and the
+# split of wall time into fixed and per-exec costs, in markdown, with
+# the machine and the rounds above them.
 overhead_tables() {
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo |
 		head -n 1)
@@ -182,4 +204,7 @@ overhead_tables() {
 	table 1 "wall" "$@"
 	echo
 	table 2 "CPU" "$@"
+	echo
+	shift
+	split_costs "$@"
 }
