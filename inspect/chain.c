@@ -1,6 +1,6 @@
 /*
- * chain.c - read the events table for the hash of each event's stored
- * text.
+ * chain.c - read the events table: each event's stored text, and the
+ * hash of it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,28 +98,12 @@ static sqlite3 *open_events(const char *path)
 	return db;
 }
 
-static int read_link(sqlite3_stmt *stmt, struct inspect_chain_link *link)
-{
-	const void *text = sqlite3_column_blob(stmt, 2);
-	int len = sqlite3_column_bytes(stmt, 2);
-
-	link->seq = (uint64_t)sqlite3_column_int64(stmt, 0);
-	if (!EVP_Digest(text ? text : "", text ? (size_t)len : 0,
-			link->hash.bytes, NULL, EVP_sha256(), NULL)) {
-		inspect_set_error("cannot check event: '%llu': SHA-256 failed",
-				  (unsigned long long)link->seq);
-		return -1;
-	}
-	link->hash_matches =
-		sqlite3_column_bytes(stmt, 1) == BUNDLE_ID_LEN &&
-		memcmp(sqlite3_column_blob(stmt, 1), link->hash.bytes,
-		       BUNDLE_ID_LEN) == 0;
-	return 0;
-}
+typedef int (*row_fn)(const struct inspect_chain_row *row, void *arg);
 
 static int read_rows(sqlite3 *db, const char *path, uint64_t max,
-		     struct inspect_chain_link *links, size_t *n)
+		     row_fn fn, void *arg)
 {
+	struct inspect_chain_row row;
 	sqlite3_stmt *stmt = NULL;
 	int rc = SQLITE_DONE, failed = 0;
 
@@ -131,9 +115,17 @@ static int read_rows(sqlite3 *db, const char *path, uint64_t max,
 		return -1;
 	}
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)max);
-	while (!failed && *n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		failed = read_link(stmt, &links[(*n)++]) < 0;
-	if (!failed && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	while (!failed && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row.seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+		row.hash = sqlite3_column_blob(stmt, 1);
+		row.hash_len = (size_t)sqlite3_column_bytes(stmt, 1);
+		row.text = sqlite3_column_blob(stmt, 2);
+		row.len = (size_t)sqlite3_column_bytes(stmt, 2);
+		if (!row.text)
+			row.text = "";
+		failed = fn(&row, arg) != 0;
+	}
+	if (!failed && rc != SQLITE_DONE) {
 		inspect_set_error("cannot read events: '%s': %s", path,
 				  sqlite3_errmsg(db));
 		failed = 1;
@@ -142,34 +134,65 @@ static int read_rows(sqlite3 *db, const char *path, uint64_t max,
 	return failed ? -1 : 0;
 }
 
-int inspect_chain_read(const char *path, uint64_t max,
-		       struct inspect_chain_link **links, size_t *n)
+int inspect_chain_each(const char *path, uint64_t max, row_fn fn, void *arg)
 {
 	sqlite3 *db;
 	int rc;
+
+	if (max == 0)
+		return 0;
+	db = open_events(path);
+	if (!db)
+		return -1;
+	rc = read_rows(db, path, max, fn, arg);
+	sqlite3_close(db);
+	return rc;
+}
+
+struct links {
+	struct inspect_chain_link *links;
+	size_t n;
+};
+
+static int add_link(const struct inspect_chain_row *row, void *arg)
+{
+	struct links *l = arg;
+	struct inspect_chain_link *link = &l->links[l->n];
+
+	link->seq = row->seq;
+	if (!EVP_Digest(row->text, row->len, link->hash.bytes, NULL,
+			EVP_sha256(), NULL)) {
+		inspect_set_error("cannot check event: '%llu': SHA-256 failed",
+				  (unsigned long long)row->seq);
+		return -1;
+	}
+	link->hash_matches = row->hash_len == BUNDLE_ID_LEN &&
+			     memcmp(row->hash, link->hash.bytes,
+				    BUNDLE_ID_LEN) == 0;
+	l->n++;
+	return 0;
+}
+
+int inspect_chain_read(const char *path, uint64_t max,
+		       struct inspect_chain_link **links, size_t *n)
+{
+	struct links l = { NULL, 0 };
 
 	*links = NULL;
 	*n = 0;
 	if (max == 0)
 		return 0;
-	*links = calloc((size_t)max, sizeof(**links));
-	if (!*links) {
+	l.links = calloc((size_t)max, sizeof(*l.links));
+	if (!l.links) {
 		inspect_set_error("cannot read events: '%s': out of memory",
 				  path);
 		return -1;
 	}
-	db = open_events(path);
-	if (!db) {
-		free(*links);
-		*links = NULL;
+	if (inspect_chain_each(path, max, add_link, &l) < 0) {
+		free(l.links);
 		return -1;
 	}
-	rc = read_rows(db, path, max, *links, n);
-	sqlite3_close(db);
-	if (rc < 0) {
-		free(*links);
-		*links = NULL;
-		*n = 0;
-	}
-	return rc;
+	*links = l.links;
+	*n = l.n;
+	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * chain.h - the hash of each event as stored: the SHA-256 of the exact
- * text in the events table, which the next event's "prev" and the root
- * digest must match (docs/bundle-format.md, "Events").
+ * chain.h - the events table as stored: each event's exact text and
+ * its SHA-256, which the next event's "prev" and the root digest must
+ * match (docs/bundle-format.md, "Events").
  *
  * The parsed events of a view are not enough, because printing an
  * event again does not always give the bytes that were hashed: the
@@ -34,5 +34,25 @@ struct inspect_chain_link {
  */
 int inspect_chain_read(const char *path, uint64_t max,
 		       struct inspect_chain_link **links, size_t *n);
+
+/* One row of the events table. The pointers are valid only during the
+ * call that receives the row. */
+struct inspect_chain_row {
+	uint64_t seq;
+	const char *text; /* the stored text, len bytes, not NUL-terminated */
+	size_t len;
+	const void *hash; /* the hash column, hash_len bytes */
+	size_t hash_len;
+};
+
+/*
+ * Call fn with each of the first max rows of the events table of the
+ * bundle at path, in seq order. Stops when fn returns nonzero, and
+ * returns -1 then, with fn's message in inspect_error().
+ */
+int inspect_chain_each(const char *path, uint64_t max,
+		       int (*fn)(const struct inspect_chain_row *row,
+				 void *arg),
+		       void *arg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bundle/tree.h"
+#include "inspect/chain.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
 #include "inspect/layout.h"
@@ -99,6 +100,7 @@ static int idset_add(struct idset *s, const struct bundle_id *id)
 }
 
 struct exporter {
+	const char *path;
 	struct bundle *bundle;
 	struct archive *ar;
 	struct archive_entry *entry;
@@ -184,23 +186,38 @@ static void sha256(const void *data, size_t len, struct bundle_id *id)
 	SHA256(data, len, id->bytes);
 }
 
-/* Append event seq's text to events, checking it against the hash the
- * previous event records. */
-static int export_event(struct exporter *x, uint64_t seq, FILE *events,
-			struct bundle_id *prev)
+/* The events file as export_all writes it, row by row. */
+struct event_lines {
+	struct exporter *x;
+	FILE *events;
+	struct bundle_id prev; /* the hash of the last row written */
+	uint64_t seq;	       /* the seq of the last row written */
+};
+
+/* Append the row's exact text to events, checking it against the hash
+ * the previous event records. The text is the stored bytes, because
+ * printing the parsed event again can give other bytes (a number that
+ * the writer stored as raw text), and then another hash. */
+static int export_event(const struct inspect_chain_row *row, void *arg)
 {
-	cJSON *ev = bundle_get_event(x->bundle, seq), *ref;
-	char *text = ev ? cJSON_PrintUnformatted(ev) : NULL;
+	struct event_lines *lines = arg;
+	struct exporter *x = lines->x;
+	struct bundle_id *prev = &lines->prev;
+	uint64_t seq = ++lines->seq;
+	cJSON *ev = cJSON_ParseWithLength(row->text, row->len), *ref;
 	const char *want = inspect_json_str(ev, "prev");
 	struct bundle_id hash, id;
 	int rc = -1;
 
-	if (!text) {
-		inspect_take_error(ev ? "cannot export: out of memory" :
-					bundle_error(), NULL);
+	if (!cJSON_IsObject(ev) || row->seq != seq ||
+	    memchr(row->text, '\n', row->len)) {
+		inspect_set_error("cannot export event: '%llu': not a JSON "
+				  "object on one line in its row",
+				  (unsigned long long)seq);
+		inspect_set_hint("run 'runbundle verify' on the bundle");
 		goto out;
 	}
-	sha256(text, strlen(text), &hash);
+	sha256(row->text, row->len, &hash);
 	if (seq > 1 && (!want || bundle_id_from_hex(&id, want) < 0 ||
 			memcmp(&id, prev, sizeof(id)) != 0)) {
 		inspect_set_error("cannot export event: '%llu': its text "
@@ -210,7 +227,8 @@ static int export_event(struct exporter *x, uint64_t seq, FILE *events,
 		goto out;
 	}
 	*prev = hash;
-	fprintf(events, "%s\n", text);
+	fwrite(row->text, 1, row->len, lines->events);
+	fputc('\n', lines->events);
 	rc = 0;
 	cJSON_ArrayForEach(ref, cJSON_GetObjectItem(ev, "refs")) {
 		if (!cJSON_IsString(ref) ||
@@ -226,7 +244,6 @@ static int export_event(struct exporter *x, uint64_t seq, FILE *events,
 			break;
 	}
 out:
-	free(text);
 	cJSON_Delete(ev);
 	return rc ? -1 : 0;
 }
@@ -306,20 +323,27 @@ static int write_index(struct exporter *x, const char *events, size_t len)
 
 static int export_all(struct exporter *x)
 {
-	struct bundle_id prev;
 	uint64_t n = bundle_event_count(x->bundle);
 	char *events = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&events, &len);
+	struct event_lines lines = { x, f, { { 0 } }, 0 };
 	int rc = f ? 0 : -1;
 
-	for (uint64_t seq = 1; seq <= n && rc == 0; seq++)
-		rc = export_event(x, seq, f, &prev);
+	if (rc == 0)
+		rc = inspect_chain_each(x->path, n, export_event, &lines);
+	if (rc == 0 && lines.seq != n) {
+		inspect_set_error("cannot export: '%s': %llu of its %llu "
+				  "events are in the events table", x->path,
+				  (unsigned long long)lines.seq,
+				  (unsigned long long)n);
+		rc = -1;
+	}
 	if (f && fclose(f) != 0)
 		rc = -1;
 	x->stats->events = n;
 	if (rc == 0 && x->stats->has_root && n &&
-	    memcmp(&prev, &x->stats->root, sizeof(prev)) != 0) {
+	    memcmp(&lines.prev, &x->stats->root, sizeof(lines.prev)) != 0) {
 		inspect_set_error("cannot export: the last event does not "
 				  "hash to the root digest");
 		rc = -1;
@@ -358,7 +382,7 @@ static int open_out(struct exporter *x, const char *out)
 int inspect_layout_export(const char *path, const char *out,
 			  struct inspect_layout_stats *stats)
 {
-	struct exporter x = { .stats = stats };
+	struct exporter x = { .path = path, .stats = stats };
 	int rc, opened = 0;
 
 	memset(stats, 0, sizeof(*stats));

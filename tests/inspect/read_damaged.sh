@@ -102,6 +102,14 @@ for f in "$TMP"/*.err; do
 	[ -s "$f" ] && fail "stderr of a sound bundle with a raw number: $(cat "$f")"
 done
 keep_out "$TMP/raw"
+# export-bundle writes the stored text too, so the import has the same
+# hashes and root digest.
+expect_status 0 "$RUNBUNDLE" export-bundle -o "$TMP/raw.tar.zst" "$b"
+expect_status 0 "$RUNBUNDLE" import -o "$TMP/raw-import.rb" "$TMP/raw.tar.zst"
+expect_status 0 "$RUNBUNDLE" verify "$TMP/raw-import.rb"
+expect_eq "$(sqlite3 "$b" "SELECT value FROM meta WHERE key = 'root'")" \
+	"$(sqlite3 "$TMP/raw-import.rb" "SELECT value FROM meta
+	WHERE key = 'root'")" "the root digest after export and import"
 
 # A flipped bit in an object that no command here reads: the content of
 # 'gone', which only the initial step has. Only --verify reads every object, so only --verify
