@@ -74,16 +74,16 @@ echo
 echo "| first snapshot | | wall ms | CPU ms | bytes | wall / tar |" \
 	"CPU / tar | size / tar |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
-for stat in median least; do
-	tar_t=$(pick "$work/t.tar" $stat)
+for which in median least; do
+	tar_t=$(pick "$work/t.tar" $which)
 	for tool in rb tar; do
-		t=$(pick "$work/t.$tool" $stat)
+		t=$(pick "$work/t.$tool" $which)
 		if [ $tool = rb ]; then
 			name="runbundle snapshot" size=$s_rb
 		else
 			name="tar -I 'zstd -3'" size=$s_tar
 		fi
-		echo "| $name | $stat | ${t% *} | ${t#* } | $size |" \
+		echo "| $name | $which | ${t% *} | ${t#* } | $size |" \
 			"$(ratio "${t% *}" "${tar_t% *}") |" \
 			"$(ratio "${t#* }" "${tar_t#* }") |" \
 			"$(ratio "$size" "$s_tar") |"
