@@ -518,11 +518,11 @@ out:
 	return s->failed ? -1 : 0;
 }
 
-static int end_event(struct record_session *s, const struct record_result *r)
+static cJSON *end_data(struct record_session *s,
+			const struct record_result *r)
 {
 	cJSON *data = cJSON_CreateObject();
 	cJSON *counts = cJSON_AddObjectToObject(data, "counts");
-	int rc;
 
 	cJSON_AddBoolToObject(data, "started", r->started);
 	cJSON_AddNumberToObject(data, "exit_code", r->exit_code);
@@ -546,29 +546,97 @@ static int end_event(struct record_session *s, const struct record_result *r)
 				(double)s->counts.violations);
 	cJSON_AddNumberToObject(counts, "snapshots",
 				(double)s->counts.snapshots);
-	rc = record_event(s, "end", data, NULL, NULL, 0, NULL);
-	cJSON_Delete(data);
-	return rc;
+	return data;
 }
 
-/* The whole tree once more, as the tracer builds it, for readers that
- * want it without replaying the process events. */
-static int tree_event(struct record_session *s)
-{
-	cJSON *tree, *data;
-	int rc;
+/* The closing events, built before they are written. The tree is the
+ * whole tree once more, as the tracer builds it, for readers that want
+ * it without replaying the process events. */
+struct closing {
+	cJSON *tree, *tree_data;	/* NULL when nothing was traced */
+	cJSON *fingerprint_data;
+	cJSON *end_data;
+};
 
-	if (!s->tracer || harness_tracer_count(s->tracer) == 0)
-		return 0;
-	tree = harness_tracer_tree_json(s->tracer);
-	data = cJSON_CreateObject();
-	cJSON_AddNumberToObject(data, "processes",
-				(double)harness_tracer_count(s->tracer));
-	rc = tree ? record_event(s, "process-tree", data, tree, NULL, 0, NULL)
-		  : -1;
-	cJSON_Delete(tree);
-	cJSON_Delete(data);
-	return rc;
+/* Build the closing events. Returns -1 when out of memory. */
+static int build_closing(struct record_session *s,
+			 const struct record_result *r, struct closing *c)
+{
+	size_t n = s->tracer ? harness_tracer_count(s->tracer) : 0;
+
+	if (n > 0) {
+		c->tree = harness_tracer_tree_json(s->tracer);
+		c->tree_data = cJSON_CreateObject();
+		harness_json_add_integer(c->tree_data, "processes",
+					 (int64_t)n);
+	}
+	c->fingerprint_data = cJSON_CreateObject();
+	cJSON_AddStringToObject(c->fingerprint_data, "at", "end");
+	c->end_data = end_data(s, r);
+	if ((n > 0 && (!c->tree || !c->tree_data)) ||
+	    !c->fingerprint_data || !c->end_data)
+		return -1;
+	return 0;
+}
+
+static void free_closing(struct closing *c)
+{
+	cJSON_Delete(c->tree);
+	cJSON_Delete(c->tree_data);
+	cJSON_Delete(c->fingerprint_data);
+	cJSON_Delete(c->end_data);
+}
+
+static int put_closing(struct record_session *s, const struct closing *c)
+{
+	if (c->tree && record_put_event(s, "process-tree", c->tree_data,
+					c->tree, BUNDLE_BLOB, NULL, 0, NULL, 0,
+					NULL) < 0)
+		return -1;
+	if (record_put_event(s, "fingerprint", c->fingerprint_data,
+			     s->fingerprint, BUNDLE_BLOB, NULL, 0, NULL, 0,
+			     NULL) < 0)
+		return -1;
+	return record_put_event(s, "end", c->end_data, NULL, BUNDLE_BLOB,
+				NULL, 0, NULL, 0, NULL);
+}
+
+/*
+ * The process tree, the final fingerprint and the "end" event commit in
+ * one transaction, one commit and its fsync instead of three at the end
+ * of every run. A SIGKILL before the commit leaves none of them.
+ */
+static int closing_events(struct record_session *s,
+			  const struct record_result *r)
+{
+	struct closing c = { 0 };
+
+	if (build_closing(s, r, &c) < 0) {
+		free_closing(&c);
+		pthread_mutex_lock(&s->lock);
+		record_fail_locked(s, "cannot build the closing events: out "
+				   "of memory", NULL);
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+
+	pthread_mutex_lock(&s->lock);
+	record_flush_locked(s);
+	if (s->failed)
+		goto out;
+	if (bundle_begin(s->bundle) < 0)
+		goto fail;
+	if (put_closing(s, &c) < 0 || bundle_commit(s->bundle) < 0) {
+		record_rollback_locked(s);
+		goto fail;
+	}
+	goto out;
+fail:
+	record_fail_locked(s, bundle_error(), bundle_error_hint());
+out:
+	pthread_mutex_unlock(&s->lock);
+	free_closing(&c);
+	return s->failed ? -1 : 0;
 }
 
 int record_session_finish(struct record_session *s,
@@ -582,8 +650,7 @@ int record_session_finish(struct record_session *s,
 		fail_harness(s);
 		return -1;
 	}
-	if (tree_event(s) < 0 || fingerprint_event(s, "end") < 0 ||
-	    end_event(s, result) < 0)
+	if (closing_events(s, result) < 0)
 		return -1;
 
 	pthread_mutex_lock(&s->lock);
