@@ -31,7 +31,7 @@ struct walk {
 	const struct bundle_snapshot_options *options;
 	struct bundle_snapshot_stats *stats;
 	int use_cache;
-	struct timespec racy; /* cached mtimes at or after this are racy */
+	struct timespec racy;  /* cached mtimes at or after this are racy */
 	const char *root_path; /* absolute: the stat cache's key prefix */
 	struct snapshot_path path;
 	struct snapshot_links links;
@@ -516,7 +516,8 @@ static void release_old_dir(struct old_dir *old)
  */
 static int store_records(struct walk *w, const struct snapshot_item *items,
 			 const struct bundle_tree *tree,
-			 const struct bundle_id *id, const struct bundle_id *old_id,
+			 const struct bundle_id *id,
+			 const struct bundle_id *old_id,
 			 const struct old_dir *old)
 {
 	size_t n = tree->n_entries, key_len;
@@ -533,8 +534,7 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 	}
 	for (size_t i = 0; i < n; i++)
 		snapshot_cache_record(records + i * SNAPSHOT_CACHE_RECORD,
-				      tree->entries[i].kind ==
-						      BUNDLE_ENTRY_FILE
+				      tree->entries[i].kind == BUNDLE_ENTRY_FILE
 					      ? &items[i].st
 					      : NULL);
 	if (!old_id || memcmp(old_id, id, sizeof(*id)) || !old->records ||
@@ -553,20 +553,27 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 }
 
 /*
- * Store the encoded tree, or take the previous tree's id when the bytes
- * are the same. bundle_get() checked that those bytes hash to old_id, so
- * hashing them again would only repeat that check.
+ * Store the tree, or take the previous tree's id when the tree would
+ * encode to the same bytes. bundle_get() checked that those bytes hash
+ * to old_id, so encoding and hashing them again would only repeat that.
  */
-static int put_tree(struct walk *w, const void *data, size_t len,
+static int put_tree(struct walk *w, struct bundle_tree *tree,
 		    const struct bundle_id *old_id, const struct old_dir *old,
 		    struct bundle_id *id)
 {
-	if (old_id && old->have && old->len == len &&
-	    memcmp(old->data, data, len) == 0) {
+	void *data;
+	size_t len;
+	int rc;
+
+	if (old_id && old->have && bundle_tree_same(tree, &old->tree)) {
 		*id = *old_id;
 		return 0;
 	}
-	return bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+	if (bundle_tree_encode(tree, &data, &len) < 0)
+		return -1;
+	rc = bundle_put(w->bundle, BUNDLE_TREE, data, len, id);
+	free(data);
+	return rc;
 }
 
 /*
@@ -580,8 +587,6 @@ static int walk_dir(struct walk *w, struct snapshot_listing *listing,
 	size_t n_items = listing->n, mark = w->path.len;
 	struct bundle_tree tree;
 	struct old_dir old;
-	void *data = NULL;
-	size_t len;
 	int rc;
 
 	if (w->depth < BUNDLE_SNAPSHOT_MAX_DEPTH)
@@ -600,15 +605,12 @@ static int walk_dir(struct walk *w, struct snapshot_listing *listing,
 	}
 	snapshot_lister_cancel(&w->lister, items, n_items);
 	if (rc == 0)
-		rc = bundle_tree_encode(&tree, &data, &len);
-	if (rc == 0)
-		rc = put_tree(w, data, len, old_id, &old, id);
+		rc = put_tree(w, &tree, old_id, &old, id);
 	if (rc == 0 && tree.n_entries == n_items)
 		rc = store_records(w, items, &tree, id, old_id, &old);
 	if (rc == 0 && w->options->on_progress)
 		w->options->on_progress(w->stats, w->options->arg);
 
-	free(data);
 	bundle_tree_release(&tree);
 	release_old_dir(&old);
 	return rc < 0 ? -1 : 0;

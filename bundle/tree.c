@@ -343,6 +343,56 @@ static unsigned char *encode_entry(unsigned char *p,
 	return p;
 }
 
+/* Return nonzero when a and b encode to the same bytes. It compares
+ * exactly the fields that encode_entry() writes. */
+static int same_entry(const struct bundle_tree_entry *a,
+		      const struct bundle_tree_entry *b)
+{
+	if (a->kind != b->kind || a->name_len != b->name_len ||
+	    memcmp(a->name, b->name, a->name_len) != 0 || a->mode != b->mode ||
+	    a->uid != b->uid || a->gid != b->gid ||
+	    a->mtime_sec != b->mtime_sec || a->mtime_nsec != b->mtime_nsec ||
+	    a->size != b->size)
+		return 0;
+
+	switch (a->kind) {
+	case BUNDLE_ENTRY_FILE:
+		if (a->ref_kind != b->ref_kind || !a->sparse != !b->sparse ||
+		    memcmp(a->ref.bytes, b->ref.bytes, BUNDLE_ID_LEN) != 0)
+			return 0;
+		if (!a->sparse)
+			return 1;
+		return a->n_extents == b->n_extents &&
+		       (a->n_extents == 0 ||
+			memcmp(a->extents, b->extents,
+			       a->n_extents * sizeof(*a->extents)) == 0);
+	case BUNDLE_ENTRY_DIR:
+		return memcmp(a->ref.bytes, b->ref.bytes, BUNDLE_ID_LEN) == 0;
+	case BUNDLE_ENTRY_SYMLINK:
+	case BUNDLE_ENTRY_HARDLINK:
+	case BUNDLE_ENTRY_ERROR:
+		return a->text_len == b->text_len &&
+		       (a->text_len == 0 ||
+			memcmp(a->text, b->text, a->text_len) == 0);
+	case BUNDLE_ENTRY_SPECIAL:
+		return a->rdev == b->rdev;
+	case BUNDLE_ENTRY_CHANGED:
+		return 1;
+	}
+	return 0;
+}
+
+int bundle_tree_same(const struct bundle_tree *tree,
+		     const struct bundle_tree *parsed)
+{
+	if (tree->n_entries != parsed->n_entries)
+		return 0;
+	for (size_t i = 0; i < tree->n_entries; i++)
+		if (!same_entry(&tree->entries[i], &parsed->entries[i]))
+			return 0;
+	return 1;
+}
+
 /* Sort the entries unless they are in order already (the snapshot walk
  * adds them sorted), and reject a name that occurs twice. */
 static int sort_entries(struct bundle_tree *tree)

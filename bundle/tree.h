@@ -112,6 +112,14 @@ int bundle_tree_add(struct bundle_tree *tree,
 int bundle_tree_encode(struct bundle_tree *tree, void **data, size_t *len);
 
 /*
+ * Return nonzero when tree, without sorting it, encodes to the same bytes
+ * as parsed, a tree from bundle_tree_parse(). A parsed tree is in strict
+ * tree order, so a tree that matches it is sorted and has no name twice.
+ */
+int bundle_tree_same(const struct bundle_tree *tree,
+		     const struct bundle_tree *parsed);
+
+/*
  * Parse an encoded tree. The entries point into data, which must outlive
  * tree; free them with bundle_tree_release(). Fails, with nothing to
  * release, on any violation of the invariants above.

@@ -180,6 +180,67 @@ static void same_entries_same_bytes(void **state)
 	free(b);
 }
 
+/* Return the index of the entry called name in a sorted tree. */
+static size_t index_of(const struct bundle_tree *tree, const char *name)
+{
+	const struct bundle_tree_entry *e = bundle_tree_find(
+		tree, (const unsigned char *)name, strlen(name));
+
+	assert_non_null(e);
+	return (size_t)(e - tree->entries);
+}
+
+static void same_tree_matches_its_bytes(void **state)
+{
+	struct bundle_tree tree, parsed;
+	struct bundle_extent extents[2];
+	struct bundle_tree_entry *e;
+	void *data;
+	size_t len;
+
+	(void)state;
+	bundle_tree_init(&tree);
+	add_every_kind(&tree);
+	assert_int_equal(bundle_tree_encode(&tree, &data, &len), 0);
+	assert_int_equal(bundle_tree_parse(&parsed, data, len), 0);
+	assert_true(bundle_tree_same(&tree, &parsed));
+
+	e = &tree.entries[index_of(&tree, "secret")];
+	e->mode ^= 1;
+	assert_false(bundle_tree_same(&tree, &parsed));
+	e->mode ^= 1;
+
+	e = &tree.entries[index_of(&tree, "dir")];
+	e->ref.bytes[31] ^= 1;
+	assert_false(bundle_tree_same(&tree, &parsed));
+	e->ref.bytes[31] ^= 1;
+
+	e = &tree.entries[index_of(&tree, "link")];
+	e->text_len--;
+	assert_false(bundle_tree_same(&tree, &parsed));
+	e->text_len++;
+
+	e = &tree.entries[index_of(&tree, "fifo")];
+	e->rdev++;
+	assert_false(bundle_tree_same(&tree, &parsed));
+	e->rdev--;
+
+	e = &tree.entries[index_of(&tree, "big")];
+	memcpy(extents, e->extents, sizeof(extents));
+	extents[1].offset -= 4096;
+	e->extents = extents;
+	assert_false(bundle_tree_same(&tree, &parsed));
+	e->sparse = 0;
+	assert_false(bundle_tree_same(&tree, &parsed));
+
+	tree.n_entries--;
+	assert_false(bundle_tree_same(&tree, &parsed));
+
+	bundle_tree_release(&parsed);
+	bundle_tree_release(&tree);
+	free(data);
+}
+
 static void duplicate_name_rejected(void **state)
 {
 	struct bundle_tree tree;
@@ -317,6 +378,7 @@ int main(void)
 		cmocka_unit_test(round_trip_every_kind),
 		cmocka_unit_test(entries_sort_by_raw_bytes),
 		cmocka_unit_test(same_entries_same_bytes),
+		cmocka_unit_test(same_tree_matches_its_bytes),
 		cmocka_unit_test(duplicate_name_rejected),
 		cmocka_unit_test(invalid_names_rejected),
 		cmocka_unit_test(foreach_ref_lists_content_and_subtrees),
