@@ -39,7 +39,9 @@ struct sandbox_plan {
 	struct sandbox_seccomp_options seccomp;
 };
 
-/* namespace.c */
+/* namespace.c. The six namespaces of a run, all created at once. */
+#define SANDBOX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | \
+			  CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 int sandbox_ns_unshare(void);				/* child */
 int sandbox_ns_map_ids(const struct sandbox_plan *plan); /* child */
 int sandbox_ns_setup_uts(const char *hostname);		/* child */

@@ -2,9 +2,12 @@
  * launch.c - start a run, carry it through its states, and wait for it
  * (sandbox.h describes the states).
  *
- * Three processes besides the caller:
+ * Two processes besides the caller, and a third for a caller with
+ * threads:
  *
- *   helper  forked by the caller. Closes every fd but the control
+ *   helper  forked by a caller with threads only (a single-threaded
+ *	     caller clones init straight into the namespaces, and init then
+ *	     does the helper's work itself). Closes every fd but the control
  *	     socket, replaces its command line with "sandbox-init",
  *	     enters the run's cgroup, unshares the namespaces, maps the
  *	     ids, forks init and waits for it.
@@ -25,7 +28,8 @@
  *
  * The helper is forked, not cloned, because fork() in glibc leaves
  * malloc usable in a child of a multithreaded caller, and libseccomp
- * and cJSON allocate. With --sandbox none the helper skips the
+ * and cJSON allocate. Below, "the helper" means init where init was
+ * cloned. With --sandbox none the helper skips the
  * namespaces and acts as init itself.
  */
 #include <errno.h>
@@ -36,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -427,6 +433,92 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	_exit(exit_code(status));
 }
 
+/* Whether the parent end of the control socket was closed: the caller
+ * died before PR_SET_PDEATHSIG was in place. */
+static bool caller_gone(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLHUP);
+}
+
+/*
+ * Init cloned by the caller straight into the new namespaces, with no
+ * helper between them. It maps its own ids, as the helper did after
+ * unshare(), and enters the run's cgroup itself, before it forks.
+ */
+static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
+				      int sock)
+{
+	close_inherited(sock);
+	reset_signals();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
+		_exit(EXIT_SETUP);
+	if (sandbox_cmdline_hide("sandbox-init") < 0 ||
+	    sandbox_limits_enter_cgroup(plan) < 0 ||
+	    sandbox_ns_map_ids(plan) < 0)
+		child_fail(sock);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
+		_exit(EXIT_SETUP);
+	setup_network(plan, sock);
+	setup_mounts(plan, sock);
+	run_init(plan, sock);
+}
+
+/* The number of threads of this process, from /proc/self/stat, or -1. */
+static long thread_count(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	long count = -1;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may contain spaces, so count from its ')'. */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		count = strtol(p + 1, NULL, 10);
+	return count;
+}
+
+/*
+ * Clone init into all six namespaces at once, as bubblewrap does, which
+ * saves the helper process. A raw clone() runs none of glibc's fork
+ * handlers, so malloc stays usable in the child only when no other
+ * thread could hold its locks: a caller with threads gets the helper.
+ * Returns the pid, -1 with a message when the kernel refused, or -2
+ * when the caller has threads; the child never returns.
+ *
+ * NOTE: glibc still holds the caller's thread id in the child, as after
+ * any raw clone(), so init must not use what relies on it (raise(),
+ * abort(), error-checking mutexes); it ends with _exit().
+ */
+static pid_t clone_init(const struct sandbox_plan *plan, int sock)
+{
+	long pid;
+
+	if (plan->config->mode != SANDBOX_MODE_NAMESPACES ||
+	    thread_count() != 1)
+		return -2;
+	pid = syscall(SYS_clone, (unsigned long)SANDBOX_NS_FLAGS | SIGCHLD, NULL,
+		      NULL, NULL, NULL);
+	if (pid == 0)
+		run_cloned_init(plan, sock);
+	if (pid < 0) {
+		sandbox_ns_explain(errno, "clone");
+		return -1;
+	}
+	return (pid_t)pid;
+}
+
 static bool path_is_clean(const char *path)
 {
 	return path[0] == '/' && !strstr(path, "//") && !strstr(path, "/./") &&
@@ -724,7 +816,14 @@ static int fork_helper(struct sandbox_child *child,
 
 	if (open_control(sv) < 0)
 		return -1;
-	child->pid = fork();
+	child->pid = clone_init(plan, sv[1]);
+	if (child->pid == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (child->pid == -2)
+		child->pid = fork();
 	if (child->pid == 0) {
 		close(sv[0]);
 		run_helper(plan, sv[1], parent);
@@ -828,8 +927,9 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 		free(p);
 		return -1;
 	}
-	/* The helper was the last process of the sandbox, so its mounts
-	 * are gone and the parts it created can be removed. */
+	/* The helper, or the cloned init, was the last process of the
+	 * sandbox, so its mounts are gone and the parts it created can be
+	 * removed. */
 	sandbox_created_remove(child);
 	while (recv_packet(child->control, p, MSG_DONTWAIT) > 0)
 		handle_final_packet(p, result, &have_exit);

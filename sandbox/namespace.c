@@ -19,8 +19,6 @@
 #include "sandbox/error.h"
 #include "sandbox/internal.h"
 
-#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | \
-		  CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 int sandbox_write_file(const char *path, const char *buf)
 {
@@ -105,7 +103,7 @@ void sandbox_ns_explain(int err, const char *step)
  */
 int sandbox_ns_unshare(void)
 {
-	if (unshare(NS_FLAGS) < 0) {
+	if (unshare(SANDBOX_NS_FLAGS) < 0) {
 		sandbox_ns_explain(errno, "unshare");
 		return -1;
 	}

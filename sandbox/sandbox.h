@@ -107,7 +107,9 @@ struct sandbox_config {
 };
 
 struct sandbox_child {
-	pid_t pid;		/* the helper: kill it to end the run */
+	pid_t pid;		/* init, or the helper that forked it for a
+				 * caller with threads: kill it to end the
+				 * run */
 	pid_t agent_pid;	/* the command, in the caller's PID namespace */
 	int port_fds[SANDBOX_MAX_PORTS];	/* listening, in the order of
 						 * config->ports; owned by
@@ -155,7 +157,7 @@ int sandbox_launch(const struct sandbox_config *config,
  */
 int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result);
 
-/* End the run now: the helper is killed, and with it the whole tree. */
+/* End the run now: child->pid is killed, and with it the whole tree. */
 void sandbox_kill(struct sandbox_child *child);
 
 /* Free what sandbox_launch() allocated, and remove its cgroup. */

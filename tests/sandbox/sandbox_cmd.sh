@@ -82,7 +82,7 @@ if unshare -U -r true 2>/dev/null; then
 	expect_status 125 unshare -U -r sh -c \
 		"echo 0 > /proc/sys/user/max_user_namespaces &&
 		 cd '$ws' && '$RUNBUNDLE' sandbox -- true"
-	expect_grep "^runbundle: cannot create the user namespace: 'unshare': user.max_user_namespaces is 0$" "$TMP/err"
+	expect_grep "^runbundle: cannot create the user namespace: 'clone': user.max_user_namespaces is 0$" "$TMP/err"
 	expect_grep "^hint: .*--sandbox none" "$TMP/err"
 fi
 

@@ -3,6 +3,7 @@
  * comparison and the launch API (real sandboxes, real sockets).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +308,84 @@ static int run(struct sandbox_config *c, struct sandbox_result *r)
 	return 0;
 }
 
+/* The number of PID namespaces that pid is in, from NSpid in its
+ * status file. */
+static int pid_namespace_depth(pid_t pid)
+{
+	char path[64], line[256];
+	int depth = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		for (char *t = strtok(line + 6, " \t\n"); t;
+		     t = strtok(NULL, " \t\n"))
+			depth++;
+	}
+	fclose(f);
+	return depth;
+}
+
+/* Launch cat reading a pipe, so the run lasts until the write end is
+ * closed, and return how deep child.pid is in PID namespaces. */
+static int launch_and_inspect(void)
+{
+	struct sandbox_policy *p = sandbox_policy_default();
+	char *ws = make_workspace();
+	char *argv[] = { "cat", NULL };
+	struct sandbox_config c = { .policy = p, .workspace = ws,
+				    .argv = argv };
+	struct sandbox_child child;
+	struct sandbox_result r;
+	int fds[2], saved, depth;
+
+	assert_int_equal(pipe(fds), 0);
+	saved = dup(0);
+	assert_int_equal(dup2(fds[0], 0), 0);
+	close(fds[0]);
+	assert_int_equal(sandbox_launch(&c, &child), 0);
+	dup2(saved, 0);
+	close(saved);
+	depth = pid_namespace_depth(child.pid);
+	close(fds[1]);
+	assert_int_equal(sandbox_wait(&child, &r), 0);
+	assert_int_equal(r.exit_code, 0);
+	sandbox_child_release(&child);
+	remove_workspace(ws);
+	sandbox_policy_free(p);
+	return depth;
+}
+
+static void *block_on_pipe(void *arg)
+{
+	char byte;
+
+	(void)!read(*(int *)arg, &byte, 1);
+	return NULL;
+}
+
+/* A single-threaded caller clones init itself, which is then PID 1 of
+ * a new namespace; a caller with threads forks a helper outside it. */
+static void launch_clones_init_or_forks_helper(void **state)
+{
+	pthread_t thread;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(launch_and_inspect(), 2);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pthread_create(&thread, NULL, block_on_pipe,
+					&fds[0]), 0);
+	assert_int_equal(launch_and_inspect(), 1);
+	close(fds[1]);
+	pthread_join(thread, NULL);
+	close(fds[0]);
+}
+
 static void launch_maps_ids_and_workspace(void **state)
 {
 	struct sandbox_policy *p = sandbox_policy_default();
@@ -439,6 +518,7 @@ int main(void)
 		cmocka_unit_test(policy_round_trip),
 		cmocka_unit_test(compare_reports_each_difference),
 		cmocka_unit_test(launch_maps_ids_and_workspace),
+		cmocka_unit_test(launch_clones_init_or_forks_helper),
 		cmocka_unit_test(launch_passes_listening_sockets),
 		cmocka_unit_test(launch_reports_hook_and_exec_failures),
 		cmocka_unit_test(launch_filters_secrets),
