@@ -4,12 +4,13 @@
 #
 # usage: bench/record.sh [RUNBUNDLE] [RUNS]
 #
-# Times the three workloads of bench/overhead.sh bare, under "runbundle
+# Times the workloads of bench/overhead.sh bare, under "runbundle
 # sandbox", under "runbundle record" (sandbox, tracer, snapshots before
 # and after, a new bundle each time), and under
 # "strace -f --seccomp-bpf -e trace=execve", the modes alternating
 # within each of RUNS rounds (default 5). Prints the median wall and CPU
-# times as markdown tables, with the ratios.
+# times as markdown tables, with the ratios, and each mode's fixed cost
+# and cost per exec.
 set -eu
 
 . "$(dirname "$0")/overhead.sh"

@@ -3,11 +3,12 @@
 #
 # usage: bench/trace.sh [RUNBUNDLE] [RUNS]
 #
-# Times the three workloads of bench/overhead.sh bare, under "runbundle
+# Times the workloads of bench/overhead.sh bare, under "runbundle
 # trace", and under "strace -f --seccomp-bpf -e trace=execve", the
 # modes alternating within each of RUNS rounds (default 5). Prints the
-# median wall and CPU times as markdown tables, with the ratios, and
-# the number of processes that the last traced run recorded.
+# median wall and CPU times as markdown tables, with the ratios, each
+# mode's fixed cost and cost per exec, and the number of processes that
+# the last traced run recorded.
 set -eu
 
 . "$(dirname "$0")/overhead.sh"
