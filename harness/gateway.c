@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -763,6 +764,63 @@ static unsigned short socket_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* Why fd cannot be served, or NULL when it is a listening TCP socket. */
+static const char *listen_fd_problem(int fd)
+{
+	int listening = 0, type = 0, domain = 0;
+	socklen_t len = sizeof(int);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return strerror(errno);
+	if (!S_ISSOCK(st.st_mode))
+		return "not a socket";
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM)
+		return "not a stream socket";
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    (domain != AF_INET && domain != AF_INET6))
+		return "not an IPv4 or IPv6 socket";
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	    !listening)
+		return "not a listening socket";
+	return NULL;
+}
+
+/* Check a socket passed in before libmicrohttpd gets it: it takes any
+ * number, serves nothing on a wrong one and aborts when closing it. */
+static int check_listen_fd(int fd)
+{
+	const char *why = listen_fd_problem(fd);
+
+	if (!why)
+		return 0;
+	harness_set_error("invalid listen socket: 'fd %d': %s", fd, why);
+	harness_set_hint("pass the number of an open TCP socket on which "
+			 "listen() was called, or use --listen HOST:PORT");
+	return -1;
+}
+
+/* The numeric address fd is bound to, or "" when it has none. */
+static void socket_host(int fd, char *host, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const void *addr = NULL;
+
+	host[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		addr = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (!addr || !inet_ntop(ss.ss_family, addr, host, (socklen_t)size))
+		host[0] = '\0';
+}
+
 static int check_upstreams(const struct harness_gateway_config *config)
 {
 	for (size_t i = 0; i < config->n_upstreams; i++) {
@@ -855,7 +913,8 @@ harness_gateway_start(const struct harness_gateway_config *config)
 				  curl_easy_strerror(curl_init_result));
 		return NULL;
 	}
-	if (check_upstreams(config) < 0)
+	if (check_upstreams(config) < 0 ||
+	    (fd >= 0 && check_listen_fd(fd) < 0))
 		return NULL;
 	gw = gateway_new(config);
 	if (!gw)
@@ -869,6 +928,7 @@ harness_gateway_start(const struct harness_gateway_config *config)
 			goto fail;
 	}
 	gw->port = socket_port(fd);
+	socket_host(fd, gw->host, sizeof(gw->host));
 	if (gateway_sink_start(gw) < 0) {
 		harness_set_error("cannot start gateway: 'sink thread': %s",
 				  strerror(errno));
@@ -885,6 +945,11 @@ fail:
 unsigned short harness_gateway_port(const struct harness_gateway *gateway)
 {
 	return gateway->port;
+}
+
+const char *harness_gateway_host(const struct harness_gateway *gateway)
+{
+	return gateway->host;
 }
 
 size_t harness_gateway_divergences(const struct harness_gateway *gateway)

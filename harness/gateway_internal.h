@@ -31,6 +31,7 @@ struct harness_gateway {
 	struct harness_gateway_config config;
 	struct harness_secrets secrets;
 	unsigned short port;
+	char host[64];	/* numeric address it listens on, or "" */
 	volatile sig_atomic_t stopping; /* harness_gateway_stop() began */
 	int own_fd; /* the socket listen_on() opened, or -1 */
 

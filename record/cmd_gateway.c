@@ -615,9 +615,11 @@ static void fill_config(const struct options *o, struct output *out,
 /* Print the base URL, and the one of each upstream for the agent's
  * OPENAI_BASE_URL and the like. */
 static void print_addresses(const struct harness_gateway_config *c,
-			    unsigned short port)
+			    const struct harness_gateway *gw)
 {
-	const char *host = c->listen_host ? c->listen_host : "127.0.0.1";
+	const char *host = *harness_gateway_host(gw) ? harness_gateway_host(gw)
+			   : c->listen_host ? c->listen_host : "127.0.0.1";
+	unsigned short port = harness_gateway_port(gw);
 	char base[300];
 
 	snprintf(base, sizeof(base),
@@ -642,7 +644,7 @@ static int serve(const struct options *o, struct harness_gateway_config *c,
 	gw = harness_gateway_start(c);
 	if (!gw)
 		return cli_error_from(harness_error(), harness_error_hint());
-	print_addresses(c, harness_gateway_port(gw));
+	print_addresses(c, gw);
 	if (o->port_file &&
 	    write_port_file(o->port_file, harness_gateway_port(gw)) != 0) {
 		harness_gateway_stop(gw);
