@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/canon.h"
 #include "harness/decode.h"
@@ -316,8 +318,13 @@ struct harness_script *harness_script_parse(const char *text, size_t len,
 
 	root = harness_json_parse(text, len);
 	if (!root) {
+		/* The reason lives in the buffer that the next message is
+		 * written to, so it is copied out first. */
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", harness_error());
 		harness_set_error("invalid model script: '%s': %s", name,
-				  harness_error());
+				  why);
 		harness_set_hint("the script must be one JSON document; see "
 				 "docs/model-script.md");
 		harness_script_free(script);
@@ -332,39 +339,80 @@ struct harness_script *harness_script_parse(const char *text, size_t len,
 	return script;
 }
 
-struct harness_script *harness_script_load(const char *path)
+/*
+ * Open without blocking, so that a FIFO or a device with no writer
+ * cannot hold the caller in open(); only then does fstat() tell a
+ * regular file from the rest.
+ */
+static int open_script(const char *path, struct stat *st)
 {
-	FILE *file = fopen(path, "rb");
-	struct harness_script *script;
-	struct stat st;
-	char *text;
-	size_t len;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
-	if (!file) {
+	if (fd < 0) {
 		harness_set_error("cannot open model script: '%s': %s", path,
 				  strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if (fstat(fileno(file), &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > HARNESS_SCRIPT_MAX_BYTES) {
-		fclose(file);
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) ||
+	    (size_t)st->st_size > HARNESS_SCRIPT_MAX_BYTES) {
+		close(fd);
 		harness_set_error("cannot read model script: '%s': not a "
 				  "regular file of at most %zu bytes", path,
 				  HARNESS_SCRIPT_MAX_BYTES);
-		return NULL;
+		harness_set_hint("pass a JSON file; docs/model-script.md "
+				 "describes it");
+		return -1;
 	}
-	text = malloc((size_t)st.st_size + 1);
-	len = text ? fread(text, 1, (size_t)st.st_size, file) : 0;
-	if (!text || ferror(file)) {
-		free(text);
-		fclose(file);
-		harness_set_error("cannot read model script: '%s': %s", path,
-				  text ? "read failed" : "out of memory");
-		return NULL;
-	}
-	fclose(file);
+	return fd;
+}
 
-	script = harness_script_parse(text, len, path);
+/* Read up to size bytes; a file that grows meanwhile is cut there. */
+static ssize_t read_all(int fd, char *text, size_t size)
+{
+	size_t len = 0;
+
+	while (len < size) {
+		ssize_t n = read(fd, text + len, size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+struct harness_script *harness_script_load(const char *path)
+{
+	struct harness_script *script;
+	struct stat st;
+	ssize_t len;
+	char *text;
+	int fd = open_script(path, &st);
+
+	if (fd < 0)
+		return NULL;
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		harness_set_error("cannot read model script: '%s': out of "
+				  "memory", path);
+		return NULL;
+	}
+	len = read_all(fd, text, (size_t)st.st_size);
+	if (len < 0) {
+		harness_set_error("cannot read model script: '%s': %s", path,
+				  strerror(errno));
+		free(text);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+
+	script = harness_script_parse(text, (size_t)len, path);
 	free(text);
 	return script;
 }
@@ -454,7 +502,7 @@ int harness_script_respond(struct harness_script *script,
 			   enum harness_outcome *outcome)
 {
 	enum harness_api api = harness_api_from_path(request->path);
-	const char *why = NULL;
+	const char *why = NULL, *param, *code;
 	struct script_context context = { script, api, NULL, 0, false, false };
 	char message[256];
 	cJSON *body;
@@ -484,6 +532,15 @@ int harness_script_respond(struct harness_script *script,
 		return script_error(&context, response, 400,
 				    "invalid_request_error", "invalid_json",
 				    why);
+	param = script_check_request(api, body, &code, message,
+				     sizeof(message));
+	if (param) {
+		rc = script_error_param(&context, response, 400,
+					"invalid_request_error", code, param,
+					message);
+		cJSON_Delete(body);
+		return rc;
+	}
 	context.body = body;
 	context.stream = cJSON_IsTrue(
 		cJSON_GetObjectItemCaseSensitive(body, "stream"));

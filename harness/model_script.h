@@ -44,7 +44,9 @@ enum harness_api {
 
 struct harness_script;
 
-/* Read and check the script at path. Free it with harness_script_free(). */
+/* Read and check the script at path, which must be a regular file of at
+ * most HARNESS_SCRIPT_MAX_BYTES: a FIFO, device or directory is rejected
+ * without blocking. Free it with harness_script_free(). */
 struct harness_script *harness_script_load(const char *path);
 
 /* Check a script given as len bytes of JSON; name is used in messages. */

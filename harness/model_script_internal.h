@@ -66,4 +66,18 @@ int script_error(const struct script_context *context,
 		 struct harness_response *response, int status,
 		 const char *type, const char *code, const char *message);
 
+/* The same, naming the request member at fault in OpenAI's "param". */
+int script_error_param(const struct script_context *context,
+		       struct harness_response *response, int status,
+		       const char *type, const char *code, const char *param,
+		       const char *message);
+
+/* Check the members of a request body (a JSON object) that the API of
+ * api requires. Returns NULL when they are valid, or the name of the first
+ * member at fault, with *code set to the API's error code and message
+ * (of size bytes) to the API's wording. */
+const char *script_check_request(enum harness_api api, const cJSON *body,
+				 const char **code, char *message,
+				 size_t size);
+
 #endif

@@ -853,6 +853,15 @@ int script_error(const struct script_context *context,
 		 struct harness_response *response, int status,
 		 const char *type, const char *code, const char *message)
 {
+	return script_error_param(context, response, status, type, code,
+				  NULL, message);
+}
+
+int script_error_param(const struct script_context *context,
+		       struct harness_response *response, int status,
+		       const char *type, const char *code, const char *param,
+		       const char *message)
+{
 	cJSON *body = cJSON_CreateObject();
 	cJSON *error;
 
@@ -866,7 +875,10 @@ int script_error(const struct script_context *context,
 		error = cJSON_AddObjectToObject(body, "error");
 		cJSON_AddStringToObject(error, "message", message);
 		cJSON_AddStringToObject(error, "type", type);
-		cJSON_AddNullToObject(error, "param");
+		if (param)
+			cJSON_AddStringToObject(error, "param", param);
+		else
+			cJSON_AddNullToObject(error, "param");
 		cJSON_AddStringToObject(error, "code", code);
 	}
 	return emit_body(response, body);

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "harness/error.h"
+#include "harness/model_script.h"
 #include "harness/normalize.h"
 #include "record/commands.h"
 #include "record/record.h"
@@ -243,6 +244,24 @@ static struct sandbox_policy *load_policy(const char *path)
 	return policy;
 }
 
+/*
+ * Read and check the model script before the bundle exists and before
+ * the signals are blocked, so that a bad one leaves no bundle and a
+ * FIFO cannot hang the run. The gateway reads it again when it starts.
+ */
+static int check_script(const char *path)
+{
+	struct harness_script *script = path ? harness_script_load(path)
+					     : NULL;
+
+	if (path && !script) {
+		cli_error_from(harness_error(), harness_error_hint());
+		return -1;
+	}
+	harness_script_free(script);
+	return 0;
+}
+
 int cmd_record(int argc, char **argv, const struct cli_command *self)
 {
 	struct record_session session;
@@ -253,6 +272,8 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 	rc = parse_args(argc, argv, self, &args);
 	if (rc)
 		return rc;
+	if (check_script(args.config.model_script) < 0)
+		return CLI_EXIT_RUNBUNDLE;
 	policy = load_policy(args.config.policy_path);
 	if (!policy)
 		return CLI_EXIT_ERROR;

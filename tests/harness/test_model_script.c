@@ -41,19 +41,46 @@ static struct harness_script *parse(const char *text)
 	return script;
 }
 
+/* Add the members that the request of path's API requires, when body
+ * (a JSON object) lacks them: these tests are about the responses. */
+static char *complete_body(const char *path, const char *body)
+{
+	cJSON *json = cJSON_Parse(body);
+	char *text;
+
+	if (!cJSON_IsObject(json)) {
+		cJSON_Delete(json);
+		return strdup(body);
+	}
+	if (!cJSON_HasObjectItem(json, "model"))
+		cJSON_AddStringToObject(json, "model", "m");
+	if (strstr(path, "/responses") == NULL &&
+	    !cJSON_HasObjectItem(json, "messages"))
+		cJSON_AddArrayToObject(json, "messages");
+	if (strstr(path, "/messages") &&
+	    !cJSON_HasObjectItem(json, "max_tokens"))
+		cJSON_AddNumberToObject(json, "max_tokens", 100);
+	text = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	return text;
+}
+
 static struct harness_response respond(struct harness_script *script,
 				       const char *path, const char *body,
 				       enum harness_outcome *outcome)
 {
 	struct harness_request request = { 0 };
 	struct harness_response response = { 0 };
+	char *full = complete_body(path, body);
 
+	assert_non_null(full);
 	request.method = "POST";
 	request.path = (char *)path;
-	request.body = (unsigned char *)body;
-	request.body_len = strlen(body);
+	request.body = (unsigned char *)full;
+	request.body_len = strlen(full);
 	assert_int_equal(harness_script_respond(script, &request, &response,
 						outcome), 0);
+	free(full);
 	return response;
 }
 
@@ -712,8 +739,8 @@ static void *respond_once(void *arg)
 
 	request.method = "POST";
 	request.path = "/v1/responses";
-	request.body = (unsigned char *)"{}";
-	request.body_len = 2;
+	request.body = (unsigned char *)"{\"model\":\"m\"}";
+	request.body_len = strlen((const char *)request.body);
 	if (harness_script_respond(r->script, &request, &response,
 				   &outcome) == 0) {
 		r->status = response.status;
@@ -866,7 +893,8 @@ static void deltas_keep_utf8_whole(void **state)
 
 static void gzip_request_body_is_decoded(void **state)
 {
-	static const char body[] = "{\"model\":\"zipped\",\"stream\":false}";
+	static const char body[] =
+		"{\"model\":\"zipped\",\"messages\":[],\"stream\":false}";
 	struct harness_script *script = parse("[{\"text\":\"x\"}]");
 	unsigned char packed[256];
 	struct harness_request request = { 0 };
