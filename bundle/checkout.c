@@ -33,6 +33,8 @@ struct checkout {
 	struct snapshot_path path;
 	int depth;
 	char *buf; /* COPY_BUF bytes for content on its way to disk */
+	int disk_errno; /* errno of the last failed write to disk, or 0 */
+	int stopped; /* copy_content() stopped reading before the end */
 };
 
 #define COPY_BUF (256 * 1024)
@@ -85,6 +87,7 @@ struct content_feed {
 	int out;
 	int failed;
 	char message[1024];
+	char hint[512];
 };
 
 static void *feed_run(void *arg)
@@ -103,6 +106,8 @@ static void *feed_run(void *arg)
 	if (bundle_write_content(f->bundle, f->ref, f->out) < 0) {
 		f->failed = 1;
 		snprintf(f->message, sizeof(f->message), "%s", bundle_error());
+		snprintf(f->hint, sizeof(f->hint), "%s",
+			 bundle_error_hint() ? bundle_error_hint() : "");
 	}
 	close(f->out);
 	return NULL;
@@ -164,6 +169,7 @@ static int copy_content(struct checkout *c, int sock,
 			size_t n = (size_t)got - used;
 
 			if (room == 0) {
+				c->stopped = 1;
 				*why = "content longer than its entry";
 				return -1;
 			}
@@ -171,7 +177,11 @@ static int copy_content(struct checkout *c, int sock,
 				n = (size_t)room;
 			if (archive_write_data_block(c->disk, buf + used, n,
 						     (int64_t)at) < 0) {
-				*why = archive_error_string(c->disk);
+				c->stopped = 1;
+				c->disk_errno = archive_errno(c->disk);
+				*why = c->disk_errno
+					       ? strerror(c->disk_errno)
+					       : archive_error_string(c->disk);
 				return -1;
 			}
 			used += n;
@@ -185,6 +195,9 @@ static int copy_content(struct checkout *c, int sock,
 	c->stats->bytes += pos;
 	return 0;
 }
+
+static int content_error(struct checkout *c, const struct content_feed *f,
+			 const char *why);
 
 static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
 {
@@ -203,27 +216,45 @@ static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
 		bundle_set_error("cannot check out file: %s", strerror(err));
 		return -1;
 	}
+	c->disk_errno = 0;
+	c->stopped = 0;
 	rc = copy_content(c, sv[0], e, &why);
 
 	/* Closing our end makes a blocked writer fail instead of hang. */
 	close(sv[0]);
 	pthread_join(thread, NULL);
-	/* A failed reader makes the writer fail too, so its reason wins. */
-	if (rc < 0) {
-		char shown[4096];
-
-		bundle_name_escape(shown, sizeof(shown),
-				   (const unsigned char *)c->path.data,
-				   c->path.len);
-		bundle_set_error("cannot check out file: '%s': %s", shown,
-				 why ? why : "write failed");
-		return -1;
-	}
-	if (f.failed) {
-		bundle_set_error("%s", f.message);
-		return -1;
-	}
+	if (rc < 0 || f.failed)
+		return content_error(c, &f, why);
 	return 0;
+}
+
+/*
+ * Set the error for content of the current file that did not arrive
+ * whole. A reader that failed (a damaged object) makes the copy come up
+ * short, so its reason wins. A copy that stopped early (too much content,
+ * a failed disk) closes the reader's socket and makes the reader fail
+ * too, so then the copy's reason wins.
+ */
+static int content_error(struct checkout *c, const struct content_feed *f,
+			 const char *why)
+{
+	char shown[4096];
+
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)c->path.data, c->path.len);
+	if (f->failed && !c->stopped) {
+		bundle_set_error("cannot check out file: '%s': %s", shown,
+				 f->message);
+		if (f->hint[0])
+			bundle_set_hint("%s", f->hint);
+		return -1;
+	}
+	bundle_set_error("cannot check out file: '%s': %s", shown,
+			 why ? why : "write failed");
+	if (c->disk_errno == ENOSPC || c->disk_errno == EDQUOT)
+		bundle_set_hint("free space on the file system of '%s', or "
+				"check out somewhere else", c->base);
+	return -1;
 }
 
 /* A hardlink target: a relative path of plain names. */
@@ -317,6 +348,21 @@ static void count(struct checkout *c, const struct bundle_tree_entry *e)
 
 static int checkout_tree(struct checkout *c, const struct bundle_id *id);
 
+/*
+ * Remove a file whose content did not arrive whole: it has its recorded
+ * size (the gaps read as NUL bytes) and would get its recorded mtime, so
+ * it would look intact. libarchive finishes the entry first, so that it
+ * touches no path of ours later.
+ */
+static void discard_file(struct checkout *c, const char *full)
+{
+	archive_write_finish_entry(c->disk);
+	if (unlink(full) == 0 || errno == ENOENT)
+		return;
+	/* One that cannot be removed at least loses its size. */
+	(void)!truncate(full, 0);
+}
+
 static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
 {
 	char *full = join(c->base, c->path.data, c->path.len);
@@ -348,8 +394,12 @@ static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
 		goto out;
 	}
 	count(c, e);
-	if (e->kind == BUNDLE_ENTRY_FILE && stored_size(e) > 0)
-		rc = write_content(c, e);
+	if (e->kind == BUNDLE_ENTRY_FILE && stored_size(e) > 0 &&
+	    write_content(c, e) < 0) {
+		discard_file(c, full);
+		rc = -1;
+		goto out;
+	}
 	if (rc == 0 && archive_write_finish_entry(c->disk) < ARCHIVE_WARN)
 		rc = disk_error(c, "entry");
 	if (rc == 0 && e->kind == BUNDLE_ENTRY_DIR)
