@@ -10,6 +10,9 @@
  * Whole directories are the unit of work, so the threads meet once per
  * directory and never share an entry.
  *
+ * NOTE: each directory is listed by one thread, so a tree that is one
+ * large directory gets nothing from the second thread.
+ *
  * Invariants:
  *  1. The queue is in the order the walk will need the jobs: the
  *     subdirectories of a directory just listed go in front, so a
