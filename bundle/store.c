@@ -254,10 +254,12 @@ static int create_schema(struct bundle *bundle)
 	if (store_exec(bundle, "PRAGMA page_size = 16384",
 		       "cannot create "
 		       "bundle") ||
-	    store_exec(bundle, sql, "cannot create bundle") ||
 	    store_exec(bundle, "BEGIN", "cannot create bundle"))
 		return -1;
 
+	/* One transaction writes the header and the schema. */
+	if (store_exec(bundle, sql, "cannot create bundle"))
+		goto fail;
 	for (size_t i = 0; i < N_TABLES; i++) {
 		if (store_exec(bundle, schema[i], "cannot create bundle"))
 			goto fail;
@@ -361,6 +363,21 @@ static int create_temporary(const char *path, const char *tmp)
 	return -1;
 }
 
+/* Write the file at path to disk, so that the name linked to it never
+ * shows a file whose content a power loss could still undo. */
+static int sync_file(struct bundle *bundle, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : fdatasync(fd);
+
+	if (rc != 0)
+		bundle_set_error("cannot create bundle: '%s': %s",
+				 bundle->path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Write the schema into tmp and link it to path, so a writer killed at
  * any moment leaves either no bundle or one that opens. link() fails
  * when path exists, where rename() would replace it. */
@@ -375,8 +392,12 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	sqlite3_extended_result_codes(bundle->db, 1);
 	/* Switch to WAL before the file gets its name: the switch writes
 	 * the header through a rollback journal, and a writer killed then
-	 * would leave a hot journal that only a writer can roll back. */
-	if (create_schema(bundle) ||
+	 * would leave a hot journal that only a writer can roll back.
+	 * Nothing reads the file under its temporary name, so SQLite need
+	 * not sync it, and sync_file syncs it once before it is linked. */
+	if (store_exec(bundle, "PRAGMA synchronous = OFF",
+		       "cannot create bundle") ||
+	    create_schema(bundle) ||
 	    store_exec(bundle, "PRAGMA journal_mode = WAL",
 		       "cannot create bundle"))
 		return -1;
@@ -387,6 +408,8 @@ static int create_file(struct bundle *bundle, const char *tmp)
 				 sqlite3_errstr(rc));
 		return -1;
 	}
+	if (sync_file(bundle, tmp))
+		return -1;
 	if (link(tmp, bundle->path) != 0)
 		return exists_error(bundle->path, errno);
 	return 0;
