@@ -359,8 +359,8 @@ static int open_script(const char *path, struct stat *st)
 		harness_set_error("cannot read model script: '%s': not a "
 				  "regular file of at most %zu bytes", path,
 				  HARNESS_SCRIPT_MAX_BYTES);
-		harness_set_hint("pass a JSON file; docs/model-script.md "
-				 "describes it");
+		harness_set_hint("pass a regular JSON file of at most 64 MiB, "
+				 "as docs/model-script.md describes");
 		return -1;
 	}
 	return fd;

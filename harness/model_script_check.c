@@ -5,11 +5,13 @@
  * Only what each API requires and what the scripted model reads is
  * checked: the required members, their JSON types, and "stream". The
  * messages in the request are not looked into, because a script answers
- * the same whatever they say. The messages follow the APIs' own:
- * OpenAI's "Missing required parameter: 'messages'." and "Invalid type
- * for 'messages': expected an array, but got a string instead.", and
- * Anthropic's "messages: Field required" and "messages: Input should be
- * a valid list".
+ * the same whatever they say.
+ *
+ * The wording is modelled on the APIs' own errors as bug reports quote
+ * them: OpenAI's "Missing required parameter: 'messages'." with code
+ * missing_required_parameter and param "messages", and Anthropic's
+ * "messages: <reason>" inside {"type": "error", ...}. The texts for a
+ * wrong type are estimates in the same style, not copies.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@ enum field_type {
 	FIELD_ARRAY,
 	FIELD_BOOLEAN,
 	FIELD_INTEGER,
-	FIELD_INPUT,	/* a string or an array (the Responses API's input) */
+	FIELD_INPUT, /* a string or an array (the Responses API's input) */
 };
 
 struct field {
@@ -31,35 +33,34 @@ struct field {
 };
 
 static const struct field chat_fields[] = {
-	{ "model", FIELD_STRING, true },
-	{ "messages", FIELD_ARRAY, true },
-	{ "stream", FIELD_BOOLEAN, false },
-	{ NULL, 0, false },
+	{"model", FIELD_STRING, true},
+	{"messages", FIELD_ARRAY, true},
+	{"stream", FIELD_BOOLEAN, false},
+	{NULL, 0, false},
 };
 
 static const struct field responses_fields[] = {
-	{ "model", FIELD_STRING, true },
-	{ "input", FIELD_INPUT, false },
-	{ "stream", FIELD_BOOLEAN, false },
-	{ NULL, 0, false },
+	{"model", FIELD_STRING, true},
+	{"input", FIELD_INPUT, false},
+	{"stream", FIELD_BOOLEAN, false},
+	{NULL, 0, false},
 };
 
 static const struct field messages_fields[] = {
-	{ "model", FIELD_STRING, true },
-	{ "messages", FIELD_ARRAY, true },
-	{ "max_tokens", FIELD_INTEGER, true },
-	{ "stream", FIELD_BOOLEAN, false },
-	{ NULL, 0, false },
+	{"model", FIELD_STRING, true},
+	{"messages", FIELD_ARRAY, true},
+	{"max_tokens", FIELD_INTEGER, true},
+	{"stream", FIELD_BOOLEAN, false},
+	{NULL, 0, false},
 };
 
-/* 2^53: the largest integer a double holds exactly. */
+/* 2^53: a double represents every integer up to it exactly. */
 #define MAX_EXACT 9007199254740992.0
 
 /* Range first: converting a double out of int64_t's range is undefined. */
 static bool is_integer(double d)
 {
-	return d >= -MAX_EXACT && d <= MAX_EXACT &&
-	       d == (double)(int64_t)d;
+	return d >= -MAX_EXACT && d <= MAX_EXACT && d == (double)(int64_t)d;
 }
 
 static bool has_type(const cJSON *item, enum field_type type)
@@ -145,15 +146,16 @@ static void describe(enum harness_api api, const struct field *f,
 			 f->name);
 	} else {
 		*code = "invalid_type";
-		snprintf(message, size, "Invalid type for '%s': expected %s, "
-			 "but got %s instead.", f->name,
-			 openai_type_name(f->type), json_type_name(item));
+		snprintf(message, size,
+			 "Invalid type for '%s': expected %s, "
+			 "but got %s instead.",
+			 f->name, openai_type_name(f->type),
+			 json_type_name(item));
 	}
 }
 
 const char *script_check_request(enum harness_api api, const cJSON *body,
-				 const char **code, char *message,
-				 size_t size)
+				 const char **code, char *message, size_t size)
 {
 	const struct field *fields = api == HARNESS_API_CHAT ? chat_fields
 				     : api == HARNESS_API_RESPONSES
