@@ -320,11 +320,11 @@ struct harness_script *harness_script_parse(const char *text, size_t len,
 	if (!root) {
 		/* The reason lives in the buffer that the next message is
 		 * written to, so it is copied out first. */
-		char why[512];
+		char reason[512];
 
-		snprintf(why, sizeof(why), "%s", harness_error());
+		snprintf(reason, sizeof(reason), "%s", harness_error());
 		harness_set_error("invalid model script: '%s': %s", name,
-				  why);
+				  reason);
 		harness_set_hint("the script must be one JSON document; see "
 				 "docs/model-script.md");
 		harness_script_free(script);
@@ -341,8 +341,8 @@ struct harness_script *harness_script_parse(const char *text, size_t len,
 
 /*
  * Open without blocking, so that a FIFO or a device with no writer
- * cannot hold the caller in open(); only then does fstat() tell a
- * regular file from the rest.
+ * cannot hold the caller in open(). Then fstat() tells a regular file
+ * from the rest.
  */
 static int open_script(const char *path, struct stat *st)
 {
@@ -366,7 +366,7 @@ static int open_script(const char *path, struct stat *st)
 	return fd;
 }
 
-/* Read up to size bytes; a file that grows meanwhile is cut there. */
+/* Read up to size bytes. A file that grows meanwhile is cut there. */
 static ssize_t read_all(int fd, char *text, size_t size)
 {
 	size_t len = 0;

@@ -4,8 +4,8 @@
  *
  * Only what each API requires and what the scripted model reads is
  * checked: the required members, their JSON types, and "stream". The
- * messages in the request are not looked into, because a script answers
- * the same whatever they say.
+ * messages in the request are not looked into, because a script returns
+ * the same turn whatever they contain.
  *
  * The wording is modelled on the APIs' own errors as bug reports quote
  * them: OpenAI's "Missing required parameter: 'messages'." with code
