@@ -75,9 +75,9 @@ struct bundle_checkout_stats {
  * and stats may be NULL. Returns 0, or -1 with bundle_error() set at the
  * first entry that cannot be written; what was written before it stays.
  * A file whose content did not arrive whole (a damaged object, a full
- * disk) is removed, so no file with its recorded size and mtime but
- * other content is left; the message then names the file and the
- * object or the errno, with a hint to run verify or to free space.
+ * disk) is removed, so that no file keeps its recorded size and mtime
+ * with other content. The message then names the file and the object or
+ * the errno, with a hint to run verify or to free space.
  */
 int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 		    const char *dir,

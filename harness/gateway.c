@@ -764,7 +764,8 @@ static unsigned short socket_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* Why fd cannot be served, or NULL when it is a listening TCP socket. */
+/* Return the reason fd cannot be served, or NULL for a listening TCP
+ * socket. */
 static const char *listen_fd_problem(int fd)
 {
 	int listening = 0, type = 0, domain = 0;

@@ -150,7 +150,7 @@ int harness_upstream_check(const struct harness_upstream *upstream);
 unsigned short harness_gateway_port(const struct harness_gateway *gateway);
 
 /* The numeric address it listens on, as "127.0.0.1" or "::1", or "" when
- * the socket does not say. The gateway owns the string. */
+ * getsockname() returns none. The gateway owns the string. */
 const char *harness_gateway_host(const struct harness_gateway *gateway);
 
 /* The number of requests that diverged in replay mode so far. */

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Bad input to the scripted model: a script that is not a regular file
-# is rejected at once (a FIFO must not block), one that is not JSON says
-# why, and record leaves no bundle for either. A request body that
-# parses but lacks what the API requires gets 400 in that API's shape
-# and uses up no turn.
+# is rejected at once (a FIFO must not block), one that is not JSON gets
+# the parser's reason, and record leaves no bundle for either. A request
+# body that parses but lacks what the API requires gets 400 in that API's
+# shape and uses up no turn.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
