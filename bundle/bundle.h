@@ -171,6 +171,27 @@ int bundle_import_events(struct bundle *bundle, const char *text,
 /* Number of committed events. */
 uint64_t bundle_event_count(struct bundle *bundle);
 
+/* One stored event as written. The pointers are valid only during the
+ * call that receives the row. */
+struct bundle_event_row {
+	uint64_t seq;		 /* the row's seq */
+	const char *text;	 /* the stored text, len bytes, no NUL */
+	size_t len;
+	struct bundle_id hash;	 /* SHA-256 of that text */
+	int hash_matches;	 /* the row's hash column is that hash */
+};
+
+/*
+ * Call fn with each stored event in seq order, as its exact text: the
+ * bytes the chain hashes, which printing a parsed event again need not
+ * give. Stops at the first nonzero return of fn and returns it; -1 with
+ * bundle_error() set when the table cannot be read.
+ */
+int bundle_each_event_row(struct bundle *bundle,
+			  int (*fn)(const struct bundle_event_row *row,
+				    void *arg),
+			  void *arg);
+
 /* Load event seq (1-based) as parsed JSON, owned by the caller (free
  * with cJSON_Delete). */
 cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq);

@@ -276,6 +276,50 @@ cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq)
 	return event;
 }
 
+/* Fill row from the current result row of stmt (seq, hash, event). */
+static void read_row(sqlite3_stmt *stmt, struct bundle_event_row *row)
+{
+	const void *stored = sqlite3_column_blob(stmt, 1);
+	int stored_len = sqlite3_column_bytes(stmt, 1);
+
+	row->seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+	row->text = (const char *)sqlite3_column_text(stmt, 2);
+	row->len = (size_t)sqlite3_column_bytes(stmt, 2);
+	if (!row->text)
+		row->text = "";
+	store_sha256(row->text, row->len, &row->hash);
+	row->hash_matches = stored_len == BUNDLE_ID_LEN &&
+			    memcmp(stored, row->hash.bytes, BUNDLE_ID_LEN) == 0;
+}
+
+int bundle_each_event_row(struct bundle *bundle,
+			  int (*fn)(const struct bundle_event_row *row,
+				    void *arg),
+			  void *arg)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct bundle_event_row row;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(bundle->db,
+			       "SELECT seq, hash, event FROM events "
+			       "ORDER BY seq",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		store_sql_error(bundle, "cannot read events");
+		return -1;
+	}
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		read_row(stmt, &row);
+		stop = fn(&row, arg);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		store_sql_error(bundle, "cannot read events");
+		stop = -1;
+	}
+	sqlite3_finalize(stmt);
+	return stop;
+}
+
 static int finalize_body(struct bundle *bundle, void *arg)
 {
 	struct bundle_id *root = arg;

@@ -311,43 +311,47 @@ static void check_document(struct verify *v, struct vevent *event,
 			      "hash of the event before: the chain is "
 			      "broken");
 	}
-	check_refs(v, event, doc);
+	if (!v->events_only)
+		check_refs(v, event, doc);
 }
 
-/* Check one row; *prev becomes this event's hash, the one the next
- * event must link to. */
-static void check_event(struct verify *v, sqlite3_stmt *stmt, uint64_t expected,
-			struct bundle_id *prev)
+struct chain {
+	struct verify *v;
+	struct bundle_id prev; /* the hash of the row before */
+	uint64_t expected;     /* the seq the next row should have */
+};
+
+/* Check one row; chain->prev becomes its hash, the one the next event
+ * must link to. */
+static int check_event(const struct bundle_event_row *row, void *arg)
 {
-	uint64_t seq = (uint64_t)sqlite3_column_int64(stmt, 0);
-	const char *text = (const char *)sqlite3_column_text(stmt, 2);
-	int text_len = sqlite3_column_bytes(stmt, 2);
-	struct vevent *event = new_event(v, seq);
-	struct bundle_id hash;
+	struct chain *c = arg;
+	struct verify *v = c->v;
+	struct vevent *event = new_event(v, row->seq);
 	cJSON *doc;
 
 	if (!event)
-		return;
-	if (seq != expected)
+		return 1;
+	if (row->seq != c->expected)
 		event_problem(v, event, NULL,
-			      seq > expected ? "events before it are missing"
-					     : "its seq is out of order");
-
-	store_sha256(text ? text : "", text ? (size_t)text_len : 0, &hash);
-	if (sqlite3_column_bytes(stmt, 1) != BUNDLE_ID_LEN ||
-	    memcmp(sqlite3_column_blob(stmt, 1), hash.bytes, BUNDLE_ID_LEN) !=
-		    0)
+			      row->seq > c->expected
+				      ? "events before it are missing"
+				      : "its seq is out of order");
+	if (!row->hash_matches)
 		event_problem(v, event, NULL,
 			      "its hash does not match its "
 			      "text");
 
-	doc = text ? cJSON_ParseWithLength(text, (size_t)text_len) : NULL;
+	doc = cJSON_ParseWithLength(row->text, row->len);
 	if (!cJSON_IsObject(doc))
 		event_problem(v, event, NULL, "its text is not a JSON object");
 	else
-		check_document(v, event, doc, expected > 1 ? prev : NULL);
+		check_document(v, event, doc,
+			       c->expected > 1 ? &c->prev : NULL);
 	cJSON_Delete(doc);
-	*prev = hash;
+	c->prev = row->hash;
+	c->expected = row->seq + 1;
+	return v->oom;
 }
 
 static void check_root(struct verify *v, uint64_t last,
@@ -375,28 +379,14 @@ static void check_root(struct verify *v, uint64_t last,
 
 static void check_events(struct verify *v)
 {
-	sqlite3_stmt *stmt = NULL;
-	struct bundle_id prev = {{0}};
-	uint64_t expected = 1;
-	int rc;
+	struct chain c = {.v = v, .expected = 1};
 
-	if (sqlite3_prepare_v2(v->bundle->db,
-			       "SELECT seq, hash, event FROM events "
-			       "ORDER BY seq",
-			       -1, &stmt, NULL) != SQLITE_OK) {
-		verify_sql_problem(v, "cannot read events");
-		return;
-	}
-	while (!v->oom && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		check_event(v, stmt, expected, &prev);
-		expected = v->events[v->n_events - 1].seq + 1;
-	}
-	if (!v->oom && rc != SQLITE_DONE)
-		verify_sql_problem(v, "cannot read events");
-	sqlite3_finalize(stmt);
+	if (bundle_each_event_row(v->bundle, check_event, &c) < 0)
+		verify_problem(v, NO_NODE, NULL, 0, "%s", bundle_error());
 
 	v->report->n_events = v->n_events;
-	check_root(v, v->n_events ? v->events[v->n_events - 1].seq : 0, &prev);
+	check_root(v, v->n_events ? v->events[v->n_events - 1].seq : 0,
+		   &c.prev);
 }
 
 /* Compute reach for node and everything below it, without recursion,
@@ -532,6 +522,16 @@ static void free_state(struct verify *v)
 	bundle_close(v->bundle);
 }
 
+/* The events pass alone: no object is read, so the intact prefix is
+ * the events before the first damaged one. */
+static int events_pass(struct verify *v)
+{
+	check_events(v);
+	for (size_t i = 0; i < v->n_events && !v->events[i].bad; i++)
+		v->report->verified_events = v->events[i].seq;
+	return v->oom ? -1 : 0;
+}
+
 static int run_passes(struct verify *v)
 {
 	int rc = -1;
@@ -541,6 +541,10 @@ static int run_passes(struct verify *v)
 	if (sqlite3_exec(v->bundle->db, "BEGIN", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		verify_sql_problem(v, "cannot start reading");
+	if (v->events_only) {
+		rc = events_pass(v);
+		goto out;
+	}
 	integrity_check(v);
 	if (verify_load_index(v) || verify_check_objects(v) ||
 	    verify_check_chunked_content(v))
@@ -557,9 +561,10 @@ out:
 	return rc;
 }
 
-int bundle_verify(const char *path, struct bundle_verify_report *report)
+static int verify_path(const char *path, int events_only,
+		       struct bundle_verify_report *report)
 {
-	struct verify v = {.report = report};
+	struct verify v = {.report = report, .events_only = events_only};
 	char truncated[160];
 
 	memset(report, 0, sizeof(*report));
@@ -588,6 +593,17 @@ int bundle_verify(const char *path, struct bundle_verify_report *report)
 	}
 	free_state(&v);
 	return 0;
+}
+
+int bundle_verify(const char *path, struct bundle_verify_report *report)
+{
+	return verify_path(path, 0, report);
+}
+
+int bundle_verify_events(const char *path,
+			 struct bundle_verify_report *report)
+{
+	return verify_path(path, 1, report);
 }
 
 void bundle_verify_release(struct bundle_verify_report *report)

@@ -59,6 +59,7 @@ struct verify {
 	uint32_t *problem_next; /* per problem: the next one on its node */
 	size_t problems_cap;
 	unsigned char *buf; /* streaming decompression output */
+	int events_only;    /* bundle_verify_events: no object is read */
 	int oom;
 };
 

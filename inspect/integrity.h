@@ -5,13 +5,13 @@
  *
  * Each object these commands read is already checked against its id,
  * and SQLite rejects a file shorter than its header records when it is
- * opened. The quick check costs one SHA-256 per event. It compares each
- * event's stored text with its stored hash, its "seq" with its row and
- * its "prev" link with the hash of the event before. It compares the
- * root digest with the hash of the last event, and notes whether the
- * bundle was finalized. It reads no object that the command did not
- * print, so damage there is found only by the full check (--verify),
- * which runs bundle_verify() and re-hashes every object too.
+ * opened. The quick check, bundle_verify_events(), costs one read of
+ * the events table and one SHA-256 per event: each event's stored hash,
+ * seq and prev link, and the root digest, checked as runbundle verify
+ * checks them; it also notes whether the bundle was finalized. It reads
+ * no object that the command did not print, so damage there is found
+ * only by the full check (--verify), which runs bundle_verify() and
+ * re-hashes every object too.
  *
  * Command layer: inspect_integrity_warn() prints on stderr.
  */
@@ -56,7 +56,7 @@ struct inspect_integrity {
 
 /*
  * Check the bundle at path, open as view, into *out: the quick check,
- * or bundle_verify() when full is nonzero. Returns 0, or -1 with the
+ * or the full one when full is nonzero. Returns 0, or -1 with the
  * message in inspect_error() when the check itself could not run (out
  * of memory, or a file that bundle_verify() cannot open).
  */

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "bundle/tree.h"
-#include "inspect/chain.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
 #include "inspect/layout.h"
@@ -198,7 +197,7 @@ struct event_lines {
  * the previous event records. The text is the stored bytes, because
  * printing the parsed event again can give other bytes (a number that
  * the writer stored as raw text), and then another hash. */
-static int export_event(const struct inspect_chain_row *row, void *arg)
+static int export_event(const struct bundle_event_row *row, void *arg)
 {
 	struct event_lines *lines = arg;
 	struct exporter *x = lines->x;
@@ -217,7 +216,7 @@ static int export_event(const struct inspect_chain_row *row, void *arg)
 		inspect_set_hint("run 'runbundle verify' on the bundle");
 		goto out;
 	}
-	sha256(row->text, row->len, &hash);
+	hash = row->hash;
 	if (seq > 1 && (!want || bundle_id_from_hex(&id, want) < 0 ||
 			memcmp(&id, prev, sizeof(id)) != 0)) {
 		inspect_set_error("cannot export event: '%llu': its text "
@@ -245,7 +244,7 @@ static int export_event(const struct inspect_chain_row *row, void *arg)
 	}
 out:
 	cJSON_Delete(ev);
-	return rc ? -1 : 0;
+	return rc ? 1 : 0;
 }
 
 static cJSON *manifest(const struct exporter *x)
@@ -331,7 +330,11 @@ static int export_all(struct exporter *x)
 	int rc = f ? 0 : -1;
 
 	if (rc == 0)
-		rc = inspect_chain_each(x->path, n, export_event, &lines);
+		rc = bundle_each_event_row(x->bundle, export_event, &lines);
+	if (rc < 0)
+		inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc > 0)
+		rc = -1; /* export_event set the message */
 	if (rc == 0 && lines.seq != n) {
 		inspect_set_error("cannot export: '%s': %llu of its %llu "
 				  "events are in the events table", x->path,

@@ -165,7 +165,7 @@ db.execute("UPDATE events SET event = ?, hash = ? WHERE seq = 4",
 db.commit()
 EOF
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': the prev link of event 5 is not the hash of event 4, so the chain is broken\$"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event 5: its prev does not match the hash of the event before: the chain is broken\$"
 expect_all_err "^hint: runbundle verify $b\$"
 expect_grep '"/bin/evil"' "$TMP/show_--json_4.out"
 expect_grep 'text: hello' "$TMP/log.out"
@@ -180,7 +180,7 @@ b=$(sound_copy text)
 sqlite3 "$b" "UPDATE events SET event = replace(event, '/bin/true',
 	'/bin/evil') WHERE seq = 4" || fail "cannot change the event"
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': the stored hash of event 4 does not match its text\$"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event 4: its hash does not match its text\$"
 keep_out "$TMP/text"
 
 # A forged root digest: every event reads well, so the output is that
@@ -189,7 +189,7 @@ b=$(sound_copy root)
 sqlite3 "$b" "UPDATE meta SET value = '$(printf '%064d' 0)'
 	WHERE key = 'root'" || fail "cannot forge the root"
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': the root digest is not the hash of the last event"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event [0-9]*: the root digest does not match the hash of the last event\$"
 for f in "$TMP"/*.out; do
 	cmp -s "$f" "$TMP/intact/$(basename "$f")" ||
 		fail "the output of a forged root changed: $(basename "$f")"
@@ -205,7 +205,7 @@ b=$(sound_copy removed)
 sqlite3 "$b" "DELETE FROM events WHERE seq = 8" ||
 	fail "cannot remove the event"
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': the root digest is not the hash of the last event"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event [0-9]*: the root digest does not match the hash of the last event\$"
 keep_out "$TMP/removed"
 
 # A truncated file: SQLite rejects it when it is opened, so every
@@ -246,5 +246,5 @@ cp "$TMP/inc.rb" "$TMP/inc-chain.rb"
 sqlite3 "$TMP/inc-chain.rb" "UPDATE events SET event = replace(event,
 	'/bin/true', '/bin/evil') WHERE seq = 4" || fail "cannot change the event"
 run_all 1 "$TMP/inc-chain.rb" --allow-incomplete
-expect_all_err "^runbundle: the bundle is damaged: '$TMP/inc-chain.rb': the stored hash of event 4"
+expect_all_err "^runbundle: the bundle is damaged: '$TMP/inc-chain.rb': event 4: its hash does not match its text\$"
 exit 0
