@@ -265,10 +265,15 @@ cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq)
 			bundle_set_error("cannot read event: '%llu': not a "
 					 "JSON object",
 					 (unsigned long long)seq);
+			bundle_set_hint("run 'runbundle verify %s' to see "
+					"the damage",
+					bundle->path);
 		}
 	} else if (rc == SQLITE_DONE) {
 		bundle_set_error("cannot read event: '%llu': not found",
 				 (unsigned long long)seq);
+		bundle_set_hint("'runbundle log %s' lists the events it has",
+				bundle->path);
 	} else {
 		store_sql_error(bundle, "cannot read event");
 	}

@@ -407,6 +407,10 @@ int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
 	if (rc == SQLITE_DONE) {
 		bundle_id_to_hex(id, hex);
 		bundle_set_error("cannot read object: '%s': not found", hex);
+		bundle_set_hint("when an event of the bundle references it, "
+				"the bundle is damaged: run 'runbundle verify "
+				"%s'",
+				bundle->path);
 		sqlite3_reset(stmt);
 		return -1;
 	}

@@ -471,6 +471,8 @@ static int not_a_bundle(const char *path)
 {
 	bundle_set_error("cannot open bundle: '%s': not a runbundle bundle",
 			 path);
+	bundle_set_hint("name a file that runbundle record, snapshot or "
+			"import wrote");
 	return -1;
 }
 
@@ -501,6 +503,20 @@ static void sidecar(const char *path, const char *suffix, int *exists,
 	}
 }
 
+/* The fix for an open() of a bundle that failed with err. */
+static void open_hint(int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		bundle_set_hint("check the path; 'runbundle record' prints "
+				"the bundle's path when it ends");
+	else if (err == EACCES || err == EPERM)
+		bundle_set_hint("make the file readable by this user, or "
+				"read a copy of it");
+	else if (err == ELOOP)
+		bundle_set_hint("a symbolic link on the path points back to "
+				"itself; name the file it should reach");
+}
+
 /* Reject anything but a regular file. O_NONBLOCK keeps a FIFO from
  * blocking the open until a writer appears. */
 static int open_regular(const char *path, struct stat *st)
@@ -509,8 +525,11 @@ static int open_regular(const char *path, struct stat *st)
 	const char *why = NULL;
 
 	if (fd < 0) {
+		int err = errno;
+
 		bundle_set_error("cannot open bundle: '%s': %s", path,
-				 strerror(errno));
+				 strerror(err));
+		open_hint(err);
 		return -1;
 	}
 	if (fstat(fd, st) != 0)
@@ -521,6 +540,7 @@ static int open_regular(const char *path, struct stat *st)
 		why = "not a regular file";
 	if (why) {
 		bundle_set_error("cannot open bundle: '%s': %s", path, why);
+		bundle_set_hint("name the bundle file itself");
 		close(fd);
 		return -1;
 	}
@@ -662,6 +682,8 @@ static int read_state(struct bundle *bundle)
 		bundle_set_error("cannot open bundle: '%s': its state is "
 				 "missing",
 				 bundle->path);
+		bundle_set_hint("run 'runbundle verify %s' to see the damage",
+				bundle->path);
 		return -1;
 	}
 	bundle->finalized = strcmp(state, "finalized") == 0;
