@@ -176,7 +176,9 @@ static const struct cli_command commands[] = {
 	  "[--process PID] [--verify] [--allow-incomplete] BUNDLE",
 	  "Print the timeline, one line per event, grouped by step.",
 	  "  --json              print the timeline as one JSON object\n"
-	  "  --kind KIND         only events of this kind; repeatable\n"
+	  "  --kind KIND         only events of this kind (exec, exchange, "
+	  "output, ...;\n"
+	  "                      docs/record.md lists them); repeatable\n"
 	  "  --step STEP         only this step: a number, 'initial' or "
 	  "'final'\n"
 	  "  --process PID       only events of this process (host or "

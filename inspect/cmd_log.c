@@ -3,7 +3,9 @@
  * by step, with the model's text answers and tool calls under each
  * exchange.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,12 +292,51 @@ static int run(const struct log_args *a)
 	return rc;
 }
 
+/* The event kinds that record and replay write (docs/record.md). Older
+ * bundles may also contain "process-start". */
+static const char *const known_kinds[] = {
+	"record",	"fingerprint", "snapshot",     "workspace",
+	"home",		"sandbox",     "exec",	       "process-start",
+	"process-end",	"exchange",    "divergence",   "output",
+	"violation",	"process-tree", "end",
+};
+
+#define N_KNOWN_KINDS (sizeof(known_kinds) / sizeof(known_kinds[0]))
+
+static int known_kind(const char *kind)
+{
+	for (size_t i = 0; i < N_KNOWN_KINDS; i++) {
+		if (strcmp(known_kinds[i], kind) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int unknown_kind(const struct cli_command *self, const char *kind)
+{
+	char list[256] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < N_KNOWN_KINDS && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+					"%s%s", i ? ", " : "", known_kinds[i]);
+	return cli_usage_error(self, "unknown event kind: '%s': expected "
+			       "one of %s", kind, list);
+}
+
+/* Parse a pid: decimal digits only, from 0 to INT_MAX (a pid_t). The
+ * first-character check rejects the sign and spaces that strtoll skips. */
 static int parse_pid(const char *s, long long *pid)
 {
 	char *end;
 
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
 	*pid = strtoll(s, &end, 10);
-	return *s && !*end && *pid >= 0 ? 0 : -1;
+	if (errno || *end || *pid > INT_MAX)
+		return -1;
+	return 0;
 }
 
 int cmd_log(int argc, char **argv, const struct cli_command *self)
@@ -322,6 +363,8 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 		case 'k':
 			if (a.n_kinds == sizeof(a.kinds) / sizeof(a.kinds[0]))
 				return cli_usage_error(self, "too many --kind");
+			if (!known_kind(optarg))
+				return unknown_kind(self, optarg);
 			a.kinds[a.n_kinds++] = optarg;
 			break;
 		case 's':
@@ -330,7 +373,9 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 		case 'p':
 			if (parse_pid(optarg, &a.pid) < 0)
 				return cli_usage_error(self, "invalid pid: "
-						       "'%s'", optarg);
+						       "'%s': expected a number "
+						       "from 0 to %d", optarg,
+						       INT_MAX);
 			break;
 		default:
 			return cli_usage_error(self, "invalid option: '%s'",
