@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "harness/error.h"
+#include "harness/gateway.h"
 #include "harness/model_script.h"
 #include "harness/normalize.h"
 #include "record/commands.h"
@@ -45,6 +46,29 @@ static int add_pair(const struct cli_command *self, const char **list,
 	return 0;
 }
 
+/* --upstream NAME=URL, checked as the gateway command checks it, so a
+ * URL the gateway would reject fails before the bundle exists. */
+static int add_upstream(const struct cli_command *self,
+			struct record_config *c, const char *value)
+{
+	const char *eq = strchr(value, '=');
+	char name[128];
+	struct harness_upstream up = {.name = name};
+	int rc = add_pair(self, c->upstreams, &c->n_upstreams,
+			  RECORD_MAX_UPSTREAMS, "--upstream", value);
+
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - value), value);
+	up.url = eq + 1;
+	if (harness_upstream_check(&up) < 0) {
+		rc = cli_usage_error(self, "%s", harness_error());
+		if (harness_error_hint())
+			cli_hint("%s", harness_error_hint());
+	}
+	return rc;
+}
+
 static int parse_option(const struct cli_command *self, struct record_args *a,
 			char **argv, int *i)
 {
@@ -63,8 +87,7 @@ static int parse_option(const struct cli_command *self, struct record_args *a,
 	else if (strcmp(opt, "--model-script") == 0)
 		c->model_script = val;
 	else if (strcmp(opt, "--upstream") == 0)
-		return add_pair(self, c->upstreams, &c->n_upstreams,
-				RECORD_MAX_UPSTREAMS, opt, val);
+		return add_upstream(self, c, val);
 	else if (strcmp(opt, "--label") == 0)
 		return add_pair(self, c->labels, &c->n_labels,
 				RECORD_MAX_LABELS, opt, val);

@@ -84,4 +84,12 @@ expect_status 2 "$RB" record --label nokey -- true
 expect_status 2 "$RB" record --upstream a=http://127.0.0.1:9 \
 	--model-script x.json -- true
 expect_status 3 "$RB" record --workspace "$TMP/nowhere" -- true
+
+# An upstream URL that the gateway would reject fails before the bundle
+# exists, so the same -o can be used again.
+expect_status 2 "$RB" record -o "$TMP/cred.rb" \
+	--upstream 'x=http://user:pw@127.0.0.1:9' -- true
+expect_grep "^runbundle: invalid upstream: 'x': the URL carries a user name or password" \
+	"$TMP/err"
+[ ! -e "$TMP/cred.rb" ] || fail "a rejected upstream left a bundle"
 exit 0
