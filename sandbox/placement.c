@@ -103,13 +103,24 @@ const char *sandbox_placement_conflict(const char *path,
 	return NULL;
 }
 
-static int reject_workspace(const char *path, const char *conflict)
+static int reject_workspace(const struct sandbox_policy *p, const char *path,
+			    const char *conflict)
 {
+	bool listed = false;
+
+	for (size_t i = 0; i < p->read_only.count; i++)
+		listed |= p->read_only.items[i] == conflict;
 	sandbox_set_error("cannot start the sandbox: '%s': the workspace "
 			  "would be, contain or lie inside the system or "
 			  "policy path '%s'", path, conflict);
-	sandbox_set_hint("use a project directory as the workspace, for "
-			 "example one under /home, /srv or /tmp");
+	if (listed)
+		sandbox_set_hint("use a project directory outside '%s' as "
+				 "the workspace, or take '%s' out of the "
+				 "policy's filesystem.read_only",
+				 conflict, conflict);
+	else
+		sandbox_set_hint("use a project directory as the workspace, "
+				 "for example one under /home, /srv or /tmp");
 	return -1;
 }
 
@@ -121,10 +132,10 @@ int sandbox_placement_check(const struct sandbox_plan *plan)
 	conflict = sandbox_placement_conflict(plan->workspace, p, true,
 					      true);
 	if (conflict)
-		return reject_workspace(plan->workspace, conflict);
+		return reject_workspace(p, plan->workspace, conflict);
 	conflict = sandbox_placement_conflict(plan->inside, p, false, true);
 	if (conflict)
-		return reject_workspace(plan->inside, conflict);
+		return reject_workspace(p, plan->inside, conflict);
 	if (paths_overlap(p->home_path, plan->inside)) {
 		sandbox_set_error("cannot start the sandbox: '%s': HOME would "
 				  "be, contain or lie inside the workspace "

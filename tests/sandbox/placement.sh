@@ -43,6 +43,8 @@ for who in $IDENTITIES; do
 	expect_status 125 sandbox "$who" --policy "$p" --workspace "$ro" \
 		-- true
 	expect_grep "the system or policy path '$ro'$" "$TMP/err"
+	expect_grep "^hint: use a project directory outside '$ro' as the workspace, or take '$ro' out of the policy's filesystem.read_only$" \
+		"$TMP/err"
 
 	# A project inside a hidden path, such as a home directory, is
 	# still a valid workspace.
