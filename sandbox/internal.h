@@ -48,6 +48,9 @@ int sandbox_ns_setup_uts(const char *hostname);		/* child */
 int sandbox_ns_loopback_up(void);			/* child */
 int sandbox_ns_listen(uint16_t port);			/* child */
 void sandbox_ns_explain(int err, const char *step);
+/* Read a small text file such as one of /proc into buf, NUL-terminated:
+ * the byte count, or -1 when it cannot be read or is empty. */
+ssize_t sandbox_read_text(const char *path, char *buf, size_t size);
 
 /* mounts.c: assemble the root, pivot into it. Appends one object per
  * mount to mounts. */

@@ -469,17 +469,10 @@ static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 static long thread_count(void)
 {
 	char buf[1024], *p;
-	ssize_t n;
 	long count = -1;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (sandbox_read_text("/proc/self/stat", buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* The command name may contain spaces, so count from its ')'. */
 	p = strrchr(buf, ')');
 	for (int field = 2; p && field < 20; field++)

@@ -39,20 +39,27 @@ int sandbox_write_file(const char *path, const char *buf)
 	return 0;
 }
 
-static int read_sysctl(const char *path)
+ssize_t sandbox_read_text(const char *path, char *buf, size_t size)
 {
-	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	return n;
+}
+
+static int read_sysctl(const char *path)
+{
+	char buf[32];
+
+	if (sandbox_read_text(path, buf, sizeof(buf)) < 0)
+		return -1;
 	return (int)strtol(buf, NULL, 10);
 }
 
