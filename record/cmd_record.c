@@ -255,6 +255,7 @@ static struct sandbox_policy *load_policy(const char *path)
 {
 	struct sandbox_policy *policy = path ? sandbox_policy_load(path)
 					     : sandbox_policy_default();
+	const char *name;
 
 	if (!policy) {
 		cli_error_from(sandbox_error(), sandbox_error_hint());
@@ -264,6 +265,10 @@ static struct sandbox_policy *load_policy(const char *path)
 		sandbox_policy_free(policy);
 		return NULL;
 	}
+	for (size_t i = 0; (name = sandbox_policy_missing_exec(policy, &i));)
+		cli_error("warning: exec.allow: '%s': %s, so this entry "
+			  "allows nothing", name, name[0] == '/' ?
+			  "no such file" : "not found in the sandbox's PATH");
 	return policy;
 }
 

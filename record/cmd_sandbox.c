@@ -434,7 +434,7 @@ static void cleanup(struct run *run)
 int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 {
 	struct run run = { 0 };
-	const char *policy_path = NULL;
+	const char *policy_path = NULL, *name;
 	int rc;
 
 	rc = parse_args(argc, argv, self, &run, &policy_path);
@@ -454,6 +454,11 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 		sandbox_policy_free(run.policy);
 		return CLI_EXIT_RUNBUNDLE;
 	}
+	for (size_t i = 0;
+	     (name = sandbox_policy_missing_exec(run.policy, &i));)
+		cli_error("warning: exec.allow: '%s': %s, so this entry "
+			  "allows nothing", name, name[0] == '/' ?
+			  "no such file" : "not found in the sandbox's PATH");
 	run.child.pid = -1;
 	run.child.control = -1;
 	pthread_mutex_init(&run.attempts_lock, NULL);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -559,6 +560,23 @@ static int parse_size(const cJSON *v, bool bytes, uint64_t *out)
 	return 0;
 }
 
+/* Reject a limit below its minimum (policy.h). Checks nothing unless
+ * field, the limit just read, is limit. */
+static int check_minimum(struct parser *ps, const cJSON *v,
+			 const uint64_t *field, const uint64_t *limit,
+			 uint64_t minimum, const char *shown)
+{
+	char why[160];
+
+	if (field != limit || *limit == 0 || *limit >= minimum)
+		return 0;
+	snprintf(why, sizeof(why), "too small: use at least %" PRIu64
+		 "%s%s%s, because a shell may fail to start with less, or 0 "
+		 "for no limit", minimum, shown ? " (" : "",
+		 shown ? shown : "", shown ? ")" : "");
+	return bad(ps, v, why);
+}
+
 static int read_limits(struct parser *ps, const cJSON *object,
 		       struct sandbox_limits *limits)
 {
@@ -592,6 +610,11 @@ static int read_limits(struct parser *ps, const cJSON *object,
 			return bad(ps, v, "too small: the sandbox's helper, "
 				   "init and the command count against it, so "
 				   "raise it to at least 3, or 0 for no limit");
+		if (check_minimum(ps, v, fields[i], &limits->memory_bytes,
+				  SANDBOX_MIN_MEMORY_BYTES, "\"16M\"") < 0 ||
+		    check_minimum(ps, v, fields[i], &limits->open_files,
+				  SANDBOX_MIN_OPEN_FILES, NULL) < 0)
+			return -1;
 		path_pop(ps, len);
 	}
 	return 0;
@@ -828,11 +851,52 @@ static int read_top(struct parser *ps, const cJSON *root,
 }
 
 /*
- * Reject nesting deeper than POLICY_MAX_DEPTH, which cJSON reports only
- * as invalid JSON past its own limit of 1000, and a NUL byte or a
- * \u0000 escape, which cJSON keeps in the decoded string, so that the
- * string is silently cut short. Scans the raw text, because the parsed
- * tree shows neither.
+ * Return the length of the JSON number at s (at most len bytes), or 0
+ * when the text there is not one (RFC 8259, section 6). cJSON reads a
+ * number with strtod(), so it also takes "01", "1." and "-.5".
+ */
+static size_t number_length(const char *s, size_t len)
+{
+	size_t i = 0, digits;
+
+#define DIGIT(k) ((k) < len && s[k] >= '0' && s[k] <= '9')
+	if (i < len && s[i] == '-')
+		i++;
+	if (i < len && s[i] == '0')
+		i++;
+	else if (DIGIT(i))
+		while (DIGIT(i))
+			i++;
+	else
+		return 0;
+	if (i < len && s[i] == '.') {
+		for (digits = ++i; DIGIT(i); i++)
+			;
+		if (i == digits)
+			return 0;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (digits = i; DIGIT(i); i++)
+			;
+		if (i == digits)
+			return 0;
+	}
+	if (i < len && strchr("0123456789+-.eE", s[i]) && s[i])
+		return 0;
+#undef DIGIT
+	return i;
+}
+
+/*
+ * Reject what cJSON lets through or reports without a reason. Nesting
+ * deeper than POLICY_MAX_DEPTH is only invalid JSON to cJSON past its
+ * own limit of 1000. A number that JSON does not allow, such as "01", is
+ * read by strtod(). A NUL byte or a \u0000 escape stays in the decoded
+ * string, which is then silently cut short. Scans the raw text, because
+ * the parsed tree shows none of these.
  */
 static int scan_text(const char *name, const char *text, size_t len)
 {
@@ -855,8 +919,22 @@ static int scan_text(const char *name, const char *text, size_t len)
 			goto deep;
 		else if (!in_string && (c == ']' || c == '}'))
 			depth--;
+		else if (!in_string && (c == '-' || (c >= '0' && c <= '9'))) {
+			size_t n = number_length(text + i, len - i);
+
+			if (n == 0)
+				goto number;
+			i += n - 1;
+		}
 	}
 	return 0;
+number:
+	sandbox_set_error("%s: invalid JSON near byte %zu: not a JSON number "
+			  "(no leading zeros, digits on both sides of '.')",
+			  name, i);
+	sandbox_set_hint("write numbers as JSON does, for example 1, 0.5 "
+			 "or 1e3");
+	return -1;
 nul:
 	sandbox_set_error("%s: invalid JSON near byte %zu: a NUL character "
 			  "(\\u0000), which no policy value may contain",
@@ -963,9 +1041,60 @@ fail:
 	return NULL;
 }
 
+/* The kernel's maximum of RLIMIT_NOFILE, or 0 when it cannot be read. */
+static uint64_t read_nr_open(void)
+{
+	unsigned long long n = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &n) != 1)
+		n = 0;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The sandbox sets RLIMIT_NOFILE inside its user namespace, which has no
+ * CAP_SYS_RESOURCE over the host, so setrlimit() fails with EPERM above
+ * the caller's hard limit, even for root, and above fs.nr_open always.
+ * Check it here, where the message can name the value and the maximum.
+ * NOTE: with --sandbox none, root could raise the hard limit up to
+ * fs.nr_open, which this check does not allow.
+ */
+static int check_open_files(const struct sandbox_policy *p, const char *name)
+{
+	uint64_t nr_open = read_nr_open(), want = p->limits.open_files;
+	struct rlimit rl;
+
+	if (nr_open && want > nr_open) {
+		sandbox_set_error("%s: limits.open_files: %" PRIu64 ": more "
+				  "than the kernel allows (%" PRIu64 ")", name,
+				  want, nr_open);
+		sandbox_set_hint("lower limits.open_files to at most %" PRIu64
+				 ", the kernel's maximum in "
+				 "/proc/sys/fs/nr_open", nr_open);
+		return -1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
+	    want <= rl.rlim_max)
+		return 0;
+	sandbox_set_error("%s: limits.open_files: %" PRIu64 ": more than the "
+			  "hard limit of this process (%" PRIu64 ")", name,
+			  want, (uint64_t)rl.rlim_max);
+	sandbox_set_hint("lower limits.open_files to at most %" PRIu64 ", or "
+			 "raise the hard limit with 'ulimit -Hn' before "
+			 "running runbundle, up to the kernel's maximum in "
+			 "/proc/sys/fs/nr_open (%" PRIu64 ")",
+			 (uint64_t)rl.rlim_max, nr_open);
+	return -1;
+}
+
 struct sandbox_policy *sandbox_policy_load(const char *path)
 {
 	const char *base = strrchr(path, '/');
+	const char *name = base ? base + 1 : path;
 	struct sandbox_policy *p;
 	size_t len;
 	char *text;
@@ -973,9 +1102,72 @@ struct sandbox_policy *sandbox_policy_load(const char *path)
 	text = read_small_file(path, &len);
 	if (!text)
 		return NULL;
-	p = sandbox_policy_parse(text, len, base ? base + 1 : path);
+	p = sandbox_policy_parse(text, len, name);
 	free(text);
+	if (p && check_open_files(p, name) < 0) {
+		sandbox_policy_free(p);
+		return NULL;
+	}
 	return p;
+}
+
+/* The PATH that sandbox_env_build() gives the command. */
+static const char *sandbox_path(const struct sandbox_policy *p)
+{
+	const char *host = getenv("PATH");
+
+	for (size_t i = 0; i < p->env_set_count; i++) {
+		if (strcmp(p->env_set[i].name, "PATH") == 0 &&
+		    !sandbox_env_matches(&p->env_secrets, "PATH"))
+			return p->env_set[i].value;
+	}
+	if (host && sandbox_env_matches(&p->env_pass, "PATH") &&
+	    !sandbox_env_matches(&p->env_secrets, "PATH"))
+		return host;
+	return SANDBOX_DEFAULT_PATH;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Look name up the way the Landlock rules do (landlock.c): an absolute
+ * path as it is, a name in each directory of the PATH. */
+static bool exec_exists(const char *name, const char *dirs)
+{
+	char path[PATH_MAX * 2];
+
+	if (name[0] == '/')
+		return is_file(name);
+	while (*dirs) {
+		size_t n = strcspn(dirs, ":");
+
+		snprintf(path, sizeof(path), "%.*s/%s", (int)n, dirs, name);
+		if (n && is_file(path))
+			return true;
+		dirs += n;
+		if (*dirs == ':')
+			dirs++;
+	}
+	return false;
+}
+
+const char *sandbox_policy_missing_exec(const struct sandbox_policy *policy,
+					size_t *next)
+{
+	const struct sandbox_strings *allow = &policy->exec_allow;
+	const char *dirs = sandbox_path(policy);
+
+	while (*next < allow->count) {
+		const char *name = allow->items[(*next)++];
+
+		if (!exec_exists(name, dirs))
+			return name;
+	}
+	return NULL;
 }
 
 bool sandbox_env_matches(const struct sandbox_strings *patterns,

@@ -10,7 +10,11 @@
  *     way, and "." means the whole workspace.
  *  2. Every network.allow entry is "host:port" with port 1 to 65535.
  *  3. A limit of 0 means "no limit". limits.processes is 0 or at least
- *     SANDBOX_MIN_PROCESSES.
+ *     SANDBOX_MIN_PROCESSES, limits.memory_bytes 0 or at least
+ *     SANDBOX_MIN_MEMORY_BYTES, limits.open_files 0 or at least
+ *     SANDBOX_MIN_OPEN_FILES. A policy read by sandbox_policy_load()
+ *     also has limits.open_files within the caller's hard RLIMIT_NOFILE
+ *     and the kernel's maximum, /proc/sys/fs/nr_open.
  *  4. hostname is an RFC 1123 label, no string contains a NUL, and no
  *     object repeats a key.
  *  5. home.path is not, does not contain and does not lie inside a
@@ -52,6 +56,16 @@ struct sandbox_env_pair {
 /* The sandbox's helper, init and the command count against
  * limits.processes from the start, so a smaller limit is rejected. */
 #define SANDBOX_MIN_PROCESSES 3
+
+/* The smallest limits.memory_bytes: 16 MiB. Under RLIMIT_AS, /bin/true
+ * needs about 2.5 MiB of address space, dash and bash about 4 MiB and
+ * python3 16 MiB (measured on Debian 12, x86_64). */
+#define SANDBOX_MIN_MEMORY_BYTES (16ULL << 20)
+
+/* The smallest limits.open_files: 32. /bin/true needs 4 descriptors,
+ * and dash needs 11, because it moves the descriptors that it saves
+ * around a redirection to 10 and above. */
+#define SANDBOX_MIN_OPEN_FILES 32
 
 struct sandbox_limits {
 	uint64_t timeout_seconds;	/* wall clock, whole tree */
@@ -99,11 +113,25 @@ struct sandbox_policy {
 };
 
 /*
- * Read and check the policy file at path. The messages name the file
- * by its base name. Returns a policy the caller frees with
- * sandbox_policy_free(), or NULL with a message.
+ * Read and check the policy file at path, for a launch on this machine:
+ * beyond what sandbox_policy_parse() checks, limits.open_files must not
+ * exceed the caller's hard RLIMIT_NOFILE or /proc/sys/fs/nr_open. The messages name the file by its base
+ * name. Returns a policy the caller frees with sandbox_policy_free(),
+ * or NULL with a message and a hint.
  */
 struct sandbox_policy *sandbox_policy_load(const char *path);
+
+/*
+ * Find the next entry of exec.allow, from index *next on, that names
+ * no regular file: an absolute path that does not exist, or a name
+ * found in no directory of the sandbox's PATH. That PATH is env.set's,
+ * else the caller's when env.pass lets it through, else the default.
+ * Such an entry allows nothing, so a command warns about it.
+ * Returns the entry, owned by the policy, and moves *next past it, or
+ * returns NULL when no entry is left. Start with *next = 0.
+ */
+const char *sandbox_policy_missing_exec(const struct sandbox_policy *policy,
+					size_t *next);
 
 /*
  * Parse and check a policy from JSON text; name is used in messages.
