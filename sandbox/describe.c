@@ -9,6 +9,7 @@
  * machine may change; the comparison skips them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,11 +251,146 @@ static void compare_arrays(struct diff *d, const char *path, const cJSON *a,
 	}
 }
 
+/* Print a mount as "OPTIONS TYPE", then its keys other than path and
+ * the host_ ones, such as "ro,nosuid,nodev bind covers .git/hooks". */
+static void print_mount(FILE *out, const cJSON *m)
+{
+	const char *options, *type;
+	const cJSON *item;
+
+	if (!m) {
+		fputs("missing", out);
+		return;
+	}
+	options = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(m, "options"));
+	type = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(m, "type"));
+	fprintf(out, "%s%s%s", options ? options : "", options ? " " : "",
+		type ? type : "mount");
+	cJSON_ArrayForEach(item, m) {
+		if (!item->string || strcmp(item->string, "path") == 0 ||
+		    strcmp(item->string, "type") == 0 ||
+		    strcmp(item->string, "options") == 0 ||
+		    strncmp(item->string, "host_", 5) == 0)
+			continue;
+		fprintf(out, " %s ", item->string);
+		if (cJSON_IsString(item))
+			fputs(item->valuestring, out);
+		else
+			print_value(out, item);
+	}
+}
+
+/* True when the mounts differ in a key other than the host_ ones. */
+static bool mounts_differ(const cJSON *a, const cJSON *b)
+{
+	struct diff probe = { 0 };
+
+	compare_objects(&probe, "", a, b);
+	return probe.count > 0;
+}
+
+/* The mount with the given path, the nth of those with it (from 0), in
+ * a list of mounts; NULL when there is none. */
+static const cJSON *find_mount(const cJSON *mounts, const char *path,
+			       int nth)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, mounts) {
+		const char *p = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(m, "path"));
+
+		if (p && strcmp(p, path) == 0 && nth-- == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* How many mounts before m in its list have the same path. */
+static int occurrence(const cJSON *mounts, const cJSON *m, const char *path)
+{
+	const cJSON *other;
+	int n = 0;
+
+	cJSON_ArrayForEach(other, mounts) {
+		const char *p;
+
+		if (other == m)
+			break;
+		p = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(other, "path"));
+		n += p && strcmp(p, path) == 0;
+	}
+	return n;
+}
+
+static void report_mount(struct diff *d, const char *path, const cJSON *a,
+			 const cJSON *b)
+{
+	d->count++;
+	if (!d->out)
+		return;
+	fprintf(d->out, "mounts %s: recorded ", path);
+	print_mount(d->out, a);
+	fputs(", now ", d->out);
+	print_mount(d->out, b);
+	fputc('\n', d->out);
+}
+
+/*
+ * Compare the mount lists by the path of each mount inside the sandbox,
+ * so that one mount missing is one line and not a shift of every later
+ * entry. A path that appears more than once pairs its first occurrence
+ * with the other list's first, and so on. Entries without a path are
+ * compared by position, as any array.
+ */
+static void compare_mounts(struct diff *d, const cJSON *a, const cJSON *b)
+{
+	const cJSON *m;
+	int i = 0;
+
+	cJSON_ArrayForEach(m, a) {
+		const char *path = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(m, "path"));
+		const cJSON *other;
+		char sub[64];
+
+		if (!path) {
+			snprintf(sub, sizeof(sub), "mounts[%d]", i++);
+			compare(d, sub, m, cJSON_GetArrayItem(b, i - 1));
+			continue;
+		}
+		i++;
+		other = find_mount(b, path, occurrence(a, m, path));
+		if (!other || mounts_differ(m, other))
+			report_mount(d, path, m, other);
+	}
+	i = 0;
+	cJSON_ArrayForEach(m, b) {
+		const char *path = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(m, "path"));
+		char sub[64];
+
+		if (!path && !cJSON_GetArrayItem(a, i)) {
+			snprintf(sub, sizeof(sub), "mounts[%d]", i);
+			report(d, sub, NULL, m);
+		}
+		i++;
+		if (path && !find_mount(a, path, occurrence(b, m, path)))
+			report_mount(d, path, NULL, m);
+	}
+}
+
 static void compare(struct diff *d, const char *path, const cJSON *a,
 		    const cJSON *b)
 {
 	if (!a || !b) {
 		report(d, path, a, b);
+	} else if (strcmp(path, "mounts") == 0 && cJSON_IsArray(a) &&
+		   cJSON_IsArray(b)) {
+		compare_mounts(d, a, b);
 	} else if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
 		compare_objects(d, path, a, b);
 	} else if (cJSON_IsArray(a) && cJSON_IsArray(b)) {

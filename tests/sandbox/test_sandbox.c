@@ -252,8 +252,8 @@ static void compare_reports_each_difference(void **state)
 	assert_int_equal(sandbox_description_compare(a, a, NULL), 0);
 	assert_int_equal(sandbox_description_compare(a, b, &text), 2);
 	assert_non_null(strstr(text, "landlock.abi: recorded 7, present 5\n"));
-	assert_non_null(strstr(text, "mounts[1]: recorded missing, present "
-				     "{\"path\":\"/z\"}\n"));
+	assert_non_null(strstr(text, "mounts /z: recorded missing, now "
+				     "mount\n"));
 	free(text);
 	cJSON_Delete(a);
 	cJSON_Delete(b);

@@ -1,0 +1,149 @@
+/*
+ * test_describe.c - unit tests of sandbox_description_compare(): mounts
+ * compared by their path inside the sandbox, one line per mount.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sandbox/sandbox.h"
+
+/* A description whose mounts are /m0 ... /m(n-1), read-only binds, with
+ * the mount at index skip left out (skip < 0: none). */
+static cJSON *mounts_description(int n, int skip)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON *mounts = cJSON_AddArrayToObject(d, "mounts");
+	char path[32], source[32];
+
+	cJSON_AddStringToObject(d, "hostname", "runbundle");
+	for (int i = 0; i < n; i++) {
+		cJSON *m;
+
+		if (i == skip)
+			continue;
+		m = cJSON_CreateObject();
+		snprintf(path, sizeof(path), "/m%d", i);
+		snprintf(source, sizeof(source), "/host/m%d", i);
+		cJSON_AddStringToObject(m, "path", path);
+		cJSON_AddStringToObject(m, "type", "bind");
+		cJSON_AddStringToObject(m, "options", "ro,nosuid,nodev");
+		cJSON_AddStringToObject(m, "host_source", source);
+		cJSON_AddItemToArray(mounts, m);
+	}
+	return d;
+}
+
+/* The number of lines of text. */
+static int lines(const char *text)
+{
+	int n = 0;
+
+	for (const char *c = text; c && *c; c++)
+		n += *c == '\n';
+	return n;
+}
+
+static void compare_missing_mount_one_line(void **state)
+{
+	cJSON *recorded = mounts_description(40, -1);
+	cJSON *present = mounts_description(40, 20);
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(sandbox_description_compare(recorded, present, &text),
+			 1);
+	assert_string_equal(text, "mounts /m20: recorded ro,nosuid,nodev "
+				  "bind, now missing\n");
+	free(text);
+
+	assert_int_equal(sandbox_description_compare(present, recorded, &text),
+			 1);
+	assert_string_equal(text, "mounts /m20: recorded missing, now "
+				  "ro,nosuid,nodev bind\n");
+	free(text);
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+}
+
+static void compare_changed_mount(void **state)
+{
+	cJSON *recorded = mounts_description(5, -1);
+	cJSON *present = mounts_description(5, -1);
+	cJSON *list = cJSON_GetObjectItem(present, "mounts");
+	cJSON *m = cJSON_GetArrayItem(list, 3);
+	char *text = NULL;
+
+	(void)state;
+	cJSON_ReplaceItemInObject(m, "options",
+				  cJSON_CreateString("rw,nosuid,nodev"));
+	cJSON_AddStringToObject(m, "covers", ".git/hooks");
+	assert_int_equal(sandbox_description_compare(recorded, present, &text),
+			 1);
+	assert_string_equal(text, "mounts /m3: recorded ro,nosuid,nodev bind, "
+				  "now rw,nosuid,nodev bind covers "
+				  ".git/hooks\n");
+	free(text);
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+}
+
+static void compare_ignores_host_source(void **state)
+{
+	cJSON *recorded = mounts_description(5, -1);
+	cJSON *present = mounts_description(5, -1);
+	cJSON *list = cJSON_GetObjectItem(present, "mounts");
+	cJSON *m = cJSON_GetArrayItem(list, 1);
+
+	(void)state;
+	cJSON_ReplaceItemInObject(m, "host_source",
+				  cJSON_CreateString("/elsewhere"));
+	assert_int_equal(sandbox_description_compare(recorded, present, NULL),
+			 0);
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+}
+
+/* A path mounted twice pairs by occurrence: one of the two missing is
+ * one line, and the rest of the description is still compared. */
+static void compare_repeated_path_and_rest(void **state)
+{
+	cJSON *recorded = mounts_description(3, -1);
+	cJSON *present = mounts_description(3, -1);
+	cJSON *again = cJSON_Duplicate(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(recorded, "mounts"), 1),
+		1);
+	char *text = NULL;
+
+	(void)state;
+	cJSON_AddItemToArray(cJSON_GetObjectItem(recorded, "mounts"), again);
+	cJSON_ReplaceItemInObject(present, "hostname",
+				  cJSON_CreateString("other"));
+	assert_int_equal(sandbox_description_compare(recorded, present, &text),
+			 2);
+	assert_int_equal(lines(text), 2);
+	assert_non_null(strstr(text, "hostname: recorded \"runbundle\", "
+				     "present \"other\"\n"));
+	assert_non_null(strstr(text, "mounts /m1: recorded ro,nosuid,nodev "
+				     "bind, now missing\n"));
+	free(text);
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(compare_missing_mount_one_line),
+		cmocka_unit_test(compare_changed_mount),
+		cmocka_unit_test(compare_ignores_host_source),
+		cmocka_unit_test(compare_repeated_path_and_rest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
