@@ -292,13 +292,13 @@ static int run(const struct log_args *a)
 	return rc;
 }
 
-/* The event kinds that record and replay write (docs/record.md). Older
- * bundles may also contain "process-start". */
+/* The event kinds that record and replay write (docs/record.md), and
+ * "process-start", which inspect and the replay loader also read. */
 static const char *const known_kinds[] = {
-	"record",	"fingerprint", "snapshot",     "workspace",
-	"home",		"sandbox",     "exec",	       "process-start",
-	"process-end",	"exchange",    "divergence",   "output",
-	"violation",	"process-tree", "end",
+	"record",      "fingerprint",  "snapshot", "workspace",
+	"home",        "sandbox",      "exec",     "process-start",
+	"process-end", "exchange",     "divergence", "output",
+	"violation",   "process-tree", "end",
 };
 
 #define N_KNOWN_KINDS (sizeof(known_kinds) / sizeof(known_kinds[0]))
@@ -325,7 +325,7 @@ static int unknown_kind(const struct cli_command *self, const char *kind)
 }
 
 /* Parse a pid: decimal digits only, from 0 to INT_MAX (a pid_t). The
- * first-character check rejects the sign and spaces that strtoll skips. */
+ * first-character check rejects the sign and spaces that strtoll takes. */
 static int parse_pid(const char *s, long long *pid)
 {
 	char *end;
@@ -337,6 +337,12 @@ static int parse_pid(const char *s, long long *pid)
 	if (errno || *end || *pid > INT_MAX)
 		return -1;
 	return 0;
+}
+
+static int invalid_pid(const struct cli_command *self, const char *value)
+{
+	return cli_usage_error(self, "invalid pid: '%s': expected a number "
+			       "from 0 to %d", value, INT_MAX);
 }
 
 int cmd_log(int argc, char **argv, const struct cli_command *self)
@@ -372,10 +378,7 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 			break;
 		case 'p':
 			if (parse_pid(optarg, &a.pid) < 0)
-				return cli_usage_error(self, "invalid pid: "
-						       "'%s': expected a number "
-						       "from 0 to %d", optarg,
-						       INT_MAX);
+				return invalid_pid(self, optarg);
 			break;
 		default:
 			return cli_usage_error(self, "invalid option: '%s'",

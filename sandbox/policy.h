@@ -115,9 +115,9 @@ struct sandbox_policy {
 /*
  * Read and check the policy file at path, for a launch on this machine:
  * beyond what sandbox_policy_parse() checks, limits.open_files must not
- * exceed the caller's hard RLIMIT_NOFILE or /proc/sys/fs/nr_open. The messages name the file by its base
- * name. Returns a policy the caller frees with sandbox_policy_free(),
- * or NULL with a message and a hint.
+ * exceed the caller's hard RLIMIT_NOFILE or /proc/sys/fs/nr_open. The
+ * messages name the file by its base name. Returns a policy the caller
+ * frees with sandbox_policy_free(), or NULL with a message and a hint.
  */
 struct sandbox_policy *sandbox_policy_load(const char *path);
 
