@@ -104,7 +104,8 @@ static int flatten(const struct replay_run *run, const struct replay_step *step,
 		flat_free(f);
 		return -1;
 	}
-	qsort(f->items, f->n, sizeof(*f->items), by_path);
+	if (f->n > 1) /* an empty snapshot has no array to sort */
+		qsort(f->items, f->n, sizeof(*f->items), by_path);
 	return 0;
 }
 
