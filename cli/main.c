@@ -44,9 +44,10 @@ static const struct cli_command commands[] = {
 	  "  --model-script FILE   answer model requests from a script\n"
 	  "  --label KEY=VALUE     store a label in the bundle; repeatable\n"
 	  "  --sandbox none        run without the sandbox (recorded)\n"
-	  "Exits with the agent's status (128 + signal when killed), or 125 "
-	  "when the\nrecording itself failed. docs/record.md has the "
-	  "details.\n" },
+	  "Exits with the agent's status (128 + signal when killed), 125 "
+	  "when the\nrecording itself failed, 2 for a bad command line and "
+	  "3 when the workspace\nor the policy cannot be used. "
+	  "docs/record.md has the details.\n" },
 	{ "snapshot", IN_MODULE(cmd_snapshot),
 	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "
 	  "[--no-cache] [--finalize] BUNDLE DIR",
