@@ -508,14 +508,48 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 		in6->sin6_addr.s6_addr[12] == 127);
 }
 
+/*
+ * Loopback TCP ports found listening in the sandbox, per supervisor
+ * thread (one thread serves one sandbox). Reading /proc/PID/net/tcp
+ * makes the kernel walk every TCP socket of the host, whichever
+ * namespace holds it, so on a busy host each connect to the gateway
+ * would cost that walk. NOTE: a port stays here after its listener
+ * closes, so a later connect to it is not reported; it reaches nothing
+ * outside the sandbox's network namespace either way.
+ */
+#define SERVED_CACHE 8
+static _Thread_local int served_ports[SERVED_CACHE];
+static _Thread_local size_t n_served, next_served;
+
+static bool served_cached(int port)
+{
+	for (size_t i = 0; i < n_served; i++) {
+		if (served_ports[i] == port)
+			return true;
+	}
+	return false;
+}
+
+static void served_remember(int port)
+{
+	served_ports[next_served++ % SERVED_CACHE] = port;
+	if (n_served < SERVED_CACHE)
+		n_served++;
+}
+
 static bool inet_served(pid_t pid, const struct sockaddr_storage *ss,
 			int port)
 {
 	if (!is_loopback(ss))
 		return false;
-	return port_served(pid, "tcp", port, true) ||
-	       port_served(pid, "tcp6", port, true) ||
-	       port_served(pid, "udp", port, false) ||
+	if (served_cached(port))
+		return true;
+	if (port_served(pid, "tcp", port, true) ||
+	    port_served(pid, "tcp6", port, true)) {
+		served_remember(port);
+		return true;
+	}
+	return port_served(pid, "udp", port, false) ||
 	       port_served(pid, "udp6", port, false);
 }
 
