@@ -25,6 +25,7 @@
 #include "record/record_run.h"
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
+#include "sandbox/sandbox.h"
 
 struct record_args {
 	struct record_config config;
@@ -290,6 +291,24 @@ static int check_script(const char *path)
 	return 0;
 }
 
+/* Reject a workspace that the sandbox would refuse, such as one inside
+ * a read-only path, before the bundle exists; the launch checks again
+ * with the recorder's own additions to the policy. */
+static int check_placement(const struct record_config *c)
+{
+	struct sandbox_config check = {
+		.policy = c->policy,
+		.workspace = c->workspace,
+		.workspace_inside = c->workspace_inside,
+		.argv = c->argv,
+	};
+
+	if (c->no_sandbox || sandbox_check(&check) == 0)
+		return 0;
+	cli_error_from(sandbox_error(), sandbox_error_hint());
+	return -1;
+}
+
 int cmd_record(int argc, char **argv, const struct cli_command *self)
 {
 	struct record_session session;
@@ -306,6 +325,10 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 	if (!policy)
 		return CLI_EXIT_ERROR;
 	args.config.policy = policy;
+	if (check_placement(&args.config) < 0) {
+		sandbox_policy_free(policy);
+		return CLI_EXIT_ERROR;
+	}
 	record_signals_block();
 	rc = record(&session, &args.config);
 	record_session_close(&session);

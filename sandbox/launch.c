@@ -556,7 +556,9 @@ static int check_config(const struct sandbox_config *c)
 	return 0;
 }
 
-static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
+/* The checks of a launch that need no resources: the config, the
+ * workspace and where it would be placed. */
+static int plan_paths(struct sandbox_plan *plan, const struct sandbox_config *c)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->config = c;
@@ -576,7 +578,19 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 				  plan->inside);
 		return -1;
 	}
-	if (sandbox_placement_check(plan) < 0)
+	return sandbox_placement_check(plan);
+}
+
+int sandbox_check(const struct sandbox_config *config)
+{
+	struct sandbox_plan plan;
+
+	return plan_paths(&plan, config);
+}
+
+static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
+{
+	if (plan_paths(plan, c) < 0)
 		return -1;
 	plan->outside_uid = geteuid();
 	plan->outside_gid = getegid();

@@ -141,6 +141,13 @@ struct sandbox_result {
 };
 
 /*
+ * Check what sandbox_launch() would check before it starts anything:
+ * the config, the workspace and where it would lie. Returns 0, or -1
+ * with the same message and hint that sandbox_launch() would give.
+ */
+int sandbox_check(const struct sandbox_config *config);
+
+/*
  * Start config->argv in the sandbox. On success, fills *child (the
  * caller releases it with sandbox_child_release() after
  * sandbox_wait()) and returns 0. On failure returns -1 with a message,

@@ -92,4 +92,15 @@ expect_status 2 "$RB" record -o "$TMP/cred.rb" \
 expect_grep "^runbundle: invalid upstream: 'x': the URL carries a user name or password" \
 	"$TMP/err"
 [ ! -e "$TMP/cred.rb" ] || fail "a rejected upstream left a bundle"
+
+# So does a workspace that the sandbox would refuse: here one inside a
+# read-only path of the policy.
+mkdir -p "$TMP/ro/ws"
+printf '{"version": 1, "filesystem": {"read_only": ["/usr", "%s"]}}\n' \
+	"$TMP/ro" >"$TMP/ro.json"
+expect_status 3 "$RB" record -o "$TMP/ro.rb" --policy "$TMP/ro.json" \
+	--workspace "$TMP/ro/ws" -- true
+expect_grep "^runbundle: cannot start the sandbox: '$TMP/ro/ws': the workspace would be, contain or lie inside the system or policy path '$TMP/ro'$" \
+	"$TMP/err"
+[ ! -e "$TMP/ro.rb" ] || fail "a refused workspace left a bundle"
 exit 0
