@@ -274,20 +274,19 @@ static struct sandbox_policy *load_policy(const char *path)
 }
 
 /*
- * Read and check the model script before the bundle exists and before
- * the signals are blocked, so that a bad one leaves no bundle and a
- * FIFO cannot hang the run. The gateway reads it again when it starts.
+ * Load the model script before the bundle exists and before the signals
+ * are blocked, so that a bad script leaves no bundle and a FIFO cannot
+ * hang the run. The gateway serves this copy.
  */
-static int check_script(const char *path)
+static int load_script(struct record_config *c)
 {
-	struct harness_script *script = path ? harness_script_load(path)
-					     : NULL;
-
-	if (path && !script) {
+	if (!c->model_script)
+		return 0;
+	c->script = harness_script_load(c->model_script);
+	if (!c->script) {
 		cli_error_from(harness_error(), harness_error_hint());
 		return -1;
 	}
-	harness_script_free(script);
 	return 0;
 }
 
@@ -319,19 +318,23 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 	rc = parse_args(argc, argv, self, &args);
 	if (rc)
 		return rc;
-	if (check_script(args.config.model_script) < 0)
+	if (load_script(&args.config) < 0)
 		return CLI_EXIT_RUNBUNDLE;
 	policy = load_policy(args.config.policy_path);
-	if (!policy)
+	if (!policy) {
+		harness_script_free(args.config.script);
 		return CLI_EXIT_ERROR;
+	}
 	args.config.policy = policy;
 	if (check_placement(&args.config) < 0) {
-		sandbox_policy_free(policy);
-		return CLI_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
+		goto out;
 	}
 	record_signals_block();
 	rc = record(&session, &args.config);
 	record_session_close(&session);
+out:
 	sandbox_policy_free(policy);
+	harness_script_free(args.config.script);
 	return rc;
 }

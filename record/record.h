@@ -60,6 +60,9 @@ struct record_config {
 	const char *workspace;		/* absolute, resolved */
 	const char *policy_path;	/* NULL: the built-in policy */
 	const char *model_script;	/* NULL unless --model-script */
+	struct harness_script *script;	/* that script, loaded by the
+					 * caller, which frees it after
+					 * record() */
 	const char *upstreams[RECORD_MAX_UPSTREAMS];	/* "NAME=URL" */
 	size_t n_upstreams;
 	const char *labels[RECORD_MAX_LABELS];		/* "KEY=VALUE" */
@@ -97,6 +100,7 @@ struct record_gateway;
 struct record_pending;
 struct harness_exchange;
 struct harness_tracer;
+struct harness_script;
 struct sandbox_policy;
 
 struct record_session {

@@ -29,7 +29,7 @@
 struct record_gateway {
 	struct record_session *session;
 	struct harness_gateway *gateway;
-	struct harness_script *script;
+	struct harness_script *script;	/* the config's, borrowed */
 	struct harness_upstream upstreams[RECORD_MAX_UPSTREAMS];
 	char *names[RECORD_MAX_UPSTREAMS];
 	char *env[MAX_ENV + 1];
@@ -209,16 +209,6 @@ static int announce(struct record_gateway *g, unsigned short port)
 	return rc;
 }
 
-static int load_script(struct record_gateway *g)
-{
-	const char *path = g->session->config->model_script;
-
-	if (!path || g->session->config->replay)
-		return 0;
-	g->script = harness_script_load(path);
-	return g->script ? 0 : -1;
-}
-
 static int prepare(struct record_gateway *g)
 {
 	const struct record_config *c = g->session->config;
@@ -227,7 +217,9 @@ static int prepare(struct record_gateway *g)
 		if (set_upstream(g, i, c->upstreams[i]) < 0)
 			return -1;
 	}
-	return load_script(g);
+	if (!c->replay)
+		g->script = c->script;
+	return 0;
 }
 
 int record_gateway_new(struct record_session *s, struct record_gateway **out)
@@ -302,7 +294,6 @@ void record_gateway_stop(struct record_gateway *g)
 	harness_gateway_stop(g->gateway);
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
-	harness_script_free(g->script);
 	for (size_t i = 0; i < RECORD_MAX_UPSTREAMS; i++)
 		free(g->names[i]);
 	for (size_t i = 0; i < g->n_env; i++)
