@@ -4,7 +4,7 @@
  *
  * Only objects put inside a transaction go through this pipeline,
  * because their rows need not exist before the commit. The main thread
- * hashes an object and queues a copy. The workers (default_workers says
+ * hashes an object and queues a copy. The workers (default_workers sets
  * how many) take jobs in queue order and compress each with a zstd
  * context of their own. They never touch the SQLite connection.
  * The main thread inserts finished jobs only when the queue is full and

@@ -40,7 +40,7 @@
 #include "bundle/snapshot_internal.h"
 #include "bundle/tree.h"
 
-/* The most directories listed ahead of the walk. */
+/* The maximum number of directories listed ahead of the walk. */
 #define MAX_AHEAD 16
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };

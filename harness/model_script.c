@@ -341,8 +341,8 @@ struct harness_script *harness_script_parse(const char *text, size_t len,
 
 /*
  * Open without blocking, so that a FIFO or a device with no writer
- * cannot hold the caller in open(). Then fstat() tells a regular file
- * from the rest.
+ * cannot hold the caller in open(). Then fstat() separates a regular
+ * file from the rest.
  */
 static int open_script(const char *path, struct stat *st)
 {

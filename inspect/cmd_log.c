@@ -79,7 +79,7 @@ static cJSON *answer_json(const struct inspect_answer *an)
 	return o;
 }
 
-/* The exchanges whose answer could not be read, reported after the
+/* The exchanges whose response could not be read, reported after the
  * timeline. */
 struct unreadable {
 	size_t count;

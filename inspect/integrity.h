@@ -6,10 +6,10 @@
  * Each object these commands read is already checked against its id,
  * and SQLite rejects a file shorter than its header records when it is
  * opened. The quick check, bundle_verify_events(), costs one read of
- * the events table and one SHA-256 per event: each event's stored hash,
- * seq and prev link, and the root digest, checked as runbundle verify
- * checks them; it also notes whether the bundle was finalized. It reads
- * no object that the command did not print, so damage there is found
+ * the events table and one SHA-256 per event. It checks each event's
+ * stored hash, seq and prev link, and the root digest, as runbundle
+ * verify does, and notes whether the bundle was finalized. It reads no
+ * object that the command did not print, so damage there is found
  * only by the full check (--verify), which runs bundle_verify() and
  * re-hashes every object too.
  *
@@ -43,8 +43,8 @@ enum inspect_check_flags {
  * Returns 1 when c is one of these options, else 0. */
 int inspect_check_option(int c, int *flags);
 
-/* The most problems stored and printed, one a line; any more are only
- * counted. */
+/* The maximum number of problems stored and printed, one a line. Any
+ * more are only counted. */
 #define INSPECT_INTEGRITY_LISTED 4
 
 struct inspect_integrity {

@@ -290,8 +290,8 @@ static int load_script(struct record_config *c)
 	return 0;
 }
 
-/* Reject a workspace that the sandbox would refuse, such as one inside
- * a read-only path, before the bundle exists; the launch checks again
+/* Reject a workspace that the sandbox would reject, such as one inside
+ * a read-only path, before the bundle exists. The launch checks again
  * with the recorder's own additions to the policy. */
 static int check_placement(const struct record_config *c)
 {

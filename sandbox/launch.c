@@ -491,8 +491,8 @@ static long thread_count(void)
  * when the caller has threads; the child never returns.
  *
  * NOTE: glibc still holds the caller's thread id in the child, as after
- * any raw clone(), so init must not use what relies on it (raise(),
- * abort(), error-checking mutexes); it ends with _exit().
+ * any raw clone(), so init must not call what relies on it (raise(),
+ * abort(), error-checking mutexes). It ends with _exit().
  */
 static pid_t clone_init(const struct sandbox_plan *plan, int sock)
 {

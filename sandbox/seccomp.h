@@ -110,8 +110,8 @@ struct sandbox_seccomp_options {
  * the process, so that a later sandbox_seccomp_load() in a forked child
  * and sandbox_seccomp_digest() or sandbox_seccomp_describe() in the
  * parent reuse it instead of compiling again. The digest is computed
- * only when one of the last two asks for it. Thread-safe, and safe to read in a child forked
- * while another thread prepares. Returns 0, or -1 with a message.
+ * only when one of the last two needs it. Thread-safe, and safe to
+ * read in a child forked while another thread prepares. Returns 0, or -1 with a message.
  */
 int sandbox_seccomp_prepare(const struct sandbox_seccomp_options *opts);
 

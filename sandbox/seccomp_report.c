@@ -514,8 +514,8 @@ static bool is_loopback(const struct sockaddr_storage *ss)
  * makes the kernel walk every TCP socket of the host, whichever
  * namespace holds it, so on a busy host each connect to the gateway
  * would cost that walk. NOTE: a port stays here after its listener
- * closes, so a later connect to it is not reported; it reaches nothing
- * outside the sandbox's network namespace either way.
+ * closes, so a later connect to it is not reported. Such a connect
+ * reaches nothing outside the sandbox's network namespace anyway.
  */
 #define SERVED_CACHE 8
 static _Thread_local int served_ports[SERVED_CACHE];
