@@ -129,10 +129,18 @@ static char *arguments_text(const char *name, const char *what,
 			arguments->valuestring,
 			strlen(arguments->valuestring));
 
+		char context[64];
+
 		if (!cJSON_IsObject(parsed)) {
 			cJSON_Delete(parsed);
 			invalid(name, what, "\"arguments\" string is not "
 				"a JSON object");
+			return NULL;
+		}
+		snprintf(context, sizeof(context), "%s: \"arguments\" string",
+			 what);
+		if (script_check_keys(name, context, parsed) < 0) {
+			cJSON_Delete(parsed);
 			return NULL;
 		}
 		text = cJSON_PrintUnformatted(parsed);
@@ -330,7 +338,8 @@ struct harness_script *harness_script_parse(const char *text, size_t len,
 		harness_script_free(script);
 		return NULL;
 	}
-	if (parse_script(script, root) < 0) {
+	if (script_check_keys(name, NULL, root) < 0 ||
+	    parse_script(script, root) < 0) {
 		cJSON_Delete(root);
 		harness_script_free(script);
 		return NULL;

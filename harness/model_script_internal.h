@@ -80,4 +80,10 @@ const char *script_check_request(enum harness_api api, const cJSON *body,
 				 const char **code, char *message,
 				 size_t size);
 
+/* Reject a tree in which an object has a key twice (model_script_keys.c).
+ * The message names the script, what (the part of the script that root
+ * is, or NULL for the whole script), the JSON path of the second member
+ * from root and the key. */
+int script_check_keys(const char *name, const char *what, const cJSON *root);
+
 #endif

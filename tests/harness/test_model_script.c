@@ -969,6 +969,18 @@ static void invalid_scripts_are_rejected(void **state)
 		  "delta_bytes" },
 		{ "{\"modle\":\"x\",\"turns\":[{\"text\":\"a\"}]}",
 		  "unknown member \"modle\"" },
+		{ "[{\"text\":\"a\",\"text\":\"b\"}]",
+		  "'bad.json': [0].text: duplicate key \"text\"" },
+		{ "{\"turns\":[{\"text\":\"a\"}],\"turns\":[]}",
+		  "'bad.json': turns: duplicate key \"turns\"" },
+		{ "{\"turns\":[{\"text\":\"a\"},{\"tool_calls\":[{"
+		  "\"name\":\"f\",\"arguments\":{\"q\":{\"my-key\":1,"
+		  "\"x\":2,\"my-key\":3}}}]}]}",
+		  "turns[1].tool_calls[0].arguments.q[\"my-key\"]: duplicate "
+		  "key \"my-key\"" },
+		{ "[{\"tool_calls\":[{\"name\":\"f\",\"arguments\":"
+		  "\"{\\\"a\\\":1,\\\"a\\\":2}\"}]}]",
+		  "turn 1: \"arguments\" string: a: duplicate key \"a\"" },
 	};
 
 	(void)state;
@@ -983,6 +995,34 @@ static void invalid_scripts_are_rejected(void **state)
 				 harness_error(), cases[i].expected);
 		assert_non_null(strstr(harness_error(), "bad.json"));
 	}
+}
+
+/* Objects over 32 members are checked by sorting their keys, and the first
+ * repeated member in document order is the one reported. */
+static void duplicate_in_large_object(void **state)
+{
+	char text[2048] = "[{\"tool_calls\":[{\"name\":\"f\",\"arguments\":{";
+	size_t len = strlen(text);
+	struct harness_script *script;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"\"k%d\":%d,", i, i);
+	len += (size_t)snprintf(text + len, sizeof(text) - len,
+				"\"k39\":1,\"k7\":2}}]}]");
+	assert_null(harness_script_parse(text, len, "large.json"));
+	assert_non_null(strstr(harness_error(),
+			       "[0].tool_calls[0].arguments.k39: duplicate "
+			       "key \"k39\""));
+
+	/* Forty distinct keys pass. */
+	len = strlen(text) - strlen("\"k39\":1,\"k7\":2}}]}]");
+	len += (size_t)snprintf(text + len, sizeof(text) - len,
+				"\"k40\":1}}]}]");
+	script = harness_script_parse(text, len, "large.json");
+	assert_non_null(script);
+	harness_script_free(script);
 }
 
 static void deep_script_is_rejected(void **state)
@@ -1117,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(deltas_keep_utf8_whole),
 		cmocka_unit_test(gzip_request_body_is_decoded),
 		cmocka_unit_test(invalid_scripts_are_rejected),
+		cmocka_unit_test(duplicate_in_large_object),
 		cmocka_unit_test(deep_script_is_rejected),
 		cmocka_unit_test(load_reads_file),
 		cmocka_unit_test(mutated_input_never_crashes),
