@@ -7,9 +7,13 @@
  * area, but it needs CAP_SYS_RESOURCE in the initial user namespace, so
  * the area is overwritten in place, as setproctitle() implementations
  * do. The helper, which init is forked from, does it for both.
+ *
+ * The caller finds the area and copies it before it forks, so that the
+ * sandbox's processes neither parse /proc nor allocate: each page they
+ * write is a copy-on-write fault, and malloc() in a fresh fork touches
+ * many of them.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -20,58 +24,66 @@
 /* Fields 48 and 49 of /proc/PID/stat: the argument area (Linux 3.5). */
 #define STAT_ARG_START 48
 
-static int read_arg_area(unsigned long *start, unsigned long *end)
+/* Return the start of field number `field` (3 or more) in the text of
+ * /proc/PID/stat, or NULL. */
+const char *sandbox_stat_field(const char *stat, int field)
 {
-	char buf[2048], *p;
-	size_t n;
-	FILE *f = fopen("/proc/self/stat", "re");
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	/* The command name (field 2) may contain spaces and ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -1;
+	const char *p = strrchr(stat, ')');
+
+	if (!p || field < 3)
+		return NULL;
 	p++;
-	for (int field = 3; field < STAT_ARG_START; field++) {
+	for (int i = 3; i < field; i++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
-			return -1;
+			return NULL;
 	}
-	if (sscanf(p, " %lu %lu", start, end) != 2 || *end <= *start)
-		return -1;
-	return 0;
+	return p + 1;
 }
 
-/* The argument area as it was, for the agent's execvp(), whose argv
- * points into it. */
-static char *saved_area;
-static size_t saved_len;
+static int parse_arg_area(const char *stat, unsigned long *start,
+			  unsigned long *end)
+{
+	const char *p = sandbox_stat_field(stat, STAT_ARG_START);
+	char *rest;
 
-int sandbox_cmdline_hide(const char *name)
+	if (!p)
+		return -1;
+	*start = strtoul(p, &rest, 10);
+	if (*rest != ' ')
+		return -1;
+	*end = strtoul(rest + 1, NULL, 10);
+	return *end > *start ? 0 : -1;
+}
+
+int sandbox_cmdline_save(struct sandbox_cmdline *cmdline, const char *stat)
 {
 	unsigned long start, end;
-	char *area;
 
-	if (read_arg_area(&start, &end) < 0) {
+	memset(cmdline, 0, sizeof(*cmdline));
+	if (parse_arg_area(stat, &start, &end) < 0) {
 		sandbox_set_error("cannot hide the command line: '%s': %s",
 				  "/proc/self/stat", "no argument area");
 		return -1;
 	}
-	area = (char *)start;
-	saved_len = end - start;
-	saved_area = malloc(saved_len);
-	if (!saved_area) {
+	cmdline->area = (char *)start;
+	cmdline->len = end - start;
+	cmdline->saved = malloc(cmdline->len);
+	if (!cmdline->saved) {
 		sandbox_set_error("cannot hide the command line: '%s': %s",
 				  "argv", strerror(ENOMEM));
 		return -1;
 	}
-	memcpy(saved_area, area, saved_len);
-	memset(area, 0, saved_len);
-	memcpy(area, name, strnlen(name, saved_len - 1));
+	memcpy(cmdline->saved, cmdline->area, cmdline->len);
+	return 0;
+}
+
+int sandbox_cmdline_hide(const struct sandbox_cmdline *cmdline,
+			 const char *name)
+{
+	memset(cmdline->area, 0, cmdline->len);
+	memcpy(cmdline->area, name, strnlen(name, cmdline->len - 1));
 	if (prctl(PR_SET_NAME, name) < 0) {
 		sandbox_set_error("cannot hide the command line: '%s': %s",
 				  "PR_SET_NAME", strerror(errno));
@@ -80,12 +92,13 @@ int sandbox_cmdline_hide(const char *name)
 	return 0;
 }
 
-void sandbox_cmdline_restore(void)
+void sandbox_cmdline_restore(const struct sandbox_cmdline *cmdline)
 {
-	unsigned long start, end;
+	memcpy(cmdline->area, cmdline->saved, cmdline->len);
+}
 
-	if (!saved_area || read_arg_area(&start, &end) < 0 ||
-	    end - start != saved_len)
-		return;
-	memcpy((char *)start, saved_area, saved_len);
+void sandbox_cmdline_free(struct sandbox_cmdline *cmdline)
+{
+	free(cmdline->saved);
+	memset(cmdline, 0, sizeof(*cmdline));
 }

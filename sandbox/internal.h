@@ -20,6 +20,14 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp.h"
 
+/* The argument area of the caller, found and copied before the fork
+ * (cmdline.c). */
+struct sandbox_cmdline {
+	char *area;		/* the same address in every fork */
+	size_t len;
+	char *saved;		/* a copy of the area, malloc()ed */
+};
+
 struct sandbox_plan {
 	const struct sandbox_config *config;
 	const struct sandbox_policy *policy;
@@ -36,6 +44,8 @@ struct sandbox_plan {
 	char cgroup_kind[8];		/* "cgroup2", "cgroup1" or "" */
 
 	int landlock_abi;		/* 0 when Landlock is missing */
+	long threads;			/* of the caller, or -1 */
+	struct sandbox_cmdline cmdline;
 	struct sandbox_seccomp_options seccomp;
 };
 
@@ -100,14 +110,21 @@ const char *sandbox_placement_conflict(const char *path,
 				       bool resolve, bool hidden_too);
 int sandbox_placement_check(const struct sandbox_plan *plan);
 
-/* cmdline.c: sandbox_cmdline_hide() saves this process's argument
- * area, overwrites it with name and sets the command name, so that
- * /proc/PID/cmdline shows no host detail. The argv strings of the
- * config point into that area: sandbox_cmdline_restore() puts it back
- * in a forked process that needs them, such as the agent before its
- * execvp(). */
-int sandbox_cmdline_hide(const char *name);		/* child */
-void sandbox_cmdline_restore(void);			/* child */
+/* cmdline.c: sandbox_cmdline_save() finds this process's argument
+ * area in stat, the text of /proc/self/stat, and copies it, before the
+ * fork. sandbox_cmdline_hide() overwrites the area with name and sets
+ * the command name, so that /proc/PID/cmdline shows no host detail.
+ * The argv strings of the config point into that area:
+ * sandbox_cmdline_restore() puts it back in a forked process that needs
+ * them, such as the agent before its execvp(). sandbox_stat_field()
+ * returns the text after field number field (3 or more) of stat, or
+ * NULL. */
+const char *sandbox_stat_field(const char *stat, int field);
+int sandbox_cmdline_save(struct sandbox_cmdline *c, const char *stat);
+int sandbox_cmdline_hide(const struct sandbox_cmdline *c,
+			 const char *name);			/* child */
+void sandbox_cmdline_restore(const struct sandbox_cmdline *c); /* child */
+void sandbox_cmdline_free(struct sandbox_cmdline *c);
 
 /* describe.c */
 cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts);

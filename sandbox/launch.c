@@ -192,7 +192,7 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock)
 	sigset_t none;
 
 	/* No other process of the sandbox runs yet to read it. */
-	sandbox_cmdline_restore();
+	sandbox_cmdline_restore(&plan->cmdline);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (chdir(plan->inside) < 0) {
@@ -400,7 +400,7 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_SETUP);
 	/* Before init is forked, so that init inherits the new area. */
-	if (sandbox_cmdline_hide("sandbox-init") < 0)
+	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0)
 		child_fail(sock);
 	if (sandbox_limits_enter_cgroup(plan) < 0)
 		child_fail(sock);
@@ -454,7 +454,7 @@ static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 	reset_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
-	if (sandbox_cmdline_hide("sandbox-init") < 0 ||
+	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0 ||
 	    sandbox_limits_enter_cgroup(plan) < 0 ||
 	    sandbox_ns_map_ids(plan) < 0)
 		child_fail(sock);
@@ -465,21 +465,24 @@ static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 	run_init(plan, sock);
 }
 
-/* The number of threads of this process, from /proc/self/stat, or -1. */
-static long thread_count(void)
+/*
+ * Read /proc/self/stat once for what the fork needs: the number of
+ * threads (field 20), and the argument area, which is copied here so
+ * that init can hide it without allocating.
+ */
+static int plan_process(struct sandbox_plan *plan)
 {
-	char buf[1024], *p;
-	long count = -1;
+	char stat[2048];
+	const char *threads;
 
-	if (sandbox_read_text("/proc/self/stat", buf, sizeof(buf)) < 0)
+	if (sandbox_read_text("/proc/self/stat", stat, sizeof(stat)) < 0) {
+		sandbox_set_error("cannot start the sandbox: '%s': %s",
+				  "/proc/self/stat", strerror(errno));
 		return -1;
-	/* The command name may contain spaces, so count from its ')'. */
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 20; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		count = strtol(p + 1, NULL, 10);
-	return count;
+	}
+	threads = sandbox_stat_field(stat, 20);
+	plan->threads = threads ? strtol(threads, NULL, 10) : -1;
+	return sandbox_cmdline_save(&plan->cmdline, stat);
 }
 
 /*
@@ -499,7 +502,7 @@ static pid_t clone_init(const struct sandbox_plan *plan, int sock)
 	long pid;
 
 	if (plan->config->mode != SANDBOX_MODE_NAMESPACES ||
-	    thread_count() != 1)
+	    plan->threads != 1)
 		return -2;
 	pid = syscall(SYS_clone, (unsigned long)SANDBOX_NS_FLAGS | SIGCHLD, NULL,
 		      NULL, NULL, NULL);
@@ -611,11 +614,16 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 	if (c->mode == SANDBOX_MODE_NAMESPACES &&
 	    sandbox_seccomp_prepare(&plan->seccomp) < 0)
 		return -1;
-	plan->envp = sandbox_env_build(plan);
-	if (!plan->envp)
+	if (plan_process(plan) < 0)
 		return -1;
+	plan->envp = sandbox_env_build(plan);
+	if (!plan->envp) {
+		sandbox_cmdline_free(&plan->cmdline);
+		return -1;
+	}
 	if (sandbox_limits_prepare(plan) < 0) {
 		sandbox_env_free(plan->envp);
+		sandbox_cmdline_free(&plan->cmdline);
 		return -1;
 	}
 	return 0;
@@ -875,11 +883,13 @@ int sandbox_launch(const struct sandbox_config *config,
 	snprintf(child->cgroup_kind, sizeof(child->cgroup_kind), "%s",
 		 plan.cgroup_kind);
 	sandbox_env_free(plan.envp);
+	sandbox_cmdline_free(&plan.cmdline);
 	return 0;
 fail:
 	cJSON_Delete(mounts);
 	sandbox_limits_remove(plan.cgroup);
 	sandbox_env_free(plan.envp);
+	sandbox_cmdline_free(&plan.cmdline);
 	return -1;
 }
 
