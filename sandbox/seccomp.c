@@ -5,7 +5,9 @@
  * options, so the loaded program, its digest and its JSON description
  * cannot disagree. libseccomp compiles the rules to BPF, and this file
  * prepends a short guard of its own that kills the process on foreign
- * architectures and x32 numbers. The combined program is loaded with one
+ * architectures and x32 numbers. The build compiles the program of
+ * every combination of options once (seccomp_gen.c), and a run compiles
+ * only when its libseccomp is not the one the build used. The combined program is loaded with one
  * seccomp() call. So the digest covers exactly what the kernel runs, and
  * a failed load leaves no partial filter behind.
  */
@@ -33,6 +35,7 @@
 #include "sandbox/digest.h"
 #include "sandbox/error.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_internal.h"
 
 #if defined(__x86_64__)
 #define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -553,17 +556,37 @@ out:
 	return rc;
 }
 
-/* A compiled program, kept for the life of the process in one slot
- * per combination of options. */
-struct compiled {
-	struct program prog;
-};
+int sandbox_seccomp_compile(const struct sandbox_seccomp_options *opts,
+			    struct sandbox_seccomp_program *out)
+{
+	struct program *prog = malloc(sizeof(*prog));
+	struct sock_filter *insns;
 
-#define OPTION_BITS 5
+	if (!prog) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "program", strerror(ENOMEM));
+		return -1;
+	}
+	if (compile(opts, prog) < 0) {
+		free(prog);
+		return -1;
+	}
+	insns = malloc(prog->len * sizeof(*insns));
+	if (!insns) {
+		sandbox_set_error("cannot build seccomp filter: '%s': %s",
+				  "program", strerror(ENOMEM));
+		free(prog);
+		return -1;
+	}
+	memcpy(insns, prog->insns, prog->len * sizeof(*insns));
+	out->insns = insns;
+	out->len = prog->len;
+	free(prog);
+	return 0;
+}
 
-static _Atomic(struct compiled *) compiled_cache[1U << OPTION_BITS];
-
-static unsigned int option_index(const struct sandbox_seccomp_options *o)
+unsigned int sandbox_seccomp_option_index(
+	const struct sandbox_seccomp_options *o)
 {
 	return (unsigned int)o->allow_nested_userns |
 	       (unsigned int)o->trace_exec << 1 |
@@ -571,20 +594,58 @@ static unsigned int option_index(const struct sandbox_seccomp_options *o)
 	       (unsigned int)o->seal_memfd << 4;
 }
 
+void sandbox_seccomp_option_set(unsigned int index,
+				struct sandbox_seccomp_options *o)
+{
+	o->allow_nested_userns = index & 1;
+	o->trace_exec = index & 2;
+	o->notify = index & 4;
+	o->report = index & 8;
+	o->seal_memfd = index & 16;
+}
+
 /*
- * Return the compiled program for opts, compiling it on first use. The
- * slot is published with one atomic exchange of a pointer and never
- * freed, so a reader takes no lock: a child forked in the middle of a
- * compilation in another thread sees either NULL, and compiles its own,
- * or a finished program. Two threads that compile at once keep the
- * first and free the second.
+ * Whether the programs compiled at build time (seccomp_builtin.c) came
+ * from the libseccomp that this process runs. Another version may emit
+ * other instructions for the same rules, so its programs are compiled
+ * here instead.
  */
-static const struct compiled *
+static bool builtin_matches(void)
+{
+	const struct scmp_version *v = seccomp_version();
+	char version[32];
+
+	snprintf(version, sizeof(version), "%u.%u.%u", v->major, v->minor,
+		 v->micro);
+	return strcmp(version, sandbox_seccomp_builtin_version) == 0;
+}
+
+/* Programs compiled in this process, one slot per combination of
+ * options, kept for the life of the process. */
+static _Atomic(struct sandbox_seccomp_program *)
+	compiled_cache[SANDBOX_SECCOMP_COMBINATIONS];
+
+/*
+ * Return the program for opts: the one compiled at build time, or one
+ * compiled here on first use. The slot is filled with a
+ * compare-and-swap, so two threads that compile at once both succeed:
+ * the first keeps its program and the second frees its own. A child
+ * forked meanwhile finds either an empty slot, and compiles, or a
+ * complete program.
+ */
+static const struct sandbox_seccomp_program *
 compiled_get(const struct sandbox_seccomp_options *opts)
 {
-	_Atomic(struct compiled *) *slot = &compiled_cache[option_index(opts)];
-	struct compiled *c = atomic_load(slot), *expected = NULL;
+	unsigned int index = sandbox_seccomp_option_index(opts);
+	const struct sandbox_seccomp_program *builtin =
+		&sandbox_seccomp_builtins[index];
+	_Atomic(struct sandbox_seccomp_program *) *slot =
+		&compiled_cache[index];
+	struct sandbox_seccomp_program *c = atomic_load(slot);
+	struct sandbox_seccomp_program *expected = NULL;
 
+	if (builtin->len && builtin_matches())
+		return builtin;
 	if (c)
 		return c;
 	c = malloc(sizeof(*c));
@@ -593,11 +654,12 @@ compiled_get(const struct sandbox_seccomp_options *opts)
 				  "program", strerror(ENOMEM));
 		return NULL;
 	}
-	if (compile(opts, &c->prog) < 0) {
+	if (sandbox_seccomp_compile(opts, c) < 0) {
 		free(c);
 		return NULL;
 	}
 	if (!atomic_compare_exchange_strong(slot, &expected, c)) {
+		free((void *)c->insns);
 		free(c);
 		return expected;
 	}
@@ -625,7 +687,7 @@ bool sandbox_seccomp_memfd_sysctl(void)
 	return access(path, W_OK) == 0;
 }
 
-static int install(const struct program *prog, bool notify)
+static int install(const struct sandbox_seccomp_program *prog, bool notify)
 {
 	struct sock_fprog fprog = {
 		.len = (unsigned short)prog->len,
@@ -657,7 +719,7 @@ static int install(const struct program *prog, bool notify)
 int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 			 int *listener)
 {
-	const struct compiled *compiled;
+	const struct sandbox_seccomp_program *compiled;
 	int rc;
 
 	if (listener)
@@ -670,7 +732,7 @@ int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 	compiled = compiled_get(opts);
 	if (!compiled)
 		return -1;
-	rc = install(&compiled->prog, opts->notify);
+	rc = install(compiled, opts->notify);
 	if (rc < 0)
 		return -1;
 	if (opts->notify)
@@ -681,12 +743,12 @@ int sandbox_seccomp_load(const struct sandbox_seccomp_options *opts,
 int sandbox_seccomp_digest(const struct sandbox_seccomp_options *opts,
 			   char hex[65])
 {
-	const struct compiled *compiled = compiled_get(opts);
+	const struct sandbox_seccomp_program *compiled = compiled_get(opts);
 
 	if (!compiled)
 		return -1;
-	return sandbox_sha256_hex(compiled->prog.insns,
-				  compiled->prog.len *
+	return sandbox_sha256_hex(compiled->insns,
+				  compiled->len *
 					  sizeof(struct sock_filter),
 				  hex);
 }

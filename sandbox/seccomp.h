@@ -106,10 +106,12 @@ struct sandbox_seccomp_options {
 };
 
 /*
- * Compile the filter for these options and keep it for the life of
- * the process, so that a later sandbox_seccomp_load() in a forked child
- * and sandbox_seccomp_digest() or sandbox_seccomp_describe() in the
- * parent reuse it instead of compiling again. The digest is computed
+ * Find the filter for these options: the program that the build
+ * compiled (sandbox/seccomp_gen.c), or, when this process runs another
+ * libseccomp than the build did, one compiled now and kept for the life
+ * of the process. A later sandbox_seccomp_load() in a forked child and
+ * sandbox_seccomp_digest() or sandbox_seccomp_describe() in the parent
+ * reuse it instead of compiling again. The digest is computed
  * only when one of the last two needs it. Thread-safe, and safe to
  * read in a child forked while another thread prepares. Returns 0, or -1 with a message.
  */

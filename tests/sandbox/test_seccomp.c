@@ -41,6 +41,7 @@
 
 #include "sandbox/error.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_internal.h"
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
@@ -1008,6 +1009,50 @@ static void prepared_filter_reused(void **state)
 	assert_string_equal(a, b);
 }
 
+/*
+ * The programs compiled by the build must be the ones that libseccomp
+ * compiles here, instruction for instruction, for every combination of
+ * options, or the digest in a description would depend on whether the
+ * build or the run compiled them.
+ */
+static void builtin_programs_match_compiled(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < SANDBOX_SECCOMP_COMBINATIONS; i++) {
+		const struct sandbox_seccomp_program *b =
+			&sandbox_seccomp_builtins[i];
+		struct sandbox_seccomp_options opts = { 0 };
+		struct sandbox_seccomp_program now;
+
+		sandbox_seccomp_option_set(i, &opts);
+		assert_int_equal(sandbox_seccomp_option_index(&opts), i);
+		assert_int_equal(sandbox_seccomp_compile(&opts, &now), 0);
+		assert_int_equal(b->len, now.len);
+		assert_memory_equal(b->insns, now.insns,
+				    now.len * sizeof(now.insns[0]));
+		free((void *)now.insns);
+	}
+}
+
+/* The digest is the one of the program compiled by the build. */
+static void digest_is_of_builtin_program(void **state)
+{
+	const struct sandbox_seccomp_program *b = &sandbox_seccomp_builtins[
+		sandbox_seccomp_option_index(&report_opts)];
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	char expected[65], got[65];
+
+	(void)state;
+	assert_true(b->len > 0);
+	assert_true(EVP_Digest(b->insns, b->len * sizeof(b->insns[0]), md,
+			       &md_len, EVP_sha256(), NULL));
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(expected + 2 * i, 3, "%02x", md[i]);
+	assert_int_equal(sandbox_seccomp_digest(&report_opts, got), 0);
+	assert_string_equal(got, expected);
+}
+
 static void load_without_listener_rejected(void **state)
 {
 	(void)state;
@@ -1033,6 +1078,8 @@ int main(void)
 		cmocka_unit_test(digest_matches_loaded_program),
 		cmocka_unit_test(describe_lists_rules_and_digest),
 		cmocka_unit_test(load_without_listener_rejected),
+		cmocka_unit_test(builtin_programs_match_compiled),
+		cmocka_unit_test(digest_is_of_builtin_program),
 		cmocka_unit_test(write_outside_reported_and_continued),
 		cmocka_unit_test(write_dirfd_path_resolved),
 		cmocka_unit_test(write_inside_not_reported),
