@@ -7,9 +7,10 @@
  * prepends a short guard of its own that kills the process on foreign
  * architectures and x32 numbers. The build compiles the program of
  * every combination of options once (seccomp_gen.c), and a run compiles
- * only when its libseccomp is not the one the build used. The combined program is loaded with one
- * seccomp() call. So the digest covers exactly what the kernel runs, and
- * a failed load leaves no partial filter behind.
+ * only when its libseccomp is not the one the build used. The combined
+ * program is loaded with one seccomp() call. So the digest covers
+ * exactly what the kernel runs, and a failed load leaves no partial
+ * filter behind.
  */
 #include <errno.h>
 #include <fcntl.h>
