@@ -31,15 +31,19 @@ struct sandbox_seccomp_supervisor {
 	size_t req_size;	/* buffer sizes the kernel asks for */
 	size_t resp_size;
 	int wake[2];		/* a byte on wake[1] stops the thread */
+	struct seccomp_notif *req;	/* the thread's buffers, allocated
+					 * before it starts */
+	struct seccomp_notif_resp *resp;
 	pthread_t thread;
 	bool running;		/* the thread was started and not joined */
 
 	sandbox_seccomp_violation_fn on_violation;
 	void *arg;
 
-	pthread_mutex_t lock;	/* guards stored and stored_count */
-	struct sandbox_seccomp_violation *stored;
+	pthread_mutex_t lock;	/* guards the three below */
+	struct sandbox_seccomp_violation *stored;	/* or NULL */
 	size_t stored_count;
+	size_t stored_capacity;
 	_Atomic uint64_t count;
 	_Atomic uint64_t attempts;
 	struct sandbox_seccomp_attempt attempt;	/* the thread's scratch */
@@ -56,6 +60,33 @@ static void name_syscall(struct sandbox_seccomp_violation *v, uint32_t arch)
 	free(name);
 }
 
+/*
+ * Make room for one more stored violation, growing the array by
+ * doubling up to SANDBOX_SECCOMP_MAX_STORED. Most runs have none, and
+ * allocating all of it up front cost a run about 26 page faults.
+ * Returns false when the array is full or cannot grow: the violation is
+ * then only counted. Called with sup->lock held.
+ */
+static bool store_room(struct sandbox_seccomp_supervisor *sup)
+{
+	struct sandbox_seccomp_violation *grown;
+	size_t capacity;
+
+	if (sup->stored_count < sup->stored_capacity)
+		return true;
+	if (sup->stored_capacity == SANDBOX_SECCOMP_MAX_STORED)
+		return false;
+	capacity = sup->stored_capacity ? 2 * sup->stored_capacity : 16;
+	if (capacity > SANDBOX_SECCOMP_MAX_STORED)
+		capacity = SANDBOX_SECCOMP_MAX_STORED;
+	grown = realloc(sup->stored, capacity * sizeof(*grown));
+	if (!grown)
+		return false;
+	sup->stored = grown;
+	sup->stored_capacity = capacity;
+	return true;
+}
+
 static void record(struct sandbox_seccomp_supervisor *sup,
 		   const struct seccomp_notif *req)
 {
@@ -69,7 +100,7 @@ static void record(struct sandbox_seccomp_supervisor *sup,
 	name_syscall(&v, req->data.arch);
 
 	pthread_mutex_lock(&sup->lock);
-	if (sup->stored_count < SANDBOX_SECCOMP_MAX_STORED)
+	if (store_room(sup))
 		sup->stored[sup->stored_count++] = v;
 	atomic_fetch_add(&sup->count, 1);
 	pthread_mutex_unlock(&sup->lock);
@@ -129,37 +160,36 @@ static int handle_one(struct sandbox_seccomp_supervisor *sup,
 	return 0;
 }
 
-/* The kernel may use larger structures than these headers know, so the
- * buffers take the size it reports. */
-static int alloc_buffers(struct sandbox_seccomp_supervisor *sup,
-			 struct seccomp_notif **req,
-			 struct seccomp_notif_resp **resp)
+/*
+ * The kernel may use larger structures than these headers know, so the
+ * buffers take the size it reports. They are allocated by the thread
+ * that starts the supervisor, because a first malloc() on a new thread
+ * sets up an arena of its own, which costs more than the rest of an
+ * idle supervisor.
+ */
+static int alloc_buffers(struct sandbox_seccomp_supervisor *sup)
 {
 	struct seccomp_notif_sizes sizes = { 0 };
 
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -1;
-	sup->req_size = sizes.seccomp_notif > sizeof(**req) ?
-		sizes.seccomp_notif : sizeof(**req);
-	sup->resp_size = sizes.seccomp_notif_resp > sizeof(**resp) ?
-		sizes.seccomp_notif_resp : sizeof(**resp);
-	*req = calloc(1, sup->req_size);
-	*resp = calloc(1, sup->resp_size);
-	return (*req && *resp) ? 0 : -1;
+	sup->req_size = sizes.seccomp_notif > sizeof(*sup->req) ?
+		sizes.seccomp_notif : sizeof(*sup->req);
+	sup->resp_size = sizes.seccomp_notif_resp > sizeof(*sup->resp) ?
+		sizes.seccomp_notif_resp : sizeof(*sup->resp);
+	sup->req = calloc(1, sup->req_size);
+	sup->resp = calloc(1, sup->resp_size);
+	return (sup->req && sup->resp) ? 0 : -1;
 }
 
 static void *supervise(void *data)
 {
 	struct sandbox_seccomp_supervisor *sup = data;
-	struct seccomp_notif *req = NULL;
-	struct seccomp_notif_resp *resp = NULL;
 	struct pollfd fds[2] = {
 		{ .fd = sup->listener, .events = POLLIN },
 		{ .fd = sup->wake[0], .events = POLLIN },
 	};
 
-	if (alloc_buffers(sup, &req, &resp) < 0)
-		goto out;
 	for (;;) {
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -169,15 +199,12 @@ static void *supervise(void *data)
 		if (fds[1].revents)
 			break;
 		if (fds[0].revents & POLLIN) {
-			if (handle_one(sup, req, resp) < 0)
+			if (handle_one(sup, sup->req, sup->resp) < 0)
 				break;
 		} else if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			break;
 		}
 	}
-out:
-	free(req);
-	free(resp);
 
 	/* Closing the listener makes pending and later denied calls fail
 	 * with ENOSYS instead of waiting for a reply that never comes. */
@@ -192,11 +219,6 @@ static struct sandbox_seccomp_supervisor *supervisor_new(int listener)
 
 	if (!sup)
 		return NULL;
-	sup->stored = calloc(SANDBOX_SECCOMP_MAX_STORED, sizeof(*sup->stored));
-	if (!sup->stored) {
-		free(sup);
-		return NULL;
-	}
 	sup->listener = listener;
 	sup->wake[0] = sup->wake[1] = -1;
 	pthread_mutex_init(&sup->lock, NULL);
@@ -219,6 +241,12 @@ sandbox_seccomp_supervisor_start(int listener,
 	}
 	sup->on_violation = on_violation;
 	sup->arg = arg;
+	if (alloc_buffers(sup) < 0) {
+		sandbox_set_error("cannot start seccomp supervisor: '%s': %s",
+				  "buffers", strerror(errno));
+		sandbox_seccomp_supervisor_free(sup);
+		return NULL;
+	}
 	if (pipe2(sup->wake, O_CLOEXEC) < 0) {
 		sandbox_set_error("cannot start seccomp supervisor: '%s': %s",
 				  "pipe2", strerror(errno));
@@ -299,6 +327,8 @@ void sandbox_seccomp_supervisor_free(struct sandbox_seccomp_supervisor *sup)
 			close(sup->wake[i]);
 	}
 	pthread_mutex_destroy(&sup->lock);
+	free(sup->req);
+	free(sup->resp);
 	free(sup->stored);
 	free(sup);
 }
