@@ -81,19 +81,46 @@ static bool lists_controllers(const char *dir)
 	return strstr(buf, "pids") && strstr(buf, "memory");
 }
 
+/* The number of names make_cgroup() tries, each with the next suffix. */
+#define CGROUP_NAME_TRIES 8
+
+/*
+ * Create the run's cgroup below dir, named after this process. A
+ * runbundle killed with SIGKILL leaves its empty cgroup behind, and a
+ * later run with the same pid would then fall back to rlimits, so a
+ * name that exists gets a suffix ("-1", "-2", ...). A directory that
+ * exists may belong to a live run in another PID namespace, so it is
+ * never removed here. Returns 0, or -1 with errno set.
+ */
+static int make_cgroup(struct sandbox_plan *plan, const char *dir)
+{
+	for (int i = 0; i < CGROUP_NAME_TRIES; i++) {
+		int n = i ? snprintf(plan->cgroup, sizeof(plan->cgroup),
+				     "%s/runbundle-%d-%d", dir,
+				     (int)getpid(), i)
+			  : snprintf(plan->cgroup, sizeof(plan->cgroup),
+				     "%s/runbundle-%d", dir, (int)getpid());
+
+		if (n < 0 || (size_t)n >= sizeof(plan->cgroup)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (mkdir(plan->cgroup, 0755) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 static int try_cgroup(struct sandbox_plan *plan, const char *dir,
 		      const char *kind)
 {
 	char path[300];
-	int n;
 
 	if (access(dir, W_OK) < 0)
 		return -1;
-	n = snprintf(plan->cgroup, sizeof(plan->cgroup), "%s/runbundle-%d",
-		     dir, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(plan->cgroup))
-		goto fail;
-	if (mkdir(plan->cgroup, 0755) < 0)
+	if (make_cgroup(plan, dir) < 0)
 		goto fail;
 	/* The file that sandbox_limits_enter_cgroup() writes. */
 	snprintf(path, sizeof(path), "%s/%s", plan->cgroup,

@@ -60,3 +60,35 @@ for who in $IDENTITIES; do
 	expect_eq "$(expected "$who")" "$got" "$who: how the limits apply"
 	echo "$who: $got"
 done
+
+# A runbundle killed with SIGKILL leaves its empty cgroup behind. The
+# next run with the same pid must still get a cgroup, not rlimits: the
+# shell creates the leftover under its own pid and then becomes
+# runbundle with exec.
+if [ "$(id -u)" -eq 0 ]; then
+	pids=$(sed -n 's/^[0-9]*:pids:\(.*\)$/\1/p' /proc/self/cgroup)
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	case $(expected root) in
+	cgroup2*)
+		parent=/sys/fs/cgroup/unified${own%/}
+		v2_delegated root /sys/fs/cgroup/unified ||
+			parent=/sys/fs/cgroup${own%/}
+		;;
+	cgroup1*) parent=/sys/fs/cgroup/pids${pids%/} ;;
+	*) parent= ;;
+	esac
+	if [ -n "$parent" ]; then
+		ws=$(workspace root)
+		expect_status 0 sh -c 'echo $$ >"$2/pid" &&
+			mkdir "$1/runbundle-$$" && cd "$2" &&
+			exec "$3" sandbox --workspace "$2" --policy "$4" \
+			--description "$2/desc.json" -- true' sh "$parent" \
+			"$ws" "$RUNBUNDLE" "$limits"
+		got=$(jq -r '"\(.limits.processes.via) \(.limits.memory_bytes.via)"' \
+			"$ws/desc.json")
+		expect_eq "$(expected root)" "$got" \
+			"root: the limits after a leftover cgroup"
+		rmdir "$parent/runbundle-$(cat "$ws/pid")"
+		echo "root, leftover cgroup: $got"
+	fi
+fi
