@@ -58,6 +58,8 @@ struct build {
 	dev_t devnull_rdev;
 	int devnull;	/* O_PATH fd of the host's /dev/null */
 	int mask_file;	/* O_PATH fd of the first masked file, or -1 */
+	int mask_dir;	/* O_PATH fd of the first masked directory, or -1 */
+	dev_t mask_dir_dev;
 	int ws;		/* O_PATH fd of the workspace */
 	int seed;	/* the HOME seed directory, or -1 */
 	int *ro;	/* per read_only entry: O_PATH fd, or -1 */
@@ -746,6 +748,24 @@ static int restrict_top(struct build *b, const char *path)
 
 /* Cover one path inside the new root: a directory with an empty
  * read-only tmpfs, anything else with the host's /dev/null. */
+/* Keep the first masked directory open, for later masks to bind. When
+ * it cannot be opened, each later one gets a tmpfs of its own. */
+static void remember_mask_dir(struct build *b, const char *path)
+{
+	struct stat st;
+	int fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+					     RESOLVE_NO_MAGICLINKS);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	b->mask_dir = fd;
+	b->mask_dir_dev = st.st_dev;
+}
+
 static int mask(struct build *b, const char *path, const char *type)
 {
 	char target[64], from[64];
@@ -761,15 +781,24 @@ static int mask(struct build *b, const char *path, const char *type)
 	if (fstat(fd, &st) < 0) {
 		rc = fail("stat", path);
 	} else if (st.st_dev == b->root_dev ||
-		   (S_ISCHR(st.st_mode) && st.st_rdev == b->devnull_rdev)) {
+		   (S_ISCHR(st.st_mode) && st.st_rdev == b->devnull_rdev) ||
+		   (b->mask_dir >= 0 && st.st_dev == b->mask_dir_dev)) {
 		/* A directory of the new root itself, made to hold the
 		 * workspace or HOME, or a path masked already. */
 		close(fd);
 		return 0;
+	} else if (S_ISDIR(st.st_mode) && b->mask_dir >= 0) {
+		/* Every hidden directory shows the same empty read-only
+		 * tmpfs: a bind of it costs less than a new one. */
+		fd_path(from, sizeof(from), b->mask_dir);
+		if (mount(from, target, NULL, MS_BIND, NULL) < 0)
+			rc = fail("hide", path);
 	} else if (S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID |
 			  MS_NODEV | MS_NOEXEC, "mode=0000,size=4k") < 0)
 			rc = fail("hide", path);
+		else
+			remember_mask_dir(b, path);
 	} else if (b->mask_file >= 0) {
 		/* A bind copies the flags of its source mount, so a bind of
 		 * the first mask is read-only, nosuid, nodev and noexec
@@ -891,7 +920,8 @@ static int build_tree(struct build *b)
 int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
 {
 	struct build b = { .plan = plan, .mounts = mounts, .root = -1,
-			   .ws = -1, .seed = -1, .mask_file = -1 };
+			   .ws = -1, .seed = -1, .mask_file = -1,
+			   .mask_dir = -1 };
 	struct stat st;
 	int rc = -1;
 
@@ -927,6 +957,8 @@ out:
 	close(b.devnull);
 	if (b.mask_file >= 0)
 		close(b.mask_file);
+	if (b.mask_dir >= 0)
+		close(b.mask_dir);
 	if (b.root >= 0)
 		close(b.root);
 	return rc;
