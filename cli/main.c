@@ -140,6 +140,10 @@ static const struct cli_command commands[] = {
 	  "10000)\n"
 	  "  --idle-timeout MS       end an upstream silent this long "
 	  "(default: 300000)\n"
+	  "  --agent-timeout MS      close an agent connection silent this "
+	  "long while\n                          the gateway waits for it, "
+	  "rounded up to\n                          whole seconds "
+	  "(default: 60000)\n"
 	  "Serves until SIGINT or SIGTERM, and exits 1 when a replay "
 	  "diverged.\ndocs/gateway.md has the details.\n" },
 	{ "trace", IN_MODULE(cmd_trace),

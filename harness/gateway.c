@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,6 +43,21 @@
  * counted 384 KiB of memset a request with 256 KiB here), so it is kept
  * small. A header block of 60,000 bytes still fits, as measured. */
 #define CONNECTION_MEMORY (64 * 1024)
+
+/* The default of --agent-timeout: how long a connection may stay silent
+ * while the gateway waits for the agent, before and between requests and
+ * inside a request's head or body. It is nginx's default
+ * client_header_timeout and client_body_timeout, and well above the 4 to
+ * 5 s after which the Node and Python HTTP clients drop idle connections
+ * themselves. While the gateway works on a request, gateway_touch()
+ * keeps it from counting (see docs/gateway.md). */
+#define DEFAULT_AGENT_TIMEOUT_MS 60000u
+
+/* Agent connections served at once. Each has a thread and may hold two
+ * file descriptors (its socket and the upstream connection of its curl
+ * handle), so the limit is also kept within RLIMIT_NOFILE. */
+#define MAX_CONNECTIONS 4096
+#define RESERVED_FDS 64
 
 /* Headers of one hop (RFC 9110, section 7.6.1), and those that
  * libmicrohttpd or libcurl set themselves. */
@@ -174,6 +190,10 @@ enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,
 	return rc;
 }
 
+/* NOTE: libmicrohttpd 0.9.75 closes a connection whose request line has
+ * no space ("GET", "GARBAGE") without a response and before it calls
+ * this or any other callback. It shuts the socket down for writing
+ * before the close notification, so no 400 can be sent. */
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct gateway_request *req = calloc(1, sizeof(*req));
@@ -183,6 +203,9 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	req->gw = cls;
 	req->uri = strdup(uri);
+	req->raw_target = uri;
+	req->raw_target_len = strlen(uri);
+	req->connection = c;
 	clock_gettime(CLOCK_MONOTONIC, &req->t0);
 	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (info)
@@ -241,7 +264,12 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
 		       : MHD_NO;
 }
 
-/* The framing checks of RFC 9112, section 6.3, that libmicrohttpd
+/* NOTE: a Content-Length that libmicrohttpd 0.9.75 cannot parse ("abc",
+ * "-5") gets its own 400 with the header block written twice, because
+ * its request loop resets the state after queuing that reply. The access
+ * handler is never called for it, so the gateway cannot send its own.
+ *
+ * The framing checks of RFC 9112, section 6.3, that libmicrohttpd
  * 0.9.75 leaves out: it reads the first Content-Length and lets a
  * second one, or a Transfer-Encoding beside it, pass. A request framed
  * two ways could be read one way here and another way upstream, so it
@@ -490,7 +518,7 @@ static enum MHD_Result reject_request(struct MHD_Connection *c,
 
 static enum MHD_Result first_call(struct MHD_Connection *c,
 				  struct gateway_request *req,
-				  const char *method)
+				  const char *method, const char *version)
 {
 	const char *length, *why;
 	uint64_t n;
@@ -500,6 +528,9 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 	    0)
 		return MHD_NO;
 	why = req->invalid;
+	if (!why && gateway_has_hidden_bytes(c, req, method, version))
+		why = "the request line or a header has a NUL byte or a "
+		      "folded line";
 	if (!why && !is_token(method, strlen(method)))
 		why = "the method has a byte that is not allowed in a token";
 	if (!why)
@@ -522,14 +553,29 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+void gateway_touch(struct gateway_request *req)
+{
+	/* libmicrohttpd 0.9.75 restarts the idle clock only when a timeout
+	 * is set on a connection that had none. */
+	MHD_set_connection_option(req->connection,
+				  MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+	MHD_set_connection_option(req->connection,
+				  MHD_CONNECTION_OPTION_TIMEOUT,
+				  req->gw->agent_timeout_s);
+}
+
 static enum MHD_Result last_call(struct MHD_Connection *c,
 				 struct gateway_request *req)
 {
+	enum MHD_Result rc;
+
 	if (record_request(req) < 0)
 		return MHD_NO;
 	if (req->too_large)
 		return answer_too_large(c, req);
-	return dispatch(c, req);
+	rc = dispatch(c, req);
+	gateway_touch(req);
+	return rc;
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
@@ -542,11 +588,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 
 	(void)cls;
 	(void)url;
-	(void)version;
 	if (!req)
 		return MHD_NO;
 	if (!req->started)
-		return first_call(c, req, method);
+		return first_call(c, req, method, version);
 	if (*upload_data_size > 0) {
 		if (append_body(req, upload_data, *upload_data_size) < 0)
 			return MHD_NO;
@@ -858,10 +903,26 @@ static int collect_secrets(struct harness_gateway *gw)
 	return 0;
 }
 
+static unsigned connection_limit(void)
+{
+	struct rlimit nofile;
+	rlim_t usable;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0 ||
+	    nofile.rlim_cur == RLIM_INFINITY)
+		return MAX_CONNECTIONS;
+	usable = nofile.rlim_cur > RESERVED_FDS * 2
+			 ? (nofile.rlim_cur - RESERVED_FDS) / 2
+			 : 1;
+	return usable < MAX_CONNECTIONS ? (unsigned)usable : MAX_CONNECTIONS;
+}
+
+/* poll() rather than select(), so that neither the number of connections
+ * nor the socket numbers are bound by FD_SETSIZE. */
 static int start_daemon(struct harness_gateway *gw, int fd)
 {
-	unsigned flags =
-		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 
 	gw->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_handler, gw,
@@ -869,7 +930,9 @@ static int start_daemon(struct harness_gateway *gw, int fd)
 		uri_log, gw, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, gw,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+		MHD_OPTION_CONNECTION_TIMEOUT, gw->agent_timeout_s,
+		MHD_OPTION_END);
 	if (!gw->daemon) {
 		harness_set_error("cannot start gateway: 'port %u': "
 				  "libmicrohttpd failed to start",
@@ -897,6 +960,10 @@ gateway_new(const struct harness_gateway_config *config)
 		gw->config.connect_timeout_ms = 10000;
 	if (!gw->config.idle_timeout_ms)
 		gw->config.idle_timeout_ms = 300000;
+	if (!gw->config.agent_timeout_ms)
+		gw->config.agent_timeout_ms = DEFAULT_AGENT_TIMEOUT_MS;
+	gw->agent_timeout_s = gw->config.agent_timeout_ms / 1000 +
+			      (gw->config.agent_timeout_ms % 1000 != 0);
 	pthread_mutex_init(&gw->lock, NULL);
 	pthread_mutex_init(&gw->sink_lock, NULL);
 	return gw;

@@ -109,6 +109,10 @@ struct harness_gateway_config {
 	unsigned connect_timeout_ms; /* 0: 10 s */
 	unsigned idle_timeout_ms;    /* no byte from upstream for this long
 				      * ends the exchange; 0: 300 s */
+	unsigned agent_timeout_ms;   /* an agent connection silent this long
+				      * while the gateway waits for the agent
+				      * is closed, rounded up to whole
+				      * seconds; 0: 60 s */
 
 	/* Replay mode when recorded is not NULL. The gateway keeps the
 	 * pointer: the array must outlive it. */

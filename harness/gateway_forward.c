@@ -338,13 +338,11 @@ static int drive(struct gateway_request *req)
 	return 0;
 }
 
-static ssize_t relay(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 {
-	struct gateway_request *req = cls;
 	struct gateway_forward *f = &req->forward;
 	size_t n;
 
-	(void)pos;
 	while (f->pending_off == f->pending_len) {
 		if (f->done)
 			return f->result == CURLE_OK
@@ -361,6 +359,16 @@ static ssize_t relay(void *cls, uint64_t pos, char *buf, size_t max)
 	if (f->pending_off == f->pending_len)
 		f->pending_off = f->pending_len = 0;
 	return (ssize_t)n;
+}
+
+static ssize_t relay(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gateway_request *req = cls;
+	ssize_t n = relay_next(req, buf, max);
+
+	(void)pos;
+	gateway_touch(req);
+	return n;
 }
 
 /* The body size to announce: the upstream's Content-Length when it sent

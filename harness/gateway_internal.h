@@ -34,6 +34,7 @@ struct harness_gateway {
 	char host[64];	/* numeric address it listens on, or "" */
 	volatile sig_atomic_t stopping; /* harness_gateway_stop() began */
 	int own_fd; /* the socket listen_on() opened, or -1 */
+	unsigned agent_timeout_s; /* libmicrohttpd's connection timeout */
 
 	pthread_mutex_t lock; /* next_seq, divergences and the idle pool */
 	uint64_t next_seq;
@@ -106,6 +107,10 @@ struct gateway_request {
 	struct harness_gateway *gw;
 	struct gateway_conn *conn;
 	char *uri;   /* as received: path and query */
+	const char *raw_target; /* libmicrohttpd's copy of uri, which it
+				 * parses in place (gateway_check.c) */
+	size_t raw_target_len;
+	struct MHD_Connection *connection;
 	int started; /* the first access handler call ran */
 	int answered;
 	struct timespec t0; /* monotonic start */
@@ -155,6 +160,20 @@ int gateway_add_headers(struct MHD_Response *response,
  * the socket carries a pipelined request instead, which makes it
  * unusable as a close signal. */
 int gateway_client_gone(int fd, int *watch);
+
+/* Restart the connection's idle timeout. Called whenever a callback of
+ * this request returns to libmicrohttpd after waiting for an upstream or
+ * for pacing, because libmicrohttpd 0.9.75 counts that wait as silence
+ * of the agent and would close the connection after it. */
+void gateway_touch(struct gateway_request *req);
+
+/* Nonzero when the header block has bytes that libmicrohttpd parsed but
+ * did not hand over, as a NUL byte in the request line or a header value
+ * and a folded header line cause (gateway_check.c). method and version
+ * are the access handler's. */
+int gateway_has_hidden_bytes(struct MHD_Connection *connection,
+			     const struct gateway_request *req,
+			     const char *method, const char *version);
 
 /* Forwarding (gateway_forward.c). */
 int gateway_conn_init(struct gateway_conn *conn);

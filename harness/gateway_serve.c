@@ -46,15 +46,13 @@ static int wait_until(struct gateway_request *req, uint64_t offset_us)
 	}
 }
 
-static ssize_t play(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t play_next(struct gateway_request *req, char *buf, size_t max)
 {
-	struct gateway_request *req = cls;
 	struct gateway_playback *p = &req->playback;
 	const struct harness_response *resp = p->response;
 	const struct harness_chunk *chunk;
 	size_t n;
 
-	(void)pos;
 	while (p->chunk < resp->n_chunks && resp->chunks[p->chunk].len == 0)
 		p->chunk++;
 	if (p->chunk >= resp->n_chunks)
@@ -79,6 +77,17 @@ static ssize_t play(void *cls, uint64_t pos, char *buf, size_t max)
 		p->offset = 0;
 	}
 	return (ssize_t)n;
+}
+
+static ssize_t play(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gateway_request *req = cls;
+	ssize_t n = play_next(req, buf, max);
+
+	(void)pos;
+	if (req->playback.paced)
+		gateway_touch(req);
+	return n;
 }
 
 static uint64_t stored_size(const struct gateway_request *req,

@@ -51,6 +51,7 @@ struct options {
 	size_t max_request_body;
 	unsigned connect_timeout_ms;
 	unsigned idle_timeout_ms;
+	unsigned agent_timeout_ms;
 };
 
 /* The destinations of finished exchanges and divergence reports. */
@@ -80,6 +81,7 @@ enum {
 	OPT_MAX_BODY,
 	OPT_CONNECT_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
+	OPT_AGENT_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +102,7 @@ static const struct option long_options[] = {
 	{"max-request-body", required_argument, NULL, OPT_MAX_BODY},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -193,12 +196,24 @@ static int parse_limit(const struct cli_command *self, struct options *o,
 		if (parse_number(self, "--max-request-body", arg, SIZE_MAX / 2,
 				 &n) != 0)
 			return CLI_EXIT_USAGE;
+		/* A limit of 0 would reject every request that has a body
+		 * with 413, so it is rejected rather than given a meaning. */
+		if (n == 0) {
+			cli_usage_error(self,
+					"invalid --max-request-body: '%s': "
+					"must be at least 1 byte",
+					arg);
+			cli_hint("give the limit in bytes, or leave the "
+				 "option out for the default of 64 MiB");
+			return CLI_EXIT_USAGE;
+		}
 		o->max_request_body = (size_t)n;
 		return 0;
 	}
 	if (parse_number(self,
 			 opt == OPT_CONNECT_TIMEOUT ? "--connect-timeout"
-						    : "--idle-timeout",
+			 : opt == OPT_IDLE_TIMEOUT  ? "--idle-timeout"
+						    : "--agent-timeout",
 			 arg, UINT_MAX, &n) != 0)
 		return CLI_EXIT_USAGE;
 	if (n == 0)
@@ -208,8 +223,10 @@ static int parse_limit(const struct cli_command *self, struct options *o,
 				       arg);
 	if (opt == OPT_CONNECT_TIMEOUT)
 		o->connect_timeout_ms = (unsigned)n;
-	else
+	else if (opt == OPT_IDLE_TIMEOUT)
 		o->idle_timeout_ms = (unsigned)n;
+	else
+		o->agent_timeout_ms = (unsigned)n;
 	return 0;
 }
 
@@ -601,6 +618,7 @@ static void fill_config(const struct options *o, struct output *out,
 	config->max_request_body = o->max_request_body;
 	config->connect_timeout_ms = o->connect_timeout_ms;
 	config->idle_timeout_ms = o->idle_timeout_ms;
+	config->agent_timeout_ms = o->agent_timeout_ms;
 	config->fast = o->fast;
 	config->on_divergence = o->on_divergence;
 	config->ignore_headers = o->ignore_headers;

@@ -27,6 +27,11 @@ expect_grep "invalid --listen: 'nowhere'" "$TMP/err"
 expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 	--max-request-body -5
 expect_grep "invalid --max-request-body: '-5'" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--max-request-body 0
+expect_grep "invalid --max-request-body: '0': must be at least 1 byte" \
+	"$TMP/err"
+expect_grep "^hint: give the limit in bytes" "$TMP/err"
 
 unset RB_TEST_MISSING_KEY 2>/dev/null || true
 expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \

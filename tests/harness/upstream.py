@@ -24,8 +24,9 @@ formats the gateway must relay byte for byte, and fails on request:
   GET  /cut?mode=length|chunked
                               starts a body, then resets the connection
   GET  /hang                  reads the request and never responds
-  GET  /slow?events=N&delay_ms=D[&stamp=1]
-                              N SSE events D ms apart; counts clients
+  GET  /slow?events=N&delay_ms=D[&head_delay_ms=H][&stamp=1]
+                              N SSE events D ms apart, after H ms
+                              without a response head; counts clients
                               that disconnect before the end; with
                               stamp, each event carries "t", the
                               CLOCK_MONOTONIC nanoseconds when sent
@@ -340,6 +341,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def get_slow(self, query):
         events = int(query.get("events", "50"))
         delay = int(query.get("delay_ms", "100")) / 1000
+        time.sleep(int(query.get("head_delay_ms", "0")) / 1000)
         self.start_chunked()
         try:
             for i in range(events):
