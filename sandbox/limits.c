@@ -46,16 +46,15 @@ static int read_line(const char *path, char *buf, size_t len)
 
 /*
  * The directory of this process's cgroup in the hierarchy mounted at
- * mnt: the line of /proc/self/cgroup that starts with prefix ("0::" for
- * v2, or ":pids:" inside a v1 line).
+ * mnt: the line of cgroups, the text of /proc/self/cgroup, that starts
+ * with prefix ("0::" for v2, or ":pids:" inside a v1 line).
  */
-static int own_cgroup(const char *mnt, const char *key, char *out,
-		      size_t len)
+static int own_cgroup(const char *cgroups, const char *mnt, const char *key,
+		      char *out, size_t len)
 {
 	char buf[4096], *line, *save = NULL;
 
-	if (read_line("/proc/self/cgroup", buf, sizeof(buf)) < 0)
-		return -1;
+	snprintf(buf, sizeof(buf), "%s", cgroups);
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *p = strstr(line, key);
@@ -148,21 +147,24 @@ static int write_limit(const char *cgroup, const char *file, uint64_t value)
 int sandbox_limits_prepare(struct sandbox_plan *plan)
 {
 	const struct sandbox_limits *l = &plan->policy->limits;
-	char dir[256];
+	char cgroups[4096], dir[256];
 
 	plan->cgroup[0] = '\0';
 	plan->cgroup_kind[0] = '\0';
 	if (!l->processes && !l->memory_bytes)
 		return 0;
-	if (own_cgroup("/sys/fs/cgroup/unified", "0::", dir,
+	if (read_line("/proc/self/cgroup", cgroups, sizeof(cgroups)) < 0)
+		cgroups[0] = '\0';
+	if (own_cgroup(cgroups, "/sys/fs/cgroup/unified", "0::", dir,
 		       sizeof(dir)) == 0 && lists_controllers(dir))
 		try_cgroup(plan, dir, "cgroup2");
 	if (!plan->cgroup[0] &&
-	    own_cgroup("/sys/fs/cgroup", "0::", dir, sizeof(dir)) == 0 &&
+	    own_cgroup(cgroups, "/sys/fs/cgroup", "0::", dir,
+		       sizeof(dir)) == 0 &&
 	    lists_controllers(dir))
 		try_cgroup(plan, dir, "cgroup2");
 	if (!plan->cgroup[0] && l->processes &&
-	    own_cgroup("/sys/fs/cgroup/pids", ":pids:", dir,
+	    own_cgroup(cgroups, "/sys/fs/cgroup/pids", ":pids:", dir,
 		       sizeof(dir)) == 0)
 		try_cgroup(plan, dir, "cgroup1");
 	if (!plan->cgroup[0])

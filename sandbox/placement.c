@@ -75,6 +75,26 @@ static bool contains_resolved(const char *path, const char *dir,
 	       sandbox_path_within(real, path);
 }
 
+/* Whether dir is one of the system paths or, before index ro_end, of
+ * the policy's read-only paths. Those were checked for overlap already,
+ * and overlap includes containment, so a second check finds nothing. */
+static bool checked_before(const char *dir, const struct sandbox_strings *ro,
+			   size_t ro_end)
+{
+	for (size_t i = 0; i < N(system_paths); i++) {
+		if (strcmp(dir, system_paths[i]) == 0)
+			return true;
+	}
+	for (size_t i = 0; i < ro_end; i++) {
+		if (strcmp(dir, ro->items[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A path listed twice is checked and resolved once. Most default
+ * read-only paths are system paths too, and realpath() costs one
+ * readlink() per component. */
 const char *sandbox_placement_conflict(const char *path,
 				       const struct sandbox_policy *p,
 				       bool resolve, bool hidden_too)
@@ -91,13 +111,15 @@ const char *sandbox_placement_conflict(const char *path,
 			return top_paths[i];
 	}
 	for (size_t i = 0; i < ro->count; i++) {
-		if (overlaps_resolved(path, ro->items[i], resolve))
+		if (!checked_before(ro->items[i], ro, i) &&
+		    overlaps_resolved(path, ro->items[i], resolve))
 			return ro->items[i];
 	}
 	/* A project under /home or /root lies inside a hidden path, which
 	 * is allowed; only a path that uncovers a hidden one is not. */
 	for (size_t i = 0; hidden_too && i < hidden->count; i++) {
-		if (contains_resolved(path, hidden->items[i], resolve))
+		if (!checked_before(hidden->items[i], ro, ro->count) &&
+		    contains_resolved(path, hidden->items[i], resolve))
 			return hidden->items[i];
 	}
 	return NULL;
