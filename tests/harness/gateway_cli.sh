@@ -32,6 +32,12 @@ expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 expect_grep "invalid --max-request-body: '0': must be at least 1 byte" \
 	"$TMP/err"
 expect_grep "^hint: give the limit in bytes" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--agent-timeout 0
+expect_grep "invalid timeout: '0': must be at least 1 ms" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--agent-timeout soon
+expect_grep "invalid --agent-timeout: 'soon'" "$TMP/err"
 
 unset RB_TEST_MISSING_KEY 2>/dev/null || true
 expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
