@@ -11,11 +11,19 @@
  * is synced, and is renamed over the old one, so each file is either old
  * or new.
  *
+ * A path whose type changed comes as two changes, the deletion of the old
+ * entry (for a directory: of everything below it) before the addition of
+ * the new one. The first pass compares the old entry, and refuses to
+ * replace a target directory that has entries the initial snapshot
+ * lacks. When every change conflicts only because the target has its
+ * final state already, apply prints that and writes nothing.
+ *
  * Invariants: paths come from trees that bundle_tree_parse() checked (no
  * "..", no '/' in a name), and every directory on the way is opened with
  * O_NOFOLLOW, so a symlink in the target never leads a write outside it.
  * Setuid and setgid bits from the bundle are dropped.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,6 +48,7 @@
 
 struct apply {
 	const struct inspect_view *view;
+	const struct bundle_id *initial;
 	const struct bundle_id *final;
 	int root_fd;
 	int writing;  /* second pass */
@@ -48,6 +57,9 @@ struct apply {
 	cJSON *changes;
 	cJSON *conflicts;
 	uint64_t counts[4]; /* A, M, D, T */
+	uint64_t n_changes; /* every change of the diff */
+	uint64_t n_final;   /* changes that the target has already */
+	char reason[APPLY_PATH_MAX + 128]; /* a conflict's formatted reason */
 };
 
 static int change_index(enum bundle_change change)
@@ -376,6 +388,195 @@ static void prune_parents(struct apply *a, char *raw)
 	}
 }
 
+/* Nonzero when the initial snapshot has path as an entry other than a
+ * directory. */
+static int initial_non_dir(struct apply *a, const char *path)
+{
+	struct inspect_node node = {0};
+	int found = inspect_node_find(a->view->bundle, a->initial, path,
+				      &node) == 0;
+	int non_dir = found && !node.is_root &&
+		      node.entry.kind != BUNDLE_ENTRY_DIR;
+
+	inspect_node_release(&node);
+	return non_dir;
+}
+
+/*
+ * Nonzero when a component above path, in the target, is the file or
+ * symlink that the initial snapshot has there and that the run turned
+ * into a directory. The diff lists that entry as deleted before the
+ * paths below it, so the first pass has compared it already.
+ */
+static int below_replaced(struct apply *a, const char *raw)
+{
+	char prefix[APPLY_PATH_MAX];
+	const char *slash;
+
+	for (slash = strchr(raw, '/'); slash; slash = strchr(slash + 1, '/')) {
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(slash - raw),
+			 raw);
+		if (initial_non_dir(a, prefix))
+			return 1;
+	}
+	return 0;
+}
+
+struct untracked {
+	struct apply *a;
+	char path[APPLY_PATH_MAX];
+	int found; /* an entry that the initial snapshot lacks */
+};
+
+/* Look for an entry below the open directory fd (at u->path) that the
+ * initial snapshot does not have. Closes fd. */
+static void find_untracked(struct untracked *u, int fd, int depth)
+{
+	DIR *dir = fdopendir(fd);
+	size_t mark = strlen(u->path);
+	struct dirent *d;
+
+	if (!dir) {
+		close(fd);
+		u->found = 1;
+		return;
+	}
+	while (!u->found && (d = readdir(dir))) {
+		struct inspect_node node = {0};
+		int sub;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (snprintf(u->path + mark, sizeof(u->path) - mark, "/%s",
+			     d->d_name) >= (int)(sizeof(u->path) - mark) ||
+		    inspect_node_find(u->a->view->bundle, u->a->initial,
+				      u->path, &node) < 0) {
+			u->found = 1;
+			break;
+		}
+		inspect_node_release(&node);
+		sub = openat(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY |
+			     O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0 && depth >= BUNDLE_SNAPSHOT_MAX_DEPTH) {
+			close(sub);
+			u->found = 1;
+		} else if (sub >= 0) {
+			find_untracked(u, sub, depth + 1);
+		}
+		if (!u->found)
+			u->path[mark] = '\0';
+	}
+	closedir(dir);
+}
+
+/*
+ * Why the run's file or symlink at raw cannot replace the directory that
+ * the initial snapshot and the target have there, or NULL. The diff lists
+ * the directory's entries as deleted, and the first pass compares those.
+ * An entry that the initial snapshot lacks (a build output, an ignored
+ * file) would have to be deleted too, but the run never deleted it.
+ */
+static const char *dir_replaced(struct apply *a, int dirfd, const char *name,
+				const char *raw)
+{
+	struct untracked u = {.a = a};
+	char shown[APPLY_PATH_MAX];
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+
+	if (fd < 0)
+		return "is of another type than in the initial snapshot";
+	snprintf(u.path, sizeof(u.path), "%s", raw);
+	find_untracked(&u, fd, 0);
+	if (!u.found)
+		return NULL;
+	bundle_name_escape(shown, sizeof(shown), (const unsigned char *)u.path,
+			   strlen(u.path));
+	snprintf(a->reason, sizeof(a->reason), "is a directory that the run "
+		 "replaced, and '%s' in it is not in the initial snapshot, so "
+		 "replacing it would delete that", shown);
+	return a->reason;
+}
+
+/*
+ * Why the target's path is not in the initial state, or NULL, when the
+ * diff lists it as added. A path that the initial snapshot has as a
+ * directory is a type change: the diff lists the directory's entries as
+ * deleted and the run's file or symlink as added.
+ */
+static const char *added_differs(struct apply *a, int dirfd, const char *name,
+				 const char *raw)
+{
+	struct inspect_node node = {0};
+	const char *reason;
+	int was_dir;
+
+	if (inspect_node_find(a->view->bundle, a->initial, raw, &node) < 0)
+		return differs(a, dirfd, name, NULL, BUNDLE_CHANGE_ADDED);
+	was_dir = !node.is_root && node.entry.kind == BUNDLE_ENTRY_DIR;
+	reason = differs(a, dirfd, name, &node.entry, BUNDLE_CHANGE_MODIFIED);
+	inspect_node_release(&node);
+	if (!reason && was_dir)
+		reason = dir_replaced(a, dirfd, name, raw);
+	return reason;
+}
+
+/* The first pass: why the change at raw cannot be applied, or NULL. */
+static const char *check_change(struct apply *a, int dirfd, const char *name,
+				const char *raw, enum bundle_change change,
+				const struct bundle_tree_entry *old,
+				const struct bundle_tree_entry *new)
+{
+	const char *reason = unwritable(new);
+
+	if (reason)
+		return reason;
+	if (dirfd < 0 && errno != ENOENT) {
+		if (!below_replaced(a, raw))
+			return "is below a symlink or a file in the target";
+		return NULL;
+	}
+	if (change == BUNDLE_CHANGE_ADDED)
+		return added_differs(a, dirfd, name, raw);
+	return differs(a, dirfd, name, old, change);
+}
+
+/* Nonzero when the final snapshot has path, as anything. */
+static int final_has(struct apply *a, const char *path)
+{
+	struct inspect_node node = {0};
+	int found = inspect_node_find(a->view->bundle, a->final, path,
+				      &node) == 0;
+
+	inspect_node_release(&node);
+	return found;
+}
+
+/*
+ * Nonzero when the target already has the final state new at raw. A
+ * deleted path has it when the target has nothing there, or when the run
+ * put an entry of another type there: the changes that add that entry
+ * are compared on their own.
+ */
+static int has_final(struct apply *a, int dirfd, const char *name,
+		     const char *raw, enum bundle_change change,
+		     const struct bundle_tree_entry *new)
+{
+	struct stat st;
+
+	if (change == BUNDLE_CHANGE_DELETED)
+		return dirfd < 0 ||
+		       fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		       final_has(a, raw);
+	if (dirfd < 0)
+		return 0;
+	if (change != BUNDLE_CHANGE_MODE && new->kind == BUNDLE_ENTRY_DIR &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return 1;
+	return differs(a, dirfd, name, new, change) == NULL;
+}
+
 static int on_change(const unsigned char *path, size_t path_len,
 		     enum bundle_change change,
 		     const struct bundle_tree_entry *old,
@@ -396,15 +597,17 @@ static int on_change(const unsigned char *path, size_t path_len,
 	dirfd = open_parent(a->root_fd, raw, a->writing &&
 			    change != BUNDLE_CHANGE_DELETED, buf, &name);
 	if (!a->writing) {
-		reason = unwritable(new);
-		if (!reason && dirfd < 0 && errno != ENOENT)
-			reason = "is below a symlink or a file in the target";
-		if (!reason)
-			reason = differs(a, dirfd, name, old, change);
+		reason = check_change(a, dirfd, name, raw, change, old, new);
 		if (reason)
 			conflict(a, display, reason);
 		else
 			record_change(a, change, display);
+		/* A path in the initial state cannot also be in the final
+		 * one, so only a conflict can be an applied change. */
+		a->n_changes++;
+		if (reason)
+			a->n_final += has_final(a, dirfd, name, raw, change,
+						new);
 	} else if (dirfd < 0 || put_entry(a, dirfd, name, change, new) < 0) {
 		inspect_set_error("cannot apply: '%s': %s", display,
 				  strerror(errno));
@@ -433,11 +636,24 @@ static int diff(struct apply *a)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Nonzero when every change conflicts because the target has its final
+ * state already: a second apply of the same run. */
+static int already_applied(const struct apply *a)
+{
+	return a->n_changes > 0 && a->n_final == a->n_changes;
+}
+
 static void print_human(const struct apply *a, int dry_run, int rejected)
 {
 	const cJSON *item;
 	int display = 0, total = cJSON_GetArraySize(a->conflicts);
 
+	if (already_applied(a)) {
+		printf("already applied: the target has the final state of "
+		       "all %llu changed paths\n",
+		       (unsigned long long)a->n_changes);
+		return;
+	}
 	if (rejected) {
 		cJSON_ArrayForEach(item, a->conflicts) {
 			if (display++ == APPLY_MAX_SHOWN)
@@ -475,6 +691,7 @@ static int print_json(const struct apply *a, const char *bundle,
 	cJSON_AddStringToObject(out, "target", dir);
 	cJSON_AddBoolToObject(out, "dry_run", dry_run);
 	cJSON_AddBoolToObject(out, "applied", !dry_run && !rejected);
+	cJSON_AddBoolToObject(out, "already_applied", already_applied(a));
 	cJSON_AddItemToObject(out, "changes",
 			      cJSON_Duplicate(a->changes, 1));
 	cJSON_AddItemToObject(out, "conflicts",
@@ -545,6 +762,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 		goto out;
 	}
 	a.view = &view;
+	a.initial = &view.steps[0].root;
 	a.final = &view.steps[view.n_steps - 1].root;
 	a.json = json;
 	a.changes = cJSON_CreateArray();
@@ -571,7 +789,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 		cli_error("cannot print the result: out of memory");
 		goto out;
 	}
-	rc = rejected ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	rc = rejected && !already_applied(&a) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
 	if (a.root_fd >= 0)
 		close(a.root_fd);

@@ -45,6 +45,13 @@ expect_eq src/main.c "$(readlink "$TMP/target/link")" "the symlink"
 [ -e "$TMP/target/src/old" ] && fail "the emptied directory is left"
 ls -a "$TMP/target/src" | grep -q runbundle && fail "a temporary file is left"
 
-# Applied twice: the target is no longer in the initial state.
+# Applied twice: the target has the final state already, which apply
+# says, and a path edited since then makes it a conflict again.
+expect_status 0 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/b.rb"
+expect_grep '^already applied: the target has the final state of all 6 ' \
+	"$TMP/out"
+echo local >"$TMP/target/README"
+chmod 700 "$TMP/target/bin/run"
 expect_status 1 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/b.rb"
+expect_grep "'bin/run': has other permissions" "$TMP/err"
 exit 0
