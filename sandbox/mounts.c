@@ -139,25 +139,39 @@ static const char *attr_text(uint64_t attr)
 					  : "rw,nosuid,nodev";
 }
 
+/*
+ * Create buf, a path that starts with NEWROOT, and the missing
+ * directories above it. The deepest one is tried first, because most
+ * parents exist already: each mkdir() that fails with EEXIST costs a
+ * lookup as well.
+ */
+static int make_dirs_below_root(char *buf, mode_t mode)
+{
+	char *slash;
+	int rc;
+
+	if (mkdir(buf, mode) == 0 || errno == EEXIST)
+		return 0;
+	slash = strrchr(buf, '/');
+	if (errno != ENOENT || !slash || slash < buf + strlen(NEWROOT))
+		return -1;
+	*slash = '\0';
+	rc = make_dirs_below_root(buf, mode);
+	*slash = '/';
+	if (rc < 0)
+		return -1;
+	return mkdir(buf, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 /* mkdir -p below NEWROOT; path is absolute inside the sandbox. */
 static int make_dirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX + sizeof(NEWROOT)];
-	char *p;
 
 	snprintf(buf, sizeof(buf), NEWROOT "%s", path);
-	for (p = buf + sizeof(NEWROOT); ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return fail("create the mount point", path);
-		*p = c;
-		if (c == '\0')
-			return 0;
-	}
+	if (make_dirs_below_root(buf, mode) < 0)
+		return fail("create the mount point", path);
+	return 0;
 }
 
 /* An empty regular file as the mount point of a file bind. */
