@@ -31,10 +31,12 @@ static const struct cli_command commands[] = {
 	{ "record", IN_MODULE(cmd_record),
 	  "runbundle record [-o FILE] [--policy FILE] [--workspace DIR] "
 	  "[--upstream NAME=URL | --model-script FILE] [--label KEY=VALUE]... "
-	  "-- AGENT [ARG...]",
+	  "[--sandbox none] -- AGENT [ARG...]",
 	  "Run an agent sandboxed, traced and recorded into one bundle.",
-	  "  -o FILE               the bundle to write (default: "
-	  "run-<UTC time>.rb)\n"
+	  "  -o FILE               the bundle to write, outside the "
+	  "workspace (default:\n"
+	  "                        run-<UTC time>.rb in "
+	  "$XDG_DATA_HOME/runbundle)\n"
 	  "  --policy FILE         the sandbox policy (default: the built-in "
 	  "one)\n"
 	  "  --workspace DIR       the agent's workspace (default: the "
@@ -46,7 +48,8 @@ static const struct cli_command commands[] = {
 	  "  --sandbox none        run without the sandbox (recorded)\n"
 	  "Exits with the agent's status (128 + signal when killed), 125 "
 	  "when the\nrecording itself failed, 2 for a bad command line and "
-	  "3 when the workspace\nor the policy cannot be used. "
+	  "3 when the workspace,\nthe policy, the bundle's place or a key "
+	  "cannot be used.\n"
 	  "docs/record.md has the details.\n" },
 	{ "snapshot", IN_MODULE(cmd_snapshot),
 	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "

@@ -7,10 +7,14 @@
  * then stays unfinalized and verifies up to its last committed event.
  * The closing lines go to stderr, because stdout is the agent's.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +33,7 @@
 
 struct record_args {
 	struct record_config config;
-	char output[64];	/* the default name */
+	char output[PATH_MAX];	/* the default bundle */
 	char workspace[PATH_MAX];
 };
 
@@ -103,14 +107,122 @@ static int parse_option(const struct cli_command *self, struct record_args *a,
 	return 0;
 }
 
-static void default_output(struct record_args *a)
+/* mkdir -p, with mode for the directories it makes. */
+static int make_dirs(char *path, mode_t mode)
 {
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/*
+ * The default bundle is run-<UTC>.rb in runbundle's directory under
+ * XDG_DATA_HOME, the way rr keeps its traces, and not in the current
+ * directory: that is the workspace by default, where the agent could
+ * change or delete its own record.
+ */
+static int default_output(struct record_args *a)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char name[64];
 	time_t now = time(NULL);
 	struct tm tm;
+	int n = -1;
 
+	if (xdg && xdg[0] == '/')
+		n = snprintf(a->output, sizeof(a->output), "%s/runbundle", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(a->output, sizeof(a->output),
+			     "%s/.local/share/runbundle", home);
+	if (n < 0 || (size_t)n >= sizeof(a->output) - sizeof(name)) {
+		cli_error("cannot choose the bundle: '%s': HOME is not a "
+			  "usable absolute path", home ? home : "");
+		cli_hint("name the bundle with -o FILE");
+		return CLI_EXIT_ERROR;
+	}
+	if (make_dirs(a->output, 0700) < 0) {
+		cli_error("cannot create the directory for the bundle: '%s': "
+			  "%m", a->output);
+		cli_hint("name the bundle with -o FILE");
+		return CLI_EXIT_ERROR;
+	}
 	gmtime_r(&now, &tm);
-	strftime(a->output, sizeof(a->output), "run-%Y%m%dT%H%M%SZ.rb", &tm);
+	strftime(name, sizeof(name), "/run-%Y%m%dT%H%M%SZ.rb", &tm);
+	strcat(a->output, name);
 	a->config.output = a->output;
+	return 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * Whether the directory at fd is the workspace or lies below it. The
+ * walk up compares devices and inodes, so that neither a symlink nor a
+ * second mount of the workspace hides it. Closes fd.
+ */
+static bool below(int fd, const struct stat *ws)
+{
+	struct stat st, up;
+	bool found = false;
+
+	while (fd >= 0 && fstat(fd, &st) == 0) {
+		int parent;
+
+		if (same_file(&st, ws)) {
+			found = true;
+			break;
+		}
+		parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0 || fstat(parent, &up) < 0 ||
+		    same_file(&up, &st)) {
+			if (parent >= 0)
+				close(parent);
+			break;
+		}
+		close(fd);
+		fd = parent;
+	}
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/* The agent can write anywhere in its workspace, so a bundle there would
+ * be at its mercy: it could delete or replace its own record. */
+static int check_output(const struct record_args *a)
+{
+	const char *out = a->config.output, *slash = strrchr(out, '/');
+	char dir[PATH_MAX];
+	struct stat ws;
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+			 slash == out ? 1 : (int)(slash - out), out);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* A missing directory is reported when the bundle is created. */
+	if (fd < 0 || stat(a->workspace, &ws) < 0 || !below(fd, &ws))
+		return 0;
+	cli_error("cannot write the bundle: '%s': it lies inside the "
+		  "workspace '%s', where the agent could change or delete it",
+		  out, a->workspace);
+	cli_hint("write it outside the workspace, for example with -o "
+		 "../%s", slash ? slash + 1 : out);
+	return CLI_EXIT_ERROR;
 }
 
 static int resolve_workspace(struct record_args *a)
@@ -149,9 +261,10 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		return cli_usage_error(self, "--upstream and --model-script "
 				       "exclude each other");
 	a->config.argv = argv + i;
-	if (!a->config.output)
-		default_output(a);
-	return resolve_workspace(a);
+	rc = resolve_workspace(a);
+	if (!rc && !a->config.output)
+		rc = default_output(a);
+	return rc ? rc : check_output(a);
 }
 
 static void print_summary(const struct record_session *s,
@@ -190,6 +303,26 @@ static void print_done(const struct record_session *s,
 	print_summary(s, r);
 }
 
+/* An agent that the sandbox could not execute exits 126 or 127, which
+ * alone is no reason: name the command and the errno. Without the
+ * sandbox, the child prints it itself (record_run.c). */
+static void print_not_run(const struct record_session *s)
+{
+	const char *agent = s->config->argv[0];
+
+	if (s->config->no_sandbox || s->agent_ran || !s->agent_exec_error)
+		return;
+	cli_error("cannot run the agent: '%s': %s", agent,
+		  strerror(s->agent_exec_error));
+	if (strchr(agent, '/'))
+		cli_hint("the sandbox shows the workspace and the policy's "
+			 "read-only paths (docs/policy.md); name a program "
+			 "there");
+	else
+		cli_hint("the sandbox looks it up in its PATH; for a program "
+			 "in the workspace, write ./%s", agent);
+}
+
 static int print_failed(struct record_session *s,
 			const struct record_result *r)
 {
@@ -224,6 +357,7 @@ static int record(struct record_session *s, const struct record_config *c)
 		rc = record_session_finish(s, &result, &root);
 	if (rc < 0)
 		return print_failed(s, &result);
+	print_not_run(s);
 	print_done(s, &result, &root);
 	return result.exit_code;
 }
@@ -326,7 +460,8 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 		return CLI_EXIT_ERROR;
 	}
 	args.config.policy = policy;
-	if (check_placement(&args.config) < 0) {
+	if (check_placement(&args.config) < 0 ||
+	    record_gateway_check_keys(&args.config) < 0) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}

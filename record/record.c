@@ -352,21 +352,6 @@ static int fingerprint_event(struct record_session *s, const char *at)
 	return rc;
 }
 
-static int escape_pattern(char *dst, size_t len, const char *src)
-{
-	size_t n = 0;
-
-	for (; *src; src++) {
-		if (strchr("*?[\\", *src) && n + 1 < len)
-			dst[n++] = '\\';
-		if (n + 1 >= len)
-			return -1;
-		dst[n++] = *src;
-	}
-	dst[n] = '\0';
-	return 0;
-}
-
 static int add_exclude(struct record_session *s, const char *pattern)
 {
 	char **grown = realloc(s->excludes,
@@ -382,47 +367,13 @@ static int add_exclude(struct record_session *s, const char *pattern)
 	return 0;
 }
 
-/* A bundle written inside the workspace must stay out of its own
- * snapshots, with its SQLite side files. */
-static int exclude_bundle(struct record_session *s)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm",
-						"-journal" };
-	char dir[PATH_MAX], *slash, *real;
-	char escaped[PATH_MAX * 2], pat[PATH_MAX * 2];
-	const char *base, *ws = s->config->workspace;
-	size_t ws_len = strlen(ws);
-
-	snprintf(dir, sizeof(dir), "%s", s->config->output);
-	slash = strrchr(dir, '/');
-	base = slash ? slash + 1 : dir;
-	if (slash)
-		*slash = '\0';
-	real = realpath(slash ? (dir[0] ? dir : "/") : ".", NULL);
-	if (!real)
-		return 0;
-	snprintf(pat, sizeof(pat), "%s/%s", real, base);
-	free(real);
-	if (strncmp(pat, ws, ws_len) != 0 || pat[ws_len] != '/')
-		return 0;
-	if (escape_pattern(escaped, sizeof(escaped), pat + ws_len + 1) < 0)
-		return -1;
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(pat, sizeof(pat), "%s%s", escaped, suffixes[i]);
-		if (add_exclude(s, pat) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The policy's snapshot excludes follow the bundle's own, from
- * s->excludes + s->n_own_excludes. */
+/* The policy's snapshot excludes. The bundle itself never lies inside
+ * the workspace: cmd_record.c refuses such an output. */
 static int exclude_policy(struct record_session *s)
 {
 	const struct sandbox_strings *ex =
 		&s->config->policy->snapshot_exclude;
 
-	s->n_own_excludes = s->n_excludes;
 	for (size_t i = 0; i < ex->count; i++) {
 		if (add_exclude(s, ex->items[i]) < 0)
 			return -1;
@@ -476,7 +427,7 @@ int record_session_open(struct record_session *s,
 		record_fail_locked(s, bundle_error(), bundle_error_hint());
 		return -1;
 	}
-	if (exclude_bundle(s) < 0 || exclude_policy(s) < 0) {
+	if (exclude_policy(s) < 0) {
 		record_fail_locked(s, "cannot add the snapshot excludes: out "
 				   "of memory", NULL);
 		return -1;

@@ -118,14 +118,15 @@ struct record_session {
 	struct harness_secrets secrets;	/* upstream keys, masked in the
 					 * stored output; fixed once the
 					 * agent runs */
-	char **excludes;		/* snapshot excludes: the bundle's own
-					 * files, then the policy's */
+	char **excludes;		/* the policy's snapshot excludes */
 	size_t n_excludes;
-	size_t n_own_excludes;		/* the bundle's: workspace only */
 	uint64_t initial_seq;		/* the initial workspace snapshot */
 	struct bundle_id initial_root;
 	struct bundle_id last_root;	/* the latest workspace snapshot */
 	struct record_counts counts;	/* guarded by qlock */
+	bool agent_ran;			/* the first process's exec worked */
+	int agent_exec_error;		/* else the errno that its execs gave:
+					 * EACCES over ENOENT, as execvp */
 
 	/* The last JSON bytes stored, and their id: an exec's
 	 * environment is mostly the one before (record.c). */

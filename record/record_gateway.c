@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
@@ -148,19 +149,56 @@ static void upper_name(char *dst, size_t len, const char *name)
 	dst[i] = '\0';
 }
 
+/* The name of the variable with the key of pair's upstream (NAME=URL). */
+static void key_name(char *dst, size_t len, const char *pair)
+{
+	char name[128], upper[128];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(pair, "="), pair);
+	upper_name(upper, sizeof(upper), name);
+	snprintf(dst, len, "%s_API_KEY", upper);
+}
+
+int record_gateway_check_keys(const struct record_config *config)
+{
+	char key[160];
+
+	for (size_t i = 0; i < config->n_upstreams; i++) {
+		const char *pair = config->upstreams[i];
+		const char *value;
+
+		key_name(key, sizeof(key), pair);
+		value = getenv(key);
+		if (!value) {
+			cli_error("warning: %s is not set, so the requests to "
+				  "upstream '%.*s' go without a key", key,
+				  (int)strcspn(pair, "="), pair);
+			continue;
+		}
+		if (strlen(value) >= HARNESS_SECRET_MIN)
+			continue;
+		cli_error("cannot use the key of upstream '%.*s': '%s': "
+			  "%zu characters, too short to mask in the bundle",
+			  (int)strcspn(pair, "="), pair, key, strlen(value));
+		cli_hint("set %s to the real key (at least %d characters), "
+			 "or unset it", key, HARNESS_SECRET_MIN);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_upstream(struct record_gateway *g, size_t i, const char *pair)
 {
 	struct harness_upstream *u = &g->upstreams[i];
 	const char *eq = strchr(pair, '=');
-	char key[160], upper[128];
+	char key[160];
 
 	g->names[i] = strndup(pair, (size_t)(eq - pair));
 	if (!g->names[i])
 		return -1;
 	u->name = g->names[i];
 	u->url = eq + 1;
-	upper_name(upper, sizeof(upper), u->name);
-	snprintf(key, sizeof(key), "%s_API_KEY", upper);
+	key_name(key, sizeof(key), pair);
 	u->secret = getenv(key);
 	if (!u->secret)
 		return 0;

@@ -19,6 +19,14 @@ int record_gateway_new(struct record_session *session,
 		       struct record_gateway **out);
 
 /*
+ * Check each upstream's key, NAME_API_KEY in runbundle's environment,
+ * before the bundle exists: warn on stderr about a key that is not set
+ * (the requests then go without one), and reject one too short to mask
+ * in the bundle. Returns 0, or -1 after printing the error.
+ */
+int record_gateway_check_keys(const struct record_config *config);
+
+/*
  * Start serving on listen_fd (a socket the sandbox passed out, which the
  * gateway owns from now on, also on failure) or, when it is -1, on a
  * free port of 127.0.0.1. Returns 0, or -1 with the failure stored in

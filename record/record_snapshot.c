@@ -196,8 +196,7 @@ int record_snapshot_home(struct record_session *s, const char *dir)
 
 	pthread_mutex_lock(&s->lock);
 	if (take_locked(s, dir, "the HOME seed",
-			s->excludes + s->n_own_excludes,
-			s->n_excludes - s->n_own_excludes, &snap) == 0) {
+			s->excludes, s->n_excludes, &snap) == 0) {
 		data = snapshot_data("initial", 0, &snap);
 		cJSON_AddStringToObject(data, "path", dir);
 		rc = record_event_locked(s, "home", data, NULL, NULL, 0, NULL);

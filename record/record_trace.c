@@ -92,12 +92,28 @@ static int submit_exec(struct record_session *s, cJSON *data,
 			     text ? strlen(text) : 0);
 }
 
+/* Whether the agent itself started, for the closing message. The tracer
+ * runs on the main thread, which reads these after the run. */
+static void note_agent(struct record_session *s,
+		       const struct harness_process *p,
+		       const struct harness_exec *exec)
+{
+	if (p->index != 0)
+		return;
+	if (!exec->error)
+		s->agent_ran = true;
+	else if (s->agent_exec_error != EACCES)
+		s->agent_exec_error = exec->error;
+}
+
 static int on_exec(struct record_session *s, const struct harness_process *p,
 		   const struct harness_exec *exec)
 {
 	cJSON *data = process_data(p);
 	cJSON *object = harness_exec_json(exec, false);
 	int rc;
+
+	note_agent(s, p, exec);
 
 	if (object)
 		add_argv(data, exec, object);

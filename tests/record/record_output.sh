@@ -1,0 +1,90 @@
+#!/bin/sh
+# Where the bundle goes, and what record says before it exists: never
+# inside the workspace, by default under XDG_DATA_HOME, an upstream's
+# key checked first, and an agent that could not be run named.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/record/record_lib.sh"
+
+ws=$TMP/ws
+mkdir -p "$ws/sub"
+cd "$ws"
+
+# Inside the workspace, by any path to it: refused, and nothing made.
+for out in inside.rb sub/inside.rb "$ws/inside.rb" "$TMP/link/inside.rb"; do
+	ln -sfn "$ws" "$TMP/link"
+	record "$out" -- true
+	[ "$status" = 3 ] || fail "-o $out: expected exit status 3, got $status"
+	expect_grep "^runbundle: cannot write the bundle: '$out': it lies inside the workspace '$ws'" \
+		"$TMP/err"
+	expect_grep '^hint: write it outside the workspace, for example with -o \.\./inside\.rb$' \
+		"$TMP/err"
+	[ -z "$(find "$ws" -name 'inside.rb*')" ] ||
+		fail "-o $out: a bundle was made inside the workspace"
+done
+# A workspace given with --workspace counts, not the current directory.
+record "$ws/other.rb" --workspace "$ws/sub" -- true
+expect_recorded 0
+record "$ws/sub/x.rb" --workspace "$ws/sub" -- true
+[ "$status" = 3 ] || fail "-o inside --workspace: expected 3, got $status"
+
+# Without -o the bundle goes to runbundle's directory under
+# XDG_DATA_HOME, or under HOME.
+set +e
+XDG_DATA_HOME=$TMP/data "$RB" record -- true >"$TMP/out" 2>"$TMP/err"
+status=$?
+set -e
+if [ "$status" != 0 ]; then
+	cat "$TMP/err" >&2
+	fail "the default bundle: status $status"
+fi
+bundle=$(sed -n 's/^bundle: //p' "$TMP/err")
+case $bundle in
+"$TMP/data/runbundle/run-"*Z.rb) ;;
+*) fail "default bundle in the wrong place: '$bundle'" ;;
+esac
+"$RB" verify "$bundle" >/dev/null || fail "the default bundle does not verify"
+expect_eq "700" "$(stat -c %a "$TMP/data/runbundle")" "the directory's mode"
+set +e
+env -u XDG_DATA_HOME HOME="$TMP/home" "$RB" record -- true \
+	>"$TMP/out" 2>"$TMP/err"
+status=$?
+set -e
+if [ "$status" != 0 ]; then
+	cat "$TMP/err" >&2
+	fail "the bundle under HOME: status $status"
+fi
+expect_grep "^bundle: $TMP/home/\.local/share/runbundle/run-.*Z\.rb\$" \
+	"$TMP/err"
+
+# A key too short to mask is refused before the bundle exists; a key
+# that is not set is a warning.
+set +e
+OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
+	--upstream openai=http://127.0.0.1:9/v1 -- true >"$TMP/out" 2>"$TMP/err"
+status=$?
+set -e
+[ "$status" = 3 ] || fail "short key: expected exit status 3, got $status"
+expect_grep "^runbundle: cannot use the key of upstream 'openai': 'OPENAI_API_KEY': 6 characters, too short to mask in the bundle\$" \
+	"$TMP/err"
+[ ! -e "$TMP/key.rb" ] || fail "a short key left a bundle"
+grep -q k3yv4l "$TMP/err" && fail "the key's value reached the message"
+set +e
+env -u OPENAI_API_KEY "$RB" record -o "$TMP/nokey.rb" \
+	--upstream openai=http://127.0.0.1:9/v1 -- true >"$TMP/out" 2>"$TMP/err"
+status=$?
+set -e
+[ "$status" = 0 ] || fail "unset key: expected exit status 0, got $status"
+expect_grep "^runbundle: warning: OPENAI_API_KEY is not set, so the requests to upstream 'openai' go without a key\$" \
+	"$TMP/err"
+
+# An agent that the sandbox cannot run is named, with the reason.
+record "$TMP/missing.rb" -- no-such-agent-here
+expect_recorded 127
+expect_grep "^runbundle: cannot run the agent: 'no-such-agent-here': No such file or directory\$" \
+	"$TMP/err"
+expect_grep '^hint: .*write \./no-such-agent-here$' "$TMP/err"
+record "$TMP/ran.rb" -- sh -c 'exit 127'
+expect_recorded 127
+grep -q 'cannot run the agent' "$TMP/err" &&
+	fail "an agent that ran and exited 127 was called not run"
+exit 0
