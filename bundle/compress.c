@@ -13,9 +13,12 @@
  * is inserted, or discarded, before the transaction ends, so a commit
  * covers exactly the objects put in it.
  *
- * Wake-ups cost more than compressing a small object, so a worker is
- * signalled only when one is idle, and the main thread only when it
- * waits for a finished job.
+ * Wake-ups cost more than compressing a small object, so an idle worker
+ * is signalled only once a few jobs or one large job are queued, and the
+ * main thread only when it waits for a finished job. The main thread
+ * compresses queued jobs itself when it needs a finished one and none
+ * is, so a job queued while the workers sleep is compressed at the
+ * latest when the queue is full or the transaction commits.
  *
  * Invariants:
  * 1. At most PIPELINE_JOBS jobs and PIPELINE_BYTES bytes of content are
@@ -23,8 +26,9 @@
  * 2. An id is never both queued and in the database, and never queued
  *    twice, because bundle_put looks in both before it queues. So an
  *    object is stored once however many workers there are.
- * 3. Only the main thread adds and removes jobs; a worker owns a job
- *    from JOB_WORKING until it sets JOB_DONE.
+ * 3. Only the main thread adds and removes jobs. The thread that sets
+ *    a job JOB_WORKING, a worker or the main thread itself, owns it
+ *    until it sets JOB_DONE.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +47,10 @@
 /* Once this many jobs are finished, best_done starts a new page instead
  * of waiting for one that fits. */
 #define PIPELINE_WAIT_BELOW 16
+/* An idle worker is woken once this many jobs, or one job of at least
+ * PIPELINE_WAKE_BYTES, are queued. */
+#define PIPELINE_WAKE_JOBS  8
+#define PIPELINE_WAKE_BYTES (64 * 1024)
 
 enum job_state {
 	JOB_FREE, /* an empty slot */
@@ -327,18 +335,44 @@ static void wait_done(struct pipeline *p)
 }
 
 /*
- * Insert one finished job, waiting for one when none is. The caller
- * holds the lock, which is dropped around the insert so that the
- * workers keep compressing. By invariant 3, a finished job taken off
- * the queue is the main thread's own.
+ * Compress the job at the head of the queue in the main thread, with
+ * the bundle's own context, instead of waiting for a worker. So the
+ * main thread and the workers share the compression, however their
+ * loads differ. The caller holds the lock, which is dropped around the
+ * compression. Returns 0 when no job is queued.
+ */
+static int help_compress(struct bundle *bundle, struct pipeline *p)
+{
+	struct job *job = next_queued(p);
+
+	if (!job)
+		return 0;
+	job->state = JOB_WORKING;
+	p->n_working++;
+	pthread_mutex_unlock(&p->lock);
+	compress_job(p, bundle->cctx, job);
+	pthread_mutex_lock(&p->lock);
+	job->state = JOB_DONE;
+	p->n_working--;
+	return 1;
+}
+
+/*
+ * Insert one finished job, compressing queued ones while none is, and
+ * waiting only when every job is being compressed. The caller holds the
+ * lock, which is dropped around the insert so that the workers keep
+ * compressing. By invariant 3, a finished job taken off the queue is
+ * the main thread's own.
  */
 static int insert_one(struct bundle *bundle, struct pipeline *p)
 {
 	struct job *slot, job;
 	int rc;
 
-	while (!(slot = best_done(bundle, p)))
-		wait_done(p);
+	while (!(slot = best_done(bundle, p))) {
+		if (!help_compress(bundle, p))
+			wait_done(p);
+	}
 	job = *slot;
 	slot->state = JOB_FREE;
 	slot->data = slot->out = NULL;
@@ -409,7 +443,8 @@ int store_pipeline_put(struct bundle *bundle, const struct bundle_id *id,
 			job->dict = *dict;
 		job->state = JOB_QUEUED;
 		p->bytes += len;
-		if (p->idle > 0)
+		if (p->idle > 0 && (p->n_queued >= PIPELINE_WAKE_JOBS ||
+				    len >= PIPELINE_WAKE_BYTES))
 			pthread_cond_signal(&p->queued);
 	}
 	pthread_mutex_unlock(&p->lock);

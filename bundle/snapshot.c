@@ -672,26 +672,42 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	w.bundle = bundle;
 	w.options = options ? options : &no_options;
 	w.stats = &snapshot->stats;
-	if (snapshot_source_init(&src, bundle, dir) < 0)
+
+	/* A bundle from a writer before the snapshot index gets the index
+	 * in a transaction of its own, which indexes its earlier events. */
+	if (!bundle->rollback_journal && snapshot_index_open(bundle) < 0)
 		return -1;
+
+	/* The first snapshot of a new bundle keeps rollback-journal mode,
+	 * which writes its content once (store.c). */
+	bundle->keep_rollback = bundle->rollback_journal;
+	if (bundle_begin(bundle) < 0) {
+		bundle->keep_rollback = 0;
+		return -1;
+	}
+	rc = snapshot_source_init(&src, bundle, dir);
 	w.root_path = src.path;
 	w.use_cache = src.have_previous && !w.options->no_cache;
 	w.racy = src.previous_start;
 	w.racy.tv_sec -= BUNDLE_SNAPSHOT_RACY_SEC;
 
-	if (bundle_begin(bundle) < 0) {
-		snapshot_source_release(&src);
-		return -1;
-	}
 	snapshot_lister_init(&w.lister, w.options);
-	rc = walk_root(&w, src.path, src.shown,
-		       src.have_previous ? &src.previous_root : NULL, snapshot);
+	if (rc == 0)
+		rc = walk_root(&w, src.path, src.shown,
+			       src.have_previous ? &src.previous_root : NULL,
+			       snapshot);
 	if (rc == 0)
 		rc = snapshot_append_event(bundle, &src, w.options, snapshot);
 	if (rc == 0)
 		rc = bundle_commit(bundle);
 	if (rc < 0)
 		bundle_rollback(bundle);
+
+	/* The snapshot is committed or rolled back either way. After a
+	 * failed switch, store_check_writable tries again before the next
+	 * write, and fails that write instead. */
+	bundle->keep_rollback = 0;
+	store_start_wal(bundle);
 
 	snapshot_path_release(&w.path);
 	snapshot_links_release(&w.links);

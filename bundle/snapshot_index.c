@@ -87,14 +87,24 @@ static int backfill(struct bundle *bundle)
 	return 0;
 }
 
+static int create_tables(struct bundle *bundle)
+{
+	if (store_exec(bundle, table_sql, "cannot create snapshot index") ||
+	    store_exec(bundle, index_sql[0], "cannot create snapshot index") ||
+	    store_exec(bundle, index_sql[1], "cannot create snapshot index"))
+		return -1;
+	return 1;
+}
+
 static int create(struct bundle *bundle)
 {
+	/* Switches a new bundle to WAL first, as every other write does. */
+	if (store_check_writable(bundle))
+		return -1;
 	if (store_exec(bundle, "BEGIN IMMEDIATE",
 		       "cannot create snapshot "
 		       "index") ||
-	    store_exec(bundle, table_sql, "cannot create snapshot index") ||
-	    store_exec(bundle, index_sql[0], "cannot create snapshot index") ||
-	    store_exec(bundle, index_sql[1], "cannot create snapshot index") ||
+	    create_tables(bundle) < 0 ||
 	    backfill(bundle) ||
 	    store_exec(bundle, "COMMIT", "cannot create snapshot index")) {
 		sqlite3_exec(bundle->db, "ROLLBACK", NULL, NULL, NULL);
@@ -109,9 +119,15 @@ int snapshot_index_open(struct bundle *bundle)
 
 	if (state != 0)
 		return state;
-	if (bundle->mode != BUNDLE_APPEND || bundle->finalized ||
-	    bundle->in_transaction)
+	if (bundle->mode != BUNDLE_APPEND || bundle->finalized)
 		return 0;
+	/* A new bundle's first snapshot creates the table in its own
+	 * transaction, which saves a commit (several syncs in the
+	 * rollback-journal mode of that snapshot). With no events there
+	 * is nothing to index. */
+	if (bundle->in_transaction)
+		return bundle_event_count(bundle) == 0 ? create_tables(bundle)
+						       : 0;
 	return create(bundle);
 }
 

@@ -184,7 +184,9 @@ int snapshot_parse_event(const cJSON *event, struct bundle_snapshot *snapshot,
  * The snapshot index (snapshot_index.c). snapshot_index_open returns 1
  * when the bundle has the table, creating it (and indexing the snapshot
  * events already stored) in a bundle open for appending, 0 when it has
- * none (then scan the events), and -1 on failure. The look-ups return 1
+ * none (then scan the events), and -1 on failure. Inside an open
+ * transaction it creates the table, in that transaction, only in a
+ * bundle without events. The look-ups return 1
  * and *seq when a snapshot matches, 0 when none does, -1 on failure.
  */
 int snapshot_index_open(struct bundle *bundle);

@@ -2,11 +2,16 @@
  * store.c - the bundle file: create, open, close, transactions and the
  * meta table.
  *
- * A bundle is created under a temporary name in rollback-journal mode,
- * so the SQLite header with the application_id and user_version is on
- * disk before anything else. It is switched to WAL and only then linked
- * to its name, so a writer killed at any moment leaves either no bundle
- * or one that opens read-only. bundle_open checks that
+ * A bundle is created under a temporary name, so the SQLite header with
+ * the application_id and user_version is on disk before anything else.
+ * Only then is it linked to its name, so a writer killed at any moment
+ * leaves either no bundle or one that opens. The new bundle stays in
+ * rollback-journal mode for its first snapshot: pages appended past the
+ * end of the file are not journaled there, so the snapshot's content is
+ * written once, where WAL writes it to the log and again at the
+ * checkpoint. It is switched to WAL when that snapshot ends, or before
+ * any other write, so every later writer and reader sees WAL as before.
+ * bundle_open checks that
  * header with a plain read before SQLite opens the file, and then checks
  * the schema text, so a file of another application is rejected before
  * any of its SQL runs.
@@ -116,6 +121,51 @@ int store_check_writable(struct bundle *bundle)
 				"create a new one");
 		return -1;
 	}
+	if (bundle->rollback_journal && !bundle->keep_rollback &&
+	    !bundle->in_transaction)
+		return store_start_wal(bundle);
+	return 0;
+}
+
+/* Set the journal mode and check that SQLite took it: it keeps the old
+ * mode, and returns its name, when another connection has the file
+ * open. */
+static int set_journal_mode(struct bundle *bundle, const char *mode)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[64];
+	const char *now;
+	int rc, ok;
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", mode);
+	if (sqlite3_prepare_v2(bundle->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return store_sql_error(bundle, "cannot switch bundle to WAL");
+	rc = sqlite3_step(stmt);
+	now = (const char *)sqlite3_column_text(stmt, 0);
+	ok = rc == SQLITE_ROW && now && strcmp(now, mode) == 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return store_sql_error(bundle, "cannot switch bundle to WAL");
+	if (!ok) {
+		bundle_set_error("cannot switch bundle to WAL: '%s': another "
+				 "process has it open",
+				 bundle->path);
+		bundle_set_hint("close the other readers of the bundle while "
+				"its first snapshot is written");
+		return -1;
+	}
+	return 0;
+}
+
+int store_start_wal(struct bundle *bundle)
+{
+	if (!bundle->rollback_journal)
+		return 0;
+	if (set_journal_mode(bundle, "wal") ||
+	    store_exec(bundle, "PRAGMA synchronous = FULL",
+		       "cannot switch bundle to WAL"))
+		return -1;
+	bundle->rollback_journal = 0;
 	return 0;
 }
 
@@ -318,17 +368,17 @@ static int exists_error(const char *path, int error)
 }
 
 /*
- * Reject a path that still has a -wal or -shm file beside it, left by a
- * writer that was killed before its bundle was removed: SQLite would
- * replay that log into the new bundle.
+ * Reject a path that still has a -wal, -shm or -journal file beside it,
+ * left by a writer that was killed before its bundle was removed: SQLite
+ * would replay that log, or roll that journal back, into the new bundle.
  */
 static int check_leftover_log(const char *path)
 {
-	static const char *const suffixes[] = { "-wal", "-shm" };
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
 	char name[4096];
 	struct stat st;
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
 		if (lstat(name, &st) != 0)
 			continue;
@@ -390,16 +440,11 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	if (rc != SQLITE_OK)
 		return store_sql_error(bundle, "cannot create bundle");
 	sqlite3_extended_result_codes(bundle->db, 1);
-	/* Switch to WAL before the file gets its name: the switch writes
-	 * the header through a rollback journal, and a writer killed then
-	 * would leave a hot journal that only a writer can roll back.
-	 * Nothing reads the file under its temporary name, so SQLite need
+	/* Nothing reads the file under its temporary name, so SQLite need
 	 * not sync it, and sync_file syncs it once before it is linked. */
 	if (store_exec(bundle, "PRAGMA synchronous = OFF",
 		       "cannot create bundle") ||
-	    create_schema(bundle) ||
-	    store_exec(bundle, "PRAGMA journal_mode = WAL",
-		       "cannot create bundle"))
+	    create_schema(bundle))
 		return -1;
 	rc = sqlite3_close(bundle->db);
 	bundle->db = NULL;
@@ -448,7 +493,14 @@ struct bundle *bundle_create(const char *path,
 	if (create_file(bundle, tmp))
 		goto fail;
 	unlink(tmp);
-	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle) ||
+	/* Rollback-journal mode until the first snapshot ends. EXTRA syncs
+	 * the folder after the journal is deleted, which is the commit in
+	 * that mode, so a committed transaction survives a power loss as
+	 * it does in WAL with FULL. */
+	bundle->rollback_journal = 1;
+	if (open_db(bundle, SQLITE_OPEN_READWRITE) ||
+	    store_exec(bundle, "PRAGMA synchronous = EXTRA",
+		       "cannot open bundle for writing") ||
 	    store_dict_init(bundle)) {
 		bundle_close(bundle);
 		return NULL;
@@ -711,19 +763,35 @@ static int read_state(struct bundle *bundle)
 	return 0;
 }
 
+/* The message for a hot journal that this process may not roll back. */
+static int journal_unreadable(struct bundle *bundle)
+{
+	bundle_set_error("cannot open bundle: '%s': its rollback journal "
+			 "'%s-journal' is left by a writer that was killed, "
+			 "and only a process that may write the bundle can "
+			 "roll it back",
+			 bundle->path, bundle->path);
+	bundle_set_hint("run the command as a user who may write '%s', or "
+			"copy '%s' and '%s-journal' together to a folder you "
+			"can write and run it on the copy",
+			bundle->path, bundle->path, bundle->path);
+	return -1;
+}
+
 /*
- * A writer killed while switching journal modes (in finalize) leaves a
- * hot rollback journal, which a read-only connection cannot roll back.
- * When the file is writable, open it read-write once so that SQLite
- * rolls the journal back, and then forbid writes on the connection.
- * Rolling back restores the last committed state, so nothing committed
- * changes.
+ * A writer killed in the first snapshot of a new bundle, or while
+ * switching journal modes, leaves a hot rollback journal, which a
+ * read-only connection cannot roll back. When the file is writable,
+ * open it read-write once so that SQLite rolls the journal back, and
+ * then forbid writes on the connection. Rolling back restores the last
+ * committed state, so nothing committed changes.
  */
 static int recover_read_only(struct bundle *bundle)
 {
-	if ((sqlite3_extended_errcode(bundle->db) & 0xff) != SQLITE_READONLY ||
-	    access(bundle->path, W_OK) != 0)
+	if ((sqlite3_extended_errcode(bundle->db) & 0xff) != SQLITE_READONLY)
 		return -1;
+	if (access(bundle->path, W_OK) != 0)
+		return journal_unreadable(bundle);
 
 	sqlite3_close(bundle->db);
 	bundle->db = NULL;

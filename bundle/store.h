@@ -53,6 +53,11 @@ struct bundle {
 	struct store_dict *dict;   /* dict.c */
 	int pack_usable;	   /* pack.c: usable bytes per page; -1 unknown */
 	int64_t pack_free;	   /* estimated room on the last leaf */
+	/* A new bundle stays in rollback-journal mode for its first
+	 * snapshot (store.c); keep_rollback is set while that snapshot
+	 * runs. */
+	int rollback_journal;
+	int keep_rollback;
 };
 
 /* Set bundle_error() from the connection's last SQLite failure, as
@@ -68,8 +73,15 @@ int store_prepare(struct bundle *bundle, sqlite3_stmt **stmt, const char *sql);
 int store_exec(struct bundle *bundle, const char *sql, const char *what);
 
 /* Fail with a clear message unless the bundle was opened for writing
- * and is not finalized. */
+ * and is not finalized. Outside a transaction, it also switches a new
+ * bundle from rollback-journal mode to WAL, unless keep_rollback is set
+ * (see store_start_wal). */
 int store_check_writable(struct bundle *bundle);
+
+/* Switch a new bundle that is still in rollback-journal mode to WAL,
+ * with synchronous = FULL; nothing to do for any other bundle. Fails
+ * when another connection has the file open. */
+int store_start_wal(struct bundle *bundle);
 
 /* Read and write one row of the meta table. store_get_meta returns a
  * malloc'd string, or NULL with *found = 0 when the key is absent (and
