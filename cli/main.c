@@ -210,12 +210,16 @@ static const struct cli_command commands[] = {
 	  "a bundle\nthat was not finalized, is reported on stderr after the "
 	  "output, with exit\nstatus 1.\n" },
 	{ "patch", IN_MODULE(cmd_patch),
-	  "runbundle patch [--json] [--from STEP] [--to STEP] BUNDLE "
-	  "[PATH...]",
+	  "runbundle patch [--json] [--from STEP] [--to STEP] [--verify] "
+	  "[--allow-incomplete] BUNDLE [PATH...]",
 	  "Print the workspace diff between two steps as a unified diff.",
-	  "  --from STEP  the old side (default: initial)\n"
-	  "  --to STEP    the new side (default: final)\n"
-	  "  --json       print the changed files and the diff as JSON\n"
+	  "  --from STEP         the old side (default: initial)\n"
+	  "  --to STEP           the new side (default: final)\n"
+	  "  --json              print the changed files and the diff as "
+	  "JSON\n"
+	  "  --verify            check every object too, as runbundle "
+	  "verify does\n"
+	  "  --allow-incomplete  accept a bundle that was not finalized\n"
 	  "PATH limits the diff to these files and directories.\n" },
 	{ "ls", IN_MODULE(cmd_ls),
 	  "runbundle ls [--json] [-r] [--verify] [--allow-incomplete] BUNDLE "
@@ -277,14 +281,17 @@ static const struct cli_command commands[] = {
 	  "nothing\n"
 	  "  --json     print the changes and conflicts as JSON "
 	  "(docs/gate.md)\n"
-	  "Exit status: 0 applied, 1 the target differs from the initial "
-	  "snapshot\n(nothing written), 2 usage, 3 error.\n" },
+	  "Exit status: 0 applied (or applied already), 1 the target "
+	  "differs from the\ninitial snapshot (nothing written), 2 usage, "
+	  "3 error.\n" },
 	{ "report", IN_MODULE(cmd_report),
-	  "runbundle report [--json] -o FILE BUNDLE",
+	  "runbundle report [--json] [--allow-incomplete] -o FILE BUNDLE",
 	  "Write one self-contained HTML report of a run for auditors.",
-	  "  -o FILE  the HTML file to create (docs/gate.md, \"The "
-	  "report\")\n"
-	  "  --json   also print the page's data as JSON\n" },
+	  "  -o FILE             the HTML file to create, which must not "
+	  "exist\n"
+	  "                      (docs/gate.md, \"The report\")\n"
+	  "  --json              also print the page's data as JSON\n"
+	  "  --allow-incomplete  report a bundle that was not finalized\n" },
 	{ "replay", IN_MODULE(cmd_replay),
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
 	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "

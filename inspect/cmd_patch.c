@@ -8,7 +8,9 @@
 
 #include "cli/cli.h"
 #include "inspect/commands.h"
+#include "inspect/content.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 #include "inspect/patch.h"
 
@@ -18,6 +20,7 @@ struct patch_args {
 	const char *const *paths;
 	size_t n_paths;
 	int json;
+	int checks; /* enum inspect_check_flags */
 };
 
 static void file_json(const char *path, int change, int binary,
@@ -83,6 +86,39 @@ static int run_json(struct inspect_view *v, size_t from, size_t to,
 	return out_json(o);
 }
 
+/* Nonzero when path is in the snapshot root (the root itself too). */
+static int in_snapshot(struct inspect_view *v, const struct bundle_id *root,
+		       const char *path)
+{
+	struct inspect_node node = {0};
+	int found = inspect_node_find(v->bundle, root, path, &node) == 0;
+
+	inspect_node_release(&node);
+	return found;
+}
+
+/* Reject a PATH operand that neither step has, so that a misspelt path
+ * is not taken for one without changes. */
+static int check_paths(struct inspect_view *v, const struct patch_args *a,
+		       size_t from, size_t to)
+{
+	for (size_t i = 0; i < a->n_paths; i++) {
+		const char *p = a->paths[i];
+		char shown[512];
+
+		if (in_snapshot(v, &v->steps[from].root, p) ||
+		    in_snapshot(v, &v->steps[to].root, p))
+			continue;
+		cli_sanitize(shown, sizeof(shown), p);
+		inspect_set_error("no such path: '%s': in neither step %zu nor "
+				  "step %zu of the run", shown, from, to);
+		inspect_set_hint("'runbundle ls %s' lists the paths of the "
+				 "final step", a->path);
+		return -1;
+	}
+	return 0;
+}
+
 static int run(const struct patch_args *a)
 {
 	struct inspect_patch_options opts = { .paths = a->paths,
@@ -96,7 +132,8 @@ static int run(const struct patch_args *a)
 	if (rc)
 		return rc;
 	if (inspect_view_step(&v, a->from, &from) < 0 ||
-	    inspect_view_step(&v, a->to, &to) < 0) {
+	    inspect_view_step(&v, a->to, &to) < 0 ||
+	    check_paths(&v, a, from, to) < 0) {
 		inspect_view_close(&v);
 		return out_fail();
 	}
@@ -105,11 +142,14 @@ static int run(const struct patch_args *a)
 	else if (inspect_patch(v.bundle, &v.steps[from].root,
 			       &v.steps[to].root, &opts, &stats) < 0)
 		rc = out_fail();
-	inspect_view_close(&v);
 	if (fflush(stdout) != 0) {
+		inspect_view_close(&v);
 		cli_error("cannot write the diff: 'stdout': write failed");
 		return CLI_EXIT_ERROR;
 	}
+	if (rc == CLI_EXIT_OK)
+		rc = inspect_integrity_warn(&v, a->path, a->checks);
+	inspect_view_close(&v);
 	return rc;
 }
 
@@ -119,6 +159,7 @@ int cmd_patch(int argc, char **argv, const struct cli_command *self)
 		{ "json", no_argument, NULL, 'j' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
+		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct patch_args a = { .from = "initial", .to = "final" };
@@ -126,6 +167,8 @@ int cmd_patch(int argc, char **argv, const struct cli_command *self)
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		if (inspect_check_option(c, &a.checks))
+			continue;
 		switch (c) {
 		case 'j':
 			a.json = 1;

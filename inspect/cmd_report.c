@@ -16,7 +16,9 @@
  *    and the one script whose SHA-256 it names, and no fetch at all.
  *
  * The file is written to a temporary name beside the output, synced and
- * renamed, so a failed report never leaves half a page.
+ * renamed with RENAME_NOREPLACE, so a failed report never leaves half a
+ * page. The rename fails when the name exists, so no report replaces a
+ * file, the bundle itself included, even one created meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +130,29 @@ static void write_page(FILE *out, const cJSON *doc, const char *json,
 	fputs("</script>\n</body>\n</html>\n", out);
 }
 
+/* A report never replaces a file, because -o may name the bundle or the
+ * last copy of something else by mistake. */
+static void exists_error(const char *path)
+{
+	cli_error("cannot create the report: '%s': it exists", path);
+	cli_hint("remove it or name another file with -o");
+}
+
+/* Rename from to to unless to exists. A file system without
+ * RENAME_NOREPLACE gets a hard link and an unlink, which fail the same
+ * way. */
+static int move_noreplace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(from, to) < 0)
+		return -1;
+	unlink(from);
+	return 0;
+}
+
 static int write_file(const char *path, const cJSON *doc, const char *json,
 		      const char *name)
 {
@@ -157,9 +182,12 @@ static int write_file(const char *path, const cJSON *doc, const char *json,
 		goto out;
 	}
 	fclose(out);
-	if (rename(tmp, path) < 0) {
-		cli_error("cannot write the report: '%s': %s", path,
-			  strerror(errno));
+	if (move_noreplace(tmp, path) < 0) {
+		if (errno == EEXIST)
+			exists_error(path);
+		else
+			cli_error("cannot write the report: '%s': %s", path,
+				  strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -206,17 +234,42 @@ static long add_verify(cJSON *doc, const char *bundle)
 							      "n_problems"));
 }
 
-static int run(const char *bundle, const char *output, int json_out)
+/* An unfinalized bundle is reported only with --allow-incomplete, as
+ * the other reading commands do, because no root digest covers its last
+ * events. */
+static int check_finalized(const struct inspect_view *view,
+			   const char *bundle)
+{
+	if (view->finalized)
+		return 0;
+	cli_error("the bundle is incomplete: '%s': it was not finalized, so "
+		  "no root digest covers its last events", bundle);
+	cli_hint("pass --allow-incomplete to report the events it has; "
+		 "'runbundle verify %s' checks them", bundle);
+	return -1;
+}
+
+static int run(const char *bundle, const char *output, int json_out,
+	       int allow_incomplete)
 {
 	struct inspect_view view;
 	const char *name = strrchr(bundle, '/');
+	struct stat st;
 	char *json;
 	cJSON *doc;
 	long problems;
 	int rc;
 
+	if (lstat(output, &st) == 0) {
+		exists_error(output);
+		return CLI_EXIT_ERROR;
+	}
 	if (inspect_view_open(&view, bundle) < 0)
 		return cli_error_from(inspect_error(), inspect_error_hint());
+	if (!allow_incomplete && check_finalized(&view, bundle) < 0) {
+		inspect_view_close(&view);
+		return CLI_EXIT_FAIL;
+	}
 	doc = inspect_report_data(&view, bundle);
 	inspect_view_close(&view);
 	if (!doc)
@@ -254,10 +307,11 @@ static int run(const char *bundle, const char *output, int json_out)
 int cmd_report(int argc, char **argv, const struct cli_command *self)
 {
 	const char *output = NULL;
-	int json = 0, first;
+	int json = 0, allow_incomplete = 0, first;
 	const struct inspect_option options[] = {
 		{ "output", 'o', &output, NULL },
 		{ "json", 0, NULL, &json },
+		{ "allow-incomplete", 0, NULL, &allow_incomplete },
 		{ NULL, 0, NULL, NULL },
 	};
 
@@ -267,5 +321,5 @@ int cmd_report(int argc, char **argv, const struct cli_command *self)
 		return CLI_EXIT_USAGE;
 	if (!output)
 		return cli_usage_error(self, "expected -o FILE");
-	return run(argv[first], output, json);
+	return run(argv[first], output, json, allow_incomplete);
 }

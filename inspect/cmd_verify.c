@@ -5,7 +5,10 @@
  * Exit statuses: 0 when the bundle is intact and finalized, or intact
  * with --allow-incomplete given. 1 when problems were found or the
  * bundle is incomplete, 2 for a bad command line, and 3 when the file
- * cannot be opened as a bundle at all.
+ * cannot be opened as a bundle at all. An unfinalized bundle with no
+ * events and no -wal beside it fails even with --allow-incomplete: it is
+ * most likely a copy taken during record without the -wal that contains
+ * the committed events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +19,13 @@
 #include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
+#include "inspect/integrity.h"
 
 struct verify_args {
 	const char *path;
 	int json;
 	int allow_incomplete;
+	int wal_missing; /* not finalized, and no -wal beside it */
 };
 
 static int parse_args(int argc, char **argv, const struct cli_command *self,
@@ -90,7 +95,12 @@ static void print_text(const struct verify_args *args,
 		printf("%s\n", p->message);
 		print_affected(p);
 	}
-	if (!report->finalized && report->n_events == 0)
+	if (!report->finalized && report->n_events == 0 && args->wal_missing)
+		printf("incomplete: '%s' was not finalized and has no "
+		       "events, but its committed events may be in the "
+		       "missing '%s-wal'\n",
+		       path, path);
+	else if (!report->finalized && report->n_events == 0)
 		printf("incomplete: '%s' was not finalized and has no "
 		       "events\n",
 		       path);
@@ -105,14 +115,20 @@ static void print_text(const struct verify_args *args,
 		       report->n_problems == 1 ? "" : "s", path);
 		return;
 	}
-	if (!ok) {
+	if (args->wal_missing)
+		inspect_wal_warn(args->path);
+	if (!ok && report->n_events > 0)
 		cli_hint("pass --allow-incomplete to accept an intact prefix "
 			 "of an unfinalized bundle");
+	if (!ok)
 		return;
-	}
 	printf("OK: %llu objects, %llu events",
 	       (unsigned long long)report->n_objects,
 	       (unsigned long long)report->n_events);
+	if (!report->finalized)
+		printf(", not finalized");
+	if (args->wal_missing)
+		printf(", and more may be in the missing '%s-wal'", path);
 	if (report->has_root) {
 		bundle_id_to_hex(&report->root, hex);
 		printf(", root digest %s", hex);
@@ -176,6 +192,7 @@ static int print_json(const struct verify_args *args,
 	cJSON_AddStringToObject(root, "bundle", args->path);
 	cJSON_AddBoolToObject(root, "ok", ok);
 	cJSON_AddBoolToObject(root, "finalized", report->finalized);
+	cJSON_AddBoolToObject(root, "wal_missing", args->wal_missing);
 	cJSON_AddNumberToObject(root, "objects", (double)report->n_objects);
 	cJSON_AddNumberToObject(root, "events", (double)report->n_events);
 	cJSON_AddNumberToObject(root, "verified_events",
@@ -209,11 +226,15 @@ int cmd_verify(int argc, char **argv, const struct cli_command *self)
 	if (rc)
 		return rc;
 
+	/* Before the bundle is opened, which may create an empty -wal. */
+	args.wal_missing = inspect_wal_missing(args.path);
 	if (bundle_verify(args.path, &report))
 		return cli_error_from(bundle_error(), bundle_error_hint());
 
+	args.wal_missing = args.wal_missing && !report.finalized;
 	ok = report.n_problems == 0 &&
-	     (report.finalized || args.allow_incomplete);
+	     (report.finalized || args.allow_incomplete) &&
+	     !(args.wal_missing && report.n_events == 0);
 	if (args.json)
 		rc = print_json(&args, &report, ok);
 	else

@@ -2,10 +2,12 @@
  * integrity.c - the quick and the full check of a bundle that a reading
  * command has printed from, and the warning lines it prints for them.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bundle/verify.h"
 #include "cli/cli.h"
@@ -90,6 +92,8 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 		return out_fail();
 	if (flags & INSPECT_CHECK_ALLOW_INCOMPLETE)
 		check.incomplete = 0;
+	if (check.incomplete && inspect_wal_missing(path))
+		inspect_wal_warn(path);
 	if (!check.incomplete && !check.n_problems)
 		return CLI_EXIT_OK;
 	listed = check.n_problems < INSPECT_INTEGRITY_LISTED ?
@@ -106,4 +110,28 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 			  "events", path);
 	cli_hint("runbundle verify %s", path);
 	return CLI_EXIT_FAIL;
+}
+
+int inspect_wal_missing(const char *path)
+{
+	size_t len = strlen(path) + sizeof("-wal");
+	char *wal = malloc(len);
+	struct stat st;
+	int missing;
+
+	if (!wal)
+		return 0;
+	snprintf(wal, len, "%s-wal", path);
+	missing = lstat(wal, &st) < 0 && errno == ENOENT;
+	free(wal);
+	return missing;
+}
+
+void inspect_wal_warn(const char *path)
+{
+	cli_error("the bundle may lack committed events: '%s-wal': missing, "
+		  "and until a bundle is finalized its committed events can "
+		  "be in that file", path);
+	cli_hint("copy '%s-wal' together with the bundle, or copy bundles "
+		 "only after runbundle record has ended", path);
 }

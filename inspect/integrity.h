@@ -75,4 +75,17 @@ int inspect_integrity_check(const struct inspect_view *view, const char *path,
 int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 			   int flags);
 
+/*
+ * Nonzero when path has no "<path>-wal" file beside it. While record
+ * runs, committed events are in that file until a checkpoint copies them
+ * into the bundle, so a copy of an unfinalized bundle taken without it
+ * can lack events that were committed. Checked before the bundle is
+ * opened, because opening it may create an empty -wal.
+ */
+int inspect_wal_missing(const char *path);
+
+/* Print the note and the hint for an unfinalized bundle at path that
+ * has no -wal beside it (see inspect_wal_missing()), on stderr. */
+void inspect_wal_warn(const char *path);
+
 #endif
