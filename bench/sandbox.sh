@@ -6,6 +6,15 @@
 # samples CPU time per tick, so one run's value is coarse, but the mean
 # of many is not, and under load it is the steadier number.
 #
+# bwrap's row is not like for like in two ways. bwrap exits as soon as
+# its sandbox's PID 1 reports the command's status over an eventfd, so
+# its wall time leaves out the teardown of the namespaces. runbundle
+# waits for the teardown, because it removes the run's cgroup and the
+# parts it created after it. And bwrap's PID 1 is then reaped by the
+# system's init (or a subreaper), not by bwrap, so bwrap's CPU column
+# leaves out the whole set-up inside the sandbox. Seen with `strace -f`
+# on bwrap 0.8.0 (Debian 12).
+#
 # `runbundle --version` shows the start-up of the executable alone. The
 # last row times sandbox_launch() and sandbox_wait() inside one process
 # (bench/sandbox_launch.c), as the recorder calls them, without the
@@ -86,4 +95,7 @@ in_process = float(subprocess.run([launch, ws + "/repo", str(n)],
                                   text=True).stdout) / 1000
 print("| `sandbox_launch()` + `sandbox_wait()` in one process | %.2f | %.2f "
       "| |" % (in_process * 1000, in_process / bwrap))
+print()
+print("bwrap returns before its sandbox is torn down, and its CPU column "
+      "leaves out its sandbox's PID 1, which bwrap does not reap.")
 PYEOF
