@@ -17,12 +17,16 @@ expect_status 0 "$TMP/alone/runbundle" record --help
 expect_status 0 "$TMP/alone/runbundle" sandbox --workspace "$TMP" -- true
 
 # libcrypto is opened only for the seccomp filter's digest, which only a
-# description needs, so a plain run does not load it at all.
+# description needs, so a plain run does not load it at all. libseccomp
+# is linked into the executable, and cJSON shows that LD_DEBUG works.
 expect_status 0 env LD_DEBUG=files "$TMP/alone/runbundle" sandbox \
 	--workspace "$TMP" -- true
-expect_grep 'file=libseccomp' "$TMP/err"
+expect_grep 'file=libcjson' "$TMP/err"
 if grep -q 'file=libcrypto' "$TMP/err"; then
 	fail "a run without --description loaded libcrypto"
+fi
+if grep -q 'file=libseccomp' "$TMP/err"; then
+	fail "the executable loaded libseccomp, which it links statically"
 fi
 expect_status 0 env LD_DEBUG=files "$TMP/alone/runbundle" sandbox \
 	--workspace "$TMP" --description "$TMP/described.json" -- true
