@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -14,8 +15,10 @@
 #include "inspect/commands.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
+#include "inspect/execs.h"
 #include "inspect/gate.h"
 #include "inspect/options.h"
+#include "inspect/output.h"
 #include "inspect/view.h"
 
 /* Items kept per rule for --json and the human line; the count is kept
@@ -24,11 +27,11 @@
 #define GATE_NAME_WIDTH 16
 
 enum { DAMAGED, FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE,
-       DIVERGED, N_RULES };
+       DIVERGED, TIMED_OUT, N_RULES };
 
 static const char *const rule_names[N_RULES] = {
 	"damaged", "files-changed", "protected-path", "write-outside",
-	"denied-command", "network", "incomplete", "diverged",
+	"denied-command", "network", "incomplete", "diverged", "timed-out",
 };
 
 struct rule {
@@ -150,20 +153,57 @@ static int diverged(const struct inspect_event *ev)
 	       (verdict && strcmp(verdict, "diverged") == 0);
 }
 
-static void check_events(struct gate *g)
+/* A failed exec that the same process follows with another attempt is
+ * a PATH lookup (execs.h), counted once with the attempt that ends it. */
+static int check_events(struct gate *g)
 {
 	const struct inspect_view *v = g->view;
+	unsigned char *lookups = inspect_exec_lookups(v);
 
+	if (!lookups)
+		return -1;
 	for (size_t i = 0; i < v->n_events; i++) {
 		const struct inspect_event *ev = &v->events[i];
 
-		if (strcmp(ev->kind, "exec") == 0)
+		if (strcmp(ev->kind, "exec") == 0 && !lookups[i])
 			check_exec(g, ev);
 		else if (strcmp(ev->kind, "violation") == 0)
 			check_violation(g, ev);
 		if (diverged(ev))
 			hit(&g->r[DIVERGED], ev->kind);
 	}
+	free(lookups);
+	return 0;
+}
+
+/* The end event records whether the policy's wall-clock limit ended the
+ * run; the limit itself is in the sandbox's description. */
+static void check_timeout(struct gate *g)
+{
+	const struct inspect_event *end = inspect_view_last(g->view, "end");
+	const struct inspect_event *sb = inspect_view_first(g->view,
+							    "sandbox");
+	struct rule *r = &g->r[TIMED_OUT];
+	cJSON *desc = NULL;
+	double limit = 0;
+	char dur[32];
+
+	if (!end || !inspect_json_bool(end->data, "timed_out", 0))
+		return;
+	if (sb && inspect_view_ref_json(g->view, sb, 0, &desc) == 0)
+		limit = inspect_json_num(cJSON_GetObjectItem(
+			cJSON_GetObjectItem(desc, "limits"), "timeout_seconds"),
+			"value", 0);
+	cJSON_Delete(desc);
+	out_duration(dur, sizeof(dur),
+		     inspect_json_num(end->data, "duration_us", -1));
+	if (limit > 0)
+		snprintf(r->detail, sizeof(r->detail), "the run timed out "
+			 "after %s (policy limit %.0f s)", dur, limit);
+	else
+		snprintf(r->detail, sizeof(r->detail), "the run timed out "
+			 "after %s (policy limit)", dur);
+	hit(r, r->detail);
 }
 
 static void check_complete(struct gate *g)
@@ -295,10 +335,12 @@ static int evaluate(struct gate *g, const char *path)
 	g->r[NETWORK].enabled = !rules->allow_network;
 	g->r[INCOMPLETE].enabled = rules->require_complete;
 	g->r[DIVERGED].enabled = rules->require_identical;
-	if (check_verified(g, path) < 0 || check_changes(g) < 0)
+	g->r[TIMED_OUT].enabled = !rules->allow_timeout;
+	if (check_verified(g, path) < 0 || check_changes(g) < 0 ||
+	    check_events(g) < 0)
 		return -1;
-	check_events(g);
 	check_complete(g);
+	check_timeout(g);
 	describe(g);
 	return 0;
 }
@@ -342,20 +384,24 @@ static int print_json(const struct gate *g, const char *path, int n_failed)
 	return n_failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* On a terminal, each line is cut to 80 columns. A pipe or a file (a
+ * CI log) gets the whole detail, as --json does. */
 static int print_human(const struct gate *g, int n_failed)
 {
 	int color = cli_use_color(stdout);
+	int tty = isatty(STDOUT_FILENO);
 
 	for (int i = 0; i < N_RULES; i++) {
 		const struct rule *r = &g->r[i];
 		int room = 80 - GATE_NAME_WIDTH - 1;
+		int cut = tty && (int)strlen(r->detail) > room;
 
 		if (!failed(r))
 			continue;
 		printf("%s%-*s%s %.*s%s\n", color ? "\033[31m" : "",
 		       GATE_NAME_WIDTH, rule_names[i], color ? "\033[0m" : "",
-		       (int)strlen(r->detail) > room ? room - 3 : room,
-		       r->detail, (int)strlen(r->detail) > room ? "..." : "");
+		       cut ? room - 3 : (int)strlen(r->detail), r->detail,
+		       cut ? "..." : "");
 	}
 	if (n_failed)
 		fprintf(stderr, "gate: %d of %d rules failed\n", n_failed,

@@ -51,10 +51,12 @@ static void print_processes(const cJSON *p)
 	char line[512] = "";
 	size_t at = 0;
 
-	printf("processes   %.0f, %.0f execs, %.0f failed execs\n",
+	printf("processes   %.0f, %.0f execs, %.0f failed execs, %.0f PATH "
+	       "lookups\n",
 	       inspect_json_num(p, "count", 0),
 	       inspect_json_num(p, "execs", 0),
-	       inspect_json_num(p, "failed_execs", 0));
+	       inspect_json_num(p, "failed_execs", 0),
+	       inspect_json_num(p, "path_lookups", 0));
 	cJSON_ArrayForEach(row, cJSON_GetObjectItem(p, "top")) {
 		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s %.0f",
 				       at ? ", " : "",
@@ -178,12 +180,31 @@ static void print_verify(const cJSON *v, const struct out_style *st)
 	       st->reset);
 }
 
+/* "timed out after 2.03 s (policy limit 2 s), killed by SIGKILL": the
+ * sandbox's init kills every process when the policy's wall-clock limit
+ * expires, so the signal alone would read as an ordinary kill. */
+static void timed_out_text(char *buf, size_t len, const cJSON *run,
+			   const cJSON *sandbox)
+{
+	double limit = inspect_json_num(sandbox, "timeout_seconds", 0);
+	char dur[32], lim[48] = "";
+
+	out_duration(dur, sizeof(dur), inspect_json_num(run, "duration_us",
+							-1));
+	if (limit > 0)
+		snprintf(lim, sizeof(lim), " %.0f s", limit);
+	snprintf(buf, len, "timed out after %s (policy limit%s)%s%s", dur,
+		 lim, inspect_json_str(run, "signal") ? ", killed by SIG" : "",
+		 inspect_json_str(run, "signal") ?
+			 inspect_json_str(run, "signal") : "");
+}
+
 static void print_text(const cJSON *s)
 {
 	const cJSON *run = cJSON_GetObjectItem(s, "run");
 	const char *state = inspect_json_str(s, "state");
 	struct out_style st;
-	char buf[64];
+	char buf[160];
 	double code = inspect_json_num(run, "exit_code", -1);
 
 	out_style_init(&st);
@@ -206,6 +227,9 @@ static void print_text(const cJSON *s)
 		snprintf(buf, sizeof(buf), "none: stopped by SIG%s before "
 			 "the agent started",
 			 inspect_json_str(run, "stopped_before_start"));
+	else if (inspect_json_bool(run, "timed_out", 0))
+		timed_out_text(buf, sizeof(buf), run,
+			       cJSON_GetObjectItem(s, "sandbox"));
 	else if (inspect_json_str(run, "signal"))
 		snprintf(buf, sizeof(buf), "killed by SIG%s",
 			 inspect_json_str(run, "signal"));

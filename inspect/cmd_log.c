@@ -14,11 +14,16 @@
 #include "inspect/commands.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
+#include "inspect/execs.h"
 #include "inspect/integrity.h"
 #include "inspect/output.h"
 
 /* Columns: seq (6), time (12), kind (13), then the description. */
 #define LOG_INDENT 36
+
+/* After a failed exec that the same process follows with another
+ * attempt (execs.h). */
+#define LOG_LOOKUP " (PATH lookup)"
 
 struct log_args {
 	const char *path;
@@ -165,7 +170,7 @@ static void print_step(const struct inspect_view *v, size_t i,
 }
 
 static void print_event(const struct inspect_view *v,
-			const struct inspect_event *ev,
+			const struct inspect_event *ev, int lookup,
 			const struct out_style *st, struct unreadable *bad)
 {
 	char *text = inspect_describe(ev);
@@ -175,9 +180,9 @@ static void print_event(const struct inspect_view *v,
 	int red = strcmp(ev->kind, "violation") == 0;
 
 	cli_sanitize(kind, sizeof(kind), ev->kind);
-	snprintf(line, sizeof(line), "%6llu  %-12.12s  %-13s %s",
+	snprintf(line, sizeof(line), "%6llu  %-12.12s  %-13s %s%s",
 		 (unsigned long long)ev->seq, t ? t + 1 : ev->time, kind,
-		 text ? text : "");
+		 text ? text : "", lookup ? LOG_LOOKUP : "");
 	free(text);
 	printf("%s", red ? st->red : "");
 	out_field("", 0, line);
@@ -195,18 +200,27 @@ static void print_event(const struct inspect_view *v,
 }
 
 static cJSON *event_json(const struct inspect_view *v,
-			 const struct inspect_event *ev, struct unreadable *bad)
+			 const struct inspect_event *ev, int lookup,
+			 struct unreadable *bad)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *text = inspect_describe(ev);
 	struct inspect_answer an;
+	char *summary = NULL;
 
 	out_add_num(o, "seq", ev->seq);
 	cJSON_AddStringToObject(o, "kind", ev->kind);
 	cJSON_AddStringToObject(o, "time", ev->time);
 	out_add_num(o, "step", ev->step);
-	cJSON_AddStringToObject(o, "summary", text ? text : "");
+	if (text && lookup &&
+	    asprintf(&summary, "%s%s", text, LOG_LOOKUP) < 0)
+		summary = NULL;
+	cJSON_AddStringToObject(o, "summary", summary ? summary :
+					      text ? text : "");
+	free(summary);
 	free(text);
+	if (strcmp(ev->kind, "exec") == 0)
+		cJSON_AddBoolToObject(o, "path_lookup", lookup);
 	if (ev->data)
 		cJSON_AddItemToObject(o, "data", cJSON_Duplicate(ev->data, 1));
 	if (strcmp(ev->kind, "exchange") != 0)
@@ -247,11 +261,15 @@ static int run(const struct log_args *a)
 	size_t step = 0, shown = (size_t)-1;
 	cJSON *root = NULL, *steps = NULL, *cur = NULL;
 	struct unreadable bad = { 0 };
+	unsigned char *lookups;
 	int rc = out_open(&v, a->path);
 
 	if (rc)
 		return rc;
-	if (a->step && inspect_view_step(&v, a->step, &step) < 0) {
+	lookups = inspect_exec_lookups(&v);
+	if (!lookups ||
+	    (a->step && inspect_view_step(&v, a->step, &step) < 0)) {
+		free(lookups);
 		inspect_view_close(&v);
 		return out_fail();
 	}
@@ -281,10 +299,12 @@ static int run(const struct log_args *a)
 		}
 		if (a->json)
 			cJSON_AddItemToArray(cJSON_GetObjectItem(cur, "events"),
-					     event_json(&v, ev, &bad));
+					     event_json(&v, ev, lookups[i],
+							&bad));
 		else
-			print_event(&v, ev, &st, &bad);
+			print_event(&v, ev, lookups[i], &st, &bad);
 	}
+	free(lookups);
 	rc = a->json ? out_json(root) : CLI_EXIT_OK;
 	if (rc == CLI_EXIT_OK)
 		rc = check(&v, a, &bad);

@@ -100,6 +100,7 @@ static char *output_line(const cJSON *d)
 
 static char *end_event_line(const cJSON *d)
 {
+	int timed_out = inspect_json_bool(d, "timed_out", 0);
 	char dur[32];
 
 	out_duration(dur, sizeof(dur), inspect_json_num(d, "duration_us", -1));
@@ -112,6 +113,13 @@ static char *end_event_line(const cJSON *d)
 				   ? str(d, "stopped_by")
 				   : "?",
 			   dur);
+	/* The sandbox's init kills every process with SIGKILL when the
+	 * policy's wall-clock limit expires: not an ordinary kill. */
+	if (timed_out && inspect_json_str(d, "signal"))
+		return fmt("agent timed out after %s (policy limit)", dur);
+	if (timed_out)
+		return fmt("agent timed out after %s (policy limit), exited "
+			   "%.0f", dur, inspect_json_num(d, "exit_code", -1));
 	if (inspect_json_str(d, "signal"))
 		return fmt("agent killed by SIG%s after %s", str(d, "signal"),
 			   dur);

@@ -33,6 +33,8 @@ struct inspect_gate_rules {
 	int require_complete;
 	int require_identical;		   /* a replay recorded no
 					    * divergence */
+	int allow_timeout;		   /* the policy's wall-clock limit
+					    * may end the run */
 };
 
 /* Fill rules with the built-in defaults. */

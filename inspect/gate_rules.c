@@ -203,6 +203,8 @@ static int parse_key(struct inspect_gate_rules *rules, const char *name,
 		return parse_bool(name, item, &rules->require_complete);
 	if (strcmp(key, "require_identical") == 0)
 		return parse_bool(name, item, &rules->require_identical);
+	if (strcmp(key, "allow_timeout") == 0)
+		return parse_bool(name, item, &rules->allow_timeout);
 	return bad(name, key, NULL, "unknown key");
 }
 

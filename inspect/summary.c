@@ -9,6 +9,7 @@
 #include "inspect/answer.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
+#include "inspect/execs.h"
 #include "inspect/output.h"
 #include "inspect/patch.h"
 #include "inspect/summary.h"
@@ -209,12 +210,18 @@ static void add_top(cJSON *p, cJSON *counts)
 	free(sorted);
 }
 
-static void add_processes(const struct inspect_view *v, cJSON *s)
+static int add_processes(const struct inspect_view *v, cJSON *s)
 {
 	cJSON *p = cJSON_AddObjectToObject(s, "processes");
 	cJSON *counts = cJSON_CreateObject();
+	unsigned char *lookups = inspect_exec_lookups(v);
 	const struct inspect_event *tree;
-	double started = 0, execs = 0, failed = 0;
+	double started = 0, execs = 0, failed = 0, lookup = 0;
+
+	if (!lookups) {
+		cJSON_Delete(counts);
+		return -1;
+	}
 
 	for (size_t i = 0; i < v->n_events; i++) {
 		const struct inspect_event *ev = &v->events[i];
@@ -233,6 +240,10 @@ static void add_processes(const struct inspect_view *v, cJSON *s)
 			started = inspect_json_num(ev->data, "index", 0) + 1;
 		if (strcmp(ev->kind, "exec") != 0)
 			continue;
+		if (lookups[i]) {
+			lookup++;
+			continue;
+		}
 		if (inspect_json_str(ev->data, "error")) {
 			failed++;
 			continue;
@@ -247,8 +258,11 @@ static void add_processes(const struct inspect_view *v, cJSON *s)
 				       started);
 	out_add_num(p, "execs", execs);
 	out_add_num(p, "failed_execs", failed);
+	out_add_num(p, "path_lookups", lookup);
 	add_top(p, counts);
 	cJSON_Delete(counts);
+	free(lookups);
+	return 0;
 }
 
 /* NOTE: the lines are counted by running the whole diff, one diff(1)
@@ -299,6 +313,20 @@ static void add_violations(const struct inspect_view *v, cJSON *s)
 	}
 }
 
+/* The policy's wall-clock limit in seconds, as the sandbox description
+ * records it, or null (no description, or no limit). */
+static void add_timeout(cJSON *out, const cJSON *desc)
+{
+	const cJSON *limit = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(desc, "limits"), "timeout_seconds");
+	double value = inspect_json_num(limit, "value", 0);
+
+	if (value > 0)
+		out_add_num(out, "timeout_seconds", value);
+	else
+		cJSON_AddNullToObject(out, "timeout_seconds");
+}
+
 static void add_sandbox(const struct inspect_view *v, cJSON *s)
 {
 	const struct inspect_event *ev = inspect_view_first(v, "sandbox");
@@ -317,6 +345,7 @@ static void add_sandbox(const struct inspect_view *v, cJSON *s)
 			      dup_or_null(cJSON_GetObjectItem(ll, "abi")));
 	out_add_num(out, "seccomp_rules",
 		    cJSON_GetArraySize(cJSON_GetObjectItem(sc, "rules")));
+	add_timeout(out, desc);
 	cJSON_Delete(desc);
 }
 
@@ -371,11 +400,11 @@ cJSON *inspect_summary(const struct inspect_view *v, const char *path)
 	}
 	add_head(v, s, path);
 	add_run(v, s);
-	if (add_model(v, s) < 0 || add_files(v, s) < 0) {
+	if (add_model(v, s) < 0 || add_files(v, s) < 0 ||
+	    add_processes(v, s) < 0) {
 		cJSON_Delete(s);
 		return NULL;
 	}
-	add_processes(v, s);
 	add_violations(v, s);
 	add_sandbox(v, s);
 	add_fingerprint(v, s);

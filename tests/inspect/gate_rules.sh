@@ -33,10 +33,10 @@ run_spec "$TMP/clean" --exec /usr/bin/make make
 run_finish "$TMP/clean"
 forge "$TMP/clean/b.rb" "$TMP/clean/spec"
 expect_status 0 "$RUNBUNDLE" gate "$TMP/clean/b.rb"
-expect_grep '^gate: all 8 rules passed$' "$TMP/out"
+expect_grep '^gate: all 9 rules passed$' "$TMP/out"
 "$RUNBUNDLE" gate --json "$TMP/clean/b.rb" >"$TMP/json"
 expect_eq true "$(jq .passed "$TMP/json")" "passed in JSON"
-expect_eq 8 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
+expect_eq 9 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
 	"rules passed in JSON"
 expect_eq 1 "$(jq .files_changed "$TMP/json")" "files changed in JSON"
 
@@ -145,6 +145,45 @@ forge "$TMP/cut/b.rb" "$TMP/cut/spec"
 gate_fails cut incomplete
 expect_grep "not finalized" "$TMP/out"
 
+# A run that the policy's wall-clock limit ended: timed-out, with the
+# limit from the sandbox's description; allow_timeout accepts it.
+new_run late
+run_spec "$TMP/late" --no-end
+jq -cn '{kind: "sandbox", object: {limits: {timeout_seconds:
+	{value: 2, via: "init timer"}}}}' >>"$TMP/late/spec"
+run_finish "$TMP/late"
+jq -cn '{kind: "end", data: {started: true, exit_code: 137,
+	signal: "KILL", timed_out: true, duration_us: 2030000}}' \
+	>>"$TMP/late/spec"
+echo '{"finalize": true}' >>"$TMP/late/spec"
+forge "$TMP/late/b.rb" "$TMP/late/spec"
+gate_fails late timed-out
+expect_grep '^timed-out  *the run timed out after 2.03 s (policy limit 2 s)$' \
+	"$TMP/out"
+echo '{"version": 1, "allow_timeout": true}' >"$TMP/late/rules.json"
+expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/late/rules.json" \
+	"$TMP/late/b.rb"
+echo '{"version": 1, "allow_timeout": 1}' >"$TMP/late/bad.json"
+expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/late/bad.json" \
+	"$TMP/late/b.rb"
+expect_grep 'allow_timeout: 1: expected true or false' "$TMP/err"
+
+# A PATH search for a denied command counts once: the failed attempts
+# that the same process follows with another are lookups, not attempts.
+new_run probe
+run_spec "$TMP/probe"
+for dir in /usr/local/sbin /usr/local/bin /usr/sbin; do
+	jq -cn --arg p "$dir/sudo" '{kind: "exec", data: {index: 1, pid: 11,
+		path: $p, error: "ENOENT"}}' >>"$TMP/probe/spec"
+done
+jq -cn '{kind: "exec", data: {index: 1, pid: 11, path: "/usr/bin/sudo",
+	argv: ["sudo", "id"]}}' >>"$TMP/probe/spec"
+run_finish "$TMP/probe"
+forge "$TMP/probe/b.rb" "$TMP/probe/spec"
+gate_fails probe denied-command
+expect_grep "^denied-command  *1 denied command attempted: '/usr/bin/sudo'$" \
+	"$TMP/out"
+
 # A replay that diverged.
 new_run div
 run_spec "$TMP/div" --divergence
@@ -178,15 +217,38 @@ expect_status 1 "$RUNBUNDLE" gate "$TMP/all/b.rb"
 expect_eq "protected-path denied-command network diverged" \
 	"$(awk '{print $1}' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" \
 	"failed rules"
-expect_grep '^gate: 4 of 8 rules failed$' "$TMP/err"
+expect_grep '^gate: 4 of 9 rules failed$' "$TMP/err"
 "$RUNBUNDLE" gate --json "$TMP/all/b.rb" >"$TMP/json" || true
 expect_eq '["protected-path","denied-command","network","diverged"]' \
 	"$(jq -c '[.rules[] | select(.passed | not) | .rule]' "$TMP/json")" \
 	"failed rules in JSON"
 
-# Lines fit in 80 columns, and no color reaches a file or NO_COLOR.
-awk 'length > 80 { exit 1 }' "$TMP/out" || fail "a line is over 80 columns"
+# No color reaches a file or NO_COLOR.
 grep -q "$(printf '\033')" "$TMP/out" && fail "color in a file"
+
+# A long line is cut to 80 columns on a terminal only: a file or a pipe
+# (a CI log) gets the whole detail.
+new_run long
+for name in first-protected-file second-protected-file \
+	third-protected-file fourth-protected-file; do
+	echo x >"$TMP/long/after/$name.lock"
+done
+run_spec "$TMP/long"
+run_finish "$TMP/long"
+forge "$TMP/long/b.rb" "$TMP/long/spec"
+echo '{"version": 1, "protected_paths": ["*.lock"]}' >"$TMP/long/rules.json"
+gate_fails long protected-path --rules "$TMP/long/rules.json"
+grep -q '\.\.\.$' "$TMP/out" && fail "a line to a file is cut"
+expect_grep "'second-protected-file.lock', 'third-protected-file.lock'$" \
+	"$TMP/out"
+if command -v script >/dev/null; then
+	script -qec "env NO_COLOR=1 '$RUNBUNDLE' gate --rules \
+		'$TMP/long/rules.json' '$TMP/long/b.rb'" /dev/null \
+		>"$TMP/tty" || true
+	expect_grep '\.\.\..$' "$TMP/tty"
+	tr -d '\r' <"$TMP/tty" | awk 'length > 80 { exit 1 }' ||
+		fail "a line on a terminal is over 80 columns"
+fi
 
 # On a terminal the rule names are red, unless NO_COLOR is set.
 expect_red_on_tty protected-path '^protected-path' \
