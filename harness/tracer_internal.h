@@ -155,6 +155,25 @@ bool tracer_is_secret(struct harness_tracer *tracer, const char *name);
 
 void tracer_secrets_free(struct harness_tracer *tracer);
 
+/* tracer_sched.c: the tracer thread's scheduling while the loop runs. */
+
+/* The calling thread's scheduling as it was before tracer_sched_begin. */
+struct tracer_sched {
+	bool changed;		/* a short slice was set, so end restores */
+	uint32_t policy;
+	int32_t nice;
+	uint64_t runtime;
+	uint64_t flags;
+};
+
+/* Request the shortest slice for the calling thread, when its policy is
+ * SCHED_NORMAL or SCHED_BATCH. Best effort: a kernel or a seccomp
+ * profile that rejects it leaves the scheduling as it was. */
+void tracer_sched_begin(struct tracer_sched *saved);
+
+/* Restore what tracer_sched_begin changed. */
+void tracer_sched_end(const struct tracer_sched *saved);
+
 /* tracer_json.c */
 void tracer_env_cache_release(struct tracer_env_cache *cache);
 

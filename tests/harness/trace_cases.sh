@@ -141,3 +141,15 @@ if unshare --user --map-root-user --pid --fork true 2>/dev/null; then
 	jq_eq "$TMP/ns.json" '.children[0].ns_pids[0] == .children[0].pid' true
 	jq_eq "$TMP/ns.json" '.children[0].children[0].ns_pid' 2
 fi
+
+# The tracer's thread requests the shortest slice while it traces, and
+# the traced processes keep the default slice. /proc/PID/sched shows
+# the slice from Linux 6.12 on.
+if grep -qs '^se\.slice' /proc/self/sched; then
+	default_slice=$(awk '/^se\.slice/ { print $3 }' /proc/self/sched)
+	trace_json "$TMP/slice.json" sh -c \
+		'awk "/^se\\.slice/ { print \$3 }" /proc/$PPID/sched /proc/self/sched'
+	expect_eq 0 "$status" "slice exit status"
+	expect_eq "100000
+$default_slice" "$(cat "$TMP/cmd.out")" "slices of the tracer and a tracee"
+fi
