@@ -344,6 +344,24 @@ static void setup_network(const struct sandbox_plan *plan, int sock)
 		close(fds[i]);
 }
 
+/*
+ * Keep only the mounts of parts created for the run, which are all the
+ * caller needs without a description, so that a 2 KiB list is neither
+ * printed here nor parsed there.
+ */
+static void keep_created(cJSON *mounts)
+{
+	cJSON *m = mounts->child;
+
+	while (m) {
+		cJSON *next = m->next;
+
+		if (!cJSON_GetObjectItemCaseSensitive(m, "created"))
+			cJSON_Delete(cJSON_DetachItemViaPointer(mounts, m));
+		m = next;
+	}
+}
+
 static void setup_mounts(const struct sandbox_plan *plan, int sock)
 {
 	cJSON *mounts = cJSON_CreateArray();
@@ -351,6 +369,8 @@ static void setup_mounts(const struct sandbox_plan *plan, int sock)
 
 	if (!mounts || sandbox_mounts_build(plan, mounts) < 0)
 		child_fail(sock);
+	if (plan->config->skip_description)
+		keep_created(mounts);
 	text = cJSON_PrintUnformatted(mounts);
 	if (!text || send_msg(sock, MSG_MOUNTS, text, strlen(text) + 1, NULL,
 			      0, false) < 0)
