@@ -662,6 +662,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,
 				    "the gateway stopped before the response "
 				    "ended");
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,
+				    "the agent was silent for longer than "
+				    "--agent-timeout, so the gateway closed "
+				    "the connection");
 	/* A transfer that failed before a response head got the gateway's
 	 * own error response, but still has its curl state. */
 	if (req->forward.multi)
