@@ -32,11 +32,12 @@ changed=$("$rb" apply --json --dry-run --to "$work/initial" "$work/b.rb" |
 	grep -c '"change"')
 
 # best CMD...: the least wall time of 5 runs, in milliseconds. A command
-# that changes its target gets a fresh copy of the initial tree each run.
+# that changes its target gets a fresh copy of the initial tree each run,
+# and report, which never replaces a file, no page from the run before.
 best() {
 	least=
 	for i in 1 2 3 4 5; do
-		rm -rf "$work/target"
+		rm -rf "$work/target" "$work/r.html"
 		cp -a "$work/initial" "$work/target"
 		/usr/bin/time -f %e -o "$work/t" "$@" >/dev/null 2>&1 || true
 		ms=$(tail -n 1 "$work/t" | awk '{ printf "%d", $1 * 1000 }')

@@ -12,6 +12,7 @@
 #include "inspect/answer.h"
 #include "inspect/commands.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 #include "inspect/patch.h"
 #include "inspect/summary.h"
@@ -254,7 +255,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	};
 	struct inspect_view view;
 	cJSON *summary, *verify;
-	int c, json = 0, rc, damaged;
+	int c, json = 0, rc, damaged, wal_missing;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -265,9 +266,12 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(self, "expected one BUNDLE");
+	/* Before the bundle is opened, which may create an empty -wal. */
+	wal_missing = inspect_wal_missing(argv[optind]);
 	rc = out_open(&view, argv[optind]);
 	if (rc)
 		return rc;
+	wal_missing = wal_missing && !view.finalized;
 	summary = inspect_summary(&view, argv[optind]);
 	inspect_view_close(&view);
 	if (!summary)
@@ -279,13 +283,18 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	}
 	damaged = cJSON_IsTrue(cJSON_GetObjectItem(verify, "damaged"));
 	cJSON_AddItemToObject(summary, "verify", verify);
+	cJSON_AddBoolToObject(summary, "wal_missing", wal_missing);
 	if (json) {
 		rc = out_json(summary);
-		if (rc)
-			return rc;
-		return damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	} else {
+		print_text(summary);
+		cJSON_Delete(summary);
 	}
-	print_text(summary);
-	cJSON_Delete(summary);
+	if (rc)
+		return rc;
+	if (wal_missing) {
+		fflush(stdout);
+		inspect_wal_warn(argv[optind]);
+	}
 	return damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

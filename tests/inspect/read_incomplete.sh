@@ -70,13 +70,13 @@ echo one >"$ws/src/a.c"
 "$RUNBUNDLE" snapshot "$TMP/live/run.rb" "$ws" >/dev/null
 /usr/bin/python3 - "$TMP/live/run.rb" "$TMP/live/ready" "$TMP/live/done" <<'EOF' &
 import os, sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN")
-con.execute("SELECT count(*) FROM events").fetchone()
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN")
+connection.execute("SELECT count(*) FROM events").fetchone()
 open(sys.argv[2], "w").close()
 while not os.path.exists(sys.argv[3]):
     time.sleep(0.05)
-con.execute("COMMIT")
+connection.execute("COMMIT")
 EOF
 reader=$!
 while [ ! -e "$TMP/live/ready" ]; do sleep 0.05; done
@@ -113,6 +113,11 @@ expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
 expect_status 1 "$RUNBUNDLE" patch "$TMP/copy.rb"
 expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
 expect_status 0 "$RUNBUNDLE" log --allow-incomplete "$TMP/copy.rb"
+expect_status 0 "$RUNBUNDLE" inspect "$TMP/copy.rb"
+expect_grep '^state  *incomplete$' "$TMP/out"
+expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
+expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/copy.rb"
+expect_eq true "$(jq .wal_missing "$TMP/out")" "inspect --json's wal_missing"
 
 # The whole bundle with its -wal: no note.
 expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/live/run.rb"
@@ -120,6 +125,8 @@ grep -q 'wal' "$TMP/err" && fail "a note on a bundle that has its -wal"
 expect_status 0 "$RUNBUNDLE" verify "$TMP/f.rb"
 expect_eq false "$("$RUNBUNDLE" verify --json "$TMP/f.rb" |
 	jq .wal_missing)" "wal_missing of a finalized bundle"
+expect_status 0 "$RUNBUNDLE" inspect "$TMP/f.rb"
+expect_eq '' "$(cat "$TMP/err")" "stderr of inspect on a finalized bundle"
 
 # A copy with no event at all: not OK, even with --allow-incomplete.
 cp "$TMP/copy.rb" "$TMP/empty.rb"
