@@ -56,7 +56,9 @@ struct harness_bytes {
 struct harness_env_entry {
 	char *name;		/* the bytes before the first '=' */
 	char *value;		/* NULL when redacted, or when the entry has
-				 * no '=' at all (then has_value is false) */
+				 * no '=' at all (then has_value is false);
+				 * else it points into name's allocation,
+				 * after the name's NUL */
 	bool has_value;
 	bool redacted;
 };
@@ -229,7 +231,8 @@ struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
  * a raw item (cJSON_Raw) with the digits that cJSON would print for the
  * number, made without printf. The JSON builders here use it for every
  * integer, so read their numbers from the printed text, not from the
- * items. Returns the item, or NULL when out of memory.
+ * items. name is not copied, so it must outlive object: a string
+ * literal. Returns the item, or NULL when out of memory.
  */
 struct cJSON *harness_json_add_integer(struct cJSON *object,
 				       const char *name, int64_t value);

@@ -97,8 +97,9 @@ static int read_argv(struct tracer_mem *mem, const struct exec_call *call,
 	return 0;
 }
 
-/* Split one "NAME=VALUE" string into e, wiping the value of a secret
- * from memory before it is freed. Takes ownership of s. */
+/* Split one "NAME=VALUE" string into e in place, so that the value
+ * stays in the name's allocation, and wipe the value of a secret. Takes
+ * ownership of s. */
 static void split_env(struct harness_tracer *tracer, char *s,
 		      size_t len, struct harness_env_entry *e)
 {
@@ -114,8 +115,7 @@ static void split_env(struct harness_tracer *tracer, char *s,
 		e->redacted = true;
 		return;
 	}
-	e->value = strdup(eq + 1);
-	explicit_bzero(eq + 1, len - (size_t)(eq + 1 - s));
+	e->value = eq + 1;
 }
 
 static int read_env(struct harness_tracer *tracer,
@@ -326,10 +326,8 @@ void tracer_exec_release(struct harness_exec *exec)
 	for (size_t i = 0; i < exec->argc; i++)
 		free(exec->argv[i].data);
 	free(exec->argv);
-	for (size_t i = 0; i < exec->envc; i++) {
-		free(exec->env[i].name);
-		free(exec->env[i].value);
-	}
+	for (size_t i = 0; i < exec->envc; i++)
+		free(exec->env[i].name);	/* the value with it */
 	free(exec->env);
 	free(exec->attempted);
 	free(exec->resolved);

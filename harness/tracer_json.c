@@ -96,7 +96,7 @@ cJSON *harness_json_add_integer(cJSON *object, const char *name,
 	if (value < 0)
 		*--at = '-';
 	item = cJSON_CreateRaw(at);
-	if (item && object && !cJSON_AddItemToObject(object, name, item)) {
+	if (item && object && !cJSON_AddItemToObjectCS(object, name, item)) {
 		cJSON_Delete(item);
 		return NULL;
 	}
