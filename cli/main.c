@@ -295,7 +295,8 @@ static const struct cli_command commands[] = {
 	{ "replay", IN_MODULE(cmd_replay),
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
 	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
-	  "[--step K] [--match-rule RULE]... [--keep] BUNDLE",
+	  "[--step K] [--match-rule RULE]... [--strict-git-index] "
+	  "[--allow-incomplete] [--keep] BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
 	  "  -o OUT                the replay's bundle (with --repeat or "
 	  "--step: a\n"
@@ -318,17 +319,24 @@ static const struct cli_command commands[] = {
 	  "path:JSONPATH\n"
 	  "                        (docs/matching.md), beside the policy's "
 	  "rules\n"
+	  "  --strict-git-index    a difference in .git/index diverges "
+	  "(default:\n"
+	  "                        volatile, since git status rewrites it)\n"
+	  "  --allow-incomplete    replay a recording that was not finalized\n"
 	  "  --keep                keep the replay's workspace\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
-	  "diverged, 2 usage,\n3 the replay could not run. docs/replay.md "
-	  "has the details.\n" },
+	  "diverged, 2 usage,\n3 the replay could not run, 128 + N "
+	  "interrupted by signal N. docs/replay.md\nhas the details.\n" },
 	{ "diff", IN_MODULE(cmd_diff),
-	  "runbundle diff [--json] [--match-rule RULE]... A B",
+	  "runbundle diff [--json] [--match-rule RULE]... "
+	  "[--strict-git-index] A B",
 	  "Compare two recorded runs step by step, as replay does.",
 	  "  --json             print the report as one JSON object\n"
 	  "  --match-rule RULE  also count as volatile (docs/matching.md), "
 	  "beside A's\n"
 	  "                     policy's rules\n"
+	  "  --strict-git-index  a difference in .git/index diverges "
+	  "(default: volatile)\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 a bundle cannot be read or is damaged.\n" },
 	{ "demo", IN_MODULE(cmd_demo),

@@ -44,13 +44,15 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	size_t n_rules = 0;
 	struct replay_run *a = NULL, *b = NULL;
 	struct replay_comparison cmp;
-	bool json = false;
+	bool json = false, strict_index = false;
 	size_t n = 0;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--strict-git-index") == 0)
+			strict_index = true;
 		else if (strcmp(argv[i], "--match-rule") == 0 && !argv[i + 1])
 			return cli_usage_error(self, "--match-rule needs a "
 						     "value");
@@ -89,6 +91,7 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	}
 	a->match_rules = rules;
 	a->n_match_rules = n_rules;
+	a->strict_git_index = strict_index;
 	rc = replay_compare(a, b, &cmp);
 	if (rc == 0) {
 		rc = replay_print_comparison(&cmp, json, NULL);

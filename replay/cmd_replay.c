@@ -4,8 +4,10 @@
  * name the first step where the replay diverges from the recording.
  *
  * Exit status: 0 identical or volatile differences only, 1 diverged, 2
- * usage, 3 the replay could not run (docs/replay.md).
+ * usage, 3 the replay could not run, 128 + the signal when one stopped
+ * it (docs/replay.md).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "replay/output.h"
 #include "replay/repeat.h"
 #include "replay/session.h"
+#include "replay/sockets.h"
 #include "sandbox/sandbox.h"
 
 static int parse_number(const struct cli_command *self, const char *opt,
@@ -71,6 +74,14 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 	}
 	if (strcmp(opt, "--keep") == 0) {
 		a->opts.keep = true;
+		return 0;
+	}
+	if (strcmp(opt, "--allow-incomplete") == 0) {
+		a->allow_incomplete = true;
+		return 0;
+	}
+	if (strcmp(opt, "--strict-git-index") == 0) {
+		a->strict_git_index = true;
 		return 0;
 	}
 	if (!val)
@@ -140,6 +151,60 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	return 0;
 }
 
+/* A forward needs an upstream, which a scripted recording has none of:
+ * its gateway answered from the script. */
+static int check_forward(const struct replay_run *a,
+			 const struct replay_args *args)
+{
+	const cJSON *ups = cJSON_GetObjectItem(a->record, "upstreams");
+
+	if (args->opts.on_mismatch != HARNESS_DIVERGE_FORWARD ||
+	    cJSON_GetArraySize(ups) > 0)
+		return 0;
+	cli_error("cannot forward a request that matches no recording: '%s': "
+		  "the run was recorded with a model script, so it has no "
+		  "upstream to forward to", a->path);
+	cli_hint("use --on-mismatch stop or closest, or record the run "
+		 "with --upstream NAME=URL to replay it with forward");
+	return CLI_EXIT_USAGE;
+}
+
+/* Note the sockets of the workspace, which no checkout recreates. */
+static int note_sockets(const struct replay_run *a)
+{
+	char names[512];
+	long n = a->has_initial ? replay_run_sockets(a, &a->initial, names,
+						     sizeof(names))
+				: 0;
+
+	if (n < 0)
+		return cli_error_from(replay_error(), replay_error_hint());
+	if (n > 0)
+		fprintf(stderr,
+			"note: the workspace has %ld socket%s ('%s'): a "
+			"socket cannot be restored with its listener, so the "
+			"replay binds one that nothing listens on, and "
+			"sockets are left out of the comparison\n",
+			n, n == 1 ? "" : "s", names);
+	return 0;
+}
+
+/* What makes a replay of this recording refused before it starts. */
+static int check_run(const struct replay_run *a,
+		     const struct replay_args *args)
+{
+	int rc;
+
+	if (replay_run_check_complete(a, args->allow_incomplete) < 0)
+		return cli_error_from(replay_error(), replay_error_hint());
+	if (!a->finalized)
+		fprintf(stderr, "note: '%s' was not finalized: the recording "
+				"has no end, so its last step is compared as "
+				"far as it goes\n", a->path);
+	rc = check_forward(a, args);
+	return rc ? rc : note_sockets(a);
+}
+
 /* Print every difference of this host that could change the run. */
 static cJSON *check_host(const struct replay_run *run)
 {
@@ -193,6 +258,27 @@ static void check_sandbox(const struct replay_run *a,
 	free(report);
 }
 
+/* An agent that could not run often lacks a mount that the recorded
+ * sandbox had: say which. The replay's bundle is finalized then. */
+static void note_sandbox(const struct replay_run *a, const char *path)
+{
+	char why[1024], hint[1024];
+	struct replay_run *b;
+	cJSON *extra;
+
+	snprintf(why, sizeof(why), "%s", replay_error());
+	snprintf(hint, sizeof(hint), "%s",
+		 replay_error_hint() ? replay_error_hint() : "");
+	b = replay_run_load(path);
+	extra = cJSON_CreateObject();
+	if (b && extra)
+		check_sandbox(a, b, extra);
+	cJSON_Delete(extra);
+	replay_run_free(b);
+	replay_set_error("%s", why);
+	replay_set_hint("%s", hint);
+}
+
 static int compare_and_print(const struct replay_run *a, const char *path,
 			     bool json, cJSON *extra)
 {
@@ -223,6 +309,60 @@ static int compare_and_print(const struct replay_run *a, const char *path,
 	return rc;
 }
 
+/* The step that the replay had reached, from its bundle: the one after
+ * its last request. 0 when the bundle cannot be read. */
+static size_t step_reached(const char *path)
+{
+	struct replay_run *b = replay_run_load(path);
+	size_t step = b ? b->n_steps : 0;
+
+	replay_run_free(b);
+	return step;
+}
+
+/*
+ * A replay that a signal cut short has no verdict: the steps it did not
+ * reach would all count as divergences.
+ */
+static int print_interrupted(const struct replay_run *a,
+			     const struct replay_outcome *out, const char *path,
+			     bool json, cJSON *extra)
+{
+	size_t step = out->started ? step_reached(path) : 0;
+	char where[96] = "before the agent started";
+
+	if (step)
+		snprintf(where, sizeof(where), "at step %zu of %zu", step,
+			 a->n_steps);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON *item;
+		char name[32];
+
+		snprintf(name, sizeof(name), "SIG%s", sigabbrev_np(out->signal));
+		cJSON_AddStringToObject(o, "verdict", "interrupted");
+		cJSON_AddStringToObject(o, "signal", name);
+		cJSON_AddNumberToObject(o, "steps", (double)a->n_steps);
+		if (step)
+			cJSON_AddNumberToObject(o, "step", (double)step);
+		else
+			cJSON_AddNullToObject(o, "step");
+		while (o && (item = extra->child)) {
+			cJSON_DetachItemViaPointer(extra, item);
+			cJSON_AddItemToObject(o, item->string, item);
+		}
+		cJSON_Delete(extra);
+		replay_print_json(o);
+	} else {
+		cJSON_Delete(extra);
+		printf("interrupted by SIG%s %s: no verdict, because the "
+		       "replay did not run to its end\n",
+		       sigabbrev_np(out->signal), where);
+	}
+	fflush(stdout);
+	return 128 + out->signal;
+}
+
 static int replay_once(struct replay_run *a, struct replay_args *args,
 		       cJSON *host)
 {
@@ -232,20 +372,26 @@ static int replay_once(struct replay_run *a, struct replay_args *args,
 	int rc;
 
 	args->opts.output = args->output;
-	if (replay_session_run(a, &args->opts, &out) < 0) {
-		cJSON_Delete(extra);
-		rc = cli_error_from(replay_error(), replay_error_hint());
-		goto out;
-	}
+	rc = replay_session_run(a, &args->opts, &out);
 	snprintf(path, sizeof(path), "%s",
 		 args->output ? args->output : out.workdir);
 	if (!args->output)
 		strncat(path, "/replay.rb", sizeof(path) - strlen(path) - 1);
+	if (rc < 0) {
+		if (out.not_run)
+			note_sandbox(a, path);
+		cJSON_Delete(extra);
+		rc = cli_error_from(replay_error(), replay_error_hint());
+		goto out;
+	}
 	cJSON_AddStringToObject(extra, "bundle", path);
 	if (args->opts.keep)
 		cJSON_AddStringToObject(extra, "workspace", out.workspace);
 	cJSON_AddItemToObject(extra, "host", cJSON_Duplicate(host, 1));
-	rc = compare_and_print(a, path, args->json, extra);
+	if (out.signal)
+		rc = print_interrupted(a, &out, path, args->json, extra);
+	else
+		rc = compare_and_print(a, path, args->json, extra);
 	if (args->opts.keep)
 		fprintf(stderr, "workspace: %s\n", out.workspace);
 out:
@@ -269,6 +415,12 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 		return cli_error_from(replay_error(), replay_error_hint());
 	a->match_rules = args.match_rules;
 	a->n_match_rules = args.n_match_rules;
+	a->strict_git_index = args.strict_git_index;
+	rc = check_run(a, &args);
+	if (rc) {
+		replay_run_free(a);
+		return rc;
+	}
 	host = check_host(a);
 	if (!host) {
 		replay_run_free(a);

@@ -12,6 +12,7 @@
 #include "harness/normalize.h"
 #include "replay/pair.h"
 #include "replay/replay.h"
+#include "replay/sockets.h"
 
 /* One entry of a flattened snapshot. */
 struct flat_entry {
@@ -53,6 +54,10 @@ static int flat_add(const unsigned char *path, size_t len,
 
 	(void)change;
 	(void)old;
+	/* A socket is a name for a listener, not content: both runs'
+	 * sockets are left out (sockets.h). */
+	if (replay_entry_is_socket(new))
+		return 0;
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 64;
 		void *grown = realloc(f->items, cap * sizeof(*f->items));
@@ -154,6 +159,24 @@ static int add_file(struct cmp_state *st, struct replay_step_cmp *sc,
 	return 0;
 }
 
+/*
+ * git rewrites an index with the ctime, inode and device of the files it
+ * stats, which differ in every checkout, so `git status` alone changes
+ * it. Its content counts as volatile unless the recording's run asks for
+ * strictness; a submodule's index (.git/modules/NAME/index) and a nested
+ * repository's are the same.
+ */
+static bool volatile_index(const struct cmp_state *st, const char *path,
+			   const char *what)
+{
+	const char *base = strrchr(path, '/');
+
+	if (st->a->strict_git_index || strcmp(what, "content") != 0 || !base ||
+	    strcmp(base, "/index") != 0)
+		return false;
+	return strncmp(path, ".git/", 5) == 0 || strstr(path, "/.git/");
+}
+
 /* Merge the two sorted lists: "added" is only in the replay. */
 static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 		       const struct flat *x, const struct flat *y)
@@ -174,7 +197,9 @@ static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 			rc = add_file(st, sc, y->items[j++].path, "added");
 		} else {
 			what = entry_change(&x->items[i], &y->items[j]);
-			if (what)
+			if (what && volatile_index(st, x->items[i].path, what))
+				sc->volatile_files++;
+			else if (what)
 				rc = add_file(st, sc, x->items[i].path, what);
 			i++;
 			j++;
@@ -442,7 +467,7 @@ static void judge(struct replay_step_cmp *sc)
 	if (sc->request_note || sc->request.divergent || sc->n_procs ||
 	    sc->n_files || sc->exit_differs)
 		sc->verdict = REPLAY_DIVERGED;
-	else if (sc->request.total || sc->volatile_procs)
+	else if (sc->request.total || sc->volatile_procs || sc->volatile_files)
 		sc->verdict = REPLAY_VOLATILE;
 	else
 		sc->verdict = REPLAY_IDENTICAL;
@@ -477,9 +502,12 @@ static int compare_step(struct cmp_state *st, struct replay_step_cmp *sc,
 	    replay_find_cause(st->a, st->b, st->pairs, x, y, sc) < 0)
 		return -1;
 	if (sc->final) {
+		sc->ended_a = st->a->ended;
+		sc->ended_b = st->b->ended;
 		sc->exit_a = st->a->exit_code;
 		sc->exit_b = st->b->exit_code;
-		sc->exit_differs = sc->exit_a != sc->exit_b;
+		sc->exit_differs = sc->ended_a != sc->ended_b ||
+				   (sc->ended_a && sc->exit_a != sc->exit_b);
 	}
 	judge(sc);
 	keep_files(st, sc);

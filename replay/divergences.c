@@ -120,14 +120,14 @@ static int store(struct record_session *s, const struct replay_comparison *cmp)
  * pass a replay that was never compared. The replay's own report compares
  * again once the bundle is finalized.
  */
-static int store_failure(struct record_session *s)
+int replay_store_not_compared(struct record_session *s, const char *why)
 {
 	cJSON *data = cJSON_CreateObject();
 	int rc;
 
 	cJSON_AddStringToObject(data, "verdict", "unknown");
 	cJSON_AddStringToObject(data, "source", "comparison");
-	cJSON_AddStringToObject(data, "error", replay_error());
+	cJSON_AddStringToObject(data, "error", why);
 	rc = data ? record_event(s, "divergence", data, NULL, NULL, 0, NULL)
 		  : -1;
 	cJSON_Delete(data);
@@ -139,9 +139,50 @@ static int store_failure(struct record_session *s)
 	return rc;
 }
 
+static int store_failure(struct record_session *s)
+{
+	char why[1024];
+
+	snprintf(why, sizeof(why), "%s", replay_error());
+	return replay_store_not_compared(s, why);
+}
+
+/*
+ * The agent's own exec failed in the replay (ENOENT for a program or an
+ * interpreter missing here) while it succeeded at recording: nothing of
+ * the run happened, so the replay could not run rather than diverged.
+ */
+static bool agent_not_run(const struct replay_run *a,
+			  const struct replay_run *b, struct replay_outcome *out)
+{
+	const struct replay_proc *x = replay_run_find(a, "0");
+	const struct replay_proc *y = replay_run_find(b, "0");
+	const char *path;
+
+	if (!x || !y || !x->exec_seq || x->exec_error || !y->exec_error)
+		return false;
+	/* The failed exec names the path it tried; the recording's names
+	 * the interpreter of a script. */
+	path = y->exe_path;
+	if (!path)
+		path = x->exe_path ? x->exe_path : "?";
+	if (strcmp(y->exec_error, "ENOENT") == 0)
+		snprintf(out->why, sizeof(out->why),
+			 "cannot run the agent: '%s': it is not found in the "
+			 "replay's sandbox on this machine (ENOENT), or its "
+			 "interpreter is not", path);
+	else
+		snprintf(out->why, sizeof(out->why),
+			 "cannot run the agent: '%s': its exec failed in the "
+			 "replay's sandbox with %s, and succeeded at recording",
+			 path, y->exec_error);
+	out->not_run = true;
+	return true;
+}
+
 int replay_store_divergences(struct record_session *s,
 			     const struct replay_run *a, int exit_code,
-			     const char *dir)
+			     const char *dir, struct replay_outcome *out)
 {
 	struct scratch sc = {0};
 	struct replay_comparison cmp;
@@ -155,8 +196,9 @@ int replay_store_divergences(struct record_session *s,
 		return store_failure(s);
 	}
 	if (take_final(s, dir, &sc) == 0 &&
-	    (b = load_so_far(s, &sc, exit_code)) &&
-	    replay_compare(a, b, &cmp) == 0) {
+	    (b = load_so_far(s, &sc, exit_code)) && agent_not_run(a, b, out)) {
+		rc = replay_store_not_compared(s, out->why);
+	} else if (b && replay_compare(a, b, &cmp) == 0) {
 		rc = store(s, &cmp);
 		replay_comparison_release(&cmp);
 	} else {

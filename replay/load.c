@@ -265,9 +265,12 @@ static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 	cJSON_Delete(p->argv);
 	free(p->command);
 	free(p->exe_path);
+	free(p->exec_error);
 	p->argv = cJSON_Duplicate(argv, 1);
 	p->command = join_argv(p->argv);
 	p->exe_path = path ? strdup(path) : NULL;
+	p->exec_error = string(data, "error") ? strdup(string(data, "error"))
+					      : NULL;
 	p->exec_seq = (uint64_t)number(event, "seq", 0);
 	cJSON_Delete(exec);
 	return p->command ? 0 : oom();
@@ -288,6 +291,18 @@ static int on_end(struct loader *l, const cJSON *data)
 	p->exit_code = (int)number(data, "exit_code", -1);
 	p->end_step = l->run->n_steps + 1;
 	return p->end ? 0 : oom();
+}
+
+static int on_run_end(struct replay_run *run, const cJSON *data)
+{
+	const char *stopped = string(data, "stopped_by");
+
+	run->ended = true;
+	run->exit_code = (int)number(data, "exit_code", -1);
+	run->interrupts = (int)number(data, "interrupts", 0);
+	free(run->stopped_by);
+	run->stopped_by = stopped ? strdup(stopped) : NULL;
+	return !stopped || run->stopped_by ? 0 : oom();
 }
 
 static int on_exchange(struct loader *l, const cJSON *event, const cJSON *data)
@@ -368,10 +383,8 @@ static int on_event(struct loader *l, const cJSON *event)
 		return on_end(l, data);
 	if (strcmp(kind, "exchange") == 0)
 		return on_exchange(l, event, data);
-	if (strcmp(kind, "end") == 0) {
-		run->ended = true;
-		run->exit_code = (int)number(data, "exit_code", -1);
-	}
+	if (strcmp(kind, "end") == 0)
+		return on_run_end(run, data);
 	return 0;
 }
 
@@ -459,6 +472,7 @@ struct replay_run *replay_run_load(const char *path)
 		replay_run_free(run);
 		return NULL;
 	}
+	run->finalized = bundle_is_finalized(run->bundle) != 0;
 	if (load_events(&l) < 0 || close_steps(&l) < 0 ||
 	    name_positions(run) < 0 || add_hashes(run) < 0) {
 		free(l.step_exchange);
@@ -526,6 +540,20 @@ cJSON *replay_run_exec(const struct replay_run *run,
 	return exec;
 }
 
+int replay_run_check_complete(const struct replay_run *run,
+			      bool allow_incomplete)
+{
+	if (run->finalized || allow_incomplete)
+		return 0;
+	replay_set_error("the bundle is incomplete: '%s': it was not "
+			 "finalized, so the recording has no end to compare "
+			 "with", run->path);
+	replay_set_hint("pass --allow-incomplete to replay it all the same, "
+			"or check it first with 'runbundle verify "
+			"--allow-incomplete %s'", run->path);
+	return -1;
+}
+
 const struct replay_proc *replay_run_by_index(const struct replay_run *run,
 					      int64_t index)
 {
@@ -577,6 +605,7 @@ void replay_run_free(struct replay_run *run)
 		free(p->command);
 		free(p->exe_sha256);
 		free(p->exe_path);
+		free(p->exec_error);
 		free(p->end);
 		cJSON_Delete(p->argv);
 	}
@@ -586,6 +615,7 @@ void replay_run_free(struct replay_run *run)
 	cJSON_Delete(run->fingerprint);
 	cJSON_Delete(run->description);
 	cJSON_Delete(run->tree);
+	free(run->stopped_by);
 	bundle_close(run->bundle);
 	free(run->path);
 	free(run);

@@ -36,3 +36,15 @@ int replay_print_comparison(const struct replay_comparison *cmp, bool json,
 	free(text);
 	return cmp->verdict == REPLAY_DIVERGED ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
+
+void replay_print_json(cJSON *obj)
+{
+	char *text = obj ? cJSON_Print(obj) : NULL;
+
+	if (text)
+		printf("%s\n", text);
+	else
+		cli_error("cannot write the report: out of memory");
+	free(text);
+	cJSON_Delete(obj);
+}

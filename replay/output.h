@@ -16,4 +16,7 @@
 int replay_print_comparison(const struct replay_comparison *cmp, bool json,
 			    cJSON *extra);
 
+/* Print obj (consumed) on stdout as JSON. */
+void replay_print_json(cJSON *obj);
+
 #endif

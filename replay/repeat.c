@@ -6,8 +6,10 @@
  * that first diverged there (identical explanations grouped), and per
  * command the exit statuses it had.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,11 @@ struct command_stats {
 };
 
 struct stats {
-	unsigned runs, failed, identical, volatile_only, diverged;
+	unsigned requested; /* --repeat N */
+	unsigned runs;	    /* the replays that finished, failed included */
+	unsigned failed, identical, volatile_only, diverged;
+	unsigned interrupted, not_started; /* when a signal stopped it */
+	int signal;
 	struct tallies *steps; /* per step: first divergences */
 	size_t n_steps;
 	struct command_stats *commands;
@@ -70,17 +76,23 @@ static void tallies_free(struct tallies *t)
 		free(t->items[i].value);
 }
 
-/* Run one replay in a child, its output into LOG; never returns. */
+/* Run one replay in a child, its output into LOG; never returns. The
+ * child has a process group of its own, so that a Ctrl-C on the
+ * terminal reaches the parent alone, which then stops each replay
+ * exactly once. It exits 0 when the replay ran to its end, 128 + the
+ * signal when one cut it short, and 3 when it could not run. */
 static void child(struct replay_run *run, struct replay_options opts,
-		  const char *dir, unsigned i)
+		  const char *dir, unsigned i, const sigset_t *mask)
 {
 	char out[4200], log[4200];
 	struct replay_outcome res;
 	int fd, rc;
 
+	setpgid(0, 0);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	snprintf(out, sizeof(out), "%s/replay-%u.rb", dir, i + 1);
 	snprintf(log, sizeof(log), "%s/replay-%u.log", dir, i + 1);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
@@ -90,50 +102,121 @@ static void child(struct replay_run *run, struct replay_options opts,
 	rc = replay_session_run(run, &opts, &res);
 	if (rc < 0)
 		fprintf(stderr, "runbundle: %s\n", replay_error());
+	if (rc < 0 && replay_error_hint())
+		fprintf(stderr, "hint: %s\n", replay_error_hint());
 	if (res.workdir[0] && !opts.keep)
 		replay_remove_tree(res.workdir);
 	fflush(NULL);
+	if (rc == 0 && res.signal)
+		_exit(128 + res.signal);
 	_exit(rc < 0 ? CLI_EXIT_ERROR : 0);
 }
 
-/* Run n replays, jobs at once. status[i] gets each child's status. */
-static int run_all(struct replay_run *run, const struct replay_options *o,
-		   const char *dir, unsigned n, unsigned jobs, int *status)
+enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
+
+/* The replays of a batch, and the signal that stopped it. */
+struct batch {
+	unsigned n, jobs, started, running;
+	pid_t *pids;
+	enum job_state *state;
+	int *status;	/* wait status, once done */
+	bool *cut;	/* running when the batch was stopped */
+	int signal;	/* the first SIGINT, SIGTERM or SIGHUP, or 0 */
+};
+
+static void reap(struct batch *b)
 {
-	pid_t *pids = calloc(n, sizeof(*pids));
-	unsigned started = 0, running = 0;
+	pid_t pid;
+	int st;
 
-	if (!pids)
-		return -1;
-	fflush(NULL);
-	while (started < n || running > 0) {
-		int st;
-		pid_t pid;
-
-		if (started < n && running < jobs) {
-			pid = fork();
-			if (pid == 0)
-				child(run, *o, dir, started);
-			if (pid < 0)
-				break;
-			pids[started++] = pid;
-			running++;
-			continue;
-		}
-		pid = waitpid(-1, &st, 0);
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid < 0)
-			break;
-		for (unsigned i = 0; i < started; i++) {
-			if (pids[i] == pid) {
-				status[i] = st;
-				running--;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (unsigned i = 0; i < b->started; i++) {
+			if (b->pids[i] == pid && b->state[i] == JOB_RUNNING) {
+				b->status[i] = st;
+				b->state[i] = JOB_DONE;
+				b->running--;
 			}
 		}
 	}
-	free(pids);
-	return running ? -1 : 0;
+}
+
+/* Pass a signal on to each running replay. The first one stops the
+ * batch, and each replay stops its agent and finalizes its bundle. A
+ * second one makes them kill their sandboxes at once. */
+static void stop(struct batch *b, int sig)
+{
+	if (!b->signal)
+		b->signal = sig;
+	for (unsigned i = 0; i < b->started; i++) {
+		if (b->state[i] != JOB_RUNNING)
+			continue;
+		b->cut[i] = true;
+		kill(b->pids[i], sig);
+	}
+}
+
+static int start_one(struct batch *b, struct replay_run *run,
+		     const struct replay_options *o, const char *dir,
+		     const sigset_t *mask)
+{
+	unsigned i = b->started;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child(run, *o, dir, i, mask);
+	if (pid < 0)
+		return -1;
+	/* Also here, so that no signal meant for the parent alone reaches
+	 * a child that has not run setpgid() yet. */
+	setpgid(pid, pid);
+	b->pids[i] = pid;
+	b->state[i] = JOB_RUNNING;
+	b->started++;
+	b->running++;
+	return 0;
+}
+
+/*
+ * Run b->n replays, b->jobs at once. SIGINT, SIGTERM and SIGHUP are
+ * blocked here (record_signals_block()), and SIGCHLD is blocked too
+ * while the batch runs, so that all four are taken one at a time with
+ * sigwaitinfo(), without a handler.
+ */
+static int run_all(struct replay_run *run, const struct replay_options *o,
+		   const char *dir, struct batch *b)
+{
+	const struct timespec no_wait = {0, 0};
+	sigset_t set, saved;
+	int rc = 0, sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &saved);
+	fflush(NULL);
+	while (b->running > 0 || (!b->signal && b->started < b->n)) {
+		sig = sigtimedwait(&set, NULL, &no_wait);
+		if (sig < 0 && !b->signal && b->started < b->n &&
+		    b->running < b->jobs) {
+			if (start_one(b, run, o, dir, &saved) < 0) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (sig < 0)
+			sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGCHLD)
+			reap(b);
+		else if (sig > 0)
+			stop(b, sig);
+	}
+	while (b->running > 0 && waitpid(-1, NULL, 0) > 0)
+		b->running--;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	return rc;
 }
 
 static int init_stats(struct stats *s, const struct replay_run *run)
@@ -360,6 +443,24 @@ static cJSON *commands_json(const struct stats *s, bool all)
 	return list;
 }
 
+/* "interrupted": null, or what a signal left of the batch. */
+static void add_interrupted(cJSON *o, const struct stats *s)
+{
+	char name[32];
+	cJSON *i;
+
+	if (!s->signal) {
+		cJSON_AddNullToObject(o, "interrupted");
+		return;
+	}
+	snprintf(name, sizeof(name), "SIG%s", sigabbrev_np(s->signal));
+	i = cJSON_AddObjectToObject(o, "interrupted");
+	cJSON_AddStringToObject(i, "signal", name);
+	cJSON_AddNumberToObject(i, "finished", s->runs);
+	cJSON_AddNumberToObject(i, "cut_short", s->interrupted);
+	cJSON_AddNumberToObject(i, "not_started", s->not_started);
+}
+
 static void print_json(const struct stats *s, const struct replay_args *a,
 		       const cJSON *host)
 {
@@ -368,6 +469,8 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 	char *text;
 
 	cJSON_AddNumberToObject(o, "replays", s->runs);
+	cJSON_AddNumberToObject(o, "requested", s->requested);
+	add_interrupted(o, s);
 	cJSON_AddNumberToObject(o, "failed", s->failed);
 	cJSON_AddNumberToObject(o, "identical", s->identical);
 	cJSON_AddNumberToObject(o, "volatile_only", s->volatile_only);
@@ -416,6 +519,12 @@ static void print_command(const struct command_stats *c)
 
 static void print_text(const struct stats *s, const struct replay_args *a)
 {
+	if (s->signal)
+		printf("interrupted by SIG%s after %u of %u replays: %u cut "
+		       "short, %u not started; what follows is the %u that "
+		       "finished\n",
+		       sigabbrev_np(s->signal), s->runs, s->requested,
+		       s->interrupted, s->not_started, s->runs);
 	if (a->step)
 		printf("step %zu re-run %u time%s: %u as recorded, %u "
 		       "differed, %u failed to run\n",
@@ -617,6 +726,29 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 	return 0;
 }
 
+/* Replays never write over another batch's bundles and logs. */
+static int check_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d) {
+		cli_error("cannot open the directory: '%s': %m", dir);
+		return -1;
+	}
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	if (empty)
+		return 0;
+	cli_error("cannot write the replays into directory: '%s': not empty",
+		  dir);
+	cli_hint("name a new or empty directory for replay-N.rb and "
+		 "replay-N.log");
+	return -1;
+}
+
 static int make_dir(const struct replay_args *args, char *dir, size_t len)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -627,7 +759,7 @@ static int make_dir(const struct replay_args *args, char *dir, size_t len)
 			cli_error("cannot create the directory: '%s': %m", dir);
 			return -1;
 		}
-		return 0;
+		return check_empty(dir);
 	}
 	snprintf(dir, len, "%s/runbundle-repeat-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
@@ -639,30 +771,96 @@ static int make_dir(const struct replay_args *args, char *dir, size_t len)
 	return 0;
 }
 
+/* The last "runbundle: " line of a replay's log, the reason it failed;
+ * empty when the log has none. */
+static void log_reason(const char *log, char *buf, size_t len)
+{
+	FILE *f = fopen(log, "re");
+	char line[1024];
+
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "runbundle: ", 11) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		cli_sanitize(buf, len, line + 11);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void count_failed(struct stats *s, const char *dir, unsigned i)
+{
+	char log[4200], why[1024];
+
+	snprintf(log, sizeof(log), "%s/replay-%u.log", dir, i + 1);
+	log_reason(log, why, sizeof(why));
+	if (why[0])
+		cli_error("replay %u could not run: %s", i + 1, why);
+	else
+		cli_error("replay %u failed: '%s' says why", i + 1, log);
+	s->failed++;
+}
+
+/* A replay that a signal cut short is neither identical nor diverged.
+ * Its exit status is 128 + the signal, or it was running when the
+ * batch was stopped and did not exit 0. */
+static bool was_cut(const struct batch *b, unsigned i)
+{
+	int st = b->status[i];
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) > 128 &&
+	    WEXITSTATUS(st) < 128 + NSIG)
+		return true;
+	return b->cut[i] && !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static int batch_init(struct batch *b, const struct replay_args *args)
+{
+	memset(b, 0, sizeof(*b));
+	b->n = args->repeat;
+	b->jobs = args->jobs;
+	b->pids = calloc(b->n, sizeof(*b->pids));
+	b->state = calloc(b->n, sizeof(*b->state));
+	b->status = calloc(b->n, sizeof(*b->status));
+	b->cut = calloc(b->n, sizeof(*b->cut));
+	return b->pids && b->state && b->status && b->cut ? 0 : -1;
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->pids);
+	free(b->state);
+	free(b->status);
+	free(b->cut);
+}
+
 static int run_and_count(struct replay_run *a, struct replay_args *args,
 			 const char *dir, struct stats *s)
 {
-	int *status = calloc(args->repeat, sizeof(*status));
+	struct batch b;
 	char path[4200];
 
-	if (!status || run_all(a, &args->opts, dir, args->repeat, args->jobs,
-			       status) < 0) {
-		free(status);
+	if (batch_init(&b, args) < 0 || run_all(a, &args->opts, dir, &b) < 0) {
+		batch_free(&b);
 		cli_error("cannot start the replays: '%s': %m", dir);
 		return -1;
 	}
-	s->runs = args->repeat;
-	for (unsigned i = 0; i < args->repeat; i++) {
+	s->requested = args->repeat;
+	s->signal = b.signal;
+	for (unsigned i = 0; i < b.n; i++) {
 		snprintf(path, sizeof(path), "%s/replay-%u.rb", dir, i + 1);
-		if (WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0) {
+		if (b.state[i] != JOB_DONE)
+			s->not_started++;
+		else if (was_cut(&b, i))
+			s->interrupted++;
+		else if (WIFEXITED(b.status[i]) && WEXITSTATUS(b.status[i]) == 0)
 			count_one(s, a, args, path);
-			continue;
-		}
-		cli_error("replay %u failed: '%s/replay-%u.log' says why",
-			  i + 1, dir, i + 1);
-		s->failed++;
+		else
+			count_failed(s, dir, i);
 	}
-	free(status);
+	s->runs = b.n - s->not_started - s->interrupted;
+	batch_free(&b);
 	return 0;
 }
 
@@ -688,9 +886,12 @@ int replay_repeat(struct replay_run *a, struct replay_args *args,
 		print_text(&s, args);
 	if (!args->output && !args->opts.keep)
 		replay_remove_tree(dir);
-	rc = rc < 0 || s.failed ? CLI_EXIT_ERROR
-	     : s.diverged	? CLI_EXIT_FAIL
-				: CLI_EXIT_OK;
+	if (rc == 0 && s.signal)
+		rc = 128 + s.signal;
+	else
+		rc = rc < 0 || s.failed ? CLI_EXIT_ERROR
+		     : s.diverged	? CLI_EXIT_FAIL
+					: CLI_EXIT_OK;
 	free(plan.script);
 	stats_free(&s);
 	return rc;

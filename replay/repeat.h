@@ -19,6 +19,8 @@ struct replay_args {
 	const char *output; /* the bundle, or with --repeat a directory
 			     * for replay-N.rb */
 	bool json;
+	bool allow_incomplete;	/* replay an unfinalized recording */
+	bool strict_git_index;	/* a .git/index difference diverges */
 	unsigned repeat; /* 0: one replay, compared in full */
 	unsigned jobs;	 /* replays at once */
 	size_t step;	 /* 0: the whole run */
@@ -30,7 +32,9 @@ struct replay_args {
 /* Run the replays that args asks for, print the statistics (as JSON
  * with --json, host being the host's differences) and return the exit
  * status: 0 when every replay matched the recording, 1 when one
- * diverged, 3 when a replay could not run. */
+ * diverged, 3 when a replay could not run, 128 + the signal when a
+ * SIGINT, SIGTERM or SIGHUP stopped the batch (then the replays that it
+ * cut short count neither as diverged nor as failed). */
 int replay_repeat(struct replay_run *run, struct replay_args *args,
 		  const cJSON *host);
 

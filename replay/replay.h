@@ -50,6 +50,9 @@ struct replay_proc {
 	char *exe_sha256;  /* of the executable, from the fingerprint,
 			    * or NULL */
 	char *exe_path;
+	char *exec_error;  /* the errno name of the last exec when it
+			    * failed and none had succeeded ("ENOENT"),
+			    * else NULL */
 	char *end;	   /* "exited", "signaled", "killed", "lost" or
 			    * NULL while running */
 	int exit_code;	   /* 0..255, 128 + signal when signaled */
@@ -81,14 +84,23 @@ struct replay_run {
 	size_t n_steps;
 	struct replay_proc *procs; /* in order of start */
 	size_t n_procs;
-	bool ended;
-	int exit_code;
+	bool ended;	  /* the bundle has its "end" event */
+	bool finalized;	  /* and a root digest */
+	int exit_code;	  /* meaningful only when ended */
+	int interrupts;	  /* signals runbundle received while the agent
+			   * ran, from the "end" event */
+	char *stopped_by; /* "INT" when a signal ended the run before
+			   * the agent started, else NULL */
 
 	/* Matching rules from the command line ("regex:..." or "path:..."),
 	 * applied beside the recorded policy's when this run is the
 	 * recording; owned by the caller. */
 	const char *const *match_rules;
 	size_t n_match_rules;
+
+	/* A difference in the content of a .git/index alone counts as
+	 * volatile unless this is set (docs/matching.md). */
+	bool strict_git_index;
 };
 
 /* Open path read-only and load the run. NULL on failure. */
@@ -110,6 +122,12 @@ const cJSON *replay_run_agent_env(const struct replay_run *run);
  * the caller frees; NULL when p ran no program or on failure. */
 cJSON *replay_run_exec(const struct replay_run *run,
 		       const struct replay_proc *p);
+
+/* Whether the run has ended, or it may be compared all the same
+ * (runbundle replay --allow-incomplete). Without it, 0 when the run's
+ * bundle is finalized, else -1 with the message and the hint. */
+int replay_run_check_complete(const struct replay_run *run,
+			      bool allow_incomplete);
 
 /* The process at position, or NULL. */
 const struct replay_proc *replay_run_find(const struct replay_run *run,
@@ -185,8 +203,10 @@ struct replay_step_cmp {
 	size_t volatile_procs; /* argv differing in volatile values only */
 	struct replay_file_diff *files;
 	size_t n_files;
+	size_t volatile_files; /* .git/index content only, see above */
 	bool exit_differs; /* final step only */
 	int exit_a, exit_b;
+	bool ended_a, ended_b; /* whether exit_a and exit_b are known */
 };
 
 struct replay_comparison {

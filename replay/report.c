@@ -170,6 +170,21 @@ static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		    sc->n_procs - EXPLAIN_MAX);
 }
 
+/* An unfinalized bundle has no exit status to show: say so instead. */
+static void put_exit(struct text *t, const struct replay_step_cmp *sc,
+		     const char *sep)
+{
+	if (sc->ended_a && sc->ended_b)
+		put(t, "%sthe exit status is %d, recorded %d", sep, sc->exit_b,
+		    sc->exit_a);
+	else if (sc->ended_b)
+		put(t, "%sthe exit status is %d; the recording has no end",
+		    sep, sc->exit_b);
+	else if (sc->ended_a)
+		put(t, "%sthe other run has no end; recorded exit status %d",
+		    sep, sc->exit_a);
+}
+
 static void put_files(struct text *t, const struct replay_step_cmp *sc,
 		      const char **sep)
 {
@@ -203,8 +218,7 @@ static void put_step(struct text *t, const struct replay_step_cmp *sc)
 	put_procs(t, sc, &sep);
 	put_files(t, sc, &sep);
 	if (sc->exit_differs) {
-		put(t, "%sthe exit status is %d, recorded %d", sep, sc->exit_b,
-		    sc->exit_a);
+		put_exit(t, sc, sep);
 		sep = "; ";
 	}
 	if (sep[0] == ':')
@@ -262,6 +276,15 @@ char *replay_comparison_text(const struct replay_comparison *cmp)
 		put_details(&t, sc);
 	}
 	return finish(&t);
+}
+
+/* An exit status, or null for a run that has no end. */
+static void add_status(cJSON *obj, const char *name, bool ended, int code)
+{
+	if (ended)
+		cJSON_AddNumberToObject(obj, name, code);
+	else
+		cJSON_AddNullToObject(obj, name);
 }
 
 static cJSON *files_json(const struct replay_step_cmp *sc)
@@ -338,8 +361,8 @@ cJSON *replay_step_json(const struct replay_step_cmp *sc)
 	if (sc->final) {
 		cJSON *exit = cJSON_AddObjectToObject(obj, "exit");
 
-		cJSON_AddNumberToObject(exit, "recorded", sc->exit_a);
-		cJSON_AddNumberToObject(exit, "other", sc->exit_b);
+		add_status(exit, "recorded", sc->ended_a, sc->exit_a);
+		add_status(exit, "other", sc->ended_b, sc->exit_b);
 	}
 	return obj;
 }

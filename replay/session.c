@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "record/record_gateway.h"
 #include "record/record_run.h"
 #include "replay/session.h"
+#include "replay/sockets.h"
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
 
@@ -345,10 +347,61 @@ static void release(struct prepared *p)
 	sandbox_policy_free(p->policy);
 }
 
+/*
+ * The number of the signal that stopped the agent. record/'s handler
+ * forwards a signal and counts it, and on_stop_signal(), put in front of
+ * it while the agent runs, stores its number. record_trace_agent() puts
+ * record/'s handler back when the agent has ended.
+ */
+static volatile sig_atomic_t last_signal;
+static void (*record_handler)(int);
+
+static void on_stop_signal(int sig)
+{
+	last_signal = sig;
+	record_handler(sig);
+}
+
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = on_stop_signal}, old;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, NULL, &old) < 0 ||
+	    old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN ||
+	    old.sa_handler == on_stop_signal)
+		return;
+	record_handler = old.sa_handler;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* The signal that cut the run short, or 0 when none came. */
+static int stop_signal_of(const struct record_result *r)
+{
+	if (r->stop_signal)
+		return r->stop_signal;
+	if (!r->interrupts)
+		return 0;
+	return last_signal ? last_signal : SIGINT;
+}
+
+/* Store why an interrupted replay is not compared. */
+static int store_not_compared(struct record_session *s, int sig)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "interrupted by SIG%s before the replay "
+		 "ended", sigabbrev_np(sig));
+	return replay_store_not_compared(s, why);
+}
+
 /* The session as cmd_record.c drives it. A whole replay stores its
  * divergences in its bundle before the session finishes it. */
 static int run_session(struct record_session *s, const struct record_config *c,
-		       const struct replay_run *run, const char *dir)
+		       const struct replay_run *run, const char *dir,
+		       struct replay_outcome *out)
 {
 	struct record_result result = {.end_us = record_now_us()};
 	struct record_gateway *gw = NULL;
@@ -357,13 +410,20 @@ static int run_session(struct record_session *s, const struct record_config *c,
 
 	if (record_session_open(s, c) < 0 || record_gateway_new(s, &gw) < 0)
 		return -1;
+	catch_stop_signals();
 	if (c->no_sandbox)
 		rc = record_run_direct(s, gw, &result);
 	else
 		rc = record_run_sandbox(s, gw, &result);
 	record_gateway_stop(gw);
-	if (rc == 0 && run &&
-	    replay_store_divergences(s, run, result.exit_code, dir) < 0) {
+	out->signal = stop_signal_of(&result);
+	out->started = result.started;
+	if (rc == 0 && run && out->signal && store_not_compared(s, out->signal)) {
+		record_fail(s, replay_error(), NULL);
+		rc = -1;
+	} else if (rc == 0 && run && !out->signal &&
+		   replay_store_divergences(s, run, result.exit_code, dir,
+					    out) < 0) {
 		record_fail(s, replay_error(), NULL);
 		rc = -1;
 	}
@@ -375,7 +435,8 @@ static int run_session(struct record_session *s, const struct record_config *c,
 /* The agent's stdout goes to stderr while it runs: stdout is the
  * report's. */
 static int run_quietly(struct record_session *s, const struct record_config *c,
-		       const struct replay_run *run, const char *dir)
+		       const struct replay_run *run, const char *dir,
+		       struct replay_outcome *out)
 {
 	int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	int rc;
@@ -383,7 +444,7 @@ static int run_quietly(struct record_session *s, const struct record_config *c,
 	fflush(stdout);
 	if (saved >= 0)
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-	rc = run_session(s, c, run, dir);
+	rc = run_session(s, c, run, dir, out);
 	if (saved >= 0) {
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
@@ -421,11 +482,20 @@ int replay_session_run(struct replay_run *run,
 	if (make_workdir(out) < 0)
 		goto out;
 	if (checkout(run, start, out->workspace) == 0 &&
+	    replay_make_sockets(run, start, out->workspace) == 0 &&
 	    prepare(p, run, opts, out) == 0) {
 		/* A re-run of one step is compared by repeat.c. */
 		rc = run_quietly(&session, &p->config,
-				 opts->argv ? NULL : run, out->workdir);
+				 opts->argv ? NULL : run, out->workdir, out);
 		record_session_close(&session);
+	}
+	if (rc == 0 && out->not_run) {
+		replay_set_error("%s", out->why);
+		replay_set_hint("install it at that path on this machine: a "
+				"replay runs the recorded command in the "
+				"recorded policy's sandbox, which binds that "
+				"path from this host");
+		rc = -1;
 	}
 	out->kept = opts->keep;
 out:

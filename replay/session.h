@@ -41,12 +41,22 @@ struct replay_outcome {
 	char workdir[4096];   /* the work directory, when kept */
 	char workspace[4200]; /* the workspace in it */
 	bool kept;
+	int signal;	      /* the SIGINT, SIGTERM or SIGHUP that cut the
+			       * replay short, or 0 */
+	bool started;	      /* the agent's process was started */
+	bool not_run;	      /* the agent's program could not be run */
+	char why[1024];	      /* for not_run: what failed */
 };
 
 /*
  * Replay run with the options in opts, writing opts->output. Returns 0 when the
  * replay ran to its end and its bundle was finalized (whatever the
- * agent did), or -1.
+ * agent did), and when a signal cut it short (outcome->signal), or -1.
+ * An agent whose program could not be run (not found on this host,
+ * say) is -1 too, with outcome->not_run set and the bundle finalized.
+ * Neither an interrupted replay nor one whose agent could not run is
+ * compared: its bundle gets one "divergence" event of verdict "unknown"
+ * that says why.
  */
 int replay_session_run(struct replay_run *run,
 		       const struct replay_options *opts,
@@ -65,12 +75,18 @@ struct record_session;
  * once the agent has ended (with exit_code) and before the session
  * finishes, and store one "divergence" event in the replay's bundle for
  * each step that diverged. When the comparison fails, one "divergence"
- * event of verdict "unknown" says why. dir is a scratch directory.
+ * event of verdict "unknown" says why. When the replay's agent could not
+ * run its program and the recording's could, that event says so, and
+ * out->not_run and out->why are set. dir is a scratch directory.
  * Returns 0, or -1 when no event could be stored.
  */
 int replay_store_divergences(struct record_session *s,
 			     const struct replay_run *a, int exit_code,
-			     const char *dir);
+			     const char *dir, struct replay_outcome *out);
+
+/* Store the one "divergence" event of verdict "unknown" whose error is
+ * why, for a replay that is not compared. Returns 0 or -1. */
+int replay_store_not_compared(struct record_session *s, const char *why);
 
 /* Remove a directory tree; errors are ignored. */
 void replay_remove_tree(const char *dir);

@@ -1,0 +1,94 @@
+#!/bin/sh
+# What a replay refuses, or reports as "could not run" rather than as a
+# divergence: an agent that is not on this machine (for each replay of
+# a batch too), a --repeat directory with another batch in it, an
+# unfinalized recording, and --on-mismatch forward without an upstream.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/replay/replay_lib.sh"
+
+# A recording whose agent lives outside the workspace, in a directory
+# that the policy binds.
+mkdir "$TMP/agents" "$TMP/flags"
+cat >"$TMP/policy.json" <<JSON
+{"version": 1, "filesystem": {"read_only": ["/usr", "/bin", "/sbin",
+	"/lib", "/lib64", "/etc", "$TMP/agents", "$TMP/flags"]}}
+JSON
+new_workspace "$TMP/ws" 'echo one' 'echo two'
+cp "$TMP/ws/agent.sh" "$TMP/agents/agent.sh"
+chmod +x "$TMP/agents/agent.sh"
+(cd "$TMP/ws" && "$RUNBUNDLE" record -o "$TMP/run.rb" \
+	--model-script "$TMP/ws.script.json" --policy "$TMP/policy.json" \
+	-- "$TMP/agents/agent.sh" </dev/null >/dev/null 2>&1)
+"$RUNBUNDLE" verify "$TMP/run.rb" >/dev/null
+
+# The agent is gone: exit 3 and its path, for one replay and a batch.
+mv "$TMP/agents" "$TMP/agents.gone"
+expect_status 3 "$RUNBUNDLE" replay "$TMP/run.rb"
+expect_grep "^runbundle: cannot run the agent: '$TMP/agents/agent.sh': it \
+is not found in the replay's sandbox" "$TMP/err"
+expect_grep "^hint: install it at that path" "$TMP/err"
+if grep -q 'diverged\|divergence' "$TMP/out"; then
+	cat "$TMP/out" >&2
+	fail "a missing agent was reported as a divergence"
+fi
+expect_status 3 "$RUNBUNDLE" replay --repeat 2 "$TMP/run.rb"
+expect_grep '^2 replays: 0 identical, 0 volatile differences only, 0 diverged, 2 failed to run' \
+	"$TMP/out"
+expect_grep "^runbundle: replay 2 could not run: cannot run the agent: \
+'$TMP/agents/agent.sh'" "$TMP/err"
+mv "$TMP/agents.gone" "$TMP/agents"
+
+# A second batch into the same directory is refused before it runs, and
+# the first batch's files stay as they were.
+expect_status 0 "$RUNBUNDLE" replay --repeat 1 -o "$TMP/rep" "$TMP/run.rb"
+sum=$(cat "$TMP/rep"/* | cksum)
+expect_status 3 "$RUNBUNDLE" replay --repeat 1 -o "$TMP/rep" "$TMP/run.rb"
+expect_grep "^runbundle: cannot write the replays into directory: \
+'$TMP/rep': not empty" "$TMP/err"
+expect_eq "$sum" "$(cat "$TMP/rep"/* | cksum)" "the first batch's files"
+mkdir "$TMP/empty"
+expect_status 0 "$RUNBUNDLE" replay --repeat 1 -o "$TMP/empty" "$TMP/run.rb"
+
+# Forward needs an upstream, and a scripted recording has none.
+expect_status 2 "$RUNBUNDLE" replay --on-mismatch forward "$TMP/run.rb"
+expect_grep "^runbundle: cannot forward a request that matches no \
+recording: '$TMP/run.rb': the run was recorded with a model script" \
+	"$TMP/err"
+
+# A recording killed with SIGKILL while its agent waits for the flag
+# to go away.
+cat >"$TMP/agents/wait.sh" <<AGENT
+#!/bin/sh
+echo x >waiting
+while [ -e "$TMP/flags/hold" ]; do sleep 0.05; done
+AGENT
+chmod +x "$TMP/agents/wait.sh"
+: >"$TMP/flags/hold"
+mkdir "$TMP/kws"
+(cd "$TMP/kws" && exec "$RUNBUNDLE" record -o "$TMP/killed.rb" \
+	--policy "$TMP/policy.json" -- "$TMP/agents/wait.sh" \
+	</dev/null >/dev/null 2>&1) &
+rec=$!
+tries=0
+until [ -e "$TMP/kws/waiting" ]; do
+	tries=$((tries + 1))
+	[ "$tries" -le 1200 ] || fail "the agent did not start"
+	sleep 0.05
+done
+kill -KILL "$rec"
+wait "$rec" || true
+rm "$TMP/flags/hold"
+expect_status 3 "$RUNBUNDLE" replay "$TMP/killed.rb"
+expect_grep "^runbundle: the bundle is incomplete: '$TMP/killed.rb': it \
+was not finalized" "$TMP/err"
+expect_grep "^hint: pass --allow-incomplete" "$TMP/err"
+expect_status 1 "$RUNBUNDLE" replay --allow-incomplete "$TMP/killed.rb"
+expect_grep "^note: '$TMP/killed.rb' was not finalized" "$TMP/err"
+expect_grep 'the recording has no end' "$TMP/out"
+if grep -q -- '-1' "$TMP/out"; then
+	cat "$TMP/out" >&2
+	fail "the report shows the sentinel exit status"
+fi
+replay_json "$TMP/killed.rb" --allow-incomplete
+expect_eq null "$(jqr '.differences[] | select(.final) | .exit.recorded')" \
+	"the recorded exit status of a run without an end"
