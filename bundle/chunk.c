@@ -180,13 +180,14 @@ struct put_fd {
 	int eof;
 	int read_errno; /* errno of a failed read(2), or 0 */
 	uint64_t size;
+	uint64_t expected; /* stop reading at this size; UINT64_MAX: EOF */
 	EVP_MD_CTX *sha;
 	unsigned char *list; /* the chunk list being built */
 	size_t list_len, list_cap;
 	struct bundle_id ref, content;
 };
 
-/* Fill the buffer up to its capacity or EOF. */
+/* Fill the buffer up to its capacity, EOF, or the expected size. */
 static int fill(struct bundle *bundle, struct put_fd *put)
 {
 	size_t cap = 2 * put->chunker.max;
@@ -210,6 +211,10 @@ static int fill(struct bundle *bundle, struct put_fd *put)
 		}
 		put->have += (size_t)n;
 		put->size += (uint64_t)n;
+		if (put->size >= put->expected) {
+			put->eof = 1;
+			break;
+		}
 	}
 	return 0;
 }
@@ -316,7 +321,15 @@ int bundle_put_fd_errno(struct bundle *bundle, int fd, struct bundle_id *ref,
 			struct bundle_id *content, uint64_t *size,
 			int *read_errno)
 {
-	struct put_fd put = {.fd = fd};
+	return store_put_fd_expected(bundle, fd, UINT64_MAX, ref, content,
+				     size, read_errno);
+}
+
+int store_put_fd_expected(struct bundle *bundle, int fd, uint64_t expected,
+			  struct bundle_id *ref, struct bundle_id *content,
+			  uint64_t *size, int *read_errno)
+{
+	struct put_fd put = {.fd = fd, .expected = expected};
 	int rc = -1;
 
 	if (read_errno)

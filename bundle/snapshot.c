@@ -66,9 +66,10 @@ static void fill_stat(struct bundle_tree_entry *e, const struct stat *st)
 
 /* The data extents of a sparse file, found with SEEK_DATA and SEEK_HOLE.
  * Returns the count, or -1 when the file should be read whole (not
- * sparse, too fragmented, or the filesystem cannot tell). */
+ * sparse, too fragmented, or the filesystem cannot tell). Sets *moved
+ * when it moved the file offset. */
 static long find_extents(int fd, const struct stat *st,
-			 struct bundle_extent **out)
+			 struct bundle_extent **out, int *moved)
 {
 	struct bundle_extent *ext = NULL;
 	size_t n = 0, alloc = 0;
@@ -77,6 +78,7 @@ static long find_extents(int fd, const struct stat *st,
 	*out = NULL;
 	if ((uint64_t)st->st_blocks * 512 >= (uint64_t)st->st_size)
 		return -1;
+	*moved = 1;
 	while (off < st->st_size) {
 		off_t data = lseek(fd, off, SEEK_DATA);
 		off_t hole;
@@ -162,13 +164,15 @@ static uint64_t expected_bytes(const struct stat *st,
 }
 
 /*
- * Read the file open at fd once and store its content in e. Returns 1
- * when the file stayed the same while it was read, 0 when it changed
- * (the caller reads again), -1 when storing failed, and -2 with
+ * Read the file open at fd once and store its content in e. *moved is 1
+ * when the file offset may have left 0, and is set when it does.
+ * Returns 1 when the file stayed the same while it was read, 0 when it
+ * changed (the caller reads again), -1 when storing failed, and -2 with
  * *read_errno set when reading the file failed.
  */
 static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
-		     struct bundle_extent **extents, int *read_errno)
+		     struct bundle_extent **extents, int *moved,
+		     int *read_errno)
 {
 	struct stat before, after;
 	struct bundle_id content;
@@ -180,17 +184,23 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 	if (!S_ISREG(before.st_mode))
 		return 0;
 	free(*extents);
-	n = find_extents(fd, &before, extents);
+	n = find_extents(fd, &before, extents, moved);
 	if (n >= 0) {
 		if (snapshot_put_extents(w->bundle, fd, *extents, (size_t)n,
 					 &e->ref, &content, &stored,
 					 read_errno) < 0)
 			return *read_errno ? -2 : -1;
 	} else {
-		if (lseek(fd, 0, SEEK_SET) < 0)
+		/* A file just opened is read from 0 without a seek. */
+		if (*moved && lseek(fd, 0, SEEK_SET) < 0)
 			return 0;
-		if (bundle_put_fd_errno(w->bundle, fd, &e->ref, &content,
-					&stored, read_errno) < 0)
+		*moved = 1;
+		/* Reading stops at st_size, without the read(2) that returns
+		 * EOF. A file that grew meanwhile has another size in the
+		 * fstat below, and is read again. */
+		if (store_put_fd_expected(w->bundle, fd,
+					  (uint64_t)before.st_size, &e->ref,
+					  &content, &stored, read_errno) < 0)
 			return *read_errno ? -2 : -1;
 	}
 
@@ -254,7 +264,7 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 {
 	struct bundle_extent *extents = NULL;
 	const char *link;
-	int fd, read_errno = 0, rc = 0;
+	int fd, read_errno = 0, rc = 0, moved = 0;
 
 	e->kind = BUNDLE_ENTRY_FILE;
 	w->stats->files++;
@@ -278,7 +288,7 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 	if (fd < 0)
 		return add_error(w, tree, e, strerror(errno));
 	for (int i = 0; i < BUNDLE_SNAPSHOT_READ_TRIES && rc == 0; i++)
-		rc = read_once(w, fd, e, &extents, &read_errno);
+		rc = read_once(w, fd, e, &extents, &moved, &read_errno);
 	close(fd);
 	if (rc == -2) {
 		free(extents);
@@ -673,16 +683,20 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	w.options = options ? options : &no_options;
 	w.stats = &snapshot->stats;
 
+	/* The first snapshot of a new bundle is written in rollback-journal
+	 * mode, which writes its content once (store.c). When the switch
+	 * fails, it is written in WAL mode. */
+	if (bundle->fresh)
+		store_use_rollback(bundle);
+
 	/* A bundle from a writer before the snapshot index gets the index
 	 * in a transaction of its own, which indexes its earlier events. */
 	if (!bundle->rollback_journal && snapshot_index_open(bundle) < 0)
 		return -1;
-
-	/* The first snapshot of a new bundle keeps rollback-journal mode,
-	 * which writes its content once (store.c). */
 	bundle->keep_rollback = bundle->rollback_journal;
 	if (bundle_begin(bundle) < 0) {
 		bundle->keep_rollback = 0;
+		store_start_wal(bundle);
 		return -1;
 	}
 	rc = snapshot_source_init(&src, bundle, dir);

@@ -5,12 +5,12 @@
  * A bundle is created under a temporary name, so the SQLite header with
  * the application_id and user_version is on disk before anything else.
  * Only then is it linked to its name, so a writer killed at any moment
- * leaves either no bundle or one that opens. The new bundle stays in
- * rollback-journal mode for its first snapshot: pages appended past the
- * end of the file are not journaled there, so the snapshot's content is
- * written once, where WAL writes it to the log and again at the
- * checkpoint. It is switched to WAL when that snapshot ends, or before
- * any other write, so every later writer and reader sees WAL as before.
+ * leaves either no bundle or one that opens. It is switched to WAL
+ * before it is linked. When the first thing written into it is a
+ * snapshot, that snapshot switches it to rollback-journal mode and back
+ * to WAL when it ends. Pages appended past the end of the file are not
+ * journaled in that mode, so the snapshot's content is written once.
+ * WAL writes it to the log and again at the checkpoint.
  * bundle_open checks that
  * header with a plain read before SQLite opens the file, and then checks
  * the schema text, so a file of another application is rejected before
@@ -121,6 +121,7 @@ int store_check_writable(struct bundle *bundle)
 				"create a new one");
 		return -1;
 	}
+	bundle->fresh = 0;
 	if (bundle->rollback_journal && !bundle->keep_rollback &&
 	    !bundle->in_transaction)
 		return store_start_wal(bundle);
@@ -139,21 +140,34 @@ static int set_journal_mode(struct bundle *bundle, const char *mode)
 
 	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", mode);
 	if (sqlite3_prepare_v2(bundle->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return store_sql_error(bundle, "cannot switch bundle to WAL");
+		return store_sql_error(bundle, "cannot switch journal mode");
 	rc = sqlite3_step(stmt);
 	now = (const char *)sqlite3_column_text(stmt, 0);
 	ok = rc == SQLITE_ROW && now && strcmp(now, mode) == 0;
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW)
-		return store_sql_error(bundle, "cannot switch bundle to WAL");
+		return store_sql_error(bundle, "cannot switch journal mode");
 	if (!ok) {
-		bundle_set_error("cannot switch bundle to WAL: '%s': another "
-				 "process has it open",
-				 bundle->path);
+		bundle_set_error("cannot switch journal mode to %s: '%s': "
+				 "another process has it open",
+				 mode, bundle->path);
 		bundle_set_hint("close the other readers of the bundle while "
 				"its first snapshot is written");
 		return -1;
 	}
+	return 0;
+}
+
+/* EXTRA syncs the folder after the journal is deleted, which is the
+ * commit in rollback-journal mode, so a committed transaction survives
+ * a power loss as it does in WAL with FULL. */
+int store_use_rollback(struct bundle *bundle)
+{
+	if (set_journal_mode(bundle, "delete") ||
+	    store_exec(bundle, "PRAGMA synchronous = EXTRA",
+		       "cannot switch journal mode"))
+		return -1;
+	bundle->rollback_journal = 1;
 	return 0;
 }
 
@@ -163,7 +177,7 @@ int store_start_wal(struct bundle *bundle)
 		return 0;
 	if (set_journal_mode(bundle, "wal") ||
 	    store_exec(bundle, "PRAGMA synchronous = FULL",
-		       "cannot switch bundle to WAL"))
+		       "cannot switch journal mode"))
 		return -1;
 	bundle->rollback_journal = 0;
 	return 0;
@@ -440,11 +454,16 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	if (rc != SQLITE_OK)
 		return store_sql_error(bundle, "cannot create bundle");
 	sqlite3_extended_result_codes(bundle->db, 1);
-	/* Nothing reads the file under its temporary name, so SQLite need
+	/* Switch to WAL before the file gets its name: the switch writes
+	 * the header through a rollback journal, and a writer killed then
+	 * would leave a hot journal that only a writer can roll back.
+	 * Nothing reads the file under its temporary name, so SQLite need
 	 * not sync it, and sync_file syncs it once before it is linked. */
 	if (store_exec(bundle, "PRAGMA synchronous = OFF",
 		       "cannot create bundle") ||
-	    create_schema(bundle))
+	    create_schema(bundle) ||
+	    store_exec(bundle, "PRAGMA journal_mode = WAL",
+		       "cannot create bundle"))
 		return -1;
 	rc = sqlite3_close(bundle->db);
 	bundle->db = NULL;
@@ -493,14 +512,8 @@ struct bundle *bundle_create(const char *path,
 	if (create_file(bundle, tmp))
 		goto fail;
 	unlink(tmp);
-	/* Rollback-journal mode until the first snapshot ends. EXTRA syncs
-	 * the folder after the journal is deleted, which is the commit in
-	 * that mode, so a committed transaction survives a power loss as
-	 * it does in WAL with FULL. */
-	bundle->rollback_journal = 1;
-	if (open_db(bundle, SQLITE_OPEN_READWRITE) ||
-	    store_exec(bundle, "PRAGMA synchronous = EXTRA",
-		       "cannot open bundle for writing") ||
+	bundle->fresh = 1;
+	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle) ||
 	    store_dict_init(bundle)) {
 		bundle_close(bundle);
 		return NULL;
@@ -763,7 +776,13 @@ static int read_state(struct bundle *bundle)
 	return 0;
 }
 
-/* The message for a hot journal that this process may not roll back. */
+/*
+ * The message for a hot journal that this process may not roll back.
+ * NOTE: a writer killed between creating a journal and writing its
+ * header leaves an empty one, which SQLite neither rolls back nor
+ * removes. It stays beside the bundle, and check_length then skips the
+ * length check of that bundle.
+ */
 static int journal_unreadable(struct bundle *bundle)
 {
 	bundle_set_error("cannot open bundle: '%s': its rollback journal "

@@ -53,9 +53,11 @@ struct bundle {
 	struct store_dict *dict;   /* dict.c */
 	int pack_usable;	   /* pack.c: usable bytes per page; -1 unknown */
 	int64_t pack_free;	   /* estimated room on the last leaf */
-	/* A new bundle stays in rollback-journal mode for its first
-	 * snapshot (store.c); keep_rollback is set while that snapshot
-	 * runs. */
+	/* A new bundle's first snapshot is written in rollback-journal
+	 * mode (store.c). fresh: created by bundle_create, and nothing
+	 * written since. rollback_journal: in that mode now.
+	 * keep_rollback: set while that snapshot runs. */
+	int fresh;
 	int rollback_journal;
 	int keep_rollback;
 };
@@ -78,9 +80,12 @@ int store_exec(struct bundle *bundle, const char *sql, const char *what);
  * (see store_start_wal). */
 int store_check_writable(struct bundle *bundle);
 
-/* Switch a new bundle that is still in rollback-journal mode to WAL,
- * with synchronous = FULL; nothing to do for any other bundle. Fails
- * when another connection has the file open. */
+/* Switch a fresh bundle from WAL to rollback-journal mode, with
+ * synchronous = EXTRA, for its first snapshot; and back to WAL, with
+ * synchronous = FULL, when it ends. store_start_wal does nothing when
+ * the bundle is in WAL mode. Both fail when another connection has the
+ * file open, and then leave the mode as it was. */
+int store_use_rollback(struct bundle *bundle);
 int store_start_wal(struct bundle *bundle);
 
 /* Read and write one row of the meta table. store_get_meta returns a
@@ -167,6 +172,16 @@ int store_pipeline_find(struct bundle *bundle, const struct bundle_id *id,
 int store_pipeline_flush(struct bundle *bundle);
 void store_pipeline_discard(struct bundle *bundle);
 void store_pipeline_stop(struct bundle *bundle);
+
+/*
+ * bundle_put_fd_errno, but stop reading at expected bytes, which saves
+ * the read(2) that would return EOF. The caller compares the file's
+ * fstat before and after, which catches a file that grew meanwhile.
+ * UINT64_MAX reads up to EOF.
+ */
+int store_put_fd_expected(struct bundle *bundle, int fd, uint64_t expected,
+			  struct bundle_id *ref, struct bundle_id *content,
+			  uint64_t *size, int *read_errno);
 
 /* SHA-256 of one buffer. */
 void store_sha256(const void *data, size_t len, struct bundle_id *id);
