@@ -174,7 +174,8 @@ static int make_dirs(const char *path, mode_t mode)
 	return 0;
 }
 
-/* An empty regular file as the mount point of a file bind. */
+/* An empty regular file as the mount point of a file bind. Its
+ * directory is created only when it is missing, as make_dirs() does. */
 static int make_file(const char *path)
 {
 	char buf[PATH_MAX + sizeof(NEWROOT)];
@@ -182,15 +183,18 @@ static int make_file(const char *path)
 	char *slash;
 	int fd;
 
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (slash && slash != parent) {
-		*slash = '\0';
-		if (make_dirs(parent, 0755) < 0)
-			return -1;
-	}
 	snprintf(buf, sizeof(buf), NEWROOT "%s", path);
 	fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(parent, sizeof(parent), "%s", path);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (make_dirs(parent, 0755) < 0)
+				return -1;
+		}
+		fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	}
 	if (fd < 0)
 		return fail("create the mount point", path);
 	close(fd);
