@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -398,6 +400,121 @@ static void not_a_bundle(void **state)
 	unlink(path);
 }
 
+/* Write text into ws/name, creating ws and ws/.git first. */
+static void write_at(const char *ws, const char *name, const char *text)
+{
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/.git", ws);
+	mkdir(ws, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s", ws, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void bind_socket(const char *ws, const char *name)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", ws,
+			 name);
+
+	assert_true(fd >= 0);
+	assert_true(n > 0 && (size_t)n < sizeof(addr.sun_path));
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	close(fd);
+}
+
+/* Compare the snapshots of two workspaces, with strictness or not. */
+static void compare_dirs(const char *x, const char *y, bool strict,
+			 struct replay_step_cmp *sc)
+{
+	char path[300];
+	struct bundle_snapshot sx, sy;
+	struct replay_run run = {.path = path, .strict_git_index = strict};
+
+	snprintf(path, sizeof(path), "%s/trees.rb", dir);
+	unlink(path);
+	run.bundle = bundle_create(path, NULL);
+	assert_non_null(run.bundle);
+	assert_int_equal(bundle_snapshot_take(run.bundle, x, NULL, &sx), 0);
+	assert_int_equal(bundle_snapshot_take(run.bundle, y, NULL, &sy), 0);
+	memset(sc, 0, sizeof(*sc));
+	sc->step = 1;
+	assert_int_equal(replay_compare_trees(&run, &sx.root, &run, &sy.root,
+					      sc),
+			 0);
+	bundle_close(run.bundle);
+}
+
+static void git_index_is_volatile(void **state)
+{
+	char x[300], y[300];
+	struct replay_step_cmp sc;
+
+	(void)state;
+	snprintf(x, sizeof(x), "%s/idx-a", dir);
+	snprintf(y, sizeof(y), "%s/idx-b", dir);
+	write_at(x, ".git/index", "stat data of the recording");
+	write_at(y, ".git/index", "stat data of the checkout");
+
+	compare_dirs(x, y, false, &sc);
+	assert_int_equal(sc.n_files, 0);
+	assert_int_equal(sc.volatile_files, 1);
+	replay_step_cmp_release(&sc);
+
+	compare_dirs(x, y, true, &sc);
+	assert_int_equal(sc.n_files, 1);
+	assert_string_equal(sc.files[0].path, ".git/index");
+	assert_string_equal(sc.files[0].what, "content");
+	replay_step_cmp_release(&sc);
+}
+
+static void git_index_added_diverges(void **state)
+{
+	char x[300], y[300];
+	struct replay_step_cmp sc;
+
+	(void)state;
+	snprintf(x, sizeof(x), "%s/idx-c", dir);
+	snprintf(y, sizeof(y), "%s/idx-d", dir);
+	write_at(x, ".git/HEAD", "ref: refs/heads/main\n");
+	write_at(y, ".git/HEAD", "ref: refs/heads/main\n");
+	write_at(y, ".git/index", "new");
+	write_at(x, "index", "one");
+	write_at(y, "index", "two");
+
+	compare_dirs(x, y, false, &sc);
+	/* An index outside .git is a file like any other. */
+	assert_int_equal(sc.n_files, 2);
+	assert_string_equal(sc.files[0].path, ".git/index");
+	assert_string_equal(sc.files[0].what, "added");
+	assert_string_equal(sc.files[1].path, "index");
+	assert_int_equal(sc.volatile_files, 0);
+	replay_step_cmp_release(&sc);
+}
+
+static void sockets_left_out(void **state)
+{
+	char x[300], y[300];
+	struct replay_step_cmp sc;
+
+	(void)state;
+	snprintf(x, sizeof(x), "%s/sock-a", dir);
+	snprintf(y, sizeof(y), "%s/sock-b", dir);
+	write_at(x, "f", "same");
+	write_at(y, "f", "same");
+	bind_socket(x, "s");
+
+	compare_dirs(x, y, true, &sc);
+	assert_int_equal(sc.n_files, 0);
+	replay_step_cmp_release(&sc);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag,
 		      struct FTW *ftw)
 {
@@ -419,6 +536,9 @@ int main(void)
 		cmocka_unit_test(file_differs_since_step),
 		cmocka_unit_test(json_report_shape),
 		cmocka_unit_test(not_a_bundle),
+		cmocka_unit_test(git_index_is_volatile),
+		cmocka_unit_test(git_index_added_diverges),
+		cmocka_unit_test(sockets_left_out),
 	};
 	int rc;
 
