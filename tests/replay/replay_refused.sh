@@ -92,3 +92,10 @@ fi
 replay_json "$TMP/killed.rb" --allow-incomplete
 expect_eq null "$(jqr '.differences[] | select(.final) | .exit.recorded')" \
 	"the recorded exit status of a run without an end"
+
+# A recorder killed with SIGKILL cannot remove the pids cgroup that it
+# made for its sandbox, which is named after its pid. It is empty now.
+for d in /sys/fs/cgroup/pids/runbundle-"$rec" \
+	/sys/fs/cgroup/pids/runbundle-"$rec"-*; do
+	[ ! -d "$d" ] || rmdir "$d" 2>/dev/null || true
+done
