@@ -142,7 +142,8 @@ static int reject_workspace(const struct sandbox_policy *p, const char *path,
 				 conflict, conflict);
 	else
 		sandbox_set_hint("use a project directory as the workspace, "
-				 "for example one under /home, /srv or /tmp");
+				 "for example a directory of its own below "
+				 "/home, /srv or /tmp");
 	return -1;
 }
 
