@@ -104,7 +104,27 @@ static int add_passed(struct env *e, const struct sandbox_plan *plan)
 	return 0;
 }
 
-static int add_proxy(struct env *e, uint16_t port)
+static bool policy_sets(const struct sandbox_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->env_set_count; i++) {
+		if (strcmp(p->env_set[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* NO_PROXY keeps the gateway off the proxy. A policy may set its own,
+ * so that an allowed loopback service is reached through the proxy. */
+static int add_no_proxy(struct env *e, const struct sandbox_policy *p,
+			const char *name)
+{
+	if (policy_sets(p, name))
+		return 0;
+	return env_put2(e, name, "localhost,127.0.0.1,::1");
+}
+
+static int add_proxy(struct env *e, const struct sandbox_policy *p,
+		     uint16_t port)
 {
 	char url[64];
 
@@ -113,8 +133,8 @@ static int add_proxy(struct env *e, uint16_t port)
 	       env_put2(e, "HTTP_PROXY", url) < 0 ||
 	       env_put2(e, "https_proxy", url) < 0 ||
 	       env_put2(e, "http_proxy", url) < 0 ||
-	       env_put2(e, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 ||
-	       env_put2(e, "no_proxy", "localhost,127.0.0.1,::1") < 0 ? -1 : 0;
+	       add_no_proxy(e, p, "NO_PROXY") < 0 ||
+	       add_no_proxy(e, p, "no_proxy") < 0 ? -1 : 0;
 }
 
 static bool has_path(const struct env *e)
@@ -143,7 +163,8 @@ char **sandbox_env_build(const struct sandbox_plan *plan)
 		goto fail;
 	if (!has_path(&e) && env_put2(&e, "PATH", SANDBOX_DEFAULT_PATH) < 0)
 		goto fail;
-	if (plan->config->proxy_port && add_proxy(&e, plan->config->proxy_port))
+	if (plan->config->proxy_port &&
+	    add_proxy(&e, p, plan->config->proxy_port))
 		goto fail;
 	return e.v;
 fail:

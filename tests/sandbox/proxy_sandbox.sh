@@ -42,6 +42,16 @@ cat >"$TMP/policy.json" <<EOF
 }
 EOF
 chmod 644 "$TMP/policy.json"
+# A policy's own NO_PROXY stays, so that plain clients use the proxy for
+# an allowed loopback service too.
+cat >"$TMP/own-no-proxy.json" <<EOF
+{
+	"version": 1,
+	"network": { "allow": ["127.0.0.1:$port"] },
+	"env": { "set": { "NO_PROXY": "", "no_proxy": "" } }
+}
+EOF
+chmod 644 "$TMP/own-no-proxy.json"
 
 # curl's own NO_PROXY handling would skip the proxy for 127.0.0.1, so
 # --noproxy '' makes it tunnel, as it would for a registry's name.
@@ -56,6 +66,12 @@ check_run() {
 	expect_status 0 "$@" sandbox --policy "$TMP/policy.json" \
 		--workspace "$TMP/ws-$label" -- \
 		sh -c "$fetch http://127.0.0.1:$port/index.html"
+	expect_grep '^through the tunnel$' "$TMP/out"
+	expect_status 0 "$@" sandbox --policy "$TMP/own-no-proxy.json" \
+		--workspace "$TMP/ws-$label" -- \
+		sh -c 'echo "[$NO_PROXY]"; curl -sS --proxytunnel \
+			http://127.0.0.1:'"$port"'/index.html'
+	expect_grep '^\[\]$' "$TMP/out"
 	expect_grep '^through the tunnel$' "$TMP/out"
 
 	for target in "127.0.0.1:1" "registry.invalid:443" \
