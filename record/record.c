@@ -368,7 +368,7 @@ static int add_exclude(struct record_session *s, const char *pattern)
 }
 
 /* The policy's snapshot excludes. The bundle itself never lies inside
- * the workspace: cmd_record.c refuses such an output. */
+ * the workspace: cmd_record.c rejects such an output. */
 static int exclude_policy(struct record_session *s)
 {
 	const struct sandbox_strings *ex =

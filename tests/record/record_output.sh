@@ -9,7 +9,7 @@ ws=$TMP/ws
 mkdir -p "$ws/sub"
 cd "$ws"
 
-# Inside the workspace, by any path to it: refused, and nothing made.
+# Inside the workspace, by any path to it: rejected, and nothing made.
 for out in inside.rb sub/inside.rb "$ws/inside.rb" "$TMP/link/inside.rb"; do
 	ln -sfn "$ws" "$TMP/link"
 	record "$out" -- true
@@ -56,7 +56,7 @@ fi
 expect_grep "^bundle: $TMP/home/\.local/share/runbundle/run-.*Z\.rb\$" \
 	"$TMP/err"
 
-# A key too short to mask is refused before the bundle exists; a key
+# A key too short to mask is rejected before the bundle exists, and a key
 # that is not set is a warning.
 set +e
 OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
