@@ -48,8 +48,8 @@ static const struct cli_command commands[] = {
 	  "  --sandbox none        run without the sandbox (recorded)\n"
 	  "Exits with the agent's status (128 + signal when killed), 125 "
 	  "when the\nrecording itself failed, 2 for a bad command line and "
-	  "3 when the workspace,\nthe policy, the bundle's place or a key "
-	  "cannot be used.\n"
+	  "3 when the workspace,\nthe policy, the model script, the bundle's "
+	  "place or a key cannot be used.\n"
 	  "docs/record.md has the details.\n" },
 	{ "snapshot", IN_MODULE(cmd_snapshot),
 	  "runbundle snapshot [--json] [--level N] [--exclude PATTERN]... "

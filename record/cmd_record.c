@@ -453,7 +453,7 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 	if (rc)
 		return rc;
 	if (load_script(&args.config) < 0)
-		return CLI_EXIT_RUNBUNDLE;
+		return CLI_EXIT_ERROR;
 	policy = load_policy(args.config.policy_path);
 	if (!policy) {
 		harness_script_free(args.config.script);

@@ -19,7 +19,7 @@ script_rejected() {
 	expect_status "$1" timeout -s KILL 20 \
 		"$RUNBUNDLE" gateway --model-script "$2"
 	expect_eq "runbundle: $3" "$(head -n 1 "$TMP/err")" "gateway: $2"
-	expect_status 125 timeout -s KILL 20 \
+	expect_status 3 timeout -s KILL 20 \
 		"$RUNBUNDLE" record -o "$TMP/x.rb" --model-script "$2" -- true
 	expect_eq "runbundle: $3" "$(head -n 1 "$TMP/err")" "record: $2"
 	[ ! -e "$TMP/x.rb" ] || fail "record left a bundle for $2"
