@@ -199,7 +199,10 @@ static int name_positions(struct replay_run *run)
 {
 	char buf[4096];
 
-	qsort(run->procs, run->n_procs, sizeof(*run->procs), by_index);
+	/* A run killed before its first process event has no array. */
+	if (run->n_procs > 1)
+		qsort(run->procs, run->n_procs, sizeof(*run->procs),
+		      by_index);
 	for (size_t i = 0; i < run->n_procs; i++) {
 		struct replay_proc *p = &run->procs[i];
 		struct replay_proc *parent =

@@ -221,7 +221,10 @@ static void put_step(struct text *t, const struct replay_step_cmp *sc)
 		put_exit(t, sc, sep);
 		sep = "; ";
 	}
-	if (sep[0] == ':')
+	if (sep[0] == ':' && sc->volatile_files)
+		put(t, ": volatile differences only, .git/index among them "
+		       "(the stat data that git status rewrites)");
+	else if (sep[0] == ':')
 		put(t, ": volatile differences only");
 }
 
@@ -358,6 +361,8 @@ cJSON *replay_step_json(const struct replay_step_cmp *sc)
 		cJSON_AddNullToObject(req, "cause");
 	cJSON_AddItemToObject(obj, "processes", procs_json(sc));
 	cJSON_AddItemToObject(obj, "files", files_json(sc));
+	cJSON_AddNumberToObject(obj, "volatile_files",
+				(double)sc->volatile_files);
 	if (sc->final) {
 		cJSON *exit = cJSON_AddObjectToObject(obj, "exit");
 

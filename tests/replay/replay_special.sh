@@ -28,6 +28,8 @@ record_in "$TMP/gws" "$TMP/git.rb"
 replay_json "$TMP/git.rb"
 expect_replay_status 0
 expect_eq volatile-only "$(jqr .verdict)" "verdict after git status"
+expect_eq 1 "$(jqr '.differences[0].volatile_files')" \
+	"volatile index files at step 1"
 replay_json "$TMP/git.rb" --strict-git-index
 expect_replay_status 1
 expect_eq ".git/index content" \
