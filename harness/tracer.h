@@ -182,6 +182,16 @@ struct harness_tracer;
  */
 int harness_tracer_child_prepare(void);
 
+/*
+ * Child side, for a process whose seccomp filter already returns
+ * SECCOMP_RET_TRACE for execve and execveat, such as the sandbox's with
+ * trace_exec. Wait for the tracer the way harness_tracer_child_prepare()
+ * does, without a filter of its own, so that every system call runs one
+ * BPF program instead of two. Returns 0 once the tracer has resumed the
+ * process, or -1 with errno set and harness_error() filled.
+ */
+int harness_tracer_child_wait(void);
+
 /* Allocate a tracer. Copies nothing from options but the pointers, which
  * must stay valid until harness_tracer_free(). NULL when out of memory. */
 struct harness_tracer *harness_tracer_new(

@@ -120,6 +120,16 @@ static int wait_for_tracer(void)
 	return 0;
 }
 
+int harness_tracer_child_wait(void)
+{
+	if (wait_for_tracer() < 0) {
+		harness_set_error("cannot wait for the tracer: %s",
+				  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int harness_tracer_child_prepare(void)
 {
 	scmp_filter_ctx ctx = build_filter();
@@ -140,10 +150,5 @@ int harness_tracer_child_prepare(void)
 	}
 
 	/* From here on every execve without a tracer fails with ENOSYS. */
-	if (wait_for_tracer() < 0) {
-		harness_set_error("cannot wait for the tracer: %s",
-				  strerror(errno));
-		return -1;
-	}
-	return 0;
+	return harness_tracer_child_wait();
 }

@@ -4,12 +4,10 @@
  * namespace, the seccomp supervisor counts denied calls, and the tracer
  * seizes the agent where the sandbox's hook stops it.
  *
- * The hook is the tracer's child side, which loads its exec-only filter
- * and waits for PTRACE_SEIZE in the tracer's own protocol. The sandbox's
- * filter carries the same exec-tracing rule (trace_exec), so an exec
- * stops for the tracer whichever filter the kernel consults first.
- * NOTE: that makes two BPF programs per system call. A tracer call that
- * only waits, without its filter, would save one.
+ * The hook is the tracer's child side, which waits for PTRACE_SEIZE in
+ * the tracer's own protocol. It loads no filter of its own: the
+ * sandbox's filter, already loaded, carries the exec-tracing rule
+ * (trace_exec). So every system call of the agent runs one BPF program.
  *
  * The agent inherits fds 0 to 2 and nothing above (sandbox.h, invariant
  * 2), so its stdin and the pipes of its output are put there for the
@@ -92,7 +90,7 @@ static int extend_env(struct boxed *b, char *const *extra)
 static int prepare_for_tracer(void *arg)
 {
 	(void)arg;
-	return harness_tracer_child_prepare();
+	return harness_tracer_child_wait();
 }
 
 /* The data of an attempt that the sandbox reported and let go on, so

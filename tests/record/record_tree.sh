@@ -94,4 +94,15 @@ expect_shape "$TMP/py.rb" \
 	'{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["true"]},{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]}],"x":["sh"]}],"x":["python3"]}'
 jq -e '.children[] | select(.execs[0].argv == ["true", "three"])' \
 	"$TMP/tree.json" >/dev/null || fail "posix_spawn's argv was lost"
+
+# The tracer loads no filter of its own in the sandbox, whose filter
+# stops every exec for it: the agent has as many filters as under
+# runbundle sandbox, and the execs are still traced.
+sandboxed=$("$RB" sandbox -- grep Seccomp_filters /proc/self/status)
+record "$TMP/filters.rb" -- sh -c 'grep Seccomp_filters /proc/self/status
+	/bin/true'
+expect_recorded 0
+expect_eq "$sandboxed" "$(cat "$TMP/out")" "the agent's seccomp filters"
+expect_shape "$TMP/filters.rb" \
+	'{"c":[{"c":[],"x":["grep"]},{"c":[],"x":["true"]}],"x":["sh"]}'
 exit 0
