@@ -98,7 +98,8 @@ static int create_tables(struct bundle *bundle)
 
 static int create(struct bundle *bundle)
 {
-	/* Switches a new bundle to WAL first, as every other write does. */
+	/* As before every write: a bundle left in rollback-journal mode
+	 * switches back to WAL, and a new one is no longer fresh. */
 	if (store_check_writable(bundle))
 		return -1;
 	if (store_exec(bundle, "BEGIN IMMEDIATE",
