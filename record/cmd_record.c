@@ -300,6 +300,11 @@ static void print_done(const struct record_session *s,
 	if (r->stop_signal)
 		fprintf(stderr, "stopped: SIG%s before the agent started\n",
 			sigabbrev_np(r->stop_signal));
+	if (r->timed_out)
+		fprintf(stderr, "stopped: timed out after %llu s (the policy's "
+			"limits.timeout_seconds)\n",
+			(unsigned long long)s->config->policy->limits
+				.timeout_seconds);
 	print_summary(s, r);
 }
 

@@ -23,6 +23,8 @@ status=$?
 set -e
 [ "$status" -ne 0 ] || fail "record of a timed-out run exited 0"
 [ "$status" -ne 125 ] || fail "record failed: $(cat "$TMP/err")"
+expect_grep "^stopped: timed out after 1 s (the policy's limits.timeout_seconds)\$" \
+	"$TMP/err"
 
 expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/run.rb"
 expect_eq 'true KILL 1' \
