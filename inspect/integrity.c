@@ -3,11 +3,14 @@
  * command has printed from, and the warning lines it prints for them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bundle/verify.h"
 #include "cli/cli.h"
@@ -112,6 +115,23 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 	return CLI_EXIT_FAIL;
 }
 
+/* Whether SQLite's header says rollback-journal mode: its read and
+ * write versions, bytes 18 and 19, are 1 there and 2 in WAL mode. A
+ * first snapshot is written that way (docs/bundle-format.md). */
+static bool rollback_mode(const char *path)
+{
+	unsigned char versions[2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool rollback;
+
+	if (fd < 0)
+		return false;
+	rollback = pread(fd, versions, 2, 18) == 2 && versions[0] == 1 &&
+		   versions[1] == 1;
+	close(fd);
+	return rollback;
+}
+
 int inspect_wal_missing(const char *path)
 {
 	size_t len = strlen(path) + sizeof("-wal");
@@ -119,8 +139,10 @@ int inspect_wal_missing(const char *path)
 	struct stat st;
 	int missing;
 
-	if (!wal)
+	if (!wal || rollback_mode(path)) {
+		free(wal);
 		return 0;
+	}
 	snprintf(wal, len, "%s-wal", path);
 	missing = lstat(wal, &st) < 0 && errno == ENOENT;
 	free(wal);
