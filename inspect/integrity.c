@@ -115,9 +115,9 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 	return CLI_EXIT_FAIL;
 }
 
-/* Whether SQLite's header says rollback-journal mode: its read and
- * write versions, bytes 18 and 19, are 1 there and 2 in WAL mode. A
- * first snapshot is written that way (docs/bundle-format.md). */
+/* Return whether SQLite's header marks rollback-journal mode, where the
+ * read and write versions (bytes 18 and 19) are 1, not 2 as in WAL mode.
+ * A first snapshot is written that way (docs/bundle-format.md). */
 static bool rollback_mode(const char *path)
 {
 	unsigned char versions[2];
