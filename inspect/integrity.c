@@ -121,12 +121,15 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 static bool rollback_mode(const char *path)
 {
 	unsigned char versions[2];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the check; opening reports it. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 	bool rollback;
 
 	if (fd < 0)
 		return false;
-	rollback = pread(fd, versions, 2, 18) == 2 && versions[0] == 1 &&
+	rollback = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		   pread(fd, versions, 2, 18) == 2 && versions[0] == 1 &&
 		   versions[1] == 1;
 	close(fd);
 	return rollback;
