@@ -13,19 +13,19 @@
  *		requested only after its seccomp stop, to learn its errno
  *	status>>16 == PTRACE_EVENT_EXEC	the exec succeeded
  *	status>>16 == PTRACE_EVENT_{FORK,VFORK,CLONE}
+ *	status>>16 == PTRACE_EVENT_EXIT	the process is about to exit
  *	otherwise			signal-delivery-stop: the signal is
  *		injected unchanged
  *
  * A successful exec reports no syscall-exit stop: the PTRACE_CONT at its
  * exec event clears the syscall tracing that PTRACE_SYSCALL set. So each
- * process costs about six stops: the fork event in the parent, the
+ * process costs about seven stops: the fork event in the parent, the
  * child's first stop, the seccomp stop and exec event of each exec, the
- * exit, and the parent's SIGCHLD.
+ * exit event, the exit, and the parent's SIGCHLD.
  *
- * PTRACE_O_TRACEEXIT is left out. Its stop comes just before the exit,
- * and everything recorded about the end (the wait status and the
- * rusage) comes from wait4 at the exit itself, so that stop added two
- * context switches to every process and recorded nothing.
+ * The exit event gives a process's end time: the moment its leader
+ * exits, which wait4 reports only once every other thread has exited
+ * too. The wait status and the rusage still come from wait4.
  */
 #include <errno.h>
 #include <signal.h>
@@ -44,8 +44,8 @@
 
 #define PTRACE_OPTIONS                                                   \
 	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | \
-	 PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | \
-	 PTRACE_O_TRACESYSGOOD)
+	 PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL |    \
+	 PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD)
 
 struct harness_tracer *harness_tracer_new(
 	const struct harness_tracer_options *options)
@@ -320,6 +320,8 @@ static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 	struct tracee *caller = t;
 
 	ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+	/* A thread's exec ends the leader's thread, not the process. */
+	tracer->processes[t->process]->end_us = 0;
 	if ((pid_t)former != t->tid) {
 		struct tracee *old = find_tracee(tracer, (pid_t)former);
 
@@ -368,7 +370,8 @@ static int end_process(struct harness_tracer *tracer, struct tracee *t,
 
 	if (p->end != HARNESS_END_RUNNING || p->pid != t->tid)
 		return 0;
-	p->end_us = tracer_now_us();
+	if (!p->end_us)
+		p->end_us = tracer_now_us();
 	p->rusage = *ru;
 	if (WIFEXITED(status)) {
 		p->end = HARNESS_END_EXITED;
@@ -387,6 +390,15 @@ static int end_process(struct harness_tracer *tracer, struct tracee *t,
 		tracer->root_status = status;
 	}
 	return emit(tracer, HARNESS_TRACE_EXITED, p, NULL);
+}
+
+/* The leader's exit event: the end time, taken before the exit. */
+static void on_exit_event(struct harness_tracer *tracer, struct tracee *t)
+{
+	struct harness_process *p = tracer->processes[t->process];
+
+	if (p->end == HARNESS_END_RUNNING && p->pid == t->tid)
+		p->end_us = tracer_now_us();
 }
 
 static bool is_stop_signal(int sig)
@@ -417,6 +429,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
 		rc = on_new_child(tracer, t, event);
+	} else if (event == PTRACE_EVENT_EXIT) {
+		on_exit_event(tracer, t);
 	} else if (event == 0) {
 		inject = sig;
 	}
