@@ -6,16 +6,7 @@
 
 src=$TMP/src
 mkdir -p "$src"
-/usr/bin/python3 - "$src" <<'PY'
-import os, random, sys
-rng = random.Random(11)
-for d in range(40):
-    os.makedirs(os.path.join(sys.argv[1], "d%02d" % d))
-    for f in range(50):
-        with open(os.path.join(sys.argv[1], "d%02d" % d, "f%02d" % f),
-                  "wb") as out:
-            out.write(rng.randbytes(rng.randrange(1, 16000)))
-PY
+/usr/bin/python3 "$TESTS_DIR/bundle/random_tree.py" "$src" 11 16000
 
 # journal_mode BUNDLE: the journal mode that the file header records,
 # "rollback" (bytes 18 and 19 are 1) or "wal" (both are 2).

@@ -5,16 +5,7 @@
 
 src=$TMP/src
 mkdir -p "$src"
-/usr/bin/python3 - "$src" <<'PY'
-import os, random, sys
-rng = random.Random(7)
-for d in range(40):
-    os.makedirs(os.path.join(sys.argv[1], "d%02d" % d))
-    for f in range(50):
-        with open(os.path.join(sys.argv[1], "d%02d" % d, "f%02d" % f),
-                  "wb") as out:
-            out.write(rng.randbytes(rng.randrange(1, 20000)))
-PY
+/usr/bin/python3 "$TESTS_DIR/bundle/random_tree.py" "$src" 7 20000
 
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$src"
 for delay in 0.05 0.1 0.2 0.3 0.5; do

@@ -9,6 +9,15 @@ ws=$TMP/ws
 mkdir -p "$ws/sub"
 cd "$ws"
 
+# run_env ARG...: run env(1) with the arguments, leaving the output in
+# $TMP/out and $TMP/err and the exit status in $status.
+run_env() {
+	set +e
+	env "$@" >"$TMP/out" 2>"$TMP/err"
+	status=$?
+	set -e
+}
+
 # Inside the workspace, by any path to it: rejected, and nothing made.
 for out in inside.rb sub/inside.rb "$ws/inside.rb" "$TMP/link/inside.rb"; do
 	ln -sfn "$ws" "$TMP/link"
@@ -29,10 +38,7 @@ record "$ws/sub/x.rb" --workspace "$ws/sub" -- true
 
 # Without -o the bundle goes to runbundle's directory under
 # XDG_DATA_HOME, or under HOME.
-set +e
-XDG_DATA_HOME=$TMP/data "$RB" record -- true >"$TMP/out" 2>"$TMP/err"
-status=$?
-set -e
+run_env XDG_DATA_HOME="$TMP/data" "$RB" record -- true
 if [ "$status" != 0 ]; then
 	cat "$TMP/err" >&2
 	fail "the default bundle: status $status"
@@ -44,11 +50,7 @@ case $bundle in
 esac
 "$RB" verify "$bundle" >/dev/null || fail "the default bundle does not verify"
 expect_eq "700" "$(stat -c %a "$TMP/data/runbundle")" "the directory's mode"
-set +e
-env -u XDG_DATA_HOME HOME="$TMP/home" "$RB" record -- true \
-	>"$TMP/out" 2>"$TMP/err"
-status=$?
-set -e
+run_env -u XDG_DATA_HOME HOME="$TMP/home" "$RB" record -- true
 if [ "$status" != 0 ]; then
 	cat "$TMP/err" >&2
 	fail "the bundle under HOME: status $status"
@@ -58,21 +60,15 @@ expect_grep "^bundle: $TMP/home/\.local/share/runbundle/run-.*Z\.rb\$" \
 
 # A key too short to mask is rejected before the bundle exists, and a key
 # that is not set is a warning.
-set +e
-OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
-	--upstream openai=http://127.0.0.1:9/v1 -- true >"$TMP/out" 2>"$TMP/err"
-status=$?
-set -e
+run_env OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
+	--upstream openai=http://127.0.0.1:9/v1 -- true
 [ "$status" = 3 ] || fail "short key: expected exit status 3, got $status"
 expect_grep "^runbundle: cannot use the key of upstream 'openai': 'OPENAI_API_KEY': 6 characters, too short to mask in the bundle\$" \
 	"$TMP/err"
 [ ! -e "$TMP/key.rb" ] || fail "a short key left a bundle"
 grep -q k3yv4l "$TMP/err" && fail "the key's value reached the message"
-set +e
-env -u OPENAI_API_KEY "$RB" record -o "$TMP/nokey.rb" \
-	--upstream openai=http://127.0.0.1:9/v1 -- true >"$TMP/out" 2>"$TMP/err"
-status=$?
-set -e
+run_env -u OPENAI_API_KEY "$RB" record -o "$TMP/nokey.rb" \
+	--upstream openai=http://127.0.0.1:9/v1 -- true
 [ "$status" = 0 ] || fail "unset key: expected exit status 0, got $status"
 expect_grep "^runbundle: warning: OPENAI_API_KEY is not set, so the requests to upstream 'openai' go without a key\$" \
 	"$TMP/err"
