@@ -23,9 +23,9 @@
  * child's first stop, the seccomp stop and exec event of each exec, the
  * exit event, the exit, and the parent's SIGCHLD.
  *
- * The exit event gives a process's end time: the moment its leader
- * exits, which wait4 reports only once every other thread has exited
- * too. The wait status and the rusage still come from wait4.
+ * The exit event is resumed at once. A process ends when its last
+ * thread does, so its end time, wait status and rusage all come from
+ * wait4, not from the leader's exit event.
  */
 #include <errno.h>
 #include <signal.h>
@@ -320,8 +320,6 @@ static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 	struct tracee *caller = t;
 
 	ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
-	/* A thread's exec ends the leader's thread, not the process. */
-	tracer->processes[t->process]->end_us = 0;
 	if ((pid_t)former != t->tid) {
 		struct tracee *old = find_tracee(tracer, (pid_t)former);
 
@@ -370,8 +368,7 @@ static int end_process(struct harness_tracer *tracer, struct tracee *t,
 
 	if (p->end != HARNESS_END_RUNNING || p->pid != t->tid)
 		return 0;
-	if (!p->end_us)
-		p->end_us = tracer_now_us();
+	p->end_us = tracer_now_us();
 	p->rusage = *ru;
 	if (WIFEXITED(status)) {
 		p->end = HARNESS_END_EXITED;
@@ -390,15 +387,6 @@ static int end_process(struct harness_tracer *tracer, struct tracee *t,
 		tracer->root_status = status;
 	}
 	return emit(tracer, HARNESS_TRACE_EXITED, p, NULL);
-}
-
-/* The leader's exit event: the end time, taken before the exit. */
-static void on_exit_event(struct harness_tracer *tracer, struct tracee *t)
-{
-	struct harness_process *p = tracer->processes[t->process];
-
-	if (p->end == HARNESS_END_RUNNING && p->pid == t->tid)
-		p->end_us = tracer_now_us();
 }
 
 static bool is_stop_signal(int sig)
@@ -429,8 +417,6 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
 		rc = on_new_child(tracer, t, event);
-	} else if (event == PTRACE_EVENT_EXIT) {
-		on_exit_event(tracer, t);
 	} else if (event == 0) {
 		inject = sig;
 	}
