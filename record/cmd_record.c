@@ -125,27 +125,31 @@ static int make_dirs(char *path, mode_t mode)
 }
 
 /*
- * The default bundle is run-<UTC>.rb in runbundle's directory under
- * XDG_DATA_HOME, the way rr keeps its traces, and not in the current
- * directory: that is the workspace by default, where the agent could
- * change or delete its own record.
+ * Choose run-<UTC>.rb in runbundle's directory under XDG_DATA_HOME, the
+ * way rr keeps its traces. The current directory is the workspace by
+ * default, where the agent could change or delete its own record.
  */
 static int default_output(struct record_args *a)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	const char *base = home ? home : "";
 	char name[64];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n = -1;
 
-	if (xdg && xdg[0] == '/')
+	if (xdg && xdg[0] == '/') {
+		base = xdg;
 		n = snprintf(a->output, sizeof(a->output), "%s/runbundle", xdg);
-	else if (home && home[0] == '/')
+	} else if (home && home[0] == '/') {
+		base = home;
 		n = snprintf(a->output, sizeof(a->output),
 			     "%s/.local/share/runbundle", home);
+	}
 	if (n < 0 || (size_t)n >= sizeof(a->output) - sizeof(name)) {
-		cli_error("cannot choose the bundle: '%s': HOME is not a "
-			  "usable absolute path", home ? home : "");
+		cli_error("cannot choose the bundle: '%s': neither "
+			  "XDG_DATA_HOME nor HOME is a usable absolute path",
+			  base);
 		cli_hint("name the bundle with -o FILE");
 		return CLI_EXIT_ERROR;
 	}
@@ -168,9 +172,9 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 /*
- * Whether the directory at fd is the workspace or lies below it. The
- * walk up compares devices and inodes, so that neither a symlink nor a
- * second mount of the workspace hides it. Closes fd.
+ * Return whether the directory at fd is the workspace or lies below it.
+ * The walk up compares devices and inodes, so that neither a symlink nor
+ * a second mount of the workspace hides it. Closes fd.
  */
 static bool below(int fd, const struct stat *ws)
 {
@@ -213,9 +217,12 @@ static int check_output(const struct record_args *a)
 	else
 		snprintf(dir, sizeof(dir), "%.*s",
 			 slash == out ? 1 : (int)(slash - out), out);
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (stat(a->workspace, &ws) < 0)
+		return 0;
+
 	/* A missing directory is reported when the bundle is created. */
-	if (fd < 0 || stat(a->workspace, &ws) < 0 || !below(fd, &ws))
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !below(fd, &ws))
 		return 0;
 	cli_error("cannot write the bundle: '%s': it lies inside the "
 		  "workspace '%s', where the agent could change or delete it",

@@ -92,8 +92,8 @@ static int submit_exec(struct record_session *s, cJSON *data,
 			     text ? strlen(text) : 0);
 }
 
-/* Whether the agent itself started, for the closing message. The tracer
- * runs on the main thread, which reads these after the run. */
+/* Note whether the agent itself started, for the closing message. The
+ * tracer runs on the main thread, which reads these after the run. */
 static void note_agent(struct record_session *s,
 		       const struct harness_process *p,
 		       const struct harness_exec *exec)

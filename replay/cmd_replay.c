@@ -151,8 +151,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	return 0;
 }
 
-/* A forward needs an upstream, which a scripted recording has none of:
- * its gateway answered from the script. */
+/* A forward needs an upstream, and a scripted recording has none: its
+ * gateway served every response from the script. */
 static int check_forward(const struct replay_run *a,
 			 const struct replay_args *args)
 {
@@ -258,8 +258,8 @@ static void check_sandbox(const struct replay_run *a,
 	free(report);
 }
 
-/* An agent that could not run often lacks a mount that the recorded
- * sandbox had: say which. The replay's bundle is finalized then. */
+/* Print the mounts of the recorded sandbox that this one lacks, since an
+ * agent that could not run often needs one. The bundle is finalized. */
 static void note_sandbox(const struct replay_run *a, const char *path)
 {
 	char why[1024], hint[1024];

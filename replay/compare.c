@@ -162,9 +162,9 @@ static int add_file(struct cmp_state *st, struct replay_step_cmp *sc,
 /*
  * git rewrites an index with the ctime, inode and device of the files it
  * stats, which differ in every checkout, so `git status` alone changes
- * it. Its content counts as volatile unless the recording's run asks for
- * strictness; a submodule's index (.git/modules/NAME/index) and a nested
- * repository's are the same.
+ * it. Its content counts as volatile unless the replay requests
+ * strictness (--strict-git-index). A submodule's index
+ * (.git/modules/NAME/index) and a nested repository's count the same.
  */
 static bool volatile_index(const struct cmp_state *st, const char *path,
 			   const char *what)

@@ -170,7 +170,7 @@ static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		    sc->n_procs - EXPLAIN_MAX);
 }
 
-/* An unfinalized bundle has no exit status to show: say so instead. */
+/* An unfinalized bundle has no exit status, so print that instead. */
 static void put_exit(struct text *t, const struct replay_step_cmp *sc,
 		     const char *sep)
 {

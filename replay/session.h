@@ -49,11 +49,11 @@ struct replay_outcome {
 };
 
 /*
- * Replay run with the options in opts, writing opts->output. Returns 0 when the
- * replay ran to its end and its bundle was finalized (whatever the
+ * Replay run with the options in opts, writing opts->output. Returns 0
+ * when the replay ran to its end and its bundle was finalized (whatever the
  * agent did), and when a signal cut it short (outcome->signal), or -1.
- * An agent whose program could not be run (not found on this host,
- * say) is -1 too, with outcome->not_run set and the bundle finalized.
+ * An agent whose program could not be run (for example, not found on
+ * this host) is -1 too, with outcome->not_run set and the bundle finalized.
  * Neither an interrupted replay nor one whose agent could not run is
  * compared: its bundle gets one "divergence" event of verdict "unknown"
  * that says why.
@@ -75,9 +75,10 @@ struct record_session;
  * once the agent has ended (with exit_code) and before the session
  * finishes, and store one "divergence" event in the replay's bundle for
  * each step that diverged. When the comparison fails, one "divergence"
- * event of verdict "unknown" says why. When the replay's agent could not
- * run its program and the recording's could, that event says so, and
- * out->not_run and out->why are set. dir is a scratch directory.
+ * event of verdict "unknown" gives the reason. When the replay's agent
+ * could not run its program and the recording's could, that is the
+ * reason, and out->not_run and out->why are set. dir is a scratch
+ * directory.
  * Returns 0, or -1 when no event could be stored.
  */
 int replay_store_divergences(struct record_session *s,

@@ -46,7 +46,7 @@ expect_eq src/main.c "$(readlink "$TMP/target/link")" "the symlink"
 ls -a "$TMP/target/src" | grep -q runbundle && fail "a temporary file is left"
 
 # Applied twice: the target has the final state already, which apply
-# says, and a path edited since then makes it a conflict again.
+# reports, and a path edited since then makes it a conflict again.
 expect_status 0 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/b.rb"
 expect_grep '^already applied: the target has the final state of all 6 ' \
 	"$TMP/out"

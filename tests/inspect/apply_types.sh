@@ -27,7 +27,7 @@ finish() {
 
 # check_applied NAME CHANGES: apply --json lists CHANGES (sorted
 # "CODE path" pairs), the target ends as the workspace, and a second
-# apply says it is applied already.
+# apply reports it as applied already.
 check_applied() {
 	expect_status 0 "$RUNBUNDLE" apply --dry-run --json \
 		--to "$TMP/$1/target" "$TMP/$1.rb"

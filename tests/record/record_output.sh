@@ -1,5 +1,5 @@
 #!/bin/sh
-# Where the bundle goes, and what record says before it exists: never
+# Where the bundle goes, and what record prints before it exists: never
 # inside the workspace, by default under XDG_DATA_HOME, an upstream's
 # key checked first, and an agent that could not be run named.
 . "$TESTS_DIR/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A signal during a replay stops it without a verdict: a single replay
-# says "interrupted" at the step it had reached and exits 128 + the
+# prints "interrupted" at the step it had reached and exits 128 + the
 # signal; a batch stops starting replays, stops the running ones, counts
 # them as cut short (neither identical nor diverged) and exits the same
 # way. After its first request the agent waits while the flag file
@@ -70,7 +70,7 @@ if grep -q 'diverged\|first divergence' "$TMP/out"; then
 	cat "$TMP/out" >&2
 	fail "an interrupted replay was reported as diverged"
 fi
-# Its bundle says that it was not compared, so gate rejects it.
+# Its bundle records that it was not compared, so gate rejects it.
 "$RUNBUNDLE" verify "$TMP/one.rb" >/dev/null ||
 	fail "the interrupted replay's bundle is not finalized"
 expect_status 1 "$RUNBUNDLE" gate "$TMP/one.rb"
