@@ -477,6 +477,7 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
+	record_detach();
 	record_signals_block();
 	rc = record(&session, &args.config);
 	record_session_close(&session);

@@ -81,7 +81,7 @@ void record_signals_block(void)
 static _Noreturn void stop_now(struct record_session *s, int sig)
 {
 	/* -pgid names the agent's group, which exists only once the
-	 * agent's process has called setsid(): kill the process too. */
+	 * agent's process has made it: kill the process too. */
 	if (s->kill_pid)
 		kill(s->kill_pid, SIGKILL);
 	if (s->kill_pid < 0)
@@ -191,7 +191,14 @@ static void run_child(struct record_session *s, struct record_stdio *io,
 	char **argv = s->config->argv;
 
 	child_signals_reset();
-	setsid();
+
+	/* A process group of its own, for kill(-pid). A new session only
+	 * while the recorder has the caller's terminal (record_detach.c):
+	 * a session is a scheduling autogroup too. */
+	if (record_detached)
+		setpgid(0, 0);
+	else
+		setsid();
 	if (dup2(io->in, STDIN_FILENO) < 0 ||
 	    dup2(io->out[1], STDOUT_FILENO) < 0 ||
 	    dup2(io->err[1], STDERR_FILENO) < 0)

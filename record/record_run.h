@@ -16,6 +16,20 @@
 void record_signals_block(void);
 
 /*
+ * Move the recording into a new session, which has no controlling
+ * terminal, and leave the calling process behind in the caller's
+ * session to pass SIGINT, SIGTERM and SIGHUP on and to end with the
+ * recorder's status (record_detach.c says why). Call it before
+ * record_signals_block() and before any thread starts. Returns in the
+ * recorder only. When the fork fails, it returns in the same process,
+ * and record_detached stays false.
+ */
+void record_detach(void);
+
+/* Whether record_detach() moved this process into a new session. */
+extern bool record_detached;
+
+/*
  * Take the SIGINT, SIGTERM and SIGHUP that are pending, before the agent
  * started: the first is stored in session->stop_signal, and a second one
  * kills session->kill_pid and exits with CLI_EXIT_RUNBUNDLE, leaving the

@@ -426,6 +426,7 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 		replay_run_free(a);
 		return CLI_EXIT_ERROR;
 	}
+	record_detach();
 	record_signals_block();
 	if (args.repeat)
 		rc = replay_repeat(a, &args, host);
