@@ -63,7 +63,11 @@ static void add_network(cJSON *d, const struct sandbox_plan *plan)
 			      strings(&plan->policy->network_allow));
 }
 
-static void add_privileges(cJSON *d, bool nested_userns)
+/* The values of privileges.session. */
+#define SESSION_NEW "new"
+#define SESSION_INHERITED "inherited, no controlling terminal"
+
+static void add_privileges(cJSON *d, bool nested_userns, bool new_session)
 {
 	cJSON *p = cJSON_AddObjectToObject(d, "privileges");
 
@@ -74,7 +78,9 @@ static void add_privileges(cJSON *d, bool nested_userns)
 	cJSON_AddStringToObject(p, "securebits",
 				"noroot,no_setuid_fixup,keep_caps_locked,"
 				"no_cap_ambient_raise (all locked)");
-	cJSON_AddBoolToObject(p, "setsid", 1);
+	cJSON_AddBoolToObject(p, "setsid", new_session);
+	cJSON_AddStringToObject(p, "session", new_session ? SESSION_NEW :
+				SESSION_INHERITED);
 	cJSON_AddNumberToObject(p, "fds_open_above_2", 0);
 	cJSON_AddBoolToObject(p, "nested_userns", nested_userns);
 }
@@ -172,7 +178,7 @@ cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts)
 		cJSON_AddItemToObject(exec, "allow", strings(&p->exec_allow));
 		cJSON_AddItemToObject(exec, "deny", strings(&p->exec_deny));
 	}
-	add_privileges(d, p->allow_nested_userns);
+	add_privileges(d, p->allow_nested_userns, plan->new_session);
 	add_env(d, plan);
 	if (mounts)
 		add_mounts(d, mounts);
@@ -214,14 +220,69 @@ static void report(struct diff *d, const char *path, const cJSON *a,
 static void compare(struct diff *d, const char *path, const cJSON *a,
 		    const cJSON *b);
 
+/* The session of privileges p: its "session", or "new" in a description
+ * written before that key, whose init always called setsid(). NULL when
+ * p has neither key. */
+static const char *session_of(const cJSON *p)
+{
+	const cJSON *session = cJSON_GetObjectItemCaseSensitive(p, "session");
+
+	if (session)
+		return cJSON_GetStringValue(session);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "setsid")))
+		return SESSION_NEW;
+	return NULL;
+}
+
+static bool is_known_session(const char *session)
+{
+	return session && (strcmp(session, SESSION_NEW) == 0 ||
+			   strcmp(session, SESSION_INHERITED) == 0);
+}
+
+static bool is_session_key(const char *path, const char *key)
+{
+	return strcmp(path, "privileges") == 0 &&
+	       (strcmp(key, "setsid") == 0 || strcmp(key, "session") == 0);
+}
+
+/*
+ * Compare privileges.setsid and privileges.session as one fact. A new
+ * session and a caller's session without a controlling terminal are
+ * reported as one line, and called the same protection: in both, the
+ * agent has no controlling terminal, so TIOCSTI reaches no terminal of
+ * the caller. Only the session ids that the agent sees differ.
+ */
+static void compare_session(struct diff *d, const cJSON *a, const cJSON *b)
+{
+	const char *x = session_of(a), *y = session_of(b);
+
+	if ((!x && !y) || (x && y && strcmp(x, y) == 0))
+		return;
+	if (!is_known_session(x) || !is_known_session(y)) {
+		report(d, "privileges.session",
+		       cJSON_GetObjectItemCaseSensitive(a, "session"),
+		       cJSON_GetObjectItemCaseSensitive(b, "session"));
+		return;
+	}
+	d->count++;
+	if (d->out)
+		fprintf(d->out, "privileges.session: recorded \"%s\", present "
+			"\"%s\" (the same protection: in both, the agent has "
+			"no controlling terminal)\n", x, y);
+}
+
 static void compare_objects(struct diff *d, const char *path,
 			    const cJSON *a, const cJSON *b)
 {
 	const cJSON *item;
 	char sub[512];
 
+	if (strcmp(path, "privileges") == 0)
+		compare_session(d, a, b);
 	cJSON_ArrayForEach(item, a) {
-		if (strncmp(item->string, "host_", 5) == 0)
+		if (strncmp(item->string, "host_", 5) == 0 ||
+		    is_session_key(path, item->string))
 			continue;
 		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "",
 			 item->string);
@@ -230,6 +291,7 @@ static void compare_objects(struct diff *d, const char *path,
 	}
 	cJSON_ArrayForEach(item, b) {
 		if (strncmp(item->string, "host_", 5) == 0 ||
+		    is_session_key(path, item->string) ||
 		    cJSON_GetObjectItemCaseSensitive(a, item->string))
 			continue;
 		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "",

@@ -44,6 +44,8 @@ struct sandbox_plan {
 	char cgroup_kind[8];		/* "cgroup2", "cgroup1" or "" */
 
 	int landlock_abi;		/* 0 when Landlock is missing */
+	bool new_session;		/* init calls setsid(): the caller
+					 * has a controlling terminal */
 	long threads;			/* of the caller, or -1 */
 	struct sandbox_cmdline cmdline;
 	struct sandbox_seccomp_options seccomp;

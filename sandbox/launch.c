@@ -302,9 +302,12 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
 		sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	/* A new session: the agent has no controlling terminal, so it
-	 * cannot push input into the caller's with TIOCSTI. */
-	if (setsid() < 0 && getpid() != getsid(0)) {
+	/* A new session, so that the agent has no controlling terminal and
+	 * cannot push input into the caller's with TIOCSTI. A caller
+	 * without one has none to pass on, so its session is kept, because
+	 * a new session is a scheduling autogroup of its own, which slows
+	 * down a tracer outside it (plan_session()). */
+	if (plan->new_session && setsid() < 0 && getpid() != getsid(0)) {
 		sandbox_set_error("cannot start a new session: '%s': %s",
 				  "setsid", strerror(errno));
 		child_fail(sock);
@@ -611,6 +614,23 @@ int sandbox_check(const struct sandbox_config *config)
 	return plan_paths(&plan, config);
 }
 
+/*
+ * Return whether init must start a new session. It need not only when
+ * this process has no controlling terminal, which open("/dev/tty")
+ * reports with ENXIO. Any other result, an error included, means a new
+ * session.
+ */
+static bool plan_session(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno != ENXIO;
+}
+
 static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 {
 	if (plan_paths(plan, c) < 0)
@@ -620,6 +640,7 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 	plan->inside_uid = c->set_ids ? c->uid : plan->outside_uid;
 	plan->inside_gid = c->set_ids ? c->gid : plan->outside_gid;
 	plan->landlock_abi = sandbox_landlock_abi();
+	plan->new_session = plan_session();
 	plan->seccomp.allow_nested_userns = c->policy->allow_nested_userns;
 	plan->seccomp.trace_exec = c->trace_exec;
 	plan->seccomp.notify = c->seccomp_notify;

@@ -30,7 +30,7 @@ for who in $IDENTITIES; do
 	blocked "$who" mount
 	violation "mount"
 
-	# No controlling terminal after setsid, so /dev/tty cannot open.
+	# No controlling terminal in the sandbox, so /dev/tty cannot open.
 	refused "$who" -- sh -c 'exec 3</dev/tty'
 done
 

@@ -1,8 +1,10 @@
 /*
  * test_describe.c - unit tests of sandbox_description_compare(): mounts
- * compared by their path inside the sandbox, one line per mount.
+ * compared by their path inside the sandbox, one line per mount, and
+ * the agent's session.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -136,6 +138,77 @@ static void compare_repeated_path_and_rest(void **state)
 	cJSON_Delete(present);
 }
 
+#define INHERITED "inherited, no controlling terminal"
+
+/* A description with privileges.setsid, and privileges.session unless
+ * session is NULL, as descriptions written before that key have it. */
+static cJSON *session_description(bool setsid, const char *session)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON *p = cJSON_AddObjectToObject(d, "privileges");
+
+	cJSON_AddBoolToObject(p, "no_new_privs", 1);
+	cJSON_AddBoolToObject(p, "setsid", setsid);
+	if (session)
+		cJSON_AddStringToObject(p, "session", session);
+	return d;
+}
+
+static int compare_sessions(cJSON *recorded, cJSON *present, char **text)
+{
+	int n = sandbox_description_compare(recorded, present, text);
+
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+	return n;
+}
+
+static void compare_session_same(void **state)
+{
+	(void)state;
+	assert_int_equal(compare_sessions(session_description(false, INHERITED),
+					  session_description(false, INHERITED),
+					  NULL), 0);
+	assert_int_equal(compare_sessions(session_description(true, "new"),
+					  session_description(true, "new"),
+					  NULL), 0);
+	/* Before the session key, init always called setsid(). */
+	assert_int_equal(compare_sessions(session_description(true, NULL),
+					  session_description(true, "new"),
+					  NULL), 0);
+}
+
+/* A new session against the caller's without a terminal: one line, for
+ * setsid and session together, that names it the same protection. */
+static void compare_session_same_protection(void **state)
+{
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(compare_sessions(session_description(true, NULL),
+					  session_description(false, INHERITED),
+					  &text), 1);
+	assert_int_equal(lines(text), 1);
+	assert_string_equal(text, "privileges.session: recorded \"new\", "
+			    "present \"inherited, no controlling terminal\" "
+			    "(the same protection: in both, the agent has no "
+			    "controlling terminal)\n");
+	free(text);
+}
+
+static void compare_session_unknown(void **state)
+{
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(compare_sessions(session_description(true, "new"),
+					  session_description(false, "other"),
+					  &text), 1);
+	assert_string_equal(text, "privileges.session: recorded \"new\", "
+			    "present \"other\"\n");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +216,9 @@ int main(void)
 		cmocka_unit_test(compare_changed_mount),
 		cmocka_unit_test(compare_ignores_host_source),
 		cmocka_unit_test(compare_repeated_path_and_rest),
+		cmocka_unit_test(compare_session_same),
+		cmocka_unit_test(compare_session_same_protection),
+		cmocka_unit_test(compare_session_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
