@@ -93,13 +93,9 @@ static void print_violations(const cJSON *v, const struct out_style *st)
 
 	printf("violations  %s%d%s\n", n ? st->red : "", n, n ? st->reset : "");
 	cJSON_ArrayForEach(row, v) {
-		char what[128];
-
-		snprintf(what, sizeof(what), "%s: %s",
-			 inspect_json_str(row, "source"),
-			 inspect_json_str(row, "what"));
 		printf("%s", st->red);
-		out_field("  ", 2, what);
+		out_fieldf("  ", 2, "%s: %s", inspect_json_str(row, "source"),
+			   inspect_json_str(row, "what"));
 		printf("%s", st->reset);
 	}
 }

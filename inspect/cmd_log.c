@@ -133,21 +133,18 @@ static void print_answer(const struct inspect_answer *an,
 			 const struct out_style *st)
 {
 	char pad[LOG_INDENT + 1];
-	char line[1024];
 
 	memset(pad, ' ', LOG_INDENT);
 	pad[LOG_INDENT] = '\0';
 	if (an->text[0]) {
-		snprintf(line, sizeof(line), "text: %s", an->text);
 		printf("%s", st->cyan);
-		out_field(pad, LOG_INDENT, line);
+		out_fieldf(pad, LOG_INDENT, "text: %s", an->text);
 		printf("%s", st->reset);
 	}
 	for (size_t i = 0; i < an->n_calls; i++) {
-		snprintf(line, sizeof(line), "call: %s %s", an->calls[i].name,
-			 an->calls[i].arguments);
 		printf("%s", st->yellow);
-		out_field(pad, LOG_INDENT, line);
+		out_fieldf(pad, LOG_INDENT, "call: %s %s", an->calls[i].name,
+			   an->calls[i].arguments);
 		printf("%s", st->reset);
 	}
 }
@@ -174,25 +171,23 @@ static void print_event(const struct inspect_view *v,
 			const struct out_style *st, struct unreadable *bad)
 {
 	char *text = inspect_describe(ev);
-	char line[2048], kind[32];
+	char kind[32];
 	const char *t = strchr(ev->time, 'T');
 	struct inspect_answer an;
 	int red = strcmp(ev->kind, "violation") == 0;
 
 	cli_sanitize(kind, sizeof(kind), ev->kind);
-	snprintf(line, sizeof(line), "%6llu  %-12.12s  %-13s %s%s",
-		 (unsigned long long)ev->seq, t ? t + 1 : ev->time, kind,
-		 text ? text : "", lookup ? LOG_LOOKUP : "");
-	free(text);
 	printf("%s", red ? st->red : "");
-	out_field("", 0, line);
+	out_fieldf("", 0, "%6llu  %-12.12s  %-13s %s%s",
+		   (unsigned long long)ev->seq, t ? t + 1 : ev->time, kind,
+		   text ? text : "", lookup ? LOG_LOOKUP : "");
+	free(text);
 	printf("%s", red ? st->reset : "");
 	if (strcmp(ev->kind, "exchange") != 0)
 		return;
 	if (load_answer(v, ev, &an, bad) < 0) {
-		snprintf(line, sizeof(line), "%*s(unreadable: %s)", LOG_INDENT,
-			 "", inspect_error());
-		out_field("", 0, line);
+		out_fieldf("", 0, "%*s(unreadable: %s)", LOG_INDENT, "",
+			   inspect_error());
 		return;
 	}
 	print_answer(&an, st);

@@ -100,13 +100,9 @@ static int decoded(const struct harness_headers *h, const unsigned char *p,
 
 static void print_headers(const struct harness_headers *h)
 {
-	for (size_t i = 0; i < h->count; i++) {
-		char line[1024];
-
-		snprintf(line, sizeof(line), "%s: %s", h->items[i].name,
-			 h->items[i].value);
-		out_field("  ", 2, line);
-	}
+	for (size_t i = 0; i < h->count; i++)
+		out_fieldf("  ", 2, "%s: %s", h->items[i].name,
+			   h->items[i].value);
 }
 
 static int join(const struct harness_response *r, unsigned char **out,
@@ -153,19 +149,15 @@ static void print_exchange(const struct harness_exchange *ex,
 			   const struct bodies *b,
 			   const struct inspect_answer *an)
 {
-	char line[512];
-
-	snprintf(line, sizeof(line), "%s %s%s%s (upstream %s)",
-		 ex->request.method, ex->request.path,
-		 ex->request.query ? "?" : "",
-		 ex->request.query ? ex->request.query : "", ex->upstream);
-	out_field("request     ", 12, line);
+	out_fieldf("request     ", 12, "%s %s%s%s (upstream %s)",
+		   ex->request.method, ex->request.path,
+		   ex->request.query ? "?" : "",
+		   ex->request.query ? ex->request.query : "", ex->upstream);
 	print_headers(&ex->request.headers);
 	print_body(b->req, b->req_len);
-	snprintf(line, sizeof(line), "%d, %s, %zu chunks, %llu us",
-		 ex->response.status, harness_outcome_name(ex->outcome),
-		 ex->response.n_chunks, (unsigned long long)ex->duration_us);
-	out_field("response    ", 12, line);
+	out_fieldf("response    ", 12, "%d, %s, %zu chunks, %llu us",
+		   ex->response.status, harness_outcome_name(ex->outcome),
+		   ex->response.n_chunks, (unsigned long long)ex->duration_us);
 	if (ex->failure)
 		out_field("failure     ", 12, ex->failure);
 	print_headers(&ex->response.headers);
@@ -178,11 +170,9 @@ static void print_exchange(const struct harness_exchange *ex,
 		printf("text\n");
 		put_text((const unsigned char *)an->text, strlen(an->text));
 	}
-	for (size_t i = 0; i < an->n_calls; i++) {
-		snprintf(line, sizeof(line), "%s %s", an->calls[i].name,
-			 an->calls[i].arguments);
-		out_field("tool call   ", 12, line);
-	}
+	for (size_t i = 0; i < an->n_calls; i++)
+		out_fieldf("tool call   ", 12, "%s %s", an->calls[i].name,
+			   an->calls[i].arguments);
 }
 
 static cJSON *headers_json(const struct harness_headers *h)
@@ -291,14 +281,12 @@ static void print_violation(const struct inspect_event *ev)
 {
 	struct out_style st;
 	char *text = inspect_violation_text(ev->data);
-	char line[OUT_WIDTH * 4];
 
 	out_style_init(&st);
-	snprintf(line, sizeof(line), "violation: %s", text ? text : "?");
-	free(text);
 	printf("%s", st.red);
-	out_field("", 0, line);
+	out_fieldf("", 0, "violation: %s", text ? text : "?");
 	printf("%s", st.reset);
+	free(text);
 }
 
 static int run(const char *path, const char *name, int json, int checks)

@@ -1,8 +1,10 @@
 /*
  * output.c - printing helpers of the inspect commands.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "inspect/error.h"
@@ -107,12 +109,40 @@ void out_trim(char *dst, size_t cap, const char *src, size_t width)
 	}
 }
 
+/* Only a terminal gets values cut to its width: a file or a pipe keeps
+ * them whole for the reader who searches it. */
 void out_field(const char *label, int width, const char *value)
 {
-	char buf[1024];
+	static int terminal = -1;
+	size_t cap = (value ? strlen(value) : 0) + 1;
+	char *buf = malloc(cap);
 
-	out_trim(buf, sizeof(buf), value, (size_t)(OUT_WIDTH - width));
+	if (terminal < 0)
+		terminal = isatty(STDOUT_FILENO);
+	if (!buf) {
+		printf("%-*s(out of memory)\n", width, label);
+		return;
+	}
+	if (terminal)
+		out_trim(buf, cap, value, (size_t)(OUT_WIDTH - width));
+	else
+		cli_sanitize(buf, cap, value ? value : "");
 	printf("%-*s%s\n", width, label, buf);
+	free(buf);
+}
+
+void out_fieldf(const char *label, int width, const char *fmt, ...)
+{
+	va_list ap;
+	char *value;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	out_field(label, width, n < 0 ? "(out of memory)" : value);
+	if (n >= 0)
+		free(value);
 }
 
 void out_duration(char *dst, size_t cap, double us)

@@ -40,9 +40,14 @@ int out_json(cJSON *json);
  * runs out. */
 char *out_json_text(const cJSON *json);
 
-/* "label" padded to width, then value with control characters replaced
- * and trimmed to end by column OUT_WIDTH with "...". */
+/* Print "label" padded to width, then value with control characters
+ * replaced, trimmed to end by column OUT_WIDTH with "..." when stdout is
+ * a terminal. */
 void out_field(const char *label, int width, const char *value);
+
+/* out_field() of a printf-formatted value of any length. */
+void out_fieldf(const char *label, int width, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Copy src to dst (cap bytes) for display: control characters become
  * '?', and text longer than width columns ends with "...". */

@@ -57,14 +57,21 @@ expect_eq '["chat",false,"m-chat","answer number 1","tool_1",1,10,1]
 	"$(cat "$TMP/answers")" "the answers of the six exchanges"
 
 # The text timeline shows the same under each exchange, one step per
-# request, within 80 columns.
+# request, within 80 columns on a terminal.
 expect_status 0 "$RUNBUNDLE" log "$TMP/run.rb"
 expect_eq 6 "$(grep -c '^step [1-6]: request [1-6], snapshot ' "$TMP/out")" \
 	"request steps"
 expect_grep '^ *text: answer number 6$' "$TMP/out"
 expect_grep '^ *call: tool_4 {"n":4,"path":"a b.txt"}$' "$TMP/out"
-awk 'length > 80 { print; bad = 1 } END { exit bad }' "$TMP/out" ||
-	fail "log printed lines longer than 80 columns"
+if command -v script >/dev/null; then
+	NO_COLOR=1 script -qfec "'$RUNBUNDLE' log '$TMP/run.rb'" \
+		"$TMP/tty.log" >/dev/null </dev/null
+	# script(1) writes a header and a footer line of its own.
+	tr -d '\r' <"$TMP/tty.log" |
+		awk '/^Script (started|done) / { next }
+		     length > 80 { print; bad = 1 } END { exit bad }' ||
+		fail "log printed lines longer than 80 columns"
+fi
 grep -q "$(printf '\033')" "$TMP/out" && fail "color without a terminal"
 
 # --step and --kind select; a step that does not exist is an error.
