@@ -1,24 +1,29 @@
 #!/bin/sh
 # Start-up and teardown of `true` in runbundle's sandbox, against bare
 # `true`, bubblewrap and unshare(1). Each row gives the median wall time
-# of N runs (default 100), its ratio to bwrap, and the mean CPU time of
-# the run and its children (user plus system, from wait4(2)). The kernel
-# samples CPU time per tick, so one run's value is coarse, but the mean
-# of many is not, and under load it is the steadier number.
+# of N runs (default 100) until the command exits, its ratio to bwrap,
+# the median wall time until the sandbox is torn down, and the mean CPU
+# time of the run and all its processes (user plus system, from
+# wait4(2)). The kernel samples CPU time per tick, so one run's value is
+# coarse, but the mean of many is not, and under load it is the steadier
+# number.
 #
-# bwrap's row is not like for like in two ways. bwrap exits as soon as
-# its sandbox's PID 1 reports the command's status over an eventfd, so
-# its wall time leaves out the teardown of the namespaces. runbundle
-# waits for the teardown, because it removes the run's cgroup and the
-# parts it created after it. And bwrap's PID 1 is then reaped by the
-# system's init (or a subreaper), not by bwrap, so bwrap's CPU column
-# leaves out the whole set-up inside the sandbox. Seen with `strace -f`
-# on bwrap 0.8.0 (Debian 12).
+# bwrap and `runbundle sandbox` both exit as soon as their sandbox's
+# PID 1 reports the command's status, before the kernel has torn the
+# namespaces down, and leave that PID 1 to the system's init (or a
+# subreaper) to reap. bwrap 0.8.0 (Debian 12) reads the status from an
+# eventfd, as `strace -f` shows. runbundle waits for the teardown only
+# when it has a part created in the workspace to remove after it, as in
+# the row "without .git". So that the rows compare like for like, this
+# script is a subreaper (PR_SET_CHILD_SUBREAPER): after each run it
+# reaps the orphaned PID 1 too, before the next run starts. The CPU
+# column counts that PID 1, and the column "until torn down" is the time
+# until the last process of the run was reaped.
 #
 # `runbundle --version` shows the start-up of the executable alone. The
 # last row times sandbox_launch() and sandbox_wait() inside one process
-# (bench/sandbox_launch.c), as the recorder calls them, without the
-# start-up of the runbundle executable.
+# (bench/sandbox_launch.c), as the recorder calls them, which waits for
+# the teardown, without the start-up of the runbundle executable.
 #
 # usage: bench/sandbox.sh [BUILD_DIR] [N]
 set -eu
@@ -41,8 +46,13 @@ bench_require bwrap unshare
 # One Python process times every run, so the timer's own start-up is
 # not measured; runs of the peers are interleaved to share the noise.
 $PY - "$N" "$ws" "$RUNBUNDLE" "$LAUNCH" <<'PYEOF'
-import os, statistics, subprocess, sys, time
+import ctypes, os, statistics, subprocess, sys, time
 n, ws, rb, launch = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+PR_SET_CHILD_SUBREAPER = 36
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit("bench: prctl(PR_SET_CHILD_SUBREAPER): %s" %
+             os.strerror(ctypes.get_errno()))
 cases = [
     ("true", ["true"]),
     ("unshare -Urnpf true", ["unshare", "-Urnpf", "true"]),
@@ -55,13 +65,15 @@ cases = [
      [rb, "sandbox", "--workspace", ws + "/empty", "--", "true"]),
 ]
 wall = {name: [] for name, _ in cases}
+gone = {name: [] for name, _ in cases}
 cpu = {name: [] for name, _ in cases}
 devnull = os.open(os.devnull, os.O_WRONLY)
 os.chdir(ws)
 
 
 def run(argv):
-    """Run argv in ws; return its wall time and its CPU time, in s.
+    """Run argv in ws; return its wall time until it exits and until its
+    last orphan is reaped, and the CPU time of all of them, in s.
     posix_spawn() starts it with vfork semantics, so the CPU time of a
     forked copy of this interpreter is not counted."""
     start = time.perf_counter()
@@ -71,31 +83,44 @@ def run(argv):
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("bench: %s failed with status %d" % (argv, status))
-    return elapsed, usage.ru_utime + usage.ru_stime
+    used = usage.ru_utime + usage.ru_stime
+    while True:
+        try:
+            _, _, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        used += usage.ru_utime + usage.ru_stime
+    return elapsed, time.perf_counter() - start, used
 
 
 for _ in range(n):
     for name, argv in cases:
-        elapsed, used = run(argv)
+        elapsed, torn_down, used = run(argv)
         wall[name].append(elapsed)
+        gone[name].append(torn_down)
         cpu[name].append(used)
 bwrap = statistics.median(wall[cases[2][0]])
 load = open("/proc/loadavg").read().split()[:3]
 print("%d runs each, load average %s before the last row." %
       (n, " ".join(load)))
 print()
-print("| command | median wall (ms) | ratio to bwrap | mean CPU (ms) |")
-print("|---|---|---|---|")
+print("| command | median wall (ms) | ratio to bwrap "
+      "| median wall until torn down (ms) | mean CPU (ms) |")
+print("|---|---|---|---|---|")
 for name, _ in cases:
     m = statistics.median(wall[name])
-    print("| `%s` | %.2f | %.2f | %.2f |" %
-          (name, m * 1000, m / bwrap, statistics.mean(cpu[name]) * 1000))
+    print("| `%s` | %.2f | %.2f | %.2f | %.2f |" %
+          (name, m * 1000, m / bwrap, statistics.median(gone[name]) * 1000,
+           statistics.mean(cpu[name]) * 1000))
 in_process = float(subprocess.run([launch, ws + "/repo", str(n)],
                                   check=True, capture_output=True,
                                   text=True).stdout) / 1000
 print("| `sandbox_launch()` + `sandbox_wait()` in one process | %.2f | %.2f "
-      "| |" % (in_process * 1000, in_process / bwrap))
+      "| %.2f | |" % (in_process * 1000, in_process / bwrap,
+                      in_process * 1000))
 print()
-print("bwrap returns before its sandbox is torn down, and its CPU column "
-      "leaves out its sandbox's PID 1, which bwrap does not reap.")
+print("bwrap and runbundle sandbox return before their sandbox is torn "
+      "down, except runbundle without .git, which removes a part it "
+      "created after the teardown. The CPU column counts each sandbox's "
+      "PID 1, which this script reaps as a subreaper.")
 PYEOF

@@ -444,6 +444,10 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 		run.config.workspace = ".";
 	run.config.skip_description = !run.description_path;
 	run.config.create_missing_parts = true;
+	/* Exit as soon as init reports the status, as bwrap does: nothing
+	 * here reads the workspace after the run, and the kernel finishes
+	 * the teardown alone. */
+	run.config.wait_mode = SANDBOX_WAIT_STATUS;
 	run.policy = policy_path ? sandbox_policy_load(policy_path)
 				 : sandbox_policy_default();
 	if (!run.policy) {

@@ -76,11 +76,17 @@ cJSON *sandbox_landlock_describe(const struct sandbox_plan *plan);
 
 /* limits.c */
 int sandbox_limits_prepare(struct sandbox_plan *plan);
-int sandbox_limits_enter_cgroup(const struct sandbox_plan *plan); /* child */
+int sandbox_limits_open_cgroup(const struct sandbox_plan *plan,
+			       int *fd);			/* child */
+int sandbox_limits_join_cgroup(const struct sandbox_plan *plan,
+			       int fd);				/* child */
 int sandbox_limits_apply(const struct sandbox_plan *plan);	/* child */
 cJSON *sandbox_limits_describe(const struct sandbox_plan *plan);
 uint64_t sandbox_limits_process_hits(const char *cgroup);
 void sandbox_limits_remove(const char *cgroup);
+/* Remove the cgroup once, without waiting: 0 when it is gone or there
+ * is none, -1 with errno set (EBUSY while a process is in it). */
+int sandbox_limits_try_remove(const char *cgroup);
 
 /* env.c: the agent's environment. The caller frees it with
  * sandbox_env_free(). Returns NULL with a message. */

@@ -9,16 +9,16 @@
  *	     caller clones init straight into the namespaces, and init then
  *	     does the helper's work itself). Closes every fd but the control
  *	     socket, replaces its command line with "sandbox-init",
- *	     enters the run's cgroup, unshares the namespaces, maps the
- *	     ids, forks init and waits for it.
+ *	     opens the run's cgroup for the agent, unshares the
+ *	     namespaces, maps the ids, forks init and waits for it.
  *   init    PID 1 of the new PID namespace. Sets up the network, the
  *	     mounts and the session, forks the agent, forwards signals,
  *	     enforces the timeout, and reaps everything. When the agent
- *	     exits, init kills what is left and exits too, and the kernel
- *	     then kills anything still in the namespace.
- *   agent   puts the caller's command line back, drops privileges,
- *	     applies Landlock and seccomp, runs the hook and executes the
- *	     command.
+ *	     exits, init kills what is left, reaps it, reports the status
+ *	     and exits. The kernel then tears the namespaces down.
+ *   agent   enters the run's cgroup, puts the caller's command line
+ *	     back, drops privileges, applies Landlock and seccomp, runs the
+ *	     hook and executes the command.
  *
  * They talk to the caller over one SOCK_SEQPACKET socketpair, one
  * message per packet: a 4-byte type, then the payload. Only the
@@ -185,12 +185,16 @@ static void die_with_parent(int alive, int sock)
 		_exit(EXIT_SETUP);
 }
 
-static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock)
+static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock,
+				int cgroup_fd)
 {
 	const struct sandbox_config *c = plan->config;
 	int listener = -1;
 	sigset_t none;
 
+	/* First, so that every process of the command is counted. */
+	if (sandbox_limits_join_cgroup(plan, cgroup_fd) < 0)
+		child_fail(sock);
 	/* No other process of the sandbox runs yet to read it. */
 	sandbox_cmdline_restore(&plan->cmdline);
 	sigemptyset(&none);
@@ -244,6 +248,18 @@ static void kill_rest(const struct sandbox_plan *plan, pid_t agent)
 		kill(-agent, SIGKILL);
 }
 
+/* Reap every child left, which kill_rest() has killed, so that none of
+ * them is still in the run's cgroup when init reports the status. The
+ * kernel would wait for them all the same when init exits. */
+static void reap_rest(void)
+{
+	for (;;) {
+		if (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+			continue;
+		return;
+	}
+}
+
 static void reap(pid_t agent, int *status, bool *done)
 {
 	pid_t pid;
@@ -290,7 +306,8 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 	return status;
 }
 
-static _Noreturn void run_init(const struct sandbox_plan *plan, int sock)
+static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
+			       int cgroup_fd)
 {
 	struct exit_report report = { 0 };
 	sigset_t set, old;
@@ -319,10 +336,14 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (plan->config->mode == SANDBOX_MODE_NONE)
 			setpgid(0, 0);
-		run_agent(plan, sock);
+		run_agent(plan, sock, cgroup_fd);
 	}
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
 	report.status = supervise(plan, agent, &set, &report.timed_out);
 	kill_rest(plan, agent);
+	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
+		reap_rest();
 	send_msg(sock, MSG_EXIT, &report, sizeof(report), NULL, 0, false);
 	_exit(exit_code(report.status));
 }
@@ -383,13 +404,13 @@ static void setup_mounts(const struct sandbox_plan *plan, int sock)
 }
 
 static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
-					  int sock, int alive)
+					  int sock, int alive, int cgroup_fd)
 {
 	die_with_parent(alive, sock);
 	close(alive);
 	setup_network(plan, sock);
 	setup_mounts(plan, sock);
-	run_init(plan, sock);
+	run_init(plan, sock, cgroup_fd);
 }
 
 /* Give every signal its default action. The caller may ignore some
@@ -415,7 +436,7 @@ static void close_inherited(int keep)
 static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 				 pid_t parent)
 {
-	int alive[2], status;
+	int alive[2], status, cgroup_fd;
 	pid_t init;
 
 	close_inherited(sock);
@@ -425,10 +446,10 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	/* Before init is forked, so that init inherits the new area. */
 	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0)
 		child_fail(sock);
-	if (sandbox_limits_enter_cgroup(plan) < 0)
+	if (sandbox_limits_open_cgroup(plan, &cgroup_fd) < 0)
 		child_fail(sock);
 	if (plan->config->mode == SANDBOX_MODE_NONE)
-		run_init(plan, sock);
+		run_init(plan, sock, cgroup_fd);
 	if (sandbox_ns_unshare() < 0 || sandbox_ns_map_ids(plan) < 0)
 		child_fail(sock);
 	/* Gaining the new namespace's capabilities is a credential change,
@@ -443,12 +464,14 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	init = fork();
 	if (init == 0) {
 		close(alive[1]);
-		run_namespaced_init(plan, sock, alive[0]);
+		run_namespaced_init(plan, sock, alive[0], cgroup_fd);
 	}
 	if (init < 0)
 		fork_failed(sock, "init");
 	close(alive[0]);
 	close(sock);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
 	while (waitpid(init, &status, 0) < 0) {
 		if (errno != EINTR)
 			_exit(EXIT_SETUP);
@@ -468,24 +491,26 @@ static bool caller_gone(int sock)
 /*
  * Init cloned by the caller straight into the new namespaces, with no
  * helper between them. It maps its own ids, as the helper did after
- * unshare(), and enters the run's cgroup itself, before it forks.
+ * unshare(), and opens the run's cgroup for the agent itself.
  */
 static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 				      int sock)
 {
+	int cgroup_fd;
+
 	close_inherited(sock);
 	reset_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
 	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0 ||
-	    sandbox_limits_enter_cgroup(plan) < 0 ||
+	    sandbox_limits_open_cgroup(plan, &cgroup_fd) < 0 ||
 	    sandbox_ns_map_ids(plan) < 0)
 		child_fail(sock);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
 	setup_network(plan, sock);
 	setup_mounts(plan, sock);
-	run_init(plan, sock);
+	run_init(plan, sock, cgroup_fd);
 }
 
 /*
@@ -923,6 +948,7 @@ int sandbox_launch(const struct sandbox_config *config,
 	snprintf(child->cgroup, sizeof(child->cgroup), "%s", plan.cgroup);
 	snprintf(child->cgroup_kind, sizeof(child->cgroup_kind), "%s",
 		 plan.cgroup_kind);
+	child->wait_mode = config->wait_mode;
 	sandbox_env_free(plan.envp);
 	sandbox_cmdline_free(&plan.cmdline);
 	return 0;
@@ -958,6 +984,31 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 	close_fds(p);
 }
 
+/*
+ * Read the sandbox's last messages up to init's report, and return
+ * whether the run can end there. It can when no created part is left to
+ * remove and the run's cgroup can be removed at once, which it can
+ * because init has reaped every process that was in it. Init is left
+ * unreaped.
+ */
+static bool finish_at_status(struct sandbox_child *child, struct packet *p,
+			     struct sandbox_result *result, bool *have_exit)
+{
+	if (child->wait_mode != SANDBOX_WAIT_STATUS || child->created)
+		return false;
+	while (!*have_exit && recv_packet(child->control, p, 0) > 0)
+		handle_final_packet(p, result, have_exit);
+	if (!*have_exit)
+		return false;
+	result->process_limit_hits =
+		sandbox_limits_process_hits(child->cgroup);
+	if (sandbox_limits_try_remove(child->cgroup) < 0)
+		return false;
+	child->cgroup[0] = '\0';
+	child->pid = -1;
+	return true;
+}
+
 int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 {
 	struct packet *p = malloc(sizeof(*p));
@@ -969,6 +1020,11 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 		sandbox_set_error("cannot wait for the sandbox: '%s': %s",
 				  "packet", strerror(ENOMEM));
 		return -1;
+	}
+	if (finish_at_status(child, p, result, &have_exit)) {
+		free(p);
+		result->exit_code = exit_code(result->status);
+		return 0;
 	}
 	while (waitpid(child->pid, &status, 0) < 0) {
 		if (errno == EINTR)

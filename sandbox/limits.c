@@ -5,10 +5,14 @@
  * The parent looks for a cgroup it can create a child in, first under
  * its own cgroup v2 directory (a delegated subtree whose
  * cgroup.subtree_control enables pids and memory), then, for the
- * process limit only, under its cgroup v1 pids hierarchy. The helper
- * moves itself into that cgroup before it creates the namespaces, so
- * every process of the run is counted. What no cgroup covers is set
- * as an rlimit in the agent just before execve().
+ * process limit only, under its cgroup v1 pids hierarchy. The agent
+ * moves itself into that cgroup as its first step, so every process
+ * that runs the command or descends from it is counted. The sandbox's
+ * own processes, init and the helper, stay outside, and pids.max leaves
+ * room for them, so that limits.processes still counts every process of
+ * the run. The cgroup is then empty once init has reaped the rest, and
+ * the caller can remove it before init has exited. What no cgroup
+ * covers is set as an rlimit in the agent just before execve().
  *
  * NOTE: RLIMIT_NPROC is not enforced for processes whose real uid is
  * the host's root, so a root caller without a writable pids cgroup has
@@ -121,7 +125,7 @@ static int try_cgroup(struct sandbox_plan *plan, const char *dir,
 		return -1;
 	if (make_cgroup(plan, dir) < 0)
 		goto fail;
-	/* The file that sandbox_limits_enter_cgroup() writes. */
+	/* The file that sandbox_limits_open_cgroup() opens. */
 	snprintf(path, sizeof(path), "%s/%s", plan->cgroup,
 		 strcmp(kind, "cgroup1") == 0 ? "tasks" : "cgroup.procs");
 	if (access(path, W_OK) < 0) {
@@ -142,6 +146,16 @@ static int write_limit(const char *cgroup, const char *file, uint64_t value)
 	snprintf(path, sizeof(path), "%s/%s", cgroup, file);
 	snprintf(buf, sizeof(buf), "%" PRIu64, value);
 	return sandbox_write_file(path, buf);
+}
+
+/* The sandbox's processes outside the run's cgroup: init, and the
+ * helper when there is one (launch.c). */
+static uint64_t own_processes(const struct sandbox_plan *plan)
+{
+	if (plan->config->mode == SANDBOX_MODE_NAMESPACES &&
+	    plan->threads != 1)
+		return 2;
+	return 1;
 }
 
 int sandbox_limits_prepare(struct sandbox_plan *plan)
@@ -169,8 +183,11 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 		try_cgroup(plan, dir, "cgroup1");
 	if (!plan->cgroup[0])
 		return 0;
+	/* The policy rejects a limit below SANDBOX_MIN_PROCESSES, which is
+	 * more than these. */
 	if ((l->processes &&
-	     write_limit(plan->cgroup, "pids.max", l->processes) < 0) ||
+	     write_limit(plan->cgroup, "pids.max",
+			 l->processes - own_processes(plan)) < 0) ||
 	    (l->memory_bytes && strcmp(plan->cgroup_kind, "cgroup2") == 0 &&
 	     write_limit(plan->cgroup, "memory.max", l->memory_bytes) < 0)) {
 		sandbox_set_error("cannot set the cgroup limits: '%s': %s",
@@ -182,29 +199,54 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 }
 
 /*
- * Move the calling process into the run's cgroup. It is the helper, a
- * single thread (fork() copies only the calling thread), so moving the
- * thread moves the process. In cgroup v1 the write goes to "tasks",
- * because a write to cgroup.procs takes the kernel's global threadgroup
- * lock, which waits for an RCU grace period: 6 to 14 ms on Linux 6.18
- * here. Moving the writer's own thread skips that lock and took about
- * 0.05 ms. cgroup v2 accepts threads only in threaded subtrees, so it
- * keeps cgroup.procs.
+ * Open the file that moves a process into the run's cgroup, before the
+ * new root hides the host's cgroup file system. *fd is -1 when the run
+ * has no cgroup.
  */
-int sandbox_limits_enter_cgroup(const struct sandbox_plan *plan)
+int sandbox_limits_open_cgroup(const struct sandbox_plan *plan, int *fd)
 {
 	bool version1 = strcmp(plan->cgroup_kind, "cgroup1") == 0;
 	char path[320];
 
+	*fd = -1;
 	if (!plan->cgroup[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", plan->cgroup,
 		 version1 ? "tasks" : "cgroup.procs");
-	if (sandbox_write_file(path, "0") < 0) {
+	*fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (*fd < 0) {
 		sandbox_set_error("cannot enter the cgroup: '%s': %s",
 				  plan->cgroup, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Move the calling process, the agent, into the run's cgroup through
+ * fd, and close fd. The agent is a single thread (fork() copies only
+ * the calling thread), so moving the thread moves the process. In
+ * cgroup v1 the write goes to "tasks", because a write to cgroup.procs
+ * takes the kernel's global threadgroup lock, which waits for an RCU
+ * grace period: 6 to 14 ms on Linux 6.18 here. Moving the writer's own
+ * thread skips that lock and took about 0.05 ms. cgroup v2 accepts
+ * threads only in threaded subtrees, so it keeps cgroup.procs.
+ */
+int sandbox_limits_join_cgroup(const struct sandbox_plan *plan, int fd)
+{
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = write(fd, "0", 1);
+	if (n != 1) {
+		sandbox_set_error("cannot enter the cgroup: '%s': %s",
+				  plan->cgroup, n < 0 ? strerror(errno) :
+				  "short write");
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -304,4 +346,11 @@ void sandbox_limits_remove(const char *cgroup)
 			return;
 		usleep(1000);
 	}
+}
+
+int sandbox_limits_try_remove(const char *cgroup)
+{
+	if (!cgroup[0] || rmdir(cgroup) == 0 || errno == ENOENT)
+		return 0;
+	return -1;
 }

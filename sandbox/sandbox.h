@@ -16,8 +16,11 @@
  *   running: the agent runs the caller's hook, then execve(). Init
  *	forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to it.
  *   done: the agent exits, or the timeout expires. Init kills every
- *	other process of the namespace and exits, and the kernel removes
- *	what is left. sandbox_wait() returns the agent's status.
+ *	other process of the namespace, reaps them, reports the agent's
+ *	status and exits.
+ *   torn down: the kernel has removed the namespaces with init's exit,
+ *	and the caller has reaped init. sandbox_wait() returns the
+ *	agent's status here, or already at done (enum sandbox_wait_mode).
  *
  * Invariants:
  *
@@ -57,6 +60,28 @@ enum sandbox_mode {
 	SANDBOX_MODE_NONE,		/* explicit opt-out: environment
 					 * filtering, limits and fd closing
 					 * only; recorded as "none" */
+};
+
+/*
+ * When sandbox_wait() returns. At "done" (the states above), every
+ * process of the command has been reaped, but the kernel still tears
+ * down the namespaces, the mount namespace's mounts among them. With
+ * the default policy that took 0.3 to 0.5 ms (bench/sandbox.sh, on the
+ * machine of docs/benchmarks.md).
+ */
+enum sandbox_wait_mode {
+	/* At "torn down": nothing of the run is left when sandbox_wait()
+	 * returns. The recorder needs it, because its last snapshot of the
+	 * workspace must not race a process that is still dying, and the
+	 * replay for the same reason. */
+	SANDBOX_WAIT_TEARDOWN = 0,
+	/* At "done", when nothing is left to clean up on the host side:
+	 * no created part (config.create_missing_parts), and the run's
+	 * cgroup removed at once. Otherwise as SANDBOX_WAIT_TEARDOWN.
+	 * Init is then left to the kernel, unreaped: its zombie stays
+	 * until the caller exits, so it suits a caller that exits right
+	 * after, as `runbundle sandbox` does, and as bwrap does. */
+	SANDBOX_WAIT_STATUS,
 };
 
 /*
@@ -104,6 +129,7 @@ struct sandbox_config {
 					 * the host's workspace for the
 					 * run, to protect it; see
 					 * docs/policy.md */
+	enum sandbox_wait_mode wait_mode;
 };
 
 struct sandbox_child {
@@ -128,6 +154,7 @@ struct sandbox_child {
 	cJSON *created;		/* parts created in the workspace for the
 				 * run: [{"covers", "created"}], or NULL */
 	char workspace[4096];	/* the workspace's host path */
+	enum sandbox_wait_mode wait_mode;
 };
 
 struct sandbox_result {
@@ -157,10 +184,11 @@ int sandbox_launch(const struct sandbox_config *config,
 		   struct sandbox_child *child);
 
 /*
- * Wait for the run to end and fill *result. A caller that reaps the
- * helper itself (with waitpid(-1), say) may still call this: the status
- * then comes from init's report over the control socket, or is 125 when
- * init left none. Returns 0, or -1 with a message when waiting failed.
+ * Wait for the run to end, as config->wait_mode selects, and fill
+ * *result. A caller that reaps the helper itself (with waitpid(-1),
+ * say) may still call this: the status then comes from init's report
+ * over the control socket, or is 125 when init left none. Returns 0, or
+ * -1 with a message when waiting failed.
  */
 int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result);
 
