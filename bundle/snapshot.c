@@ -37,6 +37,8 @@ struct walk {
 	struct snapshot_links links;
 	struct snapshot_lister lister;
 	int depth;
+	int near_absent; /* the directory being walked is, or lies above, a
+			  * path of options->absent_if_empty */
 };
 
 static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
@@ -354,15 +356,39 @@ static int snap_symlink(struct walk *w, int dirfd,
 }
 
 static int walk_dir(struct walk *w, struct snapshot_listing *listing,
-		    const struct bundle_id *old_id, struct bundle_id *id);
+		    const struct bundle_id *old_id, int absent_if_empty,
+		    struct bundle_id *id);
 
+/* Whether the directory at w->path is, or lies above, a path of
+ * absent_if_empty, and in *listed whether it is one. */
+static int is_near_absent(const struct walk *w, int *listed)
+{
+	const struct bundle_snapshot_options *o = w->options;
+	int near = 0;
+
+	*listed = 0;
+	for (size_t i = 0; i < o->n_absent_if_empty; i++) {
+		const char *p = o->absent_if_empty[i];
+
+		if (strncmp(p, w->path.data, w->path.len) != 0)
+			continue;
+		if (p[w->path.len] == '\0')
+			*listed = near = 1;
+		else if (p[w->path.len] == '/')
+			near = 1;
+	}
+	return near;
+}
+
+/* A directory: stored with its tree. Returns 1 when it is left out
+ * under invariant 5, then with nothing added to tree. */
 static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 		    const struct bundle_tree_entry *old,
 		    struct bundle_tree *tree, struct bundle_tree_entry *e)
 {
 	const struct bundle_id *old_id = NULL;
 	struct snapshot_listing listing;
-	int rc;
+	int near = w->near_absent, listed = 0, rc;
 
 	w->stats->dirs++;
 	if (w->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH)
@@ -387,12 +413,20 @@ static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 	if (old && old->kind == BUNDLE_ENTRY_DIR)
 		old_id = &old->ref;
 
+	/* The common case, with no listed path below, does not compare. */
+	if (near)
+		w->near_absent = is_near_absent(w, &listed);
 	w->depth++;
-	rc = walk_dir(w, &listing, old_id, &e->ref);
+	rc = walk_dir(w, &listing, old_id, listed, &e->ref);
 	w->depth--;
+	w->near_absent = near;
 	snapshot_listing_release(&listing);
 	if (rc < 0)
 		return -1;
+	if (rc == 1) {
+		w->stats->dirs--;
+		return 1;
+	}
 	e->kind = BUNDLE_ENTRY_DIR;
 	e->ref_kind = BUNDLE_TREE;
 	e->size = 0; /* it depends on the directory's history, not content */
@@ -522,10 +556,10 @@ static void release_old_dir(struct old_dir *old)
 /*
  * Store the stat cache records of the tree just stored, unless the
  * previous snapshot left the same ones. items and tree->entries are both
- * in tree order, one entry per item.
+ * in tree order, one entry per item that is not left out.
  */
 static int store_records(struct walk *w, const struct snapshot_item *items,
-			 const struct bundle_tree *tree,
+			 size_t n_items, const struct bundle_tree *tree,
 			 const struct bundle_id *id,
 			 const struct bundle_id *old_id,
 			 const struct old_dir *old)
@@ -542,11 +576,15 @@ static int store_records(struct walk *w, const struct snapshot_item *items,
 		bundle_set_error("cannot store stat cache: out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	/* The items left out have no entry: skip them. */
+	for (size_t i = 0, j = 0; i < n && j < n_items; i++, j++) {
+		while (j < n_items && items[j].left_out)
+			j++;
 		snapshot_cache_record(records + i * SNAPSHOT_CACHE_RECORD,
 				      tree->entries[i].kind == BUNDLE_ENTRY_FILE
-					      ? &items[i].st
+					      ? &items[j].st
 					      : NULL);
+	}
 	if (!old_id || memcmp(old_id, id, sizeof(*id)) || !old->records ||
 	    memcmp(old->records, records, n * SNAPSHOT_CACHE_RECORD)) {
 		key = dir_key(w, &key_len);
@@ -588,13 +626,16 @@ static int put_tree(struct walk *w, struct bundle_tree *tree,
 
 /*
  * Store the listed directory as a tree and return its id. Returns -1 when
- * the store failed. The listing keeps its descriptor and items.
+ * the store failed, and 1 without storing anything when absent_if_empty
+ * is set and the directory is empty under invariant 5. The listing keeps
+ * its descriptor and items.
  */
 static int walk_dir(struct walk *w, struct snapshot_listing *listing,
-		    const struct bundle_id *old_id, struct bundle_id *id)
+		    const struct bundle_id *old_id, int absent_if_empty,
+		    struct bundle_id *id)
 {
 	struct snapshot_item *items = listing->items;
-	size_t n_items = listing->n, mark = w->path.len;
+	size_t n_items = listing->n, mark = w->path.len, n_left_out = 0;
 	struct bundle_tree tree;
 	struct old_dir old;
 	int rc;
@@ -611,13 +652,24 @@ static int walk_dir(struct walk *w, struct snapshot_listing *listing,
 		if (rc == 0)
 			rc = snap_item(w, listing->fd, &items[i], i, &old,
 				       &tree);
+		if (rc == 1) {
+			items[i].left_out = 1;
+			n_left_out++;
+			rc = 0;
+		}
 		snapshot_path_pop(&w->path, mark);
 	}
 	snapshot_lister_cancel(&w->lister, items, n_items);
+	if (rc == 0 && absent_if_empty && tree.n_entries == 0 &&
+	    listing->excluded == 0) {
+		bundle_tree_release(&tree);
+		release_old_dir(&old);
+		return 1;
+	}
 	if (rc == 0)
 		rc = put_tree(w, &tree, old_id, &old, id);
-	if (rc == 0 && tree.n_entries == n_items)
-		rc = store_records(w, items, &tree, id, old_id, &old);
+	if (rc == 0 && tree.n_entries + n_left_out == n_items)
+		rc = store_records(w, items, n_items, &tree, id, old_id, &old);
 	if (rc == 0 && w->options->on_progress)
 		w->options->on_progress(w->stats, w->options->arg);
 
@@ -663,9 +715,45 @@ static int walk_root(struct walk *w, const char *dir, const char *shown,
 		snapshot_listing_release(&listing);
 		return -1;
 	}
-	rc = walk_dir(w, &listing, old_root, &snapshot->root);
+	w->near_absent = w->options->n_absent_if_empty > 0;
+	rc = walk_dir(w, &listing, old_root, 0, &snapshot->root);
 	snapshot_listing_release(&listing);
 	return rc;
+}
+
+/* Whether path names a directory below the root: not empty, relative,
+ * and without an empty, "." or ".." component. */
+static int is_below_root(const char *path)
+{
+	const char *p = path;
+
+	for (;;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (p[len] == '\0')
+			return 1;
+		p += len + 1;
+	}
+}
+
+static int check_options(const struct bundle_snapshot_options *o)
+{
+	for (size_t i = 0; i < o->n_absent_if_empty; i++) {
+		const char *path = o->absent_if_empty[i];
+
+		if (!path || !is_below_root(path)) {
+			bundle_set_error("invalid absent_if_empty path: "
+					 "'%s': not relative to the snapshot "
+					 "root, or has an empty, '.' or '..' "
+					 "component",
+					 path ? path : "(null)");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int bundle_snapshot_take(struct bundle *bundle, const char *dir,
@@ -682,6 +770,8 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	w.bundle = bundle;
 	w.options = options ? options : &no_options;
 	w.stats = &snapshot->stats;
+	if (check_options(w.options) < 0)
+		return -1;
 
 	/* The first snapshot of a new bundle is written in rollback-journal
 	 * mode, which writes its content once (store.c). When the switch

@@ -31,6 +31,16 @@
  *     of nesting, plus the path of every file with more than one link, so
  *     it grows with the size of the largest directories and the number of
  *     hardlinked files, never with the size of the files.
+ *  5. Absent while empty: a directory named in options.absent_if_empty
+ *     is left out, with no entry in its parent's tree, while it is
+ *     empty or contains only listed directories that are left out
+ *     themselves. A snapshot taken while such directories exist then
+ *     lists the same entries as one taken after they are removed, and
+ *     its diff from that one is empty. The root tree ids are the same
+ *     too unless the parent of a listed directory is below the root,
+ *     because the mkdir and rmdir change that parent's mtime. Anything
+ *     else in a listed directory, an entry that the excludes leave out
+ *     included, keeps it and the listed directories above it.
  *
  * The event data of a snapshot (docs/bundle-format.md) has "path",
  * "root" (hex tree id), "complete", "start_sec", "start_nsec",
@@ -80,6 +90,16 @@ struct bundle_snapshot_options {
 	const char *const *excludes;
 	size_t n_excludes;
 	int no_cache; /* read every file, ignoring the previous snapshot */
+
+	/* Directories to leave out while they are empty (invariant 5):
+	 * paths from the snapshot root such as ".git/hooks", without a
+	 * leading or trailing '/' and without "." or ".." components.
+	 * A file or symlink at a listed path is stored as usual, and so is
+	 * a listed directory that cannot be read. Only the directories
+	 * on the way to a listed path compare their names with the list.
+	 * The list is not recorded in the event. */
+	const char *const *absent_if_empty;
+	size_t n_absent_if_empty;
 
 	/* Called for every entry that makes the snapshot incomplete, with
 	 * its path from the root escaped for display, its kind (ERROR or

@@ -35,6 +35,8 @@ struct snapshot_item {
 	struct stat st;
 	int stat_errno;		  /* errno of a failed lstat, or 0 */
 	struct snapshot_job *job; /* the queued listing of a directory */
+	int left_out;		  /* a directory of absent_if_empty that
+				   * has no entry in the tree */
 };
 
 /* A directory, open and listed: the items without the excluded ones,
@@ -45,6 +47,7 @@ struct snapshot_listing {
 	int list_errno; /* errno of a failed listing (then no items), or 0 */
 	struct snapshot_item *items;
 	size_t n;
+	size_t excluded; /* names that the excludes left out */
 	char *names; /* the items' names, one after the other */
 };
 

@@ -117,6 +117,7 @@ struct names {
 	size_t used, size;
 	struct name_ref *refs;
 	size_t n, alloc;
+	size_t excluded;
 };
 
 static int name_ref_cmp(const void *x, const void *y, void *arg)
@@ -153,8 +154,10 @@ static int add_name(const struct bundle_snapshot_options *options,
 	size_t len = strlen(name);
 
 	if (options->n_excludes && len <= BUNDLE_TREE_NAME_MAX &&
-	    is_excluded(options, entry_path_of(path, name, len), name))
+	    is_excluded(options, entry_path_of(path, name, len), name)) {
+		names->excluded++;
 		return 0;
+	}
 	if (names->used + len + 1 > UINT32_MAX ||
 	    grow((void **)&names->bytes, &names->size, names->used + len + 1,
 		 1) < 0 ||
@@ -234,6 +237,7 @@ static int list_fd(const struct bundle_snapshot_options *options, int fd,
 		it->name_len = names.refs[i].len;
 		it->stat_errno = 0;
 		it->job = NULL;
+		it->left_out = 0;
 		if (fstatat(fd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) < 0)
 			it->stat_errno = errno;
 	}
@@ -241,6 +245,7 @@ static int list_fd(const struct bundle_snapshot_options *options, int fd,
 	listing->names = names.bytes;
 	listing->items = items;
 	listing->n = names.n;
+	listing->excluded = names.excluded;
 	return 0;
 
 fail : {
