@@ -120,6 +120,11 @@ struct record_session {
 					 * agent runs */
 	char **excludes;		/* the policy's snapshot excludes */
 	size_t n_excludes;
+	const char *const *created_dirs;	/* made in the workspace by
+					 * the sandbox for the run, so its
+					 * snapshots leave them out while
+					 * empty; NULL when none */
+	size_t n_created_dirs;
 	uint64_t initial_seq;		/* the initial workspace snapshot */
 	struct bundle_id initial_root;
 	struct bundle_id last_root;	/* the latest workspace snapshot */
