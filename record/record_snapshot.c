@@ -105,6 +105,11 @@ static int take_locked(struct record_session *s, const char *dir,
 	struct bundle_snapshot_options o = {
 		.excludes = (const char *const *)excludes,
 		.n_excludes = n,
+		/* Only the workspace has directories made for the run. */
+		.absent_if_empty = dir == s->config->workspace
+					   ? s->created_dirs : NULL,
+		.n_absent_if_empty = dir == s->config->workspace
+					     ? s->n_created_dirs : 0,
 		.on_progress = on_progress,
 		.arg = &t,
 	};
