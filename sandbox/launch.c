@@ -260,6 +260,20 @@ static void reap_rest(void)
 	}
 }
 
+/*
+ * Wait until the caller closes or shuts down its end of the control
+ * socket, with SANDBOX_WAIT_STATUS. Init's exit then tears the
+ * namespaces down, and that work in the kernel would otherwise hold the
+ * CPU that the caller needs to finish with the status.
+ */
+static void wait_for_caller(int sock)
+{
+	char byte;
+
+	while (recv(sock, &byte, 1, 0) < 0 && errno == EINTR)
+		;
+}
+
 static void reap(pid_t agent, int *status, bool *done)
 {
 	pid_t pid;
@@ -345,6 +359,8 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
 	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
 		reap_rest();
 	send_msg(sock, MSG_EXIT, &report, sizeof(report), NULL, 0, false);
+	if (plan->config->wait_mode == SANDBOX_WAIT_STATUS)
+		wait_for_caller(sock);
 	_exit(exit_code(report.status));
 }
 
@@ -1026,6 +1042,9 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 		result->exit_code = exit_code(result->status);
 		return 0;
 	}
+	/* Init waits for this before it exits (wait_for_caller()). */
+	if (child->wait_mode == SANDBOX_WAIT_STATUS)
+		shutdown(child->control, SHUT_WR);
 	while (waitpid(child->pid, &status, 0) < 0) {
 		if (errno == EINTR)
 			continue;

@@ -78,9 +78,12 @@ enum sandbox_wait_mode {
 	/* At "done", when nothing is left to clean up on the host side:
 	 * no created part (config.create_missing_parts), and the run's
 	 * cgroup removed at once. Otherwise as SANDBOX_WAIT_TEARDOWN.
-	 * Init is then left to the kernel, unreaped: its zombie stays
-	 * until the caller exits, so it suits a caller that exits right
-	 * after, as `runbundle sandbox` does, and as bwrap does. */
+	 * Init then exits, and the kernel tears the namespaces down, only
+	 * when sandbox_child_release() closes the control socket (or the
+	 * caller exits), so that the teardown competes with none of the
+	 * caller's work before. Init is left unreaped: its zombie stays
+	 * until the caller exits, so this mode suits a caller that exits
+	 * right after, as `runbundle sandbox` does, and as bwrap does. */
 	SANDBOX_WAIT_STATUS,
 };
 
