@@ -1,12 +1,17 @@
 /*
  * sandbox_launch.c - time sandbox_launch() and sandbox_wait() of `true`
- * in one process, as the recorder calls them, without the start-up of
- * the runbundle executable. Prints the median of N runs in ms.
+ * in one process, without the start-up of the runbundle executable.
+ * Prints the median of N runs in ms. By default sandbox_wait() waits
+ * for the teardown, as the recorder calls it. With "status" it returns
+ * when init reports the status, as in `runbundle sandbox`, and each
+ * run's init is reaped after the run's time is taken.
  *
- * usage: sandbox_launch_bench WORKSPACE [N]
+ * usage: sandbox_launch_bench WORKSPACE [N [status]]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "sandbox/error.h"
@@ -37,10 +42,13 @@ int main(int argc, char **argv)
 	struct sandbox_config config = { .policy = policy, .argv = cmd };
 
 	if (argc < 2 || !policy || !ms || n < 1) {
-		fprintf(stderr, "usage: sandbox_launch_bench WORKSPACE [N]\n");
+		fprintf(stderr, "usage: sandbox_launch_bench WORKSPACE "
+			"[N [status]]\n");
 		return 2;
 	}
 	config.workspace = argv[1];
+	if (argc > 3 && strcmp(argv[3], "status") == 0)
+		config.wait_mode = SANDBOX_WAIT_STATUS;
 	for (int i = 0; i < n; i++) {
 		struct sandbox_child child;
 		struct sandbox_result result;
@@ -51,8 +59,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench: %s\n", sandbox_error());
 			return 1;
 		}
-		sandbox_child_release(&child);
+		/* The release removes the run's cgroup after a teardown,
+		 * and after the status it lets init exit. */
+		if (config.wait_mode == SANDBOX_WAIT_TEARDOWN)
+			sandbox_child_release(&child);
 		ms[i] = now_ms() - start;
+		if (config.wait_mode == SANDBOX_WAIT_STATUS)
+			sandbox_child_release(&child);
+		while (waitpid(-1, NULL, 0) > 0)
+			;
 	}
 	qsort(ms, (size_t)n, sizeof(*ms), compare);
 	printf("%.2f\n", ms[n / 2]);
