@@ -58,6 +58,7 @@ struct harness_tracer *harness_tracer_new(
 	}
 	if (options)
 		tracer->options = *options;
+	tracer->root.fd = -1;
 	return tracer;
 }
 
@@ -143,30 +144,62 @@ static struct harness_process *live_process(struct harness_tracer *tracer,
 	return p;
 }
 
+/*
+ * The NSpid list of a new process. A process in the tracer's own PID
+ * namespace has its pid alone, which one readlink tells; else its
+ * status file has the list, for three system calls and a few KiB
+ * formatted. Only the child of a process in that namespace can be in
+ * it, since no process creates one in an outer namespace.
+ */
+static void read_ns_pids(struct harness_tracer *tracer,
+			 struct harness_process *p)
+{
+	pid_t tgid = 0, ppid = 0;
+	bool parent_in_own = p->parent >= 0 &&
+			     tracer->processes[p->parent]->n_ns_pids == 1;
+
+	if (parent_in_own && tracer_in_own_pid_ns(tracer, p->pid)) {
+		p->ns_pids = malloc(sizeof(*p->ns_pids));
+		if (p->ns_pids) {
+			p->ns_pids[0] = p->pid;
+			p->n_ns_pids = 1;
+		}
+		return;
+	}
+	tracer_proc_status(p->pid, &tgid, &ppid, &p->ns_pids, &p->n_ns_pids);
+}
+
+/* Record the new process pid. ns is its NSpid list when the caller has
+ * read it already, which the process then owns, else NULL. */
 static struct harness_process *new_process(struct harness_tracer *tracer,
-					   pid_t pid, long parent)
+					   pid_t pid, long parent,
+					   struct tracer_ns_pids *ns)
 {
 	struct harness_process *p;
-	pid_t tgid = 0, ppid = 0;
 
 	if (tracer->n_processes == tracer->capacity) {
 		size_t n = tracer->capacity ? 2 * tracer->capacity : 64;
 		void *bigger = realloc(tracer->processes, n * sizeof(p));
 
 		if (!bigger)
-			return NULL;
+			goto oom;
 		tracer->processes = bigger;
 		tracer->capacity = n;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return NULL;
+		goto oom;
 	p->index = tracer->n_processes;
 	p->pid = pid;
 	p->ns_pid = pid;
 	p->parent = parent;
 	p->start_us = tracer_now_us();
-	tracer_proc_status(pid, &tgid, &ppid, &p->ns_pids, &p->n_ns_pids);
+	if (ns) {
+		p->ns_pids = ns->pids;
+		p->n_ns_pids = ns->n;
+	} else {
+		read_ns_pids(tracer, p);
+	}
 	if (p->n_ns_pids > 0)
 		p->ns_pid = p->ns_pids[p->n_ns_pids - 1];
 	tracer->processes[tracer->n_processes++] = p;
@@ -177,6 +210,10 @@ static struct harness_process *new_process(struct harness_tracer *tracer,
 	if (tracer->draining)
 		kill(pid, SIGKILL);
 	return p;
+oom:
+	if (ns)
+		free(ns->pids);
+	return NULL;
 }
 
 static int note_early(struct harness_tracer *tracer, pid_t tid,
@@ -218,16 +255,17 @@ static struct tracee *adopt(struct harness_tracer *tracer, pid_t tid,
 {
 	struct harness_process *p;
 	struct tracee *t;
-	pid_t tgid = tid, ppid = 0, *ns = NULL;
-	size_t n_ns = 0;
+	struct tracer_ns_pids ns = { NULL, 0 }, *known = NULL;
+	pid_t tgid = tid, ppid = 0;
 	long parent = creator ? (long)creator->process : -1;
 
 	if (!creator || !is_process) {
-		if (tracer_proc_status(tid, &tgid, &ppid, &ns, &n_ns) < 0)
+		if (tracer_proc_status(tid, &tgid, &ppid, &ns.pids, &ns.n) < 0)
 			goto gone;
-		free(ns);
+		known = &ns;
 	}
 	if (tgid != tid) {
+		free(ns.pids);
 		p = live_process(tracer, tgid);
 		if (!p || (!creator && note_early(tracer, tid, -1) < 0))
 			return NULL;
@@ -237,7 +275,7 @@ static struct tracee *adopt(struct harness_tracer *tracer, pid_t tid,
 		p = live_process(tracer, ppid);
 		parent = p ? (long)p->index : -1;
 	}
-	p = new_process(tracer, tid, parent);
+	p = new_process(tracer, tid, parent, known);
 	if (!p || (!creator && note_early(tracer, tid, (long)p->index) < 0))
 		goto oom;
 	if (emit(tracer, HARNESS_TRACE_STARTED, p, NULL) < 0)
@@ -255,26 +293,40 @@ gone:
 	return NULL;
 }
 
-/* Handle a fork, vfork or clone event. The new tid is already known when
- * its own first stop came first, but only the event names its parent. */
-static int on_new_child(struct harness_tracer *tracer, struct tracee *t,
-			int event)
+/* The new tid of a fork, vfork or clone event, read while its creator
+ * is stopped; 0 when the creator is gone. */
+static pid_t new_child_tid(struct tracee *t)
 {
 	unsigned long msg = 0;
-	long early;
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return 0;
+	return (pid_t)msg;
+}
+
+/*
+ * Record the new tid of a fork, vfork or clone event. It is already
+ * known when its own first stop came first, but only the event names
+ * its parent. Called with the creator running again: the new tid waits
+ * in its first stop until this loop resumes it, so it cannot exec
+ * meanwhile, and its pid stays its own until this loop reaps it.
+ */
+static int on_new_child(struct harness_tracer *tracer, struct tracee *t,
+			pid_t tid, int event)
+{
+	long early;
+
+	if (tid <= 0)
 		return 0;
 
 	/* Seen already, and perhaps ended already: only the parent is
 	 * new information. */
-	early = take_early(tracer, (pid_t)msg);
+	early = take_early(tracer, tid);
 	if (early >= 0)
 		tracer->processes[early]->parent = (long)t->process;
 	if (early != -2)
 		return 0;
-	return adopt(tracer, (pid_t)msg, t, event != PTRACE_EVENT_CLONE) ?
-		       0 : -1;
+	return adopt(tracer, tid, t, event != PTRACE_EVENT_CLONE) ? 0 : -1;
 }
 
 static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
@@ -309,7 +361,7 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 }
 
 /*
- * Identify a successful exec while the tracee is stopped. Returns true
+ * Take in a successful exec while the tracee is stopped. Returns true
  * when it has an exec to finish. When a thread other than the leader
  * called it, the kernel has given that thread the leader's tid. The old
  * tid is never reported again, so its pending exec moves to the leader.
@@ -335,10 +387,7 @@ static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 		}
 		drop_tracee(tracer, (pid_t)former);
 	}
-	if (!caller->in_exec)
-		return false;
-	tracer_exec_succeeded(tracer, caller, caller->tid);
-	return true;
+	return caller->in_exec;
 }
 
 /* Read the errno of a failed exec at the syscall-exit stop after its
@@ -401,7 +450,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
 	int inject = 0, rc = 0, error = 0;
 	enum __ptrace_request resume = PTRACE_CONT;
-	bool finish = false;
+	bool finish = false, succeeded = false;
+	pid_t child = 0;
 
 	if (sig == (SIGTRAP | 0x80)) {
 		finish = on_syscall_exit(t, &error);
@@ -412,11 +462,11 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		if (tracer_exec_enter(tracer, t) == 0)
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
-		finish = on_exec(tracer, t);
+		finish = succeeded = on_exec(tracer, t);
 	} else if (event == PTRACE_EVENT_FORK ||
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
-		rc = on_new_child(tracer, t, event);
+		child = new_child_tid(t);
 	} else if (event == 0) {
 		inject = sig;
 	}
@@ -424,9 +474,13 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 	/* ESRCH: the tracee was killed meanwhile; its exit comes next. */
 	ptrace(resume, t->tid, 0, (void *)(long)inject);
 
-	/* The exec's record is complete, so the event is handed on with
+	/* What is left needs nothing more from the stop, so it runs with
 	 * the tracee already running. t stays valid until this loop reaps
 	 * the tracee's exit, later. */
+	if (child)
+		rc = on_new_child(tracer, t, child, event);
+	if (succeeded)
+		tracer_exec_succeeded(tracer, t, t->tid);
 	if (finish)
 		rc = finish_exec(tracer, t, error);
 	return rc;
@@ -532,7 +586,7 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
 				 "at 0 or 1 for a child");
 		return -1;
 	}
-	p = new_process(tracer, pid, -1);
+	p = new_process(tracer, pid, -1, NULL);
 	if (!p || !add_tracee(tracer, pid, p->index)) {
 		harness_set_error("cannot trace process: '%d': out of memory",
 				  (int)pid);
@@ -699,6 +753,7 @@ void harness_tracer_free(struct harness_tracer *tracer)
 	tracer_hashes_free(tracer);
 	tracer_secrets_free(tracer);
 	tracer_env_cache_release(&tracer->env_cache);
+	tracer_root_release(&tracer->root);
 	free(tracer);
 }
 

@@ -72,28 +72,51 @@ static int decode_call(const struct __ptrace_syscall_info *info,
 	return 0;
 }
 
-static int read_argv(struct tracer_mem *mem, const struct exec_call *call,
+/* The pointer arrays of an exec's argv and envp. */
+struct exec_arrays {
+	uint64_t *argv, *envp;
+	long argc, envc;
+};
+
+/* Read both arrays, then the pages of every string they point to in one
+ * batch: the strings of one exec mostly lie on a few pages. */
+static int read_arrays(struct tracer_mem *mem, const struct exec_call *call,
+		       struct exec_arrays *arrays)
+{
+	struct tracer_mem_batch batch = { .n = 0 };
+
+	arrays->argc = tracer_read_pointers(mem, call->argv, call->ptr_size,
+					    &arrays->argv);
+	arrays->envc = tracer_read_pointers(mem, call->envp, call->ptr_size,
+					    &arrays->envp);
+	if (arrays->argc < 0 || arrays->envc < 0)
+		return -1;
+	for (long i = 0; i < arrays->argc; i++)
+		tracer_mem_want(mem, &batch, arrays->argv[i]);
+	for (long i = 0; i < arrays->envc; i++)
+		tracer_mem_want(mem, &batch, arrays->envp[i]);
+	if (batch.n > 0) {
+		memcpy(mem->recent, batch.base, sizeof(batch.base));
+		mem->n_recent = batch.n;
+	}
+	tracer_mem_fetch(mem, &batch);
+	return 0;
+}
+
+static int read_argv(struct tracer_mem *mem, const struct exec_arrays *arrays,
 		     struct harness_exec *exec)
 {
-	uint64_t *ptrs;
-	long n = tracer_read_pointers(mem, call->argv, call->ptr_size, &ptrs);
-
-	if (n < 0)
+	exec->argv = calloc((size_t)arrays->argc + 1, sizeof(*exec->argv));
+	if (!exec->argv)
 		return -1;
-	exec->argv = calloc((size_t)n + 1, sizeof(*exec->argv));
-	if (!exec->argv) {
-		free(ptrs);
-		return -1;
-	}
-	for (long i = 0; i < n; i++) {
+	for (long i = 0; i < arrays->argc; i++) {
 		struct harness_bytes *b = &exec->argv[exec->argc];
 
-		b->data = tracer_read_string(mem, ptrs[i], &b->len);
+		b->data = tracer_read_string(mem, arrays->argv[i], &b->len);
 		if (!b->data)
 			break;
 		exec->argc++;
 	}
-	free(ptrs);
 	return 0;
 }
 
@@ -118,30 +141,52 @@ static void split_env(struct harness_tracer *tracer, char *s,
 	e->value = eq + 1;
 }
 
-static int read_env(struct harness_tracer *tracer,
-		    struct tracer_mem *mem, const struct exec_call *call,
+static int read_env(struct harness_tracer *tracer, struct tracer_mem *mem,
+		    const struct exec_arrays *arrays,
 		    struct harness_exec *exec)
 {
-	uint64_t *ptrs;
-	long n = tracer_read_pointers(mem, call->envp, call->ptr_size, &ptrs);
-
-	if (n < 0)
+	exec->env = calloc((size_t)arrays->envc + 1, sizeof(*exec->env));
+	if (!exec->env)
 		return -1;
-	exec->env = calloc((size_t)n + 1, sizeof(*exec->env));
-	if (!exec->env) {
-		free(ptrs);
-		return -1;
-	}
-	for (long i = 0; i < n; i++) {
+	for (long i = 0; i < arrays->envc; i++) {
 		size_t len;
-		char *s = tracer_read_string(mem, ptrs[i], &len);
+		char *s = tracer_read_string(mem, arrays->envp[i], &len);
 
 		if (!s)
 			break;
 		split_env(tracer, s, len, &exec->env[exec->envc++]);
 	}
-	free(ptrs);
 	return 0;
+}
+
+/* Read the path, argv and environment of call into exec. The first
+ * batch has the pages of the path and of both arrays, then those where
+ * the last exec's strings were: last, because the call stops at the
+ * first page it cannot read. */
+static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
+		     const struct exec_call *call, struct harness_exec *exec)
+{
+	struct tracer_mem_batch batch = { .n = 0 };
+	struct exec_arrays arrays = { NULL, NULL, 0, 0 };
+	size_t len;
+	int rc = -1;
+
+	tracer_mem_want(mem, &batch, call->path);
+	tracer_mem_want(mem, &batch, call->argv);
+	tracer_mem_want(mem, &batch, call->envp);
+	for (unsigned i = 0; i < mem->n_recent; i++)
+		tracer_mem_want(mem, &batch, mem->recent[i]);
+	tracer_mem_fetch(mem, &batch);
+	exec->attempted = tracer_read_string(mem, call->path, &len);
+	if (!exec->attempted)
+		exec->attempted = strdup("");
+	if (exec->attempted && read_arrays(mem, call, &arrays) == 0 &&
+	    read_argv(mem, &arrays, exec) == 0 &&
+	    read_env(tracer, mem, &arrays, exec) == 0)
+		rc = 0;
+	free(arrays.argv);
+	free(arrays.envp);
+	return rc;
 }
 
 static char *join_path(const char *dir, const char *name)
@@ -191,13 +236,64 @@ static void resolve(pid_t tid, const struct exec_call *call,
 	}
 }
 
+static bool same_root(const struct tracer_root *root,
+		      const struct statx *stx)
+{
+	return root->known && (stx->stx_mask & STATX_MNT_ID) &&
+	       root->dev_major == stx->stx_dev_major &&
+	       root->dev_minor == stx->stx_dev_minor &&
+	       root->ino == stx->stx_ino && root->mnt_id == stx->stx_mnt_id;
+}
+
+/*
+ * A descriptor of tid's root directory, which the tracer keeps: nearly
+ * every process has the same root, and a statx of /proc/TID/root costs
+ * less than an open and a close. The same inode on the same mount is
+ * the same directory seen through the same mounts, and the descriptor
+ * keeps the mount, so its id is not reused meanwhile. -1 on failure.
+ */
+static int root_fd(struct tracer_root *root, pid_t tid)
+{
+	char path[64];
+	struct statx stx;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
+	if (root->fd >= 0 &&
+	    statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) == 0 &&
+	    same_root(root, &stx))
+		return root->fd;
+
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (root->fd >= 0)
+		close(root->fd);
+	root->fd = fd;
+	root->known = statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID,
+			    &stx) == 0 && (stx.stx_mask & STATX_MNT_ID);
+	root->dev_major = stx.stx_dev_major;
+	root->dev_minor = stx.stx_dev_minor;
+	root->ino = stx.stx_ino;
+	root->mnt_id = stx.stx_mnt_id;
+	return fd;
+}
+
+void tracer_root_release(struct tracer_root *root)
+{
+	if (root->fd >= 0)
+		close(root->fd);
+	root->fd = -1;
+}
+
 /*
  * Open the file the call names, from the tracer, before the exec closes
  * the tracee's close-on-exec descriptors. Absolute paths resolve inside
  * the tracee's root, so a sandboxed process's symlinks mean what they
  * mean to it.
  */
-static int open_target(pid_t tid, const struct exec_call *call,
+static int open_target(struct harness_tracer *tracer, pid_t tid,
+		       const struct exec_call *call,
 		       const struct harness_exec *exec)
 {
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
@@ -210,8 +306,12 @@ static int open_target(pid_t tid, const struct exec_call *call,
 		return open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (exec->attempted[0] == '/') {
-		snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
 		how.resolve = RESOLVE_IN_ROOT;
+		dirfd = root_fd(&tracer->root, tid);
+		if (dirfd < 0)
+			return -1;
+		return (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
+				    sizeof(how));
 	} else {
 		base_link(call, link, sizeof(link));
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, link);
@@ -231,7 +331,6 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	struct harness_exec *exec = &t->pending;
 	struct exec_call call;
 	struct tracer_mem *mem;
-	size_t len;
 	long n;
 
 	n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
@@ -243,19 +342,13 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	tracer_mem_init(mem, t->tid);
 	memset(exec, 0, sizeof(*exec));
 	exec->time_us = tracer_now_us();
-	exec->attempted = tracer_read_string(mem, call.path, &len);
-	if (!exec->attempted)
-		exec->attempted = strdup("");
-	if (!exec->attempted)
-		return -1;
-	if (read_argv(mem, &call, exec) < 0 ||
-	    read_env(tracer, mem, &call, exec) < 0) {
+	if (read_call(tracer, mem, &call, exec) < 0) {
 		tracer_exec_release(exec);
 		return -1;
 	}
 	exec->cwd = tracer_proc_link(t->tid, "cwd");
 	resolve(t->tid, &call, exec);
-	t->exec_fd = open_target(t->tid, &call, exec);
+	t->exec_fd = open_target(tracer, t->tid, &call, exec);
 	t->in_exec = true;
 	return 0;
 }
@@ -292,6 +385,15 @@ static char *shebang_path(const char *head, size_t len)
 	return strndup(head + start, i - start);
 }
 
+/*
+ * Called with the tracee running again, so that hashing a new file
+ * delays no process. /proc/PID/exe still names what this exec ran: the
+ * process cannot exec again without a seccomp stop, which the tracer
+ * takes only after this, and it keeps its memory, and with it the link,
+ * until its exit event stop. Only a SIGKILL skips that stop, and then
+ * the executable stays unknown, as when the SIGKILL comes during the
+ * exec event's stop.
+ */
 void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 			   pid_t pid)
 {

@@ -61,6 +61,28 @@ struct tracer_mem {
 	uint64_t base[TRACER_MEM_PAGES];
 	bool valid[TRACER_MEM_PAGES];
 	unsigned char data[TRACER_MEM_PAGES][4096];
+	/* The pages of the last exec's strings, at the same addresses in
+	 * the next exec of a child of the same parent, so read with its
+	 * first pages. Kept across tracer_mem_init(). */
+	uint64_t recent[TRACER_MEM_PAGES];
+	unsigned n_recent;
+};
+
+/* A tracee's root directory, open, and what identifies it. */
+struct tracer_root {
+	int fd;			/* O_PATH; -1 when none */
+	bool known;		/* the fields below are valid; else the fd
+				 * is opened again for each exec */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t mnt_id;
+};
+
+/* Pages of a tracee's memory that are wanted soon, to read them in one
+ * system call. */
+struct tracer_mem_batch {
+	uint64_t base[TRACER_MEM_PAGES];
+	unsigned n;
 };
 
 /* One environment flattened, to compare it with the one before. */
@@ -101,6 +123,12 @@ struct harness_tracer {
 	size_t n_secrets;
 	struct tracer_mem mem;		/* scratch for one exec's strings */
 	struct tracer_env_cache env_cache; /* harness_tracer_env_text() */
+	/* readlink(/proc/self/ns/pid) when /proc shows the tracer's own PID
+	 * namespace; own_pid_ns_state is 0 before the first look, 1 when
+	 * own_pid_ns is set, -1 when it cannot be used. */
+	char own_pid_ns[64];
+	int own_pid_ns_state;
+	struct tracer_root root;	/* the last tracee root used */
 };
 
 /* Wall clock in Unix microseconds. */
@@ -109,6 +137,16 @@ int64_t tracer_now_us(void);
 /* tracer_read.c: the tracee's memory and /proc. */
 
 void tracer_mem_init(struct tracer_mem *mem, pid_t tid);
+
+/* Add the page of addr to batch, unless it is cached, in batch already,
+ * or batch is full. */
+void tracer_mem_want(struct tracer_mem *mem, struct tracer_mem_batch *batch,
+		     uint64_t addr);
+
+/* Read the pages of batch into the cache, which evicts as many, and
+ * empty batch. Pages that cannot be read are left out. */
+void tracer_mem_fetch(struct tracer_mem *mem,
+		      struct tracer_mem_batch *batch);
 
 /* Read a NUL-terminated string at addr. NULL on failure; the caller
  * frees. */
@@ -122,6 +160,16 @@ long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
 /* readlink(/proc/PID/WHAT); NULL on failure; the caller frees. */
 char *tracer_proc_link(pid_t pid, const char *what);
 
+/* A process's pids from /proc/PID/status NSpid, host first. */
+struct tracer_ns_pids {
+	pid_t *pids;		/* malloc'd; NULL when there are none */
+	size_t n;
+};
+
+/* Whether pid is in the tracer's own PID namespace, and that is the one
+ * /proc shows, so that pid is its only pid. False when unknown. */
+bool tracer_in_own_pid_ns(struct harness_tracer *tracer, pid_t pid);
+
 /* Parse /proc/TID/status: Tgid, PPid and NSpid. -1 when it is gone. */
 int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
 		       pid_t **ns_pids, size_t *n_ns_pids);
@@ -132,9 +180,13 @@ int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
  * cannot be read (the tracee died); the exec is skipped then. */
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
 
-/* After a successful exec: fill in the executable and its hash. */
+/* After a successful exec, once its exec event stop has been resumed:
+ * fill in the executable and its hash. */
 void tracer_exec_succeeded(struct harness_tracer *tracer,
 			   struct tracee *t, pid_t pid);
+
+/* Close the root that open_target() keeps. */
+void tracer_root_release(struct tracer_root *root);
 
 /* Release an exec record's contents. */
 void tracer_exec_release(struct harness_exec *exec);

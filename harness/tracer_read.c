@@ -62,6 +62,73 @@ static const unsigned char *read_page(struct tracer_mem *mem, uint64_t base)
 	return mem->data[slot];
 }
 
+/* A free slot, so that the pages cached already stay, else the next in
+ * turn. */
+static unsigned take_slot(struct tracer_mem *mem)
+{
+	unsigned slot = mem->next;
+
+	for (unsigned i = 0; i < TRACER_MEM_PAGES; i++) {
+		unsigned at = (mem->next + i) % TRACER_MEM_PAGES;
+
+		if (!mem->valid[at]) {
+			slot = at;
+			break;
+		}
+	}
+	mem->next = (slot + 1) % TRACER_MEM_PAGES;
+	return slot;
+}
+
+void tracer_mem_want(struct tracer_mem *mem, struct tracer_mem_batch *batch,
+		     uint64_t addr)
+{
+	uint64_t base = addr & ~(uint64_t)(PAGE - 1);
+
+	if (addr == 0 || batch->n == TRACER_MEM_PAGES)
+		return;
+	for (unsigned i = 0; i < TRACER_MEM_PAGES; i++) {
+		if (mem->valid[i] && mem->base[i] == base)
+			return;
+	}
+	for (unsigned i = 0; i < batch->n; i++) {
+		if (batch->base[i] == base)
+			return;
+	}
+	batch->base[batch->n++] = base;
+}
+
+/*
+ * One process_vm_readv for the whole batch, each page its own iovec
+ * element: the call transfers whole elements in order and stops at the
+ * first it cannot read, so what it returns counts the pages read. A
+ * page left out is read again, alone, when it is needed, and fails
+ * there as it would have.
+ */
+void tracer_mem_fetch(struct tracer_mem *mem, struct tracer_mem_batch *batch)
+{
+	struct iovec local[TRACER_MEM_PAGES], remote[TRACER_MEM_PAGES];
+	unsigned slot[TRACER_MEM_PAGES];
+	ssize_t n;
+
+	if (batch->n == 0)
+		return;
+	for (unsigned i = 0; i < batch->n; i++) {
+		slot[i] = take_slot(mem);
+		mem->valid[slot[i]] = false;
+		local[i].iov_base = mem->data[slot[i]];
+		local[i].iov_len = PAGE;
+		remote[i].iov_base = (void *)(uintptr_t)batch->base[i];
+		remote[i].iov_len = PAGE;
+	}
+	n = process_vm_readv(mem->tid, local, batch->n, remote, batch->n, 0);
+	for (unsigned i = 0; n > 0 && i < (size_t)n / PAGE; i++) {
+		mem->base[slot[i]] = batch->base[i];
+		mem->valid[slot[i]] = true;
+	}
+	batch->n = 0;
+}
+
 char *tracer_read_string(struct tracer_mem *mem, uint64_t addr, size_t *len)
 {
 	size_t used = 0, capacity = 0;
@@ -247,4 +314,46 @@ int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
 		*ppid = (pid_t)atoi(field);
 	field = status_field(text, "NSpid:");
 	return field ? parse_ns_pids(field, ns_pids, n_ns_pids) : 0;
+}
+
+/* readlink(/proc/PID/ns/pid) into buf; -1 on failure. */
+static int pid_ns_link(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* /proc shows the tracer's own PID namespace when the tracer's NSpid
+ * there is its getpid() alone. */
+static int own_pid_ns(struct harness_tracer *tracer)
+{
+	pid_t self = getpid(), tgid = 0, ppid = 0, *ns = NULL;
+	size_t n = 0;
+	bool usable;
+
+	usable = tracer_proc_status(self, &tgid, &ppid, &ns, &n) == 0 &&
+		 n == 1 && ns[0] == self &&
+		 pid_ns_link(self, tracer->own_pid_ns,
+			     sizeof(tracer->own_pid_ns)) == 0;
+	free(ns);
+	return usable ? 1 : -1;
+}
+
+bool tracer_in_own_pid_ns(struct harness_tracer *tracer, pid_t pid)
+{
+	char link[sizeof(tracer->own_pid_ns)];
+
+	if (tracer->own_pid_ns_state == 0)
+		tracer->own_pid_ns_state = own_pid_ns(tracer);
+	if (tracer->own_pid_ns_state < 0 ||
+	    pid_ns_link(pid, link, sizeof(link)) < 0)
+		return false;
+	return strcmp(link, tracer->own_pid_ns) == 0;
 }
