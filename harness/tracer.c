@@ -477,6 +477,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 	/* What is left needs nothing more from the stop, so it runs with
 	 * the tracee already running. t stays valid until this loop reaps
 	 * the tracee's exit, later. */
+	if (t->locate)
+		tracer_exec_locate(tracer, t);
 	if (child)
 		rc = on_new_child(tracer, t, child, event);
 	if (succeeded)

@@ -212,20 +212,24 @@ static void base_link(const struct exec_call *call, char *buf, size_t len)
 		snprintf(buf, len, "fd/%d", call->dirfd);
 }
 
+/* Make the attempted path absolute. The cwd is exec->cwd, read
+ * already. */
 static void resolve(pid_t tid, const struct exec_call *call,
 		    struct harness_exec *exec)
 {
 	char link[32];
 	char *base;
 
-	exec->empty_path = call->at && (call->flags & AT_EMPTY_PATH) &&
-			   exec->attempted[0] == '\0';
 	if (exec->attempted[0] == '/' && !exec->empty_path) {
 		exec->resolved = strdup(exec->attempted);
 		return;
 	}
-	base_link(call, link, sizeof(link));
-	base = tracer_proc_link(tid, link);
+	if (call->dirfd == AT_FDCWD) {
+		base = exec->cwd ? strdup(exec->cwd) : NULL;
+	} else {
+		base_link(call, link, sizeof(link));
+		base = tracer_proc_link(tid, link);
+	}
 	if (!base)
 		return;
 	if (exec->empty_path)
@@ -325,6 +329,17 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 	return fd;
 }
 
+/* Read the cwd, resolve the path, and open the file it names. */
+static void locate(struct harness_tracer *tracer, struct tracee *t,
+		   const struct exec_call *call)
+{
+	struct harness_exec *exec = &t->pending;
+
+	exec->cwd = tracer_proc_link(t->tid, "cwd");
+	resolve(t->tid, call, exec);
+	t->exec_fd = open_target(tracer, t->tid, call, exec);
+}
+
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 {
 	struct __ptrace_syscall_info info;
@@ -346,11 +361,22 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 		tracer_exec_release(exec);
 		return -1;
 	}
-	exec->cwd = tracer_proc_link(t->tid, "cwd");
-	resolve(t->tid, &call, exec);
-	t->exec_fd = open_target(tracer, t->tid, &call, exec);
+	exec->empty_path = call.at && (call.flags & AT_EMPTY_PATH) &&
+			   exec->attempted[0] == '\0';
 	t->in_exec = true;
+	t->locate = call.dirfd == AT_FDCWD && !exec->empty_path &&
+		    tracer->processes[t->process]->pid == t->tid;
+	if (!t->locate)
+		locate(tracer, t, &call);
 	return 0;
+}
+
+void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t)
+{
+	struct exec_call call = { .dirfd = AT_FDCWD };
+
+	t->locate = false;
+	locate(tracer, t, &call);
 }
 
 static void file_from_fd(struct harness_tracer *tracer, int fd,

@@ -19,6 +19,9 @@ struct tracee {
 	struct harness_exec pending;	/* the exec being attempted */
 	int exec_fd;			/* the file being executed, opened at
 					 * the seccomp stop; -1 when none */
+	bool locate;			/* the exec's cwd, resolved path and
+					 * exec_fd are yet to be read, after
+					 * its seccomp stop is resumed */
 	bool interrupting;		/* PTRACE_INTERRUPT sent, no stop
 					 * seen since */
 	struct tracee *next;		/* hash chain */
@@ -176,9 +179,20 @@ int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
 
 /* tracer_exec.c: decoding exec calls. */
 
-/* At the seccomp stop of an exec: fill t->pending. -1 when the call
- * cannot be read (the tracee died); the exec is skipped then. */
+/*
+ * At the seccomp stop of an exec: fill t->pending. -1 when the call
+ * cannot be read (the tracee died); the exec is skipped then. What
+ * the tracee's cwd and root tell is left for tracer_exec_locate() when
+ * t->locate is set, which is when no descriptor of the tracee's is
+ * involved and a leader calls: the exec closes no such descriptor and
+ * changes neither, and the tracee stops again at the exec event or the
+ * syscall's exit, before it runs any code of its own.
+ */
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
+
+/* After the seccomp stop is resumed, when t->locate is set: read the
+ * cwd, resolve the path, and open the file. */
+void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t);
 
 /* After a successful exec, once its exec event stop has been resumed:
  * fill in the executable and its hash. */
