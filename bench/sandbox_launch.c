@@ -8,11 +8,13 @@
  *
  * usage: sandbox_launch_bench WORKSPACE [N [status]]
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
@@ -53,19 +55,23 @@ int main(int argc, char **argv)
 		struct sandbox_child child;
 		struct sandbox_result result;
 		double start = now_ms();
+		bool at_status;
+		int control;
 
 		if (sandbox_launch(&config, &child) < 0 ||
 		    sandbox_wait(&child, &result) < 0) {
 			fprintf(stderr, "bench: %s\n", sandbox_error());
 			return 1;
 		}
-		/* The release removes the run's cgroup after a teardown,
-		 * and after the status it lets init exit. */
-		if (config.wait_mode == SANDBOX_WAIT_TEARDOWN)
-			sandbox_child_release(&child);
+		/* After the status, init exits only when the control
+		 * socket closes, as the exit of `runbundle sandbox` does.
+		 * Both fields are the library's own, read here for that. */
+		control = child.control;
+		at_status = child.ended_at_status;
+		sandbox_child_release(&child);
 		ms[i] = now_ms() - start;
-		if (config.wait_mode == SANDBOX_WAIT_STATUS)
-			sandbox_child_release(&child);
+		if (at_status)
+			close(control);
 		while (waitpid(-1, NULL, 0) > 0)
 			;
 	}

@@ -1022,6 +1022,7 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 		return false;
 	child->cgroup[0] = '\0';
 	child->pid = -1;
+	child->ended_at_status = true;
 	return true;
 }
 
@@ -1091,7 +1092,9 @@ void sandbox_child_release(struct sandbox_child *child)
 		reap_helper(child->pid, &status);
 	}
 	sandbox_created_remove(child);
-	if (child->control >= 0)
+	/* After a run that ended at the status, the caller's exit closes
+	 * the socket, and init exits then (enum sandbox_wait_mode). */
+	if (child->control >= 0 && !child->ended_at_status)
 		close(child->control);
 	sandbox_limits_remove(child->cgroup);
 	cJSON_Delete(child->description);

@@ -79,11 +79,11 @@ enum sandbox_wait_mode {
 	 * no created part (config.create_missing_parts), and the run's
 	 * cgroup removed at once. Otherwise as SANDBOX_WAIT_TEARDOWN.
 	 * Init then exits, and the kernel tears the namespaces down, only
-	 * when sandbox_child_release() closes the control socket (or the
-	 * caller exits), so that the teardown competes with none of the
-	 * caller's work before. Init is left unreaped: its zombie stays
-	 * until the caller exits, so this mode suits a caller that exits
-	 * right after, as `runbundle sandbox` does, and as bwrap does. */
+	 * when the caller exits and so closes the control socket, which
+	 * sandbox_child_release() leaves open: the teardown then competes
+	 * with none of the caller's work. Init is left unreaped too, so
+	 * this mode suits a caller that exits right after, as
+	 * `runbundle sandbox` does, and as bwrap does. */
 	SANDBOX_WAIT_STATUS,
 };
 
@@ -158,6 +158,7 @@ struct sandbox_child {
 				 * run: [{"covers", "created"}], or NULL */
 	char workspace[4096];	/* the workspace's host path */
 	enum sandbox_wait_mode wait_mode;
+	bool ended_at_status;	/* sandbox_wait() returned at "done" */
 };
 
 struct sandbox_result {
