@@ -55,7 +55,8 @@ extern char **environ;
 enum msg_type {
 	MSG_ERROR = 1,		/* message NUL hint NUL: setup failed */
 	MSG_PORTS,		/* SCM_RIGHTS: the listening sockets */
-	MSG_MOUNTS,		/* JSON array of the mounts */
+	MSG_MOUNTS,		/* JSON array of the mounts; none without a
+				 * description when no part was created */
 	MSG_READY,		/* SCM_CREDENTIALS, optional listener fd */
 	MSG_EXEC_FAILED,	/* errno, then the command name */
 	MSG_EXIT,		/* struct exit_report */
@@ -411,6 +412,11 @@ static void setup_mounts(const struct sandbox_plan *plan, int sock)
 		child_fail(sock);
 	if (plan->config->skip_description)
 		keep_created(mounts);
+	/* Nothing to send then, and no reason to wake the caller. */
+	if (plan->config->skip_description && !mounts->child) {
+		cJSON_Delete(mounts);
+		return;
+	}
 	text = cJSON_PrintUnformatted(mounts);
 	if (!text || send_msg(sock, MSG_MOUNTS, text, strlen(text) + 1, NULL,
 			      0, false) < 0)
