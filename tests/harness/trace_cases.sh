@@ -1,7 +1,8 @@
 #!/bin/sh
 # runbundle trace on the hard cases: threads, a thread that execs, vfork
 # and posix_spawn, execveat and fexecve, a script whose interpreter is a
-# symlink, a daemon, a zombie, a long argv, and a stopped process group.
+# symlink, a daemon, a zombie, a long argv, a stopped process group, PID
+# namespaces, and a script run in a chroot.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/trace_lib.sh"
 
@@ -141,6 +142,33 @@ if unshare --user --map-root-user --pid --fork true 2>/dev/null; then
 	jq_eq "$TMP/ns.json" '.children[0].ns_pids[0] == .children[0].pid' true
 	jq_eq "$TMP/ns.json" '.children[0].children[0].ns_pid' 2
 fi
+
+# A process in the tracer's own PID namespace has its pid alone.
+jq_eq "$TMP/py.json" '[.children[] | .ns_pids == [.pid]] | all' true
+
+# A script run in a chroot, between execs in the host's root: its path
+# resolves in the root of the process that runs it, each time.
+root=$TMP/root
+for f in /bin/sh $(ldd /bin/sh | grep -o '/[^ ]*'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+printf '#!/bin/sh\necho in-root\n' >"$root/run-me"
+chmod 755 "$root/run-me"
+trace_json "$TMP/chroot.json" sh -c \
+	'/bin/true; chroot "$1" /run-me; /bin/true; chroot "$1" /run-me' \
+	sh "$root"
+expect_eq 0 "$status" "chroot exit status"
+expect_eq "in-root
+in-root" "$(cat "$TMP/cmd.out")" "output of the chrooted script"
+for i in 1 3; do
+	jq_eq "$TMP/chroot.json" ".children[$i].execs[1].interpreter" /bin/sh
+	jq_eq "$TMP/chroot.json" ".children[$i].execs[1].script.path" \
+		"$(readlink -f "$root/run-me")"
+	jq_eq "$TMP/chroot.json" ".children[$i].execs[1].script.sha256" \
+		"$(sha256sum "$root/run-me" | cut -d' ' -f1)"
+done
+jq_eq "$TMP/chroot.json" '.children[2].execs[0].exe.path' "$true_path"
 
 # The tracer's thread requests the shortest slice while it traces, and
 # the traced processes keep the default slice. /proc/PID/sched shows
