@@ -12,11 +12,11 @@
 # PID 1 reports the command's status, before the kernel has torn the
 # namespaces down, and leave that PID 1 to the system's init (or a
 # subreaper) to reap. bwrap 0.8.0 (Debian 12) reads the status from an
-# eventfd, as `strace -f` shows. runbundle waits for the teardown only
-# when it has a part created in the workspace to remove after it, as in
-# the row "without .git". So that the rows compare like for like, this
-# script is a subreaper (PR_SET_CHILD_SUBREAPER): after each run it
-# reaps the orphaned PID 1 too, before the next run starts. The CPU
+# eventfd, as `strace -f` shows. runbundle removes the part it created
+# for the row "without .git" before it exits, without waiting for the
+# teardown. So that the rows compare like for like, this script is a
+# subreaper (PR_SET_CHILD_SUBREAPER): after each run it reaps the
+# orphaned PID 1 too, before the next run starts. The CPU
 # column counts that PID 1, and the column "until torn down" is the time
 # until the last process of the run was reaped.
 #
@@ -126,7 +126,6 @@ for mode, label in (("teardown", "until torn down"),
           "| %.2f | %.2f | | |" % (label, ms, ms / 1000 / bwrap))
 print()
 print("bwrap and runbundle sandbox return before their sandbox is torn "
-      "down, except runbundle without .git, which removes a part it "
-      "created after the teardown. The CPU column counts each sandbox's "
-      "PID 1, which this script reaps as a subreaper.")
+      "down. The CPU column counts each sandbox's PID 1, which this "
+      "script reaps as a subreaper.")
 PYEOF

@@ -74,7 +74,10 @@ static int remove_empty(int ws, char *rel)
 	return rc;
 }
 
-static void remove_chain(int ws, const char *covers, const char *created)
+/* Remove the chain of one part. Returns -1 when a directory was busy
+ * (EBUSY), and 0 when the chain is gone or stops at a directory that is
+ * not empty or no longer there. */
+static int remove_chain(int ws, const char *covers, const char *created)
 {
 	char rel[PATH_MAX];
 	size_t stop = strlen(created);
@@ -84,33 +87,60 @@ static void remove_chain(int ws, const char *covers, const char *created)
 		char *slash;
 
 		if (remove_empty(ws, rel) < 0)
-			return;
+			return errno == EBUSY ? -1 : 0;
 		slash = strrchr(rel, '/');
 		if (!slash)
-			return;
+			return 0;
 		*slash = '\0';
 	}
+	return 0;
+}
+
+/* Remove every chain; -1 when one was busy. */
+static int remove_chains(const struct sandbox_child *child)
+{
+	const cJSON *entry;
+	int ws, rc = 0;
+
+	ws = open(child->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ws < 0)
+		return 0;
+	cJSON_ArrayForEach(entry, child->created) {
+		const char *covers = cJSON_GetStringValue(
+			cJSON_GetObjectItem(entry, "covers"));
+		const char *created = cJSON_GetStringValue(
+			cJSON_GetObjectItem(entry, "created"));
+
+		if (remove_chain(ws, covers, created) < 0)
+			rc = -1;
+	}
+	close(ws);
+	return rc;
 }
 
 void sandbox_created_remove(struct sandbox_child *child)
 {
-	const cJSON *entry;
-	int ws;
-
 	if (!child->created)
 		return;
-	ws = open(child->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ws >= 0) {
-		cJSON_ArrayForEach(entry, child->created) {
-			const char *covers = cJSON_GetStringValue(
-				cJSON_GetObjectItem(entry, "covers"));
-			const char *created = cJSON_GetStringValue(
-				cJSON_GetObjectItem(entry, "created"));
-
-			remove_chain(ws, covers, created);
-		}
-		close(ws);
-	}
+	remove_chains(child);
 	cJSON_Delete(child->created);
 	child->created = NULL;
+}
+
+/*
+ * Before the teardown, the parts are still mount points in the
+ * sandbox's mount namespace, but not in the caller's, and rmdir() of a
+ * directory that is a mount point only in another namespace removes it
+ * and detaches those mounts (Linux 3.18 and later). The agent's
+ * processes are all gone by then, so nothing can still change the parts.
+ */
+int sandbox_created_remove_early(struct sandbox_child *child)
+{
+	if (!child->created)
+		return 0;
+	if (remove_chains(child) < 0)
+		return -1;
+	cJSON_Delete(child->created);
+	child->created = NULL;
+	return 0;
 }

@@ -102,6 +102,10 @@ int sandbox_privs_drop(void);				/* child */
 int sandbox_created_collect(struct sandbox_child *child, const cJSON *mounts,
 			    const char *workspace);
 void sandbox_created_remove(struct sandbox_child *child);
+/* sandbox_created_remove_early() does the same once init has reaped the
+ * agent's processes, before the teardown. It returns -1, and keeps the
+ * parts for sandbox_created_remove(), when a directory was busy. */
+int sandbox_created_remove_early(struct sandbox_child *child);
 
 /* placement.c: sandbox_path_within() returns whether path equals dir
  * or lies inside it (both normalised and absolute).

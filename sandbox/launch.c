@@ -1008,15 +1008,14 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 
 /*
  * Read the sandbox's last messages up to init's report, and return
- * whether the run can end there. It can when no created part is left to
- * remove and the run's cgroup can be removed at once, which it can
- * because init has reaped every process that was in it. Init is left
- * unreaped.
+ * whether the run can end there. It can when the created parts and the
+ * run's cgroup can be removed at once, which they can because init has
+ * reaped every process of the command. Init is left unreaped.
  */
 static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 			     struct sandbox_result *result, bool *have_exit)
 {
-	if (child->wait_mode != SANDBOX_WAIT_STATUS || child->created)
+	if (child->wait_mode != SANDBOX_WAIT_STATUS)
 		return false;
 	while (!*have_exit && recv_packet(child->control, p, 0) > 0)
 		handle_final_packet(p, result, have_exit);
@@ -1024,7 +1023,8 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 		return false;
 	result->process_limit_hits =
 		sandbox_limits_process_hits(child->cgroup);
-	if (sandbox_limits_try_remove(child->cgroup) < 0)
+	if (sandbox_created_remove_early(child) < 0 ||
+	    sandbox_limits_try_remove(child->cgroup) < 0)
 		return false;
 	child->cgroup[0] = '\0';
 	child->pid = -1;

@@ -75,9 +75,11 @@ enum sandbox_wait_mode {
 	 * workspace must not race a process that is still dying, and the
 	 * replay for the same reason. */
 	SANDBOX_WAIT_TEARDOWN = 0,
-	/* At "done", when nothing is left to clean up on the host side:
-	 * no created part (config.create_missing_parts), and the run's
-	 * cgroup removed at once. Otherwise as SANDBOX_WAIT_TEARDOWN.
+	/* At "done", once the parts created for the run
+	 * (config.create_missing_parts) and the run's cgroup are removed,
+	 * which works there because init has reaped every process of the
+	 * command. When a removal fails with EBUSY, as
+	 * SANDBOX_WAIT_TEARDOWN.
 	 * Init then exits, and the kernel tears the namespaces down, only
 	 * when the caller exits and so closes the control socket, which
 	 * sandbox_child_release() leaves open: the teardown then competes

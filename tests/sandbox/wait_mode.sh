@@ -1,8 +1,8 @@
 #!/bin/sh
 # runbundle sandbox exits when init reports the status, and leaves init
-# to finish the teardown, unless a part it created in the workspace is
-# left to remove: then it waits and reaps init itself. Either way no
-# cgroup of the run is left behind. As root and as the test user.
+# to finish the teardown. The parts it created in the workspace and the
+# run's cgroup are removed before it exits, and what the agent wrote
+# stays. As root and as the test user.
 . "$TESTS_DIR/lib.sh"
 ATTACK=/bin/true
 . "$TESTS_DIR/sandbox/escape_lib.sh"
@@ -62,15 +62,23 @@ for who in $IDENTITIES; do
 		fail "$who: the run's cgroup is left behind"
 	fi
 
-	# .git/hooks is created for the run, so runbundle waits for the
-	# teardown to remove it, and reaps init itself.
+	# .git/hooks is created for the run, and removed before the
+	# teardown, while it is still a mount point inside.
 	(cd "$TMP/empty-$who" && orphans "$@" sandbox \
 		--workspace "$TMP/empty-$who" -- true)
 	expect_grep '^status 0$' "$TMP/out"
-	expect_grep '^orphans 0$' "$TMP/out"
+	expect_grep '^orphans 1$' "$TMP/out"
 	if grep -q '^cgroup left$' "$TMP/out"; then
 		fail "$who: the run's cgroup is left behind"
 	fi
 	[ ! -e "$TMP/empty-$who/.git" ] ||
+		fail "$who: the created .git/hooks is left behind"
+
+	# What the agent wrote beside the part stays, with its directory.
+	(cd "$TMP/empty-$who" && orphans "$@" sandbox \
+		--workspace "$TMP/empty-$who" -- sh -c 'echo x >.git/config')
+	expect_grep '^status 0$' "$TMP/out"
+	expect_eq x "$(cat "$TMP/empty-$who/.git/config")" "$who: .git/config"
+	[ ! -e "$TMP/empty-$who/.git/hooks" ] ||
 		fail "$who: the created .git/hooks is left behind"
 done
