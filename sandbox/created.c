@@ -96,7 +96,7 @@ static int remove_chain(int ws, const char *covers, const char *created)
 	return 0;
 }
 
-/* Remove every chain; -1 when one was busy. */
+/* Remove every chain. Returns -1 when one was busy, 0 otherwise. */
 static int remove_chains(const struct sandbox_child *child)
 {
 	const cJSON *entry;
@@ -129,10 +129,10 @@ void sandbox_created_remove(struct sandbox_child *child)
 
 /*
  * Before the teardown, the parts are still mount points in the
- * sandbox's mount namespace, but not in the caller's, and rmdir() of a
+ * sandbox's mount namespace, but not in the caller's. rmdir() of a
  * directory that is a mount point only in another namespace removes it
  * and detaches those mounts (Linux 3.18 and later). The agent's
- * processes are all gone by then, so nothing can still change the parts.
+ * processes are all gone by then, so nothing can change the parts.
  */
 int sandbox_created_remove_early(struct sandbox_child *child)
 {

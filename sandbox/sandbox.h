@@ -78,8 +78,8 @@ enum sandbox_wait_mode {
 	/* At "done", once the parts created for the run
 	 * (config.create_missing_parts) and the run's cgroup are removed,
 	 * which works there because init has reaped every process of the
-	 * command. When a removal fails with EBUSY, as
-	 * SANDBOX_WAIT_TEARDOWN.
+	 * command. When a removal fails with EBUSY, it waits as
+	 * SANDBOX_WAIT_TEARDOWN does.
 	 * Init then exits, and the kernel tears the namespaces down, only
 	 * when the caller exits and so closes the control socket, which
 	 * sandbox_child_release() leaves open: the teardown then competes
