@@ -48,6 +48,8 @@ struct boxed {
 	struct sandbox_seccomp_supervisor *supervisor;
 	struct sandbox_proxy *proxy;
 	uint16_t ports[2];
+	char **created_dirs;	/* session->created_dirs while they exist */
+	size_t n_created_dirs;
 	int gateway_fd;
 	int helper_status;
 	bool helper_reaped;
@@ -193,6 +195,10 @@ static void plan(struct boxed *b, bool gateway)
 	c->hook = prepare_for_tracer;
 	c->trace_exec = true;
 	c->seccomp_notify = true;
+	/* The snapshots leave the parts made for the run out while they
+	 * are empty (note_created), so the workspace is recorded as the
+	 * user has it, and replay's sandbox makes them again. */
+	c->create_missing_parts = true;
 	plan_ports(b, gateway);
 }
 
@@ -239,6 +245,89 @@ static int serve(struct boxed *b, struct record_gateway *g)
 fail:
 	fail_sandbox(b->session);
 	return -1;
+}
+
+static int add_created_dir(struct boxed *b, const char *path, size_t len)
+{
+	char **grown = realloc(b->created_dirs, (b->n_created_dirs + 1) *
+						       sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	b->created_dirs = grown;
+	grown[b->n_created_dirs] = strndup(path, len);
+	if (!grown[b->n_created_dirs])
+		return -1;
+	b->n_created_dirs++;
+	return 0;
+}
+
+/* Add every directory of the part covers, from created (the first one
+ * made) down to the part itself. */
+static int add_created_chain(struct boxed *b, const char *covers,
+			     const char *created)
+{
+	size_t len = strlen(created);
+
+	if (strncmp(covers, created, len) != 0 ||
+	    (covers[len] != '/' && covers[len] != '\0'))
+		return 0;
+	for (;; len++) {
+		if (covers[len] != '/' && covers[len] != '\0')
+			continue;
+		if (add_created_dir(b, covers, len) < 0)
+			return -1;
+		if (covers[len] == '\0')
+			return 0;
+	}
+}
+
+/*
+ * Hand the session the directories that the sandbox made in the
+ * workspace, which its description lists under "created" in the mounts,
+ * so that the snapshots taken while they exist leave them out while
+ * they are empty (bundle/snapshot.h, invariant 5). The sandbox removes
+ * them again before the final snapshot.
+ */
+static int note_created(struct boxed *b)
+{
+	const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(
+		b->child.description, "mounts");
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, mounts) {
+		const char *covers = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(m, "covers"));
+		const char *created = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(m, "created"));
+
+		if (covers && created &&
+		    add_created_chain(b, covers, created) < 0) {
+			record_fail(b->session, "cannot note the parts made "
+				    "for the run: out of memory", NULL);
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&b->session->lock);
+	b->session->created_dirs = (const char *const *)b->created_dirs;
+	b->session->n_created_dirs = b->n_created_dirs;
+	pthread_mutex_unlock(&b->session->lock);
+	return 0;
+}
+
+/* The teardown has removed what it could of the directories: later
+ * snapshots record whatever is left of them. */
+static void forget_created(struct boxed *b)
+{
+	pthread_mutex_lock(&b->session->lock);
+	b->session->created_dirs = NULL;
+	b->session->n_created_dirs = 0;
+	pthread_mutex_unlock(&b->session->lock);
+	for (size_t i = 0; i < b->n_created_dirs; i++)
+		free(b->created_dirs[i]);
+	free(b->created_dirs);
+	b->created_dirs = NULL;
+	b->n_created_dirs = 0;
 }
 
 /* The description goes into the fingerprint and into its own event. */
@@ -313,6 +402,7 @@ static void release(struct boxed *b)
 	if (b->child.pid > 0 && b->helper_reaped)
 		b->child.pid = -1;
 	sandbox_child_release(&b->child);
+	forget_created(b);
 	for (size_t i = 0; i < MAX_ENV; i++)
 		free(b->env_copy[i]);
 }
@@ -338,7 +428,8 @@ static void run(struct boxed *b, struct record_gateway *g,
 	}
 	helper_box = b;
 	s->kill_pid = b->child.pid;
-	if (record_session_start(s) == 0 && !s->stop_signal &&
+	if (note_created(b) == 0 && record_session_start(s) == 0 &&
+	    !s->stop_signal &&
 	    record_stdio_pump(s, &io) == 0 && serve(b, g) == 0)
 		describe(b);
 	r->stop_signal = s->failed ? 0 : s->stop_signal;

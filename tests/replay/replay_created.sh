@@ -1,0 +1,88 @@
+#!/bin/sh
+# The sandbox makes the default read-only part .git/hooks for a run in
+# a workspace without .git. Such recordings replay as identical, because
+# the replay's sandbox makes the part again and the snapshots leave it
+# out while it is empty. A write into it fails with EROFS in both runs.
+# As ourselves, and as the test user when we are root.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/replay/replay_lib.sh"
+unpriv_setup
+chmod 777 "$TMP"
+
+# run_as RUNNER COMMAND...: run as ourselves (self) or as the test user.
+run_as() {
+	_as=$1
+	shift
+	if [ "$_as" = user ]; then
+		as_user "$@"
+	else
+		"$@"
+	fi
+}
+
+# record_and_replay RUNNER NAME COMMAND...: record the steps agent running
+# the commands in a new workspace without .git, then replay it keeping
+# the replay's bundle and workspace. The report is in $TMP/json.
+record_and_replay() {
+	runner=$1
+	ws=$TMP/$1-$2
+	rec=$TMP/$1-$2.rb
+	rep=$TMP/$1-$2-replay.rb
+	shift 2
+	new_workspace "$ws" "$@"
+	chmod a+r "$ws.script.json"
+	[ "$runner" = user ] && chown -R "$TEST_USER:" "$ws"
+	set +e
+	(cd "$ws" && run_as "$runner" "$rb" record -o "$rec" \
+		--model-script "$ws.script.json" -- sh ./agent.sh \
+		</dev/null >"$TMP/record.out" 2>"$TMP/record.err")
+	status=$?
+	set -e
+	[ "$status" = 0 ] || { cat "$TMP/record.err" >&2;
+		fail "recording $rec exited $status"; }
+	[ ! -e "$ws/.git/hooks" ] || fail "$ws/.git/hooks is left on the host"
+	set +e
+	run_as "$runner" "$rb" replay --json --keep -o "$rep" "$rec" \
+		>"$TMP/json" 2>"$TMP/replay.err"
+	status=$?
+	set -e
+	expect_replay_status 0
+	expect_eq identical "$(jqr .verdict)" "the verdict of $rec's replay"
+	expect_status 0 "$rb" diff "$rec" "$rep"
+	kept=$(jqr .workspace)
+	[ -d "$kept" ] || fail "the replay's workspace '$kept' is missing"
+	[ ! -e "$kept/.git/hooks" ] ||
+		fail "$kept/.git/hooks is left after the replay"
+}
+
+for runner in self $([ "$(id -u)" -eq 0 ] && echo user); do
+	rb=$RUNBUNDLE
+	[ "$runner" = user ] && rb=$UNPRIV_RUNBUNDLE
+
+	record_and_replay "$runner" nothing 'test -d .git/hooks' 'ls -A'
+	[ ! -e "$kept/.git" ] || fail "$kept/.git is left after the replay"
+	[ ! -e "$ws/.git" ] || fail "$ws/.git is left on the host"
+
+	# Each run's model request has the step's output, EROFS included,
+	# so an identical replay failed the same way.
+	record_and_replay "$runner" hook \
+		'mkdir -p .git/hooks && echo x >.git/hooks/pre-commit' 'ls -A'
+	for b in "$rec" "$rep"; do
+		"$RUNBUNDLE" log "$b" >"$TMP/log"
+		expect_grep \
+		    "violation  *write to '$ws/.git/hooks/pre-commit' denied" \
+		    "$TMP/log"
+		seq=$(awk '$3 == "exchange" { print $1; exit }' "$TMP/log")
+		[ -n "$seq" ] || fail "'$b' has no exchange event"
+		"$RUNBUNDLE" show "$b" "$seq" >"$TMP/exchange"
+		expect_grep 'pre-commit: Read-only file system' \
+			"$TMP/exchange"
+	done
+	[ ! -e "$kept/.git" ] || fail "$kept/.git is left after the replay"
+
+	record_and_replay "$runner" config 'echo y >.git/config' 'ls -A .git'
+	[ -f "$kept/.git/config" ] ||
+		fail "$kept/.git/config is missing after the replay"
+	[ -f "$ws/.git/config" ] || fail "$ws/.git/config is missing"
+done
+exit 0
