@@ -197,7 +197,12 @@ static void plan(struct boxed *b, bool gateway)
 	c->seccomp_notify = true;
 	/* The snapshots leave the parts made for the run out while they
 	 * are empty (note_created), so the workspace is recorded as the
-	 * user has it, and replay's sandbox makes them again. */
+	 * user has it, and replay's sandbox makes them again.
+	 * NOTE: a replay of one step starts from a snapshot that may have
+	 * the part's parent (.git, made for the run, then written to) but
+	 * not the part, and the sandbox makes only parts whose first
+	 * component is missing. It binds that parent read-only instead,
+	 * so writes into it fail where the recording's succeeded. */
 	c->create_missing_parts = true;
 	plan_ports(b, gateway);
 }
