@@ -220,9 +220,18 @@ static int check_output(const struct record_args *a)
 	if (stat(a->workspace, &ws) < 0)
 		return 0;
 
-	/* A missing directory is reported when the bundle is created. */
 	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !below(fd, &ws))
+	if (fd < 0 || faccessat(fd, "", W_OK | X_OK, AT_EMPTY_PATH) < 0) {
+		cli_error("cannot write the bundle: '%s': %s: %m", out,
+			  fd < 0 ? "its directory cannot be opened"
+				 : "its directory is not writable");
+		cli_hint("create the directory '%s' or make it writable, or "
+			 "choose another place with -o", dir);
+		if (fd >= 0)
+			close(fd);
+		return CLI_EXIT_ERROR;
+	}
+	if (!below(fd, &ws))
 		return 0;
 	cli_error("cannot write the bundle: '%s': it lies inside the "
 		  "workspace '%s', where the agent could change or delete it",

@@ -14,9 +14,9 @@
  * thread, and the agent inherits it: the sandbox's init calls setsid()
  * only when its caller still has a controlling terminal. The process
  * that the caller started stays behind in the caller's session, where
- * the terminal's SIGINT reaches it, and passes SIGINT, SIGTERM and
- * SIGHUP on to the recorder. It exits with the recorder's status, or
- * dies of the recorder's signal.
+ * the terminal's SIGINT reaches it. It passes SIGINT, SIGTERM and SIGHUP
+ * on to the recorder and stops it on Ctrl-Z (SIGTSTP). It exits with the
+ * recorder's status, or dies of the recorder's signal.
  *
  * NOTE: the recorder is now a session leader without a controlling
  * terminal, and such a process acquires any terminal it opens without
@@ -37,13 +37,44 @@
 
 bool record_detached;
 
-static void relay_set(sigset_t *set)
+/* The signals that the recorder takes itself (record_signals_block()). */
+static void stop_set(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+}
+
+/* SIGTSTP only when the caller does not ignore it, as a shell without
+ * job control has its background jobs do. */
+static void relay_set(sigset_t *set)
+{
+	struct sigaction tstp;
+
+	stop_set(set);
 	sigaddset(set, SIGCHLD);
+	if (sigaction(SIGTSTP, NULL, &tstp) == 0 &&
+	    tstp.sa_handler != SIG_IGN)
+		sigaddset(set, SIGTSTP);
+}
+
+/*
+ * Ctrl-Z: stop the recorder, and so the tracer, which keeps every agent
+ * process waiting at its next ptrace stop, then stop this process for
+ * the shell's job control. Both go on when the shell continues this one.
+ */
+static void suspend(pid_t recorder)
+{
+	sigset_t tstp;
+
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	kill(recorder, SIGSTOP);
+	raise(SIGTSTP);
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	kill(recorder, SIGCONT);
 }
 
 /* End this process the way the recorder ended. */
@@ -71,6 +102,8 @@ static _Noreturn void relay(pid_t recorder, const sigset_t *set)
 		if (sig == SIGCHLD) {
 			if (waitpid(recorder, &status, WNOHANG) == recorder)
 				end_like(status);
+		} else if (sig == SIGTSTP) {
+			suspend(recorder);
 		} else if (sig > 0) {
 			kill(recorder, sig);
 		}
@@ -103,5 +136,10 @@ void record_detach(void)
 	if (getppid() != caller)
 		_exit(CLI_EXIT_RUNBUNDLE);
 	record_detached = setsid() > 0;
+
+	/* What the recorder takes itself stays blocked, so that a signal
+	 * before its handlers exist is not lost. */
+	stop_set(&set);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 }

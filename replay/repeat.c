@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,10 +161,16 @@ static int start_one(struct batch *b, struct replay_run *run,
 		     const sigset_t *mask)
 {
 	unsigned i = b->started;
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		/* A replay dies with the batch, as a recording does with
+		 * the runbundle that started it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(CLI_EXIT_RUNBUNDLE);
 		child(run, *o, dir, i, mask);
+	}
 	if (pid < 0)
 		return -1;
 	/* Also here, so that no signal meant for the parent alone reaches
@@ -531,10 +538,10 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 		       a->step, s->runs, s->runs == 1 ? "" : "s",
 		       s->identical, s->diverged, s->failed);
 	else
-		printf("%u replays: %u identical, %u volatile differences "
+		printf("%u replay%s: %u identical, %u volatile differences "
 		       "only, %u diverged, %u failed to run\n",
-		       s->runs, s->identical, s->volatile_only, s->diverged,
-		       s->failed);
+		       s->runs, s->runs == 1 ? "" : "s", s->identical,
+		       s->volatile_only, s->diverged, s->failed);
 	for (size_t i = 0; i < s->n_steps; i++) {
 		const struct tallies *t = &s->steps[i];
 		unsigned n = t->other;
@@ -798,7 +805,8 @@ static void count_failed(struct stats *s, const char *dir, unsigned i)
 	if (why[0])
 		cli_error("replay %u could not run: %s", i + 1, why);
 	else
-		cli_error("replay %u failed: '%s' says why", i + 1, log);
+		cli_error("replay %u failed: '%s': it ended without a "
+			  "verdict, and this log has its output", i + 1, log);
 	s->failed++;
 }
 

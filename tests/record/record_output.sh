@@ -83,4 +83,27 @@ record "$TMP/ran.rb" -- sh -c 'exit 127'
 expect_recorded 127
 grep -q 'cannot run the agent' "$TMP/err" &&
 	fail "an agent that ran and exited 127 was called not run"
+
+# A bundle whose directory is missing or not writable is rejected before
+# anything runs, with the directory named.
+record "$TMP/no-such-dir/run.rb" -- true
+[ "$status" = 3 ] || fail "missing directory: expected 3, got $status"
+expect_grep "^runbundle: cannot write the bundle: '$TMP/no-such-dir/run.rb': its directory cannot be opened: No such file or directory\$" \
+	"$TMP/err"
+expect_grep "^hint: create the directory '$TMP/no-such-dir'" "$TMP/err"
+if [ "$(id -u)" -eq 0 ]; then
+	unpriv_setup
+	mkdir "$TMP/closed" "$TMP/userws"
+	chmod 755 "$TMP" "$TMP/closed"
+	chmod 777 "$TMP/userws"
+	set +e
+	(cd "$TMP/userws" && as_user "$UNPRIV_RUNBUNDLE" record \
+		-o "$TMP/closed/run.rb" -- true) >"$TMP/out" 2>"$TMP/err"
+	status=$?
+	set -e
+	[ "$status" = 3 ] || fail "closed directory: expected 3, got $status"
+	expect_grep "its directory is not writable: Permission denied\$" \
+		"$TMP/err"
+	[ ! -e "$TMP/closed/run.rb" ] || fail "a bundle in a closed directory"
+fi
 exit 0

@@ -82,6 +82,73 @@ set -e
 expect_eq 137 "$status" "the relay after its recorder's SIGKILL"
 expect_status 0 "$RB" verify --allow-incomplete "$TMP/plain.rb"
 
+# start_plain NAME SCRIPT: record sh -c SCRIPT without a terminal, in
+# the background, setting $pid (the relay) and $recorder.
+start_plain() {
+	rm -f started stop
+	"$RB" record -o "$TMP/$1.rb" -- sh -c "$2" >"$TMP/$1.out" \
+		2>"$TMP/$1.err" </dev/null &
+	pid=$!
+	until [ -e started ]; do sleep 0.05; done
+	recorder=$(pgrep -P "$pid")
+}
+
+# finish_plain NAME STATUS: let the agent end, and expect STATUS.
+finish_plain() {
+	touch stop
+	set +e
+	wait "$pid"
+	status=$?
+	set -e
+	expect_eq "$2" "$status" "$1: exit status"
+}
+
+wait_loop='touch started; while [ ! -e stop ]; do sleep 0.05; done'
+
+# One signal sent to both processes, as killall and service managers
+# do, counts once: the agent that ignores it runs to its end.
+start_plain both "trap '' TERM; $wait_loop"
+kill -TERM "$pid" "$recorder"
+sleep 0.3
+expect_eq S "$(ps -o stat= -p "$recorder" | cut -c1)" "both: the recorder"
+finish_plain both 0
+bundle=$TMP/both.rb
+expect_eq 1 "$(last_data "$bundle" end .interrupts)" "both: end.interrupts"
+
+# Ctrl-Z stops the recorder with the relay, and SIGCONT resumes both.
+# The kernel stops no process of an orphaned process group on SIGTSTP,
+# so the relay gets a group of its own under a session leader, as a job
+# of an interactive shell has.
+rm -f started stop
+setsid /usr/bin/python3 - "$RB" "$TMP/tstp.rb" "$wait_loop" <<'PY' ||
+import os, signal, subprocess, sys, time
+
+def state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+rb, out, loop = sys.argv[1:]
+relay = subprocess.Popen([rb, "record", "-o", out, "--", "sh", "-c", loop],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: os.setpgid(0, 0))
+while not os.path.exists("started"):
+    time.sleep(0.05)
+with open("/proc/%d/task/%d/children" % (relay.pid, relay.pid)) as f:
+    recorder = int(f.read().split()[0])
+os.kill(relay.pid, signal.SIGTSTP)
+time.sleep(0.3)
+stopped = (state(relay.pid), state(recorder))
+os.kill(relay.pid, signal.SIGCONT)
+time.sleep(0.3)
+resumed = state(recorder)
+open("stop", "w").close()
+status = relay.wait()
+if stopped != ("T", "T") or resumed != "S" or status != 0:
+    sys.exit("stopped %s, resumed %s, status %d" % (stopped, resumed, status))
+PY
+	fail "tstp: the relay and the recorder did not stop and resume"
+
 # An exit status of the agent passes through both processes.
 record "$TMP/seven.rb" -- sh -c 'exit 7'
 expect_recorded 7

@@ -112,3 +112,25 @@ expect_grep '^interrupted by SIGINT after 0 of 3 replays: 1 cut short, 2 not sta
 	"$TMP/out"
 expect_grep '^0 replays: 0 identical, 0 volatile differences only, 0 diverged' \
 	"$TMP/out"
+rm -rf "$TMPDIR"/runbundle-replay-*
+
+# SIGKILL of the batch: every replay and its agent die with it.
+start_replay --repeat 2 -j 2 -o "$TMP/killed" "$TMP/run.rb"
+wait_started 2
+kill -KILL "$pid"
+finish_replay
+expect_eq 137 "$status" "exit status after SIGKILL"
+tries=0
+while :; do
+	left=
+	for proc in /proc/[0-9]*; do
+		case $(readlink "$proc/cwd" 2>/dev/null) in
+		"$TMPDIR"/runbundle-replay-*) left="$left ${proc#/proc/}" ;;
+		esac
+	done
+	[ -n "$left" ] || break
+	tries=$((tries + 1))
+	[ "$tries" -le 100 ] || fail "replays outlived the batch:$left"
+	sleep 0.05
+done
+rm -rf "$TMPDIR"/runbundle-replay-*
