@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -464,6 +466,48 @@ static void create_existing_fails(void **state)
 	assert_non_null(strstr(bundle_error(), "File exists"));
 }
 
+/* Drain the events of inotify descriptor fd, and return whether one
+ * named a created file whose name ends in suffix. */
+static bool created_with_suffix(int fd, const char *suffix)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			size_t len = ev->len ? strlen(ev->name) : 0;
+
+			if (len >= strlen(suffix) &&
+			    strcmp(ev->name + len - strlen(suffix), suffix) == 0)
+				found = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return found;
+}
+
+/* Creating a bundle makes no journal file, because the temporary
+ * file's journal stays in memory. */
+static void create_writes_no_journal_file(void **state)
+{
+	struct fixture *f = *state;
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char path[128];
+
+	assert_true(fd >= 0);
+	assert_true(inotify_add_watch(fd, f->dir, IN_CREATE) >= 0);
+	snprintf(path, sizeof(path), "%s/c.rb", f->dir);
+	bundle_close(bundle_create(path, NULL));
+	assert_false(created_with_suffix(fd, "-journal"));
+
+	/* Finalizing does make one, so the watch would have seen it. */
+	assert_int_equal(bundle_finalize(f->bundle, NULL), 0);
+	assert_true(created_with_suffix(fd, "-journal"));
+	close(fd);
+}
+
 static void open_other_file_fails(void **state)
 {
 	struct fixture *f = *state;
@@ -683,6 +727,7 @@ int main(void)
 		TEST(finalize_then_read_only),
 		TEST(reopen_appends),
 		TEST(create_existing_fails),
+		TEST(create_writes_no_journal_file),
 		TEST(open_other_file_fails),
 		TEST(invalid_options_fail),
 		TEST(verify_intact_bundle),
