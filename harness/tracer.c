@@ -76,6 +76,16 @@ static struct tracee *find_tracee(struct harness_tracer *tracer, pid_t tid)
 	return t;
 }
 
+/* Return the tracee of the leader of t's process when t is another
+ * thread of it, else NULL. */
+static struct tracee *leader_of(struct harness_tracer *tracer,
+				const struct tracee *t)
+{
+	pid_t pid = tracer->processes[t->process]->pid;
+
+	return pid != t->tid ? find_tracee(tracer, pid) : NULL;
+}
+
 static void drop_tracee(struct harness_tracer *tracer, pid_t tid)
 {
 	struct tracee **p = bucket(tracer, tid);
@@ -84,7 +94,10 @@ static void drop_tracee(struct harness_tracer *tracer, pid_t tid)
 		p = &(*p)->next;
 	if (*p) {
 		struct tracee *t = *p;
+		struct tracee *leader = leader_of(tracer, t);
 
+		if (leader && leader->threads > 0)
+			leader->threads--;
 		*p = t->next;
 		if (t->interrupting)
 			tracer->n_interrupting--;
@@ -99,7 +112,7 @@ static struct tracee *add_tracee(struct harness_tracer *tracer, pid_t tid,
 				 size_t process)
 {
 	struct tracee *t = calloc(1, sizeof(*t));
-	struct tracee **b = bucket(tracer, tid);
+	struct tracee **b = bucket(tracer, tid), *leader;
 
 	if (!t)
 		return NULL;
@@ -108,6 +121,9 @@ static struct tracee *add_tracee(struct harness_tracer *tracer, pid_t tid,
 	t->exec_fd = -1;
 	t->next = *b;
 	*b = t;
+	leader = leader_of(tracer, t);
+	if (leader)
+		leader->threads++;
 	return t;
 }
 
@@ -145,11 +161,11 @@ static struct harness_process *live_process(struct harness_tracer *tracer,
 }
 
 /*
- * The NSpid list of a new process. A process in the tracer's own PID
- * namespace has its pid alone, which one readlink tells; else its
- * status file has the list, for three system calls and a few KiB
- * formatted. Only the child of a process in that namespace can be in
- * it, since no process creates one in an outer namespace.
+ * Read the NSpid list of a new process. A process in the tracer's own
+ * PID namespace has only its pid, which one readlink confirms. Otherwise
+ * the status file has the list, for three system calls. A child can be
+ * in that namespace only when its parent is, because a process never
+ * creates a child in an outer namespace.
  */
 static void read_ns_pids(struct harness_tracer *tracer,
 			 struct harness_process *p)
@@ -170,7 +186,7 @@ static void read_ns_pids(struct harness_tracer *tracer,
 }
 
 /* Record the new process pid. ns is its NSpid list when the caller has
- * read it already, which the process then owns, else NULL. */
+ * read it already (the process then owns the list), else NULL. */
 static struct harness_process *new_process(struct harness_tracer *tracer,
 					   pid_t pid, long parent,
 					   struct tracer_ns_pids *ns)
@@ -293,8 +309,8 @@ gone:
 	return NULL;
 }
 
-/* The new tid of a fork, vfork or clone event, read while its creator
- * is stopped; 0 when the creator is gone. */
+/* Return the new tid of a fork, vfork or clone event, read while its
+ * creator is stopped, or 0 when the creator is gone. */
 static pid_t new_child_tid(struct tracee *t)
 {
 	unsigned long msg = 0;
@@ -361,7 +377,7 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 }
 
 /*
- * Take in a successful exec while the tracee is stopped. Returns true
+ * Handle a successful exec while the tracee is stopped. Returns true
  * when it has an exec to finish. When a thread other than the leader
  * called it, the kernel has given that thread the leader's tid. The old
  * tid is never reported again, so its pending exec moves to the leader.
@@ -371,7 +387,10 @@ static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 	unsigned long former = (unsigned long)t->tid;
 	struct tracee *caller = t;
 
-	ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+	/* Every thread is tracked before it can run, so a leader without
+	 * other threads made the call itself. */
+	if (t->threads > 0 || tracer->processes[t->process]->pid != t->tid)
+		ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
 	if ((pid_t)former != t->tid) {
 		struct tracee *old = find_tracee(tracer, (pid_t)former);
 

@@ -139,12 +139,17 @@ struct harness_trace_event {
 };
 
 /*
- * Called for each event, in the order the tracer sees them. Pointers are
- * valid until harness_tracer_free(). An exec's event comes once the
- * process runs again, so the callback's time adds no stop to the
- * process that ran the exec. Return 0 to go on, or -1 to stop:
- * then every traced process is killed and harness_tracer_run() fails
- * with the message that the callback stored with harness_set_error().
+ * Called for each event, in the order the tracer receives them, on the
+ * thread that runs the tracer. event->process and the strings of
+ * event->exec stay valid until harness_tracer_free(). event->exec itself
+ * moves when the process execs again, and the tracer keeps writing the
+ * process record (parent, end, rusage, execs), so a callback that hands
+ * an event to another thread copies the fields it needs. An exec event,
+ * and a start that the creator's fork event reports, come after the
+ * stopped process is resumed, so the callback's time adds no stop to it.
+ * Return 0 to go on, or -1 to stop: then every traced process is killed
+ * and harness_tracer_run() fails with the message that the callback
+ * stored with harness_set_error().
  */
 typedef int (*harness_trace_fn)(const struct harness_trace_event *event,
 				void *userdata);

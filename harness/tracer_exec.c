@@ -250,11 +250,11 @@ static bool same_root(const struct tracer_root *root,
 }
 
 /*
- * A descriptor of tid's root directory, which the tracer keeps: nearly
- * every process has the same root, and a statx of /proc/TID/root costs
- * less than an open and a close. The same inode on the same mount is
- * the same directory seen through the same mounts, and the descriptor
- * keeps the mount, so its id is not reused meanwhile. -1 on failure.
+ * Return a descriptor of tid's root directory, or -1. The tracer keeps
+ * it open because nearly every process has the same root, and a statx
+ * of /proc/TID/root costs less than an open and a close. The same inode
+ * on the same mount is the same directory with the same mounts below
+ * it. The open descriptor pins the mount, so its id is not reused.
  */
 static int root_fd(struct tracer_root *root, pid_t tid)
 {
@@ -413,12 +413,12 @@ static char *shebang_path(const char *head, size_t len)
 
 /*
  * Called with the tracee running again, so that hashing a new file
- * delays no process. /proc/PID/exe still names what this exec ran: the
- * process cannot exec again without a seccomp stop, which the tracer
- * takes only after this, and it keeps its memory, and with it the link,
- * until its exit event stop. Only a SIGKILL skips that stop, and then
- * the executable stays unknown, as when the SIGKILL comes during the
- * exec event's stop.
+ * delays no process. /proc/PID/exe still names what this exec ran,
+ * because the process cannot exec again without a seccomp stop, which
+ * the tracer handles only after this. It also keeps its memory, and
+ * with it the link, until its exit event stop. Only a SIGKILL skips
+ * that stop, and then the executable stays unknown, as it does when the
+ * SIGKILL comes during the exec event's stop.
  */
 void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 			   pid_t pid)

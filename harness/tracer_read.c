@@ -62,8 +62,8 @@ static const unsigned char *read_page(struct tracer_mem *mem, uint64_t base)
 	return mem->data[slot];
 }
 
-/* A free slot, so that the pages cached already stay, else the next in
- * turn. */
+/* Return a free slot, so that the pages cached already stay, else the
+ * next slot in turn. */
 static unsigned take_slot(struct tracer_mem *mem)
 {
 	unsigned slot = mem->next;
@@ -316,7 +316,7 @@ int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
 	return field ? parse_ns_pids(field, ns_pids, n_ns_pids) : 0;
 }
 
-/* readlink(/proc/PID/ns/pid) into buf; -1 on failure. */
+/* Read the link /proc/PID/ns/pid into buf. Returns 0, or -1. */
 static int pid_ns_link(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -330,8 +330,8 @@ static int pid_ns_link(pid_t pid, char *buf, size_t size)
 	return 0;
 }
 
-/* /proc shows the tracer's own PID namespace when the tracer's NSpid
- * there is its getpid() alone. */
+/* Check that /proc shows the tracer's own PID namespace, where the
+ * tracer's NSpid is its getpid() alone. Returns 1 when it does, else -1. */
 static int own_pid_ns(struct harness_tracer *tracer)
 {
 	pid_t self = getpid(), tgid = 0, ppid = 0, *ns = NULL;
