@@ -49,6 +49,7 @@
 #include <cjson/cJSON.h>
 
 #include "bundle/bundle.h"
+#include "sandbox/sandbox.h"
 #include "harness/redact.h"
 
 #define RECORD_MAX_LABELS 64
@@ -156,6 +157,9 @@ struct record_session {
 					 * progress polls for signals */
 	pid_t kill_pid;			/* killed on a second interrupt: the
 					 * sandbox helper, or -pgid */
+	struct sandbox_child *sandbox;	/* released on a second interrupt
+					 * before the agent started, so that
+					 * its made parts go, or NULL */
 };
 
 /* How the agent ended, for the "end" event and the exit status. */

@@ -115,6 +115,10 @@ static _Noreturn void stop_now(struct record_session *s, int sig)
 		kill(s->kill_pid, SIGKILL);
 	if (s->kill_pid < 0)
 		kill(-s->kill_pid, SIGKILL);
+
+	/* The parts made for the run go, as after a whole run. */
+	if (s->sandbox)
+		sandbox_child_release(s->sandbox);
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	cli_error("recording stopped: '%s': a second SIG%s before the "

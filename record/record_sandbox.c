@@ -433,6 +433,7 @@ static void run(struct boxed *b, struct record_gateway *g,
 	}
 	helper_box = b;
 	s->kill_pid = b->child.pid;
+	s->sandbox = &b->child;
 	if (note_created(b) == 0 && record_session_start(s) == 0 &&
 	    !s->stop_signal &&
 	    record_stdio_pump(s, &io) == 0 && serve(b, g) == 0)
@@ -442,6 +443,7 @@ static void run(struct boxed *b, struct record_gateway *g,
 	    record_trace_agent(s, b->child.agent_pid, r) < 0)
 		sandbox_kill(&b->child);
 	s->kill_pid = 0;
+	s->sandbox = NULL;
 	finish(b, r);
 	helper_box = NULL;
 	record_stdio_close(&io);

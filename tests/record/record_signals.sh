@@ -185,6 +185,10 @@ for mode in namespaces none; do
 	expect_status 0 "$RB" verify --allow-incomplete "$bundle"
 	[ ! -e "$early/ran" ] || fail "$name: the agent ran"
 	expect_no_leftovers "$name"
+	# The sandbox made .git/hooks read-only for the run (the workspace
+	# has no .git), and runbundle removed it before it exited.
+	[ ! -e "$early/.git" ] || fail "$name: the part made for the run" \
+		"was left in the workspace"
 done
 
 # A Ctrl-C during the initial snapshot, seen by its progress line on a
