@@ -73,6 +73,8 @@ struct record_config {
 	char **argv;			/* the agent's command */
 
 	/* Set by a replay (replay/); zero when recording. */
+	const char *const *make_parts;	/* sandbox_config.make_parts */
+	size_t n_make_parts;
 	const char *workspace_inside;	/* recorded path of the workspace
 					 * in the sandbox; NULL: workspace */
 	char *const *env;		/* environment to filter; NULL:

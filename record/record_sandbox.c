@@ -197,13 +197,13 @@ static void plan(struct boxed *b, bool gateway)
 	c->seccomp_notify = true;
 	/* The snapshots leave the parts made for the run out while they
 	 * are empty (note_created), so the workspace is recorded as the
-	 * user has it, and replay's sandbox makes them again.
-	 * NOTE: a replay of one step starts from a snapshot that may have
-	 * the part's parent (.git, made for the run, then written to) but
-	 * not the part, and the sandbox makes only parts whose first
-	 * component is missing. It binds that parent read-only instead,
-	 * so writes into it fail where the recording's succeeded. */
+	 * user has it, and replay's sandbox makes them again. A replay
+	 * names the parts its recording made in make_parts, because the
+	 * snapshot of a later step may have the part's parent (.git,
+	 * made for the run, then written to) but not the part. */
 	c->create_missing_parts = true;
+	c->make_parts = b->session->config->make_parts;
+	c->n_make_parts = b->session->config->n_make_parts;
 	plan_ports(b, gateway);
 }
 

@@ -37,6 +37,7 @@ struct prepared {
 	char output[4200];
 	char home[4200];
 	char label[64];
+	const char *made[MAX_LIST];	/* the parts the recording made */
 };
 
 static int fail_errno(const char *what, const char *value)
@@ -294,6 +295,25 @@ static int gateway(struct prepared *p, struct replay_run *run,
 	return 0;
 }
 
+/* Collect the read-only parts that the recording's sandbox made for
+ * the run. The replay's sandbox makes them again, even where a step's
+ * snapshot contains their first directory. */
+static void made_parts(struct prepared *p, const struct replay_run *run)
+{
+	const cJSON *m;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(run->description,
+						  "mounts")) {
+		const char *covers = text_of(m, "covers");
+
+		if (covers && text_of(m, "created") && n < MAX_LIST)
+			p->made[n++] = covers;
+	}
+	p->config.make_parts = p->made;
+	p->config.n_make_parts = n;
+}
+
 static int prepare(struct prepared *p, struct replay_run *run,
 		   const struct replay_options *opts,
 		   struct replay_outcome *out)
@@ -328,6 +348,7 @@ static int prepare(struct prepared *p, struct replay_run *run,
 	if (opts->argv)
 		c->argv = (char **)opts->argv;
 	set_ids(p, run);
+	made_parts(p, run);
 	return gateway(p, run, opts);
 oom:
 	if (!replay_error()[0])

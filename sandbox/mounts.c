@@ -631,6 +631,27 @@ static int protect_created(struct build *b, int ws, const char *rel)
 }
 
 /*
+ * Whether a replay requests rel to be created below the existing
+ * directory at fd, as its recording created it. There the part's first
+ * component was missing, but the snapshot of a later step may contain
+ * it (the agent wrote .git/config), and binding it read-only would then
+ * deny writes that the recording allowed.
+ */
+static bool made_before(const struct sandbox_config *c, const char *rel,
+			int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	for (size_t i = 0; i < c->n_make_parts; i++) {
+		if (strcmp(c->make_parts[i], rel) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Protect a read-only part that does not exist: a mount needs an
  * existing mount point, and creating one would write to the host's
  * workspace. So the deepest existing entry above the part is bound
@@ -656,6 +677,10 @@ static int protect_absent(struct build *b, int ws, const char *rel)
 	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
 	if (!slash && b->plan->config->create_missing_parts)
 		return protect_created(b, ws, rel);
+	if (slash && fd >= 0 && made_before(b->plan->config, rel, fd)) {
+		close(fd);
+		return protect_created(b, ws, rel);
+	}
 	/* NOTE: without create_missing_parts, a part whose first component
 	 * is missing has only the workspace above it, which must stay
 	 * writable, so the agent may create the part. */

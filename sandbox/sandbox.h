@@ -134,6 +134,12 @@ struct sandbox_config {
 					 * the host's workspace for the
 					 * run, to protect it; see
 					 * docs/policy.md */
+	const char *const *make_parts;	/* read-only parts to create as
+					 * above wherever they are missing
+					 * below an existing directory, as
+					 * a recording made them; only for
+					 * a private copy of a workspace */
+	size_t n_make_parts;
 	enum sandbox_wait_mode wait_mode;
 };
 

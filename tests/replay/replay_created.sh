@@ -84,5 +84,19 @@ for runner in self $([ "$(id -u)" -eq 0 ] && echo user); do
 	[ -f "$kept/.git/config" ] ||
 		fail "$kept/.git/config is missing after the replay"
 	[ -f "$ws/.git/config" ] || fail "$ws/.git/config is missing"
+
+	# Step 2 starts from a snapshot that has .git but not the empty
+	# .git/hooks made for the run: the replay makes it again, so .git
+	# stays writable there, as in the recording.
+	record_and_replay "$runner" step 'echo y >.git/config' \
+		'echo z >.git/description' 'ls -A .git'
+	set +e
+	run_as "$runner" "$rb" replay --json --step 2 -o "$TMP/$runner-re" \
+		"$rec" >"$TMP/json" 2>"$TMP/replay.err"
+	status=$?
+	set -e
+	expect_replay_status 0
+	expect_eq "1 1 0" "$(jqr '"\(.replays) \(.identical) \(.diverged)"')" \
+		"the re-run of step 2 ($runner)"
 done
 exit 0
