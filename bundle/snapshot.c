@@ -39,7 +39,20 @@ struct walk {
 	int depth;
 	int near_absent; /* the directory being walked is, or lies above, a
 			  * path of options->absent_if_empty */
+	uint64_t reported; /* stats->bytes_read at the last on_progress */
 };
+
+/* Bytes read between two calls of on_progress inside one directory, so
+ * that a directory of large files shows progress, and its caller can
+ * stop, between files. */
+#define PROGRESS_BYTES (8u << 20)
+
+static void progress(struct walk *w)
+{
+	w->reported = w->stats->bytes_read;
+	if (w->options->on_progress)
+		w->options->on_progress(w->stats, w->options->arg);
+}
 
 static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
 {
@@ -658,6 +671,9 @@ static int walk_dir(struct walk *w, struct snapshot_listing *listing,
 			rc = 0;
 		}
 		snapshot_path_pop(&w->path, mark);
+		if (rc == 0 &&
+		    w->stats->bytes_read - w->reported >= PROGRESS_BYTES)
+			progress(w);
 	}
 	snapshot_lister_cancel(&w->lister, items, n_items);
 	if (rc == 0 && absent_if_empty && tree.n_entries == 0 &&
@@ -670,8 +686,8 @@ static int walk_dir(struct walk *w, struct snapshot_listing *listing,
 		rc = put_tree(w, &tree, old_id, &old, id);
 	if (rc == 0 && tree.n_entries + n_left_out == n_items)
 		rc = store_records(w, items, n_items, &tree, id, old_id, &old);
-	if (rc == 0 && w->options->on_progress)
-		w->options->on_progress(w->stats, w->options->arg);
+	if (rc == 0)
+		progress(w);
 
 	bundle_tree_release(&tree);
 	release_old_dir(&old);

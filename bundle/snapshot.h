@@ -107,8 +107,9 @@ struct bundle_snapshot_options {
 	void (*on_problem)(const char *path, enum bundle_entry_kind kind,
 			   const char *why, void *arg);
 
-	/* Called after each directory is stored, with the counts so far,
-	 * for progress display. May be NULL. */
+	/* Called after each directory is stored, and between the files of
+	 * a directory after every 8 MiB read, with the counts so far, for
+	 * progress display. May be NULL. */
 	void (*on_progress)(const struct bundle_snapshot_stats *stats,
 			    void *arg);
 	void *arg; /* passed to on_problem and on_progress */

@@ -85,8 +85,9 @@ struct take {
 	struct record_progress progress;
 };
 
-/* After each directory: the progress line, and while the session starts,
- * the signals that stop it (a second one ends runbundle at once). */
+/* After each directory, and between large files: the progress line, and
+ * while the session starts, the signals that stop it (a second one ends
+ * runbundle at once). */
 static void on_progress(const struct bundle_snapshot_stats *stats, void *arg)
 {
 	struct take *t = arg;
