@@ -732,6 +732,10 @@ int harness_tracer_run(struct harness_tracer *tracer, int *status)
 	tracer_sched_begin(&saved);
 	rc = run_loop(tracer, status);
 	tracer_sched_end(&saved);
+
+	/* No exec comes any more, and the descriptor would keep a mount of
+	 * the sandbox's namespace after its teardown. */
+	tracer_root_release(&tracer->root);
 	return rc;
 }
 
