@@ -18,44 +18,25 @@
 #include "bundle/bundle.h"
 #include "bundle/store.h"
 #include "bundle/verify.h"
+#include "fixture.h"
 
 /* More workers than this machine may have cores, so that jobs finish
  * out of queue order even on one core. */
 #define WORKERS 4
 #define N_OBJECTS 600
 
-struct fixture {
-	char dir[64];
-	char path[96];
-	struct bundle *bundle;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f;
 
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_compress.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/b.rb", f->dir);
-	f->bundle = bundle_create(f->path, NULL);
-	assert_non_null(f->bundle);
+	fixture_setup(state);
+	f = *state;
 	f->bundle->workers = WORKERS;
-	*state = f;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	bundle_close(f->bundle);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#define TEST(name) \
+	cmocka_unit_test_setup_teardown(name, setup, fixture_teardown)
 
 /* Object i: text that compresses, of a size from 64 bytes to 128 KiB,
  * so that some rows fill pages and some do not. */
@@ -188,8 +169,6 @@ static void rollback_drops_every_queued_job(void **state)
 					    "WHERE kind = 'blob'"),
 			 200);
 }
-
-#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {

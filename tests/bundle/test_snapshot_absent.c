@@ -18,79 +18,24 @@
 #include <cmocka.h>
 
 #include "bundle/snapshot.h"
+#include "fixture.h"
 
 /* The parts that the sandbox makes for a policy's ".git/hooks". */
 static const char *const hooks_chain[] = { ".git", ".git/hooks" };
 
-struct fixture {
-	char dir[64];
-	char src[96];
-	char path[96];
-	struct bundle *bundle;
-};
-
-static void write_file(struct fixture *f, const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", f->src, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void make_dir(struct fixture *f, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", f->src, name);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-/* Set a file's mtime to a minute ago, out of reach of the racy rule. */
-static void age(struct fixture *f, const char *name)
-{
-	struct timespec times[2];
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", f->src, name);
-	clock_gettime(CLOCK_REALTIME, &times[0]);
-	times[0].tv_sec -= 60;
-	times[0].tv_nsec = 0;
-	times[1] = times[0];
-	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
-}
-
+/* Set up the fixture with one file, a.txt, whose mtime is a minute ago.
+ * That is out of reach of the racy rule, so a second snapshot takes the
+ * file from the stat cache. */
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rbtest-absent.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->src, sizeof(f->src), "%s/src", f->dir);
-	snprintf(f->path, sizeof(f->path), "%s/b.rb", f->dir);
-	assert_int_equal(mkdir(f->src, 0755), 0);
-	f->bundle = bundle_create(f->path, NULL);
-	assert_non_null(f->bundle);
-	write_file(f, "a.txt", "a\n");
-	age(f, "a.txt");
-	*state = f;
+	fixture_setup(state);
+	write_file(*state, "a.txt", "a\n");
+	age(*state, "a.txt", 60);
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	bundle_close(f->bundle);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#define TEST(name) \
+	cmocka_unit_test_setup_teardown(name, setup, fixture_teardown)
 
 static void take(struct fixture *f, const struct bundle_snapshot_options *o,
 		 struct bundle_snapshot *s)
@@ -110,33 +55,28 @@ static void take_absent(struct fixture *f, const char *const *paths, size_t n,
 	take(f, &o, s);
 }
 
-/* The changes a diff reported, as "X path" lines. */
-struct changes {
-	char text[2048];
-};
-
-static int collect(const unsigned char *path, size_t path_len,
-		   enum bundle_change change,
-		   const struct bundle_tree_entry *old,
-		   const struct bundle_tree_entry *new, void *arg)
+/* Store in before a snapshot taken before a run, then make the empty
+ * parts of hooks_chain as the sandbox does for the run. */
+static void start_run(struct fixture *f, struct bundle_snapshot *before)
 {
-	struct changes *c = arg;
-	size_t used = strlen(c->text);
-
-	(void)old;
-	(void)new;
-	snprintf(c->text + used, sizeof(c->text) - used, "%c %.*s\n",
-		 (char)change, (int)path_len, (const char *)path);
-	return 0;
+	take(f, NULL, before);
+	make_dir(f, ".git");
+	make_dir(f, ".git/hooks");
 }
 
-static void diff(struct fixture *f, const struct bundle_snapshot *a,
-		 const struct bundle_snapshot *b, struct changes *c)
+/* Take a snapshot that leaves out the empty parts of paths[0..n), store
+ * it in during unless during is NULL, and list in c what changed since
+ * before. */
+static void diff_absent(struct fixture *f, const struct bundle_snapshot *before,
+			const char *const *paths, size_t n,
+			struct bundle_snapshot *during, struct changes *c)
 {
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(bundle_snapshot_diff(f->bundle, &a->root, &b->root,
-					      collect, c),
-			 0);
+	struct bundle_snapshot taken;
+
+	take_absent(f, paths, n, &taken);
+	diff(f, before, &taken, c);
+	if (during)
+		*during = taken;
 }
 
 static void empty_chain_left_out(void **state)
@@ -144,9 +84,7 @@ static void empty_chain_left_out(void **state)
 	struct fixture *f = *state;
 	struct bundle_snapshot before, during;
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
+	start_run(f, &before);
 	take_absent(f, hooks_chain, 2, &during);
 	assert_memory_equal(&before.root, &during.root, sizeof(before.root));
 	assert_int_equal(during.stats.dirs, 0);
@@ -160,12 +98,9 @@ static void content_keeps_its_dirs(void **state)
 	struct changes c;
 	char path[256];
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
+	start_run(f, &before);
 	write_file(f, ".git/config", "[core]\n");
-	take_absent(f, hooks_chain, 2, &during);
-	diff(f, &before, &during, &c);
+	diff_absent(f, &before, hooks_chain, 2, &during, &c);
 	assert_string_equal(c.text, "A .git/config\n");
 	assert_int_equal(during.stats.dirs, 1);
 
@@ -183,12 +118,9 @@ static void content_below_part_kept(void **state)
 	struct bundle_snapshot before, during;
 	struct changes c;
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
+	start_run(f, &before);
 	write_file(f, ".git/hooks/pre-commit", "#!/bin/sh\n");
-	take_absent(f, hooks_chain, 2, &during);
-	diff(f, &before, &during, &c);
+	diff_absent(f, &before, hooks_chain, 2, &during, &c);
 	assert_string_equal(c.text, "A .git/hooks/pre-commit\n");
 	assert_int_equal(during.stats.dirs, 2);
 }
@@ -196,42 +128,35 @@ static void content_below_part_kept(void **state)
 static void empty_subdir_keeps_parent(void **state)
 {
 	struct fixture *f = *state;
-	struct bundle_snapshot before, during;
+	struct bundle_snapshot before;
 	struct changes c;
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
+	start_run(f, &before);
 	make_dir(f, ".git/info");
-	take_absent(f, hooks_chain, 2, &during);
-	diff(f, &before, &during, &c);
+	diff_absent(f, &before, hooks_chain, 2, NULL, &c);
 	assert_string_equal(c.text, "A .git/info\n");
 }
 
 static void unlisted_parent_is_kept(void **state)
 {
 	struct fixture *f = *state;
-	struct bundle_snapshot before, during;
+	struct bundle_snapshot before;
 	struct changes c;
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
-	take_absent(f, hooks_chain + 1, 1, &during);
-	diff(f, &before, &during, &c);
+	start_run(f, &before);
+	diff_absent(f, &before, hooks_chain + 1, 1, NULL, &c);
 	assert_string_equal(c.text, "A .git\n");
 }
 
 static void file_at_listed_path_kept(void **state)
 {
 	struct fixture *f = *state;
-	struct bundle_snapshot before, during;
+	struct bundle_snapshot before;
 	struct changes c;
 
 	take(f, NULL, &before);
 	write_file(f, ".git", "gitdir: ../elsewhere\n");
-	take_absent(f, hooks_chain, 2, &during);
-	diff(f, &before, &during, &c);
+	diff_absent(f, &before, hooks_chain, 2, NULL, &c);
 	assert_string_equal(c.text, "A .git\n");
 }
 
@@ -250,9 +175,7 @@ static void excluded_content_keeps_dir(void **state)
 	struct bundle_snapshot before, during;
 	struct changes c;
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
+	start_run(f, &before);
 	write_file(f, ".git/x.o", "object\n");
 	take(f, &o, &during);
 	diff(f, &before, &during, &c);
@@ -279,14 +202,11 @@ static void list_only_matches_whole_names(void **state)
 {
 	static const char *const paths[] = { ".gi", ".git/hook" };
 	struct fixture *f = *state;
-	struct bundle_snapshot before, during;
+	struct bundle_snapshot before;
 	struct changes c;
 
-	take(f, NULL, &before);
-	make_dir(f, ".git");
-	make_dir(f, ".git/hooks");
-	take_absent(f, paths, 2, &during);
-	diff(f, &before, &during, &c);
+	start_run(f, &before);
+	diff_absent(f, &before, paths, 2, NULL, &c);
 	assert_string_equal(c.text, "A .git/hooks\n");
 }
 
@@ -314,8 +234,6 @@ static void invalid_paths_rejected(void **state)
 	take_absent(f, hooks_chain, 2, &s);
 	assert_int_equal(s.stats.files, 1);
 }
-
-#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {

@@ -21,38 +21,11 @@
 #include "bundle/bundle.h"
 #include "bundle/chunk.h"
 #include "bundle/verify.h"
+#include "fixture.h"
 
-struct fixture {
-	char dir[64];
-	char path[96];
-	struct bundle *bundle;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_store.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/b.rb", f->dir);
-	f->bundle = bundle_create(f->path, NULL);
-	assert_non_null(f->bundle);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	bundle_close(f->bundle);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+/* A case that starts from a new fixture. */
+#define TEST(name) \
+	cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
 static void fill_random(unsigned char *buf, size_t len, uint64_t seed)
 {
@@ -701,8 +674,6 @@ static void transaction_queues_objects(void **state)
 	assert_false(bundle_has(f->bundle, &kept));
 	assert_int_equal(count_objects(f->path), 40);
 }
-
-#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {

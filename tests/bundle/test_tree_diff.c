@@ -17,109 +17,15 @@
 #include <cmocka.h>
 
 #include "bundle/snapshot.h"
+#include "fixture.h"
 
-struct fixture {
-	char dir[64];
-	char src[96];
-	char path[96];
-	struct bundle *bundle;
-};
-
-static void write_file(struct fixture *f, const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", f->src, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void make_dir(struct fixture *f, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", f->src, name);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-/* Set a file's mtime to seconds before now. */
-static void age(struct fixture *f, const char *name, time_t seconds)
-{
-	struct timespec times[2];
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", f->src, name);
-	clock_gettime(CLOCK_REALTIME, &times[0]);
-	times[0].tv_sec -= seconds;
-	times[0].tv_nsec = 0;
-	times[1] = times[0];
-	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
-}
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rbtest-diff.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->src, sizeof(f->src), "%s/src", f->dir);
-	snprintf(f->path, sizeof(f->path), "%s/b.rb", f->dir);
-	assert_int_equal(mkdir(f->src, 0755), 0);
-	f->bundle = bundle_create(f->path, NULL);
-	assert_non_null(f->bundle);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	bundle_close(f->bundle);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+/* A case that starts from a new fixture. */
+#define TEST(name) \
+	cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
 static void take(struct fixture *f, struct bundle_snapshot *s)
 {
 	assert_int_equal(bundle_snapshot_take(f->bundle, f->src, NULL, s), 0);
-}
-
-/* The changes a diff reported, as "X path" lines. */
-struct changes {
-	char text[2048];
-};
-
-static int collect(const unsigned char *path, size_t path_len,
-		   enum bundle_change change,
-		   const struct bundle_tree_entry *old,
-		   const struct bundle_tree_entry *new, void *arg)
-{
-	struct changes *c = arg;
-	size_t used = strlen(c->text);
-
-	if (change == BUNDLE_CHANGE_ADDED)
-		assert_null(old);
-	if (change == BUNDLE_CHANGE_DELETED)
-		assert_null(new);
-	snprintf(c->text + used, sizeof(c->text) - used, "%c %.*s\n",
-		 (char)change, (int)path_len, (const char *)path);
-	return 0;
-}
-
-static void diff(struct fixture *f, const struct bundle_snapshot *a,
-		 const struct bundle_snapshot *b, struct changes *c)
-{
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(bundle_snapshot_diff(f->bundle, a ? &a->root : NULL,
-					      &b->root, collect, c),
-			 0);
 }
 
 static void diff_lists_each_change(void **state)
@@ -329,24 +235,15 @@ static void root_metadata_round_trips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(diff_lists_each_change, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(diff_from_nothing_adds_all,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(diff_of_same_tree_is_empty,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(file_replaced_by_dir, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(cache_skips_old_files, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(racy_file_is_read_again, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(changed_size_is_read_again,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(find_names_snapshots, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(root_metadata_round_trips,
-						setup, teardown),
+		TEST(diff_lists_each_change),
+		TEST(diff_from_nothing_adds_all),
+		TEST(diff_of_same_tree_is_empty),
+		TEST(file_replaced_by_dir),
+		TEST(cache_skips_old_files),
+		TEST(racy_file_is_read_again),
+		TEST(changed_size_is_read_again),
+		TEST(find_names_snapshots),
+		TEST(root_metadata_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
