@@ -8,7 +8,7 @@
 . "$TESTS_DIR/record/record_lib.sh"
 command -v curl >/dev/null || skip "curl is missing"
 command -v jq >/dev/null || skip "jq is missing"
-unpriv_setup
+runners_setup
 
 cat >"$TMP/agent.sh" <<'EOF'
 sh -c "$1"
@@ -18,18 +18,6 @@ curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
 EOF
 echo '{"turns": [{"text": "ok"}]}' >"$TMP/script.json"
 chmod 644 "$TMP/agent.sh" "$TMP/script.json"
-chmod 777 "$TMP"
-
-# run_as RUNNER COMMAND...: run as ourselves (self) or as the test user.
-run_as() {
-	_as=$1
-	shift
-	if [ "$_as" = user ]; then
-		as_user "$@"
-	else
-		"$@"
-	fi
-}
 
 # record_case RUNNER NAME COMMAND: record the agent running COMMAND in a
 # new workspace $ws without .git, into $bundle.
@@ -148,9 +136,6 @@ check_config() {
 	[ ! -e "$ws/.git/hooks" ] || fail "$ws/.git/hooks is left on the host"
 }
 
-# As ourselves, and as the test user when we are root.
-runners=self
-[ "$(id -u)" -eq 0 ] && runners="self user"
 for runner in $runners; do
 	rb=$RUNBUNDLE
 	[ "$runner" = user ] && rb=$UNPRIV_RUNBUNDLE

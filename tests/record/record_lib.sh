@@ -55,3 +55,27 @@ expect_shape() {
 last_data() {
 	$EVENTS "$1" last "$2" | jq -r "$3"
 }
+
+# runners_setup: make the test user and its copy of runbundle
+# (unpriv_setup), let that user write into $TMP, and list in $runners who
+# runs each case: ourselves (self), and the test user (user) when we are
+# root.
+runners_setup() {
+	unpriv_setup
+	chmod 777 "$TMP"
+	runners=self
+	if [ "$(id -u)" -eq 0 ]; then
+		runners="self user"
+	fi
+}
+
+# run_as RUNNER COMMAND...: run as ourselves (self) or as the test user.
+run_as() {
+	_as=$1
+	shift
+	if [ "$_as" = user ]; then
+		as_user "$@"
+	else
+		"$@"
+	fi
+}

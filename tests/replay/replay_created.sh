@@ -6,19 +6,8 @@
 # As ourselves, and as the test user when we are root.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
-unpriv_setup
-chmod 777 "$TMP"
-
-# run_as RUNNER COMMAND...: run as ourselves (self) or as the test user.
-run_as() {
-	_as=$1
-	shift
-	if [ "$_as" = user ]; then
-		as_user "$@"
-	else
-		"$@"
-	fi
-}
+. "$TESTS_DIR/record/record_lib.sh"
+runners_setup
 
 # record_and_replay RUNNER NAME COMMAND...: record the steps agent running
 # the commands in a new workspace without .git, then replay it keeping
@@ -55,7 +44,7 @@ record_and_replay() {
 		fail "$kept/.git/hooks is left after the replay"
 }
 
-for runner in self $([ "$(id -u)" -eq 0 ] && echo user); do
+for runner in $runners; do
 	rb=$RUNBUNDLE
 	[ "$runner" = user ] && rb=$UNPRIV_RUNBUNDLE
 
