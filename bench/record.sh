@@ -27,8 +27,13 @@ bench_require setsid
 overhead_setup record "$@"
 
 # The sandbox shows only the workspace and the system directories, so
-# the workloads run in it, and bundles go beside it.
-prefix_sandbox='"$RB" sandbox --workspace "$W" --'
+# the workloads run in it, and bundles go beside it. runbundle sandbox
+# exits at the command's status and leaves its init to be reaped, so it
+# runs under bench/reap.c, which reaps init and so counts init's CPU
+# time and that of the processes init reaped.
+REAP=$(dirname "$RB")/bench/reap
+[ -x "$REAP" ] || { echo "bench: not built: '$REAP'" >&2; exit 1; }
+prefix_sandbox='"$REAP" "$RB" sandbox --workspace "$W" --'
 prefix_trace='"$RB" trace -o "$TOP/out/$n.json" --'
 prefix_trace_setsid='"$RB" trace -o "$TOP/out/$n.json" -- setsid'
 prefix_record='"$RB" record -o "$TOP/out/$n.rb" --workspace "$W" --'
