@@ -47,6 +47,15 @@ expect_status() {
 	fi
 }
 
+# wait_status PID: wait for a background job and set $status to its
+# exit status, which set -e would otherwise turn into the test's own.
+wait_status() {
+	set +e
+	wait "$1"
+	status=$?
+	set -e
+}
+
 # expect_grep PATTERN FILE: the file contains a line matching PATTERN.
 expect_grep() {
 	grep -q -e "$1" "$2" || {

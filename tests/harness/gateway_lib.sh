@@ -63,13 +63,10 @@ start_gateway() {
 # exit status (0 by default), so that a crash fails the test.
 stop_gateway() {
 	kill -TERM "$1"
-	set +e
-	wait "$1"
-	_gateway_status=$?
-	set -e
-	if [ "$_gateway_status" != "${2:-0}" ]; then
+	wait_status "$1"
+	if [ "$status" != "${2:-0}" ]; then
 		tail -n 40 "$TMP"/*.err >&2
-		fail "gateway $1 exited with status $_gateway_status," \
+		fail "gateway $1 exited with status $status," \
 			"expected ${2:-0}"
 	fi
 }

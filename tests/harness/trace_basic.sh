@@ -105,10 +105,7 @@ until [ "$(child_comm)" = sleep ]; do
 	sleep 0.01
 done
 kill -TERM "$rb_pid"
-set +e
-wait "$rb_pid"
-status=$?
-set -e
+wait_status "$rb_pid"
 expect_eq 143 "$status" "exit status after SIGTERM"
 expect_grep '^pid [0-9]*: signal TERM$' "$TMP/term.txt"
 

@@ -76,10 +76,7 @@ while [ ! -e half ] || [ "$(exec_count "$TMP/kill.rb")" -lt 300 ]; do
 	sleep 0.05
 done
 kill -KILL "$pid"
-set +e
-wait "$pid"
-status=$?
-set -e
+wait_status "$pid"
 expect_eq 137 "$status" "runbundle killed"
 expect_status 0 "$RB" verify --allow-incomplete "$TMP/kill.rb"
 n=$(exec_count "$TMP/kill.rb")

@@ -54,10 +54,7 @@ under_tty() {
 			"$1: the agent's autogroup"
 	fi
 	touch stop
-	set +e
-	wait "$script_pid"
-	status=$?
-	set -e
+	wait_status "$script_pid"
 	expect_eq 0 "$status" "$1: exit status"
 	"$RB" verify "$TMP/$1.rb" >/dev/null || fail "$1: bundle"
 }
@@ -75,10 +72,7 @@ expect_eq none "$(cat ctty)" "plain: the agent's controlling terminal"
 
 # The recorder killed from outside: the relay dies of the same signal.
 kill -KILL "$(pgrep -P "$pid")"
-set +e
-wait "$pid"
-status=$?
-set -e
+wait_status "$pid"
 expect_eq 137 "$status" "the relay after its recorder's SIGKILL"
 expect_status 0 "$RB" verify --allow-incomplete "$TMP/plain.rb"
 
@@ -96,10 +90,7 @@ start_plain() {
 # finish_plain NAME STATUS: let the agent end, and expect STATUS.
 finish_plain() {
 	touch stop
-	set +e
-	wait "$pid"
-	status=$?
-	set -e
+	wait_status "$pid"
 	expect_eq "$2" "$status" "$1: exit status"
 }
 

@@ -36,10 +36,7 @@ start() {
 # finish STATUS: wait for the recording, which must exit with STATUS
 # and leave a finalized bundle that verifies.
 finish() {
-	set +e
-	wait "$pid"
-	status=$?
-	set -e
+	wait_status "$pid"
 	cp "$TMP/$name.err" "$TMP/err"
 	bundle=$TMP/$name.rb
 	expect_recorded "$1"
@@ -83,10 +80,7 @@ start kill9 -- sh -c 'i=0; touch started
 	while :; do i=$((i + 1)); echo $i >tick; sleep 0.05; done'
 sleep 0.3
 kill -KILL "$pid"
-set +e
-wait "$pid"
-status=$?
-set -e
+wait_status "$pid"
 expect_eq 137 "$status" "runbundle killed"
 expect_status 1 "$RB" verify "$TMP/kill9.rb"
 expect_grep 'not finalized' "$TMP/out"
@@ -208,10 +202,7 @@ until grep -q 'snapshot of the workspace' "$TMP/tty.log" 2>/dev/null; do
 	sleep 0.01
 done
 kill -INT "$(pgrep -P "$script_pid")"
-set +e
-wait "$script_pid"
-status=$?
-set -e
+wait_status "$script_pid"
 expect_eq 130 "$status" "$name: exit status"
 tr '\r' '\n' <"$TMP/tty.log" >"$TMP/err"
 expect_stopped_early INT

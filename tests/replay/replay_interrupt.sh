@@ -53,10 +53,7 @@ start_replay() {
 }
 
 finish_replay() {
-	set +e
-	wait "$pid"
-	status=$?
-	set -e
+	wait_status "$pid"
 }
 
 # One replay, SIGINT to its process group (Ctrl-C).
