@@ -48,11 +48,51 @@ mkdir -p "$ws/repo/.git/hooks" "$ws/empty"
 . "$(dirname "$0")/lib.sh"
 bench_require bwrap unshare
 
+# The description of one run gives the mount table of runbundle's
+# default policy, for the row "bwrap with runbundle's mounts".
+(cd "$ws/repo" && "$RUNBUNDLE" sandbox --description "$ws/description" \
+	-- true)
+
 # One Python process times every run, so the timer's own start-up is
 # not measured; runs of the peers are interleaved to share the noise.
 $PY - "$N" "$ws" "$RUNBUNDLE" "$LAUNCH" <<'PYEOF'
-import ctypes, os, statistics, subprocess, sys, time
+import ctypes, json, os, statistics, subprocess, sys, time
 n, ws, rb, launch = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+
+
+def bwrap_mounts(description):
+    """Translate runbundle's mount table into bwrap options, so that one
+    row compares the two like for like on mounts. That row has no
+    seccomp filter, Landlock ruleset, limits or cgroup, which runbundle
+    sets up too. bwrap's --dev and --proc make the device nodes and the
+    read-only parts of /proc that runbundle lists one by one, and a
+    "pins" entry, which only keeps a directory in place, needs none."""
+    args = []
+    with open(description) as f:
+        mounts = json.load(f)["mounts"]
+    for m in mounts:
+        path, kind, source = m["path"], m["type"], m.get("host_source")
+        if kind == "proc":
+            args += ["--proc", path]
+        elif kind == "tmpfs" and path == "/dev":
+            args += ["--dev", path]
+        elif kind == "tmpfs" and path != "/":
+            args += ["--tmpfs", path]
+        elif kind == "symlink":
+            args += ["--symlink", m["options"], path]
+        elif kind in ("hidden", "exec-deny") and os.path.isdir(path):
+            args += ["--tmpfs", path, "--remount-ro", path]
+        elif kind in ("hidden", "exec-deny"):
+            args += ["--ro-bind", "/dev/null", path]
+        elif kind != "bind" or path.startswith("/dev/") or "pins" in m:
+            continue
+        elif m["options"].startswith("rw"):
+            args += ["--bind", source or path, path]
+        else:
+            args += ["--ro-bind", source or path, path]
+    return args
+
+
 PR_SET_CHILD_SUBREAPER = 36
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
@@ -63,6 +103,10 @@ cases = [
     ("unshare -Urnpf true", ["unshare", "-Urnpf", "true"]),
     ("bwrap --unshare-all --ro-bind / / true",
      ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"]),
+    ("bwrap with runbundle's mounts",
+     ["bwrap", "--unshare-all", "--die-with-parent", "--hostname",
+      "runbundle", "--chdir", ws + "/repo"] +
+     bwrap_mounts(ws + "/description") + ["true"]),
     ("runbundle --version", [rb, "--version"]),
     ("runbundle sandbox -- true",
      [rb, "sandbox", "--workspace", ws + "/repo", "--", "true"]),
