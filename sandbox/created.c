@@ -8,12 +8,22 @@
  * The agent may have renamed or replaced them, so each step opens the
  * parent beneath the workspace without following a symlink, and
  * rmdir() removes only an empty directory.
+ *
+ * Runs may share a workspace. A second run finds the parts that the
+ * first created and binds them read-only as parts that exist, and
+ * rmdir() of them would detach that run's mounts too (see
+ * sandbox_created_remove_early()), so that its agent could write there.
+ * So every run holds a shared flock() on the workspace directory, and
+ * removes its parts only when it can make that lock exclusive. A run
+ * that cannot leaves them in place, empty.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -96,12 +106,47 @@ static int remove_chain(int ws, const char *covers, const char *created)
 	return 0;
 }
 
+void sandbox_created_lock(struct sandbox_child *child, const char *workspace)
+{
+	int fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	/* NOTE: a workspace that the caller cannot read cannot be locked,
+	 * and then nothing keeps another run's parts from being removed. */
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return;
+		}
+	}
+	child->workspace_lock = fd;
+}
+
+void sandbox_created_unlock(struct sandbox_child *child)
+{
+	if (child->workspace_lock >= 0)
+		close(child->workspace_lock);
+	child->workspace_lock = -1;
+}
+
+/* Whether no other run holds the workspace: the lock became exclusive,
+ * or there is none to hold. */
+static bool sole_run(const struct sandbox_child *child)
+{
+	if (child->workspace_lock < 0)
+		return true;
+	return flock(child->workspace_lock, LOCK_EX | LOCK_NB) == 0;
+}
+
 /* Remove every chain. Returns -1 when one was busy, 0 otherwise. */
 static int remove_chains(const struct sandbox_child *child)
 {
 	const cJSON *entry;
 	int ws, rc = 0;
 
+	if (!sole_run(child))
+		return 0;
 	ws = open(child->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ws < 0)
 		return 0;
@@ -118,13 +163,15 @@ static int remove_chains(const struct sandbox_child *child)
 	return rc;
 }
 
+/* The sandbox is gone, so its parts no longer need protecting, and the
+ * lock goes with them. */
 void sandbox_created_remove(struct sandbox_child *child)
 {
-	if (!child->created)
-		return;
-	remove_chains(child);
+	if (child->created)
+		remove_chains(child);
 	cJSON_Delete(child->created);
 	child->created = NULL;
+	sandbox_created_unlock(child);
 }
 
 /*
@@ -136,11 +183,10 @@ void sandbox_created_remove(struct sandbox_child *child)
  */
 int sandbox_created_remove_early(struct sandbox_child *child)
 {
-	if (!child->created)
-		return 0;
-	if (remove_chains(child) < 0)
+	if (child->created && remove_chains(child) < 0)
 		return -1;
 	cJSON_Delete(child->created);
 	child->created = NULL;
+	sandbox_created_unlock(child);
 	return 0;
 }

@@ -95,6 +95,11 @@ void sandbox_env_free(char **envp);
 
 /* privs.c: drop every capability and set no_new_privs. */
 int sandbox_privs_drop(void);				/* child */
+/* privs.c: with on false, take CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+ * and CAP_FOWNER out of the effective set, so that the file modes apply
+ * as they do to the agent. With on true, put back those of them that
+ * are permitted. */
+int sandbox_privs_file_override(bool on);		/* child */
 
 /* created.c: sandbox_created_collect() keeps the parts that the
  * mounts list as created for the run, and sandbox_created_remove()
@@ -106,6 +111,12 @@ void sandbox_created_remove(struct sandbox_child *child);
  * agent's processes, before the teardown. It returns -1, and keeps the
  * parts for sandbox_created_remove(), when a directory was busy. */
 int sandbox_created_remove_early(struct sandbox_child *child);
+/* created.c: sandbox_created_lock() takes a shared flock() on the
+ * workspace for the run. The removal needs it as the only lock on the
+ * workspace, and releases it, as sandbox_created_unlock() does. Neither
+ * fails, because without the lock the parts are removed as before. */
+void sandbox_created_lock(struct sandbox_child *child, const char *workspace);
+void sandbox_created_unlock(struct sandbox_child *child);
 
 /* placement.c: sandbox_path_within() returns whether path equals dir
  * or lies inside it (both normalised and absolute).

@@ -403,13 +403,32 @@ static void keep_created(cJSON *mounts)
 	}
 }
 
+/* Send the parts created before the build failed, so that the caller
+ * removes them, then the build's error. */
+static _Noreturn void mounts_fail(cJSON *mounts, int sock)
+{
+	char *text;
+
+	keep_created(mounts);
+	if (mounts->child) {
+		text = cJSON_PrintUnformatted(mounts);
+		if (text)
+			send_msg(sock, MSG_MOUNTS, text, strlen(text) + 1,
+				 NULL, 0, false);
+		free(text);
+	}
+	child_fail(sock);
+}
+
 static void setup_mounts(const struct sandbox_plan *plan, int sock)
 {
 	cJSON *mounts = cJSON_CreateArray();
 	char *text;
 
-	if (!mounts || sandbox_mounts_build(plan, mounts) < 0)
+	if (!mounts)
 		child_fail(sock);
+	if (sandbox_mounts_build(plan, mounts) < 0)
+		mounts_fail(mounts, sock);
 	if (plan->config->skip_description)
 		keep_created(mounts);
 	/* Nothing to send then, and no reason to wake the caller. */
@@ -724,6 +743,7 @@ static void child_init(struct sandbox_child *child)
 	child->agent_pid = -1;
 	child->notify_fd = -1;
 	child->control = -1;
+	child->workspace_lock = -1;
 }
 
 /* The fds and credentials of one received packet. */
@@ -952,6 +972,8 @@ int sandbox_launch(const struct sandbox_config *config,
 	child_init(child);
 	if (plan_init(&plan, config) < 0)
 		return -1;
+	if (config->mode == SANDBOX_MODE_NAMESPACES)
+		sandbox_created_lock(child, plan.workspace);
 	if (fork_helper(child, &plan) < 0)
 		goto fail;
 	/* Parts may have been created even when a later step failed. */
@@ -976,6 +998,7 @@ int sandbox_launch(const struct sandbox_config *config,
 	return 0;
 fail:
 	cJSON_Delete(mounts);
+	sandbox_created_unlock(child);
 	sandbox_limits_remove(plan.cgroup);
 	sandbox_env_free(plan.envp);
 	sandbox_cmdline_free(&plan.cmdline);

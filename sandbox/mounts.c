@@ -84,7 +84,18 @@ static void record(struct build *b, const char *path, const char *type,
 
 static int fail(const char *what, const char *path)
 {
-	sandbox_set_error("cannot %s: '%s': %s", what, path, strerror(errno));
+	int err = errno;
+
+	sandbox_set_error("cannot %s: '%s': %s", what, path, strerror(err));
+	/* Workspace parts are opened without following symlinks
+	 * (open_part()), which fails with ELOOP or EXDEV. */
+	if (strcmp(what, "open the workspace part") == 0 &&
+	    (err == ELOOP || err == EXDEV))
+		sandbox_set_hint("a read-only part and each directory above "
+				 "it must be a real directory of the "
+				 "workspace, not a symlink or a mount. "
+				 "Replace it, or take the part out of the "
+				 "policy's workspace.read_only");
 	return -1;
 }
 
@@ -565,6 +576,47 @@ static int pin_ancestors(struct build *b, int ws, const char *rel)
 }
 
 /*
+ * Create one directory of a part with the file modes applied as they
+ * are to the agent. init is root in its user namespace, with
+ * CAP_DAC_OVERRIDE over the caller's files, so it could write into a
+ * workspace that the caller made read-only, where the caller, on the
+ * host, could neither write nor remove the directory again.
+ */
+static int mkdir_as_agent(int ws, const char *rel)
+{
+	int rc, saved;
+
+	if (sandbox_privs_file_override(false) < 0)
+		return -1;
+	rc = mkdirat(ws, rel, 0755);
+	saved = errno;
+	if (sandbox_privs_file_override(true) < 0)
+		return -1;
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Keep the directories made for a part whose protection failed, from
+ * created down to deepest, so that the caller removes them with the
+ * rest: setup_mounts() sends the list even when the build fails.
+ * Returns -1, the build's error.
+ */
+static int made_so_far(struct build *b, const char *rel, const char *deepest,
+		       const char *created)
+{
+	cJSON *m;
+
+	if (!created[0])
+		return -1;
+	record(b, rel, "none", NULL, NULL);
+	m = cJSON_GetArrayItem(b->mounts, cJSON_GetArraySize(b->mounts) - 1);
+	cJSON_AddStringToObject(m, "covers", deepest);
+	cJSON_AddStringToObject(m, "created", created);
+	return -1;
+}
+
+/*
  * Protect a read-only part whose first component is missing too, so
  * that the only directory above it is the workspace, which must stay
  * writable. The part is created in the host's workspace, as an empty
@@ -577,6 +629,7 @@ static int pin_ancestors(struct build *b, int ws, const char *rel)
 static int protect_created(struct build *b, int ws, const char *rel)
 {
 	char prefix[PATH_MAX], path[PATH_MAX * 2], created[PATH_MAX] = "";
+	char deepest[PATH_MAX] = "";
 	size_t len = strlen(rel);
 	cJSON *m;
 	int fd;
@@ -590,17 +643,19 @@ static int protect_created(struct build *b, int ws, const char *rel)
 			close(fd);
 			continue;
 		}
-		if (errno != ENOENT)
-			return fail("open the workspace part", prefix);
-		if (mkdirat(ws, prefix, 0755) == 0) {
+		if (errno != ENOENT) {
+			fail("open the workspace part", prefix);
+			return made_so_far(b, rel, deepest, created);
+		}
+		if (mkdir_as_agent(ws, prefix) == 0) {
 			if (!created[0])
 				snprintf(created, sizeof(created), "%s",
 					 prefix);
+			snprintf(deepest, sizeof(deepest), "%s", prefix);
 			continue;
 		}
-		/* A workspace where this process cannot create the part is
-		 * one where the agent, with the same ids or fewer rights,
-		 * cannot either. */
+		/* The agent, with the same ids and no capability, could
+		 * not create the part either. */
 		if (!created[0] && (errno == EACCES || errno == EPERM ||
 				    errno == EROFS)) {
 			snprintf(path, sizeof(path), "%s/%s", b->plan->inside,
@@ -608,19 +663,20 @@ static int protect_created(struct build *b, int ws, const char *rel)
 			record(b, path, "absent", NULL, NULL);
 			return 0;
 		}
-		/* NOTE: the directories made so far stay behind, because
-		 * the caller learns of them only from a finished build. */
-		return fail("create the read-only part", prefix);
+		fail("create the read-only part", prefix);
+		return made_so_far(b, rel, deepest, created);
 	}
 	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
 	if (pin_ancestors(b, ws, rel) < 0)
-		return -1;
+		return made_so_far(b, rel, deepest, created);
 	fd = open_part(ws, rel);
-	if (fd < 0)
-		return fail("open the workspace part", path);
+	if (fd < 0) {
+		fail("open the workspace part", path);
+		return made_so_far(b, rel, deepest, created);
+	}
 	if (bind_fd(b, fd, path, ATTR_RO, NULL) < 0) {
 		close(fd);
-		return -1;
+		return made_so_far(b, rel, deepest, created);
 	}
 	close(fd);
 	m = cJSON_GetArrayItem(b->mounts, cJSON_GetArraySize(b->mounts) - 1);

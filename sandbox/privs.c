@@ -9,6 +9,8 @@
  * and no_new_privs, so that setuid and file capabilities are ignored.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <string.h>
@@ -34,6 +36,36 @@ static int last_cap(void)
 	while (prctl(PR_CAPBSET_READ, cap + 1, 0, 0, 0) >= 0)
 		cap++;
 	return cap;
+}
+
+/* The capabilities that let a process write where the file modes
+ * would not let it. */
+static const int dac_caps[] = {
+	CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+};
+
+int sandbox_privs_file_override(bool on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return fail("capget");
+	for (size_t i = 0; i < sizeof(dac_caps) / sizeof(dac_caps[0]); i++) {
+		int cap = dac_caps[i];
+		uint32_t bit = 1u << (cap % 32);
+
+		if (on)
+			data[cap / 32].effective |= bit &
+						    data[cap / 32].permitted;
+		else
+			data[cap / 32].effective &= ~bit;
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return fail("capset");
+	return 0;
 }
 
 int sandbox_privs_drop(void)

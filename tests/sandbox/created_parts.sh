@@ -1,0 +1,90 @@
+#!/bin/sh
+# The read-only parts that a run creates in the workspace: runs that
+# share the workspace keep each other's parts read-only, a failed start
+# removes what it made, and a workspace that the caller made read-only
+# gets no part at all.
+. "$TESTS_DIR/lib.sh"
+ATTACK=/bin/true
+. "$TESTS_DIR/sandbox/escape_lib.sh"
+
+# start_first WHO: run a first sandbox in WHO's workspace, which
+# creates .git/hooks and keeps it for 2 s, in the background, and wait
+# until its command runs. Sets $first.
+start_first() {
+	rm -f "$ws/started"
+	sandbox "$1" -- sh -c 'touch started; sleep 2' \
+		>"$TMP/first.out" 2>"$TMP/first.err" &
+	first=$!
+	tries=0
+	until [ -e "$ws/started" ]; do
+		tries=$((tries + 1))
+		[ "$tries" -le 200 ] || fail "$1: the first run did not start"
+		sleep 0.05
+	done
+	rm -f "$ws/started"
+}
+
+for who in $IDENTITIES; do
+	ws=$(workspace "$who")
+	rm -rf "$ws/.git"
+
+	# A second run starts while the first uses the parts it created,
+	# and writes there after the first has ended. Its part stays
+	# read-only, and the first run leaves the parts in place.
+	start_first "$who"
+	refused "$who" -- sh -c 'sleep 3; mkdir -p .git/hooks &&
+		echo x >.git/hooks/pre-commit'
+	expect_grep 'Read-only file system' "$TMP/err"
+	wait_status "$first"
+	expect_eq 0 "$status" "$who: the first run's exit status"
+	[ ! -e "$ws/.git/hooks/pre-commit" ] ||
+		fail "$who: the second run wrote .git/hooks/pre-commit"
+	[ -d "$ws/.git/hooks" ] ||
+		fail "$who: .git/hooks went while the second run used it"
+	rmdir "$ws/.git/hooks" "$ws/.git"
+
+	# Alone, a run removes the parts it created.
+	expect_status 0 sandbox "$who" -- true
+	[ ! -e "$ws/.git" ] || fail "$who: .git was left by a lone run"
+
+	# A start that fails after it created a part removes it.
+	rm -rf "$ws/infra" "$TMP/outside-$who"
+	mkdir "$TMP/outside-$who"
+	ln -s "$TMP/outside-$who" "$ws/infra"
+	failing=$(policy failing '{"version": 1, "workspace": {"read_only":
+		[".git/hooks", "infra/prod"]}}')
+	expect_status 125 sandbox "$who" --policy "$failing" -- true
+	expect_grep "cannot open the workspace part: '$ws/infra/prod'" \
+		"$TMP/err"
+	expect_grep '^hint: .*not a symlink' "$TMP/err"
+	[ ! -e "$ws/.git" ] || fail "$who: a failed start left .git"
+	rm "$ws/infra"
+done
+
+# A workspace that its owner made read-only: the agent, with the
+# owner's ids and no capability, cannot create the part, so the run
+# does not create it either.
+for who in $IDENTITIES; do
+	locked=$TMP/locked-$who
+	desc=$TMP/desc-$who
+	mkdir -p "$locked" "$desc"
+	echo x >"$locked/file"
+	[ "$who" = user ] && chown -R "$TEST_USER" "$locked" "$desc"
+	chmod 555 "$locked"
+	if [ "$who" = user ]; then
+		(cd "$locked" && as_user "$UNPRIV_RUNBUNDLE" sandbox \
+			--description "$desc/locked.json" -- true) \
+			>"$TMP/out" 2>"$TMP/err" ||
+			fail "user: sandbox in a read-only workspace failed"
+	else
+		(cd "$locked" && "$RUNBUNDLE" sandbox \
+			--description "$desc/locked.json" -- true) \
+			>"$TMP/out" 2>"$TMP/err" ||
+			fail "root: sandbox in a read-only workspace failed"
+	fi
+	[ ! -e "$locked/.git" ] || fail "$who: .git made in a read-only workspace"
+	expect_eq "$locked/.git/hooks" "$(jq -r '.mounts[] |
+		select(.type == "absent") | .path' "$desc/locked.json")" \
+		"$who: the part in a read-only workspace"
+	chmod 755 "$locked"
+done
