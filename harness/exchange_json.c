@@ -13,6 +13,7 @@
 
 #include "harness/error.h"
 #include "harness/exchange_json.h"
+#include "harness/input_file.h"
 
 static const enum harness_outcome outcomes[] = {
 	HARNESS_COMPLETE,	HARNESS_UPSTREAM_FAILED, HARNESS_UPSTREAM_CUT,
@@ -377,7 +378,8 @@ static int append(struct harness_exchange **items, size_t *count,
 int harness_exchanges_load(const char *path, struct harness_exchange **out,
 			   size_t *count)
 {
-	FILE *file = fopen(path, "r");
+	const char *reason;
+	FILE *file = harness_fopen_input(path, &reason);
 	struct harness_exchange *items = NULL, ex;
 	size_t n = 0, capacity = 0, size = 0, lineno = 0;
 	char *line = NULL;
@@ -385,7 +387,7 @@ int harness_exchanges_load(const char *path, struct harness_exchange **out,
 
 	if (!file) {
 		harness_set_error("cannot open exchanges: '%s': %s", path,
-				  strerror(errno));
+				  reason);
 		return -1;
 	}
 	while (getline(&line, &size, file) >= 0) {

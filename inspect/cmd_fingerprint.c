@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "harness/error.h"
 #include "harness/fingerprint.h"
+#include "harness/input_file.h"
 #include "inspect/commands.h"
 
 #define MAX_SECRETS 64
@@ -83,14 +84,14 @@ static void print_flat(const cJSON *item, const char *prefix)
 
 static cJSON *load_fingerprint(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	const char *reason;
+	FILE *f = harness_fopen_input(path, &reason);
 	char *text = NULL;
 	size_t len;
 	cJSON *fp = NULL;
 
 	if (!f) {
-		cli_error("cannot open fingerprint: '%s': %s", path,
-			  strerror(errno));
+		cli_error("cannot open fingerprint: '%s': %s", path, reason);
 		return NULL;
 	}
 	text = malloc(MAX_FINGERPRINT + 1);

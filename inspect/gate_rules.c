@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/input_file.h"
 #include "inspect/error.h"
 #include "inspect/gate.h"
 
@@ -238,13 +239,14 @@ int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
 
 static char *read_small(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	const char *reason;
+	FILE *f = harness_fopen_input(path, &reason);
 	char *buf = NULL;
 	size_t n;
 
 	if (!f) {
 		inspect_set_error("cannot read the gate rules: '%s': %s",
-				  path, strerror(errno));
+				  path, reason);
 		return NULL;
 	}
 	buf = malloc(GATE_RULES_MAX + 1);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bundle/verify.h"
+#include "harness/input_file.h"
 #include "inspect/error.h"
 #include "inspect/layout.h"
 
@@ -21,23 +22,40 @@
 #define IMPORT_MAX_EVENTS ((size_t)1 << 30)
 #define OBJECT_PREFIX "objects/sha256/"
 
-static struct archive *open_archive(const char *path)
+/* Open the archive at path on *fd, which close_archive() closes, because
+ * libarchive leaves a descriptor that it was given open. */
+static struct archive *open_archive(const char *path, int *fd)
 {
-	struct archive *ar = archive_read_new();
+	const char *reason;
+	struct archive *ar;
 
+	*fd = harness_open_input(path, &reason);
+	if (*fd < 0) {
+		inspect_set_error("cannot read archive: '%s': %s", path, reason);
+		return NULL;
+	}
+	ar = archive_read_new();
 	if (!ar) {
+		close(*fd);
 		inspect_set_error("cannot read archive: out of memory");
 		return NULL;
 	}
 	archive_read_support_filter_all(ar);
 	archive_read_support_format_tar(ar);
-	if (archive_read_open_filename(ar, path, 65536) != ARCHIVE_OK) {
+	if (archive_read_open_fd(ar, *fd, 65536) != ARCHIVE_OK) {
 		inspect_set_error("cannot read archive: '%s': %s", path,
 				  archive_error_string(ar));
 		archive_read_free(ar);
+		close(*fd);
 		return NULL;
 	}
 	return ar;
+}
+
+static void close_archive(struct archive *ar, int fd)
+{
+	archive_read_free(ar);
+	close(fd);
 }
 
 /* Read the current entry's data, at most max bytes. */
@@ -78,7 +96,8 @@ struct index {
 
 static int read_index(const char *path, struct index *ix)
 {
-	struct archive *ar = open_archive(path);
+	int fd;
+	struct archive *ar = open_archive(path, &fd);
 	struct archive_entry *e;
 	int r, rc = 0;
 
@@ -100,7 +119,7 @@ static int read_index(const char *path, struct index *ix)
 				  archive_error_string(ar));
 		rc = -1;
 	}
-	archive_read_free(ar);
+	close_archive(ar, fd);
 	if (rc == 0 && (!ix->manifest || !ix->events)) {
 		inspect_set_error("cannot import: '%s': no %s", path,
 				  ix->manifest ? "events.jsonl" :
@@ -151,7 +170,8 @@ static int is_index(const char *name)
 static int read_objects(const char *path, struct bundle *b,
 			struct inspect_layout_manifest *m)
 {
-	struct archive *ar = open_archive(path);
+	int fd;
+	struct archive *ar = open_archive(path, &fd);
 	struct archive_entry *e;
 	int r, rc = 0;
 
@@ -183,7 +203,7 @@ static int read_objects(const char *path, struct bundle *b,
 				  archive_error_string(ar));
 		rc = -1;
 	}
-	archive_read_free(ar);
+	close_archive(ar, fd);
 	for (size_t i = 0; rc == 0 && i < m->n_objects; i++) {
 		if (!m->objects[i].seen) {
 			char hex[BUNDLE_ID_HEX_LEN + 1];

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "harness/error.h"
 #include "harness/fingerprint.h"
+#include "harness/input_file.h"
 #include "harness/tracer.h"
 #include "record/record.h"
 #include "record/record_run.h"
@@ -190,22 +191,30 @@ static void fail_harness(struct record_session *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void fail_errno(struct record_session *s, const char *what,
-		       const char *value)
+static void fail_message(struct record_session *s, const char *what,
+			 const char *value, const char *reason)
 {
 	char message[1024];
 
 	snprintf(message, sizeof(message), "%s: '%s': %s", what, value,
-		 strerror(errno));
+		 reason);
 	pthread_mutex_lock(&s->lock);
 	record_fail_locked(s, message, NULL);
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Read a whole small file; the caller frees *text. */
-static int read_small_file(const char *path, char **text, size_t *len)
+static void fail_errno(struct record_session *s, const char *what,
+		       const char *value)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	fail_message(s, what, value, strerror(errno));
+}
+
+/* Read a whole small regular file; the caller frees *text. Returns -1
+ * with *reason set on failure. */
+static int read_small_file(const char *path, char **text, size_t *len,
+			   const char **reason)
+{
+	int fd = harness_open_input(path, reason);
 	size_t cap = 4096, n = 0;
 	char *buf = NULL;
 	ssize_t got = 1;
@@ -227,7 +236,7 @@ static int read_small_file(const char *path, char **text, size_t *len)
 	close(fd);
 	if (got != 0) {
 		free(buf);
-		errno = got < 0 ? errno : EFBIG;
+		*reason = got < 0 ? strerror(errno) : strerror(EFBIG);
 		return -1;
 	}
 	buf[n] = '\0';
@@ -262,11 +271,12 @@ static int add_policy(struct record_session *s)
 {
 	const char *path = s->config->policy_path;
 	char hex[65] = "", *text = NULL;
+	const char *reason = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (path && read_small_file(path, &text, &len) < 0) {
-		fail_errno(s, "cannot read the policy", path);
+	if (path && read_small_file(path, &text, &len, &reason) < 0) {
+		fail_message(s, "cannot read the policy", path, reason);
 		return -1;
 	}
 	if (!path) {

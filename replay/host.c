@@ -14,6 +14,7 @@
 
 #include "harness/error.h"
 #include "harness/fingerprint.h"
+#include "harness/input_file.h"
 #include "harness/redact.h"
 #include "replay/session.h"
 
@@ -23,7 +24,9 @@ static void hash_file(const char *path, char hex[65])
 	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *reason;
+	/* A FIFO or a device at the path would block the open or the read. */
+	int fd = harness_open_input(path, &reason);
 	ssize_t got = 0;
 
 	hex[0] = '\0';

@@ -1007,7 +1007,9 @@ static char *read_small_file(const char *path, size_t *len)
 	ssize_t n = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO with no writer must not hang; fstat()
+	 * then rejects it as not a regular file. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
 	if (!S_ISREG(st.st_mode) || st.st_size > POLICY_MAX_SIZE) {
