@@ -149,8 +149,7 @@ static void upper_name(char *dst, size_t len, const char *name)
 	dst[i] = '\0';
 }
 
-/* The name of the variable with the key of pair's upstream (NAME=URL). */
-static void key_name(char *dst, size_t len, const char *pair)
+void record_gateway_key_name(char *dst, size_t len, const char *pair)
 {
 	char name[128], upper[128];
 
@@ -167,7 +166,7 @@ int record_gateway_check_keys(const struct record_config *config)
 		const char *pair = config->upstreams[i];
 		const char *value;
 
-		key_name(key, sizeof(key), pair);
+		record_gateway_key_name(key, sizeof(key), pair);
 		value = getenv(key);
 		if (!value) {
 			cli_error("warning: %s is not set, so the requests to "
@@ -198,7 +197,7 @@ static int set_upstream(struct record_gateway *g, size_t i, const char *pair)
 		return -1;
 	u->name = g->names[i];
 	u->url = eq + 1;
-	key_name(key, sizeof(key), pair);
+	record_gateway_key_name(key, sizeof(key), pair);
 	u->secret = getenv(key);
 	if (!u->secret)
 		return 0;

@@ -26,6 +26,11 @@ int record_gateway_new(struct record_session *session,
  */
 int record_gateway_check_keys(const struct record_config *config);
 
+/* Write into dst (len bytes) the name of the environment variable that
+ * contains the key of pair's upstream (NAME=URL). It is NAME_API_KEY
+ * with NAME in upper case, so "openai=URL" gives OPENAI_API_KEY. */
+void record_gateway_key_name(char *dst, size_t len, const char *pair);
+
 /*
  * Start serving on listen_fd (a socket the sandbox passed out, which the
  * gateway owns from now on, also on failure) or, when it is -1, on a

@@ -92,6 +92,15 @@ expect_status 2 "$RB" record -o "$TMP/cred.rb" \
 expect_grep "^runbundle: invalid upstream: 'x': the URL carries a user name or password" \
 	"$TMP/err"
 [ ! -e "$TMP/cred.rb" ] || fail "a rejected upstream left a bundle"
+# record has no --auth, so its hint names the variable it reads the key
+# from, here for an upstream name that is not a valid variable name.
+expect_status 2 "$RB" record -o "$TMP/cred.rb" \
+	--upstream 'my-llm=http://user:pw@127.0.0.1:9' -- true
+expect_grep "^hint: drop the credentials from the URL and set MY_LLM_API_KEY \
+in runbundle's environment to the key" "$TMP/err"
+if grep -q -e "--auth" "$TMP/err"; then
+	fail "record's hint names --auth, which only the gateway has"
+fi
 
 # So does a workspace that the sandbox would refuse: here one inside a
 # read-only path of the policy.
