@@ -176,9 +176,12 @@ static const struct cli_command commands[] = {
 	  "                    pattern; repeatable; replaces the default "
 	  "list\n" },
 	{ "inspect", IN_MODULE(cmd_inspect),
-	  "runbundle inspect [--json] BUNDLE",
+	  "runbundle inspect [--json] [--allow-incomplete] BUNDLE",
 	  "Summarize a run: model calls, processes, files, violations.",
-	  "  --json  print the summary as one JSON object (docs/inspect.md)\n" },
+	  "  --json              print the summary as one JSON object "
+	  "(docs/inspect.md)\n"
+	  "  --allow-incomplete  exit 0 for an intact bundle that was not "
+	  "finalized\n" },
 	{ "log", IN_MODULE(cmd_log),
 	  "runbundle log [--json] [--kind KIND]... [--step STEP] "
 	  "[--process PID] [--verify] [--allow-incomplete] BUNDLE",

@@ -163,18 +163,33 @@ static void print_labels(const cJSON *labels)
 	out_field("labels", 12, buf[0] ? buf : "-");
 }
 
-/* One line: intact, or damaged with the count, in red on a terminal. */
-static void print_verify(const cJSON *v, const struct out_style *st)
+/* One line: intact, damaged with the count, or incomplete, in red on a
+ * terminal when runbundle verify would fail. */
+static void print_verify(const cJSON *v, const char *path,
+			 const struct out_style *st)
 {
 	double n = inspect_json_num(v, "n_problems", 0);
+	double events = inspect_json_num(v, "verified_events", 0);
+	int ok = cJSON_IsTrue(cJSON_GetObjectItem(v, "ok"));
+	char name[512];
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItem(v, "damaged"))) {
+	if (cJSON_IsTrue(cJSON_GetObjectItem(v, "damaged"))) {
+		printf("%-12s%sdamaged: %.0f problem%s, which runbundle "
+		       "verify lists%s\n", "verify", st->red, n,
+		       n == 1 ? "" : "s", st->reset);
+	} else if (!cJSON_IsTrue(cJSON_GetObjectItem(v, "incomplete"))) {
 		printf("%-12s%sintact%s\n", "verify", st->green, st->reset);
-		return;
+	} else if (events == 0 &&
+		   cJSON_IsTrue(cJSON_GetObjectItem(v, "wal_missing"))) {
+		cli_sanitize(name, sizeof(name), path);
+		printf("%-12s%sincomplete: no events, and its committed events "
+		       "may be in the missing '%s-wal'%s\n", "verify", st->red,
+		       name, st->reset);
+	} else {
+		printf("%-12s%sincomplete: not finalized, events 1 to %.0f are "
+		       "intact%s\n", "verify", ok ? st->yellow : st->red,
+		       events, st->reset);
 	}
-	printf("%-12s%sdamaged: %.0f problem%s, which runbundle verify "
-	       "lists%s\n", "verify", st->red, n, n == 1 ? "" : "s",
-	       st->reset);
 }
 
 /* "timed out after 2.03 s (policy limit 2 s), killed by SIGKILL": the
@@ -209,7 +224,8 @@ static void print_text(const cJSON *s)
 	printf("%-12s%s%s%s\n", "state",
 	       strcmp(state, "finalized") == 0 ? st.green : st.yellow, state,
 	       st.reset);
-	print_verify(cJSON_GetObjectItem(s, "verify"), &st);
+	print_verify(cJSON_GetObjectItem(s, "verify"),
+		     inspect_json_str(s, "bundle"), &st);
 	out_field("root", 12, inspect_json_str(s, "root") ?
 				      inspect_json_str(s, "root") : "-");
 	print_labels(cJSON_GetObjectItem(run, "labels"));
@@ -243,43 +259,110 @@ static void print_text(const cJSON *s)
 	print_machine(cJSON_GetObjectItem(s, "fingerprint"));
 }
 
+/* The facts about the bundle that outlive its view. */
+struct bundle_state {
+	int finalized;
+	size_t n_events;
+	int wal_missing; /* not finalized, and no -wal beside it */
+};
+
+/*
+ * Add to verify the outcome of runbundle verify with the same
+ * --allow-incomplete: "incomplete" (not finalized), "wal_missing" and
+ * "ok". Returns ok.
+ */
+static int add_outcome(cJSON *verify, const struct bundle_state *b,
+		       int flags)
+{
+	int damaged = cJSON_IsTrue(cJSON_GetObjectItem(verify, "damaged"));
+	int ok = !damaged &&
+		 !inspect_incomplete_fails(!b->finalized, b->wal_missing,
+					   b->n_events, flags);
+
+	cJSON_AddBoolToObject(verify, "incomplete", !b->finalized);
+	cJSON_AddBoolToObject(verify, "wal_missing", b->wal_missing);
+	cJSON_AddBoolToObject(verify, "ok", ok);
+	return ok;
+}
+
+/* The summary with runbundle verify's result as "verify", or NULL after
+ * storing the error. b->wal_missing is checked before the bundle is
+ * opened, and is set to 0 here when the bundle was finalized. */
+static cJSON *build_summary(const char *path, struct bundle_state *b,
+			    int flags, int *ok)
+{
+	struct inspect_view view;
+	cJSON *summary, *verify;
+
+	if (inspect_view_open(&view, path) < 0)
+		return NULL;
+	b->finalized = view.finalized;
+	b->n_events = view.n_events;
+	b->wal_missing = b->wal_missing && !view.finalized;
+	summary = inspect_summary(&view, path);
+	inspect_view_close(&view);
+	verify = summary ? inspect_verify_json(path) : NULL;
+	if (!verify) {
+		cJSON_Delete(summary);
+		return NULL;
+	}
+	*ok = add_outcome(verify, b, flags);
+	cJSON_AddItemToObject(summary, "verify", verify);
+	cJSON_AddBoolToObject(summary, "wal_missing", b->wal_missing);
+	return summary;
+}
+
+/* Print on stderr, after the summary, the note and the error that
+ * runbundle verify prints for an unfinalized bundle. */
+static void warn_incomplete(const struct bundle_state *b, const char *path,
+			    int flags)
+{
+	if (b->finalized)
+		return;
+	fflush(stdout);
+	if (b->wal_missing)
+		inspect_wal_warn(path);
+	/* --allow-incomplete cannot help a copy that lacks its -wal and
+	 * has no events, so its hint would mislead. */
+	if (flags & INSPECT_CHECK_ALLOW_INCOMPLETE ||
+	    (b->wal_missing && b->n_events == 0))
+		return;
+	cli_error("the bundle is incomplete: '%s': it was not finalized, so "
+		  "no root digest covers its last events", path);
+	cli_hint("pass --allow-incomplete to accept an intact prefix of an "
+		 "unfinalized bundle");
+}
+
 int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "allow-incomplete", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct inspect_view view;
-	cJSON *summary, *verify;
-	int c, json = 0, rc, damaged, wal_missing;
+	struct bundle_state state = {0};
+	cJSON *summary;
+	const char *path;
+	int c, json = 0, flags = 0, rc = 0, ok = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j')
+			json = 1;
+		else if (c == 'a')
+			flags |= INSPECT_CHECK_ALLOW_INCOMPLETE;
+		else
 			return cli_usage_error(self, "unknown option: '%s'",
 					       argv[optind - 1]);
-		json = 1;
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(self, "expected one BUNDLE");
+	path = argv[optind];
 	/* Before the bundle is opened, which may create an empty -wal. */
-	wal_missing = inspect_wal_missing(argv[optind]);
-	rc = out_open(&view, argv[optind]);
-	if (rc)
-		return rc;
-	wal_missing = wal_missing && !view.finalized;
-	summary = inspect_summary(&view, argv[optind]);
-	inspect_view_close(&view);
+	state.wal_missing = inspect_wal_missing(path);
+	summary = build_summary(path, &state, flags, &ok);
 	if (!summary)
 		return out_fail();
-	verify = inspect_verify_json(argv[optind]);
-	if (!verify) {
-		cJSON_Delete(summary);
-		return out_fail();
-	}
-	damaged = cJSON_IsTrue(cJSON_GetObjectItem(verify, "damaged"));
-	cJSON_AddItemToObject(summary, "verify", verify);
-	cJSON_AddBoolToObject(summary, "wal_missing", wal_missing);
 	if (json) {
 		rc = out_json(summary);
 	} else {
@@ -288,9 +371,6 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	}
 	if (rc)
 		return rc;
-	if (wal_missing) {
-		fflush(stdout);
-		inspect_wal_warn(argv[optind]);
-	}
-	return damaged ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	warn_incomplete(&state, path, flags);
+	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

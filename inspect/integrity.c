@@ -83,20 +83,33 @@ int inspect_check_option(int c, int *flags)
 	return 1;
 }
 
+int inspect_incomplete_fails(int incomplete, int wal_missing,
+			     size_t n_events, int flags)
+{
+	if (!incomplete)
+		return 0;
+	if (!(flags & INSPECT_CHECK_ALLOW_INCOMPLETE))
+		return 1;
+	return wal_missing && n_events == 0;
+}
+
 int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 			   int flags)
 {
 	struct inspect_integrity check;
 	size_t listed;
+	int wal_missing;
 
 	fflush(stdout);
 	if (inspect_integrity_check(view, path, flags & INSPECT_CHECK_FULL,
 				    &check) < 0)
 		return out_fail();
-	if (flags & INSPECT_CHECK_ALLOW_INCOMPLETE)
-		check.incomplete = 0;
-	if (check.incomplete && inspect_wal_missing(path))
+	wal_missing = check.incomplete && inspect_wal_missing(path);
+	if (wal_missing)
 		inspect_wal_warn(path);
+	if (!inspect_incomplete_fails(check.incomplete, wal_missing,
+				      view->n_events, flags))
+		check.incomplete = 0;
 	if (!check.incomplete && !check.n_problems)
 		return CLI_EXIT_OK;
 	listed = check.n_problems < INSPECT_INTEGRITY_LISTED ?

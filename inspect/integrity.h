@@ -64,10 +64,21 @@ int inspect_integrity_check(const struct inspect_view *view, const char *path,
 			    int full, struct inspect_integrity *out);
 
 /*
+ * Return whether an unfinalized bundle fails a reading command, as it
+ * fails runbundle verify. It always fails without
+ * INSPECT_CHECK_ALLOW_INCOMPLETE in flags. With it, it fails only when
+ * it has no events and no -wal beside it (wal_missing), because its
+ * committed events are then most likely in the -wal that was not
+ * copied. Returns 0 when incomplete is 0.
+ */
+int inspect_incomplete_fails(int incomplete, int wal_missing,
+			     size_t n_events, int flags);
+
+/*
  * Run inspect_integrity_check(), the full one when flags has
  * INSPECT_CHECK_FULL, and print each problem found on stderr as
  * "runbundle: the bundle is damaged: '<path>': <why>" (or "is
- * incomplete", unless flags has INSPECT_CHECK_ALLOW_INCOMPLETE), then
+ * incomplete", when inspect_incomplete_fails()), then
  * "hint: runbundle verify <path>". Prints nothing for a sound bundle.
  * Returns CLI_EXIT_OK when sound, CLI_EXIT_FAIL when damaged or
  * incomplete, CLI_EXIT_ERROR when the check could not run.

@@ -73,9 +73,10 @@ expect_grep '^runbundle: ' "$TMP/err"
 
 # An incomplete bundle (no finalize) and files that are not bundles.
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/i.rb" "$TMP/w"
-expect_status 0 "$RUNBUNDLE" inspect "$TMP/i.rb"
+expect_status 1 "$RUNBUNDLE" inspect "$TMP/i.rb"
 expect_grep '^state       incomplete$' "$TMP/out"
 expect_grep '^root        -$' "$TMP/out"
+expect_status 0 "$RUNBUNDLE" inspect --allow-incomplete "$TMP/i.rb"
 check "$TMP/i.rb" "an incomplete bundle"
 head -c 20000 "$TMP/d.rb" >"$TMP/t.rb"
 check "$TMP/t.rb" "a truncated bundle"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The reading commands and an unfinalized bundle: patch and report reject
-# it without --allow-incomplete, as cat and log do. verify warns when a
+# The reading commands and an unfinalized bundle: patch, report and
+# inspect reject it without --allow-incomplete, as cat and log do. verify warns when a
 # copy lacks the -wal that contains committed events. report never replaces
 # an existing file, the bundle included, and patch rejects a PATH that
 # is not in the run.
@@ -113,15 +113,40 @@ expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
 expect_status 1 "$RUNBUNDLE" patch "$TMP/copy.rb"
 expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
 expect_status 0 "$RUNBUNDLE" log --allow-incomplete "$TMP/copy.rb"
-expect_status 0 "$RUNBUNDLE" inspect "$TMP/copy.rb"
-expect_grep '^state  *incomplete$' "$TMP/out"
-expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
-expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/copy.rb"
-expect_eq true "$(jq .wal_missing "$TMP/out")" "inspect --json's wal_missing"
 
-# The whole bundle with its -wal: no note.
+# inspect exits as verify does with the same --allow-incomplete, and its
+# verify line gives the reason.
+expect_status 1 "$RUNBUNDLE" inspect "$TMP/copy.rb"
+expect_grep '^state  *incomplete$' "$TMP/out"
+expect_grep '^verify  *incomplete: not finalized, events 1 to 1 are intact$' \
+	"$TMP/out"
+expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
+expect_grep "^runbundle: the bundle is incomplete: '$TMP/copy.rb'" "$TMP/err"
+expect_grep '^hint: pass --allow-incomplete' "$TMP/err"
+expect_status 0 "$RUNBUNDLE" inspect --allow-incomplete "$TMP/copy.rb"
+expect_grep '^verify  *incomplete: not finalized' "$TMP/out"
+expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
+grep -q 'the bundle is incomplete' "$TMP/err" &&
+	fail "inspect --allow-incomplete rejected an intact prefix"
+expect_status 1 "$RUNBUNDLE" inspect --json "$TMP/copy.rb"
+expect_eq true "$(jq .wal_missing "$TMP/out")" "inspect --json's wal_missing"
+expect_eq 'true false' "$(jq -r '.verify | "\(.incomplete) \(.ok)"' \
+	"$TMP/out")" "inspect --json's verify of the copy"
+expect_status 0 "$RUNBUNDLE" inspect --json --allow-incomplete "$TMP/copy.rb"
+expect_eq true "$(jq .verify.ok "$TMP/out")" \
+	"inspect --json --allow-incomplete's verify.ok"
+
+# The whole bundle with its -wal: no note, but still incomplete.
 expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/live/run.rb"
 grep -q 'wal' "$TMP/err" && fail "a note on a bundle that has its -wal"
+expect_status 1 "$RUNBUNDLE" inspect "$TMP/live/run.rb"
+expect_grep '^verify  *incomplete: not finalized, events 1 to 3 are intact$' \
+	"$TMP/out"
+expect_grep "^runbundle: the bundle is incomplete: '$TMP/live/run.rb'" \
+	"$TMP/err"
+grep -q 'wal' "$TMP/err" && fail "inspect noted a -wal that is there"
+expect_status 0 "$RUNBUNDLE" inspect --allow-incomplete "$TMP/live/run.rb"
+expect_eq '' "$(cat "$TMP/err")" "stderr of inspect --allow-incomplete"
 expect_status 0 "$RUNBUNDLE" verify "$TMP/f.rb"
 expect_eq false "$("$RUNBUNDLE" verify --json "$TMP/f.rb" |
 	jq .wal_missing)" "wal_missing of a finalized bundle"
@@ -135,4 +160,22 @@ expect_status 1 "$RUNBUNDLE" verify --allow-incomplete "$TMP/empty.rb"
 expect_grep "^incomplete: .* has no events, but its committed events may \
 be in the missing '$TMP/empty.rb-wal'" "$TMP/out"
 grep -q '^OK' "$TMP/out" && fail "verify accepted a bundle without events"
+
+# inspect and log follow that rule. Their copy has no objects either,
+# as a copy of a recording killed before its first checkpoint has none,
+# so that verify finds no damage in it.
+cp "$TMP/copy.rb" "$TMP/none.rb"
+sqlite3 "$TMP/none.rb" 'DELETE FROM events; DELETE FROM objects;
+	DELETE FROM stat_cache; DELETE FROM snapshot_index' ||
+	fail "cannot empty a copy"
+expect_status 1 "$RUNBUNDLE" verify --allow-incomplete "$TMP/none.rb"
+grep -q '^problem' "$TMP/out" && fail "verify found damage in none.rb"
+for flag in '' --allow-incomplete; do
+	expect_status 1 "$RUNBUNDLE" inspect $flag "$TMP/none.rb"
+	expect_grep "^verify  *incomplete: no events, and its committed events \
+may be in the missing '$TMP/none.rb-wal'$" "$TMP/out"
+	expect_grep "'$TMP/none.rb-wal': missing" "$TMP/err"
+done
+expect_status 1 "$RUNBUNDLE" log --allow-incomplete "$TMP/none.rb"
+expect_grep "'$TMP/none.rb-wal': missing" "$TMP/err"
 exit 0
