@@ -486,6 +486,32 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	return 0;
 }
 
+/*
+ * Remove the file that bundle_create() linked at path, with its -wal,
+ * -shm and -journal, after a failure left it unusable. Otherwise a bundle
+ * without events would be left behind. created is its stat() after the
+ * link, so a file that has replaced it since is kept. The error stays as
+ * it was set.
+ */
+static void remove_created(const char *path, const struct stat *created)
+{
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	char side[4096];
+	struct stat st;
+
+	if (created->st_ino == 0 || stat(path, &st) != 0 ||
+	    st.st_dev != created->st_dev || st.st_ino != created->st_ino)
+		return;
+	unlink(path);
+	/* bundle_create() found none of these files before, so they are
+	 * from this creation. */
+	for (size_t i = 0; i < 3; i++) {
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", path,
+				     suffixes[i]) < sizeof(side))
+			unlink(side);
+	}
+}
+
 struct bundle *bundle_create(const char *path,
 			     const struct bundle_options *options)
 {
@@ -520,9 +546,12 @@ struct bundle *bundle_create(const char *path,
 		goto fail;
 	unlink(tmp);
 	bundle->fresh = 1;
+	if (stat(path, &st) != 0)
+		memset(&st, 0, sizeof(st));
 	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle) ||
 	    store_dict_init(bundle)) {
 		bundle_close(bundle);
+		remove_created(path, &st);
 		return NULL;
 	}
 	return bundle;

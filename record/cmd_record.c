@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,6 +225,43 @@ static bool below(int fd, const struct stat *ws)
 	return found;
 }
 
+/* record never replaces a file, and a symbolic link, dangling or not,
+ * would make it write somewhere the name does not show. */
+static int check_new_name(const char *out)
+{
+	struct stat st;
+
+	if (!out[0]) {
+		cli_error("invalid bundle name: '': empty");
+		cli_hint("name the bundle file with -o FILE");
+		return CLI_EXIT_ERROR;
+	}
+	if (lstat(out, &st) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode) && stat(out, &st) < 0)
+		cli_error("cannot create the bundle: '%s': it is a dangling "
+			  "symbolic link", out);
+	else
+		cli_error("cannot create the bundle: '%s': it exists", out);
+	cli_hint("remove it, or choose a new name with -o");
+	return CLI_EXIT_ERROR;
+}
+
+/* proc and sysfs reject new files, whatever their modes permit. */
+static int check_file_system(int fd, const char *out, const char *dir)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0 ||
+	    (fs.f_type != PROC_SUPER_MAGIC && fs.f_type != SYSFS_MAGIC))
+		return 0;
+	cli_error("cannot write the bundle: '%s': its directory '%s' is on "
+		  "%s, where no file can be created", out, dir,
+		  fs.f_type == PROC_SUPER_MAGIC ? "proc" : "sysfs");
+	cli_hint("choose a place on a disk with -o");
+	return CLI_EXIT_ERROR;
+}
+
 /* The agent can write anywhere in its workspace, so a bundle there would
  * be at its mercy: it could delete or replace its own record. */
 static int check_output(const struct record_args *a)
@@ -232,6 +271,8 @@ static int check_output(const struct record_args *a)
 	struct stat ws;
 	int fd;
 
+	if (check_new_name(out))
+		return CLI_EXIT_ERROR;
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
 	else
@@ -251,6 +292,10 @@ static int check_output(const struct record_args *a)
 			close(fd);
 		return CLI_EXIT_ERROR;
 	}
+	if (check_file_system(fd, out, dir)) {
+		close(fd);
+		return CLI_EXIT_ERROR;
+	}
 	if (!below(fd, &ws))
 		return 0;
 	cli_error("cannot write the bundle: '%s': it lies inside the "
@@ -259,6 +304,33 @@ static int check_output(const struct record_args *a)
 	cli_hint("write it outside the workspace, for example with -o "
 		 "../%s", slash ? slash + 1 : out);
 	return CLI_EXIT_ERROR;
+}
+
+/* The snapshots read the whole workspace as the caller, so it must be a
+ * directory that the caller can list and enter. */
+static int check_workspace(const char *path, const char *name)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		cli_error("cannot use the workspace: '%s': %m", name);
+		cli_hint("give an existing directory with --workspace");
+		return CLI_EXIT_ERROR;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_error("cannot use the workspace: '%s': not a directory",
+			  name);
+		cli_hint("give a directory with --workspace");
+		return CLI_EXIT_ERROR;
+	}
+	if (access(path, R_OK | X_OK) < 0) {
+		cli_error("cannot use the workspace: '%s': %m", name);
+		cli_hint("make it readable and searchable for you, for "
+			 "example with chmod u+rx, or give another directory "
+			 "with --workspace");
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
 }
 
 static int resolve_workspace(struct record_args *a)
@@ -271,7 +343,7 @@ static int resolve_workspace(struct record_args *a)
 		return CLI_EXIT_ERROR;
 	}
 	a->config.workspace = a->workspace;
-	return 0;
+	return check_workspace(a->workspace, dir);
 }
 
 static int parse_args(int argc, char **argv, const struct cli_command *self,
@@ -364,18 +436,19 @@ static void print_not_run(const struct record_session *s)
 			 "in the workspace, write ./%s", agent);
 }
 
+/* A run that failed before its bundle had a start left no bundle
+ * (record.c), which docs/record.md gives status 3. */
 static int print_failed(struct record_session *s,
 			const struct record_result *r)
 {
 	cli_error_from(s->failure, s->failure_hint[0] ? s->failure_hint
 						       : NULL);
-	if (s->bundle) {
-		fprintf(stderr, "bundle: %s (incomplete: %llu events "
-				"committed)\n",
-			s->config->output,
-			(unsigned long long)bundle_event_count(s->bundle));
-		print_summary(s, r);
-	}
+	if (!s->bundle)
+		return CLI_EXIT_ERROR;
+	fprintf(stderr, "bundle: %s (incomplete: %llu events committed)\n",
+		s->config->output,
+		(unsigned long long)bundle_event_count(s->bundle));
+	print_summary(s, r);
 	return CLI_EXIT_RUNBUNDLE;
 }
 

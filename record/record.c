@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "bundle/bundle.h"
+#include "cli/cli.h"
 #include "config.h"
 #include "harness/error.h"
 #include "harness/fingerprint.h"
@@ -416,12 +417,83 @@ static int check_leftovers(struct record_session *s, const char *path)
 	return 0;
 }
 
+/*
+ * A full disk before the bundle has its first events leaves no bundle
+ * (discard_bundle()), so the store's hint that everything
+ * committed stays intact does not apply. The texts are SQLite's message
+ * for SQLITE_FULL and strerror(ENOSPC).
+ */
+static void fix_full_hint(struct record_session *s)
+{
+	if (!strstr(s->failure, "database or disk is full") &&
+	    !strstr(s->failure, "No space left on device"))
+		return;
+	snprintf(s->failure_hint, sizeof(s->failure_hint),
+		 "free space on the file system of '%s', or create the "
+		 "bundle on another one with -o", s->config->output);
+}
+
+/* Write the "record" event and collect the fingerprint. */
+static int write_start(struct record_session *s,
+		       struct harness_fingerprint_options *fo)
+{
+	if (exclude_policy(s) < 0) {
+		record_fail_locked(s, "cannot add the snapshot excludes: out "
+				   "of memory", NULL);
+		return -1;
+	}
+
+	/* An event without objects starts none of the store's threads. */
+	if (record_start_event(s) < 0)
+		return -1;
+	s->fingerprint = harness_fingerprint_collect(fo);
+	if (!s->fingerprint || add_policy(s) < 0) {
+		if (!s->failed)
+			fail_harness(s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Close and remove the bundle that this session created, with its -wal
+ * and -shm, so that a run that failed before its first events leaves no
+ * bundle behind. created is the bundle's stat() after creation, so a
+ * file that has replaced it since is kept.
+ */
+static void discard_bundle(struct record_session *s,
+			   const struct stat *created)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	const char *path = s->config->output;
+	char name[PATH_MAX + 8];
+	struct stat st;
+	bool ours;
+
+	if (!s->bundle)
+		return;
+	record_writer_stop(s);
+	bundle_close(s->bundle);
+	s->bundle = NULL;
+	ours = created->st_ino != 0 && stat(path, &st) == 0 &&
+	       st.st_dev == created->st_dev && st.st_ino == created->st_ino;
+	/* check_leftovers() found no -wal or -shm before the bundle was
+	 * created, so those beside it are this run's too. */
+	for (size_t i = 0; ours && i < 3; i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+		if (unlink(name) < 0 && errno != ENOENT)
+			cli_error("warning: cannot remove the bundle of the "
+				  "failed run: '%s': %m", name);
+	}
+}
+
 int record_session_open(struct record_session *s,
 			const struct record_config *config)
 {
 	struct harness_fingerprint_options fo = {
 		.secret_names = harness_default_secret_names,
 	};
+	struct stat st;
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
@@ -435,25 +507,19 @@ int record_session_open(struct record_session *s,
 	s->bundle = bundle_create(config->output, NULL);
 	if (!s->bundle) {
 		record_fail_locked(s, bundle_error(), bundle_error_hint());
+		fix_full_hint(s);
 		return -1;
 	}
-	if (exclude_policy(s) < 0) {
-		record_fail_locked(s, "cannot add the snapshot excludes: out "
-				   "of memory", NULL);
-		return -1;
-	}
-
-	/* An event without objects starts none of the store's threads. */
-	if (record_start_event(s) < 0)
-		return -1;
-	s->fingerprint = harness_fingerprint_collect(&fo);
-	if (!s->fingerprint || add_policy(s) < 0) {
-		if (!s->failed)
-			fail_harness(s);
+	if (stat(config->output, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (write_start(s, &fo) < 0) {
+		discard_bundle(s, &st);
+		fix_full_hint(s);
 		return -1;
 	}
 	return 0;
 }
+
 
 int record_session_start(struct record_session *s)
 {

@@ -178,7 +178,8 @@ struct record_result {
 
 /* Create the bundle, write the "record" event and collect the
  * fingerprint, starting no thread. Returns 0, or -1 with the failure in
- * session->failure; the session must be closed either way. */
+ * session->failure, after removing a bundle that it created. The session
+ * must be closed either way. */
 int record_session_open(struct record_session *session,
 			const struct record_config *config);
 

@@ -64,17 +64,17 @@ expect_eq '{"ci":"yes","job":"42"}' \
 	"$($EVENTS "$TMP/labels.rb" data 1 | jq -c .labels)" "labels"
 expect_eq '["true"]' "$($EVENTS "$TMP/labels.rb" data 1 | jq -c .argv)" "argv"
 
-# The recording itself failing is 125, and an existing bundle is never
-# overwritten.
+# An existing bundle is never overwritten: a bundle's place that cannot
+# be used is 3, as the run never starts.
 record "$TMP/hi.rb" -- true
-expect_eq 125 "$status" "record onto an existing bundle"
+expect_eq 3 "$status" "record onto an existing bundle"
 expect_grep "^runbundle: .*hi.rb" "$TMP/err"
 "$RB" verify "$TMP/hi.rb" >/dev/null || fail "the existing bundle changed"
 
 # The side files of a removed bundle would be replayed into a new one.
 : >"$TMP/left.rb-wal"
 record "$TMP/left.rb" -- true
-expect_eq 125 "$status" "record beside a leftover WAL"
+expect_eq 3 "$status" "record beside a leftover WAL"
 expect_grep "leftover 'wal' file" "$TMP/err"
 [ -e "$TMP/left.rb" ] && fail "a bundle was created beside the leftover"
 
