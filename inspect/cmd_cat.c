@@ -53,11 +53,41 @@ static int cat_json(struct bundle *b, const struct bundle_tree_entry *e,
 	return out_json(o);
 }
 
+/* Print why an entry that the snapshot could not read, or that kept
+ * changing, has no content in the bundle, with the reason stored. */
+static int print_unstored(const struct bundle_tree_entry *e,
+			  const char *path)
+{
+	char reason[512];
+
+	if (e->kind == BUNDLE_ENTRY_CHANGED) {
+		cli_error("cannot print: '%s': it kept changing while the "
+			  "snapshot read it, so its content was not stored",
+			  path);
+		cli_hint("print it from another step, or record again while "
+			 "nothing else writes it");
+		return CLI_EXIT_ERROR;
+	}
+	snprintf(reason, sizeof(reason), "%.*s",
+		 (int)(e->text_len < sizeof(reason) ? e->text_len
+						    : sizeof(reason) - 1),
+		 e->text ? (const char *)e->text : "");
+	cli_error("cannot print: '%s': it could not be read when the "
+		  "snapshot was taken (%s), so its content was not stored",
+		  path, reason[0] ? reason : "no reason stored");
+	cli_hint("make it readable to the user who runs runbundle record, "
+		 "and record again");
+	return CLI_EXIT_ERROR;
+}
+
 static int cat(struct bundle *b, const struct inspect_node *node,
 	       const char *path, size_t step, int json)
 {
 	const struct bundle_tree_entry *e = &node->entry;
 
+	if (!node->is_root && (e->kind == BUNDLE_ENTRY_ERROR ||
+			       e->kind == BUNDLE_ENTRY_CHANGED))
+		return print_unstored(e, path);
 	if (node->is_root || (e->kind != BUNDLE_ENTRY_FILE &&
 			      e->kind != BUNDLE_ENTRY_SYMLINK)) {
 		cli_error("cannot print: '%s': it is a %s", path,

@@ -704,6 +704,11 @@ void record_session_close(struct record_session *s)
 	free(s->excludes);
 	s->excludes = NULL;
 	s->n_excludes = 0;
+	for (size_t i = 0; i < s->n_unreadable; i++)
+		free(s->unreadable[i]);
+	free(s->unreadable);
+	s->unreadable = NULL;
+	s->n_unreadable = 0;
 	pthread_cond_destroy(&s->qcond);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->lock);

@@ -123,6 +123,9 @@ struct record_session {
 					 * agent runs */
 	char **excludes;		/* the policy's snapshot excludes */
 	size_t n_excludes;
+	char **unreadable;		/* paths already warned about as
+					 * unreadable, so each is named once */
+	size_t n_unreadable;
 	const char *const *created_dirs;	/* made in the workspace by
 					 * the sandbox for the run, so its
 					 * snapshots leave them out while

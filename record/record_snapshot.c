@@ -4,10 +4,12 @@
  * changed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bundle/snapshot.h"
+#include "cli/cli.h"
 #include "record/record.h"
 #include "record/record_progress.h"
 #include "record/record_run.h"
@@ -97,6 +99,46 @@ static void on_progress(const struct bundle_snapshot_stats *stats, void *arg)
 	record_progress_update(&t->progress, stats);
 }
 
+/* Return whether path is new to the session's list of unreadable paths,
+ * adding it. A path that cannot be stored counts as new. */
+static bool first_unreadable(struct record_session *s, const char *path)
+{
+	char **grown, *copy;
+
+	for (size_t i = 0; i < s->n_unreadable; i++) {
+		if (strcmp(s->unreadable[i], path) == 0)
+			return false;
+	}
+	grown = realloc(s->unreadable,
+			(s->n_unreadable + 1) * sizeof(*grown));
+	copy = grown ? strdup(path) : NULL;
+	if (grown)
+		s->unreadable = grown;
+	if (copy)
+		s->unreadable[s->n_unreadable++] = copy;
+	return true;
+}
+
+/*
+ * Warn once per path about an entry that the snapshot could not read:
+ * the bundle stores it as an error entry, without content, so neither
+ * cat nor replay can show or compare it. A file that kept changing is
+ * recorded as such and needs no warning.
+ */
+static void on_problem(const char *path, enum bundle_entry_kind kind,
+		       const char *why, void *arg)
+{
+	struct take *t = arg;
+
+	if (kind != BUNDLE_ENTRY_ERROR || !first_unreadable(t->session, path))
+		return;
+	record_progress_end(&t->progress);
+	cli_error("warning: cannot read: '%s': %s: recorded without its "
+		  "content", path, why);
+	cli_hint("make it readable to the user who runs runbundle record, "
+		 "or exclude it with the policy's snapshot.exclude");
+}
+
 /* Snapshot dir with the n excludes at excludes. */
 static int take_locked(struct record_session *s, const char *dir,
 		       const char *what, char *const *excludes, size_t n,
@@ -112,6 +154,7 @@ static int take_locked(struct record_session *s, const char *dir,
 		.n_absent_if_empty = dir == s->config->workspace
 					     ? s->n_created_dirs : 0,
 		.on_progress = on_progress,
+		.on_problem = on_problem,
 		.arg = &t,
 	};
 	int rc;

@@ -177,10 +177,48 @@ static bool volatile_index(const struct cmp_state *st, const char *path,
 	return strncmp(path, ".git/", 5) == 0 || strstr(path, "/.git/");
 }
 
-/* Merge the two sorted lists: "added" is only in the replay. */
+static int add_uncompared(struct replay_step_cmp *sc, const char *path)
+{
+	void *grown = realloc(sc->uncompared,
+			      (sc->n_uncompared + 1) * sizeof(char *));
+
+	if (!grown)
+		return oom();
+	sc->uncompared = grown;
+	sc->uncompared[sc->n_uncompared] = strdup(path);
+	if (!sc->uncompared[sc->n_uncompared])
+		return oom();
+	sc->n_uncompared++;
+	return 0;
+}
+
+/* An entry that the recording's snapshot could not read, or that kept
+ * changing while it read it, has no content to compare with. */
+static bool unknown_in_recording(const struct flat_entry *e)
+{
+	return e->kind == BUNDLE_ENTRY_ERROR ||
+	       e->kind == BUNDLE_ENTRY_CHANGED;
+}
+
+/* Return whether path lies below the directory at the last entry of the
+ * recording that could not be read, whose contents it never saw. */
+static bool below_unknown(const char *path, const char *unknown)
+{
+	size_t n = unknown ? strlen(unknown) : 0;
+
+	return n && strncmp(path, unknown, n) == 0 && path[n] == '/';
+}
+
+/*
+ * Merge the two sorted lists: "added" is only in the replay. An entry
+ * that the recording could not read (unknown_in_recording()) is listed
+ * as uncompared, whatever the replay has there. What the replay has
+ * below such a directory is skipped.
+ */
 static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 		       const struct flat *x, const struct flat *y)
 {
+	const char *unknown = NULL;
 	size_t i = 0, j = 0;
 	int rc = 0;
 
@@ -191,7 +229,13 @@ static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 				: strcmp(x->items[i].path, y->items[j].path);
 		const char *what;
 
-		if (c < 0) {
+		if (c <= 0 && unknown_in_recording(&x->items[i])) {
+			unknown = x->items[i].path;
+			rc = add_uncompared(sc, x->items[i++].path);
+			j += c == 0;
+		} else if (c > 0 && below_unknown(y->items[j].path, unknown)) {
+			j++;
+		} else if (c < 0) {
 			rc = add_file(st, sc, x->items[i++].path, "deleted");
 		} else if (c > 0) {
 			rc = add_file(st, sc, y->items[j++].path, "added");
@@ -654,6 +698,9 @@ void replay_step_cmp_release(struct replay_step_cmp *sc)
 		free(sc->files[j].what);
 	}
 	free(sc->files);
+	for (size_t j = 0; j < sc->n_uncompared; j++)
+		free(sc->uncompared[j]);
+	free(sc->uncompared);
 	memset(sc, 0, sizeof(*sc));
 }
 

@@ -204,6 +204,9 @@ struct replay_step_cmp {
 	struct replay_file_diff *files;
 	size_t n_files;
 	size_t volatile_files; /* .git/index content only, see above */
+	char **uncompared;     /* paths that the recording's snapshot could
+				* not read, so no difference there counts */
+	size_t n_uncompared;
 	bool exit_differs; /* final step only */
 	int exit_a, exit_b;
 	bool ended_a, ended_b; /* whether exit_a and exit_b are known */

@@ -256,6 +256,44 @@ static void put_details(struct text *t, const struct replay_step_cmp *sc)
 		    sc->files[i].what, sc->files[i].since);
 }
 
+/* The maximum number of paths in the note on uncompared entries. */
+#define UNCOMPARED_LISTED 5
+
+/* The step with the most entries that the recording could not read,
+ * which lists them all, as every step has them once they exist. NULL
+ * when there are none. */
+static const struct replay_step_cmp *
+most_uncompared(const struct replay_comparison *cmp)
+{
+	const struct replay_step_cmp *widest = NULL;
+
+	for (size_t i = 0; i < cmp->n_steps; i++) {
+		const struct replay_step_cmp *sc = &cmp->steps[i];
+
+		if (!widest || sc->n_uncompared > widest->n_uncompared)
+			widest = sc;
+	}
+	return widest && widest->n_uncompared ? widest : NULL;
+}
+
+static void put_uncompared(struct text *t,
+			   const struct replay_comparison *cmp)
+{
+	const struct replay_step_cmp *widest = most_uncompared(cmp);
+
+	if (!widest)
+		return;
+	put(t, "not compared: %zu entr%s that the recording could not read "
+	       "(", widest->n_uncompared,
+	       widest->n_uncompared == 1 ? "y" : "ies");
+	for (size_t i = 0; i < widest->n_uncompared && i < UNCOMPARED_LISTED;
+	     i++)
+		put(t, "%s%s", i ? ", " : "", widest->uncompared[i]);
+	if (widest->n_uncompared > UNCOMPARED_LISTED)
+		put(t, ", ...");
+	put(t, "), so they count as no divergence\n");
+}
+
 char *replay_comparison_text(const struct replay_comparison *cmp)
 {
 	struct text t = {.ok = true};
@@ -269,6 +307,7 @@ char *replay_comparison_text(const struct replay_comparison *cmp)
 	else
 		put(&t, "diverged at step %zu of %zu\n", cmp->first,
 		    cmp->n_steps);
+	put_uncompared(&t, cmp);
 	for (size_t i = 0; i < cmp->n_steps; i++) {
 		const struct replay_step_cmp *sc = &cmp->steps[i];
 
@@ -288,6 +327,16 @@ static void add_status(cJSON *obj, const char *name, bool ended, int code)
 		cJSON_AddNumberToObject(obj, name, code);
 	else
 		cJSON_AddNullToObject(obj, name);
+}
+
+static cJSON *uncompared_json(const struct replay_step_cmp *sc)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (size_t i = 0; list && i < sc->n_uncompared; i++)
+		cJSON_AddItemToArray(list,
+				     cJSON_CreateString(sc->uncompared[i]));
+	return list;
 }
 
 static cJSON *files_json(const struct replay_step_cmp *sc)
@@ -363,6 +412,8 @@ cJSON *replay_step_json(const struct replay_step_cmp *sc)
 	cJSON_AddItemToObject(obj, "files", files_json(sc));
 	cJSON_AddNumberToObject(obj, "volatile_files",
 				(double)sc->volatile_files);
+	cJSON_AddItemToObject(obj, "uncompared_files",
+			      uncompared_json(sc));
 	if (sc->final) {
 		cJSON *exit = cJSON_AddObjectToObject(obj, "exit");
 
@@ -376,6 +427,7 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *steps = cJSON_AddArrayToObject(obj, "differences");
+	const struct replay_step_cmp *widest;
 
 	cJSON_AddStringToObject(obj, "verdict",
 				replay_verdict_name(cmp->verdict));
@@ -386,6 +438,12 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp)
 			replay_step_json(&cmp->steps[cmp->first - 1]));
 	else
 		cJSON_AddNullToObject(obj, "first_divergence");
+	widest = most_uncompared(cmp);
+	if (widest)
+		cJSON_AddItemToObject(obj, "uncompared_files",
+				      uncompared_json(widest));
+	else
+		cJSON_AddArrayToObject(obj, "uncompared_files");
 	for (size_t i = 0; steps && i < cmp->n_steps; i++) {
 		if (cmp->steps[i].verdict != REPLAY_IDENTICAL)
 			cJSON_AddItemToArray(steps,

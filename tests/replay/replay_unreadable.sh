@@ -1,0 +1,59 @@
+#!/bin/sh
+# A workspace file that the recording user cannot read: record warns
+# once and names it, cat gives the reason it has no content, and a replay that
+# changes nothing is identical, with the file listed as not compared.
+. "$TESTS_DIR/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root to own a file the user cannot read"
+command -v jq >/dev/null || skip "jq is missing"
+unpriv_setup
+
+ws=$TMP/ws
+mkdir "$ws"
+echo visible >"$ws/a"
+echo hidden >"$ws/secret"
+chmod 600 "$ws/secret"
+chown "$TEST_USER:" "$ws" "$ws/a"
+chmod 777 "$TMP"
+cd "$ws"
+
+# as_rb COMMAND...: runbundle as the test user, with the exit status in
+# $status and the output in $TMP/out and $TMP/err.
+as_rb() {
+	set +e
+	as_user "$UNPRIV_RUNBUNDLE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	status=$?
+	set -e
+}
+
+as_rb record -o "$TMP/r.rb" -- true
+expect_eq 0 "$status" "record's exit status"
+expect_grep "^runbundle: warning: cannot read: 'secret': Permission \
+denied: recorded without its content$" "$TMP/err"
+expect_grep "^hint: make it readable to the user who runs runbundle record" \
+	"$TMP/err"
+# The initial and the final snapshot both miss it, but it is named once.
+expect_eq 1 "$(grep -c "cannot read: 'secret'" "$TMP/err")" \
+	"warnings about secret"
+
+as_rb cat "$TMP/r.rb" secret
+expect_eq 3 "$status" "cat's exit status"
+expect_eq "runbundle: cannot print: 'secret': it could not be read when \
+the snapshot was taken (Permission denied), so its content was not stored" \
+	"$(head -n 1 "$TMP/err")" "cat's message"
+expect_grep "^hint: make it readable to the user who runs runbundle record" \
+	"$TMP/err"
+grep -q 'it is a error' "$TMP/err" && fail "cat named the kind, not the cause"
+
+cd "$TMP"
+as_rb replay "$TMP/r.rb"
+expect_eq 0 "$status" "replay's exit status"
+expect_grep '^identical: 1 step$' "$TMP/out"
+expect_grep "^not compared: 1 entry that the recording could not read \
+(secret)" "$TMP/out"
+grep -q 'secret differs' "$TMP/out" && fail "replay counted secret as changed"
+as_rb replay --json "$TMP/r.rb"
+expect_eq 0 "$status" "replay --json's exit status"
+expect_eq identical "$(jq -r .verdict "$TMP/out")" "replay --json's verdict"
+expect_eq '["secret"]' "$(jq -c .uncompared_files "$TMP/out")" \
+	"replay --json's uncompared_files"
+exit 0
