@@ -104,12 +104,14 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 	if (inspect_integrity_check(view, path, flags & INSPECT_CHECK_FULL,
 				    &check) < 0)
 		return out_fail();
+	/* The warning goes with a rejection: --allow-incomplete accepts a
+	 * copy that has events as it is, without its -wal. */
 	wal_missing = check.incomplete && inspect_wal_missing(path);
-	if (wal_missing)
-		inspect_wal_warn(path);
 	if (!inspect_incomplete_fails(check.incomplete, wal_missing,
 				      view->n_events, flags))
 		check.incomplete = 0;
+	else if (wal_missing)
+		inspect_wal_warn(path);
 	if (!check.incomplete && !check.n_problems)
 		return CLI_EXIT_OK;
 	listed = check.n_problems < INSPECT_INTEGRITY_LISTED ?
