@@ -15,7 +15,8 @@
  * only when its caller still has a controlling terminal. The process
  * that the caller started stays behind in the caller's session, where
  * the terminal's SIGINT reaches it. It passes SIGINT, SIGTERM and SIGHUP
- * on to the recorder and stops it on Ctrl-Z (SIGTSTP). It exits with the
+ * on to the recorder and stops it on Ctrl-Z (SIGTSTP), except a signal
+ * that the caller ignores, which stays ignored. It exits with the
  * recorder's status, or dies of the recorder's signal.
  *
  * NOTE: the recorder is now a session leader without a controlling
@@ -37,13 +38,11 @@
 
 bool record_detached;
 
-/* The signals that the recorder takes itself (record_signals_block()). */
+/* The signals that the recorder takes itself (record_signals_block()),
+ * without those that the caller ignores. */
 static void stop_set(sigset_t *set)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	record_signals_set(set);
 }
 
 /* SIGTSTP only when the caller does not ignore it, as a shell without

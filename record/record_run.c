@@ -2,9 +2,10 @@
  * record_run.c - start the agent under the tracer, pump its output, and
  * turn SIGINT and SIGTERM into a stop that still finalizes the bundle.
  *
- * Signals: SIGINT, SIGTERM and SIGHUP are blocked from the start
- * (record_signals_block()), before the gateway and the output pump create
- * their threads, which inherit the mask. Only the main thread unblocks
+ * Signals: SIGINT, SIGTERM and SIGHUP, unless the caller ignored them,
+ * are blocked from the start (record_signals_block()), before the
+ * gateway and the output pump create their threads, which inherit the
+ * mask. Only the main thread unblocks
  * them, while it waits in the tracer loop, so the handler runs there. The
  * agent runs in a session of its own, so the terminal's Ctrl-C reaches
  * runbundle only, which forwards the first one and kills the tree on the
@@ -80,25 +81,47 @@ static void on_signal(int sig)
 		kill(s->kill_pid, SIGKILL);
 }
 
-static void signal_set(sigset_t *set)
+/*
+ * The stop signals that the caller did not ignore, read once, before
+ * any handler is installed. A signal ignored at the start stays
+ * ignored, as nohup and a shell's background job expect: it is never
+ * blocked here, because a blocked signal is queued even while its
+ * disposition is SIG_IGN, and sigwaitinfo() would then take it.
+ */
+void record_signals_set(sigset_t *set)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
+	static sigset_t handled;
+	static bool known;
+
+	if (!known) {
+		sigemptyset(&handled);
+		for (size_t i = 0; i < sizeof(stop) / sizeof(*stop); i++) {
+			struct sigaction old;
+
+			if (sigaction(stop[i], NULL, &old) == 0 &&
+			    old.sa_handler == SIG_IGN)
+				continue;
+			sigaddset(&handled, stop[i]);
+		}
+		known = true;
+	}
+	*set = handled;
 }
 
 void record_signals_block(void)
 {
+	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t set;
 
-	signal_set(&set);
+	record_signals_set(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(stop) / sizeof(*stop); i++) {
+		if (sigismember(&set, stop[i]))
+			sigaction(stop[i], &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -135,7 +158,7 @@ int record_signals_poll(struct record_session *s)
 	sigset_t set;
 	int sig;
 
-	signal_set(&set);
+	record_signals_set(&set);
 	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
 		if (repeated(sig))
 			continue;
@@ -151,18 +174,22 @@ static void signals_unblock(void)
 {
 	sigset_t set;
 
-	signal_set(&set);
+	record_signals_set(&set);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-/* The child gets the signal dispositions and mask a shell would give. */
+/* The child gets the signal dispositions and mask a shell would give:
+ * a stop signal that the caller ignored stays ignored. */
 static void child_signals_reset(void)
 {
+	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
 	sigset_t set;
 
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	record_signals_set(&set);
+	for (size_t i = 0; i < sizeof(stop) / sizeof(*stop); i++) {
+		if (sigismember(&set, stop[i]))
+			signal(stop[i], SIG_DFL);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);

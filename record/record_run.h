@@ -5,15 +5,26 @@
 #ifndef RECORD_RECORD_RUN_H
 #define RECORD_RECORD_RUN_H
 
+#include <signal.h>
+
 #include "harness/tracer.h"
 #include "record/record.h"
 
 /*
  * Block SIGINT, SIGTERM and SIGHUP in the calling thread (and so in
  * every thread it creates later) and install the handler that forwards
- * them to the agent. Call it first, from the main thread.
+ * them to the agent. A signal that this process ignored at its start
+ * is left ignored (record_signals_set()). Call it first, from the main
+ * thread.
  */
 void record_signals_block(void);
+
+/*
+ * Store in *set those of SIGINT, SIGTERM and SIGHUP whose disposition
+ * was not SIG_IGN at the first call, the signals that runbundle takes
+ * and passes on. record_detach() makes the first call.
+ */
+void record_signals_set(sigset_t *set);
 
 /*
  * Move the recording into a new session, which has no controlling

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "record/record_run.h"
 #include "replay/pair.h"
 #include "replay/repeat.h"
 
@@ -184,10 +185,10 @@ static int start_one(struct batch *b, struct replay_run *run,
 }
 
 /*
- * Run b->n replays, b->jobs at once. SIGINT, SIGTERM and SIGHUP are
- * blocked here (record_signals_block()), and SIGCHLD is blocked too
- * while the batch runs, so that all four are taken one at a time with
- * sigwaitinfo(), without a handler.
+ * Run b->n replays, b->jobs at once. SIGINT, SIGTERM and SIGHUP, unless
+ * the caller ignored them, are blocked here (record_signals_block()),
+ * and SIGCHLD is blocked too while the batch runs, so that all four are
+ * taken one at a time with sigwaitinfo(), without a handler.
  */
 static int run_all(struct replay_run *run, const struct replay_options *o,
 		   const char *dir, struct batch *b)
@@ -196,10 +197,7 @@ static int run_all(struct replay_run *run, const struct replay_options *o,
 	sigset_t set, saved;
 	int rc = 0, sig;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	record_signals_set(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &saved);
 	fflush(NULL);

@@ -389,13 +389,15 @@ static void catch_stop_signals(void)
 	struct sigaction sa = {.sa_handler = on_stop_signal}, old;
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, NULL, &old) < 0 ||
-	    old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN ||
-	    old.sa_handler == on_stop_signal)
-		return;
-	record_handler = old.sa_handler;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	/* A signal that the caller ignored has no handler to wrap. */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) < 0 ||
+		    old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN ||
+		    old.sa_handler == on_stop_signal)
+			continue;
+		record_handler = old.sa_handler;
 		sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 /* The signal that cut the run short, or 0 when none came. */

@@ -454,15 +454,35 @@ static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
 	run_init(plan, sock, cgroup_fd);
 }
 
-/* Give every signal its default action. The caller may ignore some
+/* Whether sig is one of the signals that init forwards. */
+static bool is_forwarded(int sig)
+{
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++) {
+		if (forwarded[i] == sig)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Give every signal its default action. The caller may ignore some
  * (SIGPIPE, often), and an ignored signal stays ignored across
  * execve(); an ignored SIGCHLD would also reap children behind init's
- * back. */
+ * back. A forwarded signal that the caller ignores stays ignored, so
+ * that the command inherits it as it would outside: nohup ignores
+ * SIGHUP, and a shell's background job SIGINT and SIGQUIT.
+ */
 static void reset_signals(void)
 {
 	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+		struct sigaction old;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (is_forwarded(sig) && sigaction(sig, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		signal(sig, SIG_DFL);
 	}
 }
 

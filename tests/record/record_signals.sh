@@ -15,12 +15,15 @@ cd "$ws"
 
 # start NAME [OPTION...] -- SCRIPT: record sh -c SCRIPT in the
 # background, and wait until the script has created the file "started".
+# This shell starts a background job with SIGINT ignored, which
+# runbundle would keep, so env gives it the default action back, as a
+# terminal's foreground job has it.
 start() {
 	name=$1
 	shift
 	rm -f started
-	"$RB" record -o "$TMP/$name.rb" "$@" >"$TMP/$name.out" \
-		2>"$TMP/$name.err" </dev/null &
+	env --default-signal=INT "$RB" record -o "$TMP/$name.rb" "$@" \
+		>"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null &
 	pid=$!
 	tries=0
 	while [ ! -e started ]; do
@@ -190,9 +193,9 @@ done
 command -v script >/dev/null || skip "script (util-linux) is missing"
 name=during-snapshot
 bundle=$TMP/$name.rb
-RUNBUNDLE_PROGRESS_DELAY=0 script -qfec "exec '$RB' record -o '$bundle' \
-	--workspace '$early' -- sh -c '$agent'" "$TMP/tty.log" \
-	>/dev/null </dev/null &
+RUNBUNDLE_PROGRESS_DELAY=0 script -qfec "exec env --default-signal=INT \
+	'$RB' record -o '$bundle' --workspace '$early' -- sh -c '$agent'" \
+	"$TMP/tty.log" >/dev/null </dev/null &
 script_pid=$!
 tries=0
 until grep -q 'snapshot of the workspace' "$TMP/tty.log" 2>/dev/null; do

@@ -46,9 +46,11 @@ wait_started() {
 
 # start_replay OPTION...: runbundle replay in a session of its own, as a
 # terminal's foreground job would be; its pid (and process group) in
-# $pid.
+# $pid. This shell starts a background job with SIGINT ignored, which
+# runbundle would keep, so env gives it the default action back.
 start_replay() {
-	setsid "$RUNBUNDLE" replay "$@" >"$TMP/out" 2>"$TMP/err" &
+	env --default-signal=INT setsid "$RUNBUNDLE" replay "$@" \
+		>"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 }
 
