@@ -5,6 +5,7 @@
  * proxy runs here on the host side and serves a port inside.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,6 +147,50 @@ static int write_description(const struct run *run, cJSON *result)
 	free(text);
 	cJSON_Delete(copy);
 	return rc;
+}
+
+/*
+ * Check that the description file can be created, before anything
+ * runs. The file is written again after the command has run, and a
+ * failure then would replace the command's status with 125.
+ */
+static int check_description_path(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			cli_error("cannot create the description: '%s': %s",
+				  path, strerror(EISDIR));
+			cli_hint("name a file, for example '%s/description"
+				 ".json'", path);
+			return -1;
+		}
+		/* Opened without O_TRUNC, so a file that exists stays as it
+		 * is until the run writes it. */
+		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+	} else if (errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "%.*s", slash ?
+			 (int)(slash - path) + (slash == path) : 1,
+			 slash ? path : ".");
+		if (access(dir, W_OK) == 0)
+			return 0;
+	}
+	cli_error("cannot create the description: '%s': %s", path,
+		  strerror(errno));
+	if (errno == ENOENT || errno == ENOTDIR)
+		cli_hint("create its directory first, or name a file in an "
+			 "existing directory");
+	else
+		cli_hint("name a file in a directory that you can write to");
+	return -1;
 }
 
 static int start_proxy(struct run *run)
@@ -463,6 +509,11 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 		cli_error("warning: exec.allow: '%s': %s, so this entry "
 			  "allows nothing", name, name[0] == '/' ?
 			  "no such file" : "not found in the sandbox's PATH");
+	if (run.description_path &&
+	    check_description_path(run.description_path) < 0) {
+		sandbox_policy_free(run.policy);
+		return CLI_EXIT_RUNBUNDLE;
+	}
 	run.child.pid = -1;
 	run.child.control = -1;
 	pthread_mutex_init(&run.attempts_lock, NULL);

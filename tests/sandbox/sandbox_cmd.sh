@@ -25,6 +25,18 @@ for who in $IDENTITIES; do
 	expect_eq true "$(jq '[.mounts[] | select(.path == "/usr")][0].options
 		== "ro,nosuid,nodev"' "$d")" "$who: /usr read-only"
 
+	# A description file that cannot be created fails before the
+	# command runs, so the command's status is never lost.
+	for bad in "$TMP/missing/d.json" "$TMP"; do
+		expect_status 125 sandbox "$who" --description "$bad" -- \
+			sh -c 'echo ran; exit 42'
+		[ ! -s "$TMP/out" ] || fail "$who: the command ran: '$bad'"
+		expect_grep "^runbundle: cannot create the description: '$bad': " \
+			"$TMP/err"
+		expect_grep '^hint: ' "$TMP/err"
+	done
+	expect_grep ": Is a directory$" "$TMP/err"
+
 	# Init shows no host path or option in its command line.
 	expect_status 0 sandbox "$who" --description "$d" -- sh -c \
 		'tr "\0" "\n" </proc/1/cmdline; cat /proc/1/comm'
