@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -54,23 +55,101 @@ struct run {
  * only counted. */
 #define MAX_ATTEMPTS 1024
 
+/*
+ * Signals. The sandbox's init (or the helper in front of it) passes the
+ * first SIGINT, SIGTERM or SIGHUP on to the command and kills every
+ * process of the run on a second one, as runbundle record does, so
+ * this process sends each one to it. The same signal again within
+ * REPEAT_MS counts once, because a closed terminal sends SIGHUP from
+ * the kernel and from the shell. Ctrl-Z (SIGTSTP) stops the run's
+ * processes, then this process, and both resume on SIGCONT. A signal
+ * ignored when runbundle started stays ignored.
+ */
 static volatile sig_atomic_t helper_pid;
+static volatile sig_atomic_t signal_count;
+static volatile sig_atomic_t second_signal;
+
+/* Milliseconds within which the same signal again counts once. */
+#define REPEAT_MS 100
+
+/* Whether sig repeats the last counted signal within REPEAT_MS.
+ * Async-signal-safe. */
+static bool repeated(int sig)
+{
+	static volatile sig_atomic_t last_sig;
+	static int64_t last_ms;
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (sig == last_sig && now - last_ms < REPEAT_MS)
+		return true;
+	last_sig = sig;
+	last_ms = now;
+	return false;
+}
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (repeated(sig))
+		return;
+	if (++signal_count == 2)
+		second_signal = sig;
 	if (helper_pid > 0)
-		kill((pid_t)helper_pid, SIGKILL);
+		kill((pid_t)helper_pid, sig);
+}
+
+/* Stop the run, then this process, the way the shell's job control
+ * expects; continue both when the shell continues this one. */
+static void on_stop(int sig)
+{
+	int saved = errno;
+	sigset_t tstp;
+
+	if (helper_pid > 0)
+		kill((pid_t)helper_pid, SIGTSTP);
+	signal(sig, SIG_DFL);
+	sigemptyset(&tstp);
+	sigaddset(&tstp, sig);
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	raise(sig);
+	/* Here after SIGCONT. */
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	if (helper_pid > 0)
+		kill((pid_t)helper_pid, SIGCONT);
+	signal(sig, on_stop);
+	errno = saved;
+}
+
+/* Install handler for sig unless the caller ignored sig. */
+static void catch_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa = { .sa_handler = handler }, old;
+
+	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* The signals handled here, which launch() keeps blocked until init's
+ * pid is known, so that none sent meanwhile is lost. */
+static void handled_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTSTP);
 }
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_signal(SIGINT, on_signal);
+	catch_signal(SIGTERM, on_signal);
+	catch_signal(SIGHUP, on_signal);
+	catch_signal(SIGTSTP, on_stop);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -345,8 +424,14 @@ static void report_limits(struct run *run, cJSON *list)
 		snprintf(what, sizeof(what), "%llu",
 			 (unsigned long long)
 				 run->policy->limits.timeout_seconds);
-		violation(run, "timeout_seconds: '%s': the command and every "
-			       "process it started were killed", what);
+		if (r->survivors)
+			violation(run, "timeout_seconds: '%s': the command was "
+				       "killed, but %d of its processes could "
+				       "not be", what, r->survivors);
+		else
+			violation(run, "timeout_seconds: '%s': the command and "
+				       "every process descended from it were "
+				       "killed", what);
 		add_violation(list, "limit", "timeout_seconds", what);
 	}
 	if (!r->timed_out && WIFSIGNALED(r->status) &&
@@ -379,6 +464,14 @@ static cJSON *report(struct run *run)
 			  (unsigned long long)run->violations, MAX_PRINTED);
 	if (run->result.exec_failed)
 		cli_error("%s", run->result.message);
+	if (run->result.survivors) {
+		cli_error("warning: cannot kill a process that the command "
+			  "started: '%d': %s (%d in all)",
+			  (int)run->result.survivor_pid, strerror(EPERM),
+			  run->result.survivors);
+		cli_hint("it runs as another user, such as a setuid program; "
+			 "kill it as that user or as root");
+	}
 	if (!result || !list) {
 		cJSON_Delete(result);
 		cJSON_Delete(list);
@@ -397,6 +490,7 @@ static int launch(struct run *run)
 	static const uint16_t ports[] = { PROXY_PORT };
 	bool proxy = run->policy->network_allow.count &&
 		     run->config.mode == SANDBOX_MODE_NAMESPACES;
+	sigset_t block, saved;
 
 	run->config.policy = run->policy;
 	run->config.seccomp_notify = true;
@@ -405,9 +499,14 @@ static int launch(struct run *run)
 		run->config.n_ports = 1;
 		run->config.proxy_port = PROXY_PORT;
 	}
-	if (sandbox_launch(&run->config, &run->child) < 0)
+	handled_set(&block);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	if (sandbox_launch(&run->config, &run->child) < 0) {
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return -1;
+	}
 	helper_pid = run->child.pid;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (run->child.notify_fd >= 0) {
 		run->supervisor = sandbox_seccomp_supervisor_start(
 			run->child.notify_fd, on_attempt, run);
@@ -430,6 +529,10 @@ static int finish(struct run *run)
 	}
 	helper_pid = 0;
 	status = run->result.exit_code;
+	if (second_signal)
+		cli_error("sandbox killed: 'SIG%s': a second signal kills the "
+			  "command and every process descended from it",
+			  sigabbrev_np(second_signal));
 	if (write_description(run, report(run)) < 0)
 		status = CLI_EXIT_RUNBUNDLE;
 	return status;

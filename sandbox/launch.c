@@ -65,6 +65,8 @@ enum msg_type {
 struct exit_report {
 	int status;
 	int timed_out;
+	int survivors;		/* processes that init could not kill */
+	int survivor_pid;	/* the first of them */
 };
 
 /* Status of a process that failed before the command ran. */
@@ -239,14 +241,89 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock,
 	_exit(err == ENOENT ? 127 : 126);
 }
 
-/* Kill everything the run started but init: the whole PID namespace,
- * or the agent's process group with --sandbox none. */
-static void kill_rest(const struct sandbox_plan *plan, pid_t agent)
+/*
+ * Send sig to everything the run started but init: the whole PID
+ * namespace, or the agent's process group with --sandbox none, where
+ * kill_descendants() finds the rest.
+ */
+static void signal_rest(const struct sandbox_plan *plan, pid_t agent,
+			int sig)
 {
 	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
-		kill(-1, SIGKILL);
+		kill(-1, sig);
 	else
-		kill(-agent, SIGKILL);
+		kill(-agent, sig);
+}
+
+/* The maximum number of children that one pass of kill_descendants()
+ * reads; the next pass takes the rest. */
+#define MAX_CHILDREN 1024
+
+/*
+ * Store the pids of init's children in pids, up to MAX_CHILDREN, from
+ * /proc/PID/task/PID/children (init has one thread). Returns the count.
+ * NOTE: a kernel without CONFIG_PROC_CHILDREN lacks that file, and then
+ * only the agent's process group is killed.
+ */
+static size_t read_children(pid_t *pids)
+{
+	char path[64], buf[MAX_CHILDREN * 8], *p = buf;
+	size_t n = 0;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+		 (int)getpid(), (int)getpid());
+	len = sandbox_read_text(path, buf, sizeof(buf));
+	while (len > 0 && n < MAX_CHILDREN) {
+		char *end;
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		pids[n++] = (pid_t)pid;
+		p = end;
+	}
+	return n;
+}
+
+/*
+ * Kill every process descended from the command, with --sandbox none.
+ * Init is a child subreaper (run_init()), so a process whose parent
+ * dies is reparented to init, however it daemonized. Killing init's
+ * children and reaping them until none is left therefore kills the
+ * whole tree, and no pid is reused meanwhile, because only init reaps
+ * them. Returns the number of children that could not be killed (a
+ * setuid program that changed its real uid, for a caller without
+ * privilege), and stores the first one's pid in *first.
+ */
+static int kill_descendants(int *first)
+{
+	pid_t pids[MAX_CHILDREN];
+	int survivors;
+
+	for (;;) {
+		size_t n = read_children(pids), killed = 0;
+
+		survivors = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (kill(pids[i], SIGKILL) == 0) {
+				killed++;
+				continue;
+			}
+			if (errno != EPERM)
+				continue;
+			if (!survivors)
+				*first = pids[i];
+			survivors++;
+		}
+		if (!killed)
+			return survivors;
+		/* One of them dies, and its children become init's. */
+		while (waitpid(-1, NULL, __WALL) < 0 && errno == EINTR)
+			;
+		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+			;
+	}
 }
 
 /* Reap every child left, which kill_rest() has killed, so that none of
@@ -288,6 +365,13 @@ static void reap(pid_t agent, int *status, bool *done)
 	}
 }
 
+/* Kill the agent and, with it, everything the run started. */
+static void kill_all(const struct sandbox_plan *plan, pid_t agent)
+{
+	kill(agent, SIGKILL);
+	signal_rest(plan, agent, SIGKILL);
+}
+
 static void start_timer(uint64_t seconds)
 {
 	struct itimerval it = { .it_value.tv_sec = (time_t)seconds };
@@ -296,12 +380,18 @@ static void start_timer(uint64_t seconds)
 		setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* Wait for the agent while forwarding signals; returns its status. */
+/*
+ * Wait for the agent while forwarding signals; returns its status. The
+ * first forwarded signal goes to the agent, and a second one kills
+ * everything, as runbundle record does. SIGTSTP stops every process of
+ * the run (with --sandbox none, the agent's process group) with
+ * SIGSTOP, which a program cannot ignore, and SIGCONT resumes them.
+ */
 static int supervise(const struct sandbox_plan *plan, pid_t agent,
 		     const sigset_t *set, int *timed_out)
 {
 	bool done = false;
-	int status = 0;
+	int status = 0, forwards = 0;
 
 	start_timer(plan->policy->limits.timeout_seconds);
 	while (!done) {
@@ -312,8 +402,13 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 			reap(agent, &status, &done);
 		} else if (sig == SIGALRM) {
 			*timed_out = 1;
-			kill(agent, SIGKILL);
-			kill_rest(plan, agent);
+			kill_all(plan, agent);
+		} else if (sig == SIGTSTP || sig == SIGCONT) {
+			kill(agent, sig == SIGTSTP ? SIGSTOP : SIGCONT);
+			signal_rest(plan, agent,
+				    sig == SIGTSTP ? SIGSTOP : SIGCONT);
+		} else if (sig > 0 && ++forwards > 1) {
+			kill_all(plan, agent);
 		} else if (sig > 0) {
 			kill(agent, sig);
 		}
@@ -331,9 +426,20 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGTSTP);
+	sigaddset(&set, SIGCONT);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
 		sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* Every orphan of the command is then reparented to init, which
+	 * kills it at the end (kill_descendants()). A PID namespace's init
+	 * gets them without this. */
+	if (plan->config->mode == SANDBOX_MODE_NONE &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		sandbox_set_error("cannot start the command: '%s': %s",
+				  "PR_SET_CHILD_SUBREAPER", strerror(errno));
+		child_fail(sock);
+	}
 	/* A new session, so that the agent has no controlling terminal and
 	 * cannot push input into the caller's with TIOCSTI. A caller
 	 * without one has none to pass on, so its session is kept, because
@@ -356,9 +462,11 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
 	report.status = supervise(plan, agent, &set, &report.timed_out);
-	kill_rest(plan, agent);
+	signal_rest(plan, agent, SIGKILL);
 	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
 		reap_rest();
+	else
+		report.survivors = kill_descendants(&report.survivor_pid);
 	send_msg(sock, MSG_EXIT, &report, sizeof(report), NULL, 0, false);
 	if (plan->config->wait_mode == SANDBOX_WAIT_STATUS)
 		wait_for_caller(sock);
@@ -494,14 +602,47 @@ static void close_inherited(int keep)
 	close_range((unsigned)keep + 1, ~0U, 0);
 }
 
+/* The signals that the helper passes on to init: those that init
+ * forwards or acts on, so that the caller may signal either. */
+static void relay_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTSTP);
+	sigaddset(set, SIGCONT);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+/* In the helper: pass signals on to init until it ends, and return its
+ * wait status. */
+static int relay_to_init(pid_t init, const sigset_t *set)
+{
+	int status;
+
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+
+		if (sig == SIGCHLD && waitpid(init, &status, WNOHANG) == init)
+			return status;
+		if (sig > 0 && sig != SIGCHLD)
+			kill(init, sig);
+	}
+}
+
 static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 				 pid_t parent)
 {
 	int alive[2], status, cgroup_fd;
+	sigset_t relayed;
 	pid_t init;
 
 	close_inherited(sock);
 	reset_signals();
+	/* Blocked before init exists, so that none is lost; init blocks
+	 * them too, and the agent unblocks every signal. */
+	relay_set(&relayed);
+	sigprocmask(SIG_BLOCK, &relayed, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_SETUP);
 	/* Before init is forked, so that init inherits the new area. */
@@ -533,10 +674,7 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	close(sock);
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
-	while (waitpid(init, &status, 0) < 0) {
-		if (errno != EINTR)
-			_exit(EXIT_SETUP);
-	}
+	status = relay_to_init(init, &relayed);
 	_exit(exit_code(status));
 }
 
@@ -1034,6 +1172,8 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 		memcpy(&rep, p->data, sizeof(rep));
 		r->status = rep.status;
 		r->timed_out = rep.timed_out != 0;
+		r->survivors = rep.survivors;
+		r->survivor_pid = rep.survivor_pid;
 		*have_exit = true;
 	} else if (p->type == MSG_EXEC_FAILED && p->len > sizeof(int)) {
 		int err;

@@ -14,10 +14,13 @@
  *	Landlock, the seccomp filter and the rlimits, and sends "ready"
  *	with its own pid. sandbox_launch() returns here.
  *   running: the agent runs the caller's hook, then execve(). Init
- *	forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to it.
+ *	forwards the first SIGTERM, SIGINT, SIGHUP or SIGQUIT to it, and
+ *	kills the whole run on a second one. SIGTSTP to init stops every
+ *	process of the run with SIGSTOP, and SIGCONT resumes them.
  *   done: the agent exits, or the timeout expires. Init kills every
  *	other process of the namespace, reaps them, reports the agent's
- *	status and exits.
+ *	status and exits. With --sandbox none, init is a child subreaper
+ *	and kills every process descended from the agent.
  *   torn down: the kernel has removed the namespaces with init's exit,
  *	and the caller has reaped init. sandbox_wait() returns the
  *	agent's status here, or already at done (enum sandbox_wait_mode).
@@ -178,6 +181,10 @@ struct sandbox_result {
 	bool timed_out;
 	bool exec_failed;	/* execve() failed: message says why */
 	uint64_t process_limit_hits;	/* forks refused by a cgroup */
+	int survivors;		/* with --sandbox none: processes of the
+				 * command's tree that init could not kill
+				 * (EPERM), left running */
+	pid_t survivor_pid;	/* the first of them */
 	char message[512];
 };
 
