@@ -10,7 +10,26 @@ TEST_NAME=$(basename "$0" .sh)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rbtest-$TEST_NAME.XXXXXX")
 chmod 755 "$TMP"
 
+# remove_stale_cgroups: remove the empty cgroups named runbundle-PID or
+# runbundle-PID-N whose runbundle process is gone, as a SIGKILL leaves
+# them (docs/record.md). Tests that kill runbundle leave such cgroups.
+remove_stale_cgroups() {
+	for dir in /sys/fs/cgroup/pids/runbundle-* \
+		   /sys/fs/cgroup/*/runbundle-*; do
+		[ -d "$dir" ] || continue
+		pid=${dir##*/runbundle-}
+		pid=${pid%%-*}
+		[ -d "/proc/$pid" ] || rmdir "$dir" 2>/dev/null || true
+	done
+}
+
+# A failed check exits with background jobs still running, such as a
+# recording whose agent waits for a file in $TMP that never comes. Their
+# command lines name $TMP, so they end here, and their sandboxes and
+# tracees with them.
 cleanup() {
+	pkill -KILL -f "$TMP" 2>/dev/null || true
+	[ "$(id -u)" -ne 0 ] || remove_stale_cgroups
 	chmod -R u+rwX "$TMP" 2>/dev/null || true
 	rm -rf "$TMP"
 }
