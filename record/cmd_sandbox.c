@@ -60,39 +60,17 @@ struct run {
  * first SIGINT, SIGTERM or SIGHUP on to the command and kills every
  * process of the run on a second one, as runbundle record does, so
  * this process sends each one to it. The same signal again within
- * REPEAT_MS counts once, because a closed terminal sends SIGHUP from
- * the kernel and from the shell. Ctrl-Z (SIGTSTP) stops the run's
- * processes, then this process, and both resume on SIGCONT. A signal
- * ignored when runbundle started stays ignored.
+ * 100 ms counts once (cli_signal_repeated()). Ctrl-Z (SIGTSTP) stops
+ * the run's processes, then this process, and both resume on SIGCONT.
+ * A signal ignored when runbundle started stays ignored.
  */
 static volatile sig_atomic_t helper_pid;
 static volatile sig_atomic_t signal_count;
 static volatile sig_atomic_t second_signal;
 
-/* Milliseconds within which the same signal again counts once. */
-#define REPEAT_MS 100
-
-/* Whether sig repeats the last counted signal within REPEAT_MS.
- * Async-signal-safe. */
-static bool repeated(int sig)
-{
-	static volatile sig_atomic_t last_sig;
-	static int64_t last_ms;
-	struct timespec ts;
-	int64_t now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (sig == last_sig && now - last_ms < REPEAT_MS)
-		return true;
-	last_sig = sig;
-	last_ms = now;
-	return false;
-}
-
 static void on_signal(int sig)
 {
-	if (repeated(sig))
+	if (cli_signal_repeated(sig))
 		return;
 	if (++signal_count == 2)
 		second_signal = sig;

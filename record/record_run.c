@@ -39,37 +39,11 @@
 static struct record_session *signal_session;
 static volatile sig_atomic_t signal_count;
 
-/* Milliseconds within which the same signal again counts once. */
-#define REPEAT_MS 100
-
-/*
- * Whether sig repeats the last counted signal within REPEAT_MS. One
- * event can deliver a signal twice: killall and service managers signal
- * both runbundle processes, and the recorder gets the relayed copy too
- * (record_detach.c), and a closed terminal sends SIGHUP from the kernel
- * and from the shell. Async-signal-safe.
- */
-static bool repeated(int sig)
-{
-	static volatile sig_atomic_t last_sig;
-	static int64_t last_ms;
-	struct timespec ts;
-	int64_t now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (sig == last_sig && now - last_ms < REPEAT_MS)
-		return true;
-	last_sig = sig;
-	last_ms = now;
-	return false;
-}
-
 static void on_signal(int sig)
 {
 	struct record_session *s = signal_session;
 
-	if (repeated(sig))
+	if (cli_signal_repeated(sig))
 		return;
 	signal_count++;
 	if (!s || !s->tracer)
@@ -160,7 +134,7 @@ int record_signals_poll(struct record_session *s)
 
 	record_signals_set(&set);
 	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
-		if (repeated(sig))
+		if (cli_signal_repeated(sig))
 			continue;
 		signal_count++;
 		if (s->stop_signal)

@@ -81,8 +81,9 @@ static void tallies_free(struct tallies *t)
 /* Run one replay in a child, its output into LOG; never returns. The
  * child has a process group of its own, so that a Ctrl-C on the
  * terminal reaches the parent alone, which passes each signal on to
- * every running replay (stop() below), not twice. It exits 0 when the replay ran to its end, 128 + the
- * signal when one cut it short, and 3 when it could not run. */
+ * every running replay (stop() below), not twice. It exits 0 when the
+ * replay ran to its end, 128 + the signal when one cut it short, and 3
+ * when it could not run. */
 static void child(struct replay_run *run, struct replay_options opts,
 		  const char *dir, unsigned i, const sigset_t *mask)
 {
