@@ -75,6 +75,20 @@ wait_status() {
 	set -e
 }
 
+# wait_file FILE WHAT [LOG]: wait up to 60 s for FILE to exist, and
+# fail with WHAT, and LOG's content when given, if it does not.
+wait_file() {
+	tries=0
+	until [ -e "$1" ]; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 1200 ]; then
+			[ -z "${3:-}" ] || cat "$3" >&2
+			fail "$2"
+		fi
+		sleep 0.05
+	done
+}
+
 # expect_grep PATTERN FILE: the file contains a line matching PATTERN.
 expect_grep() {
 	grep -q -e "$1" "$2" || {

@@ -35,15 +35,7 @@ ignoring() {
 		-o "$TMP/$name.rb" --sandbox "$mode" -- sh -c "$agent" \
 		>"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null &
 	pid=$!
-	tries=0
-	until [ -e started ]; do
-		tries=$((tries + 1))
-		[ "$tries" -le 300 ] || {
-			cat "$TMP/$name.err" >&2
-			fail "$name: the agent did not start"
-		}
-		sleep 0.05
-	done
+	wait_file started "$name: the agent did not start" "$TMP/$name.err"
 	recorder=$(pgrep -P "$pid")
 	[ -n "$recorder" ] || fail "$name: no recorder under $pid"
 }

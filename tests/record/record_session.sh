@@ -29,13 +29,7 @@ under_tty() {
 	script -qfec "exec '$RB' record -o '$TMP/$1.rb' --sandbox $2 \
 		-- sh probe.sh" "$TMP/$1.log" >/dev/null </dev/null &
 	script_pid=$!
-	tries=0
-	until [ -e started ]; do
-		tries=$((tries + 1))
-		[ "$tries" -le 600 ] || fail "$1: the agent did not start:" \
-			"$(cat "$TMP/$1.log")"
-		sleep 0.05
-	done
+	wait_file started "$1: the agent did not start" "$TMP/$1.log"
 	relay=$(pgrep -P "$script_pid")
 	recorder=$(pgrep -P "$relay")
 	[ -n "$recorder" ] || fail "$1: no recorder process under $relay"

@@ -25,15 +25,7 @@ start() {
 	env --default-signal=INT "$RB" record -o "$TMP/$name.rb" "$@" \
 		>"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null &
 	pid=$!
-	tries=0
-	while [ ! -e started ]; do
-		tries=$((tries + 1))
-		[ "$tries" -le 300 ] || {
-			cat "$TMP/$name.err" >&2
-			fail "$name: the agent did not start"
-		}
-		sleep 0.05
-	done
+	wait_file started "$name: the agent did not start" "$TMP/$name.err"
 }
 
 # finish STATUS: wait for the recording, which must exit with STATUS

@@ -69,12 +69,7 @@ mkdir "$TMP/kws"
 	--policy "$TMP/policy.json" -- "$TMP/agents/wait.sh" \
 	</dev/null >/dev/null 2>&1) &
 rec=$!
-tries=0
-until [ -e "$TMP/kws/waiting" ]; do
-	tries=$((tries + 1))
-	[ "$tries" -le 1200 ] || fail "the agent did not start"
-	sleep 0.05
-done
+wait_file "$TMP/kws/waiting" "the agent did not start"
 kill -KILL "$rec"
 wait "$rec" || true
 rm "$TMP/flags/hold"

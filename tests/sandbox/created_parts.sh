@@ -15,12 +15,7 @@ start_first() {
 	sandbox "$1" -- sh -c 'touch started; sleep 2' \
 		>"$TMP/first.out" 2>"$TMP/first.err" &
 	first=$!
-	tries=0
-	until [ -e "$ws/started" ]; do
-		tries=$((tries + 1))
-		[ "$tries" -le 200 ] || fail "$1: the first run did not start"
-		sleep 0.05
-	done
+	wait_file "$ws/started" "$1: the first run did not start"
 	rm -f "$ws/started"
 }
 

@@ -28,12 +28,7 @@ start() {
 		--workspace "$ws" --sandbox "$mode" -- sh -c "$script" \
 		>"$TMP/out" 2>"$TMP/err" </dev/null) &
 	pid=$!
-	tries=0
-	until [ -e "$ws/started" ]; do
-		tries=$((tries + 1))
-		[ "$tries" -le 200 ] || fail "$mode: the command did not start"
-		sleep 0.05
-	done
+	wait_file "$ws/started" "$mode: the command did not start"
 }
 
 # expect_gone PID WHAT: no process PID is left.
