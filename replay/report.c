@@ -331,12 +331,10 @@ static void add_status(cJSON *obj, const char *name, bool ended, int code)
 
 static cJSON *uncompared_json(const struct replay_step_cmp *sc)
 {
-	cJSON *list = cJSON_CreateArray();
-
-	for (size_t i = 0; list && i < sc->n_uncompared; i++)
-		cJSON_AddItemToArray(list,
-				     cJSON_CreateString(sc->uncompared[i]));
-	return list;
+	if (!sc->n_uncompared)
+		return cJSON_CreateArray();
+	return cJSON_CreateStringArray((const char *const *)sc->uncompared,
+				       (int)sc->n_uncompared);
 }
 
 static cJSON *files_json(const struct replay_step_cmp *sc)
