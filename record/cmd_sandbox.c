@@ -225,9 +225,18 @@ static int check_description_path(const char *path)
 				 ".json'", path);
 			return -1;
 		}
+		/* A FIFO would block the open until a reader comes, and a
+		 * device such as /dev/full fails only at the write. */
+		if (!S_ISREG(st.st_mode)) {
+			cli_error("cannot create the description: '%s': not a "
+				  "regular file", path);
+			cli_hint("name a regular file, or a new one");
+			return -1;
+		}
 		/* Opened without O_TRUNC, so a file that exists stays as it
 		 * is until the run writes it. */
-		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC |
+			      O_NOCTTY);
 
 		if (fd >= 0) {
 			close(fd);

@@ -106,12 +106,17 @@ static int remove_chain(int ws, const char *covers, const char *created)
 	return 0;
 }
 
+/* workspace_lock of a run whose workspace could not be locked. */
+#define UNLOCKABLE (-2)
+
 void sandbox_created_lock(struct sandbox_child *child, const char *workspace)
 {
 	int fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	/* NOTE: a workspace that the caller cannot read cannot be locked,
-	 * and then nothing keeps another run's parts from being removed. */
+	/* A workspace that the caller cannot read cannot be locked. Its
+	 * parts then stay after the run, because removing them could
+	 * detach another run's mounts. */
+	child->workspace_lock = UNLOCKABLE;
 	if (fd < 0)
 		return;
 	while (flock(fd, LOCK_SH) < 0) {
@@ -130,10 +135,12 @@ void sandbox_created_unlock(struct sandbox_child *child)
 	child->workspace_lock = -1;
 }
 
-/* Whether no other run holds the workspace: the lock became exclusive,
- * or there is none to hold. */
+/* Whether no other run uses the workspace: the lock became exclusive,
+ * or the run took none (--sandbox none creates no part). */
 static bool sole_run(const struct sandbox_child *child)
 {
+	if (child->workspace_lock == UNLOCKABLE)
+		return false;
 	if (child->workspace_lock < 0)
 		return true;
 	return flock(child->workspace_lock, LOCK_EX | LOCK_NB) == 0;

@@ -168,8 +168,9 @@ struct sandbox_child {
 	cJSON *created;		/* parts created in the workspace for the
 				 * run: [{"covers", "created"}], or NULL */
 	char workspace[4096];	/* the workspace's host path */
-	int workspace_lock;	/* the workspace, with a flock() held, or
-				 * -1 (created.c) */
+	int workspace_lock;	/* the workspace, with a flock() held; -1
+				 * without, -2 when it could not be taken
+				 * (created.c) */
 	enum sandbox_wait_mode wait_mode;
 	bool ended_at_status;	/* sandbox_wait() returned at "done" */
 };

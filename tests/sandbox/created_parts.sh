@@ -83,3 +83,30 @@ for who in $IDENTITIES; do
 		"$who: the part in a read-only workspace"
 	chmod 755 "$locked"
 done
+
+# A workspace that the caller can write but not read cannot be locked,
+# so its parts stay after the run: removing them could detach the
+# mounts of a run that shares it.
+if [ -n "$UNPRIV_RUNBUNDLE" ] && [ "$(id -u)" -eq 0 ]; then
+	unread=$TMP/unread
+	mkdir -p "$unread"
+	chown "$TEST_USER" "$unread"
+	chmod 300 "$unread"
+	(cd "$unread" && as_user "$UNPRIV_RUNBUNDLE" sandbox -- sh -c \
+		'sleep 1.5') >"$TMP/first.out" 2>&1 &
+	first=$!
+	sleep 0.5
+	set +e
+	(cd "$unread" && as_user "$UNPRIV_RUNBUNDLE" sandbox -- sh -c \
+		'sleep 2; echo x >.git/hooks/pre-commit') >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	set -e
+	[ "$got" != 0 ] || fail "user: wrote .git/hooks in an unreadable workspace"
+	expect_grep 'Read-only file system' "$TMP/err"
+	wait_status "$first"
+	expect_eq 0 "$status" "user: the first run in an unreadable workspace"
+	[ ! -e "$unread/.git/hooks/pre-commit" ] ||
+		fail "user: .git/hooks/pre-commit in an unreadable workspace"
+	[ -d "$unread/.git/hooks" ] ||
+		fail "user: .git/hooks removed in an unreadable workspace"
+fi

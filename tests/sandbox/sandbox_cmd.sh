@@ -27,7 +27,8 @@ for who in $IDENTITIES; do
 
 	# A description file that cannot be created fails before the
 	# command runs, so the command's status is never lost.
-	for bad in "$TMP/missing/d.json" "$TMP"; do
+	[ -p "$TMP/fifo" ] || mkfifo -m 666 "$TMP/fifo"
+	for bad in "$TMP/missing/d.json" "$TMP/fifo" /dev/full "$TMP"; do
 		expect_status 125 sandbox "$who" --description "$bad" -- \
 			sh -c 'echo ran; exit 42'
 		[ ! -s "$TMP/out" ] || fail "$who: the command ran: '$bad'"
