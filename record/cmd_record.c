@@ -500,6 +500,33 @@ static int check_rules(const struct sandbox_policy *policy, const char *path)
 	return 0;
 }
 
+/*
+ * Check the policy's HOME seed before the bundle exists: the sandbox
+ * opens it only when it starts, after the bundle's first event. Replay
+ * restores the seed from the bundle instead, so the policy loader
+ * cannot check it for every caller.
+ */
+static int check_seed(const struct sandbox_policy *policy, const char *path)
+{
+	const char *name = path ? path : "policy", *why;
+	struct stat st;
+
+	if (!policy->home_seed)
+		return 0;
+	if (stat(policy->home_seed, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (access(policy->home_seed, R_OK | X_OK) < 0)
+		why = strerror(errno);
+	else
+		return 0;
+	cli_error("%s: home.seed: '%s': %s", name, policy->home_seed, why);
+	cli_hint("create the directory that seeds HOME, or take home.seed out "
+		 "of the policy");
+	return -1;
+}
+
 static struct sandbox_policy *load_policy(const char *path)
 {
 	struct sandbox_policy *policy = path ? sandbox_policy_load(path)
@@ -510,7 +537,7 @@ static struct sandbox_policy *load_policy(const char *path)
 		cli_error_from(sandbox_error(), sandbox_error_hint());
 		return NULL;
 	}
-	if (check_rules(policy, path) < 0) {
+	if (check_rules(policy, path) < 0 || check_seed(policy, path) < 0) {
 		sandbox_policy_free(policy);
 		return NULL;
 	}

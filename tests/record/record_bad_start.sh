@@ -2,8 +2,9 @@
 # Input that record can check before the run fails with exit status 3,
 # a message that names the value and the fix, and no bundle. The cases
 # are a workspace that is no directory or that the caller cannot read,
-# an -o that exists, is a dangling symlink, is empty or lies on proc, and
-# a disk too full to create the bundle on.
+# an -o that exists, is a dangling symlink, is empty or lies on proc, a
+# policy whose HOME seed is missing, and a disk too full to create the
+# bundle on.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 
@@ -36,6 +37,18 @@ rejected() {
 
 rejected "$TMP/dest/w.rb" "cannot use the workspace: '$TMP/afile': not a \
 directory" "give a directory with --workspace" --workspace "$TMP/afile"
+# A policy whose HOME seed is missing or not a directory.
+printf '{"version": 1, "home": {"seed": "%s"}}\n' "$TMP/noseed" \
+	>"$TMP/noseed.json"
+printf '{"version": 1, "home": {"seed": "%s"}}\n' "$TMP/afile" \
+	>"$TMP/fileseed.json"
+rejected "$TMP/dest/s.rb" "$TMP/noseed.json: home.seed: '$TMP/noseed': No \
+such file or directory" "create the directory that seeds HOME, or take \
+home.seed out of the policy" --policy "$TMP/noseed.json"
+rejected "$TMP/dest/s.rb" "$TMP/fileseed.json: home.seed: '$TMP/afile': \
+not a directory" "create the directory that seeds HOME, or take home.seed \
+out of the policy" --policy "$TMP/fileseed.json"
+
 rejected "$TMP/dest/w.rb" "cannot use the workspace: '$TMP/none': No such \
 file or directory" "give an existing directory with --workspace" \
 	--workspace "$TMP/none"
