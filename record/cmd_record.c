@@ -262,6 +262,18 @@ static int check_file_system(int fd, const char *out, const char *dir)
 	return CLI_EXIT_ERROR;
 }
 
+/* Suggest a bundle of that name beside the workspace, by absolute path:
+ * a relative one such as ../NAME may lie inside the workspace too, when
+ * it is a parent of the current directory. */
+static void suggest_outside(const char *workspace, const char *name)
+{
+	const char *slash = strrchr(workspace, '/');
+	int len = slash && slash != workspace ? (int)(slash - workspace) : 0;
+
+	cli_hint("write it outside the workspace, for example with -o "
+		 "%.*s/%s", len, workspace, name);
+}
+
 /* The agent can write anywhere in its workspace, so a bundle there would
  * be at its mercy: it could delete or replace its own record. */
 static int check_output(const struct record_args *a)
@@ -301,8 +313,7 @@ static int check_output(const struct record_args *a)
 	cli_error("cannot write the bundle: '%s': it lies inside the "
 		  "workspace '%s', where the agent could change or delete it",
 		  out, a->workspace);
-	cli_hint("write it outside the workspace, for example with -o "
-		 "../%s", slash ? slash + 1 : out);
+	suggest_outside(a->workspace, slash ? slash + 1 : out);
 	return CLI_EXIT_ERROR;
 }
 

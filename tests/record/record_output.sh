@@ -25,11 +25,18 @@ for out in inside.rb sub/inside.rb "$ws/inside.rb" "$TMP/link/inside.rb"; do
 	[ "$status" = 3 ] || fail "-o $out: expected exit status 3, got $status"
 	expect_grep "^runbundle: cannot write the bundle: '$out': it lies inside the workspace '$ws'" \
 		"$TMP/err"
-	expect_grep '^hint: write it outside the workspace, for example with -o \.\./inside\.rb$' \
+	expect_grep "^hint: write it outside the workspace, for example with -o $(dirname "$ws")/inside\\.rb\$" \
 		"$TMP/err"
 	[ -z "$(find "$ws" -name 'inside.rb*')" ] ||
 		fail "-o $out: a bundle was made inside the workspace"
 done
+# A workspace above the current directory: ../inside.rb lies inside it
+# too, so the hint names a path beside it.
+cd "$ws/sub"
+record ../inside.rb --workspace "$ws" -- true
+cd "$ws"
+[ "$status" = 3 ] || fail "-o ../inside.rb: expected exit status 3, got $status"
+expect_grep "^hint: .* -o $(dirname "$ws")/inside\\.rb\$" "$TMP/err"
 # A workspace given with --workspace counts, not the current directory.
 record "$ws/other.rb" --workspace "$ws/sub" -- true
 expect_recorded 0
