@@ -96,6 +96,12 @@ static int fail(const char *what, const char *path)
 				 "workspace, not a symlink or a mount. "
 				 "Replace it, or take the part out of the "
 				 "policy's workspace.read_only");
+	/* Another user's run may have made the part for itself, with that
+	 * user's umask (docs/policy.md). */
+	if (strcmp(what, "open the workspace part") == 0 && err == EACCES)
+		sandbox_set_hint("make the part and the directories above it "
+				 "readable to you. If another user's run "
+				 "created it, it goes when that run ends");
 	return -1;
 }
 
