@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -84,6 +85,15 @@ struct bundle *bundle_open(const char *path, enum bundle_open_mode mode);
 /* Close and free. Does not finalize: a bundle closed unfinalized stays
  * incomplete. Accepts NULL. */
 void bundle_close(struct bundle *bundle);
+
+/*
+ * Remove the closed bundle that bundle_create() made at path, with its
+ * -wal, -shm and -journal, for a run that failed before the bundle held
+ * anything of value. created is the file's stat() after the creation,
+ * so a file that has replaced it since is kept. Returns 0, or -1 with
+ * the message in bundle_error() when a file could not be removed.
+ */
+int bundle_remove_created(const char *path, const struct stat *created);
 
 /* Nonzero when the bundle was finalized. */
 int bundle_is_finalized(const struct bundle *bundle);

@@ -486,30 +486,45 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	return 0;
 }
 
-/*
- * Remove the file that bundle_create() linked at path, with its -wal,
- * -shm and -journal, after a failure left it unusable. Otherwise a bundle
- * without events would be left behind. created is its stat() after the
- * link, so a file that has replaced it since is kept. The error stays as
- * it was set.
- */
-static void remove_created(const char *path, const struct stat *created)
+/* Remove what bundle_create() made, as bundle_remove_created() says.
+ * Returns 0, or the errno of the first file that could not be removed,
+ * whose name is then in failed. */
+static int remove_created(const char *path, const struct stat *created,
+			  char *failed, size_t size)
 {
-	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
-	char side[4096];
+	static const char *const suffixes[] = { "", "-wal", "-shm",
+						"-journal" };
+	char name[4096];
 	struct stat st;
+	int err = 0;
 
 	if (created->st_ino == 0 || stat(path, &st) != 0 ||
 	    st.st_dev != created->st_dev || st.st_ino != created->st_ino)
-		return;
-	unlink(path);
+		return 0;
 	/* bundle_create() found none of these files before, so they are
 	 * from this creation. */
-	for (size_t i = 0; i < 3; i++) {
-		if ((size_t)snprintf(side, sizeof(side), "%s%s", path,
-				     suffixes[i]) < sizeof(side))
-			unlink(side);
+	for (size_t i = 0; i < 4; i++) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", path,
+				     suffixes[i]) >= sizeof(name))
+			continue;
+		if (unlink(name) == 0 || errno == ENOENT || err)
+			continue;
+		err = errno;
+		snprintf(failed, size, "%s", name);
 	}
+	return err;
+}
+
+int bundle_remove_created(const char *path, const struct stat *created)
+{
+	char failed[4096];
+	int err = remove_created(path, created, failed, sizeof(failed));
+
+	if (!err)
+		return 0;
+	bundle_set_error("cannot remove the bundle: '%s': %s", failed,
+			 strerror(err));
+	return -1;
 }
 
 struct bundle *bundle_create(const char *path,
@@ -550,8 +565,11 @@ struct bundle *bundle_create(const char *path,
 		memset(&st, 0, sizeof(st));
 	if (open_db(bundle, SQLITE_OPEN_READWRITE) || start_writing(bundle) ||
 	    store_dict_init(bundle)) {
+		char failed[4096];
+
 		bundle_close(bundle);
-		remove_created(path, &st);
+		/* The error to report is the creation's, set above. */
+		remove_created(path, &st, failed, sizeof(failed));
 		return NULL;
 	}
 	return bundle;

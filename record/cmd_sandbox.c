@@ -58,8 +58,8 @@ struct run {
 /*
  * Signals. The sandbox's init (or the helper in front of it) passes the
  * first SIGINT, SIGTERM or SIGHUP on to the command and kills every
- * process of the run on a second one, as runbundle record does, so
- * this process sends each one to it. The same signal again within
+ * process of the run on a second one, as runbundle record does. So this
+ * process sends each one to it. The same signal again within
  * 100 ms counts once (cli_signal_repeated()). Ctrl-Z (SIGTSTP) stops
  * the run's processes, then this process, and both resume on SIGCONT.
  * A signal ignored when runbundle started stays ignored.

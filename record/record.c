@@ -456,35 +456,20 @@ static int write_start(struct record_session *s,
 }
 
 /*
- * Close and remove the bundle that this session created, with its -wal
- * and -shm, so that a run that failed before its first events leaves no
- * bundle behind. created is the bundle's stat() after creation, so a
- * file that has replaced it since is kept.
+ * Close and remove the bundle that this session created, so that a run
+ * that failed before its first events leaves no bundle behind. created
+ * is the bundle's stat() after creation.
  */
 static void discard_bundle(struct record_session *s,
 			   const struct stat *created)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	const char *path = s->config->output;
-	char name[PATH_MAX + 8];
-	struct stat st;
-	bool ours;
-
 	if (!s->bundle)
 		return;
 	record_writer_stop(s);
 	bundle_close(s->bundle);
 	s->bundle = NULL;
-	ours = created->st_ino != 0 && stat(path, &st) == 0 &&
-	       st.st_dev == created->st_dev && st.st_ino == created->st_ino;
-	/* check_leftovers() found no -wal or -shm before the bundle was
-	 * created, so those beside it are this run's too. */
-	for (size_t i = 0; ours && i < 3; i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		if (unlink(name) < 0 && errno != ENOENT)
-			cli_error("warning: cannot remove the bundle of the "
-				  "failed run: '%s': %m", name);
-	}
+	if (bundle_remove_created(s->config->output, created) < 0)
+		cli_error("warning: %s", bundle_error());
 }
 
 int record_session_open(struct record_session *s,

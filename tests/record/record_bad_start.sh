@@ -1,10 +1,9 @@
 #!/bin/sh
 # Input that record can check before the run fails with exit status 3,
-# a message that names the value and the fix, and no bundle. The cases
-# are a workspace that is no directory or that the caller cannot read,
-# an -o that exists, is a dangling symlink, is empty or lies on proc, a
-# policy whose HOME seed is missing, and a disk too full to create the
-# bundle on.
+# a message that names the value and the fix, and no bundle. The cases:
+# a workspace that is no directory or that the caller cannot read; an
+# -o that exists, is a dangling symlink, is empty or lies on proc; a
+# policy whose HOME seed is missing; a disk too full for the bundle.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 
