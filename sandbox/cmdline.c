@@ -11,7 +11,8 @@
  * The caller finds the area and copies it before it forks, so that the
  * sandbox's processes neither parse /proc nor allocate: each page they
  * write is a copy-on-write fault, and malloc() in a fresh fork touches
- * many of them.
+ * many of them. The command's argv strings often lie in the area too,
+ * so an argv of their copies is kept beside it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,7 +58,31 @@ static int parse_arg_area(const char *stat, unsigned long *start,
 	return *end > *start ? 0 : -1;
 }
 
-int sandbox_cmdline_save(struct sandbox_cmdline *cmdline, const char *stat)
+/* Point each string of argv that lies in the area at its copy. */
+static int copy_argv(struct sandbox_cmdline *cmdline, char *const *argv)
+{
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	cmdline->argv = calloc(n + 1, sizeof(*cmdline->argv));
+	if (!cmdline->argv) {
+		sandbox_set_error("cannot hide the command line: '%s': %s",
+				  "argv", strerror(ENOMEM));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *s = argv[i];
+
+		if (s >= cmdline->area && s < cmdline->area + cmdline->len)
+			s = cmdline->saved + (s - cmdline->area);
+		cmdline->argv[i] = s;
+	}
+	return 0;
+}
+
+int sandbox_cmdline_save(struct sandbox_cmdline *cmdline, const char *stat,
+			 char *const *argv)
 {
 	unsigned long start, end;
 
@@ -76,6 +101,10 @@ int sandbox_cmdline_save(struct sandbox_cmdline *cmdline, const char *stat)
 		return -1;
 	}
 	memcpy(cmdline->saved, cmdline->area, cmdline->len);
+	if (copy_argv(cmdline, argv) < 0) {
+		sandbox_cmdline_free(cmdline);
+		return -1;
+	}
 	return 0;
 }
 
@@ -92,13 +121,9 @@ int sandbox_cmdline_hide(const struct sandbox_cmdline *cmdline,
 	return 0;
 }
 
-void sandbox_cmdline_restore(const struct sandbox_cmdline *cmdline)
-{
-	memcpy(cmdline->area, cmdline->saved, cmdline->len);
-}
-
 void sandbox_cmdline_free(struct sandbox_cmdline *cmdline)
 {
+	free(cmdline->argv);
 	free(cmdline->saved);
 	memset(cmdline, 0, sizeof(*cmdline));
 }

@@ -26,6 +26,8 @@ struct sandbox_cmdline {
 	char *area;		/* the same address in every fork */
 	size_t len;
 	char *saved;		/* a copy of the area, malloc()ed */
+	char **argv;		/* the command's argv, with strings
+				 * from saved where they lie in the area */
 };
 
 struct sandbox_plan {
@@ -134,19 +136,19 @@ const char *sandbox_placement_conflict(const char *path,
 int sandbox_placement_check(const struct sandbox_plan *plan);
 
 /* cmdline.c: sandbox_cmdline_save() finds this process's argument
- * area in stat, the text of /proc/self/stat, and copies it, before the
- * fork. sandbox_cmdline_hide() overwrites the area with name and sets
+ * area in stat, the text of /proc/self/stat, and copies it before the
+ * fork, with argv, the command to run, whose strings may point into the
+ * area. sandbox_cmdline_hide() overwrites the area with name and sets
  * the command name, so that /proc/PID/cmdline shows no host detail.
- * The argv strings of the config point into that area:
- * sandbox_cmdline_restore() puts it back in a forked process that needs
- * them, such as the agent before its execvp(). sandbox_stat_field()
- * returns the text after field number field (3 or more) of stat, or
- * NULL. */
+ * The agent shares init's memory until it executes, so it leaves the
+ * area hidden and runs c->argv, an argv whose strings lie in the copy.
+ * sandbox_stat_field() returns the text after field number field (3 or
+ * more) of stat, or NULL. */
 const char *sandbox_stat_field(const char *stat, int field);
-int sandbox_cmdline_save(struct sandbox_cmdline *c, const char *stat);
+int sandbox_cmdline_save(struct sandbox_cmdline *c, const char *stat,
+			 char *const *argv);
 int sandbox_cmdline_hide(const struct sandbox_cmdline *c,
 			 const char *name);			/* child */
-void sandbox_cmdline_restore(const struct sandbox_cmdline *c); /* child */
 void sandbox_cmdline_free(struct sandbox_cmdline *c);
 
 /* describe.c */
