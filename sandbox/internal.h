@@ -66,6 +66,11 @@ void sandbox_ns_explain(int err, const char *step);
  * the byte count, or -1 when it cannot be read or is empty. */
 ssize_t sandbox_read_text(const char *path, char *buf, size_t size);
 
+/* mounts.c: check before the run that no directory of a workspace part
+ * is a symlink or a mount, which the build would reject: 0, or -1 with
+ * the error and a hint set. A missing or unreadable part is left to the
+ * build. */
+int sandbox_mounts_check_parts(const struct sandbox_plan *plan);
 /* mounts.c: assemble the root, pivot into it. Appends one object per
  * mount to mounts. */
 int sandbox_mounts_build(const struct sandbox_plan *plan,

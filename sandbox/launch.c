@@ -838,7 +838,9 @@ static int plan_paths(struct sandbox_plan *plan, const struct sandbox_config *c)
 				  plan->inside);
 		return -1;
 	}
-	return sandbox_placement_check(plan);
+	if (sandbox_placement_check(plan) < 0)
+		return -1;
+	return sandbox_mounts_check_parts(plan);
 }
 
 int sandbox_check(const struct sandbox_config *config)

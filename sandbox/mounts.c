@@ -816,6 +816,55 @@ static bool all_writable(const struct sandbox_policy *p)
 	return false;
 }
 
+/* Open each directory of rel in turn, down to rel itself, and fail on
+ * the first that is a symlink or a mount. */
+static int check_part(int ws, const char *workspace, const char *rel)
+{
+	char prefix[PATH_MAX], path[PATH_MAX * 2];
+	size_t len = strlen(rel);
+
+	for (size_t i = 1; i <= len; i++) {
+		int fd;
+
+		if (rel[i] != '/' && rel[i] != '\0')
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, rel);
+		fd = open_part(ws, prefix);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ELOOP && errno != EXDEV)
+			return 0;
+		snprintf(path, sizeof(path), "%s/%s", workspace, prefix);
+		return fail("open the workspace part", path);
+	}
+	return 0;
+}
+
+int sandbox_mounts_check_parts(const struct sandbox_plan *plan)
+{
+	const struct sandbox_policy *p = plan->policy;
+	int ws, rc = 0;
+
+	if (plan->config->mode != SANDBOX_MODE_NAMESPACES)
+		return 0;
+	ws = open(plan->workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ws < 0)
+		return 0;
+	for (size_t i = 0; rc == 0 && i < p->workspace_read_only.count; i++)
+		rc = check_part(ws, plan->workspace,
+				p->workspace_read_only.items[i]);
+	for (size_t i = 0; rc == 0 && !all_writable(p) &&
+			   i < p->workspace_writable.count; i++) {
+		if (strcmp(p->workspace_writable.items[i], ".") != 0)
+			rc = check_part(ws, plan->workspace,
+					p->workspace_writable.items[i]);
+	}
+	close(ws);
+	return rc;
+}
+
 static int build_workspace(struct build *b)
 {
 	const struct sandbox_policy *p = b->plan->policy;

@@ -112,4 +112,15 @@ expect_status 3 "$RB" record -o "$TMP/ro.rb" --policy "$TMP/ro.json" \
 expect_grep "^runbundle: cannot start the sandbox: '$TMP/ro/ws': the workspace would be, contain or lie inside the system or policy path '$TMP/ro'$" \
 	"$TMP/err"
 [ ! -e "$TMP/ro.rb" ] || fail "a refused workspace left a bundle"
+
+# And a read-only part below a symlink, which the sandbox could not
+# protect.
+mkdir -p "$TMP/linked/ws" "$TMP/linked/git/hooks"
+ln -s ../git "$TMP/linked/ws/.git"
+expect_status 3 "$RB" record -o "$TMP/linked.rb" \
+	--workspace "$TMP/linked/ws" -- true
+expect_grep "^runbundle: cannot open the workspace part: '$TMP/linked/ws/.git': Too many levels of symbolic links$" \
+	"$TMP/err"
+expect_grep '^hint: .*not a symlink' "$TMP/err"
+[ ! -e "$TMP/linked.rb" ] || fail "a part below a symlink left a bundle"
 exit 0

@@ -42,18 +42,27 @@ for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" -- true
 	[ ! -e "$ws/.git" ] || fail "$who: .git was left by a lone run"
 
-	# A start that fails after it created a part removes it.
+	# A part below a symlink is rejected before any part is created.
 	rm -rf "$ws/infra" "$TMP/outside-$who"
 	mkdir "$TMP/outside-$who"
 	ln -s "$TMP/outside-$who" "$ws/infra"
 	failing=$(policy failing '{"version": 1, "workspace": {"read_only":
 		[".git/hooks", "infra/prod"]}}')
 	expect_status 125 sandbox "$who" --policy "$failing" -- true
-	expect_grep "cannot open the workspace part: '$ws/infra/prod'" \
-		"$TMP/err"
+	expect_grep "cannot open the workspace part: '$ws/infra'" "$TMP/err"
 	expect_grep '^hint: .*not a symlink' "$TMP/err"
-	[ ! -e "$ws/.git" ] || fail "$who: a failed start left .git"
+	[ ! -e "$ws/.git" ] || fail "$who: a rejected start made .git"
 	rm "$ws/infra"
+
+	# A start that fails after it created a part removes it: a hidden
+	# path that is a symlink loop fails once the parts are made.
+	ln -s loop "$ws/loop"
+	looping=$(policy looping '{"version": 1, "workspace": {"read_only":
+		[".git/hooks"], "hidden": ["loop"]}}')
+	expect_status 125 sandbox "$who" --policy "$looping" -- true
+	expect_grep "cannot open the path to hide: '$ws/loop'" "$TMP/err"
+	[ ! -e "$ws/.git" ] || fail "$who: a failed start left .git"
+	rm "$ws/loop"
 done
 
 # A workspace that its owner made read-only: the agent, with the
