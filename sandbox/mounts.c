@@ -191,6 +191,13 @@ static int make_dirs(const char *path, mode_t mode)
 	return 0;
 }
 
+/* Create buf, an empty regular file, or keep the entry there. */
+static int make_empty(const char *buf)
+{
+	/* mknod() needs no descriptor to close, unlike open(O_CREAT). */
+	return mknod(buf, S_IFREG | 0644, 0) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 /* An empty regular file as the mount point of a file bind. Its
  * directory is created only when it is missing, as make_dirs() does. */
 static int make_file(const char *path)
@@ -198,11 +205,11 @@ static int make_file(const char *path)
 	char buf[PATH_MAX + sizeof(NEWROOT)];
 	char parent[PATH_MAX];
 	char *slash;
-	int fd;
 
 	snprintf(buf, sizeof(buf), NEWROOT "%s", path);
-	fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT) {
+	if (make_empty(buf) == 0)
+		return 0;
+	if (errno == ENOENT) {
 		snprintf(parent, sizeof(parent), "%s", path);
 		slash = strrchr(parent, '/');
 		if (slash && slash != parent) {
@@ -210,12 +217,10 @@ static int make_file(const char *path)
 			if (make_dirs(parent, 0755) < 0)
 				return -1;
 		}
-		fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (make_empty(buf) == 0)
+			return 0;
 	}
-	if (fd < 0)
-		return fail("create the mount point", path);
-	close(fd);
-	return 0;
+	return fail("create the mount point", path);
 }
 
 static int mount_tmpfs(struct build *b, const char *path, const char *opts,
@@ -337,6 +342,36 @@ static void close_sources(struct build *b)
 		close(b->seed);
 }
 
+/*
+ * Bind the host's node /dev/name onto an empty file in the new /dev. A
+ * node missing on the host is left out. The source is named by path,
+ * as the host's /dev is still in place: an fd would cost an open, a
+ * close and a lookup through /proc/self/fd for each node.
+ */
+static int bind_device(struct build *b, const char *name)
+{
+	char host[32], target[64];
+	/* Read-only blocks chmod of the host's node. Writing to a device
+	 * on a read-only mount still works. */
+	uint64_t attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			MOUNT_ATTR_NOEXEC;
+
+	snprintf(host, sizeof(host), "/dev/%s", name);
+	snprintf(target, sizeof(target), NEWROOT "/dev/%s", name);
+	if (make_file(host) < 0)
+		return -1;
+	if (mount(host, target, NULL, MS_BIND, NULL) < 0) {
+		if (errno != ENOENT)
+			return fail("bind", host);
+		unlink(target);
+		return 0;
+	}
+	if (set_attr(target, attr, false) < 0)
+		return fail("restrict the mount", host);
+	record(b, host, "bind", attr_text(attr), host);
+	return 0;
+}
+
 static int build_dev(struct build *b)
 {
 	char target[PATH_MAX];
@@ -346,22 +381,8 @@ static int build_dev(struct build *b)
 		return -1;
 	for (size_t i = 0; i < sizeof(device_nodes) / sizeof(*device_nodes);
 	     i++) {
-		char host[32], path[32];
-		int fd;
-
-		snprintf(host, sizeof(host), "/dev/%s", device_nodes[i]);
-		snprintf(path, sizeof(path), "/dev/%s", device_nodes[i]);
-		fd = open(host, O_PATH | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		/* Read-only blocks chmod of the host's node; writing to a
-		 * device on a read-only mount still works. */
-		if (bind_fd(b, fd, path, MOUNT_ATTR_RDONLY |
-			    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, host) < 0) {
-			close(fd);
+		if (bind_device(b, device_nodes[i]) < 0)
 			return -1;
-		}
-		close(fd);
 	}
 	for (size_t i = 0; i < sizeof(device_links) / sizeof(*device_links);
 	     i++) {
