@@ -168,7 +168,7 @@ struct sandbox_policy *sandbox_policy_default(void)
 {
 	struct sandbox_policy *p = calloc(1, sizeof(*p));
 	static const char *const all[] = { "." };
-	static const char *const hooks[] = { ".git/hooks" };
+	static const char *const git[] = { ".git/hooks", ".git/config" };
 
 	if (!p)
 		return NULL;
@@ -177,7 +177,7 @@ struct sandbox_policy *sandbox_policy_default(void)
 	p->hostname = strdup("runbundle");
 	if (!p->home_path || !p->hostname ||
 	    strings_set(&p->workspace_writable, all, 1) < 0 ||
-	    strings_set(&p->workspace_read_only, hooks, 1) < 0 ||
+	    strings_set(&p->workspace_read_only, git, N(git)) < 0 ||
 	    strings_set(&p->read_only, default_read_only,
 			N(default_read_only)) < 0 ||
 	    strings_set(&p->hidden, default_hidden, N(default_hidden)) < 0 ||

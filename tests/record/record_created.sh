@@ -17,7 +17,12 @@ curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
 	"$OPENAI_BASE_URL/chat/completions" >/dev/null
 EOF
 echo '{"turns": [{"text": "ok"}]}' >"$TMP/script.json"
-chmod 644 "$TMP/agent.sh" "$TMP/script.json"
+# The built-in parts without .git/config, which would make the whole
+# of a created .git read-only, so that the agent can write beside
+# .git/hooks.
+printf '{"version": 1, "workspace": {"read_only": [".git/hooks"]}}\n' \
+	>"$TMP/hooks.json"
+chmod 644 "$TMP/agent.sh" "$TMP/script.json" "$TMP/hooks.json"
 
 # record_case RUNNER NAME COMMAND: record the agent running COMMAND in a
 # new workspace $ws without .git, into $bundle.
@@ -30,6 +35,7 @@ record_case() {
 	[ "$1" = user ] && chown -R "$TEST_USER:" "$ws"
 	set +e
 	(cd "$ws" && run_as "$1" "$rb" record -o "$bundle" \
+		--policy "$TMP/hooks.json" \
 		--model-script "$TMP/script.json" -- sh ./agent.sh "$3" \
 		</dev/null >"$TMP/out" 2>"$TMP/err")
 	status=$?

@@ -8,6 +8,12 @@
 . "$TESTS_DIR/replay/replay_lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 runners_setup
+# The built-in parts without .git/config, which would make the whole
+# of a created .git read-only, so that the agent can write beside
+# .git/hooks.
+printf '{"version": 1, "workspace": {"read_only": [".git/hooks"]}}\n' \
+	>"$TMP/hooks.json"
+chmod 644 "$TMP/hooks.json"
 
 # record_and_replay RUNNER NAME COMMAND...: record the steps agent running
 # the commands in a new workspace without .git, then replay it keeping
@@ -23,6 +29,7 @@ record_and_replay() {
 	[ "$runner" = user ] && chown -R "$TEST_USER:" "$ws"
 	set +e
 	(cd "$ws" && run_as "$runner" "$rb" record -o "$rec" \
+		--policy "$TMP/hooks.json" \
 		--model-script "$ws.script.json" -- sh ./agent.sh \
 		</dev/null >"$TMP/record.out" 2>"$TMP/record.err")
 	status=$?

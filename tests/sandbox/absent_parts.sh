@@ -32,6 +32,11 @@ attempt() {
 
 parts=$(policy parts '{"version": 1, "workspace": {"read_only":
 	["infra/prod", "a/b/c", "top/level"]}}')
+# The built-in parts without .git/config, which would make the whole
+# of a created .git read-only, so that what lies beside .git/hooks can
+# be written.
+hooks=$(policy hooks '{"version": 1, "workspace": {"read_only":
+	[".git/hooks"]}}')
 
 for who in $IDENTITIES; do
 	ws=$(workspace "$who")
@@ -75,25 +80,34 @@ for who in $IDENTITIES; do
 	# run, bound read-only, and removed after it.
 	ws=$(workspace "$who")
 	rm -rf "$ws/.git"
-	attempt "$who" -- sh -c 'test -d .git/hooks && echo x >.git/hooks/pre-commit'
-	attempt "$who" -- sh -c 'rmdir .git/hooks; mkdir -p .git/hooks; echo x >.git/hooks/pre-commit'
+	attempt "$who" --policy "$hooks" -- \
+		sh -c 'test -d .git/hooks && echo x >.git/hooks/pre-commit'
+	attempt "$who" --policy "$hooks" -- sh -c 'rmdir .git/hooks;
+		mkdir -p .git/hooks; echo x >.git/hooks/pre-commit'
 	[ ! -e "$ws/.git" ] || fail "$who: .git was left in the workspace"
 
 	# Its directories are mount points, so they cannot be moved aside
 	# for an unprotected copy.
-	refused "$who" -- sh -c 'mv .git .gitx'
+	refused "$who" --policy "$hooks" -- sh -c 'mv .git .gitx'
 	expect_grep 'busy' "$TMP/err"
-	refused "$who" -- sh -c 'mv .git/hooks .git/old'
+	refused "$who" --policy "$hooks" -- sh -c 'mv .git/hooks .git/old'
 	expect_grep 'busy' "$TMP/err"
 	[ ! -e "$ws/.gitx" ] || fail "$who: .git was moved"
 	[ ! -e "$ws/.git" ] || fail "$who: .git was left in the workspace"
 
 	# What the agent writes beside the part stays, and so do the
 	# directories that then hold it.
-	expect_status 0 sandbox "$who" -- sh -c 'echo x >.git/config'
+	expect_status 0 sandbox "$who" --policy "$hooks" -- \
+		sh -c 'echo x >.git/config'
 	expect_eq x "$(cat "$ws/.git/config")" "$who: .git/config"
 	[ ! -e "$ws/.git/hooks" ] || fail "$who: .git/hooks was left"
 	rm -rf "$ws/.git"
+
+	# The built-in policy also keeps .git/config: a created .git is
+	# read-only as a whole, so no repository is made in it.
+	attempt "$who" -- sh -c 'echo "[core]" >.git/config'
+	attempt "$who" -- sh -c 'git init -q --template= .'
+	[ ! -e "$ws/.git" ] || fail "$who: .git was left in the workspace"
 
 	# Where the caller cannot create the part, the agent cannot
 	# either: the run goes on and the part is recorded as absent.
@@ -104,9 +118,10 @@ for who in $IDENTITIES; do
 		chmod 755 "$foreign"
 		expect_status 0 "$RUNBUNDLE" sandbox --workspace "$foreign" \
 			--description "$TMP/foreign.json" -- true
-		expect_eq "$foreign/.git/hooks" "$(jq -r '.mounts[] |
+		expect_eq "$foreign/.git/hooks
+$foreign/.git/config" "$(jq -r '.mounts[] |
 			select(.type == "absent") | .path' "$TMP/foreign.json")" \
-			"root: absent part in a foreign workspace"
+			"root: absent parts in a foreign workspace"
 		[ ! -e "$foreign/.git" ] || fail "root: .git was created"
 	fi
 

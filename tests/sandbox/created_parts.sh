@@ -87,9 +87,10 @@ for who in $IDENTITIES; do
 			fail "root: sandbox in a read-only workspace failed"
 	fi
 	[ ! -e "$locked/.git" ] || fail "$who: .git made in a read-only workspace"
-	expect_eq "$locked/.git/hooks" "$(jq -r '.mounts[] |
+	expect_eq "$locked/.git/hooks
+$locked/.git/config" "$(jq -r '.mounts[] |
 		select(.type == "absent") | .path' "$desc/locked.json")" \
-		"$who: the part in a read-only workspace"
+		"$who: the parts in a read-only workspace"
 	chmod 755 "$locked"
 done
 

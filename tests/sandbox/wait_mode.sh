@@ -37,6 +37,12 @@ if os.path.exists("/sys/fs/cgroup/pids/runbundle-%d" % pid):
 ' "$@" >"$TMP/out" || fail "the subreaper failed: $(cat "$TMP/out")"
 }
 
+# The built-in parts without .git/config, which would make the whole
+# of a created .git read-only.
+printf '{"version": 1, "workspace": {"read_only": [".git/hooks"]}}\n' \
+	>"$TMP/hooks.json"
+chmod 644 "$TMP/hooks.json"
+
 for who in $IDENTITIES; do
 	ws=$(workspace "$who")
 	mkdir -p "$ws/.git/hooks" "$TMP/empty-$who"
@@ -76,7 +82,8 @@ for who in $IDENTITIES; do
 
 	# What the agent wrote beside the part stays, with its directory.
 	(cd "$TMP/empty-$who" && orphans "$@" sandbox \
-		--workspace "$TMP/empty-$who" -- sh -c 'echo x >.git/config')
+		--workspace "$TMP/empty-$who" --policy "$TMP/hooks.json" \
+		-- sh -c 'echo x >.git/config')
 	expect_grep '^status 0$' "$TMP/out"
 	expect_eq x "$(cat "$TMP/empty-$who/.git/config")" "$who: .git/config"
 	[ ! -e "$TMP/empty-$who/.git/hooks" ] ||
