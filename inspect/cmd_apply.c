@@ -21,7 +21,9 @@
  * Invariants: paths come from trees that bundle_tree_parse() checked (no
  * "..", no '/' in a name), and every directory on the way is opened with
  * O_NOFOLLOW, so a symlink in the target never leads a write outside it.
- * Setuid and setgid bits from the bundle are dropped.
+ * Setuid and setgid bits from the bundle are dropped, and nothing
+ * inside a directory named .git is written: the repository's config and
+ * hooks name programs that git runs outside any sandbox.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +58,7 @@ struct apply {
 	int failed;   /* the second pass stopped; the message is set */
 	cJSON *changes;
 	cJSON *conflicts;
+	cJSON *skipped;   /* paths inside .git, found by the first pass */
 	uint64_t counts[4]; /* A, M, D, T */
 	uint64_t n_changes; /* every change of the diff */
 	uint64_t n_final;   /* changes that the target has already */
@@ -577,6 +580,19 @@ static int has_final(struct apply *a, int dirfd, const char *name,
 	return differs(a, dirfd, name, new, change) == NULL;
 }
 
+/* Whether path is .git, or lies inside a directory named .git, at any
+ * depth: a nested repository's metadata is as dangerous as the top's. */
+static int in_git_dir(const char *path)
+{
+	for (const char *p = path; p; p = strchr(p, '/')) {
+		if (*p == '/')
+			p++;
+		if (strncmp(p, ".git", 4) == 0 && (p[4] == '/' || !p[4]))
+			return 1;
+	}
+	return 0;
+}
+
 static int on_change(const unsigned char *path, size_t path_len,
 		     enum bundle_change change,
 		     const struct bundle_tree_entry *old,
@@ -594,6 +610,12 @@ static int on_change(const unsigned char *path, size_t path_len,
 	}
 	memcpy(raw, path, path_len);
 	raw[path_len] = '\0';
+	if (in_git_dir(raw)) {
+		if (!a->writing)
+			cJSON_AddItemToArray(a->skipped,
+					     cJSON_CreateString(display));
+		return 0;
+	}
 	dirfd = open_parent(a->root_fd, raw, a->writing &&
 			    change != BUNDLE_CHANGE_DELETED, buf, &name);
 	if (!a->writing) {
@@ -643,10 +665,29 @@ static int already_applied(const struct apply *a)
 	return a->n_changes > 0 && a->n_final == a->n_changes;
 }
 
+/* Name the changes inside .git that apply leaves out, on stderr, so
+ * that the lines on stdout stay the changes made. */
+static void print_skipped(const struct apply *a)
+{
+	int n = cJSON_GetArraySize(a->skipped);
+
+	if (n == 0)
+		return;
+	cli_error("not applied: '%s': apply writes nothing inside a .git "
+		  "directory, whose config and hooks git runs",
+		  cJSON_GetStringValue(cJSON_GetArrayItem(a->skipped, 0)));
+	cli_hint("%d change%s inside .git %s left out ('runbundle apply "
+		 "--json' lists them); commit the applied changes in the "
+		 "target yourself", n, n == 1 ? "" : "s",
+		 n == 1 ? "is" : "are");
+}
+
 static void print_human(const struct apply *a, int dry_run, int rejected)
 {
 	const cJSON *item;
 	int display = 0, total = cJSON_GetArraySize(a->conflicts);
+
+	print_skipped(a);
 
 	if (already_applied(a)) {
 		printf("already applied: the target has the final state of "
@@ -696,6 +737,7 @@ static int print_json(const struct apply *a, const char *bundle,
 			      cJSON_Duplicate(a->changes, 1));
 	cJSON_AddItemToObject(out, "conflicts",
 			      cJSON_Duplicate(a->conflicts, 1));
+	cJSON_AddItemToObject(out, "skipped", cJSON_Duplicate(a->skipped, 1));
 	text = cJSON_Print(out);
 	cJSON_Delete(out);
 	if (!text)
@@ -767,6 +809,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 	a.json = json;
 	a.changes = cJSON_CreateArray();
 	a.conflicts = cJSON_CreateArray();
+	a.skipped = cJSON_CreateArray();
 	a.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a.root_fd < 0) {
 		cli_error("cannot apply: '%s': %s", dir, strerror(errno));
@@ -795,6 +838,7 @@ out:
 		close(a.root_fd);
 	cJSON_Delete(a.changes);
 	cJSON_Delete(a.conflicts);
+	cJSON_Delete(a.skipped);
 	inspect_view_close(&view);
 	return rc;
 }

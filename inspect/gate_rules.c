@@ -22,6 +22,8 @@ static const char *const default_protected[] = {
 	"pnpm-lock.yaml", "bun.lockb", "Cargo.lock", "Gemfile.lock",
 	"poetry.lock", "Pipfile.lock", "uv.lock", "composer.lock", "go.sum",
 	"flake.lock", "/.github/*", "/.gitlab-ci.yml", "/.runbundle/*",
+	/* git runs programs that these name, outside any sandbox. */
+	"/.git/config", "/.git/hooks", ".git",
 };
 
 /* The sandbox policy's default exec denylist (docs/policy.md). */

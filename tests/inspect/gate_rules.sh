@@ -60,6 +60,21 @@ forge "$TMP/rules/b.rb" "$TMP/rules/spec"
 gate_fails rules protected-path
 expect_grep "'.runbundle/gate.json'" "$TMP/out"
 
+# So are a repository's config and hooks, which name programs that git
+# runs on the host, and a file named .git, which makes its directory a
+# repository of the agent's.
+for part in .git/config .git/hooks/pre-commit sub/.git; do
+	name=git-$(echo "$part" | tr ./ __)
+	new_run "$name"
+	mkdir -p "$TMP/$name/after/$(dirname "$part")"
+	echo x >"$TMP/$name/after/$part"
+	run_spec "$TMP/$name"
+	run_finish "$TMP/$name"
+	forge "$TMP/$name/b.rb" "$TMP/$name/spec"
+	gate_fails "$name" protected-path
+	expect_grep "'$part'" "$TMP/out"
+done
+
 # A denied command, by the path of its exec and by a policy violation.
 new_run sudo
 run_spec "$TMP/sudo" --exec /usr/bin/sudo sudo
