@@ -116,6 +116,17 @@ def child(pid):
     with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
         return int(f.read().split()[0])
 
+def settle(pids, stopped):
+    """The states of pids once each is stopped (or each is not), or as
+    they are after 5 s. A process that was in a system call finishes
+    it first, which takes a while on a loaded machine."""
+    for _ in range(100):
+        states = tuple(state(p) for p in pids)
+        if all((s == "T") == stopped for s in states):
+            break
+        time.sleep(0.05)
+    return states
+
 rb, mode, loop = sys.argv[1:]
 run = subprocess.Popen([rb, "sandbox", "--sandbox", mode, "--", "sh", "-c",
                         loop], stdin=subprocess.DEVNULL,
@@ -124,11 +135,9 @@ while not os.path.exists("started"):
     time.sleep(0.05)
 command = child(child(run.pid))
 os.kill(run.pid, signal.SIGTSTP)
-time.sleep(0.3)
-stopped = (state(run.pid), state(command))
+stopped = settle((run.pid, command), True)
 os.kill(run.pid, signal.SIGCONT)
-time.sleep(0.3)
-resumed = state(command)
+resumed = settle((command,), False)[0]
 open("stop", "w").close()
 status = run.wait()
 if stopped != ("T", "T") or resumed == "T" or status != 0:
