@@ -30,6 +30,13 @@
  *     a report only: it records an attempt outside the writable paths
  *     or to a destination nobody listens on inside the sandbox, then
  *     lets the call go on, so that Landlock and the mounts decide.
+ *  4c. chmod, fchmod, fchmodat, fchmodat2, creat, mknod and mknodat
+ *     with S_ISUID or S_ISGID in their mode, and open and openat with
+ *     either bit and O_CREAT or O_TMPFILE in their flags, are denied as
+ *     in rule 4. The workspace is nosuid only inside the sandbox: on
+ *     the host such a file runs as the agent's uid for every user.
+ *     NOTE: openat2 passes its mode in memory, which the filter cannot
+ *     read, so an openat2 with a set-ID bit goes through.
  *  5. With exec tracing on, execve and execveat stop the process for a
  *     ptrace tracer (SECCOMP_RET_TRACE), as `strace --seccomp-bpf` does.
  *     NOTE: without an attached tracer the kernel fails these calls with
@@ -44,9 +51,10 @@
  *
  *  1. A notification of a denied call gets the reply -EPERM, never
  *     "continue", so a denied call never runs even if the supervisor
- *     misreads it. Only the calls of rule 4b get "continue", and the
- *     two sets of system calls are disjoint, so the system call number
- *     alone tells them apart. Rule 4b enforces nothing: Landlock and
+ *     misreads it. Only the calls of rule 4b get "continue". The
+ *     system call number separates the two sets, and for the calls in
+ *     both (rule 4c) the mode and flags do: register values, which the
+ *     filter compared too. Rule 4b enforces nothing: Landlock and
  *     the mounts do, so a report read from a racing process's memory
  *     may be wrong but cannot open anything.
  *  2. The arguments of a denied call are copied from the notification,

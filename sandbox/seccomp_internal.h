@@ -49,9 +49,15 @@ void sandbox_seccomp_option_set(unsigned int index,
 int sandbox_seccomp_compile(const struct sandbox_seccomp_options *opts,
 			    struct sandbox_seccomp_program *out);
 
-/* Return whether nr is one of the reported calls (seccomp.h, rule 4b),
- * whose notifications get "continue" and never EPERM. */
-bool sandbox_seccomp_is_reported(int nr);
+/* Return whether the call would give a file the set-user-ID or
+ * set-group-ID bit (seccomp.h, rule 4c). It reads only the register
+ * values in data, as the filter does, so the two agree. */
+bool sandbox_seccomp_sets_id_bits(const struct seccomp_data *data);
+
+/* Return whether data is the notification of a reported call
+ * (seccomp.h, rule 4b), which gets "continue" and never EPERM. Some
+ * calls are reported or denied (rule 4c) by their arguments. */
+bool sandbox_seccomp_is_reported(const struct seccomp_data *data);
 
 /*
  * Inspect the notification of a reported call: read its path or address

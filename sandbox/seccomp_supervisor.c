@@ -147,7 +147,7 @@ static int handle_one(struct sandbox_seccomp_supervisor *sup,
 
 	memset(resp, 0, sup->resp_size);
 	resp->id = req->id;
-	if (sandbox_seccomp_is_reported(req->data.nr)) {
+	if (sandbox_seccomp_is_reported(&req->data)) {
 		report(sup, req);
 		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {

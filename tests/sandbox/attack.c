@@ -302,6 +302,120 @@ static int setuid_check(void)
 	return 0;
 }
 
+/* fchmodat2 (Linux 6.6) has this number on x86_64 and aarch64. */
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* A file made with O_TMPFILE in the cwd and linked in at path, or -1. */
+static long tmpfile_at(const char *path, mode_t mode)
+{
+	char link[64];
+	int fd = open(".", O_TMPFILE | O_WRONLY, mode);
+	long rc;
+
+	if (fd < 0)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	rc = linkat(AT_FDCWD, link, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+	close(fd);
+	return rc;
+}
+
+static long fchmod_path(const char *path, mode_t mode)
+{
+	int fd = open(path, O_RDONLY);
+	long rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fchmod(fd, mode);
+	close(fd);
+	return rc;
+}
+
+/* Create the file at path with mode, or change its mode, with the
+ * system call named by call. Returns -1 with errno, or what it returned. */
+static long set_mode(const char *call, const char *path, mode_t mode)
+{
+	int creat_flags = O_WRONLY | O_CREAT | O_EXCL;
+	long fd = -2;
+
+#ifdef SYS_chmod
+	if (!strcmp(call, "chmod"))
+		return syscall(SYS_chmod, path, mode);
+	if (!strcmp(call, "open"))
+		fd = syscall(SYS_open, path, creat_flags, mode);
+	if (!strcmp(call, "creat"))
+		fd = syscall(SYS_creat, path, mode);
+	if (!strcmp(call, "mknod"))
+		return syscall(SYS_mknod, path, S_IFREG | mode, 0);
+#endif
+	if (!strcmp(call, "fchmod"))
+		return fchmod_path(path, mode);
+	if (!strcmp(call, "fchmodat"))
+		return syscall(SYS_fchmodat, AT_FDCWD, path, mode);
+	if (!strcmp(call, "fchmodat2"))
+		return syscall(SYS_fchmodat2, AT_FDCWD, path, mode, 0);
+	if (!strcmp(call, "openat"))
+		fd = syscall(SYS_openat, AT_FDCWD, path, creat_flags, mode);
+	if (!strcmp(call, "tmpfile"))
+		return tmpfile_at(path, mode);
+	if (!strcmp(call, "mknodat"))
+		return syscall(SYS_mknodat, AT_FDCWD, path, S_IFREG | mode, 0);
+	if (fd == -2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (fd >= 0)
+		close((int)fd);
+	return fd < 0 ? -1 : 0;
+}
+
+/*
+ * Give a file the set-user-ID, then the set-group-ID bit, with the
+ * system call named by call: the file would keep the bit on the host. The
+ * calls that change a mode get an existing file of mode 0755, the
+ * others create it. Each must fail with EPERM and leave no such bit.
+ */
+static int set_id_bits(const char *call)
+{
+	static const mode_t bits[] = { S_ISUID, S_ISGID };
+	bool creates = strstr(call, "open") || strstr(call, "creat") ||
+		       strstr(call, "mknod") || !strcmp(call, "tmpfile");
+	int escapes = 0;
+
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		char path[64];
+		struct stat st;
+		long rc;
+		int err;
+
+		snprintf(path, sizeof(path), "setid-%s-%o", call,
+			 (unsigned int)bits[i]);
+		unlink(path);
+		if (!creates)
+			close(open(path, O_WRONLY | O_CREAT, 0755));
+		errno = 0;
+		rc = set_mode(call, path, 0755 | bits[i]);
+		err = errno;
+		if (stat(path, &st) == 0 &&
+		    (st.st_mode & (S_ISUID | S_ISGID))) {
+			printf("ESCAPED: %s gave %s mode %o\n", call, path,
+			       (unsigned int)st.st_mode & 07777);
+			escapes++;
+		} else if (rc >= 0 || err != EPERM) {
+			printf("ESCAPED: %s %o was not denied: %s\n", call,
+			       (unsigned int)bits[i], strerror(err));
+			escapes++;
+		} else {
+			printf("blocked: %s %o: %s\n", call,
+			       (unsigned int)bits[i], strerror(err));
+		}
+	}
+	return escapes ? 1 : 0;
+}
+
 static int fork_bomb(void)
 {
 	int n;
@@ -365,6 +479,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "shm-exec")) return shm_exec(arg);
 	if (!strcmp(name, "execveat")) return execveat_path(arg);
 	if (!strcmp(name, "setuid")) return setuid_check();
+	if (!strcmp(name, "set-id-bits")) return set_id_bits(arg);
 	if (!strcmp(name, "fork-bomb")) return fork_bomb();
 	if (!strcmp(name, "memory")) return memory(arg);
 	fprintf(stderr, "attack: unknown attack: '%s'\n", name);

@@ -3,9 +3,10 @@
 # bundle: writes outside the workspace (directly, through a symlink,
 # through /proc/self/root and through a hardlink), a TCP connect to a
 # server on the host's loopback, an abstract Unix socket on the host,
-# a DNS lookup, /proc/1/mem, the system calls that seccomp denies and a
-# denied command. Every attempt also fails, and writes inside the
-# workspace and the connections to the gateway are not reported.
+# a DNS lookup, /proc/1/mem, the system calls that seccomp denies (a
+# setuid bit among them) and a denied command. Every attempt also
+# fails, and writes inside the workspace and the connections to the
+# gateway are not reported.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/sandbox/escape_lib.sh"
 
@@ -144,9 +145,10 @@ for who in $IDENTITIES; do
 		./attack vsock
 		./attack ptrace-parent
 		./attack proc1-mem
+		./attack set-id-bits fchmodat
 		true' 2>/dev/null
 	violations "$bundle" >"$TMP/k-$who"
-	expect_eq 3 "$(grep -c '^blocked: ' "$TMP/out")" \
+	expect_eq 5 "$(grep -c '^blocked: ' "$TMP/out")" \
 		"$who: blocked kernel attacks"
 	expect_violation "$TMP/k-$who" \
 		'.source == "exec" and .command == "/usr/bin/su"' \
@@ -155,6 +157,9 @@ for who in $IDENTITIES; do
 		'.source == "seccomp" and .syscall == "socket"' "$who: AF_VSOCK"
 	expect_violation "$TMP/k-$who" \
 		'.source == "seccomp" and .syscall == "ptrace"' "$who: ptrace"
+	expect_violation "$TMP/k-$who" \
+		'.source == "seccomp" and .syscall == "fchmodat"' \
+		"$who: a setuid bit"
 	expect_violation "$TMP/k-$who" \
 		'.source == "write" and .path == "/proc/1/mem"' \
 		"$who: /proc/1/mem opened for writing"

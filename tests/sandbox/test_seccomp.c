@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -234,11 +235,12 @@ static long probe_call(void *arg)
 	return rc;
 }
 
-static void assert_denied(const struct call *c)
+static void assert_denied_with(const struct sandbox_seccomp_options *opts,
+			       const struct call *c)
 {
 	struct run run;
 
-	run_probe(&notify_opts, probe_call, (void *)c, &run);
+	run_probe(opts, probe_call, (void *)c, &run);
 	if (!run.reported || run.outcome.error != c->expected)
 		print_error("%s: rc %ld, errno %d (%s), status %#x\n", c->name,
 			    run.outcome.rc, run.outcome.error,
@@ -256,6 +258,11 @@ static void assert_denied(const struct call *c)
 		assert_int_equal(run.violations[0].args[i],
 				 (uint64_t)c->args[i]);
 	free(run.violations);
+}
+
+static void assert_denied(const struct call *c)
+{
+	assert_denied_with(&notify_opts, c);
 }
 
 #define HIGH_BITS (1L << 32)
@@ -951,6 +958,87 @@ static void connect_abstract_reported(void **state)
 	assert_string_equal(run.attempt.address + 1, name);
 }
 
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+#define TMPFILE_FLAG 020000000L	/* the kernel's __O_TMPFILE */
+
+/* Calls that would give a file a set-ID bit (rule 4c). Their paths are
+ * NULL, which a denied call never reads. */
+static const struct call id_bit_calls[] = {
+#ifdef SYS_chmod
+	{ "chmod", SYS_chmod, { 0, 04755 }, EPERM },
+	{ "creat", SYS_creat, { 0, 02755 }, EPERM },
+	{ "mknod", SYS_mknod, { 0, S_IFREG | 04755, 0 }, EPERM },
+	{ "open", SYS_open, { 0, O_WRONLY | O_CREAT, 02755 }, EPERM },
+#endif
+	{ "fchmod", SYS_fchmod, { -1, 04755 }, EPERM },
+	{ "fchmod", SYS_fchmod, { -1, 06000 | HIGH_BITS }, EPERM },
+	{ "fchmodat", SYS_fchmodat, { AT_FDCWD, 0, 02755 }, EPERM },
+	{ "fchmodat2", SYS_fchmodat2, { AT_FDCWD, 0, 04755, 0 }, EPERM },
+	{ "mknodat", SYS_mknodat, { AT_FDCWD, 0, S_IFREG | 02755, 0 },
+	  EPERM },
+	{ "openat", SYS_openat, { AT_FDCWD, 0, O_RDONLY | O_CREAT, 04755 },
+	  EPERM },
+	{ "openat", SYS_openat,
+	  { AT_FDCWD, 0, O_RDWR | O_DIRECTORY | TMPFILE_FLAG, 02700 },
+	  EPERM },
+};
+
+/* The same calls without a set-ID bit, or with one that the call does
+ * not use, fail as the kernel fails them. */
+static const struct call id_bit_free[] = {
+	{ "fchmod", SYS_fchmod, { -1, 01777 }, EBADF },
+	{ "fchmodat", SYS_fchmodat, { AT_FDCWD, 0, 0755 }, EFAULT },
+	{ "mknodat", SYS_mknodat, { AT_FDCWD, 0, S_IFREG | 0755, 0 },
+	  EFAULT },
+	{ "openat", SYS_openat, { AT_FDCWD, 0, O_WRONLY, 04755 }, EFAULT },
+};
+
+/* With reports on, chmod and the opens notify for a report as well, and
+ * the supervisor must still deny those with a set-ID bit. Without
+ * notification the filter denies them itself. */
+static void id_bits_denied_counted(void **state)
+{
+	struct sandbox_seccomp_options plain = { .notify = false };
+	size_t count = sizeof(id_bit_calls) / sizeof(id_bit_calls[0]);
+
+	(void)state;
+	for (size_t i = 0; i < count; i++) {
+		struct run run;
+
+		assert_denied_with(&notify_opts, &id_bit_calls[i]);
+		assert_denied_with(&report_opts, &id_bit_calls[i]);
+		run_probe(&plain, probe_call, (void *)&id_bit_calls[i], &run);
+		assert_true(run.reported);
+		assert_int_equal(run.outcome.rc, -1);
+		assert_int_equal(run.outcome.error, EPERM);
+	}
+}
+
+static void id_bit_free_modes_pass(void **state)
+{
+	const struct sandbox_seccomp_options *opts[] = {
+		&notify_opts, &report_opts,
+	};
+	size_t count = sizeof(id_bit_free) / sizeof(id_bit_free[0]);
+
+	(void)state;
+	for (size_t i = 0; i < count; i++) {
+		for (size_t o = 0; o < 2; o++) {
+			struct run run;
+
+			run_probe(opts[o], probe_call, (void *)&id_bit_free[i],
+				  &run);
+			assert_true(run.reported);
+			assert_int_equal(run.outcome.rc, -1);
+			assert_int_equal(run.outcome.error,
+					 id_bit_free[i].expected);
+			assert_int_equal(run.count, 0);
+		}
+	}
+}
+
 /* Without report, the same write-open is not even notified. */
 static void report_off_notifies_nothing(void **state)
 {
@@ -1087,6 +1175,8 @@ int main(void)
 		cmocka_unit_test(connect_listener_not_reported),
 		cmocka_unit_test(connect_abstract_reported),
 		cmocka_unit_test(report_off_notifies_nothing),
+		cmocka_unit_test(id_bits_denied_counted),
+		cmocka_unit_test(id_bit_free_modes_pass),
 		cmocka_unit_test(memfd_without_seal_denied),
 		cmocka_unit_test(prepared_filter_reused),
 	};
