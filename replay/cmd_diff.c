@@ -7,35 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/error.h"
-#include "bundle/verify.h"
 #include "harness/error.h"
 #include "harness/normalize.h"
 #include "replay/commands.h"
 #include "replay/output.h"
 #include "replay/replay.h"
 #include "replay/repeat.h"
-
-/*
- * Refuse a bundle that fails runbundle verify: its events may not be
- * what was recorded, so no comparison of them can be called identical.
- */
-static int check_intact(const char *path)
-{
-	struct bundle_verify_report vr;
-	size_t n;
-
-	if (bundle_verify(path, &vr) < 0)
-		return cli_error_from(bundle_error(), bundle_error_hint());
-	n = vr.n_problems;
-	bundle_verify_release(&vr);
-	if (n == 0)
-		return CLI_EXIT_OK;
-	cli_error("the bundle is damaged: '%s': %zu problem%s", path, n,
-		  n == 1 ? "" : "s");
-	cli_hint("runbundle verify lists them; compare an intact copy");
-	return CLI_EXIT_ERROR;
-}
+#include "replay/trust.h"
 
 int cmd_diff(int argc, char **argv, const struct cli_command *self)
 {
@@ -79,7 +57,7 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	if (n != 2)
 		return cli_usage_error(self, "expected two bundles, A and B");
 	for (size_t i = 0; i < 2; i++) {
-		rc = check_intact(paths[i]);
+		rc = replay_check_intact(paths[i]);
 		if (rc)
 			return rc;
 	}

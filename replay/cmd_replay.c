@@ -23,6 +23,7 @@
 #include "replay/repeat.h"
 #include "replay/session.h"
 #include "replay/sockets.h"
+#include "replay/trust.h"
 #include "sandbox/sandbox.h"
 
 static int parse_number(const struct cli_command *self, const char *opt,
@@ -408,6 +409,10 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 	int rc;
 
 	rc = parse_args(argc, argv, self, &args);
+	if (rc)
+		return rc;
+	/* Before anything reads the recording, as in runbundle diff. */
+	rc = replay_check_intact(args.bundle);
 	if (rc)
 		return rc;
 	a = replay_run_load(args.bundle);
