@@ -299,7 +299,7 @@ static const struct cli_command commands[] = {
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
 	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
 	  "[--step K] [--match-rule RULE]... [--strict-git-index] "
-	  "[--allow-incomplete] [--keep] BUNDLE",
+	  "[--allow-incomplete] [--sandbox none] [--keep] BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
 	  "  -o OUT                the replay's bundle (with --repeat or "
 	  "--step: a\n"
@@ -326,6 +326,9 @@ static const struct cli_command commands[] = {
 	  "(default:\n"
 	  "                        volatile, since git status rewrites it)\n"
 	  "  --allow-incomplete    replay a recording that was not finalized\n"
+	  "  --sandbox none        replay a run recorded with --sandbox none, "
+	  "on this\n"
+	  "                        host as you, without a sandbox\n"
 	  "  --keep                keep the replay's workspace\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 the replay could not run, 128 + N "

@@ -62,6 +62,19 @@ static int parse_choice(const struct cli_command *self, struct replay_args *a,
 	return 0;
 }
 
+/* --sandbox none accepts a run recorded without the sandbox. The other
+ * mode, namespaces, is the one that every other replay runs in. */
+static int parse_sandbox(const struct cli_command *self,
+			 struct replay_args *a, const char *val)
+{
+	if (strcmp(val, "none") == 0)
+		a->no_sandbox = true;
+	else if (strcmp(val, "namespaces") != 0)
+		return cli_usage_error(self, "unknown sandbox mode: '%s'",
+				       val);
+	return 0;
+}
+
 static int parse_option(const struct cli_command *self, struct replay_args *a,
 			char **argv, int *i)
 {
@@ -94,6 +107,8 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 	}
 	if (strcmp(opt, "--timing") == 0 || strcmp(opt, "--on-mismatch") == 0)
 		return parse_choice(self, a, opt, val);
+	if (strcmp(opt, "--sandbox") == 0)
+		return parse_sandbox(self, a, val);
 	if (strcmp(opt, "--match-rule") == 0) {
 		if (a->n_match_rules == REPLAY_MAX_MATCH_RULES)
 			return cli_usage_error(self, "too many --match-rule "
@@ -202,7 +217,9 @@ static int check_run(const struct replay_run *a,
 		fprintf(stderr, "note: '%s' was not finalized: the recording "
 				"has no end, so its last step is compared as "
 				"far as it goes\n", a->path);
-	rc = check_forward(a, args);
+	rc = replay_check_sandbox(a, args->no_sandbox);
+	if (!rc)
+		rc = check_forward(a, args);
 	return rc ? rc : note_sockets(a);
 }
 

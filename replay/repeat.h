@@ -21,6 +21,8 @@ struct replay_args {
 	bool json;
 	bool allow_incomplete;	/* replay an unfinalized recording */
 	bool strict_git_index;	/* a .git/index difference diverges */
+	bool no_sandbox;	/* --sandbox none: replay a run recorded
+				 * without the sandbox */
 	unsigned repeat; /* 0: one replay, compared in full */
 	unsigned jobs;	 /* replays at once */
 	size_t step;	 /* 0: the whole run */

@@ -9,9 +9,20 @@
 #ifndef REPLAY_TRUST_H
 #define REPLAY_TRUST_H
 
+#include <stdbool.h>
+
+#include "replay/replay.h"
+
 /* Reject a bundle that fails runbundle verify: its events may not be
  * what was recorded, so no comparison of them can be called identical.
  * CLI_EXIT_ERROR for a damaged or unreadable bundle. */
 int replay_check_intact(const char *path);
+
+/* Reject a run recorded with --sandbox none unless no_sandbox (replay
+ * --sandbox none) accepts it, because its replay runs the recorded
+ * command on this host as the user who replays. Reject no_sandbox for
+ * a run recorded in the sandbox, which replays in the same one.
+ * CLI_EXIT_USAGE when rejected. */
+int replay_check_sandbox(const struct replay_run *run, bool no_sandbox);
 
 #endif
