@@ -297,7 +297,8 @@ static const struct cli_command commands[] = {
 	  "  --allow-incomplete  report a bundle that was not finalized\n" },
 	{ "replay", IN_MODULE(cmd_replay),
 	  "runbundle replay [-o OUT] [--json] [--timing recorded|fast] "
-	  "[--on-mismatch stop|closest|forward] [--repeat N [-j J]] "
+	  "[--on-mismatch stop|closest|forward [--upstream NAME=URL]...] "
+	  "[--repeat N [-j J]] "
 	  "[--step K] [--match-rule RULE]... [--strict-git-index] "
 	  "[--allow-incomplete] [--sandbox none] [--keep] BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
@@ -311,6 +312,10 @@ static const struct cli_command commands[] = {
 	  "                        answer to a request that matches no "
 	  "recording\n"
 	  "                        (default: stop, a 400 error)\n"
+	  "  --upstream NAME=URL   with forward: the URL that receives the "
+	  "requests\n"
+	  "                        of the recorded upstream NAME, and its "
+	  "NAME_API_KEY\n"
 	  "  --repeat N            replay N times and count where they "
 	  "diverge\n"
 	  "  -j J                  run J replays at once\n"

@@ -75,6 +75,29 @@ static int parse_sandbox(const struct cli_command *self,
 	return 0;
 }
 
+/* --upstream NAME=URL, checked as record checks it. trust.c matches the
+ * names with the recording's once the bundle is read. */
+static int add_upstream(const struct cli_command *self,
+			struct replay_args *a, const char *val)
+{
+	const char *eq = strchr(val, '=');
+	char name[128];
+	struct harness_upstream up = {.name = name};
+
+	if (!eq || eq == val)
+		return cli_usage_error(self, "--upstream needs NAME=URL: '%s'",
+				       val);
+	if (a->n_upstreams == RECORD_MAX_UPSTREAMS)
+		return cli_usage_error(self, "too many --upstream options: "
+				       "'%s'", val);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - val), val);
+	up.url = eq + 1;
+	if (harness_upstream_check(&up) < 0)
+		return cli_usage_error(self, "%s", harness_error());
+	a->upstreams[a->n_upstreams++] = val;
+	return 0;
+}
+
 static int parse_option(const struct cli_command *self, struct replay_args *a,
 			char **argv, int *i)
 {
@@ -109,6 +132,8 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		return parse_choice(self, a, opt, val);
 	if (strcmp(opt, "--sandbox") == 0)
 		return parse_sandbox(self, a, val);
+	if (strcmp(opt, "--upstream") == 0)
+		return add_upstream(self, a, val);
 	if (strcmp(opt, "--match-rule") == 0) {
 		if (a->n_match_rules == REPLAY_MAX_MATCH_RULES)
 			return cli_usage_error(self, "too many --match-rule "
@@ -160,6 +185,11 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		return cli_usage_error(self, "no bundle given");
 	if (a->jobs && !a->repeat)
 		return cli_usage_error(self, "-j needs --repeat");
+	if (a->n_upstreams && a->opts.on_mismatch != HARNESS_DIVERGE_FORWARD)
+		return cli_usage_error(self, "--upstream needs --on-mismatch "
+				       "forward: '%s'", a->upstreams[0]);
+	a->opts.upstreams = a->upstreams;
+	a->opts.n_upstreams = a->n_upstreams;
 	if (!a->repeat)
 		a->repeat = a->step ? 1 : 0;
 	if (!a->jobs)
@@ -220,6 +250,9 @@ static int check_run(const struct replay_run *a,
 	rc = replay_check_sandbox(a, args->no_sandbox);
 	if (!rc)
 		rc = check_forward(a, args);
+	if (!rc && args->opts.on_mismatch == HARNESS_DIVERGE_FORWARD)
+		rc = replay_check_upstreams(a, args->upstreams,
+					    args->n_upstreams);
 	return rc ? rc : note_sockets(a);
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "record/record.h"
 #include "replay/session.h"
 
 /* The command line of runbundle replay. */
@@ -29,6 +30,8 @@ struct replay_args {
 	struct replay_options opts;
 	const char *match_rules[REPLAY_MAX_MATCH_RULES]; /* --match-rule */
 	size_t n_match_rules;
+	const char *upstreams[RECORD_MAX_UPSTREAMS]; /* --upstream */
+	size_t n_upstreams;
 };
 
 /* Run the replays that args asks for, print the statistics (as JSON

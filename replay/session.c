@@ -292,6 +292,12 @@ static int gateway(struct prepared *p, struct replay_run *run,
 	p->config.replay = p->config.n_replay ? p->exchanges : NULL;
 	p->config.replay_fast = opts->fast;
 	p->config.on_divergence = opts->on_mismatch;
+	/* The command line names the same upstreams as the recording, with
+	 * the URLs that the user chose (trust.h). */
+	for (size_t i = 0; i < opts->n_upstreams; i++)
+		p->config.upstreams[i] = opts->upstreams[i];
+	if (opts->n_upstreams)
+		p->config.n_upstreams = opts->n_upstreams;
 	return 0;
 }
 

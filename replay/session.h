@@ -29,6 +29,12 @@ struct replay_options {
 			     * else the tracer's env list of an exec */
 	const struct bundle_id *start; /* NULL: the initial workspace */
 	bool no_gateway;	       /* serve no model exchanges */
+	/* The upstreams that --on-mismatch forward reaches, "NAME=URL"
+	 * from the command line, one for each recorded name. Without
+	 * them the recorded URLs stay, because only a forward contacts
+	 * an upstream. */
+	const char *const *upstreams;
+	size_t n_upstreams;
 };
 
 /* The recorded workspace, whose executables come from the bundle. */

@@ -10,6 +10,7 @@
 #define REPLAY_TRUST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "replay/replay.h"
 
@@ -24,5 +25,15 @@ int replay_check_intact(const char *path);
  * a run recorded in the sandbox, which replays in the same one.
  * CLI_EXIT_USAGE when rejected. */
 int replay_check_sandbox(const struct replay_run *run, bool no_sandbox);
+
+/*
+ * Check the upstreams (NAME=URL) of replay --on-mismatch forward, which
+ * sends the key in NAME_API_KEY from this environment upstream. The
+ * bundle's author chose its URLs, so each recorded name must be given
+ * again on the command line, and no other name. Print where each key
+ * goes. CLI_EXIT_USAGE when rejected.
+ */
+int replay_check_upstreams(const struct replay_run *run,
+			   const char *const *upstreams, size_t n);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Replay against a real upstream on loopback, which this test starts:
 # --on-mismatch forward sends a request that matches no recording to
-# the recorded upstream and records the exchange in the replay's bundle,
+# the upstream that --upstream names, and records the exchange in the
+# replay's bundle,
 # and --timing recorded keeps the recorded pacing of a streamed reply.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
@@ -36,7 +37,8 @@ new_workspace "$TMP/random" 'echo start' \
 	{ cat "$TMP/record.err" >&2; fail "recording with an upstream failed"; }
 expect_eq 2 "$(wc -l <"$TMP/plain.log")" "requests while recording"
 
-replay_json "$TMP/random.rb" --on-mismatch forward -o "$TMP/forward.rb"
+replay_json "$TMP/random.rb" --on-mismatch forward --upstream "openai=$url" \
+	-o "$TMP/forward.rb"
 expect_replay_status 1
 expect_eq 3 "$(wc -l <"$TMP/plain.log")" "requests after the replay"
 expect_eq /chat/completions "$(tail -n 1 "$TMP/plain.log" | jq -r .path)" \

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """upstream.py PORTFILE LOG [GAP_MS] - a model API upstream on loopback
 for the replay tests. It writes the port it listens on into PORTFILE,
-appends each request's path and body as one JSON line to LOG, and
+appends each request's path, body and Authorization header (null when
+missing) as one JSON line to LOG, and
 replies to every POST with a Chat Completions response whose text counts
 the requests ("reply 1", "reply 2", ...). With GAP_MS it streams the reply
 instead, as four server-sent events GAP_MS milliseconds apart, marked
@@ -32,8 +33,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             count += 1
             n = count
             with open(log_file, "a") as log:
-                log.write(json.dumps({"path": self.path,
-                                      "body": body.decode()}) + "\n")
+                log.write(json.dumps({
+                    "path": self.path, "body": body.decode(),
+                    "auth": self.headers.get("Authorization")}) + "\n")
         if gap is None:
             self.plain(n)
         else:
