@@ -248,6 +248,8 @@ static int check_run(const struct replay_run *a,
 				"has no end, so its last step is compared as "
 				"far as it goes\n", a->path);
 	rc = replay_check_sandbox(a, args->no_sandbox);
+	if (!rc && !args->no_sandbox)
+		rc = replay_note_policy(a);
 	if (!rc)
 		rc = check_forward(a, args);
 	if (!rc && args->opts.on_mismatch == HARNESS_DIVERGE_FORWARD)

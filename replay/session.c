@@ -164,8 +164,15 @@ check:
 static int seed_home(struct prepared *p, struct replay_run *run,
 		     const char *workdir)
 {
-	if (!run->has_home || !p->policy->home_seed)
+	if (!p->policy->home_seed)
 		return 0;
+	/* The seed's path names a directory of the host that recorded, and
+	 * on this host it may be one of the replayer's private ones. */
+	if (!run->has_home) {
+		free(p->policy->home_seed);
+		p->policy->home_seed = NULL;
+		return 0;
+	}
 	snprintf(p->home, sizeof(p->home), "%s/home", workdir);
 	if (checkout(run, &run->home, p->home) < 0)
 		return -1;

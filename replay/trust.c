@@ -11,6 +11,8 @@
 #include "bundle/verify.h"
 #include "cli/cli.h"
 #include "record/record_gateway.h"
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
 #include "replay/trust.h"
 
 int replay_check_intact(const char *path)
@@ -144,4 +146,114 @@ int replay_check_upstreams(const struct replay_run *run,
 	for (size_t i = 0; i < n; i++)
 		note_forward(upstreams[i]);
 	return CLI_EXIT_OK;
+}
+
+/* The lines that list what the recorded policy adds, up to 8 KiB. */
+struct widening {
+	char text[8192];
+	size_t len;
+	size_t lines;
+};
+
+static void add_text(struct widening *w, const char *fmt, const char *arg)
+{
+	if (w->len < sizeof(w->text))
+		w->len += (size_t)snprintf(w->text + w->len,
+					   sizeof(w->text) - w->len, fmt, arg);
+}
+
+static bool listed(const struct sandbox_strings *list, const char *item)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		if (strcmp(list->items[i], item) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Add one line for the items of list that base lacks, if any. */
+static void add_extra(struct widening *w, const char *key,
+		      const struct sandbox_strings *list,
+		      const struct sandbox_strings *base, const char *why)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < list->count; i++) {
+		if (listed(base, list->items[i]))
+			continue;
+		if (n++ == 0)
+			add_text(w, "  %s: ", key);
+		else
+			add_text(w, "%s", ", ");
+		add_text(w, "'%s'", list->items[i]);
+	}
+	if (n) {
+		add_text(w, " (%s)\n", why);
+		w->lines++;
+	}
+}
+
+/* Add the lines for what policy grants beyond base. */
+static void add_widening(struct widening *w, const struct replay_run *run,
+			 const struct sandbox_policy *policy,
+			 const struct sandbox_policy *base)
+{
+	add_extra(w, "filesystem.read_only", &policy->read_only,
+		  &base->read_only, "host paths that the agent can read");
+	add_extra(w, "filesystem.hidden lacks", &base->hidden, &policy->hidden,
+		  "paths that the default policy hides");
+	if (policy->home_seed) {
+		add_text(w, "  home.seed: '%s' ", policy->home_seed);
+		add_text(w, "%s\n", run->has_home
+			 ? "(HOME starts as the bundle's copy of it)"
+			 : "(not copied: the bundle has no copy of it, and a "
+			   "replay never reads it from this host)");
+		w->lines++;
+	}
+	add_extra(w, "network.allow", &policy->network_allow,
+		  &base->network_allow,
+		  "destinations that the agent can reach through the proxy");
+	if (policy->allow_nested_userns) {
+		add_text(w, "  %s", "nested_userns: true (the agent can create "
+			 "user namespaces)\n");
+		w->lines++;
+	}
+	add_extra(w, "env.pass", &policy->env_pass, &base->env_pass,
+		  "variables that the agent gets from the recorded "
+		  "environment");
+}
+
+int replay_note_policy(const struct replay_run *run)
+{
+	const cJSON *recorded = cJSON_GetObjectItem(run->fingerprint,
+						    "policy");
+	const char *text = cJSON_GetStringValue(
+		cJSON_GetObjectItem(recorded, "content"));
+	struct sandbox_policy *policy, *base;
+	struct widening *w;
+	int rc = CLI_EXIT_OK;
+
+	/* A recording without a policy file ran under the default. */
+	if (!text)
+		return CLI_EXIT_OK;
+	policy = sandbox_policy_parse(text, strlen(text), "the recorded policy");
+	if (!policy)
+		return cli_error_from(sandbox_error(), NULL);
+	base = sandbox_policy_default();
+	w = calloc(1, sizeof(*w));
+	if (!base || !w) {
+		rc = cli_error_from("cannot compare the recorded policy with "
+				    "the default: out of memory", NULL);
+	} else {
+		add_widening(w, run, policy, base);
+		if (w->lines)
+			fprintf(stderr, "note: the recorded policy grants more "
+					"than runbundle's default policy, and "
+					"the replay runs the recorded command "
+					"under it:\n%s", w->text);
+	}
+	free(w);
+	sandbox_policy_free(base);
+	sandbox_policy_free(policy);
+	return rc;
 }

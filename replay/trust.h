@@ -36,4 +36,14 @@ int replay_check_sandbox(const struct replay_run *run, bool no_sandbox);
 int replay_check_upstreams(const struct replay_run *run,
 			   const char *const *upstreams, size_t n);
 
+/*
+ * Print what the recorded policy grants beyond runbundle's default
+ * policy: host paths bound read-only, default hidden paths left
+ * visible, a HOME seed, network destinations, nested user namespaces
+ * and environment variables passed. A replay runs the recording's
+ * command under that policy, which whoever recorded the bundle wrote.
+ * CLI_EXIT_ERROR when the policy cannot be read.
+ */
+int replay_note_policy(const struct replay_run *run);
+
 #endif

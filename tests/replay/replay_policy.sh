@@ -1,0 +1,54 @@
+#!/bin/sh
+# A replay runs the recorded command under the recorded policy, which
+# whoever recorded the bundle wrote. Before the agent starts, replay
+# lists on stderr what that policy grants beyond the default one: host
+# paths bound read-only, default hidden paths left visible, a HOME
+# seed, network destinations, nested user namespaces and variables
+# passed. A recording under the default policy gets no such note.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/replay/replay_lib.sh"
+
+mkdir "$TMP/extra" "$TMP/seed"
+echo hello >"$TMP/seed/.profile"
+cat >"$TMP/policy.json" <<JSON
+{"version": 1, "nested_userns": true,
+ "filesystem": {"read_only": ["/usr", "/bin", "/sbin", "/lib", "/lib64",
+	"/etc", "$TMP/extra"],
+	"hidden": ["/home", "/root", "/run", "/var/run", "/etc/shadow"]},
+ "home": {"path": "/home/agent", "seed": "$TMP/seed"},
+ "network": {"allow": ["127.0.0.1:9"]},
+ "env": {"pass": ["LANG", "LC_*", "TERM", "TZ", "COLORTERM", "NO_COLOR",
+	"MYVAR"]}}
+JSON
+new_workspace "$TMP/ws" 'echo one'
+MYVAR=value record_in "$TMP/ws" "$TMP/wide.rb" --policy "$TMP/policy.json"
+
+replay_json "$TMP/wide.rb"
+expect_replay_status 0
+note="^note: the recorded policy grants more than runbundle's default policy"
+expect_grep "$note" "$TMP/replay.err"
+expect_grep "^  filesystem.read_only: '$TMP/extra' (" "$TMP/replay.err"
+expect_grep "^  filesystem.hidden lacks: '/etc/shadow-', '/etc/gshadow'" \
+	"$TMP/replay.err"
+expect_grep "^  home.seed: '$TMP/seed' (HOME starts as the bundle's copy" \
+	"$TMP/replay.err"
+expect_grep "^  network.allow: '127.0.0.1:9' (" "$TMP/replay.err"
+expect_grep "^  nested_userns: true" "$TMP/replay.err"
+expect_grep "^  env.pass: 'MYVAR' (" "$TMP/replay.err"
+# The default read-only paths that the file repeats are not listed.
+if grep -q "^  filesystem.read_only: .*'/usr'" "$TMP/replay.err"; then
+	cat "$TMP/replay.err" >&2
+	fail "a default read-only path is listed as added"
+fi
+# The note is the first line on stderr, before anything of the run.
+expect_eq 1 "$(grep -n "$note" "$TMP/replay.err" | cut -d: -f1)" \
+	"the line of the policy note"
+
+new_workspace "$TMP/plain" 'echo one'
+record_in "$TMP/plain" "$TMP/plain.rb"
+replay_json "$TMP/plain.rb"
+expect_replay_status 0
+if grep -q "recorded policy" "$TMP/replay.err"; then
+	cat "$TMP/replay.err" >&2
+	fail "a recording under the default policy got a policy note"
+fi
