@@ -273,7 +273,8 @@ static int collect_socket_rules(struct rule_list *list, const char *syscall,
 /*
  * The calls that set a file's mode, and the argument that contains it
  * (rule 4c). open and openat use the mode only when their flags create
- * a file. openat2 is missing: see the NOTE in seccomp_report.c.
+ * a file. openat2 passes its mode in memory, which the filter cannot
+ * read, so it fails with ENOSYS instead, as clone3 does.
  */
 struct mode_call {
 	const char *syscall;
@@ -399,7 +400,7 @@ static int collect_namespace_rules(struct rule_list *list, uint32_t deny)
  * it, so the supervisor reads it. The names the x86_64 ABI lacks on
  * aarch64 (open, mkdir and the like) are skipped there. */
 static const char *const reported_calls[] = {
-	"creat", "openat2", "mkdir", "mkdirat", "mknod", "mknodat",
+	"creat", "mkdir", "mkdirat", "mknod", "mknodat",
 	"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
 	"link", "linkat", "symlink", "symlinkat", "truncate", "chmod",
 	"fchmodat", "chown", "lchown", "fchownat", "utime", "utimes",
@@ -501,7 +502,10 @@ static int collect_rules(const struct sandbox_seccomp_options *opts,
 	if (!opts->allow_nested_userns &&
 	    collect_namespace_rules(list, deny) < 0)
 		return -1;
+	/* ENOSYS, not EPERM, makes callers fall back: the C library to
+	 * clone, a program that tries openat2 first to openat. */
 	if (add_plain(list, "clone3", SCMP_ACT_ERRNO(ENOSYS)) < 0 ||
+	    add_plain(list, "openat2", SCMP_ACT_ERRNO(ENOSYS)) < 0 ||
 	    collect_ioctl_rules(list, deny) < 0 ||
 	    collect_socket_rules(list, "socket", deny) < 0 ||
 	    collect_socket_rules(list, "socketpair", deny) < 0 ||

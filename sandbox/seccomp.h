@@ -13,7 +13,9 @@
  *     because x32 calls carry AUDIT_ARCH_X86_64, so they get a rule of
  *     their own.
  *  3. clone3 fails with ENOSYS, so that the C library falls back to
- *     clone, whose flags the filter can inspect. This is routine libc
+ *     clone, whose flags the filter can inspect. openat2 fails with
+ *     ENOSYS too, so that a program falls back to openat, whose flags
+ *     and mode the filter can inspect (rule 4c). This is routine
  *     behaviour and is not counted as a violation.
  *  4. The denied system calls (sandbox_seccomp_describe() lists them)
  *     fail with EPERM. When notification is on, the kernel suspends the
@@ -24,7 +26,7 @@
  *     when the seal_memfd option is on (see the option).
  *  4b. With report on (and notify), the write-intent calls (open,
  *     openat and creat only when their flags ask for writing or
- *     creating; openat2; mkdir, unlink, rename, link, symlink, truncate,
+ *     creating; mkdir, unlink, rename, link, symlink, truncate,
  *     chmod, chown, utimes, setxattr and their *at variants), connect,
  *     and sendto with a destination address notify the supervisor for
  *     a report only: it records an attempt outside the writable paths
@@ -35,8 +37,6 @@
  *     either bit and O_CREAT or O_TMPFILE in their flags, are denied as
  *     in rule 4. The workspace is nosuid only inside the sandbox: on
  *     the host such a file runs as the agent's uid for every user.
- *     NOTE: openat2 passes its mode in memory, which the filter cannot
- *     read, so an openat2 with a set-ID bit goes through.
  *  5. With exec tracing on, execve and execveat stop the process for a
  *     ptrace tracer (SECCOMP_RET_TRACE), as `strace --seccomp-bpf` does.
  *     NOTE: without an attached tracer the kernel fails these calls with

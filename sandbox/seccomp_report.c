@@ -73,7 +73,7 @@ bool sandbox_seccomp_is_reported(const struct seccomp_data *data)
 	case __NR_lchown: case __NR_utime: case __NR_utimes:
 	case __NR_futimesat:
 #endif
-	case __NR_openat: case __NR_openat2: case __NR_mkdirat:
+	case __NR_openat: case __NR_mkdirat:
 	case __NR_mknodat: case __NR_unlinkat: case __NR_renameat:
 	case __NR_renameat2: case __NR_linkat: case __NR_symlinkat:
 	case __NR_truncate: case __NR_fchmodat: case __NR_fchownat:
@@ -159,7 +159,6 @@ static int describe_write(const struct seccomp_notif *req,
 			  struct write_op *op)
 {
 	const __u64 *a = req->data.args;
-	struct open_how how = { 0 };
 
 	*op = (struct write_op){ .count = 1 };
 	switch (req->data.nr) {
@@ -205,20 +204,6 @@ static int describe_write(const struct seccomp_notif *req,
 		op->paths[0] = opened(0, 1, a[2]);
 		op->content = true;
 		return open_writes(a[2]) ? 0 : -1;
-	/*
-	 * NOTE: a set-ID bit in how.mode is not denied (rule 4c). A second
-	 * thread can change how.mode after this read and before the kernel
-	 * reads it, so such a denial would not hold. Denials use register
-	 * values only (seccomp.h, invariant 2). docs/policy.md names the gap.
-	 */
-	case __NR_openat2:
-		if (read_memory((pid_t)req->pid, a[2], &how, sizeof(how.flags),
-				false) != sizeof(how.flags) ||
-		    !open_writes(how.flags))
-			return -1;
-		op->paths[0] = opened(0, 1, how.flags);
-		op->content = true;
-		return 0;
 	case __NR_mkdirat: case __NR_mknodat:
 		op->paths[0] = created(0, 1);
 		return 0;

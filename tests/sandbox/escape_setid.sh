@@ -49,6 +49,15 @@ for who in $IDENTITIES; do
 os.open(\"p\", os.O_WRONLY | os.O_CREAT, 0o4755)'"
 	denied "$who" fchmod "$PY -c 'import os
 os.fchmod(os.open(\"f\", os.O_RDONLY), 0o2755)'"
+	# openat2, whose mode the filter cannot read, fails with ENOSYS,
+	# unreported, so that a program falls back to openat.
+	expect_status 0 sandbox "$who" -- "$PY" -c 'import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+how = (ctypes.c_uint64 * 3)(0o101, 0o4755, 0)  # O_WRONLY | O_CREAT
+fd = libc.syscall(437, -100, b"o2", ctypes.byref(how), 24)
+print("openat2", fd, errno.errorcode.get(ctypes.get_errno()))'
+	expect_grep '^openat2 -1 ENOSYS$' "$TMP/out"
+	[ ! -e "$(workspace "$who")/o2" ] || fail "$who: openat2 made a file"
 	# A set-group-ID directory is refused as well: the filter cannot
 	# tell a directory from a file (docs/policy.md).
 	denied "$who" fchmodat 'mkdir -p d && chmod g+s d'
