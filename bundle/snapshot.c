@@ -235,15 +235,84 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 	return stored == expected_bytes(&before, *extents, n);
 }
 
+/* O_NONBLOCK: a FIFO put in the file's place after its lstat would make
+ * a blocking open wait for a writer for ever, beyond any timeout or
+ * signal of the recorder. It changes nothing for a regular file. */
 static int open_file(int dirfd, const char *name)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
 	int fd = openat(dirfd, name, flags | O_NOATIME);
 
 	/* O_NOATIME needs ownership or CAP_FOWNER. */
 	if (fd < 0 && errno == EPERM)
 		fd = openat(dirfd, name, flags);
 	return fd;
+}
+
+static int same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * Open the file of it and check that it is the regular file that was
+ * lstat'ed, because the agent can put another file in its place in
+ * between. Returns the descriptor, or -1 with errno set when the open
+ * failed and the file is still the same. Returns -2 when another file
+ * is there now, and puts its lstat in it->st for the next try.
+ */
+static int open_stated(int dirfd, struct snapshot_item *it)
+{
+	struct stat st;
+	int fd = open_file(dirfd, it->name), err = errno;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    same_inode(&st, &it->st))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	if (fstatat(dirfd, it->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* Gone. It changed if it opened, else the open's error stands. */
+		errno = err;
+		return fd < 0 ? -1 : -2;
+	}
+	if (fd < 0 && same_inode(&st, &it->st) &&
+	    (st.st_mode & S_IFMT) == (it->st.st_mode & S_IFMT)) {
+		errno = err;
+		return -1;
+	}
+	it->st = st;
+	return -2;
+}
+
+/*
+ * Read the file of it into e, opening it again for each try, so that a
+ * file replaced by another is read as it is now. Returns like
+ * read_once(): 0 when it kept changing for BUNDLE_SNAPSHOT_READ_TRIES
+ * tries, or is no longer a regular file, which ends the tries at once.
+ */
+static int read_file(struct walk *w, int dirfd, struct snapshot_item *it,
+		     struct bundle_tree_entry *e,
+		     struct bundle_extent **extents, int *read_errno)
+{
+	int rc = 0;
+
+	for (int i = 0; i < BUNDLE_SNAPSHOT_READ_TRIES && rc == 0; i++) {
+		int moved = 0, fd;
+
+		if (!S_ISREG(it->st.st_mode))
+			return 0;
+		fd = open_stated(dirfd, it);
+		if (fd == -1) {
+			*read_errno = errno;
+			return -2;
+		}
+		if (fd == -2)
+			continue;
+		rc = read_once(w, fd, e, extents, &moved, read_errno);
+		close(fd);
+	}
+	return rc;
 }
 
 static int is_racy(const struct walk *w, int64_t sec, uint32_t nsec)
@@ -272,14 +341,14 @@ static int cache_hit(struct walk *w, const struct stat *st,
 
 /* A regular file: from the cache, as a hardlink, or read. Returns -1
  * only when the store failed; unreadable files become entries. */
-static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
+static int snap_file(struct walk *w, int dirfd, struct snapshot_item *it,
 		     const struct bundle_tree_entry *old,
 		     const unsigned char *rec, struct bundle_tree *tree,
 		     struct bundle_tree_entry *e)
 {
 	struct bundle_extent *extents = NULL;
 	const char *link;
-	int fd, read_errno = 0, rc = 0, moved = 0;
+	int read_errno = 0, rc;
 
 	e->kind = BUNDLE_ENTRY_FILE;
 	w->stats->files++;
@@ -299,12 +368,7 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 		goto stored;
 	}
 
-	fd = open_file(dirfd, it->name);
-	if (fd < 0)
-		return add_error(w, tree, e, strerror(errno));
-	for (int i = 0; i < BUNDLE_SNAPSHOT_READ_TRIES && rc == 0; i++)
-		rc = read_once(w, fd, e, &extents, &moved, &read_errno);
-	close(fd);
+	rc = read_file(w, dirfd, it, e, &extents, &read_errno);
 	if (rc == -2) {
 		free(extents);
 		return add_error(w, tree, e, strerror(read_errno));
@@ -325,7 +389,9 @@ static int snap_file(struct walk *w, int dirfd, const struct snapshot_item *it,
 stored:
 	rc = bundle_tree_add(tree, e);
 	free(extents);
-	if (rc == 0 && it->st.st_nlink > 1)
+	/* A file put in this one's place may be known by another path. */
+	if (rc == 0 && it->st.st_nlink > 1 &&
+	    !snapshot_links_find(&w->links, &it->st))
 		rc = snapshot_links_add(&w->links, &it->st, w->path.data);
 	return rc;
 }

@@ -294,20 +294,24 @@ void tracer_root_release(struct tracer_root *root)
  * Open the file the call names, from the tracer, before the exec closes
  * the tracee's close-on-exec descriptors. Absolute paths resolve inside
  * the tracee's root, so a sandboxed process's symlinks mean what they
- * mean to it.
+ * mean to it. The kernel checks the file only after this, so it may be
+ * a FIFO, whose blocking open would stop the tracer for ever, or a
+ * terminal, which must not become the recorder's: hence O_NONBLOCK and
+ * O_NOCTTY.
  */
 static int open_target(struct harness_tracer *tracer, pid_t tid,
 		       const struct exec_call *call,
 		       const struct harness_exec *exec)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct open_how how = { .flags = flags };
 	char path[64], link[32];
 	int dirfd, fd;
 
 	if (exec->empty_path) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid,
 			 call->dirfd);
-		return open(path, O_RDONLY | O_CLOEXEC);
+		return open(path, flags);
 	}
 	if (exec->attempted[0] == '/') {
 		how.resolve = RESOLVE_IN_ROOT;
