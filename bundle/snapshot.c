@@ -821,21 +821,32 @@ static int is_below_root(const char *path)
 	}
 }
 
-static int check_options(const struct bundle_snapshot_options *o)
+/* Check the paths of one option; root_too lets "." name the root. */
+static int check_paths(const char *what, const char *const *paths,
+		       size_t n, int root_too)
 {
-	for (size_t i = 0; i < o->n_absent_if_empty; i++) {
-		const char *path = o->absent_if_empty[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *path = paths[i];
 
+		if (path && root_too && strcmp(path, ".") == 0)
+			continue;
 		if (!path || !is_below_root(path)) {
-			bundle_set_error("invalid absent_if_empty path: "
-					 "'%s': not relative to the snapshot "
-					 "root, or has an empty, '.' or '..' "
-					 "component",
-					 path ? path : "(null)");
+			bundle_set_error("invalid %s path: '%s': not relative "
+					 "to the snapshot root, or has an "
+					 "empty, '.' or '..' component",
+					 what, path ? path : "(null)");
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static int check_options(const struct bundle_snapshot_options *o)
+{
+	if (check_paths("absent_if_empty", o->absent_if_empty,
+			o->n_absent_if_empty, 0) < 0)
+		return -1;
+	return check_paths("hidden", o->hidden, o->n_hidden, 1);
 }
 
 int bundle_snapshot_take(struct bundle *bundle, const char *dir,

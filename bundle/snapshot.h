@@ -47,9 +47,9 @@
  *
  * The event data of a snapshot (docs/bundle-format.md) has "path",
  * "root" (hex tree id), "complete", "start_sec", "start_nsec",
- * "excludes", the counts of struct bundle_snapshot_stats, and the root
- * directory's "root_mode", "root_uid", "root_gid", "root_mtime_sec" and
- * "root_mtime_nsec".
+ * "excludes", "hidden", the counts of struct bundle_snapshot_stats, and
+ * the root directory's "root_mode", "root_uid", "root_gid",
+ * "root_mtime_sec" and "root_mtime_nsec".
  *
  * Errors: functions return 0 on success and -1 on failure, with the
  * message in bundle_error(). Problems with single files are not failures:
@@ -92,6 +92,15 @@ struct bundle_snapshot_options {
 	 * directory, is left out. The patterns are recorded in the event. */
 	const char *const *excludes;
 	size_t n_excludes;
+
+	/* Paths from the snapshot root, such as ".env", left out like the
+	 * excludes, each with everything below it: the parts that the
+	 * sandbox hides from the agent, which a reader of the bundle must
+	 * not see either. Each is a whole path, not a pattern, written as
+	 * in absent_if_empty; "." leaves out everything. The paths are
+	 * recorded in the event, under "hidden". */
+	const char *const *hidden;
+	size_t n_hidden;
 	int no_cache; /* read every file, ignoring the previous snapshot */
 
 	/* Directories to leave out while they are empty (invariant 5):

@@ -137,6 +137,7 @@ static cJSON *event_data(const struct snapshot_source *src,
 	char hex[BUNDLE_ID_HEX_LEN + 1];
 	cJSON *data = cJSON_CreateObject();
 	cJSON *excludes = cJSON_AddArrayToObject(data, "excludes");
+	cJSON *hidden = cJSON_AddArrayToObject(data, "hidden");
 
 	bundle_id_to_hex(&snapshot->root, hex);
 	cJSON_AddStringToObject(data, "path", src->shown);
@@ -148,6 +149,9 @@ static cJSON *event_data(const struct snapshot_source *src,
 	for (size_t i = 0; excludes && i < options->n_excludes; i++)
 		cJSON_AddItemToArray(excludes,
 				     cJSON_CreateString(options->excludes[i]));
+	for (size_t i = 0; hidden && i < options->n_hidden; i++)
+		cJSON_AddItemToArray(hidden,
+				     cJSON_CreateString(options->hidden[i]));
 	add_count(data, "files", st->files);
 	add_count(data, "dirs", st->dirs);
 	add_count(data, "symlinks", st->symlinks);

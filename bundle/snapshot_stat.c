@@ -58,6 +58,12 @@ struct snapshot_job {
 static int is_excluded(const struct bundle_snapshot_options *options,
 		       const char *path, const char *name)
 {
+	for (size_t i = 0; i < options->n_hidden; i++) {
+		const char *hidden = options->hidden[i];
+
+		if (strcmp(hidden, path) == 0 || strcmp(hidden, ".") == 0)
+			return 1;
+	}
 	for (size_t i = 0; i < options->n_excludes; i++) {
 		const char *pattern = options->excludes[i];
 
@@ -153,7 +159,8 @@ static int add_name(const struct bundle_snapshot_options *options,
 {
 	size_t len = strlen(name);
 
-	if (options->n_excludes && len <= BUNDLE_TREE_NAME_MAX &&
+	if ((options->n_excludes || options->n_hidden) &&
+	    len <= BUNDLE_TREE_NAME_MAX &&
 	    is_excluded(options, entry_path_of(path, name, len), name)) {
 		names->excluded++;
 		return 0;

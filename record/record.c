@@ -319,6 +319,37 @@ static cJSON *pairs_object(const char *const *pairs, size_t n)
 	return obj;
 }
 
+/*
+ * The workspace's hidden parts that exist before the agent starts, each
+ * with its type. No snapshot has them, so a replay makes an empty one
+ * of each type in their place, for its sandbox to cover as this run's
+ * did. A symlink counts as a file.
+ */
+static cJSON *hidden_parts(const struct record_session *s)
+{
+	const struct sandbox_strings *hidden =
+		&s->config->policy->workspace_hidden;
+	cJSON *array = cJSON_CreateArray();
+	char path[PATH_MAX * 2];
+	struct stat st;
+
+	for (size_t i = 0; array && i < hidden->count; i++) {
+		cJSON *part;
+
+		snprintf(path, sizeof(path), "%s/%s", s->config->workspace,
+			 hidden->items[i]);
+		if (lstat(path, &st) < 0)
+			continue;
+		part = cJSON_CreateObject();
+		cJSON_AddStringToObject(part, "path", hidden->items[i]);
+		cJSON_AddStringToObject(part, "type", S_ISDIR(st.st_mode)
+							      ? "directory"
+							      : "file");
+		cJSON_AddItemToArray(array, part);
+	}
+	return array;
+}
+
 static int record_start_event(struct record_session *s)
 {
 	const struct record_config *c = s->config;
@@ -346,6 +377,7 @@ static int record_start_event(struct record_session *s)
 				c->no_sandbox ? "none" : "namespaces");
 	cJSON_AddItemToObject(data, "snapshot_excludes",
 			      string_array(s->excludes, s->n_excludes));
+	cJSON_AddItemToObject(data, "hidden", hidden_parts(s));
 	rc = record_event(s, "record", data, NULL, NULL, 0, NULL);
 	cJSON_Delete(data);
 	return rc;

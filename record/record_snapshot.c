@@ -144,15 +144,20 @@ static int take_locked(struct record_session *s, const char *dir,
 		       const char *what, char *const *excludes, size_t n,
 		       struct bundle_snapshot *snap)
 {
+	const struct sandbox_strings *hidden =
+		&s->config->policy->workspace_hidden;
+	bool workspace = dir == s->config->workspace;
 	struct take t = { .session = s };
 	struct bundle_snapshot_options o = {
 		.excludes = (const char *const *)excludes,
 		.n_excludes = n,
-		/* Only the workspace has directories made for the run. */
-		.absent_if_empty = dir == s->config->workspace
-					   ? s->created_dirs : NULL,
-		.n_absent_if_empty = dir == s->config->workspace
-					     ? s->n_created_dirs : 0,
+		/* Only the workspace has directories made for the run, and
+		 * hidden parts, which the bundle must not reveal either. */
+		.absent_if_empty = workspace ? s->created_dirs : NULL,
+		.n_absent_if_empty = workspace ? s->n_created_dirs : 0,
+		.hidden = workspace ? (const char *const *)hidden->items
+				    : NULL,
+		.n_hidden = workspace ? hidden->count : 0,
 		.on_progress = on_progress,
 		.on_problem = on_problem,
 		.arg = &t,

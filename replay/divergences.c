@@ -11,7 +11,8 @@
  * the executables (the fingerprint in memory) and a snapshot of the
  * workspace as it is now, taken into a scratch bundle. The recorder's
  * final snapshot that follows has the same root, because nothing runs
- * in between and both use the session's excludes.
+ * in between and both leave out the session's excludes and the
+ * policy's hidden parts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,13 @@ struct scratch {
 static int take_final(struct record_session *s, const char *dir,
 		      struct scratch *sc)
 {
+	const struct sandbox_strings *hidden =
+		&s->config->policy->workspace_hidden;
 	struct bundle_snapshot_options o = {
 		.excludes = (const char *const *)s->excludes,
 		.n_excludes = s->n_excludes,
+		.hidden = (const char *const *)hidden->items,
+		.n_hidden = hidden->count,
 	};
 	struct bundle_snapshot snap;
 

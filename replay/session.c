@@ -20,6 +20,7 @@
 #include "record/record_gateway.h"
 #include "record/record_run.h"
 #include "replay/session.h"
+#include "replay/hidden.h"
 #include "replay/sockets.h"
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
@@ -519,6 +520,7 @@ int replay_session_run(struct replay_run *run,
 		goto out;
 	if (checkout(run, start, out->workspace) == 0 &&
 	    replay_make_sockets(run, start, out->workspace) == 0 &&
+	    replay_make_hidden(run, out->workspace) == 0 &&
 	    prepare(p, run, opts, out) == 0) {
 		/* A re-run of one step is compared by repeat.c. */
 		rc = run_quietly(&session, &p->config,

@@ -58,9 +58,7 @@ long replay_run_sockets(const struct replay_run *run,
 	return l.n;
 }
 
-/* The directory of path below dirfd, resolved without leaving it and
- * without following a symlink; -1 when it is not there. */
-static int open_parent(int dirfd, const char *path)
+int replay_open_parent(int dirfd, const char *path)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -85,7 +83,7 @@ static void make_one(int dirfd, const char *path, mode_t mode)
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	const char *slash = strrchr(path, '/');
 	const char *name = slash ? slash + 1 : path;
-	int parent = open_parent(dirfd, path);
+	int parent = replay_open_parent(dirfd, path);
 	int fd, n;
 
 	if (parent < 0)

@@ -19,6 +19,10 @@
 #include "bundle/tree.h"
 #include "replay/replay.h"
 
+/* Open the directory of path below dirfd, resolved without leaving it
+ * and without following a symlink. Returns -1 when it is not there. */
+int replay_open_parent(int dirfd, const char *path);
+
 /* Whether a snapshot entry is a socket. */
 bool replay_entry_is_socket(const struct bundle_tree_entry *e);
 
