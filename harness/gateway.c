@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,41 @@ static int choose_upstream(struct gateway_request *req)
 	return 0;
 }
 
+/* Whether the segment at p, which ends at '/', '?', '#' or the end, is
+ * "." or "..", with each dot written as is or as %2e. */
+static bool dot_segment(const char *p)
+{
+	int dots = 0;
+
+	for (;;) {
+		if (*p == '.') {
+			p++;
+		} else if (p[0] == '%' && p[1] == '2' &&
+			   (p[2] == 'e' || p[2] == 'E')) {
+			p += 3;
+		} else {
+			break;
+		}
+		dots++;
+	}
+	return (dots == 1 || dots == 2) && strchr("/?#", *p);
+}
+
+/*
+ * Whether the path of a request target has a "." or ".." segment.
+ * libcurl removes them before it sends the request, so "/openai/../x"
+ * would reach the upstream as "/x", with the key, outside the base path
+ * of the upstream's URL.
+ */
+static bool has_dot_segment(const char *path)
+{
+	for (const char *p = path; *p && *p != '?' && *p != '#'; p++) {
+		if (*p == '/' && dot_segment(p + 1))
+			return true;
+	}
+	return dot_segment(path);
+}
+
 static int call_before_forward(struct gateway_request *req)
 {
 	struct harness_gateway *gw = req->gw;
@@ -464,6 +500,13 @@ static enum MHD_Result dispatch(struct MHD_Connection *c,
 					   "unknown_upstream",
 					   "the x-runbundle-upstream header "
 					   "names no configured upstream",
+					   NULL);
+	if (has_dot_segment(req->upstream_path))
+		return gateway_queue_error(c, req, MHD_HTTP_BAD_REQUEST,
+					   "invalid_path",
+					   "the request path has a '.' or '..' "
+					   "segment, which would leave the "
+					   "upstream's base path",
 					   NULL);
 	if (call_before_forward(req) != 0) {
 		gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED,

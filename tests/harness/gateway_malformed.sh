@@ -61,6 +61,15 @@ expect_raw bad-length 400 \
 	'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'
 expect_raw bad-chunk 400 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 'Transfer-Encoding: chunked\r\n\r\nzz\r\n'
+# A "." or ".." segment in the path gets the gateway's own 400, where
+# libcurl would drop it and leave the upstream's base path; dots in a
+# name or in the query are forwarded.
+expect_raw dot-dot 400 'GET /test/../echo HTTP/1.1\r\nHost: x\r\n\r\n'
+expect_raw dot-dot-encoded 400 \
+	'GET /test/%%2e%%2E/echo HTTP/1.1\r\nHost: x\r\n\r\n'
+expect_raw dot-dot-last 400 'GET /echo/.. HTTP/1.1\r\nHost: x\r\n\r\n'
+expect_raw dot 400 'GET /./echo HTTP/1.1\r\nHost: x\r\n\r\n'
+expect_raw dots-in-query 200 'GET /echo?a=../b HTTP/1.1\r\nHost: x\r\n\r\n'
 # A request line with a method and a version but no target gets 400
 # from libmicrohttpd.
 expect_raw no-target 400 'GET HTTP/1.1\r\nHost: x\r\n\r\n'
