@@ -6,26 +6,7 @@
 # run on loopback, started by this test.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
-/usr/bin/python3 -c 'import http.server' 2>/dev/null ||
-	skip "/usr/bin/python3 with http.server is missing"
-
-pids=
-stop_upstreams() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null || true
-	done
-	cleanup
-}
-trap stop_upstreams EXIT
-
-# start_upstream NAME: the upstream's URL in $url.
-start_upstream() {
-	/usr/bin/python3 "$TESTS_DIR/replay/upstream.py" "$TMP/$1.port" \
-		"$TMP/$1.log" &
-	pids="$pids $!"
-	url=http://127.0.0.1:$(wait_port "$TMP/$1.port")
-	: >>"$TMP/$1.log"
-}
+upstreams_setup
 
 # The recorded upstream plays the part of a server of the bundle's author.
 start_upstream recorded

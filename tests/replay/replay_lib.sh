@@ -52,3 +52,28 @@ expect_replay_status() {
 		fail "replay: expected exit status $1, got $status"
 	}
 }
+
+# upstreams_setup: define start_upstream NAME [GAP_MS], which starts
+# tests/replay/upstream.py on a loopback port, logging to $TMP/NAME.log,
+# and sets $url; every upstream stops when the test exits.
+upstreams_setup() {
+	/usr/bin/python3 -c 'import http.server' 2>/dev/null ||
+		skip "/usr/bin/python3 with http.server is missing"
+	pids=
+	trap stop_upstreams EXIT
+}
+
+stop_upstreams() {
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null || true
+	done
+	cleanup
+}
+
+start_upstream() {
+	/usr/bin/python3 "$TESTS_DIR/replay/upstream.py" "$TMP/$1.port" \
+		"$TMP/$1.log" ${2:-} &
+	pids="$pids $!"
+	url=http://127.0.0.1:$(wait_port "$TMP/$1.port")
+	: >>"$TMP/$1.log"
+}

@@ -6,25 +6,7 @@
 # and --timing recorded keeps the recorded pacing of a streamed reply.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
-/usr/bin/python3 -c 'import http.server' 2>/dev/null ||
-	skip "/usr/bin/python3 with http.server is missing"
-
-pids=
-stop_upstreams() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null || true
-	done
-	cleanup
-}
-trap stop_upstreams EXIT
-
-# start_upstream NAME [GAP_MS]: the upstream's URL in $url.
-start_upstream() {
-	/usr/bin/python3 "$TESTS_DIR/replay/upstream.py" "$TMP/$1.port" \
-		"$TMP/$1.log" ${2:-} &
-	pids="$pids $!"
-	url=http://127.0.0.1:$(wait_port "$TMP/$1.port")
-}
+upstreams_setup
 
 # Random lowercase letters: no normalizer takes them for an id, a time
 # or a path, so the replay's request matches no recording.
