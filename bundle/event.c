@@ -240,19 +240,20 @@ uint64_t bundle_event_count(struct bundle *bundle)
 	return seq;
 }
 
+/* The statement is prepared once per bundle, because a replay reads
+ * every event of two runs, and preparing it again for each event cost
+ * more than the read itself. It is reset before returning, so that it
+ * keeps no read lock open. */
 cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 	cJSON *event = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(bundle->db,
-				"SELECT event FROM events WHERE seq = ?", -1,
-				&stmt, NULL);
-	if (rc != SQLITE_OK) {
-		store_sql_error(bundle, "cannot read event");
+	if (store_prepare(bundle, &bundle->get_event_stmt,
+			  "SELECT event FROM events WHERE seq = ?"))
 		return NULL;
-	}
+	stmt = bundle->get_event_stmt;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
@@ -277,7 +278,7 @@ cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq)
 	} else {
 		store_sql_error(bundle, "cannot read event");
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return event;
 }
 

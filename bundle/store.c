@@ -1020,6 +1020,7 @@ void bundle_close(struct bundle *bundle)
 	sqlite3_finalize(bundle->cache_put_stmt);
 	sqlite3_finalize(bundle->last_event_stmt);
 	sqlite3_finalize(bundle->insert_event_stmt);
+	sqlite3_finalize(bundle->get_event_stmt);
 	sqlite3_close(bundle->db);
 	ZSTD_freeCCtx(bundle->cctx);
 	ZSTD_freeDCtx(bundle->dctx);

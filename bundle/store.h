@@ -48,6 +48,7 @@ struct bundle {
 	sqlite3_stmt *cache_put_stmt;
 	sqlite3_stmt *last_event_stmt; /* event.c */
 	sqlite3_stmt *insert_event_stmt;
+	sqlite3_stmt *get_event_stmt;
 	struct pipeline *pipeline; /* compress.c; NULL until first used */
 	int workers;		   /* compress.c's threads; 0: the default */
 	struct store_dict *dict;   /* dict.c */
