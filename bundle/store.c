@@ -1082,6 +1082,27 @@ void bundle_rollback(struct bundle *bundle)
 	bundle->in_transaction = 0;
 }
 
+int bundle_read_begin(struct bundle *bundle)
+{
+	if (bundle->in_transaction) {
+		bundle_set_error("cannot begin reading: '%s': a transaction "
+				 "is open",
+				 bundle->path);
+		return -1;
+	}
+	return store_exec(bundle, "BEGIN", "cannot read bundle");
+}
+
+/* Nothing was written, so a failed COMMIT is rolled back instead of
+ * reported. */
+void bundle_read_end(struct bundle *bundle)
+{
+	if (bundle->in_transaction || sqlite3_get_autocommit(bundle->db))
+		return;
+	if (sqlite3_exec(bundle->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(bundle->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 int store_in_transaction(struct bundle *bundle,
 			 int (*fn)(struct bundle *bundle, void *arg), void *arg)
 {

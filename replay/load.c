@@ -391,7 +391,7 @@ static int on_event(struct loader *l, const cJSON *event)
 	return 0;
 }
 
-static int load_events(struct loader *l)
+static int each_event(struct loader *l)
 {
 	struct replay_run *run = l->run;
 	uint64_t n = bundle_event_count(run->bundle);
@@ -407,6 +407,23 @@ static int load_events(struct loader *l)
 		if (rc < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Read the log in one read transaction. A replay reads its own bundle
+ * while the recorder has it open in WAL mode, where each read outside a
+ * transaction locks and unlocks the file again. */
+static int load_events(struct loader *l)
+{
+	struct replay_run *run = l->run;
+	int rc;
+
+	if (bundle_read_begin(run->bundle) < 0)
+		return fail_bundle(run->path);
+	rc = each_event(l);
+	bundle_read_end(run->bundle);
+	if (rc < 0)
+		return -1;
 	if (!run->record) {
 		replay_set_error("cannot read the run: '%s': the bundle has "
 				 "no record event",

@@ -362,6 +362,47 @@ static void events_chain(void **state)
 	assert_null(bundle_get_event(f->bundle, 3));
 }
 
+/* A reader in a read transaction keeps the state that it read first
+ * while the writer appends, and reads the new event once the
+ * transaction ends. */
+static void read_transaction_keeps_state(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle *reader;
+	cJSON *event;
+
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, NULL, 0, NULL), 0);
+	reader = bundle_open(f->path, BUNDLE_READ);
+	assert_non_null(reader);
+	assert_int_equal(bundle_read_begin(reader), 0);
+	event = bundle_get_event(reader, 1);
+	assert_non_null(event);
+	cJSON_Delete(event);
+
+	assert_int_equal(
+		bundle_append_event(f->bundle, "test", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(bundle_event_count(reader), 1);
+	assert_null(bundle_get_event(reader, 2));
+	bundle_read_end(reader);
+
+	assert_int_equal(bundle_event_count(reader), 2);
+	event = bundle_get_event(reader, 2);
+	assert_non_null(event);
+	cJSON_Delete(event);
+	bundle_close(reader);
+}
+
+static void read_begin_in_transaction_fails(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(bundle_begin(f->bundle), 0);
+	assert_int_equal(bundle_read_begin(f->bundle), -1);
+	assert_non_null(strstr(bundle_error(), "a transaction is open"));
+	bundle_rollback(f->bundle);
+}
+
 static void event_with_missing_ref_fails(void **state)
 {
 	struct fixture *f = *state;
@@ -692,6 +733,8 @@ int main(void)
 		TEST(put_fd_success_clears_read_errno),
 		TEST(insert_at_front_adds_few_chunks),
 		TEST(events_chain),
+		TEST(read_transaction_keeps_state),
+		TEST(read_begin_in_transaction_fails),
 		TEST(event_with_missing_ref_fails),
 		TEST(rollback_drops_objects),
 		TEST(transaction_queues_objects),
