@@ -347,6 +347,25 @@ static int keep_object(struct replay_run *run, const cJSON *event, cJSON **slot)
 	return 0;
 }
 
+/* Keep the id of the process tree, which replay_run_agent_env() reads
+ * (replay.h). */
+static int on_tree(struct replay_run *run, const cJSON *event)
+{
+	const cJSON *ref = cJSON_GetArrayItem(cJSON_GetObjectItem(event,
+								  "refs"), 0);
+
+	if (!cJSON_IsString(ref) ||
+	    bundle_id_from_hex(&run->tree_id, ref->valuestring) < 0) {
+		replay_set_error("cannot read the run: '%s': its process-tree "
+				 "event names no object", run->path);
+		return -1;
+	}
+	run->has_tree = true;
+	cJSON_Delete(run->tree);
+	run->tree = NULL;
+	return 0;
+}
+
 static int on_home(struct replay_run *run, const cJSON *data)
 {
 	const char *root = string(data, "root");
@@ -373,7 +392,7 @@ static int on_event(struct loader *l, const cJSON *event)
 	if (strcmp(kind, "sandbox") == 0)
 		return keep_object(run, event, &run->description);
 	if (strcmp(kind, "process-tree") == 0)
-		return keep_object(run, event, &run->tree);
+		return on_tree(run, event);
 	if (strcmp(kind, "workspace") == 0)
 		return on_workspace(l, data);
 	if (strcmp(kind, "home") == 0)
@@ -519,20 +538,41 @@ int replay_run_use_fingerprint(struct replay_run *run,
 	return add_hashes(run);
 }
 
-const cJSON *replay_run_agent_env(const struct replay_run *run)
+static int read_tree(struct replay_run *run)
 {
-	const cJSON *execs = cJSON_GetObjectItem(run->tree, "execs");
-	const cJSON *exec, *env = NULL;
+	void *text = NULL;
+	size_t len = 0;
 
-	cJSON_ArrayForEach(exec, execs)
+	if (run->tree || !run->has_tree)
+		return 0;
+	if (bundle_get(run->bundle, &run->tree_id, &text, &len, NULL) < 0)
+		return fail_bundle(run->path);
+	run->tree = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!run->tree) {
+		replay_set_error("cannot read the run: '%s': its process tree "
+				 "is not JSON", run->path);
+		return -1;
+	}
+	return 0;
+}
+
+int replay_run_agent_env(struct replay_run *run, const cJSON **env)
+{
+	const cJSON *exec;
+
+	*env = NULL;
+	if (read_tree(run) < 0)
+		return -1;
+	cJSON_ArrayForEach(exec, cJSON_GetObjectItem(run->tree, "execs"))
 	{
 		const cJSON *error = cJSON_GetObjectItem(exec, "error");
 
 		if ((!error || cJSON_IsNull(error)) &&
 		    cJSON_IsArray(cJSON_GetObjectItem(exec, "env")))
-			env = cJSON_GetObjectItem(exec, "env");
+			*env = cJSON_GetObjectItem(exec, "env");
 	}
-	return env;
+	return 0;
 }
 
 cJSON *replay_run_exec(const struct replay_run *run,

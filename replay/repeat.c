@@ -875,10 +875,15 @@ int replay_repeat(struct replay_run *a, struct replay_args *args,
 		  const cJSON *host)
 {
 	struct step_plan plan = {0};
+	const cJSON *env;
 	struct stats s;
 	char dir[4096];
 	int rc;
 
+	/* Read the process tree before the replays fork, so that they share
+	 * it instead of each parsing it again. */
+	if (replay_run_agent_env(a, &env) < 0)
+		return cli_error_from(replay_error(), replay_error_hint());
 	if (args->step && (rc = plan_step(a, args, &plan)) != 0)
 		return rc;
 	if (init_stats(&s, a) < 0 || make_dir(args, dir, sizeof(dir)) < 0) {

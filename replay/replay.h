@@ -75,7 +75,10 @@ struct replay_run {
 	cJSON *fingerprint;	  /* the last fingerprint (with the
 				   * executables), or NULL */
 	cJSON *description;	  /* the sandbox's, or NULL */
-	cJSON *tree;		  /* the "process-tree" object, or NULL */
+	cJSON *tree;		  /* the "process-tree" object after
+				   * replay_run_agent_env(), or NULL */
+	bool has_tree;		  /* whether the bundle has one */
+	struct bundle_id tree_id; /* its object id */
 	struct bundle_id initial; /* the initial workspace */
 	bool has_initial;
 	bool has_home;
@@ -113,10 +116,17 @@ void replay_run_free(struct replay_run *run);
 int replay_run_use_fingerprint(struct replay_run *run,
 			       const cJSON *fingerprint);
 
-/* The agent's environment as the tracer's list of [name, value]
+/*
+ * Find the agent's environment, as the tracer's list of [name, value]
  * pairs (value null for a secret), from its last successful exec in the
- * process tree; NULL when the bundle has none. Owned by run. */
-const cJSON *replay_run_agent_env(const struct replay_run *run);
+ * process tree. *env is owned by run, and NULL when the bundle has
+ * none. The first call reads the tree. replay_run_load() leaves it out
+ * because it is the largest object of a run (1 KiB a process in
+ * bench/replay.sh, more with a larger environment), and only the
+ * recording's environment needs it. Returns 0, or -1 when the tree
+ * cannot be read.
+ */
+int replay_run_agent_env(struct replay_run *run, const cJSON **env);
 
 /* The last exec of p as the tracer's JSON (argv, env, cwd, exe), which
  * the caller frees; NULL when p ran no program or on failure. */

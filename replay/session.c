@@ -280,10 +280,11 @@ static void set_ids(struct prepared *p, const struct replay_run *run)
 	p->config.gid = (gid_t)g->valuedouble;
 }
 
-static const cJSON *agent_env(const struct replay_run *run,
-			      const struct replay_options *opts)
+static int agent_env(struct replay_run *run,
+		     const struct replay_options *opts, const cJSON **env)
 {
-	return opts->env ? opts->env : replay_run_agent_env(run);
+	*env = opts->env;
+	return opts->env ? 0 : replay_run_agent_env(run, env);
 }
 
 static int gateway(struct prepared *p, struct replay_run *run,
@@ -335,6 +336,7 @@ static int prepare(struct prepared *p, struct replay_run *run,
 	struct record_config *c = &p->config;
 	const cJSON *rec = run->record;
 	const char *sandbox = text_of(rec, "sandbox");
+	const cJSON *env;
 
 	c->workspace = out->workspace;
 	c->workspace_inside = text_of(rec, "workspace");
@@ -351,12 +353,13 @@ static int prepare(struct prepared *p, struct replay_run *run,
 	snprintf(p->label, sizeof(p->label), "replay=1");
 	c->labels[c->n_labels++] = p->label;
 	if (load_policy(p, run, out->workdir) < 0 ||
-	    seed_home(p, run, out->workdir) < 0)
+	    seed_home(p, run, out->workdir) < 0 ||
+	    agent_env(run, opts, &env) < 0)
 		return -1;
 	c->policy = p->policy;
 	if ((opts->argv ? 0 : build_argv(p, cJSON_GetObjectItem(rec, "argv"))) <
 		    0 ||
-	    build_env(p, agent_env(run, opts)) < 0 ||
+	    build_env(p, env) < 0 ||
 	    build_upstreams(p, cJSON_GetObjectItem(rec, "upstreams")) < 0)
 		goto oom;
 	if (opts->argv)
