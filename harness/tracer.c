@@ -367,6 +367,8 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 	slot = &p->execs[p->n_execs++];
 	*slot = t->pending;
 	slot->error = error;
+	if (error == EACCES && t->exec_fd >= 0)
+		slot->refusal = tracer_refusal(t->tid, t->exec_fd);
 	memset(&t->pending, 0, sizeof(t->pending));
 	t->in_exec = false;
 	if (t->exec_fd >= 0)

@@ -69,6 +69,20 @@ struct harness_file {
 	char sha256[65];	/* lowercase hex; "" when unreadable */
 };
 
+/*
+ * The reason that a file rejects an exec by its own mode, which no
+ * policy decides. It is set for an exec that failed with EACCES.
+ */
+enum harness_refusal {
+	HARNESS_REFUSAL_NONE = 0,	/* none seen, so a policy may have
+					 * denied it: a program masked with
+					 * /dev/null, or one that Landlock's
+					 * execute right leaves out */
+	HARNESS_REFUSAL_DIRECTORY,	/* the path names a directory */
+	HARNESS_REFUSAL_MODE,		/* a regular file whose mode gives
+					 * the process no execute bit */
+};
+
 /* One execve or execveat call, successful or not. */
 struct harness_exec {
 	int64_t time_us;		/* wall clock at the call, Unix us */
@@ -79,6 +93,7 @@ struct harness_exec {
 	bool empty_path;		/* execveat with AT_EMPTY_PATH, the way
 					 * fexecve works */
 	int error;			/* 0 on success, else the errno */
+	enum harness_refusal refusal;	/* for EACCES: the file's own */
 	struct harness_bytes *argv;
 	size_t argc;
 	struct harness_env_entry *env;

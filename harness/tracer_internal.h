@@ -208,6 +208,10 @@ void tracer_exec_succeeded(struct harness_tracer *tracer,
 /* Close the root that open_target() keeps. */
 void tracer_root_release(struct tracer_root *root);
 
+/* tracer_refusal.c: tell whether the file open at fd rejects an exec
+ * by thread tid by its own mode. */
+enum harness_refusal tracer_refusal(pid_t tid, int fd);
+
 /* Release an exec record's contents. */
 void tracer_exec_release(struct harness_exec *exec);
 

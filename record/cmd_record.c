@@ -438,7 +438,14 @@ static void print_not_run(const struct record_session *s)
 		return;
 	cli_error("cannot run the agent: '%s': %s", agent,
 		  strerror(s->agent_exec_error));
-	if (strchr(agent, '/'))
+	if (s->agent_refusal == HARNESS_REFUSAL_DIRECTORY)
+		cli_hint("'%s' is a directory; name the program in it to "
+			 "run", agent);
+	else if (s->agent_refusal == HARNESS_REFUSAL_MODE)
+		cli_hint("'%s' has no execute permission; make it "
+			 "executable (chmod +x), or name its interpreter "
+			 "first", agent);
+	else if (strchr(agent, '/'))
 		cli_hint("the sandbox shows the workspace and the policy's "
 			 "read-only paths (docs/policy.md); name a program "
 			 "there");

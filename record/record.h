@@ -51,6 +51,7 @@
 #include "bundle/bundle.h"
 #include "sandbox/sandbox.h"
 #include "harness/redact.h"
+#include "harness/tracer.h"
 
 #define RECORD_MAX_LABELS 64
 #define RECORD_MAX_UPSTREAMS 8
@@ -138,6 +139,8 @@ struct record_session {
 	bool agent_ran;			/* the first process's exec worked */
 	int agent_exec_error;		/* else the errno that its execs gave:
 					 * EACCES over ENOENT, as execvp */
+	enum harness_refusal agent_refusal;	/* with that EACCES: the
+					 * file's own mode refused it */
 
 	/* The last JSON bytes stored, and their id: an exec's
 	 * environment is mostly the one before (record.c). */

@@ -37,8 +37,10 @@ static int on_started(struct record_session *s)
 
 /*
  * Under the sandbox, EACCES from an exec is Landlock's execute right or a
- * masked binary: the policy denied it. Without the sandbox it is only
- * the file's permissions.
+ * masked binary: the policy denied it. Unless the file's own mode
+ * refused it first (a directory, a script without its x bit), as it
+ * would anywhere; the tracer tells. Without the sandbox it is only the
+ * file's permissions.
  */
 static int denied_exec(struct record_session *s,
 		       const struct harness_process *p,
@@ -46,7 +48,8 @@ static int denied_exec(struct record_session *s,
 {
 	cJSON *data;
 
-	if (s->config->no_sandbox || exec->error != EACCES)
+	if (s->config->no_sandbox || exec->error != EACCES ||
+	    exec->refusal != HARNESS_REFUSAL_NONE)
 		return 0;
 	data = process_data(p);
 	cJSON_AddStringToObject(data, "source", "exec");
@@ -102,8 +105,10 @@ static void note_agent(struct record_session *s,
 		return;
 	if (!exec->error)
 		s->agent_ran = true;
-	else if (s->agent_exec_error != EACCES)
+	else if (s->agent_exec_error != EACCES) {
 		s->agent_exec_error = exec->error;
+		s->agent_refusal = exec->refusal;
+	}
 }
 
 static int on_exec(struct record_session *s, const struct harness_process *p,
