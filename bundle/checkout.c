@@ -465,6 +465,14 @@ static int prepare_dir(const char *dir, int force)
 	if (errno != EEXIST)
 		goto fail;
 	d = opendir(dir);
+	if (!d && errno == ENOENT) {
+		/* mkdir found the name, so it is a symlink to nothing,
+		 * which the checkout would otherwise call missing. */
+		bundle_set_error("cannot check out into directory: '%s': it "
+				 "exists, as a dangling symlink", dir);
+		bundle_set_hint("remove it or name another directory");
+		return -1;
+	}
 	if (!d)
 		goto fail;
 	while ((de = readdir(d))) {

@@ -266,11 +266,13 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 					       argv[optind - 1]);
 		}
 	}
-	if (!format || (strcmp(format, "tar") != 0 &&
-			strcmp(format, "tar.zst") != 0 &&
-			strcmp(format, "dir") != 0))
+	if (!format)
+		return cli_usage_error(self, "missing --format: give tar, "
+				       "tar.zst or dir");
+	if (strcmp(format, "tar") != 0 && strcmp(format, "tar.zst") != 0 &&
+	    strcmp(format, "dir") != 0)
 		return cli_usage_error(self, "--format must be tar, tar.zst "
-				       "or dir: '%s'", format ? format : "");
+				       "or dir: '%s'", format);
 	if (!out)
 		return cli_usage_error(self, "missing -o OUT");
 	if (argc - optind != 1)

@@ -75,6 +75,19 @@ expect_status 3 "$RUNBUNDLE" export --format tar -o "$TMP/i.tar" "$TMP/b.rb"
 expect_grep "^runbundle: cannot create archive: '.*i.tar': it exists$" \
 	"$TMP/err"
 expect_status 2 "$RUNBUNDLE" export --format zip -o "$TMP/z" "$TMP/b.rb"
+expect_grep "^runbundle: --format must be tar, tar.zst or dir: 'zip'\$" \
+	"$TMP/err"
+expect_status 2 "$RUNBUNDLE" export -o "$TMP/z" "$TMP/b.rb"
+expect_grep "^runbundle: missing --format: give tar, tar.zst or dir\$" \
+	"$TMP/err"
+# A dangling symlink at OUT exists, for a directory as for an archive.
+ln -s "$TMP/nowhere" "$TMP/dangling"
+expect_status 3 "$RUNBUNDLE" export --format dir -o "$TMP/dangling" \
+	"$TMP/b.rb"
+expect_grep "^runbundle: cannot check out into directory: '.*dangling': it exists, as a dangling symlink\$" \
+	"$TMP/err"
+expect_grep "^hint: remove it or name another directory\$" "$TMP/err"
+[ ! -e "$TMP/nowhere" ] || fail "export wrote through a dangling symlink"
 
 # A hardlink lists its first link, and cat follows it to the content.
 # A name that is not UTF-8 is listed escaped and exported as it is.
