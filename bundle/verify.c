@@ -234,12 +234,14 @@ static void event_problem(struct verify *v, struct vevent *event,
 	problem->n_affected_total = 1;
 }
 
+/* Copy the event's kind for the problems that name it, or "" when its
+ * text has none. */
 static void copy_kind(struct vevent *event, const cJSON *doc)
 {
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "kind");
 
 	snprintf(event->kind, sizeof(event->kind), "%s",
-		 cJSON_IsString(kind) ? kind->valuestring : "?");
+		 cJSON_IsString(kind) ? kind->valuestring : "");
 	for (char *p = event->kind; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
@@ -291,7 +293,6 @@ static void check_document(struct verify *v, struct vevent *event,
 	const cJSON *link = cJSON_GetObjectItemCaseSensitive(doc, "prev");
 	struct bundle_id linked;
 
-	copy_kind(event, doc);
 	if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)event->seq)
 		event_problem(v, event, NULL, "its seq does not match its row");
 	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "kind")) ||
@@ -332,6 +333,10 @@ static int check_event(const struct bundle_event_row *row, void *arg)
 
 	if (!event)
 		return 1;
+	/* The kind comes first, because the problems below name it. */
+	doc = cJSON_ParseWithLength(row->text, row->len);
+	if (cJSON_IsObject(doc))
+		copy_kind(event, doc);
 	if (row->seq != c->expected)
 		event_problem(v, event, NULL,
 			      row->seq > c->expected
@@ -341,8 +346,6 @@ static int check_event(const struct bundle_event_row *row, void *arg)
 		event_problem(v, event, NULL,
 			      "its hash does not match its "
 			      "text");
-
-	doc = cJSON_ParseWithLength(row->text, row->len);
 	if (!cJSON_IsObject(doc))
 		event_problem(v, event, NULL, "its text is not a JSON object");
 	else

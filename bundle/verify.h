@@ -34,7 +34,8 @@
 struct bundle_verify_affected {
 	uint64_t seq;
 	char kind[32];	       /* the event's kind, control characters
-				* replaced by '?' */
+				* replaced by '?'; "" when its text has
+				* none */
 	int has_tree;	       /* the event references a tree directly,
 				* so it records a snapshot */
 	struct bundle_id tree; /* that snapshot's root tree */

@@ -54,20 +54,22 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	return 0;
 }
 
+/* Print one line per affected event. An event whose text has no kind
+ * (text that is not JSON, say) is printed without one. */
 static void print_affected(const struct bundle_verify_problem *problem)
 {
 	for (size_t i = 0; i < problem->n_affected; i++) {
 		const struct bundle_verify_affected *a = &problem->affected[i];
 		char hex[BUNDLE_ID_HEX_LEN + 1];
 
+		printf("  affects event %llu", (unsigned long long)a->seq);
+		if (a->kind[0])
+			printf(" (%s)", a->kind);
 		if (a->has_tree) {
 			bundle_id_to_hex(&a->tree, hex);
-			printf("  affects event %llu (%s), snapshot %s\n",
-			       (unsigned long long)a->seq, a->kind, hex);
-		} else {
-			printf("  affects event %llu (%s)\n",
-			       (unsigned long long)a->seq, a->kind);
+			printf(", snapshot %s", hex);
 		}
+		putchar('\n');
 	}
 	if (problem->n_affected_total > problem->n_affected)
 		printf("  affects %llu more events\n",

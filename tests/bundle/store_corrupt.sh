@@ -112,6 +112,18 @@ sql "UPDATE events SET event = replace(event, '\"put\"', '\"PUT\"')
 	WHERE seq = 2"
 verify_reports "^problem: event 2: its hash does not match its text"
 
+# The events that a problem affects are named with their kind, or
+# without one when the text has none.
+fresh
+sql "UPDATE events SET event = replace(event, '\"time\":\"2', '\"time\":\"1')
+	WHERE seq = 2"
+verify_reports "^problem: event 2: its hash does not match its text"
+expect_grep "^  affects event 2 (put)\$" "$TMP/out"
+fresh
+sql "UPDATE events SET event = 'not json' WHERE seq = 2"
+verify_reports "^problem: event 2: its text is not a JSON object"
+expect_grep "^  affects event 2\$" "$TMP/out"
+
 # A forged event with a recomputed hash breaks the chain after it.
 fresh
 $PY - "$TMP/bad.rb" 2 <<'PY'
