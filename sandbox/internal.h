@@ -20,6 +20,12 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp.h"
 
+/* Return the text of number, a value in the tree that cJSON parsed
+ * from text, as the text writes it (policy_number.c). NULL when it is
+ * not found; the caller frees. */
+char *policy_number_text(const char *text, size_t len, const cJSON *root,
+			 const cJSON *number);
+
 /* The argument area of the caller, found and copied before the fork
  * (cmdline.c). */
 struct sandbox_cmdline {

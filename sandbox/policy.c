@@ -64,6 +64,9 @@ static const struct sandbox_limits default_limits = {
 struct parser {
 	const char *name;
 	char path[256];
+	const char *text;	/* the policy's text, for the numbers in */
+	size_t len;		/* messages (policy_number.c) */
+	const cJSON *root;
 };
 
 static void strings_clear(struct sandbox_strings *list)
@@ -200,7 +203,14 @@ fail:
 /* Report a bad value at the parser's current path. Returns -1. */
 static int bad(struct parser *ps, const cJSON *value, const char *why)
 {
-	char *text = value ? cJSON_PrintUnformatted(value) : NULL;
+	char *text = NULL;
+
+	/* cJSON prints a number as the double it keeps, so a number is
+	 * quoted from the policy's text. */
+	if (cJSON_IsNumber(value) && ps->root)
+		text = policy_number_text(ps->text, ps->len, ps->root, value);
+	if (value && !text)
+		text = cJSON_PrintUnformatted(value);
 
 	if (text && strlen(text) > 120)
 		strcpy(text + 117, "...");
@@ -516,9 +526,13 @@ static int read_string(struct parser *ps, const cJSON *object,
 	return 0;
 }
 
+/* The largest integer that a JSON number (a double) keeps exactly. */
+#define MAX_EXACT_NUMBER 9007199254740992.0
+
 /*
  * A size is a non-negative integer of bytes, or a string with a K, M,
- * G or T suffix (powers of 1024).
+ * G or T suffix (powers of 1024). Returns -2 for an integer too large,
+ * -1 for any other invalid value.
  */
 static int parse_size(const cJSON *v, bool bytes, uint64_t *out)
 {
@@ -530,7 +544,10 @@ static int parse_size(const cJSON *v, bool bytes, uint64_t *out)
 	if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
 
-		if (d < 0 || d > 9007199254740992.0 || d != (double)(uint64_t)d)
+		/* Every double above 2^53 is an integer. */
+		if (d > MAX_EXACT_NUMBER)
+			return -2;
+		if (d < 0 || d != (double)(uint64_t)d)
 			return -1;
 		*out = (uint64_t)d;
 		return 0;
@@ -543,7 +560,7 @@ static int parse_size(const cJSON *v, bool bytes, uint64_t *out)
 	errno = 0;
 	n = strtoull(s, &end, 10);
 	if (errno == ERANGE)
-		return -1;
+		return -2;
 	switch (*end) {
 	case 'K': shift = 10; break;
 	case 'M': shift = 20; break;
@@ -555,7 +572,7 @@ static int parse_size(const cJSON *v, bool bytes, uint64_t *out)
 	if (*end && end[1] != '\0')
 		return -1;
 	if (n > (UINT64_MAX >> shift))
-		return -1;
+		return -2;
 	*out = (uint64_t)n << shift;
 	return 0;
 }
@@ -597,11 +614,18 @@ static int read_limits(struct parser *ps, const cJSON *object,
 								  keys[i]);
 		bool bytes = strstr(keys[i], "bytes") != NULL;
 		size_t len;
+		int rc;
 
 		if (!v)
 			continue;
 		len = path_push(ps, keys[i], 0);
-		if (parse_size(v, bytes, fields[i]) < 0)
+		rc = parse_size(v, bytes, fields[i]);
+		if (rc == -2)
+			return bad(ps, v, cJSON_IsNumber(v) ?
+				"too large: a JSON number is exact up to "
+				"9007199254740992 (2^53)" :
+				"too large: the limit is 2^64 - 1 bytes");
+		if (rc < 0)
 			return bad(ps, v, bytes ?
 				"not a byte count (integer, or string with K, "
 				"M, G or T)" : "not a non-negative integer");
@@ -962,7 +986,7 @@ static int trailing_text(const char *text, size_t len, const char **end)
 struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 					    const char *name)
 {
-	struct parser ps = { .name = name };
+	struct parser ps = { .name = name, .text = text, .len = len };
 	struct sandbox_policy *p;
 	const char *end = NULL;
 	cJSON *root;
@@ -983,6 +1007,7 @@ struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 		cJSON_Delete(root);
 		return NULL;
 	}
+	ps.root = root;
 	p = sandbox_policy_default();
 	if (!p) {
 		sandbox_set_error("%s: cannot read the policy: %s", name,

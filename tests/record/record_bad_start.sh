@@ -3,7 +3,8 @@
 # a message that names the value and the fix, and no bundle. The cases:
 # a workspace that is no directory or that the caller cannot read; an
 # -o that exists, is a dangling symlink, is empty or lies on proc; a
-# policy whose HOME seed is missing; a disk too full for the bundle.
+# policy whose HOME seed is missing or whose number is too large; a disk
+# too full for the bundle.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 
@@ -47,6 +48,20 @@ home.seed out of the policy" --policy "$TMP/noseed.json"
 rejected "$TMP/dest/s.rb" "$TMP/fileseed.json: home.seed: '$TMP/afile': \
 not a directory" "create the directory that seeds HOME, or take home.seed \
 out of the policy" --policy "$TMP/fileseed.json"
+
+# A number too large for a double is quoted as the policy writes it,
+# after other numbers and strings with digits, which do not confuse the
+# search for its text.
+cat >"$TMP/big.json" <<'JSON'
+{"version": 1, "env": {"set": {"N": "-7 \" 1e5"}},
+ "limits": {"processes": 64, "timeout_seconds": 18446744073709551617}}
+JSON
+record "$TMP/dest/big.rb" --policy "$TMP/big.json" -- true
+expect_eq 3 "$status" "the exit status for a too large number"
+expect_eq "runbundle: big.json: limits.timeout_seconds: \
+18446744073709551617: too large: a JSON number is exact up to \
+9007199254740992 (2^53)" "$(cat "$TMP/err")" "the too large number"
+[ ! -e "$TMP/dest/big.rb" ] || fail "a policy too large left a bundle"
 
 rejected "$TMP/dest/w.rb" "cannot use the workspace: '$TMP/none': No such \
 file or directory" "give an existing directory with --workspace" \
