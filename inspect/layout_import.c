@@ -167,6 +167,37 @@ static int is_index(const char *name)
 	       strcmp(name, "events.jsonl") == 0;
 }
 
+/* Check whether a path is absolute or has a ".." component, so that
+ * extracting the archive would put it outside the archive's directory. */
+static int leaves_directory(const char *name)
+{
+	if (name[0] == '/')
+		return 1;
+	for (const char *p = name; (p = strstr(p, "..")); p += 2) {
+		if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Reject an entry that is not an object of the layout, saying why. */
+static int foreign_entry(const char *name)
+{
+	if (leaves_directory(name))
+		inspect_set_error("cannot import: '%s': its path leaves the "
+				  "archive's directory", name);
+	else if (strncmp(name, OBJECT_PREFIX, strlen(OBJECT_PREFIX)) == 0)
+		inspect_set_error("cannot import: '%s': not a regular file",
+				  name);
+	else
+		inspect_set_error("cannot import: '%s': not part of the open "
+				  "layout", name);
+	inspect_set_hint("the open layout has only manifest.json, "
+			 "events.jsonl and " OBJECT_PREFIX "ID files; write "
+			 "the archive with 'runbundle export-bundle'");
+	return -1;
+}
+
 static int read_objects(const char *path, struct bundle *b,
 			struct inspect_layout_manifest *m)
 {
@@ -186,10 +217,9 @@ static int read_objects(const char *path, struct bundle *b,
 		    archive_entry_filetype(e) == AE_IFDIR)
 			continue;
 		if (strncmp(name, OBJECT_PREFIX, strlen(OBJECT_PREFIX)) != 0 ||
+		    leaves_directory(name) ||
 		    archive_entry_filetype(e) != AE_IFREG) {
-			inspect_set_error("cannot import: '%s': not part of "
-					  "the open layout", name);
-			rc = -1;
+			rc = foreign_entry(name);
 			break;
 		}
 		rc = read_entry(ar, e, INSPECT_LAYOUT_MAX_OBJECT, &data, &len);

@@ -93,6 +93,42 @@ repack extra
 expect_status 3 "$RUNBUNDLE" import -o "$TMP/extra.rb" "$TMP/extra.tar.zst"
 expect_grep "not an object the manifest lists" "$TMP/err"
 
+# foreign NAME TYPE: import the layout with one more entry, NAME, a file
+# (TYPE 0) or a symlink (TYPE 2), which must be rejected. Python writes
+# the archive, because GNU tar strips a leading "../" from names.
+foreign() {
+	/usr/bin/python3 - "$TMP/layout" "$1" "$2" <<'PY' |
+import io, sys, tarfile
+layout, name, kind = sys.argv[1], sys.argv[2], sys.argv[3]
+with tarfile.open(fileobj=sys.stdout.buffer, mode="w|",
+                  format=tarfile.PAX_FORMAT) as tar:
+    for part in ("manifest.json", "events.jsonl", "objects"):
+        tar.add(layout + "/" + part, part)
+    info = tarfile.TarInfo(name)
+    info.type = kind.encode()
+    info.linkname = "elsewhere" if kind == "2" else ""
+    tar.addfile(info, io.BytesIO(b""))
+PY
+		zstd -q >"$TMP/foreign.tar.zst"
+	expect_status 3 "$RUNBUNDLE" import -o "$TMP/foreign.rb" \
+		"$TMP/foreign.tar.zst"
+	[ ! -e "$TMP/foreign.rb" ] || fail "import of '$1' left a bundle"
+}
+foreign ../escape 0
+expect_grep "^runbundle: cannot import: '../escape': its path leaves the archive's directory\$" \
+	"$TMP/err"
+expect_grep "^hint: the open layout has only manifest.json, events.jsonl and objects/sha256/ID files" \
+	"$TMP/err"
+foreign "objects/sha256/../../up" 0
+expect_grep "'objects/sha256/../../up': its path leaves the archive's directory\$" \
+	"$TMP/err"
+foreign "objects/sha256/$obj" 2
+expect_grep "^runbundle: cannot import: 'objects/sha256/$obj': not a regular file\$" \
+	"$TMP/err"
+foreign notes.txt 0
+expect_grep "^runbundle: cannot import: 'notes.txt': not part of the open layout\$" \
+	"$TMP/err"
+
 echo 'not an archive' >"$TMP/junk.tar.zst"
 expect_status 3 "$RUNBUNDLE" import -o "$TMP/junk.rb" "$TMP/junk.tar.zst"
 expect_grep "^runbundle: cannot read archive: " "$TMP/err"
