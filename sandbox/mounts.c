@@ -997,6 +997,23 @@ static int mask(struct build *b, const char *path, const char *type)
 	return rc;
 }
 
+/*
+ * Pin the directories above a hidden part of the workspace, as for a
+ * read-only part: renaming one would carry the covering mount along,
+ * and the recorder, which reads the host's files, would then store the
+ * part under the new name. A part that is missing, or lies below a
+ * symlink, is left to mask().
+ */
+static int pin_hidden(struct build *b, const char *rel)
+{
+	int fd = open_part(b->ws, rel);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return pin_ancestors(b, b->ws, rel);
+}
+
 static int build_hidden(struct build *b)
 {
 	const struct sandbox_policy *p = b->plan->policy;
@@ -1014,7 +1031,8 @@ static int build_hidden(struct build *b)
 	for (size_t i = 0; i < p->workspace_hidden.count; i++) {
 		snprintf(path, sizeof(path), "%s/%s", b->plan->inside,
 			 p->workspace_hidden.items[i]);
-		if (mask(b, path, "hidden") < 0)
+		if (pin_hidden(b, p->workspace_hidden.items[i]) < 0 ||
+		    mask(b, path, "hidden") < 0)
 			return -1;
 	}
 	return 0;

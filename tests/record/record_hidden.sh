@@ -67,3 +67,26 @@ expect_eq '[["A","src/new"]]' \
 # leave them out the same way.
 expect_status 0 "$RB" replay "$bundle"
 expect_grep '^identical' "$TMP/out"
+
+# A hidden part below a directory: the directory cannot be renamed, so
+# the part cannot be moved out from under its cover and recorded from
+# the host under another name.
+ws2=$TMP/ws2
+mkdir -p "$ws2/deep/sec"
+echo topsecret >"$ws2/deep/sec/key"
+cat >"$TMP/deep.json" <<'JSON'
+{"version": 1, "workspace": {"hidden": ["deep/sec"]}}
+JSON
+cd "$ws2"
+record "$TMP/deep.rb" --policy "$TMP/deep.json" -- \
+	sh -c 'mv deep deep2 || echo refused; cat deep2/sec/key; exit 0'
+expect_recorded 0
+expect_grep '^refused$' "$TMP/out"
+[ -d "$ws2/deep" ] && [ ! -e "$ws2/deep2" ] || fail "deep was renamed"
+expect_status 0 "$RB" export-bundle -o "$TMP/deep.tar.zst" "$TMP/deep.rb"
+mkdir "$TMP/deep-all"
+tar -C "$TMP/deep-all" --zstd -xf "$TMP/deep.tar.zst"
+if grep -rq topsecret "$TMP/deep-all"; then
+	fail "the bundle contains the moved part's content"
+fi
+exit 0
