@@ -300,7 +300,8 @@ static const struct cli_command commands[] = {
 	  "[--on-mismatch stop|closest|forward [--upstream NAME=URL]...] "
 	  "[--repeat N [-j J]] "
 	  "[--step K] [--match-rule RULE]... [--strict-git-index] "
-	  "[--allow-incomplete] [--sandbox none] [--keep] BUNDLE",
+	  "[--allow-incomplete] [--sandbox none] [--policy FILE] [--keep] "
+	  "BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
 	  "  -o OUT                the replay's bundle (with --repeat or "
 	  "--step: a\n"
@@ -331,6 +332,9 @@ static const struct cli_command commands[] = {
 	  "(default:\n"
 	  "                        volatile, since git status rewrites it)\n"
 	  "  --allow-incomplete    replay a recording that was not finalized\n"
+	  "  --policy FILE         run under this sandbox policy, not the "
+	  "recorded one\n"
+	  "                        (for a bundle from someone else)\n"
 	  "  --sandbox none        replay a run recorded with --sandbox none, "
 	  "on this\n"
 	  "                        host as you, without a sandbox\n"

@@ -128,6 +128,10 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		a->output = val;
 		return 0;
 	}
+	if (strcmp(opt, "--policy") == 0) {
+		a->opts.policy = val;
+		return 0;
+	}
 	if (strcmp(opt, "--timing") == 0 || strcmp(opt, "--on-mismatch") == 0)
 		return parse_choice(self, a, opt, val);
 	if (strcmp(opt, "--sandbox") == 0)
@@ -248,7 +252,16 @@ static int check_run(const struct replay_run *a,
 				"has no end, so its last step is compared as "
 				"far as it goes\n", a->path);
 	rc = replay_check_sandbox(a, args->no_sandbox);
-	if (!rc && !args->no_sandbox)
+	if (!rc && args->no_sandbox && args->opts.policy) {
+		cli_error("cannot replay under a policy: '%s': --sandbox none "
+			  "runs no sandbox to apply it", args->opts.policy);
+		rc = CLI_EXIT_USAGE;
+	} else if (!rc && args->opts.policy)
+		fprintf(stderr, "note: replaying under the policy '%s', not "
+				"the recorded one: the sandbox differs from "
+				"the recording's where the two differ\n",
+			args->opts.policy);
+	else if (!rc && !args->no_sandbox)
 		rc = replay_note_policy(a);
 	if (!rc)
 		rc = check_forward(a, args);

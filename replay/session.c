@@ -134,14 +134,21 @@ static int add_rules(struct sandbox_policy *policy,
 }
 
 /* The recorded policy, from the fingerprint, written to a file so that
- * the replay's fingerprint has the same digest. */
+ * the replay's fingerprint has the same digest, or the replayer's own
+ * policy file. */
 static int load_policy(struct prepared *p, struct replay_run *run,
-		       const char *workdir)
+		       const char *workdir, const char *own)
 {
 	const cJSON *pol = cJSON_GetObjectItem(run->fingerprint, "policy");
 	const char *text = text_of(pol, "content");
 	FILE *f;
 
+	if (own) {
+		snprintf(p->policy_path, sizeof(p->policy_path), "%s", own);
+		p->policy = sandbox_policy_load(p->policy_path);
+		p->config.policy_path = p->policy_path;
+		goto check;
+	}
 	if (!text) {
 		p->policy = sandbox_policy_default();
 		goto check;
@@ -352,7 +359,7 @@ static int prepare(struct prepared *p, struct replay_run *run,
 	c->output = p->output;
 	snprintf(p->label, sizeof(p->label), "replay=1");
 	c->labels[c->n_labels++] = p->label;
-	if (load_policy(p, run, out->workdir) < 0 ||
+	if (load_policy(p, run, out->workdir, opts->policy) < 0 ||
 	    seed_home(p, run, out->workdir) < 0 ||
 	    agent_env(run, opts, &env) < 0)
 		return -1;

@@ -35,6 +35,10 @@ struct replay_options {
 	 * an upstream. */
 	const char *const *upstreams;
 	size_t n_upstreams;
+	/* --policy FILE: run under this policy instead of the recorded
+	 * one, so that a bundle from elsewhere gets no wider sandbox than
+	 * the replayer chose; NULL: the recorded policy. */
+	const char *policy;
 };
 
 /* The recorded workspace, whose executables come from the bundle. */

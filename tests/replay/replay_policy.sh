@@ -52,3 +52,33 @@ if grep -q "recorded policy" "$TMP/replay.err"; then
 	cat "$TMP/replay.err" >&2
 	fail "a recording under the default policy got a policy note"
 fi
+
+# --policy FILE replays under the replayer's own policy instead. The
+# recorded one bound $TMP/extra for the agent to read, and this one does
+# not. So the replay lists where the sandboxes differ, diverges where
+# the agent read the file, and prints no note of the recorded policy.
+echo private >"$TMP/extra/secret"
+new_workspace "$TMP/reader" "cat $TMP/extra/secret"
+record_in "$TMP/reader" "$TMP/reader.rb" --policy "$TMP/policy.json"
+echo '{"version": 1}' >"$TMP/mine.json"
+replay_json "$TMP/reader.rb" --policy "$TMP/mine.json"
+expect_replay_status 1
+expect_grep "^note: replaying under the policy '$TMP/mine.json', not the recorded one" \
+	"$TMP/replay.err"
+expect_grep "mounts $TMP/extra: recorded ro,nosuid,nodev bind, now missing" \
+	"$TMP/replay.err"
+expect_eq diverged "$(jqr .verdict)" "the verdict under the own policy"
+if grep -q "recorded policy grants" "$TMP/replay.err"; then
+	cat "$TMP/replay.err" >&2
+	fail "the recorded policy's note came with --policy"
+fi
+
+# --policy is rejected for a run recorded with --sandbox none, which
+# replays with no sandbox to apply it to.
+new_workspace "$TMP/bare" 'echo one'
+record_in "$TMP/bare" "$TMP/bare.rb" --sandbox none
+replay_json "$TMP/bare.rb" --sandbox none --policy "$TMP/mine.json"
+expect_replay_status 2
+expect_grep "^runbundle: cannot replay under a policy: '$TMP/mine.json': " \
+	"$TMP/replay.err"
+exit 0
