@@ -124,6 +124,7 @@ static int on_workspace(struct loader *l, const cJSON *data)
 	if (strcmp(at, "initial") == 0) {
 		run->initial = id;
 		run->has_initial = true;
+		run->initial_snapshot = (uint64_t)number(data, "snapshot", 0);
 		return 0;
 	}
 	if (strcmp(at, "final") == 0) {

@@ -81,6 +81,7 @@ struct replay_run {
 	struct bundle_id tree_id; /* its object id */
 	struct bundle_id initial; /* the initial workspace */
 	bool has_initial;
+	uint64_t initial_snapshot; /* its snapshot event, or 0 */
 	bool has_home;
 	struct bundle_id home;	   /* the HOME seed */
 	struct replay_step *steps; /* n_steps, the final one last */

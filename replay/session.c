@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bundle/checkout.h"
+#include "bundle/snapshot.h"
 #include "record/record.h"
 #include "record/record_gateway.h"
 #include "record/record_run.h"
@@ -59,8 +61,20 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/* Let the owner write to each directory, so that its entries can go: a
+ * workspace restored with the recorded root's mode may be 0555. */
+static int open_up(const char *path, const struct stat *st, int flag,
+		   struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_D && (st->st_mode & 0700) != 0700)
+		chmod(path, (st->st_mode & 07777) | 0700);
+	return 0;
+}
+
 void replay_remove_tree(const char *dir)
 {
+	nftw(dir, open_up, 16, FTW_PHYS);
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -99,6 +113,28 @@ static int checkout(struct replay_run *run, const struct bundle_id *root,
 				 bundle_error());
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Give the workspace the recorded root's permission bits, last, after
+ * everything made in it. In a workspace of mode 0555 the recorded agent
+ * could not create a file at the top, and neither may the replayed one.
+ * NOTE: only the initial snapshot's mode is known here, so a re-run of
+ * one step (--step) keeps the checkout's mode.
+ */
+static int restore_root_mode(struct replay_run *run,
+			     const struct bundle_id *start, const char *dir)
+{
+	struct bundle_snapshot snapshot;
+
+	if (start != &run->initial || run->initial_snapshot == 0 ||
+	    bundle_snapshot_load(run->bundle, run->initial_snapshot,
+				 &snapshot) < 0 ||
+	    !snapshot.root_meta.have)
+		return 0;
+	if (chmod(dir, snapshot.root_meta.mode & 07777) < 0)
+		return fail_errno("cannot restore the workspace's mode", dir);
 	return 0;
 }
 
@@ -531,6 +567,7 @@ int replay_session_run(struct replay_run *run,
 	if (checkout(run, start, out->workspace) == 0 &&
 	    replay_make_sockets(run, start, out->workspace) == 0 &&
 	    replay_make_hidden(run, out->workspace) == 0 &&
+	    restore_root_mode(run, start, out->workspace) == 0 &&
 	    prepare(p, run, opts, out) == 0) {
 		/* A re-run of one step is compared by repeat.c. */
 		rc = run_quietly(&session, &p->config,
