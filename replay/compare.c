@@ -437,8 +437,13 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 	if (rc < 0)
 		return -1;
 	if (rc) {
-		snprintf(what, sizeof(what), "ran as `%s`",
-			 y->command ? y->command : "?");
+		const char *other = y->command ? y->command : "?";
+		bool cut;
+		size_t n = replay_command_shown(other, REPLAY_COMMAND_MAX,
+						&cut);
+
+		snprintf(what, sizeof(what), "ran as `%.*s%s`", (int)n, other,
+			 cut ? "..." : "");
 		return add_proc(sc, x, "argv", what, x->command, y->command);
 	}
 	if (x->exe_sha256 && y->exe_sha256 &&

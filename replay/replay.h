@@ -284,6 +284,14 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp);
 /* "identical", "volatile-only", "diverged". */
 const char *replay_verdict_name(enum replay_verdict verdict);
 
+/* The maximum bytes of a command that an explanation quotes. */
+#define REPLAY_COMMAND_MAX 72
+
+/* Return how many bytes of command an explanation shows: up to its
+ * first line end and at most max, cut on a character boundary. *cut is
+ * set when that is less than the whole command. */
+size_t replay_command_shown(const char *command, size_t max, bool *cut);
+
 const char *replay_error(void);
 const char *replay_error_hint(void);
 void replay_set_error(const char *fmt, ...)

@@ -11,8 +11,10 @@
 
 /* At most this many items of each kind in one explanation. */
 #define EXPLAIN_MAX 3
-/* Bytes of a command line shown in an explanation; --json has all. */
-#define COMMAND_MAX 72
+/* Bytes of the command named as a request's cause, which is the one
+ * that matters, so it may take more of the line than the others
+ * (REPLAY_COMMAND_MAX); --json has all. */
+#define CAUSE_MAX 200
 
 /* A growing string; on failure ok turns false and appends stop. */
 struct text {
@@ -82,13 +84,37 @@ static void put_status(struct text *t, const struct replay_cause *c)
 		put(t, "%s, recorded %s", c->other, c->recorded);
 }
 
+size_t replay_command_shown(const char *command, size_t max, bool *cut)
+{
+	size_t n = strcspn(command, "\n");
+
+	*cut = n > max || command[n] != '\0';
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)command[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return n;
+}
+
+/* A command line as replay_command_shown() cuts it, so that an
+ * explanation stays one line. */
+static void put_command(struct text *t, const char *command, size_t max)
+{
+	bool cut;
+	size_t n = replay_command_shown(command, max, &cut);
+
+	put(t, "`%.*s%s`", (int)n, command, cut ? "..." : "");
+}
+
 static void put_cause(struct text *t, const struct replay_cause *c,
 		      size_t step)
 {
 	if (!c->found)
 		return;
-	put(t, ", which is %sthe output of `%s` (", c->tie ? "" : "probably ",
-	    c->command);
+	put(t, ", which is %sthe output of ", c->tie ? "" : "probably ");
+	put_command(t, c->command, CAUSE_MAX);
+	put(t, " (");
 	put_status(t, c);
 	if (c->step != step)
 		put(t, ", in step %zu", c->step);
@@ -137,21 +163,6 @@ static bool told(const struct replay_cause *c, const struct replay_step_cmp *sc,
 	       strcmp(c->position, d->position) == 0;
 }
 
-/* A command line, cut to COMMAND_MAX bytes on a character boundary. */
-static void put_command(struct text *t, const char *command)
-{
-	size_t n = strlen(command);
-
-	if (n <= COMMAND_MAX) {
-		put(t, "`%s`", command);
-		return;
-	}
-	n = COMMAND_MAX;
-	while (n > 0 && ((unsigned char)command[n] & 0xc0) == 0x80)
-		n--;
-	put(t, "`%.*s...`", (int)n, command);
-}
-
 static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		      const char **sep)
 {
@@ -161,7 +172,7 @@ static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		if (told(c, sc, &sc->procs[i]))
 			continue;
 		put(t, "%s", *sep);
-		put_command(t, sc->procs[i].command);
+		put_command(t, sc->procs[i].command, REPLAY_COMMAND_MAX);
 		put(t, " %s", sc->procs[i].what);
 		*sep = "; ";
 	}

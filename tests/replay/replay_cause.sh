@@ -65,3 +65,33 @@ check() {
 check chat 'messages[3].content' tool_call_id
 check responses 'input[4].output' call_id
 check messages 'messages[2].content[1].content' tool_use_id
+
+# A command of several lines is named by its first line, so that the
+# explanation stays on one line of the text report.
+second="cat $tools/message
+exit \$(cat $tools/code)"
+jq -n --arg second "$second" '{turns: [
+	{tool_calls: [{name: "run", arguments: {command: "echo hello"}},
+		      {name: "run", arguments: {command: $second}}]},
+	{text: "done"}]}' >"$TMP/script.json"
+ws=$TMP/lines
+mkdir "$ws"
+cp "$TESTS_DIR/replay/tool_agent.sh" "$ws/agent.sh"
+echo passed >"$tools/message"
+echo 0 >"$tools/code"
+(cd "$ws" && "$RUNBUNDLE" record -o "$TMP/lines.rb" \
+	--model-script "$TMP/script.json" --policy "$TMP/policy.json" \
+	-- sh ./agent.sh chat </dev/null >"$TMP/record.out" \
+	2>"$TMP/record.err") ||
+	{ cat "$TMP/record.err" >&2; fail "recording lines failed"; }
+echo failed >"$tools/message"
+echo 1 >"$tools/code"
+set +e
+"$RUNBUNDLE" replay --on-mismatch closest "$TMP/lines.rb" >"$TMP/text" \
+	2>"$TMP/err"
+set -e
+line="first divergence: step 2: the request differs at messages[3].content,"
+line="$line which is the output of \`sh -c cat $tools/message...\`"
+line="$line (exit 1, recorded exit 0)"
+grep -qF "$line" "$TMP/text" || { cat "$TMP/text" >&2;
+	fail "the text report does not say '$line' on one line"; }
