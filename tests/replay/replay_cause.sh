@@ -20,24 +20,29 @@ jq -n --arg second "$second" '{turns: [
 		      {name: "run", arguments: {command: $second}}]},
 	{text: "done"}]}' >"$TMP/script.json"
 
+# record_passed NAME API: record the agent speaking API in $TMP/NAME,
+# into $TMP/NAME.rb, while the second command passes, then make it fail
+# for the replay.
+record_passed() {
+	ws=$TMP/$1
+	mkdir "$ws"
+	cp "$TESTS_DIR/replay/tool_agent.sh" "$ws/agent.sh"
+	echo passed >"$tools/message"
+	echo 0 >"$tools/code"
+	(cd "$ws" && "$RUNBUNDLE" record -o "$TMP/$1.rb" \
+		--model-script "$TMP/script.json" --policy "$TMP/policy.json" \
+		-- sh ./agent.sh "$2" </dev/null >"$TMP/record.out" \
+		2>"$TMP/record.err") ||
+		{ cat "$TMP/record.err" >&2; fail "recording $1 failed"; }
+	echo failed >"$tools/message"
+	echo 1 >"$tools/code"
+}
+
 # check API PATH: record with one outcome, replay with another.
 check() {
 	api=$1
 	want=$2
-	ws=$TMP/$api
-	mkdir "$ws"
-	cp "$TESTS_DIR/replay/tool_agent.sh" "$ws/agent.sh"
-
-	echo passed >"$tools/message"
-	echo 0 >"$tools/code"
-	(cd "$ws" && "$RUNBUNDLE" record -o "$TMP/$api.rb" \
-		--model-script "$TMP/script.json" --policy "$TMP/policy.json" \
-		-- sh ./agent.sh "$api" </dev/null >"$TMP/record.out" \
-		2>"$TMP/record.err") ||
-		{ cat "$TMP/record.err" >&2; fail "recording $api failed"; }
-
-	echo failed >"$tools/message"
-	echo 1 >"$tools/code"
+	record_passed "$api" "$api"
 	replay_json "$TMP/$api.rb" --on-mismatch closest
 	expect_replay_status 1
 	expect_eq "2 $want" "$(jqr '.first_divergence |
@@ -74,18 +79,7 @@ jq -n --arg second "$second" '{turns: [
 	{tool_calls: [{name: "run", arguments: {command: "echo hello"}},
 		      {name: "run", arguments: {command: $second}}]},
 	{text: "done"}]}' >"$TMP/script.json"
-ws=$TMP/lines
-mkdir "$ws"
-cp "$TESTS_DIR/replay/tool_agent.sh" "$ws/agent.sh"
-echo passed >"$tools/message"
-echo 0 >"$tools/code"
-(cd "$ws" && "$RUNBUNDLE" record -o "$TMP/lines.rb" \
-	--model-script "$TMP/script.json" --policy "$TMP/policy.json" \
-	-- sh ./agent.sh chat </dev/null >"$TMP/record.out" \
-	2>"$TMP/record.err") ||
-	{ cat "$TMP/record.err" >&2; fail "recording lines failed"; }
-echo failed >"$tools/message"
-echo 1 >"$tools/code"
+record_passed lines chat
 set +e
 "$RUNBUNDLE" replay --on-mismatch closest "$TMP/lines.rb" >"$TMP/text" \
 	2>"$TMP/err"
