@@ -183,6 +183,15 @@ bool tracer_in_own_pid_ns(struct harness_tracer *tracer, pid_t pid);
 int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
 		       pid_t **ns_pids, size_t *n_ns_pids);
 
+/* The size of a buffer for /proc/TID/status, which is a few KiB. */
+#define TRACER_STATUS_BYTES 8192
+
+/* Read /proc/TID/status into text, NUL-terminated. -1 when it is gone.
+ * tracer_status_field() returns what follows key at the start of a line
+ * of that text, or NULL. */
+int tracer_status_text(pid_t tid, char *text, size_t size);
+const char *tracer_status_field(const char *text, const char *key);
+
 /* tracer_exec.c: decoding exec calls. */
 
 /*

@@ -264,8 +264,7 @@ static int parse_ns_pids(const char *list, pid_t **ns_pids, size_t *n)
 	return 0;
 }
 
-/* Return what follows key at the start of a line of text, or NULL. */
-static const char *status_field(const char *text, const char *key)
+const char *tracer_status_field(const char *text, const char *key)
 {
 	size_t len = strlen(key);
 
@@ -279,40 +278,46 @@ static const char *status_field(const char *text, const char *key)
 }
 
 /*
- * The status file is a few KiB, and one read(2) returns the whole of a
- * /proc file that fits the buffer. Each new process reads it in its
- * creator's stop, where fopen's fstat and second read cost two more
- * system calls.
+ * One read(2) returns the whole of a /proc file that fits the buffer.
+ * Each new process reads its status in its creator's stop, where fopen's
+ * fstat and second read cost two more system calls.
  */
-#define STATUS_BYTES 8192
-
-int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
-		       pid_t **ns_pids, size_t *n_ns_pids)
+int tracer_status_text(pid_t tid, char *text, size_t size)
 {
-	char path[64], text[STATUS_BYTES];
-	const char *field;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	*ns_pids = NULL;
-	*n_ns_pids = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, text, sizeof(text) - 1);
+	n = read(fd, text, size - 1);
 	close(fd);
 	if (n < 0)
 		return -1;
 	text[n] = '\0';
+	return 0;
+}
 
-	field = status_field(text, "Tgid:");
+int tracer_proc_status(pid_t tid, pid_t *tgid, pid_t *ppid,
+		       pid_t **ns_pids, size_t *n_ns_pids)
+{
+	char text[TRACER_STATUS_BYTES];
+	const char *field;
+
+	*ns_pids = NULL;
+	*n_ns_pids = 0;
+	if (tracer_status_text(tid, text, sizeof(text)) < 0)
+		return -1;
+
+	field = tracer_status_field(text, "Tgid:");
 	if (field)
 		*tgid = (pid_t)atoi(field);
-	field = status_field(text, "PPid:");
+	field = tracer_status_field(text, "PPid:");
 	if (field)
 		*ppid = (pid_t)atoi(field);
-	field = status_field(text, "NSpid:");
+	field = tracer_status_field(text, "NSpid:");
 	return field ? parse_ns_pids(field, ns_pids, n_ns_pids) : 0;
 }
 

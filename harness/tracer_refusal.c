@@ -11,7 +11,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -28,7 +27,6 @@ struct creds {
 	gid_t fsgid;
 	bool in_group;		/* the file's group is a supplementary one */
 	bool dac_override;
-	int found;		/* lines read, of the three needed */
 };
 
 static bool has_group(const char *list, gid_t gid)
@@ -46,42 +44,36 @@ static bool has_group(const char *list, gid_t gid)
 	}
 }
 
-static void parse_line(const char *line, gid_t file_gid, struct creds *c)
+/* Read the file-system id, the fourth of a Uid: or Gid: line. */
+static int fs_id(const char *field, unsigned long *id)
 {
-	unsigned long a, b, d, fs;
-	unsigned long long caps;
+	unsigned long real, effective, saved;
 
-	if (sscanf(line, "Uid: %lu %lu %lu %lu", &a, &b, &d, &fs) == 4) {
-		c->fsuid = (uid_t)fs;
-		c->found++;
-	} else if (sscanf(line, "Gid: %lu %lu %lu %lu", &a, &b, &d,
-			  &fs) == 4) {
-		c->fsgid = (gid_t)fs;
-		c->found++;
-	} else if (strncmp(line, "Groups:", 7) == 0) {
-		c->in_group = has_group(line + 7, file_gid);
-	} else if (sscanf(line, "CapEff: %llx", &caps) == 1) {
-		c->dac_override = caps & (1ull << DAC_OVERRIDE_BIT);
-		c->found++;
-	}
+	return field && sscanf(field, "%lu %lu %lu %lu", &real, &effective,
+			       &saved, id) == 4 ? 0 : -1;
 }
 
 static int read_creds(pid_t tid, gid_t file_gid, struct creds *c)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0;
-	FILE *f;
+	char text[TRACER_STATUS_BYTES];
+	const char *groups, *caps_field;
+	unsigned long uid, gid;
+	unsigned long long caps;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
+	if (tracer_status_text(tid, text, sizeof(text)) < 0 ||
+	    fs_id(tracer_status_field(text, "Uid:"), &uid) < 0 ||
+	    fs_id(tracer_status_field(text, "Gid:"), &gid) < 0)
 		return -1;
-	memset(c, 0, sizeof(*c));
-	while (getline(&line, &cap, f) > 0)
-		parse_line(line, file_gid, c);
-	free(line);
-	fclose(f);
-	return c->found == 3 ? 0 : -1;
+	caps_field = tracer_status_field(text, "CapEff:");
+	if (!caps_field || sscanf(caps_field, "%llx", &caps) != 1)
+		return -1;
+
+	groups = tracer_status_field(text, "Groups:");
+	c->fsuid = (uid_t)uid;
+	c->fsgid = (gid_t)gid;
+	c->in_group = groups && has_group(groups, file_gid);
+	c->dac_override = caps & (1ull << DAC_OVERRIDE_BIT);
+	return 0;
 }
 
 /* Check the execute bit that applies to the process, picked as the
