@@ -179,27 +179,25 @@ static uint64_t expected_bytes(const struct stat *st,
 }
 
 /*
- * Read the file open at fd once and store its content in e. *moved is 1
- * when the file offset may have left 0, and is set when it does.
- * Returns 1 when the file stayed the same while it was read, 0 when it
- * changed (the caller reads again), -1 when storing failed, and -2 with
- * *read_errno set when reading the file failed.
+ * Read the regular file open at fd once and store its content in e.
+ * before is its fstat, taken when it was opened. *moved is 1 when the
+ * file offset may have left 0, and is set when it does. Returns 1 when
+ * the file stayed the same while it was read, 0 when it changed (the
+ * caller reads again), -1 when storing failed, and -2 with *read_errno
+ * set when reading the file failed.
  */
-static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
+static int read_once(struct walk *w, int fd, const struct stat *before,
+		     struct bundle_tree_entry *e,
 		     struct bundle_extent **extents, int *moved,
 		     int *read_errno)
 {
-	struct stat before, after;
+	struct stat after;
 	struct bundle_id content;
 	uint64_t stored = 0;
 	long n;
 
-	if (fstat(fd, &before) < 0)
-		return 0;
-	if (!S_ISREG(before.st_mode))
-		return 0;
 	free(*extents);
-	n = find_extents(fd, &before, extents, moved);
+	n = find_extents(fd, before, extents, moved);
 	if (n >= 0) {
 		if (snapshot_put_extents(w->bundle, fd, *extents, (size_t)n,
 					 &e->ref, &content, &stored,
@@ -214,7 +212,7 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 		 * EOF. A file that grew meanwhile has another size in the
 		 * fstat below, and is read again. */
 		if (store_put_fd_expected(w->bundle, fd,
-					  (uint64_t)before.st_size, &e->ref,
+					  (uint64_t)before->st_size, &e->ref,
 					  &content, &stored, read_errno) < 0)
 			return *read_errno ? -2 : -1;
 	}
@@ -225,14 +223,14 @@ static int read_once(struct walk *w, int fd, struct bundle_tree_entry *e,
 			      ? BUNDLE_BLOB
 			      : BUNDLE_CHUNKS;
 	w->stats->bytes_read += stored;
-	if (fstat(fd, &after) < 0 || !same_file_state(&before, &after))
+	if (fstat(fd, &after) < 0 || !same_file_state(before, &after))
 		return 0;
 
-	fill_stat(e, &before);
+	fill_stat(e, before);
 	e->sparse = n >= 0;
 	e->extents = n > 0 ? *extents : NULL;
 	e->n_extents = n > 0 ? (uint32_t)n : 0;
-	return stored == expected_bytes(&before, *extents, n);
+	return stored == expected_bytes(before, *extents, n);
 }
 
 /* O_NONBLOCK: a FIFO put in the file's place after its lstat would make
@@ -257,22 +255,24 @@ static int same_inode(const struct stat *a, const struct stat *b)
 /*
  * Open the file of it and check that it is the regular file that was
  * lstat'ed, because the agent can put another file in its place in
- * between. Returns the descriptor, or -1 with errno set when the open
- * failed and the file is still the same. Returns -2 when another file
- * is there now, and puts its lstat in it->st for the next try.
+ * between. Returns the descriptor, with its fstat in *opened, or -1
+ * with errno set when the open failed and the file is still the same.
+ * Returns -2 when another file is there now, and puts its lstat in
+ * it->st for the next try.
  */
-static int open_stated(int dirfd, struct snapshot_item *it)
+static int open_stated(int dirfd, struct snapshot_item *it,
+		       struct stat *opened)
 {
 	struct stat st;
 	int fd = open_file(dirfd, it->name), err = errno;
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    same_inode(&st, &it->st))
+	if (fd >= 0 && fstat(fd, opened) == 0 && S_ISREG(opened->st_mode) &&
+	    same_inode(opened, &it->st))
 		return fd;
 	if (fd >= 0)
 		close(fd);
 	if (fstatat(dirfd, it->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		/* Gone. It changed if it opened, else the open's error stands. */
+		/* Gone: a change when it opened, else the open's error. */
 		errno = err;
 		return fd < 0 ? -1 : -2;
 	}
@@ -298,18 +298,19 @@ static int read_file(struct walk *w, int dirfd, struct snapshot_item *it,
 	int rc = 0;
 
 	for (int i = 0; i < BUNDLE_SNAPSHOT_READ_TRIES && rc == 0; i++) {
+		struct stat opened;
 		int moved = 0, fd;
 
 		if (!S_ISREG(it->st.st_mode))
 			return 0;
-		fd = open_stated(dirfd, it);
+		fd = open_stated(dirfd, it, &opened);
 		if (fd == -1) {
 			*read_errno = errno;
 			return -2;
 		}
 		if (fd == -2)
 			continue;
-		rc = read_once(w, fd, e, extents, &moved, read_errno);
+		rc = read_once(w, fd, &opened, e, extents, &moved, read_errno);
 		close(fd);
 	}
 	return rc;
