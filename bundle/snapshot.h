@@ -15,10 +15,10 @@
  *     becomes an ERROR entry, and a file whose size, mtime or ctime
  *     differs after reading is read again, up to
  *     BUNDLE_SNAPSHOT_READ_TRIES times, and becomes a CHANGED entry when
- *     it keeps changing. A file is opened without blocking, and one
- *     that another replaced between its lstat and its open counts as a
+ *     it keeps changing. A file is opened without blocking. One that
+ *     another replaced between its lstat and its open counts as a
  *     change too: a regular file there is read within the same tries,
- *     anything else, a FIFO say, is CHANGED at once. Either entry makes
+ *     and anything else, such as a FIFO, is CHANGED at once. Either entry makes
  *     the snapshot incomplete, and the event records that.
  *  3. Stat cache: the previous snapshot of the same directory (by its
  *     absolute path) serves as the cache, like git's index. A file whose

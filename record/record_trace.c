@@ -37,10 +37,10 @@ static int on_started(struct record_session *s)
 
 /*
  * Under the sandbox, EACCES from an exec is Landlock's execute right or a
- * masked binary: the policy denied it. Unless the file's own mode
- * refused it first (a directory, a script without its x bit), as it
- * would anywhere; the tracer tells. Without the sandbox it is only the
- * file's permissions.
+ * masked binary: the policy denied it. The exception is a file whose own
+ * mode rejects it (a directory, a script without its x bit), as it
+ * would anywhere, which the tracer marks in exec->refusal. Without the
+ * sandbox it is only the file's permissions.
  */
 static int denied_exec(struct record_session *s,
 		       const struct harness_process *p,

@@ -41,7 +41,7 @@ int replay_check_upstreams(const struct replay_run *run,
  * policy: host paths bound read-only, default hidden paths left
  * visible, a HOME seed, network destinations, nested user namespaces
  * and environment variables passed. A replay runs the recording's
- * command under that policy, which whoever recorded the bundle wrote.
+ * command under that policy, which the bundle's author wrote.
  * CLI_EXIT_ERROR when the policy cannot be read.
  */
 int replay_note_policy(const struct replay_run *run);

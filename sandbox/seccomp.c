@@ -350,9 +350,10 @@ static int collect_mode_call(struct rule_list *list,
 
 /*
  * A file that the agent makes set-user-ID or set-group-ID keeps the bit
- * on the host, where its mount is not nosuid: a copy of a shell made by
- * an agent that runs as root would give any local user a root shell.
- * The mode is a register value, so the check cannot race.
+ * on the host, where its mount is not nosuid. So a copy of a shell made
+ * by an agent that runs as root would give any local user a root shell.
+ * The mode is a register value, which the kernel copies before the
+ * filter runs, so another thread cannot change it after the check.
  */
 static int collect_mode_rules(struct rule_list *list, uint32_t deny)
 {

@@ -61,8 +61,8 @@ expect_raw bad-length 400 \
 	'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'
 expect_raw bad-chunk 400 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 'Transfer-Encoding: chunked\r\n\r\nzz\r\n'
-# A "." or ".." segment in the path gets the gateway's own 400, where
-# libcurl would drop it and leave the upstream's base path; dots in a
+# A "." or ".." segment in the path gets the gateway's own 400, because
+# libcurl would drop it and leave the upstream's base path. Dots in a
 # name or in the query are forwarded.
 expect_raw dot-dot 400 'GET /test/../echo HTTP/1.1\r\nHost: x\r\n\r\n'
 expect_raw dot-dot-encoded 400 \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A FIFO where the recorder opens a file of the agent never hangs the
 # recording. The agent executes a FIFO, which the tracer opens before
-# the kernel refuses the exec; and it swaps files for FIFOs while the
+# the kernel rejects the exec. It also swaps files for FIFOs while the
 # workspace is snapshotted before each of its model requests, so that
 # a file lstat'ed as regular is a FIFO when the snapshot opens it. A
 # blocking open would wait for a writer for ever, beyond the policy's

@@ -3,7 +3,7 @@
 # its x bit) fails with EACCES as a policy denial does, but no policy
 # denied it: it is no violation, and the gate passes. An exec that the
 # allowlist denies stays one. An agent that is a directory gets a hint
-# that says so.
+# that names it as one.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 

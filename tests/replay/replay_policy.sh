@@ -1,6 +1,6 @@
 #!/bin/sh
 # A replay runs the recorded command under the recorded policy, which
-# whoever recorded the bundle wrote. Before the agent starts, replay
+# the bundle's author wrote. Before the agent starts, replay
 # lists on stderr what that policy grants beyond the default one: host
 # paths bound read-only, default hidden paths left visible, a HOME
 # seed, network destinations, nested user namespaces and variables
