@@ -1038,6 +1038,112 @@ static int build_hidden(struct build *b)
 	return 0;
 }
 
+/* One directory of the sandbox's PATH, opened in the new root. */
+struct search_dir {
+	const char *text;	/* in the PATH string, len bytes */
+	int len;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+static bool search_seen(const struct search_dir *dirs, size_t n,
+			const struct stat *st)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (dirs[i].dev == st->st_dev && dirs[i].ino == st->st_ino)
+			return true;
+	}
+	return false;
+}
+
+static void close_search_dirs(struct search_dir *dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(dirs[i].fd);
+	free(dirs);
+}
+
+/* Open dir, len bytes of PATH, as the next entry of dirs, unless it is
+ * missing or repeats an earlier one. Returns 0, or -1 with the error. */
+static int add_search_dir(struct build *b, struct search_dir *dirs,
+			  size_t *n, const char *dir, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (!len || dir[0] != '/' || len >= sizeof(path))
+		return 0;
+	snprintf(path, sizeof(path), "%.*s", (int)len, dir);
+	fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+					 RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			fail("open the PATH directory", path);
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    search_seen(dirs, *n, &st)) {
+		close(fd);
+		return 0;
+	}
+	dirs[(*n)++] = (struct search_dir){ dir, (int)len, fd, st.st_dev,
+					    st.st_ino };
+	return 0;
+}
+
+/*
+ * Open each directory of the sandbox's PATH once, without the ones that
+ * repeat an earlier one: with a merged /usr, /bin is /usr/bin. A denied
+ * name then costs one short lookup per directory rather than a walk
+ * from the root for each entry of PATH. Returns the count, or -1 with
+ * the error; the caller closes the fds and frees *out.
+ */
+static ssize_t open_search_dirs(struct build *b, struct search_dir **out)
+{
+	const char *dir = sandbox_plan_path(b->plan);
+	size_t max = 1, n = 0;
+	struct search_dir *dirs;
+
+	for (const char *c = dir; *c; c++)
+		max += *c == ':';
+	dirs = calloc(max, sizeof(*dirs));
+	if (!dirs)
+		return fail("open the PATH directories", dir);
+	while (*dir) {
+		size_t len = strcspn(dir, ":");
+
+		if (add_search_dir(b, dirs, &n, dir, len) < 0) {
+			close_search_dirs(dirs, n);
+			return -1;
+		}
+		dir += len;
+		if (*dir == ':')
+			dir++;
+	}
+	*out = dirs;
+	return (ssize_t)n;
+}
+
+/* Mask name in each directory of dirs that contains it. */
+static int deny_in_search(struct build *b, const struct search_dir *dirs,
+			  size_t n, const char *name)
+{
+	char path[PATH_MAX * 2];
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		/* Any other failure is mask()'s to report. */
+		if (fstatat(dirs[i].fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    (errno == ENOENT || errno == ENOTDIR))
+			continue;
+		snprintf(path, sizeof(path), "%.*s/%s", dirs[i].len,
+			 dirs[i].text, name);
+		if (mask(b, path, "exec-deny") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Mask each denied command, so that exec by name, by path, through a
  * symlink or with execveat all meet the same /dev/null and fail with
@@ -1046,32 +1152,25 @@ static int build_hidden(struct build *b)
 static int build_exec_deny(struct build *b)
 {
 	const struct sandbox_strings *deny = &b->plan->policy->exec_deny;
-	const char *search = sandbox_plan_path(b->plan);
+	struct search_dir *dirs = NULL;
+	ssize_t n = 0;
+	int rc = 0;
 
-	for (size_t i = 0; i < deny->count; i++) {
+	if (!deny->count)
+		return 0;
+	n = open_search_dirs(b, &dirs);
+	if (n < 0)
+		return -1;
+	for (size_t i = 0; i < deny->count && rc == 0; i++) {
 		const char *name = deny->items[i];
-		char path[PATH_MAX * 2];
-		const char *dir = search;
 
-		if (name[0] == '/') {
-			if (mask(b, name, "exec-deny") < 0)
-				return -1;
-			continue;
-		}
-		while (*dir) {
-			size_t n = strcspn(dir, ":");
-
-			snprintf(path, sizeof(path), "%.*s/%s", (int)n, dir,
-				 name);
-			if (n && dir[0] == '/' &&
-			    mask(b, path, "exec-deny") < 0)
-				return -1;
-			dir += n;
-			if (*dir == ':')
-				dir++;
-		}
+		if (name[0] == '/')
+			rc = mask(b, name, "exec-deny");
+		else
+			rc = deny_in_search(b, dirs, (size_t)n, name);
 	}
-	return 0;
+	close_search_dirs(dirs, (size_t)n);
+	return rc;
 }
 
 static int pivot(void)
