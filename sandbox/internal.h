@@ -11,6 +11,7 @@
 #define SANDBOX_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -59,15 +60,30 @@ struct sandbox_plan {
 	struct sandbox_seccomp_options seccomp;
 };
 
-/* namespace.c. The six namespaces of a run, all created at once. */
+/* namespace.c. Five of the six namespaces of a run, created at once;
+ * the network namespace is made beside the mounts (netns.c). */
 #define SANDBOX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | \
-			  CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+			  CLONE_NEWIPC | CLONE_NEWUTS)
 int sandbox_ns_unshare(void);				/* child */
 int sandbox_ns_map_ids(const struct sandbox_plan *plan); /* child */
 int sandbox_ns_setup_uts(const char *hostname);		/* child */
 int sandbox_ns_loopback_up(void);			/* child */
 int sandbox_ns_listen(uint16_t port);			/* child */
 void sandbox_ns_explain(int err, const char *step);
+
+/* netns.c: start() starts the thread that makes the network namespace,
+ * and join() waits for it and moves the caller into the namespace. Both
+ * return 0, or -1 with the error set. Both run in init. */
+struct sandbox_netns {
+	pthread_t thread;
+	bool started;
+	int fd;			/* the namespace, or -1 */
+	char error[512];	/* the thread's message when fd is -1 */
+	char hint[512];
+};
+int sandbox_netns_start(struct sandbox_netns *n);	/* child */
+int sandbox_netns_join(struct sandbox_netns *n);	/* child */
+
 /* Read a small text file such as one of /proc into buf, NUL-terminated:
  * the byte count, or -1 when it cannot be read or is empty. */
 ssize_t sandbox_read_text(const char *path, char *buf, size_t size);

@@ -483,13 +483,15 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
 	_exit(exit_code(report.status));
 }
 
-static void setup_network(const struct sandbox_plan *plan, int sock)
+/* Join the network namespace that netns made meanwhile, and open the
+ * listening sockets that the parent serves in it. */
+static void setup_network(const struct sandbox_plan *plan, int sock,
+			  struct sandbox_netns *netns)
 {
 	const struct sandbox_config *c = plan->config;
 	int fds[SANDBOX_MAX_PORTS];
 
-	if (sandbox_ns_setup_uts(plan->policy->hostname) < 0 ||
-	    sandbox_ns_loopback_up() < 0)
+	if (sandbox_netns_join(netns) < 0)
 		child_fail(sock);
 	for (size_t i = 0; i < c->n_ports; i++) {
 		fds[i] = sandbox_ns_listen(c->ports[i]);
@@ -562,14 +564,30 @@ static void setup_mounts(const struct sandbox_plan *plan, int sock)
 	cJSON_Delete(mounts);
 }
 
+/*
+ * Init's work inside the new namespaces, from either way of making
+ * them. A thread makes the network namespace meanwhile (netns.c), and
+ * init joins it once the root is assembled.
+ */
+static _Noreturn void setup_namespaces(const struct sandbox_plan *plan,
+				       int sock, int cgroup_fd)
+{
+	struct sandbox_netns netns;
+
+	if (sandbox_netns_start(&netns) < 0 ||
+	    sandbox_ns_setup_uts(plan->policy->hostname) < 0)
+		child_fail(sock);
+	setup_mounts(plan, sock);
+	setup_network(plan, sock, &netns);
+	run_init(plan, sock, cgroup_fd);
+}
+
 static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
 					  int sock, int alive, int cgroup_fd)
 {
 	die_with_parent(alive, sock);
 	close(alive);
-	setup_network(plan, sock);
-	setup_mounts(plan, sock);
-	run_init(plan, sock, cgroup_fd);
+	setup_namespaces(plan, sock, cgroup_fd);
 }
 
 /* Whether sig is one of the signals that init forwards. */
@@ -717,9 +735,7 @@ static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 		child_fail(sock);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
-	setup_network(plan, sock);
-	setup_mounts(plan, sock);
-	run_init(plan, sock, cgroup_fd);
+	setup_namespaces(plan, sock, cgroup_fd);
 }
 
 /*
@@ -743,7 +759,7 @@ static int plan_process(struct sandbox_plan *plan)
 }
 
 /*
- * Clone init into all six namespaces at once, as bubblewrap does, which
+ * Clone init into the new namespaces at once, as bubblewrap does, which
  * saves the helper process. A raw clone() runs none of glibc's fork
  * handlers, so malloc stays usable in the child only when no other
  * thread could hold its locks: a caller with threads gets the helper.
@@ -752,7 +768,9 @@ static int plan_process(struct sandbox_plan *plan)
  *
  * NOTE: glibc still holds the caller's thread id in the child, as after
  * any raw clone(), so init must not call what relies on it (raise(),
- * abort(), error-checking mutexes). It ends with _exit().
+ * abort(), error-checking mutexes). It ends with _exit(). Creating and
+ * joining a thread (netns.c) does not use that id: the kernel writes
+ * the new thread's id, and pthread_join() waits on that.
  */
 static pid_t clone_init(const struct sandbox_plan *plan, int sock)
 {

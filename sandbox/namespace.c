@@ -104,7 +104,7 @@ void sandbox_ns_explain(int err, const char *step)
 }
 
 /*
- * All six namespaces at once, from a process that the caller forked:
+ * The namespaces at once, from a process that the caller forked:
  * unshare(CLONE_NEWUSER) needs a single-threaded process, and the new
  * user namespace owns the others, so no privilege is needed.
  */
