@@ -97,18 +97,25 @@ overhead_setup() {
 
 # time_one WORKLOAD MODE: append the wall and the CPU time in
 # milliseconds, and the 1-minute load average, to $TOP/WORKLOAD-MODE.
+# time(1) gives CPU time in steps of 10 ms, and its wall time too, so
+# the wall time comes from the clock, read around the whole run: the
+# start of time(1) and of the subshell, about 1 ms, counts in every
+# mode alike.
 time_one() {
 	n=$((n + 1))
 	[ "$1" = a ] && make -s -C "$W/proj" clean >/dev/null
 	eval "cmd=\$cmd_$1 prefix=\$prefix_$2"
-	(cd "$W" && eval "/usr/bin/time -f '%e %U %S' -o \"\$TOP/t\" \
+	start=$(date +%s%N)
+	(cd "$W" && eval "/usr/bin/time -f '%U %S' -o \"\$TOP/t\" \
 		$prefix $cmd" >/dev/null 2>&1) || {
 		echo "bench: workload $1 failed under $2" >&2
 		exit 1
 	}
+	end=$(date +%s%N)
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	awk -v load="$load" '{ printf "%d %d %s\n", $1 * 1000,
-		($2 + $3) * 1000, load }' "$TOP/t" >>"$TOP/$1-$2"
+	awk -v load="$load" -v ns=$((end - start)) '{
+		printf "%.1f %d %s\n", ns / 1e6, ($1 + $2) * 1000, load
+	}' "$TOP/t" >>"$TOP/$1-$2"
 	rm -f "$TOP/out/$n".*
 }
 
@@ -136,7 +143,7 @@ median() {
 }
 
 # ratio COLUMN WORKLOAD MODE OVER: the median of MODE over that of OVER,
-# or - when that of OVER is 0 (below the timer's 10 ms).
+# or - when that of OVER is 0 (CPU time below time(1)'s 10 ms).
 ratio() {
 	awk -v a="$(median "$1" "$TOP/$2-$3")" \
 	    -v b="$(median "$1" "$TOP/$2-$4")" \
@@ -161,7 +168,7 @@ table() {
 		eval "line=\"| \$name_$w |\""
 		for m in "$@"; do
 			line="$line $(median "$col" "$TOP/$w-$m" |
-				awk '{ printf "%d", $1 }') |"
+				awk '{ printf "%.0f", $1 }') |"
 		done
 		for m in "$@"; do
 			[ "$m" != bare ] &&
@@ -187,7 +194,7 @@ split_costs() {
 		    -v z0="$(median 1 "$TOP/0-bare")" \
 		    -v b="$(median 1 "$TOP/b-$m")" \
 		    -v b0="$(median 1 "$TOP/b-bare")" 'BEGIN {
-			printf "| %s | %d | %d |\n", m, z - z0,
+			printf "| %s | %.1f | %d |\n", m, z - z0,
 				((b - b0) - (z - z0)) * 1000 / 2000 }'
 	done
 }
