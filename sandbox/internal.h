@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -61,7 +62,7 @@ struct sandbox_plan {
 };
 
 /* namespace.c. Five of the six namespaces of a run, created at once;
- * the network namespace is made beside the mounts (netns.c). */
+ * the network namespace is made beside the mounts (beside.c). */
 #define SANDBOX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | \
 			  CLONE_NEWIPC | CLONE_NEWUTS)
 int sandbox_ns_unshare(void);				/* child */
@@ -71,18 +72,31 @@ int sandbox_ns_loopback_up(void);			/* child */
 int sandbox_ns_listen(uint16_t port);			/* child */
 void sandbox_ns_explain(int err, const char *step);
 
-/* netns.c: start() starts the thread that makes the network namespace,
- * and join() waits for it and moves the caller into the namespace. Both
- * return 0, or -1 with the error set. Both run in init. */
-struct sandbox_netns {
+/* beside.c: the thread beside init, which makes the network namespace
+ * and then, when dev is set, builds /dev once root_ready() reports
+ * that the new root is mounted. start() starts it; dev() waits for /dev and
+ * stores the bits of the devices bound (mounts.c); join() waits for
+ * the thread and moves the caller into the network namespace. Each
+ * returns 0, or -1 with the error set. All run in init.
+ */
+struct sandbox_beside {
 	pthread_t thread;
 	bool started;
-	int fd;			/* the namespace, or -1 */
-	char error[512];	/* the thread's message when fd is -1 */
+	bool dev;
+	sem_t root_ready;	/* posted by init */
+	sem_t dev_done;		/* posted when /dev is built or failed */
+	int dev_rc;
+	unsigned dev_bound;
+	int netns_fd;		/* the network namespace, or -1 */
+	char dev_error[512];	/* the thread's messages on failure */
+	char dev_hint[512];
+	char error[512];
 	char hint[512];
 };
-int sandbox_netns_start(struct sandbox_netns *n);	/* child */
-int sandbox_netns_join(struct sandbox_netns *n);	/* child */
+int sandbox_beside_start(struct sandbox_beside *s, bool dev);	/* child */
+void sandbox_beside_root_ready(struct sandbox_beside *s);	/* child */
+int sandbox_beside_dev(struct sandbox_beside *s, unsigned *bound); /* child */
+int sandbox_beside_join(struct sandbox_beside *s);		/* child */
 
 /* Read a small text file such as one of /proc into buf, NUL-terminated:
  * the byte count, or -1 when it cannot be read or is empty. */
@@ -94,9 +108,18 @@ ssize_t sandbox_read_text(const char *path, char *buf, size_t size);
  * build. */
 int sandbox_mounts_check_parts(const struct sandbox_plan *plan);
 /* mounts.c: assemble the root, pivot into it. Appends one object per
- * mount to mounts. */
-int sandbox_mounts_build(const struct sandbox_plan *plan,
-			 cJSON *mounts);			/* child */
+ * mount to mounts. Where beside->dev is set, the thread beside init
+ * builds /dev. */
+int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts,
+			 struct sandbox_beside *beside);	/* child */
+/* mounts.c: whether /dev may be built beside the rest of the root,
+ * because no path of the policy is, contains or lies below /dev. */
+bool sandbox_mounts_dev_beside(const struct sandbox_plan *plan);
+/* mounts.c: build /dev in the new root, for the thread beside init, and
+ * set bit i of *bound for each device node bound: 0, or -1 with the
+ * error set. Records nothing, so that the thread allocates nothing
+ * (beside.c). */
+int sandbox_mounts_make_dev(unsigned *bound);		/* child */
 
 /* landlock.c */
 int sandbox_landlock_abi(void);

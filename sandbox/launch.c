@@ -9,10 +9,11 @@
  *	     caller clones init straight into the namespaces, and init then
  *	     does the helper's work itself). Closes every fd but the control
  *	     socket, replaces its command line with "sandbox-init",
- *	     opens the run's cgroup for the agent, unshares the
- *	     namespaces, maps the ids, forks init and waits for it.
+ *	     unshares the namespaces, maps the ids, forks init and waits
+ *	     for it.
  *   init    PID 1 of the new PID namespace. Sets up the network, the
- *	     mounts and the session, forks the agent, forwards signals,
+ *	     mounts and the session, receives the run's cgroup from the
+ *	     caller, forks the agent, forwards signals,
  *	     enforces the timeout, and reaps everything. When the agent
  *	     exits, init kills what is left, reaps it, reports the status
  *	     and exits. The kernel then tears the namespaces down.
@@ -21,8 +22,9 @@
  *	     executes the command.
  *
  * They talk to the caller over one SOCK_SEQPACKET socketpair, one
- * message per packet: a 4-byte type, then the payload. Only the
- * sandbox side writes. The caller's end has SO_PASSCRED, so the
+ * message per packet: a 4-byte type, then the payload. The caller
+ * writes one message, the run's cgroup (send_cgroup()); the rest come
+ * from the sandbox side. The caller's end has SO_PASSCRED, so the
  * agent's "ready" carries its pid translated into the caller's PID
  * namespace by the kernel.
  *
@@ -60,6 +62,9 @@ enum msg_type {
 	MSG_READY,		/* SCM_CREDENTIALS, optional listener fd */
 	MSG_EXEC_FAILED,	/* errno, then the command name */
 	MSG_EXIT,		/* struct exit_report */
+	MSG_CGROUP,		/* from the caller: kind NUL path NUL, and
+				 * the fd that moves a process into the
+				 * cgroup; an empty kind for none */
 };
 
 struct exit_report {
@@ -125,6 +130,75 @@ static int send_msg(int sock, int type, const void *data, size_t len,
 			return -1;
 	}
 	return 0;
+}
+
+struct packet {
+	char data[65536];
+	size_t len;
+	int type;
+	int fds[MAX_FDS];
+	size_t nfds;
+	pid_t pid;	/* sender, from SCM_CREDENTIALS, or -1 */
+};
+
+static void take_control(struct packet *p, struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_RIGHTS) {
+			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			if (n > MAX_FDS)
+				n = MAX_FDS;
+			memcpy(p->fds, CMSG_DATA(cm), n * sizeof(int));
+			p->nfds = n;
+		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			p->pid = uc.pid;
+		}
+	}
+}
+
+/* Receive one packet. Returns 1, 0 at end of stream, or -1. */
+static int recv_packet(int sock, struct packet *p, int flags)
+{
+	union {
+		char space[CMSG_SPACE(sizeof(int) * MAX_FDS) +
+			   CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = p->data,
+			     .iov_len = sizeof(p->data) - 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.space,
+		.msg_controllen = sizeof(control.space),
+	};
+	ssize_t n;
+
+	p->nfds = 0;
+	p->pid = -1;
+	do {
+		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n == 0 ? 0 : -1;
+	take_control(p, &msg);
+	if (n < 4) {
+		p->type = 0;
+		p->len = 0;
+		return 1;
+	}
+	memcpy(&p->type, p->data, 4);
+	p->len = (size_t)n - 4;
+	memmove(p->data, p->data + 4, p->len);
+	p->data[p->len] = '\0';
+	return 1;
 }
 
 /* Report the stored error to the caller and end this process. */
@@ -426,11 +500,42 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 	return status;
 }
 
-static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
-			       int cgroup_fd)
+/*
+ * Wait for the run's cgroup from the caller (send_cgroup()), and copy
+ * it into plan, which is init's own copy of the caller's plan. Returns
+ * the fd that moves a process into the cgroup, or -1 for none. Ends
+ * init when the caller has gone.
+ */
+static int receive_cgroup(struct sandbox_plan *plan, int sock)
 {
+	struct packet *p = malloc(sizeof(*p));
+	const char *path;
+	int fd;
+
+	if (!p || recv_packet(sock, p, 0) <= 0 || p->type != MSG_CGROUP) {
+		sandbox_set_error("cannot start the command: '%s': %s",
+				  "cgroup", "no message from the caller");
+		child_fail(sock);
+	}
+	path = p->data + strlen(p->data) + 1;
+	if (path > p->data + p->len)
+		path = "";
+	snprintf(plan->cgroup_kind, sizeof(plan->cgroup_kind), "%.*s",
+		 (int)sizeof(plan->cgroup_kind) - 1, p->data);
+	snprintf(plan->cgroup, sizeof(plan->cgroup), "%.*s",
+		 (int)sizeof(plan->cgroup) - 1, path);
+	fd = p->nfds ? p->fds[0] : -1;
+	free(p);
+	return fd;
+}
+
+static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
+			       int sock)
+{
+	struct sandbox_plan own = *caller_plan, *plan = &own;
 	struct exit_report report = { 0 };
 	sigset_t set, old;
+	int cgroup_fd;
 	pid_t agent;
 
 	sigemptyset(&set);
@@ -460,6 +565,7 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
 				  "setsid", strerror(errno));
 		child_fail(sock);
 	}
+	cgroup_fd = receive_cgroup(plan, sock);
 	agent = vfork();
 	if (agent < 0)
 		fork_failed(sock, "the command");
@@ -483,15 +589,15 @@ static _Noreturn void run_init(const struct sandbox_plan *plan, int sock,
 	_exit(exit_code(report.status));
 }
 
-/* Join the network namespace that netns made meanwhile, and open the
- * listening sockets that the parent serves in it. */
+/* Join the network namespace that the thread beside init made, and
+ * open the listening sockets that the parent serves in it. */
 static void setup_network(const struct sandbox_plan *plan, int sock,
-			  struct sandbox_netns *netns)
+			  struct sandbox_beside *beside)
 {
 	const struct sandbox_config *c = plan->config;
 	int fds[SANDBOX_MAX_PORTS];
 
-	if (sandbox_netns_join(netns) < 0)
+	if (sandbox_beside_join(beside) < 0)
 		child_fail(sock);
 	for (size_t i = 0; i < c->n_ports; i++) {
 		fds[i] = sandbox_ns_listen(c->ports[i]);
@@ -540,14 +646,15 @@ static _Noreturn void mounts_fail(cJSON *mounts, int sock)
 	child_fail(sock);
 }
 
-static void setup_mounts(const struct sandbox_plan *plan, int sock)
+static void setup_mounts(const struct sandbox_plan *plan, int sock,
+			 struct sandbox_beside *beside)
 {
 	cJSON *mounts = cJSON_CreateArray();
 	char *text;
 
 	if (!mounts)
 		child_fail(sock);
-	if (sandbox_mounts_build(plan, mounts) < 0)
+	if (sandbox_mounts_build(plan, mounts, beside) < 0)
 		mounts_fail(mounts, sock);
 	if (plan->config->skip_description)
 		keep_created(mounts);
@@ -564,30 +671,40 @@ static void setup_mounts(const struct sandbox_plan *plan, int sock)
 	cJSON_Delete(mounts);
 }
 
+/* Start the thread beside init (beside.c), which makes the network
+ * namespace and /dev while init goes on. */
+static void start_beside(const struct sandbox_plan *plan, int sock,
+			 struct sandbox_beside *beside)
+{
+	if (sandbox_beside_start(beside, sandbox_mounts_dev_beside(plan)) < 0)
+		child_fail(sock);
+}
+
 /*
  * Init's work inside the new namespaces, from either way of making
- * them. A thread makes the network namespace meanwhile (netns.c), and
- * init joins it once the root is assembled.
+ * them, once the thread beside init has started. Init joins the network
+ * namespace that the thread made once the root is assembled.
  */
 static _Noreturn void setup_namespaces(const struct sandbox_plan *plan,
-				       int sock, int cgroup_fd)
+				       int sock,
+				       struct sandbox_beside *beside)
 {
-	struct sandbox_netns netns;
-
-	if (sandbox_netns_start(&netns) < 0 ||
-	    sandbox_ns_setup_uts(plan->policy->hostname) < 0)
+	if (sandbox_ns_setup_uts(plan->policy->hostname) < 0)
 		child_fail(sock);
-	setup_mounts(plan, sock);
-	setup_network(plan, sock, &netns);
-	run_init(plan, sock, cgroup_fd);
+	setup_mounts(plan, sock, beside);
+	setup_network(plan, sock, beside);
+	run_init(plan, sock);
 }
 
 static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
-					  int sock, int alive, int cgroup_fd)
+					  int sock, int alive)
 {
+	struct sandbox_beside beside;
+
 	die_with_parent(alive, sock);
 	close(alive);
-	setup_namespaces(plan, sock, cgroup_fd);
+	start_beside(plan, sock, &beside);
+	setup_namespaces(plan, sock, &beside);
 }
 
 /* Whether sig is one of the signals that init forwards. */
@@ -661,7 +778,7 @@ static int relay_to_init(pid_t init, const sigset_t *set)
 static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 				 pid_t parent)
 {
-	int alive[2], status, cgroup_fd;
+	int alive[2], status;
 	sigset_t relayed;
 	pid_t init;
 
@@ -676,10 +793,8 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	/* Before init is forked, so that init inherits the new area. */
 	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0)
 		child_fail(sock);
-	if (sandbox_limits_open_cgroup(plan, &cgroup_fd) < 0)
-		child_fail(sock);
 	if (plan->config->mode == SANDBOX_MODE_NONE)
-		run_init(plan, sock, cgroup_fd);
+		run_init(plan, sock);
 	if (sandbox_ns_unshare() < 0 || sandbox_ns_map_ids(plan) < 0)
 		child_fail(sock);
 	/* Gaining the new namespace's capabilities is a credential change,
@@ -694,14 +809,12 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 	init = fork();
 	if (init == 0) {
 		close(alive[1]);
-		run_namespaced_init(plan, sock, alive[0], cgroup_fd);
+		run_namespaced_init(plan, sock, alive[0]);
 	}
 	if (init < 0)
 		fork_failed(sock, "init");
 	close(alive[0]);
 	close(sock);
-	if (cgroup_fd >= 0)
-		close(cgroup_fd);
 	status = relay_to_init(init, &relayed);
 	_exit(exit_code(status));
 }
@@ -718,24 +831,27 @@ static bool caller_gone(int sock)
 /*
  * Init cloned by the caller straight into the new namespaces, with no
  * helper between them. It maps its own ids, as the helper did after
- * unshare(), and opens the run's cgroup for the agent itself.
+ * unshare().
  */
 static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 				      int sock)
 {
-	int cgroup_fd;
+	struct sandbox_beside beside;
 
+	/* Before the thread starts, which opens descriptors of its own. The
+	 * thread already has the capabilities that the clone gave, so it
+	 * does not wait for the ids to be mapped. */
 	close_inherited(sock);
+	start_beside(plan, sock, &beside);
 	reset_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
 	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0 ||
-	    sandbox_limits_open_cgroup(plan, &cgroup_fd) < 0 ||
 	    sandbox_ns_map_ids(plan) < 0)
 		child_fail(sock);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
-	setup_namespaces(plan, sock, cgroup_fd);
+	setup_namespaces(plan, sock, &beside);
 }
 
 /*
@@ -769,7 +885,7 @@ static int plan_process(struct sandbox_plan *plan)
  * NOTE: glibc still holds the caller's thread id in the child, as after
  * any raw clone(), so init must not call what relies on it (raise(),
  * abort(), error-checking mutexes). It ends with _exit(). Creating and
- * joining a thread (netns.c) does not use that id: the kernel writes
+ * joining a thread (beside.c) does not use that id: the kernel writes
  * the new thread's id, and pthread_join() waits on that.
  */
 static pid_t clone_init(const struct sandbox_plan *plan, int sock)
@@ -916,11 +1032,6 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 		sandbox_cmdline_free(&plan->cmdline);
 		return -1;
 	}
-	if (sandbox_limits_prepare(plan) < 0) {
-		sandbox_env_free(plan->envp);
-		sandbox_cmdline_free(&plan->cmdline);
-		return -1;
-	}
 	return 0;
 }
 
@@ -935,75 +1046,6 @@ static void child_init(struct sandbox_child *child)
 }
 
 /* The fds and credentials of one received packet. */
-struct packet {
-	char data[65536];
-	size_t len;
-	int type;
-	int fds[MAX_FDS];
-	size_t nfds;
-	pid_t pid;	/* sender, from SCM_CREDENTIALS, or -1 */
-};
-
-static void take_control(struct packet *p, struct msghdr *msg)
-{
-	struct cmsghdr *cm;
-
-	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET)
-			continue;
-		if (cm->cmsg_type == SCM_RIGHTS) {
-			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			if (n > MAX_FDS)
-				n = MAX_FDS;
-			memcpy(p->fds, CMSG_DATA(cm), n * sizeof(int));
-			p->nfds = n;
-		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
-			struct ucred uc;
-
-			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
-			p->pid = uc.pid;
-		}
-	}
-}
-
-/* Receive one packet. Returns 1, 0 at end of stream, or -1. */
-static int recv_packet(int sock, struct packet *p, int flags)
-{
-	union {
-		char space[CMSG_SPACE(sizeof(int) * MAX_FDS) +
-			   CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = p->data,
-			     .iov_len = sizeof(p->data) - 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.space,
-		.msg_controllen = sizeof(control.space),
-	};
-	ssize_t n;
-
-	p->nfds = 0;
-	p->pid = -1;
-	do {
-		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n == 0 ? 0 : -1;
-	take_control(p, &msg);
-	if (n < 4) {
-		p->type = 0;
-		p->len = 0;
-		return 1;
-	}
-	memcpy(&p->type, p->data, 4);
-	p->len = (size_t)n - 4;
-	memmove(p->data, p->data + 4, p->len);
-	p->data[p->len] = '\0';
-	return 1;
-}
-
 static void close_fds(struct packet *p)
 {
 	for (size_t i = 0; i < p->nfds; i++)
@@ -1150,6 +1192,40 @@ static int fork_helper(struct sandbox_child *child,
 	return 0;
 }
 
+/*
+ * Make the run's cgroup and send init the fd that moves the agent into
+ * it, or an empty message when the run gets rlimits only. This runs
+ * after the clone, so that the cgroup's directory and limits, about
+ * 0.05 ms as root (an estimate from probes), are made while init
+ * assembles the root on the other CPU. Init waits for the message
+ * before it starts the agent. Returns 0, or -1 with the error set.
+ */
+static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
+{
+	char buf[sizeof(plan->cgroup_kind) + sizeof(plan->cgroup)];
+	size_t kind_len;
+	int fd = -1, rc;
+
+	if (sandbox_limits_prepare(plan) < 0 ||
+	    sandbox_limits_open_cgroup(plan, &fd) < 0)
+		return -1;
+	kind_len = strlen(plan->cgroup_kind) + 1;
+	memcpy(buf, plan->cgroup_kind, kind_len);
+	memcpy(buf + kind_len, plan->cgroup, strlen(plan->cgroup) + 1);
+	rc = send_msg(child->control, MSG_CGROUP, buf,
+		      kind_len + strlen(plan->cgroup) + 1, &fd, fd >= 0,
+		      false);
+	if (fd >= 0)
+		close(fd);
+	/* Init has ended already: its own error follows in the socket. */
+	if (rc < 0 && (errno == EPIPE || errno == ECONNRESET))
+		return 0;
+	if (rc < 0)
+		sandbox_set_error("cannot start the sandbox: '%s': %s",
+				  "cgroup", strerror(errno));
+	return rc;
+}
+
 int sandbox_launch(const struct sandbox_config *config,
 		   struct sandbox_child *child)
 {
@@ -1164,6 +1240,10 @@ int sandbox_launch(const struct sandbox_config *config,
 		sandbox_created_lock(child, plan.workspace);
 	if (fork_helper(child, &plan) < 0)
 		goto fail;
+	if (send_cgroup(child, &plan) < 0) {
+		abort_launch(child, &plan);
+		goto fail;
+	}
 	/* Parts may have been created even when a later step failed. */
 	rc = await_ready(child, &mounts);
 	if (sandbox_created_collect(child, mounts, plan.workspace) < 0)

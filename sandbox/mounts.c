@@ -53,6 +53,7 @@ static const char *const proc_read_only[] = {
 struct build {
 	const struct sandbox_plan *plan;
 	cJSON *mounts;
+	struct sandbox_beside *beside;
 	int root;	/* O_PATH fd of NEWROOT */
 	dev_t root_dev;	/* its device, to tell its own directories */
 	dev_t devnull_rdev;
@@ -223,8 +224,7 @@ static int make_file(const char *path)
 	return fail("create the mount point", path);
 }
 
-static int mount_tmpfs(struct build *b, const char *path, const char *opts,
-		       unsigned long flags)
+static int tmpfs_at(const char *path, const char *opts, unsigned long flags)
 {
 	char target[PATH_MAX + sizeof(NEWROOT)];
 
@@ -233,6 +233,14 @@ static int mount_tmpfs(struct build *b, const char *path, const char *opts,
 	snprintf(target, sizeof(target), NEWROOT "%s", path);
 	if (mount("tmpfs", target, "tmpfs", flags, opts) < 0)
 		return fail("mount a tmpfs", path);
+	return 0;
+}
+
+static int mount_tmpfs(struct build *b, const char *path, const char *opts,
+		       unsigned long flags)
+{
+	if (tmpfs_at(path, opts, flags) < 0)
+		return -1;
 	record(b, path, "tmpfs", opts, NULL);
 	return 0;
 }
@@ -342,20 +350,27 @@ static void close_sources(struct build *b)
 		close(b->seed);
 }
 
+/* Read-only blocks chmod of the host's node. Writing to a device on a
+ * read-only mount still works. */
+#define DEVICE_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)
+
+/* The options of /dev's own mounts, as build_dev() records them. */
+#define DEV_OPTIONS "mode=0755,size=64k"
+#define SHM_OPTIONS "mode=1777"
+#define DEVPTS_OPTIONS "newinstance,ptmxmode=0666,mode=620"
+
 /*
  * Bind the host's node /dev/name onto an empty file in the new /dev. A
- * node missing on the host is left out. The source is named by path,
- * as the host's /dev is still in place: an fd would cost an open, a
- * close and a lookup through /proc/self/fd for each node.
+ * node missing on the host is left out, and *bound stays false. The
+ * source is named by path, as the host's /dev is still in place: an fd
+ * would cost an open, a close and a lookup through /proc/self/fd for
+ * each node.
  */
-static int bind_device(struct build *b, const char *name)
+static int bind_device(const char *name, bool *bound)
 {
 	char host[32], target[64];
-	/* Read-only blocks chmod of the host's node. Writing to a device
-	 * on a read-only mount still works. */
-	uint64_t attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-			MOUNT_ATTR_NOEXEC;
 
+	*bound = false;
 	snprintf(host, sizeof(host), "/dev/%s", name);
 	snprintf(target, sizeof(target), NEWROOT "/dev/%s", name);
 	if (make_file(host) < 0)
@@ -366,23 +381,26 @@ static int bind_device(struct build *b, const char *name)
 		unlink(target);
 		return 0;
 	}
-	if (set_attr(target, attr, false) < 0)
+	if (set_attr(target, DEVICE_ATTR, false) < 0)
 		return fail("restrict the mount", host);
-	record(b, host, "bind", attr_text(attr), host);
+	*bound = true;
 	return 0;
 }
 
-static int build_dev(struct build *b)
+int sandbox_mounts_make_dev(unsigned *bound)
 {
 	char target[PATH_MAX];
 
-	if (mount_tmpfs(b, "/dev", "mode=0755,size=64k",
-			MS_NOSUID | MS_NOEXEC) < 0)
+	*bound = 0;
+	if (tmpfs_at("/dev", DEV_OPTIONS, MS_NOSUID | MS_NOEXEC) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(device_nodes) / sizeof(*device_nodes);
 	     i++) {
-		if (bind_device(b, device_nodes[i]) < 0)
+		bool node_bound;
+
+		if (bind_device(device_nodes[i], &node_bound) < 0)
 			return -1;
+		*bound |= (unsigned)node_bound << i;
 	}
 	for (size_t i = 0; i < sizeof(device_links) / sizeof(*device_links);
 	     i++) {
@@ -393,12 +411,88 @@ static int build_dev(struct build *b)
 	}
 	if (make_dirs("/dev/pts", 0755) < 0 ||
 	    mount("devpts", NEWROOT "/dev/pts", "devpts",
-		  MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
-		    < 0)
+		  MS_NOSUID | MS_NOEXEC, DEVPTS_OPTIONS) < 0)
 		return fail("mount devpts", "/dev/pts");
+	return tmpfs_at("/dev/shm", SHM_OPTIONS,
+			MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+/* Record what sandbox_mounts_make_dev() mounted, in its order, at
+ * index at of the mounts: the records from there on move behind. */
+static void record_dev(struct build *b, unsigned bound, int at)
+{
+	cJSON *later = cJSON_CreateArray();
+
+	if (!later)
+		return;
+	while (cJSON_GetArraySize(b->mounts) > at)
+		cJSON_AddItemToArray(later,
+				     cJSON_DetachItemFromArray(b->mounts, at));
+	record(b, "/dev", "tmpfs", DEV_OPTIONS, NULL);
+	for (size_t i = 0; i < sizeof(device_nodes) / sizeof(*device_nodes);
+	     i++) {
+		char host[32];
+
+		snprintf(host, sizeof(host), "/dev/%s", device_nodes[i]);
+		if (bound & (1U << i))
+			record(b, host, "bind", attr_text(DEVICE_ATTR), host);
+	}
 	record(b, "/dev/pts", "devpts", "newinstance,ptmxmode=0666", NULL);
-	return mount_tmpfs(b, "/dev/shm", "mode=1777",
-			   MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	record(b, "/dev/shm", "tmpfs", SHM_OPTIONS, NULL);
+	while (later->child)
+		cJSON_AddItemToArray(b->mounts,
+				     cJSON_DetachItemFromArray(later, 0));
+	cJSON_Delete(later);
+}
+
+/*
+ * Whether /dev can be built beside the rest of the root, by the thread
+ * beside init: when no path that the build mounts or looks up is,
+ * contains or lies below /dev, the order of the two does not matter.
+ */
+bool sandbox_mounts_dev_beside(const struct sandbox_plan *plan)
+{
+	const struct sandbox_policy *p = plan->policy;
+	const struct sandbox_strings *lists[] = {
+		&p->read_only, &p->hidden, &p->exec_deny,
+	};
+	const char *dir = sandbox_plan_path(plan);
+
+	if (sandbox_path_within(plan->inside, "/dev") ||
+	    sandbox_path_within(p->home_path, "/dev"))
+		return false;
+	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++) {
+		for (size_t i = 0; i < lists[l]->count; i++) {
+			const char *item = lists[l]->items[i];
+
+			if (item[0] == '/' &&
+			    (sandbox_path_within(item, "/dev") ||
+			     sandbox_path_within("/dev", item)))
+				return false;
+		}
+	}
+	while (*dir) {
+		size_t n = strcspn(dir, ":");
+
+		if (n >= 4 && strncmp(dir, "/dev", 4) == 0 &&
+		    (n == 4 || dir[4] == '/'))
+			return false;
+		dir += n;
+		if (*dir == ':')
+			dir++;
+	}
+	return true;
+}
+
+static int build_dev(struct build *b)
+{
+	unsigned bound;
+	int at = cJSON_GetArraySize(b->mounts);
+
+	if (sandbox_mounts_make_dev(&bound) < 0)
+		return -1;
+	record_dev(b, bound, at);
+	return 0;
 }
 
 /*
@@ -1188,11 +1282,27 @@ static int pivot(void)
 	return 0;
 }
 
+/* Take the /dev that the thread beside init built, and record it at
+ * index at, where build_dev() would have. */
+static int take_dev(struct build *b, int at)
+{
+	unsigned bound;
+
+	if (sandbox_beside_dev(b->beside, &bound) < 0)
+		return -1;
+	record_dev(b, bound, at);
+	return 0;
+}
+
 static int build_tree(struct build *b)
 {
 	const struct sandbox_policy *p = b->plan->policy;
+	int dev_at;
 
-	if (build_proc(b) < 0 || build_dev(b) < 0 ||
+	if (build_proc(b) < 0)
+		return -1;
+	dev_at = cJSON_GetArraySize(b->mounts);
+	if ((!b->beside->dev && build_dev(b) < 0) ||
 	    mount_tmpfs(b, "/tmp", "mode=1777", MS_NOSUID | MS_NODEV) < 0 ||
 	    build_home(b) < 0)
 		return -1;
@@ -1203,16 +1313,19 @@ static int build_tree(struct build *b)
 	if (build_workspace(b) < 0 || build_hidden(b) < 0 ||
 	    build_exec_deny(b) < 0)
 		return -1;
+	if (b->beside->dev && take_dev(b, dev_at) < 0)
+		return -1;
 	if (set_attr(NEWROOT, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 				      MOUNT_ATTR_NODEV, false) < 0)
 		return fail("make the root read-only", "/");
 	return 0;
 }
 
-int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
+int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts,
+			 struct sandbox_beside *beside)
 {
-	struct build b = { .plan = plan, .mounts = mounts, .root = -1,
-			   .ws = -1, .seed = -1, .mask_file = -1,
+	struct build b = { .plan = plan, .mounts = mounts, .beside = beside,
+			   .root = -1, .ws = -1, .seed = -1, .mask_file = -1,
 			   .mask_dir = -1 };
 	struct stat st;
 	int rc = -1;
@@ -1242,6 +1355,7 @@ int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
 		goto out;
 	}
 	b.root_dev = st.st_dev;
+	sandbox_beside_root_ready(beside);
 	if (build_tree(&b) == 0 && pivot() == 0)
 		rc = 0;
 out:

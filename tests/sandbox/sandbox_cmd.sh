@@ -65,6 +65,20 @@ for who in $IDENTITIES; do
 	expect_eq token-free "$(cat "$seed/.config/agent.toml")" \
 		"$who: the seed is unchanged"
 
+	# /dev follows /proc in the description, whether a thread beside
+	# init built it or, because the policy hides a path below /dev,
+	# init did so itself.
+	expect_status 0 sandbox "$who" --description "$d" -- true
+	expect_eq '["/proc","/dev","/dev/null"]' \
+		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev beside"
+	p=$(policy dev '{"version": 1, "filesystem": {"hidden":
+		["/dev/zero"]}}')
+	expect_status 0 sandbox "$who" --policy "$p" --description "$d" -- \
+		sh -c 'head -c 4 /dev/zero | wc -c'
+	expect_eq 0 "$(cat "$TMP/out")" "$who: /dev/zero hidden"
+	expect_eq '["/proc","/dev","/dev/null"]' \
+		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev inline"
+
 	# Bad policies and usage fail with 125 or 2 before anything runs.
 	p=$(policy bad '{"version": 1, "network": {"allow":
 		["a.org:443", "b.org:443", "example.com:99999"]}}')
