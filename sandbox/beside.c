@@ -1,23 +1,20 @@
 /*
  * beside.c - the thread that works beside init: it makes the network
- * namespace, then builds /dev, while init assembles the rest of the
- * root on another CPU.
+ * namespace while init assembles the root on another CPU.
  *
  * The network namespace costs more than the other five together: the
  * kernel registers a loopback device and its sysctl tables, an
  * estimated 0.35 ms of a 3 ms start on the benchmark machine (perf).
- * /dev, with its device binds, is about 0.14 ms more (measured by
- * leaving it out). unshare(CLONE_NEWNET) moves only the calling
- * thread, and init then joins the namespace through the descriptor
- * that the thread opened. The sandbox's user namespace owns the new
- * namespace, because the thread is already inside it. The thread
- * shares init's mount namespace, so its /dev is init's.
+ * unshare(CLONE_NEWNET) moves only the calling thread, and init then
+ * joins the namespace through the descriptor that the thread opened.
+ * The sandbox's user namespace owns the new namespace, because the
+ * thread is already inside it.
  *
  * A thread and not a child process, because a thread shares init's
  * descriptors and memory, so the namespace's descriptor and any error
  * reach init without a pipe. Each error is stored on the thread that
- * failed (error.h), so the thread copies its message into the struct,
- * which init reads once the step is done. The thread allocates
+ * failed (error.h), so the thread keeps its errors in the struct
+ * (error_keep.c), and init takes them once the step is done. The thread allocates
  * nothing, because a first malloc() in a new thread creates a malloc
  * arena for it.
  */
@@ -36,14 +33,6 @@
  * buffers. */
 #define BESIDE_STACK (64 * 1024)
 
-static void keep_error(char *error, size_t size, char *hint, size_t hsize)
-{
-	const char *h = sandbox_error_hint();
-
-	snprintf(error, size, "%s", sandbox_error());
-	snprintf(hint, hsize, "%s", h ? h : "");
-}
-
 static int make_netns(struct sandbox_beside *s)
 {
 	if (unshare(CLONE_NEWNET) < 0) {
@@ -61,24 +50,12 @@ static int make_netns(struct sandbox_beside *s)
 	return -1;
 }
 
-/* The thread: the network namespace first, because /dev has to wait
- * until init has mounted the new root. */
 static void *work(void *arg)
 {
 	struct sandbox_beside *s = arg;
 
 	if (make_netns(s) < 0)
-		keep_error(s->error, sizeof(s->error), s->hint,
-			   sizeof(s->hint));
-	if (!s->dev)
-		return NULL;
-	while (sem_wait(&s->root_ready) < 0 && errno == EINTR)
-		;
-	s->dev_rc = sandbox_mounts_make_dev(&s->dev_bound);
-	if (s->dev_rc < 0)
-		keep_error(s->dev_error, sizeof(s->dev_error), s->dev_hint,
-			   sizeof(s->dev_hint));
-	sem_post(&s->dev_done);
+		sandbox_error_keep(&s->error);
 	return NULL;
 }
 
@@ -101,19 +78,13 @@ static void run_elsewhere(pthread_attr_t *attr)
 		pthread_attr_setaffinity_np(attr, sizeof(set), &set);
 }
 
-int sandbox_beside_start(struct sandbox_beside *s, bool dev)
+int sandbox_beside_start(struct sandbox_beside *s)
 {
 	pthread_attr_t attr;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->netns_fd = -1;
-	s->dev = dev;
-	if (dev && (sem_init(&s->root_ready, 0, 0) < 0 ||
-		    sem_init(&s->dev_done, 0, 0) < 0)) {
-		rc = errno;
-		goto fail;
-	}
 	rc = pthread_attr_init(&attr);
 	if (rc == 0) {
 		pthread_attr_setstacksize(&attr, BESIDE_STACK);
@@ -125,33 +96,14 @@ int sandbox_beside_start(struct sandbox_beside *s, bool dev)
 		s->started = true;
 		return 0;
 	}
-fail:
 	sandbox_set_error("cannot start the sandbox: '%s': %s",
 			  "thread beside init", strerror(rc));
+	if (rc == EAGAIN)
+		sandbox_set_hint("the process limit (ulimit -u) is reached: "
+				 "the sandbox needs a thread and %d "
+				 "processes of its own to start",
+				 SANDBOX_MIN_PROCESSES);
 	return -1;
-}
-
-/* Carry the thread's error over to this thread. */
-static int take_error(const char *error, const char *hint)
-{
-	sandbox_set_error("%s", error);
-	if (hint[0])
-		sandbox_set_hint("%s", hint);
-	return -1;
-}
-
-void sandbox_beside_root_ready(struct sandbox_beside *s)
-{
-	if (s->dev)
-		sem_post(&s->root_ready);
-}
-
-int sandbox_beside_dev(struct sandbox_beside *s, unsigned *bound)
-{
-	while (sem_wait(&s->dev_done) < 0 && errno == EINTR)
-		;
-	*bound = s->dev_bound;
-	return s->dev_rc < 0 ? take_error(s->dev_error, s->dev_hint) : 0;
 }
 
 int sandbox_beside_join(struct sandbox_beside *s)
@@ -162,7 +114,7 @@ int sandbox_beside_join(struct sandbox_beside *s)
 		pthread_join(s->thread, NULL);
 	s->started = false;
 	if (s->netns_fd < 0)
-		return take_error(s->error, s->hint);
+		return sandbox_error_restore(&s->error);
 	if (setns(s->netns_fd, CLONE_NEWNET) < 0) {
 		sandbox_set_error("cannot join the network namespace: "
 				  "'%s': %s", "setns", strerror(errno));

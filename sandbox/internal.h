@@ -12,7 +12,6 @@
 
 #include <limits.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -72,30 +71,28 @@ int sandbox_ns_loopback_up(void);			/* child */
 int sandbox_ns_listen(uint16_t port);			/* child */
 void sandbox_ns_explain(int err, const char *step);
 
-/* beside.c: the thread beside init, which makes the network namespace
- * and then, when dev is set, builds /dev once root_ready() reports
- * that the new root is mounted. start() starts it; dev() waits for /dev and
- * stores the bits of the devices bound (mounts.c); join() waits for
- * the thread and moves the caller into the network namespace. Each
- * returns 0, or -1 with the error set. All run in init.
- */
+/* error_keep.c: an error kept while other steps run, which store their
+ * own, or carried from the thread that failed to another (error.h
+ * stores one per thread). keep() copies the current error into k, and
+ * restore() makes k's the current error again and returns -1. */
+struct sandbox_kept_error {
+	char message[1024];
+	char hint[512];
+};
+void sandbox_error_keep(struct sandbox_kept_error *k);
+int sandbox_error_restore(const struct sandbox_kept_error *k);
+
+/* beside.c: the thread beside init, which makes the network namespace.
+ * start() starts it, and join() waits for it and moves the caller into
+ * the namespace. Both return 0, or -1 with the error set. Both run in
+ * init. */
 struct sandbox_beside {
 	pthread_t thread;
 	bool started;
-	bool dev;
-	sem_t root_ready;	/* posted by init */
-	sem_t dev_done;		/* posted when /dev is built or failed */
-	int dev_rc;
-	unsigned dev_bound;
 	int netns_fd;		/* the network namespace, or -1 */
-	char dev_error[512];	/* the thread's messages on failure */
-	char dev_hint[512];
-	char error[512];
-	char hint[512];
+	struct sandbox_kept_error error;	/* the thread's error */
 };
-int sandbox_beside_start(struct sandbox_beside *s, bool dev);	/* child */
-void sandbox_beside_root_ready(struct sandbox_beside *s);	/* child */
-int sandbox_beside_dev(struct sandbox_beside *s, unsigned *bound); /* child */
+int sandbox_beside_start(struct sandbox_beside *s);		/* child */
 int sandbox_beside_join(struct sandbox_beside *s);		/* child */
 
 /* Read a small text file such as one of /proc into buf, NUL-terminated:
@@ -108,18 +105,9 @@ ssize_t sandbox_read_text(const char *path, char *buf, size_t size);
  * build. */
 int sandbox_mounts_check_parts(const struct sandbox_plan *plan);
 /* mounts.c: assemble the root, pivot into it. Appends one object per
- * mount to mounts. Where beside->dev is set, the thread beside init
- * builds /dev. */
-int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts,
-			 struct sandbox_beside *beside);	/* child */
-/* mounts.c: whether /dev may be built beside the rest of the root,
- * because no path of the policy is, contains or lies below /dev. */
-bool sandbox_mounts_dev_beside(const struct sandbox_plan *plan);
-/* mounts.c: build /dev in the new root, for the thread beside init, and
- * set bit i of *bound for each device node bound: 0, or -1 with the
- * error set. Records nothing, so that the thread allocates nothing
- * (beside.c). */
-int sandbox_mounts_make_dev(unsigned *bound);		/* child */
+ * mount to mounts. */
+int sandbox_mounts_build(const struct sandbox_plan *plan,
+			 cJSON *mounts);			/* child */
 
 /* landlock.c */
 int sandbox_landlock_abi(void);

@@ -646,15 +646,14 @@ static _Noreturn void mounts_fail(cJSON *mounts, int sock)
 	child_fail(sock);
 }
 
-static void setup_mounts(const struct sandbox_plan *plan, int sock,
-			 struct sandbox_beside *beside)
+static void setup_mounts(const struct sandbox_plan *plan, int sock)
 {
 	cJSON *mounts = cJSON_CreateArray();
 	char *text;
 
 	if (!mounts)
 		child_fail(sock);
-	if (sandbox_mounts_build(plan, mounts, beside) < 0)
+	if (sandbox_mounts_build(plan, mounts) < 0)
 		mounts_fail(mounts, sock);
 	if (plan->config->skip_description)
 		keep_created(mounts);
@@ -672,11 +671,10 @@ static void setup_mounts(const struct sandbox_plan *plan, int sock,
 }
 
 /* Start the thread beside init (beside.c), which makes the network
- * namespace and /dev while init goes on. */
-static void start_beside(const struct sandbox_plan *plan, int sock,
-			 struct sandbox_beside *beside)
+ * namespace while init goes on. */
+static void start_beside(int sock, struct sandbox_beside *beside)
 {
-	if (sandbox_beside_start(beside, sandbox_mounts_dev_beside(plan)) < 0)
+	if (sandbox_beside_start(beside) < 0)
 		child_fail(sock);
 }
 
@@ -691,7 +689,7 @@ static _Noreturn void setup_namespaces(const struct sandbox_plan *plan,
 {
 	if (sandbox_ns_setup_uts(plan->policy->hostname) < 0)
 		child_fail(sock);
-	setup_mounts(plan, sock, beside);
+	setup_mounts(plan, sock);
 	setup_network(plan, sock, beside);
 	run_init(plan, sock);
 }
@@ -703,7 +701,7 @@ static _Noreturn void run_namespaced_init(const struct sandbox_plan *plan,
 
 	die_with_parent(alive, sock);
 	close(alive);
-	start_beside(plan, sock, &beside);
+	start_beside(sock, &beside);
 	setup_namespaces(plan, sock, &beside);
 }
 
@@ -842,7 +840,7 @@ static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 	 * thread already has the capabilities that the clone gave, so it
 	 * does not wait for the ids to be mapped. */
 	close_inherited(sock);
-	start_beside(plan, sock, &beside);
+	start_beside(sock, &beside);
 	reset_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
@@ -1207,8 +1205,10 @@ static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
 	int fd = -1, rc;
 
 	if (sandbox_limits_prepare(plan) < 0 ||
-	    sandbox_limits_open_cgroup(plan, &fd) < 0)
+	    sandbox_limits_open_cgroup(plan, &fd) < 0) {
+		shutdown(child->control, SHUT_WR);
 		return -1;
+	}
 	kind_len = strlen(plan->cgroup_kind) + 1;
 	memcpy(buf, plan->cgroup_kind, kind_len);
 	memcpy(buf + kind_len, plan->cgroup, strlen(plan->cgroup) + 1);
@@ -1220,9 +1220,11 @@ static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
 	/* Init has ended already: its own error follows in the socket. */
 	if (rc < 0 && (errno == EPIPE || errno == ECONNRESET))
 		return 0;
-	if (rc < 0)
+	if (rc < 0) {
 		sandbox_set_error("cannot start the sandbox: '%s': %s",
 				  "cgroup", strerror(errno));
+		shutdown(child->control, SHUT_WR);
+	}
 	return rc;
 }
 
@@ -1230,8 +1232,9 @@ int sandbox_launch(const struct sandbox_config *config,
 		   struct sandbox_child *child)
 {
 	struct sandbox_plan plan;
+	struct sandbox_kept_error failed;
 	cJSON *mounts = NULL;
-	int rc;
+	int rc, cgroup_rc;
 
 	child_init(child);
 	if (plan_init(&plan, config) < 0)
@@ -1240,14 +1243,17 @@ int sandbox_launch(const struct sandbox_config *config,
 		sandbox_created_lock(child, plan.workspace);
 	if (fork_helper(child, &plan) < 0)
 		goto fail;
-	if (send_cgroup(child, &plan) < 0) {
-		abort_launch(child, &plan);
-		goto fail;
-	}
-	/* Parts may have been created even when a later step failed. */
+	cgroup_rc = send_cgroup(child, &plan);
+	if (cgroup_rc < 0)
+		sandbox_error_keep(&failed);
+	/* Parts may have been created even when a later step failed. After
+	 * a failed send_cgroup(), init reads end of stream where it waits
+	 * for the cgroup and fails, once it has sent the parts. */
 	rc = await_ready(child, &mounts);
 	if (sandbox_created_collect(child, mounts, plan.workspace) < 0)
 		rc = -1;
+	if (cgroup_rc < 0)
+		rc = sandbox_error_restore(&failed);
 	if (rc < 0) {
 		abort_launch(child, &plan);
 		goto fail;

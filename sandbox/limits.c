@@ -190,8 +190,16 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 			 l->processes - own_processes(plan)) < 0) ||
 	    (l->memory_bytes && strcmp(plan->cgroup_kind, "cgroup2") == 0 &&
 	     write_limit(plan->cgroup, "memory.max", l->memory_bytes) < 0)) {
+		int err = errno;
+
 		sandbox_set_error("cannot set the cgroup limits: '%s': %s",
-				  plan->cgroup, strerror(errno));
+				  plan->cgroup, strerror(err));
+		/* pids.max takes at most kernel.pid_max. */
+		if (err == EINVAL && l->processes)
+			sandbox_set_hint("limits.processes (%" PRIu64 ") may be "
+					 "above the kernel's pid_max "
+					 "(/proc/sys/kernel/pid_max); lower it",
+					 l->processes);
 		rmdir(plan->cgroup);
 		return -1;
 	}

@@ -53,7 +53,6 @@ static const char *const proc_read_only[] = {
 struct build {
 	const struct sandbox_plan *plan;
 	cJSON *mounts;
-	struct sandbox_beside *beside;
 	int root;	/* O_PATH fd of NEWROOT */
 	dev_t root_dev;	/* its device, to tell its own directories */
 	dev_t devnull_rdev;
@@ -224,7 +223,8 @@ static int make_file(const char *path)
 	return fail("create the mount point", path);
 }
 
-static int tmpfs_at(const char *path, const char *opts, unsigned long flags)
+static int mount_tmpfs(struct build *b, const char *path, const char *opts,
+		       unsigned long flags)
 {
 	char target[PATH_MAX + sizeof(NEWROOT)];
 
@@ -233,14 +233,6 @@ static int tmpfs_at(const char *path, const char *opts, unsigned long flags)
 	snprintf(target, sizeof(target), NEWROOT "%s", path);
 	if (mount("tmpfs", target, "tmpfs", flags, opts) < 0)
 		return fail("mount a tmpfs", path);
-	return 0;
-}
-
-static int mount_tmpfs(struct build *b, const char *path, const char *opts,
-		       unsigned long flags)
-{
-	if (tmpfs_at(path, opts, flags) < 0)
-		return -1;
 	record(b, path, "tmpfs", opts, NULL);
 	return 0;
 }
@@ -350,27 +342,20 @@ static void close_sources(struct build *b)
 		close(b->seed);
 }
 
-/* Read-only blocks chmod of the host's node. Writing to a device on a
- * read-only mount still works. */
-#define DEVICE_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)
-
-/* The options of /dev's own mounts, as build_dev() records them. */
-#define DEV_OPTIONS "mode=0755,size=64k"
-#define SHM_OPTIONS "mode=1777"
-#define DEVPTS_OPTIONS "newinstance,ptmxmode=0666,mode=620"
-
 /*
  * Bind the host's node /dev/name onto an empty file in the new /dev. A
- * node missing on the host is left out, and *bound stays false. The
- * source is named by path, as the host's /dev is still in place: an fd
- * would cost an open, a close and a lookup through /proc/self/fd for
- * each node.
+ * node missing on the host is left out. The source is named by path,
+ * as the host's /dev is still in place: an fd would cost an open, a
+ * close and a lookup through /proc/self/fd for each node.
  */
-static int bind_device(const char *name, bool *bound)
+static int bind_device(struct build *b, const char *name)
 {
 	char host[32], target[64];
+	/* Read-only blocks chmod of the host's node. Writing to a device
+	 * on a read-only mount still works. */
+	uint64_t attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			MOUNT_ATTR_NOEXEC;
 
-	*bound = false;
 	snprintf(host, sizeof(host), "/dev/%s", name);
 	snprintf(target, sizeof(target), NEWROOT "/dev/%s", name);
 	if (make_file(host) < 0)
@@ -381,118 +366,40 @@ static int bind_device(const char *name, bool *bound)
 		unlink(target);
 		return 0;
 	}
-	if (set_attr(target, DEVICE_ATTR, false) < 0)
+	if (set_attr(target, attr, false) < 0)
 		return fail("restrict the mount", host);
-	*bound = true;
+	record(b, host, "bind", attr_text(attr), host);
 	return 0;
 }
 
-int sandbox_mounts_make_dev(unsigned *bound)
+static int build_dev(struct build *b)
 {
 	char target[PATH_MAX];
 
-	*bound = 0;
-	if (tmpfs_at("/dev", DEV_OPTIONS, MS_NOSUID | MS_NOEXEC) < 0)
+	if (mount_tmpfs(b, "/dev", "mode=0755,size=64k",
+			MS_NOSUID | MS_NOEXEC) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(device_nodes) / sizeof(*device_nodes);
 	     i++) {
-		bool node_bound;
-
-		if (bind_device(device_nodes[i], &node_bound) < 0)
+		if (bind_device(b, device_nodes[i]) < 0)
 			return -1;
-		*bound |= (unsigned)node_bound << i;
 	}
 	for (size_t i = 0; i < sizeof(device_links) / sizeof(*device_links);
 	     i++) {
 		snprintf(target, sizeof(target), NEWROOT "/dev/%s",
 			 device_links[i][0]);
 		if (symlink(device_links[i][1], target) < 0)
-			return fail("create the symlink", target);
+			return fail("create the symlink",
+				    target + strlen(NEWROOT));
 	}
 	if (make_dirs("/dev/pts", 0755) < 0 ||
 	    mount("devpts", NEWROOT "/dev/pts", "devpts",
-		  MS_NOSUID | MS_NOEXEC, DEVPTS_OPTIONS) < 0)
+		  MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+		    < 0)
 		return fail("mount devpts", "/dev/pts");
-	return tmpfs_at("/dev/shm", SHM_OPTIONS,
-			MS_NOSUID | MS_NODEV | MS_NOEXEC);
-}
-
-/* Record what sandbox_mounts_make_dev() mounted, in its order, at
- * index at of the mounts: the records from there on move behind. */
-static void record_dev(struct build *b, unsigned bound, int at)
-{
-	cJSON *later = cJSON_CreateArray();
-
-	if (!later)
-		return;
-	while (cJSON_GetArraySize(b->mounts) > at)
-		cJSON_AddItemToArray(later,
-				     cJSON_DetachItemFromArray(b->mounts, at));
-	record(b, "/dev", "tmpfs", DEV_OPTIONS, NULL);
-	for (size_t i = 0; i < sizeof(device_nodes) / sizeof(*device_nodes);
-	     i++) {
-		char host[32];
-
-		snprintf(host, sizeof(host), "/dev/%s", device_nodes[i]);
-		if (bound & (1U << i))
-			record(b, host, "bind", attr_text(DEVICE_ATTR), host);
-	}
 	record(b, "/dev/pts", "devpts", "newinstance,ptmxmode=0666", NULL);
-	record(b, "/dev/shm", "tmpfs", SHM_OPTIONS, NULL);
-	while (later->child)
-		cJSON_AddItemToArray(b->mounts,
-				     cJSON_DetachItemFromArray(later, 0));
-	cJSON_Delete(later);
-}
-
-/*
- * Whether /dev can be built beside the rest of the root, by the thread
- * beside init: when no path that the build mounts or looks up is,
- * contains or lies below /dev, the order of the two does not matter.
- */
-bool sandbox_mounts_dev_beside(const struct sandbox_plan *plan)
-{
-	const struct sandbox_policy *p = plan->policy;
-	const struct sandbox_strings *lists[] = {
-		&p->read_only, &p->hidden, &p->exec_deny,
-	};
-	const char *dir = sandbox_plan_path(plan);
-
-	if (sandbox_path_within(plan->inside, "/dev") ||
-	    sandbox_path_within(p->home_path, "/dev"))
-		return false;
-	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++) {
-		for (size_t i = 0; i < lists[l]->count; i++) {
-			const char *item = lists[l]->items[i];
-
-			if (item[0] == '/' &&
-			    (sandbox_path_within(item, "/dev") ||
-			     sandbox_path_within("/dev", item)))
-				return false;
-		}
-	}
-	while (*dir) {
-		size_t n = strcspn(dir, ":");
-
-		if (n >= 4 && strncmp(dir, "/dev", 4) == 0 &&
-		    (n == 4 || dir[4] == '/'))
-			return false;
-		dir += n;
-		if (*dir == ':')
-			dir++;
-	}
-	return true;
-}
-
-static int build_dev(struct build *b)
-{
-	unsigned bound;
-	int at = cJSON_GetArraySize(b->mounts);
-
-	if (sandbox_mounts_make_dev(&bound) < 0)
-		return -1;
-	record_dev(b, bound, at);
-	return 0;
+	return mount_tmpfs(b, "/dev/shm", "mode=1777",
+			   MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
 /*
@@ -1051,9 +958,12 @@ static int mask(struct build *b, const char *path, const char *type)
 		rc = fail("stat", path);
 	} else if (st.st_dev == b->root_dev ||
 		   (S_ISCHR(st.st_mode) && st.st_rdev == b->devnull_rdev) ||
-		   (b->mask_dir >= 0 && st.st_dev == b->mask_dir_dev)) {
+		   (b->mask_dir >= 0 && st.st_dev == b->mask_dir_dev) ||
+		   (S_ISDIR(st.st_mode) && strcmp(type, "exec-deny") == 0)) {
 		/* A directory of the new root itself, made to hold the
-		 * workspace or HOME, or a path masked already. */
+		 * workspace or HOME, or a path masked already. A denied
+		 * name that is a directory, such as /usr/bin/X11, names no
+		 * command, and covering it would hide a whole directory. */
 		close(fd);
 		return 0;
 	} else if (S_ISDIR(st.st_mode) && b->mask_dir >= 0) {
@@ -1132,20 +1042,27 @@ static int build_hidden(struct build *b)
 	return 0;
 }
 
-/* One directory of the sandbox's PATH, opened in the new root. */
+/* One directory of the sandbox's PATH, opened in the new root, or only
+ * named (fd -1) past SEARCH_OPEN_MAX. */
 struct search_dir {
 	const char *text;	/* in the PATH string, len bytes */
 	int len;
 	int fd;
-	dev_t dev;
-	ino_t ino;
+	uint64_t mnt_id;	/* with ino, the directory's identity */
+	uint64_t ino;
 };
 
+/* How many PATH directories stay open at once: a PATH longer than
+ * that is searched the slow way for the rest, rather than taking a
+ * descriptor each from the caller's limit. */
+#define SEARCH_OPEN_MAX 64
+
 static bool search_seen(const struct search_dir *dirs, size_t n,
-			const struct stat *st)
+			const struct statx *st)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (dirs[i].dev == st->st_dev && dirs[i].ino == st->st_ino)
+		if (dirs[i].fd >= 0 && dirs[i].mnt_id == st->stx_mnt_id &&
+		    dirs[i].ino == st->stx_ino)
 			return true;
 	}
 	return false;
@@ -1153,44 +1070,67 @@ static bool search_seen(const struct search_dir *dirs, size_t n,
 
 static void close_search_dirs(struct search_dir *dirs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		close(dirs[i].fd);
+	for (size_t i = 0; i < n; i++) {
+		if (dirs[i].fd >= 0)
+			close(dirs[i].fd);
+	}
 	free(dirs);
 }
 
-/* Open dir, len bytes of PATH, as the next entry of dirs, unless it is
- * missing or repeats an earlier one. Returns 0, or -1 with the error. */
+/*
+ * Open dir, len bytes of PATH, as the next entry of dirs, unless it is
+ * missing or repeats an earlier one: the same directory on the same
+ * mount, as /bin is /usr/bin with a merged /usr. A directory bound at
+ * two places is two mounts, and each needs its own mask. Without the
+ * mount id (before Linux 5.8), or past SEARCH_OPEN_MAX, the entry is
+ * kept by name only. Returns 0, or -1 with the error.
+ */
 static int add_search_dir(struct build *b, struct search_dir *dirs,
 			  size_t *n, const char *dir, size_t len)
 {
+	struct search_dir *d = &dirs[*n];
 	char path[PATH_MAX];
-	struct stat st;
-	int fd;
+	struct statx st;
+	int fd = -1;
 
 	if (!len || dir[0] != '/' || len >= sizeof(path))
 		return 0;
+	*d = (struct search_dir){ dir, (int)len, -1, 0, 0 };
 	snprintf(path, sizeof(path), "%.*s", (int)len, dir);
-	fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
-					 RESOLVE_NO_MAGICLINKS);
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 :
-			fail("open the PATH directory", path);
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    search_seen(dirs, *n, &st)) {
+	if (*n < SEARCH_OPEN_MAX)
+		fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+						 RESOLVE_NO_MAGICLINKS);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return 0;
+	if (fd >= 0 &&
+	    (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID,
+		   &st) < 0 || !S_ISDIR(st.stx_mode))) {
 		close(fd);
 		return 0;
 	}
-	dirs[(*n)++] = (struct search_dir){ dir, (int)len, fd, st.st_dev,
-					    st.st_ino };
+	if (fd >= 0 && !(st.stx_mask & STATX_MNT_ID)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && search_seen(dirs, *n, &st)) {
+		close(fd);
+		return 0;
+	}
+	if (fd >= 0) {
+		d->fd = fd;
+		d->mnt_id = st.stx_mnt_id;
+		d->ino = st.stx_ino;
+	}
+	(*n)++;
 	return 0;
 }
 
 /*
  * Open each directory of the sandbox's PATH once, without the ones that
- * repeat an earlier one: with a merged /usr, /bin is /usr/bin. A denied
- * name then costs one short lookup per directory rather than a walk
- * from the root for each entry of PATH. Returns the count, or -1 with
- * the error; the caller closes the fds and frees *out.
+ * repeat an earlier one (add_search_dir()). A denied name then costs
+ * one short lookup per directory rather than a walk from the root for
+ * each entry of PATH. Returns the count, or -1 with the error; the
+ * caller closes the fds and frees *out.
  */
 static ssize_t open_search_dirs(struct build *b, struct search_dir **out)
 {
@@ -1218,7 +1158,8 @@ static ssize_t open_search_dirs(struct build *b, struct search_dir **out)
 	return (ssize_t)n;
 }
 
-/* Mask name in each directory of dirs that contains it. */
+/* Mask name in each directory of dirs that contains it. A directory
+ * kept by name only is left to mask(), which walks from the root. */
 static int deny_in_search(struct build *b, const struct search_dir *dirs,
 			  size_t n, const char *name)
 {
@@ -1227,7 +1168,8 @@ static int deny_in_search(struct build *b, const struct search_dir *dirs,
 
 	for (size_t i = 0; i < n; i++) {
 		/* Any other failure is mask()'s to report. */
-		if (fstatat(dirs[i].fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		if (dirs[i].fd >= 0 &&
+		    fstatat(dirs[i].fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 		    (errno == ENOENT || errno == ENOTDIR))
 			continue;
 		snprintf(path, sizeof(path), "%.*s/%s", dirs[i].len,
@@ -1282,27 +1224,11 @@ static int pivot(void)
 	return 0;
 }
 
-/* Take the /dev that the thread beside init built, and record it at
- * index at, where build_dev() would have. */
-static int take_dev(struct build *b, int at)
-{
-	unsigned bound;
-
-	if (sandbox_beside_dev(b->beside, &bound) < 0)
-		return -1;
-	record_dev(b, bound, at);
-	return 0;
-}
-
 static int build_tree(struct build *b)
 {
 	const struct sandbox_policy *p = b->plan->policy;
-	int dev_at;
 
-	if (build_proc(b) < 0)
-		return -1;
-	dev_at = cJSON_GetArraySize(b->mounts);
-	if ((!b->beside->dev && build_dev(b) < 0) ||
+	if (build_proc(b) < 0 || build_dev(b) < 0 ||
 	    mount_tmpfs(b, "/tmp", "mode=1777", MS_NOSUID | MS_NODEV) < 0 ||
 	    build_home(b) < 0)
 		return -1;
@@ -1313,19 +1239,16 @@ static int build_tree(struct build *b)
 	if (build_workspace(b) < 0 || build_hidden(b) < 0 ||
 	    build_exec_deny(b) < 0)
 		return -1;
-	if (b->beside->dev && take_dev(b, dev_at) < 0)
-		return -1;
 	if (set_attr(NEWROOT, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 				      MOUNT_ATTR_NODEV, false) < 0)
 		return fail("make the root read-only", "/");
 	return 0;
 }
 
-int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts,
-			 struct sandbox_beside *beside)
+int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
 {
-	struct build b = { .plan = plan, .mounts = mounts, .beside = beside,
-			   .root = -1, .ws = -1, .seed = -1, .mask_file = -1,
+	struct build b = { .plan = plan, .mounts = mounts, .root = -1,
+			   .ws = -1, .seed = -1, .mask_file = -1,
 			   .mask_dir = -1 };
 	struct stat st;
 	int rc = -1;
@@ -1355,7 +1278,6 @@ int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts,
 		goto out;
 	}
 	b.root_dev = st.st_dev;
-	sandbox_beside_root_ready(beside);
 	if (build_tree(&b) == 0 && pivot() == 0)
 		rc = 0;
 out:

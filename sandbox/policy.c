@@ -341,7 +341,8 @@ static int check_path(struct parser *ps, const cJSON *v, enum path_kind kind)
 	} else if (kind == PATH_ABSOLUTE && s[0] != '/') {
 		return bad(ps, v, "not an absolute path");
 	} else if (kind == PATH_NAME_OR_ABSOLUTE && s[0] != '/') {
-		if (s[0] == '\0' || strchr(s, '/'))
+		if (s[0] == '\0' || strchr(s, '/') || strcmp(s, ".") == 0 ||
+		    strcmp(s, "..") == 0)
 			return bad(ps, v, "neither a command name nor an "
 					  "absolute path");
 		return 0;

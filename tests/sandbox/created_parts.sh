@@ -63,6 +63,17 @@ for who in $IDENTITIES; do
 	expect_grep "cannot open the path to hide: '$ws/loop'" "$TMP/err"
 	[ ! -e "$ws/.git" ] || fail "$who: a failed start left .git"
 	rm "$ws/loop"
+
+	# The same when the cgroup's limit cannot be set, which the caller
+	# finds out while init is making the parts: a process limit above
+	# the kernel's pid_max. Without a writable cgroup the limit is an
+	# rlimit, which takes it.
+	big=$(policy big '{"version": 1, "limits": {"processes": 5000000}}')
+	for i in 1 2 3 4 5; do
+		sandbox "$who" --policy "$big" -- true || true
+		[ ! -e "$ws/.git" ] ||
+			fail "$who: a start with a failed cgroup left .git"
+	done
 done
 
 # A workspace that its owner made read-only: the agent, with the

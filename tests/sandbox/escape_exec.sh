@@ -27,6 +27,34 @@ for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" --policy "$p" -- true
 done
 
+# A directory of PATH bound at a second place of PATH is a second
+# mount, and the denied command is covered there too. "." names a
+# directory, not a command, and the policy rejects it. Only root can
+# bind the directory.
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir "$TMP/bin1" "$TMP/bin2"
+	printf '#!/bin/sh\necho denied-ran\n' >"$TMP/bin1/secret"
+	chmod 755 "$TMP/bin1/secret"
+	mount --bind "$TMP/bin1" "$TMP/bin2"
+	p=$(policy twice "{\"version\": 1, \"filesystem\": {\"read_only\":
+		[\"/usr\", \"/bin\", \"/lib\", \"/lib64\", \"/etc\",
+		 \"$TMP/bin1\", \"$TMP/bin2\"]},
+		\"exec\": {\"deny\": [\"secret\"]},
+		\"env\": {\"set\": {\"PATH\":
+		 \"$TMP/bin1:$TMP/bin2:/usr/bin:/bin\"}}}")
+	status=0
+	sandbox root --policy "$p" -- sh -c "secret; exec $TMP/bin2/secret" \
+		>"$TMP/out" 2>"$TMP/err" || status=$?
+	umount "$TMP/bin2"
+	if grep -q denied-ran "$TMP/out"; then
+		fail "a denied command ran from a second mount of its directory"
+	fi
+	expect_eq 126 "$status" "denied command on a second mount"
+fi
+p=$(policy dot '{"version": 1, "exec": {"deny": ["."]}}')
+expect_status 125 sandbox root --policy "$p" -- true
+expect_grep 'exec.deny\[0\]: ".": neither a command name nor an absolute path' "$TMP/err"
+
 # With an allowlist, only the listed programs execute.
 p=$(policy allow '{"version": 1, "exec": {"allow": ["sh", "true"]}}')
 for who in $IDENTITIES; do

@@ -65,9 +65,9 @@ for who in $IDENTITIES; do
 	expect_eq token-free "$(cat "$seed/.config/agent.toml")" \
 		"$who: the seed is unchanged"
 
-	# /dev follows /proc in the description, whether a thread beside
-	# init built it or, because the policy hides a path below /dev,
-	# init did so itself.
+	# /dev follows /proc in the description. A hidden path is covered
+	# in every run, also where it resolves into /dev through a symlink
+	# of the workspace.
 	expect_status 0 sandbox "$who" --description "$d" -- true
 	expect_eq '["/proc","/dev","/dev/null"]' \
 		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev beside"
@@ -77,7 +77,14 @@ for who in $IDENTITIES; do
 		sh -c 'head -c 4 /dev/zero | wc -c'
 	expect_eq 0 "$(cat "$TMP/out")" "$who: /dev/zero hidden"
 	expect_eq '["/proc","/dev","/dev/null"]' \
-		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev inline"
+		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev and hidden"
+	ln -sfn /dev/pts "$(workspace "$who")/ptslink"
+	p=$(policy ptslink '{"version": 1, "workspace": {"hidden":
+		["ptslink"]}}')
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		refused "$who" --policy "$p" -- ls /dev/pts
+	done
+	rm "$(workspace "$who")/ptslink"
 
 	# Bad policies and usage fail with 125 or 2 before anything runs.
 	p=$(policy bad '{"version": 1, "network": {"allow":
