@@ -380,7 +380,7 @@ static int check_host_port(struct parser *ps, const cJSON *v)
 }
 
 enum item_check { ITEM_ANY, ITEM_ABS, ITEM_REL, ITEM_EXEC, ITEM_HOSTPORT,
-		  ITEM_ENVNAME, ITEM_MATCH_RULE, ITEM_EXCLUDE };
+		  ITEM_ENVNAME, ITEM_MATCH_RULE, ITEM_EXCLUDE, ITEM_HIDDEN };
 
 static bool env_name_is_valid(const char *s, bool allow_star)
 {
@@ -445,6 +445,16 @@ static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
 	switch (c) {
 	case ITEM_ABS:
 		return check_path(ps, v, PATH_ABSOLUTE);
+	case ITEM_HIDDEN:
+		/* Hiding all of /dev takes /dev/null and the terminal from
+		 * every command, and Landlock's rules for them fail. */
+		if (check_path(ps, v, PATH_ABSOLUTE) < 0)
+			return -1;
+		if (strcmp(v->valuestring, "/dev") == 0)
+			return bad(ps, v, "the sandbox needs its /dev; hide "
+				   "single devices instead, such as "
+				   "\"/dev/tty\"");
+		return 0;
 	case ITEM_REL:
 		return check_path(ps, v, PATH_RELATIVE);
 	case ITEM_EXEC:
@@ -708,7 +718,7 @@ static int read_filesystem(struct parser *ps, const cJSON *o,
 
 	return check_keys(ps, o, keys) < 0 ||
 	       read_strings(ps, o, "read_only", &p->read_only, ITEM_ABS) < 0 ||
-	       read_strings(ps, o, "hidden", &p->hidden, ITEM_ABS) < 0;
+	       read_strings(ps, o, "hidden", &p->hidden, ITEM_HIDDEN) < 0;
 }
 
 static int read_home(struct parser *ps, const cJSON *o,

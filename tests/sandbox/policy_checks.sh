@@ -72,6 +72,14 @@ this process ($hard)" "$TMP/err"
 		true
 fi
 
+# Hiding all of /dev is rejected with the fix. Otherwise the run would
+# fail later on a Landlock rule for /dev/null. A single device may be
+# hidden.
+run_policy 125 '{"version": 1, "filesystem": {"hidden": ["/dev"]}}' true
+expect_grep '^runbundle: p.json: filesystem.hidden\[0\]: "/dev": the sandbox needs its /dev; hide single devices instead, such as "/dev/tty"$' "$TMP/err"
+run_policy 0 '{"version": 1, "filesystem": {"hidden": ["/dev/tty"]}}' \
+	sh -c '! [ -c /dev/tty ] || [ "$(stat -c %t,%T /dev/tty)" = 1,3 ]'
+
 # An allowlist entry that names no program warns, and the run goes on.
 run_policy 0 '{"version": 1,
 	"exec": {"allow": ["true", "no-such-prog", "/no/such/file"]}}' true
