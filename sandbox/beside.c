@@ -33,10 +33,27 @@
  * buffers. */
 #define BESIDE_STACK (64 * 1024)
 
+/*
+ * Explain a failed unshare(CLONE_NEWNET). The user namespace exists by
+ * then, so ENOSPC is a limit on network namespaces. The thread cannot
+ * read which one: /proc/sys/user shows the limits of the new user
+ * namespace, not those of the caller's that were reached.
+ */
+static void explain_netns(int err)
+{
+	sandbox_set_error("cannot create the network namespace: '%s': %s",
+			  "unshare", strerror(err));
+	if (err == ENOSPC)
+		sandbox_set_hint("a limit on network namespaces is reached: "
+				 "check user.max_net_namespaces (sysctl) "
+				 "where runbundle runs, or run with "
+				 "--sandbox none");
+}
+
 static int make_netns(struct sandbox_beside *s)
 {
 	if (unshare(CLONE_NEWNET) < 0) {
-		sandbox_ns_explain(errno, "unshare");
+		explain_netns(errno);
 		return -1;
 	}
 	if (sandbox_ns_loopback_up() < 0)

@@ -118,6 +118,15 @@ if unshare -U -r true 2>/dev/null; then
 		 cd '$ws' && '$RUNBUNDLE' sandbox -- true"
 	expect_grep "^runbundle: cannot create the user namespace: 'clone': user.max_user_namespaces is 0$" "$TMP/err"
 	expect_grep "^hint: .*--sandbox none" "$TMP/err"
+
+	# The same for network namespaces, which the sandbox makes after
+	# its user namespace: the message names the limit, not user
+	# namespaces.
+	expect_status 125 unshare -U -r sh -c \
+		"echo 0 > /proc/sys/user/max_net_namespaces &&
+		 cd '$ws' && '$RUNBUNDLE' sandbox -- true"
+	expect_grep "^runbundle: cannot create the network namespace: 'unshare': No space left on device$" "$TMP/err"
+	expect_grep "^hint: a limit on network namespaces is reached: check user.max_net_namespaces" "$TMP/err"
 fi
 
 for who in $IDENTITIES; do
