@@ -97,10 +97,9 @@ overhead_setup() {
 
 # time_one WORKLOAD MODE: append the wall and the CPU time in
 # milliseconds, and the 1-minute load average, to $TOP/WORKLOAD-MODE.
-# time(1) gives CPU time in steps of 10 ms, and its wall time too, so
-# the wall time comes from the clock, read around the whole run: the
-# start of time(1) and of the subshell, about 1 ms, counts in every
-# mode alike.
+# time(1) gives CPU and wall time in steps of 10 ms. So the wall time
+# comes from the clock, read around the whole run. The start of time(1)
+# and of the subshell, about 1 ms, counts in every mode alike.
 time_one() {
 	n=$((n + 1))
 	[ "$1" = a ] && make -s -C "$W/proj" clean >/dev/null

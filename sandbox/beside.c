@@ -13,10 +13,8 @@
  * A thread and not a child process, because a thread shares init's
  * descriptors and memory, so the namespace's descriptor and any error
  * reach init without a pipe. Each error is stored on the thread that
- * failed (error.h), so the thread keeps its errors in the struct
- * (error_keep.c), and init takes them once the step is done. The thread allocates
- * nothing, because a first malloc() in a new thread creates a malloc
- * arena for it.
+ * failed (error.h), so the thread keeps its error in the struct
+ * (error_keep.c), and init takes it after pthread_join().
  */
 #include <errno.h>
 #include <fcntl.h>

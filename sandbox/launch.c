@@ -132,6 +132,7 @@ static int send_msg(int sock, int type, const void *data, size_t len,
 	return 0;
 }
 
+/* One received packet, with its fds and credentials. */
 struct packet {
 	char data[65536];
 	size_t len;
@@ -1043,7 +1044,6 @@ static void child_init(struct sandbox_child *child)
 	child->workspace_lock = -1;
 }
 
-/* The fds and credentials of one received packet. */
 static void close_fds(struct packet *p)
 {
 	for (size_t i = 0; i < p->nfds; i++)
@@ -1192,16 +1192,16 @@ static int fork_helper(struct sandbox_child *child,
 
 /*
  * Make the run's cgroup and send init the fd that moves the agent into
- * it, or an empty message when the run gets rlimits only. This runs
- * after the clone, so that the cgroup's directory and limits, about
- * 0.05 ms as root (an estimate from probes), are made while init
- * assembles the root on the other CPU. Init waits for the message
- * before it starts the agent. Returns 0, or -1 with the error set.
+ * it, or an empty kind when the run gets rlimits only. This runs after
+ * the clone, so that the cgroup is made while init assembles the root
+ * (an estimated 0.05 ms as root, from probes). Init waits for the
+ * message before it starts the agent, and reads end of stream when
+ * this fails. Returns 0, or -1 with the error set.
  */
 static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
 {
 	char buf[sizeof(plan->cgroup_kind) + sizeof(plan->cgroup)];
-	size_t kind_len;
+	size_t kind_len, path_len;
 	int fd = -1, rc;
 
 	if (sandbox_limits_prepare(plan) < 0 ||
@@ -1210,11 +1210,11 @@ static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
 		return -1;
 	}
 	kind_len = strlen(plan->cgroup_kind) + 1;
+	path_len = strlen(plan->cgroup) + 1;
 	memcpy(buf, plan->cgroup_kind, kind_len);
-	memcpy(buf + kind_len, plan->cgroup, strlen(plan->cgroup) + 1);
-	rc = send_msg(child->control, MSG_CGROUP, buf,
-		      kind_len + strlen(plan->cgroup) + 1, &fd, fd >= 0,
-		      false);
+	memcpy(buf + kind_len, plan->cgroup, path_len);
+	rc = send_msg(child->control, MSG_CGROUP, buf, kind_len + path_len,
+		      &fd, fd >= 0, false);
 	if (fd >= 0)
 		close(fd);
 	/* Init has ended already: its own error follows in the socket. */

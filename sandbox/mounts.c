@@ -1078,51 +1078,51 @@ static void close_search_dirs(struct search_dir *dirs, size_t n)
 }
 
 /*
- * Open dir, len bytes of PATH, as the next entry of dirs, unless it is
- * missing or repeats an earlier one: the same directory on the same
- * mount, as /bin is /usr/bin with a merged /usr. A directory bound at
- * two places is two mounts, and each needs its own mask. Without the
- * mount id (before Linux 5.8), or past SEARCH_OPEN_MAX, the entry is
- * kept by name only. Returns 0, or -1 with the error.
+ * Add dir, len bytes of PATH, to dirs, unless it is missing, not a
+ * directory, or the same directory on the same mount as an earlier
+ * entry (with a merged /usr, /bin is /usr/bin). A directory bound at
+ * two places is two mounts, and each needs its own mask. An entry is
+ * kept by name only, for mask() to walk, past SEARCH_OPEN_MAX, without
+ * the mount id (before Linux 5.8), or when opening it fails otherwise.
  */
-static int add_search_dir(struct build *b, struct search_dir *dirs,
-			  size_t *n, const char *dir, size_t len)
+static void add_search_dir(struct build *b, struct search_dir *dirs,
+			   size_t *n, const char *dir, size_t len)
 {
 	struct search_dir *d = &dirs[*n];
 	char path[PATH_MAX];
 	struct statx st;
-	int fd = -1;
+	int fd;
 
 	if (!len || dir[0] != '/' || len >= sizeof(path))
-		return 0;
+		return;
 	*d = (struct search_dir){ dir, (int)len, -1, 0, 0 };
+	if (*n >= SEARCH_OPEN_MAX) {
+		(*n)++;
+		return;
+	}
 	snprintf(path, sizeof(path), "%.*s", (int)len, dir);
-	if (*n < SEARCH_OPEN_MAX)
-		fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
-						 RESOLVE_NO_MAGICLINKS);
+	fd = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+					 RESOLVE_NO_MAGICLINKS);
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return 0;
-	if (fd >= 0 &&
-	    (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID,
-		   &st) < 0 || !S_ISDIR(st.stx_mode))) {
+		return;
+	if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH,
+			     STATX_INO | STATX_MNT_ID, &st) == 0) {
+		if (!S_ISDIR(st.stx_mode) ||
+		    ((st.stx_mask & STATX_MNT_ID) &&
+		     search_seen(dirs, *n, &st))) {
+			close(fd);
+			return;
+		}
+		if (st.stx_mask & STATX_MNT_ID) {
+			d->fd = fd;
+			d->mnt_id = st.stx_mnt_id;
+			d->ino = st.stx_ino;
+			fd = -1;
+		}
+	}
+	if (fd >= 0)
 		close(fd);
-		return 0;
-	}
-	if (fd >= 0 && !(st.stx_mask & STATX_MNT_ID)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd >= 0 && search_seen(dirs, *n, &st)) {
-		close(fd);
-		return 0;
-	}
-	if (fd >= 0) {
-		d->fd = fd;
-		d->mnt_id = st.stx_mnt_id;
-		d->ino = st.stx_ino;
-	}
 	(*n)++;
-	return 0;
 }
 
 /*
@@ -1146,10 +1146,7 @@ static ssize_t open_search_dirs(struct build *b, struct search_dir **out)
 	while (*dir) {
 		size_t len = strcspn(dir, ":");
 
-		if (add_search_dir(b, dirs, &n, dir, len) < 0) {
-			close_search_dirs(dirs, n);
-			return -1;
-		}
+		add_search_dir(b, dirs, &n, dir, len);
 		dir += len;
 		if (*dir == ':')
 			dir++;
