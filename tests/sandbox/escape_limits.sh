@@ -12,7 +12,33 @@ for who in $IDENTITIES; do
 	n=$(sed -n 's/^blocked: fork failed after \([0-9]*\).*/\1/p' \
 		"$TMP/out")
 	[ "$n" -lt 64 ] || fail "$who: $n processes started under a limit of 64"
+	# Init counts the forks that the run's cgroup rejected. A user
+	# without a writable cgroup gets an rlimit, which counts none.
+	if [ "$who" = root ]; then
+		violation "process limit: '64': [0-9]* forks refused"
+	fi
 done
+
+# Init removes the run's cgroup after it has sent the status, so the
+# cgroup is gone soon after runbundle exits. Its name ends in
+# runbundle's pid.
+if [ "$(id -u)" -eq 0 ]; then
+	ws=$(workspace root)
+	"$RUNBUNDLE" sandbox --workspace "$ws" --description "$TMP/limits.json" \
+		-- true &
+	pid=$!
+	wait $pid
+	via=$(jq -r .limits.processes.via "$TMP/limits.json")
+	n=0
+	while [ -n "$(find /sys/fs/cgroup -maxdepth 4 -type d \
+		-name "runbundle-$pid*" 2>/dev/null)" ] && [ $n -lt 40 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	case $via in
+	cgroup*) [ $n -lt 40 ] || fail "the run's cgroup outlived it" ;;
+	esac
+fi
 
 p=$(policy memory '{"version": 1, "limits": {"memory_bytes": "256M"}}')
 for who in $IDENTITIES; do
