@@ -300,8 +300,8 @@ static const struct cli_command commands[] = {
 	  "[--on-mismatch stop|closest|forward [--upstream NAME=URL]...] "
 	  "[--repeat N [-j J]] "
 	  "[--step K] [--match-rule RULE]... [--strict-git-index] "
-	  "[--allow-incomplete] [--sandbox none] [--policy FILE] [--keep] "
-	  "BUNDLE",
+	  "[--allow-incomplete] [--sandbox none] [--policy FILE] "
+	  "[--trust-policy] [--keep] BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
 	  "  -o OUT                the replay's bundle (with --repeat or "
 	  "--step: a\n"
@@ -335,6 +335,9 @@ static const struct cli_command commands[] = {
 	  "  --policy FILE         run under this sandbox policy, not the "
 	  "recorded one\n"
 	  "                        (for a bundle from someone else)\n"
+	  "  --trust-policy        run under a recorded policy that shows "
+	  "the agent\n"
+	  "                        more of this host than the default one\n"
 	  "  --sandbox none        replay a run recorded with --sandbox none, "
 	  "on this\n"
 	  "                        host as you, without a sandbox\n"

@@ -121,6 +121,10 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		a->strict_git_index = true;
 		return 0;
 	}
+	if (strcmp(opt, "--trust-policy") == 0) {
+		a->trust_policy = true;
+		return 0;
+	}
 	if (!val)
 		return cli_usage_error(self, "%s needs a value", opt);
 	(*i)++;
@@ -262,7 +266,7 @@ static int check_run(const struct replay_run *a,
 				"the recording's where the two differ\n",
 			args->opts.policy);
 	else if (!rc && !args->no_sandbox)
-		rc = replay_note_policy(a);
+		rc = replay_note_policy(a, args->trust_policy);
 	if (!rc)
 		rc = check_forward(a, args);
 	if (!rc && args->opts.on_mismatch == HARNESS_DIVERGE_FORWARD)

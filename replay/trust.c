@@ -153,13 +153,22 @@ struct widening {
 	char text[8192];
 	size_t len;
 	size_t lines;
+	size_t host_lines;	/* of them, those that show the agent more
+				 * of this host: paths, the network, user
+				 * namespaces */
 };
 
+/* Append fmt with arg, whose control characters become '?': the
+ * bundle's author wrote the policy, and the text goes to a terminal. */
 static void add_text(struct widening *w, const char *fmt, const char *arg)
 {
+	char clean[4096];
+
+	cli_sanitize(clean, sizeof(clean), arg);
 	if (w->len < sizeof(w->text))
 		w->len += (size_t)snprintf(w->text + w->len,
-					   sizeof(w->text) - w->len, fmt, arg);
+					   sizeof(w->text) - w->len, fmt,
+					   clean);
 }
 
 static bool listed(const struct sandbox_strings *list, const char *item)
@@ -171,10 +180,11 @@ static bool listed(const struct sandbox_strings *list, const char *item)
 	return false;
 }
 
-/* Add one line for the items of list that base lacks, if any. */
-static void add_extra(struct widening *w, const char *key,
-		      const struct sandbox_strings *list,
-		      const struct sandbox_strings *base, const char *why)
+/* Add one line for the items of list that base lacks, if any. Returns
+ * the number of lines added. */
+static size_t add_extra(struct widening *w, const char *key,
+			const struct sandbox_strings *list,
+			const struct sandbox_strings *base, const char *why)
 {
 	size_t n = 0;
 
@@ -187,10 +197,11 @@ static void add_extra(struct widening *w, const char *key,
 			add_text(w, "%s", ", ");
 		add_text(w, "'%s'", list->items[i]);
 	}
-	if (n) {
-		add_text(w, " (%s)\n", why);
-		w->lines++;
-	}
+	if (!n)
+		return 0;
+	add_text(w, " (%s)\n", why);
+	w->lines++;
+	return 1;
 }
 
 /* Add the lines for what policy grants beyond base. */
@@ -198,10 +209,12 @@ static void add_widening(struct widening *w, const struct replay_run *run,
 			 const struct sandbox_policy *policy,
 			 const struct sandbox_policy *base)
 {
-	add_extra(w, "filesystem.read_only", &policy->read_only,
-		  &base->read_only, "host paths that the agent can read");
-	add_extra(w, "filesystem.hidden lacks", &base->hidden, &policy->hidden,
-		  "paths that the default policy hides");
+	w->host_lines += add_extra(w, "filesystem.read_only",
+				   &policy->read_only, &base->read_only,
+				   "host paths that the agent can read");
+	w->host_lines += add_extra(w, "filesystem.hidden lacks",
+				   &base->hidden, &policy->hidden,
+				   "paths that the default policy hides");
 	if (policy->home_seed) {
 		add_text(w, "  home.seed: '%s' ", policy->home_seed);
 		add_text(w, "%s\n", run->has_home
@@ -210,20 +223,51 @@ static void add_widening(struct widening *w, const struct replay_run *run,
 			   "replay never reads it from this host)");
 		w->lines++;
 	}
-	add_extra(w, "network.allow", &policy->network_allow,
-		  &base->network_allow,
-		  "destinations that the agent can reach through the proxy");
+	w->host_lines += add_extra(w, "network.allow", &policy->network_allow,
+				   &base->network_allow,
+				   "destinations that the agent can reach "
+				   "through the proxy");
 	if (policy->allow_nested_userns) {
-		add_text(w, "  %s", "nested_userns: true (the agent can create "
-			 "user namespaces)\n");
+		add_text(w, "  %s\n", "nested_userns: true (the agent can "
+			 "create user namespaces)");
 		w->lines++;
+		w->host_lines++;
 	}
 	add_extra(w, "env.pass", &policy->env_pass, &base->env_pass,
 		  "variables that the agent gets from the recorded "
 		  "environment");
 }
 
-int replay_note_policy(const struct replay_run *run)
+/*
+ * Print what the recorded policy adds. Without trusted, reject a policy
+ * that shows the agent more of this host, as a recording without the
+ * sandbox is rejected. The bundle's author chose those paths and hosts,
+ * and a note scrolls past before the replayer can read it.
+ */
+static int judge(const struct replay_run *run, const struct widening *w,
+		 bool trusted)
+{
+	if (!w->lines)
+		return CLI_EXIT_OK;
+	if (trusted || !w->host_lines) {
+		fprintf(stderr, "note: the recorded policy grants more than "
+				"runbundle's default policy, and the replay "
+				"runs the recorded command under it:\n%s",
+			w->text);
+		return CLI_EXIT_OK;
+	}
+	cli_error("cannot replay under the recorded policy: '%s': it shows "
+		  "the agent more of this host than runbundle's default "
+		  "policy:", run->path);
+	fputs(w->text, stderr);
+	cli_hint("read the list, then replay with --trust-policy if you "
+		 "trust whoever recorded the bundle, or under a policy of "
+		 "your own with --policy FILE ('{\"version\": 1}' is the "
+		 "default)");
+	return CLI_EXIT_USAGE;
+}
+
+int replay_note_policy(const struct replay_run *run, bool trusted)
 {
 	const cJSON *recorded = cJSON_GetObjectItem(run->fingerprint,
 						    "policy");
@@ -246,11 +290,7 @@ int replay_note_policy(const struct replay_run *run)
 				    "the default: out of memory", NULL);
 	} else {
 		add_widening(w, run, policy, base);
-		if (w->lines)
-			fprintf(stderr, "note: the recorded policy grants more "
-					"than runbundle's default policy, and "
-					"the replay runs the recorded command "
-					"under it:\n%s", w->text);
+		rc = judge(run, w, trusted);
 	}
 	free(w);
 	sandbox_policy_free(base);

@@ -41,9 +41,11 @@ int replay_check_upstreams(const struct replay_run *run,
  * policy: host paths bound read-only, default hidden paths left
  * visible, a HOME seed, network destinations, nested user namespaces
  * and environment variables passed. A replay runs the recording's
- * command under that policy, which the bundle's author wrote.
- * CLI_EXIT_ERROR when the policy cannot be read.
+ * command under that policy, which the bundle's author wrote. Unless
+ * trusted (replay --trust-policy), a policy that shows the agent more
+ * of this host (paths, destinations, user namespaces) is rejected with
+ * CLI_EXIT_USAGE. CLI_EXIT_ERROR when the policy cannot be read.
  */
-int replay_note_policy(const struct replay_run *run);
+int replay_note_policy(const struct replay_run *run, bool trusted);
 
 #endif

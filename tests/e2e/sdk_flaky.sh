@@ -11,7 +11,7 @@ FLAKY=1 sdk_record "$TMP/f"
 "$RUNBUNDLE" cat "$TMP/f/run.rb" test/race.test.mjs >/dev/null ||
 	fail "the flaky test is not in the recorded workspace"
 
-replay_json "$TMP/f/run.rb" --repeat 10 -j 2
+replay_json "$TMP/f/run.rb" --trust-policy --repeat 10 -j 2
 expect_eq 1 "$status" "replay status"
 expect_eq "10 0" "$(jqr '"\(.replays) \(.failed)"')" "replays and failures"
 expect_eq 10 "$(jqr '.identical + .volatile_only + .diverged')" \

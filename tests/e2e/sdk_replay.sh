@@ -37,7 +37,7 @@ expect_eq "exited 1 exited 0" "$(awk '
 	}
 	' "$TMP/log")" "statuses of the test runs"
 
-replay_json "$TMP/r/run.rb" --repeat 5 -j 2
+replay_json "$TMP/r/run.rb" --trust-policy --repeat 5 -j 2
 expect_eq 0 "$status" "replay status"
 expect_eq "5 0 5 0" "$(jqr '[.replays, .failed, .identical, .diverged] |
 	map(tostring) | join(" ")')" "replays, failures, identical, diverged"
@@ -47,7 +47,7 @@ AGENT_API=chat_completions sdk_record "$TMP/c"
 "$RUNBUNDLE" log "$TMP/c/run.rb" >"$TMP/log" || fail "log failed"
 expect_eq 5 "$(grep -c ' exchange .* POST /v1/chat/completions 200' \
 	"$TMP/log")" "Chat Completions exchanges"
-replay_json "$TMP/c/run.rb"
+replay_json "$TMP/c/run.rb" --trust-policy
 expect_eq "0 identical" "$status $(jqr .verdict)" "the chat replay"
 
 # With the SDK's tracing left on, the guard reports its export, which

@@ -43,7 +43,7 @@ check() {
 	api=$1
 	want=$2
 	record_passed "$api" "$api"
-	replay_json "$TMP/$api.rb" --on-mismatch closest
+	replay_json "$TMP/$api.rb" --trust-policy --on-mismatch closest
 	expect_replay_status 1
 	expect_eq "2 $want" "$(jqr '.first_divergence |
 		"\(.step) \(.request.differences[0].path)"')" \
@@ -57,7 +57,8 @@ check() {
 		"$api: what ties them"
 
 	set +e
-	"$RUNBUNDLE" replay --on-mismatch closest "$TMP/$api.rb" \
+	"$RUNBUNDLE" replay --trust-policy \
+		--on-mismatch closest "$TMP/$api.rb" \
 		>"$TMP/text" 2>"$TMP/err"
 	set -e
 	line="first divergence: step 2: the request differs at $want, which"
@@ -81,7 +82,8 @@ jq -n --arg second "$second" '{turns: [
 	{text: "done"}]}' >"$TMP/script.json"
 record_passed lines chat
 set +e
-"$RUNBUNDLE" replay --on-mismatch closest "$TMP/lines.rb" >"$TMP/text" \
+"$RUNBUNDLE" replay --trust-policy \
+	--on-mismatch closest "$TMP/lines.rb" >"$TMP/text" \
 	2>"$TMP/err"
 set -e
 line="first divergence: step 2: the request differs at messages[3].content,"

@@ -10,7 +10,7 @@
 new_workspace "$TMP/time" 'echo start' 'date +%s%N >stamp.txt' \
 	'cat stamp.txt'
 record_in "$TMP/time" "$TMP/time.rb"
-replay_json "$TMP/time.rb"
+replay_json "$TMP/time.rb" --trust-policy
 expect_replay_status 1
 expect_eq diverged "$(jqr .verdict)" "verdict"
 expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step"
@@ -31,7 +31,7 @@ expect_grep 'stamp.txt has differed from the recording since step 2' \
 
 # The text report says the same.
 set +e
-"$RUNBUNDLE" replay "$TMP/time.rb" >"$TMP/text" 2>"$TMP/err"
+"$RUNBUNDLE" replay --trust-policy "$TMP/time.rb" >"$TMP/text" 2>"$TMP/err"
 status=$?
 set -e
 expect_eq 1 "$status" "exit status of a diverged replay"
@@ -49,7 +49,7 @@ jq -n --arg tools "$TMP/tools" '{version: 1, filesystem: {read_only:
 new_workspace "$TMP/bin" 'echo start' "$TMP/tools/mytool; echo \$?" 'true'
 record_in "$TMP/bin" "$TMP/bin.rb" --policy "$TMP/policy.json"
 cp /bin/false "$TMP/tools/mytool"
-replay_json "$TMP/bin.rb"
+replay_json "$TMP/bin.rb" --trust-policy
 expect_replay_status 1
 expect_grep "executables.$TMP/tools/mytool" "$TMP/replay.err"
 expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step"
@@ -76,7 +76,7 @@ expect_eq "exit 0 exit 1" \
 
 # Served the closest recording, the agent goes on to its end: the final
 # step, with its exit status, is as recorded.
-replay_json "$TMP/bin.rb" --on-mismatch closest
+replay_json "$TMP/bin.rb" --trust-policy --on-mismatch closest
 expect_replay_status 1
 expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step, closest"
 expect_eq 0 "$(jqr '[.differences[] | select(.final)] | length')" \
@@ -104,6 +104,6 @@ expect_eq 'sh -c echo "$MYVAR"|exit 0|true' \
 	"$(jqr '.first_divergence.request.cause |
 		"\(.command)|\(.other)|\(.guess)"')" \
 	"the command behind the variable's message"
-MYVAR=third replay_json "$TMP/env1.rb"
+MYVAR=third replay_json "$TMP/env1.rb" --trust-policy
 expect_replay_status 0
 expect_eq identical "$(jqr .verdict)" "replay with another MYVAR here"

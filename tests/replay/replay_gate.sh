@@ -7,7 +7,7 @@
 
 new_workspace "$TMP/same" 'echo steady'
 record_in "$TMP/same" "$TMP/same.rb"
-replay_json "$TMP/same.rb" -o "$TMP/same-replay.rb"
+replay_json "$TMP/same.rb" --trust-policy -o "$TMP/same-replay.rb"
 expect_replay_status 0
 expect_status 0 "$RUNBUNDLE" gate "$TMP/same-replay.rb"
 
@@ -16,7 +16,7 @@ expect_status 0 "$RUNBUNDLE" gate "$TMP/same-replay.rb"
 new_workspace "$TMP/random" \
 	'head -c 64 /dev/urandom | base64 | tr -dc g-z | head -c 12'
 record_in "$TMP/random" "$TMP/random.rb"
-replay_json "$TMP/random.rb" -o "$TMP/random-replay.rb"
+replay_json "$TMP/random.rb" --trust-policy -o "$TMP/random-replay.rb"
 expect_replay_status 1
 expect_status 1 "$RUNBUNDLE" gate "$TMP/random-replay.rb"
 expect_grep '^diverged ' "$TMP/out"
@@ -35,7 +35,7 @@ new_workspace "$TMP/quiet" 'echo start' "/usr/bin/test -e $flag || true" \
 	'date +%s%N >stamp.txt' 'true'
 record_in "$TMP/quiet" "$TMP/quiet.rb" --policy "$TMP/policy.json"
 rm "$flag"
-replay_json "$TMP/quiet.rb" -o "$TMP/quiet-replay.rb"
+replay_json "$TMP/quiet.rb" --trust-policy -o "$TMP/quiet-replay.rb"
 expect_replay_status 1
 expect_eq "2 0" "$(jqr '.first_divergence |
 	"\(.step) \(.request.differences | length)"')" \

@@ -49,7 +49,8 @@ wait_started() {
 # $pid. This shell starts a background job with SIGINT ignored, which
 # runbundle would keep, so env gives it the default action back.
 start_replay() {
-	env --default-signal=INT setsid "$RUNBUNDLE" replay "$@" \
+	env --default-signal=INT setsid "$RUNBUNDLE" replay --trust-policy \
+		"$@" \
 		>"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 }

@@ -4,7 +4,9 @@
 # lists on stderr what that policy grants beyond the default one: host
 # paths bound read-only, default hidden paths left visible, a HOME
 # seed, network destinations, nested user namespaces and variables
-# passed. A recording under the default policy gets no such note.
+# passed. Where it shows the agent more of this host (paths, network,
+# user namespaces), the replay is rejected unless --trust-policy is
+# given. A recording under the default policy gets no such note.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
 
@@ -23,7 +25,21 @@ JSON
 new_workspace "$TMP/ws" 'echo one'
 MYVAR=value record_in "$TMP/ws" "$TMP/wide.rb" --policy "$TMP/policy.json"
 
+# Without --trust-policy: rejected before the agent runs, with the list.
 replay_json "$TMP/wide.rb"
+expect_replay_status 2
+expect_grep "^runbundle: cannot replay under the recorded policy: \
+'$TMP/wide.rb': it shows the agent more of this host" "$TMP/replay.err"
+expect_grep "^  filesystem.read_only: '$TMP/extra' (" "$TMP/replay.err"
+expect_grep "^  network.allow: '127.0.0.1:9' (" "$TMP/replay.err"
+expect_grep "^hint: read the list, then replay with --trust-policy" \
+	"$TMP/replay.err"
+if [ -s "$TMP/json" ]; then
+	cat "$TMP/json" >&2
+	fail "a rejected replay printed a report"
+fi
+
+replay_json "$TMP/wide.rb" --trust-policy
 expect_replay_status 0
 note="^note: the recorded policy grants more than runbundle's default policy"
 expect_grep "$note" "$TMP/replay.err"
@@ -43,6 +59,20 @@ fi
 # The note is the first line on stderr, before anything of the run.
 expect_eq 1 "$(grep -n "$note" "$TMP/replay.err" | cut -d: -f1)" \
 	"the line of the policy note"
+
+# Variables passed and a HOME seed come from the bundle, not from this
+# host, so they are listed without a rejection.
+cat >"$TMP/env-only.json" <<JSON
+{"version": 1, "env": {"pass": ["LANG", "LC_*", "TERM", "TZ", "COLORTERM",
+	"NO_COLOR", "MYVAR"]}}
+JSON
+new_workspace "$TMP/envonly" 'echo one'
+MYVAR=value record_in "$TMP/envonly" "$TMP/env.rb" \
+	--policy "$TMP/env-only.json"
+replay_json "$TMP/env.rb"
+expect_replay_status 0
+expect_grep "$note" "$TMP/replay.err"
+expect_grep "^  env.pass: 'MYVAR' (" "$TMP/replay.err"
 
 new_workspace "$TMP/plain" 'echo one'
 record_in "$TMP/plain" "$TMP/plain.rb"

@@ -23,7 +23,7 @@ chmod +x "$TMP/agents/agent.sh"
 
 # The agent is gone: exit 3 and its path, for one replay and a batch.
 mv "$TMP/agents" "$TMP/agents.gone"
-expect_status 3 "$RUNBUNDLE" replay "$TMP/run.rb"
+expect_status 3 "$RUNBUNDLE" replay --trust-policy "$TMP/run.rb"
 expect_grep "^runbundle: cannot run the agent: '$TMP/agents/agent.sh': it \
 is not found in the replay's sandbox" "$TMP/err"
 expect_grep "^hint: install it at that path" "$TMP/err"
@@ -31,7 +31,7 @@ if grep -q 'diverged\|divergence' "$TMP/out"; then
 	cat "$TMP/out" >&2
 	fail "a missing agent was reported as a divergence"
 fi
-expect_status 3 "$RUNBUNDLE" replay --repeat 2 "$TMP/run.rb"
+expect_status 3 "$RUNBUNDLE" replay --trust-policy --repeat 2 "$TMP/run.rb"
 expect_grep '^2 replays: 0 identical, 0 volatile differences only, 0 diverged, 2 failed to run' \
 	"$TMP/out"
 expect_grep "^runbundle: replay 2 could not run: cannot run the agent: \
@@ -40,17 +40,21 @@ mv "$TMP/agents.gone" "$TMP/agents"
 
 # A second batch into the same directory is refused before it runs, and
 # the first batch's files stay as they were.
-expect_status 0 "$RUNBUNDLE" replay --repeat 1 -o "$TMP/rep" "$TMP/run.rb"
+expect_status 0 "$RUNBUNDLE" replay --trust-policy \
+	--repeat 1 -o "$TMP/rep" "$TMP/run.rb"
 sum=$(cat "$TMP/rep"/* | cksum)
-expect_status 3 "$RUNBUNDLE" replay --repeat 1 -o "$TMP/rep" "$TMP/run.rb"
+expect_status 3 "$RUNBUNDLE" replay --trust-policy \
+	--repeat 1 -o "$TMP/rep" "$TMP/run.rb"
 expect_grep "^runbundle: cannot write the replays into directory: \
 '$TMP/rep': not empty" "$TMP/err"
 expect_eq "$sum" "$(cat "$TMP/rep"/* | cksum)" "the first batch's files"
 mkdir "$TMP/empty"
-expect_status 0 "$RUNBUNDLE" replay --repeat 1 -o "$TMP/empty" "$TMP/run.rb"
+expect_status 0 "$RUNBUNDLE" replay --trust-policy \
+	--repeat 1 -o "$TMP/empty" "$TMP/run.rb"
 
 # Forward needs an upstream, and a scripted recording has none.
-expect_status 2 "$RUNBUNDLE" replay --on-mismatch forward "$TMP/run.rb"
+expect_status 2 "$RUNBUNDLE" replay --trust-policy \
+	--on-mismatch forward "$TMP/run.rb"
 expect_grep "^runbundle: cannot forward a request that matches no \
 recording: '$TMP/run.rb': the run was recorded with a model script" \
 	"$TMP/err"
@@ -73,18 +77,19 @@ wait_file "$TMP/kws/waiting" "the agent did not start"
 kill -KILL "$rec"
 wait "$rec" || true
 rm "$TMP/flags/hold"
-expect_status 3 "$RUNBUNDLE" replay "$TMP/killed.rb"
+expect_status 3 "$RUNBUNDLE" replay --trust-policy "$TMP/killed.rb"
 expect_grep "^runbundle: the bundle is incomplete: '$TMP/killed.rb': it \
 was not finalized" "$TMP/err"
 expect_grep "^hint: pass --allow-incomplete" "$TMP/err"
-expect_status 1 "$RUNBUNDLE" replay --allow-incomplete "$TMP/killed.rb"
+expect_status 1 "$RUNBUNDLE" replay --trust-policy \
+	--allow-incomplete "$TMP/killed.rb"
 expect_grep "^note: '$TMP/killed.rb' was not finalized" "$TMP/err"
 expect_grep 'the recording has no end' "$TMP/out"
 if grep -q -- '-1' "$TMP/out"; then
 	cat "$TMP/out" >&2
 	fail "the report shows the sentinel exit status"
 fi
-replay_json "$TMP/killed.rb" --allow-incomplete
+replay_json "$TMP/killed.rb" --trust-policy --allow-incomplete
 expect_eq null "$(jqr '.differences[] | select(.final) | .exit.recorded')" \
 	"the recorded exit status of a run without an end"
 
