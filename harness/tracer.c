@@ -484,6 +484,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
 		finish = succeeded = on_exec(tracer, t);
+		if (finish && tracer->options.n_forbidden)
+			tracer_exec_forbid(tracer, t);
 	} else if (event == PTRACE_EVENT_FORK ||
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {

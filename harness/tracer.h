@@ -63,6 +63,12 @@ struct harness_env_entry {
 	bool redacted;
 };
 
+/* A file by the device and inode that stat(2) gives. */
+struct harness_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 /* A file that an exec ran: the executable, or the script it named. */
 struct harness_file {
 	char *path;		/* resolved, absolute; NULL when unknown */
@@ -104,6 +110,9 @@ struct harness_exec {
 	struct harness_file script;	/* the #! file; path NULL when the
 					 * exec ran a binary */
 	char *interpreter;		/* the #! line's path as written */
+	bool forbidden;			/* its program is one of the options'
+					 * forbidden files, so the tracer
+					 * killed it before it ran */
 };
 
 /* The end state of a process. */
@@ -183,6 +192,13 @@ struct harness_tracer_options {
 	harness_trace_fn on_event;		/* may be NULL */
 	harness_untraced_fn on_untraced;	/* may be NULL */
 	void *userdata;
+
+	/* Files that no exec may run as its program (the dynamic loaders
+	 * under an exec allowlist), owned by the caller; NULL for none.
+	 * An exec of one is killed with SIGKILL at its exec event, before
+	 * the program runs any code, and reported with forbidden set. */
+	const struct harness_file_id *forbidden;
+	size_t n_forbidden;
 };
 
 struct harness_tracer;

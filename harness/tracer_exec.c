@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/audit.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -416,6 +417,32 @@ static char *shebang_path(const char *head, size_t len)
 }
 
 /*
+ * /proc/PID/exe names the file that the kernel executes, so an agent
+ * cannot change it the way it could change the exec's path argument in
+ * its memory. The stat costs a few microseconds of the
+ * stop, which only a run with forbidden files pays.
+ */
+void tracer_exec_forbid(struct harness_tracer *tracer, struct tracee *t)
+{
+	const struct harness_tracer_options *o = &tracer->options;
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->tid);
+	if (stat(path, &st) < 0)
+		return;
+	for (size_t i = 0; i < o->n_forbidden; i++) {
+		if (o->forbidden[i].dev != st.st_dev ||
+		    o->forbidden[i].ino != st.st_ino)
+			continue;
+		kill(t->tid, SIGKILL);
+		t->pending.forbidden = true;
+		t->pending.exe.path = tracer_proc_link(t->tid, "exe");
+		return;
+	}
+}
+
+/*
  * Called with the tracee running again, so that hashing a new file
  * delays no process. /proc/PID/exe still names what this exec ran,
  * because the process cannot exec again without a seccomp stop, which
@@ -431,6 +458,9 @@ void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 	char path[64], head[256];
 	int fd;
 
+	/* Killed, so /proc/PID/exe may be gone already. */
+	if (exec->forbidden)
+		return;
 	if (t->exec_fd >= 0) {
 		ssize_t n = pread(t->exec_fd, head, sizeof(head), 0);
 

@@ -259,6 +259,10 @@ void tracer_sched_begin(struct tracer_sched *saved);
 /* Restore what tracer_sched_begin changed. */
 void tracer_sched_end(const struct tracer_sched *saved);
 
+/* tracer_exec.c: kill t when its exec, at the exec event's stop, runs
+ * one of the options' forbidden files, and mark its pending exec. */
+void tracer_exec_forbid(struct harness_tracer *tracer, struct tracee *t);
+
 /* tracer_json.c */
 void tracer_env_cache_release(struct tracer_env_cache *cache);
 

@@ -721,6 +721,8 @@ void record_session_close(struct record_session *s)
 	free(s->excludes);
 	s->excludes = NULL;
 	s->n_excludes = 0;
+	free(s->forbidden);
+	s->forbidden = NULL;
 	for (size_t i = 0; i < s->n_unreadable; i++)
 		free(s->unreadable[i]);
 	free(s->unreadable);

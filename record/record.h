@@ -132,6 +132,10 @@ struct record_session {
 					 * snapshots leave them out while
 					 * empty; NULL when none */
 	size_t n_created_dirs;
+	struct harness_file_id *forbidden;	/* the dynamic loaders that
+					 * the tracer kills as programs
+					 * (record_loaders.c); NULL when none */
+	size_t n_forbidden;
 	uint64_t initial_seq;		/* the initial workspace snapshot */
 	struct bundle_id initial_root;
 	struct bundle_id last_root;	/* the latest workspace snapshot */

@@ -367,6 +367,8 @@ struct harness_tracer *record_tracer_new(struct record_session *s,
 		.on_event = record_on_trace,
 		.on_untraced = on_untraced,
 		.userdata = s,
+		.forbidden = s->forbidden,
+		.n_forbidden = s->n_forbidden,
 	};
 
 	s->tracer = harness_tracer_new(&to);

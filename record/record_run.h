@@ -82,6 +82,12 @@ int record_stdio_pump(struct record_session *session,
 /* Wait for the pump to read both pipes to their end, and close all. */
 void record_stdio_close(struct record_stdio *io);
 
+/* Fill session->forbidden with the dynamic loaders that the tracer
+ * kills as programs, when the policy has an exec allowlist and the run
+ * a sandbox (record_loaders.c). Returns 0, or -1 with the session
+ * failed. */
+int record_forbid_loaders(struct record_session *session);
+
 /* Make session->tracer with the session's callbacks. NULL with the
  * session failed. */
 struct harness_tracer *record_tracer_new(struct record_session *session,

@@ -424,7 +424,8 @@ static void run(struct boxed *b, struct record_gateway *g,
 		return;
 	}
 	plan(b, g != NULL);
-	if (!record_tracer_new(s, on_untraced) ||
+	if (record_forbid_loaders(s) < 0 ||
+	    !record_tracer_new(s, on_untraced) ||
 	    record_stdio_open(s, &io) < 0)
 		return;
 	if (launch(b, &io) < 0) {

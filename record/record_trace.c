@@ -40,7 +40,9 @@ static int on_started(struct record_session *s)
  * masked binary: the policy denied it. The exception is a file whose own
  * mode rejects it (a directory, a script without its x bit), as it
  * would anywhere, which the tracer marks in exec->refusal. Without the
- * sandbox it is only the file's permissions.
+ * sandbox it is only the file's permissions. An exec that the tracer
+ * killed because it ran a dynamic loader as its program is a violation
+ * too.
  */
 static int denied_exec(struct record_session *s,
 		       const struct harness_process *p,
@@ -48,14 +50,19 @@ static int denied_exec(struct record_session *s,
 {
 	cJSON *data;
 
-	if (s->config->no_sandbox || exec->error != EACCES ||
-	    exec->refusal != HARNESS_REFUSAL_NONE)
+	if (!exec->forbidden &&
+	    (s->config->no_sandbox || exec->error != EACCES ||
+	     exec->refusal != HARNESS_REFUSAL_NONE))
 		return 0;
 	data = process_data(p);
 	cJSON_AddStringToObject(data, "source", "exec");
 	cJSON_AddStringToObject(data, "command", exec->attempted);
 	if (exec->resolved)
 		cJSON_AddStringToObject(data, "resolved", exec->resolved);
+	if (exec->forbidden)
+		cJSON_AddStringToObject(data, "reason", "a dynamic loader run "
+					"as a program, which exec.allow does "
+					"not list, can run any program");
 	record_count(s, &s->counts.violations, 1);
 	return record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
 }

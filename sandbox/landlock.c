@@ -167,6 +167,41 @@ static int add_exec_rule(int ruleset, const struct sandbox_plan *plan,
 	return 0;
 }
 
+int sandbox_each_loader(int (*fn)(const char *path, void *arg), void *arg)
+{
+	int rc = 0;
+	glob_t g;
+
+	for (size_t i = 0; i < sizeof(loader_globs) / sizeof(*loader_globs) &&
+			   rc == 0;
+	     i++) {
+		if (glob(loader_globs[i], 0, NULL, &g) != 0)
+			continue;
+		for (size_t j = 0; j < g.gl_pathc && rc == 0; j++) {
+			char real[PATH_MAX];
+
+			if (realpath(g.gl_pathv[j], real))
+				rc = fn(real, arg);
+		}
+		globfree(&g);
+	}
+	return rc;
+}
+
+/* The ruleset and its handled rights, for add_loader_rule(). */
+struct loader_rules {
+	int ruleset;
+	uint64_t handled;
+};
+
+static int add_loader_rule(const char *path, void *arg)
+{
+	const struct loader_rules *r = arg;
+
+	return add_rule(r->ruleset, path, LANDLOCK_ACCESS_FS_EXECUTE,
+			r->handled);
+}
+
 /* NOTE: a memfd lies outside every rule, so the allowlist stops
  * memfd_create() plus execveat() only where init could set
  * vm.memfd_noexec (mounts.c), which needs a caller that is host root. */
@@ -174,29 +209,13 @@ static int add_exec_rules(int ruleset, const struct sandbox_plan *plan,
 			  uint64_t handled)
 {
 	const struct sandbox_strings *allow = &plan->policy->exec_allow;
-	glob_t g;
+	struct loader_rules rules = { ruleset, handled };
 
 	for (size_t i = 0; i < allow->count; i++) {
 		if (add_exec_rule(ruleset, plan, allow->items[i], handled) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < sizeof(loader_globs) / sizeof(*loader_globs);
-	     i++) {
-		if (glob(loader_globs[i], 0, NULL, &g) != 0)
-			continue;
-		for (size_t j = 0; j < g.gl_pathc; j++) {
-			char real[PATH_MAX];
-
-			if (realpath(g.gl_pathv[j], real) &&
-			    add_rule(ruleset, real, LANDLOCK_ACCESS_FS_EXECUTE,
-				     handled) < 0) {
-				globfree(&g);
-				return -1;
-			}
-		}
-		globfree(&g);
-	}
-	return 0;
+	return sandbox_each_loader(add_loader_rule, &rules) ? -1 : 0;
 }
 
 int sandbox_landlock_apply(const struct sandbox_plan *plan)

@@ -190,6 +190,15 @@ struct sandbox_result {
 };
 
 /*
+ * Call fn with the real path of each dynamic loader on this host, which
+ * an exec allowlist lets the kernel execute as the interpreter of every
+ * dynamic program, until fn returns nonzero. Returns that value, or 0.
+ * Run as a program, a loader runs any readable ELF file named as its
+ * argument, which the allowlist cannot stop (docs/policy.md).
+ */
+int sandbox_each_loader(int (*fn)(const char *path, void *arg), void *arg);
+
+/*
  * Check what sandbox_launch() would check before it starts anything:
  * the config, the workspace and where it would lie. Returns 0, or -1
  * with the same message and hint that sandbox_launch() would give.

@@ -60,8 +60,11 @@ static struct harness_tracer *run(const char *script, char *const env[],
 				  struct log *log, int *rc, int *status)
 {
 	static const char *secrets[] = { "*_SECRET", NULL };
-	struct harness_tracer_options o = { secrets, record_event, NULL,
-					    log };
+	struct harness_tracer_options o = {
+		.secret_names = secrets,
+		.on_event = record_event,
+		.userdata = log,
+	};
 	struct harness_tracer *tracer = harness_tracer_new(&o);
 	pid_t pid = start(script, env);
 
@@ -216,8 +219,10 @@ static pid_t start_in_namespaces(int *ready)
 static void attach_in_other_namespaces(void **state)
 {
 	int untraced = 0, ready, status = 0;
-	struct harness_tracer_options o = { NULL, NULL, note_untraced,
-					    &untraced };
+	struct harness_tracer_options o = {
+		.on_untraced = note_untraced,
+		.userdata = &untraced,
+	};
 	struct harness_tracer *t = harness_tracer_new(&o);
 	pid_t pid = start_in_namespaces(&ready);
 	const struct harness_process *root, *child;

@@ -2,8 +2,8 @@
 # An exec that the file's own mode refuses (a directory, a script without
 # its x bit) fails with EACCES as a policy denial does, but no policy
 # denied it: it is no violation, and the gate passes. An exec that the
-# allowlist denies stays one. An agent that is a directory gets a hint
-# that names it as one.
+# allowlist denies stays one, as does a dynamic loader run as a program.
+# An agent that is a directory gets a hint that names it as one.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 
@@ -39,6 +39,32 @@ expect_eq /usr/bin/true "$(violations "$TMP/allow.rb")" \
 	"the allowlist's denial"
 expect_status 1 "$RB" gate "$TMP/allow.rb"
 expect_grep "^denied-command .*'/usr/bin/true'\$" "$TMP/out"
+
+# A dynamic loader run as a program would run any program named as its
+# argument, past the allowlist, which has to let the kernel execute the
+# loaders. The tracer kills such an exec before the loader runs, and
+# stores it as a violation. The shell goes on.
+loader=$(ldd /bin/sh | awk '$1 ~ /^\// && $1 ~ /ld-/ { print $1 }')
+record "$TMP/loader.rb" --policy "$TMP/allow.json" -- \
+	sh -c "$loader /usr/bin/id; echo status \$?; exit 0"
+expect_recorded 0
+expect_grep '^status 137$' "$TMP/out"
+if grep -q '^uid=' "$TMP/out"; then
+	fail "the loader ran /usr/bin/id past the allowlist"
+fi
+expect_grep ' 1 policy violation$' "$TMP/err"
+expect_eq "$loader" "$(violations "$TMP/loader.rb")" "the loader's violation"
+expect_status 1 "$RB" gate "$TMP/loader.rb"
+
+# A loader that the allowlist names by its path may run as a program.
+printf '{"version": 1, "exec": {"allow": ["sh", "%s"]}}\n' "$loader" \
+	>"$TMP/allow-loader.json"
+record "$TMP/listed.rb" --policy "$TMP/allow-loader.json" -- \
+	sh -c "$loader /usr/bin/id; echo status \$?; exit 0"
+expect_recorded 0
+expect_grep '^uid=' "$TMP/out"
+expect_grep '^status 0$' "$TMP/out"
+expect_grep ' 0 policy violations$' "$TMP/err"
 
 # The agent itself: the hint names what is wrong with the path.
 record "$TMP/dir.rb" -- ./adir
