@@ -135,8 +135,26 @@ void sandbox_created_unlock(struct sandbox_child *child)
 	child->workspace_lock = -1;
 }
 
+int sandbox_workspace_share(const char *workspace, bool *shared)
+{
+	int fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*shared = false;
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		*shared = true;
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 /* Whether no other run uses the workspace: the lock became exclusive,
- * or the run took none (--sandbox none creates no part). */
+ * or the run holds none. */
 static bool sole_run(const struct sandbox_child *child)
 {
 	if (child->workspace_lock == UNLOCKABLE)
