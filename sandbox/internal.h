@@ -122,30 +122,11 @@ int sandbox_limits_join_cgroup(const struct sandbox_plan *plan,
 			       int fd);				/* child */
 int sandbox_limits_apply(const struct sandbox_plan *plan);	/* child */
 cJSON *sandbox_limits_describe(const struct sandbox_plan *plan);
-
-/* cgroup_end.c: the caller's side. The count of forks that the cgroup
- * refused (0 without one), and its removal, retried while the kernel
- * answers EBUSY. */
 uint64_t sandbox_limits_process_hits(const char *cgroup);
 void sandbox_limits_remove(const char *cgroup);
-/* Open the directory that holds the run's cgroup, for init; *fd is -1
- * when the run has none. 0, or -1 with the error set. */
-int sandbox_cgroup_end_open(const struct sandbox_plan *plan, int *fd);
-
-/* cgroup_end.c: init's side, which owns the descriptors. */
-struct sandbox_cgroup_end {
-	int parent;		/* the directory that holds the cgroup, or
-				 * -1 when the run has none */
-	int events;		/* its pids.events, or -1 */
-	char name[64];		/* the cgroup's name in parent */
-};
-void sandbox_cgroup_end_take(struct sandbox_cgroup_end *end,
-			     const char *cgroup, int parent);
-/* Open pids.events, once the agent is in the cgroup. */
-void sandbox_cgroup_end_watch(struct sandbox_cgroup_end *end);
-uint64_t sandbox_cgroup_end_hits(const struct sandbox_cgroup_end *end);
-/* Remove the cgroup and close the descriptors. */
-void sandbox_cgroup_end_remove(struct sandbox_cgroup_end *end);
+/* Remove the cgroup once, without waiting: 0 when it is gone or there
+ * is none, -1 with errno set (EBUSY while a process is in it). */
+int sandbox_limits_try_remove(const char *cgroup);
 
 /* env.c: the agent's environment. The caller frees it with
  * sandbox_env_free(). Returns NULL with a message. */

@@ -62,10 +62,9 @@ enum msg_type {
 	MSG_READY,		/* SCM_CREDENTIALS, optional listener fd */
 	MSG_EXEC_FAILED,	/* errno, then the command name */
 	MSG_EXIT,		/* struct exit_report */
-	MSG_CGROUP,		/* from the caller: kind NUL path NUL, the
-				 * fd that moves a process into the cgroup
-				 * and the fd of its parent directory; an
-				 * empty kind for none */
+	MSG_CGROUP,		/* from the caller: kind NUL path NUL, and
+				 * the fd that moves a process into the
+				 * cgroup; an empty kind for none */
 };
 
 struct exit_report {
@@ -73,7 +72,6 @@ struct exit_report {
 	int timed_out;
 	int survivors;		/* processes that init could not kill */
 	int survivor_pid;	/* the first of them */
-	uint64_t process_limit_hits;	/* forks that the cgroup refused */
 };
 
 /* Status of a process that failed before the command ran. */
@@ -505,12 +503,11 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 
 /*
  * Wait for the run's cgroup from the caller (send_cgroup()), and copy
- * it into plan, which is init's own copy of the caller's plan, and into
- * end. Returns the fd that moves a process into the cgroup, or -1 for
- * none. Ends init when the caller has gone.
+ * it into plan, which is init's own copy of the caller's plan. Returns
+ * the fd that moves a process into the cgroup, or -1 for none. Ends
+ * init when the caller has gone.
  */
-static int receive_cgroup(struct sandbox_plan *plan, int sock,
-			  struct sandbox_cgroup_end *end)
+static int receive_cgroup(struct sandbox_plan *plan, int sock)
 {
 	struct packet *p = malloc(sizeof(*p));
 	const char *path;
@@ -529,8 +526,6 @@ static int receive_cgroup(struct sandbox_plan *plan, int sock,
 	snprintf(plan->cgroup, sizeof(plan->cgroup), "%.*s",
 		 (int)sizeof(plan->cgroup) - 1, path);
 	fd = p->nfds ? p->fds[0] : -1;
-	sandbox_cgroup_end_take(end, plan->cgroup,
-				p->nfds > 1 ? p->fds[1] : -1);
 	free(p);
 	return fd;
 }
@@ -540,7 +535,6 @@ static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 {
 	struct sandbox_plan own = *caller_plan, *plan = &own;
 	struct exit_report report = { 0 };
-	struct sandbox_cgroup_end end;
 	sigset_t set, old;
 	int cgroup_fd;
 	pid_t agent;
@@ -572,7 +566,7 @@ static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 				  "setsid", strerror(errno));
 		child_fail(sock);
 	}
-	cgroup_fd = receive_cgroup(plan, sock, &end);
+	cgroup_fd = receive_cgroup(plan, sock);
 	agent = vfork();
 	if (agent < 0)
 		fork_failed(sock, "the command");
@@ -584,21 +578,13 @@ static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 	}
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
-	sandbox_cgroup_end_watch(&end);
 	report.status = supervise(plan, agent, &set, &report.timed_out);
 	signal_rest(plan, agent, SIGKILL);
 	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
 		reap_rest();
 	else
 		report.survivors = kill_descendants(&report.survivor_pid);
-	report.process_limit_hits = sandbox_cgroup_end_hits(&end);
-
-	/* Nothing of the run is left to kill with init, which removes the
-	 * cgroup while the caller goes on with the status, and may exit
-	 * meanwhile (cgroup_end.c). */
-	prctl(PR_SET_PDEATHSIG, 0);
 	send_msg(sock, MSG_EXIT, &report, sizeof(report), NULL, 0, false);
-	sandbox_cgroup_end_remove(&end);
 	if (plan->config->wait_mode == SANDBOX_WAIT_STATUS)
 		wait_for_caller(sock);
 	_exit(exit_code(report.status));
@@ -1216,13 +1202,10 @@ static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
 {
 	char buf[sizeof(plan->cgroup_kind) + sizeof(plan->cgroup)];
 	size_t kind_len, path_len;
-	int fds[2] = { -1, -1 }, rc;
+	int fd = -1, rc;
 
 	if (sandbox_limits_prepare(plan) < 0 ||
-	    sandbox_limits_open_cgroup(plan, &fds[0]) < 0 ||
-	    sandbox_cgroup_end_open(plan, &fds[1]) < 0) {
-		if (fds[0] >= 0)
-			close(fds[0]);
+	    sandbox_limits_open_cgroup(plan, &fd) < 0) {
 		shutdown(child->control, SHUT_WR);
 		return -1;
 	}
@@ -1231,11 +1214,9 @@ static int send_cgroup(struct sandbox_child *child, struct sandbox_plan *plan)
 	memcpy(buf, plan->cgroup_kind, kind_len);
 	memcpy(buf + kind_len, plan->cgroup, path_len);
 	rc = send_msg(child->control, MSG_CGROUP, buf, kind_len + path_len,
-		      fds, fds[0] >= 0 ? 2 : 0, false);
-	for (int i = 0; i < 2; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-	}
+		      &fd, fd >= 0, false);
+	if (fd >= 0)
+		close(fd);
 	/* Init has ended already: its own error follows in the socket. */
 	if (rc < 0 && (errno == EPIPE || errno == ECONNRESET))
 		return 0;
@@ -1309,7 +1290,6 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 		r->timed_out = rep.timed_out != 0;
 		r->survivors = rep.survivors;
 		r->survivor_pid = rep.survivor_pid;
-		r->process_limit_hits = rep.process_limit_hits;
 		*have_exit = true;
 	} else if (p->type == MSG_EXEC_FAILED && p->len > sizeof(int)) {
 		int err;
@@ -1327,10 +1307,9 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 
 /*
  * Read the sandbox's last messages up to init's report, and return
- * whether the run can end there. It can when the created parts can be
- * removed at once, which they can because init has reaped every process
- * of the command. Init is left unreaped, and removes the run's cgroup
- * itself.
+ * whether the run can end there. It can when the created parts and the
+ * run's cgroup can be removed at once, which they can because init has
+ * reaped every process of the command. Init is left unreaped.
  */
 static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 			     struct sandbox_result *result, bool *have_exit)
@@ -1339,7 +1318,12 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 		return false;
 	while (!*have_exit && recv_packet(child->control, p, 0) > 0)
 		handle_final_packet(p, result, have_exit);
-	if (!*have_exit || sandbox_created_remove_early(child) < 0)
+	if (!*have_exit)
+		return false;
+	result->process_limit_hits =
+		sandbox_limits_process_hits(child->cgroup);
+	if (sandbox_created_remove_early(child) < 0 ||
+	    sandbox_limits_try_remove(child->cgroup) < 0)
 		return false;
 	child->cgroup[0] = '\0';
 	child->pid = -1;
@@ -1389,12 +1373,11 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 	while (recv_packet(child->control, p, MSG_DONTWAIT) > 0)
 		handle_final_packet(p, result, &have_exit);
 	free(p);
-	if (!have_exit) {
+	if (!have_exit)
 		result->status = status;
-		result->process_limit_hits =
-			sandbox_limits_process_hits(child->cgroup);
-	}
 	result->exit_code = exit_code(result->status);
+	result->process_limit_hits =
+		sandbox_limits_process_hits(child->cgroup);
 	child->pid = -1;
 	return 0;
 }

@@ -11,7 +11,7 @@
  * own processes, init and the helper, stay outside, and pids.max leaves
  * room for them, so that limits.processes still counts every process of
  * the run. The cgroup is then empty once init has reaped the rest, and
- * init removes it (cgroup_end.c). What no cgroup
+ * the caller can remove it before init has exited. What no cgroup
  * covers is set as an rlimit in the agent just before execve().
  *
  * NOTE: RLIMIT_NPROC is not enforced for processes whose real uid is
@@ -327,4 +327,38 @@ cJSON *sandbox_limits_describe(const struct sandbox_plan *plan)
 	describe_one(o, "open_files", l->open_files,
 		     "rlimit (per process)");
 	return o;
+}
+
+uint64_t sandbox_limits_process_hits(const char *cgroup)
+{
+	char path[320], buf[256];
+	const char *p;
+
+	if (!cgroup[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/pids.events", cgroup);
+	if (read_line(path, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strstr(buf, "max ");
+	return p ? strtoull(p + 4, NULL, 10) : 0;
+}
+
+/* The run's processes are gone when the helper is reaped, but the
+ * kernel may free the cgroup a moment later: retry for up to 100 ms. */
+void sandbox_limits_remove(const char *cgroup)
+{
+	if (!cgroup[0])
+		return;
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(cgroup) == 0 || errno != EBUSY)
+			return;
+		usleep(1000);
+	}
+}
+
+int sandbox_limits_try_remove(const char *cgroup)
+{
+	if (!cgroup[0] || rmdir(cgroup) == 0 || errno == ENOENT)
+		return 0;
+	return -1;
 }

@@ -19,9 +19,8 @@ for who in $IDENTITIES; do
 	fi
 done
 
-# Init removes the run's cgroup after it has sent the status, so the
-# cgroup is gone soon after runbundle exits. Its name ends in
-# runbundle's pid.
+# The run's cgroup is gone once runbundle has exited. Its name ends in
+# runbundle's pid. The loop gives the kernel a moment to free it.
 if [ "$(id -u)" -eq 0 ]; then
 	ws=$(workspace root)
 	"$RUNBUNDLE" sandbox --workspace "$ws" --description "$TMP/limits.json" \
