@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,30 +85,44 @@ static bool lists_controllers(const char *dir)
 	return strstr(buf, "pids") && strstr(buf, "memory");
 }
 
-/* The number of names make_cgroup() tries, each with the next suffix. */
+/* The number of names make_cgroup() tries. */
 #define CGROUP_NAME_TRIES 8
+
+/* Write the name of try i below dir into plan->cgroup. */
+static int cgroup_name(struct sandbox_plan *plan, const char *dir, int i)
+{
+	uint32_t suffix;
+	int n;
+
+	if (i == 0)
+		n = snprintf(plan->cgroup, sizeof(plan->cgroup),
+			     "%s/runbundle-%d", dir, (int)getpid());
+	else if (getrandom(&suffix, sizeof(suffix), 0) != sizeof(suffix))
+		return -1;
+	else
+		n = snprintf(plan->cgroup, sizeof(plan->cgroup),
+			     "%s/runbundle-%d-%08" PRIx32, dir, (int)getpid(),
+			     suffix);
+	if (n < 0 || (size_t)n >= sizeof(plan->cgroup)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * Create the run's cgroup below dir, named after this process. A
- * runbundle killed with SIGKILL leaves its empty cgroup behind, and a
- * later run with the same pid would then fall back to rlimits, so a
- * name that exists gets a suffix ("-1", "-2", ...). A directory that
- * exists may belong to a live run in another PID namespace, so it is
- * never removed here. Returns 0, or -1 with errno set.
+ * runbundle killed with SIGKILL leaves its empty cgroup behind, and PIDs
+ * repeat (every container's entrypoint is PID 1), so a name that exists
+ * gets a random suffix. A directory that exists may belong to a live
+ * run in another PID namespace, so it is never removed here. Returns 0,
+ * or -1 with errno set.
  */
 static int make_cgroup(struct sandbox_plan *plan, const char *dir)
 {
 	for (int i = 0; i < CGROUP_NAME_TRIES; i++) {
-		int n = i ? snprintf(plan->cgroup, sizeof(plan->cgroup),
-				     "%s/runbundle-%d-%d", dir,
-				     (int)getpid(), i)
-			  : snprintf(plan->cgroup, sizeof(plan->cgroup),
-				     "%s/runbundle-%d", dir, (int)getpid());
-
-		if (n < 0 || (size_t)n >= sizeof(plan->cgroup)) {
-			errno = ENAMETOOLONG;
+		if (cgroup_name(plan, dir, i) < 0)
 			return -1;
-		}
 		if (mkdir(plan->cgroup, 0755) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -116,27 +131,40 @@ static int make_cgroup(struct sandbox_plan *plan, const char *dir)
 	return -1;
 }
 
+/*
+ * Create the run's cgroup of kind below dir. Returns 0, 1 when dir is
+ * not writable, so that the run takes the next kind or rlimits, or -1
+ * with the error set when dir is writable but the cgroup cannot be
+ * made: falling back then would leave a root caller without a process
+ * limit, and without a word.
+ */
 static int try_cgroup(struct sandbox_plan *plan, const char *dir,
 		      const char *kind)
 {
 	char path[300];
 
 	if (access(dir, W_OK) < 0)
+		return 1;
+	if (make_cgroup(plan, dir) < 0) {
+		sandbox_set_error("cannot create the run's cgroup: '%s': %s",
+				  plan->cgroup, strerror(errno));
+		sandbox_set_hint("remove the empty runbundle-* cgroups that "
+				 "runs killed with SIGKILL left in '%s' (with "
+				 "rmdir), or set limits.processes and "
+				 "limits.memory_bytes to 0", dir);
+		plan->cgroup[0] = '\0';
 		return -1;
-	if (make_cgroup(plan, dir) < 0)
-		goto fail;
+	}
 	/* The file that sandbox_limits_open_cgroup() opens. */
 	snprintf(path, sizeof(path), "%s/%s", plan->cgroup,
 		 strcmp(kind, "cgroup1") == 0 ? "tasks" : "cgroup.procs");
 	if (access(path, W_OK) < 0) {
 		rmdir(plan->cgroup);
-		goto fail;
+		plan->cgroup[0] = '\0';
+		return 1;
 	}
 	snprintf(plan->cgroup_kind, sizeof(plan->cgroup_kind), "%s", kind);
 	return 0;
-fail:
-	plan->cgroup[0] = '\0';
-	return -1;
 }
 
 static int write_limit(const char *cgroup, const char *file, uint64_t value)
@@ -162,6 +190,7 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 {
 	const struct sandbox_limits *l = &plan->policy->limits;
 	char cgroups[4096], dir[256];
+	int rc = 1;
 
 	plan->cgroup[0] = '\0';
 	plan->cgroup_kind[0] = '\0';
@@ -171,18 +200,18 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 		cgroups[0] = '\0';
 	if (own_cgroup(cgroups, "/sys/fs/cgroup/unified", "0::", dir,
 		       sizeof(dir)) == 0 && lists_controllers(dir))
-		try_cgroup(plan, dir, "cgroup2");
-	if (!plan->cgroup[0] &&
+		rc = try_cgroup(plan, dir, "cgroup2");
+	if (rc > 0 &&
 	    own_cgroup(cgroups, "/sys/fs/cgroup", "0::", dir,
 		       sizeof(dir)) == 0 &&
 	    lists_controllers(dir))
-		try_cgroup(plan, dir, "cgroup2");
-	if (!plan->cgroup[0] && l->processes &&
+		rc = try_cgroup(plan, dir, "cgroup2");
+	if (rc > 0 && l->processes &&
 	    own_cgroup(cgroups, "/sys/fs/cgroup/pids", ":pids:", dir,
 		       sizeof(dir)) == 0)
-		try_cgroup(plan, dir, "cgroup1");
-	if (!plan->cgroup[0])
-		return 0;
+		rc = try_cgroup(plan, dir, "cgroup1");
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	/* The policy rejects a limit below SANDBOX_MIN_PROCESSES, which is
 	 * more than these. */
 	if ((l->processes &&

@@ -12,7 +12,7 @@ for who in $IDENTITIES; do
 	n=$(sed -n 's/^blocked: fork failed after \([0-9]*\).*/\1/p' \
 		"$TMP/out")
 	[ "$n" -lt 64 ] || fail "$who: $n processes started under a limit of 64"
-	# Init counts the forks that the run's cgroup rejected. A user
+	# runbundle counts the forks that the run's cgroup rejected. A user
 	# without a writable cgroup gets an rlimit, which counts none.
 	if [ "$who" = root ]; then
 		violation "process limit: '64': [0-9]* forks refused"
@@ -37,6 +37,30 @@ if [ "$(id -u)" -eq 0 ]; then
 	case $via in
 	cgroup*) [ $n -lt 40 ] || fail "the run's cgroup outlived it" ;;
 	esac
+fi
+
+# PIDs repeat (a container's entrypoint is always PID 1), and a run
+# killed with SIGKILL leaves its cgroup, so a name that exists gets a
+# random suffix, and the limit still holds.
+if [ "$(id -u)" -eq 0 ] && [ "$via" = cgroup1 ]; then
+	dir=/sys/fs/cgroup/pids$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
+	taken="runbundle-1 runbundle-1-1 runbundle-1-2 runbundle-1-3 runbundle-1-4
+		runbundle-1-5 runbundle-1-6 runbundle-1-7"
+	for name in $taken; do
+		mkdir "$dir/$name"
+	done
+	set +e
+	(cd "$ws" && unshare --pid --fork --kill-child "$RUNBUNDLE" sandbox \
+		--workspace "$ws" --policy "$p" \
+		--description "$TMP/taken.json" -- ./attack fork-bomb) \
+		>"$TMP/out" 2>"$TMP/err"
+	set -e
+	for name in $taken; do
+		rmdir "$dir/$name"
+	done
+	expect_eq cgroup1 "$(jq -r .limits.processes.via "$TMP/taken.json")" \
+		"the limit's means beside a taken name"
+	expect_grep '^blocked: fork failed after [0-9]* processes' "$TMP/out"
 fi
 
 p=$(policy memory '{"version": 1, "limits": {"memory_bytes": "256M"}}')
