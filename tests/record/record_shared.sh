@@ -28,7 +28,7 @@ wait_started() {
 }
 
 for mode in namespaces none; do
-	rm -f "$TMP/started"
+	rm -f "$TMP/ws/started"
 	"$RB" sandbox --sandbox "$mode" --workspace "$TMP/ws" -- \
 		sh -c 'touch started; sleep 2' >/dev/null 2>&1 &
 	other=$!
@@ -40,7 +40,7 @@ for mode in namespaces none; do
 
 	# And the other way round: a recording without the sandbox holds
 	# the lock while its agent runs.
-	rm -f "$TMP/started"
+	rm -f "$TMP/ws/started"
 	"$RB" record -o "$TMP/holder-$mode.rb" --sandbox none -- \
 		sh -c 'touch started; sleep 2' >/dev/null 2>&1 &
 	other=$!
