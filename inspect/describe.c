@@ -156,6 +156,8 @@ void inspect_violation_target(char *buf, size_t len, const cJSON *d)
 			  inspect_json_num(d, "port", 0));
 	else if (strcmp(source, "network") == 0)
 		snprintf(buf, len, "%s", str(d, "address"));
+	else if (strcmp(source, "limit") == 0)
+		snprintf(buf, len, "%s", str(d, "limit"));
 	else
 		snprintf(buf, len, "%s", source);
 }
@@ -180,6 +182,13 @@ char *inspect_violation_text(const cJSON *d)
 		return fmt("%s to %s denied%s", str(d, "syscall"), target,
 			   strcmp(str(d, "family"), "unix") ? "" :
 							      " (unix socket)");
+	if (strcmp(source, "limit") == 0) {
+		double refused = inspect_json_num(d, "refused", 0);
+
+		return fmt("limits.%s (%.0f) reached: %.0f fork%s refused",
+			   target, inspect_json_num(d, "value", 0), refused,
+			   refused == 1 ? "" : "s");
+	}
 	return fmt("%s", "unknown violation");
 }
 

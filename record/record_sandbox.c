@@ -385,12 +385,32 @@ static void on_untraced(pid_t pid, int status, void *arg)
 	}
 }
 
+/* Store the forks that the run's cgroup rejected as one violation, as
+ * runbundle sandbox reports them. */
+static void limit_hits(struct record_session *s, uint64_t hits)
+{
+	cJSON *data;
+
+	if (!hits)
+		return;
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "source", "limit");
+	cJSON_AddStringToObject(data, "limit", "processes");
+	harness_json_add_integer(data, "value",
+				 (int64_t)s->config->policy->limits.processes);
+	harness_json_add_integer(data, "refused", (int64_t)hits);
+	record_count(s, &s->counts.violations, 1);
+	record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+}
+
 static void finish(struct boxed *b, struct record_result *r)
 {
 	struct sandbox_result res;
 
-	if (b->child.pid > 0 && sandbox_wait(&b->child, &res) == 0)
+	if (b->child.pid > 0 && sandbox_wait(&b->child, &res) == 0) {
 		r->timed_out = res.timed_out;
+		limit_hits(b->session, res.process_limit_hits);
+	}
 	if (b->supervisor)
 		sandbox_seccomp_supervisor_stop(b->supervisor);
 	if (b->proxy)

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Policy violations become events: an exec that the policy denies, a
-# system call that seccomp denies, and requests that the egress proxy
-# rejects. The agent's own run goes on, and runbundle exits with its
-# status.
+# system call that seccomp denies, requests that the egress proxy
+# rejects, and forks that the run's cgroup rejects. The agent's own run
+# goes on, and runbundle exits with its status.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 command -v curl >/dev/null || skip "curl is missing"
@@ -41,4 +41,24 @@ expect_eq "169.254.169.254 443" \
 		"$TMP/violations")" "the rejected CONNECT"
 expect_eq 3 "$(last_data "$TMP/v.rb" end .counts.violations)" \
 	"end.counts.violations"
+
+# The process limit: with a cgroup (for root here), the forks it rejected
+# are one violation, which inspect names. An rlimit counts none.
+printf '{"version": 1, "limits": {"processes": 64}}\n' >"$TMP/procs.json"
+"$RB" sandbox --policy "$TMP/procs.json" --description "$TMP/limits.json" \
+	-- true
+record "$TMP/procs.rb" --policy "$TMP/procs.json" -- sh -c '
+	(for i in $(seq 100); do sleep 1 & done; wait) 2>/dev/null; exit 0'
+expect_recorded 0
+case $(jq -r .limits.processes.via "$TMP/limits.json") in
+cgroup*)
+	expect_grep ' 1 policy violation$' "$TMP/err"
+	"$RB" inspect "$TMP/procs.rb" >"$TMP/inspect"
+	expect_grep '^  limit: limits.processes (64) reached: [0-9]* forks* ' \
+		"$TMP/inspect"
+	;;
+*)
+	expect_grep ' 0 policy violations$' "$TMP/err"
+	;;
+esac
 exit 0
