@@ -432,21 +432,33 @@ static int exclude_policy(struct record_session *s)
 static int check_leftovers(struct record_session *s, const char *path)
 {
 	static const char *const suffixes[] = { "-wal", "-shm" };
-	char side[PATH_MAX + 8], message[PATH_MAX + 128], hint[PATH_MAX + 64];
+	char message[PATH_MAX + 128], hint[2 * PATH_MAX + 64];
+	char names[16] = "", files[2 * PATH_MAX + 16] = "";
+	int found = 0;
 
+	/* Both at once, so that one removal clears the way. */
 	for (size_t i = 0; i < 2; i++) {
+		char side[PATH_MAX + 8];
+
 		snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
 		if (access(side, F_OK) != 0)
 			continue;
-		snprintf(message, sizeof(message), "cannot create the bundle: "
-			 "'%s': a leftover '%s' file is beside it", path,
-			 suffixes[i] + 1);
-		snprintf(hint, sizeof(hint), "remove '%s', or choose another "
-			 "name with -o", side);
-		record_fail_locked(s, message, hint);
-		return -1;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", names[0] ? "' and '" : "", suffixes[i] + 1);
+		snprintf(files + strlen(files), sizeof(files) - strlen(files),
+			 "%s'%s'", files[0] ? " and " : "", side);
+		found++;
 	}
-	return 0;
+	if (!found)
+		return 0;
+	snprintf(message, sizeof(message), "cannot create the bundle: '%s': "
+		 "%s '%s' %s beside it", path,
+		 found > 1 ? "leftover" : "a leftover", names,
+		 found > 1 ? "files are" : "file is");
+	snprintf(hint, sizeof(hint), "remove %s, or choose another name "
+		 "with -o", files);
+	record_fail_locked(s, message, hint);
+	return -1;
 }
 
 /*

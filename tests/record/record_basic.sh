@@ -77,6 +77,13 @@ record "$TMP/left.rb" -- true
 expect_eq 3 "$status" "record beside a leftover WAL"
 expect_grep "leftover 'wal' file" "$TMP/err"
 [ -e "$TMP/left.rb" ] && fail "a bundle was created beside the leftover"
+# Both side files are named at once, so that one removal clears the way.
+: >"$TMP/left.rb-shm"
+record "$TMP/left.rb" -- true
+expect_eq 3 "$status" "record beside a leftover WAL and SHM"
+expect_grep "leftover 'wal' and 'shm' files are beside it" "$TMP/err"
+expect_grep "^hint: remove '$TMP/left.rb-wal' and '$TMP/left.rb-shm'" \
+	"$TMP/err"
 
 # Usage errors.
 expect_status 2 "$RB" record
