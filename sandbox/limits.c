@@ -295,15 +295,23 @@ static bool memory_in_cgroup(const struct sandbox_plan *plan)
 static int set_rlimit(int resource, uint64_t value, const char *name)
 {
 	struct rlimit rl = { .rlim_cur = value, .rlim_max = value };
+	struct rlimit hard;
+	int err;
 
-	if (!value)
+	if (!value || setrlimit(resource, &rl) == 0)
 		return 0;
-	if (setrlimit(resource, &rl) < 0) {
-		sandbox_set_error("cannot set the limit: '%s': %s", name,
-				  strerror(errno));
-		return -1;
-	}
-	return 0;
+	err = errno;
+	sandbox_set_error("cannot set the limit: 'limits.%s = %" PRIu64 "': "
+			  "%s", name, value, strerror(err));
+
+	/* Raising a hard limit needs CAP_SYS_RESOURCE. */
+	if (err == EPERM && getrlimit(resource, &hard) == 0 &&
+	    hard.rlim_max != RLIM_INFINITY && value > hard.rlim_max)
+		sandbox_set_hint("it is above this process's hard limit of "
+				 "%llu (ulimit -H); lower limits.%s to that, "
+				 "or raise the hard limit first",
+				 (unsigned long long)hard.rlim_max, name);
+	return -1;
 }
 
 int sandbox_limits_apply(const struct sandbox_plan *plan)

@@ -63,6 +63,19 @@ if [ "$(id -u)" -eq 0 ] && [ "$via" = cgroup1 ]; then
 	expect_grep '^blocked: fork failed after [0-9]* processes' "$TMP/out"
 fi
 
+# Without a cgroup, a process limit above the caller's hard RLIMIT_NPROC
+# cannot be set: the error names the key, the value and the hard limit.
+hard=$(as_user prlimit --nproc --output HARD --noheadings)
+if [ "$hard" != unlimited ]; then
+	over=$((hard + 1))
+	p=$(policy over "{\"version\": 1, \"limits\": {\"processes\": $over}}")
+	expect_status 125 sandbox user --policy "$p" -- true
+	expect_grep "^runbundle: cannot set the limit: 'limits.processes = $over': " \
+		"$TMP/err"
+	expect_grep "^hint: it is above this process's hard limit of $hard" \
+		"$TMP/err"
+fi
+
 p=$(policy memory '{"version": 1, "limits": {"memory_bytes": "256M"}}')
 for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" --policy "$p" -- ./attack memory 1024
