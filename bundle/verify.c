@@ -578,9 +578,14 @@ static int verify_path(const char *path, int events_only,
 	if (!v.bundle) {
 		/* Name the truncation, the likelier cause, over SQLite's
 		 * message. */
-		if (truncated[0])
+		if (truncated[0]) {
 			bundle_set_error("cannot open bundle: '%s': %s", path,
 					 truncated);
+			bundle_set_hint("the copy ends early, as after an "
+					"interrupted download or a full disk: "
+					"copy the bundle again from where it "
+					"was written");
+		}
 		return -1;
 	}
 	report->finalized = bundle_is_finalized(v.bundle);

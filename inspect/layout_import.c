@@ -45,6 +45,9 @@ static struct archive *open_archive(const char *path, int *fd)
 	if (archive_read_open_fd(ar, *fd, 65536) != ARCHIVE_OK) {
 		inspect_set_error("cannot read archive: '%s': %s", path,
 				  archive_error_string(ar));
+		inspect_set_hint("import reads the .tar.zst that runbundle "
+				 "export writes; a bundle itself needs no "
+				 "import");
 		archive_read_free(ar);
 		close(*fd);
 		return NULL;

@@ -217,6 +217,11 @@ run_all 3 "$TMP/cut.rb"
 expect_all_err "^runbundle: cannot open bundle: '$TMP/cut.rb': "
 expect_all_err "^hint: run 'runbundle verify $TMP/cut.rb'"
 keep_out "$TMP/cut"
+# verify names the truncation, and what to do about it.
+expect_status 3 "$RUNBUNDLE" verify "$TMP/cut.rb"
+expect_grep "^runbundle: cannot open bundle: '$TMP/cut.rb': the file is \
+truncated" "$TMP/err"
+expect_grep "^hint: the copy ends early" "$TMP/err"
 
 # An incomplete bundle, as a killed recording leaves it: no end event
 # and never finalized. It is flagged unless --allow-incomplete accepts
