@@ -81,8 +81,9 @@ void cli_print_help(FILE *out, const struct cli_command *self);
 
 /*
  * Copy src into dst (dstlen bytes, always NUL-terminated, truncated when
- * longer) with every ASCII control character replaced by '?', for
- * echoing untrusted text.
+ * longer) with every ASCII and C1 control character, bidirectional
+ * override and byte of invalid UTF-8 replaced by '?', for echoing
+ * untrusted text.
  */
 void cli_sanitize(char *dst, size_t dstlen, const char *src);
 

@@ -8,6 +8,44 @@
 
 #include "cli/cli.h"
 
+/* The length of the UTF-8 sequence that starts with byte c, or 0 when
+ * no valid sequence starts with it. */
+static size_t sequence_length(unsigned char c)
+{
+	if (c >= 0xf5)
+		return 0;
+	if (c >= 0xf0)
+		return 4;
+	if (c >= 0xe0)
+		return 3;
+	if (c >= 0xc2)
+		return 2;
+	return 0;
+}
+
+/*
+ * The length of the UTF-8 sequence at s that a terminal shows as text,
+ * or 0 for one to mask. Masked are invalid UTF-8 and C1 controls (U+0080
+ * to U+009F), which terminals may obey as ESC sequences. So are the
+ * bidirectional overrides and isolates (U+202A to U+202E, U+2066 to
+ * U+2069), which reorder what follows them on the line.
+ */
+static size_t shown_length(const unsigned char *s)
+{
+	size_t n = sequence_length(s[0]);
+
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	}
+	if (s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;
+	if (s[0] == 0xe2 && ((s[1] == 0x80 && s[2] >= 0xaa && s[2] <= 0xae) ||
+			     (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)))
+		return 0;
+	return n;
+}
+
 void cli_sanitize(char *dst, size_t dstlen, const char *src)
 {
 	size_t i = 0;
@@ -17,11 +55,19 @@ void cli_sanitize(char *dst, size_t dstlen, const char *src)
 		return;
 
 	while (*s && i + 1 < dstlen) {
-		unsigned char c = *s++;
+		size_t n = *s < 0x80 ? 1 : shown_length(s);
 
-		if (c < 0x20 || c == 0x7f)
-			c = '?';
-		dst[i++] = (char)c;
+		if (n == 0 || *s < 0x20 || *s == 0x7f) {
+			dst[i++] = '?';
+			s++;
+			continue;
+		}
+		/* A sequence that does not fit is left out whole. */
+		if (i + n >= dstlen)
+			break;
+		memcpy(dst + i, s, n);
+		i += n;
+		s += n;
 	}
 	dst[i] = '\0';
 }

@@ -148,10 +148,12 @@ int replay_check_upstreams(const struct replay_run *run,
 	return CLI_EXIT_OK;
 }
 
-/* The lines that list what the recorded policy adds, up to 8 KiB. */
+/* The lines that list what the recorded policy adds, whole: the
+ * replayer reads them to decide whether to trust the bundle. */
 struct widening {
-	char text[8192];
-	size_t len;
+	char *text;		/* NUL-terminated once len > 0 */
+	size_t len, size;
+	bool failed;		/* out of memory: the list is incomplete */
 	size_t lines;
 	size_t host_lines;	/* of them, those that show the agent more
 				 * of this host: paths, the network, user
@@ -162,13 +164,30 @@ struct widening {
  * bundle's author wrote the policy, and the text goes to a terminal. */
 static void add_text(struct widening *w, const char *fmt, const char *arg)
 {
-	char clean[4096];
+	size_t n = strlen(arg) + 1, need;
+	char *clean = malloc(n);
 
-	cli_sanitize(clean, sizeof(clean), arg);
-	if (w->len < sizeof(w->text))
-		w->len += (size_t)snprintf(w->text + w->len,
-					   sizeof(w->text) - w->len, fmt,
-					   clean);
+	if (!clean) {
+		w->failed = true;
+		return;
+	}
+	cli_sanitize(clean, n, arg);
+	need = w->len + (size_t)snprintf(NULL, 0, fmt, clean) + 1;
+	if (need > w->size) {
+		size_t size = need > 2 * w->size ? need : 2 * w->size;
+		char *bigger = realloc(w->text, size);
+
+		if (!bigger) {
+			w->failed = true;
+			free(clean);
+			return;
+		}
+		w->text = bigger;
+		w->size = size;
+	}
+	w->len += (size_t)snprintf(w->text + w->len, w->size - w->len, fmt,
+				   clean);
+	free(clean);
 }
 
 static bool listed(const struct sandbox_strings *list, const char *item)
@@ -285,13 +304,15 @@ int replay_note_policy(const struct replay_run *run, bool trusted)
 		return cli_error_from(sandbox_error(), NULL);
 	base = sandbox_policy_default();
 	w = calloc(1, sizeof(*w));
-	if (!base || !w) {
+	if (w && base)
+		add_widening(w, run, policy, base);
+	if (!base || !w || w->failed)
 		rc = cli_error_from("cannot compare the recorded policy with "
 				    "the default: out of memory", NULL);
-	} else {
-		add_widening(w, run, policy, base);
+	else
 		rc = judge(run, w, trusted);
-	}
+	if (w)
+		free(w->text);
 	free(w);
 	sandbox_policy_free(base);
 	sandbox_policy_free(policy);

@@ -39,6 +39,24 @@ if [ -s "$TMP/json" ]; then
 	fail "a rejected replay printed a report"
 fi
 
+# The list is whole however long it is: here well past 8 KiB, with the
+# widening that matters most last.
+long=$(printf 'x%.0s' $(seq 200))
+paths=$(for i in $(seq 45); do printf '"/nonexistent/%s%d", ' "$long" "$i"
+	done)
+cat >"$TMP/long.json" <<JSON
+{"version": 1, "nested_userns": true,
+ "filesystem": {"read_only": ["/usr", "/bin", "/sbin", "/lib", "/lib64",
+	"/etc", $paths "$TMP/extra"]}}
+JSON
+new_workspace "$TMP/longws" 'echo one'
+record_in "$TMP/longws" "$TMP/long.rb" --policy "$TMP/long.json"
+replay_json "$TMP/long.rb"
+expect_replay_status 2
+expect_grep "'/nonexistent/${long}45', '$TMP/extra' (" "$TMP/replay.err"
+expect_grep "^  nested_userns: true" "$TMP/replay.err"
+expect_grep "^hint: read the list" "$TMP/replay.err"
+
 replay_json "$TMP/wide.rb" --trust-policy
 expect_replay_status 0
 note="^note: the recorded policy grants more than runbundle's default policy"
