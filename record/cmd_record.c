@@ -470,37 +470,26 @@ static int print_failed(struct record_session *s,
 	return CLI_EXIT_RUNBUNDLE;
 }
 
-/*
- * Note another run in the workspace, whose changes would show in this
- * recording's snapshots. Returns the workspace's lock for a run without
- * the sandbox, which takes none of its own, so that later runs see this
- * one; else -1.
- */
-static int share_workspace(const struct record_config *c)
+/* Note another run in the workspace, whose changes would show in this
+ * recording's snapshots. */
+static void note_shared(const struct record_config *c)
 {
-	bool shared;
-	int fd = sandbox_workspace_share(c->workspace, &shared);
-
-	if (shared)
-		fprintf(stderr, "note: another runbundle run uses the "
-				"workspace '%s': what it changes there shows "
-				"in this recording's snapshots\n",
+	if (sandbox_workspace_shared(c->workspace))
+		fprintf(stderr, "note: another process holds the lock of the "
+				"workspace '%s', as a runbundle run in it does: "
+				"what it changes there shows in this "
+				"recording's snapshots\n",
 			c->workspace);
-	if (fd >= 0 && !c->no_sandbox) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
 }
 
-static int run_and_finish(struct record_session *s,
-			  const struct record_config *c)
+static int record(struct record_session *s, const struct record_config *c)
 {
 	struct record_result result = { .end_us = record_now_us() };
 	struct record_gateway *gateway = NULL;
 	struct bundle_id root;
 	int rc;
 
+	note_shared(c);
 	if (record_session_open(s, c) < 0 ||
 	    record_gateway_new(s, &gateway) < 0)
 		return print_failed(s, &result);
@@ -516,16 +505,6 @@ static int run_and_finish(struct record_session *s,
 	print_not_run(s);
 	print_done(s, &result, &root);
 	return result.exit_code;
-}
-
-static int record(struct record_session *s, const struct record_config *c)
-{
-	int lock = share_workspace(c);
-	int rc = run_and_finish(s, c);
-
-	if (lock >= 0)
-		close(lock);
-	return rc;
 }
 
 /*

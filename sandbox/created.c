@@ -109,23 +109,33 @@ static int remove_chain(int ws, const char *covers, const char *created)
 /* workspace_lock of a run whose workspace could not be locked. */
 #define UNLOCKABLE (-2)
 
+/* The tries of the shared lock, and the pause between them in
+ * microseconds: another run holds it exclusively only while it removes
+ * its parts. */
+#define LOCK_TRIES 100
+#define LOCK_PAUSE_US 10000
+
 void sandbox_created_lock(struct sandbox_child *child, const char *workspace)
 {
 	int fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	/* A workspace that the caller cannot read cannot be locked. Its
-	 * parts then stay after the run, because removing them could
-	 * detach another run's mounts. */
+	/* A workspace that the caller cannot read cannot be locked, nor
+	 * one that another process keeps locked for more than a second.
+	 * The run goes on, and its parts then stay after it, because
+	 * removing them could detach another run's mounts. */
 	child->workspace_lock = UNLOCKABLE;
 	if (fd < 0)
 		return;
-	while (flock(fd, LOCK_SH) < 0) {
-		if (errno != EINTR) {
-			close(fd);
+	for (int i = 0; i < LOCK_TRIES; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			child->workspace_lock = fd;
 			return;
 		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		usleep(LOCK_PAUSE_US);
 	}
-	child->workspace_lock = fd;
+	close(fd);
 }
 
 void sandbox_created_unlock(struct sandbox_child *child)
@@ -135,26 +145,20 @@ void sandbox_created_unlock(struct sandbox_child *child)
 	child->workspace_lock = -1;
 }
 
-int sandbox_workspace_share(const char *workspace, bool *shared)
+bool sandbox_workspace_shared(const char *workspace)
 {
 	int fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool shared;
 
-	*shared = false;
 	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
-		*shared = true;
-	while (flock(fd, LOCK_SH) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
+		return false;
+	shared = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return shared;
 }
 
 /* Whether no other run uses the workspace: the lock became exclusive,
- * or the run holds none. */
+ * or the run took none (--sandbox none creates no part). */
 static bool sole_run(const struct sandbox_child *child)
 {
 	if (child->workspace_lock == UNLOCKABLE)

@@ -1239,8 +1239,8 @@ int sandbox_launch(const struct sandbox_config *config,
 	child_init(child);
 	if (plan_init(&plan, config) < 0)
 		return -1;
-	/* With --sandbox none too, so that other runs see this one. */
-	sandbox_created_lock(child, plan.workspace);
+	if (config->mode == SANDBOX_MODE_NAMESPACES)
+		sandbox_created_lock(child, plan.workspace);
 	if (fork_helper(child, &plan) < 0)
 		goto fail;
 	cgroup_rc = send_cgroup(child, &plan);

@@ -190,15 +190,12 @@ struct sandbox_result {
 };
 
 /*
- * Take the shared flock() on the workspace directory that every run
- * holds while it runs, and set *shared when another run holds one: that
- * run's changes then show in this one's workspace.
- * Returns the locked descriptor, which the caller closes to release the
- * lock, or -1 (with *shared false) when the directory cannot be opened.
- * A run in the sandbox takes its own lock: a caller that holds this one
- * while the sandbox ends makes it keep the parts that it created.
+ * Whether another process holds a flock() on the workspace directory, as
+ * every run in the sandbox does while it runs: that run's changes then
+ * show in the caller's workspace. Waits for nothing; false when the
+ * directory cannot be opened.
  */
-int sandbox_workspace_share(const char *workspace, bool *shared);
+bool sandbox_workspace_shared(const char *workspace);
 
 /*
  * Call fn with the real path of each dynamic loader on this host, which
