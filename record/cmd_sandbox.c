@@ -111,8 +111,8 @@ static void catch_signal(int sig, void (*handler)(int))
 	sigaction(sig, &sa, NULL);
 }
 
-/* The signals handled here, which launch() keeps blocked until init's
- * pid is known, so that none sent meanwhile is lost. */
+/* Fill set with the signals handled here. They stay blocked until
+ * launch() has init's pid, so that none sent meanwhile is lost. */
 static void handled_set(sigset_t *set)
 {
 	sigemptyset(set);
@@ -122,8 +122,15 @@ static void handled_set(sigset_t *set)
 	sigaddset(set, SIGTSTP);
 }
 
-static void install_signals(void)
+/* Block the handled signals, store the old mask in saved, and then
+ * install the handlers, because on_signal() drops a signal without
+ * init's pid. */
+static void install_signals(sigset_t *saved)
 {
+	sigset_t block;
+
+	handled_set(&block);
+	sigprocmask(SIG_BLOCK, &block, saved);
 	catch_signal(SIGINT, on_signal);
 	catch_signal(SIGTERM, on_signal);
 	catch_signal(SIGHUP, on_signal);
@@ -472,12 +479,13 @@ static cJSON *report(struct run *run)
 	return result;
 }
 
-static int launch(struct run *run)
+/* Launch the sandbox. The handled signals are blocked from
+ * install_signals() on, and saved is the mask to restore after it. */
+static int launch(struct run *run, const sigset_t *saved)
 {
 	static const uint16_t ports[] = { PROXY_PORT };
 	bool proxy = run->policy->network_allow.count &&
 		     run->config.mode == SANDBOX_MODE_NAMESPACES;
-	sigset_t block, saved;
 
 	run->config.policy = run->policy;
 	run->config.seccomp_notify = true;
@@ -486,14 +494,12 @@ static int launch(struct run *run)
 		run->config.n_ports = 1;
 		run->config.proxy_port = PROXY_PORT;
 	}
-	handled_set(&block);
-	sigprocmask(SIG_BLOCK, &block, &saved);
 	if (sandbox_launch(&run->config, &run->child) < 0) {
-		sigprocmask(SIG_SETMASK, &saved, NULL);
+		sigprocmask(SIG_SETMASK, saved, NULL);
 		return -1;
 	}
 	helper_pid = run->child.pid;
-	sigprocmask(SIG_SETMASK, &saved, NULL);
+	sigprocmask(SIG_SETMASK, saved, NULL);
 	if (run->child.notify_fd >= 0) {
 		run->supervisor = sandbox_seccomp_supervisor_start(
 			run->child.notify_fd, on_attempt, run);
@@ -571,6 +577,7 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 {
 	struct run run = { 0 };
 	const char *policy_path = NULL, *name;
+	sigset_t saved;
 	int rc;
 
 	rc = parse_args(argc, argv, self, &run, &policy_path);
@@ -608,8 +615,8 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 	run.child.control = -1;
 	pthread_mutex_init(&run.attempts_lock, NULL);
 	run.attempts = cJSON_CreateArray();
-	install_signals();
-	if (launch(&run) < 0) {
+	install_signals(&saved);
+	if (launch(&run, &saved) < 0) {
 		cli_error_from(sandbox_error(), sandbox_error_hint());
 		cleanup(&run);
 		return CLI_EXIT_RUNBUNDLE;

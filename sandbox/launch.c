@@ -284,8 +284,6 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock,
 	/* First, so that every process of the command is counted. */
 	if (sandbox_limits_join_cgroup(plan, cgroup_fd) < 0)
 		child_fail(sock);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (chdir(plan->inside) < 0) {
 		sandbox_set_error("cannot enter the workspace: '%s': %s",
 				  plan->inside, strerror(errno));
@@ -313,6 +311,10 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock,
 	}
 	/* init's environ changes too, but init reads it no more. */
 	environ = plan->envp;
+	/* Unblocked only now, after "ready", so that a signal held during
+	 * the setup acts here as it would on the command (start_agent()). */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(argv[0], argv);
 
 	int err = errno;
@@ -530,6 +532,34 @@ static int receive_cgroup(struct sandbox_plan *plan, int sock)
 	return fd;
 }
 
+/*
+ * Start the agent with every signal blocked until it executes the
+ * command (run_agent()). Without a terminal the agent is in the
+ * caller's process group. A signal to that group would otherwise end
+ * the agent before it reports ready or an error, and the caller, which
+ * waits for "ready", would get init's report of the agent's status.
+ */
+static pid_t start_agent(const struct sandbox_plan *plan, int sock,
+			 int cgroup_fd)
+{
+	sigset_t all, mask;
+	pid_t agent;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &mask);
+	agent = vfork();
+	if (agent < 0)
+		fork_failed(sock, "the command");
+	if (agent == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (plan->config->mode == SANDBOX_MODE_NONE)
+			setpgid(0, 0);
+		run_agent(plan, sock, cgroup_fd);
+	}
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	return agent;
+}
+
 static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 			       int sock)
 {
@@ -567,15 +597,7 @@ static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 		child_fail(sock);
 	}
 	cgroup_fd = receive_cgroup(plan, sock);
-	agent = vfork();
-	if (agent < 0)
-		fork_failed(sock, "the command");
-	if (agent == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (plan->config->mode == SANDBOX_MODE_NONE)
-			setpgid(0, 0);
-		run_agent(plan, sock, cgroup_fd);
-	}
+	agent = start_agent(plan, sock, cgroup_fd);
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
 	report.status = supervise(plan, agent, &set, &report.timed_out);
@@ -1060,12 +1082,44 @@ static void store_remote_error(const struct packet *p)
 		sandbox_set_hint("%s", hint);
 }
 
+/*
+ * Store the error for init's report of the agent's status before
+ * "ready". The agent then died during its setup without an error
+ * message, of a signal that it cannot block (start_agent()), such as
+ * SIGKILL.
+ */
+static void store_early_exit(const struct packet *p)
+{
+	struct exit_report rep = { 0 };
+	const char *name;
+	char what[32];
+
+	if (p->len >= sizeof(rep))
+		memcpy(&rep, p->data, sizeof(rep));
+	name = WIFSIGNALED(rep.status) ?
+	       sigabbrev_np(WTERMSIG(rep.status)) : NULL;
+	if (name)
+		snprintf(what, sizeof(what), "SIG%s", name);
+	else if (WIFSIGNALED(rep.status))
+		snprintf(what, sizeof(what), "signal %d",
+			 WTERMSIG(rep.status));
+	else
+		snprintf(what, sizeof(what), "status %d",
+			 exit_code(rep.status));
+	sandbox_set_error("cannot start the command: '%s': its process "
+			  "ended before the command ran", what);
+}
+
 static int handle_setup_packet(struct sandbox_child *child,
 			       struct packet *p, cJSON **mounts)
 {
 	switch (p->type) {
 	case MSG_ERROR:
 		store_remote_error(p);
+		close_fds(p);
+		return -1;
+	case MSG_EXIT:
+		store_early_exit(p);
 		close_fds(p);
 		return -1;
 	case MSG_PORTS:
