@@ -487,6 +487,12 @@ static int collect_memfd_rule(struct rule_list *list)
 		       "!(flags & MFD_NOEXEC_SEAL)", unsealed);
 }
 
+/* A child made with CLONE_UNTRACED escapes the tracer: it would run,
+ * and write files, outside the recorded process tree. */
+static const struct flag_name untraced = {
+	CLONE_UNTRACED, "flags & CLONE_UNTRACED"
+};
+
 static int collect_rules(const struct sandbox_seccomp_options *opts,
 			 struct rule_list *list)
 {
@@ -518,7 +524,8 @@ static int collect_rules(const struct sandbox_seccomp_options *opts,
 		return -1;
 	if (opts->trace_exec &&
 	    (add_plain(list, "execve", SCMP_ACT_TRACE(0)) < 0 ||
-	     add_plain(list, "execveat", SCMP_ACT_TRACE(0)) < 0))
+	     add_plain(list, "execveat", SCMP_ACT_TRACE(0)) < 0 ||
+	     collect_flag_rules(list, "clone", deny, &untraced, 1) < 0))
 		return -1;
 	return 0;
 }

@@ -437,6 +437,20 @@ static int fork_bomb(void)
 	return 0;
 }
 
+/* A child that the tracer of runbundle record would not follow. */
+static int untraced(void)
+{
+	long pid = syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0);
+	int status;
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return blocked("clone(CLONE_UNTRACED)", errno);
+	waitpid((pid_t)pid, &status, 0);
+	return escaped("an untraced child ran");
+}
+
 static int memory(const char *mib)
 {
 	size_t len = (size_t)atol(mib) << 20;
@@ -482,6 +496,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "set-id-bits")) return set_id_bits(arg);
 	if (!strcmp(name, "fork-bomb")) return fork_bomb();
 	if (!strcmp(name, "memory")) return memory(arg);
+	if (!strcmp(name, "untraced")) return untraced();
 	fprintf(stderr, "attack: unknown attack: '%s'\n", name);
 	return 2;
 }
