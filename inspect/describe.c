@@ -168,6 +168,8 @@ char *inspect_violation_text(const cJSON *d)
 	char target[600];
 
 	inspect_violation_target(target, sizeof(target), d);
+	if (strcmp(source, "exec") == 0 && inspect_json_str(d, "reason"))
+		return fmt("exec of '%s' denied: %s", target, str(d, "reason"));
 	if (strcmp(source, "exec") == 0)
 		return fmt("exec of '%s' denied", target);
 	if (strcmp(source, "seccomp") == 0)

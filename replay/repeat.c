@@ -706,8 +706,8 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 		cJSON_GetObjectItem(a->record, "workspace"));
 
 	if (k > a->n_steps) {
-		cli_error("no such step: '%zu': the run has %zu steps", k,
-			  a->n_steps);
+		cli_error("no such step: '%zu': the run has %zu step%s", k,
+			  a->n_steps, a->n_steps == 1 ? "" : "s");
 		cli_hint("the last step is the final one, %zu", a->n_steps);
 		return CLI_EXIT_USAGE;
 	}

@@ -54,6 +54,9 @@ if grep -q '^uid=' "$TMP/out"; then
 fi
 expect_grep ' 1 policy violation$' "$TMP/err"
 expect_eq "$loader" "$(violations "$TMP/loader.rb")" "the loader's violation"
+"$RB" log "$TMP/loader.rb" >"$TMP/log"
+expect_grep "exec of '$loader' denied: a dynamic loader run as a program" \
+	"$TMP/log"
 expect_status 1 "$RB" gate "$TMP/loader.rb"
 
 # A loader that the allowlist names by its path may run as a program.
