@@ -47,14 +47,6 @@ struct cli_command {
 	const char *help;	/* option list for "runbundle help NAME" */
 };
 
-/*
- * Return whether sig repeats the signal that the last call counted, within
- * 100 ms, so that it counts once. One event can deliver a signal twice:
- * killall and service managers signal both of runbundle's processes, and
- * a closed terminal sends SIGHUP from the kernel and from the shell.
- * Async-signal-safe, for one signal handler of a process.
- */
-bool cli_signal_repeated(int sig);
 
 /* Print "runbundle: <formatted>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -60,7 +60,7 @@ struct run {
  * first SIGINT, SIGTERM or SIGHUP on to the command and kills every
  * process of the run on a second one, as runbundle record does. So this
  * process sends each one to it. The same signal again within
- * 100 ms counts once (cli_signal_repeated()). Ctrl-Z (SIGTSTP) stops
+ * 100 ms counts once (sandbox_signal_repeated()). Ctrl-Z (SIGTSTP) stops
  * the run's processes, then this process, and both resume on SIGCONT.
  * A signal ignored when runbundle started stays ignored.
  */
@@ -70,7 +70,7 @@ static volatile sig_atomic_t second_signal;
 
 static void on_signal(int sig)
 {
-	if (cli_signal_repeated(sig))
+	if (sandbox_signal_repeated(sig))
 		return;
 	if (++signal_count == 2)
 		second_signal = sig;

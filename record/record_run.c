@@ -43,7 +43,7 @@ static void on_signal(int sig)
 {
 	struct record_session *s = signal_session;
 
-	if (cli_signal_repeated(sig))
+	if (sandbox_signal_repeated(sig))
 		return;
 	signal_count++;
 	if (!s || !s->tracer)
@@ -134,7 +134,7 @@ int record_signals_poll(struct record_session *s)
 
 	record_signals_set(&set);
 	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
-		if (cli_signal_repeated(sig))
+		if (sandbox_signal_repeated(sig))
 			continue;
 		signal_count++;
 		if (s->stop_signal)

@@ -470,9 +470,12 @@ static void start_timer(uint64_t seconds)
 /*
  * Wait for the agent while forwarding signals; returns its status. The
  * first forwarded signal goes to the agent, and a second one kills
- * everything, as runbundle record does. SIGTSTP stops every process of
- * the run (with --sandbox none, the agent's process group) with
- * SIGSTOP, which a program cannot ignore, and SIGCONT resumes them.
+ * everything, as runbundle record does. The same signal again within
+ * 100 ms counts once (sandbox_signal_repeated()): a signal to the
+ * caller's process group reaches init directly and forwarded. SIGTSTP
+ * stops every process of the run (with --sandbox none, the agent's
+ * process group) with SIGSTOP, which a program cannot ignore, and
+ * SIGCONT resumes them.
  */
 static int supervise(const struct sandbox_plan *plan, pid_t agent,
 		     const sigset_t *set, int *timed_out)
@@ -494,6 +497,8 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 			kill(agent, sig == SIGTSTP ? SIGSTOP : SIGCONT);
 			signal_rest(plan, agent,
 				    sig == SIGTSTP ? SIGSTOP : SIGCONT);
+		} else if (sig > 0 && sandbox_signal_repeated(sig)) {
+			continue;
 		} else if (sig > 0 && ++forwards > 1) {
 			kill_all(plan, agent);
 		} else if (sig > 0) {

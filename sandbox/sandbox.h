@@ -198,6 +198,17 @@ struct sandbox_result {
 bool sandbox_workspace_shared(const char *workspace);
 
 /*
+ * Return whether sig repeats the signal that the last call counted, within
+ * 100 ms, so that it counts once. One event can deliver a signal twice.
+ * killall and service managers signal both of runbundle's processes. A
+ * signal to runbundle's process group reaches the sandbox's init both
+ * directly and forwarded. A closed terminal sends SIGHUP from the
+ * kernel and from the shell. Async-signal-safe, for one signal handler
+ * or one signal loop of a process.
+ */
+bool sandbox_signal_repeated(int sig);
+
+/*
  * Call fn with the real path of each dynamic loader on this host, which
  * an exec allowlist lets the kernel execute as the interpreter of every
  * dynamic program, until fn returns nonzero. Returns that value, or 0.

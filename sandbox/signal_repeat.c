@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "sandbox/sandbox.h"
 
 /* Milliseconds within which the same signal again counts once. */
 #define REPEAT_MS 100
 
-bool cli_signal_repeated(int sig)
+bool sandbox_signal_repeated(int sig)
 {
 	static volatile sig_atomic_t last_sig;
 	static int64_t last_ms;
