@@ -569,6 +569,9 @@ static int wait_ready(pid_t pid)
 		FILE *f = fopen(path, "re");
 		bool caught = false, dead = false;
 
+		/* No /proc entry: the process has been reaped already. */
+		if (!f && errno == ENOENT)
+			errno = ESRCH;
 		if (!f)
 			return -1;
 		while (fgets(line, sizeof(line), f)) {
