@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,11 +361,20 @@ static int launch_and_inspect(void)
 	return depth;
 }
 
+/* The read end of a pipe, and a semaphore that the thread posts once it
+ * runs. */
+struct blocker {
+	int fd;
+	sem_t running;
+};
+
 static void *block_on_pipe(void *arg)
 {
+	struct blocker *b = arg;
 	char byte;
 
-	(void)!read(*(int *)arg, &byte, 1);
+	sem_post(&b->running);
+	(void)!read(b->fd, &byte, 1);
 	return NULL;
 }
 
@@ -372,17 +382,26 @@ static void *block_on_pipe(void *arg)
  * a new namespace; a caller with threads forks a helper outside it. */
 static void launch_clones_init_or_forks_helper(void **state)
 {
+	struct blocker b;
 	pthread_t thread;
 	int fds[2];
 
 	(void)state;
 	assert_int_equal(launch_and_inspect(), 2);
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(pthread_create(&thread, NULL, block_on_pipe,
-					&fds[0]), 0);
+	b.fd = fds[0];
+	assert_int_equal(sem_init(&b.running, 0, 0), 0);
+	assert_int_equal(pthread_create(&thread, NULL, block_on_pipe, &b), 0);
+
+	/* ASan's allocator is not fork-safe: a fork while the new thread
+	 * still sets itself up with the allocator's lock held leaves the
+	 * child's first allocation waiting for ever. glibc's allocator,
+	 * which a release build uses, is. */
+	sem_wait(&b.running);
 	assert_int_equal(launch_and_inspect(), 1);
 	close(fds[1]);
 	pthread_join(thread, NULL);
+	sem_destroy(&b.running);
 	close(fds[0]);
 }
 
