@@ -24,6 +24,8 @@
 #include "replay/session.h"
 #include "replay/sockets.h"
 #include "replay/trust.h"
+#include "sandbox/error.h"
+#include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
 
 static int parse_number(const struct cli_command *self, const char *opt,
@@ -243,6 +245,22 @@ static int note_sockets(const struct replay_run *a)
 	return 0;
 }
 
+/* Read the replayer's own policy before saying that the replay uses it:
+ * a missing or broken file stops the replay first. */
+static int note_own_policy(const char *path)
+{
+	struct sandbox_policy *own = sandbox_policy_load(path);
+
+	if (!own)
+		return cli_error_from(sandbox_error(), sandbox_error_hint());
+	sandbox_policy_free(own);
+	fprintf(stderr, "note: replaying under the policy '%s', not the "
+			"recorded one: the sandbox differs from the "
+			"recording's where the two differ\n",
+		path);
+	return CLI_EXIT_OK;
+}
+
 /* What makes a replay of this recording refused before it starts. */
 static int check_run(const struct replay_run *a,
 		     const struct replay_args *args)
@@ -261,10 +279,7 @@ static int check_run(const struct replay_run *a,
 			  "runs no sandbox to apply it", args->opts.policy);
 		rc = CLI_EXIT_USAGE;
 	} else if (!rc && args->opts.policy)
-		fprintf(stderr, "note: replaying under the policy '%s', not "
-				"the recorded one: the sandbox differs from "
-				"the recording's where the two differ\n",
-			args->opts.policy);
+		rc = note_own_policy(args->opts.policy);
 	else if (!rc && !args->no_sandbox)
 		rc = replay_note_policy(a, args->trust_policy);
 	if (!rc)

@@ -121,6 +121,17 @@ if grep -q "recorded policy grants" "$TMP/replay.err"; then
 	fail "the recorded policy's note came with --policy"
 fi
 
+# A policy file that cannot be read stops the replay before the note
+# that says it is used.
+replay_json "$TMP/reader.rb" --policy "$TMP/missing.json"
+expect_replay_status 3
+expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': " \
+	"$TMP/replay.err"
+if grep -q "^note: replaying under the policy" "$TMP/replay.err"; then
+	cat "$TMP/replay.err" >&2
+	fail "the note of an unreadable policy came before its error"
+fi
+
 # --policy is rejected for a run recorded with --sandbox none, which
 # replays with no sandbox to apply it to.
 new_workspace "$TMP/bare" 'echo one'
