@@ -187,6 +187,12 @@ static int recv_packet(int sock, struct packet *p, int flags)
 	do {
 		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
+
+	/* A peer that exits with a message of ours unread (init failing
+	 * before it reads the cgroup) makes the kernel report ECONNRESET
+	 * once, ahead of what the peer sent before it exited. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return n == 0 ? 0 : -1;
 	take_control(p, &msg);
