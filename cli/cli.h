@@ -47,7 +47,6 @@ struct cli_command {
 	const char *help;	/* option list for "runbundle help NAME" */
 };
 
-
 /* Print "runbundle: <formatted>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

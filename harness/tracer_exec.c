@@ -419,8 +419,8 @@ static char *shebang_path(const char *head, size_t len)
 /*
  * /proc/PID/exe names the file that the kernel executes, so an agent
  * cannot change it the way it could change the exec's path argument in
- * its memory. The stat costs a few microseconds of the
- * stop, which only a run with forbidden files pays.
+ * its memory. The stat costs a few microseconds of the stop, which only
+ * a run with forbidden files pays.
  */
 void tracer_exec_forbid(struct harness_tracer *tracer, struct tracee *t)
 {

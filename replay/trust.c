@@ -151,8 +151,9 @@ int replay_check_upstreams(const struct replay_run *run,
 /* The lines that list what the recorded policy adds, whole: the
  * replayer reads them to decide whether to trust the bundle. */
 struct widening {
-	char *text;		/* NUL-terminated once len > 0 */
-	size_t len, size;
+	FILE *out;		/* writes text while collect() runs */
+	char *text;
+	size_t len;
 	bool failed;		/* out of memory: the list is incomplete */
 	size_t lines;
 	size_t host_lines;	/* of them, those that show the agent more
@@ -164,7 +165,7 @@ struct widening {
  * bundle's author wrote the policy, and the text goes to a terminal. */
 static void add_text(struct widening *w, const char *fmt, const char *arg)
 {
-	size_t n = strlen(arg) + 1, need;
+	size_t n = strlen(arg) + 1;
 	char *clean = malloc(n);
 
 	if (!clean) {
@@ -172,21 +173,8 @@ static void add_text(struct widening *w, const char *fmt, const char *arg)
 		return;
 	}
 	cli_sanitize(clean, n, arg);
-	need = w->len + (size_t)snprintf(NULL, 0, fmt, clean) + 1;
-	if (need > w->size) {
-		size_t size = need > 2 * w->size ? need : 2 * w->size;
-		char *bigger = realloc(w->text, size);
-
-		if (!bigger) {
-			w->failed = true;
-			free(clean);
-			return;
-		}
-		w->text = bigger;
-		w->size = size;
-	}
-	w->len += (size_t)snprintf(w->text + w->len, w->size - w->len, fmt,
-				   clean);
+	if (fprintf(w->out, fmt, clean) < 0)
+		w->failed = true;
 	free(clean);
 }
 
@@ -257,6 +245,22 @@ static void add_widening(struct widening *w, const struct replay_run *run,
 		  "environment");
 }
 
+/* Write the lines of what policy grants beyond base into w->text.
+ * Returns 0, or -1 when memory ran out. */
+static int collect(struct widening *w, const struct replay_run *run,
+		   const struct sandbox_policy *policy,
+		   const struct sandbox_policy *base)
+{
+	w->out = open_memstream(&w->text, &w->len);
+	if (!w->out)
+		return -1;
+	add_widening(w, run, policy, base);
+	if (fclose(w->out) != 0)
+		w->failed = true;
+	w->out = NULL;
+	return w->failed ? -1 : 0;
+}
+
 /*
  * Print what the recorded policy adds. Without trusted, reject a policy
  * that shows the agent more of this host, as a recording without the
@@ -304,9 +308,7 @@ int replay_note_policy(const struct replay_run *run, bool trusted)
 		return cli_error_from(sandbox_error(), NULL);
 	base = sandbox_policy_default();
 	w = calloc(1, sizeof(*w));
-	if (w && base)
-		add_widening(w, run, policy, base);
-	if (!base || !w || w->failed)
+	if (!base || !w || collect(w, run, policy, base) < 0)
 		rc = cli_error_from("cannot compare the recorded policy with "
 				    "the default: out of memory", NULL);
 	else

@@ -167,25 +167,36 @@ static int add_exec_rule(int ruleset, const struct sandbox_plan *plan,
 	return 0;
 }
 
-int sandbox_each_loader(int (*fn)(const char *path, void *arg), void *arg)
+/* Call fn with the real path of each file that pattern matches, until
+ * fn returns nonzero. Returns that value, or 0. */
+static int each_match(const char *pattern,
+		      int (*fn)(const char *path, void *arg), void *arg)
 {
 	int rc = 0;
 	glob_t g;
 
-	for (size_t i = 0; i < sizeof(loader_globs) / sizeof(*loader_globs) &&
-			   rc == 0;
-	     i++) {
-		if (glob(loader_globs[i], 0, NULL, &g) != 0)
-			continue;
-		for (size_t j = 0; j < g.gl_pathc && rc == 0; j++) {
-			char real[PATH_MAX];
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	for (size_t j = 0; j < g.gl_pathc && rc == 0; j++) {
+		char real[PATH_MAX];
 
-			if (realpath(g.gl_pathv[j], real))
-				rc = fn(real, arg);
-		}
-		globfree(&g);
+		if (realpath(g.gl_pathv[j], real))
+			rc = fn(real, arg);
 	}
+	globfree(&g);
 	return rc;
+}
+
+int sandbox_each_loader(int (*fn)(const char *path, void *arg), void *arg)
+{
+	for (size_t i = 0; i < sizeof(loader_globs) / sizeof(*loader_globs);
+	     i++) {
+		int rc = each_match(loader_globs[i], fn, arg);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* The ruleset and its handled rights, for add_loader_rule(). */

@@ -40,7 +40,7 @@ expect_eq "$root" "$("$RUNBUNDLE" inspect --json "$TMP/i.rb" | jq -r .root)" \
 	fail "a chunked file after import"
 expect_status 3 "$RUNBUNDLE" import -o "$TMP/i.rb" "$TMP/b.tar.zst"
 expect_grep "exists" "$TMP/err"
-# A bundle given where the archive belongs: the hint says what import
+# A bundle given where the archive belongs: the hint names what import
 # reads.
 expect_status 3 "$RUNBUNDLE" import -o "$TMP/i2.rb" "$TMP/i.rb"
 expect_grep "^runbundle: cannot read archive: '$TMP/i.rb': " "$TMP/err"

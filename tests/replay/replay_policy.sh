@@ -122,7 +122,7 @@ if grep -q "recorded policy grants" "$TMP/replay.err"; then
 fi
 
 # A policy file that cannot be read stops the replay before the note
-# that says it is used.
+# that names it as the one in use.
 replay_json "$TMP/reader.rb" --policy "$TMP/missing.json"
 expect_replay_status 3
 expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': " \
