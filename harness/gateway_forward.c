@@ -76,6 +76,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 	}
 	memcpy(f->pending + f->pending_len, data, len);
 	f->pending_len += len;
+	gateway_mask_pending(f);
 	return len;
 }
 
@@ -112,6 +113,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *cls)
 		return len;
 	if (store_head(req) < 0)
 		return 0;
+	/* Decided before the first piece of the body arrives. */
+	f->whole = gateway_mask_compressed(f, &req->ex->response.headers);
 	f->headers_done = 1;
 	return len;
 }
@@ -121,6 +124,8 @@ static int skip_request_header(const struct gateway_request *req,
 {
 	if (gateway_is_hop_header(name) || strcasecmp(name, "host") == 0 ||
 	    strcasecmp(name, "expect") == 0 ||
+	    (req->upstream->secret &&
+	     strcasecmp(name, "accept-encoding") == 0) ||
 	    strcasecmp(name, "x-runbundle-upstream") == 0)
 		return 1;
 	/* The agent has only a placeholder key, so its credentials are
@@ -177,6 +182,11 @@ static int build_headers(struct gateway_request *req)
 	     add_line(list, "Accept", ":", "", "") < 0) ||
 	    (!harness_headers_get(in, "content-type") &&
 	     add_line(list, "Content-Type", ":", "", "") < 0))
+		return -1;
+	/* A body that carries the key must be readable as it passes
+	 * (gateway_mask.c). */
+	if (up->secret &&
+	    add_line(list, "Accept-Encoding", ": ", "identity", "") < 0)
 		return -1;
 	if (up->secret && up->auth_header &&
 	    add_line(list, up->auth_header, ": ",
@@ -343,7 +353,12 @@ static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 	struct gateway_forward *f = &req->forward;
 	size_t n;
 
-	while (f->pending_off == f->pending_len) {
+	while (f->pending_off == f->safe_len) {
+		/* What was held back cannot begin a key that never comes. */
+		if (f->done && f->safe_len < f->pending_len) {
+			f->safe_len = f->pending_len;
+			break;
+		}
 		if (f->done)
 			return f->result == CURLE_OK
 				       ? MHD_CONTENT_READER_END_OF_STREAM
@@ -351,13 +366,18 @@ static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 		if (drive(req) < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
-	n = f->pending_len - f->pending_off;
+	n = f->safe_len - f->pending_off;
 	if (n > max)
 		n = max;
 	memcpy(buf, f->pending + f->pending_off, n);
 	f->pending_off += n;
-	if (f->pending_off == f->pending_len)
-		f->pending_off = f->pending_len = 0;
+	if (f->pending_off == f->safe_len) {
+		unsigned char *held = f->pending + f->pending_off;
+
+		f->pending_len -= f->pending_off;
+		memmove(f->pending, held, f->pending_len);
+		f->pending_off = f->safe_len = 0;
+	}
 	return (ssize_t)n;
 }
 
@@ -390,6 +410,7 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 				   struct gateway_request *req)
 {
 	const struct harness_response *resp = &req->ex->response;
+	struct gateway_forward *f = &req->forward;
 	struct MHD_Response *response;
 	enum MHD_Result rc;
 
@@ -398,10 +419,11 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 			0, "", MHD_RESPMEM_PERSISTENT);
 	else
 		response = MHD_create_response_from_callback(
-			announced_size(resp), RELAY_BLOCK, relay, req, NULL);
+			f->decoded ? f->pending_len : announced_size(resp),
+			RELAY_BLOCK, relay, req, NULL);
 	if (!response)
 		return MHD_NO;
-	if (gateway_add_headers(response, &resp->headers) < 0) {
+	if (gateway_mask_add_headers(response, &resp->headers, f) < 0) {
 		MHD_destroy_response(response);
 		return MHD_NO;
 	}
@@ -425,6 +447,26 @@ static enum MHD_Result queue_failure(struct MHD_Connection *c,
 				   failure_code(f->result), message, details);
 }
 
+/*
+ * A compressed body that could hide the key and cannot be decoded goes
+ * to no one: the agent gets a 502, which the exchange records in place
+ * of the upstream's response.
+ */
+static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
+				       struct gateway_request *req)
+{
+	char message[512];
+
+	snprintf(message, sizeof(message),
+		 "upstream '%s': the response body cannot be checked for "
+		 "the upstream's key, so it was not relayed: %s",
+		 req->upstream->name, harness_error());
+	harness_response_release(&req->ex->response);
+	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
+	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
+				   "upstream_body_unchecked", message, NULL);
+}
+
 static int start_transfer(struct gateway_request *req)
 {
 	struct gateway_forward *f = &req->forward;
@@ -432,6 +474,7 @@ static int start_transfer(struct gateway_request *req)
 	f->easy = req->conn->easy;
 	f->multi = req->conn->multi;
 	f->watch_client = req->conn->fd >= 0;
+	gateway_mask_init(f, req->upstream);
 	f->url = build_url(req);
 	if (!f->url || build_headers(req) < 0)
 		return -1;
@@ -470,11 +513,13 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 	}
 	/* A response without a body never reaches the content reader, so
 	 * its transfer is finished here, where its end is seen. */
-	while (!f->done && (strcmp(req->live.method, "HEAD") == 0 ||
+	while (!f->done && (f->whole || strcmp(req->live.method, "HEAD") == 0 ||
 			    f->status == 204 || f->status == 304)) {
 		if (drive(req) < 0)
 			return MHD_NO;
 	}
+	if (f->whole && gateway_mask_decode(f, &req->ex->response.headers) < 0)
+		return queue_unchecked(c, req);
 	return queue_relay(c, req);
 }
 

@@ -99,6 +99,11 @@ struct gateway_forward {
 	size_t pending_len;
 	size_t pending_off;
 	size_t pending_capacity;
+	size_t safe_len; /* pending up to here is masked and may go out */
+	int whole;	 /* the body is read whole before any goes out */
+	int decoded;	 /* pending holds the decoded body */
+	char *key;	 /* the upstream's key, not owned */
+	struct harness_secrets keys; /* key, or nothing */
 	int client_gone;
 	int watch_client; /* poll the agent's socket for a close */
 };
@@ -181,6 +186,29 @@ void gateway_conn_release(struct gateway_conn *conn);
 enum MHD_Result gateway_forward(struct MHD_Connection *connection,
 				struct gateway_request *req);
 void gateway_forward_finish(struct gateway_request *req);
+
+/*
+ * Masking the upstream's key in what is relayed (gateway_mask.c).
+ * gateway_mask_init() points f's keys at upstream's key, which must
+ * outlive f. gateway_mask_pending() masks what arrived and sets
+ * safe_len. gateway_mask_compressed() is nonzero when the body must be
+ * read whole and decoded before it is relayed, which
+ * gateway_mask_decode() then does: 0 when pending is now the decoded,
+ * masked body, 1 when the body goes out as sent, -1 with a
+ * message in harness_error() when it cannot be decoded.
+ * gateway_mask_add_headers() adds the relayable headers, masked, and
+ * without Content-Encoding once the body was decoded; 0 or -1.
+ */
+void gateway_mask_init(struct gateway_forward *f,
+		       const struct harness_upstream *upstream);
+void gateway_mask_pending(struct gateway_forward *f);
+int gateway_mask_compressed(const struct gateway_forward *f,
+			    const struct harness_headers *headers);
+int gateway_mask_decode(struct gateway_forward *f,
+			const struct harness_headers *headers);
+int gateway_mask_add_headers(struct MHD_Response *response,
+			     const struct harness_headers *headers,
+			     const struct gateway_forward *f);
 
 /* The sink thread (gateway_sink.c). gateway_sink_push() takes over the
  * exchange; gateway_sink_stop() delivers what is queued, then ends the

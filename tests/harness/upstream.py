@@ -13,10 +13,12 @@ formats the gateway must relay byte for byte, and fails on request:
                               and sequence_number, no [DONE])
   POST .../messages           Anthropic Messages (SSE from message_start
                               to message_stop, with ping events)
-  any  .../echo               JSON describing the request it received
-                              (gzip-compressed with ?gzip=1, brotli
-                              with ?br=1)
+  any  .../echo               JSON describing the request it received,
+                              with the SHA-256 of its Authorization
+                              header (gzip-compressed with ?gzip=1,
+                              brotli with ?br=1)
   GET  /gzip, /br             a JSON body compressed with that coding
+  GET  /bad-coding            a body that claims gzip and is not
   GET  /binary?size=N         N bytes of every value 0..255, repeated
   GET  /empty                 200 with an empty body; /no-content: 204
   GET  /status?code=C&retry_after=S
@@ -39,7 +41,9 @@ body is invalid gets 400. A response that is not streamed carries
 request_number, the count of requests so far, so that identical requests
 get different answers. The request header x-test-echo makes the value
 of the request's Authorization header appear in the response body and in
-a Set-Cookie header, for the secret tests.
+a Set-Cookie header, for the secret tests, with its SHA-256 in
+auth_sha256. With x-test-split too, such a body is sent in two chunks
+100 ms apart, split in the middle of that value.
 """
 
 import brotli
@@ -247,9 +251,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def echo(self, body, query):
         headers = [[k, v] for k, v in self.headers.items()]
+        auth = self.headers.get("Authorization", "")
         reply = {"method": self.command, "path": self.path,
                  "headers": headers, "body_length": len(body),
-                 "body_sha256": hashlib.sha256(body).hexdigest()}
+                 "body_sha256": hashlib.sha256(body).hexdigest(),
+                 "auth_sha256": hashlib.sha256(auth.encode()).hexdigest()}
         if query.get("br"):
             return self.send_body(200,
                                   brotli.compress(json.dumps(reply).encode()),
@@ -276,16 +282,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not request.get("stream"):
             with LOCK:
                 number = STATS["requests"]
-            return self.send_json(200, {"id": "test1", "model": model,
-                                        "content": "Hello.",
-                                        "request_number": number},
-                                  extra=echo)
+            reply = {"id": "test1", "model": model, "content": "Hello.",
+                     "request_number": number}
+            if echo:
+                reply["auth_sha256"] = hashlib.sha256(
+                    secret.encode()).hexdigest()
+            if echo and self.headers.get("x-test-split"):
+                return self.split(json.dumps(reply).encode(), secret)
+            return self.send_json(200, reply, extra=echo)
         delay = int(self.headers.get("x-test-delay-ms", "5")) / 1000
         self.start_chunked()
         for event in events(model):
             self.chunk(event)
             time.sleep(delay)
         self.end_chunked()
+
+    def split(self, body, secret):
+        """Send body in two chunks cut in the middle of secret."""
+        cut = body.index(secret.encode()) + len(secret) // 2
+        self.start_chunked(ctype="application/json")
+        self.chunk(body[:cut])
+        time.sleep(0.1)
+        self.chunk(body[cut:])
+        self.end_chunked()
+
+    def get_bad_coding(self, query):
+        self.send_body(200, b"this is not gzip",
+                       extra=[("Content-Encoding", "gzip")])
 
     def get_gzip(self, query):
         body = json.dumps({"coding": "gzip", "text": "a" * 200}).encode()

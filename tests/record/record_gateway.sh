@@ -59,8 +59,9 @@ grep -q "$OPENAI_API_KEY" "$TMP/all" && fail "the key is in the bundle"
 grep -q runbundle-placeholder-key "$TMP/all" ||
 	fail "the agent's placeholder key is not in the bundle"
 
-# A real upstream on loopback gets runbundle's key, and the agent and
-# the bundle get the placeholder.
+# A real upstream on loopback gets runbundle's key. The agent and the
+# bundle get the placeholder, and the key masked where the upstream
+# echoes it.
 /usr/bin/python3 "$TESTS_DIR/harness/upstream.py" "$TMP/port" \
 	2>"$TMP/upstream.err" &
 upstream_pid=$!
@@ -74,12 +75,12 @@ expect_recorded 0
 expect_eq runbundle-placeholder-key "$(head -1 "$TMP/out")" \
 	"the agent's key"
 tail -n +2 "$TMP/out" >"$TMP/echo.json"
-jq -e --arg k "Bearer $OPENAI_API_KEY" \
-	'[.. | strings | select(. == $k)] | length > 0' "$TMP/echo.json" \
-	>/dev/null || {
-	cat "$TMP/echo.json" >&2
-	fail "the upstream did not get runbundle's key"
-}
+expect_eq "$(printf 'Bearer %s' "$OPENAI_API_KEY" | sha256sum |
+	cut -d' ' -f1)" "$(jq -r .auth_sha256 "$TMP/echo.json")" \
+	"hash of the key that the upstream got"
+# The upstream echoed the key, and the agent got it masked.
+grep -q "$OPENAI_API_KEY" "$TMP/out" && fail "the agent got the key"
+expect_grep 'Bearer \[REDACTED\]\**"' "$TMP/echo.json"
 expect_eq "complete 200" \
 	"$(last_data "$TMP/up.rb" exchange '"\(.outcome) \(.status)"')" \
 	"the exchange"

@@ -1,0 +1,133 @@
+/*
+ * gateway_mask.c - keeping an upstream's key out of what the agent
+ * receives.
+ *
+ * The gateway adds the upstream's key to each request it forwards. An
+ * upstream that echoes request headers (a debugging proxy, some error
+ * pages) would then hand the key to the agent, which must never learn
+ * it. So the relay masks the key in the response head and body the way
+ * the record does (redact.h): in place, by bytes of the same length, so
+ * that the framing and a body's Content-Length still hold.
+ *
+ * A body arrives in pieces, and the key may be split between two of
+ * them. The end of what has arrived that could begin the key is held
+ * back until the next piece shows whether it does. Only a piece ending
+ * in such a prefix waits, so a stream of events is not delayed.
+ *
+ * A key inside a compressed body cannot be seen as it passes, so the
+ * upstream is asked for an uncompressed one (forward.c sends
+ * "Accept-Encoding: identity"). A compressed body that comes anyway is
+ * read whole and decoded first. If the key is in it, the agent gets the
+ * decoded, masked body without its Content-Encoding, as a proxy may
+ * send it. Otherwise the agent gets the body as sent. A body that cannot
+ * be decoded is not relayed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "harness/decode.h"
+#include "harness/gateway_internal.h"
+
+void gateway_mask_init(struct gateway_forward *f,
+		       const struct harness_upstream *upstream)
+{
+	f->key = (char *)upstream->secret;
+	f->keys.values = &f->key;
+	f->keys.count = upstream->secret ? 1 : 0;
+}
+
+/* How many bytes at the end of data could begin a key: the longest end
+ * that equals a key's start, shorter than the whole key. */
+static size_t held_back(const struct harness_secrets *keys,
+			const unsigned char *data, size_t len)
+{
+	size_t prefix_len = 0;
+
+	for (size_t i = 0; i < keys->count; i++) {
+		const char *key = keys->values[i];
+		size_t n = strlen(key) - 1;
+
+		if (n > len)
+			n = len;
+		for (; n > prefix_len; n--) {
+			if (memcmp(data + len - n, key, n) == 0) {
+				prefix_len = n;
+				break;
+			}
+		}
+	}
+	return prefix_len;
+}
+
+void gateway_mask_pending(struct gateway_forward *f)
+{
+	unsigned char *unsent = f->pending + f->pending_off;
+	size_t len = f->pending_len - f->pending_off;
+
+	if (f->keys.count == 0 || f->whole) {
+		f->safe_len = f->pending_len;
+		return;
+	}
+	harness_redact_bytes(&f->keys, unsent, len);
+	f->safe_len = f->pending_len - held_back(&f->keys, unsent, len);
+}
+
+int gateway_mask_compressed(const struct gateway_forward *f,
+			    const struct harness_headers *headers)
+{
+	const char *coding = harness_headers_get(headers, "content-encoding");
+
+	return f->keys.count > 0 && coding && *coding &&
+	       strcasecmp(coding, "identity") != 0;
+}
+
+int gateway_mask_decode(struct gateway_forward *f,
+			const struct harness_headers *headers)
+{
+	const char *coding = harness_headers_get(headers, "content-encoding");
+	unsigned char *decoded;
+	size_t len;
+	int rc;
+
+	rc = harness_decode_body(coding, f->pending, f->pending_len,
+				 &decoded, &len);
+	if (rc != 0)
+		return rc;
+	if (harness_redact_bytes(&f->keys, decoded, len) == 0) {
+		free(decoded);
+		return 1;
+	}
+	free(f->pending);
+	f->pending = decoded;
+	f->pending_len = f->pending_capacity = f->safe_len = len;
+	f->pending_off = 0;
+	f->decoded = 1;
+	return 0;
+}
+
+int gateway_mask_add_headers(struct MHD_Response *response,
+			     const struct harness_headers *headers,
+			     const struct gateway_forward *f)
+{
+	for (size_t i = 0; i < headers->count; i++) {
+		const struct harness_header *h = &headers->items[i];
+		char *value;
+		int rc;
+
+		if (gateway_is_hop_header(h->name))
+			continue;
+		if (f->decoded && strcasecmp(h->name, "content-encoding") == 0)
+			continue;
+		value = strdup(h->value);
+		if (!value)
+			return -1;
+		harness_redact_bytes(&f->keys, (unsigned char *)value,
+				     strlen(value));
+		rc = MHD_add_response_header(response, h->name, value);
+		free(value);
+		if (rc != MHD_YES)
+			return -1;
+	}
+	return 0;
+}
