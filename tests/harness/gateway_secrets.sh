@@ -125,10 +125,14 @@ expect_grep upstream_body_unchecked "$TMP/r8"
 code=$(curl -sS -o "$TMP/r9" -w '%{http_code}' "$REC/plain/bad-coding")
 expect_eq 200 "$code" "status of an undecodable body without a key"
 expect_eq 'this is not gzip' "$(cat "$TMP/r9")" "body passed as sent"
+
+# 9: a HEAD request for a compressed body has no body to check.
+curl -sS -I "$REC/keyed/gzip" >"$TMP/h10"
+expect_grep '^HTTP/1.1 200' "$TMP/h10"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 9 "$($RECORDS count "$f")" "recorded exchanges"
+expect_eq 10 "$($RECORDS count "$f")" "recorded exchanges"
 expect_eq upstream-failed "$($RECORDS field "$f" 8 outcome)" \
 	"outcome of the body that was not relayed"
 expect_eq 502 "$($RECORDS field "$f" 8 response.status)" \
