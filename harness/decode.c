@@ -73,8 +73,22 @@ static int inflate_with(const unsigned char *in, size_t len, int window_bits,
 
 	z.next_in = (unsigned char *)in;
 	z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
-	while (rc != Z_STREAM_END) {
-		size_t room = sink_reserve(sink, coding);
+	for (;;) {
+		size_t room;
+
+		if (rc == Z_STREAM_END) {
+			if (z.avail_in == 0)
+				break;
+			/* Another gzip member follows, as gzip(1) and most
+			 * clients read it; anything else is left over. */
+			if (window_bits != 15 + 32 ||
+			    inflateReset(&z) != Z_OK) {
+				inflateEnd(&z);
+				return damaged(coding, "data after the end");
+			}
+			rc = Z_OK;
+		}
+		room = sink_reserve(sink, coding);
 
 		if (!room) {
 			inflateEnd(&z);
@@ -124,6 +138,8 @@ static int decode_brotli(const unsigned char *in, size_t len,
 	BrotliDecoderDestroyInstance(state);
 	if (rc != BROTLI_DECODER_RESULT_SUCCESS)
 		return damaged("br", "invalid or truncated data");
+	if (avail_in != 0)
+		return damaged("br", "data after the end");
 	return 0;
 }
 
@@ -136,7 +152,8 @@ static int decode_zstd(const unsigned char *in, size_t len,
 
 	if (!stream)
 		return damaged("zstd", "out of memory");
-	while (rc != 0) {
+	/* Frames may follow one another (RFC 8878, section 3.1). */
+	while (rc != 0 || input.pos < input.size) {
 		size_t room = sink_reserve(sink, "zstd");
 		ZSTD_outBuffer output;
 
@@ -230,6 +247,14 @@ static int copy_out(const void *body, size_t len, unsigned char **out,
 int harness_decode_body(const char *encoding, const void *data, size_t len,
 			unsigned char **out, size_t *out_len)
 {
+	return harness_decode_body_max(encoding, data, len, HARNESS_DECODE_MAX,
+				       out, out_len);
+}
+
+int harness_decode_body_max(const char *encoding, const void *data,
+			    size_t len, size_t max_len, unsigned char **out,
+			    size_t *out_len)
+{
 	char list[256];
 	char *names[8];
 	size_t n;
@@ -259,7 +284,7 @@ int harness_decode_body(const char *encoding, const void *data, size_t len,
 	/* The codings were applied in the order listed, so the last one
 	 * is undone first. */
 	for (size_t i = n; i-- > 0;) {
-		struct sink sink = { NULL, 0, 0, HARNESS_DECODE_MAX };
+		struct sink sink = { NULL, 0, 0, max_len };
 
 		if (decode_one(names[i], current, current_len, &sink) < 0) {
 			free(sink.data);

@@ -52,6 +52,35 @@ const char *harness_headers_get(const struct harness_headers *headers,
 	return NULL;
 }
 
+char *harness_headers_join(const struct harness_headers *headers,
+			   const char *name)
+{
+	char *joined = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < headers->count; i++) {
+		const char *value = headers->items[i].value;
+		size_t n = strlen(value);
+		char *grown;
+
+		if (strcasecmp(headers->items[i].name, name) != 0)
+			continue;
+		grown = realloc(joined, len + n + 3);
+		if (!grown) {
+			free(joined);
+			return NULL;
+		}
+		joined = grown;
+		if (len) {
+			memcpy(joined + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(joined + len, value, n + 1);
+		len += n;
+	}
+	return joined;
+}
+
 void harness_headers_release(struct harness_headers *headers)
 {
 	for (size_t i = 0; i < headers->count; i++) {

@@ -88,6 +88,12 @@ const char *harness_headers_get(const struct harness_headers *headers,
 
 void harness_headers_release(struct harness_headers *headers);
 
+/* The values of every header called name, joined with ", " as RFC 9110
+ * (section 5.3) allows for a list; NULL when there is none or memory
+ * ran out. The caller frees it. */
+char *harness_headers_join(const struct harness_headers *headers,
+			   const char *name);
+
 /* Append a copy of len bytes as a chunk that arrived at offset_us. */
 int harness_response_add_chunk(struct harness_response *response,
 			       const void *data, size_t len,

@@ -119,13 +119,25 @@ static size_t on_header(char *line, size_t size, size_t n, void *cls)
 	return len;
 }
 
+/*
+ * Headers that a keyed upstream does not get from the agent: the key is
+ * masked in the response only where it is whole, so the response must
+ * come uncompressed (the gateway requests identity itself) and whole,
+ * not as ranges that the agent could put together.
+ */
+static int is_keyed_only(const char *name)
+{
+	return strcasecmp(name, "accept-encoding") == 0 ||
+	       strcasecmp(name, "range") == 0 ||
+	       strcasecmp(name, "if-range") == 0;
+}
+
 static int skip_request_header(const struct gateway_request *req,
 			       const char *name)
 {
 	if (gateway_is_hop_header(name) || strcasecmp(name, "host") == 0 ||
 	    strcasecmp(name, "expect") == 0 ||
-	    (req->upstream->secret &&
-	     strcasecmp(name, "accept-encoding") == 0) ||
+	    (req->upstream->secret && is_keyed_only(name)) ||
 	    strcasecmp(name, "x-runbundle-upstream") == 0)
 		return 1;
 	/* The agent has only a placeholder key, so its credentials are
@@ -355,7 +367,8 @@ static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 
 	while (f->pending_off == f->safe_len) {
 		/* What was held back cannot begin a key that never comes. */
-		if (f->done && f->safe_len < f->pending_len) {
+		if (f->done && f->result == CURLE_OK &&
+		    f->safe_len < f->pending_len) {
 			f->safe_len = f->pending_len;
 			break;
 		}
@@ -372,10 +385,10 @@ static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 	memcpy(buf, f->pending + f->pending_off, n);
 	f->pending_off += n;
 	if (f->pending_off == f->safe_len) {
-		unsigned char *held = f->pending + f->pending_off;
+		unsigned char *rest = f->pending + f->pending_off;
 
 		f->pending_len -= f->pending_off;
-		memmove(f->pending, held, f->pending_len);
+		memmove(f->pending, rest, f->pending_len);
 		f->pending_off = f->safe_len = 0;
 	}
 	return (ssize_t)n;
@@ -456,7 +469,9 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 				       struct gateway_request *req)
 {
 	char message[512];
+	cJSON *details = cJSON_CreateObject();
 
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
 	snprintf(message, sizeof(message),
 		 "upstream '%s': the response body cannot be checked for "
 		 "the upstream's key, so it was not relayed: %s",
@@ -464,7 +479,8 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 	harness_response_release(&req->ex->response);
 	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
 	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
-				   "upstream_body_unchecked", message, NULL);
+				   "upstream_body_unchecked", message,
+				   details);
 }
 
 static int start_transfer(struct gateway_request *req)

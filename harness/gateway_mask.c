@@ -15,7 +15,7 @@
  * in such a prefix waits, so a stream of events is not delayed.
  *
  * A key inside a compressed body cannot be seen as it passes, so the
- * upstream is asked for an uncompressed one (forward.c sends
+ * upstream is asked for an uncompressed one (gateway_forward.c sends
  * "Accept-Encoding: identity"). A compressed body that comes anyway is
  * read whole and decoded first. If the key is in it, the agent gets the
  * decoded, masked body without its Content-Encoding, as a proxy may
@@ -27,7 +27,16 @@
 #include <strings.h>
 
 #include "harness/decode.h"
+#include "harness/error.h"
 #include "harness/gateway_internal.h"
+
+/*
+ * The largest body decoded for the check. A model's response is far
+ * smaller, and a small compressed body from a hostile upstream must not
+ * cost gigabytes: over this, the body is not relayed, and the exchange
+ * records the 502 in its place, so the record does not decode it either.
+ */
+#define GATEWAY_MASK_DECODE_MAX ((size_t)64 << 20)
 
 void gateway_mask_init(struct gateway_forward *f,
 		       const struct harness_upstream *upstream)
@@ -76,25 +85,41 @@ void gateway_mask_pending(struct gateway_forward *f)
 int gateway_mask_compressed(const struct gateway_forward *f,
 			    const struct harness_headers *headers)
 {
-	const char *coding = harness_headers_get(headers, "content-encoding");
+	if (f->keys.count == 0)
+		return 0;
 
-	return f->keys.count > 0 && coding && *coding &&
-	       strcasecmp(coding, "identity") != 0;
+	/* Every Content-Encoding header counts, not only the first: a
+	 * client applies them all ("identity", then "gzip", is gzip). */
+	for (size_t i = 0; i < headers->count; i++) {
+		const struct harness_header *h = &headers->items[i];
+
+		if (strcasecmp(h->name, "content-encoding") == 0 &&
+		    *h->value && strcasecmp(h->value, "identity") != 0)
+			return 1;
+	}
+	return 0;
 }
 
 int gateway_mask_decode(struct gateway_forward *f,
 			const struct harness_headers *headers)
 {
-	const char *coding = harness_headers_get(headers, "content-encoding");
+	char *coding;
 	unsigned char *decoded;
 	size_t len;
 	int rc;
 
-	/* A HEAD response, a 204 or an empty body has nothing to hide. */
+	/* No body (HEAD, 204, 304, or empty): nothing can hide a key. */
 	if (f->pending_len == 0)
 		return 1;
-	rc = harness_decode_body(coding, f->pending, f->pending_len,
-				 &decoded, &len);
+	coding = harness_headers_join(headers, "content-encoding");
+	if (!coding) {
+		harness_set_error("cannot decode body: 'Content-Encoding': "
+				  "out of memory");
+		return -1;
+	}
+	rc = harness_decode_body_max(coding, f->pending, f->pending_len,
+				     GATEWAY_MASK_DECODE_MAX, &decoded, &len);
+	free(coding);
 	if (rc != 0)
 		return rc;
 	if (harness_redact_bytes(&f->keys, decoded, len) == 0) {
@@ -121,6 +146,9 @@ int gateway_mask_add_headers(struct MHD_Response *response,
 		if (gateway_is_hop_header(h->name))
 			continue;
 		if (f->decoded && strcasecmp(h->name, "content-encoding") == 0)
+			continue;
+		/* A name cannot be masked and stay a token: leave it out. */
+		if (f->key && strstr(h->name, f->key))
 			continue;
 		value = strdup(h->value);
 		if (!value)

@@ -180,9 +180,35 @@ int harness_is_credential_header(const char *name)
 	return 0;
 }
 
+/*
+ * Leave out every header whose name contains a secret. Masked, the name
+ * would no longer be a valid header name, which a replay could not
+ * serve, and no API names a header after a credential.
+ */
+static void drop_secret_names(const struct harness_secrets *secrets,
+			      struct harness_headers *headers)
+{
+	size_t n_kept = 0;
+
+	for (size_t i = 0; i < headers->count; i++) {
+		struct harness_header *h = &headers->items[i];
+
+		if (harness_redact_bytes(secrets, (unsigned char *)h->name,
+					 strlen(h->name)) == 0) {
+			headers->items[n_kept++] = *h;
+			continue;
+		}
+		OPENSSL_cleanse(h->value, strlen(h->value));
+		free(h->name);
+		free(h->value);
+	}
+	headers->count = n_kept;
+}
+
 static int redact_headers(const struct harness_secrets *secrets,
 			  struct harness_headers *headers)
 {
+	drop_secret_names(secrets, headers);
 	for (size_t i = 0; i < headers->count; i++) {
 		struct harness_header *h = &headers->items[i];
 		char *value;
@@ -234,11 +260,16 @@ static int redact_encoded(const struct harness_secrets *secrets,
 			  const unsigned char *body, size_t len,
 			  unsigned char **decoded, size_t *decoded_len)
 {
-	const char *encoding = harness_headers_get(headers, "content-encoding");
+	char *encoding = harness_headers_join(headers, "content-encoding");
+	int rc;
 
-	if (!encoding || secrets->count == 0)
+	if (!encoding || secrets->count == 0) {
+		free(encoding);
 		return 0;
-	if (harness_decode_body(encoding, body, len, decoded, decoded_len) != 0)
+	}
+	rc = harness_decode_body(encoding, body, len, decoded, decoded_len);
+	free(encoding);
+	if (rc != 0)
 		return 0;
 	if (harness_redact_bytes(secrets, *decoded, *decoded_len) == 0) {
 		free(*decoded);

@@ -121,18 +121,29 @@ grep -qi '^content-encoding: gzip' "$TMP/h7" ||
 # gets a 502 instead. Where no key is injected, it goes through.
 code=$(curl -sS -o "$TMP/r8" -w '%{http_code}' "$REC/keyed/bad-coding")
 expect_eq 502 "$code" "status of an undecodable body"
-expect_grep upstream_body_unchecked "$TMP/r8"
+expect_eq upstream_body_unchecked "$(jq -r .error.code "$TMP/r8")" \
+	"code of an undecodable body"
+expect_eq keyed "$(jq -r .error.details.upstream "$TMP/r8")" \
+	"upstream named in the 502"
 code=$(curl -sS -o "$TMP/r9" -w '%{http_code}' "$REC/plain/bad-coding")
 expect_eq 200 "$code" "status of an undecodable body without a key"
 expect_eq 'this is not gzip' "$(cat "$TMP/r9")" "body passed as sent"
 
-# 9: a HEAD request for a compressed body has no body to check.
+# 9: the agent cannot ask a keyed upstream for ranges, which would cut
+# an echo of the key into pieces that are masked nowhere.
+curl -sS -H 'Range: bytes=0-20' -H 'If-Range: "x"' "$REC/keyed/echo" \
+	>"$TMP/r10"
+expect_eq 0 "$(jq '[.headers[] | select(.[0] | ascii_downcase |
+	test("^(if-)?range$"))] | length' "$TMP/r10")" \
+	"range headers that reached a keyed upstream"
+
+# 10: a HEAD request for a compressed body has no body to check.
 curl -sS -I "$REC/keyed/gzip" >"$TMP/h10"
 expect_grep '^HTTP/1.1 200' "$TMP/h10"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 10 "$($RECORDS count "$f")" "recorded exchanges"
+expect_eq 11 "$($RECORDS count "$f")" "recorded exchanges"
 expect_eq upstream-failed "$($RECORDS field "$f" 8 outcome)" \
 	"outcome of the body that was not relayed"
 expect_eq 502 "$($RECORDS field "$f" 8 response.status)" \

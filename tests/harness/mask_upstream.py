@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""mask_upstream.py PORTFILE: an upstream that hides the key it was sent.
+
+It writes its port to PORTFILE and responds, for the last path segment,
+with the request's key (after "Bearer " in Authorization) hidden in a
+place the gateway must still find it:
+
+  two-ce         Content-Encoding: identity, then Content-Encoding: gzip
+                 (?first= sends an empty first header)
+  multi-member   gzip of two members, the key in the second
+  multi-frame    zstd of two frames, the key in the second
+  trailing       a gzip member without the key, then the key in plain
+  header-name    the key in a header's name
+  head-gzip      Content-Encoding: gzip, for HEAD
+  not-modified   304 with Content-Encoding: gzip
+  no-content     204 with Content-Encoding: gzip
+  empty-gzip     200, Content-Encoding: gzip, Content-Length: 0
+  cut            the key less its last byte, then the connection closes
+  bomb           gzip of 80 MiB of zeros, about 80 KB on the wire
+
+zstd bodies are made with the zstd command.
+"""
+import gzip
+import socket
+import socketserver
+import subprocess
+import sys
+import time
+import urllib.parse
+
+
+def zstd(data):
+    return subprocess.run(["zstd", "-q", "-c"], input=data,
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def read_request(self):
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            more = self.request.recv(65536)
+            if not more:
+                return None
+            buf += more
+        head, rest = buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            rest += self.request.recv(65536)
+        return method, target, headers
+
+    def handle(self):
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            req = self.read_request()
+            if req is None:
+                return
+            self.method, target, headers = req
+            url = urllib.parse.urlsplit(target)
+            self.query = dict(urllib.parse.parse_qsl(url.query))
+            auth = headers.get("authorization", "")
+            self.key = auth[7:].encode() if auth.startswith("Bearer ") \
+                else auth.encode()
+            name = url.path.rstrip("/").rsplit("/", 1)[-1]
+            scenario = getattr(self, "s_" + name.replace("-", "_"), None)
+            if scenario is None:
+                self.request.sendall(b"HTTP/1.1 404 Not Found\r\n"
+                                     b"Content-Length: 0\r\n\r\n")
+            elif scenario() == "close":
+                return
+
+    def reply(self, body, extra="", status="200 OK"):
+        head = ("HTTP/1.1 %s\r\n%sContent-Length: %d\r\n\r\n"
+                % (status, extra, len(body))).encode()
+        self.request.sendall(head if self.method == "HEAD" else head + body)
+
+    def echo(self):
+        return b'{"echo": "Bearer ' + self.key + b'"}\n'
+
+    def s_two_ce(self):
+        first = self.query.get("first", "identity")
+        self.reply(gzip.compress(self.echo(), mtime=0),
+                   "Content-Encoding: %s\r\nContent-Encoding: gzip\r\n"
+                   % first)
+
+    def s_multi_member(self):
+        self.reply(gzip.compress(b'{"a": "harmless', mtime=0) +
+                   gzip.compress(b'", "echo": "' + self.key + b'"}\n',
+                                 mtime=0),
+                   "Content-Encoding: gzip\r\n")
+
+    def s_multi_frame(self):
+        self.reply(zstd(b'{"a": "harmless') +
+                   zstd(b'", "echo": "' + self.key + b'"}\n'),
+                   "Content-Encoding: zstd\r\n")
+
+    def s_trailing(self):
+        self.reply(gzip.compress(b'{"a": 1}', mtime=0) + b"Bearer " +
+                   self.key + b"\n", "Content-Encoding: gzip\r\n")
+
+    def s_header_name(self):
+        self.reply(b"ok\n", "X-%s: 1\r\n" % self.key.decode())
+
+    def s_head_gzip(self):
+        self.reply(gzip.compress(b"{}", mtime=0),
+                   "Content-Encoding: gzip\r\n")
+
+    def s_not_modified(self):
+        self.request.sendall(b"HTTP/1.1 304 Not Modified\r\n"
+                             b"Content-Encoding: gzip\r\n\r\n")
+
+    def s_no_content(self):
+        self.request.sendall(b"HTTP/1.1 204 No Content\r\n"
+                             b"Content-Encoding: gzip\r\n\r\n")
+
+    def s_empty_gzip(self):
+        self.reply(b"", "Content-Encoding: gzip\r\n")
+
+    def s_bomb(self):
+        self.reply(gzip.compress(bytes(80 << 20), mtime=0),
+                   "Content-Encoding: gzip\r\n")
+
+    def s_cut(self):
+        body = self.echo()
+        cut = body.index(self.key) + len(self.key) - 1
+        self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
+                             % len(body) + body[:cut])
+        time.sleep(0.05)
+        return "close"
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+server = Server(("127.0.0.1", 0), Handler)
+with open(sys.argv[1], "w") as port_file:
+    port_file.write(str(server.server_address[1]))
+server.serve_forever()
