@@ -47,7 +47,12 @@ wait_port() {
 "$python" "$root/tests/harness/upstream.py" "$tmp/up.port" &
 pids="$pids $!"
 up=http://127.0.0.1:$(wait_port "$tmp/up.port")
-"$runbundle" gateway --upstream test="$up" --record "$tmp/rec.jsonl" \
+# The gateway injects a key, as a recording's does, so that the masking
+# of the key in what it relays is timed too.
+BENCH_API_KEY=bench-key-not-a-secret-0123456789
+export BENCH_API_KEY
+"$runbundle" gateway --upstream test="$up" --auth test=BENCH_API_KEY \
+	--record "$tmp/rec.jsonl" \
 	--port-file "$tmp/gw.port" >/dev/null 2>"$tmp/gw.err" &
 gw_pid=$!
 pids="$pids $gw_pid"

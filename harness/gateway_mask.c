@@ -33,8 +33,9 @@
 /*
  * The largest body decoded for the check. A model's response is far
  * smaller, and a small compressed body from a hostile upstream must not
- * cost gigabytes: over this, the body is not relayed, and the exchange
- * records the 502 in its place, so the record does not decode it either.
+ * cost gigabytes. A larger body is not relayed. The exchange then
+ * records the 502 in its place, so the record does not decode it
+ * either.
  */
 #define GATEWAY_MASK_DECODE_MAX ((size_t)64 << 20)
 
