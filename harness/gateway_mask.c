@@ -148,8 +148,7 @@ int gateway_mask_add_headers(struct MHD_Response *response,
 			continue;
 		if (f->decoded && strcasecmp(h->name, "content-encoding") == 0)
 			continue;
-		/* A name cannot be masked and stay a token: leave it out. */
-		if (f->key && strstr(h->name, f->key))
+		if (harness_header_hides_secret(&f->keys, h))
 			continue;
 		value = strdup(h->value);
 		if (!value)

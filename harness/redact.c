@@ -180,21 +180,54 @@ int harness_is_credential_header(const char *name)
 	return 0;
 }
 
-/*
- * Leave out every header whose name contains a secret. Masked, the name
- * would no longer be a valid header name, which a replay could not
- * serve, and no API names a header after a credential.
- */
-static void drop_secret_names(const struct harness_secrets *secrets,
-			      struct harness_headers *headers)
+/* Mask s, then drop its spaces and tabs in place; returns how many
+ * secrets the result still contains. */
+static size_t count_split(const struct harness_secrets *secrets, char *s)
+{
+	size_t len = strlen(s), n = 0;
+
+	harness_redact_bytes(secrets, (unsigned char *)s, len);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != ' ' && s[i] != '\t')
+			s[n++] = s[i];
+	}
+	return harness_redact_bytes(secrets, (unsigned char *)s, n);
+}
+
+int harness_header_hides_secret(const struct harness_secrets *secrets,
+				const struct harness_header *header)
+{
+	char *value;
+	size_t n;
+
+	if (secrets->count == 0)
+		return 0;
+	for (size_t i = 0; i < secrets->count; i++) {
+		if (strstr(header->name, secrets->values[i]))
+			return 1;
+	}
+
+	value = strdup(header->value);
+	if (!value)
+		return 1;
+	n = count_split(secrets, value);
+	OPENSSL_cleanse(value, strlen(value));
+	free(value);
+	return n > 0;
+}
+
+/* Leave out every header that hides a secret where it cannot be masked:
+ * a replay could not serve a masked name, and no API names a header
+ * after a credential or folds one across lines. */
+static void drop_hiding_headers(const struct harness_secrets *secrets,
+				struct harness_headers *headers)
 {
 	size_t n_kept = 0;
 
 	for (size_t i = 0; i < headers->count; i++) {
 		struct harness_header *h = &headers->items[i];
 
-		if (harness_redact_bytes(secrets, (unsigned char *)h->name,
-					 strlen(h->name)) == 0) {
+		if (!harness_header_hides_secret(secrets, h)) {
 			headers->items[n_kept++] = *h;
 			continue;
 		}
@@ -208,7 +241,7 @@ static void drop_secret_names(const struct harness_secrets *secrets,
 static int redact_headers(const struct harness_secrets *secrets,
 			  struct harness_headers *headers)
 {
-	drop_secret_names(secrets, headers);
+	drop_hiding_headers(secrets, headers);
 	for (size_t i = 0; i < headers->count; i++) {
 		struct harness_header *h = &headers->items[i];
 		char *value;

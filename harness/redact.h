@@ -46,6 +46,16 @@ void harness_secrets_release(struct harness_secrets *secrets);
 size_t harness_redact_bytes(const struct harness_secrets *secrets,
 			    unsigned char *data, size_t len);
 
+/*
+ * Nonzero when the header must be left out whole, because masking in
+ * place cannot hide a secret in it. Either its name contains one, which
+ * masked would not be a valid name. Or its value contains one split by
+ * spaces or tabs, as a folded header line arrives joined. Also nonzero
+ * when memory runs out, so that the header is left out, not kept.
+ */
+int harness_header_hides_secret(const struct harness_secrets *secrets,
+				const struct harness_header *header);
+
 /* Nonzero when the header's value is a credential that is always
  * replaced by HARNESS_REDACTED, whatever it contains. */
 int harness_is_credential_header(const char *name);

@@ -67,9 +67,15 @@ fi
 fetch trailing trailing >/dev/null
 no_key trailing
 
-# 4: the key in a header's name.
+# 4: the key in a header's name, and split by a folded header line,
+# which arrives joined by a tab that the agent could take out.
 fetch name header-name >/dev/null
 no_key name
+fetch folded folded >/dev/null
+if tr -d ' \t' <"$TMP/folded.head" | grep -qaF "$KEY_CANARY"; then
+	fail "a folded header line handed the agent the key"
+fi
+expect_grep '^ok$' "$TMP/folded.body"
 
 # 5: no body, so nothing to check: the status is the upstream's.
 expect_eq 200 "$(fetch head head-gzip -I)" "HEAD with Content-Encoding"
@@ -100,9 +106,12 @@ key = os.environ["KEY_CANARY"].encode()
 found = False
 for line in open(sys.argv[1]):
     exchange = json.loads(line)
-    for name, _ in exchange["response"]["headers"]:
+    for name, value in exchange["response"]["headers"]:
         if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             print("invalid header name %r" % name, file=sys.stderr)
+            found = True
+        if key.decode() in re.sub(r"[ \t]", "", value):
+            print("key split in header %r" % name, file=sys.stderr)
             found = True
     body = b"".join(base64.b64decode(c["data"])
                     for c in exchange["response"]["chunks"])

@@ -11,6 +11,7 @@ place the gateway must still find it:
   multi-frame    zstd of two frames, the key in the second
   trailing       a gzip member without the key, then the key in plain
   header-name    the key in a header's name
+  folded         the key in a header value folded across two lines
   head-gzip      Content-Encoding: gzip, for HEAD
   not-modified   304 with Content-Encoding: gzip
   no-content     204 with Content-Encoding: gzip
@@ -105,6 +106,11 @@ class Handler(socketserver.BaseRequestHandler):
 
     def s_header_name(self):
         self.reply(b"ok\n", "X-%s: 1\r\n" % self.key.decode())
+
+    def s_folded(self):
+        half = len(self.key) // 2
+        self.reply(b"ok\n", "X-Echo: Bearer %s\r\n\t%s\r\n"
+                   % (self.key[:half].decode(), self.key[half:].decode()))
 
     def s_head_gzip(self):
         self.reply(gzip.compress(b"{}", mtime=0),
