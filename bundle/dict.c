@@ -8,9 +8,10 @@
  * one pass. It stores the dictionary as an object of kind 'dict' in the
  * same transaction and records its id in meta.dict. Every later blob of
  * up to DICT_MAX_INPUT bytes is compressed with it, and the blobs put
- * before that stay compressed without it. A bundle has at most one dictionary, and an
- * object's id stays the SHA-256 of its content, so the same content is
- * found, and stored once, whatever it was compressed with.
+ * before that stay compressed without it. A bundle has at most one
+ * dictionary, and an object's id stays the SHA-256 of its content, so
+ * the same content is found, and stored once, whatever it was
+ * compressed with.
  *
  * Memory: while collecting, the samples (DICT_SAMPLE_BYTES plus 8 bytes
  * per sample); then the dictionary (DICT_SIZE) and its ZSTD_CDict, about

@@ -45,7 +45,8 @@ static int chain_head(struct bundle *bundle, uint64_t *seq,
 			       NULL) != SQLITE_OK)
 		return store_sql_error(bundle, "cannot import event");
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 1) == BUNDLE_ID_LEN &&
+	if (rc == SQLITE_ROW &&
+	    sqlite3_column_bytes(stmt, 1) == BUNDLE_ID_LEN &&
 	    sqlite3_column_int64(stmt, 0) >= 1) {
 		*seq = (uint64_t)sqlite3_column_int64(stmt, 0);
 		memcpy(hash->bytes, sqlite3_column_blob(stmt, 1),

@@ -52,7 +52,7 @@ struct bundle {
 	struct pipeline *pipeline; /* compress.c; NULL until first used */
 	int workers;		   /* compress.c's threads; 0: the default */
 	struct store_dict *dict;   /* dict.c */
-	int pack_usable;	   /* pack.c: usable bytes per page; -1 unknown */
+	int pack_usable;	   /* pack.c: usable bytes a page; -1 unknown */
 	int64_t pack_free;	   /* estimated room on the last leaf */
 	/* A new bundle's first snapshot is written in rollback-journal
 	 * mode (store.c). fresh: created by bundle_create, and nothing

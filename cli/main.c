@@ -460,7 +460,8 @@ void *cli_module_symbol(const char *symbol)
 	void *address;
 
 	if (!module) {
-		/* dlerror() starts with the path, which the message has already. */
+		/* dlerror() starts with the path, which the message has
+		 * already. */
 		reason = dlerror();
 		if (reason && strncmp(reason, path, strlen(path)) == 0 &&
 		    strncmp(reason + strlen(path), ": ", 2) == 0)

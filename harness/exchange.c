@@ -20,7 +20,8 @@ int harness_headers_add(struct harness_headers *headers, const char *name,
 	struct harness_header *item;
 
 	if (headers->count == headers->capacity) {
-		size_t capacity = headers->capacity ? headers->capacity * 2 : 16;
+		size_t capacity =
+			headers->capacity ? headers->capacity * 2 : 16;
 		void *items = realloc(headers->items,
 				      capacity * sizeof(*headers->items));
 

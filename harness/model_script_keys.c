@@ -46,7 +46,8 @@ static int first_duplicate(const cJSON *object, size_t count, size_t *out)
 	*out = SIZE_MAX;
 	if (count <= PAIRWISE_MAX) {
 		for (const cJSON *a = object->child; a; a = a->next, i++)
-			for (const cJSON *b = object->child; b != a; b = b->next)
+			for (const cJSON *b = object->child; b != a;
+			     b = b->next)
 				if (strcmp(a->string, b->string) == 0) {
 					*out = i;
 					return 0;

@@ -238,7 +238,8 @@ static int note_early(struct harness_tracer *tracer, pid_t tid,
 	if (tracer->n_early == tracer->early_capacity) {
 		size_t n = tracer->early_capacity ? 2 * tracer->early_capacity
 						  : 16;
-		void *bigger = realloc(tracer->early, n * sizeof(*tracer->early));
+		void *bigger =
+			realloc(tracer->early, n * sizeof(*tracer->early));
 
 		if (!bigger)
 			return -1;
@@ -598,10 +599,10 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
 	struct harness_process *p;
 
 	if (wait_ready(pid) < 0) {
-		harness_set_error("cannot attach to process: '%d': %s",
-				  (int)pid,
-				  errno == ESRCH ? "it exited before it was ready"
-						 : strerror(errno));
+		harness_set_error(
+			"cannot attach to process: '%d': %s", (int)pid,
+			errno == ESRCH ? "it exited before it was ready"
+				       : strerror(errno));
 		harness_set_hint("the process must call "
 				 "harness_tracer_child_prepare() first");
 		return -1;

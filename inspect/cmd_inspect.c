@@ -59,8 +59,8 @@ static void print_processes(const cJSON *p)
 	       inspect_json_num(p, "failed_execs", 0),
 	       inspect_json_num(p, "path_lookups", 0));
 	cJSON_ArrayForEach(row, cJSON_GetObjectItem(p, "top")) {
-		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s %.0f",
-				       at ? ", " : "",
+		at += (size_t)snprintf(line + at, sizeof(line) - at,
+				       "%s%s %.0f", at ? ", " : "",
 				       inspect_json_str(row, "command"),
 				       inspect_json_num(row, "count", 0));
 		if (at >= sizeof(line))

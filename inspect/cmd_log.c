@@ -94,8 +94,8 @@ struct unreadable {
 /* The answer of an exchange event. When it cannot be read, the caller
  * shows why and the timeline goes on past the damaged exchange. */
 static int load_answer(const struct inspect_view *v,
-		       const struct inspect_event *ev, struct inspect_answer *an,
-		       struct unreadable *bad)
+		       const struct inspect_event *ev,
+		       struct inspect_answer *an, struct unreadable *bad)
 {
 	struct harness_exchange ex;
 	int rc = -1;

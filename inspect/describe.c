@@ -226,8 +226,9 @@ char *inspect_describe(const struct inspect_event *ev)
 		return fmt("%.12s, %.0f files, %.0f bytes%s", str(d, "root"),
 			   inspect_json_num(d, "files", 0),
 			   inspect_json_num(d, "bytes", 0),
-			   inspect_json_bool(d, "complete", 1) ? "" :
-								 ", incomplete");
+			   inspect_json_bool(d, "complete", 1)
+				   ? ""
+				   : ", incomplete");
 	if (strcmp(k, "output") == 0)
 		return output_line(d);
 	if (strcmp(k, "violation") == 0)
@@ -235,7 +236,8 @@ char *inspect_describe(const struct inspect_event *ev)
 	if (strcmp(k, "fingerprint") == 0)
 		return fmt("at %s", str(d, "at"));
 	if (strcmp(k, "process-tree") == 0)
-		return fmt("%.0f processes", inspect_json_num(d, "processes", 0));
+		return fmt("%.0f processes",
+			   inspect_json_num(d, "processes", 0));
 	if (strcmp(k, "end") == 0)
 		return end_event_line(d);
 	if (strcmp(k, "sandbox") == 0)

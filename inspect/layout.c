@@ -536,7 +536,8 @@ static int check_line(const char *line, size_t len, uint64_t seq,
 	struct bundle_id id;
 	int ok = cJSON_IsObject(ev) &&
 		 inspect_json_num(ev, "seq", 0) == (double)seq &&
-		 inspect_json_str(ev, "kind") && memchr(line, '\0', len) == NULL;
+		 inspect_json_str(ev, "kind") &&
+		 memchr(line, '\0', len) == NULL;
 
 	if (ok && seq > 1)
 		ok = want && bundle_id_from_hex(&id, want) == 0 &&

@@ -31,7 +31,8 @@ static struct archive *open_archive(const char *path, int *fd)
 
 	*fd = harness_open_input(path, &reason);
 	if (*fd < 0) {
-		inspect_set_error("cannot read archive: '%s': %s", path, reason);
+		inspect_set_error("cannot read archive: '%s': %s", path,
+				  reason);
 		return NULL;
 	}
 	ar = archive_read_new();
@@ -106,7 +107,8 @@ static int read_index(const char *path, struct index *ix)
 
 	if (!ar)
 		return -1;
-	while (rc == 0 && (r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
+	while (rc == 0 &&
+	       (r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 
 		if (name && strcmp(name, "manifest.json") == 0 && !ix->manifest)
@@ -177,7 +179,8 @@ static int leaves_directory(const char *name)
 	if (name[0] == '/')
 		return 1;
 	for (const char *p = name; (p = strstr(p, "..")); p += 2) {
-		if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+		if ((p == name || p[-1] == '/') &&
+		    (p[2] == '\0' || p[2] == '/'))
 			return 1;
 	}
 	return 0;
@@ -211,7 +214,8 @@ static int read_objects(const char *path, struct bundle *b,
 
 	if (!ar)
 		return -1;
-	while (rc == 0 && (r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
+	while (rc == 0 &&
+	       (r = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 		char *data;
 		size_t len;

@@ -162,7 +162,8 @@ static int plain_word(const char *s)
 	if (!*s)
 		return 0;
 	for (; *s; s++) {
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			    "0123456789-_./=:,+@%", *s))
 			return 0;
 	}

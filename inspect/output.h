@@ -61,7 +61,8 @@ char *out_argv(const cJSON *argv);
 
 /* Take cJSON_Add* results as given: they return NULL only when memory
  * runs out, which out_json then reports. */
-#define out_add_num(obj, name, v) cJSON_AddNumberToObject(obj, name, (double)(v))
+#define out_add_num(obj, name, v)                                              \
+	cJSON_AddNumberToObject(obj, name, (double)(v))
 
 /*
  * Read "[STEP] [PATH]" (n is 0, 1 or 2 words): with one word, it is a

@@ -69,7 +69,8 @@ static void put_quoted(FILE *out, const char *prefix, const char *name,
 		const char *esc = strchr("\a\b\t\n\v\f\r\"\\", c);
 
 		if (esc && c)
-			fprintf(out, "\\%c", "abtnvfr\"\\"[esc - "\a\b\t\n\v\f\r\"\\"]);
+			fprintf(out, "\\%c",
+				"abtnvfr\"\\"[esc - "\a\b\t\n\v\f\r\"\\"]);
 		else if (c < 0x20 || c >= 0x7f)
 			fprintf(out, "\\%03o", c);
 		else

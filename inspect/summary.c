@@ -53,11 +53,11 @@ static void add_run(const struct inspect_view *v, cJSON *s)
 	const char *first = v->n_events ? v->events[0].time : NULL;
 	const char *last = v->n_events ? v->events[v->n_events - 1].time : NULL;
 
-	cJSON_AddItemToObject(run, "labels",
-			      cJSON_IsObject(cJSON_GetObjectItem(rd, "labels")) ?
-				      cJSON_Duplicate(cJSON_GetObjectItem(rd,
-							"labels"), 1) :
-				      cJSON_CreateObject());
+	cJSON_AddItemToObject(
+		run, "labels",
+		cJSON_IsObject(cJSON_GetObjectItem(rd, "labels"))
+			? cJSON_Duplicate(cJSON_GetObjectItem(rd, "labels"), 1)
+			: cJSON_CreateObject());
 	cJSON_AddItemToObject(run, "argv", dup_or_null(argv));
 	add_str_or_null(run, "command", command);
 	free(command);
@@ -181,7 +181,8 @@ static const char *base_name(const char *path)
 
 static int by_count(const void *a, const void *b)
 {
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	const cJSON *x = *(const cJSON *const *)a,
+		    *y = *(const cJSON *const *)b;
 
 	if (x->valuedouble != y->valuedouble)
 		return x->valuedouble < y->valuedouble ? 1 : -1;

@@ -475,10 +475,11 @@ static int print_failed(struct record_session *s,
 static void note_shared(const struct record_config *c)
 {
 	if (sandbox_workspace_shared(c->workspace))
-		fprintf(stderr, "note: another process holds the lock of the "
-				"workspace '%s', as a runbundle run in it does: "
-				"what it changes there shows in this "
-				"recording's snapshots\n",
+		fprintf(stderr,
+			"note: another process holds the lock of the "
+			"workspace '%s', as a runbundle run in it does: "
+			"what it changes there shows in this "
+			"recording's snapshots\n",
 			c->workspace);
 }
 

@@ -144,7 +144,7 @@ static void gather(struct record_session *s)
 	}
 	while (!s->writer_stop &&
 	       pthread_cond_timedwait(&s->qcond, &s->qlock, &until) == 0)
-		;	/* woken early: by record_writer_stop(), or spuriously */
+		; /* woken early: by record_writer_stop(), or spuriously */
 }
 
 static void *writer_main(void *arg)

@@ -424,7 +424,8 @@ static int print_interrupted(const struct replay_run *a,
 		cJSON *item;
 		char name[32];
 
-		snprintf(name, sizeof(name), "SIG%s", sigabbrev_np(out->signal));
+		snprintf(name, sizeof(name), "SIG%s",
+			 sigabbrev_np(out->signal));
 		cJSON_AddStringToObject(o, "verdict", "interrupted");
 		cJSON_AddStringToObject(o, "signal", name);
 		cJSON_AddNumberToObject(o, "steps", (double)a->n_steps);

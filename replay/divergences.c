@@ -158,7 +158,8 @@ static int store_failure(struct record_session *s)
  * the run happened, so the replay could not run rather than diverged.
  */
 static bool agent_not_run(const struct replay_run *a,
-			  const struct replay_run *b, struct replay_outcome *out)
+			  const struct replay_run *b,
+			  struct replay_outcome *out)
 {
 	const struct replay_proc *x = replay_run_find(a, "0");
 	const struct replay_proc *y = replay_run_find(b, "0");

@@ -184,8 +184,9 @@ static void pair_orphans(struct pairing *pr)
 		if (a->procs[i].position[0] != '?')
 			continue;
 		for (size_t j = 0; j < b->n_procs; j++) {
-			if (!pr->b_used[j] && strcmp(a->procs[i].position,
-						     b->procs[j].position) == 0) {
+			if (!pr->b_used[j] &&
+			    strcmp(a->procs[i].position,
+				   b->procs[j].position) == 0) {
 				pair(pr, i, j);
 				break;
 			}

@@ -861,7 +861,8 @@ static int run_and_count(struct replay_run *a, struct replay_args *args,
 			s->not_started++;
 		else if (was_cut(&b, i))
 			s->interrupted++;
-		else if (WIFEXITED(b.status[i]) && WEXITSTATUS(b.status[i]) == 0)
+		else if (WIFEXITED(b.status[i]) &&
+			 WEXITSTATUS(b.status[i]) == 0)
 			count_one(s, a, args, path);
 		else
 			count_failed(s, dir, i);

@@ -157,7 +157,8 @@ static int add_rules(struct sandbox_policy *policy,
 		return 0;
 	items = realloc(rules->items, (n + 1) * sizeof(*items));
 	if (!items)
-		return fail_errno("cannot add the matching rules", "--match-rule");
+		return fail_errno("cannot add the matching rules",
+				  "--match-rule");
 	rules->items = items;
 	for (size_t i = 0; i < run->n_match_rules; i++) {
 		items[rules->count] = strdup(run->match_rules[i]);
@@ -501,7 +502,8 @@ static int run_session(struct record_session *s, const struct record_config *c,
 	record_gateway_stop(gw);
 	out->signal = stop_signal_of(&result);
 	out->started = result.started;
-	if (rc == 0 && run && out->signal && store_not_compared(s, out->signal)) {
+	if (rc == 0 && run && out->signal &&
+	    store_not_compared(s, out->signal)) {
 		record_fail(s, replay_error(), NULL);
 		rc = -1;
 	} else if (rc == 0 && run && !out->signal &&

@@ -6,8 +6,9 @@
  * seccomp filter. Linking libcrypto would make the loader map and
  * relocate it at every start of the light executable (about 1 ms of
  * CPU in bench/sandbox.sh on a 2-core x86_64 machine), although most
- * runs of `runbundle sandbox` never describe anything. The commands module links libcrypto for its own use, so
- * there the library is found already loaded.
+ * runs of `runbundle sandbox` never describe anything. The commands
+ * module links libcrypto for its own use, so there the library is found
+ * already loaded.
  */
 #include <dlfcn.h>
 #include <pthread.h>

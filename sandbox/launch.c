@@ -927,8 +927,8 @@ static pid_t clone_init(const struct sandbox_plan *plan, int sock)
 	if (plan->config->mode != SANDBOX_MODE_NAMESPACES ||
 	    plan->threads != 1)
 		return -2;
-	pid = syscall(SYS_clone, (unsigned long)SANDBOX_NS_FLAGS | SIGCHLD, NULL,
-		      NULL, NULL, NULL);
+	pid = syscall(SYS_clone, (unsigned long)SANDBOX_NS_FLAGS | SIGCHLD,
+		      NULL, NULL, NULL, NULL);
 	if (pid == 0)
 		run_cloned_init(plan, sock);
 	if (pid < 0) {

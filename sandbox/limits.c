@@ -225,8 +225,8 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 				  plan->cgroup, strerror(err));
 		/* pids.max takes at most kernel.pid_max. */
 		if (err == EINVAL && l->processes)
-			sandbox_set_hint("limits.processes (%" PRIu64 ") may be "
-					 "above the kernel's pid_max "
+			sandbox_set_hint("limits.processes (%" PRIu64 ") "
+					 "may be above the kernel's pid_max "
 					 "(/proc/sys/kernel/pid_max); lower it",
 					 l->processes);
 		rmdir(plan->cgroup);

@@ -121,7 +121,8 @@ struct sandbox_seccomp_options {
  * sandbox_seccomp_digest() or sandbox_seccomp_describe() in the parent
  * reuse it instead of compiling again. The digest is computed
  * only when one of the last two needs it. Thread-safe, and safe to
- * read in a child forked while another thread prepares. Returns 0, or -1 with a message.
+ * read in a child forked while another thread prepares. Returns 0, or
+ * -1 with a message.
  */
 int sandbox_seccomp_prepare(const struct sandbox_seccomp_options *opts);
 

@@ -492,9 +492,10 @@ static bool created_with_suffix(int fd, const char *suffix)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			size_t len = ev->len ? strlen(ev->name) : 0;
+			size_t at = len - strlen(suffix);
 
 			if (len >= strlen(suffix) &&
-			    strcmp(ev->name + len - strlen(suffix), suffix) == 0)
+			    strcmp(ev->name + at, suffix) == 0)
 				found = true;
 			p += sizeof(*ev) + ev->len;
 		}

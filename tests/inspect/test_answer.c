@@ -29,11 +29,15 @@ static void chat_plain(void **state)
 	struct inspect_answer a;
 
 	(void)state;
-	parse("chat", "{\"object\": \"chat.completion\", \"model\": \"gpt\","
-	      "\"choices\": [{\"message\": {\"content\": \"hi\", \"tool_calls\":"
-	      "[{\"id\": \"c1\", \"function\": {\"name\": \"ls\", \"arguments\":"
+	parse("chat",
+	      "{\"object\": \"chat.completion\", \"model\": \"gpt\","
+	      "\"choices\": [{\"message\": {\"content\": \"hi\", "
+	      "\"tool_calls\":"
+	      "[{\"id\": \"c1\", \"function\": {\"name\": \"ls\", "
+	      "\"arguments\":"
 	      "\"{\\\"d\\\":1}\"}}]}}], \"usage\": {\"prompt_tokens\": 7,"
-	      "\"completion_tokens\": 3}}", &a);
+	      "\"completion_tokens\": 3}}",
+	      &a);
 	assert_string_equal(a.text, "hi");
 	assert_string_equal(a.model, "gpt");
 	assert_int_equal(a.n_calls, 1);
@@ -54,17 +58,18 @@ static void chat_stream_two_calls(void **state)
 	parse("chat",
 	      "data: {\"choices\": [{\"delta\": {\"content\": \"He\"}}]}\n\n"
 	      "data: {\"choices\": [{\"delta\": {\"content\": \"llo\"}}]}\n\n"
-	      "data: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": 0,"
-	      "\"id\": \"a\", \"function\": {\"name\": \"f\", \"arguments\":"
+	      "data: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": "
+	      "0,\"id\": \"a\", \"function\": {\"name\": \"f\", \"arguments\":"
 	      "\"{\\\"x\\\"\"}}]}}]}\n\n"
-	      "data: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": 1,"
-	      "\"id\": \"b\", \"function\": {\"name\": \"g\", \"arguments\":"
+	      "data: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": "
+	      "1,\"id\": \"b\", \"function\": {\"name\": \"g\", \"arguments\":"
 	      "\"{}\"}}]}}]}\n\n"
-	      "data: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": 0,"
-	      "\"function\": {\"arguments\": \":1}\"}}]}}]}\n\n"
+	      "data: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": "
+	      "0,\"function\": {\"arguments\": \":1}\"}}]}}]}\n\n"
 	      "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 5,"
 	      "\"completion_tokens\": 2}}\n\n"
-	      "data: [DONE]\n\n", &a);
+	      "data: [DONE]\n\n",
+	      &a);
 	assert_true(a.streamed);
 	assert_string_equal(a.text, "Hello");
 	assert_int_equal(a.n_calls, 2);
@@ -84,7 +89,8 @@ static void responses_stream(void **state)
 	      "data: {\"type\": \"response.created\", \"response\":"
 	      "{\"model\": \"o\", \"usage\": null}}\n\n"
 	      "event: response.output_text.delta\n"
-	      "data: {\"type\": \"response.output_text.delta\", \"delta\": \"ok\"}"
+	      "data: {\"type\": \"response.output_text.delta\", \"delta\": "
+	      "\"ok\"}"
 	      "\n\nevent: response.output_item.added\n"
 	      "data: {\"type\": \"response.output_item.added\", \"item\":"
 	      "{\"type\": \"function_call\", \"name\": \"run\", \"call_id\":"
@@ -93,9 +99,11 @@ static void responses_stream(void **state)
 	      "\"delta\": \"{\\\"a\\\":\"}\n\n"
 	      "data: {\"type\": \"response.function_call_arguments.delta\","
 	      "\"delta\": \"2}\"}\n\n"
-	      "data: {\"type\": \"response.completed\", \"response\": {\"model\":"
+	      "data: {\"type\": \"response.completed\", \"response\": "
+	      "{\"model\":"
 	      "\"o\", \"usage\": {\"input_tokens\": 9, \"output_tokens\": 4}}}"
-	      "\n\n", &a);
+	      "\n\n",
+	      &a);
 	assert_string_equal(a.api, "responses");
 	assert_string_equal(a.text, "ok");
 	assert_int_equal(a.n_calls, 1);
@@ -126,13 +134,16 @@ static void messages_plain_and_stream(void **state)
 	      "data: {\"type\": \"content_block_start\", \"index\": 0,"
 	      "\"content_block\": {\"type\": \"tool_use\", \"id\": \"u\","
 	      "\"name\": \"edit\", \"input\": {}}}\n\n"
-	      "data: {\"type\": \"content_block_delta\", \"index\": 0, \"delta\":"
-	      "{\"type\": \"input_json_delta\", \"partial_json\": \"{\\\"p\\\"\"}}"
+	      "data: {\"type\": \"content_block_delta\", \"index\": 0, "
+	      "\"delta\":"
+	      "{\"type\": \"input_json_delta\", \"partial_json\": "
+	      "\"{\\\"p\\\"\"}}"
 	      "\n\ndata: {\"type\": \"content_block_delta\", \"index\": 0,"
 	      "\"delta\": {\"type\": \"input_json_delta\", \"partial_json\":"
 	      "\": 1}\"}}\n\n"
 	      "data: {\"type\": \"message_delta\", \"usage\":"
-	      "{\"output_tokens\": 6}}\n\n", &a);
+	      "{\"output_tokens\": 6}}\n\n",
+	      &a);
 	assert_string_equal(a.model, "claude");
 	assert_string_equal(a.calls[0].arguments, "{\"p\": 1}");
 	assert_int_equal(a.input_tokens, 11);
