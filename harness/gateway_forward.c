@@ -58,6 +58,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 	struct gateway_forward *f = &req->forward;
 	size_t len = size * n;
 
+	if (!gateway_mask_room(f, len))
+		return 0;
 	if (harness_response_add_chunk(&req->ex->response, data, len,
 				       gateway_elapsed_us(req)) < 0)
 		return 0;
@@ -120,9 +122,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *cls)
 }
 
 /*
- * Headers that a keyed upstream does not get from the agent: the key is
- * masked in the response only where it is whole, so the response must
- * come uncompressed (the gateway requests identity itself) and whole,
+ * Headers that a keyed upstream does not get from the agent. The key is
+ * masked in the response only where it is whole. So the response must
+ * come uncompressed (the gateway requests identity itself), and whole,
  * not as ranges that the agent could put together.
  */
 static int is_keyed_only(const char *name)
@@ -419,6 +421,16 @@ static uint64_t announced_size(const struct harness_response *resp)
 	return end != length && *end == '\0' ? n : MHD_SIZE_UNKNOWN;
 }
 
+/* A decoded body of a transfer that was cut goes without a length, so
+ * that it ends with an error for the agent, as it would have. */
+static uint64_t relay_size(const struct gateway_forward *f,
+			   const struct harness_response *resp)
+{
+	if (!f->decoded)
+		return announced_size(resp);
+	return f->result == CURLE_OK ? f->pending_len : MHD_SIZE_UNKNOWN;
+}
+
 static enum MHD_Result queue_relay(struct MHD_Connection *c,
 				   struct gateway_request *req)
 {
@@ -432,8 +444,7 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 			0, "", MHD_RESPMEM_PERSISTENT);
 	else
 		response = MHD_create_response_from_callback(
-			f->decoded ? f->pending_len : announced_size(resp),
-			RELAY_BLOCK, relay, req, NULL);
+			relay_size(f, resp), RELAY_BLOCK, relay, req, NULL);
 	if (!response)
 		return MHD_NO;
 	if (gateway_mask_add_headers(response, &resp->headers, f) < 0) {
@@ -468,7 +479,9 @@ static enum MHD_Result queue_failure(struct MHD_Connection *c,
 static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 				       struct gateway_request *req)
 {
+	const struct harness_secrets *keys = &req->forward.keys;
 	char message[512];
+	struct harness_header quoted = { "message", message };
 	cJSON *details = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
@@ -476,7 +489,20 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 		 "upstream '%s': the response body cannot be checked for "
 		 "the upstream's key, so it was not relayed: %s",
 		 req->upstream->name, harness_error());
+
+	/* The decoder's error quotes the Content-Encoding, which the
+	 * upstream may have made of the key. */
+	if (harness_header_hides_secret(keys, &quoted))
+		snprintf(message, sizeof(message),
+			 "upstream '%s': the response body cannot be checked "
+			 "for the upstream's key, so it was not relayed: its "
+			 "Content-Encoding cannot be decoded",
+			 req->upstream->name);
+	harness_redact_bytes(keys, (unsigned char *)message, strlen(message));
+
+	/* The agent gets this 502, whatever else ended the transfer. */
 	harness_response_release(&req->ex->response);
+	req->ex->outcome = HARNESS_COMPLETE;
 	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
 	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
 				   "upstream_body_unchecked", message,

@@ -101,7 +101,8 @@ struct gateway_forward {
 	size_t pending_capacity;
 	size_t safe_len; /* pending up to here is masked and may go out */
 	int whole;	 /* the body is read whole before any goes out */
-	int decoded;	 /* pending holds the decoded body */
+	int decoded;	 /* pending is the decoded body */
+	int too_large;	 /* a whole body outgrew what is read whole */
 	char *key;	 /* the upstream's key, not owned */
 	struct harness_secrets keys; /* key, or nothing */
 	int client_gone;
@@ -189,18 +190,22 @@ void gateway_forward_finish(struct gateway_request *req);
 
 /*
  * Masking the upstream's key in what is relayed (gateway_mask.c).
- * gateway_mask_init() points f's keys at upstream's key, which must
- * outlive f. gateway_mask_pending() masks what arrived and sets
- * safe_len. gateway_mask_compressed() is nonzero when the body must be
- * read whole and decoded before it is relayed, which
- * gateway_mask_decode() then does: 0 when pending is now the decoded,
- * masked body, 1 when the body goes out as sent, -1 with a
- * message in harness_error() when it cannot be decoded.
- * gateway_mask_add_headers() adds the relayable headers, masked, and
- * without Content-Encoding once the body was decoded; 0 or -1.
+ * - gateway_mask_init() points f's keys at upstream's key, which must
+ *   outlive f.
+ * - gateway_mask_room() is 0 when len more bytes would make a body read
+ *   whole too large to check.
+ * - gateway_mask_pending() masks what arrived and sets safe_len.
+ * - gateway_mask_compressed() is nonzero when the body must be read
+ *   whole and decoded before it is relayed.
+ * - gateway_mask_decode() then decodes it. It returns 0 when pending is
+ *   now the decoded, masked body, 1 when the body goes out as sent, and
+ *   -1 with a message in harness_error() when it cannot be checked.
+ * - gateway_mask_add_headers() adds the relayable headers, masked, and
+ *   without Content-Encoding once the body was decoded; 0 or -1.
  */
 void gateway_mask_init(struct gateway_forward *f,
 		       const struct harness_upstream *upstream);
+int gateway_mask_room(struct gateway_forward *f, size_t len);
 void gateway_mask_pending(struct gateway_forward *f);
 int gateway_mask_compressed(const struct gateway_forward *f,
 			    const struct harness_headers *headers);

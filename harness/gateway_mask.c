@@ -31,11 +31,11 @@
 #include "harness/gateway_internal.h"
 
 /*
- * The largest body decoded for the check. A model's response is far
- * smaller, and a small compressed body from a hostile upstream must not
- * cost gigabytes. A larger body is not relayed. The exchange then
- * records the 502 in its place, so the record does not decode it
- * either.
+ * The largest body read whole, and the largest decoded for the check. A
+ * model's response is far smaller, and a compressed body from a hostile
+ * upstream must not cost gigabytes. A larger body is not relayed. The
+ * exchange then records the 502 in its place, so the record does not
+ * decode it either.
  */
 #define GATEWAY_MASK_DECODE_MAX ((size_t)64 << 20)
 
@@ -68,6 +68,13 @@ static size_t held_back(const struct harness_secrets *keys,
 		}
 	}
 	return prefix_len;
+}
+
+int gateway_mask_room(struct gateway_forward *f, size_t len)
+{
+	if (f->whole && f->pending_len + len > GATEWAY_MASK_DECODE_MAX)
+		f->too_large = 1;
+	return !f->too_large;
 }
 
 void gateway_mask_pending(struct gateway_forward *f)
@@ -112,6 +119,12 @@ int gateway_mask_decode(struct gateway_forward *f,
 	/* No body (HEAD, 204, 304, or empty): nothing can hide a key. */
 	if (f->pending_len == 0)
 		return 1;
+	if (f->too_large) {
+		harness_set_error("cannot check body: 'over %zu bytes': the "
+				  "gateway reads no more of a compressed body",
+				  GATEWAY_MASK_DECODE_MAX);
+		return -1;
+	}
 	coding = harness_headers_join(headers, "content-encoding");
 	if (!coding) {
 		harness_set_error("cannot decode body: 'Content-Encoding': "
@@ -123,7 +136,10 @@ int gateway_mask_decode(struct gateway_forward *f,
 	free(coding);
 	if (rc != 0)
 		return rc;
-	if (harness_redact_bytes(&f->keys, decoded, len) == 0) {
+	/* The raw bytes count too: a gzip header's name or comment, a zstd
+	 * skippable frame and brotli metadata decode to nothing. */
+	if (harness_redact_bytes(&f->keys, decoded, len) == 0 &&
+	    !memmem(f->pending, f->pending_len, f->key, strlen(f->key))) {
 		free(decoded);
 		return 1;
 	}

@@ -97,8 +97,32 @@ expect_grep 'over the limit' "$TMP/bomb.body"
 rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$GATEWAY_PID/status")
 [ "$rss" -lt 400000 ] || fail "the gateway peaked at $rss KiB for a bomb"
 
+# 8: a compressed body too large to read whole is not relayed either.
+expect_eq 502 "$(fetch huge huge)" "status of a body too large to check"
+expect_grep 'reads no more' "$TMP/huge.body"
+
+# 9: the key as the Content-Encoding, which the decoder's error quotes.
+expect_eq 502 "$(fetch cekey ce-key)" "status of an unknown coding"
+no_key cekey
+
+# 10: the key where the decoder reads past it: a gzip comment and a
+# zstd skippable frame.
+fetch comment gz-comment >/dev/null
+no_key comment
+fetch skip zstd-skip >/dev/null
+no_key skip
+
+# 11: a compressed body whose transfer was cut reaches the agent cut,
+# not as a whole response.
+if curl -s -o /dev/null "$GATEWAY/gz-cut"; then
+	fail "a cut compressed body reached the agent as complete"
+fi
+
 stop_gateway "$GATEWAY_PID"
-# 8: the record contains the key nowhere, with bodies decoded, and every
+if grep -qF "$KEY_CANARY" "$TMP/rec.err"; then
+	fail "the key reached the gateway's log"
+fi
+# 12: the record contains the key nowhere, with bodies decoded, and every
 # header name in it is still a valid one, which a replay can serve.
 "$PYTHON" - "$TMP/rec.jsonl" <<'PY' || fail "the record holds the key"
 import base64, gzip, json, os, re, subprocess, sys

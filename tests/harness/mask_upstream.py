@@ -18,21 +18,38 @@ place the gateway must still find it:
   empty-gzip     200, Content-Encoding: gzip, Content-Length: 0
   cut            the key less its last byte, then the connection closes
   bomb           gzip of 80 MiB of zeros, about 80 KB on the wire
+  huge           65 MiB of random bytes that claim to be gzip
+  ce-key         the key as the Content-Encoding
+  gz-comment     the key in a gzip header's comment, which decodes to
+                 nothing
+  zstd-skip      the key in a zstd skippable frame
+  gz-cut         a chunked gzip body whose last chunk never comes
 
 zstd bodies are made with the zstd command.
 """
 import gzip
+import os
 import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import time
 import urllib.parse
+import zlib
 
 
 def zstd(data):
     return subprocess.run(["zstd", "-q", "-c"], input=data,
                           stdout=subprocess.PIPE, check=True).stdout
+
+
+def gzip_with_comment(data, comment):
+    """A gzip member (RFC 1952) with FCOMMENT set to comment."""
+    head = b"\x1f\x8b\x08\x10" + b"\0\0\0\0" + b"\0\xff" + comment + b"\0"
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = deflate.compress(data) + deflate.flush()
+    return head + body + struct.pack("<II", zlib.crc32(data), len(data))
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -130,6 +147,30 @@ class Handler(socketserver.BaseRequestHandler):
     def s_bomb(self):
         self.reply(gzip.compress(bytes(80 << 20), mtime=0),
                    "Content-Encoding: gzip\r\n")
+
+    def s_huge(self):
+        self.reply(os.urandom(65 << 20), "Content-Encoding: gzip\r\n")
+
+    def s_ce_key(self):
+        self.reply(b"x", "Content-Encoding: %s\r\n" % self.key.decode())
+
+    def s_gz_comment(self):
+        self.reply(gzip_with_comment(b'{"ok": true}\n', self.key),
+                   "Content-Encoding: gzip\r\n")
+
+    def s_zstd_skip(self):
+        skip = struct.pack("<II", 0x184D2A50, len(self.key)) + self.key
+        self.reply(zstd(b'{"ok": true}\n') + skip,
+                   "Content-Encoding: zstd\r\n")
+
+    def s_gz_cut(self):
+        body = gzip.compress(self.echo(), mtime=0)
+        self.request.sendall(b"HTTP/1.1 200 OK\r\n"
+                             b"Transfer-Encoding: chunked\r\n"
+                             b"Content-Encoding: gzip\r\n\r\n" +
+                             b"%x\r\n" % len(body) + body + b"\r\n")
+        time.sleep(0.1)
+        return "close"
 
     def s_cut(self):
         body = self.echo()
