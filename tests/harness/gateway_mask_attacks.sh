@@ -101,9 +101,12 @@ rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$GATEWAY_PID/status")
 expect_eq 502 "$(fetch huge huge)" "status of a body too large to check"
 expect_grep 'reads no more' "$TMP/huge.body"
 
-# 9: the key as the Content-Encoding, which the decoder's error quotes.
+# 9: the key as the Content-Encoding, which the decoder's error quotes,
+# and a plain body under codings that undo nothing.
 expect_eq 502 "$(fetch cekey ce-key)" "status of an unknown coding"
 no_key cekey
+expect_eq 200 "$(fetch identity ce-identity)" "status of identity codings"
+no_key identity
 
 # 10: the key where the decoder reads past it: a gzip comment and a
 # zstd skippable frame.

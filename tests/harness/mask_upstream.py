@@ -20,6 +20,7 @@ place the gateway must still find it:
   bomb           gzip of 80 MiB of zeros, about 80 KB on the wire
   huge           65 MiB of random bytes that claim to be gzip
   ce-key         the key as the Content-Encoding
+  ce-identity    a plain echo of the key labelled "identity, identity"
   gz-comment     the key in a gzip header's comment, which decodes to
                  nothing
   zstd-skip      the key in a zstd skippable frame
@@ -150,6 +151,9 @@ class Handler(socketserver.BaseRequestHandler):
 
     def s_huge(self):
         self.reply(os.urandom(65 << 20), "Content-Encoding: gzip\r\n")
+
+    def s_ce_identity(self):
+        self.reply(self.echo(), "Content-Encoding: identity, identity\r\n")
 
     def s_ce_key(self):
         self.reply(b"x", "Content-Encoding: %s\r\n" % self.key.decode())
