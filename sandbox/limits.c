@@ -18,6 +18,15 @@
  * the host's root, so a root caller without a writable pids cgroup has
  * no process limit, and the description then reads "rlimit (not
  * enforced for root)".
+ *
+ * NOTE: a cgroup v2 enables controllers for its children only while no
+ * process is in it (EBUSY otherwise), so the caller's own cgroup lists
+ * pids and memory in cgroup.subtree_control only when it is the root
+ * cgroup. A caller in a delegated leaf (systemd-run --scope -p
+ * Delegate=yes, most containers) would first have to move itself into
+ * a child of its own; this file does not do that yet, so such a caller
+ * gets rlimits. The cgroup v2 path is untested on a host whose pids and
+ * memory controllers are on cgroup v2.
  */
 #include <errno.h>
 #include <fcntl.h>
