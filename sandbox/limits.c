@@ -3,9 +3,9 @@
  * writable, rlimits otherwise.
  *
  * The parent looks for a cgroup it can create a child in, first under
- * its own cgroup v2 directory (a delegated subtree whose
- * cgroup.subtree_control enables pids and memory), then, for the
- * process limit only, under its cgroup v1 pids hierarchy. The agent
+ * its own cgroup v2 directory, whose cgroup.subtree_control must enable
+ * pids and memory (cgroup2.c makes room in a delegated one), then, for
+ * the process limit only, under its cgroup v1 pids hierarchy. The agent
  * moves itself into that cgroup as its first step, so every process
  * that runs the command or descends from it is counted. The sandbox's
  * own processes, init and the helper, stay outside, and pids.max leaves
@@ -18,15 +18,6 @@
  * the host's root, so a root caller without a writable pids cgroup has
  * no process limit, and the description then reads "rlimit (not
  * enforced for root)".
- *
- * NOTE: a cgroup v2 enables controllers for its children only while no
- * process is in it (EBUSY otherwise), so the caller's own cgroup lists
- * pids and memory in cgroup.subtree_control only when it is the root
- * cgroup. A caller in a delegated leaf (systemd-run --scope -p
- * Delegate=yes, most containers) would first have to move itself into
- * a child of its own; this file does not do that yet, so such a caller
- * gets rlimits. The cgroup v2 path is untested on a host whose pids and
- * memory controllers are on cgroup v2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,16 +73,6 @@ static int own_cgroup(const char *cgroups, const char *mnt, const char *key,
 		return 0;
 	}
 	return -1;
-}
-
-static bool lists_controllers(const char *dir)
-{
-	char path[512], buf[512];
-
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	if (read_line(path, buf, sizeof(buf)) < 0)
-		return false;
-	return strstr(buf, "pids") && strstr(buf, "memory");
 }
 
 /* The number of names make_cgroup() tries. */
@@ -199,6 +180,7 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 {
 	const struct sandbox_limits *l = &plan->policy->limits;
 	char cgroups[4096], dir[256];
+	const char *room;
 	int rc = 1;
 
 	plan->cgroup[0] = '\0';
@@ -208,13 +190,14 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 	if (read_line("/proc/self/cgroup", cgroups, sizeof(cgroups)) < 0)
 		cgroups[0] = '\0';
 	if (own_cgroup(cgroups, "/sys/fs/cgroup/unified", "0::", dir,
-		       sizeof(dir)) == 0 && lists_controllers(dir))
-		rc = try_cgroup(plan, dir, "cgroup2");
+		       sizeof(dir)) == 0 &&
+	    (room = sandbox_cgroup2_room(dir)))
+		rc = try_cgroup(plan, room, "cgroup2");
 	if (rc > 0 &&
 	    own_cgroup(cgroups, "/sys/fs/cgroup", "0::", dir,
 		       sizeof(dir)) == 0 &&
-	    lists_controllers(dir))
-		rc = try_cgroup(plan, dir, "cgroup2");
+	    (room = sandbox_cgroup2_room(dir)))
+		rc = try_cgroup(plan, room, "cgroup2");
 	if (rc > 0 && l->processes &&
 	    own_cgroup(cgroups, "/sys/fs/cgroup/pids", ":pids:", dir,
 		       sizeof(dir)) == 0)

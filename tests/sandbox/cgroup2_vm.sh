@@ -1,0 +1,83 @@
+#!/bin/sh
+# Limits in cgroup v2, in a virtual machine whose kernel mounts only
+# cgroup v2, since a host with the pids and memory controllers on cgroup
+# v1 never takes that path. The machine boots the host's kernel under
+# QEMU's emulation with an initramfs of busybox and the runbundle under
+# test. cgroup2_vm_init.sh runs the cases there: the root cgroup, a
+# scope of runbundle's own (as systemd-run --scope gives), a recording
+# in one, an ordinary user's delegated scope, and a cgroup shared with
+# another process, which gets rlimits.
+#
+# Skipped without qemu-system-x86_64, busybox (busybox-static) or a
+# kernel in /boot (linux-image-amd64).
+. "$TESTS_DIR/lib.sh"
+
+qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 is missing"
+busybox=$(command -v busybox) || skip "busybox is missing"
+kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+[ -r "$kernel" ] || skip "no readable kernel in /boot"
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+	skip "busybox is not statically linked"
+
+root=$TMP/root
+mkdir -p "$root/usr/bin" "$root/usr/lib" "$root/usr/lib64" "$root/etc"
+for d in bin sbin; do ln -s usr/bin "$root/$d"; done
+ln -s usr/lib "$root/lib"
+ln -s usr/lib64 "$root/lib64"
+cp "$busybox" "$root/usr/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ -e "$root/usr/bin/$applet" ] || ln -s busybox "$root/usr/bin/$applet"
+done
+
+# runbundle, its commands module, and every library they load, at the
+# host's paths.
+module=$(dirname "$RUNBUNDLE")/runbundle-commands.so
+cp "$RUNBUNDLE" "$module" "$root/usr/bin/"
+for lib in $(ldd "$RUNBUNDLE" "$module" | awk '/=> \// { print $3 }
+	/^\t\/[^ ]+ \(/ { print $1 }' | sort -u) \
+	/lib/x86_64-linux-gnu/libcrypto.so.3; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+echo 'root:x:0:0::/root:/bin/sh' >"$root/etc/passwd"
+echo 'root:x:0:' >"$root/etc/group"
+cp "$TESTS_DIR/sandbox/cgroup2_vm_init.sh" "$root/init"
+chmod 755 "$root/init"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) \
+	>"$TMP/initramfs.gz"
+
+timeout 400 "$qemu" -accel tcg -cpu max -m 1536 -smp 2 \
+	-kernel "$kernel" -initrd "$TMP/initramfs.gz" -nographic -no-reboot \
+	-nic none -append "console=ttyS0 rdinit=/init panic=-1 quiet" \
+	</dev/null >"$TMP/console" 2>&1
+tr -d '\r' <"$TMP/console" >"$TMP/out"
+
+# check NAME: the value the machine printed for NAME.
+check() {
+	sed -n "s/^check $1: //p" "$TMP/out"
+}
+
+if [ "$(check done)" != yes ]; then
+	tail -n 40 "$TMP/out" >&2
+	fail "the virtual machine did not run the cases to the end"
+fi
+expect_eq yes "$(check root-refused)" "forks refused in the root cgroup"
+expect_eq cgroup2 "$(check root-processes)" "process limit, root cgroup"
+expect_eq cgroup2 "$(check root-memory)" "memory limit, root cgroup"
+expect_eq "sort 137" "$(check root-oom)" "a command over the memory limit"
+expect_eq yes "$(check scope-refused)" "forks refused in a scope"
+expect_eq cgroup2 "$(check scope-processes)" "process limit, scope"
+expect_eq 1 "$(check scope-agent)" "the command in the run's cgroup"
+expect_eq "dirs=0 control='' procs=0" "$(check scope-left)" \
+	"the scope after the run"
+expect_eq yes "$(check record-refused)" "forks refused in a recording"
+expect_eq "dirs=0 control='' procs=0" "$(check record-left)" \
+	"the scope after the recording"
+expect_eq yes "$(check user-refused)" "forks refused for a user"
+expect_eq cgroup2 "$(check user-processes)" "process limit, user's scope"
+expect_eq "dirs=0 control='' procs=0" "$(check user-left)" \
+	"the user's scope after the run"
+expect_eq "rlimit (not enforced for root)" "$(check shared-processes)" \
+	"process limit, cgroup shared with another process"
+expect_eq "dirs=0 control=''" "$(check shared-left)" \
+	"the shared cgroup after the run"

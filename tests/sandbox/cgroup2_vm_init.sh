@@ -1,0 +1,110 @@
+#!/bin/sh
+# The init of the virtual machine that cgroup2_vm.sh boots: a kernel
+# with only cgroup v2, busybox and the runbundle under test. Prints one
+# "check NAME: VALUE" line for each fact the test compares, then powers
+# the machine off.
+
+# An initramfs cannot be pivoted from, so the first stage copies itself
+# to a tmpfs and switches to it.
+if [ "$$" = 1 ] && [ ! -e /stage2 ]; then
+	mount -t proc proc /proc
+	mkdir /newroot && mount -t tmpfs -o size=600m root /newroot
+	for d in usr bin sbin lib lib64 etc init; do cp -a "/$d" /newroot/; done
+	mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp \
+		/newroot/opt /newroot/home /newroot/root /newroot/run
+	touch /newroot/stage2
+	umount /proc
+	exec switch_root /newroot /init
+fi
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t cgroup2 none /sys/fs/cgroup
+cg=/sys/fs/cgroup
+echo "+pids +memory" >$cg/cgroup.subtree_control
+echo 'rb:x:1000:1000::/tmp:/bin/sh' >>/etc/passwd
+echo 'rb:x:1000:' >>/etc/group
+cat >/tmp/p.json <<'J'
+{"version": 1, "exec": {"deny": []},
+ "limits": {"processes": 20, "memory_bytes": "64M"}}
+J
+chmod 644 /tmp/p.json
+mkdir /tmp/ws && chown rb:rb /tmp/ws && cd /tmp/ws
+
+# Sixty sleeps against a limit of 20: the shell stops at the first fork
+# that the limit refuses.
+bomb='for i in $(seq 60); do sleep 2 & done 2>/dev/null; echo started; wait'
+
+# via FILE LIMIT: how LIMIT was applied, from the description in FILE.
+via() {
+	grep -A2 "\"$2\":" "$1" | sed -n 's/.*"via":[^"]*"\([^"]*\)".*/\1/p'
+}
+
+# left DIR: what the run left in DIR: its runbundle directories, the
+# controllers it enables, and its processes. The shell's own command
+# substitutions count in the last, so a cgroup that contains the shell
+# shows more than one.
+left() {
+	echo "dirs=$(ls "$1" | grep -c runbundle)" \
+		"control='$(cat "$1/cgroup.subtree_control")'" \
+		"procs=$(wc -l <"$1/cgroup.procs")"
+}
+
+# refused FILE: yes when the run's output reports refused forks: the
+# sandbox names the limit, a recording counts the violation.
+refused() {
+	grep -qE "process limit|, 1 policy violation$" "$1" && echo yes ||
+		echo no
+}
+
+# 1: in the root cgroup, where pids and memory are enabled already.
+runbundle sandbox --policy /tmp/p.json --description /tmp/d1.json \
+	-- sh -c "$bomb" >/tmp/o1 2>&1
+echo "check root-refused: $(refused /tmp/o1)"
+echo "check root-processes: $(via /tmp/d1.json processes)"
+echo "check root-memory: $(via /tmp/d1.json memory_bytes)"
+runbundle sandbox --policy /tmp/p.json \
+	-- sh -c 'head -c 300000000 /dev/zero | sort >/dev/null
+		echo "sort $?"' >/tmp/o2 2>&1
+echo "check root-oom: $(grep sort /tmp/o2)"
+
+# 2: alone in a scope, as under systemd-run --scope -p Delegate=yes.
+mkdir $cg/scope
+sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle sandbox \
+	--policy /tmp/p.json --description /tmp/d3.json \
+	-- sh -c 'cat /proc/self/cgroup; $bomb'" >/tmp/o3 2>&1
+echo "check scope-refused: $(refused /tmp/o3)"
+echo "check scope-processes: $(via /tmp/d3.json processes)"
+echo "check scope-agent: $(grep -c '^0::/scope/runbundle-[0-9]*$' /tmp/o3)"
+echo "check scope-left: $(left $cg/scope)"
+
+# 3: a recording alone in a scope: the relay and the recorder both move.
+sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle record \
+	-o /tmp/r.rb --policy /tmp/p.json -- sh -c '$bomb'" >/tmp/o4 2>&1
+echo "check record-refused: $(refused /tmp/o4)"
+echo "check record-left: $(left $cg/scope)"
+
+# 4: an ordinary user in a scope delegated to it.
+mkdir $cg/user
+chown rb:rb $cg/user $cg/user/cgroup.procs $cg/user/cgroup.subtree_control
+su rb -s /bin/sh -c "sleep 1; exec runbundle sandbox --policy /tmp/p.json \
+	--description /tmp/d5.json -- sh -c '$bomb'" >/tmp/o5 2>&1 &
+echo $! >$cg/user/cgroup.procs
+wait $!
+echo "check user-refused: $(refused /tmp/o5)"
+echo "check user-processes: $(via /tmp/d5.json processes)"
+echo "check user-left: $(left $cg/user)"
+
+# 5: in a cgroup that contains another process too: rlimits.
+mkdir $cg/shared && echo $$ >$cg/shared/cgroup.procs
+runbundle sandbox --policy /tmp/p.json --description /tmp/d6.json \
+	-- true >/tmp/o6 2>&1
+echo "check shared-processes: $(via /tmp/d6.json processes)"
+echo "check shared-left: $(left $cg/shared | cut -d' ' -f1-2)"
+echo $$ >$cg/cgroup.procs
+
+for f in /tmp/o*; do sed "s|^|output ${f#/tmp/}: |" "$f"; done
+echo "check done: yes"
+poweroff -f
