@@ -11,9 +11,11 @@
  * ones in it: this one, the parent that a recording leaves behind to
  * relay signals, and the sandbox's init, cloned already. They move into
  * a child, "runbundle-PID.caller", and the cgroup enables pids and
- * memory. The run's cgroup is then made beside that child as usual. At exit this process turns off what it turned on, moves the
- * processes back and removes the child, so that the delegated cgroup
- * is left as it was found. A runbundle killed with SIGKILL leaves the
+ * memory. The run's cgroup is then made beside that child as usual. At
+ * exit this process turns off what it turned on, moves the processes
+ * back and removes the child, so that the delegated cgroup is left as
+ * it was found. A parent that forks workers, each with a sandbox, makes
+ * the move before it forks (sandbox_limits_make_room()). A runbundle killed with SIGKILL leaves the
  * child, empty once the parent exits, and the controllers enabled.
  */
 #include <errno.h>
@@ -29,6 +31,7 @@
 /* What this process changed, for the undo at exit. */
 static struct {
 	bool moved;
+	pid_t owner;	   /* the process that moved, and undoes it */
 	char dir[256];	   /* the delegated cgroup */
 	char child[300];   /* where runbundle's processes went */
 	char enabled[32];  /* the controllers turned on, "+pids +memory" */
@@ -149,7 +152,10 @@ static void undo(void)
 {
 	char path[320], off[32];
 
-	if (!room.moved)
+	/* A process cloned later (the sandbox's init of a later run)
+	 * inherits the handler, and must not undo the move for its
+	 * parent. */
+	if (!room.moved || getpid() != room.owner)
 		return;
 	room.moved = false;
 	snprintf(off, sizeof(off), "%s", room.enabled);
@@ -199,6 +205,7 @@ const char *sandbox_cgroup2_room(const char *own)
 		return NULL;
 
 	snprintf(room.dir, sizeof(room.dir), "%s", own);
+	room.owner = getpid();
 	room.moved = true;
 	atexit(undo);
 	return own;

@@ -176,6 +176,21 @@ static uint64_t own_processes(const struct sandbox_plan *plan)
 	return 1;
 }
 
+void sandbox_limits_make_room(void)
+{
+	char cgroups[4096], dir[256];
+
+	if (read_line("/proc/self/cgroup", cgroups, sizeof(cgroups)) < 0)
+		return;
+	if (own_cgroup(cgroups, "/sys/fs/cgroup/unified", "0::", dir,
+		       sizeof(dir)) == 0 &&
+	    sandbox_cgroup2_room(dir))
+		return;
+	if (own_cgroup(cgroups, "/sys/fs/cgroup", "0::", dir,
+		       sizeof(dir)) == 0)
+		sandbox_cgroup2_room(dir);
+}
+
 int sandbox_limits_prepare(struct sandbox_plan *plan)
 {
 	const struct sandbox_limits *l = &plan->policy->limits;

@@ -190,6 +190,15 @@ struct sandbox_result {
 };
 
 /*
+ * Before a process forks workers that each launch a sandbox with
+ * limits: make room for their cgroups in a delegated cgroup v2 now, as
+ * sandbox_launch() would on its first run (docs/policy.md, "Limits").
+ * Each worker would otherwise find the others in the cgroup, which it
+ * cannot move, and get rlimits. Best effort: reports nothing.
+ */
+void sandbox_limits_make_room(void);
+
+/*
  * Whether another process holds a flock() on the workspace directory, as
  * every run in the sandbox does while it runs: that run's changes then
  * show in the caller's workspace. Waits for nothing; false when the

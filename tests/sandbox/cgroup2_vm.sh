@@ -73,6 +73,10 @@ expect_eq "dirs=0 control='' procs=0" "$(check scope-left)" \
 expect_eq yes "$(check record-refused)" "forks refused in a recording"
 expect_eq "dirs=0 control='' procs=0" "$(check record-left)" \
 	"the scope after the recording"
+expect_eq 0 "$(check repeat-limited)" \
+	"replays of --repeat whose command ran without the process limit"
+expect_eq "dirs=0 control='' procs=0" "$(check repeat-left)" \
+	"the scope after the replays"
 expect_eq yes "$(check user-refused)" "forks refused for a user"
 expect_eq cgroup2 "$(check user-processes)" "process limit, user's scope"
 expect_eq "dirs=0 control='' procs=0" "$(check user-left)" \

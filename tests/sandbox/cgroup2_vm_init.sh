@@ -52,9 +52,9 @@ left() {
 		"procs=$(wc -l <"$1/cgroup.procs")"
 }
 
-# refused FILE: yes when the run's output reports refused forks: the
+# forks_refused FILE: yes when the run's output reports refused forks: the
 # sandbox names the limit, a recording counts the violation.
-refused() {
+forks_refused() {
 	grep -qE "process limit|, 1 policy violation$" "$1" && echo yes ||
 		echo no
 }
@@ -62,7 +62,7 @@ refused() {
 # 1: in the root cgroup, where pids and memory are enabled already.
 runbundle sandbox --policy /tmp/p.json --description /tmp/d1.json \
 	-- sh -c "$bomb" >/tmp/o1 2>&1
-echo "check root-refused: $(refused /tmp/o1)"
+echo "check root-refused: $(forks_refused /tmp/o1)"
 echo "check root-processes: $(via /tmp/d1.json processes)"
 echo "check root-memory: $(via /tmp/d1.json memory_bytes)"
 runbundle sandbox --policy /tmp/p.json \
@@ -75,7 +75,7 @@ mkdir $cg/scope
 sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle sandbox \
 	--policy /tmp/p.json --description /tmp/d3.json \
 	-- sh -c 'cat /proc/self/cgroup; $bomb'" >/tmp/o3 2>&1
-echo "check scope-refused: $(refused /tmp/o3)"
+echo "check scope-refused: $(forks_refused /tmp/o3)"
 echo "check scope-processes: $(via /tmp/d3.json processes)"
 echo "check scope-agent: $(grep -c '^0::/scope/runbundle-[0-9]*$' /tmp/o3)"
 echo "check scope-left: $(left $cg/scope)"
@@ -83,8 +83,16 @@ echo "check scope-left: $(left $cg/scope)"
 # 3: a recording alone in a scope: the relay and the recorder both move.
 sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle record \
 	-o /tmp/r.rb --policy /tmp/p.json -- sh -c '$bomb'" >/tmp/o4 2>&1
-echo "check record-refused: $(refused /tmp/o4)"
+echo "check record-refused: $(forks_refused /tmp/o4)"
 echo "check record-left: $(left $cg/scope)"
+
+# 3b: its replay, run twice at once: the workers that replay it find
+# the move made by their parent. When one runs without the limit, the
+# command's sixty sleeps all end with status 0.
+sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle replay \
+	--trust-policy --repeat 2 /tmp/r.rb" >/tmp/o4b 2>&1
+echo "check repeat-limited: $(grep -c 'exit 0 2 times' /tmp/o4b)"
+echo "check repeat-left: $(left $cg/scope)"
 
 # 4: an ordinary user in a scope delegated to it.
 mkdir $cg/user
@@ -93,7 +101,7 @@ su rb -s /bin/sh -c "sleep 1; exec runbundle sandbox --policy /tmp/p.json \
 	--description /tmp/d5.json -- sh -c '$bomb'" >/tmp/o5 2>&1 &
 echo $! >$cg/user/cgroup.procs
 wait $!
-echo "check user-refused: $(refused /tmp/o5)"
+echo "check user-refused: $(forks_refused /tmp/o5)"
 echo "check user-processes: $(via /tmp/d5.json processes)"
 echo "check user-left: $(left $cg/user)"
 
