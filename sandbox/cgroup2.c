@@ -15,8 +15,9 @@
  * exit this process turns off what it turned on, moves the processes
  * back and removes the child, so that the delegated cgroup is left as
  * it was found. A parent that forks workers, each with a sandbox, makes
- * the move before it forks (sandbox_limits_make_room()). A runbundle killed with SIGKILL leaves the
- * child, empty once the parent exits, and the controllers enabled.
+ * the move before it forks (sandbox_limits_make_room()). A runbundle
+ * killed with SIGKILL leaves the child, empty once the parent exits,
+ * and the controllers enabled.
  */
 #include <errno.h>
 #include <stdbool.h>
