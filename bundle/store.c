@@ -171,6 +171,33 @@ int store_use_rollback(struct bundle *bundle)
 	return 0;
 }
 
+/*
+ * A writer killed while it wrote a rollback journal's first header
+ * leaves a -journal whose magic number is still zero. SQLite takes such
+ * a journal as not hot and leaves it beside the bundle for ever. Once
+ * the bundle is in WAL mode, no connection can be writing a rollback
+ * journal (the switch takes an exclusive lock), so the file is removed.
+ */
+static void remove_stale_journal(struct bundle *bundle)
+{
+	sqlite3_stmt *stmt = NULL;
+	char path[4096];
+	int wal = 0;
+
+	if (sqlite3_prepare_v2(bundle->db, "PRAGMA journal_mode", -1, &stmt,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+
+		wal = mode && strcmp(mode, "wal") == 0;
+	}
+	sqlite3_finalize(stmt);
+	if (!wal)
+		return;
+	snprintf(path, sizeof(path), "%s-journal", bundle->path);
+	unlink(path);
+}
+
 int store_start_wal(struct bundle *bundle)
 {
 	if (!bundle->rollback_journal)
@@ -180,6 +207,7 @@ int store_start_wal(struct bundle *bundle)
 		       "cannot switch journal mode"))
 		return -1;
 	bundle->rollback_journal = 0;
+	remove_stale_journal(bundle);
 	return 0;
 }
 
@@ -302,6 +330,7 @@ static int start_writing(struct bundle *bundle)
 	if (store_exec(bundle, "PRAGMA journal_mode = WAL",
 		       "cannot open bundle for writing"))
 		return -1;
+	remove_stale_journal(bundle);
 	return store_exec(bundle, "PRAGMA synchronous = FULL",
 			  "cannot open bundle for writing");
 }
