@@ -348,6 +348,15 @@ static void describe(struct boxed *b)
 	record_submit(s, "sandbox", NULL, event, BUNDLE_BLOB, NULL, 0);
 }
 
+/* Say when a limit of the policy is not enforced for this run. */
+static void print_limits_note(const struct boxed *b)
+{
+	const char *note = sandbox_limits_note(&b->config, &b->child);
+
+	if (note)
+		fprintf(stderr, "%s\n", note);
+}
+
 /* Put the agent's stdio on fds 0 to 2 for the launch only. */
 static int launch(struct boxed *b, struct record_stdio *io)
 {
@@ -369,6 +378,8 @@ static int launch(struct boxed *b, struct record_stdio *io)
 	}
 	if (rc < 0)
 		fail_sandbox(b->session);
+	else
+		print_limits_note(b);
 	return rc;
 }
 

@@ -15,9 +15,14 @@
  * exit this process turns off what it turned on, moves the processes
  * back and removes the child, so that the delegated cgroup is left as
  * it was found. A parent that forks workers, each with a sandbox, makes
- * the move before it forks (sandbox_limits_make_room()). A runbundle
- * killed with SIGKILL leaves the child, empty once the parent exits,
- * and the controllers enabled.
+ * the move before it forks (sandbox_limits_make_room()).
+ *
+ * NOTE: the undo runs at exit(). A runbundle killed by a signal that it
+ * does not handle (SIGKILL, SIGUSR1) leaves the child and the
+ * controllers enabled. No process can enter the cgroup again, until a
+ * systemd scope or a container removes it as it ends. The undo also
+ * stops when another child of the cgroup has enabled the controllers
+ * for its own children, which the kernel then refuses to turn off.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -149,6 +154,31 @@ static void missing(const char *dir, char *out, size_t len)
 		 has_word(buf, "memory") ? "" : "+memory");
 }
 
+/*
+ * Move back to dir the processes that moved and are still what they
+ * were: this one, its parent, its children. A PID that no longer names
+ * this process's parent or child, such as a reaped init's, may belong to
+ * another process by now.
+ */
+static int move_back(const char *dir)
+{
+	char path[320], pid[16];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	for (int i = 0; i < room.n_pids; i++) {
+		pid_t p = room.pids[i];
+
+		if (p != getpid() && p != getppid() &&
+		    parent_of(p) != getpid())
+			continue;
+		snprintf(pid, sizeof(pid), "%d", (int)room.pids[i]);
+		if (sandbox_write_file(path, pid) < 0 && errno != ESRCH)
+			rc = -1;
+	}
+	return rc;
+}
+
 static void undo(void)
 {
 	char path[320], off[32];
@@ -163,7 +193,7 @@ static void undo(void)
 	for (char *p = off; (p = strchr(p, '+')); p++)
 		*p = '-';
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", room.dir);
-	if (sandbox_write_file(path, off) == 0 && move_all(room.dir) == 0)
+	if (sandbox_write_file(path, off) == 0 && move_back(room.dir) == 0)
 		rmdir(room.child);
 }
 

@@ -350,6 +350,18 @@ static void describe_one(cJSON *o, const char *name, uint64_t value,
 	cJSON_AddStringToObject(item, "via", value ? via : "none");
 }
 
+const char *sandbox_limits_note(const struct sandbox_config *config,
+				const struct sandbox_child *child)
+{
+	if (!config->policy->limits.processes || child->cgroup[0] ||
+	    getuid() != 0)
+		return NULL;
+	return "note: limits.processes is not enforced: for root it needs "
+	       "a cgroup, and none could be made here; run runbundle in a "
+	       "cgroup of its own, as with 'systemd-run --scope -p "
+	       "Delegate=yes runbundle ...'";
+}
+
 cJSON *sandbox_limits_describe(const struct sandbox_plan *plan)
 {
 	const struct sandbox_limits *l = &plan->policy->limits;

@@ -190,6 +190,14 @@ struct sandbox_result {
 };
 
 /*
+ * After sandbox_launch(): a note for the user when a limit of the
+ * policy is not enforced (the process limit of a root caller without a
+ * cgroup), or NULL. The string is static.
+ */
+const char *sandbox_limits_note(const struct sandbox_config *config,
+				const struct sandbox_child *child);
+
+/*
  * Before a process forks workers that each launch a sandbox with
  * limits: make room for their cgroups in a delegated cgroup v2 now, as
  * sandbox_launch() would on its first run (docs/policy.md, "Limits").

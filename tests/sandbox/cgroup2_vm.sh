@@ -83,5 +83,6 @@ expect_eq "dirs=0 control='' procs=0" "$(check user-left)" \
 	"the user's scope after the run"
 expect_eq "rlimit (not enforced for root)" "$(check shared-processes)" \
 	"process limit, cgroup shared with another process"
+expect_eq 1 "$(check shared-note)" "the note that the limit is not enforced"
 expect_eq "dirs=0 control=''" "$(check shared-left)" \
 	"the shared cgroup after the run"

@@ -110,6 +110,7 @@ mkdir $cg/shared && echo $$ >$cg/shared/cgroup.procs
 runbundle sandbox --policy /tmp/p.json --description /tmp/d6.json \
 	-- true >/tmp/o6 2>&1
 echo "check shared-processes: $(via /tmp/d6.json processes)"
+echo "check shared-note: $(grep -c '^note: limits.processes is not enforced' /tmp/o6)"
 echo "check shared-left: $(left $cg/shared | cut -d' ' -f1-2)"
 echo $$ >$cg/cgroup.procs
 
