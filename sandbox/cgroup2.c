@@ -127,14 +127,25 @@ static bool only_ours(const char *dir)
 	return room.n_pids > 0;
 }
 
-static int move_all(const char *dir)
+/*
+ * Move the processes of room.pids to dir. With known_only, move only
+ * those that are still what they were: this one, its parent, its
+ * children. A PID that no longer names this process's parent or child,
+ * such as a reaped init's, may belong to another process by now.
+ */
+static int move_all(const char *dir, bool known_only)
 {
 	char path[320], pid[16];
 	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	for (int i = 0; i < room.n_pids; i++) {
-		snprintf(pid, sizeof(pid), "%d", (int)room.pids[i]);
+		pid_t p = room.pids[i];
+
+		if (known_only && p != getpid() && p != getppid() &&
+		    parent_of(p) != getpid())
+			continue;
+		snprintf(pid, sizeof(pid), "%d", (int)p);
 		/* One that has exited since is in no cgroup. */
 		if (sandbox_write_file(path, pid) < 0 && errno != ESRCH)
 			rc = -1;
@@ -154,31 +165,6 @@ static void missing(const char *dir, char *out, size_t len)
 		 has_word(buf, "memory") ? "" : "+memory");
 }
 
-/*
- * Move back to dir the processes that moved and are still what they
- * were: this one, its parent, its children. A PID that no longer names
- * this process's parent or child, such as a reaped init's, may belong to
- * another process by now.
- */
-static int move_back(const char *dir)
-{
-	char path[320], pid[16];
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	for (int i = 0; i < room.n_pids; i++) {
-		pid_t p = room.pids[i];
-
-		if (p != getpid() && p != getppid() &&
-		    parent_of(p) != getpid())
-			continue;
-		snprintf(pid, sizeof(pid), "%d", (int)room.pids[i]);
-		if (sandbox_write_file(path, pid) < 0 && errno != ESRCH)
-			rc = -1;
-	}
-	return rc;
-}
-
 static void undo(void)
 {
 	char path[320], off[32];
@@ -193,7 +179,8 @@ static void undo(void)
 	for (char *p = off; (p = strchr(p, '+')); p++)
 		*p = '-';
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", room.dir);
-	if (sandbox_write_file(path, off) == 0 && move_back(room.dir) == 0)
+	if (sandbox_write_file(path, off) == 0 &&
+	    move_all(room.dir, true) == 0)
 		rmdir(room.child);
 }
 
@@ -205,14 +192,14 @@ static int move_out(const char *dir)
 		 dir, (int)getpid());
 	if (mkdir(room.child, 0755) < 0)
 		return -1;
-	if (move_all(room.child) < 0)
+	if (move_all(room.child, false) < 0)
 		goto back;
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	if (sandbox_write_file(path, room.enabled) < 0)
 		goto back;
 	return 0;
 back:
-	move_all(dir);
+	move_all(dir, false);
 	rmdir(room.child);
 	return -1;
 }
