@@ -1,6 +1,7 @@
 /*
  * redact.c - masking credentials and secret values in exchanges.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -281,34 +282,69 @@ static void rename_encoding(struct harness_headers *headers)
 	}
 }
 
+static bool contains_secret(const struct harness_secrets *secrets,
+			    const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < secrets->count; i++) {
+		const char *secret = secrets->values[i];
+
+		if (memmem(data, len, secret, strlen(secret)))
+			return true;
+	}
+	return false;
+}
+
+/* The form in which redact_encoded() has a compressed body stored. */
+enum stored_as {
+	STORED_MASKED,	/* as sent, with its raw bytes masked */
+	STORED_DECODED, /* decoded and masked, in *decoded */
+	STORED_EMPTY,	/* dropped: it holds a secret and cannot be decoded */
+};
+
 /*
  * A compressed body is scanned decoded. When it hides a secret, storing
  * it compressed would keep the secret, so the decoded, masked body takes
- * its place. Returns 1 when the body was replaced, 0 when it was kept,
- * -1 when memory ran out. A body that cannot be decoded is kept: its
- * raw bytes were masked already.
+ * its place. The original bytes are decoded, before any masking. A
+ * secret masked where the raw bytes show it (a gzip comment, a stored
+ * block) breaks the checksum, so the decoder would give up on the rest,
+ * where another copy may be compressed. For the same reason a body that
+ * shows a secret and cannot be decoded is not stored at all.
  */
-static int redact_encoded(const struct harness_secrets *secrets,
-			  const struct harness_headers *headers,
-			  const unsigned char *body, size_t len,
-			  unsigned char **decoded, size_t *decoded_len)
+static enum stored_as redact_encoded(const struct harness_secrets *secrets,
+				     const struct harness_headers *headers,
+				     const unsigned char *body, size_t len,
+				     unsigned char **decoded,
+				     size_t *decoded_len)
 {
 	char *encoding = harness_headers_join(headers, "content-encoding");
+	bool in_raw;
 	int rc;
 
 	if (!encoding || secrets->count == 0) {
 		free(encoding);
-		return 0;
+		return STORED_MASKED;
 	}
+	in_raw = contains_secret(secrets, body, len);
 	rc = harness_decode_body(encoding, body, len, decoded, decoded_len);
 	free(encoding);
-	if (rc != 0)
-		return 0;
-	if (harness_redact_bytes(secrets, *decoded, *decoded_len) == 0) {
+	if (rc == 1)
+		return STORED_MASKED;
+	if (rc < 0)
+		return in_raw ? STORED_EMPTY : STORED_MASKED;
+	if (harness_redact_bytes(secrets, *decoded, *decoded_len) == 0 &&
+	    !in_raw) {
 		free(*decoded);
-		return 0;
+		return STORED_MASKED;
 	}
-	return 1;
+	return STORED_DECODED;
+}
+
+/* The header that marks a body left out by STORED_EMPTY. */
+static void mark_dropped(struct harness_headers *headers)
+{
+	rename_encoding(headers);
+	harness_headers_add(headers, "x-runbundle-dropped-body",
+			    "it could not be decoded and showed a secret");
 }
 
 int harness_redact_request(const struct harness_secrets *secrets,
@@ -322,13 +358,23 @@ int harness_redact_request(const struct harness_secrets *secrets,
 	if (request->query)
 		harness_redact_bytes(secrets, (unsigned char *)request->query,
 				     strlen(request->query));
-	harness_redact_bytes(secrets, request->body, request->body_len);
-	if (redact_encoded(secrets, &request->headers, request->body,
-			   request->body_len, &decoded, &decoded_len) == 1) {
+	switch (redact_encoded(secrets, &request->headers, request->body,
+			       request->body_len, &decoded, &decoded_len)) {
+	case STORED_DECODED:
 		free(request->body);
 		request->body = decoded;
 		request->body_len = decoded_len;
 		rename_encoding(&request->headers);
+		break;
+	case STORED_EMPTY:
+		OPENSSL_cleanse(request->body, request->body_len);
+		request->body_len = 0;
+		mark_dropped(&request->headers);
+		break;
+	case STORED_MASKED:
+		harness_redact_bytes(secrets, request->body,
+				     request->body_len);
+		break;
 	}
 	return 0;
 }
@@ -395,14 +441,13 @@ int harness_redact_response(const struct harness_secrets *secrets,
 {
 	unsigned char *body, *decoded;
 	size_t len = harness_response_body_len(response), decoded_len, at = 0;
-	int rc;
+	enum stored_as stored;
 
-	if (redact_headers(secrets, &response->headers) < 0 ||
-	    redact_chunks(secrets, response) < 0)
+	if (redact_headers(secrets, &response->headers) < 0)
 		return -1;
 	if (secrets->count == 0 ||
 	    !harness_headers_get(&response->headers, "content-encoding"))
-		return 0;
+		return redact_chunks(secrets, response);
 
 	body = malloc(len ? len : 1);
 	if (!body) {
@@ -416,10 +461,15 @@ int harness_redact_response(const struct harness_secrets *secrets,
 		       response->chunks[i].len);
 		at += response->chunks[i].len;
 	}
-	rc = redact_encoded(secrets, &response->headers, body, len, &decoded,
-			    &decoded_len);
+	stored = redact_encoded(secrets, &response->headers, body, len,
+				&decoded, &decoded_len);
+	OPENSSL_cleanse(body, len);
 	free(body);
-	if (rc == 1)
+	if (stored == STORED_DECODED)
 		return replace_chunks(response, decoded, decoded_len);
-	return 0;
+	if (stored == STORED_EMPTY) {
+		mark_dropped(&response->headers);
+		return replace_chunks(response, calloc(1, 1), 0);
+	}
+	return redact_chunks(secrets, response);
 }

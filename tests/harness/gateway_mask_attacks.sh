@@ -10,12 +10,15 @@
 command -v zstd >/dev/null || skip "zstd is missing"
 
 export KEY_CANARY=canary-hidden-key-4b9d27e1
+# The agent's own token, for an upstream without a key of the gateway's.
+export AGENT_CANARY=canary-agent-token-9e1f0c
 
 "$PYTHON" "$TESTS_DIR/harness/mask_upstream.py" "$TMP/mask.port" \
 	2>"$TMP/mask.err" &
 SERVER_PIDS="$SERVER_PIDS $!"
 MASK=http://127.0.0.1:$(wait_port "$TMP/mask.port")
-start_gateway rec --upstream keyed="$MASK" --auth keyed=KEY_CANARY
+start_gateway rec --upstream keyed="$MASK" --auth keyed=KEY_CANARY \
+	--upstream plain="$MASK"
 
 # decoded FILE: FILE's bytes, with every gzip member and zstd frame
 # decoded, as gzip -d and zstd -d read them.
@@ -115,6 +118,22 @@ no_key comment
 fetch skip zstd-skip >/dev/null
 no_key skip
 
+# 11b: the key where masking it would break a checksum and hide a
+# compressed copy from the record's decoder.
+fetch hcrc gz-hcrc >/dev/null
+no_key hcrc
+fetch stored gz-stored >/dev/null
+no_key stored
+
+# 11c: the agent's own token, echoed by an upstream without a key: the
+# agent gets it back, the record never, neither from a body it decodes
+# nor from one it cannot decode, which it then leaves out.
+curl -s -H "Authorization: Bearer $AGENT_CANARY" "$GATEWAY/plain/gz-stored" |
+	gzip -dc 2>/dev/null | grep -q "$AGENT_CANARY" ||
+	fail "the agent did not get its own token back"
+curl -s -o /dev/null -H "Authorization: Bearer $AGENT_CANARY" \
+	"$GATEWAY/plain/bad-shown"
+
 # 11: a compressed body whose transfer was cut reaches the agent cut,
 # not as a whole response.
 if curl -s -o /dev/null "$GATEWAY/gz-cut"; then
@@ -128,8 +147,9 @@ fi
 # 12: the record contains the key nowhere, with bodies decoded, and every
 # header name in it is still a valid one, which a replay can serve.
 "$PYTHON" - "$TMP/rec.jsonl" <<'PY' || fail "the record holds the key"
-import base64, gzip, json, os, re, subprocess, sys
-key = os.environ["KEY_CANARY"].encode()
+import base64, gzip, json, os, re, subprocess, sys, zlib
+keys = [os.environ["KEY_CANARY"].encode(),
+        os.environ["AGENT_CANARY"].encode()]
 found = False
 for line in open(sys.argv[1]):
     exchange = json.loads(line)
@@ -137,7 +157,8 @@ for line in open(sys.argv[1]):
         if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             print("invalid header name %r" % name, file=sys.stderr)
             found = True
-        if key.decode() in re.sub(r"[ \t]", "", value):
+        if any(key.decode() in re.sub(r"[ \t]", "", value)
+               for key in keys):
             print("key split in header %r" % name, file=sys.stderr)
             found = True
     body = b"".join(base64.b64decode(c["data"])
@@ -147,13 +168,21 @@ for line in open(sys.argv[1]):
         forms.append(gzip.decompress(body))
     except Exception:
         pass
+    # Raw deflate from every offset of the head, whatever the checksums.
+    for at in range(min(len(body), 64)):
+        try:
+            forms.append(zlib.decompressobj(-15).decompress(body[at:]))
+        except Exception:
+            pass
     unzstd = subprocess.run(["zstd", "-dqc"], input=body,
                             capture_output=True)
     if unzstd.returncode == 0:
         forms.append(unzstd.stdout)
-    if any(key in form for form in forms):
+    if any(key in form for form in forms for key in keys):
         print("key in exchange %d (%s)" % (exchange["seq"],
               exchange["request"]["path"]), file=sys.stderr)
         found = True
 sys.exit(1 if found else 0)
 PY
+grep -q '"x-runbundle-dropped-body"' "$TMP/rec.jsonl" ||
+	fail "the record does not mark the body it left out"

@@ -25,6 +25,11 @@ place the gateway must still find it:
                  nothing
   zstd-skip      the key in a zstd skippable frame
   gz-cut         a chunked gzip body whose last chunk never comes
+  gz-hcrc        the key in a gzip comment covered by the header's CRC,
+                 and compressed in the body
+  gz-stored      the key in a stored deflate block and compressed in a
+                 later one, under one CRC
+  bad-shown      the key in plain bytes that claim to be gzip
 
 zstd bodies are made with the zstd command.
 """
@@ -51,6 +56,31 @@ def gzip_with_comment(data, comment):
     deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
     body = deflate.compress(data) + deflate.flush()
     return head + body + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def deflate_raw(data):
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return deflate.compress(data) + deflate.flush()
+
+
+def gzip_tail(data):
+    return struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def gzip_hcrc(comment, data):
+    """A gzip member with FCOMMENT and FHCRC: masking the comment breaks
+    the header's CRC."""
+    head = b"\x1f\x8b\x08\x12\0\0\0\0\0\xff" + comment + b"\0"
+    head += struct.pack("<H", zlib.crc32(head) & 0xffff)
+    return head + deflate_raw(data) + gzip_tail(data)
+
+
+def gzip_stored(plain, hidden):
+    """A gzip member whose first deflate block stores plain as it is and
+    whose second compresses hidden."""
+    stored = b"\x00" + struct.pack("<HH", len(plain), 0xffff ^ len(plain))
+    return (b"\x1f\x8b\x08\x00\0\0\0\0\0\xff" + stored + plain +
+            deflate_raw(hidden) + gzip_tail(plain + hidden))
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -175,6 +205,17 @@ class Handler(socketserver.BaseRequestHandler):
                              b"%x\r\n" % len(body) + body + b"\r\n")
         time.sleep(0.1)
         return "close"
+
+    def s_gz_hcrc(self):
+        self.reply(gzip_hcrc(self.key, self.echo()),
+                   "Content-Encoding: gzip\r\n")
+
+    def s_gz_stored(self):
+        self.reply(gzip_stored(b"shown: " + self.key + b"\n", self.echo()),
+                   "Content-Encoding: gzip\r\n")
+
+    def s_bad_shown(self):
+        self.reply(b"not gzip: " + self.key, "Content-Encoding: gzip\r\n")
 
     def s_cut(self):
         body = self.echo()
