@@ -82,16 +82,42 @@ int gateway_is_hop_header(const char *name)
 	return 0;
 }
 
+/* Add one header, with every key of keys masked in its value. */
+static int add_masked(struct MHD_Response *response,
+		      const struct harness_header *h,
+		      const struct harness_secrets *keys)
+{
+	char *value = strdup(h->value);
+	int rc;
+
+	if (!value)
+		return -1;
+	harness_redact_bytes(keys, (unsigned char *)value, strlen(value));
+	rc = MHD_add_response_header(response, h->name, value);
+	free(value);
+	return rc == MHD_YES ? 0 : -1;
+}
+
 int gateway_add_headers(struct MHD_Response *response,
-			const struct harness_headers *headers)
+			const struct harness_headers *headers,
+			const struct harness_secrets *keys, int drop_coding)
 {
 	for (size_t i = 0; i < headers->count; i++) {
 		const struct harness_header *h = &headers->items[i];
 
 		if (gateway_is_hop_header(h->name))
 			continue;
-		if (MHD_add_response_header(response, h->name, h->value) !=
-		    MHD_YES)
+		if (drop_coding && strcasecmp(h->name, "content-encoding") == 0)
+			continue;
+		if (!keys) {
+			if (MHD_add_response_header(response, h->name,
+						    h->value) != MHD_YES)
+				return -1;
+			continue;
+		}
+		if (harness_header_hides_secret(keys, h))
+			continue;
+		if (add_masked(response, h, keys) < 0)
 			return -1;
 	}
 	return 0;

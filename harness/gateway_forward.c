@@ -421,8 +421,9 @@ static uint64_t announced_size(const struct harness_response *resp)
 	return end != length && *end == '\0' ? n : MHD_SIZE_UNKNOWN;
 }
 
-/* A decoded body of a transfer that was cut goes without a length, so
- * that it ends with an error for the agent, as it would have. */
+/* Return the body size to announce. A decoded body of a transfer that
+ * was cut goes without one, so that it ends with an error for the
+ * agent, as it would have. */
 static uint64_t relay_size(const struct gateway_forward *f,
 			   const struct harness_response *resp)
 {
@@ -447,7 +448,8 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 			relay_size(f, resp), RELAY_BLOCK, relay, req, NULL);
 	if (!response)
 		return MHD_NO;
-	if (gateway_mask_add_headers(response, &resp->headers, f) < 0) {
+	if (gateway_add_headers(response, &resp->headers, &f->keys,
+				f->decoded) < 0) {
 		MHD_destroy_response(response);
 		return MHD_NO;
 	}
@@ -481,7 +483,6 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 {
 	const struct harness_secrets *keys = &req->forward.keys;
 	char message[512];
-	struct harness_header quoted = { "message", message };
 	cJSON *details = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
@@ -492,7 +493,7 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 
 	/* The decoder's error quotes the Content-Encoding, which the
 	 * upstream may have made of the key. */
-	if (harness_header_hides_secret(keys, &quoted))
+	if (harness_has_split_secret(keys, message))
 		snprintf(message, sizeof(message),
 			 "upstream '%s': the response body cannot be checked "
 			 "for the upstream's key, so it was not relayed: its "

@@ -158,9 +158,13 @@ enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,
 /* Nonzero for headers that belong to one hop and are never relayed. */
 int gateway_is_hop_header(const char *name);
 
-/* Add the relayable headers of a stored response to an MHD response. */
+/* Add the relayable headers of a response to an MHD response: without
+ * Content-Encoding when drop_coding is set, and with every key of keys
+ * masked, and a header that hides one left out, unless keys is NULL.
+ * Returns 0, or -1 when libmicrohttpd rejects a header. */
 int gateway_add_headers(struct MHD_Response *response,
-			const struct harness_headers *headers);
+			const struct harness_headers *headers,
+			const struct harness_secrets *keys, int drop_coding);
 
 /* Nonzero when the agent closed its connection. Clears *watch when
  * the socket carries a pipelined request instead, which makes it
@@ -200,8 +204,6 @@ void gateway_forward_finish(struct gateway_request *req);
  * - gateway_mask_decode() then decodes it. It returns 0 when pending is
  *   now the decoded, masked body, 1 when the body goes out as sent, and
  *   -1 with a message in harness_error() when it cannot be checked.
- * - gateway_mask_add_headers() adds the relayable headers, masked, and
- *   without Content-Encoding once the body was decoded; 0 or -1.
  */
 void gateway_mask_init(struct gateway_forward *f,
 		       const struct harness_upstream *upstream);
@@ -211,9 +213,6 @@ int gateway_mask_compressed(const struct gateway_forward *f,
 			    const struct harness_headers *headers);
 int gateway_mask_decode(struct gateway_forward *f,
 			const struct harness_headers *headers);
-int gateway_mask_add_headers(struct MHD_Response *response,
-			     const struct harness_headers *headers,
-			     const struct gateway_forward *f);
 
 /* The sink thread (gateway_sink.c). gateway_sink_push() takes over the
  * exchange; gateway_sink_stop() delivers what is queued, then ends the

@@ -47,8 +47,8 @@ void gateway_mask_init(struct gateway_forward *f,
 	f->keys.count = upstream->secret ? 1 : 0;
 }
 
-/* How many bytes at the end of data could begin a key: the longest end
- * that equals a key's start, shorter than the whole key. */
+/* Return how many bytes at the end of data could begin a key: the
+ * longest end that equals a key's start, shorter than the whole key. */
 static size_t held_back(const struct harness_secrets *keys,
 			const unsigned char *data, size_t len)
 {
@@ -152,33 +152,5 @@ int gateway_mask_decode(struct gateway_forward *f,
 	f->pending_len = f->pending_capacity = f->safe_len = len;
 	f->pending_off = 0;
 	f->decoded = 1;
-	return 0;
-}
-
-int gateway_mask_add_headers(struct MHD_Response *response,
-			     const struct harness_headers *headers,
-			     const struct gateway_forward *f)
-{
-	for (size_t i = 0; i < headers->count; i++) {
-		const struct harness_header *h = &headers->items[i];
-		char *value;
-		int rc;
-
-		if (gateway_is_hop_header(h->name))
-			continue;
-		if (f->decoded && strcasecmp(h->name, "content-encoding") == 0)
-			continue;
-		if (harness_header_hides_secret(&f->keys, h))
-			continue;
-		value = strdup(h->value);
-		if (!value)
-			return -1;
-		harness_redact_bytes(&f->keys, (unsigned char *)value,
-				     strlen(value));
-		rc = MHD_add_response_header(response, h->name, value);
-		free(value);
-		if (rc != MHD_YES)
-			return -1;
-	}
 	return 0;
 }

@@ -144,7 +144,7 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 			stored_size(req, resp), PLAY_BLOCK, play, req, NULL);
 	if (!response)
 		return MHD_NO;
-	if (gateway_add_headers(response, &resp->headers) < 0) {
+	if (gateway_add_headers(response, &resp->headers, NULL, 0) < 0) {
 		MHD_destroy_response(response);
 		return MHD_NO;
 	}

@@ -181,7 +181,7 @@ int harness_is_credential_header(const char *name)
 	return 0;
 }
 
-/* Mask s, then drop its spaces and tabs in place; returns how many
+/* Mask s, drop its spaces and tabs in place, and return how many
  * secrets the result still contains. */
 static size_t count_split(const struct harness_secrets *secrets, char *s)
 {
@@ -195,30 +195,35 @@ static size_t count_split(const struct harness_secrets *secrets, char *s)
 	return harness_redact_bytes(secrets, (unsigned char *)s, n);
 }
 
-int harness_header_hides_secret(const struct harness_secrets *secrets,
-				const struct harness_header *header)
+int harness_has_split_secret(const struct harness_secrets *secrets,
+			     const char *text)
 {
-	char *value;
+	char *copy;
 	size_t n;
 
 	if (secrets->count == 0)
 		return 0;
+	copy = strdup(text);
+	if (!copy)
+		return 1;
+	n = count_split(secrets, copy);
+	OPENSSL_cleanse(copy, strlen(copy));
+	free(copy);
+	return n > 0;
+}
+
+int harness_header_hides_secret(const struct harness_secrets *secrets,
+				const struct harness_header *header)
+{
 	for (size_t i = 0; i < secrets->count; i++) {
 		if (strstr(header->name, secrets->values[i]))
 			return 1;
 	}
-
-	value = strdup(header->value);
-	if (!value)
-		return 1;
-	n = count_split(secrets, value);
-	OPENSSL_cleanse(value, strlen(value));
-	free(value);
-	return n > 0;
+	return harness_has_split_secret(secrets, header->value);
 }
 
-/* Leave out every header that hides a secret where it cannot be masked:
- * a replay could not serve a masked name, and no API names a header
+/* Leave out every header that hides a secret where it cannot be masked.
+ * A replay could not serve a masked name, and no API names a header
  * after a credential or folds one across lines. */
 static void drop_hiding_headers(const struct harness_secrets *secrets,
 				struct harness_headers *headers)
@@ -339,7 +344,8 @@ static enum stored_as redact_encoded(const struct harness_secrets *secrets,
 	return STORED_DECODED;
 }
 
-/* The header that marks a body left out by STORED_EMPTY. */
+/* Rename the Content-Encoding, and add the header that marks a body
+ * left out by STORED_EMPTY. */
 static void mark_dropped(struct harness_headers *headers)
 {
 	rename_encoding(headers);

@@ -46,6 +46,11 @@ void harness_secrets_release(struct harness_secrets *secrets);
 size_t harness_redact_bytes(const struct harness_secrets *secrets,
 			    unsigned char *data, size_t len);
 
+/* Return nonzero when text contains a secret split by spaces or tabs,
+ * which masking in place cannot hide, or when memory runs out. */
+int harness_has_split_secret(const struct harness_secrets *secrets,
+			     const char *text);
+
 /*
  * Nonzero when the header must be left out whole, because masking in
  * place cannot hide a secret in it. Either its name contains one, which
