@@ -128,10 +128,11 @@ int store_check_writable(struct bundle *bundle)
 	return 0;
 }
 
-/* Set the journal mode and check that SQLite took it: it keeps the old
- * mode, and returns its name, when another connection has the file
- * open. */
-static int set_journal_mode(struct bundle *bundle, const char *mode)
+/* Request the journal mode, and return 1 when SQLite took it, 0 when it
+ * kept the old one, as it does while another connection has the file
+ * open, or -1 with the error set. */
+static int try_journal_mode(struct bundle *bundle, const char *mode,
+			    const char *what)
 {
 	sqlite3_stmt *stmt = NULL;
 	char sql[64];
@@ -140,13 +141,23 @@ static int set_journal_mode(struct bundle *bundle, const char *mode)
 
 	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", mode);
 	if (sqlite3_prepare_v2(bundle->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return store_sql_error(bundle, "cannot switch journal mode");
+		return store_sql_error(bundle, what);
 	rc = sqlite3_step(stmt);
 	now = (const char *)sqlite3_column_text(stmt, 0);
 	ok = rc == SQLITE_ROW && now && strcmp(now, mode) == 0;
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW)
-		return store_sql_error(bundle, "cannot switch journal mode");
+		return store_sql_error(bundle, what);
+	return ok;
+}
+
+/* Set the journal mode, and fail when SQLite kept the old one. */
+static int set_journal_mode(struct bundle *bundle, const char *mode)
+{
+	int ok = try_journal_mode(bundle, mode, "cannot switch journal mode");
+
+	if (ok < 0)
+		return -1;
 	if (!ok) {
 		bundle_set_error("cannot switch journal mode to %s: '%s': "
 				 "another process has it open",
@@ -172,28 +183,17 @@ int store_use_rollback(struct bundle *bundle)
 }
 
 /*
- * A writer killed while it wrote a rollback journal's first header
- * leaves a -journal whose magic number is still zero. SQLite takes such
- * a journal as not hot and leaves it beside the bundle for ever. Once
- * the bundle is in WAL mode, no connection can be writing a rollback
- * journal (the switch takes an exclusive lock), so the file is removed.
+ * Remove the -journal beside a bundle that is now in WAL mode. A writer
+ * killed while it wrote a rollback journal's first header leaves one
+ * whose magic number is still zero, which SQLite takes as not hot and
+ * leaves for ever. Once the bundle is in WAL mode, no connection can be
+ * writing a rollback journal, because the switch takes an exclusive
+ * lock.
  */
-static void remove_stale_journal(struct bundle *bundle)
+static void remove_stale_journal(const struct bundle *bundle)
 {
-	sqlite3_stmt *stmt = NULL;
 	char path[4096];
-	int wal = 0;
 
-	if (sqlite3_prepare_v2(bundle->db, "PRAGMA journal_mode", -1, &stmt,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW) {
-		const char *mode = (const char *)sqlite3_column_text(stmt, 0);
-
-		wal = mode && strcmp(mode, "wal") == 0;
-	}
-	sqlite3_finalize(stmt);
-	if (!wal)
-		return;
 	snprintf(path, sizeof(path), "%s-journal", bundle->path);
 	unlink(path);
 }
@@ -327,10 +327,13 @@ static int open_db(struct bundle *bundle, int flags)
  * only its open transaction, with a sync at every commit. */
 static int start_writing(struct bundle *bundle)
 {
-	if (store_exec(bundle, "PRAGMA journal_mode = WAL",
-		       "cannot open bundle for writing"))
+	int wal = try_journal_mode(bundle, "wal",
+				   "cannot open bundle for writing");
+
+	if (wal < 0)
 		return -1;
-	remove_stale_journal(bundle);
+	if (wal)
+		remove_stale_journal(bundle);
 	return store_exec(bundle, "PRAGMA synchronous = FULL",
 			  "cannot open bundle for writing");
 }
