@@ -348,7 +348,7 @@ static void describe(struct boxed *b)
 	record_submit(s, "sandbox", NULL, event, BUNDLE_BLOB, NULL, 0);
 }
 
-/* Say when a limit of the policy is not enforced for this run. */
+/* Print a note when a limit of the policy is not enforced for this run. */
 static void print_limits_note(const struct boxed *b)
 {
 	const char *note = sandbox_limits_note(&b->config, &b->child);

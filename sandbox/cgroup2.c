@@ -68,7 +68,7 @@ static bool read_file(const char *dir, const char *name, char *buf,
 	return sandbox_read_text(path, buf, len) >= 0;
 }
 
-/* The executable of pid is this one's: a runbundle process. */
+/* Return whether pid runs this process's executable: runbundle. */
 static bool is_runbundle(pid_t pid)
 {
 	char path[64];
@@ -79,7 +79,7 @@ static bool is_runbundle(pid_t pid)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* The parent of pid, from /proc/PID/stat, or 0. */
+/* Return the parent of pid, from /proc/PID/stat, or 0. */
 static pid_t parent_of(pid_t pid)
 {
 	char path[64], buf[512], *end;
@@ -88,16 +88,16 @@ static pid_t parent_of(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (sandbox_read_text(path, buf, sizeof(buf)) < 0)
 		return 0;
-	/* The name in parentheses may hold anything; the fields after
-	 * it are "STATE PPID". */
+	/* The name in parentheses may contain anything, so the fields are
+	 * read after its last ')': the state, then the parent. */
 	end = strrchr(buf, ')');
 	if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
 		return 0;
 	return (pid_t)ppid;
 }
 
-/* This process, or a runbundle process next to it: its parent or a
- * child. */
+/* Return whether pid is this process, or a runbundle process next to
+ * it: its parent or a child. */
 static bool is_ours(pid_t pid)
 {
 	if (pid == getpid())
@@ -106,8 +106,8 @@ static bool is_ours(pid_t pid)
 	       is_runbundle(pid);
 }
 
-/* Collect the processes of dir into room.pids: true when all of them
- * are ours. */
+/* Collect the processes of dir into room.pids, and return whether all
+ * of them are ours. */
 static bool only_ours(const char *dir)
 {
 	char buf[256], *line, *save = NULL;
@@ -153,8 +153,8 @@ static int move_all(const char *dir, bool known_only)
 	return rc;
 }
 
-/* The controllers of "pids memory" that dir does not enable yet, as
- * "+pids +memory". */
+/* Write into out the controllers of "pids memory" that dir does not
+ * enable yet, in the form "+pids +memory". */
 static void missing(const char *dir, char *out, size_t len)
 {
 	char buf[256] = "";

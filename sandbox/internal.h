@@ -198,10 +198,10 @@ cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts);
 /* The PATH inside the sandbox, from env.set or the default. */
 const char *sandbox_plan_path(const struct sandbox_plan *plan);
 
-/* cgroup2.c: the directory below which the run's cgroup v2 goes, own
- * itself or the cgroup it was moved out of, once its
- * cgroup.subtree_control enables pids and memory; NULL when it cannot.
- * Sets no error: the run then takes the next kind of limit. */
+/* cgroup2.c: return the directory below which the run's cgroup v2 goes
+ * (own itself, or the cgroup it was moved out of) once its
+ * cgroup.subtree_control enables pids and memory, or NULL. Sets no
+ * error, because the run then takes the next kind of limit. */
 const char *sandbox_cgroup2_room(const char *own);
 
 /* Write all of buf to path (a file under /proc or a cgroup). Returns 0

@@ -176,19 +176,35 @@ static uint64_t own_processes(const struct sandbox_plan *plan)
 	return 1;
 }
 
+/* Where cgroup v2 may be mounted: beside v1 controllers, then alone. */
+static const char *const v2_mounts[] = {
+	"/sys/fs/cgroup/unified",
+	"/sys/fs/cgroup",
+};
+
+#define N_V2_MOUNTS (sizeof(v2_mounts) / sizeof(v2_mounts[0]))
+
+/* Return the directory below which the run's cgroup v2 can go, from this
+ * process's cgroup in the hierarchy mounted at mnt, or NULL. dir is
+ * where own_cgroup() writes that cgroup. */
+static const char *v2_room(const char *cgroups, const char *mnt, char *dir,
+			   size_t len)
+{
+	if (own_cgroup(cgroups, mnt, "0::", dir, len) < 0)
+		return NULL;
+	return sandbox_cgroup2_room(dir);
+}
+
 void sandbox_limits_make_room(void)
 {
 	char cgroups[4096], dir[256];
 
 	if (read_line("/proc/self/cgroup", cgroups, sizeof(cgroups)) < 0)
 		return;
-	if (own_cgroup(cgroups, "/sys/fs/cgroup/unified", "0::", dir,
-		       sizeof(dir)) == 0 &&
-	    sandbox_cgroup2_room(dir))
-		return;
-	if (own_cgroup(cgroups, "/sys/fs/cgroup", "0::", dir,
-		       sizeof(dir)) == 0)
-		sandbox_cgroup2_room(dir);
+	for (size_t i = 0; i < N_V2_MOUNTS; i++) {
+		if (v2_room(cgroups, v2_mounts[i], dir, sizeof(dir)))
+			return;
+	}
 }
 
 int sandbox_limits_prepare(struct sandbox_plan *plan)
@@ -204,15 +220,11 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 		return 0;
 	if (read_line("/proc/self/cgroup", cgroups, sizeof(cgroups)) < 0)
 		cgroups[0] = '\0';
-	if (own_cgroup(cgroups, "/sys/fs/cgroup/unified", "0::", dir,
-		       sizeof(dir)) == 0 &&
-	    (room = sandbox_cgroup2_room(dir)))
-		rc = try_cgroup(plan, room, "cgroup2");
-	if (rc > 0 &&
-	    own_cgroup(cgroups, "/sys/fs/cgroup", "0::", dir,
-		       sizeof(dir)) == 0 &&
-	    (room = sandbox_cgroup2_room(dir)))
-		rc = try_cgroup(plan, room, "cgroup2");
+	for (size_t i = 0; rc > 0 && i < N_V2_MOUNTS; i++) {
+		room = v2_room(cgroups, v2_mounts[i], dir, sizeof(dir));
+		if (room)
+			rc = try_cgroup(plan, room, "cgroup2");
+	}
 	if (rc > 0 && l->processes &&
 	    own_cgroup(cgroups, "/sys/fs/cgroup/pids", ":pids:", dir,
 		       sizeof(dir)) == 0)

@@ -190,19 +190,19 @@ struct sandbox_result {
 };
 
 /*
- * After sandbox_launch(): a note for the user when a limit of the
- * policy is not enforced (the process limit of a root caller without a
- * cgroup), or NULL. The string is static.
+ * Return, after sandbox_launch(), a note for the user when a limit of
+ * the policy is not enforced (the process limit of a root caller
+ * without a cgroup), or NULL. The string is static.
  */
 const char *sandbox_limits_note(const struct sandbox_config *config,
 				const struct sandbox_child *child);
 
 /*
- * Before a process forks workers that each launch a sandbox with
- * limits: make room for their cgroups in a delegated cgroup v2 now, as
- * sandbox_launch() would on its first run (docs/policy.md, "Limits").
- * Each worker would otherwise find the others in the cgroup, which it
- * cannot move, and get rlimits. Best effort: reports nothing.
+ * Make room for the cgroups of sandboxes in a delegated cgroup v2, as
+ * sandbox_launch() does on its first run (docs/policy.md, "Limits").
+ * Call it before forking workers that each launch a sandbox: each
+ * worker would otherwise find the others in the cgroup, which it cannot
+ * move, and get rlimits. Best effort, so it reports nothing.
  */
 void sandbox_limits_make_room(void);
 
