@@ -79,8 +79,8 @@ static int inflate_with(const unsigned char *in, size_t len, int window_bits,
 		if (rc == Z_STREAM_END) {
 			if (z.avail_in == 0)
 				break;
-			/* Another gzip member follows, as gzip(1) and most
-			 * clients read it; anything else is left over. */
+			/* Another gzip member follows, which gzip(1)
+			 * decodes too. Anything else is left over. */
 			if (window_bits != 15 + 32 ||
 			    inflateReset(&z) != Z_OK) {
 				inflateEnd(&z);
@@ -152,7 +152,8 @@ static int decode_zstd(const unsigned char *in, size_t len,
 
 	if (!stream)
 		return damaged("zstd", "out of memory");
-	/* Frames may follow one another (RFC 8878, section 3.1). */
+	/* A body may contain several frames, which `zstd -d` decodes
+	 * one after the other. */
 	while (rc != 0 || input.pos < input.size) {
 		size_t room = sink_reserve(sink, "zstd");
 		ZSTD_outBuffer output;

@@ -22,8 +22,8 @@
 int harness_decode_body(const char *encoding, const void *data, size_t len,
 			unsigned char **out, size_t *out_len);
 
-/* The same, with a decoded body of at most max_len bytes after each
- * coding is undone. */
+/* Decode as harness_decode_body() does, with at most max_len bytes after
+ * each coding is undone. */
 int harness_decode_body_max(const char *encoding, const void *data,
 			    size_t len, size_t max_len, unsigned char **out,
 			    size_t *out_len);

@@ -88,9 +88,9 @@ const char *harness_headers_get(const struct harness_headers *headers,
 
 void harness_headers_release(struct harness_headers *headers);
 
-/* The values of every header called name, joined with ", " as RFC 9110
- * (section 5.3) allows for a list; NULL when there is none or memory
- * ran out. The caller frees it. */
+/* Return the values of every header called name, joined with ", ", the
+ * form of a list field sent on several lines. NULL when there is none,
+ * or when memory ran out. The caller frees it. */
 char *harness_headers_join(const struct harness_headers *headers,
 			   const char *name);
 

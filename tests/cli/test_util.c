@@ -11,73 +11,51 @@
 
 #include "cli/cli.h"
 
-static void sanitize_replaces_controls(void **state)
+/* One input of cli_sanitize(), the size of the output buffer, and the
+ * text expected in it. */
+struct sanitize_case {
+	const char *name;
+	size_t size;
+	const char *in;
+	const char *out;
+};
+
+static const struct sanitize_case sanitize_cases[] = {
+	{ "controls replaced", 32, "a\033[31mb\nc\x7f", "a?[31mb?c?" },
+	{ "UTF-8 kept", 32, "caf\xc3\xa9", "caf\xc3\xa9" },
+	/* U+009B is an 8-bit CSI, U+202E reorders the rest of the line,
+	 * and 0xff starts no UTF-8 sequence. */
+	{ "C1 and bidirectional controls masked", 32,
+	  "a\xc2\x9b" "b\xe2\x80\xae" "c\xff" "d\xe2\x81\xa6" "e",
+	  "a??b???c?d???e" },
+	{ "wide UTF-8 kept", 32, "\xc2\xa0\xe2\x80\x94\xf0\x9f\x98\x80",
+	  "\xc2\xa0\xe2\x80\x94\xf0\x9f\x98\x80" },
+	/* A sequence cut by the end of the buffer is left out, not split. */
+	{ "sequences kept whole", 4, "ab\xc3\xa9", "ab" },
+	{ "long text truncated", 4, "abcdef", "abc" },
+};
+
+static void sanitize_each_case(void **state)
 {
-	char out[32];
+	size_t n = sizeof(sanitize_cases) / sizeof(sanitize_cases[0]);
 
 	(void)state;
-	cli_sanitize(out, sizeof(out), "a\033[31mb\nc\x7f");
-	assert_string_equal(out, "a?[31mb?c?");
-}
+	for (size_t i = 0; i < n; i++) {
+		const struct sanitize_case *c = &sanitize_cases[i];
+		char out[32];
 
-static void sanitize_keeps_utf8(void **state)
-{
-	char out[32];
-
-	(void)state;
-	cli_sanitize(out, sizeof(out), "caf\xc3\xa9");
-	assert_string_equal(out, "caf\xc3\xa9");
-}
-
-/* U+009B is an 8-bit CSI, U+202E reorders the rest of the line, and
- * 0xff starts no UTF-8 sequence. */
-static void sanitize_masks_c1_and_bidi(void **state)
-{
-	char out[32];
-
-	(void)state;
-	cli_sanitize(out, sizeof(out), "a\xc2\x9b" "b\xe2\x80\xae" "c\xff"
-		     "d\xe2\x81\xa6" "e");
-	assert_string_equal(out, "a??b???c?d???e");
-}
-
-static void sanitize_keeps_wide_utf8(void **state)
-{
-	char out[32];
-
-	(void)state;
-	cli_sanitize(out, sizeof(out), "\xc2\xa0\xe2\x80\x94\xf0\x9f\x98\x80");
-	assert_string_equal(out, "\xc2\xa0\xe2\x80\x94\xf0\x9f\x98\x80");
-}
-
-/* A sequence cut in the middle of the buffer is left out, not split. */
-static void sanitize_keeps_sequences_whole(void **state)
-{
-	char out[4];
-
-	(void)state;
-	cli_sanitize(out, sizeof(out), "ab\xc3\xa9");
-	assert_string_equal(out, "ab");
-}
-
-static void sanitize_truncates(void **state)
-{
-	char out[4];
-
-	(void)state;
-	cli_sanitize(out, sizeof(out), "abcdef");
-	assert_string_equal(out, "abc");
+		assert_true(c->size <= sizeof(out));
+		cli_sanitize(out, c->size, c->in);
+		if (strcmp(out, c->out) != 0)
+			print_message("case: %s\n", c->name);
+		assert_string_equal(out, c->out);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sanitize_replaces_controls),
-		cmocka_unit_test(sanitize_keeps_utf8),
-		cmocka_unit_test(sanitize_masks_c1_and_bidi),
-		cmocka_unit_test(sanitize_keeps_wide_utf8),
-		cmocka_unit_test(sanitize_keeps_sequences_whole),
-		cmocka_unit_test(sanitize_truncates),
+		cmocka_unit_test(sanitize_each_case),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,14 +118,14 @@ no_key comment
 fetch skip zstd-skip >/dev/null
 no_key skip
 
-# 11b: the key where masking it would break a checksum and hide a
+# 11: the key where masking it would break a checksum and hide a
 # compressed copy from the record's decoder.
 fetch hcrc gz-hcrc >/dev/null
 no_key hcrc
 fetch stored gz-stored >/dev/null
 no_key stored
 
-# 11c: the agent's own token, echoed by an upstream without a key: the
+# 12: the agent's own token, echoed by an upstream without a key: the
 # agent gets it back, the record never, neither from a body it decodes
 # nor from one it cannot decode, which it then leaves out.
 curl -s -H "Authorization: Bearer $AGENT_CANARY" "$GATEWAY/plain/gz-stored" |
@@ -134,7 +134,7 @@ curl -s -H "Authorization: Bearer $AGENT_CANARY" "$GATEWAY/plain/gz-stored" |
 curl -s -o /dev/null -H "Authorization: Bearer $AGENT_CANARY" \
 	"$GATEWAY/plain/bad-shown"
 
-# 11: a compressed body whose transfer was cut reaches the agent cut,
+# 13: a compressed body whose transfer was cut reaches the agent cut,
 # not as a whole response.
 if curl -s -o /dev/null "$GATEWAY/gz-cut"; then
 	fail "a cut compressed body reached the agent as complete"
@@ -144,7 +144,7 @@ stop_gateway "$GATEWAY_PID"
 if grep -qF "$KEY_CANARY" "$TMP/rec.err"; then
 	fail "the key reached the gateway's log"
 fi
-# 12: the record contains the key nowhere, with bodies decoded, and every
+# 14: the record contains the key nowhere, with bodies decoded, and every
 # header name in it is still a valid one, which a replay can serve.
 "$PYTHON" - "$TMP/rec.jsonl" <<'PY' || fail "the record holds the key"
 import base64, gzip, json, os, re, subprocess, sys, zlib

@@ -25,7 +25,7 @@ no_key() {
 	done
 }
 
-# has_mask TEXT FILE: fail unless FILE holds TEXT, the mask included.
+# has_mask TEXT FILE: fail unless FILE contains TEXT, the mask included.
 has_mask() {
 	grep -qF -e "$1" "$2" || {
 		cat "$2" >&2

@@ -61,23 +61,23 @@ if [ "$(check done)" != yes ]; then
 	tail -n 40 "$TMP/out" >&2
 	fail "the virtual machine did not run the cases to the end"
 fi
-expect_eq yes "$(check root-refused)" "forks refused in the root cgroup"
+expect_eq yes "$(check root-limited)" "forks stopped by the limit, root cgroup"
 expect_eq cgroup2 "$(check root-processes)" "process limit, root cgroup"
 expect_eq cgroup2 "$(check root-memory)" "memory limit, root cgroup"
 expect_eq "sort 137" "$(check root-oom)" "a command over the memory limit"
-expect_eq yes "$(check scope-refused)" "forks refused in a scope"
+expect_eq yes "$(check scope-limited)" "forks stopped by the limit, scope"
 expect_eq cgroup2 "$(check scope-processes)" "process limit, scope"
 expect_eq 1 "$(check scope-agent)" "the command in the run's cgroup"
 expect_eq "dirs=0 control='' procs=0" "$(check scope-left)" \
 	"the scope after the run"
-expect_eq yes "$(check record-refused)" "forks refused in a recording"
+expect_eq yes "$(check record-limited)" "forks stopped by the limit, recording"
 expect_eq "dirs=0 control='' procs=0" "$(check record-left)" \
 	"the scope after the recording"
-expect_eq 0 "$(check repeat-limited)" \
+expect_eq 0 "$(check repeat-unlimited)" \
 	"replays of --repeat whose command ran without the process limit"
 expect_eq "dirs=0 control='' procs=0" "$(check repeat-left)" \
 	"the scope after the replays"
-expect_eq yes "$(check user-refused)" "forks refused for a user"
+expect_eq yes "$(check user-limited)" "forks stopped by the limit, user"
 expect_eq cgroup2 "$(check user-processes)" "process limit, user's scope"
 expect_eq "dirs=0 control='' procs=0" "$(check user-left)" \
 	"the user's scope after the run"
