@@ -10,7 +10,8 @@
  *		automatically attached thread or a SIGCONT notification
  *	status>>16 == PTRACE_EVENT_SECCOMP	entry of execve or execveat
  *	WSTOPSIG == SIGTRAP | 0x80	the syscall-exit stop of an exec,
- *		requested only after its seccomp stop, to learn its errno
+ *		requested only after its seccomp stop, to learn its errno,
+ *		and not at all when the tracer predicts the errno (below)
  *	status>>16 == PTRACE_EVENT_EXEC	the exec succeeded
  *	status>>16 == PTRACE_EVENT_{FORK,VFORK,CLONE}
  *	status>>16 == PTRACE_EVENT_EXIT	the process is about to exit
@@ -22,6 +23,21 @@
  * process costs about seven stops: the fork event in the parent, the
  * child's first stop, the seccomp stop and exec event of each exec, the
  * exit event, the exit, and the parent's SIGCHLD.
+ *
+ * A PATH search makes one failed exec per directory before the one
+ * that succeeds, and each failure would cost a syscall-exit stop. So
+ * after a tracee's exec has failed, the tracer looks the next exec's
+ * path up itself, from the tracee's root and cwd. When it finds no
+ * file, it resumes the exec without that stop. The exec is recorded as
+ * failed, with the lookup's errno, at the tracee's next stop or exit,
+ * unless that stop is its exec event. NOTE: where the tracee may not
+ * search a directory on the path but the tracer may (as root), the
+ * record has ENOENT and the kernel returned EACCES.
+ *
+ * A new tid's first stop is resumed before the tid is recorded, so
+ * that it does not wait for the tracer's reads of /proc: at its
+ * creator's fork event when it has stopped by then, else as soon as the
+ * loop sees the stop.
  *
  * The exit event is resumed at once. A process ends when its last
  * thread does, so its end time, wait status and rusage all come from
@@ -368,6 +384,8 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 	slot = &p->execs[p->n_execs++];
 	*slot = t->pending;
 	slot->error = error;
+	t->last_failed = error != 0;
+	t->predicted = 0;
 	if (error == EACCES && t->exec_fd >= 0)
 		slot->refusal = tracer_refusal(t->tid, t->exec_fd);
 	memset(&t->pending, 0, sizeof(t->pending));
@@ -466,6 +484,31 @@ static bool is_stop_signal(int sig)
 	       sig == SIGTTOU;
 }
 
+static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
+		   const struct rusage *ru);
+
+/* Return whether status is the stop that a new tid starts with. */
+static bool is_first_stop(int status)
+{
+	return WIFSTOPPED(status) &&
+	       (unsigned)status >> 16 == PTRACE_EVENT_STOP &&
+	       !is_stop_signal(WSTOPSIG(status));
+}
+
+/* Resume child from its first stop before the tracer records it, so
+ * that it does not wait for the records. Returns 1 when it was resumed,
+ * 0 when it has not stopped yet, or -1 when it reported another status,
+ * which is then left in *status and *ru. */
+static int resume_first_stop(pid_t child, int *status, struct rusage *ru)
+{
+	if (wait4(child, status, WNOHANG | __WALL, ru) != child)
+		return 0;
+	if (!is_first_stop(*status))
+		return -1;
+	ptrace(PTRACE_CONT, child, 0, 0);
+	return 1;
+}
+
 static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   int status)
 {
@@ -474,7 +517,14 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 	enum __ptrace_request resume = PTRACE_CONT;
 	bool finish = false, succeeded = false;
 	pid_t child = 0;
+	int first = 0, child_status = 0;
+	struct rusage child_ru;
 
+	if (t->predicted && event != PTRACE_EVENT_EXEC) {
+		rc = finish_exec(tracer, t, t->predicted);
+		if (rc < 0)
+			return rc;
+	}
 	if (sig == (SIGTRAP | 0x80)) {
 		finish = on_syscall_exit(t, &error);
 	} else if (event == PTRACE_EVENT_STOP) {
@@ -484,6 +534,7 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		if (tracer_exec_enter(tracer, t) == 0)
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
+		t->predicted = 0;
 		finish = succeeded = on_exec(tracer, t);
 		if (finish && tracer->options.n_forbidden)
 			tracer_exec_forbid(tracer, t);
@@ -497,6 +548,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 
 	/* ESRCH: the tracee was killed meanwhile; its exit comes next. */
 	ptrace(resume, t->tid, 0, (void *)(long)inject);
+	if (child > 0 && !find_tracee(tracer, child))
+		first = resume_first_stop(child, &child_status, &child_ru);
 
 	/* What is left needs nothing more from the stop, so it runs with
 	 * the tracee already running. t stays valid until this loop reaps
@@ -505,6 +558,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		tracer_exec_locate(tracer, t);
 	if (child)
 		rc = on_new_child(tracer, t, child, event);
+	if (rc == 0 && first < 0)
+		rc = on_wait(tracer, child, child_status, &child_ru);
 	if (succeeded)
 		tracer_exec_succeeded(tracer, t, t->tid);
 	if (finish)
@@ -518,6 +573,17 @@ static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
 	struct tracee *t = find_tracee(tracer, pid);
 	int rc = 0;
 
+	if (!t && is_first_stop(status)) {
+		/* A new tid seen before its creator's event. Recording it
+		 * reads /proc, so it is resumed first. Its creator waits in
+		 * that event, so /proc still shows the same parent. */
+		ptrace(PTRACE_CONT, pid, 0, 0);
+
+		/* On failure its next stop is again of an unknown tid,
+		 * which is detached below. */
+		(void)adopt(tracer, pid, NULL, true);
+		return 0;
+	}
 	if (!t && WIFSTOPPED(status)) {
 		t = adopt(tracer, pid, NULL, true);
 		if (!t) {
@@ -540,7 +606,10 @@ static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
 		return on_stop(tracer, t, status);
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		rc = end_process(tracer, t, status, ru);
+		if (t->predicted)
+			rc = finish_exec(tracer, t, t->predicted);
+		if (rc == 0)
+			rc = end_process(tracer, t, status, ru);
 		drop_tracee(tracer, pid);
 	}
 	return rc;

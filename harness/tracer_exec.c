@@ -291,6 +291,15 @@ void tracer_root_release(struct tracer_root *root)
 	root->fd = -1;
 }
 
+/* Return the errno of a lookup that found no file at the path, which
+ * an exec of the path fails with too, or 0 for any other result. */
+static int lookup_error(int fd)
+{
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return errno;
+	return 0;
+}
+
 /*
  * Open the file the call names, from the tracer, before the exec closes
  * the tracee's close-on-exec descriptors. Absolute paths resolve inside
@@ -302,7 +311,7 @@ void tracer_root_release(struct tracer_root *root)
  */
 static int open_target(struct harness_tracer *tracer, pid_t tid,
 		       const struct exec_call *call,
-		       const struct harness_exec *exec)
+		       const struct harness_exec *exec, int *missing)
 {
 	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	struct open_how how = { .flags = flags };
@@ -319,8 +328,10 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 		dirfd = root_fd(&tracer->root, tid);
 		if (dirfd < 0)
 			return -1;
-		return (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
-				    sizeof(how));
+		fd = (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
+				  sizeof(how));
+		*missing = lookup_error(fd);
+		return fd;
 	} else {
 		base_link(call, link, sizeof(link));
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, link);
@@ -330,6 +341,7 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 		return -1;
 	fd = (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
 			  sizeof(how));
+	*missing = lookup_error(fd);
 	close(dirfd);
 	return fd;
 }
@@ -342,7 +354,8 @@ static void locate(struct harness_tracer *tracer, struct tracee *t,
 
 	exec->cwd = tracer_proc_link(t->tid, "cwd");
 	resolve(t->tid, call, exec);
-	t->exec_fd = open_target(tracer, t->tid, call, exec);
+	t->missing = 0;
+	t->exec_fd = open_target(tracer, t->tid, call, exec, &t->missing);
 }
 
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
@@ -370,9 +383,18 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 			   exec->attempted[0] == '\0';
 	t->in_exec = true;
 	t->locate = call.dirfd == AT_FDCWD && !exec->empty_path &&
-		    tracer->processes[t->process]->pid == t->tid;
+		    tracer->processes[t->process]->pid == t->tid &&
+		    !t->last_failed;
 	if (!t->locate)
 		locate(tracer, t, &call);
+
+	/* A failed exec is usually one step of a PATH search, so more
+	 * failures follow. Those whose file is missing skip the
+	 * syscall-exit stop. An empty path names no file to look up. */
+	if (t->last_failed && !exec->empty_path && t->missing) {
+		t->predicted = t->missing;
+		return 1;
+	}
 	return 0;
 }
 

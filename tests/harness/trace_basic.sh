@@ -54,6 +54,30 @@ jq_eq "$TMP/fail.json" '.children[0].execs[0].errno' 2
 jq_eq "$TMP/fail.json" '.children[1].execs[0].resolved' "$TMP/noexec"
 jq_eq "$TMP/fail.json" '[.children[].exit_code] | join(",")' '127,126'
 
+# A PATH search. After the first failure the tracer looks each path up
+# itself, and it must still record each attempt with the kernel's
+# errno. The order is a missing directory, a file in place of a
+# directory, a file without execute permission, and the one that runs.
+mkdir -p "$TMP/p/noexec" "$TMP/p/bin"
+: >"$TMP/p/file"
+: >"$TMP/p/noexec/tool"
+cp /bin/true "$TMP/p/bin/tool"
+search="$TMP/p/none:$TMP/p/file:$TMP/p/noexec:$TMP/p/none2:$TMP/p/bin"
+trace_json "$TMP/search.json" env PATH="$search" tool
+expect_eq 0 "$status" "exit status of the PATH search"
+jq_eq "$TMP/search.json" '[.execs[] | .error // "ran"] | join(",")' \
+	'ran,ENOENT,ENOTDIR,EACCES,ENOENT,ran'
+jq_eq "$TMP/search.json" '[.execs[1:][] | .path] | join(":")' \
+	"$TMP/p/none/tool:$TMP/p/file/tool:$TMP/p/noexec/tool:$TMP/p/none2/tool:$TMP/p/bin/tool"
+jq_eq "$TMP/search.json" '.execs[5].exe.path' "$TMP/p/bin/tool"
+
+# A search that finds nothing: its last failure is recorded at the
+# exit that follows it.
+trace_json "$TMP/nothing.json" env PATH="$TMP/p/none:$TMP/p/none2" tool
+expect_eq 127 "$status" "exit status of a search that finds nothing"
+jq_eq "$TMP/nothing.json" '[.execs[] | .error // "ran"] | join(",")' \
+	'ran,ENOENT,ENOENT'
+
 # Relative paths resolve against the working directory.
 cp /bin/true "$TMP/work/mytrue"
 trace_json "$TMP/rel.json" sh -c 'cd "$1" && ./mytrue' sh "$TMP/work"
