@@ -30,14 +30,17 @@
  * path up itself, from the tracee's root and cwd. When it finds no
  * file, it resumes the exec without that stop. The exec is recorded as
  * failed, with the lookup's errno, at the tracee's next stop or exit,
- * unless that stop is its exec event. NOTE: where the tracee may not
- * search a directory on the path but the tracer may (as root), the
- * record has ENOENT and the kernel returned EACCES.
+ * unless that stop is its exec event. NOTE: the lookup can disagree
+ * with the kernel's where the tracee may not search a directory on the
+ * path but the tracer may (as root), or where the path goes through
+ * /proc/self, which names the tracer in the lookup. A failed exec then
+ * has ENOENT in the record where the kernel returned another errno,
+ * and a successful one is still recorded as such.
  *
  * A new tid's first stop is resumed before the tid is recorded, so
- * that it does not wait for the tracer's reads of /proc: at its
- * creator's fork event when it has stopped by then, else as soon as the
- * loop sees the stop.
+ * that it does not wait for the tracer's reads of /proc. That happens at
+ * its creator's fork event when the tid has stopped by then, else when
+ * wait4 reports the stop.
  *
  * The exit event is resumed at once. A process ends when its last
  * thread does, so its end time, wait status and rusage all come from
@@ -534,6 +537,9 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		if (tracer_exec_enter(tracer, t) == 0)
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
+		/* The file appeared between the lookup and the exec. */
+		if (t->predicted)
+			tracer_exec_reopen(tracer, t);
 		t->predicted = 0;
 		finish = succeeded = on_exec(tracer, t);
 		if (finish && tracer->options.n_forbidden)

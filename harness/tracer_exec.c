@@ -398,6 +398,21 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	return 0;
 }
 
+void tracer_exec_reopen(struct harness_tracer *tracer, struct tracee *t)
+{
+	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct open_how how = { .flags = flags, .resolve = RESOLVE_IN_ROOT };
+	int dirfd;
+
+	if (t->exec_fd >= 0 || !t->pending.resolved)
+		return;
+	dirfd = root_fd(&tracer->root, t->tid);
+	if (dirfd >= 0)
+		t->exec_fd = (int)syscall(SYS_openat2, dirfd,
+					  t->pending.resolved, &how,
+					  sizeof(how));
+}
+
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t)
 {
 	struct exec_call call = { .dirfd = AT_FDCWD };

@@ -216,6 +216,11 @@ const char *tracer_status_field(const char *text, const char *key);
  */
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
 
+/* At the exec event of an exec that was predicted to fail: open the
+ * file at its resolved path, which the tracer did not find before, so
+ * that a script that ran is still recorded with its interpreter. */
+void tracer_exec_reopen(struct harness_tracer *tracer, struct tracee *t);
+
 /* After the seccomp stop is resumed, when t->locate is set: read the
  * cwd, resolve the path, and open the file. */
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t);
