@@ -201,7 +201,8 @@ static int run_all(struct replay_run *run, const struct replay_options *o,
 	record_signals_set(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &saved);
-	sandbox_limits_make_room();
+	if (replay_policy_needs_cgroup(run, o->policy))
+		sandbox_limits_make_room();
 	fflush(NULL);
 	while (b->running > 0 || (!b->signal && b->started < b->n)) {
 		sig = sigtimedwait(&set, NULL, &no_wait);

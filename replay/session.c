@@ -206,6 +206,27 @@ check:
 	return add_rules(p->policy, run);
 }
 
+bool replay_policy_needs_cgroup(struct replay_run *run, const char *own)
+{
+	const cJSON *pol = cJSON_GetObjectItem(run->fingerprint, "policy");
+	const char *text = text_of(pol, "content");
+	struct sandbox_policy *policy;
+	bool needs;
+
+	if (own)
+		policy = sandbox_policy_load(own);
+	else if (text)
+		policy = sandbox_policy_parse(text, strlen(text), "policy.json");
+	else
+		policy = sandbox_policy_default();
+
+	/* A policy that cannot be read fails each replay later, with its
+	 * own message, so the result is not used then. */
+	needs = !policy || sandbox_limits_need_cgroup(policy);
+	sandbox_policy_free(policy);
+	return needs;
+}
+
 static int seed_home(struct prepared *p, struct replay_run *run,
 		     const char *workdir)
 {

@@ -72,6 +72,10 @@ int replay_session_run(struct replay_run *run,
 		       const struct replay_options *opts,
 		       struct replay_outcome *outcome);
 
+/* Return whether the policy of run's replays has a limit that needs a
+ * cgroup. That policy is own (--policy), or else the recorded one. */
+bool replay_policy_needs_cgroup(struct replay_run *run, const char *own);
+
 /* Every difference between the recorded fingerprint and this host that
  * could change behaviour, as harness_fingerprint_compare() lists them,
  * with the executables the run executed hashed here. NULL on failure. */

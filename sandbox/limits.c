@@ -195,6 +195,11 @@ static const char *v2_room(const char *cgroups, const char *mnt, char *dir,
 	return sandbox_cgroup2_room(dir);
 }
 
+bool sandbox_limits_need_cgroup(const struct sandbox_policy *policy)
+{
+	return policy->limits.processes || policy->limits.memory_bytes;
+}
+
 void sandbox_limits_make_room(void)
 {
 	char cgroups[4096], dir[256];
@@ -216,7 +221,7 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 
 	plan->cgroup[0] = '\0';
 	plan->cgroup_kind[0] = '\0';
-	if (!l->processes && !l->memory_bytes)
+	if (!sandbox_limits_need_cgroup(plan->policy))
 		return 0;
 	if (read_line("/proc/self/cgroup", cgroups, sizeof(cgroups)) < 0)
 		cgroups[0] = '\0';

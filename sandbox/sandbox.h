@@ -197,12 +197,18 @@ struct sandbox_result {
 const char *sandbox_limits_note(const struct sandbox_config *config,
 				const struct sandbox_child *child);
 
+/* Return whether policy has a limit that needs a cgroup: a process or a
+ * memory limit. */
+bool sandbox_limits_need_cgroup(const struct sandbox_policy *policy);
+
 /*
  * Make room for the cgroups of sandboxes in a delegated cgroup v2, as
  * sandbox_launch() does on its first run (docs/policy.md, "Limits").
  * Call it before forking workers that each launch a sandbox: each
  * worker would otherwise find the others in the cgroup, which it cannot
- * move, and get rlimits. Best effort, so it reports nothing.
+ * move, and get rlimits. Call it only for a policy whose limits need a
+ * cgroup (sandbox_limits_need_cgroup()), because the move changes the
+ * agent's cgroup. Best effort, so it reports nothing.
  */
 void sandbox_limits_make_room(void);
 

@@ -77,6 +77,10 @@ expect_eq 0 "$(check repeat-unlimited)" \
 	"replays of --repeat whose command ran without the process limit"
 expect_eq "dirs=0 control='' procs=0" "$(check repeat-left)" \
 	"the scope after the replays"
+expect_eq 0::/scope "$(check repeat-nolimit-cgroup)" \
+	"the cgroup of a recorded command without limits"
+expect_eq 1 "$(check repeat-nolimit)" \
+	"replays without limits that match their recording"
 expect_eq yes "$(check user-limited)" "forks stopped by the limit, user"
 expect_eq cgroup2 "$(check user-processes)" "process limit, user's scope"
 expect_eq "dirs=0 control='' procs=0" "$(check user-left)" \

@@ -95,6 +95,22 @@ sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle replay \
 echo "check repeat-unlimited: $(grep -c 'exit 0 2 times' /tmp/o4b)"
 echo "check repeat-left: $(left $cg/scope)"
 
+# 4b: a run without process or memory limits. Its replays leave the
+# cgroup as it is, so each agent writes the cgroup that the recorded
+# agent wrote, and the replays match the recording.
+cat >/tmp/n.json <<'J'
+{"version": 1, "exec": {"deny": []}, "limits": {"processes": 0}}
+J
+chmod 644 /tmp/n.json
+mkdir /tmp/ws0
+sh -c "cd /tmp/ws0; echo \$\$ >$cg/scope/cgroup.procs; exec runbundle \
+	record -o /tmp/n.rb --policy /tmp/n.json \
+	-- sh -c 'cat /proc/self/cgroup >cg.txt'" >/tmp/o4c 2>&1
+sh -c "echo \$\$ >$cg/scope/cgroup.procs; exec runbundle replay \
+	--trust-policy --repeat 2 /tmp/n.rb" >/tmp/o4d 2>&1
+echo "check repeat-nolimit: $(grep -c ': 2 identical,' /tmp/o4d)"
+echo "check repeat-nolimit-cgroup: $(cat /tmp/ws0/cg.txt)"
+
 # 5: an ordinary user in a scope delegated to it.
 mkdir $cg/user
 chown rb:rb $cg/user $cg/user/cgroup.procs $cg/user/cgroup.subtree_control
