@@ -486,7 +486,6 @@ static int launch(struct run *run, const sigset_t *saved)
 	static const uint16_t ports[] = { PROXY_PORT };
 	bool proxy = run->policy->network_allow.count &&
 		     run->config.mode == SANDBOX_MODE_NAMESPACES;
-	const char *note;
 
 	run->config.policy = run->policy;
 	run->config.seccomp_notify = true;
@@ -501,9 +500,7 @@ static int launch(struct run *run, const sigset_t *saved)
 	}
 	helper_pid = run->child.pid;
 	sigprocmask(SIG_SETMASK, saved, NULL);
-	note = sandbox_limits_note(&run->config, &run->child);
-	if (note)
-		fprintf(stderr, "%s\n", note);
+	sandbox_print_notes(&run->config, &run->child, stderr);
 	if (run->child.notify_fd >= 0) {
 		run->supervisor = sandbox_seccomp_supervisor_start(
 			run->child.notify_fd, on_attempt, run);

@@ -348,15 +348,6 @@ static void describe(struct boxed *b)
 	record_submit(s, "sandbox", NULL, event, BUNDLE_BLOB, NULL, 0);
 }
 
-/* Print a note when a limit of the policy is not enforced for this run. */
-static void print_limits_note(const struct boxed *b)
-{
-	const char *note = sandbox_limits_note(&b->config, &b->child);
-
-	if (note)
-		fprintf(stderr, "%s\n", note);
-}
-
 /* Put the agent's stdio on fds 0 to 2 for the launch only. */
 static int launch(struct boxed *b, struct record_stdio *io)
 {
@@ -379,7 +370,7 @@ static int launch(struct boxed *b, struct record_stdio *io)
 	if (rc < 0)
 		fail_sandbox(b->session);
 	else
-		print_limits_note(b);
+		sandbox_print_notes(&b->config, &b->child, stderr);
 	return rc;
 }
 

@@ -367,16 +367,40 @@ static void describe_one(cJSON *o, const char *name, uint64_t value,
 	cJSON_AddStringToObject(item, "via", value ? via : "none");
 }
 
-const char *sandbox_limits_note(const struct sandbox_config *config,
-				const struct sandbox_child *child)
+/*
+ * Return whether a root caller's command can write to the workspace's
+ * top directory. The command runs as uid 0 without capabilities, so
+ * only the mode bits for uid 0 and gid 0 let it write.
+ */
+static bool root_can_write(const struct stat *st)
 {
-	if (!config->policy->limits.processes || child->cgroup[0] ||
-	    getuid() != 0)
-		return NULL;
-	return "note: limits.processes is not enforced: for root it needs "
-	       "a cgroup, and none could be made here; run runbundle in a "
-	       "cgroup of its own, as with 'systemd-run --scope -p "
-	       "Delegate=yes runbundle ...'";
+	if (st->st_uid == 0)
+		return st->st_mode & S_IWUSR;
+	if (st->st_gid == 0 && (st->st_mode & S_IWGRP))
+		return true;
+	return st->st_mode & S_IWOTH;
+}
+
+void sandbox_print_notes(const struct sandbox_config *config,
+			 const struct sandbox_child *child, FILE *out)
+{
+	struct stat st;
+
+	if (getuid() != 0)
+		return;
+	if (config->policy->limits.processes && !child->cgroup[0])
+		fprintf(out, "note: limits.processes is not enforced: for root "
+			"it needs a cgroup, and none could be made here; run "
+			"runbundle in a cgroup of its own, as with 'systemd-run "
+			"--scope -p Delegate=yes runbundle ...'\n");
+	if (config->mode == SANDBOX_MODE_NAMESPACES && child->workspace[0] &&
+	    stat(child->workspace, &st) == 0 && !root_can_write(&st))
+		fprintf(out, "note: the command cannot write to the workspace: "
+			"'%s': it belongs to uid %u, and as root the command "
+			"runs as uid 0 without capabilities; run runbundle as "
+			"uid %u (for example with 'setpriv --reuid'), or give "
+			"the workspace to root\n", child->workspace,
+			(unsigned)st.st_uid, (unsigned)st.st_uid);
 }
 
 cJSON *sandbox_limits_describe(const struct sandbox_plan *plan)

@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -190,12 +191,14 @@ struct sandbox_result {
 };
 
 /*
- * Return, after sandbox_launch(), a note for the user when a limit of
- * the policy is not enforced (the process limit of a root caller
- * without a cgroup), or NULL. The string is static.
+ * Print to out, after sandbox_launch(), a note for each surprise of the
+ * run. One is a limit of the policy that is not enforced (the process
+ * limit of a root caller without a cgroup). The other is a workspace
+ * that belongs to another user, where a root caller's command cannot
+ * write.
  */
-const char *sandbox_limits_note(const struct sandbox_config *config,
-				const struct sandbox_child *child);
+void sandbox_print_notes(const struct sandbox_config *config,
+			 const struct sandbox_child *child, FILE *out);
 
 /* Return whether policy has a limit that needs a cgroup: a process or a
  * memory limit. */

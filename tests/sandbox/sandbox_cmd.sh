@@ -148,3 +148,32 @@ for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" -- sh -c 'echo x >/etc/rbwrite; true'
 	expect_grep "^runbundle: policy violation: write attempt: '/etc/rbwrite': outside the writable paths (openat, pid [0-9]*)$" "$TMP/err"
 done
+
+# As root, the command runs as uid 0 without capabilities and cannot
+# write to a workspace of another user, so runbundle prints a note. A
+# workspace of root's own gets no such note.
+if [ "$(id -u)" -eq 0 ]; then
+	ws=$(workspace user)
+	owner=$(stat -c %u "$ws")
+	set +e
+	(cd "$ws" && "$RUNBUNDLE" sandbox -- sh -c 'echo x >f') \
+		>"$TMP/out" 2>"$TMP/err"
+	status=$?
+	set -e
+	expect_eq 2 "$status" "root in a workspace of uid $owner"
+	note="^note: the command cannot write to the workspace: '$ws': it"
+	note="$note belongs to uid $owner, and as root the command runs as"
+	note="$note uid 0 without capabilities; run runbundle as uid $owner"
+	expect_grep "$note" "$TMP/err"
+	expect_status 0 sandbox root -- true
+	if grep -q 'cannot write to the workspace' "$TMP/err"; then
+		fail "a note for root's own workspace"
+	fi
+
+	# Without the sandbox the command keeps root's capabilities.
+	(cd "$ws" && "$RUNBUNDLE" sandbox --sandbox none -- sh -c 'echo x >f') \
+		>"$TMP/out" 2>"$TMP/err" || fail "root with --sandbox none"
+	if grep -q 'cannot write to the workspace' "$TMP/err"; then
+		fail "a note for a workspace with --sandbox none"
+	fi
+fi
