@@ -39,11 +39,6 @@
 #include "harness/gateway_internal.h"
 
 #define DEFAULT_MAX_BODY ((size_t)64 << 20)
-/* Request headers and the relay buffer share this per connection.
- * libmicrohttpd 0.9.75 zeroes all of it after each request (callgrind
- * counted 384 KiB of memset a request with 256 KiB here), so it is kept
- * small. A header block of 60,000 bytes still fits, as measured. */
-#define CONNECTION_MEMORY (64 * 1024)
 
 /* The default of --agent-timeout: how long a connection may stay silent
  * while the gateway waits for the agent, before and between requests and
@@ -1003,7 +998,7 @@ static int start_daemon(struct harness_gateway *gw, int fd)
 		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
 		uri_log, gw, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, gw,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GATEWAY_MEMORY,
 		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
 		MHD_OPTION_CONNECTION_TIMEOUT, gw->agent_timeout_s,
 		MHD_OPTION_END);

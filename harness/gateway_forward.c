@@ -473,10 +473,57 @@ static enum MHD_Result queue_failure(struct MHD_Connection *c,
 				   failure_code(f->result), message, details);
 }
 
+/* Send the agent a 502 with code and message. The exchange records it
+ * in place of the upstream's response, whatever else ended the
+ * transfer. */
+static enum MHD_Result queue_in_place(struct MHD_Connection *c,
+				      struct gateway_request *req,
+				      const char *code, const char *message,
+				      cJSON *details)
+{
+	harness_response_release(&req->ex->response);
+	req->ex->outcome = HARNESS_COMPLETE;
+	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
+	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY, code,
+				   message, details);
+}
+
+/* Return the size of a response head as relayed, status line aside. */
+static size_t head_bytes(const struct harness_headers *headers)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < headers->count; i++)
+		n += strlen(headers->items[i].name) +
+		     strlen(headers->items[i].value) + 4;
+	return n;
+}
+
+/*
+ * A response head larger than GATEWAY_MAX_RELAY_HEAD might not fit in
+ * the connection's memory beside the request's head, and the agent
+ * would get a closed connection. It gets a 502 that names the size.
+ */
+static enum MHD_Result queue_head_too_large(struct MHD_Connection *c,
+					    struct gateway_request *req,
+					    size_t bytes)
+{
+	char message[512];
+	cJSON *details = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	cJSON_AddNumberToObject(details, "head_bytes", (double)bytes);
+	snprintf(message, sizeof(message),
+		 "upstream '%s': the response head has %zu bytes, more than "
+		 "the %d that the gateway relays", req->upstream->name,
+		 bytes, GATEWAY_MAX_RELAY_HEAD);
+	return queue_in_place(c, req, "upstream_header_too_large", message,
+			      details);
+}
+
 /*
  * A compressed body that could hide the key and cannot be decoded goes
- * to no one: the agent gets a 502, which the exchange records in place
- * of the upstream's response.
+ * to no one: the agent gets a 502 in place of the upstream's response.
  */
 static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 				       struct gateway_request *req)
@@ -500,14 +547,8 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 			 "Content-Encoding cannot be decoded",
 			 req->upstream->name);
 	harness_redact_bytes(keys, (unsigned char *)message, strlen(message));
-
-	/* The agent gets this 502, whatever else ended the transfer. */
-	harness_response_release(&req->ex->response);
-	req->ex->outcome = HARNESS_COMPLETE;
-	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
-	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
-				   "upstream_body_unchecked", message,
-				   details);
+	return queue_in_place(c, req, "upstream_body_unchecked", message,
+			      details);
 }
 
 static int start_transfer(struct gateway_request *req)
@@ -531,6 +572,7 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 				struct gateway_request *req)
 {
 	struct gateway_forward *f = &req->forward;
+	size_t head;
 
 	if (!req->upstream)
 		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
@@ -554,6 +596,10 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 		}
 		return queue_failure(c, req);
 	}
+	head = head_bytes(&req->ex->response.headers);
+	if (head > GATEWAY_MAX_RELAY_HEAD)
+		return queue_head_too_large(c, req, head);
+
 	/* A response without a body never reaches the content reader, so
 	 * its transfer is finished here, where its end is seen. */
 	while (!f->done && (f->whole || strcmp(req->live.method, "HEAD") == 0 ||

@@ -22,6 +22,19 @@
 #include "harness/gateway.h"
 #include "harness/redact.h"
 
+/* The memory of one agent connection, in bytes. The request's head,
+ * the response's head and the relay buffer share it. libmicrohttpd
+ * 0.9.75 zeroes all of it after each request (callgrind counted 384 KiB
+ * of memset a request with 256 KiB here), so it is kept small. A
+ * request head of 60,000 bytes still fits, as measured. */
+#define GATEWAY_MEMORY (64 * 1024)
+
+/* The largest response head that the gateway relays, in bytes. With a
+ * 64 KiB connection, a head of 64,000 bytes reached the agent (curl)
+ * and one of 66,000 did not. With a request head of 8,000 bytes beside
+ * it, one of 60,000 did not either. */
+#define GATEWAY_MAX_RELAY_HEAD (32 * 1024)
+
 struct harness_matcher;
 struct harness_normalizer;
 struct gateway_sink_item;

@@ -66,10 +66,26 @@ until curl -sS "$UPSTREAM/stats" | grep -q '"aborted": 1'; do
 	[ "$i" -le 100 ] || fail "the upstream transfer was not cancelled"
 	sleep 0.05
 done
+
+# 10, 11: a response head of 30,000 bytes is relayed. One of 40,000
+# gets a 502 that names its size, because the connection's memory could
+# have cut it.
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$REC/big_header?bytes=30000")
+expect_eq 200 "$code" "status for a head of 30,000 bytes"
+code=$(curl -sS -o "$TMP/big.json" -w '%{http_code}' \
+	"$REC/big_header?bytes=40000")
+expect_eq 502 "$code" "status for a head of 40,000 bytes"
+expect_grep '"code":"upstream_header_too_large"' "$TMP/big.json"
+expect_grep '"head_bytes":40' "$TMP/big.json"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 1,2,3,4,5,6,7,8,9 "$($RECORDS seqs "$f")" "exchange order"
+expect_eq 1,2,3,4,5,6,7,8,9,10,11 "$($RECORDS seqs "$f")" "exchange order"
+expect_eq complete "$($RECORDS field "$f" 10 outcome)" "head of 30,000"
+expect_eq upstream-failed "$($RECORDS field "$f" 11 outcome)" \
+	"head of 40,000"
+expect_eq 502 "$($RECORDS field "$f" 11 response.status)" \
+	"stored 502 for a head of 40,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 1 outcome)" "refused"
 expect_eq upstream-failed "$($RECORDS field "$f" 2 outcome)" "tls"
 expect_eq upstream-failed "$($RECORDS field "$f" 3 outcome)" "timeout"

@@ -326,6 +326,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = (pattern * (size // 256 + 1))[:size]
         self.send_body(200, body, ctype="application/octet-stream")
 
+    def get_big_header(self, query):
+        """A response whose head has about `bytes` bytes of headers."""
+        left, extra = int(query.get("bytes", "40000")), []
+        while left > 0:
+            size = min(left, 4000)
+            extra.append(("X-Big-%d" % len(extra), "a" * size))
+            left -= size
+        self.send_body(200, b"ok\n", ctype="text/plain", extra=extra)
+
     def get_empty(self, query):
         self.send_body(200, b"", ctype="text/plain")
 
