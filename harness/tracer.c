@@ -27,15 +27,14 @@
  * A PATH search makes one failed exec per directory before the one
  * that succeeds, and each failure would cost a syscall-exit stop. So
  * after a tracee's exec has failed, the tracer looks the next exec's
- * path up itself, from the tracee's root and cwd. When it finds no
- * file, it resumes the exec without that stop. The exec is recorded as
- * failed, with the lookup's errno, at the tracee's next stop or exit,
- * unless that stop is its exec event. NOTE: the lookup can disagree
- * with the kernel's where the tracee may not search a directory on the
- * path but the tracer may (as root), or where the path goes through
- * /proc/self, which names the tracer in the lookup. A failed exec then
- * has ENOENT in the record where the kernel returned another errno,
- * and a successful one is still recorded as such.
+ * path up itself, from the tracee's root and cwd. When no file is there,
+ * and the walk stops before any symbolic link (which, like /proc/self,
+ * could mean something else to the tracer), it resumes the exec without
+ * that stop. The exec is recorded as failed, with the lookup's errno,
+ * at the tracee's next stop or exit, unless that stop is its exec
+ * event. NOTE: where the tracee may not search a directory on the path
+ * but the tracer may (as root), the record has ENOENT where the kernel
+ * returned EACCES.
  *
  * A new tid's first stop is resumed before the tid is recorded, so
  * that it does not wait for the tracer's reads of /proc. That happens at

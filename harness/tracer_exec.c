@@ -307,14 +307,16 @@ static int lookup_error(int fd)
  * mean to it. The kernel checks the file only after this, so it may be
  * a FIFO, whose blocking open would stop the tracer for ever, or a
  * terminal, which must not become the recorder's: hence O_NONBLOCK and
- * O_NOCTTY.
+ * O_NOCTTY. resolve adds RESOLVE_* flags to the lookup of the path, and
+ * *missing is set by lookup_error() once the lookup has run.
  */
 static int open_target(struct harness_tracer *tracer, pid_t tid,
 		       const struct exec_call *call,
-		       const struct harness_exec *exec, int *missing)
+		       const struct harness_exec *exec, uint64_t resolve,
+		       int *missing)
 {
 	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	struct open_how how = { .flags = flags };
+	struct open_how how = { .flags = flags, .resolve = resolve };
 	char path[64], link[32];
 	int dirfd, fd;
 
@@ -324,7 +326,7 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 		return open(path, flags);
 	}
 	if (exec->attempted[0] == '/') {
-		how.resolve = RESOLVE_IN_ROOT;
+		how.resolve |= RESOLVE_IN_ROOT;
 		dirfd = root_fd(&tracer->root, tid);
 		if (dirfd < 0)
 			return -1;
@@ -355,7 +357,29 @@ static void locate(struct harness_tracer *tracer, struct tracee *t,
 	exec->cwd = tracer_proc_link(t->tid, "cwd");
 	resolve(t->tid, call, exec);
 	t->missing = 0;
-	t->exec_fd = open_target(tracer, t->tid, call, exec, &t->missing);
+	t->exec_fd = open_target(tracer, t->tid, call, exec, 0, &t->missing);
+}
+
+/*
+ * Return what lookup_error() gives for the path when no symbolic link
+ * is followed. A miss then lies before any link, so links that mean
+ * something else to the tracer, such as /proc/self, cannot cause it.
+ * A relative path with ".." is not looked up (0), because the tracer
+ * does not stop at a chrooted tracee's root.
+ */
+static int missing_before_links(struct harness_tracer *tracer,
+				struct tracee *t, const struct exec_call *call)
+{
+	const struct harness_exec *exec = &t->pending;
+	int missing = 0, fd;
+
+	if (exec->attempted[0] != '/' && strstr(exec->attempted, ".."))
+		return 0;
+	fd = open_target(tracer, t->tid, call, exec, RESOLVE_NO_SYMLINKS,
+			 &missing);
+	if (fd >= 0)
+		close(fd);
+	return missing;
 }
 
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
@@ -391,7 +415,8 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	/* A failed exec is usually one step of a PATH search, so more
 	 * failures follow. Those whose file is missing skip the
 	 * syscall-exit stop. An empty path names no file to look up. */
-	if (t->last_failed && !exec->empty_path && t->missing) {
+	if (t->last_failed && !exec->empty_path && t->missing &&
+	    missing_before_links(tracer, t, &call) == t->missing) {
 		t->predicted = t->missing;
 		return 1;
 	}

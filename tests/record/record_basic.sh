@@ -35,6 +35,23 @@ expect_recorded 127
 expect_eq "ENOENT" \
 	"$($EVENTS "$TMP/missing.rb" last exec | jq -r .error)" "failed exec"
 
+# After a failed exec the tracer looks the next exec's path up itself,
+# and /proc/self names the tracer there, not the agent. So an exec
+# through /proc/self/cwd of a file without execute permission must
+# still be recorded with the kernel's EACCES.
+: >noexec
+record "$TMP/procself.rb" -- bash -c 'shopt -s execfail
+	exec /nonexistent 2>/dev/null
+	exec /proc/self/cwd/noexec 2>/dev/null
+	exit 0'
+expect_recorded 0
+errors=$($EVENTS "$TMP/procself.rb" kinds | awk '$2 == "exec" { print $1 }' |
+	while read -r seq; do
+		$EVENTS "$TMP/procself.rb" data "$seq" | jq -r '.error // "ran"'
+	done | tr '\n' ' ')
+expect_eq "ENOENT ENOENT ENOENT ran ENOENT EACCES " "$errors" "the errors of the execs"
+rm noexec
+
 # A stdin that is not a terminal is not the agent's: it reads /dev/null.
 set +e
 echo secret-input | "$RB" record -o "$TMP/stdin.rb" -- cat \
