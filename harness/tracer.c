@@ -10,8 +10,7 @@
  *		automatically attached thread or a SIGCONT notification
  *	status>>16 == PTRACE_EVENT_SECCOMP	entry of execve or execveat
  *	WSTOPSIG == SIGTRAP | 0x80	the syscall-exit stop of an exec,
- *		requested only after its seccomp stop, to learn its errno,
- *		and not at all when the tracer predicts the errno (below)
+ *		requested only after its seccomp stop, to learn its errno
  *	status>>16 == PTRACE_EVENT_EXEC	the exec succeeded
  *	status>>16 == PTRACE_EVENT_{FORK,VFORK,CLONE}
  *	status>>16 == PTRACE_EVENT_EXIT	the process is about to exit
@@ -23,18 +22,6 @@
  * process costs about seven stops: the fork event in the parent, the
  * child's first stop, the seccomp stop and exec event of each exec, the
  * exit event, the exit, and the parent's SIGCHLD.
- *
- * A PATH search makes one failed exec per directory before the one
- * that succeeds, and each failure would cost a syscall-exit stop. So
- * after a tracee's exec has failed, the tracer looks the next exec's
- * path up itself, from the tracee's root and cwd. When no file is there,
- * and the walk stops before any symbolic link (which, like /proc/self,
- * could mean something else to the tracer), it resumes the exec without
- * that stop. The exec is recorded as failed, with the lookup's errno,
- * at the tracee's next stop or exit, unless that stop is its exec
- * event. NOTE: where the tracee may not search a directory on the path
- * but the tracer may (as root), the record has ENOENT where the kernel
- * returned EACCES.
  *
  * A new tid's first stop is resumed before the tid is recorded, so
  * that it does not wait for the tracer's reads of /proc. That happens at
@@ -386,8 +373,6 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 	slot = &p->execs[p->n_execs++];
 	*slot = t->pending;
 	slot->error = error;
-	t->last_failed = error != 0;
-	t->predicted = 0;
 	if (error == EACCES && t->exec_fd >= 0)
 		slot->refusal = tracer_refusal(t->tid, t->exec_fd);
 	memset(&t->pending, 0, sizeof(t->pending));
@@ -522,11 +507,6 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 	int first = 0, child_status = 0;
 	struct rusage child_ru;
 
-	if (t->predicted && event != PTRACE_EVENT_EXEC) {
-		rc = finish_exec(tracer, t, t->predicted);
-		if (rc < 0)
-			return rc;
-	}
 	if (sig == (SIGTRAP | 0x80)) {
 		finish = on_syscall_exit(t, &error);
 	} else if (event == PTRACE_EVENT_STOP) {
@@ -536,10 +516,6 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		if (tracer_exec_enter(tracer, t) == 0)
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
-		/* The file appeared between the lookup and the exec. */
-		if (t->predicted)
-			tracer_exec_reopen(tracer, t);
-		t->predicted = 0;
 		finish = succeeded = on_exec(tracer, t);
 		if (finish && tracer->options.n_forbidden)
 			tracer_exec_forbid(tracer, t);
@@ -611,10 +587,7 @@ static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
 		return on_stop(tracer, t, status);
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		if (t->predicted)
-			rc = finish_exec(tracer, t, t->predicted);
-		if (rc == 0)
-			rc = end_process(tracer, t, status, ru);
+		rc = end_process(tracer, t, status, ru);
 		drop_tracee(tracer, pid);
 	}
 	return rc;

@@ -291,15 +291,6 @@ void tracer_root_release(struct tracer_root *root)
 	root->fd = -1;
 }
 
-/* Return the errno of a lookup that found no file at the path, which
- * an exec of the path fails with too, or 0 for any other result. */
-static int lookup_error(int fd)
-{
-	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return errno;
-	return 0;
-}
-
 /*
  * Open the file the call names, from the tracer, before the exec closes
  * the tracee's close-on-exec descriptors. Absolute paths resolve inside
@@ -307,16 +298,14 @@ static int lookup_error(int fd)
  * mean to it. The kernel checks the file only after this, so it may be
  * a FIFO, whose blocking open would stop the tracer for ever, or a
  * terminal, which must not become the recorder's: hence O_NONBLOCK and
- * O_NOCTTY. resolve adds RESOLVE_* flags to the lookup of the path, and
- * *missing is set by lookup_error() once the lookup has run.
+ * O_NOCTTY.
  */
 static int open_target(struct harness_tracer *tracer, pid_t tid,
 		       const struct exec_call *call,
-		       const struct harness_exec *exec, uint64_t resolve,
-		       int *missing)
+		       const struct harness_exec *exec)
 {
 	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	struct open_how how = { .flags = flags, .resolve = resolve };
+	struct open_how how = { .flags = flags };
 	char path[64], link[32];
 	int dirfd, fd;
 
@@ -326,14 +315,12 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 		return open(path, flags);
 	}
 	if (exec->attempted[0] == '/') {
-		how.resolve |= RESOLVE_IN_ROOT;
+		how.resolve = RESOLVE_IN_ROOT;
 		dirfd = root_fd(&tracer->root, tid);
 		if (dirfd < 0)
 			return -1;
-		fd = (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
-				  sizeof(how));
-		*missing = lookup_error(fd);
-		return fd;
+		return (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
+				    sizeof(how));
 	} else {
 		base_link(call, link, sizeof(link));
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, link);
@@ -343,7 +330,6 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 		return -1;
 	fd = (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
 			  sizeof(how));
-	*missing = lookup_error(fd);
 	close(dirfd);
 	return fd;
 }
@@ -356,30 +342,7 @@ static void locate(struct harness_tracer *tracer, struct tracee *t,
 
 	exec->cwd = tracer_proc_link(t->tid, "cwd");
 	resolve(t->tid, call, exec);
-	t->missing = 0;
-	t->exec_fd = open_target(tracer, t->tid, call, exec, 0, &t->missing);
-}
-
-/*
- * Return what lookup_error() gives for the path when no symbolic link
- * is followed. A miss then lies before any link, so links that mean
- * something else to the tracer, such as /proc/self, cannot cause it.
- * A relative path with ".." is not looked up (0), because the tracer
- * does not stop at a chrooted tracee's root.
- */
-static int missing_before_links(struct harness_tracer *tracer,
-				struct tracee *t, const struct exec_call *call)
-{
-	const struct harness_exec *exec = &t->pending;
-	int missing = 0, fd;
-
-	if (exec->attempted[0] != '/' && strstr(exec->attempted, ".."))
-		return 0;
-	fd = open_target(tracer, t->tid, call, exec, RESOLVE_NO_SYMLINKS,
-			 &missing);
-	if (fd >= 0)
-		close(fd);
-	return missing;
+	t->exec_fd = open_target(tracer, t->tid, call, exec);
 }
 
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
@@ -407,35 +370,10 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 			   exec->attempted[0] == '\0';
 	t->in_exec = true;
 	t->locate = call.dirfd == AT_FDCWD && !exec->empty_path &&
-		    tracer->processes[t->process]->pid == t->tid &&
-		    !t->last_failed;
+		    tracer->processes[t->process]->pid == t->tid;
 	if (!t->locate)
 		locate(tracer, t, &call);
-
-	/* A failed exec is usually one step of a PATH search, so more
-	 * failures follow. Those whose file is missing skip the
-	 * syscall-exit stop. An empty path names no file to look up. */
-	if (t->last_failed && !exec->empty_path && t->missing &&
-	    missing_before_links(tracer, t, &call) == t->missing) {
-		t->predicted = t->missing;
-		return 1;
-	}
 	return 0;
-}
-
-void tracer_exec_reopen(struct harness_tracer *tracer, struct tracee *t)
-{
-	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	struct open_how how = { .flags = flags, .resolve = RESOLVE_IN_ROOT };
-	int dirfd;
-
-	if (t->exec_fd >= 0 || !t->pending.resolved)
-		return;
-	dirfd = root_fd(&tracer->root, t->tid);
-	if (dirfd >= 0)
-		t->exec_fd = (int)syscall(SYS_openat2, dirfd,
-					  t->pending.resolved, &how,
-					  sizeof(how));
 }
 
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t)

@@ -22,13 +22,6 @@ struct tracee {
 	bool locate;			/* the exec's cwd, resolved path and
 					 * exec_fd are yet to be read, after
 					 * its seccomp stop is resumed */
-	int missing;			/* ENOENT or ENOTDIR when the tracer's
-					 * lookup of the exec's path found no
-					 * file; else 0 */
-	int predicted;			/* the errno of an exec resumed
-					 * without its syscall-exit stop,
-					 * taken from missing; 0: none */
-	bool last_failed;		/* its last exec failed */
 	bool interrupting;		/* PTRACE_INTERRUPT sent, no stop
 					 * seen since */
 	unsigned threads;		/* of a leader: the other tracees of
@@ -202,12 +195,8 @@ const char *tracer_status_field(const char *text, const char *key);
 /* tracer_exec.c: decoding exec calls. */
 
 /*
- * At the seccomp stop of an exec: fill t->pending. Returns 0 when the
- * syscall-exit stop is needed to learn the result. Returns 1 when the
- * tracee's last exec failed and the tracer found no file at this path,
- * so the exec fails with t->predicted unless an exec event follows.
- * Returns -1 when the call cannot be read (the tracee died), and then
- * the exec is skipped. When
+ * At the seccomp stop of an exec: fill t->pending. -1 when the call
+ * cannot be read (the tracee died), and then the exec is skipped. When
  * a leader execs a path without a descriptor of its own, t->locate is
  * set, and the cwd, the resolved path and exec_fd are left for
  * tracer_exec_locate(). Such an exec closes no descriptor that the path
@@ -215,11 +204,6 @@ const char *tracer_status_field(const char *text, const char *key);
  * (exec event or syscall exit) before it runs code of its own.
  */
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
-
-/* At the exec event of an exec that was predicted to fail: open the
- * file at its resolved path, which the tracer did not find before, so
- * that a script that ran is still recorded with its interpreter. */
-void tracer_exec_reopen(struct harness_tracer *tracer, struct tracee *t);
 
 /* After the seccomp stop is resumed, when t->locate is set: read the
  * cwd, resolve the path, and open the file. */

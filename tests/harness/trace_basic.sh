@@ -54,9 +54,8 @@ jq_eq "$TMP/fail.json" '.children[0].execs[0].errno' 2
 jq_eq "$TMP/fail.json" '.children[1].execs[0].resolved' "$TMP/noexec"
 jq_eq "$TMP/fail.json" '[.children[].exit_code] | join(",")' '127,126'
 
-# A PATH search. After the first failure the tracer looks each path up
-# itself, and it must still record each attempt with the kernel's
-# errno. The order is a missing directory, a file in place of a
+# A PATH search: each attempt is recorded with the kernel's errno, in
+# order. The order is a missing directory, a file in place of a
 # directory, a file without execute permission, and the one that runs.
 mkdir -p "$TMP/p/noexec" "$TMP/p/bin"
 : >"$TMP/p/file"

@@ -293,6 +293,46 @@ static int case_stop_group(char **argv)
 	return 0;
 }
 
+/*
+ * One exec of a missing path fails first, as in a PATH search. Then,
+ * with "-r DIR", chroot to DIR and change to its top. Then exec each
+ * PATH, with AT_SYMLINK_NOFOLLOW after "-n", or a path string that runs
+ * into an unmapped page for "@unmapped". Prints the errno of each
+ * failure, one per line, as its number.
+ */
+static int case_after_failure(char **argv)
+{
+	char *args[] = { "after-failure", NULL };
+	int flags = 0;
+
+	execve("/nonexistent-after-failure/first", args, environ);
+	for (; *argv; argv++) {
+		char *path = *argv;
+
+		if (strcmp(path, "-r") == 0 && argv[1]) {
+			if (chroot(*++argv) < 0 || chdir("/") < 0)
+				return die("chroot");
+			continue;
+		}
+		if (strcmp(path, "-n") == 0) {
+			flags = AT_SYMLINK_NOFOLLOW;
+			continue;
+		}
+		if (strcmp(path, "@unmapped") == 0) {
+			path = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (path == MAP_FAILED || munmap(path + 4096, 4096))
+				return die("mmap");
+			memset(path, 'a', 4096);
+			path[0] = '/';
+		}
+		syscall(SYS_execveat, AT_FDCWD, path, args, environ, flags);
+		printf("%d\n", errno);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -309,6 +349,7 @@ int main(int argc, char **argv)
 		{ "zombie", case_zombie },
 		{ "long-argv", case_long_argv },
 		{ "stop-group", case_stop_group },
+		{ "after-failure", case_after_failure },
 	};
 
 	if (argc < 2) {

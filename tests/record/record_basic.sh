@@ -35,10 +35,10 @@ expect_recorded 127
 expect_eq "ENOENT" \
 	"$($EVENTS "$TMP/missing.rb" last exec | jq -r .error)" "failed exec"
 
-# After a failed exec the tracer looks the next exec's path up itself,
-# and /proc/self names the tracer there, not the agent. So an exec
-# through /proc/self/cwd of a file without execute permission must
-# still be recorded with the kernel's EACCES.
+# /proc/self names the agent to the kernel but the tracer to a lookup by
+# the tracer, and the sandbox's /proc has no pid of the tracer. An exec
+# through /proc/self/cwd of a file without execute permission, after a
+# failed one, must be recorded with the kernel's EACCES.
 : >noexec
 record "$TMP/procself.rb" -- bash -c 'shopt -s execfail
 	exec /nonexistent 2>/dev/null
