@@ -47,7 +47,8 @@ pick() {
 	for col in 1 2; do
 		cut -d' ' -f$col "$1" | sort -n |
 			awk -v stat="$2" '{ v[NR] = $1 }
-			END { print stat == "least" ? v[1] : v[int((NR + 1) / 2)] }'
+			END { print stat == "least" ? v[1] : \
+				v[int((NR + 1) / 2)] }'
 	done | paste -sd' '
 }
 

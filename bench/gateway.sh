@@ -152,7 +152,8 @@ replay_rate=$(rate "$rp/binary?size=256")
 # median NAME, spread NAME: the median of the kept values, and their
 # range as "MIN to MAX".
 median() {
-	sort -n "$tmp/v.$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	sort -n "$tmp/v.$1" |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 spread() {
 	sort -n "$tmp/v.$1" | awk 'NR == 1 { min = $1 } { max = $1 }

@@ -38,7 +38,8 @@ size=$(du -sm "$work/new" | cut -f1)
 # median_ms COMMAND...: the median wall time of 5 runs, in ms.
 median_ms() {
 	for i in 1 2 3 4 5; do
-		rm -rf "$work/out" "$work/out.tar" "$work/i.rb" "$work/e.tar.zst.x"
+		rm -rf "$work/out" "$work/out.tar" "$work/i.rb" \
+			"$work/e.tar.zst.x"
 		t0=$(date +%s%N)
 		"$@" >/dev/null 2>&1 || true
 		t1=$(date +%s%N)
@@ -57,7 +58,8 @@ cp_a=$(median_ms cp -a "$work/new" "$work/out")
 rb_inspect=$(median_ms "$rb" inspect "$work/b.rb")
 rb_log=$(median_ms "$rb" log "$work/b.rb")
 rb_log_verify=$(median_ms "$rb" log --verify "$work/b.rb")
-rb_eb=$(median_ms sh -c "rm -f '$work/x.tar.zst'; '$rb' export-bundle -o '$work/x.tar.zst' '$work/b.rb'")
+rb_eb=$(median_ms sh -c "rm -f '$work/x.tar.zst'; \
+'$rb' export-bundle -o '$work/x.tar.zst' '$work/b.rb'")
 rb_import=$(median_ms "$rb" import -o "$work/i.rb" "$work/e.tar.zst")
 
 echo "Tree: $src, $files files, $size MB; 200 changed, 50 deleted, 50 added."
@@ -65,7 +67,8 @@ echo
 echo "| Task | runbundle (ms) | peer | peer (ms) | ratio |"
 echo "|---|---|---|---|---|"
 row() {
-	echo "| $1 | $2 | $3 | $4 | $(awk "BEGIN { printf \"%.2f\", $2 / ($4 > 0 ? $4 : 1) }") |"
+	echo "| $1 | $2 | $3 | $4 |" \
+		"$(awk "BEGIN { printf \"%.2f\", $2 / ($4 > 0 ? $4 : 1) }") |"
 }
 row "diff of the two steps" "$rb_patch" "git diff --no-index" "$git_diff"
 row "diff of the two steps" "$rb_patch" "diff -ruN" "$diff_ru"

@@ -5,7 +5,8 @@
 bench_require() {
 	for tool in "$@"; do
 		command -v "$tool" >/dev/null || {
-			echo "bench: $tool is missing (scripts/setup --bench)" >&2
+			echo "bench: $tool is missing" \
+				"(scripts/setup --bench)" >&2
 			exit 1
 		}
 	done

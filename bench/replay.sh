@@ -29,7 +29,8 @@ TOP=$(mktemp -d "${TMPDIR:-/tmp}/rbbench-replay.XXXXXX")
 W=$TOP/ws
 mkdir "$W" "$TOP/bundles" "$TOP/tmp"
 gateway_pid=
-trap '[ -z "$gateway_pid" ] || kill "$gateway_pid" 2>/dev/null; rm -rf "$TOP"' EXIT
+trap '[ -z "$gateway_pid" ] || kill "$gateway_pid" 2>/dev/null
+	rm -rf "$TOP"' EXIT
 export TMPDIR=$TOP/tmp
 
 cat >"$W/agent.sh" <<'SH'
@@ -40,7 +41,8 @@ while [ "$i" -lt "$STEPS" ]; do
 	i=$((i + 1))
 	out=$(sh -c 'echo "step $0"' "$i")
 	curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
-		-d "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"$out\"}]}" \
+		-d "{\"model\":\"m\",\"messages\":\
+[{\"role\":\"user\",\"content\":\"$out\"}]}" \
 		"$OPENAI_BASE_URL/chat/completions" >/dev/null
 done
 SH
@@ -62,8 +64,8 @@ bare() {
 		--port-file "$TOP/port" >/dev/null 2>&1 &
 	gateway_pid=$!
 	while [ ! -s "$TOP/port" ]; do sleep 0.01; done
-	(cd "$W" &&
-		export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$TOP/port")/v1" &&
+	url="http://127.0.0.1:$(cat "$TOP/port")/v1"
+	(cd "$W" && export OPENAI_BASE_URL="$url" &&
 		timed "$TOP/bare" sh ./agent.sh "$STEPS")
 	kill "$gateway_pid"
 	wait "$gateway_pid" 2>/dev/null || true
@@ -80,8 +82,9 @@ record() {
 
 replay() {
 	rm -f "$TOP/bundles/rep.rb"
-	timed "$TOP/replay" "$RB" replay --timing fast -o "$TOP/bundles/rep.rb" \
-		"$TOP/bundles/rec.rb" >"$TOP/replay.out" 2>"$TOP/replay.err" || {
+	timed "$TOP/replay" "$RB" replay --timing fast \
+		-o "$TOP/bundles/rep.rb" "$TOP/bundles/rec.rb" \
+		>"$TOP/replay.out" 2>"$TOP/replay.err" || {
 		cat "$TOP/replay.out" "$TOP/replay.err" >&2
 		echo "bench: the replay diverged or failed" >&2
 		exit 1

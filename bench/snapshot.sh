@@ -184,10 +184,18 @@ echo "appended, $changed_size bytes in the changed files after the change."
 echo
 echo "| 20 rounds of 1% | bytes | / appended | / changed files |"
 echo "|---|---:|---:|---:|"
-echo "| runbundle: bundle file growth | $rb_grow | $(ratio "$rb_grow" "$appended") | $(ratio "$rb_grow" "$changed_size") |"
-echo "| runbundle: new object data | $data_grow | $(ratio "$data_grow" "$appended") | $(ratio "$data_grow" "$changed_size") |"
-echo "| runbundle: of that, trees | $tree_grow | $(ratio "$tree_grow" "$appended") | $(ratio "$tree_grow" "$changed_size") |"
-echo "| git: .git growth | $git_grow | $(ratio "$git_grow" "$appended") | $(ratio "$git_grow" "$changed_size") |"
+echo "| runbundle: bundle file growth | $rb_grow |" \
+	"$(ratio "$rb_grow" "$appended") |" \
+	"$(ratio "$rb_grow" "$changed_size") |"
+echo "| runbundle: new object data | $data_grow |" \
+	"$(ratio "$data_grow" "$appended") |" \
+	"$(ratio "$data_grow" "$changed_size") |"
+echo "| runbundle: of that, trees | $tree_grow |" \
+	"$(ratio "$tree_grow" "$appended") |" \
+	"$(ratio "$tree_grow" "$changed_size") |"
+echo "| git: .git growth | $git_grow |" \
+	"$(ratio "$git_grow" "$appended") |" \
+	"$(ratio "$git_grow" "$changed_size") |"
 echo
 echo "Mean time of one round's snapshot: $((t_rounds / 20)) ms."
 echo

@@ -46,7 +46,8 @@ jq -n --arg here "$here" --arg api "$api" --arg tracing "$tracing" '{
 	filesystem: {read_only: ["/usr", "/bin", "/sbin", "/lib", "/lib32",
 		"/lib64", "/libx32", "/etc", "/opt", $here]},
 	env: {set: {
-		PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		PATH: ("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" +
+			"/sbin:/bin"),
 		TMPDIR: "/tmp",
 		OPENAI_AGENTS_DISABLE_TRACING:
 			(if $tracing == "1" then "0" else "1" end),

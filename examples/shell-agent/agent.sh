@@ -106,7 +106,8 @@ while [ "$turn" -lt "$max_turns" ]; do
 		echo "agent: $name $arguments" >&2
 		run_tool "$name" "$arguments" >"$state/result.txt"
 		jq --arg id "$id" --rawfile content "$state/result.txt" \
-			'. + [{"role":"tool","tool_call_id":$id,"content":$content}]' \
+			'. + [{"role":"tool","tool_call_id":$id,
+			"content":$content}]' \
 			"$state/messages.json" >"$state/next.json"
 		mv "$state/next.json" "$state/messages.json"
 	done

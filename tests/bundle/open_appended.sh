@@ -12,8 +12,8 @@ size=$(stat -c %s "$TMP/b.rb")
 cp "$TMP/b.rb" "$TMP/app.rb"
 head -c 5000 /dev/urandom >>"$TMP/app.rb"
 expect_status 3 "$RUNBUNDLE" verify "$TMP/app.rb"
-expect_grep "cannot open bundle: '$TMP/app.rb': .*$((size + 5000)) bytes, but its header says $size" \
-	"$TMP/err"
+expect_grep "cannot open bundle: '$TMP/app.rb': .*$((size + 5000)) bytes, \
+but its header says $size" "$TMP/err"
 expect_grep "^hint: .*truncate -s $size" "$TMP/err"
 expect_status 3 "$RUNBUNDLE" log "$TMP/app.rb"
 

@@ -43,8 +43,8 @@ expect_grep '^hint: ' "$TMP/err"
 
 # Errors name the value.
 expect_status 3 "$RUNBUNDLE" snapshot "$TMP/new.rb" "$TMP/missing"
-expect_grep "^runbundle: cannot snapshot directory: '.*missing': No such file or directory$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot snapshot directory: '.*missing': \
+No such file or directory$" "$TMP/err"
 printf 'not a bundle' >"$TMP/text"
 expect_status 3 "$RUNBUNDLE" snapshot "$TMP/text" "$src"
 expect_grep 'not a runbundle bundle' "$TMP/err"

@@ -20,7 +20,8 @@ first=$(objects)
 
 for cache in "" --no-cache; do
 	expect_status 0 "$RUNBUNDLE" snapshot $cache "$TMP/b.rb" "$src"
-	expect_eq "$first" "$(objects)" "objects after an unchanged snapshot $cache"
+	expect_eq "$first" "$(objects)" \
+		"objects after an unchanged snapshot $cache"
 done
 
 # Same size, one byte different: the content changes, nothing else.

@@ -50,8 +50,8 @@ for delay in 0.02 0.05 0.1 0.2 0.4 0.8; do
 	set -e
 	events=$(jq .events "$TMP/out")
 	if [ "$status" != 0 ]; then
-		[ "$mode" != rollback ] ||
-			fail "killed after $delay s in rollback mode: verify $status"
+		[ "$mode" != rollback ] || fail "killed after $delay s in" \
+			"rollback mode: verify $status"
 		expect_eq 1 "$status" "killed after $delay s: verify status"
 		expect_eq 0 "$events" "killed after $delay s: events"
 		expect_eq true "$(jq .wal_missing "$TMP/out")" \

@@ -60,13 +60,16 @@ jq '.kernel.release = "5.10.0-other" | .libc.version = "2.31"
     | .executables = [{"path": "/bin/sh", "sha256": "00"}]' \
 	"$TMP/same.json" >"$TMP/other.json"
 expect_status 1 env_cmd "$RUNBUNDLE" fingerprint --compare "$TMP/other.json"
-expect_grep "^kernel.release: recorded '5.10.0-other', now '$(uname -r)': " "$TMP/out"
+expect_grep "^kernel.release: recorded '5.10.0-other', now '$(uname -r)': " \
+	"$TMP/out"
 expect_grep "^libc.version: recorded '2.31', now " "$TMP/out"
 expect_grep "^cpu.available: recorded '96', now '$(nproc)': " "$TMP/out"
-expect_grep "^environment.LANG: recorded 'de_DE.UTF-8', now 'C.UTF-8': " "$TMP/out"
+expect_grep "^environment.LANG: recorded 'de_DE.UTF-8', now 'C.UTF-8': " \
+	"$TMP/out"
 expect_grep "^executables./bin/sh: recorded '00', now 'unset': " "$TMP/out"
 expect_eq 5 "$(wc -l <"$TMP/out" | tr -d ' ')" "number of differences"
-expect_status 1 env_cmd "$RUNBUNDLE" fingerprint --json --compare "$TMP/other.json"
+expect_status 1 env_cmd "$RUNBUNDLE" fingerprint --json --compare \
+	"$TMP/other.json"
 expect_eq 5 "$(jq length "$TMP/out")" "number of JSON differences"
 expect_eq kernel.release "$(jq -r '.[0].field' "$TMP/out")" "first field"
 
@@ -76,6 +79,7 @@ expect_status 3 "$RUNBUNDLE" fingerprint --compare "$TMP/bad.json"
 expect_grep "^runbundle: invalid fingerprint: '$TMP/bad.json'" "$TMP/err"
 expect_grep "^hint: " "$TMP/err"
 expect_status 3 "$RUNBUNDLE" fingerprint --compare "$TMP/missing.json"
-expect_grep "^runbundle: cannot open fingerprint: '$TMP/missing.json': No such file" "$TMP/err"
+expect_grep "^runbundle: cannot open fingerprint: '$TMP/missing.json': \
+No such file" "$TMP/err"
 expect_status 2 "$RUNBUNDLE" fingerprint extra
 expect_grep "unexpected argument: 'extra'" "$TMP/err"

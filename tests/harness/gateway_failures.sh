@@ -164,10 +164,10 @@ stop_gateway "$GATEWAY_PID"
 # fails with ENETUNREACH before anything is sent. A lookup through nscd
 # or another resolver daemon would go through its socket to the host's
 # network, so the case is skipped where such a daemon may run.
+hosts_dns='^hosts:[[:space:]]+files[[:space:]]+dns[[:space:]]*$'
 dns_isolated() {
 	[ ! -e /var/run/nscd/socket ] && [ ! -e /run/nscd/socket ] &&
-		grep -Eq '^hosts:[[:space:]]+files[[:space:]]+dns[[:space:]]*$' \
-			/etc/nsswitch.conf &&
+		grep -Eq "$hosts_dns" /etc/nsswitch.conf &&
 		command -v ip >/dev/null && unshare -rn true 2>/dev/null
 }
 if dns_isolated; then

@@ -77,7 +77,8 @@ expect_eq closed "$(cat "$TMP/half.out")" "half-sent request after the timeout"
 # response head and between events, is relayed whole: the wait for the
 # upstream is not silence of the agent.
 curl -sS -N -o "$TMP/slow.out" -w '%{http_code}' \
-	"$GATEWAY/slow?events=3&delay_ms=2500&head_delay_ms=2500" >"$TMP/slow.code"
+	"$GATEWAY/slow?events=3&delay_ms=2500&head_delay_ms=2500" \
+	>"$TMP/slow.code"
 expect_eq 200 "$(cat "$TMP/slow.code")" "status of a slow stream"
 expect_eq 3 "$(grep -c '^data: ' "$TMP/slow.out")" \
 	"events of a slow stream"

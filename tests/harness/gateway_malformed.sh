@@ -141,8 +141,10 @@ expect_raw tab-and-latin1 200 'GET /echo HTTP/1.1\r\nHost: x\r\n'\
 for case in \
 	'nul-in-value GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\000c\r\n\r\n' \
 	'nul-ending-value GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\000\r\n\r\n' \
-	'nul-starting-value GET /echo HTTP/1.1\r\nHost: x\r\nX-A: \000b\r\n\r\n' \
-	'nul-in-last-header GET /echo HTTP/1.1\r\nX-A: b\000c\r\nHost: x\r\n\r\n' \
+	'nul-starting-value GET /echo HTTP/1.1\r\nHost: x\r\n'\
+'X-A: \000b\r\n\r\n' \
+	'nul-in-last-header GET /echo HTTP/1.1\r\nX-A: b\000c\r\n'\
+'Host: x\r\n\r\n' \
 	'nul-in-target GET /ec\000ho HTTP/1.1\r\nHost: x\r\n\r\n' \
 	'nul-in-query GET /echo?a=\000b HTTP/1.1\r\nHost: x\r\n\r\n' \
 	'nul-in-method GE\000T /echo HTTP/1.1\r\nHost: x\r\n\r\n' \
@@ -189,7 +191,8 @@ expect_whole declared-too-large '413 1 closed' 'POST /echo HTTP/1.1\r\n'\
 for case in 'negative-length 400 -5' \
 	'huge-length 413 99999999999999999999999'; do
 	set -- $case
-	whole "$1" "POST /echo HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: $3\\r\\n\\r\\n"
+	whole "$1" "POST /echo HTTP/1.1\\r\\nHost: x\\r\\n\
+Content-Length: $3\\r\\n\\r\\n"
 	set -- "$1" "$2" $(cat "$TMP/$1.whole")
 	expect_eq "$2 closed" "$3 $5" "reply to $1"
 done

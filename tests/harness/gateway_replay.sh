@@ -11,8 +11,8 @@
 system='{"role":"system","content":"You are terse."}'
 first='{"role":"user","content":"first"}'
 chat() {
-	printf '{"model":"m","messages":[%s,%s,{"role":"user","content":"%s"}]%s}' \
-		"$system" "$first" "$1" "${2:+,$2}"
+	printf '{"model":"m","messages":[%s,%s,'\
+'{"role":"user","content":"%s"}]%s}' "$system" "$first" "$1" "${2:+,$2}"
 }
 uuid1=0c8e4a6e-3b1f-4c2a-9d0e-5f6a7b8c9d0e
 uuid2=9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d
@@ -67,7 +67,8 @@ post "$PLAY/v1/chat/completions" \
 same='{"role":"user","content":"same"}'
 more='{"role":"user","content":"more"}'
 post "$PLAY/v1/chat/completions" \
-	"{\"model\":\"m\",\"messages\":[$system,$first,$same,$more]}" -o /dev/null
+	"{\"model\":\"m\",\"messages\":[$system,$first,$same,$more]}" \
+	-o /dev/null
 stop_gateway "$PLAY_PID" 1
 
 "$PYTHON" - "$TMP/div.jsonl" <<'PY' || fail "divergence reports are wrong"

@@ -9,7 +9,8 @@
 
 command -v node >/dev/null || skip "node is missing"
 SDK=${RUNBUNDLE_SDK_DIR:-$TESTS_DIR/harness/sdk}
-[ -d "$SDK/node_modules/openai" ] && [ -d "$SDK/node_modules/@anthropic-ai/sdk" ] ||
+[ -d "$SDK/node_modules/openai" ] &&
+	[ -d "$SDK/node_modules/@anthropic-ai/sdk" ] ||
 	skip "no openai and @anthropic-ai/sdk under '$SDK/node_modules'"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 

@@ -9,11 +9,14 @@
 # child never execs.
 trace_json "$TMP/pipe.json" sh -c 'echo a | tr a b | cat >/dev/null'
 expect_eq 0 "$status" "pipeline exit status"
-expect_shape "$TMP/pipe.json" \
-	'{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]},{"c":[],"x":["tr"]}],"x":["sh"]}'
+want_shape='{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]},'
+want_shape=$want_shape'{"c":[],"x":["tr"]}],"x":["sh"]}'
+expect_shape "$TMP/pipe.json" "$want_shape"
 jq_eq "$TMP/pipe.json" '[.. | objects | select(has("execs"))] | length' 4
 jq_eq "$TMP/pipe.json" '.children[1].execs[0].argv | join(" ")' 'tr a b'
-jq_eq "$TMP/pipe.json" '[.. | objects | select(has("end")) | .end] | unique | join(",")' exited
+jq_eq "$TMP/pipe.json" \
+	'[.. | objects | select(has("end")) | .end] | unique | join(",")' \
+	exited
 jq_eq "$TMP/pipe.json" '(.start_us > 0) and (.end_us >= .start_us)' true
 
 # The executable: resolved through the /bin symlink, hashed.
@@ -21,15 +24,17 @@ sh_path=$(readlink -f /bin/sh)
 jq_eq "$TMP/pipe.json" '.execs[0].exe.path' "$sh_path"
 jq_eq "$TMP/pipe.json" '.execs[0].exe.sha256' \
 	"$(sha256sum "$sh_path" | cut -d' ' -f1)"
-jq_eq "$TMP/pipe.json" '.children[2].execs[0].exe.path' "$(readlink -f /bin/cat)"
+jq_eq "$TMP/pipe.json" '.children[2].execs[0].exe.path' \
+	"$(readlink -f /bin/cat)"
 
 # Many short children: each recorded once, whatever order the kernel
 # reports a child's first stop, its exit and its parent's fork event in.
 trace_json "$TMP/many.json" sh -c \
 	'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i + 1)); done'
 jq_eq "$TMP/many.json" '.children | length' 300
-jq_eq "$TMP/many.json" '[.children[] | .end + ":" + (.execs | length | tostring)] | unique | join(",")' \
-	'exited:1'
+jq_eq "$TMP/many.json" \
+	'[.children[] | .end + ":" + (.execs | length | tostring)] |
+	unique | join(",")' 'exited:1'
 jq_eq "$TMP/many.json" '[.children[].pid] | unique | length' 300
 
 # Exit status and the working directory.
@@ -67,7 +72,8 @@ expect_eq 0 "$status" "exit status of the PATH search"
 jq_eq "$TMP/search.json" '[.execs[] | .error // "ran"] | join(",")' \
 	'ran,ENOENT,ENOTDIR,EACCES,ENOENT,ran'
 jq_eq "$TMP/search.json" '[.execs[1:][] | .path] | join(":")' \
-	"$TMP/p/none/tool:$TMP/p/file/tool:$TMP/p/noexec/tool:$TMP/p/none2/tool:$TMP/p/bin/tool"
+	"$TMP/p/none/tool:$TMP/p/file/tool:$TMP/p/noexec/tool:\
+$TMP/p/none2/tool:$TMP/p/bin/tool"
 jq_eq "$TMP/search.json" '.execs[5].exe.path' "$TMP/p/bin/tool"
 
 # A search that finds nothing: its last failure is recorded at the
@@ -88,9 +94,12 @@ jq_eq "$TMP/rel.json" '.children[0].execs[0].error' null
 # The environment: every name; the values of secrets never appear.
 OPENAI_API_KEY=sk-test-abc123 GITHUB_TOKEN=ghp-test-xyz PLAIN=visible \
 	trace_json "$TMP/env.json" /bin/true
-jq_eq "$TMP/env.json" '.execs[0].env | map(select(.[0] == "PLAIN"))[0][1]' visible
-jq_eq "$TMP/env.json" '.execs[0].env | map(select(.[0] == "OPENAI_API_KEY"))[0][1]' null
-jq_eq "$TMP/env.json" '.execs[0].env | map(select(.[0] == "GITHUB_TOKEN")) | length' 1
+jq_eq "$TMP/env.json" \
+	'.execs[0].env | map(select(.[0] == "PLAIN"))[0][1]' visible
+jq_eq "$TMP/env.json" \
+	'.execs[0].env | map(select(.[0] == "OPENAI_API_KEY"))[0][1]' null
+jq_eq "$TMP/env.json" \
+	'.execs[0].env | map(select(.[0] == "GITHUB_TOKEN")) | length' 1
 if grep -q -e sk-test-abc123 -e ghp-test-xyz "$TMP/env.json"; then
 	fail "a secret value reached the tree"
 fi
@@ -109,7 +118,8 @@ jq_eq "$TMP/sig.json" '.end + " " + .signal_name' 'signaled USR1'
 trace_json "$TMP/kill.json" sh -c '/bin/sleep 60 & sleep 0.2; kill -KILL $$'
 expect_eq 137 "$status" "exit status of a command killed by SIGKILL"
 jq_eq "$TMP/kill.json" '.end + " " + .signal_name' 'signaled KILL'
-jq_eq "$TMP/kill.json" '[.children[] | select(.execs[0].argv[0] == "/bin/sleep") | .end] | join(",")' killed
+jq_eq "$TMP/kill.json" '[.children[] |
+	select(.execs[0].argv[0] == "/bin/sleep") | .end] | join(",")' killed
 
 # SIGTERM sent to runbundle alone is passed on to the command.
 "$RB" trace -o "$TMP/term.txt" -- /bin/sleep 60 &
@@ -117,7 +127,8 @@ rb_pid=$!
 # The name of the child of runbundle: "sleep" once it has exec'd, and
 # so once runbundle forwards signals.
 child_comm() {
-	for f in $(grep -l "^PPid:	$rb_pid$" /proc/[0-9]*/status 2>/dev/null); do
+	for f in $(grep -l "^PPid:	$rb_pid$" /proc/[0-9]*/status \
+		2>/dev/null); do
 		cat "${f%status}comm" 2>/dev/null || true
 	done
 }
@@ -153,5 +164,6 @@ expect_status 127 "$RB" trace -- no-such-command-here
 expect_grep "^runbundle: command not found: 'no-such-command-here'$" "$TMP/err"
 expect_status 3 "$RB" trace -o "$TMP/no/such/dir/t.json" -- \
 	sh -c ': >"$1"' sh "$TMP/ran"
-expect_grep "cannot write the process tree: '$TMP/no/such/dir/t.json'" "$TMP/err"
+expect_grep "cannot write the process tree: '$TMP/no/such/dir/t.json'" \
+	"$TMP/err"
 [ ! -e "$TMP/ran" ] || fail "the command ran although -o was invalid"

@@ -17,8 +17,8 @@ int f2(void);
 int f3(void);
 int main(void) { return f1() + f2() + f3() - 6; }
 C
-printf 'OBJS = main.o f1.o f2.o f3.o\nprog: $(OBJS)\n\tcc -o $@ $(OBJS)\n%%.o: %%.c\n\tcc -c -o $@ $<\n' \
-	>"$TMP/proj/Makefile"
+printf 'OBJS = main.o f1.o f2.o f3.o\nprog: $(OBJS)\n\tcc -o $@ $(OBJS)\n'\
+'%%.o: %%.c\n\tcc -c -o $@ $<\n' >"$TMP/proj/Makefile"
 
 trace_json "$TMP/make.json" make -s -C "$TMP/proj" -j2
 expect_eq 0 "$status" "make exit status"
@@ -33,17 +33,23 @@ expect_shape "$TMP/make.json" \
 
 # Every process ended with status 0, and none was killed.
 jq_eq "$TMP/make.json" \
-	'[.. | objects | select(has("end")) | .end + ":" + (.exit_code | tostring)] | unique | join(",")' \
+	'[.. | objects | select(has("end")) |
+	.end + ":" + (.exit_code | tostring)] | unique | join(",")' \
 	'exited:0'
 # Each compiler ran with its own arguments.
+compiles='cc -c -o f1.o f1.c,cc -c -o f2.o f2.c,cc -c -o f3.o f3.c,'
+compiles=$compiles'cc -c -o main.o main.c,cc -o prog main.o f1.o f2.o f3.o'
 jq_eq "$TMP/make.json" \
 	'[.children[].execs[-1].argv | join(" ")] | sort | join(",")' \
-	'cc -c -o f1.o f1.c,cc -c -o f2.o f2.c,cc -c -o f3.o f3.c,cc -c -o main.o main.c,cc -o prog main.o f1.o f2.o f3.o'
+	"$compiles"
 # Resource usage comes from wait4 for every process, children of other
 # processes included.
 jq_eq "$TMP/make.json" \
-	'[.. | objects | select(has("rusage")) | .rusage.max_rss_kib > 0] | all' \
+	'[.. | objects | select(has("rusage")) |
+	.rusage.max_rss_kib > 0] | all' \
 	true
 jq_eq "$TMP/make.json" \
-	'[.children[].children[] | select(.execs[0].argv[0] | endswith("cc1")) | .rusage.user_us + .rusage.system_us > 0] | all' \
+	'[.children[].children[] |
+	select(.execs[0].argv[0] | endswith("cc1")) |
+	.rusage.user_us + .rusage.system_us > 0] | all' \
 	true

@@ -66,7 +66,8 @@ jq_eq "$TMP/script.json" '.execs[0].script.sha256' \
 trace_json "$TMP/daemon.json" "$H" daemon /bin/sleep 600
 expect_eq 0 "$status" "daemon exit status"
 expect_shape "$TMP/daemon.json" \
-	"{\"c\":[{\"c\":[{\"c\":[],\"x\":[\"sleep\"]}],\"x\":[]}],\"x\":[\"$helper\"]}"
+	"{\"c\":[{\"c\":[{\"c\":[],\"x\":[\"sleep\"]}],\"x\":[]}],\
+\"x\":[\"$helper\"]}"
 jq_eq "$TMP/daemon.json" '.children[0].children[0].end' killed
 jq_eq "$TMP/daemon.json" '.children[0].children[0].signal_name' KILL
 jq_eq "$TMP/daemon.json" '.children[0].end' exited
@@ -81,7 +82,8 @@ esac
 # reaps it.
 trace_json "$TMP/zombie.json" "$H" zombie
 expect_eq 0 "$status" "zombie exit status"
-jq_eq "$TMP/zombie.json" '.children[0].end + " " + (.children[0].exit_code | tostring)' \
+jq_eq "$TMP/zombie.json" \
+	'.children[0].end + " " + (.children[0].exit_code | tostring)' \
 	'exited 7'
 
 # An argv of 200 KB: every argument, every byte.
@@ -113,8 +115,9 @@ subprocess.run("exit 0", shell=True, check=True)
 PY
 trace_json "$TMP/py.json" /usr/bin/python3 "$TMP/spawn.py"
 expect_eq 0 "$status" "python exit status"
-expect_shape "$TMP/py.json" \
-	'{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["sh"]},{"c":[],"x":["true"]}],"x":["python3"]}'
+want_shape='{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["sh"]},'
+want_shape=$want_shape'{"c":[],"x":["true"]}],"x":["python3"]}'
+expect_shape "$TMP/py.json" "$want_shape"
 jq_eq "$TMP/py.json" '[.children[].execs[0].argv[-1]] | join(",")' \
 	'from-subprocess,from-fork,exit 0'
 # A program overwritten in place between two runs: the second exec is
@@ -135,8 +138,9 @@ if unshare --user --map-root-user --pid --fork true 2>/dev/null; then
 		--fork --mount-proc sh -c '/bin/echo $$'
 	expect_eq 0 "$status" "unshare exit status"
 	expect_grep '^1$' "$TMP/cmd.out"
-	expect_shape "$TMP/ns.json" \
-		'{"c":[{"c":[{"c":[],"x":["echo"]}],"x":["sh"]}],"x":["unshare"]}'
+	want_shape='{"c":[{"c":[{"c":[],"x":["echo"]}],"x":["sh"]}],'
+	want_shape=$want_shape'"x":["unshare"]}'
+	expect_shape "$TMP/ns.json" "$want_shape"
 	jq_eq "$TMP/ns.json" '.children[0].ns_pid' 1
 	jq_eq "$TMP/ns.json" '.children[0].ns_pids | length' 2
 	jq_eq "$TMP/ns.json" '.children[0].ns_pids[0] == .children[0].pid' true
@@ -176,7 +180,8 @@ jq_eq "$TMP/chroot.json" '.children[2].execs[0].exe.path' "$true_path"
 if grep -qs '^se\.slice' /proc/self/sched; then
 	default_slice=$(awk '/^se\.slice/ { print $3 }' /proc/self/sched)
 	trace_json "$TMP/slice.json" sh -c \
-		'awk "/^se\\.slice/ { print \$3 }" /proc/$PPID/sched /proc/self/sched'
+		'awk "/^se\\.slice/ { print \$3 }" /proc/$PPID/sched \
+		/proc/self/sched'
 	expect_eq 0 "$status" "slice exit status"
 	expect_eq "100000
 $default_slice" "$(cat "$TMP/cmd.out")" "slices of the tracer and a tracee"

@@ -121,19 +121,19 @@ PY
 	[ ! -e "$TMP/foreign.rb" ] || fail "import of '$1' left a bundle"
 }
 foreign ../escape 0
-expect_grep "^runbundle: cannot import: '../escape': its path leaves the archive's directory\$" \
-	"$TMP/err"
-expect_grep "^hint: the open layout has only manifest.json, events.jsonl and objects/sha256/ID files" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot import: '../escape': \
+its path leaves the archive's directory\$" "$TMP/err"
+expect_grep "^hint: the open layout has only manifest.json, events.jsonl and \
+objects/sha256/ID files" "$TMP/err"
 foreign "objects/sha256/../../up" 0
-expect_grep "'objects/sha256/../../up': its path leaves the archive's directory\$" \
-	"$TMP/err"
+expect_grep "'objects/sha256/../../up': \
+its path leaves the archive's directory\$" "$TMP/err"
 foreign "objects/sha256/$obj" 2
-expect_grep "^runbundle: cannot import: 'objects/sha256/$obj': not a regular file\$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot import: 'objects/sha256/$obj': \
+not a regular file\$" "$TMP/err"
 foreign notes.txt 0
-expect_grep "^runbundle: cannot import: 'notes.txt': not part of the open layout\$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot import: 'notes.txt': \
+not part of the open layout\$" "$TMP/err"
 
 echo 'not an archive' >"$TMP/junk.tar.zst"
 expect_status 3 "$RUNBUNDLE" import -o "$TMP/junk.rb" "$TMP/junk.tar.zst"

@@ -83,7 +83,8 @@ hostile_bundle() {
 	mkdir -p "$h/s0" "$h/s1" "$h/s2"
 	echo a >"$h/s0/ok.txt"
 	cp -a "$h/s0/." "$h/s1/"
-	echo '<script>alert("file")</script>' >"$h/s1/<script>alert(1)<\script>.txt"
+	echo '<script>alert("file")</script>' \
+		>"$h/s1/<script>alert(1)<\script>.txt"
 	cp -a "$h/s1/." "$h/s2/"
 	echo "it's \"quoted\"" >"$h/s2/a\"b'c.txt"
 
@@ -112,7 +113,8 @@ hostile_bundle() {
 		exchange: {path: "/v1/chat/completions", request: $q,
 		response: $r}}'
 	jq -cn '{kind: "exec", data: {index: 0, pid: 10, path: "/bin/sh",
-		argv: ["sh", "-c", "echo \"<script>alert(4)</script>\" > '"'"'x'"'"'"]}}'
+		argv: ["sh", "-c",
+		"echo \"<script>alert(4)</script>\" > '"'"'x'"'"'"]}}'
 	echo '{"kind": "process-end", "data": {"index": 0, "pid": 10,
 		"end": "exited", "exit_code": 3}}' | jq -c .
 	jq -cn '{kind: "violation", data: {source: "exec", index: 0,

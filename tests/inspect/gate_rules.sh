@@ -119,7 +119,8 @@ expect_grep "1 path changed outside the allowed ones, 1 write refused" \
 	"$TMP/out"
 "$RUNBUNDLE" gate --json --rules "$TMP/both/rules.json" "$TMP/both/b.rb" \
 	>"$TMP/json" || true
-expect_eq "1 path changed outside the allowed ones, 1 write refused: 'notes.txt', '/usr/lib/x.so'" \
+expect_eq "1 path changed outside the allowed ones, 1 write refused: \
+'notes.txt', '/usr/lib/x.so'" \
 	"$(jq -r '.rules[] | select(.rule == "write-outside") | .detail' \
 	"$TMP/json")" "write-outside detail in JSON"
 expect_eq '["notes.txt","/usr/lib/x.so"]' "$(jq -c '.rules[] |

@@ -10,10 +10,20 @@ forge=$1
 make_tree "$TMP/w"
 cat >"$TMP/spec" <<JSON
 {"snapshot": "$TMP/w", "at": "initial"}
-{"kind": "exchange", "data": {"seq": "x", "path": 5}, "exchange": {"path": "/v1/chat/completions", "request": "not json", "response": "data: {\"choices\": 7}\n\ndata: {\"choices\": [{\"delta\": {\"tool_calls\": [{\"index\": 1e300}, {\"index\": -5, \"function\": {\"arguments\": 3}}]}}]}\n\ndata: [DONE]\n", "status": 200}}
-{"kind": "exchange", "exchange": {"path": "/v1/messages", "request": "{}", "response": "{\"content\": [{\"type\": \"tool_use\"}, {\"type\": \"text\", \"text\": 4}], \"usage\": []}", "status": 500}}
-{"kind": "exchange", "exchange": {"path": "/v1/responses", "response": "event: x\ndata: {\"type\": \"response.function_call_arguments.delta\", \"delta\": \"\\\\u001b[31mred\"}\ndata: {\"type\": \"response.completed\", \"response\": {\"usage\": {\"input_tokens\": -1}}}\n", "status": 200}}
-{"kind": "exec", "data": {"argv": [1, null, {"a": 1}], "index": "z", "path": "\u001b[31m/bin/evil"}}
+{"kind": "exchange", "data": {"seq": "x", "path": 5}, "exchange": \
+{"path": "/v1/chat/completions", "request": "not json", "response": \
+"data: {\"choices\": 7}\n\ndata: {\"choices\": [{\"delta\": \
+{\"tool_calls\": [{\"index\": 1e300}, {\"index\": -5, \"function\": \
+{\"arguments\": 3}}]}}]}\n\ndata: [DONE]\n", "status": 200}}
+{"kind": "exchange", "exchange": {"path": "/v1/messages", "request": "{}", \
+"response": "{\"content\": [{\"type\": \"tool_use\"}, {\"type\": \"text\", \
+\"text\": 4}], \"usage\": []}", "status": 500}}
+{"kind": "exchange", "exchange": {"path": "/v1/responses", "response": \
+"event: x\ndata: {\"type\": \"response.function_call_arguments.delta\", \
+\"delta\": \"\\\\u001b[31mred\"}\ndata: {\"type\": \"response.completed\", \
+\"response\": {\"usage\": {\"input_tokens\": -1}}}\n", "status": 200}}
+{"kind": "exec", "data": {"argv": [1, null, {"a": 1}], "index": "z", \
+"path": "\u001b[31m/bin/evil"}}
 {"kind": "violation", "data": {"source": "seccomp", "syscall": ["x"]}}
 {"kind": "process-end", "data": []}
 {"kind": "end\u001b[31m", "data": 5}
@@ -28,7 +38,8 @@ check() {
 	for cmd in "inspect" "inspect --json" "log" "log --json" "show 2" \
 		"show --json 3" "show 4" "show 5" "show 9" "patch" "ls -r" \
 		"ls --json"; do
-		# shellcheck disable=SC2086 # the words of cmd are split on purpose
+		# The words of cmd are split on purpose.
+		# shellcheck disable=SC2086
 		set +e
 		"$RUNBUNDLE" $cmd "$1" >"$TMP/out" 2>"$TMP/err"
 		got=$?

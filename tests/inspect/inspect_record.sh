@@ -32,8 +32,9 @@ expect_eq "$TMP/ws" "$(jq -r .run.workspace "$j")" "workspace"
 expect_eq '3 null' "$(jq -r '"\(.run.exit_code) \(.run.signal)"' "$j")" \
 	"exit status"
 expect_eq 0 "$(jq -r .model.calls "$j")" "model calls"
-expect_eq '1 1 1 0 3 2' "$(jq -r '.files | "\(.added) \(.modified) \(.deleted) \(.mode) \(.lines_added) \(.lines_removed)"' \
-	"$j")" "files changed"
+expect_eq '1 1 1 0 3 2' "$(jq -r '.files |
+	"\(.added) \(.modified) \(.deleted) \(.mode) " +
+	"\(.lines_added) \(.lines_removed)"' "$j")" "files changed"
 expect_eq 2 "$(jq -r '.processes.top[] | select(.command == "true") |
 	.count' "$j")" "the count of 'true' among the top commands"
 expect_eq namespaces "$(jq -r .sandbox.mode "$j")" "the sandbox"

@@ -84,8 +84,9 @@ expect_grep "^runbundle: no such step: '99': the bundle has steps 0 to 7" \
 
 # The summary adds the tokens up by endpoint and model.
 expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/run.rb"
-expect_eq '6 210 21' "$(jq -r '.model | "\(.calls) \(.input_tokens) \(.output_tokens)"' \
-	"$TMP/out")" "model totals"
+expect_eq '6 210 21' "$(jq -r '.model |
+	"\(.calls) \(.input_tokens) \(.output_tokens)"' "$TMP/out")" \
+	"model totals"
 expect_eq 'script /v1/chat/completions m-chat 2 30 3
 script /v1/messages m-anth 2 110 11
 script /v1/responses m-resp 2 70 7' "$(jq -r '.model.by_endpoint[] |
@@ -96,7 +97,8 @@ script /v1/responses m-resp 2 70 7' "$(jq -r '.model.by_endpoint[] |
 seq=$("$RUNBUNDLE" log --json --kind exchange "$TMP/run.rb" |
 	jq '.steps[].events[] | select(.data.seq == 6) | .seq')
 expect_status 0 "$RUNBUNDLE" show "$TMP/run.rb" "$seq"
-expect_grep '^answer      messages (streamed), model m-anth, tokens in 60 out 6$' \
+expect_grep \
+	'^answer      messages (streamed), model m-anth, tokens in 60 out 6$' \
 	"$TMP/out"
 expect_grep '^tool call   tool_6 {"n":6,"path":"a b.txt"}$' "$TMP/out"
 expect_grep '^event: content_block_delta$' "$TMP/out"

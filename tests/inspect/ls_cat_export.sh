@@ -61,7 +61,8 @@ for f in tar tar.zst; do
 		"$TMP/b.rb"
 	mkdir "$TMP/x.$f"
 	tar -xf "$TMP/w.$f" -C "$TMP/x.$f"
-	expect_eq "$final_tree" "$(tree_listing "$TMP/x.$f")" "export --format $f"
+	expect_eq "$final_tree" "$(tree_listing "$TMP/x.$f")" \
+		"export --format $f"
 done
 expect_status 0 "$RUNBUNDLE" export --json --format tar --step initial \
 	-o "$TMP/i.tar" "$TMP/b.rb"
@@ -84,8 +85,8 @@ expect_grep "^runbundle: missing --format: give tar, tar.zst or dir\$" \
 ln -s "$TMP/nowhere" "$TMP/dangling"
 expect_status 3 "$RUNBUNDLE" export --format dir -o "$TMP/dangling" \
 	"$TMP/b.rb"
-expect_grep "^runbundle: cannot check out into directory: '.*dangling': it exists, as a dangling symlink\$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot check out into directory: '.*dangling': \
+it exists, as a dangling symlink\$" "$TMP/err"
 expect_grep "^hint: remove it or name another directory\$" "$TMP/err"
 [ ! -e "$TMP/nowhere" ] || fail "export wrote through a dangling symlink"
 

@@ -46,7 +46,8 @@ cp -a "$TMP/initial" "$TMP/patch"
 [ -s "$TMP/patch/empty_del" ] && fail "patch left content in empty_del"
 rm -f "$TMP/patch/empty_del"
 restore_binary "$TMP/patch"
-expect_eq "$final_tree" "$(tree_listing "$TMP/patch")" "the tree after patch -p1"
+expect_eq "$final_tree" "$(tree_listing "$TMP/patch")" \
+	"the tree after patch -p1"
 
 # Paths limit the diff; --json counts what the diff holds.
 expect_status 0 "$RUNBUNDLE" patch "$TMP/b.rb" sub keep.txt
@@ -55,8 +56,10 @@ diff --git a/sub/new b/sub/new
 diff --git a/sub/old b/sub/old' "$(grep '^diff --git' "$TMP/out")" \
 	"the files of a limited diff"
 expect_status 0 "$RUNBUNDLE" patch --json "$TMP/b.rb"
-expect_eq '3 6 3 2 1 8 7' "$(jq -r '.stats | "\(.added) \(.modified) \(.deleted) \(.mode) \(.binary) \(.lines_added) \(.lines_removed)"' \
-	"$TMP/out")" "the counts of --json"
+expect_eq '3 6 3 2 1 8 7' "$(jq -r '.stats |
+	"\(.added) \(.modified) \(.deleted) \(.mode) \(.binary) " +
+	"\(.lines_added) \(.lines_removed)"' "$TMP/out")" \
+	"the counts of --json"
 jq -j .diff "$TMP/out" | cmp -s - "$TMP/p.diff" ||
 	fail "the diff in --json differs from the text output"
 

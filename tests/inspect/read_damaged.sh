@@ -17,7 +17,8 @@ printf 'unrelated\n' >"$d/before/gone"
 printf 'final\n' >"$d/after/a"
 run_spec "$d" --exec /bin/true true
 jq -cn '{kind: "exchange", data: {seq: 1}, exchange: {request: "{}",
-	response: "{\"choices\": [{\"message\": {\"content\": \"hello\"}}]}"}}' \
+	response:
+	"{\"choices\": [{\"message\": {\"content\": \"hello\"}}]}"}}' \
 	>>"$d/spec"
 run_finish "$d"
 forge "$TMP/ok.rb" "$d/spec"
@@ -64,7 +65,8 @@ expect_grep '^final$' "$TMP/cat_a.out"
 keep_out "$TMP/intact"
 run_all 0 "$TMP/ok.rb" --verify
 for f in "$TMP"/*.err; do
-	[ -s "$f" ] && fail "stderr of an intact bundle with --verify: $(cat "$f")"
+	[ -s "$f" ] &&
+		fail "stderr of an intact bundle with --verify: $(cat "$f")"
 done
 for f in "$TMP"/*.out; do
 	cmp -s "$f" "$TMP/intact/$(basename "$f")" ||
@@ -99,7 +101,8 @@ EOF
 expect_status 0 "$RUNBUNDLE" verify "$b"
 run_all 0 "$b"
 for f in "$TMP"/*.err; do
-	[ -s "$f" ] && fail "stderr of a sound bundle with a raw number: $(cat "$f")"
+	[ -s "$f" ] &&
+		fail "stderr of a sound bundle with a raw number: $(cat "$f")"
 done
 keep_out "$TMP/raw"
 # export-bundle writes the stored text too, so the import has the same
@@ -112,9 +115,9 @@ expect_eq "$(sqlite3 "$b" "SELECT value FROM meta WHERE key = 'root'")" \
 	WHERE key = 'root'")" "the root digest after export and import"
 
 # A flipped bit in an object that no command here reads: the content of
-# 'gone', which only the initial step has. Only --verify reads every object, so only --verify
-# flags it; without it the output and status are those of an intact
-# bundle, as docs/inspect.md documents.
+# 'gone', which only the initial step has. Only --verify reads every
+# object, so only --verify flags it; without it the output and status
+# are those of an intact bundle, as docs/inspect.md documents.
 b=$(sound_copy flipped)
 id=$(printf 'unrelated\n' | sha256sum | cut -c1-64)
 expect_eq 1 "$(sqlite3 "$b" "UPDATE objects SET data = CAST(x'00' || data
@@ -165,14 +168,16 @@ db.execute("UPDATE events SET event = ?, hash = ? WHERE seq = 4",
 db.commit()
 EOF
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': event 5: its prev does not match the hash of the event before: the chain is broken\$"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event 5: \
+its prev does not match the hash of the event before: the chain is broken\$"
 expect_all_err "^hint: runbundle verify $b\$"
 expect_grep '"/bin/evil"' "$TMP/show_--json_4.out"
 expect_grep 'text: hello' "$TMP/log.out"
 expect_grep '^final$' "$TMP/cat_a.out"
 keep_out "$TMP/chain"
 run_all 1 "$b" --verify
-expect_all_err "^runbundle: the bundle is damaged: '$b': event 5: its prev does not match"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event 5: \
+its prev does not match"
 keep_out "$TMP/chain-verify"
 
 # An event changed without its hash: the stored hash no longer matches.
@@ -180,7 +185,8 @@ b=$(sound_copy text)
 sqlite3 "$b" "UPDATE events SET event = replace(event, '/bin/true',
 	'/bin/evil') WHERE seq = 4" || fail "cannot change the event"
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': event 4: its hash does not match its text\$"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event 4: \
+its hash does not match its text\$"
 keep_out "$TMP/text"
 
 # A forged root digest: every event reads well, so the output is that
@@ -189,14 +195,16 @@ b=$(sound_copy root)
 sqlite3 "$b" "UPDATE meta SET value = '$(printf '%064d' 0)'
 	WHERE key = 'root'" || fail "cannot forge the root"
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': event [0-9]*: the root digest does not match the hash of the last event\$"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event [0-9]*: \
+the root digest does not match the hash of the last event\$"
 for f in "$TMP"/*.out; do
 	cmp -s "$f" "$TMP/intact/$(basename "$f")" ||
 		fail "the output of a forged root changed: $(basename "$f")"
 done
 keep_out "$TMP/root"
 run_all 1 "$b" --verify
-expect_all_err "^runbundle: the bundle is damaged: '$b': event 8: the root digest does not match"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event 8: \
+the root digest does not match"
 keep_out "$TMP/root-verify"
 
 # The last event removed, with its hash: the root digest no longer
@@ -205,7 +213,8 @@ b=$(sound_copy removed)
 sqlite3 "$b" "DELETE FROM events WHERE seq = 8" ||
 	fail "cannot remove the event"
 run_all 1 "$b"
-expect_all_err "^runbundle: the bundle is damaged: '$b': event [0-9]*: the root digest does not match the hash of the last event\$"
+expect_all_err "^runbundle: the bundle is damaged: '$b': event [0-9]*: \
+the root digest does not match the hash of the last event\$"
 keep_out "$TMP/removed"
 
 # A truncated file: SQLite rejects it when it is opened, so every
@@ -238,7 +247,8 @@ forge "$TMP/inc.rb" "$i/spec"
 expect_status 1 "$RUNBUNDLE" verify "$TMP/inc.rb"
 expect_grep '^incomplete: ' "$TMP/out"
 run_all 1 "$TMP/inc.rb"
-expect_all_err "^runbundle: the bundle is incomplete: '$TMP/inc.rb': it was not finalized, so no root digest covers its last events\$"
+expect_all_err "^runbundle: the bundle is incomplete: '$TMP/inc.rb': \
+it was not finalized, so no root digest covers its last events\$"
 expect_all_err "^hint: runbundle verify $TMP/inc.rb\$"
 expect_grep '^final$' "$TMP/cat_a.out"
 keep_out "$TMP/inc"
@@ -249,7 +259,9 @@ done
 keep_out "$TMP/inc-allowed"
 cp "$TMP/inc.rb" "$TMP/inc-chain.rb"
 sqlite3 "$TMP/inc-chain.rb" "UPDATE events SET event = replace(event,
-	'/bin/true', '/bin/evil') WHERE seq = 4" || fail "cannot change the event"
+	'/bin/true', '/bin/evil') WHERE seq = 4" ||
+	fail "cannot change the event"
 run_all 1 "$TMP/inc-chain.rb" --allow-incomplete
-expect_all_err "^runbundle: the bundle is damaged: '$TMP/inc-chain.rb': event 4: its hash does not match its text\$"
+expect_all_err "^runbundle: the bundle is damaged: '$TMP/inc-chain.rb': \
+event 4: its hash does not match its text\$"
 exit 0

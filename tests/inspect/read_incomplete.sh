@@ -1,9 +1,9 @@
 #!/bin/sh
 # The reading commands and an unfinalized bundle: patch, report and
-# inspect reject it without --allow-incomplete, as cat and log do. verify warns when a
-# copy lacks the -wal that contains committed events. report never replaces
-# an existing file, the bundle included, and patch rejects a PATH that
-# is not in the run.
+# inspect reject it without --allow-incomplete, as cat and log do.
+# verify warns when a copy lacks the -wal that contains committed
+# events. report never replaces an existing file, the bundle included,
+# and patch rejects a PATH that is not in the run.
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
@@ -68,7 +68,8 @@ expect_status 0 "$RUNBUNDLE" patch --from 0 --to 1 "$TMP/f.rb" src/a.c
 mkdir "$TMP/live"
 echo one >"$ws/src/a.c"
 "$RUNBUNDLE" snapshot "$TMP/live/run.rb" "$ws" >/dev/null
-/usr/bin/python3 - "$TMP/live/run.rb" "$TMP/live/ready" "$TMP/live/done" <<'EOF' &
+/usr/bin/python3 - "$TMP/live/run.rb" "$TMP/live/ready" \
+	"$TMP/live/done" <<'EOF' &
 import os, sqlite3, sys, time
 connection = sqlite3.connect(sys.argv[1], isolation_level=None)
 connection.execute("BEGIN")

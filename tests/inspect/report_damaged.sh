@@ -42,8 +42,8 @@ expect_status 3 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/altered.rb"
 expect_grep '^runbundle: ' "$TMP/err"
 expect_eq a "$(cat "$TMP/target/a")" "the target after a failed apply"
 expect_status 1 "$RUNBUNDLE" report -o "$TMP/altered.html" "$TMP/altered.rb"
-expect_grep "^runbundle: the bundle is damaged: '$TMP/altered.rb': [0-9]* problem" \
-	"$TMP/err"
+expect_grep "^runbundle: the bundle is damaged: '$TMP/altered.rb': \
+[0-9]* problem" "$TMP/err"
 sed -n 's/^<script type="application\/json" id="data">\(.*\)<\/script>$/\1/p' \
 	"$TMP/altered.html" >"$TMP/altered.json"
 expect_eq true "$(jq '.verify.damaged' "$TMP/altered.json")" \

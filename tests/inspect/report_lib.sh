@@ -27,8 +27,9 @@ report_render() {
 
 	# The script ran to its end and rendered every step.
 	steps=$(sqlite3 "file:$1?mode=ro" \
-		"SELECT count(*) FROM events WHERE json_extract(event, '$.kind') =
-		'workspace'") || fail "cannot count the steps of the bundle"
+		"SELECT count(*) FROM events
+		WHERE json_extract(event, '$.kind') = 'workspace'") ||
+		fail "cannot count the steps of the bundle"
 	expect_eq "$3" "$steps" "steps in the bundle"
 	expect_grep "data-rendered=\"$steps\"" "$TMP/dom.html"
 	expect_eq "$steps" "$(grep -o '<section class="step[ "]' \

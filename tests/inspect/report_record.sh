@@ -43,14 +43,16 @@ sed -n 's/^<script type="application\/json" id="data">\(.*\)<\/script>$/\1/p' \
 expect_eq 5 "$(jq '.steps | length' "$TMP/data.json")" "steps"
 expect_eq 3 "$(jq '[.steps[].exchanges[]] | length' "$TMP/data.json")" \
 	"exchanges"
-expect_eq write_file "$(jq -r '.steps[1].exchanges[0].answer.tool_calls[0].name' \
+expect_eq write_file \
+	"$(jq -r '.steps[1].exchanges[0].answer.tool_calls[0].name' \
 	"$TMP/data.json")" "the first tool call"
 
 # In the browser: no console message, and the five steps shown.
 if command -v chromium >/dev/null; then
 	chromium_run --dump-dom "file://$TMP/r.html" >"$TMP/dom.html" ||
 		fail "chromium failed: $(tail -5 "$TMP/chromium.log")"
-	grep CONSOLE "$TMP/chromium.log" && fail "the page logged to the console"
+	grep CONSOLE "$TMP/chromium.log" &&
+		fail "the page logged to the console"
 	expect_grep 'data-rendered="5"' "$TMP/dom.html"
 fi
 exit 0

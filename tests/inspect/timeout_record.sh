@@ -23,22 +23,23 @@ status=$?
 set -e
 [ "$status" -ne 0 ] || fail "record of a timed-out run exited 0"
 [ "$status" -ne 125 ] || fail "record failed: $(cat "$TMP/err")"
-expect_grep "^stopped: timed out after 1 s (the policy's limits.timeout_seconds)\$" \
-	"$TMP/err"
+expect_grep "^stopped: timed out after 1 s \
+(the policy's limits.timeout_seconds)\$" "$TMP/err"
 
 expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/run.rb"
 expect_eq 'true KILL 1' \
-	"$(jq -r '"\(.run.timed_out) \(.run.signal) \(.sandbox.timeout_seconds)"' \
-	"$TMP/out")" "timed_out, signal and limit"
+	"$(jq -r '"\(.run.timed_out) \(.run.signal) " +
+	"\(.sandbox.timeout_seconds)"' "$TMP/out")" \
+	"timed_out, signal and limit"
 expect_eq 1 "$(jq .processes.failed_execs "$TMP/out")" "failed execs"
 lookups=$(jq .processes.path_lookups "$TMP/out")
 [ "$lookups" -ge 2 ] || fail "PATH lookups of sh and true: $lookups"
 
 expect_status 0 "$RUNBUNDLE" inspect "$TMP/run.rb"
-expect_grep '^exit  *timed out after [0-9.]* s (policy limit 1 s), killed by SIGKILL$' \
-	"$TMP/out"
-expect_grep "^processes  *[0-9]*, [0-9]* execs, 1 failed execs, $lookups PATH lookups$" \
-	"$TMP/out"
+expect_grep "^exit  *timed out after [0-9.]* s (policy limit 1 s), \
+killed by SIGKILL\$" "$TMP/out"
+expect_grep "^processes  *[0-9]*, [0-9]* execs, 1 failed execs, \
+$lookups PATH lookups\$" "$TMP/out"
 
 expect_status 0 "$RUNBUNDLE" log "$TMP/run.rb"
 expect_grep ' end  *agent timed out after [0-9.]* s (policy limit)$' \
@@ -53,6 +54,6 @@ expect_eq 1 "$(jq '[.steps[].events[] | select(.data.error and
 	"failed execs in log --json"
 
 expect_status 1 "$RUNBUNDLE" gate "$TMP/run.rb"
-expect_grep '^timed-out  *the run timed out after [0-9.]* s (policy limit 1 s)$' \
-	"$TMP/out"
+expect_grep "^timed-out  *the run timed out after [0-9.]* s \
+(policy limit 1 s)\$" "$TMP/out"
 exit 0

@@ -32,7 +32,8 @@ rejected() {
 		"the hint for -o '$_bundle' $*"
 	ls -A "$TMP/dest" >"$TMP/after"
 	cmp -s "$TMP/before" "$TMP/after" ||
-		fail "-o '$_bundle' $* left: $(comm -13 "$TMP/before" "$TMP/after")"
+		fail "-o '$_bundle' $* left:" \
+			"$(comm -13 "$TMP/before" "$TMP/after")"
 }
 
 rejected "$TMP/dest/w.rb" "cannot use the workspace: '$TMP/afile': not a \

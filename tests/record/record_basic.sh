@@ -13,8 +13,8 @@ expect_recorded 0
 expect_eq "hi" "$(cat "$TMP/out")" "the agent's stdout shown live"
 expect_grep '^oops$' "$TMP/err"
 expect_grep "^bundle: $TMP/hi.rb\$" "$TMP/err"
-expect_grep '^summary: .* 0 model calls, 1 process, 0 files changed, 0 policy violations$' \
-	"$TMP/err"
+expect_grep "^summary: .* 0 model calls, 1 process, 0 files changed, \
+0 policy violations\$" "$TMP/err"
 expect_eq "hi" "$($EVENTS "$TMP/hi.rb" output stdout)" "stored stdout"
 expect_eq "oops" "$($EVENTS "$TMP/hi.rb" output stderr)" "stored stderr"
 expect_eq "record fingerprint snapshot workspace" \
@@ -67,7 +67,8 @@ expect_eq "null" "$($EVENTS "$TMP/stdin.rb" data 1 | jq -r .stdin)" \
 # A terminal stdin is the agent's; script(1) provides the terminal.
 if command -v script >/dev/null; then
 	printf 'typed\n' | script -qec "'$RB' record -o '$TMP/tty.rb' -- \
-		sh -c 'read line; echo got:\$line'" /dev/null >"$TMP/out" 2>&1 ||
+		sh -c 'read line; echo got:\$line'" \
+		/dev/null >"$TMP/out" 2>&1 ||
 		fail "record with a terminal stdin failed"
 	expect_grep 'got:typed' "$TMP/out"
 	expect_eq "terminal" "$($EVENTS "$TMP/tty.rb" data 1 | jq -r .stdin)" \
@@ -113,8 +114,8 @@ expect_status 3 "$RB" record --workspace "$TMP/nowhere" -- true
 # exists, so the same -o can be used again.
 expect_status 2 "$RB" record -o "$TMP/cred.rb" \
 	--upstream 'x=http://user:pw@127.0.0.1:9' -- true
-expect_grep "^runbundle: invalid upstream: 'x': the URL carries a user name or password" \
-	"$TMP/err"
+expect_grep "^runbundle: invalid upstream: 'x': \
+the URL carries a user name or password" "$TMP/err"
 [ ! -e "$TMP/cred.rb" ] || fail "a rejected upstream left a bundle"
 # record has no --auth, so its hint names the variable it reads the key
 # from, here for an upstream name that is not a valid variable name.
@@ -133,8 +134,9 @@ printf '{"version": 1, "filesystem": {"read_only": ["/usr", "%s"]}}\n' \
 	"$TMP/ro" >"$TMP/ro.json"
 expect_status 3 "$RB" record -o "$TMP/ro.rb" --policy "$TMP/ro.json" \
 	--workspace "$TMP/ro/ws" -- true
-expect_grep "^runbundle: cannot start the sandbox: '$TMP/ro/ws': the workspace would be, contain or lie inside the system or policy path '$TMP/ro'$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot start the sandbox: '$TMP/ro/ws': \
+the workspace would be, contain or lie inside the system or policy path \
+'$TMP/ro'$" "$TMP/err"
 [ ! -e "$TMP/ro.rb" ] || fail "a refused workspace left a bundle"
 
 # And a read-only part below a symlink, which the sandbox could not
@@ -143,8 +145,8 @@ mkdir -p "$TMP/linked/ws" "$TMP/linked/git/hooks"
 ln -s ../git "$TMP/linked/ws/.git"
 expect_status 3 "$RB" record -o "$TMP/linked.rb" \
 	--workspace "$TMP/linked/ws" -- true
-expect_grep "^runbundle: cannot open the workspace part: '$TMP/linked/ws/.git': Too many levels of symbolic links$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot open the workspace part: \
+'$TMP/linked/ws/.git': Too many levels of symbolic links$" "$TMP/err"
 expect_grep '^hint: .*not a symlink' "$TMP/err"
 [ ! -e "$TMP/linked.rb" ] || fail "a part below a symlink left a bundle"
 exit 0

@@ -12,8 +12,9 @@ runners_setup
 
 cat >"$TMP/agent.sh" <<'EOF'
 sh -c "$1"
+body='{"model":"m","messages":[{"role":"user","content":"go"}]}'
 curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
-	--data-binary '{"model":"m","messages":[{"role":"user","content":"go"}]}' \
+	--data-binary "$body" \
 	"$OPENAI_BASE_URL/chat/completions" >/dev/null
 EOF
 echo '{"turns": [{"text": "ok"}]}' >"$TMP/script.json"
@@ -48,7 +49,7 @@ workspace_changes() {
 	$EVENTS "$1" kinds | awk '$2 == "workspace" { print $1 }' |
 		while read -r seq; do
 			$EVENTS "$1" data "$seq" | jq -r '"\(.at) \(.changes |
-				.added + .modified + .deleted + .mode) \(.root)"'
+			.added + .modified + .deleted + .mode) \(.root)"'
 		done
 }
 
@@ -70,7 +71,8 @@ check_created_mount() {
 	seq=$($EVENTS "$1" kinds | awk '$2 == "sandbox" { print $1 }')
 	[ -n "$seq" ] || fail "'$1' has no sandbox event"
 	expect_eq ".git/hooks .git" "$($EVENTS "$1" object "$seq" |
-		jq -r '.mounts[] | select(.created) | "\(.covers) \(.created)"')" \
+		jq -r '.mounts[] | select(.created) |
+		"\(.covers) \(.created)"')" \
 		"the part made for the run in the sandbox event of $1"
 }
 

@@ -23,10 +23,10 @@ for out in inside.rb sub/inside.rb "$ws/inside.rb" "$TMP/link/inside.rb"; do
 	ln -sfn "$ws" "$TMP/link"
 	record "$out" -- true
 	[ "$status" = 3 ] || fail "-o $out: expected exit status 3, got $status"
-	expect_grep "^runbundle: cannot write the bundle: '$out': it lies inside the workspace '$ws'" \
-		"$TMP/err"
-	expect_grep "^hint: write it outside the workspace, for example with -o $(dirname "$ws")/inside\\.rb\$" \
-		"$TMP/err"
+	expect_grep "^runbundle: cannot write the bundle: '$out': \
+it lies inside the workspace '$ws'" "$TMP/err"
+	expect_grep "^hint: write it outside the workspace, for example with \
+-o $(dirname "$ws")/inside\\.rb\$" "$TMP/err"
 	[ -z "$(find "$ws" -name 'inside.rb*')" ] ||
 		fail "-o $out: a bundle was made inside the workspace"
 done
@@ -70,21 +70,21 @@ expect_grep "^bundle: $TMP/home/\.local/share/runbundle/run-.*Z\.rb\$" \
 run_env OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
 	--upstream openai=http://127.0.0.1:9/v1 -- true
 [ "$status" = 3 ] || fail "short key: expected exit status 3, got $status"
-expect_grep "^runbundle: cannot use the key of upstream 'openai': 'OPENAI_API_KEY': 6 characters, too short to mask in the bundle\$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot use the key of upstream 'openai': \
+'OPENAI_API_KEY': 6 characters, too short to mask in the bundle\$" "$TMP/err"
 [ ! -e "$TMP/key.rb" ] || fail "a short key left a bundle"
 grep -q k3yv4l "$TMP/err" && fail "the key's value reached the message"
 run_env -u OPENAI_API_KEY "$RB" record -o "$TMP/nokey.rb" \
 	--upstream openai=http://127.0.0.1:9/v1 -- true
 [ "$status" = 0 ] || fail "unset key: expected exit status 0, got $status"
-expect_grep "^runbundle: warning: OPENAI_API_KEY is not set, so the requests to upstream 'openai' go without a key\$" \
-	"$TMP/err"
+expect_grep "^runbundle: warning: OPENAI_API_KEY is not set, \
+so the requests to upstream 'openai' go without a key\$" "$TMP/err"
 
 # An agent that the sandbox cannot run is named, with the reason.
 record "$TMP/missing.rb" -- no-such-agent-here
 expect_recorded 127
-expect_grep "^runbundle: cannot run the agent: 'no-such-agent-here': No such file or directory\$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot run the agent: 'no-such-agent-here': \
+No such file or directory\$" "$TMP/err"
 expect_grep '^hint: .*write \./no-such-agent-here$' "$TMP/err"
 record "$TMP/ran.rb" -- sh -c 'exit 127'
 expect_recorded 127
@@ -95,8 +95,8 @@ grep -q 'cannot run the agent' "$TMP/err" &&
 # anything runs, with the directory named.
 record "$TMP/no-such-dir/run.rb" -- true
 [ "$status" = 3 ] || fail "missing directory: expected 3, got $status"
-expect_grep "^runbundle: cannot write the bundle: '$TMP/no-such-dir/run.rb': its directory cannot be opened: No such file or directory\$" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot write the bundle: '$TMP/no-such-dir/run.rb': \
+its directory cannot be opened: No such file or directory\$" "$TMP/err"
 expect_grep "^hint: create the directory '$TMP/no-such-dir'" "$TMP/err"
 if [ "$(id -u)" -eq 0 ]; then
 	unpriv_setup

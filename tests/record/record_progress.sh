@@ -28,7 +28,8 @@ on_tty() {
 # check_cleared LOG: every progress line is followed by a carriage return
 # and an erase to the end of the line, which the next output starts from.
 check_cleared() {
-	/usr/bin/python3 - "$1" <<'PY' || fail "the progress line in '$1' was not cleared"
+	/usr/bin/python3 - "$1" <<'PY' || fail \
+		"the progress line in '$1' was not cleared"
 import re, sys
 text = open(sys.argv[1], "rb").read()
 last = text.rfind(b"snapshot of ")

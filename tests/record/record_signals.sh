@@ -138,7 +138,8 @@ expect_stopped_early() {
 
 	# The reading commands report the same, with no agent exit status.
 	"$RB" inspect --json "$bundle" >"$TMP/summary.json"
-	expect_eq "$1 null" "$(jq -r '.run | "\(.stopped_before_start) \(.exit_code)"' \
+	expect_eq "$1 null" "$(jq -r '.run |
+		"\(.stopped_before_start) \(.exit_code)"' \
 		"$TMP/summary.json")" "$name: inspect's run"
 	"$RB" log "$bundle" >"$TMP/log.txt"
 	expect_grep "end  *stopped by SIG$1 before the agent" \

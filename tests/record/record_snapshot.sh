@@ -39,7 +39,9 @@ final=$(last_data "$TMP/s.rb" workspace .snapshot)
 
 # The changes of the final step, in tree order. A hardlinked pair is
 # stored as one file and one link to it, so its change shows once.
-expect_eq '[["D","doomed.txt"],["T","mode.txt"],["A","new/file"],["M","src/one-hardlink.txt"]]' \
+paths='[["D","doomed.txt"],["T","mode.txt"],["A","new/file"],'
+paths=$paths'["M","src/one-hardlink.txt"]]'
+expect_eq "$paths" \
 	"$(last_data "$TMP/s.rb" workspace .changes.paths | jq -c .)" \
 	"changed paths"
 
@@ -60,7 +62,8 @@ record "$TMP/home.rb" --policy "$TMP/home-policy.json" -- true
 expect_recorded 0
 expect_eq "$TMP/seed" "$(last_data "$TMP/home.rb" home .path)" "home.path"
 "$RB" checkout "$TMP/home.rb" "$(last_data "$TMP/home.rb" home .snapshot)" \
-	"$TMP/home-out" >/dev/null 2>&1 || fail "checkout of the HOME seed failed"
+	"$TMP/home-out" >/dev/null 2>&1 ||
+	fail "checkout of the HOME seed failed"
 /usr/bin/python3 "$TESTS_DIR/record/tree_compare.py" "$TMP/seed" \
 	"$TMP/home-out" || fail "the HOME seed snapshot differs from the seed"
 

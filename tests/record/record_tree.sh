@@ -13,8 +13,9 @@ cd "$ws"
 # dash forks a subshell for the builtin echo and one child per command.
 record "$TMP/pipe.rb" -- sh -c 'echo a | tr a b | cat >out.txt; true'
 expect_recorded 0
-expect_shape "$TMP/pipe.rb" \
-	'{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]},{"c":[],"x":["tr"]}],"x":["sh"]}'
+want_shape='{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]},'
+want_shape=$want_shape'{"c":[],"x":["tr"]}],"x":["sh"]}'
+expect_shape "$TMP/pipe.rb" "$want_shape"
 expect_eq "b" "$(cat out.txt)" "the pipeline's output"
 jq -e '.children[] | select(.execs[0].argv == ["tr", "a", "b"])' \
 	"$TMP/tree.json" >/dev/null || fail "tr's argv was not recorded"
@@ -74,7 +75,8 @@ record "$TMP/daemon.rb" -- sh -c '(setsid sh daemon.sh &)
 expect_recorded 0
 tree_json "$TMP/daemon.rb" "$TMP/tree.json"
 expect_eq "KILL" "$(jq -r '.. | objects | select(has("execs")) |
-	select([.execs[] | select(.error == null) | .argv] == [["sleep", "60"]]) |
+	select([.execs[] | select(.error == null) | .argv] ==
+	[["sleep", "60"]]) |
 	.signal_name' "$TMP/tree.json")" "the daemon's end"
 
 # A Python script that spawns children, one of them by vfork
@@ -90,8 +92,10 @@ record "$TMP/py.rb" -- /usr/bin/python3 spawn.py
 expect_recorded 0
 expect_eq "one two" "$(tr '\n' ' ' <"$TMP/out" | sed 's/ $//')" \
 	"the script's output"
-expect_shape "$TMP/py.rb" \
-	'{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["true"]},{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]}],"x":["sh"]}],"x":["python3"]}'
+want_shape='{"c":[{"c":[],"x":["echo"]},{"c":[],"x":["true"]},'
+want_shape=$want_shape'{"c":[{"c":[],"x":[]},{"c":[],"x":["cat"]}],'
+want_shape=$want_shape'"x":["sh"]}],"x":["python3"]}'
+expect_shape "$TMP/py.rb" "$want_shape"
 jq -e '.children[] | select(.execs[0].argv == ["true", "three"])' \
 	"$TMP/tree.json" >/dev/null || fail "posix_spawn's argv was lost"
 

@@ -12,7 +12,8 @@
 tools=$TMP/tools
 mkdir "$tools"
 jq -n --arg tools "$tools" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", $tools]}}' \
+	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
+	$tools]}}' \
 	>"$TMP/policy.json"
 second="cat $tools/message; exit \$(cat $tools/code)"
 jq -n --arg second "$second" '{turns: [

@@ -15,7 +15,8 @@ expect_replay_status 1
 expect_eq diverged "$(jqr .verdict)" "verdict"
 expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step"
 expect_eq "stamp.txt content 2" \
-	"$(jqr '.first_divergence.files[0] | "\(.path) \(.change) \(.since)"')" \
+	"$(jqr '.first_divergence.files[0] |
+	"\(.path) \(.change) \(.since)"')" \
 	"the file that differs"
 expect_eq 0 "$(jqr '.first_divergence.request.differences | length')" \
 	"request 2 is the same"
@@ -35,8 +36,8 @@ set +e
 status=$?
 set -e
 expect_eq 1 "$status" "exit status of a diverged replay"
-expect_grep '^first divergence: step 2: stamp.txt differs from the recording (content)$' \
-	"$TMP/text"
+expect_grep "^first divergence: step 2: stamp.txt differs from the recording \
+(content)\$" "$TMP/text"
 
 # A tool outside the workspace, bound read-only by the policy, is
 # another binary at replay: the host check names it, and step 2 diverges
@@ -44,7 +45,8 @@ expect_grep '^first divergence: step 2: stamp.txt differs from the recording (co
 mkdir "$TMP/tools"
 cp /bin/true "$TMP/tools/mytool"
 jq -n --arg tools "$TMP/tools" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", $tools]}}' \
+	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
+	$tools]}}' \
 	>"$TMP/policy.json"
 new_workspace "$TMP/bin" 'echo start' "$TMP/tools/mytool; echo \$?" 'true'
 record_in "$TMP/bin" "$TMP/bin.rb" --policy "$TMP/policy.json"
@@ -95,7 +97,8 @@ status=$?
 set -e
 expect_eq 1 "$status" "exit status of diff"
 expect_eq "2 messages[2].content" \
-	"$(jqr '"\(.first_divergence.step) \(.first_divergence.request.differences[0].path)"')" \
+	"$(jqr '"\(.first_divergence.step) " +
+	"\(.first_divergence.request.differences[0].path)"')" \
 	"where the two runs part"
 expect_eq '["first\n[exit 0]","second\n[exit 0]"]' \
 	"$(jq -c '.first_divergence.request.differences[0] |

@@ -26,8 +26,8 @@ expect_eq 2 "$(wc -l <"$TMP/recorded.log")" "requests while recording"
 export OPENAI_API_KEY=sk-replayer-0123456789abcdef
 replay_json "$TMP/run.rb" --on-mismatch forward
 expect_replay_status 2
-expect_grep "^runbundle: cannot forward to an upstream of the bundle: 'openai=$recorded': " \
-	"$TMP/replay.err"
+expect_grep "^runbundle: cannot forward to an upstream of the bundle: \
+'openai=$recorded': " "$TMP/replay.err"
 expect_grep "^hint: .*--upstream openai=URL" "$TMP/replay.err"
 expect_eq 2 "$(wc -l <"$TMP/recorded.log")" \
 	"requests to the bundle's upstream after the rejected replay"

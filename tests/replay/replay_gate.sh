@@ -29,7 +29,8 @@ flag=$TMP/tools/flag
 mkdir "$TMP/tools"
 touch "$flag"
 jq -n --arg tools "$TMP/tools" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", $tools]}}' \
+	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
+	$tools]}}' \
 	>"$TMP/policy.json"
 new_workspace "$TMP/quiet" 'echo start' "/usr/bin/test -e $flag || true" \
 	'date +%s%N >stamp.txt' 'true'

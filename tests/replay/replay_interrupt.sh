@@ -19,7 +19,8 @@ cat >"$TMP/policy.json" <<JSON
 JSON
 cat >"$TMP/ws/agent.sh" <<AGENT
 ask() {
-	printf '{"model":"m","messages":[{"role":"user","content":"%s"}]}' "\$1" |
+	printf '{"model":"m","messages":[{"role":"user","content":"%s"}]}' \\
+		"\$1" |
 		curl -sS --fail-with-body -X POST \\
 			-H 'Content-Type: application/json' --data-binary @- \\
 			"\$OPENAI_BASE_URL/chat/completions" >/dev/null
@@ -97,7 +98,8 @@ expect_eq 130 "$status" "exit status of an interrupted batch"
 expect_eq "SIGINT 0 2 2" "$(jqr '.interrupted |
 	"\(.signal) \(.finished) \(.cut_short) \(.not_started)"')" \
 	"what the interrupt left"
-expect_eq "0 0 0 0" "$(jqr '"\(.identical) \(.diverged) \(.failed) \(.replays)"')" \
+expect_eq "0 0 0 0" \
+	"$(jqr '"\(.identical) \(.diverged) \(.failed) \(.replays)"')" \
 	"replays counted as results"
 [ ! -e "$TMP/batch/replay-3.log" ] || fail "replay 3 was started"
 rm -rf "$TMPDIR"/runbundle-replay-*
@@ -108,8 +110,8 @@ wait_started 1
 kill -INT "$pid"
 finish_replay
 expect_eq 130 "$status" "exit status after SIGINT to the parent"
-expect_grep '^interrupted by SIGINT after 0 of 3 replays: 1 cut short, 2 not started' \
-	"$TMP/out"
+expect_grep "^interrupted by SIGINT after 0 of 3 replays: \
+1 cut short, 2 not started" "$TMP/out"
 expect_grep '^0 replays: 0 identical, 0 volatile differences only, 0 diverged' \
 	"$TMP/out"
 rm -rf "$TMPDIR"/runbundle-replay-*

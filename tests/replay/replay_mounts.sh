@@ -20,7 +20,8 @@ expect_status 0 "$RUNBUNDLE" record -o "$TMP/run.rb" \
 mv "$TMP/agents" "$TMP/agents.gone"
 expect_status 3 "$RUNBUNDLE" replay --trust-policy \
 	-o "$TMP/replay.rb" "$TMP/run.rb"
-expect_grep "^runbundle: cannot run the agent: '$TMP/agents/ok.sh': it is not found" "$TMP/err"
+expect_grep "^runbundle: cannot run the agent: '$TMP/agents/ok.sh': \
+it is not found" "$TMP/err"
 expect_grep "^note: the sandbox differs from the recording's:" "$TMP/err"
 expect_grep "^mounts $TMP/agents: recorded ro,nosuid,nodev bind, now \
 missing$" "$TMP/err"

@@ -111,8 +111,8 @@ record_in "$TMP/reader" "$TMP/reader.rb" --policy "$TMP/policy.json"
 echo '{"version": 1}' >"$TMP/mine.json"
 replay_json "$TMP/reader.rb" --policy "$TMP/mine.json"
 expect_replay_status 1
-expect_grep "^note: replaying under the policy '$TMP/mine.json', not the recorded one" \
-	"$TMP/replay.err"
+expect_grep "^note: replaying under the policy '$TMP/mine.json', \
+not the recorded one" "$TMP/replay.err"
 expect_grep "mounts $TMP/extra: recorded ro,nosuid,nodev bind, now missing" \
 	"$TMP/replay.err"
 expect_eq diverged "$(jqr .verdict)" "the verdict under the own policy"

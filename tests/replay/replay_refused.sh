@@ -32,8 +32,8 @@ if grep -q 'diverged\|divergence' "$TMP/out"; then
 	fail "a missing agent was reported as a divergence"
 fi
 expect_status 3 "$RUNBUNDLE" replay --trust-policy --repeat 2 "$TMP/run.rb"
-expect_grep '^2 replays: 0 identical, 0 volatile differences only, 0 diverged, 2 failed to run' \
-	"$TMP/out"
+expect_grep "^2 replays: 0 identical, 0 volatile differences only, 0 diverged, \
+2 failed to run" "$TMP/out"
 expect_grep "^runbundle: replay 2 could not run: cannot run the agent: \
 '$TMP/agents/agent.sh'" "$TMP/err"
 mv "$TMP/agents.gone" "$TMP/agents"

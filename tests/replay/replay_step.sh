@@ -20,7 +20,8 @@ expect_eq "3 3 0 0" \
 expect_eq 'sh -c mkdir -p out; cat one.txt >out/copy.txt; exit 3' \
 	"$(jqr '.commands[0].command')" "the command of step 2"
 expect_eq "exit 3 exit 3 3" \
-	"$(jqr '.commands[0] | "\(.recorded) \(.statuses[0].status) \(.statuses[0].count)"')" \
+	"$(jqr '.commands[0] |
+	"\(.recorded) \(.statuses[0].status) \(.statuses[0].count)"')" \
 	"its statuses"
 expect_eq "as recorded 3" "$(jqr '.files[0] | "\(.files) \(.count)"')" \
 	"the file changes"

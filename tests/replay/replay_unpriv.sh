@@ -9,7 +9,8 @@ unpriv_setup
 
 # Each step shows the model the ids and the owner of a new file.
 steps() {
-	new_workspace "$1" 'id -u; id -g' 'echo x >f; stat -c %u:%g f' 'ls -n --time-style=+'
+	new_workspace "$1" 'id -u; id -g' 'echo x >f; stat -c %u:%g f' \
+		'ls -n --time-style=+'
 	chmod -R a+rwX "$1"
 	chmod a+r "$1.script.json"
 }

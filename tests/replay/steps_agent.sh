@@ -17,7 +17,8 @@ while IFS= read -r command; do
 	set -e
 	messages=$(printf '%s' "$messages" | jq -c --arg out "$output" \
 		--arg st "$status" \
-		'. + [{"role":"tool","content":($out + "\n[exit " + $st + "]")}]')
+		'. + [{"role":"tool",
+		"content":($out + "\n[exit " + $st + "]")}]')
 	printf '{"model":"m","messages":%s}' "$messages" |
 		curl -sS --fail-with-body -X POST \
 			-H 'Content-Type: application/json' \

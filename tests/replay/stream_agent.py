@@ -10,7 +10,10 @@ import time
 import urllib.parse
 
 url = urllib.parse.urlsplit(os.environ["OPENAI_BASE_URL"])
-body = b'{"model":"m","stream":true,"messages":[{"role":"user","content":"go"}]}'
+body = (
+    b'{"model":"m","stream":true,'
+    b'"messages":[{"role":"user","content":"go"}]}'
+)
 request = (
     "POST %s/chat/completions HTTP/1.1\r\nHost: %s\r\n"
     "Content-Type: application/json\r\nContent-Length: %d\r\n"

@@ -45,7 +45,8 @@ for who in $IDENTITIES; do
 	# The built-in policy's .git/hooks, in a workspace whose .git has
 	# no hooks yet.
 	attempt "$who" -- sh -c 'mkdir .git/hooks'
-	attempt "$who" -- sh -c 'mkdir -p .git/hooks && echo x >.git/hooks/pre-commit'
+	attempt "$who" -- sh -c \
+		'mkdir -p .git/hooks && echo x >.git/hooks/pre-commit'
 	attempt "$who" -- sh -c 'ln -s /tmp .git/hooks'
 	attempt "$who" -- sh -c 'echo "[core]" >.git/config'
 	[ ! -e "$ws/.git/hooks" ] || fail "$who: .git/hooks was created"
@@ -120,7 +121,8 @@ for who in $IDENTITIES; do
 			--description "$TMP/foreign.json" -- true
 		expect_eq "$foreign/.git/hooks
 $foreign/.git/config" "$(jq -r '.mounts[] |
-			select(.type == "absent") | .path' "$TMP/foreign.json")" \
+			select(.type == "absent") | .path' \
+			"$TMP/foreign.json")" \
 			"root: absent parts in a foreign workspace"
 		[ ! -e "$foreign/.git" ] || fail "root: .git was created"
 	fi

@@ -97,7 +97,8 @@ for who in $IDENTITIES; do
 			>"$TMP/out" 2>"$TMP/err" ||
 			fail "root: sandbox in a read-only workspace failed"
 	fi
-	[ ! -e "$locked/.git" ] || fail "$who: .git made in a read-only workspace"
+	[ ! -e "$locked/.git" ] ||
+		fail "$who: .git made in a read-only workspace"
 	expect_eq "$locked/.git/hooks
 $locked/.git/config" "$(jq -r '.mounts[] |
 		select(.type == "absent") | .path' "$desc/locked.json")" \
@@ -119,10 +120,12 @@ if [ -n "$UNPRIV_RUNBUNDLE" ] && [ "$(id -u)" -eq 0 ]; then
 	sleep 0.5
 	set +e
 	(cd "$unread" && as_user "$UNPRIV_RUNBUNDLE" sandbox -- sh -c \
-		'sleep 2; echo x >.git/hooks/pre-commit') >"$TMP/out" 2>"$TMP/err"
+		'sleep 2; echo x >.git/hooks/pre-commit') \
+		>"$TMP/out" 2>"$TMP/err"
 	got=$?
 	set -e
-	[ "$got" != 0 ] || fail "user: wrote .git/hooks in an unreadable workspace"
+	[ "$got" != 0 ] ||
+		fail "user: wrote .git/hooks in an unreadable workspace"
 	expect_grep 'Read-only file system' "$TMP/err"
 	wait_status "$first"
 	expect_eq 0 "$status" "user: the first run in an unreadable workspace"

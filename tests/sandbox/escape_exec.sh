@@ -53,7 +53,8 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 p=$(policy dot '{"version": 1, "exec": {"deny": ["."]}}')
 expect_status 125 sandbox root --policy "$p" -- true
-expect_grep 'exec.deny\[0\]: ".": neither a command name nor an absolute path' "$TMP/err"
+expect_grep 'exec.deny\[0\]: ".": neither a command name nor an absolute path' \
+	"$TMP/err"
 
 # With an allowlist, only the listed programs execute.
 p=$(policy allow '{"version": 1, "exec": {"allow": ["sh", "true"]}}')

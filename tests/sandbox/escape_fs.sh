@@ -20,7 +20,8 @@ for who in $IDENTITIES; do
 		refused "$who" -- sh -c "echo x > '$target'"
 	done
 	[ -z "$(ls -A "$outside")" ] ||
-		fail "$who: a file appeared outside the workspace: $(ls "$outside")"
+		fail "$who: a file appeared outside the workspace:" \
+			"$(ls "$outside")"
 	[ ! -e /etc/x ] && [ ! -e /usr/x ] && [ ! -e /x ] ||
 		fail "$who: a file appeared in the host's root"
 

@@ -23,8 +23,8 @@ done
 # runbundle's pid. The loop gives the kernel a moment to free it.
 if [ "$(id -u)" -eq 0 ]; then
 	ws=$(workspace root)
-	"$RUNBUNDLE" sandbox --workspace "$ws" --description "$TMP/limits.json" \
-		-- true &
+	"$RUNBUNDLE" sandbox --workspace "$ws" \
+		--description "$TMP/limits.json" -- true &
 	pid=$!
 	wait $pid
 	via=$(jq -r .limits.processes.via "$TMP/limits.json")
@@ -44,8 +44,8 @@ fi
 # random suffix, and the limit still holds.
 if [ "$(id -u)" -eq 0 ] && [ "$via" = cgroup1 ]; then
 	dir=/sys/fs/cgroup/pids$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
-	taken="runbundle-1 runbundle-1-1 runbundle-1-2 runbundle-1-3 runbundle-1-4
-		runbundle-1-5 runbundle-1-6 runbundle-1-7"
+	taken="runbundle-1 runbundle-1-1 runbundle-1-2 runbundle-1-3
+		runbundle-1-4 runbundle-1-5 runbundle-1-6 runbundle-1-7"
 	for name in $taken; do
 		mkdir "$dir/$name"
 	done
@@ -70,8 +70,8 @@ if [ "$hard" != unlimited ]; then
 	over=$((hard + 1))
 	p=$(policy over "{\"version\": 1, \"limits\": {\"processes\": $over}}")
 	expect_status 125 sandbox user --policy "$p" -- true
-	expect_grep "^runbundle: cannot set the limit: 'limits.processes = $over': " \
-		"$TMP/err"
+	expect_grep "^runbundle: cannot set the limit: \
+'limits.processes = $over': " "$TMP/err"
 	expect_grep "^hint: it is above this process's hard limit of $hard" \
 		"$TMP/err"
 fi

@@ -20,7 +20,8 @@ for who in $IDENTITIES; do
 			>"$TMP/out" 2>"$TMP/err" </dev/null
 	else
 		(cd "$ws" && "$RUNBUNDLE" record -o "$out/untraced.rb" \
-			-- ./attack untraced) >"$TMP/out" 2>"$TMP/err" </dev/null
+			-- ./attack untraced) \
+			>"$TMP/out" 2>"$TMP/err" </dev/null
 	fi
 	status=$?
 	set -e
@@ -28,7 +29,8 @@ for who in $IDENTITIES; do
 		cat "$TMP/err" >&2
 		fail "$who: record exited $status"
 	}
-	expect_grep '^blocked: clone(CLONE_UNTRACED): Operation not permitted$' \
+	expect_grep \
+		'^blocked: clone(CLONE_UNTRACED): Operation not permitted$' \
 		"$TMP/out"
 	expect_grep ' 1 policy violation$' "$TMP/err"
 

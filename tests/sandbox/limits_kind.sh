@@ -84,8 +84,8 @@ if [ "$(id -u)" -eq 0 ]; then
 			exec "$3" sandbox --workspace "$2" --policy "$4" \
 			--description "$2/desc.json" -- true' sh "$parent" \
 			"$ws" "$RUNBUNDLE" "$limits"
-		got=$(jq -r '"\(.limits.processes.via) \(.limits.memory_bytes.via)"' \
-			"$ws/desc.json")
+		got=$(jq -r '"\(.limits.processes.via) " +
+			"\(.limits.memory_bytes.via)"' "$ws/desc.json")
 		expect_eq "$(expected root)" "$got" \
 			"root: the limits after a leftover cgroup"
 		rmdir "$parent/runbundle-$(cat "$ws/pid")"

@@ -13,7 +13,9 @@ chmod 755 "$TMP"
 # and names DIR, the path it conflicts with and the fix.
 rejected_workspace() {
 	expect_status 125 sandbox "$1" --workspace "$2" -- true
-	expect_grep "^runbundle: cannot start the sandbox: '$2': the workspace would be, contain or lie inside the system or policy path '$3'$" "$TMP/err"
+	expect_grep "^runbundle: cannot start the sandbox: '$2': \
+the workspace would be, contain or lie inside the system or policy path \
+'$3'$" "$TMP/err"
 	expect_grep "^hint: use a project directory as the workspace" \
 		"$TMP/err"
 }
@@ -30,8 +32,8 @@ for who in $IDENTITIES; do
 	# A symlink is resolved before the check: /bin is /usr/bin on a
 	# merged-/usr system, and etc-link is /etc.
 	expect_status 125 sandbox "$who" --workspace /bin -- true
-	expect_grep "^runbundle: cannot start the sandbox: '$(realpath /bin)': " \
-		"$TMP/err"
+	expect_grep "^runbundle: cannot start the sandbox: \
+'$(realpath /bin)': " "$TMP/err"
 	expect_status 125 sandbox "$who" --workspace "$TMP/etc-link" -- true
 	expect_grep "^runbundle: cannot start the sandbox: '/etc': " "$TMP/err"
 
@@ -43,7 +45,8 @@ for who in $IDENTITIES; do
 	expect_status 125 sandbox "$who" --policy "$p" --workspace "$ro" \
 		-- true
 	expect_grep "the system or policy path '$ro'$" "$TMP/err"
-	expect_grep "^hint: use a project directory outside '$ro' as the workspace, or take '$ro' out of the policy's filesystem.read_only$" \
+	expect_grep "^hint: use a project directory outside '$ro' as the \
+workspace, or take '$ro' out of the policy's filesystem.read_only$" \
 		"$TMP/err"
 
 	# A project inside a hidden path, such as a home directory, is
@@ -58,13 +61,16 @@ for who in $IDENTITIES; do
 		p=$(policy home "{\"version\": 1, \"home\":
 			{\"path\": \"$home\"}}")
 		expect_status 125 sandbox "$who" --policy "$p" -- true
-		expect_grep "^runbundle: cannot start the sandbox: '$home': HOME would be, contain or lie inside the workspace '$ws'" "$TMP/err"
+		expect_grep "^runbundle: cannot start the sandbox: '$home': \
+HOME would be, contain or lie inside the workspace '$ws'" "$TMP/err"
 		expect_grep "^hint: set home.path in the policy" "$TMP/err"
 	done
 	for home in /etc /usr/local/home /proc/home /tmp; do
 		p=$(policy home "{\"version\": 1, \"home\":
 			{\"path\": \"$home\"}}")
 		expect_status 125 sandbox "$who" --policy "$p" -- true
-		expect_grep "^runbundle: home.json: home.path: \"$home\": HOME cannot be, contain or lie inside the system or read-only path " "$TMP/err"
+		expect_grep "^runbundle: home.json: home.path: \"$home\": \
+HOME cannot be, contain or lie inside the system or read-only path " \
+			"$TMP/err"
 	done
 done

@@ -76,7 +76,9 @@ fi
 # fail later on a Landlock rule for /dev/null. A single device may be
 # hidden.
 run_policy 125 '{"version": 1, "filesystem": {"hidden": ["/dev"]}}' true
-expect_grep '^runbundle: p.json: filesystem.hidden\[0\]: "/dev": the sandbox needs its /dev; hide single devices instead, such as "/dev/tty"$' "$TMP/err"
+expect_grep "^runbundle: p.json: filesystem.hidden\[0\]: \"/dev\": \
+the sandbox needs its /dev; hide single devices instead, \
+such as \"/dev/tty\"\$" "$TMP/err"
 run_policy 0 '{"version": 1, "filesystem": {"hidden": ["/dev/tty"]}}' \
 	sh -c '! [ -c /dev/tty ] || [ "$(stat -c %t,%T /dev/tty)" = 1,3 ]'
 

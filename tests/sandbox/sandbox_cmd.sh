@@ -32,8 +32,8 @@ for who in $IDENTITIES; do
 		expect_status 125 sandbox "$who" --description "$bad" -- \
 			sh -c 'echo ran; exit 42'
 		[ ! -s "$TMP/out" ] || fail "$who: the command ran: '$bad'"
-		expect_grep "^runbundle: cannot create the description: '$bad': " \
-			"$TMP/err"
+		expect_grep "^runbundle: cannot create the description: \
+'$bad': " "$TMP/err"
 		expect_grep '^hint: ' "$TMP/err"
 	done
 	expect_grep ": Is a directory$" "$TMP/err"
@@ -90,23 +90,28 @@ for who in $IDENTITIES; do
 	p=$(policy bad '{"version": 1, "network": {"allow":
 		["a.org:443", "b.org:443", "example.com:99999"]}}')
 	expect_status 125 sandbox "$who" --policy "$p" -- true
-	expect_grep "^runbundle: bad.json: network.allow\[2\]: \"example.com:99999\": port out of range$" "$TMP/err"
+	expect_grep "^runbundle: bad.json: network.allow\[2\]: \
+\"example.com:99999\": port out of range$" "$TMP/err"
 
 	# A matching rule is compiled, as the recorder compiles it, and a
 	# pattern that does not compile is rejected with its place.
 	p=$(policy rules '{"version": 1, "matching": {"rules":
 		["regex:build-[0-9]+", "regex:(unclosed"]}}')
 	expect_status 125 sandbox "$who" --policy "$p" -- true
-	expect_grep "^runbundle: rules.json: matching.rules\[1\]: \"regex:(unclosed\": invalid regular expression: '(unclosed': missing closing parenthesis" "$TMP/err"
+	expect_grep "^runbundle: rules.json: matching.rules\[1\]: \
+\"regex:(unclosed\": invalid regular expression: '(unclosed': \
+missing closing parenthesis" "$TMP/err"
 	p=$(policy rules '{"version": 1, "matching": {"rules":
 		["regex:build-[0-9]+"]}}')
 	expect_status 0 sandbox "$who" --policy "$p" -- true
 	expect_status 125 sandbox "$who" --policy "$TMP/missing.json" -- true
-	expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': No such file or directory$" "$TMP/err"
+	expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': \
+No such file or directory$" "$TMP/err"
 	expect_status 2 sandbox "$who" --sandbox maybe -- true
 	expect_status 2 sandbox "$who"
 	expect_status 127 sandbox "$who" -- no-such-command
-	expect_grep "^runbundle: cannot run the command: 'no-such-command': No such file or directory$" "$TMP/err"
+	expect_grep "^runbundle: cannot run the command: 'no-such-command': \
+No such file or directory$" "$TMP/err"
 done
 
 # A kernel that refuses user namespaces: user.max_user_namespaces is a
@@ -116,7 +121,8 @@ if unshare -U -r true 2>/dev/null; then
 	expect_status 125 unshare -U -r sh -c \
 		"echo 0 > /proc/sys/user/max_user_namespaces &&
 		 cd '$ws' && '$RUNBUNDLE' sandbox -- true"
-	expect_grep "^runbundle: cannot create the user namespace: 'clone': user.max_user_namespaces is 0$" "$TMP/err"
+	expect_grep "^runbundle: cannot create the user namespace: 'clone': \
+user.max_user_namespaces is 0$" "$TMP/err"
 	expect_grep "^hint: .*--sandbox none" "$TMP/err"
 
 	# The same for network namespaces, which the sandbox makes after
@@ -125,8 +131,10 @@ if unshare -U -r true 2>/dev/null; then
 	expect_status 125 unshare -U -r sh -c \
 		"echo 0 > /proc/sys/user/max_net_namespaces &&
 		 cd '$ws' && '$RUNBUNDLE' sandbox -- true"
-	expect_grep "^runbundle: cannot create the network namespace: 'unshare': No space left on device$" "$TMP/err"
-	expect_grep "^hint: a limit on network namespaces is reached: check user.max_net_namespaces" "$TMP/err"
+	expect_grep "^runbundle: cannot create the network namespace: \
+'unshare': No space left on device$" "$TMP/err"
+	expect_grep "^hint: a limit on network namespaces is reached: \
+check user.max_net_namespaces" "$TMP/err"
 fi
 
 for who in $IDENTITIES; do
@@ -146,7 +154,8 @@ for who in $IDENTITIES; do
 	# write outside the writable paths, refused by the kernel, is then
 	# named on stderr.
 	expect_status 0 sandbox "$who" -- sh -c 'echo x >/etc/rbwrite; true'
-	expect_grep "^runbundle: policy violation: write attempt: '/etc/rbwrite': outside the writable paths (openat, pid [0-9]*)$" "$TMP/err"
+	expect_grep "^runbundle: policy violation: write attempt: \
+'/etc/rbwrite': outside the writable paths (openat, pid [0-9]*)$" "$TMP/err"
 done
 
 # As root, the command runs as uid 0 without capabilities and cannot

@@ -18,7 +18,8 @@ start() {
 	rm -f "$ws/started" "$ws/stop" "$ws/daemon"
 	if [ "$1" = user ] && [ "$(id -u)" -eq 0 ]; then
 		set -- "$2" "$3" setpriv --reuid="$TEST_USER" \
-			--regid="$TEST_USER" --init-groups -- "$UNPRIV_RUNBUNDLE"
+			--regid="$TEST_USER" --init-groups -- \
+			"$UNPRIV_RUNBUNDLE"
 	else
 		set -- "$2" "$3" "$RUNBUNDLE"
 	fi
@@ -69,7 +70,8 @@ for who in $IDENTITIES; do
 		kill -TERM "$pid"
 		wait_status "$pid"
 		expect_eq 137 "$status" "$who $mode: status after two signals"
-		expect_grep "^runbundle: sandbox killed: 'SIGTERM': a second signal kills the command and every process descended from it$" \
+		expect_grep "^runbundle: sandbox killed: 'SIGTERM': \
+a second signal kills the command and every process descended from it$" \
 			"$TMP/err"
 		if [ "$mode" = none ]; then
 			expect_gone "$daemon_pid" "$who $mode: the daemon"
@@ -94,7 +96,8 @@ for who in $IDENTITIES; do
 		sleep 0.3
 		touch "$ws/stop"
 		wait_status "$pid"
-		expect_eq 0 "$status" "$who $mode: status after an ignored SIGHUP"
+		expect_eq 0 "$status" \
+			"$who $mode: status after an ignored SIGHUP"
 	done
 done
 
@@ -105,7 +108,8 @@ done
 for mode in namespaces none; do
 	ws=$(workspace root)
 	rm -f "$ws/started" "$ws/stop"
-	(cd "$ws" && setsid /usr/bin/python3 - "$RUNBUNDLE" "$mode" "$loop" <<'PY'
+	(cd "$ws" && setsid /usr/bin/python3 - "$RUNBUNDLE" "$mode" \
+		"$loop" <<'PY'
 import os, signal, subprocess, sys, time
 
 def state(pid):
@@ -160,8 +164,8 @@ for who in $IDENTITIES; do
 	expect_status 137 sandbox "$who" --sandbox none --policy "$p" -- \
 		sh -c "$daemon; sleep 30"
 	expect_gone "$(cat "$ws/daemon")" "$who: the daemon after a timeout"
-	expect_grep "^runbundle: policy violation: timeout_seconds: '1': the command and every process descended from it were killed$" \
-		"$TMP/err"
+	expect_grep "^runbundle: policy violation: timeout_seconds: '1': \
+the command and every process descended from it were killed$" "$TMP/err"
 done
 if [ "$(id -u)" -eq 0 ] && [ -w /sys/fs/cgroup/pids ]; then
 	ws=$(workspace root)
