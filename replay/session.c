@@ -216,7 +216,8 @@ bool replay_policy_needs_cgroup(struct replay_run *run, const char *own)
 	if (own)
 		policy = sandbox_policy_load(own);
 	else if (text)
-		policy = sandbox_policy_parse(text, strlen(text), "policy.json");
+		policy = sandbox_policy_parse(text, strlen(text),
+					      "policy.json");
 	else
 		policy = sandbox_policy_default();
 

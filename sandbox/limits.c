@@ -393,8 +393,9 @@ void sandbox_print_notes(const struct sandbox_config *config,
 			"it needs a cgroup, and none could be made here; run "
 			"runbundle in a cgroup of its own, as with 'systemd-run "
 			"--scope -p Delegate=yes runbundle ...'\n");
-	if (config->mode == SANDBOX_MODE_NAMESPACES && child->workspace[0] &&
-	    stat(child->workspace, &st) == 0 && !root_can_write(&st))
+	if (config->mode == SANDBOX_MODE_NAMESPACES &&
+	    child->workspace[0] && stat(child->workspace, &st) == 0 &&
+	    !root_can_write(&st))
 		fprintf(out, "note: the command cannot write to the workspace: "
 			"'%s': it belongs to uid %u, and as root the command "
 			"runs as uid 0 without capabilities; run runbundle as "

@@ -45,11 +45,14 @@ record "$TMP/procself.rb" -- bash -c 'shopt -s execfail
 	exec /proc/self/cwd/noexec 2>/dev/null
 	exit 0'
 expect_recorded 0
-errors=$($EVENTS "$TMP/procself.rb" kinds | awk '$2 == "exec" { print $1 }' |
+errors=$($EVENTS "$TMP/procself.rb" kinds |
+	awk '$2 == "exec" { print $1 }' |
 	while read -r seq; do
-		$EVENTS "$TMP/procself.rb" data "$seq" | jq -r '.error // "ran"'
+		$EVENTS "$TMP/procself.rb" data "$seq" |
+			jq -r '.error // "ran"'
 	done | tr '\n' ' ')
-expect_eq "ENOENT ENOENT ENOENT ran ENOENT EACCES " "$errors" "the errors of the execs"
+expect_eq "ENOENT ENOENT ENOENT ran ENOENT EACCES " "$errors" \
+	"the errors of the execs"
 rm noexec
 
 # A stdin that is not a terminal is not the agent's: it reads /dev/null.
