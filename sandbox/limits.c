@@ -389,10 +389,11 @@ void sandbox_print_notes(const struct sandbox_config *config,
 	if (getuid() != 0)
 		return;
 	if (config->policy->limits.processes && !child->cgroup[0])
-		fprintf(out, "note: limits.processes is not enforced: for root "
-			"it needs a cgroup, and none could be made here; run "
-			"runbundle in a cgroup of its own, as with 'systemd-run "
-			"--scope -p Delegate=yes runbundle ...'\n");
+		fprintf(out, "note: limits.processes is not enforced: for "
+			"root it needs a cgroup, and none could be made here; "
+			"run runbundle in a cgroup of its own, as with "
+			"'systemd-run --scope -p Delegate=yes runbundle "
+			"...'\n");
 	if (config->mode == SANDBOX_MODE_NAMESPACES &&
 	    child->workspace[0] && stat(child->workspace, &st) == 0 &&
 	    !root_can_write(&st))
