@@ -362,7 +362,13 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	tracer_mem_init(mem, t->tid);
 	memset(exec, 0, sizeof(*exec));
 	exec->time_us = tracer_now_us();
-	if (read_call(tracer, mem, &call, exec) < 0) {
+
+	/* A call whose memory cannot be read whole may still run: the
+	 * memory can change before the kernel copies it. So it is kept,
+	 * and a successful one is read again from the kernel's copy at its
+	 * exec event (tracer_exec_reread()). */
+	t->unread = read_call(tracer, mem, &call, exec) < 0;
+	if (!exec->attempted) {
 		tracer_exec_release(exec);
 		return -1;
 	}
@@ -374,6 +380,111 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	if (!t->locate)
 		locate(tracer, t, &call);
 	return 0;
+}
+
+/* Read /proc/PID/WHAT whole into *out, NUL-terminated; its length in
+ * *len. -1 when it cannot be read. */
+static int read_proc_file(pid_t pid, const char *what, char **out,
+			  size_t *len)
+{
+	char path[64];
+	size_t used = 0, capacity = 4096;
+	char *buf = malloc(capacity + 1);
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (buf && fd >= 0 && (n = read(fd, buf + used,
+					   capacity - used)) > 0) {
+		used += (size_t)n;
+		if (used == capacity) {
+			char *bigger = realloc(buf, 2 * capacity + 1);
+
+			if (!bigger)
+				break;
+			buf = bigger;
+			capacity *= 2;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!buf || fd < 0 || n != 0) {
+		free(buf);
+		return -1;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
+/* Split the NUL-separated strings of text (len bytes) into argv. */
+static void split_argv(const char *text, size_t len,
+		       struct harness_exec *exec)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < len; i++)
+		count += text[i] == '\0';
+	exec->argv = calloc(count + 1, sizeof(*exec->argv));
+	for (size_t i = 0; exec->argv && i < len; exec->argc++) {
+		struct harness_bytes *b = &exec->argv[exec->argc];
+
+		b->len = strlen(text + i);
+		b->data = strndup(text + i, b->len);
+		if (!b->data)
+			break;
+		i += b->len + 1;
+	}
+}
+
+/* Split the environment text into exec->env, secrets wiped. */
+static void split_environ(struct harness_tracer *tracer, const char *text,
+			  size_t len, struct harness_exec *exec)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < len; i++)
+		count += text[i] == '\0';
+	exec->env = calloc(count + 1, sizeof(*exec->env));
+	for (size_t i = 0; exec->env && i < len;) {
+		size_t n = strlen(text + i);
+		char *s = strndup(text + i, n);
+
+		if (!s)
+			break;
+		split_env(tracer, s, n, &exec->env[exec->envc++]);
+		i += n + 1;
+	}
+}
+
+void tracer_exec_reread(struct harness_tracer *tracer, struct tracee *t)
+{
+	struct harness_exec *exec = &t->pending;
+	char *text;
+	size_t len;
+
+	t->unread = false;
+	if (read_proc_file(t->tid, "cmdline", &text, &len) == 0) {
+		for (size_t i = 0; i < exec->argc; i++)
+			free(exec->argv[i].data);
+		free(exec->argv);
+		exec->argv = NULL;
+		exec->argc = 0;
+		split_argv(text, len, exec);
+		free(text);
+	}
+	if (read_proc_file(t->tid, "environ", &text, &len) == 0) {
+		for (size_t i = 0; i < exec->envc; i++)
+			free(exec->env[i].name);
+		free(exec->env);
+		exec->env = NULL;
+		exec->envc = 0;
+		split_environ(tracer, text, len, exec);
+		explicit_bzero(text, len);
+		free(text);
+	}
 }
 
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t)

@@ -19,6 +19,9 @@ struct tracee {
 	struct harness_exec pending;	/* the exec being attempted */
 	int exec_fd;			/* the file being executed, opened at
 					 * the seccomp stop; -1 when none */
+	bool unread;			/* the exec's argv or environment
+					 * could not be read whole at its
+					 * seccomp stop */
 	bool locate;			/* the exec's cwd, resolved path and
 					 * exec_fd are yet to be read, after
 					 * its seccomp stop is resumed */
@@ -196,7 +199,8 @@ const char *tracer_status_field(const char *text, const char *key);
 
 /*
  * At the seccomp stop of an exec: fill t->pending. -1 when the call
- * cannot be read (the tracee died), and then the exec is skipped. When
+ * cannot be read (the tracee died), and then the exec is skipped. Its
+ * strings may be read in part, and then t->unread is set. When
  * a leader execs a path without a descriptor of its own, t->locate is
  * set, and the cwd, the resolved path and exec_fd are left for
  * tracer_exec_locate(). Such an exec closes no descriptor that the path
@@ -204,6 +208,10 @@ const char *tracer_status_field(const char *text, const char *key);
  * (exec event or syscall exit) before it runs code of its own.
  */
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
+
+/* At the exec event of an exec with t->unread set: take its argv and
+ * environment from /proc/PID/cmdline and environ, the kernel's copy. */
+void tracer_exec_reread(struct harness_tracer *tracer, struct tracee *t);
 
 /* After the seccomp stop is resumed, when t->locate is set: read the
  * cwd, resolve the path, and open the file. */

@@ -166,17 +166,35 @@ char *tracer_read_string(struct tracer_mem *mem, uint64_t addr, size_t *len)
 	return NULL;
 }
 
-static uint64_t pointer_at(const unsigned char *p, unsigned ptr_size)
+/* Read the pointer of ptr_size bytes at addr, which may lie across a
+ * page end: x86 reads unaligned memory, and so does the kernel when it
+ * copies an exec's arrays. -1 when a page cannot be read. */
+static int pointer_at(struct tracer_mem *mem, uint64_t addr,
+		      unsigned ptr_size, uint64_t *out)
 {
+	unsigned char bytes[8];
 	uint32_t p32;
-	uint64_t p64;
 
-	if (ptr_size == 4) {
-		memcpy(&p32, p, 4);
-		return p32;
+	for (unsigned done = 0; done < ptr_size;) {
+		uint64_t at = addr + done;
+		uint64_t base = at & ~(uint64_t)(PAGE - 1);
+		const unsigned char *page = read_page(mem, base);
+		size_t n = PAGE - (size_t)(at - base);
+
+		if (!page)
+			return -1;
+		if (n > ptr_size - done)
+			n = ptr_size - done;
+		memcpy(bytes + done, page + (at - base), n);
+		done += (unsigned)n;
 	}
-	memcpy(&p64, p, 8);
-	return p64;
+	if (ptr_size == 4) {
+		memcpy(&p32, bytes, 4);
+		*out = p32;
+	} else {
+		memcpy(out, bytes, 8);
+	}
+	return 0;
 }
 
 long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
@@ -187,21 +205,12 @@ long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
 
 	*out = NULL;
 	while (v && count < MAX_POINTERS) {
-		uint64_t at = addr + count * ptr_size;
-		uint64_t base = at & ~(uint64_t)(PAGE - 1);
-		const unsigned char *page;
 		uint64_t p;
 
 		if (addr == 0)
 			break;
-		/* An aligned array never has a pointer across a page end;
-		 * a misaligned one is read as the kernel would fail it. */
-		if (at % ptr_size != 0)
+		if (pointer_at(mem, addr + count * ptr_size, ptr_size, &p) < 0)
 			goto fail;
-		page = read_page(mem, base);
-		if (!page)
-			goto fail;
-		p = pointer_at(page + (at - base), ptr_size);
 		if (p == 0)
 			break;
 		if (count == capacity) {

@@ -46,6 +46,14 @@ for how in execveat fexecve; do
 done
 jq_eq "$TMP/execveat.json" '.execs[1].empty_path' true
 
+# An argv array that is not aligned, across a page end: the kernel runs
+# the program, so the exec is recorded with its arguments.
+trace_json "$TMP/misaligned.json" "$H" misaligned /bin/echo not-hidden
+expect_eq 0 "$status" "misaligned exit status"
+expect_grep '^not-hidden$' "$TMP/cmd.out"
+jq_eq "$TMP/misaligned.json" '.execs[1].argv | join(" ")' \
+	'/bin/echo not-hidden'
+
 # A script whose #! interpreter is a symlink: the exe is the real
 # interpreter, and the script is recorded with its own hash.
 mkdir "$TMP/bin"

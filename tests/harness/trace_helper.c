@@ -333,6 +333,27 @@ static int case_after_failure(char **argv)
 	return 0;
 }
 
+/*
+ * Exec PROGRAM ARG... with its argv array one byte off the alignment of
+ * a pointer, and laid across a page end, which the kernel accepts.
+ */
+static int case_misaligned(char **argv)
+{
+	size_t n = 0;
+	char *page, **array;
+
+	while (argv[n])
+		n++;
+	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return die("mmap");
+	array = (char **)(page + 4096 - sizeof(char *) - 1);
+	memcpy(array, argv, (n + 1) * sizeof(char *));
+	execve(argv[0], array, environ);
+	return die("execve");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -350,6 +371,7 @@ int main(int argc, char **argv)
 		{ "long-argv", case_long_argv },
 		{ "stop-group", case_stop_group },
 		{ "after-failure", case_after_failure },
+		{ "misaligned", case_misaligned },
 	};
 
 	if (argc < 2) {
