@@ -184,18 +184,16 @@ echo "appended, $changed_size bytes in the changed files after the change."
 echo
 echo "| 20 rounds of 1% | bytes | / appended | / changed files |"
 echo "|---|---:|---:|---:|"
-echo "| runbundle: bundle file growth | $rb_grow |" \
-	"$(ratio "$rb_grow" "$appended") |" \
-	"$(ratio "$rb_grow" "$changed_size") |"
-echo "| runbundle: new object data | $data_grow |" \
-	"$(ratio "$data_grow" "$appended") |" \
-	"$(ratio "$data_grow" "$changed_size") |"
-echo "| runbundle: of that, trees | $tree_grow |" \
-	"$(ratio "$tree_grow" "$appended") |" \
-	"$(ratio "$tree_grow" "$changed_size") |"
-echo "| git: .git growth | $git_grow |" \
-	"$(ratio "$git_grow" "$appended") |" \
-	"$(ratio "$git_grow" "$changed_size") |"
+# growth_row NAME BYTES: one row, with BYTES over the appended bytes and
+# over the size of the changed files.
+growth_row() {
+	echo "| $1 | $2 | $(ratio "$2" "$appended") |" \
+		"$(ratio "$2" "$changed_size") |"
+}
+growth_row "runbundle: bundle file growth" "$rb_grow"
+growth_row "runbundle: new object data" "$data_grow"
+growth_row "runbundle: of that, trees" "$tree_grow"
+growth_row "git: .git growth" "$git_grow"
 echo
 echo "Mean time of one round's snapshot: $((t_rounds / 20)) ms."
 echo

@@ -382,6 +382,24 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	return 0;
 }
 
+static void free_argv(struct harness_exec *exec)
+{
+	for (size_t i = 0; i < exec->argc; i++)
+		free(exec->argv[i].data);
+	free(exec->argv);
+	exec->argv = NULL;
+	exec->argc = 0;
+}
+
+static void free_env(struct harness_exec *exec)
+{
+	for (size_t i = 0; i < exec->envc; i++)
+		free(exec->env[i].name);	/* the value with it */
+	free(exec->env);
+	exec->env = NULL;
+	exec->envc = 0;
+}
+
 /* Read /proc/PID/WHAT whole into *out, NUL-terminated; its length in
  * *len. -1 when it cannot be read. */
 static int read_proc_file(pid_t pid, const char *what, char **out,
@@ -419,15 +437,22 @@ static int read_proc_file(pid_t pid, const char *what, char **out,
 	return 0;
 }
 
+/* Return how many NUL-terminated strings text (len bytes) holds, one
+ * more for a last string without its NUL. */
+static size_t count_strings(const char *text, size_t len)
+{
+	size_t count = 1;
+
+	for (size_t i = 0; i < len; i++)
+		count += text[i] == '\0';
+	return count;
+}
+
 /* Split the NUL-separated strings of text (len bytes) into argv. */
 static void split_argv(const char *text, size_t len,
 		       struct harness_exec *exec)
 {
-	size_t count = 0;
-
-	for (size_t i = 0; i < len; i++)
-		count += text[i] == '\0';
-	exec->argv = calloc(count + 1, sizeof(*exec->argv));
+	exec->argv = calloc(count_strings(text, len), sizeof(*exec->argv));
 	for (size_t i = 0; exec->argv && i < len; exec->argc++) {
 		struct harness_bytes *b = &exec->argv[exec->argc];
 
@@ -443,11 +468,7 @@ static void split_argv(const char *text, size_t len,
 static void split_environ(struct harness_tracer *tracer, const char *text,
 			  size_t len, struct harness_exec *exec)
 {
-	size_t count = 0;
-
-	for (size_t i = 0; i < len; i++)
-		count += text[i] == '\0';
-	exec->env = calloc(count + 1, sizeof(*exec->env));
+	exec->env = calloc(count_strings(text, len), sizeof(*exec->env));
 	for (size_t i = 0; exec->env && i < len;) {
 		size_t n = strlen(text + i);
 		char *s = strndup(text + i, n);
@@ -467,20 +488,12 @@ void tracer_exec_reread(struct harness_tracer *tracer, struct tracee *t)
 
 	t->unread = false;
 	if (read_proc_file(t->tid, "cmdline", &text, &len) == 0) {
-		for (size_t i = 0; i < exec->argc; i++)
-			free(exec->argv[i].data);
-		free(exec->argv);
-		exec->argv = NULL;
-		exec->argc = 0;
+		free_argv(exec);
 		split_argv(text, len, exec);
 		free(text);
 	}
 	if (read_proc_file(t->tid, "environ", &text, &len) == 0) {
-		for (size_t i = 0; i < exec->envc; i++)
-			free(exec->env[i].name);
-		free(exec->env);
-		exec->env = NULL;
-		exec->envc = 0;
+		free_env(exec);
 		split_environ(tracer, text, len, exec);
 		explicit_bzero(text, len);
 		free(text);
@@ -596,12 +609,8 @@ void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 
 void tracer_exec_release(struct harness_exec *exec)
 {
-	for (size_t i = 0; i < exec->argc; i++)
-		free(exec->argv[i].data);
-	free(exec->argv);
-	for (size_t i = 0; i < exec->envc; i++)
-		free(exec->env[i].name);	/* the value with it */
-	free(exec->env);
+	free_argv(exec);
+	free_env(exec);
 	free(exec->attempted);
 	free(exec->resolved);
 	free(exec->cwd);
