@@ -14,6 +14,7 @@
  * workspace, because it may lie below either. The hidden paths and the
  * exec masks come last, so that they cover whatever became visible.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1155,6 +1156,102 @@ static ssize_t open_search_dirs(struct build *b, struct search_dir **out)
 	return (ssize_t)n;
 }
 
+static bool is_denied_name(const struct sandbox_strings *deny,
+			   const char *name)
+{
+	for (size_t i = 0; i < deny->count; i++) {
+		if (strcmp(deny->items[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Return whether dir has an entry, not a denied name, that leads to the
+ * file of target. */
+static bool dir_reaches(const struct sandbox_strings *deny, int dir,
+			const struct stat *target)
+{
+	int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	const struct dirent *e;
+	struct stat st;
+	bool found = false;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || is_denied_name(deny, e->d_name))
+			continue;
+		found = fstatat(dir, e->d_name, &st, 0) == 0 &&
+			st.st_dev == target->st_dev &&
+			st.st_ino == target->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Return whether the link name in dir leads to a program that a name
+ * not denied in the PATH directories leads to as well: a multi-call
+ * program such as busybox, whose /usr/bin/su is a link to /bin/busybox.
+ * Masking that program would take every command it serves.
+ */
+static bool link_target_shared(struct build *b,
+			       const struct search_dir *dirs, size_t n,
+			       int dir, const char *name)
+{
+	const struct sandbox_strings *deny = &b->plan->policy->exec_deny;
+	struct stat target;
+
+	if (fstatat(dir, name, &target, 0) < 0 || !S_ISREG(target.st_mode))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (dirs[i].fd >= 0 && dir_reaches(deny, dirs[i].fd, &target))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Cover the link at path itself, not the file it leads to, with a
+ * read-only, nosuid, nodev, noexec clone of /dev/null. mount(2) would
+ * follow the link; move_mount() onto a descriptor of the link does not.
+ */
+static int mask_link(struct build *b, const char *path)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+	};
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int link, tree = -1, rc = -1;
+
+	link = (int)syscall(SYS_openat2, b->root, path, &how, sizeof(how));
+	if (link >= 0)
+		tree = open_tree(b->devnull, "", OPEN_TREE_CLONE |
+				 OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree >= 0 &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0 &&
+	    move_mount(tree, "", link, "", MOVE_MOUNT_F_EMPTY_PATH |
+		       MOVE_MOUNT_T_EMPTY_PATH) == 0)
+		rc = 0;
+	if (rc < 0)
+		fail("hide", path);
+	else
+		record(b, path, "exec-deny", NULL, NULL);
+	if (tree >= 0)
+		close(tree);
+	if (link >= 0)
+		close(link);
+	return rc;
+}
+
 /* Mask name in each directory of dirs that contains it. A directory
  * kept by name only is left to mask(), which walks from the root. */
 static int deny_in_search(struct build *b, const struct search_dir *dirs,
@@ -1162,6 +1259,7 @@ static int deny_in_search(struct build *b, const struct search_dir *dirs,
 {
 	char path[PATH_MAX * 2];
 	struct stat st;
+	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		/* Any other failure is mask()'s to report. */
@@ -1171,7 +1269,12 @@ static int deny_in_search(struct build *b, const struct search_dir *dirs,
 			continue;
 		snprintf(path, sizeof(path), "%.*s/%s", dirs[i].len,
 			 dirs[i].text, name);
-		if (mask(b, path, "exec-deny") < 0)
+		if (dirs[i].fd >= 0 && S_ISLNK(st.st_mode) &&
+		    link_target_shared(b, dirs, n, dirs[i].fd, name))
+			rc = mask_link(b, path);
+		else
+			rc = mask(b, path, "exec-deny");
+		if (rc < 0)
 			return -1;
 	}
 	return 0;

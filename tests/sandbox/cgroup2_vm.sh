@@ -90,3 +90,5 @@ expect_eq "rlimit (not enforced for root)" "$(check shared-processes)" \
 expect_eq 1 "$(check shared-note)" "the note that the limit is not enforced"
 expect_eq "dirs=0 control=''" "$(check shared-left)" \
 	"the shared cgroup after the run"
+expect_eq "works su 126 mount 126 ls 0 " "$(check busybox-default)" \
+	"the default policy with busybox's commands"
