@@ -104,6 +104,8 @@ static int read_arrays(struct tracer_mem *mem, const struct exec_call *call,
 	return 0;
 }
 
+/* Read the strings of argv. -1 when one of them cannot be read: those
+ * before it are kept. */
 static int read_argv(struct tracer_mem *mem, const struct exec_arrays *arrays,
 		     struct harness_exec *exec)
 {
@@ -115,7 +117,7 @@ static int read_argv(struct tracer_mem *mem, const struct exec_arrays *arrays,
 
 		b->data = tracer_read_string(mem, arrays->argv[i], &b->len);
 		if (!b->data)
-			break;
+			return -1;
 		exec->argc++;
 	}
 	return 0;
@@ -154,7 +156,7 @@ static int read_env(struct harness_tracer *tracer, struct tracer_mem *mem,
 		char *s = tracer_read_string(mem, arrays->envp[i], &len);
 
 		if (!s)
-			break;
+			return -1;
 		split_env(tracer, s, len, &exec->env[exec->envc++]);
 	}
 	return 0;
@@ -181,10 +183,12 @@ static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
 	exec->attempted = tracer_read_string(mem, call->path, &len);
 	if (!exec->attempted)
 		exec->attempted = strdup("");
-	if (exec->attempted && read_arrays(mem, call, &arrays) == 0 &&
-	    read_argv(mem, &arrays, exec) == 0 &&
-	    read_env(tracer, mem, &arrays, exec) == 0)
-		rc = 0;
+	if (exec->attempted && read_arrays(mem, call, &arrays) == 0) {
+		int argv_rc = read_argv(mem, &arrays, exec);
+		int env_rc = read_env(tracer, mem, &arrays, exec);
+
+		rc = argv_rc == 0 && env_rc == 0 ? 0 : -1;
+	}
 	free(arrays.argv);
 	free(arrays.envp);
 	return rc;

@@ -54,6 +54,20 @@ expect_grep '^not-hidden$' "$TMP/cmd.out"
 jq_eq "$TMP/misaligned.json" '.execs[1].argv | join(" ")' \
 	'/bin/echo not-hidden'
 
+# Argument strings in a page of memfd_secret: the kernel copies them,
+# but process_vm_readv cannot read them at the seccomp stop. The program
+# runs with them, so the record must show them.
+"$H" unreadable-args /bin/true probe >/dev/null 2>&1 && secret_ok=1 ||
+	secret_ok=0
+if [ "$secret_ok" = 1 ]; then
+	trace_json "$TMP/unreadable.json" "$H" unreadable-args /bin/echo \
+		not-hidden
+	expect_eq 0 "$status" "unreadable-args exit status"
+	expect_grep '^not-hidden$' "$TMP/cmd.out"
+	jq_eq "$TMP/unreadable.json" '.execs[1].argv | join(" ")' \
+		'/bin/echo not-hidden'
+fi
+
 # A script whose #! interpreter is a symlink: the exe is the real
 # interpreter, and the script is recorded with its own hash.
 mkdir "$TMP/bin"

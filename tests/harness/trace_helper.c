@@ -354,6 +354,41 @@ static int case_misaligned(char **argv)
 	return die("execve");
 }
 
+/*
+ * Exec PROGRAM ARG... with the strings of the arguments in a page of
+ * memfd_secret(2), which the kernel copies but process_vm_readv cannot
+ * read. Exits 77 where memfd_secret is not available.
+ */
+static int case_unreadable_args(char **argv)
+{
+	size_t n = 0, used = 0;
+	char *page, **array;
+	int fd = (int)syscall(SYS_memfd_secret, 0);
+
+	if (fd < 0 || ftruncate(fd, 65536) < 0)
+		return 77;
+	page = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		return 77;
+	while (argv[n])
+		n++;
+	array = calloc(n + 1, sizeof(*array));
+	if (!array)
+		return die("calloc");
+	array[0] = argv[0];
+	for (size_t i = 1; i < n; i++) {
+		size_t len = strlen(argv[i]) + 1;
+
+		if (used + len > 65536)
+			return die("arguments");
+		memcpy(page + used, argv[i], len);
+		array[i] = page + used;
+		used += len;
+	}
+	execve(argv[0], array, environ);
+	return die("execve");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -372,6 +407,7 @@ int main(int argc, char **argv)
 		{ "stop-group", case_stop_group },
 		{ "after-failure", case_after_failure },
 		{ "misaligned", case_misaligned },
+		{ "unreadable-args", case_unreadable_args },
 	};
 
 	if (argc < 2) {
