@@ -162,10 +162,20 @@ static int read_env(struct harness_tracer *tracer, struct tracer_mem *mem,
 	return 0;
 }
 
-/* Read the path, argv and environment of call into exec. The first
+/*
+ * Read the path, argv and environment of call into exec. The first
  * batch has the pages of the path and of both arrays, then those where
  * the last exec's strings were: last, because the call stops at the
- * first page it cannot read. */
+ * first page it cannot read.
+ *
+ * NOTE: another thread of the tracee can change the strings between
+ * this read and the kernel's copy, and the record then shows what was
+ * read here, not what ran. Taking a successful exec's strings from the
+ * new program's stack at its exec event would close that: re-reading
+ * /proc/PID/cmdline and environ at every exec event cost 33 to 50 us
+ * an exec on the loop of docs/benchmarks.md, so it is done only when
+ * this read fails.
+ */
 static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
 		     const struct exec_call *call, struct harness_exec *exec)
 {
