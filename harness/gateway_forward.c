@@ -500,23 +500,26 @@ static size_t head_bytes(const struct harness_headers *headers)
 }
 
 /*
- * A response head larger than GATEWAY_MAX_RELAY_HEAD might not fit in
- * the connection's memory beside the request's head, and the agent
- * would get a closed connection. It gets a 502 that names the size.
+ * A response head that does not fit in the connection's memory beside
+ * the request's head would reach the agent as a closed connection. It
+ * gets a 502 that names both sizes.
  */
 static enum MHD_Result queue_head_too_large(struct MHD_Connection *c,
 					    struct gateway_request *req,
-					    size_t bytes)
+					    size_t bytes, size_t request)
 {
 	char message[512];
 	cJSON *details = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
 	cJSON_AddNumberToObject(details, "head_bytes", (double)bytes);
+	cJSON_AddNumberToObject(details, "request_head_bytes",
+				(double)request);
 	snprintf(message, sizeof(message),
-		 "upstream '%s': the response head has %zu bytes, more than "
-		 "the %d that the gateway relays", req->upstream->name,
-		 bytes, GATEWAY_MAX_RELAY_HEAD);
+		 "upstream '%s': the response head has %zu bytes, and with "
+		 "the request head's %zu that is more than the %d that the "
+		 "gateway relays", req->upstream->name, bytes, request,
+		 GATEWAY_MAX_HEADS);
 	return queue_in_place(c, req, "upstream_header_too_large", message,
 			      details);
 }
@@ -572,7 +575,7 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 				struct gateway_request *req)
 {
 	struct gateway_forward *f = &req->forward;
-	size_t head;
+	size_t head, request;
 
 	if (!req->upstream)
 		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
@@ -597,8 +600,9 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 		return queue_failure(c, req);
 	}
 	head = head_bytes(&req->ex->response.headers);
-	if (head > GATEWAY_MAX_RELAY_HEAD)
-		return queue_head_too_large(c, req, head);
+	request = head_bytes(&req->ex->request.headers);
+	if (head + request > GATEWAY_MAX_HEADS)
+		return queue_head_too_large(c, req, head, request);
 
 	/* A response without a body never reaches the content reader, so
 	 * its transfer is finished here, where its end is seen. */

@@ -67,25 +67,35 @@ until curl -sS "$UPSTREAM/stats" | grep -q '"aborted": 1'; do
 	sleep 0.05
 done
 
-# 10, 11: a response head of 30,000 bytes is relayed. One of 40,000
-# gets a 502 that names its size, because the connection's memory could
-# have cut it.
-code=$(curl -sS -o /dev/null -w '%{http_code}' "$REC/big_header?bytes=30000")
-expect_eq 200 "$code" "status for a head of 30,000 bytes"
+# 10, 11, 12: the request's head and the response's share the
+# connection's memory. A response head of 60,000 bytes beside a small
+# request is relayed. One of 70,000, and one of 25,000 beside a request
+# head of 40,000, get a 502 that names both sizes, where the memory
+# would have cut them.
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$REC/big_header?bytes=60000")
+expect_eq 200 "$code" "status for a head of 60,000 bytes"
 code=$(curl -sS -o "$TMP/big.json" -w '%{http_code}' \
-	"$REC/big_header?bytes=40000")
-expect_eq 502 "$code" "status for a head of 40,000 bytes"
+	"$REC/big_header?bytes=70000")
+expect_eq 502 "$code" "status for a head of 70,000 bytes"
 expect_grep '"code":"upstream_header_too_large"' "$TMP/big.json"
-expect_grep '"head_bytes":40' "$TMP/big.json"
+expect_grep '"head_bytes":70' "$TMP/big.json"
+pad=$(head -c 40000 /dev/zero | tr '\0' p)
+code=$(curl -sS -o "$TMP/both.json" -w '%{http_code}' -H "X-Pad: $pad" \
+	"$REC/big_header?bytes=25000")
+expect_eq 502 "$code" "status for heads of 40,000 and 25,000 bytes"
+expect_grep '"request_head_bytes":40' "$TMP/both.json"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 1,2,3,4,5,6,7,8,9,10,11 "$($RECORDS seqs "$f")" "exchange order"
-expect_eq complete "$($RECORDS field "$f" 10 outcome)" "head of 30,000"
+expect_eq 1,2,3,4,5,6,7,8,9,10,11,12 "$($RECORDS seqs "$f")" \
+	"exchange order"
+expect_eq complete "$($RECORDS field "$f" 10 outcome)" "head of 60,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 11 outcome)" \
-	"head of 40,000"
+	"head of 70,000"
 expect_eq 502 "$($RECORDS field "$f" 11 response.status)" \
-	"stored 502 for a head of 40,000"
+	"stored 502 for a head of 70,000"
+expect_eq upstream-failed "$($RECORDS field "$f" 12 outcome)" \
+	"heads of 40,000 and 25,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 1 outcome)" "refused"
 expect_eq upstream-failed "$($RECORDS field "$f" 2 outcome)" "tls"
 expect_eq upstream-failed "$($RECORDS field "$f" 3 outcome)" "timeout"
