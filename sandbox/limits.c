@@ -368,17 +368,19 @@ static void describe_one(cJSON *o, const char *name, uint64_t value,
 }
 
 /*
- * Return whether a root caller's command can write to the workspace's
- * top directory. The command runs as uid 0 without capabilities, so
- * only the mode bits for uid 0 and gid 0 let it write.
+ * Return whether a root caller's command cannot write to the
+ * workspace's top directory, which belongs to another user. The command
+ * runs as uid 0 without capabilities, so only the bits for gid 0 and
+ * for others let it write. A directory of root's own without a write
+ * bit is no surprise to its owner.
  */
-static bool root_can_write(const struct stat *st)
+static bool root_loses_write(const struct stat *st)
 {
 	if (st->st_uid == 0)
-		return st->st_mode & S_IWUSR;
+		return false;
 	if (st->st_gid == 0 && (st->st_mode & S_IWGRP))
-		return true;
-	return st->st_mode & S_IWOTH;
+		return false;
+	return !(st->st_mode & S_IWOTH);
 }
 
 void sandbox_print_notes(const struct sandbox_config *config,
@@ -396,7 +398,7 @@ void sandbox_print_notes(const struct sandbox_config *config,
 			"...'\n");
 	if (config->mode == SANDBOX_MODE_NAMESPACES &&
 	    child->workspace[0] && stat(child->workspace, &st) == 0 &&
-	    !root_can_write(&st))
+	    root_loses_write(&st))
 		fprintf(out, "note: the command cannot write to the workspace: "
 			"'%s': it belongs to uid %u, and as root the command "
 			"runs as uid 0 without capabilities; run runbundle as "

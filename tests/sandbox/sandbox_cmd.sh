@@ -178,6 +178,13 @@ if [ "$(id -u)" -eq 0 ]; then
 	if grep -q 'cannot write to the workspace' "$TMP/err"; then
 		fail "a note for root's own workspace"
 	fi
+	mkdir "$TMP/ro-root" && chmod 555 "$TMP/ro-root"
+	(cd "$TMP/ro-root" && "$RUNBUNDLE" sandbox -- true) \
+		>"$TMP/out" 2>"$TMP/err" ||
+		fail "root in its read-only directory"
+	if grep -q 'cannot write to the workspace' "$TMP/err"; then
+		fail "a note for root's own read-only workspace"
+	fi
 
 	# Without the sandbox the command keeps root's capabilities.
 	(cd "$ws" && "$RUNBUNDLE" sandbox --sandbox none -- sh -c 'echo x >f') \
