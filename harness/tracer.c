@@ -520,6 +520,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		finish = succeeded = on_exec(tracer, t);
 		if (finish && t->unread)
 			tracer_exec_reread(tracer, t);
+		else if (finish)
+			tracer_exec_confirm(tracer, t);
 		if (finish && tracer->options.n_forbidden)
 			tracer_exec_forbid(tracer, t);
 	} else if (event == PTRACE_EVENT_FORK ||

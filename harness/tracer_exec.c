@@ -166,15 +166,9 @@ static int read_env(struct harness_tracer *tracer, struct tracer_mem *mem,
  * Read the path, argv and environment of call into exec. The first
  * batch has the pages of the path and of both arrays, then those where
  * the last exec's strings were: last, because the call stops at the
- * first page it cannot read.
- *
- * NOTE: another thread of the tracee can change the strings between
- * this read and the kernel's copy, and the record then shows what was
- * read here, not what ran. Taking a successful exec's strings from the
- * new program's stack at its exec event would close that: re-reading
- * /proc/PID/cmdline and environ at every exec event cost 33 to 50 us
- * an exec on the loop of docs/benchmarks.md, so it is done only when
- * this read fails.
+ * first page it cannot read. Another thread of the tracee can change
+ * the strings before the kernel copies them, so a successful exec's
+ * are read again from the new stack (tracer_exec_confirm()).
  */
 static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
 		     const struct exec_call *call, struct harness_exec *exec)
@@ -492,6 +486,83 @@ static void split_environ(struct harness_tracer *tracer, const char *text,
 		split_env(tracer, s, n, &exec->env[exec->envc++]);
 		i += n + 1;
 	}
+}
+
+static bool same_bytes(const char *a, size_t a_len, const char *b,
+		       size_t b_len)
+{
+	return a_len == b_len && memcmp(a, b, a_len) == 0;
+}
+
+/* Return whether two reads of an exec's strings have the same argv and
+ * the same environment names and values. */
+static bool same_strings(const struct harness_exec *a,
+			 const struct harness_exec *b)
+{
+	if (a->argc != b->argc || a->envc != b->envc)
+		return false;
+	for (size_t i = 0; i < a->argc; i++) {
+		if (!same_bytes(a->argv[i].data, a->argv[i].len,
+				b->argv[i].data, b->argv[i].len))
+			return false;
+	}
+	for (size_t i = 0; i < a->envc; i++) {
+		const struct harness_env_entry *x = &a->env[i], *y = &b->env[i];
+
+		if (strcmp(x->name, y->name) != 0 ||
+		    x->has_value != y->has_value ||
+		    x->redacted != y->redacted ||
+		    (x->value && (!y->value || strcmp(x->value, y->value))))
+			return false;
+	}
+	return true;
+}
+
+int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
+{
+	struct __ptrace_syscall_info info;
+	struct harness_exec copy = { 0 };
+	struct exec_call call = { 0 };
+	struct exec_arrays arrays = { NULL, NULL, 0, 0 };
+	uint64_t recent[TRACER_MEM_PAGES], argc = 0;
+	unsigned n_recent;
+	int rc = -1;
+
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) <= 0)
+		return -1;
+	call.ptr_size = info.arch == AUDIT_ARCH_I386 ? 4 : 8;
+
+	/* The new stack: argc, then argv's pointers and NULL, then the
+	 * environment's. The pages of the next exec's strings are likely
+	 * where the last one's were, in the parent, not on this stack. */
+	memcpy(recent, tracer->mem.recent, sizeof(recent));
+	n_recent = tracer->mem.n_recent;
+	tracer_mem_init(&tracer->mem, t->tid);
+	if (tracer_read_word(&tracer->mem, info.stack_pointer,
+			     call.ptr_size, &argc) < 0 || argc > 1u << 20)
+		return -1;
+	call.argv = info.stack_pointer + call.ptr_size;
+	call.envp = call.argv + (argc + 1) * call.ptr_size;
+	if (read_arrays(&tracer->mem, &call, &arrays) == 0 &&
+	    read_argv(&tracer->mem, &arrays, &copy) == 0 &&
+	    read_env(tracer, &tracer->mem, &arrays, &copy) == 0)
+		rc = 0;
+	free(arrays.argv);
+	free(arrays.envp);
+	memcpy(tracer->mem.recent, recent, sizeof(recent));
+	tracer->mem.n_recent = n_recent;
+	if (rc == 0 && !same_strings(&t->pending, &copy)) {
+		free_argv(&t->pending);
+		free_env(&t->pending);
+		t->pending.argv = copy.argv;
+		t->pending.argc = copy.argc;
+		t->pending.env = copy.env;
+		t->pending.envc = copy.envc;
+		return 1;
+	}
+	free_argv(&copy);
+	free_env(&copy);
+	return rc;
 }
 
 void tracer_exec_reread(struct harness_tracer *tracer, struct tracee *t)

@@ -164,6 +164,13 @@ void tracer_mem_fetch(struct tracer_mem *mem,
  * frees. */
 char *tracer_read_string(struct tracer_mem *mem, uint64_t addr, size_t *len);
 
+/* Read the word of ptr_size bytes (4 or 8) at addr into *out. It may
+ * lie across a page end: x86 reads unaligned memory, and so does the
+ * kernel when it copies an exec's arrays. -1 when a page cannot be
+ * read. */
+int tracer_read_word(struct tracer_mem *mem, uint64_t addr,
+		     unsigned ptr_size, uint64_t *out);
+
 /* Read a NULL-terminated array of pointers of ptr_size bytes. Returns
  * the count, or -1; *out is the caller's to free. */
 long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
@@ -208,6 +215,15 @@ const char *tracer_status_field(const char *text, const char *key);
  * (exec event or syscall exit) before it runs code of its own.
  */
 int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
+
+/*
+ * At the exec event of a successful exec: read its argv and environment
+ * again from the new program's stack, where the kernel copied them.
+ * Another thread can change the strings after the seccomp stop's read,
+ * so these are kept when they differ. Returns 1 when they differed, 0
+ * when they did not, -1 when the stack cannot be read.
+ */
+int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t);
 
 /* At the exec event of an exec with t->unread set: take its argv and
  * environment from /proc/PID/cmdline and environ, the kernel's copy. */

@@ -166,11 +166,8 @@ char *tracer_read_string(struct tracer_mem *mem, uint64_t addr, size_t *len)
 	return NULL;
 }
 
-/* Read the pointer of ptr_size bytes at addr, which may lie across a
- * page end: x86 reads unaligned memory, and so does the kernel when it
- * copies an exec's arrays. -1 when a page cannot be read. */
-static int pointer_at(struct tracer_mem *mem, uint64_t addr,
-		      unsigned ptr_size, uint64_t *out)
+int tracer_read_word(struct tracer_mem *mem, uint64_t addr,
+		     unsigned ptr_size, uint64_t *out)
 {
 	unsigned char bytes[8];
 	uint32_t p32;
@@ -209,7 +206,8 @@ long tracer_read_pointers(struct tracer_mem *mem, uint64_t addr,
 
 		if (addr == 0)
 			break;
-		if (pointer_at(mem, addr + count * ptr_size, ptr_size, &p) < 0)
+		if (tracer_read_word(mem, addr + count * ptr_size, ptr_size,
+				     &p) < 0)
 			goto fail;
 		if (p == 0)
 			break;

@@ -68,6 +68,19 @@ if [ "$secret_ok" = 1 ]; then
 		'/bin/echo not-hidden'
 fi
 
+# An argument that another thread rewrites while the process execs:
+# the record must show what the program got, in every run. Before the
+# tracer took a successful exec's strings from the new stack, about one
+# run in eight recorded the other value.
+i=0
+while [ $i -lt 50 ]; do
+	trace_json "$TMP/race.json" "$H" racing-argv
+	expect_eq "$(cat "$TMP/cmd.out")" \
+		"$(jq -r '.execs[1].argv[1]' "$TMP/race.json")" \
+		"run $i: the argument the program got"
+	i=$((i + 1))
+done
+
 # A script whose #! interpreter is a symlink: the exe is the real
 # interpreter, and the script is recorded with its own hash.
 mkdir "$TMP/bin"

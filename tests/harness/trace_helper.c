@@ -389,6 +389,34 @@ static int case_unreadable_args(char **argv)
 	return die("execve");
 }
 
+static char racing[16] = "benign";
+
+static void *flip_racing(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		memcpy(racing, "EVILXX", 7);
+		memcpy(racing, "benign", 7);
+	}
+	return NULL;
+}
+
+/*
+ * Exec /bin/echo with an argument that another thread keeps rewriting,
+ * so that the kernel may copy another value than a read before it saw.
+ */
+static int case_racing_argv(char **argv)
+{
+	char *args[] = { "/bin/echo", racing, NULL };
+	pthread_t thread;
+
+	(void)argv;
+	if (pthread_create(&thread, NULL, flip_racing, NULL) != 0)
+		return die("pthread_create");
+	execve(args[0], args, environ);
+	return die("execve");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -407,6 +435,7 @@ int main(int argc, char **argv)
 		{ "stop-group", case_stop_group },
 		{ "after-failure", case_after_failure },
 		{ "misaligned", case_misaligned },
+		{ "racing-argv", case_racing_argv },
 		{ "unreadable-args", case_unreadable_args },
 	};
 
