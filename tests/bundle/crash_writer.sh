@@ -9,6 +9,9 @@ for i in $(seq 1 20); do
 	bundle=$TMP/crash$i.rb
 	# 0 to 399 ms, so some kills land while the bundle is created.
 	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 400 ))
+	# A kill after 0 ms can come before the writer's shell has opened
+	# its output, so the file is there from the start.
+	: >"$TMP/committed"
 	"$WRITER" loop "$bundle" "$i" >"$TMP/committed" 2>"$TMP/writer.err" &
 	pid=$!
 	sleep "$(printf '0.%03d' "$ms")"
