@@ -30,10 +30,10 @@
 #define GATEWAY_MEMORY (64 * 1024)
 
 /* The maximum of request and response head bytes, together, that a
- * connection relays. With a 64 KiB connection, a response head of
- * 64,000 bytes reached the agent (curl) beside a small request, and one
- * of 66,000 did not; 8,000 and 60,000 did not either, nor did 34,000
- * and 32,768, while 32,000 and 32,768 did. */
+ * connection relays. Measured with a 64 KiB connection and curl as the
+ * agent: a response head of 64,000 bytes beside a small request arrived,
+ * and one of 66,000 did not. Request and response heads of 32,000 and
+ * 32,768 bytes arrived, and of 34,000 and 32,768 did not. */
 #define GATEWAY_MAX_HEADS (63 * 1024)
 
 struct harness_matcher;

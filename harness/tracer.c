@@ -408,7 +408,6 @@ static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 				close(t->exec_fd);
 			t->pending = old->pending;
 			t->exec_fd = old->exec_fd;
-			t->unread = old->unread;
 			t->in_exec = true;
 			memset(&old->pending, 0, sizeof(old->pending));
 			old->exec_fd = -1;
@@ -518,9 +517,7 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
 		finish = succeeded = on_exec(tracer, t);
-		if (finish && t->unread)
-			tracer_exec_reread(tracer, t);
-		else if (finish)
+		if (finish)
 			tracer_exec_confirm(tracer, t);
 		if (finish && tracer->options.n_forbidden)
 			tracer_exec_forbid(tracer, t);

@@ -371,11 +371,11 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	memset(exec, 0, sizeof(*exec));
 	exec->time_us = tracer_now_us();
 
-	/* A call whose memory cannot be read whole may still run: the
-	 * memory can change before the kernel copies it. So it is kept,
-	 * and a successful one is read again from the kernel's copy at its
-	 * exec event (tracer_exec_reread()). */
-	t->unread = read_call(tracer, mem, &call, exec) < 0;
+	/* A call whose strings cannot be read whole may still run, because
+	 * the memory can change before the kernel copies it. So it is kept
+	 * with what was read, and tracer_exec_confirm() reads a successful
+	 * one again. */
+	read_call(tracer, mem, &call, exec);
 	if (!exec->attempted) {
 		tracer_exec_release(exec);
 		return -1;
@@ -406,116 +406,6 @@ static void free_env(struct harness_exec *exec)
 	free(exec->env);
 	exec->env = NULL;
 	exec->envc = 0;
-}
-
-/* Read /proc/PID/WHAT whole into *out, NUL-terminated; its length in
- * *len. -1 when it cannot be read. */
-static int read_proc_file(pid_t pid, const char *what, char **out,
-			  size_t *len)
-{
-	char path[64];
-	size_t used = 0, capacity = 4096;
-	char *buf = malloc(capacity + 1);
-	ssize_t n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (buf && fd >= 0 && (n = read(fd, buf + used,
-					   capacity - used)) > 0) {
-		used += (size_t)n;
-		if (used == capacity) {
-			char *bigger = realloc(buf, 2 * capacity + 1);
-
-			if (!bigger)
-				break;
-			buf = bigger;
-			capacity *= 2;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!buf || fd < 0 || n != 0) {
-		free(buf);
-		return -1;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	*len = used;
-	return 0;
-}
-
-/* Return how many NUL-terminated strings text (len bytes) holds, one
- * more for a last string without its NUL. */
-static size_t count_strings(const char *text, size_t len)
-{
-	size_t count = 1;
-
-	for (size_t i = 0; i < len; i++)
-		count += text[i] == '\0';
-	return count;
-}
-
-/* Split the NUL-separated strings of text (len bytes) into argv. */
-static void split_argv(const char *text, size_t len,
-		       struct harness_exec *exec)
-{
-	exec->argv = calloc(count_strings(text, len), sizeof(*exec->argv));
-	for (size_t i = 0; exec->argv && i < len; exec->argc++) {
-		struct harness_bytes *b = &exec->argv[exec->argc];
-
-		b->len = strlen(text + i);
-		b->data = strndup(text + i, b->len);
-		if (!b->data)
-			break;
-		i += b->len + 1;
-	}
-}
-
-/* Split the environment text into exec->env, secrets wiped. */
-static void split_environ(struct harness_tracer *tracer, const char *text,
-			  size_t len, struct harness_exec *exec)
-{
-	exec->env = calloc(count_strings(text, len), sizeof(*exec->env));
-	for (size_t i = 0; exec->env && i < len;) {
-		size_t n = strlen(text + i);
-		char *s = strndup(text + i, n);
-
-		if (!s)
-			break;
-		split_env(tracer, s, n, &exec->env[exec->envc++]);
-		i += n + 1;
-	}
-}
-
-static bool same_bytes(const char *a, size_t a_len, const char *b,
-		       size_t b_len)
-{
-	return a_len == b_len && memcmp(a, b, a_len) == 0;
-}
-
-/* Return whether two reads of an exec's strings have the same argv and
- * the same environment names and values. */
-static bool same_strings(const struct harness_exec *a,
-			 const struct harness_exec *b)
-{
-	if (a->argc != b->argc || a->envc != b->envc)
-		return false;
-	for (size_t i = 0; i < a->argc; i++) {
-		if (!same_bytes(a->argv[i].data, a->argv[i].len,
-				b->argv[i].data, b->argv[i].len))
-			return false;
-	}
-	for (size_t i = 0; i < a->envc; i++) {
-		const struct harness_env_entry *x = &a->env[i], *y = &b->env[i];
-
-		if (strcmp(x->name, y->name) != 0 ||
-		    x->has_value != y->has_value ||
-		    x->redacted != y->redacted ||
-		    (x->value && (!y->value || strcmp(x->value, y->value))))
-			return false;
-	}
-	return true;
 }
 
 int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
@@ -551,38 +441,20 @@ int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 	free(arrays.envp);
 	memcpy(tracer->mem.recent, recent, sizeof(recent));
 	tracer->mem.n_recent = n_recent;
-	if (rc == 0 && !same_strings(&t->pending, &copy)) {
+
+	/* The copy replaces what the seccomp stop read, in part or whole. */
+	if (rc == 0) {
 		free_argv(&t->pending);
 		free_env(&t->pending);
 		t->pending.argv = copy.argv;
 		t->pending.argc = copy.argc;
 		t->pending.env = copy.env;
 		t->pending.envc = copy.envc;
-		return 1;
+		return 0;
 	}
 	free_argv(&copy);
 	free_env(&copy);
-	return rc;
-}
-
-void tracer_exec_reread(struct harness_tracer *tracer, struct tracee *t)
-{
-	struct harness_exec *exec = &t->pending;
-	char *text;
-	size_t len;
-
-	t->unread = false;
-	if (read_proc_file(t->tid, "cmdline", &text, &len) == 0) {
-		free_argv(exec);
-		split_argv(text, len, exec);
-		free(text);
-	}
-	if (read_proc_file(t->tid, "environ", &text, &len) == 0) {
-		free_env(exec);
-		split_environ(tracer, text, len, exec);
-		explicit_bzero(text, len);
-		free(text);
-	}
+	return -1;
 }
 
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t)

@@ -19,9 +19,6 @@ struct tracee {
 	struct harness_exec pending;	/* the exec being attempted */
 	int exec_fd;			/* the file being executed, opened at
 					 * the seccomp stop; -1 when none */
-	bool unread;			/* the exec's argv or environment
-					 * could not be read whole at its
-					 * seccomp stop */
 	bool locate;			/* the exec's cwd, resolved path and
 					 * exec_fd are yet to be read, after
 					 * its seccomp stop is resumed */
@@ -207,7 +204,7 @@ const char *tracer_status_field(const char *text, const char *key);
 /*
  * At the seccomp stop of an exec: fill t->pending. -1 when the call
  * cannot be read (the tracee died), and then the exec is skipped. Its
- * strings may be read in part, and then t->unread is set. When
+ * strings may be read in part. When
  * a leader execs a path without a descriptor of its own, t->locate is
  * set, and the cwd, the resolved path and exec_fd are left for
  * tracer_exec_locate(). Such an exec closes no descriptor that the path
@@ -218,16 +215,12 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
 
 /*
  * At the exec event of a successful exec: read its argv and environment
- * again from the new program's stack, where the kernel copied them.
- * Another thread can change the strings after the seccomp stop's read,
- * so these are kept when they differ. Returns 1 when they differed, 0
- * when they did not, -1 when the stack cannot be read.
+ * again from the new program's stack, where the kernel copied them, and
+ * keep those. The seccomp stop's read may have failed in part, and
+ * another thread can change the strings after it. Returns 0, or -1 when
+ * the stack cannot be read, and then the seccomp stop's read stays.
  */
 int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t);
-
-/* At the exec event of an exec with t->unread set: take its argv and
- * environment from /proc/PID/cmdline and environ, the kernel's copy. */
-void tracer_exec_reread(struct harness_tracer *tracer, struct tracee *t);
 
 /* After the seccomp stop is resumed, when t->locate is set: read the
  * cwd, resolve the path, and open the file. */
