@@ -14,6 +14,7 @@
  * are relayed and stored as sent), no redirects, no proxy from the
  * environment, HTTP/1.1, and none of its default request headers.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,6 +489,40 @@ static enum MHD_Result queue_in_place(struct MHD_Connection *c,
 				   message, details);
 }
 
+/*
+ * Return whether curl gave up on the response head because a line of it
+ * is longer than CURL_MAX_HTTP_HEADER. libcurl 7.88 reports that as out
+ * of memory, with no message. Later versions define CURLE_TOO_LARGE.
+ */
+static bool line_too_long(const struct gateway_forward *f)
+{
+	if (f->headers_done)
+		return false;
+#ifdef CURLE_TOO_LARGE
+	if (f->result == CURLE_TOO_LARGE)
+		return true;
+#endif
+	return f->result == CURLE_OUT_OF_MEMORY;
+}
+
+static enum MHD_Result queue_line_too_long(struct MHD_Connection *c,
+					   struct gateway_request *req)
+{
+	char message[512];
+	cJSON *details = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	cJSON_AddNumberToObject(details, "curl_code", req->forward.result);
+	cJSON_AddNumberToObject(details, "line_limit_bytes",
+				CURL_MAX_HTTP_HEADER);
+	snprintf(message, sizeof(message),
+		 "upstream '%s': a line of the response head is longer than "
+		 "the %d bytes that libcurl reads (or the gateway ran out of "
+		 "memory)", req->upstream->name, CURL_MAX_HTTP_HEADER);
+	return queue_in_place(c, req, "upstream_header_too_large", message,
+			      details);
+}
+
 /* Return the size of a response head as relayed, status line aside. */
 static size_t head_bytes(const struct harness_headers *headers)
 {
@@ -597,6 +632,8 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 			f->result = CURLE_GOT_NOTHING;
 			transfer_ended(req);
 		}
+		if (line_too_long(f))
+			return queue_line_too_long(c, req);
 		return queue_failure(c, req);
 	}
 	head = head_bytes(&req->ex->response.headers);

@@ -84,10 +84,18 @@ code=$(curl -sS -o "$TMP/both.json" -w '%{http_code}' -H "X-Pad: $pad" \
 	"$REC/big_header?bytes=25000")
 expect_eq 502 "$code" "status for heads of 40,000 and 25,000 bytes"
 expect_grep '"request_head_bytes":40' "$TMP/both.json"
+
+# 13: one header line longer than libcurl reads (100 KiB) gets the same
+# code, with the limit, not a generic failure.
+code=$(curl -sS -o "$TMP/line.json" -w '%{http_code}' \
+	"$REC/big_header?bytes=200000&line=200000")
+expect_eq 502 "$code" "status for a header line of 200,000 bytes"
+expect_grep '"code":"upstream_header_too_large"' "$TMP/line.json"
+expect_grep '"line_limit_bytes":102400' "$TMP/line.json"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 1,2,3,4,5,6,7,8,9,10,11,12 "$($RECORDS seqs "$f")" \
+expect_eq 1,2,3,4,5,6,7,8,9,10,11,12,13 "$($RECORDS seqs "$f")" \
 	"exchange order"
 expect_eq complete "$($RECORDS field "$f" 10 outcome)" "head of 60,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 11 outcome)" \
@@ -96,6 +104,10 @@ expect_eq 502 "$($RECORDS field "$f" 11 response.status)" \
 	"stored 502 for a head of 70,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 12 outcome)" \
 	"heads of 40,000 and 25,000"
+expect_eq upstream-failed "$($RECORDS field "$f" 13 outcome)" \
+	"header line of 200,000"
+expect_eq 502 "$($RECORDS field "$f" 13 response.status)" \
+	"stored 502 for a header line of 200,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 1 outcome)" "refused"
 expect_eq upstream-failed "$($RECORDS field "$f" 2 outcome)" "tls"
 expect_eq upstream-failed "$($RECORDS field "$f" 3 outcome)" "timeout"

@@ -327,10 +327,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(200, body, ctype="application/octet-stream")
 
     def get_big_header(self, query):
-        """A response whose head has about `bytes` bytes of headers."""
+        """A response whose head has about `bytes` bytes of headers,
+        in lines of at most `line` bytes."""
         left, extra = int(query.get("bytes", "40000")), []
+        line = int(query.get("line", "4000"))
         while left > 0:
-            size = min(left, 4000)
+            size = min(left, line)
             extra.append(("X-Big-%d" % len(extra), "a" * size))
             left -= size
         self.send_body(200, b"ok\n", ctype="text/plain", extra=extra)
