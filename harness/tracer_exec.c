@@ -299,11 +299,71 @@ void tracer_root_release(struct tracer_root *root)
 	root->fd = -1;
 }
 
+/* Return the part of path below root, both as /proc links read them,
+ * or NULL when path is not below root. */
+static const char *below_root(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return path;
+	if (strncmp(path, root, n) != 0)
+		return NULL;
+	if (path[n] == '\0')
+		return "/";
+	return path[n] == '/' ? path + n : NULL;
+}
+
+static bool same_file(int fd, int other_fd)
+{
+	struct stat st, other;
+
+	return fstat(fd, &st) == 0 && fstat(other_fd, &other) == 0 &&
+	       st.st_dev == other.st_dev && st.st_ino == other.st_ino;
+}
+
+/*
+ * Open name relative to dirfd, the directory at /proc/TID/LINK, as tid
+ * resolves it: an absolute symlink or a ".." at the top continues from
+ * tid's root, not the tracer's. The directory's path inside that root
+ * must lead back to dirfd, else nothing is opened, because a file that
+ * may not be the one that ran is worse than none.
+ */
+static int open_in_root(struct harness_tracer *tracer, pid_t tid,
+			const char *link, int dirfd, const char *name)
+{
+	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct open_how how = { .resolve = RESOLVE_IN_ROOT };
+	char *dir = tracer_proc_link(tid, link);
+	char *root = tracer_proc_link(tid, "root");
+	const char *inside = dir && root ? below_root(dir, root) : NULL;
+	char *path = inside ? join_path(inside, name) : NULL;
+	int rootfd = path ? root_fd(&tracer->root, tid) : -1;
+	int fd = -1, found = -1;
+
+	if (rootfd >= 0) {
+		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+		found = (int)syscall(SYS_openat2, rootfd, inside, &how,
+				     sizeof(how));
+	}
+	if (found >= 0 && same_file(found, dirfd)) {
+		how.flags = flags;
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how,
+				  sizeof(how));
+	}
+	if (found >= 0)
+		close(found);
+	free(path);
+	free(root);
+	free(dir);
+	return fd;
+}
+
 /*
  * Open the file the call names, from the tracer, before the exec closes
- * the tracee's close-on-exec descriptors. Absolute paths resolve inside
- * the tracee's root, so a sandboxed process's symlinks mean what they
- * mean to it. The kernel checks the file only after this, so it may be
+ * the tracee's close-on-exec descriptors. Paths resolve inside the
+ * tracee's root, so a sandboxed process's symlinks mean what they mean
+ * to it. The kernel checks the file only after this, so it may be
  * a FIFO, whose blocking open would stop the tracer for ever, or a
  * terminal, which must not become the recorder's: hence O_NONBLOCK and
  * O_NOCTTY.
@@ -329,15 +389,20 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 			return -1;
 		return (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
 				    sizeof(how));
-	} else {
-		base_link(call, link, sizeof(link));
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, link);
 	}
+	base_link(call, link, sizeof(link));
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, link);
 	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
+
+	/* Most relative paths stay below their directory, which makes
+	 * them mean the same from any root. */
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
 			  sizeof(how));
+	if (fd < 0 && errno == EXDEV)
+		fd = open_in_root(tracer, tid, link, dirfd, exec->attempted);
 	close(dirfd);
 	return fd;
 }

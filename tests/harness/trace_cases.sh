@@ -209,6 +209,24 @@ for i in 1 3; do
 done
 jq_eq "$TMP/chroot.json" '.children[2].execs[0].exe.path' "$true_path"
 
+# Relative paths in the chroot that leave their directory, through an
+# absolute symlink or a ".." at the top, continue from the chroot's
+# root too, which the tracer's own root does not have.
+mkdir "$root/sub" "$root/scripts"
+ln -s /scripts "$root/sub/link"
+cp "$root/run-me" "$root/scripts/run-rel"
+trace_json "$TMP/chroot_rel.json" chroot "$root" /bin/sh -c \
+	'cd /sub && ./link/run-rel && cd / && ../../run-me'
+expect_eq 0 "$status" "chroot relative exit status"
+scripts='[.. | .execs? // empty | .[] | select(.script.path != null) |
+	.script.path + " " + .script.sha256] | sort | join(",")'
+rel=$(readlink -f "$root/scripts/run-rel")
+top=$(readlink -f "$root/run-me")
+sum=$(sha256sum "$root/run-me" | cut -d' ' -f1)
+expected=$(printf '%s %s\n%s %s\n' "$rel" "$sum" "$top" "$sum" | sort |
+	paste -sd,)
+jq_eq "$TMP/chroot_rel.json" "$scripts" "$expected"
+
 # The tracer's thread requests the shortest slice while it traces, and
 # the traced processes keep the default slice. /proc/PID/sched shows
 # the slice from Linux 6.12 on.

@@ -55,6 +55,25 @@ expect_eq "ENOENT ENOENT ENOENT ran ENOENT EACCES " "$errors" \
 	"the errors of the execs"
 rm noexec
 
+# The sandbox's /tmp is its own. A script reached through a link in the
+# workspace to an absolute path there is the sandbox's file, not the
+# host's file at the same path.
+mkdir "$TMP/decoy"
+printf '#!/bin/sh\nexit 3\n' >"$TMP/decoy/run"
+chmod 755 "$TMP/decoy/run"
+record "$TMP/link.rb" -- sh -c 'mkdir -p "$1" &&
+	printf "#!/bin/sh\\nexit 0\\n" >"$1/run" && chmod 755 "$1/run" &&
+	ln -s "$1" link && ./link/run' sh "$TMP/decoy"
+expect_recorded 0
+rm link
+sum=$(printf '#!/bin/sh\nexit 0\n' | sha256sum | cut -d' ' -f1)
+scripts=$($EVENTS "$TMP/link.rb" kinds | awk '$2 == "exec" { print $1 }' |
+	while read -r seq; do
+		$EVENTS "$TMP/link.rb" object "$seq" |
+			jq -r '.script // empty | .path + " " + .sha256'
+	done)
+expect_eq "$TMP/decoy/run $sum" "$scripts" "the sandbox's script"
+
 # A stdin that is not a terminal is not the agent's: it reads /dev/null.
 set +e
 echo secret-input | "$RB" record -o "$TMP/stdin.rb" -- cat \
