@@ -14,6 +14,7 @@
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "harness/input_file.h"
+#include "harness/json_integer.h"
 
 static const enum harness_outcome outcomes[] = {
 	HARNESS_COMPLETE,	HARNESS_UPSTREAM_FAILED, HARNESS_UPSTREAM_CUT,
@@ -129,8 +130,8 @@ static cJSON *response_json(const struct harness_response *resp)
 		cJSON *chunk = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(chunks, chunk);
-		cJSON_AddNumberToObject(chunk, "offset_us",
-					(double)resp->chunks[i].offset_us);
+		harness_json_add_integer(chunk, "offset_us",
+					 (int64_t)resp->chunks[i].offset_us);
 		cJSON_AddItemToObject(chunk, "data",
 				      base64_string(resp->chunks[i].data,
 						    resp->chunks[i].len));
@@ -145,13 +146,13 @@ char *harness_exchange_to_json(const struct harness_exchange *ex)
 	char *text = NULL;
 
 	if (obj) {
-		cJSON_AddNumberToObject(obj, "seq", (double)ex->seq);
+		harness_json_add_integer(obj, "seq", (int64_t)ex->seq);
 		cJSON_AddStringToObject(obj, "upstream",
 					ex->upstream ? ex->upstream : "");
-		cJSON_AddNumberToObject(obj, "started_unix_us",
-					(double)ex->started_unix_us);
-		cJSON_AddNumberToObject(obj, "duration_us",
-					(double)ex->duration_us);
+		harness_json_add_integer(obj, "started_unix_us",
+					 ex->started_unix_us);
+		harness_json_add_integer(obj, "duration_us",
+					 (int64_t)ex->duration_us);
 		cJSON_AddStringToObject(obj, "outcome",
 					harness_outcome_name(ex->outcome));
 		if (ex->failure)

@@ -44,6 +44,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "harness/json_integer.h"
+
 struct cJSON;
 
 /* A string that came from a traced process, as raw bytes. */
@@ -271,17 +273,6 @@ const struct harness_process *harness_tracer_process(
  * fields.
  */
 struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
-
-/*
- * Add value to object as name, or with object NULL only create the item:
- * a raw item (cJSON_Raw) with the digits that cJSON would print for the
- * number, made without printf. The JSON builders here use it for every
- * integer, so read their numbers from the printed text, not from the
- * items. name is not copied, so it must outlive object: a string
- * literal. Returns the item, or NULL when out of memory.
- */
-struct cJSON *harness_json_add_integer(struct cJSON *object,
-				       const char *name, int64_t value);
 
 /* One process as a JSON object, without its children. The caller owns
  * the result. */

@@ -249,6 +249,23 @@ static void json_round_trip_is_exact(void **state)
 	harness_exchange_release(&back);
 }
 
+/* A time that ends in a zero prints as its digits, not in the exponent
+ * form that cJSON's %g gives it. */
+static void json_prints_times_as_digits(void **state)
+{
+	struct harness_exchange ex;
+	char *text;
+
+	(void)state;
+	fill_exchange(&ex);
+	ex.started_unix_us = 1796474331261160;
+	text = harness_exchange_to_json(&ex);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"started_unix_us\":1796474331261160,"));
+	free(text);
+	harness_exchange_release(&ex);
+}
+
 static void json_rejects_bad_fields(void **state)
 {
 	struct harness_exchange ex;
@@ -478,6 +495,7 @@ int main(void)
 		cmocka_unit_test(redact_keeps_clean_compressed_body),
 		cmocka_unit_test(credentials_become_secrets),
 		cmocka_unit_test(json_round_trip_is_exact),
+		cmocka_unit_test(json_prints_times_as_digits),
 		cmocka_unit_test(json_rejects_bad_fields),
 		cmocka_unit_test(load_names_the_bad_line),
 		cmocka_unit_test(start_rejects_bad_config),
