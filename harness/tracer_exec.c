@@ -249,116 +249,6 @@ static void resolve(pid_t tid, const struct exec_call *call,
 	}
 }
 
-static bool same_root(const struct tracer_root *root,
-		      const struct statx *stx)
-{
-	return root->known && (stx->stx_mask & STATX_MNT_ID) &&
-	       root->dev_major == stx->stx_dev_major &&
-	       root->dev_minor == stx->stx_dev_minor &&
-	       root->ino == stx->stx_ino && root->mnt_id == stx->stx_mnt_id;
-}
-
-/*
- * Return a descriptor of tid's root directory, or -1. The tracer keeps
- * it open because nearly every process has the same root, and a statx
- * of /proc/TID/root costs less than an open and a close. The same inode
- * on the same mount is the same directory with the same mounts below
- * it. The open descriptor pins the mount, so its id is not reused.
- */
-static int root_fd(struct tracer_root *root, pid_t tid)
-{
-	char path[64];
-	struct statx stx;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
-	if (root->fd >= 0 &&
-	    statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx) == 0 &&
-	    same_root(root, &stx))
-		return root->fd;
-
-	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (root->fd >= 0)
-		close(root->fd);
-	root->fd = fd;
-	root->known = statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID,
-			    &stx) == 0 && (stx.stx_mask & STATX_MNT_ID);
-	root->dev_major = stx.stx_dev_major;
-	root->dev_minor = stx.stx_dev_minor;
-	root->ino = stx.stx_ino;
-	root->mnt_id = stx.stx_mnt_id;
-	return fd;
-}
-
-void tracer_root_release(struct tracer_root *root)
-{
-	if (root->fd >= 0)
-		close(root->fd);
-	root->fd = -1;
-}
-
-/* Return the part of path below root, both as /proc links read them,
- * or NULL when path is not below root. */
-static const char *below_root(const char *path, const char *root)
-{
-	size_t n = strlen(root);
-
-	if (strcmp(root, "/") == 0)
-		return path;
-	if (strncmp(path, root, n) != 0)
-		return NULL;
-	if (path[n] == '\0')
-		return "/";
-	return path[n] == '/' ? path + n : NULL;
-}
-
-static bool same_file(int fd, int other_fd)
-{
-	struct stat st, other;
-
-	return fstat(fd, &st) == 0 && fstat(other_fd, &other) == 0 &&
-	       st.st_dev == other.st_dev && st.st_ino == other.st_ino;
-}
-
-/*
- * Open name relative to dirfd, the directory at /proc/TID/LINK, as tid
- * resolves it: an absolute symlink or a ".." at the top continues from
- * tid's root, not the tracer's. The directory's path inside that root
- * must lead back to dirfd, else nothing is opened, because a file that
- * may not be the one that ran is worse than none.
- */
-static int open_in_root(struct harness_tracer *tracer, pid_t tid,
-			const char *link, int dirfd, const char *name)
-{
-	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	struct open_how how = { .resolve = RESOLVE_IN_ROOT };
-	char *dir = tracer_proc_link(tid, link);
-	char *root = tracer_proc_link(tid, "root");
-	const char *inside = dir && root ? below_root(dir, root) : NULL;
-	char *path = inside ? join_path(inside, name) : NULL;
-	int rootfd = path ? root_fd(&tracer->root, tid) : -1;
-	int fd = -1, found = -1;
-
-	if (rootfd >= 0) {
-		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-		found = (int)syscall(SYS_openat2, rootfd, inside, &how,
-				     sizeof(how));
-	}
-	if (found >= 0 && same_file(found, dirfd)) {
-		how.flags = flags;
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how,
-				  sizeof(how));
-	}
-	if (found >= 0)
-		close(found);
-	free(path);
-	free(root);
-	free(dir);
-	return fd;
-}
-
 /*
  * Open the file the call names, from the tracer, before the exec closes
  * the tracee's close-on-exec descriptors. Paths resolve inside the
@@ -384,7 +274,7 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 	}
 	if (exec->attempted[0] == '/') {
 		how.resolve = RESOLVE_IN_ROOT;
-		dirfd = root_fd(&tracer->root, tid);
+		dirfd = tracer_root_fd(&tracer->root, tid);
 		if (dirfd < 0)
 			return -1;
 		return (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
@@ -395,14 +285,7 @@ static int open_target(struct harness_tracer *tracer, pid_t tid,
 	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
-
-	/* Most relative paths stay below their directory, which makes
-	 * them mean the same from any root. */
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, dirfd, exec->attempted, &how,
-			  sizeof(how));
-	if (fd < 0 && errno == EXDEV)
-		fd = open_in_root(tracer, tid, link, dirfd, exec->attempted);
+	fd = tracer_walk(tracer, tid, dirfd, exec->attempted, flags);
 	close(dirfd);
 	return fd;
 }

@@ -231,8 +231,18 @@ void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t);
 void tracer_exec_succeeded(struct harness_tracer *tracer,
 			   struct tracee *t, pid_t pid);
 
-/* Close the root that open_target() keeps. */
+/* Return a descriptor of tid's root directory, kept in root, or -1.
+ * The descriptor stays root's. */
+int tracer_root_fd(struct tracer_root *root, pid_t tid);
+
+/* Close the root that tracer_root_fd() keeps. */
 void tracer_root_release(struct tracer_root *root);
+
+/* Open name, relative to the directory dirfd of tid, with flags, as
+ * tid's path lookup finds it. Returns the new descriptor (the caller's),
+ * or -1 when the walk fails or cannot follow the lookup. */
+int tracer_walk(struct harness_tracer *tracer, pid_t tid, int dirfd,
+		const char *name, int flags);
 
 /* tracer_refusal.c: tell whether the file open at fd rejects an exec
  * by thread tid by its own mode. */

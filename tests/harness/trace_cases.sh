@@ -227,6 +227,65 @@ expected=$(printf '%s %s\n%s %s\n' "$rel" "$sum" "$top" "$sum" | sort |
 	paste -sd,)
 jq_eq "$TMP/chroot_rel.json" "$scripts" "$expected"
 
+# A cwd outside the chroot (a chroot without chdir): ".." climbs the
+# real tree, and the script is the one that ran.
+mkdir -p "$TMP/outside/x"
+printf '#!/bin/sh\necho outside\n' >"$TMP/outside/run-out"
+chmod 755 "$TMP/outside/run-out"
+(cd "$TMP/outside/x" && trace_json "$TMP/outside.json" /usr/bin/python3 -c '
+import os, sys
+os.chroot(sys.argv[1])
+os.execv("../run-out", ["../run-out"])' "$root")
+expect_eq outside "$(cat "$TMP/cmd.out")" "output of the outside script"
+jq_eq "$TMP/outside.json" \
+	'[.. | .execs? // empty | .[] | select(.path == "../run-out") |
+	.script.path] | .[0]' "$(readlink -f "$TMP/outside/run-out")"
+
+# A mount over a directory above the cwd: ".." from the cwd stays on the
+# mount the cwd is on, not on the one its path now leads to.
+m=$TMP/over
+mkdir -p "$m"
+trace_json "$TMP/over.json" unshare -m sh -c '
+	m=$1
+	mount -t tmpfs first "$m" && mkdir -p "$m/d1/d2" "$m/d1/sub2" &&
+	printf "#!/bin/sh\\necho first\\n" >"$m/d1/sub2/run" &&
+	chmod 755 "$m/d1/sub2/run" && mount -t tmpfs second "$m/d1/sub2" &&
+	printf "#!/bin/sh\\necho second\\n" >"$m/d1/sub2/run" &&
+	chmod 755 "$m/d1/sub2/run" && cd "$m/d1/d2" &&
+	mount --bind "$m" "$m" && ../sub2/run' sh "$m"
+expect_eq second "$(cat "$TMP/cmd.out")" "output of the mounted script"
+jq_eq "$TMP/over.json" \
+	'[.. | .execs? // empty | .[] | select(.path == "../sub2/run") |
+	.script.sha256] | .[0]' \
+	"$(printf '#!/bin/sh\necho second\n' | sha256sum | cut -d' ' -f1)"
+
+# Another process swaps the directories of a relative path while the
+# tracer looks it up: the recorded script is always the one that ran.
+s=$TMP/swap
+mkdir -p "$s/p/X" "$s/p/Y" "$s/good" "$s/bad"
+ln -s "$s/good" "$s/p/X/link"
+ln -s "$s/bad" "$s/p/Y/link"
+for d in good bad; do
+	printf '#!/bin/sh\necho %s\n' "$d" >"$s/$d/run"
+	chmod 755 "$s/$d/run"
+done
+(cd "$s" && exec "$H" swap-dirs p/X p/Y) &
+swapper=$!
+mismatches=0
+i=0
+while [ $i -lt 30 ]; do
+	(cd "$s" && trace_json "$TMP/swap.json" sh -c \
+		'cd p/X && exec ./link/run')
+	ran=$(cat "$TMP/cmd.out")
+	recorded=$(jq -r '.. | .execs? // empty | .[] |
+		select(.path == "./link/run") | .script.path' "$TMP/swap.json")
+	[ "$recorded" = "$s/$ran/run" ] || mismatches=$((mismatches + 1))
+	i=$((i + 1))
+done
+kill "$swapper"
+wait "$swapper" 2>/dev/null || true
+expect_eq 0 "$mismatches" "scripts recorded other than the one that ran"
+
 # The tracer's thread requests the shortest slice while it traces, and
 # the traced processes keep the default slice. /proc/PID/sched shows
 # the slice from Linux 6.12 on.

@@ -417,6 +417,23 @@ static int case_racing_argv(char **argv)
 	return die("execve");
 }
 
+/*
+ * Swap the directories A and B (RENAME_EXCHANGE) until killed, so that
+ * a path through A names B's contents half the time.
+ */
+static int case_swap_dirs(char **argv)
+{
+	if (!argv[0] || !argv[1]) {
+		fprintf(stderr, "usage: trace_helper swap-dirs A B\n");
+		return 2;
+	}
+	for (;;) {
+		if (syscall(SYS_renameat2, AT_FDCWD, argv[0], AT_FDCWD,
+			    argv[1], RENAME_EXCHANGE) < 0)
+			return die("renameat2");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -437,6 +454,7 @@ int main(int argc, char **argv)
 		{ "misaligned", case_misaligned },
 		{ "racing-argv", case_racing_argv },
 		{ "unreadable-args", case_unreadable_args },
+		{ "swap-dirs", case_swap_dirs },
 	};
 
 	if (argc < 2) {
