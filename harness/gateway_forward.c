@@ -489,12 +489,17 @@ static enum MHD_Result queue_in_place(struct MHD_Connection *c,
 				   message, details);
 }
 
+/* libcurl's limit on a whole response head, in bytes, as its message
+ * "Too large response headers" gives it. */
+#define GATEWAY_CURL_MAX_HEAD 307200
+
 /*
- * Return whether curl gave up on the response head because a line of it
- * is longer than CURL_MAX_HTTP_HEADER. libcurl 7.88 reports that as out
- * of memory, with no message. Later versions define CURLE_TOO_LARGE.
+ * Return whether curl gave up on the response head for its size. A line
+ * of CURL_MAX_HTTP_HEADER bytes or more is out of memory in libcurl
+ * 7.88, with no message, and CURLE_TOO_LARGE in later versions. A head
+ * above GATEWAY_CURL_MAX_HEAD is a receive error.
  */
-static bool line_too_long(const struct gateway_forward *f)
+static bool head_rejected(const struct gateway_forward *f)
 {
 	if (f->headers_done)
 		return false;
@@ -502,23 +507,34 @@ static bool line_too_long(const struct gateway_forward *f)
 	if (f->result == CURLE_TOO_LARGE)
 		return true;
 #endif
+	if (f->result == CURLE_RECV_ERROR)
+		return strstr(f->error, "Too large response headers") != NULL;
 	return f->result == CURLE_OUT_OF_MEMORY;
 }
 
-static enum MHD_Result queue_line_too_long(struct MHD_Connection *c,
+static enum MHD_Result queue_head_rejected(struct MHD_Connection *c,
 					   struct gateway_request *req)
 {
+	const struct gateway_forward *f = &req->forward;
 	char message[512];
 	cJSON *details = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
-	cJSON_AddNumberToObject(details, "curl_code", req->forward.result);
+	cJSON_AddNumberToObject(details, "curl_code", f->result);
 	cJSON_AddNumberToObject(details, "line_limit_bytes",
 				CURL_MAX_HTTP_HEADER);
-	snprintf(message, sizeof(message),
-		 "upstream '%s': a line of the response head is longer than "
-		 "the %d bytes that libcurl reads (or the gateway ran out of "
-		 "memory)", req->upstream->name, CURL_MAX_HTTP_HEADER);
+	cJSON_AddNumberToObject(details, "head_limit_bytes", GATEWAY_CURL_MAX_HEAD);
+	if (f->result == CURLE_RECV_ERROR)
+		snprintf(message, sizeof(message),
+			 "upstream '%s': the response head has more than the "
+			 "%d bytes that libcurl reads", req->upstream->name,
+			 GATEWAY_CURL_MAX_HEAD);
+	else
+		snprintf(message, sizeof(message),
+			 "upstream '%s': a line of the response head has %d "
+			 "bytes or more, with its line end, which libcurl does "
+			 "not read (or the gateway ran out of memory)",
+			 req->upstream->name, CURL_MAX_HTTP_HEADER);
 	return queue_in_place(c, req, "upstream_header_too_large", message,
 			      details);
 }
@@ -632,8 +648,8 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 			f->result = CURLE_GOT_NOTHING;
 			transfer_ended(req);
 		}
-		if (line_too_long(f))
-			return queue_line_too_long(c, req);
+		if (head_rejected(f))
+			return queue_head_rejected(c, req);
 		return queue_failure(c, req);
 	}
 	head = head_bytes(&req->ex->response.headers);

@@ -85,17 +85,25 @@ code=$(curl -sS -o "$TMP/both.json" -w '%{http_code}' -H "X-Pad: $pad" \
 expect_eq 502 "$code" "status for heads of 40,000 and 25,000 bytes"
 expect_grep '"request_head_bytes":40' "$TMP/both.json"
 
-# 13: one header line longer than libcurl reads (100 KiB) gets the same
-# code, with the limit, not a generic failure.
+# 13: one header line of 100 KiB or more, which libcurl does not read,
+# gets the same code, with the limit, not a generic failure.
 code=$(curl -sS -o "$TMP/line.json" -w '%{http_code}' \
 	"$REC/big_header?bytes=200000&line=200000")
 expect_eq 502 "$code" "status for a header line of 200,000 bytes"
 expect_grep '"code":"upstream_header_too_large"' "$TMP/line.json"
 expect_grep '"line_limit_bytes":102400' "$TMP/line.json"
+
+# 14: so does a head of more than the 300 KiB that libcurl reads in
+# all, in short lines.
+code=$(curl -sS -o "$TMP/head.json" -w '%{http_code}' \
+	"$REC/big_header?bytes=320000&line=4000")
+expect_eq 502 "$code" "status for a head of 320,000 bytes"
+expect_grep '"code":"upstream_header_too_large"' "$TMP/head.json"
+expect_grep '"head_limit_bytes":307200' "$TMP/head.json"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 1,2,3,4,5,6,7,8,9,10,11,12,13 "$($RECORDS seqs "$f")" \
+expect_eq 1,2,3,4,5,6,7,8,9,10,11,12,13,14 "$($RECORDS seqs "$f")" \
 	"exchange order"
 expect_eq complete "$($RECORDS field "$f" 10 outcome)" "head of 60,000"
 expect_eq upstream-failed "$($RECORDS field "$f" 11 outcome)" \
