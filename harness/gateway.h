@@ -144,11 +144,17 @@ harness_gateway_start(const struct harness_gateway_config *config);
 /*
  * Check an upstream's name and URL without starting anything: an http or
  * https URL that libcurl parses, with no empty port and no user name or
- * password (credentials go in auth_header and secret, which are masked).
- * Returns 0, or -1 with a message and a hint that never quote the URL.
+ * password (credentials go in auth_header and secret, which are masked),
+ * and a secret without control characters. Returns 0, or -1 with a
+ * message and a hint that never quote the URL or the secret.
  * harness_gateway_start() runs it on each upstream.
  */
 int harness_upstream_check(const struct harness_upstream *upstream);
+
+/* Return the offset of the first byte of secret that cannot go into a
+ * header value (a control character such as CR or LF), or -1 when there
+ * is none. */
+long harness_secret_bad_byte(const char *secret);
 
 /* The TCP port the gateway listens on. */
 unsigned short harness_gateway_port(const struct harness_gateway *gateway);

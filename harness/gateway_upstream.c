@@ -66,6 +66,35 @@ static const char *check_url(const char *url)
 	return reason;
 }
 
+long harness_secret_bad_byte(const char *secret)
+{
+	for (const char *p = secret; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return p - secret;
+	}
+	return -1;
+}
+
+/* The upstream's key goes into a header. A CR or LF in it would end the
+ * header early, and a server that trims it would echo the key without
+ * it, where masking the exact bytes does not find it. */
+static int check_secret(const char *name, const char *secret)
+{
+	long at = secret ? harness_secret_bad_byte(secret) : -1;
+
+	if (at < 0)
+		return 0;
+	harness_set_error("invalid key of upstream: '%s': byte %ld of %zu is "
+			  "the control character 0x%02x", name, at + 1,
+			  strlen(secret), (unsigned char)secret[at]);
+	harness_set_hint("remove the line end or other control character "
+			 "from the key (a key file saved with CRLF line ends "
+			 "adds a CR)");
+	return -1;
+}
+
 int harness_upstream_check(const struct harness_upstream *upstream)
 {
 	const char *name = upstream->name ? upstream->name : "";
@@ -79,7 +108,7 @@ int harness_upstream_check(const struct harness_upstream *upstream)
 	}
 	reason = upstream->url ? check_url(upstream->url) : "no URL";
 	if (!reason)
-		return 0;
+		return check_secret(name, upstream->secret);
 	harness_set_error("invalid upstream: '%s': %s", name, reason);
 	if (strstr(reason, "password"))
 		harness_set_hint("drop the credentials from the URL and give "

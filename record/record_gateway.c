@@ -174,6 +174,16 @@ int record_gateway_check_keys(const struct record_config *config)
 				  (int)strcspn(pair, "="), pair);
 			continue;
 		}
+		if (harness_secret_bad_byte(value) >= 0) {
+			cli_error("cannot use the key of upstream '%.*s': "
+				  "'%s': byte %ld is a control character, "
+				  "which cannot go into a header",
+				  (int)strcspn(pair, "="), pair, key,
+				  harness_secret_bad_byte(value) + 1);
+			cli_hint("remove the line end from %s (a key file "
+				 "saved with CRLF line ends adds a CR)", key);
+			return -1;
+		}
 		if (strlen(value) >= HARNESS_SECRET_MIN)
 			continue;
 		cli_error("cannot use the key of upstream '%.*s': '%s': "

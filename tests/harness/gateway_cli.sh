@@ -45,6 +45,17 @@ expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 expect_grep "missing credential: 'RB_TEST_MISSING_KEY'" "$TMP/err"
 expect_grep "^hint: export RB_TEST_MISSING_KEY" "$TMP/err"
 
+# A key with a line end would end its header early, and an upstream that
+# trims it would echo the key without it, where masking cannot find it.
+RB_TEST_CR_KEY=$(printf 'sk-test-cr-key-0123456789\r')
+export RB_TEST_CR_KEY
+expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--auth a=RB_TEST_CR_KEY
+expect_grep "invalid key of upstream: 'a': byte 26 of 26 is the control \
+character 0x0d" "$TMP/err"
+grep -q sk-test-cr-key "$TMP/err" && fail "the key reached the message"
+unset RB_TEST_CR_KEY
+
 # Every bad --upstream or --listen is a usage error, found before any
 # file is opened.
 for url in ftp://127.0.0.1:1 127.0.0.1:1 http://127.0.0.1: \

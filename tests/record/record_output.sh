@@ -74,6 +74,14 @@ expect_grep "^runbundle: cannot use the key of upstream 'openai': \
 'OPENAI_API_KEY': 6 characters, too short to mask in the bundle\$" "$TMP/err"
 [ ! -e "$TMP/key.rb" ] || fail "a short key left a bundle"
 grep -q k3yv4l "$TMP/err" && fail "the key's value reached the message"
+run_env OPENAI_API_KEY="$(printf 'sk-test-cr-key-0123456789\r')" \
+	"$RB" record -o "$TMP/cr.rb" \
+	--upstream openai=http://127.0.0.1:9/v1 -- true
+[ "$status" = 3 ] || fail "key with CR: expected exit status 3, got $status"
+expect_grep "^runbundle: cannot use the key of upstream 'openai': \
+'OPENAI_API_KEY': byte 26 is a control character" "$TMP/err"
+[ ! -e "$TMP/cr.rb" ] || fail "a key with CR left a bundle"
+grep -q sk-test-cr-key "$TMP/err" && fail "the key reached the message"
 run_env -u OPENAI_API_KEY "$RB" record -o "$TMP/nokey.rb" \
 	--upstream openai=http://127.0.0.1:9/v1 -- true
 [ "$status" = 0 ] || fail "unset key: expected exit status 0, got $status"
