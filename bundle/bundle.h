@@ -217,8 +217,23 @@ int bundle_each_event_row(struct bundle *bundle,
 cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq);
 
 /* Checkpoint, store the root digest (the hash of the last event) and
- * mark the bundle finalized. root may be NULL. */
+ * mark the bundle finalized. root may be NULL. A reader that has the
+ * file open can keep the checkpoint from finishing, which is no error:
+ * bundle_wal_kept() then returns what stayed beside the file. */
 int bundle_finalize(struct bundle *bundle, struct bundle_id *root);
+
+/* The part of a finalized bundle still outside its file. */
+enum bundle_wal {
+	BUNDLE_WAL_NONE = 0,	/* the file alone is the whole bundle */
+	BUNDLE_WAL_MODE,	/* the file has every commit, but stays in
+				 * WAL mode, so readers need to write the
+				 * -wal and -shm files beside it */
+	BUNDLE_WAL_COMMITS,	/* the last commits are in the -wal file,
+				 * which must stay beside the file */
+};
+
+/* Return the part that bundle_finalize() left outside the file. */
+enum bundle_wal bundle_wal_kept(const struct bundle *bundle);
 
 /* The root digest of a finalized bundle. Fails when not finalized. */
 int bundle_root(struct bundle *bundle, struct bundle_id *root);

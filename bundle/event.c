@@ -347,15 +347,42 @@ static int finalize_body(struct bundle *bundle, void *arg)
 
 /* Copy the WAL into the main file and go back to a rollback journal, so
  * the finalized bundle is one self-contained file. */
+/* Run "PRAGMA wal_checkpoint(TRUNCATE)". Returns 1 when a reader kept
+ * it from moving every commit into the file, past the busy timeout. */
+static int truncate_wal(struct bundle *bundle)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, busy;
+
+	if (sqlite3_prepare_v2(bundle->db, "PRAGMA wal_checkpoint(TRUNCATE)",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return store_sql_error(bundle, "cannot checkpoint bundle");
+	rc = sqlite3_step(stmt);
+	busy = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW &&
+	    (sqlite3_errcode(bundle->db) & 0xff) != SQLITE_BUSY)
+		return store_sql_error(bundle, "cannot checkpoint bundle");
+	return busy || rc != SQLITE_ROW ? 1 : 0;
+}
+
+/*
+ * Move every commit into the file and leave WAL mode, so that the file
+ * alone is the bundle. Another process that has it open (a reader of a
+ * live recording) can prevent either step, which leaves the bundle
+ * finalized all the same: bundle->wal_kept then records what is left.
+ */
 static int checkpoint(struct bundle *bundle)
 {
 	sqlite3_stmt *stmt = NULL;
 	const char *mode;
 	int rc, ok;
 
-	if (store_exec(bundle, "PRAGMA wal_checkpoint(TRUNCATE)",
-		       "cannot checkpoint bundle"))
-		return -1;
+	rc = truncate_wal(bundle);
+	if (rc != 0) {
+		bundle->wal_kept = BUNDLE_WAL_COMMITS;
+		return rc < 0 ? -1 : 0;
+	}
 
 	/* SQLite keeps WAL mode, and returns "wal", while another
 	 * connection has the file open. */
@@ -370,14 +397,8 @@ static int checkpoint(struct bundle *bundle)
 	if (rc != SQLITE_ROW &&
 	    (sqlite3_errcode(bundle->db) & 0xff) != SQLITE_BUSY)
 		return store_sql_error(bundle, "cannot checkpoint bundle");
-	if (!ok) {
-		bundle_set_error("cannot checkpoint bundle: '%s': another "
-				 "process has it open",
-				 bundle->path);
-		bundle_set_hint("the bundle is finalized, but keep its -wal "
-				"file beside it until every reader closed it");
-		return -1;
-	}
+	if (!ok)
+		bundle->wal_kept = BUNDLE_WAL_MODE;
 	return 0;
 }
 
@@ -397,11 +418,17 @@ int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
 	if (store_in_transaction(bundle, finalize_body, &digest))
 		return -1;
 	bundle->finalized = 1;
+	bundle->wal_kept = BUNDLE_WAL_NONE;
 	if (checkpoint(bundle))
 		return -1;
 	if (root)
 		*root = digest;
 	return 0;
+}
+
+enum bundle_wal bundle_wal_kept(const struct bundle *bundle)
+{
+	return bundle->wal_kept;
 }
 
 int bundle_root(struct bundle *bundle, struct bundle_id *root)

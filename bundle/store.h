@@ -36,6 +36,7 @@ struct bundle {
 	enum bundle_open_mode mode;
 	int version; /* the file's format version */
 	int finalized;
+	enum bundle_wal wal_kept;	/* set by bundle_finalize() */
 	int in_transaction;
 	int level;
 	size_t chunk_avg;

@@ -416,6 +416,7 @@ static void print_done(const struct record_session *s,
 
 	bundle_id_to_hex(root, hex);
 	fprintf(stderr, "bundle: %s\nroot: %s\n", s->config->output, hex);
+	record_note_wal(s->bundle, s->config->output);
 	if (r->stop_signal)
 		fprintf(stderr, "stopped: SIG%s before the agent started\n",
 			sigabbrev_np(r->stop_signal));

@@ -23,6 +23,7 @@
 #include "bundle/snapshot.h"
 #include "cli/cli.h"
 #include "record/commands.h"
+#include "record/record.h"
 #include "record/record_progress.h"
 
 /* The bundle's own files, excluded when they lie inside DIR. */
@@ -296,6 +297,8 @@ static int run(struct snapshot_args *args)
 		bundle_close(bundle);
 		return CLI_EXIT_ERROR;
 	}
+	if (args->finalize)
+		record_note_wal(bundle, args->bundle);
 	bundle_close(bundle);
 	print_result(args, &snapshot, &digest);
 	return snapshot.complete ? CLI_EXIT_OK : CLI_EXIT_FAIL;

@@ -744,3 +744,26 @@ void record_session_close(struct record_session *s)
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->lock);
 }
+
+void record_note_wal(const struct bundle *bundle, const char *path)
+{
+	switch (bundle_wal_kept(bundle)) {
+	case BUNDLE_WAL_NONE:
+		return;
+	case BUNDLE_WAL_MODE:
+		cli_error("warning: the bundle is finalized, but another "
+			  "process had it open, so it stays in WAL mode: '%s'",
+			  path);
+		cli_hint("the file holds every commit; a reader needs write "
+			 "access to its directory for the -wal and -shm "
+			 "files");
+		return;
+	case BUNDLE_WAL_COMMITS:
+		cli_error("warning: the bundle is finalized, but another "
+			  "process had it open, so its last commits are in "
+			  "'%s-wal'", path);
+		cli_hint("keep '%s-wal' beside the bundle, or copy the bundle "
+			 "after every reader has closed it", path);
+		return;
+	}
+}

@@ -211,6 +211,10 @@ int record_session_finish(struct record_session *session,
 /* Close the bundle (finalized or not) and free the session. */
 void record_session_close(struct record_session *session);
 
+/* Warn on stderr when a reader kept bundle_finalize() from leaving the
+ * bundle at path as one file (bundle_wal_kept()). */
+void record_note_wal(const struct bundle *bundle, const char *path);
+
 /*
  * Append an event with data (not consumed) and, when object is not
  * NULL, that JSON document stored as an object and referenced, plus any
