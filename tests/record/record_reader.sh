@@ -15,7 +15,7 @@ cd "$ws"
 # transaction) or "read" (a read transaction, which pins the WAL's last
 # commits).
 hold() {
-	rm -f "$TMP/release" "$ws/holding"
+	rm -f "$TMP/release"
 	/usr/bin/python3 - "$1" "$2" "$ws" "$TMP" <<'PY' &
 import os, sqlite3, sys, time
 bundle, how, ws, tmp = sys.argv[1:]
@@ -35,6 +35,7 @@ PY
 # record_held NAME HOW: record an agent that waits for the reader.
 record_held() {
 	bundle=$TMP/$1.rb
+	rm -f "$ws/holding"
 	set +e
 	"$RB" record -o "$bundle" -- sh -c \
 		'while [ ! -e holding ]; do sleep 0.02; done; exit 5' \
