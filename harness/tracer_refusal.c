@@ -5,9 +5,9 @@
  * Both fail with EACCES. The kernel checks the file's type and mode
  * before any security module, so a directory, or a regular file without
  * the execute bit for the caller, fails the same way with or without a
- * sandbox. The exec denylist masks a program with /dev/null, a character
- * device, and Landlock refuses a file whose mode would let it run: those
- * are the policy's.
+ * sandbox. The exec denylist masks a program with an empty file of mode
+ * 0755 on a noexec mount, and Landlock refuses a file whose mode would
+ * let it run: those are the policy's.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -36,6 +36,10 @@
 
 #define ATTR_RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 
+/* The file of the new root that covers denied commands. It is removed
+ * before the command runs. */
+#define DENY_FILE ".runbundle-exec-mask"
+
 static const char *const device_nodes[] = {
 	"null", "zero", "full", "random", "urandom", "tty",
 };
@@ -61,6 +65,10 @@ struct build {
 	int mask_file;	/* O_PATH fd of the first masked file, or -1 */
 	int mask_dir;	/* O_PATH fd of the first masked directory, or -1 */
 	dev_t mask_dir_dev;
+	int deny_source; /* O_PATH fd of the file that covers denied
+			  * commands (deny_source()), or -1 */
+	int deny_file;	/* O_PATH fd of the first denied command
+			 * masked, or -1 */
 	int ws;		/* O_PATH fd of the workspace */
 	int seed;	/* the HOME seed directory, or -1 */
 	int *ro;	/* per read_only entry: O_PATH fd, or -1 */
@@ -923,8 +931,6 @@ static int restrict_top(struct build *b, const char *path)
 	return rc;
 }
 
-/* Cover one path inside the new root: a directory with an empty
- * read-only tmpfs, anything else with the host's /dev/null. */
 /* Keep the first masked directory open, for later masks to bind. When
  * it cannot be opened, each later one gets a tmpfs of its own. */
 static void remember_mask_dir(struct build *b, const char *path)
@@ -943,6 +949,31 @@ static void remember_mask_dir(struct build *b, const char *path)
 	b->mask_dir_dev = st.st_dev;
 }
 
+/* Cover a denied command at path (open as target) with the empty file
+ * of deny_source(), through the first such cover once there is one. */
+static int mask_denied(struct build *b, const char *path, const char *target)
+{
+	char from[64];
+
+	if (b->deny_file >= 0) {
+		fd_path(from, sizeof(from), b->deny_file);
+		return mount(from, target, NULL, MS_BIND, NULL) < 0 ?
+			fail("hide", path) : 0;
+	}
+	fd_path(from, sizeof(from), b->deny_source);
+	if (mount(from, target, NULL, MS_BIND, NULL) < 0 ||
+	    restrict_top(b, path) < 0)
+		return fail("hide", path);
+	b->deny_file = openat2_path(b->root, path, RESOLVE_IN_ROOT |
+					     RESOLVE_NO_MAGICLINKS);
+	return 0;
+}
+
+/*
+ * Cover one path inside the new root: a directory with an empty
+ * read-only tmpfs, a denied command with the empty file of
+ * deny_source(), anything else with the host's /dev/null.
+ */
 static int mask(struct build *b, const char *path, const char *type)
 {
 	char target[64], from[64];
@@ -979,6 +1010,8 @@ static int mask(struct build *b, const char *path, const char *type)
 			rc = fail("hide", path);
 		else
 			remember_mask_dir(b, path);
+	} else if (strcmp(type, "exec-deny") == 0) {
+		rc = mask_denied(b, path, target);
 	} else if (b->mask_file >= 0) {
 		/* A bind copies the flags of its source mount, so a bind of
 		 * the first mask is read-only, nosuid, nodev and noexec
@@ -1216,9 +1249,9 @@ static bool link_target_shared(struct build *b,
 }
 
 /*
- * Cover the link at path itself, not the file it leads to, with a
- * read-only, nosuid, nodev, noexec clone of /dev/null. mount(2) would
- * follow the link; move_mount() onto a descriptor of the link does not.
+ * Cover the link at path itself, not the file it leads to, with a clone
+ * of the file that covers denied commands. mount(2) would follow the
+ * link; move_mount() onto a descriptor of the link does not.
  */
 static int mask_link(struct build *b, const char *path)
 {
@@ -1234,7 +1267,7 @@ static int mask_link(struct build *b, const char *path)
 
 	link = (int)syscall(SYS_openat2, b->root, path, &how, sizeof(how));
 	if (link >= 0)
-		tree = open_tree(b->devnull, "", OPEN_TREE_CLONE |
+		tree = open_tree(b->deny_source, "", OPEN_TREE_CLONE |
 				 OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree >= 0 &&
 	    mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0 &&
@@ -1281,9 +1314,48 @@ static int deny_in_search(struct build *b, const struct search_dir *dirs,
 }
 
 /*
+ * Make the file that covers denied commands: empty and of mode 0755, in
+ * the new root's tmpfs. Its first bind is made read-only, nosuid, nodev
+ * and noexec, and later binds copy that bind. An exec of it then fails
+ * with EACCES. It is a regular file because a shell that searches PATH,
+ * such as dash, skips any other kind of file without an exec, which no
+ * trace would show. For a regular file it runs the exec, and the kernel
+ * refuses it.
+ */
+static int deny_source(struct build *b)
+{
+	int fd = openat(b->root, DENY_FILE,
+			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+
+	if (fd < 0 || fchmod(fd, 0755) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail("create the exec mask", DENY_FILE);
+	}
+	close(fd);
+	b->deny_source = openat2_path(b->root, DENY_FILE, RESOLVE_BENEATH);
+	if (b->deny_source < 0)
+		return fail("open the exec mask", DENY_FILE);
+	return 0;
+}
+
+/* Remove the file that deny_source() made. The binds of it stay. */
+static int drop_deny_source(struct build *b)
+{
+	if (b->deny_source < 0)
+		return 0;
+	close(b->deny_source);
+	b->deny_source = -1;
+	if (unlinkat(b->root, DENY_FILE, 0) < 0)
+		return fail("remove the exec mask", DENY_FILE);
+	return 0;
+}
+
+/*
  * Mask each denied command, so that exec by name, by path, through a
- * symlink or with execveat all meet the same /dev/null and fail with
- * EACCES. A name is looked up in every directory of the sandbox's PATH.
+ * symlink or with execveat all meet the same empty noexec file and fail
+ * with EACCES. A name is looked up in every directory of the sandbox's
+ * PATH.
  */
 static int build_exec_deny(struct build *b)
 {
@@ -1294,9 +1366,13 @@ static int build_exec_deny(struct build *b)
 
 	if (!deny->count)
 		return 0;
-	n = open_search_dirs(b, &dirs);
-	if (n < 0)
+	if (deny_source(b) < 0)
 		return -1;
+	n = open_search_dirs(b, &dirs);
+	if (n < 0) {
+		drop_deny_source(b);
+		return -1;
+	}
 	for (size_t i = 0; i < deny->count && rc == 0; i++) {
 		const char *name = deny->items[i];
 
@@ -1306,6 +1382,8 @@ static int build_exec_deny(struct build *b)
 			rc = deny_in_search(b, dirs, (size_t)n, name);
 	}
 	close_search_dirs(dirs, (size_t)n);
+	if (drop_deny_source(b) < 0)
+		return -1;
 	return rc;
 }
 
@@ -1349,7 +1427,8 @@ int sandbox_mounts_build(const struct sandbox_plan *plan, cJSON *mounts)
 {
 	struct build b = { .plan = plan, .mounts = mounts, .root = -1,
 			   .ws = -1, .seed = -1, .mask_file = -1,
-			   .mask_dir = -1 };
+			   .mask_dir = -1, .deny_source = -1,
+			   .deny_file = -1 };
 	struct stat st;
 	int rc = -1;
 
@@ -1387,6 +1466,10 @@ out:
 		close(b.mask_file);
 	if (b.mask_dir >= 0)
 		close(b.mask_dir);
+	if (b.deny_source >= 0)
+		close(b.deny_source);
+	if (b.deny_file >= 0)
+		close(b.deny_file);
 	if (b.root >= 0)
 		close(b.root);
 	return rc;

@@ -42,6 +42,17 @@ expect_eq "169.254.169.254 443" \
 expect_eq 3 "$(last_data "$TMP/v.rb" end .counts.violations)" \
 	"end.counts.violations"
 
+# dash looks a name up in PATH with stat() and passes over anything but
+# a regular file without an exec. A denied command is covered with one,
+# so that dash runs the exec, which the kernel refuses and the record
+# shows.
+record "$TMP/dash.rb" --policy "$TMP/policy.json" -- dash -c 'wget -q
+	echo "status $?"'
+expect_recorded 0
+expect_grep '^status 126$' "$TMP/out"
+expect_eq wget "$($EVENTS "$TMP/dash.rb" last violation |
+	jq -r '.command | split("/") | last')" "the denied exec by name"
+
 # The process limit: with a cgroup (for root here), the forks it rejected
 # are one violation, which inspect names. An rlimit counts none.
 printf '{"version": 1, "limits": {"processes": 64}}\n' >"$TMP/procs.json"
