@@ -20,12 +20,17 @@
 static void print_model(const cJSON *model)
 {
 	const cJSON *row;
-	char lat[32];
+	char lat[32], unreadable[64] = "";
+	double n_unreadable = inspect_json_num(model, "unreadable", 0);
 
-	printf("model calls %d, %.0f input and %.0f output tokens\n",
-	       (int)inspect_json_num(model, "calls", 0),
+	if (n_unreadable > 0)
+		snprintf(unreadable, sizeof(unreadable), ", %.0f exchange%s "
+			 "unreadable", n_unreadable,
+			 n_unreadable == 1 ? "" : "s");
+	printf("model calls %.0f, %.0f input and %.0f output tokens%s\n",
+	       inspect_json_num(model, "calls", 0),
 	       inspect_json_num(model, "input_tokens", 0),
-	       inspect_json_num(model, "output_tokens", 0));
+	       inspect_json_num(model, "output_tokens", 0), unreadable);
 	if (!cJSON_GetArraySize(cJSON_GetObjectItem(model, "by_endpoint")))
 		return;
 	printf("  %-28s %-16s %5s %7s %7s %9s\n", "ENDPOINT", "MODEL",
@@ -72,6 +77,11 @@ static void print_processes(const cJSON *p)
 
 static void print_files(const cJSON *f)
 {
+	if (inspect_json_str(f, "error")) {
+		out_fieldf("files", 12, "unreadable: %s",
+			   inspect_json_str(f, "error"));
+		return;
+	}
 	printf("files       %.0f changed: %.0f added, %.0f modified, %.0f "
 	       "deleted, %.0f mode\n",
 	       inspect_json_num(f, "changed", 0),
@@ -333,6 +343,43 @@ static void warn_incomplete(const struct bundle_state *b, const char *path,
 		 "unfinalized bundle");
 }
 
+/* Print on stderr, after the summary, the parts that could not be read
+ * (the summary's "errors"), as log does for its exchanges. Returns the
+ * number of parts. */
+static size_t warn_unreadable(const cJSON *errors, double total,
+			      const char *path)
+{
+	size_t listed = 0;
+	const cJSON *e;
+
+	if (total < 1)
+		return 0;
+	fflush(stdout);
+	cJSON_ArrayForEach(e, errors) {
+		if (listed == INSPECT_INTEGRITY_LISTED)
+			break;
+		cli_error("cannot read part of the bundle: '%s': %s", path,
+			  cJSON_GetStringValue(e));
+		listed++;
+	}
+	if (total > listed)
+		cli_error("cannot read part of the bundle: '%s': %.0f more "
+			  "parts", path, total - (double)listed);
+	cli_hint("runbundle verify %s", path);
+	return (size_t)total;
+}
+
+/* Count the parts of the summary that could not be read: the exchanges
+ * and the diff of the files. */
+static double count_unreadable(const cJSON *summary)
+{
+	const cJSON *files = cJSON_GetObjectItem(summary, "files");
+
+	return inspect_json_num(cJSON_GetObjectItem(summary, "model"),
+				"unreadable", 0) +
+	       (inspect_json_str(files, "error") ? 1 : 0);
+}
+
 int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 {
 	static const struct option long_options[] = {
@@ -341,8 +388,9 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bundle_state state = {0};
-	cJSON *summary;
+	cJSON *summary, *errors;
 	const char *path;
+	double unreadable;
 	int c, json = 0, flags = 0, rc = 0, ok = 0;
 
 	opterr = 0;
@@ -363,12 +411,20 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	summary = build_summary(path, &state, flags, &ok);
 	if (!summary)
 		return out_fail();
+	/* Kept apart, because printing the JSON frees the summary. */
+	errors = cJSON_DetachItemFromObject(summary, "errors");
+	unreadable = count_unreadable(summary);
+	cJSON_AddItemToObject(summary, "errors",
+			      cJSON_Duplicate(errors, 1));
 	if (json) {
 		rc = out_json(summary);
 	} else {
 		print_text(summary);
 		cJSON_Delete(summary);
 	}
+	if (rc == 0 && warn_unreadable(errors, unreadable, path))
+		ok = 0;
+	cJSON_Delete(errors);
 	if (rc)
 		return rc;
 	warn_incomplete(&state, path, flags);

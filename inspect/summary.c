@@ -16,6 +16,10 @@
 
 #define TOP_COMMANDS 5
 
+/* The maximum number of messages in "errors". The parts that they
+ * concern count the rest. */
+#define ERRORS_LISTED 20
+
 static cJSON *dup_or_null(const cJSON *item)
 {
 	return item ? cJSON_Duplicate(item, 1) : cJSON_CreateNull();
@@ -120,19 +124,43 @@ static void bump(cJSON *obj, const char *name, double by)
 		out_add_num(obj, name, by);
 }
 
-static int add_exchange(const struct inspect_view *v,
-			const struct inspect_event *ev, cJSON *model)
+/* Add the message of inspect_error() to the summary's "errors", after
+ * the name of the part that it concerns. */
+static void add_error(cJSON *s, const char *part)
+{
+	cJSON *errors = cJSON_GetObjectItem(s, "errors");
+	char *text;
+
+	if (cJSON_GetArraySize(errors) >= ERRORS_LISTED ||
+	    asprintf(&text, "%s: %s", part, inspect_error()) < 0)
+		return;
+	cJSON_AddItemToArray(errors, cJSON_CreateString(text));
+	free(text);
+}
+
+/* Count the exchange of ev in model. One that cannot be read is counted
+ * as unreadable only, with its message in the summary's errors, so that
+ * a damaged object leaves the rest of the summary whole. */
+static void add_exchange(const struct inspect_view *v,
+			 const struct inspect_event *ev, cJSON *model,
+			 cJSON *s)
 {
 	struct harness_exchange ex;
 	struct inspect_answer a;
-	char endpoint[512];
+	char endpoint[512], part[48];
 	cJSON *row;
+	int rc = inspect_view_exchange(v, ev, &ex);
 
-	if (inspect_view_exchange(v, ev, &ex) < 0)
-		return -1;
-	if (inspect_answer_parse(&ex, &a) < 0) {
+	if (rc == 0 && inspect_answer_parse(&ex, &a) < 0) {
 		harness_exchange_release(&ex);
-		return -1;
+		rc = -1;
+	}
+	if (rc < 0) {
+		snprintf(part, sizeof(part), "event %llu",
+			 (unsigned long long)ev->seq);
+		add_error(s, part);
+		bump(model, "unreadable", 1);
+		return;
 	}
 	snprintf(endpoint, sizeof(endpoint), "%s %s",
 		 ex.upstream ? ex.upstream : "?",
@@ -151,10 +179,9 @@ static int add_exchange(const struct inspect_view *v,
 	     harness_outcome_name(ex.outcome), 1);
 	inspect_answer_release(&a);
 	harness_exchange_release(&ex);
-	return 0;
 }
 
-static int add_model(const struct inspect_view *v, cJSON *s)
+static void add_model(const struct inspect_view *v, cJSON *s)
 {
 	cJSON *model = cJSON_AddObjectToObject(s, "model");
 
@@ -162,14 +189,13 @@ static int add_model(const struct inspect_view *v, cJSON *s)
 	out_add_num(model, "input_tokens", 0);
 	out_add_num(model, "output_tokens", 0);
 	out_add_num(model, "latency_us", 0);
+	out_add_num(model, "unreadable", 0);
 	cJSON_AddObjectToObject(model, "outcomes");
 	cJSON_AddArrayToObject(model, "by_endpoint");
 	for (size_t i = 0; i < v->n_events; i++) {
-		if (strcmp(v->events[i].kind, "exchange") == 0 &&
-		    add_exchange(v, &v->events[i], model) < 0)
-			return -1;
+		if (strcmp(v->events[i].kind, "exchange") == 0)
+			add_exchange(v, &v->events[i], model, s);
 	}
-	return 0;
 }
 
 static const char *base_name(const char *path)
@@ -266,10 +292,26 @@ static int add_processes(const struct inspect_view *v, cJSON *s)
 	return 0;
 }
 
+/* Set every count of files to null and add the message, for a diff that
+ * failed part of the way, because partial counts would pass for whole
+ * ones. */
+static void add_files_error(cJSON *f, cJSON *s)
+{
+	static const char *const counts[] = {
+		"changed", "added", "modified", "deleted", "mode", "binary",
+		"not_files", "lines_added", "lines_removed",
+	};
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		cJSON_AddNullToObject(f, counts[i]);
+	cJSON_AddStringToObject(f, "error", inspect_error());
+	add_error(s, "files");
+}
+
 /* NOTE: the lines are counted by running the whole diff, one diff(1)
  * per changed file, which makes this the slowest part of the summary
  * on runs that change thousands of files. */
-static int add_files(const struct inspect_view *v, cJSON *s)
+static void add_files(const struct inspect_view *v, cJSON *s)
 {
 	struct inspect_patch_options opts = { 0 };
 	struct inspect_patch_stats st = { 0 };
@@ -277,8 +319,10 @@ static int add_files(const struct inspect_view *v, cJSON *s)
 
 	if (v->n_steps >= 2 &&
 	    inspect_patch(v->bundle, &v->steps[0].root,
-			  &v->steps[v->n_steps - 1].root, &opts, &st) < 0)
-		return -1;
+			  &v->steps[v->n_steps - 1].root, &opts, &st) < 0) {
+		add_files_error(f, s);
+		return;
+	}
 	out_add_num(f, "changed", st.added + st.modified + st.deleted +
 					  st.mode);
 	out_add_num(f, "added", st.added);
@@ -289,7 +333,7 @@ static int add_files(const struct inspect_view *v, cJSON *s)
 	out_add_num(f, "not_files", st.skipped);
 	out_add_num(f, "lines_added", st.lines_added);
 	out_add_num(f, "lines_removed", st.lines_removed);
-	return 0;
+	cJSON_AddNullToObject(f, "error");
 }
 
 static void add_violations(const struct inspect_view *v, cJSON *s)
@@ -400,9 +444,11 @@ cJSON *inspect_summary(const struct inspect_view *v, const char *path)
 		return NULL;
 	}
 	add_head(v, s, path);
+	cJSON_AddArrayToObject(s, "errors");
 	add_run(v, s);
-	if (add_model(v, s) < 0 || add_files(v, s) < 0 ||
-	    add_processes(v, s) < 0) {
+	add_model(v, s);
+	add_files(v, s);
+	if (add_processes(v, s) < 0) {
 		cJSON_Delete(s);
 		return NULL;
 	}

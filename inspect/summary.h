@@ -9,9 +9,14 @@
  * "end" event, no snapshot, no fingerprint) gets nulls and zeros there,
  * never a failure.
  *
- * Errors: NULL with the message in inspect_error() when an object the
- * summary needs cannot be read. The caller frees the result with
- * cJSON_Delete().
+ * A part that cannot be read (a damaged object, an exchange that does
+ * not parse) is left out of the numbers and named in "errors", so that
+ * the rest of a damaged bundle is still summarized. Such an exchange is
+ * counted in model.unreadable. A failed diff leaves the counts of
+ * "files" null and its message in files.error.
+ *
+ * Errors: NULL with the message in inspect_error() when memory runs
+ * out. The caller frees the result with cJSON_Delete().
  */
 #ifndef INSPECT_SUMMARY_H
 #define INSPECT_SUMMARY_H
