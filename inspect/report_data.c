@@ -21,15 +21,19 @@ struct gather {
 	size_t n_last;
 };
 
-/* A copy of at most REPORT_TEXT_MAX bytes of text, flagged when cut. */
-static void add_text(cJSON *obj, const char *name, const char *text,
-		     size_t len)
+/* Add to obj a copy of at most max bytes of text, and the boolean flag
+ * when it was cut. The cut never splits a UTF-8 sequence, so that the
+ * copy stays valid UTF-8 when the text was. */
+static void add_text_max(cJSON *obj, const char *name, const char *text,
+			 size_t len, size_t max, const char *flag)
 {
 	char *copy;
 
-	if (len > REPORT_TEXT_MAX) {
-		len = REPORT_TEXT_MAX;
-		cJSON_AddBoolToObject(obj, "truncated", 1);
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+		cJSON_AddBoolToObject(obj, flag, 1);
 	}
 	copy = malloc(len + 1);
 	if (!copy)
@@ -38,6 +42,14 @@ static void add_text(cJSON *obj, const char *name, const char *text,
 	copy[len] = '\0';
 	cJSON_AddStringToObject(obj, name, copy);
 	free(copy);
+}
+
+/* Add to obj a copy of at most REPORT_TEXT_MAX bytes of text, flagged
+ * "truncated" when cut. */
+static void add_text(cJSON *obj, const char *name, const char *text,
+		     size_t len)
+{
+	add_text_max(obj, name, text, len, REPORT_TEXT_MAX, "truncated");
 }
 
 static void add_error(cJSON *obj)
@@ -251,11 +263,8 @@ static void add_diff(struct gather *g, size_t i, cJSON *step)
 			  &opt, &stats) < 0)
 		add_error(step);
 	fclose(opt.out);
-	if (len > REPORT_DIFF_MAX) {
-		len = REPORT_DIFF_MAX;
-		cJSON_AddBoolToObject(step, "diff_truncated", 1);
-	}
-	add_text(step, "diff", text ? text : "", len);
+	add_text_max(step, "diff", text ? text : "", len, REPORT_DIFF_MAX,
+		     "diff_truncated");
 	free(text);
 }
 

@@ -44,6 +44,21 @@ expect_eq '3 1' "$(jq -r '"\(.steps) \(.violations)"' "$TMP/out")" \
 expect_eq "$(jq -c . "$TMP/data.json")" "$(jq -c .data "$TMP/out")" \
 	"the page's data in JSON"
 
+# A step's diff is cut at 256 KiB, and a text at 64 KiB: a step that
+# writes a 540 KB file gets the first 256 KiB of its diff, flagged.
+big=$TMP/big
+mkdir -p "$big/before" "$big/after"
+echo a >"$big/before/a"
+echo a >"$big/after/a"
+head -c 400000 /dev/urandom | base64 >"$big/after/big.txt"
+run_spec "$big"
+run_finish "$big"
+forge "$big/b.rb" "$big/spec"
+expect_status 0 "$RUNBUNDLE" report --json -o "$TMP/big.html" "$big/b.rb"
+expect_eq '262144 true' "$(jq -r '.data.steps[0] |
+	"\(.diff | length) \(.diff_truncated)"' "$TMP/out")" \
+	"the length of a cut diff and its flag"
+
 # A damaged bundle gets an error, and no file.
 echo junk >"$TMP/junk.rb"
 expect_status 3 "$RUNBUNDLE" report -o "$TMP/j.html" "$TMP/junk.rb"
