@@ -269,78 +269,28 @@ static void print_text(const cJSON *s)
 	print_machine(cJSON_GetObjectItem(s, "fingerprint"));
 }
 
-/* The facts about the bundle that outlive its view. */
-struct bundle_state {
-	int finalized;
-	size_t n_events;
-	int wal_missing; /* not finalized, and no -wal beside it */
-};
-
-/*
- * Add to verify the outcome of runbundle verify with the same
- * --allow-incomplete: "incomplete" (not finalized), "wal_missing" and
- * "ok". Returns ok.
- */
-static int add_outcome(cJSON *verify, const struct bundle_state *b,
-		       int flags)
-{
-	int damaged = cJSON_IsTrue(cJSON_GetObjectItem(verify, "damaged"));
-	int ok = !damaged &&
-		 !inspect_incomplete_fails(!b->finalized, b->wal_missing,
-					   b->n_events, flags);
-
-	cJSON_AddBoolToObject(verify, "incomplete", !b->finalized);
-	cJSON_AddBoolToObject(verify, "wal_missing", b->wal_missing);
-	cJSON_AddBoolToObject(verify, "ok", ok);
-	return ok;
-}
-
 /* The summary with runbundle verify's result as "verify", or NULL after
  * storing the error. b->wal_missing is checked before the bundle is
- * opened, and is set to 0 here when the bundle was finalized. */
-static cJSON *build_summary(const char *path, struct bundle_state *b,
+ * opened. */
+static cJSON *build_summary(const char *path, struct inspect_bundle_state *b,
 			    int flags, int *ok)
 {
 	struct inspect_view view;
-	cJSON *summary, *verify;
+	cJSON *summary;
 
 	if (inspect_view_open(&view, path) < 0)
 		return NULL;
-	b->finalized = view.finalized;
-	b->n_events = view.n_events;
-	b->wal_missing = b->wal_missing && !view.finalized;
+	inspect_bundle_state_set(b, &view, b->wal_missing);
 	summary = inspect_summary(&view, path);
 	inspect_view_close(&view);
-	verify = summary ? inspect_verify_json(path) : NULL;
-	if (!verify) {
+	if (!summary)
+		return NULL;
+	*ok = inspect_summary_verify(summary, path, b, flags);
+	if (*ok < 0) {
 		cJSON_Delete(summary);
 		return NULL;
 	}
-	*ok = add_outcome(verify, b, flags);
-	cJSON_AddItemToObject(summary, "verify", verify);
-	cJSON_AddBoolToObject(summary, "wal_missing", b->wal_missing);
 	return summary;
-}
-
-/* Print on stderr, after the summary, the note and the error that
- * runbundle verify prints for an unfinalized bundle. */
-static void warn_incomplete(const struct bundle_state *b, const char *path,
-			    int flags)
-{
-	if (b->finalized)
-		return;
-	fflush(stdout);
-	if (b->wal_missing)
-		inspect_wal_warn(path);
-	/* --allow-incomplete cannot help a copy that lacks its -wal and
-	 * has no events, so its hint would mislead. */
-	if (flags & INSPECT_CHECK_ALLOW_INCOMPLETE ||
-	    (b->wal_missing && b->n_events == 0))
-		return;
-	cli_error("the bundle is incomplete: '%s': it was not finalized, so "
-		  "no root digest covers its last events", path);
-	cli_hint("pass --allow-incomplete to accept an intact prefix of an "
-		 "unfinalized bundle");
 }
 
 /* Print on stderr, after the summary, the parts that could not be read
@@ -387,7 +337,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 		{ "allow-incomplete", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bundle_state state = {0};
+	struct inspect_bundle_state state = {0};
 	cJSON *summary, *errors;
 	const char *path;
 	double unreadable;
@@ -427,6 +377,8 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	cJSON_Delete(errors);
 	if (rc)
 		return rc;
-	warn_incomplete(&state, path, flags);
+	inspect_incomplete_warn(&state, path, flags,
+				"pass --allow-incomplete to accept an intact "
+				"prefix of an unfinalized bundle");
 	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

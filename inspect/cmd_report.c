@@ -33,6 +33,7 @@
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/options.h"
 #include "inspect/output.h"
 #include "inspect/report_data.h"
@@ -216,69 +217,96 @@ static int print_json(const char *output, cJSON *doc)
 }
 
 /*
- * Add runbundle verify's result to the page's data as "verify", so that
- * an auditor who opens the page finds a damaged bundle marked damaged,
- * whatever its events contain. Returns the number of problems, or -1 when
- * the bundle cannot be verified.
+ * Add runbundle verify's result to the page's summary as inspect --json
+ * has it, and to the data as "verify", so that an auditor who opens the
+ * page finds a damaged bundle marked damaged, whatever its events
+ * contain. Returns whether runbundle verify with the same
+ * --allow-incomplete would pass, or -1 when the bundle cannot be
+ * verified.
  */
-static long add_verify(cJSON *doc, const char *bundle)
+static int add_verify(cJSON *doc, const char *bundle,
+		      const struct inspect_bundle_state *state, int flags)
 {
-	cJSON *v = inspect_verify_json(bundle);
+	cJSON *summary = cJSON_GetObjectItem(doc, "summary");
+	int ok = inspect_summary_verify(summary, bundle, state, flags);
 
-	if (!v) {
+	if (ok < 0) {
 		cli_error_from(inspect_error(), inspect_error_hint());
 		return -1;
 	}
-	cJSON_AddItemToObject(doc, "verify", v);
-	return (long)cJSON_GetNumberValue(cJSON_GetObjectItem(v,
-							      "n_problems"));
+	cJSON_AddItemToObject(doc, "verify", cJSON_Duplicate(
+		cJSON_GetObjectItem(summary, "verify"), 1));
+	return ok;
 }
 
-/* An unfinalized bundle is reported only with --allow-incomplete, as
- * the other reading commands do, because no root digest covers its last
- * events. */
-static int check_finalized(const struct inspect_view *view,
-			   const char *bundle)
+/* Print on stderr the lines about an unfinalized bundle, as inspect
+ * prints them. */
+static void warn_incomplete(const struct inspect_bundle_state *state,
+			    const char *bundle, int flags)
 {
-	if (view->finalized)
-		return 0;
-	cli_error("the bundle is incomplete: '%s': it was not finalized, so "
-		  "no root digest covers its last events", bundle);
-	cli_hint("pass --allow-incomplete to report the events it has; "
-		 "'runbundle verify %s' checks them", bundle);
-	return -1;
+	char hint[512];
+
+	snprintf(hint, sizeof(hint), "pass --allow-incomplete to report the "
+		 "events it has; 'runbundle verify %s' checks them", bundle);
+	inspect_incomplete_warn(state, bundle, flags, hint);
+}
+
+/* Open the bundle and gather the page's data. An unfinalized bundle is
+ * reported only with --allow-incomplete, as the other reading commands
+ * do, because no root digest covers its last events. Returns the data,
+ * or NULL with *rc set after printing the error. */
+static cJSON *gather(const char *bundle, struct inspect_bundle_state *state,
+		     int flags, int *rc)
+{
+	struct inspect_view view;
+	/* Before the bundle is opened, which may create an empty -wal. */
+	int wal_missing = inspect_wal_missing(bundle);
+	cJSON *doc;
+
+	*rc = CLI_EXIT_ERROR;
+	if (inspect_view_open(&view, bundle) < 0) {
+		cli_error_from(inspect_error(), inspect_error_hint());
+		return NULL;
+	}
+	inspect_bundle_state_set(state, &view, wal_missing);
+	if (!(flags & INSPECT_CHECK_ALLOW_INCOMPLETE) && !view.finalized) {
+		inspect_view_close(&view);
+		warn_incomplete(state, bundle, flags);
+		*rc = CLI_EXIT_FAIL;
+		return NULL;
+	}
+	doc = inspect_report_data(&view, bundle);
+	inspect_view_close(&view);
+	if (!doc)
+		cli_error_from(inspect_error(), inspect_error_hint());
+	return doc;
 }
 
 static int run(const char *bundle, const char *output, int json_out,
-	       int allow_incomplete)
+	       int flags)
 {
-	struct inspect_view view;
+	struct inspect_bundle_state state;
 	const char *name = strrchr(bundle, '/');
 	struct stat st;
 	char *json;
 	cJSON *doc;
-	long problems;
-	int rc;
+	double problems;
+	int rc, ok;
 
 	if (lstat(output, &st) == 0) {
 		exists_error(output);
 		return CLI_EXIT_ERROR;
 	}
-	if (inspect_view_open(&view, bundle) < 0)
-		return cli_error_from(inspect_error(), inspect_error_hint());
-	if (!allow_incomplete && check_finalized(&view, bundle) < 0) {
-		inspect_view_close(&view);
-		return CLI_EXIT_FAIL;
-	}
-	doc = inspect_report_data(&view, bundle);
-	inspect_view_close(&view);
+	doc = gather(bundle, &state, flags, &rc);
 	if (!doc)
-		return cli_error_from(inspect_error(), inspect_error_hint());
-	problems = add_verify(doc, bundle);
-	if (problems < 0) {
+		return rc;
+	ok = add_verify(doc, bundle, &state, flags);
+	if (ok < 0) {
 		cJSON_Delete(doc);
 		return CLI_EXIT_ERROR;
 	}
+	problems = inspect_json_num(cJSON_GetObjectItem(doc, "verify"),
+				    "n_problems", 0);
 	json = cJSON_PrintUnformatted(doc);
 	if (!json) {
 		cJSON_Delete(doc);
@@ -293,10 +321,11 @@ static int run(const char *bundle, const char *output, int json_out,
 	}
 	fprintf(stderr, "report: %s\n", output);
 	if (problems > 0)
-		cli_error("the bundle is damaged: '%s': %ld problem%s, which "
+		cli_error("the bundle is damaged: '%s': %.0f problem%s, which "
 			  "the report lists at the top",
 			  bundle, problems, problems == 1 ? "" : "s");
-	rc = problems > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	warn_incomplete(&state, bundle, flags);
+	rc = ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	if (json_out && print_json(output, doc) != CLI_EXIT_OK)
 		return CLI_EXIT_ERROR;
 	if (!json_out)
@@ -307,7 +336,7 @@ static int run(const char *bundle, const char *output, int json_out,
 int cmd_report(int argc, char **argv, const struct cli_command *self)
 {
 	const char *output = NULL;
-	int json = 0, allow_incomplete = 0, first;
+	int json = 0, allow_incomplete = 0, first, flags;
 	const struct inspect_option options[] = {
 		{ "output", 'o', &output, NULL },
 		{ "json", 0, NULL, &json },
@@ -321,5 +350,6 @@ int cmd_report(int argc, char **argv, const struct cli_command *self)
 		return CLI_EXIT_USAGE;
 	if (!output)
 		return cli_usage_error(self, "expected -o FILE");
-	return run(argv[first], output, json, allow_incomplete);
+	flags = allow_incomplete ? INSPECT_CHECK_ALLOW_INCOMPLETE : 0;
+	return run(argv[first], output, json, flags);
 }

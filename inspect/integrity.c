@@ -175,3 +175,28 @@ void inspect_wal_warn(const char *path)
 	cli_hint("copy '%s-wal' together with the bundle, or copy bundles "
 		 "only after runbundle record has ended", path);
 }
+
+void inspect_bundle_state_set(struct inspect_bundle_state *b,
+			      const struct inspect_view *view,
+			      int wal_missing)
+{
+	b->finalized = view->finalized;
+	b->n_events = view->n_events;
+	b->wal_missing = wal_missing && !view->finalized;
+}
+
+void inspect_incomplete_warn(const struct inspect_bundle_state *b,
+			     const char *path, int flags, const char *hint)
+{
+	if (b->finalized)
+		return;
+	fflush(stdout);
+	if (b->wal_missing)
+		inspect_wal_warn(path);
+	if (flags & INSPECT_CHECK_ALLOW_INCOMPLETE ||
+	    (b->wal_missing && b->n_events == 0))
+		return;
+	cli_error("the bundle is incomplete: '%s': it was not finalized, so "
+		  "no root digest covers its last events", path);
+	cli_hint("%s", hint);
+}

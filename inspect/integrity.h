@@ -99,4 +99,29 @@ int inspect_wal_missing(const char *path);
  * has no -wal beside it (see inspect_wal_missing()), on stderr. */
 void inspect_wal_warn(const char *path);
 
+/* The facts about a bundle that decide, with --allow-incomplete,
+ * whether runbundle verify and the reading commands accept it. */
+struct inspect_bundle_state {
+	int finalized;
+	size_t n_events;
+	int wal_missing; /* not finalized, and no -wal beside it */
+};
+
+/* Fill *b from view. wal_missing is what inspect_wal_missing() returned
+ * before the bundle was opened, because opening it may create a -wal. */
+void inspect_bundle_state_set(struct inspect_bundle_state *b,
+			      const struct inspect_view *view,
+			      int wal_missing);
+
+/*
+ * Print on stderr what runbundle verify prints for an unfinalized
+ * bundle: the note of a missing -wal, then, when the bundle fails
+ * without --allow-incomplete in flags, "the bundle is incomplete" and
+ * hint. Prints nothing for a finalized bundle. A copy that has no events
+ * and no -wal gets the note only, because --allow-incomplete cannot
+ * make it pass and the hint would mislead.
+ */
+void inspect_incomplete_warn(const struct inspect_bundle_state *b,
+			     const char *path, int flags, const char *hint);
+
 #endif

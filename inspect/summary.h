@@ -24,16 +24,22 @@
 #include <cjson/cJSON.h>
 
 #include "inspect/describe.h" /* inspect_violation_text() */
+#include "inspect/integrity.h"
 #include "inspect/view.h"
 
 cJSON *inspect_summary(const struct inspect_view *view, const char *path);
 
 /*
- * Verify the bundle at path as runbundle verify does: {"damaged",
- * "n_problems", "verified_events", "problems"} with the first 20 of the
- * problems' messages. The caller frees it. NULL with a message in
- * inspect_error() when the bundle cannot be verified at all.
+ * Verify the bundle at path as runbundle verify does, and add the result
+ * to summary as "verify": {"damaged", "n_problems", "verified_events",
+ * "problems"} with the first 20 of the problems' messages, then
+ * "incomplete" (not finalized), "wal_missing" and "ok", whether
+ * runbundle verify with the --allow-incomplete of flags (enum
+ * inspect_check_flags) exits 0. Adds "wal_missing" to summary too.
+ * Returns ok (0 or 1), or -1 with a message in inspect_error() when the
+ * bundle cannot be verified at all.
  */
-cJSON *inspect_verify_json(const char *path);
+int inspect_summary_verify(cJSON *summary, const char *path,
+			   const struct inspect_bundle_state *b, int flags);
 
 #endif

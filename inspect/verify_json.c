@@ -6,13 +6,14 @@
 #include "bundle/error.h"
 #include "bundle/verify.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 #include "inspect/summary.h"
 
 /* The problems listed; the count goes on. */
 #define VERIFY_MAX_LISTED 20
 
-cJSON *inspect_verify_json(const char *path)
+static cJSON *verify_json(const char *path)
 {
 	struct bundle_verify_report vr;
 	cJSON *v, *list;
@@ -31,4 +32,23 @@ cJSON *inspect_verify_json(const char *path)
 						   vr.problems[i].message));
 	bundle_verify_release(&vr);
 	return v;
+}
+
+int inspect_summary_verify(cJSON *summary, const char *path,
+			   const struct inspect_bundle_state *b, int flags)
+{
+	cJSON *verify = verify_json(path);
+	int ok;
+
+	if (!verify)
+		return -1;
+	ok = !cJSON_IsTrue(cJSON_GetObjectItem(verify, "damaged")) &&
+	     !inspect_incomplete_fails(!b->finalized, b->wal_missing,
+				       b->n_events, flags);
+	cJSON_AddBoolToObject(verify, "incomplete", !b->finalized);
+	cJSON_AddBoolToObject(verify, "wal_missing", b->wal_missing);
+	cJSON_AddBoolToObject(verify, "ok", ok);
+	cJSON_AddItemToObject(summary, "verify", verify);
+	cJSON_AddBoolToObject(summary, "wal_missing", b->wal_missing);
+	return ok;
 }

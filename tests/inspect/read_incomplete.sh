@@ -179,4 +179,32 @@ may be in the missing '$TMP/none.rb-wal'$" "$TMP/out"
 done
 expect_status 1 "$RUNBUNDLE" log --allow-incomplete "$TMP/none.rb"
 expect_grep "'$TMP/none.rb-wal': missing" "$TMP/err"
+
+# report follows inspect: without --allow-incomplete it writes no page,
+# with it the page and exit status 1, and its summary has inspect's
+# verify and wal_missing.
+expect_status 1 "$RUNBUNDLE" report -o "$TMP/none.html" "$TMP/none.rb"
+expect_grep "'$TMP/none.rb-wal': missing" "$TMP/err"
+[ -e "$TMP/none.html" ] && fail "report wrote a page without the flag"
+expect_status 1 "$RUNBUNDLE" report --json --allow-incomplete \
+	-o "$TMP/none.html" "$TMP/none.rb"
+expect_grep "'$TMP/none.rb-wal': missing" "$TMP/err"
+expect_grep '<!DOCTYPE html>' "$TMP/none.html"
+expect_eq 'true false true' "$(jq -r '.data.summary | [.wal_missing,
+	.verify.ok, .verify.incomplete] | join(" ")' "$TMP/out")" \
+	"report's wal_missing, verify.ok and verify.incomplete"
+expect_eq false "$(jq .data.verify.ok "$TMP/out")" "the page's verify.ok"
+"$RUNBUNDLE" inspect --json --allow-incomplete "$TMP/none.rb" \
+	>"$TMP/inspect.json" 2>"$TMP/inspect.err" &&
+	fail "inspect accepted none.rb"
+expect_eq "$(jq -c '.verify, .wal_missing' "$TMP/inspect.json")" \
+	"$(jq -c '.data.summary | .verify, .wal_missing' "$TMP/out")" \
+	"the verify of report and inspect"
+
+# The copy with an event: the page, the note, and exit status 0.
+expect_status 0 "$RUNBUNDLE" report --json --allow-incomplete \
+	-o "$TMP/copy.html" "$TMP/copy.rb"
+expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
+expect_eq 'true true' "$(jq -r '.data.summary | [.wal_missing,
+	.verify.ok] | join(" ")' "$TMP/out")" "report's verify of the copy"
 exit 0
