@@ -153,26 +153,36 @@ static int diverged(const struct inspect_event *ev)
 	       (verdict && strcmp(verdict, "diverged") == 0);
 }
 
-/* A failed exec that the same process follows with another attempt is
- * a PATH lookup (execs.h), counted once with the attempt that ends it. */
+/*
+ * A failed exec that the same process follows with another attempt is
+ * a PATH lookup (execs.h), counted once with the attempt that ends it.
+ * An exec that the sandbox refused has an exec event and a violation
+ * event: it counts once, at its violation, unless it is a PATH lookup.
+ */
 static int check_events(struct gate *g)
 {
 	const struct inspect_view *v = g->view;
 	unsigned char *lookups = inspect_exec_lookups(v);
+	size_t *pairs = inspect_exec_violations(v);
 
-	if (!lookups)
+	if (!lookups || !pairs) {
+		free(lookups);
+		free(pairs);
 		return -1;
+	}
 	for (size_t i = 0; i < v->n_events; i++) {
 		const struct inspect_event *ev = &v->events[i];
 
-		if (strcmp(ev->kind, "exec") == 0 && !lookups[i])
+		if (strcmp(ev->kind, "exec") == 0 && !lookups[i] && !pairs[i])
 			check_exec(g, ev);
-		else if (strcmp(ev->kind, "violation") == 0)
+		else if (strcmp(ev->kind, "violation") == 0 &&
+			 (!pairs[i] || !lookups[pairs[i] - 1]))
 			check_violation(g, ev);
 		if (diverged(ev))
 			hit(&g->r[DIVERGED], ev->kind);
 	}
 	free(lookups);
+	free(pairs);
 	return 0;
 }
 

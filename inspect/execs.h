@@ -8,6 +8,9 @@
  * attempt after it, successful or not. Only the last failed attempt of
  * a process counts as a failed exec. inspect, log and gate use this one
  * rule, so that they agree on what failed.
+ *
+ * An exec that the sandbox refused is one attempt too, although it has
+ * an exec event and a violation event, so gate counts it once.
  */
 #ifndef INSPECT_EXECS_H
 #define INSPECT_EXECS_H
@@ -21,5 +24,18 @@
  * with the message in inspect_error() when memory runs out.
  */
 unsigned char *inspect_exec_lookups(const struct inspect_view *v);
+
+/*
+ * Pair each exec violation of v with the failed exec event that it
+ * reports. The tracer writes an exec event for every attempt and, for
+ * one that the sandbox refused, a "violation" event from "exec" after
+ * it, with the same process "index" and the attempt's path as
+ * "command". Returns an array of v->n_events positions (malloc'd, the
+ * caller frees it): at each event of a pair, the position of the other
+ * plus 1, and 0 elsewhere, which includes a violation without its exec
+ * event. Returns NULL with the message in inspect_error() when memory
+ * runs out.
+ */
+size_t *inspect_exec_violations(const struct inspect_view *v);
 
 #endif

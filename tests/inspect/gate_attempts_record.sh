@@ -3,7 +3,10 @@
 # connect past the gateway fails the gate's write-outside and network
 # rules, although neither attempt changed a file or reached a host, and
 # inspect shows both. The connect goes to a port of the sandbox's own
-# loopback, so nothing leaves the machine.
+# loopback, so nothing leaves the machine. Each denied program that the
+# run tries counts once in denied-command, although the sandbox's
+# refusal adds a violation event to the exec event, and a PATH lookup
+# adds more of both.
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 PY=/usr/bin/python3
@@ -22,6 +25,8 @@ s = socket.socket()
 s.settimeout(2)
 s.connect_ex(("127.0.0.1", 9))
 '
+bash -c 'su -c true' 2>/dev/null
+PATH=/usr/bin:/bin env mount 2>/dev/null
 echo done >inside.txt
 exit 0
 SH
@@ -49,6 +54,14 @@ expect_eq false "$(jq -r '.rules[] | select(.rule == "network") |
 expect_eq true "$(jq '.rules[] | select(.rule == "network") | .items |
 	index("127.0.0.1:9") != null' "$TMP/out")" \
 	"the refused destination among the items"
+
+# su is one attempt, and so is mount, whose PATH lookup tried
+# /usr/bin/mount before /bin/mount.
+expect_eq 3 "$(jq '[.violations[] | select(.source == "exec")] | length' \
+	"$TMP/summary.json")" "exec violations in the bundle"
+expect_eq '2 ["/usr/bin/su","/bin/mount"]' "$(jq -c '.rules[] |
+	select(.rule == "denied-command") | "\(.count) \(.items)"' -r \
+	"$TMP/out")" "the denied commands"
 
 # The human lines name them too, and inspect lists them.
 expect_status 1 "$RUNBUNDLE" gate "$TMP/run.rb"
