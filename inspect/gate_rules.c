@@ -129,8 +129,85 @@ static int parse_max(const char *name, const cJSON *item, int64_t *out)
 	return 0;
 }
 
+/* Write into out the pattern without its '.' and empty components,
+ * anchored at the workspace root: what a pattern such as "./out.txt" or
+ * "docs/" means, for the hint. */
+static void suggest_pattern(char *out, size_t len, const char *pattern)
+{
+	size_t at = 0;
+
+	for (const char *p = pattern; *p && at + 1 < len;) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && *p == '.'))
+			at += (size_t)snprintf(out + at, len - at, "/%.*s",
+					       (int)n, p);
+		p += n + (p[n] == '/');
+	}
+	if (at == 0)
+		snprintf(out, len, "*");
+}
+
+static const char parent_fault[] = "a '..' component never matches";
+
+/* Return the reason why the path component of n bytes at p, the last
+ * one when last is nonzero, never matches, or NULL when it can. */
+static const char *component_fault(const char *p, size_t n, int last)
+{
+	if (n == 2 && strncmp(p, "..", 2) == 0)
+		return parent_fault;
+	if (n == 1 && *p == '.')
+		return "a '.' component never matches";
+	if (n == 0 && last)
+		return "a trailing '/' never matches";
+	if (n == 0)
+		return "an empty component ('//') never matches";
+	return NULL;
+}
+
+/*
+ * Reject a path pattern that can never match, which would pass a run
+ * that the rules mean to fail. Paths in a snapshot are relative to the
+ * workspace root, without a '.', '..' or empty component, so a pattern
+ * that has one, or a trailing '/', matches nothing. A leading '/' only
+ * anchors the pattern.
+ */
+static int check_components(const char *name, const char *key,
+			    const cJSON *item)
+{
+	const char *s = item->valuestring;
+	const char *p = s[0] == '/' ? s + 1 : s;
+	const char *fault = NULL;
+	char fix[4200];
+
+	if (!strchr(s, '/'))
+		return 0;
+	while (!fault) {
+		size_t n = strcspn(p, "/");
+
+		fault = component_fault(p, n, !p[n]);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	if (!fault)
+		return 0;
+	bad(name, key, item, fault);
+	suggest_pattern(fix, sizeof(fix), s);
+	if (fault == parent_fault)
+		inspect_set_hint("remove it: the rules see only paths inside "
+				 "the workspace");
+	else if (strcmp(fix, "*") == 0)
+		inspect_set_hint("write '*' to match every path");
+	else
+		inspect_set_hint("paths start at the workspace root: write "
+				 "'%s' to match that path and everything "
+				 "below it", fix);
+	return -1;
+}
+
 static int check_pattern(const char *name, const char *key, size_t i,
-			 const cJSON *item)
+			 const cJSON *item, int paths)
 {
 	char path[96];
 	const char *s = item->valuestring;
@@ -146,11 +223,13 @@ static int check_pattern(const char *name, const char *key, size_t i,
 			return bad(name, path, NULL,
 				   "a control character in a pattern");
 	}
-	return 0;
+	return paths ? check_components(name, path, item) : 0;
 }
 
+/* Parse a list of patterns. When paths is nonzero, check them as path
+ * patterns too (check_components()). */
 static int parse_list(const char *name, const cJSON *item,
-		      struct inspect_gate_list *list)
+		      struct inspect_gate_list *list, int paths)
 {
 	const char **items;
 	size_t n = 0, count;
@@ -167,7 +246,7 @@ static int parse_list(const char *name, const cJSON *item,
 		return -1;
 	}
 	cJSON_ArrayForEach(el, item) {
-		if (check_pattern(name, item->string, n, el) < 0) {
+		if (check_pattern(name, item->string, n, el, paths) < 0) {
 			free(items);
 			return -1;
 		}
@@ -195,11 +274,11 @@ static int parse_key(struct inspect_gate_rules *rules, const char *name,
 	if (strcmp(key, "max_files_changed") == 0)
 		return parse_max(name, item, &rules->max_files_changed);
 	if (strcmp(key, "protected_paths") == 0)
-		return parse_list(name, item, &rules->protected_paths);
+		return parse_list(name, item, &rules->protected_paths, 1);
 	if (strcmp(key, "allowed_paths") == 0)
-		return parse_list(name, item, &rules->allowed_paths);
+		return parse_list(name, item, &rules->allowed_paths, 1);
 	if (strcmp(key, "denied_commands") == 0)
-		return parse_list(name, item, &rules->denied_commands);
+		return parse_list(name, item, &rules->denied_commands, 0);
 	if (strcmp(key, "allow_network") == 0)
 		return parse_bool(name, item, &rules->allow_network);
 	if (strcmp(key, "require_complete") == 0)
@@ -209,6 +288,41 @@ static int parse_key(struct inspect_gate_rules *rules, const char *name,
 	if (strcmp(key, "allow_timeout") == 0)
 		return parse_bool(name, item, &rules->allow_timeout);
 	return bad(name, key, NULL, "unknown key");
+}
+
+/* Reject a key that the object has before item too: JSON leaves the
+ * meaning of a repeated key open, and taking the last one would let a
+ * second "protected_paths": [] hide the first. */
+static int check_repeated(const char *name, const cJSON *root,
+			  const cJSON *item)
+{
+	for (const cJSON *p = root->child; p != item; p = p->next) {
+		if (strcmp(p->string, item->string) == 0) {
+			bad(name, item->string, NULL, "the key is repeated");
+			inspect_set_hint("keep one '%s' in the file",
+					 item->string);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reject anything but JSON whitespace after the object, because a file
+ * with more text in it is not the file its author checked. */
+static int check_trailing(const char *name, const char *text,
+			  const char *end, size_t len)
+{
+	size_t at = (size_t)(end - text);
+
+	while (at < len && strchr(" \t\r\n", text[at]) && text[at])
+		at++;
+	if (at >= len)
+		return 0;
+	inspect_set_error("%s: unexpected text after the JSON object at byte "
+			  "%zu", name, at);
+	inspect_set_hint("a rules file is one JSON object: remove what "
+			 "follows it");
+	return -1;
 }
 
 int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
@@ -225,6 +339,10 @@ int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
 		inspect_set_hint("docs/gate.md has a complete example");
 		return -1;
 	}
+	if (check_trailing(name, text, end, len) < 0) {
+		cJSON_Delete(root);
+		return -1;
+	}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return bad(name, "(top level)", NULL, "expected an object");
@@ -232,6 +350,8 @@ int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
 	if (!cJSON_GetObjectItemCaseSensitive(root, "version"))
 		rc = bad(name, "version", NULL, "missing; set it to 1");
 	cJSON_ArrayForEach(item, root) {
+		if (rc == 0)
+			rc = check_repeated(name, root, item);
 		if (rc == 0)
 			rc = parse_key(rules, name, item);
 	}

@@ -78,12 +78,40 @@ bad_rules '{"version": 1, "allow_network": "yes"}' \
 bad_rules '{"allow_network": true}' 'version: missing'
 bad_rules '{"version": 2}' 'version: 2: expected 1'
 bad_rules '{"version": 1,' 'invalid JSON near byte'
+
+# A repeated key and text after the object are rejected, not read as
+# the last value or ignored.
+bad_rules '{"version": 1, "protected_paths": ["Cargo.lock"],
+	"protected_paths": []}' 'protected_paths: the key is repeated'
+expect_grep "^hint: keep one 'protected_paths' in the file" "$TMP/err"
+bad_rules '{"version": 1} x' \
+	'unexpected text after the JSON object at byte 15'
+
+# A path pattern that could never match is rejected with the fix.
+bad_rules '{"version": 1, "protected_paths": ["./Cargo.lock"]}' \
+	"protected_paths\[0\]: \"./Cargo.lock\": a '.' component never \
+matches\$"
+expect_grep "^hint: .* write '/Cargo.lock' to match that path" "$TMP/err"
+bad_rules '{"version": 1, "allowed_paths": ["src/"]}' \
+	"allowed_paths\[0\]: \"src/\": a trailing '/' never matches\$"
+expect_grep "^hint: .* write '/src' to match that path" "$TMP/err"
+bad_rules '{"version": 1, "allowed_paths": ["src//a.c"]}' \
+	"allowed_paths\[0\]: \"src//a.c\": an empty component"
+bad_rules '{"version": 1, "allowed_paths": ["src/../docs/*"]}' \
+	"allowed_paths\[0\]: \"src/../docs/\*\": a '..' component never \
+matches\$"
+# A command pattern is matched against what the run executed, which
+# may be a relative path.
+rules '{"version": 1, "protected_paths": [], "allow_network": true,
+	"require_complete": false, "denied_commands": ["./make"]}'
+expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
 expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/missing.json" "$d/b.rb"
 expect_grep "cannot read the gate rules: '$TMP/missing.json'" "$TMP/err"
 
-# The example of docs/gate.md is a valid rules file.
-sed -n '/^```json$/,/^```$/p' "$SOURCE_DIR/docs/gate.md" | sed '1d;$d' \
-	>"$TMP/example.json"
+# The example of docs/gate.md, its first JSON block, is a valid rules
+# file.
+awk '/^```$/ && on { exit } on { print } /^```json$/ { on = 1 }' \
+	"$SOURCE_DIR/docs/gate.md" >"$TMP/example.json"
 [ -s "$TMP/example.json" ] || fail "docs/gate.md has no JSON example"
 expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/example.json" "$d/b.rb"
 exit 0
