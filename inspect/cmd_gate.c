@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "bundle/snapshot.h"
+#include "bundle/tree.h"
 #include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
@@ -50,14 +51,20 @@ struct gate {
 				  * writes, not changed paths */
 };
 
+/* Count a hit and keep its item as messages show a path: control
+ * characters and bytes that are not UTF-8 as "\xHH", a backslash as
+ * "\\", then what else could mislead a terminal (C1 controls,
+ * bidirectional overrides) as '?'. */
 static void hit(struct rule *rule, const char *item)
 {
-	char clean[512];
+	char escaped[512], clean[512];
 
 	rule->hits++;
 	if (cJSON_GetArraySize(rule->items) >= GATE_MAX_ITEMS)
 		return;
-	cli_sanitize(clean, sizeof(clean), item);
+	bundle_name_escape(escaped, sizeof(escaped),
+			   (const unsigned char *)item, strlen(item));
+	cli_sanitize(clean, sizeof(clean), escaped);
 	cJSON_AddItemToArray(rule->items, cJSON_CreateString(clean));
 }
 
@@ -77,20 +84,19 @@ static int on_change(const unsigned char *path, size_t path_len,
 		     const struct bundle_tree_entry *new, void *arg)
 {
 	struct gate *g = arg;
-	char raw[8192], shown[8192];
+	char raw[8192];
 
 	(void)change, (void)old, (void)new;
 	if (path_len >= sizeof(raw))
 		path_len = sizeof(raw) - 1;
 	memcpy(raw, path, path_len);
 	raw[path_len] = '\0';
-	bundle_name_escape(shown, sizeof(shown), path, path_len);
 	g->changed++;
 	if (any_match(&g->rules->protected_paths, raw,
 		      inspect_gate_path_match))
-		hit(&g->r[PROTECTED], shown);
+		hit(&g->r[PROTECTED], raw);
 	if (!any_match(&g->rules->allowed_paths, raw, inspect_gate_path_match))
-		hit(&g->r[OUTSIDE], shown);
+		hit(&g->r[OUTSIDE], raw);
 	return 0;
 }
 
@@ -299,8 +305,8 @@ static void describe(struct gate *g)
 	char lead[96];
 
 	snprintf(g->r[FILES].detail, sizeof(g->r[FILES].detail),
-		 "%llu files changed, more than the %lld allowed",
-		 (unsigned long long)g->changed,
+		 "%llu file%s changed, more than the %lld allowed",
+		 (unsigned long long)g->changed, g->changed == 1 ? "" : "s",
 		 (long long)rules->max_files_changed);
 	snprintf(lead, sizeof(lead), "%llu protected path%s changed",
 		 (unsigned long long)g->r[PROTECTED].hits,

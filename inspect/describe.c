@@ -223,8 +223,9 @@ char *inspect_describe(const struct inspect_event *ev)
 	if (strcmp(k, "workspace") == 0 || strcmp(k, "home") == 0)
 		return workspace_line(d);
 	if (strcmp(k, "snapshot") == 0)
-		return fmt("%.12s, %.0f files, %.0f bytes%s", str(d, "root"),
+		return fmt("%.12s, %.0f file%s, %.0f bytes%s", str(d, "root"),
 			   inspect_json_num(d, "files", 0),
+			   inspect_json_num(d, "files", 0) == 1 ? "" : "s",
 			   inspect_json_num(d, "bytes", 0),
 			   inspect_json_bool(d, "complete", 1)
 				   ? ""

@@ -89,6 +89,24 @@ forge "$TMP/denied/b.rb" "$TMP/denied/spec"
 gate_fails denied denied-command
 expect_grep "'mount'" "$TMP/out"
 
+# Items write control characters as escapes, as messages write paths:
+# a changed path and a refused command with an escape character.
+e=$(printf '\033')
+new_run esc
+echo x >"$TMP/esc/after/e${e}x.txt"
+run_spec "$TMP/esc" --denied "mo${e}unt"
+run_finish "$TMP/esc"
+forge "$TMP/esc/b.rb" "$TMP/esc/spec"
+echo '{"version": 1, "allowed_paths": ["src/*"]}' >"$TMP/esc.json"
+"$RUNBUNDLE" gate --json --rules "$TMP/esc.json" "$TMP/esc/b.rb" \
+	>"$TMP/json" && fail "gate passed a refused command"
+expect_eq 'mo\x1bunt' "$(jq -r '.rules[] | select(.rule ==
+	"denied-command") | .items[0]' "$TMP/json")" "the command's item"
+expect_eq 'e\x1bx.txt' "$(jq -r '.rules[] | select(.rule ==
+	"write-outside") | .items[0]' "$TMP/json")" "the path's item"
+expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/esc.json" "$TMP/esc/b.rb"
+expect_grep "^denied-command .*'mo\\\\x1bunt'$" "$TMP/out"
+
 # Network access through the proxy.
 new_run net
 run_spec "$TMP/net" --network example.com:443
@@ -221,6 +239,12 @@ run_finish "$TMP/many"
 forge "$TMP/many/b.rb" "$TMP/many/spec"
 gate_fails many files-changed
 expect_grep "101 files changed, more than the 100 allowed" "$TMP/out"
+
+# One file over a limit of 0: the line counts it in the singular.
+echo '{"version": 1, "max_files_changed": 0}' >"$TMP/zero.json"
+gate_fails clean files-changed --rules "$TMP/zero.json"
+expect_grep "^files-changed  *1 file changed, more than the 0 allowed$" \
+	"$TMP/out"
 
 # Several failures: one line each, in the order of the rules, and the
 # JSON names the same ones.

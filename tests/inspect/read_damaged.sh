@@ -61,6 +61,7 @@ for f in "$TMP"/*.err; do
 	[ -s "$f" ] && fail "stderr of an intact bundle: $(cat "$f")"
 done
 expect_grep 'text: hello' "$TMP/log.out"
+expect_grep ' snapshot  *[0-9a-f]*, 1 file, [0-9]* bytes$' "$TMP/log.out"
 expect_grep '^final$' "$TMP/cat_a.out"
 keep_out "$TMP/intact"
 run_all 0 "$TMP/ok.rb" --verify
