@@ -47,16 +47,30 @@ static char *exec_line(const cJSON *d)
 	return s;
 }
 
+/* Write the exit status of d as text: "?" when it has none that wait(2)
+ * could have reported. */
+static void exit_code_text(char *buf, size_t len, const cJSON *d)
+{
+	int code = inspect_json_exit_code(d);
+
+	if (code >= 0)
+		snprintf(buf, len, "%d", code);
+	else
+		snprintf(buf, len, "?");
+}
+
 static char *end_line(const cJSON *d)
 {
+	char code[16];
+
 	if (inspect_json_str(d, "signal"))
 		return fmt("[%.0f] pid %.0f %s by SIG%s",
 			   inspect_json_num(d, "index", -1),
 			   inspect_json_num(d, "ns_pid", -1), str(d, "end"),
 			   str(d, "signal"));
-	return fmt("[%.0f] pid %.0f %s %.0f", inspect_json_num(d, "index", -1),
-		   inspect_json_num(d, "ns_pid", -1), str(d, "end"),
-		   inspect_json_num(d, "exit_code", -1));
+	exit_code_text(code, sizeof(code), d);
+	return fmt("[%.0f] pid %.0f %s %s", inspect_json_num(d, "index", -1),
+		   inspect_json_num(d, "ns_pid", -1), str(d, "end"), code);
 }
 
 static char *exchange_line(const cJSON *d)
@@ -101,9 +115,10 @@ static char *output_line(const cJSON *d)
 static char *end_event_line(const cJSON *d)
 {
 	int timed_out = inspect_json_bool(d, "timed_out", 0);
-	char dur[32];
+	char dur[32], code[16];
 
 	out_duration(dur, sizeof(dur), inspect_json_num(d, "duration_us", -1));
+	exit_code_text(code, sizeof(code), d);
 	/* A recording stopped before the agent started has no agent
 	 * status, whatever exit code the recorder chose for itself. */
 	if (cJSON_IsFalse(cJSON_GetObjectItem(d, "started")))
@@ -119,12 +134,11 @@ static char *end_event_line(const cJSON *d)
 		return fmt("agent timed out after %s (policy limit)", dur);
 	if (timed_out)
 		return fmt("agent timed out after %s (policy limit), exited "
-			   "%.0f", dur, inspect_json_num(d, "exit_code", -1));
+			   "%s", dur, code);
 	if (inspect_json_str(d, "signal"))
 		return fmt("agent killed by SIG%s after %s", str(d, "signal"),
 			   dur);
-	return fmt("agent exited %.0f after %s",
-		   inspect_json_num(d, "exit_code", -1), dur);
+	return fmt("agent exited %s after %s", code, dur);
 }
 
 /* "host:port", or "[host]:port" for an IPv6 address so that its colons

@@ -14,9 +14,10 @@
 static long process_index(const struct inspect_view *v,
 			  const struct inspect_event *ev)
 {
-	double index = inspect_json_num(ev->data, "index", -1);
+	long long index;
 
-	if (index < 0 || index >= (double)v->n_events)
+	if (inspect_json_int(ev->data, "index", 0, (long long)v->n_events - 1,
+			     &index) < 0)
 		return -1;
 	return (long)index;
 }

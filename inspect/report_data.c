@@ -155,8 +155,8 @@ static void add_exchange(struct gather *g, const struct inspect_event *ev,
 static void add_exec(struct gather *g, const struct inspect_event *ev,
 		     cJSON *step)
 {
-	double index = inspect_json_num(ev->data, "index", -1);
 	cJSON *o = cJSON_Duplicate(ev->data, 1);
+	long long index;
 
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
@@ -164,8 +164,9 @@ static void add_exec(struct gather *g, const struct inspect_event *ev,
 	}
 	cJSON_AddNumberToObject(o, "event", (double)ev->seq);
 	cJSON_AddItemToArray(cJSON_GetObjectItem(step, "commands"), o);
-	if (index >= 0 && index < (double)g->n_last)
-		g->last_exec[(size_t)index] = o;
+	if (inspect_json_int(ev->data, "index", 0, (long long)g->n_last - 1,
+			     &index) == 0)
+		g->last_exec[index] = o;
 }
 
 /* Microseconds since the epoch of an RFC 3339 UTC time, or -1. */
@@ -188,22 +189,29 @@ static double event_us(const char *text)
 
 static void add_end(struct gather *g, const struct inspect_event *ev)
 {
-	double index = inspect_json_num(ev->data, "index", -1);
-	const char *what[] = {"end", "exit_code", "signal"};
+	const char *what[] = {"end", "signal"};
+	int code = inspect_json_exit_code(ev->data);
 	double start, end;
+	long long index;
 	cJSON *o;
 
-	if (index < 0 || index >= (double)g->n_last ||
-	    !g->last_exec[(size_t)index])
+	if (inspect_json_int(ev->data, "index", 0, (long long)g->n_last - 1,
+			     &index) < 0 || !g->last_exec[index])
 		return;
-	o = g->last_exec[(size_t)index];
-	for (size_t i = 0; i < 3; i++) {
+	o = g->last_exec[index];
+	for (size_t i = 0; i < 2; i++) {
 		const cJSON *v = cJSON_GetObjectItem(ev->data, what[i]);
 
 		if (v)
 			cJSON_AddItemToObject(o, what[i],
 					      cJSON_Duplicate(v, 1));
 	}
+	/* The page shows an exit status only when wait(2) could have
+	 * reported it, as inspect and log do. */
+	if (code >= 0)
+		cJSON_AddNumberToObject(o, "exit_code", code);
+	else if (cJSON_GetObjectItem(ev->data, "exit_code"))
+		cJSON_AddNullToObject(o, "exit_code");
 	start = inspect_json_num(o, "time_us", -1);
 	end = event_us(ev->time);
 	if (start >= 0 && end >= start)

@@ -46,6 +46,18 @@ static double time_us(const char *rfc3339)
 	return ((double)timegm(&tm) + frac) * 1e6;
 }
 
+/* Add the exit status of the end event's data, or null when it has none
+ * that wait(2) could have reported. */
+static void add_exit_code(cJSON *run, const cJSON *end_data)
+{
+	int code = inspect_json_exit_code(end_data);
+
+	if (code >= 0)
+		out_add_num(run, "exit_code", code);
+	else
+		cJSON_AddNullToObject(run, "exit_code");
+}
+
 static void add_run(const struct inspect_view *v, cJSON *s)
 {
 	const struct inspect_event *rec = inspect_view_first(v, "record");
@@ -82,9 +94,7 @@ static void add_run(const struct inspect_view *v, cJSON *s)
 		add_str_or_null(run, "stopped_before_start",
 				inspect_json_str(ed, "stopped_by"));
 	} else {
-		cJSON_AddItemToObject(run, "exit_code",
-				      dup_or_null(cJSON_GetObjectItem(
-					      ed, "exit_code")));
+		add_exit_code(run, ed);
 		cJSON_AddNullToObject(run, "stopped_before_start");
 	}
 	add_str_or_null(run, "signal", inspect_json_str(ed, "signal"));

@@ -63,11 +63,11 @@ static int add_step(struct inspect_view *view, uint64_t snapshot,
 static int workspace_step(struct inspect_view *view,
 			  const struct inspect_event *ev)
 {
-	double snapshot = inspect_json_num(ev->data, "snapshot", 0);
 	const char *at = inspect_json_str(ev->data, "at");
-	double exchange = inspect_json_num(ev->data, "exchange", -1);
+	long long snapshot, exchange = -1;
 
-	if (!at || snapshot < 1 || snapshot >= (double)ev->seq) {
+	if (!at || inspect_json_int(ev->data, "snapshot", 1,
+				    (long long)ev->seq - 1, &snapshot) < 0) {
 		inspect_set_error("cannot read event: '%llu': a workspace "
 				  "event without a valid snapshot",
 				  (unsigned long long)ev->seq);
@@ -80,6 +80,8 @@ static int workspace_step(struct inspect_view *view,
 				  (unsigned long long)ev->seq);
 		return -1;
 	}
+	/* Without a valid exchange seq, the step names none (-1). */
+	inspect_json_int(ev->data, "exchange", 0, INT64_MAX, &exchange);
 	return add_step(view, (uint64_t)snapshot, at, (int64_t)exchange);
 }
 

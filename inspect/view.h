@@ -113,4 +113,23 @@ const char *inspect_json_str(const cJSON *obj, const char *name);
 double inspect_json_num(const cJSON *obj, const char *name, double fallback);
 int inspect_json_bool(const cJSON *obj, const char *name, int fallback);
 
+/*
+ * Read the member name of obj as an integer from min to max into *out.
+ * Returns 0, or -1 with *out unchanged when the member is missing, not
+ * a JSON number, not a whole number or out of range. A bundle is
+ * untrusted, and casting a double that does not fit the integer type is
+ * undefined behaviour, so readers use this in place of a cast.
+ */
+int inspect_json_int(const cJSON *obj, const char *name, long long min,
+		     long long max, long long *out);
+
+/* The largest exit status that wait(2) reports, so the largest valid
+ * "exit_code" of an event. */
+#define INSPECT_EXIT_CODE_MAX 255
+
+/* Return the "exit_code" of an event's data (an "end" or a
+ * "process-end" event): 0 to INSPECT_EXIT_CODE_MAX, or -1 when it is
+ * missing or not such an integer (inspect_json_int()). */
+int inspect_json_exit_code(const cJSON *data);
+
 #endif

@@ -95,3 +95,40 @@ echo junk >"$TMP/j.rb"
 check "$TMP/j.rb" "a file that is not a bundle"
 check "$TMP/missing.rb" "a missing file"
 expect_status 3 "$RUNBUNDLE" inspect "$TMP/missing.rb"
+
+# Forged exit statuses: a value that wait(2) could not have reported is
+# unknown alike in inspect, log and the report, and a valid one is shown
+# as it is.
+command -v jq >/dev/null || skip "jq is missing"
+for code in 1e21 '"0"' 1.5 300 -1 3; do
+	cat >"$TMP/spec-exit" <<JSON
+{"kind": "record", "data": {"argv": ["agent"]}}
+{"snapshot": "$TMP/w", "at": "initial"}
+{"kind": "exec", "data": {"index": 0, "pid": 10, "path": "/bin/true", \
+"argv": ["true"], "time_us": 1}}
+{"kind": "process-end", "data": {"index": 0, "pid": 10, "ns_pid": 2, \
+"end": "exited", "exit_code": $code}}
+{"snapshot": "$TMP/w", "at": "final"}
+{"kind": "end", "data": {"exit_code": $code, "duration_us": 5}}
+{"finalize": true}
+JSON
+	rm -f "$TMP/exit.rb" "$TMP/exit.html"
+	"$forge" "$TMP/exit.rb" "$TMP/spec-exit" || fail "forge failed"
+	shown='?' text=unknown json=null
+	if [ "$code" = 3 ]; then
+		shown=3 text=3 json=3
+	fi
+	expect_status 0 "$RUNBUNDLE" inspect "$TMP/exit.rb"
+	expect_grep "^exit  *$text\$" "$TMP/out"
+	expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/exit.rb"
+	expect_eq "$json" "$(jq .run.exit_code "$TMP/out")" \
+		"inspect's exit_code of $code"
+	expect_status 0 "$RUNBUNDLE" log "$TMP/exit.rb"
+	expect_grep " end  *agent exited [$shown] after 5 us\$" "$TMP/out"
+	expect_grep " process-end  *\[0\] pid 2 exited [$shown]\$" "$TMP/out"
+	expect_status 0 "$RUNBUNDLE" report --json -o "$TMP/exit.html" \
+		"$TMP/exit.rb"
+	expect_eq "$json" "$(jq '.data.steps[0].commands[0].exit_code' \
+		"$TMP/out")" "the report's exit_code of $code"
+done
+exit 0
