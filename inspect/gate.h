@@ -54,7 +54,9 @@ void inspect_gate_rules_release(struct inspect_gate_rules *rules);
  * Match a path from the workspace root against a pattern, as the rules
  * do: a pattern without '/' is matched against the base name, one with
  * '/' against the whole path (FNM_PATHNAME) and everything below what it
- * matches (FNM_LEADING_DIR). A leading '/' only anchors the pattern.
+ * matches (FNM_LEADING_DIR). A leading '/' only anchors the pattern. A
+ * pattern that starts with "**" and a '/' matches the rest from any
+ * directory, the root included, as in .gitignore.
  */
 int inspect_gate_path_match(const char *pattern, const char *path);
 

@@ -22,8 +22,9 @@ static const char *const default_protected[] = {
 	"pnpm-lock.yaml", "bun.lockb", "Cargo.lock", "Gemfile.lock",
 	"poetry.lock", "Pipfile.lock", "uv.lock", "composer.lock", "go.sum",
 	"flake.lock", "/.github/*", "/.gitlab-ci.yml", "/.runbundle/*",
-	/* git runs programs that these name, outside any sandbox. */
-	"/.git/config", "/.git/hooks", ".git",
+	/* git runs programs that these name, outside any sandbox, in the
+	 * workspace's repository and in any nested one. */
+	"**/.git/config", "**/.git/hooks", ".git",
 };
 
 /* The sandbox policy's default exec denylist (docs/policy.md). */
@@ -399,6 +400,20 @@ int inspect_gate_rules_load(struct inspect_gate_rules *rules,
 	return rc;
 }
 
+/* Match pattern from the workspace root and from every directory
+ * below it, for a pattern that starts with "**" and a '/'. */
+static int match_any_depth(const char *pattern, const char *path)
+{
+	for (const char *p = path;;) {
+		if (fnmatch(pattern, p, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
+			return 1;
+		p = strchr(p, '/');
+		if (!p)
+			return 0;
+		p++;
+	}
+}
+
 int inspect_gate_path_match(const char *pattern, const char *path)
 {
 	const char *base = strrchr(path, '/');
@@ -407,6 +422,8 @@ int inspect_gate_path_match(const char *pattern, const char *path)
 		return fnmatch(pattern, base ? base + 1 : path, 0) == 0;
 	if (pattern[0] == '/')
 		pattern++;
+	if (strncmp(pattern, "**/", 3) == 0)
+		return match_any_depth(pattern + 3, path);
 	return fnmatch(pattern, path, FNM_PATHNAME | FNM_LEADING_DIR) == 0;
 }
 

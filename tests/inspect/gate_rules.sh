@@ -61,9 +61,10 @@ gate_fails rules protected-path
 expect_grep "'.runbundle/gate.json'" "$TMP/out"
 
 # So are a repository's config and hooks, which name programs that git
-# runs on the host, and a file named .git, which makes its directory a
-# repository of the agent's.
-for part in .git/config .git/hooks/pre-commit sub/.git; do
+# runs on the host, at any depth, and a file named .git, which makes its
+# directory a repository of the agent's.
+for part in .git/config .git/hooks/pre-commit sub/.git deep/.git/config \
+	a/b/.git/hooks/post-checkout; do
 	name=git-$(echo "$part" | tr ./ __)
 	new_run "$name"
 	mkdir -p "$TMP/$name/after/$(dirname "$part")"
@@ -74,6 +75,16 @@ for part in .git/config .git/hooks/pre-commit sub/.git; do
 	gate_fails "$name" protected-path
 	expect_grep "'$part'" "$TMP/out"
 done
+
+# Other files in a nested repository's .git, such as its objects, are
+# not protected by default.
+new_run git-objects
+mkdir -p "$TMP/git-objects/after/deep/.git/objects"
+echo x >"$TMP/git-objects/after/deep/.git/objects/ab"
+run_spec "$TMP/git-objects"
+run_finish "$TMP/git-objects"
+forge "$TMP/git-objects/b.rb" "$TMP/git-objects/spec"
+expect_status 0 "$RUNBUNDLE" gate "$TMP/git-objects/b.rb"
 
 # A denied command, by the path of its exec and by a policy violation.
 new_run sudo

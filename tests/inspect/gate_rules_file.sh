@@ -61,6 +61,20 @@ rules '{"version": 1, "allow_network": true, "require_complete": false,
 expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
 expect_grep "^protected-path .*'docs/notes.md'" "$TMP/out"
 
+# A pattern that starts with **/ matches at any depth, the root
+# included, and what is below its match.
+rules '{"version": 1, "allow_network": true, "require_complete": false,
+	"protected_paths": ["**/notes.md"]}'
+expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+expect_grep "^protected-path .*'docs/notes.md'$" "$TMP/out"
+rules '{"version": 1, "allow_network": true, "require_complete": false,
+	"protected_paths": ["/**/src"]}'
+expect_status 1 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+expect_grep "^protected-path .*'src/a.c'$" "$TMP/out"
+rules '{"version": 1, "allow_network": true, "require_complete": false,
+	"protected_paths": ["**/a.c/x"]}'
+expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
+
 # Wrong files: status 3, the file name, the JSON path and the reason.
 bad_rules() {
 	rules "$1"
