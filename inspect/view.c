@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bundle/snapshot.h"
+#include "bundle/verify.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "inspect/error.h"
@@ -114,6 +115,29 @@ static void assign_steps(struct inspect_view *view)
 	}
 }
 
+/*
+ * Store why the bundle at path cannot be opened, as runbundle verify
+ * words it. For a file shorter than its header records, SQLite reports
+ * "database disk image is malformed", and verify names the truncation
+ * and its fix instead. Returns -1.
+ */
+static int open_error(const char *path)
+{
+	struct bundle_verify_report report;
+
+	inspect_take_error(bundle_error(), bundle_error_hint());
+	if (bundle_verify_events(path, &report) == 0) {
+		bundle_verify_release(&report);
+		return -1;
+	}
+	/* verify opens the bundle the same way after checking the file's
+	 * size, so it fails with the same message, and its hint is kept,
+	 * unless that check found the truncation. */
+	if (strcmp(bundle_error(), inspect_error()) != 0)
+		inspect_take_error(bundle_error(), bundle_error_hint());
+	return -1;
+}
+
 int inspect_view_open(struct inspect_view *view, const char *path)
 {
 	uint64_t count;
@@ -121,7 +145,7 @@ int inspect_view_open(struct inspect_view *view, const char *path)
 	memset(view, 0, sizeof(*view));
 	view->bundle = bundle_open(path, BUNDLE_READ);
 	if (!view->bundle)
-		return inspect_take_error(bundle_error(), bundle_error_hint());
+		return open_error(path);
 	view->finalized = bundle_is_finalized(view->bundle);
 	if (view->finalized && bundle_root(view->bundle, &view->root) == 0)
 		view->has_root = 1;

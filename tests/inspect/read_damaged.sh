@@ -219,18 +219,19 @@ the root digest does not match the hash of the last event\$"
 keep_out "$TMP/removed"
 
 # A truncated file: SQLite rejects it when it is opened, so every
-# command fails with the message and the hint.
+# command fails and names the truncation and what to do about it, as
+# verify does, in place of SQLite's "database disk image is malformed".
 size=$(stat -c %s "$TMP/ok.rb")
 page=$(sqlite3 "$TMP/ok.rb" "PRAGMA page_size")
 head -c $((size - page)) "$TMP/ok.rb" >"$TMP/cut.rb"
 run_all 3 "$TMP/cut.rb"
-expect_all_err "^runbundle: cannot open bundle: '$TMP/cut.rb': "
-expect_all_err "^hint: run 'runbundle verify $TMP/cut.rb'"
+expect_all_err "^runbundle: cannot open bundle: '$TMP/cut.rb': the file is \
+truncated: $((size - page)) bytes, but its header says $size\$"
+expect_all_err "^hint: the copy ends early"
 keep_out "$TMP/cut"
-# verify names the truncation, and what to do about it.
 expect_status 3 "$RUNBUNDLE" verify "$TMP/cut.rb"
 expect_grep "^runbundle: cannot open bundle: '$TMP/cut.rb': the file is \
-truncated" "$TMP/err"
+truncated: $((size - page)) bytes, but its header says $size\$" "$TMP/err"
 expect_grep "^hint: the copy ends early" "$TMP/err"
 
 # An incomplete bundle, as a killed recording leaves it: no end event

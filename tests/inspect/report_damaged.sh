@@ -69,12 +69,16 @@ expect_grep '^verify  *damaged: [0-9]* problem' "$TMP/out"
 expect_status 1 "$RUNBUNDLE" inspect --json "$TMP/rooted.rb"
 expect_eq true "$(jq .verify.damaged "$TMP/out")" "inspect --json's verify"
 
-# A bundle cut in half: not a bundle any more.
+# A bundle cut in half: not a bundle any more, and each command names
+# the truncation as verify does.
 size=$(stat -c %s "$d/b.rb")
 head -c $((size / 2)) "$d/b.rb" >"$TMP/cut.rb"
-for cmd in "gate" "apply --to $TMP/target" "report -o $TMP/cut.html"; do
+for cmd in "gate" "apply --to $TMP/target" "report -o $TMP/cut.html" \
+	"inspect"; do
 	# shellcheck disable=SC2086
 	expect_status 3 "$RUNBUNDLE" $cmd "$TMP/cut.rb"
-	expect_grep '^runbundle: ' "$TMP/err"
+	expect_grep "^runbundle: cannot open bundle: '$TMP/cut.rb': the file \
+is truncated: " "$TMP/err"
+	expect_grep "^hint: the copy ends early" "$TMP/err"
 done
 exit 0
