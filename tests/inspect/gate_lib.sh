@@ -76,6 +76,25 @@ run_finish() {
 	fi
 }
 
+# exchange_run DIR BUNDLE: forge BUNDLE, a finalized run of one step
+# with an exec and an exchange whose response text is "hello", with
+# 5 input and 7 output tokens. Events: 1 record, 2 and 3 the initial snapshot,
+# 4 exec, 5 exchange, 6 and 7 the final snapshot, 8 end. The run
+# changes 'a' and deletes 'gone'.
+exchange_run() {
+	mkdir -p "$1/before" "$1/after"
+	printf 'initial\n' >"$1/before/a"
+	printf 'unrelated\n' >"$1/before/gone"
+	printf 'final\n' >"$1/after/a"
+	run_spec "$1" --exec /bin/true true
+	jq -cn '{kind: "exchange", data: {seq: 1}, exchange: {request: "{}",
+		response: "{\"choices\": [{\"message\": {\"content\":
+		\"hello\"}}], \"usage\": {\"prompt_tokens\": 5,
+		\"completion_tokens\": 7}}"}}' >>"$1/spec"
+	run_finish "$1"
+	forge "$2" "$1/spec"
+}
+
 # hostile_bundle DIR: DIR/b.rb, a run of three steps whose file names,
 # commands and model text carry markup, quotes and a line separator.
 hostile_bundle() {

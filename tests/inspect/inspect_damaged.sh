@@ -8,26 +8,17 @@
 command -v jq >/dev/null || skip "jq is missing"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
-# Events: 1 record, 2 and 3 the initial snapshot, 4 exec, 5 exchange,
-# 6 and 7 the final snapshot, 8 end.
-d=$TMP/run
-mkdir -p "$d/before" "$d/after"
-printf 'initial\n' >"$d/before/a"
-printf 'final\n' >"$d/after/a"
-run_spec "$d" --exec /bin/true true
-jq -cn '{kind: "exchange", data: {seq: 1}, exchange: {request: "{}",
-	response: "{\"choices\": [{\"message\": {\"content\": \"hi\"}}],
-	\"usage\": {\"prompt_tokens\": 5, \"completion_tokens\": 7}}"}}' \
-	>>"$d/spec"
-run_finish "$d"
-forge "$TMP/ok.rb" "$d/spec"
+# The events of exchange_run (gate_lib.sh): 1 record, 2 and 3 the
+# initial snapshot, 4 exec, 5 exchange, 6 and 7 the final snapshot,
+# 8 end.
+exchange_run "$TMP/run" "$TMP/ok.rb"
 expect_status 0 "$RUNBUNDLE" inspect "$TMP/ok.rb"
-expect_grep '^files  *1 changed' "$TMP/out"
+expect_grep '^files  *2 changed' "$TMP/out"
 
 # A workspace file's object altered: the diff of the files cannot be
 # read, and everything else is summarized.
 cp "$TMP/ok.rb" "$TMP/blob.rb"
-expect_eq 2 "$(sqlite3 "$TMP/blob.rb" "UPDATE objects SET data = x'00' ||
+expect_eq 3 "$(sqlite3 "$TMP/blob.rb" "UPDATE objects SET data = x'00' ||
 	data WHERE kind = 'blob'; SELECT changes()")" "blobs altered"
 expect_status 1 "$RUNBUNDLE" inspect "$TMP/blob.rb"
 expect_grep '^verify  *damaged: [0-9]* problems' "$TMP/out"
@@ -59,11 +50,11 @@ expect_status 1 "$RUNBUNDLE" inspect "$TMP/exchange.rb"
 expect_grep '^verify  *damaged: 1 problem,' "$TMP/out"
 expect_grep "^model calls 0, 0 input and 0 output tokens, 1 exchange \
 unreadable\$" "$TMP/out"
-expect_grep '^files  *1 changed' "$TMP/out"
+expect_grep '^files  *2 changed' "$TMP/out"
 expect_grep "^runbundle: cannot read part of the bundle: \
 '$TMP/exchange.rb': event 5: cannot read object: '$ex': " "$TMP/err"
 expect_status 1 "$RUNBUNDLE" inspect --json "$TMP/exchange.rb"
-expect_eq '0 1 1' "$(jq -r '[.model.calls, .model.unreadable,
+expect_eq '0 1 2' "$(jq -r '[.model.calls, .model.unreadable,
 	.files.changed] | join(" ")' "$TMP/out")" \
 	"calls, unreadable and files changed"
 expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/ok.rb"

@@ -8,20 +8,10 @@
 command -v jq >/dev/null || skip "jq is missing"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
-# Events: 1 record, 2 and 3 the initial snapshot, 4 exec, 5 exchange,
-# 6 and 7 the final snapshot, 8 end.
-d=$TMP/run
-mkdir -p "$d/before" "$d/after"
-printf 'initial\n' >"$d/before/a"
-printf 'unrelated\n' >"$d/before/gone"
-printf 'final\n' >"$d/after/a"
-run_spec "$d" --exec /bin/true true
-jq -cn '{kind: "exchange", data: {seq: 1}, exchange: {request: "{}",
-	response:
-	"{\"choices\": [{\"message\": {\"content\": \"hello\"}}]}"}}' \
-	>>"$d/spec"
-run_finish "$d"
-forge "$TMP/ok.rb" "$d/spec"
+# The events of exchange_run (gate_lib.sh): 1 record, 2 and 3 the
+# initial snapshot, 4 exec, 5 exchange, 6 and 7 the final snapshot,
+# 8 end.
+exchange_run "$TMP/run" "$TMP/ok.rb"
 
 # run_all STATUS BUNDLE [OPTION...]: each command on BUNDLE, with its
 # stdout in $TMP/NAME.out and its stderr in $TMP/NAME.err.
