@@ -232,16 +232,20 @@ static int note_sockets(const struct replay_run *a)
 	long n = a->has_initial ? replay_run_sockets(a, &a->initial, names,
 						     sizeof(names))
 				: 0;
+	char *clean_names;
 
 	if (n < 0)
 		return cli_error_from(replay_error(), replay_error_hint());
-	if (n > 0)
-		fprintf(stderr,
-			"note: the workspace has %ld socket%s ('%s'): a "
-			"socket cannot be restored with its listener, so the "
-			"replay binds one that nothing listens on, and "
-			"sockets are left out of the comparison\n",
-			n, n == 1 ? "" : "s", names);
+	if (n == 0)
+		return 0;
+	clean_names = replay_clean(names, strlen(names));
+	fprintf(stderr,
+		"note: the workspace has %ld socket%s ('%s'): a socket cannot "
+		"be restored with its listener, so the replay binds one that "
+		"nothing listens on, and sockets are left out of the "
+		"comparison\n",
+		n, n == 1 ? "" : "s", clean_names ? clean_names : "?");
+	free(clean_names);
 	return 0;
 }
 
@@ -298,6 +302,7 @@ static cJSON *check_host(const struct replay_run *run)
 			cJSON_GetObjectItem(run->record, "workspace")),
 	};
 	cJSON *diff = replay_host_differences(run->fingerprint, &map);
+	cJSON *clean_diff;
 	char *text;
 
 	if (!diff) {
@@ -306,7 +311,10 @@ static cJSON *check_host(const struct replay_run *run)
 	}
 	if (cJSON_GetArraySize(diff) == 0)
 		return diff;
-	text = harness_fingerprint_diff_text(diff);
+	/* The recorded values are the bundle author's text. */
+	clean_diff = replay_clean_json(diff);
+	text = clean_diff ? harness_fingerprint_diff_text(clean_diff) : NULL;
+	cJSON_Delete(clean_diff);
 	fprintf(stderr,
 		"note: this host differs from the recording where "
 		"the run may notice:\n%s",
@@ -325,13 +333,21 @@ static cJSON *check_host(const struct replay_run *run)
 static void check_sandbox(const struct replay_run *a,
 			  const struct replay_run *b, cJSON *extra)
 {
+	cJSON *recorded, *present;
 	char *report = NULL;
 	int n;
 
 	if (!a->description || !b->description)
 		return;
-	n = sandbox_description_compare(a->description, b->description,
-					&report);
+	/* The report quotes the recorded description, the bundle author's
+	 * text, so both sides are compared cleaned. */
+	recorded = replay_clean_json(a->description);
+	present = replay_clean_json(b->description);
+	n = recorded && present ? sandbox_description_compare(recorded,
+							      present, &report)
+				: -1;
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
 	if (n > 0 && report) {
 		fprintf(stderr, "note: the sandbox differs from the "
 				"recording's:\n%s",

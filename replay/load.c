@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bundle/bundle.h"
+#include "cli/cli.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "replay/replay.h"
@@ -284,12 +285,14 @@ static int on_end(struct loader *l, const cJSON *data)
 {
 	struct replay_proc *p = proc_of(l, data);
 	const char *end = string(data, "end"), *sig = string(data, "signal");
-	char buf[64];
+	char raw[64], buf[64];
 
 	if (!p || !end)
 		return 0;
-	snprintf(buf, sizeof(buf), "%s%s%s", end, sig ? " by SIG" : "",
+	snprintf(raw, sizeof(raw), "%s%s%s", end, sig ? " by SIG" : "",
 		 sig ? sig : "");
+	/* Every report prints it as it is (replay_proc_status()). */
+	cli_sanitize(buf, sizeof(buf), raw);
 	free(p->end);
 	p->end = strdup(buf);
 	p->exit_code = (int)number(data, "exit_code", -1);

@@ -367,11 +367,16 @@ static void count_step(struct stats *s, const struct replay_run *a,
 	    replay_compare_trees(a, &want->root, b, &got->root, &sc) == 0) {
 		char line[1024] = "";
 
-		for (size_t i = 0; i < sc.n_files && strlen(line) < 900; i++)
+		for (size_t i = 0; i < sc.n_files && strlen(line) < 900; i++) {
+			char *path = replay_clean(sc.files[i].path,
+						  strlen(sc.files[i].path));
+
 			snprintf(line + strlen(line),
 				 sizeof(line) - strlen(line), "%s%s (%s)",
-				 i ? ", " : "", sc.files[i].path,
+				 i ? ", " : "", path ? path : "?",
 				 sc.files[i].what);
+			free(path);
+		}
 		tally(&s->files, sc.n_files ? line : "as recorded");
 		same = same && sc.n_files == 0;
 	}
@@ -515,9 +520,12 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 
 static void print_command(const struct command_stats *c)
 {
-	printf("`%s` (step %zu, process %s):",
-	       c->rec->command ? c->rec->command : "?", c->rec->step,
-	       c->rec->position);
+	const char *command = c->rec->command ? c->rec->command : "?";
+	char *clean = replay_clean(command, strlen(command));
+
+	printf("`%s` (step %zu, process %s):", clean ? clean : "?",
+	       c->rec->step, c->rec->position);
+	free(clean);
 	for (size_t j = 0; j < c->statuses.n; j++)
 		printf("%s %s %u time%s", j ? "," : "",
 		       c->statuses.items[j].value, c->statuses.items[j].count,

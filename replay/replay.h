@@ -292,6 +292,17 @@ const char *replay_verdict_name(enum replay_verdict verdict);
  * set when that is less than the whole command. */
 size_t replay_command_shown(const char *command, size_t max, bool *cut);
 
+/* Return a copy of the first len bytes of text for a terminal, with
+ * each control character, bidirectional override and byte of invalid
+ * UTF-8 replaced by '?' (cli_sanitize()). NULL when memory runs out. The
+ * caller frees it. */
+char *replay_clean(const char *text, size_t len);
+
+/* Return a copy of json with every string and member name cleaned as
+ * replay_clean() cleans text, for notes printed from recorded JSON.
+ * NULL when memory runs out. The caller owns it. */
+cJSON *replay_clean_json(const cJSON *json);
+
 const char *replay_error(void);
 const char *replay_error_hint(void);
 void replay_set_error(const char *fmt, ...)

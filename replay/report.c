@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "replay/replay.h"
 
 /* At most this many items of each kind in one explanation. */
@@ -97,6 +98,78 @@ size_t replay_command_shown(const char *command, size_t max, bool *cut)
 	return n;
 }
 
+char *replay_clean(const char *text, size_t len)
+{
+	char *raw = strndup(text, len);
+	char *clean = malloc(len + 1);
+
+	if (!raw || !clean) {
+		free(raw);
+		free(clean);
+		return NULL;
+	}
+	/* cli_sanitize() writes at most one byte for each byte it reads. */
+	cli_sanitize(clean, len + 1, raw);
+	free(raw);
+	return clean;
+}
+
+/* Clean s in place: cli_sanitize() never makes text longer. */
+static void clean_in_place(char *s)
+{
+	char *clean = replay_clean(s, strlen(s));
+
+	if (clean)
+		strcpy(s, clean);
+	else
+		s[0] = '\0';
+	free(clean);
+}
+
+static void clean_items(cJSON *json)
+{
+	cJSON *item;
+
+	cJSON_ArrayForEach(item, json) {
+		if (item->string && !(item->type & cJSON_StringIsConst))
+			clean_in_place(item->string);
+		if (cJSON_IsString(item))
+			clean_in_place(item->valuestring);
+		clean_items(item);
+	}
+}
+
+cJSON *replay_clean_json(const cJSON *json)
+{
+	cJSON *copy = cJSON_Duplicate(json, 1);
+
+	if (cJSON_IsString(copy))
+		clean_in_place(copy->valuestring);
+	clean_items(copy);
+	return copy;
+}
+
+/* Append len bytes of text with its control characters replaced by
+ * '?'. Commands, paths and values come from the bundle, whose author
+ * could otherwise set the terminal's title, move the cursor or start a
+ * line that looks like a verdict. */
+static void put_clean(struct text *t, const char *text, size_t len)
+{
+	char *clean = replay_clean(text, len);
+
+	if (!clean) {
+		t->ok = false;
+		return;
+	}
+	put(t, "%s", clean);
+	free(clean);
+}
+
+static void put_cleans(struct text *t, const char *text)
+{
+	put_clean(t, text, strlen(text));
+}
+
 /* A command line as replay_command_shown() cuts it, so that an
  * explanation stays one line. */
 static void put_command(struct text *t, const char *command, size_t max)
@@ -104,7 +177,9 @@ static void put_command(struct text *t, const char *command, size_t max)
 	bool cut;
 	size_t n = replay_command_shown(command, max, &cut);
 
-	put(t, "`%.*s%s`", (int)n, command, cut ? "..." : "");
+	put(t, "`");
+	put_clean(t, command, n);
+	put(t, "%s`", cut ? "..." : "");
 }
 
 static void put_cause(struct text *t, const struct replay_cause *c,
@@ -129,7 +204,8 @@ static void put_request(struct text *t, const struct replay_step_cmp *sc,
 	size_t shown = 0;
 
 	if (sc->request_note) {
-		put(t, "%s%s", *sep, sc->request_note);
+		put(t, "%s", *sep);
+		put_cleans(t, sc->request_note);
 		*sep = "; ";
 		return;
 	}
@@ -141,8 +217,8 @@ static void put_request(struct text *t, const struct replay_step_cmp *sc,
 
 		if (e->class != HARNESS_DIFF_DIVERGENT)
 			continue;
-		put(t, "%s%s", shown ? ", " : "",
-		    e->path[0] ? e->path : "the body");
+		put(t, "%s", shown ? ", " : "");
+		put_cleans(t, e->path[0] ? e->path : "the body");
 		shown++;
 	}
 	if (sc->request.divergent > shown)
@@ -173,7 +249,8 @@ static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 			continue;
 		put(t, "%s", *sep);
 		put_command(t, sc->procs[i].command, REPLAY_COMMAND_MAX);
-		put(t, " %s", sc->procs[i].what);
+		put(t, " ");
+		put_cleans(t, sc->procs[i].what);
 		*sep = "; ";
 	}
 	if (sc->n_procs > EXPLAIN_MAX)
@@ -202,14 +279,13 @@ static void put_files(struct text *t, const struct replay_step_cmp *sc,
 	for (size_t i = 0; i < sc->n_files && i < EXPLAIN_MAX; i++) {
 		const struct replay_file_diff *f = &sc->files[i];
 
+		put(t, "%s", *sep);
+		put_cleans(t, f->path);
 		if (f->since == sc->step)
-			put(t, "%s%s differs from the recording (%s)", *sep,
-			    f->path, f->what);
+			put(t, " differs from the recording (%s)", f->what);
 		else
-			put(t,
-			    "%s%s has differed from the recording since "
-			    "step %zu",
-			    *sep, f->path, f->since);
+			put(t, " has differed from the recording since "
+			       "step %zu", f->since);
 		*sep = "; ";
 	}
 	if (sc->n_files > EXPLAIN_MAX)
@@ -249,22 +325,46 @@ char *replay_explain(const struct replay_comparison *cmp)
 	return finish(&t);
 }
 
+/* Append text line by line, each cleaned as put_clean() does. The
+ * request's diff quotes values as JSON, which escapes the control
+ * characters below 0x20 but neither DEL, nor C1 controls, nor the
+ * bidirectional overrides. */
+static void put_lines(struct text *t, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		put_clean(t, text, n);
+		put(t, "\n");
+		text += n + (text[n] == '\n');
+	}
+}
+
 static void put_details(struct text *t, const struct replay_step_cmp *sc)
 {
 	char *diff;
 
 	if (sc->request.total) {
 		diff = harness_diff_format(&sc->request, 40);
-		if (diff)
-			put(t, "  request:\n%s", diff);
+		if (diff) {
+			put(t, "  request:\n");
+			put_lines(t, diff);
+		}
 		free(diff);
 	}
-	for (size_t i = 0; i < sc->n_procs; i++)
-		put(t, "  process %s `%s`: %s\n", sc->procs[i].position,
-		    sc->procs[i].command, sc->procs[i].what);
-	for (size_t i = 0; i < sc->n_files; i++)
-		put(t, "  file %s: %s (since step %zu)\n", sc->files[i].path,
-		    sc->files[i].what, sc->files[i].since);
+	for (size_t i = 0; i < sc->n_procs; i++) {
+		put(t, "  process %s `", sc->procs[i].position);
+		put_cleans(t, sc->procs[i].command);
+		put(t, "`: ");
+		put_cleans(t, sc->procs[i].what);
+		put(t, "\n");
+	}
+	for (size_t i = 0; i < sc->n_files; i++) {
+		put(t, "  file ");
+		put_cleans(t, sc->files[i].path);
+		put(t, ": %s (since step %zu)\n", sc->files[i].what,
+		    sc->files[i].since);
+	}
 }
 
 /* The maximum number of paths in the note on uncompared entries. */
@@ -298,8 +398,10 @@ static void put_uncompared(struct text *t,
 	       "(", widest->n_uncompared,
 	       widest->n_uncompared == 1 ? "y" : "ies");
 	for (size_t i = 0; i < widest->n_uncompared && i < UNCOMPARED_LISTED;
-	     i++)
-		put(t, "%s%s", i ? ", " : "", widest->uncompared[i]);
+	     i++) {
+		put(t, "%s", i ? ", " : "");
+		put_cleans(t, widest->uncompared[i]);
+	}
 	if (widest->n_uncompared > UNCOMPARED_LISTED)
 		put(t, ", ...");
 	put(t, "), so they count as no divergence\n");

@@ -27,6 +27,7 @@ struct spec {
 	const char *body;     /* request 1's JSON body */
 	const char *file;     /* the workspace's one file, at request 1 */
 	const char *tool_sha; /* the command's executable */
+	const char *tool_argv; /* its argv as JSON; NULL: ["tool"] */
 	int tool_exit;
 	int exit_code; /* the agent's */
 };
@@ -91,20 +92,24 @@ static cJSON *proc(int index, int parent)
 	return data;
 }
 
-/* The hashes of the executables are in the run's fingerprint. */
-static void exec(struct bundle *b, int index, int parent, const char *argv0)
+/* The hashes of the executables are in the run's fingerprint. argv is
+ * a JSON array, or NULL for [argv0]. */
+static void exec_with(struct bundle *b, int index, int parent,
+		      const char *argv0, const char *argv)
 {
 	cJSON *data = proc(index, parent);
-	char object[256], path[64];
+	char object[1024], path[64], one[128];
 
+	snprintf(one, sizeof(one), "[\"%s\"]", argv0);
 	snprintf(object, sizeof(object),
-		 "{\"argv\":[\"%s\"],\"error\":null,"
+		 "{\"argv\":%s,\"error\":null,"
 		 "\"cwd\":\"/w\"}",
-		 argv0);
+		 argv ? argv : one);
 	snprintf(path, sizeof(path), "/bin/%s", argv0);
 	cJSON_AddStringToObject(data, "path", path);
 	event(b, "exec", data, object);
 }
+
 
 static void end(struct bundle *b, int index, int parent, int code)
 {
@@ -152,8 +157,8 @@ static char *write_run(const char *name, const struct spec *s)
 	cJSON_AddStringToObject(data, "workspace", "/w");
 	event(b, "record", data, NULL);
 	workspace(b, "initial", "", 0);
-	exec(b, 0, -1, "agent");
-	exec(b, 1, 0, "tool");
+	exec_with(b, 0, -1, "agent", NULL);
+	exec_with(b, 1, 0, "tool", s->tool_argv);
 	end(b, 1, 0, s->tool_exit);
 	workspace(b, "request", s->file, 1);
 	exchange(b, s->body);
@@ -523,6 +528,59 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* Return whether text has a byte that a terminal takes as control. */
+static bool has_control(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static void control_characters_replaced(void **state)
+{
+	struct spec x = base, y = base;
+	struct replay_comparison cmp;
+	char *why, *text;
+
+	(void)state;
+	x.tool_argv = "[\"tool\",\"x\\u001b]0;pwned\\u0007\\r\\nFAKE\"]";
+	y.tool_argv = "[\"tool\",\"y\\u001b]0;pwned\\u0007\\r\\nFAKE\"]";
+	compare_specs(&x, "control", &y, &cmp);
+	assert_int_equal(cmp.first, 1);
+	why = replay_explain(&cmp);
+	text = replay_comparison_text(&cmp);
+	assert_non_null(why);
+	assert_non_null(text);
+	assert_false(has_control(why));
+	assert_non_null(strstr(why, "`tool x?]0;pwned??...` ran as "
+				    "`tool y?]0;pwned??...`"));
+	assert_non_null(strstr(text, "`tool x?]0;pwned???FAKE`"));
+	assert_null(strstr(text, "\nFAKE"));
+	/* The text report ends its lines, and has no other control. */
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		assert_false(has_control(line));
+	free(why);
+	free(text);
+	replay_comparison_release(&cmp);
+}
+
+static void clean_json_strings(void **state)
+{
+	cJSON *raw = cJSON_Parse("{\"path\\u001b[2J\": \"x\\u0007y\","
+				 "\"list\": [\"\\r\\nFAKE\", 1]}");
+	cJSON *clean = replay_clean_json(raw);
+	char *text = cJSON_PrintUnformatted(clean);
+
+	(void)state;
+	assert_string_equal(text, "{\"path?[2J\":\"x?y\","
+				  "\"list\":[\"??FAKE\",1]}");
+	free(text);
+	cJSON_Delete(clean);
+	cJSON_Delete(raw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +597,8 @@ int main(void)
 		cmocka_unit_test(git_index_is_volatile),
 		cmocka_unit_test(git_index_added_diverges),
 		cmocka_unit_test(sockets_left_out),
+		cmocka_unit_test(control_characters_replaced),
+		cmocka_unit_test(clean_json_strings),
 	};
 	int rc;
 
