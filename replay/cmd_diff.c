@@ -22,7 +22,7 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	size_t n_rules = 0;
 	struct replay_run *a = NULL, *b = NULL;
 	struct replay_comparison cmp;
-	bool json = false, strict_index = false;
+	bool json = false, strict_index = false, allow_incomplete = false;
 	size_t n = 0;
 	int rc;
 
@@ -31,6 +31,8 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 			json = true;
 		else if (strcmp(argv[i], "--strict-git-index") == 0)
 			strict_index = true;
+		else if (strcmp(argv[i], "--allow-incomplete") == 0)
+			allow_incomplete = true;
 		else if (strcmp(argv[i], "--match-rule") == 0 && !argv[i + 1])
 			return cli_usage_error(self, "--match-rule needs a "
 						     "value");
@@ -57,7 +59,7 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	if (n != 2)
 		return cli_usage_error(self, "expected two bundles, A and B");
 	for (size_t i = 0; i < 2; i++) {
-		rc = replay_check_intact(paths[i]);
+		rc = replay_check_intact(paths[i], allow_incomplete);
 		if (rc)
 			return rc;
 	}

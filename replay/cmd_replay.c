@@ -269,15 +269,8 @@ static int note_own_policy(const char *path)
 static int check_run(const struct replay_run *a,
 		     const struct replay_args *args)
 {
-	int rc;
+	int rc = replay_check_sandbox(a, args->no_sandbox);
 
-	if (replay_run_check_complete(a, args->allow_incomplete) < 0)
-		return cli_error_from(replay_error(), replay_error_hint());
-	if (!a->finalized)
-		fprintf(stderr, "note: '%s' was not finalized: the recording "
-				"has no end, so its last step is compared as "
-				"far as it goes\n", a->path);
-	rc = replay_check_sandbox(a, args->no_sandbox);
 	if (!rc && args->no_sandbox && args->opts.policy) {
 		cli_error("cannot replay under a policy: '%s': --sandbox none "
 			  "runs no sandbox to apply it", args->opts.policy);
@@ -513,7 +506,7 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 	if (rc)
 		return rc;
 	/* Before anything reads the recording, as in runbundle diff. */
-	rc = replay_check_intact(args.bundle);
+	rc = replay_check_intact(args.bundle, args.allow_incomplete);
 	if (rc)
 		return rc;
 	a = replay_run_load(args.bundle);

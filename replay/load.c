@@ -604,20 +604,6 @@ cJSON *replay_run_exec(const struct replay_run *run,
 	return exec;
 }
 
-int replay_run_check_complete(const struct replay_run *run,
-			      bool allow_incomplete)
-{
-	if (run->finalized || allow_incomplete)
-		return 0;
-	replay_set_error("the bundle is incomplete: '%s': it was not "
-			 "finalized, so the recording has no end to compare "
-			 "with", run->path);
-	replay_set_hint("pass --allow-incomplete to replay it all the same, "
-			"or check it first with 'runbundle verify "
-			"--allow-incomplete %s'", run->path);
-	return -1;
-}
-
 const struct replay_proc *replay_run_by_index(const struct replay_run *run,
 					      int64_t index)
 {

@@ -134,12 +134,6 @@ int replay_run_agent_env(struct replay_run *run, const cJSON **env);
 cJSON *replay_run_exec(const struct replay_run *run,
 		       const struct replay_proc *p);
 
-/* Whether the run has ended, or it may be compared all the same
- * (runbundle replay --allow-incomplete). Without it, 0 when the run's
- * bundle is finalized, else -1 with the message and the hint. */
-int replay_run_check_complete(const struct replay_run *run,
-			      bool allow_incomplete);
-
 /* The process at position, or NULL. */
 const struct replay_proc *replay_run_find(const struct replay_run *run,
 					  const char *position);

@@ -10,22 +10,59 @@
 #include "bundle/error.h"
 #include "bundle/verify.h"
 #include "cli/cli.h"
+#include "inspect/integrity.h"
 #include "record/record_gateway.h"
 #include "sandbox/error.h"
 #include "sandbox/policy.h"
 #include "replay/trust.h"
 
-int replay_check_intact(const char *path)
+/*
+ * Accept an unfinalized bundle only with allow_incomplete, and never
+ * one that has no event while its -wal is missing. Until a bundle is
+ * finalized, its committed events can be in that file, so a copy made
+ * without it can lack all of them.
+ */
+static int check_finalized(const char *path,
+			   const struct bundle_verify_report *vr,
+			   bool wal_missing, bool allow_incomplete)
 {
+	if (vr->finalized)
+		return CLI_EXIT_OK;
+	if (wal_missing && (!allow_incomplete || vr->n_events == 0))
+		inspect_wal_warn(path);
+	if (wal_missing && vr->n_events == 0)
+		return CLI_EXIT_ERROR;
+	if (!allow_incomplete) {
+		cli_error("the bundle is incomplete: '%s': it was not "
+			  "finalized, so its run has no end to compare "
+			  "with", path);
+		cli_hint("pass --allow-incomplete to use it all the same, "
+			 "or check it first with 'runbundle verify "
+			 "--allow-incomplete %s'", path);
+		return CLI_EXIT_ERROR;
+	}
+	fprintf(stderr, "note: '%s' was not finalized: its run has no end, so "
+			"its last step is compared as far as it goes\n",
+		path);
+	return CLI_EXIT_OK;
+}
+
+int replay_check_intact(const char *path, bool allow_incomplete)
+{
+	/* Before the bundle is opened, which may create an empty -wal. */
+	bool wal_missing = inspect_wal_missing(path);
 	struct bundle_verify_report vr;
 	size_t n;
+	int rc;
 
 	if (bundle_verify(path, &vr) < 0)
 		return cli_error_from(bundle_error(), bundle_error_hint());
 	n = vr.n_problems;
+	rc = n ? CLI_EXIT_ERROR
+	       : check_finalized(path, &vr, wal_missing, allow_incomplete);
 	bundle_verify_release(&vr);
 	if (n == 0)
-		return CLI_EXIT_OK;
+		return rc;
 	cli_error("the bundle is damaged: '%s': %zu problem%s", path, n,
 		  n == 1 ? "" : "s");
 	cli_hint("'runbundle verify %s' lists them; use an intact copy of "

@@ -14,10 +14,15 @@
 
 #include "replay/replay.h"
 
-/* Reject a bundle that fails runbundle verify: its events may not be
+/*
+ * Reject a bundle that fails runbundle verify: its events may not be
  * what was recorded, so no comparison of them can be called identical.
- * CLI_EXIT_ERROR for a damaged or unreadable bundle. */
-int replay_check_intact(const char *path);
+ * An unfinalized bundle (a recording killed with SIGKILL) is accepted
+ * only with allow_incomplete, with a note, and never when it has no
+ * event and no -wal beside it (inspect_wal_missing()). CLI_EXIT_ERROR
+ * for a damaged, unreadable or rejected incomplete bundle.
+ */
+int replay_check_intact(const char *path, bool allow_incomplete);
 
 /* Reject a run recorded with --sandbox none unless no_sandbox (replay
  * --sandbox none) accepts it, because its replay runs the recorded
