@@ -29,7 +29,9 @@ struct flat {
 };
 
 struct cmp_state {
-	const struct replay_run *a, *b;
+	const struct replay_run *a, *b; /* b is &b_view in replay_compare() */
+	const struct replay_run *b_run; /* the run that b_view copies */
+	struct replay_run b_view;	/* replay_gateway_view() */
 	struct harness_normalizer *normalizer;
 	struct replay_comparison *out;
 	struct replay_file_diff *prev; /* the last step's file diffs */
@@ -617,10 +619,15 @@ static int add_policy_rules(struct harness_normalizer *normalizer,
 	return rc;
 }
 
-/* The normalizer with the recorded rules, and the pairs of processes. */
+/* The normalizer with the recorded rules, the other run with the
+ * recording's gateway address, and the pairs of processes. */
 static int state_init(struct cmp_state *st)
 {
-	const struct replay_run *a = st->a, *b = st->b;
+	const struct replay_run *a = st->a, *b;
+
+	if (replay_gateway_view(a, st->b_run, &st->b_view) < 0)
+		return -1;
+	st->b = b = &st->b_view;
 
 	st->normalizer = harness_normalizer_new(HARNESS_VOLATILE_BUILTINS);
 	st->pairs = calloc(a->n_procs + 1, sizeof(*st->pairs));
@@ -640,6 +647,8 @@ static int state_init(struct cmp_state *st)
 
 static void state_release(struct cmp_state *st)
 {
+	if (st->b == &st->b_view)
+		replay_gateway_view_release(&st->b_view, st->b_run);
 	harness_normalizer_free(st->normalizer);
 	free(st->pairs);
 	free(st->b_paired);
@@ -648,7 +657,7 @@ static void state_release(struct cmp_state *st)
 int replay_compare(const struct replay_run *a, const struct replay_run *b,
 		   struct replay_comparison *out)
 {
-	struct cmp_state st = {.a = a, .b = b, .out = out};
+	struct cmp_state st = {.a = a, .b = b, .b_run = b, .out = out};
 	size_t n = a->n_steps > b->n_steps ? a->n_steps : b->n_steps;
 
 	memset(out, 0, sizeof(*out));

@@ -604,6 +604,30 @@ cJSON *replay_run_exec(const struct replay_run *run,
 	return exec;
 }
 
+char *replay_run_gateway(const struct replay_run *run)
+{
+	const struct replay_proc *agent = replay_run_find(run, "0");
+	cJSON *exec = agent ? replay_run_exec(run, agent) : NULL;
+	const cJSON *pair;
+	char *address = NULL;
+
+	cJSON_ArrayForEach(pair, cJSON_GetObjectItem(exec, "env"))
+	{
+		const char *name =
+			cJSON_GetStringValue(cJSON_GetArrayItem(pair, 0));
+		const char *url =
+			cJSON_GetStringValue(cJSON_GetArrayItem(pair, 1));
+
+		if (name && url && strcmp(name, "RUNBUNDLE_GATEWAY_URL") == 0 &&
+		    strncmp(url, "http://", 7) == 0) {
+			address = strdup(url + 7);
+			break;
+		}
+	}
+	cJSON_Delete(exec);
+	return address;
+}
+
 const struct replay_proc *replay_run_by_index(const struct replay_run *run,
 					      int64_t index)
 {

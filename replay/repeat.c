@@ -278,6 +278,7 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 			const struct replay_comparison *cmp)
 {
 	const struct replay_proc **pairs;
+	struct replay_run view = *b;
 	char *why;
 
 	if (cmp->verdict == REPLAY_IDENTICAL)
@@ -292,7 +293,8 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 		free(why);
 	}
 	pairs = calloc(a->n_procs + 1, sizeof(*pairs));
-	if (!pairs || replay_pair_procs(a, b, NULL, pairs) < 0) {
+	if (!pairs || replay_gateway_view(a, b, &view) < 0 ||
+	    replay_pair_procs(a, &view, NULL, pairs) < 0) {
 		/* Without pairs, each command counts as not run, which the
 		 * report shows, so the other counts stay usable. */
 		free(pairs);
@@ -301,6 +303,7 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 	for (size_t i = 0; i < a->n_procs; i++)
 		count_command(s, &a->procs[i], pairs ? pairs[i] : NULL);
 	free(pairs);
+	replay_gateway_view_release(&view, b);
 }
 
 /* The commands that --step K re-runs: the programs that the agent

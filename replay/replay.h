@@ -134,6 +134,26 @@ int replay_run_agent_env(struct replay_run *run, const cJSON **env);
 cJSON *replay_run_exec(const struct replay_run *run,
 		       const struct replay_proc *p);
 
+/* Return the address ("127.0.0.1:PORT") of the gateway that served the
+ * run, from RUNBUNDLE_GATEWAY_URL in the agent's environment, or NULL
+ * when the run has none or it cannot be read. The caller frees it. */
+char *replay_run_gateway(const struct replay_run *run);
+
+/*
+ * Fill *view with run b as replay_compare() compares it with run a: a
+ * shallow copy of b, whose processes have the address of b's gateway
+ * replaced by a's in their argv and command line. Without the sandbox
+ * each run's gateway listens on a port of its own, which the agent
+ * passes on to curl, say, and that is no difference between the runs.
+ * When both addresses are the same or unknown, view->procs is b's.
+ * Release it with replay_gateway_view_release() while b lives. Returns
+ * 0, or -1 when memory runs out.
+ */
+int replay_gateway_view(const struct replay_run *a, const struct replay_run *b,
+			struct replay_run *view);
+void replay_gateway_view_release(struct replay_run *view,
+				 const struct replay_run *b);
+
 /* The process at position, or NULL. */
 const struct replay_proc *replay_run_find(const struct replay_run *run,
 					  const char *position);

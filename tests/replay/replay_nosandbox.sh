@@ -18,10 +18,11 @@ expect_grep "^runbundle: cannot replay without a sandbox: '$TMP/host.rb': " \
 expect_grep "^hint: .*--sandbox none" "$TMP/replay.err"
 [ ! -e "$TMP/ran-on-host" ] || fail "the rejected replay ran the command"
 
-# The gateway's port is free on the host, so the curl argv may differ.
+# Each run's gateway listens on a free port of the host, which the
+# agent passes to curl: the address of the gateway is no difference.
 replay_json "$TMP/host.rb" --sandbox none
-[ "$status" -le 1 ] || { cat "$TMP/replay.err" >&2;
-	fail "replay --sandbox none: exit status $status"; }
+expect_replay_status 0
+expect_eq identical "$(jqr .verdict)" "verdict of replay --sandbox none"
 [ -e "$TMP/ran-on-host" ] || fail "the replay did not run the command"
 
 new_workspace "$TMP/boxed" 'echo boxed'

@@ -28,6 +28,8 @@ struct spec {
 	const char *file;     /* the workspace's one file, at request 1 */
 	const char *tool_sha; /* the command's executable */
 	const char *tool_argv; /* its argv as JSON; NULL: ["tool"] */
+	const char *gateway;   /* the agent's RUNBUNDLE_GATEWAY_URL, or
+				* NULL for none */
 	int tool_exit;
 	int exit_code; /* the agent's */
 };
@@ -93,9 +95,10 @@ static cJSON *proc(int index, int parent)
 }
 
 /* The hashes of the executables are in the run's fingerprint. argv is
- * a JSON array, or NULL for [argv0]. */
+ * a JSON array, or NULL for [argv0]; env an array of [name, value]
+ * pairs, or NULL for none. */
 static void exec_with(struct bundle *b, int index, int parent,
-		      const char *argv0, const char *argv)
+		      const char *argv0, const char *argv, const char *env)
 {
 	cJSON *data = proc(index, parent);
 	char object[1024], path[64], one[128];
@@ -103,8 +106,8 @@ static void exec_with(struct bundle *b, int index, int parent,
 	snprintf(one, sizeof(one), "[\"%s\"]", argv0);
 	snprintf(object, sizeof(object),
 		 "{\"argv\":%s,\"error\":null,"
-		 "\"cwd\":\"/w\"}",
-		 argv ? argv : one);
+		 "\"cwd\":\"/w\"%s%s}",
+		 argv ? argv : one, env ? ",\"env\":" : "", env ? env : "");
 	snprintf(path, sizeof(path), "/bin/%s", argv0);
 	cJSON_AddStringToObject(data, "path", path);
 	event(b, "exec", data, object);
@@ -143,7 +146,7 @@ static void exchange(struct bundle *b, const char *body)
 /* Write a run: the agent runs a tool, asks the model once, ends. */
 static char *write_run(const char *name, const struct spec *s)
 {
-	char *path = malloc(300), fingerprint[256];
+	char *path = malloc(300), fingerprint[256], env[256];
 	struct bundle *b;
 	cJSON *data;
 
@@ -157,8 +160,10 @@ static char *write_run(const char *name, const struct spec *s)
 	cJSON_AddStringToObject(data, "workspace", "/w");
 	event(b, "record", data, NULL);
 	workspace(b, "initial", "", 0);
-	exec_with(b, 0, -1, "agent", NULL);
-	exec_with(b, 1, 0, "tool", s->tool_argv);
+	snprintf(env, sizeof(env), "[[\"RUNBUNDLE_GATEWAY_URL\",\"%s\"]]",
+		 s->gateway ? s->gateway : "");
+	exec_with(b, 0, -1, "agent", NULL, s->gateway ? env : NULL);
+	exec_with(b, 1, 0, "tool", s->tool_argv, NULL);
 	end(b, 1, 0, s->tool_exit);
 	workspace(b, "request", s->file, 1);
 	exchange(b, s->body);
@@ -566,6 +571,36 @@ static void control_characters_replaced(void **state)
 	replay_comparison_release(&cmp);
 }
 
+static void gateway_address_no_difference(void **state)
+{
+	const char *differing[] = {
+		"[\"curl\",\"http://127.0.0.1:40003/v1/chat\"]",
+		"[\"curl\",\"http://127.0.0.1:400021/v1/chat\"]",
+	};
+	struct spec x = base, y = base;
+	struct replay_comparison cmp;
+
+	(void)state;
+	x.gateway = "http://127.0.0.1:40001";
+	x.tool_argv = "[\"curl\",\"http://127.0.0.1:40001/v1/chat\"]";
+	y.gateway = "http://127.0.0.1:40002";
+	y.tool_argv = "[\"curl\",\"http://127.0.0.1:40002/v1/chat\"]";
+	compare_specs(&x, "gateway", &y, &cmp);
+	assert_int_equal(cmp.verdict, REPLAY_IDENTICAL);
+	replay_comparison_release(&cmp);
+
+	/* Another port than the gateway's is a difference, and so is a
+	 * longer port that starts with the gateway's. */
+	for (size_t i = 0; i < sizeof(differing) / sizeof(*differing); i++) {
+		y.tool_argv = differing[i];
+		compare_specs(&x, "other", &y, &cmp);
+		assert_int_equal(cmp.verdict, REPLAY_DIVERGED);
+		assert_int_equal(cmp.steps[0].n_procs, 1);
+		assert_string_equal(cmp.steps[0].procs[0].position, "0.0");
+		replay_comparison_release(&cmp);
+	}
+}
+
 static void clean_json_strings(void **state)
 {
 	cJSON *raw = cJSON_Parse("{\"path\\u001b[2J\": \"x\\u0007y\","
@@ -598,6 +633,7 @@ int main(void)
 		cmocka_unit_test(git_index_added_diverges),
 		cmocka_unit_test(sockets_left_out),
 		cmocka_unit_test(control_characters_replaced),
+		cmocka_unit_test(gateway_address_no_difference),
 		cmocka_unit_test(clean_json_strings),
 	};
 	int rc;
