@@ -386,6 +386,7 @@ static int add_proc(struct replay_step_cmp *sc, const struct replay_proc *p,
 	d->position = strdup(p->position);
 	d->command = strdup(p->command ? p->command : "?");
 	d->what = strdup(what);
+	d->from = 0;
 	d->json = cJSON_CreateObject();
 	if (!d->position || !d->command || !d->what || !d->json)
 		return oom();
@@ -422,6 +423,57 @@ static int argv_diverges(struct cmp_state *st, struct replay_step_cmp *sc,
 	return rc;
 }
 
+/* Bytes of a command that an excerpt shows before the first byte where
+ * it differs from the other run's. */
+#define EXCERPT_BEFORE 24
+
+/*
+ * Return the byte where the excerpts of two commands that differ start.
+ * That is 0, for the first line as replay_command_shown() cuts it, when
+ * the difference shows there. Else the difference lies past its cut, so
+ * the excerpts start a little before it, and never before the line that
+ * it is on.
+ */
+static size_t excerpt_start(const char *x, const char *y)
+{
+	char *ex = replay_command_excerpt(x, 0, REPLAY_COMMAND_MAX);
+	char *ey = replay_command_excerpt(y, 0, REPLAY_COMMAND_MAX);
+	bool visible = !ex || !ey || strcmp(ex, ey) != 0;
+	size_t at = 0, from;
+
+	free(ex);
+	free(ey);
+	if (visible)
+		return 0;
+	while (x[at] && x[at] == y[at])
+		at++;
+	from = at > EXCERPT_BEFORE ? at - EXCERPT_BEFORE : 0;
+	for (size_t i = at; from == 0 && i > 0; i--) {
+		if (x[i - 1] == '\n')
+			from = i;
+	}
+	return from;
+}
+
+static int add_argv(struct replay_step_cmp *sc, const struct replay_proc *x,
+		    const struct replay_proc *y)
+{
+	const char *other = y->command ? y->command : "?";
+	size_t from = excerpt_start(x->command ? x->command : "?", other);
+	char *excerpt = replay_command_excerpt(other, from,
+					       REPLAY_COMMAND_MAX);
+	char what[512];
+
+	if (!excerpt)
+		return oom();
+	snprintf(what, sizeof(what), "ran as %s", excerpt);
+	free(excerpt);
+	if (add_proc(sc, x, "argv", what, x->command, y->command) < 0)
+		return -1;
+	sc->procs[sc->n_procs - 1].from = from;
+	return 0;
+}
+
 /* What a process ran: compared in the step it started in. */
 static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 			 const struct replay_proc *x,
@@ -438,16 +490,8 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 	rc = argv_diverges(st, sc, x->argv, y->argv);
 	if (rc < 0)
 		return -1;
-	if (rc) {
-		const char *other = y->command ? y->command : "?";
-		bool cut;
-		size_t n = replay_command_shown(other, REPLAY_COMMAND_MAX,
-						&cut);
-
-		snprintf(what, sizeof(what), "ran as `%.*s%s`", (int)n, other,
-			 cut ? "..." : "");
-		return add_proc(sc, x, "argv", what, x->command, y->command);
-	}
+	if (rc)
+		return add_argv(sc, x, y);
 	if (x->exe_sha256 && y->exe_sha256 &&
 	    strcmp(x->exe_sha256, y->exe_sha256) != 0) {
 		snprintf(what, sizeof(what),

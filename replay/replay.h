@@ -183,6 +183,9 @@ struct replay_proc_diff {
 	char *position;
 	char *command; /* the recorded one, else the other */
 	char *what;    /* "exit status 1, recorded 0" */
+	size_t from;   /* for another argv: the byte of both commands
+			* where the explanation's excerpts start, so that
+			* they show where the commands differ */
 	cJSON *json;   /* the same as an object */
 };
 
@@ -305,6 +308,14 @@ const char *replay_verdict_name(enum replay_verdict verdict);
  * first line end and at most max, cut on a character boundary. *cut is
  * set when that is less than the whole command. */
 size_t replay_command_shown(const char *command, size_t max, bool *cut);
+
+/* Return the part of command that an explanation quotes, in backquotes
+ * and cleaned as replay_clean() cleans it. From byte 0 it is the part
+ * that replay_command_shown() returns. From byte from it is at most max
+ * bytes from there, on character boundaries, with "..." on each side
+ * where the command goes on. NULL when memory runs out. The caller
+ * frees it. */
+char *replay_command_excerpt(const char *command, size_t from, size_t max);
 
 /* Return a copy of the first len bytes of text for a terminal, with
  * each control character, bidirectional override and byte of invalid

@@ -170,16 +170,52 @@ static void put_cleans(struct text *t, const char *text)
 	put_clean(t, text, strlen(text));
 }
 
-/* A command line as replay_command_shown() cuts it, so that an
- * explanation stays one line. */
+char *replay_command_excerpt(const char *command, size_t from, size_t max)
+{
+	struct text t = {.ok = true};
+	size_t len = strlen(command), n;
+	bool cut;
+
+	if (from == 0 || from >= len) {
+		n = replay_command_shown(command, max, &cut);
+		put(&t, "`");
+		put_clean(&t, command, n);
+		put(&t, "%s`", cut ? "..." : "");
+		return finish(&t);
+	}
+	while (from > 0 && ((unsigned char)command[from] & 0xc0) == 0x80)
+		from--;
+	n = len - from;
+	if (n > max) {
+		n = max;
+		while (n > 0 &&
+		       ((unsigned char)command[from + n] & 0xc0) == 0x80)
+			n--;
+	}
+	put(&t, "`...");
+	put_clean(&t, command + from, n);
+	put(&t, "%s`", from + n < len ? "..." : "");
+	return finish(&t);
+}
+
+/* A command line as replay_command_excerpt() shows it from byte from,
+ * so that an explanation stays one line. */
+static void put_excerpt(struct text *t, const char *command, size_t from,
+			size_t max)
+{
+	char *excerpt = replay_command_excerpt(command, from, max);
+
+	if (!excerpt) {
+		t->ok = false;
+		return;
+	}
+	put(t, "%s", excerpt);
+	free(excerpt);
+}
+
 static void put_command(struct text *t, const char *command, size_t max)
 {
-	bool cut;
-	size_t n = replay_command_shown(command, max, &cut);
-
-	put(t, "`");
-	put_clean(t, command, n);
-	put(t, "%s`", cut ? "..." : "");
+	put_excerpt(t, command, 0, max);
 }
 
 static void put_cause(struct text *t, const struct replay_cause *c,
@@ -248,7 +284,8 @@ static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		if (told(c, sc, &sc->procs[i]))
 			continue;
 		put(t, "%s", *sep);
-		put_command(t, sc->procs[i].command, REPLAY_COMMAND_MAX);
+		put_excerpt(t, sc->procs[i].command, sc->procs[i].from,
+			    REPLAY_COMMAND_MAX);
 		put(t, " ");
 		put_cleans(t, sc->procs[i].what);
 		*sep = "; ";

@@ -571,6 +571,32 @@ static void control_characters_replaced(void **state)
 	replay_comparison_release(&cmp);
 }
 
+static void argv_excerpt_shows_difference(void **state)
+{
+	struct spec x = base, y = base;
+	struct replay_comparison cmp;
+	char *why;
+
+	(void)state;
+	x.tool_argv = "[\"tool\",\"a long constant prefix that fills the "
+		      "first seventy-two bytes of the line\",\"then-xxxx\","
+		      "\"and-a-tail-that-is-the-same-in-both-runs\"]";
+	y.tool_argv = "[\"tool\",\"a long constant prefix that fills the "
+		      "first seventy-two bytes of the line\",\"then-yyyy\","
+		      "\"and-a-tail-that-is-the-same-in-both-runs\"]";
+	compare_specs(&x, "excerpt", &y, &cmp);
+	assert_int_equal(cmp.first, 1);
+	why = replay_explain(&cmp);
+	assert_non_null(why);
+	assert_non_null(strstr(why,
+			       "`... bytes of the line then-xxxx "
+			       "and-a-tail-that-is-the-same-in-both-runs` "
+			       "ran as `... bytes of the line then-yyyy "
+			       "and-a-tail-that-is-the-same-in-both-runs`"));
+	free(why);
+	replay_comparison_release(&cmp);
+}
+
 static void gateway_address_no_difference(void **state)
 {
 	const char *differing[] = {
@@ -633,6 +659,7 @@ int main(void)
 		cmocka_unit_test(git_index_added_diverges),
 		cmocka_unit_test(sockets_left_out),
 		cmocka_unit_test(control_characters_replaced),
+		cmocka_unit_test(argv_excerpt_shows_difference),
 		cmocka_unit_test(gateway_address_no_difference),
 		cmocka_unit_test(clean_json_strings),
 	};
