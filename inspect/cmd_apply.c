@@ -15,15 +15,19 @@
  * entry (for a directory: of everything below it) before the addition of
  * the new one. The first pass compares the old entry, and refuses to
  * replace a target directory that has entries the initial snapshot
- * lacks. When every change conflicts only because the target has its
- * final state already, apply prints that and writes nothing.
+ * lacks. A path whose target has the final state already counts as
+ * applied, not as a conflict, and the second pass leaves it as it is, so
+ * that an apply that stopped on a failed write can be run again. When
+ * every change is applied already, apply prints that and writes nothing.
  *
  * Invariants: paths come from trees that bundle_tree_parse() checked (no
  * "..", no '/' in a name), and every directory on the way is opened with
  * O_NOFOLLOW, so a symlink in the target never leads a write outside it.
  * Setuid and setgid bits from the bundle are dropped, and nothing
  * inside a directory named .git is written: the repository's config and
- * hooks name programs that git runs outside any sandbox.
+ * hooks name programs that git runs outside any sandbox. Nor is a FIFO,
+ * socket or device of the final snapshot made: git tracks none, and a
+ * device would be a way into the reviewer's hardware.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,9 +63,16 @@ struct apply {
 	cJSON *changes;
 	cJSON *conflicts;
 	cJSON *skipped;   /* paths inside .git, found by the first pass */
+	cJSON *special;   /* FIFOs, sockets and devices left out */
+	cJSON *already_final; /* paths whose target has the final state */
 	uint64_t counts[4]; /* A, M, D, T */
 	uint64_t n_changes; /* every change of the diff */
 	uint64_t n_final;   /* changes that the target has already */
+	uint64_t n_seen;    /* changes that the second pass has reached */
+	uint64_t n_written; /* changes that the second pass wrote */
+	unsigned char *done; /* per change of the first pass: the target
+			      * has its final state already */
+	size_t done_cap;
 	char reason[APPLY_PATH_MAX + 128]; /* a conflict's formatted reason */
 };
 
@@ -206,9 +217,25 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 		return symlink_differs(dirfd, name, old);
 	case BUNDLE_ENTRY_DIR:
 		return NULL;
+	case BUNDLE_ENTRY_SPECIAL:
+		/* A FIFO, socket or device that the run deleted or replaced
+		 * has no content, so its type is all there is to compare. */
+		return NULL;
 	default:
 		return "is not a file, a directory or a symlink";
 	}
+}
+
+/* The kind of a special file, from its mode, for people. */
+static const char *special_type(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "FIFO";
+	case S_IFSOCK: return "socket";
+	case S_IFCHR: return "character device";
+	case S_IFBLK: return "block device";
+	}
+	return "special file";
 }
 
 static const char *unwritable(const struct bundle_tree_entry *new)
@@ -555,28 +582,54 @@ static int final_has(struct apply *a, const char *path)
 	return found;
 }
 
+/* Nonzero when the target's file at dirfd/name has the content of the
+ * final snapshot's hardlink new, which apply writes as a copy. */
+static int has_linked(struct apply *a, int dirfd, const char *name,
+		      const struct bundle_tree_entry *new)
+{
+	struct inspect_node node = {0};
+	char target[APPLY_PATH_MAX];
+	int same;
+
+	snprintf(target, sizeof(target), "%.*s", (int)new->text_len,
+		 (const char *)new->text);
+	same = inspect_node_find(a->view->bundle, a->final, target,
+				 &node) == 0 && !node.is_root &&
+	       node.entry.kind == BUNDLE_ENTRY_FILE &&
+	       differs(a, dirfd, name, &node.entry,
+		       BUNDLE_CHANGE_MODIFIED) == NULL;
+	inspect_node_release(&node);
+	return same;
+}
+
 /*
  * Nonzero when the target already has the final state new at raw. A
  * deleted path has it when the target has nothing there, or when the run
- * put an entry of another type there: the changes that add that entry
- * are compared on their own.
+ * put an entry of another type there and the target has that type: the
+ * changes that add that entry are compared on their own.
  */
 static int has_final(struct apply *a, int dirfd, const char *name,
 		     const char *raw, enum bundle_change change,
+		     const struct bundle_tree_entry *old,
 		     const struct bundle_tree_entry *new)
 {
 	struct stat st;
 
+	if (dirfd >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		dirfd = -1;
 	if (change == BUNDLE_CHANGE_DELETED)
 		return dirfd < 0 ||
-		       fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		       final_has(a, raw);
+		       ((st.st_mode & S_IFMT) != (old->mode & S_IFMT) &&
+			final_has(a, raw));
 	if (dirfd < 0)
 		return 0;
-	if (change != BUNDLE_CHANGE_MODE && new->kind == BUNDLE_ENTRY_DIR &&
-	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode))
-		return 1;
+	if (change != BUNDLE_CHANGE_MODE && new->kind == BUNDLE_ENTRY_DIR)
+		return S_ISDIR(st.st_mode);
+	if (new->kind == BUNDLE_ENTRY_HARDLINK)
+		return S_ISREG(st.st_mode) &&
+		       (change != BUNDLE_CHANGE_MODE ||
+			(st.st_mode & 07777) == (new->mode & 07777)) &&
+		       has_linked(a, dirfd, name, new);
 	return differs(a, dirfd, name, new, change) == NULL;
 }
 
@@ -593,6 +646,112 @@ static int in_git_dir(const char *path)
 	return 0;
 }
 
+/* Whether a change is one that apply leaves out: a FIFO, socket or
+ * device of the final snapshot, which it notes. */
+static int left_out(struct apply *a, const char *display,
+		    enum bundle_change change,
+		    const struct bundle_tree_entry *new)
+{
+	cJSON *o;
+
+	if (change == BUNDLE_CHANGE_DELETED ||
+	    new->kind != BUNDLE_ENTRY_SPECIAL)
+		return 0;
+	if (!a->writing) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", display);
+		cJSON_AddStringToObject(o, "type", special_type(new->mode));
+		cJSON_AddItemToArray(a->special, o);
+	}
+	return 1;
+}
+
+/* Keep, for the second pass, whether the target has the final state of
+ * the change that the first pass compares now. */
+static int keep_done(struct apply *a, int done)
+{
+	if (a->n_changes == a->done_cap) {
+		size_t cap = a->done_cap ? 2 * a->done_cap : 256;
+		unsigned char *grown = realloc(a->done, cap);
+
+		if (!grown) {
+			inspect_set_error("cannot apply: out of memory");
+			return -1;
+		}
+		a->done = grown;
+		a->done_cap = cap;
+	}
+	a->done[a->n_changes++] = (unsigned char)done;
+	return 0;
+}
+
+/* The first pass: a change to write, a conflict, or a path whose
+ * target has the final state already, which counts as applied. */
+static int check_one(struct apply *a, int dirfd, const char *name,
+		     const char *raw, const char *display,
+		     enum bundle_change change,
+		     const struct bundle_tree_entry *old,
+		     const struct bundle_tree_entry *new)
+{
+	const char *reason = check_change(a, dirfd, name, raw, change, old,
+					  new);
+	/* A path in the initial state cannot also be in the final one, so
+	 * only a path that differs from the initial state can have it. */
+	int done = reason && has_final(a, dirfd, name, raw, change, old,
+					new);
+
+	if (keep_done(a, done) < 0) {
+		a->failed = 1;
+		return -1;
+	}
+	if (done) {
+		a->n_final++;
+		cJSON_AddItemToArray(a->already_final,
+				     cJSON_CreateString(display));
+	} else if (reason) {
+		conflict(a, display, reason);
+	} else {
+		record_change(a, change, display);
+	}
+	return 0;
+}
+
+/* Say how much of the run a failed write left applied, counting the
+ * paths that had the final state before. */
+static void hint_applied(const struct apply *a)
+{
+	uint64_t applied = a->n_written + a->n_final;
+
+	if (applied == 0)
+		inspect_set_hint("nothing is applied: fix the cause, then run "
+				 "'runbundle apply' again");
+	else
+		inspect_set_hint("%llu of the %llu changes %s applied: fix "
+				 "the cause, then run 'runbundle apply' again "
+				 "to apply the rest",
+				 (unsigned long long)applied,
+				 (unsigned long long)a->n_changes,
+				 applied == 1 ? "is" : "are");
+}
+
+/* The second pass: write one change. raw is the change's path, which
+ * pruning the emptied directories above a deletion cuts short. */
+static int write_one(struct apply *a, int dirfd, const char *name, char *raw,
+		     const char *display, enum bundle_change change,
+		     const struct bundle_tree_entry *new)
+{
+	if (dirfd >= 0 && put_entry(a, dirfd, name, change, new) == 0) {
+		a->n_written++;
+		if (change == BUNDLE_CHANGE_DELETED)
+			prune_parents(a, raw);
+		return 0;
+	}
+	inspect_set_error("cannot apply: '%s': %s", display, strerror(errno));
+	hint_applied(a);
+	a->failed = 1;
+	return -1;
+}
+
 static int on_change(const unsigned char *path, size_t path_len,
 		     enum bundle_change change,
 		     const struct bundle_tree_entry *old,
@@ -600,8 +759,8 @@ static int on_change(const unsigned char *path, size_t path_len,
 {
 	struct apply *a = arg;
 	char raw[APPLY_PATH_MAX], buf[APPLY_PATH_MAX], display[APPLY_PATH_MAX];
-	const char *name, *reason;
-	int dirfd;
+	const char *name;
+	int dirfd, rc;
 
 	bundle_name_escape(display, sizeof(display), path, path_len);
 	if (path_len >= sizeof(raw)) {
@@ -616,35 +775,20 @@ static int on_change(const unsigned char *path, size_t path_len,
 					     cJSON_CreateString(display));
 		return 0;
 	}
+	if (left_out(a, display, change, new))
+		return 0;
+	/* The second pass gets the changes in the first one's order. */
+	if (a->writing && a->done[a->n_seen++])
+		return 0;
 	dirfd = open_parent(a->root_fd, raw, a->writing &&
 			    change != BUNDLE_CHANGE_DELETED, buf, &name);
-	if (!a->writing) {
-		reason = check_change(a, dirfd, name, raw, change, old, new);
-		if (reason)
-			conflict(a, display, reason);
-		else
-			record_change(a, change, display);
-		/* A path in the initial state cannot also be in the final
-		 * one, so only a conflict can be an applied change. */
-		a->n_changes++;
-		if (reason)
-			a->n_final += has_final(a, dirfd, name, raw, change,
-						new);
-	} else if (dirfd < 0 || put_entry(a, dirfd, name, change, new) < 0) {
-		inspect_set_error("cannot apply: '%s': %s", display,
-				  strerror(errno));
-		inspect_set_hint("the changes before this one are applied; "
-				 "'runbundle apply --dry-run' lists them all");
-		if (dirfd >= 0)
-			close(dirfd);
-		a->failed = 1;
-		return -1;
-	} else if (change == BUNDLE_CHANGE_DELETED) {
-		prune_parents(a, raw);
-	}
+	if (!a->writing)
+		rc = check_one(a, dirfd, name, raw, display, change, old, new);
+	else
+		rc = write_one(a, dirfd, name, raw, display, change, new);
 	if (dirfd >= 0)
 		close(dirfd);
-	return 0;
+	return rc;
 }
 
 static int diff(struct apply *a)
@@ -658,8 +802,8 @@ static int diff(struct apply *a)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Nonzero when every change conflicts because the target has its final
- * state already: a second apply of the same run. */
+/* Nonzero when the target has the final state of every change already:
+ * a second apply of the same run. */
 static int already_applied(const struct apply *a)
 {
 	return a->n_changes > 0 && a->n_final == a->n_changes;
@@ -682,12 +826,33 @@ static void print_skipped(const struct apply *a)
 		 n == 1 ? "is" : "are");
 }
 
+/* Name the FIFOs, sockets and devices of the final snapshot that apply
+ * does not make, on stderr as print_skipped() does. */
+static void print_special(const struct apply *a)
+{
+	int n = cJSON_GetArraySize(a->special);
+	const cJSON *first = cJSON_GetArrayItem(a->special, 0);
+	const char *them = n == 1 ? "it" : "them";
+
+	if (n == 0)
+		return;
+	cli_error("not applied: '%s': is a %s in the final snapshot, and apply "
+		  "writes only files, directories and symlinks",
+		  inspect_json_str(first, "path"),
+		  inspect_json_str(first, "type"));
+	cli_hint("%d special file%s left out ('runbundle apply --json' lists "
+		 "%s), as git leaves them out; make %s in the target "
+		 "yourself if the change needs %s", n, n == 1 ? "" : "s",
+		 them, them, them);
+}
+
 static void print_human(const struct apply *a, int dry_run, int rejected)
 {
 	const cJSON *item;
 	int display = 0, total = cJSON_GetArraySize(a->conflicts);
 
 	print_skipped(a);
+	print_special(a);
 
 	if (already_applied(a)) {
 		printf("already applied: the target has the final state of "
@@ -720,6 +885,11 @@ static void print_human(const struct apply *a, int dry_run, int rejected)
 	       (unsigned long long)a->counts[1],
 	       (unsigned long long)a->counts[2],
 	       (unsigned long long)a->counts[3]);
+	if (a->n_final)
+		printf("left as they are: %llu changed path%s whose target "
+		       "has the final state already\n",
+		       (unsigned long long)a->n_final,
+		       a->n_final == 1 ? "" : "s");
 }
 
 static int print_json(const struct apply *a, const char *bundle,
@@ -731,13 +901,17 @@ static int print_json(const struct apply *a, const char *bundle,
 	cJSON_AddStringToObject(out, "bundle", bundle);
 	cJSON_AddStringToObject(out, "target", dir);
 	cJSON_AddBoolToObject(out, "dry_run", dry_run);
-	cJSON_AddBoolToObject(out, "applied", !dry_run && !rejected);
+	cJSON_AddBoolToObject(out, "applied",
+			      !dry_run && !rejected && !already_applied(a));
 	cJSON_AddBoolToObject(out, "already_applied", already_applied(a));
 	cJSON_AddItemToObject(out, "changes",
 			      cJSON_Duplicate(a->changes, 1));
 	cJSON_AddItemToObject(out, "conflicts",
 			      cJSON_Duplicate(a->conflicts, 1));
 	cJSON_AddItemToObject(out, "skipped", cJSON_Duplicate(a->skipped, 1));
+	cJSON_AddItemToObject(out, "special", cJSON_Duplicate(a->special, 1));
+	cJSON_AddItemToObject(out, "already_final",
+			      cJSON_Duplicate(a->already_final, 1));
 	text = cJSON_Print(out);
 	cJSON_Delete(out);
 	if (!text)
@@ -810,6 +984,8 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 	a.changes = cJSON_CreateArray();
 	a.conflicts = cJSON_CreateArray();
 	a.skipped = cJSON_CreateArray();
+	a.special = cJSON_CreateArray();
+	a.already_final = cJSON_CreateArray();
 	a.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a.root_fd < 0) {
 		cli_error("cannot apply: '%s': %s", dir, strerror(errno));
@@ -820,7 +996,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 		goto out;
 	}
 	rejected = cJSON_GetArraySize(a.conflicts) > 0;
-	if (!rejected && !dry_run) {
+	if (!rejected && !dry_run && !already_applied(&a)) {
 		a.writing = 1;
 		if (diff(&a) < 0 || fsync(a.root_fd) < 0) {
 			cli_error_from(inspect_error(), inspect_error_hint());
@@ -832,13 +1008,16 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 		cli_error("cannot print the result: out of memory");
 		goto out;
 	}
-	rc = rejected && !already_applied(&a) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	rc = rejected ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
 	if (a.root_fd >= 0)
 		close(a.root_fd);
 	cJSON_Delete(a.changes);
 	cJSON_Delete(a.conflicts);
 	cJSON_Delete(a.skipped);
+	cJSON_Delete(a.special);
+	cJSON_Delete(a.already_final);
+	free(a.done);
 	inspect_view_close(&view);
 	return rc;
 }
