@@ -20,14 +20,19 @@
  * that an apply that stopped on a failed write can be run again. When
  * every change is applied already, apply prints that and writes nothing.
  *
+ * Modes are written as git checkout writes them: the owner's executable
+ * bit comes from the snapshot, and the rest is 0777 or 0666 less the
+ * caller's umask. So the reviewer's checkout gets no world-writable or
+ * setuid file from the run. A mode change that keeps the executable bit
+ * is no change, as in git.
+ *
  * Invariants: paths come from trees that bundle_tree_parse() checked (no
  * "..", no '/' in a name), and every directory on the way is opened with
  * O_NOFOLLOW, so a symlink in the target never leads a write outside it.
- * Setuid and setgid bits from the bundle are dropped, and nothing
- * inside a directory named .git is written: the repository's config and
- * hooks name programs that git runs outside any sandbox. Nor is a FIFO,
- * socket or device of the final snapshot made: git tracks none, and a
- * device would be a way into the reviewer's hardware.
+ * Nothing inside a directory named .git is written: the repository's
+ * config and hooks name programs that git runs outside any sandbox. Nor
+ * is a FIFO, socket or device of the final snapshot made: git tracks
+ * none, and a device would be a way into the reviewer's hardware.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -57,6 +62,7 @@ struct apply {
 	const struct bundle_id *initial;
 	const struct bundle_id *final;
 	int root_fd;
+	mode_t umask;  /* the caller's, for the modes written */
 	int writing;  /* second pass */
 	int json;
 	int failed;   /* the second pass stopped; the message is set */
@@ -105,7 +111,7 @@ static int open_parent(int root_fd, const char *path, int create, char *buf,
 		int next;
 
 		*slash = '\0';
-		if (create && mkdirat(fd, p, 0755) < 0 && errno != EEXIST)
+		if (create && mkdirat(fd, p, 0777) < 0 && errno != EEXIST)
 			next = -1;
 		else
 			next = openat(fd, p, O_RDONLY | O_DIRECTORY |
@@ -200,9 +206,11 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 		       "snapshot";
 	if ((old->mode & S_IFMT) != (st.st_mode & S_IFMT))
 		return "is of another type than in the initial snapshot";
+	/* Of the permission bits, apply writes only the executable bit. */
 	if (change == BUNDLE_CHANGE_MODE &&
-	    (old->mode & 07777) != (st.st_mode & 07777))
-		return "has other permissions than in the initial snapshot";
+	    (old->mode & S_IXUSR) != (st.st_mode & S_IXUSR))
+		return "has another executable bit than in the initial "
+		       "snapshot";
 	switch (old->kind) {
 	case BUNDLE_ENTRY_FILE:
 		if ((uint64_t)st.st_size != old->size)
@@ -254,6 +262,13 @@ static const char *unwritable(const struct bundle_tree_entry *new)
 	default:
 		return "is a special file in the final snapshot";
 	}
+}
+
+/* The permission bits that git checkout gives a file: 0777 with the
+ * owner's executable bit in mode, else 0666, less the caller's umask. */
+static mode_t checkout_mode(const struct apply *a, uint32_t mode)
+{
+	return (mode & S_IXUSR ? 0777 : 0666) & ~a->umask;
 }
 
 static int write_fd(const void *data, size_t len, void *arg)
@@ -313,7 +328,7 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 	if (fd < 0)
 		goto out;
 	if (inspect_content_stream(a->view->bundle, src, write_fd, &fd) ||
-	    fchmod(fd, src->mode & 0777) < 0 || fsync(fd) < 0) {
+	    fchmod(fd, checkout_mode(a, src->mode)) < 0 || fsync(fd) < 0) {
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
 		goto out;
@@ -357,7 +372,7 @@ static int put_entry(struct apply *a, int dirfd, const char *name,
 		return unlinkat(dirfd, name, 0);
 	}
 	if (change == BUNDLE_CHANGE_MODE)
-		return fchmodat(dirfd, name, new->mode & 0777, 0);
+		return fchmodat(dirfd, name, checkout_mode(a, new->mode), 0);
 	/* A directory that the final state replaces by a file must go
 	 * first. It is empty here, because the diff lists what was below
 	 * it as deleted. */
@@ -367,8 +382,7 @@ static int put_entry(struct apply *a, int dirfd, const char *name,
 		return -1;
 	switch (new->kind) {
 	case BUNDLE_ENTRY_DIR:
-		if (mkdirat(dirfd, name, new->mode & 0777) < 0 &&
-		    errno != EEXIST)
+		if (mkdirat(dirfd, name, 0777) < 0 && errno != EEXIST)
 			return -1;
 		return 0;
 	case BUNDLE_ENTRY_SYMLINK:
@@ -628,7 +642,7 @@ static int has_final(struct apply *a, int dirfd, const char *name,
 	if (new->kind == BUNDLE_ENTRY_HARDLINK)
 		return S_ISREG(st.st_mode) &&
 		       (change != BUNDLE_CHANGE_MODE ||
-			(st.st_mode & 07777) == (new->mode & 07777)) &&
+			(st.st_mode & S_IXUSR) == (new->mode & S_IXUSR)) &&
 		       has_linked(a, dirfd, name, new);
 	return differs(a, dirfd, name, new, change) == NULL;
 }
@@ -646,14 +660,21 @@ static int in_git_dir(const char *path)
 	return 0;
 }
 
-/* Whether a change is one that apply leaves out: a FIFO, socket or
- * device of the final snapshot, which it notes. */
+/* Whether a change is one that apply leaves out, noting a special file
+ * of the final snapshot. A change of the permission bits that keeps
+ * the executable bit is left out as no change, and so is one of a
+ * directory or a special file: git checkout writes none of them. */
 static int left_out(struct apply *a, const char *display,
 		    enum bundle_change change,
+		    const struct bundle_tree_entry *old,
 		    const struct bundle_tree_entry *new)
 {
 	cJSON *o;
 
+	if (change == BUNDLE_CHANGE_MODE)
+		return new->kind == BUNDLE_ENTRY_DIR ||
+		       new->kind == BUNDLE_ENTRY_SPECIAL ||
+		       (old->mode & S_IXUSR) == (new->mode & S_IXUSR);
 	if (change == BUNDLE_CHANGE_DELETED ||
 	    new->kind != BUNDLE_ENTRY_SPECIAL)
 		return 0;
@@ -775,7 +796,7 @@ static int on_change(const unsigned char *path, size_t path_len,
 					     cJSON_CreateString(display));
 		return 0;
 	}
-	if (left_out(a, display, change, new))
+	if (left_out(a, display, change, old, new))
 		return 0;
 	/* The second pass gets the changes in the first one's order. */
 	if (a->writing && a->done[a->n_seen++])
@@ -986,6 +1007,8 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 	a.skipped = cJSON_CreateArray();
 	a.special = cJSON_CreateArray();
 	a.already_final = cJSON_CreateArray();
+	a.umask = umask(0);
+	umask(a.umask);
 	a.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a.root_fd < 0) {
 		cli_error("cannot apply: '%s': %s", dir, strerror(errno));
