@@ -347,9 +347,10 @@ static const struct cli_command commands[] = {
 	  "interrupted by signal N. docs/replay.md\nhas the details.\n" },
 	{ "diff", IN_MODULE(cmd_diff),
 	  "runbundle diff [--json] [--match-rule RULE]... "
-	  "[--strict-git-index] A B",
+	  "[--strict-git-index] [--allow-incomplete] A B",
 	  "Compare two recorded runs step by step, as replay does.",
 	  "  --json             print the report as one JSON object\n"
+	  "  --allow-incomplete  compare runs that were not finalized\n"
 	  "  --match-rule RULE  also count as volatile (docs/matching.md), "
 	  "beside A's\n"
 	  "                     policy's rules\n"

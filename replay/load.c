@@ -2,6 +2,8 @@
  * load.c - read a recorded run back from its bundle as steps and a
  * process tree (replay.h). The event kinds are those of docs/record.md.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "cli/cli.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
+#include "inspect/view.h"
 #include "replay/replay.h"
 
 struct loader {
@@ -76,11 +79,16 @@ static cJSON *first_json(struct replay_run *run, const cJSON *event)
 	return nth_json(run, event, 0);
 }
 
-static double number(const cJSON *obj, const char *name, double dflt)
+/* Return the integer member name of obj, or dflt when it is missing or
+ * not a whole number from 0 to max: a bundle is untrusted, and casting
+ * a double that does not fit is undefined behaviour. */
+static long long integer(const cJSON *obj, const char *name,
+			 long long max, long long dflt)
 {
-	const cJSON *item = cJSON_GetObjectItem(obj, name);
+	long long value;
 
-	return cJSON_IsNumber(item) ? item->valuedouble : dflt;
+	return inspect_json_int(obj, name, 0, max, &value) == 0 ? value
+								: dflt;
 }
 
 static const char *string(const cJSON *obj, const char *name)
@@ -125,7 +133,7 @@ static int on_workspace(struct loader *l, const cJSON *data)
 	if (strcmp(at, "initial") == 0) {
 		run->initial = id;
 		run->has_initial = true;
-		run->initial_snapshot = (uint64_t)number(data, "snapshot", 0);
+		run->initial_snapshot = (uint64_t)integer(data, "snapshot", INT64_MAX, 0);
 		return 0;
 	}
 	if (strcmp(at, "final") == 0) {
@@ -139,7 +147,7 @@ static int on_workspace(struct loader *l, const cJSON *data)
 	step->root = id;
 	step->has_root = true;
 	l->step_exchange[run->n_steps - 1] =
-		(uint64_t)number(data, "exchange", 0);
+		(uint64_t)integer(data, "exchange", INT64_MAX, 0);
 	return 0;
 }
 
@@ -158,7 +166,7 @@ static struct replay_proc *find_index(struct replay_run *run, int64_t index)
 static struct replay_proc *proc_of(struct loader *l, const cJSON *data)
 {
 	struct replay_run *run = l->run;
-	int64_t index = (int64_t)number(data, "index", -1);
+	int64_t index = integer(data, "index", INT64_MAX, -1);
 	struct replay_proc *p = index < 0 ? NULL : find_index(run, index);
 
 	if (p || index < 0)
@@ -175,7 +183,7 @@ static struct replay_proc *proc_of(struct loader *l, const cJSON *data)
 	p = &run->procs[run->n_procs++];
 	memset(p, 0, sizeof(*p));
 	p->index = index;
-	p->parent = (int64_t)number(data, "parent", -1);
+	p->parent = integer(data, "parent", INT64_MAX, -1);
 	p->step = run->n_steps + 1;
 	p->exit_code = -1;
 	return p;
@@ -183,7 +191,9 @@ static struct replay_proc *proc_of(struct loader *l, const cJSON *data)
 
 static int on_start(struct loader *l, const cJSON *data)
 {
-	return proc_of(l, data) || number(data, "index", -1) < 0 ? 0 : oom();
+	if (proc_of(l, data) || integer(data, "index", INT64_MAX, -1) < 0)
+		return 0;
+	return oom();
 }
 
 static int by_index(const void *x, const void *y)
@@ -276,7 +286,7 @@ static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 	p->exe_path = path ? strdup(path) : NULL;
 	p->exec_error = string(data, "error") ? strdup(string(data, "error"))
 					      : NULL;
-	p->exec_seq = (uint64_t)number(event, "seq", 0);
+	p->exec_seq = (uint64_t)integer(event, "seq", INT64_MAX, 0);
 	cJSON_Delete(exec);
 	return p->command ? 0 : oom();
 }
@@ -295,7 +305,7 @@ static int on_end(struct loader *l, const cJSON *data)
 	cli_sanitize(buf, sizeof(buf), raw);
 	free(p->end);
 	p->end = strdup(buf);
-	p->exit_code = (int)number(data, "exit_code", -1);
+	p->exit_code = inspect_json_exit_code(data);
 	p->end_step = l->run->n_steps + 1;
 	return p->end ? 0 : oom();
 }
@@ -305,8 +315,8 @@ static int on_run_end(struct replay_run *run, const cJSON *data)
 	const char *stopped = string(data, "stopped_by");
 
 	run->ended = true;
-	run->exit_code = (int)number(data, "exit_code", -1);
-	run->interrupts = (int)number(data, "interrupts", 0);
+	run->exit_code = inspect_json_exit_code(data);
+	run->interrupts = (int)integer(data, "interrupts", INT_MAX, 0);
 	free(run->stopped_by);
 	run->stopped_by = stopped ? strdup(stopped) : NULL;
 	return !stopped || run->stopped_by ? 0 : oom();
@@ -315,7 +325,7 @@ static int on_run_end(struct replay_run *run, const cJSON *data)
 static int on_exchange(struct loader *l, const cJSON *event, const cJSON *data)
 {
 	struct replay_run *run = l->run;
-	uint64_t seq = (uint64_t)number(data, "seq", 0);
+	uint64_t seq = (uint64_t)integer(data, "seq", INT64_MAX, 0);
 	char *text;
 
 	for (size_t i = 0; i < run->n_steps; i++) {
