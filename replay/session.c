@@ -536,6 +536,8 @@ static int run_session(struct record_session *s, const struct record_config *c,
 	}
 	if (rc == 0)
 		rc = record_session_finish(s, &result, &root);
+	if (rc == 0)
+		record_note_wal(s->bundle, c->output);
 	return rc;
 }
 
