@@ -88,6 +88,7 @@ struct record_config {
 	size_t n_replay;
 	bool replay_fast;		/* ignore the recorded pacing */
 	int on_divergence;		/* enum harness_divergence_action */
+	bool replaying;			/* the run is a replay */
 };
 
 /* The numbers of the closing summary line. */

@@ -133,6 +133,13 @@ static void on_problem(const char *path, enum bundle_entry_kind kind,
 	if (kind != BUNDLE_ENTRY_ERROR || !first_unreadable(t->session, path))
 		return;
 	record_progress_end(&t->progress);
+	if (t->session->config->replaying) {
+		cli_error("warning: cannot read: '%s': %s: not compared with "
+			  "the recording", path, why);
+		cli_hint("replay as a user who can read it, such as the one "
+			 "who recorded the run");
+		return;
+	}
 	cli_error("warning: cannot read: '%s': %s: recorded without its "
 		  "content", path, why);
 	cli_hint("make it readable to the user who runs runbundle record, "

@@ -215,12 +215,14 @@ static bool below_unknown(const char *path, const char *unknown)
  * Merge the two sorted lists: "added" is only in the replay. An entry
  * that the recording could not read (unknown_in_recording()) is listed
  * as uncompared, whatever the replay has there. What the replay has
- * below such a directory is skipped.
+ * below such a directory is skipped. So is an entry of both that the
+ * replay could not read, which happens when another user replays, and
+ * what the recording has below it.
  */
 static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 		       const struct flat *x, const struct flat *y)
 {
-	const char *unknown = NULL;
+	const char *unknown = NULL, *unread = NULL;
 	size_t i = 0, j = 0;
 	int rc = 0;
 
@@ -237,6 +239,16 @@ static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 			j += c == 0;
 		} else if (c > 0 && below_unknown(y->items[j].path, unknown)) {
 			j++;
+		} else if (c >= 0 && y->items[j].kind == BUNDLE_ENTRY_ERROR &&
+			   (c == 0 || below_unknown(x->items[i].path,
+						    y->items[j].path))) {
+			/* A directory has no entry of its own, only those of
+			 * its files, when it could be read. */
+			unread = y->items[j].path;
+			rc = add_uncompared(sc, y->items[j++].path);
+			i += c == 0;
+		} else if (c < 0 && below_unknown(x->items[i].path, unread)) {
+			i++;
 		} else if (c < 0) {
 			rc = add_file(st, sc, x->items[i++].path, "deleted");
 		} else if (c > 0) {

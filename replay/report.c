@@ -431,8 +431,8 @@ static void put_uncompared(struct text *t,
 
 	if (!widest)
 		return;
-	put(t, "not compared: %zu entr%s that the recording could not read "
-	       "(", widest->n_uncompared,
+	put(t, "not compared: %zu entr%s that the recording or the replay "
+	       "could not read (", widest->n_uncompared,
 	       widest->n_uncompared == 1 ? "y" : "ies");
 	for (size_t i = 0; i < widest->n_uncompared && i < UNCOMPARED_LISTED;
 	     i++) {

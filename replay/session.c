@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,20 +62,37 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/* Set by open_up() when it opened a directory that nftw() could not
+ * read, whose entries the walk then did not see. */
+static bool opened_unreadable;
+
 /* Let the owner write to each directory, so that its entries can go: a
- * workspace restored with the recorded root's mode may be 0555. */
+ * workspace restored with the recorded root's mode may be 0555, and an
+ * agent may leave a directory of mode 0. */
 static int open_up(const char *path, const struct stat *st, int flag,
 		   struct FTW *ftw)
 {
 	(void)ftw;
-	if (flag == FTW_D && (st->st_mode & 0700) != 0700)
-		chmod(path, (st->st_mode & 07777) | 0700);
+	if ((flag == FTW_D || flag == FTW_DNR) &&
+	    (st->st_mode & 0700) != 0700 &&
+	    chmod(path, (st->st_mode & 07777) | 0700) == 0 &&
+	    flag == FTW_DNR)
+		opened_unreadable = true;
 	return 0;
 }
 
+/* The walks that open up directories at most: each one reaches one more
+ * level of directories that could not be read. */
+#define MAX_OPEN_WALKS 64
+
 void replay_remove_tree(const char *dir)
 {
-	nftw(dir, open_up, 16, FTW_PHYS);
+	int walks = 0;
+
+	do {
+		opened_unreadable = false;
+		nftw(dir, open_up, 16, FTW_PHYS);
+	} while (opened_unreadable && ++walks < MAX_OPEN_WALKS);
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -416,6 +434,7 @@ static int prepare(struct prepared *p, struct replay_run *run,
 		snprintf(p->output, sizeof(p->output), "%s/replay.rb",
 			 out->workdir);
 	c->output = p->output;
+	c->replaying = true;
 	snprintf(p->label, sizeof(p->label), "replay=1");
 	c->labels[c->n_labels++] = p->label;
 	if (load_policy(p, run, out->workdir, opts->policy) < 0 ||

@@ -48,12 +48,42 @@ cd "$TMP"
 as_rb replay "$TMP/r.rb"
 expect_eq 0 "$status" "replay's exit status"
 expect_grep '^identical: 1 step$' "$TMP/out"
-expect_grep "^not compared: 1 entry that the recording could not read \
-(secret)" "$TMP/out"
+expect_grep "^not compared: 1 entry that the recording or the replay could \
+not read (secret)" "$TMP/out"
 grep -q 'secret differs' "$TMP/out" && fail "replay counted secret as changed"
 as_rb replay --json "$TMP/r.rb"
 expect_eq 0 "$status" "replay --json's exit status"
 expect_eq identical "$(jq -r .verdict "$TMP/out")" "replay --json's verdict"
 expect_eq '["secret"]' "$(jq -c .uncompared_files "$TMP/out")" \
 	"replay --json's uncompared_files"
+
+# The reverse: root records files that the test user cannot read, and
+# the test user replays. They are not compared, not counted as changed,
+# and the replay's own files of mode 0 do not stay behind.
+ws2=$TMP/ws2
+mkdir -p "$ws2/locked"
+echo root-only >"$ws2/closed"
+echo inside >"$ws2/locked/f"
+chmod 000 "$ws2/closed" "$ws2/locked"
+(cd "$ws2" && "$RUNBUNDLE" record -o "$TMP/root.rb" -- sh -c \
+	'mkdir made && echo x >made/f && chmod 000 made' 2>"$TMP/err") ||
+	fail "root's recording failed"
+chmod 644 "$TMP/root.rb"
+mkdir "$TMP/tmp2"
+chmod 777 "$TMP/tmp2"
+set +e
+as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay "$TMP/root.rb" \
+	>"$TMP/out" 2>"$TMP/err" </dev/null
+status=$?
+set -e
+if [ "$status" != 0 ]; then
+	cat "$TMP/out" "$TMP/err" >&2
+	fail "replay by another user: expected exit status 0, got $status"
+fi
+expect_grep '^identical: 1 step$' "$TMP/out"
+expect_grep "^not compared: 3 entries that the recording or the replay \
+could not read (closed, locked, made)" "$TMP/out"
+expect_grep "^runbundle: warning: cannot read: 'closed': Permission \
+denied: not compared with the recording$" "$TMP/err"
+expect_eq "" "$(ls -A "$TMP/tmp2")" "what the replay left in its TMPDIR"
 exit 0
