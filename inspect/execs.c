@@ -2,6 +2,7 @@
  * execs.c - tell PATH lookups from failed execs, and pair a refused
  * exec's two events (execs.h).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,22 +23,53 @@ static long process_index(const struct inspect_view *v,
 	return (long)index;
 }
 
+/* Return the last component of path, or NULL. */
+static const char *last_component(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
+/* Return whether the exec event ev tried name: the last component of
+ * the path that the call gave. A bundle written before "attempted" has
+ * only the resolved path of a successful exec, so argv[0] counts too. */
+static bool tried(const struct inspect_event *ev, const char *name)
+{
+	const char *attempted = inspect_json_str(ev->data, "attempted");
+	const cJSON *argv = cJSON_GetObjectItem(ev->data, "argv");
+	const cJSON *first = cJSON_GetArrayItem(argv, 0);
+	const char *path = inspect_json_str(ev->data, "path");
+
+	if (attempted)
+		return strcmp(last_component(attempted), name) == 0;
+	if (path && strcmp(last_component(path), name) == 0)
+		return true;
+	return !inspect_json_str(ev->data, "error") && cJSON_IsString(first) &&
+	       strcmp(last_component(first->valuestring), name) == 0;
+}
+
 unsigned char *inspect_exec_lookups(const struct inspect_view *v)
 {
-	unsigned char *lookups = calloc(v->n_events ? v->n_events : 1, 1);
-	unsigned char *later = calloc(v->n_events ? v->n_events : 1, 1);
+	size_t n = v->n_events ? v->n_events : 1;
+	unsigned char *lookups = calloc(n, 1);
+	const struct inspect_event **next = calloc(n, sizeof(*next));
 
-	if (!lookups || !later) {
+	if (!lookups || !next) {
 		free(lookups);
-		free(later);
+		free(next);
 		inspect_set_error("cannot count the execs: out of memory");
 		return NULL;
 	}
 
-	/* Backwards, so later[index] is set when that process makes an
-	 * exec attempt after the event at hand. */
+	/* Backwards, so next[index] is the process's next exec attempt
+	 * after the event at hand. A search of PATH tries one name in each
+	 * directory, so a failed attempt followed by one at another name
+	 * is no part of a search: an agent could otherwise hide a refused
+	 * exec by running anything after it. */
 	for (size_t i = v->n_events; i-- > 0;) {
 		const struct inspect_event *ev = &v->events[i];
+		const char *name;
 		long index;
 
 		if (strcmp(ev->kind, "exec") != 0)
@@ -45,11 +77,13 @@ unsigned char *inspect_exec_lookups(const struct inspect_view *v)
 		index = process_index(v, ev);
 		if (index < 0)
 			continue;
-		if (inspect_json_str(ev->data, "error") && later[index])
+		name = last_component(inspect_json_str(ev->data, "path"));
+		if (inspect_json_str(ev->data, "error") && name &&
+		    next[index] && tried(next[index], name))
 			lookups[i] = 1;
-		later[index] = 1;
+		next[index] = ev;
 	}
-	free(later);
+	free(next);
 	return lookups;
 }
 

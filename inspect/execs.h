@@ -4,9 +4,10 @@
  * execvp(3) and the shells try each directory of PATH in turn, so a
  * healthy "sh" can leave "ENOENT /usr/local/sbin/sh" and two more failed
  * attempts before /usr/bin/sh runs. A failed attempt is a PATH lookup
- * when the same process (the exec event's "index") makes another exec
- * attempt after it, successful or not. Only the last failed attempt of
- * a process counts as a failed exec. inspect, log and gate use this one
+ * when the same process (the exec event's "index") makes its next exec
+ * attempt, successful or not, at the same name (the last component of
+ * the path). Only the last failed attempt of a search counts as a
+ * failed exec. inspect, log and gate use this one
  * rule, so that they agree on what failed.
  *
  * An exec that the sandbox refused is one attempt too, although it has

@@ -134,6 +134,12 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 	cJSON_AddStringToObject(data, "path",
 				exec->exe.path ? exec->exe.path
 					       : exec->attempted);
+
+	/* A PATH search tries one name in each directory, and the readers
+	 * tell its attempts by that name (inspect/execs.h), which the
+	 * executable's resolved path need not end in: sh runs dash. */
+	if (exec->exe.path && exec->attempted)
+		cJSON_AddStringToObject(data, "attempted", exec->attempted);
 	if (exec->error) {
 		const char *name = strerrorname_np(exec->error);
 

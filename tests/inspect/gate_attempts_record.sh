@@ -27,6 +27,14 @@ s.connect_ex(("127.0.0.1", 9))
 '
 bash -c 'su -c true' 2>/dev/null
 PATH=/usr/bin:/bin env mount 2>/dev/null
+$PY -c '
+import os
+try:
+    os.execv("/usr/sbin/chroot", ["chroot", "/", "true"])
+except OSError:
+    pass
+os.execv("/bin/true", ["true"])'
+
 echo done >inside.txt
 exit 0
 SH
@@ -56,10 +64,12 @@ expect_eq true "$(jq '.rules[] | select(.rule == "network") | .items |
 	"the refused destination among the items"
 
 # su is one attempt, and so is mount, whose PATH lookup tried
-# /usr/bin/mount before /bin/mount.
-expect_eq 3 "$(jq '[.violations[] | select(.source == "exec")] | length' \
+# /usr/bin/mount before /bin/mount. A refused chroot stays one when the
+# process runs another program after it.
+expect_eq 4 "$(jq '[.violations[] | select(.source == "exec")] | length' \
 	"$TMP/summary.json")" "exec violations in the bundle"
-expect_eq '2 ["/usr/bin/su","/bin/mount"]' "$(jq -c '.rules[] |
+expect_eq '3 ["/usr/bin/su","/bin/mount","/usr/sbin/chroot"]' \
+	"$(jq -c '.rules[] |
 	select(.rule == "denied-command") | "\(.count) \(.items)"' -r \
 	"$TMP/out")" "the denied commands"
 
