@@ -36,9 +36,10 @@
 
 #define ATTR_RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 
-/* The file of the new root that covers denied commands. It is removed
- * before the command runs. */
-#define DENY_FILE ".runbundle-exec-mask"
+/* The file of the new root that covers denied commands. It is made
+ * before the private /tmp is mounted over its directory, which then
+ * hides it. */
+#define DENY_FILE "tmp/.runbundle-exec-mask"
 
 static const char *const device_nodes[] = {
 	"null", "zero", "full", "random", "urandom", "tty",
@@ -1315,18 +1316,25 @@ static int deny_in_search(struct build *b, const struct search_dir *dirs,
 
 /*
  * Make the file that covers denied commands: empty and of mode 0755, in
- * the new root's tmpfs. Its first bind is made read-only, nosuid, nodev
- * and noexec, and later binds copy that bind. An exec of it then fails
- * with EACCES. It is a regular file because a shell that searches PATH,
- * such as dash, skips any other kind of file without an exec, which no
- * trace would show. For a regular file it runs the exec, and the kernel
- * refuses it.
+ * the new root's tmpfs, under the mount point of the private /tmp. Its
+ * first bind is made read-only, nosuid, nodev and noexec, and later
+ * binds copy that bind. An exec of it then fails with EACCES. It is a
+ * regular file because a shell that searches PATH, such as dash, skips
+ * any other kind of file without an exec, which no trace would show.
+ * For a regular file it runs the exec, and the kernel refuses it. It is
+ * never removed, so the kernel names a cover by the path it covers,
+ * without " (deleted)".
  */
 static int deny_source(struct build *b)
 {
-	int fd = openat(b->root, DENY_FILE,
-			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	int fd;
 
+	if (!b->plan->policy->exec_deny.count)
+		return 0;
+	if (make_dirs("/tmp", 0755) < 0)
+		return -1;
+	fd = openat(b->root, DENY_FILE,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
 	if (fd < 0 || fchmod(fd, 0755) < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -1336,18 +1344,6 @@ static int deny_source(struct build *b)
 	b->deny_source = openat2_path(b->root, DENY_FILE, RESOLVE_BENEATH);
 	if (b->deny_source < 0)
 		return fail("open the exec mask", DENY_FILE);
-	return 0;
-}
-
-/* Remove the file that deny_source() made. The binds of it stay. */
-static int drop_deny_source(struct build *b)
-{
-	if (b->deny_source < 0)
-		return 0;
-	close(b->deny_source);
-	b->deny_source = -1;
-	if (unlinkat(b->root, DENY_FILE, 0) < 0)
-		return fail("remove the exec mask", DENY_FILE);
 	return 0;
 }
 
@@ -1366,13 +1362,9 @@ static int build_exec_deny(struct build *b)
 
 	if (!deny->count)
 		return 0;
-	if (deny_source(b) < 0)
-		return -1;
 	n = open_search_dirs(b, &dirs);
-	if (n < 0) {
-		drop_deny_source(b);
+	if (n < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < deny->count && rc == 0; i++) {
 		const char *name = deny->items[i];
 
@@ -1382,8 +1374,6 @@ static int build_exec_deny(struct build *b)
 			rc = deny_in_search(b, dirs, (size_t)n, name);
 	}
 	close_search_dirs(dirs, (size_t)n);
-	if (drop_deny_source(b) < 0)
-		return -1;
 	return rc;
 }
 
@@ -1406,7 +1396,7 @@ static int build_tree(struct build *b)
 {
 	const struct sandbox_policy *p = b->plan->policy;
 
-	if (build_proc(b) < 0 || build_dev(b) < 0 ||
+	if (deny_source(b) < 0 || build_proc(b) < 0 || build_dev(b) < 0 ||
 	    mount_tmpfs(b, "/tmp", "mode=1777", MS_NOSUID | MS_NODEV) < 0 ||
 	    build_home(b) < 0)
 		return -1;

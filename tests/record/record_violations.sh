@@ -53,6 +53,16 @@ expect_grep '^status 126$' "$TMP/out"
 expect_eq wget "$($EVENTS "$TMP/dash.rb" last violation |
 	jq -r '.command | split("/") | last')" "the denied exec by name"
 
+# A write to the cover names the command's path, as the kernel names an
+# open file: the cover's own file is never removed, or the name would
+# end in " (deleted)".
+set +e
+"$RB" sandbox --policy "$TMP/policy.json" -- sh -c \
+	'echo x >>/usr/bin/wget' >"$TMP/out" 2>"$TMP/err"
+set -e
+expect_grep "^runbundle: policy violation: write attempt: '/usr/bin/wget': \
+outside the writable paths" "$TMP/err"
+
 # The process limit: with a cgroup (for root here), the forks it rejected
 # are one violation, which inspect names. An rlimit counts none.
 printf '{"version": 1, "limits": {"processes": 64}}\n' >"$TMP/procs.json"
