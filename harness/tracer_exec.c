@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <linux/audit.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,6 +481,46 @@ void tracer_exec_forbid(struct harness_tracer *tracer, struct tracee *t)
  * that stop, and then the executable stays unknown, as it does when the
  * SIGKILL comes during the exec event's stop.
  */
+/*
+ * Return whether the interpreter that a script's "#!" line names is the
+ * program that the kernel ran, as far as the tracer can tell. The
+ * tracer opens the script by its path when the exec has begun, so
+ * another process can put a different file there in between.
+ */
+static bool interpreter_ran(struct harness_tracer *tracer, pid_t pid,
+			    const char *interpreter)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT,
+	};
+	struct stat named, ran;
+	char path[64], head[2];
+	int root, fd;
+	bool same;
+
+	/* A relative "#!" path starts at the exec's cwd, which may have
+	 * changed since, so it is not checked. */
+	root = interpreter[0] == '/' ? tracer_root_fd(&tracer->root, pid)
+				     : -1;
+	if (root < 0)
+		return true;
+	fd = (int)syscall(SYS_openat2, root, interpreter, &how, sizeof(how));
+	if (fd < 0)
+		return false;
+
+	/* An interpreter that is a script itself runs its own "#!". */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (pread(fd, head, sizeof(head), 0) == 2 && head[0] == '#' &&
+	    head[1] == '!')
+		same = true;
+	else
+		same = fstat(fd, &named) == 0 && stat(path, &ran) == 0 &&
+		       named.st_dev == ran.st_dev && named.st_ino == ran.st_ino;
+	close(fd);
+	return same;
+}
+
 void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 			   pid_t pid)
 {
@@ -496,6 +537,14 @@ void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 		exec->interpreter = shebang_path(head, n > 0 ? (size_t)n : 0);
 		if (exec->interpreter)
 			file_from_fd(tracer, t->exec_fd, &exec->script);
+	}
+
+	/* Not the script that ran: its path stays, its hash is unknown. */
+	if (exec->interpreter &&
+	    !interpreter_ran(tracer, pid, exec->interpreter)) {
+		free(exec->interpreter);
+		exec->interpreter = NULL;
+		exec->script.sha256[0] = '\0';
 	}
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);

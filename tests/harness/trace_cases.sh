@@ -286,6 +286,37 @@ kill "$swapper"
 wait "$swapper" 2>/dev/null || true
 expect_eq 0 "$mismatches" "scripts recorded other than the one that ran"
 
+# Another process replaces the script itself, with one of another
+# interpreter: the recorded hash and interpreter belong to the script
+# that ran, or are unknown.
+r=$TMP/replace
+mkdir "$r"
+printf '#!/bin/sh\necho A\n' >"$r/a.sh"
+printf '#!/bin/bash\necho B\n' >"$r/b.sh"
+chmod 755 "$r/a.sh" "$r/b.sh"
+cp "$r/a.sh" "$r/s.sh"
+(cd "$r" && exec /usr/bin/python3 -c '
+import os
+while True:
+    for name in ("a.sh", "b.sh"):
+        os.link(name, "t.sh")
+        os.replace("t.sh", "s.sh")') &
+replacer=$!
+(cd "$r" && trace_json "$TMP/replace.json" sh -c \
+	'i=0; while [ $i -lt 100 ]; do ./s.sh; i=$((i + 1)); done')
+kill "$replacer"
+wait "$replacer" 2>/dev/null || true
+a=$(sha256sum "$r/a.sh" | cut -d' ' -f1)
+b=$(sha256sum "$r/b.sh" | cut -d' ' -f1)
+expect_eq 0 "$(jq --arg a "$a" --arg b "$b" '[.. | .execs? // empty | .[] |
+	select(.path == "./s.sh") | select(
+	(.script.sha256 == $a and .interpreter != "/bin/sh") or
+	(.script.sha256 == $b and .interpreter != "/bin/bash") or
+	(.interpreter == "/bin/sh" and (.exe.path | endswith("bash"))) or
+	(.interpreter == "/bin/bash" and (.exe.path | endswith("bash") |
+	not)))] | length' "$TMP/replace.json")" \
+	"scripts whose hash or interpreter is not the one that ran"
+
 # The tracer's thread requests the shortest slice while it traces, and
 # the traced processes keep the default slice. /proc/PID/sched shows
 # the slice from Linux 6.12 on.
