@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,8 @@ static int has_wal(const char *path)
  * the header before the pages, so a writer killed during one leaves a
  * short file whose missing pages are still in the WAL.
  */
-static int check_size(const char *path, char *truncated, size_t len)
+static int check_size(const char *path, char *truncated, size_t len,
+		      bool *wal_mode)
 {
 	unsigned char header[100];
 	struct stat st;
@@ -131,6 +133,7 @@ static int check_size(const char *path, char *truncated, size_t len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	truncated[0] = '\0';
+	*wal_mode = false;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		bundle_set_error("cannot open bundle: '%s': %s", path,
 				 strerror(errno));
@@ -155,6 +158,8 @@ static int check_size(const char *path, char *truncated, size_t len)
 		return 0;
 	}
 
+	/* The file format's write and read versions are 2 in WAL mode. */
+	*wal_mode = header[18] == 2 && header[19] == 2;
 	page_size = get_be(header + 16, 2);
 	if (page_size == 1)
 		page_size = 65536;
@@ -569,16 +574,25 @@ static int verify_path(const char *path, int events_only,
 {
 	struct verify v = {.report = report, .events_only = events_only};
 	char truncated[160];
+	bool wal_mode;
 
 	memset(report, 0, sizeof(*report));
-	if (check_size(path, truncated, sizeof(truncated)))
+	if (check_size(path, truncated, sizeof(truncated), &wal_mode))
 		return -1;
 
 	v.bundle = bundle_open(path, BUNDLE_READ);
 	if (!v.bundle) {
 		/* Name the truncation, the likelier cause, over SQLite's
 		 * message. */
-		if (truncated[0]) {
+		if (truncated[0] && wal_mode) {
+			/* A checkpoint that a reader held up writes the
+			 * header before the pages, which stay in the WAL. */
+			bundle_set_error("cannot open bundle: '%s': %s, and "
+					 "its -wal file is missing", path,
+					 truncated);
+			bundle_set_hint("copy '%s-wal' with the bundle from "
+					"where it was written", path);
+		} else if (truncated[0]) {
 			bundle_set_error("cannot open bundle: '%s': %s", path,
 					 truncated);
 			bundle_set_hint("the copy ends early, as after an "

@@ -74,6 +74,19 @@ expect_grep "^runbundle: warning: the bundle is finalized, but another \
 process had it open, so its last commits are in '$TMP/read.rb-wal'\$" \
 	"$TMP/err"
 [ -s "$TMP/read.rb-wal" ] || fail "the -wal file is gone or empty"
+
+# A copy without the -wal file: the checkpoint that the reader held up
+# wrote the header, with the new page count, before the pages that stay
+# in the WAL, so the copy is short. It is named as a copy without its
+# -wal file, not as an interrupted download.
+cp "$TMP/read.rb" "$TMP/copy.rb"
+set +e
+"$RB" verify "$TMP/copy.rb" >"$TMP/verify" 2>&1
+copy_status=$?
+set -e
+expect_eq 3 "$copy_status" "verify's status for the short copy"
+expect_grep "its -wal file is missing$" "$TMP/verify"
+expect_grep "^hint: copy '$TMP/copy.rb-wal' with the bundle" "$TMP/verify"
 release
 "$RB" verify "$TMP/read.rb" >"$TMP/verify" 2>&1 || {
 	cat "$TMP/verify" >&2
