@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,30 @@ static int check_trailing(const char *name, const char *text,
 	return -1;
 }
 
+/* Reject a NUL byte, or a \u0000 escape in a string: cJSON keeps it in
+ * the decoded string, which C then reads as ending there, so a pattern
+ * would match less than the file says. */
+static int check_nul(const char *name, const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\0' ||
+		    (in_string && text[i] == '\\' && len - i > 5 &&
+		     memcmp(text + i + 1, "u0000", 5) == 0)) {
+			inspect_set_error("%s: invalid JSON near byte %zu: a NUL "
+					  "character (\\u0000), which no rule "
+					  "may contain", name, i);
+			return -1;
+		}
+		if (in_string && text[i] == '\\')
+			i++;
+		else if (text[i] == '"')
+			in_string = !in_string;
+	}
+	return 0;
+}
+
 int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
 			     const char *name, const char *text, size_t len)
 {
@@ -333,6 +358,8 @@ int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
 	cJSON *root, *item;
 	int rc = 0;
 
+	if (check_nul(name, text, len) < 0)
+		return -1;
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		inspect_set_error("%s: invalid JSON near byte %zu", name,

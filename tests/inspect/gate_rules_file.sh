@@ -101,6 +101,10 @@ expect_grep "^hint: keep one 'protected_paths' in the file" "$TMP/err"
 bad_rules '{"version": 1} x' \
 	'unexpected text after the JSON object at byte 15'
 
+# A \u0000 in a string would cut the pattern short where C reads it.
+bad_rules '{"version": 1, "denied_commands": ["bash\u0000zzz"]}' \
+	'invalid JSON near byte 40: a NUL character'
+
 # A path pattern that could never match is rejected with the fix.
 bad_rules '{"version": 1, "protected_paths": ["./Cargo.lock"]}' \
 	"protected_paths\[0\]: \"./Cargo.lock\": a '.' component never \
