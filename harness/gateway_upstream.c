@@ -2,6 +2,8 @@
  * gateway_upstream.c - checking an upstream's name and base URL before
  * the gateway starts, with libcurl's URL parser.
  */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -95,6 +97,35 @@ static int check_secret(const char *name, const char *secret)
 	return -1;
 }
 
+/* Return whether s is a token (RFC 9110, section 5.1), as a header
+ * name must be. */
+static bool is_token(const char *s)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (!isalnum((unsigned char)*s) && !strchr(tchar, *s))
+			return false;
+	}
+	return true;
+}
+
+/* A CR or LF in the key's header name would let the name start a
+ * header of its own, holding the key. */
+static int check_header_name(const char *name, const char *header)
+{
+	if (is_token(header))
+		return 0;
+	harness_set_error("invalid header of upstream: '%s': the key's "
+			  "header name must be a token of letters, digits "
+			  "and !#$%%&'*+-.^_`|~", name);
+	harness_set_hint("give it as --auth %s=VARIABLE:HEADER, such as "
+			 "x-api-key", name);
+	return -1;
+}
+
 int harness_upstream_check(const struct harness_upstream *upstream)
 {
 	const char *name = upstream->name ? upstream->name : "";
@@ -107,6 +138,9 @@ int harness_upstream_check(const struct harness_upstream *upstream)
 		return -1;
 	}
 	reason = upstream->url ? check_url(upstream->url) : "no URL";
+	if (!reason && upstream->auth_header &&
+	    check_header_name(name, upstream->auth_header) < 0)
+		return -1;
 	if (!reason)
 		return check_secret(name, upstream->secret);
 	harness_set_error("invalid upstream: '%s': %s", name, reason);

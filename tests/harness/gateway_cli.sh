@@ -56,6 +56,16 @@ character 0x0d" "$TMP/err"
 grep -q sk-test-cr-key "$TMP/err" && fail "the key reached the message"
 unset RB_TEST_CR_KEY
 
+# So would a line end in the header name, which would start a header of
+# its own with the key in it.
+RB_TEST_KEY=sk-test-key-0123456789
+export RB_TEST_KEY
+expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--auth "$(printf 'a=RB_TEST_KEY:X-Key\r\nX-Evil')"
+expect_grep "invalid header of upstream: 'a': the key's header name must \
+be a token" "$TMP/err"
+unset RB_TEST_KEY
+
 # Every bad --upstream or --listen is a usage error, found before any
 # file is opened.
 for url in ftp://127.0.0.1:1 127.0.0.1:1 http://127.0.0.1: \
