@@ -2,6 +2,7 @@
  * cmd_gate.c - "runbundle gate": check a bundle against CI approval rules
  * (inspect/gate.h, docs/gate.md) and exit 1 with one line per failed rule.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,19 +117,29 @@ static int check_changes(struct gate *g)
 	return 0;
 }
 
-static void check_exec(struct gate *g, const struct inspect_event *ev)
+/* Return whether the exec event ev ran a denied command, counting it. */
+static bool check_exec(struct gate *g, const struct inspect_event *ev)
 {
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(ev->data, "argv");
 	const cJSON *arg0 = cJSON_GetArrayItem(argv, 0);
 	const char *path = inspect_json_str(ev->data, "path");
+	const char *attempted = inspect_json_str(ev->data, "attempted");
 	const struct inspect_gate_list *deny = &g->rules->denied_commands;
 
+	/* The program, the path the call gave (a script's path, whose
+	 * program is its interpreter), or argv[0]. */
 	if (path && any_match(deny, path, inspect_gate_command_match))
 		hit(&g->r[COMMAND], path);
+	else if (attempted &&
+		 any_match(deny, attempted, inspect_gate_command_match))
+		hit(&g->r[COMMAND], attempted);
 	else if (cJSON_IsString(arg0) &&
 		 any_match(deny, arg0->valuestring,
 			   inspect_gate_command_match))
 		hit(&g->r[COMMAND], arg0->valuestring);
+	else
+		return false;
+	return true;
 }
 
 static void check_violation(struct gate *g, const struct inspect_event *ev)
@@ -159,37 +170,82 @@ static int diverged(const struct inspect_event *ev)
 	       (verdict && strcmp(verdict, "diverged") == 0);
 }
 
+/* The process index of an exec or violation event, or -1. */
+static long event_process(const struct inspect_view *v,
+			  const struct inspect_event *ev)
+{
+	long long index;
+
+	if (inspect_json_int(ev->data, "index", 0, (long long)v->n_events - 1,
+			     &index) < 0)
+		return -1;
+	return (long)index;
+}
+
 /*
- * A failed exec that the same process follows with another attempt is
- * a PATH lookup (execs.h), counted once with the attempt that ends it.
- * An exec that the sandbox refused has an exec event and a violation
- * event: it counts once, at its violation, unless it is a PATH lookup.
+ * Count the exec attempts. A failed exec that the same process follows
+ * with an attempt at the same name is a PATH lookup (execs.h), and a
+ * search of PATH is one attempt. An exec that the sandbox refused has an
+ * exec event and a violation event, and counts once, at its violation.
+ * A search counts once when the sandbox refused any of its attempts,
+ * even when a later one ran a program of that name from another
+ * directory: pending[index] keeps the first refusal of the process's
+ * search under way until the attempt that ends it.
  */
+static void count_execs(struct gate *g, const unsigned char *lookups,
+			const size_t *pairs,
+			const struct inspect_event **pending)
+{
+	const struct inspect_view *v = g->view;
+
+	for (size_t i = 0; i < v->n_events; i++) {
+		const struct inspect_event *ev = &v->events[i];
+		bool exec = strcmp(ev->kind, "exec") == 0;
+		long index = event_process(v, ev);
+
+		if (exec && !lookups[i] && !pairs[i] && !check_exec(g, ev) &&
+		    index >= 0 && pending[index])
+			check_violation(g, pending[index]);
+		if (exec && !lookups[i] && index >= 0)
+			pending[index] = NULL;
+		if (strcmp(ev->kind, "violation") != 0)
+			continue;
+		if (!pairs[i] || !lookups[pairs[i] - 1])
+			check_violation(g, ev);
+		else if (index >= 0 && !pending[index])
+			pending[index] = ev;
+	}
+
+	/* A search that the run's end cut short. */
+	for (size_t k = 0; k < v->n_events; k++) {
+		if (pending[k])
+			check_violation(g, pending[k]);
+	}
+}
+
 static int check_events(struct gate *g)
 {
 	const struct inspect_view *v = g->view;
+	size_t n = v->n_events ? v->n_events : 1;
 	unsigned char *lookups = inspect_exec_lookups(v);
 	size_t *pairs = inspect_exec_violations(v);
+	const struct inspect_event **pending = calloc(n, sizeof(*pending));
+	int rc = -1;
 
-	if (!lookups || !pairs) {
-		free(lookups);
-		free(pairs);
-		return -1;
-	}
-	for (size_t i = 0; i < v->n_events; i++) {
-		const struct inspect_event *ev = &v->events[i];
-
-		if (strcmp(ev->kind, "exec") == 0 && !lookups[i] && !pairs[i])
-			check_exec(g, ev);
-		else if (strcmp(ev->kind, "violation") == 0 &&
-			 (!pairs[i] || !lookups[pairs[i] - 1]))
-			check_violation(g, ev);
-		if (diverged(ev))
-			hit(&g->r[DIVERGED], ev->kind);
+	if (lookups && pairs && pending) {
+		count_execs(g, lookups, pairs, pending);
+		for (size_t i = 0; i < v->n_events; i++) {
+			if (diverged(&v->events[i]))
+				hit(&g->r[DIVERGED], v->events[i].kind);
+		}
+		rc = 0;
+	} else if (!pending) {
+		inspect_set_error("cannot count the execs: out of memory");
 	}
 	free(lookups);
 	free(pairs);
-	return 0;
+	free(pending);
+	return rc;
 }
 
 /* The end event records whether the policy's wall-clock limit ended the

@@ -34,6 +34,10 @@ try:
 except OSError:
     pass
 os.execv("/bin/true", ["true"])'
+mkdir -p fakebin
+printf '#!/bin/sh\nexit 0\n' >fakebin/unshare
+chmod 755 fakebin/unshare
+PATH=/usr/bin:\$PWD/fakebin unshare
 
 echo done >inside.txt
 exit 0
@@ -65,10 +69,12 @@ expect_eq true "$(jq '.rules[] | select(.rule == "network") | .items |
 
 # su is one attempt, and so is mount, whose PATH lookup tried
 # /usr/bin/mount before /bin/mount. A refused chroot stays one when the
-# process runs another program after it.
-expect_eq 4 "$(jq '[.violations[] | select(.source == "exec")] | length' \
+# process runs another program after it, and so does a refused unshare
+# whose search of PATH went on to run a script of that name.
+expect_eq 5 "$(jq '[.violations[] | select(.source == "exec")] | length' \
 	"$TMP/summary.json")" "exec violations in the bundle"
-expect_eq '3 ["/usr/bin/su","/bin/mount","/usr/sbin/chroot"]' \
+fake=$TMP/ws/fakebin/unshare
+expect_eq '4 ["/usr/bin/su","/bin/mount","/usr/sbin/chroot","'"$fake"'"]' \
 	"$(jq -c '.rules[] |
 	select(.rule == "denied-command") | "\(.count) \(.items)"' -r \
 	"$TMP/out")" "the denied commands"
