@@ -170,18 +170,6 @@ static int diverged(const struct inspect_event *ev)
 	       (verdict && strcmp(verdict, "diverged") == 0);
 }
 
-/* The process index of an exec or violation event, or -1. */
-static long event_process(const struct inspect_view *v,
-			  const struct inspect_event *ev)
-{
-	long long index;
-
-	if (inspect_json_int(ev->data, "index", 0, (long long)v->n_events - 1,
-			     &index) < 0)
-		return -1;
-	return (long)index;
-}
-
 /*
  * Count the exec attempts. A failed exec that the same process follows
  * with an attempt at the same name is a PATH lookup (execs.h), and a
@@ -201,7 +189,7 @@ static void count_execs(struct gate *g, const unsigned char *lookups,
 	for (size_t i = 0; i < v->n_events; i++) {
 		const struct inspect_event *ev = &v->events[i];
 		bool exec = strcmp(ev->kind, "exec") == 0;
-		long index = event_process(v, ev);
+		long index = inspect_exec_process(v, ev);
 
 		if (exec && !lookups[i] && !pairs[i] && !check_exec(g, ev) &&
 		    index >= 0 && pending[index])

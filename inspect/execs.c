@@ -9,10 +9,7 @@
 #include "inspect/error.h"
 #include "inspect/execs.h"
 
-/* The process index of an exec or violation event, or -1 when it has
- * none that a valid bundle could hold: processes are numbered from 0 in
- * order of start, so an index is below the number of events. */
-static long process_index(const struct inspect_view *v,
+long inspect_exec_process(const struct inspect_view *v,
 			  const struct inspect_event *ev)
 {
 	long long index;
@@ -74,7 +71,7 @@ unsigned char *inspect_exec_lookups(const struct inspect_view *v)
 
 		if (strcmp(ev->kind, "exec") != 0)
 			continue;
-		index = process_index(v, ev);
+		index = inspect_exec_process(v, ev);
 		if (index < 0)
 			continue;
 		name = last_component(inspect_json_str(ev->data, "path"));
@@ -116,7 +113,7 @@ size_t *inspect_exec_violations(const struct inspect_view *v)
 	 * event that no violation has claimed yet. */
 	for (size_t i = 0; i < v->n_events; i++) {
 		const struct inspect_event *ev = &v->events[i];
-		long index = process_index(v, ev);
+		long index = inspect_exec_process(v, ev);
 		const char *source = inspect_json_str(ev->data, "source");
 
 		if (index < 0)

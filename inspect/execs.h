@@ -26,6 +26,12 @@
  */
 unsigned char *inspect_exec_lookups(const struct inspect_view *v);
 
+/* Return the process index of an exec or violation event, or -1 when it
+ * has none that a valid bundle could hold: processes are numbered from
+ * 0 in order of start, so an index is below the number of events. */
+long inspect_exec_process(const struct inspect_view *v,
+			  const struct inspect_event *ev);
+
 /*
  * Pair each exec violation of v with the failed exec event that it
  * reports. The tracer writes an exec event for every attempt and, for
