@@ -639,11 +639,13 @@ static int has_final(struct apply *a, int dirfd, const char *name,
 		return 0;
 	if (change != BUNDLE_CHANGE_MODE && new->kind == BUNDLE_ENTRY_DIR)
 		return S_ISDIR(st.st_mode);
+	/* The final state has the final executable bit too, whatever
+	 * else the change did. */
+	if (S_ISREG(st.st_mode) &&
+	    (st.st_mode & S_IXUSR) != (new->mode & S_IXUSR))
+		return 0;
 	if (new->kind == BUNDLE_ENTRY_HARDLINK)
-		return S_ISREG(st.st_mode) &&
-		       (change != BUNDLE_CHANGE_MODE ||
-			(st.st_mode & S_IXUSR) == (new->mode & S_IXUSR)) &&
-		       has_linked(a, dirfd, name, new);
+		return S_ISREG(st.st_mode) && has_linked(a, dirfd, name, new);
 	return differs(a, dirfd, name, new, change) == NULL;
 }
 

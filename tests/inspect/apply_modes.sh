@@ -51,4 +51,25 @@ umask 022
 expect_status 0 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/b.rb"
 expect_grep '^already applied: the target has the final state of all 4 ' \
 	"$TMP/out"
+
+# A file with the final content but not the final executable bit is not
+# in its final state, so it is no change that counts as applied: it is
+# neither the initial file nor the final one.
+m=$TMP/mix
+mkdir -p "$m/initial" "$m/final"
+echo one >"$m/initial/f"
+echo two >"$m/final/f"
+chmod 755 "$m/final/f"
+"$RUNBUNDLE" snapshot "$m/b.rb" "$m/initial" >/dev/null
+"$RUNBUNDLE" snapshot --finalize "$m/b.rb" "$m/final" >/dev/null
+cp -a "$m/initial" "$m/target"
+echo two >"$m/target/f"
+set +e
+"$RUNBUNDLE" apply --json --to "$m/target" "$m/b.rb" >"$TMP/out" \
+	2>"$TMP/err"
+set -e
+expect_eq '[]' "$(jq -c .already_final "$TMP/out")" \
+	"already final without the executable bit"
+expect_eq '["f"]' "$(jq -c '[.conflicts[].path]' "$TMP/out")" \
+	"the conflict of a file without its executable bit"
 exit 0
