@@ -202,6 +202,15 @@ static bool unknown_in_recording(const struct flat_entry *e)
 	       e->kind == BUNDLE_ENTRY_CHANGED;
 }
 
+/* Return whether the permission bits of x and of y, an entry that the
+ * replay could not read, differ: both are known from lstat, which needs
+ * no read permission. */
+static bool mode_differs(const struct flat_entry *x,
+			 const struct flat_entry *y)
+{
+	return (y->mode & S_IFMT) && (x->mode & 07777) != (y->mode & 07777);
+}
+
 /* Return whether path lies below the directory at the last entry of the
  * recording that could not be read, whose contents it never saw. */
 static bool below_unknown(const char *path, const char *unknown)
@@ -239,6 +248,12 @@ static int merge_files(struct cmp_state *st, struct replay_step_cmp *sc,
 			j += c == 0;
 		} else if (c > 0 && below_unknown(y->items[j].path, unknown)) {
 			j++;
+		} else if (c == 0 && y->items[j].kind == BUNDLE_ENTRY_ERROR &&
+			   mode_differs(&x->items[i], &y->items[j])) {
+			/* Its mode, which lstat gave, shows a difference
+			 * without the content. */
+			rc = add_file(st, sc, x->items[i++].path, "mode");
+			unread = y->items[j++].path;
 		} else if (c >= 0 && y->items[j].kind == BUNDLE_ENTRY_ERROR &&
 			   (c == 0 || below_unknown(x->items[i].path,
 						    y->items[j].path))) {

@@ -86,4 +86,23 @@ could not read (closed, locked, made)" "$TMP/out"
 expect_grep "^runbundle: warning: cannot read: 'closed': Permission \
 denied: not compared with the recording$" "$TMP/err"
 expect_eq "" "$(ls -A "$TMP/tmp2")" "what the replay left in its TMPDIR"
+
+# A file that the recording could read and that the replay's agent left
+# unreadable differs in its mode, which lstat shows without reading it:
+# a divergence, not an entry left uncompared.
+ws3=$TMP/ws3
+mkdir "$ws3"
+chmod 777 "$ws3"
+(cd "$ws3" && "$RUNBUNDLE" record -o "$TMP/mode.rb" -- sh -c '
+	read inside outside count </proc/self/uid_map
+	if [ "$outside" != 0 ]; then umask 777; fi
+	echo data >out' 2>"$TMP/err") || fail "root's recording of out failed"
+chmod 644 "$TMP/mode.rb"
+set +e
+as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay "$TMP/mode.rb" \
+	>"$TMP/out" 2>"$TMP/err" </dev/null
+status=$?
+set -e
+expect_eq 1 "$status" "replay of a file made unreadable"
+expect_grep "out differs from the recording (mode)" "$TMP/out"
 exit 0
