@@ -55,6 +55,8 @@ struct stats {
 	struct command_stats *commands;
 	size_t n_commands;
 	struct tallies files; /* --step: the file differences */
+	struct tallies uncompared; /* entries left uncompared, by path */
+	unsigned with_uncompared;  /* replays that left any */
 };
 
 static void tally(struct tallies *t, const char *value)
@@ -245,6 +247,7 @@ static void stats_free(struct stats *s)
 	for (size_t i = 0; i < s->n_commands; i++)
 		tallies_free(&s->commands[i].statuses);
 	tallies_free(&s->files);
+	tallies_free(&s->uncompared);
 	free(s->steps);
 	free(s->commands);
 }
@@ -273,6 +276,20 @@ static void count_command(struct stats *s, const struct replay_proc *rec,
 	tally(&command(s, rec)->statuses, status);
 }
 
+/* Count the entries that a replay left uncompared: its verdict covers
+ * everything else. */
+static void count_uncompared(struct stats *s,
+			     const struct replay_comparison *cmp)
+{
+	const struct replay_step_cmp *widest = replay_most_uncompared(cmp);
+
+	if (!widest)
+		return;
+	s->with_uncompared++;
+	for (size_t i = 0; i < widest->n_uncompared; i++)
+		tally(&s->uncompared, widest->uncompared[i]);
+}
+
 static void count_whole(struct stats *s, const struct replay_run *a,
 			const struct replay_run *b,
 			const struct replay_comparison *cmp)
@@ -280,6 +297,8 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 	const struct replay_proc **pairs;
 	struct replay_run view = *b;
 	char *why;
+
+	count_uncompared(s, cmp);
 
 	if (cmp->verdict == REPLAY_IDENTICAL)
 		s->identical++;
@@ -496,6 +515,8 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 		cJSON_AddItemToObject(o, "files",
 				      tallies_json(&s->files, "files"));
 	}
+	cJSON_AddItemToObject(o, "uncompared_files",
+			      tallies_json(&s->uncompared, "file"));
 	for (size_t i = 0; steps && i < s->n_steps; i++) {
 		const struct tallies *t = &s->steps[i];
 		cJSON *st;
@@ -536,6 +557,32 @@ static void print_command(const struct command_stats *c)
 	printf("; recorded %s\n", c->recorded);
 }
 
+/* The number of paths in the note on uncompared entries. */
+#define UNCOMPARED_SHOWN 5
+
+/* Print which entries the replays left uncompared, which their
+ * verdicts do not cover. */
+static void print_uncompared(const struct stats *s)
+{
+	size_t shown = s->uncompared.n < UNCOMPARED_SHOWN ? s->uncompared.n
+							  : UNCOMPARED_SHOWN;
+
+	if (!s->with_uncompared)
+		return;
+	printf("not compared in %u of %u replays: entries that the "
+	       "recording or the replay could not read (", s->with_uncompared,
+	       s->runs);
+	for (size_t i = 0; i < shown; i++) {
+		char *path = replay_clean(s->uncompared.items[i].value,
+					  strlen(s->uncompared.items[i].value));
+
+		printf("%s%s", i ? ", " : "", path ? path : "?");
+		free(path);
+	}
+	printf("%s)\n", s->uncompared.n > shown || s->uncompared.other ?
+			      ", ..." : "");
+}
+
 static void print_text(const struct stats *s, const struct replay_args *a)
 {
 	if (s->signal)
@@ -554,6 +601,7 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 		       "only, %u diverged, %u failed to run\n",
 		       s->runs, s->runs == 1 ? "" : "s", s->identical,
 		       s->volatile_only, s->diverged, s->failed);
+	print_uncompared(s);
 	for (size_t i = 0; i < s->n_steps; i++) {
 		const struct tallies *t = &s->steps[i];
 		unsigned n = t->other;

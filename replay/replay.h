@@ -259,6 +259,12 @@ int replay_compare(const struct replay_run *a, const struct replay_run *b,
 		   struct replay_comparison *out);
 void replay_comparison_release(struct replay_comparison *cmp);
 
+/* Return the step of cmp with the most entries that the recording or
+ * the replay could not read, which lists them all, as every step has
+ * them once they exist; NULL when there are none. The step is cmp's. */
+const struct replay_step_cmp *
+replay_most_uncompared(const struct replay_comparison *cmp);
+
 /* Append to sc->files the paths that differ between tree ra of run a
  * and tree rb of run b (sc->step numbers them). Returns 0 or -1. */
 int replay_compare_trees(const struct replay_run *a, const struct bundle_id *ra,

@@ -407,11 +407,8 @@ static void put_details(struct text *t, const struct replay_step_cmp *sc)
 /* The maximum number of paths in the note on uncompared entries. */
 #define UNCOMPARED_LISTED 5
 
-/* The step with the most entries that the recording could not read,
- * which lists them all, as every step has them once they exist. NULL
- * when there are none. */
-static const struct replay_step_cmp *
-most_uncompared(const struct replay_comparison *cmp)
+const struct replay_step_cmp *
+replay_most_uncompared(const struct replay_comparison *cmp)
 {
 	const struct replay_step_cmp *widest = NULL;
 
@@ -427,7 +424,7 @@ most_uncompared(const struct replay_comparison *cmp)
 static void put_uncompared(struct text *t,
 			   const struct replay_comparison *cmp)
 {
-	const struct replay_step_cmp *widest = most_uncompared(cmp);
+	const struct replay_step_cmp *widest = replay_most_uncompared(cmp);
 
 	if (!widest)
 		return;
@@ -586,7 +583,7 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp)
 			replay_step_json(&cmp->steps[cmp->first - 1]));
 	else
 		cJSON_AddNullToObject(obj, "first_divergence");
-	widest = most_uncompared(cmp);
+	widest = replay_most_uncompared(cmp);
 	if (widest)
 		cJSON_AddItemToObject(obj, "uncompared_files",
 				      uncompared_json(widest));

@@ -87,6 +87,23 @@ expect_grep "^runbundle: warning: cannot read: 'closed': Permission \
 denied: not compared with the recording$" "$TMP/err"
 expect_eq "" "$(ls -A "$TMP/tmp2")" "what the replay left in its TMPDIR"
 
+# --repeat names them too, in its text and in its JSON.
+set +e
+as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay --repeat 2 \
+	"$TMP/root.rb" >"$TMP/out" 2>"$TMP/err" </dev/null
+status=$?
+set -e
+expect_eq 0 "$status" "replay --repeat by another user"
+expect_grep "^not compared in 2 of 2 replays: entries that the recording \
+or the replay could not read (closed, locked, made)$" "$TMP/out"
+set +e
+as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay --repeat 2 \
+	--json "$TMP/root.rb" >"$TMP/out" 2>"$TMP/err" </dev/null
+set -e
+expect_eq '[["closed",2],["locked",2],["made",2]]' \
+	"$(jq -c '[.uncompared_files[] | [.file, .count]]' "$TMP/out")" \
+	"replay --repeat --json's uncompared_files"
+
 # A file that the recording could read and that the replay's agent left
 # unreadable differs in its mode, which lstat shows without reading it:
 # a divergence, not an entry left uncompared.
