@@ -47,3 +47,22 @@ check_clean repeat
 expect_status 0 "$RUNBUNDLE" replay --step 1 "$TMP/a.rb"
 cp "$TMP/out" "$TMP/step"
 check_clean step
+
+# An argument that is not UTF-8 is stored as base64. It shows with each
+# such byte as \xHH, so that two that differ print apart, in text and
+# in JSON.
+for run in one two; do
+	mkdir -p "$TMP/$run"
+	extra=
+	[ "$run" = two ] && extra=X
+	(cd "$TMP/$run" && "$RUNBUNDLE" record -o "$TMP/$run.rb" -- sh -c \
+		'/bin/echo "$(printf "arg\377$1")"' sh "$extra" \
+		>/dev/null 2>&1) || fail "recording $run failed"
+done
+expect_status 1 "$RUNBUNDLE" diff "$TMP/one.rb" "$TMP/two.rb"
+expect_grep '`/bin/echo arg\\xff` ran as `/bin/echo arg\\xffX`' "$TMP/out"
+expect_status 1 "$RUNBUNDLE" diff --json "$TMP/one.rb" "$TMP/two.rb"
+expect_eq '/bin/echo arg\xff /bin/echo arg\xffX' "$(jq -r '[.. | objects |
+	select(.recorded? | type == "string" and startswith("/bin/echo")) |
+	"\(.recorded) \(.other)"] | first' "$TMP/out")" \
+	"the JSON report's commands"
