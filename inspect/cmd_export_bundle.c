@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/layout.h"
 #include "inspect/output.h"
 
@@ -75,6 +76,14 @@ int cmd_export_bundle(int argc, char **argv, const struct cli_command *self)
 
 	if (rc)
 		return rc;
+
+	/* A bundle in WAL mode without its -wal file may lack committed
+	 * events, which the export would leave out without a word. It is
+	 * checked before the bundle is opened, which may create one. */
+	if (inspect_wal_missing(argv[optind])) {
+		inspect_wal_warn(argv[optind]);
+		return CLI_EXIT_ERROR;
+	}
 	if (inspect_layout_export(argv[optind], out, &stats) < 0)
 		return out_fail();
 	print_stats("exported", out, &stats, json);
