@@ -73,19 +73,24 @@ int cmd_export_bundle(int argc, char **argv, const struct cli_command *self)
 	struct inspect_layout_stats stats;
 	const char *out = NULL;
 	int json = 0, rc = parse(argc, argv, self, &out, &json);
+	int wal_missing;
 
 	if (rc)
 		return rc;
 
-	/* A bundle in WAL mode without its -wal file may lack committed
-	 * events, which the export would leave out without a word. It is
-	 * checked before the bundle is opened, which may create one. */
-	if (inspect_wal_missing(argv[optind])) {
-		inspect_wal_warn(argv[optind]);
-		return CLI_EXIT_ERROR;
+	/* An unfinalized bundle in WAL mode without a -wal file beside it
+	 * is either one whose writer closed it, or a copy that may lack
+	 * committed events, which the export would leave out: it warns.
+	 * Checked before the bundle is opened, which may create a -wal. */
+	wal_missing = inspect_wal_missing(argv[optind]);
+	if (inspect_layout_export(argv[optind], out, &stats) < 0) {
+		rc = out_fail();
+		if (wal_missing)
+			inspect_wal_warn(argv[optind]);
+		return rc;
 	}
-	if (inspect_layout_export(argv[optind], out, &stats) < 0)
-		return out_fail();
+	if (wal_missing && !stats.finalized)
+		inspect_wal_warn(argv[optind]);
 	print_stats("exported", out, &stats, json);
 	return CLI_EXIT_OK;
 }

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "bundle/tree.h"
 #include "cli/cli.h"
 #include "inspect/error.h"
 #include "inspect/output.h"
@@ -170,6 +173,38 @@ static int plain_word(const char *s)
 	return 1;
 }
 
+/* Decode an argument stored as {"base64": ...} and escape it for
+ * display (out_arg_text()). NULL when it cannot be decoded. */
+static char *base64_arg(const cJSON *arg)
+{
+	const cJSON *b64 = cJSON_GetObjectItem(arg, "base64");
+	size_t len = cJSON_IsString(b64) ? strlen(b64->valuestring) : 0;
+	unsigned char *raw = len ? malloc(len) : NULL;
+	char *out = NULL;
+	int n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)
+				      b64->valuestring, (int)len) : -1;
+
+	/* EVP_DecodeBlock counts the bytes that the padding stands for. */
+	while (n > 0 && len > 0 && b64->valuestring[--len] == '=')
+		n--;
+	if (n >= 0)
+		out = malloc(4 * (size_t)n + 1);
+	if (out)
+		bundle_name_escape(out, 4 * (size_t)n + 1, raw, (size_t)n);
+	free(raw);
+	return out;
+}
+
+char *out_arg_text(const cJSON *arg)
+{
+	char *text;
+
+	if (cJSON_IsString(arg))
+		return strdup(arg->valuestring);
+	text = base64_arg(arg);
+	return text ? text : strdup("?");
+}
+
 char *out_argv(const cJSON *argv)
 {
 	const cJSON *word;
@@ -181,18 +216,20 @@ char *out_argv(const cJSON *argv)
 	if (!f)
 		return NULL;
 	cJSON_ArrayForEach(word, argv) {
-		const char *w = cJSON_IsString(word) ? word->valuestring : "?";
+		char *w = out_arg_text(word);
 
 		fputs(first ? "" : " ", f);
 		first = 0;
-		if (plain_word(w)) {
+		if (w && plain_word(w)) {
 			fputs(w, f);
-			continue;
+		} else if (w) {
+			fputc('\'', f);
+			for (const char *p = w; *p; p++)
+				fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 },
+				      f);
+			fputc('\'', f);
 		}
-		fputc('\'', f);
-		for (const char *p = w; *p; p++)
-			fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, f);
-		fputc('\'', f);
+		free(w);
 	}
 	if (fclose(f) != 0) {
 		free(buf);

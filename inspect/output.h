@@ -56,6 +56,13 @@ void out_trim(char *dst, size_t cap, const char *src, size_t width);
 /* "3.09 s", "120 ms", "850 us". */
 void out_duration(char *dst, size_t cap, double us);
 
+/* Return one argument of a recorded argv as text, malloc'd, or NULL
+ * when memory runs out. An argument that is not UTF-8, which the tracer
+ * stores as {"base64": ...}, shows with each byte that is not UTF-8 or
+ * not printable as \xHH and a backslash as \\, as paths show in
+ * messages, so that two such arguments print apart. */
+char *out_arg_text(const cJSON *arg);
+
 /* The shell-quoted words of argv joined by spaces, malloc'd. */
 char *out_argv(const cJSON *argv);
 

@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "bundle/bundle.h"
-#include "bundle/tree.h"
 #include "cli/cli.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
+#include "inspect/output.h"
 #include "inspect/view.h"
 #include "replay/replay.h"
 
@@ -240,64 +238,25 @@ static int name_positions(struct replay_run *run)
 	return 0;
 }
 
-/*
- * Return an argument that is not UTF-8, which the tracer stores as
- * {"base64": ...}, with each byte that is not UTF-8 as \xHH, as paths
- * show in messages, so that two such arguments print apart. NULL when
- * it cannot be decoded.
- */
-static char *escaped_arg(const cJSON *arg)
-{
-	const cJSON *b64 = cJSON_GetObjectItem(arg, "base64");
-	size_t len = cJSON_IsString(b64) ? strlen(b64->valuestring) : 0;
-	unsigned char *raw = len ? malloc(len) : NULL;
-	char *out = NULL;
-	int n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)
-				      b64->valuestring, (int)len) : -1;
-
-	/* EVP_DecodeBlock counts the bytes that the padding stands for. */
-	while (n > 0 && len > 0 && b64->valuestring[--len] == '=')
-		n--;
-	if (n >= 0)
-		out = malloc(4 * (size_t)n + 1);
-	if (out)
-		bundle_name_escape(out, 4 * (size_t)n + 1, raw, (size_t)n);
-	free(raw);
-	return out;
-}
-
-/* The most bytes that join_argv() writes for arg: a base64 text of n
- * bytes decodes to at most 3n/4 bytes, each shown in at most 4. */
-static size_t shown_len(const cJSON *arg)
-{
-	const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItem(arg,
-								   "base64"));
-
-	if (cJSON_IsString(arg))
-		return strlen(arg->valuestring);
-	return b64 ? 3 * strlen(b64) + 1 : 1;
-}
-
 static char *join_argv(const cJSON *argv)
 {
-	size_t len = 1;
+	char *out = strdup(""), *grown, *arg;
 	const cJSON *a;
-	char *out, *arg;
 
-	cJSON_ArrayForEach(a, argv) len += shown_len(a) + 1;
-	out = calloc(1, len);
-	if (!out)
-		return NULL;
 	cJSON_ArrayForEach(a, argv)
 	{
+		arg = out ? out_arg_text(a) : NULL;
+		grown = arg ? realloc(out, strlen(out) + strlen(arg) + 2)
+			    : NULL;
+		if (!grown) {
+			free(arg);
+			free(out);
+			return NULL;
+		}
+		out = grown;
 		if (out[0])
 			strcat(out, " ");
-		if (cJSON_IsString(a)) {
-			strcat(out, a->valuestring);
-			continue;
-		}
-		arg = escaped_arg(a);
-		strcat(out, arg ? arg : "?");
+		strcat(out, arg);
 		free(arg);
 	}
 	return out;

@@ -66,3 +66,5 @@ expect_eq '/bin/echo arg\xff /bin/echo arg\xffX' "$(jq -r '[.. | objects |
 	select(.recorded? | type == "string" and startswith("/bin/echo")) |
 	"\(.recorded) \(.other)"] | first' "$TMP/out")" \
 	"the JSON report's commands"
+expect_status 0 "$RUNBUNDLE" log "$TMP/two.rb"
+expect_grep "/bin/echo 'arg\\\\xffX'" "$TMP/out"
