@@ -103,13 +103,6 @@ static int join_rest(char **rest, const char *head, const char *after)
 	return 0;
 }
 
-/* Move *dir to fd, which may be -1. */
-static void step_to(int *dir, int fd)
-{
-	close(*dir);
-	*dir = fd;
-}
-
 /* Open target, a symlink's absolute target, and after it the rest of
  * the path, from tid's root. */
 static int from_root(struct tracer_root *root, pid_t tid,
@@ -153,6 +146,22 @@ static int reopen(int fd, int flags)
 	return open(path, flags);
 }
 
+/* Open the component name at dir with O_PATH, not following a symlink:
+ * "." is dir, and ".." stays at tid's root. */
+static int open_component(struct tracer_root *root, pid_t tid, int dir,
+			  const char *name)
+{
+	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_NO_MAGICLINKS };
+
+	if (strcmp(name, ".") == 0 ||
+	    (strcmp(name, "..") == 0 && at_root(root, tid, dir)))
+		return dup(dir);
+	if (strcmp(name, "..") == 0)
+		return openat(dir, "..", O_PATH | O_CLOEXEC);
+	return (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+}
+
 /*
  * Walk name one component at a time from *dir, which the walk owns,
  * and open its last one with flags. A symlink with an absolute target
@@ -161,39 +170,29 @@ static int reopen(int fd, int flags)
 static int walk(struct tracer_root *root, pid_t tid, int *dir,
 		char **rest, int flags)
 {
-	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-				.resolve = RESOLVE_NO_MAGICLINKS };
 	int links = 0;
 
 	for (;;) {
 		char *name = *rest + strspn(*rest, "/");
 		size_t len = strcspn(name, "/");
 		char *after = name + len + strspn(name + len, "/");
-		bool last = *after == '\0';
 		struct stat st;
 		char *target;
-		int fd;
+		int fd, rc;
 
 		if (len == 0)
 			return reopen(*dir, flags);
 		name[len] = '\0';
-		if (strcmp(name, ".") == 0 ||
-		    (strcmp(name, "..") == 0 && at_root(root, tid, *dir))) {
-			fd = dup(*dir);
-		} else if (strcmp(name, "..") == 0) {
-			fd = openat(*dir, "..", O_PATH | O_CLOEXEC);
-		} else {
-			fd = (int)syscall(SYS_openat2, *dir, name, &how,
-					  sizeof(how));
-		}
+		fd = open_component(root, tid, *dir, name);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			if (fd >= 0)
 				close(fd);
 			return -1;
 		}
 		if (!S_ISLNK(st.st_mode)) {
-			step_to(dir, fd);
-			if (last)
+			close(*dir);
+			*dir = fd;
+			if (*after == '\0')
 				return reopen(*dir, flags);
 			memmove(*rest, after, strlen(after) + 1);
 			continue;
@@ -210,9 +209,9 @@ static int walk(struct tracer_root *root, pid_t tid, int *dir,
 			free(target);
 			return fd;
 		}
-		fd = join_rest(rest, target, after);
+		rc = join_rest(rest, target, after);
 		free(target);
-		if (fd < 0)
+		if (rc < 0)
 			return -1;
 	}
 }

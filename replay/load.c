@@ -3,6 +3,7 @@
  * process tree (replay.h). The event kinds are those of docs/record.md.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,26 +241,27 @@ static int name_positions(struct replay_run *run)
 
 static char *join_argv(const cJSON *argv)
 {
-	char *out = strdup(""), *grown, *arg;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
 	const cJSON *a;
+	bool failed = !f;
 
 	cJSON_ArrayForEach(a, argv)
 	{
-		arg = out ? out_arg_text(a) : NULL;
-		grown = arg ? realloc(out, strlen(out) + strlen(arg) + 2)
-			    : NULL;
-		if (!grown) {
-			free(arg);
-			free(out);
-			return NULL;
-		}
-		out = grown;
-		if (out[0])
-			strcat(out, " ");
-		strcat(out, arg);
+		char *arg = failed ? NULL : out_arg_text(a);
+
+		failed = failed || !arg ||
+			 fprintf(f, "%s%s", a == argv->child ? "" : " ",
+				 arg) < 0;
 		free(arg);
 	}
-	return out;
+	if (f && fclose(f) != 0)
+		failed = true;
+	if (!failed)
+		return out;
+	free(out);
+	return NULL;
 }
 
 /*

@@ -557,29 +557,27 @@ static void print_command(const struct command_stats *c)
 	printf("; recorded %s\n", c->recorded);
 }
 
-/* The number of paths in the note on uncompared entries. */
-#define UNCOMPARED_SHOWN 5
-
 /* Print which entries the replays left uncompared, which their
  * verdicts do not cover. */
 static void print_uncompared(const struct stats *s)
 {
-	size_t shown = s->uncompared.n < UNCOMPARED_SHOWN ? s->uncompared.n
-							  : UNCOMPARED_SHOWN;
+	size_t listed = s->uncompared.n;
 
+	if (listed > REPLAY_UNCOMPARED_LISTED)
+		listed = REPLAY_UNCOMPARED_LISTED;
 	if (!s->with_uncompared)
 		return;
 	printf("not compared in %u of %u replays: entries that the "
 	       "recording or the replay could not read (", s->with_uncompared,
 	       s->runs);
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < listed; i++) {
 		char *path = replay_clean(s->uncompared.items[i].value,
 					  strlen(s->uncompared.items[i].value));
 
 		printf("%s%s", i ? ", " : "", path ? path : "?");
 		free(path);
 	}
-	printf("%s)\n", s->uncompared.n > shown || s->uncompared.other ?
+	printf("%s)\n", s->uncompared.n > listed || s->uncompared.other ?
 			      ", ..." : "");
 }
 

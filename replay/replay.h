@@ -265,6 +265,9 @@ void replay_comparison_release(struct replay_comparison *cmp);
 const struct replay_step_cmp *
 replay_most_uncompared(const struct replay_comparison *cmp);
 
+/* The paths that a note on uncompared entries lists at most. */
+#define REPLAY_UNCOMPARED_LISTED 5
+
 /* Append to sc->files the paths that differ between tree ra of run a
  * and tree rb of run b (sc->step numbers them). Returns 0 or -1. */
 int replay_compare_trees(const struct replay_run *a, const struct bundle_id *ra,

@@ -404,9 +404,6 @@ static void put_details(struct text *t, const struct replay_step_cmp *sc)
 	}
 }
 
-/* The maximum number of paths in the note on uncompared entries. */
-#define UNCOMPARED_LISTED 5
-
 const struct replay_step_cmp *
 replay_most_uncompared(const struct replay_comparison *cmp)
 {
@@ -431,12 +428,12 @@ static void put_uncompared(struct text *t,
 	put(t, "not compared: %zu entr%s that the recording or the replay "
 	       "could not read (", widest->n_uncompared,
 	       widest->n_uncompared == 1 ? "y" : "ies");
-	for (size_t i = 0; i < widest->n_uncompared && i < UNCOMPARED_LISTED;
-	     i++) {
+	for (size_t i = 0;
+	     i < widest->n_uncompared && i < REPLAY_UNCOMPARED_LISTED; i++) {
 		put(t, "%s", i ? ", " : "");
 		put_cleans(t, widest->uncompared[i]);
 	}
-	if (widest->n_uncompared > UNCOMPARED_LISTED)
+	if (widest->n_uncompared > REPLAY_UNCOMPARED_LISTED)
 		put(t, ", ...");
 	put(t, "), so they count as no divergence\n");
 }

@@ -71,11 +71,18 @@ chmod 000 "$ws2/closed" "$ws2/locked"
 chmod 644 "$TMP/root.rb"
 mkdir "$TMP/tmp2"
 chmod 777 "$TMP/tmp2"
-set +e
-as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay "$TMP/root.rb" \
-	>"$TMP/out" 2>"$TMP/err" </dev/null
-status=$?
-set -e
+
+# replay_as_user ARG...: runbundle replay as the test user, with its
+# temporary directories in $TMP/tmp2, the exit status in $status and
+# the output in $TMP/out and $TMP/err.
+replay_as_user() {
+	set +e
+	as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay "$@" \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	status=$?
+	set -e
+}
+replay_as_user "$TMP/root.rb"
 if [ "$status" != 0 ]; then
 	cat "$TMP/out" "$TMP/err" >&2
 	fail "replay by another user: expected exit status 0, got $status"
@@ -88,18 +95,11 @@ denied: not compared with the recording$" "$TMP/err"
 expect_eq "" "$(ls -A "$TMP/tmp2")" "what the replay left in its TMPDIR"
 
 # --repeat names them too, in its text and in its JSON.
-set +e
-as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay --repeat 2 \
-	"$TMP/root.rb" >"$TMP/out" 2>"$TMP/err" </dev/null
-status=$?
-set -e
+replay_as_user --repeat 2 "$TMP/root.rb"
 expect_eq 0 "$status" "replay --repeat by another user"
 expect_grep "^not compared in 2 of 2 replays: entries that the recording \
 or the replay could not read (closed, locked, made)$" "$TMP/out"
-set +e
-as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay --repeat 2 \
-	--json "$TMP/root.rb" >"$TMP/out" 2>"$TMP/err" </dev/null
-set -e
+replay_as_user --repeat 2 --json "$TMP/root.rb"
 expect_eq '[["closed",2],["locked",2],["made",2]]' \
 	"$(jq -c '[.uncompared_files[] | [.file, .count]]' "$TMP/out")" \
 	"replay --repeat --json's uncompared_files"
@@ -115,11 +115,7 @@ chmod 777 "$ws3"
 	if [ "$outside" != 0 ]; then umask 777; fi
 	echo data >out' 2>"$TMP/err") || fail "root's recording of out failed"
 chmod 644 "$TMP/mode.rb"
-set +e
-as_user env TMPDIR="$TMP/tmp2" "$UNPRIV_RUNBUNDLE" replay "$TMP/mode.rb" \
-	>"$TMP/out" 2>"$TMP/err" </dev/null
-status=$?
-set -e
+replay_as_user "$TMP/mode.rb"
 expect_eq 1 "$status" "replay of a file made unreadable"
 expect_grep "out differs from the recording (mode)" "$TMP/out"
 exit 0
