@@ -234,7 +234,8 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 	}
 }
 
-/* The kind of a special file, from its mode, for people. */
+/* Return the kind of a special file, from its mode, as a word for
+ * messages. */
 static const char *special_type(uint32_t mode)
 {
 	switch (mode & S_IFMT) {
@@ -596,7 +597,7 @@ static int final_has(struct apply *a, const char *path)
 	return found;
 }
 
-/* Nonzero when the target's file at dirfd/name has the content of the
+/* Return whether the target's file at dirfd/name has the content of the
  * final snapshot's hardlink new, which apply writes as a copy. */
 static int has_linked(struct apply *a, int dirfd, const char *name,
 		      const struct bundle_tree_entry *new)
@@ -662,7 +663,7 @@ static int in_git_dir(const char *path)
 	return 0;
 }
 
-/* Whether a change is one that apply leaves out, noting a special file
+/* Return whether apply leaves a change out, noting a special file
  * of the final snapshot. A change of the permission bits that keeps
  * the executable bit is left out as no change, and so is one of a
  * directory or a special file: git checkout writes none of them. */
@@ -739,7 +740,7 @@ static int check_one(struct apply *a, int dirfd, const char *name,
 	return 0;
 }
 
-/* Say how much of the run a failed write left applied, counting the
+/* Print how much of the run a failed write left applied, counting the
  * paths that had the final state before. */
 static void hint_applied(const struct apply *a)
 {
@@ -825,7 +826,7 @@ static int diff(struct apply *a)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Nonzero when the target has the final state of every change already:
+/* Return whether the target has the final state of every change already:
  * a second apply of the same run. */
 static int already_applied(const struct apply *a)
 {
@@ -849,7 +850,7 @@ static void print_skipped(const struct apply *a)
 		 n == 1 ? "is" : "are");
 }
 
-/* Name the FIFOs, sockets and devices of the final snapshot that apply
+/* List the FIFOs, sockets and devices of the final snapshot that apply
  * does not make, on stderr as print_skipped() does. */
 static void print_special(const struct apply *a)
 {

@@ -327,9 +327,9 @@ static int check_trailing(const char *name, const char *text,
 	return -1;
 }
 
-/* Reject a NUL byte, or a \u0000 escape in a string: cJSON keeps it in
- * the decoded string, which C then reads as ending there, so a pattern
- * would match less than the file says. */
+/* Reject a NUL byte, or a \u0000 escape in a string. cJSON keeps it in
+ * the decoded string, which C reads as its end, so a pattern would
+ * match less than the file contains. */
 static int check_nul(const char *name, const char *text, size_t len)
 {
 	bool in_string = false;

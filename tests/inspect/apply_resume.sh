@@ -1,7 +1,7 @@
 #!/bin/sh
 # An apply that stops on a failed write reports how much of the run it
-# applied, and once the cause is fixed, apply runs again: the paths
-# written before have the final state, which counts as applied, not as a
+# applied. Once the cause is fixed, apply runs again: the paths written
+# before have the final state, which counts as applied, not as a
 # conflict. The writes fail on directories without write permission,
 # so the test runs apply as an unprivileged user.
 . "$TESTS_DIR/lib.sh"

@@ -115,7 +115,7 @@ expect_status 1 "$RUNBUNDLE" patch "$TMP/copy.rb"
 expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"
 expect_status 0 "$RUNBUNDLE" log --allow-incomplete "$TMP/copy.rb"
 
-# export-bundle exports what the copy has, and says what it may lack.
+# export-bundle exports what the copy has, and names what it may lack.
 expect_status 0 "$RUNBUNDLE" export-bundle -o "$TMP/copy.tar.zst" \
 	"$TMP/copy.rb"
 expect_grep "'$TMP/copy.rb-wal': missing" "$TMP/err"

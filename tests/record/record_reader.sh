@@ -9,19 +9,19 @@ ws=$TMP/ws
 mkdir "$ws"
 cd "$ws"
 
-# hold BUNDLE HOW: open BUNDLE with SQLite, create the file "holding" in
+# hold BUNDLE MODE: open BUNDLE with SQLite, create the file "holding" in
 # the workspace, where the agent waits for it, and keep the bundle open
-# until the file $TMP/release exists. HOW is "open" (a connection, no
+# until the file $TMP/release exists. MODE is "open" (a connection, no
 # transaction) or "read" (a read transaction, which pins the WAL's last
 # commits).
 hold() {
 	rm -f "$TMP/release"
 	/usr/bin/python3 - "$1" "$2" "$ws" "$TMP" <<'PY' &
 import os, sqlite3, sys, time
-bundle, how, ws, tmp = sys.argv[1:]
+bundle, mode, ws, tmp = sys.argv[1:]
 db = sqlite3.connect("file:%s?mode=ro" % bundle, uri=True,
                      isolation_level=None)
-if how == "read":
+if mode == "read":
     db.execute("BEGIN")
 db.execute("SELECT count(*) FROM events").fetchone()
 open(os.path.join(ws, "holding"), "w").close()
@@ -32,7 +32,7 @@ PY
 	holder=$!
 }
 
-# record_held NAME HOW: record an agent that waits for the reader.
+# record_held NAME MODE: record an agent that waits for the reader.
 record_held() {
 	bundle=$TMP/$1.rb
 	rm -f "$ws/holding"
