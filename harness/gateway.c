@@ -77,6 +77,17 @@ int gateway_is_hop_header(const char *name)
 	return 0;
 }
 
+/* Add one header. libmicrohttpd 0.9.75 rejects an empty value, so it is
+ * sent as one space, which RFC 9110 (section 5.5) reads as empty. */
+static int add_header(struct MHD_Response *response, const char *name,
+		      const char *value)
+{
+	if (MHD_add_response_header(response, name, *value ? value : " ") !=
+	    MHD_YES)
+		return -1;
+	return 0;
+}
+
 /* Add one header, with every key of keys masked in its value. */
 static int add_masked(struct MHD_Response *response,
 		      const struct harness_header *h,
@@ -88,9 +99,9 @@ static int add_masked(struct MHD_Response *response,
 	if (!value)
 		return -1;
 	harness_redact_bytes(keys, (unsigned char *)value, strlen(value));
-	rc = MHD_add_response_header(response, h->name, value);
+	rc = add_header(response, h->name, value);
 	free(value);
-	return rc == MHD_YES ? 0 : -1;
+	return rc;
 }
 
 int gateway_add_headers(struct MHD_Response *response,
@@ -105,8 +116,7 @@ int gateway_add_headers(struct MHD_Response *response,
 		if (drop_coding && strcasecmp(h->name, "content-encoding") == 0)
 			continue;
 		if (!keys) {
-			if (MHD_add_response_header(response, h->name,
-						    h->value) != MHD_YES)
+			if (add_header(response, h->name, h->value) < 0)
 				return -1;
 			continue;
 		}

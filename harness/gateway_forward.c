@@ -83,6 +83,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 	return len;
 }
 
+/* Return the length of a header value without its line end. libcurl
+ * 7.88 returns an empty value ("X-A:" or "X-A:   ") as "\r". */
+static size_t value_len(const char *value)
+{
+	size_t len = strlen(value);
+
+	while (len > 0 && strchr("\r\n \t", value[len - 1]))
+		len--;
+	return len;
+}
+
 /* Store the head of the final response, in the order received. */
 static int store_head(struct gateway_request *req)
 {
@@ -92,7 +103,14 @@ static int store_head(struct gateway_request *req)
 
 	harness_headers_release(&resp->headers);
 	while ((h = curl_easy_nextheader(f->easy, CURLH_HEADER, -1, h))) {
-		if (harness_headers_add(&resp->headers, h->name, h->value) < 0)
+		char *value = strndup(h->value, value_len(h->value));
+		int rc;
+
+		if (!value)
+			return -1;
+		rc = harness_headers_add(&resp->headers, h->name, value);
+		free(value);
+		if (rc < 0)
 			return -1;
 	}
 	resp->status = (int)f->status;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bodies of every kind: compressed ones stored as sent, chunked request
-# bodies, HEAD and empty bodies, binary bytes and a 50 MiB body, each
-# the same through the gateway, in the record and on replay.
+# bodies, HEAD and empty bodies, binary bytes, a 50 MiB body and an
+# empty header value, each the same through the gateway, in the record
+# and on replay.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -62,9 +63,21 @@ expect_eq "$big" "$(wc -c <"$TMP/gw.big")" "50 MiB body length"
 p = bytes(range(256)); n = int(sys.argv[2])
 sys.exit(open(sys.argv[1], "rb").read() != (p * (n // 256 + 1))[:n])' \
 	"$TMP/gw.big" "$big" || fail "the 50 MiB body differs"
+
+# 9: a header with an empty value, which is valid, reaches the agent
+# and the record empty.
+curl -sS -D "$TMP/head.empty" "$REC/empty-header" -o "$TMP/gw.empty" ||
+	fail "the response with an empty header did not arrive"
+expect_eq ok "$(cat "$TMP/gw.empty")" "body beside an empty header"
+expect_grep '^X-Empty: *.$' "$TMP/head.empty"
 stop_gateway "$REC_PID"
-expect_eq 8 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
-for seq in 1 2 3 4 5 6 7 8; do
+expect_eq '""' \
+	"$($RECORDS field "$TMP/rec.jsonl" 9 response.headers | "$PYTHON" -c \
+	'import json, sys
+print(json.dumps(dict(json.load(sys.stdin)).get("X-Empty")))')" \
+	"recorded empty header value"
+expect_eq 9 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
+for seq in 1 2 3 4 5 6 7 8 9; do
 	expect_eq complete "$($RECORDS field "$TMP/rec.jsonl" $seq outcome)" \
 		"outcome of exchange $seq"
 done
@@ -90,4 +103,10 @@ curl -sS "$GATEWAY/binary?size=70000" -o "$TMP/replay.bin"
 cmp "$TMP/direct.bin" "$TMP/replay.bin" || fail "replayed binary differs"
 curl -sS "$GATEWAY/binary?size=$big" -o "$TMP/replay.big"
 cmp "$TMP/gw.big" "$TMP/replay.big" || fail "replayed 50 MiB body differs"
+curl -sS -D "$TMP/rhead.empty" "$GATEWAY/empty-header" \
+	-o "$TMP/replay.empty" ||
+	fail "the replayed response with an empty header did not arrive"
+expect_eq ok "$(cat "$TMP/replay.empty")" \
+	"replayed body beside an empty header"
+expect_grep '^X-Empty: *.$' "$TMP/rhead.empty"
 stop_gateway "$GATEWAY_PID"

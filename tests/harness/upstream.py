@@ -340,6 +340,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def get_empty(self, query):
         self.send_body(200, b"", ctype="text/plain")
 
+    def get_empty_header(self, query):
+        self.send_body(200, b"ok\n", ctype="text/plain",
+                       extra=[("X-Empty", "")])
+
     def get_no_content(self, query):
         self.send_response(204)
         self.end_headers()
