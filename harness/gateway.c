@@ -314,8 +314,17 @@ static const char *check_framing(const struct harness_headers *headers)
 	for (size_t i = 0; i < headers->count; i++) {
 		const struct harness_header *h = &headers->items[i];
 
-		if (strcasecmp(h->name, "transfer-encoding") == 0)
+		/* libmicrohttpd 0.9.75 reads a body as chunked only when the
+		 * first Transfer-Encoding is exactly "chunked". Any other
+		 * coding ("gzip, chunked", "identity") makes it read until
+		 * the agent closes, so the request would hang. */
+		if (strcasecmp(h->name, "transfer-encoding") == 0) {
+			if (chunked || strcasecmp(h->value, "chunked") != 0)
+				return "the request's Transfer-Encoding is not "
+				       "a single 'chunked', the only transfer "
+				       "coding the gateway reads";
 			chunked = 1;
+		}
 		if (strcasecmp(h->name, "content-length") != 0)
 			continue;
 		if (length && strcmp(length, h->value) != 0)

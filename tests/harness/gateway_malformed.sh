@@ -124,6 +124,24 @@ expect_whole two-lengths '400 1 closed' 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 expect_whole length-and-chunked '400 1 closed' 'POST /echo HTTP/1.1\r\n'\
 'Host: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'\
 '0\r\n\r\n'
+
+# A transfer coding other than a single chunked would make the body's
+# end unknown, so the request is rejected instead of waiting for a close.
+for case in \
+	'gzip-chunked POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' \
+	'identity POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Transfer-Encoding: identity\r\n\r\nabc' \
+	'chunked-twice POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n'\
+'3\r\nabc\r\n0\r\n\r\n'; do
+	name=${case%% *}
+	whole "$name" "${case#* }"
+	expect_eq '400 1 closed' "$(cat "$TMP/$name.whole")" "reply to $name"
+	expect_grep "a single 'chunked'" "$TMP/$name.body"
+done
+expect_raw upper-case-chunked 200 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
+'Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'
 expect_raw same-length-twice 200 'POST /echo HTTP/1.1\r\nHost: x\r\n'\
 'Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc'
 
