@@ -122,3 +122,27 @@ stop_gateway "$GATEWAY_PID" 1
 expect_grep '"request_number"' "$TMP/forward"
 expect_eq test "$($RECORDS field "$TMP/forward.jsonl" 1 upstream)" \
 	"upstream of the forwarded request"
+
+# A stored header that cannot be sent, as only an edited record has,
+# gets a 502 that names it, and the gateway keeps serving.
+"$PYTHON" - "$TMP/rec.jsonl" "$TMP/edited.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+first = json.loads(lines[0])
+first["response"]["headers"].append(["X-Edited", "a\nb"])
+open(sys.argv[2], "w").write("\n".join([json.dumps(first)] + lines[1:])
+                             + "\n")
+PY
+start_gateway served --replay "$TMP/edited.jsonl" --timing fast
+code=$(curl -sS -o "$TMP/edited.body" -w '%{http_code}' \
+	-H 'Content-Type: application/json' --data-binary "$(chat same)" \
+	"$GATEWAY/v1/chat/completions") || fail "no reply to the edited record"
+expect_eq 502 "$code" "status of an edited record"
+expect_grep '"code":"recording_invalid"' "$TMP/edited.body"
+expect_grep "cannot be sent: 'X-Edited'" "$TMP/edited.body"
+post "$GATEWAY/v1/chat/completions" "$(chat same)" >"$TMP/edited.2"
+cmp "$TMP/rec.same.2" "$TMP/edited.2" ||
+	fail "the recording after the edited one was not served"
+stop_gateway "$GATEWAY_PID"
+expect_eq upstream-failed "$($RECORDS field "$TMP/served.jsonl" 1 outcome)" \
+	"outcome of the edited record's exchange"
