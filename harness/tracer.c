@@ -453,8 +453,11 @@ static int end_process(struct harness_tracer *tracer, struct tracee *t,
 		p->end = HARNESS_END_SIGNALED;
 		p->signal = WTERMSIG(status);
 		p->core_dumped = WCOREDUMP(status);
-		if (tracer->draining && p->signal == SIGKILL &&
-		    p->pid != tracer->root_pid)
+		/* The sandbox's init kills the processes left as soon as
+		 * it reaps the root, before drain() can. Either kill ends
+		 * the run, so both count as killed. */
+		if ((tracer->draining || tracer->root_ended) &&
+		    p->signal == SIGKILL && p->pid != tracer->root_pid)
 			p->end = HARNESS_END_KILLED;
 	}
 	tracer->n_live--;

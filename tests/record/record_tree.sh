@@ -109,4 +109,17 @@ expect_recorded 0
 expect_eq "$sandboxed" "$(cat "$TMP/out")" "the agent's seccomp filters"
 expect_shape "$TMP/filters.rb" \
 	'{"c":[{"c":[],"x":["grep"]},{"c":[],"x":["true"]}],"x":["sh"]}'
+
+# Background jobs still running when the agent ends are recorded as
+# killed, whether the sandbox's init or the tracer kills them first.
+# Otherwise a replay would differ from its recording in how they ended.
+for n in 1 2 3; do
+	record "$TMP/left$n.rb" -- sh -c \
+		'for i in 1 2 3 4 5 6 7 8; do sleep 600 & done; exit 0'
+	expect_recorded 0
+	tree_json "$TMP/left$n.rb" "$TMP/tree.json"
+	expect_eq "killed killed killed killed killed killed killed killed" \
+		"$(jq -r '[.children[].end] | join(" ")' "$TMP/tree.json")" \
+		"how the background jobs of recording $n ended"
+done
 exit 0
