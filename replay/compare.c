@@ -632,7 +632,10 @@ static int compare_step(struct cmp_state *st, struct replay_step_cmp *sc,
 				   (sc->ended_a && sc->exit_a != sc->exit_b);
 	}
 	judge(sc);
-	keep_files(st, sc);
+	/* A step that one run lacks compares no files, so the steps since
+	 * which each file has differed carry over to the next step. */
+	if (x && y && x->has_root && y->has_root)
+		keep_files(st, sc);
 	return 0;
 }
 

@@ -110,3 +110,19 @@ expect_eq 'sh -c echo "$MYVAR"|exit 0|true' \
 MYVAR=third replay_json "$TMP/env1.rb" --trust-policy
 expect_replay_status 0
 expect_eq identical "$(jqr .verdict)" "replay with another MYVAR here"
+
+# A file differs from step 2 on, and the replay stops at its divergent
+# request 3. The recording's step 4 then has no files to compare with,
+# and the final step still reports the file as differing since step 2.
+new_workspace "$TMP/short" 'echo start' \
+	'head -c 64 /dev/urandom | tr -dc a-z >rand.txt' 'cat rand.txt' 'true'
+record_in "$TMP/short" "$TMP/short.rb"
+replay_json "$TMP/short.rb" --trust-policy
+expect_replay_status 1
+expect_eq "rand.txt content 2" \
+	"$(jqr '.differences[] | select(.final) | .files[0] |
+	"\(.path) \(.change) \(.since)"')" \
+	"the file that differs in the final step"
+jqr '.differences[] | select(.final) | .explanation' >"$TMP/why"
+expect_grep 'rand.txt has differed from the recording since step 2' \
+	"$TMP/why"
