@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,50 +50,156 @@ static int fail_errno(const char *what, const char *value)
 	return -1;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
+/* A directory on the path of the walk: its subdirectories, of which
+ * names[next - 1] is the one being removed. */
+struct level {
+	char **names;
+	size_t n, next;
+};
+
+static void level_free(struct level *l)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
 }
 
-/* Set by open_up() when it opened a directory that nftw() could not
- * read, whose entries the walk then did not see. */
-static bool opened_unreadable;
-
-/* Let the owner write to each directory, so that its entries can go: a
- * workspace restored with the recorded root's mode may be 0555, and an
- * agent may leave a directory of mode 0. */
-static int open_up(const char *path, const struct stat *st, int flag,
-		   struct FTW *ftw)
+static bool is_dir_entry(int fd, const struct dirent *e)
 {
-	(void)ftw;
-	if ((flag == FTW_D || flag == FTW_DNR) &&
-	    (st->st_mode & 0700) != 0700 &&
-	    chmod(path, (st->st_mode & 07777) | 0700) == 0 &&
-	    flag == FTW_DNR)
-		opened_unreadable = true;
-	return 0;
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_DIR;
+	return fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
-/* The walks that open up directories at most: each one reaches one more
- * level of directories that could not be read. */
-#define MAX_OPEN_WALKS 64
+/* Let the owner write to the directory at fd, so that its entries can
+ * go: a workspace restored with the recorded root's mode may be 0555. */
+static void open_up(int fd)
+{
+	struct stat st;
 
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
+		fchmod(fd, (st.st_mode & 07777) | 0700);
+}
+
+/* Unlink every entry of the directory at fd except its subdirectories,
+ * whose names go into l. Returns 0 or -1. */
+static int clear_level(int fd, struct level *l)
+{
+	int copy = dup(fd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+	struct dirent *e;
+	int rc = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (!d) {
+		if (copy >= 0)
+			close(copy);
+		return -1;
+	}
+	open_up(fd);
+	while (rc == 0 && (e = readdir(d))) {
+		char **grown;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (!is_dir_entry(fd, e)) {
+			unlinkat(fd, e->d_name, 0);
+			continue;
+		}
+		grown = realloc(l->names, (l->n + 1) * sizeof(*grown));
+		if (!grown || !(grown[l->n] = strdup(e->d_name))) {
+			l->names = grown ? grown : l->names;
+			rc = -1;
+			break;
+		}
+		l->names = grown;
+		l->n++;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Open the subdirectory name of the directory at fd, after giving the
+ * owner access when the agent left it with mode 0. */
+static int open_child(int fd, const char *name)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int child = openat(fd, name, flags);
+
+	if (child < 0 && errno == EACCES &&
+	    fchmodat(fd, name, 0700, 0) == 0)
+		child = openat(fd, name, flags);
+	return child;
+}
+
+/*
+ * The walk keeps one file descriptor open and the names of the
+ * directories above it on the heap. A workspace can nest deeper than
+ * PATH_MAX, where nftw() fails, and deeper than the limit of open files.
+ */
 void replay_remove_tree(const char *dir)
 {
-	int walks = 0;
+	struct level *levels = NULL;
+	size_t depth = 0, cap = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	do {
-		opened_unreadable = false;
-		nftw(dir, open_up, 16, FTW_PHYS);
-	} while (opened_unreadable && ++walks < MAX_OPEN_WALKS);
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	while (fd >= 0) {
+		struct level *l;
+
+		if (depth == cap) {
+			struct level *grown = realloc(levels, (cap * 2 + 16) *
+							      sizeof(*grown));
+
+			if (!grown)
+				break;
+			levels = grown;
+			cap = cap * 2 + 16;
+		}
+		if (clear_level(fd, &levels[depth]) < 0) {
+			level_free(&levels[depth]);
+			break;
+		}
+		depth++;
+		/* Go down into the next subdirectory. When none is left,
+		 * go up and remove the directory just emptied. */
+		for (;;) {
+			int next;
+
+			l = &levels[depth - 1];
+			if (l->next < l->n) {
+				next = open_child(fd, l->names[l->next++]);
+				if (next < 0)
+					continue;
+				close(fd);
+				fd = next;
+				break;
+			}
+			level_free(l);
+			if (--depth == 0) {
+				close(fd);
+				fd = -1;
+				rmdir(dir);
+				goto out;
+			}
+			next = openat(fd, "..", O_RDONLY | O_DIRECTORY |
+						    O_CLOEXEC);
+			close(fd);
+			fd = next;
+			if (fd < 0)
+				goto out;
+			l = &levels[depth - 1];
+			unlinkat(fd, l->names[l->next - 1], AT_REMOVEDIR);
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	while (depth > 0)
+		level_free(&levels[--depth]);
+	free(levels);
 }
 
 static int make_workdir(struct replay_outcome *out)
