@@ -235,6 +235,13 @@ enum bundle_wal {
 /* Return the part that bundle_finalize() left outside the file. */
 enum bundle_wal bundle_wal_kept(const struct bundle *bundle);
 
+/* Move every commit of a bundle that stays unfinalized into its file and
+ * leave WAL mode, before bundle_close(). Readers can then tell the file
+ * from a copy made during a recording without its -wal file. Sets no
+ * error: when another process has the file open or the disk is full,
+ * the bundle stays in WAL mode with its -wal file, as before. */
+void bundle_leave_wal(struct bundle *bundle);
+
 /* The root digest of a finalized bundle. Fails when not finalized. */
 int bundle_root(struct bundle *bundle, struct bundle_id *root);
 

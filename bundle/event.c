@@ -426,6 +426,16 @@ int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
 	return 0;
 }
 
+void bundle_leave_wal(struct bundle *bundle)
+{
+	if (bundle->mode != BUNDLE_APPEND || bundle->finalized ||
+	    bundle->in_transaction)
+		return;
+	/* No error is stored: the caller's last one must stay readable. */
+	sqlite3_exec(bundle->db, "PRAGMA journal_mode = DELETE", NULL, NULL,
+		     NULL);
+}
+
 enum bundle_wal bundle_wal_kept(const struct bundle *bundle)
 {
 	return bundle->wal_kept;

@@ -721,6 +721,8 @@ void record_session_close(struct record_session *s)
 	record_writer_stop(s);
 	harness_tracer_free(s->tracer);
 	s->tracer = NULL;
+	if (s->bundle)
+		bundle_leave_wal(s->bundle);
 	bundle_close(s->bundle);
 	s->bundle = NULL;
 	cJSON_Delete(s->fingerprint);
