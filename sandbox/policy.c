@@ -645,6 +645,12 @@ static int read_limits(struct parser *ps, const cJSON *object,
 			return bad(ps, v, "too small: the sandbox's helper, "
 				   "init and the command count against it, so "
 				   "raise it to at least 3, or 0 for no limit");
+		if (fields[i] == &limits->file_size_bytes &&
+		    limits->file_size_bytes > SANDBOX_MAX_FILE_SIZE_BYTES)
+			return bad(ps, v, "too large: the kernel reads a file "
+				   "size limit above 2^63 - 1 bytes as "
+				   "negative, so every write would fail; use "
+				   "at most \"8388607T\", or 0 for no limit");
 		if (check_minimum(ps, v, fields[i], &limits->memory_bytes,
 				  SANDBOX_MIN_MEMORY_BYTES, "\"16M\"") < 0 ||
 		    check_minimum(ps, v, fields[i], &limits->open_files,

@@ -12,7 +12,8 @@
  *  3. A limit of 0 means "no limit". limits.processes is 0 or at least
  *     SANDBOX_MIN_PROCESSES, limits.memory_bytes 0 or at least
  *     SANDBOX_MIN_MEMORY_BYTES, limits.open_files 0 or at least
- *     SANDBOX_MIN_OPEN_FILES. A policy read by sandbox_policy_load()
+ *     SANDBOX_MIN_OPEN_FILES, limits.file_size_bytes at most
+ *     SANDBOX_MAX_FILE_SIZE_BYTES. A policy read by sandbox_policy_load()
  *     also has limits.open_files within the caller's hard RLIMIT_NOFILE
  *     and the kernel's maximum, /proc/sys/fs/nr_open.
  *  4. hostname is an RFC 1123 label, no string contains a NUL, and no
@@ -66,6 +67,12 @@ struct sandbox_env_pair {
  * and dash needs 11, because it moves the descriptors that it saves
  * around a redirection to 10 and above. */
 #define SANDBOX_MIN_OPEN_FILES 32
+
+/* The largest limits.file_size_bytes: 2^63 - 1. The kernel compares a
+ * file offset, a signed 64-bit number, with RLIMIT_FSIZE taken as one,
+ * so a larger limit reads as negative and every write fails with
+ * SIGXFSZ. */
+#define SANDBOX_MAX_FILE_SIZE_BYTES ((uint64_t)INT64_MAX)
 
 struct sandbox_limits {
 	uint64_t timeout_seconds;	/* wall clock, whole tree */

@@ -72,6 +72,19 @@ this process ($hard)" "$TMP/err"
 		true
 fi
 
+# A file size limit of 2^63 bytes or more reads as negative to the
+# kernel, which would stop the command at its first write with SIGXFSZ.
+for size in '"8388608T"' '"9223372036854775808"'; do
+	run_policy 125 "{\"version\": 1, \"limits\": {\"file_size_bytes\": \
+$size}}" sh -c 'echo hi >f'
+	expect_grep "limits.file_size_bytes: $size: too large: .*every write \
+would fail; use at most \"8388607T\"" "$TMP/err"
+done
+for size in '"8388607T"' '"9223372036854775807"'; do
+	run_policy 0 "{\"version\": 1, \"limits\": {\"file_size_bytes\": \
+$size}}" sh -c 'echo hi >f'
+done
+
 # Hiding all of /dev is rejected with the fix. Otherwise the run would
 # fail later on a Landlock rule for /dev/null. A single device may be
 # hidden.
