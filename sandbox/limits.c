@@ -360,10 +360,14 @@ static void describe_one(cJSON *o, const char *name, uint64_t value,
 			 const char *via)
 {
 	cJSON *item = cJSON_AddObjectToObject(o, name);
+	char digits[24];
 
 	if (!item)
 		return;
-	cJSON_AddNumberToObject(item, "value", (double)value);
+	/* cJSON prints a double, which rounds a count above 2^53, and its
+	 * 15-digit 2^53 - 1 reads back as 2^53 - 2. So the digits go raw. */
+	snprintf(digits, sizeof(digits), "%" PRIu64, value);
+	cJSON_AddRawToObject(item, "value", digits);
 	cJSON_AddStringToObject(item, "via", value ? via : "none");
 }
 

@@ -92,3 +92,22 @@ if [ "$(id -u)" -eq 0 ]; then
 		echo "root, leftover cgroup: $got"
 	fi
 fi
+
+# The description gives each limit as the exact integer that was set.
+# As a double, a byte count above 2^53 would be rounded, and cJSON
+# prints 2^53 - 1 with 15 digits, which reads back as 2^53 - 2.
+big=$(policy big '{"version": 1, "limits": {
+	"timeout_seconds": 9007199254740991, "memory_bytes": "8000T",
+	"file_size_bytes": "8388607T"}}')
+for who in $IDENTITIES; do
+	ws=$(workspace "$who")
+	expect_status 0 sandbox "$who" --policy "$big" \
+		--description "$ws/big.json" -- true
+	tr -d ' \t\n' <"$ws/big.json" >"$TMP/big.txt"
+	for limit in timeout_seconds:9007199254740991 \
+		     memory_bytes:8796093022208000 \
+		     file_size_bytes:9223370937343148032; do
+		expect_grep "\"${limit%%:*}\":{\"value\":${limit#*:}," \
+			"$TMP/big.txt"
+	done
+done
