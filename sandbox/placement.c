@@ -147,6 +147,39 @@ static int reject_workspace(const struct sandbox_policy *p, const char *path,
 	return -1;
 }
 
+/* Return a HOME for the hint that neither overlaps the workspace nor
+ * conflicts with the policy, or NULL when no candidate fits. */
+static const char *home_outside(const struct sandbox_policy *p,
+				const char *inside)
+{
+	static const char *const homes[] = {
+		"/home/agent", "/home/runbundle-agent", "/srv/agent", NULL,
+	};
+
+	for (size_t i = 0; homes[i]; i++) {
+		if (!paths_overlap(homes[i], inside) &&
+		    !sandbox_placement_conflict(homes[i], p, false, false))
+			return homes[i];
+	}
+	return NULL;
+}
+
+static int reject_home(const struct sandbox_policy *p, const char *inside)
+{
+	const char *home = home_outside(p, inside);
+
+	sandbox_set_error("cannot start the sandbox: '%s': HOME would be, "
+			  "contain or lie inside the workspace '%s', whose "
+			  "files its tmpfs would hide", p->home_path, inside);
+	if (home)
+		sandbox_set_hint("set home.path in the policy to a path "
+				 "outside the workspace, such as %s", home);
+	else
+		sandbox_set_hint("set home.path in the policy to a path "
+				 "outside the workspace");
+	return -1;
+}
+
 int sandbox_placement_check(const struct sandbox_plan *plan)
 {
 	const struct sandbox_policy *p = plan->policy;
@@ -159,15 +192,7 @@ int sandbox_placement_check(const struct sandbox_plan *plan)
 	conflict = sandbox_placement_conflict(plan->inside, p, false, true);
 	if (conflict)
 		return reject_workspace(p, plan->inside, conflict);
-	if (paths_overlap(p->home_path, plan->inside)) {
-		sandbox_set_error("cannot start the sandbox: '%s': HOME would "
-				  "be, contain or lie inside the workspace "
-				  "'%s', whose files its tmpfs would hide",
-				  p->home_path, plan->inside);
-		sandbox_set_hint("set home.path in the policy to a path "
-				 "outside the workspace, such as "
-				 "/home/agent");
-		return -1;
-	}
+	if (paths_overlap(p->home_path, plan->inside))
+		return reject_home(p, plan->inside);
 	return 0;
 }

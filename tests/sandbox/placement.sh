@@ -65,6 +65,14 @@ workspace, or take '$ro' out of the policy's filesystem.read_only$" \
 HOME would be, contain or lie inside the workspace '$ws'" "$TMP/err"
 		expect_grep "^hint: set home.path in the policy" "$TMP/err"
 	done
+
+	# The hint names a HOME that this policy accepts: here not the
+	# default /home/agent, which lies in a read-only path.
+	p=$(policy home "{\"version\": 1, \"home\": {\"path\": \"$ws/home\"},
+		\"filesystem\": {\"read_only\": [\"/usr\", \"/home\"]}}")
+	expect_status 125 sandbox "$who" --policy "$p" -- true
+	expect_grep "^hint: set home.path in the policy to a path outside \
+the workspace, such as /srv/agent$" "$TMP/err"
 	for home in /etc /usr/local/home /proc/home /tmp; do
 		p=$(policy home "{\"version\": 1, \"home\":
 			{\"path\": \"$home\"}}")
