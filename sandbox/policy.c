@@ -819,7 +819,19 @@ static int check_home(struct parser *ps, const cJSON *root,
 	snprintf(ps->path, sizeof(ps->path), "home.path");
 	snprintf(reason, sizeof(reason), "HOME cannot be, contain or lie "
 		 "inside the system or read-only path '%s'", conflict);
-	return bad(ps, v, reason);
+	if (v)
+		return bad(ps, v, reason);
+
+	/* HOME is at its default, so a filesystem.read_only entry
+	 * conflicts. The file names neither, so the message does. */
+	snprintf(reason, sizeof(reason), "\"%s\" (the default): HOME cannot "
+		 "be, contain or lie inside the system or read-only path "
+		 "'%s'", p->home_path, conflict);
+	bad(ps, NULL, reason);
+	sandbox_set_hint("set home.path to a path outside '%s', or take "
+			 "'%s' out of filesystem.read_only", conflict,
+			 conflict);
+	return -1;
 }
 
 static int read_version(struct parser *ps, const cJSON *root)

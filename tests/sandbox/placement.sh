@@ -66,6 +66,17 @@ HOME would be, contain or lie inside the workspace '$ws'" "$TMP/err"
 		expect_grep "^hint: set home.path in the policy" "$TMP/err"
 	done
 
+	# With HOME left at its default, the error names that value and
+	# the key that conflicts with it.
+	p=$(policy home '{"version": 1,
+		"filesystem": {"read_only": ["/usr", "/home"]}}')
+	expect_status 125 sandbox "$who" --policy "$p" -- true
+	expect_grep "^runbundle: home.json: home.path: \"/home/agent\" (the \
+default): HOME cannot be, contain or lie inside the system or read-only \
+path '/home'$" "$TMP/err"
+	expect_grep "^hint: set home.path to a path outside '/home', or take \
+'/home' out of filesystem.read_only$" "$TMP/err"
+
 	# The hint names a HOME that this policy accepts: here not the
 	# default /home/agent, which lies in a read-only path.
 	p=$(policy home "{\"version\": 1, \"home\": {\"path\": \"$ws/home\"},
