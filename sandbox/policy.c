@@ -5,6 +5,7 @@
  * leaves out keeps its default value, and a key that it sets replaces
  * the default whole (lists are not merged).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -353,6 +354,47 @@ static int check_path(struct parser *ps, const cJSON *v, enum path_kind kind)
 	return 0;
 }
 
+/* Check that a bracketed host is an IPv6 address. The proxy takes
+ * anything else in brackets as a name: "[example.com]:443" allowed
+ * example.com. */
+static int check_bracketed(struct parser *ps, const cJSON *v,
+			   const char *text, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct in6_addr address;
+
+	if (len == 0 || len >= sizeof(host))
+		return bad(ps, v, "not an IPv6 address in brackets");
+	memcpy(host, text, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET6, host, &address) != 1)
+		return bad(ps, v, "not an IPv6 address in brackets");
+	return 0;
+}
+
+/* Check that a host name has labels of 1 to 63 characters and at most
+ * one trailing dot. DNS has no other names, so no lookup would work. */
+static int check_name(struct parser *ps, const cJSON *v, const char *name,
+		      size_t len)
+{
+	size_t label = 0;
+
+	if (len > 1 && name[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && name[i] != '.') {
+			if (++label > 63)
+				return bad(ps, v, "host name label longer "
+					   "than 63 characters");
+			continue;
+		}
+		if (label == 0)
+			return bad(ps, v, "empty label in host name");
+		label = 0;
+	}
+	return 0;
+}
+
 static int check_host_port(struct parser *ps, const cJSON *v)
 {
 	const char *s = v->valuestring;
@@ -376,7 +418,9 @@ static int check_host_port(struct parser *ps, const cJSON *v)
 		if ((unsigned char)*p <= ' ' || *p == '/' || *p == '@')
 			return bad(ps, v, "invalid character in host");
 	}
-	return 0;
+	if (s[0] == '[')
+		return check_bracketed(ps, v, s + 1, (size_t)(colon - s) - 2);
+	return check_name(ps, v, s, (size_t)(colon - s));
 }
 
 enum item_check { ITEM_ANY, ITEM_ABS, ITEM_REL, ITEM_EXEC, ITEM_HOSTPORT,

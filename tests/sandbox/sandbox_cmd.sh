@@ -93,6 +93,20 @@ for who in $IDENTITIES; do
 	expect_grep "^runbundle: bad.json: network.allow\[2\]: \
 \"example.com:99999\": port out of range$" "$TMP/err"
 
+	# A host that the proxy could not reach is rejected too: brackets
+	# around anything but an IPv6 address, or an empty label.
+	for entry in '[example.com]|not an IPv6 address in brackets' \
+		     '[1.2.3.4]|not an IPv6 address in brackets' \
+		     'a..org|empty label in host name'; do
+		host=${entry%%|*}
+		p=$(policy bad "{\"version\": 1, \"network\": {\"allow\":
+			[\"[::1]:443\", \"a.org.:443\", \"$host:443\"]}}")
+		expect_status 125 sandbox "$who" --policy "$p" -- true
+		grep -qxF "runbundle: bad.json: network.allow[2]: \
+\"$host:443\": ${entry#*|}" "$TMP/err" ||
+			fail "$who: $host: $(cat "$TMP/err")"
+	done
+
 	# A matching rule is compiled, as the recorder compiles it, and a
 	# pattern that does not compile is rejected with its place.
 	p=$(policy rules '{"version": 1, "matching": {"rules":
