@@ -402,8 +402,18 @@ static void report_proxy(struct run *run, cJSON *list)
 	for (ssize_t i = 0; i < n; i++) {
 		char what[300];
 
-		snprintf(what, sizeof(what), "%s:%u", v[i].host, v[i].port);
-		violation(run, "egress proxy: '%s': %s", what, v[i].reason);
+		/* A request without a valid target has port 0. Its host is
+		 * then a plain HTTP request's URL, or empty. */
+		if (v[i].port)
+			snprintf(what, sizeof(what), "%s:%u", v[i].host,
+				 v[i].port);
+		else
+			snprintf(what, sizeof(what), "%s", v[i].host);
+		if (what[0])
+			violation(run, "egress proxy: '%s': %s", what,
+				  v[i].reason);
+		else
+			violation(run, "egress proxy: %s", v[i].reason);
 		add_violation(list, "network", what, v[i].reason);
 	}
 	free(v);

@@ -87,6 +87,15 @@ check_run() {
 		expect_grep "policy violation: egress proxy: '$pattern'" \
 			"$TMP/err"
 	done
+
+	# A plain HTTP request is named by its URL, without a port of 0.
+	expect_status 0 "$@" sandbox --policy "$TMP/policy.json" \
+		--workspace "$TMP/ws-$label" -- \
+		sh -c "curl -sS --noproxy '' -x \"\$HTTP_PROXY\" -o /dev/null \
+			-w '%{http_code}\n' http://127.0.0.1:$port/x || true"
+	expect_grep '^403$' "$TMP/out"
+	expect_grep "policy violation: egress proxy: \
+'http://127.0.0.1:$port/x': only CONNECT is served" "$TMP/err"
 }
 
 check_run root "$RUNBUNDLE"
