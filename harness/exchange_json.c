@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "harness/input_file.h"
+#include "harness/json_bytes.h"
 #include "harness/json_integer.h"
 
 static const enum harness_outcome outcomes[] = {
@@ -32,63 +32,18 @@ int harness_outcome_parse(const char *name, enum harness_outcome *outcome)
 	return -1;
 }
 
-static cJSON *base64_string(const unsigned char *data, size_t len)
-{
-	size_t size = 4 * ((len + 2) / 3) + 1;
-	char *text = malloc(size);
-	cJSON *item;
-
-	if (!text)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)text, data, (int)len);
-	item = cJSON_CreateString(text);
-	free(text);
-	return item;
-}
-
-/* Decode base64 text into a fresh buffer. EVP_DecodeBlock counts the
- * padding as zero bytes, so they are taken off again. */
-static int base64_decode(const char *text, unsigned char **out, size_t *len)
-{
-	size_t n = strlen(text), pad = 0;
-	unsigned char *data;
-	int decoded;
-
-	if (n % 4 != 0)
-		return -1;
-	data = malloc(n / 4 * 3 + 1);
-	if (!data)
-		return -1;
-	if (n == 0) {
-		*out = data;
-		*len = 0;
-		return 0;
-	}
-	decoded = EVP_DecodeBlock(data, (const unsigned char *)text, (int)n);
-	if (decoded < 0) {
-		free(data);
-		return -1;
-	}
-	if (text[n - 1] == '=')
-		pad++;
-	if (text[n - 2] == '=')
-		pad++;
-	*out = data;
-	*len = (size_t)decoded - pad;
-	return 0;
-}
-
-static cJSON *headers_json(const struct harness_headers *headers)
+cJSON *harness_headers_json(const struct harness_headers *headers)
 {
 	cJSON *array = cJSON_CreateArray();
 
 	for (size_t i = 0; array && i < headers->count; i++) {
-		const char *pair[2] = {headers->items[i].name,
-				       headers->items[i].value};
-		cJSON *item = cJSON_CreateStringArray(pair, 2);
+		cJSON *item = cJSON_CreateArray();
 
-		if (!item || !cJSON_AddItemToArray(array, item)) {
-			cJSON_Delete(item);
+		if (!item || !cJSON_AddItemToArray(array, item) ||
+		    !cJSON_AddItemToArray(
+			    item, harness_json_text(headers->items[i].name)) ||
+		    !cJSON_AddItemToArray(
+			    item, harness_json_text(headers->items[i].value))) {
 			cJSON_Delete(array);
 			return NULL;
 		}
@@ -103,14 +58,12 @@ static cJSON *request_json(const struct harness_request *req)
 	if (!obj)
 		return NULL;
 	cJSON_AddStringToObject(obj, "method", req->method);
-	cJSON_AddStringToObject(obj, "path", req->path);
-	if (req->query)
-		cJSON_AddStringToObject(obj, "query", req->query);
-	else
-		cJSON_AddNullToObject(obj, "query");
-	cJSON_AddItemToObject(obj, "headers", headers_json(&req->headers));
+	cJSON_AddItemToObject(obj, "path", harness_json_text(req->path));
+	cJSON_AddItemToObject(obj, "query", harness_json_text(req->query));
+	cJSON_AddItemToObject(obj, "headers",
+			      harness_headers_json(&req->headers));
 	cJSON_AddItemToObject(obj, "body",
-			      base64_string(req->body, req->body_len));
+			      harness_json_base64(req->body, req->body_len));
 	return obj;
 }
 
@@ -125,7 +78,8 @@ static cJSON *response_json(const struct harness_response *resp)
 		return NULL;
 	}
 	cJSON_AddNumberToObject(obj, "status", resp->status);
-	cJSON_AddItemToObject(obj, "headers", headers_json(&resp->headers));
+	cJSON_AddItemToObject(obj, "headers",
+			      harness_headers_json(&resp->headers));
 	for (size_t i = 0; i < resp->n_chunks; i++) {
 		cJSON *chunk = cJSON_CreateObject();
 
@@ -133,8 +87,8 @@ static cJSON *response_json(const struct harness_response *resp)
 		harness_json_add_integer(chunk, "offset_us",
 					 (int64_t)resp->chunks[i].offset_us);
 		cJSON_AddItemToObject(chunk, "data",
-				      base64_string(resp->chunks[i].data,
-						    resp->chunks[i].len));
+				      harness_json_base64(resp->chunks[i].data,
+							  resp->chunks[i].len));
 	}
 	cJSON_AddItemToObject(obj, "chunks", chunks);
 	return obj;
@@ -181,6 +135,20 @@ static int invalid(const char *field)
 	return -1;
 }
 
+/* Read a string, or the bytes of {"base64": ...} (json_bytes.h), into
+ * a new string. */
+static int read_text(const cJSON *item, const char *field, char **out)
+{
+	int rc = harness_json_read_text(item, out);
+
+	if (rc > 0)
+		return invalid(field);
+	if (rc < 0)
+		harness_set_error("cannot load exchange: '%s': out of memory",
+				  field);
+	return rc;
+}
+
 static int parse_headers(const cJSON *array, struct harness_headers *out,
 			 const char *field)
 {
@@ -190,13 +158,18 @@ static int parse_headers(const cJSON *array, struct harness_headers *out,
 		return invalid(field);
 	cJSON_ArrayForEach(pair, array)
 	{
-		const cJSON *name = cJSON_GetArrayItem(pair, 0);
-		const cJSON *value = cJSON_GetArrayItem(pair, 1);
+		char *name, *value = NULL;
+		int rc;
 
-		if (!cJSON_IsString(name) || !cJSON_IsString(value))
-			return invalid(field);
-		if (harness_headers_add(out, name->valuestring,
-					value->valuestring) < 0)
+		rc = read_text(cJSON_GetArrayItem(pair, 0), field, &name);
+		if (rc == 0)
+			rc = read_text(cJSON_GetArrayItem(pair, 1), field,
+				       &value);
+		if (rc == 0)
+			rc = harness_headers_add(out, name, value);
+		free(name);
+		free(value);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
@@ -211,15 +184,7 @@ static int parse_string(const cJSON *obj, const char *key, char **out,
 		*out = NULL;
 		return 0;
 	}
-	if (!cJSON_IsString(item))
-		return invalid(key);
-	*out = strdup(item->valuestring);
-	if (!*out) {
-		harness_set_error("cannot load exchange: '%s': out of memory",
-				  key);
-		return -1;
-	}
-	return 0;
+	return read_text(item, key, out);
 }
 
 static int parse_number(const cJSON *obj, const char *key, double *out)
@@ -240,7 +205,7 @@ static int parse_body(const cJSON *obj, const char *key, unsigned char **out,
 
 	if (!cJSON_IsString(item))
 		return invalid(key);
-	if (base64_decode(item->valuestring, out, len) < 0) {
+	if (harness_base64_decode(item->valuestring, out, len) < 0) {
 		harness_set_error("invalid exchange: '%s': not base64", key);
 		return -1;
 	}

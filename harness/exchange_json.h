@@ -12,7 +12,8 @@
  *                 "chunks": [{"offset_us": 812, "data": "<base64>"}]}}
  *
  * Bodies and chunks are base64 (RFC 4648, padded), so any bytes survive.
- * Header names and values are JSON strings.
+ * Header names and values, the path and the query are JSON strings, or
+ * {"base64": "..."} when they are not valid UTF-8 (json_bytes.h).
  */
 #ifndef HARNESS_EXCHANGE_JSON_H
 #define HARNESS_EXCHANGE_JSON_H
@@ -20,6 +21,12 @@
 #include <stddef.h>
 
 #include "harness/exchange.h"
+
+struct cJSON;
+
+/* Create the [[name, value], ...] array of headers, or return NULL when
+ * out of memory. The caller owns the array. */
+struct cJSON *harness_headers_json(const struct harness_headers *headers);
 
 /* The exchange as one line of JSON without a newline, or NULL with a
  * message in harness_error(). The caller frees the string. */

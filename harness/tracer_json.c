@@ -10,81 +10,15 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
+#include "harness/json_bytes.h"
 #include "harness/tracer_internal.h"
-
-/* Whether s[0..len) is valid UTF-8 (no overlong forms, no surrogates). */
-static bool is_utf8(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			n = 1, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			n = 2, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
-static cJSON *bytes_json(const char *data, size_t len)
-{
-	cJSON *obj;
-	char *b64;
-
-	if (!data)
-		return cJSON_CreateNull();
-	if (is_utf8((const unsigned char *)data, len) &&
-	    strlen(data) == len)
-		return cJSON_CreateString(data);
-
-	b64 = malloc(4 * ((len + 2) / 3) + 1);
-	if (!b64)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)data,
-			(int)len);
-	obj = cJSON_CreateObject();
-	if (obj && !cJSON_AddStringToObject(obj, "base64", b64)) {
-		cJSON_Delete(obj);
-		obj = NULL;
-	}
-	free(b64);
-	return obj;
-}
-
-static cJSON *text_json(const char *s)
-{
-	return bytes_json(s, s ? strlen(s) : 0);
-}
 
 static cJSON *file_json(const struct harness_file *file)
 {
 	cJSON *obj = cJSON_CreateObject();
 
-	cJSON_AddItemToObject(obj, "path", text_json(file->path));
+	cJSON_AddItemToObject(obj, "path", harness_json_text(file->path));
 	if (file->sha256[0])
 		cJSON_AddStringToObject(obj, "sha256", file->sha256);
 	else
@@ -101,11 +35,11 @@ static cJSON *env_json(const struct harness_exec *exec)
 		const struct harness_env_entry *e = &exec->env[i];
 		cJSON *pair = cJSON_CreateArray();
 
-		cJSON_AddItemToArray(pair, text_json(e->name));
+		cJSON_AddItemToArray(pair, harness_json_text(e->name));
 		if (e->redacted)
 			cJSON_AddItemToArray(pair, cJSON_CreateNull());
 		else if (e->has_value)
-			cJSON_AddItemToArray(pair, text_json(e->value));
+			cJSON_AddItemToArray(pair, harness_json_text(e->value));
 		cJSON_AddItemToArray(list, pair);
 	}
 	return list;
@@ -120,8 +54,9 @@ static cJSON *exec_object(const struct harness_exec *exec, bool with_env,
 	cJSON *argv = cJSON_AddArrayToObject(obj, "argv");
 
 	harness_json_add_integer(obj, "time_us", exec->time_us);
-	cJSON_AddItemToObject(obj, "path", text_json(exec->attempted));
-	cJSON_AddItemToObject(obj, "resolved", text_json(exec->resolved));
+	cJSON_AddItemToObject(obj, "path", harness_json_text(exec->attempted));
+	cJSON_AddItemToObject(obj, "resolved",
+			      harness_json_text(exec->resolved));
 	cJSON_AddBoolToObject(obj, "empty_path", exec->empty_path);
 	if (exec->error) {
 		const char *name = strerrorname_np(exec->error);
@@ -132,20 +67,22 @@ static cJSON *exec_object(const struct harness_exec *exec, bool with_env,
 		cJSON_AddNullToObject(obj, "error");
 	}
 	for (size_t i = 0; i < exec->argc; i++)
-		cJSON_AddItemToArray(argv, bytes_json(exec->argv[i].data,
-						      exec->argv[i].len));
+		cJSON_AddItemToArray(argv,
+				     harness_json_bytes(exec->argv[i].data,
+							exec->argv[i].len));
 	if (with_env)
 		cJSON_AddItemToObject(obj, "env", env_text ?
 						  cJSON_CreateRaw(env_text) :
 						  env_json(exec));
-	cJSON_AddItemToObject(obj, "cwd", text_json(exec->cwd));
+	cJSON_AddItemToObject(obj, "cwd", harness_json_text(exec->cwd));
 	if (!exec->error) {
 		cJSON_AddItemToObject(obj, "exe", file_json(&exec->exe));
 		if (exec->script.path || exec->interpreter) {
 			cJSON_AddItemToObject(obj, "script",
 					      file_json(&exec->script));
-			cJSON_AddItemToObject(obj, "interpreter",
-					      text_json(exec->interpreter));
+			cJSON_AddItemToObject(
+				obj, "interpreter",
+				harness_json_text(exec->interpreter));
 		}
 	}
 	return obj;

@@ -10,6 +10,8 @@
 #include "cli/cli.h"
 #include "harness/decode.h"
 #include "harness/error.h"
+#include "harness/exchange_json.h"
+#include "harness/json_bytes.h"
 #include "inspect/answer.h"
 #include "inspect/commands.h"
 #include "inspect/describe.h"
@@ -175,18 +177,6 @@ static void print_exchange(const struct harness_exchange *ex,
 			   an->calls[i].arguments);
 }
 
-static cJSON *headers_json(const struct harness_headers *h)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < h->count; i++) {
-		const char *pair[2] = { h->items[i].name, h->items[i].value };
-
-		cJSON_AddItemToArray(a, cJSON_CreateStringArray(pair, 2));
-	}
-	return a;
-}
-
 static cJSON *exchange_json(const struct harness_exchange *ex,
 			    const struct bodies *b)
 {
@@ -195,15 +185,15 @@ static cJSON *exchange_json(const struct harness_exchange *ex,
 	cJSON *resp = cJSON_AddObjectToObject(o, "response");
 
 	cJSON_AddStringToObject(req, "method", ex->request.method);
-	cJSON_AddStringToObject(req, "path", ex->request.path);
+	cJSON_AddItemToObject(req, "path", harness_json_text(ex->request.path));
 	cJSON_AddItemToObject(req, "headers",
-			      headers_json(&ex->request.headers));
+			      harness_headers_json(&ex->request.headers));
 	cJSON_AddItemToObject(req, "body", body_json(b->req, b->req_len));
 	out_add_num(resp, "status", ex->response.status);
 	cJSON_AddStringToObject(resp, "outcome",
 				harness_outcome_name(ex->outcome));
 	cJSON_AddItemToObject(resp, "headers",
-			      headers_json(&ex->response.headers));
+			      harness_headers_json(&ex->response.headers));
 	out_add_num(resp, "chunks", ex->response.n_chunks);
 	cJSON_AddItemToObject(resp, "body", body_json(b->resp, b->resp_len));
 	return o;

@@ -20,6 +20,7 @@
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
+#include "harness/json_bytes.h"
 #include "harness/model_script.h"
 #include "record/record_gateway.h"
 #include "sandbox/policy.h"
@@ -61,7 +62,8 @@ static cJSON *exchange_data(const struct harness_exchange *ex)
 	cJSON_AddNumberToObject(data, "seq", (double)ex->seq);
 	cJSON_AddStringToObject(data, "upstream", ex->upstream);
 	cJSON_AddStringToObject(data, "method", ex->request.method);
-	cJSON_AddStringToObject(data, "path", ex->request.path);
+	cJSON_AddItemToObject(data, "path",
+			      harness_json_text(ex->request.path));
 	cJSON_AddNumberToObject(data, "status", ex->response.status);
 	cJSON_AddStringToObject(data, "outcome",
 				harness_outcome_name(ex->outcome));
@@ -117,7 +119,8 @@ static void diverged(void *ctx, const struct harness_exchange *ex,
 	/* Request k of a run ends its step k (replay/replay.h). */
 	cJSON_AddNumberToObject(data, "step", (double)ex->seq);
 	cJSON_AddStringToObject(data, "method", ex->request.method);
-	cJSON_AddStringToObject(data, "path", ex->request.path);
+	cJSON_AddItemToObject(data, "path",
+			      harness_json_text(ex->request.path));
 	record_submit(g->session, "divergence", data, NULL, BUNDLE_JSON,
 		      bytes, strlen(bytes));
 }

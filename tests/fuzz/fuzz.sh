@@ -22,6 +22,7 @@ sources="$(ls "$src"/bundle/*.c) $BUILD_DIR/bundle/error.c $src/cli/util.c
 	$BUILD_DIR/harness/error.c $src/harness/exchange.c
 	$src/harness/exchange_json.c $src/harness/decode.c
 	$src/harness/input_file.c $src/harness/json_integer.c
+	$src/harness/json_bytes.c
 	$BUILD_DIR/inspect/error.c $src/inspect/error_take.c
 	$src/inspect/json.c $src/inspect/answer.c
 	$src/inspect/describe.c $src/inspect/output.c $src/inspect/content.c

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Bodies of every kind: compressed ones stored as sent, chunked request
-# bodies, HEAD and empty bodies, binary bytes, a 50 MiB body and an
-# empty header value, each the same through the gateway, in the record
-# and on replay.
+# bodies, HEAD and empty bodies, binary bytes, a 50 MiB body, an empty
+# header value and one that is not UTF-8, each the same through the
+# gateway, in the record and on replay.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -70,14 +70,31 @@ curl -sS -D "$TMP/head.empty" "$REC/empty-header" -o "$TMP/gw.empty" ||
 	fail "the response with an empty header did not arrive"
 expect_eq ok "$(cat "$TMP/gw.empty")" "body beside an empty header"
 expect_grep '^X-Empty: *.$' "$TMP/head.empty"
+
+# 10: a header value that is not UTF-8 keeps its bytes, and the record
+# stays JSON that a strict parser reads.
+curl -sS -D "$TMP/head.raw" "$REC/raw-header" -o /dev/null ||
+	fail "the response with a header that is not UTF-8 did not arrive"
+printf 'X-Raw: a\377\376b\r\n' >"$TMP/raw.line"
+grep -a '^X-Raw' "$TMP/head.raw" | cmp - "$TMP/raw.line" ||
+	fail "the header that is not UTF-8 reached the agent changed"
 stop_gateway "$REC_PID"
+"$PYTHON" -c 'import json, sys
+for line in open(sys.argv[1], "rb"):
+    json.loads(line.decode("utf-8"))' "$TMP/rec.jsonl" ||
+	fail "the record is not strict UTF-8 JSON"
+expect_eq '{"base64": "Yf/+Yg=="}' \
+	"$($RECORDS field "$TMP/rec.jsonl" 10 response.headers | "$PYTHON" -c \
+	'import json, sys
+print(json.dumps(dict(json.load(sys.stdin)).get("X-Raw")))')" \
+	"recorded header value that is not UTF-8"
 expect_eq '""' \
 	"$($RECORDS field "$TMP/rec.jsonl" 9 response.headers | "$PYTHON" -c \
 	'import json, sys
 print(json.dumps(dict(json.load(sys.stdin)).get("X-Empty")))')" \
 	"recorded empty header value"
-expect_eq 9 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
-for seq in 1 2 3 4 5 6 7 8 9; do
+expect_eq 10 "$($RECORDS count "$TMP/rec.jsonl")" "recorded exchanges"
+for seq in 1 2 3 4 5 6 7 8 9 10; do
 	expect_eq complete "$($RECORDS field "$TMP/rec.jsonl" $seq outcome)" \
 		"outcome of exchange $seq"
 done
@@ -109,4 +126,7 @@ curl -sS -D "$TMP/rhead.empty" "$GATEWAY/empty-header" \
 expect_eq ok "$(cat "$TMP/replay.empty")" \
 	"replayed body beside an empty header"
 expect_grep '^X-Empty: *.$' "$TMP/rhead.empty"
+curl -sS -D "$TMP/rhead.raw" "$GATEWAY/raw-header" -o /dev/null
+grep -a '^X-Raw' "$TMP/rhead.raw" | cmp - "$TMP/raw.line" ||
+	fail "the replayed header that is not UTF-8 changed"
 stop_gateway "$GATEWAY_PID"

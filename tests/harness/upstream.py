@@ -344,6 +344,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(200, b"ok\n", ctype="text/plain",
                        extra=[("X-Empty", "")])
 
+    def get_raw_header(self, query):
+        # http.server writes header values as Latin-1, so these are the
+        # bytes ff and fe, which are not UTF-8.
+        self.send_body(200, b"ok\n", ctype="text/plain",
+                       extra=[("X-Raw", "a\xff\xfeb")])
+
     def get_no_content(self, query):
         self.send_response(204)
         self.end_headers()
