@@ -7,6 +7,7 @@
 
 #include "harness/canon.h"
 #include "harness/error.h"
+#include "harness/json_bytes.h"
 #include "harness/jsondiff.h"
 
 struct walk {
@@ -511,14 +512,31 @@ char *harness_diff_format(const struct harness_diff *diff, size_t context)
 	return text.data;
 }
 
-static int add_value(cJSON *object, const char *name, const char *json)
+/* Add text to object as name: parsed when is_json, or as a string. Text
+ * that is not valid UTF-8, which cJSON parses and prints as it is, goes
+ * in base64 under name + "_base64" instead, so the output stays JSON that
+ * a strict parser reads. */
+static int add_text(cJSON *object, const char *name, const char *text,
+		    bool is_json)
 {
+	char key[32];
 	cJSON *value;
 
-	if (!json)
+	if (!text)
 		return 0;
-	value = cJSON_Parse(json);
-	return value && cJSON_AddItemToObject(object, name, value) ? 0 : -1;
+	if (harness_is_utf8((const unsigned char *)text, strlen(text))) {
+		value = is_json ? cJSON_Parse(text) : cJSON_CreateString(text);
+	} else {
+		snprintf(key, sizeof(key), "%s_base64", name);
+		name = key;
+		value = harness_json_base64((const unsigned char *)text,
+					    strlen(text));
+	}
+	if (!value || !cJSON_AddItemToObject(object, name, value)) {
+		cJSON_Delete(value);
+		return -1;
+	}
+	return 0;
 }
 
 static cJSON *entry_to_json(const struct harness_diff_entry *e)
@@ -529,13 +547,13 @@ static cJSON *entry_to_json(const struct harness_diff_entry *e)
 
 	if (!object)
 		return NULL;
-	ok = cJSON_AddStringToObject(object, "path", e->path) &&
+	ok = add_text(object, "path", e->path, false) == 0 &&
 	     cJSON_AddStringToObject(object, "class",
 				     e->class == HARNESS_DIFF_VOLATILE
 					     ? "volatile"
 					     : "divergent") &&
-	     add_value(object, "recorded", e->recorded) == 0 &&
-	     add_value(object, "live", e->live) == 0;
+	     add_text(object, "recorded", e->recorded, true) == 0 &&
+	     add_text(object, "live", e->live, true) == 0;
 	if (ok && e->has_span) {
 		span = cJSON_AddObjectToObject(object, "span");
 		ok = span &&

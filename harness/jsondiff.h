@@ -93,7 +93,9 @@ char *harness_diff_format(const struct harness_diff *diff, size_t context);
 
 /* The diff as a JSON array of objects with the members path, class
  * ("volatile" or "divergent"), recorded and live (the values, absent when
- * absent) and, for strings, span: {start, recorded_len, live_len}. The
+ * absent) and, for strings, span: {start, recorded_len, live_len}. A path
+ * or value that is not valid UTF-8 is path_base64, recorded_base64 or
+ * live_base64 instead: its text, a value's as JSON, in base64. The
  * caller frees it with cJSON_Delete(). */
 cJSON *harness_diff_to_json(const struct harness_diff *diff);
 

@@ -55,8 +55,9 @@ post "$PLAY/v1/chat/completions" "$(chat vol "$volatile2")" >"$TMP/play.vol"
 cmp "$TMP/rec.vol" "$TMP/play.vol" ||
 	fail "a request differing in a UUID was not served its recording"
 
-# Divergences: a changed message, a key that is not an identifier, and
-# a conversation that grew by one message.
+# Divergences: a changed message, a key that is not an identifier, a
+# conversation that grew by one message, and a message that is not
+# UTF-8, which the reports give in base64 so that they stay strict JSON.
 code=$(post "$PLAY/v1/chat/completions" "$(chat gamma)" -o "$TMP/div1" \
 	-w '%{http_code}')
 expect_eq 400 "$code" "status for a diverged request"
@@ -69,18 +70,24 @@ more='{"role":"user","content":"more"}'
 post "$PLAY/v1/chat/completions" \
 	"{\"model\":\"m\",\"messages\":[$system,$first,$same,$more]}" \
 	-o /dev/null
+post "$PLAY/v1/chat/completions" "$(chat "$(printf 'g\377\375')")" \
+	-o "$TMP/div4"
 stop_gateway "$PLAY_PID" 1
+"$PYTHON" -c 'import json, sys
+json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$TMP/div4" ||
+	fail "the answer to a request that is not UTF-8 is not strict JSON"
 
 "$PYTHON" - "$TMP/div.jsonl" <<'PY' || fail "divergence reports are wrong"
-import json, sys
-reports = [json.loads(line) for line in open(sys.argv[1])]
-assert len(reports) == 3, reports
+import base64, json, sys
+reports = [json.loads(line.decode("utf-8"))
+           for line in open(sys.argv[1], "rb")]
+assert len(reports) == 4, reports
 
 def divergent(report):
     return [d["path"] for d in report["differences"]
             if d["class"] == "divergent"]
 
-first, second, third = reports
+first, second, third, fourth = reports
 assert first["verdict"] == "diverged", first
 assert first["request"]["path"] == "/v1/chat/completions", first
 assert divergent(first) == ["messages[2].content"], first
@@ -100,6 +107,11 @@ assert divergent(third) == ["messages[3]"], third
 assert third["closest"]["common_prefix"] == 3, third
 assert [d for d in third["differences"]
         if d["path"] == "messages[3]"][0].get("recorded") is None, third
+
+diff = [d for d in fourth["differences"]
+        if d["path"] == "messages[2].content"][0]
+assert "live" not in diff, diff
+assert base64.b64decode(diff["live_base64"]) == b'"g\xff\xfd"', diff
 PY
 expect_grep "replay diverged: 'POST /v1/chat/completions'" "$TMP/replay.err"
 expect_grep '^  divergent messages\[2\].content$' "$TMP/replay.err"
