@@ -179,8 +179,11 @@ static ssize_t read_head(struct tunnel *t, char *buf,
 		rc = proxy_request_parse(buf, len, req);
 		if (rc == PROXY_PARSE_OK)
 			return (ssize_t)len;
+		/* A malformed request keeps the target it sent, when its
+		 * request line got that far, so the record shows it. */
 		if (rc == PROXY_PARSE_MALFORMED) {
-			reject(t, "400 Bad Request", "", 0, req->error);
+			reject(t, "400 Bad Request", req->target, 0,
+			       req->error);
 			return -1;
 		}
 		if (rc == PROXY_PARSE_TOO_LARGE) {

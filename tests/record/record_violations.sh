@@ -20,27 +20,37 @@ record "$TMP/v.rb" --policy "$TMP/policy.json" -- sh -c '
 	/usr/bin/python3 -c "import ctypes
 print(ctypes.CDLL(None).unshare(0x10000000))"
 	curl -sS -m 5 https://169.254.169.254/
+	/usr/bin/python3 -c "import os, socket, urllib.parse
+proxy = urllib.parse.urlsplit(os.environ[\"HTTPS_PROXY\"])
+s = socket.create_connection((proxy.hostname, proxy.port))
+s.sendall(b\"CONNECT 127.0.0.1:9x HTTP/1.1\\r\\n\\r\\n\")
+print(s.recv(100).split()[1].decode())"
 	echo done'
 expect_recorded 0
+expect_grep '^400$' "$TMP/out"
 expect_grep '^done$' "$TMP/out"
-expect_grep ' 3 policy violations$' "$TMP/err"
+expect_grep ' 4 policy violations$' "$TMP/err"
 
 $EVENTS "$TMP/v.rb" kinds | awk '$2 == "violation" { print $1 }' |
 	while read -r seq; do
 		$EVENTS "$TMP/v.rb" data "$seq"
 	done >"$TMP/violations"
-expect_eq 3 "$(wc -l <"$TMP/violations")" "violation events"
+expect_eq 4 "$(wc -l <"$TMP/violations")" "violation events"
 expect_eq /usr/bin/wget \
 	"$(jq -r 'select(.source == "exec") | .command' "$TMP/violations")" \
 	"the denied exec"
 expect_eq "unshare EPERM" \
 	"$(jq -r 'select(.source == "seccomp") | "\(.syscall) \(.error)"' \
 		"$TMP/violations")" "the denied system call"
-expect_eq "169.254.169.254 443" \
+expect_eq "169.254.169.254 443
+127.0.0.1:9x 0" \
 	"$(jq -r 'select(.source == "proxy") | "\(.host) \(.port)"' \
-		"$TMP/violations")" "the rejected CONNECT"
-expect_eq 3 "$(last_data "$TMP/v.rb" end .counts.violations)" \
+		"$TMP/violations")" "the rejected CONNECT and malformed target"
+expect_eq 4 "$(last_data "$TMP/v.rb" end .counts.violations)" \
 	"end.counts.violations"
+"$RB" inspect "$TMP/v.rb" >"$TMP/inspect"
+expect_grep "^  proxy: connection to 127.0.0.1:9x refused: invalid port" \
+	"$TMP/inspect"
 
 # dash looks a name up in PATH with stat() and passes over anything but
 # a regular file without an exec. A denied command is covered with one,
