@@ -79,3 +79,18 @@ run_as() {
 		"$@"
 	fi
 }
+
+# replay_cleanly RUNNER RB BUNDLE DIR: replay BUNDLE with RB as RUNNER,
+# with TMPDIR=DIR, and fail unless it exits 0, reports the run identical
+# and leaves nothing in DIR.
+replay_cleanly() {
+	set +e
+	run_as "$1" env TMPDIR="$4" "$2" replay "$3" >"$TMP/out" 2>"$TMP/err"
+	_status=$?
+	set -e
+	[ "$_status" = 0 ] || cat "$TMP/err" >&2
+	expect_eq 0 "$_status" "the replay's status ($1)"
+	expect_grep '^identical' "$TMP/out"
+	_left=$(find "$4" -mindepth 1 -maxdepth 2 | head -3)
+	[ -z "$_left" ] || fail "$1: the replay left $_left"
+}

@@ -36,16 +36,7 @@ PY
 	set -e
 	[ "$status" = 0 ] || cat "$TMP/err" >&2
 	expect_eq 0 "$status" "the recording's status ($runner)"
-	set +e
-	run_as "$runner" env TMPDIR="$TMP/$runner-tmp" "$rb" replay \
-		"$TMP/$runner.rb" >"$TMP/out" 2>"$TMP/err"
-	status=$?
-	set -e
-	[ "$status" = 0 ] || cat "$TMP/err" >&2
-	expect_eq 0 "$status" "the replay's status ($runner)"
-	expect_grep '^identical' "$TMP/out"
-	left=$(find "$TMP/$runner-tmp" -mindepth 1 -maxdepth 2 | head -3)
-	[ -z "$left" ] || fail "$runner: the replay left $left"
+	replay_cleanly "$runner" "$rb" "$TMP/$runner.rb" "$TMP/$runner-tmp"
 	chmod -R u+rwX "$ws"
 done
 exit 0
