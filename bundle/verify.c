@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/snapshot_internal.h"
 #include "bundle/verify_internal.h"
 
 /* Problems recorded in full; a hostile file could produce one per row. */
@@ -253,6 +254,34 @@ static void copy_kind(struct vevent *event, const cJSON *doc)
 	}
 }
 
+/* An object's kind is not part of its id, so a changed kind column
+ * passes every hash. Readers load a snapshot's tree from data.root, so
+ * it must be the event's first ref and an object of kind tree. */
+static void check_snapshot_root(struct verify *v, struct vevent *event,
+				const cJSON *doc)
+{
+	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(doc, "refs");
+	const cJSON *first_ref = cJSON_GetArrayItem(refs, 0);
+	struct bundle_snapshot snap;
+	struct bundle_id ref;
+	uint32_t node;
+
+	if (snapshot_parse_event(doc, &snap, NULL, NULL) < 0)
+		return;
+	if (!cJSON_IsString(first_ref) ||
+	    bundle_id_from_hex(&ref, first_ref->valuestring) ||
+	    memcmp(ref.bytes, snap.root.bytes, BUNDLE_ID_LEN) != 0) {
+		event_problem(v, event, &snap.root,
+			      "the snapshot's root is not its first ref");
+		return;
+	}
+	node = verify_find(v, &snap.root);
+	if (node != NO_NODE && v->nodes[node].kind != BUNDLE_TREE)
+		event_problem(v, event, &snap.root,
+			      "the snapshot's root is not an object of kind "
+			      "tree");
+}
+
 static void check_refs(struct verify *v, struct vevent *event, const cJSON *doc)
 {
 	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(doc, "refs");
@@ -287,6 +316,7 @@ static void check_refs(struct verify *v, struct vevent *event, const cJSON *doc)
 			    &v->event_refs_cap, node);
 		event->n_refs++;
 	}
+	check_snapshot_root(v, event, doc);
 }
 
 /* Check the parsed document of event seq against its row. */
