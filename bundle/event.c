@@ -271,9 +271,11 @@ cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq)
 					bundle->path);
 		}
 	} else if (rc == SQLITE_DONE) {
+		/* Callers ask only for seqs up to the last one, so a seq that
+		 * is not found was removed. */
 		bundle_set_error("cannot read event: '%llu': not found",
 				 (unsigned long long)seq);
-		bundle_set_hint("'runbundle log %s' lists the events it has",
+		bundle_set_hint("run 'runbundle verify %s' to see the damage",
 				bundle->path);
 	} else {
 		store_sql_error(bundle, "cannot read event");

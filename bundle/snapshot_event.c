@@ -278,8 +278,62 @@ int bundle_snapshot_load(struct bundle *bundle, uint64_t seq,
 	return rc;
 }
 
+/* A callback for each snapshot event that scan_snapshots() finds. */
+struct snapshot_scan {
+	int (*fn)(const struct bundle_snapshot *snapshot, void *arg);
+	void *arg;
+};
+
+static int scan_row(const struct bundle_event_row *row, void *arg)
+{
+	struct snapshot_scan *scan = arg;
+	cJSON *event = cJSON_ParseWithLength(row->text, row->len);
+	struct bundle_snapshot snapshot;
+	int rc = 0;
+
+	memset(&snapshot, 0, sizeof(snapshot));
+	if (event && snapshot_parse_event(event, &snapshot, NULL, NULL) == 0) {
+		const cJSON *data =
+			cJSON_GetObjectItemCaseSensitive(event, "data");
+
+		load_stats(data, &snapshot.stats);
+		load_root_meta(data, &snapshot.root_meta);
+		rc = scan->fn(&snapshot, scan->arg);
+	}
+	cJSON_Delete(event);
+	return rc;
+}
+
+/* Call fn with each snapshot event of a bundle without the index, in seq
+ * order, until fn returns nonzero. It reads the stored rows: a damaged
+ * last row can have seq 2^63 - 1, too many to count down from. */
+static int scan_snapshots(struct bundle *bundle,
+			  int (*fn)(const struct bundle_snapshot *snapshot,
+				    void *arg),
+			  void *arg)
+{
+	struct snapshot_scan scan = {fn, arg};
+
+	return bundle_each_event_row(bundle, scan_row, &scan);
+}
+
+struct latest {
+	struct bundle_snapshot *out;
+	int found;
+};
+
+static int keep_latest(const struct bundle_snapshot *snapshot, void *arg)
+{
+	struct latest *latest = arg;
+
+	*latest->out = *snapshot;
+	latest->found = 1;
+	return 0;
+}
+
 static int find_latest(struct bundle *bundle, struct bundle_snapshot *out)
 {
+	struct latest latest = {out, 0};
 	uint64_t last;
 	int indexed = snapshot_index_open(bundle);
 
@@ -287,11 +341,10 @@ static int find_latest(struct bundle *bundle, struct bundle_snapshot *out)
 		return -1;
 	if (indexed && snapshot_index_latest(bundle, &last) == 1)
 		return bundle_snapshot_load(bundle, last, out);
-	for (uint64_t seq = indexed ? 0 : bundle_event_count(bundle); seq >= 1;
-	     seq--) {
-		if (bundle_snapshot_load(bundle, seq, out) == 0)
-			return 0;
-	}
+	if (!indexed && scan_snapshots(bundle, keep_latest, &latest) < 0)
+		return -1;
+	if (latest.found)
+		return 0;
 	bundle_set_error("cannot find snapshot: 'latest': the bundle has no "
 			 "snapshot");
 	bundle_set_hint("store one with 'runbundle snapshot BUNDLE DIR'");
@@ -336,22 +389,39 @@ static int prefix_error(const char *shown, int ambiguous)
 
 /* A root tree id prefix: every snapshot event is checked, so that an
  * ambiguous prefix is rejected. */
+struct prefix_scan {
+	const char *prefix;
+	struct bundle_snapshot *out;
+	int found;
+	int ambiguous;
+};
+
+static int match_prefix(const struct bundle_snapshot *snapshot, void *arg)
+{
+	struct prefix_scan *scan = arg;
+
+	if (!hex_prefix_matches(&snapshot->root, scan->prefix))
+		return 0;
+	if (scan->found && memcmp(&scan->out->root, &snapshot->root,
+				  sizeof(snapshot->root))) {
+		scan->ambiguous = 1;
+		return 1;
+	}
+	*scan->out = *snapshot; /* the last snapshot of that root */
+	scan->found = 1;
+	return 0;
+}
+
 static int scan_by_prefix(struct bundle *bundle, const char *shown,
 			  const char *prefix, struct bundle_snapshot *out)
 {
-	struct bundle_snapshot s;
-	int found = 0;
+	struct prefix_scan scan = {prefix, out, 0, 0};
 
-	for (uint64_t seq = 1; seq <= bundle_event_count(bundle); seq++) {
-		if (bundle_snapshot_load(bundle, seq, &s) < 0 ||
-		    !hex_prefix_matches(&s.root, prefix))
-			continue;
-		if (found && memcmp(&out->root, &s.root, sizeof(s.root)))
-			return prefix_error(shown, 1);
-		*out = s; /* the last snapshot of that root */
-		found = 1;
-	}
-	return found ? 0 : prefix_error(shown, 0);
+	if (scan_snapshots(bundle, match_prefix, &scan) < 0)
+		return -1;
+	if (scan.ambiguous || !scan.found)
+		return prefix_error(shown, scan.ambiguous);
+	return 0;
 }
 
 static int find_by_prefix(struct bundle *bundle, const char *shown,

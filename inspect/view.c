@@ -138,9 +138,29 @@ static int open_error(const char *path)
 	return -1;
 }
 
+/* Make room for one more zeroed event than the view has. The array grows
+ * with the events read, because a damaged last row can have seq 2^63 - 1. */
+static int grow_events(struct inspect_view *view, size_t *cap)
+{
+	struct inspect_event *grown;
+	size_t more;
+
+	if (view->n_events + 1 <= *cap)
+		return 0;
+	more = *cap ? *cap : 256;
+	grown = realloc(view->events, (*cap + more) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	memset(grown + *cap, 0, more * sizeof(*grown));
+	view->events = grown;
+	*cap += more;
+	return 0;
+}
+
 int inspect_view_open(struct inspect_view *view, const char *path)
 {
 	uint64_t count;
+	size_t cap = 0;
 
 	memset(view, 0, sizeof(*view));
 	view->bundle = bundle_open(path, BUNDLE_READ);
@@ -150,15 +170,19 @@ int inspect_view_open(struct inspect_view *view, const char *path)
 	if (view->finalized && bundle_root(view->bundle, &view->root) == 0)
 		view->has_root = 1;
 	count = bundle_event_count(view->bundle);
-	view->events = calloc(count + 1, sizeof(*view->events));
-	if (!view->events) {
+	for (view->n_events = 0; view->n_events < count; view->n_events++) {
+		if (grow_events(view, &cap) < 0) {
+			inspect_set_error("cannot read bundle: '%s': out of "
+					  "memory", path);
+			goto fail;
+		}
+		if (load_event(view, view->n_events + 1) < 0)
+			goto fail;
+	}
+	if (grow_events(view, &cap) < 0) {
 		inspect_set_error("cannot read bundle: '%s': out of memory",
 				  path);
 		goto fail;
-	}
-	for (view->n_events = 0; view->n_events < count; view->n_events++) {
-		if (load_event(view, view->n_events + 1) < 0)
-			goto fail;
 	}
 	if (find_steps(view) < 0)
 		goto fail;
