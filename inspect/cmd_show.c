@@ -19,18 +19,39 @@
 #include "inspect/integrity.h"
 #include "inspect/output.h"
 
-/* Print bytes as text, with control characters other than newline and
- * tab replaced, since they come from an untrusted bundle. */
+/* Print NUL-free text from the bundle, keeping newlines and tabs. The
+ * rest goes through cli_sanitize(), because the bundle is untrusted and
+ * a control character or a bidirectional override would drive the
+ * terminal. */
 static void put_text(const unsigned char *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = p[i];
+	char *copy = malloc(len + 1), *clean = malloc(len + 1);
+	char *line = copy;
 
-		putchar(c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f) ?
-				c : '?');
+	if (!copy || !clean) {
+		free(copy);
+		free(clean);
+		printf("(%zu bytes of text: out of memory)\n", len);
+		return;
+	}
+	memcpy(copy, p, len);
+	copy[len] = '\0';
+	for (;;) {
+		size_t n = strcspn(line, "\n\t");
+		char separator = line[n];
+
+		line[n] = '\0';
+		cli_sanitize(clean, len + 1, line);
+		fputs(clean, stdout);
+		if (!separator)
+			break;
+		putchar(separator);
+		line += n + 1;
 	}
 	if (len && p[len - 1] != '\n')
 		putchar('\n');
+	free(copy);
+	free(clean);
 }
 
 static int is_text(const unsigned char *p, size_t len)
@@ -164,10 +185,10 @@ static void print_exchange(const struct harness_exchange *ex,
 		out_field("failure     ", 12, ex->failure);
 	print_headers(&ex->response.headers);
 	print_body(b->resp, b->resp_len);
-	printf("answer      %s%s, model %s, tokens in %lld out %lld\n",
-	       an->api, an->streamed ? " (streamed)" : "",
-	       an->model ? an->model : "-", (long long)an->input_tokens,
-	       (long long)an->output_tokens);
+	out_fieldf("answer      ", 12, "%s%s, model %s, tokens in %lld out "
+		   "%lld", an->api, an->streamed ? " (streamed)" : "",
+		   an->model ? an->model : "-", (long long)an->input_tokens,
+		   (long long)an->output_tokens);
 	if (an->text[0]) {
 		printf("text\n");
 		put_text((const unsigned char *)an->text, strlen(an->text));
