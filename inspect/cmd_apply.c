@@ -900,9 +900,15 @@ static void print_human(const struct apply *a, int dry_run, int rejected)
 			 "from, with no local changes");
 		return;
 	}
-	cJSON_ArrayForEach(item, a->changes)
-		printf("%s  %s\n", inspect_json_str(item, "change"),
-		       inspect_json_str(item, "path"));
+	/* The escaped paths keep valid UTF-8, so the C1 controls and the
+	 * bidirectional overrides in it still need masking. */
+	cJSON_ArrayForEach(item, a->changes) {
+		char shown[APPLY_PATH_MAX];
+
+		cli_sanitize(shown, sizeof(shown),
+			     inspect_json_str(item, "path"));
+		printf("%s  %s\n", inspect_json_str(item, "change"), shown);
+	}
 	printf("%s %llu added, %llu modified, %llu deleted, %llu mode "
 	       "changed\n", dry_run ? "would apply:" : "applied:",
 	       (unsigned long long)a->counts[0],
