@@ -3,6 +3,7 @@
  * references: JSON documents pretty-printed, exchanges with their
  * bodies decoded and the model's answer reassembled, output as text.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,16 +307,30 @@ static int run(const char *path, const char *name, int json, int checks)
 	const struct inspect_event *ev;
 	cJSON *out = json ? cJSON_CreateObject() : NULL;
 	char *end;
-	unsigned long long seq = strtoull(name, &end, 10);
+	unsigned long long seq;
+	int is_number = name[0] >= '0' && name[0] <= '9';
 	int rc = out_open(&v, path);
 
 	if (rc) {
 		cJSON_Delete(out);
 		return rc;
 	}
-	ev = *end || !*name ? NULL : inspect_view_event(&v, seq);
-	if (!ev && (*end || !*name))
+	/* strtoull() accepts a sign and leading spaces, and returns
+	 * ULLONG_MAX for a number that does not fit, so the error names
+	 * the argument itself. */
+	errno = 0;
+	seq = is_number ? strtoull(name, &end, 10) : 0;
+	if (!is_number || *end) {
+		ev = NULL;
 		inspect_set_error("no such event: '%s': not a number", name);
+	} else if (errno == ERANGE) {
+		ev = NULL;
+		inspect_set_error("no such event: '%s': the bundle has events "
+				  "1 to %zu", name, v.n_events);
+		inspect_set_hint("'runbundle log' lists the events");
+	} else {
+		ev = inspect_view_event(&v, seq);
+	}
 	if (!ev)
 		goto fail;
 	if (json)
