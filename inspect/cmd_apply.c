@@ -963,7 +963,8 @@ static int check_view(const struct inspect_view *v, const char *path)
 		inspect_set_error("cannot apply: '%s': the run is "
 				  "incomplete, so its final state is unknown",
 				  path);
-		inspect_set_hint("'runbundle gate' shows reason");
+		inspect_set_hint("apply a run that ended; 'runbundle gate "
+				 "%s' shows why this one is incomplete", path);
 		return -1;
 	}
 	if (!v->steps[0].complete || !v->steps[v->n_steps - 1].complete) {

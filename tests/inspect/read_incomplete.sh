@@ -27,6 +27,14 @@ expect_status 0 "$RUNBUNDLE" patch --allow-incomplete "$TMP/u.rb"
 expect_grep '^+two' "$TMP/out"
 expect_status 0 "$RUNBUNDLE" patch --verify "$TMP/f.rb"
 
+# apply of an unfinalized bundle: nothing, and a hint that says why.
+mkdir "$TMP/target"
+expect_status 3 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/u.rb"
+expect_grep "^runbundle: cannot apply: '$TMP/u.rb': the run is incomplete, \
+so its final state is unknown$" "$TMP/err"
+expect_grep "^hint: apply a run that ended; 'runbundle gate $TMP/u.rb' \
+shows why this one is incomplete$" "$TMP/err"
+
 # report of an unfinalized bundle: no page without --allow-incomplete.
 expect_status 1 "$RUNBUNDLE" report -o "$TMP/u.html" "$TMP/u.rb"
 expect_grep "^runbundle: the bundle is incomplete: '$TMP/u.rb'" "$TMP/err"
