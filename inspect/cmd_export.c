@@ -137,7 +137,7 @@ static int open_archive(struct export_ctx *c, const char *format,
 	     archive_write_add_filter_zstd(c->ar) != ARCHIVE_OK) ||
 	    archive_write_open_filename(c->ar, out) != ARCHIVE_OK) {
 		inspect_set_error("cannot create archive: '%s': %s", out,
-				  archive_error_string(c->ar));
+				  inspect_archive_reason(c->ar));
 		return -1;
 	}
 	return 0;

@@ -31,4 +31,11 @@ void inspect_set_hint(const char *fmt, ...)
  * needs to look in one place only. Returns -1. */
 int inspect_take_error(const char *message, const char *hint);
 
+struct archive;
+
+/* Return why the last call on ar failed. The system's error text comes
+ * first, because libarchive's text for a failed open names only the
+ * file ("Failed to open 'x.tar'"). */
+const char *inspect_archive_reason(struct archive *ar);
+
 #endif

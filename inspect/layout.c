@@ -375,7 +375,7 @@ static int open_out(struct exporter *x, const char *out)
 	    archive_write_add_filter_zstd(x->ar) != ARCHIVE_OK ||
 	    archive_write_open_filename(x->ar, out) != ARCHIVE_OK) {
 		inspect_set_error("cannot create archive: '%s': %s", out,
-				  x->ar ? archive_error_string(x->ar) :
+				  x->ar ? inspect_archive_reason(x->ar) :
 					  "out of memory");
 		return -1;
 	}

@@ -75,6 +75,17 @@ expect_eq "$(tree_listing "$TMP/initial")" "$(tree_listing "$TMP/x.i")" \
 expect_status 3 "$RUNBUNDLE" export --format tar -o "$TMP/i.tar" "$TMP/b.rb"
 expect_grep "^runbundle: cannot create archive: '.*i.tar': it exists$" \
 	"$TMP/err"
+# A failed open of the archive names the system's error.
+for format in tar tar.zst; do
+	expect_status 3 "$RUNBUNDLE" export --format $format \
+		-o "$TMP/nodir/x.$format" "$TMP/b.rb"
+	expect_grep "^runbundle: cannot create archive: \
+'$TMP/nodir/x.$format': No such file or directory\$" "$TMP/err"
+done
+expect_status 3 "$RUNBUNDLE" export-bundle -o "$TMP/nodir/b.tar.zst" \
+	"$TMP/b.rb"
+expect_grep "^runbundle: cannot create archive: '$TMP/nodir/b.tar.zst': \
+No such file or directory\$" "$TMP/err"
 expect_status 2 "$RUNBUNDLE" export --format zip -o "$TMP/z" "$TMP/b.rb"
 expect_grep "^runbundle: --format must be tar, tar.zst or dir: 'zip'\$" \
 	"$TMP/err"
