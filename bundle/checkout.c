@@ -278,8 +278,14 @@ static int link_path_is_safe(const unsigned char *p, size_t len)
 static void set_metadata(struct checkout *c, const struct bundle_tree_entry *e)
 {
 	struct archive_entry *a = c->entry;
+	uint32_t mode = e->mode;
 
-	archive_entry_set_mode(a, e->mode);
+	if (!c->options->keep_setid && e->kind == BUNDLE_ENTRY_FILE &&
+	    (mode & (S_ISUID | S_ISGID))) {
+		mode &= ~(uint32_t)(S_ISUID | S_ISGID);
+		c->stats->setid_cleared++;
+	}
+	archive_entry_set_mode(a, mode);
 	archive_entry_set_uid(a, e->uid);
 	archive_entry_set_gid(a, e->gid);
 	archive_entry_set_mtime(a, (time_t)e->mtime_sec, e->mtime_nsec);

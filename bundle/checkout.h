@@ -47,6 +47,11 @@ struct bundle_root_meta {
 struct bundle_checkout_options {
 	int force; /* write into a directory that is not empty */
 	int owner; /* restore uid and gid too (needs root) */
+	/* Restore the setuid and setgid bits of regular files. Without it
+	 * they are cleared: a bundle is untrusted input, and such a file
+	 * would run with the rights of its new owner, root's in a checkout
+	 * as root. */
+	int keep_setid;
 
 	/* Called for each skipped entry, with its path escaped for display,
 	 * its kind and the reason. May be NULL. */
@@ -67,6 +72,8 @@ struct bundle_checkout_stats {
 	uint64_t specials;
 	uint64_t skipped;
 	uint64_t bytes; /* content bytes written, holes not included */
+	uint64_t setid_cleared; /* files whose setuid or setgid bit was
+				 * cleared, without keep_setid */
 };
 
 /*

@@ -67,10 +67,13 @@ static const struct cli_command commands[] = {
 	  "Exit status: 0 complete, 1 stored but incomplete (unreadable or "
 	  "changing\nfiles), 2 usage, 3 nothing stored.\n" },
 	{ "checkout", IN_MODULE(cmd_checkout),
-	  "runbundle checkout [--force] [--owner] BUNDLE SNAPSHOT DIR",
+	  "runbundle checkout [--force] [--owner] [--keep-setuid] BUNDLE "
+	  "SNAPSHOT DIR",
 	  "Recreate a stored snapshot in a directory.",
-	  "  --force  write into DIR even when it is not empty\n"
-	  "  --owner  restore file owners too (needs root)\n"
+	  "  --force        write into DIR even when it is not empty\n"
+	  "  --owner        restore file owners too (needs root)\n"
+	  "  --keep-setuid  restore the setuid and setgid bits of files, "
+	  "which are\n                 cleared otherwise\n"
 	  "SNAPSHOT is 'latest', the event number of a snapshot, or a prefix "
 	  "of at least\n4 hex digits of its root tree id.\n"
 	  "Exit status: 0 all recreated, 1 some entries skipped, 2 usage, "
@@ -250,12 +253,14 @@ static const struct cli_command commands[] = {
 	  "output, with exit\nstatus 1.\n" },
 	{ "export", IN_MODULE(cmd_export),
 	  "runbundle export [--json] --format tar|tar.zst|dir [--step STEP] "
-	  "-o OUT BUNDLE",
+	  "[--keep-setuid] -o OUT BUNDLE",
 	  "Write the workspace at one step as a tar or a directory.",
 	  "  --format FORMAT  tar, tar.zst or dir\n"
 	  "  --step STEP      the step (default: final)\n"
 	  "  -o OUT           the file or directory to create\n"
-	  "  --json           print what was written as JSON\n" },
+	  "  --json           print what was written as JSON\n"
+	  "  --keep-setuid    with dir: restore the setuid and setgid bits "
+	  "of files,\n                   which are cleared otherwise\n" },
 	{ "export-bundle", IN_MODULE(cmd_export_bundle),
 	  "runbundle export-bundle [--json] -o FILE.tar.zst BUNDLE",
 	  "Write the whole bundle as a tar.zst of plain files.",

@@ -16,6 +16,7 @@
 #include "bundle/snapshot.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
+#include "inspect/output.h"
 
 static void print_skip(const char *path, enum bundle_entry_kind kind,
 		       const char *why, void *arg)
@@ -47,6 +48,7 @@ static int run(const char *path, const char *name, const char *dir,
 		return CLI_EXIT_ERROR;
 	}
 	bundle_close(bundle);
+	inspect_note_setid(stats.setid_cleared);
 	return stats.skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
@@ -55,6 +57,7 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 	static const struct option long_options[] = {
 		{"force", no_argument, NULL, 'f'},
 		{"owner", no_argument, NULL, 'o'},
+		{"keep-setuid", no_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	struct bundle_checkout_options options = {.on_skip = print_skip};
@@ -68,6 +71,9 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 			break;
 		case 'o':
 			options.owner = 1;
+			break;
+		case 's':
+			options.keep_setid = 1;
 			break;
 		default:
 			return cli_usage_error(self, "unknown option: '%s'",

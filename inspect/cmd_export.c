@@ -27,6 +27,7 @@ struct export_ctx {
 	struct archive *ar;
 	struct archive_entry *entry;
 	uint64_t files, dirs, symlinks, specials, skipped, bytes;
+	int keep_setid; /* for dir: --keep-setuid */
 };
 
 static int ar_fail(struct export_ctx *c, const char *path)
@@ -175,7 +176,8 @@ static int export_dir(struct export_ctx *c, const struct bundle_id *root,
 		      const char *out)
 {
 	struct bundle_checkout_options opts = { .on_skip = print_skip,
-						.arg = c };
+						.arg = c,
+						.keep_setid = c->keep_setid };
 	struct bundle_checkout_stats st;
 
 	c->skipped = 0;
@@ -186,6 +188,7 @@ static int export_dir(struct export_ctx *c, const struct bundle_id *root,
 	c->symlinks = st.symlinks;
 	c->specials = st.specials;
 	c->bytes = st.bytes;
+	inspect_note_setid(st.setid_cleared);
 	return 0;
 }
 
@@ -220,9 +223,9 @@ static void print_result(const struct export_ctx *c, const char *format,
 }
 
 static int run(const char *path, const char *format, const char *step_name,
-	       const char *out, int json)
+	       const char *out, int json, int keep_setid)
 {
-	struct export_ctx c = { 0 };
+	struct export_ctx c = { .keep_setid = keep_setid };
 	struct inspect_view v;
 	size_t step;
 	int rc = out_open(&v, path);
@@ -249,15 +252,17 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "step", required_argument, NULL, 's' },
+		{ "keep-setuid", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = NULL, *step = "final", *out = NULL;
-	int c, json = 0;
+	int c, json = 0, keep_setid = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'k': keep_setid = 1; break;
 		case 'f': format = optarg; break;
 		case 's': step = optarg; break;
 		case 'o': out = optarg; break;
@@ -277,5 +282,5 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		return cli_usage_error(self, "missing -o OUT");
 	if (argc - optind != 1)
 		return cli_usage_error(self, "expected one BUNDLE");
-	return run(argv[optind], format, step, out, json);
+	return run(argv[optind], format, step, out, json, keep_setid);
 }

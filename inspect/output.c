@@ -267,3 +267,14 @@ int out_step_path(const struct inspect_view *view, char **words, int n,
 	}
 	return inspect_view_step(view, name, step);
 }
+
+void inspect_note_setid(uint64_t count)
+{
+	if (!count)
+		return;
+	cli_error("warning: setuid and setgid bits not restored: '%llu "
+		  "file%s': a bundle could make such a file run with the "
+		  "rights of its new owner", (unsigned long long)count,
+		  count == 1 ? "" : "s");
+	cli_hint("pass --keep-setuid to restore them");
+}

@@ -80,4 +80,9 @@ char *out_argv(const cJSON *argv);
 int out_step_path(const struct inspect_view *view, char **words, int n,
 		  size_t *step, const char **path);
 
+/* Warn on stderr that a checkout cleared the setuid or setgid bits of
+ * count files, and name the option that keeps them. Prints nothing when
+ * count is 0. */
+void inspect_note_setid(uint64_t count);
+
 #endif

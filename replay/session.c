@@ -230,7 +230,10 @@ static int make_workdir(struct replay_outcome *out)
 static int checkout(struct replay_run *run, const struct bundle_id *root,
 		    const char *dir)
 {
-	struct bundle_checkout_options o = {.owner = 0};
+	/* The setuid and setgid bits stay, because the replay compares
+	 * modes. Only the caller can reach the private directory, and in
+	 * the sandbox no_new_privs makes the kernel ignore them. */
+	struct bundle_checkout_options o = {.keep_setid = 1};
 
 	if (bundle_checkout(run->bundle, root, dir, &o, NULL) < 0) {
 		replay_set_error("cannot rebuild the workspace: '%s': %s", dir,
