@@ -10,6 +10,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 
 #include "bundle/checkout.h"
 #include "cli/cli.h"
+#include "inspect/archive_out.h"
 #include "inspect/commands.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
@@ -28,6 +30,7 @@ struct export_ctx {
 	struct archive_entry *entry;
 	uint64_t files, dirs, symlinks, specials, skipped, bytes;
 	int keep_setid; /* for dir: --keep-setuid */
+	int fd;		/* the archive's file, once created, or -1 */
 };
 
 static int ar_fail(struct export_ctx *c, const char *path)
@@ -119,14 +122,6 @@ static int on_entry(const char *path, const struct bundle_tree_entry *e,
 static int open_archive(struct export_ctx *c, const char *format,
 			const char *out)
 {
-	struct stat st;
-
-	if (lstat(out, &st) == 0) {
-		inspect_set_error("cannot create archive: '%s': it exists",
-				  out);
-		inspect_set_hint("remove it or name another file with -o");
-		return -1;
-	}
 	c->ar = archive_write_new();
 	c->entry = archive_entry_new();
 	if (!c->ar || !c->entry) {
@@ -135,13 +130,13 @@ static int open_archive(struct export_ctx *c, const char *format,
 	}
 	if (archive_write_set_format_pax_restricted(c->ar) != ARCHIVE_OK ||
 	    (strcmp(format, "tar.zst") == 0 &&
-	     archive_write_add_filter_zstd(c->ar) != ARCHIVE_OK) ||
-	    archive_write_open_filename(c->ar, out) != ARCHIVE_OK) {
+	     archive_write_add_filter_zstd(c->ar) != ARCHIVE_OK)) {
 		inspect_set_error("cannot create archive: '%s': %s", out,
 				  inspect_archive_reason(c->ar));
 		return -1;
 	}
-	return 0;
+	c->fd = inspect_archive_create(c->ar, out);
+	return c->fd < 0 ? -1 : 0;
 }
 
 static int export_tar(struct export_ctx *c, const struct bundle_id *root,
@@ -151,15 +146,21 @@ static int export_tar(struct export_ctx *c, const struct bundle_id *root,
 
 	if (rc == 0)
 		rc = inspect_tree_walk(c->bundle, root, "", on_entry, c);
-	if (c->ar && archive_write_close(c->ar) != ARCHIVE_OK && rc == 0) {
+	if (c->fd >= 0 && archive_write_close(c->ar) != ARCHIVE_OK &&
+	    rc == 0) {
 		inspect_set_error("cannot write archive: '%s': %s", out,
 				  archive_error_string(c->ar));
+		rc = -1;
+	}
+	if (c->fd >= 0 && close(c->fd) < 0 && rc == 0) {
+		inspect_set_error("cannot write archive: '%s': %s", out,
+				  strerror(errno));
 		rc = -1;
 	}
 	archive_write_free(c->ar);
 	archive_entry_free(c->entry);
 	/* A half-written archive is worse than none. */
-	if (rc && c->ar)
+	if (rc && c->fd >= 0)
 		unlink(out);
 	return rc ? -1 : 0;
 }
@@ -225,7 +226,7 @@ static void print_result(const struct export_ctx *c, const char *format,
 static int run(const char *path, const char *format, const char *step_name,
 	       const char *out, int json, int keep_setid)
 {
-	struct export_ctx c = { .keep_setid = keep_setid };
+	struct export_ctx c = { .keep_setid = keep_setid, .fd = -1 };
 	struct inspect_view v;
 	size_t step;
 	int rc = out_open(&v, path);

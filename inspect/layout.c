@@ -4,6 +4,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "bundle/tree.h"
+#include "inspect/archive_out.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
 #include "inspect/layout.h"
@@ -106,6 +108,7 @@ struct exporter {
 	struct idset seen;
 	cJSON *objects;
 	struct inspect_layout_stats *stats;
+	int fd; /* the archive's file, once created, or -1 */
 };
 
 static int add_file(struct exporter *x, const char *name, const void *data,
@@ -359,34 +362,26 @@ static int export_all(struct exporter *x)
 
 static int open_out(struct exporter *x, const char *out)
 {
-	struct stat st;
-
-	if (lstat(out, &st) == 0) {
-		inspect_set_error("cannot create archive: '%s': it exists",
-				  out);
-		inspect_set_hint("remove it or name another file with -o");
-		return -1;
-	}
 	x->ar = archive_write_new();
 	x->entry = archive_entry_new();
 	x->objects = cJSON_CreateArray();
 	if (!x->ar || !x->entry || !x->objects ||
 	    archive_write_set_format_pax_restricted(x->ar) != ARCHIVE_OK ||
-	    archive_write_add_filter_zstd(x->ar) != ARCHIVE_OK ||
-	    archive_write_open_filename(x->ar, out) != ARCHIVE_OK) {
+	    archive_write_add_filter_zstd(x->ar) != ARCHIVE_OK) {
 		inspect_set_error("cannot create archive: '%s': %s", out,
 				  x->ar ? inspect_archive_reason(x->ar) :
 					  "out of memory");
 		return -1;
 	}
-	return 0;
+	x->fd = inspect_archive_create(x->ar, out);
+	return x->fd < 0 ? -1 : 0;
 }
 
 int inspect_layout_export(const char *path, const char *out,
 			  struct inspect_layout_stats *stats)
 {
-	struct exporter x = { .path = path, .stats = stats };
-	int rc, opened = 0;
+	struct exporter x = { .path = path, .stats = stats, .fd = -1 };
+	int rc;
 
 	memset(stats, 0, sizeof(*stats));
 	inspect_set_error("%s", "");
@@ -397,12 +392,16 @@ int inspect_layout_export(const char *path, const char *out,
 	stats->has_root = stats->finalized &&
 			  bundle_root(x.bundle, &stats->root) == 0;
 	rc = open_out(&x, out);
-	opened = rc == 0 || x.ar;
 	if (rc == 0)
 		rc = export_all(&x);
-	if (x.ar && archive_write_close(x.ar) != ARCHIVE_OK && rc == 0) {
+	if (x.fd >= 0 && archive_write_close(x.ar) != ARCHIVE_OK && rc == 0) {
 		inspect_set_error("cannot write archive: '%s': %s", out,
 				  archive_error_string(x.ar));
+		rc = -1;
+	}
+	if (x.fd >= 0 && close(x.fd) < 0 && rc == 0) {
+		inspect_set_error("cannot write archive: '%s': %s", out,
+				  strerror(errno));
 		rc = -1;
 	}
 	archive_write_free(x.ar);
@@ -411,7 +410,7 @@ int inspect_layout_export(const char *path, const char *out,
 	free(x.seen.slots);
 	free(x.seen.used);
 	bundle_close(x.bundle);
-	if (rc && opened)
+	if (rc && x.fd >= 0)
 		unlink(out);
 	return rc ? -1 : 0;
 }

@@ -100,6 +100,14 @@ expect_grep "^runbundle: cannot check out into directory: '.*dangling': \
 it exists, as a dangling symlink\$" "$TMP/err"
 expect_grep "^hint: remove it or name another directory\$" "$TMP/err"
 [ ! -e "$TMP/nowhere" ] || fail "export wrote through a dangling symlink"
+for format in tar tar.zst; do
+	expect_status 3 "$RUNBUNDLE" export --format $format \
+		-o "$TMP/dangling" "$TMP/b.rb"
+	expect_grep "^runbundle: cannot create archive: '.*dangling': \
+it exists\$" "$TMP/err"
+	[ ! -e "$TMP/nowhere" ] ||
+		fail "export --format $format wrote through a dangling symlink"
+done
 
 # A hardlink lists its first link, and cat follows it to the content.
 # A name that is not UTF-8 is listed escaped and exported as it is.
