@@ -169,10 +169,21 @@ static int load_bodies(const struct harness_exchange *ex, struct bodies *b)
 	return rc;
 }
 
+/* A token count, or "-" when the response gave none (-1). */
+static void format_tokens(char *buf, size_t len, long long count)
+{
+	if (count < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", count);
+}
+
 static void print_exchange(const struct harness_exchange *ex,
 			   const struct bodies *b,
 			   const struct inspect_answer *an)
 {
+	char in[24], out[24];
+
 	out_fieldf("request     ", 12, "%s %s%s%s (upstream %s)",
 		   ex->request.method, ex->request.path,
 		   ex->request.query ? "?" : "",
@@ -186,10 +197,11 @@ static void print_exchange(const struct harness_exchange *ex,
 		out_field("failure     ", 12, ex->failure);
 	print_headers(&ex->response.headers);
 	print_body(b->resp, b->resp_len);
-	out_fieldf("answer      ", 12, "%s%s, model %s, tokens in %lld out "
-		   "%lld", an->api, an->streamed ? " (streamed)" : "",
-		   an->model ? an->model : "-", (long long)an->input_tokens,
-		   (long long)an->output_tokens);
+	format_tokens(in, sizeof(in), an->input_tokens);
+	format_tokens(out, sizeof(out), an->output_tokens);
+	out_fieldf("answer      ", 12, "%s%s, model %s, tokens in %s out %s",
+		   an->api, an->streamed ? " (streamed)" : "",
+		   an->model ? an->model : "-", in, out);
 	if (an->text[0]) {
 		printf("text\n");
 		put_text((const unsigned char *)an->text, strlen(an->text));

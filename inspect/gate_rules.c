@@ -126,7 +126,8 @@ static int parse_max(const char *name, const cJSON *item, int64_t *out)
 	}
 	if (!cJSON_IsNumber(item) || v < 0 || v > 1e15 || floor(v) != v)
 		return bad(name, item->string, item,
-			   "expected a whole number from 0, or null");
+			   "expected a whole number from 0 to 10^15, or "
+			   "null");
 	*out = (int64_t)v;
 	return 0;
 }

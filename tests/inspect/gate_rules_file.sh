@@ -85,6 +85,8 @@ bad_rules() {
 bad_rules '{"version": 1, "max_files": 3}' 'max_files: unknown key'
 bad_rules '{"version": 1, "max_files_changed": -1}' \
 	'max_files_changed: -1: expected a whole number'
+bad_rules '{"version": 1, "max_files_changed": 9223372036854775807}' \
+	'max_files_changed: .*: expected a whole number from 0 to 10^15, or null'
 bad_rules '{"version": 1, "allowed_paths": ["src", 7]}' \
 	'allowed_paths\[1\]: 7: expected a string'
 bad_rules '{"version": 1, "allow_network": "yes"}' \
