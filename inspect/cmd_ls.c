@@ -110,11 +110,32 @@ static int list_one(struct bundle *b, const struct bundle_id *tree,
 	return rc;
 }
 
+/* Copy path into out without its empty and "." components, so that the
+ * listing of "./src/" reads "src/a.c" as that of "src" does. */
+static void clean_path(char *out, size_t len, const char *path)
+{
+	size_t at = 0;
+
+	out[0] = '\0';
+	while (*path) {
+		size_t n = strcspn(path, "/");
+
+		if (n && !(n == 1 && *path == '.'))
+			at += (size_t)snprintf(out + at, len - at, "%s%.*s",
+					       at ? "/" : "", (int)n, path);
+		if (at >= len)
+			break;
+		path += n;
+		path += *path == '/';
+	}
+}
+
 static int run(char **words, int n, int json, int recursive, int checks)
 {
 	struct ls_ctx c = { json ? cJSON_CreateArray() : NULL, recursive };
 	struct inspect_node node;
 	struct inspect_view v;
+	char shown[4096];
 	const char *path;
 	size_t step;
 	int rc = out_open(&v, words[0]);
@@ -126,12 +147,11 @@ static int run(char **words, int n, int json, int recursive, int checks)
 	if (out_step_path(&v, words + 1, n - 1, &step, &path) < 0 ||
 	    inspect_node_find(v.bundle, &v.steps[step].root, path, &node) < 0)
 		goto fail;
-	while (*path == '/')
-		path++;
+	clean_path(shown, sizeof(shown), path);
 	if (!node.is_root && node.entry.kind != BUNDLE_ENTRY_DIR)
-		rc = on_entry(path, &node.entry, &c);
+		rc = on_entry(shown, &node.entry, &c);
 	else
-		rc = list_one(v.bundle, &node.tree, path, &c);
+		rc = list_one(v.bundle, &node.tree, shown, &c);
 	inspect_node_release(&node);
 	if (rc)
 		goto fail;

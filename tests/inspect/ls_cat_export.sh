@@ -28,6 +28,13 @@ drwxr-xr-x            0  sub/
 expect_status 0 "$RUNBUNDLE" ls "$TMP/b.rb" sub
 expect_eq '-rw-r--r--      3000000  sub/large
 -rw-r--r--            2  sub/new' "$(cat "$TMP/out")" "ls of the final sub"
+cp "$TMP/out" "$TMP/ls.sub"
+expect_status 0 "$RUNBUNDLE" ls "$TMP/b.rb" final ./sub//
+expect_eq "$(cat "$TMP/ls.sub")" "$(cat "$TMP/out")" "ls of ./sub//"
+expect_status 0 "$RUNBUNDLE" ls "$TMP/b.rb" final
+cp "$TMP/out" "$TMP/ls.root"
+expect_status 0 "$RUNBUNDLE" ls "$TMP/b.rb" final .
+expect_eq "$(cat "$TMP/ls.root")" "$(cat "$TMP/out")" "ls of ."
 expect_status 0 "$RUNBUNDLE" ls --json -r "$TMP/b.rb" 1
 expect_eq 'sub/large file 0644 3000000' "$(jq -r '.entries[] |
 	select(.path == "sub/large") | "\(.path) \(.kind) \(.mode) \(.size)"' \
