@@ -67,6 +67,14 @@ int cli_error_from(const char *message, const char *hint);
 int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Print the usage error for c, what getopt_long(3) returned in place of
+ * an option: ':' is a missing value (the option string must start with
+ * ':', after any '+'), anything else an unknown option. Returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_option_error(const struct cli_command *self, int c, char **argv);
+
 /* Print the usage line and the help text of one command on out. */
 void cli_print_help(FILE *out, const struct cli_command *self);
 

@@ -1,6 +1,7 @@
 /*
  * util.c - message printing shared by every subcommand.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,39 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 	fprintf(stderr, "Run 'runbundle help %s' for the options.\n",
 		self->name);
 	return CLI_EXIT_USAGE;
+}
+
+/*
+ * Return the option that getopt_long() rejected, as the user wrote it.
+ * Inside a cluster ("-xr") optind stays on the cluster, so argv[optind
+ * - 1] is the word before it, and only optopt names the option.
+ */
+static const char *failed_option(char **argv, char *buffer)
+{
+	const char *word = argv[optind - 1];
+	const char *next = argv[optind];
+	int in_cluster = next && next[0] == '-' && next[1] &&
+			 next[1] != '-' && strchr(next + 1, optopt);
+
+	if (optopt <= 0 || optopt >= 0x7f || optopt == '-')
+		return word;
+	if (in_cluster || (word[0] == '-' && word[1] != '-')) {
+		buffer[0] = '-';
+		buffer[1] = (char)optopt;
+		buffer[2] = '\0';
+		return buffer;
+	}
+	return word;
+}
+
+int cli_option_error(const struct cli_command *self, int c, char **argv)
+{
+	char buffer[3];
+	const char *opt = failed_option(argv, buffer);
+
+	if (c == ':')
+		return cli_usage_error(self, "missing value: '%s'", opt);
+	return cli_usage_error(self, "unknown option: '%s'", opt);
 }
 
 void cli_print_help(FILE *out, const struct cli_command *self)

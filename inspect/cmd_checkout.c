@@ -64,7 +64,7 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			options.force = 1;
@@ -76,8 +76,7 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 			options.keep_setid = 1;
 			break;
 		default:
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 		}
 	}
 	if (argc - optind != 3)

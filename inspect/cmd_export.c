@@ -260,7 +260,7 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 	int c, json = 0, keep_setid = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'k': keep_setid = 1; break;
@@ -268,8 +268,7 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		case 's': step = optarg; break;
 		case 'o': out = optarg; break;
 		default:
-			return cli_usage_error(self, "invalid option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 		}
 	}
 	if (!format)

@@ -52,14 +52,13 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
 		if (c == 'j')
 			*json = 1;
 		else if (c == 'o')
 			*out = optarg;
 		else
-			return cli_usage_error(self, "invalid option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 	}
 	if (!*out)
 		return cli_usage_error(self, "missing -o");

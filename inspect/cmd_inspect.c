@@ -344,14 +344,13 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 	int c, json = 0, flags = 0, rc = 0, ok = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 'a')
 			flags |= INSPECT_CHECK_ALLOW_INCOMPLETE;
 		else
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(self, "expected one BUNDLE");

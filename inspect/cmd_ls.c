@@ -183,14 +183,13 @@ int cmd_ls(int argc, char **argv, const struct cli_command *self)
 	int c, json = 0, recursive = 0, checks = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r", long_options, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 'r')
 			recursive = 1;
 		else if (!inspect_check_option(c, &checks))
-			return cli_usage_error(self, "invalid option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 	}
 	if (argc - optind < 1 || argc - optind > 3)
 		return cli_usage_error(self, "expected BUNDLE [STEP] [PATH]");

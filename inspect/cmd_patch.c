@@ -166,7 +166,7 @@ int cmd_patch(int argc, char **argv, const struct cli_command *self)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
 		if (inspect_check_option(c, &a.checks))
 			continue;
 		switch (c) {
@@ -180,8 +180,7 @@ int cmd_patch(int argc, char **argv, const struct cli_command *self)
 			a.to = optarg;
 			break;
 		default:
-			return cli_usage_error(self, "invalid option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 		}
 	}
 	if (argc - optind < 1)

@@ -382,12 +382,11 @@ int cmd_show(int argc, char **argv, const struct cli_command *self)
 	int c, json = 0, checks = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (!inspect_check_option(c, &checks))
-			return cli_usage_error(self, "invalid option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error(self, "expected BUNDLE and EVENT");

@@ -63,15 +63,9 @@ int inspect_options_parse(int argc, char **argv,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options,
 				NULL)) != -1) {
-		if (c == ':') {
-			cli_usage_error(self, "missing value: '%s'",
-					argv[optind - 1]);
-			return -1;
-		}
 		i = option_index(options, n, c);
 		if (i < 0) {
-			cli_usage_error(self, "unknown option: '%s'",
-					argv[optind - 1]);
+			cli_option_error(self, c, argv);
 			return -1;
 		}
 		if (options[i].value)

@@ -379,14 +379,13 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) != -1) {
 		if (c == 'o')
 			*output = optarg;
 		else if (c == 'e')
 			*example = optarg;
 		else
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 	}
 	if (optind < argc)
 		return cli_usage_error(self, "unexpected argument: '%s'",

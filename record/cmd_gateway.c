@@ -391,11 +391,10 @@ static int parse_options(const struct cli_command *self, struct options *o,
 	o->listen_fd = -1;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+l:u:", long_options, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "+:l:u:", long_options, NULL)) !=
 	       -1) {
 		if (opt == '?' || opt == ':')
-			return cli_usage_error(self, "invalid option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, opt, argv);
 		rc = parse_option(self, o, opt, optarg);
 		if (rc != 0)
 			return rc;

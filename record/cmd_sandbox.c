@@ -163,7 +163,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
 		switch (c) {
 		case 'p': *policy_path = optarg; break;
 		case 'w': run->config.workspace = optarg; break;
@@ -175,8 +175,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 					"'namespaces' or 'none'", optarg);
 			break;
 		default:
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -93,7 +93,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			args->json = 1;
@@ -112,8 +112,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 			args->no_cache = 1;
 			break;
 		default:
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[optind - 1]);
+			return cli_option_error(self, c, argv);
 		}
 	}
 	if (argc - optind != 2)

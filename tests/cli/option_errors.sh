@@ -1,0 +1,29 @@
+#!/bin/sh
+# A usage error names the option as the user wrote it: an option
+# without its value is missing one, not unknown, and an unknown short
+# option in a cluster is named, not the word before it.
+. "$TESTS_DIR/lib.sh"
+
+mkdir "$TMP/dir"
+echo x >"$TMP/dir/f"
+expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/b.rb" "$TMP/dir"
+B=$TMP/b.rb
+
+for cmd in "log $B --step" "patch $B --to" "export $B -o" "ls $B --bogus" \
+	   "gate --rules" "snapshot --level" "checkout --bogus" \
+	   "gateway --listen" "sandbox --policy" "demo --output"; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$RUNBUNDLE" $cmd
+	case $cmd in
+	*--bogus) expect_grep "^runbundle: unknown option: '--bogus'$" \
+			      "$TMP/err" ;;
+	*) expect_grep "^runbundle: missing value: '${cmd##* }'$" "$TMP/err" ;;
+	esac
+done
+
+expect_status 2 "$RUNBUNDLE" ls -xr "$B"
+expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" ls --json -rx "$B"
+expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" cat -x "$B" f
+expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
