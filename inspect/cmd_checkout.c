@@ -64,7 +64,7 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			options.force = 1;

@@ -3,6 +3,7 @@
  * environment fingerprint, or compare it with a stored one.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,25 +30,34 @@ struct fingerprint_args {
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct fingerprint_args *args)
 {
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "compare", required_argument, NULL, 'c' },
+		{ "secret", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
 	memset(args, 0, sizeof(*args));
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (c == 'j') {
 			args->json = true;
-		} else if (strcmp(argv[i], "--compare") == 0 && i + 1 < argc) {
-			args->compare = argv[++i];
-		} else if (strcmp(argv[i], "--secret") == 0 && i + 1 < argc) {
+		} else if (c == 'c') {
+			args->compare = optarg;
+		} else if (c == 's') {
 			if (args->n_secrets == MAX_SECRETS)
 				return cli_usage_error(self, "too many "
 						       "--secret options");
-			args->secrets[args->n_secrets++] = argv[++i];
-		} else if (argv[i][0] == '-') {
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[i]);
+			args->secrets[args->n_secrets++] = optarg;
 		} else {
-			return cli_usage_error(self, "unexpected argument: "
-					       "'%s'", argv[i]);
+			return cli_option_error(self, c, argv);
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error(self, "unexpected argument: '%s'",
+				       argv[optind]);
 	return 0;
 }
 

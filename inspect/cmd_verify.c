@@ -10,6 +10,7 @@
  * most likely a copy taken during record without the -wal that contains
  * the committed events.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,26 +32,29 @@ struct verify_args {
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct verify_args *args)
 {
-	int i;
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "allow-incomplete", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "--json") == 0)
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (c == 'j')
 			args->json = 1;
-		else if (strcmp(argv[i], "--allow-incomplete") == 0)
+		else if (c == 'a')
 			args->allow_incomplete = 1;
 		else
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[i]);
+			return cli_option_error(self, c, argv);
 	}
-	if (i >= argc)
+	if (optind >= argc)
 		return cli_usage_error(self, "missing BUNDLE");
-	if (i + 1 < argc)
-		return cli_usage_error(self, "too many arguments");
-	args->path = argv[i];
+	if (optind + 1 < argc)
+		return cli_usage_error(self, "too many arguments: '%s'",
+				       argv[optind + 1]);
+	args->path = argv[optind];
 	return 0;
 }
 

@@ -13,9 +13,8 @@ static void build_tables(const struct inspect_option *options, int n,
 {
 	size_t len = 0;
 
-	/* '+' stops at the first operand, and ':' tells a missing value
-	 * apart from an unknown option. */
-	short_options[len++] = '+';
+	/* ':' distinguishes a missing value from an unknown option. Options
+	 * may follow the operand, as in the other readers of a bundle. */
 	short_options[len++] = ':';
 	for (int i = 0; i < n; i++) {
 		int has_arg = options[i].value ? required_argument :
@@ -53,7 +52,7 @@ int inspect_options_parse(int argc, char **argv,
 			  int n_operands, const char *operands)
 {
 	struct option long_options[INSPECT_OPTIONS_MAX + 1];
-	char short_options[3 + 2 * INSPECT_OPTIONS_MAX];
+	char short_options[2 + 2 * INSPECT_OPTIONS_MAX];
 	int c, i, n = 0;
 
 	while (n < INSPECT_OPTIONS_MAX && options[n].name)

@@ -1,6 +1,7 @@
 /*
  * options.h - the command line of the inspect commands: "--name VALUE",
- * "-n VALUE" and "--flag" options before the operands, with the usage
+ * "--name=VALUE", "-n VALUE" and "--flag" options before or after the
+ * operands, and "--" before operands that start with '-', with the usage
  * errors of cli_usage_error().
  */
 #ifndef INSPECT_OPTIONS_H
@@ -24,7 +25,7 @@ struct inspect_option {
 /*
  * Parse argv (argc words from the command's name on) against options,
  * a table ended by an entry whose name is NULL, and require exactly
- * n_operands operands after them. Returns the index of the first
+ * n_operands operands among them. Returns the index of the first
  * operand in argv. On a bad command line it prints the usage error
  * ("unknown option", "missing value", or "expected " followed by
  * operands) and returns -1, after which the command exits with

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -96,36 +97,30 @@ static int add_upstream(const struct cli_command *self,
 	return rc;
 }
 
+/* Apply one option, as getopt_long() returned it, with its value. */
 static int parse_option(const struct cli_command *self, struct record_args *a,
-			char **argv, int *i)
+			int opt, const char *val)
 {
 	struct record_config *c = &a->config;
-	const char *opt = argv[*i], *val = argv[*i + 1];
 
-	if (!val)
-		return cli_usage_error(self, "%s needs a value", opt);
-	(*i)++;
-	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0)
+	if (opt == 'o')
 		c->output = val;
-	else if (strcmp(opt, "--policy") == 0)
+	else if (opt == 'p')
 		c->policy_path = val;
-	else if (strcmp(opt, "--workspace") == 0)
+	else if (opt == 'w')
 		c->workspace = val;
-	else if (strcmp(opt, "--model-script") == 0)
+	else if (opt == 'm')
 		c->model_script = val;
-	else if (strcmp(opt, "--upstream") == 0)
+	else if (opt == 'u')
 		return add_upstream(self, c, val);
-	else if (strcmp(opt, "--label") == 0)
+	else if (opt == 'l')
 		return add_pair(self, c->labels, &c->n_labels,
-				RECORD_MAX_LABELS, opt, val);
-	else if (strcmp(opt, "--sandbox") == 0 && strcmp(val, "none") == 0)
+				RECORD_MAX_LABELS, "--label", val);
+	else if (strcmp(val, "none") == 0)
 		c->no_sandbox = true;
-	else if (strcmp(opt, "--sandbox") == 0 &&
-		 strcmp(val, "namespaces") != 0)
+	else if (strcmp(val, "namespaces") != 0)
 		return cli_usage_error(self, "unknown sandbox mode: '%s'",
 				       val);
-	else if (strcmp(opt, "--sandbox") != 0)
-		return cli_usage_error(self, "unknown option: '%s'", opt);
 	return 0;
 }
 
@@ -360,26 +355,35 @@ static int resolve_workspace(struct record_args *a)
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct record_args *a)
 {
-	int i, rc;
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "model-script", required_argument, NULL, 'm' },
+		{ "upstream", required_argument, NULL, 'u' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "sandbox", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc;
 
 	memset(a, 0, sizeof(*a));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (argv[i][0] != '-')
-			break;
-		rc = parse_option(self, a, argv, &i);
+	opterr = 0;
+	optind = 1;
+	/* '+': the agent's own options follow it. */
+	while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_option_error(self, c, argv);
+		rc = parse_option(self, a, c, optarg);
 		if (rc)
 			return rc;
 	}
-	if (i >= argc)
+	if (optind >= argc)
 		return cli_usage_error(self, "no agent command given");
 	if (a->config.model_script && a->config.n_upstreams)
 		return cli_usage_error(self, "--upstream and --model-script "
 				       "exclude each other");
-	a->config.argv = argv + i;
+	a->config.argv = argv + optind;
 	rc = resolve_workspace(a);
 	if (!rc && !a->config.output)
 		rc = default_output(a);

@@ -93,7 +93,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			args->json = 1;

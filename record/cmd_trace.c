@@ -6,6 +6,7 @@
  * the command), or to the file that -o names.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,34 +40,34 @@ static volatile sig_atomic_t attached, pending_signal;
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct trace_args *args)
 {
-	int i;
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "secret", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
 
 	memset(args, 0, sizeof(*args));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(a, "--json") == 0) {
+	opterr = 0;
+	optind = 1;
+	/* '+': the traced command's own options follow it. */
+	while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) != -1) {
+		if (c == 'j') {
 			args->json = true;
-		} else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
-			args->output = argv[++i];
-		} else if (strcmp(a, "--secret") == 0 && i + 1 < argc) {
+		} else if (c == 'o') {
+			args->output = optarg;
+		} else if (c == 's') {
 			if (args->n_secrets == MAX_SECRETS)
 				return cli_usage_error(self, "too many "
 						       "--secret options");
-			args->secrets[args->n_secrets++] = argv[++i];
-		} else if (a[0] == '-') {
-			return cli_usage_error(self, "unknown option: '%s'",
-					       a);
+			args->secrets[args->n_secrets++] = optarg;
 		} else {
-			break;
+			return cli_option_error(self, c, argv);
 		}
 	}
-	if (i >= argc)
+	if (optind >= argc)
 		return cli_usage_error(self, "no command to trace");
-	args->command = argv + i;
+	args->command = argv + optind;
 	return 0;
 }
 

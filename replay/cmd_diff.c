@@ -2,6 +2,7 @@
  * cmd_diff.c - "runbundle diff A B": compare two recorded runs step by
  * step, as a replay compares itself with its recording.
  */
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,13 @@
 
 int cmd_diff(int argc, char **argv, const struct cli_command *self)
 {
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "strict-git-index", no_argument, NULL, 's' },
+		{ "allow-incomplete", no_argument, NULL, 'a' },
+		{ "match-rule", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *paths[2] = {NULL, NULL};
 	const char *rules[REPLAY_MAX_MATCH_RULES];
 	size_t n_rules = 0;
@@ -24,37 +32,33 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	struct replay_comparison cmp;
 	bool json = false, strict_index = false, allow_incomplete = false;
 	size_t n = 0;
-	int rc;
+	int c, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (c == 'j')
 			json = true;
-		else if (strcmp(argv[i], "--strict-git-index") == 0)
+		else if (c == 's')
 			strict_index = true;
-		else if (strcmp(argv[i], "--allow-incomplete") == 0)
+		else if (c == 'a')
 			allow_incomplete = true;
-		else if (strcmp(argv[i], "--match-rule") == 0 && !argv[i + 1])
-			return cli_usage_error(self, "--match-rule needs a "
-						     "value");
-		else if (strcmp(argv[i], "--match-rule") == 0 &&
-			 n_rules == REPLAY_MAX_MATCH_RULES)
+		else if (c == 'm' && n_rules == REPLAY_MAX_MATCH_RULES)
 			return cli_usage_error(self, "too many --match-rule "
-						     "options: '%s'",
-					       argv[i + 1]);
-		else if (strcmp(argv[i], "--match-rule") == 0 &&
-			 harness_rule_check(argv[i + 1]) < 0)
+						     "options: '%s'", optarg);
+		else if (c == 'm' && harness_rule_check(optarg) < 0)
 			return cli_usage_error(self, "invalid --match-rule: "
 					       "%s", harness_error());
-		else if (strcmp(argv[i], "--match-rule") == 0)
-			rules[n_rules++] = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error(self, "unknown option: '%s'",
-					       argv[i]);
-		else if (n == 2)
+		else if (c == 'm')
+			rules[n_rules++] = optarg;
+		else
+			return cli_option_error(self, c, argv);
+	}
+	for (int i = optind; i < argc; i++) {
+		if (n == 2)
 			return cli_usage_error(self, "too many bundles: '%s'",
 					       argv[i]);
-		else
-			paths[n++] = argv[i];
+		paths[n++] = argv[i];
 	}
 	if (n != 2)
 		return cli_usage_error(self, "expected two bundles, A and B");

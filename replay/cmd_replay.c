@@ -7,6 +7,7 @@
  * usage, 3 the replay could not run, 128 + the signal when one stopped
  * it (docs/replay.md).
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,10 +101,10 @@ static int add_upstream(const struct cli_command *self,
 	return 0;
 }
 
+/* Apply one option, opt named as in the usage line, with val or NULL. */
 static int parse_option(const struct cli_command *self, struct replay_args *a,
-			char **argv, int *i)
+			const char *opt, const char *val)
 {
-	const char *opt = argv[*i], *val = argv[*i + 1];
 	unsigned long n = 0;
 	int rc;
 
@@ -127,9 +128,6 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		a->trust_policy = true;
 		return 0;
 	}
-	if (!val)
-		return cli_usage_error(self, "%s needs a value", opt);
-	(*i)++;
 	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0) {
 		a->output = val;
 		return 0;
@@ -173,23 +171,46 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct replay_args *a)
 {
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 0 },
+		{ "keep", no_argument, NULL, 0 },
+		{ "allow-incomplete", no_argument, NULL, 0 },
+		{ "strict-git-index", no_argument, NULL, 0 },
+		{ "trust-policy", no_argument, NULL, 0 },
+		{ "output", required_argument, NULL, 'o' },
+		{ "policy", required_argument, NULL, 0 },
+		{ "timing", required_argument, NULL, 0 },
+		{ "on-mismatch", required_argument, NULL, 0 },
+		{ "sandbox", required_argument, NULL, 0 },
+		{ "upstream", required_argument, NULL, 0 },
+		{ "match-rule", required_argument, NULL, 0 },
+		{ "repeat", required_argument, NULL, 0 },
+		{ "step", required_argument, NULL, 0 },
+		{ NULL, 0, NULL, 0 },
+	};
+	char opt[32];
+	int c, k, rc;
+
 	memset(a, 0, sizeof(*a));
 	a->opts.fast = true;
-	for (int i = 1; i < argc; i++) {
-		int rc;
-
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			if (a->bundle)
-				return cli_usage_error(self,
-						       "too many "
-						       "bundles: '%s'",
-						       argv[i]);
-			a->bundle = argv[i];
-			continue;
-		}
-		rc = parse_option(self, a, argv, &i);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:j:", options, &k)) != -1) {
+		if (c == 0)
+			snprintf(opt, sizeof(opt), "--%s", options[k].name);
+		else if (c == 'o' || c == 'j')
+			snprintf(opt, sizeof(opt), "-%c", c);
+		else
+			return cli_option_error(self, c, argv);
+		rc = parse_option(self, a, opt, optarg);
 		if (rc)
 			return rc;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (a->bundle)
+			return cli_usage_error(self, "too many bundles: '%s'",
+					       argv[i]);
+		a->bundle = argv[i];
 	}
 	if (!a->bundle)
 		return cli_usage_error(self, "no bundle given");
