@@ -22,7 +22,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit statuses shared by all subcommands; docs/cli.md lists them. */
+/* Exit statuses shared by all subcommands. Each command's help and its
+ * page in docs/ list the ones it uses. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,	/* success, or "identical" */
 	CLI_EXIT_FAIL = 1,	/* the check ran and failed: verify found
