@@ -24,6 +24,7 @@
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
 #include "harness/model_script.h"
+#include "harness/normalize.h"
 #include "record/commands.h"
 
 #define MAX_LIST 32
@@ -254,6 +255,12 @@ static int parse_option(const struct cli_command *self, struct options *o,
 		return add_to_list(self, o->ignore_headers,
 				   &o->n_ignore_headers, arg);
 	case OPT_MATCH_RULE:
+		/* Checked here, as replay and diff check it: only a replay
+		 * compiles the rules, and a mistake is a bad command line
+		 * in every mode. */
+		if (harness_rule_check(arg) < 0)
+			return cli_usage_error(self, "invalid --match-rule: "
+					       "%s", harness_error());
 		return add_to_list(self, o->match_rules, &o->n_match_rules,
 				   arg);
 	case OPT_MODEL_SCRIPT:

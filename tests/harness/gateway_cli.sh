@@ -39,6 +39,14 @@ expect_status 2 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 	--agent-timeout soon
 expect_grep "invalid --agent-timeout: 'soon'" "$TMP/err"
 
+# A rule that does not compile is a bad command line in every mode, as in
+# replay and diff, and not an error found once a replay file is read.
+expect_status 2 "$RUNBUNDLE" gateway --replay x.jsonl --match-rule 'regex:('
+expect_grep "^runbundle: invalid --match-rule: .*'('" "$TMP/err"
+expect_status 2 timeout 10 "$RUNBUNDLE" gateway \
+	--upstream a=http://127.0.0.1:1 --match-rule 'path:messages['
+expect_grep "^runbundle: invalid --match-rule: .*'messages\['" "$TMP/err"
+
 unset RB_TEST_MISSING_KEY 2>/dev/null || true
 expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 	--auth a=RB_TEST_MISSING_KEY
