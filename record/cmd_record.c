@@ -40,14 +40,16 @@ struct record_args {
 	char workspace[PATH_MAX];
 };
 
+/* Add value to list after checking that it has the form NAME=VALUE. */
 static int add_pair(const struct cli_command *self, const char **list,
-		    size_t *n, size_t max, const char *opt, const char *value)
+		    size_t *n, size_t max, const char *opt, const char *form,
+		    const char *value)
 {
 	const char *eq = strchr(value, '=');
 
 	if (!eq || eq == value)
-		return cli_usage_error(self, "%s needs NAME=VALUE: '%s'", opt,
-				       value);
+		return cli_usage_error(self, "invalid %s: '%s': expected %s",
+				       opt, value, form);
 	if (*n == max)
 		return cli_usage_error(self, "too many %s options", opt);
 	list[(*n)++] = value;
@@ -84,7 +86,8 @@ static int add_upstream(const struct cli_command *self,
 	char name[128];
 	struct harness_upstream up = {.name = name};
 	int rc = add_pair(self, c->upstreams, &c->n_upstreams,
-			  RECORD_MAX_UPSTREAMS, "--upstream", value);
+			  RECORD_MAX_UPSTREAMS, "--upstream", "NAME=URL",
+			  value);
 
 	if (rc)
 		return rc;
@@ -115,12 +118,12 @@ static int parse_option(const struct cli_command *self, struct record_args *a,
 		return add_upstream(self, c, val);
 	else if (opt == 'l')
 		return add_pair(self, c->labels, &c->n_labels,
-				RECORD_MAX_LABELS, "--label", val);
+				RECORD_MAX_LABELS, "--label", "KEY=VALUE", val);
 	else if (strcmp(val, "none") == 0)
 		c->no_sandbox = true;
 	else if (strcmp(val, "namespaces") != 0)
-		return cli_usage_error(self, "unknown sandbox mode: '%s'",
-				       val);
+		return cli_usage_error(self, "invalid --sandbox: '%s': "
+				       "expected 'namespaces' or 'none'", val);
 	return 0;
 }
 

@@ -37,9 +37,9 @@ static int parse_number(const struct cli_command *self, const char *opt,
 
 	if (!val || !*val || *end || n == 0 || n > max)
 		return cli_usage_error(self,
-				       "%s needs a number from 1 to %lu: "
-				       "'%s'",
-				       opt, max, val ? val : "");
+				       "invalid %s: '%s': expected a number "
+				       "from 1 to %lu",
+				       opt, val ? val : "", max);
 	*out = n;
 	return 0;
 }
@@ -60,8 +60,12 @@ static int parse_choice(const struct cli_command *self, struct replay_args *a,
 		 strcmp(val, "forward") == 0)
 		a->opts.on_mismatch = HARNESS_DIVERGE_FORWARD;
 	else
-		return cli_usage_error(self, "unknown %s value: '%s'", opt,
-				       val);
+		return cli_usage_error(self, "invalid %s: '%s': expected %s",
+				       opt, val,
+				       strcmp(opt, "--timing") == 0
+					       ? "'recorded' or 'fast'"
+					       : "'stop', 'closest' or "
+						 "'forward'");
 	return 0;
 }
 
@@ -73,8 +77,8 @@ static int parse_sandbox(const struct cli_command *self,
 	if (strcmp(val, "none") == 0)
 		a->no_sandbox = true;
 	else if (strcmp(val, "namespaces") != 0)
-		return cli_usage_error(self, "unknown sandbox mode: '%s'",
-				       val);
+		return cli_usage_error(self, "invalid --sandbox: '%s': "
+				       "expected 'namespaces' or 'none'", val);
 	return 0;
 }
 
@@ -88,8 +92,8 @@ static int add_upstream(const struct cli_command *self,
 	struct harness_upstream up = {.name = name};
 
 	if (!eq || eq == val)
-		return cli_usage_error(self, "--upstream needs NAME=URL: '%s'",
-				       val);
+		return cli_usage_error(self, "invalid --upstream: '%s': "
+				       "expected NAME=URL", val);
 	if (a->n_upstreams == RECORD_MAX_UPSTREAMS)
 		return cli_usage_error(self, "too many --upstream options: "
 				       "'%s'", val);

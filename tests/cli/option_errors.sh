@@ -27,3 +27,19 @@ expect_status 2 "$RUNBUNDLE" ls --json -rx "$B"
 expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
 expect_status 2 "$RUNBUNDLE" cat -x "$B" f
 expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
+
+# A value that an option does not take is named with what it expects.
+while IFS='|' read -r cmd message; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$RUNBUNDLE" $cmd
+	expect_grep "^runbundle: $message$" "$TMP/err"
+done <<LIST
+replay --repeat 0 $B|invalid --repeat: '0': expected a number from 1 to 100000
+replay --timing slow $B|invalid --timing: 'slow': expected 'recorded' or 'fast'
+replay --on-mismatch skip $B|invalid --on-mismatch: 'skip': expected 'stop', 'closest' or 'forward'
+replay --sandbox full $B|invalid --sandbox: 'full': expected 'namespaces' or 'none'
+replay --upstream openai $B|invalid --upstream: 'openai': expected NAME=URL
+record --label ci -- true|invalid --label: 'ci': expected KEY=VALUE
+record --upstream openai -- true|invalid --upstream: 'openai': expected NAME=URL
+record --sandbox full -- true|invalid --sandbox: 'full': expected 'namespaces' or 'none'
+LIST
