@@ -10,6 +10,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "bundle/bundle.h"
 #include "bundle/checkout.h"
@@ -82,5 +83,14 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 	if (argc - optind != 3)
 		return cli_usage_error(self, "expected BUNDLE, SNAPSHOT and "
 					     "DIR");
+
+	/* Refused before anything is written: without CAP_CHOWN the first
+	 * owner to restore fails, after the files are already there. */
+	if (options.owner && geteuid() != 0) {
+		cli_error("cannot restore owners: '--owner': only root can "
+			  "give files to other users");
+		cli_hint("run as root, or leave out --owner");
+		return CLI_EXIT_ERROR;
+	}
 	return run(argv[optind], argv[optind + 1], argv[optind + 2], &options);
 }

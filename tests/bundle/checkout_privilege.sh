@@ -29,3 +29,12 @@ expect_status 1 as_user "$UNPRIV_RUNBUNDLE" checkout "$TMP/b.rb" latest \
 expect_grep "^runbundle: not checked out: 'null-device': " "$TMP/err"
 expect_eq owned "$(cat "$work/dst/owned")" "file beside the device"
 [ ! -e "$work/dst/null-device" ] || fail "device node was created"
+
+# --owner needs root, and an unprivileged user's checkout with it stops
+# before it writes anything.
+expect_status 3 as_user "$UNPRIV_RUNBUNDLE" checkout --owner "$TMP/b.rb" \
+	latest "$work/owner"
+expect_grep "^runbundle: cannot restore owners: '--owner': only root can \
+give files to other users$" "$TMP/err"
+expect_grep "^hint: run as root, or leave out --owner$" "$TMP/err"
+[ ! -e "$work/owner" ] || fail "checkout --owner wrote files first"
