@@ -120,6 +120,19 @@ static cJSON *load_fingerprint(const char *path)
 			 "wrote");
 		return NULL;
 	}
+
+	/* Any object would otherwise compare as a fingerprint with every
+	 * field unset. Every fingerprint names its kernel and its writer. */
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(fp, "kernel")) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+		    fp, "runbundle_version"))) {
+		cJSON_Delete(fp);
+		cli_error("invalid fingerprint: '%s': no 'kernel' object or "
+			  "'runbundle_version' string", path);
+		cli_hint("give a file that 'runbundle fingerprint --json' "
+			 "wrote");
+		return NULL;
+	}
 	return fp;
 }
 

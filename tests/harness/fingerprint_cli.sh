@@ -78,6 +78,10 @@ printf '{"kernel": ' >"$TMP/bad.json"
 expect_status 3 "$RUNBUNDLE" fingerprint --compare "$TMP/bad.json"
 expect_grep "^runbundle: invalid fingerprint: '$TMP/bad.json'" "$TMP/err"
 expect_grep "^hint: " "$TMP/err"
+printf '{"a": 1}' >"$TMP/other-json.json"
+expect_status 3 "$RUNBUNDLE" fingerprint --compare "$TMP/other-json.json"
+expect_grep "^runbundle: invalid fingerprint: '$TMP/other-json.json': no \
+'kernel' object or 'runbundle_version' string$" "$TMP/err"
 expect_status 3 "$RUNBUNDLE" fingerprint --compare "$TMP/missing.json"
 expect_grep "^runbundle: cannot open fingerprint: '$TMP/missing.json': \
 No such file" "$TMP/err"
