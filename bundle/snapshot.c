@@ -64,8 +64,13 @@ static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
 		w->stats->changed++;
 	if (!w->options->on_problem)
 		return;
-	bundle_name_escape(shown, sizeof(shown),
-			   (const unsigned char *)w->path.data, w->path.len);
+	/* The root itself is ".", which no entry's path can be. */
+	if (w->path.len == 0)
+		snprintf(shown, sizeof(shown), ".");
+	else
+		bundle_name_escape(shown, sizeof(shown),
+				   (const unsigned char *)w->path.data,
+				   w->path.len);
 	w->options->on_problem(shown, kind, why, w->options->arg);
 }
 
@@ -776,6 +781,37 @@ static void fill_root_meta(struct bundle_root_meta *meta, int fd)
 	meta->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 }
 
+/*
+ * Store a root that exists but cannot be read as an empty tree with the
+ * root's own metadata. An agent may chmod its own workspace to 0. The
+ * root counts as one error, as a subdirectory that cannot be read does.
+ * Returns -1 with the error set when why is not a permission error.
+ */
+static int unreadable_root(struct walk *w, const char *dir, const char *shown,
+			   int why, struct bundle_snapshot *snapshot)
+{
+	struct snapshot_listing empty;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0 || (why != EACCES && why != EPERM)) {
+		bundle_set_error("cannot read directory: '%s': %s", shown,
+				 strerror(why));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fill_root_meta(&snapshot->root_meta, fd);
+	close(fd);
+	report(w, BUNDLE_ENTRY_ERROR, strerror(why));
+
+	memset(&empty, 0, sizeof(empty));
+	empty.fd = -1;
+	rc = walk_dir(w, &empty, NULL, 0, &snapshot->root);
+	snapshot_listing_release(&empty);
+	return rc;
+}
+
 static int walk_root(struct walk *w, const char *dir, const char *shown,
 		     const struct bundle_id *old_root,
 		     struct bundle_snapshot *snapshot)
@@ -784,6 +820,8 @@ static int walk_root(struct walk *w, const char *dir, const char *shown,
 	struct snapshot_listing listing;
 	int rc;
 
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		return unreadable_root(w, dir, shown, errno, snapshot);
 	if (fd < 0) {
 		bundle_set_error("cannot open directory: '%s': %s", shown,
 				 strerror(errno));
@@ -793,9 +831,14 @@ static int walk_root(struct walk *w, const char *dir, const char *shown,
 	/* Before the walk: listing the directory changes only its atime. */
 	fill_root_meta(&snapshot->root_meta, fd);
 	if (snapshot_list(w->options, fd, "", 0, &listing) < 0) {
-		bundle_set_error("cannot read directory: '%s': %s", shown,
-				 strerror(listing.list_errno));
+		int list_errno = listing.list_errno;
+
 		snapshot_listing_release(&listing);
+		if (list_errno == EACCES)
+			return unreadable_root(w, dir, shown, list_errno,
+					       snapshot);
+		bundle_set_error("cannot read directory: '%s': %s", shown,
+				 strerror(list_errno));
 		return -1;
 	}
 	w->near_absent = w->options->n_absent_if_empty > 0;
