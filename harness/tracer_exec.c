@@ -172,7 +172,8 @@ static int read_env(struct harness_tracer *tracer, struct tracer_mem *mem,
  * are read again from the new stack (tracer_exec_confirm()).
  */
 static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
-		     const struct exec_call *call, struct harness_exec *exec)
+		     const struct exec_call *call, struct harness_exec *exec,
+		     bool *argv_whole)
 {
 	struct tracer_mem_batch batch = { .n = 0 };
 	struct exec_arrays arrays = { NULL, NULL, 0, 0 };
@@ -193,6 +194,7 @@ static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
 		int env_rc = read_env(tracer, mem, &arrays, exec);
 
 		rc = argv_rc == 0 && env_rc == 0 ? 0 : -1;
+		*argv_whole = argv_rc == 0;
 	}
 	free(arrays.argv);
 	free(arrays.envp);
@@ -324,7 +326,8 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	 * the memory can change before the kernel copies it. So it is kept
 	 * with what was read, and tracer_exec_confirm() reads a successful
 	 * one again. */
-	read_call(tracer, mem, &call, exec);
+	t->argv_whole = false;
+	read_call(tracer, mem, &call, exec, &t->argv_whole);
 	if (!exec->attempted) {
 		tracer_exec_release(exec);
 		return -1;
@@ -355,6 +358,45 @@ static void free_env(struct harness_exec *exec)
 	free(exec->env);
 	exec->env = NULL;
 	exec->envc = 0;
+}
+
+/* Return whether the file that t's exec opened starts with "#!". */
+static bool runs_script(const struct tracee *t)
+{
+	char head[2];
+
+	return t->exec_fd >= 0 && pread(t->exec_fd, head, 2, 0) == 2 &&
+	       head[0] == '#' && head[1] == '!';
+}
+
+/*
+ * Replace the new stack's argv in copy with the call's argv. For a
+ * script, the kernel puts the interpreter, its "#!" argument and the
+ * script's path in place of argv[0], once for each "#!" in a chain.
+ * The call's other arguments are the last ones on the stack, and its
+ * argv[0], which the kernel dropped, comes from the seccomp stop.
+ */
+static void keep_script_argv(struct harness_exec *call,
+			     struct harness_exec *copy)
+{
+	size_t tail = call->argc > 0 ? call->argc - 1 : 0;
+	size_t skip;
+
+	/* The kernel added no words, so the file changed after the exec
+	 * and this is not a script's argv. */
+	if (copy->argc <= tail)
+		return;
+	skip = copy->argc - tail;
+	for (size_t i = 0; i < skip; i++)
+		free(copy->argv[i].data);
+	memmove(copy->argv + (call->argc > 0), copy->argv + skip,
+		tail * sizeof(*copy->argv));
+	if (call->argc > 0) {
+		copy->argv[0] = call->argv[0];
+		call->argv[0].data = NULL;
+	}
+	copy->argc = call->argc;
+	copy->argv[copy->argc] = (struct harness_bytes){ NULL, 0 };
 }
 
 int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
@@ -393,6 +435,8 @@ int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 
 	/* The copy replaces what the seccomp stop read, in part or whole. */
 	if (rc == 0) {
+		if (t->argv_whole && runs_script(t))
+			keep_script_argv(&t->pending, &copy);
 		free_argv(&t->pending);
 		free_env(&t->pending);
 		t->pending.argv = copy.argv;

@@ -17,6 +17,8 @@ struct tracee {
 	bool in_exec;			/* between the seccomp stop of an
 					 * exec and its end */
 	struct harness_exec pending;	/* the exec being attempted */
+	bool argv_whole;		/* whether every string of pending's
+					 * argv was read at the seccomp stop */
 	int exec_fd;			/* the file being executed, opened at
 					 * the seccomp stop; -1 when none */
 	bool locate;			/* the exec's cwd, resolved path and

@@ -96,6 +96,20 @@ jq_eq "$TMP/script.json" '.execs[0].script.path' "$(readlink -f "$TMP/script")"
 jq_eq "$TMP/script.json" '.execs[0].script.sha256' \
 	"$(sha256sum "$TMP/script" | cut -d' ' -f1)"
 
+# The kernel gives a script's interpreter its own argv: the interpreter
+# and the script's path replace argv[0]. The record keeps the call's
+# argv, with the caller's argv[0], through two "#!" and through fexecve.
+printf '#!%s\n' "$TMP/script" >"$TMP/outer"
+chmod 755 "$TMP/outer"
+trace_json "$TMP/script-as.json" "$H" exec-as "$TMP/outer" given '' 'a b'
+expect_eq 0 "$status" "exec-as exit status"
+jq_eq "$TMP/script-as.json" '.execs[1].argv | @json' '["given","","a b"]'
+jq_eq "$TMP/script-as.json" '.execs[1].interpreter' "$TMP/script"
+trace_json "$TMP/script-fd.json" "$H" fexecve "$TMP/script" x
+expect_eq 0 "$status" "fexecve of a script exit status"
+jq_eq "$TMP/script-fd.json" '.execs[1].argv | @json' \
+	"[\"$TMP/script\",\"x\"]"
+
 # A daemon (double fork, setsid) outlives the traced command: it is
 # recorded, then killed at the end, and trace does not wait for it.
 trace_json "$TMP/daemon.json" "$H" daemon /bin/sleep 600

@@ -151,6 +151,18 @@ static int case_fexecve(char **argv)
 	return die("fexecve");
 }
 
+/* Exec the file argv[0] with argv + 1 as its argv, so that the new
+ * argv[0] can differ from the path. */
+static int case_exec_as(char **argv)
+{
+	if (!argv[0] || !argv[1]) {
+		fprintf(stderr, "usage: trace_helper exec-as PATH ARGV0 ...\n");
+		return 2;
+	}
+	execve(argv[0], argv + 1, environ);
+	return die("execve");
+}
+
 /*
  * Double fork and setsid, then the daemon runs argv. This process exits
  * once the daemon's exec has closed the close-on-exec pipe, so that the
@@ -446,6 +458,7 @@ int main(int argc, char **argv)
 		{ "spawn", case_spawn },
 		{ "execveat", case_execveat },
 		{ "fexecve", case_fexecve },
+		{ "exec-as", case_exec_as },
 		{ "daemon", case_daemon },
 		{ "zombie", case_zombie },
 		{ "long-argv", case_long_argv },
