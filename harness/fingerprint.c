@@ -20,6 +20,8 @@
 
 extern char **environ;
 
+/* Secret name patterns, matched without regard to case, because a name
+ * in lower case, such as openai_api_key, can name a secret too. */
 const char *const harness_default_secret_names[] = {
 	"*_KEY", "*_KEY_*", "*KEY_ID", "*TOKEN*", "*SECRET*", "*PASSWORD*",
 	"*PASSWD*", "*CREDENTIAL*", "*_AUTH", "AUTHORIZATION", NULL,
@@ -248,7 +250,7 @@ static cJSON *user_json(void)
 static int is_secret(const char *const *patterns, const char *name)
 {
 	for (; patterns && *patterns; patterns++) {
-		if (fnmatch(*patterns, name, 0) == 0)
+		if (fnmatch(*patterns, name, FNM_CASEFOLD) == 0)
 			return 1;
 	}
 	return 0;

@@ -8,12 +8,14 @@
 
 #include "harness/tracer_internal.h"
 
+/* Match without regard to case, as the fingerprint does, so that a
+ * secret under a name in lower case does not reach the record. */
 static bool matches(const struct harness_tracer *tracer, const char *name)
 {
 	const char *const *p = tracer->options.secret_names;
 
 	for (; p && *p; p++) {
-		if (fnmatch(*p, name, 0) == 0)
+		if (fnmatch(*p, name, FNM_CASEFOLD) == 0)
 			return true;
 	}
 	return false;

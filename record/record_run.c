@@ -179,7 +179,8 @@ static bool is_secret_name(const char *entry)
 	memcpy(name, entry, (size_t)(eq - entry));
 	name[eq - entry] = '\0';
 	for (size_t i = 0; harness_default_secret_names[i]; i++) {
-		if (fnmatch(harness_default_secret_names[i], name, 0) == 0)
+		if (fnmatch(harness_default_secret_names[i], name,
+			    FNM_CASEFOLD) == 0)
 			return true;
 	}
 	return false;

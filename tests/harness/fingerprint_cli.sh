@@ -4,7 +4,7 @@
 . "$TESTS_DIR/lib.sh"
 
 expect_status 0 env API_TOKEN=tok-test-123 PLAIN=visible \
-	"$RUNBUNDLE" fingerprint --json
+	api_token=tok-test-lower "$RUNBUNDLE" fingerprint --json
 fp=$TMP/out
 cp "$fp" "$TMP/fp.json"
 
@@ -36,7 +36,9 @@ expect_eq "$("$RUNBUNDLE" --version | cut -d' ' -f2)" \
 	"$(field .runbundle_version)" "version"
 expect_eq visible "$(field .environment.PLAIN)" "plain variable"
 expect_eq null "$(field .environment.API_TOKEN)" "secret variable"
+expect_eq null "$(field .environment.api_token)" "secret in lower case"
 grep -q tok-test-123 "$TMP/fp.json" && fail "a secret reached the output"
+grep -q tok-test-lower "$TMP/fp.json" && fail "a secret reached the output"
 expect_eq null "$(field .sandbox)" "sandbox before the recorder adds it"
 expect_eq 0 "$(field '.executables | length')" "executables"
 

@@ -91,8 +91,10 @@ jq_eq "$TMP/rel.json" '.children[0].execs[0].resolved' \
 	"$(cd "$TMP/work" && pwd -P)/./mytrue"
 jq_eq "$TMP/rel.json" '.children[0].execs[0].error' null
 
-# The environment: every name; the values of secrets never appear.
+# The environment: every name; the values of secrets never appear, in
+# whatever case their names are.
 OPENAI_API_KEY=sk-test-abc123 GITHUB_TOKEN=ghp-test-xyz PLAIN=visible \
+	openai_api_key=sk-test-lower github_token=ghp-test-lower \
 	trace_json "$TMP/env.json" /bin/true
 jq_eq "$TMP/env.json" \
 	'.execs[0].env | map(select(.[0] == "PLAIN"))[0][1]' visible
@@ -100,15 +102,19 @@ jq_eq "$TMP/env.json" \
 	'.execs[0].env | map(select(.[0] == "OPENAI_API_KEY"))[0][1]' null
 jq_eq "$TMP/env.json" \
 	'.execs[0].env | map(select(.[0] == "GITHUB_TOKEN")) | length' 1
-if grep -q -e sk-test-abc123 -e ghp-test-xyz "$TMP/env.json"; then
+jq_eq "$TMP/env.json" \
+	'.execs[0].env | map(select(.[0] == "openai_api_key"))[0][1]' null
+if grep -q -e sk-test-abc123 -e ghp-test-xyz -e sk-test-lower \
+	-e ghp-test-lower "$TMP/env.json"; then
 	fail "a secret value reached the tree"
 fi
 set +e
-MY_VAR=hidden-value "$RB" trace --json --secret 'MY_*' -o "$TMP/sec.json" \
-	-- /bin/true
+MY_VAR=hidden-value my_var=lower-value "$RB" trace --json --secret 'MY_*' \
+	-o "$TMP/sec.json" -- /bin/true
 set -e
 jq_eq "$TMP/sec.json" '.execs[0].env | map(select(.[0] == "MY_VAR"))[0][1]' null
 grep -q hidden-value "$TMP/sec.json" && fail "--secret value reached the tree"
+grep -q lower-value "$TMP/sec.json" && fail "--secret ignored a lower case name"
 
 # A program that ends by a signal, and the traced command killed while
 # a child still runs: the child is killed at the end and recorded so.

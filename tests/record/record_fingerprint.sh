@@ -58,4 +58,13 @@ expect_eq null "$(fp .environment.RECORD_TEST_API_KEY)" \
 	"a secret in the environment"
 $EVENTS "$TMP/f.rb" all >"$TMP/all"
 grep -q "$RECORD_TEST_API_KEY" "$TMP/all" && fail "a secret is in the bundle"
+
+# Without the sandbox the agent's environment is the caller's, where a
+# secret's name can be in lower case.
+export record_test_api_key=canary-lower-5e0d2a
+record "$TMP/none.rb" --sandbox none -- sh -c 'cat /dev/null'
+expect_recorded 0
+$EVENTS "$TMP/none.rb" all >"$TMP/all"
+grep -q "$record_test_api_key" "$TMP/all" &&
+	fail "a secret in lower case is in the bundle"
 exit 0
