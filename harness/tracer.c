@@ -437,6 +437,62 @@ static bool on_syscall_exit(struct tracee *t, int *error)
 	return true;
 }
 
+/* The task flag of a process that has begun to exit, in the flags field
+ * of /proc/PID/stat (include/linux/sched.h). */
+#define PF_EXITING 0x4
+
+/* Return whether the process pid is dying: a SIGKILL is pending, or it
+ * has begun to exit, or it is a zombie. */
+static bool is_dying(pid_t pid)
+{
+	char text[TRACER_STATUS_BYTES], path[64];
+	const char *fields[] = { "SigPnd:", "ShdPnd:" };
+	unsigned long flags = 0;
+	char state = 0;
+	FILE *stat;
+
+	if (tracer_status_text(pid, text, sizeof(text)) < 0)
+		return false;
+	for (size_t i = 0; i < 2; i++) {
+		const char *set = tracer_status_field(text, fields[i]);
+
+		if (set && (strtoull(set, NULL, 16) >> (SIGKILL - 1)) & 1)
+			return true;
+	}
+
+	/* A SIGKILL leaves the pending set only once the process has
+	 * begun to exit, so reading stat after status misses none. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	stat = fopen(path, "re");
+	if (!stat)
+		return false;
+	if (fgets(text, sizeof(text), stat) && strrchr(text, ')'))
+		sscanf(strrchr(text, ')') + 1, " %c %*d %*d %*d %*d %*d %lu",
+		       &state, &flags);
+	fclose(stat);
+	return state == 'Z' || state == 'X' || (flags & PF_EXITING);
+}
+
+/*
+ * Mark every other process that is dying already, at the root's exit
+ * event. drain() has killed nothing yet, and the sandbox's init kills
+ * only once it has reaped the root, which it can do after the tracer
+ * has. So a marked process was killed by the run itself.
+ */
+static void mark_dying(struct harness_tracer *tracer)
+{
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		struct harness_process *p = tracer->processes[i];
+		struct tracee *t;
+
+		if (p->end != HARNESS_END_RUNNING || p->pid == tracer->root_pid)
+			continue;
+		t = find_tracee(tracer, p->pid);
+		if (t && is_dying(p->pid))
+			t->ending = true;
+	}
+}
+
 static int end_process(struct harness_tracer *tracer, struct tracee *t,
 		       int status, const struct rusage *ru)
 {
@@ -457,7 +513,8 @@ static int end_process(struct harness_tracer *tracer, struct tracee *t,
 		 * it reaps the root, before drain() can. Either kill ends
 		 * the run, so both count as killed. */
 		if ((tracer->draining || tracer->root_ended) &&
-		    p->signal == SIGKILL && p->pid != tracer->root_pid)
+		    p->signal == SIGKILL && p->pid != tracer->root_pid &&
+		    !t->ending)
 			p->end = HARNESS_END_KILLED;
 	}
 	tracer->n_live--;
@@ -528,6 +585,8 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
 		child = new_child_tid(t);
+	} else if (event == PTRACE_EVENT_EXIT && t->tid == tracer->root_pid) {
+		mark_dying(tracer);
 	} else if (event == 0) {
 		inject = sig;
 	}

@@ -28,6 +28,8 @@ struct tracee {
 					 * seen since */
 	unsigned threads;		/* of a leader: the other tracees of
 					 * its process */
+	bool ending;			/* of a leader: its process was dying
+					 * when the root began to exit */
 	struct tracee *next;		/* hash chain */
 };
 

@@ -127,6 +127,16 @@ jq_eq "$TMP/kill.json" '.end + " " + .signal_name' 'signaled KILL'
 jq_eq "$TMP/kill.json" '[.children[] |
 	select(.execs[0].argv[0] == "/bin/sleep") | .end] | join(",")' killed
 
+# A child that the command itself kills just before it exits was not
+# running at the end, however late the kernel reports its death.
+i=0
+while [ $i -lt 10 ]; do
+	trace_json "$TMP/own-kill.json" sh -c '/bin/sleep 60 & kill -KILL $!'
+	jq_eq "$TMP/own-kill.json" '.children[0].end + " " +
+		.children[0].signal_name' 'signaled KILL'
+	i=$((i + 1))
+done
+
 # SIGTERM sent to runbundle alone is passed on to the command.
 "$RB" trace -o "$TMP/term.txt" -- /bin/sleep 60 &
 rb_pid=$!
