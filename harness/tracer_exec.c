@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -187,9 +188,7 @@ static int read_call(struct harness_tracer *tracer, struct tracer_mem *mem,
 		tracer_mem_want(mem, &batch, mem->recent[i]);
 	tracer_mem_fetch(mem, &batch);
 	exec->attempted = tracer_read_string(mem, call->path, &len);
-	if (!exec->attempted)
-		exec->attempted = strdup("");
-	if (exec->attempted && read_arrays(mem, call, &arrays) == 0) {
+	if (read_arrays(mem, call, &arrays) == 0) {
 		int argv_rc = read_argv(mem, &arrays, exec);
 		int env_rc = read_env(tracer, mem, &arrays, exec);
 
@@ -300,6 +299,10 @@ static void locate(struct harness_tracer *tracer, struct tracee *t,
 	struct harness_exec *exec = &t->pending;
 
 	exec->cwd = tracer_proc_link(t->tid, "cwd");
+
+	/* The cwd joined to "" would look like the file's path. */
+	if (t->path_unread && !exec->empty_path)
+		return;
 	resolve(t->tid, call, exec);
 	t->exec_fd = open_target(tracer, t->tid, call, exec);
 }
@@ -328,6 +331,9 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t)
 	 * one again. */
 	t->argv_whole = false;
 	read_call(tracer, mem, &call, exec, &t->argv_whole);
+	t->path_unread = !exec->attempted;
+	if (t->path_unread)
+		exec->attempted = strdup("");
 	if (!exec->attempted) {
 		tracer_exec_release(exec);
 		return -1;
@@ -399,6 +405,50 @@ static void keep_script_argv(struct harness_exec *call,
 	copy->argv[copy->argc] = (struct harness_bytes){ NULL, 0 };
 }
 
+/* The most auxiliary vector entries read; Linux 6.x writes about 20. */
+#define MAX_AUXV 64
+
+/*
+ * Take the path of t's exec from AT_EXECFN in the auxiliary vector at
+ * auxv. The seccomp stop cannot read a process that is not dumpable
+ * without CAP_SYS_PTRACE, but the exec makes it dumpable again. The
+ * kernel writes the path as given, or /dev/fd/N/PATH for a descriptor,
+ * so a relative one starts at the cwd.
+ */
+static void take_execfn(struct tracer_mem *mem, struct tracee *t,
+			uint64_t auxv, unsigned ptr_size)
+{
+	struct harness_exec *exec = &t->pending;
+
+	for (unsigned i = 0; i < MAX_AUXV; i++) {
+		uint64_t type, value;
+		size_t len;
+		char *path;
+
+		if (tracer_read_word(mem, auxv + 2 * i * ptr_size, ptr_size,
+				     &type) < 0 || type == 0)
+			return;
+		if (type != AT_EXECFN)
+			continue;
+		if (tracer_read_word(mem, auxv + (2 * i + 1) * ptr_size,
+				     ptr_size, &value) < 0)
+			return;
+		path = tracer_read_string(mem, value, &len);
+		if (!path)
+			return;
+		free(exec->attempted);
+		exec->attempted = path;
+		free(exec->resolved);
+		exec->resolved = NULL;
+		if (path[0] == '/')
+			exec->resolved = strdup(path);
+		else if (exec->cwd)
+			exec->resolved = join_path(exec->cwd, path);
+		t->path_unread = false;
+		return;
+	}
+}
+
 int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 {
 	struct __ptrace_syscall_info info;
@@ -428,6 +478,11 @@ int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 	    read_argv(&tracer->mem, &arrays, &copy) == 0 &&
 	    read_env(tracer, &tracer->mem, &arrays, &copy) == 0)
 		rc = 0;
+	if (rc == 0 && t->path_unread)
+		take_execfn(&tracer->mem, t,
+			    call.envp + ((uint64_t)arrays.envc + 1) *
+						call.ptr_size,
+			    call.ptr_size);
 	free(arrays.argv);
 	free(arrays.envp);
 	memcpy(tracer->mem.recent, recent, sizeof(recent));

@@ -19,6 +19,8 @@ struct tracee {
 	struct harness_exec pending;	/* the exec being attempted */
 	bool argv_whole;		/* whether every string of pending's
 					 * argv was read at the seccomp stop */
+	bool path_unread;		/* whether pending's path could not
+					 * be read there; it is "" then */
 	int exec_fd;			/* the file being executed, opened at
 					 * the seccomp stop; -1 when none */
 	bool locate;			/* the exec's cwd, resolved path and

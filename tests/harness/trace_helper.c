@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -161,6 +162,17 @@ static int case_exec_as(char **argv)
 	}
 	execve(argv[0], argv + 1, environ);
 	return die("execve");
+}
+
+/* Exec argv, each path in turn, as a process that is not dumpable, so
+ * that a tracer without CAP_SYS_PTRACE cannot read its memory. */
+static int case_undumpable(char **argv)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return die("prctl");
+	for (char **path = argv; *path; path++)
+		execv(*path, path);
+	return die("execv");
 }
 
 /*
@@ -459,6 +471,7 @@ int main(int argc, char **argv)
 		{ "execveat", case_execveat },
 		{ "fexecve", case_fexecve },
 		{ "exec-as", case_exec_as },
+		{ "undumpable", case_undumpable },
 		{ "daemon", case_daemon },
 		{ "zombie", case_zombie },
 		{ "long-argv", case_long_argv },

@@ -47,6 +47,19 @@ run_user "$TMP/spawn.json" "$H" spawn /bin/true
 expect_shape "$TMP/spawn.json" \
 	'{"c":[{"c":[],"x":["true"]}],"x":["trace_helper"]}'
 
+# A process that is not dumpable hides its memory from this tracer, so
+# an exec's path cannot be read at its seccomp stop. A failed exec then
+# has no resolved path, and a successful one takes its path from the
+# new program's AT_EXECFN.
+run_user "$TMP/undumpable.json" "$H" undumpable /nonexistent/x /bin/echo hi
+expect_eq 0 "$status" "undumpable exit status"
+expect_grep '^hi$' "$TMP/cmd.out"
+jq_eq "$TMP/undumpable.json" '.execs[1].error' ENOENT
+jq_eq "$TMP/undumpable.json" '.execs[1].resolved' null
+jq_eq "$TMP/undumpable.json" '.execs[2].path' /bin/echo
+jq_eq "$TMP/undumpable.json" '.execs[2].resolved' /bin/echo
+jq_eq "$TMP/undumpable.json" '.execs[2].argv | join(" ")' '/bin/echo hi'
+
 # A traced process that enters new user and PID namespaces.
 if as_user unshare --user --map-root-user --pid --fork true 2>/dev/null
 then
