@@ -32,6 +32,7 @@
  * thread does, so its end time, wait status and rusage all come from
  * wait4, not from the leader's exit event.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -441,15 +442,15 @@ static bool on_syscall_exit(struct tracee *t, int *error)
  * of /proc/PID/stat (include/linux/sched.h). */
 #define PF_EXITING 0x4
 
-/* Return whether the process pid is dying: a SIGKILL is pending, or it
- * has begun to exit, or it is a zombie. */
+/* Return whether the process pid is dying: a SIGKILL is pending, or
+ * each of its threads has begun to exit or has ended. */
 static bool is_dying(pid_t pid)
 {
-	char text[TRACER_STATUS_BYTES], path[64];
+	char text[TRACER_STATUS_BYTES], path[300];
 	const char *fields[] = { "SigPnd:", "ShdPnd:" };
-	unsigned long flags = 0;
-	char state = 0;
-	FILE *stat;
+	struct dirent *entry;
+	bool dying = true;
+	DIR *tasks;
 
 	if (tracer_status_text(pid, text, sizeof(text)) < 0)
 		return false;
@@ -461,16 +462,32 @@ static bool is_dying(pid_t pid)
 	}
 
 	/* A SIGKILL leaves the pending set only once the process has
-	 * begun to exit, so reading stat after status misses none. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	stat = fopen(path, "re");
-	if (!stat)
+	 * begun to exit, so reading the threads after status misses
+	 * none. */
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (!tasks)
 		return false;
-	if (fgets(text, sizeof(text), stat) && strrchr(text, ')'))
-		sscanf(strrchr(text, ')') + 1, " %c %*d %*d %*d %*d %*d %lu",
-		       &state, &flags);
-	fclose(stat);
-	return state == 'Z' || state == 'X' || (flags & PF_EXITING);
+	while (dying && (entry = readdir(tasks))) {
+		FILE *file;
+		char state = 0;
+		unsigned long flags = 0;
+
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid,
+			 entry->d_name);
+		file = fopen(path, "re");
+		if (!file)
+			continue;
+		if (fgets(text, sizeof(text), file) && strrchr(text, ')'))
+			sscanf(strrchr(text, ')') + 1,
+			       " %c %*d %*d %*d %*d %*d %lu", &state, &flags);
+		fclose(file);
+		dying = state == 'Z' || state == 'X' || (flags & PF_EXITING);
+	}
+	closedir(tasks);
+	return dying;
 }
 
 /*
@@ -585,8 +602,10 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
 		child = new_child_tid(t);
-	} else if (event == PTRACE_EVENT_EXIT && t->tid == tracer->root_pid) {
-		mark_dying(tracer);
+	} else if (event == PTRACE_EVENT_EXIT) {
+		t->exited = true;
+		if (t->tid == tracer->root_pid)
+			mark_dying(tracer);
 	} else if (event == 0) {
 		inject = sig;
 	}
@@ -777,6 +796,11 @@ static int interrupt_all(struct harness_tracer *tracer)
 {
 	for (size_t i = 0; i < TRACEE_BUCKETS; i++) {
 		for (struct tracee *t = tracer->tracees[i]; t; t = t->next) {
+			/* A leader that has exited before its other threads
+			 * is reported only once they have all ended, which
+			 * the kill after this brings about. */
+			if (t->exited)
+				continue;
 			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 				t->interrupting = true;
 				tracer->n_interrupting++;

@@ -28,6 +28,8 @@ struct tracee {
 					 * its seccomp stop is resumed */
 	bool interrupting;		/* PTRACE_INTERRUPT sent, no stop
 					 * seen since */
+	bool exited;			/* past its exit event, so it never
+					 * stops again */
 	unsigned threads;		/* of a leader: the other tracees of
 					 * its process */
 	bool ending;			/* of a leader: its process was dying

@@ -127,6 +127,13 @@ case $state in
 *) fail "the daemon still runs (state $state)" ;;
 esac
 
+# A process whose leader thread has exited while another thread runs
+# on is killed at the end like any other, without a wait for it.
+trace_json "$TMP/leader.json" "$H" leader-exits
+expect_eq 0 "$status" "leader-exits exit status"
+jq_eq "$TMP/leader.json" '.children[0].end' killed
+jq_eq "$TMP/leader.json" '.children[0].signal_name' KILL
+
 # A zombie: the child's exit is recorded although its parent never
 # reaps it.
 trace_json "$TMP/zombie.json" "$H" zombie

@@ -226,6 +226,38 @@ static int case_zombie(char **argv)
 	return 0;
 }
 
+static void *sleep_long(void *arg)
+{
+	(void)arg;
+	pause_ms(30000);
+	return NULL;
+}
+
+/* A child whose leader thread exits while another thread sleeps for 30
+ * seconds. This process returns once the leader is a zombie. */
+static int case_leader_exits(char **argv)
+{
+	pid_t pid = fork();
+
+	(void)argv;
+	if (pid < 0)
+		return die("fork");
+	if (pid == 0) {
+		pthread_t thread;
+
+		if (pthread_create(&thread, NULL, sleep_long, NULL) != 0)
+			_exit(die("pthread_create"));
+		pthread_exit(NULL);
+	}
+	for (int i = 0; i < 5000 && proc_state(pid) != 'Z'; i++)
+		pause_ms(1);
+	if (proc_state(pid) != 'Z') {
+		fprintf(stderr, "trace_helper: the leader never exited\n");
+		return 1;
+	}
+	return 0;
+}
+
 /* Exec /bin/true with N arguments of 100 bytes each. */
 static int case_long_argv(char **argv)
 {
@@ -472,6 +504,7 @@ int main(int argc, char **argv)
 		{ "fexecve", case_fexecve },
 		{ "exec-as", case_exec_as },
 		{ "undumpable", case_undumpable },
+		{ "leader-exits", case_leader_exits },
 		{ "daemon", case_daemon },
 		{ "zombie", case_zombie },
 		{ "long-argv", case_long_argv },
