@@ -602,6 +602,7 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		   event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
 		child = new_child_tid(t);
+		t->vforking = event == PTRACE_EVENT_VFORK;
 	} else if (event == PTRACE_EVENT_EXIT) {
 		t->exited = true;
 		if (t->tid == tracer->root_pid)
@@ -663,6 +664,7 @@ static int on_wait(struct harness_tracer *tracer, pid_t pid, int status,
 		return 0;
 	}
 	if (WIFSTOPPED(status)) {
+		t->vforking = false;
 		if (t->interrupting) {
 			t->interrupting = false;
 			tracer->n_interrupting--;
@@ -787,6 +789,19 @@ static void close_lost(struct harness_tracer *tracer)
 	}
 }
 
+/* Return whether t, which has vforked, still waits for its child: the
+ * wait is uninterruptible but killable, so /proc shows state D. */
+static bool waits_for_vfork(const struct tracee *t)
+{
+	char text[TRACER_STATUS_BYTES];
+	const char *state;
+
+	if (tracer_status_text(t->tid, text, sizeof(text)) < 0)
+		return false;
+	state = tracer_status_field(text, "State:");
+	return state && state[strspn(state, " \t")] == 'D';
+}
+
 /*
  * Stop every tracee once before the kill. A daemon whose exec was under
  * way when the root exited reports its exec event before the stop that
@@ -797,9 +812,11 @@ static int interrupt_all(struct harness_tracer *tracer)
 	for (size_t i = 0; i < TRACEE_BUCKETS; i++) {
 		for (struct tracee *t = tracer->tracees[i]; t; t = t->next) {
 			/* A leader that has exited before its other threads
-			 * is reported only once they have all ended, which
-			 * the kill after this brings about. */
-			if (t->exited)
+			 * is reported only once they have all ended, and a
+			 * vfork parent stops only once its child has
+			 * exec'd or ended. The kill after this ends both
+			 * waits, and neither tracee is in an exec. */
+			if (t->exited || (t->vforking && waits_for_vfork(t)))
 				continue;
 			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 				t->interrupting = true;

@@ -30,6 +30,9 @@ struct tracee {
 					 * seen since */
 	bool exited;			/* past its exit event, so it never
 					 * stops again */
+	bool vforking;			/* no stop seen since its vfork
+					 * event: it may wait for the child,
+					 * in a wait that no stop ends */
 	unsigned threads;		/* of a leader: the other tracees of
 					 * its process */
 	bool ending;			/* of a leader: its process was dying

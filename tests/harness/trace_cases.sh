@@ -134,6 +134,13 @@ expect_eq 0 "$status" "leader-exits exit status"
 jq_eq "$TMP/leader.json" '.children[0].end' killed
 jq_eq "$TMP/leader.json" '.children[0].signal_name' KILL
 
+# A vfork parent whose child neither execs nor exits stops for nothing
+# until then. Both are killed at the end, without a wait for the child.
+trace_json "$TMP/vfork-waits.json" "$H" vfork-waits
+expect_eq 0 "$status" "vfork-waits exit status"
+jq_eq "$TMP/vfork-waits.json" '.children[0].end' killed
+jq_eq "$TMP/vfork-waits.json" '.children[0].children[0].end' killed
+
 # A zombie: the child's exit is recorded although its parent never
 # reaps it.
 trace_json "$TMP/zombie.json" "$H" zombie

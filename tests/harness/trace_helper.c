@@ -258,6 +258,31 @@ static int case_leader_exits(char **argv)
 	return 0;
 }
 
+/* A child that vforks a grandchild, which sleeps for 30 seconds instead
+ * of exec'ing. This process returns once the child waits for it. */
+static int case_vfork_waits(char **argv)
+{
+	pid_t pid = fork();
+
+	(void)argv;
+	if (pid < 0)
+		return die("fork");
+	if (pid == 0) {
+		if (vfork() == 0) {
+			pause_ms(30000);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	for (int i = 0; i < 5000 && proc_state(pid) != 'D'; i++)
+		pause_ms(1);
+	if (proc_state(pid) != 'D') {
+		fprintf(stderr, "trace_helper: the child never waited\n");
+		return 1;
+	}
+	return 0;
+}
+
 /* Exec /bin/true with N arguments of 100 bytes each. */
 static int case_long_argv(char **argv)
 {
@@ -505,6 +530,7 @@ int main(int argc, char **argv)
 		{ "exec-as", case_exec_as },
 		{ "undumpable", case_undumpable },
 		{ "leader-exits", case_leader_exits },
+		{ "vfork-waits", case_vfork_waits },
 		{ "daemon", case_daemon },
 		{ "zombie", case_zombie },
 		{ "long-argv", case_long_argv },
