@@ -1,6 +1,7 @@
 /*
  * output.c - printing helpers of the inspect commands.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,38 @@ int out_open(struct inspect_view *view, const char *path)
 	return 0;
 }
 
+/* Turn every whole number below 2^53 in item into a raw item of its
+ * digits. cJSON prints a number with "%1.15g" when that reads back the
+ * same, so a time in microseconds that ends in 0 came out in exponent
+ * form, as 1.79648373834795e+15. Returns -1 when memory runs out. */
+static int exact_integers(cJSON *item)
+{
+	for (; item; item = item->next) {
+		double v = item->valuedouble;
+		char digits[24];
+
+		if (exact_integers(item->child) < 0)
+			return -1;
+		if (!cJSON_IsNumber(item) || v != floor(v) || fabs(v) >= 0x1p53)
+			continue;
+		snprintf(digits, sizeof(digits), "%lld", (long long)v);
+		item->valuestring = strdup(digits);
+		if (!item->valuestring)
+			return -1;
+		item->type = cJSON_Raw;
+	}
+	return 0;
+}
+
 char *out_json_text(const cJSON *json)
 {
-	char *text = cJSON_Print(json), *out, *q;
+	cJSON *copy = cJSON_Duplicate(json, 1);
+	char *text = NULL, *out, *q;
 	int leading = 1;
 
+	if (copy && exact_integers(copy) == 0)
+		text = cJSON_Print(copy);
+	cJSON_Delete(copy);
 	if (!text)
 		return NULL;
 	/* Literal tabs in cJSON's output are all formatting: tabs inside

@@ -17,3 +17,15 @@ for bad in ' 5' '+5' '5x' ''; do
 		"$TMP/err"
 done
 expect_status 0 "$RUNBUNDLE" show "$TMP/run.rb" 5
+
+# A whole number prints as its digits, in the text and the JSON form,
+# even one that cJSON's %g would print in exponent form.
+printf '%s\n' \
+	'{"kind": "note", "data": {"time_us": 1796483738347950, "half": 2.5}}' \
+	'{"finalize": true}' >"$TMP/spec"
+"$1" "$TMP/n.rb" "$TMP/spec" || fail "forge failed"
+for form in "" --json; do
+	expect_status 0 "$RUNBUNDLE" show $form "$TMP/n.rb" 1
+	expect_grep '"time_us": 1796483738347950,' "$TMP/out"
+	expect_grep '"half": 2.5$' "$TMP/out"
+done
