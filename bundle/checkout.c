@@ -424,7 +424,9 @@ static int checkout_tree(struct checkout *c, const struct bundle_id *id)
 	void *data;
 	int rc = 0;
 
-	if (c->depth >= BUNDLE_SNAPSHOT_MAX_DEPTH) {
+	/* A snapshot stores trees up to BUNDLE_SNAPSHOT_MAX_DEPTH levels
+	 * below the root tree, so checkout accepts as many. */
+	if (c->depth > BUNDLE_SNAPSHOT_MAX_DEPTH) {
 		bundle_set_error("cannot check out: '%s': trees nested deeper "
 				 "than %d levels",
 				 c->path.data, BUNDLE_SNAPSHOT_MAX_DEPTH);
