@@ -293,11 +293,15 @@ static int run(struct snapshot_args *args)
 		rc = head_digest(bundle, &digest);
 	if (rc < 0) {
 		cli_error_from(bundle_error(), bundle_error_hint());
+		bundle_leave_wal(bundle);
 		bundle_close(bundle);
 		return CLI_EXIT_ERROR;
 	}
 	if (args->finalize)
 		record_note_wal(bundle, args->bundle);
+	/* An unfinalized bundle left in WAL mode without its -wal file
+	 * looks to readers like a copy that lost that file. */
+	bundle_leave_wal(bundle);
 	bundle_close(bundle);
 	print_result(args, &snapshot, &digest);
 	return snapshot.complete ? CLI_EXIT_OK : CLI_EXIT_FAIL;

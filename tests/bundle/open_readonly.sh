@@ -8,14 +8,15 @@ WRITER=$1
 unpriv_setup
 chmod 755 "$TMP"
 
-# A bundle closed by its writer: still in WAL mode, with no -wal file.
+# A bundle closed by its writer: back in rollback-journal mode, with no
+# -wal file.
 mkdir "$TMP/dir" "$TMP/ro" "$TMP/rw"
 echo hello >"$TMP/dir/a"
 "$RUNBUNDLE" snapshot "$TMP/ro/closed.rb" "$TMP/dir" >/dev/null ||
 	fail "snapshot failed"
-# Bytes 18 and 19 of the header are 2 in WAL mode.
-expect_eq "2 2" "$(od -An -j18 -N2 -tu1 "$TMP/ro/closed.rb" | xargs)" \
-	"WAL mode of an unfinalized bundle"
+# Bytes 18 and 19 of the header are 1 in rollback-journal mode.
+expect_eq "1 1" "$(od -An -j18 -N2 -tu1 "$TMP/ro/closed.rb" | xargs)" \
+	"journal mode of an unfinalized bundle"
 [ ! -e "$TMP/ro/closed.rb-wal" ] || fail "snapshot left a WAL file"
 
 # A bundle whose writer was killed: its -wal and -shm stay beside it.

@@ -17,6 +17,15 @@ stored=$(sqlite3 "$TMP/b.rb" \
 	'SELECT lower(hex(hash)) FROM events ORDER BY seq DESC LIMIT 1')
 expect_eq "$stored" "$digest" "digest of an unfinalized bundle"
 
+# A snapshot that leaves the bundle unfinalized still moves every commit
+# into the file, so verify does not ask for a missing -wal file.
+[ ! -e "$TMP/b.rb-wal" ] || fail "snapshot left b.rb-wal behind"
+expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/b.rb"
+if grep -q -- -wal "$TMP/err"; then
+	cat "$TMP/err" >&2
+	fail "verify warns of a missing -wal file after a snapshot"
+fi
+
 # Excludes: a name pattern, and a path pattern from the root.
 expect_status 0 "$RUNBUNDLE" snapshot --json --exclude '*.o' \
 	--exclude keep/cache "$TMP/b.rb" "$src"

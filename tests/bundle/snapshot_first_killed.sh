@@ -1,7 +1,8 @@
 #!/bin/sh
 # The first snapshot of a new bundle is written in rollback-journal mode.
 # Killed with SIGKILL at any moment, it leaves a bundle that opens and
-# verifies. Once it ends, the bundle is in WAL mode.
+# verifies. Once it ends, the bundle is in rollback-journal mode again,
+# with every commit in the file.
 . "$TESTS_DIR/lib.sh"
 
 src=$TMP/src
@@ -18,10 +19,11 @@ journal_mode() {
 	esac
 }
 
-# After the snapshot, the writers and readers that follow see WAL mode.
+# After the snapshot, neither a journal nor a -wal file is left.
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/whole.rb" "$src"
-expect_eq wal "$(journal_mode "$TMP/whole.rb")" "mode after the snapshot"
+expect_eq rollback "$(journal_mode "$TMP/whole.rb")" "mode after the snapshot"
 [ ! -e "$TMP/whole.rb-journal" ] || fail "a journal is left after the snapshot"
+[ ! -e "$TMP/whole.rb-wal" ] || fail "a -wal file is left after the snapshot"
 expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/whole.rb"
 expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/final.rb" "$src"
 expect_eq rollback "$(journal_mode "$TMP/final.rb")" "mode when finalized"
@@ -62,10 +64,13 @@ for delay in 0.02 0.05 0.1 0.2 0.4 0.8; do
 	expect_eq "$events" "$(jq .verified_events "$TMP/out")" \
 		"killed after $delay s: verified events"
 
-	# The bundle takes the next snapshot, in WAL mode.
+	# The bundle takes the next snapshot, and is left with every
+	# commit in the file.
 	expect_status 0 "$RUNBUNDLE" snapshot "$bundle" "$src"
-	expect_eq wal "$(journal_mode "$bundle")" \
+	expect_eq rollback "$(journal_mode "$bundle")" \
 		"killed after $delay s: mode after the next snapshot"
+	[ ! -e "$bundle-wal" ] ||
+		fail "killed after $delay s: a -wal file is left"
 	# A kill between the journal's creation and its header leaves an
 	# empty journal, which SQLite ignores and leaves in place.
 	[ ! -s "$bundle-journal" ] ||

@@ -72,7 +72,9 @@ expect_status 0 "$RUNBUNDLE" patch --from 0 --to 1 "$TMP/f.rb" src/a.c
 
 # A copy taken while a writer has committed events to the -wal: a reader
 # keeps a transaction open that began before the second snapshot, so the
-# writer's checkpoint cannot copy those events into the bundle.
+# writer's checkpoint cannot copy those events into the bundle. A
+# snapshot leaves the bundle in rollback-journal mode, so the reader
+# switches it to WAL first, as a running writer would have.
 mkdir "$TMP/live"
 echo one >"$ws/src/a.c"
 "$RUNBUNDLE" snapshot "$TMP/live/run.rb" "$ws" >/dev/null
@@ -80,6 +82,7 @@ echo one >"$ws/src/a.c"
 	"$TMP/live/done" <<'EOF' &
 import os, sqlite3, sys, time
 connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA journal_mode = WAL")
 connection.execute("BEGIN")
 connection.execute("SELECT count(*) FROM events").fetchone()
 open(sys.argv[2], "w").close()
