@@ -363,14 +363,78 @@ static int check_tree_ref(const struct bundle_id *ref, enum bundle_kind kind,
 	return v->oom ? -1 : 0;
 }
 
+/* Find the size of a file entry's content: the blob's size, or the
+ * total that its chunk list records. Returns -1 when the object is
+ * missing or damaged, which is reported on its own. */
+static int content_size(struct verify *v, const struct bundle_tree_entry *e,
+			uint64_t *size)
+{
+	uint32_t child = verify_find(v, &e->ref);
+	struct chunk_list list;
+	void *data;
+	size_t len;
+	int rc;
+
+	if (child == NO_NODE)
+		return -1;
+	if (e->ref_kind != BUNDLE_CHUNKS) {
+		*size = v->nodes[child].size;
+		return 0;
+	}
+	if (v->nodes[child].kind != BUNDLE_CHUNKS ||
+	    bundle_get(v->bundle, &e->ref, &data, &len, NULL) < 0)
+		return -1;
+	rc = chunk_list_parse(data, len, &list);
+	if (rc == 0)
+		*size = list.size;
+	free(data);
+	return rc;
+}
+
+/* Check that a file entry's size, or the length of its data extents
+ * when sparse, is its content's size, because checkout fails if not. */
+static void check_file_size(struct verify *v, struct row *row,
+			    const struct bundle_tree_entry *e)
+{
+	char name[1024], hex[BUNDLE_ID_HEX_LEN + 1];
+	uint64_t expected = e->size, actual = 0;
+
+	if (e->sparse) {
+		expected = 0;
+		for (uint32_t i = 0; i < e->n_extents; i++)
+			expected += e->extents[i].length;
+	}
+	if (content_size(v, e, &actual) < 0 || actual == expected)
+		return;
+	bundle_name_escape(name, sizeof(name), e->name, e->name_len);
+	bundle_id_to_hex(&e->ref, hex);
+	v->nodes[row->node].bad = 1;
+	verify_problem(v, row->node, &v->nodes[row->node].id, 0,
+		       "entry '%s' records %llu bytes of content, but its "
+		       "content %s has %llu",
+		       name, (unsigned long long)expected, hex,
+		       (unsigned long long)actual);
+}
+
 static void check_tree(struct verify *v, struct row *row)
 {
 	struct tree_walk walk = {v, row};
+	struct bundle_tree tree;
 
-	if (bundle_tree_foreach_ref(row->full, row->full_len, check_tree_ref,
-				    &walk) < 0 &&
-	    !v->oom)
+	if (bundle_tree_parse(&tree, row->full, row->full_len) < 0) {
 		bad(v, row, bundle_error());
+		return;
+	}
+	for (size_t i = 0; i < tree.n_entries && !v->oom; i++) {
+		const struct bundle_tree_entry *e = &tree.entries[i];
+
+		if (e->kind != BUNDLE_ENTRY_FILE && e->kind != BUNDLE_ENTRY_DIR)
+			continue;
+		check_tree_ref(&e->ref, e->ref_kind, &walk);
+		if (e->kind == BUNDLE_ENTRY_FILE)
+			check_file_size(v, row, e);
+	}
+	bundle_tree_release(&tree);
 }
 
 /*
