@@ -79,6 +79,16 @@ int store_sql_error(struct bundle *bundle, const char *what)
 {
 	int code = sqlite3_extended_errcode(bundle->db);
 
+	/* SQLite's message, "attempt to write a readonly database", blames
+	 * the file, which may be writable: it failed to create the -wal. */
+	if (code == SQLITE_READONLY_DIRECTORY) {
+		bundle_set_error("%s: '%s': its folder is not writable, and "
+				 "a writer creates '%s-wal' beside it",
+				 what, bundle->path, bundle->path);
+		bundle_set_hint("make the folder writable, or copy the "
+				"bundle to a folder that is");
+		return -1;
+	}
 	bundle_set_error("%s: '%s': %s", what, bundle->path,
 			 sqlite3_errmsg(bundle->db));
 	switch (code & 0xff) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # open_readonly.sh - verify and inspect open an unfinalized bundle as a
 # user who cannot write its folder or the file, and leave no file behind.
+# A writer in such a folder is rejected with the folder as the reason.
 . "$TESTS_DIR/lib.sh"
 WRITER=$1
 
@@ -65,4 +66,17 @@ cp "$TMP/ro/closed.rb" "$TMP/rw/closed.rb"
 chmod 444 "$TMP/rw/closed.rb"
 expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/rw/closed.rb"
 expect_eq closed.rb "$(ls -A "$TMP/rw")" "files after a read-only verify"
+
+# A writer needs to create the -wal file in the folder. A writable
+# bundle in a folder the user cannot write is rejected for that reason.
+mkdir "$TMP/locked"
+cp "$TMP/ro/closed.rb" "$TMP/locked/mine.rb"
+chown "$TEST_USER" "$TMP/locked/mine.rb"
+chmod 644 "$TMP/locked/mine.rb"
+expect_status 3 as_user "$UNPRIV_RUNBUNDLE" snapshot "$TMP/locked/mine.rb" \
+	"$TMP/dir"
+expect_grep "^runbundle: cannot open bundle for writing: \
+'$TMP/locked/mine.rb': its folder is not writable, and a writer creates \
+'$TMP/locked/mine.rb-wal' beside it\$" "$TMP/err"
+expect_grep '^hint: make the folder writable' "$TMP/err"
 exit 0
