@@ -76,15 +76,20 @@ static char *end_line(const cJSON *d)
 static char *exchange_line(const cJSON *d)
 {
 	const char *outcome = str(d, "outcome");
-	char dur[32];
+	/* A path that is not UTF-8 is stored as {"base64": ...}. */
+	char *path = out_arg_text(cJSON_GetObjectItem(d, "path"));
+	char dur[32], *line;
 
+	if (!path)
+		return NULL;
 	out_duration(dur, sizeof(dur), inspect_json_num(d, "duration_us", -1));
-	return fmt("%.0f %s %s %s %.0f%s%s, %s",
+	line = fmt("%.0f %s %s %s %.0f%s%s, %s",
 		   inspect_json_num(d, "seq", -1), str(d, "upstream"),
-		   str(d, "method"), str(d, "path"),
-		   inspect_json_num(d, "status", 0),
+		   str(d, "method"), path, inspect_json_num(d, "status", 0),
 		   strcmp(outcome, "complete") == 0 ? "" : " ",
 		   strcmp(outcome, "complete") == 0 ? "" : outcome, dur);
+	free(path);
+	return line;
 }
 
 static char *workspace_line(const cJSON *d)

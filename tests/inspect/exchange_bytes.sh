@@ -1,0 +1,27 @@
+#!/bin/sh
+# An exchange whose request path is not UTF-8 is stored as {"base64": ...}
+# in its event. log shows the bytes that are not UTF-8 as \xHH.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/inspect/inspect_lib.sh"
+forge=$1
+
+make_tree "$TMP/w"
+# "/v1/chat/completions\377" in base64.
+b64=L3YxL2NoYXQvY29tcGxldGlvbnP/
+{
+	printf '{"snapshot": "%s", "at": "initial"}\n' "$TMP/w"
+	printf '{"kind": "exchange", "data": {"seq": 1, "upstream": "script", '
+	printf '"method": "POST", "path": {"base64": "%s"}, "status": 200, ' \
+		"$b64"
+	printf '"outcome": "complete", "duration_us": 1500}, "exchange": '
+	printf '{"path": "/v1/chat/completions\377", "request": '
+	printf '"{\\"model\\": \\"m\\"}", "response": "{}"}}\n'
+	printf '{"snapshot": "%s", "at": "final"}\n' "$TMP/w"
+	printf '{"finalize": true}\n'
+} >"$TMP/spec"
+"$forge" "$TMP/b.rb" "$TMP/spec" || fail "forge failed"
+
+expect_status 0 "$RUNBUNDLE" log "$TMP/b.rb"
+expect_grep ' exchange  *1 script POST /v1/chat/completions\\xff 200, ' \
+	"$TMP/out"
+exit 0
