@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bundle/tree.h"
 #include "inspect/answer.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
@@ -157,7 +158,8 @@ static void add_exchange(const struct inspect_view *v,
 {
 	struct harness_exchange ex;
 	struct inspect_answer a;
-	char endpoint[512], part[48];
+	char endpoint[512], path[400], name[256], part[48];
+	const char *text;
 	cJSON *row;
 	int rc = inspect_view_exchange(v, ev, &ex);
 
@@ -172,11 +174,18 @@ static void add_exchange(const struct inspect_view *v,
 		bump(model, "unreadable", 1);
 		return;
 	}
+	/* The path and the model name are bytes of the exchange that may
+	 * not be UTF-8, which a JSON string cannot carry. */
+	text = ex.request.path ? ex.request.path : "?";
+	bundle_name_escape(path, sizeof(path), (const unsigned char *)text,
+			   strlen(text));
+	text = a.model ? a.model : "";
+	bundle_name_escape(name, sizeof(name), (const unsigned char *)text,
+			   strlen(text));
 	snprintf(endpoint, sizeof(endpoint), "%s %s",
-		 ex.upstream ? ex.upstream : "?",
-		 ex.request.path ? ex.request.path : "?");
+		 ex.upstream ? ex.upstream : "?", path);
 	row = endpoint_row(cJSON_GetObjectItem(model, "by_endpoint"), endpoint,
-			   a.model ? a.model : "");
+			   name);
 	bump(row, "calls", 1);
 	bump(row, "input_tokens", a.input_tokens > 0 ? a.input_tokens : 0);
 	bump(row, "output_tokens", a.output_tokens > 0 ? a.output_tokens : 0);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # An exchange whose request path is not UTF-8 is stored as {"base64": ...}
-# in its event. log shows the bytes that are not UTF-8 as \xHH.
+# in its event. log and inspect show the bytes that are not UTF-8 as
+# \xHH, so inspect --json stays JSON that a strict parser reads.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/inspect/inspect_lib.sh"
 forge=$1
@@ -24,4 +25,11 @@ b64=L3YxL2NoYXQvY29tcGxldGlvbnP/
 expect_status 0 "$RUNBUNDLE" log "$TMP/b.rb"
 expect_grep ' exchange  *1 script POST /v1/chat/completions\\xff 200, ' \
 	"$TMP/out"
+
+expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/b.rb"
+expect_eq 'script /v1/chat/completions\xff' "$(/usr/bin/python3 -c '
+import json, sys
+summary = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+print(summary["model"]["by_endpoint"][0]["endpoint"])' "$TMP/out")" \
+	"the endpoint in inspect --json"
 exit 0
