@@ -23,6 +23,7 @@
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
+#include "harness/json_bytes.h"
 #include "harness/model_script.h"
 #include "harness/normalize.h"
 #include "record/commands.h"
@@ -516,6 +517,23 @@ static void on_finished(void *ctx, struct harness_exchange *ex)
 	free(ex);
 }
 
+/* Return a new copy of a diff entry's path, which is in base64 under
+ * path_base64 when it is not UTF-8, or NULL. */
+static char *diff_path(const cJSON *diff)
+{
+	const cJSON *path = cJSON_GetObjectItem(diff, "path");
+	const cJSON *b64 = cJSON_GetObjectItem(diff, "path_base64");
+	unsigned char *bytes;
+	size_t len;
+
+	if (cJSON_IsString(path))
+		return strdup(path->valuestring);
+	if (!cJSON_IsString(b64) ||
+	    harness_base64_decode(b64->valuestring, &bytes, &len) < 0)
+		return NULL;
+	return (char *)bytes;
+}
+
 static void print_divergence(const struct harness_exchange *ex,
 			     const char *report)
 {
@@ -537,14 +555,15 @@ static void print_divergence(const struct harness_exchange *ex,
 			  ex->request.method, target);
 	cJSON_ArrayForEach(diff, diffs)
 	{
-		const cJSON *path = cJSON_GetObjectItem(diff, "path");
 		const cJSON *class = cJSON_GetObjectItem(diff, "class");
+		char *path = diff_path(diff);
 
-		if (cJSON_IsString(path) && cJSON_IsString(class)) {
-			cli_sanitize(target, sizeof(target), path->valuestring);
+		if (path && cJSON_IsString(class)) {
+			cli_sanitize(target, sizeof(target), path);
 			fprintf(stderr, "  %s %s\n", class->valuestring,
 				target);
 		}
+		free(path);
 	}
 	cJSON_Delete(root);
 }

@@ -72,6 +72,8 @@ post "$PLAY/v1/chat/completions" \
 	-o /dev/null
 post "$PLAY/v1/chat/completions" "$(chat "$(printf 'g\377\375')")" \
 	-o "$TMP/div4"
+post "$PLAY/v1/chat/completions" "$(chat same "$(printf '"k\377":1')")" \
+	-o /dev/null
 stop_gateway "$PLAY_PID" 1
 "$PYTHON" -c 'import json, sys
 json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$TMP/div4" ||
@@ -81,13 +83,13 @@ json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$TMP/div4" ||
 import base64, json, sys
 reports = [json.loads(line.decode("utf-8"))
            for line in open(sys.argv[1], "rb")]
-assert len(reports) == 4, reports
+assert len(reports) == 5, reports
 
 def divergent(report):
     return [d["path"] for d in report["differences"]
             if d["class"] == "divergent"]
 
-first, second, third, fourth = reports
+first, second, third, fourth, fifth = reports
 assert first["verdict"] == "diverged", first
 assert first["request"]["path"] == "/v1/chat/completions", first
 assert divergent(first) == ["messages[2].content"], first
@@ -112,9 +114,13 @@ diff = [d for d in fourth["differences"]
         if d["path"] == "messages[2].content"][0]
 assert "live" not in diff, diff
 assert base64.b64decode(diff["live_base64"]) == b'"g\xff\xfd"', diff
+
+diff = [d for d in fifth["differences"] if "path_base64" in d][0]
+assert base64.b64decode(diff["path_base64"]) == b'["k\xff"]', diff
 PY
 expect_grep "replay diverged: 'POST /v1/chat/completions'" "$TMP/replay.err"
 expect_grep '^  divergent messages\[2\].content$' "$TMP/replay.err"
+expect_grep '^  divergent \["k?"\]$' "$TMP/replay.err"
 
 # --on-divergence closest serves the closest recording.
 start_gateway closest --replay "$TMP/rec.jsonl" --timing fast \
