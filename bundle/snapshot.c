@@ -148,6 +148,17 @@ static int add_error(struct walk *w, struct bundle_tree *tree,
 	return bundle_tree_add(tree, e);
 }
 
+/* Leave out an entry that was listed but was gone when it was read: a
+ * file deleted during the walk, as a build's temporary files are. It is
+ * absent, as if it had been deleted before the walk, not unreadable.
+ * Takes back the count that the entry added. Returns 1, as for an entry
+ * left out under invariant 5. */
+static int vanished(uint64_t *count)
+{
+	(*count)--;
+	return 1;
+}
+
 /* Name the file in the message of a failed store. Returns -1. */
 static int store_failed(struct walk *w)
 {
@@ -353,12 +364,13 @@ static int snap_file(struct walk *w, int dirfd, struct snapshot_item *it,
 		     struct bundle_tree_entry *e)
 {
 	struct bundle_extent *extents = NULL;
+	uint64_t size = (uint64_t)it->st.st_size;
 	const char *link;
 	int read_errno = 0, rc;
 
 	e->kind = BUNDLE_ENTRY_FILE;
 	w->stats->files++;
-	w->stats->bytes += (uint64_t)it->st.st_size;
+	w->stats->bytes += size;
 	if (it->st.st_nlink > 1) {
 		link = snapshot_links_find(&w->links, &it->st);
 		if (link) {
@@ -375,6 +387,11 @@ static int snap_file(struct walk *w, int dirfd, struct snapshot_item *it,
 	}
 
 	rc = read_file(w, dirfd, it, e, &extents, &read_errno);
+	if (rc == -2 && read_errno == ENOENT) {
+		free(extents);
+		w->stats->bytes -= size;
+		return vanished(&w->stats->files);
+	}
 	if (rc == -2) {
 		free(extents);
 		return add_error(w, tree, e, strerror(read_errno));
@@ -417,6 +434,10 @@ static int snap_symlink(struct walk *w, int dirfd,
 		if (!target)
 			return add_error(w, tree, e, "out of memory");
 		got = readlinkat(dirfd, it->name, target, size);
+		if (got < 0 && errno == ENOENT) {
+			free(target);
+			return vanished(&w->stats->symlinks);
+		}
 		if (got < 0) {
 			free(target);
 			return add_error(w, tree, e, strerror(errno));
@@ -483,6 +504,8 @@ static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 	else
 		snapshot_list_at(w->options, dirfd, it->name, w->path.data,
 				 w->path.len, &listing);
+	if (listing.fd < 0 && listing.open_errno == ENOENT)
+		return vanished(&w->stats->dirs);
 	if (listing.fd < 0)
 		return add_error(w, tree, e, strerror(listing.open_errno));
 	if (listing.list_errno) {
@@ -556,6 +579,8 @@ static int snap_item(struct walk *w, int dirfd, struct snapshot_item *it,
 	memset(&e, 0, sizeof(e));
 	e.name = (const unsigned char *)it->name;
 	e.name_len = it->name_len;
+	if (it->stat_errno == ENOENT)
+		return 1;
 	if (it->stat_errno)
 		return add_error(w, tree, &e, strerror(it->stat_errno));
 	fill_stat(&e, &it->st);
