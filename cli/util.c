@@ -153,6 +153,12 @@ int cli_option_error(const struct cli_command *self, int c, char **argv)
 
 	if (c == ':')
 		return cli_usage_error(self, "missing value: '%s'", opt);
+
+	/* getopt_long sets optopt to a known long option's value when it
+	 * was given "=VALUE" but takes none; an unknown one leaves 0. */
+	if (optopt > 0 && strncmp(opt, "--", 2) == 0 && strchr(opt, '='))
+		return cli_usage_error(self, "unexpected value: '%s': the "
+				       "option takes none", opt);
 	return cli_usage_error(self, "unknown option: '%s'", opt);
 }
 

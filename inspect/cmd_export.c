@@ -280,6 +280,10 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 				       "or dir: '%s'", format);
 	if (!out)
 		return cli_usage_error(self, "missing -o OUT");
+	if (keep_setid && strcmp(format, "dir") != 0)
+		return cli_usage_error(self, "invalid --keep-setuid: '%s': "
+				       "it applies to --format dir only, and "
+				       "an archive keeps the bits", format);
 	if (argc - optind != 1)
 		return cli_usage_error(self, "expected one BUNDLE");
 	return run(argv[optind], format, step, out, json, keep_setid);

@@ -43,3 +43,14 @@ record --label ci -- true|invalid --label: 'ci': expected KEY=VALUE
 record --upstream openai -- true|invalid --upstream: 'openai': expected NAME=URL
 record --sandbox full -- true|invalid --sandbox: 'full': expected 'namespaces' or 'none'
 LIST
+
+# A value given to an option that takes none, and an option that does
+# not apply to the format asked for.
+expect_status 2 "$RUNBUNDLE" ls --json=x "$B"
+expect_grep "^runbundle: unexpected value: '--json=x': the option takes \
+none$" "$TMP/err"
+expect_status 2 "$RUNBUNDLE" export --format tar --keep-setuid \
+	-o "$TMP/x.tar" "$B"
+expect_grep "^runbundle: invalid --keep-setuid: 'tar': it applies to \
+--format dir only, and an archive keeps the bits$" "$TMP/err"
+[ ! -e "$TMP/x.tar" ] || fail "export wrote an archive after the error"
