@@ -307,7 +307,7 @@ static int run(const char *bundle, const char *output, int json_out,
 	}
 	problems = inspect_json_num(cJSON_GetObjectItem(doc, "verify"),
 				    "n_problems", 0);
-	json = cJSON_PrintUnformatted(doc);
+	json = out_json_utf8(doc) == 0 ? cJSON_PrintUnformatted(doc) : NULL;
 	if (!json) {
 		cJSON_Delete(doc);
 		return cli_error_from("cannot build the report: out of memory",

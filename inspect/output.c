@@ -11,6 +11,7 @@
 
 #include "bundle/tree.h"
 #include "cli/cli.h"
+#include "harness/json_bytes.h"
 #include "inspect/error.h"
 #include "inspect/output.h"
 
@@ -62,13 +63,54 @@ static int exact_integers(cJSON *item)
 	return 0;
 }
 
+/* Return an escaped copy of s when it is not valid UTF-8, else NULL.
+ * *failed is set when memory runs out. */
+static char *escape_bytes(const char *s, int *failed)
+{
+	size_t len = strlen(s), cap = len * 4 + 1;
+	char *escaped;
+
+	if (harness_is_utf8((const unsigned char *)s, len))
+		return NULL;
+	escaped = malloc(cap);
+	if (!escaped) {
+		*failed = 1;
+		return NULL;
+	}
+	bundle_name_escape(escaped, cap, (const unsigned char *)s, len);
+	return escaped;
+}
+
+int out_json_utf8(cJSON *item)
+{
+	int failed = 0;
+
+	for (; item && !failed; item = item->next) {
+		char *escaped;
+
+		if (out_json_utf8(item->child) < 0)
+			return -1;
+		if (item->string && !(item->type & cJSON_StringIsConst) &&
+		    (escaped = escape_bytes(item->string, &failed))) {
+			free(item->string);
+			item->string = escaped;
+		}
+		if (cJSON_IsString(item) && !(item->type & cJSON_IsReference) &&
+		    (escaped = escape_bytes(item->valuestring, &failed))) {
+			free(item->valuestring);
+			item->valuestring = escaped;
+		}
+	}
+	return failed ? -1 : 0;
+}
+
 char *out_json_text(const cJSON *json)
 {
 	cJSON *copy = cJSON_Duplicate(json, 1);
 	char *text = NULL, *out, *q;
 	int leading = 1;
 
-	if (copy && exact_integers(copy) == 0)
+	if (copy && exact_integers(copy) == 0 && out_json_utf8(copy) == 0)
 		text = cJSON_Print(copy);
 	cJSON_Delete(copy);
 	if (!text)

@@ -80,6 +80,12 @@ char *out_argv(const cJSON *argv);
 int out_step_path(const struct inspect_view *view, char **words, int n,
 		  size_t *step, const char **path);
 
+/* Escape, in place, every string and key of the tree at item that is
+ * not valid UTF-8 as names are in messages (\xHH for such bytes), so the
+ * JSON printed from it is valid for strict parsers. The bundle keeps the
+ * exact bytes. Returns 0, or -1 when memory runs out. */
+int out_json_utf8(cJSON *item);
+
 /* Warn on stderr that a checkout cleared the setuid or setgid bits of
  * count files, and name the option that keeps them. Prints nothing when
  * count is 0. */

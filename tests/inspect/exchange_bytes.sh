@@ -16,7 +16,7 @@ b64=L3YxL2NoYXQvY29tcGxldGlvbnP/
 		"$b64"
 	printf '"outcome": "complete", "duration_us": 1500}, "exchange": '
 	printf '{"path": "/v1/chat/completions\377", "request": '
-	printf '"{\\"model\\": \\"m\\"}", "response": "{}"}}\n'
+	printf '"{\\"model\\": \\"m\377\\"}", "response": "{}"}}\n'
 	printf '{"snapshot": "%s", "at": "final"}\n' "$TMP/w"
 	printf '{"finalize": true}\n'
 } >"$TMP/spec"
@@ -32,4 +32,21 @@ import json, sys
 summary = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
 print(summary["model"]["by_endpoint"][0]["endpoint"])' "$TMP/out")" \
 	"the endpoint in inspect --json"
+
+# show --json and report --json escape the request body's model name,
+# which is not UTF-8 either.
+strict_json() {
+	/usr/bin/python3 -c 'import json, sys
+json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$1"
+}
+seq=$("$RUNBUNDLE" log --json "$TMP/b.rb" | jq -r '.. | objects |
+	select(.kind? == "exchange") | .seq' | head -1)
+[ -n "$seq" ] || fail "log --json has no exchange event"
+expect_status 0 "$RUNBUNDLE" show --json "$TMP/b.rb" "$seq"
+strict_json "$TMP/out" || fail "show --json is not strict JSON"
+expect_grep '"model": "m\\\\xff"' "$TMP/out"
+expect_status 0 "$RUNBUNDLE" report --json -o "$TMP/r.html" "$TMP/b.rb"
+strict_json "$TMP/out" || fail "report --json is not strict JSON"
+/usr/bin/python3 -c 'open(__import__("sys").argv[1], "rb").read().decode()' \
+	"$TMP/r.html" || fail "the HTML report is not UTF-8"
 exit 0
