@@ -136,3 +136,35 @@ int harness_json_read_text(const cJSON *item, char **out)
 	*out = (char *)data;
 	return 0;
 }
+
+const char *const harness_event_text_members[HARNESS_EVENT_TEXT_MEMBERS] = {
+	"path", "attempted", "command", "resolved",
+};
+
+int harness_json_decode_members(cJSON *object, const char *const *names,
+				size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cJSON *item = cJSON_GetObjectItemCaseSensitive(object,
+							       names[i]);
+		cJSON *text;
+		char *bytes;
+		int rc;
+
+		if (!cJSON_IsObject(item))
+			continue;
+		rc = harness_json_read_text(item, &bytes);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
+		text = cJSON_CreateString(bytes);
+		free(bytes);
+		if (!text || !cJSON_ReplaceItemInObjectCaseSensitive(
+				     object, names[i], text)) {
+			cJSON_Delete(text);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -44,4 +44,17 @@ struct cJSON *harness_json_text(const char *s);
  */
 int harness_json_read_text(const struct cJSON *item, char **out);
 
+/*
+ * Replace each member of object named in names whose value has the form
+ * {"base64": ...} of bytes without NUL by a string of those bytes, so
+ * that readers that take a string get the exact bytes, valid UTF-8 or
+ * not. Other members stay. Returns -1 when memory runs out, else 0.
+ */
+int harness_json_decode_members(struct cJSON *object,
+				const char *const *names, size_t n);
+
+/* The members of exec and violation events that may be in that form. */
+extern const char *const harness_event_text_members[];
+#define HARNESS_EVENT_TEXT_MEMBERS 4
+
 #endif

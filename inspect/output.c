@@ -269,8 +269,16 @@ char *out_arg_text(const cJSON *arg)
 {
 	char *text;
 
-	if (cJSON_IsString(arg))
+	if (cJSON_IsString(arg)) {
+		int failed = 0;
+
+		/* Bytes that are not UTF-8 show as \xHH here too, whether
+		 * they came as base64 or were decoded on load. */
+		text = escape_bytes(arg->valuestring, &failed);
+		if (text || failed)
+			return text;
 		return strdup(arg->valuestring);
+	}
 	text = base64_arg(arg);
 	return text ? text : strdup("?");
 }

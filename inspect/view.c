@@ -9,13 +9,14 @@
 #include "bundle/verify.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
+#include "harness/json_bytes.h"
 #include "inspect/error.h"
 #include "inspect/view.h"
 
 static int load_event(struct inspect_view *view, uint64_t seq)
 {
 	struct inspect_event *ev = &view->events[seq - 1];
-	cJSON *json = bundle_get_event(view->bundle, seq);
+	cJSON *json = bundle_get_event(view->bundle, seq), *data;
 	const char *time;
 
 	if (!json)
@@ -31,7 +32,14 @@ static int load_event(struct inspect_view *view, uint64_t seq)
 	}
 	time = inspect_json_str(json, "time");
 	ev->time = time ? time : "";
-	ev->data = cJSON_GetObjectItemCaseSensitive(json, "data");
+	data = cJSON_GetObjectItemCaseSensitive(json, "data");
+	ev->data = data;
+	if (harness_json_decode_members(data, harness_event_text_members,
+					HARNESS_EVENT_TEXT_MEMBERS) < 0) {
+		inspect_set_error("cannot read event: '%llu': out of memory",
+				  (unsigned long long)seq);
+		return -1;
+	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "harness/error.h"
 #include "harness/fingerprint.h"
+#include "harness/json_bytes.h"
 #include "harness/tracer.h"
 #include "record/record.h"
 
@@ -56,9 +57,11 @@ static int denied_exec(struct record_session *s,
 		return 0;
 	data = process_data(p);
 	cJSON_AddStringToObject(data, "source", "exec");
-	cJSON_AddStringToObject(data, "command", exec->attempted);
+	cJSON_AddItemToObject(data, "command",
+			      harness_json_text(exec->attempted));
 	if (exec->resolved)
-		cJSON_AddStringToObject(data, "resolved", exec->resolved);
+		cJSON_AddItemToObject(data, "resolved",
+				      harness_json_text(exec->resolved));
 	if (exec->forbidden)
 		cJSON_AddStringToObject(data, "reason", "a dynamic loader run "
 					"as a program, which exec.allow does "
@@ -131,15 +134,16 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 		add_argv(data, exec, object);
 
 	harness_json_add_integer(data, "time_us", exec->time_us);
-	cJSON_AddStringToObject(data, "path",
-				exec->exe.path ? exec->exe.path
-					       : exec->attempted);
+	cJSON_AddItemToObject(data, "path",
+			      harness_json_text(exec->exe.path ? exec->exe.path
+							       : exec->attempted));
 
 	/* A PATH search tries one name in each directory, and the readers
 	 * tell its attempts by that name (inspect/execs.h), which the
 	 * executable's resolved path need not end in: sh runs dash. */
 	if (exec->exe.path && exec->attempted)
-		cJSON_AddStringToObject(data, "attempted", exec->attempted);
+		cJSON_AddItemToObject(data, "attempted",
+				      harness_json_text(exec->attempted));
 	if (exec->error) {
 		const char *name = strerrorname_np(exec->error);
 

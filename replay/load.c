@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "harness/error.h"
 #include "harness/exchange_json.h"
+#include "harness/json_bytes.h"
 #include "inspect/output.h"
 #include "inspect/view.h"
 #include "replay/replay.h"
@@ -440,8 +441,13 @@ static int each_event(struct loader *l)
 		cJSON *event = bundle_get_event(run->bundle, seq);
 		int rc;
 
-		if (!event)
+		if (!event || harness_json_decode_members(
+				      cJSON_GetObjectItem(event, "data"),
+				      harness_event_text_members,
+				      HARNESS_EVENT_TEXT_MEMBERS) < 0) {
+			cJSON_Delete(event);
 			return fail_bundle(run->path);
+		}
 		rc = on_event(l, event);
 		cJSON_Delete(event);
 		if (rc < 0)
