@@ -473,6 +473,7 @@ static cJSON *commands_json(const struct stats *s, bool all)
 		cJSON_AddStringToObject(o, "recorded", c->recorded);
 		cJSON_AddItemToObject(o, "statuses",
 				      tallies_json(&c->statuses, "status"));
+		cJSON_AddNumberToObject(o, "unlisted", c->statuses.other);
 		cJSON_AddItemToArray(list, o);
 	}
 	return list;
@@ -531,6 +532,7 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 		cJSON_AddNumberToObject(st, "diverged", n);
 		cJSON_AddItemToObject(st, "how",
 				      tallies_json(t, "explanation"));
+		cJSON_AddNumberToObject(st, "unlisted", t->other);
 		cJSON_AddItemToArray(steps, st);
 	}
 	cJSON_AddItemToObject(o, "commands", commands_json(s, a->step != 0));
@@ -545,15 +547,23 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 static void print_command(const struct command_stats *c)
 {
 	const char *command = c->rec->command ? c->rec->command : "?";
-	char *clean = replay_clean(command, strlen(command));
+	/* A command line can contain a whole request body (curl -d), so
+	 * the table quotes it as an explanation does. The position then
+	 * distinguishes two commands with the same start. */
+	char *excerpt = replay_command_excerpt(command, 0,
+					       REPLAY_COMMAND_MAX);
+	unsigned unlisted = c->statuses.other;
 
-	printf("`%s` (step %zu, process %s):", clean ? clean : "?",
+	printf("%s (step %zu, process %s):", excerpt ? excerpt : "?",
 	       c->rec->step, c->rec->position);
-	free(clean);
+	free(excerpt);
 	for (size_t j = 0; j < c->statuses.n; j++)
 		printf("%s %s %u time%s", j ? "," : "",
 		       c->statuses.items[j].value, c->statuses.items[j].count,
 		       c->statuses.items[j].count == 1 ? "" : "s");
+	if (unlisted)
+		printf(", another status %u time%s", unlisted,
+		       unlisted == 1 ? "" : "s");
 	printf("; recorded %s\n", c->recorded);
 }
 
@@ -613,6 +623,13 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 			printf("  %u time%s: %s\n", t->items[j].count,
 			       t->items[j].count == 1 ? "" : "s",
 			       t->items[j].value);
+		/* Count the unlisted ones too, so that the lines add up to
+		 * the step's total. */
+		if (t->other)
+			printf("  %u time%s: another explanation (only the "
+			       "first %d distinct ones are listed)\n",
+			       t->other, t->other == 1 ? "" : "s",
+			       MAX_VALUES);
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
 		if (a->step || varied(&s->commands[i]))
@@ -622,6 +639,9 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 		printf("files: %s, %u time%s\n", s->files.items[i].value,
 		       s->files.items[i].count,
 		       s->files.items[i].count == 1 ? "" : "s");
+	if (s->files.other)
+		printf("files: another set of differences, %u time%s\n",
+		       s->files.other, s->files.other == 1 ? "" : "s");
 }
 
 /* Append 'text' to buf, quoted for sh. */

@@ -1,0 +1,45 @@
+#!/bin/sh
+# --repeat with more distinct explanations than the report lists: the
+# counts that it prints still add up to the replays. A command line
+# longer than an explanation quotes stays one short line in the table.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/replay/replay_lib.sh"
+
+n=18
+# Each replay makes a file of another random name: 18 explanations.
+random_file='mktemp -p . tmp.XXXXXX >/dev/null'
+# Fails with probability 1/2, from a seed drawn at each run, on a line
+# longer than the 72 bytes that an explanation quotes.
+flaky='awk "BEGIN { \"od -An -N4 -tu4 /dev/urandom\" | getline s; '
+flaky=$flaky'srand(s + 0); exit (rand() < 0.5) }"'
+new_workspace "$TMP/ws" "$random_file" "$flaky"
+record_in "$TMP/ws" "$TMP/run.rb"
+
+set +e
+"$RUNBUNDLE" replay --repeat $n -j 2 "$TMP/run.rb" >"$TMP/text" \
+	2>"$TMP/err"
+status=$?
+set -e
+expect_replay_status 1
+expect_grep "^step 1 diverged in $n of $n replays:" "$TMP/text"
+expect_eq $n "$(awk '/^  [0-9]+ times?: / { s += $1 } END { print s }' \
+	"$TMP/text")" "explanations counted"
+expect_grep '^  2 times: another explanation (only the first 16' \
+	"$TMP/text"
+
+# The awk command's line in the table stops where an explanation's
+# quote does, and names its position.
+grep '^`awk ' "$TMP/text" >"$TMP/awk" || {
+	cat "$TMP/text" >&2
+	fail "no line of the awk command"
+}
+quote='^`awk BEGIN { "od -An -N4 -tu4 /dev/urandom" | getline s; '
+quote=$quote'srand(s + 0); ex\.\.\.` (step 2, process 0\.[0-9.]*): exit '
+expect_grep "$quote" "$TMP/awk"
+
+replay_json "$TMP/run.rb" --repeat $n -j 2
+expect_eq "1 $n 2" "$(jqr '.steps[] | "\(.step) \(.diverged) \(.unlisted)"')" \
+	"the step with its unlisted explanations"
+expect_eq $n "$(jqr '([.steps[0].how[].count] | add) + .steps[0].unlisted')" \
+	"explanations counted in JSON"
+expect_eq 0 "$(jqr '[.commands[].unlisted] | add')" "unlisted statuses"
