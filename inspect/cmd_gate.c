@@ -87,14 +87,19 @@ static int on_change(const unsigned char *path, size_t path_len,
 	struct gate *g = arg;
 	char raw[8192];
 
-	(void)change, (void)old, (void)new;
+	(void)change, (void)old;
 	if (path_len >= sizeof(raw))
 		path_len = sizeof(raw) - 1;
 	memcpy(raw, path, path_len);
 	raw[path_len] = '\0';
 	g->changed++;
+	/* A symlink .runbundle -> src/rb changes no path below .runbundle,
+	 * yet a later job that reads .runbundle/gate.json reads src/rb. */
 	if (any_match(&g->rules->protected_paths, raw,
-		      inspect_gate_path_match))
+		      inspect_gate_path_match) ||
+	    (new && new->kind == BUNDLE_ENTRY_SYMLINK &&
+	     any_match(&g->rules->protected_paths, raw,
+		       inspect_gate_path_above)))
 		hit(&g->r[PROTECTED], raw);
 	if (!any_match(&g->rules->allowed_paths, raw, inspect_gate_path_match))
 		hit(&g->r[OUTSIDE], raw);

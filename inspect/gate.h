@@ -60,6 +60,13 @@ void inspect_gate_rules_release(struct inspect_gate_rules *rules);
  */
 int inspect_gate_path_match(const char *pattern, const char *path);
 
+/*
+ * Return nonzero when a pattern with '/' covers a path below path, as
+ * "/.github/workflows" covers one below ".github". A symlink at such a
+ * path moves what the pattern protects to a place that it does not.
+ */
+int inspect_gate_path_above(const char *pattern, const char *path);
+
 /* Nonzero when a command (the executable's path or argv[0]) matches a
  * denied pattern: a pattern without '/' is matched against the base
  * name, one with '/' against the whole path. */

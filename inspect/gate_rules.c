@@ -455,6 +455,46 @@ int inspect_gate_path_match(const char *pattern, const char *path)
 	return fnmatch(pattern, path, FNM_PATHNAME | FNM_LEADING_DIR) == 0;
 }
 
+/* Return whether pattern has more components than path and its first
+ * ones match path, so that a path that it covers lies below path. */
+static int match_above(const char *pattern, const char *path)
+{
+	size_t depth = 1, len = 0;
+	char prefix[4096];
+
+	for (const char *p = path; *p; p++)
+		depth += *p == '/';
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '/' && --depth == 0) {
+			len = (size_t)(p - pattern);
+			break;
+		}
+	}
+	if (depth > 0 || len >= sizeof(prefix))
+		return 0;
+	memcpy(prefix, pattern, len);
+	prefix[len] = '\0';
+	return fnmatch(prefix, path, FNM_PATHNAME) == 0;
+}
+
+int inspect_gate_path_above(const char *pattern, const char *path)
+{
+	if (!strchr(pattern, '/'))
+		return 0;
+	if (pattern[0] == '/')
+		pattern++;
+	if (strncmp(pattern, "**/", 3) != 0)
+		return match_above(pattern, path);
+	for (const char *p = path;;) {
+		if (match_above(pattern + 3, p))
+			return 1;
+		p = strchr(p, '/');
+		if (!p)
+			return 0;
+		p++;
+	}
+}
+
 int inspect_gate_command_match(const char *pattern, const char *command)
 {
 	const char *base = strrchr(command, '/');

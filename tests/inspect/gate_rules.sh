@@ -60,6 +60,30 @@ forge "$TMP/rules/b.rb" "$TMP/rules/spec"
 gate_fails rules protected-path
 expect_grep "'.runbundle/gate.json'" "$TMP/out"
 
+# A symlink in place of a protected directory changes nothing below it,
+# yet a later job that reads .runbundle/gate.json or .github/workflows
+# then reads the agent's files in src. A symlink elsewhere passes.
+for part in .runbundle .github; do
+	name=link$part
+	new_run "$name"
+	mkdir -p "$TMP/$name/after/src/dir"
+	echo '{"version": 1}' >"$TMP/$name/after/src/dir/gate.json"
+	ln -s src/dir "$TMP/$name/after/$part"
+	run_spec "$TMP/$name"
+	run_finish "$TMP/$name"
+	forge "$TMP/$name/b.rb" "$TMP/$name/spec"
+	gate_fails "$name" protected-path
+	expect_grep "'$part'$" "$TMP/out"
+done
+new_run link-elsewhere
+mkdir -p "$TMP/link-elsewhere/after/src/dir"
+ln -s dir "$TMP/link-elsewhere/after/src/.runbundle"
+ln -s src "$TMP/link-elsewhere/after/.githubx"
+run_spec "$TMP/link-elsewhere"
+run_finish "$TMP/link-elsewhere"
+forge "$TMP/link-elsewhere/b.rb" "$TMP/link-elsewhere/spec"
+expect_status 0 "$RUNBUNDLE" gate "$TMP/link-elsewhere/b.rb"
+
 # So are a repository's config and hooks, which name programs that git
 # runs on the host, at any depth, and a file named .git, which makes its
 # directory a repository of the agent's.
