@@ -37,6 +37,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,12 +291,58 @@ static int write_fd(const void *data, size_t len, void *arg)
 	return 0;
 }
 
-static int temp_name(char *buf, size_t len, const char *name)
+/* The temporary file being written, for the signal handler. */
+static char temp_path[300];
+static int temp_dirfd = -1;
+static volatile sig_atomic_t temp_live;
+
+/* Remove the temporary file before the signal ends apply, so that an
+ * interrupted apply leaves no stray file in the reviewer's checkout. */
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	if (temp_live)
+		unlinkat(temp_dirfd, temp_path, 0);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+static void catch_signals(void)
+{
+	const int signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		/* A signal that the caller ignores (nohup) stays ignored. */
+		if (sigaction(signals[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(signals[i], &sa, NULL);
+	}
+}
+
+/* Return a new temporary name beside name, which on_signal removes
+ * until temp_end. Before the file exists, its unlinkat just fails. */
+static const char *temp_begin(int dirfd, const char *name)
 {
 	static unsigned counter;
 
-	return snprintf(buf, len, ".%.200s.runbundle-%ld-%u", name,
-			(long)getpid(), counter++) >= (int)len ? -1 : 0;
+	temp_live = 0;
+	if (snprintf(temp_path, sizeof(temp_path), ".%.200s.runbundle-%ld-%u",
+		     name, (long)getpid(), counter++) >=
+	    (int)sizeof(temp_path))
+		return NULL;
+	temp_dirfd = dirfd;
+	temp_live = 1;
+	return temp_path;
+}
+
+static void temp_end(void)
+{
+	temp_live = 0;
 }
 
 /* Write a file entry's content to a temporary file and rename it. */
@@ -304,7 +351,7 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 {
 	const struct bundle_tree_entry *src = entry;
 	struct inspect_node node = {0};
-	char tmp[300];
+	const char *tmp;
 	int fd, rc = -1;
 
 	if (entry->kind == BUNDLE_ENTRY_HARDLINK) {
@@ -322,7 +369,8 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 		}
 		src = &node.entry;
 	}
-	if (temp_name(tmp, sizeof(tmp), name) < 0)
+	tmp = temp_begin(dirfd, name);
+	if (!tmp)
 		goto out;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
@@ -339,6 +387,7 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 	if (rc < 0)
 		unlinkat(dirfd, tmp, 0);
 out:
+	temp_end();
 	inspect_node_release(&node);
 	return rc;
 }
@@ -346,18 +395,20 @@ out:
 static int put_symlink(int dirfd, const char *name,
 		       const struct bundle_tree_entry *entry)
 {
-	char target[BUNDLE_TREE_TEXT_MAX + 1], tmp[300];
+	char target[BUNDLE_TREE_TEXT_MAX + 1];
+	const char *tmp;
+	int rc = -1;
 
 	memcpy(target, entry->text, entry->text_len);
 	target[entry->text_len] = '\0';
-	if (temp_name(tmp, sizeof(tmp), name) < 0 ||
-	    symlinkat(target, dirfd, tmp) < 0)
-		return -1;
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		unlinkat(dirfd, tmp, 0);
-		return -1;
+	tmp = temp_begin(dirfd, name);
+	if (tmp && symlinkat(target, dirfd, tmp) == 0) {
+		rc = renameat(dirfd, tmp, dirfd, name);
+		if (rc < 0)
+			unlinkat(dirfd, tmp, 0);
 	}
-	return 0;
+	temp_end();
+	return rc;
 }
 
 static int put_entry(struct apply *a, int dirfd, const char *name,
@@ -1031,6 +1082,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 	rejected = cJSON_GetArraySize(a.conflicts) > 0;
 	if (!rejected && !dry_run && !already_applied(&a)) {
 		a.writing = 1;
+		catch_signals();
 		if (diff(&a) < 0 || fsync(a.root_fd) < 0) {
 			cli_error_from(inspect_error(), inspect_error_hint());
 			goto out;
