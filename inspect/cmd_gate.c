@@ -15,6 +15,7 @@
 #include "bundle/verify.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
+#include "inspect/content.h"
 #include "inspect/describe.h"
 #include "inspect/error.h"
 #include "inspect/execs.h"
@@ -79,6 +80,56 @@ static int any_match(const struct inspect_gate_list *list, const char *path,
 	return 0;
 }
 
+/* Return whether dir (a path from the root, "" for the root) contains, in
+ * the run's final state, an entry name of the given kind. */
+static bool final_has(struct gate *g, const char *dir, const char *name,
+		      enum bundle_entry_kind kind)
+{
+	const struct inspect_view *v = g->view;
+	struct inspect_node node;
+	char path[8192];
+	bool found;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", name);
+	if (inspect_node_find(v->bundle, &v->steps[v->n_steps - 1].root, path,
+			      &node) < 0)
+		return false;
+	found = !node.is_root && node.entry.kind == kind;
+	inspect_node_release(&node);
+	return found;
+}
+
+/*
+ * Return whether path is the config or the hooks of a git directory
+ * that is not named .git: a bare repository (src/app.git), whose config
+ * can name programs that git runs there (core.fsmonitor) as a .git's
+ * can. git takes a directory with HEAD, objects and refs for one.
+ */
+static bool in_git_dir(struct gate *g, const char *path)
+{
+	char dir[8192];
+	const char *hooks = strstr(path, "/hooks");
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	if (hooks && (hooks[6] == '\0' || hooks[6] == '/'))
+		len = (size_t)(hooks - path);
+	else if (strcmp(base ? base + 1 : path, "config") == 0)
+		len = base ? (size_t)(base - path) : 0;
+	else if (strncmp(path, "hooks", 5) == 0 &&
+		 (path[5] == '\0' || path[5] == '/'))
+		len = 0;
+	else
+		return false;
+	if (len >= sizeof(dir))
+		return false;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	return final_has(g, dir, "HEAD", BUNDLE_ENTRY_FILE) &&
+	       final_has(g, dir, "objects", BUNDLE_ENTRY_DIR) &&
+	       final_has(g, dir, "refs", BUNDLE_ENTRY_DIR);
+}
+
 static int on_change(const unsigned char *path, size_t path_len,
 		     enum bundle_change change,
 		     const struct bundle_tree_entry *old,
@@ -99,7 +150,8 @@ static int on_change(const unsigned char *path, size_t path_len,
 		      inspect_gate_path_match) ||
 	    (new && new->kind == BUNDLE_ENTRY_SYMLINK &&
 	     any_match(&g->rules->protected_paths, raw,
-		       inspect_gate_path_above)))
+		       inspect_gate_path_above)) ||
+	    (g->r[PROTECTED].enabled && in_git_dir(g, raw)))
 		hit(&g->r[PROTECTED], raw);
 	if (!any_match(&g->rules->allowed_paths, raw, inspect_gate_path_match))
 		hit(&g->r[OUTSIDE], raw);

@@ -84,6 +84,32 @@ run_finish "$TMP/link-elsewhere"
 forge "$TMP/link-elsewhere/b.rb" "$TMP/link-elsewhere/spec"
 expect_status 0 "$RUNBUNDLE" gate "$TMP/link-elsewhere/b.rb"
 
+# A bare repository, which git recognises by its HEAD, objects and refs
+# whatever its name, runs the programs of its config and hooks too. A
+# file named config elsewhere passes.
+for part in src/app.git/config src/app.git/hooks/pre-commit; do
+	name=bare-$(echo "$part" | tr ./ __)
+	new_run "$name"
+	mkdir -p "$TMP/$name/after/src/app.git/objects" \
+		"$TMP/$name/after/src/app.git/refs" \
+		"$TMP/$name/after/$(dirname "$part")"
+	echo 'ref: refs/heads/main' >"$TMP/$name/after/src/app.git/HEAD"
+	echo x >"$TMP/$name/after/$part"
+	run_spec "$TMP/$name"
+	run_finish "$TMP/$name"
+	forge "$TMP/$name/b.rb" "$TMP/$name/spec"
+	gate_fails "$name" protected-path
+	expect_grep "'$part'" "$TMP/out"
+done
+new_run config-elsewhere
+mkdir -p "$TMP/config-elsewhere/after/src/app/refs"
+echo x >"$TMP/config-elsewhere/after/src/app/config"
+echo x >"$TMP/config-elsewhere/after/src/app/HEAD"
+run_spec "$TMP/config-elsewhere"
+run_finish "$TMP/config-elsewhere"
+forge "$TMP/config-elsewhere/b.rb" "$TMP/config-elsewhere/spec"
+expect_status 0 "$RUNBUNDLE" gate "$TMP/config-elsewhere/b.rb"
+
 # So are a repository's config and hooks, which name programs that git
 # runs on the host, at any depth, and a file named .git, which makes its
 # directory a repository of the agent's.
