@@ -528,6 +528,7 @@ int record_session_open(struct record_session *s,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
+	pthread_cond_init(&s->qroom, NULL);
 	s->config = config;
 	s->start_us = record_now_us();
 
@@ -742,6 +743,7 @@ void record_session_close(struct record_session *s)
 	free(s->unreadable);
 	s->unreadable = NULL;
 	s->n_unreadable = 0;
+	pthread_cond_destroy(&s->qroom);
 	pthread_cond_destroy(&s->qcond);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->lock);

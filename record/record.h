@@ -156,7 +156,9 @@ struct record_session {
 	/* The write queue (record_queue.c), guarded by qlock. */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
+	pthread_cond_t qroom;		/* signalled as queued bytes go */
 	struct record_pending *queue_head, *queue_tail;
+	size_t queued_bytes;		/* bytes of the queued events */
 	pthread_t writer;
 	bool writer_running, writer_stop;
 
@@ -237,6 +239,16 @@ int record_event(struct record_session *session, const char *kind,
 int record_submit(struct record_session *session, const char *kind,
 		  cJSON *data, cJSON *object, enum bundle_kind bytes_kind,
 		  void *bytes, size_t len);
+
+/*
+ * As record_submit(), but first wait while the queue holds more bytes
+ * than the writer should have to catch up with. For a thread that can
+ * wait (it must not hold session->lock): the output pump, which would
+ * otherwise buffer an agent's whole output in memory.
+ */
+int record_submit_wait(struct record_session *session, const char *kind,
+		       cJSON *data, cJSON *object,
+		       enum bundle_kind bytes_kind, void *bytes, size_t len);
 
 /* Write every queued event now, in one transaction. Call with
  * session->lock held. */

@@ -68,8 +68,8 @@ static void flush_stream(struct record_session *s, struct stream *st)
 	cJSON_AddItemToObject(data, "chunks", st->chunks);
 	fresh = malloc(FLUSH_BYTES);
 	if (fresh) {
-		record_submit(s, "output", data, NULL, BUNDLE_BLOB, st->buf,
-			      st->len);
+		record_submit_wait(s, "output", data, NULL, BUNDLE_BLOB,
+				   st->buf, st->len);
 		st->buf = fresh;
 	} else {
 		cJSON_Delete(data);

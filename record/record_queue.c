@@ -30,6 +30,13 @@
  */
 #define BATCH_MS 50
 
+/*
+ * The most bytes that the queue holds before record_submit_wait()
+ * waits: an agent can print far faster than the writer compresses,
+ * hashes and commits, and each byte waits in memory until then.
+ */
+#define QUEUE_MAX_BYTES (16 * 1024 * 1024)
+
 struct record_pending {
 	struct record_pending *next;
 	char kind[32];
@@ -60,6 +67,9 @@ static struct record_pending *take_all(struct record_session *s)
 	pthread_mutex_lock(&s->qlock);
 	list = s->queue_head;
 	s->queue_head = s->queue_tail = NULL;
+	/* The pump may fill the queue again while this list is written. */
+	s->queued_bytes = 0;
+	pthread_cond_broadcast(&s->qroom);
 	pthread_mutex_unlock(&s->qlock);
 	return list;
 }
@@ -95,9 +105,9 @@ void record_flush_locked(struct record_session *s)
 	write_list_locked(s, take_all(s));
 }
 
-int record_submit(struct record_session *s, const char *kind, cJSON *data,
+static int submit(struct record_session *s, const char *kind, cJSON *data,
 		  cJSON *object, enum bundle_kind bytes_kind, void *bytes,
-		  size_t len)
+		  size_t len, bool wait)
 {
 	struct record_pending *p = calloc(1, sizeof(*p));
 
@@ -119,8 +129,17 @@ int record_submit(struct record_session *s, const char *kind, cJSON *data,
 	 * others gather: a wakeup per event would cost a context switch
 	 * each. */
 	pthread_mutex_lock(&s->qlock);
+	/* Only a running writer makes room, and a failed session drops
+	 * what it takes. */
+	while (wait && s->queued_bytes >= QUEUE_MAX_BYTES &&
+	       s->writer_running && !s->writer_stop &&
+	       !__atomic_load_n(&s->failed, __ATOMIC_RELAXED))
+		pthread_cond_wait(&s->qroom, &s->qlock);
+	s->queued_bytes += len;
 	if (s->queue_tail) {
 		s->queue_tail->next = p;
+		if (s->queued_bytes >= QUEUE_MAX_BYTES)
+			pthread_cond_signal(&s->qcond);
 	} else {
 		s->queue_head = p;
 		pthread_cond_signal(&s->qcond);
@@ -130,8 +149,22 @@ int record_submit(struct record_session *s, const char *kind, cJSON *data,
 	return 0;
 }
 
+int record_submit(struct record_session *s, const char *kind, cJSON *data,
+		  cJSON *object, enum bundle_kind bytes_kind, void *bytes,
+		  size_t len)
+{
+	return submit(s, kind, data, object, bytes_kind, bytes, len, false);
+}
+
+int record_submit_wait(struct record_session *s, const char *kind,
+		       cJSON *data, cJSON *object,
+		       enum bundle_kind bytes_kind, void *bytes, size_t len)
+{
+	return submit(s, kind, data, object, bytes_kind, bytes, len, true);
+}
+
 /* Let events gather for BATCH_MS after the first, unless the writer is
- * being stopped. */
+ * being stopped or the queue is full. */
 static void gather(struct record_session *s)
 {
 	struct timespec until;
@@ -142,7 +175,7 @@ static void gather(struct record_session *s)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!s->writer_stop &&
+	while (!s->writer_stop && s->queued_bytes < QUEUE_MAX_BYTES &&
 	       pthread_cond_timedwait(&s->qcond, &s->qlock, &until) == 0)
 		; /* woken early: by record_writer_stop(), or spuriously */
 }
@@ -173,7 +206,9 @@ int record_writer_start(struct record_session *s)
 {
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
 		return -1;
+	pthread_mutex_lock(&s->qlock);
 	s->writer_running = true;
+	pthread_mutex_unlock(&s->qlock);
 	return 0;
 }
 
@@ -184,8 +219,11 @@ void record_writer_stop(struct record_session *s)
 	pthread_mutex_lock(&s->qlock);
 	s->writer_stop = true;
 	pthread_cond_signal(&s->qcond);
+	pthread_cond_broadcast(&s->qroom);
 	pthread_mutex_unlock(&s->qlock);
 	pthread_join(s->writer, NULL);
+	pthread_mutex_lock(&s->qlock);
 	s->writer_running = false;
+	pthread_mutex_unlock(&s->qlock);
 	pending_free(take_all(s));
 }

@@ -1,0 +1,48 @@
+#!/bin/sh
+# An agent that prints far faster than the bundle can store its output.
+# runbundle waits for the writer instead of keeping the output in
+# memory, so its peak memory does not grow with the output. Every byte
+# is still stored.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/record/record_lib.sh"
+
+ws=$TMP/ws
+mkdir "$ws"
+cd "$ws"
+
+# Random bytes, which compress slowest, 256 MiB of them.
+size=268435456
+peak=$(/usr/bin/python3 - "$RB" "$TMP/run.rb" "$size" "$TMP/err" <<'PY'
+import resource, subprocess, sys
+rb, bundle, size, err = sys.argv[1:5]
+with open(err, "wb") as e:
+    p = subprocess.run([rb, "record", "-o", bundle, "--", "head", "-c",
+                        size, "/dev/urandom"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=e)
+if p.returncode != 0:
+    sys.exit("record: exit status %d" % p.returncode)
+# The largest of the processes waited for, runbundle's among them.
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+) || { cat "$TMP/err" >&2; fail "the recording failed"; }
+bundle=$TMP/run.rb
+status=0
+expect_recorded 0
+
+# The output alone is 262144 KiB; a quarter of that leaves room for
+# everything else runbundle holds.
+[ "$peak" -lt 65536 ] ||
+	fail "peak memory of $peak KiB for $((size / 1024)) KiB of output"
+
+stored=$(/usr/bin/python3 - "$bundle" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+total = 0
+for (text,) in db.execute("SELECT event FROM events"):
+    e = json.loads(text)
+    if e["kind"] == "output":
+        total += sum(length for _, length in e["data"]["chunks"])
+print(total)
+PY
+)
+expect_eq "$size" "$stored" "the bytes of output stored"
