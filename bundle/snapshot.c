@@ -148,6 +148,29 @@ static int add_error(struct walk *w, struct bundle_tree *tree,
 	return bundle_tree_add(tree, e);
 }
 
+/*
+ * As add_error() for a failed call, except for errors that say nothing
+ * about the path: out of file descriptors, the walk would record
+ * readable files as unreadable, so the snapshot fails instead.
+ */
+static int add_errno(struct walk *w, struct bundle_tree *tree,
+		     struct bundle_tree_entry *e, int err)
+{
+	char shown[PATH_MAX];
+
+	if (err != EMFILE && err != ENFILE)
+		return add_error(w, tree, e, strerror(err));
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)w->path.data, w->path.len);
+	bundle_set_error("cannot snapshot: '%s': %s", shown, strerror(err));
+	bundle_set_hint(err == EMFILE ?
+			"raise the limit of open files (ulimit -n) and "
+			"run it again" :
+			"the system is out of open files; run it again "
+			"when fewer are open");
+	return -1;
+}
+
 /* Leave out an entry that was listed but was gone when it was read: a
  * file deleted during the walk, as a build's temporary files are. It is
  * absent, as if it had been deleted before the walk, not unreadable.
@@ -394,7 +417,7 @@ static int snap_file(struct walk *w, int dirfd, struct snapshot_item *it,
 	}
 	if (rc == -2) {
 		free(extents);
-		return add_error(w, tree, e, strerror(read_errno));
+		return add_errno(w, tree, e, read_errno);
 	}
 	if (rc < 0) {
 		free(extents);
@@ -440,7 +463,7 @@ static int snap_symlink(struct walk *w, int dirfd,
 		}
 		if (got < 0) {
 			free(target);
-			return add_error(w, tree, e, strerror(errno));
+			return add_errno(w, tree, e, errno);
 		}
 		if ((size_t)got < size)
 			break;
@@ -507,7 +530,7 @@ static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 	if (listing.fd < 0 && listing.open_errno == ENOENT)
 		return vanished(&w->stats->dirs);
 	if (listing.fd < 0)
-		return add_error(w, tree, e, strerror(listing.open_errno));
+		return add_errno(w, tree, e, listing.open_errno);
 	if (listing.list_errno) {
 		int list_errno = listing.list_errno;
 
@@ -516,7 +539,7 @@ static int snap_dir(struct walk *w, int dirfd, struct snapshot_item *it,
 			bundle_set_error("cannot snapshot: out of memory");
 			return -1;
 		}
-		return add_error(w, tree, e, strerror(list_errno));
+		return add_errno(w, tree, e, list_errno);
 	}
 	if (old && old->kind == BUNDLE_ENTRY_DIR)
 		old_id = &old->ref;
@@ -582,7 +605,7 @@ static int snap_item(struct walk *w, int dirfd, struct snapshot_item *it,
 	if (it->stat_errno == ENOENT)
 		return 1;
 	if (it->stat_errno)
-		return add_error(w, tree, &e, strerror(it->stat_errno));
+		return add_errno(w, tree, &e, it->stat_errno);
 	fill_stat(&e, &it->st);
 	if (old_dir->have)
 		old = find_old(&old_dir->tree, index, &e);
