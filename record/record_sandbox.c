@@ -351,7 +351,7 @@ static void describe(struct boxed *b)
 /* Put the agent's stdio on fds 0 to 2 for the launch only. */
 static int launch(struct boxed *b, struct record_stdio *io)
 {
-	int saved[3], rc = -1;
+	int saved[3], rc = -1, dup_error = 0;
 
 	for (int i = 0; i < 3; i++)
 		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
@@ -361,14 +361,26 @@ static int launch(struct boxed *b, struct record_stdio *io)
 	    dup2(io->in, 0) == 0 && dup2(io->out[1], 1) == 1 &&
 	    dup2(io->err[1], 2) == 2)
 		rc = sandbox_launch(&b->config, &b->child);
+	else
+		dup_error = errno;
 	for (int i = 0; i < 3; i++) {
 		if (saved[i] >= 0) {
 			dup2(saved[i], i);
 			close(saved[i]);
 		}
 	}
-	if (rc < 0)
+	if (dup_error) {
+		char message[256];
+
+		/* A low RLIMIT_NOFILE leaves no room for the copies. */
+		snprintf(message, sizeof(message), "cannot prepare the "
+			 "agent's input and output: %s", strerror(dup_error));
+		record_fail(b->session, message, dup_error == EMFILE ?
+			    "raise the limit of open files (ulimit -n)" :
+			    NULL);
+	} else if (rc < 0) {
 		fail_sandbox(b->session);
+	}
 	else
 		sandbox_print_notes(&b->config, &b->child, stderr);
 	return rc;

@@ -1,0 +1,27 @@
+#!/bin/sh
+# A limit of open files too low for runbundle to start the agent: every
+# failure names what it could not do and why, never an unknown error.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/record/record_lib.sh"
+
+ws=$TMP/ws
+mkdir "$ws"
+cd "$ws"
+
+# Where the run runs out depends on what runbundle has open, so the
+# limits cover each step from its pipes to the sandbox's start.
+for n in $(seq 8 22); do
+	set +e
+	(ulimit -Sn "$n" && exec "$RB" record -o "$TMP/run$n.rb" -- true) \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	status=$?
+	set -e
+	case $status in
+	0 | 3 | 125) ;;
+	*) cat "$TMP/err" >&2; fail "ulimit -n $n: exit status $status" ;;
+	esac
+	if grep -q "unknown error" "$TMP/err"; then
+		cat "$TMP/err" >&2
+		fail "ulimit -n $n: the error is not named"
+	fi
+done
