@@ -19,6 +19,7 @@ for coding in gzip br; do
 	grep -qi "^content-encoding: $coding" "$TMP/head.$coding" ||
 		fail "the agent did not get Content-Encoding: $coding"
 done
+wait_records "$TMP/rec.jsonl" 2
 $RECORDS body "$TMP/rec.jsonl" 1 | cmp - "$TMP/direct.gzip" ||
 	fail "the stored gzip body is not the compressed bytes"
 $RECORDS body "$TMP/rec.jsonl" 2 | cmp - "$TMP/direct.br" ||

@@ -59,6 +59,19 @@ start_gateway() {
 	GATEWAY=http://127.0.0.1:$(wait_port "$TMP/$_gateway_name.port")
 }
 
+# wait_records FILE N: wait until FILE holds at least N exchanges. The
+# gateway stores an exchange once its response has ended, which can be
+# just after the client has read the last byte.
+wait_records() {
+	_wait_tries=0
+	while [ "$($RECORDS count "$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+		_wait_tries=$((_wait_tries + 1))
+		[ "$_wait_tries" -le 200 ] ||
+			fail "fewer than $2 exchanges in '$1' after 10 s"
+		sleep 0.05
+	done
+}
+
 # stop_gateway PID [STATUS]: stop a gateway with SIGTERM and check its
 # exit status (0 by default), so that a crash fails the test.
 stop_gateway() {
