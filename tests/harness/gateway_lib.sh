@@ -59,7 +59,7 @@ start_gateway() {
 	GATEWAY=http://127.0.0.1:$(wait_port "$TMP/$_gateway_name.port")
 }
 
-# wait_records FILE N: wait until FILE holds at least N exchanges. The
+# wait_records FILE N: wait until FILE contains N exchanges or more. The
 # gateway stores an exchange once its response has ended, which can be
 # just after the client has read the last byte.
 wait_records() {
