@@ -32,26 +32,20 @@ static int wrapped(const char *symbol, int dirfd, const char *path,
 	return real(dirfd, path, flags, mode);
 }
 
-int openat(int dirfd, const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
+/* Define name(), which reads the mode only when flags create a file, as
+ * the C library's own does. */
+#define WRAPPER(name)                                                  \
+	int name(int dirfd, const char *path, int flags, ...)          \
+	{                                                              \
+		mode_t mode = 0;                                       \
+		va_list ap;                                            \
+									       \
+		va_start(ap, flags);                                   \
+		if (flags & (O_CREAT | O_TMPFILE))                     \
+			mode = va_arg(ap, mode_t);                     \
+		va_end(ap);                                            \
+		return wrapped(#name, dirfd, path, flags, mode);       \
+	}
 
-	va_start(ap, flags);
-	if (flags & (O_CREAT | O_TMPFILE))
-		mode = va_arg(ap, mode_t);
-	va_end(ap);
-	return wrapped("openat", dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
-
-	va_start(ap, flags);
-	if (flags & (O_CREAT | O_TMPFILE))
-		mode = va_arg(ap, mode_t);
-	va_end(ap);
-	return wrapped("openat64", dirfd, path, flags, mode);
-}
+WRAPPER(openat)
+WRAPPER(openat64)

@@ -15,6 +15,13 @@ new_run() {
 	echo two >"$d/after/src/a.c"
 }
 
+# forge_run NAME: the bundle $TMP/NAME/b.rb of the run from its trees.
+forge_run() {
+	run_spec "$TMP/$1"
+	run_finish "$TMP/$1"
+	forge "$TMP/$1/b.rb" "$TMP/$1/spec"
+}
+
 # gate_fails NAME RULE [GATE-OPTION...]: gate exits 1 with exactly one
 # line, for RULE.
 gate_fails() {
@@ -95,9 +102,7 @@ for part in src/app.git/config src/app.git/hooks/pre-commit; do
 		"$TMP/$name/after/$(dirname "$part")"
 	echo 'ref: refs/heads/main' >"$TMP/$name/after/src/app.git/HEAD"
 	echo x >"$TMP/$name/after/$part"
-	run_spec "$TMP/$name"
-	run_finish "$TMP/$name"
-	forge "$TMP/$name/b.rb" "$TMP/$name/spec"
+	forge_run "$name"
 	gate_fails "$name" protected-path
 	expect_grep "'$part'" "$TMP/out"
 done
@@ -105,9 +110,7 @@ new_run config-elsewhere
 mkdir -p "$TMP/config-elsewhere/after/src/app/refs"
 echo x >"$TMP/config-elsewhere/after/src/app/config"
 echo x >"$TMP/config-elsewhere/after/src/app/HEAD"
-run_spec "$TMP/config-elsewhere"
-run_finish "$TMP/config-elsewhere"
-forge "$TMP/config-elsewhere/b.rb" "$TMP/config-elsewhere/spec"
+forge_run config-elsewhere
 expect_status 0 "$RUNBUNDLE" gate "$TMP/config-elsewhere/b.rb"
 
 # So are a repository's config and hooks, which name programs that git
@@ -119,9 +122,7 @@ for part in .git/config .git/hooks/pre-commit sub/.git deep/.git/config \
 	new_run "$name"
 	mkdir -p "$TMP/$name/after/$(dirname "$part")"
 	echo x >"$TMP/$name/after/$part"
-	run_spec "$TMP/$name"
-	run_finish "$TMP/$name"
-	forge "$TMP/$name/b.rb" "$TMP/$name/spec"
+	forge_run "$name"
 	gate_fails "$name" protected-path
 	expect_grep "'$part'" "$TMP/out"
 done
