@@ -366,13 +366,21 @@ static void free_env(struct harness_exec *exec)
 	exec->envc = 0;
 }
 
-/* Return whether the file that t's exec opened starts with "#!". */
-static bool runs_script(const struct tracee *t)
-{
-	char head[2];
+static char *shebang_path(const char *head, size_t len);
 
-	return t->exec_fd >= 0 && pread(t->exec_fd, head, 2, 0) == 2 &&
-	       head[0] == '#' && head[1] == '!';
+/* Set the interpreter of t's exec from the "#!" line of the file that it
+ * opened, or leave it NULL for a file that is not a script. The head is
+ * read once here, for the argv below and for the script's record. */
+static void read_interpreter(struct tracee *t)
+{
+	char head[256];
+	ssize_t n;
+
+	if (t->exec_fd < 0)
+		return;
+	n = pread(t->exec_fd, head, sizeof(head), 0);
+	free(t->pending.interpreter);
+	t->pending.interpreter = shebang_path(head, n > 0 ? (size_t)n : 0);
 }
 
 /*
@@ -405,7 +413,8 @@ static void keep_script_argv(struct harness_exec *call,
 	copy->argv[copy->argc] = (struct harness_bytes){ NULL, 0 };
 }
 
-/* The most auxiliary vector entries read; Linux 6.x writes about 20. */
+/* The maximum number of auxiliary vector entries read. Linux 6.x writes
+ * about 20, an estimate. */
 #define MAX_AUXV 64
 
 /*
@@ -489,8 +498,9 @@ int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 	tracer->mem.n_recent = n_recent;
 
 	/* The copy replaces what the seccomp stop read, in part or whole. */
+	read_interpreter(t);
 	if (rc == 0) {
-		if (t->argv_whole && runs_script(t))
+		if (t->argv_whole && t->pending.interpreter)
 			keep_script_argv(&t->pending, &copy);
 		free_argv(&t->pending);
 		free_env(&t->pending);
@@ -624,19 +634,17 @@ void tracer_exec_succeeded(struct harness_tracer *tracer, struct tracee *t,
 			   pid_t pid)
 {
 	struct harness_exec *exec = &t->pending;
-	char path[64], head[256];
+	char path[64];
 	int fd;
 
-	/* Killed, so /proc/PID/exe may be gone already. */
-	if (exec->forbidden)
+	/* Killed, so /proc/PID/exe may be gone already, and nothing ran. */
+	if (exec->forbidden) {
+		free(exec->interpreter);
+		exec->interpreter = NULL;
 		return;
-	if (t->exec_fd >= 0) {
-		ssize_t n = pread(t->exec_fd, head, sizeof(head), 0);
-
-		exec->interpreter = shebang_path(head, n > 0 ? (size_t)n : 0);
-		if (exec->interpreter)
-			file_from_fd(tracer, t->exec_fd, &exec->script);
 	}
+	if (exec->interpreter)
+		file_from_fd(tracer, t->exec_fd, &exec->script);
 
 	/* Not the script that ran: its path stays, its hash is unknown. */
 	if (exec->interpreter &&
