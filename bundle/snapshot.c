@@ -149,9 +149,9 @@ static int add_error(struct walk *w, struct bundle_tree *tree,
 }
 
 /*
- * As add_error() for a failed call, except for errors that say nothing
- * about the path: out of file descriptors, the walk would record
- * readable files as unreadable, so the snapshot fails instead.
+ * Add an error entry for a failed call, as add_error() does, unless the
+ * error is about the process, not the path. Out of file descriptors, the
+ * walk would record readable files as unreadable, so the snapshot fails.
  */
 static int add_errno(struct walk *w, struct bundle_tree *tree,
 		     struct bundle_tree_entry *e, int err)

@@ -241,7 +241,7 @@ int record_submit(struct record_session *session, const char *kind,
 		  void *bytes, size_t len);
 
 /*
- * As record_submit(), but first wait while the queue holds more bytes
+ * As record_submit(), but first wait while the queue contains more bytes
  * than the writer should have to catch up with. For a thread that can
  * wait (it must not hold session->lock): the output pump, which would
  * otherwise buffer an agent's whole output in memory.

@@ -31,9 +31,9 @@
 #define BATCH_MS 50
 
 /*
- * The most bytes that the queue holds before record_submit_wait()
- * waits: an agent can print far faster than the writer compresses,
- * hashes and commits, and each byte waits in memory until then.
+ * The queued bytes at which record_submit_wait() waits. An agent can
+ * print far faster than the writer compresses, hashes and commits, and
+ * each byte waits in memory until then.
  */
 #define QUEUE_MAX_BYTES (16 * 1024 * 1024)
 

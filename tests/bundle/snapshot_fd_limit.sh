@@ -3,7 +3,7 @@
 # instead of recording readable directories as unreadable ones.
 . "$TESTS_DIR/lib.sh"
 
-# The walk holds a descriptor for each level it is in.
+# The walk keeps a descriptor open for each level it is in.
 deep=$TMP/src$(printf '/d%.0s' $(seq 100))
 mkdir -p "$deep"
 echo leaf >"$deep/leaf"

@@ -27,7 +27,8 @@ expect_status 0 "$RUNBUNDLE" patch --allow-incomplete "$TMP/u.rb"
 expect_grep '^+two' "$TMP/out"
 expect_status 0 "$RUNBUNDLE" patch --verify "$TMP/f.rb"
 
-# apply of an unfinalized bundle: nothing, and a hint that says why.
+# apply of an unfinalized bundle: nothing applied, and a hint with the
+# reason.
 mkdir "$TMP/target"
 expect_status 3 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/u.rb"
 expect_grep "^runbundle: cannot apply: '$TMP/u.rb': the run is incomplete, \
