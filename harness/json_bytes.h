@@ -16,7 +16,7 @@
 struct cJSON;
 
 /* Create a string item with data[0..len) in base64. Returns NULL when
- * out of memory; the caller owns the item. */
+ * out of memory. The caller owns the item. */
 struct cJSON *harness_json_base64(const unsigned char *data, size_t len);
 
 /* Decode base64 text into a new buffer of *len bytes plus a NUL, which
@@ -24,16 +24,17 @@ struct cJSON *harness_json_base64(const unsigned char *data, size_t len);
  * runs out. */
 int harness_base64_decode(const char *text, unsigned char **out, size_t *len);
 
-/* Whether s[0..len) is valid UTF-8: no overlong forms, no surrogates,
- * nothing above U+10FFFF. */
+/* Return whether s[0..len) is valid UTF-8: no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
 bool harness_is_utf8(const unsigned char *s, size_t len);
 
 /* Create the item for data[0..len): a string, or {"base64": ...}, or
- * null when data is NULL. Returns NULL when out of memory; the caller
+ * null when data is NULL. Returns NULL when out of memory. The caller
  * owns the item. */
 struct cJSON *harness_json_bytes(const char *data, size_t len);
 
-/* The same for a NUL-terminated string, or null when s is NULL. */
+/* Create the same item for a NUL-terminated string, or null when s is
+ * NULL. */
 struct cJSON *harness_json_text(const char *s);
 
 /*
