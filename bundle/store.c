@@ -484,11 +484,34 @@ static int sync_file(struct bundle *bundle, const char *path)
 	return rc;
 }
 
+/*
+ * Create an empty path-wal, and name it in wal. It is there before the
+ * bundle gets its name, so a writer killed before SQLite opens the new
+ * bundle does not leave a WAL-mode file without its -wal, which readers
+ * must take for a copy that lost its last events. An empty WAL contains
+ * no frame, and SQLite appends to it as to one it created. With O_EXCL,
+ * the second of two writers that create the same bundle fails here.
+ */
+static int create_empty_wal(const char *path, char *wal, size_t size)
+{
+	int fd;
+
+	if ((size_t)snprintf(wal, size, "%s-wal", path) >= size)
+		return exists_error(path, ENAMETOOLONG);
+	fd = open(wal, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return exists_error(path, errno);
+	close(fd);
+	return 0;
+}
+
 /* Write the schema into tmp and link it to path, so a writer killed at
  * any moment leaves either no bundle or one that opens. link() fails
  * when path exists, where rename() would replace it. */
 static int create_file(struct bundle *bundle, const char *tmp)
 {
+	char wal[4096];
 	int rc = sqlite3_open_v2(tmp, &bundle->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -521,10 +544,15 @@ static int create_file(struct bundle *bundle, const char *tmp)
 				 sqlite3_errstr(rc));
 		return -1;
 	}
-	if (sync_file(bundle, tmp))
+	if (sync_file(bundle, tmp) || create_empty_wal(bundle->path, wal,
+						      sizeof(wal)))
 		return -1;
-	if (link(tmp, bundle->path) != 0)
-		return exists_error(bundle->path, errno);
+	if (link(tmp, bundle->path) != 0) {
+		int err = errno;
+
+		unlink(wal);
+		return exists_error(bundle->path, err);
+	}
 	return 0;
 }
 
