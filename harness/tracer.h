@@ -265,14 +265,16 @@ const struct harness_process *harness_tracer_process(
 	const struct harness_tracer *tracer, size_t index);
 
 /*
- * Build the process tree as JSON: the root object, with its children in
- * "children", recursively. Each exec's "env" is a raw item (cJSON_Raw)
- * that contains the array's text, because successive execs share that text:
- * print the tree to read the environments. The caller owns the result
- * (cJSON_Delete). NULL when out of memory. docs/tracing.md describes the
- * fields.
+ * Write the process tree as compact JSON text: the root process's
+ * object, with its children in "children", recursively. The text is
+ * built one process at a time, so that a run of many processes needs
+ * memory for the text, not for a cJSON item per value. The text is
+ * "null" when no process was traced. Sets *len to its length without
+ * the final NUL. The caller owns the result (free). NULL when out of
+ * memory. docs/tracing.md describes the fields.
  */
-struct cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer);
+char *harness_tracer_tree_text(const struct harness_tracer *tracer,
+			       size_t *len);
 
 /* One process as a JSON object, without its children. The caller owns
  * the result. */

@@ -304,4 +304,10 @@ void tracer_exec_forbid(struct harness_tracer *tracer, struct tracee *t);
 /* tracer_json.c */
 void tracer_env_cache_release(struct tracer_env_cache *cache);
 
+/* One process's object without its children, as harness_process_json()
+ * builds it. With a cache, each "env" is a raw item with the cache's
+ * text. The caller owns the result; NULL when out of memory. */
+struct cJSON *tracer_process_object(const struct harness_process *p,
+				    struct tracer_env_cache *cache);
+
 #endif

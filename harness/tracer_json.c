@@ -213,7 +213,7 @@ static void add_end(cJSON *obj, const struct harness_process *p)
 
 /* Build one process's object. With a cache, each environment goes in
  * as raw text, which successive execs share. */
-static cJSON *process_object(const struct harness_process *p,
+cJSON *tracer_process_object(const struct harness_process *p,
 			     struct tracer_env_cache *cache)
 {
 	cJSON *obj = cJSON_CreateObject();
@@ -248,45 +248,5 @@ fail:
 
 cJSON *harness_process_json(const struct harness_process *p)
 {
-	return process_object(p, NULL);
-}
-
-/*
- * Parents are recorded before their children, so one pass in index order
- * attaches each process to an already built parent. A process whose
- * parent was not traced hangs below the root.
- */
-cJSON *harness_tracer_tree_json(const struct harness_tracer *tracer)
-{
-	size_t n = tracer->n_processes;
-	cJSON **nodes = calloc(n ? n : 1, sizeof(*nodes));
-	struct tracer_env_cache cache = { 0 };
-	cJSON *root = NULL;
-
-	if (!nodes || n == 0)
-		goto done;
-	for (size_t i = 0; i < n; i++) {
-		nodes[i] = process_object(tracer->processes[i], &cache);
-		if (!nodes[i] || !cJSON_AddArrayToObject(nodes[i], "children"))
-			goto fail;
-	}
-	for (size_t i = 1; i < n; i++) {
-		long parent = tracer->processes[i]->parent;
-		cJSON *at = nodes[parent >= 0 && (size_t)parent < i ? parent
-								    : 0];
-
-		/* The tree owns nodes[i] from here on; the pointer stays
-		 * valid for attaching its own children. */
-		cJSON_AddItemToArray(cJSON_GetObjectItem(at, "children"),
-				     nodes[i]);
-	}
-	root = nodes[0];
-	goto done;
-fail:
-	for (size_t i = 0; i < n; i++)
-		cJSON_Delete(nodes[i]);
-done:
-	tracer_env_cache_release(&cache);
-	free(nodes);
-	return root;
+	return tracer_process_object(p, NULL);
 }

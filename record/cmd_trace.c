@@ -217,12 +217,14 @@ static void print_process(FILE *out, const struct harness_tracer *tracer,
 
 static int write_json(FILE *out, const struct harness_tracer *tracer)
 {
-	cJSON *tree = harness_tracer_tree_json(tracer);
-	char *text = tree ? cJSON_PrintUnformatted(tree) : NULL;
-	int rc = text && fprintf(out, "%s\n", text) >= 0 ? 0 : -1;
+	size_t len;
+	char *text = harness_tracer_tree_text(tracer, &len);
+	int rc = text && fwrite(text, 1, len, out) == len &&
+			 fputc('\n', out) != EOF
+		 ? 0
+		 : -1;
 
 	free(text);
-	cJSON_Delete(tree);
 	return rc;
 }
 

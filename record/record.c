@@ -610,7 +610,10 @@ static cJSON *end_data(struct record_session *s,
  * whole tree once more, as the tracer builds it, for readers that want
  * it without replaying the process events. */
 struct closing {
-	cJSON *tree, *tree_data;	/* NULL when nothing was traced */
+	char *tree;			/* JSON text; NULL when nothing was
+					 * traced */
+	size_t tree_len;
+	cJSON *tree_data;
 	cJSON *fingerprint_data;
 	cJSON *end_data;
 };
@@ -622,7 +625,7 @@ static int build_closing(struct record_session *s,
 	size_t n = s->tracer ? harness_tracer_count(s->tracer) : 0;
 
 	if (n > 0) {
-		c->tree = harness_tracer_tree_json(s->tracer);
+		c->tree = harness_tracer_tree_text(s->tracer, &c->tree_len);
 		c->tree_data = cJSON_CreateObject();
 		harness_json_add_integer(c->tree_data, "processes",
 					 (int64_t)n);
@@ -638,7 +641,7 @@ static int build_closing(struct record_session *s,
 
 static void free_closing(struct closing *c)
 {
-	cJSON_Delete(c->tree);
+	free(c->tree);
 	cJSON_Delete(c->tree_data);
 	cJSON_Delete(c->fingerprint_data);
 	cJSON_Delete(c->end_data);
@@ -646,9 +649,13 @@ static void free_closing(struct closing *c)
 
 static int put_closing(struct record_session *s, const struct closing *c)
 {
-	if (c->tree && record_put_event(s, "process-tree", c->tree_data,
-					c->tree, BUNDLE_BLOB, NULL, 0, NULL, 0,
-					NULL) < 0)
+	struct bundle_id tree;
+
+	if (c->tree &&
+	    (bundle_put(s->bundle, BUNDLE_JSON, c->tree, c->tree_len,
+			&tree) < 0 ||
+	     record_put_event(s, "process-tree", c->tree_data, NULL,
+			      BUNDLE_BLOB, NULL, 0, &tree, 1, NULL) < 0))
 		return -1;
 	if (record_put_event(s, "fingerprint", c->fingerprint_data,
 			     s->fingerprint, BUNDLE_BLOB, NULL, 0, NULL, 0,

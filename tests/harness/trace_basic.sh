@@ -37,6 +37,21 @@ jq_eq "$TMP/many.json" \
 	unique | join(",")' 'exited:1'
 jq_eq "$TMP/many.json" '[.children[].pid] | unique | length' 300
 
+# A chain of 60 processes, each the child of the one before: each one
+# nested in its parent's "children", and the text is one JSON value.
+cat >"$TMP/chain.sh" <<'EOF'
+[ "$1" -gt 0 ] && sh "$0" $(($1 - 1))
+exit 0
+EOF
+trace_json "$TMP/chain.json" sh "$TMP/chain.sh" 59
+jq_eq "$TMP/chain.json" '[.. | objects | select(has("execs"))] | length' \
+	60
+jq_eq "$TMP/chain.json" 'def depth: if (.children | length) == 0
+	then 1 else 1 + (.children[0] | depth) end; depth' 60
+jq_eq "$TMP/chain.json" '[.. | objects | select(has("children")) |
+	.children | length] | max' 1
+jq_eq "$TMP/chain.json" '.children[0].children[0].execs[0].argv[2]' 57
+
 # Exit status and the working directory.
 mkdir "$TMP/work"
 trace_json "$TMP/exit.json" sh -c 'cd "$1" && /bin/true' sh "$TMP/work"
