@@ -20,6 +20,7 @@
 #include "harness/error.h"
 #include "harness/exchange_json.h"
 #include "harness/gateway.h"
+#include "harness/json_integer.h"
 #include "harness/json_bytes.h"
 #include "harness/model_script.h"
 #include "record/record_gateway.h"
@@ -69,10 +70,11 @@ static cJSON *exchange_data(const struct harness_exchange *ex)
 				harness_outcome_name(ex->outcome));
 	if (ex->failure)
 		cJSON_AddStringToObject(data, "failure", ex->failure);
-	cJSON_AddNumberToObject(data, "started_unix_us",
-				(double)ex->started_unix_us);
-	cJSON_AddNumberToObject(data, "duration_us",
-				(double)ex->duration_us);
+	/* cJSON's %g would print a start time that ends in a zero in
+	 * exponent form, which readers that expect an integer reject. */
+	harness_json_add_integer(data, "started_unix_us",
+				 ex->started_unix_us);
+	harness_json_add_integer(data, "duration_us", ex->duration_us);
 	return data;
 }
 
