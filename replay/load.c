@@ -369,25 +369,6 @@ static int keep_object(struct replay_run *run, const cJSON *event, cJSON **slot)
 	return 0;
 }
 
-/* Keep the id of the process tree, which replay_run_agent_env() reads
- * (replay.h). */
-static int on_tree(struct replay_run *run, const cJSON *event)
-{
-	const cJSON *ref = cJSON_GetArrayItem(cJSON_GetObjectItem(event,
-								  "refs"), 0);
-
-	if (!cJSON_IsString(ref) ||
-	    bundle_id_from_hex(&run->tree_id, ref->valuestring) < 0) {
-		replay_set_error("cannot read the run: '%s': its process-tree "
-				 "event names no object", run->path);
-		return -1;
-	}
-	run->has_tree = true;
-	cJSON_Delete(run->tree);
-	run->tree = NULL;
-	return 0;
-}
-
 static int on_home(struct replay_run *run, const cJSON *data)
 {
 	const char *root = string(data, "root");
@@ -413,8 +394,6 @@ static int on_event(struct loader *l, const cJSON *event)
 		return keep_object(run, event, &run->fingerprint);
 	if (strcmp(kind, "sandbox") == 0)
 		return keep_object(run, event, &run->description);
-	if (strcmp(kind, "process-tree") == 0)
-		return on_tree(run, event);
 	if (strcmp(kind, "workspace") == 0)
 		return on_workspace(l, data);
 	if (strcmp(kind, "home") == 0)
@@ -565,40 +544,21 @@ int replay_run_use_fingerprint(struct replay_run *run,
 	return add_hashes(run);
 }
 
-static int read_tree(struct replay_run *run)
-{
-	void *text = NULL;
-	size_t len = 0;
-
-	if (run->tree || !run->has_tree)
-		return 0;
-	if (bundle_get(run->bundle, &run->tree_id, &text, &len, NULL) < 0)
-		return fail_bundle(run->path);
-	run->tree = cJSON_ParseWithLength(text, len);
-	free(text);
-	if (!run->tree) {
-		replay_set_error("cannot read the run: '%s': its process tree "
-				 "is not JSON", run->path);
-		return -1;
-	}
-	return 0;
-}
-
 int replay_run_agent_env(struct replay_run *run, const cJSON **env)
 {
-	const cJSON *exec;
+	const struct replay_proc *agent = replay_run_find(run, "0");
+	const cJSON *list;
 
 	*env = NULL;
-	if (read_tree(run) < 0)
-		return -1;
-	cJSON_ArrayForEach(exec, cJSON_GetObjectItem(run->tree, "execs"))
-	{
-		const cJSON *error = cJSON_GetObjectItem(exec, "error");
-
-		if ((!error || cJSON_IsNull(error)) &&
-		    cJSON_IsArray(cJSON_GetObjectItem(exec, "env")))
-			*env = cJSON_GetObjectItem(exec, "env");
+	if (!agent || !agent->exec_seq || agent->exec_error)
+		return 0;
+	if (!run->agent_exec) {
+		run->agent_exec = replay_run_exec(run, agent);
+		if (!run->agent_exec)
+			return -1;
 	}
+	list = cJSON_GetObjectItem(run->agent_exec, "env");
+	*env = cJSON_IsArray(list) ? list : NULL;
 	return 0;
 }
 
@@ -711,7 +671,7 @@ void replay_run_free(struct replay_run *run)
 	cJSON_Delete(run->record);
 	cJSON_Delete(run->fingerprint);
 	cJSON_Delete(run->description);
-	cJSON_Delete(run->tree);
+	cJSON_Delete(run->agent_exec);
 	free(run->stopped_by);
 	bundle_close(run->bundle);
 	free(run->path);

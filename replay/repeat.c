@@ -960,8 +960,8 @@ int replay_repeat(struct replay_run *a, struct replay_args *args,
 	char dir[4096];
 	int rc;
 
-	/* Read the process tree before the replays fork, so that they share
-	 * it instead of each parsing it again. */
+	/* Read the agent's exec before the replays fork, so that they share
+	 * it instead of each reading it again. */
 	if (replay_run_agent_env(a, &env) < 0)
 		return cli_error_from(replay_error(), replay_error_hint());
 	if (args->step && (rc = plan_step(a, args, &plan)) != 0)

@@ -75,10 +75,8 @@ struct replay_run {
 	cJSON *fingerprint;	  /* the last fingerprint (with the
 				   * executables), or NULL */
 	cJSON *description;	  /* the sandbox's, or NULL */
-	cJSON *tree;		  /* the "process-tree" object after
+	cJSON *agent_exec;	  /* the agent's last exec after
 				   * replay_run_agent_env(), or NULL */
-	bool has_tree;		  /* whether the bundle has one */
-	struct bundle_id tree_id; /* its object id */
 	struct bundle_id initial; /* the initial workspace */
 	bool has_initial;
 	uint64_t initial_snapshot; /* its snapshot event, or 0 */
@@ -119,13 +117,10 @@ int replay_run_use_fingerprint(struct replay_run *run,
 
 /*
  * Find the agent's environment, as the tracer's list of [name, value]
- * pairs (value null for a secret), from its last successful exec in the
- * process tree. *env is owned by run, and NULL when the bundle has
- * none. The first call reads the tree. replay_run_load() leaves it out
- * because it is the largest object of a run (1 KiB a process in
- * bench/replay.sh, more with a larger environment), and only the
- * recording's environment needs it. Returns 0, or -1 when the tree
- * cannot be read.
+ * pairs (value null for a secret), from its last successful exec. *env
+ * is owned by run, and NULL when the agent ran no program. The first
+ * call reads that exec's objects. Returns 0, or -1 when they cannot be
+ * read.
  */
 int replay_run_agent_env(struct replay_run *run, const cJSON **env);
 
