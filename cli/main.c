@@ -354,11 +354,11 @@ static const struct cli_command commands[] = {
 	  "runbundle diff [--json] [--match-rule RULE]... "
 	  "[--strict-git-index] [--allow-incomplete] A B",
 	  "Compare two recorded runs step by step, as replay does.",
-	  "  --json             print the report as one JSON object\n"
+	  "  --json              print the report as one JSON object\n"
 	  "  --allow-incomplete  compare runs that were not finalized\n"
-	  "  --match-rule RULE  also count as volatile (docs/matching.md), "
+	  "  --match-rule RULE   also count as volatile (docs/matching.md), "
 	  "beside A's\n"
-	  "                     policy's rules\n"
+	  "                      policy's rules\n"
 	  "  --strict-git-index  a difference in .git/index diverges "
 	  "(default: volatile)\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "

@@ -26,6 +26,7 @@
 #include "harness/json_bytes.h"
 #include "harness/model_script.h"
 #include "harness/normalize.h"
+#include "harness/redact.h"
 #include "record/commands.h"
 
 #define MAX_LIST 32
@@ -298,6 +299,29 @@ static struct harness_upstream *find_upstream(struct options *o,
 	return NULL;
 }
 
+/* Reject value, of the environment variable name, when it is unset or
+ * too short to mask in the records. what is "credential" or "secret".
+ * Returns 0 or CLI_EXIT_ERROR. */
+static int check_variable(const char *what, const char *name,
+			  const char *value, const char *fix)
+{
+	if (!value || !*value) {
+		cli_error("missing %s: '%s': the environment variable is "
+			  "not set",
+			  what, name);
+		cli_hint("%s", fix);
+		return CLI_EXIT_ERROR;
+	}
+	if (strlen(value) < HARNESS_SECRET_MIN) {
+		cli_error("invalid %s: '%s': its value has %zu characters, "
+			  "fewer than the %d needed to mask it in records",
+			  what, name, strlen(value), HARNESS_SECRET_MIN);
+		cli_hint("%s", fix);
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
 /* --auth NAME=VAR[:HEADER]: the upstream NAME gets the value of the
  * environment variable VAR in HEADER, "Authorization: Bearer" by
  * default. */
@@ -308,6 +332,7 @@ static int apply_auth(const struct cli_command *self, struct options *o,
 	struct harness_upstream *up;
 	static char names[MAX_LIST][256];
 	static size_t n_names;
+	char fix[320];
 	size_t len;
 
 	if (!eq || eq == arg || !eq[1])
@@ -331,14 +356,10 @@ static int apply_auth(const struct cli_command *self, struct options *o,
 	memcpy(names[n_names], eq + 1, len);
 	names[n_names][len] = '\0';
 	value = getenv(names[n_names]);
-	if (!value || !*value) {
-		cli_error("missing credential: '%s': the environment "
-			  "variable is not set",
-			  names[n_names]);
-		cli_hint("export %s with the upstream's API key",
-			 names[n_names]);
+	snprintf(fix, sizeof(fix), "export %s with the upstream's API key",
+		 names[n_names]);
+	if (check_variable("credential", names[n_names], value, fix))
 		return CLI_EXIT_ERROR;
-	}
 	n_names++;
 	up->secret = value;
 	up->auth_header = colon && colon[1] ? colon + 1 : "Authorization";
@@ -359,15 +380,12 @@ static int resolve_secrets(const struct cli_command *self, struct options *o)
 	}
 	for (size_t i = 0; i < o->n_secrets; i++) {
 		const char *value = getenv(o->secrets[i]);
+		char fix[320];
 
-		if (!value || !*value) {
-			cli_error("missing secret: '%s': the environment "
-				  "variable is not set",
-				  o->secrets[i]);
-			cli_hint("export it, or drop --redact-env %s",
-				 o->secrets[i]);
+		snprintf(fix, sizeof(fix), "export it, or drop --redact-env %s",
+			 o->secrets[i]);
+		if (check_variable("secret", o->secrets[i], value, fix))
 			return CLI_EXIT_ERROR;
-		}
 		o->secrets[i] = value;
 	}
 	return 0;

@@ -382,7 +382,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 			return rc;
 	}
 	if (optind >= argc)
-		return cli_usage_error(self, "no agent command given");
+		return cli_usage_error(self, "missing agent command: none "
+				       "follows the options");
 	if (a->config.model_script && a->config.n_upstreams)
 		return cli_usage_error(self, "--upstream and --model-script "
 				       "exclude each other");

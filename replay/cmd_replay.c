@@ -219,10 +219,14 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	if (!a->bundle)
 		return cli_usage_error(self, "no bundle given");
 	if (a->jobs && !a->repeat)
-		return cli_usage_error(self, "-j needs --repeat");
+		return cli_usage_error(self, "invalid option: '-j %u': only "
+				       "--repeat N runs replays in parallel",
+				       a->jobs);
 	if (a->n_upstreams && a->opts.on_mismatch != HARNESS_DIVERGE_FORWARD)
-		return cli_usage_error(self, "--upstream needs --on-mismatch "
-				       "forward: '%s'", a->upstreams[0]);
+		return cli_usage_error(self, "invalid option: '--upstream %s': "
+				       "a live upstream answers only with "
+				       "--on-mismatch forward",
+				       a->upstreams[0]);
 	a->opts.upstreams = a->upstreams;
 	a->opts.n_upstreams = a->n_upstreams;
 	if (!a->repeat)

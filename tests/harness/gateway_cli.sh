@@ -53,6 +53,21 @@ expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
 expect_grep "missing credential: 'RB_TEST_MISSING_KEY'" "$TMP/err"
 expect_grep "^hint: export RB_TEST_MISSING_KEY" "$TMP/err"
 
+# A key too short to mask: the error names the variable, not the key.
+RB_TEST_SHORT_KEY=abc
+export RB_TEST_SHORT_KEY
+expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--auth a=RB_TEST_SHORT_KEY
+expect_grep "^runbundle: invalid credential: 'RB_TEST_SHORT_KEY': .*3 \
+characters" "$TMP/err"
+expect_grep "^hint: export RB_TEST_SHORT_KEY" "$TMP/err"
+expect_status 3 "$RUNBUNDLE" gateway --upstream a=http://127.0.0.1:1 \
+	--redact-env RB_TEST_SHORT_KEY
+expect_grep "^runbundle: invalid secret: 'RB_TEST_SHORT_KEY': " "$TMP/err"
+if grep -q "'abc'" "$TMP/err"; then
+	fail "the error shows the short key"
+fi
+
 # A key with a line end would end its header early, and an upstream that
 # trims it would echo the key without it, where masking cannot find it.
 RB_TEST_CR_KEY=$(printf 'sk-test-cr-key-0123456789\r')

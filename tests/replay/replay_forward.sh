@@ -34,8 +34,8 @@ expect_eq 2 "$(wc -l <"$TMP/recorded.log")" \
 
 replay_json "$TMP/run.rb" --upstream "openai=$mine"
 expect_replay_status 2
-expect_grep "^runbundle: .*--upstream needs --on-mismatch forward" \
-	"$TMP/replay.err"
+expect_grep "^runbundle: invalid option: '--upstream openai=$mine': .*\
+--on-mismatch forward" "$TMP/replay.err"
 replay_json "$TMP/run.rb" --on-mismatch forward --upstream "openai=$mine" \
 	--upstream "other=$mine"
 expect_replay_status 2
