@@ -1001,6 +1001,29 @@ static int find_closest(const struct harness_matcher *matcher,
 	return 0;
 }
 
+int harness_matcher_diff(const struct harness_matcher *matcher,
+			 const struct harness_request *recorded,
+			 const struct harness_request *live,
+			 struct harness_diff *diff)
+{
+	struct prepared r, l;
+	int rc;
+
+	memset(diff, 0, sizeof(*diff));
+	if (prepare(matcher, recorded, &r) < 0)
+		return -1;
+	if (prepare(matcher, live, &l) < 0) {
+		release_prepared(&r);
+		return -1;
+	}
+	rc = build_diff(matcher, &r, &l, diff);
+	release_prepared(&r);
+	release_prepared(&l);
+	if (rc < 0)
+		harness_diff_release(diff);
+	return rc;
+}
+
 int harness_matcher_find(struct harness_matcher *matcher,
 			 const struct harness_request *request,
 			 struct harness_match *match)

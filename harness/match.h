@@ -89,6 +89,15 @@ int harness_matcher_find(struct harness_matcher *matcher,
 			 const struct harness_request *request,
 			 struct harness_match *match);
 
+/* Diff two requests as a divergence is diffed: the query, the headers
+ * and the body, with the matcher's normalizer and volatile headers, into
+ * *diff (released by the caller). Method and path are not compared.
+ * Returns 0, or -1 on error. */
+int harness_matcher_diff(const struct harness_matcher *matcher,
+			 const struct harness_request *recorded,
+			 const struct harness_request *live,
+			 struct harness_diff *diff);
+
 /* Mark the exchange at index used. Returns 0, or -1 when it already was
  * or the index is out of range. */
 int harness_matcher_consume(struct harness_matcher *matcher, size_t index);

@@ -9,6 +9,7 @@
 #include "bundle/snapshot.h"
 #include "harness/decode.h"
 #include "harness/error.h"
+#include "harness/match.h"
 #include "harness/normalize.h"
 #include "replay/pair.h"
 #include "replay/replay.h"
@@ -33,6 +34,7 @@ struct cmp_state {
 	const struct replay_run *b_run; /* the run that b_view copies */
 	struct replay_run b_view;	/* replay_gateway_view() */
 	struct harness_normalizer *normalizer;
+	struct harness_matcher *matcher; /* diffs requests as the gateway */
 	struct replay_comparison *out;
 	struct replay_file_diff *prev; /* the last step's file diffs */
 	size_t n_prev;
@@ -321,26 +323,6 @@ cJSON *replay_request_json(const struct harness_request *r)
 	return cJSON_ParseWithLength((const char *)r->body, r->body_len);
 }
 
-static int diff_raw(struct cmp_state *st, struct replay_step_cmp *sc,
-		    const struct harness_request *x,
-		    const struct harness_request *y)
-{
-	char *sx, *sy;
-	int rc;
-
-	if (x->body_len == y->body_len &&
-	    (x->body_len == 0 || memcmp(x->body, y->body, x->body_len) == 0))
-		return 0;
-	sx = strndup(x->body ? (const char *)x->body : "", x->body_len);
-	sy = strndup(y->body ? (const char *)y->body : "", y->body_len);
-	rc = sx && sy ? harness_diff_strings("", sx, sy, st->normalizer,
-					     &sc->request)
-		      : oom();
-	free(sx);
-	free(sy);
-	return rc;
-}
-
 static int note(struct replay_step_cmp *sc, const char *text)
 {
 	sc->request_note = strdup(text);
@@ -353,8 +335,6 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 {
 	const struct harness_request *rx, *ry;
 	char buf[1024];
-	cJSON *jx, *jy;
-	int rc;
 
 	if ((!x || !x->has_exchange) && (!y || !y->has_exchange))
 		return 0;
@@ -373,19 +353,15 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 			 ry->method, ry->path, rx->method, rx->path);
 		return note(sc, buf);
 	}
-	jx = replay_request_json(rx);
-	jy = replay_request_json(ry);
-	if (jx && jy)
-		rc = harness_jsondiff(jx, jy, st->normalizer, NULL,
-				      &sc->request);
-	else
-		rc = diff_raw(st, sc, rx, ry);
-	cJSON_Delete(jx);
-	cJSON_Delete(jy);
-	if (rc < 0)
+	/* The gateway compares headers and the query too, and rejects a
+	 * request that differs there, so the report compares them as well.
+	 * Otherwise it names a later step as the first divergence. */
+	if (harness_matcher_diff(st->matcher, rx, ry, &sc->request) < 0) {
 		replay_set_error("cannot compare request %zu: %s", sc->step,
 				 harness_error());
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 /* "exit 0", "signaled by SIGKILL", "no end". */
@@ -712,6 +688,12 @@ static int state_init(struct cmp_state *st)
 	if (add_policy_rules(st->normalizer, a) < 0 ||
 	    replay_pair_procs(a, b, st->normalizer, st->pairs) < 0)
 		return -1;
+	st->matcher = harness_matcher_new(NULL, 0, st->normalizer, NULL, 0);
+	if (!st->matcher) {
+		replay_set_error("cannot compare the runs: %s",
+				 harness_error());
+		return -1;
+	}
 	for (size_t i = 0; i < a->n_procs; i++) {
 		if (st->pairs[i])
 			st->b_paired[st->pairs[i] - b->procs] = true;
@@ -723,6 +705,7 @@ static void state_release(struct cmp_state *st)
 {
 	if (st->b == &st->b_view)
 		replay_gateway_view_release(&st->b_view, st->b_run);
+	harness_matcher_free(st->matcher);
 	harness_normalizer_free(st->normalizer);
 	free(st->pairs);
 	free(st->b_paired);
