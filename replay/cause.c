@@ -22,6 +22,31 @@ static const struct {
 	{"tool_use_id", "tool_result"},
 };
 
+/* The members of a request's root through which an agent shows the
+ * model what a command printed (a body that is not JSON is "body").
+ * The others are parameters (model, temperature, tools), headers and
+ * the query, which an agent fills from its settings, so a guess there
+ * would name an unrelated command. */
+static const char *const carriers[] = {
+	"messages", "input", "system", "instructions", "prompt", "contents",
+	"body",
+};
+
+/* Whether path, of a request's diff, can carry a command's output. */
+static bool carries_output(const char *path)
+{
+	if (!*path)
+		return true;
+	for (size_t i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++) {
+		size_t n = strlen(carriers[i]);
+
+		if (strncmp(path, carriers[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '.' || path[n] == '['))
+			return true;
+	}
+	return false;
+}
+
 /* The two runs, and b's process paired with each of a's. */
 struct runs {
 	const struct replay_run *a, *b;
@@ -362,7 +387,8 @@ int replay_find_cause(const struct replay_run *a, const struct replay_run *b,
 		c->call_id = strdup(id);
 		rc = c->call_id ? 0 : -1;
 	}
-	for (size_t k = sc->step; !p && k > 0; k--) {
+	for (size_t k = sc->step; !p && carries_output(e->path) && k > 0;
+	     k--) {
 		n = step_commands(a, k, cmds, 256);
 		p = by_guess(&r, cmds, n, value);
 		c->step = k;
