@@ -35,6 +35,8 @@ struct cmp_state {
 	struct replay_run b_view;	/* replay_gateway_view() */
 	struct harness_normalizer *normalizer;
 	struct harness_matcher *matcher; /* diffs requests as the gateway */
+	size_t *served; /* for each step of b, the step of a whose request
+			 * the gateway's matching pairs with its own, or 0 */
 	struct replay_comparison *out;
 	struct replay_file_diff *prev; /* the last step's file diffs */
 	size_t n_prev;
@@ -329,15 +331,59 @@ static int note(struct replay_step_cmp *sc, const char *text)
 	return sc->request_note ? 0 : oom();
 }
 
+/* The step of a whose request the matching pairs with y's, or 0. */
+static size_t served_by(const struct cmp_state *st,
+			const struct replay_step *y)
+{
+	if (!y || !y->has_exchange || y < st->b->steps ||
+	    y >= st->b->steps + st->b->n_steps)
+		return 0;
+	return st->served[y - st->b->steps];
+}
+
+/* The step of b whose request the matching paired with a's step k. */
+static size_t served_to(const struct cmp_state *st, size_t k)
+{
+	for (size_t i = 0; i < st->b->n_steps; i++) {
+		if (st->served[i] == k)
+			return i + 1;
+	}
+	return 0;
+}
+
+static int diff_requests(struct cmp_state *st, struct replay_step_cmp *sc,
+			 const struct harness_request *rx,
+			 const struct harness_request *ry)
+{
+	/* The gateway compares headers and the query too, and rejects a
+	 * request that differs there, so the report compares them as well.
+	 * Otherwise it names a later step as the first divergence. */
+	if (harness_matcher_diff(st->matcher, rx, ry, &sc->request) < 0) {
+		replay_set_error("cannot compare request %zu: %s", sc->step,
+				 harness_error());
+		return -1;
+	}
+	return 0;
+}
+
 static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 			   const struct replay_step *x,
 			   const struct replay_step *y)
 {
 	const struct harness_request *rx, *ry;
+	size_t j = served_by(st, y), k;
 	char buf[1024];
 
 	if ((!x || !x->has_exchange) && (!y || !y->has_exchange))
 		return 0;
+	/* Parallel requests can come in another order than recorded. The
+	 * gateway serves each its own recording, so compare it with that. */
+	if (j && j != sc->step) {
+		sc->reordered = j;
+		return diff_requests(st, sc,
+				     &st->a->steps[j - 1].exchange.request,
+				     &y->exchange.request);
+	}
 	if (!y || !y->has_exchange)
 		return note(sc, "the other run made no request here");
 	if (!x || !x->has_exchange)
@@ -353,15 +399,67 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 			 ry->method, ry->path, rx->method, rx->path);
 		return note(sc, buf);
 	}
-	/* The gateway compares headers and the query too, and rejects a
-	 * request that differs there, so the report compares them as well.
-	 * Otherwise it names a later step as the first divergence. */
-	if (harness_matcher_diff(st->matcher, rx, ry, &sc->request) < 0) {
-		replay_set_error("cannot compare request %zu: %s", sc->step,
-				 harness_error());
+	if (diff_requests(st, sc, rx, ry) < 0)
 		return -1;
+	/* The request recorded here matched an earlier request already, so
+	 * the gateway found no recording for this one, though they are
+	 * equal. */
+	if (!j && !sc->request.divergent && (k = served_to(st, sc->step))) {
+		snprintf(buf, sizeof(buf),
+			 "the request is the recording's request %zu, which "
+			 "the other run's request %zu matched already",
+			 sc->step, k);
+		return note(sc, buf);
 	}
 	return 0;
+}
+
+/* Pair each request of b with a recorded one as the gateway's matcher
+ * does, in b's order, so that requests that came in another order are
+ * compared with their own recording. */
+static int pair_requests(struct cmp_state *st)
+{
+	const struct replay_run *a = st->a, *b = st->b;
+	struct harness_exchange *ex = calloc(a->n_steps + 1, sizeof(*ex));
+	size_t *step_of = calloc(a->n_steps + 1, sizeof(*step_of));
+	struct harness_matcher *m = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	st->served = calloc(b->n_steps + 1, sizeof(*st->served));
+	if (!ex || !step_of || !st->served) {
+		free(ex);
+		free(step_of);
+		return oom();
+	}
+	for (size_t i = 0; i < a->n_steps; i++) {
+		if (!a->steps[i].has_exchange)
+			continue;
+		ex[n] = a->steps[i].exchange;
+		step_of[n++] = i + 1;
+	}
+	m = harness_matcher_new(ex, n, st->normalizer, NULL, 0);
+	rc = m ? 0 : -1;
+	for (size_t k = 0; rc == 0 && k < b->n_steps; k++) {
+		struct harness_match match;
+
+		if (!b->steps[k].has_exchange)
+			continue;
+		rc = harness_matcher_find(m, &b->steps[k].exchange.request,
+					  &match);
+		if (rc == 0 && match.verdict != HARNESS_DIVERGED &&
+		    match.index < n)
+			st->served[k] = step_of[match.index];
+		if (rc == 0)
+			harness_match_release(&match);
+	}
+	if (rc < 0)
+		replay_set_error("cannot compare the requests: %s",
+				 harness_error());
+	harness_matcher_free(m);
+	free(ex);
+	free(step_of);
+	return rc;
 }
 
 /* "exit 0", "signaled by SIGKILL", "no end". */
@@ -565,7 +663,8 @@ static void judge(struct replay_step_cmp *sc)
 	if (sc->request_note || sc->request.divergent || sc->n_procs ||
 	    sc->n_files || sc->exit_differs)
 		sc->verdict = REPLAY_DIVERGED;
-	else if (sc->request.total || sc->volatile_procs || sc->volatile_files)
+	else if (sc->request.total || sc->reordered || sc->volatile_procs ||
+		 sc->volatile_files)
 		sc->verdict = REPLAY_VOLATILE;
 	else
 		sc->verdict = REPLAY_IDENTICAL;
@@ -694,6 +793,8 @@ static int state_init(struct cmp_state *st)
 				 harness_error());
 		return -1;
 	}
+	if (pair_requests(st) < 0)
+		return -1;
 	for (size_t i = 0; i < a->n_procs; i++) {
 		if (st->pairs[i])
 			st->b_paired[st->pairs[i] - b->procs] = true;
@@ -706,6 +807,7 @@ static void state_release(struct cmp_state *st)
 	if (st->b == &st->b_view)
 		replay_gateway_view_release(&st->b_view, st->b_run);
 	harness_matcher_free(st->matcher);
+	free(st->served);
 	harness_normalizer_free(st->normalizer);
 	free(st->pairs);
 	free(st->b_paired);

@@ -221,6 +221,9 @@ struct replay_step_cmp {
 	char *request_note;	     /* a request missing on one side, other
 				      * method or path; NULL when none */
 	struct harness_diff request; /* the body's differences */
+	size_t reordered; /* the recording's step whose request this one
+			   * matches, when the requests came in another
+			   * order; 0 when none */
 	struct replay_proc_diff *procs;
 	size_t n_procs;
 	size_t volatile_procs; /* argv differing in volatile values only */

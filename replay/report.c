@@ -245,6 +245,12 @@ static void put_request(struct text *t, const struct replay_step_cmp *sc,
 		*sep = "; ";
 		return;
 	}
+	if (sc->reordered) {
+		put(t, "%sthe request came in another order: it is the "
+		       "recording's request %zu", *sep, sc->reordered);
+		*sep = "; ";
+		return;
+	}
 	if (!sc->request.divergent)
 		return;
 	put(t, "%sthe request differs at ", *sep);
@@ -544,6 +550,11 @@ cJSON *replay_step_json(const struct replay_step_cmp *sc)
 	free(why);
 	if (sc->request_note)
 		cJSON_AddStringToObject(req, "note", sc->request_note);
+	if (sc->reordered)
+		cJSON_AddNumberToObject(req, "reordered",
+					(double)sc->reordered);
+	else
+		cJSON_AddNullToObject(req, "reordered");
 	cJSON_AddItemToObject(req, "differences",
 			      harness_diff_to_json(&sc->request));
 	if (sc->cause.found)
