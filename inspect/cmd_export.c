@@ -31,12 +31,15 @@ struct export_ctx {
 	uint64_t files, dirs, symlinks, specials, skipped, bytes;
 	int keep_setid; /* for dir: --keep-setuid */
 	int fd;		/* the archive's file, once created, or -1 */
+	const char *out;
 };
 
 static int ar_fail(struct export_ctx *c, const char *path)
 {
 	char name[1024];
 
+	if (archive_errno(c->ar) > 0)
+		return inspect_archive_write_error(c->ar, c->out);
 	bundle_name_escape(name, sizeof(name), (const unsigned char *)path,
 			   strlen(path));
 	inspect_set_error("cannot write archive entry: '%s': %s", name,
@@ -48,11 +51,8 @@ static int write_data(const void *data, size_t len, void *arg)
 {
 	struct export_ctx *c = arg;
 
-	if (archive_write_data(c->ar, data, len) != (la_ssize_t)len) {
-		inspect_set_error("cannot write archive: %s",
-				  archive_error_string(c->ar));
-		return -1;
-	}
+	if (archive_write_data(c->ar, data, len) != (la_ssize_t)len)
+		return inspect_archive_write_error(c->ar, c->out);
 	c->bytes += len;
 	return 0;
 }
@@ -142,26 +142,19 @@ static int open_archive(struct export_ctx *c, const char *format,
 static int export_tar(struct export_ctx *c, const struct bundle_id *root,
 		      const char *format, const char *out)
 {
-	int rc = open_archive(c, format, out);
+	int rc;
 
+	c->out = out;
+	rc = open_archive(c, format, out);
 	if (rc == 0)
 		rc = inspect_tree_walk(c->bundle, root, "", on_entry, c);
 	if (c->fd >= 0 && archive_write_close(c->ar) != ARCHIVE_OK &&
-	    rc == 0) {
-		inspect_set_error("cannot write archive: '%s': %s", out,
-				  archive_error_string(c->ar));
-		rc = -1;
-	}
-	if (c->fd >= 0 && close(c->fd) < 0 && rc == 0) {
-		inspect_set_error("cannot write archive: '%s': %s", out,
-				  strerror(errno));
-		rc = -1;
-	}
+	    rc == 0)
+		rc = inspect_archive_write_error(c->ar, out);
 	archive_write_free(c->ar);
 	archive_entry_free(c->entry);
-	/* A half-written archive is worse than none. */
-	if (rc && c->fd >= 0)
-		unlink(out);
+	if (inspect_archive_finish(c->fd, out, rc == 0) < 0)
+		rc = -1;
 	return rc ? -1 : 0;
 }
 

@@ -109,6 +109,7 @@ struct exporter {
 	cJSON *objects;
 	struct inspect_layout_stats *stats;
 	int fd; /* the archive's file, once created, or -1 */
+	const char *out;
 };
 
 static int add_file(struct exporter *x, const char *name, const void *data,
@@ -121,6 +122,8 @@ static int add_file(struct exporter *x, const char *name, const void *data,
 	archive_entry_set_size(x->entry, (la_int64_t)len);
 	if (archive_write_header(x->ar, x->entry) != ARCHIVE_OK ||
 	    (len && archive_write_data(x->ar, data, len) != (la_ssize_t)len)) {
+		if (archive_errno(x->ar) > 0)
+			return inspect_archive_write_error(x->ar, x->out);
 		inspect_set_error("cannot write archive: '%s': %s", name,
 				  archive_error_string(x->ar));
 		return -1;
@@ -380,7 +383,8 @@ static int open_out(struct exporter *x, const char *out)
 int inspect_layout_export(const char *path, const char *out,
 			  struct inspect_layout_stats *stats)
 {
-	struct exporter x = { .path = path, .stats = stats, .fd = -1 };
+	struct exporter x = { .path = path, .stats = stats, .fd = -1,
+			      .out = out };
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
@@ -394,24 +398,16 @@ int inspect_layout_export(const char *path, const char *out,
 	rc = open_out(&x, out);
 	if (rc == 0)
 		rc = export_all(&x);
-	if (x.fd >= 0 && archive_write_close(x.ar) != ARCHIVE_OK && rc == 0) {
-		inspect_set_error("cannot write archive: '%s': %s", out,
-				  archive_error_string(x.ar));
-		rc = -1;
-	}
-	if (x.fd >= 0 && close(x.fd) < 0 && rc == 0) {
-		inspect_set_error("cannot write archive: '%s': %s", out,
-				  strerror(errno));
-		rc = -1;
-	}
+	if (x.fd >= 0 && archive_write_close(x.ar) != ARCHIVE_OK && rc == 0)
+		rc = inspect_archive_write_error(x.ar, out);
 	archive_write_free(x.ar);
 	archive_entry_free(x.entry);
 	cJSON_Delete(x.objects);
 	free(x.seen.slots);
 	free(x.seen.used);
 	bundle_close(x.bundle);
-	if (rc && x.fd >= 0)
-		unlink(out);
+	if (inspect_archive_finish(x.fd, out, rc == 0) < 0)
+		rc = -1;
 	return rc ? -1 : 0;
 }
 
