@@ -462,7 +462,7 @@ static int checkout_tree(struct checkout *c, const struct bundle_id *id)
 }
 
 /* Create dir when missing, and reject a non-empty one unless forced. */
-static int prepare_dir(const char *dir, int force)
+static int prepare_dir(const char *dir, int force, const char *hint)
 {
 	DIR *d;
 	struct dirent *de;
@@ -492,8 +492,11 @@ static int prepare_dir(const char *dir, int force)
 		return 0;
 	bundle_set_error("cannot check out into directory: '%s': not empty",
 			 dir);
-	bundle_set_hint("name a new directory, or pass --force to write "
-			"over what is there");
+	if (hint)
+		bundle_set_hint("%s", hint);
+	else
+		bundle_set_hint("name a new directory, or pass --force to "
+				"write over what is there");
 	return -1;
 
 fail:
@@ -558,7 +561,8 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 	c.options = options ? options : &no_options;
 	c.stats = stats ? stats : &own_stats;
 	memset(c.stats, 0, sizeof(*c.stats));
-	if (prepare_dir(dir, c.options->force) < 0)
+	if (prepare_dir(dir, c.options->force,
+			c.options->not_empty_hint) < 0)
 		return -1;
 	c.base = realpath(dir, NULL);
 	if (!c.base) {

@@ -46,6 +46,9 @@ struct bundle_root_meta {
 
 struct bundle_checkout_options {
 	int force; /* write into a directory that is not empty */
+	/* The hint for a directory that is not empty, for a command that
+	 * has no --force. NULL gives checkout's hint, which names it. */
+	const char *not_empty_hint;
 	int owner; /* restore uid and gid too (needs root) */
 	/* Restore the setuid and setgid bits of regular files. Without it
 	 * they are cleared: a bundle is untrusted input, and such a file

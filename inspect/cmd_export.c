@@ -169,9 +169,12 @@ static void print_skip(const char *path, enum bundle_entry_kind kind,
 static int export_dir(struct export_ctx *c, const struct bundle_id *root,
 		      const char *out)
 {
-	struct bundle_checkout_options opts = { .on_skip = print_skip,
-						.arg = c,
-						.keep_setid = c->keep_setid };
+	struct bundle_checkout_options opts = {
+		.on_skip = print_skip,
+		.arg = c,
+		.keep_setid = c->keep_setid,
+		.not_empty_hint = "remove it or name another directory with -o",
+	};
 	struct bundle_checkout_stats st;
 
 	c->skipped = 0;

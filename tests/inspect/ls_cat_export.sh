@@ -115,6 +115,15 @@ it exists\$" "$TMP/err"
 	[ ! -e "$TMP/nowhere" ] ||
 		fail "export --format $format wrote through a dangling symlink"
 done
+# A directory that is not empty, as a failed export leaves it. The hint
+# names a fix that export has, since it has no --force.
+mkdir "$TMP/full"
+echo x >"$TMP/full/x"
+expect_status 3 "$RUNBUNDLE" export --format dir -o "$TMP/full" "$TMP/b.rb"
+expect_grep "^runbundle: cannot check out into directory: '.*full': \
+not empty\$" "$TMP/err"
+expect_grep "^hint: remove it or name another directory with -o\$" \
+	"$TMP/err"
 
 # A hardlink lists its first link, and cat follows it to the content.
 # A name that is not UTF-8 is listed escaped and exported as it is.
