@@ -98,14 +98,24 @@ static int create_tables(struct bundle *bundle)
 
 static int create(struct bundle *bundle)
 {
+	int state;
+
 	/* As before every write: a bundle left in rollback-journal mode
 	 * switches back to WAL, and a new one is no longer fresh. */
 	if (store_check_writable(bundle))
 		return -1;
 	if (store_exec(bundle, "BEGIN IMMEDIATE",
 		       "cannot create snapshot "
-		       "index") ||
-	    create_tables(bundle) < 0 ||
+		       "index"))
+		return -1;
+	/* Another writer may have created the table since it was looked
+	 * up, before this transaction took the write lock. */
+	state = table_state(bundle);
+	if (state != 0) {
+		sqlite3_exec(bundle->db, "ROLLBACK", NULL, NULL, NULL);
+		return state;
+	}
+	if (create_tables(bundle) < 0 ||
 	    backfill(bundle) ||
 	    store_exec(bundle, "COMMIT", "cannot create snapshot index")) {
 		sqlite3_exec(bundle->db, "ROLLBACK", NULL, NULL, NULL);

@@ -16,12 +16,16 @@
  * the schema text, so a file of another application is rejected before
  * any of its SQL runs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bundle/chunk.h"
@@ -153,6 +157,18 @@ static int try_journal_mode(struct bundle *bundle, const char *mode,
 	if (sqlite3_prepare_v2(bundle->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return store_sql_error(bundle, what);
 	rc = sqlite3_step(stmt);
+	/* The switch fails with SQLITE_BUSY at once, without the busy
+	 * handler, while another writer holds its lock, as the first
+	 * snapshot of a new bundle does. So wait here, as long as the busy
+	 * timeout (500 pauses of 10 ms). */
+	for (int tries = 0; (rc & 0xff) == SQLITE_BUSY && tries < 500;
+	     tries++) {
+		const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+
+		nanosleep(&pause, NULL);
+		sqlite3_reset(stmt);
+		rc = sqlite3_step(stmt);
+	}
 	now = (const char *)sqlite3_column_text(stmt, 0);
 	ok = rc == SQLITE_ROW && now && strcmp(now, mode) == 0;
 	sqlite3_finalize(stmt);
@@ -428,6 +444,39 @@ static int exists_error(const char *path, int error)
  * left by a writer that was killed before its bundle was removed: SQLite
  * would replay that log, or roll that journal back, into the new bundle.
  */
+/* Return whether a live process is creating path: its PATH.new-PID is
+ * there, and PID runs. The creator makes the empty -wal before it
+ * links the bundle, so such a -wal is not left by a killed writer. */
+static int being_created(const char *path)
+{
+	char dir_buf[4096], base_buf[4096];
+	const char *base;
+	size_t len;
+	struct dirent *de;
+	DIR *d;
+	int live = 0;
+
+	snprintf(dir_buf, sizeof(dir_buf), "%s", path);
+	snprintf(base_buf, sizeof(base_buf), "%s", path);
+	base = basename(base_buf);
+	len = strlen(base);
+	d = opendir(dirname(dir_buf));
+	while (d && !live && (de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, base, len) != 0 ||
+		    strncmp(de->d_name + len, ".new-", 5) != 0)
+			continue;
+		pid = strtol(de->d_name + len + 5, &end, 10);
+		live = *end == '\0' && pid > 0 && pid != (long)getpid() &&
+		       (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	}
+	if (d)
+		closedir(d);
+	return live;
+}
+
 static int check_leftover_log(const char *path)
 {
 	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
@@ -438,6 +487,17 @@ static int check_leftover_log(const char *path)
 		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
 		if (lstat(name, &st) != 0)
 			continue;
+		/* The -wal of a creation that linked the bundle since it
+		 * was looked for is no leftover. */
+		if (lstat(path, &st) == 0)
+			return exists_error(path, EEXIST);
+		if (i == 0 && being_created(path)) {
+			bundle_set_error("cannot create bundle: '%s': another "
+					 "process is creating it", path);
+			bundle_set_hint("choose a new file name; a bundle is "
+					"never overwritten");
+			return -1;
+		}
 		bundle_set_error("cannot create bundle: '%s': '%s' of an "
 				 "earlier bundle is still there",
 				 path, name);

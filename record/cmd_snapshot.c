@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -126,9 +127,28 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 static struct bundle *open_or_create(const struct snapshot_args *args)
 {
 	struct bundle_options options = {.zstd_level = args->level};
+	struct bundle *bundle = NULL;
+	struct stat st;
+	char wal[4096];
 
-	if (access(args->bundle, F_OK) != 0)
-		return bundle_create(args->bundle, &options);
+	snprintf(wal, sizeof(wal), "%s-wal", args->bundle);
+	/* Another snapshot that creates the bundle meanwhile wins, and this
+	 * one appends to it, as it would a moment later. The winner makes
+	 * the empty -wal before it links the bundle, so a -wal without the
+	 * bundle is waited for, 1 s at most, before it counts as left by a
+	 * killed writer. */
+	for (int tries = 0; access(args->bundle, F_OK) != 0; tries++) {
+		const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+
+		bundle = bundle_create(args->bundle, &options);
+		if (bundle || lstat(args->bundle, &st) == 0)
+			break;
+		if (lstat(wal, &st) != 0 || tries == 100)
+			return bundle;
+		nanosleep(&pause, NULL);
+	}
+	if (bundle)
+		return bundle;
 	return bundle_open(args->bundle, BUNDLE_APPEND);
 }
 
