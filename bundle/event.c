@@ -430,12 +430,25 @@ int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
 
 void bundle_leave_wal(struct bundle *bundle)
 {
+	char *error, *hint;
+
 	if (bundle->mode != BUNDLE_APPEND || bundle->finalized ||
 	    bundle->in_transaction)
 		return;
-	/* No error is stored: the caller's last one must stay readable. */
-	sqlite3_exec(bundle->db, "PRAGMA journal_mode = DELETE", NULL, NULL,
-		     NULL);
+	/* Checkpoint first, as finalize does, because the checkpoint waits
+	 * for a reader's transaction. The switch to DELETE alone fails at
+	 * once then, and leaves the last commits in the -wal file. The
+	 * caller's last error must stay readable, so it is restored. */
+	error = strdup(bundle_error());
+	hint = bundle_error_hint() ? strdup(bundle_error_hint()) : NULL;
+	bundle->wal_kept = BUNDLE_WAL_NONE;
+	if (checkpoint(bundle) < 0)
+		bundle->wal_kept = BUNDLE_WAL_COMMITS;
+	bundle_set_error("%s", error ? error : "");
+	if (hint)
+		bundle_set_hint("%s", hint);
+	free(error);
+	free(hint);
 }
 
 enum bundle_wal bundle_wal_kept(const struct bundle *bundle)

@@ -322,6 +322,13 @@ static int run(struct snapshot_args *args)
 	/* An unfinalized bundle left in WAL mode without its -wal file
 	 * looks to readers like a copy that lost that file. */
 	bundle_leave_wal(bundle);
+	if (!args->finalize && bundle_wal_kept(bundle) == BUNDLE_WAL_COMMITS) {
+		cli_error("warning: the snapshot is stored, but another "
+			  "process had the bundle open, so its last commits "
+			  "are in '%s-wal'", args->bundle);
+		cli_hint("keep '%s-wal' beside the bundle, or copy the bundle "
+			 "after every reader has closed it", args->bundle);
+	}
 	bundle_close(bundle);
 	print_result(args, &snapshot, &digest);
 	return snapshot.complete ? CLI_EXIT_OK : CLI_EXIT_FAIL;

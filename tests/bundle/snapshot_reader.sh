@@ -1,0 +1,36 @@
+#!/bin/sh
+# A snapshot that ends while a reader has the bundle in a read
+# transaction moves its commits into the file once the reader is done,
+# as finalize does. Switching the journal mode alone fails at once
+# while another process has the file open. The last event then stayed
+# in the -wal file, and a copy of the bundle without it lacked that
+# event.
+. "$TESTS_DIR/lib.sh"
+
+mkdir "$TMP/ws"
+echo one >"$TMP/ws/a"
+"$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws" >/dev/null
+echo two >"$TMP/ws/a"
+
+# The reader puts the bundle in WAL mode, which it would be in during a
+# recording, and keeps a read transaction open for 3 s.
+python3 - "$TMP/b.rb" "$TMP/ready" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode = WAL")
+db.execute("BEGIN")
+db.execute("SELECT count(*) FROM events").fetchall()
+open(sys.argv[2], "w").close()
+time.sleep(3)
+db.execute("COMMIT")
+PY
+reader=$!
+wait_file "$TMP/ready" "the reader did not start"
+
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws"
+cp "$TMP/b.rb" "$TMP/copy.rb"
+wait_status "$reader"
+expect_eq 0 "$status" "status of the reader"
+expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/copy.rb"
+expect_grep 'events 1 to 2 of 2 are intact' "$TMP/out"
+exit 0
