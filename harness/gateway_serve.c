@@ -290,8 +290,12 @@ static enum MHD_Result diverged(struct MHD_Connection *c,
 
 	report_divergence(req, report);
 	if (gw->config.on_divergence == HARNESS_DIVERGE_CLOSEST &&
-	    m->index != SIZE_MAX &&
-	    harness_matcher_consume(gw->matcher, m->index) == 0) {
+	    m->index != SIZE_MAX) {
+		/* The closest may be used up already, as for a request
+		 * repeated after the recording ran out. Serving it again
+		 * lets the agent go on, and the playback only reads it. */
+		if (!m->consumed)
+			harness_matcher_consume(gw->matcher, m->index);
 		cJSON_Delete(report);
 		return serve_recorded(c, req, m->index);
 	}

@@ -126,7 +126,15 @@ expect_grep '^  divergent \["k?"\]$' "$TMP/replay.err"
 start_gateway closest --replay "$TMP/rec.jsonl" --timing fast \
 	--on-divergence closest
 post "$GATEWAY/v1/chat/completions" "$(chat alphx)" >"$TMP/closest"
+# beta twice: the first is served its recording, and the second, whose
+# closest recording is that one, used up, is served it again.
+post "$GATEWAY/v1/chat/completions" "$(chat beta)" >"$TMP/closest.beta.1"
+post "$GATEWAY/v1/chat/completions" "$(chat beta)" >"$TMP/closest.beta.2"
 stop_gateway "$GATEWAY_PID" 1
+for i in 1 2; do
+	cmp "$TMP/rec.beta" "$TMP/closest.beta.$i" ||
+		fail "beta request $i was not served beta's recording"
+done
 # Every recording shares the first two messages; the earliest wins.
 expect_grep 'closest recording is exchange 1$' "$TMP/closest.err"
 cmp "$TMP/rec.same.1" "$TMP/closest" ||
