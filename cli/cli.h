@@ -76,6 +76,14 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
  */
 int cli_option_error(const struct cli_command *self, int c, char **argv);
 
+/*
+ * Check that one operand, the bundle, follows the options, which end at
+ * argv[first]. Returns 0, or CLI_EXIT_USAGE after the usage error that
+ * names a missing bundle or the first extra argument.
+ */
+int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
+		   int first);
+
 /* Print the usage line and the help text of one command on out. */
 void cli_print_help(FILE *out, const struct cli_command *self);
 

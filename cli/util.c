@@ -123,6 +123,19 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
+		   int first)
+{
+	if (first >= argc)
+		return cli_usage_error(self, "missing bundle: none follows "
+				       "the options");
+	if (argc - first > 1)
+		return cli_usage_error(self, "unexpected argument: '%s': the "
+				       "command reads one bundle",
+				       argv[first + 1]);
+	return 0;
+}
+
 /*
  * Return the option that getopt_long() rejected, as the user wrote it.
  * Inside a cluster ("-xr") optind stays on the cluster, so argv[optind

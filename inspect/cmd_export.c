@@ -253,7 +253,7 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = NULL, *step = "final", *out = NULL;
-	int c, json = 0, keep_setid = 0;
+	int c, rc, json = 0, keep_setid = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
@@ -280,7 +280,7 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		return cli_usage_error(self, "invalid --keep-setuid: '%s': "
 				       "it applies to --format dir only, and "
 				       "an archive keeps the bits", format);
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one BUNDLE");
+	if ((rc = cli_one_bundle(self, argc, argv, optind)) != 0)
+		return rc;
 	return run(argv[optind], format, step, out, json, keep_setid);
 }

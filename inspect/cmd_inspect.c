@@ -352,8 +352,8 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 		else
 			return cli_option_error(self, c, argv);
 	}
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one BUNDLE");
+	if ((rc = cli_one_bundle(self, argc, argv, optind)) != 0)
+		return rc;
 	path = argv[optind];
 	/* Before the bundle is opened, which may create an empty -wal. */
 	state.wal_missing = inspect_wal_missing(path);

@@ -371,7 +371,7 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct log_args a = { .pid = -1 };
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
@@ -399,8 +399,8 @@ int cmd_log(int argc, char **argv, const struct cli_command *self)
 			return cli_option_error(self, c, argv);
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one BUNDLE");
+	if ((rc = cli_one_bundle(self, argc, argv, optind)) != 0)
+		return rc;
 	a.path = argv[optind];
 	return run(&a);
 }
