@@ -254,6 +254,8 @@ static int content_error(struct checkout *c, const struct content_feed *f,
 	if (c->disk_errno == ENOSPC || c->disk_errno == EDQUOT)
 		bundle_set_hint("free space on the file system of '%s', or "
 				"check out somewhere else", c->base);
+	else if (c->disk_errno == EFBIG)
+		bundle_set_hint("raise the file size limit ('ulimit -f')");
 	return -1;
 }
 

@@ -93,6 +93,16 @@ int store_sql_error(struct bundle *bundle, const char *what)
 				"bundle to a folder that is");
 		return -1;
 	}
+	/* SQLite reports a write past the file size limit as an I/O
+	 * error. Its errno, EFBIG, sets it apart from a failing disk. */
+	if ((code & 0xff) == SQLITE_IOERR &&
+	    sqlite3_system_errno(bundle->db) == EFBIG) {
+		bundle_set_error("%s: '%s': %s", what, bundle->path,
+				 strerror(EFBIG));
+		bundle_set_hint("raise the file size limit ('ulimit -f'); "
+				"everything committed before stays intact");
+		return -1;
+	}
 	bundle_set_error("%s: '%s': %s", what, bundle->path,
 			 sqlite3_errmsg(bundle->db));
 	switch (code & 0xff) {

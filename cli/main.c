@@ -10,6 +10,7 @@
  */
 #include <dlfcn.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -409,7 +410,8 @@ static int cmd_help(int argc, char **argv, const struct cli_command *self)
 		return CLI_EXIT_OK;
 	}
 	if (argc > 2)
-		return cli_usage_error(self, "too many arguments");
+		return cli_usage_error(self, "unexpected argument: '%s': help "
+				       "names one command", argv[2]);
 
 	cmd = find_command(argv[1]);
 	if (!cmd) {
@@ -522,6 +524,12 @@ int main(int argc, char **argv)
 		print_overview(stdout);
 		return CLI_EXIT_OK;
 	}
+
+	/* Past the file size limit (ulimit -f), a write then fails with
+	 * EFBIG, which the command reports with the file's name, where
+	 * SIGXFSZ would end runbundle without a word. The programs that
+	 * runbundle runs get the default action back before their exec. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	cmd = find_command(argv[1]);
 	if (!cmd) {

@@ -110,9 +110,11 @@ static int write_error(const char *out, int err)
 {
 	inspect_set_error("cannot write archive: '%s': %s", out,
 			  strerror(err));
-	if (err == ENOSPC || err == EDQUOT || err == EFBIG)
+	if (err == ENOSPC || err == EDQUOT)
 		inspect_set_hint("free space on the file system of '%s', or "
 				 "name a file elsewhere with -o", out);
+	else if (err == EFBIG)
+		inspect_set_hint("raise the file size limit ('ulimit -f')");
 	return -1;
 }
 

@@ -128,6 +128,8 @@ static pid_t start_child(const char *path, char **command)
 
 	if (pid != 0)
 		return pid;
+	/* main() ignores it for runbundle alone. */
+	signal(SIGXFSZ, SIG_DFL);
 	if (harness_tracer_child_prepare() < 0) {
 		cli_error_from(harness_error(), harness_error_hint());
 		_exit(CLI_EXIT_RUNBUNDLE);

@@ -245,6 +245,8 @@ static void run_child(struct record_session *s, struct record_stdio *io,
 			  s->config->workspace, strerror(errno));
 		_exit(CLI_EXIT_RUNBUNDLE);
 	}
+	/* main() ignores it for runbundle alone. */
+	signal(SIGXFSZ, SIG_DFL);
 	if (harness_tracer_child_prepare() < 0) {
 		cli_error_from(harness_error(), harness_error_hint());
 		_exit(CLI_EXIT_RUNBUNDLE);

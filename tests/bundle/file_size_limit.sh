@@ -1,0 +1,39 @@
+#!/bin/sh
+# Under a file size limit (ulimit -f) that a write crosses, runbundle
+# reports the file and the limit, where SIGXFSZ would end it without a
+# word, and keeps what it committed. The programs it runs still get
+# SIGXFSZ, as they would outside.
+. "$TESTS_DIR/lib.sh"
+
+mkdir "$TMP/big"
+head -c 3000000 /dev/urandom >"$TMP/big/a"
+expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/ok.rb" "$TMP/big"
+
+# 1,000 blocks of 1,024 bytes: the snapshot's 3 MB cross it.
+limited() {
+	(ulimit -f 1000 && exec "$@")
+}
+
+expect_status 3 limited "$RUNBUNDLE" snapshot "$TMP/f.rb" "$TMP/big"
+expect_grep "^runbundle: .*'$TMP/f.rb': File too large$" "$TMP/err"
+expect_grep "^hint: raise the file size limit ('ulimit -f')" "$TMP/err"
+expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/f.rb"
+
+expect_status 3 limited "$RUNBUNDLE" export --format tar -o "$TMP/e.tar" \
+	"$TMP/ok.rb"
+expect_grep "^runbundle: cannot write archive: '$TMP/e.tar': File too \
+large$" "$TMP/err"
+expect_grep "^hint: raise the file size limit" "$TMP/err"
+[ ! -e "$TMP/e.tar" ] || fail "a partial archive is left as '$TMP/e.tar'"
+
+expect_status 3 limited "$RUNBUNDLE" checkout "$TMP/ok.rb" latest "$TMP/co"
+expect_grep "^runbundle: cannot check out file: 'a': File too large$" \
+	"$TMP/err"
+expect_grep "^hint: raise the file size limit" "$TMP/err"
+
+# The traced command is killed by SIGXFSZ (128 + 25), as outside.
+expect_status 0 limited "$RUNBUNDLE" trace -o "$TMP/trace.txt" -- \
+	sh -c 'head -c 2000000 /dev/zero >"$1"; echo "status $?"' sh \
+	"$TMP/zeros"
+expect_grep '^status 153$' "$TMP/out"
+exit 0
