@@ -454,9 +454,46 @@ static int exists_error(const char *path, int error)
  * left by a writer that was killed before its bundle was removed: SQLite
  * would replay that log, or roll that journal back, into the new bundle.
  */
+/* Return whether process pid started more than 2 s (a margin for the
+ * clocks) after time when, so that it cannot have written a file then.
+ * When its start time cannot be read, the process may be the writer. */
+static int started_after(long pid, time_t when)
+{
+	char name[64], buf[1024], *field;
+	struct timespec real, boot;
+	unsigned long long ticks;
+	long ticks_per_second = sysconf(_SC_CLK_TCK);
+	size_t len;
+	FILE *file;
+
+	snprintf(name, sizeof(name), "/proc/%ld/stat", pid);
+	file = fopen(name, "re");
+	if (!file)
+		return 0;
+	len = fread(buf, 1, sizeof(buf) - 1, file);
+	fclose(file);
+	buf[len] = '\0';
+
+	/* The command name, in parentheses, may contain spaces. The start
+	 * time since boot is the 20th field after it (proc(5)). */
+	field = strrchr(buf, ')');
+	for (int i = 0; field && i < 20; i++)
+		field = strchr(field + 1, ' ');
+	if (!field || ticks_per_second <= 0 ||
+	    sscanf(field + 1, "%llu", &ticks) != 1 ||
+	    clock_gettime(CLOCK_REALTIME, &real) < 0 ||
+	    clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
+		return 0;
+	return real.tv_sec - boot.tv_sec +
+		       (time_t)(ticks / (unsigned long)ticks_per_second) >
+	       when + 2;
+}
+
 /* Return whether a live process is creating path: its PATH.new-PID is
  * there, and PID runs. The creator makes the empty -wal before it
- * links the bundle, so such a -wal is not left by a killed writer. */
+ * links the bundle, so such a -wal is not left by a killed writer. A
+ * process that started after PATH.new-PID was written is not its
+ * writer but a later process that got the killed writer's PID. */
 static int being_created(const char *path)
 {
 	char dir_buf[4096], base_buf[4096];
@@ -472,6 +509,7 @@ static int being_created(const char *path)
 	len = strlen(base);
 	d = opendir(dirname(dir_buf));
 	while (d && !live && (de = readdir(d))) {
+		struct stat st;
 		char *end;
 		long pid;
 
@@ -480,7 +518,10 @@ static int being_created(const char *path)
 			continue;
 		pid = strtol(de->d_name + len + 5, &end, 10);
 		live = *end == '\0' && pid > 0 && pid != (long)getpid() &&
-		       (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+		       (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
+		       !(fstatat(dirfd(d), de->d_name, &st,
+				 AT_SYMLINK_NOFOLLOW) == 0 &&
+			 started_after(pid, st.st_mtime));
 	}
 	if (d)
 		closedir(d);
