@@ -129,19 +129,40 @@ int inspect_archive_write_error(struct archive *ar, const char *out)
 	return -1;
 }
 
-/* Rename from to to unless to exists. A file system without
+/* Whether err says that the file system lacks the call, not that the
+ * call failed. */
+static int unsupported(int err)
+{
+	return err == EINVAL || err == ENOSYS || err == EPERM ||
+	       err == EOPNOTSUPP;
+}
+
+/*
+ * Rename from to to unless to exists. A file system without
  * RENAME_NOREPLACE gets a hard link and an unlink, which fail the same
- * way. */
+ * way. One without hard links either (some FUSE file systems) gets a
+ * check and a plain rename, where a file created between the two would
+ * be replaced.
+ */
 static int move_noreplace(const char *from, const char *to)
 {
+	struct stat st;
+
 	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
 		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
+	if (!unsupported(errno))
 		return -1;
-	if (link(from, to) < 0)
+	if (link(from, to) == 0) {
+		unlink(from);
+		return 0;
+	}
+	if (!unsupported(errno))
 		return -1;
-	unlink(from);
-	return 0;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
 }
 
 int inspect_archive_finish(int fd, const char *out, int ok)
