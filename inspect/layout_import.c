@@ -22,6 +22,23 @@
 #define IMPORT_MAX_EVENTS ((size_t)1 << 30)
 #define OBJECT_PREFIX "objects/sha256/"
 
+/* Set the error of a read of the archive at path that failed. Returns
+ * whether the archive ends early, for which the hint is set too. */
+static int read_error(struct archive *ar, const char *path)
+{
+	const char *text = archive_error_string(ar);
+
+	inspect_set_error("cannot read archive: '%s': %s", path,
+			  text ? text : "unknown failure");
+	/* libarchive's tar and zstd readers say "Truncated" then. */
+	if (!text || !strstr(text, "runcated"))
+		return 0;
+	inspect_set_hint("the archive ends early, so it was cut in a copy "
+			 "or an export that did not finish; copy it again "
+			 "or export the bundle again");
+	return 1;
+}
+
 /* Open the archive at path on *fd, which close_archive() closes, because
  * libarchive leaves a descriptor that it was given open. */
 static struct archive *open_archive(const char *path, int *fd)
@@ -44,11 +61,10 @@ static struct archive *open_archive(const char *path, int *fd)
 	archive_read_support_filter_all(ar);
 	archive_read_support_format_tar(ar);
 	if (archive_read_open_fd(ar, *fd, 65536) != ARCHIVE_OK) {
-		inspect_set_error("cannot read archive: '%s': %s", path,
-				  archive_error_string(ar));
-		inspect_set_hint("import reads the .tar.zst that runbundle "
-				 "export writes; a bundle itself needs no "
-				 "import");
+		if (!read_error(ar, path))
+			inspect_set_hint("import reads the .tar.zst that "
+					 "runbundle export writes; a bundle "
+					 "itself needs no import");
 		archive_read_free(ar);
 		close(*fd);
 		return NULL;
@@ -120,8 +136,7 @@ static int read_index(const char *path, struct index *ix)
 					&ix->events_len);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF) {
-		inspect_set_error("cannot read archive: '%s': %s", path,
-				  archive_error_string(ar));
+		read_error(ar, path);
 		rc = -1;
 	}
 	close_archive(ar, fd);
@@ -236,8 +251,7 @@ static int read_objects(const char *path, struct bundle *b,
 		}
 	}
 	if (rc == 0 && r != ARCHIVE_EOF) {
-		inspect_set_error("cannot read archive: '%s': %s", path,
-				  archive_error_string(ar));
+		read_error(ar, path);
 		rc = -1;
 	}
 	close_archive(ar, fd);

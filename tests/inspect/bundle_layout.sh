@@ -46,6 +46,15 @@ expect_status 3 "$RUNBUNDLE" import -o "$TMP/i2.rb" "$TMP/i.rb"
 expect_grep "^runbundle: cannot read archive: '$TMP/i.rb': " "$TMP/err"
 expect_grep "^hint: import reads the .tar.zst that runbundle export writes" \
 	"$TMP/err"
+# An archive cut short, in its first frame or later: the hint says so.
+for cut in 100 $(($(wc -c <"$TMP/b.tar.zst") / 2)); do
+	head -c "$cut" "$TMP/b.tar.zst" >"$TMP/cut.tar.zst"
+	expect_status 3 "$RUNBUNDLE" import -o "$TMP/cut.rb" "$TMP/cut.tar.zst"
+	expect_grep "^runbundle: cannot read archive: '$TMP/cut.tar.zst': \
+.*Truncated" "$TMP/err"
+	expect_grep "^hint: the archive ends early" "$TMP/err"
+	[ ! -e "$TMP/cut.rb" ] || fail "import of a cut archive left a bundle"
+done
 
 # An incomplete bundle stays incomplete, with the same events.
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/inc.rb" "$TMP/w"
