@@ -321,13 +321,9 @@ static int run(struct snapshot_args *args)
 		record_note_wal(bundle, args->bundle);
 	/* An unfinalized bundle left in WAL mode without its -wal file
 	 * looks to readers like a copy that lost that file. */
-	bundle_leave_wal(bundle);
-	if (!args->finalize && bundle_wal_kept(bundle) == BUNDLE_WAL_COMMITS) {
-		cli_error("warning: the snapshot is stored, but another "
-			  "process had the bundle open, so its last commits "
-			  "are in '%s-wal'", args->bundle);
-		cli_hint("keep '%s-wal' beside the bundle, or copy the bundle "
-			 "after every reader has closed it", args->bundle);
+	if (!args->finalize) {
+		bundle_leave_wal(bundle);
+		record_note_wal(bundle, args->bundle);
 	}
 	bundle_close(bundle);
 	print_result(args, &snapshot, &digest);

@@ -729,8 +729,11 @@ void record_session_close(struct record_session *s)
 	record_writer_stop(s);
 	harness_tracer_free(s->tracer);
 	s->tracer = NULL;
-	if (s->bundle)
+	/* A finalized bundle's note comes with the summary. */
+	if (s->bundle && !bundle_is_finalized(s->bundle)) {
 		bundle_leave_wal(s->bundle);
+		record_note_wal(s->bundle, s->config->output);
+	}
 	bundle_close(s->bundle);
 	s->bundle = NULL;
 	cJSON_Delete(s->fingerprint);
@@ -770,11 +773,12 @@ void record_note_wal(const struct bundle *bundle, const char *path)
 			 "files");
 		return;
 	case BUNDLE_WAL_COMMITS:
-		cli_error("warning: the bundle is finalized, but another "
-			  "process had it open, so its last commits are in "
-			  "'%s-wal'", path);
+		cli_error("warning: the bundle is %s, but another process had "
+			  "it open, so its last commits are in '%s-wal'",
+			  bundle_is_finalized(bundle) ? "finalized" : "stored",
+			  path);
 		cli_hint("keep '%s-wal' beside the bundle, or copy the bundle "
-			 "after every reader has closed it", path);
+			 "after every other process has closed it", path);
 		return;
 	}
 }

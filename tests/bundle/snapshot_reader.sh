@@ -33,4 +33,27 @@ wait_status "$reader"
 expect_eq 0 "$status" "status of the reader"
 expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/copy.rb"
 expect_grep 'events 1 to 2 of 2 are intact' "$TMP/out"
+
+# A read transaction open past the checkpoint's wait of 5 s leaves the
+# last commit in the -wal file, and the snapshot says so.
+python3 - "$TMP/b.rb" "$TMP/ready2" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode = WAL")
+db.execute("BEGIN")
+db.execute("SELECT count(*) FROM events").fetchall()
+open(sys.argv[2], "w").close()
+time.sleep(8)
+db.execute("COMMIT")
+PY
+reader=$!
+wait_file "$TMP/ready2" "the second reader did not start"
+echo three >"$TMP/ws/a"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws"
+expect_grep "^runbundle: warning: the bundle is stored, but another \
+process had it open, so its last commits are in '$TMP/b.rb-wal'\$" \
+	"$TMP/err"
+expect_grep "^hint: keep '$TMP/b.rb-wal' beside the bundle" "$TMP/err"
+wait_status "$reader"
+expect_eq 0 "$status" "status of the second reader"
 exit 0
