@@ -566,6 +566,7 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 	if (prepare_dir(dir, c.options->force,
 			c.options->not_empty_hint) < 0)
 		return -1;
+	c.stats->started = !c.options->force;
 	c.base = realpath(dir, NULL);
 	if (!c.base) {
 		bundle_set_error("cannot check out into directory: '%s': %s",

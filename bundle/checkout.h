@@ -77,6 +77,9 @@ struct bundle_checkout_stats {
 	uint64_t bytes; /* content bytes written, holes not included */
 	uint64_t setid_cleared; /* files whose setuid or setgid bit was
 				 * cleared, without keep_setid */
+	int started;		/* dir was created or found empty, so
+				 * after a failure it contains the part
+				 * written, and only that */
 };
 
 /*

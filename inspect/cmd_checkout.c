@@ -31,7 +31,7 @@ static int run(const char *path, const char *name, const char *dir,
 	       const struct bundle_checkout_options *options)
 {
 	struct bundle_checkout_options with_root = *options;
-	struct bundle_checkout_stats stats;
+	struct bundle_checkout_stats stats = {0};
 	struct bundle_snapshot snapshot;
 	struct bundle *bundle = bundle_open(path, BUNDLE_READ);
 	int rc;
@@ -45,6 +45,8 @@ static int run(const char *path, const char *name, const char *dir,
 				     &stats);
 	if (rc < 0) {
 		cli_error_from(bundle_error(), bundle_error_hint());
+		if (rc < 0 && stats.started)
+			inspect_note_partial(dir);
 		bundle_close(bundle);
 		return CLI_EXIT_ERROR;
 	}

@@ -32,6 +32,7 @@ struct export_ctx {
 	int keep_setid; /* for dir: --keep-setuid */
 	int fd;		/* the archive's file, once created, or -1 */
 	const char *out;
+	int partial;	/* for dir: a failed export left part of it */
 };
 
 static int ar_fail(struct export_ctx *c, const char *path)
@@ -175,11 +176,13 @@ static int export_dir(struct export_ctx *c, const struct bundle_id *root,
 		.keep_setid = c->keep_setid,
 		.not_empty_hint = "remove it or name another directory with -o",
 	};
-	struct bundle_checkout_stats st;
+	struct bundle_checkout_stats st = {0};
 
 	c->skipped = 0;
-	if (bundle_checkout(c->bundle, root, out, &opts, &st) < 0)
+	if (bundle_checkout(c->bundle, root, out, &opts, &st) < 0) {
+		c->partial = st.started;
 		return inspect_take_error(bundle_error(), bundle_error_hint());
+	}
 	c->files = st.files;
 	c->dirs = st.dirs;
 	c->symlinks = st.symlinks;
@@ -237,8 +240,12 @@ static int run(const char *path, const char *format, const char *step_name,
 	else
 		rc = export_tar(&c, &v.steps[step].root, format, out);
 	inspect_view_close(&v);
-	if (rc < 0)
-		return out_fail();
+	if (rc < 0) {
+		rc = out_fail();
+		if (c.partial)
+			inspect_note_partial(out);
+		return rc;
+	}
 	print_result(&c, format, out, step, json);
 	return c.skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * output.c - printing helpers of the inspect commands.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -355,4 +356,29 @@ void inspect_note_setid(uint64_t count)
 		  "rights of its new owner", (unsigned long long)count,
 		  count == 1 ? "" : "s");
 	cli_hint("pass --keep-setuid to restore them");
+}
+
+/* Whether dir has an entry other than "." and "..". */
+static int has_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strcmp(e->d_name, ".") != 0 &&
+			strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+void inspect_note_partial(const char *dir)
+{
+	if (!has_entries(dir))
+		return;
+	cli_error("the tree is incomplete: '%s': it keeps what was written "
+		  "before the failure", dir);
+	cli_hint("remove '%s' before you run the command again", dir);
 }

@@ -91,4 +91,10 @@ int out_json_utf8(cJSON *item);
  * count is 0. */
 void inspect_note_setid(uint64_t count);
 
+/* After a checkout into dir failed, say that dir keeps what was written
+ * before the failure, when it is not empty, so that it is not taken for
+ * a whole tree. Only for a dir that was new or empty before (the
+ * checkout's stats.started). */
+void inspect_note_partial(const char *dir);
+
 #endif

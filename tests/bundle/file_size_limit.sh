@@ -6,7 +6,8 @@
 . "$TESTS_DIR/lib.sh"
 
 mkdir "$TMP/big"
-head -c 3000000 /dev/urandom >"$TMP/big/a"
+echo small >"$TMP/big/a"
+head -c 3000000 /dev/urandom >"$TMP/big/z"
 expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/ok.rb" "$TMP/big"
 
 # 1,000 blocks of 1,024 bytes: the snapshot's 3 MB cross it.
@@ -26,10 +27,24 @@ large$" "$TMP/err"
 expect_grep "^hint: raise the file size limit" "$TMP/err"
 [ ! -e "$TMP/e.tar" ] || fail "a partial archive is left as '$TMP/e.tar'"
 
+# A checkout or a directory export that fails after its first file
+# reports that the directory is not the whole tree.
 expect_status 3 limited "$RUNBUNDLE" checkout "$TMP/ok.rb" latest "$TMP/co"
-expect_grep "^runbundle: cannot check out file: 'a': File too large$" \
+expect_grep "^runbundle: cannot check out file: 'z': File too large$" \
 	"$TMP/err"
 expect_grep "^hint: raise the file size limit" "$TMP/err"
+expect_grep "^runbundle: the tree is incomplete: '$TMP/co': " "$TMP/err"
+expect_grep "^hint: remove '$TMP/co' before" "$TMP/err"
+expect_status 3 limited "$RUNBUNDLE" export --format dir -o "$TMP/ex" \
+	"$TMP/ok.rb"
+expect_grep "^runbundle: the tree is incomplete: '$TMP/ex': " "$TMP/err"
+
+# A directory that is not empty is rejected before any write, so it is
+# not reported as incomplete.
+expect_status 3 "$RUNBUNDLE" checkout "$TMP/ok.rb" latest "$TMP/co"
+if grep -q "incomplete" "$TMP/err"; then
+	fail "a rejected checkout called the directory incomplete"
+fi
 
 # The traced command is killed by SIGXFSZ (128 + 25), as outside.
 expect_status 0 limited "$RUNBUNDLE" trace -o "$TMP/trace.txt" -- \
