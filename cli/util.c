@@ -73,14 +73,27 @@ void cli_sanitize(char *dst, size_t dstlen, const char *src)
 	dst[i] = '\0';
 }
 
+/* The line is as long as it needs to be: a message that names two long
+ * paths must not lose its reason at the end. */
 static void print_line(const char *prefix, const char *fmt, va_list ap)
 {
-	char raw[4096];
-	char clean[4096];
+	char *raw = NULL, *clean = NULL;
+	int len = vasprintf(&raw, fmt, ap);
 
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	cli_sanitize(clean, sizeof(clean), raw);
+	/* Sanitizing never makes the text longer. */
+	if (len < 0)
+		raw = NULL;
+	else
+		clean = malloc((size_t)len + 1);
+	if (!clean) {
+		fprintf(stderr, "%s(message lost: out of memory)\n", prefix);
+		free(raw);
+		return;
+	}
+	cli_sanitize(clean, (size_t)len + 1, raw);
 	fprintf(stderr, "%s%s\n", prefix, clean);
+	free(clean);
+	free(raw);
 }
 
 void cli_error(const char *fmt, ...)

@@ -1,0 +1,25 @@
+#!/bin/sh
+# A message that names a long path keeps its reason: errors are not cut
+# at a fixed length, neither in the libraries nor on the terminal.
+. "$TESTS_DIR/lib.sh"
+
+# 30 names of 200 bytes: 6,000 bytes, longer than PATH_MAX (4,096).
+long=$TMP
+i=0
+while [ $i -lt 30 ]; do
+	long=$long/$(printf '%0200d' 0)
+	i=$((i + 1))
+done
+
+expect_status 3 "$RUNBUNDLE" verify "$long/x.rb"
+expect_grep "^runbundle: cannot open bundle: '$long/x.rb': File name too \
+long$" "$TMP/err"
+
+# The same message from another library, and its path as the command's
+# operand.
+expect_status 3 "$RUNBUNDLE" checkout "$TMP/missing.rb" latest "$long/dir"
+expect_grep "^runbundle: cannot open bundle: '$TMP/missing.rb': No such \
+file or directory$" "$TMP/err"
+expect_status 3 "$RUNBUNDLE" snapshot "$long/s.rb" "$TMP"
+expect_grep "'$long/s.rb'.*: File name too long$" "$TMP/err"
+exit 0
