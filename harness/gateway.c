@@ -978,10 +978,19 @@ static int collect_secrets(struct harness_gateway *gw)
 {
 	const struct harness_gateway_config *config = &gw->config;
 
+	gw->upstream_keys = calloc(config->n_upstreams ? config->n_upstreams
+						       : 1,
+				   sizeof(*gw->upstream_keys));
+	if (!gw->upstream_keys) {
+		harness_set_error("cannot start gateway: out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < config->n_upstreams; i++) {
 		const char *secret = config->upstreams[i].secret;
 
-		if (secret && harness_secrets_add(&gw->secrets, secret) < 0)
+		if (secret &&
+		    (harness_secrets_add(&gw->secrets, secret) < 0 ||
+		     harness_secrets_add(&gw->upstream_keys[i], secret) < 0))
 			return -1;
 	}
 	for (size_t i = 0; i < config->n_secrets; i++) {
@@ -1138,6 +1147,11 @@ void harness_gateway_stop(struct harness_gateway *gateway)
 	}
 	gateway_replay_release(gateway);
 	harness_secrets_release(&gateway->secrets);
+	for (size_t i = 0; gateway->upstream_keys &&
+			   i < gateway->config.n_upstreams;
+	     i++)
+		harness_secrets_release(&gateway->upstream_keys[i]);
+	free(gateway->upstream_keys);
 	pthread_mutex_destroy(&gateway->lock);
 	pthread_mutex_destroy(&gateway->sink_lock);
 	free(gateway);

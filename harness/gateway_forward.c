@@ -467,7 +467,7 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 			relay_size(f, resp), RELAY_BLOCK, relay, req, NULL);
 	if (!response)
 		return MHD_NO;
-	if (gateway_add_headers(response, &resp->headers, &f->keys,
+	if (gateway_add_headers(response, &resp->headers, f->keys,
 				f->decoded) < 0) {
 		MHD_destroy_response(response);
 		return MHD_NO;
@@ -600,7 +600,7 @@ static enum MHD_Result queue_head_too_large(struct MHD_Connection *c,
 static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 				       struct gateway_request *req)
 {
-	const struct harness_secrets *keys = &req->forward.keys;
+	const struct harness_secrets *keys = req->forward.keys;
 	char message[512];
 	cJSON *details = cJSON_CreateObject();
 
@@ -630,7 +630,8 @@ static int start_transfer(struct gateway_request *req)
 	f->easy = req->conn->easy;
 	f->multi = req->conn->multi;
 	f->watch_client = req->conn->fd >= 0;
-	gateway_mask_init(f, req->upstream);
+	gateway_mask_init(f, &req->gw->upstream_keys[req->upstream -
+						    req->gw->config.upstreams]);
 	f->url = build_url(req);
 	if (!f->url || build_headers(req) < 0)
 		return -1;

@@ -44,6 +44,9 @@ struct harness_gateway {
 	struct MHD_Daemon *daemon;
 	struct harness_gateway_config config;
 	struct harness_secrets secrets;
+	/* For each upstream of config, its key and the key's encoded
+	 * forms, which the relay masks; empty for one without a key. */
+	struct harness_secrets *upstream_keys;
 	unsigned short port;
 	char host[64];	/* numeric address it listens on, or "" */
 	volatile sig_atomic_t stopping; /* harness_gateway_stop() began */
@@ -117,8 +120,8 @@ struct gateway_forward {
 	int whole;	 /* the body is read whole before any goes out */
 	int decoded;	 /* pending is the decoded body */
 	int too_large;	 /* a whole body outgrew what is read whole */
-	char *key;	 /* the upstream's key, not owned */
-	struct harness_secrets keys; /* key, or nothing */
+	/* The upstream's key and its encoded forms, or none; not owned. */
+	const struct harness_secrets *keys;
 	int client_gone;
 	int watch_client; /* poll the agent's socket for a close */
 };
@@ -208,8 +211,7 @@ void gateway_forward_finish(struct gateway_request *req);
 
 /*
  * Masking the upstream's key in what is relayed (gateway_mask.c).
- * - gateway_mask_init() points f's keys at upstream's key, which must
- *   outlive f.
+ * - gateway_mask_init() points f's keys at keys, which must outlive f.
  * - gateway_mask_room() is 0 when len more bytes would make a body read
  *   whole too large to check.
  * - gateway_mask_pending() masks what arrived and sets safe_len.
@@ -220,7 +222,7 @@ void gateway_forward_finish(struct gateway_request *req);
  *   -1 with a message in harness_error() when it cannot be checked.
  */
 void gateway_mask_init(struct gateway_forward *f,
-		       const struct harness_upstream *upstream);
+		       const struct harness_secrets *keys);
 int gateway_mask_room(struct gateway_forward *f, size_t len);
 void gateway_mask_pending(struct gateway_forward *f);
 int gateway_mask_compressed(const struct gateway_forward *f,

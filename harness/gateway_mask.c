@@ -40,11 +40,22 @@
 #define GATEWAY_MASK_DECODE_MAX ((size_t)64 << 20)
 
 void gateway_mask_init(struct gateway_forward *f,
-		       const struct harness_upstream *upstream)
+		       const struct harness_secrets *keys)
 {
-	f->key = (char *)upstream->secret;
-	f->keys.values = &f->key;
-	f->keys.count = upstream->secret ? 1 : 0;
+	f->keys = keys;
+}
+
+/* Whether data contains one of the keys. */
+static int has_key(const struct harness_secrets *keys,
+		   const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < keys->count; i++) {
+		const char *key = keys->values[i];
+
+		if (memmem(data, len, key, strlen(key)))
+			return 1;
+	}
+	return 0;
 }
 
 /* Return how many bytes at the end of data could begin a key: the
@@ -82,18 +93,18 @@ void gateway_mask_pending(struct gateway_forward *f)
 	unsigned char *unsent = f->pending + f->pending_off;
 	size_t len = f->pending_len - f->pending_off;
 
-	if (f->keys.count == 0 || f->whole) {
+	if (f->keys->count == 0 || f->whole) {
 		f->safe_len = f->pending_len;
 		return;
 	}
-	harness_redact_bytes(&f->keys, unsent, len);
-	f->safe_len = f->pending_len - held_back(&f->keys, unsent, len);
+	harness_redact_bytes(f->keys, unsent, len);
+	f->safe_len = f->pending_len - held_back(f->keys, unsent, len);
 }
 
 int gateway_mask_compressed(const struct gateway_forward *f,
 			    const struct harness_headers *headers)
 {
-	if (f->keys.count == 0)
+	if (f->keys->count == 0)
 		return 0;
 
 	/* Every Content-Encoding header counts, not only the first: a
@@ -137,13 +148,13 @@ int gateway_mask_decode(struct gateway_forward *f,
 	/* Codings that name nothing to undo ("identity, identity") leave a
 	 * plain body, masked here as a streamed one would be. */
 	if (rc == 1)
-		harness_redact_bytes(&f->keys, f->pending, f->pending_len);
+		harness_redact_bytes(f->keys, f->pending, f->pending_len);
 	if (rc != 0)
 		return rc;
 	/* The raw bytes count too: a gzip header's name or comment, a zstd
 	 * skippable frame and brotli metadata decode to nothing. */
-	if (harness_redact_bytes(&f->keys, decoded, len) == 0 &&
-	    !memmem(f->pending, f->pending_len, f->key, strlen(f->key))) {
+	if (harness_redact_bytes(f->keys, decoded, len) == 0 &&
+	    !has_key(f->keys, f->pending, f->pending_len)) {
 		free(decoded);
 		return 1;
 	}

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "harness/decode.h"
 #include "harness/error.h"
@@ -22,36 +23,125 @@ static const char *const credential_headers[] = {
 	"cookie",	 "set-cookie",		"x-goog-api-key",
 };
 
+/* Append a copy of value, or with owned, value itself. */
+static int store(struct harness_secrets *secrets, char *value, bool owned)
+{
+	char **values = realloc(secrets->values,
+				(secrets->count + 1) * sizeof(*values));
+	char *copy = NULL;
+
+	if (values) {
+		secrets->values = values;
+		copy = owned ? value : strdup(value);
+	}
+	if (!copy) {
+		if (owned)
+			free(value);
+		harness_set_error("cannot store secret: 'secret': out of "
+				  "memory");
+		return -1;
+	}
+	values[secrets->count++] = copy;
+	return 0;
+}
+
+/*
+ * Store the base64 of value as it appears inside longer base64 text, in
+ * both alphabets (RFC 4648, sections 4 and 5). value can start at any of
+ * the 3 byte positions of a group. Only the groups that contain value's
+ * bytes alone encode the same whatever comes around it, so for each
+ * position the whole groups from there on are encoded.
+ */
+static int store_base64(struct harness_secrets *secrets, const char *value)
+{
+	size_t len = strlen(value);
+
+	for (size_t skip = 0; skip < 3; skip++) {
+		size_t bytes = (len - skip) / 3 * 3;
+		char *text;
+
+		if (bytes / 3 * 4 < HARNESS_SECRET_MIN)
+			continue;
+		text = malloc(bytes / 3 * 4 + 1);
+		if (!text)
+			return store(secrets, NULL, true);
+		EVP_EncodeBlock((unsigned char *)text,
+				(const unsigned char *)value + skip,
+				(int)bytes);
+		if (store(secrets, strdup(text), true) < 0) {
+			OPENSSL_cleanse(text, strlen(text));
+			free(text);
+			return -1;
+		}
+		for (char *p = text; *p; p++) {
+			if (*p == '+')
+				*p = '-';
+			else if (*p == '/')
+				*p = '_';
+		}
+		if (strcmp(text, secrets->values[secrets->count - 1]) == 0) {
+			OPENSSL_cleanse(text, strlen(text));
+			free(text);
+		} else if (store(secrets, text, true) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Store value percent-encoded as in a URL's query (RFC 3986, section
+ * 2.1), when that differs from value. */
+static int store_percent(struct harness_secrets *secrets, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(value);
+	char *text = malloc(3 * len + 1), *out = text;
+
+	if (!text)
+		return store(secrets, NULL, true);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (strchr("-._~", *p) || (*p >= '0' && *p <= '9') ||
+		    ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')) {
+			*out++ = (char)*p;
+			continue;
+		}
+		*out++ = '%';
+		*out++ = hex[*p >> 4];
+		*out++ = hex[*p & 15];
+	}
+	*out = '\0';
+	if ((size_t)(out - text) == len) {
+		OPENSSL_cleanse(text, len);
+		free(text);
+		return 0;
+	}
+	return store(secrets, text, true);
+}
+
 int harness_secrets_add(struct harness_secrets *secrets, const char *value)
 {
-	char **values;
-
 	if (strlen(value) < HARNESS_SECRET_MIN) {
 		harness_set_error("invalid secret: '%zu characters': shorter "
 				  "than %d, too short to mask safely",
 				  strlen(value), HARNESS_SECRET_MIN);
 		return -1;
 	}
-	values = realloc(secrets->values,
-			 (secrets->count + 1) * sizeof(*values));
-	if (!values)
-		goto oom;
-	secrets->values = values;
-	values[secrets->count] = strdup(value);
-	if (!values[secrets->count])
-		goto oom;
-	secrets->count++;
+
+	/* A server that echoes the secret may encode it first, as in a
+	 * Basic credential or a URL it logs, so those forms are masked
+	 * too. */
+	if (store(secrets, (char *)value, false) < 0 ||
+	    store_base64(secrets, value) < 0 ||
+	    store_percent(secrets, value) < 0)
+		return -1;
 	return 0;
-oom:
-	harness_set_error("cannot store secret: 'secret': out of memory");
-	return -1;
 }
 
 int harness_secrets_copy(struct harness_secrets *secrets,
 			 const struct harness_secrets *from)
 {
+	/* from contains the encoded forms already. */
 	for (size_t i = 0; i < from->count; i++) {
-		if (harness_secrets_add(secrets, from->values[i]) < 0)
+		if (store(secrets, from->values[i], false) < 0)
 			return -1;
 	}
 	return 0;

@@ -140,11 +140,22 @@ if curl -s -o /dev/null "$GATEWAY/gz-cut"; then
 	fail "a cut compressed body reached the agent as complete"
 fi
 
+# 14: the key in base64, as in a Basic credential: masked in the copy
+# that the agent decodes.
+fetch b64 base64 >/dev/null
+jq -r .basic "$TMP/b64.body" | base64 -d 2>/dev/null >"$TMP/b64.decoded" ||
+	true
+if grep -qaF "$KEY_CANARY" "$TMP/b64.decoded"; then
+	fail "the key reached the agent in base64"
+fi
+grep -q '"basic": "dXNlcjpj' "$TMP/b64.body" ||
+	fail "the masking took the start of the base64 text too"
+
 stop_gateway "$GATEWAY_PID"
 if grep -qF "$KEY_CANARY" "$TMP/rec.err"; then
 	fail "the key reached the gateway's log"
 fi
-# 14: the record contains the key nowhere, with bodies decoded, and every
+# 15: the record contains the key nowhere, with bodies decoded, and every
 # header name in it is still a valid one, which a replay can serve.
 "$PYTHON" - "$TMP/rec.jsonl" <<'PY' || fail "the record holds the key"
 import base64, gzip, json, os, re, subprocess, sys, zlib
@@ -164,6 +175,11 @@ for line in open(sys.argv[1]):
     body = b"".join(base64.b64decode(c["data"])
                     for c in exchange["response"]["chunks"])
     forms = [line.encode(), body]
+    for text in re.findall(rb"[A-Za-z0-9+/=]{16,}", body):
+        try:
+            forms.append(base64.b64decode(text + b"=="))
+        except Exception:
+            pass
     try:
         forms.append(gzip.decompress(body))
     except Exception:

@@ -30,9 +30,12 @@ place the gateway must still find it:
   gz-stored      the key in a stored deflate block and compressed in a
                  later one, under one CRC
   bad-shown      the key in plain bytes that claim to be gzip
+  base64         the key in base64, after "user:" as in a Basic
+                 credential
 
 zstd bodies are made with the zstd command.
 """
+import base64
 import gzip
 import os
 import socket
@@ -184,6 +187,10 @@ class Handler(socketserver.BaseRequestHandler):
 
     def s_ce_identity(self):
         self.reply(self.echo(), "Content-Encoding: identity, identity\r\n")
+
+    def s_base64(self):
+        basic = base64.b64encode(b"user:" + self.key)
+        self.reply(b'{"basic": "' + basic + b'"}\n')
 
     def s_ce_key(self):
         self.reply(b"x", "Content-Encoding: %s\r\n" % self.key.decode())
