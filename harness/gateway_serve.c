@@ -213,6 +213,43 @@ enum MHD_Result gateway_serve_script(struct MHD_Connection *c,
 	return queue_playback(c, req);
 }
 
+/* Extra time for an agent whose abort timer fires late in a replay,
+ * because it was scheduled late or its sandbox started slower. */
+#define ABORT_GRACE_US (5 * 1000000ULL)
+
+/* Wait for the agent to close the connection of a request that the
+ * recorded agent abandoned before any response came (an SDK's timeout or
+ * AbortController). A response sent at once would be one that the agent
+ * never had, so it would retry or fail otherwise than recorded. The wait
+ * ends after twice the recorded duration and ABORT_GRACE_US, so that an
+ * agent that does not abort gets an error instead of hanging. Returns 1
+ * when the agent closed the connection. */
+static int wait_for_abort(struct gateway_request *req,
+			  const struct harness_exchange *rec)
+{
+	uint64_t limit = 2 * rec->duration_us + ABORT_GRACE_US;
+	int watch = req->conn && req->conn->fd >= 0;
+
+	while (!req->gw->stopping) {
+		uint64_t now = gateway_elapsed_us(req), left;
+		struct pollfd pfd = {.fd = watch ? req->conn->fd : -1,
+				     .events = POLLRDHUP};
+		struct timespec wait = {0};
+
+		if (now >= limit)
+			break;
+		/* Short slices, so that the wait ends soon after the gateway
+		 * starts stopping. */
+		left = limit - now < 100000 ? limit - now : 100000;
+		wait.tv_nsec = (long)left * 1000;
+		if (ppoll(&pfd, 1, &wait, NULL) > 0 &&
+		    gateway_client_gone(pfd.fd, &watch))
+			return 1;
+	}
+	gateway_touch(req);
+	return 0;
+}
+
 static enum MHD_Result serve_recorded(struct MHD_Connection *c,
 				      struct gateway_request *req, size_t index)
 {
@@ -223,6 +260,9 @@ static enum MHD_Result serve_recorded(struct MHD_Connection *c,
 	req->ex->upstream = strdup(rec->upstream ? rec->upstream : "");
 	if (rec->outcome != HARNESS_COMPLETE)
 		gateway_set_outcome(req, rec->outcome, rec->failure);
+	if (rec->response.status == 0 &&
+	    rec->outcome == HARNESS_CLIENT_ABORTED && wait_for_abort(req, rec))
+		return MHD_NO;
 	if (rec->response.status == 0)
 		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
 					   "recording_has_no_response",
