@@ -135,11 +135,13 @@ static int check_size(const char *path, char *truncated, size_t len,
 
 	truncated[0] = '\0';
 	*wal_mode = false;
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	/* bundle_open then reports the error with its hint. */
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0) {
 		bundle_set_error("cannot open bundle: '%s': %s", path,
 				 strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
