@@ -97,6 +97,9 @@ struct gateway_playback {
 	size_t offset; /* bytes of chunk already sent */
 	int paced;
 	int cut; /* end with an error, as the recording did */
+	/* The offset by which the agent should close the connection, as
+	 * the recorded agent did, or 0 when the recorded one did not. */
+	uint64_t abandon_limit_us;
 	struct harness_response owned; /* a scripted response */
 };
 

@@ -46,6 +46,38 @@ static int wait_until(struct gateway_request *req, uint64_t offset_us)
 	}
 }
 
+/* Extra time for an agent whose abort timer fires late in a replay,
+ * because it was scheduled late or its sandbox started slower. */
+#define ABORT_GRACE_US (5 * 1000000ULL)
+
+/* Wait for the agent to close the connection of a request that the
+ * recorded agent abandoned (an SDK's timeout or AbortController), at
+ * most until limit_us after the request started, so that an agent that
+ * never closes it cannot hang the replay. Returns 1 when it closed it. */
+static int wait_for_close(struct gateway_request *req, uint64_t limit_us)
+{
+	int watch = req->conn && req->conn->fd >= 0;
+
+	while (!req->gw->stopping) {
+		uint64_t now = gateway_elapsed_us(req), left;
+		struct pollfd pfd = {.fd = watch ? req->conn->fd : -1,
+				     .events = POLLRDHUP};
+		struct timespec wait = {0};
+
+		if (now >= limit_us)
+			break;
+		/* Short slices, so that the wait ends soon after the gateway
+		 * starts stopping. */
+		left = limit_us - now < 100000 ? limit_us - now : 100000;
+		wait.tv_nsec = (long)left * 1000;
+		if (ppoll(&pfd, 1, &wait, NULL) > 0 &&
+		    gateway_client_gone(pfd.fd, &watch))
+			return 1;
+	}
+	gateway_touch(req);
+	return 0;
+}
+
 static ssize_t play_next(struct gateway_request *req, char *buf, size_t max)
 {
 	struct gateway_playback *p = &req->playback;
@@ -55,9 +87,15 @@ static ssize_t play_next(struct gateway_request *req, char *buf, size_t max)
 
 	while (p->chunk < resp->n_chunks && resp->chunks[p->chunk].len == 0)
 		p->chunk++;
-	if (p->chunk >= resp->n_chunks)
+	if (p->chunk >= resp->n_chunks) {
+		/* The recorded agent stopped reading here and closed the
+		 * connection itself. A connection cut at once would be an
+		 * error that it never had. */
+		if (p->abandon_limit_us)
+			wait_for_close(req, p->abandon_limit_us);
 		return p->cut ? MHD_CONTENT_READER_END_WITH_ERROR
 			      : MHD_CONTENT_READER_END_OF_STREAM;
+	}
 	chunk = &resp->chunks[p->chunk];
 	if (p->offset == 0) {
 		if (p->paced && wait_until(req, chunk->offset_us) < 0)
@@ -213,43 +251,6 @@ enum MHD_Result gateway_serve_script(struct MHD_Connection *c,
 	return queue_playback(c, req);
 }
 
-/* Extra time for an agent whose abort timer fires late in a replay,
- * because it was scheduled late or its sandbox started slower. */
-#define ABORT_GRACE_US (5 * 1000000ULL)
-
-/* Wait for the agent to close the connection of a request that the
- * recorded agent abandoned before any response came (an SDK's timeout or
- * AbortController). A response sent at once would be one that the agent
- * never had, so it would retry or fail otherwise than recorded. The wait
- * ends after twice the recorded duration and ABORT_GRACE_US, so that an
- * agent that does not abort gets an error instead of hanging. Returns 1
- * when the agent closed the connection. */
-static int wait_for_abort(struct gateway_request *req,
-			  const struct harness_exchange *rec)
-{
-	uint64_t limit = 2 * rec->duration_us + ABORT_GRACE_US;
-	int watch = req->conn && req->conn->fd >= 0;
-
-	while (!req->gw->stopping) {
-		uint64_t now = gateway_elapsed_us(req), left;
-		struct pollfd pfd = {.fd = watch ? req->conn->fd : -1,
-				     .events = POLLRDHUP};
-		struct timespec wait = {0};
-
-		if (now >= limit)
-			break;
-		/* Short slices, so that the wait ends soon after the gateway
-		 * starts stopping. */
-		left = limit - now < 100000 ? limit - now : 100000;
-		wait.tv_nsec = (long)left * 1000;
-		if (ppoll(&pfd, 1, &wait, NULL) > 0 &&
-		    gateway_client_gone(pfd.fd, &watch))
-			return 1;
-	}
-	gateway_touch(req);
-	return 0;
-}
-
 static enum MHD_Result serve_recorded(struct MHD_Connection *c,
 				      struct gateway_request *req, size_t index)
 {
@@ -260,8 +261,12 @@ static enum MHD_Result serve_recorded(struct MHD_Connection *c,
 	req->ex->upstream = strdup(rec->upstream ? rec->upstream : "");
 	if (rec->outcome != HARNESS_COMPLETE)
 		gateway_set_outcome(req, rec->outcome, rec->failure);
-	if (rec->response.status == 0 &&
-	    rec->outcome == HARNESS_CLIENT_ABORTED && wait_for_abort(req, rec))
+	/* The upstream sent no more after the recorded agent abandoned the
+	 * request, so the replay waits for the agent to abandon it too. */
+	if (rec->outcome == HARNESS_CLIENT_ABORTED)
+		p->abandon_limit_us = 2 * rec->duration_us + ABORT_GRACE_US;
+	if (rec->response.status == 0 && p->abandon_limit_us &&
+	    wait_for_close(req, p->abandon_limit_us))
 		return MHD_NO;
 	if (rec->response.status == 0)
 		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Replay of a request that the agent abandoned before any response, as
-# an SDK's timeout or AbortController does. The gateway sends nothing
-# until the agent abandons it again. So the agent meets its own timeout,
-# not an error response that it never received.
+# Replay of a request that the agent abandoned before the response ended,
+# as an SDK's timeout or AbortController does. The gateway sends no more
+# than was recorded until the agent abandons it again. So the agent meets
+# its own timeout, not an error that it never received.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -15,7 +15,12 @@ for n in 1 2; do
 	curl -s --max-time 0.5 -o /dev/null "$GATEWAY/hang?n=$n" || status=$?
 	expect_eq 28 "$status" "curl's status for recorded request $n"
 done
-wait_records "$TMP/rec.jsonl" 2
+# A stream that the agent abandoned after a few of its events.
+status=0
+curl -s -N --max-time 0.5 -o "$TMP/rec.stream" \
+	"$GATEWAY/slow?events=10&delay_ms=200" || status=$?
+expect_eq 28 "$status" "curl's status for the recorded stream"
+wait_records "$TMP/rec.jsonl" 3
 stop_gateway "$GATEWAY_PID"
 expect_eq client-aborted "$($RECORDS field "$TMP/rec.jsonl" 1 outcome)" \
 	"recorded outcome"
@@ -31,6 +36,15 @@ fi
 wait_records "$TMP/play.jsonl" 1
 expect_eq client-aborted "$($RECORDS field "$TMP/play.jsonl" 1 outcome)" \
 	"replayed outcome"
+
+# The replayed stream sends the recorded events, then waits for the
+# agent to time out as it did, instead of resetting the connection.
+status=0
+curl -s -N --max-time 1 -o "$TMP/play.stream" \
+	"$GATEWAY/slow?events=10&delay_ms=200" || status=$?
+expect_eq 28 "$status" "curl's status for the replayed stream"
+cmp "$TMP/rec.stream" "$TMP/play.stream" ||
+	fail "the replayed stream has other events than the recorded one"
 
 # An agent that waits far longer than the recorded one gets the error
 # after twice the recorded duration and 5 s, instead of hanging.
