@@ -100,9 +100,11 @@ static int bad(const char *name, const char *key, const cJSON *value,
 	if (text && strlen(text) > 60)
 		strcpy(text + 56, "...");
 	if (text)
-		inspect_set_error("%s: %s: %s: %s", name, key, text, why);
+		inspect_set_error("invalid rules: '%s': %s: %s: %s", name, key,
+				  text, why);
 	else
-		inspect_set_error("%s: %s: %s", name, key, why);
+		inspect_set_error("invalid rules: '%s': %s: %s", name, key,
+				  why);
 	inspect_set_hint("docs/gate.md lists the keys and their values");
 	free(text);
 	return -1;
@@ -321,8 +323,8 @@ static int check_trailing(const char *name, const char *text,
 		at++;
 	if (at >= len)
 		return 0;
-	inspect_set_error("%s: unexpected text after the JSON object at byte "
-			  "%zu", name, at);
+	inspect_set_error("invalid rules: '%s': unexpected text after the JSON "
+			  "object at byte %zu", name, at);
 	inspect_set_hint("a rules file is one JSON object: remove what "
 			 "follows it");
 	return -1;
@@ -339,9 +341,10 @@ static int check_nul(const char *name, const char *text, size_t len)
 		if (text[i] == '\0' ||
 		    (in_string && text[i] == '\\' && len - i > 5 &&
 		     memcmp(text + i + 1, "u0000", 5) == 0)) {
-			inspect_set_error("%s: invalid JSON near byte %zu: a NUL "
-					  "character (\\u0000), which no rule "
-					  "may contain", name, i);
+			inspect_set_error("invalid rules: '%s': invalid JSON "
+					  "near byte %zu: a NUL character "
+					  "(\\u0000), which no rule may "
+					  "contain", name, i);
 			return -1;
 		}
 		if (in_string && text[i] == '\\')
@@ -363,8 +366,8 @@ int inspect_gate_rules_parse(struct inspect_gate_rules *rules,
 		return -1;
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
-		inspect_set_error("%s: invalid JSON near byte %zu", name,
-				  end ? (size_t)(end - text) : 0);
+		inspect_set_error("invalid rules: '%s': invalid JSON near byte "
+				  "%zu", name, end ? (size_t)(end - text) : 0);
 		inspect_set_hint("docs/gate.md has a complete example");
 		return -1;
 	}
@@ -396,15 +399,14 @@ static char *read_small(const char *path, size_t *len)
 	size_t n;
 
 	if (!f) {
-		inspect_set_error("cannot read the gate rules: '%s': %s",
-				  path, reason);
+		inspect_set_error("cannot read rules: '%s': %s", path, reason);
 		return NULL;
 	}
 	buf = malloc(GATE_RULES_MAX + 1);
 	n = buf ? fread(buf, 1, GATE_RULES_MAX + 1, f) : 0;
 	if (!buf || ferror(f) || n > GATE_RULES_MAX) {
-		inspect_set_error("cannot read the gate rules: '%s': %s",
-				  path, buf && !ferror(f) ?
+		inspect_set_error("cannot read rules: '%s': %s", path,
+				  buf && !ferror(f) ?
 				  "larger than 1 MiB" : strerror(errno));
 		free(buf);
 		buf = NULL;

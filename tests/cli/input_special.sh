@@ -27,7 +27,7 @@ for f in "$TMP/fifo" /dev/zero; do
 	rejected 3 "cannot read the policy" "$f" \
 		record -o "$TMP/x.rb" --policy "$f" -- true
 	[ ! -e "$TMP/x.rb" ] || fail "record left a bundle for $f"
-	rejected 3 "cannot read the gate rules" "$f" \
+	rejected 3 "cannot read rules" "$f" \
 		gate --rules "$f" "$TMP/none.rb"
 	rejected 3 "cannot open fingerprint" "$f" \
 		fingerprint --compare "$f"

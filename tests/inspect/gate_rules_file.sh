@@ -79,7 +79,8 @@ expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
 bad_rules() {
 	rules "$1"
 	expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
-	expect_grep "^runbundle: $TMP/rules.json: $2" "$TMP/err"
+	expect_grep "^runbundle: invalid rules: '$TMP/rules.json': $2" \
+		"$TMP/err"
 	expect_eq "" "$(cat "$TMP/out")" "output of rejected rules"
 }
 bad_rules '{"version": 1, "max_files": 3}' 'max_files: unknown key'
@@ -126,7 +127,8 @@ rules '{"version": 1, "protected_paths": [], "allow_network": true,
 	"require_complete": false, "denied_commands": ["./make"]}'
 expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/rules.json" "$d/b.rb"
 expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/missing.json" "$d/b.rb"
-expect_grep "cannot read the gate rules: '$TMP/missing.json'" "$TMP/err"
+expect_grep "^runbundle: cannot read rules: '$TMP/missing.json': " \
+	"$TMP/err"
 
 # The example of docs/gate.md, its first JSON block, is a valid rules
 # file.
