@@ -526,14 +526,13 @@ static int record(struct record_session *s, const struct record_config *c)
 static int check_rules(const struct sandbox_policy *policy, const char *path)
 {
 	const struct sandbox_strings *rules = &policy->match_rules;
-	const char *name = path && strrchr(path, '/') ? strrchr(path, '/') + 1
-						     : path;
 
+	/* Only a policy file has rules, so path is set when one fails. */
 	for (size_t i = 0; i < rules->count; i++) {
 		if (harness_rule_check(rules->items[i]) == 0)
 			continue;
-		cli_error("%s: matching.rules[%zu]: \"%s\": %s",
-			  name ? name : "policy", i, rules->items[i],
+		cli_error("invalid policy: '%s': matching.rules[%zu]: "
+			  "\"%s\": %s", path, i, rules->items[i],
 			  harness_error());
 		cli_hint("fix the rule; docs/matching.md describes them");
 		return -1;
@@ -549,7 +548,7 @@ static int check_rules(const struct sandbox_policy *policy, const char *path)
  */
 static int check_seed(const struct sandbox_policy *policy, const char *path)
 {
-	const char *name = path ? path : "policy", *why;
+	const char *why;
 	struct stat st;
 
 	if (!policy->home_seed)
@@ -562,7 +561,8 @@ static int check_seed(const struct sandbox_policy *policy, const char *path)
 		why = strerror(errno);
 	else
 		return 0;
-	cli_error("%s: home.seed: '%s': %s", name, policy->home_seed, why);
+	cli_error("invalid policy: '%s': home.seed: '%s': %s", path,
+		  policy->home_seed, why);
 	cli_hint("create the directory that seeds HOME, or take home.seed out "
 		 "of the policy");
 	return -1;

@@ -550,7 +550,6 @@ static int finish(struct run *run)
 static int check_rules(const struct sandbox_policy *policy, const char *path)
 {
 	const struct sandbox_strings *rules = &policy->match_rules;
-	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	int (*rule_check)(const char *rule);
 	const char *(*rule_error)(void);
 
@@ -563,8 +562,9 @@ static int check_rules(const struct sandbox_policy *policy, const char *path)
 	for (size_t i = 0; i < rules->count; i++) {
 		if (rule_check(rules->items[i]) == 0)
 			continue;
-		cli_error("%s: matching.rules[%zu]: \"%s\": %s", name, i,
-			  rules->items[i], rule_error());
+		cli_error("invalid policy: '%s': matching.rules[%zu]: "
+			  "\"%s\": %s", path, i, rules->items[i],
+			  rule_error());
 		cli_hint("fix the rule; docs/matching.md describes them");
 		return -1;
 	}

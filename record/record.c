@@ -277,7 +277,7 @@ static int add_policy(struct record_session *s)
 	int rc;
 
 	if (path && read_small_file(path, &text, &len, &reason) < 0) {
-		fail_message(s, "cannot read the policy", path, reason);
+		fail_message(s, "cannot read policy", path, reason);
 		return -1;
 	}
 	if (!path) {

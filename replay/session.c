@@ -323,7 +323,7 @@ static int load_policy(struct prepared *p, struct replay_run *run,
 	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
 		return fail_errno("cannot write the recorded policy",
 				  p->policy_path);
-	p->policy = sandbox_policy_load(p->policy_path);
+	p->policy = sandbox_policy_load_recorded(p->policy_path, run->path);
 	p->config.policy_path = p->policy_path;
 check:
 	if (!p->policy) {
@@ -343,8 +343,8 @@ bool replay_policy_needs_cgroup(struct replay_run *run, const char *own)
 	if (own)
 		policy = sandbox_policy_load(own);
 	else if (text)
-		policy = sandbox_policy_parse(text, strlen(text),
-					      "policy.json");
+		policy = sandbox_policy_parse_recorded(text, strlen(text),
+						       run->path);
 	else
 		policy = sandbox_policy_default();
 

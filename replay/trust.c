@@ -340,8 +340,7 @@ int replay_note_policy(const struct replay_run *run, bool trusted)
 	/* A recording without a policy file ran under the default. */
 	if (!text)
 		return CLI_EXIT_OK;
-	policy =
-		sandbox_policy_parse(text, strlen(text), "the recorded policy");
+	policy = sandbox_policy_parse_recorded(text, strlen(text), run->path);
 	if (!policy)
 		return cli_error_from(sandbox_error(), NULL);
 	base = sandbox_policy_default();

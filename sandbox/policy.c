@@ -63,7 +63,8 @@ static const struct sandbox_limits default_limits = {
 
 /* The parser's position for messages: the file name and the JSON path. */
 struct parser {
-	const char *name;
+	const char *what;	/* "policy" or "recorded policy" */
+	const char *name;	/* the file or bundle containing it */
 	char path[256];
 	const char *text;	/* the policy's text, for the numbers in */
 	size_t len;		/* messages (policy_number.c) */
@@ -216,14 +217,17 @@ static int bad(struct parser *ps, const cJSON *value, const char *why)
 	if (text && strlen(text) > 120)
 		strcpy(text + 117, "...");
 	if (text && ps->path[0])
-		sandbox_set_error("%s: %s: %s: %s", ps->name, ps->path, text,
-				  why);
+		sandbox_set_error("invalid %s: '%s': %s: %s: %s", ps->what,
+				  ps->name, ps->path, text, why);
 	else if (text)
-		sandbox_set_error("%s: %s: %s", ps->name, text, why);
+		sandbox_set_error("invalid %s: '%s': %s: %s", ps->what,
+				  ps->name, text, why);
 	else if (ps->path[0])
-		sandbox_set_error("%s: %s: %s", ps->name, ps->path, why);
+		sandbox_set_error("invalid %s: '%s': %s: %s", ps->what,
+				  ps->name, ps->path, why);
 	else
-		sandbox_set_error("%s: %s", ps->name, why);
+		sandbox_set_error("invalid %s: '%s': %s", ps->what, ps->name,
+				  why);
 	free(text);
 	return -1;
 }
@@ -268,6 +272,8 @@ static int check_keys(struct parser *ps, const cJSON *object,
 			size_t len = path_push(ps, item->string, 0);
 
 			bad(ps, NULL, "unknown key");
+			sandbox_set_hint("docs/policy.md lists the keys of "
+					 "each section");
 			path_pop(ps, len);
 			return -1;
 		}
@@ -291,8 +297,12 @@ static int check_duplicates(struct parser *ps, const cJSON *node)
 
 		for (const cJSON *later = item->next;
 		     cJSON_IsObject(node) && later; later = later->next) {
-			if (strcmp(item->string, later->string) == 0)
-				return bad(ps, NULL, "duplicate key");
+			if (strcmp(item->string, later->string) != 0)
+				continue;
+			bad(ps, NULL, "duplicate key");
+			sandbox_set_hint("keep one '%s' in the object",
+					 item->string);
+			return -1;
 		}
 		if (check_duplicates(ps, item) < 0)
 			return -1;
@@ -995,8 +1005,10 @@ static size_t number_length(const char *s, size_t len)
  * string, which is then silently cut short. Scans the raw text, because
  * the parsed tree shows none of these.
  */
-static int scan_text(const char *name, const char *text, size_t len)
+static int scan_text(const struct parser *ps)
 {
+	const char *text = ps->text;
+	size_t len = ps->len;
 	bool in_string = false;
 	int depth = 0;
 	size_t i;
@@ -1026,20 +1038,21 @@ static int scan_text(const char *name, const char *text, size_t len)
 	}
 	return 0;
 number:
-	sandbox_set_error("%s: invalid JSON near byte %zu: not a JSON number "
-			  "(no leading zeros, digits on both sides of '.')",
-			  name, i);
+	sandbox_set_error("invalid %s: '%s': invalid JSON near byte %zu: not "
+			  "a JSON number (no leading zeros, digits on both "
+			  "sides of '.')", ps->what, ps->name, i);
 	sandbox_set_hint("write numbers as JSON does, for example 1, 0.5 "
 			 "or 1e3");
 	return -1;
 nul:
-	sandbox_set_error("%s: invalid JSON near byte %zu: a NUL character "
-			  "(\\u0000), which no policy value may contain",
-			  name, i);
+	sandbox_set_error("invalid %s: '%s': invalid JSON near byte %zu: a NUL "
+			  "character (\\u0000), which no policy value may "
+			  "contain", ps->what, ps->name, i);
 	return -1;
 deep:
-	sandbox_set_error("%s: invalid JSON near byte %zu: nested too deep "
-			  "(more than %d levels)", name, i, POLICY_MAX_DEPTH);
+	sandbox_set_error("invalid %s: '%s': invalid JSON near byte %zu: "
+			  "nested too deep (more than %d levels)", ps->what,
+			  ps->name, i, POLICY_MAX_DEPTH);
 	return -1;
 }
 
@@ -1056,34 +1069,39 @@ static int trailing_text(const char *text, size_t len, const char **end)
 	return *end < text + len ? -1 : 0;
 }
 
-struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
-					    const char *name)
+static struct sandbox_policy *parse(const char *text, size_t len,
+				    const char *what, const char *name)
 {
-	struct parser ps = { .name = name, .text = text, .len = len };
+	struct parser ps = { .what = what, .name = name, .text = text,
+			     .len = len };
 	struct sandbox_policy *p;
 	const char *end = NULL;
 	cJSON *root;
 
-	if (scan_text(name, text, len) < 0)
+	if (scan_text(&ps) < 0)
 		return NULL;
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
 
-		sandbox_set_error("%s: invalid JSON near byte %zu", name, at);
+		sandbox_set_error("invalid %s: '%s': invalid JSON near "
+				  "byte %zu", what, name, at);
+		sandbox_set_hint("docs/policy.md has a complete example");
 		return NULL;
 	}
 	if (trailing_text(text, len, &end) < 0) {
-		sandbox_set_error("%s: invalid JSON near byte %zu: text after "
-				  "the end of the policy", name,
-				  (size_t)(end - text));
+		sandbox_set_error("invalid %s: '%s': invalid JSON near "
+				  "byte %zu: text after the end of the policy",
+				  what, name, (size_t)(end - text));
+		sandbox_set_hint("a policy is one JSON object: remove what "
+				 "follows it");
 		cJSON_Delete(root);
 		return NULL;
 	}
 	ps.root = root;
 	p = sandbox_policy_default();
 	if (!p) {
-		sandbox_set_error("%s: cannot read the policy: %s", name,
+		sandbox_set_error("cannot read %s: '%s': %s", what, name,
 				  strerror(ENOMEM));
 	} else if (!cJSON_IsObject(root)) {
 		bad(&ps, NULL, "the policy must be a JSON object");
@@ -1098,7 +1116,21 @@ struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 	return p;
 }
 
-static char *read_small_file(const char *path, size_t *len)
+struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
+					    const char *name)
+{
+	return parse(text, len, "policy", name);
+}
+
+struct sandbox_policy *sandbox_policy_parse_recorded(const char *text,
+						     size_t len,
+						     const char *bundle)
+{
+	return parse(text, len, "recorded policy", bundle);
+}
+
+static char *read_small_file(const char *path, const char *what,
+			     size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -1131,7 +1163,7 @@ static char *read_small_file(const char *path, size_t *len)
 	close(fd);
 	return buf;
 fail:
-	sandbox_set_error("cannot read the policy: '%s': %s", path,
+	sandbox_set_error("cannot read %s: '%s': %s", what, path,
 			  errno == EFBIG ? "larger than 1 MiB" :
 			  errno == EINVAL ? "not a regular file" :
 			  strerror(errno));
@@ -1163,15 +1195,16 @@ static uint64_t read_nr_open(void)
  * NOTE: with --sandbox none, root could raise the hard limit up to
  * fs.nr_open, which this check does not allow.
  */
-static int check_open_files(const struct sandbox_policy *p, const char *name)
+static int check_open_files(const struct sandbox_policy *p,
+			    const char *what, const char *name)
 {
 	uint64_t nr_open = read_nr_open(), want = p->limits.open_files;
 	struct rlimit rl;
 
 	if (nr_open && want > nr_open) {
-		sandbox_set_error("%s: limits.open_files: %" PRIu64 ": more "
-				  "than the kernel allows (%" PRIu64 ")", name,
-				  want, nr_open);
+		sandbox_set_error("cannot apply %s: '%s': limits.open_files: "
+				  "%" PRIu64 ": more than the kernel allows "
+				  "(%" PRIu64 ")", what, name, want, nr_open);
 		sandbox_set_hint("lower limits.open_files to at most %" PRIu64
 				 ", the kernel's maximum in "
 				 "/proc/sys/fs/nr_open", nr_open);
@@ -1180,9 +1213,10 @@ static int check_open_files(const struct sandbox_policy *p, const char *name)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
 	    want <= rl.rlim_max)
 		return 0;
-	sandbox_set_error("%s: limits.open_files: %" PRIu64 ": more than the "
-			  "hard limit of this process (%" PRIu64 ")", name,
-			  want, (uint64_t)rl.rlim_max);
+	sandbox_set_error("cannot apply %s: '%s': limits.open_files: %" PRIu64
+			  ": more than the hard limit of this process "
+			  "(%" PRIu64 ")", what, name, want,
+			  (uint64_t)rl.rlim_max);
 	sandbox_set_hint("lower limits.open_files to at most %" PRIu64 ", or "
 			 "raise the hard limit with 'ulimit -Hn' before "
 			 "running runbundle, up to the kernel's maximum in "
@@ -1191,24 +1225,34 @@ static int check_open_files(const struct sandbox_policy *p, const char *name)
 	return -1;
 }
 
-struct sandbox_policy *sandbox_policy_load(const char *path)
+static struct sandbox_policy *load(const char *path, const char *what,
+				   const char *name)
 {
-	const char *base = strrchr(path, '/');
-	const char *name = base ? base + 1 : path;
 	struct sandbox_policy *p;
 	size_t len;
 	char *text;
 
-	text = read_small_file(path, &len);
+	text = read_small_file(path, what, &len);
 	if (!text)
 		return NULL;
-	p = sandbox_policy_parse(text, len, name);
+	p = parse(text, len, what, name);
 	free(text);
-	if (p && check_open_files(p, name) < 0) {
+	if (p && check_open_files(p, what, name) < 0) {
 		sandbox_policy_free(p);
 		return NULL;
 	}
 	return p;
+}
+
+struct sandbox_policy *sandbox_policy_load(const char *path)
+{
+	return load(path, "policy", path);
+}
+
+struct sandbox_policy *sandbox_policy_load_recorded(const char *path,
+						    const char *bundle)
+{
+	return load(path, "recorded policy", bundle);
 }
 
 /* The PATH that sandbox_env_build() gives the command. */

@@ -123,10 +123,18 @@ struct sandbox_policy {
  * Read and check the policy file at path, for a launch on this machine:
  * beyond what sandbox_policy_parse() checks, limits.open_files must not
  * exceed the caller's hard RLIMIT_NOFILE or /proc/sys/fs/nr_open. The
- * messages name the file by its base name. Returns a policy the caller
+ * messages name the file as path gives it. Returns a policy the caller
  * frees with sandbox_policy_free(), or NULL with a message and a hint.
  */
 struct sandbox_policy *sandbox_policy_load(const char *path);
+
+/*
+ * As sandbox_policy_load(), for the policy that bundle recorded, copied
+ * to path: the messages name the bundle, because path is a copy that
+ * the user never wrote.
+ */
+struct sandbox_policy *sandbox_policy_load_recorded(const char *path,
+						    const char *bundle);
 
 /*
  * Find the next entry of exec.allow, from index *next on, that names
@@ -141,11 +149,17 @@ const char *sandbox_policy_missing_exec(const struct sandbox_policy *policy,
 					size_t *next);
 
 /*
- * Parse and check a policy from JSON text; name is used in messages.
- * Returns a policy the caller frees, or NULL with a message.
+ * Parse and check a policy from JSON text. The messages quote name, the
+ * file that the text came from. Returns a policy the caller frees, or
+ * NULL with a message.
  */
 struct sandbox_policy *sandbox_policy_parse(const char *text, size_t len,
 					    const char *name);
+
+/* As sandbox_policy_parse(), for the policy that bundle recorded. */
+struct sandbox_policy *sandbox_policy_parse_recorded(const char *text,
+						     size_t len,
+						     const char *bundle);
 
 /* The built-in default policy (docs/policy.md lists it). Returns a
  * policy the caller frees, or NULL when memory runs out. */

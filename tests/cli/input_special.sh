@@ -22,9 +22,9 @@ rejected() {
 
 for f in "$TMP/fifo" /dev/zero; do
 	# The sandbox command reports its setup failures with 125.
-	rejected 125 "cannot read the policy" "$f" \
+	rejected 125 "cannot read policy" "$f" \
 		sandbox --policy "$f" -- true
-	rejected 3 "cannot read the policy" "$f" \
+	rejected 3 "cannot read policy" "$f" \
 		record -o "$TMP/x.rb" --policy "$f" -- true
 	[ ! -e "$TMP/x.rb" ] || fail "record left a bundle for $f"
 	rejected 3 "cannot read rules" "$f" \

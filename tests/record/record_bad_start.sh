@@ -43,12 +43,13 @@ printf '{"version": 1, "home": {"seed": "%s"}}\n' "$TMP/noseed" \
 	>"$TMP/noseed.json"
 printf '{"version": 1, "home": {"seed": "%s"}}\n' "$TMP/afile" \
 	>"$TMP/fileseed.json"
-rejected "$TMP/dest/s.rb" "$TMP/noseed.json: home.seed: '$TMP/noseed': No \
-such file or directory" "create the directory that seeds HOME, or take \
-home.seed out of the policy" --policy "$TMP/noseed.json"
-rejected "$TMP/dest/s.rb" "$TMP/fileseed.json: home.seed: '$TMP/afile': \
-not a directory" "create the directory that seeds HOME, or take home.seed \
-out of the policy" --policy "$TMP/fileseed.json"
+rejected "$TMP/dest/s.rb" "invalid policy: '$TMP/noseed.json': home.seed: \
+'$TMP/noseed': No such file or directory" "create the directory that \
+seeds HOME, or take home.seed out of the policy" --policy "$TMP/noseed.json"
+rejected "$TMP/dest/s.rb" "invalid policy: '$TMP/fileseed.json': \
+home.seed: '$TMP/afile': not a directory" "create the directory that \
+seeds HOME, or take home.seed out of the policy" \
+	--policy "$TMP/fileseed.json"
 
 # A number too large for a double is quoted as the policy writes it,
 # after other numbers and strings with digits, which do not confuse the
@@ -59,9 +60,10 @@ cat >"$TMP/big.json" <<'JSON'
 JSON
 record "$TMP/dest/big.rb" --policy "$TMP/big.json" -- true
 expect_eq 3 "$status" "the exit status for a too large number"
-expect_eq "runbundle: big.json: limits.timeout_seconds: \
-18446744073709551617: too large: a JSON number is exact up to \
-9007199254740992 (2^53)" "$(cat "$TMP/err")" "the too large number"
+expect_eq "runbundle: invalid policy: '$TMP/big.json': \
+limits.timeout_seconds: 18446744073709551617: too large: a JSON number \
+is exact up to 9007199254740992 (2^53)" "$(cat "$TMP/err")" \
+	"the too large number"
 [ ! -e "$TMP/dest/big.rb" ] || fail "a policy too large left a bundle"
 
 rejected "$TMP/dest/w.rb" "cannot use the workspace: '$TMP/none': No such \

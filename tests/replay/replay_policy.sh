@@ -125,12 +125,26 @@ fi
 # that names it as the one in use.
 replay_json "$TMP/reader.rb" --policy "$TMP/missing.json"
 expect_replay_status 3
-expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': " \
+expect_grep "^runbundle: cannot read policy: '$TMP/missing.json': " \
 	"$TMP/replay.err"
 if grep -q "^note: replaying under the policy" "$TMP/replay.err"; then
 	cat "$TMP/replay.err" >&2
 	fail "the note of an unreadable policy came before its error"
 fi
+
+# A recorded policy that this process cannot apply is named by its
+# bundle, not by the copy of it that the replay works from.
+cat >"$TMP/files.json" <<JSON
+{"version": 1, "limits": {"open_files": 512}}
+JSON
+new_workspace "$TMP/files" 'echo one'
+record_in "$TMP/files" "$TMP/files.rb" --policy "$TMP/files.json"
+(ulimit -n 256 && ulimit -Hn 256 && replay_json "$TMP/files.rb" &&
+	echo "$status" >"$TMP/files.status")
+expect_eq 3 "$(cat "$TMP/files.status")" "status of a replay over the limit"
+expect_grep "^runbundle: cannot apply recorded policy: '$TMP/files.rb': \
+limits.open_files: 512: more than the hard limit of this process (256)\$" \
+	"$TMP/replay.err"
 
 # --policy is rejected for a run recorded with --sandbox none, which
 # replays with no sandbox to apply it to.

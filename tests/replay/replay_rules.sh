@@ -84,6 +84,6 @@ set +e
 status=$?
 set -e
 expect_eq 3 "$status" "exit status of a policy with a broken rule"
-expect_grep '^runbundle: bad.json: matching.rules\[0\]: "regex:(unclosed": ' \
-	"$TMP/bad.out"
+expect_grep "^runbundle: invalid policy: '$TMP/bad.json': \
+matching.rules\\[0\\]: \"regex:(unclosed\": " "$TMP/bad.out"
 [ ! -e "$TMP/bad.rb" ] || fail "a bundle was created for a broken rule"

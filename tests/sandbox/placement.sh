@@ -71,9 +71,9 @@ HOME would be, contain or lie inside the workspace '$ws'" "$TMP/err"
 	p=$(policy home '{"version": 1,
 		"filesystem": {"read_only": ["/usr", "/home"]}}')
 	expect_status 125 sandbox "$who" --policy "$p" -- true
-	expect_grep "^runbundle: home.json: home.path: \"/home/agent\" (the \
-default): HOME cannot be, contain or lie inside the system or read-only \
-path '/home'$" "$TMP/err"
+	expect_grep "^runbundle: invalid policy: '$p': home.path: \
+\"/home/agent\" (the default): HOME cannot be, contain or lie inside the \
+system or read-only path '/home'$" "$TMP/err"
 	expect_grep "^hint: set home.path to a path outside '/home', or take \
 '/home' out of filesystem.read_only$" "$TMP/err"
 
@@ -88,8 +88,8 @@ the workspace, such as /srv/agent$" "$TMP/err"
 		p=$(policy home "{\"version\": 1, \"home\":
 			{\"path\": \"$home\"}}")
 		expect_status 125 sandbox "$who" --policy "$p" -- true
-		expect_grep "^runbundle: home.json: home.path: \"$home\": \
-HOME cannot be, contain or lie inside the system or read-only path " \
-			"$TMP/err"
+		expect_grep "^runbundle: invalid policy: '$p': home.path: \
+\"$home\": HOME cannot be, contain or lie inside the system or \
+read-only path " "$TMP/err"
 	done
 done

@@ -26,8 +26,8 @@ run_policy 0 '{"version": 1e0, "hostname": "h01",
 	"env": {"set": {"N": "007"}}}' sh -c '[ "$N" = 007 ]'
 for v in 01 -01 1. 1.e0 1e 00 1E+; do
 	run_policy 125 "{\"version\": $v}" true
-	expect_grep "p.json: invalid JSON near byte 12: not a JSON number" \
-		"$TMP/err"
+	expect_grep "^runbundle: invalid policy: '$TMP/p.json': invalid \
+JSON near byte 12: not a JSON number" "$TMP/err"
 	expect_grep "^hint: " "$TMP/err"
 done
 
@@ -55,8 +55,8 @@ run_policy 0 '{"version": 1, "limits": {"memory_bytes": 0,
 max=$(cat /proc/sys/fs/nr_open)
 over=$((max + 1))
 run_policy 125 "{\"version\": 1, \"limits\": {\"open_files\": $over}}" true
-expect_grep "limits.open_files: $over: more than the kernel allows ($max)" \
-	"$TMP/err"
+expect_grep "^runbundle: cannot apply policy: '$TMP/p.json': \
+limits.open_files: $over: more than the kernel allows ($max)" "$TMP/err"
 expect_grep "^hint: .*at most $max, .*/proc/sys/fs/nr_open" "$TMP/err"
 run_policy 125 '{"version": 1, "limits": {"open_files": 4294967296}}' true
 expect_grep "limits.open_files: 4294967296: more than the kernel allows" \
@@ -89,9 +89,9 @@ done
 # fail later on a Landlock rule for /dev/null. A single device may be
 # hidden.
 run_policy 125 '{"version": 1, "filesystem": {"hidden": ["/dev"]}}' true
-expect_grep "^runbundle: p.json: filesystem.hidden\[0\]: \"/dev\": \
-the sandbox needs its /dev; hide single devices instead, \
-such as \"/dev/tty\"\$" "$TMP/err"
+expect_grep "^runbundle: invalid policy: '$TMP/p.json': \
+filesystem.hidden\[0\]: \"/dev\": the sandbox needs its /dev; hide single \
+devices instead, such as \"/dev/tty\"\$" "$TMP/err"
 run_policy 0 '{"version": 1, "filesystem": {"hidden": ["/dev/tty"]}}' \
 	sh -c '! [ -c /dev/tty ] || [ "$(stat -c %t,%T /dev/tty)" = 1,3 ]'
 

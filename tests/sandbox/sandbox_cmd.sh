@@ -90,7 +90,7 @@ for who in $IDENTITIES; do
 	p=$(policy bad '{"version": 1, "network": {"allow":
 		["a.org:443", "b.org:443", "example.com:99999"]}}')
 	expect_status 125 sandbox "$who" --policy "$p" -- true
-	expect_grep "^runbundle: bad.json: network.allow\[2\]: \
+	expect_grep "^runbundle: invalid policy: '$p': network.allow\[2\]: \
 \"example.com:99999\": port out of range$" "$TMP/err"
 
 	# A host that the proxy could not reach is rejected too: brackets
@@ -102,8 +102,8 @@ for who in $IDENTITIES; do
 		p=$(policy bad "{\"version\": 1, \"network\": {\"allow\":
 			[\"[::1]:443\", \"a.org.:443\", \"$host:443\"]}}")
 		expect_status 125 sandbox "$who" --policy "$p" -- true
-		grep -qxF "runbundle: bad.json: network.allow[2]: \
-\"$host:443\": ${entry#*|}" "$TMP/err" ||
+		grep -qxF "runbundle: invalid policy: '$p': \
+network.allow[2]: \"$host:443\": ${entry#*|}" "$TMP/err" ||
 			fail "$who: $host: $(cat "$TMP/err")"
 	done
 
@@ -112,14 +112,14 @@ for who in $IDENTITIES; do
 	p=$(policy rules '{"version": 1, "matching": {"rules":
 		["regex:build-[0-9]+", "regex:(unclosed"]}}')
 	expect_status 125 sandbox "$who" --policy "$p" -- true
-	expect_grep "^runbundle: rules.json: matching.rules\[1\]: \
+	expect_grep "^runbundle: invalid policy: '$p': matching.rules\[1\]: \
 \"regex:(unclosed\": invalid regular expression: '(unclosed': \
 missing closing parenthesis" "$TMP/err"
 	p=$(policy rules '{"version": 1, "matching": {"rules":
 		["regex:build-[0-9]+"]}}')
 	expect_status 0 sandbox "$who" --policy "$p" -- true
 	expect_status 125 sandbox "$who" --policy "$TMP/missing.json" -- true
-	expect_grep "^runbundle: cannot read the policy: '$TMP/missing.json': \
+	expect_grep "^runbundle: cannot read policy: '$TMP/missing.json': \
 No such file or directory$" "$TMP/err"
 	expect_status 2 sandbox "$who" --sandbox maybe -- true
 	expect_status 2 sandbox "$who"

@@ -26,12 +26,16 @@ static struct sandbox_policy *parse(const char *json)
 	return sandbox_policy_parse(json, strlen(json), "policy.json");
 }
 
+/* The policy in json is rejected with message after the file's name. */
 static void expect_error(const char *json, const char *message)
 {
 	struct sandbox_policy *p = parse(json);
+	char want[1024];
 
 	assert_null(p);
-	assert_string_equal(sandbox_error(), message);
+	snprintf(want, sizeof(want), "invalid policy: 'policy.json': %s",
+		 message);
+	assert_string_equal(sandbox_error(), want);
 }
 
 static void policy_port_out_of_range(void **state)
@@ -39,7 +43,7 @@ static void policy_port_out_of_range(void **state)
 	(void)state;
 	expect_error("{\"version\": 1, \"network\": {\"allow\": "
 		     "[\"a.org:443\", \"b.org:80\", \"example.com:99999\"]}}",
-		     "policy.json: network.allow[2]: \"example.com:99999\": "
+		     "network.allow[2]: \"example.com:99999\": "
 		     "port out of range");
 }
 
@@ -47,39 +51,56 @@ static void policy_unknown_key(void **state)
 {
 	(void)state;
 	expect_error("{\"version\": 1, \"filesystem\": {\"readonly\": []}}",
-		     "policy.json: filesystem.readonly: unknown key");
+		     "filesystem.readonly: unknown key");
 	expect_error("{\"version\": 1, \"colour\": 1}",
-		     "policy.json: colour: unknown key");
+		     "colour: unknown key");
+	assert_string_equal(sandbox_error_hint(),
+			    "docs/policy.md lists the keys of each section");
+}
+
+/* A recorded policy has no file of its own, so the messages name the
+ * bundle that contains it. */
+static void policy_recorded_names_bundle(void **state)
+{
+	const char *json = "{\"version\": 2}";
+
+	(void)state;
+	assert_null(sandbox_policy_parse_recorded(json, strlen(json),
+						  "run.rb"));
+	assert_string_equal(sandbox_error(),
+			    "invalid recorded policy: 'run.rb': version: 2: "
+			    "unsupported version (this runbundle reads "
+			    "version 1)");
 }
 
 static void policy_bad_values(void **state)
 {
 	(void)state;
-	expect_error("{}", "policy.json: version: missing (the current "
+	expect_error("{}", "version: missing (the current "
 			   "version is 1)");
-	expect_error("{\"version\": 2}", "policy.json: version: 2: "
+	expect_error("{\"version\": 2}", "version: 2: "
 		     "unsupported version (this runbundle reads version 1)");
 	expect_error("{\"version\": 1, \"filesystem\": {\"read_only\": "
-		     "[\"usr\"]}}", "policy.json: filesystem.read_only[0]: "
+		     "[\"usr\"]}}", "filesystem.read_only[0]: "
 		     "\"usr\": not an absolute path");
 	expect_error("{\"version\": 1, \"workspace\": {\"read_only\": "
-		     "[\"../x\"]}}", "policy.json: workspace.read_only[0]: "
+		     "[\"../x\"]}}", "workspace.read_only[0]: "
 		     "\"../x\": not a normalised path (no '.', '..', '//' or "
 		     "trailing '/')");
 	expect_error("{\"version\": 1, \"limits\": {\"processes\": -1}}",
-		     "policy.json: limits.processes: -1: not a non-negative "
+		     "limits.processes: -1: not a non-negative "
 		     "integer");
 	expect_error("{\"version\": 1, \"exec\": {\"deny\": [\"bin/su\"]}}",
-		     "policy.json: exec.deny[0]: \"bin/su\": neither a "
+		     "exec.deny[0]: \"bin/su\": neither a "
 		     "command name nor an absolute path");
 	expect_error("{\"version\": 1, \"env\": {\"set\": {\"A B\": \"x\"}}}",
-		     "policy.json: env.set.A B: not a variable name");
+		     "env.set.A B: not a variable name");
 	expect_error("{\"version\": 1, \"network\": {\"allow\": "
-		     "[\"::1:80\"]}}", "policy.json: network.allow[0]: "
+		     "[\"::1:80\"]}}", "network.allow[0]: "
 		     "\"::1:80\": IPv6 address not in brackets");
-	expect_error("[1]", "policy.json: the policy must be a JSON object");
-	expect_error("[]", "policy.json: the policy must be a JSON object");
-	expect_error("{\"version\": 1,", "policy.json: invalid JSON near "
+	expect_error("[1]", "the policy must be a JSON object");
+	expect_error("[]", "the policy must be a JSON object");
+	expect_error("{\"version\": 1,", "invalid JSON near "
 					 "byte 13");
 }
 
@@ -87,22 +108,26 @@ static void policy_duplicate_key(void **state)
 {
 	(void)state;
 	expect_error("{\"version\": 1, \"limits\": {\"timeout_seconds\": 2}, "
-		     "\"limits\": {}}", "policy.json: limits: duplicate key");
+		     "\"limits\": {}}", "limits: duplicate key");
 	expect_error("{\"version\": 1, \"hostname\": \"first\", "
 		     "\"hostname\": \"second\"}",
-		     "policy.json: hostname: duplicate key");
+		     "hostname: duplicate key");
 	expect_error("{\"version\": 1, \"env\": {\"set\": {\"A\": \"1\", "
 		     "\"A\": \"2\"}}}",
-		     "policy.json: env.set.A: duplicate key");
+		     "env.set.A: duplicate key");
+	assert_string_equal(sandbox_error_hint(), "keep one 'A' in the object");
 }
 
 static void policy_trailing_text(void **state)
 {
 	(void)state;
-	expect_error("{\"version\":1} x", "policy.json: invalid JSON near "
+	expect_error("{\"version\":1} x", "invalid JSON near "
 		     "byte 14: text after the end of the policy");
-	expect_error("{\"version\":1}{}", "policy.json: invalid JSON near "
+	expect_error("{\"version\":1}{}", "invalid JSON near "
 		     "byte 13: text after the end of the policy");
+	assert_string_equal(sandbox_error_hint(),
+			    "a policy is one JSON object: remove what "
+			    "follows it");
 	assert_null(sandbox_policy_parse("{\"version\":1}\0x", 15,
 					 "policy.json"));
 
@@ -118,16 +143,16 @@ static void policy_home_over_read_only(void **state)
 
 	(void)state;
 	expect_error("{\"version\": 1, \"home\": {\"path\": \"/etc\"}}",
-		     "policy.json: home.path: \"/etc\": HOME cannot be, "
+		     "home.path: \"/etc\": HOME cannot be, "
 		     "contain or lie inside the system or read-only path "
 		     "'/etc'");
 	expect_error("{\"version\": 1, \"home\": {\"path\": \"/opt/h\"}}",
-		     "policy.json: home.path: \"/opt/h\": HOME cannot be, "
+		     "home.path: \"/opt/h\": HOME cannot be, "
 		     "contain or lie inside the system or read-only path "
 		     "'/opt'");
 	expect_error("{\"version\": 1, \"home\": {\"path\": \"/srv\"}, "
 		     "\"filesystem\": {\"read_only\": [\"/srv/tools\"]}}",
-		     "policy.json: home.path: \"/srv\": HOME cannot be, "
+		     "home.path: \"/srv\": HOME cannot be, "
 		     "contain or lie inside the system or read-only path "
 		     "'/srv/tools'");
 	p = parse("{\"version\": 1, \"home\": {\"path\": \"/srv/h\"}}");
@@ -152,14 +177,15 @@ static void policy_hostname_label(void **state)
 		snprintf(json, sizeof(json), "{\"version\": 1, "
 			 "\"hostname\": %s}", bad_names[i]);
 		assert_null(parse(json));
-		assert_non_null(strstr(sandbox_error(), "policy.json: "));
+		assert_non_null(strstr(sandbox_error(),
+				       "invalid policy: 'policy.json': "));
 	}
 	expect_error("{\"version\": 1, \"hostname\": \"a b\"}",
-		     "policy.json: hostname: \"a b\": not a host name label "
+		     "hostname: \"a b\": not a host name label "
 		     "(1 to 63 letters, digits and '-', not starting or ending "
 		     "with '-')");
 	expect_error("{\"version\": 1, \"hostname\": \"a\\u0000b\"}",
-		     "policy.json: invalid JSON near byte 29: a NUL character "
+		     "invalid JSON near byte 29: a NUL character "
 		     "(\\u0000), which no policy value may contain");
 	p = parse("{\"version\": 1, \"hostname\": \"build-01\"}");
 	assert_non_null(p);
@@ -177,10 +203,10 @@ static void policy_nested_too_deep(void **state)
 	for (int i = 0; i < 2000 && n < sizeof(json) - 1; i++)
 		json[n++] = '[';
 	json[n] = '\0';
-	expect_error(json, "policy.json: invalid JSON near byte 35: nested "
+	expect_error(json, "invalid JSON near byte 35: nested "
 			   "too deep (more than 16 levels)");
 	expect_error("{\"version\": 1, \"x\": \"[[[[[[[[[[[[[[[[[[[[\"}",
-		     "policy.json: x: unknown key");
+		     "x: unknown key");
 }
 
 static void policy_processes_minimum(void **state)
@@ -189,7 +215,7 @@ static void policy_processes_minimum(void **state)
 
 	(void)state;
 	expect_error("{\"version\": 1, \"limits\": {\"processes\": 2}}",
-		     "policy.json: limits.processes: 2: too small: the "
+		     "limits.processes: 2: too small: the "
 		     "sandbox's helper, init and the command count against "
 		     "it, so raise it to at least 3, or 0 for no limit");
 	p = parse("{\"version\": 1, \"limits\": {\"processes\": 0}}");
@@ -526,6 +552,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy_port_out_of_range),
 		cmocka_unit_test(policy_unknown_key),
+		cmocka_unit_test(policy_recorded_names_bundle),
 		cmocka_unit_test(policy_bad_values),
 		cmocka_unit_test(policy_duplicate_key),
 		cmocka_unit_test(policy_trailing_text),
