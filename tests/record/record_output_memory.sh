@@ -35,9 +35,11 @@ bundle=$TMP/run.rb
 status=0
 expect_recorded 0
 
-# The output alone is 262144 KiB; a quarter of that leaves room for
-# everything else runbundle holds.
-[ "$peak" -lt 65536 ] ||
+# The output alone is 262144 KiB. The queue of output is 16 MiB at
+# most, and the writer's compression buffers come on top: the peak was
+# 40 to 66 MiB, the higher values on a busy machine. 100 MiB leaves room
+# for that and still fails a recording that keeps the output.
+[ "$peak" -lt 102400 ] ||
 	fail "peak memory of $peak KiB for $((size / 1024)) KiB of output"
 
 stored=$(/usr/bin/python3 - "$bundle" <<'PY'
