@@ -20,6 +20,7 @@
 
 #include "inspect/archive_out.h"
 #include "inspect/error.h"
+#include "inspect/signals.h"
 
 /* The temporary file being written, for the signal handler. */
 static char *temp_path;
@@ -31,24 +32,8 @@ static void on_signal(int sig)
 
 	if (temp_live)
 		unlink(temp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
 	errno = saved;
-}
-
-static void catch_signals(void)
-{
-	const int signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-	struct sigaction sa = {.sa_handler = on_signal};
-
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-		struct sigaction old;
-
-		/* A signal that the caller ignores (nohup) stays ignored. */
-		if (sigaction(signals[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(signals[i], &sa, NULL);
-	}
+	inspect_signal_resend(sig);
 }
 
 static void exists_error(const char *out)
@@ -90,7 +75,7 @@ int inspect_archive_create(struct archive *ar, const char *out)
 		exists_error(out);
 		return -1;
 	}
-	catch_signals();
+	inspect_catch_signals(on_signal);
 	fd = open_temp(out);
 	if (fd < 0) {
 		inspect_set_error("cannot create archive: '%s': %s", out,

@@ -52,6 +52,7 @@
 #include "inspect/commands.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
+#include "inspect/signals.h"
 #include "inspect/options.h"
 #include "inspect/view.h"
 
@@ -304,24 +305,8 @@ static void on_signal(int sig)
 
 	if (temp_live)
 		unlinkat(temp_dirfd, temp_path, 0);
-	signal(sig, SIG_DFL);
-	raise(sig);
 	errno = saved;
-}
-
-static void catch_signals(void)
-{
-	const int signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-	struct sigaction sa = {.sa_handler = on_signal};
-
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-		struct sigaction old;
-
-		/* A signal that the caller ignores (nohup) stays ignored. */
-		if (sigaction(signals[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(signals[i], &sa, NULL);
-	}
+	inspect_signal_resend(sig);
 }
 
 /* Return a new temporary name beside name, which on_signal removes
@@ -1082,7 +1067,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 	rejected = cJSON_GetArraySize(a.conflicts) > 0;
 	if (!rejected && !dry_run && !already_applied(&a)) {
 		a.writing = 1;
-		catch_signals();
+		inspect_catch_signals(on_signal);
 		if (diff(&a) < 0 || fsync(a.root_fd) < 0) {
 			cli_error_from(inspect_error(), inspect_error_hint());
 			goto out;

@@ -26,7 +26,7 @@ sources="$(ls "$src"/bundle/*.c) $BUILD_DIR/bundle/error.c $src/cli/util.c
 	$BUILD_DIR/inspect/error.c $src/inspect/error_take.c
 	$src/inspect/json.c $src/inspect/answer.c
 	$src/inspect/describe.c $src/inspect/output.c $src/inspect/content.c
-	$src/inspect/layout.c $src/inspect/view.c $src/inspect/archive_out.c"
+	$src/inspect/layout.c $src/inspect/view.c $src/inspect/archive_out.c $src/inspect/signals.c"
 
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)
 { (void)d; (void)n; return 0; }' >"$TMP/probe.c"
