@@ -13,11 +13,27 @@
 #include "inspect/error.h"
 #include "inspect/view.h"
 
+/* A streamed answer arrives as one delta per event, tens of thousands
+ * for a long one. Finding the end with strlen() and growing by the exact
+ * size made parsing quadratic in its length, so append() keeps the
+ * length and capacity of the strings it grew last. An entry is used only
+ * while both the field's address and its string match, because the
+ * array of tool calls may move. */
+#define GROWN_SLOTS 4
+
+struct grown {
+	char **dst;
+	char *str;
+	size_t len, capacity;
+};
+
 /* A failure to allocate sticks here and is reported once at the end, so
  * the walkers below stay free of error paths. */
 struct builder {
 	struct inspect_answer *a;
 	int oom;
+	struct grown grown[GROWN_SLOTS];
+	size_t next_slot;
 };
 
 static int ends_with(const char *s, const char *suffix)
@@ -40,20 +56,52 @@ const char *inspect_answer_api(const char *path)
 	return "unknown";
 }
 
+static struct grown *grown_slot(struct builder *b, char **dst)
+{
+	struct grown *slot = NULL;
+
+	/* One entry per field, so that a string that set_str() freed and
+	 * malloc() returned again at the same address is not taken for the
+	 * old one. */
+	for (size_t i = 0; i < GROWN_SLOTS && !slot; i++)
+		if (b->grown[i].dst == dst)
+			slot = &b->grown[i];
+	if (slot && slot->str == *dst && *dst)
+		return slot;
+	if (!slot)
+		slot = &b->grown[b->next_slot++ % GROWN_SLOTS];
+	slot->dst = dst;
+	slot->str = *dst;
+	slot->len = *dst ? strlen(*dst) : 0;
+	slot->capacity = *dst ? slot->len + 1 : 0;
+	return slot;
+}
+
 static void append(struct builder *b, char **dst, const char *text)
 {
-	size_t old = *dst ? strlen(*dst) : 0, add = strlen(text);
-	char *grown;
+	size_t add = strlen(text);
+	struct grown *slot;
 
 	if (!add && *dst)
 		return;
-	grown = realloc(*dst, old + add + 1);
-	if (!grown) {
-		b->oom = 1;
-		return;
+	slot = grown_slot(b, dst);
+	if (slot->len + add + 1 > slot->capacity) {
+		size_t capacity = slot->capacity ? slot->capacity : 16;
+		char *grown;
+
+		while (capacity < slot->len + add + 1)
+			capacity *= 2;
+		grown = realloc(*dst, capacity);
+		if (!grown) {
+			b->oom = 1;
+			return;
+		}
+		*dst = grown;
+		slot->str = grown;
+		slot->capacity = capacity;
 	}
-	memcpy(grown + old, text, add + 1);
-	*dst = grown;
+	memcpy(*dst + slot->len, text, add + 1);
+	slot->len += add;
 }
 
 static void set_str(struct builder *b, char **dst, const char *text)

@@ -18,6 +18,18 @@
 #include "inspect/answer.h"
 #include "inspect/error.h"
 
+/* The test links with --wrap=realloc, so the reallocations of the code
+ * under test are counted here. Those of shared libraries are not. */
+void *__real_realloc(void *ptr, size_t size);
+void *__wrap_realloc(void *ptr, size_t size);
+static size_t reallocs;
+
+void *__wrap_realloc(void *ptr, size_t size)
+{
+	reallocs++;
+	return __real_realloc(ptr, size);
+}
+
 static void parse(const char *api, const char *body, struct inspect_answer *a)
 {
 	if (inspect_answer_parse_body(api, body, strlen(body), NULL, 0, a) < 0)
@@ -194,6 +206,59 @@ static void gzip_response_is_decoded(void **state)
 	harness_response_release(&ex.response);
 }
 
+/* A long streamed answer comes as one small delta per event. Growing
+ * the text by the size of each delta copied the whole text every time,
+ * so reading it took time quadratic in its length. Here the text and a
+ * tool call's arguments grow in turns, and a second call that moves the
+ * array of calls arrives midway. */
+#define DELTAS 4000
+
+static void chat_stream_many_deltas(void **state)
+{
+	static const char text_event[] =
+		"data: {\"choices\": [{\"delta\": {\"content\": "
+		"\"ab\"}}]}\n\n";
+	static const char args_event[] =
+		"data: {\"choices\": [{\"delta\": {\"tool_calls\": "
+		"[{\"index\": 0, \"function\": {\"arguments\": "
+		"\"x\"}}]}}]}\n\n";
+	static const char first_call[] =
+		"data: {\"choices\": [{\"delta\": {\"tool_calls\": "
+		"[{\"index\": 0, \"id\": \"a\", \"function\": "
+		"{\"name\": \"f\"}}]}}]}\n\n";
+	static const char second_call[] =
+		"data: {\"choices\": [{\"delta\": {\"tool_calls\": "
+		"[{\"index\": 1, \"id\": \"b\", \"function\": "
+		"{\"name\": \"g\", \"arguments\": \"{}\"}}]}}]}\n\n";
+	size_t size = sizeof(first_call) + sizeof(second_call) +
+		      DELTAS * (sizeof(text_event) + sizeof(args_event)) + 1;
+	char *body = malloc(size), *at = body;
+	struct inspect_answer a;
+
+	(void)state;
+	assert_non_null(body);
+	at += sprintf(at, "%s", first_call);
+	for (int i = 0; i < DELTAS; i++) {
+		if (i == DELTAS / 2)
+			at += sprintf(at, "%s", second_call);
+		at += sprintf(at, "%s%s", text_event, args_event);
+	}
+	reallocs = 0;
+	parse("chat", body, &a);
+	free(body);
+	assert_int_equal(strlen(a.text), 2 * DELTAS);
+	assert_int_equal(strspn(a.text, "ab"), 2 * DELTAS);
+	assert_int_equal(a.n_calls, 2);
+	assert_int_equal(strlen(a.calls[0].arguments), DELTAS);
+	assert_string_equal(a.calls[1].arguments, "{}");
+	/* A buffer that doubles its capacity grows about a dozen times for
+	 * these lengths. */
+	if (reallocs > 100)
+		fail_msg("%zu reallocations for %d deltas", reallocs,
+			 2 * DELTAS);
+	inspect_answer_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +268,7 @@ int main(void)
 		cmocka_unit_test(messages_plain_and_stream),
 		cmocka_unit_test(unknown_body_is_empty),
 		cmocka_unit_test(gzip_response_is_decoded),
+		cmocka_unit_test(chat_stream_many_deltas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
