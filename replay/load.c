@@ -154,11 +154,33 @@ static int on_workspace(struct loader *l, const cJSON *data)
 	return 0;
 }
 
+/* Find the process numbered index. While the run loads, an index above
+ * every one seen is new, and the search goes back from the newest, which
+ * most events name. Once the procs are sorted, it is a binary search,
+ * because a run of many processes looks each one's parent up. */
 static struct replay_proc *find_index(struct replay_run *run, int64_t index)
 {
-	for (size_t i = run->n_procs; i > 0; i--) {
-		if (run->procs[i - 1].index == index)
-			return &run->procs[i - 1];
+	size_t lo = 0, hi = run->n_procs;
+
+	if (!run->procs_sorted) {
+		/* A new process has the highest index yet: no search. */
+		if (run->n_procs == 0 || index > run->max_index)
+			return NULL;
+		for (size_t i = run->n_procs; i > 0; i--) {
+			if (run->procs[i - 1].index == index)
+				return &run->procs[i - 1];
+		}
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (run->procs[mid].index == index)
+			return &run->procs[mid];
+		if (run->procs[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }
@@ -186,6 +208,8 @@ static struct replay_proc *proc_of(struct loader *l, const cJSON *data)
 	p = &run->procs[run->n_procs++];
 	memset(p, 0, sizeof(*p));
 	p->index = index;
+	if (run->n_procs == 1 || index > run->max_index)
+		run->max_index = index;
 	p->parent = integer(data, "parent", INT64_MAX, -1);
 	p->step = run->n_steps + 1;
 	p->exit_code = -1;
@@ -218,6 +242,7 @@ static int name_positions(struct replay_run *run)
 	if (run->n_procs > 1)
 		qsort(run->procs, run->n_procs, sizeof(*run->procs),
 		      by_index);
+	run->procs_sorted = true;
 	for (size_t i = 0; i < run->n_procs; i++) {
 		struct replay_proc *p = &run->procs[i];
 		struct replay_proc *parent =

@@ -41,19 +41,9 @@ struct pairing {
 
 static ssize_t position_of(const struct replay_run *run, int64_t index)
 {
-	size_t lo = 0, hi = run->n_procs;
+	const struct replay_proc *p = replay_run_by_index(run, index);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (run->procs[mid].index == index)
-			return (ssize_t)mid;
-		if (run->procs[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return p ? p - run->procs : -1;
 }
 
 static int tree_build(struct tree *t, const struct replay_run *run)
@@ -134,9 +124,14 @@ static ssize_t find_child(struct pairing *pr, size_t parent, size_t x,
 			  bool any)
 {
 	const cJSON *argv = pr->a.run->procs[x].argv;
+	size_t *first = &pr->b.first[parent];
 
-	for (size_t c = pr->b.first[parent]; c != SIZE_MAX;
-	     c = pr->b.next[c]) {
+	/* Children are mostly paired in order, so a used one at the head of
+	 * the list leaves it for good. A parent of n children would cost
+	 * n * n steps otherwise. b's lists serve this search alone. */
+	while (*first != SIZE_MAX && pr->b_used[*first])
+		*first = pr->b.next[*first];
+	for (size_t c = *first; c != SIZE_MAX; c = pr->b.next[c]) {
 		int same;
 
 		if (pr->b_used[c])

@@ -86,6 +86,9 @@ struct replay_run {
 	size_t n_steps;
 	struct replay_proc *procs; /* in order of start */
 	size_t n_procs;
+	bool procs_sorted;	   /* procs are in index order, which
+				    * replay_run_load() leaves them in */
+	int64_t max_index;	   /* the highest index in procs */
 	bool ended;	  /* the bundle has its "end" event */
 	bool finalized;	  /* and a root digest */
 	int exit_code;	  /* meaningful only when ended */
