@@ -76,6 +76,9 @@ static int put_json(struct bundle *bundle, const cJSON *object,
 	return rc;
 }
 
+/* The largest object that put_bytes() keeps to compare with the next. */
+#define LAST_JSON_MAX ((size_t)1 << 20)
+
 /*
  * Most execs pass the environment of the exec before, which is stored
  * already: comparing the bytes with the last ones spares hashing them
@@ -95,7 +98,9 @@ static int put_bytes(struct record_session *s, enum bundle_kind kind,
 	}
 	if (bundle_put(s->bundle, kind, bytes, len, id) < 0)
 		return -1;
-	if (kind != BUNDLE_JSON)
+	/* Environments are small; a large object, such as an exchange
+	 * with a long streamed response, is not kept a second time. */
+	if (kind != BUNDLE_JSON || len > LAST_JSON_MAX)
 		return 0;
 	copy = malloc(len ? len : 1);
 	free(s->last_json);

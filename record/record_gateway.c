@@ -86,16 +86,18 @@ static void finished(void *ctx, struct harness_exchange *ex)
 	char *text = harness_exchange_to_json(ex);
 	cJSON *data = exchange_data(ex);
 
+	/* Released before the text is queued: a long response's chunks and
+	 * their text need not be in memory together any longer. */
+	harness_exchange_release(ex);
+	free(ex);
 	if (!text) {
 		cJSON_Delete(data);
 		fail(s, harness_error(), NULL);
-	} else {
-		record_count(s, &s->counts.model_calls, 1);
-		record_submit(s, "exchange", data, NULL, BUNDLE_JSON, text,
-			      strlen(text));
+		return;
 	}
-	harness_exchange_release(ex);
-	free(ex);
+	record_count(s, &s->counts.model_calls, 1);
+	record_submit(s, "exchange", data, NULL, BUNDLE_JSON, text,
+		      strlen(text));
 }
 
 /*
