@@ -464,18 +464,39 @@ static int checkout_tree(struct checkout *c, const struct bundle_id *id)
 }
 
 /* Create dir when missing, and reject a non-empty one unless forced. */
-static int prepare_dir(const char *dir, int force, const char *hint)
+/* Return 1 when dir is empty, 0 when it is not, -1 when it cannot be
+ * read. */
+static int dir_is_empty(const char *dir)
 {
-	DIR *d;
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	int empty = 1;
 
-	if (mkdir(dir, 0755) == 0 || force)
-		return 0;
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	}
+	closedir(d);
+	return empty;
+}
+
+/* Return 1 when dir was created or found empty, so that after a failure
+ * it contains only what the checkout wrote, 0 for a directory with
+ * entries that force allows, -1 with a message otherwise. */
+static int prepare_dir(const char *dir, int force, const char *hint)
+{
+	int empty;
+
+	if (mkdir(dir, 0755) == 0)
+		return 1;
+	if (force)
+		return dir_is_empty(dir) == 1;
 	if (errno != EEXIST)
 		goto fail;
-	d = opendir(dir);
-	if (!d && errno == ENOENT) {
+	empty = dir_is_empty(dir);
+	if (empty < 0 && errno == ENOENT) {
 		/* mkdir found the name, so it is a symlink to nothing,
 		 * which the checkout would otherwise call missing. */
 		bundle_set_error("cannot check out into directory: '%s': it "
@@ -483,15 +504,10 @@ static int prepare_dir(const char *dir, int force, const char *hint)
 		bundle_set_hint("remove it or name another directory");
 		return -1;
 	}
-	if (!d)
+	if (empty < 0)
 		goto fail;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = 0;
-	}
-	closedir(d);
 	if (empty)
-		return 0;
+		return 1;
 	bundle_set_error("cannot check out into directory: '%s': not empty",
 			 dir);
 	if (hint)
@@ -558,15 +574,15 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 	static const struct bundle_checkout_options no_options;
 	struct bundle_checkout_stats own_stats;
 	struct checkout c = {.bundle = bundle};
-	int rc = -1;
+	int rc = -1, fresh;
 
 	c.options = options ? options : &no_options;
 	c.stats = stats ? stats : &own_stats;
 	memset(c.stats, 0, sizeof(*c.stats));
-	if (prepare_dir(dir, c.options->force,
-			c.options->not_empty_hint) < 0)
+	fresh = prepare_dir(dir, c.options->force, c.options->not_empty_hint);
+	if (fresh < 0)
 		return -1;
-	c.stats->started = !c.options->force;
+	c.stats->started = fresh;
 	c.base = realpath(dir, NULL);
 	if (!c.base) {
 		bundle_set_error("cannot check out into directory: '%s': %s",

@@ -46,6 +46,22 @@ if grep -q "incomplete" "$TMP/err"; then
 	fail "a rejected checkout called the directory incomplete"
 fi
 
+# --force into a new or an empty directory leaves only the part written,
+# as without it. Into one that had entries, the tree is mixed with them,
+# which the note would not describe.
+expect_status 3 limited "$RUNBUNDLE" checkout --force "$TMP/ok.rb" latest \
+	"$TMP/forced"
+expect_grep "^runbundle: the tree is incomplete: '$TMP/forced': " "$TMP/err"
+mkdir "$TMP/empty"
+expect_status 3 limited "$RUNBUNDLE" checkout --force "$TMP/ok.rb" latest \
+	"$TMP/empty"
+expect_grep "^runbundle: the tree is incomplete: '$TMP/empty': " "$TMP/err"
+expect_status 3 limited "$RUNBUNDLE" checkout --force "$TMP/ok.rb" latest \
+	"$TMP/co"
+if grep -q "incomplete" "$TMP/err"; then
+	fail "a forced checkout called a directory with entries incomplete"
+fi
+
 # The traced command is killed by SIGXFSZ (128 + 25), as outside.
 expect_status 0 limited "$RUNBUNDLE" trace -o "$TMP/trace.txt" -- \
 	sh -c 'head -c 2000000 /dev/zero >"$1"; echo "status $?"' sh \
