@@ -327,7 +327,11 @@ static int load_policy(struct prepared *p, struct replay_run *run,
 	p->config.policy_path = p->policy_path;
 check:
 	if (!p->policy) {
+		const char *hint = sandbox_error_hint();
+
 		replay_set_error("%s", sandbox_error());
+		if (hint)
+			replay_set_hint("%s", hint);
 		return -1;
 	}
 	return add_rules(p->policy, run);

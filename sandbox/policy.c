@@ -1199,15 +1199,20 @@ static int check_open_files(const struct sandbox_policy *p,
 			    const char *what, const char *name)
 {
 	uint64_t nr_open = read_nr_open(), want = p->limits.open_files;
+	/* The user cannot lower the limit in a recorded policy, only
+	 * replay under a policy file of their own. */
+	const char *limit_fix = strcmp(what, "policy") == 0
+				    ? "lower limits.open_files to at most"
+				    : "replay with --policy FILE whose "
+				      "limits.open_files is at most";
 	struct rlimit rl;
 
 	if (nr_open && want > nr_open) {
 		sandbox_set_error("cannot apply %s: '%s': limits.open_files: "
 				  "%" PRIu64 ": more than the kernel allows "
 				  "(%" PRIu64 ")", what, name, want, nr_open);
-		sandbox_set_hint("lower limits.open_files to at most %" PRIu64
-				 ", the kernel's maximum in "
-				 "/proc/sys/fs/nr_open", nr_open);
+		sandbox_set_hint("%s %" PRIu64 ", the kernel's maximum in "
+				 "/proc/sys/fs/nr_open", limit_fix, nr_open);
 		return -1;
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
@@ -1217,11 +1222,11 @@ static int check_open_files(const struct sandbox_policy *p,
 			  ": more than the hard limit of this process "
 			  "(%" PRIu64 ")", what, name, want,
 			  (uint64_t)rl.rlim_max);
-	sandbox_set_hint("lower limits.open_files to at most %" PRIu64 ", or "
-			 "raise the hard limit with 'ulimit -Hn' before "
-			 "running runbundle, up to the kernel's maximum in "
-			 "/proc/sys/fs/nr_open (%" PRIu64 ")",
-			 (uint64_t)rl.rlim_max, nr_open);
+	sandbox_set_hint("%s %" PRIu64 ", or raise the hard limit with "
+			 "'ulimit -Hn' before running runbundle, up to the "
+			 "kernel's maximum in /proc/sys/fs/nr_open "
+			 "(%" PRIu64 ")", limit_fix, (uint64_t)rl.rlim_max,
+			 nr_open);
 	return -1;
 }
 

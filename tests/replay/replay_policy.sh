@@ -145,6 +145,10 @@ expect_eq 3 "$(cat "$TMP/files.status")" "status of a replay over the limit"
 expect_grep "^runbundle: cannot apply recorded policy: '$TMP/files.rb': \
 limits.open_files: 512: more than the hard limit of this process (256)\$" \
 	"$TMP/replay.err"
+# Its hint names what the replayer can change, since the recorded file
+# cannot be edited.
+expect_grep "^hint: replay with --policy FILE whose limits.open_files is at \
+most 256, or raise the hard limit with 'ulimit -Hn'" "$TMP/replay.err"
 
 # --policy is rejected for a run recorded with --sandbox none, which
 # replays with no sandbox to apply it to.
