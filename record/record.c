@@ -37,16 +37,23 @@ int64_t record_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Copy text into dst, ending a text cut to fit with "...", as the
+ * libraries do, so that the cut shows. */
+static void keep(char *dst, size_t size, const char *text)
+{
+	if ((size_t)snprintf(dst, size, "%s", text) >= size)
+		snprintf(dst + size - 4, 4, "...");
+}
+
 void record_fail_locked(struct record_session *s, const char *message,
 			const char *hint)
 {
 	if (s->failed)
 		return;
 	__atomic_store_n(&s->failed, true, __ATOMIC_RELAXED);
-	snprintf(s->failure, sizeof(s->failure), "%s",
-		 message ? message : "recording failed");
-	snprintf(s->failure_hint, sizeof(s->failure_hint), "%s",
-		 hint ? hint : "");
+	keep(s->failure, sizeof(s->failure),
+	     message ? message : "recording failed");
+	keep(s->failure_hint, sizeof(s->failure_hint), hint ? hint : "");
 
 	/* The tracer kills what is left once the root has ended. */
 	if (s->tracer)
@@ -200,13 +207,14 @@ static void fail_harness(struct record_session *s)
 static void fail_message(struct record_session *s, const char *what,
 			 const char *value, const char *reason)
 {
-	char message[1024];
+	char *message = NULL;
 
-	snprintf(message, sizeof(message), "%s: '%s': %s", what, value,
-		 reason);
+	if (asprintf(&message, "%s: '%s': %s", what, value, reason) < 0)
+		message = NULL;
 	pthread_mutex_lock(&s->lock);
-	record_fail_locked(s, message, NULL);
+	record_fail_locked(s, message ? message : reason, NULL);
 	pthread_mutex_unlock(&s->lock);
+	free(message);
 }
 
 static void fail_errno(struct record_session *s, const char *what,

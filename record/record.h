@@ -116,8 +116,10 @@ struct record_session {
 
 	int64_t start_us;		/* wall clock, Unix microseconds */
 	bool failed;
-	char failure[1024];		/* the first failure, for the user */
-	char failure_hint[512];
+	/* The first failure, shown to the user. It has the room of the
+	 * libraries' messages (error.c.in), which can name long paths. */
+	char failure[16384];
+	char failure_hint[4096];
 
 	cJSON *fingerprint;		/* grows with each executable */
 	struct harness_secrets secrets;	/* upstream keys, masked in the

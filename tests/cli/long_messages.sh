@@ -22,4 +22,21 @@ expect_grep "^runbundle: cannot open bundle: '$TMP/missing.rb': No such \
 file or directory$" "$TMP/err"
 expect_status 3 "$RUNBUNDLE" snapshot "$long/s.rb" "$TMP"
 expect_grep "'$long/s.rb'.*: File name too long$" "$TMP/err"
+
+# A recording's own failure, kept while its threads stop, keeps its
+# reason and its hint too: here 6 names of 200 bytes.
+mid=$TMP
+i=0
+while [ $i -lt 6 ]; do
+	mid=$mid/$(printf '%0200d' 1)
+	i=$((i + 1))
+done
+mkdir -p "$mid" "$TMP/ws"
+: >"$mid/r.rb-wal"
+expect_status 3 "$RUNBUNDLE" record --workspace "$TMP/ws" --sandbox none \
+	-o "$mid/r.rb" -- true
+expect_grep "^runbundle: cannot create the bundle: '$mid/r.rb': a leftover \
+'wal' file is beside it$" "$TMP/err"
+expect_grep "^hint: remove '$mid/r.rb-wal', or choose another name with -o$" \
+	"$TMP/err"
 exit 0
