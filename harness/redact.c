@@ -236,10 +236,42 @@ static void mask(unsigned char *at, size_t len)
 				: '*';
 }
 
+/* Where a secret was found: len bytes at offset. */
+struct hit {
+	size_t offset, len;
+};
+
+/* Append a hit, or when memory runs out mask it at once, which is
+ * what the caller does to every hit afterwards anyway. */
+static void add_hit(struct hit **hits, size_t *n, size_t *cap,
+		    unsigned char *data, size_t offset, size_t len)
+{
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? 2 * *cap : 16;
+		struct hit *grown = realloc(*hits, grown_cap * sizeof(**hits));
+
+		if (!grown) {
+			mask(data + offset, len);
+			return;
+		}
+		*hits = grown;
+		*cap = grown_cap;
+	}
+	(*hits)[(*n)++] = (struct hit){offset, len};
+}
+
+/*
+ * Every secret is looked for in the data as it came, and only then are
+ * the hits masked. Masking one secret first would hide a longer one that
+ * contains or overlaps it from the search, and leave its other bytes in
+ * the clear: "abcdefgh" masked in "abcdefgh12345678" leaves "12345678".
+ * The encoded forms of each secret make such overlaps likelier.
+ */
 size_t harness_redact_bytes(const struct harness_secrets *secrets,
 			    unsigned char *data, size_t len)
 {
-	size_t masked = 0;
+	struct hit *hits = NULL;
+	size_t n_hits = 0, cap = 0, masked = 0;
 
 	for (size_t i = 0; i < secrets->count; i++) {
 		const char *secret = secrets->values[i];
@@ -252,11 +284,17 @@ size_t harness_redact_bytes(const struct harness_secrets *secrets,
 
 			if (!hit)
 				break;
-			mask(hit, n);
+			add_hit(&hits, &n_hits, &cap, data,
+				(size_t)(hit - data), n);
 			masked++;
-			p = hit + n;
+			/* Overlapping hits of one secret count too. */
+			p = hit + 1;
 		}
 	}
+
+	for (size_t i = 0; i < n_hits; i++)
+		mask(data + hits[i].offset, hits[i].len);
+	free(hits);
 	return masked;
 }
 

@@ -170,6 +170,37 @@ static void redact_keeps_clean_compressed_body(void **state)
 	harness_secrets_release(&secrets);
 }
 
+static void redact_masks_overlapping_secrets(void **state)
+{
+	struct harness_secrets secrets = {0};
+	char contained[] = "key=abcdefgh12345678;";
+	char overlapping[] = "x 12345678abcd y";
+
+	(void)state;
+	assert_int_equal(harness_secrets_add(&secrets, "abcdefgh"), 0);
+	assert_int_equal(harness_secrets_add(&secrets, "abcdefgh12345678"), 0);
+	assert_int_equal(harness_secrets_add(&secrets, "12345678"), 0);
+	assert_int_equal(harness_secrets_add(&secrets, "5678abcd"), 0);
+
+	/* A shorter secret masked first must not hide the longer one. */
+	harness_redact_bytes(&secrets, (unsigned char *)contained,
+			     strlen(contained));
+	assert_null(strstr(contained, "1234"));
+	assert_null(strstr(contained, "5678"));
+	assert_int_equal(strncmp(contained, "key=", 4), 0);
+	assert_int_equal(contained[strlen(contained) - 1], ';');
+
+	/* Nor a secret that overlaps it. */
+	harness_redact_bytes(&secrets, (unsigned char *)overlapping,
+			     strlen(overlapping));
+	assert_null(strstr(overlapping, "abcd"));
+	assert_null(strstr(overlapping, "5678"));
+	assert_int_equal(strncmp(overlapping, "x ", 2), 0);
+	assert_int_equal(strcmp(overlapping + strlen(overlapping) - 2, " y"),
+			 0);
+	harness_secrets_release(&secrets);
+}
+
 static bool has_secret(const struct harness_secrets *secrets,
 		       const char *value)
 {
@@ -557,6 +588,7 @@ int main(void)
 		cmocka_unit_test(redact_masks_same_length),
 		cmocka_unit_test(redact_rejects_short_secret),
 		cmocka_unit_test(redact_masks_encoded_forms),
+		cmocka_unit_test(redact_masks_overlapping_secrets),
 		cmocka_unit_test(redact_replaces_credential_headers),
 		cmocka_unit_test(redact_finds_secret_across_chunks),
 		cmocka_unit_test(redact_decodes_compressed_secret),
