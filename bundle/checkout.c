@@ -86,8 +86,8 @@ struct content_feed {
 	const struct bundle_id *ref;
 	int out;
 	int failed;
-	char message[1024];
-	char hint[512];
+	char message[16384];	/* as much as error.c keeps */
+	char hint[4096];
 };
 
 static void *feed_run(void *arg)

@@ -185,12 +185,15 @@ static int vanished(uint64_t *count)
 /* Name the file in the message of a failed store. Returns -1. */
 static int store_failed(struct walk *w)
 {
-	char shown[PATH_MAX], why[1024];
+	char shown[PATH_MAX];
+	/* The message is set anew from itself, so it is copied first. */
+	char *why = strdup(bundle_error());
 
-	snprintf(why, sizeof(why), "%s", bundle_error());
 	bundle_name_escape(shown, sizeof(shown),
 			   (const unsigned char *)w->path.data, w->path.len);
-	bundle_set_error("cannot snapshot file: '%s': %s", shown, why);
+	bundle_set_error("cannot snapshot file: '%s': %s", shown,
+			 why ? why : "out of memory");
+	free(why);
 	return -1;
 }
 

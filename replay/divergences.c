@@ -146,10 +146,11 @@ int replay_store_not_compared(struct record_session *s, const char *why)
 
 static int store_failure(struct record_session *s)
 {
-	char why[1024];
+	char *why = strdup(replay_error());
+	int rc = replay_store_not_compared(s, why ? why : "out of memory");
 
-	snprintf(why, sizeof(why), "%s", replay_error());
-	return replay_store_not_compared(s, why);
+	free(why);
+	return rc;
 }
 
 /*
