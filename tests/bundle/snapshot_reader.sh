@@ -12,20 +12,25 @@ echo one >"$TMP/ws/a"
 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws" >/dev/null
 echo two >"$TMP/ws/a"
 
-# The reader puts the bundle in WAL mode, which it would be in during a
-# recording, and keeps a read transaction open for 3 s.
-python3 - "$TMP/b.rb" "$TMP/ready" <<'PY' &
+# start_reader READY SECONDS: a reader that puts the bundle in WAL
+# mode, which it would be in during a recording, creates READY, and
+# keeps a read transaction open for SECONDS; sets $reader.
+start_reader() {
+	python3 - "$TMP/b.rb" "$1" "$2" <<'PY' &
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("PRAGMA journal_mode = WAL")
 db.execute("BEGIN")
 db.execute("SELECT count(*) FROM events").fetchall()
 open(sys.argv[2], "w").close()
-time.sleep(3)
+time.sleep(float(sys.argv[3]))
 db.execute("COMMIT")
 PY
-reader=$!
-wait_file "$TMP/ready" "the reader did not start"
+	reader=$!
+	wait_file "$1" "the reader did not start"
+}
+
+start_reader "$TMP/ready" 3
 
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws"
 cp "$TMP/b.rb" "$TMP/copy.rb"
@@ -36,18 +41,7 @@ expect_grep 'events 1 to 2 of 2 are intact' "$TMP/out"
 
 # A read transaction open past the checkpoint's wait of 5 s leaves the
 # last commit in the -wal file, and the snapshot says so.
-python3 - "$TMP/b.rb" "$TMP/ready2" <<'PY' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("PRAGMA journal_mode = WAL")
-db.execute("BEGIN")
-db.execute("SELECT count(*) FROM events").fetchall()
-open(sys.argv[2], "w").close()
-time.sleep(8)
-db.execute("COMMIT")
-PY
-reader=$!
-wait_file "$TMP/ready2" "the second reader did not start"
+start_reader "$TMP/ready2" 8
 echo three >"$TMP/ws/a"
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws"
 expect_grep "^runbundle: warning: the bundle is stored, but another \

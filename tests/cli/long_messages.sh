@@ -3,13 +3,19 @@
 # at a fixed length, neither in the libraries nor on the terminal.
 . "$TESTS_DIR/lib.sh"
 
+# deep_path N DIGIT: $TMP followed by N names of 200 DIGITs.
+deep_path() {
+	_path=$TMP
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		_path=$_path/$(printf "%0200d" "$2")
+		_i=$((_i + 1))
+	done
+	echo "$_path"
+}
+
 # 30 names of 200 bytes: 6,000 bytes, longer than PATH_MAX (4,096).
-long=$TMP
-i=0
-while [ $i -lt 30 ]; do
-	long=$long/$(printf '%0200d' 0)
-	i=$((i + 1))
-done
+long=$(deep_path 30 0)
 
 expect_status 3 "$RUNBUNDLE" verify "$long/x.rb"
 expect_grep "^runbundle: cannot open bundle: '$long/x.rb': File name too \
@@ -25,12 +31,7 @@ expect_grep "'$long/s.rb'.*: File name too long$" "$TMP/err"
 
 # A recording's own failure, kept while its threads stop, keeps its
 # reason and its hint too: here 6 names of 200 bytes.
-mid=$TMP
-i=0
-while [ $i -lt 6 ]; do
-	mid=$mid/$(printf '%0200d' 1)
-	i=$((i + 1))
-done
+mid=$(deep_path 6 1)
 mkdir -p "$mid" "$TMP/ws"
 : >"$mid/r.rb-wal"
 expect_status 3 "$RUNBUNDLE" record --workspace "$TMP/ws" --sandbox none \
