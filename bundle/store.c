@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,40 @@ static const char *const table_names[] = {"meta", "objects", "events",
 
 #define N_TABLES (sizeof(schema) / sizeof(schema[0]))
 
+/*
+ * Return whether SQLite cannot open path for its length, and set *len to
+ * the absolute length. SQLite's unix VFS works on absolute paths of at
+ * most mxPathname bytes (512 here), which must leave room for the
+ * suffixes of its own files and the temporary name of a new bundle. It
+ * fails a longer one with only "unable to open database file".
+ */
+static int path_too_long(const char *path, size_t *len)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+	char cwd[PATH_MAX];
+
+	*len = strlen(path);
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		*len += strlen(cwd) + 1;
+	/* ".new-" and a pid of 7 digits, then "-journal". */
+	return vfs && *len + 20 > (size_t)vfs->mxPathname;
+}
+
+/* Explain a failure to open path when its length is the reason. */
+static int too_long_error(const char *what, const char *path)
+{
+	size_t len;
+
+	if (!path_too_long(path, &len))
+		return 0;
+	bundle_set_error("%s: '%s': its absolute path is %zu bytes, more "
+			 "than SQLite opens (%d, less room for its own files)",
+			 what, path, len, sqlite3_vfs_find(NULL)->mxPathname);
+	bundle_set_hint("give the bundle a shorter path, for example in a "
+			"directory nearer the root");
+	return 1;
+}
+
 int store_sql_error(struct bundle *bundle, const char *what)
 {
 	int code = sqlite3_extended_errcode(bundle->db);
@@ -103,6 +138,9 @@ int store_sql_error(struct bundle *bundle, const char *what)
 				"everything committed before stays intact");
 		return -1;
 	}
+	if ((code & 0xff) == SQLITE_CANTOPEN &&
+	    too_long_error(what, bundle->path))
+		return -1;
 	bundle_set_error("%s: '%s': %s", what, bundle->path,
 			 sqlite3_errmsg(bundle->db));
 	switch (code & 0xff) {
@@ -343,6 +381,9 @@ static int open_name(struct bundle *bundle, const char *name, int flags)
 
 	if (rc != SQLITE_OK) {
 		if (!bundle->db) {
+			if (rc == SQLITE_CANTOPEN &&
+			    too_long_error("cannot open bundle", bundle->path))
+				return -1;
 			bundle_set_error("cannot open bundle: '%s': %s",
 					 bundle->path, sqlite3_errstr(rc));
 			return -1;

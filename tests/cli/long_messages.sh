@@ -40,4 +40,19 @@ expect_grep "^runbundle: cannot create the bundle: '$mid/r.rb': a leftover \
 'wal' file is beside it$" "$TMP/err"
 expect_grep "^hint: remove '$mid/r.rb-wal', or choose another name with -o$" \
 	"$TMP/err"
+
+# A bundle path longer than SQLite opens: the reason is its length, not
+# SQLite's "unable to open database file", for a new bundle and for one
+# moved there.
+sqlite=$(deep_path 3 2)
+mkdir -p "$sqlite"
+expect_status 3 "$RUNBUNDLE" snapshot "$sqlite/b.rb" "$TMP/ws"
+expect_grep "^runbundle: cannot create bundle: '$sqlite/b.rb': its absolute \
+path is [0-9]* bytes, more than SQLite opens" "$TMP/err"
+expect_grep "^hint: give the bundle a shorter path" "$TMP/err"
+expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/short.rb" "$TMP/ws"
+mv "$TMP/short.rb" "$sqlite/moved.rb"
+expect_status 3 "$RUNBUNDLE" verify "$sqlite/moved.rb"
+expect_grep "^runbundle: cannot open bundle: '$sqlite/moved.rb': its \
+absolute path is" "$TMP/err"
 exit 0
