@@ -463,10 +463,7 @@ static int checkout_tree(struct checkout *c, const struct bundle_id *id)
 	return rc;
 }
 
-/* Create dir when missing, and reject a non-empty one unless forced. */
-/* Return 1 when dir is empty, 0 when it is not, -1 when it cannot be
- * read. */
-static int dir_is_empty(const char *dir)
+int bundle_dir_is_empty(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -474,15 +471,14 @@ static int dir_is_empty(const char *dir)
 
 	if (!d)
 		return -1;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = 0;
-	}
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
 	closedir(d);
 	return empty;
 }
 
-/* Return 1 when dir was created or found empty, so that after a failure
+/* Create dir when missing, and reject a non-empty one unless forced.
+ * Return 1 when dir was created or found empty, so that after a failure
  * it contains only what the checkout wrote, 0 for a directory with
  * entries that force allows, -1 with a message otherwise. */
 static int prepare_dir(const char *dir, int force, const char *hint)
@@ -492,10 +488,10 @@ static int prepare_dir(const char *dir, int force, const char *hint)
 	if (mkdir(dir, 0755) == 0)
 		return 1;
 	if (force)
-		return dir_is_empty(dir) == 1;
+		return bundle_dir_is_empty(dir) == 1;
 	if (errno != EEXIST)
 		goto fail;
-	empty = dir_is_empty(dir);
+	empty = bundle_dir_is_empty(dir);
 	if (empty < 0 && errno == ENOENT) {
 		/* mkdir found the name, so it is a symlink to nothing,
 		 * which the checkout would otherwise call missing. */

@@ -97,4 +97,8 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 		    const struct bundle_checkout_options *options,
 		    struct bundle_checkout_stats *stats);
 
+/* Return 1 when dir has no entry but "." and "..", 0 when it has one,
+ * and -1 with errno set when it cannot be read. */
+int bundle_dir_is_empty(const char *dir);
+
 #endif

@@ -1,7 +1,6 @@
 /*
  * output.c - printing helpers of the inspect commands.
  */
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "bundle/checkout.h"
 #include "bundle/tree.h"
 #include "cli/cli.h"
 #include "harness/json_bytes.h"
@@ -358,25 +358,9 @@ void inspect_note_setid(uint64_t count)
 	cli_hint("pass --keep-setuid to restore them");
 }
 
-/* Whether dir has an entry other than "." and "..". */
-static int has_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d)) != NULL)
-		found = strcmp(e->d_name, ".") != 0 &&
-			strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return found;
-}
-
 void inspect_note_partial(const char *dir)
 {
-	if (!has_entries(dir))
+	if (bundle_dir_is_empty(dir) != 0)
 		return;
 	cli_error("the tree is incomplete: '%s': it keeps what was written "
 		  "before the failure", dir);

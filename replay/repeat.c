@@ -6,7 +6,6 @@
  * that first diverged there (identical explanations grouped), and per
  * command the exit statuses it had.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bundle/checkout.h"
 #include "cli/cli.h"
 #include "record/record_run.h"
 #include "replay/pair.h"
@@ -814,17 +814,12 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 /* Replays never write over another batch's bundles and logs. */
 static int check_empty(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	bool empty = true;
+	int empty = bundle_dir_is_empty(dir);
 
-	if (!d) {
+	if (empty < 0) {
 		cli_error("cannot open the directory: '%s': %m", dir);
 		return -1;
 	}
-	while (empty && (de = readdir(d)))
-		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	closedir(d);
 	if (empty)
 		return 0;
 	cli_error("cannot write the replays into directory: '%s': not empty",
