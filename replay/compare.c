@@ -34,7 +34,8 @@ struct cmp_state {
 	const struct replay_run *b_run; /* the run that b_view copies */
 	struct replay_run b_view;	/* replay_gateway_view() */
 	struct harness_normalizer *normalizer;
-	struct harness_matcher *matcher; /* diffs requests as the gateway */
+	struct harness_matcher *matcher; /* pairs and diffs requests as
+					  * the gateway does */
 	size_t *served; /* for each step of b, the step of a whose request
 			 * the gateway's matching pairs with its own, or 0 */
 	struct replay_comparison *out;
@@ -438,7 +439,9 @@ static int pair_requests(struct cmp_state *st)
 		ex[n] = a->steps[i].exchange;
 		step_of[n++] = i + 1;
 	}
-	m = harness_matcher_new(ex, n, st->normalizer, NULL, 0);
+	/* The same matcher diffs the requests afterwards: its recordings'
+	 * used-up marks play no part in a diff. */
+	m = st->matcher = harness_matcher_new(ex, n, st->normalizer, NULL, 0);
 	rc = m ? 0 : -1;
 	for (size_t k = 0; rc == 0 && k < b->n_steps; k++) {
 		struct harness_match match;
@@ -456,7 +459,6 @@ static int pair_requests(struct cmp_state *st)
 	if (rc < 0)
 		replay_set_error("cannot compare the requests: %s",
 				 harness_error());
-	harness_matcher_free(m);
 	free(ex);
 	free(step_of);
 	return rc;
@@ -787,12 +789,6 @@ static int state_init(struct cmp_state *st)
 	if (add_policy_rules(st->normalizer, a) < 0 ||
 	    replay_pair_procs(a, b, st->normalizer, st->pairs) < 0)
 		return -1;
-	st->matcher = harness_matcher_new(NULL, 0, st->normalizer, NULL, 0);
-	if (!st->matcher) {
-		replay_set_error("cannot compare the runs: %s",
-				 harness_error());
-		return -1;
-	}
 	if (pair_requests(st) < 0)
 		return -1;
 	for (size_t i = 0; i < a->n_procs; i++) {
