@@ -81,34 +81,27 @@ static const char *const table_names[] = {"meta", "objects", "events",
 #define N_TABLES (sizeof(schema) / sizeof(schema[0]))
 
 /*
- * Return whether SQLite cannot open path for its length, and set *len to
- * the absolute length. SQLite's unix VFS works on absolute paths of at
- * most mxPathname bytes (512 here), which must leave room for the
- * suffixes of its own files and the temporary name of a new bundle. It
- * fails a longer one with only "unable to open database file".
+ * Explain a failure to open path when its length is the reason, and
+ * return whether it was. SQLite's unix VFS works on absolute paths of
+ * at most mxPathname bytes (512 here), which must leave room for the
+ * suffixes of its own files and for the temporary name of a new bundle.
+ * It fails a longer one with only "unable to open database file".
  */
-static int path_too_long(const char *path, size_t *len)
-{
-	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
-	char cwd[PATH_MAX];
-
-	*len = strlen(path);
-	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		*len += strlen(cwd) + 1;
-	/* ".new-" and a pid of 7 digits, then "-journal". */
-	return vfs && *len + 20 > (size_t)vfs->mxPathname;
-}
-
-/* Explain a failure to open path when its length is the reason. */
 static int too_long_error(const char *what, const char *path)
 {
-	size_t len;
+	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+	size_t len = strlen(path);
+	char cwd[PATH_MAX];
 
-	if (!path_too_long(path, &len))
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		len += strlen(cwd) + 1;
+	/* ".new-" and a pid of 7 digits, then "-journal". */
+	if (!vfs || len + 20 <= (size_t)vfs->mxPathname)
 		return 0;
+
 	bundle_set_error("%s: '%s': its absolute path is %zu bytes, more "
 			 "than SQLite opens (%d, less room for its own files)",
-			 what, path, len, sqlite3_vfs_find(NULL)->mxPathname);
+			 what, path, len, vfs->mxPathname);
 	bundle_set_hint("give the bundle a shorter path, for example in a "
 			"directory nearer the root");
 	return 1;
@@ -490,11 +483,6 @@ static int exists_error(const char *path, int error)
 	return -1;
 }
 
-/*
- * Reject a path that still has a -wal, -shm or -journal file beside it,
- * left by a writer that was killed before its bundle was removed: SQLite
- * would replay that log, or roll that journal back, into the new bundle.
- */
 /* Return whether process pid started more than 2 s (a margin for the
  * clocks) after time when, so that it cannot have written a file then.
  * When its start time cannot be read, the process may be the writer. */
@@ -569,6 +557,11 @@ static int being_created(const char *path)
 	return live;
 }
 
+/*
+ * Reject a path that still has a -wal, -shm or -journal file beside it,
+ * left by a writer that was killed before its bundle was removed: SQLite
+ * would replay that log, or roll that journal back, into the new bundle.
+ */
 static int check_leftover_log(const char *path)
 {
 	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
