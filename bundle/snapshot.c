@@ -187,13 +187,13 @@ static int store_failed(struct walk *w)
 {
 	char shown[PATH_MAX];
 	/* The message is set anew from itself, so it is copied first. */
-	char *why = strdup(bundle_error());
+	char *message = strdup(bundle_error());
 
 	bundle_name_escape(shown, sizeof(shown),
 			   (const unsigned char *)w->path.data, w->path.len);
 	bundle_set_error("cannot snapshot file: '%s': %s", shown,
-			 why ? why : "out of memory");
-	free(why);
+			 message ? message : "out of memory");
+	free(message);
 	return -1;
 }
 

@@ -51,9 +51,10 @@ static int wait_until(struct gateway_request *req, uint64_t offset_us)
 #define ABORT_GRACE_US (5 * 1000000ULL)
 
 /* Wait for the agent to close the connection of a request that the
- * recorded agent abandoned (an SDK's timeout or AbortController), at
- * most until limit_us after the request started, so that an agent that
- * never closes it cannot hang the replay. Returns 1 when it closed it. */
+ * recorded agent abandoned (an SDK's timeout or AbortController). Wait
+ * at most until limit_us after the request started, so that an agent
+ * that never closes it cannot hang the replay. Returns 1 when it closed
+ * it. */
 static int wait_for_close(struct gateway_request *req, uint64_t limit_us)
 {
 	int watch = req->conn && req->conn->fd >= 0;

@@ -236,7 +236,7 @@ static void mask(unsigned char *at, size_t len)
 				: '*';
 }
 
-/* Where a secret was found: len bytes at offset. */
+/* A secret found in the data: len bytes at offset. */
 struct hit {
 	size_t offset, len;
 };

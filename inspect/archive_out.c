@@ -114,8 +114,8 @@ int inspect_archive_write_error(struct archive *ar, const char *out)
 	return -1;
 }
 
-/* Whether err says that the file system lacks the call, not that the
- * call failed. */
+/* Return whether err shows that the file system lacks the call, not
+ * that the call failed. */
 static int unsupported(int err)
 {
 	return err == EINVAL || err == ENOSYS || err == EPERM ||

@@ -30,7 +30,7 @@ static int read_error(struct archive *ar, const char *path)
 
 	inspect_set_error("cannot read archive: '%s': %s", path,
 			  text ? text : "unknown failure");
-	/* libarchive's tar and zstd readers say "Truncated" then. */
+	/* libarchive's tar and zstd readers then report "Truncated". */
 	if (!text || !strstr(text, "runcated"))
 		return 0;
 	inspect_set_hint("the archive ends early, so it was cut in a copy "

@@ -548,21 +548,21 @@ static int check_rules(const struct sandbox_policy *policy, const char *path)
  */
 static int check_seed(const struct sandbox_policy *policy, const char *path)
 {
-	const char *why;
+	const char *reason;
 	struct stat st;
 
 	if (!policy->home_seed)
 		return 0;
 	if (stat(policy->home_seed, &st) < 0)
-		why = strerror(errno);
+		reason = strerror(errno);
 	else if (!S_ISDIR(st.st_mode))
-		why = "not a directory";
+		reason = "not a directory";
 	else if (access(policy->home_seed, R_OK | X_OK) < 0)
-		why = strerror(errno);
+		reason = strerror(errno);
 	else
 		return 0;
 	cli_error("invalid policy: '%s': home.seed: '%s': %s", path,
-		  policy->home_seed, why);
+		  policy->home_seed, reason);
 	cli_hint("create the directory that seeds HOME, or take home.seed out "
 		 "of the policy");
 	return -1;

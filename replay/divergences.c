@@ -146,10 +146,11 @@ int replay_store_not_compared(struct record_session *s, const char *why)
 
 static int store_failure(struct record_session *s)
 {
-	char *why = strdup(replay_error());
-	int rc = replay_store_not_compared(s, why ? why : "out of memory");
+	char *message = strdup(replay_error());
+	int rc = replay_store_not_compared(s, message ? message
+						       : "out of memory");
 
-	free(why);
+	free(message);
 	return rc;
 }
 

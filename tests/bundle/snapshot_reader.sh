@@ -40,7 +40,7 @@ expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/copy.rb"
 expect_grep 'events 1 to 2 of 2 are intact' "$TMP/out"
 
 # A read transaction open past the checkpoint's wait of 5 s leaves the
-# last commit in the -wal file, and the snapshot says so.
+# last commit in the -wal file, and the snapshot reports it.
 start_reader "$TMP/ready2" 8
 echo three >"$TMP/ws/a"
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws"

@@ -46,7 +46,7 @@ expect_status 3 "$RUNBUNDLE" import -o "$TMP/i2.rb" "$TMP/i.rb"
 expect_grep "^runbundle: cannot read archive: '$TMP/i.rb': " "$TMP/err"
 expect_grep "^hint: import reads the .tar.zst that runbundle export writes" \
 	"$TMP/err"
-# An archive cut short, in its first frame or later: the hint says so.
+# An archive cut short, in its first frame or later: the hint reports it.
 for cut in 100 $(($(wc -c <"$TMP/b.tar.zst") / 2)); do
 	head -c "$cut" "$TMP/b.tar.zst" >"$TMP/cut.tar.zst"
 	expect_status 3 "$RUNBUNDLE" import -o "$TMP/cut.rb" "$TMP/cut.tar.zst"

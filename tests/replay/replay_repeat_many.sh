@@ -42,8 +42,9 @@ expect_eq "1 $n 2" "$(jqr '.steps[] | "\(.step) \(.diverged) \(.unlisted)"')" \
 	"the step with its unlisted explanations"
 expect_eq $n "$(jqr '([.steps[0].how[].count] | add) + .steps[0].unlisted')" \
 	"explanations counted in JSON"
-# The sum over no listed command is 0. NOTE: one run under ASan listed
-# no command at all, as if the awk command had its recorded status in
-# all 18 replays; the cause was not found.
+# The sum over no listed command is 0.
+# NOTE: one run under ASan listed no command at all, as if the awk
+# command had its recorded status in all 18 replays. The cause was not
+# found.
 expect_eq 0 "$(jqr '[.commands[].unlisted] | add // 0')" \
 	"unlisted statuses"
