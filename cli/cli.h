@@ -72,7 +72,8 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
  * Print the usage error for c, what getopt_long(3) returned in place of
  * an option: ':' is a missing value (the option string must start with
  * ':', after any '+'), anything else an unknown option. Returns
- * CLI_EXIT_USAGE.
+ * CLI_EXIT_USAGE. An unknown "--help" or "-h" prints the command's help
+ * on stdout and exits the process with CLI_EXIT_OK instead.
  */
 int cli_option_error(const struct cli_command *self, int c, char **argv);
 

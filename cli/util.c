@@ -180,6 +180,14 @@ int cli_option_error(const struct cli_command *self, int c, char **argv)
 	if (c == ':')
 		return cli_usage_error(self, "missing value: '%s'", opt);
 
+	/* A "--help" among other arguments ("record -o x.rbundle --help")
+	 * requests the help. getopt_long returned it as an option, so it
+	 * is not an option's value, and nothing has been created yet. */
+	if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+		cli_print_help(stdout, self);
+		exit(fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR);
+	}
+
 	/* getopt_long sets optopt to a known long option's value when it
 	 * was given "=VALUE" but takes none; an unknown one leaves 0. */
 	if (optopt > 0 && strncmp(opt, "--", 2) == 0 && strchr(opt, '='))
