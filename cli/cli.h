@@ -85,6 +85,14 @@ int cli_option_error(const struct cli_command *self, int c, char **argv);
 int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
 		   int first);
 
+/*
+ * Parse the value of --max-response-body, a number of bytes with an
+ * optional K, M or G (powers of 1024), into *out: SIZE_MAX for 0, which
+ * means no limit. Returns 0, or CLI_EXIT_USAGE after the usage error.
+ */
+int cli_parse_response_limit(const struct cli_command *self,
+			     const char *arg, size_t *out);
+
 /* Print the usage line and the help text of one command on out. */
 void cli_print_help(FILE *out, const struct cli_command *self);
 

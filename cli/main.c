@@ -32,7 +32,7 @@ static const struct cli_command commands[] = {
 	{ "record", IN_MODULE(cmd_record),
 	  "runbundle record [-o FILE] [--policy FILE] [--workspace DIR] "
 	  "[--upstream NAME=URL | --model-script FILE] [--label KEY=VALUE]... "
-	  "[--sandbox none] -- AGENT [ARG...]",
+	  "[--sandbox none] [--max-response-body N] -- AGENT [ARG...]",
 	  "Run an agent sandboxed, traced and recorded into one bundle.",
 	  "  -o FILE               the bundle to write, outside the "
 	  "workspace (default:\n"
@@ -47,6 +47,10 @@ static const struct cli_command commands[] = {
 	  "  --model-script FILE   answer model requests from a script\n"
 	  "  --label KEY=VALUE     store a label in the bundle; repeatable\n"
 	  "  --sandbox none        run without the sandbox (recorded)\n"
+	  "  --max-response-body N  cut a model response at N bytes, with K,"
+	  " M or G\n"
+	  "                        for KiB, MiB or GiB; 0 for no limit "
+	  "(default: 256M)\n"
 	  "Exits with the agent's status (128 + signal when killed), 125 "
 	  "when the\nrecording itself failed, 2 for a bad command line and "
 	  "3 when the workspace,\nthe policy, the model script, the bundle's "
@@ -143,6 +147,10 @@ static const struct cli_command commands[] = {
 	  "  --port-file FILE        write the port there once listening\n"
 	  "  --max-request-body N    bytes; larger requests get 413 "
 	  "(default: 64 MiB)\n"
+	  "  --max-response-body N   cut a response at N bytes, with K, M "
+	  "or G for KiB,\n"
+	  "                          MiB or GiB; 0 for no limit (default: "
+	  "256M)\n"
 	  "  --connect-timeout MS    upstream connect timeout (default: "
 	  "10000)\n"
 	  "  --idle-timeout MS       end an upstream silent this long "

@@ -1,8 +1,10 @@
 /*
  * util.c - message printing shared by every subcommand.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,6 +136,27 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 	fprintf(stderr, "Run 'runbundle help %s' for the options.\n",
 		self->name);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_parse_response_limit(const struct cli_command *self,
+			     const char *arg, size_t *out)
+{
+	unsigned long long n;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (*end && strchr("KMG", *end) && end[1] == '\0')
+		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
+	if (errno || end == arg || arg[0] == '-' || (*end && !shift) ||
+	    n > (SIZE_MAX / 2) >> shift)
+		return cli_usage_error(self, "invalid --max-response-body: "
+				       "'%s': expected bytes, with K, M or G "
+				       "for KiB, MiB or GiB, up to %zu bytes, "
+				       "or 0 for no limit", arg, SIZE_MAX / 2);
+	*out = n ? (size_t)(n << shift) : SIZE_MAX;
+	return 0;
 }
 
 int cli_one_bundle(const struct cli_command *self, int argc, char **argv,

@@ -1053,6 +1053,8 @@ gateway_new(const struct harness_gateway_config *config)
 	gw->own_fd = -1;
 	if (!gw->config.max_request_body)
 		gw->config.max_request_body = DEFAULT_MAX_BODY;
+	if (!gw->config.max_response_body)
+		gw->config.max_response_body = HARNESS_MAX_RESPONSE_BODY;
 	if (!gw->config.connect_timeout_ms)
 		gw->config.connect_timeout_ms = 10000;
 	if (!gw->config.idle_timeout_ms)

@@ -47,6 +47,18 @@
  * bodies keep their length (see harness_redact_bytes()). */
 #define HARNESS_REDACTED "[REDACTED]"
 
+/*
+ * The default limit on one response body. A model's answer is a few
+ * MiB at most, while an upstream that streams without end would make
+ * the recorder grow without bound: it keeps about 3 times the body
+ * until the exchange is stored.
+ */
+#define HARNESS_MAX_RESPONSE_BODY ((size_t)256 << 20)
+
+/* The start of the failure text of an exchange cut at
+ * max_response_body, for callers that tell the user about it. */
+#define HARNESS_OVER_LIMIT "response body over the limit"
+
 struct harness_script;
 struct harness_gateway;
 
@@ -106,6 +118,10 @@ struct harness_gateway_config {
 	size_t n_secrets;
 
 	size_t max_request_body;     /* bytes; larger requests get 413 */
+	size_t max_response_body;    /* bytes of one response body that
+				      * are relayed and recorded; the
+				      * exchange is cut there. 0:
+				      * HARNESS_MAX_RESPONSE_BODY */
 	unsigned connect_timeout_ms; /* 0: 10 s */
 	unsigned idle_timeout_ms;    /* no byte from upstream for this long
 				      * ends the exchange; 0: 300 s */

@@ -53,17 +53,17 @@ void gateway_conn_release(struct gateway_conn *conn)
 	conn->easy = NULL;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *cls)
+/* Record len bytes of the body as a chunk, and queue them for the
+ * agent. Returns 0, or -1 when memory runs out. */
+static int take(struct gateway_request *req, const char *data, size_t len)
 {
-	struct gateway_request *req = cls;
 	struct gateway_forward *f = &req->forward;
-	size_t len = size * n;
 
-	if (!gateway_mask_room(f, len))
+	if (len == 0)
 		return 0;
 	if (harness_response_add_chunk(&req->ex->response, data, len,
 				       gateway_elapsed_us(req)) < 0)
-		return 0;
+		return -1;
 	if (f->pending_len + len > f->pending_capacity) {
 		size_t capacity =
 			f->pending_capacity ? f->pending_capacity : 65536;
@@ -73,12 +73,118 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 			capacity *= 2;
 		grown = realloc(f->pending, capacity);
 		if (!grown)
-			return 0;
+			return -1;
 		f->pending = grown;
 		f->pending_capacity = capacity;
 	}
 	memcpy(f->pending + f->pending_len, data, len);
 	f->pending_len += len;
+	f->body_bytes += len;
+	return 0;
+}
+
+static int is_event_stream(const struct harness_response *resp)
+{
+	const char *type =
+		harness_headers_get(&resp->headers, "content-type");
+
+	return type && strncasecmp(type, "text/event-stream", 17) == 0;
+}
+
+/* Return the length of the longest start of data that ends with an
+ * event: at a blank line. */
+static size_t event_end(const char *data, size_t len)
+{
+	for (size_t i = len; i > 0; i--) {
+		if (data[i - 1] != '\n')
+			continue;
+		if (i >= 2 && data[i - 2] == '\n')
+			return i;
+		if (i >= 3 && data[i - 2] == '\r' && data[i - 3] == '\n')
+			return i;
+	}
+	return 0;
+}
+
+/* Build the event that reports the cut to the agent, in the shape of
+ * an Anthropic "error" event. Returns NULL when memory runs out. */
+static char *error_event(const struct gateway_request *req,
+			 const char *message, size_t limit)
+{
+	cJSON *root = cJSON_CreateObject(), *error, *details;
+	char *json, *event = NULL;
+
+	cJSON_AddStringToObject(root, "type", "error");
+	error = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(error, "type", "runbundle_gateway_error");
+	cJSON_AddStringToObject(error, "code", "upstream_response_too_large");
+	cJSON_AddStringToObject(error, "message", message);
+	details = cJSON_AddObjectToObject(error, "details");
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	cJSON_AddNumberToObject(details, "limit_bytes", (double)limit);
+	json = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	/* The blank line ends an event cut in an earlier piece; after a
+	 * whole event it is ignored. */
+	if (json && asprintf(&event, "\n\nevent: error\ndata: %s\n\n",
+			     json) < 0)
+		event = NULL;
+	free(json);
+	return event;
+}
+
+/*
+ * Keep what fits of a body that passes max_response_body. The agent has
+ * had the head already, so the error can only go in the body. An event
+ * stream ends with its last whole event and then an "error" event, so
+ * that the error is not read as part of a broken event. Any other body
+ * just stops, and the connection is closed as for a cut transfer.
+ * NOTE: that the OpenAI and Anthropic SDKs raise the "error" event as
+ * an API error is taken from their stream readers, not tested here.
+ */
+static void cut_at_limit(struct gateway_request *req, const char *data)
+{
+	struct gateway_forward *f = &req->forward;
+	size_t limit = req->gw->config.max_response_body;
+	size_t keep = limit - f->body_bytes;
+	char failure[256];
+	char *event;
+
+	snprintf(failure, sizeof(failure),
+		 HARNESS_OVER_LIMIT " of %zu bytes: upstream '%s' sent more, "
+		 "and the gateway cut it there; raise the limit with "
+		 "--max-response-body", limit, req->upstream->name);
+	f->over_limit = 1;
+	gateway_set_outcome(req, HARNESS_UPSTREAM_CUT, failure);
+	if (!is_event_stream(&req->ex->response)) {
+		if (take(req, data, keep) == 0)
+			gateway_mask_pending(f);
+		return;
+	}
+	keep = event_end(data, keep);
+	event = error_event(req, failure, limit);
+	if (take(req, data, keep) == 0 &&
+	    (!event || take(req, event, strlen(event)) == 0))
+		gateway_mask_pending(f);
+	free(event);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *cls)
+{
+	struct gateway_request *req = cls;
+	struct gateway_forward *f = &req->forward;
+	size_t len = size * n;
+
+	if (len > req->gw->config.max_response_body - f->body_bytes) {
+		/* A body read whole gets a 502 in its place instead. */
+		if (f->whole)
+			f->over_limit = 1;
+		else
+			cut_at_limit(req, data);
+		return 0;
+	}
+	if (!gateway_mask_room(f, len) || take(req, data, len) < 0)
+		return 0;
 	gateway_mask_pending(f);
 	return len;
 }
@@ -623,6 +729,40 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 			      details);
 }
 
+/*
+ * A body that is known to pass max_response_body before any of it goes
+ * out, by its Content-Length or because it is read whole, gets a 502
+ * in its place. An SDK retries a 502 and then gets the same error.
+ */
+static enum MHD_Result queue_too_large(struct MHD_Connection *c,
+				       struct gateway_request *req)
+{
+	size_t limit = req->gw->config.max_response_body;
+	char message[512];
+	cJSON *details = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	cJSON_AddNumberToObject(details, "limit_bytes", (double)limit);
+	snprintf(message, sizeof(message),
+		 HARNESS_OVER_LIMIT " of %zu bytes: upstream '%s' sent a "
+		 "larger one, so it was not relayed; raise the limit with "
+		 "--max-response-body", limit, req->upstream->name);
+	return queue_in_place(c, req, "upstream_response_too_large", message,
+			      details);
+}
+
+/* Nonzero when the response announces a body above the limit. */
+static bool announced_too_large(const struct gateway_request *req)
+{
+	const struct harness_response *resp = &req->ex->response;
+	uint64_t size = announced_size(resp);
+
+	if (strcmp(req->live.method, "HEAD") == 0 || resp->status == 204 ||
+	    resp->status == 304 || size == MHD_SIZE_UNKNOWN)
+		return false;
+	return size > req->gw->config.max_response_body;
+}
+
 static int start_transfer(struct gateway_request *req)
 {
 	struct gateway_forward *f = &req->forward;
@@ -675,6 +815,8 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 	request = head_bytes(&req->ex->request.headers);
 	if (head + request > GATEWAY_MAX_HEADS)
 		return queue_head_too_large(c, req, head, request);
+	if (announced_too_large(req))
+		return queue_too_large(c, req);
 
 	/* A response without a body never reaches the content reader, so
 	 * its transfer is finished here, where its end is seen. */
@@ -683,6 +825,8 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 		if (drive(req) < 0)
 			return MHD_NO;
 	}
+	if (f->whole && f->over_limit)
+		return queue_too_large(c, req);
 	if (f->whole && gateway_mask_decode(f, &req->ex->response.headers) < 0)
 		return queue_unchecked(c, req);
 	return queue_relay(c, req);

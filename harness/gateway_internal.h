@@ -123,6 +123,8 @@ struct gateway_forward {
 	int whole;	 /* the body is read whole before any goes out */
 	int decoded;	 /* pending is the decoded body */
 	int too_large;	 /* a whole body outgrew what is read whole */
+	size_t body_bytes; /* of the body, relayed or pending */
+	int over_limit;	   /* the body passed max_response_body */
 	/* The upstream's key and its encoded forms, or none; not owned. */
 	const struct harness_secrets *keys;
 	int client_gone;

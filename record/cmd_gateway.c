@@ -52,6 +52,7 @@ struct options {
 	int fast;
 	enum harness_divergence_action on_divergence;
 	size_t max_request_body;
+	size_t max_response_body;
 	unsigned connect_timeout_ms;
 	unsigned idle_timeout_ms;
 	unsigned agent_timeout_ms;
@@ -82,6 +83,7 @@ enum {
 	OPT_TIMING,
 	OPT_ON_DIVERGENCE,
 	OPT_MAX_BODY,
+	OPT_MAX_RESPONSE,
 	OPT_CONNECT_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_AGENT_TIMEOUT,
@@ -103,6 +105,7 @@ static const struct option long_options[] = {
 	{"timing", required_argument, NULL, OPT_TIMING},
 	{"on-divergence", required_argument, NULL, OPT_ON_DIVERGENCE},
 	{"max-request-body", required_argument, NULL, OPT_MAX_BODY},
+	{"max-response-body", required_argument, NULL, OPT_MAX_RESPONSE},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
@@ -195,6 +198,12 @@ static int parse_limit(const struct cli_command *self, struct options *o,
 {
 	unsigned long long n;
 
+	if (opt == OPT_MAX_RESPONSE) {
+		if (cli_parse_response_limit(self, arg,
+					     &o->max_response_body) != 0)
+			return CLI_EXIT_USAGE;
+		return 0;
+	}
 	if (opt == OPT_MAX_BODY) {
 		if (parse_number(self, "--max-request-body", arg, SIZE_MAX / 2,
 				 &n) != 0)
@@ -659,6 +668,7 @@ static void fill_config(const struct options *o, struct output *out,
 	config->secrets = o->secrets;
 	config->n_secrets = o->n_secrets;
 	config->max_request_body = o->max_request_body;
+	config->max_response_body = o->max_response_body;
 	config->connect_timeout_ms = o->connect_timeout_ms;
 	config->idle_timeout_ms = o->idle_timeout_ms;
 	config->agent_timeout_ms = o->agent_timeout_ms;

@@ -119,6 +119,9 @@ static int parse_option(const struct cli_command *self, struct record_args *a,
 	else if (opt == 'l')
 		return add_pair(self, c->labels, &c->n_labels,
 				RECORD_MAX_LABELS, "--label", "KEY=VALUE", val);
+	else if (opt == 'r')
+		return cli_parse_response_limit(self, val,
+						&c->max_response_body);
 	else if (strcmp(val, "none") == 0)
 		c->no_sandbox = true;
 	else if (strcmp(val, "namespaces") != 0)
@@ -366,6 +369,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		{ "upstream", required_argument, NULL, 'u' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "sandbox", required_argument, NULL, 's' },
+		{ "max-response-body", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;

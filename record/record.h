@@ -69,6 +69,7 @@ struct record_config {
 	size_t n_upstreams;
 	const char *labels[RECORD_MAX_LABELS];		/* "KEY=VALUE" */
 	size_t n_labels;
+	size_t max_response_body;	/* 0: the gateway's default */
 	bool no_sandbox;		/* --sandbox none */
 	const struct sandbox_policy *policy;	/* loaded, never NULL */
 	char **argv;			/* the agent's command */

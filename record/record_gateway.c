@@ -11,6 +11,7 @@
  * every path, so both base URLs point at the gateway's root.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,14 @@ static void finished(void *ctx, struct harness_exchange *ex)
 	struct record_session *s = g->session;
 	char *text = harness_exchange_to_json(ex);
 	cJSON *data = exchange_data(ex);
+	uint64_t seq = ex->seq;
+	char *over_limit = NULL;
+
+	/* The recording goes on, so the user learns of a cut answer only
+	 * here; the agent got an error it may not show. */
+	if (ex->failure && strncmp(ex->failure, HARNESS_OVER_LIMIT,
+				   strlen(HARNESS_OVER_LIMIT)) == 0)
+		over_limit = strdup(ex->failure);
 
 	/* Released before the text is queued: a long response's chunks and
 	 * their text need not be in memory together any longer. */
@@ -92,10 +101,15 @@ static void finished(void *ctx, struct harness_exchange *ex)
 	free(ex);
 	if (!text) {
 		cJSON_Delete(data);
+		free(over_limit);
 		fail(s, harness_error(), NULL);
 		return;
 	}
 	record_count(s, &s->counts.model_calls, 1);
+	if (over_limit)
+		cli_error("warning: model response %" PRIu64 " was cut: %s",
+			  seq, over_limit);
+	free(over_limit);
 	record_submit(s, "exchange", data, NULL, BUNDLE_JSON, text,
 		      strlen(text));
 }
@@ -312,6 +326,7 @@ int record_gateway_listen(struct record_gateway *g, int listen_fd)
 		.recorded = g->session->config->replay,
 		.n_recorded = g->session->config->n_replay,
 		.fast = g->session->config->replay_fast,
+		.max_response_body = g->session->config->max_response_body,
 		.on_divergence = g->session->config->on_divergence,
 		.match_rules = (const char *const *)rules->items,
 		.n_match_rules = rules->count,

@@ -33,6 +33,11 @@ formats the gateway must relay byte for byte, and fails on request:
                               stamp, each event carries "t", the
                               CLOCK_MONOTONIC nanoseconds when sent
   GET  /stats                 counters: requests, aborted
+  GET  /stream?size=N[&event=B]
+                              an SSE stream of at most N bytes, at once,
+                              in events of B bytes (1024 by default),
+                              ending in "data: [DONE]"; with N of -1 it
+                              never ends
 
 A streamed body is sent with chunked transfer coding, one chunk per event
 with a pause between them (x-test-delay-ms, 5 ms by default), so that TCP
@@ -385,6 +390,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def get_hang(self, query):
         time.sleep(30)
         self.close_connection = True
+
+    def get_stream(self, query):
+        size = int(query.get("size", "1048576"))
+        event = max(int(query.get("event", "1024")), 32)
+        # "data: " + filler + "\n\n", so each event is B bytes long.
+        line = b"data: " + b"x" * (event - 8) + b"\n\n"
+        done = b"data: [DONE]\n\n"
+        self.start_chunked()
+        try:
+            sent = 0
+            while size < 0 or sent + len(line) + len(done) <= size:
+                self.chunk(line)
+                sent += len(line)
+            self.chunk(done)
+            self.end_chunked()
+        except (BrokenPipeError, ConnectionResetError):
+            with LOCK:
+                STATS["aborted"] += 1
+            self.close_connection = True
 
     def get_slow(self, query):
         events = int(query.get("events", "50"))
