@@ -138,9 +138,9 @@ static char *error_event(const struct gateway_request *req,
  * had the head already, so the error can only go in the body. An event
  * stream ends with its last whole event and then an "error" event, so
  * that the error is not read as part of a broken event. Any other body
- * just stops, and the connection is closed as for a cut transfer.
- * NOTE: that the OpenAI and Anthropic SDKs raise the "error" event as
- * an API error is taken from their stream readers, not tested here.
+ * just stops, and the connection is closed as for a cut transfer. The
+ * OpenAI and Anthropic SDKs for Node raise that event as an API error
+ * (tests/harness/gateway_limit_sdk.sh).
  */
 static void cut_at_limit(struct gateway_request *req, const char *data)
 {

@@ -79,6 +79,21 @@ static cJSON *exchange_data(const struct harness_exchange *ex)
 	return data;
 }
 
+/*
+ * Return a copy of what failed in ex on the upstream's or the script's
+ * side, or NULL when it completed or the agent left first. The
+ * recording goes on after such a failure, and the agent got an error
+ * that it may not show, so the recorder names it. The text was masked
+ * by the gateway.
+ */
+static char *upstream_failure(const struct harness_exchange *ex)
+{
+	if (ex->outcome == HARNESS_COMPLETE ||
+	    ex->outcome == HARNESS_CLIENT_ABORTED || !ex->failure)
+		return NULL;
+	return strdup(ex->failure);
+}
+
 /* The exchange goes in as its byte-exact JSON form (exchange_json.h). */
 static void finished(void *ctx, struct harness_exchange *ex)
 {
@@ -87,13 +102,7 @@ static void finished(void *ctx, struct harness_exchange *ex)
 	char *text = harness_exchange_to_json(ex);
 	cJSON *data = exchange_data(ex);
 	uint64_t seq = ex->seq;
-	char *over_limit = NULL;
-
-	/* The recording goes on, so the user learns of a cut answer only
-	 * here; the agent got an error it may not show. */
-	if (ex->failure && strncmp(ex->failure, HARNESS_OVER_LIMIT,
-				   strlen(HARNESS_OVER_LIMIT)) == 0)
-		over_limit = strdup(ex->failure);
+	char *failed = upstream_failure(ex);
 
 	/* Released before the text is queued: a long response's chunks and
 	 * their text need not be in memory together any longer. */
@@ -101,15 +110,15 @@ static void finished(void *ctx, struct harness_exchange *ex)
 	free(ex);
 	if (!text) {
 		cJSON_Delete(data);
-		free(over_limit);
+		free(failed);
 		fail(s, harness_error(), NULL);
 		return;
 	}
 	record_count(s, &s->counts.model_calls, 1);
-	if (over_limit)
-		cli_error("warning: model response %" PRIu64 " was cut: %s",
-			  seq, over_limit);
-	free(over_limit);
+	if (failed)
+		cli_error("warning: model request %" PRIu64 " failed: %s",
+			  seq, failed);
+	free(failed);
 	record_submit(s, "exchange", data, NULL, BUNDLE_JSON, text,
 		      strlen(text));
 }

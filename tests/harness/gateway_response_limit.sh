@@ -22,7 +22,8 @@ data = open(sys.argv[1], "rb").read()
 limit = int(sys.argv[2])
 head, sep, event = data.partition(b"\n\nevent: error\n")
 assert sep, data[-300:]
-assert head.endswith(b"\n\n") and len(head) <= limit, len(head)
+assert head.endswith(b"\n\n"), head[-300:]
+assert len(head) <= limit, len(head)
 assert len(head) > limit - 2048, len(head)
 line = event.split(b"\n")[0]
 assert line.startswith(b"data: "), line
@@ -50,13 +51,13 @@ grep -q "exchange 1 (GET /test/stream): upstream-cut: response body over \
 the limit of $limit bytes" "$TMP/limit.err" ||
 	fail "no message on stderr: $(cat "$TMP/limit.err")"
 
-# runbundle record says so on stderr, and keeps the exchange.
+# runbundle record prints a warning on stderr, and keeps the exchange.
 mkdir "$TMP/ws"
 cd "$TMP/ws"
 expect_status 0 "$RUNBUNDLE" record -o "$TMP/run.rb" --sandbox none \
 	--max-response-body 100K --upstream openai="$UPSTREAM" -- \
 	sh -c 'curl -sS -N "$OPENAI_BASE_URL/stream?size=-1" >/dev/null; true'
-grep -q "warning: model response 1 was cut: response body over the limit" \
+grep -q "warning: model request 1 failed: response body over the limit" \
 	"$TMP/err" || fail "record said nothing: $(cat "$TMP/err")"
 seq=$(sqlite3 "file:$TMP/run.rb?mode=ro" \
 	"SELECT seq FROM events WHERE json_extract(event, '\$.kind') = \
@@ -64,6 +65,13 @@ seq=$(sqlite3 "file:$TMP/run.rb?mode=ro" \
 expect_status 0 "$RUNBUNDLE" show --json "$TMP/run.rb" "$seq"
 expect_eq upstream-cut "$(jq -r .event.data.outcome "$TMP/out")" \
 	"the recorded outcome"
+
+# It warns of an upstream that refuses the connection too.
+expect_status 0 "$RUNBUNDLE" record -o "$TMP/refused.rb" --sandbox none \
+	--upstream openai=http://127.0.0.1:1 -- \
+	sh -c 'curl -sS "$OPENAI_BASE_URL/v1/models" >/dev/null; true'
+expect_grep "^runbundle: warning: model request 1 failed: upstream 'openai'" \
+	"$TMP/err"
 
 expect_status 2 "$RUNBUNDLE" record --max-response-body 10X -- true
 grep -q "invalid --max-response-body: '10X'" "$TMP/err" ||
