@@ -314,6 +314,7 @@ static const struct cli_command commands[] = {
 	  "[--on-mismatch stop|closest|forward [--upstream NAME=URL]...] "
 	  "[--repeat N [-j J]] "
 	  "[--step K] [--match-rule RULE]... [--strict-git-index] "
+	  "[--compare-output] "
 	  "[--allow-incomplete] [--sandbox none] [--policy FILE] "
 	  "[--trust-policy] [--keep] BUNDLE",
 	  "Re-run a recorded agent and name the first divergence.",
@@ -345,6 +346,9 @@ static const struct cli_command commands[] = {
 	  "  --strict-git-index    a difference in .git/index diverges "
 	  "(default:\n"
 	  "                        volatile, since git status rewrites it)\n"
+	  "  --compare-output      a difference in the agent's stdout or "
+	  "stderr\n"
+	  "                        diverges (default: a note on stderr)\n"
 	  "  --allow-incomplete    replay a recording that was not finalized\n"
 	  "  --policy FILE         run under this sandbox policy, not the "
 	  "recorded one\n"

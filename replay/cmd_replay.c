@@ -21,6 +21,7 @@
 #include "record/record_run.h"
 #include "replay/commands.h"
 #include "replay/output.h"
+#include "replay/printed.h"
 #include "replay/repeat.h"
 #include "replay/session.h"
 #include "replay/sockets.h"
@@ -128,6 +129,10 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		a->strict_git_index = true;
 		return 0;
 	}
+	if (strcmp(opt, "--compare-output") == 0) {
+		a->compare_output = true;
+		return 0;
+	}
 	if (strcmp(opt, "--trust-policy") == 0) {
 		a->trust_policy = true;
 		return 0;
@@ -181,6 +186,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		{ "allow-incomplete", no_argument, NULL, 0 },
 		{ "strict-git-index", no_argument, NULL, 0 },
 		{ "trust-policy", no_argument, NULL, 0 },
+		{ "compare-output", no_argument, NULL, 0 },
 		{ "output", required_argument, NULL, 'o' },
 		{ "policy", required_argument, NULL, 0 },
 		{ "timing", required_argument, NULL, 0 },
@@ -222,6 +228,12 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		return cli_usage_error(self, "invalid option: '-j %u': only "
 				       "--repeat N runs replays in parallel",
 				       a->jobs);
+	if (a->compare_output && a->step)
+		return cli_usage_error(self, "invalid option: "
+				       "'--compare-output': --step %zu re-runs "
+				       "the step's commands without the agent, "
+				       "so there is no agent output to compare",
+				       a->step);
 	if (a->n_upstreams && a->opts.on_mismatch != HARNESS_DIVERGE_FORWARD)
 		return cli_usage_error(self, "invalid option: '--upstream %s': "
 				       "a live upstream answers only with "
@@ -402,11 +414,43 @@ static void note_sandbox(const struct replay_run *a, const char *path)
 	replay_set_hint("%s", hint);
 }
 
+/*
+ * Compare what the agent printed, note where it differs and add the
+ * "output" member. The difference is a divergence only with
+ * --compare-output (counted), because printed text often carries times
+ * and paths, and many replays would diverge otherwise.
+ */
+static int check_output(const struct replay_run *a,
+			const struct replay_run *b, bool counted,
+			struct replay_comparison *cmp, cJSON *extra,
+			char **why)
+{
+	struct replay_output_cmp out;
+
+	*why = NULL;
+	if (replay_compare_output(a, b, &out) < 0)
+		return -1;
+	/* The agent's output went to stderr, and the notes start lines. */
+	if (replay_output_unended(b))
+		fputc('\n', stderr);
+	replay_output_note(stderr, &out, counted);
+	cJSON_AddItemToObject(extra, "output",
+			      replay_output_json(&out, counted));
+	if (counted && replay_output_differs(&out)) {
+		cmp->verdict = REPLAY_DIVERGED;
+		if (!cmp->first)
+			*why = replay_output_explain(&out);
+	}
+	replay_output_release(&out);
+	return 0;
+}
+
 static int compare_and_print(const struct replay_run *a, const char *path,
 			     bool json, cJSON *extra)
 {
 	struct replay_run *b = replay_run_load(path);
 	struct replay_comparison cmp;
+	char *why = NULL;
 	int rc;
 
 	if (!b) {
@@ -418,15 +462,19 @@ static int compare_and_print(const struct replay_run *a, const char *path,
 		cJSON_Delete(extra);
 		return cli_error_from(replay_error(), replay_error_hint());
 	}
+	if (check_output(a, b, a->compare_output, &cmp, extra, &why) < 0) {
+		replay_comparison_release(&cmp);
+		replay_run_free(b);
+		cJSON_Delete(extra);
+		return cli_error_from(replay_error(), replay_error_hint());
+	}
 	check_sandbox(a, b, extra);
 	rc = replay_print_comparison(&cmp, json, extra);
-	if (!json && cmp.first) {
-		char *why = replay_explain(&cmp);
-
-		if (why)
-			fprintf(stdout, "first divergence: %s\n", why);
-		free(why);
-	}
+	if (!json && !why && cmp.first)
+		why = replay_explain(&cmp);
+	if (!json && why)
+		fprintf(stdout, "first divergence: %s\n", why);
+	free(why);
 	replay_comparison_release(&cmp);
 	replay_run_free(b);
 	return rc;
@@ -544,6 +592,7 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 	a->match_rules = args.match_rules;
 	a->n_match_rules = args.n_match_rules;
 	a->strict_git_index = args.strict_git_index;
+	a->compare_output = args.compare_output;
 	rc = check_run(a, &args);
 	if (rc) {
 		replay_run_free(a);

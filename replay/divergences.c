@@ -23,6 +23,7 @@
 #include "harness/error.h"
 #include "record/record.h"
 #include "record/record_run.h"
+#include "replay/printed.h"
 #include "replay/session.h"
 
 /* The final workspace, snapshotted into a scratch bundle in dir. */
@@ -119,6 +120,48 @@ static int store(struct record_session *s, const struct replay_comparison *cmp)
 	return 0;
 }
 
+/* With --compare-output, one event for what the agent printed, when it
+ * differs: data "source" "output" and the streams that differ, and the
+ * "output" member of replay --json as its object. */
+static int store_output(struct record_session *s, const struct replay_run *a,
+			const struct replay_run *b)
+{
+	struct replay_output_cmp out;
+	cJSON *data, *obj, *streams;
+	int rc;
+
+	if (!a->compare_output)
+		return 0;
+	if (replay_compare_output(a, b, &out) < 0)
+		return -1;
+	if (!replay_output_differs(&out)) {
+		replay_output_release(&out);
+		return 0;
+	}
+	obj = replay_output_json(&out, true);
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "verdict", "diverged");
+	cJSON_AddStringToObject(data, "source", "output");
+	streams = cJSON_AddArrayToObject(data, "streams");
+	for (int i = 0; i < 2; i++) {
+		if (out.streams[i].differs)
+			cJSON_AddItemToArray(streams, cJSON_CreateString(
+					     replay_stream_name(i)));
+	}
+	replay_output_release(&out);
+	rc = obj && data ? record_event(s, "divergence", data, obj, NULL, 0,
+					NULL)
+			 : -1;
+	cJSON_Delete(obj);
+	cJSON_Delete(data);
+	if (rc < 0)
+		replay_set_error("%s", s->failure[0] ? s->failure
+						     : "cannot store a "
+						       "divergence: out of "
+						       "memory");
+	return rc;
+}
+
 /*
  * A comparison that could not run stores a divergence of verdict
  * "unknown" with the reason, so that gate rejects the bundle rather than
@@ -209,6 +252,8 @@ int replay_store_divergences(struct record_session *s,
 	} else if (b && replay_compare(a, b, &cmp) == 0) {
 		rc = store(s, &cmp);
 		replay_comparison_release(&cmp);
+		if (rc == 0 && store_output(s, a, b) < 0)
+			rc = store_failure(s);
 	} else {
 		rc = store_failure(s);
 	}

@@ -20,7 +20,7 @@
 
 struct loader {
 	struct replay_run *run;
-	size_t cap_steps, cap_procs;
+	size_t cap_steps, cap_procs, cap_output;
 	uint64_t *step_exchange; /* per step: the exchange's seq */
 	bool has_final;
 	struct bundle_id final_root;
@@ -403,6 +403,39 @@ static int on_home(struct replay_run *run, const cJSON *data)
 	return 0;
 }
 
+/* Keep where the piece's bytes are; printed.c reads them when it
+ * compares, one piece at a time. */
+static int on_output(struct loader *l, const cJSON *event,
+		     const cJSON *data)
+{
+	const char *stream = string(data, "stream");
+	const cJSON *ref = cJSON_GetArrayItem(
+		cJSON_GetObjectItem(event, "refs"), 0);
+	struct replay_run *run = l->run;
+	struct replay_output_piece piece = {0};
+
+	if (!stream || !cJSON_IsString(ref) ||
+	    bundle_id_from_hex(&piece.blob, ref->valuestring) < 0)
+		return 0;
+	if (strcmp(stream, "stdout") == 0)
+		piece.stream = 0;
+	else if (strcmp(stream, "stderr") == 0)
+		piece.stream = 1;
+	else
+		return 0;
+	if (run->n_output == l->cap_output) {
+		size_t cap = l->cap_output ? l->cap_output * 2 : 16;
+		void *grown = realloc(run->output, cap * sizeof(piece));
+
+		if (!grown)
+			return oom();
+		run->output = grown;
+		l->cap_output = cap;
+	}
+	run->output[run->n_output++] = piece;
+	return 0;
+}
+
 static int on_event(struct loader *l, const cJSON *event)
 {
 	const char *kind = string(event, "kind");
@@ -433,6 +466,8 @@ static int on_event(struct loader *l, const cJSON *event)
 		return on_exchange(l, event, data);
 	if (strcmp(kind, "end") == 0)
 		return on_run_end(run, data);
+	if (strcmp(kind, "output") == 0)
+		return on_output(l, event, data);
 	return 0;
 }
 
@@ -693,6 +728,7 @@ void replay_run_free(struct replay_run *run)
 	}
 	free(run->steps);
 	free(run->procs);
+	free(run->output);
 	cJSON_Delete(run->record);
 	cJSON_Delete(run->fingerprint);
 	cJSON_Delete(run->description);

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "record/record_run.h"
 #include "replay/pair.h"
+#include "replay/printed.h"
 #include "replay/repeat.h"
 
 #define MAX_VALUES 16
@@ -57,6 +58,10 @@ struct stats {
 	struct tallies files; /* --step: the file differences */
 	struct tallies uncompared; /* entries left uncompared, by path */
 	unsigned with_uncompared;  /* replays that left any */
+	unsigned printed_other;	   /* replays whose output differed */
+	unsigned printed_stream[2]; /* of them, per stream */
+	char *printed_first;	   /* how the first of them differed */
+	unsigned printed_first_run; /* and which replay it is, from 1 */
 };
 
 static void tally(struct tallies *t, const char *value)
@@ -248,6 +253,7 @@ static void stats_free(struct stats *s)
 		tallies_free(&s->commands[i].statuses);
 	tallies_free(&s->files);
 	tallies_free(&s->uncompared);
+	free(s->printed_first);
 	free(s->steps);
 	free(s->commands);
 }
@@ -409,9 +415,35 @@ static void count_step(struct stats *s, const struct replay_run *a,
 		s->diverged++;
 }
 
+/* Count a replay whose agent printed something else, which diverges
+ * with --compare-output. Returns 0 or -1. */
+static int count_printed(struct stats *s, const struct replay_run *a,
+			 const struct replay_run *b, unsigned i,
+			 struct replay_comparison *cmp)
+{
+	struct replay_output_cmp out;
+
+	if (replay_compare_output(a, b, &out) < 0)
+		return -1;
+	if (replay_output_differs(&out)) {
+		s->printed_other++;
+		for (int k = 0; k < 2; k++)
+			s->printed_stream[k] += out.streams[k].differs;
+		if (!s->printed_first) {
+			s->printed_first = replay_output_explain(&out);
+			s->printed_first_run = i + 1;
+		}
+		if (a->compare_output)
+			cmp->verdict = REPLAY_DIVERGED;
+	}
+	replay_output_release(&out);
+	return 0;
+}
+
 /* Load replay i and add it to the statistics. */
 static void count_one(struct stats *s, const struct replay_run *a,
-		      const struct replay_args *args, const char *path)
+		      const struct replay_args *args, const char *path,
+		      unsigned i)
 {
 	struct replay_run *b = replay_run_load(path);
 	struct replay_comparison cmp;
@@ -424,7 +456,12 @@ static void count_one(struct stats *s, const struct replay_run *a,
 	if (args->step) {
 		count_step(s, a, b, args->step);
 	} else if (replay_compare(a, b, &cmp) == 0) {
-		count_whole(s, a, b, &cmp);
+		if (count_printed(s, a, b, i, &cmp) == 0) {
+			count_whole(s, a, b, &cmp);
+		} else {
+			cli_error_from(replay_error(), NULL);
+			s->failed++;
+		}
 		replay_comparison_release(&cmp);
 	} else {
 		cli_error_from(replay_error(), NULL);
@@ -497,6 +534,28 @@ static void add_interrupted(cJSON *o, const struct stats *s)
 	cJSON_AddNumberToObject(i, "not_started", s->not_started);
 }
 
+/* "output": how many replays printed something else than the
+ * recording, in all and per stream. */
+static void add_printed(cJSON *o, const struct stats *s,
+			const struct replay_args *a)
+{
+	cJSON *p = cJSON_AddObjectToObject(o, "output");
+
+	cJSON_AddBoolToObject(p, "compared", a->compare_output);
+	cJSON_AddNumberToObject(p, "differed", s->printed_other);
+	for (int k = 0; k < 2; k++)
+		cJSON_AddNumberToObject(p, replay_stream_name(k),
+					s->printed_stream[k]);
+	if (s->printed_first) {
+		cJSON_AddNumberToObject(p, "first_replay",
+					s->printed_first_run);
+		cJSON_AddStringToObject(p, "first", s->printed_first);
+	} else {
+		cJSON_AddNullToObject(p, "first_replay");
+		cJSON_AddNullToObject(p, "first");
+	}
+}
+
 static void print_json(const struct stats *s, const struct replay_args *a,
 		       const cJSON *host)
 {
@@ -518,6 +577,8 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 	}
 	cJSON_AddItemToObject(o, "uncompared_files",
 			      tallies_json(&s->uncompared, "file"));
+	if (!a->step)
+		add_printed(o, s, a);
 	for (size_t i = 0; steps && i < s->n_steps; i++) {
 		const struct tallies *t = &s->steps[i];
 		cJSON *st;
@@ -591,6 +652,22 @@ static void print_uncompared(const struct stats *s)
 			      ", ..." : "");
 }
 
+/* A line for the replays whose agent printed something else, which
+ * the counts above include as diverged only with --compare-output. */
+static void print_printed(const struct stats *s, const struct replay_args *a)
+{
+	if (!s->printed_other)
+		return;
+	printf("output differed in %u of %u replays (stdout in %u, stderr "
+	       "in %u)%s; first in replay %u: %s\n",
+	       s->printed_other, s->runs, s->printed_stream[0],
+	       s->printed_stream[1],
+	       a->compare_output ? "" : ", which is no divergence without "
+					"--compare-output",
+	       s->printed_first_run,
+	       s->printed_first ? s->printed_first : "?");
+}
+
 static void print_text(const struct stats *s, const struct replay_args *a)
 {
 	if (s->signal)
@@ -610,6 +687,7 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 		       s->runs, s->runs == 1 ? "" : "s", s->identical,
 		       s->volatile_only, s->diverged, s->failed);
 	print_uncompared(s);
+	print_printed(s, a);
 	for (size_t i = 0; i < s->n_steps; i++) {
 		const struct tallies *t = &s->steps[i];
 		unsigned n = t->other;
@@ -937,7 +1015,7 @@ static int run_and_count(struct replay_run *a, struct replay_args *args,
 			s->interrupted++;
 		else if (WIFEXITED(b.status[i]) &&
 			 WEXITSTATUS(b.status[i]) == 0)
-			count_one(s, a, args, path);
+			count_one(s, a, args, path, i);
 		else
 			count_failed(s, dir, i);
 	}

@@ -22,6 +22,7 @@ struct replay_args {
 	bool json;
 	bool allow_incomplete;	/* replay an unfinalized recording */
 	bool strict_git_index;	/* a .git/index difference diverges */
+	bool compare_output;	/* an output difference diverges */
 	bool trust_policy;	/* run a recorded policy that shows the
 				 * agent more of this host */
 	bool no_sandbox;	/* --sandbox none: replay a run recorded

@@ -68,6 +68,12 @@ struct replay_step {
 				 * run's own bundle */
 };
 
+/* One "output" event: a piece of what the agent printed. */
+struct replay_output_piece {
+	int stream;		/* 0 stdout, 1 stderr */
+	struct bundle_id blob;	/* its bytes */
+};
+
 struct replay_run {
 	struct bundle *bundle; /* open read-only */
 	char *path;
@@ -89,6 +95,8 @@ struct replay_run {
 	bool procs_sorted;	   /* procs are in index order, which
 				    * replay_run_load() leaves them in */
 	int64_t max_index;	   /* the highest index in procs */
+	struct replay_output_piece *output; /* in the order printed */
+	size_t n_output;
 	bool ended;	  /* the bundle has its "end" event */
 	bool finalized;	  /* and a root digest */
 	int exit_code;	  /* meaningful only when ended */
@@ -106,6 +114,10 @@ struct replay_run {
 	/* A difference in the content of a .git/index alone counts as
 	 * volatile unless this is set (docs/matching.md). */
 	bool strict_git_index;
+
+	/* A difference in what the agent printed diverges when this is
+	 * set (--compare-output); otherwise it is only noted. */
+	bool compare_output;
 };
 
 /* Open path read-only and load the run. NULL on failure. */

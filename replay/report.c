@@ -454,9 +454,13 @@ char *replay_comparison_text(const struct replay_comparison *cmp)
 	else if (cmp->verdict == REPLAY_VOLATILE)
 		put(&t, "volatile differences only: %zu step%s\n",
 		    cmp->n_steps, cmp->n_steps == 1 ? "" : "s");
-	else
+	else if (cmp->first)
 		put(&t, "diverged at step %zu of %zu\n", cmp->first,
 		    cmp->n_steps);
+	else
+		/* Only what the agent printed, with --compare-output. */
+		put(&t, "diverged in the agent's output, in none of %zu "
+		       "step%s\n", cmp->n_steps, cmp->n_steps == 1 ? "" : "s");
 	put_uncompared(&t, cmp);
 	for (size_t i = 0; i < cmp->n_steps; i++) {
 		const struct replay_step_cmp *sc = &cmp->steps[i];
