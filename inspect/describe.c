@@ -117,6 +117,34 @@ static char *output_line(const cJSON *d)
 	return fmt("%s, %.0f bytes", str(d, "stream"), bytes);
 }
 
+/* A divergence that a replay stored: a request that matched no
+ * recording (no "source"), a step of the comparison, or the output. */
+static char *divergence_line(const cJSON *d)
+{
+	const char *source = inspect_json_str(d, "source");
+	const cJSON *streams = cJSON_GetObjectItem(d, "streams");
+	const char *stream =
+		cJSON_GetStringValue(cJSON_GetArrayItem(streams, 0));
+
+	if (!source)
+		return fmt("request %.0f: %s %s matched no recording",
+			   inspect_json_num(d, "step", 0), str(d, "method"),
+			   str(d, "path"));
+	if (strcmp(source, "output") == 0)
+		return fmt("the agent's %s differ%s from the recording's",
+			   cJSON_GetArraySize(streams) == 2
+				   ? "stdout and stderr"
+				   : stream ? stream : "?",
+			   cJSON_GetArraySize(streams) == 2 ? "" : "s");
+	if (strcmp(str(d, "verdict"), "unknown") == 0)
+		return fmt("not compared: %s", str(d, "error"));
+	if (inspect_json_bool(d, "final", 0))
+		return fmt("the final state diverged%s",
+			   inspect_json_bool(d, "first", 0) ? ", first" : "");
+	return fmt("step %.0f diverged%s", inspect_json_num(d, "step", 0),
+		   inspect_json_bool(d, "first", 0) ? ", first" : "");
+}
+
 static char *end_event_line(const cJSON *d)
 {
 	int timed_out = inspect_json_bool(d, "timed_out", 0);
@@ -255,6 +283,8 @@ char *inspect_describe(const struct inspect_event *ev)
 				   : ", incomplete");
 	if (strcmp(k, "output") == 0)
 		return output_line(d);
+	if (strcmp(k, "divergence") == 0)
+		return divergence_line(d);
 	if (strcmp(k, "violation") == 0)
 		return inspect_violation_text(d);
 	if (strcmp(k, "fingerprint") == 0)

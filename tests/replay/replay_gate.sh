@@ -72,3 +72,11 @@ expect_grep '"exit 1"' "$TMP/event"
 expect_eq "[1]" "$(jq -c '[.. | objects | select(.kind? == "divergence") |
 	.data | select(.source == null) | .step]' "$TMP/log.json")" \
 	"the step of the gateway's divergence"
+
+# The text log describes each kind of divergence in a line.
+expect_status 0 "$RUNBUNDLE" log --kind divergence "$TMP/random-replay.rb"
+expect_grep ' divergence  *request 1: POST /.* matched no recording$' \
+	"$TMP/out"
+expect_status 0 "$RUNBUNDLE" log --kind divergence "$TMP/quiet-replay.rb"
+expect_grep ' divergence  *step 2 diverged, first$' "$TMP/out"
+expect_grep ' divergence  *step 4 diverged$' "$TMP/out"

@@ -87,6 +87,9 @@ expect_grep "^first divergence: the agent's stdout differs at line 2, \
 byte [0-9]*: recorded 'random [0-9]*', replayed 'random [0-9]*'$" "$TMP/out"
 expect_status 1 "$RUNBUNDLE" gate "$TMP/random-replay.rb"
 expect_grep '^diverged ' "$TMP/out"
+expect_status 0 "$RUNBUNDLE" log --kind divergence "$TMP/random-replay.rb"
+expect_grep " divergence  *the agent's stdout differs from the recording's$" \
+	"$TMP/out"
 
 replay_json "$TMP/random.rb" --compare-output
 expect_replay_status 1
