@@ -85,6 +85,25 @@ static struct replay_run *load_so_far(struct record_session *s,
 	return b;
 }
 
+/* Store one "divergence" event with data and obj (NULL for none), and
+ * free both. Returns 0, or -1 with the error set. */
+static int store_event(struct record_session *s, cJSON *data, cJSON *obj,
+		       bool needs_obj)
+{
+	int rc = -1;
+
+	if (data && (obj || !needs_obj))
+		rc = record_event(s, "divergence", data, obj, NULL, 0, NULL);
+	cJSON_Delete(obj);
+	cJSON_Delete(data);
+	if (rc < 0)
+		replay_set_error("%s", s->failure[0] ? s->failure
+						     : "cannot store a "
+						       "divergence: out of "
+						       "memory");
+	return rc;
+}
+
 /* One event for each step that diverged, with the step's comparison,
  * as replay --json prints it, as its object. */
 static int store(struct record_session *s, const struct replay_comparison *cmp)
@@ -92,7 +111,6 @@ static int store(struct record_session *s, const struct replay_comparison *cmp)
 	for (size_t i = 0; i < cmp->n_steps; i++) {
 		const struct replay_step_cmp *sc = &cmp->steps[i];
 		cJSON *data, *obj;
-		int rc;
 
 		if (sc->verdict != REPLAY_DIVERGED)
 			continue;
@@ -103,19 +121,8 @@ static int store(struct record_session *s, const struct replay_comparison *cmp)
 		cJSON_AddNumberToObject(data, "step", (double)sc->step);
 		cJSON_AddBoolToObject(data, "final", sc->final);
 		cJSON_AddBoolToObject(data, "first", sc->step == cmp->first);
-		rc = obj && data ? record_event(s, "divergence", data, obj,
-						NULL, 0, NULL)
-				 : -1;
-		cJSON_Delete(obj);
-		cJSON_Delete(data);
-		if (rc < 0) {
-			replay_set_error("%s", s->failure[0]
-						       ? s->failure
-						       : "cannot store a "
-							 "divergence: out of "
-							 "memory");
+		if (store_event(s, data, obj, true) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -128,7 +135,6 @@ static int store_output(struct record_session *s, const struct replay_run *a,
 {
 	struct replay_output_cmp out;
 	cJSON *data, *obj, *streams;
-	int rc;
 
 	if (!a->compare_output)
 		return 0;
@@ -149,17 +155,7 @@ static int store_output(struct record_session *s, const struct replay_run *a,
 					     replay_stream_name(i)));
 	}
 	replay_output_release(&out);
-	rc = obj && data ? record_event(s, "divergence", data, obj, NULL, 0,
-					NULL)
-			 : -1;
-	cJSON_Delete(obj);
-	cJSON_Delete(data);
-	if (rc < 0)
-		replay_set_error("%s", s->failure[0] ? s->failure
-						     : "cannot store a "
-						       "divergence: out of "
-						       "memory");
-	return rc;
+	return store_event(s, data, obj, true);
 }
 
 /*
@@ -171,20 +167,11 @@ static int store_output(struct record_session *s, const struct replay_run *a,
 int replay_store_not_compared(struct record_session *s, const char *why)
 {
 	cJSON *data = cJSON_CreateObject();
-	int rc;
 
 	cJSON_AddStringToObject(data, "verdict", "unknown");
 	cJSON_AddStringToObject(data, "source", "comparison");
 	cJSON_AddStringToObject(data, "error", why);
-	rc = data ? record_event(s, "divergence", data, NULL, NULL, 0, NULL)
-		  : -1;
-	cJSON_Delete(data);
-	if (rc < 0)
-		replay_set_error("%s", s->failure[0] ? s->failure
-						     : "cannot store a "
-						       "divergence: out of "
-						       "memory");
-	return rc;
+	return store_event(s, data, NULL, false);
 }
 
 static int store_failure(struct record_session *s)

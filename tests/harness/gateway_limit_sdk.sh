@@ -1,18 +1,12 @@
 #!/bin/sh
 # A model stream cut at --max-response-body ends with an error event
 # that the official OpenAI and Anthropic SDKs for Node raise as an API
-# error. Skipped without the SDKs, as the scripted model's SDK check is.
+# error.
 . "$TESTS_DIR/lib.sh"
-
-command -v node >/dev/null || skip "node is missing"
-SDK=${RUNBUNDLE_SDK_DIR:-$TESTS_DIR/harness/sdk}
-[ -d "$SDK/node_modules/openai" ] &&
-	[ -d "$SDK/node_modules/@anthropic-ai/sdk" ] ||
-	skip "no openai and @anthropic-ai/sdk under '$SDK/node_modules'"
+. "$TESTS_DIR/harness/sdk_lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
 cp "$TESTS_DIR/harness/gateway_limit_sdk.mjs" "$TMP/check.mjs"
-ln -s "$SDK/node_modules" "$TMP/node_modules"
 
 start_upstream
 start_gateway cut --upstream model="$UPSTREAM" --max-response-body 700

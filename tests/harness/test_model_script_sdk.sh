@@ -1,23 +1,11 @@
 #!/bin/sh
 # The scripted model's streams and bodies, read by the official OpenAI
-# and Anthropic SDKs for Node through the gateway on loopback. The SDKs
-# are not Debian packages: scripts/setup installs them, pinned, into
-# tests/harness/sdk, and RUNBUNDLE_SDK_DIR may name another folder where
-#   npm install --prefix DIR openai @anthropic-ai/sdk
-# was run. Skipped when neither has them.
+# and Anthropic SDKs for Node through the gateway on loopback.
 . "$TESTS_DIR/lib.sh"
-
-command -v node >/dev/null || skip "node is missing"
-SDK=${RUNBUNDLE_SDK_DIR:-$TESTS_DIR/harness/sdk}
-[ -d "$SDK/node_modules/openai" ] &&
-	[ -d "$SDK/node_modules/@anthropic-ai/sdk" ] ||
-	skip "no openai and @anthropic-ai/sdk under '$SDK/node_modules'"
+. "$TESTS_DIR/harness/sdk_lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
-# Node resolves imports beside the script, so the check runs from $TMP
-# with the SDKs linked in.
 cp "$TESTS_DIR/harness/test_model_script_sdk.mjs" "$TMP/check.mjs"
-ln -s "$SDK/node_modules" "$TMP/node_modules"
 
 cat >"$TMP/script.json" <<'JSON'
 {"delta_bytes": 5, "turns": [
