@@ -151,14 +151,18 @@ static int make_dirs(char *path, mode_t mode)
  * Choose run-<UTC>.rb in runbundle's directory under XDG_DATA_HOME, the
  * way rr keeps its traces. The current directory is the workspace by
  * default, where the agent could change or delete its own record.
+ * Runs started in one second get run-<UTC>-2.rb and so on, because the
+ * user did not choose the name and cannot avoid the collision.
  */
 static int default_output(struct record_args *a)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
 	const char *base = home ? home : "";
-	char name[64];
+	char stamp[32], name[64];
 	time_t now = time(NULL);
 	struct tm tm;
+	struct stat st;
+	size_t dir_length;
 	int n = -1;
 
 	if (xdg && xdg[0] == '/') {
@@ -183,8 +187,20 @@ static int default_output(struct record_args *a)
 		return CLI_EXIT_ERROR;
 	}
 	gmtime_r(&now, &tm);
-	strftime(name, sizeof(name), "/run-%Y%m%dT%H%M%SZ.rb", &tm);
-	strcat(a->output, name);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	dir_length = strlen(a->output);
+	for (unsigned k = 1; k <= 1000; k++) {
+		if (k == 1)
+			snprintf(name, sizeof(name), "/run-%s.rb", stamp);
+		else
+			snprintf(name, sizeof(name), "/run-%s-%u.rb", stamp,
+				 k);
+		a->output[dir_length] = '\0';
+		strcat(a->output, name);
+		if (lstat(a->output, &st) < 0)
+			break;
+	}
+	/* After 1000 taken names, check_new_name() rejects the last. */
 	a->config.output = a->output;
 	return 0;
 }

@@ -65,6 +65,20 @@ fi
 expect_grep "^bundle: $TMP/home/\.local/share/runbundle/run-.*Z\.rb\$" \
 	"$TMP/err"
 
+# A default name that is taken gets a number. The names of the next ten
+# seconds are all taken, so the run cannot reach a free second.
+now=$(date -u +%s)
+for s in 0 1 2 3 4 5 6 7 8 9; do
+	: >"$TMP/data/runbundle/run-$(date -u -d "@$((now + s))" \
+		+%Y%m%dT%H%M%SZ).rb"
+done
+run_env XDG_DATA_HOME="$TMP/data" "$RB" record -- true
+if [ "$status" != 0 ]; then
+	cat "$TMP/err" >&2
+	fail "a default name taken: status $status"
+fi
+expect_grep "^bundle: $TMP/data/runbundle/run-[0-9T]*Z-2\.rb\$" "$TMP/err"
+
 # A key too short to mask is rejected before the bundle exists, and a key
 # that is not set is a warning.
 run_env OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
