@@ -16,6 +16,7 @@
  *	agent/agent.sh	the agent, bound read-only into the sandbox
  *	flake/		bound read-only; flake/fail makes the flaky test fail
  *	policy.json	the default policy plus those two binds
+ *	model-script.json, flaky-model-script.json	the scripted model
  *	workspace/	the example workspace, as the agent left it
  *	run.rb		the recording; record.log has the agent's output
  *	replay.txt	the replay's report; replay.log the agent's output
@@ -250,10 +251,53 @@ static int lay_out(const struct demo *d)
 	if (join(to, d->dir, "flaky-workspace") < 0 ||
 	    copy_tree(from, to) < 0)
 		return -1;
+	/* The printed record commands name only files of the directory,
+	 * so that a user can run them again from there. */
+	if (join(from, d->example, "model-script.json") < 0 ||
+	    join(to, d->dir, "model-script.json") < 0 ||
+	    copy_tree(from, to) < 0)
+		return -1;
+	if (join(from, d->example, "flaky/model-script.json") < 0 ||
+	    join(to, d->dir, "flaky-model-script.json") < 0 ||
+	    copy_tree(from, to) < 0)
+		return -1;
 	if (join(from, d->example, "flaky/test_flaky.py") < 0 ||
 	    join(to, d->dir, "flaky-workspace/test_flaky.py") < 0)
 		return -1;
 	return copy_tree(from, to);
+}
+
+/* Prints one word of a command so that a POSIX shell reads it back. */
+static void print_word(const char *word)
+{
+	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-") ==
+			     strlen(word)) {
+		fputs(word, stdout);
+		return;
+	}
+	putchar('\'');
+	for (; *word; word++) {
+		if (*word == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*word);
+	}
+	putchar('\'');
+}
+
+/* Prints "$ cd CWD" and "$ runbundle ARGS...", as a user would type
+ * them. */
+static void print_command(char *const argv[], const char *cwd)
+{
+	printf("$ cd ");
+	print_word(cwd);
+	printf("\n$");
+	for (int i = 0; argv[i]; i++) {
+		putchar(' ');
+		print_word(argv[i]);
+	}
+	putchar('\n');
 }
 
 /* Record the agent in workspace NAME into BUNDLE with the model SCRIPT. */
@@ -270,9 +314,10 @@ static int record(const struct demo *d, const char *name,
 	if (join(ws, d->dir, name) < 0 || join(out, d->dir, bundle) < 0 ||
 	    join(policy, d->dir, "policy.json") < 0 ||
 	    join(agent, d->dir, "agent/agent.sh") < 0 ||
-	    join(model, d->example, script) < 0 ||
+	    join(model, d->dir, script) < 0 ||
 	    join(logpath, d->dir, log) < 0)
 		return -1;
+	print_command(argv, ws);
 	status = run_self(argv, ws, logpath, logpath);
 	if (status != 0) {
 		cli_error("recording failed: '%s': exit status %d", out,
@@ -428,7 +473,7 @@ static int steps(struct demo *d)
 	}
 	printf("\n");
 	if (record(d, "flaky-workspace", "flaky.rb",
-		   "flaky/model-script.json", "flaky-record.log") < 0 ||
+		   "flaky-model-script.json", "flaky-record.log") < 0 ||
 	    plant_flake(d) < 0)
 		return -1;
 	status = replay(d, "flaky.rb", "flaky-replay.txt",

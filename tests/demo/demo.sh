@@ -37,6 +37,24 @@ mkdir "$TMP/tmp"
 TMPDIR=$TMP/tmp expect_status 0 "$RUNBUNDLE" demo --output "$TMP/demo"
 check_demo "$TMP/demo"
 
+# The demo prints each record command with files of its directory, so a
+# user can run it again by hand: here on a fresh copy of the workspace.
+d=$TMP/demo
+expect_grep "^\$ cd $d/workspace\$" "$TMP/demo.out"
+expect_grep "^\$ runbundle record -o $d/run.rb --policy $d/policy.json \
+--model-script $d/model-script.json --label demo=1 -- $d/agent/agent.sh \
+'Make the tests in test_calc.py pass.'\$" "$TMP/demo.out"
+expect_grep "^\$ runbundle record -o $d/flaky.rb .*\
+--model-script $d/flaky-model-script.json " "$TMP/demo.out"
+mv "$d/run.rb" "$d/first.rb"
+rm -r "$d/workspace"
+cp -R "$SOURCE_DIR/examples/shell-agent/workspace" "$d/workspace"
+grep -A1 "^\$ cd $d/workspace\$" "$TMP/demo.out" | sed 's/^\$ //' \
+	>"$TMP/again.sh"
+PATH=$(dirname "$RUNBUNDLE"):$PATH expect_status 0 sh "$TMP/again.sh"
+expect_status 0 "$RUNBUNDLE" verify "$d/run.rb"
+expect_grep 'return sum(values) / len(values)$' "$d/workspace/calc.py"
+
 # A second demo into a directory that is not empty is refused.
 expect_status 3 "$RUNBUNDLE" demo --output "$TMP/demo"
 expect_grep "output directory is not empty: '$TMP/demo'" "$TMP/err"
