@@ -79,6 +79,15 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	rc = replay_compare(a, b, &cmp);
 	if (rc == 0) {
 		rc = replay_print_comparison(&cmp, json, NULL);
+		/* End as replay's report ends, with the one-line explanation. */
+		if (!json && cmp.first) {
+			char *explanation = replay_explain(&cmp);
+
+			if (explanation)
+				printf("first divergence: %s\n",
+				       explanation);
+			free(explanation);
+		}
 		replay_comparison_release(&cmp);
 	} else {
 		rc = cli_error_from(replay_error(), replay_error_hint());

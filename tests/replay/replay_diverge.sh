@@ -107,6 +107,14 @@ expect_eq 'sh -c echo "$MYVAR"|exit 0|true' \
 	"$(jqr '.first_divergence.request.cause |
 		"\(.command)|\(.other)|\(.guess)"')" \
 	"the command behind the variable's message"
+# The text of diff ends as replay's does.
+set +e
+"$RUNBUNDLE" diff "$TMP/env1.rb" "$TMP/env2.rb" >"$TMP/text" 2>"$TMP/err"
+status=$?
+set -e
+expect_eq 1 "$status" "exit status of diff, text"
+expect_grep "^first divergence: step 2: the request differs at \
+messages\\[2\\]\\.content, which is probably the output of" "$TMP/text"
 MYVAR=third replay_json "$TMP/env1.rb" --trust-policy
 expect_replay_status 0
 expect_eq identical "$(jqr .verdict)" "replay with another MYVAR here"
