@@ -121,6 +121,11 @@ static void print_sandbox(const cJSON *sb)
 	char line[512];
 	size_t at = 0;
 
+	if (inspect_json_str(sb, "error")) {
+		out_fieldf("sandbox", 12, "unreadable: %s",
+			   inspect_json_str(sb, "error"));
+		return;
+	}
 	line[0] = '\0';
 	cJSON_ArrayForEach(ns, cJSON_GetObjectItem(sb, "namespaces")) {
 		if (cJSON_IsString(ns) && at < sizeof(line))
@@ -144,6 +149,11 @@ static void print_machine(const cJSON *fp)
 {
 	char line[512];
 
+	if (inspect_json_str(fp, "error")) {
+		out_fieldf("machine", 12, "unreadable: %s",
+			   inspect_json_str(fp, "error"));
+		return;
+	}
 	out_field("machine", 12, or_dash(inspect_json_str(fp, "os")));
 	snprintf(line, sizeof(line), "Linux %s %s, glibc %s",
 		 or_dash(inspect_json_str(fp, "kernel")),
@@ -319,15 +329,21 @@ static size_t warn_unreadable(const cJSON *errors, double total,
 	return (size_t)total;
 }
 
-/* Count the parts of the summary that could not be read: the exchanges
- * and the diff of the files. */
+/* Count the parts of the summary that could not be read: the exchanges,
+ * the diff of the files, the sandbox's description and the fingerprint. */
 static double count_unreadable(const cJSON *summary)
 {
-	const cJSON *files = cJSON_GetObjectItem(summary, "files");
+	static const char *const parts[] = { "files", "sandbox",
+					     "fingerprint" };
+	double n = inspect_json_num(cJSON_GetObjectItem(summary, "model"),
+				    "unreadable", 0);
 
-	return inspect_json_num(cJSON_GetObjectItem(summary, "model"),
-				"unreadable", 0) +
-	       (inspect_json_str(files, "error") ? 1 : 0);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (inspect_json_str(cJSON_GetObjectItem(summary, parts[i]),
+				     "error"))
+			n++;
+	}
+	return n;
 }
 
 int cmd_inspect(int argc, char **argv, const struct cli_command *self)

@@ -397,8 +397,15 @@ static void add_sandbox(const struct inspect_view *v, cJSON *s)
 	cJSON *desc = NULL, *out = cJSON_AddObjectToObject(s, "sandbox");
 	const cJSON *ll, *sc;
 
-	if (ev && inspect_view_ref_json(v, ev, 0, &desc) < 0)
+	/* Without the error, a damaged description would read as a run
+	 * without a sandbox. */
+	if (ev && inspect_view_ref_json(v, ev, 0, &desc) < 0) {
 		desc = NULL;
+		cJSON_AddStringToObject(out, "error", inspect_error());
+		add_error(s, "sandbox");
+	} else {
+		cJSON_AddNullToObject(out, "error");
+	}
 	ll = cJSON_GetObjectItem(desc, "landlock");
 	sc = cJSON_GetObjectItem(desc, "seccomp");
 	add_str_or_null(out, "mode", inspect_json_str(desc, "sandbox"));
@@ -419,8 +426,13 @@ static void add_fingerprint(const struct inspect_view *v, cJSON *s)
 	cJSON *fp = NULL, *out = cJSON_AddObjectToObject(s, "fingerprint");
 	const cJSON *kernel, *os, *libc, *cpu;
 
-	if (ev && inspect_view_ref_json(v, ev, 0, &fp) < 0)
+	if (ev && inspect_view_ref_json(v, ev, 0, &fp) < 0) {
 		fp = NULL;
+		cJSON_AddStringToObject(out, "error", inspect_error());
+		add_error(s, "fingerprint");
+	} else {
+		cJSON_AddNullToObject(out, "error");
+	}
 	kernel = cJSON_GetObjectItem(fp, "kernel");
 	os = cJSON_GetObjectItem(fp, "os");
 	libc = cJSON_GetObjectItem(fp, "libc");

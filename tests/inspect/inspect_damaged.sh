@@ -60,6 +60,33 @@ expect_eq '0 1 2' "$(jq -r '[.model.calls, .model.unreadable,
 expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/ok.rb"
 expect_eq '[]' "$(jq -c .errors "$TMP/out")" "errors of an intact bundle"
 
+# The fingerprint's or the sandbox description's object altered: the
+# machine or the sandbox is unreadable, not shown as unknown or none.
+mkdir "$TMP/ws"
+(cd "$TMP/ws" && "$RUNBUNDLE" record -o "$TMP/rec.rb" -- true) \
+	>/dev/null 2>&1 || fail "record of the fingerprint check failed"
+for kind in fingerprint sandbox; do
+	cp "$TMP/rec.rb" "$TMP/$kind.rb"
+	id=$(sqlite3 "$TMP/$kind.rb" "SELECT json_extract(event,
+		'\$.refs[0]') FROM events WHERE json_extract(event,
+		'\$.kind') = '$kind' ORDER BY seq LIMIT 1")
+	expect_eq 1 "$(sqlite3 "$TMP/$kind.rb" "UPDATE objects SET data =
+		CAST(x'00' || data AS BLOB) WHERE id = x'$id';
+		SELECT changes()")" "$kind altered"
+	expect_status 1 "$RUNBUNDLE" inspect --json "$TMP/$kind.rb"
+	jq -e ".$kind.error | test(\"^cannot read object: '$id'\")" \
+		"$TMP/out" >/dev/null || fail "inspect --json has no $kind.error"
+	expect_grep "^runbundle: cannot read part of the bundle: \
+'$TMP/$kind.rb': $kind: cannot read object: '$id': " "$TMP/err"
+done
+expect_status 1 "$RUNBUNDLE" inspect "$TMP/fingerprint.rb"
+expect_grep "^machine  *unreadable: cannot read object: " "$TMP/out"
+expect_status 1 "$RUNBUNDLE" inspect "$TMP/sandbox.rb"
+expect_grep "^sandbox  *unreadable: cannot read object: " "$TMP/out"
+expect_status 0 "$RUNBUNDLE" inspect --json "$TMP/rec.rb"
+expect_eq 'null null' "$(jq -r '"\(.fingerprint.error) \(.sandbox.error)"' \
+	"$TMP/out")" "the errors of an intact recording"
+
 # An exchange event whose object is no exchange: verify finds no
 # damage, but inspect cannot read that exchange, so it exits 1 as log
 # does.
