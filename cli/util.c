@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,10 +196,61 @@ static const char *failed_option(char **argv, char *buffer)
 	return word;
 }
 
+/*
+ * Return whether the usage line of self names the long option "--NAME",
+ * NAME being the n bytes at name.
+ */
+static bool usage_names(const struct cli_command *self, const char *name,
+			size_t n)
+{
+	const char *usage = self->usage ? self->usage : "";
+
+	for (const char *at = strstr(usage, "--"); at;
+	     at = strstr(at + 2, "--")) {
+		char before = at == usage ? ' ' : at[-1];
+
+		if (strncmp(at + 2, name, n) == 0 &&
+		    strchr(" []|(", before) && strchr(" []|=)", at[2 + n]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Return the word that contains the rejected short option when that
+ * word, with a second dash, is a long option of the command. getopt
+ * reads "-rules" as -r -u -l -e -s and would name only '-r'.
+ */
+static const char *one_dash_long(const struct cli_command *self,
+				 char **argv)
+{
+	const char *next = argv[optind];
+	const char *word = argv[optind - 1];
+	size_t n;
+
+	/* Inside a cluster, optind stays on it, as in failed_option(). */
+	if (next && next[0] == '-' && next[1] && next[1] != '-' &&
+	    optopt > 0 && strchr(next + 1, optopt))
+		word = next;
+
+	if (word[0] != '-' || word[1] == '-' || strlen(word) < 3)
+		return NULL;
+	n = strcspn(word + 1, "=");
+	return usage_names(self, word + 1, n) ? word : NULL;
+}
+
 int cli_option_error(const struct cli_command *self, int c, char **argv)
 {
 	char buffer[3];
 	const char *opt = failed_option(argv, buffer);
+	const char *word = NULL;
+
+	if (c != ':')
+		word = one_dash_long(self, argv);
+	if (word)
+		return cli_usage_error(self, "unknown option: '%s': a long "
+				       "option starts with two dashes: '-%.*s'",
+				       word, (int)strcspn(word, "="), word);
 
 	if (c == ':')
 		return cli_usage_error(self, "missing value: '%s'", opt);

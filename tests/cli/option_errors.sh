@@ -28,6 +28,22 @@ expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
 expect_status 2 "$RUNBUNDLE" cat -x "$B" f
 expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
 
+# A long option written with one dash is named whole, with the fix.
+# A cluster of short options that is no long option stays as it was.
+while IFS='|' read -r cmd word fix; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$RUNBUNDLE" $cmd
+	expect_grep "^runbundle: unknown option: '$word': a long option \
+starts with two dashes: '$fix'$" "$TMP/err"
+done <<LIST
+gate -rules r.json $B|-rules|--rules
+inspect -json $B|-json|--json
+log -kind=end $B|-kind=end|--kind
+record -policy p.json -- true|-policy|--policy
+LIST
+expect_status 2 "$RUNBUNDLE" ls -rx "$B"
+expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
+
 # A value that an option does not take is named with what it expects.
 while IFS='|' read -r cmd message; do
 	# shellcheck disable=SC2086
