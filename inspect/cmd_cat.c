@@ -88,10 +88,14 @@ static int cat(struct bundle *b, const struct inspect_node *node,
 	if (!node->is_root && (e->kind == BUNDLE_ENTRY_ERROR ||
 			       e->kind == BUNDLE_ENTRY_CHANGED))
 		return print_unstored(e, path);
-	if (node->is_root || (e->kind != BUNDLE_ENTRY_FILE &&
-			      e->kind != BUNDLE_ENTRY_SYMLINK)) {
+	if (node->is_root || e->kind == BUNDLE_ENTRY_DIR) {
+		cli_error("cannot print: '%s': it is a directory", path);
+		cli_hint("'runbundle ls' lists a directory");
+		return CLI_EXIT_ERROR;
+	}
+	if (e->kind != BUNDLE_ENTRY_FILE && e->kind != BUNDLE_ENTRY_SYMLINK) {
 		cli_error("cannot print: '%s': it is a %s", path,
-			  node->is_root ? "dir" : inspect_kind_name(e->kind));
+			  inspect_kind_name(e->kind));
 		return CLI_EXIT_ERROR;
 	}
 	if (e->kind == BUNDLE_ENTRY_SYMLINK) {

@@ -57,7 +57,8 @@ expect_status 0 "$RUNBUNDLE" cat --json "$TMP/b.rb" blob.bin
 jq -r .base64 "$TMP/out" | base64 -d | cmp -s - "$TMP/w/blob.bin" ||
 	fail "cat --json of a binary file"
 expect_status 3 "$RUNBUNDLE" cat "$TMP/b.rb" sub
-expect_grep "^runbundle: cannot print: 'sub': it is a dir$" "$TMP/err"
+expect_grep "^runbundle: cannot print: 'sub': it is a directory$" "$TMP/err"
+expect_grep "^hint: 'runbundle ls' lists a directory$" "$TMP/err"
 
 # export of each format equals the tree; an existing OUT is refused.
 final_tree=$(tree_listing "$TMP/w")
