@@ -791,9 +791,15 @@ static int state_init(struct cmp_state *st)
 		return -1;
 	if (pair_requests(st) < 0)
 		return -1;
+	st->out->pairs = malloc((a->n_procs + 1) * sizeof(*st->out->pairs));
+	if (!st->out->pairs)
+		return oom();
 	for (size_t i = 0; i < a->n_procs; i++) {
-		if (st->pairs[i])
-			st->b_paired[st->pairs[i] - b->procs] = true;
+		st->out->pairs[i] = SIZE_MAX;
+		if (!st->pairs[i])
+			continue;
+		st->b_paired[st->pairs[i] - b->procs] = true;
+		st->out->pairs[i] = (size_t)(st->pairs[i] - b->procs);
 	}
 	return 0;
 }
@@ -822,7 +828,9 @@ int replay_compare(const struct replay_run *a, const struct replay_run *b,
 			oom();
 		state_release(&st);
 		free(out->steps);
+		free(out->pairs);
 		out->steps = NULL;
+		out->pairs = NULL;
 		return -1;
 	}
 
@@ -847,6 +855,7 @@ void replay_comparison_release(struct replay_comparison *cmp)
 	for (size_t i = 0; i < cmp->n_steps; i++)
 		replay_step_cmp_release(&cmp->steps[i]);
 	free(cmp->steps);
+	free(cmp->pairs);
 	memset(cmp, 0, sizeof(*cmp));
 }
 

@@ -1,9 +1,10 @@
 /*
  * pair.h - which process of one run stands for which of another.
  *
- * Siblings are paired by equal argv (after the normalizer's volatile
- * values) before start order, so concurrent siblings that started in
- * another order are still compared with each other (see pair.c).
+ * Siblings are paired by equal argv, then by argv equal but for the
+ * normalizer's volatile values, then by executable path. The rest are
+ * paired by start order. So concurrent siblings that started in another
+ * order are still compared with each other (see pair.c).
  */
 #ifndef REPLAY_PAIR_H
 #define REPLAY_PAIR_H

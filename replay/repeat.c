@@ -20,7 +20,6 @@
 #include "bundle/checkout.h"
 #include "cli/cli.h"
 #include "record/record_run.h"
-#include "replay/pair.h"
 #include "replay/printed.h"
 #include "replay/repeat.h"
 
@@ -300,8 +299,6 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 			const struct replay_run *b,
 			const struct replay_comparison *cmp)
 {
-	const struct replay_proc **pairs;
-	struct replay_run view = *b;
 	char *why;
 
 	count_uncompared(s, cmp);
@@ -317,18 +314,14 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 		tally(&s->steps[cmp->first - 1], why ? why : "?");
 		free(why);
 	}
-	pairs = calloc(a->n_procs + 1, sizeof(*pairs));
-	if (!pairs || replay_gateway_view(a, b, &view) < 0 ||
-	    replay_pair_procs(a, &view, NULL, pairs) < 0) {
-		/* Without pairs, each command counts as not run, which the
-		 * report shows, so the other counts stay usable. */
-		free(pairs);
-		pairs = NULL;
+	/* Count the status of the counterpart that the comparison used,
+	 * so that the table and the verdict name the same processes. */
+	for (size_t i = 0; i < a->n_procs; i++) {
+		size_t at = cmp->pairs ? cmp->pairs[i] : SIZE_MAX;
+
+		count_command(s, &a->procs[i],
+			      at < b->n_procs ? &b->procs[at] : NULL);
 	}
-	for (size_t i = 0; i < a->n_procs; i++)
-		count_command(s, &a->procs[i], pairs ? pairs[i] : NULL);
-	free(pairs);
-	replay_gateway_view_release(&view, b);
 }
 
 /* The commands that --step K re-runs: the programs that the agent

@@ -11,9 +11,10 @@
  *
  * Processes are named by their position in the tree: the agent is "0",
  * its third child "0.2", that child's first child "0.2.0", counted in
- * the order the processes started. Two runs are compared position by
- * position, so a command that ran in the same place is compared with
- * its own recording even when the pids differ.
+ * the order the processes started. Each process of one run is compared
+ * with its counterpart in the other, which pair.h finds by what it ran
+ * before where it started. So neither pids nor the start order of
+ * concurrent siblings make a difference.
  *
  * Invariants:
  *  1. A run owns everything it points to; free it with replay_run_free().
@@ -258,6 +259,8 @@ struct replay_comparison {
 	size_t first; /* the first divergent step, 0 for none */
 	struct replay_step_cmp *steps; /* one per step of the longer run */
 	size_t n_steps;
+	size_t *pairs;	/* for each of a's procs, the index of its
+			 * counterpart in b's procs (pair.h), or SIZE_MAX */
 };
 
 /*

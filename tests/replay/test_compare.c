@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -627,6 +628,76 @@ static void gateway_address_no_difference(void **state)
 	}
 }
 
+/* Write a run of an agent that starts n children, the tool with argv
+ * ["tool", "xI"] for I from 0 up, or from n - 1 down. */
+static char *write_many(const char *name, int n, bool down)
+{
+	char *path = malloc(300), arg[32];
+	struct bundle *b;
+	cJSON *data;
+
+	snprintf(path, 300, "%s/%s.rb", dir, name);
+	b = bundle_create(path, NULL);
+	assert_non_null(b);
+	data = cJSON_CreateObject();
+	cJSON_AddItemToObject(
+		data, "argv",
+		cJSON_CreateStringArray((const char *[]){"agent"}, 1));
+	cJSON_AddStringToObject(data, "workspace", "/w");
+	event(b, "record", data, NULL);
+	workspace(b, "initial", "", 0);
+	exec_with(b, 0, -1, "agent", NULL, NULL);
+	assert_int_equal(bundle_begin(b), 0);
+	for (int i = 0; i < n; i++) {
+		const char *argv[2] = {"tool", arg};
+
+		snprintf(arg, sizeof(arg), "x%d", down ? n - 1 - i : i);
+		data = proc(i + 1, 0);
+		cJSON_AddStringToObject(data, "path", "/bin/tool");
+		cJSON_AddItemToObject(data, "argv",
+				      cJSON_CreateStringArray(argv, 2));
+		event(b, "exec", data, NULL);
+		end(b, i + 1, 0, 0);
+	}
+	assert_int_equal(bundle_commit(b), 0);
+	end(b, 0, -1, 0);
+	workspace(b, "final", "", 0);
+	data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "exit_code", 0);
+	event(b, "end", data, NULL);
+	assert_int_equal(bundle_finalize(b, NULL), 0);
+	bundle_close(b);
+	return path;
+}
+
+/* Pair a loop of execs that ran in the reverse order, each with its
+ * own. A search of all the other run's children for each child would
+ * take minutes here, past the test's timeout. */
+static void pair_many_reversed_children(void **state)
+{
+	enum { N = 20000 };
+	char *pa = write_many("up", N, false), *pb = write_many("down", N,
+								 true);
+	struct replay_run *a = replay_run_load(pa);
+	struct replay_run *b = replay_run_load(pb);
+	struct replay_comparison cmp;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->n_procs, N + 1);
+	assert_int_equal(replay_compare(a, b, &cmp), 0);
+	assert_int_equal(cmp.verdict, REPLAY_IDENTICAL);
+/*PAIRS*/
+	replay_comparison_release(&cmp);
+	replay_run_free(a);
+	replay_run_free(b);
+	unlink(pa);
+	unlink(pb);
+	free(pa);
+	free(pb);
+}
+
 static void clean_json_strings(void **state)
 {
 	cJSON *raw = cJSON_Parse("{\"path\\u001b[2J\": \"x\\u0007y\","
@@ -662,6 +733,7 @@ int main(void)
 		cmocka_unit_test(argv_excerpt_shows_difference),
 		cmocka_unit_test(gateway_address_no_difference),
 		cmocka_unit_test(clean_json_strings),
+		cmocka_unit_test(pair_many_reversed_children),
 	};
 	int rc;
 
