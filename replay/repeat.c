@@ -54,6 +54,9 @@ struct stats {
 	size_t n_steps;
 	struct command_stats *commands;
 	size_t n_commands;
+	const struct replay_proc *procs; /* the recorded run's */
+	size_t *slots; /* per recorded process: its entry in commands,
+			* or SIZE_MAX before its first count */
 	struct tallies files; /* --step: the file differences */
 	struct tallies uncompared; /* entries left uncompared, by path */
 	unsigned with_uncompared;  /* replays that left any */
@@ -239,8 +242,12 @@ static int init_stats(struct stats *s, const struct replay_run *run)
 	s->n_steps = run->n_steps;
 	s->steps = calloc(run->n_steps + 1, sizeof(*s->steps));
 	s->commands = calloc(run->n_procs + 1, sizeof(*s->commands));
-	if (!s->steps || !s->commands)
+	s->slots = malloc((run->n_procs + 1) * sizeof(*s->slots));
+	if (!s->steps || !s->commands || !s->slots)
 		return -1;
+	s->procs = run->procs;
+	for (size_t i = 0; i < run->n_procs; i++)
+		s->slots[i] = SIZE_MAX;
 	return 0;
 }
 
@@ -255,19 +262,21 @@ static void stats_free(struct stats *s)
 	free(s->printed_first);
 	free(s->steps);
 	free(s->commands);
+	free(s->slots);
 }
 
 static struct command_stats *command(struct stats *s,
 				     const struct replay_proc *rec)
 {
-	for (size_t i = 0; i < s->n_commands; i++) {
-		if (s->commands[i].rec == rec)
-			return &s->commands[i];
+	size_t *slot = &s->slots[rec - s->procs];
+
+	if (*slot == SIZE_MAX) {
+		*slot = s->n_commands++;
+		s->commands[*slot].rec = rec;
+		replay_proc_status(rec, s->commands[*slot].recorded,
+				   sizeof(s->commands[0].recorded));
 	}
-	s->commands[s->n_commands].rec = rec;
-	replay_proc_status(rec, s->commands[s->n_commands].recorded,
-			   sizeof(s->commands[0].recorded));
-	return &s->commands[s->n_commands++];
+	return &s->commands[*slot];
 }
 
 /* Tally the status of the process paired with the recorded one. */
