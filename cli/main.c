@@ -365,7 +365,7 @@ static const struct cli_command commands[] = {
 	  "interrupted by signal N. docs/replay.md\nhas the details.\n" },
 	{ "diff", IN_MODULE(cmd_diff),
 	  "runbundle diff [--json] [--match-rule RULE]... "
-	  "[--strict-git-index] [--allow-incomplete] A B",
+	  "[--strict-git-index] [--compare-output] [--allow-incomplete] A B",
 	  "Compare two recorded runs step by step, as replay does.",
 	  "  --json              print the report as one JSON object\n"
 	  "  --allow-incomplete  compare runs that were not finalized\n"
@@ -374,6 +374,9 @@ static const struct cli_command commands[] = {
 	  "                      policy's rules\n"
 	  "  --strict-git-index  a difference in .git/index diverges "
 	  "(default: volatile)\n"
+	  "  --compare-output    a difference in the agent's stdout or "
+	  "stderr diverges\n"
+	  "                      (default: a note on stderr)\n"
 	  "Exit status: 0 identical or volatile differences only, 1 "
 	  "diverged, 2 usage,\n3 a bundle cannot be read or is damaged.\n" },
 	{ "demo", IN_MODULE(cmd_demo),

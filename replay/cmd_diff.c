@@ -23,14 +23,15 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 		{ "strict-git-index", no_argument, NULL, 's' },
 		{ "allow-incomplete", no_argument, NULL, 'a' },
 		{ "match-rule", required_argument, NULL, 'm' },
+		{ "compare-output", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *paths[2] = {NULL, NULL};
 	const char *rules[REPLAY_MAX_MATCH_RULES];
 	size_t n_rules = 0;
 	struct replay_run *a = NULL, *b = NULL;
-	struct replay_comparison cmp;
 	bool json = false, strict_index = false, allow_incomplete = false;
+	bool compare_output = false;
 	size_t n = 0;
 	int c, rc;
 
@@ -43,6 +44,8 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 			strict_index = true;
 		else if (c == 'a')
 			allow_incomplete = true;
+		else if (c == 'o')
+			compare_output = true;
 		else if (c == 'm' && n_rules == REPLAY_MAX_MATCH_RULES)
 			return cli_usage_error(self, "too many --match-rule "
 						     "options: '%s'", optarg);
@@ -76,22 +79,8 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 	a->match_rules = rules;
 	a->n_match_rules = n_rules;
 	a->strict_git_index = strict_index;
-	rc = replay_compare(a, b, &cmp);
-	if (rc == 0) {
-		rc = replay_print_comparison(&cmp, json, NULL);
-		/* End as replay's report ends, with the one-line explanation. */
-		if (!json && cmp.first) {
-			char *explanation = replay_explain(&cmp);
-
-			if (explanation)
-				printf("first divergence: %s\n",
-				       explanation);
-			free(explanation);
-		}
-		replay_comparison_release(&cmp);
-	} else {
-		rc = cli_error_from(replay_error(), replay_error_hint());
-	}
+	a->compare_output = compare_output;
+	rc = replay_compare_and_print(a, b, json, NULL);
 	replay_run_free(a);
 	replay_run_free(b);
 	return rc;

@@ -414,68 +414,22 @@ static void note_sandbox(const struct replay_run *a, const char *path)
 	replay_set_hint("%s", hint);
 }
 
-/*
- * Compare what the agent printed, note where it differs and add the
- * "output" member. The difference is a divergence only with
- * --compare-output (counted), because printed text often carries times
- * and paths, and many replays would diverge otherwise.
- */
-static int check_output(const struct replay_run *a,
-			const struct replay_run *b, bool counted,
-			struct replay_comparison *cmp, cJSON *extra,
-			char **why)
-{
-	struct replay_output_cmp out;
-
-	*why = NULL;
-	if (replay_compare_output(a, b, &out) < 0)
-		return -1;
-	/* The agent's output went to stderr, and the notes start lines. */
-	if (replay_output_unended(b))
-		fputc('\n', stderr);
-	replay_output_note(stderr, &out, counted);
-	cJSON_AddItemToObject(extra, "output",
-			      replay_output_json(&out, counted));
-	if (counted && replay_output_differs(&out)) {
-		cmp->verdict = REPLAY_DIVERGED;
-		if (!cmp->first)
-			*why = replay_output_explain(&out);
-	}
-	replay_output_release(&out);
-	return 0;
-}
-
 static int compare_and_print(const struct replay_run *a, const char *path,
 			     bool json, cJSON *extra)
 {
 	struct replay_run *b = replay_run_load(path);
-	struct replay_comparison cmp;
-	char *why = NULL;
 	int rc;
 
 	if (!b) {
 		cJSON_Delete(extra);
 		return cli_error_from(replay_error(), replay_error_hint());
 	}
-	if (replay_compare(a, b, &cmp) < 0) {
-		replay_run_free(b);
-		cJSON_Delete(extra);
-		return cli_error_from(replay_error(), replay_error_hint());
-	}
-	if (check_output(a, b, a->compare_output, &cmp, extra, &why) < 0) {
-		replay_comparison_release(&cmp);
-		replay_run_free(b);
-		cJSON_Delete(extra);
-		return cli_error_from(replay_error(), replay_error_hint());
-	}
+
+	/* The agent's output went to stderr, and the notes start lines. */
+	if (replay_output_unended(b))
+		fputc('\n', stderr);
 	check_sandbox(a, b, extra);
-	rc = replay_print_comparison(&cmp, json, extra);
-	if (!json && !why && cmp.first)
-		why = replay_explain(&cmp);
-	if (!json && why)
-		fprintf(stdout, "first divergence: %s\n", why);
-	free(why);
-	replay_comparison_release(&cmp);
+	rc = replay_compare_and_print(a, b, json, extra);
 	replay_run_free(b);
 	return rc;
 }

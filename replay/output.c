@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "replay/output.h"
+#include "replay/printed.h"
 
 int replay_print_comparison(const struct replay_comparison *cmp, bool json,
 			    cJSON *extra)
@@ -47,4 +48,36 @@ void replay_print_json(cJSON *obj)
 		cli_error("cannot write the report: out of memory");
 	free(text);
 	cJSON_Delete(obj);
+}
+
+int replay_compare_and_print(const struct replay_run *a,
+			     const struct replay_run *b, bool json,
+			     cJSON *extra)
+{
+	struct replay_comparison cmp;
+	char *why = NULL;
+	int rc;
+
+	if (!extra)
+		extra = cJSON_CreateObject();
+	if (!extra || replay_compare(a, b, &cmp) < 0) {
+		cJSON_Delete(extra);
+		return cli_error_from(replay_error(), replay_error_hint());
+	}
+	if (replay_check_output(a, b, &cmp, extra, &why) < 0) {
+		replay_comparison_release(&cmp);
+		cJSON_Delete(extra);
+		return cli_error_from(replay_error(), replay_error_hint());
+	}
+	rc = replay_print_comparison(&cmp, json, extra);
+
+	/* The text ends with the one-line explanation of the first
+	 * divergence. */
+	if (!json && !why && cmp.first)
+		why = replay_explain(&cmp);
+	if (!json && why)
+		printf("first divergence: %s\n", why);
+	free(why);
+	replay_comparison_release(&cmp);
+	return rc;
 }

@@ -16,6 +16,18 @@
 int replay_print_comparison(const struct replay_comparison *cmp, bool json,
 			    cJSON *extra);
 
+/*
+ * Compare run b with run a, what they printed included
+ * (replay_check_output()), and print the report as
+ * replay_print_comparison() does, the text ending with the first
+ * divergence explained in one line. extra (consumed, may be NULL) adds
+ * members to the JSON. Returns the exit status, or CLI_EXIT_ERROR
+ * after printing the error.
+ */
+int replay_compare_and_print(const struct replay_run *a,
+			     const struct replay_run *b, bool json,
+			     cJSON *extra);
+
 /* Print obj (consumed) on stdout as JSON. */
 void replay_print_json(cJSON *obj);
 

@@ -402,3 +402,25 @@ cJSON *replay_output_json(const struct replay_output_cmp *cmp, bool counted)
 	}
 	return obj;
 }
+
+int replay_check_output(const struct replay_run *a,
+			const struct replay_run *b,
+			struct replay_comparison *cmp, cJSON *extra, char **why)
+{
+	struct replay_output_cmp out;
+	bool counted = a->compare_output;
+
+	*why = NULL;
+	if (replay_compare_output(a, b, &out) < 0)
+		return -1;
+	replay_output_note(stderr, &out, counted);
+	cJSON_AddItemToObject(extra, "output",
+			      replay_output_json(&out, counted));
+	if (counted && replay_output_differs(&out)) {
+		cmp->verdict = REPLAY_DIVERGED;
+		if (!cmp->first)
+			*why = replay_output_explain(&out);
+	}
+	replay_output_release(&out);
+	return 0;
+}

@@ -4,7 +4,8 @@
  * where they differ.
  *
  * Errors: functions return -1 with the message in replay_error().
- * Nothing here prints but replay_output_note().
+ * Nothing here prints but replay_output_note() and replay_check_output(),
+ * its caller.
  */
 #ifndef REPLAY_PRINTED_H
 #define REPLAY_PRINTED_H
@@ -71,5 +72,18 @@ void replay_output_note(FILE *f, const struct replay_output_cmp *cmp,
 
 /* The comparison as the "output" member of replay's JSON report. */
 cJSON *replay_output_json(const struct replay_output_cmp *cmp, bool counted);
+
+/*
+ * Compare what b printed with what a printed, print a note on stderr for
+ * each stream that differs, and add the "output" member to extra. The
+ * difference is a divergence only when a->compare_output is set
+ * (--compare-output), because printed text often carries times and
+ * paths: then cmp's verdict becomes diverged, and when cmp has no first
+ * divergence of its own *why is set to a new one-line explanation, else
+ * to NULL. Returns 0, or -1 with the error set.
+ */
+int replay_check_output(const struct replay_run *a,
+			const struct replay_run *b,
+			struct replay_comparison *cmp, cJSON *extra, char **why);
 
 #endif

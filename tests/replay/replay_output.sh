@@ -87,6 +87,21 @@ expect_grep "^first divergence: the agent's stdout differs at line 2, \
 byte [0-9]*: recorded 'random [0-9]*', replayed 'random [0-9]*'$" "$TMP/out"
 expect_status 1 "$RUNBUNDLE" gate "$TMP/random-replay.rb"
 expect_grep '^diverged ' "$TMP/out"
+
+# diff compares what two runs printed the same way.
+expect_status 0 "$RUNBUNDLE" diff "$TMP/random.rb" "$TMP/random-replay.rb"
+expect_grep '^identical: 1 step$' "$TMP/out"
+expect_grep "^note: the agent's stdout differs from the recording's at \
+line 2, " "$TMP/err"
+expect_status 1 "$RUNBUNDLE" diff --compare-output "$TMP/random.rb" \
+	"$TMP/random-replay.rb"
+expect_grep "^first divergence: the agent's stdout differs at line 2, " \
+	"$TMP/out"
+expect_status 0 "$RUNBUNDLE" diff --compare-output --json "$TMP/same.rb" \
+	"$TMP/same.rb"
+expect_eq true "$(jq .output.stdout.identical "$TMP/out")" \
+	"diff of the same output"
+
 expect_status 0 "$RUNBUNDLE" log --kind divergence "$TMP/random-replay.rb"
 expect_grep " divergence  *the agent's stdout differs from the recording's$" \
 	"$TMP/out"
