@@ -803,12 +803,53 @@ static bool waits_for_vfork(const struct tracee *t)
 }
 
 /*
+ * How long interrupt_all() waits for the stops it requested. A tracee
+ * that can stop does so once it is scheduled, within milliseconds even
+ * with hundreds of runnable processes on each CPU. One in a sleep that
+ * no signal ends (a FUSE or NFS request that no server answers) stops
+ * only when the sleep ends, which may be never, and the kill after the
+ * wait is what ends most such sleeps. The policy's timeout is no
+ * bound: it limits the agent, which has ended, and may be hours.
+ */
+#define STOP_WAIT_US 2000000
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* wait4 for any tracee until deadline (monotonic_us()); 0 when nothing
+ * came by then. The events come back to back while tracees stop, so
+ * the pause between polls grows only while none comes. */
+static pid_t wait_until(int *status, struct rusage *ru, int64_t deadline)
+{
+	long pause_ns = 20000;
+
+	for (;;) {
+		pid_t pid = wait4(-1, status, __WALL | WNOHANG, ru);
+
+		if (pid != 0 || monotonic_us() >= deadline)
+			return pid;
+		nanosleep(&(struct timespec){ 0, pause_ns }, NULL);
+		if (pause_ns < 1000000)
+			pause_ns *= 2;
+	}
+}
+
+/*
  * Stop every tracee once before the kill. A daemon whose exec was under
  * way when the root exited reports its exec event before the stop that
  * PTRACE_INTERRUPT requests, and SIGKILL alone would discard that event.
+ * A tracee that has not stopped by STOP_WAIT_US is marked unstopped and
+ * killed with the rest.
  */
 static int interrupt_all(struct harness_tracer *tracer)
 {
+	int64_t deadline;
+
 	for (size_t i = 0; i < TRACEE_BUCKETS; i++) {
 		for (struct tracee *t = tracer->tracees[i]; t; t = t->next) {
 			/* A leader that has exited before its other threads
@@ -824,17 +865,29 @@ static int interrupt_all(struct harness_tracer *tracer)
 			}
 		}
 	}
+	deadline = monotonic_us() + STOP_WAIT_US;
 	while (tracer->n_interrupting > 0) {
 		struct rusage ru;
 		int st;
-		pid_t pid = wait4(-1, &st, __WALL, &ru);
+		pid_t pid = wait_until(&st, &ru, deadline);
 
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid < 0)
 			return 0;
+		if (pid == 0)
+			break;
 		if (on_wait(tracer, pid, st, &ru) < 0)
 			return -1;
+	}
+	for (size_t i = 0; i < TRACEE_BUCKETS; i++) {
+		for (struct tracee *t = tracer->tracees[i]; t; t = t->next) {
+			if (!t->interrupting)
+				continue;
+			tracer->processes[t->process]->unstopped = true;
+			t->interrupting = false;
+			tracer->n_interrupting--;
+		}
 	}
 	return 0;
 }
@@ -897,6 +950,28 @@ int harness_tracer_run(struct harness_tracer *tracer, int *status)
 	 * the sandbox's namespace after its teardown. */
 	tracer_root_release(&tracer->root);
 	return rc;
+}
+
+char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		const struct harness_process *p = tracer->processes[i];
+
+		if (p->unstopped)
+			fprintf(out, "%s%d", len ? " " : "", (int)p->pid);
+		fflush(out);
+	}
+	if (fclose(out) != 0 || !len) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 void harness_tracer_signal_root(struct harness_tracer *tracer, int sig)

@@ -17,7 +17,10 @@
  * "draining" starts when the root process exits. Every process still
  * traced (daemons that outlived the root) is interrupted once, so that
  * an exec under way is recorded, then killed with SIGKILL and recorded
- * as killed by the tracer. A failing event callback starts it too, and
+ * as killed by the tracer. The wait for those stops ends after 2
+ * seconds, so that a process in a sleep that no signal ends cannot hold
+ * the run; one that has not stopped by then is marked unstopped. A
+ * failing event callback starts it too, and
  * then the root is killed as well, without the interruption.
  *
  * Invariants:
@@ -147,6 +150,10 @@ struct harness_process {
 	int signal;
 	bool core_dumped;
 	struct rusage rusage;		/* from wait4; zero until it ends */
+	bool unstopped;			/* a thread of it did not stop when
+					 * interrupted as the root ended, so
+					 * an exec under way then may be
+					 * missing from execs */
 	struct harness_exec *execs;	/* in order; failed ones included */
 	size_t n_execs;
 	size_t exec_capacity;
@@ -253,6 +260,11 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid);
  * the caller's handler may call harness_tracer_kill().
  */
 int harness_tracer_run(struct harness_tracer *tracer, int *status);
+
+/* The pids of the processes marked unstopped, separated by spaces, for
+ * a warning. NULL when there are none, or when out of memory. The
+ * caller frees. */
+char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer);
 
 /* Send sig to the root process (for forwarding SIGTERM). Safe to call
  * from a signal handler. */

@@ -23,6 +23,7 @@
 #include "harness/fingerprint.h"
 #include "harness/tracer.h"
 #include "record/commands.h"
+#include "record/record_run.h"
 
 #define MAX_SECRETS 64
 
@@ -291,6 +292,7 @@ static int trace_command(const struct trace_args *args, const char *path,
 		cli_error_from(harness_error(), harness_error_hint());
 		goto done;
 	}
+	record_warn_unstopped(tracer);
 
 	if (trace_write_tree(tracer, args->json, out) == 0)
 		rc = exit_status(status);

@@ -329,6 +329,18 @@ void record_stdio_close(struct record_stdio *io)
 	close_fd(&io->err[0]);
 }
 
+void record_warn_unstopped(const struct harness_tracer *tracer)
+{
+	char *pids = harness_tracer_unstopped_pids(tracer);
+
+	if (!pids)
+		return;
+	cli_error("warning: traced processes did not stop within 2 s at the "
+		  "end of the run: '%s': an exec they had under way may be "
+		  "missing from the process tree", pids);
+	free(pids);
+}
+
 int record_trace_agent(struct record_session *s, pid_t pid,
 		       struct record_result *r)
 {
@@ -341,6 +353,7 @@ int record_trace_agent(struct record_session *s, pid_t pid,
 	signals_unblock();
 	if (harness_tracer_run(s->tracer, &r->wait_status) < 0 && !s->failed)
 		record_fail(s, harness_error(), harness_error_hint());
+	record_warn_unstopped(s->tracer);
 	record_signals_block();
 	signal_session = NULL;
 	return 0;

@@ -93,6 +93,10 @@ int record_forbid_loaders(struct record_session *session);
 struct harness_tracer *record_tracer_new(struct record_session *session,
 					 harness_untraced_fn on_untraced);
 
+/* Warn on stderr, naming their pids, about the processes that did not
+ * stop when the tracer interrupted them at the end of the run. */
+void record_warn_unstopped(const struct harness_tracer *tracer);
+
 /*
  * Seize pid, which is stopped for the tracer, and trace it and all it
  * starts to the end, with SIGINT, SIGTERM and SIGHUP forwarded. Fills
