@@ -34,6 +34,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -761,57 +762,21 @@ int harness_tracer_attach(struct harness_tracer *tracer, pid_t pid)
 	return emit(tracer, HARNESS_TRACE_STARTED, p, NULL);
 }
 
-/* Kill every process still running: the root has ended, or the run is
- * being stopped. */
-static void drain(struct harness_tracer *tracer)
-{
-	tracer->draining = true;
-	for (size_t i = 0; i < tracer->n_processes; i++) {
-		struct harness_process *p = tracer->processes[i];
-
-		if (p->end == HARNESS_END_RUNNING)
-			kill(p->pid, SIGKILL);
-	}
-}
-
-/* wait4 has no more tracees while records are still open: the kernel
- * lost them (a detach elsewhere), so close them as lost. */
-static void close_lost(struct harness_tracer *tracer)
-{
-	for (size_t i = 0; i < tracer->n_processes; i++) {
-		struct harness_process *p = tracer->processes[i];
-
-		if (p->end == HARNESS_END_RUNNING) {
-			p->end = HARNESS_END_LOST;
-			p->end_us = tracer_now_us();
-			tracer->n_live--;
-		}
-	}
-}
-
-/* Return whether t, which has vforked, still waits for its child: the
- * wait is uninterruptible but killable, so /proc shows state D. */
-static bool waits_for_vfork(const struct tracee *t)
-{
-	char text[TRACER_STATUS_BYTES];
-	const char *state;
-
-	if (tracer_status_text(t->tid, text, sizeof(text)) < 0)
-		return false;
-	state = tracer_status_field(text, "State:");
-	return state && state[strspn(state, " \t")] == 'D';
-}
-
 /*
  * How long interrupt_all() waits for the stops it requested. A tracee
  * that can stop does so once it is scheduled, within milliseconds even
  * with hundreds of runnable processes on each CPU. One in a sleep that
- * no signal ends (a FUSE or NFS request that no server answers) stops
- * only when the sleep ends, which may be never, and the kill after the
- * wait is what ends most such sleeps. The policy's timeout is no
+ * only a fatal signal ends (a FUSE request while its server never
+ * replies) stops only when the sleep ends, which may be never, so the
+ * kill after the wait is what ends such a sleep. The policy's timeout is no
  * bound: it limits the agent, which has ended, and may be hours.
  */
 #define STOP_WAIT_US 2000000
+
+/* How long the loop waits for the exits after the kill. A process in a
+ * sleep that not even SIGKILL ends (a FUSE request that its server has
+ * read and never replies to) would hold the run until the sleep ends. */
+#define KILL_WAIT_US 5000000
 
 static int64_t monotonic_us(void)
 {
@@ -837,6 +802,50 @@ static pid_t wait_until(int *status, struct rusage *ru, int64_t deadline)
 		if (pause_ns < 1000000)
 			pause_ns *= 2;
 	}
+}
+
+/* Kill every process still running: the root has ended, or the run is
+ * being stopped. */
+static void drain(struct harness_tracer *tracer)
+{
+	tracer->draining = true;
+	tracer->kill_deadline = monotonic_us() + KILL_WAIT_US;
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		struct harness_process *p = tracer->processes[i];
+
+		if (p->end == HARNESS_END_RUNNING)
+			kill(p->pid, SIGKILL);
+	}
+}
+
+/* Close the records still open as lost: wait4 has no more tracees (a
+ * detach elsewhere lost them), or, with unkilled, they outlived the
+ * kill by KILL_WAIT_US. */
+static void close_lost(struct harness_tracer *tracer, bool unkilled)
+{
+	for (size_t i = 0; i < tracer->n_processes; i++) {
+		struct harness_process *p = tracer->processes[i];
+
+		if (p->end == HARNESS_END_RUNNING) {
+			p->end = HARNESS_END_LOST;
+			p->unkilled = unkilled;
+			p->end_us = tracer_now_us();
+			tracer->n_live--;
+		}
+	}
+}
+
+/* Return whether t, which has vforked, still waits for its child: the
+ * wait is uninterruptible but killable, so /proc shows state D. */
+static bool waits_for_vfork(const struct tracee *t)
+{
+	char text[TRACER_STATUS_BYTES];
+	const char *state;
+
+	if (tracer_status_text(t->tid, text, sizeof(text)) < 0)
+		return false;
+	state = tracer_status_field(text, "State:");
+	return state && state[strspn(state, " \t")] == 'D';
 }
 
 /*
@@ -910,11 +919,18 @@ static int run_loop(struct harness_tracer *tracer, int *status)
 			}
 			drain(tracer);
 		}
-		pid = wait4(-1, &st, __WALL, &ru);
+		if (tracer->draining)
+			pid = wait_until(&st, &ru, tracer->kill_deadline);
+		else
+			pid = wait4(-1, &st, __WALL, &ru);
 		if (pid < 0 && errno == EINTR)
 			continue;
+		if (pid == 0) {
+			close_lost(tracer, true);
+			break;
+		}
 		if (pid < 0 && errno == ECHILD) {
-			close_lost(tracer);
+			close_lost(tracer, false);
 			break;
 		}
 		if (pid < 0) {
@@ -952,7 +968,8 @@ int harness_tracer_run(struct harness_tracer *tracer, int *status)
 	return rc;
 }
 
-char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer)
+/* The pids of the processes whose flag at offset is set, or NULL. */
+static char *flagged_pids(const struct harness_tracer *tracer, size_t offset)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -963,7 +980,7 @@ char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer)
 	for (size_t i = 0; i < tracer->n_processes; i++) {
 		const struct harness_process *p = tracer->processes[i];
 
-		if (p->unstopped)
+		if (*(const bool *)((const char *)p + offset))
 			fprintf(out, "%s%d", len ? " " : "", (int)p->pid);
 		fflush(out);
 	}
@@ -972,6 +989,18 @@ char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer)
 		return NULL;
 	}
 	return text;
+}
+
+char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer)
+{
+	return flagged_pids(tracer, offsetof(struct harness_process,
+					     unstopped));
+}
+
+char *harness_tracer_unkilled_pids(const struct harness_tracer *tracer)
+{
+	return flagged_pids(tracer, offsetof(struct harness_process,
+					     unkilled));
 }
 
 void harness_tracer_signal_root(struct harness_tracer *tracer, int sig)

@@ -18,8 +18,8 @@
  * traced (daemons that outlived the root) is interrupted once, so that
  * an exec under way is recorded, then killed with SIGKILL and recorded
  * as killed by the tracer. The wait for those stops ends after 2
- * seconds, so that a process in a sleep that no signal ends cannot hold
- * the run; one that has not stopped by then is marked unstopped. A
+ * seconds, because a process in a sleep that only a fatal signal ends
+ * never stops. One that has not stopped by then is marked unstopped. A
  * failing event callback starts it too, and
  * then the root is killed as well, without the interruption.
  *
@@ -129,7 +129,8 @@ enum harness_end {
 					 * so the tracer killed it */
 	HARNESS_END_LOST,		/* vanished without an exit report:
 					 * wait4 had no tracees left, which
-					 * happens only after a detach */
+					 * happens only after a detach, or
+					 * it outlived the kill (unkilled) */
 };
 
 /* One process (a thread group). */
@@ -154,6 +155,8 @@ struct harness_process {
 					 * interrupted as the root ended, so
 					 * an exec under way then may be
 					 * missing from execs */
+	bool unkilled;			/* lost because it had not exited 5
+					 * seconds after the kill */
 	struct harness_exec *execs;	/* in order; failed ones included */
 	size_t n_execs;
 	size_t exec_capacity;
@@ -265,6 +268,9 @@ int harness_tracer_run(struct harness_tracer *tracer, int *status);
  * a warning. NULL when there are none, or when out of memory. The
  * caller frees. */
 char *harness_tracer_unstopped_pids(const struct harness_tracer *tracer);
+
+/* The same for the processes marked unkilled. */
+char *harness_tracer_unkilled_pids(const struct harness_tracer *tracer);
 
 /* Send sig to the root process (for forwarding SIGTERM). Safe to call
  * from a signal handler. */

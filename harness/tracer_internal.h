@@ -128,6 +128,7 @@ struct harness_tracer {
 	volatile pid_t root_pid;	/* 0 before attach */
 	bool root_ended;
 	bool draining;
+	int64_t kill_deadline;		/* monotonic us; set by drain() */
 	size_t n_interrupting;		/* tracees with interrupting set */
 	/* Tids whose own first stop came before their creator's fork,
 	 * vfork or clone event, so that the late event neither records

@@ -333,11 +333,18 @@ void record_warn_unstopped(const struct harness_tracer *tracer)
 {
 	char *pids = harness_tracer_unstopped_pids(tracer);
 
+	if (pids)
+		cli_error("warning: traced processes did not stop within 2 s "
+			  "at the end of the run: '%s': an exec they had "
+			  "under way may be missing from the process tree",
+			  pids);
+	free(pids);
+	pids = harness_tracer_unkilled_pids(tracer);
 	if (!pids)
 		return;
-	cli_error("warning: traced processes did not stop within 2 s at the "
-		  "end of the run: '%s': an exec they had under way may be "
-		  "missing from the process tree", pids);
+	cli_error("warning: traced processes did not exit within 5 s of "
+		  "SIGKILL: '%s': they are recorded as lost and may still "
+		  "run", pids);
 	free(pids);
 }
 

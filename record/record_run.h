@@ -94,7 +94,8 @@ struct harness_tracer *record_tracer_new(struct record_session *session,
 					 harness_untraced_fn on_untraced);
 
 /* Warn on stderr, naming their pids, about the processes that did not
- * stop when the tracer interrupted them at the end of the run. */
+ * stop when the tracer interrupted them at the end of the run, and those
+ * that did not exit after its kill. */
 void record_warn_unstopped(const struct harness_tracer *tracer);
 
 /*

@@ -1,7 +1,7 @@
 #!/bin/sh
 # runbundle trace ends a run whose leftover process cannot stop when the
 # tracer interrupts it: a lookup in a FUSE mount whose server never
-# answers sleeps until a fatal signal, which the tracer sends only after
+# replies sleeps until a fatal signal, which the tracer sends only after
 # the stops it waits for. Needs root for the mount.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/trace_lib.sh"
@@ -49,3 +49,51 @@ jq_eq "$TMP/tree.json" \
 jq_eq "$TMP/tree.json" \
 	'[.children[] | select(.execs[0].argv[1] == "100") | .end] | join(" ")' \
 	killed
+
+# A lookup that the server has read and never replies to sleeps even
+# through SIGKILL, until the server goes. The run ends all the same, and
+# the process is recorded as lost.
+cat >"$TMP/server.py" <<'SERVER'
+import os, struct
+while True:
+    buf = os.read(3, 1 << 20)
+    length, opcode, unique = struct.unpack_from("<IIQ", buf)
+    if opcode == 26:  # FUSE_INIT, the only request that gets a reply
+        out = struct.pack("<IIIIHHIIHHII", 7, 31, 0, 0, 12, 10, 65536, 1,
+                          32, 0, 0, 0) + bytes(24)
+        os.write(3, struct.pack("<IiQ", 16 + len(out), 0, unique) + out)
+SERVER
+cat >"$TMP/inner2.sh" <<'INNER'
+exec 3<>/dev/fuse
+mount -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0 fuse "$1/mnt" ||
+	exit 77
+python3 "$1/server.py" &
+server=$!
+exec 3>&-
+timeout -k 5 30 "$RB" trace --json -o "$1/tree2.json" -- sh -c '
+	stat "$1/mnt/x" >/dev/null 2>&1 &
+	until grep -q "^State:.D" /proc/$!/status; do
+		[ -e /proc/$! ] || exit 1
+		sleep 0.05
+	done
+	echo $! >"$1/pid2"
+	exit 0' sh "$1"
+status=$?
+kill "$server"
+exit $status
+INNER
+command -v python3 >/dev/null || skip "no python3"
+set +e
+RB=$RB unshare -m --propagation private sh "$TMP/inner2.sh" "$TMP" \
+	>"$TMP/cmd.out" 2>"$TMP/cmd.err"
+status=$?
+set -e
+if [ "$status" != 0 ]; then
+	cat "$TMP/cmd.err" >&2
+	fail "trace with an unkillable process: exit status $status" \
+		"(124 or 137: it hung)"
+fi
+pid=$(cat "$TMP/pid2")
+expect_grep "did not exit within 5 s of SIGKILL: '$pid': " "$TMP/cmd.err"
+jq_eq "$TMP/tree2.json" \
+	"[.children[] | select(.pid == $pid) | .end] | join(\" \")" lost
