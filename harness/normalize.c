@@ -58,6 +58,11 @@ static const char timestamp_pattern[] =
 	"\\d{4}"
 	"|(?:" WEEKDAY_LONG ",? )?\\d{1,2} " MONTH_LONG " \\d{4}"
 	"|" MONTH_SHORT "\\.? \\d{1,2}, \\d{4}"
+	/* ls -l ("Dec  5 20:24", or "Dec  5  2025" for a file older
+	 * than six months) and syslog ("Dec  5 20:24:33"): the month makes
+	 * a clock without seconds a time here. */
+	"|" MONTH_SHORT " (?: ?[1-9]|[12]\\d|3[01]) (?:" CLOCK
+	"(?::[0-5]\\d)?| ?\\d{4})"
 	"|(?<![:.])" CLOCK_SECONDS "(?!:)"
 	")" NOT_BEFORE_WORD;
 

@@ -98,6 +98,12 @@ static void timestamps_are_volatile(void **state)
 		{ "2 June 2025", "<timestamp>" },
 		{ "Jun. 2, 2025", "<timestamp>" },
 		{ "started 10:20:30.5 ok", "started <timestamp> ok" },
+		{ "-rw-r--r-- 1 a a 12 Dec  5 20:24 calc.py",
+		  "-rw-r--r-- 1 a a 12 <timestamp> calc.py" },
+		{ "drwxr-xr-x 2 a a 4096 Nov 14  2025 old",
+		  "drwxr-xr-x 2 a a 4096 <timestamp> old" },
+		{ "Dec 15 20:24:33 host sshd", "<timestamp> host sshd" },
+		{ "on Dec 5 20:24", "on <timestamp>" },
 		/* Near misses. */
 		{ "2025-13-01", "2025-13-01" },
 		{ "2025-06-32", "2025-06-32" },
@@ -108,6 +114,9 @@ static void timestamps_are_volatile(void **state)
 		{ "25:61:00", "25:61:00" },
 		{ "a:10:20:30", "a:10:20:30" },
 		{ "June 2025", "June 2025" },
+		{ "Dec 45 20:24", "Dec 45 20:24" },
+		{ "Dec 32 20:24", "Dec 32 20:24" },
+		{ "Dec  5 20", "Dec  5 20" },
 	};
 	struct harness_normalizer *n = builtins();
 
