@@ -10,9 +10,10 @@
  * that the framing and a body's Content-Length still hold.
  *
  * A body arrives in pieces, and the key may be split between two of
- * them. The end of what has arrived that could begin the key is held
- * back until the next piece shows whether it does. Only a piece ending
- * in such a prefix waits, so a stream of events is not delayed.
+ * them. The end of what has arrived that could begin the key, as it is
+ * or with JSON escapes, is held back until the next piece shows whether
+ * it does. Only a piece ending in such a prefix waits, so a stream of
+ * events is not delayed.
  *
  * A key inside a compressed body cannot be seen as it passes, so the
  * upstream is asked for an uncompressed one (gateway_forward.c sends
@@ -45,25 +46,18 @@ void gateway_mask_init(struct gateway_forward *f,
 	f->keys = keys;
 }
 
-/* Whether data contains one of the keys. */
-static int has_key(const struct harness_secrets *keys,
-		   const unsigned char *data, size_t len)
-{
-	for (size_t i = 0; i < keys->count; i++) {
-		const char *key = keys->values[i];
-
-		if (memmem(data, len, key, strlen(key)))
-			return 1;
-	}
-	return 0;
-}
-
-/* Return how many bytes at the end of data could begin a key: the
- * longest end that equals a key's start, shorter than the whole key. */
+/*
+ * Return how many bytes at the end of data could begin a key: the
+ * longest end that equals a key's start, shorter than the whole key, or
+ * that starts a spelling of it with JSON escapes. The escaped spelling
+ * is looked for only in an end with a backslash, so a stream without
+ * one pays a single look for it, and the end that waits is never longer
+ * than one that could still become a key.
+ */
 static size_t held_back(const struct harness_secrets *keys,
 			const unsigned char *data, size_t len)
 {
-	size_t prefix_len = 0;
+	size_t prefix_len = harness_escaped_start_len(keys, data, len);
 
 	for (size_t i = 0; i < keys->count; i++) {
 		const char *key = keys->values[i];
@@ -154,7 +148,7 @@ int gateway_mask_decode(struct gateway_forward *f,
 	/* The raw bytes count too: a gzip header's name or comment, a zstd
 	 * skippable frame and brotli metadata decode to nothing. */
 	if (harness_redact_bytes(f->keys, decoded, len) == 0 &&
-	    !has_key(f->keys, f->pending, f->pending_len)) {
+	    !harness_contains_secret(f->keys, f->pending, f->pending_len)) {
 		free(decoded);
 		return 1;
 	}

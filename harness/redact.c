@@ -261,6 +261,217 @@ static void add_hit(struct hit **hits, size_t *n, size_t *cap,
 }
 
 /*
+ * A server that echoes a secret inside a JSON string may escape any of
+ * its characters: '/' as "\/", '"' as "\"", or each one as "\u00XX" in
+ * either case of hex. So a secret is also found in any mix of its bytes
+ * and such escapes, and the mask covers the escapes whole.
+ */
+enum escaped {
+	ESC_MISMATCH,
+	ESC_PARTIAL, /* the data ends first, and matches up to there */
+	ESC_MATCH,
+};
+
+static int hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Read the code unit of the "\uXXXX" at data. Returns 1, 0 when the
+ * data ends inside it, or -1 when it is not such an escape. */
+static int read_unit(const unsigned char *data, size_t len, unsigned *unit)
+{
+	*unit = 0;
+	if (len < 2)
+		return len == 0 || data[0] == '\\' ? 0 : -1;
+	if (data[0] != '\\' || data[1] != 'u')
+		return -1;
+	for (size_t i = 2; i < 6; i++) {
+		int digit;
+
+		if (i == len)
+			return 0;
+		digit = hex_digit(data[i]);
+		if (digit < 0)
+			return -1;
+		*unit = *unit << 4 | (unsigned)digit;
+	}
+	return 1;
+}
+
+/* Write code point cp as UTF-8 to out, and return its length. */
+static size_t utf8_encode(unsigned cp, unsigned char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xc0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xe0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xf0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decode the escape at data, which starts with a backslash, to UTF-8:
+ * *n_out bytes in out, from *used bytes of data. A surrogate pair is one
+ * escape. Returns 1, 0 when the data ends inside an escape that is
+ * valid so far, or -1 when the backslash starts no valid escape.
+ */
+static int read_escape(const unsigned char *data, size_t len,
+		       unsigned char out[4], size_t *n_out, size_t *used)
+{
+	static const char letters[] = "\"\\/bfnrt";
+	static const char decoded[] = "\"\\/\b\f\n\r\t";
+	unsigned high, low;
+	const char *letter;
+	int rc;
+
+	if (len < 2)
+		return 0;
+	if (data[1] != 'u') {
+		letter = memchr(letters, data[1], sizeof(letters) - 1);
+		if (!letter)
+			return -1;
+		out[0] = (unsigned char)decoded[letter - letters];
+		*n_out = 1;
+		*used = 2;
+		return 1;
+	}
+	rc = read_unit(data, len, &high);
+	if (rc <= 0)
+		return rc;
+	*used = 6;
+	if (high >= 0xdc00 && high <= 0xdfff)
+		return -1;
+	if (high < 0xd800 || high > 0xdbff) {
+		*n_out = utf8_encode(high, out);
+		return 1;
+	}
+	rc = read_unit(data + 6, len - 6, &low);
+	if (rc <= 0)
+		return rc;
+	if (low < 0xdc00 || low > 0xdfff)
+		return -1;
+	*n_out = utf8_encode(0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00),
+			     out);
+	*used = 12;
+	return 1;
+}
+
+/* Compare data with secret[j..n), decoding escapes. On a match, *used
+ * is the number of bytes of data that spell the rest of the secret. */
+static enum escaped match_escaped(const char *secret, size_t n, size_t j,
+				  const unsigned char *data, size_t len,
+				  size_t *used)
+{
+	size_t at = 0;
+
+	while (j < n) {
+		unsigned char bytes[4];
+		size_t n_bytes, step;
+		int rc;
+
+		if (at == len)
+			return ESC_PARTIAL;
+		if (data[at] != '\\') {
+			if (data[at] != (unsigned char)secret[j])
+				return ESC_MISMATCH;
+			at++;
+			j++;
+			continue;
+		}
+		rc = read_escape(data + at, len - at, bytes, &n_bytes, &step);
+		if (rc == 0)
+			return ESC_PARTIAL;
+		if (rc < 0 || n_bytes > n - j ||
+		    memcmp(bytes, secret + j, n_bytes) != 0)
+			return ESC_MISMATCH;
+		at += step;
+		j += n_bytes;
+	}
+	*used = at;
+	return ESC_MATCH;
+}
+
+/*
+ * Find the secrets spelt with escapes, starting at each backslash. Such
+ * a spelling has a first escape, with the secret's first k bytes as they
+ * are before it, so it is found from that backslash. Without hits,
+ * return 1 at the first one found, and leave data as it is.
+ */
+static size_t find_escaped(const struct harness_secrets *secrets,
+			   unsigned char *data, size_t len, struct hit **hits,
+			   size_t *n_hits, size_t *cap)
+{
+	unsigned char *end = data + len;
+	size_t found = 0;
+	/* The escapes common in text, "\n" and "\"", decode to a byte that
+	 * few secrets contain, so they are skipped at once. */
+	bool in_secret[256] = {false};
+
+	for (size_t i = 0; i < secrets->count; i++) {
+		for (const char *c = secrets->values[i]; *c; c++)
+			in_secret[(unsigned char)*c] = true;
+	}
+	for (unsigned char *backslash = memchr(data, '\\', len); backslash;
+	     backslash = backslash + 1 < end
+				 ? memchr(backslash + 1, '\\',
+					  (size_t)(end - backslash - 1))
+				 : NULL) {
+		size_t rest = (size_t)(end - backslash);
+		size_t before = (size_t)(backslash - data);
+		unsigned char bytes[4];
+		size_t n_bytes, step;
+
+		if (read_escape(backslash, rest, bytes, &n_bytes, &step) != 1 ||
+		    !in_secret[bytes[0]])
+			continue;
+		for (size_t i = 0; i < secrets->count; i++) {
+			const char *secret = secrets->values[i];
+			size_t n = strlen(secret), used;
+
+			/* Each place where the secret has the escape's
+			 * bytes, after k bytes that come before it as they
+			 * are. */
+			for (const char *at = memchr(secret, bytes[0], n); at;
+			     at = memchr(at + 1, bytes[0],
+					 (size_t)(secret + n - at - 1))) {
+				size_t k = (size_t)(at - secret);
+
+				if (k > before || n_bytes > n - k ||
+				    memcmp(at, bytes, n_bytes) != 0 ||
+				    memcmp(backslash - k, secret, k) != 0 ||
+				    match_escaped(secret, n, k, backslash, rest,
+						  &used) != ESC_MATCH)
+					continue;
+				if (!hits)
+					return 1;
+				add_hit(hits, n_hits, cap, data, before - k,
+					k + used);
+				found++;
+			}
+		}
+	}
+	return found;
+}
+
+/*
  * Every secret is looked for in the data as it came, and only then are
  * the hits masked. Masking one secret first would hide a longer one that
  * contains or overlaps it from the search, and leave its other bytes in
@@ -291,11 +502,73 @@ size_t harness_redact_bytes(const struct harness_secrets *secrets,
 			p = hit + 1;
 		}
 	}
+	/* Data without a backslash, as most of what passes is, costs one
+	 * memchr() more than the search for the exact bytes. */
+	if (secrets->count > 0 && memchr(data, '\\', len))
+		masked +=
+			find_escaped(secrets, data, len, &hits, &n_hits, &cap);
 
 	for (size_t i = 0; i < n_hits; i++)
 		mask(data + hits[i].offset, hits[i].len);
 	free(hits);
 	return masked;
+}
+
+int harness_contains_secret(const struct harness_secrets *secrets,
+			    const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < secrets->count; i++) {
+		const char *secret = secrets->values[i];
+
+		if (memmem(data, len, secret, strlen(secret)))
+			return 1;
+	}
+	return find_escaped(secrets, (unsigned char *)data, len, NULL, NULL,
+			    NULL) > 0;
+}
+
+/*
+ * An end without a backslash can only begin the exact bytes, which the
+ * caller checks. An escaped spelling is at most 6 bytes for each byte
+ * of the secret: "\u00XX" for 1 byte, "\uXXXX" for 2 or 3, and a
+ * surrogate pair for 4.
+ */
+size_t harness_escaped_start_len(const struct harness_secrets *secrets,
+				 const unsigned char *data, size_t len)
+{
+	size_t window = 0, longest = 0;
+	const unsigned char *last;
+
+	for (size_t i = 0; i < secrets->count; i++) {
+		size_t n = strlen(secrets->values[i]);
+
+		if (window < 6 * n)
+			window = 6 * n;
+	}
+	if (window > len)
+		window = len;
+	last = memrchr(data + len - window, '\\', window);
+	if (!last)
+		return 0;
+	for (size_t i = 0; i < secrets->count; i++) {
+		const char *secret = secrets->values[i];
+		size_t n = strlen(secret), from = 6 * n, used;
+
+		if (from > len)
+			from = len;
+		/* A start at or before the last backslash, longest first. */
+		for (size_t p = len - from;
+		     p <= (size_t)(last - data) && len - p > longest; p++) {
+			if ((data[p] == (unsigned char)secret[0] ||
+			     data[p] == '\\') &&
+			    match_escaped(secret, n, 0, data + p, len - p,
+					  &used) == ESC_PARTIAL) {
+				longest = len - p;
+				break;
+			}
+		}
+	}
+	return longest;
 }
 
 int harness_is_credential_header(const char *name)
@@ -415,18 +688,6 @@ static void rename_encoding(struct harness_headers *headers)
 	}
 }
 
-static bool contains_secret(const struct harness_secrets *secrets,
-			    const unsigned char *data, size_t len)
-{
-	for (size_t i = 0; i < secrets->count; i++) {
-		const char *secret = secrets->values[i];
-
-		if (memmem(data, len, secret, strlen(secret)))
-			return true;
-	}
-	return false;
-}
-
 /* The form in which redact_encoded() has a compressed body stored. */
 enum stored_as {
 	STORED_MASKED,	/* as sent, with its raw bytes masked */
@@ -457,7 +718,7 @@ static enum stored_as redact_encoded(const struct harness_secrets *secrets,
 		free(encoding);
 		return STORED_MASKED;
 	}
-	in_raw = contains_secret(secrets, body, len);
+	in_raw = harness_contains_secret(secrets, body, len);
 	rc = harness_decode_body(encoding, body, len, decoded, decoded_len);
 	free(encoding);
 	if (rc == 1)

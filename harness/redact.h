@@ -41,10 +41,23 @@ int harness_secrets_add_credentials(struct harness_secrets *secrets,
 /* Wipe and free the stored values. */
 void harness_secrets_release(struct harness_secrets *secrets);
 
-/* Mask every occurrence of every secret in data. Returns how many were
- * masked. */
+/* Mask every occurrence of every secret in data, also where JSON
+ * escapes ("\/", "\u002f") spell some of its bytes: the mask then covers
+ * the escapes whole. Returns how many were masked. */
 size_t harness_redact_bytes(const struct harness_secrets *secrets,
 			    unsigned char *data, size_t len);
+
+/* Nonzero when data contains a secret that harness_redact_bytes() would
+ * mask. */
+int harness_contains_secret(const struct harness_secrets *secrets,
+			    const unsigned char *data, size_t len);
+
+/* Return how many bytes at the end of data could begin a secret spelt
+ * with JSON escapes: the longest end that contains a backslash and that
+ * such a spelling starts with. A stream holds them back until more comes,
+ * because the secret is masked only where it is whole. */
+size_t harness_escaped_start_len(const struct harness_secrets *secrets,
+				 const unsigned char *data, size_t len);
 
 /* Return nonzero when text contains a secret split by spaces or tabs,
  * which masking in place cannot hide, or when memory runs out. */

@@ -32,11 +32,15 @@ place the gateway must still find it:
   bad-shown      the key in plain bytes that claim to be gzip
   base64         the key in base64, after "user:" as in a Basic
                  credential
+  json-escaped   the key in a JSON string, spelt as ?form= says (see
+                 escape_key), sent in one piece, or one byte a piece with
+                 ?split=bytes
 
 zstd bodies are made with the zstd command.
 """
 import base64
 import gzip
+import json
 import os
 import socket
 import socketserver
@@ -84,6 +88,41 @@ def gzip_stored(plain, hidden):
     stored = b"\x00" + struct.pack("<HH", len(plain), 0xffff ^ len(plain))
     return (b"\x1f\x8b\x08\x00\0\0\0\0\0\xff" + stored + plain +
             deflate_raw(hidden) + gzip_tail(plain + hidden))
+
+
+def escape_char(ch, case):
+    """Return ch as "\\u" escapes with hex digits in case ("x" or "X"),
+    as a surrogate pair above U+FFFF."""
+    code = ord(ch)
+    units = [code] if code < 0x10000 else \
+        [0xd800 + ((code - 0x10000) >> 10),
+         0xdc00 + ((code - 0x10000) & 0x3ff)]
+    return "".join(("\\u%04" + case) % unit for unit in units)
+
+
+def escape_key(key, form):
+    """Return key escaped for a JSON string in the given form.
+
+    "short" escapes only the characters that have a short escape, "\\/"
+    included. "lower" and "upper" write every character as "\\u". "mixed"
+    takes turns: the character itself, a short escape, "\\u" in either
+    case. "ascii" is what Python's json.dumps writes."""
+    short = {'"': '\\"', "\\": "\\\\", "/": "\\/"}
+    if form == "ascii":
+        return json.dumps(key)[1:-1]
+    out = ""
+    for at, ch in enumerate(key):
+        if form == "short":
+            out += short.get(ch, ch)
+        elif form in ("lower", "upper"):
+            out += escape_char(ch, "x" if form == "lower" else "X")
+        elif at % 4 == 0 and ch not in short:
+            out += ch
+        elif at % 4 == 1 and ch in short:
+            out += short[ch]
+        else:
+            out += escape_char(ch, "x" if at % 2 else "X")
+    return out
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -191,6 +230,21 @@ class Handler(socketserver.BaseRequestHandler):
     def s_base64(self):
         basic = base64.b64encode(b"user:" + self.key)
         self.reply(b'{"basic": "' + basic + b'"}\n')
+
+    def s_json_escaped(self):
+        # The header was read as Latin-1, and the key may be UTF-8.
+        key = self.key.decode("utf-8").encode("latin-1").decode("utf-8")
+        body = ('{"echo": "%s"}\n' % escape_key(
+            key, self.query.get("form", "short"))).encode()
+        if self.query.get("split") != "bytes":
+            self.reply(body)
+            return
+        self.request.sendall(b"HTTP/1.1 200 OK\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+        for byte in body:
+            self.request.sendall(b"1\r\n%c\r\n" % byte)
+            time.sleep(0.002)
+        self.request.sendall(b"0\r\n\r\n")
 
     def s_ce_key(self):
         self.reply(b"x", "Content-Encoding: %s\r\n" % self.key.decode())

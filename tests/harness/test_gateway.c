@@ -170,6 +170,75 @@ static void redact_keeps_clean_compressed_body(void **state)
 	harness_secrets_release(&secrets);
 }
 
+/* Redact a copy of text and check that it became want. */
+static void expect_redacted(const struct harness_secrets *secrets,
+			    const char *text, const char *want)
+{
+	char *copy = strdup(text);
+
+	assert_non_null(copy);
+	harness_redact_bytes(secrets, (unsigned char *)copy, strlen(copy));
+	assert_string_equal(copy, want);
+	free(copy);
+}
+
+static void redact_masks_json_escapes(void **state)
+{
+	struct harness_secrets secrets = {0};
+	const unsigned char *escaped =
+		(const unsigned char *)"x\\u0073k-unit-secret-0123456789";
+
+	(void)state;
+	assert_int_equal(harness_secrets_add(&secrets,
+					     "sk/a\"b\\c\td\n"
+					     "e\xc3\xa9\xf0\x9f\x98\x80"),
+			 0);
+	/* Each short escape, hex in either case, and a surrogate pair. */
+	expect_redacted(&secrets,
+			"{\"k\":\"sk\\/a\\\"b\\\\c\\td\\ne\\u00E9"
+			"\\ud83d\\uDE00\"}",
+			"{\"k\":\"[REDACTED]*************************\"}");
+	/* The escapes of a secret that is not all there stay. */
+	expect_redacted(&secrets, "\"sk\\/a\\\"b\\\\c\\td\\ne\\u00e9\"",
+			"\"sk\\/a\\\"b\\\\c\\td\\ne\\u00e9\"");
+	harness_secrets_release(&secrets);
+
+	/* A secret that JSON need not escape, as an encoder that escapes
+	 * everything writes it. */
+	add_secret(&secrets);
+	expect_redacted(&secrets,
+			"\\n\\u0073\\u006b\\u002Dunit-secret-0123456789",
+			"\\n[REDACTED]******************************");
+	assert_true(harness_contains_secret(&secrets, escaped,
+					    strlen((const char *)escaped)));
+	harness_secrets_release(&secrets);
+}
+
+/* Return how much of text's end harness_escaped_start_len() keeps. */
+static size_t start_len(const struct harness_secrets *secrets, const char *text)
+{
+	return harness_escaped_start_len(secrets, (const unsigned char *)text,
+					 strlen(text));
+}
+
+static void redact_holds_back_escaped_start(void **state)
+{
+	struct harness_secrets secrets = {0};
+
+	(void)state;
+	add_secret(&secrets);
+	/* What may still become the secret waits, escape cut or not. */
+	assert_int_equal(start_len(&secrets, "data: \"sk\\u002"), 7);
+	assert_int_equal(start_len(&secrets, "data: \"s\\u006b-un"), 10);
+	assert_int_equal(start_len(&secrets, "data: \"text\\"), 1);
+	/* What cannot does not, and an end without a backslash is left to
+	 * the search for the exact bytes. */
+	assert_int_equal(start_len(&secrets, "data: \"line\\n"), 0);
+	assert_int_equal(start_len(&secrets, "data: \"\\u0041sk-unit"), 0);
+	assert_int_equal(start_len(&secrets, "\\n data: \"sk-unit"), 0);
+	harness_secrets_release(&secrets);
+}
+
 static void redact_masks_overlapping_secrets(void **state)
 {
 	struct harness_secrets secrets = {0};
@@ -588,6 +657,8 @@ int main(void)
 		cmocka_unit_test(redact_masks_same_length),
 		cmocka_unit_test(redact_rejects_short_secret),
 		cmocka_unit_test(redact_masks_encoded_forms),
+		cmocka_unit_test(redact_masks_json_escapes),
+		cmocka_unit_test(redact_holds_back_escaped_start),
 		cmocka_unit_test(redact_masks_overlapping_secrets),
 		cmocka_unit_test(redact_replaces_credential_headers),
 		cmocka_unit_test(redact_finds_secret_across_chunks),
