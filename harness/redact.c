@@ -263,8 +263,10 @@ static void add_hit(struct hit **hits, size_t *n, size_t *cap,
 /*
  * A server that echoes a secret inside a JSON string may escape any of
  * its characters: '/' as "\/", '"' as "\"", or each one as "\u00XX" in
- * either case of hex. So a secret is also found in any mix of its bytes
- * and such escapes, and the mask covers the escapes whole.
+ * either case of hex. One that puts it in a URL may percent-encode some
+ * of its characters and not others, as Python's quote() leaves '/', or
+ * write the hex in lower case. So a secret is also found in any mix of
+ * its bytes and such escapes, and the mask covers the escapes whole.
  */
 enum escaped {
 	ESC_MISMATCH,
@@ -328,10 +330,10 @@ static size_t utf8_encode(unsigned cp, unsigned char out[4])
 }
 
 /*
- * Decode the escape at data, which starts with a backslash, to UTF-8:
- * *n_out bytes in out, from *used bytes of data. A surrogate pair is one
- * escape. Returns 1, 0 when the data ends inside an escape that is
- * valid so far, or -1 when the backslash starts no valid escape.
+ * Decode the escape at data, which starts with a backslash or '%', to
+ * UTF-8: *n_out bytes in out, from *used bytes of data. A surrogate pair
+ * is one escape. Returns 1, 0 when the data ends inside an escape that
+ * is valid so far, or -1 when data starts no valid escape.
  */
 static int read_escape(const unsigned char *data, size_t len,
 		       unsigned char out[4], size_t *n_out, size_t *used)
@@ -342,6 +344,19 @@ static int read_escape(const unsigned char *data, size_t len,
 	const char *letter;
 	int rc;
 
+	if (data[0] == '%') {
+		for (size_t i = 1; i < 3; i++) {
+			if (i == len)
+				return 0;
+			if (hex_digit(data[i]) < 0)
+				return -1;
+		}
+		out[0] = (unsigned char)(hex_digit(data[1]) << 4 |
+					 hex_digit(data[2]));
+		*n_out = 1;
+		*used = 3;
+		return 1;
+	}
 	if (len < 2)
 		return 0;
 	if (data[1] != 'u') {
@@ -389,57 +404,95 @@ static enum escaped match_escaped(const char *secret, size_t n, size_t j,
 
 		if (at == len)
 			return ESC_PARTIAL;
-		if (data[at] != '\\') {
-			if (data[at] != (unsigned char)secret[j])
-				return ESC_MISMATCH;
-			at++;
-			j++;
-			continue;
-		}
-		rc = read_escape(data + at, len - at, bytes, &n_bytes, &step);
+		rc = data[at] == '\\' || data[at] == '%'
+			     ? read_escape(data + at, len - at, bytes, &n_bytes,
+					   &step)
+			     : -1;
 		if (rc == 0)
 			return ESC_PARTIAL;
-		if (rc < 0 || n_bytes > n - j ||
-		    memcmp(bytes, secret + j, n_bytes) != 0)
+		if (rc > 0 && n_bytes <= n - j &&
+		    memcmp(bytes, secret + j, n_bytes) == 0) {
+			at += step;
+			j += n_bytes;
+			continue;
+		}
+		/* Not an escape, or an escape of other bytes: a '%' may
+		 * still be one of the secret's own bytes. */
+		if (data[at] != (unsigned char)secret[j])
 			return ESC_MISMATCH;
-		at += step;
-		j += n_bytes;
+		at++;
+		j++;
 	}
 	*used = at;
 	return ESC_MATCH;
 }
 
+/* Return whether the len bytes at data are the exact bytes of a secret,
+ * which the search for the exact bytes finds. */
+static bool is_exact(const struct harness_secrets *secrets,
+		     const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < secrets->count; i++) {
+		if (strlen(secrets->values[i]) == len &&
+		    memcmp(secrets->values[i], data, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Find the secrets spelt with escapes, starting at each backslash. Such
- * a spelling has a first escape, with the secret's first k bytes as they
- * are before it, so it is found from that backslash. Without hits,
- * return 1 at the first one found, and leave data as it is.
+ * Return the first backslash or '%' from from on, or NULL. next keeps
+ * the next of each found so far (NULL when there is none), so that the
+ * data is searched once for each, however the two alternate.
+ */
+static unsigned char *next_escape(unsigned char *next[2], unsigned char *from,
+				  const unsigned char *end)
+{
+	static const unsigned char marks[2] = {'\\', '%'};
+
+	for (size_t i = 0; i < 2; i++) {
+		if (next[i] && next[i] < from)
+			next[i] = from < end ? memchr(from, marks[i],
+						      (size_t)(end - from))
+					     : NULL;
+	}
+	if (!next[0] || (next[1] && next[1] < next[0]))
+		return next[1];
+	return next[0];
+}
+
+/*
+ * Find the secrets spelt with escapes, starting at each backslash and
+ * '%'. Such a spelling has a first escape, with the secret's first k
+ * bytes as they are before it, so it is found from that escape. Without
+ * hits, return 1 at the first one found, and leave data as it is.
  */
 static size_t find_escaped(const struct harness_secrets *secrets,
 			   unsigned char *data, size_t len, struct hit **hits,
 			   size_t *n_hits, size_t *cap)
 {
 	unsigned char *end = data + len;
+	unsigned char *next[2] = {memchr(data, '\\', len),
+				  memchr(data, '%', len)};
 	size_t found = 0;
 	/* The escapes common in text, "\n" and "\"", decode to a byte that
 	 * few secrets contain, so they are skipped at once. */
 	bool in_secret[256] = {false};
 
+	if (!next[0] && !next[1])
+		return 0;
 	for (size_t i = 0; i < secrets->count; i++) {
 		for (const char *c = secrets->values[i]; *c; c++)
 			in_secret[(unsigned char)*c] = true;
 	}
-	for (unsigned char *backslash = memchr(data, '\\', len); backslash;
-	     backslash = backslash + 1 < end
-				 ? memchr(backslash + 1, '\\',
-					  (size_t)(end - backslash - 1))
-				 : NULL) {
-		size_t rest = (size_t)(end - backslash);
-		size_t before = (size_t)(backslash - data);
+	for (unsigned char *escape = next_escape(next, data, end); escape;
+	     escape = next_escape(next, escape + 1, end)) {
+		size_t rest = (size_t)(end - escape);
+		size_t before = (size_t)(escape - data);
 		unsigned char bytes[4];
 		size_t n_bytes, step;
 
-		if (read_escape(backslash, rest, bytes, &n_bytes, &step) != 1 ||
+		if (read_escape(escape, rest, bytes, &n_bytes, &step) != 1 ||
 		    !in_secret[bytes[0]])
 			continue;
 		for (size_t i = 0; i < secrets->count; i++) {
@@ -456,12 +509,16 @@ static size_t find_escaped(const struct harness_secrets *secrets,
 
 				if (k > before || n_bytes > n - k ||
 				    memcmp(at, bytes, n_bytes) != 0 ||
-				    memcmp(backslash - k, secret, k) != 0 ||
-				    match_escaped(secret, n, k, backslash, rest,
+				    memcmp(escape - k, secret, k) != 0 ||
+				    match_escaped(secret, n, k, escape, rest,
 						  &used) != ESC_MATCH)
 					continue;
 				if (!hits)
 					return 1;
+				/* Found already: a secret's percent-encoding
+				 * is stored as a secret too. */
+				if (is_exact(secrets, escape - k, k + used))
+					continue;
 				add_hit(hits, n_hits, cap, data, before - k,
 					k + used);
 				found++;
@@ -502,11 +559,9 @@ size_t harness_redact_bytes(const struct harness_secrets *secrets,
 			p = hit + 1;
 		}
 	}
-	/* Data without a backslash, as most of what passes is, costs one
-	 * memchr() more than the search for the exact bytes. */
-	if (secrets->count > 0 && memchr(data, '\\', len))
-		masked +=
-			find_escaped(secrets, data, len, &hits, &n_hits, &cap);
+	/* Data without a backslash or '%', as most of what passes is, costs
+	 * two memchr() more than the search for the exact bytes. */
+	masked += find_escaped(secrets, data, len, &hits, &n_hits, &cap);
 
 	for (size_t i = 0; i < n_hits; i++)
 		mask(data + hits[i].offset, hits[i].len);
@@ -528,16 +583,16 @@ int harness_contains_secret(const struct harness_secrets *secrets,
 }
 
 /*
- * An end without a backslash can only begin the exact bytes, which the
- * caller checks. An escaped spelling is at most 6 bytes for each byte
- * of the secret: "\u00XX" for 1 byte, "\uXXXX" for 2 or 3, and a
- * surrogate pair for 4.
+ * An end without a backslash or '%' can only begin the exact bytes,
+ * which the caller checks. An escaped spelling is at most 6 bytes for
+ * each byte of the secret: "\u00XX" for 1 byte, "\uXXXX" for 2 or 3,
+ * and a surrogate pair for 4.
  */
 size_t harness_escaped_start_len(const struct harness_secrets *secrets,
 				 const unsigned char *data, size_t len)
 {
 	size_t window = 0, longest = 0;
-	const unsigned char *last;
+	const unsigned char *last, *percent;
 
 	for (size_t i = 0; i < secrets->count; i++) {
 		size_t n = strlen(secrets->values[i]);
@@ -548,6 +603,9 @@ size_t harness_escaped_start_len(const struct harness_secrets *secrets,
 	if (window > len)
 		window = len;
 	last = memrchr(data + len - window, '\\', window);
+	percent = memrchr(data + len - window, '%', window);
+	if (!last || (percent && percent > last))
+		last = percent;
 	if (!last)
 		return 0;
 	for (size_t i = 0; i < secrets->count; i++) {
@@ -556,11 +614,11 @@ size_t harness_escaped_start_len(const struct harness_secrets *secrets,
 
 		if (from > len)
 			from = len;
-		/* A start at or before the last backslash, longest first. */
+		/* A start at or before the last escape, longest first. */
 		for (size_t p = len - from;
 		     p <= (size_t)(last - data) && len - p > longest; p++) {
 			if ((data[p] == (unsigned char)secret[0] ||
-			     data[p] == '\\') &&
+			     data[p] == '\\' || data[p] == '%') &&
 			    match_escaped(secret, n, 0, data + p, len - p,
 					  &used) == ESC_PARTIAL) {
 				longest = len - p;

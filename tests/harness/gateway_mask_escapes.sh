@@ -1,8 +1,9 @@
 #!/bin/sh
 # An upstream that echoes the injected key inside a JSON string, with
 # any of its characters escaped: "\/", "\"", "\\", "\u002f" in either
-# case, a surrogate pair. The agent must get the key in no spelling,
-# whole or sent one byte a piece, and the record must not hold it.
+# case, a surrogate pair, or percent-encoded in part or in lower case.
+# The agent must get the key in no spelling, whole or sent one byte a
+# piece, and the record must not contain it.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -23,7 +24,7 @@ start_gateway rec --upstream keyed="$MASK" --auth keyed=KEY_CANARY \
 # check NAME: fail unless $TMP/NAME.body is the echo with its value all
 # mask, and the key in no spelling in it.
 check() {
-	"$PYTHON" - "$TMP/$1.body" <<'PY' || fail "the key reached the agent in '$1'"
+	"$PYTHON" - "$TMP/$1.body" <<'PY' ||
 import json, os, re, sys
 body = open(sys.argv[1], "rb").read()
 keys = [os.environ["KEY_CANARY"], os.environ["PLAIN_CANARY"]]
@@ -33,16 +34,18 @@ if any(key.encode() in body or key in echo for key in keys) or \
     print("got %r" % body, file=sys.stderr)
     sys.exit(1)
 PY
+		fail "the key reached the agent in '$1'"
 }
 
 n=0
 for upstream in keyed plain; do
-	for form in short lower upper mixed ascii; do
+	for form in short lower upper mixed ascii quote pct-lower; do
 		for split in whole bytes; do
-			curl -s -o "$TMP/$upstream-$form-$split.body" \
-				"$GATEWAY/$upstream/json-escaped?form=$form&split=$split" ||
+			name=$upstream-$form-$split
+			url="$GATEWAY/$upstream/json-escaped?form=$form"
+			curl -s -o "$TMP/$name.body" "$url&split=$split" ||
 				fail "cannot fetch '$form' from '$upstream'"
-			check "$upstream-$form-$split"
+			check "$name"
 			n=$((n + 1))
 		done
 	done

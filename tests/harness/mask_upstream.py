@@ -32,7 +32,7 @@ place the gateway must still find it:
   bad-shown      the key in plain bytes that claim to be gzip
   base64         the key in base64, after "user:" as in a Basic
                  credential
-  json-escaped   the key in a JSON string, spelt as ?form= says (see
+  json-escaped   the key in a JSON string, spelt as ?form= gives (see
                  escape_key), sent in one piece, or one byte a piece with
                  ?split=bytes
 
@@ -106,10 +106,16 @@ def escape_key(key, form):
     "short" escapes only the characters that have a short escape, "\\/"
     included. "lower" and "upper" write every character as "\\u". "mixed"
     takes turns: the character itself, a short escape, "\\u" in either
-    case. "ascii" is what Python's json.dumps writes."""
+    case. "ascii" is what Python's json.dumps writes. "quote" is the
+    percent-encoding of Python's quote(), which leaves '/', and "pct-lower"
+    percent-encodes every byte with lower-case hex."""
     short = {'"': '\\"', "\\": "\\\\", "/": "\\/"}
     if form == "ascii":
         return json.dumps(key)[1:-1]
+    if form == "quote":
+        return urllib.parse.quote(key)
+    if form == "pct-lower":
+        return "".join("%%%02x" % byte for byte in key.encode())
     out = ""
     for at, ch in enumerate(key):
         if form == "short":

@@ -198,7 +198,7 @@ static void redact_masks_json_escapes(void **state)
 			"{\"k\":\"sk\\/a\\\"b\\\\c\\td\\ne\\u00E9"
 			"\\ud83d\\uDE00\"}",
 			"{\"k\":\"[REDACTED]*************************\"}");
-	/* The escapes of a secret that is not all there stay. */
+	/* An incomplete secret keeps its escapes. */
 	expect_redacted(&secrets, "\"sk\\/a\\\"b\\\\c\\td\\ne\\u00e9\"",
 			"\"sk\\/a\\\"b\\\\c\\td\\ne\\u00e9\"");
 	harness_secrets_release(&secrets);
@@ -211,6 +211,25 @@ static void redact_masks_json_escapes(void **state)
 			"\\n[REDACTED]******************************");
 	assert_true(harness_contains_secret(&secrets, escaped,
 					    strlen((const char *)escaped)));
+	harness_secrets_release(&secrets);
+}
+
+static void redact_masks_mixed_percent(void **state)
+{
+	struct harness_secrets secrets = {0};
+
+	(void)state;
+	assert_int_equal(harness_secrets_add(&secrets, "sk/test+key=0123"), 0);
+	/* Python's quote() leaves '/', and hex may be in lower case. */
+	expect_redacted(&secrets, "k=sk/test%2Bkey%3D0123&",
+			"k=[REDACTED]**********&");
+	expect_redacted(&secrets, "k=sk%2ftest%2bkey%3d0123&",
+			"k=[REDACTED]************&");
+	/* A '%' of the secret's own, next to an escape. */
+	harness_secrets_release(&secrets);
+	assert_int_equal(harness_secrets_add(&secrets, "sk%zz/key-0123"), 0);
+	expect_redacted(&secrets, "k=sk%zz%2Fkey-0123 and 50%",
+			"k=[REDACTED]****** and 50%");
 	harness_secrets_release(&secrets);
 }
 
@@ -236,6 +255,8 @@ static void redact_holds_back_escaped_start(void **state)
 	assert_int_equal(start_len(&secrets, "data: \"line\\n"), 0);
 	assert_int_equal(start_len(&secrets, "data: \"\\u0041sk-unit"), 0);
 	assert_int_equal(start_len(&secrets, "\\n data: \"sk-unit"), 0);
+	assert_int_equal(start_len(&secrets, "50% of k=sk%2"), 4);
+	assert_int_equal(start_len(&secrets, "50% of k=s"), 0);
 	harness_secrets_release(&secrets);
 }
 
@@ -658,6 +679,7 @@ int main(void)
 		cmocka_unit_test(redact_rejects_short_secret),
 		cmocka_unit_test(redact_masks_encoded_forms),
 		cmocka_unit_test(redact_masks_json_escapes),
+		cmocka_unit_test(redact_masks_mixed_percent),
 		cmocka_unit_test(redact_holds_back_escaped_start),
 		cmocka_unit_test(redact_masks_overlapping_secrets),
 		cmocka_unit_test(redact_replaces_credential_headers),
