@@ -92,12 +92,8 @@ void harness_headers_release(struct harness_headers *headers)
 	memset(headers, 0, sizeof(*headers));
 }
 
-int harness_response_add_chunk(struct harness_response *response,
-			       const void *data, size_t len,
-			       uint64_t offset_us)
+static int grow_chunks(struct harness_response *response)
 {
-	struct harness_chunk *chunk;
-
 	if (response->n_chunks == response->chunk_capacity) {
 		size_t capacity = response->chunk_capacity
 					  ? response->chunk_capacity * 2
@@ -110,15 +106,35 @@ int harness_response_add_chunk(struct harness_response *response,
 		response->chunks = chunks;
 		response->chunk_capacity = capacity;
 	}
+	return 0;
+}
 
-	chunk = &response->chunks[response->n_chunks];
-	chunk->data = malloc(len ? len : 1);
-	if (!chunk->data)
+int harness_response_add_chunk(struct harness_response *response,
+			       const void *data, size_t len,
+			       uint64_t offset_us)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+
+	if (!copy)
 		return out_of_memory("response chunk");
-	memcpy(chunk->data, data, len);
+	memcpy(copy, data, len);
+	return harness_response_take_chunk(response, copy, len, offset_us);
+}
+
+int harness_response_take_chunk(struct harness_response *response,
+				unsigned char *data, size_t len,
+				uint64_t offset_us)
+{
+	struct harness_chunk *chunk;
+
+	if (grow_chunks(response) < 0) {
+		free(data);
+		return -1;
+	}
+	chunk = &response->chunks[response->n_chunks++];
+	chunk->data = data;
 	chunk->len = len;
 	chunk->offset_us = offset_us;
-	response->n_chunks++;
 	return 0;
 }
 

@@ -99,6 +99,13 @@ int harness_response_add_chunk(struct harness_response *response,
 			       const void *data, size_t len,
 			       uint64_t offset_us);
 
+/* Append data itself, a malloc()ed block of at least one byte, as a
+ * chunk: a loaded response of hundreds of MB is not copied once more.
+ * The response owns data from then on, and frees it on failure too. */
+int harness_response_take_chunk(struct harness_response *response,
+				unsigned char *data, size_t len,
+				uint64_t offset_us);
+
 /* The total body length over all chunks. */
 size_t harness_response_body_len(const struct harness_response *response);
 

@@ -284,19 +284,16 @@ static int parse_chunk(const cJSON *chunk, struct harness_response *resp)
 	double offset;
 	unsigned char *data;
 	size_t len;
-	int rc;
 
 	if (parse_number(chunk, "offset_us", &offset) < 0 || offset < 0 ||
 	    parse_body(chunk, "data", &data, &len) < 0)
 		return invalid("response.chunks");
-	rc = harness_response_add_chunk(resp, data, len, (uint64_t)offset);
-	free(data);
-	return rc;
+	return harness_response_take_chunk(resp, data, len, (uint64_t)offset);
 }
 
-static int parse_response(const cJSON *obj, struct harness_response *resp)
+static int parse_response(cJSON *obj, struct harness_response *resp)
 {
-	const cJSON *chunks, *chunk;
+	cJSON *chunks, *chunk;
 	double status;
 
 	if (!cJSON_IsObject(obj))
@@ -311,15 +308,17 @@ static int parse_response(const cJSON *obj, struct harness_response *resp)
 	chunks = cJSON_GetObjectItemCaseSensitive(obj, "chunks");
 	if (!cJSON_IsArray(chunks))
 		return invalid("response.chunks");
-	cJSON_ArrayForEach(chunk, chunks)
-	{
+	/* Free each chunk's base64 once it is decoded, so that the tree
+	 * and the decoded body are never both whole in memory. */
+	while ((chunk = chunks->child)) {
 		if (parse_chunk(chunk, resp) < 0)
 			return -1;
+		cJSON_Delete(cJSON_DetachItemViaPointer(chunks, chunk));
 	}
 	return 0;
 }
 
-static int parse_exchange(const cJSON *obj, struct harness_exchange *ex)
+static int parse_exchange(cJSON *obj, struct harness_exchange *ex)
 {
 	double seq, started, duration;
 	char *outcome;
@@ -349,9 +348,8 @@ static int parse_exchange(const cJSON *obj, struct harness_exchange *ex)
 	return 0;
 }
 
-int harness_exchange_from_json(const char *text, struct harness_exchange *ex)
+static int from_tree(cJSON *obj, struct harness_exchange *ex)
 {
-	cJSON *obj = cJSON_Parse(text);
 	int rc;
 
 	memset(ex, 0, sizeof(*ex));
@@ -364,6 +362,19 @@ int harness_exchange_from_json(const char *text, struct harness_exchange *ex)
 	if (rc < 0)
 		harness_exchange_release(ex);
 	return rc;
+}
+
+int harness_exchange_from_json(const char *text, struct harness_exchange *ex)
+{
+	return from_tree(cJSON_Parse(text), ex);
+}
+
+int harness_exchange_take_json(char *text, struct harness_exchange *ex)
+{
+	cJSON *obj = cJSON_Parse(text);
+
+	free(text);
+	return from_tree(obj, ex);
 }
 
 static int by_seq(const void *a, const void *b)
@@ -394,6 +405,8 @@ static int append(struct harness_exchange **items, size_t *count,
 	return 0;
 }
 
+#define BIG_LINE (1024 * 1024)
+
 int harness_exchanges_load(const char *path, struct harness_exchange **out,
 			   size_t *count)
 {
@@ -402,7 +415,7 @@ int harness_exchanges_load(const char *path, struct harness_exchange **out,
 	struct harness_exchange *items = NULL, ex;
 	size_t n = 0, capacity = 0, size = 0, lineno = 0;
 	char *line = NULL;
-	int rc = 0;
+	int rc = 0, parse;
 
 	if (!file) {
 		harness_set_error("cannot open exchanges: '%s': %s", path,
@@ -413,7 +426,17 @@ int harness_exchanges_load(const char *path, struct harness_exchange **out,
 		lineno++;
 		if (is_blank(line))
 			continue;
-		if (harness_exchange_from_json(line, &ex) < 0) {
+		/* A long line goes with its parse, so that its text and the
+		 * exchange are not both held; a short one keeps the buffer
+		 * for the next line. */
+		if (size > BIG_LINE) {
+			parse = harness_exchange_take_json(line, &ex);
+			line = NULL;
+			size = 0;
+		} else {
+			parse = harness_exchange_from_json(line, &ex);
+		}
+		if (parse < 0) {
 			char why[512];
 
 			snprintf(why, sizeof(why), "%s", harness_error());

@@ -37,6 +37,10 @@ char *harness_exchange_to_json(const struct harness_exchange *ex);
  * to release. */
 int harness_exchange_from_json(const char *text, struct harness_exchange *ex);
 
+/* The same, but text is a malloc()ed string that is freed as soon as it
+ * is parsed, which lowers the peak for a long response. */
+int harness_exchange_take_json(char *text, struct harness_exchange *ex);
+
 /* Parse an outcome name from harness_outcome_name(). Returns 0 or -1. */
 int harness_outcome_parse(const char *name, enum harness_outcome *outcome);
 

@@ -322,8 +322,7 @@ int inspect_view_exchange(const struct inspect_view *view,
 				  "a NUL byte", (unsigned long long)ev->seq);
 		return -1;
 	}
-	rc = harness_exchange_from_json(data, ex);
-	free(data);
+	rc = harness_exchange_take_json(data, ex);
 	if (rc < 0)
 		return inspect_take_error(harness_error(),
 					  harness_error_hint());

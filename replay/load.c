@@ -369,14 +369,12 @@ static int on_exchange(struct loader *l, const cJSON *event, const cJSON *data)
 		text = first_object(run, event, NULL);
 		if (!text)
 			return fail_bundle(run->path);
-		if (harness_exchange_from_json(text, &s->exchange) < 0) {
-			free(text);
+		if (harness_exchange_take_json(text, &s->exchange) < 0) {
 			replay_set_error("cannot read exchange %llu: '%s': %s",
 					 (unsigned long long)seq, run->path,
 					 harness_error());
 			return -1;
 		}
-		free(text);
 		s->has_exchange = true;
 		return 0;
 	}
