@@ -397,26 +397,92 @@ static void stream_event(struct builder *b, const cJSON *ev)
 
 /* Server-sent events: each "data:" line of the body contains one JSON
  * document in all three APIs; "event:" lines repeat its type. */
+static void stream_line(struct builder *b, const char *p, const char *eol)
+{
+	const char *data = p + 5;
+	cJSON *ev;
+
+	if (eol - p < 5 || memcmp(p, "data:", 5) != 0)
+		return;
+	while (data < eol && *data == ' ')
+		data++;
+	ev = cJSON_ParseWithLength(data, (size_t)(eol - data));
+	if (ev)
+		stream_event(b, ev);
+	cJSON_Delete(ev);
+}
+
 static void parse_stream(struct builder *b, const char *body, size_t len)
 {
 	const char *p = body, *end = body + len;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *data = p + 5;
-		cJSON *ev;
 
-		if (eol - p >= 5 && memcmp(p, "data:", 5) == 0) {
-			while (data < eol && *data == ' ')
-				data++;
-			ev = cJSON_ParseWithLength(data, (size_t)(eol - data));
-			if (ev)
-				stream_event(b, ev);
-			cJSON_Delete(ev);
-		}
+		stream_line(b, p, nl ? nl : end);
 		p = nl ? nl + 1 : end;
 	}
+}
+
+/* A line that spans chunks, put together in a buffer of its own. */
+struct carry {
+	char *p;
+	size_t len, capacity;
+};
+
+static void carry_add(struct builder *b, struct carry *c, const char *p,
+		      size_t n)
+{
+	if (c->len + n > c->capacity) {
+		size_t capacity = c->capacity ? c->capacity : 256;
+		char *grown;
+
+		while (capacity < c->len + n)
+			capacity *= 2;
+		grown = realloc(c->p, capacity);
+		if (!grown) {
+			b->oom = 1;
+			return;
+		}
+		c->p = grown;
+		c->capacity = capacity;
+	}
+	memcpy(c->p + c->len, p, n);
+	c->len += n;
+}
+
+/* parse_stream() over the chunks as they are stored, so that a long
+ * streamed body is not copied whole once more. */
+static void parse_stream_chunks(struct builder *b,
+				const struct harness_response *r)
+{
+	struct carry c = {0};
+
+	for (size_t i = 0; i < r->n_chunks && !b->oom; i++) {
+		const char *p = (const char *)r->chunks[i].data;
+		const char *end = p + r->chunks[i].len;
+
+		while (p < end && !b->oom) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			if (!nl) {
+				carry_add(b, &c, p, (size_t)(end - p));
+				break;
+			}
+			if (c.len) {
+				carry_add(b, &c, p, (size_t)(nl - p));
+				if (!b->oom)
+					stream_line(b, c.p, c.p + c.len);
+				c.len = 0;
+			} else {
+				stream_line(b, p, nl);
+			}
+			p = nl + 1;
+		}
+	}
+	if (c.len && !b->oom)
+		stream_line(b, c.p, c.p + c.len);
+	free(c.p);
 }
 
 static void parse_plain(struct builder *b, const cJSON *body)
@@ -454,34 +520,54 @@ static void request_model(struct builder *b, const void *req, size_t len)
 	cJSON_Delete(json);
 }
 
-int inspect_answer_parse_body(const char *api, const void *body, size_t len,
-			      const void *request, size_t request_len,
-			      struct inspect_answer *answer)
+static void begin(struct builder *b, const char *api,
+		  struct inspect_answer *answer)
 {
-	struct builder b = { .a = answer };
-
+	memset(b, 0, sizeof(*b));
+	b->a = answer;
 	memset(answer, 0, sizeof(*answer));
 	answer->api = api ? api : "unknown";
 	answer->input_tokens = -1;
 	answer->output_tokens = -1;
+}
+
+static void parse_joined(struct builder *b, const void *body, size_t len)
+{
 	if (is_stream(body, len)) {
-		answer->streamed = 1;
-		parse_stream(&b, body, len);
+		b->a->streamed = 1;
+		parse_stream(b, body, len);
 	} else {
 		cJSON *json = cJSON_ParseWithLength(body, len);
 
 		if (json)
-			parse_plain(&b, json);
+			parse_plain(b, json);
 		cJSON_Delete(json);
 	}
-	request_model(&b, request, request_len);
-	append(&b, &answer->text, "");
-	if (b.oom) {
+}
+
+static int finish(struct builder *b, const void *request, size_t request_len)
+{
+	struct inspect_answer *answer = b->a;
+
+	request_model(b, request, request_len);
+	append(b, &answer->text, "");
+	if (b->oom) {
 		inspect_answer_release(answer);
 		inspect_set_error("cannot read answer: out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+int inspect_answer_parse_body(const char *api, const void *body, size_t len,
+			      const void *request, size_t request_len,
+			      struct inspect_answer *answer)
+{
+	struct builder b;
+
+	begin(&b, api, answer);
+	parse_joined(&b, body, len);
+	return finish(&b, request, request_len);
 }
 
 static int join_body(const struct harness_response *r, unsigned char **out,
@@ -523,16 +609,42 @@ static int decode(const struct harness_headers *h, unsigned char **body,
 	return 0;
 }
 
+/* is_stream() of the body that the chunks make up, without joining them:
+ * the first bytes after the leading blanks may lie in any chunk. */
+static int chunks_are_stream(const struct harness_response *r)
+{
+	char head[6] = {0};
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_chunks && n < sizeof(head); i++) {
+		for (size_t k = 0; k < r->chunks[i].len && n < sizeof(head);
+		     k++) {
+			char c = (char)r->chunks[i].data[k];
+
+			if (n == 0 && (c == '\n' || c == '\r' || c == ' '))
+				continue;
+			head[n++] = c;
+		}
+	}
+	return is_stream(head, n);
+}
+
 int inspect_answer_parse(const struct harness_exchange *ex,
 			 struct inspect_answer *answer)
 {
+	const struct harness_response *r = &ex->response;
 	unsigned char *body = NULL, *req = NULL;
-	size_t len, req_len = ex->request.body_len;
+	size_t len = 0, req_len = ex->request.body_len;
+	/* A body stored as sent, the common case, is read from its
+	 * chunks; only an encoded one is joined to be decoded. */
+	int encoded = harness_headers_get(&r->headers,
+					  "Content-Encoding") != NULL;
+	struct builder b;
 	int rc = -1;
 
 	memset(answer, 0, sizeof(*answer));
-	if (join_body(&ex->response, &body, &len) < 0 ||
-	    decode(&ex->response.headers, &body, &len) < 0)
+	if (encoded && (join_body(r, &body, &len) < 0 ||
+			decode(&r->headers, &body, &len) < 0))
 		goto out;
 	req = malloc(req_len + 1);
 	if (!req) {
@@ -543,8 +655,20 @@ int inspect_answer_parse(const struct harness_exchange *ex,
 		memcpy(req, ex->request.body, req_len);
 	if (decode(&ex->request.headers, &req, &req_len) < 0)
 		goto out;
-	rc = inspect_answer_parse_body(inspect_answer_api(ex->request.path),
-				       body, len, req, req_len, answer);
+	begin(&b, inspect_answer_api(ex->request.path), answer);
+	if (encoded) {
+		parse_joined(&b, body, len);
+	} else if (chunks_are_stream(r)) {
+		answer->streamed = 1;
+		parse_stream_chunks(&b, r);
+	} else if (r->n_chunks == 1) {
+		parse_joined(&b, r->chunks[0].data, r->chunks[0].len);
+	} else {
+		if (join_body(r, &body, &len) < 0)
+			goto out;
+		parse_joined(&b, body, len);
+	}
+	rc = finish(&b, req, req_len);
 out:
 	free(body);
 	free(req);

@@ -23,35 +23,46 @@
 /* Print NUL-free text from the bundle, keeping newlines and tabs. The
  * rest goes through cli_sanitize(), because the bundle is untrusted and
  * a control character or a bidirectional override would drive the
- * terminal. */
+ * terminal. Each line is copied on its own, so that a body of hundreds
+ * of MB is not copied whole twice. */
 static void put_text(const unsigned char *p, size_t len)
 {
-	char *copy = malloc(len + 1), *clean = malloc(len + 1);
-	char *line = copy;
+	const char *at = (const char *)p, *end = at + len;
+	char *line = NULL, *clean = NULL;
+	size_t size = 0;
 
-	if (!copy || !clean) {
-		free(copy);
-		free(clean);
-		printf("(%zu bytes of text: out of memory)\n", len);
-		return;
-	}
-	memcpy(copy, p, len);
-	copy[len] = '\0';
 	for (;;) {
-		size_t n = strcspn(line, "\n\t");
-		char separator = line[n];
+		size_t n = 0;
+		char separator;
 
+		while (at + n < end && at[n] != '\n' && at[n] != '\t' &&
+		       at[n] != '\0')
+			n++;
+		if (n + 1 > size) {
+			free(line);
+			free(clean);
+			size = n + 1;
+			line = malloc(size);
+			clean = malloc(size);
+			if (!line || !clean) {
+				printf("(%zu bytes of text: out of memory)\n",
+				       len);
+				break;
+			}
+		}
+		memcpy(line, at, n);
 		line[n] = '\0';
-		cli_sanitize(clean, len + 1, line);
+		cli_sanitize(clean, n + 1, line);
 		fputs(clean, stdout);
+		separator = at + n < end ? at[n] : '\0';
 		if (!separator)
 			break;
 		putchar(separator);
-		line += n + 1;
+		at += n + 1;
 	}
 	if (len && p[len - 1] != '\n')
 		putchar('\n');
-	free(copy);
+	free(line);
 	free(clean);
 }
 
@@ -129,8 +140,11 @@ static void print_headers(const struct harness_headers *h)
 			   h->items[i].value);
 }
 
-static int join(const struct harness_response *r, unsigned char **out,
-		size_t *len)
+/* Join the chunks into *out, NUL-terminated, freeing each as it is
+ * copied so that a long body is not held twice. The chunks are left
+ * empty. */
+static int take_body(struct harness_response *r, unsigned char **out,
+		     size_t *len)
 {
 	size_t at = 0;
 
@@ -143,7 +157,11 @@ static int join(const struct harness_response *r, unsigned char **out,
 		if (r->chunks[i].len)
 			memcpy(*out + at, r->chunks[i].data, r->chunks[i].len);
 		at += r->chunks[i].len;
+		free(r->chunks[i].data);
+		r->chunks[i].data = NULL;
+		r->chunks[i].len = 0;
 	}
+	(*out)[at] = '\0';
 	return 0;
 }
 
@@ -152,7 +170,9 @@ struct bodies {
 	size_t req_len, resp_len;
 };
 
-static int load_bodies(const struct harness_exchange *ex, struct bodies *b)
+/* Load the bodies for display. The response's chunks are used up, so
+ * the answer is parsed from them before. */
+static int load_bodies(struct harness_exchange *ex, struct bodies *b)
 {
 	unsigned char *raw;
 	size_t len;
@@ -162,8 +182,13 @@ static int load_bodies(const struct harness_exchange *ex, struct bodies *b)
 	if (decoded(&ex->request.headers, ex->request.body,
 		    ex->request.body_len, &b->req, &b->req_len) < 0)
 		return -1;
-	if (join(&ex->response, &raw, &len) < 0)
+	if (take_body(&ex->response, &raw, &len) < 0)
 		return -1;
+	if (!harness_headers_get(&ex->response.headers, "Content-Encoding")) {
+		b->resp = raw;
+		b->resp_len = len;
+		return 0;
+	}
 	rc = decoded(&ex->response.headers, raw, len, &b->resp, &b->resp_len);
 	free(raw);
 	return rc;
@@ -243,8 +268,13 @@ static int show_exchange(const struct inspect_view *v,
 
 	if (inspect_view_exchange(v, ev, &ex) < 0)
 		return -1;
-	if (load_bodies(&ex, &b) < 0 || inspect_answer_parse(&ex, &an) < 0)
+	memset(&b, 0, sizeof(b));
+	if (inspect_answer_parse(&ex, &an) < 0)
 		goto out;
+	if (load_bodies(&ex, &b) < 0) {
+		inspect_answer_release(&an);
+		goto out;
+	}
 	if (json) {
 		cJSON *o = exchange_json(&ex, &b);
 
