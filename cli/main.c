@@ -9,10 +9,13 @@
  * dlopen() when one of them runs (docs/architecture.md).
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -439,66 +442,150 @@ static int cmd_help(int argc, char **argv, const struct cli_command *self)
 }
 
 /*
- * Open the commands module: beside the executable in the build tree,
- * else where meson install put it, relative to the executable. Both
- * paths come from /proc/self/exe, never from PATH or the current
- * directory, so the module is always the executable's own. The module
- * is never closed: its command runs until the process exits.
+ * Return why the module open on fd is not this executable's, or NULL.
+ * The module runs with the caller's privileges, so one that another
+ * user could have put beside a copy of the executable (in /tmp, say)
+ * is rejected: its owner must be root, the caller or the executable's
+ * owner, and no other user may write it. Its build id must be the
+ * executable's, so that a module left by another build is not run.
+ * module is NULL before the file is loaded: then only the file is
+ * checked.
  */
-static void *open_module(char *path, size_t len)
+static const char *untrusted(int fd, void *module, const char *exe,
+			     char *reason, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
+	struct stat st, exe_st;
+	const char *build;
 
-	if (n < 0) {
-		snprintf(path, len, "/proc/self/exe");
-		return NULL;
+	if (fstat(fd, &st) < 0 || stat(exe, &exe_st) < 0)
+		return strerror(errno);
+	if (st.st_uid != 0 && st.st_uid != geteuid() &&
+	    st.st_uid != exe_st.st_uid) {
+		snprintf(reason, len, "it belongs to uid %u, not to root, you "
+			 "or the owner of the executable",
+			 (unsigned)st.st_uid);
+		return reason;
 	}
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(path, len, "%s/%s", exe, RUNBUNDLE_MODULE_NAME);
+	if (st.st_mode & S_IWOTH)
+		return "anyone may write it";
+	if (!module)
+		return NULL;
+	build = dlsym(module, "runbundle_module_build");
+	if (!build || strcmp(build, RUNBUNDLE_BUILD_ID) != 0)
+		return "it was built with another runbundle executable";
+	return NULL;
+}
+
+/*
+ * Open the module at path through a file descriptor, so that the file
+ * checked is the file loaded. Returns it, or NULL with *reason set.
+ */
+static void *open_checked(const char *path, const char *exe,
+			  const char **reason, char *buffer, size_t len)
+{
+	char fd_path[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *module = NULL;
+
+	*reason = fd < 0 ? strerror(errno) : untrusted(fd, NULL, exe, buffer,
+						    len);
+	if (*reason)
+		goto out;
+
 	/* RTLD_LAZY: a command calls a small part of the module, and
 	 * binding all of its symbols and its libraries' up front cost
 	 * about a fifth of a no-change re-snapshot's instructions. The
 	 * module is built with this executable, so no symbol is missing. */
-	if (access(path, F_OK) == 0)
-		return dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+	module = dlopen(fd_path, RTLD_LAZY | RTLD_LOCAL);
+	if (!module) {
+		*reason = dlerror();
+		if (*reason && strncmp(*reason, fd_path, strlen(fd_path)) == 0 &&
+		    strncmp(*reason + strlen(fd_path), ": ", 2) == 0)
+			*reason += strlen(fd_path) + 2;
+		if (!*reason)
+			*reason = "it cannot be loaded";
+		goto out;
+	}
+	*reason = untrusted(fd, module, exe, buffer, len);
+	if (*reason) {
+		dlclose(module);
+		module = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return module;
+}
+
+/* The module's path where meson install put it, beside an installed
+ * executable in dir. */
+static void installed_path(char *path, size_t len, const char *dir)
+{
 	if (RUNBUNDLE_MODULE_DIR[0] == '/')
 		snprintf(path, len, "%s/%s", RUNBUNDLE_MODULE_DIR,
 			 RUNBUNDLE_MODULE_NAME);
 	else
-		snprintf(path, len, "%s/%s/%s", exe, RUNBUNDLE_MODULE_DIR,
+		snprintf(path, len, "%s/%s/%s", dir, RUNBUNDLE_MODULE_DIR,
 			 RUNBUNDLE_MODULE_NAME);
-	return dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+}
+
+/*
+ * Open the commands module: beside the executable in the build tree,
+ * else where meson install put it, relative to the executable. Both
+ * paths come from /proc/self/exe, never from PATH or the current
+ * directory. The module is never closed: its command runs until the
+ * process exits. Returns it, or NULL after printing the reason.
+ */
+static void *open_module(void)
+{
+	char exe[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64], buffer[128];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *reason = "cannot find the executable";
+	void *module = NULL;
+	char *slash;
+
+	if (n >= 0) {
+		exe[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s", exe);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 RUNBUNDLE_MODULE_NAME);
+		if (access(path, F_OK) != 0)
+			installed_path(path, sizeof(path), dir);
+		module = open_checked(path, exe, &reason, buffer,
+				      sizeof(buffer));
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/exe");
+	}
+	if (!module) {
+		cli_error("cannot load the commands module: '%s': %s", path,
+			  reason);
+		if (access(path, F_OK) == 0)
+			cli_hint("runbundle loads only the module of its own "
+				 "build or installation, owned by root, you or "
+				 "its owner, and writable by no other user");
+		cli_hint("build it with ninja, or install runbundle again "
+			 "with meson install");
+	}
+	return module;
 }
 
 void *cli_module_symbol(const char *symbol)
 {
-	char path[PATH_MAX + 64];
-	void *module = open_module(path, sizeof(path));
-	const char *reason;
+	static void *module;
 	void *address;
 
-	if (!module) {
-		/* dlerror() starts with the path, which the message has
-		 * already. */
-		reason = dlerror();
-		if (reason && strncmp(reason, path, strlen(path)) == 0 &&
-		    strncmp(reason + strlen(path), ": ", 2) == 0)
-			reason += strlen(path) + 2;
-		cli_error("cannot load the commands module: '%s': %s", path,
-			  reason ? reason : "cannot find the executable");
-		cli_hint("build it with ninja, or install runbundle again "
-			 "with meson install");
+	if (!module)
+		module = open_module();
+	if (!module)
 		return NULL;
-	}
 	address = dlsym(module, symbol);
 	if (!address) {
 		cli_error("cannot find the symbol in the commands module: "
-			  "'%s': %s", symbol, path);
+			  "'%s'", symbol);
 		cli_hint("the module does not belong to this executable; "
 			 "install runbundle again with meson install");
 	}
