@@ -265,14 +265,16 @@ static const struct cli_command commands[] = {
 	  "output, with exit\nstatus 1.\n" },
 	{ "export", IN_MODULE(cmd_export),
 	  "runbundle export [--json] --format tar|tar.zst|dir [--step STEP] "
-	  "[--keep-setuid] -o OUT BUNDLE",
+	  "[--keep-setuid] [--allow-incomplete] -o OUT BUNDLE",
 	  "Write the workspace at one step as a tar or a directory.",
 	  "  --format FORMAT  tar, tar.zst or dir\n"
 	  "  --step STEP      the step (default: final)\n"
 	  "  -o OUT           the file or directory to create\n"
 	  "  --json           print what was written as JSON\n"
 	  "  --keep-setuid    with dir: restore the setuid and setgid bits "
-	  "of files,\n                   which are cleared otherwise\n" },
+	  "of files,\n                   which are cleared otherwise\n"
+	  "  --allow-incomplete  export from a bundle that was not "
+	  "finalized\n" },
 	{ "export-bundle", IN_MODULE(cmd_export_bundle),
 	  "runbundle export-bundle [--json] -o FILE.tar.zst BUNDLE",
 	  "Write the whole bundle as a tar.zst of plain files.",

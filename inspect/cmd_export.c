@@ -22,6 +22,7 @@
 #include "inspect/commands.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
+#include "inspect/integrity.h"
 #include "inspect/output.h"
 
 struct export_ctx {
@@ -222,16 +223,41 @@ static void print_result(const struct export_ctx *c, const char *format,
 	out_json(o);
 }
 
+/* Print on stderr the lines about an unfinalized bundle, as the other
+ * readers print them. */
+static void warn_incomplete(const struct inspect_bundle_state *state,
+			    const char *path, int flags)
+{
+	char hint[512];
+
+	snprintf(hint, sizeof(hint), "pass --allow-incomplete to export the "
+		 "last snapshot it has; 'runbundle verify %s' checks it",
+		 path);
+	inspect_incomplete_warn(state, path, flags, hint);
+}
+
 static int run(const char *path, const char *format, const char *step_name,
-	       const char *out, int json, int keep_setid)
+	       const char *out, int json, int keep_setid, int flags)
 {
 	struct export_ctx c = { .keep_setid = keep_setid, .fd = -1 };
+	struct inspect_bundle_state state;
 	struct inspect_view v;
 	size_t step;
+	/* Before the bundle is opened, which may create an empty -wal. */
+	int wal_missing = inspect_wal_missing(path);
 	int rc = out_open(&v, path);
 
 	if (rc)
 		return rc;
+	/* A killed recording has no final step, and its last snapshot
+	 * would pass for the run's result, so it needs the flag. */
+	inspect_bundle_state_set(&state, &v, wal_missing);
+	if (inspect_incomplete_fails(!v.finalized, state.wal_missing,
+				     v.n_events, flags)) {
+		inspect_view_close(&v);
+		warn_incomplete(&state, path, flags);
+		return CLI_EXIT_FAIL;
+	}
 	c.bundle = v.bundle;
 	if (inspect_view_step(&v, step_name, &step) < 0)
 		rc = -1;
@@ -247,6 +273,7 @@ static int run(const char *path, const char *format, const char *step_name,
 		return rc;
 	}
 	print_result(&c, format, out, step, json);
+	warn_incomplete(&state, path, flags);
 	return c.skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
@@ -257,16 +284,18 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		{ "format", required_argument, NULL, 'f' },
 		{ "step", required_argument, NULL, 's' },
 		{ "keep-setuid", no_argument, NULL, 'k' },
+		{ "allow-incomplete", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = NULL, *step = "final", *out = NULL;
-	int c, rc, json = 0, keep_setid = 0;
+	int c, rc, json = 0, keep_setid = 0, flags = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'k': keep_setid = 1; break;
+		case 'a': flags = INSPECT_CHECK_ALLOW_INCOMPLETE; break;
 		case 'f': format = optarg; break;
 		case 's': step = optarg; break;
 		case 'o': out = optarg; break;
@@ -289,5 +318,6 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 				       "an archive keeps the bits", format);
 	if ((rc = cli_one_bundle(self, argc, argv, optind)) != 0)
 		return rc;
-	return run(argv[optind], format, step, out, json, keep_setid);
+	return run(argv[optind], format, step, out, json, keep_setid,
+		   flags);
 }
