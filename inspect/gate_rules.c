@@ -416,6 +416,31 @@ static char *read_small(const char *path, size_t *len)
 	return buf;
 }
 
+/* Reject a SQLite file, a bundle most likely, with the fix: "gate
+ * --rules run.rb x" is an easy slip, and the JSON parser would only
+ * report a NUL byte in it. */
+static int check_not_sqlite(const char *path, const char *text, size_t len)
+{
+	static const char header[16] = "SQLite format 3";
+	static const unsigned char bundle_id[4] = { 0x52, 0x42, 0x4e, 0x44 };
+
+	if (len < sizeof(header) || memcmp(text, header, sizeof(header)) != 0)
+		return 0;
+	if (len >= 72 && memcmp(text + 68, bundle_id, 4) == 0) {
+		inspect_set_error("invalid rules: '%s': it is a bundle, not a "
+				  "rules file", path);
+		inspect_set_hint("name the rules file after --rules and the "
+				 "bundle last: runbundle gate --rules "
+				 "RULES.json %s", path);
+	} else {
+		inspect_set_error("invalid rules: '%s': it is a SQLite "
+				  "database, not a rules file", path);
+		inspect_set_hint("a rules file is one JSON object; "
+				 "docs/gate.md has a complete example");
+	}
+	return -1;
+}
+
 int inspect_gate_rules_load(struct inspect_gate_rules *rules,
 			    const char *path)
 {
@@ -425,6 +450,10 @@ int inspect_gate_rules_load(struct inspect_gate_rules *rules,
 
 	if (!text)
 		return -1;
+	if (check_not_sqlite(path, text, len) < 0) {
+		free(text);
+		return -1;
+	}
 	rc = inspect_gate_rules_parse(rules, path, text, len);
 	free(text);
 	return rc;

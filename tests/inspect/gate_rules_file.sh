@@ -130,6 +130,20 @@ expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/missing.json" "$d/b.rb"
 expect_grep "^runbundle: cannot read rules: '$TMP/missing.json': " \
 	"$TMP/err"
 
+# A bundle given for the rules file, the operands swapped, is named as
+# one, with the fix; another SQLite file is not called a bundle.
+expect_status 3 "$RUNBUNDLE" gate --rules "$d/b.rb" "$d/b.rb"
+expect_grep "^runbundle: invalid rules: '$d/b.rb': it is a bundle, not a \
+rules file$" "$TMP/err"
+expect_grep "^hint: name the rules file after --rules and the bundle last: \
+runbundle gate --rules RULES.json $d/b.rb$" "$TMP/err"
+if command -v sqlite3 >/dev/null; then
+	sqlite3 "$TMP/other.db" 'CREATE TABLE t (x)'
+	expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/other.db" "$d/b.rb"
+	expect_grep "^runbundle: invalid rules: '$TMP/other.db': it is a \
+SQLite database, not a rules file$" "$TMP/err"
+fi
+
 # The example of docs/gate.md, its first JSON block, is a valid rules
 # file.
 awk '/^```$/ && on { exit } on { print } /^```json$/ { on = 1 }' \
