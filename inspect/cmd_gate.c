@@ -20,6 +20,7 @@
 #include "inspect/error.h"
 #include "inspect/execs.h"
 #include "inspect/gate.h"
+#include "inspect/integrity.h"
 #include "inspect/options.h"
 #include "inspect/output.h"
 #include "inspect/view.h"
@@ -51,6 +52,8 @@ struct gate {
 	uint64_t changed;
 	uint64_t write_attempts; /* hits of write-outside that are refused
 				  * writes, not changed paths */
+	int wal_missing;	 /* no -wal beside the bundle, checked before
+				  * it was opened */
 };
 
 /* Count a hit and keep its item as messages show a path: control
@@ -330,6 +333,9 @@ static void check_complete(struct gate *g)
 
 	if (!v->finalized)
 		hit(r, "the bundle is not finalized");
+	if (!v->finalized && g->wal_missing)
+		hit(r, "its -wal file is missing, which can contain its last "
+		    "events");
 	if (!inspect_view_last(v, "end"))
 		hit(r, "the run has no end event");
 	if (v->n_steps == 0)
@@ -543,6 +549,8 @@ static int run(const char *path, const char *rules_path, int json)
 		inspect_gate_rules_release(&rules);
 		return CLI_EXIT_ERROR;
 	}
+	/* Before the bundle is opened, which may create an empty -wal. */
+	g.wal_missing = inspect_wal_missing(path);
 	if (inspect_view_open(&view, path) < 0) {
 		cli_error_from(inspect_error(), inspect_error_hint());
 		inspect_gate_rules_release(&rules);
@@ -555,6 +563,10 @@ static int run(const char *path, const char *rules_path, int json)
 	} else {
 		for (int i = 0; i < N_RULES; i++)
 			n_failed += failed(&g.r[i]);
+		/* The note's hint names the file to copy, which the rule's
+		 * line has no room for. */
+		if (g.wal_missing && !view.finalized)
+			inspect_wal_warn(path);
 		rc = json ? print_json(&g, path, n_failed) :
 			    print_human(&g, n_failed);
 	}

@@ -241,6 +241,28 @@ forge "$TMP/cut/b.rb" "$TMP/cut/spec"
 gate_fails cut incomplete
 expect_grep "not finalized" "$TMP/out"
 
+# A copy of it without its -wal, as a copy taken during a recording:
+# the item and the note name the missing file, as verify does. A -wal
+# beside it, even an empty one, is no longer missing.
+if command -v sqlite3 >/dev/null; then
+	cp "$TMP/cut/b.rb" "$TMP/cut/copy.rb"
+	sqlite3 "$TMP/cut/copy.rb" 'PRAGMA journal_mode = WAL' >/dev/null
+	[ ! -e "$TMP/cut/copy.rb-wal" ] || fail "sqlite3 left a -wal"
+	expect_status 1 "$RUNBUNDLE" verify "$TMP/cut/copy.rb"
+	expect_grep "'$TMP/cut/copy.rb-wal': missing" "$TMP/err"
+	expect_status 1 "$RUNBUNDLE" gate "$TMP/cut/copy.rb"
+	expect_grep "^incomplete .*'its -wal file is missing, which can \
+contain its last events'" "$TMP/out"
+	expect_grep "^runbundle: the bundle may lack committed events: \
+'$TMP/cut/copy.rb-wal': missing" "$TMP/err"
+	expect_grep "^hint: copy '$TMP/cut/copy.rb-wal' together with the \
+bundle" "$TMP/err"
+	: >"$TMP/cut/copy.rb-wal"
+	expect_status 1 "$RUNBUNDLE" gate "$TMP/cut/copy.rb"
+	grep -q 'wal' "$TMP/out" "$TMP/err" &&
+		fail "gate noted a -wal that is there"
+fi
+
 # A run that the policy's wall-clock limit ended: timed-out, with the
 # limit from the sandbox's description; allow_timeout accepts it.
 new_run late
