@@ -31,11 +31,12 @@
 #define GATE_NAME_WIDTH 16
 
 enum { DAMAGED, FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE,
-       DIVERGED, TIMED_OUT, N_RULES };
+       DIVERGED, TIMED_OUT, FAILED, N_RULES };
 
 static const char *const rule_names[N_RULES] = {
 	"damaged", "files-changed", "protected-path", "write-outside",
 	"denied-command", "network", "incomplete", "diverged", "timed-out",
+	"agent-failed",
 };
 
 struct rule {
@@ -326,6 +327,39 @@ static void check_timeout(struct gate *g)
 	hit(r, r->detail);
 }
 
+/* A run that timed out is timed-out's alone, and one without an end
+ * event is incomplete's, so that allow_timeout and require_complete
+ * decide them. */
+static void check_failed(struct gate *g)
+{
+	const struct inspect_event *end = inspect_view_last(g->view, "end");
+	const char *signal, *stopped_by;
+	struct rule *r = &g->r[FAILED];
+	int code;
+
+	if (!end || inspect_json_bool(end->data, "timed_out", 0))
+		return;
+	signal = inspect_json_str(end->data, "signal");
+	stopped_by = inspect_json_str(end->data, "stopped_by");
+	code = inspect_json_exit_code(end->data);
+	if (cJSON_IsFalse(cJSON_GetObjectItem(end->data, "started")))
+		snprintf(r->detail, sizeof(r->detail), "the agent did not "
+			 "start: SIG%s stopped the recording",
+			 stopped_by ? stopped_by : "?");
+	else if (signal)
+		snprintf(r->detail, sizeof(r->detail), "the agent was killed "
+			 "by SIG%s", signal);
+	else if (code < 0)
+		snprintf(r->detail, sizeof(r->detail), "the end event has no "
+			 "valid exit_code");
+	else if (code != 0)
+		snprintf(r->detail, sizeof(r->detail), "the agent exited with "
+			 "status %d", code);
+	else
+		return;
+	hit(r, r->detail);
+}
+
 static void check_complete(struct gate *g)
 {
 	const struct inspect_view *v = g->view;
@@ -459,11 +493,13 @@ static int evaluate(struct gate *g, const char *path)
 	g->r[INCOMPLETE].enabled = rules->require_complete;
 	g->r[DIVERGED].enabled = rules->require_identical;
 	g->r[TIMED_OUT].enabled = !rules->allow_timeout;
+	g->r[FAILED].enabled = !rules->allow_failure;
 	if (check_verified(g, path) < 0 || check_changes(g) < 0 ||
 	    check_events(g) < 0)
 		return -1;
 	check_complete(g);
 	check_timeout(g);
+	check_failed(g);
 	describe(g);
 	return 0;
 }

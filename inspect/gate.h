@@ -35,6 +35,8 @@ struct inspect_gate_rules {
 					    * divergence */
 	int allow_timeout;		   /* the policy's wall-clock limit
 					    * may end the run */
+	int allow_failure;		   /* the agent may exit nonzero or
+					    * be killed */
 };
 
 /* Fill rules with the built-in defaults. */

@@ -292,6 +292,8 @@ static int parse_key(struct inspect_gate_rules *rules, const char *name,
 		return parse_bool(name, item, &rules->require_identical);
 	if (strcmp(key, "allow_timeout") == 0)
 		return parse_bool(name, item, &rules->allow_timeout);
+	if (strcmp(key, "allow_failure") == 0)
+		return parse_bool(name, item, &rules->allow_failure);
 	return bad(name, key, NULL, "unknown key");
 }
 

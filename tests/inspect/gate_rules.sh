@@ -40,10 +40,10 @@ run_spec "$TMP/clean" --exec /usr/bin/make make
 run_finish "$TMP/clean"
 forge "$TMP/clean/b.rb" "$TMP/clean/spec"
 expect_status 0 "$RUNBUNDLE" gate "$TMP/clean/b.rb"
-expect_grep '^gate: all 9 rules passed$' "$TMP/out"
+expect_grep '^gate: all 10 rules passed$' "$TMP/out"
 "$RUNBUNDLE" gate --json "$TMP/clean/b.rb" >"$TMP/json"
 expect_eq true "$(jq .passed "$TMP/json")" "passed in JSON"
-expect_eq 9 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
+expect_eq 10 "$(jq '[.rules[] | select(.passed)] | length' "$TMP/json")" \
 	"rules passed in JSON"
 expect_eq 1 "$(jq .files_changed "$TMP/json")" "files changed in JSON"
 
@@ -286,6 +286,44 @@ expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/late/bad.json" \
 	"$TMP/late/b.rb"
 expect_grep 'allow_timeout: 1: expected true or false' "$TMP/err"
 
+# A run whose agent failed: agent-failed, with the status, the signal,
+# or the signal that stopped the recording before the agent started.
+# allow_failure accepts it. A timed-out run is left to timed-out.
+# ended_run NAME DATA: a finalized run whose end event has DATA.
+ended_run() {
+	new_run "$1"
+	run_spec "$TMP/$1" --no-end
+	run_finish "$TMP/$1"
+	echo "{\"kind\": \"end\", \"data\": $2}" | jq -c . \
+		>>"$TMP/$1/spec"
+	echo '{"finalize": true}' >>"$TMP/$1/spec"
+	forge "$TMP/$1/b.rb" "$TMP/$1/spec"
+}
+ended_run nf '{"started": true, "exit_code": 127}'
+gate_fails nf agent-failed
+expect_grep '^agent-failed  *the agent exited with status 127$' "$TMP/out"
+expect_grep '^gate: 1 of 10 rules failed$' "$TMP/err"
+"$RUNBUNDLE" gate --json "$TMP/nf/b.rb" >"$TMP/json" || true
+expect_eq '["the agent exited with status 127"]' "$(jq -c '.rules[] |
+	select(.rule == "agent-failed") | .items' "$TMP/json")" \
+	"agent-failed's items in JSON"
+echo '{"version": 1, "allow_failure": true}' >"$TMP/nf/rules.json"
+expect_status 0 "$RUNBUNDLE" gate --rules "$TMP/nf/rules.json" \
+	"$TMP/nf/b.rb"
+echo '{"version": 1, "allow_failure": "yes"}' >"$TMP/nf/bad.json"
+expect_status 3 "$RUNBUNDLE" gate --rules "$TMP/nf/bad.json" "$TMP/nf/b.rb"
+expect_grep 'allow_failure: "yes": expected true or false' "$TMP/err"
+ended_run killed '{"started": true, "exit_code": 143, "signal": "TERM"}'
+gate_fails killed agent-failed
+expect_grep '^agent-failed  *the agent was killed by SIGTERM$' "$TMP/out"
+ended_run stopped '{"started": false, "exit_code": 130,
+	"stopped_by": "INT"}'
+gate_fails stopped agent-failed
+expect_grep "^agent-failed  *the agent did not start: SIGINT stopped the \
+recording$" "$TMP/out"
+gate_fails late timed-out --rules "$TMP/nf/rules.json"
+gate_fails late timed-out
+
 # A PATH search for a denied command counts once: the failed attempts
 # that the same process follows with another are lookups, not attempts.
 new_run probe
@@ -341,7 +379,7 @@ expect_status 1 "$RUNBUNDLE" gate "$TMP/all/b.rb"
 expect_eq "protected-path denied-command network diverged" \
 	"$(awk '{print $1}' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" \
 	"failed rules"
-expect_grep '^gate: 4 of 9 rules failed$' "$TMP/err"
+expect_grep '^gate: 4 of 10 rules failed$' "$TMP/err"
 "$RUNBUNDLE" gate --json "$TMP/all/b.rb" >"$TMP/json" || true
 expect_eq '["protected-path","denied-command","network","diverged"]' \
 	"$(jq -c '[.rules[] | select(.passed | not) | .rule]' "$TMP/json")" \
