@@ -7,6 +7,7 @@
  * usage, 3 the replay could not run, 128 + the signal when one stopped
  * it (docs/replay.md).
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,36 @@ static int parse_number(const struct cli_command *self, const char *opt,
 				       "from 1 to %lu",
 				       opt, val ? val : "", max);
 	*out = n;
+	return 0;
+}
+
+/* Step K of replay is the one that ends with inspect's step K, so
+ * "final" and "latest" name the last one, as in the readers. Step 0,
+ * the initial snapshot, ran no command. */
+static int parse_step(const struct cli_command *self, struct replay_args *a,
+		      const char *val)
+{
+	char *end = NULL;
+	unsigned long n = strtoul(val, &end, 10);
+
+	if (strcmp(val, "final") == 0 || strcmp(val, "latest") == 0) {
+		a->step = REPLAY_STEP_FINAL;
+		return 0;
+	}
+	if (!*val || *end || !isdigit((unsigned char)*val) || n > 100000) {
+		if (strcmp(val, "initial") != 0)
+			return cli_usage_error(self, "invalid --step: '%s': "
+					       "expected a number from 1 to "
+					       "100000, or 'final' for the "
+					       "last step", val);
+		n = 0;
+	}
+	if (n == 0)
+		return cli_usage_error(self, "invalid --step: '%s': the "
+				       "initial snapshot is taken before the "
+				       "agent runs any command, so step 1 is "
+				       "the first to re-run", val);
+	a->step = n;
 	return 0;
 }
 
@@ -161,17 +192,16 @@ static int parse_option(const struct cli_command *self, struct replay_args *a,
 		a->match_rules[a->n_match_rules++] = val;
 		return 0;
 	}
-	if (strcmp(opt, "--repeat") == 0 || strcmp(opt, "-j") == 0 ||
-	    strcmp(opt, "--step") == 0) {
+	if (strcmp(opt, "--step") == 0)
+		return parse_step(self, a, val);
+	if (strcmp(opt, "--repeat") == 0 || strcmp(opt, "-j") == 0) {
 		rc = parse_number(self, opt, val, 100000, &n);
 		if (rc)
 			return rc;
 		if (strcmp(opt, "--repeat") == 0)
 			a->repeat = (unsigned)n;
-		else if (strcmp(opt, "-j") == 0)
-			a->jobs = (unsigned)n;
 		else
-			a->step = n;
+			a->jobs = (unsigned)n;
 		return 0;
 	}
 	return cli_usage_error(self, "unknown option: '%s'", opt);
@@ -230,10 +260,10 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 				       a->jobs);
 	if (a->compare_output && a->step)
 		return cli_usage_error(self, "invalid option: "
-				       "'--compare-output': --step %zu re-runs "
+				       "'--compare-output': --step re-runs "
 				       "the step's commands without the agent, "
-				       "so there is no agent output to compare",
-				       a->step);
+				       "so there is no agent output to "
+				       "compare");
 	if (a->n_upstreams && a->opts.on_mismatch != HARNESS_DIVERGE_FORWARD)
 		return cli_usage_error(self, "invalid option: '--upstream %s': "
 				       "a live upstream answers only with "

@@ -851,6 +851,36 @@ static char *step_script(const struct replay_run *run,
 	return buf;
 }
 
+/* Print why step k has nothing to re-run, and the steps that have. */
+static void no_commands(const struct replay_run *a, size_t k)
+{
+	const struct replay_proc *cmds[1];
+	char list[256] = "";
+	size_t len = 0, listed = 0;
+
+	if (k == a->n_steps && k > 1)
+		cli_error("cannot re-run step %zu: '%s': the agent ran no "
+			  "command after its last model request", k, a->path);
+	else
+		cli_error("cannot re-run step %zu: '%s': the agent ran no "
+			  "command that ended in it", k, a->path);
+	for (size_t i = 1; i <= a->n_steps && len < sizeof(list); i++) {
+		if (step_commands(a, i, cmds, 1) == 0)
+			continue;
+		if (++listed > 8) {
+			snprintf(list + len, sizeof(list) - len, ", ...");
+			break;
+		}
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+					"%s%zu", listed > 1 ? ", " : "", i);
+	}
+	if (listed)
+		cli_hint("re-run a step that ran commands: %s", list);
+	else
+		cli_hint("the agent ran no command in any step; replay the "
+			 "whole run without --step");
+}
+
 struct step_plan {
 	char *script;
 	char *argv[4];
@@ -864,6 +894,8 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 	const char *ws = cJSON_GetStringValue(
 		cJSON_GetObjectItem(a->record, "workspace"));
 
+	if (k == REPLAY_STEP_FINAL)
+		k = args->step = a->n_steps;
 	if (k > a->n_steps) {
 		cli_error("no such step: '%zu': the run has %zu step%s", k,
 			  a->n_steps, a->n_steps == 1 ? "" : "s");
@@ -872,9 +904,7 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 	}
 	n = step_commands(a, k, cmds, 256);
 	if (n == 0) {
-		cli_error("cannot re-run step %zu: '%s': the agent ran no "
-			  "command in it",
-			  k, a->path);
+		no_commands(a, k);
 		return CLI_EXIT_ERROR;
 	}
 	plan->script = step_script(a, cmds, n, ws ? ws : "/");

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "record/record.h"
 #include "replay/session.h"
@@ -14,6 +15,10 @@
 /* The command line of runbundle replay. */
 /* The most --match-rule options one command takes. */
 #define REPLAY_MAX_MATCH_RULES 64
+
+/* The value of replay_args.step for "--step final", which names the
+ * last step before the bundle is read. */
+#define REPLAY_STEP_FINAL SIZE_MAX
 
 struct replay_args {
 	const char *bundle;
@@ -29,7 +34,7 @@ struct replay_args {
 				 * without the sandbox */
 	unsigned repeat; /* 0: one replay, compared in full */
 	unsigned jobs;	 /* replays at once */
-	size_t step;	 /* 0: the whole run */
+	size_t step;	 /* 0: the whole run, REPLAY_STEP_FINAL the last */
 	struct replay_options opts;
 	const char *match_rules[REPLAY_MAX_MATCH_RULES]; /* --match-rule */
 	size_t n_match_rules;

@@ -40,6 +40,26 @@ expect_grep '^step 2 re-run 1 time: 1 as recorded' "$TMP/out"
 expect_status 2 "$RUNBUNDLE" replay --step 9 "$TMP/run.rb"
 expect_grep 'no such step' "$TMP/err"
 
+# --step takes the names of the readers' --step: final, or its alias
+# latest, is the last step, step 5, which follows the agent's last model
+# request. The agent ran no command in it, and the message says so and
+# names the steps that did. initial names no step to re-run.
+for name in final latest 5; do
+	expect_status 3 "$RUNBUNDLE" replay --step "$name" "$TMP/run.rb"
+	expect_grep "^runbundle: cannot re-run step 5: '$TMP/run.rb': the \
+agent ran no command after its last model request$" "$TMP/err"
+	expect_grep '^hint: re-run a step that ran commands: 1, 2, 3, 4$' \
+		"$TMP/err"
+done
+for name in initial 0 00; do
+	expect_status 2 "$RUNBUNDLE" replay --step "$name" "$TMP/run.rb"
+	expect_grep "^runbundle: invalid --step: '$name': the initial \
+snapshot is taken before the agent runs any command" "$TMP/err"
+done
+expect_status 2 "$RUNBUNDLE" replay --step last "$TMP/run.rb"
+expect_grep "^runbundle: invalid --step: 'last': expected a number from 1 \
+to 100000, or 'final' for the last step$" "$TMP/err"
+
 # Each command re-runs with its own recorded environment, not the
 # agent's: the command of step 2 had a variable that the agent never
 # had, and writes it into the workspace.
