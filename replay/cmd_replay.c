@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/fingerprint.h"
@@ -556,6 +557,36 @@ out:
 	return rc;
 }
 
+/* Reject an -o that exists before the notes on the policy and the host,
+ * which would otherwise bury the error. A bundle is never replaced, and
+ * a batch's directory must be empty or new. */
+static int check_output_path(const struct replay_args *args)
+{
+	struct stat st;
+
+	if (!args->output || lstat(args->output, &st) < 0)
+		return 0;
+	if (args->repeat) {
+		if (!S_ISDIR(st.st_mode)) {
+			cli_error("cannot write the replays into directory: "
+				  "'%s': not a directory", args->output);
+			cli_hint("name a new or empty directory for "
+				 "replay-N.rb and replay-N.log");
+			return CLI_EXIT_ERROR;
+		}
+		return replay_check_empty(args->output) < 0 ? CLI_EXIT_ERROR
+							    : 0;
+	}
+	if (S_ISLNK(st.st_mode) && stat(args->output, &st) < 0)
+		cli_error("cannot create the bundle: '%s': it is a dangling "
+			  "symbolic link", args->output);
+	else
+		cli_error("cannot create the bundle: '%s': it exists",
+			  args->output);
+	cli_hint("remove it, or choose a new name with -o");
+	return CLI_EXIT_ERROR;
+}
+
 int cmd_replay(int argc, char **argv, const struct cli_command *self)
 {
 	struct replay_args args;
@@ -564,6 +595,8 @@ int cmd_replay(int argc, char **argv, const struct cli_command *self)
 	int rc;
 
 	rc = parse_args(argc, argv, self, &args);
+	if (rc == 0)
+		rc = check_output_path(&args);
 	if (rc)
 		return rc;
 	/* Before anything reads the recording, as in runbundle diff. */

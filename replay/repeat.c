@@ -922,7 +922,7 @@ static int plan_step(struct replay_run *a, struct replay_args *args,
 }
 
 /* Replays never write over another batch's bundles and logs. */
-static int check_empty(const char *dir)
+int replay_check_empty(const char *dir)
 {
 	int empty = bundle_dir_is_empty(dir);
 
@@ -949,7 +949,7 @@ static int make_dir(const struct replay_args *args, char *dir, size_t len)
 			cli_error("cannot create the directory: '%s': %m", dir);
 			return -1;
 		}
-		return check_empty(dir);
+		return replay_check_empty(dir);
 	}
 	snprintf(dir, len, "%s/runbundle-repeat-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");

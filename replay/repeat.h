@@ -42,6 +42,10 @@ struct replay_args {
 	size_t n_upstreams;
 };
 
+/* Check that dir, the -o of --repeat or --step, is an empty
+ * directory. Returns 0, or -1 after printing the error and the fix. */
+int replay_check_empty(const char *dir);
+
 /* Run the replays that args asks for, print the statistics (as JSON
  * with --json, host being the host's differences) and return the exit
  * status: 0 when every replay matched the recording, 1 when one

@@ -52,6 +52,26 @@ mkdir "$TMP/empty"
 expect_status 0 "$RUNBUNDLE" replay --trust-policy \
 	--repeat 1 -o "$TMP/empty" "$TMP/run.rb"
 
+# An -o that exists is rejected before anything else: before the notes
+# on the recorded policy, and before the policy's own rejection.
+for trust in --trust-policy --keep; do
+	expect_status 3 "$RUNBUNDLE" replay "$trust" --repeat 1 \
+		-o "$TMP/rep" "$TMP/run.rb"
+	expect_grep "^runbundle: cannot write the replays into directory: \
+'$TMP/rep': not empty" "$TMP/err"
+	expect_status 3 "$RUNBUNDLE" replay "$trust" --step 1 \
+		-o "$TMP/run.rb" "$TMP/run.rb"
+	expect_grep "^runbundle: cannot write the replays into directory: \
+'$TMP/run.rb': not a directory$" "$TMP/err"
+	expect_status 3 "$RUNBUNDLE" replay "$trust" -o "$TMP/run.rb" \
+		"$TMP/run.rb"
+	expect_grep "^runbundle: cannot create the bundle: '$TMP/run.rb': it \
+exists$" "$TMP/err"
+	expect_grep '^hint: remove it, or choose a new name with -o$' \
+		"$TMP/err"
+	expect_eq 2 "$(wc -l <"$TMP/err")" "lines on stderr"
+done
+
 # Forward needs an upstream, and a scripted recording has none.
 expect_status 2 "$RUNBUNDLE" replay --trust-policy \
 	--on-mismatch forward "$TMP/run.rb"
