@@ -78,6 +78,20 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 int cli_option_error(const struct cli_command *self, int c, char **argv);
 
 /*
+ * Check the value of the short option c, as getopt_long(3) has just
+ * returned it with optarg, against two slips. "-json" parses as -j with
+ * the value "son", and "-output" as -o with "utput". Such a word is
+ * rejected as cli_option_error() rejects "-rules" when, with one more
+ * dash, it names a long option of longopts (NULL for none) or of the
+ * usage line. "-o=r.html" gives -o the value "=r.html", and is rejected
+ * with the fix "-o r.html". Returns 0, or CLI_EXIT_USAGE after the
+ * usage error.
+ */
+struct option;
+int cli_short_value_check(const struct cli_command *self,
+			  const struct option *longopts, int c, char **argv);
+
+/*
  * Check that one operand, the bundle, follows the options, which end at
  * argv[first]. Returns 0, or CLI_EXIT_USAGE after the usage error that
  * names a missing bundle or the first extra argument.

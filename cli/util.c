@@ -239,6 +239,37 @@ static const char *one_dash_long(const struct cli_command *self,
 	return usage_names(self, word + 1, n) ? word : NULL;
 }
 
+int cli_short_value_check(const struct cli_command *self,
+			  const struct option *longopts, int c, char **argv)
+{
+	const char *word = argv[optind - 1];
+	bool long_name;
+	size_t n;
+
+	/* Only a value in the option's own word, "-ovalue": a value in the
+	 * next word is the whole of it, and "--name=value" is checked by
+	 * getopt_long. */
+	if (!optarg || c <= 0 || c >= 0x7f || word[0] != '-' ||
+	    word[1] == '-' || optarg <= word || optarg > word + strlen(word))
+		return 0;
+
+	n = strcspn(word + 1, "=");
+	long_name = usage_names(self, word + 1, n);
+	for (const struct option *o = longopts; o && o->name; o++)
+		long_name |= strlen(o->name) == n &&
+			     strncmp(o->name, word + 1, n) == 0;
+	if (long_name)
+		return cli_usage_error(self, "unknown option: '%s': a long "
+				       "option starts with two dashes: "
+				       "'-%.*s'", word, (int)n + 1, word);
+	if (optarg[0] == '=')
+		return cli_usage_error(self, "invalid -%c: '%s': a short "
+				       "option takes its value without '=': "
+				       "write '-%c %s'", c, optarg, c,
+				       optarg + 1);
+	return 0;
+}
+
 int cli_option_error(const struct cli_command *self, int c, char **argv)
 {
 	char buffer[3];

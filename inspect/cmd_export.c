@@ -292,6 +292,8 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
+		if (cli_short_value_check(self, long_options, c, argv))
+			return CLI_EXIT_USAGE;
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'k': keep_setid = 1; break;

@@ -53,6 +53,8 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
+		if (cli_short_value_check(self, long_options, c, argv))
+			return CLI_EXIT_USAGE;
 		if (c == 'j')
 			*json = 1;
 		else if (c == 'o')

@@ -62,6 +62,8 @@ int inspect_options_parse(int argc, char **argv,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options,
 				NULL)) != -1) {
+		if (cli_short_value_check(self, long_options, c, argv))
+			return -1;
 		i = option_index(options, n, c);
 		if (i < 0) {
 			cli_option_error(self, c, argv);

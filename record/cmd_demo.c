@@ -425,6 +425,8 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) != -1) {
+		if (cli_short_value_check(self, options, c, argv))
+			return CLI_EXIT_USAGE;
 		if (c == 'o')
 			*output = optarg;
 		else if (c == 'e')

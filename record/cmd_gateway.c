@@ -430,6 +430,8 @@ static int parse_options(const struct cli_command *self, struct options *o,
 	       -1) {
 		if (opt == '?' || opt == ':')
 			return cli_option_error(self, opt, argv);
+		if (cli_short_value_check(self, long_options, opt, argv))
+			return CLI_EXIT_USAGE;
 		rc = parse_option(self, o, opt, optarg);
 		if (rc != 0)
 			return rc;

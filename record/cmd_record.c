@@ -397,6 +397,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return cli_option_error(self, c, argv);
+		if (cli_short_value_check(self, options, c, argv))
+			return CLI_EXIT_USAGE;
 		rc = parse_option(self, a, c, optarg);
 		if (rc)
 			return rc;

@@ -53,6 +53,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	optind = 1;
 	/* '+': the traced command's own options follow it. */
 	while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) != -1) {
+		if (cli_short_value_check(self, options, c, argv))
+			return CLI_EXIT_USAGE;
 		if (c == 'j') {
 			args->json = true;
 		} else if (c == 'o') {

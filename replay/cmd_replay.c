@@ -237,6 +237,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:j:", options, &k)) != -1) {
+		if (cli_short_value_check(self, options, c, argv))
+			return CLI_EXIT_USAGE;
 		if (c == 0)
 			snprintf(opt, sizeof(opt), "--%s", options[k].name);
 		else if (c == 'o' || c == 'j')

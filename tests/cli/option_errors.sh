@@ -44,6 +44,43 @@ LIST
 expect_status 2 "$RUNBUNDLE" ls -rx "$B"
 expect_grep "^runbundle: unknown option: '-x'$" "$TMP/err"
 
+# The same slip with a short option that takes a value: "-json" is not
+# -j with the value "son", nor "-output" -o with "utput", and nothing is
+# written under such a name. A short option's glued value that starts
+# with '=' is rejected with the fix.
+mkdir "$TMP/cwd"
+cd "$TMP/cwd"
+while IFS='|' read -r cmd word fix; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$RUNBUNDLE" $cmd
+	expect_grep "^runbundle: unknown option: '$word': a long option \
+starts with two dashes: '$fix'$" "$TMP/err"
+done <<LIST
+replay -json $B|-json|--json
+replay -output x $B|-output|--output
+report -output r.html $B|-output|--output
+record -output x.rb -- true|-output|--output
+gateway -upstream a=http://127.0.0.1:9|-upstream|--upstream
+LIST
+while IFS='|' read -r cmd value fix; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$RUNBUNDLE" $cmd
+	expect_grep "^runbundle: invalid -o: '$value': a short option takes \
+its value without '=': write '$fix'$" "$TMP/err"
+done <<LIST
+report -o=r.html $B|=r.html|-o r.html
+export --format tar -o=x.tar $B|=x.tar|-o x.tar
+export-bundle -o=x.tar.zst $B|=x.tar.zst|-o x.tar.zst
+replay -o=x.rb $B|=x.rb|-o x.rb
+record -o=x.rb -- true|=x.rb|-o x.rb
+LIST
+expect_eq '' "$(ls "$TMP/cwd")" "files written by the rejected commands"
+expect_status 0 "$RUNBUNDLE" report -or.html "$B"
+[ -f r.html ] || fail "report -or.html wrote no r.html"
+expect_status 0 "$RUNBUNDLE" export --format tar -o =x.tar "$B"
+[ -f =x.tar ] || fail "export -o =x.tar wrote no '=x.tar'"
+cd "$TMP"
+
 # A value that an option does not take is named with what it expects.
 while IFS='|' read -r cmd message; do
 	# shellcheck disable=SC2086
