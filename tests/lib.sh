@@ -102,6 +102,14 @@ expect_grep() {
 # directory may sit below a home directory that this user cannot enter.
 TEST_USER=${RUNBUNDLE_TEST_USER:-rbtest}
 
+# skip_if_sanitized BINARY WHY: skip the test when BINARY was built
+# with AddressSanitizer or UBSan, saying WHY.
+skip_if_sanitized() {
+	if ldd "$1" | grep -q 'libasan\|libubsan'; then
+		skip "$2"
+	fi
+}
+
 unpriv_setup() {
 	if [ "$(id -u)" -eq 0 ]; then
 		if ! id "$TEST_USER" >/dev/null 2>&1; then

@@ -8,9 +8,8 @@ WRITER=$1
 PRELOAD=$2
 
 # The sanitizers must come first among the preloaded libraries.
-if ldd "$WRITER" | grep -q 'libasan\|libubsan'; then
-	skip "the sanitizers do not run beside another preloaded library"
-fi
+skip_if_sanitized "$WRITER" \
+	"the sanitizers do not run beside another preloaded library"
 
 echo content >"$TMP/file"
 bundle=$TMP/killed.rb

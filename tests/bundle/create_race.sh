@@ -8,9 +8,8 @@
 PRELOAD=$1
 
 # The sanitizers must come first among the preloaded libraries.
-if ldd "$RUNBUNDLE" | grep -q 'libasan\|libubsan'; then
-	skip "the sanitizers do not run beside another preloaded library"
-fi
+skip_if_sanitized "$RUNBUNDLE" \
+	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws"
 echo one >"$TMP/ws/a"

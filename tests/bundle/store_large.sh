@@ -6,9 +6,8 @@ WRITER=$1
 
 # The sanitizers reserve terabytes of address space, which no limit
 # allows.
-if ldd "$WRITER" | grep -q 'libasan\|libubsan'; then
-	skip "the sanitizers need more address space than the limit"
-fi
+skip_if_sanitized "$WRITER" \
+	"the sanitizers need more address space than the limit"
 
 # glibc reserves 64 MiB of address space for each extra malloc arena,
 # and a worker thread gets one or not by timing (2 of 20 runs failed).

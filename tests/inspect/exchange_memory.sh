@@ -4,20 +4,16 @@
 # and read the events from the chunks, so their peak memory stays
 # within 4 times the response, where it was 4.6 times.
 . "$TESTS_DIR/lib.sh"
-command -v curl >/dev/null || skip "curl is missing"
+. "$TESTS_DIR/harness/gateway_lib.sh"
 
 # AddressSanitizer's quarantine would be the peak, not runbundle.
-if ldd "$RUNBUNDLE" | grep -q 'libasan'; then
-	skip "the sanitizer's quarantine would dominate the peak memory"
-fi
+skip_if_sanitized "$RUNBUNDLE" \
+	"the sanitizer's quarantine would dominate the peak memory"
 
 mkdir "$TMP/ws"
 cd "$TMP/ws"
-/usr/bin/python3 "$TESTS_DIR/harness/upstream.py" "$TMP/port" \
-	2>"$TMP/upstream.err" &
-upstream_pid=$!
-trap 'kill $upstream_pid 2>/dev/null || true; cleanup' EXIT
-upstream=http://127.0.0.1:$(wait_port "$TMP/port")
+start_upstream
+upstream=$UPSTREAM
 
 # 32 MiB of SSE events of 1 KiB each, the base64 text 43 MiB.
 size=33554432

@@ -10,9 +10,8 @@
 preload=$1
 
 # The sanitizers must come first among the preloaded libraries.
-if ldd "$RUNBUNDLE" | grep -q 'libasan\|libubsan'; then
-	skip "the sanitizers do not run beside another preloaded library"
-fi
+skip_if_sanitized "$RUNBUNDLE" \
+	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws"
 i=0

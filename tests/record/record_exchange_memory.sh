@@ -4,20 +4,16 @@
 # memory stays within 4.5 times the response. Every byte is still stored.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
-command -v curl >/dev/null || skip "curl is missing"
+. "$TESTS_DIR/harness/gateway_lib.sh"
 
 # AddressSanitizer's quarantine would be the peak, not runbundle.
-if ldd "$RB" | grep -q 'libasan'; then
-	skip "the sanitizer's quarantine would dominate the peak memory"
-fi
+skip_if_sanitized "$RB" \
+	"the sanitizer's quarantine would dominate the peak memory"
 
 mkdir "$TMP/ws"
 cd "$TMP/ws"
-/usr/bin/python3 "$TESTS_DIR/harness/upstream.py" "$TMP/port" \
-	2>"$TMP/upstream.err" &
-upstream_pid=$!
-trap 'kill $upstream_pid 2>/dev/null || true; cleanup' EXIT
-upstream=http://127.0.0.1:$(wait_port "$TMP/port")
+start_upstream
+upstream=$UPSTREAM
 
 # 64 MiB, of which the JSON text is 85 MiB in base64.
 size=67108864

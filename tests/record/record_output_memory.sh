@@ -8,9 +8,8 @@
 
 # AddressSanitizer keeps freed memory in quarantine, 256 MiB by default,
 # so the peak would measure the sanitizer, not runbundle.
-if ldd "$RB" | grep -q 'libasan'; then
-	skip "the sanitizer's quarantine would dominate the peak memory"
-fi
+skip_if_sanitized "$RB" \
+	"the sanitizer's quarantine would dominate the peak memory"
 
 ws=$TMP/ws
 mkdir "$ws"
