@@ -144,15 +144,18 @@ static void exchange(struct bundle *b, const char *body)
 	free(text);
 }
 
-/* Write a run: the agent runs a tool, asks the model once, ends. */
-static char *write_run(const char *name, const struct spec *s)
+/* Create the bundle of run name in dir, with its record event and an
+ * empty initial workspace. *path is set to its path, which the caller
+ * frees. */
+static struct bundle *begin_run(const char *name, char **path)
 {
-	char *path = malloc(300), fingerprint[256], env[256];
 	struct bundle *b;
 	cJSON *data;
 
-	snprintf(path, 300, "%s/%s.rb", dir, name);
-	b = bundle_create(path, NULL);
+	*path = malloc(300);
+	assert_non_null(*path);
+	snprintf(*path, 300, "%s/%s.rb", dir, name);
+	b = bundle_create(*path, NULL);
 	assert_non_null(b);
 	data = cJSON_CreateObject();
 	cJSON_AddItemToObject(
@@ -161,6 +164,16 @@ static char *write_run(const char *name, const struct spec *s)
 	cJSON_AddStringToObject(data, "workspace", "/w");
 	event(b, "record", data, NULL);
 	workspace(b, "initial", "", 0);
+	return b;
+}
+
+/* Write a run: the agent runs a tool, asks the model once, ends. */
+static char *write_run(const char *name, const struct spec *s)
+{
+	char *path, fingerprint[256], env[256];
+	struct bundle *b = begin_run(name, &path);
+	cJSON *data;
+
 	snprintf(env, sizeof(env), "[[\"RUNBUNDLE_GATEWAY_URL\",\"%s\"]]",
 		 s->gateway ? s->gateway : "");
 	exec_with(b, 0, -1, "agent", NULL, s->gateway ? env : NULL);
@@ -632,20 +645,10 @@ static void gateway_address_no_difference(void **state)
  * ["tool", "xI"] for I from 0 up, or from n - 1 down. */
 static char *write_many(const char *name, int n, bool down)
 {
-	char *path = malloc(300), arg[32];
-	struct bundle *b;
+	char *path, arg[32];
+	struct bundle *b = begin_run(name, &path);
 	cJSON *data;
 
-	snprintf(path, 300, "%s/%s.rb", dir, name);
-	b = bundle_create(path, NULL);
-	assert_non_null(b);
-	data = cJSON_CreateObject();
-	cJSON_AddItemToObject(
-		data, "argv",
-		cJSON_CreateStringArray((const char *[]){"agent"}, 1));
-	cJSON_AddStringToObject(data, "workspace", "/w");
-	event(b, "record", data, NULL);
-	workspace(b, "initial", "", 0);
 	exec_with(b, 0, -1, "agent", NULL, NULL);
 	assert_int_equal(bundle_begin(b), 0);
 	for (int i = 0; i < n; i++) {
