@@ -408,8 +408,21 @@ static enum escaped match_escaped(const char *secret, size_t n, size_t j,
 			     ? read_escape(data + at, len - at, bytes, &n_bytes,
 					   &step)
 			     : -1;
-		if (rc == 0)
+		if (rc == 0) {
+			size_t rest;
+
+			/* Data that ends in the secret's own '%' or backslash
+			 * spells the secret, so it is masked now. Only the
+			 * last 12 bytes get here, so this recurses at most 12
+			 * levels deep. */
+			if (data[at] == (unsigned char)secret[j] &&
+			    match_escaped(secret, n, j + 1, data + at + 1,
+					  len - at - 1, &rest) == ESC_MATCH) {
+				*used = at + 1 + rest;
+				return ESC_MATCH;
+			}
 			return ESC_PARTIAL;
+		}
 		if (rc > 0 && n_bytes <= n - j &&
 		    memcmp(bytes, secret + j, n_bytes) == 0) {
 			at += step;

@@ -230,6 +230,15 @@ static void redact_masks_mixed_percent(void **state)
 	assert_int_equal(harness_secrets_add(&secrets, "sk%zz/key-0123"), 0);
 	expect_redacted(&secrets, "k=sk%zz%2Fkey-0123 and 50%",
 			"k=[REDACTED]****** and 50%");
+	/* A '%' or backslash of the secret's own at the end of the data,
+	 * where it could begin an escape. */
+	harness_secrets_release(&secrets);
+	assert_int_equal(harness_secrets_add(&secrets, "sk/key-0123%"), 0);
+	expect_redacted(&secrets, "k=sk%2Fkey-0123%", "k=[REDACTED]****");
+	expect_redacted(&secrets, "k=sk\\/key-0123%", "k=[REDACTED]***");
+	harness_secrets_release(&secrets);
+	assert_int_equal(harness_secrets_add(&secrets, "sk/key-0123\\"), 0);
+	expect_redacted(&secrets, "\"sk\\/key-0123\\", "\"[REDACTED]***");
 	harness_secrets_release(&secrets);
 }
 
