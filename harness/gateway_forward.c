@@ -141,6 +141,10 @@ static char *error_event(const struct gateway_request *req,
  * just stops, and the connection is closed as for a cut transfer. The
  * OpenAI and Anthropic SDKs for Node raise that event as an API error
  * (tests/harness/gateway_limit_sdk.sh).
+ * NOTE: the start of an event that an earlier piece brought has been
+ * relayed already, and the error's blank line ends it as a broken
+ * event. Holding back an unfinished event until its blank line would
+ * let the cut drop it, from the record too.
  */
 static void cut_at_limit(struct gateway_request *req, const char *data)
 {
