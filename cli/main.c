@@ -450,8 +450,10 @@ static int cmd_help(int argc, char **argv, const struct cli_command *self)
  * The module runs with the caller's privileges, so one that another
  * user could have put beside a copy of the executable (in /tmp, say)
  * is rejected: its owner must be root, the caller or the executable's
- * owner, and no other user may write it. Its build id must be the
- * executable's, so that a module left by another build is not run.
+ * owner, and it must not be writable by every user. Write access for
+ * its group is let through, because a build under umask 002 gives it
+ * that. Its build id must be the executable's, so that a module left
+ * by another build is not run.
  * module is NULL before the file is loaded: then only the file is
  * checked.
  */
@@ -570,7 +572,7 @@ static void *open_module(void)
 		if (access(path, F_OK) == 0)
 			cli_hint("runbundle loads only the module of its own "
 				 "build or installation, owned by root, you or "
-				 "its owner, and writable by no other user");
+				 "its owner, and not writable by every user");
 		cli_hint("build it with ninja, or install runbundle again "
 			 "with meson install");
 	}

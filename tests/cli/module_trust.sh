@@ -1,8 +1,9 @@
 #!/bin/sh
 # A copy of the executable loads the commands module beside it only
 # when the module is of its own build, owned by root, the caller or the
-# executable's owner, and writable by no other user: the module runs with
-# the caller's privileges, and a copy may sit in a shared directory.
+# executable's owner, and not writable by every user: the module runs
+# with the caller's privileges, and a copy may sit in a shared
+# directory.
 . "$TESTS_DIR/lib.sh"
 
 build=$(dirname "$RUNBUNDLE")
