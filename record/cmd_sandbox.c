@@ -475,6 +475,7 @@ static cJSON *report(struct run *run)
 		cli_hint("it runs as another user, such as a setuid program; "
 			 "kill it as that user or as root");
 	}
+	sandbox_print_unreaped(&run->result, stderr);
 	if (!result || !list) {
 		cJSON_Delete(result);
 		cJSON_Delete(list);

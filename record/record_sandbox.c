@@ -424,6 +424,7 @@ static void finish(struct boxed *b, struct record_result *r)
 	if (b->child.pid > 0 && sandbox_wait(&b->child, &res) == 0) {
 		r->timed_out = res.timed_out;
 		limit_hits(b->session, res.process_limit_hits);
+		sandbox_print_unreaped(&res, stderr);
 	}
 	if (b->supervisor)
 		sandbox_seccomp_supervisor_stop(b->supervisor);

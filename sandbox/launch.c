@@ -47,6 +47,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/error.h"
@@ -72,6 +73,9 @@ struct exit_report {
 	int timed_out;
 	int survivors;		/* processes that init could not kill */
 	int survivor_pid;	/* the first of them */
+	int unreaped;		/* processes that outlived SIGKILL */
+	int unreaped_pid;	/* the first of them */
+	int in_pid_namespace;	/* the pids are the new namespace's */
 };
 
 /* Status of a process that failed before the command ran. */
@@ -380,24 +384,72 @@ static size_t read_children(pid_t *pids)
 }
 
 /*
+ * Seconds that init waits for the run's processes to die of its
+ * SIGKILL. A process in uninterruptible sleep outlives SIGKILL, such as
+ * one whose request a FUSE server has read and never answers, and init
+ * would otherwise wait with it, and the caller with init.
+ */
+#define REAP_SECONDS 5
+
+static void reap_deadline(struct timespec *end)
+{
+	clock_gettime(CLOCK_MONOTONIC, end);
+	end->tv_sec += REAP_SECONDS;
+}
+
+/* Reap one child, waiting until end at most. Returns 1, 0 when no
+ * child is left, or -1 at end. SIGCHLD is blocked in init (run_init()),
+ * which takes it here. */
+static int reap_one(const struct timespec *end)
+{
+	sigset_t sigchld;
+
+	sigemptyset(&sigchld);
+	sigaddset(&sigchld, SIGCHLD);
+	for (;;) {
+		struct timespec now, left;
+		pid_t pid = waitpid(-1, NULL, __WALL | WNOHANG);
+
+		if (pid > 0)
+			return 1;
+		if (pid < 0 && errno != EINTR)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end->tv_sec - now.tv_sec;
+		left.tv_nsec = end->tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000;
+		}
+		if (left.tv_sec < 0)
+			return -1;
+		sigtimedwait(&sigchld, NULL, &left);
+	}
+}
+
+/*
  * Kill every process descended from the command, with --sandbox none.
  * Init is a child subreaper (run_init()), so a process whose parent
  * dies is reparented to init, however it daemonized. Killing init's
  * children and reaping them until none is left therefore kills the
  * whole tree, and no pid is reused meanwhile, because only init reaps
- * them. Returns the number of children that could not be killed (a
+ * them. Stores in r the number of children that could not be killed (a
  * setuid program that changed its real uid, for a caller without
- * privilege), and stores the first one's pid in *first.
+ * privilege) and the first one's pid, or else the number that did not
+ * die within REAP_SECONDS.
  */
-static int kill_descendants(int *first)
+static void kill_descendants(struct exit_report *r)
 {
 	pid_t pids[MAX_CHILDREN];
-	int survivors;
+	struct timespec end;
+	size_t n;
 
+	reap_deadline(&end);
 	for (;;) {
-		size_t n = read_children(pids), killed = 0;
+		size_t killed = 0;
 
-		survivors = 0;
+		n = read_children(pids);
+		r->survivors = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (kill(pids[i], SIGKILL) == 0) {
 				killed++;
@@ -405,30 +457,49 @@ static int kill_descendants(int *first)
 			}
 			if (errno != EPERM)
 				continue;
-			if (!survivors)
-				*first = pids[i];
-			survivors++;
+			if (!r->survivors)
+				r->survivor_pid = pids[i];
+			r->survivors++;
 		}
 		if (!killed)
-			return survivors;
+			return;
 		/* One of them dies, and its children become init's. */
-		while (waitpid(-1, NULL, __WALL) < 0 && errno == EINTR)
-			;
+		if (reap_one(&end) < 0)
+			break;
 		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
 			;
 	}
+	n = read_children(pids);
+	for (size_t i = 0; i < n; i++) {
+		if (kill(pids[i], 0) == 0) {
+			if (!r->unreaped)
+				r->unreaped_pid = pids[i];
+			r->unreaped++;
+		}
+	}
 }
 
-/* Reap every child left, which kill_rest() has killed, so that none of
+/* Reap every child left, which signal_rest() has killed, so that none of
  * them is still in the run's cgroup when init reports the status. The
- * kernel would wait for them all the same when init exits. */
-static void reap_rest(void)
+ * kernel would wait for them all the same when init exits. Returns the
+ * number left after REAP_SECONDS, and stores the first one's pid in
+ * *first. */
+static int reap_rest(pid_t *first)
 {
-	for (;;) {
-		if (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-			continue;
-		return;
-	}
+	pid_t pids[MAX_CHILDREN];
+	struct timespec end;
+	size_t n;
+	int rc;
+
+	reap_deadline(&end);
+	while ((rc = reap_one(&end)) > 0)
+		;
+	if (rc == 0)
+		return 0;
+	/* Without /proc/PID/task/PID/children, one at least. */
+	n = read_children(pids);
+	*first = n ? pids[0] : 0;
+	return n ? (int)n : 1;
 }
 
 /*
@@ -613,10 +684,12 @@ static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 		close(cgroup_fd);
 	report.status = supervise(plan, agent, &set, &report.timed_out);
 	signal_rest(plan, agent, SIGKILL);
-	if (plan->config->mode == SANDBOX_MODE_NAMESPACES)
-		reap_rest();
+	report.in_pid_namespace =
+		plan->config->mode == SANDBOX_MODE_NAMESPACES;
+	if (report.in_pid_namespace)
+		report.unreaped = reap_rest(&report.unreaped_pid);
 	else
-		report.survivors = kill_descendants(&report.survivor_pid);
+		kill_descendants(&report);
 	send_msg(sock, MSG_EXIT, &report, sizeof(report), NULL, 0, false);
 	if (plan->config->wait_mode == SANDBOX_WAIT_STATUS)
 		wait_for_caller(sock);
@@ -1355,6 +1428,8 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 		r->timed_out = rep.timed_out != 0;
 		r->survivors = rep.survivors;
 		r->survivor_pid = rep.survivor_pid;
+		r->unreaped = rep.unreaped;
+		r->unreaped_pid = rep.in_pid_namespace ? 0 : rep.unreaped_pid;
 		*have_exit = true;
 	} else if (p->type == MSG_EXEC_FAILED && p->len > sizeof(int)) {
 		int err;
@@ -1396,6 +1471,100 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 	return true;
 }
 
+/* How long the caller waits for init to exit once init has reported
+ * processes that outlived its SIGKILL. Init of a PID namespace cannot
+ * exit before every process of the namespace has. */
+#define ABANDON_MS 1000
+
+/*
+ * Wait until the helper, or the cloned init, can be reaped, and read
+ * init's last messages meanwhile. Returns false when init reported
+ * processes that outlived SIGKILL and has not exited ABANDON_MS later.
+ * Without pidfd_open() (Linux 5.3), returns true at once, and the
+ * caller waits as before.
+ */
+static bool await_exit(struct sandbox_child *child, struct packet *p,
+		       struct sandbox_result *r, bool *have_exit)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, child->pid, 0);
+	bool readable = true;
+
+	if (pidfd < 0)
+		return true;
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = readable ? child->control : -1,
+			  .events = POLLIN },
+		};
+		bool given_up = *have_exit && r->unreaped;
+		int n = poll(fds, 2, given_up ? ABANDON_MS : -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || fds[0].revents) {
+			close(pidfd);
+			return n != 0 || !given_up;
+		}
+		n = recv_packet(child->control, p, MSG_DONTWAIT);
+		if (n > 0)
+			handle_final_packet(p, r, have_exit);
+		else if (n == 0 || errno != EAGAIN)
+			readable = false;
+	}
+}
+
+/* Read the first pid of /proc/PID/task/PID/children, or 0. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64], buf[32];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	if (sandbox_read_text(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+/* Whether pid is the init of a PID namespace below ours: the last pid
+ * of its NSpid line is 1. */
+static bool is_namespace_init(pid_t pid)
+{
+	char path[64], buf[4096], *line, *end;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (sandbox_read_text(path, buf, sizeof(buf)) <= 0)
+		return false;
+	line = strstr(buf, "\nNSpid:");
+	if (!line)
+		return false;
+	end = strchr(line + 1, '\n');
+	if (end)
+		*end = '\0';
+	end = strrchr(line, '\t');
+	return end && strcmp(end + 1, "1") == 0;
+}
+
+/*
+ * Give up on a run whose init cannot exit: processes of its PID
+ * namespace outlived SIGKILL. The helper is killed and left unreaped,
+ * as is a cloned init, whose waitpid() would last until they die. The
+ * pid stored is the first of them, which is init's child.
+ */
+static void abandon(struct sandbox_child *child, struct sandbox_result *r)
+{
+	pid_t init = child->pid;
+
+	if (!is_namespace_init(init))
+		init = first_child(init);
+	if (init > 0 && !r->unreaped_pid)
+		r->unreaped_pid = first_child(init);
+	kill(child->pid, SIGKILL);
+	sandbox_created_remove(child);
+	r->process_limit_hits = sandbox_limits_process_hits(child->cgroup);
+	child->pid = -1;
+}
+
 int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 {
 	struct packet *p = malloc(sizeof(*p));
@@ -1416,6 +1585,12 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 	/* Init waits for this before it exits (wait_for_caller()). */
 	if (child->wait_mode == SANDBOX_WAIT_STATUS)
 		shutdown(child->control, SHUT_WR);
+	if (!await_exit(child, p, result, &have_exit)) {
+		abandon(child, result);
+		free(p);
+		result->exit_code = exit_code(result->status);
+		return 0;
+	}
 	while (waitpid(child->pid, &status, 0) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -1445,6 +1620,23 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 		sandbox_limits_process_hits(child->cgroup);
 	child->pid = -1;
 	return 0;
+}
+
+void sandbox_print_unreaped(const struct sandbox_result *r, FILE *out)
+{
+	char pid[32] = "?";
+
+	if (!r->unreaped)
+		return;
+	if (r->unreaped_pid > 0)
+		snprintf(pid, sizeof(pid), "%d", (int)r->unreaped_pid);
+	fprintf(out, "runbundle: warning: processes of the run did not exit "
+		"within %d s of SIGKILL: '%s': they are left behind (%d in "
+		"all)\n", REAP_SECONDS,
+		pid, r->unreaped);
+	fprintf(out, "hint: a process in uninterruptible sleep (state D in "
+		"ps) outlives SIGKILL, such as one waiting for a FUSE server "
+		"or an NFS mount; it ends when that wait does\n");
 }
 
 void sandbox_kill(struct sandbox_child *child)

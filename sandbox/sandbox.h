@@ -187,6 +187,12 @@ struct sandbox_result {
 				 * command's tree that init could not kill
 				 * (EPERM), left running */
 	pid_t survivor_pid;	/* the first of them */
+	int unreaped;		/* processes of the run that did not die
+				 * within 5 s of init's SIGKILL, left
+				 * behind: a process in uninterruptible
+				 * sleep outlives SIGKILL */
+	pid_t unreaped_pid;	/* the first of them, in the caller's PID
+				 * namespace, or 0 when unknown */
 	char message[512];
 };
 
@@ -267,6 +273,10 @@ int sandbox_launch(const struct sandbox_config *config,
  * -1 with a message when waiting failed.
  */
 int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result);
+
+/* Print to out, after sandbox_wait(), a warning about the processes
+ * of the run that outlived init's SIGKILL, if any. */
+void sandbox_print_unreaped(const struct sandbox_result *result, FILE *out);
 
 /* End the run now: child->pid is killed, and with it the whole tree. */
 void sandbox_kill(struct sandbox_child *child);

@@ -1,0 +1,88 @@
+#!/bin/sh
+# runbundle sandbox and record end a run with a process that outlives
+# SIGKILL: a lookup in a FUSE mount whose server has read the request
+# and never replies. Init reaps for 5 s at most, the caller gets the
+# command's status and a warning that names the process, and record
+# still finalizes the bundle. Needs root for the mount.
+. "$TESTS_DIR/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "mounting FUSE needs root"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+command -v python3 >/dev/null || skip "no python3"
+unshare -m --propagation private true 2>/dev/null ||
+	skip "cannot make a mount namespace"
+
+# The sandbox shows a path of filesystem.read_only with the mounts
+# below it.
+mkdir -p "$TMP/ro/mnt" "$TMP/ws"
+cat >"$TMP/policy.json" <<EOF2
+{"version": 1, "filesystem": {"read_only": ["/usr", "/bin", "/lib",
+  "/lib64", "/etc", "$TMP/ro"]}}
+EOF2
+cat >"$TMP/server.py" <<'SERVER'
+import os, struct
+while True:
+    buf = os.read(3, 1 << 20)
+    length, opcode, unique = struct.unpack_from("<IIQ", buf)
+    if opcode == 26:  # FUSE_INIT, the only request that gets a reply
+        out = struct.pack("<IIIIHHIIHHII", 7, 31, 0, 0, 12, 10, 65536, 1,
+                          32, 0, 0, 0) + bytes(24)
+        os.write(3, struct.pack("<IiQ", 16 + len(out), 0, unique) + out)
+SERVER
+# The lookup's SIGKILL comes from init at the end of the run, and the
+# server (this shell's python) stays until runbundle has exited.
+cat >"$TMP/inner.sh" <<'INNER'
+tmp=$1
+shift
+exec 3<>/dev/fuse
+mount -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0,allow_other \
+	fuse "$tmp/ro/mnt" || exit 77
+python3 "$tmp/server.py" &
+server=$!
+exec 3>&-
+cd "$tmp/ws"
+timeout -k 5 40 "$RB" "$@" -- sh -c '
+	stat "$1/ro/mnt/x" >/dev/null 2>&1 &
+	until grep -q "^State:.S" /proc/$!/status; do
+		[ -e /proc/$! ] || exit 1
+		sleep 0.05
+	done
+	echo $! >"$1/pid"
+	exit 3' sh "$tmp"
+status=$?
+kill "$server"
+exit $status
+INNER
+
+# run WHAT ARG...: runbundle ARG... in the mount namespace, which must
+# end with the command's status 3.
+run() {
+	what=$1
+	shift
+	rm -f "$TMP/pid"
+	set +e
+	RB=$RUNBUNDLE unshare -m --propagation private sh "$TMP/inner.sh" \
+		"$TMP" "$@" >"$TMP/out" 2>"$TMP/err"
+	status=$?
+	set -e
+	[ "$status" != 77 ] || skip "cannot mount FUSE here"
+	if [ "$status" != 3 ]; then
+		cat "$TMP/err" >&2
+		fail "$what with an unkillable process: exit status $status" \
+			"(124 or 137: it hung)"
+	fi
+	expect_grep "^runbundle: warning: processes of the run did not \
+exit within 5 s of SIGKILL: '[0-9][0-9]*': they are left behind \
+(1 in all)$" "$TMP/err"
+}
+
+for mode in namespaces none; do
+	run "sandbox --sandbox $mode" sandbox --sandbox "$mode" \
+		--policy "$TMP/policy.json"
+done
+expect_grep "'$(cat "$TMP/pid")': they are left" "$TMP/err"
+
+run record record --policy "$TMP/policy.json" -o "$TMP/run.rb"
+"$RUNBUNDLE" verify "$TMP/run.rb" >/dev/null ||
+	fail "the bundle of the run does not verify"
+exit 0
