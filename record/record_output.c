@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "record/record.h"
@@ -20,6 +21,11 @@
 #define FLUSH_BYTES (256 * 1024)
 #define FLUSH_CHUNKS 4096
 #define FLUSH_AGE_MS 250
+
+/* Milliseconds that the thread reads on once the run has ended. Every
+ * process of the run has died by then and the pipes are at end of
+ * stream, unless a process outlived SIGKILL with a pipe open. */
+#define DRAIN_MS 1000
 
 struct stream {
 	const char *name;	/* "stdout" or "stderr" */
@@ -36,7 +42,17 @@ struct record_output {
 	struct record_session *session;
 	struct stream streams[2];
 	pthread_t thread;
+	int64_t stop_us;	/* when to stop reading, 0 until the end of
+				 * the run (atomic) */
 };
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void write_all(int fd, const unsigned char *p, size_t len)
 {
@@ -135,7 +151,12 @@ static void *output_main(void *arg)
 		p[i] = (struct pollfd){ .fd = o->streams[i].in,
 					.events = POLLIN };
 	while (n_open > 0) {
-		int n = poll(p, 2, FLUSH_AGE_MS / 2);
+		int64_t stop = __atomic_load_n(&o->stop_us, __ATOMIC_RELAXED);
+		int n;
+
+		if (stop && monotonic_us() >= stop)
+			break;
+		n = poll(p, 2, FLUSH_AGE_MS / 2);
 
 		for (int i = 0; n > 0 && i < 2; i++) {
 			if (p[i].fd < 0 || !p[i].revents)
@@ -196,6 +217,8 @@ void record_output_finish(struct record_output *o)
 {
 	if (!o)
 		return;
+	__atomic_store_n(&o->stop_us, monotonic_us() + DRAIN_MS * 1000,
+			 __ATOMIC_RELAXED);
 	pthread_join(o->thread, NULL);
 	free_output(o);
 }

@@ -3,7 +3,8 @@
 # SIGKILL: a lookup in a FUSE mount whose server has read the request
 # and never replies. Init reaps for 5 s at most, the caller gets the
 # command's status and a warning that names the process, and record
-# still finalizes the bundle. Needs root for the mount.
+# still finalizes the bundle, also with the agent's output pipes held
+# open by that process. Needs root for the mount.
 . "$TESTS_DIR/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "mounting FUSE needs root"
@@ -42,7 +43,7 @@ server=$!
 exec 3>&-
 cd "$tmp/ws"
 timeout -k 5 40 "$RB" "$@" -- sh -c '
-	stat "$1/ro/mnt/x" >/dev/null 2>&1 &
+	stat "$1/ro/mnt/x" &
 	until grep -q "^State:.S" /proc/$!/status; do
 		[ -e /proc/$! ] || exit 1
 		sleep 0.05
