@@ -1480,8 +1480,10 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
  * Wait until the helper, or the cloned init, can be reaped, and read
  * init's last messages meanwhile. Returns false when init reported
  * processes that outlived SIGKILL and has not exited ABANDON_MS later.
- * Without pidfd_open() (Linux 5.3), returns true at once, and the
- * caller waits as before.
+ * Returns false too when init ended without a report (killed by the
+ * caller) and has not exited REAP_SECONDS later. The kernel then kills
+ * the processes of its PID namespace and waits for them, as init would
+ * have. Without pidfd_open() (Linux 5.3), returns true at once.
  */
 static bool await_exit(struct sandbox_child *child, struct packet *p,
 		       struct sandbox_result *r, bool *have_exit)
@@ -1497,14 +1499,18 @@ static bool await_exit(struct sandbox_child *child, struct packet *p,
 			{ .fd = readable ? child->control : -1,
 			  .events = POLLIN },
 		};
-		bool given_up = *have_exit && r->unreaped;
-		int n = poll(fds, 2, given_up ? ABANDON_MS : -1);
+		int timeout = -1, n;
 
+		if (*have_exit && r->unreaped)
+			timeout = ABANDON_MS;
+		else if (!readable && !*have_exit)
+			timeout = REAP_SECONDS * 1000;
+		n = poll(fds, 2, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || fds[0].revents) {
 			close(pidfd);
-			return n != 0 || !given_up;
+			return n != 0;
 		}
 		n = recv_packet(child->control, p, MSG_DONTWAIT);
 		if (n > 0)
@@ -1514,16 +1520,27 @@ static bool await_exit(struct sandbox_child *child, struct packet *p,
 	}
 }
 
-/* Read the first pid of /proc/PID/task/PID/children, or 0. */
-static pid_t first_child(pid_t pid)
+/* Count the pids of /proc/PID/task/PID/children, and store the first
+ * in *first. */
+static int count_children(pid_t pid, pid_t *first)
 {
-	char path[64], buf[32];
+	char path[64], buf[4096], *at = buf, *end;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
 		 (int)pid);
 	if (sandbox_read_text(path, buf, sizeof(buf)) <= 0)
 		return 0;
-	return (pid_t)strtol(buf, NULL, 10);
+	for (;;) {
+		long child = strtol(at, &end, 10);
+
+		if (end == at)
+			return n;
+		if (!n)
+			*first = (pid_t)child;
+		n++;
+		at = end;
+	}
 }
 
 /* Whether pid is the init of a PID namespace below ours: the last pid
@@ -1553,12 +1570,17 @@ static bool is_namespace_init(pid_t pid)
  */
 static void abandon(struct sandbox_child *child, struct sandbox_result *r)
 {
-	pid_t init = child->pid;
+	pid_t init = child->pid, first = 0;
+	int n = 0;
 
-	if (!is_namespace_init(init))
-		init = first_child(init);
-	if (init > 0 && !r->unreaped_pid)
-		r->unreaped_pid = first_child(init);
+	if (!is_namespace_init(init) && count_children(init, &init) == 0)
+		init = 0;
+	if (init > 0)
+		n = count_children(init, &first);
+	if (!r->unreaped_pid)
+		r->unreaped_pid = first;
+	if (!r->unreaped)
+		r->unreaped = n ? n : 1;
 	kill(child->pid, SIGKILL);
 	sandbox_created_remove(child);
 	r->process_limit_hits = sandbox_limits_process_hits(child->cgroup);

@@ -4,7 +4,8 @@
 # and never replies. Init reaps for 5 s at most, the caller gets the
 # command's status and a warning that names the process, and record
 # still finalizes the bundle, also with the agent's output pipes held
-# open by that process. Needs root for the mount.
+# open by that process, and after a second signal has killed the
+# sandbox. Needs root for the mount.
 . "$TESTS_DIR/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "mounting FUSE needs root"
@@ -48,8 +49,20 @@ timeout -k 5 40 "$RB" "$@" -- sh -c '
 		[ -e /proc/$! ] || exit 1
 		sleep 0.05
 	done
-	echo $! >"$1/pid"
-	exit 3' sh "$tmp"
+	echo $! >pid
+	exit 3' sh "$tmp" &
+run=$!
+# Two signals to runbundle while the run ends. Not through timeout,
+# which would send SIGKILL 5 s after passing a signal on.
+if [ -n "${SIGNALS-}" ]; then
+	until [ -s pid ]; do sleep 0.05; done
+	sleep 0.5
+	rb=$(pgrep -P "$run")
+	kill -TERM "$rb"
+	sleep 0.3
+	kill -TERM "$rb"
+fi
+wait "$run"
 status=$?
 kill "$server"
 exit $status
@@ -60,10 +73,10 @@ INNER
 run() {
 	what=$1
 	shift
-	rm -f "$TMP/pid"
+	rm -f "$TMP/ws/pid"
 	set +e
-	RB=$RUNBUNDLE unshare -m --propagation private sh "$TMP/inner.sh" \
-		"$TMP" "$@" >"$TMP/out" 2>"$TMP/err"
+	RB=$RUNBUNDLE SIGNALS=${SIGNALS-} unshare -m --propagation private \
+		sh "$TMP/inner.sh" "$TMP" "$@" >"$TMP/out" 2>"$TMP/err"
 	status=$?
 	set -e
 	[ "$status" != 77 ] || skip "cannot mount FUSE here"
@@ -81,9 +94,17 @@ for mode in namespaces none; do
 	run "sandbox --sandbox $mode" sandbox --sandbox "$mode" \
 		--policy "$TMP/policy.json"
 done
-expect_grep "'$(cat "$TMP/pid")': they are left" "$TMP/err"
+expect_grep "'$(cat "$TMP/ws/pid")': they are left" "$TMP/err"
 
 run record record --policy "$TMP/policy.json" -o "$TMP/run.rb"
 "$RUNBUNDLE" verify "$TMP/run.rb" >/dev/null ||
 	fail "the bundle of the run does not verify"
+
+# A second signal kills the sandbox's init, and the kernel then waits for
+# the process as init did.
+rm "$TMP/run.rb"
+SIGNALS=1 run "record and two signals" record --policy "$TMP/policy.json" \
+	-o "$TMP/run.rb"
+"$RUNBUNDLE" verify "$TMP/run.rb" >/dev/null ||
+	fail "the bundle of the run stopped by signals does not verify"
 exit 0
