@@ -36,7 +36,8 @@ struct trace_args {
 };
 
 static struct harness_tracer *active_tracer;
-static volatile sig_atomic_t attached, pending_signal;
+static volatile sig_atomic_t attached, pending_signal, signal_count;
+static volatile sig_atomic_t second_signal;
 
 static int parse_args(int argc, char **argv, const struct cli_command *self,
 		      struct trace_args *args)
@@ -102,27 +103,51 @@ static char *find_command(const char *name)
 	return NULL;
 }
 
-/* A signal that comes before the attach waits for it, so that none is
- * lost between the fork and the tracer's first stop. */
+/*
+ * Pass a signal on to the command. A signal that comes before the attach
+ * waits for it, so that none is lost between the fork and the tracer's
+ * first stop. A second signal kills the command with SIGKILL, and the
+ * tracer then kills every process left, as runbundle record does, so
+ * that a command that ignores signals cannot keep runbundle running.
+ * SIGINT from the terminal reaches the command already, so the first
+ * one is not passed on.
+ */
 static void forward_signal(int sig)
 {
+	if (sandbox_signal_repeated(sig))
+		return;
+	if (++signal_count > 1) {
+		second_signal = sig;
+		sig = SIGKILL;
+	} else if (sig == SIGINT) {
+		return;
+	}
 	if (attached)
 		harness_tracer_signal_root(active_tracer, sig);
 	else
 		pending_signal = sig;
 }
 
-/* Ctrl-C and Ctrl-\ reach the command from the terminal already; a
- * SIGTERM or SIGHUP sent to runbundle alone is passed on. */
+/* Catch sig with forward_signal(), unless the caller ignored it: the
+ * command inherits the ignore, and so does runbundle. */
+static void catch_signal(int sig)
+{
+	struct sigaction sa = { .sa_handler = forward_signal }, old;
+
+	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Ctrl-\ reaches the command from the terminal already; a SIGTERM or
+ * SIGHUP sent to runbundle alone is passed on. */
 static void setup_signals(void)
 {
-	struct sigaction sa = { .sa_handler = forward_signal };
-
-	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_signal(SIGINT);
+	catch_signal(SIGTERM);
+	catch_signal(SIGHUP);
 }
 
 static pid_t start_child(const char *path, char **command)
@@ -295,6 +320,10 @@ static int trace_command(const struct trace_args *args, const char *path,
 		goto done;
 	}
 	record_warn_unstopped(tracer);
+	if (second_signal)
+		cli_error("trace killed: 'SIG%s': a second signal kills the "
+			  "command and every process descended from it",
+			  sigabbrev_np(second_signal));
 
 	if (trace_write_tree(tracer, args->json, out) == 0)
 		rc = exit_status(status);

@@ -174,6 +174,34 @@ wait_status "$rb_pid"
 expect_eq 143 "$status" "exit status after SIGTERM"
 expect_grep '^pid [0-9]*: signal TERM$' "$TMP/term.txt"
 
+# A second SIGTERM or SIGINT kills a command that ignores them, and its
+# daemon with it. Ctrl-C reaches the command from the terminal, so the
+# first SIGINT is not passed on. timeout kills a runbundle that hangs,
+# and passes the signals on to it alone.
+for sig in TERM INT; do
+	rm -f "$TMP/daemon"
+	timeout --foreground -s KILL 30 env --default-signal=INT \
+		"$RB" trace -o "$TMP/ignore.txt" -- sh -c 'trap "" TERM INT
+		(setsid sh -c "trap \"\" TERM INT; echo \$\$ >$1.tmp;
+			mv $1.tmp $1; exec sleep 60" &)
+		sleep 60' sh "$TMP/daemon" 2>"$TMP/ignore.err" &
+	rb_pid=$!
+	until [ -s "$TMP/daemon" ]; do sleep 0.05; done
+	kill -"$sig" "$rb_pid"
+	sleep 0.3
+	kill -"$sig" "$rb_pid"
+	wait_status "$rb_pid"
+	expect_eq 137 "$status" "exit status after two SIG$sig"
+	expect_grep "^runbundle: trace killed: 'SIG$sig': a second signal \
+kills the command and every process descended from it$" "$TMP/ignore.err"
+	# Dead: gone, or a zombie of an init that does not reap.
+	state=$(ps -o stat= -p "$(cat "$TMP/daemon")" || true)
+	case $state in
+	''|Z*) ;;
+	*) fail "the daemon outlived two SIG$sig: state $state" ;;
+	esac
+done
+
 # Raw bytes: an argument that is not UTF-8 comes back as base64.
 trace_json "$TMP/bytes.json" /bin/echo "$(printf 'a\377b')"
 jq_eq "$TMP/bytes.json" '.execs[0].argv[1].base64' "$(printf 'a\377b' | base64)"
