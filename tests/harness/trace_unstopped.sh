@@ -53,16 +53,7 @@ jq_eq "$TMP/tree.json" \
 # A lookup that the server has read and never replies to sleeps even
 # through SIGKILL, until the server goes. The run ends all the same, and
 # the process is recorded as lost.
-cat >"$TMP/server.py" <<'SERVER'
-import os, struct
-while True:
-    buf = os.read(3, 1 << 20)
-    length, opcode, unique = struct.unpack_from("<IIQ", buf)
-    if opcode == 26:  # FUSE_INIT, the only request that gets a reply
-        out = struct.pack("<IIIIHHIIHHII", 7, 31, 0, 0, 12, 10, 65536, 1,
-                          32, 0, 0, 0) + bytes(24)
-        os.write(3, struct.pack("<IiQ", 16 + len(out), 0, unique) + out)
-SERVER
+cp "$TESTS_DIR/harness/fuse_mute.py" "$TMP/server.py"
 cat >"$TMP/inner2.sh" <<'INNER'
 exec 3<>/dev/fuse
 mount -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0 fuse "$1/mnt" ||
