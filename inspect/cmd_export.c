@@ -285,6 +285,7 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		{ "step", required_argument, NULL, 's' },
 		{ "keep-setuid", no_argument, NULL, 'k' },
 		{ "allow-incomplete", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = NULL, *step = "final", *out = NULL;

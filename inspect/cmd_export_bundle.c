@@ -47,6 +47,7 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;

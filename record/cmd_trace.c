@@ -45,6 +45,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "secret", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;

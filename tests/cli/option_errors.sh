@@ -60,6 +60,10 @@ replay -json $B|-json|--json
 replay -output x $B|-output|--output
 report -output r.html $B|-output|--output
 record -output x.rb -- true|-output|--output
+export --format tar -output x.tar $B|-output|--output
+export-bundle -output x.tar.zst $B|-output|--output
+import -output x.rb x.tar.zst|-output|--output
+trace -output t.json -- true|-output|--output
 gateway -upstream a=http://127.0.0.1:9|-upstream|--upstream
 LIST
 while IFS='|' read -r cmd value fix; do

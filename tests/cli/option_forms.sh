@@ -30,6 +30,15 @@ expect_status 0 "$RUNBUNDLE" replay --sandbox=none --timing=fast -- "$R"
 expect_grep '^identical' "$TMP/out"
 expect_status 0 "$RUNBUNDLE" trace -o "$TMP/tree.json" --json true
 expect_grep '"argv"' "$TMP/tree.json"
+
+# Every -o is also --output.
+expect_status 0 "$RUNBUNDLE" trace --output="$TMP/tree2.json" -- true
+[ -s "$TMP/tree2.json" ] || fail "trace --output wrote nothing"
+expect_status 0 "$RUNBUNDLE" export --format tar --output "$TMP/x.tar" "$R"
+[ -s "$TMP/x.tar" ] || fail "export --output wrote nothing"
+expect_status 0 "$RUNBUNDLE" export-bundle --output="$TMP/x.tar.zst" "$R"
+expect_status 0 "$RUNBUNDLE" import --output "$TMP/x.rb" "$TMP/x.tar.zst"
+expect_status 0 "$RUNBUNDLE" verify "$TMP/x.rb"
 expect_status 3 "$RUNBUNDLE" fingerprint --compare="$TMP/none.json"
 expect_grep "^runbundle: cannot open fingerprint: '$TMP/none.json'" \
 	"$TMP/err"
