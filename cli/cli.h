@@ -68,6 +68,11 @@ int cli_error_from(const char *message, const char *hint);
 int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Print as cli_usage_error() does, with "hint: <hint>" after the error
+ * when hint is not NULL. Returns CLI_EXIT_USAGE. */
+int cli_usage_hint(const struct cli_command *self, const char *hint,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * Print the usage error for c, what getopt_long(3) returned in place of
  * an option: ':' is a missing value (the option string must start with

@@ -125,6 +125,14 @@ int cli_error_from(const char *message, const char *hint)
 	return CLI_EXIT_ERROR;
 }
 
+static int print_usage(const struct cli_command *self)
+{
+	fprintf(stderr, "usage: %s\n", self->usage);
+	fprintf(stderr, "Run 'runbundle help %s' for the options.\n",
+		self->name);
+	return CLI_EXIT_USAGE;
+}
+
 int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 {
 	va_list ap;
@@ -132,11 +140,20 @@ int cli_usage_error(const struct cli_command *self, const char *fmt, ...)
 	va_start(ap, fmt);
 	print_line("runbundle: ", fmt, ap);
 	va_end(ap);
+	return print_usage(self);
+}
 
-	fprintf(stderr, "usage: %s\n", self->usage);
-	fprintf(stderr, "Run 'runbundle help %s' for the options.\n",
-		self->name);
-	return CLI_EXIT_USAGE;
+int cli_usage_hint(const struct cli_command *self, const char *hint,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_line("runbundle: ", fmt, ap);
+	va_end(ap);
+	if (hint)
+		cli_hint("%s", hint);
+	return print_usage(self);
 }
 
 int cli_parse_response_limit(const struct cli_command *self,

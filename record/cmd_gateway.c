@@ -139,12 +139,9 @@ static int parse_upstream(const struct cli_command *self, struct options *o,
 	*eq = '\0';
 	o->upstreams[o->n_upstreams].name = arg;
 	o->upstreams[o->n_upstreams].url = eq + 1;
-	if (harness_upstream_check(&o->upstreams[o->n_upstreams]) < 0) {
-		int rc = cli_usage_error(self, "%s", harness_error());
-
-		cli_hint("%s", harness_error_hint());
-		return rc;
-	}
+	if (harness_upstream_check(&o->upstreams[o->n_upstreams]) < 0)
+		return cli_usage_hint(self, harness_error_hint(), "%s",
+				      harness_error());
 	o->n_upstreams++;
 	return 0;
 }

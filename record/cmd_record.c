@@ -56,48 +56,16 @@ static int add_pair(const struct cli_command *self, const char **list,
 	return 0;
 }
 
-/*
- * The harness's hint names the gateway command's --auth, which record
- * does not have. Record reads each upstream's key from its own
- * environment (record_gateway_check_keys()).
- */
-static void print_upstream_hint(const char *pair)
-{
-	char key[160];
-
-	if (!harness_error_hint())
-		return;
-	if (!strstr(harness_error(), "password")) {
-		cli_hint("%s", harness_error_hint());
-		return;
-	}
-	record_gateway_key_name(key, sizeof(key), pair);
-	cli_hint("drop the credentials from the URL and set %s in "
-		 "runbundle's environment to the key, which record sends "
-		 "upstream (docs/record.md)", key);
-}
-
 /* --upstream NAME=URL, checked as the gateway command checks it, so a
  * URL the gateway would reject fails before the bundle exists. */
 static int add_upstream(const struct cli_command *self,
 			struct record_config *c, const char *value)
 {
-	const char *eq = strchr(value, '=');
-	char name[128];
-	struct harness_upstream up = {.name = name};
 	int rc = add_pair(self, c->upstreams, &c->n_upstreams,
 			  RECORD_MAX_UPSTREAMS, "--upstream", "NAME=URL",
 			  value);
 
-	if (rc)
-		return rc;
-	snprintf(name, sizeof(name), "%.*s", (int)(eq - value), value);
-	up.url = eq + 1;
-	if (harness_upstream_check(&up) < 0) {
-		rc = cli_usage_error(self, "%s", harness_error());
-		print_upstream_hint(value);
-	}
-	return rc;
+	return rc ? rc : record_gateway_check_pair(self, value);
 }
 
 /* Apply one option, as getopt_long() returned it, with its value. */

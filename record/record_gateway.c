@@ -188,6 +188,28 @@ void record_gateway_key_name(char *dst, size_t len, const char *pair)
 	snprintf(dst, len, "%s_API_KEY", upper);
 }
 
+int record_gateway_check_pair(const struct cli_command *self,
+			      const char *pair)
+{
+	const char *eq = strchr(pair, '=');
+	char name[128], key[160], hint[512];
+	struct harness_upstream up = {.name = name};
+
+	snprintf(name, sizeof(name), "%.*s",
+		 (int)(eq ? eq - pair : (ptrdiff_t)strlen(pair)), pair);
+	up.url = eq ? eq + 1 : NULL;
+	if (harness_upstream_check(&up) == 0)
+		return 0;
+	if (!strstr(harness_error(), "password"))
+		return cli_usage_hint(self, harness_error_hint(), "%s",
+				      harness_error());
+	record_gateway_key_name(key, sizeof(key), pair);
+	snprintf(hint, sizeof(hint), "drop the credentials from the URL and "
+		 "set %s in runbundle's environment to the key, which "
+		 "runbundle sends upstream (docs/record.md)", key);
+	return cli_usage_hint(self, hint, "%s", harness_error());
+}
+
 int record_gateway_check_keys(const struct record_config *config)
 {
 	char key[160];

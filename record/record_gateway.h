@@ -32,6 +32,17 @@ int record_gateway_check_keys(const struct record_config *config);
 void record_gateway_key_name(char *dst, size_t len, const char *pair);
 
 /*
+ * Check --upstream pair (NAME=URL) of command self as the gateway checks
+ * an upstream, so that a URL it would reject fails before anything
+ * starts. A URL with credentials gets the hint to set NAME_API_KEY,
+ * which runbundle sends upstream. Returns 0, or CLI_EXIT_USAGE after
+ * the usage error.
+ */
+struct cli_command;
+int record_gateway_check_pair(const struct cli_command *self,
+			      const char *pair);
+
+/*
  * Start serving on listen_fd (a socket the sandbox passed out, which the
  * gateway owns from now on, also on failure) or, when it is -1, on a
  * free port of 127.0.0.1. Returns 0, or -1 with the failure stored in

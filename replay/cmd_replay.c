@@ -20,6 +20,7 @@
 #include "harness/error.h"
 #include "harness/gateway.h"
 #include "harness/normalize.h"
+#include "record/record_gateway.h"
 #include "record/record_run.h"
 #include "replay/commands.h"
 #include "replay/output.h"
@@ -121,8 +122,6 @@ static int add_upstream(const struct cli_command *self,
 			struct replay_args *a, const char *val)
 {
 	const char *eq = strchr(val, '=');
-	char name[128];
-	struct harness_upstream up = {.name = name};
 
 	if (!eq || eq == val)
 		return cli_usage_error(self, "invalid --upstream: '%s': "
@@ -130,10 +129,8 @@ static int add_upstream(const struct cli_command *self,
 	if (a->n_upstreams == RECORD_MAX_UPSTREAMS)
 		return cli_usage_error(self, "too many --upstream options: "
 				       "'%s'", val);
-	snprintf(name, sizeof(name), "%.*s", (int)(eq - val), val);
-	up.url = eq + 1;
-	if (harness_upstream_check(&up) < 0)
-		return cli_usage_error(self, "%s", harness_error());
+	if (record_gateway_check_pair(self, val))
+		return CLI_EXIT_USAGE;
 	a->upstreams[a->n_upstreams++] = val;
 	return 0;
 }

@@ -148,6 +148,17 @@ in runbundle's environment to the key" "$TMP/err"
 if grep -q -e "--auth" "$TMP/err"; then
 	fail "record's hint names --auth, which only the gateway has"
 fi
+# The hint follows the error, before the usage lines, and replay's
+# forwarding upstreams get the same check and hint.
+expect_eq "hint: drop" "$(sed -n 2p "$TMP/err" | cut -c1-10)" \
+	"the line after the error"
+expect_status 2 "$RB" replay --on-mismatch forward \
+	--upstream 'my-llm=http://user:pw@127.0.0.1:9' "$TMP/none.rb"
+expect_grep "^hint: drop the credentials from the URL and set MY_LLM_API_KEY \
+in runbundle's environment to the key" "$TMP/err"
+expect_status 2 "$RB" replay --on-mismatch forward \
+	--upstream 'a=ftp://127.0.0.1:9' "$TMP/none.rb"
+expect_grep "^hint: give it as NAME=http://HOST:PORT/PATH" "$TMP/err"
 
 # So does a workspace that the sandbox would refuse: here one inside a
 # read-only path of the policy.
