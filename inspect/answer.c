@@ -412,18 +412,6 @@ static void stream_line(struct builder *b, const char *p, const char *eol)
 	cJSON_Delete(ev);
 }
 
-static void parse_stream(struct builder *b, const char *body, size_t len)
-{
-	const char *p = body, *end = body + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		stream_line(b, p, nl ? nl : end);
-		p = nl ? nl + 1 : end;
-	}
-}
-
 /* A line that spans chunks, put together in a buffer of its own. */
 struct carry {
 	char *p;
@@ -451,6 +439,48 @@ static void carry_add(struct builder *b, struct carry *c, const char *p,
 	c->len += n;
 }
 
+/* Parse the whole lines of one piece of a streamed body. A line that
+ * goes on in the next piece is kept in c. */
+static void stream_piece(struct builder *b, struct carry *c, const char *p,
+			 size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end && !b->oom) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl) {
+			carry_add(b, c, p, (size_t)(end - p));
+			return;
+		}
+		if (c->len) {
+			carry_add(b, c, p, (size_t)(nl - p));
+			if (!b->oom)
+				stream_line(b, c->p, c->p + c->len);
+			c->len = 0;
+		} else {
+			stream_line(b, p, nl);
+		}
+		p = nl + 1;
+	}
+}
+
+/* Parse the last line, which no newline ends, and free c. */
+static void stream_end(struct builder *b, struct carry *c)
+{
+	if (c->len && !b->oom)
+		stream_line(b, c->p, c->p + c->len);
+	free(c->p);
+}
+
+static void parse_stream(struct builder *b, const char *body, size_t len)
+{
+	struct carry c = {0};
+
+	stream_piece(b, &c, body, len);
+	stream_end(b, &c);
+}
+
 /* parse_stream() over the chunks as they are stored, so that a long
  * streamed body is not copied whole once more. */
 static void parse_stream_chunks(struct builder *b,
@@ -458,31 +488,10 @@ static void parse_stream_chunks(struct builder *b,
 {
 	struct carry c = {0};
 
-	for (size_t i = 0; i < r->n_chunks && !b->oom; i++) {
-		const char *p = (const char *)r->chunks[i].data;
-		const char *end = p + r->chunks[i].len;
-
-		while (p < end && !b->oom) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-			if (!nl) {
-				carry_add(b, &c, p, (size_t)(end - p));
-				break;
-			}
-			if (c.len) {
-				carry_add(b, &c, p, (size_t)(nl - p));
-				if (!b->oom)
-					stream_line(b, c.p, c.p + c.len);
-				c.len = 0;
-			} else {
-				stream_line(b, p, nl);
-			}
-			p = nl + 1;
-		}
-	}
-	if (c.len && !b->oom)
-		stream_line(b, c.p, c.p + c.len);
-	free(c.p);
+	for (size_t i = 0; i < r->n_chunks && !b->oom; i++)
+		stream_piece(b, &c, (const char *)r->chunks[i].data,
+			     r->chunks[i].len);
+	stream_end(b, &c);
 }
 
 static void parse_plain(struct builder *b, const cJSON *body)
