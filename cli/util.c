@@ -165,8 +165,12 @@ int cli_parse_response_limit(const struct cli_command *self,
 
 	errno = 0;
 	n = strtoull(arg, &end, 10);
-	if (*end && strchr("KMG", *end) && end[1] == '\0')
-		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
+	if (*end == 'K' && end[1] == '\0')
+		shift = 10;
+	else if (*end == 'M' && end[1] == '\0')
+		shift = 20;
+	else if (*end == 'G' && end[1] == '\0')
+		shift = 30;
 	if (errno || end == arg || arg[0] == '-' || (*end && !shift) ||
 	    n > (SIZE_MAX / 2) >> shift)
 		return cli_usage_error(self, "invalid --max-response-body: "
@@ -233,6 +237,14 @@ static bool usage_names(const struct cli_command *self, const char *name,
 	return false;
 }
 
+/* Reject word, a long option written with one dash, with the fix. */
+static int one_dash_error(const struct cli_command *self, const char *word)
+{
+	return cli_usage_error(self, "unknown option: '%s': a long option "
+			       "starts with two dashes: '-%.*s'", word,
+			       (int)strcspn(word, "="), word);
+}
+
 /*
  * Return the word that contains the rejected short option when that
  * word, with a second dash, is a long option of the command. getopt
@@ -276,9 +288,7 @@ int cli_short_value_check(const struct cli_command *self,
 		long_name |= strlen(o->name) == n &&
 			     strncmp(o->name, word + 1, n) == 0;
 	if (long_name)
-		return cli_usage_error(self, "unknown option: '%s': a long "
-				       "option starts with two dashes: "
-				       "'-%.*s'", word, (int)n + 1, word);
+		return one_dash_error(self, word);
 	if (optarg[0] == '=')
 		return cli_usage_error(self, "invalid -%c: '%s': a short "
 				       "option takes its value without '=': "
@@ -296,9 +306,7 @@ int cli_option_error(const struct cli_command *self, int c, char **argv)
 	if (c != ':')
 		word = one_dash_long(self, argv);
 	if (word)
-		return cli_usage_error(self, "unknown option: '%s': a long "
-				       "option starts with two dashes: '-%.*s'",
-				       word, (int)strcspn(word, "="), word);
+		return one_dash_error(self, word);
 
 	if (c == ':')
 		return cli_usage_error(self, "missing value: '%s'", opt);
