@@ -449,7 +449,7 @@ static int cmd_help(int argc, char **argv, const struct cli_command *self)
  * Return why the module open on fd is not this executable's, or NULL.
  * The module runs with the caller's privileges, so one that another
  * user could have put beside a copy of the executable (in /tmp, say)
- * is rejected: its owner must be root, the caller or the executable's
+ * is rejected. Its owner must be root, the caller or the executable's
  * owner, and it must not be writable by every user. Write access for
  * its group is let through, because a build under umask 002 gives it
  * that. Its build id must be the executable's, so that a module left

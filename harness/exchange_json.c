@@ -426,9 +426,9 @@ int harness_exchanges_load(const char *path, struct harness_exchange **out,
 		lineno++;
 		if (is_blank(line))
 			continue;
-		/* A long line goes with its parse, so that its text and the
-		 * exchange are not both held; a short one keeps the buffer
-		 * for the next line. */
+		/* A long line is freed by its parse, so that its text and
+		 * the exchange are not in memory together. A short one
+		 * keeps the buffer for the next line. */
 		if (size > BIG_LINE) {
 			parse = harness_exchange_take_json(line, &ex);
 			line = NULL;

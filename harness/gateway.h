@@ -48,10 +48,10 @@
 #define HARNESS_REDACTED "[REDACTED]"
 
 /*
- * The default limit on one response body. A model's answer is a few
+ * The default limit on one response body. A model's response is a few
  * MiB at most, while an upstream that streams without end would make
- * the recorder grow without bound: it keeps about 3 times the body
- * until the exchange is stored.
+ * the recorder grow without bound, because it keeps about 3 times the
+ * body until the exchange is stored.
  */
 #define HARNESS_MAX_RESPONSE_BODY ((size_t)256 << 20)
 

@@ -53,9 +53,9 @@ int harness_contains_secret(const struct harness_secrets *secrets,
 			    const unsigned char *data, size_t len);
 
 /* Return how many bytes at the end of data could begin a secret spelt
- * with JSON escapes: the longest end that contains a backslash and that
- * such a spelling starts with. A stream holds them back until more comes,
- * because the secret is masked only where it is whole. */
+ * with JSON or percent escapes: the longest end that contains a
+ * backslash or '%' and that such a spelling starts with. A stream delays
+ * them until more data arrives, because a secret is masked only whole. */
 size_t harness_escaped_start_len(const struct harness_secrets *secrets,
 				 const unsigned char *data, size_t len);
 

@@ -170,8 +170,8 @@ struct bodies {
 	size_t req_len, resp_len;
 };
 
-/* Load the bodies for display. The response's chunks are used up, so
- * the answer is parsed from them before. */
+/* Load the bodies for display. Joining the response's chunks frees
+ * them, so the caller parses the model's reply from them first. */
 static int load_bodies(struct harness_exchange *ex, struct bodies *b)
 {
 	unsigned char *raw;

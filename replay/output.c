@@ -55,7 +55,7 @@ int replay_compare_and_print(const struct replay_run *a,
 			     cJSON *extra)
 {
 	struct replay_comparison cmp;
-	char *why = NULL;
+	char *explanation = NULL;
 	int rc;
 
 	if (!extra)
@@ -64,7 +64,7 @@ int replay_compare_and_print(const struct replay_run *a,
 		cJSON_Delete(extra);
 		return cli_error_from(replay_error(), replay_error_hint());
 	}
-	if (replay_check_output(a, b, &cmp, extra, &why) < 0) {
+	if (replay_check_output(a, b, &cmp, extra, &explanation) < 0) {
 		replay_comparison_release(&cmp);
 		cJSON_Delete(extra);
 		return cli_error_from(replay_error(), replay_error_hint());
@@ -73,11 +73,11 @@ int replay_compare_and_print(const struct replay_run *a,
 
 	/* The text ends with the one-line explanation of the first
 	 * divergence. */
-	if (!json && !why && cmp.first)
-		why = replay_explain(&cmp);
-	if (!json && why)
-		printf("first divergence: %s\n", why);
-	free(why);
+	if (!json && !explanation && cmp.first)
+		explanation = replay_explain(&cmp);
+	if (!json && explanation)
+		printf("first divergence: %s\n", explanation);
+	free(explanation);
 	replay_comparison_release(&cmp);
 	return rc;
 }

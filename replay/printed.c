@@ -230,13 +230,13 @@ static int compare_stream(const struct replay_run *a,
 		size_t keep = n_line < CONTEXT ? n_line : CONTEXT;
 		const unsigned char *ctx = line + n_line - keep;
 
-		sc->shown_a = show(&x, p, ctx, keep, column, &sc->unended_a,
+		sc->excerpt_a = show(&x, p, ctx, keep, column, &sc->unended_a,
 				   &failed);
-		sc->shown_b = show(&y, q, ctx, keep, column, &sc->unended_b,
+		sc->excerpt_b = show(&y, q, ctx, keep, column, &sc->unended_b,
 				   &failed);
 	}
-	if (failed || ((p != END || column) && !sc->shown_a) ||
-	    ((q != END || column) && !sc->shown_b)) {
+	if (failed || ((p != END || column) && !sc->excerpt_a) ||
+	    ((q != END || column) && !sc->excerpt_b)) {
 		if (!failed)
 			replay_set_error("cannot compare what the agent "
 					 "printed: out of memory");
@@ -290,8 +290,8 @@ int replay_compare_output(const struct replay_run *a,
 void replay_output_release(struct replay_output_cmp *cmp)
 {
 	for (int i = 0; i < 2; i++) {
-		free(cmp->streams[i].shown_a);
-		free(cmp->streams[i].shown_b);
+		free(cmp->streams[i].excerpt_a);
+		free(cmp->streams[i].excerpt_b);
 	}
 	memset(cmp, 0, sizeof(*cmp));
 }
@@ -304,25 +304,25 @@ bool replay_output_differs(const struct replay_output_cmp *cmp)
 /* Return one run's line as the note and the explanation quote it. A
  * line that ends the output without a newline is marked, because it may
  * differ from the other run's in that alone. */
-static char *quoted(const char *shown, bool unended, uint64_t line)
+static char *quoted(const char *excerpt, bool unended, uint64_t line)
 {
+	const char *mark = unended ? " (the output ends, with no newline)"
+				   : "";
 	char *text = NULL;
+	int n;
 
-	if (shown && asprintf(&text, "'%s'%s", shown,
-			      unended ? " (the output ends, with no newline)"
-				      : "") < 0)
-		text = NULL;
-	else if (!shown && asprintf(&text, "nothing (the output ends before "
-					   "line %llu)",
-				    (unsigned long long)line) < 0)
-		text = NULL;
-	return text;
+	if (excerpt)
+		n = asprintf(&text, "'%s'%s", excerpt, mark);
+	else
+		n = asprintf(&text, "nothing (the output ends before line "
+			     "%llu)", (unsigned long long)line);
+	return n < 0 ? NULL : text;
 }
 
 static char *stream_explain(int stream, const struct replay_stream_cmp *sc)
 {
-	char *a = quoted(sc->shown_a, sc->unended_a, sc->line);
-	char *b = quoted(sc->shown_b, sc->unended_b, sc->line);
+	char *a = quoted(sc->excerpt_a, sc->unended_a, sc->line);
+	char *b = quoted(sc->excerpt_b, sc->unended_b, sc->line);
 	char *text = NULL;
 
 	if (a && b &&
@@ -354,8 +354,8 @@ void replay_output_note(FILE *f, const struct replay_output_cmp *cmp,
 
 		if (!sc->differs)
 			continue;
-		a = quoted(sc->shown_a, sc->unended_a, sc->line);
-		b = quoted(sc->shown_b, sc->unended_b, sc->line);
+		a = quoted(sc->excerpt_a, sc->unended_a, sc->line);
+		b = quoted(sc->excerpt_b, sc->unended_b, sc->line);
 		fprintf(f,
 			"note: the agent's %s differs from the recording's "
 			"at line %llu, byte %llu (%llu bytes recorded, %llu "
@@ -391,12 +391,12 @@ cJSON *replay_output_json(const struct replay_output_cmp *cmp, bool counted)
 			continue;
 		cJSON_AddNumberToObject(s, "line", (double)sc->line);
 		cJSON_AddNumberToObject(s, "byte", (double)sc->column);
-		if (sc->shown_a)
-			cJSON_AddStringToObject(s, "recorded", sc->shown_a);
+		if (sc->excerpt_a)
+			cJSON_AddStringToObject(s, "recorded", sc->excerpt_a);
 		else
 			cJSON_AddNullToObject(s, "recorded");
-		if (sc->shown_b)
-			cJSON_AddStringToObject(s, "replayed", sc->shown_b);
+		if (sc->excerpt_b)
+			cJSON_AddStringToObject(s, "replayed", sc->excerpt_b);
 		else
 			cJSON_AddNullToObject(s, "replayed");
 	}

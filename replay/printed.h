@@ -32,7 +32,7 @@ struct replay_stream_cmp {
 	 * where the line goes on, each byte that is not printable text as
 	 * \xHH and a backslash as \\. NULL when that run's output ends
 	 * before the line. */
-	char *shown_a, *shown_b;
+	char *excerpt_a, *excerpt_b;
 	/* That run's output ends in the line, with no newline after it. */
 	bool unended_a, unended_b;
 };

@@ -386,8 +386,8 @@ static size_t read_children(pid_t *pids)
 /*
  * Seconds that init waits for the run's processes to die of its
  * SIGKILL. A process in uninterruptible sleep outlives SIGKILL, such as
- * one whose request a FUSE server has read and never answers, and init
- * would otherwise wait with it, and the caller with init.
+ * one whose request a FUSE server has read and never replies to.
+ * Without the bound, init would wait with it, and the caller with init.
  */
 #define REAP_SECONDS 5
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A copy of the executable loads the commands module beside it only
 # when the module is of its own build, owned by root, the caller or the
-# executable's owner, and not writable by every user: the module runs
+# executable's owner, and not writable by every user. The module runs
 # with the caller's privileges, and a copy may sit in a shared
 # directory.
 . "$TESTS_DIR/lib.sh"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # runbundle trace ends a run whose leftover process cannot stop when the
-# tracer interrupts it: a lookup in a FUSE mount whose server never
-# replies sleeps until a fatal signal, which the tracer sends only after
-# the stops it waits for. Needs root for the mount.
+# tracer interrupts it. A lookup in a FUSE mount whose server never
+# replies sleeps until a fatal signal, and the tracer sends that only
+# after the stops it waits for. Needs root for the mount.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/trace_lib.sh"
 

@@ -1,8 +1,8 @@
 #!/bin/sh
-# One long streamed response read back: inspect, log, report and show
-# free its JSON text once parsed, drop each chunk's base64 once decoded
-# and read the events from the chunks, so their peak memory stays
-# within 4 times the response, where it was 4.6 times.
+# One long streamed response read back by inspect, log, report and
+# show. They free its JSON text once parsed, drop each chunk's base64
+# once decoded and read the events from the chunks. So their peak
+# memory stays within 4 times the response, where it was 4.6 times.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -41,9 +41,9 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 PY
 }
 
-# The text, the whole cJSON tree and the decoded chunks at once, then a
-# joined copy, took 4.6 times the response at this size (4.3 at 50 MB);
-# the tree and the chunks, 3.6 times.
+# Holding the text, the whole cJSON tree and the decoded chunks at once,
+# then a joined copy, took 4.6 times the response at this size (4.3 at
+# 50 MB). The tree and the chunks alone take 3.6 times.
 limit=$((4 * size / 1024))
 for command in inspect log show report; do
 	case $command in

@@ -42,8 +42,8 @@ expect_grep 'no such step' "$TMP/err"
 
 # --step takes the names of the readers' --step: final, or its alias
 # latest, is the last step, step 5, which follows the agent's last model
-# request. The agent ran no command in it, and the message says so and
-# names the steps that did. initial names no step to re-run.
+# request. The agent ran no command in it, which the message states, and
+# the message names the steps that did. initial names no step to re-run.
 for name in final latest 5; do
 	expect_status 3 "$RUNBUNDLE" replay --step "$name" "$TMP/run.rb"
 	expect_grep "^runbundle: cannot re-run step 5: '$TMP/run.rb': the \

@@ -167,7 +167,7 @@ static struct bundle *begin_run(const char *name, char **path)
 	return b;
 }
 
-/* Write a run: the agent runs a tool, asks the model once, ends. */
+/* Write a run: the agent runs a tool, sends one model request, ends. */
 static char *write_run(const char *name, const struct spec *s)
 {
 	char *path, fingerprint[256], env[256];

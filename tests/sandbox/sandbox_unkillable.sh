@@ -1,11 +1,11 @@
 #!/bin/sh
 # runbundle sandbox and record end a run with a process that outlives
 # SIGKILL: a lookup in a FUSE mount whose server has read the request
-# and never replies. Init reaps for 5 s at most, the caller gets the
-# command's status and a warning that names the process, and record
-# still finalizes the bundle, also with the agent's output pipes held
-# open by that process, and after a second signal has killed the
-# sandbox. Needs root for the mount.
+# and never replies. Init reaps for 5 s at most. The caller gets the
+# command's status and a warning that names the process. record still
+# finalizes the bundle, also when that process keeps the agent's output
+# pipes open, and after a second signal has killed the sandbox. Needs
+# root for the mount.
 . "$TESTS_DIR/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "mounting FUSE needs root"
