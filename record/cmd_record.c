@@ -37,6 +37,9 @@
 struct record_args {
 	struct record_config config;
 	char output[PATH_MAX];	/* the default bundle */
+	size_t dir_length;	/* of its directory, in output */
+	char stamp[32];		/* its UTC time; "" when -o named it */
+	unsigned number;	/* its number in that second, from 1 */
 	char workspace[PATH_MAX];
 };
 
@@ -115,6 +118,46 @@ static int make_dirs(char *path, mode_t mode)
 	}
 }
 
+/* The room for "/run-<UTC>-<number>.rb" in a default bundle's path. */
+#define RUN_NAME_MAX 64
+
+/* Whether a bundle, or the log that another run's bundle is created
+ * with before it gets its name, takes the name at path. */
+static bool name_taken(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char name[PATH_MAX + 8];
+	struct stat st;
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+		if (lstat(name, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Point output at the first free name from the current number on. After
+ * 1000 taken names it stays at the last, which check_new_name()
+ * rejects. */
+static void number_output(struct record_args *a)
+{
+	char name[RUN_NAME_MAX];
+
+	for (; a->number <= 1000; a->number++) {
+		if (a->number == 1)
+			snprintf(name, sizeof(name), "/run-%s.rb", a->stamp);
+		else
+			snprintf(name, sizeof(name), "/run-%s-%u.rb", a->stamp,
+				 a->number);
+		a->output[a->dir_length] = '\0';
+		strcat(a->output, name);
+		if (!name_taken(a->output))
+			return;
+	}
+	a->number = 1000;
+}
+
 /*
  * Choose run-<UTC>.rb in runbundle's directory under XDG_DATA_HOME, the
  * way rr keeps its traces. The current directory is the workspace by
@@ -126,11 +169,8 @@ static int default_output(struct record_args *a)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
 	const char *base = home ? home : "";
-	char stamp[32], name[64];
 	time_t now = time(NULL);
 	struct tm tm;
-	struct stat st;
-	size_t dir_length;
 	int n = -1;
 
 	if (xdg && xdg[0] == '/') {
@@ -141,7 +181,7 @@ static int default_output(struct record_args *a)
 		n = snprintf(a->output, sizeof(a->output),
 			     "%s/.local/share/runbundle", home);
 	}
-	if (n < 0 || (size_t)n >= sizeof(a->output) - sizeof(name)) {
+	if (n < 0 || (size_t)n >= sizeof(a->output) - RUN_NAME_MAX) {
 		cli_error("cannot choose the bundle: '%s': neither "
 			  "XDG_DATA_HOME nor HOME is a usable absolute path",
 			  base);
@@ -155,20 +195,10 @@ static int default_output(struct record_args *a)
 		return CLI_EXIT_ERROR;
 	}
 	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	dir_length = strlen(a->output);
-	for (unsigned k = 1; k <= 1000; k++) {
-		if (k == 1)
-			snprintf(name, sizeof(name), "/run-%s.rb", stamp);
-		else
-			snprintf(name, sizeof(name), "/run-%s-%u.rb", stamp,
-				 k);
-		a->output[dir_length] = '\0';
-		strcat(a->output, name);
-		if (lstat(a->output, &st) < 0)
-			break;
-	}
-	/* After 1000 taken names, check_new_name() rejects the last. */
+	strftime(a->stamp, sizeof(a->stamp), "%Y%m%dT%H%M%SZ", &tm);
+	a->dir_length = strlen(a->output);
+	a->number = 1;
+	number_output(a);
 	a->config.output = a->output;
 	return 0;
 }
@@ -482,16 +512,33 @@ static void note_shared(const struct record_config *c)
 			c->workspace);
 }
 
-static int record(struct record_session *s, const struct record_config *c)
+/*
+ * Create the bundle. Another run can take a default name after this run
+ * chose it. The creation fails then, because it is atomic, and this run
+ * takes the next free number: the user chose no name to keep.
+ */
+static int open_session(struct record_session *s, struct record_args *a)
 {
+	while (record_session_open(s, &a->config) < 0) {
+		if (!a->stamp[0] || a->number >= 1000 ||
+		    !name_taken(a->output))
+			return -1;
+		record_session_close(s);
+		number_output(a);
+	}
+	return 0;
+}
+
+static int record(struct record_session *s, struct record_args *a)
+{
+	const struct record_config *c = &a->config;
 	struct record_result result = { .end_us = record_now_us() };
 	struct record_gateway *gateway = NULL;
 	struct bundle_id root;
 	int rc;
 
 	note_shared(c);
-	if (record_session_open(s, c) < 0 ||
-	    record_gateway_new(s, &gateway) < 0)
+	if (open_session(s, a) < 0 || record_gateway_new(s, &gateway) < 0)
 		return print_failed(s, &result);
 	if (c->no_sandbox)
 		rc = record_run_direct(s, gateway, &result);
@@ -639,7 +686,7 @@ int cmd_record(int argc, char **argv, const struct cli_command *self)
 	}
 	record_detach();
 	record_signals_block();
-	rc = record(&session, &args.config);
+	rc = record(&session, &args);
 	record_session_close(&session);
 out:
 	sandbox_policy_free(policy);

@@ -79,6 +79,36 @@ if [ "$status" != 0 ]; then
 fi
 expect_grep "^bundle: $TMP/data/runbundle/run-[0-9T]*Z-2\.rb\$" "$TMP/err"
 
+# The -wal of a run that is creating a bundle, or was killed doing so,
+# takes its name too.
+for s in 0 1 2 3 4 5 6 7 8 9; do
+	stamp=$(date -u -d "@$((now + s))" +%Y%m%dT%H%M%SZ)
+	[ -e "$TMP/data/runbundle/run-$stamp-2.rb" ] ||
+		: >"$TMP/data/runbundle/run-$stamp-2.rb"
+	: >"$TMP/data/runbundle/run-$stamp-3.rb-wal"
+done
+run_env XDG_DATA_HOME="$TMP/data" "$RB" record -- true
+if [ "$status" != 0 ]; then
+	cat "$TMP/err" >&2
+	fail "a default name's -wal taken: status $status"
+fi
+expect_grep "^bundle: $TMP/data/runbundle/run-[0-9T]*Z-4\.rb\$" "$TMP/err"
+
+# Runs started together all get a bundle: one that loses the race for
+# its name takes the next number.
+rm -rf "$TMP/data"
+for i in 1 2 3 4 5 6; do
+	(XDG_DATA_HOME="$TMP/data" "$RB" record -- true >/dev/null \
+		2>"$TMP/race-$i.err" || echo "$i" >>"$TMP/race-failed") &
+done
+wait
+if [ -e "$TMP/race-failed" ]; then
+	cat "$TMP"/race-*.err >&2
+	fail "runs started together: $(wc -l <"$TMP/race-failed") failed"
+fi
+expect_eq 6 "$(ls "$TMP/data/runbundle" | grep -c '\.rb$')" \
+	"bundles of the runs started together"
+
 # A key too short to mask is rejected before the bundle exists, and a key
 # that is not set is a warning.
 run_env OPENAI_API_KEY=k3yv4l "$RB" record -o "$TMP/key.rb" \
