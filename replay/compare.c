@@ -381,9 +381,27 @@ static int compare_request(struct cmp_state *st, struct replay_step_cmp *sc,
 	 * gateway serves each its own recording, so compare it with that. */
 	if (j && j != sc->step) {
 		sc->reordered = j;
-		return diff_requests(st, sc,
-				     &st->a->steps[j - 1].exchange.request,
-				     &y->exchange.request);
+		if (diff_requests(st, sc,
+				  &st->a->steps[j - 1].exchange.request,
+				  &y->exchange.request) < 0)
+			return -1;
+		/* Swapped requests leave no recorded request unmatched. A
+		 * skipped or added one does, so the runs part at this step. */
+		if (!x || !x->has_exchange) {
+			snprintf(buf, sizeof(buf),
+				 "the recording made no request here, and "
+				 "this one is the recording's request %zu", j);
+			return note(sc, buf);
+		}
+		if (!served_to(st, sc->step)) {
+			snprintf(buf, sizeof(buf),
+				 "the recording's request %zu matches no "
+				 "request of the other run, whose request "
+				 "here is the recording's request %zu",
+				 sc->step, j);
+			return note(sc, buf);
+		}
+		return 0;
 	}
 	if (!y || !y->has_exchange)
 		return note(sc, "the other run made no request here");
