@@ -221,7 +221,9 @@ static const struct replay_proc *first_differing(const struct runs *r,
 			replay_proc_status(y, sy, sizeof(sy));
 		if (strcmp(sx, sy) != 0 ||
 		    (y && x->exe_sha256 && y->exe_sha256 &&
-		     strcmp(x->exe_sha256, y->exe_sha256) != 0))
+		     strcmp(x->exe_sha256, y->exe_sha256) != 0) ||
+		    (y && x->script_sha256 && y->script_sha256 &&
+		     strcmp(x->script_sha256, y->script_sha256) != 0))
 			return x;
 	}
 	return NULL;

@@ -623,6 +623,17 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 		return add_proc(sc, x, "binary", what, x->exe_sha256,
 				y->exe_sha256);
 	}
+	/* A changed script runs the same interpreter: its own hash counts. */
+	if (x->script_sha256 && y->script_sha256 &&
+	    strcmp(x->script_sha256, y->script_sha256) != 0) {
+		snprintf(what, sizeof(what),
+			 "ran another script: %s has "
+			 "sha256 %.12s, recorded %.12s",
+			 y->script_path ? y->script_path : "?",
+			 y->script_sha256, x->script_sha256);
+		return add_proc(sc, x, "binary", what, x->script_sha256,
+				y->script_sha256);
+	}
 	return 0;
 }
 

@@ -292,23 +292,42 @@ static char *join_argv(const cJSON *argv)
 
 /*
  * A failed exec does not replace the program that a process runs. The
- * event's data has the argv unless it was long; only then is the
- * tracer's object loaded, so that a long run loads quickly.
+ * event's data has the argv unless it was long. The tracer's object is
+ * loaded only then, or for an exec that ran another file than the one
+ * it was given (a script, or a symbolic link), so a long run loads
+ * quickly.
  */
 static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 {
 	struct replay_proc *p = proc_of(l, data);
 	const cJSON *argv = cJSON_GetObjectItem(data, "argv");
 	const char *path = string(data, "path");
+	const char *attempted = string(data, "attempted");
+	const cJSON *script;
 	cJSON *exec = NULL;
 
 	if (!p || (p->exec_seq && string(data, "error")))
 		return 0;
-	if (!cJSON_IsArray(argv)) {
+	if (!cJSON_IsArray(argv) ||
+	    (path && attempted && strcmp(path, attempted) != 0)) {
 		exec = first_json(l->run, event);
 		if (!exec)
 			return fail_bundle(l->run->path);
+	}
+	if (!cJSON_IsArray(argv))
 		argv = cJSON_GetObjectItem(exec, "argv");
+	script = exec ? cJSON_GetObjectItem(exec, "script") : NULL;
+	free(p->script_sha256);
+	free(p->script_path);
+	p->script_sha256 = NULL;
+	p->script_path = NULL;
+	if (string(script, "sha256") && string(script, "path")) {
+		p->script_sha256 = strdup(string(script, "sha256"));
+		p->script_path = strdup(string(script, "path"));
+		if (!p->script_sha256 || !p->script_path) {
+			cJSON_Delete(exec);
+			return oom();
+		}
 	}
 	cJSON_Delete(p->argv);
 	free(p->command);
@@ -720,6 +739,8 @@ void replay_run_free(struct replay_run *run)
 		free(p->command);
 		free(p->exe_sha256);
 		free(p->exe_path);
+		free(p->script_sha256);
+		free(p->script_path);
 		free(p->exec_error);
 		free(p->end);
 		cJSON_Delete(p->argv);

@@ -51,6 +51,9 @@ struct replay_proc {
 	char *exe_sha256;  /* of the executable, from the fingerprint,
 			    * or NULL */
 	char *exe_path;
+	char *script_sha256; /* of the #! file that the executable ran,
+			      * from the exec's object, or NULL */
+	char *script_path;
 	char *exec_error;  /* the errno name of the last exec when it
 			    * failed and none had succeeded ("ENOENT"),
 			    * else NULL */
