@@ -112,6 +112,16 @@ int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
 int cli_parse_response_limit(const struct cli_command *self,
 			     const char *arg, size_t *out);
 
+/*
+ * Open the directory that the new file path goes into, as O_PATH, and
+ * check that the caller may create files there. Returns the descriptor,
+ * which the caller closes, or -1 after an error that names path, what
+ * it is ("bundle", say) and the directory. dir receives the directory
+ * (len bytes).
+ */
+int cli_open_parent(const char *path, const char *what, char *dir,
+		    size_t len);
+
 /* Print the usage line and the help text of one command on out. */
 void cli_print_help(FILE *out, const struct cli_command *self);
 

@@ -2,6 +2,7 @@
  * util.c - message printing shared by every subcommand.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -154,6 +155,31 @@ int cli_usage_hint(const struct cli_command *self, const char *hint,
 	if (hint)
 		cli_hint("%s", hint);
 	return print_usage(self);
+}
+
+int cli_open_parent(const char *path, const char *what, char *dir,
+		    size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else
+		snprintf(dir, len, "%.*s",
+			 slash == path ? 1 : (int)(slash - path), path);
+
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && faccessat(fd, "", W_OK | X_OK, AT_EMPTY_PATH) == 0)
+		return fd;
+	cli_error("cannot write the %s: '%s': %s: %m", what, path,
+		  fd < 0 ? "its directory cannot be opened"
+			 : "its directory is not writable");
+	cli_hint("create the directory '%s' or make it writable, or choose "
+		 "another place with -o", dir);
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 int cli_parse_response_limit(const struct cli_command *self,

@@ -300,25 +300,12 @@ static int check_output(const struct record_args *a)
 
 	if (check_new_name(out))
 		return CLI_EXIT_ERROR;
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s",
-			 slash == out ? 1 : (int)(slash - out), out);
 	if (stat(a->workspace, &ws) < 0)
 		return 0;
 
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || faccessat(fd, "", W_OK | X_OK, AT_EMPTY_PATH) < 0) {
-		cli_error("cannot write the bundle: '%s': %s: %m", out,
-			  fd < 0 ? "its directory cannot be opened"
-				 : "its directory is not writable");
-		cli_hint("create the directory '%s' or make it writable, or "
-			 "choose another place with -o", dir);
-		if (fd >= 0)
-			close(fd);
+	fd = cli_open_parent(out, "bundle", dir, sizeof(dir));
+	if (fd < 0)
 		return CLI_EXIT_ERROR;
-	}
 	if (check_file_system(fd, out, dir)) {
 		close(fd);
 		return CLI_EXIT_ERROR;

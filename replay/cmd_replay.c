@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,15 +557,27 @@ out:
 	return rc;
 }
 
-/* Reject an -o that exists before the notes on the policy and the host,
- * which would otherwise bury the error. A bundle is never replaced, and
- * a batch's directory must be empty or new. */
+/* Reject an -o that exists, or whose directory does not let the caller
+ * create it, before the notes on the policy and the host, which would
+ * otherwise bury the error. A bundle is never replaced, and a batch's
+ * directory must be empty or new. */
 static int check_output_path(const struct replay_args *args)
 {
+	char dir[PATH_MAX];
 	struct stat st;
+	int fd;
 
-	if (!args->output || lstat(args->output, &st) < 0)
+	if (!args->output)
 		return 0;
+	if (lstat(args->output, &st) < 0) {
+		fd = cli_open_parent(args->output, args->repeat ? "replays"
+							       : "bundle",
+				     dir, sizeof(dir));
+		if (fd < 0)
+			return CLI_EXIT_ERROR;
+		close(fd);
+		return 0;
+	}
 	if (args->repeat) {
 		if (!S_ISDIR(st.st_mode)) {
 			cli_error("cannot write the replays into directory: "

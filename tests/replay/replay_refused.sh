@@ -1,8 +1,9 @@
 #!/bin/sh
 # What a replay refuses, or reports as "could not run" rather than as a
 # divergence: an agent that is not on this machine (for each replay of
-# a batch too), a --repeat directory with another batch in it, an
-# unfinalized recording, and --on-mismatch forward without an upstream.
+# a batch too), a --repeat directory with another batch in it, an -o
+# in a missing directory, an unfinalized recording, and --on-mismatch
+# forward without an upstream.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
 
@@ -69,6 +70,16 @@ for trust in --trust-policy --keep; do
 exists$" "$TMP/err"
 	expect_grep '^hint: remove it, or choose a new name with -o$' \
 		"$TMP/err"
+	expect_eq 2 "$(wc -l <"$TMP/err")" "lines on stderr"
+done
+
+# So is an -o in a directory that is missing, with the fix.
+for repeat in "" "--repeat 1"; do
+	expect_status 3 "$RUNBUNDLE" replay --trust-policy $repeat \
+		-o "$TMP/missing/out" "$TMP/run.rb"
+	expect_grep "^runbundle: cannot write the .*: '$TMP/missing/out': \
+its directory cannot be opened: No such file or directory$" "$TMP/err"
+	expect_grep "^hint: create the directory '$TMP/missing'" "$TMP/err"
 	expect_eq 2 "$(wc -l <"$TMP/err")" "lines on stderr"
 done
 
