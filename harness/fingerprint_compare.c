@@ -118,18 +118,27 @@ static int compare_environment(cJSON *list, const cJSON *ra,
 	return 0;
 }
 
-static const cJSON *find_executable(const cJSON *list, const char *path)
+/* The entry of path in list with the hash sha256, else its first entry,
+ * else NULL. A path lists several hashes when the file was replaced
+ * during the run, as a program that the agent builds twice. */
+static const cJSON *find_executable(const cJSON *list, const char *path,
+				    const cJSON *sha256)
 {
-	const cJSON *item;
+	const cJSON *item, *first = NULL;
 
 	cJSON_ArrayForEach(item, list) {
 		const char *p = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(item, "path"));
 
-		if (p && strcmp(p, path) == 0)
+		if (!p || strcmp(p, path) != 0)
+			continue;
+		if (same(sha256, cJSON_GetObjectItemCaseSensitive(item,
+								  "sha256")))
 			return item;
+		if (!first)
+			first = item;
 	}
-	return NULL;
+	return first;
 }
 
 static int compare_executables(cJSON *list, const cJSON *ra,
@@ -148,8 +157,8 @@ static int compare_executables(cJSON *list, const cJSON *ra,
 
 		if (!path)
 			continue;
-		other = find_executable(b, path);
 		ha = cJSON_GetObjectItemCaseSensitive(item, "sha256");
+		other = find_executable(b, path, ha);
 		hb = other ? cJSON_GetObjectItemCaseSensitive(other, "sha256")
 			   : NULL;
 		if (other && same(ha, hb))

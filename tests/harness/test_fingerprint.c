@@ -193,6 +193,45 @@ static void compare_executables_by_path(void **state)
 	cJSON_Delete(d);
 }
 
+/* A program built twice during the run has two hashes at one path, in
+ * both fingerprints, and that is no difference. */
+static void compare_executables_rebuilt(void **state)
+{
+	cJSON *a = collect(), *b = collect();
+	const char *h1 = "1111111111111111111111111111111111111111111111111111"
+			 "111111111111";
+	const char *h2 = "2222222222222222222222222222222222222222222222222222"
+			 "222222222222";
+	const char *h3 = "3333333333333333333333333333333333333333333333333333"
+			 "333333333333";
+	cJSON *d;
+
+	(void)state;
+	assert_int_equal(harness_fingerprint_add_executable(a, "/ws/prog",
+							    h1), 0);
+	assert_int_equal(harness_fingerprint_add_executable(a, "/ws/prog",
+							    h2), 0);
+	assert_int_equal(harness_fingerprint_add_executable(b, "/ws/prog",
+							    h1), 0);
+	assert_int_equal(harness_fingerprint_add_executable(b, "/ws/prog",
+							    h2), 0);
+	d = harness_fingerprint_compare(a, b);
+	assert_int_equal(cJSON_GetArraySize(d), 0);
+	cJSON_Delete(d);
+
+	/* The second build differs now: one difference, of that hash. */
+	cJSON_DeleteItemFromArray(cJSON_GetObjectItem(b, "executables"), 1);
+	assert_int_equal(harness_fingerprint_add_executable(b, "/ws/prog",
+							    h3), 0);
+	d = harness_fingerprint_compare(a, b);
+	assert_int_equal(cJSON_GetArraySize(d), 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(d, 0), "recorded")), h2);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(d);
+}
+
 static void sandbox_and_policy_compare(void **state)
 {
 	cJSON *a = collect(), *b = collect();
@@ -225,6 +264,7 @@ int main(void)
 		cmocka_unit_test(compare_lists_each_difference),
 		cmocka_unit_test(compare_environment_values),
 		cmocka_unit_test(compare_executables_by_path),
+		cmocka_unit_test(compare_executables_rebuilt),
 		cmocka_unit_test(sandbox_and_policy_compare),
 	};
 
