@@ -139,6 +139,31 @@ static int add_write_rules(int ruleset, const struct sandbox_plan *plan,
 	return 0;
 }
 
+/*
+ * Grant execute on the program at path, and nothing on a directory. A
+ * rule on a directory grants execute on every file beneath it, so the
+ * entry "X11", found as /usr/bin/X11 -> ., would allow all of /usr/bin,
+ * while the policy check warns that the entry allows nothing.
+ */
+static int add_program_rule(int ruleset, const char *path, uint64_t handled)
+{
+	struct landlock_path_beneath_attr rule = { .parent_fd = -1 };
+	struct stat st;
+	int rc = 0;
+
+	rule.parent_fd = open(path, O_PATH | O_CLOEXEC);
+	if (rule.parent_fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rule.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE & handled;
+	if (fstat(rule.parent_fd, &st) < 0)
+		rc = -1;
+	else if (S_ISREG(st.st_mode) && rule.allowed_access)
+		rc = (int)syscall(SYS_landlock_add_rule, ruleset,
+				  LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+	close(rule.parent_fd);
+	return rc;
+}
+
 /* Resolve a command name through PATH to the file that execve() runs. */
 static int add_exec_rule(int ruleset, const struct sandbox_plan *plan,
 			 const char *name, uint64_t handled)
@@ -148,8 +173,7 @@ static int add_exec_rule(int ruleset, const struct sandbox_plan *plan,
 
 	if (name[0] == '/') {
 		if (realpath(name, real))
-			return add_rule(ruleset, real,
-					LANDLOCK_ACCESS_FS_EXECUTE, handled);
+			return add_program_rule(ruleset, real, handled);
 		return 0;
 	}
 	while (*dir) {
@@ -157,8 +181,7 @@ static int add_exec_rule(int ruleset, const struct sandbox_plan *plan,
 
 		snprintf(path, sizeof(path), "%.*s/%s", (int)n, dir, name);
 		if (n && realpath(path, real) &&
-		    add_rule(ruleset, real, LANDLOCK_ACCESS_FS_EXECUTE,
-			     handled) < 0)
+		    add_program_rule(ruleset, real, handled) < 0)
 			return -1;
 		dir += n;
 		if (*dir == ':')
@@ -209,8 +232,7 @@ static int add_loader_rule(const char *path, void *arg)
 {
 	const struct loader_rules *r = arg;
 
-	return add_rule(r->ruleset, path, LANDLOCK_ACCESS_FS_EXECUTE,
-			r->handled);
+	return add_program_rule(r->ruleset, path, r->handled);
 }
 
 /* NOTE: a memfd lies outside every rule, so the allowlist stops

@@ -64,6 +64,20 @@ for who in $IDENTITIES; do
 	refused "$who" --policy "$p" -- sh -c 'exec cat /dev/null'
 done
 
+# An entry that names a directory allows nothing, and the warning names
+# it. The directory is named by its path, or by a name that PATH finds
+# as a directory (/usr/bin/X11 is a symlink to "." on Debian). Execute
+# on a directory would grant every program beneath it.
+p=$(policy allowdir '{"version": 1, "exec": {"allow": ["sh", "/usr/bin",
+	"bin"]}, "env": {"set": {"PATH": "/usr:/usr/bin:/bin"}}}')
+for who in $IDENTITIES; do
+	refused "$who" --policy "$p" -- sh -c 'exec /usr/bin/cat /dev/null'
+	expect_grep "exec.allow: '/usr/bin': no such file, so this entry \
+allows nothing" "$TMP/err"
+	refused "$who" --policy "$p" -- sh -c 'exec cat /dev/null'
+	expect_status 0 sandbox "$who" --policy "$p" -- sh -c true
+done
+
 # A program copied into a memfd, an O_TMPFILE file or /dev/shm is not
 # under Landlock's execute right. vm.memfd_noexec = 2 stops a memfd where
 # init can set it (a root caller). Elsewhere seccomp denies memfd_create
