@@ -434,7 +434,8 @@ static int check_host_port(struct parser *ps, const cJSON *v)
 }
 
 enum item_check { ITEM_ANY, ITEM_ABS, ITEM_REL, ITEM_EXEC, ITEM_HOSTPORT,
-		  ITEM_ENVNAME, ITEM_MATCH_RULE, ITEM_EXCLUDE, ITEM_HIDDEN };
+		  ITEM_ENVNAME, ITEM_MATCH_RULE, ITEM_EXCLUDE, ITEM_HIDDEN,
+		  ITEM_READ_ONLY };
 
 static bool env_name_is_valid(const char *s, bool allow_star)
 {
@@ -499,6 +500,20 @@ static int check_item(struct parser *ps, const cJSON *v, enum item_check c)
 	switch (c) {
 	case ITEM_ABS:
 		return check_path(ps, v, PATH_ABSOLUTE);
+	case ITEM_READ_ONLY:
+		/* The read-only binds come after the sandbox's own /proc
+		 * and /dev, and would cover them. */
+		if (check_path(ps, v, PATH_ABSOLUTE) < 0)
+			return -1;
+		if (sandbox_path_within(v->valuestring, "/proc"))
+			return bad(ps, v, "the sandbox has a /proc of its own, "
+				   "and the host's, bound over it, would show "
+				   "every process of the host");
+		if (sandbox_path_within(v->valuestring, "/dev"))
+			return bad(ps, v, "the sandbox has a /dev of its own, "
+				   "and the host's devices, bound over it, "
+				   "cannot be opened (the binds are nodev)");
+		return 0;
 	case ITEM_HIDDEN:
 		/* Hiding all of /dev takes /dev/null and the terminal from
 		 * every command, and Landlock's rules for them fail. */
@@ -777,7 +792,8 @@ static int read_filesystem(struct parser *ps, const cJSON *o,
 	static const char *const keys[] = { "read_only", "hidden", NULL };
 
 	return check_keys(ps, o, keys) < 0 ||
-	       read_strings(ps, o, "read_only", &p->read_only, ITEM_ABS) < 0 ||
+	       read_strings(ps, o, "read_only", &p->read_only,
+			    ITEM_READ_ONLY) < 0 ||
 	       read_strings(ps, o, "hidden", &p->hidden, ITEM_HIDDEN) < 0;
 }
 

@@ -95,6 +95,25 @@ devices instead, such as \"/dev/tty\"\$" "$TMP/err"
 run_policy 0 '{"version": 1, "filesystem": {"hidden": ["/dev/tty"]}}' \
 	sh -c '! [ -c /dev/tty ] || [ "$(stat -c %t,%T /dev/tty)" = 1,3 ]'
 
+# A read-only bind of the host's /proc or /dev, or of a path inside,
+# would cover the sandbox's own: the host's processes would show, and
+# /dev/null could not be opened. A path that only starts alike is fine.
+for path in /proc /proc/1 /dev /dev/shm; do
+	run_policy 125 "{\"version\": 1, \"filesystem\": {\"read_only\":
+		[\"/usr\", \"/bin\", \"/lib\", \"/lib64\", \"/etc\",
+		 \"$path\"]}}" true
+	top=${path#/}
+	top=/${top%%/*}
+	expect_grep "^runbundle: invalid policy: '$TMP/p.json': \
+filesystem.read_only\[5\]: \"$path\": the sandbox has a $top of its own" \
+		"$TMP/err"
+done
+expect_grep "the sandbox has a /dev of its own, and the host's devices, \
+bound over it, cannot be opened (the binds are nodev)\$" "$TMP/err"
+run_policy 0 '{"version": 1, "filesystem": {"read_only": ["/usr", "/bin",
+	"/lib", "/lib64", "/etc", "/devices", "/process"]}}' \
+	sh -c '[ "$(ls /proc | grep -c "^[0-9]")" -lt 10 ]'
+
 # An allowlist entry that names no program warns, and the run goes on.
 run_policy 0 '{"version": 1,
 	"exec": {"allow": ["true", "no-such-prog", "/no/such/file"]}}' true
