@@ -608,8 +608,8 @@ static struct sandbox_policy *load_policy(const char *path)
 	}
 	for (size_t i = 0; (name = sandbox_policy_missing_exec(policy, &i));)
 		cli_error("warning: exec.allow: '%s': %s, so this entry "
-			  "allows nothing", name, name[0] == '/' ?
-			  "no such file" : "not found in the sandbox's PATH");
+			  "allows nothing", name,
+			  sandbox_policy_missing_exec_reason(name));
 	return policy;
 }
 

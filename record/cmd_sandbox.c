@@ -615,8 +615,8 @@ int cmd_sandbox(int argc, char **argv, const struct cli_command *self)
 	for (size_t i = 0;
 	     (name = sandbox_policy_missing_exec(run.policy, &i));)
 		cli_error("warning: exec.allow: '%s': %s, so this entry "
-			  "allows nothing", name, name[0] == '/' ?
-			  "no such file" : "not found in the sandbox's PATH");
+			  "allows nothing", name,
+			  sandbox_policy_missing_exec_reason(name));
 	if (run.description_path &&
 	    check_description_path(run.description_path) < 0) {
 		sandbox_policy_free(run.policy);

@@ -1335,6 +1335,15 @@ const char *sandbox_policy_missing_exec(const struct sandbox_policy *policy,
 	return NULL;
 }
 
+const char *sandbox_policy_missing_exec_reason(const char *name)
+{
+	struct stat st;
+
+	if (name[0] != '/')
+		return "not found in the sandbox's PATH";
+	return stat(name, &st) == 0 ? "not a regular file" : "no such file";
+}
+
 bool sandbox_env_matches(const struct sandbox_strings *patterns,
 			 const char *name)
 {

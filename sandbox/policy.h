@@ -138,8 +138,8 @@ struct sandbox_policy *sandbox_policy_load_recorded(const char *path,
 
 /*
  * Find the next entry of exec.allow, from index *next on, that names
- * no regular file: an absolute path that does not exist, or a name
- * found in no directory of the sandbox's PATH. That PATH is env.set's,
+ * no regular file: an absolute path that is not one, or a name found
+ * in no directory of the sandbox's PATH. That PATH is env.set's,
  * else the caller's when env.pass lets it through, else the default.
  * Such an entry allows nothing, so a command warns about it.
  * Returns the entry, owned by the policy, and moves *next past it, or
@@ -147,6 +147,10 @@ struct sandbox_policy *sandbox_policy_load_recorded(const char *path,
  */
 const char *sandbox_policy_missing_exec(const struct sandbox_policy *policy,
 					size_t *next);
+
+/* Return why the exec.allow entry name, which
+ * sandbox_policy_missing_exec() returned, allows nothing. */
+const char *sandbox_policy_missing_exec_reason(const char *name);
 
 /*
  * Parse and check a policy from JSON text. The messages quote name, the

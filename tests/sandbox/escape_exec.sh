@@ -72,7 +72,7 @@ p=$(policy allowdir '{"version": 1, "exec": {"allow": ["sh", "/usr/bin",
 	"bin"]}, "env": {"set": {"PATH": "/usr:/usr/bin:/bin"}}}')
 for who in $IDENTITIES; do
 	refused "$who" --policy "$p" -- sh -c 'exec /usr/bin/cat /dev/null'
-	expect_grep "exec.allow: '/usr/bin': no such file, so this entry \
+	expect_grep "exec.allow: '/usr/bin': not a regular file, so this entry \
 allows nothing" "$TMP/err"
 	refused "$who" --policy "$p" -- sh -c 'exec cat /dev/null'
 	expect_status 0 sandbox "$who" --policy "$p" -- sh -c true
