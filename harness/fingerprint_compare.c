@@ -118,9 +118,9 @@ static int compare_environment(cJSON *list, const cJSON *ra,
 	return 0;
 }
 
-/* The entry of path in list with the hash sha256, else its first entry,
- * else NULL. A path lists several hashes when the file was replaced
- * during the run, as a program that the agent builds twice. */
+/* Return the entry of path in list with the hash sha256, else its first
+ * entry, else NULL. A path lists several hashes when the file was
+ * replaced during the run, as a program that the agent builds twice. */
 static const cJSON *find_executable(const cJSON *list, const char *path,
 				    const cJSON *sha256)
 {
