@@ -247,6 +247,27 @@ static int mount_tmpfs(struct build *b, const char *path, const char *opts,
 	return 0;
 }
 
+/*
+ * Mount a tmpfs that the agent writes to, at most the policy's memory
+ * limit in size. Its pages are no address space, so RLIMIT_AS, the
+ * memory limit without a cgroup, would let the agent fill the host's
+ * memory through files. A cgroup counts them, and then the size only
+ * makes a full file system fail first.
+ */
+static int mount_writable_tmpfs(struct build *b, const char *path,
+				const char *mode, unsigned long flags)
+{
+	uint64_t size = b->plan->policy->limits.memory_bytes;
+	char opts[64];
+
+	if (size)
+		snprintf(opts, sizeof(opts), "mode=%s,size=%llu", mode,
+			 (unsigned long long)size);
+	else
+		snprintf(opts, sizeof(opts), "mode=%s", mode);
+	return mount_tmpfs(b, path, opts, flags);
+}
+
 /* Bind the file or directory open as src at path, with attributes. */
 static int bind_fd(struct build *b, int src, const char *path, uint64_t attr,
 		   const char *host_source)
@@ -408,8 +429,8 @@ static int build_dev(struct build *b)
 		    < 0)
 		return fail("mount devpts", "/dev/pts");
 	record(b, "/dev/pts", "devpts", "newinstance,ptmxmode=0666", NULL);
-	return mount_tmpfs(b, "/dev/shm", "mode=1777",
-			   MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	return mount_writable_tmpfs(b, "/dev/shm", "1777",
+				    MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
 /*
@@ -535,7 +556,7 @@ static int build_home(struct build *b)
 	const char *from = b->plan->policy->home_seed;
 	char to[PATH_MAX + sizeof(NEWROOT)], walk[64];
 
-	if (mount_tmpfs(b, home, "mode=0700", MS_NOSUID | MS_NODEV) < 0)
+	if (mount_writable_tmpfs(b, home, "0700", MS_NOSUID | MS_NODEV) < 0)
 		return -1;
 	if (b->seed < 0)
 		return 0;
@@ -1397,7 +1418,7 @@ static int build_tree(struct build *b)
 	const struct sandbox_policy *p = b->plan->policy;
 
 	if (deny_source(b) < 0 || build_proc(b) < 0 || build_dev(b) < 0 ||
-	    mount_tmpfs(b, "/tmp", "mode=1777", MS_NOSUID | MS_NODEV) < 0 ||
+	    mount_writable_tmpfs(b, "/tmp", "1777", MS_NOSUID | MS_NODEV) < 0 ||
 	    build_home(b) < 0)
 		return -1;
 	for (size_t i = 0; i < p->read_only.count; i++) {

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Limits: a fork bomb stopped by the process limit, the memory limit,
-# and a timeout that kills the whole tree, including a daemonized
-# grandchild.
+# Limits: a fork bomb stopped by the process limit, the memory limit
+# (in the tmpfs mounts too), and a timeout that kills the whole tree,
+# including a daemonized grandchild.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/sandbox/escape_lib.sh"
 
@@ -80,6 +80,18 @@ p=$(policy memory '{"version": 1, "limits": {"memory_bytes": "256M"}}')
 for who in $IDENTITIES; do
 	expect_status 0 sandbox "$who" --policy "$p" -- ./attack memory 1024
 	expect_grep '^blocked: mmap' "$TMP/out"
+done
+
+# Files in a tmpfs are memory too, which RLIMIT_AS does not count: each
+# tmpfs that the agent writes holds no more than the memory limit.
+p=$(policy tmpfs '{"version": 1, "limits": {"memory_bytes": "32M",
+	"file_size_bytes": "1G"}}')
+for who in $IDENTITIES; do
+	for dir in /tmp '$HOME' /dev/shm; do
+		expect_status 1 sandbox "$who" --policy "$p" -- sh -c \
+			"head -c 48M /dev/zero >$dir/fill"
+		expect_grep 'No space left on device' "$TMP/err"
+	done
 done
 
 # The grandchild leaves the session and sleeps; when the timeout kills
