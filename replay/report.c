@@ -336,6 +336,32 @@ static void put_files(struct text *t, const struct replay_step_cmp *sc,
 		    sc->n_files - EXPLAIN_MAX);
 }
 
+/* Name what differed in volatile values only, so that the reader of a
+ * "volatile-only" step can find it. */
+static void put_volatile(struct text *t, const struct replay_step_cmp *sc)
+{
+	const char *sep = " (";
+
+	put(t, ": volatile differences only");
+	if (sc->request.total) {
+		put(t, "%sthe request, in %zu value%s", sep, sc->request.total,
+		    sc->request.total == 1 ? "" : "s");
+		sep = "; ";
+	}
+	if (sc->volatile_procs) {
+		put(t, "%sthe argv of %zu command%s", sep, sc->volatile_procs,
+		    sc->volatile_procs == 1 ? "" : "s");
+		sep = "; ";
+	}
+	if (sc->volatile_files) {
+		put(t, "%s.git/index, the stat data that git status rewrites",
+		    sep);
+		sep = "; ";
+	}
+	if (sep[0] == ';')
+		put(t, ")");
+}
+
 static void put_step(struct text *t, const struct replay_step_cmp *sc)
 {
 	const char *sep = ": ";
@@ -351,11 +377,8 @@ static void put_step(struct text *t, const struct replay_step_cmp *sc)
 		put_exit(t, sc, sep);
 		sep = "; ";
 	}
-	if (sep[0] == ':' && sc->volatile_files)
-		put(t, ": volatile differences only, .git/index among them "
-		       "(the stat data that git status rewrites)");
-	else if (sep[0] == ':')
-		put(t, ": volatile differences only");
+	if (sep[0] == ':')
+		put_volatile(t, sc);
 }
 
 char *replay_explain(const struct replay_comparison *cmp)
@@ -567,6 +590,8 @@ cJSON *replay_step_json(const struct replay_step_cmp *sc)
 		cJSON_AddNullToObject(req, "cause");
 	cJSON_AddItemToObject(obj, "processes", procs_json(sc));
 	cJSON_AddItemToObject(obj, "files", files_json(sc));
+	cJSON_AddNumberToObject(obj, "volatile_processes",
+				(double)sc->volatile_procs);
 	cJSON_AddNumberToObject(obj, "volatile_files",
 				(double)sc->volatile_files);
 	cJSON_AddItemToObject(obj, "uncompared_files",

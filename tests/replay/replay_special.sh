@@ -30,6 +30,22 @@ expect_replay_status 0
 expect_eq volatile-only "$(jqr .verdict)" "verdict after git status"
 expect_eq 1 "$(jqr '.differences[0].volatile_files')" \
 	"volatile index files at step 1"
+jqr '.differences[0].explanation' >"$TMP/explanation"
+expect_grep "volatile differences only (.*\.git/index, the stat data" \
+	"$TMP/explanation"
+
+# A command whose argv differs in a temporary file's name only: the
+# explanation names it, and so does the JSON.
+new_workspace "$TMP/tws" 'touch "$(mktemp -u /tmp/tmp.XXXXXXXXXX)"'
+record_in "$TMP/tws" "$TMP/tmp.rb"
+replay_json "$TMP/tmp.rb"
+expect_replay_status 0
+expect_eq "volatile-only 1" \
+	"$(jqr '.differences[0] | "\(.verdict) \(.volatile_processes)"')" \
+	"a volatile argv"
+expect_eq "step 1: volatile differences only (the argv of 1 \
+command)" "$(jqr '.differences[0].explanation')" "the explanation"
+
 replay_json "$TMP/git.rb" --strict-git-index
 expect_replay_status 1
 expect_eq ".git/index content" \
