@@ -128,6 +128,22 @@ int gateway_add_headers(struct MHD_Response *response,
 	return 0;
 }
 
+/* Return the first header that libmicrohttpd would not send: a name
+ * that is empty or has a space, tab, colon or line break, or a value
+ * with a line break. */
+const struct harness_header *
+gateway_unsendable_header(const struct harness_headers *headers)
+{
+	for (size_t i = 0; i < headers->count; i++) {
+		const struct harness_header *h = &headers->items[i];
+
+		if (!*h->name || strpbrk(h->name, " \t\r\n:") ||
+		    strpbrk(h->value, "\r\n"))
+			return h;
+	}
+	return NULL;
+}
+
 static uint64_t timespec_us(const struct timespec *ts)
 {
 	return (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000;

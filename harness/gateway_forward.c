@@ -561,6 +561,48 @@ static uint64_t relay_size(const struct gateway_forward *f,
 	return f->result == CURLE_OK ? f->pending_len : MHD_SIZE_UNKNOWN;
 }
 
+/* Send the agent a 502 with code and message. The exchange records it
+ * in place of the upstream's response, whatever else ended the
+ * transfer. */
+static enum MHD_Result queue_in_place(struct MHD_Connection *c,
+				      struct gateway_request *req,
+				      const char *code, const char *message,
+				      cJSON *details)
+{
+	harness_response_release(&req->ex->response);
+	req->ex->outcome = HARNESS_COMPLETE;
+	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
+	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY, code,
+				   message, details);
+}
+
+/* Queue a 502 in place of a response whose header libmicrohttpd would
+ * not send, which would close the connection without a response. */
+static enum MHD_Result queue_header_invalid(struct MHD_Connection *c,
+					    struct gateway_request *req,
+					    const struct harness_header *bad)
+{
+	const struct harness_secrets *keys = req->forward.keys;
+	char message[512];
+	cJSON *details = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	snprintf(message, sizeof(message),
+		 "upstream '%s': the response has a header that cannot be "
+		 "relayed: '%.200s': its name is empty or has a space, tab "
+		 "or colon", req->upstream->name, bad->name);
+	if (keys && harness_has_split_secret(keys, message))
+		snprintf(message, sizeof(message),
+			 "upstream '%s': the response has a header that "
+			 "cannot be relayed: its name is empty or has a "
+			 "space, tab or colon", req->upstream->name);
+	if (keys)
+		harness_redact_bytes(keys, (unsigned char *)message,
+				     strlen(message));
+	return queue_in_place(c, req, "upstream_header_invalid", message,
+			      details);
+}
+
 static enum MHD_Result queue_relay(struct MHD_Connection *c,
 				   struct gateway_request *req)
 {
@@ -579,8 +621,11 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 		return MHD_NO;
 	if (gateway_add_headers(response, &resp->headers, f->keys,
 				f->decoded) < 0) {
+		const struct harness_header *bad =
+			gateway_unsendable_header(&resp->headers);
+
 		MHD_destroy_response(response);
-		return MHD_NO;
+		return bad ? queue_header_invalid(c, req, bad) : MHD_NO;
 	}
 	rc = MHD_queue_response(c, (unsigned)resp->status, response);
 	MHD_destroy_response(response);
@@ -600,21 +645,6 @@ static enum MHD_Result queue_failure(struct MHD_Connection *c,
 	cJSON_AddNumberToObject(details, "curl_code", f->result);
 	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
 				   failure_code(f->result), message, details);
-}
-
-/* Send the agent a 502 with code and message. The exchange records it
- * in place of the upstream's response, whatever else ended the
- * transfer. */
-static enum MHD_Result queue_in_place(struct MHD_Connection *c,
-				      struct gateway_request *req,
-				      const char *code, const char *message,
-				      cJSON *details)
-{
-	harness_response_release(&req->ex->response);
-	req->ex->outcome = HARNESS_COMPLETE;
-	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);
-	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY, code,
-				   message, details);
 }
 
 /* libcurl's limit on a whole response head, in bytes, as its message

@@ -188,6 +188,11 @@ int gateway_add_headers(struct MHD_Response *response,
 			const struct harness_headers *headers,
 			const struct harness_secrets *keys, int drop_coding);
 
+/* Return the first header that libmicrohttpd would not send, or NULL.
+ * gateway_add_headers() fails on such a header. */
+const struct harness_header *
+gateway_unsendable_header(const struct harness_headers *headers);
+
 /* Nonzero when the agent closed its connection. Clears *watch when
  * the socket carries a pipelined request instead, which makes it
  * unusable as a close signal. */

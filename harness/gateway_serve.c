@@ -166,22 +166,6 @@ static int copy_head(struct harness_response *to,
 	return 0;
 }
 
-/* Return the first header that libmicrohttpd would not send: a name
- * that is empty or has a space, tab, colon or line break, or a value
- * with a line break. Only an edited or damaged record has one. */
-static const struct harness_header *
-unsendable_header(const struct harness_headers *headers)
-{
-	for (size_t i = 0; i < headers->count; i++) {
-		const struct harness_header *h = &headers->items[i];
-
-		if (!*h->name || strpbrk(h->name, " \t\r\n:") ||
-		    strpbrk(h->value, "\r\n"))
-			return h;
-	}
-	return NULL;
-}
-
 /* Queue a 502 that names such a header, in place of the stored response
  * that libmicrohttpd would fail with a closed connection. */
 static enum MHD_Result queue_unsendable(struct MHD_Connection *c,
@@ -220,7 +204,7 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 		return MHD_NO;
 	if (gateway_add_headers(response, &resp->headers, NULL, 0) < 0) {
 		const struct harness_header *bad =
-			unsendable_header(&resp->headers);
+			gateway_unsendable_header(&resp->headers);
 
 		MHD_destroy_response(response);
 		return bad ? queue_unsendable(c, req, bad) : MHD_NO;

@@ -1,0 +1,81 @@
+#!/bin/sh
+# A response head that the gateway cannot relay as it came gets a 502
+# with the reason, and the exchange records that 502: a header name
+# that libmicrohttpd will not send. The replay serves the same 502.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/gateway_lib.sh"
+
+# An upstream that sends fixed bytes for each path, since upstream.py's
+# http.server cannot send a malformed head.
+"$PYTHON" - "$TMP/raw.port" 2>"$TMP/raw.err" <<'PY' &
+import os, socket, sys, threading
+
+HEADS = {
+    b"/space-name": b"X Y: v\r\nContent-Length: 2\r\n",
+    b"/space-before-colon": b"X-A : v\r\nContent-Length: 2\r\n",
+    b"/empty-name": b": v\r\nContent-Length: 2\r\n",
+}
+
+def serve(conn):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = conn.recv(65536)
+        if not more:
+            return
+        data += more
+    path = data.split(b" ")[1]
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 + HEADS.get(path, b"Content-Length: 2\r\n") + b"\r\n{}")
+    conn.close()
+
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+SERVER_PIDS="$SERVER_PIDS $!"
+RAW=http://127.0.0.1:$(wait_port "$TMP/raw.port")
+
+start_gateway rec --upstream raw="$RAW"
+REC=$GATEWAY REC_PID=$GATEWAY_PID
+
+# 1, 2, 3: a name with a space, or empty, would make libmicrohttpd
+# drop the response and close the connection.
+n=0
+for path in space-name space-before-colon empty-name; do
+	n=$((n + 1))
+	code=$(curl -sS -o "$TMP/$path.json" -w '%{http_code}' "$REC/$path") ||
+		fail "$path: the agent got no response"
+	expect_eq 502 "$code" "status for $path"
+	expect_grep '"code":"upstream_header_invalid"' "$TMP/$path.json"
+	expect_grep '"upstream":"raw"' "$TMP/$path.json"
+done
+expect_grep "cannot be relayed: 'X Y'" "$TMP/space-name.json"
+# 4: the gateway goes on serving.
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$REC/fine")
+expect_eq 200 "$code" "status after the invalid heads"
+stop_gateway "$REC_PID"
+
+f=$TMP/rec.jsonl
+for seq in 1 2 3; do
+	expect_eq upstream-failed "$($RECORDS field "$f" $seq outcome)" \
+		"outcome of exchange $seq"
+	expect_eq 502 "$($RECORDS field "$f" $seq response.status)" \
+		"recorded status of exchange $seq"
+done
+$RECORDS body "$f" 1 >"$TMP/recorded.json"
+cmp -s "$TMP/recorded.json" "$TMP/space-name.json" ||
+	fail "the record holds another body than the agent got"
+
+# The replay serves the recorded 502.
+start_gateway replay --replay "$f" --timing fast
+code=$(curl -sS -o "$TMP/replayed.json" -w '%{http_code}' \
+	"$GATEWAY/space-name")
+expect_eq 502 "$code" "replayed status"
+cmp -s "$TMP/replayed.json" "$TMP/space-name.json" ||
+	fail "the replay served another body than the agent got"
