@@ -785,6 +785,59 @@ static enum MHD_Result queue_too_large(struct MHD_Connection *c,
 			      details);
 }
 
+/* Return whether the Content-Length values differ, in two fields or in
+ * one ("2, 3"), which libcurl reads by another value than is relayed. */
+static bool lengths_differ(const struct harness_headers *headers)
+{
+	const char *first = NULL;
+	size_t first_len = 0;
+
+	if (harness_headers_get(headers, "transfer-encoding"))
+		return false;
+	for (size_t i = 0; i < headers->count; i++) {
+		const char *p = headers->items[i].value;
+
+		if (strcasecmp(headers->items[i].name, "content-length") != 0)
+			continue;
+		for (;;) {
+			size_t len;
+
+			p += strspn(p, " \t");
+			len = strcspn(p, ",");
+			while (len > 0 && strchr(" \t", p[len - 1]))
+				len--;
+			if (!first) {
+				first = p;
+				first_len = len;
+			} else if (len != first_len ||
+				   strncmp(p, first, len) != 0) {
+				return true;
+			}
+			p = strchr(p, ',');
+			if (!p)
+				break;
+			p++;
+		}
+	}
+	return false;
+}
+
+/* Queue a 502 in place of a response framed by two different lengths,
+ * as RFC 9112, section 6.3, requires of a proxy. */
+static enum MHD_Result queue_lengths_differ(struct MHD_Connection *c,
+					    struct gateway_request *req)
+{
+	char message[256];
+	cJSON *details = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	snprintf(message, sizeof(message),
+		 "upstream '%s': the response has Content-Length values that "
+		 "differ, so its length is unknown", req->upstream->name);
+	return queue_in_place(c, req, "upstream_framing_invalid", message,
+			      details);
+}
+
 /* Nonzero when the response announces a body above the limit. */
 static bool announced_too_large(const struct gateway_request *req)
 {
@@ -849,6 +902,8 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 	request = head_bytes(&req->ex->request.headers);
 	if (head + request > GATEWAY_MAX_HEADS)
 		return queue_head_too_large(c, req, head, request);
+	if (lengths_differ(&req->ex->response.headers))
+		return queue_lengths_differ(c, req);
 	if (announced_too_large(req))
 		return queue_too_large(c, req);
 

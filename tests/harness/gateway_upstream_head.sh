@@ -1,7 +1,8 @@
 #!/bin/sh
 # A response head that the gateway cannot relay as it came gets a 502
 # with the reason, and the exchange records that 502: a header name
-# that libmicrohttpd will not send. The replay serves the same 502.
+# that libmicrohttpd will not send, and Content-Length values that
+# differ. The replay serves the same 502.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -14,7 +15,13 @@ HEADS = {
     b"/space-name": b"X Y: v\r\nContent-Length: 2\r\n",
     b"/space-before-colon": b"X-A : v\r\nContent-Length: 2\r\n",
     b"/empty-name": b": v\r\nContent-Length: 2\r\n",
+    b"/two-lengths": b"Content-Length: 2\r\nContent-Length: 3\r\n",
+    b"/length-list": b"Content-Length: 2, 3\r\n",
+    b"/same-length": b"Content-Length: 3\r\nContent-Length: 3\r\n",
 }
+# One byte more than the first length.
+BODIES = {b"/two-lengths": b"{}x", b"/length-list": b"{}x",
+          b"/same-length": b"{}x"}
 
 def serve(conn):
     data = b""
@@ -25,7 +32,8 @@ def serve(conn):
         data += more
     path = data.split(b" ")[1]
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                 + HEADS.get(path, b"Content-Length: 2\r\n") + b"\r\n{}")
+                 + HEADS.get(path, b"Content-Length: 2\r\n") + b"\r\n"
+                 + BODIES.get(path, b"{}"))
     conn.close()
 
 s = socket.socket()
@@ -59,10 +67,21 @@ expect_grep "cannot be relayed: 'X Y'" "$TMP/space-name.json"
 # 4: the gateway goes on serving.
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$REC/fine")
 expect_eq 200 "$code" "status after the invalid heads"
+
+# 5, 6: two lengths, in two fields or in one, would give the agent and
+# the record bodies of different lengths.
+for path in two-lengths length-list; do
+	code=$(curl -sS -o "$TMP/$path.json" -w '%{http_code}' "$REC/$path")
+	expect_eq 502 "$code" "status for $path"
+	expect_grep '"code":"upstream_framing_invalid"' "$TMP/$path.json"
+done
+# 7: the same length twice is one length.
+curl -sS -o "$TMP/same-length.out" "$REC/same-length"
+expect_eq '{}x' "$(cat "$TMP/same-length.out")" "body with the same length"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-for seq in 1 2 3; do
+for seq in 1 2 3 5 6; do
 	expect_eq upstream-failed "$($RECORDS field "$f" $seq outcome)" \
 		"outcome of exchange $seq"
 	expect_eq 502 "$($RECORDS field "$f" $seq response.status)" \
