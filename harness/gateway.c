@@ -291,6 +291,20 @@ static int is_field_value(const char *s, size_t len)
 	return 1;
 }
 
+/* Return whether s can be a request target, which has no whitespace or
+ * control byte (RFC 9112, section 3.2). libmicrohttpd 0.9.75 ends the
+ * target at the last space, so "GET /a b HTTP/1.1" gives "/a b". */
+static int is_request_target(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch <= 0x20 || ch == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 /* Collects the headers and notes the first one that cannot be relayed
  * byte for byte. libmicrohttpd 0.9.75 cuts a value at a NUL byte; the
  * length it reports still counts the bytes after it. */
@@ -632,6 +646,9 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 		      "folded line";
 	if (!why && !is_token(method, strlen(method)))
 		why = "the method has a byte that is not allowed in a token";
+	if (!why && req->uri && !is_request_target(req->uri))
+		why = "the request target has a space or a control byte; "
+		      "percent-encode it (%20 for a space)";
 	if (!why)
 		why = check_framing(&req->live.headers);
 	if (why)
