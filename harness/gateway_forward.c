@@ -338,19 +338,30 @@ static int build_headers(struct gateway_request *req)
 	return 0;
 }
 
+/* Return the upstream URL: the base's path, then the request's, then
+ * the base's query and the request's, joined by '&', without fragments. */
 static char *build_url(const struct gateway_request *req)
 {
-	const char *base = req->upstream->url, *path = req->upstream_path;
-	size_t base_len = strlen(base);
+	const char *base = req->upstream->url, *target = req->upstream_path;
+	size_t base_len = strcspn(base, "?#"), path_len = strcspn(target, "?#");
+	const char *base_query = base + base_len + (base[base_len] == '?');
+	const char *query = target + path_len + (target[path_len] == '?');
+	size_t base_query_len = base[base_len] == '?' ? strcspn(base_query, "#")
+						       : 0;
+	size_t query_len = target[path_len] == '?' ? strcspn(query, "#") : 0;
+	const char *slash = path_len == 0 || *target == '/' ? "" : "/";
+	const char *question = base_query_len || target[path_len] == '?' ? "?"
+									  : "";
+	const char *ampersand = base_query_len && query_len ? "&" : "";
 	char *url;
 
 	while (base_len > 0 && base[base_len - 1] == '/')
 		base_len--;
-	url = malloc(base_len + strlen(path) + 2);
-	if (!url)
+	if (asprintf(&url, "%.*s%s%.*s%s%.*s%s%.*s", (int)base_len, base,
+		     slash, (int)path_len, target, question,
+		     (int)base_query_len, base_query, ampersand, (int)query_len,
+		     query) < 0)
 		return NULL;
-	sprintf(url, "%.*s%s%s", (int)base_len, base,
-		*path == '/' || *path == '\0' ? "" : "/", path);
 	return url;
 }
 

@@ -170,6 +170,24 @@ stop_gateway "$pid"
 expect_eq t "$($RECORDS field "$TMP/header.jsonl" 1 upstream)" \
 	"upstream chosen by the header"
 
+# The request's path goes after the upstream URL's path, and its query
+# after the URL's query, joined by '&'. An upstream named by the whole
+# path gets no '/' before the query.
+"$RUNBUNDLE" gateway --upstream q="$UPSTREAM/v1?api-version=1" \
+	--upstream e="$UPSTREAM/echo" --port-file "$TMP/query.port" \
+	>/dev/null 2>"$TMP/query.err" &
+pid=$!
+SERVER_PIDS="$SERVER_PIDS $pid"
+gw=http://127.0.0.1:$(wait_port "$TMP/query.port")
+for case in '/q/echo?x=1 /v1/echo?api-version=1&x=1' \
+	'/q/echo /v1/echo?api-version=1' \
+	'/q/echo#frag /v1/echo?api-version=1' \
+	'/e?x=1 /echo?x=1' '/e /echo'; do
+	curl -sS "$gw${case%% *}" >"$TMP/query.echo"
+	expect_grep "\"path\": \"${case#* }\"" "$TMP/query.echo"
+done
+stop_gateway "$pid"
+
 # IPv6 loopback, where the machine has it.
 if "$PYTHON" -c 'import socket
 socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
