@@ -258,6 +258,13 @@ static int run(const char *path, const char *format, const char *step_name,
 		warn_incomplete(&state, path, flags);
 		return CLI_EXIT_FAIL;
 	}
+	/* A changed event can name another sound tree as the step's
+	 * snapshot, so the chain is checked before anything is written. */
+	rc = inspect_integrity_warn(&v, path, flags);
+	if (rc) {
+		inspect_view_close(&v);
+		return rc;
+	}
 	c.bundle = v.bundle;
 	if (inspect_view_step(&v, step_name, &step) < 0)
 		rc = -1;
