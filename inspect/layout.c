@@ -395,6 +395,16 @@ int inspect_layout_export(const char *path, const char *out,
 	stats->finalized = bundle_is_finalized(x.bundle);
 	stats->has_root = stats->finalized &&
 			  bundle_root(x.bundle, &stats->root) == 0;
+	/* Import rejects a finalized archive without a root, and no root
+	 * would check the last event. */
+	if (stats->finalized && !stats->has_root) {
+		inspect_set_error("cannot export: '%s': the bundle is "
+				  "finalized but its root digest is missing "
+				  "or invalid", path);
+		inspect_set_hint("runbundle verify %s", path);
+		bundle_close(x.bundle);
+		return -1;
+	}
 	rc = open_out(&x, out);
 	if (rc == 0)
 		rc = export_all(&x);
