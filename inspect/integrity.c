@@ -130,24 +130,24 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 	return CLI_EXIT_FAIL;
 }
 
-/* Return whether SQLite's header marks rollback-journal mode, where the
- * read and write versions (bytes 18 and 19) are 1, not 2 as in WAL mode.
- * A first snapshot is written that way (docs/bundle-format.md). */
-static bool rollback_mode(const char *path)
+/* Return whether path is an SQLite file in WAL mode (header bytes 18
+ * and 19 are 2). Only such a file can lack committed events in a -wal. */
+static bool wal_mode(const char *path)
 {
-	unsigned char versions[2];
+	unsigned char header[20];
 	/* O_NONBLOCK: a FIFO must not hang the check; opening reports it. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
-	bool rollback;
+	bool wal;
 
 	if (fd < 0)
 		return false;
-	rollback = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		   pread(fd, versions, 2, 18) == 2 && versions[0] == 1 &&
-		   versions[1] == 1;
+	wal = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	      pread(fd, header, sizeof(header), 0) == sizeof(header) &&
+	      memcmp(header, "SQLite format 3", 16) == 0 &&
+	      header[18] == 2 && header[19] == 2;
 	close(fd);
-	return rollback;
+	return wal;
 }
 
 int inspect_wal_missing(const char *path)
@@ -157,7 +157,7 @@ int inspect_wal_missing(const char *path)
 	struct stat st;
 	int missing;
 
-	if (!wal || rollback_mode(path)) {
+	if (!wal || !wal_mode(path)) {
 		free(wal);
 		return 0;
 	}

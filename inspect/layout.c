@@ -391,7 +391,7 @@ int inspect_layout_export(const char *path, const char *out,
 	inspect_set_error("%s", "");
 	x.bundle = bundle_open(path, BUNDLE_READ);
 	if (!x.bundle)
-		return inspect_take_error(bundle_error(), bundle_error_hint());
+		return inspect_open_error(path);
 	stats->finalized = bundle_is_finalized(x.bundle);
 	stats->has_root = stats->finalized &&
 			  bundle_root(x.bundle, &stats->root) == 0;

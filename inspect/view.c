@@ -129,7 +129,7 @@ static void assign_steps(struct inspect_view *view)
  * "database disk image is malformed", and verify names the truncation
  * and its fix instead. Returns -1.
  */
-static int open_error(const char *path)
+int inspect_open_error(const char *path)
 {
 	struct bundle_verify_report report;
 
@@ -173,7 +173,7 @@ int inspect_view_open(struct inspect_view *view, const char *path)
 	memset(view, 0, sizeof(*view));
 	view->bundle = bundle_open(path, BUNDLE_READ);
 	if (!view->bundle)
-		return open_error(path);
+		return inspect_open_error(path);
 	view->finalized = bundle_is_finalized(view->bundle);
 	if (view->finalized && bundle_root(view->bundle, &view->root) == 0)
 		view->has_root = 1;

@@ -65,6 +65,10 @@ struct inspect_view {
 	struct bundle_id root; /* root digest when finalized */
 };
 
+/* Store the error of a failed bundle_open() on path, as runbundle
+ * verify prints it. Returns -1. */
+int inspect_open_error(const char *path);
+
 /* Open path read-only and parse every event. */
 int inspect_view_open(struct inspect_view *view, const char *path);
 
