@@ -1150,6 +1150,20 @@ static int wal_unreadable(struct bundle *bundle)
 	return -1;
 }
 
+/* Set the error for a -wal that SQLite opened and found damaged, or
+ * written for another file. Returns -1. */
+static int wal_damaged(struct bundle *bundle)
+{
+	bundle_set_error("cannot open bundle: '%s': its write-ahead log "
+			 "'%s-wal' is damaged or belongs to another file (%s)",
+			 bundle->path, bundle->path,
+			 sqlite3_errmsg(bundle->db));
+	bundle_set_hint("move '%s-wal' away if another file left it there; "
+			"if it was copied with the bundle, copy both again "
+			"from where they were written", bundle->path);
+	return -1;
+}
+
 /* Open for reading, writing nothing. See docs/bundle-format.md. */
 static int open_read(struct bundle *bundle, const struct file_state *fs)
 {
@@ -1169,6 +1183,10 @@ static int open_read(struct bundle *bundle, const struct file_state *fs)
 		bundle->db = NULL;
 		return open_immutable(bundle);
 	}
+	/* Only a -shm that SQLite could neither open nor create is fixed
+	 * by a copy in a folder the reader can write. */
+	if (sqlite3_errcode(bundle->db) != SQLITE_CANTOPEN)
+		return wal_damaged(bundle);
 	return wal_unreadable(bundle);
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # open_readonly.sh - verify and inspect open an unfinalized bundle as a
 # user who cannot write its folder or the file, and leave no file behind.
-# A writer in such a folder is rejected with the folder as the reason.
+# A writer in such a folder is rejected with the folder as the reason,
+# and a -wal that SQLite finds malformed is named as damaged.
 . "$TESTS_DIR/lib.sh"
 WRITER=$1
 
@@ -59,6 +60,41 @@ expect_status 3 as_user "$UNPRIV_RUNBUNDLE" verify --allow-incomplete \
 expect_grep "cannot open bundle: '$TMP/ro/killed.rb': .*killed.rb-wal" \
 	"$TMP/err"
 expect_grep '^hint: copy ' "$TMP/err"
+
+# A -wal whose one commit is a page 1 with no valid b-tree, with valid
+# checksums: SQLite reads it and finds the bundle malformed, which a
+# copy in a writable folder would not fix.
+mkdir "$TMP/bad"
+cp "$TMP/ro/closed.rb" "$TMP/bad/b.rb"
+/usr/bin/python3 - "$TMP/bad/b.rb" <<'PY'
+import struct, sys
+path = sys.argv[1]
+data = open(path, "rb").read()
+size = struct.unpack(">H", data[16:18])[0]
+page = bytearray(data[:size])
+page[100] = 0xff  # not a b-tree page type
+
+def checksum(buf, s0, s1):
+	for i in range(0, len(buf), 8):
+		x0, x1 = struct.unpack(">II", buf[i:i + 8])
+		s0 = (s0 + x0 + s1) & 0xffffffff
+		s1 = (s1 + x1 + s0) & 0xffffffff
+	return s0, s1
+
+head = struct.pack(">IIIIII", 0x377f0683, 3007000, size, 0, 1, 2)
+sums = checksum(head, 0, 0)
+head += struct.pack(">II", *sums)
+frame = struct.pack(">II", 1, len(data) // size)
+sums = checksum(frame + bytes(page), *sums)
+frame += struct.pack(">IIII", 1, 2, *sums)
+open(path + "-wal", "wb").write(head + frame + bytes(page))
+PY
+expect_status 3 "$RUNBUNDLE" verify --allow-incomplete "$TMP/bad/b.rb"
+expect_grep "^runbundle: cannot open bundle: '$TMP/bad/b.rb': its \
+write-ahead log '$TMP/bad/b.rb-wal' is damaged or belongs to another file" \
+	"$TMP/err"
+expect_grep "^hint: move '$TMP/bad/b.rb-wal' away if another file" \
+	"$TMP/err"
 
 # As root, or any reader who can write the folder, a bundle without a
 # -wal file leaves nothing behind either.
