@@ -394,14 +394,41 @@ static int check_event(const struct bundle_event_row *row, void *arg)
 	return v->oom;
 }
 
+/*
+ * Report a bundle that is not finalized but has a root digest or a
+ * finalization time. Finalizing writes both with the state in one
+ * transaction, so its state was changed back afterwards, and readers
+ * would take it for a run still being written.
+ */
+static void check_unfinalized(struct verify *v)
+{
+	static const char *const keys[] = { "root", "finalized" };
+
+	for (size_t i = 0; i < 2; i++) {
+		int found = 0;
+		char *value = store_get_meta(v->bundle, keys[i], &found);
+
+		free(value);
+		if (!found)
+			continue;
+		verify_problem(v, NO_NODE, NULL, 0,
+			       "the bundle is not marked finalized, but it has "
+			       "the %s of a finalized one",
+			       i == 0 ? "root digest" : "finalization time");
+		return;
+	}
+}
+
 static void check_root(struct verify *v, uint64_t last,
 		       const struct bundle_id *head)
 {
 	struct bundle_verify_report *report = v->report;
 	struct bundle_id empty;
 
-	if (!report->finalized)
+	if (!report->finalized) {
+		check_unfinalized(v);
 		return;
+	}
 	if (bundle_root(v->bundle, &report->root)) {
 		verify_problem(v, NO_NODE, NULL, 0,
 			       "the bundle is finalized "

@@ -143,6 +143,17 @@ fresh
 sql "DELETE FROM events WHERE seq = 3"
 verify_reports "root digest does not match the hash of the last event"
 
+# A finalized bundle marked unfinalized again, which readers would take
+# for one still being written: reported with --allow-incomplete too.
+fresh
+sql "UPDATE meta SET value = 'writing' WHERE key = 'state'"
+verify_reports "not marked finalized, but it has the root digest"
+expect_status 1 "$RUNBUNDLE" verify --allow-incomplete "$TMP/bad.rb"
+fresh
+sql "UPDATE meta SET value = 'writing' WHERE key = 'state';
+	DELETE FROM meta WHERE key = 'root'"
+verify_reports "not marked finalized, but it has the finalization time"
+
 # A missing event in the middle.
 fresh
 sql "DELETE FROM events WHERE seq = 2"
