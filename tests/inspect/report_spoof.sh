@@ -1,0 +1,35 @@
+#!/bin/sh
+# A message role from the agent's request is shown as text in the
+# report and never becomes a class, which could hide the message or
+# mark it as a violation.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/inspect/gate_lib.sh"
+. "$TESTS_DIR/inspect/report_lib.sh"
+command -v chromium >/dev/null || skip "chromium is not installed"
+command -v jq >/dev/null || skip "jq is missing"
+command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
+
+d=$TMP/run
+mkdir -p "$d/before" "$d/after"
+echo a >"$d/before/a"
+echo a >"$d/after/a"
+run_spec "$d"
+request='{"model": "m", "messages": [
+	{"role": "user hidden", "content": "secret one"},
+	{"role": "violation", "content": "fake alarm"}]}'
+jq -cn --arg q "$request" '{kind: "exchange", data: {seq: 1,
+	path: "/v1/chat/completions", status: 200},
+	exchange: {path: "/v1/chat/completions", request: $q,
+	response: "{\"choices\": [{\"message\": {\"content\": \"ok\"}}]}"}}' \
+	>>"$d/spec"
+run_finish "$d"
+forge "$d/b.rb" "$d/spec"
+report_render "$d/b.rb" "$TMP/r.html" 2
+
+expect_grep 'secret one' "$TMP/dom.html"
+grep -o '<div class="msg[^"]*"' "$TMP/dom.html" >"$TMP/classes"
+expect_eq 3 "$(wc -l <"$TMP/classes")" "messages shown"
+if grep -v -e '"msg"' -e '"msg assistant"' "$TMP/classes"; then
+	fail "a role from the request became a class"
+fi
+exit 0
