@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "inspect/commands.h"
@@ -86,6 +87,39 @@ static int run_json(struct inspect_view *v, size_t from, size_t to,
 	return out_json(o);
 }
 
+/* Write one hunk line with each control character other than tab and
+ * newline, C1 control and bidirectional override as '?', as show prints
+ * text. On a terminal the diff is read, not applied, and the agent
+ * wrote the files. */
+static void put_line_shown(const char *line, size_t len, FILE *out)
+{
+	char *piece = malloc(len + 1), *clean = malloc(len + 1);
+	size_t at = 0;
+
+	if (!piece || !clean) {
+		fprintf(out, "(%zu bytes of a line: out of memory)\n", len);
+		free(piece);
+		free(clean);
+		return;
+	}
+	while (at < len) {
+		size_t n = 0;
+
+		while (at + n < len && line[at + n] != '\n' &&
+		       line[at + n] != '\t' && line[at + n] != '\0')
+			n++;
+		memcpy(piece, line + at, n);
+		piece[n] = '\0';
+		cli_sanitize(clean, n + 1, piece);
+		fputs(clean, out);
+		if (at + n < len)
+			fputc(line[at + n] == '\0' ? '?' : line[at + n], out);
+		at += n + 1;
+	}
+	free(piece);
+	free(clean);
+}
+
 /* Nonzero when path is in the snapshot root (the root itself too). */
 static int in_snapshot(struct inspect_view *v, const struct bundle_id *root,
 		       const char *path)
@@ -137,6 +171,8 @@ static int run(const struct patch_args *a)
 		inspect_view_close(&v);
 		return out_fail();
 	}
+	if (!a->json && isatty(STDOUT_FILENO))
+		opts.put_line = put_line_shown;
 	if (a->json)
 		rc = run_json(&v, from, to, &opts);
 	else if (inspect_patch(v.bundle, &v.steps[from].root,

@@ -226,7 +226,9 @@ static int copy_hunks(struct patch_ctx *c, int fd)
 			c->lines_added++;
 		else if (line[0] == '-')
 			c->lines_removed++;
-		if (c->opts->out)
+		if (c->opts->out && c->opts->put_line)
+			c->opts->put_line(line, (size_t)n, c->opts->out);
+		else if (c->opts->out)
 			fwrite(line, 1, (size_t)n, c->opts->out);
 	}
 	free(line);

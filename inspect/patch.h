@@ -51,10 +51,16 @@ typedef void (*inspect_patch_file_fn)(const char *path, int change,
 				      int binary, uint64_t lines_added,
 				      uint64_t lines_removed, void *arg);
 
+/* A writer of one hunk line (with its newline, if any) to out, used in
+ * place of fwrite(); line may contain NUL bytes. */
+typedef void (*inspect_patch_line_fn)(const char *line, size_t len,
+				      FILE *out);
+
 struct inspect_patch_options {
 	const char *const *paths; /* limit to these paths and below */
 	size_t n_paths;
 	FILE *out;		  /* where the diff goes; NULL: count only */
+	inspect_patch_line_fn put_line; /* NULL: fwrite() */
 	inspect_patch_file_fn on_file;
 	void *arg;
 };
