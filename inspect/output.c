@@ -105,13 +105,51 @@ int out_json_utf8(cJSON *item)
 	return failed ? -1 : 0;
 }
 
+/* Turn the string item, whose bytes are not valid UTF-8, into the object
+ * {"base64": ...} of them in place, keeping its place and its key. */
+static int string_to_base64(cJSON *item)
+{
+	cJSON *b64 = harness_json_base64(
+		(const unsigned char *)item->valuestring,
+		strlen(item->valuestring));
+
+	if (!b64 || !(b64->string = strdup("base64"))) {
+		cJSON_Delete(b64);
+		return -1;
+	}
+	free(item->valuestring);
+	item->valuestring = NULL;
+	item->type = cJSON_Object | (item->type & cJSON_StringIsConst);
+	item->child = b64;
+	return 0;
+}
+
+/* Replace each string value of the tree at item that is not valid UTF-8
+ * by {"base64": ...}, which no escaped text can be mistaken for. Keys
+ * are left to out_json_utf8(). */
+static int json_bytes_exact(cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (json_bytes_exact(item->child) < 0)
+			return -1;
+		if (!cJSON_IsString(item) || (item->type & cJSON_IsReference) ||
+		    harness_is_utf8((const unsigned char *)item->valuestring,
+				    strlen(item->valuestring)))
+			continue;
+		if (string_to_base64(item) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 char *out_json_text(const cJSON *json)
 {
 	cJSON *copy = cJSON_Duplicate(json, 1);
 	char *text = NULL, *out, *q;
 	int leading = 1;
 
-	if (copy && exact_integers(copy) == 0 && out_json_utf8(copy) == 0)
+	if (copy && exact_integers(copy) == 0 && json_bytes_exact(copy) == 0 &&
+	    out_json_utf8(copy) == 0)
 		text = cJSON_Print(copy);
 	cJSON_Delete(copy);
 	if (!text)

@@ -71,3 +71,16 @@ expect_eq '' "$(cat "$TMP/out")" "the diff of a step with itself"
 expect_status 3 "$RUNBUNDLE" patch --from 2 "$TMP/b.rb"
 expect_grep "^runbundle: no such step: '2': the bundle has steps 0 to 1$" \
 	"$TMP/err"
+
+# A diff that is not UTF-8 comes in --json as the base64 of its exact
+# bytes, never as text that a literal "\x0a" in a file could mimic.
+mkdir "$TMP/u1" "$TMP/u2"
+printf 'a\\x0a\n' >"$TMP/u1/f"
+printf 'caf\351\n' >"$TMP/u2/f"
+"$RUNBUNDLE" snapshot "$TMP/u.rb" "$TMP/u1" >/dev/null
+"$RUNBUNDLE" snapshot --finalize "$TMP/u.rb" "$TMP/u2" >/dev/null
+expect_status 0 "$RUNBUNDLE" patch "$TMP/u.rb"
+cp "$TMP/out" "$TMP/u.diff"
+expect_status 0 "$RUNBUNDLE" patch --json "$TMP/u.rb"
+jq -r .diff.base64 "$TMP/out" | base64 -d | cmp -s - "$TMP/u.diff" ||
+	fail "the base64 diff in --json differs from the text output"
