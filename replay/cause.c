@@ -130,6 +130,54 @@ static const char *find_tie(const cJSON *doc, const char *path,
 	return id;
 }
 
+/* Return the node at path in doc, or NULL where the path leads nowhere. */
+static const cJSON *node_at(const cJSON *doc, const char *path)
+{
+	const char *p = path;
+	const cJSON *node = doc;
+
+	while (node && *p)
+		node = path_step(node, &p);
+	return *p ? NULL : node;
+}
+
+/* Return whether step j's request has the same value at path as last,
+ * the parsed request of a later step. */
+static bool kept(const struct replay_run *run, size_t j, const cJSON *last,
+		 const char *path)
+{
+	const cJSON *value = node_at(last, path);
+	cJSON *doc;
+	bool equal;
+
+	if (!value || j >= run->n_steps || !run->steps[j - 1].has_exchange)
+		return false;
+	doc = replay_request_json(&run->steps[j - 1].exchange.request);
+	equal = cJSON_Compare(node_at(doc, path), value, 1);
+	cJSON_Delete(doc);
+	return equal;
+}
+
+/* Return the first step whose request, in both runs, contains the value
+ * that step k's request (docs, parsed) contains at path. An agent that
+ * resends the conversation carries an older command's output along, and
+ * that command ran in the step that first sent it. A value that changed
+ * in either run between the steps is new. */
+static size_t first_holding(const struct replay_run *a,
+			    const struct replay_run *b, size_t k,
+			    const char *path, cJSON *const *docs)
+{
+	/* NOTE: each step parses the earlier requests again, so a long run
+	 * that carries one divergent output along takes time quadratic in
+	 * its steps, as find_call does. */
+	if (!docs[0] || !docs[1])
+		return k;
+	while (k > 1 && kept(a, k - 1, docs[0], path) &&
+	       kept(b, k - 1, docs[1], path))
+		k--;
+	return k;
+}
+
 /* The commands of step k: what the agent's processes started in it and
  * had ended when its request came, outermost first. One still running
  * then is the one making the request. */
@@ -389,8 +437,8 @@ int replay_find_cause(const struct replay_run *a, const struct replay_run *b,
 		c->call_id = strdup(id);
 		rc = c->call_id ? 0 : -1;
 	}
-	for (size_t k = sc->step; !p && carries_output(e->path) && k > 0;
-	     k--) {
+	for (size_t k = first_holding(a, b, sc->step, e->path, docs);
+	     !p && carries_output(e->path) && k > 0; k--) {
 		n = step_commands(a, k, cmds, 256);
 		p = by_guess(&r, cmds, n, value);
 		c->step = k;
