@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -126,6 +127,57 @@ int gateway_add_headers(struct MHD_Response *response,
 			return -1;
 	}
 	return 0;
+}
+
+/* libmicrohttpd 0.9.75 sends no body with a 204 or a 304, so it never
+ * calls this. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* A 304's Content-Length is the length of the body that a 200 would
+ * have had (RFC 9110, section 8.6), so the agent gets the upstream's
+ * own, or none. libmicrohttpd 0.9.75 gives a 304 the length of the
+ * response it sends, or Transfer-Encoding: chunked when that length is
+ * unknown, unless the response is of HTTP/1.0's kind, which costs the
+ * agent its connection. It never gives a 204 a Content-Length, which
+ * RFC 9110 forbids. */
+struct MHD_Response *
+gateway_bodiless_response(const struct harness_response *resp)
+{
+	const char *length =
+		harness_headers_get(&resp->headers, "content-length");
+	struct MHD_Response *response;
+	unsigned long long n;
+	char *end;
+
+	if (resp->status == 204)
+		return MHD_create_response_from_buffer(0, "",
+						       MHD_RESPMEM_PERSISTENT);
+	if (harness_headers_get(&resp->headers, "transfer-encoding"))
+		return MHD_create_response_from_callback(
+			MHD_SIZE_UNKNOWN, 1, no_body, NULL, NULL);
+	if (length && length[0] >= '0' && length[0] <= '9') {
+		n = strtoull(length, &end, 10);
+		if (*end == '\0' && n != ULLONG_MAX)
+			return MHD_create_response_from_callback(
+				n, 1, no_body, NULL, NULL);
+	}
+	response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1,
+						     no_body, NULL, NULL);
+	if (response &&
+	    MHD_set_response_options(response,
+				     MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+				     MHD_RO_END) != MHD_YES) {
+		MHD_destroy_response(response);
+		return NULL;
+	}
+	return response;
 }
 
 /* Return the first header that libmicrohttpd would not send: a name

@@ -623,8 +623,7 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 	enum MHD_Result rc;
 
 	if (resp->status == 204 || resp->status == 304)
-		response = MHD_create_response_from_buffer(
-			0, "", MHD_RESPMEM_PERSISTENT);
+		response = gateway_bodiless_response(resp);
 	else
 		response = MHD_create_response_from_callback(
 			relay_size(f, resp), RELAY_BLOCK, relay, req, NULL);

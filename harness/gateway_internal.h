@@ -193,6 +193,10 @@ int gateway_add_headers(struct MHD_Response *response,
 const struct harness_header *
 gateway_unsendable_header(const struct harness_headers *headers);
 
+/* Create the response without a body for a 204 or a 304. */
+struct MHD_Response *
+gateway_bodiless_response(const struct harness_response *resp);
+
 /* Nonzero when the agent closed its connection. Clears *watch when
  * the socket carries a pipelined request instead, which makes it
  * unusable as a close signal. */

@@ -195,8 +195,7 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 	if (copy_head(&req->ex->response, resp) < 0)
 		return MHD_NO;
 	if (resp->status == 204 || resp->status == 304)
-		response = MHD_create_response_from_buffer(
-			0, "", MHD_RESPMEM_PERSISTENT);
+		response = gateway_bodiless_response(resp);
 	else
 		response = MHD_create_response_from_callback(
 			stored_size(req, resp), PLAY_BLOCK, play, req, NULL);

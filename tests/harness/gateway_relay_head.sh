@@ -1,0 +1,103 @@
+#!/bin/sh
+# The agent gets the response head that the exchange records. A 304
+# keeps the upstream's Content-Length, the length a 200 would have had
+# (RFC 9110, section 8.6), or has none.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/harness/gateway_lib.sh"
+
+# An upstream that sends fixed bytes for each path, since upstream.py's
+# http.server cannot send such heads.
+"$PYTHON" - "$TMP/raw.port" 2>"$TMP/raw.err" <<'PY' &
+import os, socket, sys, threading
+
+OK = b"HTTP/1.1 200 OK\r\n"
+RESPONSES = {
+    b"/304": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n"
+             b"Content-Length: 2\r\n\r\n",
+    b"/304-bare": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n\r\n",
+    b"/304-chunked": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n",
+}
+
+def serve(conn):
+    data = b""
+    while True:
+        while b"\r\n\r\n" not in data:
+            more = conn.recv(65536)
+            if not more:
+                conn.close()
+                return
+            data += more
+        head, data = data.split(b"\r\n\r\n", 1)
+        path = head.split(b" ")[1]
+        conn.sendall(RESPONSES.get(path, OK +
+                                   b"Content-Length: 2\r\n\r\n{}"))
+
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+SERVER_PIDS="$SERVER_PIDS $!"
+RAW=http://127.0.0.1:$(wait_port "$TMP/raw.port")
+
+# get NAME URL...: fetch the URLs on one connection. The head of the
+# first response goes to $TMP/NAME.head without its CRs, and the status
+# of each response to $TMP/NAME.codes.
+get() {
+	_get_name=$1
+	shift
+	curl -sS -D "$TMP/$_get_name.raw" -o "$TMP/$_get_name.body" \
+		-w '%{http_code}\n' "$@" >"$TMP/$_get_name.codes" ||
+		fail "$_get_name: the agent got no response"
+	tr -d '\r' <"$TMP/$_get_name.raw" | sed '/^$/q' >"$TMP/$_get_name.head"
+}
+
+# has_no NAME HEADER: fail when the head of $TMP/NAME.head has HEADER.
+has_no() {
+	! grep -qi "^$2:" "$TMP/$1.head" || {
+		cat "$TMP/$1.head" >&2
+		fail "$1: the agent got a $2 header"
+	}
+}
+
+start_gateway rec --upstream raw="$RAW"
+REC=$GATEWAY REC_PID=$GATEWAY_PID
+f=$TMP/rec.jsonl
+
+# 1, 2: the 304's Content-Length reaches the agent, and the connection
+# still serves the next request.
+get 304 "$REC/304" -o /dev/null "$REC/next"
+expect_eq "304 200" "$(tr '\n' ' ' <"$TMP/304.codes" | sed 's/ $//')" \
+	"statuses on one connection"
+expect_grep '^Content-Length: 2$' "$TMP/304.head"
+expect_grep '^ETag: "e"$' "$TMP/304.head"
+# 3: a 304 without one gets none, nor a Transfer-Encoding.
+get bare "$REC/304-bare"
+has_no bare Content-Length
+has_no bare Transfer-Encoding
+# 4: nor does one that came with Transfer-Encoding get a length.
+get chunked "$REC/304-chunked"
+has_no chunked Content-Length
+expect_grep '^Transfer-Encoding: chunked$' "$TMP/chunked.head"
+wait_records "$f" 4
+stop_gateway "$REC_PID"
+
+expect_eq 2 "$($RECORDS header "$f" 1 response Content-Length)" \
+	"recorded Content-Length of the 304"
+expect_eq "" "$($RECORDS header "$f" 3 response Content-Length)" \
+	"recorded Content-Length of the 304 without one"
+
+# 5, 6: the replay serves the recorded 304s alike.
+start_gateway replay --replay "$f" --timing fast
+get replayed "$GATEWAY/304"
+expect_eq 304 "$(cat "$TMP/replayed.codes")" "replayed status"
+expect_grep '^Content-Length: 2$' "$TMP/replayed.head"
+get replayed-bare "$GATEWAY/304-bare"
+has_no replayed-bare Content-Length
+stop_gateway "$GATEWAY_PID"
