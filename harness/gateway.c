@@ -78,6 +78,36 @@ int gateway_is_hop_header(const char *name)
 	return 0;
 }
 
+/* RFC 9110, section 5.6.2: the bytes of a token (a method, a header
+ * name). */
+static int is_token(const char *s, size_t len)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!(ch >= '0' && ch <= '9') && !(ch >= 'a' && ch <= 'z') &&
+		    !(ch >= 'A' && ch <= 'Z') && !(ch && strchr(extra, ch)))
+			return 0;
+	}
+	return 1;
+}
+
+/* RFC 9110, section 5.5: a field value has no control byte but HTAB. */
+static int is_field_value(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 /* Add one header. libmicrohttpd 0.9.75 rejects an empty value, so it is
  * sent as one space, which RFC 9110 (section 5.5) reads as empty. */
 static int add_header(struct MHD_Response *response, const char *name,
@@ -114,6 +144,11 @@ int gateway_add_headers(struct MHD_Response *response,
 
 		if (gateway_is_hop_header(h->name))
 			continue;
+		/* RFC 9110, section 5.5, lets a proxy reject such a value,
+		 * and an agent's HTTP parser may reject it too. libmicrohttpd
+		 * 0.9.75 sends control bytes raw. */
+		if (gateway_header_flaw(h))
+			return -1;
 		if (drop_coding && strcasecmp(h->name, "content-encoding") == 0)
 			continue;
 		if (!keys) {
@@ -180,19 +215,26 @@ gateway_bodiless_response(const struct harness_response *resp)
 	return response;
 }
 
-/* Return the first header that libmicrohttpd would not send: a name
- * that is empty or has a space, tab, colon or line break, or a value
- * with a line break. */
+/* Return the first relayed header that gateway_header_flaw() finds
+ * fault with. */
 const struct harness_header *
 gateway_unsendable_header(const struct harness_headers *headers)
 {
 	for (size_t i = 0; i < headers->count; i++) {
 		const struct harness_header *h = &headers->items[i];
 
-		if (!*h->name || strpbrk(h->name, " \t\r\n:") ||
-		    strpbrk(h->value, "\r\n"))
+		if (!gateway_is_hop_header(h->name) && gateway_header_flaw(h))
 			return h;
 	}
+	return NULL;
+}
+
+const char *gateway_header_flaw(const struct harness_header *h)
+{
+	if (!is_token(h->name, strlen(h->name)))
+		return "its name is not a token";
+	if (!is_field_value(h->value, strlen(h->value)))
+		return "its value has a control byte other than HTAB";
 	return NULL;
 }
 
@@ -311,36 +353,6 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 	if (info)
 		req->conn = info->socket_context;
 	return req;
-}
-
-/* RFC 9110, section 5.6.2: the bytes of a token (a method, a header
- * name). */
-static int is_token(const char *s, size_t len)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if (len == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!(ch >= '0' && ch <= '9') && !(ch >= 'a' && ch <= 'z') &&
-		    !(ch >= 'A' && ch <= 'Z') && !(ch && strchr(extra, ch)))
-			return 0;
-	}
-	return 1;
-}
-
-/* RFC 9110, section 5.5: a field value has no control byte but HTAB. */
-static int is_field_value(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return 0;
-	}
-	return 1;
 }
 
 /* Return whether s can be a request target, which has no whitespace or

@@ -587,8 +587,9 @@ static enum MHD_Result queue_in_place(struct MHD_Connection *c,
 				   message, details);
 }
 
-/* Queue a 502 in place of a response whose header libmicrohttpd would
- * not send, which would close the connection without a response. */
+/* Queue a 502 in place of a response with a header that cannot be sent.
+ * libmicrohttpd would close the connection for some, and send others
+ * with their control bytes. */
 static enum MHD_Result queue_header_invalid(struct MHD_Connection *c,
 					    struct gateway_request *req,
 					    const struct harness_header *bad)
@@ -600,13 +601,13 @@ static enum MHD_Result queue_header_invalid(struct MHD_Connection *c,
 	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
 	snprintf(message, sizeof(message),
 		 "upstream '%s': the response has a header that cannot be "
-		 "relayed: '%.200s': its name is empty or has a space, tab "
-		 "or colon", req->upstream->name, bad->name);
+		 "relayed: '%.200s': %s", req->upstream->name, bad->name,
+		 gateway_header_flaw(bad));
 	if (keys && harness_has_split_secret(keys, message))
 		snprintf(message, sizeof(message),
 			 "upstream '%s': the response has a header that "
-			 "cannot be relayed: its name is empty or has a "
-			 "space, tab or colon", req->upstream->name);
+			 "cannot be relayed: %s", req->upstream->name,
+			 gateway_header_flaw(bad));
 	if (keys)
 		harness_redact_bytes(keys, (unsigned char *)message,
 				     strlen(message));

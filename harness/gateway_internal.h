@@ -188,10 +188,15 @@ int gateway_add_headers(struct MHD_Response *response,
 			const struct harness_headers *headers,
 			const struct harness_secrets *keys, int drop_coding);
 
-/* Return the first header that libmicrohttpd would not send, or NULL.
+/* Return the first header that is not relayed as it is, or NULL.
  * gateway_add_headers() fails on such a header. */
 const struct harness_header *
 gateway_unsendable_header(const struct harness_headers *headers);
+
+/* Return why a header cannot be sent (RFC 9110, sections 5.1 and 5.5):
+ * a name that is not a token, or a value with a control byte other than
+ * HTAB. NULL when it can. */
+const char *gateway_header_flaw(const struct harness_header *h);
 
 /* Create the response without a body for a 204 or a 304. */
 struct MHD_Response *

@@ -176,8 +176,7 @@ static enum MHD_Result queue_unsendable(struct MHD_Connection *c,
 
 	snprintf(message, sizeof(message),
 		 "the stored response has a header that cannot be sent: "
-		 "'%.200s': a line break in its value or a name that is not "
-		 "a token", h->name);
+		 "'%.200s': %s", h->name, gateway_header_flaw(h));
 	harness_response_release(&req->ex->response);
 	req->ex->outcome = HARNESS_COMPLETE;
 	gateway_set_outcome(req, HARNESS_UPSTREAM_FAILED, message);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The agent gets the response head that the exchange records. A 304
 # keeps the upstream's Content-Length, the length a 200 would have had
-# (RFC 9110, section 8.6), or has none.
+# (RFC 9110, section 8.6), or has none. A header value with a control
+# byte other than HTAB, which RFC 9110, section 5.5, lets a proxy
+# reject, gets a 502 that the exchange records in its place.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -17,6 +19,9 @@ RESPONSES = {
     b"/304-bare": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n\r\n",
     b"/304-chunked": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n",
+    b"/soh": OK + b"X-A: a\x01b\r\nContent-Length: 2\r\n\r\n{}",
+    b"/del": OK + b"X-A: a\x7fb\r\nContent-Length: 2\r\n\r\n{}",
+    b"/tab": OK + b"X-A: a\tb\r\nContent-Length: 2\r\n\r\n{}",
 }
 
 def serve(conn):
@@ -85,15 +90,37 @@ has_no bare Transfer-Encoding
 get chunked "$REC/304-chunked"
 has_no chunked Content-Length
 expect_grep '^Transfer-Encoding: chunked$' "$TMP/chunked.head"
-wait_records "$f" 4
+
+# 5, 6: a control byte in a value gets a 502; 7: a tab does not.
+for path in soh del; do
+	get "$path" "$REC/$path"
+	expect_eq 502 "$(cat "$TMP/$path.codes")" "status for $path"
+	expect_grep '"code":"upstream_header_invalid"' "$TMP/$path.body"
+	expect_grep \
+	    "cannot be relayed: 'X-A': its value has a control byte other than" \
+	    "$TMP/$path.body"
+done
+get tab "$REC/tab"
+expect_eq 200 "$(cat "$TMP/tab.codes")" "status for a tab in a value"
+expect_grep "$(printf '^X-A: a\tb$')" "$TMP/tab.head"
+wait_records "$f" 7
 stop_gateway "$REC_PID"
 
 expect_eq 2 "$($RECORDS header "$f" 1 response Content-Length)" \
 	"recorded Content-Length of the 304"
 expect_eq "" "$($RECORDS header "$f" 3 response Content-Length)" \
 	"recorded Content-Length of the 304 without one"
+for seq in 5 6; do
+	expect_eq 502 "$($RECORDS field "$f" $seq response.status)" \
+		"recorded status of exchange $seq"
+	expect_eq upstream-failed "$($RECORDS field "$f" $seq outcome)" \
+		"outcome of exchange $seq"
+done
+$RECORDS body "$f" 5 >"$TMP/recorded.json"
+cmp -s "$TMP/recorded.json" "$TMP/soh.body" ||
+	fail "the record holds another body than the agent got"
 
-# 5, 6: the replay serves the recorded 304s alike.
+# 8, 9: the replay serves the recorded 304s alike.
 start_gateway replay --replay "$f" --timing fast
 get replayed "$GATEWAY/304"
 expect_eq 304 "$(cat "$TMP/replayed.codes")" "replayed status"
