@@ -587,6 +587,29 @@ static enum MHD_Result queue_in_place(struct MHD_Connection *c,
 				   message, details);
 }
 
+/*
+ * Queue a 502 with code in place of the upstream's response. message
+ * (size bytes) may quote what the upstream sent, which can hold its key:
+ * split there, the key cannot be masked, so plain, which quotes
+ * nothing, replaces message. A whole key is masked.
+ */
+static enum MHD_Result queue_quoting(struct MHD_Connection *c,
+				     struct gateway_request *req,
+				     const char *code, char *message,
+				     size_t size, const char *plain)
+{
+	const struct harness_secrets *keys = req->forward.keys;
+	cJSON *details = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
+	if (keys && harness_has_split_secret(keys, message))
+		snprintf(message, size, "%s", plain);
+	if (keys)
+		harness_redact_bytes(keys, (unsigned char *)message,
+				     strlen(message));
+	return queue_in_place(c, req, code, message, details);
+}
+
 /* Queue a 502 in place of a response with a header that cannot be sent.
  * libmicrohttpd would close the connection for some, and send others
  * with their control bytes. */
@@ -594,25 +617,17 @@ static enum MHD_Result queue_header_invalid(struct MHD_Connection *c,
 					    struct gateway_request *req,
 					    const struct harness_header *bad)
 {
-	const struct harness_secrets *keys = req->forward.keys;
-	char message[512];
-	cJSON *details = cJSON_CreateObject();
+	char message[512], plain[256];
 
-	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
 	snprintf(message, sizeof(message),
 		 "upstream '%s': the response has a header that cannot be "
 		 "relayed: '%.200s': %s", req->upstream->name, bad->name,
 		 gateway_header_flaw(bad));
-	if (keys && harness_has_split_secret(keys, message))
-		snprintf(message, sizeof(message),
-			 "upstream '%s': the response has a header that "
-			 "cannot be relayed: %s", req->upstream->name,
-			 gateway_header_flaw(bad));
-	if (keys)
-		harness_redact_bytes(keys, (unsigned char *)message,
-				     strlen(message));
-	return queue_in_place(c, req, "upstream_header_invalid", message,
-			      details);
+	snprintf(plain, sizeof(plain),
+		 "upstream '%s': the response has a header that cannot be "
+		 "relayed: %s", req->upstream->name, gateway_header_flaw(bad));
+	return queue_quoting(c, req, "upstream_header_invalid", message,
+			     sizeof(message), plain);
 }
 
 static enum MHD_Result queue_relay(struct MHD_Connection *c,
@@ -751,11 +766,8 @@ static enum MHD_Result queue_head_too_large(struct MHD_Connection *c,
 static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 				       struct gateway_request *req)
 {
-	const struct harness_secrets *keys = req->forward.keys;
-	char message[512];
-	cJSON *details = cJSON_CreateObject();
+	char message[512], plain[256];
 
-	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
 	snprintf(message, sizeof(message),
 		 "upstream '%s': the response body cannot be checked for "
 		 "the upstream's key, so it was not relayed: %s",
@@ -763,15 +775,12 @@ static enum MHD_Result queue_unchecked(struct MHD_Connection *c,
 
 	/* The decoder's error quotes the Content-Encoding, which the
 	 * upstream may have made of the key. */
-	if (harness_has_split_secret(keys, message))
-		snprintf(message, sizeof(message),
-			 "upstream '%s': the response body cannot be checked "
-			 "for the upstream's key, so it was not relayed: its "
-			 "Content-Encoding cannot be decoded",
-			 req->upstream->name);
-	harness_redact_bytes(keys, (unsigned char *)message, strlen(message));
-	return queue_in_place(c, req, "upstream_body_unchecked", message,
-			      details);
+	snprintf(plain, sizeof(plain),
+		 "upstream '%s': the response body cannot be checked for the "
+		 "upstream's key, so it was not relayed: its Content-Encoding "
+		 "cannot be decoded", req->upstream->name);
+	return queue_quoting(c, req, "upstream_body_unchecked", message,
+			     sizeof(message), plain);
 }
 
 /*
