@@ -7,47 +7,20 @@
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
-# An upstream that sends fixed bytes for each path, since upstream.py's
-# http.server cannot send such heads.
-"$PYTHON" - "$TMP/raw.port" 2>"$TMP/raw.err" <<'PY' &
-import os, socket, sys, threading
-
-OK = b"HTTP/1.1 200 OK\r\n"
-RESPONSES = {
-    b"/304": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n"
-             b"Content-Length: 2\r\n\r\n",
-    b"/304-bare": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n\r\n",
-    b"/304-chunked": b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n",
-    b"/soh": OK + b"X-A: a\x01b\r\nContent-Length: 2\r\n\r\n{}",
-    b"/del": OK + b"X-A: a\x7fb\r\nContent-Length: 2\r\n\r\n{}",
-    b"/tab": OK + b"X-A: a\tb\r\nContent-Length: 2\r\n\r\n{}",
-}
-
-def serve(conn):
-    data = b""
-    while True:
-        while b"\r\n\r\n" not in data:
-            more = conn.recv(65536)
-            if not more:
-                conn.close()
-                return
-            data += more
-        head, data = data.split(b"\r\n\r\n", 1)
-        path = head.split(b" ")[1]
-        conn.sendall(RESPONSES.get(path, OK +
-                                   b"Content-Length: 2\r\n\r\n{}"))
-
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
+# An upstream that sends fixed bytes for each path.
+ok='HTTP/1.1 200 OK\r\n'
+nm='HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n'
+cat >"$TMP/raw.json" <<JSON
+{"/304": "${nm}Content-Length: 2\r\n\r\n",
+ "/304-bare": "$nm\r\n",
+ "/304-chunked": "${nm}Transfer-Encoding: chunked\r\n\r\n",
+ "/soh": "${ok}X-A: a\u0001b\r\nContent-Length: 2\r\n\r\n{}",
+ "/del": "${ok}X-A: a\u007fb\r\nContent-Length: 2\r\n\r\n{}",
+ "/tab": "${ok}X-A: a\tb\r\nContent-Length: 2\r\n\r\n{}",
+ "*": "${ok}Content-Length: 2\r\n\r\n{}"}
+JSON
+"$PYTHON" "$TESTS_DIR/harness/raw_upstream.py" "$TMP/raw.port" \
+	"$TMP/raw.json" 2>"$TMP/raw.err" &
 SERVER_PIDS="$SERVER_PIDS $!"
 RAW=http://127.0.0.1:$(wait_port "$TMP/raw.port")
 

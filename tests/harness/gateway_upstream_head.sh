@@ -6,46 +6,21 @@
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
-# An upstream that sends fixed bytes for each path, since upstream.py's
-# http.server cannot send a malformed head.
-"$PYTHON" - "$TMP/raw.port" 2>"$TMP/raw.err" <<'PY' &
-import os, socket, sys, threading
-
-HEADS = {
-    b"/space-name": b"X Y: v\r\nContent-Length: 2\r\n",
-    b"/space-before-colon": b"X-A : v\r\nContent-Length: 2\r\n",
-    b"/empty-name": b": v\r\nContent-Length: 2\r\n",
-    b"/two-lengths": b"Content-Length: 2\r\nContent-Length: 3\r\n",
-    b"/length-list": b"Content-Length: 2, 3\r\n",
-    b"/same-length": b"Content-Length: 3\r\nContent-Length: 3\r\n",
-}
-# One byte more than the first length.
-BODIES = {b"/two-lengths": b"{}x", b"/length-list": b"{}x",
-          b"/same-length": b"{}x"}
-
-def serve(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        more = conn.recv(65536)
-        if not more:
-            return
-        data += more
-    path = data.split(b" ")[1]
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                 + HEADS.get(path, b"Content-Length: 2\r\n") + b"\r\n"
-                 + BODIES.get(path, b"{}"))
-    conn.close()
-
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
+# An upstream that sends fixed bytes for each path. The lengths that
+# differ announce one byte less than the body has.
+ok='HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n'
+cl='Content-Length:'
+cat >"$TMP/raw.json" <<JSON
+{"/space-name": "${ok}X Y: v\r\n$cl 2\r\n\r\n{}",
+ "/space-before-colon": "${ok}X-A : v\r\n$cl 2\r\n\r\n{}",
+ "/empty-name": "${ok}: v\r\n$cl 2\r\n\r\n{}",
+ "/two-lengths": "${ok}$cl 2\r\n$cl 3\r\n\r\n{}x",
+ "/length-list": "${ok}$cl 2, 3\r\n\r\n{}x",
+ "/same-length": "${ok}$cl 3\r\n$cl 3\r\n\r\n{}x",
+ "*": "${ok}$cl 2\r\n\r\n{}"}
+JSON
+"$PYTHON" "$TESTS_DIR/harness/raw_upstream.py" "$TMP/raw.port" \
+	"$TMP/raw.json" --close 2>"$TMP/raw.err" &
 SERVER_PIDS="$SERVER_PIDS $!"
 RAW=http://127.0.0.1:$(wait_port "$TMP/raw.port")
 
