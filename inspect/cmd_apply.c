@@ -193,6 +193,32 @@ static const char *symlink_differs(int dirfd, const char *name,
 	return NULL;
 }
 
+static const char *differs(struct apply *a, int dirfd, const char *name,
+			   const struct bundle_tree_entry *old,
+			   enum bundle_change change);
+
+/* Return why the target's path is not in the initial state of the
+ * hardlink old, or NULL. The content is stored with the first link, which
+ * old names. */
+static const char *linked_differs(struct apply *a, int dirfd,
+				  const char *name,
+				  const struct bundle_tree_entry *old,
+				  enum bundle_change change)
+{
+	struct inspect_node node = {0};
+	char target[APPLY_PATH_MAX];
+	const char *reason = "cannot be compared: the bundle is damaged";
+
+	snprintf(target, sizeof(target), "%.*s", (int)old->text_len,
+		 (const char *)old->text);
+	if (inspect_node_find(a->view->bundle, a->initial, target,
+			      &node) == 0 && !node.is_root &&
+	    node.entry.kind == BUNDLE_ENTRY_FILE)
+		reason = differs(a, dirfd, name, &node.entry, change);
+	inspect_node_release(&node);
+	return reason;
+}
+
 /* Why the target's path is not in the initial state old, or NULL. */
 static const char *differs(struct apply *a, int dirfd, const char *name,
 			   const struct bundle_tree_entry *old,
@@ -223,6 +249,8 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 			return "cannot be compared: the bundle is damaged";
 		return rc ? "has other content than in the initial snapshot" :
 			    NULL;
+	case BUNDLE_ENTRY_HARDLINK:
+		return linked_differs(a, dirfd, name, old, change);
 	case BUNDLE_ENTRY_SYMLINK:
 		return symlink_differs(dirfd, name, old);
 	case BUNDLE_ENTRY_DIR:
