@@ -1,7 +1,8 @@
 #!/bin/sh
 # A file with several hardlinks is stored with its first link, and the
-# others name that link. apply compares a link that the run deleted with
-# the content of the file it names.
+# others name that link. Writing through one link changes them all, so
+# patch and apply must list and write every link, and apply must compare
+# a link that the run deleted with the content of the file it names.
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 
@@ -36,8 +37,25 @@ check_applied() {
 		"$TMP/out"
 }
 
+# Appending through the second link changes all three.
+start append
+echo more >>"$TMP/append/ws/b"
+finish append
+check_applied append '["M a","M b","M d/c"]'
+expect_status 0 "$RUNBUNDLE" patch "$TMP/append.rb"
+expect_eq 3 "$(grep -c '^+more$' "$TMP/out")" "patch of every link"
+
 # A link that the run deleted is compared with the file it names.
 start delete
 rm "$TMP/delete/ws/d/c"
 finish delete
 check_applied delete '["D d/c"]'
+
+# A target whose other link has local changes is refused.
+start local
+echo more >>"$TMP/local/ws/a"
+finish local
+echo local >"$TMP/local/target/d/c"
+expect_status 1 "$RUNBUNDLE" apply --to "$TMP/local/target" "$TMP/local.rb"
+expect_grep "'d/c': has other content than in the initial snapshot" \
+	"$TMP/err"

@@ -27,7 +27,7 @@ record "$TMP/s.rb" -- sh -c '
 	mkdir new && echo new >new/file
 	touch -d "2010-01-01 00:00:00.5" new/file'
 expect_recorded 0
-expect_grep ' 4 files changed, ' "$TMP/err"
+expect_grep ' 5 files changed, ' "$TMP/err"
 
 final=$(last_data "$TMP/s.rb" workspace .snapshot)
 "$RB" checkout "$TMP/s.rb" "$final" "$TMP/out-ws" >"$TMP/co" 2>&1 || {
@@ -37,10 +37,10 @@ final=$(last_data "$TMP/s.rb" workspace .snapshot)
 /usr/bin/python3 "$TESTS_DIR/record/tree_compare.py" "$ws" "$TMP/out-ws" ||
 	fail "the final snapshot differs from the workspace"
 
-# The changes of the final step, in tree order. A hardlinked pair is
-# stored as one file and one link to it, so its change shows once.
+# The changes of the final step, in tree order. A write through one link
+# of a hardlinked pair changes both paths.
 paths='[["D","doomed.txt"],["T","mode.txt"],["A","new/file"],'
-paths=$paths'["M","src/one-hardlink.txt"]]'
+paths=$paths'["M","src/one-hardlink.txt"],["M","src/one.txt"]]'
 expect_eq "$paths" \
 	"$(last_data "$TMP/s.rb" workspace .changes.paths | jq -c .)" \
 	"changed paths"
