@@ -399,7 +399,10 @@ static int snap_file(struct walk *w, int dirfd, struct snapshot_item *it,
 	w->stats->bytes += size;
 	if (it->st.st_nlink > 1) {
 		link = snapshot_links_find(&w->links, &it->st);
-		if (link) {
+		/* Checkout cannot link to a first link at PATH_MAX or
+		 * deeper, and a hardlink entry stores at most 65535 bytes,
+		 * so such a file is stored as a copy. */
+		if (link && strlen(link) < PATH_MAX) {
 			e->kind = BUNDLE_ENTRY_HARDLINK;
 			e->text = (const unsigned char *)link;
 			e->text_len = strlen(link);
