@@ -320,6 +320,22 @@ static int write_fd(const void *data, size_t len, void *arg)
 	return 0;
 }
 
+static int all_zero(const unsigned char *p, size_t len)
+{
+	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+/* Write data as write_fd does, but seek over zeros, so that the holes
+ * of a sparse file stay holes and take no disk space. */
+static int write_sparse(const void *data, size_t len, void *arg)
+{
+	int fd = *(int *)arg;
+
+	if (!all_zero(data, len))
+		return write_fd(data, len, arg);
+	return lseek(fd, (off_t)len, SEEK_CUR) < 0 ? -1 : 0;
+}
+
 /* The temporary file being written, for the signal handler. */
 static char temp_path[300];
 static int temp_dirfd = -1;
@@ -389,7 +405,10 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 		    O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (inspect_content_stream(a->view->bundle, src, write_fd, &fd) ||
+	if (inspect_content_stream(a->view->bundle, src,
+				   src->sparse ? write_sparse : write_fd,
+				   &fd) ||
+	    (src->sparse && ftruncate(fd, (off_t)src->size) < 0) ||
 	    fchmod(fd, checkout_mode(a, src->mode)) < 0 || fsync(fd) < 0) {
 		close(fd);
 		unlinkat(dirfd, tmp, 0);

@@ -1,0 +1,30 @@
+#!/bin/sh
+# apply writes the holes of a sparse file as holes, as checkout does, so
+# that a run that made a large sparse file does not fill the target's
+# disk with zeros.
+. "$TESTS_DIR/lib.sh"
+
+ws=$TMP/ws
+mkdir "$ws"
+echo a >"$ws/a"
+"$RUNBUNDLE" snapshot "$TMP/b.rb" "$ws" >/dev/null
+expect_status 0 "$RUNBUNDLE" checkout "$TMP/b.rb" 1 "$TMP/target"
+
+# 100 MiB with one byte of data in the middle, and a file of one hole.
+truncate -s 100M "$ws/sparse"
+printf x | dd of="$ws/sparse" bs=1 seek=50000000 conv=notrunc 2>/dev/null
+truncate -s 1M "$ws/hole"
+[ "$(stat -c %b "$ws/sparse")" -lt 1024 ] ||
+	skip "the file system of $TMP does not keep holes"
+"$RUNBUNDLE" snapshot --finalize "$TMP/b.rb" "$ws" >/dev/null
+
+expect_status 0 "$RUNBUNDLE" apply --to "$TMP/target" "$TMP/b.rb"
+for f in sparse hole; do
+	cmp "$ws/$f" "$TMP/target/$f" || fail "content differs: $f"
+	expect_eq "$(stat -c %s "$ws/$f")" "$(stat -c %s "$TMP/target/$f")" \
+		"size of $f"
+done
+blocks=$(stat -c %b "$TMP/target/sparse")
+[ "$blocks" -lt 1024 ] ||
+	fail "the sparse file takes $blocks blocks: its holes were written"
+expect_eq 0 "$(stat -c %b "$TMP/target/hole")" "blocks of the hole"
