@@ -51,6 +51,13 @@ static int run(const char *path, const char *name, const char *dir,
 		return CLI_EXIT_ERROR;
 	}
 	bundle_close(bundle);
+	/* Every unreadable entry is skipped, so an incomplete snapshot
+	 * with none is one whose root could not be read. */
+	if (!snapshot.complete && stats.skipped == 0) {
+		print_skip(".", BUNDLE_ENTRY_ERROR,
+			   "could not be read when snapshotted", NULL);
+		stats.skipped++;
+	}
 	inspect_note_setid(stats.setid_cleared);
 	return stats.skipped ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -272,6 +272,12 @@ static int run(const char *path, const char *format, const char *step_name,
 		rc = export_dir(&c, &v.steps[step].root, out);
 	else
 		rc = export_tar(&c, &v.steps[step].root, format, out);
+	/* Every unreadable entry is skipped, so an incomplete snapshot
+	 * with none is one whose root could not be read. */
+	if (rc == 0 && !v.steps[step].complete && c.skipped == 0) {
+		cli_error("not exported: '.': its content was not stored");
+		c.skipped++;
+	}
 	inspect_view_close(&v);
 	if (rc < 0) {
 		rc = out_fail();
