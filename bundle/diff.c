@@ -88,12 +88,42 @@ static int one_side(struct diff *d, const struct bundle_tree_entry *e,
 	return diff_trees(d, &e->ref, NULL);
 }
 
-/* Find the file at path below the tree root and put its content id and
- * size in *ref and *size. Returns 0, or -1 when no regular file is there
- * or a tree cannot be read. */
-static int link_content(struct bundle *bundle, const struct bundle_id *root,
-			const unsigned char *path, size_t len,
-			struct bundle_id *ref, uint64_t *size)
+/* Return whether two files have their data at the same places. The
+ * content id of a sparse file names the bytes of its extents only, so
+ * data moved to another offset keeps the id. */
+static int same_extents(const struct bundle_tree_entry *a,
+			const struct bundle_tree_entry *b)
+{
+	if (a->sparse != b->sparse || a->n_extents != b->n_extents)
+		return 0;
+	for (uint32_t i = 0; i < a->n_extents; i++)
+		if (a->extents[i].offset != b->extents[i].offset ||
+		    a->extents[i].length != b->extents[i].length)
+			return 0;
+	return 1;
+}
+
+static int same_file(const struct bundle_tree_entry *a,
+		     const struct bundle_tree_entry *b)
+{
+	return a->size == b->size &&
+	       memcmp(&a->ref, &b->ref, sizeof(a->ref)) == 0 &&
+	       same_extents(a, b);
+}
+
+/* A regular file found by its path, with the tree that contains it. */
+struct linked {
+	struct bundle_tree tree;
+	void *data;
+	const struct bundle_tree_entry *entry;
+};
+
+/* Find the regular file at path below the tree root. Returns 0, with
+ * the tree in *out to release, or -1 when no regular file is there or a
+ * tree cannot be read. */
+static int link_find(struct bundle *bundle, const struct bundle_id *root,
+		     const unsigned char *path, size_t len,
+		     struct linked *out)
 {
 	struct bundle_id id = *root;
 	size_t start = 0;
@@ -103,25 +133,19 @@ static int link_content(struct bundle *bundle, const struct bundle_id *root,
 						    len - start);
 		size_t end = slash ? (size_t)(slash - path) : len;
 		const struct bundle_tree_entry *e;
-		struct bundle_tree tree;
-		void *data;
-		int rc = -1;
 
-		if (load_tree(bundle, &id, &tree, &data) < 0)
+		if (load_tree(bundle, &id, &out->tree, &out->data) < 0)
 			return -1;
-		e = bundle_tree_find(&tree, path + start, end - start);
+		e = bundle_tree_find(&out->tree, path + start, end - start);
 		if (e && !slash && e->kind == BUNDLE_ENTRY_FILE) {
-			*ref = e->ref;
-			*size = e->size;
-			rc = 0;
-		} else if (e && slash && e->kind == BUNDLE_ENTRY_DIR) {
-			id = e->ref;
-			rc = 1;
+			out->entry = e;
+			return 0;
 		}
-		bundle_tree_release(&tree);
-		free(data);
-		if (rc <= 0)
-			return rc;
+		bundle_tree_release(&out->tree);
+		free(out->data);
+		if (!e || !slash || e->kind != BUNDLE_ENTRY_DIR)
+			return -1;
+		id = e->ref;
 		start = end + 1;
 	}
 }
@@ -135,16 +159,23 @@ static int same_link_content(const struct diff *d,
 			     const struct bundle_tree_entry *a,
 			     const struct bundle_tree_entry *b)
 {
-	struct bundle_id a_ref, b_ref;
-	uint64_t a_size, b_size;
+	struct linked old, new;
+	int same;
 
 	if (!d->old_root || !d->new_root ||
-	    link_content(d->bundle, d->old_root, a->text, a->text_len,
-			 &a_ref, &a_size) < 0 ||
-	    link_content(d->bundle, d->new_root, b->text, b->text_len,
-			 &b_ref, &b_size) < 0)
+	    link_find(d->bundle, d->old_root, a->text, a->text_len, &old) < 0)
 		return 0;
-	return a_size == b_size && memcmp(&a_ref, &b_ref, sizeof(a_ref)) == 0;
+	if (link_find(d->bundle, d->new_root, b->text, b->text_len,
+		      &new) < 0) {
+		same = 0;
+	} else {
+		same = same_file(old.entry, new.entry);
+		bundle_tree_release(&new.tree);
+		free(new.data);
+	}
+	bundle_tree_release(&old.tree);
+	free(old.data);
+	return same;
 }
 
 static int same_content(const struct diff *d,
@@ -155,8 +186,7 @@ static int same_content(const struct diff *d,
 		return 0;
 	switch (a->kind) {
 	case BUNDLE_ENTRY_FILE:
-		return a->size == b->size &&
-		       memcmp(&a->ref, &b->ref, sizeof(a->ref)) == 0;
+		return same_file(a, b);
 	case BUNDLE_ENTRY_HARDLINK:
 		return a->text_len == b->text_len &&
 		       memcmp(a->text, b->text, a->text_len) == 0 &&

@@ -1,7 +1,7 @@
 #!/bin/sh
 # apply writes the holes of a sparse file as holes, as checkout does, so
 # that a run that made a large sparse file does not fill the target's
-# disk with zeros.
+# disk with zeros. patch and apply list data moved inside a sparse file.
 . "$TESTS_DIR/lib.sh"
 
 ws=$TMP/ws
@@ -28,3 +28,23 @@ blocks=$(stat -c %b "$TMP/target/sparse")
 [ "$blocks" -lt 1024 ] ||
 	fail "the sparse file takes $blocks blocks: its holes were written"
 expect_eq 0 "$(stat -c %b "$TMP/target/hole")" "blocks of the hole"
+
+# Data moved to another offset of a sparse file of the same size keeps
+# the content id, which names the bytes of the extents only: the change
+# is in the extents.
+mkdir "$TMP/moved"
+head -c 4096 /dev/urandom >"$TMP/block"
+truncate -s 1M "$TMP/moved/sp"
+dd if="$TMP/block" of="$TMP/moved/sp" conv=notrunc 2>/dev/null
+"$RUNBUNDLE" snapshot "$TMP/moved.rb" "$TMP/moved" >/dev/null
+expect_status 0 "$RUNBUNDLE" checkout "$TMP/moved.rb" 1 "$TMP/moved.target"
+rm "$TMP/moved/sp"
+truncate -s 1M "$TMP/moved/sp"
+dd if="$TMP/block" of="$TMP/moved/sp" bs=4096 seek=128 conv=notrunc \
+	2>/dev/null
+"$RUNBUNDLE" snapshot --finalize "$TMP/moved.rb" "$TMP/moved" >/dev/null
+expect_status 0 "$RUNBUNDLE" patch "$TMP/moved.rb"
+expect_grep '^Binary files a/sp and b/sp differ$' "$TMP/out"
+expect_status 0 "$RUNBUNDLE" apply --to "$TMP/moved.target" "$TMP/moved.rb"
+expect_grep '^M  sp$' "$TMP/out"
+cmp "$TMP/moved/sp" "$TMP/moved.target/sp" || fail "moved data not applied"
