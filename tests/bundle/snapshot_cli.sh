@@ -84,3 +84,15 @@ expect_status 0 "$RUNBUNDLE" snapshot --exclude /x "$TMP/a.rb" "$TMP/anchor"
 expect_status 0 "$RUNBUNDLE" checkout "$TMP/a.rb" latest "$TMP/aout"
 [ ! -e "$TMP/aout/x" ] || fail "anchored pattern kept the top file"
 [ -f "$TMP/aout/deep/x" ] || fail "anchored pattern left out a deeper file"
+
+# A pattern that matches no path of a snapshot is a usage error, as in a
+# policy's snapshot.exclude, not a silent exclude of nothing.
+for pattern in build/ '' / ./build 'a//b' 'a/../b' 'a/..'; do
+	expect_status 2 "$RUNBUNDLE" snapshot --exclude "$pattern" \
+		"$TMP/bad.rb" "$TMP/anchor"
+	expect_grep "^runbundle: invalid --exclude: '$pattern': " "$TMP/err"
+done
+[ ! -e "$TMP/bad.rb" ] || fail "a rejected exclude created the bundle"
+expect_status 2 "$RUNBUNDLE" snapshot --exclude build/ "$TMP/bad.rb" \
+	"$TMP/anchor"
+expect_grep "^hint: drop the '/'" "$TMP/err"
