@@ -489,7 +489,8 @@ static int check_exclude(struct parser *ps, const cJSON *v)
 	if (strstr(s, "//") || strcmp(rest, ".") == 0 ||
 	    strcmp(rest, "..") == 0 || strncmp(rest, "./", 2) == 0 ||
 	    strncmp(rest, "../", 3) == 0 || strstr(rest, "/./") ||
-	    strstr(rest, "/../"))
+	    strstr(rest, "/../") || (len >= 2 && !strcmp(s + len - 2, "/.")) ||
+	    (len >= 3 && !strcmp(s + len - 3, "/..")))
 		return bad(ps, v, "has an empty, '.' or '..' component, "
 			   "which no path in a snapshot has");
 	return 0;

@@ -65,7 +65,7 @@ expect_status 1 "$RB" replay "$TMP/plain.rb"
 expect_grep 'cache/n differs' "$TMP/out"
 
 # A pattern that no path can match is rejected with its JSON path.
-for pattern in '"cache/"' '""' '"../x"' '"a//b"'; do
+for pattern in '"cache/"' '""' '"../x"' '"a//b"' '"a/.."' '"a/."'; do
 	echo "{\"version\": 1, \"snapshot\": {\"exclude\": [$pattern]}}" \
 		>"$TMP/bad.json"
 	expect_status 3 "$RB" record -o "$TMP/bad.rb" \
