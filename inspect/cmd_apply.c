@@ -116,7 +116,9 @@ static int open_parent(int root_fd, const char *path, int create, char *buf,
 		if (create && mkdirat(fd, p, 0777) < 0 && errno != EEXIST)
 			next = -1;
 		else
-			next = openat(fd, p, O_RDONLY | O_DIRECTORY |
+			/* O_PATH needs no read permission, only search, as
+			 * git's own path lookups do. */
+			next = openat(fd, p, O_PATH | O_DIRECTORY |
 				      O_NOFOLLOW | O_CLOEXEC);
 		*slash = '/';
 		saved = errno;
@@ -162,7 +164,9 @@ static int compare_chunk(const void *data, size_t len, void *arg)
 	return 0;
 }
 
-/* Nonzero when the file at dirfd/name has other bytes than entry. */
+/* Return 1 when the file at dirfd/name has other bytes than entry, 0
+ * when it has the same, -1 when the bundle is damaged, and -2 with errno
+ * set when the file cannot be opened. */
 static int content_differs(struct apply *a, int dirfd, const char *name,
 			   const struct bundle_tree_entry *entry)
 {
@@ -171,7 +175,7 @@ static int content_differs(struct apply *a, int dirfd, const char *name,
 	char extra;
 
 	if (c.fd < 0)
-		return 1;
+		return -2;
 	if (inspect_content_stream(a->view->bundle, entry, compare_chunk,
 				   &c) < 0)
 		c.differs = -1;
@@ -227,6 +231,12 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 	struct stat st;
 	int rc;
 
+	if (dirfd >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno != ENOENT) {
+		snprintf(a->reason, sizeof(a->reason), "cannot be read: %s",
+			 strerror(errno));
+		return a->reason;
+	}
 	if (dirfd < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return old ? "missing from the target" : NULL;
 	if (!old)
@@ -245,6 +255,11 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 			return "has other content than in the initial "
 			       "snapshot";
 		rc = content_differs(a, dirfd, name, old);
+		if (rc == -2) {
+			snprintf(a->reason, sizeof(a->reason),
+				 "cannot be read: %s", strerror(errno));
+			return a->reason;
+		}
 		if (rc < 0)
 			return "cannot be compared: the bundle is damaged";
 		return rc ? "has other content than in the initial snapshot" :
@@ -659,6 +674,12 @@ static const char *check_change(struct apply *a, int dirfd, const char *name,
 
 	if (reason)
 		return reason;
+	if (dirfd < 0 && errno != ENOENT && errno != ENOTDIR &&
+	    errno != ELOOP) {
+		snprintf(a->reason, sizeof(a->reason), "is below a directory "
+			 "that cannot be opened: %s", strerror(errno));
+		return a->reason;
+	}
 	if (dirfd < 0 && errno != ENOENT) {
 		if (!below_replaced(a, raw))
 			return "is below a symlink or a file in the target";
