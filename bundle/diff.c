@@ -88,27 +88,13 @@ static int one_side(struct diff *d, const struct bundle_tree_entry *e,
 	return diff_trees(d, &e->ref, NULL);
 }
 
-/* Return whether two files have their data at the same places. The
- * content id of a sparse file names the bytes of its extents only, so
- * data moved to another offset keeps the id. */
-static int same_extents(const struct bundle_tree_entry *a,
-			const struct bundle_tree_entry *b)
-{
-	if (a->sparse != b->sparse || a->n_extents != b->n_extents)
-		return 0;
-	for (uint32_t i = 0; i < a->n_extents; i++)
-		if (a->extents[i].offset != b->extents[i].offset ||
-		    a->extents[i].length != b->extents[i].length)
-			return 0;
-	return 1;
-}
-
 static int same_file(const struct bundle_tree_entry *a,
 		     const struct bundle_tree_entry *b)
 {
 	return a->size == b->size &&
 	       memcmp(&a->ref, &b->ref, sizeof(a->ref)) == 0 &&
-	       same_extents(a, b);
+	       bundle_same_layout(a->sparse, a->extents, a->n_extents,
+				  b->sparse, b->extents, b->n_extents);
 }
 
 /* A regular file found by its path, with the tree that contains it. */

@@ -234,6 +234,18 @@ static int entry_cmp(const void *x, const void *y)
 	return bundle_tree_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
+int bundle_same_layout(int a_sparse, const struct bundle_extent *a,
+		       uint32_t a_n, int b_sparse,
+		       const struct bundle_extent *b, uint32_t b_n)
+{
+	if (!a_sparse != !b_sparse || a_n != b_n)
+		return 0;
+	for (uint32_t i = 0; i < a_n; i++)
+		if (a[i].offset != b[i].offset || a[i].length != b[i].length)
+			return 0;
+	return 1;
+}
+
 const struct bundle_tree_entry *bundle_tree_find(const struct bundle_tree *tree,
 						 const unsigned char *name,
 						 size_t name_len)

@@ -131,6 +131,17 @@ const struct bundle_tree_entry *bundle_tree_find(const struct bundle_tree *tree,
 						 const unsigned char *name,
 						 size_t name_len);
 
+/*
+ * Return whether two files keep their data at the same places: both
+ * dense, or both sparse with the same extents. The content id of a
+ * sparse file names the bytes of its extents only, so data moved to
+ * another offset keeps the id, and two files hold the same bytes only
+ * when their ids, sizes and layouts agree.
+ */
+int bundle_same_layout(int a_sparse, const struct bundle_extent *a,
+		       uint32_t a_n, int b_sparse,
+		       const struct bundle_extent *b, uint32_t b_n);
+
 /* Compare two names as tree order does: <0, 0 or >0. */
 int bundle_tree_name_cmp(const unsigned char *a, size_t a_len,
 			 const unsigned char *b, size_t b_len);

@@ -22,6 +22,10 @@ struct flat_entry {
 	uint32_t mode;
 	struct bundle_id ref;
 	char *text; /* symlink target and the like */
+	uint64_t size;
+	int sparse;
+	struct bundle_extent *extents; /* of a sparse file, else NULL */
+	uint32_t n_extents;
 };
 
 struct flat {
@@ -82,9 +86,20 @@ static int flat_add(const unsigned char *path, size_t len,
 	e->kind = new->kind;
 	e->mode = new->mode;
 	e->ref = new->ref;
-	if (new->text)
-		e->text = strndup((const char *)new->text, new->text_len);
+	e->size = new->size;
+	e->sparse = new->sparse;
 	f->n++;
+	if (new->text &&
+	    !(e->text = strndup((const char *)new->text, new->text_len)))
+		return 1;
+	if (new->n_extents) {
+		e->extents = malloc(new->n_extents * sizeof(*e->extents));
+		if (!e->extents)
+			return 1;
+		memcpy(e->extents, new->extents,
+		       new->n_extents * sizeof(*e->extents));
+		e->n_extents = new->n_extents;
+	}
 	return 0;
 }
 
@@ -93,6 +108,7 @@ static void flat_free(struct flat *f)
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->items[i].path);
 		free(f->items[i].text);
+		free(f->items[i].extents);
 	}
 	free(f->items);
 }
@@ -128,6 +144,11 @@ static const char *entry_change(const struct flat_entry *x,
 		return "type";
 	if (memcmp(&x->ref, &y->ref, sizeof(x->ref)) != 0 ||
 	    (x->text && (!y->text || strcmp(x->text, y->text) != 0)))
+		return "content";
+	if (x->kind == BUNDLE_ENTRY_FILE &&
+	    (x->size != y->size ||
+	     !bundle_same_layout(x->sparse, x->extents, x->n_extents,
+				 y->sparse, y->extents, y->n_extents)))
 		return "content";
 	if ((x->mode & 07777) != (y->mode & 07777))
 		return "mode";
