@@ -218,8 +218,9 @@ cJSON *bundle_get_event(struct bundle *bundle, uint64_t seq);
 
 /* Checkpoint, store the root digest (the hash of the last event) and
  * mark the bundle finalized. root may be NULL. A reader that has the
- * file open can keep the checkpoint from finishing, which is no error:
- * bundle_wal_kept() then returns what stayed beside the file. */
+ * file open, or a full disk, can keep the checkpoint from finishing,
+ * which is no error: bundle_wal_kept() then returns what stayed beside
+ * the file. */
 int bundle_finalize(struct bundle *bundle, struct bundle_id *root);
 
 /* The part of a finalized bundle still outside its file. */
@@ -234,6 +235,10 @@ enum bundle_wal {
 
 /* Return the part that bundle_finalize() left outside the file. */
 enum bundle_wal bundle_wal_kept(const struct bundle *bundle);
+
+/* Return the cause of that part when the checkpoint failed (a full
+ * disk), or NULL when it waited for a reader or nothing stayed. */
+const char *bundle_wal_error(const struct bundle *bundle);
 
 /* Move every commit of a bundle that stays unfinalized into its file and
  * leave WAL mode, before bundle_close(). Readers can then tell the file

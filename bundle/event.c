@@ -368,6 +368,14 @@ static int truncate_wal(struct bundle *bundle)
 	return busy || rc != SQLITE_ROW ? 1 : 0;
 }
 
+/* A full disk can keep the commits in the -wal file as a reader can;
+ * the warning must then name the disk, not a reader. */
+static void keep_wal_error(struct bundle *bundle)
+{
+	snprintf(bundle->wal_error, sizeof(bundle->wal_error), "%s",
+		 sqlite3_errmsg(bundle->db));
+}
+
 /*
  * Move every commit into the file and leave WAL mode, so that the file
  * alone is the bundle. Another process that has it open (a reader of a
@@ -380,9 +388,12 @@ static int checkpoint(struct bundle *bundle)
 	const char *mode;
 	int rc, ok;
 
+	bundle->wal_error[0] = '\0';
 	rc = truncate_wal(bundle);
 	if (rc != 0) {
 		bundle->wal_kept = BUNDLE_WAL_COMMITS;
+		if (rc < 0)
+			keep_wal_error(bundle);
 		return rc < 0 ? -1 : 0;
 	}
 
@@ -390,17 +401,21 @@ static int checkpoint(struct bundle *bundle)
 	 * connection has the file open. */
 	if (sqlite3_prepare_v2(bundle->db, "PRAGMA journal_mode = DELETE", -1,
 			       &stmt, NULL) != SQLITE_OK) {
+		bundle->wal_kept = BUNDLE_WAL_MODE;
+		keep_wal_error(bundle);
 		return store_sql_error(bundle, "cannot checkpoint bundle");
 	}
 	rc = sqlite3_step(stmt);
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	ok = rc == SQLITE_ROW && mode && strcmp(mode, "delete") == 0;
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW &&
-	    (sqlite3_errcode(bundle->db) & 0xff) != SQLITE_BUSY)
-		return store_sql_error(bundle, "cannot checkpoint bundle");
 	if (!ok)
 		bundle->wal_kept = BUNDLE_WAL_MODE;
+	if (rc != SQLITE_ROW &&
+	    (sqlite3_errcode(bundle->db) & 0xff) != SQLITE_BUSY) {
+		keep_wal_error(bundle);
+		return store_sql_error(bundle, "cannot checkpoint bundle");
+	}
 	return 0;
 }
 
@@ -421,8 +436,10 @@ int bundle_finalize(struct bundle *bundle, struct bundle_id *root)
 		return -1;
 	bundle->finalized = 1;
 	bundle->wal_kept = BUNDLE_WAL_NONE;
-	if (checkpoint(bundle))
-		return -1;
+	/* The commit above made the bundle final. A checkpoint that fails
+	 * now (a full disk) leaves it whole with its -wal file, as a reader
+	 * does, and bundle_wal_error() returns the cause. */
+	checkpoint(bundle);
 	if (root)
 		*root = digest;
 	return 0;
@@ -442,8 +459,7 @@ void bundle_leave_wal(struct bundle *bundle)
 	error = strdup(bundle_error());
 	hint = bundle_error_hint() ? strdup(bundle_error_hint()) : NULL;
 	bundle->wal_kept = BUNDLE_WAL_NONE;
-	if (checkpoint(bundle) < 0)
-		bundle->wal_kept = BUNDLE_WAL_COMMITS;
+	checkpoint(bundle);
 	bundle_set_error("%s", error ? error : "");
 	if (hint)
 		bundle_set_hint("%s", hint);
@@ -454,6 +470,12 @@ void bundle_leave_wal(struct bundle *bundle)
 enum bundle_wal bundle_wal_kept(const struct bundle *bundle)
 {
 	return bundle->wal_kept;
+}
+
+const char *bundle_wal_error(const struct bundle *bundle)
+{
+	return bundle->wal_kept && bundle->wal_error[0] ?
+		bundle->wal_error : NULL;
 }
 
 int bundle_root(struct bundle *bundle, struct bundle_id *root)

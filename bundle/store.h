@@ -37,6 +37,7 @@ struct bundle {
 	int version; /* the file's format version */
 	int finalized;
 	enum bundle_wal wal_kept;	/* set by bundle_finalize() */
+	char wal_error[160];	/* why wal_kept, when not a reader */
 	int in_transaction;
 	int level;
 	size_t chunk_avg;

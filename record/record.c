@@ -774,22 +774,37 @@ void record_session_close(struct record_session *s)
 
 void record_note_wal(const struct bundle *bundle, const char *path)
 {
+	const char *cause = bundle_wal_error(bundle);
+	const char *state = bundle_is_finalized(bundle) ? "finalized" :
+			    "stored";
+
 	switch (bundle_wal_kept(bundle)) {
 	case BUNDLE_WAL_NONE:
 		return;
 	case BUNDLE_WAL_MODE:
-		cli_error("warning: the bundle is finalized, but another "
-			  "process had it open, so it stays in WAL mode: '%s'",
-			  path);
+		if (cause)
+			cli_error("warning: the bundle is %s, but stays in WAL "
+				  "mode: '%s': %s", state, path, cause);
+		else
+			cli_error("warning: the bundle is finalized, but "
+				  "another process had it open, so it stays "
+				  "in WAL mode: '%s'", path);
 		cli_hint("the file holds every commit; a reader needs write "
 			 "access to its directory for the -wal and -shm "
 			 "files");
 		return;
 	case BUNDLE_WAL_COMMITS:
+		if (cause) {
+			cli_error("warning: the bundle is %s, but its last "
+				  "commits stay in '%s-wal': %s", state, path,
+				  cause);
+			cli_hint("keep '%s-wal' beside the bundle: the file "
+				 "alone lacks them", path);
+			return;
+		}
 		cli_error("warning: the bundle is %s, but another process had "
 			  "it open, so its last commits are in '%s-wal'",
-			  bundle_is_finalized(bundle) ? "finalized" : "stored",
-			  path);
+			  state, path);
 		cli_hint("keep '%s-wal' beside the bundle, or copy the bundle "
 			 "after every other process has closed it", path);
 		return;
