@@ -372,6 +372,10 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 		p->execs = bigger;
 		p->exec_capacity = n;
 	}
+	/* A script that exists fails with ENOENT when its "#!" interpreter
+	 * is missing, which its path alone does not explain. */
+	if (error == ENOENT && t->exec_fd >= 0)
+		tracer_read_interpreter(t);
 	slot = &p->execs[p->n_execs++];
 	*slot = t->pending;
 	slot->error = error;

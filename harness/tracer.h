@@ -114,7 +114,9 @@ struct harness_exec {
 					 * or the interpreter of a script */
 	struct harness_file script;	/* the #! file; path NULL when the
 					 * exec ran a binary */
-	char *interpreter;		/* the #! line's path as written */
+	char *interpreter;		/* the #! line's path as written; for
+					 * an ENOENT, the script's missing
+					 * interpreter */
 	bool forbidden;			/* its program is one of the options'
 					 * forbidden files, so the tracer
 					 * killed it before it ran */

@@ -371,7 +371,7 @@ static char *shebang_path(const char *head, size_t len);
 /* Set the interpreter of t's exec from the "#!" line of the file that it
  * opened, or leave it NULL for a file that is not a script. The head is
  * read once here, for the argv below and for the script's record. */
-static void read_interpreter(struct tracee *t)
+void tracer_read_interpreter(struct tracee *t)
 {
 	char head[256];
 	ssize_t n;
@@ -498,7 +498,7 @@ int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 	tracer->mem.n_recent = n_recent;
 
 	/* The copy replaces what the seccomp stop read, in part or whole. */
-	read_interpreter(t);
+	tracer_read_interpreter(t);
 	if (rc == 0) {
 		if (t->argv_whole && t->pending.interpreter)
 			keep_script_argv(&t->pending, &copy);

@@ -256,6 +256,10 @@ void tracer_root_release(struct tracer_root *root);
 int tracer_walk(struct harness_tracer *tracer, pid_t tid, int dirfd,
 		const char *name, int flags);
 
+/* Set t's pending interpreter from the "#!" line of the file that its
+ * exec opened, or leave it NULL when that file is not a script. */
+void tracer_read_interpreter(struct tracee *t);
+
 /* tracer_refusal.c: tell whether the file open at fd rejects an exec
  * by thread tid by its own mode. */
 enum harness_refusal tracer_refusal(pid_t tid, int fd);

@@ -75,6 +75,9 @@ static cJSON *exec_object(const struct harness_exec *exec, bool with_env,
 						  cJSON_CreateRaw(env_text) :
 						  env_json(exec));
 	cJSON_AddItemToObject(obj, "cwd", harness_json_text(exec->cwd));
+	if (exec->error && exec->interpreter)
+		cJSON_AddItemToObject(obj, "interpreter",
+				      harness_json_text(exec->interpreter));
 	if (!exec->error) {
 		cJSON_AddItemToObject(obj, "exe", file_json(&exec->exe));
 		if (exec->script.path || exec->interpreter) {

@@ -461,6 +461,12 @@ static void print_not_run(const struct record_session *s)
 		cli_hint("'%s' has no execute permission; make it "
 			 "executable (chmod +x), or name its interpreter "
 			 "first", agent);
+	else if (s->agent_exec_error == ENOENT && s->agent_interpreter[0])
+		cli_hint("'%s' is a script for '%s', which the sandbox does "
+			 "not show; list its folder in the policy's "
+			 "filesystem.read_only (docs/policy.md), or name "
+			 "an interpreter that the sandbox has first", agent,
+			 s->agent_interpreter);
 	else if (strchr(agent, '/'))
 		cli_hint("the sandbox shows the workspace and the policy's "
 			 "read-only paths (docs/policy.md); name a program "

@@ -149,6 +149,8 @@ struct record_session {
 					 * EACCES over ENOENT, as execvp */
 	enum harness_refusal agent_refusal;	/* with that EACCES: the
 					 * file's own mode refused it */
+	char agent_interpreter[256];	/* with ENOENT: the missing "#!"
+					 * interpreter of an existing script */
 
 	/* The last JSON bytes stored, and their id: an exec's
 	 * environment is mostly the one before (record.c). */

@@ -119,6 +119,10 @@ static void note_agent(struct record_session *s,
 		s->agent_exec_error = exec->error;
 		s->agent_refusal = exec->refusal;
 	}
+	if (exec->error == ENOENT && exec->interpreter &&
+	    !s->agent_interpreter[0])
+		snprintf(s->agent_interpreter, sizeof(s->agent_interpreter),
+			 "%s", exec->interpreter);
 }
 
 static int on_exec(struct record_session *s, const struct harness_process *p,

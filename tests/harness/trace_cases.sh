@@ -96,6 +96,17 @@ jq_eq "$TMP/script.json" '.execs[0].script.path' "$(readlink -f "$TMP/script")"
 jq_eq "$TMP/script.json" '.execs[0].script.sha256' \
 	"$(sha256sum "$TMP/script" | cut -d' ' -f1)"
 
+# A script whose interpreter is missing fails with ENOENT, as a missing
+# file does. The failed exec names that interpreter; a missing file has
+# none.
+printf '#!%s/bin/none\n' "$TMP" >"$TMP/orphan"
+chmod 755 "$TMP/orphan"
+trace_json "$TMP/orphan.json" sh -c "$TMP/orphan; $TMP/absent; exit 0"
+jq_eq "$TMP/orphan.json" '.children[0].execs[0].error' ENOENT
+jq_eq "$TMP/orphan.json" '.children[0].execs[0].interpreter' "$TMP/bin/none"
+jq_eq "$TMP/orphan.json" '.children[1].execs[0].error' ENOENT
+jq_eq "$TMP/orphan.json" '.children[1].execs[0] | has("interpreter")' false
+
 # The kernel gives a script's interpreter its own argv: the interpreter
 # and the script's path replace argv[0]. The record keeps the call's
 # argv, with the caller's argv[0], through two "#!" and through fexecve.

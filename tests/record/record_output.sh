@@ -143,6 +143,18 @@ expect_recorded 127
 grep -q 'cannot run the agent' "$TMP/err" &&
 	fail "an agent that ran and exited 127 was called not run"
 
+# A script whose interpreter the sandbox lacks also fails with ENOENT,
+# and the hint names that interpreter rather than the script.
+printf '#!/no/such/python\n' >"$ws/orphan.py"
+chmod 755 "$ws/orphan.py"
+record "$TMP/orphan.rb" -- ./orphan.py
+expect_recorded 127
+expect_grep "^runbundle: cannot run the agent: './orphan.py': \
+No such file or directory\$" "$TMP/err"
+expect_grep "^hint: './orphan.py' is a script for '/no/such/python', which" \
+	"$TMP/err"
+rm "$ws/orphan.py"
+
 # A bundle whose directory is missing or not writable is rejected before
 # anything runs, with the directory named.
 record "$TMP/no-such-dir/run.rb" -- true
