@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,6 +411,90 @@ static void kill_unstarted(struct record_session *s, pid_t pid,
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * The policy's wall-clock limit without the sandbox, whose init keeps it
+ * otherwise. A thread waits for it and then kills the agent, as a second
+ * signal does, and the tracer kills the rest of the tree when the agent
+ * has ended.
+ */
+struct deadline {
+	struct record_session *session;
+	pid_t group;		/* the agent's process group */
+	struct timespec at;	/* CLOCK_MONOTONIC */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running;		/* the thread exists */
+	bool done;		/* the agent ended first */
+	bool expired;
+};
+
+static void *deadline_main(void *arg)
+{
+	struct deadline *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->done && !d->expired) {
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &d->at) ==
+		    ETIMEDOUT && !d->done) {
+			d->expired = true;
+			harness_tracer_signal_root(d->session->tracer,
+						   SIGKILL);
+			kill(-d->group, SIGKILL);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* Start the limit's clock for the agent whose process group is group.
+ * Without a limit, or without a thread, the agent runs until it ends. */
+static void deadline_start(struct deadline *d, struct record_session *s,
+			   pid_t group)
+{
+	uint64_t seconds = s->config->policy->limits.timeout_seconds;
+	pthread_condattr_t attr;
+
+	memset(d, 0, sizeof(*d));
+	/* Beyond 68 years the sum could overflow time_t, so such a limit
+	 * counts as no limit. */
+	if (!seconds || seconds > INT32_MAX)
+		return;
+	d->session = s;
+	d->group = group;
+	clock_gettime(CLOCK_MONOTONIC, &d->at);
+	d->at.tv_sec += (time_t)seconds;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	d->running = pthread_create(&d->thread, NULL, deadline_main, d) == 0;
+	if (!d->running) {
+		cli_error("warning: cannot keep the policy's wall-clock "
+			  "limit: '%llu s': no thread; the agent runs "
+			  "without it", (unsigned long long)seconds);
+		pthread_cond_destroy(&d->cond);
+		pthread_mutex_destroy(&d->lock);
+	}
+}
+
+/* Stop the clock, and return whether the limit ended the run. */
+static bool deadline_stop(struct deadline *d)
+{
+	if (!d->running)
+		return false;
+	pthread_mutex_lock(&d->lock);
+	d->done = true;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	pthread_cond_destroy(&d->cond);
+	pthread_mutex_destroy(&d->lock);
+	d->running = false;
+	return d->expired;
+}
+
 /* Serve the gateway on gateway_fd (owned, -1 for none) once the
  * session has started and no signal stopped it. */
 static void serve_direct(struct record_session *s, struct record_gateway *g,
@@ -445,11 +530,15 @@ static int run_direct(struct record_session *s, int gateway_fd,
 	if (s->failed || s->stop_signal) {
 		kill_unstarted(s, pid, r);
 	} else {
+		struct deadline deadline;
+
 		record_stdio_pump(s, &io);
+		deadline_start(&deadline, s, pid);
 		if (record_trace_agent(s, pid, r) < 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}
+		r->timed_out = deadline_stop(&deadline);
 	}
 	s->kill_pid = 0;
 	record_stdio_close(&io);
