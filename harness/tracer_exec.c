@@ -235,6 +235,11 @@ static void resolve(pid_t tid, const struct exec_call *call,
 		exec->resolved = strdup(exec->attempted);
 		return;
 	}
+	/* An empty path without AT_EMPTY_PATH names no file: the kernel
+	 * fails it with ENOENT, and the cwd joined to it would look like a
+	 * path that was tried. */
+	if (!exec->attempted[0] && !exec->empty_path)
+		return;
 	if (call->dirfd == AT_FDCWD) {
 		base = exec->cwd ? strdup(exec->cwd) : NULL;
 	} else {

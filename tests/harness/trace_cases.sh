@@ -107,6 +107,16 @@ jq_eq "$TMP/orphan.json" '.children[0].execs[0].interpreter' "$TMP/bin/none"
 jq_eq "$TMP/orphan.json" '.children[1].execs[0].error' ENOENT
 jq_eq "$TMP/orphan.json" '.children[1].execs[0] | has("interpreter")' false
 
+# An empty path names no file, so nothing is resolved from the cwd.
+trace_json "$TMP/empty.json" /usr/bin/python3 -c 'import os
+try:
+    os.execv("", ["x"])
+except OSError:
+    pass'
+jq_eq "$TMP/empty.json" '.execs[1].error' ENOENT
+jq_eq "$TMP/empty.json" '.execs[1].path' ''
+jq_eq "$TMP/empty.json" '.execs[1].resolved' null
+
 # The kernel gives a script's interpreter its own argv: the interpreter
 # and the script's path replace argv[0]. The record keeps the call's
 # argv, with the caller's argv[0], through two "#!" and through fexecve.
