@@ -126,6 +126,14 @@ unpriv_setup() {
 	UNPRIV_RUNBUNDLE=$TMP/bin/runbundle
 }
 
+# unpriv_workdir: make $TMP/work, which the unprivileged test user owns
+# when the tests run as root, and set work to it.
+unpriv_workdir() {
+	work=$TMP/work
+	mkdir -p "$work"
+	[ "$(id -u)" -ne 0 ] || chown "$TEST_USER" "$work"
+}
+
 # as_user COMMAND [ARG...]: run as the unprivileged test user when root,
 # and as ourselves otherwise.
 as_user() {

@@ -6,9 +6,7 @@
 . "$TESTS_DIR/lib.sh"
 unpriv_setup
 
-work=$TMP/work
-mkdir -p "$work"
-[ "$(id -u)" -ne 0 ] || chown "$TEST_USER" "$work"
+unpriv_workdir
 as_user sh -c '
 	set -e
 	mkdir "$1/src"

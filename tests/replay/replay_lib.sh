@@ -77,3 +77,14 @@ start_upstream() {
 	url=http://127.0.0.1:$(wait_port "$TMP/$1.port")
 	: >>"$TMP/$1.log"
 }
+
+# control_dir: make $TMP/ctl for values that a test changes between
+# record and replay, outside the workspace, and write $TMP/policy.json,
+# which binds it read-only in the sandbox beside the system paths.
+control_dir() {
+	ctl=$TMP/ctl
+	mkdir "$ctl"
+	jq -n --arg ctl "$ctl" '{version: 1, filesystem: {read_only:
+		["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
+		$ctl]}}' >"$TMP/policy.json"
+}

@@ -13,11 +13,7 @@ command -v make >/dev/null || skip "make is missing"
 # What the recipes run and how long a1 and b1 sleep come from outside
 # the workspace, bound read-only, where the test changes them between
 # runs. The sleeps' argv stays the same.
-ctl=$TMP/ctl
-mkdir "$ctl"
-jq -n --arg ctl "$ctl" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
-	$ctl]}}' >"$TMP/policy.json"
+control_dir
 printf '%s\n' 'import json, sys, time' \
 	"time.sleep(json.load(open('$ctl/delays.json'))[sys.argv[1]])" \
 	>"$ctl/nap.py"

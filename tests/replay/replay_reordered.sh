@@ -8,11 +8,7 @@
 
 # The delay of each request comes from outside the workspace, bound
 # read-only, where the test swaps them between record and replay.
-ctl=$TMP/ctl
-mkdir "$ctl"
-jq -n --arg ctl "$ctl" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
-	$ctl]}}' >"$TMP/policy.json"
+control_dir
 new_workspace "$TMP/par" 'true' 'true'
 cat >"$TMP/par/agent.py" <<EOF
 import json, os, threading, time, urllib.request

@@ -9,11 +9,7 @@
 
 # The requests come from outside the workspace, bound read-only, where
 # the test changes them between record and replay.
-ctl=$TMP/ctl
-mkdir "$ctl"
-jq -n --arg ctl "$ctl" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
-	$ctl]}}' >"$TMP/policy.json"
+control_dir
 mkdir "$TMP/ws"
 script_of 5 "$TMP/ws.script.json"
 cat >"$TMP/ws/agent.py" <<EOF

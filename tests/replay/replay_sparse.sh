@@ -7,11 +7,7 @@
 
 # The offset comes from outside the workspace, bound read-only, where
 # the test changes it between record and replay.
-ctl=$TMP/ctl
-mkdir "$ctl"
-jq -n --arg ctl "$ctl" '{version: 1, filesystem: {read_only:
-	["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
-	$ctl]}}' >"$TMP/policy.json"
+control_dir
 echo 0 >"$ctl/offset"
 # The command reads it itself, so that its argv stays the same.
 write="import os; f = os.open('disk.img', os.O_WRONLY); "
