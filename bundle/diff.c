@@ -5,6 +5,7 @@
  * the entries. A subtree whose id is the same on both sides is skipped
  * without being loaded, so the cost follows the changed paths.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -119,6 +120,7 @@ static int link_find(struct bundle *bundle, const struct bundle_id *root,
 						    len - start);
 		size_t end = slash ? (size_t)(slash - path) : len;
 		const struct bundle_tree_entry *e;
+		bool into_dir;
 
 		if (load_tree(bundle, &id, &out->tree, &out->data) < 0)
 			return -1;
@@ -127,11 +129,16 @@ static int link_find(struct bundle *bundle, const struct bundle_id *root,
 			out->entry = e;
 			return 0;
 		}
+
+		/* e points into the tree, so what is needed of it is taken
+		 * before the tree is released. */
+		into_dir = e && slash && e->kind == BUNDLE_ENTRY_DIR;
+		if (into_dir)
+			id = e->ref;
 		bundle_tree_release(&out->tree);
 		free(out->data);
-		if (!e || !slash || e->kind != BUNDLE_ENTRY_DIR)
+		if (!into_dir)
 			return -1;
-		id = e->ref;
 		start = end + 1;
 	}
 }
