@@ -486,6 +486,25 @@ static int parse_seq(const char *name, uint64_t *seq)
 	return 0;
 }
 
+/* Set the error for an event number, too short to be a tree id prefix,
+ * that names no snapshot. */
+static int no_snapshot_at(struct bundle *bundle, const char *shown,
+			  uint64_t seq)
+{
+	uint64_t n = bundle_event_count(bundle);
+
+	if (seq > n)
+		bundle_set_error("cannot find snapshot: '%s': the bundle has "
+				 "%llu events", shown, (unsigned long long)n);
+	else
+		bundle_set_error("cannot find snapshot: '%s': event %llu is "
+				 "not a snapshot", shown,
+				 (unsigned long long)seq);
+	bundle_set_hint("'runbundle log --kind snapshot BUNDLE' lists the "
+			"snapshots with their event numbers");
+	return -1;
+}
+
 int bundle_snapshot_find(struct bundle *bundle, const char *name,
 			 struct bundle_snapshot *snapshot)
 {
@@ -500,6 +519,8 @@ int bundle_snapshot_find(struct bundle *bundle, const char *name,
 	if (parse_seq(name, &seq) == 0 && seq <= bundle_event_count(bundle) &&
 	    bundle_snapshot_load(bundle, seq, snapshot) == 0)
 		return 0;
+	if (parse_seq(name, &seq) == 0 && len < MIN_PREFIX)
+		return no_snapshot_at(bundle, shown, seq);
 	if (len == BUNDLE_ID_HEX_LEN && is_hex(name))
 		return find_tree(bundle, shown, name, snapshot);
 	if (len >= MIN_PREFIX && len < BUNDLE_ID_HEX_LEN && is_hex(name))

@@ -26,7 +26,10 @@ check "$root1" one
 
 # Names that match nothing, or too much.
 expect_status 3 "$RUNBUNDLE" checkout "$TMP/b.rb" 3 "$TMP/none"
-expect_grep "^runbundle: cannot find snapshot: '3'" "$TMP/err"
+expect_grep "^runbundle: cannot find snapshot: '3': the bundle has 2 \
+events$" "$TMP/err"
+expect_grep "^hint: 'runbundle log --kind snapshot BUNDLE' lists the \
+snapshots" "$TMP/err"
 expect_status 3 "$RUNBUNDLE" checkout "$TMP/b.rb" abc "$TMP/none"
 expect_grep "^hint: a root tree id prefix needs at least 4 hex digits" \
 	"$TMP/err"
