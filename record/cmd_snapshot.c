@@ -26,6 +26,7 @@
 #include "record/commands.h"
 #include "record/record.h"
 #include "record/record_progress.h"
+#include "sandbox/policy.h"
 
 /* The bundle's own files, excluded when they lie inside DIR. */
 static const char *const bundle_suffixes[] = {"", "-wal", "-shm", "-journal"};
@@ -80,41 +81,17 @@ static int parse_level(const struct cli_command *self, const char *text,
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t len = strlen(s), n = strlen(suffix);
-
-	return len >= n && strcmp(s + len - n, suffix) == 0;
-}
-
 /* Reject a pattern that matches no path of a snapshot, by the rules of
- * a policy's snapshot.exclude (docs/policy.md). Otherwise a gitignore
- * pattern such as 'build/' would leave out nothing, silently. */
+ * a policy's snapshot.exclude. Otherwise a gitignore pattern such as
+ * 'build/' would leave out nothing, silently. */
 static int check_exclude(const struct cli_command *self, const char *s)
 {
-	const char *rest = s[0] == '/' ? s + 1 : s;
-	size_t len = strlen(s);
-	const char *reason = NULL, *hint = NULL;
+	const char *fix, *flaw = sandbox_exclude_flaw(s, &fix);
 
-	if (!*rest) {
-		reason = "not a pattern";
-		hint = "give a name or a path relative to DIR";
-	} else if (s[len - 1] == '/') {
-		reason = "ends with '/'";
-		hint = "drop the '/': a pattern matches directories and "
-		       "files alike";
-	} else if (strstr(s, "//") || strcmp(rest, ".") == 0 ||
-		   strcmp(rest, "..") == 0 || strncmp(rest, "./", 2) == 0 ||
-		   strncmp(rest, "../", 3) == 0 || strstr(rest, "/./") ||
-		   strstr(rest, "/../") || ends_with(rest, "/.") ||
-		   ends_with(rest, "/..")) {
-		reason = "has an empty, '.' or '..' component, which no "
-			 "path in a snapshot has";
-	}
-	if (!reason)
+	if (!flaw)
 		return 0;
-	return cli_usage_hint(self, hint, "invalid --exclude: '%s': %s", s,
-			      reason);
+	return cli_usage_hint(self, fix, "invalid --exclude: '%s': %s", s,
+			      flaw);
 }
 
 static int parse_args(int argc, char **argv, const struct cli_command *self,

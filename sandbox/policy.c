@@ -466,34 +466,54 @@ static int check_match_rule(struct parser *ps, const cJSON *v)
 	return bad(ps, v, "not a rule ('regex:PATTERN' or 'path:JSONPATH')");
 }
 
-/*
- * A snapshot exclude is an fnmatch(3) pattern in the snapshot code's
- * syntax (bundle/snapshot.h): a name, or with '/' a path from the
- * snapshot's root. Reject what would never match there.
- */
-static int check_exclude(struct parser *ps, const cJSON *v)
+/* Return whether s ends with suffix. */
+static bool ends_with(const char *s, const char *suffix)
 {
-	const char *s = v->valuestring;
-	size_t len = strlen(s);
-	const char *rest = s[0] == '/' ? s + 1 : s;
+	size_t len = strlen(s), n = strlen(suffix);
 
-	if (!*rest)
-		return bad(ps, v, "not a pattern: give a name or a path "
-			   "relative to the workspace");
+	return len >= n && strcmp(s + len - n, suffix) == 0;
+}
+
+const char *sandbox_exclude_flaw(const char *pattern, const char **fix)
+{
+	const char *rest = pattern[0] == '/' ? pattern + 1 : pattern;
+	size_t len = strlen(pattern);
+
+	*fix = NULL;
+	if (!*rest) {
+		*fix = "give a name, or a path from the snapshot's root";
+		return "not a pattern";
+	}
 	if (len >= PATH_MAX)
-		return bad(ps, v, "too long: a path has at most PATH_MAX "
-			   "bytes");
-	if (s[len - 1] == '/')
-		return bad(ps, v, "ends with '/': a pattern matches "
-			   "directories and files alike, so drop it");
-	if (strstr(s, "//") || strcmp(rest, ".") == 0 ||
+		return "too long: a path has at most PATH_MAX bytes";
+	if (pattern[len - 1] == '/') {
+		*fix = "drop the '/': a pattern matches directories and files "
+		       "alike";
+		return "ends with '/'";
+	}
+	if (strstr(pattern, "//") || strcmp(rest, ".") == 0 ||
 	    strcmp(rest, "..") == 0 || strncmp(rest, "./", 2) == 0 ||
 	    strncmp(rest, "../", 3) == 0 || strstr(rest, "/./") ||
-	    strstr(rest, "/../") || (len >= 2 && !strcmp(s + len - 2, "/.")) ||
-	    (len >= 3 && !strcmp(s + len - 3, "/..")))
-		return bad(ps, v, "has an empty, '.' or '..' component, "
-			   "which no path in a snapshot has");
-	return 0;
+	    strstr(rest, "/../") || ends_with(rest, "/.") ||
+	    ends_with(rest, "/.."))
+		return "has an empty, '.' or '..' component, which no path in "
+		       "a snapshot has";
+	return NULL;
+}
+
+/* Reject a snapshot exclude that would never match, with the fix. */
+static int check_exclude(struct parser *ps, const cJSON *v)
+{
+	const char *fix, *flaw = sandbox_exclude_flaw(v->valuestring, &fix);
+	char why[256];
+
+	if (!flaw)
+		return 0;
+	if (fix)
+		snprintf(why, sizeof(why), "%s, so %s", flaw, fix);
+	else
+		snprintf(why, sizeof(why), "%s", flaw);
+	return bad(ps, v, why);
 }
 
 static int check_item(struct parser *ps, const cJSON *v, enum item_check c)

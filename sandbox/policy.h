@@ -180,4 +180,13 @@ void sandbox_policy_free(struct sandbox_policy *policy);
 bool sandbox_env_matches(const struct sandbox_strings *patterns,
 			 const char *name);
 
+/*
+ * Return why pattern, a snapshot exclude, can match no path of a
+ * snapshot, or NULL when it can. A snapshot exclude is an fnmatch(3)
+ * pattern in the snapshot code's syntax (bundle/snapshot.h): a name, or
+ * with '/' a path from the snapshot's root. *fix is set to the fix, or
+ * NULL when the reason says it. Both texts are static.
+ */
+const char *sandbox_exclude_flaw(const char *pattern, const char **fix);
+
 #endif
