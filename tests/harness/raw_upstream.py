@@ -1,6 +1,6 @@
-"""An upstream on 127.0.0.1 that answers each request with fixed bytes,
-chosen by the request's path, for response heads that upstream.py's
-http.server cannot send.
+"""Serve an upstream on 127.0.0.1 that sends fixed bytes for each
+request, chosen by the request's path, for response heads that
+upstream.py's http.server cannot send.
 
 usage: raw_upstream.py PORT_FILE RESPONSES_JSON [--close]
 

@@ -82,8 +82,8 @@ for who in $IDENTITIES; do
 	expect_grep '^blocked: mmap' "$TMP/out"
 done
 
-# Files in a tmpfs are memory too, which RLIMIT_AS does not count: each
-# tmpfs that the agent writes holds no more than the memory limit.
+# Files in a tmpfs are memory too, which RLIMIT_AS does not count. So
+# each tmpfs that the agent writes is no larger than the memory limit.
 p=$(policy tmpfs '{"version": 1, "limits": {"memory_bytes": "32M",
 	"file_size_bytes": "1G"}}')
 for who in $IDENTITIES; do
