@@ -30,6 +30,10 @@
 #define GATE_MAX_ITEMS 1000
 #define GATE_NAME_WIDTH 16
 
+/* The value on_change returns to stop the diff after it stored its own
+ * error, told apart from the diff's -1. */
+#define GATE_STOPPED (-2)
+
 enum { DAMAGED, FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE,
        DIVERGED, TIMED_OUT, FAILED, N_RULES };
 
@@ -57,21 +61,28 @@ struct gate {
 				  * it was opened */
 };
 
-/* Count a hit and keep its item as messages show a path: control
+/* Count a hit and keep its whole item as messages show a path: control
  * characters and bytes that are not UTF-8 as "\xHH", a backslash as
  * "\\", then what else could mislead a terminal (C1 controls,
  * bidirectional overrides) as '?'. */
 static void hit(struct rule *rule, const char *item)
 {
-	char escaped[512], clean[512];
+	size_t size = 4 * strlen(item) + 1; /* "\xHH" is the longest form */
+	char *escaped, *clean;
 
 	rule->hits++;
 	if (cJSON_GetArraySize(rule->items) >= GATE_MAX_ITEMS)
 		return;
-	bundle_name_escape(escaped, sizeof(escaped),
-			   (const unsigned char *)item, strlen(item));
-	cli_sanitize(clean, sizeof(clean), escaped);
-	cJSON_AddItemToArray(rule->items, cJSON_CreateString(clean));
+	escaped = malloc(size);
+	clean = malloc(size);
+	if (escaped && clean) {
+		bundle_name_escape(escaped, size, (const unsigned char *)item,
+				   strlen(item));
+		cli_sanitize(clean, size, escaped);
+		cJSON_AddItemToArray(rule->items, cJSON_CreateString(clean));
+	}
+	free(escaped);
+	free(clean);
 }
 
 static int any_match(const struct inspect_gate_list *list, const char *path,
@@ -85,21 +96,26 @@ static int any_match(const struct inspect_gate_list *list, const char *path,
 }
 
 /* Return whether dir (a path from the root, "" for the root) contains, in
- * the run's final state, an entry name of the given kind. */
+ * the run's final state, an entry name of the given kind. A path that
+ * cannot be held in memory counts as absent. */
 static bool final_has(struct gate *g, const char *dir, const char *name,
 		      enum bundle_entry_kind kind)
 {
 	const struct inspect_view *v = g->view;
 	struct inspect_node node;
-	char path[8192];
-	bool found;
+	size_t len = strlen(dir) + 1 + strlen(name) + 1;
+	char *path = malloc(len);
+	bool found = false;
 
-	snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", name);
-	if (inspect_node_find(v->bundle, &v->steps[v->n_steps - 1].root, path,
-			      &node) < 0)
+	if (!path)
 		return false;
-	found = !node.is_root && node.entry.kind == kind;
-	inspect_node_release(&node);
+	snprintf(path, len, "%s%s%s", dir, *dir ? "/" : "", name);
+	if (inspect_node_find(v->bundle, &v->steps[v->n_steps - 1].root, path,
+			      &node) == 0) {
+		found = !node.is_root && node.entry.kind == kind;
+		inspect_node_release(&node);
+	}
+	free(path);
 	return found;
 }
 
@@ -111,10 +127,11 @@ static bool final_has(struct gate *g, const char *dir, const char *name,
  */
 static bool in_git_dir(struct gate *g, const char *path)
 {
-	char dir[8192];
 	const char *hooks = strstr(path, "/hooks");
 	const char *base = strrchr(path, '/');
 	size_t len;
+	char *dir;
+	bool found;
 
 	if (hooks && (hooks[6] == '\0' || hooks[6] == '/'))
 		len = (size_t)(hooks - path);
@@ -125,13 +142,16 @@ static bool in_git_dir(struct gate *g, const char *path)
 		len = 0;
 	else
 		return false;
-	if (len >= sizeof(dir))
-		return false;
-	memcpy(dir, path, len);
-	dir[len] = '\0';
-	return final_has(g, dir, "HEAD", BUNDLE_ENTRY_FILE) &&
-	       final_has(g, dir, "objects", BUNDLE_ENTRY_DIR) &&
-	       final_has(g, dir, "refs", BUNDLE_ENTRY_DIR);
+
+	/* Out of memory counts as a git directory, so the rule fails closed. */
+	dir = strndup(path, len);
+	if (!dir)
+		return true;
+	found = final_has(g, dir, "HEAD", BUNDLE_ENTRY_FILE) &&
+		final_has(g, dir, "objects", BUNDLE_ENTRY_DIR) &&
+		final_has(g, dir, "refs", BUNDLE_ENTRY_DIR);
+	free(dir);
+	return found;
 }
 
 static int on_change(const unsigned char *path, size_t path_len,
@@ -140,13 +160,18 @@ static int on_change(const unsigned char *path, size_t path_len,
 		     const struct bundle_tree_entry *new, void *arg)
 {
 	struct gate *g = arg;
-	char raw[8192];
+	char *raw;
 
 	(void)change, (void)old;
-	if (path_len >= sizeof(raw))
-		path_len = sizeof(raw) - 1;
-	memcpy(raw, path, path_len);
-	raw[path_len] = '\0';
+
+	/* Copy the whole path, because a rule may match only its last
+	 * components, which can lie beyond any fixed length. */
+	raw = strndup((const char *)path, path_len);
+	if (!raw) {
+		inspect_set_error("cannot check the changed paths: "
+				  "out of memory");
+		return GATE_STOPPED;
+	}
 	g->changed++;
 	/* A symlink .runbundle -> src/rb changes no path below .runbundle,
 	 * yet a later job that reads .runbundle/gate.json reads src/rb. */
@@ -159,18 +184,22 @@ static int on_change(const unsigned char *path, size_t path_len,
 		hit(&g->r[PROTECTED], raw);
 	if (!any_match(&g->rules->allowed_paths, raw, inspect_gate_path_match))
 		hit(&g->r[OUTSIDE], raw);
+	free(raw);
 	return 0;
 }
 
 static int check_changes(struct gate *g)
 {
 	const struct inspect_view *v = g->view;
+	int rc;
 
 	if (v->n_steps < 2)
 		return 0;
-	if (bundle_snapshot_diff(v->bundle, &v->steps[0].root,
-				 &v->steps[v->n_steps - 1].root, on_change,
-				 g) < 0)
+	rc = bundle_snapshot_diff(v->bundle, &v->steps[0].root,
+				  &v->steps[v->n_steps - 1].root, on_change, g);
+	if (rc == GATE_STOPPED)
+		return -1;
+	if (rc < 0)
 		return inspect_take_error(bundle_error(), bundle_error_hint());
 	if (g->rules->max_files_changed >= 0 &&
 	    g->changed > (uint64_t)g->rules->max_files_changed)
@@ -396,7 +425,23 @@ static int check_verified(struct gate *g, const char *path)
 	return 0;
 }
 
-/* Join the first items into the detail line after a lead-in. */
+/* Return the tail of item in at most room bytes, less 3 for "...", cut
+ * where a UTF-8 sequence starts. The end of a deep path names the file. */
+static const char *item_tail(const char *item, size_t room)
+{
+	size_t len = strlen(item);
+	const char *tail;
+
+	if (len <= room)
+		return item;
+	tail = item + len - (room > 3 ? room - 3 : 0);
+	while (*tail && ((unsigned char)*tail & 0xc0) == 0x80)
+		tail++;
+	return tail;
+}
+
+/* Join the first items into the detail line after a lead-in. A first
+ * item too long for the line is shown by its end. */
 static void describe_items(struct rule *r, const char *lead)
 {
 	size_t len = (size_t)snprintf(r->detail, sizeof(r->detail), "%s",
@@ -404,12 +449,20 @@ static void describe_items(struct rule *r, const char *lead)
 	const cJSON *item;
 
 	cJSON_ArrayForEach(item, r->items) {
-		if (len + strlen(item->valuestring) + 4 >= sizeof(r->detail))
+		bool first = item == r->items->child;
+		const char *text = item->valuestring;
+		size_t room = sizeof(r->detail) - len - 5;
+
+		if (len + 5 >= sizeof(r->detail))
 			break;
+		if (strlen(text) > room && !first)
+			break;
+		text = item_tail(text, room);
 		len += (size_t)snprintf(r->detail + len,
-					sizeof(r->detail) - len, "%s'%s'",
-					item == r->items->child ? ": " : ", ",
-					item->valuestring);
+					sizeof(r->detail) - len, "%s'%s%s'",
+					first ? ": " : ", ",
+					text == item->valuestring ? "" : "...",
+					text);
 	}
 }
 
