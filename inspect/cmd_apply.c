@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,6 @@
 #include "inspect/view.h"
 
 #define APPLY_MAX_SHOWN 20
-#define APPLY_PATH_MAX 4096
 
 struct apply {
 	const struct inspect_view *view;
@@ -81,7 +81,7 @@ struct apply {
 	unsigned char *done; /* per change of the first pass: the target
 			      * has its final state already */
 	size_t done_cap;
-	char reason[APPLY_PATH_MAX + 128]; /* a conflict's formatted reason */
+	char *reason; /* a conflict's formatted reason, malloc'd */
 };
 
 static int change_index(enum bundle_change change)
@@ -95,20 +95,53 @@ static int change_index(enum bundle_change change)
 	return 1;
 }
 
+/* Format a conflict's reason into a->reason and return it, or a fixed
+ * text when memory runs out. */
+static const char *set_reason(struct apply *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *set_reason(struct apply *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	free(a->reason);
+	va_start(ap, fmt);
+	n = vasprintf(&a->reason, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		a->reason = NULL;
+		return "cannot be described: out of memory";
+	}
+	return a->reason;
+}
+
+/* Return a malloc'd copy of name (len bytes, as in a tree entry) escaped
+ * for display by bundle_name_escape(), or NULL when memory runs out. */
+static char *display_copy(const void *name, size_t len)
+{
+	size_t size = 4 * len + 1; /* "\xHH" is the longest form */
+	char *shown = malloc(size);
+
+	if (shown)
+		bundle_name_escape(shown, size, name, len);
+	return shown;
+}
+
 /*
  * Open the directory that contains path's last component, below root_fd,
  * never following a symlink. With create, missing directories are made.
  * Returns the fd (or -1 with errno) and points *name at the last
- * component inside buf.
+ * component inside path. Paths of any length work, because each step
+ * opens one component; path is changed during the call and restored.
  */
-static int open_parent(int root_fd, const char *path, int create, char *buf,
+static int open_parent(int root_fd, char *path, int create,
 		       const char **name)
 {
 	int fd = dup(root_fd);
-	char *p = buf, *slash;
+	char *p = path, *slash;
 	int saved;
 
-	snprintf(buf, APPLY_PATH_MAX, "%s", path);
 	while (fd >= 0 && (slash = strchr(p, '/'))) {
 		int next;
 
@@ -210,16 +243,17 @@ static const char *linked_differs(struct apply *a, int dirfd,
 				  enum bundle_change change)
 {
 	struct inspect_node node = {0};
-	char target[APPLY_PATH_MAX];
+	char *target = strndup((const char *)old->text, old->text_len);
 	const char *reason = "cannot be compared: the bundle is damaged";
 
-	snprintf(target, sizeof(target), "%.*s", (int)old->text_len,
-		 (const char *)old->text);
+	if (!target)
+		return "cannot be compared: out of memory";
 	if (inspect_node_find(a->view->bundle, a->initial, target,
 			      &node) == 0 && !node.is_root &&
 	    node.entry.kind == BUNDLE_ENTRY_FILE)
 		reason = differs(a, dirfd, name, &node.entry, change);
 	inspect_node_release(&node);
+	free(target);
 	return reason;
 }
 
@@ -233,9 +267,7 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 
 	if (dirfd >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno != ENOENT) {
-		snprintf(a->reason, sizeof(a->reason), "cannot be read: %s",
-			 strerror(errno));
-		return a->reason;
+		return set_reason(a, "cannot be read: %s", strerror(errno));
 	}
 	if (dirfd < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return old ? "missing from the target" : NULL;
@@ -256,9 +288,8 @@ static const char *differs(struct apply *a, int dirfd, const char *name,
 			       "snapshot";
 		rc = content_differs(a, dirfd, name, old);
 		if (rc == -2) {
-			snprintf(a->reason, sizeof(a->reason),
-				 "cannot be read: %s", strerror(errno));
-			return a->reason;
+			return set_reason(a, "cannot be read: %s",
+					  strerror(errno));
 		}
 		if (rc < 0)
 			return "cannot be compared: the bundle is damaged";
@@ -400,15 +431,18 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 
 	if (entry->kind == BUNDLE_ENTRY_HARDLINK) {
 		/* NOTE: a hardlink is written as a copy of its target. */
-		char target[APPLY_PATH_MAX];
+		char *target = strndup((const char *)entry->text,
+				       entry->text_len);
+		int found = target &&
+			    inspect_node_find(a->view->bundle, a->final,
+					      target, &node) == 0 &&
+			    !node.is_root &&
+			    node.entry.kind == BUNDLE_ENTRY_FILE;
 
-		snprintf(target, sizeof(target), "%.*s",
-			 (int)entry->text_len, (const char *)entry->text);
-		if (inspect_node_find(a->view->bundle, a->final, target,
-				      &node) < 0 || node.is_root ||
-		    node.entry.kind != BUNDLE_ENTRY_FILE) {
+		free(target);
+		if (!found) {
 			inspect_node_release(&node);
-			errno = EINVAL;
+			errno = target ? EINVAL : ENOMEM;
 			return -1;
 		}
 		src = &node.entry;
@@ -507,7 +541,6 @@ static void record_change(struct apply *a, enum bundle_change change,
  * longer has, once they are empty. */
 static void prune_parents(struct apply *a, char *raw)
 {
-	char buf[APPLY_PATH_MAX];
 	const char *name;
 	char *slash;
 
@@ -521,7 +554,7 @@ static void prune_parents(struct apply *a, char *raw)
 		inspect_node_release(&node);
 		if (in_final)
 			return;
-		dirfd = open_parent(a->root_fd, raw, 0, buf, &name);
+		dirfd = open_parent(a->root_fd, raw, 0, &name);
 		if (dirfd < 0)
 			return;
 		not_empty = unlinkat(dirfd, name, AT_REMOVEDIR) < 0;
@@ -553,13 +586,14 @@ static int initial_non_dir(struct apply *a, const char *path)
  */
 static int below_replaced(struct apply *a, const char *raw)
 {
-	char prefix[APPLY_PATH_MAX];
 	const char *slash;
 
 	for (slash = strchr(raw, '/'); slash; slash = strchr(slash + 1, '/')) {
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)(slash - raw),
-			 raw);
-		if (initial_non_dir(a, prefix))
+		char *prefix = strndup(raw, (size_t)(slash - raw));
+		int found = prefix && initial_non_dir(a, prefix);
+
+		free(prefix);
+		if (found)
 			return 1;
 	}
 	return 0;
@@ -567,12 +601,32 @@ static int below_replaced(struct apply *a, const char *raw)
 
 struct untracked {
 	struct apply *a;
-	char path[APPLY_PATH_MAX];
-	int found; /* an entry that the initial snapshot lacks */
+	char *path;  /* malloc'd, grown as the walk goes deeper */
+	size_t cap;
+	int found;   /* an entry that the initial snapshot lacks */
 };
 
+/* Append "/name" to u->path at mark. Returns -1 when memory runs out. */
+static int untracked_push(struct untracked *u, size_t mark, const char *name)
+{
+	size_t need = mark + 1 + strlen(name) + 1;
+
+	if (need > u->cap) {
+		char *bigger = realloc(u->path, 2 * need);
+
+		if (!bigger)
+			return -1;
+		u->path = bigger;
+		u->cap = 2 * need;
+	}
+	u->path[mark] = '/';
+	strcpy(u->path + mark + 1, name);
+	return 0;
+}
+
 /* Look for an entry below the open directory fd (at u->path) that the
- * initial snapshot does not have. Closes fd. */
+ * initial snapshot does not have. Closes fd. Running out of memory
+ * counts as finding one, so that nothing is deleted unchecked. */
 static void find_untracked(struct untracked *u, int fd, int depth)
 {
 	DIR *dir = fdopendir(fd);
@@ -590,8 +644,7 @@ static void find_untracked(struct untracked *u, int fd, int depth)
 
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		if (snprintf(u->path + mark, sizeof(u->path) - mark, "/%s",
-			     d->d_name) >= (int)(sizeof(u->path) - mark) ||
+		if (untracked_push(u, mark, d->d_name) < 0 ||
 		    inspect_node_find(u->a->view->bundle, u->a->initial,
 				      u->path, &node) < 0) {
 			u->found = 1;
@@ -622,23 +675,31 @@ static void find_untracked(struct untracked *u, int fd, int depth)
 static const char *dir_replaced(struct apply *a, int dirfd, const char *name,
 				const char *raw)
 {
-	struct untracked u = {.a = a};
-	char shown[APPLY_PATH_MAX];
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			O_CLOEXEC);
+	struct untracked u = {.a = a, .path = strdup(raw)};
+	const char *reason = NULL;
+	char *shown;
+	int fd;
 
-	if (fd < 0)
+	if (!u.path)
+		return "cannot be compared: out of memory";
+	u.cap = strlen(raw) + 1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0) {
+		free(u.path);
 		return "is of another type than in the initial snapshot";
-	snprintf(u.path, sizeof(u.path), "%s", raw);
+	}
 	find_untracked(&u, fd, 0);
-	if (!u.found)
-		return NULL;
-	bundle_name_escape(shown, sizeof(shown), (const unsigned char *)u.path,
-			   strlen(u.path));
-	snprintf(a->reason, sizeof(a->reason), "is a directory that the run "
-		 "replaced, and '%s' in it is not in the initial snapshot, so "
-		 "replacing it would delete that", shown);
-	return a->reason;
+	if (u.found) {
+		shown = display_copy(u.path, strlen(u.path));
+		reason = set_reason(a, "is a directory that the run replaced, "
+				    "and '%s' in it is not in the initial "
+				    "snapshot, so replacing it would delete "
+				    "that", shown ? shown : "?");
+		free(shown);
+	}
+	free(u.path);
+	return reason;
 }
 
 /*
@@ -676,9 +737,8 @@ static const char *check_change(struct apply *a, int dirfd, const char *name,
 		return reason;
 	if (dirfd < 0 && errno != ENOENT && errno != ENOTDIR &&
 	    errno != ELOOP) {
-		snprintf(a->reason, sizeof(a->reason), "is below a directory "
-			 "that cannot be opened: %s", strerror(errno));
-		return a->reason;
+		return set_reason(a, "is below a directory that cannot be "
+				  "opened: %s", strerror(errno));
 	}
 	if (dirfd < 0 && errno != ENOENT) {
 		if (!below_replaced(a, raw))
@@ -707,17 +767,17 @@ static int has_linked(struct apply *a, int dirfd, const char *name,
 		      const struct bundle_tree_entry *new)
 {
 	struct inspect_node node = {0};
-	char target[APPLY_PATH_MAX];
+	char *target = strndup((const char *)new->text, new->text_len);
 	int same;
 
-	snprintf(target, sizeof(target), "%.*s", (int)new->text_len,
-		 (const char *)new->text);
-	same = inspect_node_find(a->view->bundle, a->final, target,
+	same = target &&
+	       inspect_node_find(a->view->bundle, a->final, target,
 				 &node) == 0 && !node.is_root &&
 	       node.entry.kind == BUNDLE_ENTRY_FILE &&
 	       differs(a, dirfd, name, &node.entry,
 		       BUNDLE_CHANGE_MODIFIED) == NULL;
 	inspect_node_release(&node);
+	free(target);
 	return same;
 }
 
@@ -886,36 +946,39 @@ static int on_change(const unsigned char *path, size_t path_len,
 		     const struct bundle_tree_entry *new, void *arg)
 {
 	struct apply *a = arg;
-	char raw[APPLY_PATH_MAX], buf[APPLY_PATH_MAX], display[APPLY_PATH_MAX];
+	char *raw = strndup((const char *)path, path_len);
+	char *display = display_copy(path, path_len);
 	const char *name;
-	int dirfd, rc;
+	int dirfd, rc = 0;
 
-	bundle_name_escape(display, sizeof(display), path, path_len);
-	if (path_len >= sizeof(raw)) {
-		conflict(a, display, "the path is too long");
-		return 0;
+	if (!raw || !display) {
+		inspect_set_error("cannot apply: out of memory");
+		a->failed = 1;
+		rc = -1;
+		goto out;
 	}
-	memcpy(raw, path, path_len);
-	raw[path_len] = '\0';
 	if (in_git_dir(raw)) {
 		if (!a->writing)
 			cJSON_AddItemToArray(a->skipped,
 					     cJSON_CreateString(display));
-		return 0;
+		goto out;
 	}
 	if (left_out(a, display, change, old, new))
-		return 0;
+		goto out;
 	/* The second pass gets the changes in the first one's order. */
 	if (a->writing && a->done[a->n_seen++])
-		return 0;
+		goto out;
 	dirfd = open_parent(a->root_fd, raw, a->writing &&
-			    change != BUNDLE_CHANGE_DELETED, buf, &name);
+			    change != BUNDLE_CHANGE_DELETED, &name);
 	if (!a->writing)
 		rc = check_one(a, dirfd, name, raw, display, change, old, new);
 	else
 		rc = write_one(a, dirfd, name, raw, display, change, new);
 	if (dirfd >= 0)
 		close(dirfd);
+out:
+	free(raw);
+	free(display);
 	return rc;
 }
 
@@ -1007,11 +1070,15 @@ static void print_human(const struct apply *a, int dry_run, int rejected)
 	/* The escaped paths keep valid UTF-8, so the C1 controls and the
 	 * bidirectional overrides in it still need masking. */
 	cJSON_ArrayForEach(item, a->changes) {
-		char shown[APPLY_PATH_MAX];
+		const char *path = inspect_json_str(item, "path");
+		size_t size = strlen(path) + 1;
+		char *shown = malloc(size);
 
-		cli_sanitize(shown, sizeof(shown),
-			     inspect_json_str(item, "path"));
-		printf("%s  %s\n", inspect_json_str(item, "change"), shown);
+		if (shown)
+			cli_sanitize(shown, size, path);
+		printf("%s  %s\n", inspect_json_str(item, "change"),
+		       shown ? shown : "?");
+		free(shown);
 	}
 	printf("%s %llu added, %llu modified, %llu deleted, %llu mode "
 	       "changed\n", dry_run ? "would apply:" : "applied:",
@@ -1155,6 +1222,7 @@ out:
 	cJSON_Delete(a.skipped);
 	cJSON_Delete(a.special);
 	cJSON_Delete(a.already_final);
+	free(a.reason);
 	free(a.done);
 	inspect_view_close(&view);
 	return rc;
