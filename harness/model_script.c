@@ -118,7 +118,7 @@ static int parse_usage(const char *name, const char *what,
 /* The arguments as compact JSON text, from an object or from a string
  * that contains a JSON object (tool input is an object in every API). */
 static char *arguments_text(const char *name, const char *what,
-			    const cJSON *arguments)
+			    const char *path, const cJSON *arguments)
 {
 	char *text;
 
@@ -129,17 +129,15 @@ static char *arguments_text(const char *name, const char *what,
 			arguments->valuestring,
 			strlen(arguments->valuestring));
 
-		char context[64];
-
 		if (!cJSON_IsObject(parsed)) {
 			cJSON_Delete(parsed);
 			invalid(name, what, "\"arguments\" string is not "
 				"a JSON object");
 			return NULL;
 		}
-		snprintf(context, sizeof(context), "%s: \"arguments\" string",
-			 what);
-		if (script_check_keys(name, context, parsed) < 0) {
+		/* Name a duplicate key by the path that arguments given as
+		 * an object would have, so both forms report it the same way. */
+		if (script_check_keys(name, path, parsed) < 0) {
 			cJSON_Delete(parsed);
 			return NULL;
 		}
@@ -157,13 +155,15 @@ static char *arguments_text(const char *name, const char *what,
 	return text;
 }
 
-static int parse_call(const char *name, const char *what, const cJSON *item,
+static int parse_call(const char *name, const char *what,
+		      const char *turn_path, size_t index, const cJSON *item,
 		      struct script_call *call)
 {
 	static const char *const allowed[] = { "name", "arguments", "id",
 					       NULL };
 	const cJSON *tool = cJSON_GetObjectItemCaseSensitive(item, "name");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+	char path[96];
 
 	if (!cJSON_IsObject(item))
 		return invalid(name, what, "each tool call must be an "
@@ -180,14 +180,17 @@ static int parse_call(const char *name, const char *what, const cJSON *item,
 	call->id = id ? strdup(id->valuestring) : NULL;
 	if (!call->name || (id && !call->id))
 		return invalid(name, what, "out of memory");
+	snprintf(path, sizeof(path), "%s.tool_calls[%zu].arguments",
+		 turn_path, index);
 	call->arguments = arguments_text(
-		name, what, cJSON_GetObjectItemCaseSensitive(item,
-							     "arguments"));
+		name, what, path,
+		cJSON_GetObjectItemCaseSensitive(item, "arguments"));
 	return call->arguments ? 0 : -1;
 }
 
 static int parse_calls(const char *name, const char *what,
-		       const cJSON *calls, struct script_turn *turn)
+		       const char *turn_path, const cJSON *calls,
+		       struct script_turn *turn)
 {
 	size_t n = (size_t)cJSON_GetArraySize(calls);
 	size_t i = 0;
@@ -200,21 +203,25 @@ static int parse_calls(const char *name, const char *what,
 		return invalid(name, what, "out of memory");
 	for (const cJSON *item = calls->child; item; item = item->next) {
 		turn->n_calls = i + 1;
-		if (parse_call(name, what, item, &turn->calls[i++]) < 0)
+		if (parse_call(name, what, turn_path, i, item,
+			       &turn->calls[i]) < 0)
 			return -1;
+		i++;
 	}
 	return 0;
 }
 
-static int parse_turn(const char *name, size_t number, const cJSON *item,
-		      struct script_turn *turn)
+static int parse_turn(const char *name, int in_object, size_t number,
+		      const cJSON *item, struct script_turn *turn)
 {
 	static const char *const allowed[] = { "text", "tool_calls", "usage",
 					       NULL };
-	char what[32];
+	char what[32], path[48];
 	const cJSON *text, *calls;
 
 	snprintf(what, sizeof(what), "turn %zu", number);
+	snprintf(path, sizeof(path), "%s[%zu]", in_object ? "turns" : "",
+		 number - 1);
 	if (!cJSON_IsObject(item))
 		return invalid(name, what, "a turn must be an object");
 	if (only_members(name, what, item, allowed) < 0)
@@ -234,7 +241,7 @@ static int parse_turn(const char *name, size_t number, const cJSON *item,
 		if (!turn->text)
 			return invalid(name, what, "out of memory");
 	}
-	if (calls && parse_calls(name, what, calls, turn) < 0)
+	if (calls && parse_calls(name, what, path, calls, turn) < 0)
 		return -1;
 	return parse_usage(name, what,
 			   cJSON_GetObjectItemCaseSensitive(item, "usage"),
@@ -294,8 +301,8 @@ static int parse_script(struct harness_script *script, const cJSON *root)
 		return invalid(script->name, "turns", "out of memory");
 	for (const cJSON *item = turns->child; item; item = item->next) {
 		script->n_turns = i + 1;
-		if (parse_turn(script->name, i + 1, item,
-			       &script->turns[i]) < 0)
+		if (parse_turn(script->name, cJSON_IsObject(root), i + 1,
+			       item, &script->turns[i]) < 0)
 			return -1;
 		i++;
 	}

@@ -81,9 +81,10 @@ const char *script_check_request(enum harness_api api, const cJSON *body,
 				 size_t size);
 
 /* Reject a tree in which an object has a key twice (model_script_keys.c).
- * The message names the script, what (the part of the script that root
- * is, or NULL for the whole script), the JSON path of the second member
- * from root and the key. */
-int script_check_keys(const char *name, const char *what, const cJSON *root);
+ * The message names the script, the JSON path of the second member and
+ * the key. prefix is the path of root in the script, or NULL for the
+ * whole script. */
+int script_check_keys(const char *name, const char *prefix,
+		      const cJSON *root);
 
 #endif

@@ -114,7 +114,8 @@ static int walk(const cJSON *item, struct harness_path_step *steps,
 	return 0;
 }
 
-int script_check_keys(const char *name, const char *what, const cJSON *root)
+int script_check_keys(const char *name, const char *prefix,
+		      const cJSON *root)
 {
 	/* harness_json_parse() rejects deeper trees, so the walk stays
 	 * within the steps. */
@@ -133,7 +134,8 @@ int script_check_keys(const char *name, const char *what, const cJSON *root)
 	}
 	harness_set_error("invalid model script: '%s': %s%s%s: duplicate "
 			  "key \"%.80s\"",
-			  name, what ? what : "", what ? ": " : "", path,
+			  name, prefix ? prefix : "",
+			  prefix && path[0] != '[' ? "." : "", path,
 			  steps[depth - 1].key);
 	harness_set_hint("give each key of an object once; see "
 			 "docs/model-script.md for the format");

@@ -980,7 +980,17 @@ static void invalid_scripts_are_rejected(void **state)
 		  "key \"my-key\"" },
 		{ "[{\"tool_calls\":[{\"name\":\"f\",\"arguments\":"
 		  "\"{\\\"a\\\":1,\\\"a\\\":2}\"}]}]",
-		  "turn 1: \"arguments\" string: a: duplicate key \"a\"" },
+		  "'bad.json': [0].tool_calls[0].arguments.a: duplicate key "
+		  "\"a\"" },
+		{ "{\"turns\":[{\"text\":\"a\"},{\"tool_calls\":[{"
+		  "\"name\":\"f\"},{\"name\":\"g\",\"arguments\":"
+		  "\"{\\\"city\\\":1,\\\"city\\\":2}\"}]}]}",
+		  "'bad.json': turns[1].tool_calls[1].arguments.city: "
+		  "duplicate key \"city\"" },
+		{ "[{\"tool_calls\":[{\"name\":\"f\",\"arguments\":"
+		  "\"{\\\"my-key\\\":1,\\\"my-key\\\":2}\"}]}]",
+		  "'bad.json': [0].tool_calls[0].arguments[\"my-key\"]: "
+		  "duplicate key \"my-key\"" },
 	};
 
 	(void)state;
