@@ -112,6 +112,9 @@ static int fail(const char *what, const char *path)
 		sandbox_set_hint("make the part and the directories above it "
 				 "readable to you. If another user's run "
 				 "created it, it goes when that run ends");
+	if (strcmp(what, "open the HOME seed") == 0)
+		sandbox_set_hint("create the directory that seeds HOME, or "
+				 "take home.seed out of the policy");
 	return -1;
 }
 

@@ -65,6 +65,14 @@ for who in $IDENTITIES; do
 	expect_eq token-free "$(cat "$seed/.config/agent.toml")" \
 		"$who: the seed is unchanged"
 
+	# A seed that does not exist is named, with the fix.
+	p=$(policy noseed "{\"version\": 1, \"home\": {\"seed\":
+		\"$TMP/no-seed\"}}")
+	expect_status 125 sandbox "$who" --policy "$p" -- true
+	expect_grep "^runbundle: cannot open the HOME seed: '$TMP/no-seed': " \
+		"$TMP/err"
+	expect_grep '^hint: create the directory that seeds HOME' "$TMP/err"
+
 	# /dev follows /proc in the description. A hidden path is covered
 	# in every run, also where it resolves into /dev through a symlink
 	# of the workspace.
