@@ -574,7 +574,8 @@ static void *open_module(void)
 				 "build or installation, owned by root, you or "
 				 "its owner, and not writable by every user");
 		cli_hint("build it with ninja, or install runbundle again "
-			 "with meson install");
+			 "with meson install. A copied runbundle needs "
+			 "%s beside it", RUNBUNDLE_MODULE_NAME);
 	}
 	return module;
 }

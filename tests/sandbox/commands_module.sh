@@ -38,6 +38,7 @@ expect_status 3 "$TMP/alone/runbundle" verify "$TMP/none.rb"
 expect_grep "^runbundle: cannot load the commands module: '$TMP/alone/../" \
 	"$TMP/err"
 expect_grep '^hint: build it with ninja' "$TMP/err"
+expect_grep 'needs runbundle-commands\.so beside it$' "$TMP/err"
 
 # Every command of the table is found, in the build tree and after
 # meson install: an unknown option is a usage error from the command
