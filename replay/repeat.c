@@ -25,10 +25,14 @@
 
 #define MAX_VALUES 16
 
-/* How often one value was seen. */
+/* How often one value was seen. Values with the same key count as
+ * one, and value is the first of them. */
 struct tally {
+	char *key;
 	char *value;
 	unsigned count;
+	unsigned other_values; /* of the count, those with another value */
+	unsigned first_run;    /* the replay of value, from 1 */
 };
 
 struct tallies {
@@ -66,25 +70,51 @@ struct stats {
 	unsigned printed_first_run; /* and which replay it is, from 1 */
 };
 
-static void tally(struct tallies *t, const char *value)
+/* Count value under key, from replay run (from 1). */
+static void tally_keyed(struct tallies *t, const char *key,
+			const char *value, unsigned run)
 {
+	struct tally *item;
+
 	for (size_t i = 0; i < t->n; i++) {
-		if (strcmp(t->items[i].value, value) == 0) {
-			t->items[i].count++;
-			return;
-		}
+		item = &t->items[i];
+		if (strcmp(item->key, key) != 0)
+			continue;
+		item->count++;
+		if (strcmp(item->value, value) != 0)
+			item->other_values++;
+		return;
 	}
-	if (t->n == MAX_VALUES || !(t->items[t->n].value = strdup(value))) {
+	if (t->n == MAX_VALUES) {
 		t->other++;
 		return;
 	}
-	t->items[t->n++].count = 1;
+	item = &t->items[t->n];
+	item->key = strdup(key);
+	item->value = strdup(value);
+	if (!item->key || !item->value) {
+		free(item->key);
+		free(item->value);
+		t->other++;
+		return;
+	}
+	item->count = 1;
+	item->other_values = 0;
+	item->first_run = run;
+	t->n++;
+}
+
+static void tally(struct tallies *t, const char *value)
+{
+	tally_keyed(t, value, value, 0);
 }
 
 static void tallies_free(struct tallies *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->items[i].key);
 		free(t->items[i].value);
+	}
 }
 
 /* Run one replay in a child, its output into LOG; never returns. The
@@ -304,11 +334,75 @@ static void count_uncompared(struct stats *s,
 		tally(&s->uncompared, widest->uncompared[i]);
 }
 
+/*
+ * Return the key that groups the first divergence of a replay with
+ * those of other replays: what diverged, from the recording's side.
+ * It leaves out the values that only the replay has: the argv that a
+ * command ran as, the names of the files it added, the commands only
+ * it ran. So a command that writes a random name into a file name or
+ * an argv diverges in one group. A status of the replay stays in,
+ * because statuses are few and distinguish failures. NULL when memory
+ * runs out.
+ */
+static char *divergence_key(const struct replay_step_cmp *sc)
+{
+	const struct replay_cause *c = &sc->cause;
+	size_t added = 0, extra = 0, len;
+	char *key = NULL;
+	FILE *f = open_memstream(&key, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%zu %d", sc->step, sc->final);
+	if (sc->request_note)
+		fprintf(f, "\nnote %s", sc->request_note);
+	fprintf(f, "\nreordered %zu", sc->reordered);
+	for (size_t i = 0; i < sc->request.count; i++) {
+		if (sc->request.entries[i].class == HARNESS_DIFF_DIVERGENT)
+			fprintf(f, "\nrequest %s", sc->request.entries[i].path);
+	}
+	if (c->found)
+		fprintf(f, "\ncause %s %zu %s %s %d", c->position, c->step,
+			c->recorded, c->other, !c->tie);
+	for (size_t i = 0; i < sc->n_procs; i++) {
+		const cJSON *d = sc->procs[i].json;
+		const char *kind = cJSON_GetStringValue(
+			cJSON_GetObjectItem(d, "difference"));
+		const char *other = cJSON_GetStringValue(
+			cJSON_GetObjectItem(d, "other"));
+
+		if (kind && strcmp(kind, "extra") == 0) {
+			extra++;
+			continue;
+		}
+		fprintf(f, "\nprocess %s %s", sc->procs[i].position,
+			kind ? kind : "?");
+		if (kind && strcmp(kind, "argv") != 0 && other)
+			fprintf(f, " %s", other);
+	}
+	for (size_t i = 0; i < sc->n_files; i++) {
+		if (strcmp(sc->files[i].what, "added") == 0)
+			added++;
+		else
+			fprintf(f, "\nfile %s %s %zu", sc->files[i].path,
+				sc->files[i].what, sc->files[i].since);
+	}
+	fprintf(f, "\nextra %zu added %zu", extra, added);
+	if (sc->exit_differs)
+		fprintf(f, "\nexit %d %d %d %d", sc->ended_a, sc->exit_a,
+			sc->ended_b, sc->exit_b);
+	if (fclose(f) != 0) {
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
 static void count_whole(struct stats *s, const struct replay_run *a,
 			const struct replay_run *b,
-			const struct replay_comparison *cmp)
+			const struct replay_comparison *cmp, unsigned run)
 {
-	char *why;
+	char *why, *key;
 
 	count_uncompared(s, cmp);
 
@@ -320,8 +414,11 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 		s->diverged++;
 	if (cmp->first && cmp->first <= s->n_steps) {
 		why = replay_explain(cmp);
-		tally(&s->steps[cmp->first - 1], why ? why : "?");
+		key = divergence_key(&cmp->steps[cmp->first - 1]);
+		tally_keyed(&s->steps[cmp->first - 1], key ? key : "?",
+			    why ? why : "?", run);
 		free(why);
+		free(key);
 	}
 	/* Count the status of the counterpart that the comparison used,
 	 * so that the table and the verdict name the same processes. */
@@ -459,7 +556,7 @@ static void count_one(struct stats *s, const struct replay_run *a,
 		count_step(s, a, b, args->step);
 	} else if (replay_compare(a, b, &cmp) == 0) {
 		if (count_printed(s, a, b, i, &cmp) == 0) {
-			count_whole(s, a, b, &cmp);
+			count_whole(s, a, b, &cmp, i + 1);
 		} else {
 			cli_error_from(replay_error(), NULL);
 			s->failed++;
@@ -490,6 +587,24 @@ static cJSON *tallies_json(const struct tallies *t, const char *key)
 		cJSON_AddStringToObject(o, key, t->items[i].value);
 		cJSON_AddNumberToObject(o, "count", t->items[i].count);
 		cJSON_AddItemToArray(list, o);
+	}
+	return list;
+}
+
+/* Return the groups of a step's first divergences, each with the replay
+ * that its explanation is quoted from and how many read otherwise. */
+static cJSON *groups_json(const struct tallies *t)
+{
+	cJSON *list = tallies_json(t, "explanation");
+	cJSON *o;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(o, list)
+	{
+		cJSON_AddNumberToObject(o, "replay", t->items[i].first_run);
+		cJSON_AddNumberToObject(o, "other_values",
+					t->items[i].other_values);
+		i++;
 	}
 	return list;
 }
@@ -593,8 +708,7 @@ static void print_json(const struct stats *s, const struct replay_args *a,
 		st = cJSON_CreateObject();
 		cJSON_AddNumberToObject(st, "step", (double)(i + 1));
 		cJSON_AddNumberToObject(st, "diverged", n);
-		cJSON_AddItemToObject(st, "how",
-				      tallies_json(t, "explanation"));
+		cJSON_AddItemToObject(st, "how", groups_json(t));
 		cJSON_AddNumberToObject(st, "unlisted", t->other);
 		cJSON_AddItemToArray(steps, st);
 	}
@@ -670,6 +784,19 @@ static void print_printed(const struct stats *s, const struct replay_args *a)
 	       s->printed_first ? s->printed_first : "?");
 }
 
+/* Print one group of first divergences. Its explanation is its first
+ * replay's, and the others can name other files and argv. */
+static void print_group(const struct tally *group)
+{
+	printf("  %u time%s: %s", group->count, group->count == 1 ? "" : "s",
+	       group->value);
+	if (group->other_values)
+		printf(" (as in replay %u; %u of the %u read otherwise, in "
+		       "names and argv that only their replay has)",
+		       group->first_run, group->other_values, group->count);
+	printf("\n");
+}
+
 static void print_text(const struct stats *s, const struct replay_args *a)
 {
 	if (s->signal)
@@ -700,9 +827,7 @@ static void print_text(const struct stats *s, const struct replay_args *a)
 			printf("step %zu diverged in %u of %u replays:\n",
 			       i + 1, n, s->runs);
 		for (size_t j = 0; j < t->n; j++)
-			printf("  %u time%s: %s\n", t->items[j].count,
-			       t->items[j].count == 1 ? "" : "s",
-			       t->items[j].value);
+			print_group(&t->items[j]);
 		/* Count the unlisted ones too, so that the lines add up to
 		 * the step's total. */
 		if (t->other)
