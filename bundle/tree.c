@@ -752,3 +752,14 @@ void bundle_name_escape(char *dst, size_t dstlen, const unsigned char *name,
 	}
 	dst[out] = '\0';
 }
+
+char *bundle_name_escape_dup(const unsigned char *name, size_t name_len)
+{
+	/* Four bytes at most for each byte of the name: "\\xHH". */
+	size_t cap = name_len * 4 + 1;
+	char *dst = name_len < SIZE_MAX / 4 ? malloc(cap) : NULL;
+
+	if (dst)
+		bundle_name_escape(dst, cap, name, name_len);
+	return dst;
+}

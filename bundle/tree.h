@@ -166,4 +166,9 @@ int bundle_tree_foreach_ref(const void *data, size_t len,
 void bundle_name_escape(char *dst, size_t dstlen, const unsigned char *name,
 			size_t name_len);
 
+/* Return name escaped as bundle_name_escape() does, whole, in a malloc'd
+ * string, or NULL when memory runs out. A path deeper than PATH_MAX
+ * does not fit a fixed buffer, and a cut one names another file. */
+char *bundle_name_escape_dup(const unsigned char *name, size_t name_len);
+
 #endif

@@ -240,12 +240,15 @@ static void on_file(const char *path, int change, int binary,
 {
 	cJSON *o = cJSON_CreateObject();
 	char code[2] = {(char)change, '\0'};
-	char shown[8192];
+	char *escaped = bundle_name_escape_dup((const unsigned char *)path,
+					       strlen(path));
 
-	bundle_name_escape(shown, sizeof(shown), (const unsigned char *)path,
-			   strlen(path));
+	/* Whole, however deep: a path cut short names a directory above
+	 * the changed file, and two cut ones look the same. */
 	cJSON_AddStringToObject(o, "change", code);
-	cJSON_AddStringToObject(o, "path", shown);
+	cJSON_AddStringToObject(o, "path",
+				escaped ? escaped : "(out of memory)");
+	free(escaped);
 	cJSON_AddBoolToObject(o, "binary", binary);
 	cJSON_AddNumberToObject(o, "lines_added", (double)added);
 	cJSON_AddNumberToObject(o, "lines_removed", (double)removed);
