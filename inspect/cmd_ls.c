@@ -35,53 +35,74 @@ static void mode_string(char out[11], const struct bundle_tree_entry *e)
 static cJSON *entry_json(const char *path, const struct bundle_tree_entry *e)
 {
 	cJSON *o = cJSON_CreateObject();
-	char mode[8], name[1024];
+	char mode[8], *name = bundle_name_escape_dup((const unsigned char *)
+						     path, strlen(path));
 
-	bundle_name_escape(name, sizeof(name), (const unsigned char *)path,
-			   strlen(path));
+	if (!name) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
 	cJSON_AddStringToObject(o, "path", name);
+	free(name);
 	cJSON_AddStringToObject(o, "kind", inspect_kind_name(e->kind));
 	cJSON_AddStringToObject(o, "mode", mode);
 	out_add_num(o, "size", e->size);
 	if (e->text_len) {
-		char text[1024];
+		char *text = bundle_name_escape_dup(e->text, e->text_len);
 
-		bundle_name_escape(text, sizeof(text), e->text, e->text_len);
+		if (!text) {
+			cJSON_Delete(o);
+			return NULL;
+		}
 		cJSON_AddStringToObject(o, "target", text);
+		free(text);
 	}
 	return o;
 }
 
-static void print_entry(const char *path, const struct bundle_tree_entry *e)
+static int print_entry(const char *path, const struct bundle_tree_entry *e)
 {
-	char mode[11], name[1024], text[1024] = "", line[2200];
+	char mode[11], *name, *text, *line;
 
 	mode_string(mode, e);
-	bundle_name_escape(name, sizeof(name), (const unsigned char *)path,
-			   strlen(path));
-	if (e->text_len)
-		bundle_name_escape(text, sizeof(text), e->text, e->text_len);
-	snprintf(line, sizeof(line), "%s %12llu  %s%s%s%s", mode,
-		 (unsigned long long)e->size, name,
-		 e->kind == BUNDLE_ENTRY_DIR ? "/" : "",
-		 e->kind == BUNDLE_ENTRY_SYMLINK ? " -> " :
-		 e->kind == BUNDLE_ENTRY_HARDLINK ? " => " :
-		 e->kind == BUNDLE_ENTRY_ERROR ? " unreadable: " :
-		 e->kind == BUNDLE_ENTRY_CHANGED ? " (kept changing)" : "",
-		 text);
+	name = bundle_name_escape_dup((const unsigned char *)path,
+				      strlen(path));
+	text = bundle_name_escape_dup(e->text, e->text_len);
+	if (!name || !text || asprintf(&line, "%s %12llu  %s%s%s%s", mode,
+			      (unsigned long long)e->size, name,
+			      e->kind == BUNDLE_ENTRY_DIR ? "/" : "",
+			      e->kind == BUNDLE_ENTRY_SYMLINK ? " -> " :
+			      e->kind == BUNDLE_ENTRY_HARDLINK ? " => " :
+			      e->kind == BUNDLE_ENTRY_ERROR ? " unreadable: " :
+			      e->kind == BUNDLE_ENTRY_CHANGED ?
+			      " (kept changing)" : "", text) < 0) {
+		free(name);
+		free(text);
+		inspect_set_error("cannot list: out of memory");
+		return -1;
+	}
 	out_field("", 0, line);
+	free(line);
+	free(name);
+	free(text);
+	return 0;
 }
 
 static int on_entry(const char *path, const struct bundle_tree_entry *e,
 		    void *arg)
 {
 	struct ls_ctx *c = arg;
+	cJSON *o;
 
-	if (c->entries)
-		cJSON_AddItemToArray(c->entries, entry_json(path, e));
-	else
-		print_entry(path, e);
+	if (!c->entries)
+		return print_entry(path, e);
+	o = entry_json(path, e);
+	if (!o) {
+		inspect_set_error("cannot list: out of memory");
+		return -1;
+	}
+	cJSON_AddItemToArray(c->entries, o);
 	/* Without --recursive, print a directory but do not enter it. */
 	return 0;
 }
@@ -98,36 +119,43 @@ static int list_one(struct bundle *b, const struct bundle_id *tree,
 	if (inspect_tree_load(b, tree, &t, &data) < 0)
 		return -1;
 	for (size_t i = 0; i < t.n_entries && rc == 0; i++) {
-		char path[4096];
+		char *path;
 
-		snprintf(path, sizeof(path), "%s%s%.*s", prefix,
-			 *prefix ? "/" : "", (int)t.entries[i].name_len,
-			 (const char *)t.entries[i].name);
+		if (asprintf(&path, "%s%s%.*s", prefix, *prefix ? "/" : "",
+			     (int)t.entries[i].name_len,
+			     (const char *)t.entries[i].name) < 0) {
+			inspect_set_error("cannot list: out of memory");
+			rc = -1;
+			break;
+		}
 		rc = on_entry(path, &t.entries[i], c);
+		free(path);
 	}
 	bundle_tree_release(&t);
 	free(data);
 	return rc;
 }
 
-/* Copy path into out without its empty and "." components, so that the
- * listing of "./src/" reads "src/a.c" as that of "src" does. */
-static void clean_path(char *out, size_t len, const char *path)
+/* Copy path into out (as long as path) without its empty and "."
+ * components, so that the listing of "./src/" reads "src/a.c" as that
+ * of "src" does. */
+static void clean_path(char *out, const char *path)
 {
 	size_t at = 0;
 
-	out[0] = '\0';
 	while (*path) {
 		size_t n = strcspn(path, "/");
 
-		if (n && !(n == 1 && *path == '.'))
-			at += (size_t)snprintf(out + at, len - at, "%s%.*s",
-					       at ? "/" : "", (int)n, path);
-		if (at >= len)
-			break;
+		if (n && !(n == 1 && *path == '.')) {
+			if (at)
+				out[at++] = '/';
+			memcpy(out + at, path, n);
+			at += n;
+		}
 		path += n;
 		path += *path == '/';
 	}
+	out[at] = '\0';
 }
 
 static int run(char **words, int n, int json, int recursive, int checks)
@@ -135,7 +163,7 @@ static int run(char **words, int n, int json, int recursive, int checks)
 	struct ls_ctx c = { json ? cJSON_CreateArray() : NULL, recursive };
 	struct inspect_node node;
 	struct inspect_view v;
-	char shown[4096];
+	char *clean = NULL;
 	const char *path;
 	size_t step;
 	int rc = out_open(&v, words[0]);
@@ -147,11 +175,17 @@ static int run(char **words, int n, int json, int recursive, int checks)
 	if (out_step_path(&v, words + 1, n - 1, &step, &path) < 0 ||
 	    inspect_node_find(v.bundle, &v.steps[step].root, path, &node) < 0)
 		goto fail;
-	clean_path(shown, sizeof(shown), path);
+	clean = malloc(strlen(path) + 1);
+	if (!clean) {
+		inspect_set_error("cannot list: out of memory");
+		inspect_node_release(&node);
+		goto fail;
+	}
+	clean_path(clean, path);
 	if (!node.is_root && node.entry.kind != BUNDLE_ENTRY_DIR)
-		rc = on_entry(shown, &node.entry, &c);
+		rc = on_entry(clean, &node.entry, &c);
 	else
-		rc = list_one(v.bundle, &node.tree, shown, &c);
+		rc = list_one(v.bundle, &node.tree, clean, &c);
 	inspect_node_release(&node);
 	if (rc)
 		goto fail;
@@ -164,9 +198,11 @@ static int run(char **words, int n, int json, int recursive, int checks)
 	}
 	if (rc == CLI_EXIT_OK)
 		rc = inspect_integrity_warn(&v, words[0], checks);
+	free(clean);
 	inspect_view_close(&v);
 	return rc;
 fail:
+	free(clean);
 	cJSON_Delete(c.entries);
 	inspect_view_close(&v);
 	return out_fail();

@@ -7,7 +7,7 @@
 command -v jq >/dev/null || skip "jq is missing"
 
 # deep_tree DIR STEP: 40 levels of 255-byte names, made through
-# descriptors since no single path may reach the bottom.
+# descriptors, because no single path may reach the bottom.
 deep_tree() {
 	/usr/bin/python3 - "$1" "$2" <<'PY'
 import os, sys
@@ -52,3 +52,25 @@ M $deep/deep.txt
 A $deep/new-deep.txt" \
 	"$(jq -r '.data.steps[0].changes[] | "\(.change) \(.path)"' \
 		"$TMP/out")" "the report's changed files"
+
+# ls names each entry of the deepest directory in full, in both forms,
+# and so does a listing that starts from "./" or ends in "//".
+expect_status 0 "$RUNBUNDLE" ls "$TMP/b.rb" "./$deep//"
+expect_eq "drwxr-xr-x            0  $deep/.git/
+-rw-r--r--            9  $deep/deep.txt
+-rwxr-xr-x            4  $deep/new-deep.txt" "$(cat "$TMP/out")" \
+	"ls of the deepest directory"
+expect_status 0 "$RUNBUNDLE" ls --json -r "$TMP/b.rb" "$deep/.git"
+expect_eq "$deep/.git/hooks
+$deep/.git/hooks/pre-commit" "$(jq -r '.entries[].path' "$TMP/out")" \
+	"ls --json -r of the deepest .git"
+
+# A hard link shows the whole path of its first link, 1,500 bytes here.
+mid=$(/usr/bin/python3 -c \
+	'print("/".join("%03d" % i + "e" * 252 for i in range(6)))')
+mkdir -p "$TMP/h/$mid"
+echo x >"$TMP/h/$mid/f"
+ln "$TMP/h/$mid/f" "$TMP/h/zz"
+expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/h.rb" "$TMP/h"
+expect_status 0 "$RUNBUNDLE" ls "$TMP/h.rb"
+expect_grep "^-rw-r--r--            2  zz => $mid/f\$" "$TMP/out"
