@@ -14,13 +14,18 @@
 #include "record/record_progress.h"
 #include "record/record_run.h"
 
-/* The changed paths listed in one event; the counts go on. */
+/* The changed paths listed in one event; the counts go on. A path is
+ * listed whole or not at all. The byte limit bounds the event, because
+ * 1000 paths of 512 levels of 255-byte names take about 130 MB. */
 #define MAX_LISTED 1000
+#define MAX_LISTED_BYTES (1u << 20)
 
 struct changes {
 	uint64_t added, modified, deleted, mode;
 	cJSON *paths;
 	uint64_t listed;
+	size_t listed_bytes;
+	int full; /* set when a path did not fit, so no later one is listed */
 };
 
 static int on_change(const unsigned char *path, size_t len,
@@ -29,7 +34,8 @@ static int on_change(const unsigned char *path, size_t len,
 		     const struct bundle_tree_entry *new, void *arg)
 {
 	struct changes *c = arg;
-	char shown[4096], code[2] = { (char)change, '\0' };
+	char code[2] = { (char)change, '\0' }, *escaped;
+	size_t escaped_len;
 	cJSON *item;
 
 	(void)old;
@@ -42,14 +48,24 @@ static int on_change(const unsigned char *path, size_t len,
 		c->mode++;
 	else
 		c->modified++;
-	if (!c->paths || c->listed == MAX_LISTED)
+	if (!c->paths || c->full || c->listed == MAX_LISTED)
 		return 0;
-	bundle_name_escape(shown, sizeof(shown), path, len);
+	escaped = bundle_name_escape_dup(path, len);
+	escaped_len = escaped ? strlen(escaped) : 0;
+	if (!escaped || escaped_len > MAX_LISTED_BYTES - c->listed_bytes) {
+		/* A later path listed after a missing one would break the
+		 * list's tree order: "truncated" covers the rest. */
+		free(escaped);
+		c->full = 1;
+		return 0;
+	}
 	item = cJSON_CreateArray();
 	cJSON_AddItemToArray(item, cJSON_CreateString(code));
-	cJSON_AddItemToArray(item, cJSON_CreateString(shown));
+	cJSON_AddItemToArray(item, cJSON_CreateString(escaped));
 	cJSON_AddItemToArray(c->paths, item);
+	free(escaped);
 	c->listed++;
+	c->listed_bytes += escaped_len;
 	return 0;
 }
 

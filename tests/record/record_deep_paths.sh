@@ -1,0 +1,73 @@
+#!/bin/sh
+# A recording in a workspace deeper than PATH_MAX: the changed paths of
+# a workspace event name each file whole, so that files whose paths
+# differ only past the first 4096 bytes stay apart.
+. "$TESTS_DIR/lib.sh"
+. "$TESTS_DIR/record/record_lib.sh"
+command -v jq >/dev/null || skip "jq is missing"
+
+# deep_tree DIR LEVELS: LEVELS 255-byte names below DIR, made through
+# descriptors, because no single path may reach the bottom. Prints
+# nothing; the bottom is $(deep_path LEVELS) below DIR.
+deep_tree() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import os, sys
+top = sys.argv[1]
+os.makedirs(top, exist_ok=True)
+fd = os.open(top, os.O_RDONLY)
+for i in range(int(sys.argv[2])):
+    name = '%03d' % i + 'd' * 252
+    os.mkdir(name, dir_fd=fd)
+    fd = os.open(name, os.O_RDONLY, dir_fd=fd)
+os.mkdir('.git', dir_fd=fd)
+os.mkdir('.git/hooks', dir_fd=fd)
+for name in ('.git/hooks/pre-commit', 'deep.txt'):
+    f = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(f, b'one\n')
+    os.close(f)
+PY
+}
+
+deep_path() {
+	/usr/bin/python3 -c 'import sys
+print("/".join("%03d" % i + "d" * 252 for i in range(int(sys.argv[1]))))' \
+		"$1"
+}
+
+# The agent changes two files and adds a third at the bottom of a
+# 10,000-byte path, through descriptors as deep_tree does.
+AGENT='import os
+fd = os.open(".", os.O_RDONLY)
+for i in range(40):
+    fd = os.open("%03d" % i + "d" * 252, os.O_RDONLY, dir_fd=fd)
+for name in (".git/hooks/pre-commit", "deep.txt", "new.txt"):
+    f = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(f, b"two\n")
+    os.close(f)'
+
+deep_tree "$TMP/ws" 40
+deep=$(deep_path 40)
+cd "$TMP/ws"
+record "$TMP/a.rb" -- /usr/bin/python3 -c "$AGENT"
+expect_recorded 0
+expect_eq "M $deep/.git/hooks/pre-commit
+M $deep/deep.txt
+A $deep/new.txt" \
+	"$(last_data "$TMP/a.rb" workspace '.changes.paths[] | join(" ")')" \
+	"the changed paths of the final workspace event"
+
+# 120 new files of 10,000-byte paths pass the event's 1 MiB of listed
+# paths: the list stops at a whole path and is marked truncated.
+record "$TMP/b.rb" -- /usr/bin/python3 -c "${AGENT%%for name in*}
+for n in range(120):
+    os.close(os.open(\"f%03d\" % n, os.O_WRONLY | os.O_CREAT, 0o644,
+                     dir_fd=fd))"
+expect_recorded 0
+last_data "$TMP/b.rb" workspace .changes >"$TMP/changes"
+expect_eq "120 true" "$(jq -r '"\(.added) \(.truncated)"' "$TMP/changes")" \
+	"the count of the added files"
+listed=$(jq '.paths | length' "$TMP/changes")
+[ "$listed" -gt 90 ] && [ "$listed" -lt 120 ] ||
+	fail "expected 91 to 119 paths listed, got $listed"
+expect_eq "$deep/f$(printf %03d $((listed - 1)))" \
+	"$(jq -r '.paths[-1][1]' "$TMP/changes")" "the last path listed"
