@@ -56,7 +56,7 @@ static void progress(struct walk *w)
 
 static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
 {
-	char shown[PATH_MAX];
+	char *escaped;
 
 	if (kind == BUNDLE_ENTRY_ERROR)
 		w->stats->errors++;
@@ -64,14 +64,16 @@ static void report(struct walk *w, enum bundle_entry_kind kind, const char *why)
 		w->stats->changed++;
 	if (!w->options->on_problem)
 		return;
-	/* The root itself is ".", which no entry's path can be. */
+	/* The root itself is ".", which no entry's path can be. The path
+	 * is whole, however deep: the caller tells problems apart by it. */
 	if (w->path.len == 0)
-		snprintf(shown, sizeof(shown), ".");
+		escaped = strdup(".");
 	else
-		bundle_name_escape(shown, sizeof(shown),
-				   (const unsigned char *)w->path.data,
-				   w->path.len);
-	w->options->on_problem(shown, kind, why, w->options->arg);
+		escaped = bundle_name_escape_dup((const unsigned char *)
+						 w->path.data, w->path.len);
+	w->options->on_problem(escaped ? escaped : "(out of memory)", kind,
+			       why, w->options->arg);
+	free(escaped);
 }
 
 static void fill_stat(struct bundle_tree_entry *e, const struct stat *st)

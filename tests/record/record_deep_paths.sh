@@ -1,7 +1,8 @@
 #!/bin/sh
 # A recording in a workspace deeper than PATH_MAX: the changed paths of
-# a workspace event name each file whole, so that files whose paths
-# differ only past the first 4096 bytes stay apart.
+# a workspace event, and the warnings about unreadable files, name each
+# file whole, so that files whose paths differ only past the first
+# 4096 bytes stay apart.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
@@ -71,3 +72,29 @@ listed=$(jq '.paths | length' "$TMP/changes")
 	fail "expected 91 to 119 paths listed, got $listed"
 expect_eq "$deep/f$(printf %03d $((listed - 1)))" \
 	"$(jq -r '.paths[-1][1]' "$TMP/changes")" "the last path listed"
+
+# Two unreadable files whose paths share their first 4,600 bytes get a
+# warning each, because the warnings are deduplicated by the whole path.
+unpriv_setup
+mkdir "$TMP/u"
+deep_tree "$TMP/u" 18
+u=$(deep_path 18)
+/usr/bin/python3 - "$TMP/u" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for i in range(18):
+    fd = os.open('%03d' % i + 'd' * 252, os.O_RDONLY, dir_fd=fd)
+for name in ('a', 'b'):
+    os.close(os.open(name, os.O_WRONLY | os.O_CREAT, 0, dir_fd=fd))
+PY
+chmod 777 "$TMP"
+cd "$TMP/u"
+set +e
+as_user "$UNPRIV_RUNBUNDLE" record -o "$TMP/u.rb" -- /bin/true \
+	>"$TMP/out" 2>"$TMP/err" </dev/null
+status=$?
+set -e
+expect_eq 0 "$status" "the exit status of the record as $TEST_USER"
+for name in a b; do
+	expect_grep "^runbundle: warning: cannot read: '$u/$name': " "$TMP/err"
+done
