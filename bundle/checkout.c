@@ -42,14 +42,18 @@ struct checkout {
 static void skip(struct checkout *c, enum bundle_entry_kind kind,
 		 const char *why)
 {
-	char shown[4096];
+	char *escaped;
 
 	c->stats->skipped++;
 	if (!c->options->on_skip)
 		return;
-	bundle_name_escape(shown, sizeof(shown),
-			   (const unsigned char *)c->path.data, c->path.len);
-	c->options->on_skip(shown, kind, why, c->options->arg);
+	/* Whole, however deep: two skipped files cut to the same length
+	 * would both read as the directory above them. */
+	escaped = bundle_name_escape_dup((const unsigned char *)c->path.data,
+					 c->path.len);
+	c->options->on_skip(escaped ? escaped : "(out of memory)", kind, why,
+			    c->options->arg);
+	free(escaped);
 }
 
 static char *join(const char *base, const char *rel, size_t rel_len)

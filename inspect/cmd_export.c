@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,13 +84,14 @@ static int on_entry(const char *path, const struct bundle_tree_entry *e,
 
 	if (e->kind == BUNDLE_ENTRY_ERROR || e->kind == BUNDLE_ENTRY_CHANGED ||
 	    (e->kind == BUNDLE_ENTRY_SPECIAL && S_ISSOCK(e->mode))) {
-		char name[1024];
+		char *name = bundle_name_escape_dup((const unsigned char *)
+						    path, strlen(path));
 
-		bundle_name_escape(name, sizeof(name),
-				   (const unsigned char *)path, strlen(path));
-		cli_error("not exported: '%s': %s", name,
+		cli_error("not exported: '%s': %s",
+			  name ? name : "(out of memory)",
 			  S_ISSOCK(e->mode) ? "a socket" :
 			  "its content was not stored");
+		free(name);
 		c->skipped++;
 		return 0;
 	}

@@ -98,3 +98,20 @@ expect_eq 0 "$status" "the exit status of the record as $TEST_USER"
 for name in a b; do
 	expect_grep "^runbundle: warning: cannot read: '$u/$name': " "$TMP/err"
 done
+
+# checkout and export skip both files, and name each one by its whole
+# path.
+final=$(last_data "$TMP/u.rb" workspace .snapshot)
+set +e
+"$RB" checkout "$TMP/u.rb" "$final" "$TMP/co" >"$TMP/out" 2>"$TMP/err"
+set -e
+for name in a b; do
+	expect_grep "^runbundle: not checked out: '$u/$name': " "$TMP/err"
+done
+set +e
+"$RB" export --format tar -o "$TMP/u.tar" "$TMP/u.rb" >"$TMP/out" \
+	2>"$TMP/err"
+set -e
+for name in a b; do
+	expect_grep "^runbundle: not exported: '$u/$name': " "$TMP/err"
+done
