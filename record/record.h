@@ -188,6 +188,7 @@ struct record_result {
 	bool started;
 	int exit_code;		/* 0..255, 128 + signal when killed */
 	int interrupts;		/* SIGINT and SIGTERM received */
+	int agent_interrupts;	/* those of them while the agent ran */
 	int stop_signal;	/* ended by this signal before the agent
 				 * started, or 0 */
 	bool timed_out;		/* the policy's wall-clock limit */

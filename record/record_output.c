@@ -9,12 +9,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "record/record.h"
+#include "record/record_run.h"
 
 /* A stream is stored when this much is buffered, or when its oldest
  * unstored byte is this old. */
@@ -26,6 +28,15 @@
  * process of the run has died by then and the pipes are at end of
  * stream, unless a process outlived SIGKILL with a pipe open. */
 #define DRAIN_MS 1000
+
+/* How often the end of the run checks for a second interrupt while the
+ * thread still copies to a reader that does not read. */
+#define JOIN_POLL_MS 50
+
+/* Sent to the thread to cut short a write that blocks on our stdout or
+ * stderr, once the copy is given up. The handler does nothing: the
+ * write returns early because it is installed without SA_RESTART. */
+#define KICK_SIGNAL SIGURG
 
 struct stream {
 	const char *name;	/* "stdout" or "stderr" */
@@ -44,6 +55,8 @@ struct record_output {
 	pthread_t thread;
 	int64_t stop_us;	/* when to stop reading, 0 until the end of
 				 * the run (atomic) */
+	int no_copy;		/* stop copying to our stdout and stderr,
+				 * only store (atomic) */
 };
 
 static int64_t monotonic_us(void)
@@ -54,9 +67,15 @@ static int64_t monotonic_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void write_all(int fd, const unsigned char *p, size_t len)
+static bool copying(const struct record_output *o)
 {
-	while (len > 0) {
+	return !__atomic_load_n(&o->no_copy, __ATOMIC_RELAXED);
+}
+
+static void write_all(const struct record_output *o, int fd,
+		      const unsigned char *p, size_t len)
+{
+	while (len > 0 && copying(o)) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
@@ -117,8 +136,9 @@ static void add_chunk(struct record_session *s, struct stream *st,
 }
 
 /* Read once; returns 0 at EOF, 1 otherwise. */
-static int pump(struct record_session *s, struct stream *st)
+static int pump(struct record_output *o, struct stream *st)
 {
+	struct record_session *s = o->session;
 	unsigned char tmp[64 * 1024];
 	ssize_t n = read(st->in, tmp, sizeof(tmp));
 
@@ -126,7 +146,7 @@ static int pump(struct record_session *s, struct stream *st)
 		return 1;
 	if (n <= 0)
 		return 0;
-	write_all(st->out, tmp, (size_t)n);
+	write_all(o, st->out, tmp, (size_t)n);
 	if (st->len + (size_t)n > FLUSH_BYTES)
 		flush_stream(s, st);
 	add_chunk(s, st, tmp, (size_t)n);
@@ -161,7 +181,7 @@ static void *output_main(void *arg)
 		for (int i = 0; n > 0 && i < 2; i++) {
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
-			if (!pump(o->session, &o->streams[i])) {
+			if (!pump(o, &o->streams[i])) {
 				p[i].fd = -1;
 				n_open--;
 			}
@@ -172,6 +192,11 @@ static void *output_main(void *arg)
 	for (int i = 0; i < 2; i++)
 		flush_stream(o->session, &o->streams[i]);
 	return NULL;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;
 }
 
 static void free_output(struct record_output *o)
@@ -205,6 +230,8 @@ struct record_output *record_output_start(struct record_session *s,
 		if (!st->buf || !st->chunks)
 			goto fail;
 	}
+	sigaction(KICK_SIGNAL, &(struct sigaction){ .sa_handler = on_kick },
+		  NULL);
 	if (pthread_create(&o->thread, NULL, output_main, o) != 0)
 		goto fail;
 	return o;
@@ -213,12 +240,34 @@ fail:
 	return NULL;
 }
 
+/*
+ * A reader that stopped reading our stdout blocks the thread in its
+ * write. After a second interrupt the user wants the run to end, so the
+ * copy is given up then, and the thread only stores the rest.
+ */
 void record_output_finish(struct record_output *o)
 {
 	if (!o)
 		return;
 	__atomic_store_n(&o->stop_us, monotonic_us() + DRAIN_MS * 1000,
 			 __ATOMIC_RELAXED);
-	pthread_join(o->thread, NULL);
+	for (;;) {
+		struct timespec at;
+
+		clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_nsec += JOIN_POLL_MS * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(o->thread, NULL, &at) == 0)
+			break;
+		if (record_signals_take() < 2)
+			continue;
+		/* Kick on every round, because a kick that lands just
+		 * before the write starts is lost. */
+		__atomic_store_n(&o->no_copy, 1, __ATOMIC_RELAXED);
+		pthread_kill(o->thread, KICK_SIGNAL);
+	}
 	free_output(o);
 }

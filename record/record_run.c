@@ -145,6 +145,20 @@ int record_signals_poll(struct record_session *s)
 	return s->stop_signal;
 }
 
+int record_signals_take(void)
+{
+	const struct timespec no_wait = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	record_signals_set(&set);
+	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
+		if (!sandbox_signal_repeated(sig))
+			signal_count++;
+	}
+	return signal_count;
+}
+
 static void signals_unblock(void)
 {
 	sigset_t set;
@@ -363,6 +377,7 @@ int record_trace_agent(struct record_session *s, pid_t pid,
 		record_fail(s, harness_error(), harness_error_hint());
 	record_warn_unstopped(s->tracer);
 	record_signals_block();
+	r->agent_interrupts = signal_count;
 	signal_session = NULL;
 	return 0;
 }

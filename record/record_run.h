@@ -50,6 +50,14 @@ extern bool record_detached;
 int record_signals_poll(struct record_session *session);
 
 /*
+ * Take the SIGINT, SIGTERM and SIGHUP that are pending once the agent
+ * has started, counting each in the "end" event's interrupts. Call it
+ * from the main thread, where they are blocked. Returns how many came
+ * since runbundle started.
+ */
+int record_signals_take(void);
+
+/*
  * The agent's environment: this process's, without the variables whose
  * names match harness_default_secret_names, with each "NAME=VALUE" of
  * extra (NULL-terminated, may be NULL) set. The array is malloc'd, the

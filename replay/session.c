@@ -620,7 +620,7 @@ static int stop_signal_of(const struct record_result *r)
 {
 	if (r->stop_signal)
 		return r->stop_signal;
-	if (!r->interrupts)
+	if (!r->agent_interrupts)
 		return 0;
 	return last_signal ? last_signal : SIGINT;
 }
