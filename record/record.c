@@ -720,14 +720,27 @@ int record_session_finish(struct record_session *s,
 			  const struct record_result *result,
 			  struct bundle_id *root)
 {
+	struct record_result r = *result;
+
 	record_writer_stop(s);
-	if (result->started && record_snapshot_workspace(s, "final", 0) < 0)
-		return -1;
+	if (r.started) {
+		int rc;
+
+		s->ending = true;
+		record_signals_poll_ending(s);
+		rc = record_snapshot_workspace(s, "final", 0);
+		record_signals_poll_ending(s);
+		s->ending = false;
+		if (rc < 0)
+			return -1;
+	}
 	if (record_add_executables(s) < 0) {
 		fail_harness(s);
 		return -1;
 	}
-	if (closing_events(s, result) < 0)
+	/* Those that came during the final snapshot count too. */
+	r.interrupts = record_signals_take();
+	if (closing_events(s, &r) < 0)
 		return -1;
 
 	pthread_mutex_lock(&s->lock);

@@ -27,8 +27,9 @@
  *     committed before stays committed, and the bundle stays
  *     unfinalized: verifiable up to its last event.
  *  3. Nothing in a session prints, except the snapshot progress line on
- *     a terminal and the message of record_signals_poll() when a second
- *     signal ends runbundle; cmd_record.c prints the result.
+ *     a terminal and the messages of record_signals_poll() and
+ *     record_signals_poll_ending() about a signal that stops runbundle
+ *     or has to wait; cmd_record.c prints the result.
  *  4. Every fork happens while the main thread is the only thread: a
  *     child forked beside other threads may inherit a lock that one of
  *     them held, and the allocator of GCC 12's sanitizers has no fork
@@ -175,6 +176,9 @@ struct record_session {
 					 * starting, or 0 */
 	bool starting;			/* the state "starting": the snapshot
 					 * progress polls for signals */
+	bool ending;			/* the final snapshot is under way,
+					 * polling for signals too */
+	int ending_signals;		/* the signals taken while ending */
 	pid_t kill_pid;			/* killed on a second interrupt: the
 					 * sandbox helper, or -pgid */
 	struct sandbox_child *sandbox;	/* released on a second interrupt

@@ -159,6 +159,39 @@ int record_signals_take(void)
 	return signal_count;
 }
 
+void record_signals_poll_ending(struct record_session *s)
+{
+	const struct timespec no_wait = { 0, 0 };
+	const char *name;
+	sigset_t set;
+	int sig;
+
+	record_signals_set(&set);
+	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
+		if (sandbox_signal_repeated(sig))
+			continue;
+		signal_count++;
+		if (s->config->replaying)
+			continue;
+		name = sigabbrev_np(sig);
+		if (isatty(STDERR_FILENO))
+			fputs("\r\033[K", stderr);
+		if (s->ending_signals++) {
+			cli_error("recording stopped: '%s': a second SIG%s "
+				  "during the final snapshot",
+				  s->config->output, name);
+			cli_hint("the bundle is incomplete: 'runbundle verify "
+				 "--allow-incomplete %s' checks what was "
+				 "committed", s->config->output);
+			_exit(CLI_EXIT_RUNBUNDLE);
+		}
+		fprintf(stderr, "note: SIG%s during the final snapshot: the "
+			"bundle is finalized when it ends; a second SIG%s "
+			"stops runbundle and leaves the bundle incomplete\n",
+			name, name);
+	}
+}
+
 static void signals_unblock(void)
 {
 	sigset_t set;

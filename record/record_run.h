@@ -58,6 +58,16 @@ int record_signals_poll(struct record_session *session);
 int record_signals_take(void);
 
 /*
+ * Take the pending stop signals during the final snapshot of a
+ * recording, counting each. The tree is gone by then, so the first one
+ * only gets a note that the snapshot goes on. A second one exits with
+ * CLI_EXIT_RUNBUNDLE at once, leaving the bundle incomplete, because a
+ * snapshot cannot be cut short and still stored. A replay only counts
+ * them: it compares once the agent has ended (docs/replay.md).
+ */
+void record_signals_poll_ending(struct record_session *session);
+
+/*
  * The agent's environment: this process's, without the variables whose
  * names match harness_default_secret_names, with each "NAME=VALUE" of
  * extra (NULL-terminated, may be NULL) set. The array is malloc'd, the

@@ -104,14 +104,16 @@ struct take {
 };
 
 /* After each directory, and between large files: the progress line, and
- * while the session starts, the signals that stop it (a second one ends
- * runbundle at once). */
+ * while the session starts or ends, the signals that stop it (a second
+ * one ends runbundle at once). */
 static void on_progress(const struct bundle_snapshot_stats *stats, void *arg)
 {
 	struct take *t = arg;
 
 	if (t->session->starting)
 		record_signals_poll(t->session);
+	else if (t->session->ending)
+		record_signals_poll_ending(t->session);
 	record_progress_update(&t->progress, stats);
 }
 
