@@ -135,14 +135,27 @@ static int add_masked(struct MHD_Response *response,
 	return rc;
 }
 
+/* Nonzero when a header of resp goes to the agent. A 204's
+ * Content-Length, which RFC 9110 forbids, goes too: the agent gets the
+ * head that the exchange records, and RFC 9112, section 6.3, has a
+ * client read a 204 without a body whatever its fields say. */
+static int is_relayed(const struct harness_response *resp, const char *name)
+{
+	if (resp->status == 204 && strcasecmp(name, "content-length") == 0)
+		return 1;
+	return !gateway_is_hop_header(name);
+}
+
 int gateway_add_headers(struct MHD_Response *response,
-			const struct harness_headers *headers,
+			const struct harness_response *resp,
 			const struct harness_secrets *keys, int drop_coding)
 {
+	const struct harness_headers *headers = &resp->headers;
+
 	for (size_t i = 0; i < headers->count; i++) {
 		const struct harness_header *h = &headers->items[i];
 
-		if (gateway_is_hop_header(h->name))
+		if (!is_relayed(resp, h->name))
 			continue;
 		/* RFC 9110, section 5.5, lets a proxy reject such a value,
 		 * and an agent's HTTP parser may reject it too. libmicrohttpd
@@ -175,34 +188,75 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* Read the length that the Content-Length fields give. RFC 9110,
+ * section 8.6, lets a recipient take one number repeated ("2, 2", or
+ * two fields) as that number. */
+int gateway_content_length(const struct harness_headers *headers,
+			   uint64_t *n)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < headers->count; i++) {
+		const char *p = headers->items[i].value;
+
+		if (strcasecmp(headers->items[i].name, "content-length") != 0)
+			continue;
+		for (;;) {
+			unsigned long long value;
+			char *end;
+
+			p += strspn(p, " \t");
+			if (*p < '0' || *p > '9')
+				return -1;
+			errno = 0;
+			value = strtoull(p, &end, 10);
+			if (errno || value == ULLONG_MAX ||
+			    (found && value != *n))
+				return -1;
+			*n = value;
+			found = 1;
+			p = end + strspn(end, " \t");
+			if (*p == '\0')
+				break;
+			if (*p++ != ',')
+				return -1;
+		}
+	}
+	return found ? 0 : 1;
+}
+
 /* A 304's Content-Length is the length of the body that a 200 would
  * have had (RFC 9110, section 8.6), so the agent gets the upstream's
  * own, or none. libmicrohttpd 0.9.75 gives a 304 the length of the
  * response it sends, or Transfer-Encoding: chunked when that length is
  * unknown, unless the response is of HTTP/1.0's kind, which costs the
- * agent its connection. It never gives a 204 a Content-Length, which
- * RFC 9110 forbids. */
+ * agent its connection. A 204 gets the upstream's Content-Length fields
+ * as they came (gateway_add_headers()). libmicrohttpd accepts them only
+ * with MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, and adds none to a 204. */
 struct MHD_Response *
 gateway_bodiless_response(const struct harness_response *resp)
 {
-	const char *length =
-		harness_headers_get(&resp->headers, "content-length");
 	struct MHD_Response *response;
-	unsigned long long n;
-	char *end;
+	uint64_t n = 0;
 
-	if (resp->status == 204)
-		return MHD_create_response_from_buffer(0, "",
-						       MHD_RESPMEM_PERSISTENT);
+	if (resp->status == 204) {
+		response = MHD_create_response_from_buffer(
+			0, "", MHD_RESPMEM_PERSISTENT);
+		if (response &&
+		    MHD_set_response_options(
+			    response, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH,
+			    MHD_RO_END) != MHD_YES) {
+			MHD_destroy_response(response);
+			return NULL;
+		}
+		return response;
+	}
 	if (harness_headers_get(&resp->headers, "transfer-encoding"))
 		return MHD_create_response_from_callback(
 			MHD_SIZE_UNKNOWN, 1, no_body, NULL, NULL);
-	if (length && length[0] >= '0' && length[0] <= '9') {
-		n = strtoull(length, &end, 10);
-		if (*end == '\0' && n != ULLONG_MAX)
-			return MHD_create_response_from_callback(
-				n, 1, no_body, NULL, NULL);
-	}
+	if (gateway_content_length(&resp->headers, &n) == 0)
+		return MHD_create_response_from_callback(n, 1, no_body, NULL,
+							 NULL);
 	response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1,
 						     no_body, NULL, NULL);
 	if (response &&
@@ -218,12 +272,14 @@ gateway_bodiless_response(const struct harness_response *resp)
 /* Return the first relayed header that gateway_header_flaw() finds
  * fault with. */
 const struct harness_header *
-gateway_unsendable_header(const struct harness_headers *headers)
+gateway_unsendable_header(const struct harness_response *resp)
 {
+	const struct harness_headers *headers = &resp->headers;
+
 	for (size_t i = 0; i < headers->count; i++) {
 		const struct harness_header *h = &headers->items[i];
 
-		if (!gateway_is_hop_header(h->name) && gateway_header_flaw(h))
+		if (is_relayed(resp, h->name) && gateway_header_flaw(h))
 			return h;
 	}
 	return NULL;

@@ -550,15 +550,12 @@ static ssize_t relay(void *cls, uint64_t pos, char *buf, size_t max)
  * one, so the agent gets the same framing; otherwise chunked. */
 static uint64_t announced_size(const struct harness_response *resp)
 {
-	const char *length =
-		harness_headers_get(&resp->headers, "content-length");
-	char *end;
-	unsigned long long n;
+	uint64_t n;
 
-	if (!length || harness_headers_get(&resp->headers, "transfer-encoding"))
+	if (harness_headers_get(&resp->headers, "transfer-encoding") ||
+	    gateway_content_length(&resp->headers, &n) != 0)
 		return MHD_SIZE_UNKNOWN;
-	n = strtoull(length, &end, 10);
-	return end != length && *end == '\0' ? n : MHD_SIZE_UNKNOWN;
+	return n;
 }
 
 /* Return the body size to announce. A decoded body of a transfer that
@@ -645,10 +642,10 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 			relay_size(f, resp), RELAY_BLOCK, relay, req, NULL);
 	if (!response)
 		return MHD_NO;
-	if (gateway_add_headers(response, &resp->headers, f->keys,
+	if (gateway_add_headers(response, resp, f->keys,
 				f->decoded) < 0) {
 		const struct harness_header *bad =
-			gateway_unsendable_header(&resp->headers);
+			gateway_unsendable_header(resp);
 
 		MHD_destroy_response(response);
 		return bad ? queue_header_invalid(c, req, bad) : MHD_NO;

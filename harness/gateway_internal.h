@@ -185,18 +185,24 @@ int gateway_is_hop_header(const char *name);
  * masked, and a header that hides one left out, unless keys is NULL.
  * Returns 0, or -1 when libmicrohttpd rejects a header. */
 int gateway_add_headers(struct MHD_Response *response,
-			const struct harness_headers *headers,
+			const struct harness_response *resp,
 			const struct harness_secrets *keys, int drop_coding);
 
 /* Return the first header that is not relayed as it is, or NULL.
  * gateway_add_headers() fails on such a header. */
 const struct harness_header *
-gateway_unsendable_header(const struct harness_headers *headers);
+gateway_unsendable_header(const struct harness_response *resp);
 
 /* Return why a header cannot be sent (RFC 9110, sections 5.1 and 5.5):
  * a name that is not a token, or a value with a control byte other than
  * HTAB. NULL when it can. */
 const char *gateway_header_flaw(const struct harness_header *h);
+
+/* Read the length that the Content-Length fields give. Returns 0 with
+ * *n set when every value is the same number, 1 when there is none, and
+ * -1 when a value is not a number or the values differ. */
+int gateway_content_length(const struct harness_headers *headers,
+			   uint64_t *n);
 
 /* Create the response without a body for a 204 or a 304. */
 struct MHD_Response *

@@ -132,16 +132,11 @@ static ssize_t play(void *cls, uint64_t pos, char *buf, size_t max)
 static uint64_t stored_size(const struct gateway_request *req,
 			    const struct harness_response *resp)
 {
-	const char *length =
-		harness_headers_get(&resp->headers, "content-length");
 	size_t total = harness_response_body_len(resp);
-	char *end;
-	unsigned long long n;
+	uint64_t n;
 
-	if (!length || harness_headers_get(&resp->headers, "transfer-encoding"))
-		return MHD_SIZE_UNKNOWN;
-	n = strtoull(length, &end, 10);
-	if (end == length || *end != '\0')
+	if (harness_headers_get(&resp->headers, "transfer-encoding") ||
+	    gateway_content_length(&resp->headers, &n) != 0)
 		return MHD_SIZE_UNKNOWN;
 	/* A HEAD response announces the length of a body it never sends,
 	 * and a cut one the length it failed to reach. A body stored
@@ -200,9 +195,9 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 			stored_size(req, resp), PLAY_BLOCK, play, req, NULL);
 	if (!response)
 		return MHD_NO;
-	if (gateway_add_headers(response, &resp->headers, NULL, 0) < 0) {
+	if (gateway_add_headers(response, resp, NULL, 0) < 0) {
 		const struct harness_header *bad =
-			gateway_unsendable_header(&resp->headers);
+			gateway_unsendable_header(resp);
 
 		MHD_destroy_response(response);
 		return bad ? queue_unsendable(c, req, bad) : MHD_NO;

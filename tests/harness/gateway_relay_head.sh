@@ -10,8 +10,12 @@
 # An upstream that sends fixed bytes for each path.
 ok='HTTP/1.1 200 OK\r\n'
 nm='HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n'
+nc='HTTP/1.1 204 No Content\r\n'
 cat >"$TMP/raw.json" <<JSON
 {"/304": "${nm}Content-Length: 2\r\n\r\n",
+ "/304-list": "${nm}Content-Length: 2, 2\r\n\r\n",
+ "/304-twice": "${nm}Content-Length: 2\r\nContent-Length: 2\r\n\r\n",
+ "/204": "${nc}Content-Length: 0\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n",
  "/304-bare": "$nm\r\n",
  "/304-chunked": "${nm}Transfer-Encoding: chunked\r\n\r\n",
  "/soh": "${ok}X-A: a\u0001b\r\nContent-Length: 2\r\n\r\n{}",
@@ -76,7 +80,24 @@ done
 get tab "$REC/tab"
 expect_eq 200 "$(cat "$TMP/tab.codes")" "status for a tab in a value"
 expect_grep "$(printf '^X-A: a\tb$')" "$TMP/tab.head"
-wait_records "$f" 7
+# 8 to 11: a 304 whose lengths are one number in a list or in two
+# fields gets that number once, and keeps its connection.
+for path in 304-list 304-twice; do
+	get "$path" "$REC/$path" -o /dev/null "$REC/next"
+	expect_eq "304 200" "$(tr '\n' ' ' <"$TMP/$path.codes" | sed 's/ $//')" \
+		"statuses of $path on one connection"
+	expect_eq "Content-Length: 2" "$(grep -i '^Content-Length:' \
+		"$TMP/$path.head")" "Content-Length of $path"
+done
+# 12, 13: a 204 gets its Content-Length fields as the upstream sent
+# them, and keeps its connection.
+get 204 "$REC/204" -o /dev/null "$REC/next"
+expect_eq "204 200" "$(tr '\n' ' ' <"$TMP/204.codes" | sed 's/ $//')" \
+	"statuses of a 204 on one connection"
+expect_eq "Content-Length: 0|X-A: 1|Content-Length: 0" \
+	"$(grep -v '^HTTP/\|^Date:\|^$' "$TMP/204.head" | tr '\n' '|' |
+		sed 's/|$//')" "head of the 204"
+wait_records "$f" 13
 stop_gateway "$REC_PID"
 
 expect_eq 2 "$($RECORDS header "$f" 1 response Content-Length)" \
@@ -100,4 +121,9 @@ expect_eq 304 "$(cat "$TMP/replayed.codes")" "replayed status"
 expect_grep '^Content-Length: 2$' "$TMP/replayed.head"
 get replayed-bare "$GATEWAY/304-bare"
 has_no replayed-bare Content-Length
+get replayed-list "$GATEWAY/304-list"
+expect_grep '^Content-Length: 2$' "$TMP/replayed-list.head"
+get replayed-204 "$GATEWAY/204"
+expect_eq 2 "$(grep -c '^Content-Length: 0$' "$TMP/replayed-204.head")" \
+	"Content-Length fields of the replayed 204"
 stop_gateway "$GATEWAY_PID"
