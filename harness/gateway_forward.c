@@ -502,6 +502,25 @@ static int drive(struct gateway_request *req)
 	return 0;
 }
 
+/*
+ * Return how much of n bytes to relay in one piece: no more than is
+ * left of the recorded chunk that the next byte is in. A replay serves
+ * each chunk as one piece, so the agent gets the same pieces live, even
+ * when several arrived before libmicrohttpd requested more. An HTTP
+ * client hands its reader one piece of body per HTTP chunk.
+ */
+static size_t piece_left(struct gateway_request *req, size_t n)
+{
+	struct gateway_forward *f = &req->forward;
+	const struct harness_response *resp = &req->ex->response;
+
+	while (f->relayed >= f->piece_end && f->piece < resp->n_chunks)
+		f->piece_end += resp->chunks[f->piece++].len;
+	if (f->relayed < f->piece_end && f->piece_end - f->relayed < n)
+		return f->piece_end - f->relayed;
+	return n;
+}
+
 static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 {
 	struct gateway_forward *f = &req->forward;
@@ -524,8 +543,11 @@ static ssize_t relay_next(struct gateway_request *req, char *buf, size_t max)
 	n = f->safe_len - f->pending_off;
 	if (n > max)
 		n = max;
+	if (!f->decoded)
+		n = piece_left(req, n);
 	memcpy(buf, f->pending + f->pending_off, n);
 	f->pending_off += n;
+	f->relayed += n;
 	if (f->pending_off == f->safe_len) {
 		unsigned char *rest = f->pending + f->pending_off;
 

@@ -97,6 +97,7 @@ struct gateway_playback {
 	size_t offset; /* bytes of chunk already sent */
 	int paced;
 	int cut; /* end with an error, as the recording did */
+	uint64_t end_us; /* the offset at which the recorded body ended */
 	/* The offset by which the agent should close the connection, as
 	 * the recorded agent did, or 0 when the recorded one did not. */
 	uint64_t abandon_limit_us;
@@ -120,6 +121,9 @@ struct gateway_forward {
 	size_t pending_off;
 	size_t pending_capacity;
 	size_t safe_len; /* pending up to here is masked and may go out */
+	size_t relayed;	 /* bytes of the body handed to the agent */
+	size_t piece;	 /* the recorded chunk that the next byte is in */
+	size_t piece_end; /* the body offset where that chunk ends */
 	int whole;	 /* the body is read whole before any goes out */
 	int decoded;	 /* pending is the decoded body */
 	int too_large;	 /* a whole body outgrew what is read whole */

@@ -94,6 +94,8 @@ static ssize_t play_next(struct gateway_request *req, char *buf, size_t max)
 		 * error that it never had. */
 		if (p->abandon_limit_us)
 			wait_for_close(req, p->abandon_limit_us);
+		else if (p->paced && wait_until(req, p->end_us) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		return p->cut ? MHD_CONTENT_READER_END_WITH_ERROR
 			      : MHD_CONTENT_READER_END_OF_STREAM;
 	}
@@ -254,6 +256,10 @@ static enum MHD_Result serve_recorded(struct MHD_Connection *c,
 					   NULL);
 	p->response = &rec->response;
 	p->paced = !req->gw->config.fast;
+	/* The end of a chunked body, or its cut, reaches the agent when it
+	 * did, as after an upstream that closes a while after its last
+	 * event. */
+	p->end_us = rec->duration_us;
 	p->cut = rec->outcome == HARNESS_UPSTREAM_CUT ||
 		 rec->outcome == HARNESS_CLIENT_ABORTED;
 	return queue_playback(c, req);
