@@ -821,6 +821,10 @@ int harness_redact_request(const struct harness_secrets *secrets,
 
 	if (redact_headers(secrets, &request->headers) < 0)
 		return -1;
+	/* Some APIs take a token in the path ("/bot<token>/..."). */
+	if (request->path)
+		harness_redact_bytes(secrets, (unsigned char *)request->path,
+				     strlen(request->path));
 	if (request->query)
 		harness_redact_bytes(secrets, (unsigned char *)request->query,
 				     strlen(request->query));

@@ -80,9 +80,10 @@ int harness_is_credential_header(const char *name);
 
 /*
  * Redact a request or a response in place: credential headers, secrets
- * in other headers and the query, and secrets in the body, also inside a
- * compressed body (which is then stored decoded, see gateway.h). Returns
- * 0, or -1 with a message in harness_error() when memory runs out.
+ * in other headers, the path and the query, and secrets in the body,
+ * also inside a compressed body (which is then stored decoded, see
+ * gateway.h). Returns 0, or -1 with a message in harness_error() when
+ * memory runs out.
  */
 int harness_redact_request(const struct harness_secrets *secrets,
 			   struct harness_request *request);

@@ -140,10 +140,15 @@ expect_eq 0 "$(jq '[.headers[] | select(.[0] | ascii_downcase |
 # 10: a HEAD request for a compressed body has no body to check.
 curl -sS -I "$REC/keyed/gzip" >"$TMP/h10"
 expect_grep '^HTTP/1.1 200' "$TMP/h10"
+
+# 11: a secret in the path, where some APIs take a token, and the
+# agent's credential there too.
+post "$REC/plain/bot$EXTRA_CANARY/$agent_auth/x" '{}' \
+	-H "Authorization: Bearer $agent_auth" >/dev/null
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
-expect_eq 11 "$($RECORDS count "$f")" "recorded exchanges"
+expect_eq 12 "$($RECORDS count "$f")" "recorded exchanges"
 expect_eq upstream-failed "$($RECORDS field "$f" 8 outcome)" \
 	"outcome of the body that was not relayed"
 expect_eq 502 "$($RECORDS field "$f" 8 response.status)" \
@@ -173,6 +178,8 @@ expect_eq 't-[REDACTED]****************' \
 	"masked secret in a custom header"
 expect_eq 'key=[REDACTED]****************&x=1' \
 	"$($RECORDS field "$f" 3 request.query)" "masked secret in the query"
+expect_eq "/plain/bot$mask/[REDACTED]****************/x" \
+	"$($RECORDS field "$f" 12 request.path)" "masked secrets in the path"
 $RECORDS body "$f" 2 | grep -q 'event: ping' ||
 	fail "the masked stream lost its events"
 # The compressed responses that held a secret are stored decoded.
