@@ -1240,7 +1240,8 @@ harness_gateway_start(const struct harness_gateway_config *config)
 	if (!gw)
 		return NULL;
 	if (collect_secrets(gw) < 0 ||
-	    (config->recorded && gateway_replay_init(gw) < 0))
+	    ((config->recorded || config->replay) &&
+	     gateway_replay_init(gw) < 0))
 		goto fail;
 	if (fd < 0) {
 		fd = gw->own_fd = listen_on(config->listen_host, config->port);

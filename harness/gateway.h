@@ -130,10 +130,12 @@ struct harness_gateway_config {
 				      * is closed, rounded up to whole
 				      * seconds; 0: 60 s */
 
-	/* Replay mode when recorded is not NULL. The gateway keeps the
-	 * pointer: the array must outlive it. */
+	/* Replay mode when recorded is not NULL or replay is set. The
+	 * gateway keeps the pointer, so the array must outlive it. */
 	const struct harness_exchange *recorded;
 	size_t n_recorded;
+	int replay; /* nonzero: replay mode even with no recording, in
+		     * which every request diverges and none goes out */
 	int fast; /* nonzero: ignore the recorded pacing */
 	enum harness_divergence_action on_divergence;
 	const char *const *ignore_headers; /* more volatile header names */

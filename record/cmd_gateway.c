@@ -751,6 +751,7 @@ static int load_inputs(const struct options *o,
 					      harness_error_hint());
 		config->recorded = *recorded;
 		config->n_recorded = n;
+		config->replay = 1;
 	}
 	return 0;
 }

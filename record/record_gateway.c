@@ -316,7 +316,7 @@ static int prepare(struct record_gateway *g)
 		if (set_upstream(g, i, c->upstreams[i]) < 0)
 			return -1;
 	}
-	if (!c->replay)
+	if (!c->replay && !c->replaying)
 		g->script = c->script;
 	return 0;
 }
@@ -356,6 +356,7 @@ int record_gateway_listen(struct record_gateway *g, int listen_fd)
 		.script = g->script,
 		.recorded = g->session->config->replay,
 		.n_recorded = g->session->config->n_replay,
+		.replay = g->session->config->replaying,
 		.fast = g->session->config->replay_fast,
 		.max_response_body = g->session->config->max_response_body,
 		.on_divergence = g->session->config->on_divergence,

@@ -172,3 +172,15 @@ cmp "$TMP/rec.same.2" "$TMP/edited.2" ||
 stop_gateway "$GATEWAY_PID"
 expect_eq upstream-failed "$($RECORDS field "$TMP/served.jsonl" 1 outcome)" \
 	"outcome of the edited record's exchange"
+
+# An empty recording is still a replay: a request diverges, even with an
+# upstream given, instead of going out to it.
+: >"$TMP/empty.jsonl"
+start_gateway empty --replay "$TMP/empty.jsonl" --timing fast \
+	--upstream test="$UPSTREAM"
+code=$(curl -sS -o "$TMP/empty.body" -w '%{http_code}' \
+	-H 'Content-Type: application/json' --data-binary "$(chat same)" \
+	"$GATEWAY/v1/chat/completions") || fail "no reply from an empty replay"
+stop_gateway "$GATEWAY_PID" 1
+expect_eq 400 "$code" "status of a request to an empty replay"
+expect_grep '"code":"replay_diverged"' "$TMP/empty.body"
