@@ -58,6 +58,9 @@ enum harness_outcome {
 
 struct harness_response {
 	int status;
+	uint64_t head_offset_us; /* microseconds from the request's start
+				  * until the head went to the agent, or
+				  * 0 when unknown */
 	struct harness_headers headers;
 	struct harness_chunk *chunks;
 	size_t n_chunks;

@@ -77,6 +77,10 @@ static cJSON *response_json(const struct harness_response *resp)
 	if (!obj)
 		return NULL;
 	cJSON_AddNumberToObject(obj, "status", resp->status);
+	/* Left out when unknown, as in records made before it was kept. */
+	if (resp->head_offset_us)
+		harness_json_add_integer(obj, "head_offset_us",
+					 (int64_t)resp->head_offset_us);
 	cJSON_AddItemToObject(obj, "headers",
 			      harness_headers_json(&resp->headers));
 	if (!cJSON_AddArrayToObject(obj, "chunks")) {
@@ -302,6 +306,13 @@ static int parse_response(cJSON *obj, struct harness_response *resp)
 	    status > 999)
 		return invalid("response.status");
 	resp->status = (int)status;
+	if (cJSON_GetObjectItemCaseSensitive(obj, "head_offset_us")) {
+		double head;
+
+		if (parse_number(obj, "head_offset_us", &head) < 0 || head < 0)
+			return invalid("response.head_offset_us");
+		resp->head_offset_us = (uint64_t)head;
+	}
 	if (parse_headers(cJSON_GetObjectItemCaseSensitive(obj, "headers"),
 			  &resp->headers, "response.headers") < 0)
 		return -1;

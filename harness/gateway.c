@@ -342,11 +342,12 @@ static int record_local_response(struct gateway_request *req, unsigned status,
 	struct harness_response *resp = &req->ex->response;
 
 	resp->status = (int)status;
+	resp->head_offset_us = gateway_elapsed_us(req);
 	if (harness_headers_add(&resp->headers, "Content-Type",
 				"application/json") < 0)
 		return -1;
 	return harness_response_add_chunk(resp, body, strlen(body),
-					  gateway_elapsed_us(req));
+					  resp->head_offset_us);
 }
 
 enum MHD_Result gateway_queue_error(struct MHD_Connection *connection,

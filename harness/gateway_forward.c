@@ -672,6 +672,7 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 		MHD_destroy_response(response);
 		return bad ? queue_header_invalid(c, req, bad) : MHD_NO;
 	}
+	req->ex->response.head_offset_us = gateway_elapsed_us(req);
 	rc = MHD_queue_response(c, (unsigned)resp->status, response);
 	MHD_destroy_response(response);
 	req->answered = 1;

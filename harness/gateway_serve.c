@@ -204,6 +204,7 @@ static enum MHD_Result queue_playback(struct MHD_Connection *c,
 		MHD_destroy_response(response);
 		return bad ? queue_unsendable(c, req, bad) : MHD_NO;
 	}
+	req->ex->response.head_offset_us = gateway_elapsed_us(req);
 	rc = MHD_queue_response(c, (unsigned)resp->status, response);
 	MHD_destroy_response(response);
 	req->answered = 1;
@@ -256,6 +257,12 @@ static enum MHD_Result serve_recorded(struct MHD_Connection *c,
 					   NULL);
 	p->response = &rec->response;
 	p->paced = !req->gw->config.fast;
+	/* The head goes out at its recorded offset. A model that was slow
+	 * to begin a response that is not streamed kept the agent waiting
+	 * for the head, not for the body after it. */
+	if (p->paced && wait_until(req, rec->response.head_offset_us) < 0)
+		return MHD_NO;
+	gateway_touch(req);
 	/* The end of a chunked body, or its cut, reaches the agent when it
 	 * did, as after an upstream that closes a while after its last
 	 * event. */

@@ -2,6 +2,7 @@
 # A streamed body reaches the agent in the same pieces live and in a
 # replay: one HTTP chunk for each piece that the exchange records, even
 # when several arrived at once, and the end of the body when it came.
+# The head of a response comes when it came too.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -11,7 +12,8 @@ head='HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n'
 head="${head}Transfer-Encoding: chunked\r\n\r\n"
 ev() { printf 'f\\r\\ndata: {\\"%s\\":1}\\n\\n\\r\\n' "$1"; }
 cat >"$TMP/paced.json" <<JSON
-{"*": ["$head", 20, "$(ev a)", 40, "$(ev b)$(ev c)", 40,
+{"/v1/slow": [500, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"],
+ "*": ["$head", 20, "$(ev a)", 40, "$(ev b)$(ev c)", 40,
        "e\r\ndata: [DONE]\n\n\r\n", 400, "0\r\n\r\n"]}
 JSON
 "$PYTHON" "$TESTS_DIR/harness/paced_upstream.py" "$TMP/paced.port" \
@@ -59,9 +61,18 @@ print(int((now - last) * 1000))
 PY
 }
 
+# first_byte URL: print the milliseconds until the head of the response
+# to a request for URL came.
+first_byte() {
+	post "$1" '{}' -o /dev/null -w '%{time_starttransfer}\n' |
+		awk '{ printf "%d\n", $1 * 1000 }'
+}
+
 start_gateway rec --upstream paced="$PACED"
 agent "$GATEWAY" >"$TMP/live.out"
-wait_records "$TMP/rec.jsonl" 1
+[ "$(first_byte "$GATEWAY/v1/slow")" -ge 400 ] ||
+	fail "the live head came before the upstream sent it"
+wait_records "$TMP/rec.jsonl" 2
 stop_gateway "$GATEWAY_PID"
 expect_eq "15,15,15,14" "$(sed -n 1p "$TMP/live.out")" \
 	"HTTP chunks of the live stream"
@@ -72,12 +83,14 @@ expect_eq "15,15,15,14" "$($RECORDS chunks "$TMP/rec.jsonl" 1)" \
 
 start_gateway play --replay "$TMP/rec.jsonl"
 agent "$GATEWAY" >"$TMP/replay.out"
-stop_gateway "$GATEWAY_PID"
 expect_eq "15,15,15,14" "$(sed -n 1p "$TMP/replay.out")" \
 	"HTTP chunks of the replayed stream"
 [ "$(sed -n 2p "$TMP/replay.out")" -ge 300 ] ||
 	fail "the replayed stream ended with its last event, not when" \
 		"the recorded one ended"
+[ "$(first_byte "$GATEWAY/v1/slow")" -ge 400 ] ||
+	fail "the replayed head came before its recorded time"
+stop_gateway "$GATEWAY_PID"
 
 # Fast timing ends it at once.
 start_gateway fast --replay "$TMP/rec.jsonl" --timing fast
