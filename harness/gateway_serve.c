@@ -292,6 +292,10 @@ static cJSON *divergence_report(const struct gateway_request *req,
 		cJSON_AddNumberToObject(closest, "seq", (double)m->seq);
 		cJSON_AddNumberToObject(closest, "common_prefix",
 					(double)m->common_prefix);
+		/* A repeated request has no differences, so this flag
+		 * is what shows that it came once too often. */
+		if (m->consumed)
+			cJSON_AddTrueToObject(closest, "used");
 	}
 	cJSON_AddItemToObject(report, "differences",
 			      harness_diff_to_json(&m->diff));

@@ -572,9 +572,11 @@ static void print_divergence(const struct harness_exchange *ex,
 	cli_sanitize(target, sizeof(target), ex->request.path);
 	if (cJSON_IsObject(closest))
 		cli_error("replay diverged: '%s %s': closest recording is "
-			  "exchange %.0f",
+			  "exchange %.0f%s",
 			  ex->request.method, target,
-			  cJSON_GetObjectItem(closest, "seq")->valuedouble);
+			  cJSON_GetObjectItem(closest, "seq")->valuedouble,
+			  cJSON_IsTrue(cJSON_GetObjectItem(closest, "used")) ?
+			  ", served to an earlier request already" : "");
 	else
 		cli_error("replay diverged: '%s %s': no recording for this "
 			  "endpoint",

@@ -74,6 +74,8 @@ post "$PLAY/v1/chat/completions" "$(chat "$(printf 'g\377\375')")" \
 	-o "$TMP/div4"
 post "$PLAY/v1/chat/completions" "$(chat same "$(printf '"k\377":1')")" \
 	-o /dev/null
+# A request that repeats one served already, once more than recorded.
+post "$PLAY/v1/chat/completions" "$(chat alpha)" -o /dev/null
 stop_gateway "$PLAY_PID" 1
 "$PYTHON" -c 'import json, sys
 json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$TMP/div4" ||
@@ -83,13 +85,13 @@ json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$TMP/div4" ||
 import base64, json, sys
 reports = [json.loads(line.decode("utf-8"))
            for line in open(sys.argv[1], "rb")]
-assert len(reports) == 5, reports
+assert len(reports) == 6, reports
 
 def divergent(report):
     return [d["path"] for d in report["differences"]
             if d["class"] == "divergent"]
 
-first, second, third, fourth, fifth = reports
+first, second, third, fourth, fifth, sixth = reports
 assert first["verdict"] == "diverged", first
 assert first["request"]["path"] == "/v1/chat/completions", first
 assert divergent(first) == ["messages[2].content"], first
@@ -117,7 +119,12 @@ assert base64.b64decode(diff["live_base64"]) == b'"g\xff\xfd"', diff
 
 diff = [d for d in fifth["differences"] if "path_base64" in d][0]
 assert base64.b64decode(diff["path_base64"]) == b'["k\xff"]', diff
+
+assert sixth["closest"] == {"seq": 4, "common_prefix": 3, "used": True}, sixth
+assert sixth["differences"] == [], sixth
 PY
+expect_grep 'exchange 4, served to an earlier request already$' \
+	"$TMP/replay.err"
 expect_grep "replay diverged: 'POST /v1/chat/completions'" "$TMP/replay.err"
 expect_grep '^  divergent messages\[2\].content$' "$TMP/replay.err"
 expect_grep '^  divergent \["k?"\]$' "$TMP/replay.err"
