@@ -71,3 +71,19 @@ echo '["one", "two", "three", "four"]' >"$ctl/texts.json"
 replay_json "$TMP/run.rb" --trust-policy
 expect_replay_status 0
 expect_eq identical "$(jqr .verdict)" "verdict in the recorded order"
+
+# A recording without requests still replays: a request that its agent
+# now sends diverges and gets the gateway's 400, even with the closest
+# recording asked for. No model script or upstream answers it.
+echo '[]' >"$ctl/texts.json"
+(cd "$TMP/ws" && "$RUNBUNDLE" record -o "$TMP/none.rb" \
+	--policy "$TMP/policy.json" --model-script "$TMP/ws.script.json" \
+	-- /usr/bin/python3 agent.py </dev/null >"$TMP/record.out" \
+	2>"$TMP/record.err") || { cat "$TMP/record.err" >&2;
+	fail "recording the agent without requests failed"; }
+echo '["one"]' >"$ctl/texts.json"
+replay_json "$TMP/none.rb" --trust-policy --on-mismatch closest
+expect_replay_status 1
+expect_eq diverged "$(jqr .verdict)" "verdict of a request never recorded"
+expect_eq 1 "$(jqr .first_divergence.step)" "the step of that request"
+expect_grep 'HTTP Error 400' "$TMP/replay.err"
