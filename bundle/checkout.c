@@ -347,8 +347,16 @@ static void set_metadata(struct checkout *c, const struct bundle_tree_entry *e)
 		c->stats->setid_cleared++;
 	}
 	archive_entry_set_mode(a, mode);
-	archive_entry_set_uid(a, e->uid);
-	archive_entry_set_gid(a, e->gid);
+	/* libarchive drops a setuid or setgid bit when the entry's owner
+	 * is not the caller. Without restoring owners, the caller owns the
+	 * files, so the entry names the caller, and keep_setid works. */
+	if (c->options->owner) {
+		archive_entry_set_uid(a, e->uid);
+		archive_entry_set_gid(a, e->gid);
+	} else {
+		archive_entry_set_uid(a, geteuid());
+		archive_entry_set_gid(a, getegid());
+	}
 	archive_entry_set_mtime(a, (time_t)e->mtime_sec, e->mtime_nsec);
 	archive_entry_set_atime(a, (time_t)e->mtime_sec, e->mtime_nsec);
 }

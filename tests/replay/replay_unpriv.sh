@@ -7,11 +7,14 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root to switch users"
 unpriv_setup
 
-# Each step shows the model the ids and the owner of a new file.
+# Each step shows the model the ids and the owner of a new file. A
+# setuid file keeps its bit in the other user's checkout.
 steps() {
 	new_workspace "$1" 'id -u; id -g' 'echo x >f; stat -c %u:%g f' \
 		'ls -n --time-style=+'
 	chmod -R a+rwX "$1"
+	echo 'echo suid' >"$1/suid.sh"
+	chmod 4755 "$1/suid.sh"
 	chmod a+r "$1.script.json"
 }
 
@@ -29,6 +32,7 @@ expect_eq identical "$(jqr .verdict)" "root's bundle replayed by a user"
 # The user's workspace is the user's, as a user's own checkout would be.
 steps "$TMP/user"
 chown -R "$TEST_USER:$TEST_USER" "$TMP/user"
+chmod 4755 "$TMP/user/suid.sh"
 chmod 777 "$TMP"
 set +e
 (cd "$TMP/user" && as_user "$UNPRIV_RUNBUNDLE" record -o "$TMP/user.rb" \
