@@ -300,8 +300,17 @@ static void compare_objects(struct diff *d, const char *path,
 	}
 }
 
-static void compare_arrays(struct diff *d, const char *path, const cJSON *a,
-			   const cJSON *b)
+/* True when a and b differ in a key other than the host_ ones. */
+static bool items_differ(const cJSON *a, const cJSON *b)
+{
+	struct diff probe = { 0 };
+
+	compare(&probe, "", a, b);
+	return probe.count > 0;
+}
+
+static void compare_by_position(struct diff *d, const char *path,
+				const cJSON *a, const cJSON *b)
 {
 	int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
 	char sub[512];
@@ -311,6 +320,100 @@ static void compare_arrays(struct diff *d, const char *path, const cJSON *a,
 		compare(d, sub, cJSON_GetArrayItem(a, i),
 			cJSON_GetArrayItem(b, i));
 	}
+}
+
+/* A run of items that only one list has, between two equal items. */
+struct gap {
+	int a, na; /* the index of its first recorded item, and the count */
+	int b, nb; /* the same for the present list */
+};
+
+/* Compare the items of a gap: pairs by position, field by field, and
+ * what is left over as missing or extra, each named by its own index. */
+static void compare_gap(struct diff *d, const char *path, const cJSON **a,
+			const cJSON **b, const struct gap *g)
+{
+	char sub[512];
+
+	for (int k = 0; k < (g->na > g->nb ? g->na : g->nb); k++) {
+		snprintf(sub, sizeof(sub), "%s[%d]", path,
+			 k < g->na ? g->a + k : g->b + k);
+		compare(d, sub, k < g->na ? a[g->a + k] : NULL,
+			k < g->nb ? b[g->b + k] : NULL);
+	}
+}
+
+/* Fill common[i][j] with the length of the longest common subsequence
+ * of x[i..] and y[j..]. */
+static void fill_common(int *common, const cJSON **x, int na,
+			const cJSON **y, int nb)
+{
+	for (int i = na - 1; i >= 0; i--) {
+		for (int j = nb - 1; j >= 0; j--) {
+			int *cell = &common[i * (nb + 1) + j];
+			int down = common[(i + 1) * (nb + 1) + j];
+			int right = common[i * (nb + 1) + j + 1];
+
+			if (!items_differ(x[i], y[j]))
+				*cell = common[(i + 1) * (nb + 1) + j + 1] + 1;
+			else
+				*cell = down >= right ? down : right;
+		}
+	}
+}
+
+/*
+ * Compare two lists along their longest common subsequence, so that one
+ * item added, such as the seccomp rule that a replay as another user
+ * adds, is one line and not a shift of every later item.
+ */
+static void compare_arrays(struct diff *d, const char *path, const cJSON *a,
+			   const cJSON *b)
+{
+	int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+	const cJSON **x = NULL, **y = NULL;
+	int *common = NULL;
+	struct gap g = { 0 };
+	int i = 0, j = 0;
+
+	/* The table has (na + 1) * (nb + 1) cells. Lists that would need
+	 * more than 2^20 are compared by position. */
+	if ((long)(na + 1) * (nb + 1) <= 1L << 20) {
+		x = calloc((size_t)na + 1, sizeof(*x));
+		y = calloc((size_t)nb + 1, sizeof(*y));
+		common = calloc((size_t)(na + 1) * (size_t)(nb + 1),
+				sizeof(*common));
+	}
+	if (!x || !y || !common) {
+		compare_by_position(d, path, a, b);
+		goto out;
+	}
+	for (int k = 0; k < na; k++)
+		x[k] = cJSON_GetArrayItem(a, k);
+	for (int k = 0; k < nb; k++)
+		y[k] = cJSON_GetArrayItem(b, k);
+	fill_common(common, x, na, y, nb);
+	while (i < na || j < nb) {
+		if (i < na && j < nb && !items_differ(x[i], y[j])) {
+			compare_gap(d, path, x, y, &g);
+			i++;
+			j++;
+			g = (struct gap){ .a = i, .b = j };
+		} else if (j == nb || (i < na &&
+				       common[(i + 1) * (nb + 1) + j] >=
+					       common[i * (nb + 1) + j + 1])) {
+			i++;
+			g.na++;
+		} else {
+			j++;
+			g.nb++;
+		}
+	}
+	compare_gap(d, path, x, y, &g);
+out:
+	free(x);
+	free(y);
+	free(common);
 }
 
 /* Print a mount as "OPTIONS TYPE", then its keys other than path and

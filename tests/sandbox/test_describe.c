@@ -1,7 +1,8 @@
 /*
  * test_describe.c - unit tests of sandbox_description_compare(): mounts
- * compared by their path inside the sandbox, one line per mount, and
- * the agent's session.
+ * compared by their path inside the sandbox, one line per mount, lists
+ * such as the seccomp rules along what they have in common, and the
+ * agent's session.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -138,6 +139,82 @@ static void compare_repeated_path_and_rest(void **state)
 	cJSON_Delete(present);
 }
 
+/* A description whose seccomp.rules deny syscalls s0 ... s(n-1), with
+ * the rule for extra inserted before index at, unless extra is NULL. */
+static cJSON *rules_description(int n, const char *extra, int at)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON *seccomp = cJSON_AddObjectToObject(d, "seccomp");
+	cJSON *rules = cJSON_AddArrayToObject(seccomp, "rules");
+	char name[32];
+
+	for (int i = 0; i <= n; i++) {
+		cJSON *r;
+
+		if (extra && i == at) {
+			r = cJSON_CreateObject();
+			cJSON_AddStringToObject(r, "syscall", extra);
+			cJSON_AddStringToObject(r, "action", "deny");
+			cJSON_AddItemToArray(rules, r);
+		}
+		if (i == n)
+			break;
+		r = cJSON_CreateObject();
+		snprintf(name, sizeof(name), "s%d", i);
+		cJSON_AddStringToObject(r, "syscall", name);
+		cJSON_AddStringToObject(r, "action", "deny");
+		cJSON_AddItemToArray(rules, r);
+	}
+	return d;
+}
+
+/* One rule more in the middle of a list is one line, named by its
+ * index in the list that has it, not a shift of every later rule. */
+static void compare_inserted_rule_one_line(void **state)
+{
+	cJSON *recorded = rules_description(40, NULL, 0);
+	cJSON *present = rules_description(40, "memfd_create", 20);
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(sandbox_description_compare(recorded, present, &text),
+			 1);
+	assert_string_equal(text, "seccomp.rules[20]: recorded missing, "
+			    "present {\"syscall\":\"memfd_create\","
+			    "\"action\":\"deny\"}\n");
+	free(text);
+
+	assert_int_equal(sandbox_description_compare(present, recorded, &text),
+			 1);
+	assert_string_equal(text, "seccomp.rules[20]: recorded "
+			    "{\"syscall\":\"memfd_create\","
+			    "\"action\":\"deny\"}, present missing\n");
+	free(text);
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+}
+
+/* A rule changed in place is still compared key by key. */
+static void compare_changed_rule(void **state)
+{
+	cJSON *recorded = rules_description(10, NULL, 0);
+	cJSON *present = rules_description(10, NULL, 0);
+	cJSON *rules = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(present, "seccomp"), "rules");
+	char *text = NULL;
+
+	(void)state;
+	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(rules, 4), "action",
+				  cJSON_CreateString("report"));
+	assert_int_equal(sandbox_description_compare(recorded, present, &text),
+			 1);
+	assert_string_equal(text, "seccomp.rules[4].action: recorded "
+			    "\"deny\", present \"report\"\n");
+	free(text);
+	cJSON_Delete(recorded);
+	cJSON_Delete(present);
+}
+
 #define INHERITED "inherited, no controlling terminal"
 
 /* A description with privileges.setsid, and privileges.session unless
@@ -216,6 +293,8 @@ int main(void)
 		cmocka_unit_test(compare_changed_mount),
 		cmocka_unit_test(compare_ignores_host_source),
 		cmocka_unit_test(compare_repeated_path_and_rest),
+		cmocka_unit_test(compare_inserted_rule_one_line),
+		cmocka_unit_test(compare_changed_rule),
 		cmocka_unit_test(compare_session_same),
 		cmocka_unit_test(compare_session_same_protection),
 		cmocka_unit_test(compare_session_unknown),
