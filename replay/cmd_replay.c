@@ -360,16 +360,22 @@ static int check_run(const struct replay_run *a,
 }
 
 /* Print every difference of this host that could change the run. */
-static cJSON *check_host(const struct replay_run *run)
+static cJSON *check_host(struct replay_run *run)
 {
 	struct replay_host_map map = {
 		.inside = cJSON_GetStringValue(
 			cJSON_GetObjectItem(run->record, "workspace")),
 	};
-	cJSON *diff = replay_host_differences(run->fingerprint, &map);
-	cJSON *clean_diff;
+	const cJSON *env = NULL;
+	cJSON *diff, *clean_diff;
 	char *text;
 
+	if (replay_run_agent_env(run, &env) < 0) {
+		cli_error_from(replay_error(), replay_error_hint());
+		return NULL;
+	}
+	map.recorded_env = env != NULL;
+	diff = replay_host_differences(run->fingerprint, &map);
 	if (!diff) {
 		cli_error_from(replay_error(), NULL);
 		return NULL;

@@ -111,6 +111,18 @@ cJSON *replay_host_differences(const cJSON *recorded,
 	copy_field(current, recorded, "sandbox");
 	copy_field(current, recorded, "policy");
 	copy_field(current, recorded, "environment");
+	if (map->recorded_env) {
+		const cJSON *recorded_zone =
+			cJSON_GetObjectItem(recorded, "timezone");
+		cJSON *current_zone = cJSON_GetObjectItem(current, "timezone");
+
+		copy_field(current, recorded, "locale");
+		/* /etc/localtime and /etc/timezone are this host's files,
+		 * which the sandbox shows the agent. */
+		if (cJSON_IsObject(recorded_zone) &&
+		    cJSON_IsObject(current_zone))
+			copy_field(current_zone, recorded_zone, "TZ");
+	}
 	diff = harness_fingerprint_compare(recorded, current);
 	if (!diff)
 		replay_set_error("cannot compare fingerprints: %s",

@@ -44,6 +44,9 @@ struct replay_options {
 /* The recorded workspace, whose executables come from the bundle. */
 struct replay_host_map {
 	const char *inside; /* the recorded path */
+	/* The agent gets its recorded environment, so this host's locale
+	 * and TZ variables do not reach it. */
+	bool recorded_env;
 };
 
 /* The result of one replay. */
