@@ -115,6 +115,14 @@ static int fail(const char *what, const char *path)
 	if (strcmp(what, "open the HOME seed") == 0)
 		sandbox_set_hint("create the directory that seeds HOME, or "
 				 "take home.seed out of the policy");
+	/* The copy runs in the sandbox's user namespace, where even root
+	 * has no right to the files of an owner that it does not map. */
+	if (strcmp(what, "copy the HOME seed") == 0 && err == EACCES)
+		sandbox_set_hint("the copy runs in the sandbox, where even "
+				 "root reads only its own files and what the "
+				 "mode lets others read. Give the file to "
+				 "yourself or make it readable to all "
+				 "(chmod a+r), or move it out of the seed");
 	return -1;
 }
 
@@ -491,6 +499,8 @@ static struct {
 	const char *from;
 	size_t from_len;
 	const char *to;
+	char failed[PATH_MAX]; /* the entry that could not be copied,
+				* relative to the seed, "" for its top */
 } seed;
 
 static int copy_file(const char *src, const char *dst, mode_t mode)
@@ -521,14 +531,12 @@ static int copy_file(const char *src, const char *dst, mode_t mode)
 	return rc;
 }
 
-static int copy_entry(const char *path, const struct stat *st, int type,
-		      struct FTW *ftw)
+static int copy_entry(const char *path, const struct stat *st, int type)
 {
 	char dst[PATH_MAX * 2], link[PATH_MAX];
 	mode_t mode = st->st_mode & 0777;
 	ssize_t n;
 
-	(void)ftw;
 	snprintf(dst, sizeof(dst), "%s%s", seed.to, path + seed.from_len);
 	switch (type) {
 	case FTW_D:
@@ -551,6 +559,22 @@ static int copy_entry(const char *path, const struct stat *st, int type,
 	}
 }
 
+/* Copy one entry for nftw(), and keep its path when the copy fails. */
+static int seed_visit(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	int err;
+
+	(void)ftw;
+	if (copy_entry(path, st, type) == 0)
+		return 0;
+	err = errno;
+	snprintf(seed.failed, sizeof(seed.failed), "%s",
+		 path + seed.from_len);
+	errno = err;
+	return -1;
+}
+
 /* HOME is a private tmpfs, seeded with a copy of the policy's host
  * directory so that the agent's changes never reach the host. */
 static int build_home(struct build *b)
@@ -569,8 +593,13 @@ static int build_home(struct build *b)
 	seed.from = walk;
 	seed.from_len = strlen(walk);
 	seed.to = to;
-	if (nftw(walk, copy_entry, 16, FTW_PHYS) != 0)
-		return fail("copy the HOME seed", from);
+	seed.failed[0] = '\0';
+	if (nftw(walk, seed_visit, 16, FTW_PHYS) != 0) {
+		char path[PATH_MAX * 2];
+
+		snprintf(path, sizeof(path), "%s%s", from, seed.failed);
+		return fail("copy the HOME seed", path);
+	}
 	record(b, home, "seed", NULL, from);
 	return 0;
 }

@@ -73,6 +73,24 @@ for who in $IDENTITIES; do
 		"$TMP/err"
 	expect_grep '^hint: create the directory that seeds HOME' "$TMP/err"
 
+	# A file of the seed that the sandbox cannot read is named, also
+	# for root, which has no right in the sandbox to the files of an
+	# owner that it does not map.
+	if [ "$(id -u)" -eq 0 ]; then
+		locked=$TMP/locked-seed
+		mkdir -p "$locked/.config"
+		echo key >"$locked/.config/token"
+		chmod 600 "$locked/.config/token"
+		chown 4343:4343 "$locked/.config/token"
+		chmod a+rx "$locked" "$locked/.config"
+		p=$(policy locked "{\"version\": 1, \"home\": {\"seed\":
+			\"$locked\"}}")
+		expect_status 125 sandbox "$who" --policy "$p" -- true
+		expect_grep "^runbundle: cannot copy the HOME seed: \
+'$locked/.config/token': Permission denied$" "$TMP/err"
+		expect_grep '^hint: .*move it out of the seed$' "$TMP/err"
+	fi
+
 	# /dev follows /proc in the description. A hidden path is covered
 	# in every run, also where it resolves into /dev through a symlink
 	# of the workspace.
