@@ -1083,11 +1083,14 @@ static int make_dir(const struct replay_args *args, char *dir, size_t len)
 		}
 		return replay_check_empty(dir);
 	}
-	snprintf(dir, len, "%s/runbundle-repeat-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	snprintf(dir, len, "%s/runbundle-repeat-XXXXXX", tmp);
 	if (!mkdtemp(dir)) {
-		cli_error("cannot create the directory: '%s': %m", dir);
-		cli_hint("set TMPDIR to a writable directory");
+		cli_error("cannot create the replays' directory in TMPDIR: "
+			  "'%s': %m", tmp);
+		cli_hint("set TMPDIR to a directory that you can write, "
+			 "where the replays rebuild the workspace");
 		return -1;
 	}
 	return 0;

@@ -206,12 +206,18 @@ static int make_workdir(struct replay_outcome *out)
 {
 	const char *tmp = getenv("TMPDIR");
 
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
 	snprintf(out->workdir, sizeof(out->workdir),
-		 "%s/runbundle-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		 "%s/runbundle-replay-XXXXXX", tmp);
+	/* The error names TMPDIR, because mkdtemp() leaves a random name
+	 * in the template that the user never saw. */
 	if (!mkdtemp(out->workdir)) {
-		fail_errno("cannot create the replay's directory",
-			   out->workdir);
-		replay_set_hint("set TMPDIR to a writable directory");
+		fail_errno("cannot create the replay's directory in TMPDIR",
+			   tmp);
+		replay_set_hint("set TMPDIR to a directory that you can "
+				"write, where the replay rebuilds the "
+				"workspace");
 		return -1;
 	}
 	snprintf(out->workspace, sizeof(out->workspace), "%s/workspace",
