@@ -29,6 +29,14 @@ static void mode_string(char out[11], const struct bundle_tree_entry *e)
 		 S_ISREG(m) ? '-' : kinds[0];
 	for (int i = 0; i < 9; i++)
 		out[1 + i] = (m >> (8 - i)) & 1 ? "rwxrwxrwx"[i] : '-';
+	/* The special bits, as ls(1) shows them, so that a setuid file
+	 * in the workspace is visible without --json. */
+	if (m & S_ISUID)
+		out[3] = out[3] == 'x' ? 's' : 'S';
+	if (m & S_ISGID)
+		out[6] = out[6] == 'x' ? 's' : 'S';
+	if (m & S_ISVTX)
+		out[9] = out[9] == 'x' ? 't' : 'T';
 	out[10] = '\0';
 }
 
