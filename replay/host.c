@@ -91,6 +91,20 @@ static void copy_field(cJSON *current, const cJSON *recorded, const char *name)
 					  cJSON_Duplicate(item, 1));
 }
 
+/* Return whether the recorded sandbox had a UTS namespace, whose host
+ * name the policy set. The replay's sandbox then has one too. */
+static bool own_hostname(const cJSON *recorded)
+{
+	const cJSON *sandbox = cJSON_GetObjectItem(recorded, "sandbox");
+	const cJSON *ns;
+
+	cJSON_ArrayForEach(ns, cJSON_GetObjectItem(sandbox, "namespaces")) {
+		if (cJSON_IsString(ns) && strcmp(ns->valuestring, "uts") == 0)
+			return true;
+	}
+	return false;
+}
+
 cJSON *replay_host_differences(const cJSON *recorded,
 			       const struct replay_host_map *map)
 {
@@ -111,6 +125,8 @@ cJSON *replay_host_differences(const cJSON *recorded,
 	copy_field(current, recorded, "sandbox");
 	copy_field(current, recorded, "policy");
 	copy_field(current, recorded, "environment");
+	if (own_hostname(recorded))
+		copy_field(current, recorded, "hostname");
 	if (map->recorded_env) {
 		const cJSON *recorded_zone =
 			cJSON_GetObjectItem(recorded, "timezone");
