@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/snapshot.h"
 #include "harness/fingerprint.h"
 #include "harness/error.h"
 #include "harness/gateway.h"
@@ -321,6 +322,38 @@ static int note_sockets(const struct replay_run *a)
 	return 0;
 }
 
+/*
+ * Print a note when the recorded agent could not write the workspace's
+ * top directory because it belonged to another uid, as when root records
+ * a checkout bound from the host. The replay's checkout is the agent's,
+ * so the replayed agent can write where the recorded one failed.
+ */
+static void note_workspace_owner(const struct replay_run *a)
+{
+	const cJSON *u = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(a->description, "uid_map"), "inside");
+	const cJSON *g = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(a->description, "gid_map"), "inside");
+	struct bundle_snapshot snapshot;
+	const struct bundle_root_meta *m = &snapshot.root_meta;
+
+	if (!cJSON_IsNumber(u) || !cJSON_IsNumber(g) ||
+	    a->initial_snapshot == 0 ||
+	    bundle_snapshot_load(a->bundle, a->initial_snapshot,
+				 &snapshot) < 0 ||
+	    !m->have || m->uid == (uint32_t)u->valuedouble)
+		return;
+	if ((m->gid == (uint32_t)g->valuedouble && (m->mode & S_IWGRP)) ||
+	    (m->mode & S_IWOTH))
+		return;
+	fprintf(stderr,
+		"note: the recorded workspace belonged to uid %u, where the "
+		"agent, as uid %u, could not write; the replay's workspace "
+		"is the agent's, so a write that failed when recorded "
+		"succeeds now and diverges\n",
+		(unsigned)m->uid, (unsigned)u->valuedouble);
+}
+
 /* Read the replayer's own policy before saying that the replay uses it:
  * a missing or broken file stops the replay first. */
 static int note_own_policy(const char *path)
@@ -356,6 +389,8 @@ static int check_run(const struct replay_run *a,
 	if (!rc && args->opts.on_mismatch == HARNESS_DIVERGE_FORWARD)
 		rc = replay_check_upstreams(a, args->upstreams,
 					    args->n_upstreams);
+	if (!rc && !args->no_sandbox)
+		note_workspace_owner(a);
 	return rc ? rc : note_sockets(a);
 }
 
