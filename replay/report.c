@@ -296,7 +296,9 @@ static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		put_cleans(t, sc->procs[i].what);
 		*sep = "; ";
 	}
-	if (sc->n_procs > EXPLAIN_MAX)
+	if (sc->n_procs == EXPLAIN_MAX + 1)
+		put(t, "%s1 more process differs", *sep);
+	else if (sc->n_procs > EXPLAIN_MAX)
 		put(t, "%s%zu more processes differ", *sep,
 		    sc->n_procs - EXPLAIN_MAX);
 }
