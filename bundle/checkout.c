@@ -554,6 +554,19 @@ static int prepare_dir(const char *dir, int force, const char *hint)
 
 	if (mkdir(dir, 0755) == 0)
 		return 1;
+	/* An empty directory of another user, such as one made with sudo,
+	 * would otherwise fail at each entry with libarchive's "Can't
+	 * create", which gives no reason. */
+	if (errno == EEXIST && access(dir, W_OK | X_OK) < 0) {
+		if (errno == EACCES || errno == EROFS) {
+			bundle_set_error("cannot check out into directory: "
+					 "'%s': %s", dir, strerror(errno));
+			bundle_set_hint("name a directory that you can write, "
+					"or a new one, which checkout creates");
+			return -1;
+		}
+		errno = EEXIST;
+	}
 	if (force)
 		return bundle_dir_is_empty(dir) == 1;
 	if (errno != EEXIST)
