@@ -29,6 +29,22 @@ with open(sys.argv[1], "rb") as f:
 	wait_file started "$name: the agent did not start" "$TMP/$name.err"
 }
 
+# agent_gone WHAT: wait until runbundle ($pid) runs no sandbox init or
+# agent any more, below the process that does the work, so that only
+# the copy of the output is left. A fixed sleep was too short on a
+# loaded machine.
+agent_gone() {
+	tries=0
+	for worker in $(pgrep -P "$pid"); do
+		while pgrep -P "$worker" >/dev/null; do
+			tries=$((tries + 1))
+			[ "$tries" -le 400 ] ||
+				fail "$1: the agent did not end"
+			sleep 0.05
+		done
+	done
+}
+
 # finish STATUS: the recording ends within 10 s, although the reader
 # still does not read, and leaves a finalized bundle with both
 # interrupts counted.
@@ -70,24 +86,28 @@ done
 start ended namespaces "touch started; exec yes"
 sleep 0.3
 kill -INT "$pid"
-sleep 1.5
+agent_gone ended
+sleep 0.3
 kill -0 "$pid" 2>/dev/null || fail "ended: the recording did not wait"
 kill -INT "$pid"
 finish 130
 
 # A replay shows the agent's output on stderr. Once its agent has ended,
 # a signal that comes while the replay waits for the reader does not
-# cut it short: it keeps its verdict when the reader reads again.
+# cut it short: it keeps its verdict when the reader reads again. The
+# agent's 100,000 bytes fill the FIFO but fit in the pipes, so the agent
+# can end while the reader waits.
 mkdir "$TMP/replay"
 cd "$TMP/replay"
 rm -f "$TMP/fifo" "$TMP/resume"
-record "$TMP/print.rb" -- sh -c 'head -c 150000 /dev/zero | tr "\0" x'
+record "$TMP/print.rb" -- sh -c 'head -c 100000 /dev/zero | tr "\0" x'
 expect_recorded 0
 mkfifo "$TMP/fifo"
 /usr/bin/python3 -c '
 import os, sys, time
 with open(sys.argv[1], "rb") as f:
     f.read(1000)
+    open(sys.argv[2] + ".read", "w").close()
     while not os.path.exists(sys.argv[2]):
         time.sleep(0.05)
     while f.read(65536):
@@ -96,7 +116,9 @@ reader=$!
 env --default-signal=INT "$RB" replay "$TMP/print.rb" \
 	>"$TMP/replay.out" 2>"$TMP/fifo" </dev/null &
 pid=$!
-sleep 1.5
+wait_file "$TMP/resume.read" "replay: the reader got nothing" \
+	"$TMP/replay.out"
+agent_gone replay
 kill -INT "$pid"
 sleep 0.3
 touch "$TMP/resume"
