@@ -406,8 +406,14 @@ int inspect_layout_export(const char *path, const char *out,
 		return -1;
 	}
 	rc = open_out(&x, out);
-	if (rc == 0)
+	/* One read transaction, so that the manifest's event count and the
+	 * events written match while a recording appends to the bundle. */
+	if (rc == 0 && bundle_read_begin(x.bundle) < 0)
+		rc = inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc == 0) {
 		rc = export_all(&x);
+		bundle_read_end(x.bundle);
+	}
 	if (x.fd >= 0 && archive_write_close(x.ar) != ARCHIVE_OK && rc == 0)
 		rc = inspect_archive_write_error(x.ar, out);
 	archive_write_free(x.ar);
