@@ -139,6 +139,39 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 	return 0;
 }
 
+/*
+ * Reject a bundle whose first event is not a snapshot, such as a
+ * recording, because a snapshot of another directory would land among
+ * its events, even while record still writes it. The check opens the
+ * bundle read-only, so a rejected bundle stays unwritten.
+ */
+static int check_snapshots_only(const char *path)
+{
+	struct bundle *bundle = bundle_open(path, BUNDLE_READ);
+	cJSON *first = NULL;
+	const char *kind;
+	int rc = 0;
+
+	/* Opening it for appending reports why it cannot be opened. */
+	if (!bundle)
+		return 0;
+	if (!bundle_is_finalized(bundle) && bundle_event_count(bundle) > 0)
+		first = bundle_get_event(bundle, 1);
+	kind = cJSON_GetStringValue(cJSON_GetObjectItem(first, "kind"));
+	if (kind && strcmp(kind, "snapshot") != 0) {
+		bundle_set_error("cannot snapshot into bundle: '%s': its first "
+				 "event is '%s', not 'snapshot', so another "
+				 "command writes it",
+				 path, kind);
+		bundle_set_hint("runbundle snapshot appends only to bundles "
+				"that it wrote; give the name of a new bundle");
+		rc = -1;
+	}
+	cJSON_Delete(first);
+	bundle_close(bundle);
+	return rc;
+}
+
 /* A finalized bundle fails to open for appending, with its own hint. */
 static struct bundle *open_or_create(const struct snapshot_args *args)
 {
@@ -165,6 +198,8 @@ static struct bundle *open_or_create(const struct snapshot_args *args)
 	}
 	if (bundle)
 		return bundle;
+	if (check_snapshots_only(args->bundle) < 0)
+		return NULL;
 	return bundle_open(args->bundle, BUNDLE_APPEND);
 }
 
