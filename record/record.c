@@ -799,9 +799,9 @@ void record_note_wal(const struct bundle *bundle, const char *path)
 			cli_error("warning: the bundle is %s, but stays in WAL "
 				  "mode: '%s': %s", state, path, cause);
 		else
-			cli_error("warning: the bundle is finalized, but "
-				  "another process had it open, so it stays "
-				  "in WAL mode: '%s'", path);
+			cli_error("warning: the bundle is %s, but another "
+				  "process had it open, so it stays in WAL "
+				  "mode: '%s'", state, path);
 		cli_hint("the file holds every commit; a reader needs write "
 			 "access to its directory for the -wal and -shm "
 			 "files");

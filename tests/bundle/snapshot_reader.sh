@@ -50,4 +50,25 @@ process had it open, so its last commits are in '$TMP/b.rb-wal'\$" \
 expect_grep "^hint: keep '$TMP/b.rb-wal' beside the bundle" "$TMP/err"
 wait_status "$reader"
 expect_eq 0 "$status" "status of the second reader"
+
+# A reader that has the bundle open without a transaction keeps it in
+# WAL mode. The warning calls the bundle stored, because it is not
+# finalized.
+python3 - "$TMP/b.rb" "$TMP/ready3" "$TMP/release" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode = WAL")
+db.execute("SELECT count(*) FROM events").fetchall()
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+PY
+reader=$!
+wait_file "$TMP/ready3" "the third reader did not start"
+echo four >"$TMP/ws/a"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws"
+touch "$TMP/release"
+wait_status "$reader"
+expect_grep "^runbundle: warning: the bundle is stored, but another \
+process had it open, so it stays in WAL mode: '$TMP/b.rb'\$" "$TMP/err"
 exit 0
