@@ -231,6 +231,9 @@ enum bundle_wal {
 				 * -wal and -shm files beside it */
 	BUNDLE_WAL_COMMITS,	/* the last commits are in the -wal file,
 				 * which must stay beside the file */
+	BUNDLE_WAL_MOVED,	/* the file has every commit, but was moved
+				 * or removed while open, so SQLite kept it
+				 * in WAL mode */
 };
 
 /* Return the part that bundle_finalize() left outside the file. */

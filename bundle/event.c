@@ -411,6 +411,13 @@ static int checkpoint(struct bundle *bundle)
 	sqlite3_finalize(stmt);
 	if (!ok)
 		bundle->wal_kept = BUNDLE_WAL_MODE;
+	/* SQLite refuses a rollback journal for a file whose name is gone,
+	 * which a crash would leave unfound. WAL commits were unaffected. */
+	if (rc != SQLITE_ROW && sqlite3_extended_errcode(bundle->db) ==
+				       SQLITE_READONLY_DBMOVED) {
+		bundle->wal_kept = BUNDLE_WAL_MOVED;
+		return 0;
+	}
 	if (rc != SQLITE_ROW &&
 	    (sqlite3_errcode(bundle->db) & 0xff) != SQLITE_BUSY) {
 		keep_wal_error(bundle);

@@ -806,6 +806,12 @@ void record_note_wal(const struct bundle *bundle, const char *path)
 			 "access to its directory for the -wal and -shm "
 			 "files");
 		return;
+	case BUNDLE_WAL_MOVED:
+		cli_error("warning: the bundle is %s, but it was moved or "
+			  "removed while it was written: '%s'", state, path);
+		cli_hint("a moved file holds every commit where it is now; "
+			 "a removed one is lost");
+		return;
 	case BUNDLE_WAL_COMMITS:
 		if (cause) {
 			cli_error("warning: the bundle is %s, but its last "
