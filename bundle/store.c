@@ -265,10 +265,32 @@ static void remove_stale_journal(const struct bundle *bundle)
 	unlink(path);
 }
 
+/*
+ * Create an empty -wal unless one exists. The switch to WAL writes the
+ * header first and creates the -wal at the next read, without a lock in
+ * between, when a reader would take the bundle for a copy without its
+ * -wal. SQLite ignores an empty -wal beside a rollback-journal header.
+ * Errors are left to the switch, which needs the same folder.
+ */
+static void precreate_wal(const struct bundle *bundle)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s-wal", bundle->path) >=
+	    sizeof(path))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd >= 0)
+		close(fd);
+}
+
 int store_start_wal(struct bundle *bundle)
 {
 	if (!bundle->rollback_journal)
 		return 0;
+	precreate_wal(bundle);
 	if (set_journal_mode(bundle, "wal") ||
 	    store_exec(bundle, "PRAGMA synchronous = FULL",
 		       "cannot switch journal mode"))
@@ -397,8 +419,10 @@ static int open_db(struct bundle *bundle, int flags)
  * only its open transaction, with a sync at every commit. */
 static int start_writing(struct bundle *bundle)
 {
-	int wal = try_journal_mode(bundle, "wal",
-				   "cannot open bundle for writing");
+	int wal;
+
+	precreate_wal(bundle);
+	wal = try_journal_mode(bundle, "wal", "cannot open bundle for writing");
 
 	if (wal < 0)
 		return -1;

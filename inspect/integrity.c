@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bundle/verify.h"
@@ -130,41 +131,71 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 	return CLI_EXIT_FAIL;
 }
 
+/*
+ * Return whether another process holds one of SQLite's locks on fd,
+ * which are on the 512 bytes from offset 2^30. Every connection to a
+ * file in WAL mode holds one, as does a writer that leaves WAL mode.
+ */
+static bool sqlite_locked(int fd)
+{
+	struct flock lock = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0x40000000,
+		.l_len = 512,
+	};
+
+	return fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+}
+
 /* Return whether path is an SQLite file in WAL mode (header bytes 18
- * and 19 are 2). Only such a file can lack committed events in a -wal. */
-static bool wal_mode(const char *path)
+ * and 19 are 2) with no -wal beside it, and set *locked to whether
+ * another process holds an SQLite lock on it. */
+static bool wal_absent(const char *path, const char *wal, bool *locked)
 {
 	unsigned char header[20];
 	/* O_NONBLOCK: a FIFO must not hang the check; opening reports it. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
-	bool wal;
+	bool absent;
 
+	*locked = false;
 	if (fd < 0)
 		return false;
-	wal = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	      pread(fd, header, sizeof(header), 0) == sizeof(header) &&
-	      memcmp(header, "SQLite format 3", 16) == 0 &&
-	      header[18] == 2 && header[19] == 2;
+	absent = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		 pread(fd, header, sizeof(header), 0) == sizeof(header) &&
+		 memcmp(header, "SQLite format 3", 16) == 0 &&
+		 header[18] == 2 && header[19] == 2 &&
+		 lstat(wal, &st) < 0 && errno == ENOENT;
+	if (absent)
+		*locked = sqlite_locked(fd);
 	close(fd);
-	return wal;
+	return absent;
 }
 
+/*
+ * A writer that leaves WAL mode removes the -wal before it rewrites the
+ * header, so a locked file is looked at again for up to 1 s, until its
+ * header or its -wal changes. A bundle that a running writer keeps in
+ * WAL mode, moved away from its -wal, stays as it is and is reported.
+ */
 int inspect_wal_missing(const char *path)
 {
+	const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
 	size_t len = strlen(path) + sizeof("-wal");
 	char *wal = malloc(len);
-	struct stat st;
-	int missing;
+	bool absent, locked = true;
 
-	if (!wal || !wal_mode(path)) {
-		free(wal);
+	if (!wal)
 		return 0;
-	}
 	snprintf(wal, len, "%s-wal", path);
-	missing = lstat(wal, &st) < 0 && errno == ENOENT;
+	absent = wal_absent(path, wal, &locked);
+	for (int tries = 0; absent && locked && tries < 50; tries++) {
+		nanosleep(&pause, NULL);
+		absent = wal_absent(path, wal, &locked);
+	}
 	free(wal);
-	return missing;
+	return absent;
 }
 
 void inspect_wal_warn(const char *path)
