@@ -947,6 +947,7 @@ static int check_header(const char *path, struct file_state *fs)
 	struct stat st;
 	ssize_t n;
 	uint32_t version;
+	char *resolved;
 	int fd = open_regular(path, &st);
 
 	if (fd < 0)
@@ -972,9 +973,13 @@ static int check_header(const char *path, struct file_state *fs)
 		return -1;
 	}
 
+	/* SQLite puts the -wal and -journal beside the file that a
+	 * symlink names, not beside the symlink. */
+	resolved = realpath(path, NULL);
 	fs->empty_wal = 0;
-	sidecar(path, "-wal", &fs->wal, &fs->empty_wal);
-	sidecar(path, "-journal", &fs->journal, NULL);
+	sidecar(resolved ? resolved : path, "-wal", &fs->wal, &fs->empty_wal);
+	sidecar(resolved ? resolved : path, "-journal", &fs->journal, NULL);
+	free(resolved);
 	return check_length(path, header, &st, fs);
 }
 

@@ -104,13 +104,17 @@ static uint32_t get_be(const unsigned char *p, int n)
 	return value;
 }
 
-/* Nonzero when path has a WAL file that is not empty. */
+/* Nonzero when path has a WAL file that is not empty, beside the file
+ * that a symlink names, where SQLite puts it. */
 static int has_wal(const char *path)
 {
+	char *resolved = realpath(path, NULL);
 	char wal[4096];
 	struct stat st;
+	int n = snprintf(wal, sizeof(wal), "%s-wal", resolved ? resolved : path);
 
-	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+	free(resolved);
+	if (n < 0 || (size_t)n >= sizeof(wal))
 		return 0;
 	return stat(wal, &st) == 0 && st.st_size > 0;
 }

@@ -182,19 +182,25 @@ static bool wal_absent(const char *path, const char *wal, bool *locked)
 int inspect_wal_missing(const char *path)
 {
 	const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
-	size_t len = strlen(path) + sizeof("-wal");
+	/* SQLite puts the -wal beside the file that a symlink names. */
+	char *resolved = realpath(path, NULL);
+	const char *file = resolved ? resolved : path;
+	size_t len = strlen(file) + sizeof("-wal");
 	char *wal = malloc(len);
 	bool absent, locked = true;
 
-	if (!wal)
+	if (!wal) {
+		free(resolved);
 		return 0;
-	snprintf(wal, len, "%s-wal", path);
+	}
+	snprintf(wal, len, "%s-wal", file);
 	absent = wal_absent(path, wal, &locked);
 	for (int tries = 0; absent && locked && tries < 50; tries++) {
 		nanosleep(&pause, NULL);
 		absent = wal_absent(path, wal, &locked);
 	}
 	free(wal);
+	free(resolved);
 	return absent;
 }
 
