@@ -271,22 +271,94 @@ static int spawn_diff(struct patch_ctx *c, const char *old_file,
 	return rc;
 }
 
+static void put_hunk_line(struct patch_ctx *c, const char *line, size_t len)
+{
+	if (c->opts->out && c->opts->put_line)
+		c->opts->put_line(line, len, c->opts->out);
+	else if (c->opts->out)
+		fwrite(line, 1, len, c->opts->out);
+}
+
+/* Write the hunk of a file added or deleted whole, as diff -u prints it
+ * against /dev/null. A diff process per file costs milliseconds, so a
+ * run that added tens of thousands of files took minutes to report. */
+static int whole_hunk(struct patch_ctx *c, const struct side *s, char sign)
+{
+	static const char no_newline[] = "\\ No newline at end of file\n";
+	const char *at = (const char *)s->data, *end = at + s->len;
+	uint64_t lines = 0;
+	char head[64], range[32];
+	char *line = NULL;
+	size_t line_cap = 0;
+
+	for (const char *q = at; q < end; q++)
+		lines += *q == '\n';
+	if (s->len && end[-1] != '\n')
+		lines++;
+	if (sign == '+')
+		c->lines_added += lines;
+	else
+		c->lines_removed += lines;
+	if (!c->opts->out)
+		return 0;
+
+	if (lines == 1)
+		snprintf(range, sizeof(range), "1");
+	else
+		snprintf(range, sizeof(range), "1,%llu",
+			 (unsigned long long)lines);
+	if (sign == '+')
+		snprintf(head, sizeof(head), "@@ -0,0 +%s @@\n", range);
+	else
+		snprintf(head, sizeof(head), "@@ -%s +0,0 @@\n", range);
+	put_hunk_line(c, head, strlen(head));
+
+	while (at < end) {
+		const char *newline = memchr(at, '\n', (size_t)(end - at));
+		size_t len = newline ? (size_t)(newline - at) :
+				       (size_t)(end - at);
+
+		if (len + 2 > line_cap) {
+			char *grown = realloc(line, len + 2);
+
+			if (!grown) {
+				free(line);
+				inspect_set_error("cannot diff: out of memory");
+				return -1;
+			}
+			line = grown;
+			line_cap = len + 2;
+		}
+		line[0] = sign;
+		memcpy(line + 1, at, len);
+		line[len + 1] = '\n';
+		put_hunk_line(c, line, len + 2);
+		if (!newline) {
+			put_hunk_line(c, no_newline, sizeof(no_newline) - 1);
+			break;
+		}
+		at = newline + 1;
+	}
+	free(line);
+	return 0;
+}
+
 static int hunks(struct patch_ctx *c, const struct side *old,
 		 const struct side *new)
 {
-	char old_file[4096] = "/dev/null", new_file[4096] = "/dev/null";
+	char old_file[4096], new_file[4096];
 	int rc = -1;
 
-	if (old && write_temp(old, old_file, sizeof(old_file)) < 0)
+	if (!old || !new)
+		return whole_hunk(c, old ? old : new, old ? '-' : '+');
+	if (write_temp(old, old_file, sizeof(old_file)) < 0)
 		return -1;
-	if (new && write_temp(new, new_file, sizeof(new_file)) < 0)
+	if (write_temp(new, new_file, sizeof(new_file)) < 0)
 		goto out;
 	rc = spawn_diff(c, old_file, new_file);
+	unlink(new_file);
 out:
-	if (old)
-		unlink(old_file);
-	if (new && strcmp(new_file, "/dev/null") != 0)
-		unlink(new_file);
+	unlink(old_file);
 	return rc;
 }
 

@@ -26,7 +26,8 @@
  * Why diff(1): Debian packages no diff library (no libxdiff), diffutils
  * is an essential package present on every Debian system, and its
  * output is the reference that patch(1) was written against. Each
- * changed text file costs one diff process and two temporary files.
+ * modified text file costs one diff process and two temporary files; a
+ * file added or deleted whole gets the same hunk without them.
  *
  * Errors: returns 0, or -1 with the message in inspect_error().
  */

@@ -328,8 +328,8 @@ static void add_files_error(cJSON *f, cJSON *s)
 }
 
 /* NOTE: the lines are counted by running the whole diff, one diff(1)
- * per changed file, which makes this the slowest part of the summary
- * on runs that change thousands of files. */
+ * per modified file, which makes this the slowest part of the summary
+ * on runs that modify thousands of files. */
 static void add_files(const struct inspect_view *v, cJSON *s)
 {
 	struct inspect_patch_options opts = { 0 };
