@@ -122,9 +122,10 @@ def child(pid):
 
 def settle(pids, stopped):
     """The states of pids once each is stopped (or each is not), or as
-    they are after 5 s. A process that was in a system call finishes
-    it first, which takes a while on a loaded machine."""
-    for _ in range(100):
+    they are after 10 s. A process that was in a system call finishes
+    it first, which took over 5 s when several test suites shared the
+    machine's 2 CPUs."""
+    for _ in range(200):
         states = tuple(state(p) for p in pids)
         if all((s == "T") == stopped for s in states):
             break
