@@ -127,16 +127,26 @@ static _Noreturn void stop_now(struct record_session *s, int sig)
 	_exit(CLI_EXIT_RUNBUNDLE);
 }
 
-int record_signals_poll(struct record_session *s)
+/* Return the next pending signal of the set, leaving out the copies that
+ * sandbox_signal_repeated() names, or 0 when none is pending. */
+static int pending_signal(void)
 {
 	const struct timespec no_wait = { 0, 0 };
 	sigset_t set;
 	int sig;
 
 	record_signals_set(&set);
-	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
-		if (sandbox_signal_repeated(sig))
-			continue;
+	do
+		sig = sigtimedwait(&set, NULL, &no_wait);
+	while (sig > 0 && sandbox_signal_repeated(sig));
+	return sig > 0 ? sig : 0;
+}
+
+int record_signals_poll(struct record_session *s)
+{
+	int sig;
+
+	while ((sig = pending_signal())) {
 		signal_count++;
 		if (s->stop_signal)
 			stop_now(s, sig);
@@ -147,29 +157,17 @@ int record_signals_poll(struct record_session *s)
 
 int record_signals_take(void)
 {
-	const struct timespec no_wait = { 0, 0 };
-	sigset_t set;
-	int sig;
-
-	record_signals_set(&set);
-	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
-		if (!sandbox_signal_repeated(sig))
-			signal_count++;
-	}
+	while (pending_signal())
+		signal_count++;
 	return signal_count;
 }
 
 void record_signals_poll_ending(struct record_session *s)
 {
-	const struct timespec no_wait = { 0, 0 };
 	const char *name;
-	sigset_t set;
 	int sig;
 
-	record_signals_set(&set);
-	while ((sig = sigtimedwait(&set, NULL, &no_wait)) > 0) {
-		if (sandbox_signal_repeated(sig))
-			continue;
+	while ((sig = pending_signal())) {
 		signal_count++;
 		if (s->config->replaying)
 			continue;
