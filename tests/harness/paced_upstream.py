@@ -16,8 +16,12 @@ import os
 import socket
 import struct
 import sys
-import threading
 import time
+
+# No __pycache__ in the source tree, which the tests may not write to.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from raw_upstream import serve_forever  # noqa: E402
 
 
 def read_request(conn, data):
@@ -72,16 +76,7 @@ def main():
         table = json.load(f)
     responses = {path.encode("latin-1"): steps
                  for path, steps in table.items()}
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(16)
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write("%d\n" % s.getsockname()[1])
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn, responses),
-                         daemon=True).start()
+    serve_forever(sys.argv[1], serve, responses)
 
 
 main()

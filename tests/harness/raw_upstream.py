@@ -34,22 +34,30 @@ def serve(conn, responses, close):
             return
 
 
+def serve_forever(port_file, serve_one, *args):
+    """Listen on a port of 127.0.0.1, write it to port_file once the
+    socket listens, and run serve_one(conn, *args) in a thread for each
+    connection. paced_upstream.py serves the same way."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % s.getsockname()[1])
+    os.rename(port_file + ".tmp", port_file)
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=serve_one, args=(conn,) + args,
+                         daemon=True).start()
+
+
 def main():
     with open(sys.argv[2]) as f:
         table = json.load(f)
     responses = {path.encode("latin-1"): text.encode("latin-1")
                  for path, text in table.items()}
     close = "--close" in sys.argv[3:]
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(16)
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write("%d\n" % s.getsockname()[1])
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn, responses, close),
-                         daemon=True).start()
+    serve_forever(sys.argv[1], serve, responses, close)
 
 
-main()
+if __name__ == "__main__":
+    main()
