@@ -172,3 +172,17 @@ replay_json() {
 jqr() {
 	jq -r "$1" "$TMP/json"
 }
+
+# deep_tree DIR LEVELS [NAME[:MODE]=TEXT...]: nested directories of
+# 255-byte names below DIR, deeper than PATH_MAX, with the files NAME
+# at the bottom (tests/deep_tree.py).
+deep_tree() {
+	/usr/bin/python3 "$TESTS_DIR/deep_tree.py" "$@"
+}
+
+# deep_path LEVELS: the path from DIR to the bottom of deep_tree.
+deep_path() {
+	/usr/bin/python3 -c 'import sys
+print("/".join("%03d" % i + "d" * 252 for i in range(int(sys.argv[1]))))' \
+		"$1"
+}

@@ -6,43 +6,22 @@
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 
-# deep_tree DIR STEP: 40 levels of 255-byte names, made through
-# descriptors, because no single path may reach the bottom.
-deep_tree() {
-	/usr/bin/python3 - "$1" "$2" <<'PY'
-import os, sys
-top = sys.argv[1]
-os.makedirs(top, exist_ok=True)
-fd = os.open(top, os.O_RDONLY)
-for i in range(40):
-    name = '%03d' % i + 'd' * 252
-    try:
-        os.mkdir(name, dir_fd=fd)
-    except FileExistsError:
-        pass
-    fd = os.open(name, os.O_RDONLY, dir_fd=fd)
-for name in ('.git', '.git/hooks'):
-    try:
-        os.mkdir(name, dir_fd=fd)
-    except FileExistsError:
-        pass
-def put(name, text, mode=0o644):
-    f = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode,
-                dir_fd=fd)
-    os.write(f, text.encode())
-    os.close(f)
-put('deep.txt', 'deep ' + sys.argv[2] + '\n')
-put('.git/hooks/pre-commit', '#!/bin/sh\necho ' + sys.argv[2] + '\n')
-if sys.argv[2] == 'two':
-    put('new-deep.txt', 'new\n', 0o755)
-PY
+# files STEP [NAME[:MODE]=TEXT...]: the deep tree's files in STEP, and
+# the further files given.
+files() {
+	step=$1
+	shift
+	deep_tree "$TMP/w" 40 "deep.txt=deep $step
+" ".git/hooks/pre-commit=#!/bin/sh
+echo $step
+" "$@"
 }
 
-deep=$(/usr/bin/python3 -c \
-	'print("/".join("%03d" % i + "d" * 252 for i in range(40)))')
-deep_tree "$TMP/w" one
+deep=$(deep_path 40)
+files one
 expect_status 0 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/w"
-deep_tree "$TMP/w" two
+files two "new-deep.txt:755=new
+"
 expect_status 0 "$RUNBUNDLE" snapshot --finalize "$TMP/b.rb" "$TMP/w"
 
 # The report lists each changed file by its whole path.

@@ -7,36 +7,8 @@
 . "$TESTS_DIR/record/record_lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 
-# deep_tree DIR LEVELS: LEVELS 255-byte names below DIR, made through
-# descriptors, because no single path may reach the bottom. Prints
-# nothing; the bottom is $(deep_path LEVELS) below DIR.
-deep_tree() {
-	/usr/bin/python3 - "$1" "$2" <<'PY'
-import os, sys
-top = sys.argv[1]
-os.makedirs(top, exist_ok=True)
-fd = os.open(top, os.O_RDONLY)
-for i in range(int(sys.argv[2])):
-    name = '%03d' % i + 'd' * 252
-    os.mkdir(name, dir_fd=fd)
-    fd = os.open(name, os.O_RDONLY, dir_fd=fd)
-os.mkdir('.git', dir_fd=fd)
-os.mkdir('.git/hooks', dir_fd=fd)
-for name in ('.git/hooks/pre-commit', 'deep.txt'):
-    f = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-    os.write(f, b'one\n')
-    os.close(f)
-PY
-}
-
-deep_path() {
-	/usr/bin/python3 -c 'import sys
-print("/".join("%03d" % i + "d" * 252 for i in range(int(sys.argv[1]))))' \
-		"$1"
-}
-
 # The agent changes two files and adds a third at the bottom of a
-# 10,000-byte path, through descriptors as deep_tree does.
+# 10,000-byte path, through descriptors as deep_tree (lib.sh) does.
 AGENT='import os
 fd = os.open(".", os.O_RDONLY)
 for i in range(40):
@@ -46,7 +18,9 @@ for name in (".git/hooks/pre-commit", "deep.txt", "new.txt"):
     os.write(f, b"two\n")
     os.close(f)'
 
-deep_tree "$TMP/ws" 40
+deep_tree "$TMP/ws" 40 ".git/hooks/pre-commit=one
+" "deep.txt=one
+"
 deep=$(deep_path 40)
 cd "$TMP/ws"
 record "$TMP/a.rb" -- /usr/bin/python3 -c "$AGENT"
@@ -77,16 +51,10 @@ expect_eq "$deep/f$(printf %03d $((listed - 1)))" \
 # warning each, because the warnings are deduplicated by the whole path.
 unpriv_setup
 mkdir "$TMP/u"
-deep_tree "$TMP/u" 18
+deep_tree "$TMP/u" 18 ".git/hooks/pre-commit=one
+" "deep.txt=one
+" a:0= b:0=
 u=$(deep_path 18)
-/usr/bin/python3 - "$TMP/u" <<'PY'
-import os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-for i in range(18):
-    fd = os.open('%03d' % i + 'd' * 252, os.O_RDONLY, dir_fd=fd)
-for name in ('a', 'b'):
-    os.close(os.open(name, os.O_WRONLY | os.O_CREAT, 0, dir_fd=fd))
-PY
 chmod 777 "$TMP"
 cd "$TMP/u"
 set +e

@@ -14,6 +14,24 @@ record() {
 	set -e
 }
 
+# record_live BUNDLE OUT ERR SCRIPT: record sh -c SCRIPT in the
+# background, with its output in OUT and ERR and its pid in $recorder,
+# and return once the agent's exec is in the bundle. SCRIPT waits for
+# something of the test's, such as a file "go", so that the test can act
+# on the bundle while the recording writes it.
+record_live() {
+	bundle=$1
+	"$RB" record -o "$bundle" -- sh -c "$4" >"$2" 2>"$3" </dev/null &
+	recorder=$!
+	i=0
+	until [ -s "$bundle" ] && "$RB" log "$bundle" 2>/dev/null |
+		grep -q ' exec '; do
+		i=$((i + 1))
+		[ $i -le 500 ] || fail "the agent did not start in 10 s"
+		sleep 0.02
+	done
+}
+
 # expect_recorded STATUS: the last record exited with STATUS and wrote a
 # finalized bundle that verifies.
 expect_recorded() {

@@ -11,17 +11,8 @@ echo other >"$TMP/other/file"
 cd "$ws"
 
 bundle=$TMP/live.rb
-"$RB" record -o "$bundle" -- sh -c \
-	'while [ ! -e go ]; do sleep 0.02; done' \
-	>"$TMP/out" 2>"$TMP/err" </dev/null &
-recorder=$!
-i=0
-until [ -s "$bundle" ] && "$RB" log "$bundle" 2>/dev/null |
-	grep -q ' exec '; do
-	i=$((i + 1))
-	[ $i -le 500 ] || fail "the agent did not start in 10 s"
-	sleep 0.02
-done
+record_live "$bundle" "$TMP/out" "$TMP/err" \
+	'while [ ! -e go ]; do sleep 0.02; done'
 
 expect_status 3 "$RB" snapshot "$bundle" "$TMP/other"
 expect_grep "^runbundle: cannot snapshot into bundle: '$bundle': its \

@@ -11,17 +11,8 @@ mkdir "$ws" "$TMP/moved"
 cd "$ws"
 
 bundle=$TMP/live.rb
-"$RB" record -o "$bundle" -- sh -c \
-	'while [ ! -e go ]; do sleep 0.02; done; echo done >result' \
-	>"$TMP/rec.out" 2>"$TMP/rec.err" </dev/null &
-recorder=$!
-i=0
-until [ -s "$bundle" ] && "$RB" log "$bundle" 2>/dev/null |
-	grep -q ' exec '; do
-	i=$((i + 1))
-	[ $i -le 500 ] || fail "the agent did not start in 10 s"
-	sleep 0.02
-done
+record_live "$bundle" "$TMP/rec.out" "$TMP/rec.err" \
+	'while [ ! -e go ]; do sleep 0.02; done; echo done >result'
 
 mv "$bundle" "$TMP/moved/run.rb"
 # Its last commits stay in the -wal by the old name until the end, and
