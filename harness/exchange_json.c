@@ -471,7 +471,9 @@ int harness_exchanges_load(const char *path, struct harness_exchange **out,
 		harness_exchanges_free(items, n);
 		return -1;
 	}
-	qsort(items, n, sizeof(*items), by_seq);
+	/* qsort() takes no NULL, which an empty file leaves items. */
+	if (n > 1)
+		qsort(items, n, sizeof(*items), by_seq);
 	*out = items;
 	*count = n;
 	return 0;
