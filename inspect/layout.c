@@ -322,7 +322,10 @@ static int write_manifest(struct exporter *x)
 	char buf[512];
 	size_t total = 0, n;
 
-	qsort(x->objects, x->n_objects, sizeof(*x->objects), by_id);
+	/* A bundle without objects leaves no array, which qsort() takes
+	 * not even for no items. */
+	if (x->n_objects > 1)
+		qsort(x->objects, x->n_objects, sizeof(*x->objects), by_id);
 	for (size_t i = 0; i <= x->n_objects + 1; i++)
 		total += manifest_piece(x, i, buf, sizeof(buf));
 	if (write_header(x, "manifest.json", total) != ARCHIVE_OK)
