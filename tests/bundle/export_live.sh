@@ -5,6 +5,9 @@
 . "$TESTS_DIR/lib.sh"
 WRITER=$1
 PRELOAD=$2
+# The sanitizers must come first among the preloaded libraries.
+skip_if_sanitized "$WRITER" \
+	"the sanitizers do not run beside another preloaded library"
 
 "$WRITER" loop "$TMP/b.rb" 7 >"$TMP/seqs" &
 writer=$!

@@ -4,6 +4,9 @@
 # file, which readers must not take for a copy that lost its -wal.
 . "$TESTS_DIR/lib.sh"
 PRELOAD=$1
+# The sanitizers must come first among the preloaded libraries.
+skip_if_sanitized "$RUNBUNDLE" \
+	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws"
 echo one >"$TMP/ws/a"
