@@ -529,12 +529,34 @@ static void discard_bundle(struct record_session *s,
 		cli_error("warning: %s", bundle_error());
 }
 
+/*
+ * The policy's secrets need not match a default pattern (a database URL
+ * in DB_URL, say), and runbundle's own environment goes into the
+ * fingerprint: without them there, the bundle would hold the value
+ * that the sandbox keeps from the agent.
+ */
+static const char **secret_names(const struct sandbox_policy *policy)
+{
+	const struct sandbox_strings *extra = &policy->env_secrets;
+	size_t n = 0, k = 0;
+	const char **names;
+
+	while (harness_default_secret_names[n])
+		n++;
+	names = calloc(n + extra->count + 1, sizeof(*names));
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		names[k++] = harness_default_secret_names[i];
+	for (size_t i = 0; i < extra->count; i++)
+		names[k++] = extra->items[i];
+	return names;
+}
+
 int record_session_open(struct record_session *s,
 			const struct record_config *config)
 {
-	struct harness_fingerprint_options fo = {
-		.secret_names = harness_default_secret_names,
-	};
+	struct harness_fingerprint_options fo = { 0 };
 	struct stat st;
 
 	memset(s, 0, sizeof(*s));
@@ -545,6 +567,13 @@ int record_session_open(struct record_session *s,
 	s->config = config;
 	s->start_us = record_now_us();
 
+	s->secret_names = secret_names(config->policy);
+	if (!s->secret_names) {
+		record_fail_locked(s, "cannot list the secret variables: out "
+				   "of memory", NULL);
+		return -1;
+	}
+	fo.secret_names = s->secret_names;
 	if (check_leftovers(s, config->output) < 0)
 		return -1;
 	s->bundle = bundle_create(config->output, NULL);
@@ -765,6 +794,8 @@ void record_session_close(struct record_session *s)
 	cJSON_Delete(s->fingerprint);
 	s->fingerprint = NULL;
 	harness_secrets_release(&s->secrets);
+	free(s->secret_names);
+	s->secret_names = NULL;
 	free(s->last_json);
 	s->last_json = NULL;
 	for (size_t i = 0; i < s->n_excludes; i++)

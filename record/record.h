@@ -127,6 +127,9 @@ struct record_session {
 	struct harness_secrets secrets;	/* upstream keys, masked in the
 					 * stored output; fixed once the
 					 * agent runs */
+	const char **secret_names;	/* the default patterns and the
+					 * policy's env.secrets, whose
+					 * values no event may hold */
 	char **excludes;		/* the policy's snapshot excludes */
 	size_t n_excludes;
 	char **unreadable;		/* paths already warned about as

@@ -215,7 +215,7 @@ static void child_signals_reset(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-static bool is_secret_name(const char *entry)
+static bool is_secret_name(const char *entry, const char *const *secret)
 {
 	const char *eq = strchr(entry, '=');
 	char name[256];
@@ -224,9 +224,8 @@ static bool is_secret_name(const char *entry)
 		return false;
 	memcpy(name, entry, (size_t)(eq - entry));
 	name[eq - entry] = '\0';
-	for (size_t i = 0; harness_default_secret_names[i]; i++) {
-		if (fnmatch(harness_default_secret_names[i], name,
-			    FNM_CASEFOLD) == 0)
+	for (size_t i = 0; secret[i]; i++) {
+		if (fnmatch(secret[i], name, FNM_CASEFOLD) == 0)
 			return true;
 	}
 	return false;
@@ -244,7 +243,7 @@ static bool overridden(const char *entry, char *const *extra)
 	return false;
 }
 
-char **record_agent_env(char *const *extra)
+char **record_agent_env(char *const *extra, const char *const *secret)
 {
 	extern char **environ;
 	size_t n = 0, k = 0, m = 0;
@@ -258,7 +257,7 @@ char **record_agent_env(char *const *extra)
 	if (!env)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!is_secret_name(environ[i]) &&
+		if (!is_secret_name(environ[i], secret) &&
 		    !overridden(environ[i], extra))
 			env[k++] = environ[i];
 	}
@@ -433,7 +432,7 @@ struct harness_tracer *record_tracer_new(struct record_session *s,
 					 harness_untraced_fn on_untraced)
 {
 	struct harness_tracer_options to = {
-		.secret_names = harness_default_secret_names,
+		.secret_names = s->secret_names,
 		.on_event = record_on_trace,
 		.on_untraced = on_untraced,
 		.userdata = s,
@@ -630,7 +629,7 @@ int record_run_direct(struct record_session *s, struct record_gateway *g,
 		fail_errno(s, "cannot start the model gateway");
 		goto out;
 	}
-	env = record_agent_env(record_gateway_env(g, port));
+	env = record_agent_env(record_gateway_env(g, port), s->secret_names);
 	if (!env) {
 		record_fail(s, "cannot prepare the agent's environment: out "
 			    "of memory", NULL);

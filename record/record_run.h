@@ -69,11 +69,11 @@ void record_signals_poll_ending(struct record_session *session);
 
 /*
  * The agent's environment: this process's, without the variables whose
- * names match harness_default_secret_names, with each "NAME=VALUE" of
- * extra (NULL-terminated, may be NULL) set. The array is malloc'd, the
- * strings are borrowed: free only the array.
+ * names match a pattern of secret (NULL-terminated), with each
+ * "NAME=VALUE" of extra (NULL-terminated, may be NULL) set. The array
+ * is malloc'd, the strings are borrowed: free only the array.
  */
-char **record_agent_env(char *const *extra);
+char **record_agent_env(char *const *extra, const char *const *secret);
 
 struct record_gateway;
 struct record_output;
