@@ -878,6 +878,31 @@ static int read_snapshot(struct parser *ps, const cJSON *o,
 			    ITEM_EXCLUDE) < 0;
 }
 
+/*
+ * Reject a variable of env.set that env.secrets names. The command never
+ * gets it, and the policy with its value is stored in the bundle, where
+ * a secret must never go.
+ */
+static int check_set_secrets(struct parser *ps, struct sandbox_policy *p)
+{
+	for (size_t i = 0; i < p->env_set_count; i++) {
+		const char *name = p->env_set[i].name;
+		size_t len;
+
+		if (!sandbox_env_matches(&p->env_secrets, name))
+			continue;
+		len = path_push(ps, "set", 0);
+		path_push(ps, name, 0);
+		bad(ps, NULL, "also named by env.secrets, so the command never "
+			      "gets it, yet the bundle would store its value");
+		sandbox_set_hint("take '%s' out of env.set or out of "
+				 "env.secrets", name);
+		path_pop(ps, len);
+		return -1;
+	}
+	return 0;
+}
+
 static int read_env(struct parser *ps, const cJSON *o,
 		    struct sandbox_policy *p)
 {
@@ -887,7 +912,8 @@ static int read_env(struct parser *ps, const cJSON *o,
 	       read_strings(ps, o, "pass", &p->env_pass, ITEM_ENVNAME) < 0 ||
 	       read_env_set(ps, o, p) < 0 ||
 	       read_strings(ps, o, "secrets", &p->env_secrets,
-			    ITEM_ENVNAME) < 0;
+			    ITEM_ENVNAME) < 0 ||
+	       check_set_secrets(ps, p) < 0;
 }
 
 /*

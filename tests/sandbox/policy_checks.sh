@@ -31,6 +31,15 @@ JSON near byte 12: not a JSON number" "$TMP/err"
 	expect_grep "^hint: " "$TMP/err"
 done
 
+# A variable of env.set that env.secrets names is rejected: the command
+# would not get it, and the recorded policy would hold its value.
+run_policy 125 '{"version": 1, "env": {"set": {"DB_PASS": "s3cret"},
+	"secrets": ["DB_*"]}}' true
+expect_grep "^runbundle: invalid policy: '$TMP/p.json': env.set.DB_PASS: \
+also named by env.secrets" "$TMP/err"
+expect_grep "^hint: take 'DB_PASS' out of env.set or out of env.secrets$" \
+	"$TMP/err"
+
 # The minimums, and values below them.
 for m in 1 '"1M"' 16777215 '"15M"'; do
 	run_policy 125 "{\"version\": 1, \"limits\": {\"memory_bytes\": $m}}" \
