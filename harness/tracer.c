@@ -391,12 +391,13 @@ static int finish_exec(struct harness_tracer *tracer, struct tracee *t,
 }
 
 /*
- * Handle a successful exec while the tracee is stopped. Returns true
- * when it has an exec to finish. When a thread other than the leader
- * called it, the kernel has given that thread the leader's tid. The old
- * tid is never reported again, so its pending exec moves to the leader.
+ * Prepare the record of a successful exec while the tracee is stopped.
+ * When a thread other than the leader called it, the kernel has given
+ * that thread the leader's tid. The old tid is never reported again, so
+ * its pending exec moves to the leader. An exec that had no seccomp
+ * stop is recorded from the new program alone.
  */
-static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
+static void on_exec(struct harness_tracer *tracer, struct tracee *t)
 {
 	unsigned long former = (unsigned long)t->tid;
 	struct tracee *caller = t;
@@ -420,7 +421,8 @@ static bool on_exec(struct harness_tracer *tracer, struct tracee *t)
 		}
 		drop_tracee(tracer, (pid_t)former);
 	}
-	return caller->in_exec;
+	if (!caller->in_exec)
+		tracer_exec_unstopped(caller);
 }
 
 /* Read the errno of a failed exec at the syscall-exit stop after its
@@ -598,10 +600,10 @@ static int on_stop(struct harness_tracer *tracer, struct tracee *t,
 		if (tracer_exec_enter(tracer, t) == 0)
 			resume = PTRACE_SYSCALL;
 	} else if (event == PTRACE_EVENT_EXEC) {
-		finish = succeeded = on_exec(tracer, t);
-		if (finish)
-			tracer_exec_confirm(tracer, t);
-		if (finish && tracer->options.n_forbidden)
+		on_exec(tracer, t);
+		finish = succeeded = true;
+		tracer_exec_confirm(tracer, t);
+		if (tracer->options.n_forbidden)
 			tracer_exec_forbid(tracer, t);
 	} else if (event == PTRACE_EVENT_FORK ||
 		   event == PTRACE_EVENT_VFORK ||

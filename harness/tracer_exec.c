@@ -520,6 +520,24 @@ int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t)
 	return -1;
 }
 
+/*
+ * A filter that the tracee stacks itself takes precedence for an exec:
+ * SECCOMP_RET_USER_NOTIF ranks above SECCOMP_RET_TRACE, and its
+ * supervisor may let the call continue. No seccomp stop comes then, but
+ * the exec event does, and the new program's stack and AT_EXECFN show
+ * what ran.
+ */
+void tracer_exec_unstopped(struct tracee *t)
+{
+	tracer_exec_release(&t->pending);
+	t->pending.time_us = tracer_now_us();
+	t->pending.cwd = tracer_proc_link(t->tid, "cwd");
+	t->pending.attempted = strdup("");
+	t->argv_whole = false;
+	t->path_unread = true;
+	t->in_exec = true;
+}
+
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t)
 {
 	struct exec_call call = { .dirfd = AT_FDCWD };

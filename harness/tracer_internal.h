@@ -234,6 +234,10 @@ int tracer_exec_enter(struct harness_tracer *tracer, struct tracee *t);
  */
 int tracer_exec_confirm(struct harness_tracer *tracer, struct tracee *t);
 
+/* At an exec event that no seccomp stop came before: start t->pending
+ * empty, for tracer_exec_confirm() to fill from the new program. */
+void tracer_exec_unstopped(struct tracee *t);
+
 /* After the seccomp stop is resumed, when t->locate is set: read the
  * cwd, resolve the path, and open the file. */
 void tracer_exec_locate(struct harness_tracer *tracer, struct tracee *t);
