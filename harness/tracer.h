@@ -218,7 +218,7 @@ struct harness_tracer_options {
 struct harness_tracer;
 
 /*
- * Child side: install the exec-only seccomp filter, then wait (with a
+ * Child side: install the seccomp filter that stops execs, then wait (with a
  * SIGCONT handler, in sigsuspend) until the tracer has seized this
  * process and sent SIGCONT. Works in the init of a new PID namespace.
  * Call it in the child as the last step before execve, after any

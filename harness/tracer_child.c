@@ -1,8 +1,9 @@
 /*
- * tracer_child.c - the child side of the tracer: the exec-only seccomp
- * filter, and the stop that lets the parent seize.
+ * tracer_child.c - the child side of the tracer: the seccomp filter that
+ * stops execs, and the stop that lets the parent seize.
  */
 #include <errno.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
@@ -53,6 +54,18 @@ static scmp_filter_ctx build_filter(void)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0),
 				      SCMP_SYS(execveat), 0);
+	/* A child made with CLONE_UNTRACED is not attached, so nothing it
+	 * ran would be recorded. clone3 passes its flags in memory, where
+	 * no filter can read them, so it fails and the C library falls
+	 * back to clone. The sandbox's own filter denies both this way. */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				      SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ,
+					      CLONE_UNTRACED, CLONE_UNTRACED));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				      SCMP_SYS(clone3), 0);
 	if (rc < 0) {
 		seccomp_release(ctx);
 		errno = -rc;
