@@ -719,7 +719,13 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	if (link(tmp, bundle->path) != 0) {
 		int err = errno;
 
-		unlink(wal);
+		/* Another process made the bundle. The -wal can then be in use
+		 * already: it made this one only if its bundle had left WAL
+		 * mode, and a third process that appends since may write its
+		 * commits into it. An empty -wal beside a bundle is harmless,
+		 * and removing a used one loses commits. */
+		if (err != EEXIST)
+			unlink(wal);
 		return exists_error(bundle->path, err);
 	}
 	return 0;
