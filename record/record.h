@@ -85,6 +85,7 @@ struct record_config {
 	bool set_ids;			/* uid and gid inside the sandbox */
 	uid_t uid;
 	gid_t gid;
+	const struct sandbox_inherit *inherit;	/* sandbox_config's */
 	const struct harness_exchange *replay;	/* serve these, owned by
 						 * the caller */
 	size_t n_replay;

@@ -191,6 +191,7 @@ static void plan(struct boxed *b, bool gateway)
 	c->set_ids = rc->set_ids;
 	c->uid = rc->uid;
 	c->gid = rc->gid;
+	c->inherit = rc->inherit;
 	c->argv = rc->argv;
 	c->hook = prepare_for_tracer;
 	c->trace_exec = true;

@@ -42,6 +42,7 @@ struct prepared {
 	char home[4200];
 	char label[64];
 	const char *made[MAX_LIST];	/* the parts the recording made */
+	struct sandbox_inherit inherit;
 };
 
 static int fail_errno(const char *what, const char *value)
@@ -483,6 +484,15 @@ static void set_ids(struct prepared *p, const struct replay_run *run)
 	p->config.gid = (gid_t)g->valuedouble;
 }
 
+/* Restore the umask and rlimits that the recorded agent got from the
+ * user who ran runbundle: an agent may depend on them as on its
+ * environment. */
+static void set_inherited(struct prepared *p, const struct replay_run *run)
+{
+	sandbox_inherit_from_description(run->description, &p->inherit);
+	p->config.inherit = &p->inherit;
+}
+
 static int agent_env(struct replay_run *run,
 		     const struct replay_options *opts, const cJSON **env)
 {
@@ -569,6 +579,7 @@ static int prepare(struct prepared *p, struct replay_run *run,
 	if (opts->argv)
 		c->argv = (char **)opts->argv;
 	set_ids(p, run);
+	set_inherited(p, run);
 	made_parts(p, run);
 	return gateway(p, run, opts);
 oom:

@@ -140,6 +140,8 @@ static cJSON *describe_none(const struct sandbox_plan *plan)
 	cJSON_AddNumberToObject(d, "version", DESCRIPTION_VERSION);
 	cJSON_AddStringToObject(d, "sandbox", "none");
 	cJSON_AddItemToObject(d, "limits", sandbox_limits_describe(plan));
+	cJSON_AddItemToObject(d, "inherited",
+			      sandbox_limits_describe_inherited(plan));
 	add_env(d, plan);
 	return d;
 }
@@ -172,6 +174,8 @@ cJSON *sandbox_describe(const struct sandbox_plan *plan, cJSON *mounts)
 	cJSON_AddItemToObject(d, "seccomp",
 			      sandbox_seccomp_describe(&plan->seccomp));
 	cJSON_AddItemToObject(d, "limits", sandbox_limits_describe(plan));
+	cJSON_AddItemToObject(d, "inherited",
+			      sandbox_limits_describe_inherited(plan));
 	add_network(d, plan);
 	exec = cJSON_AddObjectToObject(d, "exec");
 	if (exec) {
@@ -272,6 +276,13 @@ static void compare_session(struct diff *d, const cJSON *a, const cJSON *b)
 			"no controlling terminal)\n", x, y);
 }
 
+/* A description written before "inherited" has nothing to compare it
+ * with: its replay gave the command the replayer's umask and rlimits. */
+static bool is_newer_key(const char *path, const char *key)
+{
+	return !path[0] && strcmp(key, "inherited") == 0;
+}
+
 static void compare_objects(struct diff *d, const char *path,
 			    const cJSON *a, const cJSON *b)
 {
@@ -292,6 +303,7 @@ static void compare_objects(struct diff *d, const char *path,
 	cJSON_ArrayForEach(item, b) {
 		if (strncmp(item->string, "host_", 5) == 0 ||
 		    is_session_key(path, item->string) ||
+		    is_newer_key(path, item->string) ||
 		    cJSON_GetObjectItemCaseSensitive(a, item->string))
 			continue;
 		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "",

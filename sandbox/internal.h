@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -56,6 +57,9 @@ struct sandbox_plan {
 	bool new_session;		/* init calls setsid(): the caller
 					 * has a controlling terminal */
 	long threads;			/* of the caller, or -1 */
+	mode_t umask;			/* the command's */
+	struct rlimit rlimits[RLIM_NLIMITS];	/* what the command gets
+					 * where the policy sets no limit */
 	struct sandbox_cmdline cmdline;
 	struct sandbox_seccomp_options seccomp;
 };
@@ -122,6 +126,14 @@ int sandbox_limits_join_cgroup(const struct sandbox_plan *plan,
 			       int fd);				/* child */
 int sandbox_limits_apply(const struct sandbox_plan *plan);	/* child */
 cJSON *sandbox_limits_describe(const struct sandbox_plan *plan);
+/* The umask and rlimits that the command gets from the caller, or from
+ * config->inherit: plan_inherited() fills them in the caller, restore()
+ * sets the rlimits of config->inherit in the command, before the
+ * policy's, and describe_inherited() lists them, with only the rlimits
+ * that the policy does not set. */
+int sandbox_limits_plan_inherited(struct sandbox_plan *plan);
+int sandbox_limits_restore(const struct sandbox_plan *plan);	/* child */
+cJSON *sandbox_limits_describe_inherited(const struct sandbox_plan *plan);
 uint64_t sandbox_limits_process_hits(const char *cgroup);
 void sandbox_limits_remove(const char *cgroup);
 /* Remove the cgroup once, without waiting: 0 when it is gone or there

@@ -44,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -306,8 +307,9 @@ static _Noreturn void run_agent(const struct sandbox_plan *plan, int sock,
 	    sandbox_seccomp_load(&plan->seccomp, &listener) < 0)
 		child_fail(sock);
 	/* Last, because a low address-space limit would make the
-	 * allocations of libseccomp fail. */
-	if (sandbox_limits_apply(plan) < 0)
+	 * allocations of libseccomp fail. The policy's limits go on top
+	 * of the recorded ones. */
+	if (sandbox_limits_restore(plan) < 0 || sandbox_limits_apply(plan) < 0)
 		child_fail(sock);
 	if (send_msg(sock, MSG_READY, NULL, 0, &listener, listener >= 0,
 		     true) < 0)
@@ -889,6 +891,8 @@ static _Noreturn void run_helper(const struct sandbox_plan *plan, int sock,
 
 	close_inherited(sock);
 	reset_signals();
+	/* Before the mounts, which make directories for the run. */
+	umask(plan->umask);
 	/* Blocked before init exists, so that none is lost; init blocks
 	 * them too, and the agent unblocks every signal. */
 	relay_set(&relayed);
@@ -949,6 +953,7 @@ static _Noreturn void run_cloned_init(const struct sandbox_plan *plan,
 	close_inherited(sock);
 	start_beside(sock, &beside);
 	reset_signals();
+	umask(plan->umask);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || caller_gone(sock))
 		_exit(EXIT_SETUP);
 	if (sandbox_cmdline_hide(&plan->cmdline, "sandbox-init") < 0 ||
@@ -1114,6 +1119,8 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_config *c)
 	plan->outside_gid = getegid();
 	plan->inside_uid = c->set_ids ? c->uid : plan->outside_uid;
 	plan->inside_gid = c->set_ids ? c->gid : plan->outside_gid;
+	if (sandbox_limits_plan_inherited(plan) < 0)
+		return -1;
 	plan->landlock_abi = sandbox_landlock_abi();
 	plan->new_session = plan_session();
 	plan->seccomp.allow_nested_userns = c->policy->allow_nested_userns;

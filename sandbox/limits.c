@@ -20,6 +20,7 @@
  * enforced for root)".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -354,6 +355,182 @@ int sandbox_limits_apply(const struct sandbox_plan *plan)
 	    set_rlimit(RLIMIT_NPROC, l->processes, "processes") < 0)
 		return -1;
 	return 0;
+}
+
+/* Whether the policy sets resource in the command, so that what the
+ * caller passes on does not count. As sandbox_limits_apply(). */
+static bool policy_sets(const struct sandbox_plan *plan, int resource)
+{
+	const struct sandbox_limits *l = &plan->policy->limits;
+
+	switch (resource) {
+	case RLIMIT_CPU:
+		return l->cpu_seconds;
+	case RLIMIT_FSIZE:
+		return l->file_size_bytes;
+	case RLIMIT_NOFILE:
+		return l->open_files;
+	case RLIMIT_AS:
+		return l->memory_bytes && !memory_in_cgroup(plan);
+	case RLIMIT_NPROC:
+		return l->processes && !plan->cgroup[0];
+	}
+	return false;
+}
+
+/* The caller's umask, from /proc where reading it changes nothing for
+ * the caller's other threads. */
+static mode_t caller_umask(void)
+{
+	char buf[4096];
+	const char *line;
+	mode_t mask;
+
+	if (sandbox_read_text("/proc/self/status", buf, sizeof(buf)) > 0 &&
+	    (line = strstr(buf, "\nUmask:")) != NULL)
+		return (mode_t)strtoul(line + 7, NULL, 8) & 0777;
+	mask = umask(022);
+	umask(mask);
+	return mask;
+}
+
+int sandbox_limits_plan_inherited(struct sandbox_plan *plan)
+{
+	const struct sandbox_inherit *in = plan->config->inherit;
+
+	plan->umask = in && in->set_umask ? in->umask & 0777 : caller_umask();
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		struct rlimit *rl = &plan->rlimits[r];
+
+		if (getrlimit(r, rl) < 0) {
+			sandbox_set_error("cannot read the limit: '%d': %s", r,
+					  strerror(errno));
+			return -1;
+		}
+		if (!in || !in->set_rlimit[r])
+			continue;
+		/* RLIM_INFINITY is the largest value, so min() is right. */
+		if (in->rlimit[r].rlim_max < rl->rlim_max)
+			rl->rlim_max = in->rlimit[r].rlim_max;
+		rl->rlim_cur = in->rlimit[r].rlim_cur < rl->rlim_max ?
+			       in->rlimit[r].rlim_cur : rl->rlim_max;
+	}
+	return 0;
+}
+
+int sandbox_limits_restore(const struct sandbox_plan *plan)
+{
+	const struct sandbox_inherit *in = plan->config->inherit;
+
+	for (int r = 0; in && r < RLIM_NLIMITS; r++) {
+		if (in->set_rlimit[r] &&
+		    setrlimit(r, &plan->rlimits[r]) < 0) {
+			sandbox_set_error("cannot restore the recorded limit: "
+					  "'%d': %s", r, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *const rlimit_names[RLIM_NLIMITS] = {
+	[RLIMIT_CPU] = "cpu", [RLIMIT_FSIZE] = "fsize",
+	[RLIMIT_DATA] = "data", [RLIMIT_STACK] = "stack",
+	[RLIMIT_CORE] = "core", [RLIMIT_RSS] = "rss",
+	[RLIMIT_NPROC] = "nproc", [RLIMIT_NOFILE] = "nofile",
+	[RLIMIT_MEMLOCK] = "memlock", [RLIMIT_AS] = "as",
+	[RLIMIT_LOCKS] = "locks", [RLIMIT_SIGPENDING] = "sigpending",
+	[RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",
+	[RLIMIT_RTPRIO] = "rtprio", [RLIMIT_RTTIME] = "rttime",
+};
+
+/* Read a value that add_rlim() wrote; false when item is not one. */
+static bool read_rlim(const cJSON *item, rlim_t *value)
+{
+	if (cJSON_IsString(item) && strcmp(item->valuestring,
+					   "unlimited") == 0) {
+		*value = RLIM_INFINITY;
+		return true;
+	}
+	/* A number above 2^53 reads back rounded, a little off the limit
+	 * that was set; none of the usual limits is that large. */
+	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+	    item->valuedouble >= 18446744073709551615.0)
+		return false;
+	*value = (rlim_t)item->valuedouble;
+	return true;
+}
+
+void sandbox_inherit_from_description(const cJSON *description,
+				      struct sandbox_inherit *in)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(description,
+							  "inherited");
+	const cJSON *mask = cJSON_GetObjectItemCaseSensitive(o, "umask");
+	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(o, "rlimits");
+
+	memset(in, 0, sizeof(*in));
+	if (cJSON_IsString(mask)) {
+		char *end;
+		unsigned long v = strtoul(mask->valuestring, &end, 8);
+
+		if (!*end && end != mask->valuestring && v <= 0777) {
+			in->set_umask = true;
+			in->umask = (mode_t)v;
+		}
+	}
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		const cJSON *item = rlimit_names[r] ?
+			cJSON_GetObjectItemCaseSensitive(rl, rlimit_names[r]) :
+			NULL;
+		struct rlimit v;
+
+		if (item &&
+		    read_rlim(cJSON_GetObjectItemCaseSensitive(item, "soft"),
+			      &v.rlim_cur) &&
+		    read_rlim(cJSON_GetObjectItemCaseSensitive(item, "hard"),
+			      &v.rlim_max) && v.rlim_cur <= v.rlim_max) {
+			in->set_rlimit[r] = true;
+			in->rlimit[r] = v;
+		}
+	}
+}
+
+static void add_rlim(cJSON *o, const char *name, rlim_t value)
+{
+	char digits[24];
+
+	if (value == RLIM_INFINITY) {
+		cJSON_AddStringToObject(o, name, "unlimited");
+		return;
+	}
+	/* Raw digits, as describe_one() writes them. */
+	snprintf(digits, sizeof(digits), "%llu", (unsigned long long)value);
+	cJSON_AddRawToObject(o, name, digits);
+}
+
+cJSON *sandbox_limits_describe_inherited(const struct sandbox_plan *plan)
+{
+	cJSON *o = cJSON_CreateObject(), *rl;
+	char mask[8];
+
+	if (!o)
+		return NULL;
+	snprintf(mask, sizeof(mask), "%04o", (unsigned)plan->umask);
+	cJSON_AddStringToObject(o, "umask", mask);
+	rl = cJSON_AddObjectToObject(o, "rlimits");
+	for (int r = 0; rl && r < RLIM_NLIMITS; r++) {
+		cJSON *item;
+
+		if (!rlimit_names[r] || policy_sets(plan, r))
+			continue;
+		item = cJSON_AddObjectToObject(rl, rlimit_names[r]);
+		if (!item)
+			continue;
+		add_rlim(item, "soft", plan->rlimits[r].rlim_cur);
+		add_rlim(item, "hard", plan->rlimits[r].rlim_max);
+	}
+	return o;
 }
 
 static void describe_one(cJSON *o, const char *name, uint64_t value,

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -103,6 +104,21 @@ enum sandbox_wait_mode {
  */
 typedef int (*sandbox_hook_fn)(void *arg);
 
+/*
+ * The umask and the rlimits that the command would otherwise inherit
+ * from the caller, as a replay restores them from the recorded
+ * description. A hard limit is not raised, because that needs
+ * CAP_SYS_RESOURCE on the host: a limit above this caller's is cut to
+ * it (sandbox_limits_plan_inherited()), and the description shows the
+ * value that the command got.
+ */
+struct sandbox_inherit {
+	bool set_umask;
+	mode_t umask;
+	bool set_rlimit[RLIM_NLIMITS];
+	struct rlimit rlimit[RLIM_NLIMITS];
+};
+
 struct sandbox_config {
 	const struct sandbox_policy *policy;
 	enum sandbox_mode mode;
@@ -125,6 +141,8 @@ struct sandbox_config {
 					 * the caller's own */
 	uid_t uid;			/* inside the user namespace */
 	gid_t gid;
+	const struct sandbox_inherit *inherit;	/* NULL: the caller's
+					 * umask and rlimits */
 
 	sandbox_hook_fn hook;		/* may be NULL */
 	void *hook_arg;
@@ -295,5 +313,14 @@ void sandbox_child_release(struct sandbox_child *child);
  */
 int sandbox_description_compare(const cJSON *recorded, const cJSON *present,
 				char **report);
+
+/*
+ * Fill in the umask and the rlimits that a recorded description lists
+ * under "inherited", for a replay's config->inherit. A description
+ * written before that key leaves in empty, and the command gets the
+ * caller's.
+ */
+void sandbox_inherit_from_description(const cJSON *description,
+				      struct sandbox_inherit *in);
 
 #endif
