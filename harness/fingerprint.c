@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "config.h"
 #include "harness/error.h"
 #include "harness/fingerprint.h"
+#include "harness/input_file.h"
 
 extern char **environ;
 
@@ -282,6 +284,57 @@ static cJSON *environment_json(char *const *env, const char *const *secret)
 	return obj;
 }
 
+/*
+ * Files of this host that the sandbox shows the agent, from which
+ * programs take user, group and host names and how names resolve. The
+ * recording never stores their content, only its SHA-256, because
+ * /etc/passwd and /etc/hosts name the host's users and machines.
+ */
+static const char *const shown_files[] = {
+	"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf",
+	"/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf", NULL,
+};
+
+/* Return the SHA-256 of path as hex, or NULL when it cannot be read. */
+static char *hash_file(const char *path)
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	const char *reason;
+	int fd = harness_open_input(path, &reason);
+	char *hex = NULL;
+	ssize_t got = 0;
+
+	if (fd < 0 || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(ctx, buf, (size_t)got);
+	if (got != 0 || !EVP_DigestFinal_ex(ctx, md, &len))
+		goto out;
+	hex = malloc(2 * len + 1);
+	for (unsigned int i = 0; hex && i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+out:
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	return hex;
+}
+
+static cJSON *files_json(void)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	for (size_t i = 0; obj && shown_files[i]; i++) {
+		char *hex = hash_file(shown_files[i]);
+
+		add_text(obj, shown_files[i], hex);
+		free(hex);
+	}
+	return obj;
+}
+
 static void add_item(cJSON *fp, const char *name, cJSON *item)
 {
 	if (!cJSON_AddItemToObject(fp, name, item))
@@ -315,6 +368,7 @@ cJSON *harness_fingerprint_collect(
 	add_text(fp, "hostname",
 		 gethostname(host, sizeof(host) - 1) == 0 ? host : NULL);
 	add_item(fp, "environment", environment_json(env, secret));
+	add_item(fp, "files", files_json());
 	cJSON_AddNullToObject(fp, "sandbox");
 	cJSON_AddNullToObject(fp, "policy");
 	cJSON_AddArrayToObject(fp, "executables");

@@ -118,6 +118,36 @@ static int compare_environment(cJSON *list, const cJSON *ra,
 	return 0;
 }
 
+/*
+ * Add a difference for every file of "files" whose SHA-256 differs, or
+ * that exists on one side only. A fingerprint written before "files"
+ * existed has nothing to compare.
+ */
+static int compare_files(cJSON *list, const cJSON *ra, const cJSON *rb)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(ra, "files");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(rb, "files");
+	const cJSON *item;
+	char field[4200];
+
+	if (!cJSON_IsObject(a))
+		return 0;
+	cJSON_ArrayForEach(item, a) {
+		const cJSON *other =
+			cJSON_GetObjectItemCaseSensitive(b, item->string);
+
+		if (same(item, other))
+			continue;
+		snprintf(field, sizeof(field), "files.%s", item->string);
+		if (add_difference(list, field, item, other,
+				   "the sandbox shows this host's file, from "
+				   "which programs take user, group and host "
+				   "names") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Return the entry of path in list with the hash sha256, else its first
  * entry, else NULL. A path lists several hashes when the file was
  * replaced during the run, as a program that the agent builds twice. */
@@ -198,6 +228,7 @@ cJSON *harness_fingerprint_compare(const cJSON *recorded,
 			   "the sandbox enforced something else") < 0)
 		goto oom;
 	if (compare_environment(list, recorded, current) < 0 ||
+	    compare_files(list, recorded, current) < 0 ||
 	    compare_executables(list, recorded, current) < 0)
 		goto oom;
 	return list;
