@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sandbox/error.h"
 #include "sandbox/internal.h"
@@ -29,6 +30,31 @@ static cJSON *strings(const struct sandbox_strings *list)
 	return array;
 }
 
+/*
+ * List the supplementary groups that the command gets: the caller's,
+ * which the sandbox keeps (sandbox_ns_map_ids() denies setgroups), with
+ * the mapped gid shown as its inside gid and every other as the
+ * kernel's overflow gid. Such a group still grants its access to host
+ * files, so one that only one run has may change what the command can
+ * open.
+ */
+static void add_groups(cJSON *g, const struct sandbox_plan *plan)
+{
+	cJSON *list = cJSON_AddArrayToObject(g, "supplementary");
+	gid_t groups[256];
+	char text[16];
+	long overflow = 65534;
+	int n = getgroups(256, groups);
+
+	if (sandbox_read_text("/proc/sys/kernel/overflowgid", text,
+			      sizeof(text)) > 0)
+		overflow = strtol(text, NULL, 10);
+	for (int i = 0; list && i < n; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateNumber(
+			groups[i] == plan->outside_gid ?
+			(double)plan->inside_gid : (double)overflow));
+}
+
 static void add_ids(cJSON *d, const struct sandbox_plan *plan)
 {
 	cJSON *u = cJSON_AddObjectToObject(d, "uid_map");
@@ -43,6 +69,7 @@ static void add_ids(cJSON *d, const struct sandbox_plan *plan)
 		cJSON_AddNumberToObject(g, "inside", plan->inside_gid);
 		cJSON_AddNumberToObject(g, "host_outside", plan->outside_gid);
 		cJSON_AddNumberToObject(g, "count", 1);
+		add_groups(g, plan);
 	}
 }
 
@@ -276,11 +303,13 @@ static void compare_session(struct diff *d, const cJSON *a, const cJSON *b)
 			"no controlling terminal)\n", x, y);
 }
 
-/* A description written before "inherited" has nothing to compare it
- * with: its replay gave the command the replayer's umask and rlimits. */
+/* A description written before "inherited" or the supplementary
+ * groups has nothing to compare them with. */
 static bool is_newer_key(const char *path, const char *key)
 {
-	return !path[0] && strcmp(key, "inherited") == 0;
+	return (!path[0] && strcmp(key, "inherited") == 0) ||
+	       (strcmp(path, "gid_map") == 0 &&
+		strcmp(key, "supplementary") == 0);
 }
 
 static void compare_objects(struct diff *d, const char *path,
