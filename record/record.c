@@ -37,6 +37,17 @@ int64_t record_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void record_deadline_ms(struct timespec *at, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, at);
+	at->tv_sec += ms / 1000;
+	at->tv_nsec += (ms % 1000) * 1000000L;
+	if (at->tv_nsec >= 1000000000L) {
+		at->tv_sec++;
+		at->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Copy text into dst, ending a text cut to fit with "...", as the
  * libraries do, so that the cut shows. */
 static void keep(char *dst, size_t size, const char *text)

@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -301,6 +302,10 @@ void record_fail_locked(struct record_session *session, const char *message,
 
 /* Wall clock in Unix microseconds. */
 int64_t record_now_us(void);
+
+/* Set *at to ms milliseconds from now on CLOCK_REALTIME, the clock of
+ * pthread_cond_timedwait() and pthread_timedjoin_np(). */
+void record_deadline_ms(struct timespec *at, long ms);
 
 /*
  * Snapshot the workspace into the bundle as one "snapshot" event

@@ -254,12 +254,7 @@ void record_output_finish(struct record_output *o)
 	for (;;) {
 		struct timespec at;
 
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_nsec += JOIN_POLL_MS * 1000000L;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
-		}
+		record_deadline_ms(&at, JOIN_POLL_MS);
 		if (pthread_timedjoin_np(o->thread, NULL, &at) == 0)
 			break;
 		if (record_signals_take() < 2)

@@ -169,12 +169,7 @@ static void gather(struct record_session *s)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += BATCH_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	record_deadline_ms(&until, BATCH_MS);
 	while (!s->writer_stop && s->queued_bytes < QUEUE_MAX_BYTES &&
 	       pthread_cond_timedwait(&s->qcond, &s->qlock, &until) == 0)
 		; /* woken early: by record_writer_stop(), or spuriously */
