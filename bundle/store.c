@@ -417,12 +417,12 @@ static int open_db(struct bundle *bundle, int flags)
 
 /* Switch to the mode used while writing: WAL, so a killed writer loses
  * only its open transaction, with a sync at every commit.
- * NOTE: three `runbundle snapshot` started at once into one new bundle,
- * on a loaded machine, left about one bundle in 300 damaged (a header
- * of 10 pages over a file of 48, back in rollback mode), and two of the
+ * NOTE: three `runbundle snapshot` started at once into one new bundle
+ * on a loaded machine damaged about one bundle in 300. Its header gave
+ * 10 pages over a file of 48, back in rollback mode, and two of the
  * snapshots failed with "database disk image is malformed". The cause
- * is not found; the switches between WAL and rollback mode of the
- * concurrent writers are the suspects. */
+ * is unknown; the suspects are the concurrent writers' switches between
+ * WAL and rollback mode. */
 static int start_writing(struct bundle *bundle)
 {
 	int wal;

@@ -31,7 +31,7 @@
 #define GATE_NAME_WIDTH 16
 
 /* The value on_change returns to stop the diff after it stored its own
- * error, told apart from the diff's -1. */
+ * error, distinct from the diff's own -1. */
 #define GATE_STOPPED (-2)
 
 enum { DAMAGED, FILES, PROTECTED, OUTSIDE, COMMAND, NETWORK, INCOMPLETE,

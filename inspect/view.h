@@ -19,10 +19,10 @@
  *  3. Nothing is written: the bundle is opened with BUNDLE_READ, so an
  *     incomplete bundle opens too (view->finalized is 0).
  *
- * Memory: every event is held parsed, 2.5 to 3 KiB per event as
- * measured on runs of 4,000 requests and of 10,000 processes; objects
- * are loaded one at a time, on request. NOTE: so a reader of a run of
- * a million events needs about 3 GiB, even for one event. Everything returned through
+ * Memory: every event is kept parsed, 2.5 to 3 KiB per event as
+ * measured on runs of 4,000 requests and of 10,000 processes. Objects
+ * are loaded one at a time, on request. NOTE: a reader of a run of a
+ * million events therefore needs about 3 GiB, even for one event. Everything returned through
  * out parameters belongs to the caller unless stated otherwise.
  *
  * Errors: functions return 0, or -1 with the message in inspect_error().

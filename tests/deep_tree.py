@@ -1,9 +1,9 @@
 """deep_tree.py DIR LEVELS [NAME[:MODE]=TEXT ...]
 
-Make LEVELS nested directories of 255-byte names below DIR (those that
-exist already are kept), then write each NAME below the deepest one,
-with TEXT and the octal MODE (default 644); a NAME with slashes gets
-its directories. Each step opens one name from the directory before,
+Make LEVELS nested directories of 255-byte names below DIR, keeping
+those that exist. Then write each NAME below the deepest one, with TEXT
+and the octal MODE (default 644). A NAME with slashes gets its
+directories. Each step opens one name from the directory before,
 because no single path may reach the bottom of a tree deeper than
 PATH_MAX. The shell's deep_path (lib.sh) prints the path of the bottom.
 """
