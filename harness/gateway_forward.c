@@ -689,6 +689,10 @@ static enum MHD_Result queue_failure(struct MHD_Connection *c,
 	describe_failure(req, message, sizeof(message));
 	cJSON_AddStringToObject(details, "upstream", req->upstream->name);
 	cJSON_AddNumberToObject(details, "curl_code", f->result);
+	/* libcurl 7.88 passes the bytes after a 101 to on_body(), and no
+	 * final head follows. The agent gets none of them, nor does the
+	 * record. */
+	harness_response_release(&req->ex->response);
 	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
 				   failure_code(f->result), message, details);
 }

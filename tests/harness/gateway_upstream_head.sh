@@ -1,8 +1,9 @@
 #!/bin/sh
 # A response head that the gateway cannot relay as it came gets a 502
 # with the reason, and the exchange records that 502: a header name
-# that libmicrohttpd will not send, and Content-Length values that
-# differ. The replay serves the same 502.
+# that libmicrohttpd will not send, Content-Length values that differ,
+# and a 101 that no final response follows. The replay serves the same
+# 502.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/harness/gateway_lib.sh"
 
@@ -17,6 +18,7 @@ cat >"$TMP/raw.json" <<JSON
  "/two-lengths": "${ok}$cl 2\r\n$cl 3\r\n\r\n{}x",
  "/length-list": "${ok}$cl 2, 3\r\n\r\n{}x",
  "/same-length": "${ok}$cl 3\r\n$cl 3\r\n\r\n{}x",
+ "/switching": "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nraw",
  "*": "${ok}$cl 2\r\n\r\n{}"}
 JSON
 "$PYTHON" "$TESTS_DIR/harness/raw_upstream.py" "$TMP/raw.port" \
@@ -53,6 +55,10 @@ done
 # 7: the same length twice is one length.
 curl -sS -o "$TMP/same-length.out" "$REC/same-length"
 expect_eq '{}x' "$(cat "$TMP/same-length.out")" "body with the same length"
+# 8: a 101 gets a 502, and the bytes after the 101, which libcurl hands
+# over as body, go neither to the agent nor into the record.
+code=$(curl -sS -o "$TMP/switching.json" -w '%{http_code}' "$REC/switching")
+expect_eq 502 "$code" "status for a 101"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
@@ -65,6 +71,9 @@ done
 $RECORDS body "$f" 1 >"$TMP/recorded.json"
 cmp -s "$TMP/recorded.json" "$TMP/space-name.json" ||
 	fail "the record holds another body than the agent got"
+$RECORDS body "$f" 8 >"$TMP/recorded-101.json"
+cmp -s "$TMP/recorded-101.json" "$TMP/switching.json" ||
+	fail "the record of the 101 holds another body than the agent got"
 
 # The replay serves the recorded 502.
 start_gateway replay --replay "$f" --timing fast
