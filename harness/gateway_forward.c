@@ -676,6 +676,7 @@ static enum MHD_Result queue_relay(struct MHD_Connection *c,
 	rc = MHD_queue_response(c, (unsigned)resp->status, response);
 	MHD_destroy_response(response);
 	req->answered = 1;
+	f->relaying = 1;
 	return rc;
 }
 
@@ -965,10 +966,38 @@ enum MHD_Result gateway_forward(struct MHD_Connection *c,
 	return queue_relay(c, req);
 }
 
+/*
+ * Drop from the record the end of the body that was held back as a
+ * possible start of the key and never went out, as after a cut there.
+ * The record masks only whole keys, so a replay would serve that part.
+ */
+static void drop_held_back(struct gateway_request *req)
+{
+	struct gateway_forward *f = &req->forward;
+	struct harness_response *resp = &req->ex->response;
+	size_t held = f->pending_len - f->safe_len;
+
+	if (!f->relaying || f->decoded || (f->done && f->result == CURLE_OK))
+		return;
+	while (held > 0 && resp->n_chunks > 0) {
+		struct harness_chunk *last = &resp->chunks[resp->n_chunks - 1];
+		size_t dropped = held < last->len ? held : last->len;
+
+		last->len -= dropped;
+		held -= dropped;
+		if (last->len == 0) {
+			free(last->data);
+			resp->n_chunks--;
+		}
+	}
+}
+
 void gateway_forward_finish(struct gateway_request *req)
 {
 	struct gateway_forward *f = &req->forward;
 
+	if (req->ex)
+		drop_held_back(req);
 	if (!f->done)
 		gateway_set_outcome(req, HARNESS_CLIENT_ABORTED,
 				    "the agent closed the connection; the "

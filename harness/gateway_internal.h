@@ -122,6 +122,7 @@ struct gateway_forward {
 	size_t pending_capacity;
 	size_t safe_len; /* pending up to here is masked and may go out */
 	size_t relayed;	 /* bytes of the body handed to the agent */
+	int relaying;	 /* set when the agent gets the upstream's body */
 	size_t piece;	 /* the recorded chunk that the next byte is in */
 	size_t piece_end; /* the body offset where that chunk ends */
 	int whole;	 /* the body is read whole before any goes out */
