@@ -340,11 +340,16 @@ static int record_local_response(struct gateway_request *req, unsigned status,
 				 const char *body)
 {
 	struct harness_response *resp = &req->ex->response;
+	char length[24];
 
 	resp->status = (int)status;
 	resp->head_offset_us = gateway_elapsed_us(req);
+	/* libmicrohttpd sends a body from a buffer with its length. The
+	 * record keeps that length, so the replay sends it too. */
+	snprintf(length, sizeof(length), "%zu", strlen(body));
 	if (harness_headers_add(&resp->headers, "Content-Type",
-				"application/json") < 0)
+				"application/json") < 0 ||
+	    harness_headers_add(&resp->headers, "Content-Length", length) < 0)
 		return -1;
 	return harness_response_add_chunk(resp, body, strlen(body),
 					  resp->head_offset_us);

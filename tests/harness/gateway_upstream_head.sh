@@ -75,10 +75,13 @@ $RECORDS body "$f" 8 >"$TMP/recorded-101.json"
 cmp -s "$TMP/recorded-101.json" "$TMP/switching.json" ||
 	fail "the record of the 101 holds another body than the agent got"
 
-# The replay serves the recorded 502.
+# The replay serves the recorded 502, with the Content-Length that the
+# agent got live.
 start_gateway replay --replay "$f" --timing fast
-code=$(curl -sS -o "$TMP/replayed.json" -w '%{http_code}' \
-	"$GATEWAY/space-name")
+code=$(curl -sS -D "$TMP/replayed.head" -o "$TMP/replayed.json" \
+	-w '%{http_code}' "$GATEWAY/space-name")
 expect_eq 502 "$code" "replayed status"
+expect_grep "^Content-Length: $(wc -c <"$TMP/space-name.json")" \
+	"$TMP/replayed.head"
 cmp -s "$TMP/replayed.json" "$TMP/space-name.json" ||
 	fail "the replay served another body than the agent got"
