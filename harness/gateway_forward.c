@@ -692,8 +692,17 @@ static enum MHD_Result queue_failure(struct MHD_Connection *c,
 	cJSON_AddNumberToObject(details, "curl_code", f->result);
 	/* libcurl 7.88 passes the bytes after a 101 to on_body(), and no
 	 * final head follows. The agent gets none of them, nor does the
-	 * record. */
+	 * record. libcurl then reports that nothing came. */
 	harness_response_release(&req->ex->response);
+	if (!f->headers_done && f->status == MHD_HTTP_SWITCHING_PROTOCOLS) {
+		snprintf(message, sizeof(message),
+			 "upstream '%s': answered 101 Switching Protocols, "
+			 "and the gateway relays no protocol but HTTP",
+			 req->upstream->name);
+		return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
+					   "upstream_switched_protocols",
+					   message, details);
+	}
 	return gateway_queue_error(c, req, MHD_HTTP_BAD_GATEWAY,
 				   failure_code(f->result), message, details);
 }

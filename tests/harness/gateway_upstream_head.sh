@@ -59,6 +59,7 @@ expect_eq '{}x' "$(cat "$TMP/same-length.out")" "body with the same length"
 # over as body, go neither to the agent nor into the record.
 code=$(curl -sS -o "$TMP/switching.json" -w '%{http_code}' "$REC/switching")
 expect_eq 502 "$code" "status for a 101"
+expect_grep '"code":"upstream_switched_protocols"' "$TMP/switching.json"
 stop_gateway "$REC_PID"
 
 f=$TMP/rec.jsonl
