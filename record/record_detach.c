@@ -126,8 +126,12 @@ void record_detach(void)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
-	if (recorder > 0)
+	/* The caller's environ contains the gateway's keys, which an agent
+	 * of --sandbox none could read in /proc unless it belongs to root. */
+	if (recorder > 0) {
+		prctl(PR_SET_DUMPABLE, 0);
 		relay(recorder, &set);
+	}
 
 	/* The recorder dies with the process that the caller waits for,
 	 * and the sandbox with the recorder. */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -292,6 +293,13 @@ static void run_child(struct record_session *s, struct record_stdio *io,
 	}
 	/* main() ignores it for runbundle alone. */
 	signal(SIGXFSZ, SIG_DFL);
+	/* The recorder is not dumpable (run_direct()), and a tracer without
+	 * privilege can seize only a dumpable process. */
+	if (prctl(PR_SET_DUMPABLE, 1) < 0) {
+		cli_error("cannot start the agent: '%s': %s",
+			  "PR_SET_DUMPABLE", strerror(errno));
+		_exit(CLI_EXIT_RUNBUNDLE);
+	}
 	if (harness_tracer_child_prepare() < 0) {
 		cli_error_from(harness_error(), harness_error_hint());
 		_exit(CLI_EXIT_RUNBUNDLE);
@@ -562,6 +570,14 @@ static int run_direct(struct record_session *s, int gateway_fd,
 
 	if (!record_tracer_new(s, NULL) || record_stdio_open(s, &io) < 0)
 		goto fail;
+	/* The agent could read the recorder's memory and environ in /proc,
+	 * which contain the gateway's keys. Not dumpable, both belong to
+	 * root. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		fail_errno(s, "cannot hide the recorder's memory");
+		record_stdio_close(&io);
+		goto fail;
+	}
 	pid = fork();
 	if (pid == 0)
 		run_child(s, &io, env);

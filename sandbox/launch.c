@@ -616,6 +616,19 @@ static int receive_cgroup(struct sandbox_plan *plan, int sock)
 	return fd;
 }
 
+/* Make the agent of --sandbox none a process group of its own, and
+ * dumpable again, because a tracer without privilege can seize only a
+ * dumpable process. */
+static void start_unboxed_agent(int sock)
+{
+	setpgid(0, 0);
+	if (prctl(PR_SET_DUMPABLE, 1) < 0) {
+		sandbox_set_error("cannot start the command: '%s': %s",
+				  "PR_SET_DUMPABLE", strerror(errno));
+		child_fail(sock);
+	}
+}
+
 /*
  * Start the agent with every signal blocked until it executes the
  * command (run_agent()). Without a terminal the agent is in the
@@ -631,13 +644,18 @@ static pid_t start_agent(const struct sandbox_plan *plan, int sock,
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &mask);
-	agent = vfork();
+	/* Without the sandbox, init is not dumpable (sandbox_launch()).
+	 * A vfork() child shares that flag with init, so it gets a fork(). */
+	if (plan->config->mode == SANDBOX_MODE_NONE)
+		agent = fork();
+	else
+		agent = vfork();
 	if (agent < 0)
 		fork_failed(sock, "the command");
 	if (agent == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (plan->config->mode == SANDBOX_MODE_NONE)
-			setpgid(0, 0);
+			start_unboxed_agent(sock);
 		run_agent(plan, sock, cgroup_fd);
 	}
 	sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -1384,6 +1402,15 @@ int sandbox_launch(const struct sandbox_config *config,
 	child_init(child);
 	if (plan_init(&plan, config) < 0)
 		return -1;
+	/* Without the sandbox, the agent could read this process's memory
+	 * and environ in /proc, which contain env.secrets and the gateway's
+	 * keys. Not dumpable, both belong to root, and init inherits that. */
+	if (config->mode == SANDBOX_MODE_NONE &&
+	    prctl(PR_SET_DUMPABLE, 0) < 0) {
+		sandbox_set_error("cannot start the command: '%s': %s",
+				  "PR_SET_DUMPABLE", strerror(errno));
+		goto fail;
+	}
 	if (config->mode == SANDBOX_MODE_NAMESPACES)
 		sandbox_created_lock(child, plan.workspace);
 	if (fork_helper(child, &plan) < 0)
