@@ -399,25 +399,40 @@ static void on_signal(int sig)
 	inspect_signal_resend(sig);
 }
 
-/* Return a new temporary name beside name, which on_signal removes
- * until temp_end. Before the file exists, its unlinkat just fails. */
+/* Return the temporary name beside name, which on_signal removes
+ * until temp_end. Before the file exists, its unlinkat just fails. The
+ * name is the same in every apply, so a rerun removes the file that an
+ * apply killed with SIGKILL left under it. */
 static const char *temp_begin(int dirfd, const char *name)
 {
-	static unsigned counter;
-
 	temp_live = 0;
-	if (snprintf(temp_path, sizeof(temp_path), ".%.200s.runbundle-%ld-%u",
-		     name, (long)getpid(), counter++) >=
-	    (int)sizeof(temp_path))
+	if (snprintf(temp_path, sizeof(temp_path), ".%.200s.runbundle-apply",
+		     name) >= (int)sizeof(temp_path))
 		return NULL;
 	temp_dirfd = dirfd;
 	temp_live = 1;
+	unlinkat(dirfd, temp_path, 0);
 	return temp_path;
 }
 
 static void temp_end(void)
 {
 	temp_live = 0;
+}
+
+/* Link the O_TMPFILE file fd as tmp in dirfd. The path through /proc
+ * comes first, because linkat(2) with AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH. AT_EMPTY_PATH serves where /proc is missing. */
+static int link_unnamed(int fd, int dirfd, const char *tmp)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	return linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH);
 }
 
 /* Write a file entry's content to a temporary file and rename it. */
@@ -427,7 +442,7 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 	const struct bundle_tree_entry *src = entry;
 	struct inspect_node node = {0};
 	const char *tmp;
-	int fd, rc = -1;
+	int fd, unnamed, rc = -1;
 
 	if (entry->kind == BUNDLE_ENTRY_HARDLINK) {
 		/* NOTE: a hardlink is written as a copy of its target. */
@@ -450,23 +465,33 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 	tmp = temp_begin(dirfd, name);
 	if (!tmp)
 		goto out;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+	/* No handler runs for SIGKILL, which would leave the named
+	 * temporary file behind if it came during the write or the sync.
+	 * An unnamed file vanishes with the process, and gets its name
+	 * only just before the rename. A file system without O_TMPFILE
+	 * gets the named file from the start. */
+	fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	unnamed = fd >= 0;
+	if (!unnamed)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
 	if (inspect_content_stream(a->view->bundle, src,
 				   src->sparse ? write_sparse : write_fd,
 				   &fd) ||
 	    (src->sparse && ftruncate(fd, (off_t)src->size) < 0) ||
-	    fchmod(fd, checkout_mode(a, src->mode)) < 0 || fsync(fd) < 0) {
+	    fchmod(fd, checkout_mode(a, src->mode)) < 0 || fsync(fd) < 0 ||
+	    (unnamed && link_unnamed(fd, dirfd, tmp) < 0)) {
 		close(fd);
-		unlinkat(dirfd, tmp, 0);
+		if (!unnamed)
+			unlinkat(dirfd, tmp, 0);
 		goto out;
 	}
-	close(fd);
 	rc = renameat(dirfd, tmp, dirfd, name);
 	if (rc < 0)
 		unlinkat(dirfd, tmp, 0);
+	close(fd);
 out:
 	temp_end();
 	inspect_node_release(&node);

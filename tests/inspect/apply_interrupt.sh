@@ -1,6 +1,6 @@
 #!/bin/sh
 # An apply that SIGTERM stops while it writes leaves no temporary file
-# in the target: a stray .NAME.runbundle-PID-N would be an untracked
+# in the target: a stray .NAME.runbundle-apply would be an untracked
 # file that the next apply ignores and that 'git add -A' commits. Each
 # file is synced before its rename, so most of apply's time is spent
 # with a temporary file open, and the signal lands there.
