@@ -1196,7 +1196,7 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 {
 	struct inspect_view view;
 	struct apply a = {.root_fd = -1};
-	int rc = CLI_EXIT_ERROR, rejected;
+	int rc = CLI_EXIT_ERROR, rejected, failed;
 
 	if (check_verified(path) < 0 || inspect_view_open(&view, path) < 0)
 		return cli_error_from(inspect_error(), inspect_error_hint());
@@ -1227,8 +1227,14 @@ static int run(const char *path, const char *dir, int dry_run, int json)
 	rejected = cJSON_GetArraySize(a.conflicts) > 0;
 	if (!rejected && !dry_run && !already_applied(&a)) {
 		a.writing = 1;
+		inspect_signal_note("runbundle: apply stopped by a signal: "
+				    "'%s': the changes written before it stay "
+				    "applied\nhint: run 'runbundle apply' "
+				    "again to apply the rest\n", dir);
 		inspect_catch_signals(on_signal);
-		if (diff(&a) < 0 || fsync(a.root_fd) < 0) {
+		failed = diff(&a) < 0 || fsync(a.root_fd) < 0;
+		inspect_signal_note(NULL);
+		if (failed) {
 			cli_error_from(inspect_error(), inspect_error_hint());
 			goto out;
 		}

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "inspect/commands.h"
 #include "inspect/output.h"
+#include "inspect/signals.h"
 
 static void print_skip(const char *path, enum bundle_entry_kind kind,
 		       const char *why, void *arg)
@@ -40,9 +41,16 @@ static int run(const char *path, const char *name, const char *dir,
 		return cli_error_from(bundle_error(), bundle_error_hint());
 	rc = bundle_snapshot_find(bundle, name, &snapshot);
 	with_root.root = &snapshot.root_meta;
-	if (rc == 0)
+	if (rc == 0) {
+		inspect_signal_note("runbundle: the tree is incomplete: '%s': "
+				    "a signal stopped the checkout\nhint: "
+				    "remove '%s' before you run the command "
+				    "again\n", dir, dir);
+		inspect_catch_signals_note();
 		rc = bundle_checkout(bundle, &snapshot.root, dir, &with_root,
 				     &stats);
+		inspect_signal_note(NULL);
+	}
 	if (rc < 0) {
 		cli_error_from(bundle_error(), bundle_error_hint());
 		if (rc < 0 && stats.started)

@@ -1,9 +1,9 @@
 #!/bin/sh
-# An apply that SIGTERM stops while it writes leaves no temporary file
-# in the target: a stray .NAME.runbundle-apply would be an untracked
-# file that the next apply ignores and that 'git add -A' commits. Each
-# file is synced before its rename, so most of apply's time is spent
-# with a temporary file open, and the signal lands there.
+# An apply that SIGTERM stops while it writes prints that the target is
+# half-applied, and leaves no temporary file in it: a stray
+# .NAME.runbundle-apply would be an untracked file that 'git add -A'
+# commits. Each file is synced before its rename, so most of apply's
+# time is spent with a temporary file open, and the signal lands there.
 . "$TESTS_DIR/lib.sh"
 
 ws=$TMP/ws
@@ -28,6 +28,11 @@ for try in 1 2 3; do
 	kill -TERM "$pid"
 	wait_status "$pid"
 	expect_eq 143 "$status" "status of apply stopped by SIGTERM ($try)"
+	expect_eq "runbundle: apply stopped by a signal: '$TMP/target': the \
+changes written before it stay applied" "$(head -n 1 "$TMP/err")" \
+		"what apply stopped by SIGTERM says ($try)"
+	expect_grep "^hint: run 'runbundle apply' again to apply the rest\$" \
+		"$TMP/err"
 	left=$(find "$TMP/target" -name '*.runbundle-*')
 	expect_eq "" "$left" "temporary files left by apply ($try)"
 done
