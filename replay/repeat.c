@@ -52,6 +52,7 @@ struct stats {
 	unsigned requested; /* --repeat N */
 	unsigned runs;	    /* the replays that finished, failed included */
 	unsigned failed, identical, volatile_only, diverged;
+	unsigned logs_removed; /* failed with no verdict and no log kept */
 	unsigned interrupted, not_started; /* when a signal stopped it */
 	int signal;
 	struct tallies *steps; /* per step: first divergences */
@@ -1114,17 +1115,27 @@ static void log_reason(const char *log, char *buf, size_t len)
 		fclose(f);
 }
 
-static void count_failed(struct stats *s, const char *dir, unsigned i)
+/* Count replay i as failed and print why. kept is false when the
+ * batch's directory, with the log, is removed at the end (no -o or
+ * --keep), so the message then names no path. */
+static void count_failed(struct stats *s, const char *dir, unsigned i,
+			 bool kept)
 {
 	char log[4200], why[1024];
 
 	snprintf(log, sizeof(log), "%s/replay-%u.log", dir, i + 1);
 	log_reason(log, why, sizeof(why));
-	if (why[0])
+	if (why[0]) {
 		cli_error("replay %u could not run: %s", i + 1, why);
-	else
+	} else if (kept) {
 		cli_error("replay %u failed: '%s': it ended without a "
 			  "verdict, and this log has its output", i + 1, log);
+	} else {
+		cli_error("replay %u failed: 'replay-%u.log': it ended "
+			  "without a verdict, and that log is removed with "
+			  "the replays' directory", i + 1, i + 1);
+		s->logs_removed++;
+	}
 	s->failed++;
 }
 
@@ -1184,8 +1195,12 @@ static int run_and_count(struct replay_run *a, struct replay_args *args,
 			 WEXITSTATUS(b.status[i]) == 0)
 			count_one(s, a, args, path, i);
 		else
-			count_failed(s, dir, i);
+			count_failed(s, dir, i,
+				     args->output || args->opts.keep);
 	}
+	if (s->logs_removed)
+		cli_hint("run it again with -o DIR to keep the log of each "
+			 "replay in DIR");
 	s->runs = b.n - s->not_started - s->interrupted;
 	batch_free(&b);
 	return 0;
