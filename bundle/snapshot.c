@@ -966,11 +966,12 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	if (check_options(w.options) < 0)
 		return -1;
 
-	/* The first snapshot of a new bundle is written in rollback-journal
-	 * mode, which writes its content once (store.c). When the switch
-	 * fails, it is written in WAL mode. */
-	if (bundle->fresh)
-		store_use_rollback(bundle);
+	/* The first snapshot of a new bundle is written in the
+	 * rollback-journal mode that bundle_create() leaves it in, which
+	 * writes its content once (store.c). Any other switches to WAL
+	 * first, as every write does (store_check_writable()). */
+	if (!bundle->fresh && store_check_writable(bundle) < 0)
+		return -1;
 
 	/* A bundle from a writer before the snapshot index gets the index
 	 * in a transaction of its own, which indexes its earlier events. */
@@ -979,7 +980,6 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	bundle->keep_rollback = bundle->rollback_journal;
 	if (bundle_begin(bundle) < 0) {
 		bundle->keep_rollback = 0;
-		store_start_wal(bundle);
 		return -1;
 	}
 	rc = snapshot_source_init(&src, bundle, dir);
@@ -1000,11 +1000,11 @@ int bundle_snapshot_take(struct bundle *bundle, const char *dir,
 	if (rc < 0)
 		bundle_rollback(bundle);
 
-	/* The snapshot is committed or rolled back either way. After a
-	 * failed switch, store_check_writable tries again before the next
-	 * write, and fails that write instead. */
+	/* The snapshot is committed or rolled back either way. The next
+	 * write switches to WAL (store_check_writable()), and a bundle
+	 * closed before then stays in rollback-journal mode, as a bundle
+	 * at rest is. */
 	bundle->keep_rollback = 0;
-	store_start_wal(bundle);
 
 	snapshot_path_release(&w.path);
 	snapshot_links_release(&w.links);

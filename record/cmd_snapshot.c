@@ -176,28 +176,16 @@ static int check_snapshots_only(const char *path)
 static struct bundle *open_or_create(const struct snapshot_args *args)
 {
 	struct bundle_options options = {.zstd_level = args->level};
-	struct bundle *bundle = NULL;
+	struct bundle *bundle;
 	struct stat st;
-	char wal[4096];
 
-	snprintf(wal, sizeof(wal), "%s-wal", args->bundle);
 	/* Another snapshot that creates the bundle meanwhile wins, and this
-	 * one appends to it, as it would a moment later. The winner makes
-	 * the empty -wal before it links the bundle, so a -wal without the
-	 * bundle is waited for, 1 s at most, before it counts as left by a
-	 * killed writer. */
-	for (int tries = 0; access(args->bundle, F_OK) != 0; tries++) {
-		const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
-
+	 * one appends to it, as it would a moment later. */
+	if (access(args->bundle, F_OK) != 0) {
 		bundle = bundle_create(args->bundle, &options);
-		if (bundle || lstat(args->bundle, &st) == 0)
-			break;
-		if (lstat(wal, &st) != 0 || tries == 100)
+		if (bundle || lstat(args->bundle, &st) != 0)
 			return bundle;
-		nanosleep(&pause, NULL);
 	}
-	if (bundle)
-		return bundle;
 	if (check_snapshots_only(args->bundle) < 0)
 		return NULL;
 	return bundle_open(args->bundle, BUNDLE_APPEND);

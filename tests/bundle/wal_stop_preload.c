@@ -4,7 +4,9 @@
  * itself with SIGSTOP once: with WAL_STOP=unlink just after it removes a
  * -wal file, with WAL_STOP=create just before it creates one, and with
  * WAL_STOP=journal just after it tries to remove a -journal file that is
- * not there, as runbundle does after each switch to WAL.
+ * not there, as runbundle does after each switch to WAL, and with
+ * WAL_STOP=read just after a snapshot opens a file whose name ends in
+ * .stop-here.
  */
 /* Both open and open64 are defined here, which the 64-bit offsets of the
  * build would rename to one symbol. */
@@ -21,6 +23,7 @@
 
 typedef int (*unlink_fn)(const char *);
 typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
 
 static int stopped;
 
@@ -84,6 +87,42 @@ int open64(const char *path, int flags, ...)
 
 	va_start(ap, flags);
 	fd = open_with("open64", path, flags, ap);
+	va_end(ap);
+	return fd;
+}
+
+static int openat_with(const char *name, int dirfd, const char *path,
+		       int flags, va_list ap)
+{
+	openat_fn real_openat = (openat_fn)dlsym(RTLD_NEXT, name);
+	mode_t mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
+	int fd = real_openat(dirfd, path, flags, mode);
+
+	if (fd >= 0)
+		stop_at("read", path, ".stop-here");
+	return fd;
+}
+
+/* The snapshot opens the files of the workspace relative to their
+ * folder. */
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	int fd;
+
+	va_start(ap, flags);
+	fd = openat_with("openat", dirfd, path, flags, ap);
+	va_end(ap);
+	return fd;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	int fd;
+
+	va_start(ap, flags);
+	fd = openat_with("openat64", dirfd, path, flags, ap);
 	va_end(ap);
 	return fd;
 }
