@@ -152,9 +152,14 @@ static int export_tar(struct export_ctx *c, const struct bundle_id *root,
 	rc = open_archive(c, format, out);
 	if (rc == 0)
 		rc = inspect_tree_walk(c->bundle, root, "", on_entry, c);
-	if (c->fd >= 0 && archive_write_close(c->ar) != ARCHIVE_OK &&
-	    rc == 0)
+	/* Once marked failed, the close does not pad the failed entry
+	 * with zeros up to its header's size, which can be terabytes. */
+	if (rc != 0 && c->fd >= 0) {
+		archive_write_fail(c->ar);
+		archive_write_close(c->ar);
+	} else if (c->fd >= 0 && archive_write_close(c->ar) != ARCHIVE_OK) {
 		rc = inspect_archive_write_error(c->ar, out);
+	}
 	archive_write_free(c->ar);
 	archive_entry_free(c->entry);
 	if (inspect_archive_finish(c->fd, out, rc == 0) < 0)

@@ -252,13 +252,32 @@ static int zeros(struct expander *x, uint64_t upto)
 	return 0;
 }
 
+/* Set the error of a file whose content is not what its entry records,
+ * and return -1. */
+static int set_content_error(const struct bundle_tree_entry *entry,
+			     const char *reason)
+{
+	char name[1024];
+
+	bundle_name_escape(name, sizeof(name), entry->name, entry->name_len);
+	inspect_set_error("cannot read file: '%s': %s", name, reason);
+	return -1;
+}
+
 static int expand(const unsigned char *data, size_t len, struct expander *x)
 {
 	const struct bundle_tree_entry *e = x->entry;
 	int rc;
 
-	if (!e->sparse)
+	if (!e->sparse) {
+		/* An archive header has already given the size, so no
+		 * byte past it may reach the callback. */
+		if (len > e->size - x->pos)
+			return set_content_error(e, "content longer than "
+						 "its entry");
+		x->pos += len;
 		return x->fn(data, len, x->arg);
+	}
 	while (len) {
 		const struct bundle_extent *ext;
 		uint64_t n;
@@ -326,8 +345,13 @@ int inspect_content_stream(struct bundle *bundle,
 		rc = inspect_chunks_foreach(data, len, stream_blob, &x);
 		free(data);
 	}
-	if (rc == 0 && entry->sparse)
+	if (rc == 0 && entry->sparse && x.extent == entry->n_extents)
 		rc = zeros(&x, entry->size);
+	/* Without this check, an archive pads short content with zeros
+	 * up to the recorded size, however large. */
+	if (rc == 0 && x.pos != entry->size)
+		return set_content_error(entry, "content shorter than its "
+					 "entry");
 	return rc;
 }
 

@@ -10,7 +10,8 @@
  *     cannot exhaust the stack. A tree cannot reference itself, because
  *     an id is the hash of the content.
  *  3. File content streams chunk by chunk (one chunk in memory at a
- *     time); a sparse file's holes come out as zero bytes.
+ *     time); a sparse file's holes come out as zero bytes. Content
+ *     longer or shorter than its entry's size fails the stream.
  *
  * Errors: functions return 0, or -1 with the message in inspect_error().
  * Callbacks stop a walk or a stream by returning nonzero, which is then
