@@ -241,6 +241,21 @@ static int collect_ioctl_rules(struct rule_list *list, uint32_t deny)
 }
 
 /*
+ * Init, PID 1 of the sandbox, runs as the agent's uid, so prlimit(2)
+ * could lower its limits, and a CPU limit gets it killed. The kernel
+ * reads the pid as an int, hence the mask. A NULL new limit only reads.
+ */
+static int collect_init_rules(struct rule_list *list, uint32_t deny)
+{
+	struct scmp_arg_cmp init = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					   1);
+	struct scmp_arg_cmp sets = SCMP_A2(SCMP_CMP_NE, 0);
+
+	return add_rule(list, "prlimit64", deny,
+			"pid == 1 && new_limit != NULL", 2, init, sets);
+}
+
+/*
  * Families are compared on all 64 bits, so that a value with any upper
  * bit set is caught by the "domain > AF_NETLINK" rule even though the
  * kernel would truncate it to an allowed family or a denied one.
@@ -514,6 +529,7 @@ static int collect_rules(const struct sandbox_seccomp_options *opts,
 	if (add_plain(list, "clone3", SCMP_ACT_ERRNO(ENOSYS)) < 0 ||
 	    add_plain(list, "openat2", SCMP_ACT_ERRNO(ENOSYS)) < 0 ||
 	    collect_ioctl_rules(list, deny) < 0 ||
+	    collect_init_rules(list, deny) < 0 ||
 	    collect_socket_rules(list, "socket", deny) < 0 ||
 	    collect_socket_rules(list, "socketpair", deny) < 0 ||
 	    collect_mode_rules(list, deny) < 0)

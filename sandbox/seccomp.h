@@ -22,6 +22,8 @@
  *     caller and asks a supervisor on the host, which replies EPERM and
  *     records the call as a violation. When it is off, the filter
  *     returns EPERM itself and nothing is counted.
+ *     So is prlimit64 when it sets a limit of PID 1, the sandbox's
+ *     init.
  *  4a. memfd_create without MFD_NOEXEC_SEAL fails with EPERM, uncounted,
  *     when the seal_memfd option is on (see the option).
  *  4b. With report on (and notify), the write-intent calls (open,

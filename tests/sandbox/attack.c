@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -156,6 +157,36 @@ static int proc1_mem(void)
 	if (fd < 0)
 		return blocked("open /proc/1/mem", errno);
 	return escaped("opened /proc/1/mem for writing");
+}
+
+/*
+ * Lower a limit of init (PID 1), also through a pid with upper bits
+ * that the kernel drops. Setting the attack's own limits and its
+ * child's must still work, or the attack exits 2.
+ */
+static int init_limits(void)
+{
+	struct rlimit zero = { 0, 0 }, old;
+	long wide = 1L | 1L << 32;
+	pid_t child = fork();
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	if (prlimit(1, RLIMIT_CORE, NULL, &old) < 0 ||
+	    prlimit(0, RLIMIT_CORE, &zero, NULL) < 0 ||
+	    prlimit(child, RLIMIT_CORE, &zero, NULL) < 0) {
+		perror("attack: prlimit");
+		return 2;
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	if (syscall(SYS_prlimit64, 1L, (long)RLIMIT_CORE, &zero, NULL) == 0)
+		return escaped("lowered a limit of init");
+	if (syscall(SYS_prlimit64, wide, (long)RLIMIT_CORE, &zero, NULL) == 0)
+		return escaped("lowered a limit of init through a wide pid");
+	return blocked("prlimit of init", errno);
 }
 
 static int userns(void)
@@ -480,6 +511,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "ptrace-sibling")) return ptrace_sibling();
 	if (!strcmp(name, "ptrace-parent")) return ptrace_parent();
 	if (!strcmp(name, "proc1-mem")) return proc1_mem();
+	if (!strcmp(name, "init-limits")) return init_limits();
 	if (!strcmp(name, "userns")) return userns();
 	if (!strcmp(name, "mount")) return do_mount();
 	if (!strcmp(name, "memfd-exec")) return memfd_exec(arg, 0, false);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Escape attempts through the kernel's interfaces: terminal injection,
-# foreign system call numbers, io_uring, ptrace, /proc/1/mem, nested
-# namespaces, mount, setuid. Each must fail, and the seccomp denials
-# must be reported as policy violations.
+# foreign system call numbers, io_uring, ptrace, /proc/1/mem, the
+# limits of init, nested namespaces, mount, setuid. Each must fail, and
+# the seccomp denials must be reported as policy violations.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/sandbox/escape_lib.sh"
 
@@ -25,6 +25,8 @@ for who in $IDENTITIES; do
 	blocked "$who" ptrace-parent
 	violation "ptrace"
 	blocked "$who" proc1-mem
+	blocked "$who" init-limits
+	violation "'prlimit64'"
 	blocked "$who" userns
 	violation "unshare"
 	blocked "$who" mount
