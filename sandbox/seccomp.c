@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +55,12 @@
  * Debian 12 headers predate. */
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
+/* From the kernel's include/uapi/linux/ioprio.h, which glibc does not
+ * include. */
+#ifndef IOPRIO_WHO_PGRP
+#define IOPRIO_WHO_PGRP 2
 #endif
 
 /* fchmodat2 (Linux 6.6) has this number on x86_64 and aarch64. Debian
@@ -253,6 +260,30 @@ static int collect_init_rules(struct rule_list *list, uint32_t deny)
 
 	return add_rule(list, "prlimit64", deny,
 			"pid == 1 && new_limit != NULL", 2, init, sets);
+}
+
+/*
+ * Without a terminal the agent stays in the caller's process group, on
+ * the host. A group of 0 means the caller's own group, so these calls
+ * would lower the priority of runbundle and the caller's shell. Any
+ * other group is looked up in the sandbox's PID namespace.
+ */
+static int collect_group_rules(struct rule_list *list, uint32_t deny)
+{
+	struct scmp_arg_cmp nice_group = SCMP_A0(SCMP_CMP_MASKED_EQ,
+						 0xffffffffU, PRIO_PGRP);
+	struct scmp_arg_cmp io_group = SCMP_A0(SCMP_CMP_MASKED_EQ,
+					       0xffffffffU, IOPRIO_WHO_PGRP);
+	struct scmp_arg_cmp own = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					  0);
+
+	if (add_rule(list, "setpriority", deny,
+		     "which == PRIO_PGRP && who == 0", 2, nice_group,
+		     own) < 0)
+		return -1;
+	return add_rule(list, "ioprio_set", deny,
+			"which == IOPRIO_WHO_PGRP && who == 0", 2, io_group,
+			own);
 }
 
 /*
@@ -530,6 +561,7 @@ static int collect_rules(const struct sandbox_seccomp_options *opts,
 	    add_plain(list, "openat2", SCMP_ACT_ERRNO(ENOSYS)) < 0 ||
 	    collect_ioctl_rules(list, deny) < 0 ||
 	    collect_init_rules(list, deny) < 0 ||
+	    collect_group_rules(list, deny) < 0 ||
 	    collect_socket_rules(list, "socket", deny) < 0 ||
 	    collect_socket_rules(list, "socketpair", deny) < 0 ||
 	    collect_mode_rules(list, deny) < 0)

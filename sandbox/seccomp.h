@@ -23,7 +23,8 @@
  *     records the call as a violation. When it is off, the filter
  *     returns EPERM itself and nothing is counted.
  *     So is prlimit64 when it sets a limit of PID 1, the sandbox's
- *     init.
+ *     init, and setpriority and ioprio_set on process group 0, which
+ *     may be the caller's on the host.
  *  4a. memfd_create without MFD_NOEXEC_SEAL fails with EPERM, uncounted,
  *     when the seal_memfd option is on (see the option).
  *  4b. With report on (and notify), the write-intent calls (open,

@@ -189,6 +189,20 @@ static int init_limits(void)
 	return blocked("prlimit of init", errno);
 }
 
+/*
+ * Lower the priority of the caller's process group, which the agent
+ * shares without a terminal. The call fails when init refuses, even
+ * after it changed the others, so the test checks the caller too.
+ */
+static int group_priority(void)
+{
+	if (setpriority(PRIO_PGRP, 0, 19) == 0)
+		return escaped("lowered the priority of the process group");
+	if (syscall(SYS_ioprio_set, 2, 0, 3 << 13) == 0)
+		return escaped("lowered the I/O priority of the process group");
+	return blocked("setpriority and ioprio_set of the group", errno);
+}
+
 static int userns(void)
 {
 	if (unshare(CLONE_NEWUSER) < 0)
@@ -512,6 +526,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "ptrace-parent")) return ptrace_parent();
 	if (!strcmp(name, "proc1-mem")) return proc1_mem();
 	if (!strcmp(name, "init-limits")) return init_limits();
+	if (!strcmp(name, "group-priority")) return group_priority();
 	if (!strcmp(name, "userns")) return userns();
 	if (!strcmp(name, "mount")) return do_mount();
 	if (!strcmp(name, "memfd-exec")) return memfd_exec(arg, 0, false);

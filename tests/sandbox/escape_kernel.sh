@@ -36,6 +36,26 @@ for who in $IDENTITIES; do
 	refused "$who" -- sh -c 'exec 3</dev/tty'
 done
 
+# Without a terminal the agent is in the caller's process group, and
+# group 0 of setpriority(2) is that group on the host. The shell that
+# runs runbundle prints its own priority after the run.
+for who in $IDENTITIES; do
+	ws=$(workspace "$who")
+	run='"$0" sandbox --workspace "$1" -- ./attack group-priority \
+		</dev/null; nice'
+	set +e
+	if [ "$who" = user ]; then
+		(cd "$ws" && as_user sh -c "$run" "$UNPRIV_RUNBUNDLE" "$ws")
+	else
+		(cd "$ws" && sh -c "$run" "$RUNBUNDLE" "$ws")
+	fi >"$TMP/out" 2>"$TMP/err"
+	set -e
+	expect_grep '^blocked: ' "$TMP/out"
+	expect_eq "$(nice)" "$(tail -n 1 "$TMP/out")" \
+		"$who: the priority of the caller's shell after the run"
+	violation "'setpriority'"
+done
+
 # With nested_userns the same attack works, because the policy allows
 # it: the attack program reports that as "ESCAPED" and exits 1.
 p=$(policy nested '{"version": 1, "nested_userns": true}')
