@@ -75,6 +75,27 @@ wait_status() {
 	set -e
 }
 
+# wait_stopped PID WHAT: wait up to 30 s until process PID has stopped
+# (state T in /proc/PID/stat), and fail with WHAT if it does not.
+wait_stopped() {
+	_tries=0
+	until [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ]; do
+		_tries=$((_tries + 1))
+		[ $_tries -le 3000 ] || fail "$2"
+		sleep 0.01
+	done
+}
+
+# random_files DIR PREFIX COUNT BYTES: fill DIR with COUNT files, PREFIX1
+# to PREFIX<COUNT>, of BYTES random bytes each.
+random_files() {
+	_i=1
+	while [ "$_i" -le "$3" ]; do
+		head -c "$4" /dev/urandom >"$1/$2$_i"
+		_i=$((_i + 1))
+	done
+}
+
 # wait_file FILE WHAT [LOG]: wait up to 60 s for FILE to exist, and
 # fail with WHAT, and LOG's content when given, if it does not.
 wait_file() {

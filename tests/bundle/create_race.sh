@@ -20,14 +20,8 @@ LD_PRELOAD=$PRELOAD "$RUNBUNDLE" snapshot "$b" "$TMP/ws" \
 	>/dev/null 2>"$TMP/first.err" &
 first=$!
 trap 'kill -CONT $first 2>/dev/null || :; cleanup' EXIT
-# The library raises SIGSTOP before link(), and ps shows the state T
-# once the process has stopped.
-tries=0
-until [ "$(ps -o stat= -p "$first" | cut -c1)" = T ]; do
-	tries=$((tries + 1))
-	[ $tries -le 1200 ] || fail "the first snapshot did not stop"
-	sleep 0.05
-done
+# The library raises SIGSTOP before link().
+wait_stopped "$first" "the first snapshot did not stop"
 [ ! -e "$b" ] || fail "the bundle has its name before link()"
 [ ! -e "$b-wal" ] || fail "the creation made a -wal beside its name"
 

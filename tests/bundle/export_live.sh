@@ -27,12 +27,7 @@ wait_seqs 3
 LD_PRELOAD=$PRELOAD "$RUNBUNDLE" export-bundle -o "$TMP/b.tar.zst" \
 	"$TMP/b.rb" >"$TMP/out" 2>"$TMP/err" &
 exporter=$!
-i=0
-until [ "$(awk '{ print $3 }' "/proc/$exporter/stat" 2>/dev/null)" = T ]; do
-	i=$((i + 1))
-	[ $i -le 1000 ] || fail "export-bundle never reached its scan"
-	sleep 0.01
-done
+wait_stopped "$exporter" "export-bundle never reached its scan"
 # The writer goes on while the exporter waits before its scan.
 wait_seqs $(($(wc -l <"$TMP/seqs") + 3))
 kill -CONT "$exporter"

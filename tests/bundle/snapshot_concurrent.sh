@@ -7,11 +7,7 @@
 . "$TESTS_DIR/lib.sh"
 
 mkdir "$TMP/ws"
-i=0
-while [ "$i" -lt 30 ]; do
-	head -c 20000 /dev/urandom >"$TMP/ws/f$i"
-	i=$((i + 1))
-done
+random_files "$TMP/ws" f 30 20000
 
 for try in 1 2 3 4 5 6 7 8 9 10; do
 	b=$TMP/b$try.rb

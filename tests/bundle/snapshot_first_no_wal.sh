@@ -12,9 +12,7 @@ skip_if_sanitized "$RUNBUNDLE" \
 	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws"
-for i in $(seq 1 20); do
-	head -c 20000 /dev/urandom >"$TMP/ws/f$i"
-done
+random_files "$TMP/ws" f 20 20000
 
 for when in unlink create; do
 	b=$TMP/$when.rb

@@ -19,13 +19,7 @@ stop_snapshot() {
 	WAL_STOP=$1 LD_PRELOAD=$PRELOAD "$RUNBUNDLE" snapshot "$TMP/b.rb" \
 		"$TMP/ws" >"$TMP/snap.out" 2>"$TMP/snap.err" &
 	writer=$!
-	i=0
-	until [ "$(awk '{ print $3 }' "/proc/$writer/stat" 2>/dev/null)" = T ]
-	do
-		i=$((i + 1))
-		[ $i -le 1000 ] || fail "$1: the snapshot did not stop"
-		sleep 0.01
-	done
+	wait_stopped "$writer" "$1: the snapshot did not stop"
 }
 
 # resume_snapshot WHEN: let the stopped snapshot finish.

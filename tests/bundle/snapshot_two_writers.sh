@@ -11,22 +11,15 @@ skip_if_sanitized "$RUNBUNDLE" \
 	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws" "$TMP/ws2"
-for i in $(seq 1 40); do
-	head -c 20000 /dev/urandom >"$TMP/ws/f$i"
-	head -c 20000 /dev/urandom >"$TMP/ws2/g$i"
-done
+random_files "$TMP/ws" f 40 20000
+random_files "$TMP/ws2" g 40 20000
 # Last in the walk, after the files before it are stored.
 echo stop >"$TMP/ws/zz.stop-here"
 
 WAL_STOP=read LD_PRELOAD=$PRELOAD "$RUNBUNDLE" snapshot "$TMP/b.rb" \
 	"$TMP/ws" >"$TMP/first.out" 2>"$TMP/first.err" &
 first=$!
-i=0
-until [ "$(awk '{ print $3 }' "/proc/$first/stat" 2>/dev/null)" = T ]; do
-	i=$((i + 1))
-	[ $i -le 1000 ] || fail "the first snapshot did not stop"
-	sleep 0.01
-done
+wait_stopped "$first" "the first snapshot did not stop"
 
 "$RUNBUNDLE" snapshot "$TMP/b.rb" "$TMP/ws2" >"$TMP/second.out" \
 	2>"$TMP/second.err" &

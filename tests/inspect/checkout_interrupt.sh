@@ -11,11 +11,7 @@ skip_if_sanitized "$RUNBUNDLE" \
 	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws"
-i=0
-while [ "$i" -lt 10 ]; do
-	head -c 100000 /dev/urandom >"$TMP/ws/f$i"
-	i=$((i + 1))
-done
+random_files "$TMP/ws" f 10 100000
 "$RUNBUNDLE" snapshot --finalize "$TMP/b.rb" "$TMP/ws" >/dev/null
 
 for sig in 15 2; do

@@ -14,11 +14,7 @@ skip_if_sanitized "$RUNBUNDLE" \
 	"the sanitizers do not run beside another preloaded library"
 
 mkdir "$TMP/ws"
-i=0
-while [ "$i" -lt 40 ]; do
-	head -c 100000 /dev/urandom >"$TMP/ws/f$i"
-	i=$((i + 1))
-done
+random_files "$TMP/ws" f 40 100000
 "$RUNBUNDLE" snapshot --finalize "$TMP/b.rb" "$TMP/ws" >/dev/null
 
 # killed SIGNAL STATUS COMMAND [ARG...]: run the command, stopped by
