@@ -281,26 +281,33 @@ static bool told(const struct replay_cause *c, const struct replay_step_cmp *sc,
 	       strcmp(c->position, d->position) == 0;
 }
 
+/* Name up to EXPLAIN_MAX of the processes that differ and count the
+ * rest, leaving out the one that the cause names already. */
 static void put_procs(struct text *t, const struct replay_step_cmp *sc,
 		      const char **sep)
 {
 	const struct replay_cause *c = &sc->cause;
+	size_t shown = 0, rest = 0;
 
-	for (size_t i = 0; i < sc->n_procs && i < EXPLAIN_MAX; i++) {
+	for (size_t i = 0; i < sc->n_procs; i++) {
 		if (told(c, sc, &sc->procs[i]))
 			continue;
+		if (shown == EXPLAIN_MAX) {
+			rest++;
+			continue;
+		}
 		put(t, "%s", *sep);
 		put_excerpt(t, sc->procs[i].command, sc->procs[i].from,
 			    REPLAY_COMMAND_MAX);
 		put(t, " ");
 		put_cleans(t, sc->procs[i].what);
 		*sep = "; ";
+		shown++;
 	}
-	if (sc->n_procs == EXPLAIN_MAX + 1)
+	if (rest == 1)
 		put(t, "%s1 more process differs", *sep);
-	else if (sc->n_procs > EXPLAIN_MAX)
-		put(t, "%s%zu more processes differ", *sep,
-		    sc->n_procs - EXPLAIN_MAX);
+	else if (rest > 1)
+		put(t, "%s%zu more processes differ", *sep, rest);
 }
 
 /* An unfinalized bundle has no exit status, so print that instead. */

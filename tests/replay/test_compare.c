@@ -716,6 +716,41 @@ static void clean_json_strings(void **state)
 	cJSON_Delete(raw);
 }
 
+/* Five processes differ in status, and the cause names the last: the
+ * explanation names three and counts one more, not the cause's. */
+static void more_procs_leave_out_cause(void **state)
+{
+	struct replay_proc_diff procs[5];
+	struct replay_step_cmp sc = {.step = 1, .procs = procs, .n_procs = 5};
+	struct replay_comparison cmp = {.verdict = REPLAY_DIVERGED,
+					.first = 1, .steps = &sc,
+					.n_steps = 1};
+	char positions[5][8], commands[5][8];
+	char *why;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		snprintf(positions[i], sizeof(positions[i]), "0.%d", i);
+		snprintf(commands[i], sizeof(commands[i]), "tool%d", i);
+		procs[i] = (struct replay_proc_diff){
+			.position = positions[i], .command = commands[i],
+			.what = "exit 1, recorded exit 0",
+			.json = cJSON_Parse("{\"difference\":\"status\"}")};
+		assert_non_null(procs[i].json);
+	}
+	sc.cause = (struct replay_cause){.found = true, .step = 1,
+					 .position = positions[4]};
+	why = replay_explain(&cmp);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "tool2"));
+	assert_null(strstr(why, "tool3"));
+	assert_null(strstr(why, "tool4"));
+	assert_non_null(strstr(why, "; 1 more process differs"));
+	free(why);
+	for (int i = 0; i < 5; i++)
+		cJSON_Delete(procs[i].json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +772,7 @@ int main(void)
 		cmocka_unit_test(gateway_address_no_difference),
 		cmocka_unit_test(clean_json_strings),
 		cmocka_unit_test(pair_many_reversed_children),
+		cmocka_unit_test(more_procs_leave_out_cause),
 	};
 	int rc;
 
