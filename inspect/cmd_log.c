@@ -245,8 +245,76 @@ static cJSON *step_json(const struct inspect_view *v, size_t i)
 	else
 		cJSON_AddNullToObject(o, "exchange");
 	cJSON_AddBoolToObject(o, "complete", s->complete);
-	cJSON_AddArrayToObject(o, "events");
 	return o;
+}
+
+/*
+ * The JSON of log, {"steps": [{STEP, "events": [EVENT, ...]}, ...]},
+ * is printed a step's head and an event at a time, so that a long run
+ * is never in memory as one document. The output is the same as
+ * out_json() of the whole: steps sit 2 levels deep, their members 3 and
+ * their events 4.
+ */
+struct json_log {
+	int in_step;	/* a step's events array is open */
+	int any_step;
+	int any_event;	/* in the open step */
+};
+
+static void json_log_begin(void)
+{
+	fputs("{\n  \"steps\": [", stdout);
+}
+
+static void json_log_close_step(struct json_log *j)
+{
+	if (j->in_step)
+		fputs("]\n    }", stdout);
+	j->in_step = 0;
+}
+
+/* Open a step with the members of head, which it deletes. A bundle
+ * without snapshots has one step of events only, with no head. */
+static int json_log_step(struct json_log *j, cJSON *head, int has_head)
+{
+	int members, rc = 0;
+
+	if (has_head && !head) {
+		cli_error("cannot print JSON: out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	json_log_close_step(j);
+	if (j->any_step)
+		fputs(", ", stdout);
+	members = head ? cJSON_GetArraySize(head) : 0;
+	if (head)
+		rc = out_json_nested(head, 2, 1);
+	else
+		fputs("{", stdout);
+	cJSON_Delete(head);
+	fputs(members ? ",\n      \"events\": [" : "\n      \"events\": [",
+	      stdout);
+	j->in_step = j->any_step = 1;
+	j->any_event = 0;
+	return rc;
+}
+
+static int json_log_event(struct json_log *j, cJSON *event)
+{
+	int rc;
+
+	if (j->any_event)
+		fputs(", ", stdout);
+	j->any_event = 1;
+	rc = event ? out_json_nested(event, 4, 0) : CLI_EXIT_ERROR;
+	cJSON_Delete(event);
+	return rc;
+}
+
+static void json_log_end(struct json_log *j)
+{
+	json_log_close_step(j);
+	fputs("]\n}\n", stdout);
 }
 
 static int run(const struct log_args *a)
@@ -254,7 +322,7 @@ static int run(const struct log_args *a)
 	struct inspect_view v;
 	struct out_style st;
 	size_t step = 0, shown = (size_t)-1;
-	cJSON *root = NULL, *steps = NULL, *cur = NULL;
+	struct json_log j = { 0 };
 	struct unreadable bad = { 0 };
 	unsigned char *lookups;
 	int rc = out_open(&v, a->path);
@@ -269,11 +337,9 @@ static int run(const struct log_args *a)
 		return out_fail();
 	}
 	out_style_init(&st);
-	if (a->json) {
-		root = cJSON_CreateObject();
-		steps = cJSON_AddArrayToObject(root, "steps");
-	}
-	for (size_t i = 0; i < v.n_events; i++) {
+	if (a->json)
+		json_log_begin();
+	for (size_t i = 0; i < v.n_events && rc == CLI_EXIT_OK; i++) {
 		const struct inspect_event *ev = &v.events[i];
 
 		if (!wanted(a, ev, step, a->step != NULL))
@@ -281,26 +347,22 @@ static int run(const struct log_args *a)
 		if (ev->step != shown && v.n_steps) {
 			shown = ev->step;
 			if (a->json)
-				cJSON_AddItemToArray(steps, cur = step_json(
-							     &v, shown));
+				rc = json_log_step(&j, step_json(&v, shown), 1);
 			else
 				print_step(&v, shown, &st);
 		}
-		if (a->json && !cur) {
-			/* Events of a bundle without snapshots. */
-			cur = cJSON_CreateObject();
-			cJSON_AddArrayToObject(cur, "events");
-			cJSON_AddItemToArray(steps, cur);
-		}
-		if (a->json)
-			cJSON_AddItemToArray(cJSON_GetObjectItem(cur, "events"),
-					     event_json(&v, ev, lookups[i],
-							&bad));
-		else
+		/* The events of a bundle without snapshots. */
+		if (a->json && !j.in_step && rc == CLI_EXIT_OK)
+			rc = json_log_step(&j, NULL, 0);
+		if (a->json && rc == CLI_EXIT_OK)
+			rc = json_log_event(&j, event_json(&v, ev, lookups[i],
+							   &bad));
+		else if (!a->json)
 			print_event(&v, ev, lookups[i], &st, &bad);
 	}
 	free(lookups);
-	rc = a->json ? out_json(root) : CLI_EXIT_OK;
+	if (a->json && rc == CLI_EXIT_OK)
+		json_log_end(&j);
 	if (rc == CLI_EXIT_OK)
 		rc = check(&v, a, &bad);
 	inspect_view_close(&v);

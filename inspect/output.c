@@ -177,6 +177,29 @@ char *out_json_text(const cJSON *json)
 	return out;
 }
 
+int out_json_nested(const cJSON *json, int depth, int leave_open)
+{
+	char *text = out_json_text(json);
+	size_t len;
+
+	if (!text) {
+		cli_error("cannot print JSON: out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	/* cJSON ends an object with "\n}", and an empty one is "{\n}". */
+	len = strlen(text);
+	if (leave_open && len >= 3 && strcmp(text + len - 2, "\n}") == 0)
+		text[len - 2] = '\0';
+
+	for (const char *p = text; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			printf("%*s", depth * 2, "");
+	}
+	free(text);
+	return 0;
+}
+
 int out_json(cJSON *json)
 {
 	char *text = json ? out_json_text(json) : NULL;

@@ -35,6 +35,13 @@ int out_fail(void);
  * CLI_EXIT_ERROR when it could not be printed. */
 int out_json(cJSON *json);
 
+/* Print json as out_json() prints it depth levels inside a document:
+ * every line after the first indented by two spaces a level, and no
+ * newline at the end. With leave_open, the closing brace of an object
+ * is left out, so that the caller can print more members. Returns 0, or
+ * CLI_EXIT_ERROR when memory runs out. */
+int out_json_nested(const cJSON *json, int depth, int leave_open);
+
 /* json formatted with two spaces per level instead of cJSON's tabs,
  * so that nested documents stay narrow; malloc'd, or NULL when memory
  * runs out. */
