@@ -205,6 +205,10 @@ static void print_verify(const cJSON *v, const char *path,
 		printf("%-12s%sincomplete: no events, and its committed events "
 		       "may be in the missing '%s-wal'%s\n", "verify", st->red,
 		       name, st->reset);
+	} else if (events == 0) {
+		/* An empty range "events 1 to 0" reads like a miscount. */
+		printf("%-12s%sincomplete: not finalized, and no events%s\n",
+		       "verify", ok ? st->yellow : st->red, st->reset);
 	} else {
 		printf("%-12s%sincomplete: not finalized, events 1 to %.0f are "
 		       "intact%s\n", "verify", ok ? st->yellow : st->red,

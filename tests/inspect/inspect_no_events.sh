@@ -1,0 +1,29 @@
+#!/bin/sh
+# inspect of an unfinalized bundle without events, as a recording killed
+# before its first event leaves: the verify line reports that it has no
+# events, in place of an empty range "1 to 0".
+. "$TESTS_DIR/lib.sh"
+command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
+
+mkdir "$TMP/ws"
+echo one >"$TMP/ws/a"
+"$RUNBUNDLE" snapshot "$TMP/u.rb" "$TMP/ws" >/dev/null
+# The bundle leaves WAL mode, so that no -wal is missing and no event
+# can be in one.
+sqlite3 "$TMP/u.rb" 'PRAGMA journal_mode=DELETE; DELETE FROM events;
+	DELETE FROM objects; DELETE FROM stat_cache;
+	DELETE FROM snapshot_index' >/dev/null || fail "cannot empty the bundle"
+
+expect_status 1 "$RUNBUNDLE" verify "$TMP/u.rb"
+expect_grep "^incomplete: '$TMP/u.rb' was not finalized and has no \
+events$" "$TMP/out"
+# The events are not in a -wal, so --allow-incomplete accepts the bundle.
+for status_and_flag in '1' '0 --allow-incomplete'; do
+	set -- $status_and_flag
+	expect_status "$1" "$RUNBUNDLE" inspect ${2:-} "$TMP/u.rb"
+	expect_grep '^verify  *incomplete: not finalized, and no events$' \
+		"$TMP/out"
+	grep -q 'events 1 to' "$TMP/out" &&
+		fail "inspect ${2:-} gave a range of no events"
+done
+exit 0
