@@ -551,10 +551,23 @@ int bundle_dir_is_empty(const char *dir)
  * entries that force allows, -1 with a message otherwise. */
 static int prepare_dir(const char *dir, int force, const char *hint)
 {
-	int empty;
+	struct stat st;
+	int empty, saved_errno;
 
 	if (mkdir(dir, 0755) == 0)
 		return 1;
+	/* access() below would report EACCES for a file without x bits,
+	 * and --force would write entries below a file. */
+	saved_errno = errno;
+	if (saved_errno == EEXIST && stat(dir, &st) == 0 &&
+	    !S_ISDIR(st.st_mode)) {
+		bundle_set_error("cannot check out into directory: '%s': it "
+				 "exists and is not a directory", dir);
+		bundle_set_hint("name a directory, or a new one, which "
+				"checkout creates");
+		return -1;
+	}
+	errno = saved_errno;
 	/* An empty directory of another user, such as one made with sudo,
 	 * would otherwise fail at each entry with libarchive's "Can't
 	 * create", which gives no reason. */
