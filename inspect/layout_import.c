@@ -360,6 +360,21 @@ static void remove_bundle(const char *out)
 	}
 }
 
+/* On a full disk, replace the store's hint that everything committed
+ * stays intact, because the failed import removed the bundle. The texts
+ * are SQLite's message for SQLITE_FULL and strerror(ENOSPC). */
+static void fix_full_hint(const char *out)
+{
+	const char *message = inspect_error();
+
+	if (!strstr(message, "database or disk is full") &&
+	    !strstr(message, "No space left on device"))
+		return;
+	inspect_set_hint("free space on the file system of '%s' and import "
+			 "again, or name a bundle on another one with -o",
+			 out);
+}
+
 int inspect_layout_import(const char *path, const char *out,
 			  struct inspect_layout_stats *stats)
 {
@@ -385,8 +400,10 @@ int inspect_layout_import(const char *path, const char *out,
 	stats->finalized = m.finalized;
 	for (size_t i = 0; i < m.n_objects; i++)
 		stats->bytes += m.objects[i].size;
-	if (rc && created)
+	if (rc && created) {
 		remove_bundle(out);
+		fix_full_hint(out);
+	}
 	inspect_layout_manifest_release(&m);
 	free(ix.manifest);
 	free(ix.events);
