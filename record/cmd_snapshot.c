@@ -172,17 +172,23 @@ static int check_snapshots_only(const char *path)
 	return rc;
 }
 
-/* A finalized bundle fails to open for appending, with its own hint. */
-static struct bundle *open_or_create(const struct snapshot_args *args)
+/* Open the bundle, or create it when missing. A finalized bundle fails
+ * to open for appending, with its own hint. created receives the stat()
+ * of a bundle that this call created, with st_ino 0 otherwise. */
+static struct bundle *open_or_create(const struct snapshot_args *args,
+				     struct stat *created)
 {
 	struct bundle_options options = {.zstd_level = args->level};
 	struct bundle *bundle;
 	struct stat st;
 
+	created->st_ino = 0;
 	/* Another snapshot that creates the bundle meanwhile wins, and this
 	 * one appends to it, as it would a moment later. */
 	if (access(args->bundle, F_OK) != 0) {
 		bundle = bundle_create(args->bundle, &options);
+		if (bundle && stat(args->bundle, created) != 0)
+			created->st_ino = 0;
 		if (bundle || lstat(args->bundle, &st) != 0)
 			return bundle;
 	}
@@ -318,6 +324,41 @@ static int check_dir(const char *dir)
 	return 0;
 }
 
+/* The clause that bundle/store.c ends its hint with after a failed
+ * write, such as one past the file size limit or onto a full disk. */
+#define KEPT_CLAUSE "; everything committed before stays intact"
+
+/* Print the failure and close the bundle. A bundle that this command
+ * created and that has no events is removed, as record removes its own,
+ * so the store's hint that committed events stay is changed. */
+static void fail_snapshot(const struct snapshot_args *args,
+			  struct bundle *bundle, const struct stat *created)
+{
+	char message[4096], hint[4096], *kept_clause;
+	int discard, disk_full;
+
+	/* Counting the events may store an error of its own. */
+	snprintf(message, sizeof(message), "%s", bundle_error());
+	snprintf(hint, sizeof(hint), "%s",
+		 bundle_error_hint() ? bundle_error_hint() : "");
+	discard = created->st_ino != 0 && bundle_event_count(bundle) == 0;
+	/* SQLite's message for SQLITE_FULL, and strerror(ENOSPC). */
+	disk_full = strstr(message, "database or disk is full") ||
+		    strstr(message, "No space left on device");
+	if (discard && disk_full)
+		snprintf(hint, sizeof(hint), "free space on the file system "
+			 "of '%s', or create the bundle on another one",
+			 args->bundle);
+	else if (discard && (kept_clause = strstr(hint, KEPT_CLAUSE)))
+		*kept_clause = '\0';
+	cli_error_from(message, hint[0] ? hint : NULL);
+	if (!discard)
+		bundle_leave_wal(bundle);
+	bundle_close(bundle);
+	if (discard && bundle_remove_created(args->bundle, created) < 0)
+		cli_error("warning: %s", bundle_error());
+}
+
 static int run(struct snapshot_args *args)
 {
 	struct record_progress progress;
@@ -330,11 +371,12 @@ static int run(struct snapshot_args *args)
 	struct bundle_snapshot snapshot;
 	struct bundle_id digest;
 	struct bundle *bundle;
+	struct stat created;
 	int rc;
 
 	if (check_dir(args->dir) < 0)
 		return CLI_EXIT_ERROR;
-	bundle = open_or_create(args);
+	bundle = open_or_create(args, &created);
 	if (!bundle)
 		return cli_error_from(bundle_error(), bundle_error_hint());
 	if (exclude_own_files(args) < 0) {
@@ -351,9 +393,7 @@ static int run(struct snapshot_args *args)
 	else if (rc == 0)
 		rc = head_digest(bundle, &digest);
 	if (rc < 0) {
-		cli_error_from(bundle_error(), bundle_error_hint());
-		bundle_leave_wal(bundle);
-		bundle_close(bundle);
+		fail_snapshot(args, bundle, &created);
 		return CLI_EXIT_ERROR;
 	}
 	if (args->finalize)

@@ -15,10 +15,21 @@ limited() {
 	(ulimit -f 1000 && exec "$@")
 }
 
+# A new bundle that stored nothing is removed, so the hint promises no
+# commits. An existing one keeps its events.
+expect_status 3 limited "$RUNBUNDLE" snapshot "$TMP/new.rb" "$TMP/big"
+expect_grep "^runbundle: .*'$TMP/new.rb': File too large$" "$TMP/err"
+expect_grep "^hint: raise the file size limit ('ulimit -f')$" "$TMP/err"
+[ -z "$(ls "$TMP" | grep new.rb)" ] || fail "the new bundle is left"
+mkdir "$TMP/small"
+echo small >"$TMP/small/a"
+expect_status 0 "$RUNBUNDLE" snapshot "$TMP/f.rb" "$TMP/small"
 expect_status 3 limited "$RUNBUNDLE" snapshot "$TMP/f.rb" "$TMP/big"
 expect_grep "^runbundle: .*'$TMP/f.rb': File too large$" "$TMP/err"
-expect_grep "^hint: raise the file size limit ('ulimit -f')" "$TMP/err"
+expect_grep "^hint: raise the file size limit ('ulimit -f'); everything \
+committed before stays intact$" "$TMP/err"
 expect_status 0 "$RUNBUNDLE" verify --allow-incomplete "$TMP/f.rb"
+expect_grep "events 1 to 1 of 1 are intact" "$TMP/out"
 
 expect_status 3 limited "$RUNBUNDLE" export --format tar -o "$TMP/e.tar" \
 	"$TMP/ok.rb"
