@@ -790,6 +790,9 @@ int record_session_finish(struct record_session *s,
 	return s->failed ? -1 : 0;
 }
 
+static void note_wal(const struct bundle *bundle, const char *path,
+		     const char *unfinalized);
+
 void record_session_close(struct record_session *s)
 {
 	record_writer_stop(s);
@@ -798,7 +801,7 @@ void record_session_close(struct record_session *s)
 	/* A finalized bundle's note comes with the summary. */
 	if (s->bundle && !bundle_is_finalized(s->bundle)) {
 		bundle_leave_wal(s->bundle);
-		record_note_wal(s->bundle, s->config->output);
+		note_wal(s->bundle, s->config->output, "incomplete");
 	}
 	bundle_close(s->bundle);
 	s->bundle = NULL;
@@ -827,47 +830,60 @@ void record_session_close(struct record_session *s)
 	pthread_mutex_destroy(&s->lock);
 }
 
-void record_note_wal(const struct bundle *bundle, const char *path)
+/* Print record_note_wal()'s warning, with unfinalized as the state of a
+ * bundle that is not finalized. After a failed run's "incomplete" line,
+ * "stored" would read as a finished bundle, which contradicts it. */
+static void note_wal(const struct bundle *bundle, const char *path,
+		     const char *unfinalized)
 {
 	const char *cause = bundle_wal_error(bundle);
 	const char *state = bundle_is_finalized(bundle) ? "finalized" :
-			    "stored";
+			    unfinalized;
+	const char *conjunction = strcmp(state, "incomplete") ? "but"
+							      : "and";
 
 	switch (bundle_wal_kept(bundle)) {
 	case BUNDLE_WAL_NONE:
 		return;
 	case BUNDLE_WAL_MODE:
 		if (cause)
-			cli_error("warning: the bundle is %s, but stays in WAL "
-				  "mode: '%s': %s", state, path, cause);
+			cli_error("warning: the bundle is %s, %s stays in WAL "
+				  "mode: '%s': %s", state, conjunction, path,
+				  cause);
 		else
-			cli_error("warning: the bundle is %s, but another "
+			cli_error("warning: the bundle is %s, %s another "
 				  "process had it open, so it stays in WAL "
-				  "mode: '%s'", state, path);
+				  "mode: '%s'", state, conjunction, path);
 		cli_hint("the file holds every commit; a reader needs write "
 			 "access to its directory for the -wal and -shm "
 			 "files");
 		return;
 	case BUNDLE_WAL_MOVED:
-		cli_error("warning: the bundle is %s, but it was moved or "
-			  "removed while it was written: '%s'", state, path);
+		cli_error("warning: the bundle is %s, %s it was moved or "
+			  "removed while it was written: '%s'", state,
+			  conjunction, path);
 		cli_hint("a moved file holds every commit where it is now; "
 			 "a removed one is lost");
 		return;
 	case BUNDLE_WAL_COMMITS:
 		if (cause) {
-			cli_error("warning: the bundle is %s, but its last "
-				  "commits stay in '%s-wal': %s", state, path,
-				  cause);
+			cli_error("warning: the bundle is %s, %s its last "
+				  "commits stay in '%s-wal': %s", state,
+				  conjunction, path, cause);
 			cli_hint("keep '%s-wal' beside the bundle: the file "
 				 "alone lacks them", path);
 			return;
 		}
-		cli_error("warning: the bundle is %s, but another process had "
+		cli_error("warning: the bundle is %s, %s another process had "
 			  "it open, so its last commits are in '%s-wal'",
-			  state, path);
+			  state, conjunction, path);
 		cli_hint("keep '%s-wal' beside the bundle, or copy the bundle "
 			 "after every other process has closed it", path);
 		return;
 	}
+}
+
+void record_note_wal(const struct bundle *bundle, const char *path)
+{
+	note_wal(bundle, path, "stored");
 }

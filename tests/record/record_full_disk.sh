@@ -1,6 +1,7 @@
 #!/bin/sh
 # A full disk while recording: a clear error, the agent stopped, exit
 # status 125, and the bundle consistent up to its last committed event.
+# The note on the -wal that the full disk keeps calls it incomplete too.
 # The disk is a small tmpfs mounted in a private mount namespace, which
 # needs root.
 . "$TESTS_DIR/lib.sh"
@@ -33,6 +34,11 @@ set -e
 expect_grep '^runbundle: .*full' "$TMP/err"
 expect_grep '^bundle: .*full.rb (incomplete: [0-9]* events committed)$' \
 	"$TMP/err"
+# The note on the kept -wal agrees with that line: the bundle is
+# incomplete, not "stored" as a finished one.
+expect_grep "^runbundle: warning: the bundle is incomplete, and its last \
+commits stay in '$TMP/disk/full.rb-wal': .*full" "$TMP/err"
+grep -q 'is stored' "$TMP/err" && fail "the note calls the bundle stored"
 
 # The copy of the bundle, its WAL included, verifies up to its last
 # committed event.
