@@ -90,8 +90,10 @@ void bundle_close(struct bundle *bundle);
  * Remove the closed bundle that bundle_create() made at path, with its
  * -wal, -shm and -journal, for a run that failed before the bundle held
  * anything of value. created is the file's stat() after the creation,
- * so a file that has replaced it since is kept. Returns 0, or -1 with
- * the message in bundle_error() when a file could not be removed.
+ * so a file that has replaced it since is kept. So is a bundle that
+ * another process uses: one that holds an SQLite lock on it, as in a
+ * transaction. Returns 0, or -1 with the message in bundle_error() when
+ * the bundle is kept that way or a file could not be removed.
  */
 int bundle_remove_created(const char *path, const struct stat *created);
 

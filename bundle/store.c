@@ -616,9 +616,34 @@ static int create_file(struct bundle *bundle, const char *tmp)
 	return 0;
 }
 
+/*
+ * Take SQLite's locks on path, the 512 bytes from offset 2^30, for this
+ * process, and return the descriptor that holds them. Returns -1 when
+ * another process holds one: a connection in a transaction does, and
+ * one in WAL mode as long as it has the file open. Its commits would
+ * go to a removed file.
+ */
+static int lock_out_others(const char *path)
+{
+	struct flock lock = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0x40000000,
+		.l_len = 512,
+	};
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && fcntl(fd, F_SETLK, &lock) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Remove what bundle_create() made, as bundle_remove_created() says.
- * Returns 0, or the errno of the first file that could not be removed,
- * whose name is then in failed. */
+ * Returns 0, EBUSY when another process uses the bundle, or the errno
+ * of the first file that could not be removed, whose name is then in
+ * failed. */
 static int remove_created(const char *path, const struct stat *created,
 			  char *failed, size_t size)
 {
@@ -626,11 +651,18 @@ static int remove_created(const char *path, const struct stat *created,
 						"-journal" };
 	char name[4096];
 	struct stat st;
-	int err = 0;
+	int err = 0, fd;
 
 	if (created->st_ino == 0 || stat(path, &st) != 0 ||
 	    st.st_dev != created->st_dev || st.st_ino != created->st_ino)
 		return 0;
+	/* The locks stay until the files are gone, so that no other
+	 * connection starts a transaction in between. */
+	fd = lock_out_others(path);
+	if (fd < 0) {
+		snprintf(failed, size, "%s", path);
+		return EBUSY;
+	}
 	/* bundle_create() found none of these files before, so they are
 	 * from this creation. */
 	for (size_t i = 0; i < 4; i++) {
@@ -642,6 +674,7 @@ static int remove_created(const char *path, const struct stat *created,
 		err = errno;
 		snprintf(failed, size, "%s", name);
 	}
+	close(fd);
 	return err;
 }
 
@@ -652,6 +685,12 @@ int bundle_remove_created(const char *path, const struct stat *created)
 
 	if (!err)
 		return 0;
+	if (err == EBUSY) {
+		bundle_set_error("cannot remove the bundle: '%s': another "
+				 "process has it open, so it is kept",
+				 failed);
+		return -1;
+	}
 	bundle_set_error("cannot remove the bundle: '%s': %s", failed,
 			 strerror(err));
 	return -1;
