@@ -360,19 +360,23 @@ static void remove_bundle(const char *out)
 	}
 }
 
-/* On a full disk, replace the store's hint that everything committed
- * stays intact, because the failed import removed the bundle. The texts
- * are SQLite's message for SQLITE_FULL and strerror(ENOSPC). */
+/* On a full disk or past the file size limit, replace the store's hint
+ * that everything committed stays intact, because the failed import
+ * removed the bundle. The texts are SQLite's message for SQLITE_FULL and
+ * strerror(ENOSPC), and the store's hint for EFBIG. */
 static void fix_full_hint(const char *out)
 {
 	const char *message = inspect_error();
+	const char *hint = inspect_error_hint();
 
-	if (!strstr(message, "database or disk is full") &&
-	    !strstr(message, "No space left on device"))
-		return;
-	inspect_set_hint("free space on the file system of '%s' and import "
-			 "again, or name a bundle on another one with -o",
-			 out);
+	if (strstr(message, "database or disk is full") ||
+	    strstr(message, "No space left on device"))
+		inspect_set_hint("free space on the file system of '%s' and "
+				 "import again, or name a bundle on another "
+				 "one with -o", out);
+	else if (hint && strstr(hint, "ulimit -f"))
+		inspect_set_hint("raise the file size limit ('ulimit -f') "
+				 "and import again");
 }
 
 int inspect_layout_import(const char *path, const char *out,

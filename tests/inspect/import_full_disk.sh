@@ -28,4 +28,17 @@ expect_grep "^hint: free space on the file system of '$TMP/small-fs/i.rb' \
 and import again" "$TMP/err"
 grep -q 'stays intact' "$TMP/err" &&
 	fail "the hint promises a bundle that import removed"
+
+# Past the file size limit, in KiB: the same, with the limit's hint.
+set +e
+(ulimit -f 2000; trap '' XFSZ; exec "$RUNBUNDLE" import -o "$TMP/f.rb" \
+	"$TMP/b.tar.zst") 2>"$TMP/err"
+status=$?
+set -e
+expect_eq 3 "$status" "exit status of import past the file size limit"
+[ ! -e "$TMP/f.rb" ] || fail "import left the bundle past the limit"
+expect_grep "^hint: raise the file size limit ('ulimit -f') and import \
+again\$" "$TMP/err"
+grep -q 'stays intact' "$TMP/err" &&
+	fail "the hint past the limit promises a bundle that import removed"
 exit 0
