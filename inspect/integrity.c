@@ -94,6 +94,19 @@ int inspect_incomplete_fails(int incomplete, int wal_missing,
 	return wal_missing && n_events == 0;
 }
 
+/* Say that the bundle at path was not finalized, and what that leaves
+ * unchecked: its last events, or nothing when it has none. */
+static void incomplete_error(const char *path, size_t n_events)
+{
+	if (n_events == 0)
+		cli_error("the bundle is incomplete: '%s': it was not "
+			  "finalized, and has no events", path);
+	else
+		cli_error("the bundle is incomplete: '%s': it was not "
+			  "finalized, so no root digest covers its last "
+			  "events", path);
+}
+
 int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 			   int flags)
 {
@@ -124,9 +137,7 @@ int inspect_integrity_warn(const struct inspect_view *view, const char *path,
 		cli_error("the bundle is damaged: '%s': %zu more problems",
 			  path, check.n_problems - listed);
 	if (check.incomplete)
-		cli_error("the bundle is incomplete: '%s': it was not "
-			  "finalized, so no root digest covers its last "
-			  "events", path);
+		incomplete_error(path, view->n_events);
 	cli_hint("runbundle verify %s", path);
 	return CLI_EXIT_FAIL;
 }
@@ -233,7 +244,6 @@ void inspect_incomplete_warn(const struct inspect_bundle_state *b,
 	if (flags & INSPECT_CHECK_ALLOW_INCOMPLETE ||
 	    (b->wal_missing && b->n_events == 0))
 		return;
-	cli_error("the bundle is incomplete: '%s': it was not finalized, so "
-		  "no root digest covers its last events", path);
+	incomplete_error(path, b->n_events);
 	cli_hint("%s", hint);
 }
