@@ -470,8 +470,9 @@ static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
 		goto out;
 	}
 	count(c, e);
-	if (e->kind == BUNDLE_ENTRY_FILE && stored_size(e) > 0 &&
-	    write_content(c, e) < 0) {
+	/* Content is read for an empty entry too: an entry of size 0
+	 * that names longer content is as damaged as one of size 5. */
+	if (e->kind == BUNDLE_ENTRY_FILE && write_content(c, e) < 0) {
 		discard_file(c, full);
 		rc = -1;
 		goto out;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# export --format tar and cat on a tree whose file entry records another
-# size than its content has: each fails with the entry's name, and the
-# tar is neither padded with zeros up to the recorded size nor kept.
+# export --format tar, cat and checkout on a tree whose file entry
+# records another size than its content has: each fails with the entry's
+# name, and the tar is neither padded with zeros up to the recorded size
+# nor kept.
 . "$TESTS_DIR/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
@@ -33,6 +34,11 @@ entry\$" "$TMP/err"
 	expect_status 3 "$RUNBUNDLE" cat "$b" f
 	expect_grep "^runbundle: cannot read file: 'f': content $2 than its \
 entry\$" "$TMP/err"
+	expect_status 3 timeout 60 "$RUNBUNDLE" checkout "$b" latest \
+		"$TMP/co-$1"
+	expect_grep "^runbundle: cannot check out file: 'f': content $2 \
+than its entry\$" "$TMP/err"
+	[ ! -e "$TMP/co-$1/f" ] || fail "checkout kept the damaged 'f'"
 }
 
 check 7 shorter
