@@ -424,6 +424,71 @@ static void count(struct checkout *c, const struct bundle_tree_entry *e)
 
 static int checkout_tree(struct checkout *c, const struct bundle_id *id);
 
+int bundle_file_size_limit(int fd, uint64_t size, uint64_t *limit)
+{
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	uint64_t fits, past;
+
+	if (pos < 0)
+		return 0;
+	/* lseek(2) fails with EINVAL for an offset past the largest file
+	 * size that the file system allows, and accepts that size. */
+	if (size <= INT64_MAX && lseek(fd, (off_t)size, SEEK_SET) >= 0) {
+		lseek(fd, pos, SEEK_SET);
+		return 0;
+	}
+	fits = (uint64_t)pos;
+	past = size <= INT64_MAX ? size : (uint64_t)INT64_MAX + 1;
+	while (past - fits > 1) {
+		uint64_t mid = fits + (past - fits) / 2;
+
+		if (lseek(fd, (off_t)mid, SEEK_SET) >= 0)
+			fits = mid;
+		else
+			past = mid;
+	}
+	lseek(fd, pos, SEEK_SET);
+	*limit = fits;
+	return 1;
+}
+
+/* Files up to this size are not checked against the file system's
+ * limit, which spares an open(2) for each of them. */
+#define SIZE_CHECK_MIN (1ull << 30)
+
+/*
+ * Fail a file whose size the file system of the checkout cannot hold.
+ * Without the check, the write at a sparse file's last extent fails
+ * with EINVAL from lseek(2), which names no size and no limit.
+ */
+static int check_size(struct checkout *c, const struct bundle_tree_entry *e,
+		      const char *full)
+{
+	char shown[4096];
+	uint64_t limit;
+	int fd, over;
+
+	if (e->size <= SIZE_CHECK_MIN)
+		return 0;
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	over = bundle_file_size_limit(fd, e->size, &limit);
+	close(fd);
+	if (!over)
+		return 0;
+	bundle_name_escape(shown, sizeof(shown),
+			   (const unsigned char *)c->path.data, c->path.len);
+	bundle_set_error("cannot check out file: '%s': %llu bytes: more "
+			 "than the %llu bytes that the file system of '%s' "
+			 "can hold",
+			 shown, (unsigned long long)e->size,
+			 (unsigned long long)limit, c->base);
+	bundle_set_hint("check out to a file system that holds larger "
+			"files");
+	return -1;
+}
+
 /*
  * Remove a file whose content did not arrive whole: it has its recorded
  * size (the gaps read as NUL bytes) and would get its recorded mtime, so
@@ -472,7 +537,8 @@ static int checkout_entry(struct checkout *c, const struct bundle_tree_entry *e)
 	count(c, e);
 	/* Content is read for an empty entry too: an entry of size 0
 	 * that names longer content is as damaged as one of size 5. */
-	if (e->kind == BUNDLE_ENTRY_FILE && write_content(c, e) < 0) {
+	if (e->kind == BUNDLE_ENTRY_FILE &&
+	    (check_size(c, e, full) < 0 || write_content(c, e) < 0)) {
 		discard_file(c, full);
 		rc = -1;
 		goto out;

@@ -97,6 +97,13 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 		    const struct bundle_checkout_options *options,
 		    struct bundle_checkout_stats *stats);
 
+/*
+ * Return 0 when the file system of fd, an open regular file, can hold a
+ * file of size bytes, or 1 with the largest size it can hold in *limit.
+ * Returns 0 when fd cannot tell, such as a pipe. fd's offset is kept.
+ */
+int bundle_file_size_limit(int fd, uint64_t size, uint64_t *limit);
+
 /* Return 1 when dir has no entry but "." and "..", 0 when it has one,
  * and -1 with errno set when it cannot be read. */
 int bundle_dir_is_empty(const char *dir);

@@ -542,10 +542,17 @@ static int parse_extents(struct cursor *c, struct bundle_tree *tree,
 	for (uint32_t i = 0; i < e->n_extents; i++) {
 		ext[i].offset = take_le(c, 8);
 		ext[i].length = take_le(c, 8);
-		if (ext[i].length == 0 || ext[i].offset < end ||
-		    ext[i].length > e->size ||
+		if (ext[i].length == 0) {
+			c->why = "empty extent";
+			return 0;
+		}
+		if (ext[i].offset < end) {
+			c->why = "extents overlap or out of order";
+			return 0;
+		}
+		if (ext[i].length > e->size ||
 		    ext[i].offset > e->size - ext[i].length) {
-			c->why = "extents out of order or past the size";
+			c->why = "extent past the file's size";
 			return 0;
 		}
 		end = ext[i].offset + ext[i].length;
@@ -629,8 +636,10 @@ int bundle_tree_parse(struct bundle_tree *tree, const void *data, size_t len)
 	struct cursor c = {data, len, NULL};
 	const unsigned char *magic;
 	uint64_t count;
+	char bad[1024]; /* the name of the entry at fault, or "" */
 
 	bundle_tree_init(tree);
+	bad[0] = '\0';
 	magic = take(&c, sizeof(tree_magic));
 	if (magic && memcmp(magic, tree_magic, sizeof(tree_magic)) != 0)
 		c.why = "bad magic";
@@ -654,13 +663,24 @@ int bundle_tree_parse(struct bundle_tree *tree, const void *data, size_t len)
 		tree->n_entries++;
 		if (!c.why && i > 0 && entry_cmp(e - 1, e) >= 0)
 			c.why = "entries out of order";
+		/* verify prints this message, which is all that a reader
+		 * has to find the entry in a tree of thousands. */
+		if (c.why && e->name)
+			bundle_name_escape(bad, sizeof(bad), e->name,
+					   e->name_len);
 	}
 	if (!c.why && c.left)
 		c.why = "trailing bytes";
 	if (c.why) {
 		bundle_tree_release(tree);
-		bundle_set_error("malformed tree object: %zu bytes: %s", len,
-				 c.why);
+		if (bad[0])
+			bundle_set_error("malformed tree object: %zu bytes: "
+					 "entry '%s': %s",
+					 len, bad, c.why);
+		else
+			bundle_set_error("malformed tree object: %zu bytes: "
+					 "%s",
+					 len, c.why);
 		return -1;
 	}
 	return 0;

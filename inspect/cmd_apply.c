@@ -47,6 +47,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bundle/checkout.h"
 #include "bundle/snapshot.h"
 #include "bundle/verify.h"
 #include "cli/cli.h"
@@ -82,6 +83,7 @@ struct apply {
 			      * has its final state already */
 	size_t done_cap;
 	char *reason; /* a conflict's formatted reason, malloc'd */
+	char why[160]; /* a failed write's reason, where errno gives none */
 };
 
 static int change_index(enum bundle_change change)
@@ -382,6 +384,34 @@ static int write_sparse(const void *data, size_t len, void *arg)
 	return lseek(fd, (off_t)len, SEEK_CUR) < 0 ? -1 : 0;
 }
 
+/* Seek over a whole hole at once: in steps of the zero bytes that
+ * write_sparse gets, a hole of 2^62 bytes takes 2^46 of them. */
+static int skip_hole(uint64_t len, void *arg)
+{
+	int fd = *(int *)arg;
+
+	if (len > INT64_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	return lseek(fd, (off_t)len, SEEK_CUR) < 0 ? -1 : 0;
+}
+
+/* Fail a file whose size the target's file system cannot hold, with
+ * the size and the limit in a->why, before anything is written. */
+static int check_size(struct apply *a, int fd, uint64_t size)
+{
+	uint64_t limit;
+
+	if (!bundle_file_size_limit(fd, size, &limit))
+		return 0;
+	snprintf(a->why, sizeof(a->why), "%llu bytes: more than the %llu "
+		 "bytes that the file system of the target can hold",
+		 (unsigned long long)size, (unsigned long long)limit);
+	errno = EFBIG;
+	return -1;
+}
+
 /* The temporary file being written, for the signal handler. */
 static char temp_path[300];
 static int temp_dirfd = -1;
@@ -477,9 +507,10 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (inspect_content_stream(a->view->bundle, src,
-				   src->sparse ? write_sparse : write_fd,
-				   &fd) ||
+	if (check_size(a, fd, src->size) < 0 ||
+	    inspect_content_stream_holes(a->view->bundle, src,
+					 src->sparse ? write_sparse : write_fd,
+					 skip_hole, &fd) ||
 	    (src->sparse && ftruncate(fd, (off_t)src->size) < 0) ||
 	    fchmod(fd, checkout_mode(a, src->mode)) < 0 || fsync(fd) < 0 ||
 	    (unnamed && link_unnamed(fd, dirfd, tmp) < 0)) {
@@ -959,7 +990,9 @@ static int write_one(struct apply *a, int dirfd, const char *name, char *raw,
 			prune_parents(a, raw);
 		return 0;
 	}
-	inspect_set_error("cannot apply: '%s': %s", display, strerror(errno));
+	inspect_set_error("cannot apply: '%s': %s", display,
+			  a->why[0] ? a->why : strerror(errno));
+	a->why[0] = '\0';
 	hint_applied(a);
 	a->failed = 1;
 	return -1;

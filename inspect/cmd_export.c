@@ -60,6 +60,36 @@ static int write_data(const void *data, size_t len, void *arg)
 	return 0;
 }
 
+/*
+ * Fail a file larger than the file system of the archive can hold. Its
+ * holes are written as zeros, so the archive would grow past that size,
+ * and zeros up to an offset of 2^62 bytes take centuries at 1 GB/s.
+ * NOTE: where the file system allows 2^63 bytes (tmpfs, XFS, btrfs),
+ * such a file passes, and its zeros are written until the disk is full.
+ */
+static int check_size(struct export_ctx *c, const char *path,
+		      const struct bundle_tree_entry *e)
+{
+	uint64_t limit;
+	char *name;
+
+	if (e->kind != BUNDLE_ENTRY_FILE ||
+	    !bundle_file_size_limit(c->fd, e->size, &limit))
+		return 0;
+	name = bundle_name_escape_dup((const unsigned char *)path,
+				      strlen(path));
+	inspect_set_error("cannot export file: '%s': %llu bytes: more than "
+			  "the %llu bytes that the file system of '%s' can "
+			  "hold",
+			  name ? name : "(out of memory)",
+			  (unsigned long long)e->size,
+			  (unsigned long long)limit, c->out);
+	inspect_set_hint("export with --format dir, which keeps the holes, "
+			 "to a file system that holds larger files");
+	free(name);
+	return -1;
+}
+
 static void fill(struct archive_entry *ae, const char *path,
 		 const struct bundle_tree_entry *e)
 {
@@ -95,6 +125,8 @@ static int on_entry(const char *path, const struct bundle_tree_entry *e,
 		c->skipped++;
 		return 0;
 	}
+	if (check_size(c, path, e) < 0)
+		return -1;
 	fill(c->entry, path, e);
 	if (e->text_len)
 		memcpy(text, e->text, e->text_len);

@@ -232,6 +232,7 @@ struct expander {
 	uint32_t extent;   /* the extent being filled */
 	uint64_t in_extent; /* bytes of it produced */
 	inspect_bytes_fn fn;
+	inspect_hole_fn hole; /* or NULL for holes as zero bytes */
 	void *arg;
 };
 
@@ -240,6 +241,12 @@ static int zeros(struct expander *x, uint64_t upto)
 	static const unsigned char zero[65536];
 	int rc;
 
+	if (x->hole && x->pos < upto) {
+		rc = x->hole(upto - x->pos, x->arg);
+		if (rc == 0)
+			x->pos = upto;
+		return rc;
+	}
 	while (x->pos < upto) {
 		uint64_t n = upto - x->pos;
 
@@ -326,7 +333,15 @@ int inspect_content_stream(struct bundle *bundle,
 			   const struct bundle_tree_entry *entry,
 			   inspect_bytes_fn fn, void *arg)
 {
-	struct expander x = { bundle, entry, 0, 0, 0, fn, arg };
+	return inspect_content_stream_holes(bundle, entry, fn, NULL, arg);
+}
+
+int inspect_content_stream_holes(struct bundle *bundle,
+				 const struct bundle_tree_entry *entry,
+				 inspect_bytes_fn fn, inspect_hole_fn hole,
+				 void *arg)
+{
+	struct expander x = { bundle, entry, 0, 0, 0, fn, hole, arg };
 	void *data;
 	size_t len;
 	int rc;

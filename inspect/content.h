@@ -64,6 +64,16 @@ int inspect_content_stream(struct bundle *bundle,
 			   const struct bundle_tree_entry *entry,
 			   inspect_bytes_fn fn, void *arg);
 
+typedef int (*inspect_hole_fn)(uint64_t len, void *arg);
+
+/* Stream the content of a FILE entry as inspect_content_stream() does,
+ * but pass each hole of a sparse file to hole as its length, in one
+ * call, so that a hole of exabytes costs no more than a small one. */
+int inspect_content_stream_holes(struct bundle *bundle,
+				 const struct bundle_tree_entry *entry,
+				 inspect_bytes_fn fn, inspect_hole_fn hole,
+				 void *arg);
+
 /* The content of a FILE entry in one buffer (malloc'd, NUL after the
  * last byte). Fails when it is larger than max bytes. */
 int inspect_content_read(struct bundle *bundle,
