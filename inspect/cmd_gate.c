@@ -119,32 +119,15 @@ static bool final_has(struct gate *g, const char *dir, const char *name,
 	return found;
 }
 
-/*
- * Return whether path is the config or the hooks of a git directory
- * that is not named .git: a bare repository (src/app.git), whose config
- * can name programs that git runs there (core.fsmonitor) as a .git's
- * can. git takes a directory with HEAD, objects and refs for one.
- */
-static bool in_git_dir(struct gate *g, const char *path)
+/* Return whether the first len bytes of path (the root when len is 0)
+ * name a git directory in the final state. git takes a directory with a
+ * HEAD file and objects and refs directories for one. */
+static bool is_git_dir(struct gate *g, const char *path, size_t len)
 {
-	const char *hooks = strstr(path, "/hooks");
-	const char *base = strrchr(path, '/');
-	size_t len;
-	char *dir;
+	char *dir = strndup(path, len);
 	bool found;
 
-	if (hooks && (hooks[6] == '\0' || hooks[6] == '/'))
-		len = (size_t)(hooks - path);
-	else if (strcmp(base ? base + 1 : path, "config") == 0)
-		len = base ? (size_t)(base - path) : 0;
-	else if (strncmp(path, "hooks", 5) == 0 &&
-		 (path[5] == '\0' || path[5] == '/'))
-		len = 0;
-	else
-		return false;
-
 	/* Out of memory counts as a git directory, so the rule fails closed. */
-	dir = strndup(path, len);
 	if (!dir)
 		return true;
 	found = final_has(g, dir, "HEAD", BUNDLE_ENTRY_FILE) &&
@@ -152,6 +135,31 @@ static bool in_git_dir(struct gate *g, const char *path)
 		final_has(g, dir, "refs", BUNDLE_ENTRY_DIR);
 	free(dir);
 	return found;
+}
+
+/*
+ * Return whether path is the config or the hooks of a git directory
+ * that is not named .git: a bare repository (src/app.git), whose config
+ * can name programs that git runs there (core.fsmonitor) as a .git's
+ * can. Each "hooks" component is checked, because a directory above
+ * the repository may have that name too (tools/hooks/app.git/hooks).
+ */
+static bool in_git_dir(struct gate *g, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	if (strcmp(base ? base + 1 : path, "config") == 0 &&
+	    is_git_dir(g, path, base ? (size_t)(base - path) : 0))
+		return true;
+	for (const char *p = path; p; p = strchr(p, '/')) {
+		p += *p == '/';
+		if (strncmp(p, "hooks", 5) == 0 &&
+		    (p[5] == '\0' || p[5] == '/') &&
+		    is_git_dir(g, path, p == path ? 0 :
+				       (size_t)(p - 1 - path)))
+			return true;
+	}
+	return false;
 }
 
 static int on_change(const unsigned char *path, size_t path_len,
