@@ -613,15 +613,20 @@ static int print_human(const struct gate *g, int n_failed)
 
 	for (int i = 0; i < N_RULES; i++) {
 		const struct rule *r = &g->r[i];
-		int room = 80 - GATE_NAME_WIDTH - 1;
-		int cut = tty && (int)strlen(r->detail) > room;
+		char line[sizeof(r->detail)];
 
 		if (!failed(r))
 			continue;
-		printf("%s%-*s%s %.*s%s\n", color ? "\033[31m" : "",
+		/* Cut by columns, never inside a UTF-8 sequence, which
+		 * would print a broken character before the "...". */
+		if (tty)
+			out_trim(line, sizeof(line), r->detail,
+				 80 - GATE_NAME_WIDTH - 1);
+		else
+			snprintf(line, sizeof(line), "%s", r->detail);
+		printf("%s%-*s%s %s\n", color ? "\033[31m" : "",
 		       GATE_NAME_WIDTH, rule_names[i], color ? "\033[0m" : "",
-		       cut ? room - 3 : (int)strlen(r->detail), r->detail,
-		       cut ? "..." : "");
+		       line);
 	}
 	if (n_failed)
 		fprintf(stderr, "gate: %d of %d rules failed\n", n_failed,
