@@ -9,6 +9,7 @@
 #include "bundle/tree.h"
 #include "inspect/answer.h"
 #include "inspect/error.h"
+#include "inspect/execs.h"
 #include "inspect/patch.h"
 #include "inspect/report_data.h"
 #include "inspect/summary.h"
@@ -19,6 +20,7 @@ struct gather {
 	cJSON *violations; /* all of them, in event order */
 	cJSON **last_exec; /* per process index: its last exec's object */
 	size_t n_last;
+	unsigned char *lookups; /* per event: a failed exec of a PATH search */
 };
 
 /* Add to obj a copy of at most max bytes of text, and the boolean flag
@@ -163,6 +165,11 @@ static void add_exec(struct gather *g, const struct inspect_event *ev,
 		o = cJSON_CreateObject();
 	}
 	cJSON_AddNumberToObject(o, "event", (double)ev->seq);
+	/* The page shows a PATH lookup as routine, and the last attempt of
+	 * a search that found nothing as the failed exec that inspect
+	 * counts. */
+	cJSON_AddBoolToObject(o, "path_lookup",
+			      g->lookups[ev - g->view->events]);
 	cJSON_AddItemToArray(cJSON_GetObjectItem(step, "commands"), o);
 	if (inspect_json_int(ev->data, "index", 0, (long long)g->n_last - 1,
 			     &index) == 0)
@@ -328,9 +335,11 @@ cJSON *inspect_report_data(const struct inspect_view *view,
 	 * fewer than there are events. */
 	g.n_last = view->n_events;
 	g.last_exec = calloc(g.n_last + 1, sizeof(*g.last_exec));
-	if (!doc || !g.steps || !g.last_exec) {
+	g.lookups = inspect_exec_lookups(view);
+	if (!doc || !g.steps || !g.last_exec || !g.lookups) {
 		cJSON_Delete(doc);
 		free(g.last_exec);
+		free(g.lookups);
 		inspect_set_error("cannot build the report: out of memory");
 		return NULL;
 	}
@@ -349,5 +358,6 @@ cJSON *inspect_report_data(const struct inspect_view *view,
 	for (size_t i = 0; i < view->n_steps; i++)
 		add_diff(&g, i, cJSON_GetArrayItem(g.steps, (int)i));
 	free(g.last_exec);
+	free(g.lookups);
 	return doc;
 }

@@ -7,9 +7,9 @@
  * (source and text of each) and "steps", one per step of the view, each
  * with "index", "at", "time", "complete", "exchanges" (request messages,
  * answer text and tool calls, status, duration, tokens), "commands"
- * (argv, exit, duration), "violations", "changes" and "diff" (the
- * unified diff of what the step's commands changed: from this step's
- * snapshot to the next one's).
+ * (argv, exit, duration, path_lookup), "violations", "changes" and
+ * "diff" (the unified diff of what the step's commands changed: from
+ * this step's snapshot to the next one's).
  *
  * Invariants: every string in it comes from the untrusted bundle and is
  * only data; nothing is pre-escaped, so the writer must escape it for
