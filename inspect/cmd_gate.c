@@ -50,6 +50,13 @@ struct rule {
 	cJSON *items; /* strings: paths, commands, destinations, reasons */
 };
 
+/* A symlink of the final state at a path that protected_paths cover,
+ * and the path from the workspace root that it leads to. */
+struct link {
+	char *path;
+	char *target;
+};
+
 struct gate {
 	const struct inspect_gate_rules *rules;
 	const struct inspect_view *view;
@@ -59,6 +66,8 @@ struct gate {
 				  * writes, not changed paths */
 	int wal_missing;	 /* no -wal beside the bundle, checked before
 				  * it was opened */
+	struct link *links;	 /* protected symlinks of the final state */
+	size_t n_links;
 };
 
 /* Count a hit and keep its whole item as messages show a path: control
@@ -162,6 +171,130 @@ static bool in_git_dir(struct gate *g, const char *path)
 	return false;
 }
 
+/*
+ * Resolve the relative target of the symlink at path into a path from
+ * the workspace root. Return it (malloc'd), or NULL when it is absolute
+ * or leaves the workspace.
+ * NOTE: the target is resolved by its text alone, so a link through
+ * another symlink (.github -> ci, ci -> src/ci) is not followed.
+ */
+static char *link_target(const char *path, const unsigned char *text,
+			 size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dir = slash ? (size_t)(slash - path) : 0;
+	char *out = malloc(dir + len + 2);
+	size_t at = dir;
+
+	if (!out || (len && text[0] == '/')) {
+		free(out);
+		return NULL;
+	}
+	memcpy(out, path, dir);
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+
+		while (i + n < len && text[i + n] != '/')
+			n++;
+		if (n == 2 && text[i] == '.' && text[i + 1] == '.') {
+			if (at == 0) {
+				free(out);
+				return NULL;
+			}
+			while (at > 0 && out[at - 1] != '/')
+				at--;
+			at -= at > 0;
+		} else if (n && !(n == 1 && text[i] == '.')) {
+			if (at)
+				out[at++] = '/';
+			memcpy(out + at, text + i, n);
+			at += n;
+		}
+		i += n + 1;
+	}
+	out[at] = '\0';
+	return out;
+}
+
+/* Return whether the initial state has the symlink entry at path. */
+static bool initial_has(struct gate *g, const char *path,
+			const struct bundle_tree_entry *entry)
+{
+	const struct inspect_view *v = g->view;
+	struct inspect_node node;
+	bool found = false;
+
+	if (inspect_node_find(v->bundle, &v->steps[0].root, path, &node) == 0) {
+		found = !node.is_root &&
+			node.entry.kind == BUNDLE_ENTRY_SYMLINK &&
+			node.entry.text_len == entry->text_len &&
+			memcmp(node.entry.text, entry->text,
+			       entry->text_len) == 0;
+		inspect_node_release(&node);
+	}
+	return found;
+}
+
+/* Keep each symlink that protected_paths cover and the run left as it
+ * was. One that the run made or changed is a protected change itself. */
+static int on_link(const char *path, const struct bundle_tree_entry *entry,
+		   void *arg)
+{
+	struct gate *g = arg;
+	const struct inspect_gate_list *protected = &g->rules->protected_paths;
+	struct link *links;
+	char *target;
+
+	if (entry->kind != BUNDLE_ENTRY_SYMLINK ||
+	    (!any_match(protected, path, inspect_gate_path_match) &&
+	     !any_match(protected, path, inspect_gate_path_above)) ||
+	    !initial_has(g, path, entry))
+		return 0;
+	target = link_target(path, entry->text, entry->text_len);
+	if (!target)
+		return 0;
+	links = realloc(g->links, (g->n_links + 1) * sizeof(*links));
+	if (links)
+		g->links = links;
+	if (!links || !(links[g->n_links].path = strdup(path))) {
+		free(target);
+		inspect_set_error("cannot check the protected paths: out of "
+				  "memory");
+		return -1;
+	}
+	links[g->n_links++].target = target;
+	return 0;
+}
+
+/* Return whether path lies at or below the target of a protected
+ * symlink, at a path that a protected pattern covers through it: with
+ * .github -> ci/github, ci/github/workflows/ci.yml is what a later job
+ * reads as .github/workflows/ci.yml. */
+static bool via_link(struct gate *g, const char *path)
+{
+	for (size_t i = 0; i < g->n_links; i++) {
+		const struct link *l = &g->links[i];
+		size_t n = strlen(l->target);
+		char *seen;
+		bool found;
+
+		if (n && (strncmp(path, l->target, n) != 0 ||
+			  (path[n] && path[n] != '/')))
+			continue;
+		/* A link to the root (target "") leads to every path. Out of
+		 * memory counts as a match, so the rule fails closed. */
+		if (asprintf(&seen, "%s%s%s", l->path, n ? "" : "/",
+			     path + n) < 0)
+			return true;
+		found = any_match(&g->rules->protected_paths, seen,
+				  inspect_gate_path_match);
+		free(seen);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
 static int on_change(const unsigned char *path, size_t path_len,
 		     enum bundle_change change,
 		     const struct bundle_tree_entry *old,
@@ -170,7 +303,7 @@ static int on_change(const unsigned char *path, size_t path_len,
 	struct gate *g = arg;
 	char *raw;
 
-	(void)change, (void)old;
+	(void)change;
 
 	/* Copy the whole path, because a rule may match only its last
 	 * components, which can lie beyond any fixed length. */
@@ -188,7 +321,11 @@ static int on_change(const unsigned char *path, size_t path_len,
 	    (new && new->kind == BUNDLE_ENTRY_SYMLINK &&
 	     any_match(&g->rules->protected_paths, raw,
 		       inspect_gate_path_above)) ||
-	    (g->r[PROTECTED].enabled && in_git_dir(g, raw)))
+	    (old && old->kind == BUNDLE_ENTRY_SYMLINK &&
+	     any_match(&g->rules->protected_paths, raw,
+		       inspect_gate_path_above)) ||
+	    (g->r[PROTECTED].enabled && (in_git_dir(g, raw) ||
+					 via_link(g, raw))))
 		hit(&g->r[PROTECTED], raw);
 	if (!any_match(&g->rules->allowed_paths, raw, inspect_gate_path_match))
 		hit(&g->r[OUTSIDE], raw);
@@ -203,6 +340,10 @@ static int check_changes(struct gate *g)
 
 	if (v->n_steps < 2)
 		return 0;
+	if (g->r[PROTECTED].enabled &&
+	    inspect_tree_walk(v->bundle, &v->steps[v->n_steps - 1].root, "",
+			      on_link, g) != 0)
+		return -1;
 	rc = bundle_snapshot_diff(v->bundle, &v->steps[0].root,
 				  &v->steps[v->n_steps - 1].root, on_change, g);
 	if (rc == GATE_STOPPED)
@@ -674,6 +815,11 @@ static int run(const char *path, const char *rules_path, int json)
 	}
 	for (int i = 0; i < N_RULES; i++)
 		cJSON_Delete(g.r[i].items);
+	for (size_t i = 0; i < g.n_links; i++) {
+		free(g.links[i].path);
+		free(g.links[i].target);
+	}
+	free(g.links);
 	inspect_view_close(&view);
 	inspect_gate_rules_release(&rules);
 	return rc;
