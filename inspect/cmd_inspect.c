@@ -89,6 +89,10 @@ static void print_files(const cJSON *f)
 	       inspect_json_num(f, "modified", 0),
 	       inspect_json_num(f, "deleted", 0),
 	       inspect_json_num(f, "mode", 0));
+	/* record's summary and gate count these paths as changed too. */
+	if (inspect_json_num(f, "not_files", 0) > 0)
+		printf("  others    %.0f directories, fifos or other entries "
+		       "changed\n", inspect_json_num(f, "not_files", 0));
 	printf("  lines     +%.0f -%.0f%s\n",
 	       inspect_json_num(f, "lines_added", 0),
 	       inspect_json_num(f, "lines_removed", 0),
