@@ -75,6 +75,30 @@ static void print_processes(const cJSON *p)
 		out_field("  top", 12, line);
 }
 
+/* "  unread    steps 0, 2: unreadable or changing entries, see runbundle
+ * log": the steps whose snapshot misses entries, which gate fails. */
+static void print_incomplete_steps(const cJSON *steps)
+{
+	const cJSON *step;
+	const char *sep = "";
+	int n = cJSON_GetArraySize(steps), shown = 0;
+
+	if (n == 0)
+		return;
+	printf("  unread    step%s ", n == 1 ? "" : "s");
+	cJSON_ArrayForEach(step, steps)
+	{
+		if (shown == 10) {
+			printf(" and %d more", n - shown);
+			break;
+		}
+		printf("%s%.0f", sep, cJSON_GetNumberValue(step));
+		sep = ", ";
+		shown++;
+	}
+	printf(": unreadable or changing entries, see runbundle log\n");
+}
+
 static void print_files(const cJSON *f)
 {
 	if (inspect_json_str(f, "error")) {
@@ -282,6 +306,8 @@ static void print_text(const cJSON *s)
 	print_model(cJSON_GetObjectItem(s, "model"));
 	print_processes(cJSON_GetObjectItem(s, "processes"));
 	print_files(cJSON_GetObjectItem(s, "files"));
+	print_incomplete_steps(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(s, "files"), "incomplete_steps"));
 	print_violations(cJSON_GetObjectItem(s, "violations"), &st);
 	print_sandbox(cJSON_GetObjectItem(s, "sandbox"));
 	print_machine(cJSON_GetObjectItem(s, "fingerprint"));

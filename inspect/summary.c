@@ -355,6 +355,20 @@ static void add_files(const struct inspect_view *v, cJSON *s)
 	cJSON_AddNullToObject(f, "error");
 }
 
+/* The steps whose snapshot has unreadable or changing entries, which
+ * gate's incomplete rule fails on. */
+static void add_incomplete_steps(const struct inspect_view *v, cJSON *s)
+{
+	cJSON *list = cJSON_AddArrayToObject(
+		cJSON_GetObjectItem(s, "files"), "incomplete_steps");
+
+	for (size_t i = 0; i < v->n_steps; i++) {
+		if (!v->steps[i].complete)
+			cJSON_AddItemToArray(list,
+					     cJSON_CreateNumber((double)i));
+	}
+}
+
 static void add_violations(const struct inspect_view *v, cJSON *s)
 {
 	cJSON *list = cJSON_AddArrayToObject(s, "violations");
@@ -479,6 +493,7 @@ cJSON *inspect_summary(const struct inspect_view *v, const char *path)
 	add_run(v, s);
 	add_model(v, s);
 	add_files(v, s);
+	add_incomplete_steps(v, s);
 	if (add_processes(v, s) < 0) {
 		cJSON_Delete(s);
 		return NULL;
