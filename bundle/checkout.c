@@ -22,6 +22,7 @@
 #include "bundle/checkout.h"
 #include "bundle/snapshot.h"
 #include "bundle/snapshot_internal.h"
+#include "bundle/tree_count.h"
 
 struct checkout {
 	struct bundle *bundle;
@@ -736,6 +737,10 @@ int bundle_checkout(struct bundle *bundle, const struct bundle_id *root,
 	c.options = options ? options : &no_options;
 	c.stats = stats ? stats : &own_stats;
 	memset(c.stats, 0, sizeof(*c.stats));
+	/* Before the target is made, so that a snapshot too large to
+	 * write leaves nothing behind. */
+	if (bundle_tree_check_size(bundle, root) < 0)
+		return -1;
 	fresh = prepare_dir(dir, c.options->force, c.options->not_empty_hint);
 	if (fresh < 0)
 		return -1;

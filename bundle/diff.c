@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "bundle/snapshot_internal.h"
+#include "bundle/tree_count.h"
 
 struct diff {
 	struct bundle *bundle;
@@ -18,6 +19,9 @@ struct diff {
 	void *arg;
 	struct snapshot_path path;
 	const struct bundle_id *old_root, *new_root;
+	struct bundle_tree_count *count;
+	uint32_t depth; /* of the trees being merged, below the roots */
+	int counted;	/* inside a subtree counted whole already */
 };
 
 static int load_tree(struct bundle *bundle, const struct bundle_id *id,
@@ -70,11 +74,18 @@ static int one_side(struct diff *d, const struct bundle_tree_entry *e,
 	struct bundle_tree tree;
 	void *data;
 	size_t n;
+	int rc;
 
 	if (e->kind != BUNDLE_ENTRY_DIR)
 		return report(
 			d, added ? BUNDLE_CHANGE_ADDED : BUNDLE_CHANGE_DELETED,
 			old, new);
+	/* Every entry below is reported, so a subtree that names its own
+	 * subtrees many times over is counted, once per tree, first. */
+	if (!d->counted &&
+	    bundle_tree_count_add(d->count, &e->ref, d->depth,
+				  added ? d->new_root : d->old_root) < 0)
+		return -1;
 	if (load_tree(d->bundle, &e->ref, &tree, &data) < 0)
 		return -1;
 	n = tree.n_entries;
@@ -84,9 +95,11 @@ static int one_side(struct diff *d, const struct bundle_tree_entry *e,
 		return report(
 			d, added ? BUNDLE_CHANGE_ADDED : BUNDLE_CHANGE_DELETED,
 			old, new);
-	if (added)
-		return diff_trees(d, NULL, &e->ref);
-	return diff_trees(d, &e->ref, NULL);
+	d->counted++;
+	rc = added ? diff_trees(d, NULL, &e->ref)
+		   : diff_trees(d, &e->ref, NULL);
+	d->counted--;
+	return rc;
 }
 
 static int same_file(const struct bundle_tree_entry *a,
@@ -241,8 +254,17 @@ static int merge(struct diff *d, const struct bundle_tree *old,
 			c = bundle_tree_name_cmp(a->name, a->name_len, b->name,
 						 b->name_len);
 		first = c <= 0 ? a : b;
-		rc = snapshot_path_push(&d->path, (const char *)first->name,
-					first->name_len);
+		/* Trees that differ everywhere are merged entry by entry,
+		 * so these count too.
+		 * NOTE: such a pair is reported change by change up to the
+		 * cap, unlike a subtree on one side, which fails first. */
+		if (!d->counted)
+			rc = bundle_tree_count_step(
+				d->count, c < 0 ? d->old_root : d->new_root);
+		if (rc == 0)
+			rc = snapshot_path_push(&d->path,
+						(const char *)first->name,
+						first->name_len);
 		if (rc == 0 && c < 0)
 			rc = one_side(d, a, 0);
 		else if (rc == 0 && c > 0)
@@ -268,7 +290,9 @@ static int diff_trees(struct diff *d, const struct bundle_id *old_id,
 	if (load_tree(d->bundle, old_id, &old, &old_data) < 0)
 		return -1;
 	if (load_tree(d->bundle, new_id, &new, &new_data) == 0) {
+		d->depth++;
 		rc = merge(d, &old, &new);
+		d->depth--;
 		bundle_tree_release(&new);
 		free(new_data);
 	}
@@ -282,9 +306,25 @@ int bundle_snapshot_diff(struct bundle *bundle,
 			 const struct bundle_id *new_root, bundle_diff_fn fn,
 			 void *arg)
 {
-	struct diff d = {bundle, fn, arg, {0}, old_root, new_root};
-	int rc = diff_trees(&d, old_root, new_root);
+	struct diff d = {bundle, fn, arg, {0}, old_root, new_root,
+			  NULL, 0, 0};
+	int rc;
 
+	d.count = bundle_tree_count_new(bundle);
+	if (!d.count)
+		return -1;
+	/* A diff against nothing lists one whole tree: count it first. */
+	if (!old_root != !new_root) {
+		const struct bundle_id *root = old_root ? old_root : new_root;
+
+		d.counted = 1;
+		rc = bundle_tree_count_add(d.count, root, 0, root);
+		if (rc < 0)
+			goto out;
+	}
+	rc = diff_trees(&d, old_root, new_root);
+out:
+	bundle_tree_count_free(d.count);
 	snapshot_path_release(&d.path);
 	return rc;
 }

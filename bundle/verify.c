@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bundle/snapshot_internal.h"
+#include "bundle/tree_count.h"
 #include "bundle/verify_internal.h"
 
 /* Problems recorded in full; a hostile file could produce one per row. */
@@ -286,6 +287,16 @@ static void check_snapshot_root(struct verify *v, struct vevent *event,
 		event_problem(v, event, &snap.root,
 			      "the snapshot's root is not an object of kind "
 			      "tree");
+	else if (node != NO_NODE &&
+		 verify_expanded(v, node) > BUNDLE_SNAPSHOT_MAX_ENTRIES) {
+		char why[128];
+
+		/* Each reader would fail on it, so it is damage. */
+		snprintf(why, sizeof(why), "the snapshot expands to more than "
+			 "%d entries, the maximum for one walk",
+			 BUNDLE_SNAPSHOT_MAX_ENTRIES);
+		event_problem(v, event, &snap.root, why);
+	}
 }
 
 static void check_refs(struct verify *v, struct vevent *event, const cJSON *doc)

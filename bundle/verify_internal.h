@@ -28,12 +28,16 @@ struct vnode {
 	uint64_t size; /* the size column */
 	uint32_t first_edge, n_edges;
 	uint32_t first_problem; /* index into problem_next, or NO_NODE */
+	uint32_t n_entries;	/* a tree's own entries */
+	uint32_t first_sub, n_subs; /* a tree's edges to subtrees */
+	uint64_t expanded; /* entries below a tree, once expand_done */
 	uint32_t stamp;		/* last visiting event index + 1 */
 	uint8_t kind;		/* enum bundle_kind, 0 when unknown */
 	uint8_t checked;	/* pass 1 saw its row */
 	uint8_t bad;
 	uint8_t reach;
 	uint8_t referenced; /* reachable from an event's refs */
+	uint8_t expand_state; /* 0 unknown, 1 being counted, 2 done */
 };
 
 struct vevent {
@@ -86,6 +90,10 @@ int verify_load_index(struct verify *v);
 int verify_check_objects(struct verify *v);
 /* Count the objects that no event reaches, into the report. */
 int verify_count_unreferenced(struct verify *v);
+
+/* The entries that a walk of tree node reaches, up to one more than
+ * BUNDLE_SNAPSHOT_MAX_ENTRIES, each tree counted once. */
+uint64_t verify_expanded(struct verify *v, uint32_t node);
 
 /* Check that the snapshot_index table agrees with the events. */
 void verify_check_snapshot_index(struct verify *v);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "bundle/chunk.h"
+#include "bundle/tree_count.h"
 #include "bundle/tree.h"
 #include "bundle/verify_internal.h"
 
@@ -425,16 +426,82 @@ static void check_tree(struct verify *v, struct row *row)
 		bad(v, row, bundle_error());
 		return;
 	}
+	/* The subtrees' edges first and together, for verify_expanded(). */
+	v->nodes[row->node].n_entries = (uint32_t)tree.n_entries;
+	v->nodes[row->node].first_sub = (uint32_t)v->n_edges;
+	for (size_t i = 0; i < tree.n_entries && !v->oom; i++) {
+		if (tree.entries[i].kind == BUNDLE_ENTRY_DIR)
+			check_tree_ref(&tree.entries[i].ref,
+				       tree.entries[i].ref_kind, &walk);
+	}
+	v->nodes[row->node].n_subs =
+		(uint32_t)v->n_edges - v->nodes[row->node].first_sub;
 	for (size_t i = 0; i < tree.n_entries && !v->oom; i++) {
 		const struct bundle_tree_entry *e = &tree.entries[i];
 
-		if (e->kind != BUNDLE_ENTRY_FILE && e->kind != BUNDLE_ENTRY_DIR)
+		if (e->kind != BUNDLE_ENTRY_FILE)
 			continue;
 		check_tree_ref(&e->ref, e->ref_kind, &walk);
-		if (e->kind == BUNDLE_ENTRY_FILE)
-			check_file_size(v, row, e);
+		check_file_size(v, row, e);
 	}
 	bundle_tree_release(&tree);
+}
+
+/* Without recursion, as compute_reach(): a hostile file may nest trees
+ * arbitrarily deep. Sums saturate one past the cap, so none overflows. */
+uint64_t verify_expanded(struct verify *v, uint32_t start)
+{
+	const uint64_t over = BUNDLE_SNAPSHOT_MAX_ENTRIES + 1;
+	uint32_t *stack, *pos;
+	size_t depth = 0;
+
+	if (v->nodes[start].expand_state == 2)
+		return v->nodes[start].expanded;
+	stack = malloc((v->n_nodes + 1) * sizeof(*stack));
+	pos = malloc((v->n_nodes + 1) * sizeof(*pos));
+	if (!stack || !pos) {
+		free(stack);
+		free(pos);
+		v->oom = 1;
+		return 0;
+	}
+	v->nodes[start].expand_state = 1;
+	v->nodes[start].expanded = v->nodes[start].n_entries;
+	stack[depth] = start;
+	pos[depth++] = 0;
+	while (depth > 0) {
+		struct vnode *n = &v->nodes[stack[depth - 1]];
+		struct vnode *child;
+
+		if (pos[depth - 1] == n->n_subs) {
+			if (n->expanded > over)
+				n->expanded = over;
+			n->expand_state = 2;
+			depth--;
+			if (depth > 0) {
+				struct vnode *up = &v->nodes[stack[depth - 1]];
+
+				up->expanded += n->expanded;
+			}
+			continue;
+		}
+		child = &v->nodes[v->edges[n->first_sub + pos[depth - 1]++]];
+		if (child->kind != BUNDLE_TREE || child->expand_state == 1)
+			continue; /* reported as damage on its own */
+		if (child->expand_state == 2) {
+			n->expanded += child->expanded;
+			if (n->expanded > over)
+				n->expanded = over;
+			continue;
+		}
+		child->expand_state = 1;
+		child->expanded = child->n_entries;
+		stack[depth] = (uint32_t)(child - v->nodes);
+		pos[depth++] = 0;
+	}
+	free(stack);
+	free(pos);
+	return v->nodes[start].expanded;
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bundle/snapshot.h"
+#include "bundle/tree_count.h"
 #include "inspect/content.h"
 #include "inspect/error.h"
 
@@ -178,7 +179,12 @@ int inspect_tree_walk(struct bundle *bundle, const struct bundle_id *tree,
 		return -1;
 	}
 	memcpy(path, prefix, len + 1);
-	rc = walk(bundle, tree, path, len, cap, 0, fn, arg);
+	/* Before the first entry, so that nothing is printed or written of
+	 * a walk that could not end. */
+	if (bundle_tree_check_size(bundle, tree) < 0)
+		rc = inspect_take_error(bundle_error(), bundle_error_hint());
+	else
+		rc = walk(bundle, tree, path, len, cap, 0, fn, arg);
 	free(path);
 	return rc;
 }
