@@ -75,6 +75,16 @@ wait_status() {
 	set -e
 }
 
+# two_snapshots BUNDLE [--finalize]: snapshot $TMP/ws, a folder of one
+# file 'a', into BUNDLE twice, with 'a' changed in between.
+two_snapshots() {
+	mkdir -p "$TMP/ws"
+	echo one >"$TMP/ws/a"
+	"$RUNBUNDLE" snapshot "$1" "$TMP/ws" >/dev/null
+	echo two >"$TMP/ws/a"
+	"$RUNBUNDLE" snapshot ${2:-} "$1" "$TMP/ws" >/dev/null
+}
+
 # wait_stopped PID WHAT: wait up to 30 s until process PID has stopped
 # (state T in /proc/PID/stat), and fail with WHAT if it does not.
 wait_stopped() {

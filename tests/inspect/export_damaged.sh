@@ -6,12 +6,7 @@
 . "$TESTS_DIR/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
-ws=$TMP/ws
-mkdir "$ws"
-echo one >"$ws/a"
-"$RUNBUNDLE" snapshot "$TMP/ok.rb" "$ws" >/dev/null
-echo two >"$ws/a"
-"$RUNBUNDLE" snapshot --finalize "$TMP/ok.rb" "$ws" >/dev/null
+two_snapshots "$TMP/ok.rb" --finalize
 
 # The final snapshot names the initial tree, with its hash updated, so
 # only the root digest no longer matches.

@@ -7,14 +7,9 @@
 . "$TESTS_DIR/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
-ws=$TMP/ws
-mkdir "$ws"
-echo one >"$ws/a"
-"$RUNBUNDLE" snapshot "$TMP/u.rb" "$ws" >/dev/null
-echo two >"$ws/a"
-"$RUNBUNDLE" snapshot "$TMP/u.rb" "$ws" >/dev/null
+two_snapshots "$TMP/u.rb"
 cp "$TMP/u.rb" "$TMP/f.rb"
-"$RUNBUNDLE" snapshot --finalize "$TMP/f.rb" "$ws" >/dev/null
+"$RUNBUNDLE" snapshot --finalize "$TMP/f.rb" "$TMP/ws" >/dev/null
 
 for format in dir tar tar.zst; do
 	out=$TMP/x.$format

@@ -5,12 +5,7 @@
 # names the cap, before it prints or writes anything.
 . "$TESTS_DIR/lib.sh"
 
-ws=$TMP/ws
-mkdir "$ws"
-echo one >"$ws/a"
-"$RUNBUNDLE" snapshot "$TMP/ok.rb" "$ws" >/dev/null
-echo two >"$ws/a"
-"$RUNBUNDLE" snapshot --finalize "$TMP/ok.rb" "$ws" >/dev/null
+two_snapshots "$TMP/ok.rb" --finalize
 
 # Four levels expand to about 25 million entries, past the cap of ten
 # million; three to 837,930, within it.
