@@ -46,6 +46,18 @@ static bool tried(const struct inspect_event *ev, const char *name)
 	       strcmp(last_component(first->valuestring), name) == 0;
 }
 
+/* Return whether the exec event ev tried path itself: the same file
+ * again, which a retry does, and a search of PATH only when PATH names
+ * one directory twice in a row. */
+static bool tried_path(const struct inspect_event *ev, const char *path)
+{
+	const char *attempted = inspect_json_str(ev->data, "attempted");
+
+	if (!attempted)
+		attempted = inspect_json_str(ev->data, "path");
+	return attempted && strcmp(attempted, path) == 0;
+}
+
 unsigned char *inspect_exec_lookups(const struct inspect_view *v)
 {
 	size_t n = v->n_events ? v->n_events : 1;
@@ -63,10 +75,11 @@ unsigned char *inspect_exec_lookups(const struct inspect_view *v)
 	 * after the event at hand. A search of PATH tries one name in each
 	 * directory, so a failed attempt followed by one at another name
 	 * is no part of a search: an agent could otherwise hide a refused
-	 * exec by running anything after it. */
+	 * exec by running anything after it. Nor is one followed by the
+	 * same path, which is a second attempt that counts on its own. */
 	for (size_t i = v->n_events; i-- > 0;) {
 		const struct inspect_event *ev = &v->events[i];
-		const char *name;
+		const char *path, *name;
 		long index;
 
 		if (strcmp(ev->kind, "exec") != 0)
@@ -74,9 +87,11 @@ unsigned char *inspect_exec_lookups(const struct inspect_view *v)
 		index = inspect_exec_process(v, ev);
 		if (index < 0)
 			continue;
-		name = last_component(inspect_json_str(ev->data, "path"));
+		path = inspect_json_str(ev->data, "path");
+		name = last_component(path);
 		if (inspect_json_str(ev->data, "error") && name &&
-		    next[index] && tried(next[index], name))
+		    next[index] && tried(next[index], name) &&
+		    !tried_path(next[index], path))
 			lookups[i] = 1;
 		next[index] = ev;
 	}

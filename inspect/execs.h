@@ -6,8 +6,9 @@
  * attempts before /usr/bin/sh runs. A failed attempt is a PATH lookup
  * when the same process (the exec event's "index") makes its next exec
  * attempt, successful or not, at the same name (the last component of
- * the path). Only the last failed attempt of a search counts as a
- * failed exec. inspect, log and gate use this one
+ * the path) in another place: the same path again is a retry, which
+ * counts as an attempt of its own. Only the last failed attempt of a
+ * search counts as a failed exec. inspect, log and gate use this one
  * rule, so that they agree on what failed.
  *
  * An exec that the sandbox refused is one attempt too, although it has
