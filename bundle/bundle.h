@@ -97,6 +97,10 @@ void bundle_close(struct bundle *bundle);
  */
 int bundle_remove_created(const char *path, const struct stat *created);
 
+/* Return whether message, stored by this library, reports a full file
+ * system: SQLite's SQLITE_FULL or ENOSPC. */
+int bundle_error_is_disk_full(const char *message);
+
 /* Nonzero when the bundle was finalized. */
 int bundle_is_finalized(const struct bundle *bundle);
 

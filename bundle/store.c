@@ -618,10 +618,10 @@ static int create_file(struct bundle *bundle, const char *tmp)
 
 /*
  * Take SQLite's locks on path, the 512 bytes from offset 2^30, for this
- * process, and return the descriptor that holds them. Returns -1 when
- * another process holds one: a connection in a transaction does, and
- * one in WAL mode as long as it has the file open. Its commits would
- * go to a removed file.
+ * process, and return the descriptor that keeps them. Returns -1 when
+ * another process has one of them: a connection in a transaction does,
+ * and one in WAL mode as long as it has the file open. Its commits
+ * would go to a removed file.
  */
 static int lock_out_others(const char *path)
 {
@@ -694,6 +694,12 @@ int bundle_remove_created(const char *path, const struct stat *created)
 	bundle_set_error("cannot remove the bundle: '%s': %s", failed,
 			 strerror(err));
 	return -1;
+}
+
+int bundle_error_is_disk_full(const char *message)
+{
+	return strstr(message, sqlite3_errstr(SQLITE_FULL)) != NULL ||
+	       strstr(message, strerror(ENOSPC)) != NULL;
 }
 
 struct bundle *bundle_create(const char *path,

@@ -362,15 +362,14 @@ static void remove_bundle(const char *out)
 
 /* On a full disk or past the file size limit, replace the store's hint
  * that everything committed stays intact, because the failed import
- * removed the bundle. The texts are SQLite's message for SQLITE_FULL and
- * strerror(ENOSPC), and the store's hint for EFBIG. */
+ * removed the bundle. A write past the limit is recognized by the
+ * store's hint, which names 'ulimit -f'. */
 static void fix_full_hint(const char *out)
 {
 	const char *message = inspect_error();
 	const char *hint = inspect_error_hint();
 
-	if (strstr(message, "database or disk is full") ||
-	    strstr(message, "No space left on device"))
+	if (bundle_error_is_disk_full(message))
 		inspect_set_hint("free space on the file system of '%s' and "
 				 "import again, or name a bundle on another "
 				 "one with -o", out);

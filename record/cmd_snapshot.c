@@ -342,9 +342,7 @@ static void fail_snapshot(const struct snapshot_args *args,
 	snprintf(hint, sizeof(hint), "%s",
 		 bundle_error_hint() ? bundle_error_hint() : "");
 	discard = created->st_ino != 0 && bundle_event_count(bundle) == 0;
-	/* SQLite's message for SQLITE_FULL, and strerror(ENOSPC). */
-	disk_full = strstr(message, "database or disk is full") ||
-		    strstr(message, "No space left on device");
+	disk_full = bundle_error_is_disk_full(message);
 	if (discard && disk_full)
 		snprintf(hint, sizeof(hint), "free space on the file system "
 			 "of '%s', or create the bundle on another one",

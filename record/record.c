@@ -488,13 +488,11 @@ static int check_leftovers(struct record_session *s, const char *path)
 /*
  * A full disk before the bundle has its first events leaves no bundle
  * (discard_bundle()), so the store's hint that everything
- * committed stays intact does not apply. The texts are SQLite's message
- * for SQLITE_FULL and strerror(ENOSPC).
+ * committed stays intact does not apply.
  */
 static void fix_full_hint(struct record_session *s)
 {
-	if (!strstr(s->failure, "database or disk is full") &&
-	    !strstr(s->failure, "No space left on device"))
+	if (!bundle_error_is_disk_full(s->failure))
 		return;
 	snprintf(s->failure_hint, sizeof(s->failure_hint),
 		 "free space on the file system of '%s', or create the "
