@@ -22,7 +22,7 @@ int bundle_tree_check_size(struct bundle *bundle,
 			   const struct bundle_id *tree);
 
 /* A running count for a walk that reaches trees one at a time, such as
- * a diff; it keeps the expanded size of each tree it has counted. */
+ * a diff. It keeps the expanded size of each tree it has counted. */
 struct bundle_tree_count;
 
 struct bundle_tree_count *bundle_tree_count_new(struct bundle *bundle);

@@ -30,7 +30,7 @@ struct vnode {
 	uint32_t first_problem; /* index into problem_next, or NO_NODE */
 	uint32_t n_entries;	/* a tree's own entries */
 	uint32_t first_sub, n_subs; /* a tree's edges to subtrees */
-	uint64_t expanded; /* entries below a tree, once expand_done */
+	uint64_t expanded; /* entries below a tree, once expand_state is 2 */
 	uint32_t stamp;		/* last visiting event index + 1 */
 	uint8_t kind;		/* enum bundle_kind, 0 when unknown */
 	uint8_t checked;	/* pass 1 saw its row */

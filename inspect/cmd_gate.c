@@ -301,6 +301,8 @@ static int on_change(const unsigned char *path, size_t path_len,
 		     const struct bundle_tree_entry *new, void *arg)
 {
 	struct gate *g = arg;
+	bool link = (old && old->kind == BUNDLE_ENTRY_SYMLINK) ||
+		    (new && new->kind == BUNDLE_ENTRY_SYMLINK);
 	char *raw;
 
 	(void)change;
@@ -315,15 +317,12 @@ static int on_change(const unsigned char *path, size_t path_len,
 	}
 	g->changed++;
 	/* A symlink .runbundle -> src/rb changes no path below .runbundle,
-	 * yet a later job that reads .runbundle/gate.json reads src/rb. */
+	 * yet a later job that reads .runbundle/gate.json reads src/rb.
+	 * Removing such a symlink changes what those paths lead to too. */
 	if (any_match(&g->rules->protected_paths, raw,
 		      inspect_gate_path_match) ||
-	    (new && new->kind == BUNDLE_ENTRY_SYMLINK &&
-	     any_match(&g->rules->protected_paths, raw,
-		       inspect_gate_path_above)) ||
-	    (old && old->kind == BUNDLE_ENTRY_SYMLINK &&
-	     any_match(&g->rules->protected_paths, raw,
-		       inspect_gate_path_above)) ||
+	    (link && any_match(&g->rules->protected_paths, raw,
+			       inspect_gate_path_above)) ||
 	    (g->r[PROTECTED].enabled && (in_git_dir(g, raw) ||
 					 via_link(g, raw))))
 		hit(&g->r[PROTECTED], raw);

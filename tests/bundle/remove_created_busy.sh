@@ -1,8 +1,8 @@
 #!/bin/sh
-# A snapshot that fails in a bundle it created removes the bundle, as it
-# holds no events, unless another process has the bundle open in a
+# A snapshot that fails in a bundle it created removes the bundle,
+# which has no events, unless another process has the bundle open in a
 # transaction, whose commits would go to a removed file. Here a reader
-# holds a transaction open while the snapshot, stopped by a preloaded
+# keeps a transaction open while the snapshot, stopped by a preloaded
 # library in its walk, waits for it and fails at its commit.
 . "$TESTS_DIR/lib.sh"
 PRELOAD=$1

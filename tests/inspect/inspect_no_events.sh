@@ -1,8 +1,8 @@
 #!/bin/sh
 # inspect and log of an unfinalized bundle without events, as a
-# recording killed before its first event leaves: the verify line and
-# the error report that it has no events, in place of an empty range
-# "1 to 0" or of last events that no digest covers.
+# recording killed before its first event leaves. The verify line and
+# the error report that it has no events. They show no empty range
+# "1 to 0", and no last events that no digest covers.
 . "$TESTS_DIR/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 is missing"
 
@@ -27,7 +27,7 @@ for status_and_flag in '1' '0 --allow-incomplete'; do
 	grep -q 'events 1 to' "$TMP/out" &&
 		fail "inspect ${2:-} gave a range of no events"
 done
-# log and inspect without --allow-incomplete say that there are no
+# log and inspect without --allow-incomplete report that there are no
 # events, not that the last ones are unchecked.
 for command in log inspect; do
 	expect_status 1 "$RUNBUNDLE" "$command" "$TMP/u.rb"

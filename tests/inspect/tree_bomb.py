@@ -1,8 +1,8 @@
 """tree_bomb.py BUNDLE LEVELS: add a directory 'zbomb' to the root tree
-of the last snapshot: a tree of 30 one-byte files, then LEVELS trees
-that each name the one below 30 times, so that a few kilobytes expand
+of the last snapshot. It is a tree of 30 one-byte files below LEVELS
+trees that each name the one below 30 times, so a few kilobytes expand
 to 30 + 30 * (...) entries. The new root is stored under its id, the
-last event names it and a finalized bundle's root digest follows, so
+last event names it, and a finalized bundle's root digest follows. So
 every hash matches and only the size is hostile."""
 import hashlib
 import json

@@ -3,7 +3,7 @@
 # in its log (killed from outside, here) is named as failed. Without -o
 # or --keep its log is removed with the batch's directory at the end,
 # so the message must not send the user to that path, and the hint
-# tells how to keep it. With -o the log stays and is named.
+# explains how to keep it. With -o the log stays and is named.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
 
