@@ -58,12 +58,12 @@ cat >"$TMP/inner2.sh" <<'INNER'
 exec 3<>/dev/fuse
 mount -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0 fuse "$1/mnt" ||
 	exit 77
-python3 "$1/server.py" &
+python3 "$1/server.py" "$1/read" &
 server=$!
 exec 3>&-
 timeout -k 5 30 "$RB" trace --json -o "$1/tree2.json" -- sh -c '
 	stat "$1/mnt/x" >/dev/null 2>&1 &
-	until grep -q "^State:.D" /proc/$!/status; do
+	until [ -e "$1/read" ]; do
 		[ -e /proc/$! ] || exit 1
 		sleep 0.05
 	done

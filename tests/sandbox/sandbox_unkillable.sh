@@ -30,13 +30,13 @@ shift
 exec 3<>/dev/fuse
 mount -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0,allow_other \
 	fuse "$tmp/ro/mnt" || exit 77
-python3 "$tmp/server.py" &
+python3 "$tmp/server.py" "$tmp/ro/read" &
 server=$!
 exec 3>&-
 cd "$tmp/ws"
 timeout -k 5 40 "$RB" "$@" -- sh -c '
 	stat "$1/ro/mnt/x" &
-	until grep -q "^State:.S" /proc/$!/status; do
+	until [ -e "$1/ro/read" ]; do
 		[ -e /proc/$! ] || exit 1
 		sleep 0.05
 	done
@@ -64,7 +64,7 @@ INNER
 run() {
 	what=$1
 	shift
-	rm -f "$TMP/ws/pid"
+	rm -f "$TMP/ws/pid" "$TMP/ro/read"
 	set +e
 	RB=$RUNBUNDLE SIGNALS=${SIGNALS-} unshare -m --propagation private \
 		sh "$TMP/inner.sh" "$TMP" "$@" >"$TMP/out" 2>"$TMP/err"
