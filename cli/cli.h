@@ -55,6 +55,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Record the bytes that a run's output copy just wrote to stderr, or to
+ * the same file through stdout. When they end mid-line, the next
+ * cli_error() or cli_hint() message starts a new line. Thread-safe.
+ */
+void cli_output_copied(const void *bytes, size_t len);
+
+/*
  * Print a library's stored message, and its hint when there is one.
  * Either may be NULL. Returns CLI_EXIT_ERROR so callers can write
  * "return cli_error_from(bundle_error(), bundle_error_hint());".

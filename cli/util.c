@@ -77,12 +77,27 @@ void cli_sanitize(char *dst, size_t dstlen, const char *src)
 	dst[i] = '\0';
 }
 
+/* Nonzero while the agent's output on our stderr ends mid-line. It is
+ * set by the thread that copies the output and read by any thread that
+ * prints a message. */
+static int output_mid_line;
+
+void cli_output_copied(const void *bytes, size_t len)
+{
+	const unsigned char *data = bytes;
+
+	if (len > 0)
+		__atomic_store_n(&output_mid_line, data[len - 1] != '\n',
+				 __ATOMIC_RELAXED);
+}
+
 /* The line is as long as it needs to be: a message that names two long
  * paths must not lose its reason at the end. */
 static void print_line(const char *prefix, const char *fmt, va_list ap)
 {
 	char *raw = NULL, *clean = NULL;
 	int len = vasprintf(&raw, fmt, ap);
+	const char *start = "";
 
 	/* Sanitizing never makes the text longer. */
 	if (len < 0)
@@ -95,7 +110,9 @@ static void print_line(const char *prefix, const char *fmt, va_list ap)
 		return;
 	}
 	cli_sanitize(clean, (size_t)len + 1, raw);
-	fprintf(stderr, "%s%s\n", prefix, clean);
+	if (__atomic_exchange_n(&output_mid_line, 0, __ATOMIC_RELAXED))
+		start = "\n";
+	fprintf(stderr, "%s%s%s\n", start, prefix, clean);
 	free(clean);
 	free(raw);
 }

@@ -12,9 +12,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "record/record.h"
 #include "record/record_run.h"
 
@@ -42,6 +44,7 @@ struct stream {
 	const char *name;	/* "stdout" or "stderr" */
 	int in;			/* read end of the agent's pipe */
 	int out;		/* our own fd 1 or 2 */
+	bool on_stderr;		/* out is stderr, or the same file */
 	unsigned char *buf;
 	size_t len;
 	cJSON *chunks;		/* [[offset_us, length], ...] */
@@ -147,6 +150,8 @@ static int pump(struct record_output *o, struct stream *st)
 	if (n <= 0)
 		return 0;
 	write_all(o, st->out, tmp, (size_t)n);
+	if (st->on_stderr)
+		cli_output_copied(tmp, (size_t)n);
 	if (st->len + (size_t)n > FLUSH_BYTES)
 		flush_stream(s, st);
 	add_chunk(s, st, tmp, (size_t)n);
@@ -194,6 +199,17 @@ static void *output_main(void *arg)
 	return NULL;
 }
 
+/* Whether our stdout is the file or pipe that our stderr is, as on a
+ * terminal or after 2>&1, so that its lines and messages share lines. */
+static bool stdout_is_stderr(void)
+{
+	struct stat out, err;
+
+	if (fstat(STDOUT_FILENO, &out) < 0 || fstat(STDERR_FILENO, &err) < 0)
+		return false;
+	return out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+}
+
 static void on_kick(int sig)
 {
 	(void)sig;
@@ -225,6 +241,7 @@ struct record_output *record_output_start(struct record_session *s,
 		st->name = names[i];
 		st->in = fds[i];
 		st->out = i + 1;
+		st->on_stderr = st->out == STDERR_FILENO || stdout_is_stderr();
 		st->buf = malloc(FLUSH_BYTES);
 		st->chunks = cJSON_CreateArray();
 		if (!st->buf || !st->chunks)
