@@ -149,6 +149,11 @@ static void child(struct replay_run *run, struct replay_options opts,
 		fprintf(stderr, "hint: %s\n", replay_error_hint());
 	if (res.workdir[0] && !opts.keep)
 		replay_remove_tree(res.workdir);
+	/* A replay that a signal from outside the batch stopped counts as
+	 * failed, so the batch reads this line from the log as the reason. */
+	if (rc == 0 && res.signal)
+		fprintf(stderr, "runbundle: interrupted by SIG%s before the "
+			"replay ended\n", sigabbrev_np(res.signal));
 	fflush(NULL);
 	if (rc == 0 && res.signal)
 		_exit(128 + res.signal);
@@ -1139,16 +1144,13 @@ static void count_failed(struct stats *s, const char *dir, unsigned i,
 	s->failed++;
 }
 
-/* A replay that a signal cut short is neither identical nor diverged.
- * Its exit status is 128 + the signal, or it was running when the
- * batch was stopped and did not exit 0. */
+/* Return whether the batch's own signal cut replay i short. A replay
+ * that a signal sent to it alone stopped is not cut short but failed,
+ * because the batch went on and reports no interrupt. */
 static bool was_cut(const struct batch *b, unsigned i)
 {
 	int st = b->status[i];
 
-	if (WIFEXITED(st) && WEXITSTATUS(st) > 128 &&
-	    WEXITSTATUS(st) < 128 + NSIG)
-		return true;
 	return b->cut[i] && !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
