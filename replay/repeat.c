@@ -149,6 +149,8 @@ static void child(struct replay_run *run, struct replay_options opts,
 		fprintf(stderr, "hint: %s\n", replay_error_hint());
 	if (res.workdir[0] && !opts.keep)
 		replay_remove_tree(res.workdir);
+	if (opts.keep && res.workspace[0])
+		fprintf(stderr, "workspace: %s\n", res.workspace);
 	/* A replay that a signal from outside the batch stopped counts as
 	 * failed, so the batch reads this line from the log as the reason. */
 	if (rc == 0 && res.signal)
@@ -1235,6 +1237,10 @@ int replay_repeat(struct replay_run *a, struct replay_args *args,
 		print_text(&s, args);
 	if (!args->output && !args->opts.keep)
 		replay_remove_tree(dir);
+	/* Without -o, the kept directory has a random name, and each log in
+	 * it names its replay's workspace. */
+	if (!args->output && args->opts.keep)
+		fprintf(stderr, "replays: %s\n", dir);
 	if (rc == 0 && s.signal)
 		rc = 128 + s.signal;
 	else
