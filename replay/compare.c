@@ -872,6 +872,8 @@ int replay_compare(const struct replay_run *a, const struct replay_run *b,
 	size_t n = a->n_steps > b->n_steps ? a->n_steps : b->n_steps;
 
 	memset(out, 0, sizeof(*out));
+	out->timed_out_a = a->ended && a->timed_out;
+	out->timed_out_b = b->ended && b->timed_out;
 	out->steps = calloc(n, sizeof(*out->steps));
 	if (!out->steps || state_init(&st) < 0) {
 		if (!out->steps)

@@ -348,12 +348,13 @@ static void count_uncompared(struct stats *s,
  * It leaves out the values that only the replay has: the argv that a
  * command ran as, the names of the files it added, the commands only
  * it ran. So a command that writes a random name into a file name or
- * an argv diverges in one group. A status of the replay stays in,
- * because statuses are few and distinguish failures. NULL when memory
- * runs out.
+ * an argv diverges in one group. A status of the replay stays in, and
+ * whether its timeout ended it, because statuses are few and
+ * distinguish failures. NULL when memory runs out.
  */
-static char *divergence_key(const struct replay_step_cmp *sc)
+static char *divergence_key(const struct replay_comparison *cmp)
 {
+	const struct replay_step_cmp *sc = &cmp->steps[cmp->first - 1];
 	const struct replay_cause *c = &sc->cause;
 	size_t added = 0, extra = 0, len;
 	char *key = NULL;
@@ -361,7 +362,7 @@ static char *divergence_key(const struct replay_step_cmp *sc)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "%zu %d", sc->step, sc->final);
+	fprintf(f, "%zu %d %d", sc->step, sc->final, cmp->timed_out_b);
 	if (sc->request_note)
 		fprintf(f, "\nnote %s", sc->request_note);
 	fprintf(f, "\nreordered %zu", sc->reordered);
@@ -422,7 +423,7 @@ static void count_whole(struct stats *s, const struct replay_run *a,
 		s->diverged++;
 	if (cmp->first && cmp->first <= s->n_steps) {
 		why = replay_explain(cmp);
-		key = divergence_key(&cmp->steps[cmp->first - 1]);
+		key = divergence_key(cmp);
 		tally_keyed(&s->steps[cmp->first - 1], key ? key : "?",
 			    why ? why : "?", run);
 		free(why);

@@ -106,6 +106,7 @@ struct replay_run {
 	int exit_code;	  /* meaningful only when ended */
 	int interrupts;	  /* signals runbundle received while the agent
 			   * ran, from the "end" event */
+	bool timed_out;	  /* the policy's timeout ended the run */
 	char *stopped_by; /* "INT" when a signal ended the run before
 			   * the agent started, else NULL */
 
@@ -264,6 +265,8 @@ struct replay_comparison {
 	size_t n_steps;
 	size_t *pairs;	/* for each of a's procs, the index of its
 			 * counterpart in b's procs (pair.h), or SIZE_MAX */
+	bool timed_out_a, timed_out_b; /* whether the policy's timeout
+					* ended run a, run b */
 };
 
 /*

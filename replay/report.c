@@ -390,6 +390,23 @@ static void put_step(struct text *t, const struct replay_step_cmp *sc)
 		put_volatile(t, sc);
 }
 
+/* The timeout's SIGKILL alone reads like any other kill, and the step
+ * it cuts short can be any step, so the run's timeout is named here. */
+static void put_timeout(struct text *t, const struct replay_comparison *cmp)
+{
+	const char *timed_out = NULL;
+
+	if (cmp->timed_out_a && cmp->timed_out_b)
+		timed_out = "both runs";
+	else if (cmp->timed_out_b)
+		timed_out = "the other run";
+	else if (cmp->timed_out_a)
+		timed_out = "the recording";
+	if (timed_out)
+		put(t, " (%s timed out: the policy's limits.timeout_seconds)",
+		    timed_out);
+}
+
 char *replay_explain(const struct replay_comparison *cmp)
 {
 	struct text t = {.ok = true};
@@ -397,6 +414,7 @@ char *replay_explain(const struct replay_comparison *cmp)
 	if (!cmp->first)
 		return NULL;
 	put_step(&t, &cmp->steps[cmp->first - 1]);
+	put_timeout(&t, cmp);
 	return finish(&t);
 }
 
@@ -619,10 +637,14 @@ cJSON *replay_comparison_json(const struct replay_comparison *cmp)
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *steps = cJSON_AddArrayToObject(obj, "differences");
 	const struct replay_step_cmp *widest;
+	cJSON *timed_out;
 
 	cJSON_AddStringToObject(obj, "verdict",
 				replay_verdict_name(cmp->verdict));
 	cJSON_AddNumberToObject(obj, "steps", (double)cmp->n_steps);
+	timed_out = cJSON_AddObjectToObject(obj, "timed_out");
+	cJSON_AddBoolToObject(timed_out, "recorded", cmp->timed_out_a);
+	cJSON_AddBoolToObject(timed_out, "other", cmp->timed_out_b);
 	if (cmp->first)
 		cJSON_AddItemToObject(
 			obj, "first_divergence",
