@@ -266,12 +266,42 @@ static bool has_stray_byte(const char *buf, size_t len)
 	return false;
 }
 
-enum proxy_parse proxy_request_parse(const char *buf, size_t len,
+/*
+ * Copy the target of a rejected head's request line into req, so that
+ * padding or never ending a head cannot hide the destination. A target
+ * counts once a space or line end follows it, or once it fills req.
+ */
+static void note_target(const char *buf, size_t len,
+			struct proxy_request *req)
+{
+	const char *space = memchr(buf, ' ', len);
+	const char *start;
+	size_t length = 0;
+
+	if (!space || space == buf)
+		return;
+	for (const char *p = buf; p < space; p++) {
+		if (!is_tchar((unsigned char)*p))
+			return;
+	}
+	start = space + 1;
+	while (start + length < buf + len && start[length] != ' ' &&
+	       start[length] != '\r' && start[length] != '\n') {
+		if (++length == sizeof(req->target) - 1)
+			break;
+	}
+	if (length == 0 || (start + length == buf + len &&
+			    length < sizeof(req->target) - 1))
+		return;
+	memcpy(req->target, start, length);
+	req->target[length] = '\0';
+}
+
+static enum proxy_parse parse_buffer(const char *buf, size_t len,
 				     struct proxy_request *req)
 {
 	size_t head_len;
 
-	memset(req, 0, sizeof(*req));
 	if (len > SANDBOX_PROXY_MAX_HEAD)
 		len = SANDBOX_PROXY_MAX_HEAD;
 	head_len = find_head_end(buf, len);
@@ -286,4 +316,17 @@ enum proxy_parse proxy_request_parse(const char *buf, size_t len,
 	}
 	req->head_len = head_len;
 	return parse_head(buf, head_len, req);
+}
+
+enum proxy_parse proxy_request_parse(const char *buf, size_t len,
+				     struct proxy_request *req)
+{
+	enum proxy_parse rc;
+
+	memset(req, 0, sizeof(*req));
+	rc = parse_buffer(buf, len, req);
+	if (rc != PROXY_PARSE_OK && !req->target[0])
+		note_target(buf, len > SANDBOX_PROXY_MAX_HEAD ?
+				 SANDBOX_PROXY_MAX_HEAD : len, req);
+	return rc;
 }

@@ -37,6 +37,8 @@ struct proxy_request {
  * Parse the head at the start of buf[0..len). A CONNECT target must be
  * in authority form, "host:port" or "[ipv6]:port". Returns
  * PROXY_PARSE_OK and fills req, or another value with req->error set.
+ * req->target then contains the request line's target when the line got
+ * that far, and is empty otherwise.
  * Bytes after head_len belong to the tunnel.
  */
 enum proxy_parse proxy_request_parse(const char *buf, size_t len,

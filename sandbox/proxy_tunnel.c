@@ -154,6 +154,7 @@ static ssize_t read_head(struct tunnel *t, char *buf,
 	int64_t deadline = now_ms() + t->proxy->head_ms;
 	size_t len = 0;
 
+	memset(req, 0, sizeof(*req));
 	for (;;) {
 		enum proxy_parse rc;
 		ssize_t n;
@@ -162,7 +163,7 @@ static ssize_t read_head(struct tunnel *t, char *buf,
 		if (ready < 0)
 			return -1;
 		if (ready == 0) {
-			reject(t, "408 Request Timeout", "", 0,
+			reject(t, "408 Request Timeout", req->target, 0,
 			       "request head timed out");
 			return -1;
 		}
@@ -171,15 +172,16 @@ static ssize_t read_head(struct tunnel *t, char *buf,
 			continue;
 		if (n <= 0) {
 			if (len > 0)
-				proxy_record_violation(t->proxy, "", 0,
-						 "incomplete request head");
+				proxy_record_violation(
+					t->proxy, req->target, 0,
+					"incomplete request head");
 			return -1;
 		}
 		len += (size_t)n;
 		rc = proxy_request_parse(buf, len, req);
 		if (rc == PROXY_PARSE_OK)
 			return (ssize_t)len;
-		/* A malformed request keeps the target it sent, when its
+		/* A rejected request keeps the target it sent, when its
 		 * request line got that far, so the record shows it. */
 		if (rc == PROXY_PARSE_MALFORMED) {
 			reject(t, "400 Bad Request", req->target, 0,
@@ -187,8 +189,8 @@ static ssize_t read_head(struct tunnel *t, char *buf,
 			return -1;
 		}
 		if (rc == PROXY_PARSE_TOO_LARGE) {
-			reject(t, "431 Request Header Fields Too Large", "", 0,
-			       req->error);
+			reject(t, "431 Request Header Fields Too Large",
+			       req->target, 0, req->error);
 			return -1;
 		}
 	}

@@ -545,6 +545,65 @@ static void slow_head_gets_408(void **state)
 	fixture_free(f);
 }
 
+/* A head rejected after its request line names that line's target:
+ * too large, too many lines, a stray byte, a bad version, too slow. */
+static void rejected_heads_name_their_target(void **state)
+{
+	static const char *bad[] = {
+		"CONNECT 10.0.0.1:443 HTTP/2.0\r\n\r\n",
+		"CONNECT 10.0.0.1:443 HTTP/1.1\r\nX: \x01\r\n\r\n",
+		"CONNECT 10.0.0.1:443 HTTP/1.1\n\n",
+	};
+	struct fixture *f = fixture_new();
+	struct sandbox_proxy_violation v;
+	char head[2 * SANDBOX_PROXY_MAX_HEAD];
+	size_t pos;
+	int fd;
+
+	(void)state;
+	assert_int_equal(sandbox_proxy_set_timeouts(f->proxy, 100, 1000), 0);
+	fixture_start(f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(request(f, bad[i], strlen(bad[i])), 400);
+		v = last_violation(f);
+		assert_string_equal(v.host, "10.0.0.1:443");
+	}
+
+	pos = (size_t)snprintf(head, sizeof(head),
+			       "CONNECT 10.0.0.1:443 HTTP/1.1\r\nX-Pad: ");
+	memset(head + pos, 'p', sizeof(head) - pos);
+	assert_int_equal(request(f, head, sizeof(head)), 431);
+	v = last_violation(f);
+	assert_string_equal(v.host, "10.0.0.1:443");
+
+	pos = (size_t)snprintf(head, sizeof(head),
+			       "CONNECT 10.0.0.1:443 HTTP/1.1\r\n");
+	for (int i = 0; i <= SANDBOX_PROXY_MAX_HEADERS; i++)
+		pos += (size_t)snprintf(head + pos, sizeof(head) - pos,
+					"X-%d: v\r\n", i);
+	pos += (size_t)snprintf(head + pos, sizeof(head) - pos, "\r\n");
+	assert_int_equal(request(f, head, pos), 431);
+	v = last_violation(f);
+	assert_string_equal(v.host, "10.0.0.1:443");
+
+	fd = connect_proxy(f);
+	send_all(fd, "CONNECT 10.0.0.1:443 HTTP/1.1\r\n", 31);
+	assert_int_equal(read_status(fd), 408);
+	close(fd);
+	v = last_violation(f);
+	assert_string_equal(v.host, "10.0.0.1:443");
+
+	/* A target that has not ended yet is not named. */
+	fd = connect_proxy(f);
+	send_all(fd, "CONNECT 10.0.0.1:4", 18);
+	assert_int_equal(read_status(fd), 408);
+	close(fd);
+	v = last_violation(f);
+	assert_string_equal(v.host, "");
+	assert_int_equal(connects(f), 0);
+	fixture_free(f);
+}
+
 static void plain_http_rejected(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -875,6 +934,7 @@ int main(void)
 		cmocka_unit_test(malformed_requests_get_400),
 		cmocka_unit_test(oversized_head_gets_431),
 		cmocka_unit_test(slow_head_gets_408),
+		cmocka_unit_test(rejected_heads_name_their_target),
 		cmocka_unit_test(plain_http_rejected),
 		cmocka_unit_test(many_concurrent_tunnels),
 		cmocka_unit_test(both_directions_at_once),
