@@ -72,4 +72,16 @@ if command -v chromium >/dev/null; then
 	expect_grep "class=\"violation\"[^>]*>[^<]*/etc/passwd" "$TMP/dom.html"
 	expect_grep "class=\"violation\"[^>]*>[^<]*10.0.0.1:443" "$TMP/dom.html"
 fi
+
+# An IPv6 destination in brackets once, whether the proxy stored it
+# with its brackets or a connect report without.
+d=$TMP/v6
+mkdir -p "$d/before" "$d/after"
+run_spec "$d" --network '[fe80::1]:80' --connect inet6 ::1 8080
+run_finish "$d"
+forge "$d/b.rb" "$d/spec"
+expect_status 0 "$RUNBUNDLE" inspect "$d/b.rb"
+expect_grep '^  proxy: connection to \[fe80::1\]:80 refused: not allowed$' \
+	"$TMP/out"
+expect_grep '^  network: connect to \[::1\]:8080 denied$' "$TMP/out"
 exit 0
