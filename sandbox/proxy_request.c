@@ -5,6 +5,7 @@
  * head as a whole against SANDBOX_PROXY_MAX_HEAD, so no input can make
  * the parser read or write out of bounds.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,6 +92,7 @@ static bool is_ipv6_text(const char *s, size_t len)
 
 static enum proxy_parse parse_authority(struct proxy_request *req)
 {
+	struct in6_addr address;
 	const char *t = req->target;
 	const char *colon;
 	size_t host_len;
@@ -104,6 +106,11 @@ static enum proxy_parse parse_authority(struct proxy_request *req)
 		if (!is_ipv6_text(t + 1, host_len))
 			return malformed(req, "invalid IPv6 address");
 		memcpy(req->host, t + 1, host_len);
+		req->host[host_len] = '\0';
+		/* RFC 3986 brackets only IPv6 (or IPvFuture) addresses, so
+		 * "[127.0.0.1]" is invalid, as the policy's check says. */
+		if (inet_pton(AF_INET6, req->host, &address) != 1)
+			return malformed(req, "invalid IPv6 address");
 		req->host_is_ipv6 = true;
 		colon = close + 1;
 	} else {

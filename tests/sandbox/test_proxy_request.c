@@ -100,6 +100,8 @@ static void malformed_heads_rejected(void **state)
 		"CONNECT [::1:443 HTTP/1.1\r\n\r\n",
 		"CONNECT [::1]443 HTTP/1.1\r\n\r\n",
 		"CONNECT [zz::1]:443 HTTP/1.1\r\n\r\n",
+		"CONNECT [127.0.0.1]:443 HTTP/1.1\r\n\r\n",
+		"CONNECT [1::2::3]:443 HTTP/1.1\r\n\r\n",
 		"CONNECT  a.example:443 HTTP/1.1\r\n\r\n",
 		"CONNECT a.example:443  HTTP/1.1\r\n\r\n",
 		"CONNECT a.example:443 HTTP/2.0\r\n\r\n",
