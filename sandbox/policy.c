@@ -388,7 +388,43 @@ static int check_name(struct parser *ps, const cJSON *v, const char *name,
 		      size_t len)
 {
 	size_t label = 0;
+	char text[256];
+	struct in_addr address;
 
+	/* The proxy matches names exactly and reads only these characters
+	 * in a request, so an entry with any other could never match. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')
+			continue;
+		bad(ps, v, c == '*' ? "wildcards are not supported" :
+			   c >= 0x80 ? "host name is not ASCII" :
+				       "invalid character in host");
+		if (c == '*')
+			sandbox_set_hint("list each host name that the agent "
+					 "needs, such as registry.npmjs.org");
+		else if (c >= 0x80)
+			sandbox_set_hint("write an international name in its "
+					 "ASCII form (xn--...), as DNS does");
+		return -1;
+	}
+	/* The proxy matches "127.1" as a name, which getaddrinfo() then
+	 * reads as the address 127.0.0.1, so the entry must be that. */
+	if (len < sizeof(text)) {
+		memcpy(text, name, len);
+		text[len] = '\0';
+		if (inet_aton(text, &address) &&
+		    inet_pton(AF_INET, text, &address) != 1) {
+			char quad[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &address, quad, sizeof(quad));
+			bad(ps, v, "IPv4 address not in dotted-quad form");
+			sandbox_set_hint("write it as %s", quad);
+			return -1;
+		}
+	}
 	if (len > 1 && name[len - 1] == '.')
 		len--;
 	for (size_t i = 0; i <= len; i++) {

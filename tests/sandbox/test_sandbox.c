@@ -47,6 +47,36 @@ static void policy_port_out_of_range(void **state)
 		     "port out of range");
 }
 
+/* An entry that no request could match is rejected with the fix. */
+static void policy_host_never_matched(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"*.npmjs.org:443\"]}}",
+		     "network.allow[0]: \"*.npmjs.org:443\": "
+		     "wildcards are not supported");
+	assert_string_equal(sandbox_error_hint(),
+			    "list each host name that the agent needs, such "
+			    "as registry.npmjs.org");
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"b\u00fccher.example:443\"]}}",
+		     "network.allow[0]: \"b\u00fccher.example:443\": "
+		     "host name is not ASCII");
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"a%b.example:443\"]}}",
+		     "network.allow[0]: \"a%b.example:443\": "
+		     "invalid character in host");
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"127.1:80\"]}}",
+		     "network.allow[0]: \"127.1:80\": "
+		     "IPv4 address not in dotted-quad form");
+	assert_string_equal(sandbox_error_hint(), "write it as 127.0.0.1");
+	expect_error("{\"version\": 1, \"network\": {\"allow\": "
+		     "[\"0x7f000001:80\"]}}",
+		     "network.allow[0]: \"0x7f000001:80\": "
+		     "IPv4 address not in dotted-quad form");
+}
+
 static void policy_unknown_key(void **state)
 {
 	(void)state;
@@ -551,6 +581,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy_port_out_of_range),
+		cmocka_unit_test(policy_host_never_matched),
 		cmocka_unit_test(policy_unknown_key),
 		cmocka_unit_test(policy_recorded_names_bundle),
 		cmocka_unit_test(policy_bad_values),
