@@ -28,6 +28,7 @@
 #include "replay/output.h"
 #include "replay/printed.h"
 #include "replay/repeat.h"
+#include "replay/sandbox_hints.h"
 #include "replay/session.h"
 #include "replay/sockets.h"
 #include "replay/trust.h"
@@ -440,7 +441,7 @@ static void check_sandbox(const struct replay_run *a,
 			  const struct replay_run *b, cJSON *extra)
 {
 	cJSON *recorded, *present;
-	char *report = NULL;
+	char *report = NULL, *hints;
 	int n;
 
 	if (!a->description || !b->description)
@@ -452,8 +453,23 @@ static void check_sandbox(const struct replay_run *a,
 	n = recorded && present ? sandbox_description_compare(recorded,
 							      present, &report)
 				: -1;
+	hints = n > 0 && report ? replay_sandbox_hints(recorded, present)
+				: NULL;
 	cJSON_Delete(recorded);
 	cJSON_Delete(present);
+	/* The hints follow the lines that they explain, in JSON too. */
+	if (hints && hints[0]) {
+		char *both = NULL;
+
+		if (asprintf(&both, "%s%s%s", report,
+			     report[0] && report[strlen(report) - 1] != '\n'
+				     ? "\n" : "",
+			     hints) >= 0) {
+			free(report);
+			report = both;
+		}
+	}
+	free(hints);
 	if (n > 0 && report) {
 		fprintf(stderr, "note: the sandbox differs from the "
 				"recording's:\n%s",
