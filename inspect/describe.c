@@ -236,6 +236,11 @@ char *inspect_violation_text(const cJSON *d)
 		return fmt("%s to %s denied%s", str(d, "syscall"), target,
 			   strcmp(str(d, "family"), "unix") ? "" :
 							      " (unix socket)");
+	if (strcmp(source, "limit") == 0 && inspect_json_str(d, "signal"))
+		return fmt("limits.%s (%.0f) reached: process [%.0f] killed "
+			   "by SIG%s", target, inspect_json_num(d, "value", 0),
+			   inspect_json_num(d, "index", -1),
+			   str(d, "signal"));
 	if (strcmp(source, "limit") == 0) {
 		double refused = inspect_json_num(d, "refused", 0);
 

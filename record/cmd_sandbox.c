@@ -418,6 +418,32 @@ static void report_proxy(struct run *run, cJSON *list)
 	free(v);
 }
 
+/* Report a command that the signal of its CPU time or file size limit
+ * ended. Only the command's own status is known here, while record's
+ * tracer reports the processes below it too. */
+static void report_rlimit_signal(struct run *run, cJSON *list)
+{
+	const struct sandbox_limits *l = &run->policy->limits;
+	int status = run->result.status;
+	char what[64];
+
+	if (run->result.timed_out || !WIFSIGNALED(status))
+		return;
+	if (WTERMSIG(status) == SIGXCPU && l->cpu_seconds) {
+		snprintf(what, sizeof(what), "%llu",
+			 (unsigned long long)l->cpu_seconds);
+		violation(run, "cpu_seconds: '%s': the command used its CPU "
+			       "time and was killed by SIGXCPU", what);
+		add_violation(list, "limit", "cpu_seconds", what);
+	} else if (WTERMSIG(status) == SIGXFSZ && l->file_size_bytes) {
+		snprintf(what, sizeof(what), "%llu",
+			 (unsigned long long)l->file_size_bytes);
+		violation(run, "file_size_bytes: '%s': the command wrote "
+			       "past it and was killed by SIGXFSZ", what);
+		add_violation(list, "limit", "file_size_bytes", what);
+	}
+}
+
 static void report_limits(struct run *run, cJSON *list)
 {
 	const struct sandbox_result *r = &run->result;
@@ -437,6 +463,7 @@ static void report_limits(struct run *run, cJSON *list)
 				       "killed", what);
 		add_violation(list, "limit", "timeout_seconds", what);
 	}
+	report_rlimit_signal(run, list);
 	if (!r->timed_out && WIFSIGNALED(r->status) &&
 	    WTERMSIG(r->status) == SIGSYS) {
 		violation(run, "system call: '%s': killed by seccomp (a "

@@ -7,6 +7,7 @@
  * no event of its own, because each event costs a database insert.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "harness/error.h"
@@ -14,6 +15,7 @@
 #include "harness/json_bytes.h"
 #include "harness/tracer.h"
 #include "record/record.h"
+#include "sandbox/policy.h"
 
 /* Bytes of argv copied into an exec event's data. */
 #define MAX_INLINE_ARGV 4096
@@ -186,6 +188,42 @@ static int on_exited(struct record_session *s,
 			     0);
 }
 
+/*
+ * Store a process that the kernel ended for its CPU time or file size
+ * limit as a violation. Only the signal tells: the rusage read at the
+ * exit stop can show less CPU time than the limit (0.91 s of 1 s in one
+ * run). So a process that sends itself SIGXCPU counts as over the limit.
+ */
+static int limit_signal(struct record_session *s,
+			const struct harness_process *p)
+{
+	const struct sandbox_limits *l = &s->config->policy->limits;
+	const char *limit = NULL;
+	uint64_t value = 0;
+	cJSON *data;
+
+	if (p->end != HARNESS_END_SIGNALED)
+		return 0;
+	if (p->signal == SIGXCPU && l->cpu_seconds) {
+		limit = "cpu_seconds";
+		value = l->cpu_seconds;
+	} else if (p->signal == SIGXFSZ && l->file_size_bytes) {
+		limit = "file_size_bytes";
+		value = l->file_size_bytes;
+	}
+	if (!limit)
+		return 0;
+
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "source", "limit");
+	cJSON_AddStringToObject(data, "limit", limit);
+	harness_json_add_integer(data, "value", (int64_t)value);
+	harness_json_add_integer(data, "index", p->index);
+	cJSON_AddStringToObject(data, "signal", sigabbrev_np(p->signal));
+	record_count(s, &s->counts.violations, 1);
+	return record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+}
+
 int record_on_trace(const struct harness_trace_event *event, void *arg)
 {
 	struct record_session *s = arg;
@@ -200,6 +238,8 @@ int record_on_trace(const struct harness_trace_event *event, void *arg)
 		break;
 	case HARNESS_TRACE_EXITED:
 		rc = on_exited(s, event->process);
+		if (rc == 0)
+			rc = limit_signal(s, event->process);
 		break;
 	}
 	if (rc < 0)

@@ -339,11 +339,28 @@ static int set_rlimit(int resource, uint64_t value, const char *name)
 	return -1;
 }
 
+/*
+ * At a hard RLIMIT_CPU the kernel sends SIGKILL, which reads like any
+ * other kill. With the hard limit a second above the soft one, a process
+ * gets SIGXCPU at the soft limit, which names the cause in its end, and
+ * SIGKILL a second later only if it handles SIGXCPU.
+ */
+static int set_cpu_limit(uint64_t seconds)
+{
+	struct rlimit rl = { .rlim_cur = seconds, .rlim_max = seconds + 1 };
+	struct rlimit hard;
+
+	if (!seconds || getrlimit(RLIMIT_CPU, &hard) < 0 ||
+	    hard.rlim_max <= seconds || setrlimit(RLIMIT_CPU, &rl) < 0)
+		return set_rlimit(RLIMIT_CPU, seconds, "cpu_seconds");
+	return 0;
+}
+
 int sandbox_limits_apply(const struct sandbox_plan *plan)
 {
 	const struct sandbox_limits *l = &plan->policy->limits;
 
-	if (set_rlimit(RLIMIT_CPU, l->cpu_seconds, "cpu_seconds") < 0 ||
+	if (set_cpu_limit(l->cpu_seconds) < 0 ||
 	    set_rlimit(RLIMIT_FSIZE, l->file_size_bytes,
 		       "file_size_bytes") < 0 ||
 	    set_rlimit(RLIMIT_NOFILE, l->open_files, "open_files") < 0)
