@@ -101,6 +101,14 @@ int bundle_remove_created(const char *path, const struct stat *created);
  * system: SQLite's SQLITE_FULL or ENOSPC. */
 int bundle_error_is_disk_full(const char *message);
 
+/*
+ * Nonzero when a reader may have read the bundle while another process
+ * wrote it: it was opened without locks, as a bundle with nothing beside
+ * it is, and its header changed since, or a -wal or -journal appeared.
+ * What it read may then mix two states, so read it again.
+ */
+int bundle_read_changed(const struct bundle *bundle);
+
 /* Nonzero when the bundle was finalized. */
 int bundle_is_finalized(const struct bundle *bundle);
 

@@ -780,6 +780,7 @@ struct file_state {
 	int empty_wal;  /* ... and it is empty, so it contains no frame */
 	int journal;    /* a BUNDLE-journal file exists */
 	int version;    /* user_version */
+	unsigned char header[100]; /* the first 100 bytes */
 };
 
 /* Set *exists, and *empty for a file of size 0, for path plus suffix. */
@@ -893,6 +894,7 @@ static int check_header(const char *path, struct file_state *fs)
 		return -1;
 	n = pread(fd, header, sizeof(header), 0);
 	close(fd);
+	memcpy(fs->header, header, sizeof(header));
 
 	if (n != (ssize_t)sizeof(header) ||
 	    memcmp(header, "SQLite format 3", 16) != 0 ||
@@ -1135,8 +1137,11 @@ static int wal_damaged(struct bundle *bundle)
 /* Open for reading, writing nothing. See docs/bundle-format.md. */
 static int open_read(struct bundle *bundle, const struct file_state *fs)
 {
-	if (!fs->wal && !fs->journal)
+	memcpy(bundle->header, fs->header, sizeof(bundle->header));
+	if (!fs->wal && !fs->journal) {
+		bundle->immutable = 1;
 		return open_immutable(bundle);
+	}
 
 	if (open_db(bundle, SQLITE_OPEN_READONLY))
 		return -1;
@@ -1149,6 +1154,7 @@ static int open_read(struct bundle *bundle, const struct file_state *fs)
 	if (fs->empty_wal) {
 		sqlite3_close(bundle->db);
 		bundle->db = NULL;
+		bundle->immutable = 2;
 		return open_immutable(bundle);
 	}
 	/* Only a -shm that SQLite could neither open nor create is fixed
@@ -1227,6 +1233,41 @@ void bundle_close(struct bundle *bundle)
 	ZSTD_freeDCtx(bundle->dctx);
 	free(bundle->path);
 	free(bundle);
+}
+
+/*
+ * A writer keeps a -journal or -wal beside a file at rest while it
+ * writes, and each commit in rollback-journal mode, the switch to WAL
+ * included, changes the change counter in the header.
+ */
+int bundle_read_changed(const struct bundle *bundle)
+{
+	struct file_state now;
+	char *resolved;
+	int fd;
+
+	if (!bundle->immutable)
+		return 0;
+	memset(&now, 0, sizeof(now));
+	fd = open(bundle->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	if (pread(fd, now.header, sizeof(now.header), 0) !=
+	    (ssize_t)sizeof(now.header))
+		now.header[0] = 0;
+	close(fd);
+	if (memcmp(now.header, bundle->header, sizeof(now.header)) != 0)
+		return 1;
+	resolved = realpath(bundle->path, NULL);
+	sidecar(resolved ? resolved : bundle->path, "-wal", &now.wal,
+		&now.empty_wal);
+	sidecar(resolved ? resolved : bundle->path, "-journal", &now.journal,
+		NULL);
+	free(resolved);
+	/* An empty -wal that was there at the open still adds nothing. */
+	if (now.wal && !(bundle->immutable == 2 && now.empty_wal))
+		return 1;
+	return now.journal;
 }
 
 int bundle_is_finalized(const struct bundle *bundle)

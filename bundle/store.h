@@ -63,6 +63,12 @@ struct bundle {
 	int fresh;
 	int rollback_journal;
 	int keep_rollback;
+	/* An immutable open (store.c) takes no lock, so a writer that
+	 * starts meanwhile goes unseen. header contains the file's first
+	 * 100 bytes before the open, which tell whether one did.
+	 * immutable: 1 with nothing beside the file, 2 with an empty -wal. */
+	int immutable;
+	unsigned char header[100];
 };
 
 /* Set bundle_error() from the connection's last SQLite failure, as

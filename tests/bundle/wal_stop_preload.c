@@ -6,7 +6,8 @@
  * WAL_STOP=journal just after it tries to remove a -journal file that is
  * not there, as runbundle does after each switch to WAL, and with
  * WAL_STOP=read just after a snapshot opens a file whose name ends in
- * .stop-here.
+ * .stop-here, and with WAL_STOP=page just before the first read of a
+ * 16 KiB page past the first, as SQLite reads a bundle's tables.
  */
 /* Both open and open64 are defined here, which the 64-bit offsets of the
  * build would rename to one symbol. */
@@ -24,6 +25,7 @@
 typedef int (*unlink_fn)(const char *);
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
+typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
 
 static int stopped;
 
@@ -125,4 +127,28 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	fd = openat_with("openat64", dirfd, path, flags, ap);
 	va_end(ap);
 	return fd;
+}
+
+static ssize_t pread_with(const char *name, int fd, void *buf, size_t count,
+			  off_t offset)
+{
+	pread_fn real_pread = (pread_fn)dlsym(RTLD_NEXT, name);
+	const char *want = getenv("WAL_STOP");
+
+	if (!stopped && want && strcmp(want, "page") == 0 &&
+	    count == 16384 && offset >= 16384) {
+		stopped = 1;
+		raise(SIGSTOP);
+	}
+	return real_pread(fd, buf, count, offset);
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+{
+	return pread_with("pread", fd, buf, count, offset);
+}
+
+ssize_t pread64(int fd, void *buf, size_t count, off_t offset)
+{
+	return pread_with("pread64", fd, buf, count, offset);
 }
