@@ -112,6 +112,17 @@ def state(pid):
     with open("/proc/%d/stat" % pid) as f:
         return f.read().rsplit(")", 1)[1].split()[0]
 
+def settle(pids, stopped):
+    """Return the states of pids once each is stopped (or each is not),
+    or as they are after 10 s. A stop or a continue takes effect only
+    once the process runs, which on a loaded machine can take seconds."""
+    for _ in range(200):
+        states = tuple(state(p) for p in pids)
+        if all((s == "T") == stopped for s in states):
+            break
+        time.sleep(0.05)
+    return states
+
 rb, out, loop = sys.argv[1:]
 relay = subprocess.Popen([rb, "record", "-o", out, "--", "sh", "-c", loop],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -122,14 +133,12 @@ while not os.path.exists("started"):
 with open("/proc/%d/task/%d/children" % (relay.pid, relay.pid)) as f:
     recorder = int(f.read().split()[0])
 os.kill(relay.pid, signal.SIGTSTP)
-time.sleep(0.3)
-stopped = (state(relay.pid), state(recorder))
+stopped = settle((relay.pid, recorder), True)
 os.kill(relay.pid, signal.SIGCONT)
-time.sleep(0.3)
-resumed = state(recorder)
+resumed = settle((recorder,), False)[0]
 open("stop", "w").close()
 status = relay.wait()
-if stopped != ("T", "T") or resumed != "S" or status != 0:
+if stopped != ("T", "T") or resumed == "T" or status != 0:
     sys.exit("stopped %s, resumed %s, status %d" % (stopped, resumed, status))
 PY
 	fail "tstp: the relay and the recorder did not stop and resume"
