@@ -810,8 +810,15 @@ static pid_t wait_until(int *status, struct rusage *ru, int64_t deadline)
 	}
 }
 
-/* Kill every process still running: the root has ended, or the run is
- * being stopped. */
+/*
+ * Kill every process still running: the root has ended, or the run is
+ * being stopped.
+ * NOTE: a tracee killed while its fork event is pending dies without
+ * reporting it, and its child, traced from birth, then waits in its
+ * first stop, before running any code of its own. The loop ends without
+ * knowing it, so it is not recorded, and the kernel kills it when the
+ * tracer exits (PTRACE_O_EXITKILL) or the sandbox's PID namespace ends.
+ */
 static void drain(struct harness_tracer *tracer)
 {
 	tracer->draining = true;
