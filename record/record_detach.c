@@ -90,7 +90,14 @@ static _Noreturn void end_like(int status)
 	exit(128 + WTERMSIG(status));
 }
 
-/* In the process left behind: relay signals until the recorder ends. */
+/*
+ * In the process left behind: relay signals until the recorder ends.
+ * NOTE: a signal sent to both processes reaches the recorder twice, and
+ * the copy passed on here counts once only within 100 ms of the direct
+ * one (sandbox_signal_repeated()). When this process gets no CPU for
+ * longer, the copy counts as a second signal and kills the agent. That
+ * was seen only with this process throttled to 1 ms of CPU a second.
+ */
 static _Noreturn void relay(pid_t recorder, const sigset_t *set)
 {
 	int status;
