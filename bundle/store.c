@@ -108,6 +108,17 @@ int store_sql_error(struct bundle *bundle, const char *what)
 {
 	int code = sqlite3_extended_errcode(bundle->db);
 
+	/* Pages that a writer rewrote under a reader without locks read
+	 * as damage ("database disk image is malformed"), which a second
+	 * read does not show. */
+	if (bundle_read_changed(bundle)) {
+		bundle_set_error("%s: '%s': another process wrote it while "
+				 "it was read", what, bundle->path);
+		bundle_set_hint("run the command again once that process "
+				"has written the bundle");
+		return -1;
+	}
+
 	/* SQLite's message, "attempt to write a readonly database", blames
 	 * the file, which may be writable: it failed to create the -wal. */
 	if (code == SQLITE_READONLY_DIRECTORY) {

@@ -326,6 +326,7 @@ static cJSON *build_summary(const char *path, struct inspect_bundle_state *b,
 		return NULL;
 	inspect_bundle_state_set(b, &view, b->wal_missing);
 	summary = inspect_summary(&view, path);
+	b->changed_while_read = bundle_read_changed(view.bundle);
 	inspect_view_close(&view);
 	if (!summary)
 		return NULL;
@@ -341,7 +342,7 @@ static cJSON *build_summary(const char *path, struct inspect_bundle_state *b,
  * (the summary's "errors"), as log does for its exchanges. Returns the
  * number of parts. */
 static size_t warn_unreadable(const cJSON *errors, double total,
-			      const char *path)
+			      const char *path, int changed_while_read)
 {
 	size_t listed = 0;
 	const cJSON *e;
@@ -359,7 +360,11 @@ static size_t warn_unreadable(const cJSON *errors, double total,
 	if (total > listed)
 		cli_error("cannot read part of the bundle: '%s': %.0f more "
 			  "parts", path, total - (double)listed);
-	cli_hint("runbundle verify %s", path);
+	if (changed_while_read)
+		cli_hint("another process wrote the bundle while it was "
+			 "read: run the command again once it is done");
+	else
+		cli_hint("runbundle verify %s", path);
 	return (size_t)total;
 }
 
@@ -421,7 +426,8 @@ int cmd_inspect(int argc, char **argv, const struct cli_command *self)
 		print_text(summary);
 		cJSON_Delete(summary);
 	}
-	if (rc == 0 && warn_unreadable(errors, unreadable, path))
+	if (rc == 0 &&
+	    warn_unreadable(errors, unreadable, path, state.changed_while_read))
 		ok = 0;
 	cJSON_Delete(errors);
 	if (rc)

@@ -105,6 +105,7 @@ struct inspect_bundle_state {
 	int finalized;
 	size_t n_events;
 	int wal_missing; /* not finalized, and no -wal beside it */
+	int changed_while_read; /* another process wrote it meanwhile */
 };
 
 /* Fill *b from view. wal_missing is what inspect_wal_missing() returned
