@@ -90,20 +90,28 @@ static _Noreturn void end_like(int status)
 	exit(128 + WTERMSIG(status));
 }
 
-/*
- * In the process left behind: relay signals until the recorder ends.
- * NOTE: a signal sent to both processes reaches the recorder twice, and
- * the copy passed on here counts once only within 100 ms of the direct
- * one (sandbox_signal_repeated()). When this process gets no CPU for
- * longer, the copy counts as a second signal and kills the agent. That
- * was seen only with this process throttled to 1 ms of CPU a second.
- */
+/* Pass a signal on with the pid of its sender, so that the recorder can
+ * pair it with the copy that the sender may have sent it directly
+ * (record_signal_is_copy()). A signal from the kernel or a terminal has
+ * no sender: 0. */
+static void pass_on(pid_t recorder, int sig, const siginfo_t *info)
+{
+	union sigval from = { .sival_int = 0 };
+
+	if (info->si_code == SI_USER || info->si_code == SI_QUEUE)
+		from.sival_int = info->si_pid;
+	if (sigqueue(recorder, sig, from) < 0)
+		kill(recorder, sig);
+}
+
+/* In the process left behind: relay signals until the recorder ends. */
 static _Noreturn void relay(pid_t recorder, const sigset_t *set)
 {
 	int status;
 
 	for (;;) {
-		int sig = sigwaitinfo(set, NULL);
+		siginfo_t info;
+		int sig = sigwaitinfo(set, &info);
 
 		if (sig == SIGCHLD) {
 			if (waitpid(recorder, &status, WNOHANG) == recorder)
@@ -111,7 +119,7 @@ static _Noreturn void relay(pid_t recorder, const sigset_t *set)
 		} else if (sig == SIGTSTP) {
 			suspend(recorder);
 		} else if (sig > 0) {
-			kill(recorder, sig);
+			pass_on(recorder, sig, &info);
 		}
 	}
 }
@@ -145,6 +153,7 @@ void record_detach(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != caller)
 		_exit(CLI_EXIT_RUNBUNDLE);
+	record_relay_pid = caller;
 	record_detached = setsid() > 0;
 
 	/* What the recorder takes itself stays blocked, so that a signal

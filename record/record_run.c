@@ -41,11 +41,12 @@
 static struct record_session *signal_session;
 static volatile sig_atomic_t signal_count;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *context)
 {
 	struct record_session *s = signal_session;
 
-	if (sandbox_signal_repeated(sig))
+	(void)context;
+	if (record_signal_is_copy(sig, info))
 		return;
 	signal_count++;
 	if (!s || !s->tracer)
@@ -88,7 +89,8 @@ void record_signals_set(sigset_t *set)
 void record_signals_block(void)
 {
 	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal,
+				.sa_flags = SA_SIGINFO };
 	sigset_t set;
 
 	record_signals_set(&set);
@@ -129,17 +131,18 @@ static _Noreturn void stop_now(struct record_session *s, int sig)
 }
 
 /* Return the next pending signal of the set, leaving out the copies that
- * sandbox_signal_repeated() names, or 0 when none is pending. */
+ * record_signal_is_copy() names, or 0 when none is pending. */
 static int pending_signal(void)
 {
 	const struct timespec no_wait = { 0, 0 };
+	siginfo_t info;
 	sigset_t set;
 	int sig;
 
 	record_signals_set(&set);
 	do
-		sig = sigtimedwait(&set, NULL, &no_wait);
-	while (sig > 0 && sandbox_signal_repeated(sig));
+		sig = sigtimedwait(&set, &info, &no_wait);
+	while (sig > 0 && record_signal_is_copy(sig, &info));
 	return sig > 0 ? sig : 0;
 }
 

@@ -40,6 +40,18 @@ void record_detach(void);
 /* Whether record_detach() moved this process into a new session. */
 extern bool record_detached;
 
+/* The process left behind by record_detach(), which passes signals on
+ * with sigqueue(), or 0. */
+extern pid_t record_relay_pid;
+
+/*
+ * Return whether SIGINT, SIGTERM or SIGHUP, with info as SA_SIGINFO
+ * gives it, is a second copy of a signal already counted. That is the
+ * relay's copy of a signal sent to both processes, or the same signal
+ * again within 100 ms. Async-signal-safe, for one thread at a time.
+ */
+bool record_signal_is_copy(int sig, const siginfo_t *info);
+
 /*
  * Take the SIGINT, SIGTERM and SIGHUP that are pending, before the agent
  * started: the first is stored in session->stop_signal, and a second one

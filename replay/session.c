@@ -607,27 +607,28 @@ static void release(struct prepared *p)
  * record/'s handler back when the agent has ended.
  */
 static volatile sig_atomic_t last_signal;
-static void (*record_handler)(int);
+static void (*record_handler)(int, siginfo_t *, void *);
 
-static void on_stop_signal(int sig)
+static void on_stop_signal(int sig, siginfo_t *info, void *context)
 {
 	last_signal = sig;
-	record_handler(sig);
+	record_handler(sig, info, context);
 }
 
 static void catch_stop_signals(void)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa = {.sa_handler = on_stop_signal}, old;
+	struct sigaction sa = {.sa_sigaction = on_stop_signal,
+			       .sa_flags = SA_SIGINFO}, old;
 
 	sigemptyset(&sa.sa_mask);
 	/* A signal that the caller ignored has no handler to wrap. */
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if (sigaction(sigs[i], NULL, &old) < 0 ||
-		    old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN ||
-		    old.sa_handler == on_stop_signal)
+		    !(old.sa_flags & SA_SIGINFO) ||
+		    old.sa_sigaction == on_stop_signal)
 			continue;
-		record_handler = old.sa_handler;
+		record_handler = old.sa_sigaction;
 		sigaction(sigs[i], &sa, NULL);
 	}
 }

@@ -100,6 +100,29 @@ finish_plain both 0
 bundle=$TMP/both.rb
 expect_eq 1 "$(last_data "$bundle" end .interrupts)" "both: end.interrupts"
 
+# Also when the relay passes its copy on long after the recorder got its
+# own: the relay is stopped meanwhile, as a starved process would be.
+start_plain late "trap '' TERM; $wait_loop"
+kill -STOP "$pid"
+kill -TERM "$pid" "$recorder"
+sleep 0.3
+kill -CONT "$pid"
+sleep 0.3
+finish_plain late 0
+expect_eq 1 "$(last_data "$TMP/late.rb" end .interrupts)" \
+	"late: end.interrupts"
+
+# Two signals to both processes are two, whatever their order.
+start_plain twice "trap '' TERM; $wait_loop"
+kill -STOP "$pid"
+kill -TERM "$pid" "$recorder"
+sleep 0.3
+kill -TERM "$pid" "$recorder"
+sleep 0.3
+kill -CONT "$pid"
+wait_status "$pid"
+expect_eq 137 "$status" "twice: exit status"
+
 # Ctrl-Z stops the recorder with the relay, and SIGCONT resumes both.
 # The kernel stops no process of an orphaned process group on SIGTSTP,
 # so the relay gets a group of its own under a session leader, as a job
