@@ -131,20 +131,8 @@ rm -f started stop
 setsid /usr/bin/python3 - "$RB" "$TMP/tstp.rb" "$wait_loop" <<'PY' ||
 import os, signal, subprocess, sys, time
 
-def state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
-
-def settle(pids, stopped):
-    """Return the states of pids once each is stopped (or each is not),
-    or as they are after 10 s. A stop or a continue takes effect only
-    once the process runs, which on a loaded machine can take seconds."""
-    for _ in range(200):
-        states = tuple(state(p) for p in pids)
-        if all((s == "T") == stopped for s in states):
-            break
-        time.sleep(0.05)
-    return states
+sys.path.insert(0, os.environ["TESTS_DIR"])
+from proc_state import settle, state
 
 rb, out, loop = sys.argv[1:]
 relay = subprocess.Popen([rb, "record", "-o", out, "--", "sh", "-c", loop],

@@ -112,25 +112,12 @@ for mode in namespaces none; do
 		"$loop" <<'PY'
 import os, signal, subprocess, sys, time
 
-def state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
+sys.path.insert(0, os.environ["TESTS_DIR"])
+from proc_state import settle, state
 
 def child(pid):
     with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
         return int(f.read().split()[0])
-
-def settle(pids, stopped):
-    """The states of pids once each is stopped (or each is not), or as
-    they are after 10 s. A process that was in a system call finishes
-    it first, which took over 5 s when several test suites shared the
-    machine's 2 CPUs."""
-    for _ in range(200):
-        states = tuple(state(p) for p in pids)
-        if all((s == "T") == stopped for s in states):
-            break
-        time.sleep(0.05)
-    return states
 
 rb, mode, loop = sys.argv[1:]
 run = subprocess.Popen([rb, "sandbox", "--sandbox", mode, "--", "sh", "-c",
