@@ -61,6 +61,10 @@ void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void cli_output_copied(const void *bytes, size_t len);
 
+/* End with a newline on stderr the line that the copied output left
+ * unfinished, if any, so that what follows starts a line of its own. */
+void cli_output_line_end(void);
+
 /*
  * Print a library's stored message, and its hint when there is one.
  * Either may be NULL. Returns CLI_EXIT_ERROR so callers can write

@@ -91,6 +91,12 @@ void cli_output_copied(const void *bytes, size_t len)
 				 __ATOMIC_RELAXED);
 }
 
+void cli_output_line_end(void)
+{
+	if (__atomic_exchange_n(&output_mid_line, 0, __ATOMIC_RELAXED))
+		fputc('\n', stderr);
+}
+
 /* The line is as long as it needs to be: a message that names two long
  * paths must not lose its reason at the end. */
 static void print_line(const char *prefix, const char *fmt, va_list ap)

@@ -282,4 +282,8 @@ void record_output_finish(struct record_output *o)
 		pthread_kill(o->thread, KICK_SIGNAL);
 	}
 	free_output(o);
+
+	/* What runbundle prints after the run, such as the bundle's path,
+	 * goes there with fprintf() too, not only with cli_error(). */
+	cli_output_line_end();
 }

@@ -1,8 +1,8 @@
 #!/bin/sh
 # record's own messages during a run, such as the warning of a failed
-# model request, start on a line of their own when the agent's output
-# on the same file has left a line unfinished, and add no empty line
-# otherwise.
+# model request, start a new line when the agent's output on the same
+# file has left a line unfinished. They add no empty line otherwise, and
+# the lines that record prints after the run follow the same rule.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 
@@ -64,4 +64,18 @@ run "$TMP/out" "$TMP/err" "" 'whole\n' whole "$TMP/err"
 expect_eq "whole" "$(sed -n 1p "$TMP/err")" "the agent's finished line"
 expect_eq 2 "$(grep -n "^$warning" "$TMP/err" | cut -d: -f1)" \
 	"the line of the warning after a finished line"
+
+# The lines that record prints after the run start a line of their own
+# too, with stdout and stderr in one file or apart.
+set +e
+"$RB" record -o "$TMP/end.rb" --sandbox none -- printf half \
+	>"$TMP/both" 2>&1 </dev/null
+"$RB" record -o "$TMP/end2.rb" --sandbox none -- sh -c 'printf half >&2' \
+	>"$TMP/out" 2>"$TMP/err" </dev/null
+set -e
+expect_eq half "$(sed -n 1p "$TMP/both")" "the agent's last line"
+expect_eq "bundle: $TMP/end.rb" "$(sed -n 2p "$TMP/both")" \
+	"the line after the agent's unfinished last line on stdout"
+expect_eq "bundle: $TMP/end2.rb" "$(sed -n 2p "$TMP/err")" \
+	"the line after the agent's unfinished last line on stderr"
 exit 0
