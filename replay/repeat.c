@@ -1123,25 +1123,30 @@ static void log_reason(const char *log, char *buf, size_t len)
 		fclose(f);
 }
 
-/* Count replay i as failed and print why. kept is false when the
- * batch's directory, with the log, is removed at the end (no -o or
- * --keep), so the message then names no path. */
+/* Count replay i, which ended with status, as failed and print why.
+ * kept is false when the batch's directory, with the log, is removed at
+ * the end (no -o or --keep), so the message then names no path. */
 static void count_failed(struct stats *s, const char *dir, unsigned i,
-			 bool kept)
+			 int status, bool kept)
 {
-	char log[4200], why[1024];
+	char log[4200], why[1024], end[96] = "it ended without a verdict";
 
 	snprintf(log, sizeof(log), "%s/replay-%u.log", dir, i + 1);
 	log_reason(log, why, sizeof(why));
+	/* A signal that the replay cannot catch, such as SIGKILL, leaves
+	 * no reason in its log, but its status names the signal. */
+	if (WIFSIGNALED(status))
+		snprintf(end, sizeof(end), "killed by SIG%s before the replay "
+			 "ended", sigabbrev_np(WTERMSIG(status)));
 	if (why[0]) {
 		cli_error("replay %u could not run: %s", i + 1, why);
 	} else if (kept) {
-		cli_error("replay %u failed: '%s': it ended without a "
-			  "verdict, and this log has its output", i + 1, log);
+		cli_error("replay %u failed: '%s': %s, and this log has its "
+			  "output", i + 1, log, end);
 	} else {
-		cli_error("replay %u failed: 'replay-%u.log': it ended "
-			  "without a verdict, and that log is removed with "
-			  "the replays' directory", i + 1, i + 1);
+		cli_error("replay %u failed: 'replay-%u.log': %s, and that "
+			  "log is removed with the replays' directory", i + 1,
+			  i + 1, end);
 		s->logs_removed++;
 	}
 	s->failed++;
@@ -1200,7 +1205,7 @@ static int run_and_count(struct replay_run *a, struct replay_args *args,
 			 WEXITSTATUS(b.status[i]) == 0)
 			count_one(s, a, args, path, i);
 		else
-			count_failed(s, dir, i,
+			count_failed(s, dir, i, b.status[i],
 				     args->output || args->opts.keep);
 	}
 	if (s->logs_removed)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A replay of --repeat that ends without a verdict and leaves no reason
-# in its log (killed from outside, here) is named as failed. Without -o
+# in its log (killed from outside, here) is named as failed, with the
+# signal that its status names. Without -o
 # or --keep its log is removed with the batch's directory at the end,
 # so the message must not send the user to that path, and the hint
 # explains how to keep it. With -o the log stays and is named.
@@ -33,8 +34,9 @@ repeat_one_killed() {
 
 mkdir "$TMP/batch"
 repeat_one_killed
-expect_grep "^runbundle: replay 1 failed: 'replay-1.log': it ended without \
-a verdict, and that log is removed with the replays' directory\$" "$TMP/err"
+expect_grep "^runbundle: replay 1 failed: 'replay-1.log': killed by SIGKILL \
+before the replay ended, and that log is removed with the replays' \
+directory\$" "$TMP/err"
 expect_grep "^hint: run it again with -o DIR to keep the log of each \
 replay in DIR\$" "$TMP/err"
 # The killed replay leaves its workspace, but the batch's directory goes.
@@ -42,7 +44,7 @@ expect_eq "" "$(ls "$TMP/batch" | grep runbundle-repeat || true)" \
 	"the batch's directory left in TMPDIR"
 
 repeat_one_killed -o "$TMP/out"
-expect_grep "^runbundle: replay 1 failed: '$TMP/out/replay-1.log': it \
-ended without a verdict, and this log has its output\$" "$TMP/err"
+expect_grep "^runbundle: replay 1 failed: '$TMP/out/replay-1.log': killed \
+by SIGKILL before the replay ended, and this log has its output\$" "$TMP/err"
 [ -f "$TMP/out/replay-1.log" ] || fail "the named log is missing"
 exit 0
