@@ -276,9 +276,10 @@ static bool has_stray_byte(const char *buf, size_t len)
 /*
  * Copy the target of a rejected head's request line into req, so that
  * padding or never ending a head cannot hide the destination. A target
- * counts once a space or line end follows it, or once it fills req.
+ * counts once a space or line end follows it, once it fills req, or,
+ * when ended is true, at the end of buf, after which no byte follows.
  */
-static void note_target(const char *buf, size_t len,
+static void note_target(const char *buf, size_t len, bool ended,
 			struct proxy_request *req)
 {
 	const char *space = memchr(buf, ' ', len);
@@ -297,7 +298,7 @@ static void note_target(const char *buf, size_t len,
 		if (++length == sizeof(req->target) - 1)
 			break;
 	}
-	if (length == 0 || (start + length == buf + len &&
+	if (length == 0 || (start + length == buf + len && !ended &&
 			    length < sizeof(req->target) - 1))
 		return;
 	memcpy(req->target, start, length);
@@ -334,6 +335,14 @@ enum proxy_parse proxy_request_parse(const char *buf, size_t len,
 	rc = parse_buffer(buf, len, req);
 	if (rc != PROXY_PARSE_OK && !req->target[0])
 		note_target(buf, len > SANDBOX_PROXY_MAX_HEAD ?
-				 SANDBOX_PROXY_MAX_HEAD : len, req);
+				 SANDBOX_PROXY_MAX_HEAD : len, false, req);
 	return rc;
+}
+
+void proxy_request_ended(const char *buf, size_t len,
+			 struct proxy_request *req)
+{
+	if (!req->target[0])
+		note_target(buf, len > SANDBOX_PROXY_MAX_HEAD ?
+				 SANDBOX_PROXY_MAX_HEAD : len, true, req);
 }

@@ -44,4 +44,12 @@ struct proxy_request {
 enum proxy_parse proxy_request_parse(const char *buf, size_t len,
 				     struct proxy_request *req);
 
+/*
+ * Copy into req->target, when it is empty, the target of the request
+ * line at the start of buf[0..len), a head that the client ended there
+ * by closing the connection, so that its last bytes belong to it.
+ */
+void proxy_request_ended(const char *buf, size_t len,
+			 struct proxy_request *req);
+
 #endif

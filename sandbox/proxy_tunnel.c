@@ -171,6 +171,10 @@ static ssize_t read_head(struct tunnel *t, char *buf,
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
+			/* A closed connection sends no more, so the target
+			 * at the end of its head is whole. */
+			if (n == 0)
+				proxy_request_ended(buf, len, req);
 			if (len > 0)
 				proxy_record_violation(
 					t->proxy, req->target, 0,

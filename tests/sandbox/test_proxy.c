@@ -545,6 +545,29 @@ static void slow_head_gets_408(void **state)
 	fixture_free(f);
 }
 
+/* A client that closes after its target sends no more of it, so the
+ * head it left unfinished names that target as sent. */
+static void closed_head_names_its_target(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct sandbox_proxy_violation v;
+	char byte;
+	int fd;
+
+	(void)state;
+	fixture_start(f);
+	fd = connect_proxy(f);
+	send_all(fd, "CONNECT 10.0.0.1:443", 20);
+	shutdown(fd, SHUT_WR);
+	assert_int_equal(read(fd, &byte, 1), 0);
+	close(fd);
+	v = last_violation(f);
+	assert_string_equal(v.host, "10.0.0.1:443");
+	assert_string_equal(v.reason, "incomplete request head");
+	assert_int_equal(connects(f), 0);
+	fixture_free(f);
+}
+
 /* A head rejected after its request line names that line's target:
  * too large, too many lines, a stray byte, a bad version, too slow. */
 static void rejected_heads_name_their_target(void **state)
@@ -935,6 +958,7 @@ int main(void)
 		cmocka_unit_test(oversized_head_gets_431),
 		cmocka_unit_test(slow_head_gets_408),
 		cmocka_unit_test(rejected_heads_name_their_target),
+		cmocka_unit_test(closed_head_names_its_target),
 		cmocka_unit_test(plain_http_rejected),
 		cmocka_unit_test(many_concurrent_tunnels),
 		cmocka_unit_test(both_directions_at_once),
