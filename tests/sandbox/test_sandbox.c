@@ -77,6 +77,30 @@ static void policy_host_never_matched(void **state)
 		     "IPv4 address not in dotted-quad form");
 }
 
+/* Older versions recorded such entries, which act in a replay as they
+ * did in the recording, so a recorded policy with one is still read. */
+static void policy_recorded_host_never_matched(void **state)
+{
+	static const char *const hosts[] = {
+		"*.npmjs.org:443", "b\u00fccher.example:443",
+		"a%b.example:443", "127.1:80", "0x7f000001:80",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		char json[160];
+		struct sandbox_policy *policy;
+
+		snprintf(json, sizeof(json), "{\"version\": 1, \"network\": "
+			 "{\"allow\": [\"%s\"]}}", hosts[i]);
+		policy = sandbox_policy_parse_recorded(json, strlen(json),
+						       "run.rb");
+		if (!policy)
+			fail_msg("%s: %s", hosts[i], sandbox_error());
+		sandbox_policy_free(policy);
+	}
+}
+
 static void policy_unknown_key(void **state)
 {
 	(void)state;
@@ -582,6 +606,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy_port_out_of_range),
 		cmocka_unit_test(policy_host_never_matched),
+		cmocka_unit_test(policy_recorded_host_never_matched),
 		cmocka_unit_test(policy_unknown_key),
 		cmocka_unit_test(policy_recorded_names_bundle),
 		cmocka_unit_test(policy_bad_values),
