@@ -241,6 +241,14 @@ char *inspect_violation_text(const cJSON *d)
 			   "by SIG%s", target, inspect_json_num(d, "value", 0),
 			   inspect_json_num(d, "index", -1),
 			   str(d, "signal"));
+	if (strcmp(source, "limit") == 0 && inspect_json_num(d, "killed", 0)) {
+		double killed = inspect_json_num(d, "killed", 0);
+
+		return fmt("limits.%s (%.0f) reached: %.0f process%s killed "
+			   "by the OOM killer", target,
+			   inspect_json_num(d, "value", 0), killed,
+			   killed == 1 ? "" : "es");
+	}
 	if (strcmp(source, "limit") == 0) {
 		double refused = inspect_json_num(d, "refused", 0);
 

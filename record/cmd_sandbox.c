@@ -479,6 +479,20 @@ static void report_limits(struct run *run, cJSON *list)
 			  what);
 		add_violation(list, "limit", "processes", what);
 	}
+	/* The OOM killer's SIGKILL reads like any other kill, and it may
+	 * end a process that the command waits for, as in a pipe. So the
+	 * command's own status does not show it. */
+	if (r->memory_limit_kills) {
+		snprintf(what, sizeof(what), "%llu process%s killed by the "
+			 "OOM killer",
+			 (unsigned long long)r->memory_limit_kills,
+			 r->memory_limit_kills == 1 ? "" : "es");
+		violation(run, "memory limit: '%llu': %s",
+			  (unsigned long long)
+				  run->policy->limits.memory_bytes,
+			  what);
+		add_violation(list, "limit", "memory_bytes", what);
+	}
 }
 
 static cJSON *report(struct run *run)

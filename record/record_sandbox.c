@@ -400,9 +400,10 @@ static void on_untraced(pid_t pid, int status, void *arg)
 	}
 }
 
-/* Store the forks that the run's cgroup rejected as one violation, as
- * runbundle sandbox reports them. */
-static void limit_hits(struct record_session *s, uint64_t hits)
+/* Store a limit that the run's cgroup enforced as one violation, as
+ * runbundle sandbox reports it: key names what hits counts. */
+static void limit_hit(struct record_session *s, const char *limit,
+		      uint64_t value, const char *key, uint64_t hits)
 {
 	cJSON *data;
 
@@ -410,12 +411,24 @@ static void limit_hits(struct record_session *s, uint64_t hits)
 		return;
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "source", "limit");
-	cJSON_AddStringToObject(data, "limit", "processes");
-	harness_json_add_integer(data, "value",
-				 (int64_t)s->config->policy->limits.processes);
-	harness_json_add_integer(data, "refused", (int64_t)hits);
+	cJSON_AddStringToObject(data, "limit", limit);
+	harness_json_add_integer(data, "value", (int64_t)value);
+	harness_json_add_integer(data, key, (int64_t)hits);
 	record_count(s, &s->counts.violations, 1);
 	record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+}
+
+/* Store the forks that the cgroup rejected and the processes that its
+ * OOM killer ended. */
+static void limit_hits(struct record_session *s,
+		       const struct sandbox_result *res)
+{
+	const struct sandbox_limits *limits = &s->config->policy->limits;
+
+	limit_hit(s, "processes", limits->processes, "refused",
+		  res->process_limit_hits);
+	limit_hit(s, "memory_bytes", limits->memory_bytes, "killed",
+		  res->memory_limit_kills);
 }
 
 static void finish(struct boxed *b, struct record_result *r)
@@ -424,7 +437,7 @@ static void finish(struct boxed *b, struct record_result *r)
 
 	if (b->child.pid > 0 && sandbox_wait(&b->child, &res) == 0) {
 		r->timed_out = res.timed_out;
-		limit_hits(b->session, res.process_limit_hits);
+		limit_hits(b->session, &res);
 		sandbox_print_unreaped(&res, stderr);
 	}
 	if (b->supervisor)

@@ -135,6 +135,7 @@ int sandbox_limits_plan_inherited(struct sandbox_plan *plan);
 int sandbox_limits_restore(const struct sandbox_plan *plan);	/* child */
 cJSON *sandbox_limits_describe_inherited(const struct sandbox_plan *plan);
 uint64_t sandbox_limits_process_hits(const char *cgroup);
+uint64_t sandbox_limits_memory_kills(const char *cgroup);
 void sandbox_limits_remove(const char *cgroup);
 /* Remove the cgroup once, without waiting: 0 when it is gone or there
  * is none, -1 with errno set (EBUSY while a process is in it). */

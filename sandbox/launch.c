@@ -1479,6 +1479,14 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 	close_fds(p);
 }
 
+/* Read what the run's cgroup stopped, before the cgroup is removed. */
+static void read_limit_hits(const struct sandbox_child *child,
+			    struct sandbox_result *r)
+{
+	r->process_limit_hits = sandbox_limits_process_hits(child->cgroup);
+	r->memory_limit_kills = sandbox_limits_memory_kills(child->cgroup);
+}
+
 /*
  * Read the sandbox's last messages up to init's report, and return
  * whether the run can end there. It can when the created parts and the
@@ -1494,8 +1502,7 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 		handle_final_packet(p, result, have_exit);
 	if (!*have_exit)
 		return false;
-	result->process_limit_hits =
-		sandbox_limits_process_hits(child->cgroup);
+	read_limit_hits(child, result);
 	if (sandbox_created_remove_early(child) < 0 ||
 	    sandbox_limits_try_remove(child->cgroup) < 0)
 		return false;
@@ -1617,7 +1624,7 @@ static void abandon(struct sandbox_child *child, struct sandbox_result *r)
 		r->unreaped = n ? n : 1;
 	kill(child->pid, SIGKILL);
 	sandbox_created_remove(child);
-	r->process_limit_hits = sandbox_limits_process_hits(child->cgroup);
+	read_limit_hits(child, r);
 	child->pid = -1;
 }
 
@@ -1672,8 +1679,7 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 	if (!have_exit)
 		result->status = status;
 	result->exit_code = exit_code(result->status);
-	result->process_limit_hits =
-		sandbox_limits_process_hits(child->cgroup);
+	read_limit_hits(child, result);
 	child->pid = -1;
 	return 0;
 }

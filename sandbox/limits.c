@@ -628,18 +628,46 @@ cJSON *sandbox_limits_describe(const struct sandbox_plan *plan)
 	return o;
 }
 
-uint64_t sandbox_limits_process_hits(const char *cgroup)
+/* Return the count of key in the events file of the run's cgroup, or 0.
+ * Keys match at the start of a line, so "oom_kill" skips
+ * "oom_group_kill". */
+static uint64_t cgroup_event(const char *cgroup, const char *file,
+			     const char *key)
 {
-	char path[320], buf[256];
-	const char *p;
+	char path[320], buf[512];
+	size_t len = strlen(key);
 
 	if (!cgroup[0])
 		return 0;
-	snprintf(path, sizeof(path), "%s/pids.events", cgroup);
+	snprintf(path, sizeof(path), "%s/%s", cgroup, file);
 	if (read_line(path, buf, sizeof(buf)) < 0)
 		return 0;
-	p = strstr(buf, "max ");
-	return p ? strtoull(p + 4, NULL, 10) : 0;
+	for (const char *line = buf; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, len) == 0 && line[len] == ' ')
+			return strtoull(line + len + 1, NULL, 10);
+	}
+	return 0;
+}
+
+uint64_t sandbox_limits_process_hits(const char *cgroup)
+{
+	return cgroup_event(cgroup, "pids.events", "max");
+}
+
+/*
+ * Return the processes that the OOM killer ended in the run's cgroup.
+ * oom_kill counts the kills of any OOM killer, the host's too, and oom
+ * the times that the cgroup reached memory.max (cgroup-v2.rst in the
+ * kernel's documentation). So the kills count only when oom is not 0.
+ * A cgroup v1 run has no memory.events, and counts none.
+ */
+uint64_t sandbox_limits_memory_kills(const char *cgroup)
+{
+	if (!cgroup_event(cgroup, "memory.events", "oom"))
+		return 0;
+	return cgroup_event(cgroup, "memory.events", "oom_kill");
 }
 
 /* The run's processes are gone when the helper is reaped, but the

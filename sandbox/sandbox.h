@@ -201,6 +201,8 @@ struct sandbox_result {
 	bool timed_out;
 	bool exec_failed;	/* execve() failed: message says why */
 	uint64_t process_limit_hits;	/* forks refused by a cgroup */
+	uint64_t memory_limit_kills;	/* processes that the OOM killer
+					 * ended in the run's cgroup */
 	int survivors;		/* with --sandbox none: processes of the
 				 * command's tree that init could not kill
 				 * (EPERM), left running */

@@ -3,9 +3,10 @@
 # cgroup v2, since a host with the pids and memory controllers on cgroup
 # v1 never takes that path. The machine boots the host's kernel under
 # QEMU's emulation with an initramfs of busybox and the runbundle under
-# test. cgroup2_vm_init.sh runs the cases there: the root cgroup, a
-# scope of runbundle's own (as systemd-run --scope gives), a recording
-# in one, an ordinary user's delegated scope, and a cgroup shared with
+# test. cgroup2_vm_init.sh runs the cases there: the root cgroup, with
+# a command that the OOM killer ends at the memory limit, and a scope of
+# runbundle's own (as systemd-run --scope gives). Then a recording in
+# one, an ordinary user's delegated scope, and a cgroup shared with
 # another process, which gets rlimits.
 #
 # Skipped without qemu-system-x86_64, busybox (busybox-static) or a
@@ -65,6 +66,12 @@ expect_eq yes "$(check root-limited)" "forks stopped by the limit, root cgroup"
 expect_eq cgroup2 "$(check root-processes)" "process limit, root cgroup"
 expect_eq cgroup2 "$(check root-memory)" "memory limit, root cgroup"
 expect_eq "sort 137" "$(check root-oom)" "a command over the memory limit"
+expect_eq 1 "$(check root-oom-said)" "the memory limit named, sandbox"
+expect_eq "1 process killed by the OOM killer" "$(check root-oom-report)" \
+	"the memory limit in the report"
+expect_eq 1 "$(check record-oom)" "the memory limit in a recording"
+expect_eq "limits.memory_bytes (67108864) reached: 1 process killed by the \
+OOM killer" "$(check record-oom-log)" "the memory limit in the log"
 expect_eq yes "$(check scope-limited)" "forks stopped by the limit, scope"
 expect_eq cgroup2 "$(check scope-processes)" "process limit, scope"
 expect_eq 1 "$(check scope-agent)" "the command in the run's cgroup"

@@ -66,10 +66,26 @@ runbundle sandbox --policy /tmp/p.json --description /tmp/d1.json \
 echo "check root-limited: $(limit_hit /tmp/o1)"
 echo "check root-processes: $(via /tmp/d1.json processes)"
 echo "check root-memory: $(via /tmp/d1.json memory_bytes)"
-runbundle sandbox --policy /tmp/p.json \
-	-- sh -c 'head -c 300000000 /dev/zero | sort >/dev/null
-		echo "sort $?"' >/tmp/o2 2>&1
+# A sort over the memory limit, which the OOM killer ends, while the
+# command itself exits 0. runbundle names the limit in its messages and
+# its report, and a recording stores it as a violation.
+oom='head -c 300000000 /dev/zero | sort >/dev/null; echo "sort $?"'
+runbundle sandbox --policy /tmp/p.json --description /tmp/d2.json \
+	-- sh -c "$oom" >/tmp/o2 2>&1
 echo "check root-oom: $(grep sort /tmp/o2)"
+said="^runbundle: policy violation: memory limit: '67108864': 1 process"
+echo "check root-oom-said: $(grep -c "$said killed by the OOM killer" \
+	/tmp/o2)"
+echo "check root-oom-report: $(tr -d '\t\n' </tmp/d2.json | sed -n \
+	's/.*"kind":"limit","what":"memory_bytes","why":"\([^"]*\)".*/\1/p')"
+mkdir /tmp/wsm && cd /tmp/wsm
+runbundle record -o /tmp/m.rb --policy /tmp/p.json -- sh -c "$oom" \
+	>/tmp/o2b 2>&1
+cd /tmp/ws
+runbundle inspect /tmp/m.rb >/tmp/o2c 2>&1
+echo "check record-oom: $(grep -c '^  limit: limits.memory_bytes' /tmp/o2c)"
+runbundle log /tmp/m.rb >/tmp/o2d 2>&1
+echo "check record-oom-log: $(grep -o 'limits.memory_bytes .*' /tmp/o2d)"
 
 # 2: alone in a scope, as under systemd-run --scope -p Delegate=yes.
 mkdir $cg/scope
