@@ -167,6 +167,16 @@ static int write_limit(const char *cgroup, const char *file, uint64_t value)
 	return sandbox_write_file(path, buf);
 }
 
+/* Turn swap off in the cgroup, because memory.max counts only memory in
+ * RAM and a command could swap out what goes past it. A kernel without
+ * swap accounting (swapaccount=0) has no memory.swap.max. */
+static int no_swap(const char *cgroup)
+{
+	if (write_limit(cgroup, "memory.swap.max", 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 /* The sandbox's processes outside the run's cgroup: init, and the
  * helper when there is one (launch.c). */
 static uint64_t own_processes(const struct sandbox_plan *plan)
@@ -243,7 +253,8 @@ int sandbox_limits_prepare(struct sandbox_plan *plan)
 	     write_limit(plan->cgroup, "pids.max",
 			 l->processes - own_processes(plan)) < 0) ||
 	    (l->memory_bytes && strcmp(plan->cgroup_kind, "cgroup2") == 0 &&
-	     write_limit(plan->cgroup, "memory.max", l->memory_bytes) < 0)) {
+	     (write_limit(plan->cgroup, "memory.max", l->memory_bytes) < 0 ||
+	      no_swap(plan->cgroup) < 0))) {
 		int err = errno;
 
 		sandbox_set_error("cannot set the cgroup limits: '%s': %s",

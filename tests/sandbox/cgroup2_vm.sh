@@ -65,6 +65,7 @@ fi
 expect_eq yes "$(check root-limited)" "forks stopped by the limit, root cgroup"
 expect_eq cgroup2 "$(check root-processes)" "process limit, root cgroup"
 expect_eq cgroup2 "$(check root-memory)" "memory limit, root cgroup"
+expect_eq 0 "$(check root-swap)" "swap of the run's cgroup"
 expect_eq "sort 137" "$(check root-oom)" "a command over the memory limit"
 expect_eq 1 "$(check root-oom-said)" "the memory limit named, sandbox"
 expect_eq "1 process killed by the OOM killer" "$(check root-oom-report)" \

@@ -66,6 +66,16 @@ runbundle sandbox --policy /tmp/p.json --description /tmp/d1.json \
 echo "check root-limited: $(limit_hit /tmp/o1)"
 echo "check root-processes: $(via /tmp/d1.json processes)"
 echo "check root-memory: $(via /tmp/d1.json memory_bytes)"
+# The run's cgroup while its command sleeps: memory.max alone would let
+# the command swap out what goes past it, so swap is off there.
+runbundle sandbox --policy /tmp/p.json -- sleep 30 >/tmp/o1b 2>&1 &
+for i in $(seq 100); do
+	swap=$(cat $cg/runbundle-*/memory.swap.max 2>/dev/null) && break
+	sleep 0.2
+done
+echo "check root-swap: $swap"
+kill -TERM $! && wait $!
+
 # A sort over the memory limit, which the OOM killer ends, while the
 # command itself exits 0. runbundle names the limit in its messages and
 # its report, and a recording stores it as a violation.
