@@ -370,7 +370,6 @@ static int on_run_end(struct replay_run *run, const cJSON *data)
 	run->exit_code = inspect_json_exit_code(data);
 	run->interrupts = (int)integer(data, "interrupts", INT_MAX, 0);
 	run->timed_out = cJSON_IsTrue(cJSON_GetObjectItem(data, "timed_out"));
-	run->timed_out = cJSON_IsTrue(cJSON_GetObjectItem(data, "timed_out"));
 	free(run->stopped_by);
 	run->stopped_by = stopped ? strdup(stopped) : NULL;
 	return !stopped || run->stopped_by ? 0 : oom();
