@@ -43,16 +43,20 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "$TEST_USER" "$work/ws" as_user "$UNPRIV_RUNBUNDLE"
 fi
 
-# record reports the processes below the command as well. The shell goes on after
-# each, so the run ends with status 0 and two violations.
+# record reports the processes below the command as well, also one that
+# ignores SIGXCPU until the hard limit's SIGKILL. The shell goes on after
+# each, so the run ends with status 0 and three violations.
 cd "$TMP/ws"
 expect_status 0 "$RUNBUNDLE" record --policy "$work/policy.json" \
 	-o "$TMP/run.rb" -- sh -c '(while :; do :; done)
-head -c 2000000 /dev/zero >big; exit 0'
-expect_grep "^summary: .*, 2 policy violations\$" "$TMP/err"
+head -c 2000000 /dev/zero >big
+sh -c "trap \"\" XCPU; while :; do :; done"; exit 0'
+expect_grep "^summary: .*, 3 policy violations\$" "$TMP/err"
 expect_status 0 "$RUNBUNDLE" log "$TMP/run.rb"
 expect_grep "violation  *limits.cpu_seconds (1) reached: process \[1\] \
 killed by SIGXCPU\$" "$TMP/out"
 expect_grep "violation  *limits.file_size_bytes (1048576) reached: \
 process \[2\] killed by SIGXFSZ\$" "$TMP/out"
+expect_grep "violation  *limits.cpu_seconds (1) reached: process \[3\] \
+killed by SIGKILL\$" "$TMP/out"
 exit 0
