@@ -174,14 +174,19 @@ static char *end_event_line(const cJSON *d)
 	return fmt("agent exited %s after %s", code, dur);
 }
 
-/* "host:port", or "[host]:port" for an IPv6 address so that its colons
- * do not run into the port's. The proxy stores an IPv6 literal in its
- * brackets already, and a connect report stores it bare. */
-/* Port 0 marks a request without a host and port: a proxy's plain HTTP
- * request or malformed target, whose text is then the host. */
+/*
+ * Write "host:port", or "[host]:port" for an IPv6 address so that its
+ * colons do not run into the port's. The proxy stores an IPv6 literal in
+ * its brackets already, and a connect report stores it bare. Port 0
+ * marks a request without a host and port: a proxy's plain HTTP request
+ * or malformed target, whose text is then the host. A proxy request cut
+ * off before its target has neither.
+ */
 static void host_port(char *buf, size_t len, const char *host, double port)
 {
-	if (port == 0)
+	if (port == 0 && !*host)
+		snprintf(buf, len, "(no target)");
+	else if (port == 0)
 		snprintf(buf, len, "%s", host);
 	else if (strchr(host, ':') && host[0] != '[')
 		snprintf(buf, len, "[%s]:%.0f", host, port);

@@ -84,4 +84,14 @@ expect_status 0 "$RUNBUNDLE" inspect "$d/b.rb"
 expect_grep '^  proxy: connection to \[fe80::1\]:80 refused: not allowed$' \
 	"$TMP/out"
 expect_grep '^  network: connect to \[::1\]:8080 denied$' "$TMP/out"
+
+# A proxy request cut off before its target names none, and says so.
+d=$TMP/none
+mkdir -p "$d/before" "$d/after"
+run_spec "$d" --network ':0'
+run_finish "$d"
+forge "$d/b.rb" "$d/spec"
+expect_status 0 "$RUNBUNDLE" inspect "$d/b.rb"
+expect_grep '^  proxy: connection to (no target) refused: not allowed$' \
+	"$TMP/out"
 exit 0
