@@ -16,10 +16,16 @@ ATTACK=/bin/true
 
 # signal_runs TERM|KILL RUNS COMMAND...: run COMMAND, which starts
 # runbundle, RUNS times, each in a process group of its own.
-#   TERM: send SIGTERM to the group over and over until COMMAND exits,
-#         so that one surely comes while the command's process sets up.
-#         runbundle starts with SIGTERM blocked, and keeps it so, so
-#         that the signals reach the sandbox's processes only.
+#   TERM: send SIGTERM to the group over and over until init has one
+#         pending, which it forwards to the command's process, and then
+#         one to that process alone, which gets it in its setup or
+#         later. runbundle starts with SIGTERM blocked, and keeps it so,
+#         so that the signals reach the sandbox's processes only. Init
+#         counts a SIGTERM more than 100 ms after the first as a second
+#         one, which kills the command. With --sandbox none, init waits
+#         for signals while the command's process sets up, so a group
+#         signal sent that late failed the run, as under ASan on a busy
+#         machine.
 #   KILL: send SIGKILL to the command's process as soon as it shows,
 #         the child of init, which is runbundle's child.
 # Prints one line per run that failed: its status, what it left and its
@@ -43,12 +49,37 @@ def children(pid):
     except OSError:
         return []
 
+def has_pending(pid, sig):
+    """Whether process pid has sig pending, which it blocks."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("ShdPnd:"):
+                    return int(line.split()[1], 16) >> (sig - 1) & 1
+    except OSError:
+        pass
+    return False
+
 def term(run):
+    # Init takes a SIGTERM only after it started the command's process.
+    # A signal sent while init has neither one pending nor a child thus
+    # cannot come after the one it takes.
     while run.poll() is None:
+        if any(has_pending(init, signal.SIGTERM) or children(init)
+               for init in children(run.pid)):
+            break
         try:
             os.killpg(run.pid, signal.SIGTERM)
         except ProcessLookupError:
             return
+    while run.poll() is None:
+        for init in children(run.pid):
+            for agent in children(init):
+                try:
+                    os.kill(agent, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                return
 
 def kill(run):
     while run.poll() is None:
