@@ -66,8 +66,10 @@ struct bundle {
 	/* An immutable open (store.c) takes no lock, so a writer that
 	 * starts meanwhile goes unseen. header contains the file's first
 	 * 100 bytes before the open, which tell whether one did.
-	 * immutable: 1 with nothing beside the file, 2 with an empty -wal. */
+	 * immutable: 1 with nothing beside the file, 2 with an empty -wal.
+	 * stale_journal: a -journal was beside the file at the open too. */
 	int immutable;
+	int stale_journal;
 	unsigned char header[100];
 };
 
