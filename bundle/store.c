@@ -890,6 +890,18 @@ static int check_length(const char *path, const unsigned char *header,
 	return -1;
 }
 
+/* Find the files that SQLite keeps beside the bundle at path. SQLite puts
+ * them beside the file that a symlink names, not beside the symlink. */
+static void sidecars(const char *path, struct file_state *fs)
+{
+	char *resolved = realpath(path, NULL);
+
+	fs->empty_wal = 0;
+	sidecar(resolved ? resolved : path, "-wal", &fs->wal, &fs->empty_wal);
+	sidecar(resolved ? resolved : path, "-journal", &fs->journal, NULL);
+	free(resolved);
+}
+
 /* Check the first 100 bytes (the SQLite header) with plain I/O, and
  * the files that SQLite keeps beside the bundle. */
 static int check_header(const char *path, struct file_state *fs)
@@ -898,7 +910,6 @@ static int check_header(const char *path, struct file_state *fs)
 	struct stat st;
 	ssize_t n;
 	uint32_t version;
-	char *resolved;
 	int fd = open_regular(path, &st);
 
 	if (fd < 0)
@@ -925,13 +936,7 @@ static int check_header(const char *path, struct file_state *fs)
 		return -1;
 	}
 
-	/* SQLite puts the -wal and -journal beside the file that a
-	 * symlink names, not beside the symlink. */
-	resolved = realpath(path, NULL);
-	fs->empty_wal = 0;
-	sidecar(resolved ? resolved : path, "-wal", &fs->wal, &fs->empty_wal);
-	sidecar(resolved ? resolved : path, "-journal", &fs->journal, NULL);
-	free(resolved);
+	sidecars(path, fs);
 	return check_length(path, header, &st, fs);
 }
 
@@ -1161,8 +1166,8 @@ static int open_read(struct bundle *bundle, const struct file_state *fs)
 	if (!fs->wal)
 		return recover_read_only(bundle);
 
-	/* An empty WAL contains nothing that the main file lacks. */
-	/* NOTE: a -journal beside it is read past too. A writer killed
+	/* An empty WAL contains nothing that the main file lacks.
+	 * NOTE: a -journal beside it is read past too. A writer killed
 	 * while it switched to WAL leaves a hot one with an empty -wal, so
 	 * the pages of its transaction that reached the file are read as
 	 * they are. Rolling the journal back here made another test fail
@@ -1260,7 +1265,6 @@ void bundle_close(struct bundle *bundle)
 int bundle_read_changed(const struct bundle *bundle)
 {
 	struct file_state now;
-	char *resolved;
 	int fd;
 
 	if (!bundle->immutable)
@@ -1275,12 +1279,7 @@ int bundle_read_changed(const struct bundle *bundle)
 	close(fd);
 	if (memcmp(now.header, bundle->header, sizeof(now.header)) != 0)
 		return 1;
-	resolved = realpath(bundle->path, NULL);
-	sidecar(resolved ? resolved : bundle->path, "-wal", &now.wal,
-		&now.empty_wal);
-	sidecar(resolved ? resolved : bundle->path, "-journal", &now.journal,
-		NULL);
-	free(resolved);
+	sidecars(bundle->path, &now);
 	/* An empty -wal that was there at the open still adds nothing. */
 	if (now.wal && !(bundle->immutable == 2 && now.empty_wal))
 		return 1;

@@ -103,7 +103,6 @@ static void print_line(const char *prefix, const char *fmt, va_list ap)
 {
 	char *raw = NULL, *clean = NULL;
 	int len = vasprintf(&raw, fmt, ap);
-	const char *start = "";
 
 	/* Sanitizing never makes the text longer. */
 	if (len < 0)
@@ -116,9 +115,8 @@ static void print_line(const char *prefix, const char *fmt, va_list ap)
 		return;
 	}
 	cli_sanitize(clean, (size_t)len + 1, raw);
-	if (__atomic_exchange_n(&output_mid_line, 0, __ATOMIC_RELAXED))
-		start = "\n";
-	fprintf(stderr, "%s%s%s\n", start, prefix, clean);
+	cli_output_line_end();
+	fprintf(stderr, "%s%s\n", prefix, clean);
 	free(clean);
 	free(raw);
 }

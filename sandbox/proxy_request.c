@@ -108,7 +108,7 @@ static enum proxy_parse parse_authority(struct proxy_request *req)
 		memcpy(req->host, t + 1, host_len);
 		req->host[host_len] = '\0';
 		/* RFC 3986 brackets only IPv6 (or IPvFuture) addresses, so
-		 * "[127.0.0.1]" is invalid, as the policy's check says. */
+		 * "[127.0.0.1]" is invalid here as in the policy. */
 		if (inet_pton(AF_INET6, req->host, &address) != 1)
 			return malformed(req, "invalid IPv6 address");
 		req->host_is_ipv6 = true;

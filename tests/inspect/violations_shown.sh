@@ -85,7 +85,7 @@ expect_grep '^  proxy: connection to \[fe80::1\]:80 refused: not allowed$' \
 	"$TMP/out"
 expect_grep '^  network: connect to \[::1\]:8080 denied$' "$TMP/out"
 
-# A proxy request cut off before its target names none, and says so.
+# A proxy request cut off before its target is shown as having none.
 d=$TMP/none
 mkdir -p "$d/before" "$d/after"
 run_spec "$d" --network ':0'

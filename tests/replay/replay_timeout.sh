@@ -1,11 +1,11 @@
 #!/bin/sh
-# A replay that the policy's timeout ends says so. Its agent is killed
-# with SIGKILL, and without the timeout named the divergence would read
-# like any other kill. The report, --json and --repeat name it.
+# A replay that the policy's timeout ends names the timeout in the
+# report, in --json and in --repeat. Its agent is killed with SIGKILL,
+# which alone would read like any other kill.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
 
-# The command of the only step sleeps as long as $TMP/ctl says, which
+# The command of the only step sleeps for the seconds in $TMP/ctl, which
 # the runs without a sandbox read on the host.
 echo 0 >"$TMP/ctl"
 printf '{"version": 1, "limits": {"timeout_seconds": 2}}\n' \
