@@ -58,19 +58,20 @@ static int add_proc(struct replay_step_cmp *sc, const struct replay_proc *p,
 	return 0;
 }
 
-/* Whether two argument vectors differ in more than volatile values
- * (a temporary directory's name, a timestamp): -1 on failure, else 1
- * or 0, counting volatile-only differences in sc. */
-static int argv_diverges(struct cmp_state *st, struct replay_step_cmp *sc,
-			 const cJSON *x, const cJSON *y)
+/* Whether two values named name (argv, cwd) differ in more than
+ * volatile values (a temporary directory's name, a timestamp): -1 on
+ * failure, else 1 or 0, counting volatile-only differences in sc. */
+static int diverges(struct cmp_state *st, struct replay_step_cmp *sc,
+		    const cJSON *x, const cJSON *y, const char *name)
 {
 	struct harness_diff d = {0};
 	int rc;
 
 	if (cJSON_Compare(x, y, 1) || (!x && !y))
 		return 0;
-	if (harness_jsondiff(x, y, st->normalizer, "argv", &d) < 0) {
-		replay_set_error("cannot compare argv: %s", harness_error());
+	if (harness_jsondiff(x, y, st->normalizer, name, &d) < 0) {
+		replay_set_error("cannot compare %s: %s", name,
+				 harness_error());
 		return -1;
 	}
 	rc = d.divergent > 0;
@@ -131,6 +132,56 @@ static int add_argv(struct replay_step_cmp *sc, const struct replay_proc *x,
 	return 0;
 }
 
+/*
+ * Make a JSON string of the other run's cwd with its workspace's path
+ * replaced by the recording's. A replay without a sandbox runs in a
+ * directory of its own, so the two paths differ there. In the sandbox
+ * both runs have the recorded path. NULL when out of memory.
+ */
+static cJSON *cwd_as_recorded(const struct cmp_state *st, const char *cwd)
+{
+	const cJSON *from = cJSON_GetObjectItem(st->b->record, "workspace");
+	const cJSON *to = cJSON_GetObjectItem(st->a->record, "workspace");
+	size_t n = cJSON_IsString(from) ? strlen(from->valuestring) : 0;
+	cJSON *mapped;
+	char *joined;
+
+	if (!n || !cJSON_IsString(to) ||
+	    strncmp(cwd, from->valuestring, n) != 0 ||
+	    (cwd[n] != '/' && cwd[n] != '\0'))
+		return cJSON_CreateString(cwd);
+	if (asprintf(&joined, "%s%s", to->valuestring, cwd + n) < 0)
+		return NULL;
+	mapped = cJSON_CreateString(joined);
+	free(joined);
+	return mapped;
+}
+
+/* Compare where a process ran, when both runs recorded it. A cwd in a
+ * temporary directory whose name differs is volatile, as in argv. */
+static int compare_cwd(struct cmp_state *st, struct replay_step_cmp *sc,
+		       const struct replay_proc *x,
+		       const struct replay_proc *y)
+{
+	cJSON *recorded, *other;
+	char what[512];
+	int rc;
+
+	if (!x->cwd || !y->cwd)
+		return 0;
+	recorded = cJSON_CreateString(x->cwd);
+	other = cwd_as_recorded(st, y->cwd);
+	rc = recorded && other ? diverges(st, sc, recorded, other, "cwd")
+			       : oom();
+	cJSON_Delete(recorded);
+	cJSON_Delete(other);
+	if (rc <= 0)
+		return rc;
+	snprintf(what, sizeof(what), "ran in %s, recorded %s", y->cwd,
+		 x->cwd);
+	return add_proc(sc, x, "cwd", what, x->cwd, y->cwd);
+}
+
 /* What a process ran: compared in the step it started in. */
 static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 			 const struct replay_proc *x,
@@ -144,7 +195,7 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 				"did not run in the other "
 				"run",
 				x->command, NULL);
-	rc = argv_diverges(st, sc, x->argv, y->argv);
+	rc = diverges(st, sc, x->argv, y->argv, "argv");
 	if (rc < 0)
 		return -1;
 	if (rc)
@@ -170,7 +221,7 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 		return add_proc(sc, x, "binary", what, x->script_sha256,
 				y->script_sha256);
 	}
-	return 0;
+	return compare_cwd(st, sc, x, y);
 }
 
 /* How it ended: compared in the step it ended in, so the agent's own

@@ -332,10 +332,12 @@ static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 	cJSON_Delete(p->argv);
 	free(p->command);
 	free(p->exe_path);
+	free(p->cwd);
 	free(p->exec_error);
 	p->argv = cJSON_Duplicate(argv, 1);
 	p->command = join_argv(p->argv);
 	p->exe_path = path ? strdup(path) : NULL;
+	p->cwd = string(data, "cwd") ? strdup(string(data, "cwd")) : NULL;
 	p->exec_error = string(data, "error") ? strdup(string(data, "error"))
 					      : NULL;
 	p->exec_seq = (uint64_t)integer(event, "seq", INT64_MAX, 0);
@@ -742,6 +744,7 @@ void replay_run_free(struct replay_run *run)
 		free(p->exe_path);
 		free(p->script_sha256);
 		free(p->script_path);
+		free(p->cwd);
 		free(p->exec_error);
 		free(p->end);
 		cJSON_Delete(p->argv);

@@ -54,6 +54,9 @@ struct replay_proc {
 	char *script_sha256; /* of the #! file that the executable ran,
 			      * from the exec's object, or NULL */
 	char *script_path;
+	char *cwd;	   /* at its last exec, or NULL when the bundle
+			    * has none (older bundles, a cwd that is not
+			    * UTF-8) */
 	char *exec_error;  /* the errno name of the last exec when it
 			    * failed and none had succeeded ("ENOENT"),
 			    * else NULL */
