@@ -11,10 +11,11 @@ def state(pid):
 
 def settle(pids, stopped):
     """Return the states of pids once each is stopped (or each is not),
-    or as they are after 10 s. A stop or a continue takes effect only
+    or as they are after 30 s. A stop or a continue takes effect only
     once the process runs, and one in a system call finishes it first,
-    which took over 5 s when several test suites shared 2 CPUs."""
-    for _ in range(200):
+    which took over 5 s when several test suites shared 2 CPUs, and
+    over 10 s in uninterruptible sleep (D) under heavy disk writes."""
+    for _ in range(600):
         states = tuple(state(p) for p in pids)
         if all((s == "T") == stopped for s in states):
             break
