@@ -67,10 +67,16 @@ echo "check root-limited: $(limit_hit /tmp/o1)"
 echo "check root-processes: $(via /tmp/d1.json processes)"
 echo "check root-memory: $(via /tmp/d1.json memory_bytes)"
 # The run's cgroup while its command sleeps: memory.max alone would let
-# the command swap out what goes past it, so swap is off there.
+# the command swap out what goes past it, so swap is off there. The
+# cgroup exists before its limits are written, and the command enters it
+# after, so the check waits for the command.
 runbundle sandbox --policy /tmp/p.json -- sleep 30 >/tmp/o1b 2>&1 &
+swap=
 for i in $(seq 100); do
-	swap=$(cat $cg/runbundle-*/memory.swap.max 2>/dev/null) && break
+	if [ -n "$(cat $cg/runbundle-*/cgroup.procs 2>/dev/null)" ]; then
+		swap=$(cat $cg/runbundle-*/memory.swap.max)
+		break
+	fi
 	sleep 0.2
 done
 echo "check root-swap: $swap"
