@@ -1,6 +1,7 @@
 #!/bin/sh
 # A limit of open files too low for runbundle to start the agent: every
-# failure names what it could not do and why, never an unknown error.
+# failure names what it could not do and why, never an unknown error,
+# and one for lack of file descriptors gives the hint to raise the limit.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/record/record_lib.sh"
 
@@ -23,5 +24,11 @@ for n in $(seq 8 22); do
 	if grep -q "unknown error" "$TMP/err"; then
 		cat "$TMP/err" >&2
 		fail "ulimit -n $n: the error is not named"
+	fi
+	if grep -q "Too many open files" "$TMP/err" &&
+		! grep -q '^hint: raise the limit of open files (ulimit -n)' \
+			"$TMP/err"; then
+		cat "$TMP/err" >&2
+		fail "ulimit -n $n: no hint to raise the limit"
 	fi
 done
