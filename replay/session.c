@@ -226,6 +226,21 @@ static int make_workdir(struct replay_outcome *out)
 	return 0;
 }
 
+/* Set the checkout's hint, with TMPDIR in place of its "check out
+ * somewhere else" for a full disk, because the replay chose the
+ * directory. */
+static void checkout_hint(const char *dir)
+{
+	const char *error = bundle_error();
+
+	if (strstr(error, strerror(ENOSPC)) || strstr(error, strerror(EDQUOT)))
+		replay_set_hint("free space on the file system of '%s', or set "
+				"TMPDIR to a directory on another one, where "
+				"the replay rebuilds the workspace", dir);
+	else if (bundle_error_hint())
+		replay_set_hint("%s", bundle_error_hint());
+}
+
 /*
  * The files belong to the user who replays, as they belonged to the one
  * who recorded: inside the sandbox both are the recorded uid. Restoring
@@ -245,6 +260,7 @@ static int checkout(struct replay_run *run, const struct bundle_id *root,
 	if (bundle_checkout(run->bundle, root, dir, &o, NULL) < 0) {
 		replay_set_error("cannot rebuild the workspace: '%s': %s", dir,
 				 bundle_error());
+		checkout_hint(dir);
 		return -1;
 	}
 	return 0;
