@@ -142,6 +142,22 @@ int store_sql_error(struct bundle *bundle, const char *what)
 	if ((code & 0xff) == SQLITE_CANTOPEN &&
 	    too_long_error(what, bundle->path))
 		return -1;
+	/* SQLite reports "unable to open database file" when the process is
+	 * out of file descriptors, which its errno tells apart. */
+	if ((code & 0xff) == SQLITE_CANTOPEN &&
+	    (sqlite3_system_errno(bundle->db) == EMFILE ||
+	     sqlite3_system_errno(bundle->db) == ENFILE)) {
+		int err = sqlite3_system_errno(bundle->db);
+
+		bundle_set_error("%s: '%s': %s", what, bundle->path,
+				 strerror(err));
+		bundle_set_hint(err == EMFILE ? "raise the limit of open files "
+						"(ulimit -n)"
+					      : "the system is out of open "
+						"files; run it again when "
+						"fewer are open");
+		return -1;
+	}
 	bundle_set_error("%s: '%s': %s", what, bundle->path,
 			 sqlite3_errmsg(bundle->db));
 	switch (code & 0xff) {

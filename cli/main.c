@@ -569,6 +569,11 @@ static void *open_module(void)
 	if (!module) {
 		cli_error("cannot load the commands module: '%s': %s", path,
 			  reason);
+		/* dlopen() reports errno only in its text. */
+		if (strstr(reason, strerror(EMFILE))) {
+			cli_hint("raise the limit of open files (ulimit -n)");
+			return NULL;
+		}
 		if (access(path, F_OK) == 0)
 			cli_hint("runbundle loads only the module of its own "
 				 "build or installation, owned by root, you or "

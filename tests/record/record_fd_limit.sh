@@ -11,7 +11,7 @@ cd "$ws"
 
 # Where the run runs out depends on what runbundle has open, so the
 # limits cover each step from its pipes to the sandbox's start.
-for n in $(seq 8 22); do
+for n in $(seq 4 22); do
 	set +e
 	(ulimit -Sn "$n" && exec "$RB" record -o "$TMP/run$n.rb" -- true) \
 		>"$TMP/out" 2>"$TMP/err" </dev/null
@@ -24,6 +24,11 @@ for n in $(seq 8 22); do
 	if grep -q "unknown error" "$TMP/err"; then
 		cat "$TMP/err" >&2
 		fail "ulimit -n $n: the error is not named"
+	fi
+	# Below 8 no run can start: the module or the bundle cannot open.
+	if [ "$n" -lt 8 ] && ! grep -q "Too many open files" "$TMP/err"; then
+		cat "$TMP/err" >&2
+		fail "ulimit -n $n: the error does not name the limit"
 	fi
 	if grep -q "Too many open files" "$TMP/err" &&
 		! grep -q '^hint: raise the limit of open files (ulimit -n)' \
