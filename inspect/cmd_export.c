@@ -164,7 +164,10 @@ static int open_archive(struct export_ctx *c, const char *format,
 		inspect_set_error("cannot create archive: out of memory");
 		return -1;
 	}
-	if (archive_write_set_format_pax_restricted(c->ar) != ARCHIVE_OK ||
+	/* Full pax, because pax_restricted writes an mtime's nanoseconds
+	 * only for an entry that needs an extended header anyway (a long
+	 * name, say), and drops them from every other entry. */
+	if (archive_write_set_format_pax(c->ar) != ARCHIVE_OK ||
 	    (strcmp(format, "tar.zst") == 0 &&
 	     archive_write_add_filter_zstd(c->ar) != ARCHIVE_OK)) {
 		inspect_set_error("cannot create archive: '%s': %s", out,
