@@ -418,15 +418,21 @@ static int emit(struct patch_ctx *c, const char *path, const struct side *old,
 {
 	FILE *out = c->opts->out;
 	const struct side *some = old ? old : new;
+	int same_bytes = old && new && old->len == new->len &&
+			 memcmp(old->data, new->data, old->len) == 0;
 
+	/* A change of permission bits that git's modes do not show (0644
+	 * to 0600) has no line in the diff, because git apply and patch(1)
+	 * reject a diff that is a header alone. */
+	if (same_bytes && strcmp(old->mode, new->mode) == 0)
+		return 0;
 	if ((old && is_binary(old)) || (new && is_binary(new))) {
 		note_binary(c, path, old, new);
 		return 0;
 	}
 	if (out)
 		header(out, path, old, new);
-	if (old && new && old->len == new->len &&
-	    memcmp(old->data, new->data, old->len) == 0)
+	if (same_bytes)
 		return 0;
 	if (!(old && new) && some->len == 0)
 		return 0;
