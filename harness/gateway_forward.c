@@ -371,7 +371,13 @@ static void set_method(CURL *easy, const struct harness_request *live)
 		curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
 		return;
 	}
-	if (live->body_len == 0 && strcmp(live->method, "POST") != 0) {
+	/* An empty body that the agent framed (Content-Length: 0 or an
+	 * empty chunked body) goes out with Content-Length: 0, as the agent
+	 * sent it. A server may reject a PUT or PATCH without a length with
+	 * 411 Length Required (RFC 9110, section 15.5.12). */
+	if (live->body_len == 0 && strcmp(live->method, "POST") != 0 &&
+	    !harness_headers_get(&live->headers, "content-length") &&
+	    !harness_headers_get(&live->headers, "transfer-encoding")) {
 		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
 		if (strcmp(live->method, "GET") != 0)
 			curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
