@@ -417,15 +417,19 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 	return req;
 }
 
-/* Return whether s can be a request target, which has no whitespace or
- * control byte (RFC 9112, section 3.2). libmicrohttpd 0.9.75 ends the
- * target at the last space, so "GET /a b HTTP/1.1" gives "/a b". */
+/*
+ * Return whether s can be a request target, which has no whitespace,
+ * control byte or byte above 0x7f (RFC 9112, section 3.2, and RFC 3986,
+ * section 2). libmicrohttpd 0.9.75 ends the target at the last space,
+ * so "GET /a b HTTP/1.1" gives "/a b". libcurl percent-encodes a byte
+ * above 0x7f, so the upstream would get another target than recorded.
+ */
 static int is_request_target(const char *s)
 {
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if (ch <= 0x20 || ch == 0x7f)
+		if (ch <= 0x20 || ch >= 0x7f)
 			return 0;
 	}
 	return 1;
@@ -773,8 +777,8 @@ static enum MHD_Result first_call(struct MHD_Connection *c,
 	if (!why && !is_token(method, strlen(method)))
 		why = "the method has a byte that is not allowed in a token";
 	if (!why && req->uri && !is_request_target(req->uri))
-		why = "the request target has a space or a control byte; "
-		      "percent-encode it (%20 for a space)";
+		why = "the request target has a space, a control byte or a "
+		      "byte above 0x7f; percent-encode it (%20 for a space)";
 	if (!why)
 		why = check_framing(&req->live.headers);
 	if (why)
