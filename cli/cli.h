@@ -116,6 +116,17 @@ int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
 		   int first);
 
 /*
+ * Check the operands that follow the options, which end at argv[first]:
+ * the names in required, ended by NULL, then up to max in all. synopsis
+ * is how the usage line writes them ("BUNDLE [STEP] PATH"). Returns 0,
+ * or CLI_EXIT_USAGE after the usage error that names the first missing
+ * operand or the first extra argument.
+ */
+int cli_operands(const struct cli_command *self, int argc, char **argv,
+		 int first, const char *const *required, int max,
+		 const char *synopsis);
+
+/*
  * Parse the value of --max-response-body, a number of bytes with an
  * optional K, M or G (powers of 1024), into *out: SIZE_MAX for 0, which
  * means no limit. Returns 0, or CLI_EXIT_USAGE after the usage error.

@@ -241,6 +241,24 @@ int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
 	return 0;
 }
 
+int cli_operands(const struct cli_command *self, int argc, char **argv,
+		 int first, const char *const *required, int max,
+		 const char *synopsis)
+{
+	int n = argc - first;
+
+	for (int i = 0; required[i]; i++) {
+		if (i >= n)
+			return cli_usage_error(self, "missing %s: expected %s",
+					       required[i], synopsis);
+	}
+	if (n > max)
+		return cli_usage_error(self, "unexpected argument: '%s': "
+				       "expected %s", argv[first + max],
+				       synopsis);
+	return 0;
+}
+
 /*
  * Return the option that getopt_long() rejected, as the user wrote it.
  * Inside a cluster ("-xr") optind stays on the cluster, so argv[optind

@@ -1303,8 +1303,7 @@ int cmd_apply(int argc, char **argv, const struct cli_command *self)
 		{ NULL, 0, NULL, NULL },
 	};
 
-	first = inspect_options_parse(argc, argv, self, options, 1,
-				      "one BUNDLE");
+	first = inspect_options_parse(argc, argv, self, options);
 	if (first < 0)
 		return CLI_EXIT_USAGE;
 	return run(argv[first], dir, dry_run, json);

@@ -171,6 +171,7 @@ int cmd_cat(int argc, char **argv, const struct cli_command *self)
 		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const required[] = { "BUNDLE", "PATH", NULL };
 	int c, json = 0, checks = 0;
 
 	opterr = 0;
@@ -180,8 +181,9 @@ int cmd_cat(int argc, char **argv, const struct cli_command *self)
 		else if (!inspect_check_option(c, &checks))
 			return cli_option_error(self, c, argv);
 	}
-	if (argc - optind < 2 || argc - optind > 3)
-		return cli_usage_error(self, "expected BUNDLE [STEP] PATH");
+	if (cli_operands(self, argc, argv, optind, required, 3,
+			 "BUNDLE [STEP] PATH"))
+		return CLI_EXIT_USAGE;
 	if (argc - optind == 2) {
 		char *words[3] = { argv[optind], (char *)"final",
 				   argv[optind + 1] };

@@ -78,6 +78,9 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 		{"keep-setuid", no_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const required[] = {
+		"BUNDLE", "SNAPSHOT", "DIR", NULL
+	};
 	struct bundle_checkout_options options = {.on_skip = print_skip};
 	int c;
 
@@ -97,9 +100,9 @@ int cmd_checkout(int argc, char **argv, const struct cli_command *self)
 			return cli_option_error(self, c, argv);
 		}
 	}
-	if (argc - optind != 3)
-		return cli_usage_error(self, "expected BUNDLE, SNAPSHOT and "
-					     "DIR");
+	if (cli_operands(self, argc, argv, optind, required, 3,
+			 "BUNDLE SNAPSHOT DIR"))
+		return CLI_EXIT_USAGE;
 
 	/* Refused before anything is written: without CAP_CHOWN the first
 	 * owner to restore fails, after the files are already there. */

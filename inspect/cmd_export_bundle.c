@@ -50,6 +50,7 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const import_input[] = { "FILE.tar.zst", NULL };
 	int c;
 
 	opterr = 0;
@@ -65,9 +66,10 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 	}
 	if (!*out)
 		return cli_usage_error(self, "missing -o");
-	if (argc - optind != 1)
-		return cli_usage_error(self, "expected one input file");
-	return 0;
+	if (strcmp(self->name, "import") == 0)
+		return cli_operands(self, argc, argv, optind, import_input, 1,
+				    "FILE.tar.zst");
+	return cli_one_bundle(self, argc, argv, optind);
 }
 
 int cmd_export_bundle(int argc, char **argv, const struct cli_command *self)

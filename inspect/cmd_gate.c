@@ -834,7 +834,6 @@ int cmd_gate(int argc, char **argv, const struct cli_command *self)
 		{ NULL, 0, NULL, NULL },
 	};
 
-	first = inspect_options_parse(argc, argv, self, options, 1,
-				      "one BUNDLE");
+	first = inspect_options_parse(argc, argv, self, options);
 	return first < 0 ? CLI_EXIT_USAGE : run(argv[first], rules, json);
 }

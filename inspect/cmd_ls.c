@@ -224,6 +224,7 @@ int cmd_ls(int argc, char **argv, const struct cli_command *self)
 		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const required[] = { "BUNDLE", NULL };
 	int c, json = 0, recursive = 0, checks = 0;
 
 	opterr = 0;
@@ -235,7 +236,8 @@ int cmd_ls(int argc, char **argv, const struct cli_command *self)
 		else if (!inspect_check_option(c, &checks))
 			return cli_option_error(self, c, argv);
 	}
-	if (argc - optind < 1 || argc - optind > 3)
-		return cli_usage_error(self, "expected BUNDLE [STEP] [PATH]");
+	if (cli_operands(self, argc, argv, optind, required, 3,
+			 "BUNDLE [STEP] [PATH]"))
+		return CLI_EXIT_USAGE;
 	return run(argv + optind, argc - optind, json, recursive, checks);
 }

@@ -409,6 +409,7 @@ int cmd_show(int argc, char **argv, const struct cli_command *self)
 		INSPECT_CHECK_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const required[] = { "BUNDLE", "EVENT", NULL };
 	int c, json = 0, checks = 0;
 
 	opterr = 0;
@@ -418,7 +419,8 @@ int cmd_show(int argc, char **argv, const struct cli_command *self)
 		else if (!inspect_check_option(c, &checks))
 			return cli_option_error(self, c, argv);
 	}
-	if (argc - optind != 2)
-		return cli_usage_error(self, "expected BUNDLE and EVENT");
+	if (cli_operands(self, argc, argv, optind, required, 2,
+			 "BUNDLE EVENT"))
+		return CLI_EXIT_USAGE;
 	return run(argv[optind], argv[optind + 1], json, checks);
 }

@@ -48,8 +48,7 @@ static int option_index(const struct inspect_option *options, int n, int c)
 
 int inspect_options_parse(int argc, char **argv,
 			  const struct cli_command *self,
-			  const struct inspect_option *options,
-			  int n_operands, const char *operands)
+			  const struct inspect_option *options)
 {
 	struct option long_options[INSPECT_OPTIONS_MAX + 1];
 	char short_options[2 + 2 * INSPECT_OPTIONS_MAX];
@@ -74,9 +73,7 @@ int inspect_options_parse(int argc, char **argv,
 		else
 			*options[i].flag = 1;
 	}
-	if (argc - optind != n_operands) {
-		cli_usage_error(self, "expected %s", operands);
+	if (cli_one_bundle(self, argc, argv, optind))
 		return -1;
-	}
 	return optind;
 }

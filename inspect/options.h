@@ -25,15 +25,13 @@ struct inspect_option {
 /*
  * Parse argv (argc words from the command's name on) against options,
  * a table ended by an entry whose name is NULL, and require exactly
- * n_operands operands among them. Returns the index of the first
- * operand in argv. On a bad command line it prints the usage error
- * ("unknown option", "missing value", or "expected " followed by
- * operands) and returns -1, after which the command exits with
- * CLI_EXIT_USAGE.
+ * one operand, the bundle, among them. Returns the index of the bundle
+ * in argv. On a bad command line it prints the usage error ("unknown
+ * option", "missing value", a missing bundle or an extra argument) and
+ * returns -1, after which the command exits with CLI_EXIT_USAGE.
  */
 int inspect_options_parse(int argc, char **argv,
 			  const struct cli_command *self,
-			  const struct inspect_option *options,
-			  int n_operands, const char *operands);
+			  const struct inspect_option *options);
 
 #endif

@@ -105,6 +105,7 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		{"no-cache", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const required[] = { "BUNDLE", "DIR", NULL };
 	int c;
 
 	opterr = 0;
@@ -132,8 +133,9 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 			return cli_option_error(self, c, argv);
 		}
 	}
-	if (argc - optind != 2)
-		return cli_usage_error(self, "expected BUNDLE and DIR");
+	if (cli_operands(self, argc, argv, optind, required, 2,
+			 "BUNDLE DIR"))
+		return CLI_EXIT_USAGE;
 	args->bundle = argv[optind];
 	args->dir = argv[optind + 1];
 	return 0;

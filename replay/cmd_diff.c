@@ -26,13 +26,13 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 		{ "compare-output", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const required[] = { "A", "B", NULL };
 	const char *paths[2] = {NULL, NULL};
 	const char *rules[REPLAY_MAX_MATCH_RULES];
 	size_t n_rules = 0;
 	struct replay_run *a = NULL, *b = NULL;
 	bool json = false, strict_index = false, allow_incomplete = false;
 	bool compare_output = false;
-	size_t n = 0;
 	int c, rc;
 
 	opterr = 0;
@@ -57,14 +57,10 @@ int cmd_diff(int argc, char **argv, const struct cli_command *self)
 		else
 			return cli_option_error(self, c, argv);
 	}
-	for (int i = optind; i < argc; i++) {
-		if (n == 2)
-			return cli_usage_error(self, "too many bundles: '%s'",
-					       argv[i]);
-		paths[n++] = argv[i];
-	}
-	if (n != 2)
-		return cli_usage_error(self, "expected two bundles, A and B");
+	if (cli_operands(self, argc, argv, optind, required, 2, "A B"))
+		return CLI_EXIT_USAGE;
+	paths[0] = argv[optind];
+	paths[1] = argv[optind + 1];
 	for (size_t i = 0; i < 2; i++) {
 		rc = replay_check_intact(paths[i], allow_incomplete);
 		if (rc)
