@@ -369,7 +369,8 @@ int cmd_export(int argc, char **argv, const struct cli_command *self)
 		return cli_usage_error(self, "--format must be tar, tar.zst "
 				       "or dir: '%s'", format);
 	if (!out)
-		return cli_usage_error(self, "missing -o OUT");
+		return cli_usage_error(self, "missing -o: give the "
+				       "file or directory to write");
 	if (keep_setid && strcmp(format, "dir") != 0)
 		return cli_usage_error(self, "invalid --keep-setuid: '%s': "
 				       "it applies to --format dir only, and "

@@ -65,7 +65,8 @@ static int parse(int argc, char **argv, const struct cli_command *self,
 			return cli_option_error(self, c, argv);
 	}
 	if (!*out)
-		return cli_usage_error(self, "missing -o");
+		return cli_usage_error(self, "missing -o: give the "
+				       "file to write");
 	if (strcmp(self->name, "import") == 0)
 		return cli_operands(self, argc, argv, optind, import_input, 1,
 				    "FILE.tar.zst");

@@ -220,7 +220,8 @@ int cmd_patch(int argc, char **argv, const struct cli_command *self)
 		}
 	}
 	if (argc - optind < 1)
-		return cli_usage_error(self, "missing BUNDLE");
+		return cli_usage_error(self, "missing bundle: none follows "
+				       "the options");
 	a.path = argv[optind];
 	a.paths = (const char *const *)argv + optind + 1;
 	a.n_paths = (size_t)(argc - optind - 1);

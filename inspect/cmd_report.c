@@ -348,7 +348,8 @@ int cmd_report(int argc, char **argv, const struct cli_command *self)
 	if (first < 0)
 		return CLI_EXIT_USAGE;
 	if (!output)
-		return cli_usage_error(self, "expected -o FILE");
+		return cli_usage_error(self, "missing -o: give the "
+				       "file to write");
 	flags = allow_incomplete ? INSPECT_CHECK_ALLOW_INCOMPLETE : 0;
 	return run(argv[first], output, json, flags);
 }

@@ -49,11 +49,8 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		else
 			return cli_option_error(self, c, argv);
 	}
-	if (optind >= argc)
-		return cli_usage_error(self, "missing BUNDLE");
-	if (optind + 1 < argc)
-		return cli_usage_error(self, "too many arguments: '%s'",
-				       argv[optind + 1]);
+	if (cli_one_bundle(self, argc, argv, optind))
+		return CLI_EXIT_USAGE;
 	args->path = argv[optind];
 	return 0;
 }

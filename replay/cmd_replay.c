@@ -249,14 +249,9 @@ static int parse_args(int argc, char **argv, const struct cli_command *self,
 		if (rc)
 			return rc;
 	}
-	for (int i = optind; i < argc; i++) {
-		if (a->bundle)
-			return cli_usage_error(self, "too many bundles: '%s'",
-					       argv[i]);
-		a->bundle = argv[i];
-	}
-	if (!a->bundle)
-		return cli_usage_error(self, "no bundle given");
+	if (cli_one_bundle(self, argc, argv, optind))
+		return CLI_EXIT_USAGE;
+	a->bundle = argv[optind];
 	if (a->jobs && !a->repeat)
 		return cli_usage_error(self, "invalid option: '-j %u': only "
 				       "--repeat N runs replays in parallel",

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A missing operand is named, and so is the first extra argument, with
 # the operands that the command expects, for every command that takes a
-# fixed list of them.
+# fixed list of them. So is a missing -o where a command requires it.
 . "$TESTS_DIR/lib.sh"
 
 mkdir "$TMP/dir"
@@ -41,6 +41,15 @@ apply --dry-run|missing bundle: none follows the options
 apply --dry-run $B x|unexpected argument: 'x': $ONE
 report -o r.html|missing bundle: none follows the options
 report -o r.html $B x|unexpected argument: 'x': $ONE
+verify|missing bundle: none follows the options
+verify $B x|unexpected argument: 'x': $ONE
+replay|missing bundle: none follows the options
+replay $B x|unexpected argument: 'x': $ONE
+patch|missing bundle: none follows the options
+export-bundle $B|missing -o: give the file to write
+import a.tar.zst|missing -o: give the file to write
+export --format tar $B|missing -o: give the file or directory to write
+report $B|missing -o: give the file to write
 LIST
 
 # Nothing was written under any of the names above.

@@ -62,4 +62,4 @@ installed=$(find "$TMP/dest" -path '*/bin/runbundle' -type f)
 [ -n "$installed" ] || fail "meson install put no bin/runbundle in $TMP/dest"
 every_command "$installed"
 expect_status 2 "$installed" verify
-expect_grep '^runbundle: missing BUNDLE' "$TMP/err"
+expect_grep '^runbundle: missing bundle' "$TMP/err"
