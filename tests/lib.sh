@@ -128,6 +128,26 @@ expect_grep() {
 	}
 }
 
+# on_small_fs SCRIPT [ARG...]: run sh -c SCRIPT, with $1 set to $TMP and
+# the ARGs after it, in a private mount namespace where $TMP/small-fs is
+# a tmpfs of 2 MiB, gone when the shell ends. Sets $status to the
+# script's exit status, and skips the test where no tmpfs can be
+# mounted (not root, no unshare).
+on_small_fs() {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a small tmpfs needs root"
+	command -v unshare >/dev/null || skip "unshare is not installed"
+	mkdir -p "$TMP/small-fs"
+	small_fs_script=$1
+	shift
+	set +e
+	unshare --mount --propagation private sh -c "
+		mount -t tmpfs -o size=2m tmpfs \"\$1/small-fs\" || exit 77
+		$small_fs_script" sh "$TMP" "$@"
+	status=$?
+	set -e
+	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs"
+}
+
 # The unprivileged user that tests switch to when they run as root. The
 # binary and its commands module are copied into $TMP, because the build
 # directory may sit below a home directory that this user cannot enter.

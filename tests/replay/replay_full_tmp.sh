@@ -5,24 +5,15 @@
 # namespace.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/replay/replay_lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "mounting a small tmpfs needs root"
-command -v unshare >/dev/null || skip "unshare is not installed"
 
 new_workspace "$TMP/ws" 'true'
 head -c 3000000 /dev/urandom >"$TMP/ws/big"
 record_in "$TMP/ws" "$TMP/run.rb"
-mkdir "$TMP/small-fs"
-
-set +e
-unshare --mount --propagation private sh -c '
-	mount -t tmpfs -o size=2m tmpfs "$1/small-fs" || exit 77
+on_small_fs '
 	TMPDIR="$1/small-fs" "$2" replay "$1/run.rb" >/dev/null 2>"$1/err"
 	status=$?
 	ls -A "$1/small-fs" >"$1/left"
-	exit $status' sh "$TMP" "$RUNBUNDLE"
-status=$?
-set -e
-[ "$status" -ne 77 ] || skip "cannot mount a tmpfs"
+	exit $status' "$RUNBUNDLE"
 expect_eq 3 "$status" "exit status of a replay on a full TMPDIR"
 expect_grep "^runbundle: cannot rebuild the workspace: \
 '$TMP/small-fs/runbundle-replay-[^/]*/workspace': .*'big': \
