@@ -146,6 +146,13 @@ int bundle_has(struct bundle *bundle, const struct bundle_id *id);
 int bundle_get(struct bundle *bundle, const struct bundle_id *id,
 	       void **data, size_t *len, enum bundle_kind *kind);
 
+/* Load an object as bundle_get does, for readers that know its size from
+ * a tree entry or a chunk list. Returns -2, with *len set to the size
+ * that its size column records, when that is more than max bytes, and
+ * then decompresses nothing. */
+int bundle_get_max(struct bundle *bundle, const struct bundle_id *id,
+		   uint64_t max, void **data, size_t *len);
+
 /*
  * Store the content of a file read from fd up to EOF. Small content
  * becomes one BLOB; large content is split with content-defined chunking

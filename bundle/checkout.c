@@ -244,7 +244,11 @@ static int write_blob(struct checkout *c, const struct bundle_tree_entry *e)
 
 	c->disk_errno = 0;
 	c->stopped = 0;
-	if (bundle_get(c->bundle, &e->ref, &data, &len, NULL) < 0) {
+	rc = bundle_get_max(c->bundle, &e->ref, bundle_entry_content_size(e),
+			    &data, &len);
+	if (rc == -2)
+		return content_error(c, &f, "content longer than its entry");
+	if (rc < 0) {
 		f.failed = 1;
 		snprintf(f.message, sizeof(f.message), "%s", bundle_error());
 		snprintf(f.hint, sizeof(f.hint), "%s",

@@ -402,16 +402,18 @@ static int write_chunk(struct bundle *bundle, const struct chunk_list *list,
 	int rc;
 
 	chunk_list_get(list, i, &id, &expected);
-	if (bundle_get(bundle, &id, &data, &len, NULL))
+	rc = bundle_get_max(bundle, &id, expected, &data, &len);
+	if (rc == -1)
 		return -1;
-	if (len != expected) {
+	if (rc == -2 || len != expected) {
 		char hex[BUNDLE_ID_HEX_LEN + 1];
 
 		bundle_id_to_hex(&id, hex);
 		bundle_set_error("cannot read chunk: '%s': %zu bytes, its "
 				 "chunk list says %llu",
 				 hex, len, (unsigned long long)expected);
-		free(data);
+		if (rc == 0)
+			free(data);
 		return -1;
 	}
 	EVP_DigestUpdate(sha, data, len);

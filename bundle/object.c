@@ -383,11 +383,16 @@ bad_length:
 	return damaged(bundle, id, "length does not match its size column");
 }
 
-int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
-	       size_t *len, enum bundle_kind *kind)
+/* Load an object as bundle_get does, or return -2 before decompressing
+ * it when its size column records more than max bytes, because a small
+ * zstd frame can declare and decompress to gigabytes. */
+static int get_object(struct bundle *bundle, const struct bundle_id *id,
+		      uint64_t max, void **data, size_t *len,
+		      enum bundle_kind *kind)
 {
 	char hex[BUNDLE_ID_HEX_LEN + 1];
 	sqlite3_stmt *stmt;
+	sqlite3_int64 size;
 	int rc;
 
 	/* Objects still queued for compression are not rows yet. */
@@ -424,7 +429,29 @@ int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
 		sqlite3_reset(stmt);
 		return damaged(bundle, id, "unknown kind");
 	}
+	size = sqlite3_column_int64(stmt, 1);
+	if (size >= 0 && (uint64_t)size > max) {
+		*len = (uint64_t)size > SIZE_MAX ? SIZE_MAX : (size_t)size;
+		sqlite3_reset(stmt);
+		bundle_id_to_hex(id, hex);
+		bundle_set_error("cannot read object: '%s': %lld bytes, more "
+				 "than the %llu expected",
+				 hex, size, (unsigned long long)max);
+		return -2;
+	}
 	rc = decode(bundle, id, stmt, data, len);
 	sqlite3_reset(stmt);
 	return rc;
+}
+
+int bundle_get(struct bundle *bundle, const struct bundle_id *id, void **data,
+	       size_t *len, enum bundle_kind *kind)
+{
+	return get_object(bundle, id, UINT64_MAX, data, len, kind);
+}
+
+int bundle_get_max(struct bundle *bundle, const struct bundle_id *id,
+		   uint64_t max, void **data, size_t *len)
+{
+	return get_object(bundle, id, max, data, len, NULL);
 }

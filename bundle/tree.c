@@ -234,6 +234,17 @@ static int entry_cmp(const void *x, const void *y)
 	return bundle_tree_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
+uint64_t bundle_entry_content_size(const struct bundle_tree_entry *e)
+{
+	uint64_t size = 0;
+
+	if (!e->sparse)
+		return e->size;
+	for (uint32_t i = 0; i < e->n_extents; i++)
+		size += e->extents[i].length;
+	return size;
+}
+
 int bundle_same_layout(int a_sparse, const struct bundle_extent *a,
 		       uint32_t a_n, int b_sparse,
 		       const struct bundle_extent *b, uint32_t b_n)

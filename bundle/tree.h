@@ -98,6 +98,10 @@ void bundle_tree_init(struct bundle_tree *tree);
 /* Free what the tree owns and leave it empty. Accepts a zeroed tree. */
 void bundle_tree_release(struct bundle_tree *tree);
 
+/* The length of the content that a FILE entry's ref names: its size, or
+ * the total length of its data extents when it is sparse. */
+uint64_t bundle_entry_content_size(const struct bundle_tree_entry *e);
+
 /* Copy entry (with its name, text and extents) into tree. Entries may be
  * added in any order; bundle_tree_encode() sorts them. Fails on an
  * invalid name or text longer than BUNDLE_TREE_TEXT_MAX. */

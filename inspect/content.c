@@ -321,6 +321,8 @@ static int expand(const unsigned char *data, size_t len, struct expander *x)
 	return 0;
 }
 
+/* NOTE: a chunk is loaded whatever size its object declares, because
+ * inspect_chunks_foreach() passes the id without the chunk list's size. */
 static int stream_blob(const struct bundle_id *id, void *arg)
 {
 	struct expander *x = arg;
@@ -358,7 +360,17 @@ int inspect_content_stream_holes(struct bundle *bundle,
 		return -1;
 	}
 	if (entry->ref_kind != BUNDLE_CHUNKS) {
-		rc = stream_blob(&entry->ref, &x);
+		rc = bundle_get_max(bundle, &entry->ref,
+				    bundle_entry_content_size(entry), &data,
+				    &len);
+		if (rc == -2)
+			return set_content_error(entry, "content longer than "
+						 "its entry");
+		if (rc < 0)
+			return inspect_take_error(bundle_error(),
+						  bundle_error_hint());
+		rc = expand(data, len, &x);
+		free(data);
 	} else {
 		if (bundle_get(bundle, &entry->ref, &data, &len, NULL) < 0)
 			return inspect_take_error(bundle_error(),
