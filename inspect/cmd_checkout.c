@@ -17,8 +17,10 @@
 #include "bundle/snapshot.h"
 #include "cli/cli.h"
 #include "inspect/commands.h"
+#include "inspect/error.h"
 #include "inspect/output.h"
 #include "inspect/signals.h"
+#include "inspect/view.h"
 
 static void print_skip(const char *path, enum bundle_entry_kind kind,
 		       const char *why, void *arg)
@@ -37,8 +39,10 @@ static int run(const char *path, const char *name, const char *dir,
 	struct bundle *bundle = bundle_open(path, BUNDLE_READ);
 	int rc;
 
-	if (!bundle)
-		return cli_error_from(bundle_error(), bundle_error_hint());
+	if (!bundle) {
+		inspect_open_error(path);
+		return cli_error_from(inspect_error(), inspect_error_hint());
+	}
 	rc = bundle_snapshot_find(bundle, name, &snapshot);
 	with_root.root = &snapshot.root_meta;
 	if (rc == 0) {

@@ -219,10 +219,15 @@ expect_all_err "^runbundle: cannot open bundle: '$TMP/cut.rb': the file is \
 truncated: $((size - page)) bytes, but its header says $size\$"
 expect_all_err "^hint: the copy ends early"
 keep_out "$TMP/cut"
-expect_status 3 "$RUNBUNDLE" verify "$TMP/cut.rb"
-expect_grep "^runbundle: cannot open bundle: '$TMP/cut.rb': the file is \
-truncated: $((size - page)) bytes, but its header says $size\$" "$TMP/err"
-expect_grep "^hint: the copy ends early" "$TMP/err"
+for cmd in "verify" "checkout initial $TMP/cut-tree"; do
+	# shellcheck disable=SC2086
+	expect_status 3 "$RUNBUNDLE" ${cmd%% *} "$TMP/cut.rb" \
+		$(echo "$cmd" | cut -s -d' ' -f2-)
+	expect_grep "^runbundle: cannot open bundle: '$TMP/cut.rb': the file \
+is truncated: $((size - page)) bytes, but its header says $size\$" "$TMP/err"
+	expect_grep "^hint: the copy ends early" "$TMP/err"
+done
+[ ! -e "$TMP/cut-tree" ] || fail "checkout of a truncated bundle made a tree"
 
 # An incomplete bundle, as a killed recording leaves it: no end event
 # and never finalized. It is flagged unless --allow-incomplete accepts
