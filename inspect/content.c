@@ -199,7 +199,8 @@ static uint64_t get_be64(const unsigned char *p)
 }
 
 int inspect_chunks_foreach(const void *data, size_t len,
-			   int (*fn)(const struct bundle_id *id, void *arg),
+			   int (*fn)(const struct bundle_id *id,
+				     uint64_t size, void *arg),
 			   void *arg)
 {
 	const unsigned char *p = data;
@@ -222,7 +223,7 @@ int inspect_chunks_foreach(const void *data, size_t len,
 		struct bundle_id id;
 
 		memcpy(id.bytes, p + at, BUNDLE_ID_LEN);
-		rc = fn(&id, arg);
+		rc = fn(&id, get_be64(p + at + 32), arg);
 		if (rc)
 			return rc;
 	}
@@ -321,17 +322,28 @@ static int expand(const unsigned char *data, size_t len, struct expander *x)
 	return 0;
 }
 
-/* NOTE: a chunk is loaded whatever size its object declares, because
- * inspect_chunks_foreach() passes the id without the chunk list's size. */
-static int stream_blob(const struct bundle_id *id, void *arg)
+/* Expand one chunk, which must have the size that the chunk list
+ * records. An object that declares more is not decompressed. */
+static int stream_blob(const struct bundle_id *id, uint64_t size, void *arg)
 {
 	struct expander *x = arg;
+	char hex[BUNDLE_ID_HEX_LEN + 1];
 	void *data;
 	size_t len;
 	int rc;
 
-	if (bundle_get(x->bundle, id, &data, &len, NULL) < 0)
+	rc = bundle_get_max(x->bundle, id, size, &data, &len);
+	if (rc == -1)
 		return inspect_take_error(bundle_error(), bundle_error_hint());
+	if (rc == -2 || len != size) {
+		if (rc == 0)
+			free(data);
+		bundle_id_to_hex(id, hex);
+		inspect_set_error("cannot read chunk: '%s': %zu bytes, its "
+				  "chunk list says %llu", hex, len,
+				  (unsigned long long)size);
+		return -1;
+	}
 	rc = expand(data, len, x);
 	free(data);
 	return rc;

@@ -80,10 +80,11 @@ int inspect_content_read(struct bundle *bundle,
 			 const struct bundle_tree_entry *entry, size_t max,
 			 unsigned char **data, size_t *len);
 
-/* Call fn with the id of every chunk of a chunk list object (data, len),
- * after checking its framing. */
+/* Call fn with the id and the size of every chunk of a chunk list
+ * object (data, len), after checking its framing. */
 int inspect_chunks_foreach(const void *data, size_t len,
-			   int (*fn)(const struct bundle_id *id, void *arg),
+			   int (*fn)(const struct bundle_id *id,
+				     uint64_t size, void *arg),
 			   void *arg);
 
 /* The display name of an entry kind: "file", "dir", "symlink", ... */

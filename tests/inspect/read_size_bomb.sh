@@ -34,3 +34,18 @@ expect_grep "$why" "$TMP/err"
 # verify names the same object.
 expect_status 1 "$RUNBUNDLE" verify "$TMP/b.rb"
 expect_grep "records 15 bytes of content, but its content $id" "$TMP/out"
+
+# The same for one chunk of a large file: the chunk list records the
+# size of each chunk, and a chunk that declares more is not decompressed.
+mkdir "$TMP/big"
+head -c 3000000 /dev/urandom >"$TMP/big/r"
+"$RUNBUNDLE" snapshot --finalize "$TMP/c.rb" "$TMP/big" >/dev/null
+chunk=$(sqlite3 "$TMP/c.rb" "SELECT hex(id) FROM objects WHERE kind = 'blob'
+	LIMIT 1")
+[ -n "$chunk" ] || fail "the large file has no chunk"
+sqlite3 "$TMP/c.rb" "UPDATE objects SET size = 268435456,
+	encoding = 'zstd', dict = NULL, data = readfile('$TMP/bomb.zst')
+	WHERE id = x'$chunk'"
+expect_status 3 "$RUNBUNDLE" cat "$TMP/c.rb" latest r
+expect_grep "^runbundle: .*cannot read chunk: '$(echo "$chunk" |
+	tr A-F a-f)': 268435456 bytes, its chunk list says [0-9]*" "$TMP/err"
