@@ -569,7 +569,13 @@ static void *open_module(void)
 	if (!module) {
 		cli_error("cannot load the commands module: '%s': %s", path,
 			  reason);
-		/* dlopen() reports errno only in its text. */
+		/* dlopen() reports errno only in its text, and ENFILE's
+		 * starts with EMFILE's. */
+		if (strstr(reason, strerror(ENFILE))) {
+			cli_hint("the system is out of open files; run it "
+				 "again when fewer are open");
+			return NULL;
+		}
 		if (strstr(reason, strerror(EMFILE))) {
 			cli_hint("raise the limit of open files (ulimit -n)");
 			return NULL;

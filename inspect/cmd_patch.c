@@ -144,8 +144,13 @@ static int check_paths(struct inspect_view *v, const struct patch_args *a,
 		    in_snapshot(v, &v->steps[to].root, p))
 			continue;
 		cli_sanitize(shown, sizeof(shown), p);
-		inspect_set_error("no such path: '%s': in neither step %zu nor "
-				  "step %zu of the run", shown, from, to);
+		if (from == to)
+			inspect_set_error("no such path: '%s': not in step %zu "
+					  "of the run", shown, from);
+		else
+			inspect_set_error("no such path: '%s': in neither step "
+					  "%zu nor step %zu of the run", shown,
+					  from, to);
 		inspect_set_hint("'runbundle ls %s' lists the paths of the "
 				 "final step", a->path);
 		return -1;

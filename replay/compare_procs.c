@@ -164,7 +164,7 @@ static int compare_cwd(struct cmp_state *st, struct replay_step_cmp *sc,
 		       const struct replay_proc *y)
 {
 	cJSON *recorded, *other;
-	char what[512];
+	char *what;
 	int rc;
 
 	if (!x->cwd || !y->cwd)
@@ -177,9 +177,11 @@ static int compare_cwd(struct cmp_state *st, struct replay_step_cmp *sc,
 	cJSON_Delete(other);
 	if (rc <= 0)
 		return rc;
-	snprintf(what, sizeof(what), "ran in %s, recorded %s", y->cwd,
-		 x->cwd);
-	return add_proc(sc, x, "cwd", what, x->cwd, y->cwd);
+	if (asprintf(&what, "ran in %s, recorded %s", y->cwd, x->cwd) < 0)
+		return oom();
+	rc = add_proc(sc, x, "cwd", what, x->cwd, y->cwd);
+	free(what);
+	return rc;
 }
 
 /* What a process ran: compared in the step it started in. */

@@ -340,6 +340,10 @@ static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 	p->cwd = string(data, "cwd") ? strdup(string(data, "cwd")) : NULL;
 	p->exec_error = string(data, "error") ? strdup(string(data, "error"))
 					      : NULL;
+	if (string(data, "cwd") && !p->cwd) {
+		cJSON_Delete(exec);
+		return oom();
+	}
 	p->exec_seq = (uint64_t)integer(event, "seq", INT64_MAX, 0);
 	cJSON_Delete(exec);
 	return p->command ? 0 : oom();

@@ -66,6 +66,13 @@ ls "$TMP" | grep -q '\.tmp-' && fail "report left a temporary file"
 expect_status 3 "$RUNBUNDLE" patch "$TMP/f.rb" nosuch
 expect_grep "^runbundle: no such path: 'nosuch': in neither step" "$TMP/err"
 expect_eq '' "$(cat "$TMP/out")" "the output of a missing path"
+# A bundle of one snapshot has one step to name.
+mkdir "$TMP/one"
+echo one >"$TMP/one/a"
+"$RUNBUNDLE" snapshot --finalize "$TMP/one.rb" "$TMP/one" >/dev/null
+expect_status 3 "$RUNBUNDLE" patch "$TMP/one.rb" nosuch
+expect_grep "^runbundle: no such path: 'nosuch': not in step 0 of the \
+run\$" "$TMP/err"
 expect_status 0 "$RUNBUNDLE" patch "$TMP/f.rb" src
 expect_grep '^+two' "$TMP/out"
 expect_status 0 "$RUNBUNDLE" patch "$TMP/f.rb" src/a.c
