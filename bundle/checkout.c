@@ -138,17 +138,6 @@ static uint64_t place(const struct bundle_tree_entry *e, uint64_t pos,
 	return 0;
 }
 
-static uint64_t stored_size(const struct bundle_tree_entry *e)
-{
-	uint64_t n = 0;
-
-	if (!e->sparse)
-		return e->size;
-	for (uint32_t i = 0; i < e->n_extents; i++)
-		n += e->extents[i].length;
-	return n;
-}
-
 /* Write n bytes of the stored content, which start at byte *pos of it,
  * into the current archive entry at their places in the file. Returns 0,
  * or -1 with *why set. */
@@ -187,7 +176,7 @@ static int put_block(struct checkout *c, const struct bundle_tree_entry *e,
 static int content_done(struct checkout *c, const struct bundle_tree_entry *e,
 			uint64_t pos, const char **why)
 {
-	if (pos != stored_size(e)) {
+	if (pos != bundle_entry_content_size(e)) {
 		*why = "content shorter than its entry";
 		return -1;
 	}
@@ -269,7 +258,8 @@ static int write_content(struct checkout *c, const struct bundle_tree_entry *e)
 	pthread_t thread;
 	int sv[2], err, rc;
 
-	if (e->ref_kind == BUNDLE_BLOB && stored_size(e) <= WHOLE_MAX)
+	if (e->ref_kind == BUNDLE_BLOB &&
+	    bundle_entry_content_size(e) <= WHOLE_MAX)
 		return write_blob(c, e);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return disk_error(c, "file");
