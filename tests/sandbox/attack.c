@@ -210,6 +210,25 @@ static int userns(void)
 	return escaped("created a nested user namespace");
 }
 
+/*
+ * With nested_userns the filter lets unshare() and mount() through, but
+ * Landlock rejects every mount by a restricted process, and a write to
+ * the new namespace's uid_map in /proc, whatever the namespace grants.
+ */
+static int nested_mount(void)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return blocked("unshare(CLONE_NEWUSER | CLONE_NEWNS)", errno);
+	fd = open("/proc/self/uid_map", O_WRONLY);
+	if (fd >= 0)
+		return escaped("opened the nested namespace's uid_map");
+	if (mount("tmpfs", "/tmp", "tmpfs", 0, NULL) == 0)
+		return escaped("mounted a tmpfs in a nested mount namespace");
+	return blocked("mount in a nested mount namespace", errno);
+}
+
 static int do_mount(void)
 {
 	if (mount("tmpfs", "/tmp", "tmpfs", 0, NULL) < 0)
@@ -529,6 +548,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "group-priority")) return group_priority();
 	if (!strcmp(name, "userns")) return userns();
 	if (!strcmp(name, "mount")) return do_mount();
+	if (!strcmp(name, "nested-mount")) return nested_mount();
 	if (!strcmp(name, "memfd-exec")) return memfd_exec(arg, 0, false);
 	if (!strcmp(name, "memfd-exec-flag"))
 		return memfd_exec(arg, MFD_EXEC, false);

@@ -62,6 +62,11 @@ p=$(policy nested '{"version": 1, "nested_userns": true}')
 for who in $IDENTITIES; do
 	expect_status 1 sandbox "$who" --policy "$p" -- ./attack userns
 	expect_grep '^ESCAPED: created a nested user namespace' "$TMP/out"
+
+	# Landlock still denies mounts in the nested mount namespace.
+	expect_status 0 sandbox "$who" --policy "$p" -- ./attack nested-mount
+	expect_grep '^blocked: mount in a nested mount namespace: Operation' \
+		"$TMP/out"
 done
 
 # A setuid-root copy of the attack program gains nothing: the
