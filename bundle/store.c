@@ -107,6 +107,7 @@ static int too_long_error(const char *what, const char *path)
 int store_sql_error(struct bundle *bundle, const char *what)
 {
 	int code = sqlite3_extended_errcode(bundle->db);
+	int err = sqlite3_system_errno(bundle->db);
 
 	/* Pages that a writer rewrote under a reader without locks read
 	 * as damage ("database disk image is malformed"), which a second
@@ -131,8 +132,7 @@ int store_sql_error(struct bundle *bundle, const char *what)
 	}
 	/* SQLite reports a write past the file size limit as an I/O
 	 * error. Its errno, EFBIG, sets it apart from a failing disk. */
-	if ((code & 0xff) == SQLITE_IOERR &&
-	    sqlite3_system_errno(bundle->db) == EFBIG) {
+	if ((code & 0xff) == SQLITE_IOERR && err == EFBIG) {
 		bundle_set_error("%s: '%s': %s", what, bundle->path,
 				 strerror(EFBIG));
 		bundle_set_hint("raise the file size limit ('ulimit -f'); "
@@ -143,12 +143,9 @@ int store_sql_error(struct bundle *bundle, const char *what)
 	    too_long_error(what, bundle->path))
 		return -1;
 	/* SQLite reports "unable to open database file" when the process is
-	 * out of file descriptors, which its errno tells apart. */
+	 * out of file descriptors, which only its errno sets apart. */
 	if ((code & 0xff) == SQLITE_CANTOPEN &&
-	    (sqlite3_system_errno(bundle->db) == EMFILE ||
-	     sqlite3_system_errno(bundle->db) == ENFILE)) {
-		int err = sqlite3_system_errno(bundle->db);
-
+	    (err == EMFILE || err == ENFILE)) {
 		bundle_set_error("%s: '%s': %s", what, bundle->path,
 				 strerror(err));
 		bundle_set_hint(err == EMFILE ? "raise the limit of open files "

@@ -116,6 +116,13 @@ int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
 		   int first);
 
 /*
+ * Return the hint for a message that ends in the text of EMFILE or
+ * ENFILE, or "" for any other. Callers that kept only a message's text,
+ * such as dlerror()'s, tell a lack of file descriptors from it.
+ */
+const char *cli_fd_limit_hint(const char *message);
+
+/*
  * Check the operands that follow the options, which end at argv[first]:
  * the names in required, ended by NULL, then up to max in all. synopsis
  * is how the usage line writes them ("BUNDLE [STEP] PATH"). Returns 0,

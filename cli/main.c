@@ -569,15 +569,9 @@ static void *open_module(void)
 	if (!module) {
 		cli_error("cannot load the commands module: '%s': %s", path,
 			  reason);
-		/* dlopen() reports errno only in its text, and ENFILE's
-		 * starts with EMFILE's. */
-		if (strstr(reason, strerror(ENFILE))) {
-			cli_hint("the system is out of open files; run it "
-				 "again when fewer are open");
-			return NULL;
-		}
-		if (strstr(reason, strerror(EMFILE))) {
-			cli_hint("raise the limit of open files (ulimit -n)");
+		/* dlopen() reports errno only in its text. */
+		if (cli_fd_limit_hint(reason)[0]) {
+			cli_hint("%s", cli_fd_limit_hint(reason));
 			return NULL;
 		}
 		if (access(path, F_OK) == 0)

@@ -241,6 +241,17 @@ int cli_one_bundle(const struct cli_command *self, int argc, char **argv,
 	return 0;
 }
 
+const char *cli_fd_limit_hint(const char *message)
+{
+	/* ENFILE's text starts with EMFILE's, so it is checked first. */
+	if (strstr(message, strerror(ENFILE)))
+		return "the system is out of open files; run it again when "
+		       "fewer are open";
+	if (strstr(message, strerror(EMFILE)))
+		return "raise the limit of open files (ulimit -n)";
+	return "";
+}
+
 int cli_operands(const struct cli_command *self, int argc, char **argv,
 		 int first, const char *const *required, int max,
 		 const char *synopsis)

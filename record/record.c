@@ -56,23 +56,6 @@ static void keep(char *dst, size_t size, const char *text)
 		snprintf(dst + size - 4, 4, "...");
 }
 
-/*
- * Return the hint for a failure for lack of file descriptors, or "".
- * Any pipe, socket or open of the run can be the one that hits the
- * limit, and the fix does not depend on which, so the hint is derived
- * from the error text that each caller ends its message with.
- */
-static const char *fd_limit_hint(const char *message)
-{
-	/* ENFILE's text starts with EMFILE's, so it is checked first. */
-	if (strstr(message, strerror(ENFILE)))
-		return "the system is out of open files; run it again when "
-		       "fewer are open";
-	if (strstr(message, strerror(EMFILE)))
-		return "raise the limit of open files (ulimit -n)";
-	return "";
-}
-
 void record_fail_locked(struct record_session *s, const char *message,
 			const char *hint)
 {
@@ -82,8 +65,12 @@ void record_fail_locked(struct record_session *s, const char *message,
 	if (!message)
 		message = "recording failed";
 	keep(s->failure, sizeof(s->failure), message);
+	/* Any pipe, socket or open of the run can be the one that hits the
+	 * file limit, and the fix does not depend on which, so the hint
+	 * comes from the error text that each caller ends its message
+	 * with. */
 	if (!hint || !hint[0])
-		hint = fd_limit_hint(message);
+		hint = cli_fd_limit_hint(message);
 	keep(s->failure_hint, sizeof(s->failure_hint), hint);
 
 	/* The tracer kills what is left once the root has ended. */

@@ -153,7 +153,8 @@ static int on_exec(struct record_session *s, const struct harness_process *p,
 	/* Replay compares each process's cwd, which the event carries so
 	 * that a reader needs no object per exec. */
 	if (exec->cwd)
-		cJSON_AddItemToObject(data, "cwd", harness_json_text(exec->cwd));
+		cJSON_AddItemToObject(data, "cwd",
+				      harness_json_text(exec->cwd));
 	if (exec->error) {
 		const char *name = strerrorname_np(exec->error);
 
