@@ -429,11 +429,13 @@ static void report_rlimit_signal(struct run *run, cJSON *list)
 
 	if (run->result.timed_out || !WIFSIGNALED(status))
 		return;
-	if (WTERMSIG(status) == SIGXCPU && l->cpu_seconds) {
+	if (sandbox_limits_cpu_ended(l, WTERMSIG(status),
+				     run->result.cpu_us)) {
 		snprintf(what, sizeof(what), "%llu",
 			 (unsigned long long)l->cpu_seconds);
 		violation(run, "cpu_seconds: '%s': the command used its CPU "
-			       "time and was killed by SIGXCPU", what);
+			       "time and was killed by SIG%s", what,
+			  sigabbrev_np(WTERMSIG(status)));
 		add_violation(list, "limit", "cpu_seconds", what);
 	} else if (WTERMSIG(status) == SIGXFSZ && l->file_size_bytes) {
 		snprintf(what, sizeof(what), "%llu",

@@ -194,22 +194,6 @@ static int on_exited(struct record_session *s,
 }
 
 /*
- * Return whether SIGKILL ended a process after it used more CPU time
- * than the soft limit: it ignored the limit's SIGXCPU, and the hard limit
- * a second later ended it. The rusage at the exit stop can be under the
- * kernel's count (0.91 s at a limit of 1 s in one run), so the check is
- * against the soft limit, a second's margin below the hard one.
- */
-static bool past_cpu_limit(const struct harness_process *p, uint64_t seconds)
-{
-	int64_t used_us = tv_us(p->rusage.ru_utime) +
-			  tv_us(p->rusage.ru_stime);
-
-	return seconds && p->signal == SIGKILL &&
-	       used_us >= (int64_t)seconds * 1000000;
-}
-
-/*
  * Store a process that the kernel ended for its CPU time or file size
  * limit as a violation. A process that sends itself SIGXCPU or SIGXFSZ
  * counts as over the limit too, because only the signal marks the end.
@@ -224,8 +208,9 @@ static int limit_signal(struct record_session *s,
 
 	if (p->end != HARNESS_END_SIGNALED)
 		return 0;
-	if ((p->signal == SIGXCPU && l->cpu_seconds) ||
-	    past_cpu_limit(p, l->cpu_seconds)) {
+	if (sandbox_limits_cpu_ended(l, p->signal,
+				     tv_us(p->rusage.ru_utime) +
+					     tv_us(p->rusage.ru_stime))) {
 		limit = "cpu_seconds";
 		value = l->cpu_seconds;
 	} else if (p->signal == SIGXFSZ && l->file_size_bytes) {

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -77,6 +78,7 @@ struct exit_report {
 	int unreaped;		/* processes that outlived SIGKILL */
 	int unreaped_pid;	/* the first of them */
 	int in_pid_namespace;	/* the pids are the new namespace's */
+	int64_t cpu_us;		/* the agent's user and system time */
 };
 
 /* Status of a process that failed before the command ran. */
@@ -518,14 +520,21 @@ static void wait_for_caller(int sock)
 		;
 }
 
-static void reap(pid_t agent, int *status, bool *done)
+/* Reap what has ended. The agent's CPU time tells its end by the hard
+ * CPU limit's SIGKILL from any other SIGKILL. */
+static void reap(pid_t agent, struct exit_report *report, bool *done)
 {
+	struct rusage ru;
 	pid_t pid;
 	int st;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &st, WNOHANG, &ru)) > 0) {
 		if (pid == agent) {
-			*status = st;
+			report->status = st;
+			report->cpu_us =
+				(int64_t)(ru.ru_utime.tv_sec +
+					  ru.ru_stime.tv_sec) * 1000000 +
+				ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 			*done = true;
 		}
 	}
@@ -547,8 +556,9 @@ static void start_timer(uint64_t seconds)
 }
 
 /*
- * Wait for the agent while forwarding signals; returns its status. The
- * first forwarded signal goes to the agent, and a second one kills
+ * Wait for the agent while forwarding signals, and fill report with its
+ * status, its CPU time and whether the timeout ended it. The first
+ * forwarded signal goes to the agent, and a second one kills
  * everything, as runbundle record does. The same signal again within
  * 100 ms counts once (sandbox_signal_repeated()): a signal to the
  * caller's process group reaches init directly and forwarded. SIGTSTP
@@ -556,11 +566,11 @@ static void start_timer(uint64_t seconds)
  * process group) with SIGSTOP, which a program cannot ignore, and
  * SIGCONT resumes them.
  */
-static int supervise(const struct sandbox_plan *plan, pid_t agent,
-		     const sigset_t *set, int *timed_out)
+static void supervise(const struct sandbox_plan *plan, pid_t agent,
+		      const sigset_t *set, struct exit_report *report)
 {
 	bool done = false;
-	int status = 0, forwards = 0;
+	int forwards = 0;
 
 	start_timer(plan->policy->limits.timeout_seconds);
 	while (!done) {
@@ -568,9 +578,9 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 		int sig = sigwaitinfo(set, &info);
 
 		if (sig == SIGCHLD) {
-			reap(agent, &status, &done);
+			reap(agent, report, &done);
 		} else if (sig == SIGALRM) {
-			*timed_out = 1;
+			report->timed_out = 1;
 			kill_all(plan, agent);
 		} else if (sig == SIGTSTP || sig == SIGCONT) {
 			kill(agent, sig == SIGTSTP ? SIGSTOP : SIGCONT);
@@ -584,7 +594,6 @@ static int supervise(const struct sandbox_plan *plan, pid_t agent,
 			kill(agent, sig);
 		}
 	}
-	return status;
 }
 
 /*
@@ -702,7 +711,7 @@ static _Noreturn void run_init(const struct sandbox_plan *caller_plan,
 	agent = start_agent(plan, sock, cgroup_fd);
 	if (cgroup_fd >= 0)
 		close(cgroup_fd);
-	report.status = supervise(plan, agent, &set, &report.timed_out);
+	supervise(plan, agent, &set, &report);
 	signal_rest(plan, agent, SIGKILL);
 	report.in_pid_namespace =
 		plan->config->mode == SANDBOX_MODE_NAMESPACES;
@@ -1459,6 +1468,7 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 
 		memcpy(&rep, p->data, sizeof(rep));
 		r->status = rep.status;
+		r->cpu_us = rep.cpu_us;
 		r->timed_out = rep.timed_out != 0;
 		r->survivors = rep.survivors;
 		r->survivor_pid = rep.survivor_pid;

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +366,22 @@ static int set_cpu_limit(uint64_t seconds)
 	    hard.rlim_max <= seconds || setrlimit(RLIMIT_CPU, &rl) < 0)
 		return set_rlimit(RLIMIT_CPU, seconds, "cpu_seconds");
 	return 0;
+}
+
+/*
+ * The hard limit's SIGKILL ends a process that ignored SIGXCPU. The
+ * rusage at its end can be under the kernel's count (0.91 s at a limit
+ * of 1 s in one run), so a SIGKILL counts from the soft limit on, a
+ * second's margin below the hard one.
+ */
+bool sandbox_limits_cpu_ended(const struct sandbox_limits *limits,
+			      int signal, int64_t cpu_us)
+{
+	if (!limits->cpu_seconds)
+		return false;
+	return signal == SIGXCPU ||
+	       (signal == SIGKILL &&
+		cpu_us >= (int64_t)limits->cpu_seconds * 1000000);
 }
 
 int sandbox_limits_apply(const struct sandbox_plan *plan)

@@ -198,6 +198,8 @@ struct sandbox_result {
 	int status;		/* the agent's wait status */
 	int exit_code;		/* 0 to 255: the status as a shell reports
 				 * it, 128 + signal when killed */
+	int64_t cpu_us;		/* the agent's own user and system time,
+				 * in microseconds, without its children's */
 	bool timed_out;
 	bool exec_failed;	/* execve() failed: message says why */
 	uint64_t process_limit_hits;	/* forks refused by a cgroup */
@@ -229,6 +231,14 @@ void sandbox_print_notes(const struct sandbox_config *config,
 /* Return whether policy has a limit that needs a cgroup: a process or a
  * memory limit. */
 bool sandbox_limits_need_cgroup(const struct sandbox_policy *policy);
+
+/*
+ * Return whether a process that signal ended, after cpu_us microseconds
+ * of user and system time, was ended by the CPU time limit of limits:
+ * SIGXCPU at the soft limit, or the SIGKILL of the hard one.
+ */
+bool sandbox_limits_cpu_ended(const struct sandbox_limits *limits,
+			      int signal, int64_t cpu_us);
 
 /*
  * Make room for the cgroups of sandboxes in a delegated cgroup v2, as

@@ -1,8 +1,9 @@
 #!/bin/sh
 # limits.cpu_seconds and limits.file_size_bytes end a process with
-# SIGXCPU and SIGXFSZ, and that end is a limit violation: of the command
-# in runbundle sandbox, as root and as the unprivileged user, and of each
-# process in runbundle record.
+# SIGXCPU and SIGXFSZ (SIGKILL for a process that ignores SIGXCPU), and
+# that end is a limit violation: of the command in runbundle sandbox, as
+# root and as the unprivileged user, and of each process in runbundle
+# record.
 . "$TESTS_DIR/lib.sh"
 
 unpriv_setup
@@ -29,6 +30,13 @@ check() {
 		--workspace "$ws" -- sh -c 'while :; do :; done'
 	expect_grep "^runbundle: policy violation: cpu_seconds: '1': the \
 command used its CPU time and was killed by SIGXCPU\$" "$TMP/err"
+
+	# A command that ignores SIGXCPU gets the hard limit's SIGKILL,
+	# which still names the limit.
+	expect_status 137 "$@" sandbox --policy "$work/policy.json" \
+		--workspace "$ws" -- sh -c 'trap "" XCPU; while :; do :; done'
+	expect_grep "^runbundle: policy violation: cpu_seconds: '1': the \
+command used its CPU time and was killed by SIGKILL\$" "$TMP/err"
 
 	expect_status 153 "$@" sandbox --policy "$work/policy.json" \
 		--workspace "$ws" -- \
