@@ -643,6 +643,7 @@ static void state_release(struct cmp_state *st)
 	harness_normalizer_free(st->normalizer);
 	free(st->pairs);
 	free(st->b_paired);
+	replay_compare_procs_release(st);
 }
 
 int replay_compare(const struct replay_run *a, const struct replay_run *b,

@@ -13,6 +13,20 @@
 #include "harness/normalize.h"
 #include "replay/replay.h"
 
+/* The difference between two environments, named by their objects'
+ * ids. */
+struct replay_env_change {
+	char a[65], b[65];
+	char *name;		/* the first variable whose values differ in
+				 * more than volatile parts, or NULL */
+	char *recorded, *other; /* its NAME=VALUE, NULL when absent */
+	bool volatile_only;	/* they differ in volatile parts only */
+};
+
+/* The environments compared last. A run has a few environments, shared
+ * by most of its processes, so a handful of pairs covers most. */
+#define REPLAY_ENV_MEMO 32
+
 struct cmp_state {
 	const struct replay_run *a, *b; /* b is &b_view in replay_compare() */
 	const struct replay_run *b_run; /* the run that b_view copies */
@@ -27,6 +41,8 @@ struct cmp_state {
 	size_t n_prev;
 	const struct replay_proc **pairs; /* b's process for each of a's */
 	bool *b_paired;			  /* b's processes that have one */
+	struct replay_env_change env_memo[REPLAY_ENV_MEMO];
+	size_t env_memo_next;		  /* the entry to fill next */
 };
 
 /* Compare the processes that started or ended in step sc->step of the
@@ -34,5 +50,8 @@ struct cmp_state {
  * Returns 0, or -1 with the error set. */
 int replay_compare_procs(struct cmp_state *st, struct replay_step_cmp *sc,
 			 size_t n);
+
+/* Free what replay_compare_procs() kept in st. */
+void replay_compare_procs_release(struct cmp_state *st);
 
 #endif

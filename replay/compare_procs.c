@@ -1,7 +1,7 @@
 /*
  * compare_procs.c - the processes' part of the step-by-step comparison:
  * each recorded process against its counterpart (pair.c), by argv,
- * binary, working directory and exit status.
+ * binary, working directory, environment and exit status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,29 +132,59 @@ static int add_argv(struct replay_step_cmp *sc, const struct replay_proc *x,
 	return 0;
 }
 
+/* Whether the n bytes at s end a path: at its end, or before a
+ * further component or the next entry of a list such as PATH. */
+static bool ends_path(const char *s, size_t n)
+{
+	return s[n] == '\0' || s[n] == '/' || s[n] == ':';
+}
+
 /*
- * Make a JSON string of the other run's cwd with its workspace's path
- * replaced by the recording's. A replay without a sandbox runs in a
- * directory of its own, so the two paths differ there. In the sandbox
- * both runs have the recorded path. NULL when out of memory.
+ * Return a copy of a string of the other run (a cwd, an environment
+ * value) with its workspace's path replaced by the recording's, which
+ * the caller frees; NULL when out of memory. A replay without a sandbox
+ * runs in a directory of its own, so the two paths differ there. In the
+ * sandbox both runs have the recorded path.
  */
-static cJSON *cwd_as_recorded(const struct cmp_state *st, const char *cwd)
+static char *as_recorded(const struct cmp_state *st, const char *value)
 {
 	const cJSON *from = cJSON_GetObjectItem(st->b->record, "workspace");
 	const cJSON *to = cJSON_GetObjectItem(st->a->record, "workspace");
 	size_t n = cJSON_IsString(from) ? strlen(from->valuestring) : 0;
-	cJSON *mapped;
-	char *joined;
+	const char *at, *rest = value;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
 
-	if (!n || !cJSON_IsString(to) ||
-	    strncmp(cwd, from->valuestring, n) != 0 ||
-	    (cwd[n] != '/' && cwd[n] != '\0'))
-		return cJSON_CreateString(cwd);
-	if (asprintf(&joined, "%s%s", to->valuestring, cwd + n) < 0)
+	if (!n || !cJSON_IsString(to) || !strstr(value, from->valuestring))
+		return strdup(value);
+	f = open_memstream(&out, &len);
+	if (!f)
 		return NULL;
-	mapped = cJSON_CreateString(joined);
-	free(joined);
-	return mapped;
+	while ((at = strstr(rest, from->valuestring))) {
+		bool whole = ends_path(at, n);
+
+		fwrite(rest, 1, (size_t)(at - rest), f);
+		fputs(whole ? to->valuestring : from->valuestring, f);
+		rest = at + n;
+	}
+	fputs(rest, f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* A JSON string of as_recorded(), or NULL when out of memory. */
+static cJSON *string_as_recorded(const struct cmp_state *st,
+				 const char *value)
+{
+	char *mapped = as_recorded(st, value);
+	cJSON *json = mapped ? cJSON_CreateString(mapped) : NULL;
+
+	free(mapped);
+	return json;
 }
 
 /* Compare where a process ran, when both runs recorded it. A cwd in a
@@ -170,7 +200,7 @@ static int compare_cwd(struct cmp_state *st, struct replay_step_cmp *sc,
 	if (!x->cwd || !y->cwd)
 		return 0;
 	recorded = cJSON_CreateString(x->cwd);
-	other = cwd_as_recorded(st, y->cwd);
+	other = string_as_recorded(st, y->cwd);
 	rc = recorded && other ? diverges(st, sc, recorded, other, "cwd")
 			       : oom();
 	cJSON_Delete(recorded);
@@ -184,11 +214,309 @@ static int compare_cwd(struct cmp_state *st, struct replay_step_cmp *sc,
 	return rc;
 }
 
+/*
+ * Turn the tracer's list of [name, value] pairs into an object of name
+ * to value, so that the comparison pairs variables by name, not by
+ * place. An entry without '=' maps to true. With st, the values of the
+ * other run have its workspace's path replaced. NULL when out of
+ * memory.
+ */
+static cJSON *env_by_name(const struct cmp_state *st, const cJSON *list)
+{
+	cJSON *object = cJSON_CreateObject();
+	const cJSON *pair;
+
+	cJSON_ArrayForEach(pair, list)
+	{
+		const cJSON *name = cJSON_GetArrayItem(pair, 0);
+		const cJSON *value = cJSON_GetArrayItem(pair, 1);
+		cJSON *copy;
+
+		if (!object || !cJSON_IsString(name))
+			continue;
+		if (!value)
+			copy = cJSON_CreateTrue();
+		else if (st && cJSON_IsString(value))
+			copy = string_as_recorded(st, value->valuestring);
+		else
+			copy = cJSON_Duplicate(value, 1);
+		if (!copy || cJSON_GetObjectItemCaseSensitive(object,
+							      name->valuestring))
+			cJSON_Delete(copy);
+		else
+			cJSON_AddItemToObject(object, name->valuestring, copy);
+	}
+	return object;
+}
+
+/* Return the text of a variable's value for the comparison, which the
+ * caller frees: a value that is not UTF-8 as its JSON, an entry
+ * without '=' as "". NULL for an absent variable or out of memory. */
+static char *env_text(const cJSON *value)
+{
+	if (!value)
+		return NULL;
+	if (cJSON_IsString(value))
+		return strdup(value->valuestring);
+	if (cJSON_IsTrue(value))
+		return strdup("");
+	return cJSON_PrintUnformatted(value);
+}
+
+/*
+ * Compare variable name, recorded with value a and in the other run
+ * with b, adding the difference to d and keeping the first divergent
+ * one in c. Returns -1 on failure.
+ */
+static int compare_var(struct cmp_state *st, const char *name,
+		       const cJSON *a, const cJSON *b, struct harness_diff *d,
+		       struct replay_env_change *c)
+{
+	char *ta = env_text(a), *tb = env_text(b);
+	size_t divergent = d->divergent;
+	int rc = -1;
+
+	if ((a && !ta) || (b && !tb)) {
+		oom();
+		goto out;
+	}
+	if (harness_diff_strings(name, ta, tb, st->normalizer, d) < 0) {
+		replay_set_error("cannot compare env: %s", harness_error());
+		goto out;
+	}
+	rc = 0;
+	if (d->divergent == divergent || c->name)
+		goto out;
+	c->name = strdup(name);
+	if (!c->name ||
+	    (ta && asprintf(&c->recorded, "%s=%s", name, ta) < 0) ||
+	    (tb && asprintf(&c->other, "%s=%s", name, tb) < 0))
+		rc = oom();
+out:
+	free(ta);
+	free(tb);
+	return rc;
+}
+
+/* Compare two environments as env_by_name() gives them, by name. */
+static int compare_vars(struct cmp_state *st, const cJSON *ox,
+			const cJSON *oy, struct replay_env_change *c)
+{
+	struct harness_diff d = {0};
+	const cJSON *v;
+	int rc = 0;
+
+	cJSON_ArrayForEach(v, ox)
+	{
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(oy,
+								  v->string);
+
+		if (rc == 0 && !cJSON_Compare(v, w, 1))
+			rc = compare_var(st, v->string, v, w, &d, c);
+	}
+	cJSON_ArrayForEach(v, oy)
+	{
+		if (rc == 0 && !cJSON_GetObjectItemCaseSensitive(ox, v->string))
+			rc = compare_var(st, v->string, NULL, v, &d, c);
+	}
+	c->volatile_only = !c->name && d.total;
+	harness_diff_release(&d);
+	return rc;
+}
+
+static void env_change_release(struct replay_env_change *c)
+{
+	free(c->name);
+	free(c->recorded);
+	free(c->other);
+	memset(c, 0, sizeof(*c));
+}
+
+void replay_compare_procs_release(struct cmp_state *st)
+{
+	for (size_t i = 0; i < REPLAY_ENV_MEMO; i++)
+		env_change_release(&st->env_memo[i]);
+}
+
+/* Load the environments of x and y and fill c with how they differ. */
+static int load_change(struct cmp_state *st, const struct replay_proc *x,
+		       const struct replay_proc *y,
+		       struct replay_env_change *c)
+{
+	cJSON *lx = replay_run_env(st->a, x);
+	cJSON *ly = lx ? replay_run_env(st->b, y) : NULL;
+	cJSON *ox = NULL, *oy = NULL;
+	int rc = -1;
+
+	if (lx && ly) {
+		ox = env_by_name(NULL, lx);
+		oy = env_by_name(st, ly);
+		rc = ox && oy ? compare_vars(st, ox, oy, c) : oom();
+	}
+	cJSON_Delete(lx);
+	cJSON_Delete(ly);
+	cJSON_Delete(ox);
+	cJSON_Delete(oy);
+	return rc;
+}
+
+/* Find how the environments of x and y differ, from the memo or by
+ * loading them. *out points into the memo. */
+static int env_change(struct cmp_state *st, const struct replay_proc *x,
+		      const struct replay_proc *y,
+		      const struct replay_env_change **out)
+{
+	struct replay_env_change *c;
+
+	for (size_t i = 0; i < REPLAY_ENV_MEMO; i++) {
+		c = &st->env_memo[i];
+		if (strcmp(c->a, x->env_ref) == 0 &&
+		    strcmp(c->b, y->env_ref) == 0) {
+			*out = c;
+			return 0;
+		}
+	}
+	c = &st->env_memo[st->env_memo_next];
+	st->env_memo_next = (st->env_memo_next + 1) % REPLAY_ENV_MEMO;
+	env_change_release(c);
+	if (load_change(st, x, y, c) < 0) {
+		env_change_release(c);
+		return -1;
+	}
+	snprintf(c->a, sizeof(c->a), "%s", x->env_ref);
+	snprintf(c->b, sizeof(c->b), "%s", y->env_ref);
+	*out = c;
+	return 0;
+}
+
+/* Add a variable that differs as the process's difference. */
+static int add_env(struct replay_step_cmp *sc, const struct replay_proc *x,
+		   const struct replay_env_change *c)
+{
+	char *what;
+	int rc;
+
+	if (!c->other)
+		rc = asprintf(&what, "ran without %s, recorded %s", c->name,
+			      c->recorded);
+	else if (!c->recorded)
+		rc = asprintf(&what, "ran with %s, recorded without it",
+			      c->other);
+	else
+		rc = asprintf(&what, "ran with %s, recorded %s", c->other,
+			      c->recorded);
+	if (rc < 0)
+		return oom();
+	rc = add_proc(sc, x, "env", what, c->recorded, c->other);
+	free(what);
+	return rc;
+}
+
+/* Whether a run's agent got the environment that the sandbox builds
+ * from the policy. Without the sandbox it gets that of the user who
+ * runs it, with a gateway on another port in each run. */
+static bool env_from_policy(const struct replay_run *run)
+{
+	const char *mode = cJSON_GetStringValue(
+		cJSON_GetObjectItem(run->record, "sandbox"));
+
+	return !mode || strcmp(mode, "none") != 0;
+}
+
+/* Whether two changes name the same variable with the same values. */
+static bool same_change(const struct replay_env_change *c,
+			const struct replay_env_change *d)
+{
+	return c->name && d->name && strcmp(c->name, d->name) == 0 &&
+	       !!c->recorded == !!d->recorded && !!c->other == !!d->other &&
+	       (!c->recorded || strcmp(c->recorded, d->recorded) == 0) &&
+	       (!c->other || strcmp(c->other, d->other) == 0);
+}
+
+/* The closest ancestor of p that ran a program, whose environment p
+ * started from, or NULL. A process that forked without an exec, such
+ * as a subshell, has its parent's environment and no object of its
+ * own. */
+static const struct replay_proc *env_parent(const struct replay_run *run,
+					    const struct replay_proc *p)
+{
+	const struct replay_proc *up = replay_run_by_index(run, p->parent);
+
+	while (up && !up->env_ref[0])
+		up = replay_run_by_index(run, up->parent);
+	return up;
+}
+
+/* Whether the first difference between the environments of x and y,
+ * found in c, is also that of their parents, so that it is shown at
+ * the parent. -1 on failure. */
+static int inherited(struct cmp_state *st, const struct replay_proc *x,
+		     const struct replay_proc *y,
+		     const struct replay_env_change *c)
+{
+	const struct replay_proc *px = env_parent(st->a, x);
+	const struct replay_proc *py = env_parent(st->b, y);
+	const struct replay_env_change *pc;
+	struct replay_env_change own = {0};
+	int rc;
+
+	if (!px || !py)
+		return 0;
+	/* The memo may reuse c's entry for the parents, so c is copied. */
+	own.name = strdup(c->name);
+	own.recorded = c->recorded ? strdup(c->recorded) : NULL;
+	own.other = c->other ? strdup(c->other) : NULL;
+	if (!own.name || (c->recorded && !own.recorded) ||
+	    (c->other && !own.other))
+		rc = oom();
+	else if (env_change(st, px, py, &pc) < 0)
+		rc = -1;
+	else
+		rc = same_change(&own, pc);
+	env_change_release(&own);
+	return rc;
+}
+
+/*
+ * Compare the environments of a process's last execs, when both runs
+ * had the sandbox's. A variable that differs as it does in the parent
+ * process is shown at the parent only. Most processes of a run share a
+ * few environments, stored once each, so the objects are loaded only
+ * where their ids differ. A value that differs only in a temporary
+ * directory's name or a timestamp is volatile, as in argv.
+ */
+static int compare_env(struct cmp_state *st, struct replay_step_cmp *sc,
+		       const struct replay_proc *x,
+		       const struct replay_proc *y)
+{
+	const struct replay_env_change *c;
+	int rc;
+
+	if (!x->env_ref[0] || !y->env_ref[0] ||
+	    strcmp(x->env_ref, y->env_ref) == 0 ||
+	    !env_from_policy(st->a) || !env_from_policy(st->b))
+		return 0;
+	if (env_change(st, x, y, &c) < 0)
+		return -1;
+	if (c->volatile_only)
+		sc->volatile_procs++;
+	if (!c->name)
+		return 0;
+	rc = inherited(st, x, y, c);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	/* inherited() may have refilled c's entry: find it again. */
+	if (env_change(st, x, y, &c) < 0)
+		return -1;
+	return add_env(sc, x, c);
+}
+
 /* What a process ran: compared in the step it started in. */
 static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 			 const struct replay_proc *x,
 			 const struct replay_proc *y)
 {
+	size_t before = sc->n_procs;
 	char what[512];
 	int rc;
 
@@ -223,7 +551,10 @@ static int compare_start(struct cmp_state *st, struct replay_step_cmp *sc,
 		return add_proc(sc, x, "binary", what, x->script_sha256,
 				y->script_sha256);
 	}
-	return compare_cwd(st, sc, x, y);
+	rc = compare_cwd(st, sc, x, y);
+	if (rc < 0 || sc->n_procs > before)
+		return rc;
+	return compare_env(st, sc, x, y);
 }
 
 /* How it ended: compared in the step it ended in, so the agent's own

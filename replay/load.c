@@ -290,6 +290,17 @@ static char *join_argv(const cJSON *argv)
 	return NULL;
 }
 
+/* Keep the id of the exec's environment object, its second, so that
+ * the comparison loads environments only where the ids differ. */
+static void set_env_ref(struct replay_proc *p, const cJSON *event)
+{
+	const char *ref = cJSON_GetStringValue(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(event, "refs"), 1));
+
+	snprintf(p->env_ref, sizeof(p->env_ref), "%s",
+		 ref && strlen(ref) == 64 ? ref : "");
+}
+
 /*
  * A failed exec does not replace the program that a process runs. The
  * event's data has the argv unless it was long. The tracer's object is
@@ -345,6 +356,7 @@ static int on_exec(struct loader *l, const cJSON *event, const cJSON *data)
 		return oom();
 	}
 	p->exec_seq = (uint64_t)integer(event, "seq", INT64_MAX, 0);
+	set_env_ref(p, event);
 	cJSON_Delete(exec);
 	return p->command ? 0 : oom();
 }
@@ -669,6 +681,30 @@ cJSON *replay_run_exec(const struct replay_run *run,
 	}
 	cJSON_Delete(event);
 	return exec;
+}
+
+cJSON *replay_run_env(const struct replay_run *run,
+		      const struct replay_proc *p)
+{
+	cJSON *event, *env;
+
+	if (!p->exec_seq || !p->env_ref[0])
+		return NULL;
+	event = bundle_get_event(run->bundle, p->exec_seq);
+	env = event ? nth_json((struct replay_run *)run, event, 1) : NULL;
+	cJSON_Delete(event);
+	if (!env) {
+		fail_bundle(run->path);
+		return NULL;
+	}
+	if (!cJSON_IsArray(env)) {
+		cJSON_Delete(env);
+		replay_set_error("cannot load the run: '%s': the environment "
+				 "of event %llu is not a list", run->path,
+				 (unsigned long long)p->exec_seq);
+		return NULL;
+	}
+	return env;
 }
 
 char *replay_run_gateway(const struct replay_run *run)

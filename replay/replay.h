@@ -57,6 +57,8 @@ struct replay_proc {
 	char *cwd;	   /* at its last exec, or NULL when the bundle
 			    * has none (older bundles, a cwd that is not
 			    * UTF-8) */
+	char env_ref[65];  /* the hex id of the environment object of its
+			    * last exec, "" when it has none */
 	char *exec_error;  /* the errno name of the last exec when it
 			    * failed and none had succeeded ("ENOENT"),
 			    * else NULL */
@@ -151,6 +153,12 @@ int replay_run_agent_env(struct replay_run *run, const cJSON **env);
  * the caller frees; NULL when p ran no program or on failure. */
 cJSON *replay_run_exec(const struct replay_run *run,
 		       const struct replay_proc *p);
+
+/* The environment of p's last exec, as replay_run_agent_env() gives
+ * the agent's, which the caller frees; NULL when p has none, or with
+ * the error set when it cannot be read. */
+cJSON *replay_run_env(const struct replay_run *run,
+		      const struct replay_proc *p);
 
 /* Return the address ("127.0.0.1:PORT") of the gateway that served the
  * run, from RUNBUNDLE_GATEWAY_URL in the agent's environment, or NULL

@@ -84,9 +84,11 @@ expect_eq 2 "$(jqr .first_divergence.step)" "first divergent step, closest"
 expect_eq 0 "$(jqr '[.differences[] | select(.final)] | length')" \
 	"differences in the final step, closest"
 
-# Two runs that differ in one variable, compared with diff: the step
-# that prints it differs at its message; the replay itself gives the
-# recorded value back whatever this host has.
+# Two runs that differ in one variable, compared with diff. The agent's
+# environment differs from step 1 on. That shows once, at the agent,
+# and not at each process that inherits it. The step that prints the
+# variable differs at its message. The replay itself gives the recorded
+# value back, whatever this host has.
 jq -n '{version: 1, env: {pass: ["LANG", "MYVAR"]}}' >"$TMP/env.json"
 new_workspace "$TMP/env" 'echo start' 'echo "$MYVAR"' 'true'
 MYVAR=first record_in "$TMP/env" "$TMP/env1.rb" --policy "$TMP/env.json"
@@ -96,15 +98,23 @@ set +e
 status=$?
 set -e
 expect_eq 1 "$status" "exit status of diff"
-expect_eq "2 messages[2].content" \
-	"$(jqr '"\(.first_divergence.step) " +
-	"\(.first_divergence.request.differences[0].path)"')" \
-	"where the two runs part"
+expect_eq '1 [{"position":"0","difference":"env","recorded":"MYVAR=first","other":"MYVAR=second"}]' \
+	"$(jq -c '"\(.first_divergence.step) \(
+		[.first_divergence.processes[] | del(.command)])"' "$TMP/json" |
+		jq -r .)" "the variable that differs, at the agent only"
+expect_eq 0 "$(jqr '[.differences[] | .processes[]? |
+	select(.difference == "env")] | length - 1')" \
+	"no process below the agent repeats the difference"
+expect_eq "messages[2].content" \
+	"$(jqr '.differences[] | select(.step == 2) |
+		.request.differences[0].path')" \
+	"where the two requests part"
 expect_eq '["first\n[exit 0]","second\n[exit 0]"]' \
-	"$(jq -c '.first_divergence.request.differences[0] |
-		[.recorded, .live]' "$TMP/json")" "both values"
+	"$(jq -c '.differences[] | select(.step == 2) |
+		.request.differences[0] | [.recorded, .live]' "$TMP/json")" \
+	"both values"
 expect_eq 'sh -c echo "$MYVAR"|exit 0|true' \
-	"$(jqr '.first_divergence.request.cause |
+	"$(jqr '.differences[] | select(.step == 2) | .request.cause |
 		"\(.command)|\(.other)|\(.guess)"')" \
 	"the command behind the variable's message"
 # The text of diff ends as replay's does.
@@ -113,8 +123,10 @@ set +e
 status=$?
 set -e
 expect_eq 1 "$status" "exit status of diff, text"
-expect_grep "^first divergence: step 2: the request differs at \
-messages\\[2\\]\\.content, which is probably the output of" "$TMP/text"
+expect_grep "^first divergence: step 1: \`sh \./agent\.sh\` ran with \
+MYVAR=second, recorded MYVAR=first\$" "$TMP/text"
+expect_grep "^step 2: the request differs at messages\\[2\\]\\.content, \
+which is probably the output of" "$TMP/text"
 MYVAR=third replay_json "$TMP/env1.rb" --trust-policy
 expect_replay_status 0
 expect_eq identical "$(jqr .verdict)" "replay with another MYVAR here"
