@@ -105,8 +105,9 @@ static int any_match(const struct inspect_gate_list *list, const char *path,
 }
 
 /* Return whether dir (a path from the root, "" for the root) contains, in
- * the run's final state, an entry name of the given kind. A path that
- * cannot be held in memory counts as absent. */
+ * the run's final state, an entry name of the given kind or a symlink,
+ * which git follows. A hardlink counts as a file. A path that cannot be
+ * held in memory counts as absent. */
 static bool final_has(struct gate *g, const char *dir, const char *name,
 		      enum bundle_entry_kind kind)
 {
@@ -121,7 +122,11 @@ static bool final_has(struct gate *g, const char *dir, const char *name,
 	snprintf(path, len, "%s%s%s", dir, *dir ? "/" : "", name);
 	if (inspect_node_find(v->bundle, &v->steps[v->n_steps - 1].root, path,
 			      &node) == 0) {
-		found = !node.is_root && node.entry.kind == kind;
+		found = !node.is_root &&
+			(node.entry.kind == kind ||
+			 node.entry.kind == BUNDLE_ENTRY_SYMLINK ||
+			 (kind == BUNDLE_ENTRY_FILE &&
+			  node.entry.kind == BUNDLE_ENTRY_HARDLINK));
 		inspect_node_release(&node);
 	}
 	free(path);
@@ -130,7 +135,9 @@ static bool final_has(struct gate *g, const char *dir, const char *name,
 
 /* Return whether the first len bytes of path (the root when len is 0)
  * name a git directory in the final state. git takes a directory with a
- * HEAD file and objects and refs directories for one. */
+ * HEAD file and objects and refs directories for one. HEAD may be a
+ * symlink into refs/, and objects and refs symlinks to directories, so
+ * a symlink counts for each. */
 static bool is_git_dir(struct gate *g, const char *path, size_t len)
 {
 	char *dir = strndup(path, len);
