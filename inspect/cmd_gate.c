@@ -137,7 +137,8 @@ static bool final_has(struct gate *g, const char *dir, const char *name,
  * name a git directory in the final state. git takes a directory with a
  * HEAD file and objects and refs directories for one. HEAD may be a
  * symlink into refs/, and objects and refs symlinks to directories, so
- * a symlink counts for each. */
+ * a symlink counts for each. A commondir file may replace objects
+ * and refs, because git then looks for them where it points. */
 static bool is_git_dir(struct gate *g, const char *path, size_t len)
 {
 	char *dir = strndup(path, len);
@@ -147,24 +148,29 @@ static bool is_git_dir(struct gate *g, const char *path, size_t len)
 	if (!dir)
 		return true;
 	found = final_has(g, dir, "HEAD", BUNDLE_ENTRY_FILE) &&
-		final_has(g, dir, "objects", BUNDLE_ENTRY_DIR) &&
-		final_has(g, dir, "refs", BUNDLE_ENTRY_DIR);
+		((final_has(g, dir, "objects", BUNDLE_ENTRY_DIR) &&
+		  final_has(g, dir, "refs", BUNDLE_ENTRY_DIR)) ||
+		 final_has(g, dir, "commondir", BUNDLE_ENTRY_FILE));
 	free(dir);
 	return found;
 }
 
 /*
- * Return whether path is the config or the hooks of a git directory
- * that is not named .git: a bare repository (src/app.git), whose config
- * can name programs that git runs there (core.fsmonitor) as a .git's
- * can. Each "hooks" component is checked, because a directory above
+ * Return whether path is the config, config.worktree, commondir or
+ * hooks of a git directory that is not named .git: a bare repository
+ * (src/app.git), whose config can name programs that git runs there
+ * (core.fsmonitor) as a .git's can. commondir names the directory whose
+ * config and hooks git uses instead. Each "hooks" component is checked, because a directory above
  * the repository may have that name too (tools/hooks/app.git/hooks).
  */
 static bool in_git_dir(struct gate *g, const char *path)
 {
 	const char *base = strrchr(path, '/');
+	const char *name = base ? base + 1 : path;
 
-	if (strcmp(base ? base + 1 : path, "config") == 0 &&
+	if ((strcmp(name, "config") == 0 ||
+	     strcmp(name, "config.worktree") == 0 ||
+	     strcmp(name, "commondir") == 0) &&
 	    is_git_dir(g, path, base ? (size_t)(base - path) : 0))
 		return true;
 	for (const char *p = path; p; p = strchr(p, '/')) {

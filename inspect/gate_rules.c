@@ -24,8 +24,12 @@ static const char *const default_protected[] = {
 	"poetry.lock", "Pipfile.lock", "uv.lock", "composer.lock", "go.sum",
 	"flake.lock", "/.github/*", "/.gitlab-ci.yml", "/.runbundle/*",
 	/* git runs programs that these name, outside any sandbox, in the
-	 * workspace's repository and in any nested one. */
-	"**/.git/config", "**/.git/hooks", ".git",
+	 * workspace's repository and in any nested one. commondir names
+	 * another directory whose config and hooks git uses, and
+	 * config.worktree adds to config when extensions.worktreeConfig
+	 * is set. */
+	"**/.git/config", "**/.git/hooks", "**/.git/commondir",
+	"**/.git/config.worktree", ".git",
 };
 
 /* The sandbox policy's default exec denylist (docs/policy.md). */
