@@ -525,6 +525,7 @@ static void check_failed(struct gate *g)
 	const struct inspect_event *end = inspect_view_last(g->view, "end");
 	const char *signal, *stopped_by;
 	struct rule *r = &g->r[FAILED];
+	char name[64];
 	int code;
 
 	if (!end || inspect_json_bool(end->data, "timed_out", 0))
@@ -532,21 +533,25 @@ static void check_failed(struct gate *g)
 	signal = inspect_json_str(end->data, "signal");
 	stopped_by = inspect_json_str(end->data, "stopped_by");
 	code = inspect_json_exit_code(end->data);
-	if (cJSON_IsFalse(cJSON_GetObjectItem(end->data, "started")))
+	/* The detail line is printed as it is, so a signal name from the
+	 * bundle gets its control characters replaced as log shows them. */
+	if (cJSON_IsFalse(cJSON_GetObjectItem(end->data, "started"))) {
+		cli_sanitize(name, sizeof(name), stopped_by ? stopped_by : "?");
 		snprintf(r->detail, sizeof(r->detail), "the agent did not "
-			 "start: SIG%s stopped the recording",
-			 stopped_by ? stopped_by : "?");
-	else if (signal)
+			 "start: SIG%s stopped the recording", name);
+	} else if (signal) {
+		cli_sanitize(name, sizeof(name), signal);
 		snprintf(r->detail, sizeof(r->detail), "the agent was killed "
-			 "by SIG%s", signal);
-	else if (code < 0)
+			 "by SIG%s", name);
+	} else if (code < 0) {
 		snprintf(r->detail, sizeof(r->detail), "the end event has no "
 			 "valid exit_code");
-	else if (code != 0)
+	} else if (code != 0) {
 		snprintf(r->detail, sizeof(r->detail), "the agent exited with "
 			 "status %d", code);
-	else
+	} else {
 		return;
+	}
 	hit(r, r->detail);
 }
 
