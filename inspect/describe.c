@@ -203,7 +203,7 @@ void inspect_violation_target(char *buf, size_t len, const cJSON *d)
 		snprintf(buf, len, "%s", str(d, "command"));
 	else if (strcmp(source, "seccomp") == 0)
 		snprintf(buf, len, "%s", str(d, "syscall"));
-	else if (strcmp(source, "write") == 0)
+	else if (strcmp(source, "write") == 0 || strcmp(source, "git") == 0)
 		snprintf(buf, len, "%s", str(d, "path"));
 	else if (strcmp(source, "proxy") == 0)
 		host_port(buf, len, str(d, "host"),
@@ -234,6 +234,9 @@ char *inspect_violation_text(const cJSON *d)
 	if (strcmp(source, "write") == 0)
 		return fmt("write to '%s' denied (%s)", target,
 			   str(d, "syscall"));
+	if (strcmp(source, "git") == 0)
+		return fmt("'%s' %s in the workspace's git directory: %s",
+			   target, str(d, "change"), str(d, "reason"));
 	if (strcmp(source, "proxy") == 0)
 		return fmt("connection to %s refused: %s", target,
 			   str(d, "reason"));

@@ -497,6 +497,24 @@ static void report_limits(struct run *run, cJSON *list)
 	}
 }
 
+/* Report a git directory that the run redirected. Git runs outside
+ * the sandbox after it, so the user must see this before running git
+ * in the workspace. */
+static void report_git_redirect(struct run *run, cJSON *list)
+{
+	const struct sandbox_result *r = &run->result;
+	const char *why;
+
+	if (!r->git_redirect[0])
+		return;
+	why = sandbox_git_redirect_reason(r->git_redirect);
+	violation(run, "workspace.read_only: '%s': the command %s it, and "
+		       "%s; check it and remove it before running git in "
+		       "this workspace", r->git_redirect,
+		  r->git_redirect_change, why);
+	add_violation(list, "workspace", r->git_redirect, why);
+}
+
 static cJSON *report(struct run *run)
 {
 	cJSON *result = cJSON_CreateObject();
@@ -505,6 +523,7 @@ static cJSON *report(struct run *run)
 	report_seccomp(run, list);
 	report_proxy(run, list);
 	report_limits(run, list);
+	report_git_redirect(run, list);
 	if (run->violations > MAX_PRINTED)
 		cli_error("policy violation: %llu in all, %d shown",
 			  (unsigned long long)run->violations, MAX_PRINTED);

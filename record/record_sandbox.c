@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "harness/fingerprint.h"
 #include "harness/tracer.h"
 #include "record/record_gateway.h"
@@ -431,6 +432,29 @@ static void limit_hits(struct record_session *s,
 		  res->memory_limit_kills);
 }
 
+/* Store a git directory that the run redirected as a violation. */
+static void git_redirect(struct record_session *s,
+			 const struct sandbox_result *res)
+{
+	cJSON *data;
+
+	if (!res->git_redirect[0])
+		return;
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "source", "git");
+	cJSON_AddStringToObject(data, "path", res->git_redirect);
+	cJSON_AddStringToObject(data, "change", res->git_redirect_change);
+	cJSON_AddStringToObject(data, "reason",
+				sandbox_git_redirect_reason(res->git_redirect));
+	record_count(s, &s->counts.violations, 1);
+	record_submit(s, "violation", data, NULL, BUNDLE_BLOB, NULL, 0);
+	cli_error("policy violation: workspace.read_only: '%s': the agent "
+		  "%s it, and %s; check it and remove it before running git "
+		  "in this workspace", res->git_redirect,
+		  res->git_redirect_change,
+		  sandbox_git_redirect_reason(res->git_redirect));
+}
+
 static void finish(struct boxed *b, struct record_result *r)
 {
 	struct sandbox_result res;
@@ -438,6 +462,7 @@ static void finish(struct boxed *b, struct record_result *r)
 	if (b->child.pid > 0 && sandbox_wait(&b->child, &res) == 0) {
 		r->timed_out = res.timed_out;
 		limit_hits(b->session, &res);
+		git_redirect(b->session, &res);
 		sandbox_print_unreaped(&res, stderr);
 	}
 	if (b->supervisor)

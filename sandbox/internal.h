@@ -164,6 +164,16 @@ void sandbox_created_remove(struct sandbox_child *child);
  * agent's processes, before the teardown. It returns -1, and keeps the
  * parts for sandbox_created_remove(), when a directory was busy. */
 int sandbox_created_remove_early(struct sandbox_child *child);
+/* git_redirect.c: note the files by which a git directory takes its
+ * config from elsewhere, when the policy protects the workspace's git
+ * config or hooks, and store in r the first that the run created or
+ * changed. */
+void sandbox_git_watch_start(struct sandbox_child *child,
+			     const struct sandbox_policy *policy,
+			     const char *workspace);
+void sandbox_git_watch_check(const struct sandbox_child *child,
+			     struct sandbox_result *r);
+
 /* created.c: sandbox_created_lock() takes a shared flock() on the
  * workspace for the run. The removal needs it as the only lock on the
  * workspace, and releases it, as sandbox_created_unlock() does. Neither

@@ -520,8 +520,8 @@ static void wait_for_caller(int sock)
 		;
 }
 
-/* Reap what has ended. The agent's CPU time tells its end by the hard
- * CPU limit's SIGKILL from any other SIGKILL. */
+/* Reap what has ended. The agent's CPU time separates the SIGKILL of
+ * the hard CPU limit from any other SIGKILL. */
 static void reap(pid_t agent, struct exit_report *report, bool *done)
 {
 	struct rusage ru;
@@ -1420,8 +1420,11 @@ int sandbox_launch(const struct sandbox_config *config,
 				  "PR_SET_DUMPABLE", strerror(errno));
 		goto fail;
 	}
-	if (config->mode == SANDBOX_MODE_NAMESPACES)
+	if (config->mode == SANDBOX_MODE_NAMESPACES) {
 		sandbox_created_lock(child, plan.workspace);
+		sandbox_git_watch_start(child, config->policy,
+					plan.workspace);
+	}
 	if (fork_helper(child, &plan) < 0)
 		goto fail;
 	cgroup_rc = send_cgroup(child, &plan);
@@ -1489,12 +1492,14 @@ static void handle_final_packet(struct packet *p, struct sandbox_result *r,
 	close_fds(p);
 }
 
-/* Read what the run's cgroup stopped, before the cgroup is removed. */
-static void read_limit_hits(const struct sandbox_child *child,
+/* Read what the run's cgroup stopped, before the cgroup is removed, and
+ * what the run changed in the workspace's git directory. */
+static void read_findings(const struct sandbox_child *child,
 			    struct sandbox_result *r)
 {
 	r->process_limit_hits = sandbox_limits_process_hits(child->cgroup);
 	r->memory_limit_kills = sandbox_limits_memory_kills(child->cgroup);
+	sandbox_git_watch_check(child, r);
 }
 
 /*
@@ -1512,7 +1517,7 @@ static bool finish_at_status(struct sandbox_child *child, struct packet *p,
 		handle_final_packet(p, result, have_exit);
 	if (!*have_exit)
 		return false;
-	read_limit_hits(child, result);
+	read_findings(child, result);
 	if (sandbox_created_remove_early(child) < 0 ||
 	    sandbox_limits_try_remove(child->cgroup) < 0)
 		return false;
@@ -1634,7 +1639,7 @@ static void abandon(struct sandbox_child *child, struct sandbox_result *r)
 		r->unreaped = n ? n : 1;
 	kill(child->pid, SIGKILL);
 	sandbox_created_remove(child);
-	read_limit_hits(child, r);
+	read_findings(child, r);
 	child->pid = -1;
 }
 
@@ -1689,7 +1694,7 @@ int sandbox_wait(struct sandbox_child *child, struct sandbox_result *result)
 	if (!have_exit)
 		result->status = status;
 	result->exit_code = exit_code(result->status);
-	read_limit_hits(child, result);
+	read_findings(child, result);
 	child->pid = -1;
 	return 0;
 }

@@ -52,6 +52,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -165,6 +166,18 @@ struct sandbox_config {
 	enum sandbox_wait_mode wait_mode;
 };
 
+/* The state of a file of the workspace before the run, as far as a
+ * change shows in it (git_redirect.c). */
+struct sandbox_file_state {
+	bool exists;
+	ino_t ino;
+	off_t size;
+	struct timespec ctime;
+};
+
+/* The files of a git directory that the sandbox watches. */
+#define SANDBOX_GIT_WATCHED 2
+
 struct sandbox_child {
 	pid_t pid;		/* init, or the helper that forked it for a
 				 * caller with threads: kill it to end the
@@ -192,6 +205,8 @@ struct sandbox_child {
 				 * (created.c) */
 	enum sandbox_wait_mode wait_mode;
 	bool ended_at_status;	/* sandbox_wait() returned at "done" */
+	bool git_watched;
+	struct sandbox_file_state git_before[SANDBOX_GIT_WATCHED];
 };
 
 struct sandbox_result {
@@ -215,6 +230,12 @@ struct sandbox_result {
 				 * sleep outlives SIGKILL */
 	pid_t unreaped_pid;	/* the first of them, in the caller's PID
 				 * namespace, or 0 when unknown */
+	char git_redirect[32];	/* ".git/commondir" or
+				 * ".git/config.worktree" when the run
+				 * created or changed it, else "": git then
+				 * takes config and hooks from elsewhere
+				 * (docs/policy.md) */
+	const char *git_redirect_change; /* "created" or "changed" */
 	char message[512];
 };
 
@@ -231,6 +252,10 @@ void sandbox_print_notes(const struct sandbox_config *config,
 /* Return whether policy has a limit that needs a cgroup: a process or a
  * memory limit. */
 bool sandbox_limits_need_cgroup(const struct sandbox_policy *policy);
+
+/* Return why a file of sandbox_result.git_redirect matters, for a
+ * message: a static string. */
+const char *sandbox_git_redirect_reason(const char *file);
 
 /*
  * Return whether a process that signal ended, after cpu_us microseconds
