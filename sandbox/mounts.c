@@ -1090,26 +1090,92 @@ static int mask(struct build *b, const char *path, const char *type)
 }
 
 /*
- * Pin the directories above a hidden part of the workspace, as for a
- * read-only part: renaming one would carry the covering mount along,
- * and the recorder, which reads the host's files, would then store the
- * part under the new name. A part that is missing, or lies below a
- * symlink, is left to mask().
+ * Cover the link at path itself, not the file it leads to, with a clone
+ * of source, recorded as type. mount(2) would follow the link;
+ * move_mount() onto a descriptor of the link does not.
  */
-static int pin_hidden(struct build *b, const char *rel)
+static int mask_link(struct build *b, const char *path, int source,
+		     const char *type)
 {
-	int fd = open_part(b->ws, rel);
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+	};
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int link, tree = -1, rc = -1;
 
-	if (fd < 0)
+	link = (int)syscall(SYS_openat2, b->root, path, &how, sizeof(how));
+	if (link >= 0)
+		tree = open_tree(source, "", OPEN_TREE_CLONE |
+				 OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree >= 0 &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0 &&
+	    move_mount(tree, "", link, "", MOVE_MOUNT_F_EMPTY_PATH |
+		       MOVE_MOUNT_T_EMPTY_PATH) == 0)
+		rc = 0;
+	if (rc < 0)
+		fail("hide", path);
+	else
+		record(b, path, type, NULL, NULL);
+	if (tree >= 0)
+		close(tree);
+	if (link >= 0)
+		close(link);
+	return rc;
+}
+
+/*
+ * Cover a hidden part of the workspace, and pin the directories above
+ * it as for a read-only part, because renaming one would carry the
+ * cover along. A part that is a symlink is covered itself: the
+ * workspace decides where it leads, and its target may lie outside,
+ * such as a library in /usr. A part below a symlink is left alone, and
+ * mask() skips a missing part.
+ */
+static int hide_part(struct build *b, const char *rel)
+{
+	char parent[PATH_MAX], path[PATH_MAX * 2];
+	const char *slash = strrchr(rel, '/');
+	const char *name = slash ? slash + 1 : rel;
+	struct stat st;
+	int dir, fd;
+
+	snprintf(path, sizeof(path), "%s/%s", b->plan->inside, rel);
+	fd = open_part(b->ws, rel);
+	if (fd >= 0) {
+		close(fd);
+		if (pin_ancestors(b, b->ws, rel) < 0)
+			return -1;
+		return mask(b, path, "hidden");
+	}
+	if (errno != ELOOP)
+		return mask(b, path, "hidden");
+	if (slash) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - rel),
+			 rel);
+		dir = open_part(b->ws, parent);
+	} else {
+		dir = dup(b->ws);
+	}
+	if (dir < 0)
 		return 0;
-	close(fd);
-	return pin_ancestors(b, b->ws, rel);
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISLNK(st.st_mode)) {
+		close(dir);
+		return 0;
+	}
+	close(dir);
+	if (pin_ancestors(b, b->ws, rel) < 0)
+		return -1;
+	return mask_link(b, path, b->devnull, "hidden");
 }
 
 static int build_hidden(struct build *b)
 {
 	const struct sandbox_policy *p = b->plan->policy;
-	char path[PATH_MAX * 2];
 
 	for (size_t i = 0; i < p->hidden.count; i++) {
 		/* A hidden path that contains the workspace, such as /home
@@ -1121,10 +1187,7 @@ static int build_hidden(struct build *b)
 			return -1;
 	}
 	for (size_t i = 0; i < p->workspace_hidden.count; i++) {
-		snprintf(path, sizeof(path), "%s/%s", b->plan->inside,
-			 p->workspace_hidden.items[i]);
-		if (pin_hidden(b, p->workspace_hidden.items[i]) < 0 ||
-		    mask(b, path, "hidden") < 0)
+		if (hide_part(b, p->workspace_hidden.items[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -1302,43 +1365,6 @@ static bool link_target_shared(struct build *b,
 	return false;
 }
 
-/*
- * Cover the link at path itself, not the file it leads to, with a clone
- * of the file that covers denied commands. mount(2) would follow the
- * link; move_mount() onto a descriptor of the link does not.
- */
-static int mask_link(struct build *b, const char *path)
-{
-	struct mount_attr attr = {
-		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-			    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-	};
-	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int link, tree = -1, rc = -1;
-
-	link = (int)syscall(SYS_openat2, b->root, path, &how, sizeof(how));
-	if (link >= 0)
-		tree = open_tree(b->deny_source, "", OPEN_TREE_CLONE |
-				 OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (tree >= 0 &&
-	    mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0 &&
-	    move_mount(tree, "", link, "", MOVE_MOUNT_F_EMPTY_PATH |
-		       MOVE_MOUNT_T_EMPTY_PATH) == 0)
-		rc = 0;
-	if (rc < 0)
-		fail("hide", path);
-	else
-		record(b, path, "exec-deny", NULL, NULL);
-	if (tree >= 0)
-		close(tree);
-	if (link >= 0)
-		close(link);
-	return rc;
-}
-
 /* Mask name in each directory of dirs that contains it. A directory
  * kept by name only is left to mask(), which walks from the root. */
 static int deny_in_search(struct build *b, const struct search_dir *dirs,
@@ -1358,7 +1384,8 @@ static int deny_in_search(struct build *b, const struct search_dir *dirs,
 			 dirs[i].text, name);
 		if (dirs[i].fd >= 0 && S_ISLNK(st.st_mode) &&
 		    link_target_shared(b, dirs, n, dirs[i].fd, name))
-			rc = mask_link(b, path);
+			rc = mask_link(b, path, b->deny_source,
+				       "exec-deny");
 		else
 			rc = mask(b, path, "exec-deny");
 		if (rc < 0)

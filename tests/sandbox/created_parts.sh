@@ -55,14 +55,19 @@ for who in $IDENTITIES; do
 	rm "$ws/infra"
 
 	# A start that fails after it created a part removes it: a hidden
-	# path that is a symlink loop fails once the parts are made.
-	ln -s loop "$ws/loop"
-	looping=$(policy looping '{"version": 1, "workspace": {"read_only":
-		[".git/hooks"], "hidden": ["loop"]}}')
+	# path that leads to a symlink loop in HOME's seed fails once the
+	# parts are made.
+	mkdir -p "$TMP/loop-seed"
+	ln -sfn loop "$TMP/loop-seed/loop"
+	chmod 755 "$TMP/loop-seed"
+	looping=$(policy looping "{\"version\": 1,
+		\"home\": {\"seed\": \"$TMP/loop-seed\"},
+		\"workspace\": {\"read_only\": [\".git/hooks\"]},
+		\"filesystem\": {\"hidden\": [\"/home/agent/loop\"]}}")
 	expect_status 125 sandbox "$who" --policy "$looping" -- true
-	expect_grep "cannot open the path to hide: '$ws/loop'" "$TMP/err"
+	expect_grep "cannot open the path to hide: '/home/agent/loop'" \
+		"$TMP/err"
 	[ ! -e "$ws/.git" ] || fail "$who: a failed start left .git"
-	rm "$ws/loop"
 
 	# The same when the cgroup's limit cannot be set, which the caller
 	# finds out while init is making the parts: a process limit above

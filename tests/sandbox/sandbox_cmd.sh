@@ -93,7 +93,7 @@ for who in $IDENTITIES; do
 
 	# /dev follows /proc in the description. A hidden path is covered
 	# in every run, also where it resolves into /dev through a symlink
-	# of the workspace.
+	# that HOME's seed put there.
 	expect_status 0 sandbox "$who" --description "$d" -- true
 	expect_eq '["/proc","/dev","/dev/null"]' \
 		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev beside"
@@ -104,13 +104,15 @@ for who in $IDENTITIES; do
 	expect_eq 0 "$(cat "$TMP/out")" "$who: /dev/zero hidden"
 	expect_eq '["/proc","/dev","/dev/null"]' \
 		"$(jq -c '[.mounts[].path][1:4]' "$d")" "$who: /dev and hidden"
-	ln -sfn /dev/pts "$(workspace "$who")/ptslink"
-	p=$(policy ptslink '{"version": 1, "workspace": {"hidden":
-		["ptslink"]}}')
+	mkdir -p "$TMP/pts-seed"
+	ln -sfn /dev/pts "$TMP/pts-seed/ptslink"
+	chmod 755 "$TMP/pts-seed"
+	p=$(policy ptslink "{\"version\": 1,
+		\"home\": {\"seed\": \"$TMP/pts-seed\"},
+		\"filesystem\": {\"hidden\": [\"/home/agent/ptslink\"]}}")
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		refused "$who" --policy "$p" -- ls /dev/pts
 	done
-	rm "$(workspace "$who")/ptslink"
 
 	# Bad policies and usage fail with 125 or 2 before anything runs.
 	p=$(policy bad '{"version": 1, "network": {"allow":
