@@ -97,15 +97,6 @@ static int fail(const char *what, const char *path)
 	int err = errno;
 
 	sandbox_set_error("cannot %s: '%s': %s", what, path, strerror(err));
-	/* Workspace parts are opened without following symlinks
-	 * (open_part()), which fails with ELOOP or EXDEV. */
-	if (strcmp(what, "open the workspace part") == 0 &&
-	    (err == ELOOP || err == EXDEV))
-		sandbox_set_hint("a read-only part and each directory above "
-				 "it must be a real directory of the "
-				 "workspace, not a symlink or a mount. "
-				 "Replace it, or take the part out of the "
-				 "policy's workspace.read_only");
 	/* Another user's run may have made the part for itself, with that
 	 * user's umask (docs/policy.md). */
 	if (strcmp(what, "open the workspace part") == 0 && err == EACCES)
@@ -853,6 +844,31 @@ static int protect_absent(struct build *b, int ws, const char *rel)
 	return 0;
 }
 
+/*
+ * Report a workspace part at path, of the policy's key, that cannot be
+ * opened. Parts are opened without following symlinks (open_part()),
+ * which fails with ELOOP or EXDEV on a symlink or a mount, and the hint
+ * then names the key to change.
+ */
+static int fail_part(const char *path, const char *key)
+{
+	int err = errno;
+
+	fail("open the workspace part", path);
+	if (err == ELOOP || err == EXDEV)
+		sandbox_set_hint("a workspace part and each directory above "
+				 "it must be a real directory of the "
+				 "workspace, not a symlink or a mount. "
+				 "Replace it, or take the part out of the "
+				 "policy's %s", key);
+	return -1;
+}
+
+static const char *part_key(uint64_t attr)
+{
+	return attr == ATTR_RO ? "workspace.read_only" : "workspace.writable";
+}
+
 static int bind_parts(struct build *b, int ws,
 		      const struct sandbox_strings *parts, uint64_t attr)
 {
@@ -877,7 +893,7 @@ static int bind_parts(struct build *b, int ws,
 			continue;
 		}
 		if (fd < 0)
-			return fail("open the workspace part", path);
+			return fail_part(path, part_key(attr));
 		if (attr == ATTR_RO &&
 		    pin_ancestors(b, ws, parts->items[i]) < 0) {
 			close(fd);
@@ -903,7 +919,8 @@ static bool all_writable(const struct sandbox_policy *p)
 
 /* Open each directory of rel in turn, down to rel itself, and fail on
  * the first that is a symlink or a mount. */
-static int check_part(int ws, const char *workspace, const char *rel)
+static int check_part(int ws, const char *workspace, const char *rel,
+		      const char *key)
 {
 	char prefix[PATH_MAX], path[PATH_MAX * 2];
 	size_t len = strlen(rel);
@@ -922,7 +939,7 @@ static int check_part(int ws, const char *workspace, const char *rel)
 		if (errno != ELOOP && errno != EXDEV)
 			return 0;
 		snprintf(path, sizeof(path), "%s/%s", workspace, prefix);
-		return fail("open the workspace part", path);
+		return fail_part(path, key);
 	}
 	return 0;
 }
@@ -939,12 +956,14 @@ int sandbox_mounts_check_parts(const struct sandbox_plan *plan)
 		return 0;
 	for (size_t i = 0; rc == 0 && i < p->workspace_read_only.count; i++)
 		rc = check_part(ws, plan->workspace,
-				p->workspace_read_only.items[i]);
+				p->workspace_read_only.items[i],
+				part_key(ATTR_RO));
 	for (size_t i = 0; rc == 0 && !all_writable(p) &&
 			   i < p->workspace_writable.count; i++) {
 		if (strcmp(p->workspace_writable.items[i], ".") != 0)
 			rc = check_part(ws, plan->workspace,
-					p->workspace_writable.items[i]);
+					p->workspace_writable.items[i],
+					part_key(0));
 	}
 	close(ws);
 	return rc;

@@ -50,8 +50,17 @@ for who in $IDENTITIES; do
 		[".git/hooks", "infra/prod"]}}')
 	expect_status 125 sandbox "$who" --policy "$failing" -- true
 	expect_grep "cannot open the workspace part: '$ws/infra'" "$TMP/err"
-	expect_grep '^hint: .*not a symlink' "$TMP/err"
+	expect_grep "^hint: .*not a symlink.*policy's workspace.read_only\$" \
+		"$TMP/err"
 	[ ! -e "$ws/.git" ] || fail "$who: a rejected start made .git"
+
+	# The hint names the key of the part, a writable one too.
+	failing=$(policy failing '{"version": 1, "workspace": {"writable":
+		["infra/prod"]}}')
+	expect_status 125 sandbox "$who" --policy "$failing" -- true
+	expect_grep "cannot open the workspace part: '$ws/infra'" "$TMP/err"
+	expect_grep "^hint: .*not a symlink.*policy's workspace.writable\$" \
+		"$TMP/err"
 	rm "$ws/infra"
 
 	# A start that fails after it created a part removes it: a hidden
