@@ -28,6 +28,10 @@
 char *policy_number_text(const char *text, size_t len, const cJSON *root,
 			 const cJSON *number);
 
+/* Return why text is not JSON, from the byte at which cJSON stopped
+ * (policy_syntax.c): a static string, or NULL when no rule names it. */
+const char *policy_syntax_reason(const char *text, size_t len, size_t at);
+
 /* The argument area of the caller, found and copied before the fork
  * (cmdline.c). */
 struct sandbox_cmdline {

@@ -1185,9 +1185,11 @@ static struct sandbox_policy *parse(const char *text, size_t len,
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
+		const char *why = policy_syntax_reason(text, len, at);
 
 		sandbox_set_error("invalid %s: '%s': invalid JSON near "
-				  "byte %zu", what, name, at);
+				  "byte %zu%s%s", what, name, at,
+				  why ? ": " : "", why ? why : "");
 		sandbox_set_hint("docs/policy.md has a complete example");
 		return NULL;
 	}

@@ -155,7 +155,45 @@ static void policy_bad_values(void **state)
 	expect_error("[1]", "the policy must be a JSON object");
 	expect_error("[]", "the policy must be a JSON object");
 	expect_error("{\"version\": 1,", "invalid JSON near "
-					 "byte 13");
+		     "byte 13: the text ends before the policy does: a "
+		     "'}' or ']' is missing");
+}
+
+/* A syntax error names the mistake, not only the byte where cJSON
+ * stopped. */
+static void policy_syntax_reasons(void **state)
+{
+	struct sandbox_policy *p;
+
+	(void)state;
+	expect_error("", "invalid JSON near byte 0: the file is empty");
+	expect_error(" \n", "invalid JSON near byte 1: the file is empty");
+	expect_error("{\"version\": 1,}", "invalid JSON near byte 14: a "
+		     "comma before the closing bracket");
+	expect_error("{\"version\": 1 // one\n}", "invalid JSON near byte "
+		     "14: a comment, which JSON does not allow");
+	expect_error("{'version': 1}", "invalid JSON near byte 2: a single "
+		     "quote: JSON strings take double quotes");
+	expect_error("{\"version\": 1 \"hostname\": \"a\"}", "invalid JSON "
+		     "near byte 14: a missing comma between two values");
+	expect_error("{\"version\": 1, \"hostname\": \"a}", "invalid JSON "
+		     "near byte 28: a string is not closed: a '\"' is "
+		     "missing");
+	expect_error("{\"version\": tru}", "invalid JSON near byte 12: a "
+		     "word without quotes: strings take double quotes, and "
+		     "the only bare words are true, false and null");
+	expect_error("{\"env\": {\"set\": {\"A\": \"\\x\"}}}", "invalid "
+		     "JSON near byte 23: an invalid escape in a string: JSON "
+		     "has \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t and "
+		     "\\uXXXX");
+	expect_error("{\"env\": {\"set\": {\"A\": \"\\u0041\\ud800\"}}}",
+		     "invalid JSON near byte 29: an invalid \\u escape in a "
+		     "string: four hex digits, and a surrogate (\\uD800 to "
+		     "\\uDFFF) only as a pair of a high and a low one");
+	p = parse("{\"version\": 1, \"env\": {\"set\": {\"A\": "
+		  "\"\\ud83d\\ude00\"}}}");
+	assert_non_null(p);
+	sandbox_policy_free(p);
 }
 
 static void policy_duplicate_key(void **state)
@@ -612,6 +650,7 @@ int main(void)
 		cmocka_unit_test(policy_bad_values),
 		cmocka_unit_test(policy_duplicate_key),
 		cmocka_unit_test(policy_trailing_text),
+		cmocka_unit_test(policy_syntax_reasons),
 		cmocka_unit_test(policy_home_over_read_only),
 		cmocka_unit_test(policy_hostname_label),
 		cmocka_unit_test(policy_nested_too_deep),
