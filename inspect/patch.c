@@ -123,6 +123,12 @@ static int is_diffable(const struct bundle_tree_entry *e)
 	return is_file(e) || (e && e->kind == BUNDLE_ENTRY_SYMLINK);
 }
 
+static const char *git_mode(const struct bundle_tree_entry *e)
+{
+	return e->kind == BUNDLE_ENTRY_SYMLINK ? "120000" :
+	       (e->mode & 0100) ? "100755" : "100644";
+}
+
 static int load_side(struct patch_ctx *c, const struct bundle_id *root,
 		     const struct bundle_tree_entry *e, struct side *s)
 {
@@ -130,8 +136,7 @@ static int load_side(struct patch_ctx *c, const struct bundle_id *root,
 	char *path;
 	int rc;
 
-	s->mode = e->kind == BUNDLE_ENTRY_SYMLINK ? "120000" :
-		  (e->mode & 0100) ? "100755" : "100644";
+	s->mode = git_mode(e);
 	if (e->kind == BUNDLE_ENTRY_SYMLINK) {
 		s->data = malloc(e->text_len + 1);
 		if (!s->data) {
@@ -446,6 +451,63 @@ static int too_large(const struct bundle_tree_entry *e)
 	return e && e->kind == BUNDLE_ENTRY_FILE && e->size > PATCH_MAX_FILE;
 }
 
+/* The leading bytes of a file, where is_binary() looks for a NUL. */
+struct probe {
+	unsigned char data[PATCH_BINARY_PROBE];
+	size_t len;
+};
+
+static int probe_bytes(const void *data, size_t len, void *arg)
+{
+	struct probe *p = arg;
+	size_t n = sizeof(p->data) - p->len;
+
+	if (n > len)
+		n = len;
+	memcpy(p->data + p->len, data, n);
+	p->len += n;
+	return p->len == sizeof(p->data);
+}
+
+static int probe_binary(struct patch_ctx *c,
+			const struct bundle_tree_entry *e)
+{
+	struct probe p = { .len = 0 };
+
+	if (inspect_content_stream(c->bundle, e, probe_bytes, &p) < 0)
+		return -1;
+	return memchr(p.data, '\0', p.len) != NULL;
+}
+
+/* Note a binary regular file from its leading bytes, so that its whole
+ * content, up to PATCH_MAX_FILE on each side, is never loaded only to
+ * be skipped. A change that may keep the bytes and the git mode is left
+ * to emit(), which prints nothing for it. Hardlinks are left too,
+ * because their content is found by path. Returns 1 when noted, 0 when
+ * not and -1 on error. */
+static int note_if_binary(struct patch_ctx *c, const char *path,
+			  const struct bundle_tree_entry *old,
+			  const struct bundle_tree_entry *new)
+{
+	struct side stub = { .mode = "100644" };
+	int binary = 0;
+
+	if ((old && old->kind != BUNDLE_ENTRY_FILE) ||
+	    (new && new->kind != BUNDLE_ENTRY_FILE))
+		return 0;
+	if (old && new && old->size == new->size &&
+	    strcmp(git_mode(old), git_mode(new)) == 0)
+		return 0;
+	if (old)
+		binary = probe_binary(c, old);
+	if (new && binary == 0)
+		binary = probe_binary(c, new);
+	if (binary <= 0)
+		return binary;
+	note_binary(c, path, old ? &stub : NULL, new ? &stub : NULL);
+	return 1;
+}
+
 static int change(struct patch_ctx *c, const char *path,
 		  const struct bundle_tree_entry *old,
 		  const struct bundle_tree_entry *new)
@@ -461,6 +523,10 @@ static int change(struct patch_ctx *c, const char *path,
 		return 0;
 	}
 
+	rc = note_if_binary(c, path, old, new);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = -1;
 	if (old && load_side(c, c->old_root, old, &o) < 0)
 		goto out;
 	if (new && load_side(c, c->new_root, new, &n) < 0)
