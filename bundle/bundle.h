@@ -140,9 +140,12 @@ int bundle_put(struct bundle *bundle, enum bundle_kind kind,
 /* Nonzero when the object is stored. */
 int bundle_has(struct bundle *bundle, const struct bundle_id *id);
 
+/* The largest object, in bytes, that bundle_get() loads whole. */
+#define BUNDLE_MAX_GET ((uint64_t)1 << 32)
+
 /* Load and decompress an object, checking its hash. *data is malloc'd
  * (with a NUL after the last byte, for convenience) and owned by the
- * caller. kind may be NULL. */
+ * caller. kind may be NULL. Objects larger than BUNDLE_MAX_GET fail. */
 int bundle_get(struct bundle *bundle, const struct bundle_id *id,
 	       void **data, size_t *len, enum bundle_kind *kind);
 

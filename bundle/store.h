@@ -26,9 +26,6 @@
  * not measured). */
 #define BUNDLE_RAW_BELOW 64
 
-/* Objects that bundle_get will load into memory at once. Larger objects
- * are only ever written by bundle_put, which callers keep small. */
-#define BUNDLE_MAX_GET ((uint64_t)1 << 32)
 
 struct bundle {
 	sqlite3 *db;

@@ -467,15 +467,27 @@ int inspect_layout_export(const char *path, const char *out,
 	return rc ? -1 : 0;
 }
 
-static int parse_object(const cJSON *o, struct inspect_layout_object *obj)
+/* Read object i of the manifest into obj, or fail with the reason. */
+static int parse_object(const cJSON *o, size_t i,
+			struct inspect_layout_object *obj)
 {
 	double size = inspect_json_num(o, "size", -1);
+	const char *why = NULL;
 
 	if (!inspect_json_str(o, "id") ||
-	    bundle_id_from_hex(&obj->id, inspect_json_str(o, "id")) < 0 ||
-	    kind_from_name(inspect_json_str(o, "kind"), &obj->kind) < 0 ||
-	    size < 0 || size > (double)INSPECT_LAYOUT_MAX_OBJECT)
+	    bundle_id_from_hex(&obj->id, inspect_json_str(o, "id")) < 0)
+		why = "no valid id";
+	else if (kind_from_name(inspect_json_str(o, "kind"), &obj->kind) < 0)
+		why = "no valid kind";
+	else if (size < 0 || size != (double)(uint64_t)size)
+		why = "no valid size";
+	else if (size > (double)INSPECT_LAYOUT_MAX_OBJECT)
+		why = "larger than import loads (4 GiB)";
+	if (why) {
+		inspect_set_error("cannot import: 'manifest.json': object %zu "
+				  "is invalid: %s", i, why);
 		return -1;
+	}
 	obj->size = (uint64_t)size;
 	obj->seen = 0;
 	return 0;
@@ -538,11 +550,8 @@ int inspect_layout_manifest_parse(const char *text, size_t len,
 	if (!m->objects)
 		goto fail;
 	cJSON_ArrayForEach(o, list) {
-		if (parse_object(o, &m->objects[i]) < 0) {
-			inspect_set_error("cannot import: 'manifest.json': "
-					  "object %zu is invalid", i);
+		if (parse_object(o, i, &m->objects[i]) < 0)
 			goto fail;
-		}
 		i++;
 	}
 	m->n_objects = i;

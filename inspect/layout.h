@@ -43,11 +43,12 @@
 #define INSPECT_LAYOUT_NAME "runbundle-open-layout 1"
 /* The largest object import loads into memory; larger ones are
  * rejected. File content is stored in pieces of at most 16 MiB (four
- * times the largest average chunk size), so only a JSON document could
- * be larger, such as an exchange whose request body exceeded the
- * gateway's default limit of 64 MiB.
- * NOTE: export writes such an object anyway, and import then rejects it. */
-#define INSPECT_LAYOUT_MAX_OBJECT ((size_t)256 << 20)
+ * times the largest average chunk size), so only a JSON document can be
+ * larger: an exchange stores a streamed response of up to 256 MiB by
+ * default (--max-response-body) in about 1.5 times that. The bound is
+ * the store's own for an object loaded whole, so import takes back
+ * every object that a reader of the bundle can load. */
+#define INSPECT_LAYOUT_MAX_OBJECT ((size_t)BUNDLE_MAX_GET)
 
 struct inspect_layout_stats {
 	uint64_t events;

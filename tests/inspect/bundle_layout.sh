@@ -102,6 +102,20 @@ cp -a "$TMP/layout" "$TMP/t"
 jq '.layout = "other"' "$TMP/layout/manifest.json" >"$TMP/t/manifest.json"
 tamper manifest "not a runbundle open layout"
 
+# An object may be as large as the store loads whole: a streamed
+# response of the default limit makes an exchange of about 384 MiB. The
+# manifest's size then passes, and the content's does not. Beyond that
+# bound the manifest names the reason.
+cp -a "$TMP/layout" "$TMP/t"
+jq '.objects[0].size = 402653184' "$TMP/layout/manifest.json" \
+	>"$TMP/t/manifest.json"
+tamper large "its size differs"
+cp -a "$TMP/layout" "$TMP/t"
+jq '.objects[0].size = 5368709120' "$TMP/layout/manifest.json" \
+	>"$TMP/t/manifest.json"
+tamper huge "'manifest.json': object 0 is invalid: larger than import \
+loads (4 GiB)"
+
 cp -a "$TMP/layout" "$TMP/t"
 echo extra >"$TMP/t/objects/sha256/notes"
 repack extra
