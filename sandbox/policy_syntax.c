@@ -18,16 +18,24 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* The last byte before at that is not whitespace, or '\0'. */
-static char before(const char *text, size_t at)
+/* The index just past the last byte before at that is not whitespace,
+ * or 0. */
+static size_t skip_space_back(const char *text, size_t at)
 {
 	while (at > 0 && is_space(text[at - 1]))
 		at--;
+	return at;
+}
+
+/* The last byte before at that is not whitespace, or '\0'. */
+static char before(const char *text, size_t at)
+{
+	at = skip_space_back(text, at);
 	return at > 0 ? text[at - 1] : '\0';
 }
 
-/* Whether a string or a bracket is still open at the end of the text:
- * "string", "bracket" or NULL. */
+/* Whether a string or a bracket is still open after the first len bytes
+ * of the text: "string", "bracket" or NULL. */
 static const char *left_open(const char *text, size_t len)
 {
 	bool in_string = false;
@@ -118,6 +126,48 @@ static const char *bad_string(const char *text, size_t len, size_t at)
 	return NULL;
 }
 
+/* Maximum nesting that last_string_is_key() follows. A string nested
+ * deeper counts as a value, so its error reads as a missing comma. */
+#define KEY_SCAN_DEPTH 64
+
+/* Whether the last string that starts before text[at] is an object key:
+ * one that follows a '{', or a ',' inside an object. */
+static bool last_string_is_key(const char *text, size_t at)
+{
+	bool in_object[KEY_SCAN_DEPTH];
+	size_t depth = 0;
+	bool in_string = false, key = false;
+	char last = '\0';
+
+	for (size_t i = 0; i < at; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (is_space(c))
+			continue;
+		if (c == '"') {
+			key = depth > 0 && depth <= KEY_SCAN_DEPTH &&
+			      in_object[depth - 1] &&
+			      (last == '{' || last == ',');
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			if (depth < KEY_SCAN_DEPTH)
+				in_object[depth] = c == '{';
+			depth++;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+		last = c;
+	}
+	return key;
+}
+
 /* Whether c ends a value, so that a value after it lacks a comma. */
 static bool ends_value(char c)
 {
@@ -128,26 +178,38 @@ static bool ends_value(char c)
 const char *policy_syntax_reason(const char *text, size_t len, size_t at)
 {
 	const char *open = left_open(text, len);
+	const char *open_at = left_open(text, at < len ? at + 1 : len);
 	char c = at < len ? text[at] : '\0';
-	char prev = before(text, at);
+	size_t prev_end = skip_space_back(text, at);
+	char prev = prev_end > 0 ? text[prev_end - 1] : '\0';
+	char prev2 = prev_end > 0 ? before(text, prev_end - 1) : '\0';
 
 	if (strspn(text, " \t\r\n") >= len)
 		return "the file is empty";
-	if (open && strcmp(open, "string") == 0)
+	/* A '"' after the byte where cJSON stopped, as in a comment, can
+	 * leave a string open at the end without causing the error. */
+	if (open && strcmp(open, "string") == 0 &&
+	    open_at && strcmp(open_at, "string") == 0)
 		return "a string is not closed: a '\"' is missing";
 	if (c == '/' || (c == '*' && prev == '/'))
 		return "a comment, which JSON does not allow";
-	if ((c == '}' || c == ']') && prev == ',')
+	/* cJSON stops one byte past the byte that should start a key, so
+	 * the '}' of a trailing comma in an object is before at. */
+	if (((c == '}' || c == ']') && prev == ',') ||
+	    ((prev == '}' || prev == ']') && prev2 == ','))
 		return "a comma before the closing bracket";
 	if (c == '\'' || prev == '\'')
 		return "a single quote: JSON strings take double quotes";
-	if (c == '"' && ends_value(prev) && prev != '\0')
+	if (prev == '"' && c != ':' && last_string_is_key(text, at))
+		return "a missing colon after a key";
+	if ((c == '"' || c == '{' || c == '[') && ends_value(prev) &&
+	    prev != '\0')
 		return "a missing comma between two values";
 	if (c == '"' && bad_string(text, len, at))
 		return bad_string(text, len, at);
 	if (c == '\\' && bad_escape(text, len, at))
 		return bad_escape(text, len, at);
-	if (open)
+	if (open && at + 1 >= len)
 		return "the text ends before the policy does: a '}' or ']' "
 		       "is missing";
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))

@@ -190,6 +190,25 @@ static void policy_syntax_reasons(void **state)
 		     "invalid JSON near byte 29: an invalid \\u escape in a "
 		     "string: four hex digits, and a surrogate (\\uD800 to "
 		     "\\uDFFF) only as a pair of a high and a low one");
+	/* A file ends with a newline, so cJSON stops past the '}'. */
+	expect_error("{\"version\": 1,\n}\n", "invalid JSON near byte 16: "
+		     "a comma before the closing bracket");
+	expect_error("{\"version\" 1}", "invalid JSON near byte 11: a "
+		     "missing colon after a key");
+	expect_error("{\"version\": 1, \"hostname\" \"a\"}", "invalid "
+		     "JSON near byte 26: a missing colon after a key");
+	expect_error("{\"env\": {\"set\": [\"A\" \"B\"]}}", "invalid "
+		     "JSON near byte 21: a missing comma between two values");
+	expect_error("{\"version\": 1, \"filesystem\": {} {}}", "invalid "
+		     "JSON near byte 32: a missing comma between two values");
+	/* A '"' in a comment does not make the comment an open string. */
+	expect_error("{\"version\": 1 // \"one\n}", "invalid JSON near "
+		     "byte 14: a comment, which JSON does not allow");
+	/* An open bracket at the end does not explain an earlier error. */
+	expect_error("{\"version\": one, \"env\": {", "invalid JSON near "
+		     "byte 12: a word without quotes: strings take double "
+		     "quotes, and the only bare words are true, false and "
+		     "null");
 	p = parse("{\"version\": 1, \"env\": {\"set\": {\"A\": "
 		  "\"\\ud83d\\ude00\"}}}");
 	assert_non_null(p);
