@@ -479,10 +479,11 @@ static int parse_object(const cJSON *o, size_t i,
 		why = "no valid id";
 	else if (kind_from_name(inspect_json_str(o, "kind"), &obj->kind) < 0)
 		why = "no valid kind";
-	else if (size < 0 || size != (double)(uint64_t)size)
-		why = "no valid size";
 	else if (size > (double)INSPECT_LAYOUT_MAX_OBJECT)
 		why = "larger than import loads (4 GiB)";
+	/* The conversion to uint64_t is defined only within the bound. */
+	else if (size < 0 || size != (double)(uint64_t)size)
+		why = "no valid size";
 	if (why) {
 		inspect_set_error("cannot import: 'manifest.json': object %zu "
 				  "is invalid: %s", i, why);

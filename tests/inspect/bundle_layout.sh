@@ -115,6 +115,12 @@ jq '.objects[0].size = 5368709120' "$TMP/layout/manifest.json" \
 	>"$TMP/t/manifest.json"
 tamper huge "'manifest.json': object 0 is invalid: larger than import \
 loads (4 GiB)"
+# A size beyond uint64_t is too large as well, not a size to convert.
+cp -a "$TMP/layout" "$TMP/t"
+jq '.objects[0].size = 1e30' "$TMP/layout/manifest.json" \
+	>"$TMP/t/manifest.json"
+tamper vast "'manifest.json': object 0 is invalid: larger than import \
+loads (4 GiB)"
 
 cp -a "$TMP/layout" "$TMP/t"
 echo extra >"$TMP/t/objects/sha256/notes"
