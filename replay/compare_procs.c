@@ -436,14 +436,22 @@ static bool same_change(const struct replay_env_change *c,
 /* The closest ancestor of p that ran a program, whose environment p
  * started from, or NULL. A process that forked without an exec, such
  * as a subshell, has its parent's environment and no object of its
- * own. */
+ * own. A parent starts before its child, so it has a lower index. Only
+ * a damaged bundle has one that does not, and the walk stops there, so
+ * that a loop of parents cannot hold it. */
 static const struct replay_proc *env_parent(const struct replay_run *run,
 					    const struct replay_proc *p)
 {
-	const struct replay_proc *up = replay_run_by_index(run, p->parent);
+	const struct replay_proc *up = p;
 
-	while (up && !up->env_ref[0])
-		up = replay_run_by_index(run, up->parent);
+	do {
+		const struct replay_proc *next =
+			replay_run_by_index(run, up->parent);
+
+		if (!next || next->index >= up->index)
+			return NULL;
+		up = next;
+	} while (!up->env_ref[0]);
 	return up;
 }
 

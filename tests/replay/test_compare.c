@@ -751,6 +751,90 @@ static void more_procs_leave_out_cause(void **state)
 		cJSON_Delete(procs[i].json);
 }
 
+/* An exec event as record writes it: the exec's object, then its
+ * environment as a second object. */
+static void exec_env(struct bundle *b, int index, int parent,
+		     const char *env)
+{
+	const char *object = "{\"argv\":[\"tool\"],\"cwd\":\"/w\"}";
+	cJSON *data = proc(index, parent);
+	struct bundle_id refs[2];
+
+	cJSON_AddStringToObject(data, "path", "/bin/tool");
+	assert_int_equal(bundle_put(b, BUNDLE_JSON, object, strlen(object),
+				    &refs[0]),
+			 0);
+	assert_int_equal(bundle_put(b, BUNDLE_JSON, env, strlen(env),
+				    &refs[1]),
+			 0);
+	assert_int_equal(bundle_append_event(b, "exec", data, refs, 2, NULL),
+			 0);
+	cJSON_Delete(data);
+}
+
+/* A run whose agent and one tool have environment env, and a second
+ * tool below two forks that name each other as parent, which only a
+ * damaged bundle has. */
+static char *write_env_run(const char *name, const char *env)
+{
+	char *path;
+	struct bundle *b = begin_run(name, &path);
+	cJSON *data;
+
+	exec_env(b, 0, -1, env);
+	exec_env(b, 1, 0, env);
+	event(b, "process-start", proc(2, 3), NULL);
+	event(b, "process-start", proc(3, 2), NULL);
+	exec_env(b, 4, 3, env);
+	end(b, 4, 3, 0);
+	end(b, 1, 0, 0);
+	end(b, 0, -1, 0);
+	workspace(b, "final", "", 0);
+	data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "exit_code", 0);
+	event(b, "end", data, NULL);
+	assert_int_equal(bundle_finalize(b, NULL), 0);
+	bundle_close(b);
+	return path;
+}
+
+/* A variable that differs is named at the agent, not again at the tool
+ * that inherits it, and a loop of parents in a damaged bundle ends the
+ * search for the tool's parent instead of holding the comparison. */
+static void env_named_once(void **state)
+{
+	char *pa = write_env_run("env-a", "[[\"LANG\",\"C\"],[\"X\",\"1\"]]");
+	char *pb = write_env_run("env-b", "[[\"LANG\",\"C\"],[\"X\",\"2\"]]");
+	struct replay_run *a = replay_run_load(pa);
+	struct replay_run *b = replay_run_load(pb);
+	struct replay_comparison cmp;
+	const struct replay_step_cmp *sc;
+	size_t named = 0;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(replay_compare(a, b, &cmp), 0);
+	assert_int_equal(cmp.verdict, REPLAY_DIVERGED);
+	sc = &cmp.steps[cmp.first - 1];
+	for (size_t i = 0; i < sc->n_procs; i++) {
+		if (strcmp(sc->procs[i].position, "0") == 0)
+			assert_string_equal(sc->procs[i].what,
+					    "ran with X=2, recorded X=1");
+		named++;
+	}
+	/* The agent, and the tool below the loop, whose parent is not
+	 * found. */
+	assert_int_equal(named, 2);
+	replay_comparison_release(&cmp);
+	replay_run_free(a);
+	replay_run_free(b);
+	unlink(pa);
+	unlink(pb);
+	free(pa);
+	free(pb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +857,7 @@ int main(void)
 		cmocka_unit_test(clean_json_strings),
 		cmocka_unit_test(pair_many_reversed_children),
 		cmocka_unit_test(more_procs_leave_out_cause),
+		cmocka_unit_test(env_named_once),
 	};
 	int rc;
 
