@@ -167,6 +167,19 @@ static struct bundle *begin_run(const char *name, char **path)
 	return b;
 }
 
+/* End a run whose agent exited 0 with an empty final workspace, and
+ * close its bundle. */
+static void finish_run(struct bundle *b)
+{
+	cJSON *data = cJSON_CreateObject();
+
+	workspace(b, "final", "", 0);
+	cJSON_AddNumberToObject(data, "exit_code", 0);
+	event(b, "end", data, NULL);
+	assert_int_equal(bundle_finalize(b, NULL), 0);
+	bundle_close(b);
+}
+
 /* Write a run: the agent runs a tool, sends one model request, ends. */
 static char *write_run(const char *name, const struct spec *s)
 {
@@ -197,6 +210,18 @@ static char *write_run(const char *name, const struct spec *s)
 	return path;
 }
 
+/* Free two loaded runs and remove their bundles at pa and pb. */
+static void drop_runs(struct replay_run *a, struct replay_run *b, char *pa,
+		      char *pb)
+{
+	replay_run_free(a);
+	replay_run_free(b);
+	unlink(pa);
+	unlink(pb);
+	free(pa);
+	free(pb);
+}
+
 /* Compare a run written from spec s with one written from a. */
 static void compare_specs(const struct spec *sa, const char *name,
 			  const struct spec *s, struct replay_comparison *cmp)
@@ -208,12 +233,7 @@ static void compare_specs(const struct spec *sa, const char *name,
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_int_equal(replay_compare(a, b, cmp), 0);
-	replay_run_free(a);
-	replay_run_free(b);
-	unlink(pa);
-	unlink(pb);
-	free(pa);
-	free(pb);
+	drop_runs(a, b, pa, pb);
 }
 
 static void compare_with_base(const char *name, const struct spec *s,
@@ -664,12 +684,7 @@ static char *write_many(const char *name, int n, bool down)
 	}
 	assert_int_equal(bundle_commit(b), 0);
 	end(b, 0, -1, 0);
-	workspace(b, "final", "", 0);
-	data = cJSON_CreateObject();
-	cJSON_AddNumberToObject(data, "exit_code", 0);
-	event(b, "end", data, NULL);
-	assert_int_equal(bundle_finalize(b, NULL), 0);
-	bundle_close(b);
+	finish_run(b);
 	return path;
 }
 
@@ -693,12 +708,7 @@ static void pair_many_reversed_children(void **state)
 	assert_int_equal(cmp.verdict, REPLAY_IDENTICAL);
 /*PAIRS*/
 	replay_comparison_release(&cmp);
-	replay_run_free(a);
-	replay_run_free(b);
-	unlink(pa);
-	unlink(pb);
-	free(pa);
-	free(pb);
+	drop_runs(a, b, pa, pb);
 }
 
 static void clean_json_strings(void **state)
@@ -779,7 +789,6 @@ static char *write_env_run(const char *name, const char *env)
 {
 	char *path;
 	struct bundle *b = begin_run(name, &path);
-	cJSON *data;
 
 	exec_env(b, 0, -1, env);
 	exec_env(b, 1, 0, env);
@@ -789,12 +798,7 @@ static char *write_env_run(const char *name, const char *env)
 	end(b, 4, 3, 0);
 	end(b, 1, 0, 0);
 	end(b, 0, -1, 0);
-	workspace(b, "final", "", 0);
-	data = cJSON_CreateObject();
-	cJSON_AddNumberToObject(data, "exit_code", 0);
-	event(b, "end", data, NULL);
-	assert_int_equal(bundle_finalize(b, NULL), 0);
-	bundle_close(b);
+	finish_run(b);
 	return path;
 }
 
@@ -827,12 +831,7 @@ static void env_named_once(void **state)
 	 * found. */
 	assert_int_equal(named, 2);
 	replay_comparison_release(&cmp);
-	replay_run_free(a);
-	replay_run_free(b);
-	unlink(pa);
-	unlink(pb);
-	free(pa);
-	free(pb);
+	drop_runs(a, b, pa, pb);
 }
 
 int main(void)
