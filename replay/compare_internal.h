@@ -13,14 +13,19 @@
 #include "harness/normalize.h"
 #include "replay/replay.h"
 
+/* A variable whose values differ in more than volatile parts. */
+struct replay_env_var {
+	char *name;
+	char *recorded, *other; /* its NAME=VALUE, NULL when absent */
+};
+
 /* The difference between two environments, named by their objects'
  * ids. */
 struct replay_env_change {
 	char a[65], b[65];
-	char *name;		/* the first variable whose values differ in
-				 * more than volatile parts, or NULL */
-	char *recorded, *other; /* its NAME=VALUE, NULL when absent */
-	bool volatile_only;	/* they differ in volatile parts only */
+	struct replay_env_var *vars; /* in the order of the recording's */
+	size_t n_vars;
+	bool volatile_only;	     /* they differ in volatile parts only */
 };
 
 /* The environments compared last. A run has a few environments, shared

@@ -263,10 +263,29 @@ static char *env_text(const cJSON *value)
 	return cJSON_PrintUnformatted(value);
 }
 
+/* Append variable name, with its values on each side, to c. */
+static int add_var(struct replay_env_change *c, const char *name,
+		   const char *ta, const char *tb)
+{
+	struct replay_env_var *v;
+	void *grown = realloc(c->vars, (c->n_vars + 1) * sizeof(*v));
+
+	if (!grown)
+		return oom();
+	c->vars = grown;
+	v = &c->vars[c->n_vars++];
+	memset(v, 0, sizeof(*v));
+	v->name = strdup(name);
+	if (!v->name || (ta && asprintf(&v->recorded, "%s=%s", name, ta) < 0) ||
+	    (tb && asprintf(&v->other, "%s=%s", name, tb) < 0))
+		return oom();
+	return 0;
+}
+
 /*
  * Compare variable name, recorded with value a and in the other run
- * with b, adding the difference to d and keeping the first divergent
- * one in c. Returns -1 on failure.
+ * with b, adding the difference to d, and to c when it is divergent.
+ * Returns -1 on failure.
  */
 static int compare_var(struct cmp_state *st, const char *name,
 		       const cJSON *a, const cJSON *b, struct harness_diff *d,
@@ -284,14 +303,7 @@ static int compare_var(struct cmp_state *st, const char *name,
 		replay_set_error("cannot compare env: %s", harness_error());
 		goto out;
 	}
-	rc = 0;
-	if (d->divergent == divergent || c->name)
-		goto out;
-	c->name = strdup(name);
-	if (!c->name ||
-	    (ta && asprintf(&c->recorded, "%s=%s", name, ta) < 0) ||
-	    (tb && asprintf(&c->other, "%s=%s", name, tb) < 0))
-		rc = oom();
+	rc = d->divergent == divergent ? 0 : add_var(c, name, ta, tb);
 out:
 	free(ta);
 	free(tb);
@@ -319,16 +331,19 @@ static int compare_vars(struct cmp_state *st, const cJSON *ox,
 		if (rc == 0 && !cJSON_GetObjectItemCaseSensitive(ox, v->string))
 			rc = compare_var(st, v->string, NULL, v, &d, c);
 	}
-	c->volatile_only = !c->name && d.total;
+	c->volatile_only = !c->n_vars && d.total;
 	harness_diff_release(&d);
 	return rc;
 }
 
 static void env_change_release(struct replay_env_change *c)
 {
-	free(c->name);
-	free(c->recorded);
-	free(c->other);
+	for (size_t i = 0; i < c->n_vars; i++) {
+		free(c->vars[i].name);
+		free(c->vars[i].recorded);
+		free(c->vars[i].other);
+	}
+	free(c->vars);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -361,9 +376,12 @@ static int load_change(struct cmp_state *st, const struct replay_proc *x,
 }
 
 /* Find how the environments of x and y differ, from the memo or by
- * loading them. *out points into the memo. */
+ * loading them. *out points into the memo. An entry that is filled
+ * anew is never keep, so that a caller can hold one entry while it
+ * looks up another. */
 static int env_change(struct cmp_state *st, const struct replay_proc *x,
 		      const struct replay_proc *y,
+		      const struct replay_env_change *keep,
 		      const struct replay_env_change **out)
 {
 	struct replay_env_change *c;
@@ -377,7 +395,9 @@ static int env_change(struct cmp_state *st, const struct replay_proc *x,
 		}
 	}
 	c = &st->env_memo[st->env_memo_next];
-	st->env_memo_next = (st->env_memo_next + 1) % REPLAY_ENV_MEMO;
+	if (c == keep)
+		c = &st->env_memo[(st->env_memo_next + 1) % REPLAY_ENV_MEMO];
+	st->env_memo_next = (size_t)(c - st->env_memo + 1) % REPLAY_ENV_MEMO;
 	env_change_release(c);
 	if (load_change(st, x, y, c) < 0) {
 		env_change_release(c);
@@ -391,23 +411,23 @@ static int env_change(struct cmp_state *st, const struct replay_proc *x,
 
 /* Add a variable that differs as the process's difference. */
 static int add_env(struct replay_step_cmp *sc, const struct replay_proc *x,
-		   const struct replay_env_change *c)
+		   const struct replay_env_var *v)
 {
 	char *what;
 	int rc;
 
-	if (!c->other)
-		rc = asprintf(&what, "ran without %s, recorded %s", c->name,
-			      c->recorded);
-	else if (!c->recorded)
+	if (!v->other)
+		rc = asprintf(&what, "ran without %s, recorded %s", v->name,
+			      v->recorded);
+	else if (!v->recorded)
 		rc = asprintf(&what, "ran with %s, recorded without it",
-			      c->other);
+			      v->other);
 	else
-		rc = asprintf(&what, "ran with %s, recorded %s", c->other,
-			      c->recorded);
+		rc = asprintf(&what, "ran with %s, recorded %s", v->other,
+			      v->recorded);
 	if (rc < 0)
 		return oom();
-	rc = add_proc(sc, x, "env", what, c->recorded, c->other);
+	rc = add_proc(sc, x, "env", what, v->recorded, v->other);
 	free(what);
 	return rc;
 }
@@ -423,14 +443,32 @@ static bool env_from_policy(const struct replay_run *run)
 	return !mode || strcmp(mode, "none") != 0;
 }
 
-/* Whether two changes name the same variable with the same values. */
-static bool same_change(const struct replay_env_change *c,
-			const struct replay_env_change *d)
+/* Whether two variables have the same name and the same values. */
+static bool same_var(const struct replay_env_var *v,
+		     const struct replay_env_var *w)
 {
-	return c->name && d->name && strcmp(c->name, d->name) == 0 &&
-	       !!c->recorded == !!d->recorded && !!c->other == !!d->other &&
-	       (!c->recorded || strcmp(c->recorded, d->recorded) == 0) &&
-	       (!c->other || strcmp(c->other, d->other) == 0);
+	return strcmp(v->name, w->name) == 0 &&
+	       !!v->recorded == !!w->recorded && !!v->other == !!w->other &&
+	       (!v->recorded || strcmp(v->recorded, w->recorded) == 0) &&
+	       (!v->other || strcmp(v->other, w->other) == 0);
+}
+
+/* The first variable of c that does not differ as it does in parent,
+ * or NULL when each does. parent may be NULL. */
+static const struct replay_env_var *
+own_var(const struct replay_env_change *c,
+	const struct replay_env_change *parent)
+{
+	for (size_t i = 0; i < c->n_vars; i++) {
+		bool inherited = false;
+
+		for (size_t k = 0; parent && k < parent->n_vars; k++)
+			inherited = inherited ||
+				    same_var(&c->vars[i], &parent->vars[k]);
+		if (!inherited)
+			return &c->vars[i];
+	}
+	return NULL;
 }
 
 /* The closest ancestor of p that ran a program, whose environment p
@@ -455,36 +493,6 @@ static const struct replay_proc *env_parent(const struct replay_run *run,
 	return up;
 }
 
-/* Whether the first difference between the environments of x and y,
- * found in c, is also that of their parents, so that it is shown at
- * the parent. -1 on failure. */
-static int inherited(struct cmp_state *st, const struct replay_proc *x,
-		     const struct replay_proc *y,
-		     const struct replay_env_change *c)
-{
-	const struct replay_proc *px = env_parent(st->a, x);
-	const struct replay_proc *py = env_parent(st->b, y);
-	const struct replay_env_change *pc;
-	struct replay_env_change own = {0};
-	int rc;
-
-	if (!px || !py)
-		return 0;
-	/* The memo may reuse c's entry for the parents, so c is copied. */
-	own.name = strdup(c->name);
-	own.recorded = c->recorded ? strdup(c->recorded) : NULL;
-	own.other = c->other ? strdup(c->other) : NULL;
-	if (!own.name || (c->recorded && !own.recorded) ||
-	    (c->other && !own.other))
-		rc = oom();
-	else if (env_change(st, px, py, &pc) < 0)
-		rc = -1;
-	else
-		rc = same_change(&own, pc);
-	env_change_release(&own);
-	return rc;
-}
-
 /*
  * Compare the environments of a process's last execs, when both runs
  * had the sandbox's. A variable that differs as it does in the parent
@@ -497,26 +505,27 @@ static int compare_env(struct cmp_state *st, struct replay_step_cmp *sc,
 		       const struct replay_proc *x,
 		       const struct replay_proc *y)
 {
-	const struct replay_env_change *c;
-	int rc;
+	const struct replay_env_change *c, *pc = NULL;
+	const struct replay_proc *px, *py;
+	const struct replay_env_var *v;
 
 	if (!x->env_ref[0] || !y->env_ref[0] ||
 	    strcmp(x->env_ref, y->env_ref) == 0 ||
 	    !env_from_policy(st->a) || !env_from_policy(st->b))
 		return 0;
-	if (env_change(st, x, y, &c) < 0)
+	if (env_change(st, x, y, NULL, &c) < 0)
 		return -1;
 	if (c->volatile_only)
 		sc->volatile_procs++;
-	if (!c->name)
+	if (!c->n_vars)
 		return 0;
-	rc = inherited(st, x, y, c);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	/* inherited() may have refilled c's entry: find it again. */
-	if (env_change(st, x, y, &c) < 0)
+
+	px = env_parent(st->a, x);
+	py = env_parent(st->b, y);
+	if (px && py && env_change(st, px, py, c, &pc) < 0)
 		return -1;
-	return add_env(sc, x, c);
+	v = own_var(c, pc);
+	return v ? add_env(sc, x, v) : 0;
 }
 
 /* What a process ran: compared in the step it started in. */

@@ -782,16 +782,17 @@ static void exec_env(struct bundle *b, int index, int parent,
 	cJSON_Delete(data);
 }
 
-/* A run whose agent and one tool have environment env, and a second
- * tool below two forks that name each other as parent, which only a
- * damaged bundle has. */
-static char *write_env_run(const char *name, const char *env)
+/* A run whose agent has environment env and a tool tool_env, and a
+ * second tool, with env, below two forks that name each other as
+ * parent, which only a damaged bundle has. */
+static char *write_env_run(const char *name, const char *env,
+			   const char *tool_env)
 {
 	char *path;
 	struct bundle *b = begin_run(name, &path);
 
 	exec_env(b, 0, -1, env);
-	exec_env(b, 1, 0, env);
+	exec_env(b, 1, 0, tool_env);
 	event(b, "process-start", proc(2, 3), NULL);
 	event(b, "process-start", proc(3, 2), NULL);
 	exec_env(b, 4, 3, env);
@@ -803,17 +804,21 @@ static char *write_env_run(const char *name, const char *env)
 }
 
 /* A variable that differs is named at the agent, not again at the tool
- * that inherits it, and a loop of parents in a damaged bundle ends the
- * search for the tool's parent instead of holding the comparison. */
+ * that inherits it, and the tool's own variable that differs is named
+ * at the tool. A loop of parents in a damaged bundle ends the search
+ * for a parent instead of holding the comparison. */
 static void env_named_once(void **state)
 {
-	char *pa = write_env_run("env-a", "[[\"LANG\",\"C\"],[\"X\",\"1\"]]");
-	char *pb = write_env_run("env-b", "[[\"LANG\",\"C\"],[\"X\",\"2\"]]");
+	char *pa = write_env_run("env-a", "[[\"LANG\",\"C\"],[\"X\",\"1\"]]",
+				 "[[\"LANG\",\"C\"],[\"X\",\"1\"],"
+				 "[\"Y\",\"a\"]]");
+	char *pb = write_env_run("env-b", "[[\"LANG\",\"C\"],[\"X\",\"2\"]]",
+				 "[[\"LANG\",\"C\"],[\"X\",\"2\"],"
+				 "[\"Y\",\"b\"]]");
 	struct replay_run *a = replay_run_load(pa);
 	struct replay_run *b = replay_run_load(pb);
 	struct replay_comparison cmp;
 	const struct replay_step_cmp *sc;
-	size_t named = 0;
 
 	(void)state;
 	assert_non_null(a);
@@ -821,15 +826,14 @@ static void env_named_once(void **state)
 	assert_int_equal(replay_compare(a, b, &cmp), 0);
 	assert_int_equal(cmp.verdict, REPLAY_DIVERGED);
 	sc = &cmp.steps[cmp.first - 1];
-	for (size_t i = 0; i < sc->n_procs; i++) {
-		if (strcmp(sc->procs[i].position, "0") == 0)
-			assert_string_equal(sc->procs[i].what,
-					    "ran with X=2, recorded X=1");
-		named++;
-	}
-	/* The agent, and the tool below the loop, whose parent is not
-	 * found. */
-	assert_int_equal(named, 2);
+	/* The agent, the tool, and the tool below the loop, whose parent
+	 * is not found. */
+	assert_int_equal(sc->n_procs, 3);
+	assert_string_equal(sc->procs[0].position, "0");
+	assert_string_equal(sc->procs[0].what, "ran with X=2, recorded X=1");
+	assert_string_equal(sc->procs[1].position, "0.0");
+	assert_string_equal(sc->procs[1].what, "ran with Y=b, recorded Y=a");
+	assert_string_equal(sc->procs[2].what, "ran with X=2, recorded X=1");
 	replay_comparison_release(&cmp);
 	drop_runs(a, b, pa, pb);
 }
