@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -871,13 +872,15 @@ static int has_final(struct apply *a, int dirfd, const char *name,
 }
 
 /* Whether path is .git, or lies inside a directory named .git, at any
- * depth: a nested repository's metadata is as dangerous as the top's. */
+ * depth: a nested repository's metadata is as dangerous as the top's.
+ * The name matches in any letter case, because a case-insensitive file
+ * system (vfat, an ext4 casefold directory) takes .GIT for .git. */
 static int in_git_dir(const char *path)
 {
 	for (const char *p = path; p; p = strchr(p, '/')) {
 		if (*p == '/')
 			p++;
-		if (strncmp(p, ".git", 4) == 0 && (p[4] == '/' || !p[4]))
+		if (strncasecmp(p, ".git", 4) == 0 && (p[4] == '/' || !p[4]))
 			return 1;
 	}
 	return 0;
