@@ -83,6 +83,7 @@ struct apply {
 	unsigned char *done; /* per change of the first pass: the target
 			      * has its final state already */
 	size_t done_cap;
+	const char *path; /* the change that the second pass writes */
 	char *reason; /* a conflict's formatted reason, malloc'd */
 	char why[160]; /* a failed write's reason, where errno gives none */
 };
@@ -430,16 +431,62 @@ static void on_signal(int sig)
 	inspect_signal_resend(sig);
 }
 
+/* Return whether the target has the entry temp_path beside the path that
+ * apply writes, and either snapshot has it too. Then it is a file of the
+ * checkout or of the run, not one that a killed apply left behind. */
+static int temp_name_in_use(struct apply *a, int dirfd)
+{
+	const char *slash = strrchr(a->path, '/');
+	int dir_len = slash ? (int)(slash - a->path) + 1 : 0;
+	struct inspect_node node = {0};
+	struct stat st;
+	char *path;
+	int in_use;
+
+	if (fstatat(dirfd, temp_path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (asprintf(&path, "%.*s%s", dir_len, a->path, temp_path) < 0)
+		return -1;
+	in_use = inspect_node_find(a->view->bundle, a->initial, path,
+				   &node) == 0;
+	inspect_node_release(&node);
+	if (!in_use)
+		in_use = inspect_node_find(a->view->bundle, a->final, path,
+					   &node) == 0;
+	inspect_node_release(&node);
+	free(path);
+	return in_use;
+}
+
 /* Return the temporary name beside name, which on_signal removes
  * until temp_end. Before the file exists, its unlinkat just fails. The
  * name is the same in every apply, so a rerun removes the file that an
- * apply killed with SIGKILL left under it. */
-static const char *temp_begin(int dirfd, const char *name)
+ * apply killed with SIGKILL left under it. When a snapshot has an entry
+ * of that name, ".N" is added, because removing it would delete a file
+ * of the checkout or one that apply has just written. */
+static const char *temp_begin(struct apply *a, int dirfd, const char *name)
 {
+	unsigned int n;
+	int in_use = 1;
+
 	temp_live = 0;
-	if (snprintf(temp_path, sizeof(temp_path), ".%.200s.runbundle-apply",
-		     name) >= (int)sizeof(temp_path))
+	for (n = 0; in_use && n < 1000; n++) {
+		char suffix[16] = "";
+
+		if (n)
+			snprintf(suffix, sizeof(suffix), ".%u", n);
+		if (snprintf(temp_path, sizeof(temp_path),
+			     ".%.200s.runbundle-apply%s", name,
+			     suffix) >= (int)sizeof(temp_path))
+			return NULL;
+		in_use = temp_name_in_use(a, dirfd);
+		if (in_use < 0)
+			return NULL;
+	}
+	if (in_use) {
+		errno = EEXIST;
 		return NULL;
+	}
 	temp_dirfd = dirfd;
 	temp_live = 1;
 	unlinkat(dirfd, temp_path, 0);
@@ -493,7 +540,7 @@ static int put_file(struct apply *a, int dirfd, const char *name,
 		}
 		src = &node.entry;
 	}
-	tmp = temp_begin(dirfd, name);
+	tmp = temp_begin(a, dirfd, name);
 	if (!tmp)
 		goto out;
 	/* No handler runs for SIGKILL, which would leave the named
@@ -530,7 +577,7 @@ out:
 	return rc;
 }
 
-static int put_symlink(int dirfd, const char *name,
+static int put_symlink(struct apply *a, int dirfd, const char *name,
 		       const struct bundle_tree_entry *entry)
 {
 	char target[BUNDLE_TREE_TEXT_MAX + 1];
@@ -539,7 +586,7 @@ static int put_symlink(int dirfd, const char *name,
 
 	memcpy(target, entry->text, entry->text_len);
 	target[entry->text_len] = '\0';
-	tmp = temp_begin(dirfd, name);
+	tmp = temp_begin(a, dirfd, name);
 	if (tmp && symlinkat(target, dirfd, tmp) == 0) {
 		rc = renameat(dirfd, tmp, dirfd, name);
 		if (rc < 0)
@@ -576,7 +623,7 @@ static int put_entry(struct apply *a, int dirfd, const char *name,
 			return -1;
 		return 0;
 	case BUNDLE_ENTRY_SYMLINK:
-		return put_symlink(dirfd, name, new);
+		return put_symlink(a, dirfd, name, new);
 	default:
 		return put_file(a, dirfd, name, new);
 	}
@@ -987,6 +1034,7 @@ static int write_one(struct apply *a, int dirfd, const char *name, char *raw,
 		     const char *display, enum bundle_change change,
 		     const struct bundle_tree_entry *new)
 {
+	a->path = raw;
 	if (dirfd >= 0 && put_entry(a, dirfd, name, change, new) == 0) {
 		a->n_written++;
 		if (change == BUNDLE_CHANGE_DELETED)
