@@ -160,8 +160,9 @@ static bool is_git_dir(struct gate *g, const char *path, size_t len)
  * hooks of a git directory that is not named .git: a bare repository
  * (src/app.git), whose config can name programs that git runs there
  * (core.fsmonitor) as a .git's can. commondir names the directory whose
- * config and hooks git uses instead. Each "hooks" component is checked, because a directory above
- * the repository may have that name too (tools/hooks/app.git/hooks).
+ * config and hooks git uses instead. Each "hooks" component is checked,
+ * because a directory above the repository may have that name too
+ * (tools/hooks/app.git/hooks).
  */
 static bool in_git_dir(struct gate *g, const char *path)
 {
@@ -259,7 +260,7 @@ static int on_link(const char *path, const struct bundle_tree_entry *entry,
 	char *target;
 
 	if (entry->kind != BUNDLE_ENTRY_SYMLINK ||
-	    (!any_match(protected, path, inspect_gate_path_match) &&
+	    (!any_match(protected, path, inspect_gate_protected_match) &&
 	     !any_match(protected, path, inspect_gate_path_above)) ||
 	    !initial_has(g, path, entry))
 		return 0;
@@ -300,7 +301,7 @@ static bool via_link(struct gate *g, const char *path)
 			     path + n) < 0)
 			return true;
 		found = any_match(&g->rules->protected_paths, seen,
-				  inspect_gate_path_match);
+				  inspect_gate_protected_match);
 		free(seen);
 		if (found)
 			return true;
@@ -333,7 +334,7 @@ static int on_change(const unsigned char *path, size_t path_len,
 	 * yet a later job that reads .runbundle/gate.json reads src/rb.
 	 * Removing such a symlink changes what those paths lead to too. */
 	if (any_match(&g->rules->protected_paths, raw,
-		      inspect_gate_path_match) ||
+		      inspect_gate_protected_match) ||
 	    (link && any_match(&g->rules->protected_paths, raw,
 			       inspect_gate_path_above)) ||
 	    (g->r[PROTECTED].enabled && (in_git_dir(g, raw) ||

@@ -62,10 +62,17 @@ void inspect_gate_rules_release(struct inspect_gate_rules *rules);
  */
 int inspect_gate_path_match(const char *pattern, const char *path);
 
+/* inspect_gate_path_match() in any letter case, for protected_paths: a
+ * case-insensitive file system (vfat, an ext4 casefold directory) takes
+ * .GIT/hooks for .git/hooks, and a protection that misses a path costs
+ * more than one that covers too many. */
+int inspect_gate_protected_match(const char *pattern, const char *path);
+
 /*
  * Return nonzero when a pattern with '/' covers a path below path, as
- * "/.github/workflows" covers one below ".github". A symlink at such a
- * path moves what the pattern protects to a place that it does not.
+ * "/.github/workflows" covers one below ".github", in any letter case as
+ * inspect_gate_protected_match(). A symlink at such a path moves what
+ * the pattern protects to a place that it does not.
  */
 int inspect_gate_path_above(const char *pattern, const char *path);
 

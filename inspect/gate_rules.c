@@ -467,10 +467,12 @@ int inspect_gate_rules_load(struct inspect_gate_rules *rules,
 
 /* Match pattern from the workspace root and from every directory
  * below it, for a pattern that starts with "**" and a '/'. */
-static int match_any_depth(const char *pattern, const char *path)
+static int match_any_depth(const char *pattern, const char *path,
+			   int fold)
 {
 	for (const char *p = path;;) {
-		if (fnmatch(pattern, p, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
+		if (fnmatch(pattern, p,
+			    FNM_PATHNAME | FNM_LEADING_DIR | fold) == 0)
 			return 1;
 		p = strchr(p, '/');
 		if (!p)
@@ -479,17 +481,29 @@ static int match_any_depth(const char *pattern, const char *path)
 	}
 }
 
-int inspect_gate_path_match(const char *pattern, const char *path)
+/* inspect_gate_path_match(), with FNM_CASEFOLD in fold or 0. */
+static int path_match(const char *pattern, const char *path, int fold)
 {
 	const char *base = strrchr(path, '/');
 
 	if (!strchr(pattern, '/'))
-		return fnmatch(pattern, base ? base + 1 : path, 0) == 0;
+		return fnmatch(pattern, base ? base + 1 : path, fold) == 0;
 	if (pattern[0] == '/')
 		pattern++;
 	if (strncmp(pattern, "**/", 3) == 0)
-		return match_any_depth(pattern + 3, path);
-	return fnmatch(pattern, path, FNM_PATHNAME | FNM_LEADING_DIR) == 0;
+		return match_any_depth(pattern + 3, path, fold);
+	return fnmatch(pattern, path,
+		       FNM_PATHNAME | FNM_LEADING_DIR | fold) == 0;
+}
+
+int inspect_gate_path_match(const char *pattern, const char *path)
+{
+	return path_match(pattern, path, 0);
+}
+
+int inspect_gate_protected_match(const char *pattern, const char *path)
+{
+	return path_match(pattern, path, FNM_CASEFOLD);
 }
 
 /* Return whether pattern has more components than path and its first
@@ -511,7 +525,7 @@ static int match_above(const char *pattern, const char *path)
 		return 0;
 	memcpy(prefix, pattern, len);
 	prefix[len] = '\0';
-	return fnmatch(prefix, path, FNM_PATHNAME) == 0;
+	return fnmatch(prefix, path, FNM_PATHNAME | FNM_CASEFOLD) == 0;
 }
 
 int inspect_gate_path_above(const char *pattern, const char *path)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# apply leaves out .git in any letter case: on a case-insensitive file
-# system (vfat, an ext4 casefold directory) a run's .GIT/hooks/pre-commit
-# or .Git file would be the checkout's own hook or git directory link.
+# apply leaves out .git in any letter case, and the gate protects it in
+# any letter case. On a case-insensitive file system (vfat, an ext4
+# casefold directory) a run's .GIT/hooks/pre-commit or .Git file would be
+# the checkout's own hook or git directory link.
 . "$TESTS_DIR/lib.sh"
 command -v jq >/dev/null || skip "jq is missing"
 
@@ -33,4 +34,17 @@ expect_eq changed "$(cat "$TMP/target/f")" "the applied file"
 [ ! -e "$TMP/target/.GIT" ] || fail "apply wrote .GIT"
 [ ! -e "$TMP/target/sub/.Git" ] || fail "apply wrote sub/.Git"
 [ -f "$TMP/target/sub/.gIt.conf" ] || fail "apply left out .gIt.conf"
+
+# The gate's protected_paths match in any letter case too, for the same
+# reason, while allowed_paths keep their case.
+expect_status 1 "$RUNBUNDLE" gate --json "$TMP/run.rb"
+expect_eq '[".GIT/hooks/pre-commit","sub/.Git"]' \
+	"$(jq -c '[.rules[] | select(.rule == "protected-path") |
+		.items[]] | sort' "$TMP/out")" "the protected changes"
+printf '%s\n' '{"version": 1, "allowed_paths": ["/F"]}' >"$TMP/rules.json"
+expect_status 1 "$RUNBUNDLE" gate --json --rules "$TMP/rules.json" \
+	"$TMP/run.rb"
+expect_eq true "$(jq '[.rules[] | select(.rule == "write-outside") |
+	.items[]] | index("f") != null' "$TMP/out")" \
+	"f outside the allowed F"
 exit 0
