@@ -431,6 +431,18 @@ static void on_signal(int sig)
 	inspect_signal_resend(sig);
 }
 
+/* Return whether the snapshot at root has an entry at path. */
+static bool snapshot_has(struct apply *a, const struct bundle_id *root,
+			 const char *path)
+{
+	struct inspect_node node = {0};
+	bool found = inspect_node_find(a->view->bundle, root, path,
+				       &node) == 0;
+
+	inspect_node_release(&node);
+	return found;
+}
+
 /* Return whether the target has the entry temp_path beside the path that
  * apply writes, and either snapshot has it too. Then it is a file of the
  * checkout or of the run, not one that a killed apply left behind. */
@@ -438,7 +450,6 @@ static int temp_name_in_use(struct apply *a, int dirfd)
 {
 	const char *slash = strrchr(a->path, '/');
 	int dir_len = slash ? (int)(slash - a->path) + 1 : 0;
-	struct inspect_node node = {0};
 	struct stat st;
 	char *path;
 	int in_use;
@@ -447,13 +458,8 @@ static int temp_name_in_use(struct apply *a, int dirfd)
 		return 0;
 	if (asprintf(&path, "%.*s%s", dir_len, a->path, temp_path) < 0)
 		return -1;
-	in_use = inspect_node_find(a->view->bundle, a->initial, path,
-				   &node) == 0;
-	inspect_node_release(&node);
-	if (!in_use)
-		in_use = inspect_node_find(a->view->bundle, a->final, path,
-					   &node) == 0;
-	inspect_node_release(&node);
+	in_use = snapshot_has(a, a->initial, path) ||
+		 snapshot_has(a, a->final, path);
 	free(path);
 	return in_use;
 }

@@ -443,14 +443,26 @@ static bool env_from_policy(const struct replay_run *run)
 	return !mode || strcmp(mode, "none") != 0;
 }
 
-/* Whether two variables have the same name and the same values. */
-static bool same_var(const struct replay_env_var *v,
-		     const struct replay_env_var *w)
+/* Whether two strings, either of which may be NULL, are equal. */
+static bool same_text(const char *s, const char *t)
 {
-	return strcmp(v->name, w->name) == 0 &&
-	       !!v->recorded == !!w->recorded && !!v->other == !!w->other &&
-	       (!v->recorded || strcmp(v->recorded, w->recorded) == 0) &&
-	       (!v->other || strcmp(v->other, w->other) == 0);
+	return s && t ? strcmp(s, t) == 0 : s == t;
+}
+
+/* Whether parent, which may be NULL, has variable v with the same
+ * values on each side. */
+static bool has_var(const struct replay_env_change *parent,
+		    const struct replay_env_var *v)
+{
+	for (size_t i = 0; parent && i < parent->n_vars; i++) {
+		const struct replay_env_var *w = &parent->vars[i];
+
+		if (strcmp(v->name, w->name) == 0 &&
+		    same_text(v->recorded, w->recorded) &&
+		    same_text(v->other, w->other))
+			return true;
+	}
+	return false;
 }
 
 /* The first variable of c that does not differ as it does in parent,
@@ -460,12 +472,7 @@ own_var(const struct replay_env_change *c,
 	const struct replay_env_change *parent)
 {
 	for (size_t i = 0; i < c->n_vars; i++) {
-		bool inherited = false;
-
-		for (size_t k = 0; parent && k < parent->n_vars; k++)
-			inherited = inherited ||
-				    same_var(&c->vars[i], &parent->vars[k]);
-		if (!inherited)
+		if (!has_var(parent, &c->vars[i]))
 			return &c->vars[i];
 	}
 	return NULL;
