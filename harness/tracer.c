@@ -878,7 +878,12 @@ static int interrupt_all(struct harness_tracer *tracer)
 			 * is reported only once they have all ended, and a
 			 * vfork parent stops only once its child has
 			 * exec'd or ended. The kill after this ends both
-			 * waits, and neither tracee is in an exec. */
+			 * waits, and neither tracee is in an exec.
+			 * NOTE: a leader that exited before another thread
+			 * exec'd keeps its mark after the exec, so its new
+			 * program is skipped here too, and an exec of it in
+			 * flight could go unrecorded. Found by reading, not
+			 * reproduced. */
 			if (t->exited || (t->vforking && waits_for_vfork(t)))
 				continue;
 			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {

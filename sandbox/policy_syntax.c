@@ -2,8 +2,8 @@
  * policy_syntax.c - explain why a policy file is not JSON.
  *
  * cJSON reports a syntax error only by the byte where it stopped, and
- * that byte may be the start of the string or the token that holds the
- * error. The mistakes of hand-written JSON are few, so the text around
+ * that byte may be the start of the string or the token that contains
+ * the error. The mistakes of hand-written JSON are few, so the text around
  * that byte, and one scan of the whole text for an unclosed string or
  * bracket, name most of them.
  */
